@@ -1,0 +1,90 @@
+"""What a GlobalStage gets to work with: its input shards, Ray, and places to write."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pyarrow as pa
+
+from pipeline.executor import cluster_cpus, run_tasks
+from pipeline.shards import ShardRecord, StageDir, timer
+from pipeline.stage import Result
+
+
+class GlobalContext:
+    def __init__(self, stage_id: str, input_dir: StageDir, out: StageDir, seed: int,
+                 removed_samples: int, tasks_per_cpu: int = 2, run_dir: str | Path = ""):
+        self.stage_id = stage_id
+        self.input = input_dir
+        self.out = out
+        self.seed = seed
+        self.removed_samples = removed_samples
+        self.tasks_per_cpu = tasks_per_cpu
+        self.run_dir = Path(run_dir)
+        self.counters: dict[str, int] = {}
+        self.info: dict[str, Any] = {}
+
+    # -- input -----------------------------------------------------------------------------
+    @property
+    def input_shards(self) -> list[str]:
+        return self.input.done_shards()
+
+    def input_path(self, shard: str) -> str:
+        return str(self.input.shard_path(shard))
+
+    def read_input(self, shard: str, columns: list[str] | None = None) -> pa.Table:
+        return self.input.read(shard, columns)
+
+    # -- places ----------------------------------------------------------------------------
+    @property
+    def scratch_dir(self) -> Path:
+        """For spill files (signatures, buckets); removed when the stage finishes."""
+        p = self.out.path / "scratch"
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    @property
+    def output_dir(self) -> Path:
+        """For outputs that are not document shards (token shards, a manifest)."""
+        p = self.out.path / "output"
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    @property
+    def num_cpus(self) -> int:
+        return cluster_cpus()
+
+    # -- work ------------------------------------------------------------------------------
+    def map(self, fn: Callable, jobs: Iterable[tuple], num_cpus: float = 1, **kwargs) -> list[Any]:
+        """Run fn(*job) for every job as Ray tasks; results in job order."""
+        jobs = list(jobs)
+        out: list[Any] = [None] * len(jobs)
+        for i, r in run_tasks(fn, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs):
+            out[i] = r
+        return out
+
+    def transform_shards(self, fn: Callable[..., Result], *args: Any) -> list[ShardRecord]:
+        """For each input shard not yet done, write fn(table, *args) as the shard's output.
+
+        Runs as Ray tasks; resumable shard by shard (a rerun skips shards already written)."""
+        todo = [(s,) for s in self.input_shards if not self.out.is_done(s)]
+        self.map(_transform_one, todo, fn=fn, args=args, input_dir=self.input, out=self.out,
+                 removed_samples=self.removed_samples)
+        return self.out.records()
+
+    def write_shard(self, shard: str, result: Result, docs_in: int, bytes_in: int = 0,
+                    seconds: float = 0.0) -> ShardRecord:
+        return self.out.write_shard(shard, None, result, seconds, self.removed_samples,
+                                    docs_in=docs_in, bytes_in=bytes_in)
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + int(n)
+
+
+def _transform_one(shard: str, *, fn, args, input_dir: StageDir, out: StageDir,
+                   removed_samples: int) -> None:
+    t0 = timer()
+    table = input_dir.read(shard)
+    result = fn(table, *args)
+    result = result if isinstance(result, Result) else Result(result)
+    out.write_shard(shard, table, result, timer() - t0, removed_samples)

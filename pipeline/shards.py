@@ -1,0 +1,148 @@
+"""On-disk layout of a run, and atomic writes.
+
+    RUN/stages/NN-<id>-<key>/shards/<shard>.parquet     documents out of the stage
+    RUN/stages/NN-<id>-<key>/shards/<shard>.done.json   completion record (counts, seconds)
+    RUN/stages/NN-<id>-<key>/removed/<shard>.parquet    a sample of removed documents, with reason
+    RUN/stages/NN-<id>-<key>/quarantine/<shard>.parquet bad input, with reason
+    RUN/stages/NN-<id>-<key>/_SUCCESS.json              the stage finished (all shards)
+
+A shard counts as done only when its `.done.json` exists; that file is written last and by
+rename, so a killed run never leaves a shard that looks whole. The key hashes the stage's
+options with its input's key, so changed options land in a new directory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.documents import content_bytes
+from pipeline.stage import Result
+
+PARQUET_OPTS = dict(compression="zstd", compression_level=3, write_statistics=False)
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def write_parquet_atomic(table: pa.Table, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path)
+    pq.write_table(table, tmp, **PARQUET_OPTS)
+    os.replace(tmp, path)
+
+
+def write_json_atomic(obj, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path)
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False))
+    os.replace(tmp, path)
+
+
+def read_json(path: str | Path):
+    return json.loads(Path(path).read_text())
+
+
+@dataclass
+class ShardRecord:
+    """Counts for one shard through one stage: the unit stats are summed from."""
+    shard: str
+    docs_in: int = 0
+    docs_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class StageDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.shards = self.path / "shards"
+
+    def shard_path(self, shard: str) -> Path:
+        return self.shards / f"{shard}.parquet"
+
+    def done_path(self, shard: str) -> Path:
+        return self.shards / f"{shard}.done.json"
+
+    def is_done(self, shard: str) -> bool:
+        return self.done_path(shard).exists()
+
+    def done_shards(self) -> list[str]:
+        if not self.shards.exists():
+            return []
+        return sorted(p.name[: -len(".done.json")] for p in self.shards.glob("*.done.json"))
+
+    def records(self) -> list[ShardRecord]:
+        return [ShardRecord(**read_json(self.done_path(s))) for s in self.done_shards()]
+
+    def read(self, shard: str, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(self.shard_path(shard), columns=columns)
+
+    @property
+    def success_path(self) -> Path:
+        return self.path / "_SUCCESS.json"
+
+    def finished(self) -> bool:
+        return self.success_path.exists()
+
+    def write_shard(self, shard: str, table_in: pa.Table | None, result: Result, seconds: float,
+                    removed_samples: int, docs_in: int | None = None,
+                    bytes_in: int | None = None) -> ShardRecord:
+        """Write a stage's output for one shard, then its completion record (in that order)."""
+        rec = ShardRecord(
+            shard=shard,
+            docs_in=docs_in if docs_in is not None else (table_in.num_rows if table_in is not None else 0),
+            docs_out=result.kept.num_rows,
+            bytes_in=bytes_in if bytes_in is not None else (content_bytes(table_in) if table_in is not None else 0),
+            bytes_out=content_bytes(result.kept),
+            removed=_count_reasons(result.removed),
+            quarantined=_count_reasons(result.quarantined),
+            counters={k: int(v) for k, v in result.counters.items()},
+            seconds=round(seconds, 4),
+        )
+        write_parquet_atomic(result.kept, self.shard_path(shard))
+        if result.removed is not None and result.removed.num_rows and removed_samples:
+            write_parquet_atomic(_sample_per_reason(result.removed, removed_samples),
+                                 self.path / "removed" / f"{shard}.parquet")
+        if result.quarantined is not None and result.quarantined.num_rows:
+            write_parquet_atomic(result.quarantined, self.path / "quarantine" / f"{shard}.parquet")
+        write_json_atomic(asdict(rec), self.done_path(shard))
+        return rec
+
+
+def _count_reasons(t: pa.Table | None) -> dict[str, int]:
+    if t is None or not t.num_rows:
+        return {}
+    vc = pc.value_counts(t.column("reason").combine_chunks())
+    return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
+
+
+def _sample_per_reason(t: pa.Table, n: int) -> pa.Table:
+    """The first n rows of each reason (input order, so the sample is deterministic)."""
+    reasons = t.column("reason").to_pylist()
+    seen: dict[str, int] = {}
+    keep = []
+    for i, r in enumerate(reasons):
+        c = seen.get(r, 0)
+        if c < n:
+            keep.append(i)
+        seen[r] = c + 1
+    return t.take(pa.array(keep, pa.int64()))
+
+
+def timer() -> float:
+    return time.perf_counter()

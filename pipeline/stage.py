@@ -1,0 +1,154 @@
+"""The stage protocol.
+
+A stage is a pydantic model: its fields are its typed options (validated from the recipe), and
+`process` turns one Arrow table of documents into the documents it keeps, plus the ones it
+removed or quarantined, each with a reason. A `Filter` only has to say, per row, why a document
+should go (or `None`); a `GlobalStage` sees all of its input at once (dedup, mixing, shuffle).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+if TYPE_CHECKING:
+    from pipeline.global_context import GlobalContext
+
+
+@dataclass
+class StageContext:
+    """What a stage may know about the run it is part of."""
+    seed: int = 0
+    stage_id: str = ""
+    run_dir: str = ""
+
+
+@dataclass
+class Result:
+    """What a stage returns for one input table.
+
+    `removed` and `quarantined` hold the same columns as the input plus a string `reason`.
+    Removed rows are decisions (a filter said no); quarantined rows are bad input (a page too
+    large or too slow to parse) that a person should look at. `counters` are extra named counts
+    (say, PII redactions by kind) summed into the run's stats.
+    """
+    kept: pa.Table
+    removed: pa.Table | None = None
+    quarantined: pa.Table | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def split(cls, table: pa.Table, reasons: Sequence[str | None] | pa.Array,
+              quarantine: Iterable[str] = (), counters: dict[str, int] | None = None) -> "Result":
+        """Split `table` by a per-row reason (None keeps the row)."""
+        reasons = reasons if isinstance(reasons, pa.Array) else pa.array(reasons, pa.string())
+        if len(reasons) != table.num_rows:
+            raise ValueError(f"{len(reasons)} reasons for {table.num_rows} rows")
+        keep = pc.is_null(reasons)
+        kept = table.filter(keep)
+        gone = pc.invert(keep)
+        removed = quarantined = None
+        if kept.num_rows < table.num_rows:
+            dropped = table.filter(gone).append_column("reason", reasons.filter(gone))
+            qset = pa.array(sorted(set(quarantine)), pa.string())
+            if len(qset):
+                is_q = pc.is_in(dropped.column("reason"), value_set=qset)
+                quarantined = dropped.filter(is_q)
+                dropped = dropped.filter(pc.invert(is_q))
+                quarantined = quarantined if quarantined.num_rows else None
+            removed = dropped if dropped.num_rows else None
+        return cls(kept, removed, quarantined, dict(counters or {}))
+
+
+class Stage(BaseModel):
+    """Base of every stage. Subclasses declare options as pydantic fields."""
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    name: ClassVar[str] = ""
+    is_global: ClassVar[bool] = False
+    # Stages whose output depends on the recipe's seed say so: only their cache key includes it.
+    uses_seed: ClassVar[bool] = False
+    # Bump when a stage's output changes for the same options, so old cached output is not reused.
+    version: ClassVar[str] = "1"
+
+    _ctx: StageContext = PrivateAttr(default_factory=StageContext)
+    _ready: bool = PrivateAttr(default=False)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def bind(self, ctx: StageContext) -> "Stage":
+        self._ctx = ctx
+        return self
+
+    @property
+    def context(self) -> StageContext:
+        return self._ctx
+
+    def setup(self) -> None:
+        """Load models and build lookup tables; called once per worker before the first batch.
+
+        Raise here when something cannot load: the run stops with that error instead of
+        quietly producing empty output."""
+
+    def ensure_setup(self) -> "Stage":
+        if not self._ready:
+            self.setup()
+            self._ready = True
+        return self
+
+    # -- work ------------------------------------------------------------------------------
+    def process(self, batch: pa.Table) -> pa.Table | Result:
+        raise NotImplementedError(f"{type(self).__name__} must implement process()")
+
+    def __call__(self, batch: pa.Table) -> Result:
+        out = self.ensure_setup().process(batch)
+        return out if isinstance(out, Result) else Result(out)
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+@dataclass
+class Judgement:
+    """A filter's verdict on a batch: a reason per row (None = keep) and signal columns."""
+    reasons: Sequence[str | None]
+    signals: dict[str, Sequence[Any] | pa.Array] = field(default_factory=dict)
+
+
+class Filter(Stage):
+    """A stage that only decides which documents go. Implement `judge`.
+
+    With `annotate_only`, nothing is removed: the signals and a `<stage>_reason` column are
+    added so thresholds can be tuned on the whole data.
+    """
+    annotate_only: bool = False
+
+    def judge(self, batch: pa.Table) -> Judgement:
+        raise NotImplementedError
+
+    def process(self, batch: pa.Table) -> Result:
+        verdict = self.judge(batch)
+        for col, values in verdict.signals.items():
+            arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+            if col in batch.column_names:
+                batch = batch.set_column(batch.column_names.index(col), col, arr)
+            else:
+                batch = batch.append_column(col, arr)
+        if self.annotate_only:
+            col = f"{self.name or type(self).__name__}_reason"
+            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())))
+        return Result.split(batch, verdict.reasons)
+
+
+class GlobalStage(Stage):
+    """A stage that needs all of its input before it can emit anything.
+
+    `run` reads the input shards through `ctx`, may fan work out over Ray with
+    `ctx.map_shards`, and writes its output shards through `ctx` as well.
+    """
+    is_global: ClassVar[bool] = True
+
+    def run(self, ctx: "GlobalContext") -> None:
+        raise NotImplementedError
