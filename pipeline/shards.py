@@ -1,12 +1,12 @@
 """On-disk layout of a run, and atomic writes.
 
     RUN/stages/NN-<id>-<key>/shards/<shard>.parquet     documents out of the stage
-    RUN/stages/NN-<id>-<key>/shards/<shard>.done.json   completion record (counts, seconds)
+    RUN/stages/NN-<id>-<key>/done/<shard>.json          completion record (counts, seconds)
     RUN/stages/NN-<id>-<key>/removed/<shard>.parquet    a sample of removed documents, with reason
     RUN/stages/NN-<id>-<key>/quarantine/<shard>.parquet bad input, with reason
     RUN/stages/NN-<id>-<key>/_SUCCESS.json              the stage finished (all shards)
 
-A shard counts as done only when its `.done.json` exists; that file is written last and by
+A shard counts as done only when its completion record exists; that file is written last and by
 rename, so a killed run never leaves a shard that looks whole. The key hashes the stage's
 options with its input's key, so changed options land in a new directory.
 """
@@ -71,20 +71,21 @@ class StageDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.shards = self.path / "shards"
+        self.done = self.path / "done"
 
     def shard_path(self, shard: str) -> Path:
         return self.shards / f"{shard}.parquet"
 
     def done_path(self, shard: str) -> Path:
-        return self.shards / f"{shard}.done.json"
+        return self.done / f"{shard}.json"
 
     def is_done(self, shard: str) -> bool:
         return self.done_path(shard).exists()
 
     def done_shards(self) -> list[str]:
-        if not self.shards.exists():
+        if not self.done.exists():
             return []
-        return sorted(p.name[: -len(".done.json")] for p in self.shards.glob("*.done.json"))
+        return sorted(p.name[: -len(".json")] for p in self.done.glob("*.json"))
 
     def records(self) -> list[ShardRecord]:
         return [ShardRecord(**read_json(self.done_path(s))) for s in self.done_shards()]

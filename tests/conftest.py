@@ -12,3 +12,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One in-process Ray for the tests that run recipes in this process."""
+    from pipeline.executor import start_ray
+    import ray
+    start_ray(num_cpus=2)
+    yield
+    ray.shutdown()

@@ -1,0 +1,102 @@
+"""`python -m pipeline run|validate|stages|<stage command>`."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from typing import get_args
+
+from pipeline.recipe import RecipeError, load_recipe
+
+
+def _cmd_run(a) -> int:
+    from pipeline.runner import Runner
+    from pipeline.stats import summary_table
+    recipe = load_recipe(a.recipe, {"output": a.output})
+    runner = Runner(recipe, ray_address=a.ray_address, quiet=a.quiet)
+    print(f"run: {recipe.name} -> {runner.run_dir}", file=sys.stderr)
+    stats = runner.run()
+    _after_run(runner.run_dir, stats)
+    print(summary_table(stats))
+    print(f"\ndocuments: {stats['output']['documents']}  ({stats['output']['documents_count']:,})")
+    if "dataset" in stats["output"]:
+        print(f"dataset:   {stats['output']['dataset']}")
+    print(f"stats:     {runner.run_dir / 'stats.json'}")
+    return 0
+
+
+def _after_run(run_dir, stats) -> None:
+    """Hooks contributed by packages (the report writer), run after stats.json exists."""
+    try:
+        hooks = importlib.import_module("pipeline.report")
+    except ImportError:
+        return
+    for path in hooks.write_report(run_dir, stats):
+        print(f"report:    {path}")
+
+
+def _cmd_validate(a) -> int:
+    from pipeline.runner import list_inputs
+    recipe = load_recipe(a.recipe)
+    files = list_inputs(recipe)
+    print(f"{a.recipe}: OK — {len(recipe.sources)} source(s), {sum(map(len, files.values()))} file(s), "
+          f"{len(recipe.stages)} stage(s): {', '.join(s.id for s in recipe.stages)}")
+    return 0
+
+
+def _describe(annotation) -> str:
+    name = getattr(annotation, "__name__", None)
+    return name if name and not get_args(annotation) else str(annotation).replace("typing.", "")
+
+
+def _cmd_stages(a) -> int:
+    from pipeline.registry import all_stages
+    for name, cls in sorted(all_stages().items()):
+        kind = "global" if cls.is_global else "map"
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        print(f"{name}  [{kind}]  {doc}")
+        for fname, f in cls.model_fields.items():
+            default = "required" if f.is_required() else json.dumps(f.get_default(call_default_factory=True),
+                                                                     default=str)
+            desc = f"  — {f.description}" if f.description else ""
+            print(f"    {fname}: {_describe(f.annotation)} = {default}{desc}")
+    return 0
+
+
+def _stage_commands() -> dict[str, str]:
+    try:
+        return dict(getattr(importlib.import_module("stages"), "COMMANDS", {}))
+    except ImportError:
+        return {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = _stage_commands()
+    if argv and argv[0] in extra:
+        module, _, fn = extra[argv[0]].partition(":")
+        return int(getattr(importlib.import_module(module), fn)(argv[1:]) or 0)
+    p = argparse.ArgumentParser(prog="python -m pipeline", description="tokenmill data pipeline")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run a recipe (resumes where a previous run stopped)")
+    r.add_argument("recipe")
+    r.add_argument("--ray-address", default=None, help="join this Ray cluster (default: $RAY_ADDRESS or local)")
+    r.add_argument("--output", default=None, help="run directory (overrides the recipe's output)")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(fn=_cmd_run)
+    v = sub.add_parser("validate", help="check a recipe and its inputs without running it")
+    v.add_argument("recipe")
+    v.set_defaults(fn=_cmd_validate)
+    s = sub.add_parser("stages", help="list registered stages and their options")
+    s.set_defaults(fn=_cmd_stages)
+    for name in sorted(extra):
+        sub.add_parser(name, help=f"(see `python -m pipeline {name} --help`)", add_help=False)
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return a.fn(a)
+    except RecipeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

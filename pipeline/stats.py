@@ -1,0 +1,100 @@
+"""stats.json: per stage, documents and bytes in/out, removals by reason, time; and the summary."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pipeline.shards import ShardRecord, read_json
+
+
+def _sum(records: list[ShardRecord], stage_id: str) -> dict:
+    out = {"docs_in": 0, "docs_out": 0, "bytes_in": 0, "bytes_out": 0, "removed": {}, "quarantined": {},
+           "counters": {}, "task_seconds": 0.0, "shards": len(records)}
+    for r in records:
+        out["docs_in"] += r.docs_in
+        out["docs_out"] += r.docs_out
+        out["bytes_in"] += r.bytes_in
+        out["bytes_out"] += r.bytes_out
+        out["task_seconds"] += r.seconds
+        for field in ("removed", "quarantined", "counters"):
+            for k, v in getattr(r, field).items():
+                key = f"{stage_id}/{k}" if field != "counters" else k
+                out[field][key] = out[field].get(key, 0) + v
+    out["task_seconds"] = round(out["task_seconds"], 3)
+    for field in ("removed", "quarantined", "counters"):
+        out[field] = dict(sorted(out[field].items()))
+    return out
+
+
+def stage_stats(ps) -> dict:
+    d = ps.dir
+    if ps.stage is None:                       # ingest: one record per input file
+        files = sorted((d.path / "files").glob("*.done.json"))
+        recs = []
+        for f in files:
+            j = read_json(f)
+            j.pop("path", None)
+            j.pop("shards", None)
+            recs.append(ShardRecord(**j))
+        s = _sum(recs, ps.id)
+        s["files"] = s.pop("shards")
+        s["shards"] = len(d.done_shards())
+        s["bytes_out"] = sum(r.bytes_out for r in d.records())
+        s["bytes_in"] = s["bytes_out"]
+    else:
+        s = _sum(d.records(), ps.id)
+    if d.finished():
+        done = read_json(d.success_path)
+        s["wall_seconds"] = round(done.get("wall_seconds", 0.0), 3)
+        if done.get("fused"):
+            s["fused_with"] = done["fused"]
+        for k, v in (done.get("counters") or {}).items():
+            s["counters"][k] = s["counters"].get(k, 0) + v
+        if done.get("info"):
+            s["info"] = done["info"]
+    return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": str(d.path), **s}
+
+
+def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, started: float,
+                finished: float) -> dict:
+    per = [stage_stats(ps) for ps in stages]
+    removed: dict[str, int] = {}
+    quarantined: dict[str, int] = {}
+    for s in per:
+        for k, v in s["removed"].items():
+            removed[k] = removed.get(k, 0) + v
+        for k, v in s["quarantined"].items():
+            quarantined[k] = quarantined.get(k, 0) + v
+    last = stages[-1]
+    output = {"documents": str(last.dir.shards), "documents_count": per[-1]["docs_out"]}
+    if (last.dir.path / "output").is_dir():
+        output["dataset"] = str(last.dir.path / "output")
+    return {
+        "recipe": recipe.name, "recipe_path": recipe.path, "recipe_hash": recipe.hash(), "seed": recipe.seed,
+        "run_dir": str(run_dir),
+        "started": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(finished - started, 3),
+        "ray": ray_info,
+        "stages": per,
+        "removed": dict(sorted(removed.items())),
+        "quarantined": dict(sorted(quarantined.items())),
+        "output": output,
+    }
+
+
+def summary_table(stats: dict) -> str:
+    rows = [("stage", "docs in", "docs out", "removed", "quarant.", "MB in", "MB out", "wall s")]
+    for s in stats["stages"]:
+        rows.append((s["id"], f"{s['docs_in']:,}", f"{s['docs_out']:,}", f"{sum(s['removed'].values()):,}",
+                     f"{sum(s['quarantined'].values()):,}", f"{s['bytes_in'] / 1e6:,.1f}",
+                     f"{s['bytes_out'] / 1e6:,.1f}", f"{s.get('wall_seconds', 0):,.1f}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    top = sorted(stats["removed"].items(), key=lambda kv: -kv[1])[:8]
+    if top:
+        lines.append("top removal reasons: " + ", ".join(f"{k} {v:,}" for k, v in top))
+    if stats["quarantined"]:
+        lines.append("quarantined: " + ", ".join(f"{k} {v:,}" for k, v in stats["quarantined"].items()))
+    return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""Custom stages written the way a user would, to prove the Python API end to end."""
+import time
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import Filter, Stage, register
+from pipeline.stage import Judgement
+
+
+class CharCount(Stage):
+    """Adds `n_chars`; optionally sleeps per shard so a test can kill a run mid-way."""
+    sleep_seconds: float = 0.0
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        if self.sleep_seconds:
+            time.sleep(self.sleep_seconds)
+        col = batch.column("text") if "text" in batch.column_names else batch.column("html")
+        return batch.append_column("n_chars", pc.utf8_length(col))
+
+
+@register("test_drop_short")
+class DropShort(Filter):
+    min_chars: int = 100
+
+    def judge(self, batch: pa.Table) -> Judgement:
+        n = batch.column("n_chars").to_pylist()
+        return Judgement([None if (x or 0) >= self.min_chars else "too_short" for x in n],
+                         {"long_enough": [(x or 0) >= self.min_chars for x in n]})
+
+
+class BrokenModel(Stage):
+    """Cannot load its model: the run must stop with that error, not produce empty output."""
+
+    def setup(self) -> None:
+        raise RuntimeError("model file missing: /nonexistent/model.bin")
+
+    def process(self, batch):
+        return batch

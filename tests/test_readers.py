@@ -1,0 +1,144 @@
+"""Readers on real WARC/JSONL files, and on the same files damaged in the ways crawls are."""
+import gzip
+import json
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
+
+from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.recipe import SourceConfig
+
+
+def read(fmt, path, **kw):
+    src = SourceConfig(name="s", format=fmt, paths=[str(path)], **kw)
+    state = ReadState()
+    items = list(read_source_file(src, str(path), state))
+    docs = [i for i in items if isinstance(i, Doc)]
+    quarantined = Counter(i.reason for i in items if isinstance(i, Quarantined))
+    return docs, quarantined, state.counters
+
+
+def members(path):
+    """Split a per-record gzip WARC into its raw gzip members."""
+    raw = path.read_bytes()
+    out, pos = [], 0
+    import zlib
+    while pos < len(raw):
+        d = zlib.decompressobj(wbits=31)
+        d.decompress(raw[pos:])
+        end = len(raw) - len(d.unused_data)
+        out.append(raw[pos:end])
+        pos = end
+    return out
+
+
+def test_sample_warc_all_pages_with_urls(shared_data):
+    docs, q, counters = read("warc", shared_data / "warc" / "sample_pages.warc.gz")
+    index = (shared_data / "warc" / "sample_pages.index.tsv").read_text().splitlines()[1:]
+    assert len(docs) == len(index) == 166 and not q
+    assert {d.url for d in docs} == {line.split("\t")[2] for line in index}
+    assert all(d.html and "<" in d.html for d in docs)
+    assert counters == {"skipped_warcinfo": 1}
+
+
+def test_common_crawl_layout_skips_non_pages_and_strips_http(shared_data):
+    docs, q, counters = read("warc", shared_data / "warc" / "pywb_iana.warc.gz")
+    assert counters["skipped_request"] == 171 and counters["skipped_revisit"] == 123
+    assert counters["skipped_not_html"] > 0
+    assert docs and all(not d.html.startswith("HTTP/") for d in docs)
+    wet, _, _ = read("wet", shared_data / "warc" / "cc_whirlwind.warc.wet.gz")
+    assert len(wet) == 1 and wet[0].text and wet[0].url.startswith("https://an.wikipedia.org")
+
+
+def test_uncompressed_warc(shared_data):
+    docs, q, _ = read("warc", shared_data / "warc" / "node-warc_books.toscrape.warc")
+    assert len(docs) == 1 and "books.toscrape.com" in docs[0].url and not q
+
+
+def test_corrupt_member_is_quarantined_and_reading_goes_on(shared_data, tmp_path):
+    m = members(shared_data / "warc" / "sample_pages.warc.gz")
+    bad = bytearray(m[10])
+    bad[len(bad) // 2: len(bad) // 2 + 64] = b"\x00" * 64       # damage the deflate stream
+    p = tmp_path / "damaged.warc.gz"
+    p.write_bytes(b"".join(m[:10]) + bytes(bad) + b"".join(m[11:]))
+    docs, q, _ = read("warc", p)
+    assert q == {"corrupt_gzip": 1}
+    assert len(docs) == 165
+
+
+def test_truncated_file_and_garbage_between_records(shared_data, tmp_path):
+    m = members(shared_data / "warc" / "sample_pages.warc.gz")
+    p = tmp_path / "cut.warc.gz"
+    p.write_bytes(b"".join(m[:5]) + m[5][: len(m[5]) // 2])
+    docs, q, _ = read("warc", p)
+    assert len(docs) == 4 and q == {"truncated_gzip": 1}     # m[0] is warcinfo
+
+    raw = gzip.decompress(b"".join(m[:4]))
+    p2 = tmp_path / "garbage.warc"
+    first_end = raw.index(b"WARC/1.", 10)
+    p2.write_bytes(raw[:first_end] + b"this is not a warc record\r\n\r\n" + raw[first_end:])
+    docs, q, _ = read("warc", p2)
+    assert len(docs) == 3 and q == {"malformed_record": 1}
+
+
+def warc_record(url: str, body: bytes, ctype="text/html; charset=utf-8") -> bytes:
+    http = f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n\r\n".encode() + body
+    head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\n"
+            f"WARC-Record-ID: <urn:uuid:{abs(hash(url))}>\r\nContent-Type: application/http; msgtype=response\r\n"
+            f"Content-Length: {len(http)}\r\n\r\n").encode()
+    return gzip.compress(head + http + b"\r\n\r\n")
+
+
+def test_bad_encoding_empty_and_giant_pages(tmp_path):
+    ok = "<html><body><p>Grüße aus Köln, ein ganz normaler Absatz.</p></body></html>".encode()
+    p = tmp_path / "mixed.warc.gz"
+    p.write_bytes(
+        warc_record("http://a.example/ok", ok)
+        + warc_record("http://a.example/bad", b"<html><body>\xff\xfe\xfa broken \x80\x81</body></html>")
+        + warc_record("http://a.example/empty", b"")
+        + warc_record("http://a.example/giant", b"<p>" + b"x" * (50 * 1024 * 1024) + b"</p>")
+        + warc_record("http://a.example/latin", "<p>café</p>".encode("cp1252"), "text/html; charset=iso-8859-1")
+        + warc_record("http://a.example/ok2", ok))
+    docs, q, _ = read("warc", p)
+    assert [d.url.rsplit("/", 1)[1] for d in docs] == ["ok", "latin", "ok2"]
+    assert "café" in docs[1].html
+    assert q == {"bad_encoding": 1, "empty_document": 1, "too_large": 1}
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.warc.gz"
+    p.write_bytes(b"")
+    docs, q, _ = read("warc", p)
+    assert not docs and q == {"empty_file": 1}
+
+
+def test_jsonl_gz_zst_bad_lines_and_truncation(shared_data, tmp_path):
+    src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    lines = gzip.decompress(src.read_bytes()).splitlines()
+    docs, q, _ = read("jsonl", src, id_field="id")
+    assert len(docs) == len(lines) and docs[0].id == json.loads(lines[0])["id"]
+    assert "language" in docs[0].metadata["metadata"]
+
+    zst = tmp_path / "x.jsonl.zst"
+    body = b"\n".join(lines[:3] + [b"{not json", b'{"text": 5}', b"\xff\xfe bad", b'{"text": ""}'] + lines[3:5])
+    zst.write_bytes(zstandard.ZstdCompressor().compress(body))
+    docs, q, _ = read("jsonl", zst)
+    assert len(docs) == 5
+    assert q == {"bad_json": 1, "missing_text": 1, "bad_encoding": 1, "empty_document": 1}
+
+    cut = tmp_path / "cut.jsonl.gz"
+    whole = gzip.compress(b"\n".join(lines))
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    docs, q, _ = read("jsonl", cut)
+    assert 0 < len(docs) < len(lines) and q == {"corrupt_compression": 1}
+
+
+def test_parquet_and_fsspec_url(tmp_path):
+    t = pa.table({"content": ["first document", "second document"], "doc": ["a", "b"], "lang": ["en", "en"]})
+    p = tmp_path / "x.parquet"
+    pq.write_table(t, p)
+    docs, q, _ = read("parquet", f"file://{p}", text_field="content", id_field="doc")
+    assert [(d.id, d.text, d.metadata) for d in docs] == [("a", "first document", {"lang": "en"}),
+                                                         ("b", "second document", {"lang": "en"})]

@@ -1,0 +1,81 @@
+import textwrap
+
+import pytest
+
+from pipeline.recipe import RecipeError, load_recipe
+
+
+def write(tmp_path, body: str):
+    p = tmp_path / "r.yaml"
+    p.write_text(textwrap.dedent(body))
+    return p
+
+
+BASE = """
+name: t
+output: {out}
+sources:
+  - name: web
+    format: jsonl
+    paths: [{data}]
+"""
+
+
+def recipe(tmp_path, shared_data, stages: str = "", extra: str = ""):
+    data = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    return write(tmp_path, BASE.format(out=tmp_path / "run", data=data) + extra + stages)
+
+
+def test_valid_recipe_builds_typed_stages(tmp_path, shared_data):
+    r = load_recipe(recipe(tmp_path, shared_data, """
+stages:
+  - stage: stages_for_tests:CharCount
+  - stage: test_drop_short
+    min_chars: 50
+"""))
+    assert [s.id for s in r.stages] == ["CharCount", "test_drop_short"]
+    assert r.stages[1].stage.min_chars == 50
+    assert len(r.hash()) == 64
+
+
+def test_wrong_type_names_file_key_and_expectation(tmp_path, shared_data):
+    p = recipe(tmp_path, shared_data, """
+stages:
+  - stage: stages_for_tests:CharCount
+  - stage: test_drop_short
+    min_chars: lots
+""")
+    with pytest.raises(RecipeError) as e:
+        load_recipe(p)
+    msg = str(e.value)
+    assert str(p) in msg
+    assert "stages[1] (test_drop_short).min_chars" in msg
+    assert "valid integer" in msg and "'lots'" in msg
+
+
+def test_unknown_option_and_unknown_stage(tmp_path, shared_data):
+    with pytest.raises(RecipeError, match=r"stages\[0\] \(test_drop_short\)\.min_char: Extra inputs"):
+        load_recipe(recipe(tmp_path, shared_data, "stages:\n  - stage: test_drop_short\n    min_char: 3\n"))
+    with pytest.raises(RecipeError, match=r"stages\[0\]\.stage: unknown stage 'no_such_stage'"):
+        load_recipe(recipe(tmp_path, shared_data, "stages:\n  - stage: no_such_stage\n"))
+    with pytest.raises(RecipeError, match=r"cannot import stage module 'nomodule'"):
+        load_recipe(recipe(tmp_path, shared_data, "stages:\n  - stage: nomodule:X\n"))
+
+
+def test_top_level_errors(tmp_path, shared_data):
+    with pytest.raises(RecipeError, match=r"sources\[0\]\.format: Input should be 'warc'"):
+        load_recipe(write(tmp_path, f"name: t\noutput: x\nsources:\n  - name: a\n    format: csv\n    paths: [x]\n"))
+    with pytest.raises(RecipeError, match=r"seed: Input should be a valid integer"):
+        load_recipe(recipe(tmp_path, shared_data, extra="seed: abc\n"))
+    with pytest.raises(RecipeError, match=r"not valid YAML"):
+        load_recipe(write(tmp_path, "name: [unclosed\n"))
+    with pytest.raises(RecipeError, match=r"output: Field required"):
+        load_recipe(write(tmp_path, "name: t\nsources:\n  - {name: a, format: jsonl, paths: [x]}\n"))
+
+
+def test_missing_input_is_an_error_before_work(tmp_path, shared_data):
+    from pipeline.runner import list_inputs
+    r = load_recipe(write(tmp_path, BASE.format(out=tmp_path / "run", data=tmp_path / "nope-*.jsonl")))
+    with pytest.raises(RecipeError, match=r"sources\[web\]\.paths: no file matches"):
+        list_inputs(r)
+    assert not (tmp_path / "run").exists()

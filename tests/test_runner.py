@@ -1,0 +1,125 @@
+"""The runner on real Ray: custom stages from a recipe, stats, resume after SIGKILL, caching."""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.recipe import load_recipe
+from pipeline.runner import Runner
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_recipe(tmp_path, shared_data, out, stages, name="r.yaml", shard_docs=20):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(f"""
+        name: runner-test
+        seed: 7
+        output: {out}
+        sources:
+          - name: web
+            format: warc
+            paths: [{shared_data}/warc/sample_pages.warc.gz, {shared_data}/warc/dolma_sample-0000.warc.gz]
+            shard_docs: {shard_docs}
+          - name: cc
+            format: jsonl
+            paths: {shared_data}/text/ccnet_cc_en_head-*.jsonl.gz
+            id_field: id
+        stages:
+        """) + textwrap.indent(textwrap.dedent(stages), "  "))
+    return p
+
+
+STAGES = """
+- stage: stages_for_tests:CharCount
+- stage: test_drop_short
+  min_chars: {min_chars}
+"""
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("shards/*.parquet"))}
+
+
+def test_custom_stages_run_from_recipe_with_stats(tmp_path, shared_data, ray_local):
+    r = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", STAGES.format(min_chars=20000)))
+    stats = Runner(r, quiet=True).run()
+    ingest, count, drop = stats["stages"]
+    assert ingest["docs_out"] == 166 + 22 + 20
+    assert count["docs_in"] == count["docs_out"] == ingest["docs_out"]
+    removed = drop["removed"]["test_drop_short/too_short"]
+    assert 0 < removed < drop["docs_in"] and drop["docs_out"] == drop["docs_in"] - removed
+    assert drop["bytes_out"] < drop["bytes_in"]
+    out = pq.read_table(Path(stats["output"]["documents"]))
+    assert min(out.column("n_chars").to_pylist()) >= 20000
+    assert out.column("long_enough").to_pylist() == [True] * out.num_rows
+    # a sample of removed documents is kept, with the reason
+    removed_dir = Path(drop["dir"]) / "removed"
+    sample = pq.read_table(removed_dir)
+    assert set(sample.column("reason").to_pylist()) == {"too_short"}
+    assert json.loads((tmp_path / "run" / "stats.json").read_text())["stages"][2]["id"] == "test_drop_short"
+
+
+def test_changing_an_option_recomputes_that_stage_and_after_only(tmp_path, shared_data, ray_local):
+    stages = STAGES + "- stage: stages_for_tests:CharCount\n  id: recount\n"
+    r1 = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", stages.format(min_chars=1000)))
+    Runner(r1, quiet=True).run()
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*.parquet")}
+    r2 = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", stages.format(min_chars=5000), "r2.yaml"))
+    stats = Runner(r2, quiet=True).run()
+    after = {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*.parquet")}
+    dirs = [Path(s["dir"]).name for s in stats["stages"]]
+    first_two = [p for p in before if p.parts[-3] in dirs[:2] or p.parts[-2] in dirs[:2]]
+    assert first_two and all(after[p] == before[p] for p in first_two)      # untouched, not rewritten
+    new = [p for p in after if p not in before]
+    assert {p.parent.parent.name for p in new if p.parent.name == "shards"} == set(dirs[2:])
+    assert stats["stages"][2]["docs_out"] < stats["stages"][1]["docs_out"]
+
+
+def test_stage_that_cannot_load_stops_the_run(tmp_path, shared_data, ray_local):
+    r = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: stages_for_tests:BrokenModel\n"))
+    with pytest.raises(Exception, match="model file missing"):
+        Runner(r, quiet=True).run()
+    assert not (tmp_path / "run" / "stats.json").exists()
+
+
+def run_cli(recipe: Path, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(recipe), "--quiet"], cwd=REPO,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+
+
+def test_sigkill_midway_then_rerun_matches_uninterrupted_run(tmp_path, shared_data):
+    slow = "- stage: stages_for_tests:CharCount\n  sleep_seconds: 0.4\n" + STAGES.format(min_chars=3000)[
+        len("\n- stage: stages_for_tests:CharCount\n"):]
+    killed = make_recipe(tmp_path, shared_data, tmp_path / "killed", slow, "killed.yaml", shard_docs=8)
+    clean = make_recipe(tmp_path, shared_data, tmp_path / "clean", slow, "clean.yaml", shard_docs=8)
+    proc = run_cli(killed)
+    deadline = time.time() + 120
+    done = lambda: list((tmp_path / "killed").glob("stages/02-*/done/*.json"))  # noqa: E731
+    while len(done()) < 4 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL) if False else proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_before = len(done())
+    assert 0 < n_before
+    assert not (tmp_path / "killed" / "stats.json").exists()
+    for proc2 in (run_cli(killed), run_cli(clean)):
+        out, _ = proc2.communicate(timeout=300)
+        assert proc2.returncode == 0, out.decode()[-3000:]
+    a, b = digest_tree(tmp_path / "killed"), digest_tree(tmp_path / "clean")
+    assert a == b and len(a) > 3 * 10
+    stats = json.loads((tmp_path / "killed" / "stats.json").read_text())
+    clean_stats = json.loads((tmp_path / "clean" / "stats.json").read_text())
+    strip = lambda s: [(x["id"], x["docs_in"], x["docs_out"], x["removed"]) for x in s["stages"]]  # noqa: E731
+    assert strip(stats) == strip(clean_stats)
