@@ -37,3 +37,14 @@ class BrokenModel(Stage):
 
     def process(self, batch):
         return batch
+
+
+class NodeTag(Stage):
+    """Records which Ray node processed each shard (to prove a cluster really shares the work)."""
+    sleep_seconds: float = 0.3
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        import ray
+        time.sleep(self.sleep_seconds)
+        node = ray.get_runtime_context().get_node_id()
+        return batch.append_column("node", pa.array([node] * batch.num_rows, pa.string()))

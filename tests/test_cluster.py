@@ -1,0 +1,85 @@
+"""A real two-node Ray cluster on loopback, and a recipe run on it by address."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RAY = Path(sys.executable).parent / "ray"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kill_cluster(tag: str) -> None:
+    """Stop only this test's cluster (`ray stop` would stop every Ray on the machine)."""
+    for _ in range(3):
+        pids = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    if tag in (d / "cmdline").read_bytes().decode(errors="replace"):
+                        pids.append(int(d.name))
+                except OSError:
+                    pass
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def two_node_cluster(tmp_path):
+    temp = Path("/tmp") / f"rt{os.getpid()}{int(time.time()) % 10000}"    # short: socket paths are limited
+    port = free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
+    common = ["--num-cpus=1", "--disable-usage-stats"]
+    try:
+        subprocess.run([str(RAY), "start", "--head", f"--port={port}", f"--temp-dir={temp}",
+                        "--include-dashboard=false", '--resources={"node_a": 1}', *common],
+                       env=env, check=True, capture_output=True, timeout=120)
+        subprocess.run([str(RAY), "start", f"--address=127.0.0.1:{port}", '--resources={"node_b": 1}', *common],
+                       env=env, check=True, capture_output=True, timeout=120)
+        yield f"127.0.0.1:{port}", env
+    finally:
+        kill_cluster(str(temp))
+
+
+def test_recipe_runs_on_two_node_cluster_by_address(tmp_path, shared_data, two_node_cluster):
+    address, env = two_node_cluster
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: cluster
+        output: {tmp_path / 'run'}
+        sources:
+          - name: web
+            format: warc
+            paths: [{shared_data}/warc/sample_pages.warc.gz]
+            shard_docs: 10
+        stages:
+          - stage: stages_for_tests:NodeTag
+        """))
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe), "--ray-address", address],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    shards = next((tmp_path / "run" / "stages").glob("01-NodeTag-*")) / "shards"
+    out = pq.read_table(shards)
+    assert out.num_rows == 166
+    assert len(set(out.column("node").to_pylist())) == 2          # both nodes did work
+    import json
+    stats = json.loads((tmp_path / "run" / "stats.json").read_text())
+    assert stats["ray"] == {"address": address, "cpus": 2.0}
