@@ -3,6 +3,7 @@
     RUN/stages/NN-<id>-<key>/shards/<shard>.parquet     documents out of the stage
     RUN/stages/NN-<id>-<key>/done/<shard>.json          completion record (counts, seconds)
     RUN/stages/NN-<id>-<key>/removed/<shard>.parquet    a sample of removed documents, with reason
+    RUN/stages/NN-<id>-<key>/removed_ids/<shard>.parquet every removed/quarantined id with its reason
     RUN/stages/NN-<id>-<key>/quarantine/<shard>.parquet bad input, with reason
     RUN/stages/NN-<id>-<key>/_SUCCESS.json              the stage finished (all shards)
 
@@ -121,6 +122,12 @@ class StageDir:
                                  self.path / "removed" / f"{shard}.parquet")
         if result.quarantined is not None and result.quarantined.num_rows:
             write_parquet_atomic(result.quarantined, self.path / "quarantine" / f"{shard}.parquet")
+        gone = [t.select(["id", "reason"]).append_column("quarantined", pa.array([q] * t.num_rows))
+                for t, q in ((result.removed, False), (result.quarantined, True))
+                if t is not None and t.num_rows and "id" in t.column_names]
+        if gone:
+            # Small (id, reason) rows for every document that left here: what `explain` reads.
+            write_parquet_atomic(pa.concat_tables(gone), self.path / "removed_ids" / f"{shard}.parquet")
         write_json_atomic(asdict(rec), self.done_path(shard))
         return rec
 
