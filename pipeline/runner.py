@@ -259,3 +259,12 @@ class Runner:
         shutil.rmtree(ps.dir.path / "scratch", ignore_errors=True)
         write_json_atomic({"wall_seconds": wall, "counters": ctx.counters, "info": ctx.info},
                           ps.dir.success_path)
+
+
+def run_recipe(recipe: Recipe | str | Path, output: str | Path | None = None, ray_address: str | None = None,
+               quiet: bool = False) -> dict:
+    """Python entry point: run a recipe (a path or a loaded Recipe) and return its stats."""
+    from pipeline.recipe import load_recipe
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    return Runner(recipe, run_dir=output, ray_address=ray_address, quiet=quiet).run()

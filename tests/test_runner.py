@@ -123,3 +123,27 @@ def test_sigkill_midway_then_rerun_matches_uninterrupted_run(tmp_path, shared_da
     clean_stats = json.loads((tmp_path / "clean" / "stats.json").read_text())
     strip = lambda s: [(x["id"], x["docs_in"], x["docs_out"], x["removed"]) for x in s["stages"]]  # noqa: E731
     assert strip(stats) == strip(clean_stats)
+
+
+def test_bad_input_is_quarantined_under_the_run_and_the_run_goes_on(tmp_path, shared_data, ray_local):
+    from test_readers import members, warc_record
+    m = members(shared_data / "warc" / "sample_pages.warc.gz")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    bad = bytearray(m[3])
+    bad[len(bad) // 2: len(bad) // 2 + 64] = b"\x00" * 64
+    (inputs / "a.warc.gz").write_bytes(b"".join(m[:3]) + bytes(bad) + b"".join(m[4:8]))
+    (inputs / "b.warc.gz").write_bytes(b"")
+    (inputs / "c.warc.gz").write_bytes(warc_record("http://x.example/enc", b"<p>\xff\xfe\x80 bad</p>")
+                                       + warc_record("http://x.example/ok", b"<p>fine page</p>"))
+    (inputs / "d.warc.gz").write_bytes(b"".join(m[8:12])[:-100])
+    p = tmp_path / "r.yaml"
+    p.write_text(f"name: q\noutput: {tmp_path / 'run'}\nsources:\n  - name: web\n    format: warc\n"
+                 f"    paths: [{inputs}/*.warc.gz]\n")
+    stats = Runner(load_recipe(p), quiet=True).run()
+    assert stats["quarantined"] == {"ingest/corrupt_gzip": 1, "ingest/empty_file": 1, "ingest/bad_encoding": 1,
+                                    "ingest/truncated_gzip": 1}
+    assert stats["stages"][0]["docs_out"] == 6 + 1 + 3
+    q = pq.read_table(Path(stats["stages"][0]["dir"]) / "quarantine")
+    assert sorted(q.column("reason").to_pylist()) == ["bad_encoding", "corrupt_gzip", "empty_file", "truncated_gzip"]
+    assert all(q.column("path").to_pylist())
