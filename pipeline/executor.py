@@ -77,3 +77,35 @@ def run_tasks(fn: Callable, jobs: Iterable[tuple], max_in_flight: int,
         for ref in ready:
             i = pending.pop(ref)
             yield i, ray.get(ref)
+
+
+class TaskPool:
+    """Like run_tasks, but jobs may be added while results come in (a finished ingest task
+    releases the shard tasks that follow it, so stages overlap instead of waiting at a barrier)."""
+
+    def __init__(self, max_in_flight: int):
+        self.max_in_flight = max_in_flight
+        self.queue: list[tuple[Any, Callable, tuple]] = []
+        self.pending: dict[Any, Any] = {}
+        self._fn_refs: dict[int, Any] = {}
+
+    def submit(self, tag: Any, fn: Callable, *args) -> None:
+        self.queue.append((tag, fn, args))
+
+    def _launch(self) -> None:
+        while self.queue and len(self.pending) < self.max_in_flight:
+            tag, fn, args = self.queue.pop(0)
+            ref = self._fn_refs.get(id(fn))
+            if ref is None:
+                ref = self._fn_refs[id(fn)] = ray.put(fn)
+            self.pending[_call.remote(ref, args, {})] = tag
+
+    def results(self) -> Iterator[tuple[Any, Any]]:
+        while True:
+            self._launch()
+            if not self.pending:
+                return
+            ready, _ = ray.wait(list(self.pending), num_returns=1)
+            for r in ready:
+                tag = self.pending.pop(r)
+                yield tag, ray.get(r)

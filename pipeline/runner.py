@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.documents import documents_table, quarantine_table
-from pipeline.executor import cluster_cpus, run_tasks, start_ray
+from pipeline.executor import TaskPool, cluster_cpus, run_tasks, start_ray
 from pipeline.global_context import GlobalContext
 from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
@@ -182,8 +182,14 @@ class Runner:
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
         self.in_flight = cluster_cpus() * self.recipe.ray.tasks_per_cpu
         walls: dict[str, float] = {}
-        self._ingest(walls)
         i = 1
+        j = i
+        while j < len(self.stages) and not self.stages[j].is_global:
+            j += 1
+        # Ingest overlaps with the first run of map stages: a shard starts through them as soon
+        # as the file it came from has been read.
+        self._ingest(walls, self.stages[1:j])
+        i = j
         while i < len(self.stages):
             ps = self.stages[i]
             if ps.is_global:
@@ -201,25 +207,69 @@ class Runner:
         write_json_atomic(stats, self.run_dir / "stats.json")
         return stats
 
-    def _ingest(self, walls: dict) -> None:
+    def _ingest(self, walls: dict, chain: list[PlannedStage]) -> None:
         ps = self.stages[0]
         if ps.dir.finished():
             walls[ps.id] = read_json(ps.dir.success_path).get("wall_seconds", 0.0)
             self.progress.note(f"[ingest] cached: {ps.dir.path}")
+            if chain:
+                self._map_segment(chain, ps, walls)
             return
         t0 = timer()
-        jobs = []
+        pool = TaskPool(self.in_flight)
+        total = 0
+        done_records = []
         for si, src in enumerate(self.recipe.sources):
             for fi, path in enumerate(self.files[src.name]):
-                if not (ps.dir.path / "files" / f"{si:02d}-{fi:05d}.done.json").exists():
-                    jobs.append((src, si, fi, path, ps.dir))
-        total = sum(len(v) for v in self.files.values())
-        bar = self.progress.bar("ingest", total, unit="files", done=total - len(jobs))
-        for _, rec in run_tasks(ingest_file, jobs, self.in_flight):
-            bar.update(1, docs=rec["docs_out"])
-        bar.close()
-        walls[ps.id] = timer() - t0
-        write_json_atomic({"wall_seconds": walls[ps.id]}, ps.dir.success_path)
+                total += 1
+                rec_path = ps.dir.path / "files" / f"{si:02d}-{fi:05d}.done.json"
+                if rec_path.exists():
+                    done_records.append(read_json(rec_path))
+                else:
+                    pool.submit(("file", None), ingest_file, src, si, fi, path, ps.dir)
+        ctxs = [self.ctx_for(c) for c in chain]
+        names = "+".join(c.id for c in chain)
+
+        def release(record: dict) -> int:
+            n = 0
+            for shard in record["shards"]:
+                if chain and not chain[-1].dir.is_done(shard):
+                    pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
+                                self.recipe.removed_samples)
+                    n += 1
+            return n
+
+        files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
+        chain_bar = None
+        for rec in done_records:
+            release(rec)
+        t_chain = None
+        for (kind, _), res in pool.results():
+            if kind == "file":
+                files_bar.update(1, docs=res["docs_out"])
+                release(res)
+                if files_bar.n == total:
+                    files_bar.close()
+                    walls[ps.id] = timer() - t0
+                    write_json_atomic({"wall_seconds": walls[ps.id]}, ps.dir.success_path)
+            else:
+                if chain_bar is None:
+                    t_chain = t_chain or timer()
+                    chain_bar = self.progress.bar(names, 0, unit="shards")
+                chain_bar.total = len(ps.dir.done_shards())
+                chain_bar.update(1, docs=res[-1].docs_out if res else 0)
+        if not ps.dir.finished():
+            files_bar.close()
+            walls[ps.id] = timer() - t0
+            write_json_atomic({"wall_seconds": walls[ps.id]}, ps.dir.success_path)
+        if chain_bar is not None:
+            chain_bar.close()
+        if chain:
+            wall = timer() - t0
+            for c in chain:
+                walls[c.id] = wall
+                write_json_atomic({"wall_seconds": wall, "fused": [p.id for p in chain], "with_ingest": True},
+                                  c.dir.success_path)
 
     def _map_segment(self, chain: list[PlannedStage], upstream: PlannedStage, walls: dict) -> None:
         names = "+".join(ps.id for ps in chain)

@@ -1,0 +1,159 @@
+"""Memory-mapped token shards, a seeded per-epoch example order, and a NumPy batch iterator.
+
+Examples: each shard is read as one token stream (documents joined by their separator). An
+example is `seq_len + 1` consecutive tokens starting every `seq_len` tokens (inputs are the
+first seq_len, targets the last seq_len). Packed shards whose rows are exactly seq_len + 1
+tokens are read row by row instead. Examples never cross a shard boundary; a shard's last
+< seq_len tokens are not used.
+
+Order and sharding: within each curriculum phase, the examples are permuted by (seed, epoch);
+phases stay in manifest order. The resulting global order is dealt out round-robin, example i
+to rank i % world_size, so ranks never overlap, every example goes to exactly one rank, and
+every rank moves through the curriculum at the same pace. State = (epoch, examples this rank
+has consumed in the epoch): restoring it resumes exactly where training stopped.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+
+class TokenShards:
+    """The shards of a token dataset, memory-mapped (zero copy) as flat NumPy token arrays."""
+
+    def __init__(self, directory: str | Path, seq_len: int):
+        self.directory = Path(directory)
+        self.manifest = json.loads((self.directory / "manifest.json").read_text())
+        self.seq_len = int(seq_len)
+        if self.seq_len < 1:
+            raise ValueError("seq_len must be >= 1")
+        packed_rows = self.manifest.get("seq_len")
+        self.row_aligned = bool(self.manifest.get("packed")) and packed_rows == self.seq_len
+        self.stride = self.seq_len + 1 if self.row_aligned else self.seq_len
+        self.tokens: list[np.ndarray] = []
+        counts, phases = [], []
+        for rec in self.manifest["shards"]:
+            flat = _map_tokens(self.directory / rec["file"])
+            self.tokens.append(flat)
+            counts.append(max(0, (len(flat) - 1) // self.stride) if len(flat) > self.seq_len else 0)
+            phases.append(int(rec.get("phase", 0)))
+        self.examples_per_shard = np.asarray(counts, np.int64)
+        self.first_example = np.concatenate([[0], np.cumsum(self.examples_per_shard)])
+        self.shard_phase = np.asarray(phases, np.int64)
+
+    def __len__(self) -> int:
+        return int(self.first_example[-1])
+
+    def phase_ranges(self) -> list[tuple[int, int]]:
+        """[start, end) example ranges of each phase (shards are stored phase by phase)."""
+        out = []
+        for ph in sorted(set(self.shard_phase.tolist())):
+            idx = np.flatnonzero(self.shard_phase == ph)
+            out.append((int(self.first_example[idx[0]]), int(self.first_example[idx[-1] + 1])))
+        return out
+
+    def locate(self, example: int) -> tuple[int, int]:
+        shard = int(np.searchsorted(self.first_example, example, side="right")) - 1
+        return shard, int(example - self.first_example[shard]) * self.stride
+
+    def example(self, i: int) -> np.ndarray:
+        """seq_len + 1 tokens (a view into the mapped shard)."""
+        shard, start = self.locate(i)
+        return self.tokens[shard][start:start + self.seq_len + 1]
+
+    def gather(self, examples: np.ndarray, dtype=np.int64) -> np.ndarray:
+        """(len(examples), seq_len + 1) array of those examples' tokens."""
+        out = np.empty((len(examples), self.seq_len + 1), dtype)
+        shards = np.searchsorted(self.first_example, examples, side="right") - 1
+        starts = (examples - self.first_example[shards]) * self.stride
+        n = self.seq_len + 1
+        for row, (s, a) in enumerate(zip(shards.tolist(), starts.tolist())):
+            out[row] = self.tokens[s][a:a + n]
+        return out
+
+
+def _map_tokens(path: Path) -> np.ndarray:
+    """The shard's token ids as one zero-copy array over the memory-mapped file."""
+    reader = pa.ipc.open_stream(pa.memory_map(str(path), "r"))
+    parts = []
+    for batch in reader:
+        col = batch.column(batch.schema.get_field_index("input_ids"))
+        parts.append(col.flatten().to_numpy(zero_copy_only=True))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.empty(0, np.uint16)
+
+
+class ExampleOrder:
+    """Which examples a rank reads in an epoch, in order."""
+
+    def __init__(self, shards: TokenShards, seed: int = 0, rank: int = 0, world_size: int = 1,
+                 shuffle: bool = True, drop_last: bool = False):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} not in [0, {world_size})")
+        self.shards, self.seed, self.rank, self.world_size = shards, seed, rank, world_size
+        self.shuffle, self.drop_last = shuffle, drop_last
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def for_epoch(self, epoch: int) -> np.ndarray:
+        if self._cache and self._cache[0] == epoch:
+            return self._cache[1]
+        parts = []
+        for ph, (a, b) in enumerate(self.shards.phase_ranges()):
+            ids = np.arange(a, b, dtype=np.int64)
+            if self.shuffle:
+                ids = np.random.default_rng([self.seed & 0xFFFFFFFF, epoch, ph]).permutation(ids)
+            parts.append(ids)
+        order = np.concatenate(parts) if parts else np.empty(0, np.int64)
+        if self.drop_last:  # equal length on every rank (what DDP needs); drops < world_size examples
+            order = order[: len(order) // self.world_size * self.world_size]
+        mine = order[self.rank::self.world_size]
+        self._cache = (epoch, mine)
+        return mine
+
+
+class NumpyBatchIterator:
+    """Batches of {"inputs", "targets"} (batch, seq_len) int arrays; resumable.
+
+    Endless by default (epoch after epoch, each in its own order); `epochs=n` stops after n.
+    A trailing partial batch of an epoch is dropped so every batch has the same shape (jit)."""
+
+    def __init__(self, directory: str | Path, seq_len: int, batch_size: int, seed: int = 0,
+                 rank: int = 0, world_size: int = 1, shuffle: bool = True, drop_last: bool = False,
+                 epochs: int | None = None, dtype=np.int32):
+        self.shards = TokenShards(directory, seq_len)
+        self.order = ExampleOrder(self.shards, seed, rank, world_size, shuffle, drop_last)
+        self.batch_size, self.epochs, self.dtype = batch_size, epochs, dtype
+        self.epoch, self.position = 0, 0
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position, "seed": self.order.seed,
+                "rank": self.order.rank, "world_size": self.order.world_size}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k in ("seed", "rank", "world_size"):
+            if state[k] != getattr(self.order, k):
+                raise ValueError(f"state was saved with {k}={state[k]}, this iterator has "
+                                 f"{getattr(self.order, k)}")
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> dict[str, np.ndarray]:
+        while True:
+            if self.epochs is not None and self.epoch >= self.epochs:
+                raise StopIteration
+            mine = self.order.for_epoch(self.epoch)
+            if self.position + self.batch_size <= len(mine):
+                break
+            if self.epochs is None and len(mine) < self.batch_size:
+                raise ValueError(f"rank has {len(mine)} examples per epoch, fewer than one batch")
+            self.epoch, self.position = self.epoch + 1, 0
+        ids = mine[self.position:self.position + self.batch_size]
+        self.position += self.batch_size
+        block = self.shards.gather(ids, self.dtype)
+        return {"inputs": block[:, :-1], "targets": block[:, 1:]}
