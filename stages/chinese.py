@@ -1,0 +1,259 @@
+"""Chinese/Japanese text cleaning and Chinese SEO-spam block lists.
+
+`chinese_clean` normalises width and punctuation the way CJK text expects (full-width letters
+and digits become ASCII, full-width CJK punctuation stays unless asked), optionally converts
+Traditional <-> Simplified with OpenCC, and drops garbled text ("mojibake"). Garbled text is
+detected in every document by default, not only in Chinese ones, because UTF-8 read as
+Latin-1 turns Chinese into Latin-looking text that language ID would no longer call Chinese.
+
+`spam_filter` matches phrase block lists (stages/data/blocklists/*.txt), one RE2 alternation per
+category run over the whole batch by Arrow, and removes a document only when a category's
+matches are both numerous and dense, so a news story about a gambling crackdown survives.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field
+
+from pipeline.stage import Filter, Judgement, Result, Stage
+from stages.scripts import SPACE, category_counts, cjk_ratio_from_counts, scripts_from_counts
+
+BLOCKLIST_DIR = Path(__file__).parent / "data" / "blocklists"
+CHINESE_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
+
+# --- mojibake signatures: (RE2 pattern, garbled characters each match stands for) ----------
+_C1_AND_CP1252 = (r"\x{80}-\x{bf}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17d}\x{17e}\x{192}\x{2c6}"
+                  r"\x{2dc}\x{2013}\x{2014}\x{2018}-\x{201e}\x{2020}-\x{2022}\x{2026}\x{2030}"
+                  r"\x{2039}\x{203a}\x{20ac}\x{2122}")
+MOJIBAKE_SIGNATURES: tuple[tuple[str, int], ...] = (
+    (r"\x{fffd}", 1),                                  # replacement character
+    (r"锟斤拷|烫烫烫|屯屯屯", 3),                        # U+FFFD / uninitialised memory seen through GBK
+    (r"[锛銆鈥鐨鏄鍦]", 1),                             # UTF-8 punctuation and 的/是/在 read as GBK
+    (r"[\x{c2}-\x{f4}][" + _C1_AND_CP1252 + "]", 2),   # UTF-8 read as Latin-1 / cp1252 ("Ã©", "â€™")
+    # GBK/Big5 bytes read as Latin-1; not · × ÷, which Chinese text repeats (····, ××公司)
+    (r"[\x{a1}-\x{b6}\x{b8}-\x{d6}\x{d8}-\x{f6}\x{f8}-\x{fe}]{4,}", 4),
+    (r"[\x{e000}-\x{f8ff}]", 1),                       # private-use characters
+    (r"[\x{00}-\x{08}\x{0b}\x{0c}\x{0e}-\x{1f}\x{7f}]", 1),  # control characters
+)
+
+_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                    for c in range(r[0], r[1] + 1)}
+_HALFWIDTH_KATAKANA_RUN = re.compile("[\uff61-\uff9f]+")
+_CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TO_FULLWIDTH_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+_ASCII_PUNCT_NEAR_CJK = re.compile(
+    f"(?<=[{_CJK_CHAR}])[,;:?!()]|[,;:?!()](?=[{_CJK_CHAR}])")
+_TO_HALFWIDTH_PUNCT = str.maketrans({"，": ",", "；": ";", "：": ":", "？": "?", "！": "!",
+                                     "（": "(", "）": ")", "。": ".", "、": ","})
+
+
+def mojibake_counts(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Garbled characters per document, summed over MOJIBAKE_SIGNATURES (int64)."""
+    total = np.zeros(len(texts), dtype=np.int64)
+    for pattern, weight in MOJIBAKE_SIGNATURES:
+        hits = pc.count_substring_regex(texts, pattern).fill_null(0)
+        total += weight * hits.to_numpy(zero_copy_only=False).astype(np.int64)
+    return total
+
+
+@functools.lru_cache(maxsize=None)
+def opencc_converter(config: str):
+    """One OpenCC converter per config and process; kept off the stage so set-up stages pickle."""
+    try:
+        import opencc
+        return opencc.OpenCC(config)
+    except Exception as e:  # a missing/broken OpenCC must stop the run, not skip conversion
+        raise RuntimeError(f"chinese_clean: cannot load OpenCC {config!r}: {e}") from e
+
+
+class ChineseClean(Stage):
+    """Width/punctuation normalisation, optional OpenCC conversion and mojibake removal.
+
+    Adds `cjk_ratio` and `mojibake_ratio` (float32). Removal reasons: `mojibake`, `low_cjk_ratio`.
+    """
+    name: ClassVar[str] = "chinese_clean"
+    version: ClassVar[str] = "1"
+
+    # column holding the text.
+    text_field: str = "text"
+    # clean documents whose `language` column is one of these (when that column exists).
+    languages: list[str] = Field(default_factory=lambda: ["zh", "ja"])
+    # ... or, without a `language` column (or where it is null), whose dominant script is one of these.
+    scripts: list[str] = Field(default_factory=lambda: ["Hans", "Hant", "Hani", "Jpan"])
+    # full-width ASCII letters and digits (ＡＢＣ１２３) become ASCII.
+    halfwidth_alnum: bool = True
+    # half-width katakana (ｶﾀｶﾅ) become full-width (カタカナ), as NFKC does.
+    fullwidth_katakana: bool = True
+    # ideographic space U+3000 becomes an ASCII space.
+    ideographic_space_to_ascii: bool = False
+    # keep: leave punctuation; fullwidth: ASCII ,;:?!() next to CJK become ，；：？！（）; halfwidth: the reverse.
+    punctuation: Literal["keep", "fullwidth", "halfwidth"] = "keep"
+    # OpenCC conversion of the cleaned documents: t2s (Traditional->Simplified), s2t, or none.
+    convert: Literal["none", "t2s", "s2t"] = "none"
+    # remove Chinese documents whose share of CJK characters is below this (0 = off).
+    min_cjk_ratio: float = Field(0.0, ge=0.0, le=1.0)
+    # remove documents with at least this share of garbled characters (1 = off).
+    mojibake_ratio_threshold: float = Field(0.01, gt=0.0, le=1.0)
+    # ... and at least this many garbled characters, so one stray U+FFFD never removes a page.
+    min_mojibake_chars: int = Field(3, ge=1)
+    # check every document for mojibake, not only the Chinese/Japanese ones.
+    mojibake_all_documents: bool = True
+
+    def setup(self) -> None:
+        if self.convert != "none":
+            opencc_converter(self.convert)  # raise now if OpenCC cannot load
+        table = dict(_FULLWIDTH_ALNUM) if self.halfwidth_alnum else {}
+        if self.ideographic_space_to_ascii:
+            table[0x3000] = 0x20
+        self._width_table = table
+
+    def _selected(self, batch: pa.Table, scripts: list[str]) -> np.ndarray:
+        by_script = np.isin(np.array(scripts, dtype=object), list(self.scripts))
+        if "language" not in batch.column_names:
+            return by_script
+        lang = batch.column("language")
+        by_lang = pc.fill_null(pc.is_in(lang, value_set=pa.array(self.languages, pa.string())), False)
+        no_lang = pc.is_null(lang).to_numpy(zero_copy_only=False)
+        return by_lang.to_numpy(zero_copy_only=False) | (no_lang & by_script)
+
+    def _clean(self, text: str) -> str:
+        if self._width_table:
+            text = text.translate(self._width_table)
+        if self.fullwidth_katakana:
+            text = _HALFWIDTH_KATAKANA_RUN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+        if self.punctuation == "fullwidth":
+            text = _ASCII_PUNCT_NEAR_CJK.sub(lambda m: _TO_FULLWIDTH_PUNCT[m.group()], text)
+        elif self.punctuation == "halfwidth":
+            text = text.translate(_TO_HALFWIDTH_PUNCT)
+        if self.convert != "none":
+            text = opencc_converter(self.convert).convert(text)
+        return text
+
+    def process(self, batch: pa.Table) -> Result:
+        col = self.text_field
+        texts = batch.column(col)
+        counts = category_counts(texts)
+        scripts = scripts_from_counts(counts)
+        selected = self._selected(batch, scripts)
+
+        garbled = mojibake_counts(texts)
+        visible = counts.sum(axis=1) - counts[:, SPACE]
+        moj_ratio = np.divide(garbled, visible, out=np.zeros(len(garbled)), where=visible > 0)
+        is_mojibake = (garbled >= self.min_mojibake_chars) & (moj_ratio >= self.mojibake_ratio_threshold)
+        if not self.mojibake_all_documents:
+            is_mojibake &= selected
+
+        values = texts.to_pylist()
+        changed = 0
+        for i in np.flatnonzero(selected & ~is_mojibake):
+            if values[i]:
+                new = self._clean(values[i])
+                if new != values[i]:
+                    values[i], changed = new, changed + 1
+        cleaned = pa.array(values, texts.type)
+        new_counts = category_counts(cleaned) if changed else counts
+        ratio = cjk_ratio_from_counts(new_counts)
+
+        chinese = selected & np.isin(np.array(scripts, dtype=object), list(CHINESE_SCRIPTS))
+        if "language" in batch.column_names:
+            is_zh = pc.fill_null(pc.equal(batch.column("language"), "zh"), False).to_numpy(zero_copy_only=False)
+            chinese |= selected & is_zh
+        low_cjk = chinese & (ratio < self.min_cjk_ratio)
+
+        reasons = np.full(len(values), None, dtype=object)
+        reasons[low_cjk] = "low_cjk_ratio"
+        reasons[is_mojibake] = "mojibake"
+        out = batch.set_column(batch.column_names.index(col), col, cleaned)
+        out = _put(out, "cjk_ratio", pa.array(ratio, pa.float32()))
+        out = _put(out, "mojibake_ratio", pa.array(moj_ratio, pa.float32()))
+        return Result.split(out, pa.array(reasons.tolist(), pa.string()),
+                            counters={"cjk_cleaned_documents": changed})
+
+
+def _put(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    if name in table.column_names:
+        return table.set_column(table.column_names.index(name), name, values)
+    return table.append_column(name, values)
+
+
+# --- spam block lists ---------------------------------------------------------------------
+def read_phrase_file(path: Path) -> list[str]:
+    """Phrases of a block-list file: one per line, `#` comments and blank lines skipped."""
+    phrases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            phrases.append(line.casefold())
+    return phrases
+
+
+def category_of(path: Path) -> str:
+    """`zh_gambling.txt` and `en_gambling.txt` are both the category `gambling`."""
+    stem = path.stem
+    return stem[3:] if re.match(r"^[a-z]{2}_", stem) else stem
+
+
+class SpamBlocklistFilter(Filter):
+    """Removes pages dense with phrases from a spam category; reason `spam_<category>`.
+
+    A category removes a document when it has at least `min_matches` matches of at least
+    `min_distinct` different phrases and `min_matches_per_1k_chars` matches per 1000 characters.
+    Adds `spam_matches` (int32, the most-matched category's count)."""
+    name: ClassVar[str] = "spam_filter"
+    version: ClassVar[str] = "1"
+
+    # built-in lists (stages/data/blocklists/<name>.txt) to use.
+    lists: list[str] = Field(default_factory=lambda: [
+        "zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips",
+        "en_gambling", "en_pharma"])
+    # extra list files (paths), same format; the category is the file name minus a `xx_` prefix.
+    extra_list_files: list[str] = Field(default_factory=list)
+    # minimum matches of one category to remove a document.
+    min_matches: int = Field(3, ge=1)
+    # minimum number of different phrases among those matches.
+    min_distinct: int = Field(2, ge=1)
+    # minimum matches per 1000 characters (density), so long articles with a few mentions stay.
+    min_matches_per_1k_chars: float = Field(2.0, ge=0.0)
+    # column holding the text.
+    text_field: str = "text"
+
+    def setup(self) -> None:
+        files = [BLOCKLIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
+        phrases: dict[str, list[str]] = {}
+        for f in files:
+            if not f.is_file():
+                raise FileNotFoundError(f"spam_filter: block list {f} not found")
+            phrases.setdefault(category_of(f), []).extend(read_phrase_file(f))
+        self._categories: list[tuple[str, str, re.Pattern]] = []
+        for cat, words in phrases.items():
+            words = sorted(set(words), key=lambda w: (-len(w), w))  # longest first: one match per span
+            alternation = "|".join(re.escape(w) for w in words)
+            self._categories.append((f"spam_{cat}", "(?i)" + alternation, re.compile(alternation, re.I)))
+
+    def judge(self, batch: pa.Table) -> Judgement:
+        texts = batch.column(self.text_field)
+        n = batch.num_rows
+        length = pc.utf8_length(texts).fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+        best = np.zeros(n, dtype=np.int64)
+        reasons: list[str | None] = [None] * n
+        values = None
+        for reason, re2_pattern, py_pattern in self._categories:
+            hits = pc.count_substring_regex(texts, re2_pattern).fill_null(0)
+            hits = hits.to_numpy(zero_copy_only=False).astype(np.int64)
+            dense = (hits >= self.min_matches) & (hits * 1000.0 >= self.min_matches_per_1k_chars * np.maximum(length, 1))
+            for i in np.flatnonzero(dense & (hits > best)):
+                if values is None:
+                    values = texts.to_pylist()
+                # distinct phrases only for the few dense candidates (Python regex, casefolded)
+                if len({m.casefold() for m in py_pattern.findall(values[i])}) >= self.min_distinct:
+                    reasons[i] = reason
+            best = np.maximum(best, hits)
+        return Judgement(reasons, {"spam_matches": pa.array(best, pa.int32())})

@@ -1,0 +1,146 @@
+"""Script detection and fastText language ID on real multilingual sentences and pages."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pipeline.documents import documents_table
+from stages.language import LanguageFilter, bundled_lid176_path, load_fasttext_model
+from stages.scripts import cjk_ratio, cjk_ratio_batch, dominant_script, scripts_batch
+
+
+@pytest.fixture(scope="module")
+def sentences(shared_data: Path) -> list[dict]:
+    with open(shared_data / "langid" / "lingua_sentences_sample.tsv", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.fixture(scope="module")
+def magic_pages(shared_data: Path) -> list[tuple[str, str]]:
+    base = shared_data / "zh" / "html" / "magic_html"
+    gold = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))
+    with open(base / "pages.tsv", encoding="utf-8") as f:
+        return [(r["script"], gold[r["id"]]["content"]) for r in csv.DictReader(f, delimiter="\t")]
+
+
+def _docs(texts: list[str | None]) -> pa.Table:
+    return documents_table([{"id": str(i), "source": "t", "text": t} for i, t in enumerate(texts)])
+
+
+EXPECTED_SCRIPT = {"en": "Latn", "de": "Latn", "ru": "Cyrl", "uk": "Cyrl", "el": "Grek", "ar": "Arab",
+                   "fa": "Arab", "he": "Hebr", "hi": "Deva", "mr": "Deva", "bn": "Beng", "ta": "Taml",
+                   "ko": "Hang", "ja": "Jpan", "zh": "Hans", "hy": "Armn", "ka": "Geor"}
+
+
+def test_dominant_script_of_real_sentences(sentences):
+    rows = [r for r in sentences if r["lang_iso639_1"] in EXPECTED_SCRIPT]
+    got = scripts_batch([r["text"] for r in rows])
+    wrong = [(r["lang_iso639_1"], g, r["text"][:40]) for r, g in zip(rows, got)
+             if g != EXPECTED_SCRIPT[r["lang_iso639_1"]]]
+    assert not wrong
+    thai = [r["text"] for r in sentences if r["lang_iso639_1"] == "th"]
+    assert sum(s == "Thai" for s in scripts_batch(thai)) >= 9  # one sentence is mostly a Latin name
+
+
+def test_simplified_traditional_and_japanese_pages(magic_pages):
+    label = {"zh-Hans": "Hans", "zh-Hant": "Hant", "ja": "Jpan"}
+    got = scripts_batch([text for _, text in magic_pages])
+    assert got == [label[s] for s, _ in magic_pages]
+    assert {"Hans", "Hant", "Jpan"} <= set(got)
+
+
+def test_single_text_helpers_and_edge_cases():
+    assert dominant_script("這是一個繁體中文的句子，說明台灣的天氣。") == "Hant"
+    assert dominant_script("这是一个简体中文的句子，说明天气。") == "Hans"
+    assert dominant_script("中文") == "Hani"  # no character tells the two standards apart
+    assert dominant_script("これは日本語の文章です。") == "Jpan"
+    assert dominant_script("12345 !!! ...") == "Zyyy"
+    assert dominant_script("") == "Zyyy"
+    # a Chinese tech note full of code identifiers is still Chinese
+    assert dominant_script("解决新项目npm依赖报错：安装 depcheck，检查依赖") == "Hans"
+    assert cjk_ratio("中文 ab") == pytest.approx(2 / 4)
+    assert cjk_ratio("   ") == 0.0
+    assert cjk_ratio("한국어") == 1.0
+
+
+def test_batch_forms_agree():
+    texts = ["Hello there", None, "Привет", "中国人民银行发布数据", "", "Γειά σου κόσμε"]
+    arr = pa.array(texts)
+    expect = [dominant_script(t or "") for t in texts]
+    assert scripts_batch(texts) == expect
+    assert scripts_batch(pa.chunked_array([arr[:2], arr[2:]])) == expect
+    assert scripts_batch(arr.slice(2, 3)) == expect[2:5]  # sliced arrays have an offset
+    ratios = cjk_ratio_batch(arr)
+    assert ratios[3] == 1.0 and ratios[0] == 0.0 and ratios[1] == 0.0
+
+
+def test_language_labels_match_raw_fasttext(sentences):
+    model = load_fasttext_model(bundled_lid176_path())
+    texts = [r["text"] for r in sentences[::5]]
+    out = LanguageFilter()(_docs(texts)).kept
+    for text, lang, score in zip(texts, out.column("language").to_pylist(),
+                                 out.column("language_score").to_pylist()):
+        labels, probs = model.predict(text.replace("\n", " "))
+        assert labels[0] == "__label__" + lang
+        assert score == pytest.approx(probs[0], rel=1e-5)
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "zh", "ru"])
+def test_languages_identified(sentences, lang):
+    texts = [r["text"] for r in sentences if r["lang_iso639_1"] == lang]
+    out = LanguageFilter()(_docs(texts)).kept
+    assert out.column("language").to_pylist() == [lang] * len(texts)
+    assert out.column("language").type == pa.string() and out.column("language_score").type == pa.float32()
+
+
+def test_traditional_page_is_zh_hant(magic_pages):
+    trad = [t for s, t in magic_pages if s == "zh-Hant"]
+    out = LanguageFilter(languages=["zh"])(_docs(trad + ["Multi-line\nEnglish text\nabout weather."]))
+    assert out.kept.column("language").to_pylist() == ["zh"]
+    assert out.kept.column("script").to_pylist() == ["Hant"]
+    assert out.removed.column("reason").to_pylist() == ["language_not_kept"]
+
+
+def test_keep_list_thresholds_and_empty_text(sentences):
+    en = [r["text"] for r in sentences if r["lang_iso639_1"] == "en"][:3]
+    de = [r["text"] for r in sentences if r["lang_iso639_1"] == "de"][:3]
+    table = _docs(en + de + ["", None])
+    res = LanguageFilter(languages=["en"])(table)
+    assert res.kept.num_rows == 3
+    assert sorted(res.removed.column("reason").to_pylist()) == ["language_not_kept"] * 3 + ["no_text"] * 2
+    strict = LanguageFilter(languages=["en", "de"], thresholds={"de": 1.01})(table)
+    reasons = dict(zip(strict.removed.column("id").to_pylist(), strict.removed.column("reason").to_pylist()))
+    assert [reasons[str(i)] for i in range(3, 6)] == ["low_language_score"] * 3
+    annotate = LanguageFilter()(table)  # no list: nothing removed, everything annotated
+    assert annotate.kept.num_rows == 8 and annotate.removed is None
+    assert annotate.kept.column("language").to_pylist()[6:] == [None, None]
+    assert np.all(annotate.kept.column("language_score").to_numpy()[6:] == 0)
+
+
+def test_missing_model_fails_in_setup(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        LanguageFilter(model_path=str(tmp_path / "nope.ftz")).ensure_setup()
+
+
+def test_options_are_validated():
+    with pytest.raises(Exception):
+        LanguageFilter(min_score=2.0)
+    with pytest.raises(Exception):
+        LanguageFilter(unknown_option=1)
+
+
+def test_set_up_stage_pickles_and_still_works(sentences):
+    import pickle
+    from stages.chinese import ChineseClean
+    table = _docs([r["text"] for r in sentences if r["lang_iso639_1"] in ("en", "zh")][:20])
+    lang = LanguageFilter(languages=["zh"]).ensure_setup()
+    copy = pickle.loads(pickle.dumps(lang))
+    assert copy(table).kept.equals(lang(table).kept)
+    clean = ChineseClean(convert="s2t").ensure_setup()
+    again = pickle.loads(pickle.dumps(clean))
+    assert again(_docs(["这是ＡＢＣ"])).kept.column("text").to_pylist() == ["這是ABC"]
