@@ -1,0 +1,250 @@
+"""Gopher's quality and repetition heuristics (Rae et al. 2021, appendix A.1.1 and Table A1).
+
+Defaults are the paper's numbers (for English); other languages get theirs from
+stages/profiles/*.yaml. Words come from `stages.segmentation` (jieba for Chinese, Sudachi for
+Japanese, ...), once per document for both stages. Line and paragraph statistics are computed
+for the whole batch at once with pyarrow; word n-grams per document with numpy on hashed words.
+
+Differences from datatrove's implementation, on purpose:
+- blank lines are not lines: they do not count as duplicates of each other nor as "not bullet";
+- stop words match case-insensitively ("The" counts);
+- the top n-gram must occur at least twice (a document with no repeated n-gram has no
+  repetition to measure);
+- the mean word length rule is skipped for "chars" segmentation (one token per character).
+"""
+from __future__ import annotations
+
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import regex
+from pydantic import Field, PrivateAttr
+
+from pipeline.stage import Judgement
+from stages import segmentation
+from stages.profiles import PROFILE_NAMES
+from stages.profiles.filter import to_bool, Docs, ProfiledFilter, duplicate_mask, ratio, split_lines
+
+GOPHER_STOP_WORDS = ["the", "be", "to", "of", "and", "that", "have", "with"]
+_BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
+_ELLIPSIS_LINE = r"(\.\.\.|…)\s*$"
+_HAS_ALPHA = regex.compile(r"\p{L}").search
+
+
+class GopherQuality(ProfiledFilter):
+    """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
+    min_words: int | None = 50                  # Gopher: at least 50 words
+    max_words: int | None = 100_000             # Gopher: at most 100,000 words
+    min_avg_word_length: float | None = 3       # Gopher: mean word length at least 3 characters
+    max_avg_word_length: float | None = 10      # Gopher: ... and at most 10
+    max_symbol_word_ratio: float | None = 0.1   # Gopher: '#' or '...' per word at most 0.1
+    max_bullet_lines_ratio: float | None = 0.9  # Gopher: at most 90 % of lines start with a bullet
+    max_ellipsis_lines_ratio: float | None = 0.3  # Gopher: at most 30 % of lines end with '...'
+    min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of words contain a letter
+    min_stop_words: int | None = 2              # Gopher: at least 2 stop-word occurrences
+    stop_words: list[str] = Field(default_factory=lambda: list(GOPHER_STOP_WORDS))  # Gopher's list
+
+    _stop_sets: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+
+    def _stop_set(self, profile: str) -> frozenset[str]:
+        found = self._stop_sets.get(profile)
+        if found is None:
+            words = self.resolved(profile)["stop_words"] or []
+            found = frozenset(v for w in words for v in (w, w.lower(), w.capitalize(), w.upper()))
+            self._stop_sets[profile] = found
+        return found
+
+    def judge(self, batch: pa.Table) -> Judgement:
+        docs = self.documents(batch)
+        n = len(docs)
+        words = docs.words
+        n_words = np.fromiter((len(w) for w in words), dtype=np.int64, count=n)
+        n_chars = np.fromiter((sum(map(len, w)) for w in words), dtype=np.int64, count=n)
+        n_alpha = np.fromiter((sum(1 for t in w if t.isalpha() or _HAS_ALPHA(t)) for w in words),
+                              dtype=np.int64, count=n)
+        n_stop = np.fromiter((sum(map(self._stop_set(p).__contains__, w))
+                              for w, p in zip(words, docs.profiles)), dtype=np.int64, count=n)
+        mean_len = ratio(n_chars, n_words)
+        hashes = pc.count_substring(docs.text, "#").to_numpy(zero_copy_only=False)
+        ellipses = (pc.count_substring(docs.text, "...").to_numpy(zero_copy_only=False)
+                    + pc.count_substring(docs.text, "…").to_numpy(zero_copy_only=False))
+        symbol_ratio = np.maximum(ratio(hashes, n_words), ratio(ellipses, n_words))
+
+        lines = split_lines(docs.text)
+        non_empty = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines.values)), 0)
+        n_lines = lines.per_doc(non_empty)
+        bullets = ratio(lines.per_doc(pc.match_substring_regex(lines.values, _BULLET_LINE)), n_lines)
+        ellipsis_lines = ratio(lines.per_doc(pc.match_substring_regex(lines.values, _ELLIPSIS_LINE)),
+                               n_lines)
+        alpha = ratio(n_alpha, n_words)
+
+        t = lambda key: self.per_doc(docs.profiles, key)  # noqa: E731
+        chars_mode = np.array([m == segmentation.CHARS for m in docs.modes], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            rules = [
+                ("too_few_words", n_words < t("min_words")),
+                ("too_many_words", n_words > t("max_words")),
+                ("short_mean_word_length", (mean_len < t("min_avg_word_length")) & ~chars_mode),
+                ("long_mean_word_length", (mean_len > t("max_avg_word_length")) & ~chars_mode),
+                ("symbol_ratio", symbol_ratio > t("max_symbol_word_ratio")),
+                ("bullet_lines", bullets > t("max_bullet_lines_ratio")),
+                ("ellipsis_lines", ellipsis_lines > t("max_ellipsis_lines_ratio")),
+                ("alpha_words_ratio", alpha < t("min_alpha_words_ratio")),
+                ("few_stop_words", n_stop < t("min_stop_words")),
+            ]
+        signals = {
+            **self.common_signals(docs),
+            "gopher_word_count": pa.array(n_words, pa.int64()),
+            "gopher_mean_word_length": pa.array(mean_len.astype(np.float32)),
+            "gopher_symbol_ratio": pa.array(symbol_ratio.astype(np.float32)),
+            "gopher_bullet_lines_ratio": pa.array(bullets.astype(np.float32)),
+            "gopher_ellipsis_lines_ratio": pa.array(ellipsis_lines.astype(np.float32)),
+            "gopher_alpha_words_ratio": pa.array(alpha.astype(np.float32)),
+            "gopher_stop_words": pa.array(n_stop, pa.int64()),
+        }
+        return Judgement(self.reasons_with_errors(docs, rules), signals)
+
+
+# -- repetition ---------------------------------------------------------------------------------
+_NGRAM_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant for the rolling hash
+
+
+def _ngram_hashes(word_hashes: np.ndarray, max_n: int) -> dict[int, np.ndarray]:
+    """Hash of every word n-gram for n = 1..max_n: hashes[n][i] covers words i..i+n-1."""
+    out = {1: word_hashes}
+    h = word_hashes
+    for n in range(2, max_n + 1):
+        if len(word_hashes) < n:
+            break
+        h = h[:-1] * _NGRAM_MULTIPLIER + word_hashes[n - 1:]
+        out[n] = h
+    return out
+
+
+def _ngram_fractions(words: list[str], spaced: bool, total_chars: int,
+                     top_ns: list[int], dup_ns: list[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """Top n-gram and duplicated n-gram character fractions of one document.
+
+    Characters of an n-gram are its words' characters plus one separator per word in spaced
+    scripts, so the fractions are comparable between English and Chinese."""
+    top = dict.fromkeys(top_ns, 0.0)
+    dup = dict.fromkeys(dup_ns, 0.0)
+    n_words = len(words)
+    if total_chars == 0 or n_words < 2:
+        return top, dup
+    # Python's string hash is cached on the (shared, cached) word objects; collisions between
+    # different words of one document are negligible at 64 bits and only ever merge n-grams.
+    word_hashes = np.fromiter(map(hash, words), dtype=np.int64, count=n_words).view(np.uint64)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=n_words) + (1 if spaced else 0)
+    cum = np.concatenate(([0], np.cumsum(lengths)))
+    grams = _ngram_hashes(word_hashes, max(top_ns + dup_ns, default=1))
+    sep = 1 if spaced else 0
+    with np.errstate(over="ignore"):
+        for n in top_ns:
+            h = grams.get(n)
+            if h is None:
+                continue
+            _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+            best = counts.max()
+            if best < 2:
+                continue
+            occ = np.flatnonzero(counts[inverse] == best)
+            gram_chars = (cum[occ + n] - cum[occ] - sep).max()
+            top[n] = float(best * gram_chars) / total_chars
+        for n in dup_ns:
+            h = grams.get(n)
+            if h is None:
+                continue
+            _, first = np.unique(h, return_index=True)
+            if len(first) == len(h):
+                continue
+            later = np.ones(len(h), dtype=bool)
+            later[first] = False
+            starts = np.flatnonzero(later)
+            # Words covered by any repeated occurrence, each counted once.
+            delta = np.bincount(starts, minlength=n_words + 1) - np.bincount(starts + n, minlength=n_words + 1)
+            covered = np.cumsum(delta)[:n_words] > 0
+            dup[n] = min(1.0, float(lengths[covered].sum()) / total_chars)
+    return top, dup
+
+
+def _all_ngram_sizes(stage: "GopherRepetition", key: str) -> list[int]:
+    """n values of a stage option across the stage and every profile (stable output columns)."""
+    sizes = set(getattr(stage, key) or {})
+    for name in PROFILE_NAMES:
+        sizes |= set(stage.resolved(name).get(key) or {})
+    return sorted(sizes)
+
+
+class GopherRepetition(ProfiledFilter):
+    """Gopher's repetition rules: duplicate lines/paragraphs, top n-grams, duplicated n-grams."""
+    dup_line_frac: float | None = 0.30        # Gopher Table A1: duplicate line fraction
+    dup_para_frac: float | None = 0.30        # Gopher: duplicate paragraph fraction
+    dup_line_char_frac: float | None = 0.20   # Gopher: duplicate line character fraction
+    dup_para_char_frac: float | None = 0.20   # Gopher: duplicate paragraph character fraction
+    # Gopher: top n-gram character fraction, n -> maximum
+    top_ngram_char_frac: dict[int, float] = Field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
+    # Gopher: duplicated n-gram character fraction, n -> maximum
+    dup_ngram_char_frac: dict[int, float] = Field(
+        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10})
+
+    def judge(self, batch: pa.Table) -> Judgement:
+        docs = self.documents(batch)
+        n = len(docs)
+        total_chars = pc.utf8_length(docs.text).to_numpy(zero_copy_only=False).astype(np.int64)
+
+        lines = split_lines(docs.text)
+        line_len = pc.utf8_length(lines.values).to_numpy(zero_copy_only=False).astype(np.float64)
+        non_empty = to_bool(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines.values)), 0))
+        dup_lines = duplicate_mask(lines, non_empty)
+        line_frac = ratio(lines.per_doc(dup_lines), lines.per_doc(non_empty))
+        line_char_frac = ratio(lines.sum_per_doc(line_len, dup_lines), total_chars)
+
+        paras = split_lines(pc.utf8_trim_whitespace(docs.text), r"\n\s*\n", regex=True)
+        para_len = pc.utf8_length(paras.values).to_numpy(zero_copy_only=False).astype(np.float64)
+        para_non_empty = to_bool(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(paras.values)), 0))
+        dup_paras = duplicate_mask(paras, para_non_empty)
+        para_frac = ratio(paras.per_doc(dup_paras), paras.per_doc(para_non_empty))
+        para_char_frac = ratio(paras.sum_per_doc(para_len, dup_paras), total_chars)
+
+        top_ns = _all_ngram_sizes(self, "top_ngram_char_frac")
+        dup_ns = _all_ngram_sizes(self, "dup_ngram_char_frac")
+        top = {k: np.zeros(n) for k in top_ns}
+        dup = {k: np.zeros(n) for k in dup_ns}
+        for i, (words, mode) in enumerate(zip(docs.words, docs.modes)):
+            t_i, d_i = _ngram_fractions(words, segmentation.is_spaced(mode), int(total_chars[i]),
+                                        top_ns, dup_ns)
+            for k, v in t_i.items():
+                top[k][i] = v
+            for k, v in d_i.items():
+                dup[k][i] = v
+
+        t = lambda key: self.per_doc(docs.profiles, key)  # noqa: E731
+        with np.errstate(invalid="ignore"):
+            rules = [
+                ("dup_para_frac", para_frac > t("dup_para_frac")),
+                ("dup_para_char_frac", para_char_frac > t("dup_para_char_frac")),
+                ("dup_line_frac", line_frac > t("dup_line_frac")),
+                ("dup_line_char_frac", line_char_frac > t("dup_line_char_frac")),
+            ]
+            for k in top_ns:
+                rules.append((f"top_{k}_gram", top[k] > self._ngram_threshold(docs, "top_ngram_char_frac", k)))
+            for k in dup_ns:
+                rules.append((f"dup_{k}_gram", dup[k] > self._ngram_threshold(docs, "dup_ngram_char_frac", k)))
+        signals = {
+            **self.common_signals(docs),
+            "gopher_dup_line_frac": pa.array(line_frac.astype(np.float32)),
+            "gopher_dup_para_frac": pa.array(para_frac.astype(np.float32)),
+            "gopher_dup_line_char_frac": pa.array(line_char_frac.astype(np.float32)),
+            "gopher_dup_para_char_frac": pa.array(para_char_frac.astype(np.float32)),
+            **{f"gopher_top_{k}_gram_frac": pa.array(top[k].astype(np.float32)) for k in top_ns},
+            **{f"gopher_dup_{k}_gram_frac": pa.array(dup[k].astype(np.float32)) for k in dup_ns},
+        }
+        return Judgement(self.reasons_with_errors(docs, rules), signals)
+
+    def _ngram_threshold(self, docs: Docs, key: str, n: int) -> np.ndarray:
+        names, inverse = np.unique(docs.profiles.astype(str), return_inverse=True)
+        values = np.array([(self.resolved(p)[key] or {}).get(n, np.nan) for p in names], dtype=np.float64)
+        return values[inverse] if len(docs) else np.zeros(0)
+

@@ -1,0 +1,215 @@
+"""What the heuristic quality filters share: per-document profiles and thresholds, one
+segmentation per document, and vectorised per-line statistics.
+
+A `ProfiledFilter` resolves each of its threshold options per document, later sources winning:
+the stage option's default (the paper's English value); the document's language profile file;
+the option set explicitly in the recipe (`min_words: 30` applies to every language); the
+recipe's per-profile override (`profiles: {ja: {min_words: 30}}`). None turns a rule off.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, PrivateAttr, model_validator
+
+from pipeline.stage import Filter, Result
+from stages import segmentation
+from stages.profiles import PROFILE_KEYS, PROFILE_NAMES, load_profile, profile_name, validate_overrides
+
+SEGMENTATION_ERROR = "segmentation_error"
+
+
+@dataclass
+class Docs:
+    """One batch as the rules see it. `words` is None for stages that do not need words."""
+    text: pa.Array            # large_string, nulls replaced by ""
+    texts: list[str]
+    languages: list[str | None]
+    scripts: list[str]
+    profiles: np.ndarray       # object array of profile names
+    modes: list[str]
+    words: list[list[str]] | None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass
+class Lines:
+    """All lines of a batch flattened: `values[i]` is a line of document `doc[i]`."""
+    values: pa.Array
+    doc: np.ndarray
+    n_docs: int
+
+    def per_doc(self, mask: np.ndarray | pa.Array) -> np.ndarray:
+        """How many lines of each document the boolean mask selects."""
+        m = to_bool(mask)
+        return np.bincount(self.doc[m], minlength=self.n_docs).astype(np.int64)
+
+    def sum_per_doc(self, weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        doc, w = (self.doc, weights) if mask is None else (self.doc[mask], weights[mask])
+        return np.bincount(doc, weights=w, minlength=self.n_docs)
+
+
+def to_bool(mask) -> np.ndarray:
+    if isinstance(mask, np.ndarray):
+        return mask
+    if isinstance(mask, pa.ChunkedArray):
+        mask = mask.combine_chunks()
+    return mask.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def text_array(batch: pa.Table) -> pa.Array:
+    col = batch.column("text").combine_chunks() if batch.num_rows else pa.array([], pa.string())
+    return col.cast(pa.large_string()).fill_null("")
+
+
+def split_lines(text: pa.Array, pattern: str = "\n", regex: bool = False) -> Lines:
+    """Split every document into lines (or paragraphs with a regex) in one vectorised call."""
+    parts = pc.split_pattern_regex(text, pattern) if regex else pc.split_pattern(text, pattern)
+    values = pc.list_flatten(parts)
+    if not regex and pattern == "\n":
+        values = pc.utf8_rtrim(values, characters="\r")
+    doc = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False).astype(np.int64)
+    return Lines(values, doc, len(text))
+
+
+def duplicate_mask(lines: Lines, candidates: np.ndarray) -> np.ndarray:
+    """True for every candidate line equal to an earlier candidate line of the same document."""
+    dup = np.zeros(len(lines.doc), dtype=bool)
+    idx = np.flatnonzero(candidates)
+    if len(idx) == 0:
+        return dup
+    encoded = pc.dictionary_encode(lines.values.take(pa.array(idx)))
+    ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    key = lines.doc[idx] * (len(encoded.dictionary) + 1) + ids
+    _, first = np.unique(key, return_index=True)
+    later = np.ones(len(idx), dtype=bool)
+    later[first] = False
+    dup[idx[later]] = True
+    return dup
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros(len(num), dtype=np.float64), where=den > 0)
+
+
+def first_reason(n: int, rules: Sequence[tuple[str, np.ndarray]]) -> list[str | None]:
+    """Per document, the name of the first rule (in order) whose mask is True."""
+    reasons = np.full(n, None, dtype=object)
+    for name, mask in reversed(rules):
+        reasons[np.asarray(mask, dtype=bool)] = name
+    return reasons.tolist()
+
+
+class ProfiledFilter(Filter):
+    """Base of the heuristic filters: profiles, segmentation and quarantine of bad documents."""
+    # Per-profile overrides of this stage's thresholds, e.g. {zh-Hans: {min_words: 30}}.
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Pick thresholds per document from stages/profiles/<language>.yaml (off: stage options only).
+    use_profiles: bool = True
+
+    needs_words: ClassVar[bool] = True
+    _resolved: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def threshold_fields(cls) -> set[str]:
+        return set(cls.model_fields) & PROFILE_KEYS
+
+    @model_validator(mode="after")
+    def _check_profiles(self):
+        validate_overrides(self.profiles, self.threshold_fields())
+        return self
+
+    def setup(self) -> None:
+        if self.needs_words:
+            segmentation.load_segmenters()
+        for name in PROFILE_NAMES:   # fail at start on a broken profile file
+            self.resolved(name)
+
+    # -- thresholds ----------------------------------------------------------------------------
+    def resolved(self, name: str) -> dict[str, Any]:
+        """This stage's thresholds for one profile."""
+        found = self._resolved.get(name)
+        if found is None:
+            fields = self.threshold_fields()
+            found = {k: getattr(self, k) for k in fields}
+            if self.use_profiles:
+                # An option the recipe sets explicitly applies to every language.
+                explicit = self.model_fields_set
+                found.update({k: v for k, v in load_profile(name).items()
+                              if k in fields and k not in explicit})
+            found.update(self.profiles.get(name, {}))
+            self._resolved[name] = found
+        return found
+
+    def per_doc(self, profiles: np.ndarray, key: str) -> np.ndarray:
+        """A numeric threshold for every document (NaN where the rule is off)."""
+        names, inverse = np.unique(profiles.astype(str), return_inverse=True)
+        values = np.array([np.nan if self.resolved(n)[key] is None else float(self.resolved(n)[key])
+                           for n in names], dtype=np.float64)
+        return values[inverse] if len(profiles) else np.zeros(0)
+
+    # -- documents -----------------------------------------------------------------------------
+    def documents(self, batch: pa.Table) -> Docs:
+        text = text_array(batch)
+        texts = text.to_pylist()
+        n = len(texts)
+        cols = batch.column_names
+        languages = batch.column("language").to_pylist() if "language" in cols else [None] * n
+        if "script" in cols:
+            scripts = batch.column("script").to_pylist()
+        else:
+            from stages.scripts import scripts_batch
+            scripts = scripts_batch(text)
+        profiles = np.array([profile_name(lang, s) for lang, s in zip(languages, scripts)], dtype=object)
+        if self.needs_words:
+            words, modes = segmentation.words_batch(texts, languages, scripts, errors="mark")
+        else:
+            words, modes = None, [segmentation.segmentation_mode(lang, s)
+                                  for lang, s in zip(languages, scripts)]
+        return Docs(text, texts, languages, scripts, profiles, modes, words)
+
+    def common_signals(self, docs: Docs) -> dict[str, pa.Array]:
+        return {"segmentation": pa.array(docs.modes, pa.string()),
+                "quality_profile": pa.array(docs.profiles.tolist(), pa.string())}
+
+    # -- running -------------------------------------------------------------------------------
+    def extra_counters(self) -> dict[str, int]:
+        return {}
+
+    def process(self, batch: pa.Table) -> Result:
+        verdict = self.judge(batch)
+        for col, values in verdict.signals.items():
+            arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+            if col in batch.column_names:
+                batch = batch.set_column(batch.column_names.index(col), col, arr)
+            else:
+                batch = batch.append_column(col, arr)
+        counters = self.extra_counters()
+        if self.annotate_only:
+            col = f"{self.name or type(self).__name__}_reason"
+            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())),
+                          counters=counters)
+        # A document whose segmenter failed is bad input for a person to look at, not a verdict.
+        return Result.split(batch, verdict.reasons, quarantine={SEGMENTATION_ERROR},
+                            counters=counters)
+
+    def judge_texts(self, texts: Sequence[str], languages: Sequence[str | None] | None = None
+                    ) -> list[str | None]:
+        """The removal reason for each text (None = kept): for benchmarks and notebooks."""
+        cols = {"text": pa.array(list(texts), pa.string())}
+        if languages is not None:
+            cols["language"] = pa.array(list(languages), pa.string())
+        self.ensure_setup()
+        return list(self.judge(pa.table(cols)).reasons)
+
+    def reasons_with_errors(self, docs: Docs, rules: list[tuple[str, np.ndarray]]) -> list[str | None]:
+        errors = np.array([m == segmentation.ERROR for m in docs.modes], dtype=bool)
+        return first_reason(len(docs), [(SEGMENTATION_ERROR, errors), *rules])

@@ -1,0 +1,65 @@
+"""C4 line filtering and document rules, in English and Chinese."""
+import json
+
+import pyarrow as pa
+import pytest
+
+from stages.c4 import C4Quality
+
+EN_SENTENCES = ("The committee met on Tuesday to discuss the budget. Members raised several concerns "
+                "about spending. The chair promised a detailed answer next week. A vote is planned "
+                "for the spring. Local residents were invited to comment.")
+ZH_SENTENCES = ("委员会周二开会讨论预算问题。委员们对支出提出了若干担忧。主席承诺下周给出详细答复。"
+                "预计将在春季进行表决。当地居民受邀发表意见。")
+
+
+def run(stage, texts, languages):
+    return stage(pa.table({"text": texts, "language": languages}))
+
+
+@pytest.mark.parametrize("good", [EN_SENTENCES, ZH_SENTENCES])
+def test_good_document_passes_and_noise_lines_are_removed(good):
+    noisy = "\n".join(["Home | News | Sports", good, "Please enable JavaScript to view the comments.",
+                       "This site uses cookies. Read our privacy policy.", "Share"])
+    out = run(C4Quality(), [noisy], ["en"])
+    assert out.removed is None
+    assert out.kept.column("text").to_pylist() == [good]
+    assert out.kept.column("c4_lines_removed").to_pylist() == [4]
+    assert out.counters["lines_removed_javascript"] == 1 and out.counters["lines_removed_policy"] == 1
+    assert out.counters["lines_removed_no_terminal_punct"] == 2
+
+
+def test_chinese_lines_judged_by_cjk_punctuation_and_jieba_words():
+    text = "新闻首页\n" + ZH_SENTENCES + "\n他说：“好。”\n是。"
+    out = run(C4Quality(), [text], ["zh"])
+    kept = out.kept.column("text")[0].as_py().split("\n")
+    assert kept == [ZH_SENTENCES, "他说：“好。”"]     # “是。” has fewer than 3 words
+    assert out.kept.column("c4_sentences").to_pylist() == [6]
+
+
+@pytest.mark.parametrize("text, reason", [
+    (EN_SENTENCES + "\nLorem ipsum dolor sit amet, consectetur adipiscing elit.", "lorem_ipsum"),
+    (EN_SENTENCES + "\nUse the {name} placeholder in the template to insert it.", "curly_bracket"),
+    ("The committee met on Tuesday. Members raised concerns.", "too_few_sentences"),
+    ("委员会周二开会讨论预算问题。委员们对支出提出了若干担忧。", "too_few_sentences"),
+])
+def test_each_document_rule_fires(text, reason):
+    out = run(C4Quality(), [text], ["en"])
+    assert out.removed.column("reason").to_pylist() == [reason]
+    assert out.removed.column("text").to_pylist() == [text]   # removed documents keep their text
+
+
+def test_line_removal_can_be_turned_off():
+    text = "Menu\n" + EN_SENTENCES
+    out = run(C4Quality(remove_lines=False), [text], ["en"])
+    assert out.kept.column("text").to_pylist() == [text]
+    assert out.kept.column("c4_lines_removed").to_pylist() == [1]
+
+
+def test_real_articles_mostly_pass(shared_data):
+    gt = json.loads((shared_data / "html/scrapinghub/ground-truth.json").read_text())
+    en = [v["articleBody"] for v in gt.values()]
+    reasons = C4Quality().judge_texts(en)
+    keep = sum(r is None for r in reasons) / len(reasons)
+    print(f"c4_quality keeps {keep:.2f} of English articles")
+    assert keep >= 0.85

@@ -1,0 +1,149 @@
+"""Gopher quality and repetition rules, on real text, in English and Chinese."""
+import csv
+import json
+
+import pyarrow as pa
+import pytest
+
+from stages.gopher import GopherQuality, GopherRepetition
+from stages.profiles import load_profile, profile_name
+
+ARTICLE_ZH = ("国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行的有关情况。发言人表示，"
+              "在各方面共同努力下，我国经济持续恢复向好，生产供给稳步增加，市场需求逐步扩大，"
+              "就业物价总体稳定，发展质量不断提升。他同时指出，当前外部环境依然复杂严峻，"
+              "国内经济恢复的基础还不牢固，下一步要继续加大宏观政策调节力度，着力扩大国内需求。")
+
+
+def english_articles(shared_data) -> list[str]:
+    gt = json.loads((shared_data / "html/scrapinghub/ground-truth.json").read_text())
+    return [v["articleBody"] for v in gt.values()]
+
+
+def cjk_articles(shared_data) -> list[str]:
+    """Gold main text of the magic-html article pages (25 zh-Hans, 1 zh-Hant, 2 ja)."""
+    base = shared_data / "zh/html/magic_html"
+    with open(base / "pages.tsv", encoding="utf-8") as f:
+        ids = [r["id"] for r in csv.DictReader(f, delimiter="\t") if r["type"] == "article"]
+    gt = json.loads((base / "ground-truth.json").read_text())
+    return [gt[i]["content"] for i in ids]
+
+
+def reasons(stage, texts, languages=None):
+    return stage.judge_texts(texts, languages)
+
+
+@pytest.fixture(scope="module")
+def good_en(shared_data):
+    return (shared_data / "quality/high_quality_wiki_reference.txt").read_text()
+
+
+def test_good_documents_pass(good_en):
+    assert reasons(GopherQuality(), [good_en, ARTICLE_ZH], ["en", "zh"]) == [None, None]
+    assert reasons(GopherRepetition(), [good_en, ARTICLE_ZH], ["en", "zh"]) == [None, None]
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("Too short to be a document but otherwise fine and well written.", "too_few_words"),
+    (" ".join(["a", "I", "is", "to", "of", "the", "be", "in"] * 10), "short_mean_word_length"),
+    (" ".join(["internationalisation", "the", "with", "representatives"] * 20), "long_mean_word_length"),
+    ("#tag #news #the #with " * 20, "symbol_ratio"),
+    ("\n".join(f"• point number {i} with the thing and more words here" for i in range(20)), "bullet_lines"),
+    ("\n".join(f"The story about item {i} continues with more text to read..." for i in range(20)),
+     "ellipsis_lines"),
+    (" ".join(f"{100000 + i} {200000 + 7 * i} {300000 + 13 * i} the word{i}" for i in range(30)),
+     "alpha_words_ratio"),
+    (" ".join(["apple", "orange", "banana", "cherry", "melon", "grape"] * 15) + ".", "few_stop_words"),
+])
+def test_each_quality_rule_fires(text, reason):
+    assert reasons(GopherQuality(), [text], ["en"]) == [reason]
+
+
+def test_chinese_word_count_uses_segmenter():
+    stage = GopherQuality()
+    out = stage(pa.table({"text": [ARTICLE_ZH, "今天天气很好。"], "language": ["zh", "zh"]}))
+    counts = dict(zip(out.kept.column("text").to_pylist(), out.kept.column("gopher_word_count").to_pylist()))
+    assert 50 < counts[ARTICLE_ZH] < 0.7 * len(ARTICLE_ZH)   # jieba words, not characters, not 1 "word"
+    assert out.removed.column("reason").to_pylist() == ["too_few_words"]
+    assert out.kept.column("segmentation").to_pylist() == ["jieba"]
+    assert out.kept.column("quality_profile").to_pylist() == ["zh-Hans"]
+
+
+def test_profiles_pick_stop_words_and_recipe_overrides():
+    assert profile_name("zh", "Hant") == "zh-Hant" and profile_name(None, "Jpan") == "ja"
+    assert profile_name("en", "Hans") == "zh-Hans" and profile_name("sw", "Latn") == "default"
+    assert "的" in load_profile("zh-Hans")["stop_words"]
+    no_function_words = "。".join(["国务院新闻办公室举行新闻发布会"] * 20)
+    assert reasons(GopherQuality(), [no_function_words], ["zh"]) == ["few_stop_words"]
+    relaxed = GopherQuality(profiles={"zh-Hans": {"min_stop_words": 0}})
+    assert reasons(relaxed, [no_function_words], ["zh"]) == [None]
+    strict = GopherQuality(profiles={"zh-Hans": {"min_words": 500}})
+    assert reasons(strict, [ARTICLE_ZH], ["zh"]) == ["too_few_words"]
+    explicit = GopherQuality(min_stop_words=0)   # set in the recipe: applies to every language
+    assert reasons(explicit, [no_function_words], ["zh"]) == [None]
+    with pytest.raises(ValueError):
+        GopherQuality(profiles={"zh-Hans": {"dup_line_frac": 0.1}})   # not an option of this stage
+    with pytest.raises(ValueError):
+        GopherQuality(profiles={"klingon": {"min_words": 1}})
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("\n\n".join(["Same paragraph repeated here with the words."] * 5 + ["Another one."]), "dup_para_frac"),
+    ("\n".join(["A line that repeats with the same words in it."] * 5 + [f"Unique line {i} of the text."
+                                                                       for i in range(6)]), "dup_line_frac"),
+    ("\n".join(["This very long line repeats itself and carries most of the characters of the text."] * 2
+               + [f"u{i} x" for i in range(8)]), "dup_line_char_frac"),
+    (" ".join(f"buy now cheap deal number{i} and also other words" for i in range(12)), "top_2_gram"),
+])
+def test_each_repetition_rule_fires(text, reason):
+    assert reasons(GopherRepetition(dup_para_char_frac=None), [text], ["en"]) == [reason]
+
+
+def test_duplicated_ngrams_fire_in_english_and_chinese(good_en):
+    words = good_en.split()[:300]
+    looped = " ".join(words[:60] + words[:60] + words[60:120])
+    stage = GopherRepetition(dup_line_frac=None, dup_para_frac=None, dup_line_char_frac=None,
+                             dup_para_char_frac=None, top_ngram_char_frac={})
+    assert reasons(stage, [looped], ["en"]) == ["dup_5_gram"]
+    zh_looped = ARTICLE_ZH[:80] + ARTICLE_ZH[:80] + ARTICLE_ZH[80:]
+    assert reasons(stage, [zh_looped], ["zh"]) == ["dup_5_gram"]
+    out = stage(pa.table({"text": [good_en], "language": ["en"]}))
+    assert out.kept.column("gopher_dup_5_gram_frac")[0].as_py() < 0.15
+
+
+def test_real_articles_mostly_pass(shared_data):
+    en, cjk = english_articles(shared_data), cjk_articles(shared_data)
+    for stage in (GopherQuality(), GopherRepetition()):
+        en_keep = sum(r is None for r in stage.judge_texts(en)) / len(en)
+        cjk_keep = sum(r is None for r in stage.judge_texts(cjk)) / len(cjk)
+        print(f"{type(stage).__name__}: en {en_keep:.2f}, zh/ja {cjk_keep:.2f}")
+        assert en_keep >= 0.8 and cjk_keep >= 0.8
+
+
+def test_annotate_only_and_same_output_twice(good_en):
+    stage = GopherQuality(annotate_only=True)
+    table = pa.table({"text": [good_en, "short"]})
+    a, b = stage(table), stage(table)
+    assert a.kept.num_rows == 2 and a.kept.equals(b.kept)
+    assert a.kept.column("GopherQuality_reason").to_pylist()[1] == "too_few_words"
+
+
+def test_document_whose_segmenter_fails_is_quarantined(monkeypatch, good_en):
+    from stages import segmentation
+
+    def broken(text):
+        raise RuntimeError("segmenter crashed on this document")
+    stage = GopherQuality().ensure_setup()
+    monkeypatch.setitem(segmentation._segmenters, segmentation.JIEBA, broken)
+    out = stage(pa.table({"text": [good_en, "一份让分词器崩溃的文档"], "language": ["en", "zh"]}))
+    assert out.kept.num_rows == 1 and out.removed is None
+    assert out.quarantined.column("reason").to_pylist() == ["segmentation_error"]
+
+
+def test_stages_are_registered():
+    from pipeline.registry import resolve_stage
+    from stages.c4 import C4Quality
+    from stages.fineweb import FineWebQuality
+    assert resolve_stage("gopher_quality") is GopherQuality
+    assert resolve_stage("gopher_repetition") is GopherRepetition
+    assert resolve_stage("c4_quality") is C4Quality
+    assert resolve_stage("fineweb_quality") is FineWebQuality

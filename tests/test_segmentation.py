@@ -1,0 +1,93 @@
+"""Word segmentation: modes, real segmenters, punctuation handling and the per-process cache."""
+import gzip
+
+import pytest
+
+from stages import segmentation as seg
+from stages.scripts import scripts_batch
+
+
+def test_mode_follows_script_then_language():
+    assert seg.segmentation_mode("en", "Latn") == seg.WHITESPACE
+    assert seg.segmentation_mode("zh", "Hans") == seg.JIEBA
+    assert seg.segmentation_mode(None, "Hant") == seg.JIEBA
+    assert seg.segmentation_mode("ja", "Hani") == seg.SUDACHI   # kanji-heavy Japanese
+    assert seg.segmentation_mode(None, "Jpan") == seg.SUDACHI
+    assert seg.segmentation_mode("th", "Thai") == seg.THAI
+    assert seg.segmentation_mode("km", "Khmr") == seg.CHARS
+    assert seg.segmentation_mode("ko", "Hang") == seg.WHITESPACE
+    assert seg.segmentation_mode("en", "Hans") == seg.JIEBA     # the script is counted, not guessed
+
+
+def test_words_drop_punctuation_and_keep_inner_marks():
+    (words,), (mode,) = seg.words_batch(
+        ["Hello, world! It's state-of-the-art: 3.5 km... हिन्दी भाषा।"], ["en"], ["Latn"], use_cache=False)
+    assert mode == seg.WHITESPACE
+    assert words == ["Hello", "world", "It's", "state-of-the-art", "3.5", "km", "हिन्दी", "भाषा"]
+    (tokens,), _ = seg.tokens_batch(["Hello, world!"], ["en"], ["Latn"], use_cache=False)
+    assert tokens == ["Hello", ",", "world", "!"]
+
+
+def test_chinese_japanese_thai_use_real_segmenters():
+    texts = ["我爱北京天安门，天安门上太阳升。", "海に浮かぶ島々を縫って進むヨットの上で。", "ภาษาไทยง่ายนิดเดียว"]
+    words, modes = seg.words_batch(texts, ["zh", "ja", "th"], scripts_batch(texts), use_cache=False)
+    assert modes == [seg.JIEBA, seg.SUDACHI, seg.THAI]
+    assert "天安门" in words[0] and "，" not in words[0] and "。" not in words[0]
+    assert words[1][:5] == ["海", "に", "浮かぶ", "島々", "を"]   # Sudachi mode A units
+    assert "ภาษาไทย" in words[2] and len(words[2]) >= 3
+
+
+def test_real_chinese_corpus_segments_into_short_words(shared_data):
+    lines = gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt").read().splitlines()[:200]
+    words, modes = seg.words_batch(lines, use_cache=False)
+    assert set(modes) <= {seg.JIEBA, seg.WHITESPACE}
+    assert modes.count(seg.JIEBA) > 190
+    n_words = sum(len(w) for w, m in zip(words, modes) if m == seg.JIEBA)
+    n_chars = sum(sum(map(len, w)) for w, m in zip(words, modes) if m == seg.JIEBA)
+    assert 1.3 < n_chars / n_words < 2.2   # jieba words average ~1.6 characters
+
+
+def test_long_japanese_text_is_chunked_for_sudachi():
+    text = "吾輩は猫である。名前はまだ無い。\n" * 3000   # ~48k characters, over Sudachi's byte limit
+    (words,), (mode,) = seg.words_batch([text], ["ja"], ["Jpan"], use_cache=False)
+    assert mode == seg.SUDACHI
+    assert words.count("猫") == 3000
+
+
+def test_cache_segments_each_document_once():
+    seg.CACHE.clear()
+    texts = ["这是一个用于测试缓存的句子。", "A sentence to test the cache."]
+    first, _ = seg.words_batch(texts, ["zh", "en"], ["Hans", "Latn"])
+    assert seg.CACHE.misses == 2 and seg.CACHE.hits == 0
+    second, _ = seg.words_batch(texts, ["zh", "en"], ["Hans", "Latn"])
+    assert seg.CACHE.hits == 2 and second == first
+    assert second[0] is first[0]
+
+
+def test_cache_is_bounded():
+    cache = seg._SegmentationCache(max_tokens=10)
+    for i in range(5):
+        cache.put((i, 0, "whitespace", False), ["w"] * 4)
+    assert cache.get((4, 0, "whitespace", False)) is not None
+    assert cache.get((0, 0, "whitespace", False)) is None
+    assert cache._tokens <= 10
+
+
+def test_failing_segmenter_is_marked_not_raised(monkeypatch):
+    def broken(text):
+        raise RuntimeError("boom")
+    monkeypatch.setitem(seg._segmenters, seg.JIEBA, broken)
+    words, modes = seg.words_batch(["坏的文档", "fine text"], [None, None], ["Hans", "Latn"],
+                                   errors="mark", use_cache=False)
+    assert modes == [seg.ERROR, seg.WHITESPACE] and words[0] == []
+    with pytest.raises(RuntimeError):
+        seg.words_batch(["坏的文档"], [None], ["Hans"], use_cache=False)
+
+
+def test_unavailable_segmenter_raises_clearly(monkeypatch):
+    def fail():
+        raise seg.SegmenterUnavailable("rjieba (Chinese segmenter) cannot load")
+    monkeypatch.delitem(seg._segmenters, seg.JIEBA, raising=False)
+    monkeypatch.setitem(seg._LOADERS, seg.JIEBA, fail)
+    with pytest.raises(seg.SegmenterUnavailable):
+        seg.words_batch(["中文"], ["zh"], ["Hans"], errors="mark", use_cache=False)
