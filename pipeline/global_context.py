@@ -13,7 +13,8 @@ from pipeline.stage import Result
 
 class GlobalContext:
     def __init__(self, stage_id: str, input_dir: StageDir, out: StageDir, seed: int,
-                 removed_samples: int, tasks_per_cpu: int = 2, run_dir: str | Path = ""):
+                 removed_samples: int, tasks_per_cpu: int = 2, run_dir: str | Path = "",
+                 recipe_hash: str = "", recipe_path: str | None = None):
         self.stage_id = stage_id
         self.input = input_dir
         self.out = out
@@ -21,6 +22,8 @@ class GlobalContext:
         self.removed_samples = removed_samples
         self.tasks_per_cpu = tasks_per_cpu
         self.run_dir = Path(run_dir)
+        self.recipe_hash = recipe_hash      # recorded in manifests, so output can be traced to its recipe
+        self.recipe_path = recipe_path
         self.counters: dict[str, int] = {}
         self.info: dict[str, Any] = {}
 

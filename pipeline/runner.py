@@ -300,7 +300,7 @@ class Runner:
         self.progress.note(f"[{ps.id}] global stage over {len(upstream.dir.done_shards())} shards")
         t0 = timer()
         ctx = GlobalContext(ps.id, upstream.dir, ps.dir, self.recipe.seed, self.recipe.removed_samples,
-                            self.recipe.ray.tasks_per_cpu, self.run_dir)
+                            self.recipe.ray.tasks_per_cpu, self.run_dir, self.recipe.hash(), self.recipe.path)
         stage = ps.stage.model_copy()
         stage.bind(self.ctx_for(ps)).ensure_setup()
         stage.run(ctx)

@@ -1,0 +1,309 @@
+"""The `mix` stage: choose whole documents per source so the output has the requested token mix.
+
+Why exact token counts: shares are promised in *tokens*, and bytes per token differ a lot
+between sources (Chinese text is ~3 UTF-8 bytes per character, code and English differ again),
+so a bytes-based estimate can miss a share by several percent. This stage therefore gets a
+tokenizer first (trained on a seeded sample drawn in the requested per-source proportions, i.e.
+a sample of the mixture, or loaded from `tokenizer.path`), counts every document's tokens with
+it (+1 for the end-of-document separator), plans the mix over those exact counts, and saves the
+tokenizer as `output/tokenizer.json`. A following `tokenize` stage inherits that tokenizer by
+default, so the shares it realises are exactly the planned ones; the only error left is
+whole-document granularity, which the planner keeps below one document per source and phase.
+
+Planning, per source: full epochs first (every document once per epoch, each epoch in its own
+seeded order), then a seeded sample without replacement for the remainder: documents in seeded
+order while they fit, then the next ones in that order that still fit the gap. The resulting
+sequence is cut into consecutive runs, one per phase, at the document boundary closest to each
+phase's token target. A request that `max_epochs` / `max_tokens` cannot meet fails before any
+work, naming needed vs available tokens per source, unless `allow_shortfall` is set.
+
+Output: document shards `p<phase>-<input shard>` (phase-major, so readers in shard order see
+the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` columns;
+`output/mix.json` holds the plan and the realised mix.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pipeline.stage import GlobalStage, Result
+from stages.tokenize import bpe
+from stages.tokenize.encode import cached_tokenizer
+from stages.tokenize.sample import sample_texts
+
+
+class _Opts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceMix(_Opts):
+    weight: float | None = Field(default=None, ge=0)  # share of output tokens (normalised); unused with phases
+    max_epochs: float = Field(default=1.0, gt=0)  # how often its documents may repeat; 1 = never
+    max_tokens: int | None = Field(default=None, ge=0)  # hard cap on this source's output tokens
+
+
+class Phase(_Opts):
+    share: float = Field(gt=0)  # fraction of all output tokens in this phase (normalised)
+    weights: dict[str, float]  # source -> share of this phase's tokens (normalised)
+
+
+class ChinchillaTarget(_Opts):
+    chinchilla_params: float = Field(gt=0)  # model parameters
+    tokens_per_param: float = Field(default=20.0, gt=0)  # Hoffmann et al. 2022: ~20
+
+
+class MixShortfall(ValueError):
+    """The sources cannot supply the requested mix under their limits."""
+
+
+class Mix(GlobalStage):
+    uses_seed = True
+
+    sources: dict[str, SourceMix]  # every source in the input must be listed (weight 0 drops it)
+    phases: list[Phase] = []  # curriculum, in order; empty = one phase with the sources' weights
+    target_tokens: int | ChinchillaTarget | None = None  # None = the largest mix the limits allow
+    allow_shortfall: bool = False  # take what a too-small source has instead of failing
+    tokenizer: bpe.TokenizerSpec = bpe.TokenizerSpec()  # counts tokens; inherited by `tokenize`
+    source_column: str = "source"  # which column names a document's source
+
+    @model_validator(mode="after")
+    def _check(self) -> "Mix":
+        if not self.phases:
+            missing = [s for s, m in self.sources.items() if m.weight is None]
+            if missing:
+                raise ValueError(f"sources without a weight (and no phases): {missing}")
+            if sum(m.weight for m in self.sources.values()) <= 0:
+                raise ValueError("source weights sum to 0")
+        for i, ph in enumerate(self.phases):
+            unknown = sorted(set(ph.weights) - set(self.sources))
+            if unknown:
+                raise ValueError(f"phases[{i}].weights names sources not in `sources`: {unknown}")
+            if sum(ph.weights.values()) <= 0:
+                raise ValueError(f"phases[{i}].weights sum to 0")
+        return self
+
+    # -- the plan ---------------------------------------------------------------------------
+    def phase_weights(self) -> list[tuple[float, dict[str, float]]]:
+        """(phase share, {source: share within phase}), all normalised."""
+        raw = self.phases or [Phase(share=1.0, weights={s: m.weight for s, m in self.sources.items()})]
+        total = sum(p.share for p in raw)
+        out = []
+        for p in raw:
+            w = sum(p.weights.values())
+            out.append((p.share / total, {s: v / w for s, v in p.weights.items() if v > 0}))
+        return out
+
+    def source_shares(self) -> dict[str, float]:
+        shares: dict[str, float] = {}
+        for ps, ws in self.phase_weights():
+            for s, w in ws.items():
+                shares[s] = shares.get(s, 0.0) + ps * w
+        return shares
+
+    def available(self, source: str, total: int) -> int:
+        m = self.sources[source]
+        cap = math.floor(total * m.max_epochs)
+        return cap if m.max_tokens is None else min(cap, m.max_tokens)
+
+    def targets(self, totals: dict[str, int]) -> list[dict[str, int]]:
+        """Token target per phase and source; raises MixShortfall with the numbers."""
+        shares = self.source_shares()
+        if isinstance(self.target_tokens, ChinchillaTarget):
+            target = int(self.target_tokens.chinchilla_params * self.target_tokens.tokens_per_param)
+        elif self.target_tokens is None:
+            target = min(self.available(s, totals.get(s, 0)) / sh for s, sh in shares.items())
+            target = int(target)
+        else:
+            target = int(self.target_tokens)
+        per_phase = [{s: int(round(target * ps * w)) for s, w in ws.items()}
+                     for ps, ws in self.phase_weights()]
+        needed = {s: sum(p.get(s, 0) for p in per_phase) for s in shares}
+        avail = {s: self.available(s, totals.get(s, 0)) for s in shares}
+        short = {s: (needed[s], avail[s]) for s in shares if needed[s] > avail[s]}
+        if short and not self.allow_shortfall:
+            lines = [f"  {s}: needs {n:,} tokens, has {a:,} (documents hold {totals.get(s, 0):,} tokens, "
+                     f"max_epochs={self.sources[s].max_epochs}, max_tokens={self.sources[s].max_tokens})"
+                     for s, (n, a) in sorted(short.items())]
+            raise MixShortfall(f"mix: the sources cannot supply {target:,} tokens at the requested shares:\n"
+                               + "\n".join(lines) + "\n  (lower target_tokens, raise max_epochs, or set "
+                               "allow_shortfall: true)")
+        for s, (n, a) in short.items():  # shortfall allowed: scale that source down in every phase
+            for p in per_phase:
+                if s in p:
+                    p[s] = int(p[s] * a / n)
+        return per_phase
+
+    # -- run --------------------------------------------------------------------------------
+    def run(self, ctx) -> None:
+        out = ctx.output_dir
+        tok = self._tokenizer(ctx)
+        tok_json, tok_hash = bpe.tokenizer_json(tok), bpe.tokenizer_hash(tok)
+        shards = ctx.input_shards
+        counted = ctx.map(_count_shard, [(ctx.input_path(s), tok_json, tok_hash, self.source_column)
+                                         for s in shards])
+        src_all = np.concatenate([np.asarray(c[0], dtype=object) for c in counted]) if counted else np.array([], object)
+        ntok = np.concatenate([c[1] for c in counted]) if counted else np.empty(0, np.int64)
+        shard_of = np.concatenate([np.full(len(c[1]), i, np.int32) for i, c in enumerate(counted)]) if counted else np.empty(0, np.int32)
+        row_of = np.concatenate([np.arange(len(c[1])) for c in counted]) if counted else np.empty(0, np.int64)
+        present = sorted(set(src_all.tolist()))
+        unlisted = [s for s in present if s not in self.sources]
+        if unlisted:
+            raise ValueError(f"mix: input has sources the recipe does not list: {unlisted} "
+                             f"(list them with weight 0 to drop them)")
+        totals = {s: int(ntok[src_all == s].sum()) for s in self.sources}
+        per_phase = self.targets(totals)
+
+        # Per (input shard): list of (phase, rows, epochs) to write.
+        picks: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        report_sources = {}
+        for si, s in enumerate(sorted(self.sources)):
+            idx = np.flatnonzero((src_all == s) & (ntok > 0))  # empty texts: nothing to mix
+            wants = [p.get(s, 0) for p in per_phase]
+            seq, epoch = plan_source(ntok[idx], sum(wants), ctx.seed, si)
+            cuts = phase_cuts(ntok[idx][seq], wants)
+            rep = {"available_tokens": totals[s], "documents_available": int(len(idx)),
+                   "requested_tokens": int(sum(wants)), "phases": []}
+            for ph, (a, b) in enumerate(cuts):
+                sel, ep = idx[seq[a:b]], epoch[a:b]
+                rep["phases"].append({"tokens": int(ntok[sel].sum()), "documents": int(b - a),
+                                      "requested_tokens": int(wants[ph])})
+                for shard_i in np.unique(shard_of[sel]):
+                    m = shard_of[sel] == shard_i
+                    picks.setdefault(int(shard_i), []).append((ph, row_of[sel][m], ep[m], ntok[sel][m]))
+            rep["tokens"] = sum(p["tokens"] for p in rep["phases"])
+            rep["documents"] = sum(p["documents"] for p in rep["phases"])
+            rep["epochs"] = round(rep["tokens"] / totals[s], 4) if totals[s] else 0.0
+            rep["max_epoch_index"] = int(epoch.max()) if len(epoch) else 0
+            report_sources[s] = rep
+
+        jobs = []
+        for i, shard in enumerate(shards):
+            jobs.append((ctx.input_path(shard), shard, picks.get(i, []), len(per_phase), ctx.out))
+        ctx.map(_write_mixed, jobs)
+
+        report = self._report(per_phase, report_sources, tok_hash)
+        tmp = out / ".tokenizer.json.tmp"
+        tmp.write_text(bpe.tokenizer_json(tok), encoding="utf-8")
+        tmp.replace(out / "tokenizer.json")
+        _write_json(report, out / "mix.json")
+        for s, r in report_sources.items():
+            ctx.count(f"tokens/{s}", r["tokens"])
+            ctx.count(f"documents/{s}", r["documents"])
+        ctx.count("tokens", report["tokens"])
+        ctx.info["mix"] = report
+
+    def _tokenizer(self, ctx):
+        if self.tokenizer.path:
+            return bpe.load_tokenizer(self.tokenizer.path, self.tokenizer.eos_token)
+        texts = sample_texts(ctx, ctx.seed, self.tokenizer.sample_bytes, self.source_shares(),
+                             self.source_column)
+        if not texts:
+            raise ValueError("mix: no text in the input to train the counting tokenizer on")
+        return bpe.train_tokenizer(self.tokenizer, texts, length=len(texts))
+
+    def _report(self, per_phase, sources: dict, tok_hash: str) -> dict:
+        total = sum(r["tokens"] for r in sources.values())
+        phases = []
+        for ph, ((share, weights), want) in enumerate(zip(self.phase_weights(), per_phase)):
+            got = {s: r["phases"][ph]["tokens"] for s, r in sources.items()}
+            n = sum(got.values())
+            phases.append({"phase": ph, "requested_share": round(share, 6), "tokens": n,
+                           "share": round(n / total, 6) if total else 0.0,
+                           "weights": {s: round(w, 6) for s, w in weights.items()},
+                           "realised_weights": {s: round(v / n, 6) if n else 0.0
+                                                for s, v in got.items() if v or s in weights}})
+        for s, r in sources.items():
+            r["share"] = round(r["tokens"] / total, 6) if total else 0.0
+            r["requested_share"] = round(self.source_shares().get(s, 0.0), 6)
+        return {"tokens": total, "tokenizer_sha256": tok_hash, "phases": phases, "sources": sources,
+                "tokens_include_separator": True}
+
+
+def plan_source(ntok: np.ndarray, want: int, seed: int, salt: int) -> tuple[np.ndarray, np.ndarray]:
+    """Document order for one source: (positions into ntok, epoch of each copy), ~`want` tokens."""
+    total = int(ntok.sum())
+    if want <= 0 or total <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    full = want // total
+    seqs, epochs = [], []
+    for e in range(full):
+        seqs.append(np.random.default_rng([seed & 0xFFFFFFFF, salt, e]).permutation(len(ntok)))
+        epochs.append(np.full(len(ntok), e))
+    rest = want - full * total
+    if rest > 0:
+        order = np.random.default_rng([seed & 0xFFFFFFFF, salt, full]).permutation(len(ntok))
+        cum = np.cumsum(ntok[order])
+        k = int(np.searchsorted(cum, rest, side="right"))  # the prefix that fits
+        chosen = [order[:k]]
+        gap = rest - (int(cum[k - 1]) if k else 0)
+        for j in order[k:]:  # fill the gap with the next documents (seeded order) that fit
+            if gap <= 0:
+                break
+            if ntok[j] <= gap:
+                chosen.append(np.array([j]))
+                gap -= int(ntok[j])
+        picked = np.concatenate(chosen)
+        seqs.append(picked)
+        epochs.append(np.full(len(picked), full))
+    return np.concatenate(seqs).astype(np.int64), np.concatenate(epochs).astype(np.int64)
+
+
+def phase_cuts(ntok_in_order: np.ndarray, wants: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of the planned order, one per phase, each cut at the document
+    boundary closest to that phase's cumulative target."""
+    cum = np.concatenate([[0], np.cumsum(ntok_in_order)])
+    cuts, a, acc = [], 0, 0
+    for i, w in enumerate(wants):
+        acc += w
+        if i == len(wants) - 1:
+            b = len(ntok_in_order)
+        else:
+            b = int(np.searchsorted(cum, acc))
+            if b > a and b < len(cum) and b - 1 >= a and abs(cum[b - 1] - acc) <= abs(cum[b] - acc):
+                b -= 1
+            b = min(max(b, a), len(ntok_in_order))
+        cuts.append((a, b))
+        a = b
+    return cuts
+
+
+def _count_shard(path: str, tok_json: str, tok_hash: str, source_column: str):
+    tok = cached_tokenizer(tok_json, tok_hash)
+    t = pq.read_table(path, columns=["text", source_column])
+    texts = [s or "" for s in t.column("text").to_pylist()]
+    n = np.empty(len(texts), np.int64)
+    for i in range(0, len(texts), 1024):
+        encs = tok.encode_batch_fast(texts[i:i + 1024], add_special_tokens=False)
+        n[i:i + len(encs)] = [len(e.ids) for e in encs]
+    n += 1  # the end-of-document separator the tokenize stage appends
+    n[[not s for s in texts]] = 0  # empty documents are not written by tokenize
+    return t.column(source_column).to_pylist(), n
+
+
+def _write_mixed(path: str, shard: str, picks, n_phases: int, out_dir) -> None:
+    t = pq.read_table(path)
+    for ph in range(n_phases):
+        mine = [(r, e, n) for p, r, e, n in picks if p == ph]
+        rows = np.concatenate([r for r, _, _ in mine]) if mine else np.empty(0, np.int64)
+        eps = np.concatenate([e for _, e, _ in mine]) if mine else np.empty(0, np.int64)
+        ntok = np.concatenate([n for _, _, n in mine]) if mine else np.empty(0, np.int64)
+        order = np.lexsort((rows, eps))  # input order, copies of later epochs after earlier ones
+        rows, eps, ntok = rows[order], eps[order], ntok[order]
+        sel = t.take(pa.array(rows, pa.int64()))
+        sel = sel.append_column("mix_phase", pa.array(np.full(len(rows), ph, np.int32)))
+        sel = sel.append_column("mix_epoch", pa.array(eps.astype(np.int32)))
+        sel = sel.append_column("n_tokens", pa.array(ntok.astype(np.int32)))
+        out_dir.write_shard(f"p{ph:03d}-{shard}", None, Result(sel), 0.0, 0,
+                            docs_in=t.num_rows if ph == 0 else 0)
+
+
+def _write_json(obj, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False))
+    tmp.replace(path)

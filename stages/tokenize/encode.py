@@ -1,0 +1,185 @@
+"""Ray task bodies for the tokenize stage: encode a shard, shuffle a bucket, write a token shard.
+
+Data flow (all files Arrow IPC, memory-mapped when read back):
+
+  encode   one task per input shard: batch-encode the texts (tokenizers' Rust encoder on all
+           cores), append the end-of-document id, give each document a seeded bucket, and spill
+           the documents sorted by (phase, bucket) to scratch/enc-<shard>.arrow.
+  shuffle  one task per (phase, bucket): gather that bucket's slices from every spill file (in
+           shard order), permute them with a seed of (seed, phase, bucket), write one file.
+           A bucket holds about `bucket_bytes` of tokens: this is the shuffle's memory bound.
+  write    one task per output shard: concatenate a planned run of shuffled documents (or, when
+           packing, a token range of the phase's stream) and write the final shard atomically.
+
+Every choice depends on the seed, the shard names and the row numbers only, so the output is
+byte-identical for any number of workers.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from stages.tokenize.sample import doc_keys
+
+ENCODE_BATCH_DOCS = 1024  # documents per encode_batch call: enough to keep every core busy
+
+_TOKENIZERS: dict[str, object] = {}
+
+
+def cached_tokenizer(tok_json: str, tok_hash: str):
+    """One tokenizer per worker process (a Ray worker runs many tasks)."""
+    tok = _TOKENIZERS.get(tok_hash)
+    if tok is None:
+        from tokenizers import Tokenizer
+        tok = _TOKENIZERS[tok_hash] = Tokenizer.from_str(tok_json)
+    return tok
+
+
+def encode_texts(tok, texts: list[str], eos: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Flat token ids (each document followed by `eos`) and per-document lengths incl. eos."""
+    flat_parts, len_parts = [], []
+    eos_tail = (eos,)
+    for i in range(0, len(texts), ENCODE_BATCH_DOCS):
+        encs = tok.encode_batch_fast(texts[i:i + ENCODE_BATCH_DOCS], add_special_tokens=False)
+        ids = [e.ids for e in encs]
+        lens = np.fromiter(map(len, ids), np.int64, len(ids)) + 1
+        flat_parts.append(np.fromiter(
+            itertools.chain.from_iterable(x for doc in ids for x in (doc, eos_tail)),
+            dtype, int(lens.sum())))
+        len_parts.append(lens)
+    if not flat_parts:
+        return np.empty(0, dtype), np.empty(0, np.int64)
+    return np.concatenate(flat_parts), np.concatenate(len_parts)
+
+
+def list_array(flat: np.ndarray, lens: np.ndarray) -> pa.Array:
+    offsets = np.zeros(len(lens) + 1, np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
+
+
+def write_ipc_atomic(table: pa.Table, path: Path, stream: bool) -> tuple[int, str]:
+    """Write `table` as one Arrow IPC record batch via temp file + rename; return (bytes, sha256)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with pa.OSFile(str(tmp), "wb") as sink:
+        opener = pa.ipc.new_stream if stream else pa.ipc.new_file
+        with opener(sink, table.schema) as w:
+            w.write_table(table, max_chunksize=max(1, table.num_rows))
+    os.replace(tmp, path)
+    return path.stat().st_size, file_sha256(path)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_ipc(path: str | Path) -> pa.Table:
+    """Memory-mapped, zero-copy read of an IPC file or stream."""
+    source = pa.memory_map(str(path), "r")
+    try:
+        return pa.ipc.open_file(source).read_all()
+    except pa.ArrowInvalid:
+        source.seek(0)
+        return pa.ipc.open_stream(source).read_all()
+
+
+# -- encode ----------------------------------------------------------------------------------------
+def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str, eos: int,
+                 dtype: str, seed: int, n_buckets: int) -> dict:
+    """Encode one input shard into a spill file sorted by (phase, bucket)."""
+    tok = cached_tokenizer(tok_json, tok_hash)
+    names = pq.read_schema(path).names
+    cols = ["text", "source"] + (["mix_phase"] if "mix_phase" in names else [])
+    t = pq.read_table(path, columns=cols)
+    n_in = t.num_rows
+    text = t.column("text")
+    # A null or empty text is nothing to train on; it is counted, not encoded as a lone separator.
+    keep = pc.fill_null(pc.greater(pc.binary_length(text), 0), False)
+    rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+    t = t.take(pa.array(rows))
+    flat, lens = encode_texts(tok, t.column("text").to_pylist(), eos, np.dtype(dtype))
+    phase = (t.column("mix_phase").to_numpy(zero_copy_only=False).astype(np.int64)
+             if "mix_phase" in cols else np.zeros(t.num_rows, np.int64))
+    bucket = (doc_keys(seed, shard, n_in, salt=2)[rows] % np.uint64(n_buckets)).astype(np.int64)
+    order = np.lexsort((bucket, phase))  # stable: input order inside a (phase, bucket)
+    offsets = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    tokens = list_array(flat, lens).take(pa.array(order))
+    spill_t = pa.table({"tokens": tokens, "source": t.column("source").take(pa.array(order))})
+    write_ipc_atomic(spill_t, Path(spill), stream=False)
+    # Row ranges of each (phase, bucket) in the sorted spill file.
+    key = phase[order] * n_buckets + bucket[order]
+    uniq, starts = np.unique(key, return_index=True)
+    ends = np.append(starts[1:], len(key))
+    ranges = [(int(k // n_buckets), int(k % n_buckets), int(s), int(e))
+              for k, s, e in zip(uniq, starts, ends)]
+    return {"ranges": ranges, "docs_in": n_in, "docs": int(len(lens)), "empty": int(n_in - len(lens)),
+            "tokens": int(lens.sum())}
+
+
+# -- shuffle ---------------------------------------------------------------------------------------
+def shuffle_bucket(phase: int, bucket: int, segments: list[tuple[str, int, int]], out: str,
+                   seed: int, shuffle: bool) -> np.ndarray:
+    """Gather one bucket from the spill files, permute it, write it; return its doc lengths."""
+    parts = [read_ipc(p).slice(s, e - s) for p, s, e in segments]
+    t = pa.concat_tables(parts).combine_chunks() if parts else None
+    if t is None or not t.num_rows:
+        return np.empty(0, np.int64)
+    if shuffle:
+        perm = np.random.default_rng([seed & 0xFFFFFFFF, phase, bucket, 3]).permutation(t.num_rows)
+        t = t.take(pa.array(perm))
+    write_ipc_atomic(t, Path(out), stream=False)
+    return pc.list_value_length(t.column("tokens")).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+# -- write -----------------------------------------------------------------------------------------
+def write_token_shard(out: str, pieces: list[tuple[str, int, int]], head_skip: int, n_tokens: int,
+                      packed_len: int | None, eos: int, dtype: str) -> dict:
+    """Write one output shard from document runs of shuffled bucket files.
+
+    Unpacked: one row per document. Packed: the run's tokens [head_skip, head_skip + n_tokens)
+    cut into rows of `packed_len` tokens (documents joined by their separators)."""
+    tabs = [read_ipc(p).slice(s, e - s) for p, s, e in pieces]
+    t = pa.concat_tables(tabs).combine_chunks()
+    tokens = t.column("tokens").chunk(0) if t.num_rows else pa.array([], pa.list_(pa.from_numpy_dtype(np.dtype(dtype))))
+    flat = tokens.flatten().to_numpy(zero_copy_only=False)
+    lens = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)
+    sources = t.column("source").to_pylist()
+    # Tokens each source contributes to this shard (a packed run may cut the first/last document).
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    lo, hi = head_skip, head_skip + n_tokens
+    overlap = np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0, None)
+    ends_here = (ends > lo) & (ends <= hi)  # a document counts where its separator lands
+    by_source: dict[str, dict[str, int]] = {}
+    for s, n, d in zip(sources, overlap.tolist(), ends_here.tolist()):
+        if n:
+            row = by_source.setdefault(s, {"tokens": 0, "documents": 0})
+            row["tokens"] += n
+            row["documents"] += int(d)
+    if packed_len:
+        body = flat[lo:hi]
+        rows = len(body) // packed_len
+        ids = pa.FixedSizeListArray.from_arrays(pa.array(body[: rows * packed_len]), packed_len)
+        table = pa.table({"input_ids": ids})
+        sequences = rows
+    else:
+        body = flat
+        table = pa.table({"input_ids": tokens, "source": t.column("source")})
+        sequences = t.num_rows
+    nbytes, digest = write_ipc_atomic(table, Path(out), stream=True)
+    return {"file": Path(out).name, "tokens": int(len(body)), "documents": int((body == eos).sum()),
+            "sequences": int(sequences), "bytes": nbytes, "sha256": digest,
+            "sources": dict(sorted(by_source.items()))}

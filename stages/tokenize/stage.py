@@ -1,0 +1,186 @@
+"""The `tokenize` stage: documents in, a shuffled token dataset out.
+
+Output in `ctx.output_dir`: `tokenizer.json`, shards `tokens-p<phase>-<n>.arrow` (Arrow IPC
+stream format, one record batch each: `datasets.Dataset.from_file` opens one directly, and
+`pipeline.loaders` memory-maps them) and `manifest.json` written last (see manifest.py).
+
+Curriculum: documents carry the `mix_phase` the mix stage gave them; phases are shuffled and
+written separately and listed in order, so a reader that goes in manifest order sees the
+schedule. The shuffle is global within a phase (across all input shards), in bounded memory.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+from pydantic import Field
+
+from pipeline.stage import GlobalStage
+from stages.tokenize import bpe
+from stages.tokenize.encode import encode_shard, shuffle_bucket, write_token_shard
+from stages.tokenize.manifest import MANIFEST, build_manifest, write_json_atomic
+from stages.tokenize.sample import sample_texts
+
+# Inherited from a preceding `mix` stage: the tokenizer it counted tokens with.
+MIX_TOKENIZER = "tokenizer.json"
+
+
+class Tokenize(GlobalStage):
+    """Train or load a byte-level BPE tokenizer, encode every document, write token shards.
+
+    `tokenizer` unset: use the tokenizer the preceding `mix` stage trained on the mixture and
+    counted with (so the realised token shares are exactly the ones mix planned); when the
+    input has none, train one with the default `TokenizerSpec` on a seeded sample of the input.
+    """
+    uses_seed = True
+
+    tokenizer: bpe.TokenizerSpec | None = None  # load (`path`) or train; unset = inherit from mix
+    seq_len: int | None = Field(default=None, gt=0)  # pack into rows of seq_len+1 tokens; unset = one row per document
+    shard_bytes: int = Field(default=256 << 20, gt=0, le=1 << 31)  # max token bytes per output shard
+    bucket_bytes: int = Field(default=128 << 20, gt=0)  # tokens one shuffle task holds (memory bound)
+    shuffle: bool = True  # seeded global shuffle of documents within each phase
+
+    def run(self, ctx) -> None:
+        out = ctx.output_dir
+        tok, origin = self._resolve_tokenizer(ctx)
+        spec = self.tokenizer or bpe.TokenizerSpec()
+        tok_json = bpe.tokenizer_json(tok)
+        tok_hash = bpe.tokenizer_hash(tok)
+        write_text_atomic(tok_json, out / "tokenizer.json")
+        eos = bpe.eos_id(tok, spec.eos_token)
+        vocab = tok.get_vocab_size(with_added_tokens=True)
+        dtype = "uint16" if vocab <= 1 << 16 else "uint32"
+        itemsize = np.dtype(dtype).itemsize
+
+        shards = ctx.input_shards
+        n_buckets = self._bucket_count(ctx, shards, itemsize) if self.shuffle else 1
+        scratch = ctx.scratch_dir
+        enc = ctx.map(encode_shard, [
+            (ctx.input_path(s), s, str(scratch / f"enc-{s}.arrow"), tok_json, tok_hash, eos,
+             dtype, ctx.seed, n_buckets) for s in shards])
+        segments: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
+        for s, r in zip(shards, enc):
+            for phase, bucket, a, b in r["ranges"]:
+                segments.setdefault((phase, bucket), []).append((str(scratch / f"enc-{s}.arrow"), a, b))
+        keys = sorted(segments)
+        bucket_files = {k: str(scratch / f"bucket-p{k[0]:03d}-{k[1]:05d}.arrow") for k in keys}
+        lens = ctx.map(shuffle_bucket, [(k[0], k[1], segments[k], bucket_files[k], ctx.seed, self.shuffle)
+                                        for k in keys])
+        jobs, job_phase = [], []
+        for phase in sorted({k[0] for k in keys}):
+            runs = [(bucket_files[k], l) for k, l in zip(keys, lens) if k[0] == phase and len(l)]
+            for i, job in enumerate(plan_shards(runs, self.shard_bytes // itemsize, self.seq_len)):
+                jobs.append((str(out / f"tokens-p{phase:03d}-{i:05d}.arrow"), *job,
+                             self.seq_len + 1 if self.seq_len else None, eos, dtype))
+                job_phase.append(phase)
+        records = ctx.map(write_token_shard, jobs)
+        for rec, phase in zip(records, job_phase):
+            rec["phase"] = phase
+
+        mix_report = _read_mix_report(ctx)
+        manifest = build_manifest(
+            records=records, tokenizer_info={
+                "file": "tokenizer.json", "sha256": tok_hash, "vocab_size": vocab, "eos_id": eos,
+                "eos_token": spec.eos_token, "origin": origin,
+                "pretokenizer": spec.pretokenizer if origin == "trained" else None},
+            dtype=dtype, seq_len=self.seq_len, shuffled=self.shuffle, seed=ctx.seed,
+            recipe_hash=ctx.recipe_hash or None, mix=mix_report,
+            documents_in=sum(r["docs_in"] for r in enc), empty_documents=sum(r["empty"] for r in enc),
+            tokens_encoded=int(sum(int(l.sum()) for l in lens)))
+        if ctx.recipe_path and Path(ctx.recipe_path).is_file():
+            # The recipe itself, not only its hash: the dataset documents how it was made.
+            manifest["recipe"] = {"path": ctx.recipe_path, "text": Path(ctx.recipe_path).read_text()}
+        write_json_atomic(manifest, out / MANIFEST)
+        ctx.count("tokens", manifest["totals"]["tokens"])
+        ctx.count("documents", manifest["totals"]["documents"])
+        ctx.count("shards", len(records))
+        ctx.count("empty_documents", manifest["totals"]["empty_documents"])
+        if self.seq_len:
+            ctx.count("tokens_dropped_packing", manifest["totals"]["tokens_dropped_packing"])
+        for src, row in manifest["sources"].items():
+            ctx.count(f"tokens/{src}", row["tokens"])
+        ctx.info["tokenize"] = {"manifest": str(out / MANIFEST), "tokenizer_sha256": tok_hash}
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _resolve_tokenizer(self, ctx):
+        spec = self.tokenizer
+        if spec is not None and spec.path:
+            return bpe.load_tokenizer(spec.path, spec.eos_token), "loaded"
+        inherited = Path(ctx.input.path) / "output" / MIX_TOKENIZER
+        if spec is None and inherited.is_file():
+            return bpe.load_tokenizer(inherited), "from_mix"
+        spec = spec or bpe.TokenizerSpec()
+        texts = sample_texts(ctx, ctx.seed, spec.sample_bytes)
+        if not texts:
+            raise ValueError("tokenize: no text in the input to train a tokenizer on")
+        return bpe.train_tokenizer(spec, texts, length=len(texts)), "trained"
+
+    def _bucket_count(self, ctx, shards: list[str], itemsize: int) -> int:
+        # Sized from the input's text bytes (>= 1 byte per token for byte-level BPE, so this
+        # never under-counts): a function of the input only, never of the worker count.
+        total = 0
+        for s in shards:
+            md = pq.read_metadata(ctx.input_path(s))
+            col = md.schema.names.index("text")
+            total += sum(md.row_group(g).column(col).total_uncompressed_size
+                         for g in range(md.num_row_groups))
+        return max(1, math.ceil(total * itemsize / self.bucket_bytes))
+
+
+def plan_shards(runs: list[tuple[str, np.ndarray]], shard_tokens: int, seq_len: int | None):
+    """Cut a phase's shuffled documents into output shards of at most `shard_tokens` tokens.
+
+    `runs` = (bucket file, per-document token counts) in order. Yields (pieces, head_skip,
+    n_tokens) where pieces = [(file, first doc, end doc)]. Unpacked shards end on document
+    boundaries; packed shards hold whole rows of seq_len+1 tokens, and the phase's last partial
+    row is dropped (counted in the manifest)."""
+    files = [f for f, _ in runs]
+    if not runs:
+        return
+    lens = np.concatenate([l for _, l in runs])
+    run_of = np.concatenate([np.full(len(l), i) for i, (_, l) in enumerate(runs)])
+    first_doc = np.concatenate([[0], np.cumsum([len(l) for _, l in runs])])
+    ends = np.cumsum(lens)
+    starts = ends - lens
+
+    def pieces(d0: int, d1: int):  # documents [d0, d1) as per-file row ranges
+        out = []
+        for r in range(run_of[d0], run_of[d1 - 1] + 1):
+            a = max(d0, first_doc[r]) - first_doc[r]
+            b = min(d1, first_doc[r + 1]) - first_doc[r]
+            out.append((files[r], int(a), int(b)))
+        return out
+
+    if seq_len is None:
+        d0 = 0
+        while d0 < len(lens):
+            # Largest d1 with tokens(d0..d1) <= shard_tokens, at least one document.
+            d1 = int(np.searchsorted(ends, starts[d0] + shard_tokens, side="right"))
+            d1 = max(d1, d0 + 1)
+            yield pieces(d0, d1), 0, int(ends[d1 - 1] - starts[d0])
+            d0 = d1
+        return
+    row = seq_len + 1
+    rows_total = int(ends[-1]) // row
+    rows_per_shard = max(1, shard_tokens // row)
+    for r0 in range(0, rows_total, rows_per_shard):
+        t0, t1 = r0 * row, min(rows_total, r0 + rows_per_shard) * row
+        d0 = int(np.searchsorted(ends, t0, side="right"))
+        d1 = int(np.searchsorted(ends, t1 - 1, side="right")) + 1
+        yield pieces(d0, d1), int(t0 - starts[d0]), int(t1 - t0)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _read_mix_report(ctx) -> dict | None:
+    p = Path(ctx.input.path) / "output" / "mix.json"
+    if p.is_file():
+        import json
+        return json.loads(p.read_text())
+    return None

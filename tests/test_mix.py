@@ -1,0 +1,120 @@
+"""mix stage: exact shares over real text, limits, shortfall errors, upsampling, curriculum."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.executor import start_ray
+from pipeline.global_context import GlobalContext
+from pipeline.shards import StageDir
+from stages.mix import ChinchillaTarget, Mix, MixShortfall, phase_cuts, plan_source
+from stages.tokenize import Tokenize
+from test_tokenize import chinese, english, multilingual, write_input
+
+TOK = {"vocab_size": 1000, "sample_bytes": 150_000}
+
+
+@pytest.fixture(scope="module")
+def mixed_input(shared_data, tmp_path_factory):
+    start_ray(num_cpus=2)
+    ml = multilingual(shared_data)
+    docs = ([dict(id=f"zh{i}", source="zh", text=t) for i, t in enumerate(chinese(shared_data, 500))]
+            + [dict(id=f"en{i}", source="en", text=t) for i, t in enumerate(english(shared_data, 120))]
+            # small third source: ten sentences per document
+            + [dict(id=f"ml{i}", source="ml", text=" ".join(ml[i:i + 10])) for i in range(0, 300, 10)])
+    return write_input(tmp_path_factory.mktemp("mixin"), docs, 3)
+
+
+def run_mix(tmp, inp, **opts):
+    out = StageDir(tmp)
+    ctx = GlobalContext("mix", inp, out, seed=3, removed_samples=0)
+    Mix.model_validate({"tokenizer": TOK, **opts}).run(ctx)
+    return ctx, json.loads((ctx.output_dir / "mix.json").read_text())
+
+
+def test_realised_shares_within_one_percent_and_tokenize_agrees(tmp_path, mixed_input):
+    ctx, rep = run_mix(tmp_path / "m", mixed_input, target_tokens=200_000, sources={
+        "zh": {"weight": 0.5}, "en": {"weight": 0.3}, "ml": {"weight": 0.2, "max_epochs": 4}})
+    for s, want in {"zh": 0.5, "en": 0.3, "ml": 0.2}.items():
+        assert abs(rep["sources"][s]["share"] - want) / want < 0.01, rep["sources"][s]
+    assert abs(rep["tokens"] - 200_000) / 200_000 < 0.01
+    ml = rep["sources"]["ml"]
+    assert ml["epochs"] > 1 and ml["max_epoch_index"] >= 1  # upsampled with whole epochs
+    # Whole epochs first: every ml document appears floor(epochs) or that +1 times.
+    ids = []
+    for s in ctx.out.done_shards():
+        tb = ctx.out.read(s, ["id", "source"])
+        ids += [i for i, src in zip(tb.column("id").to_pylist(), tb.column("source").to_pylist()) if src == "ml"]
+    counts = np.unique(np.unique(ids, return_counts=True)[1])
+    assert set(counts.tolist()) <= {int(ml["epochs"]), int(ml["epochs"]) + 1}
+    # The tokenize stage inherits the counting tokenizer: realised tokens are exactly the plan.
+    tctx = GlobalContext("tokenize", ctx.out, StageDir(tmp_path / "t"), seed=3, removed_samples=0)
+    Tokenize(shard_bytes=400_000).run(tctx)
+    man = json.loads((tctx.output_dir / "manifest.json").read_text())
+    assert man["tokenizer"]["origin"] == "from_mix"
+    assert {s: r["tokens"] for s, r in man["sources"].items()} == {s: r["tokens"] for s, r in rep["sources"].items()}
+    assert man["mix"]["tokens"] == rep["tokens"]
+
+
+def test_curriculum_phases_in_order(tmp_path, mixed_input):
+    ctx, rep = run_mix(tmp_path / "c", mixed_input, target_tokens=200_000, sources={
+        "zh": {}, "en": {}, "ml": {"max_epochs": 3}},
+        phases=[{"share": 0.9, "weights": {"zh": 0.6, "en": 0.4}}, {"share": 0.1, "weights": {"ml": 1}}])
+    p0, p1 = rep["phases"]
+    assert abs(p0["share"] - 0.9) < 0.01 and abs(p1["share"] - 0.1) < 0.01
+    assert abs(p0["realised_weights"]["zh"] - 0.6) < 0.006 and p1["realised_weights"] == {"ml": 1.0}
+    shards = ctx.out.done_shards()
+    phases = [set(ctx.out.read(s, ["mix_phase"]).column("mix_phase").to_pylist()) for s in shards]
+    flat = [p for ph in phases for p in sorted(ph)]
+    assert flat == sorted(flat) and {0, 1} <= set(flat)  # phase-major shard order
+    tctx = GlobalContext("tokenize", ctx.out, StageDir(tmp_path / "t"), seed=3, removed_samples=0)
+    Tokenize(shard_bytes=200_000).run(tctx)
+    man = json.loads((tctx.output_dir / "manifest.json").read_text())
+    order = [r["phase"] for r in man["shards"]]
+    assert order == sorted(order) and order[-1] == 1
+    assert set(man["shards"][-1]["sources"]) == {"ml"}
+
+
+def test_shortfall_is_reported_with_numbers_before_writing(tmp_path, mixed_input):
+    with pytest.raises(MixShortfall) as e:
+        run_mix(tmp_path / "s", mixed_input, target_tokens=5_000_000,
+                sources={"zh": {"weight": 1}, "en": {"weight": 1, "max_tokens": 1000}, "ml": {"weight": 0}})
+    msg = str(e.value)
+    assert "zh: needs 2,500,000 tokens, has" in msg and "en: needs 2,500,000 tokens, has 1,000" in msg
+    assert not StageDir(tmp_path / "s").done_shards()
+    _, rep = run_mix(tmp_path / "s2", mixed_input, target_tokens=400_000, allow_shortfall=True,
+                     sources={"zh": {"weight": 1}, "en": {"weight": 1, "max_tokens": 10_000}, "ml": {"weight": 0}})
+    assert 9_000 < rep["sources"]["en"]["tokens"] <= 10_000 and rep["sources"]["ml"]["tokens"] == 0
+
+
+def test_unlisted_source_is_an_error(tmp_path, mixed_input):
+    with pytest.raises(ValueError, match="does not list"):
+        run_mix(tmp_path / "u", mixed_input, sources={"zh": {"weight": 1}, "en": {"weight": 1}})
+
+
+def test_options_validate():
+    m = Mix.model_validate({"sources": {"a": {"weight": 1}}, "target_tokens": {"chinchilla_params": 1.3e9}})
+    assert isinstance(m.target_tokens, ChinchillaTarget)
+    assert m.targets({"a": 10 ** 12})[0]["a"] == 26_000_000_000
+    with pytest.raises(ValueError):
+        Mix.model_validate({"sources": {"a": {}}})  # no weight and no phases
+    with pytest.raises(ValueError):
+        Mix.model_validate({"sources": {"a": {"weight": 1}}, "phases": [{"share": 1, "weights": {"b": 1}}]})
+
+
+def test_plan_source_epochs_then_sample_without_replacement():
+    rng = np.random.default_rng(0)
+    ntok = rng.integers(50, 500, size=300)
+    total = int(ntok.sum())
+    seq, ep = plan_source(ntok, int(total * 2.4), seed=1, salt=0)
+    assert np.bincount(seq[ep == 0], minlength=300).tolist() == [1] * 300
+    assert np.bincount(seq[ep == 1], minlength=300).tolist() == [1] * 300
+    last = seq[ep == 2]
+    assert len(set(last.tolist())) == len(last)  # no repeats inside an epoch
+    assert abs(int(ntok[seq].sum()) - total * 2.4) < 50  # the gap is filled to within a short doc
+    again, _ = plan_source(ntok, int(total * 2.4), seed=1, salt=0)
+    assert np.array_equal(seq, again)
+    cuts = phase_cuts(ntok[seq], [total, int(total * 1.4)])
+    assert cuts[0][0] == 0 and cuts[0][1] == cuts[1][0] and cuts[1][1] == len(seq)
