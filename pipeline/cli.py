@@ -37,6 +37,33 @@ def _after_run(run_dir, stats) -> None:
         print(f"report:    {path}")
 
 
+def _cmd_report(a) -> int:
+    from pipeline.report import write_report
+    for path in write_report(a.run_dir):
+        print(f"report:    {path}")
+    return 0
+
+
+def _cmd_inspect(a) -> int:
+    from pipeline.inspect import InspectError, inspect_stage
+    try:
+        print("\n".join(inspect_stage(a.run_dir, a.stage, a.reason, a.kept, a.n)))
+    except InspectError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_explain(a) -> int:
+    from pipeline.inspect import InspectError, explain
+    try:
+        print("\n".join(explain(a.run_dir, a.doc_id)))
+    except InspectError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _cmd_validate(a) -> int:
     from pipeline.runner import list_inputs
     recipe = load_recipe(a.recipe)
@@ -51,6 +78,11 @@ def _describe(annotation) -> str:
     return name if name and not get_args(annotation) else str(annotation).replace("typing.", "")
 
 
+def _plain(value):
+    from pydantic import BaseModel
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
 def _cmd_stages(a) -> int:
     from pipeline.registry import all_stages
     for name, cls in sorted(all_stages().items()):
@@ -58,8 +90,8 @@ def _cmd_stages(a) -> int:
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         print(f"{name}  [{kind}]  {doc}")
         for fname, f in cls.model_fields.items():
-            default = "required" if f.is_required() else json.dumps(f.get_default(call_default_factory=True),
-                                                                     default=str)
+            default = "required" if f.is_required() else json.dumps(
+                _plain(f.get_default(call_default_factory=True)), default=str, ensure_ascii=False)
             desc = f"  — {f.description}" if f.description else ""
             print(f"    {fname}: {_describe(f.annotation)} = {default}{desc}")
     return 0
@@ -91,6 +123,20 @@ def main(argv: list[str] | None = None) -> int:
     v.set_defaults(fn=_cmd_validate)
     s = sub.add_parser("stages", help="list registered stages and their options")
     s.set_defaults(fn=_cmd_stages)
+    rp = sub.add_parser("report", help="rebuild report.html and report.md of a finished run")
+    rp.add_argument("run_dir")
+    rp.set_defaults(fn=_cmd_report)
+    ip = sub.add_parser("inspect", help="print sample documents a stage removed (or kept)")
+    ip.add_argument("run_dir")
+    ip.add_argument("--stage", required=True, help="stage id (as in stats.json), or its index")
+    ip.add_argument("--reason", default=None, help="only this removal reason ('reason' or 'stage/reason')")
+    ip.add_argument("--kept", action="store_true", help="show kept documents instead of removed ones")
+    ip.add_argument("-n", type=int, default=5, help="how many documents (default 5)")
+    ip.set_defaults(fn=_cmd_inspect)
+    ep = sub.add_parser("explain", help="say what happened to one document at each stage")
+    ep.add_argument("run_dir")
+    ep.add_argument("doc_id")
+    ep.set_defaults(fn=_cmd_explain)
     for name in sorted(extra):
         sub.add_parser(name, help=f"(see `python -m pipeline {name} --help`)", add_help=False)
     a = p.parse_args(argv)
