@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RECIPE ?= recipes/default.yaml
 ARGS   ?=
 
-.PHONY: setup run test bench validate stages clean
+.PHONY: setup run test bench validate stages clean chromium
 .DEFAULT_GOAL := run
 
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -26,10 +26,25 @@ validate: setup
 stages: setup
 	$(BIN)/python -m pipeline stages
 
-test: setup
+# The report test renders report.html in headless Chromium (Debian's package; CI runs as root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: setup chromium
 	$(BIN)/python -m pytest -q $(ARGS)
 
-bench: setup
+# Peers for `make bench` in their own env (never a dependency of run/test): datatrove and its extras.
+PEER_VENV := .bench/venv
+$(PEER_VENV)/.installed:
+	test -x $(PEER_VENV)/bin/python || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install -q "datatrove[processing,io]==0.10.1" lxml_html_clean==0.4.6 spacy==3.8.18
+	touch $@
+
+.bench/venv: $(PEER_VENV)/.installed
+
+bench: setup $(PEER_VENV)/.installed
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

@@ -5,33 +5,45 @@ import sys
 import time
 
 
+LOG_EVERY = 10.0    # seconds between progress lines when stderr is not a terminal
+
+
 class _Bar:
     def __init__(self, name: str, total: int, unit: str, done: int, tty: bool, quiet: bool):
         self.name, self.total, self.unit, self.quiet, self.tty = name, total, unit, quiet, tty
-        self.n, self.docs, self.t0, self.last = done, 0, time.perf_counter(), 0.0
+        self.n, self.docs, self.bytes, self.t0 = done, 0, 0, time.perf_counter()
+        self.last = self.t0      # first log line after LOG_EVERY seconds, not on the first shard
         self.start_n = done
         self._tqdm = None
         if tty and not quiet:
             from tqdm import tqdm
             self._tqdm = tqdm(total=total, initial=done, desc=name, unit=unit, leave=True, file=sys.stderr)
 
-    def update(self, n: int = 1, docs: int = 0) -> None:
+    def update(self, n: int = 1, docs: int = 0, bytes: int = 0) -> None:
         self.n += n
         self.docs += docs
+        self.bytes += bytes
         if self._tqdm is not None:
             self._tqdm.update(n)
-            self._tqdm.set_postfix(docs=self.docs)
+            el = max(time.perf_counter() - self.t0, 1e-9)
+            post = {"docs": f"{self.docs:,}", "docs/s": f"{self.docs / el:,.0f}"}
+            if self.bytes:
+                post["MB"] = f"{self.bytes / 1e6:,.1f}"
+                post["MB/s"] = f"{self.bytes / 1e6 / el:,.1f}"
+            self._tqdm.set_postfix(post, refresh=False)
             return
         now = time.perf_counter()
-        if not self.quiet and (now - self.last > 5 or self.n == self.total):
+        # Logs (not a terminal): a line every LOG_EVERY seconds and the last one, so CI output stays short.
+        if not self.quiet and (now - self.last > LOG_EVERY or self.n == self.total):
             self.last = now
             el = now - self.t0
             done_here = self.n - self.start_n
             rate = self.docs / el if el > 0 else 0.0
             left = self.total - self.n
             eta = el / done_here * left if done_here else float("nan")
+            mb = f", {self.bytes / 1e6:,.1f} MB ({self.bytes / 1e6 / el:,.1f} MB/s)" if self.bytes and el > 0 else ""
             print(f"[{self.name}] {self.n}/{self.total} {self.unit}, {self.docs:,} docs, "
-                  f"{rate:,.0f} docs/s, ETA {eta:,.0f}s", file=sys.stderr, flush=True)
+                  f"{rate:,.0f} docs/s{mb}, ETA {eta:,.0f}s", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._tqdm is not None:

@@ -1,0 +1,193 @@
+"""`inspect` (sample documents a stage removed or kept) and `explain` (one document's path).
+
+Both read the run directory only: plan.json for the stage directories (so they also work on a
+run that has not finished), `removed/` samples with their reason, `removed_ids/` (every
+removed or quarantined id), `shards/` (kept documents) and a dedup stage's candidate pairs.
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.shards import StageDir
+
+SHOWN_COLUMNS_SKIP = {"text", "html", "metadata"}   # printed separately (snippet) or too large
+
+
+class InspectError(ValueError):
+    """The run directory, stage or document asked for does not exist."""
+
+
+@dataclass
+class StageEntry:
+    index: int
+    id: str
+    dir: StageDir
+
+
+def run_stages(run_dir: str | Path) -> list[StageEntry]:
+    run_dir = Path(run_dir)
+    plan = run_dir / "plan.json"
+    if not plan.exists():
+        raise InspectError(f"{run_dir}: not a run directory (no plan.json)")
+    out = []
+    for name in json.loads(plan.read_text())["stages"]:
+        idx, _, rest = name.partition("-")
+        sid = rest.rsplit("-", 1)[0]
+        out.append(StageEntry(int(idx), sid, StageDir(run_dir / "stages" / name)))
+    return out
+
+
+def find_stage(run_dir: str | Path, stage: str) -> StageEntry:
+    stages = run_stages(run_dir)
+    for s in stages:
+        if stage in (s.id, s.dir.path.name, str(s.index)):
+            return s
+    raise InspectError(f"no stage {stage!r} in {run_dir}; stages: {', '.join(s.id for s in stages)}")
+
+
+def _files(d: Path) -> list[Path]:
+    return sorted(d.glob("*.parquet")) if d.is_dir() else []
+
+
+def _read_where(files: list[Path], column: str, values: list[str], columns=None) -> pa.Table | None:
+    """Rows of the files whose `column` is one of values (reading only what is needed)."""
+    parts = []
+    for f in files:
+        if column not in pq.read_schema(f).names:
+            continue
+        t = pq.read_table(f, columns=columns, filters=[(column, "in", values)])
+        if t.num_rows:
+            parts.append(t)
+    return pa.concat_tables(parts, promote_options="permissive") if parts else None
+
+
+def _snippet(text: str | None, width: int = 100, chars: int = 400) -> str:
+    if not text:
+        return "    (empty text)"
+    body = " ".join(text[:chars].split()) + (" ..." if len(text) > chars else "")
+    return textwrap.indent(textwrap.fill(body, width), "    ")
+
+
+def format_doc(row: dict) -> str:
+    head = f"- {row.get('id')}"
+    if row.get("url"):
+        head += f"  {row['url']}"
+    if row.get("reason"):
+        head += f"\n  reason: {row['reason']}"
+    extras = {k: v for k, v in row.items() if k not in SHOWN_COLUMNS_SKIP | {"id", "url", "reason"} and v is not None}
+    if extras:
+        fields = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extras.items())
+        head += "\n  " + "\n  ".join(textwrap.wrap(fields, 110))
+    text = row.get("text") or ""
+    if not text and row.get("html"):
+        text = "[html] " + row["html"]
+    return head + "\n" + _snippet(text)
+
+
+def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, kept: bool = False,
+                  n: int = 5) -> list[str]:
+    """Up to n sample documents the stage kept, or removed (optionally for one reason)."""
+    s = find_stage(run_dir, stage)
+    if kept:
+        rows: list[dict] = []
+        for f in _files(s.dir.shards):
+            rows += pq.read_table(f).slice(0, n - len(rows)).to_pylist()
+            if len(rows) >= n:
+                break
+        if not rows:
+            return [f"stage {s.id}: no kept documents (no document shards in {s.dir.path})"]
+        return [f"stage {s.id}: {len(rows)} kept document(s)"] + [format_doc(r) for r in rows]
+    want = reason.split("/", 1)[1] if reason and reason.startswith(f"{s.id}/") else reason
+    counts = _reason_counts(s)
+    if not counts:
+        return [f"stage {s.id}: removed nothing"]
+    if want is not None and want not in counts:
+        return [f"stage {s.id}: no document removed for reason {want!r}; reasons: "
+                + ", ".join(f"{k} ({v:,})" for k, v in counts.items())]
+    rows = []
+    for sub in ("removed", "quarantine"):
+        for f in _files(s.dir.path / sub):
+            t = pq.read_table(f)
+            if want is not None:
+                t = t.filter(pc.equal(t.column("reason"), want))
+            rows += t.slice(0, n - len(rows)).to_pylist()
+            if len(rows) >= n:
+                break
+    lines = [f"stage {s.id}: removed " + ", ".join(f"{k} {v:,}" for k, v in counts.items())]
+    if not rows:       # the run kept no samples (removed_samples: 0): the ids are still there
+        ids = _read_where(_files(s.dir.path / "removed_ids"), "reason", [want] if want else list(counts))
+        lines.append("no sample documents kept (removed_samples: 0); ids:")
+        lines += [f"- {r['id']}  ({r['reason']})" for r in ids.slice(0, n).to_pylist()] if ids else []
+        return lines
+    return lines + [format_doc(r) for r in rows]
+
+
+def _reason_counts(s: StageEntry) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in _files(s.dir.path / "removed_ids"):
+        vc = pc.value_counts(pq.read_table(f, columns=["reason"]).column("reason").combine_chunks())
+        for v in vc.to_pylist():
+            counts[v["values"]] = counts.get(v["values"], 0) + v["counts"]
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _pairs_note(s: StageEntry, doc_id: str) -> str | None:
+    pairs = s.dir.path / "output" / "candidate_pairs.parquet"
+    if not pairs.exists():
+        return None
+    t = pq.read_table(pairs, columns=["id_a", "id_b", "similarity", "accepted"])
+    t = t.filter(pc.or_(pc.equal(t.column("id_a"), doc_id), pc.equal(t.column("id_b"), doc_id)))
+    if not t.num_rows:
+        return None
+    acc = t.filter(t.column("accepted")).num_rows
+    return f"{t.num_rows} candidate pair(s), {acc} verified as near-duplicate"
+
+
+def explain(run_dir: str | Path, doc_id: str) -> list[str]:
+    """What happened to one document at each stage, in order."""
+    stages = run_stages(run_dir)
+    lines = [f"document {doc_id}"]
+    last_row = None
+    for s in stages:
+        where = f"[{s.index:02d} {s.id}]"
+        gone = _read_where(_files(s.dir.path / "removed_ids"), "id", [doc_id])
+        if s.index == 0:
+            gone = _read_where(_files(s.dir.path / "quarantine"), "id", [doc_id])
+        if gone is not None:
+            r = gone.to_pylist()[0]
+            what = "quarantined" if r.get("quarantined", s.index == 0) else "removed"
+            lines.append(f"{where} {what}: {r['reason']}")
+            sample = _read_where(_files(s.dir.path / "removed"), "id", [doc_id])
+            if sample is not None:
+                last_row = sample.to_pylist()[0]      # with the signals of the stage that removed it
+                extra = {k: v for k, v in sample.to_pylist()[0].items()
+                         if k in ("duplicate_of", "cluster_id") and v is not None}
+                if extra:
+                    lines.append("    " + ", ".join(f"{k}: {v}" for k, v in extra.items()))
+            note = _pairs_note(s, doc_id)
+            if note:
+                lines.append(f"    {note}")
+            break
+        if not _files(s.dir.shards):
+            if not s.dir.finished() and not s.dir.done_shards():
+                lines.append(f"{where} not run yet")
+                break
+            lines.append(f"{where} (writes no document shards: the documents went into its dataset)")
+            continue
+        kept = _read_where(_files(s.dir.shards), "id", [doc_id])
+        if kept is None:
+            lines.append(f"{where} not in this stage's output" if s.index else f"{where} not found in the input")
+            break
+        last_row = kept.to_pylist()[0]
+        note = _pairs_note(s, doc_id)
+        lines.append(f"{where} kept" + (f" ({note}; this copy is the one kept)" if note else ""))
+    if last_row is not None:
+        lines.append("last seen with: " + format_doc(last_row)[2:])
+    return lines

@@ -1,0 +1,31 @@
+"""The run report: `report.html` (self-contained, charts embedded as PNG) and `report.md` beside
+stats.json. The CLI writes it after every run; `python -m pipeline report RUN_DIR` rebuilds it."""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_report(run_dir: str | Path, stats: dict | None = None) -> list[Path]:
+    """Write report.html and report.md into run_dir (stats.json is read when stats is None)."""
+    from pipeline.report.collect import collect
+    from pipeline.report.render import sections, to_html, to_markdown
+    run_dir = Path(run_dir)
+    if stats is None:
+        path = run_dir / "stats.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no stats.json (the run has not finished?)")
+        stats = json.loads(path.read_text())
+    secs = sections(collect(stats))
+    html_path, md_path = run_dir / "report.html", run_dir / "report.md"
+    _write_atomic(html_path, to_html(stats, secs))
+    _write_atomic(md_path, to_markdown(stats, secs))
+    return [html_path, md_path]

@@ -1,0 +1,284 @@
+"""What the run report shows, read from stats.json and (sparingly) from the stage directories.
+
+Shard contents are sampled: at most `MAX_SHARDS` shards per stage, spread evenly over the
+stage's shard list, and only the columns a section needs. Every section is computed on its own
+and becomes "no data" (with the reason) rather than failing the report.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+MAX_SHARDS = 8                 # shards read per stage for sampled distributions
+MAX_ROWS = 20_000              # rows per stage and column kept for a distribution
+MAX_REASONS = 25               # removal reasons drawn in the chart (all of them go in the table)
+SIGNAL_PREFIXES = ("gopher_", "c4_", "fineweb_", "quality_", "language_score", "spam_")
+
+
+@dataclass
+class Distribution:
+    """Sampled values of one numeric column at one stage: kept docs and removed samples."""
+    stage: str
+    column: str
+    kept: np.ndarray
+    removed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sampled_shards: int = 0
+    total_shards: int = 0
+
+
+@dataclass
+class ReportData:
+    stats: dict
+    funnel: list[dict]                       # id, docs_in, docs_out, removed, quarantined, bytes
+    reasons: list[tuple[str, int]]           # "<stage>/<reason>", count (removed + quarantined)
+    walls: list[dict]                        # id, wall_seconds, task_seconds, fused_with
+    lengths: list[Distribution]              # chars per document at the first text stage and the end
+    languages: tuple[str, dict[str, int], int] | None   # (stage, counts, rows sampled)
+    signals: list[Distribution]
+    clusters: dict[str, dict]                # stage -> {"sizes": {size: n}, "source": ..., "exact": bool}
+    tokens: list[dict]                       # source, requested_share, share, tokens, documents
+    tokens_note: str = ""
+    missing: dict[str, str] = field(default_factory=dict)   # section -> why it has no data
+
+
+def _shards(stage: dict) -> list[Path]:
+    d = Path(stage["dir"]) / "shards"
+    return sorted(d.glob("*.parquet")) if d.is_dir() else []
+
+
+def _spread(items: list, k: int) -> list:
+    """k items evenly spread over the list (deterministic: first, last and between)."""
+    if len(items) <= k:
+        return items
+    idx = np.unique(np.linspace(0, len(items) - 1, k).round().astype(int))
+    return [items[i] for i in idx]
+
+
+def _schema(path: Path) -> pa.Schema:
+    return pq.read_schema(path)
+
+
+def _read_column(paths: list[Path], column: str) -> np.ndarray:
+    parts = []
+    n = 0
+    for p in paths:
+        if column not in _schema(p).names:
+            continue
+        arr = pq.read_table(p, columns=[column]).column(column)
+        parts.append(arr)
+        n += len(arr)
+        if n >= MAX_ROWS:
+            break
+    if not parts:
+        return np.zeros(0)
+    col = pa.chunked_array([c for a in parts for c in a.chunks], parts[0].type)
+    return _numeric(col)[:MAX_ROWS]
+
+
+def _numeric(col: pa.ChunkedArray) -> np.ndarray:
+    if pa.types.is_boolean(col.type):
+        col = pc.cast(col, pa.int8())
+    return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _text_lengths(paths: list[Path]) -> np.ndarray:
+    out, n = [], 0
+    for p in paths:
+        if "text" not in _schema(p).names:
+            continue
+        t = pq.read_table(p, columns=["text"]).column("text")
+        out.append(pc.fill_null(pc.utf8_length(t), 0).to_numpy().astype(np.float64))
+        n += len(out[-1])
+        if n >= MAX_ROWS:
+            break
+    return np.concatenate(out)[:MAX_ROWS] if out else np.zeros(0)
+
+
+def funnel(stats: dict) -> list[dict]:
+    return [{"id": s["id"], "stage": s["stage"], "docs_in": s["docs_in"], "docs_out": s["docs_out"],
+             "removed": sum(s["removed"].values()), "quarantined": sum(s["quarantined"].values()),
+             "bytes_in": s["bytes_in"], "bytes_out": s["bytes_out"],
+             "global": s.get("shards", 0) == 0 and s["stage"] != "ingest" and s["docs_out"] == 0}
+            for s in stats["stages"]]
+
+
+def reasons(stats: dict) -> list[tuple[str, int]]:
+    both = dict(stats.get("removed", {}))
+    for k, v in stats.get("quarantined", {}).items():
+        both[f"{k} (quarantined)"] = both.get(f"{k} (quarantined)", 0) + v
+    return sorted(both.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def walls(stats: dict) -> list[dict]:
+    return [{"id": s["id"], "wall_seconds": s.get("wall_seconds", 0.0), "task_seconds": s.get("task_seconds", 0.0),
+             "fused_with": s.get("fused_with") or []} for s in stats["stages"]]
+
+
+def lengths(stats: dict) -> list[Distribution]:
+    """Characters per document where text first appears (before filters) and at the end."""
+    with_text = [s for s in stats["stages"] if _shards(s) and "text" in _schema(_shards(s)[0]).names]
+    nonempty = []
+    for s in with_text:
+        shards = _shards(s)
+        sample = _text_lengths(_spread(shards, 2))
+        # WARC ingest has HTML and empty text: "before filters" means after extraction.
+        if len(sample) and np.median(sample) > 0:
+            nonempty.append(s)
+            break
+    picks = nonempty + ([with_text[-1]] if with_text and (not nonempty or with_text[-1] is not nonempty[0]) else [])
+    out = []
+    for s in picks:
+        shards = _shards(s)
+        use = _spread(shards, MAX_SHARDS)
+        out.append(Distribution(s["id"], "characters", _text_lengths(use), sampled_shards=len(use),
+                                total_shards=len(shards)))
+    return [d for d in out if len(d.kept)]
+
+
+def languages(stats: dict) -> tuple[str, dict[str, int], int] | None:
+    """Language counts of the final documents (the last stage that has a `language` column)."""
+    for s in reversed(stats["stages"]):
+        shards = _shards(s)
+        if not shards or "language" not in _schema(shards[0]).names:
+            continue
+        counts: dict[str, int] = {}
+        rows = 0
+        for p in _spread(shards, MAX_SHARDS):
+            col = pq.read_table(p, columns=["language"]).column("language")
+            rows += len(col)
+            for v in pc.value_counts(pc.fill_null(col, "(none)").combine_chunks()).to_pylist():
+                counts[v["values"]] = counts.get(v["values"], 0) + v["counts"]
+        return s["id"], dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))), rows
+    return None
+
+
+def signals(stats: dict) -> list[Distribution]:
+    """Each numeric quality signal at the stage that added it: kept docs, plus the removed sample."""
+    out = []
+    seen: set[str] = set()
+    for s in stats["stages"]:
+        shards = _shards(s)
+        if not shards:
+            continue
+        schema = _schema(shards[0])
+        new = [f.name for f in schema if f.name not in seen]
+        seen.update(schema.names)
+        cols = [c for c in new if c.startswith(SIGNAL_PREFIXES)
+                and (pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type))]
+        if not cols:
+            continue
+        use = _spread(shards, MAX_SHARDS)
+        removed = sorted((Path(s["dir"]) / "removed").glob("*.parquet"))
+        for c in cols:
+            out.append(Distribution(s["id"], c, _read_column(use, c), _read_column(removed, c),
+                                    sampled_shards=len(use), total_shards=len(shards)))
+    return out
+
+
+def _component_sizes(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
+    """Sizes of the connected components of the graph with edges a-b (union-find, vectorised hops)."""
+    nodes, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ea, eb = inv[: len(a)], inv[len(a):]
+    parent = np.arange(len(nodes))
+    while True:           # label propagation: every node takes the smallest label among neighbours
+        lo = np.minimum(parent[ea], parent[eb])
+        new = parent.copy()
+        np.minimum.at(new, ea, lo)
+        np.minimum.at(new, eb, lo)
+        new = new[new]
+        if np.array_equal(new, parent):
+            break
+        parent = new
+    _, sizes = np.unique(parent, return_counts=True)
+    vals, counts = np.unique(sizes, return_counts=True)
+    return {int(v): int(c) for v, c in zip(vals, counts)}
+
+
+def clusters(stats: dict) -> dict[str, dict]:
+    """Duplicate-cluster sizes per dedup stage: exact from candidate pairs when the stage wrote
+    them, else from the removed sample's `duplicate_of` column (a lower bound)."""
+    out = {}
+    for s in stats["stages"]:
+        d = Path(s["dir"])
+        pairs = d / "output" / "candidate_pairs.parquet"
+        if pairs.exists():
+            t = pq.read_table(pairs, columns=["key_a", "key_b", "accepted"])
+            t = t.filter(t.column("accepted"))
+            sizes = _component_sizes(t.column("key_a").to_numpy(), t.column("key_b").to_numpy()) \
+                if t.num_rows else {}
+            out[s["id"]] = {"sizes": sizes, "source": "accepted candidate pairs", "exact": True}
+            continue
+        removed = sorted((d / "removed").glob("*.parquet"))
+        if removed and "duplicate_of" in _schema(removed[0]).names:
+            col = pa.concat_tables(pq.read_table(p, columns=["duplicate_of"]) for p in removed).column(0)
+            vc = pc.value_counts(col.combine_chunks().drop_null()).field("counts").to_numpy()
+            vals, counts = np.unique(vc + 1, return_counts=True)
+            n_removed = sum(s["removed"].values())
+            out[s["id"]] = {"sizes": {int(v): int(c) for v, c in zip(vals, counts)},
+                            "source": "removed-document sample", "exact": len(col) >= n_removed}
+    return out
+
+
+def tokens(stats: dict) -> tuple[list[dict], str]:
+    """Tokens per source, requested (mix stage) vs realised (tokenize manifest, else mix)."""
+    mix = next((s["info"]["mix"] for s in stats["stages"] if (s.get("info") or {}).get("mix")), None)
+    manifest = None
+    for s in stats["stages"]:
+        path = ((s.get("info") or {}).get("tokenize") or {}).get("manifest")
+        if path and Path(path).exists():
+            manifest = json.loads(Path(path).read_text())
+    if mix is None and manifest is None:
+        return [], ""
+    src_mix = (mix or {}).get("sources", {})
+    src_tok = (manifest or {}).get("sources", {})
+    total = sum(r.get("tokens", 0) for r in (src_tok or src_mix).values())
+    rows = []
+    for name in sorted(set(src_mix) | set(src_tok)):
+        m, t = src_mix.get(name, {}), src_tok.get(name, {})
+        realised = t.get("tokens", m.get("tokens", 0))
+        rows.append({"source": name, "requested_share": m.get("requested_share"),
+                     "planned_tokens": m.get("tokens"), "tokens": realised,
+                     "share": round(realised / total, 6) if total else 0.0,
+                     "documents": t.get("documents", m.get("documents"))})
+    note = ("requested shares from the mix stage; realised tokens from the tokenize manifest"
+            if mix and manifest else
+            "no mix stage: nothing was requested, realised tokens from the tokenize manifest" if manifest else
+            "no tokenize stage: realised tokens as counted by the mix stage")
+    return rows, note
+
+
+def collect(stats: dict) -> ReportData:
+    missing: dict[str, str] = {}
+
+    def attempt(name, fn, empty):
+        try:
+            return fn(stats)
+        except Exception as e:              # one unreadable section must not lose the whole report
+            missing[name] = f"could not be read: {type(e).__name__}: {e}"
+            return empty
+
+    data = ReportData(stats=stats, funnel=funnel(stats), reasons=reasons(stats), walls=walls(stats),
+                      lengths=attempt("lengths", lengths, []), languages=attempt("languages", languages, None),
+                      signals=attempt("signals", signals, []), clusters=attempt("clusters", clusters, {}),
+                      tokens=[])
+    data.tokens, data.tokens_note = attempt("tokens", tokens, ([], ""))
+    defaults = {
+        "reasons": (not data.reasons, "no document was removed or quarantined"),
+        "lengths": (not data.lengths, "no stage has a text column with documents in it"),
+        "languages": (data.languages is None, "no language stage in this run (no `language` column)"),
+        "signals": (not data.signals, "no quality-signal columns (no gopher/c4/fineweb/quality stage, "
+                                      "or all their documents were removed)"),
+        "clusters": (not data.clusters, "no dedup stage in this run (or it removed nothing)"),
+        "tokens": (not data.tokens, "no tokenizer or mix stage in this run"),
+    }
+    for name, (empty, why) in defaults.items():
+        if empty:
+            missing.setdefault(name, why)
+    data.missing = missing
+    return data

@@ -1,0 +1,144 @@
+"""The report's charts: matplotlib (Agg, no display needed) rendered to PNG bytes."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pipeline.report.collect import MAX_REASONS, Distribution, ReportData  # noqa: E402
+
+KEPT, REMOVED, ACCENT = "#3b7dd8", "#d8553b", "#6a9f3a"
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def funnel(data: ReportData) -> bytes:
+    rows = [r for r in data.funnel if not r["global"]]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    ax.barh(y, [r["docs_out"] for r in rows], color=KEPT, label="documents out")
+    ax.barh(y, [r["removed"] + r["quarantined"] for r in rows], left=[r["docs_out"] for r in rows],
+            color=REMOVED, label="removed or quarantined here")
+    ax.set_yticks(y, [r["id"] for r in rows])
+    ax.set_xlabel("documents")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Document funnel")
+    return _png(fig)
+
+
+def reasons(data: ReportData) -> bytes:
+    top = data.reasons[:MAX_REASONS]
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(top) + 1.2))
+    y = np.arange(len(top))[::-1]
+    ax.barh(y, [n for _, n in top], color=REMOVED)
+    ax.set_yticks(y, [k for k, _ in top], fontsize=8)
+    ax.set_xlabel("documents")
+    ax.set_title("Removals by reason" + (f" (top {MAX_REASONS})" if len(data.reasons) > MAX_REASONS else ""))
+    return _png(fig)
+
+
+def _bins(values: np.ndarray, log: bool) -> np.ndarray:
+    lo, hi = float(values.min()), float(values.max())
+    if log:
+        lo = max(lo, 1.0)
+        return np.geomspace(lo, max(hi, lo * 10), 40)
+    return np.linspace(lo, hi if hi > lo else lo + 1, 40)
+
+
+def lengths(dists: list[Distribution]) -> bytes:
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    allv = np.concatenate([d.kept for d in dists])
+    bins = _bins(np.maximum(allv, 1), log=True)
+    for d, color in zip(dists, (KEPT, ACCENT, REMOVED)):
+        ax.hist(np.maximum(d.kept, 1), bins=bins, alpha=0.6, color=color,
+                label=f"{d.stage} ({len(d.kept):,} docs sampled)")
+    ax.set_xscale("log")
+    ax.set_xlabel("characters per document")
+    ax.set_ylabel("documents")
+    ax.legend(fontsize=8)
+    ax.set_title("Document length")
+    return _png(fig)
+
+
+def languages(stage: str, counts: dict[str, int], top: int = 20) -> bytes:
+    items = list(counts.items())[:top]
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(items) + 1.2))
+    y = np.arange(len(items))[::-1]
+    ax.barh(y, [n for _, n in items], color=KEPT)
+    ax.set_yticks(y, [k for k, _ in items], fontsize=8)
+    ax.set_xlabel("documents (sampled)")
+    ax.set_title(f"Languages of the documents after {stage}")
+    return _png(fig)
+
+
+def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
+    rows = (len(dists) + per_row - 1) // per_row
+    fig, axes = plt.subplots(rows, per_row, figsize=(10, 2.4 * rows), squeeze=False)
+    for ax, d in zip(axes.ravel(), dists):
+        vals = np.concatenate([d.kept, d.removed])
+        vals = vals[np.isfinite(vals)]
+        if not len(vals):
+            ax.set_title(f"{d.column}: no values", fontsize=8)
+            continue
+        bins = _bins(vals, log=False)
+        ax.hist(d.kept[np.isfinite(d.kept)], bins=bins, color=KEPT, alpha=0.7, label="kept")
+        if len(d.removed):
+            ax.hist(d.removed[np.isfinite(d.removed)], bins=bins, color=REMOVED, alpha=0.7, label="removed (sample)")
+        ax.set_title(f"{d.stage}: {d.column}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(dists):]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7)
+    return _png(fig)
+
+
+def clusters(per_stage: dict[str, dict]) -> bytes:
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    width = 0.8 / max(len(per_stage), 1)
+    for i, (stage, info) in enumerate(per_stage.items()):
+        sizes = sorted(info["sizes"].items())
+        if sizes:
+            x = np.array([s for s, _ in sizes], float) + (i - (len(per_stage) - 1) / 2) * width
+            ax.bar(x, [n for _, n in sizes], width=width, label=stage)
+    ax.set_xlabel("documents in the cluster")
+    ax.set_ylabel("clusters")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.set_title("Duplicate-cluster sizes")
+    return _png(fig)
+
+
+def tokens(rows: list[dict]) -> bytes:
+    fig, ax = plt.subplots(figsize=(8, 3))
+    x = np.arange(len(rows))
+    req = [r["requested_share"] or 0.0 for r in rows]
+    ax.bar(x - 0.2, req, width=0.4, color=ACCENT, label="requested share")
+    ax.bar(x + 0.2, [r["share"] for r in rows], width=0.4, color=KEPT, label="realised share")
+    ax.set_xticks(x, [r["source"] for r in rows])
+    ax.set_ylabel("share of tokens")
+    ax.legend(fontsize=8)
+    ax.set_title("Tokens per source")
+    return _png(fig)
+
+
+def walls(data: ReportData) -> bytes:
+    rows = data.walls
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    ax.barh(y + 0.2, [r["wall_seconds"] for r in rows], height=0.4, color=KEPT, label="wall (fused stages share it)")
+    ax.barh(y - 0.2, [r["task_seconds"] for r in rows], height=0.4, color=ACCENT, label="summed task time")
+    ax.set_yticks(y, [r["id"] for r in rows], fontsize=8)
+    ax.set_xlabel("seconds")
+    ax.legend(fontsize=8)
+    ax.set_title("Time per stage")
+    return _png(fig)

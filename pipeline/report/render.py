@@ -1,0 +1,212 @@
+"""Sections of the report, then the same sections as self-contained HTML and as Markdown."""
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.report import plots
+from pipeline.report.collect import ReportData
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    note: str = ""
+    missing: str = ""                  # set when the run has no data for this section
+    tables: list[Table] = field(default_factory=list)
+    images: list[tuple[bytes, str]] = field(default_factory=list)   # (png, alt text)
+
+
+def _n(x) -> str:
+    return f"{x:,}" if isinstance(x, int) else (f"{x:,.3f}" if isinstance(x, float) else str(x))
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def _chart(sec: Section, fn, *args, alt: str) -> None:
+    try:
+        sec.images.append((fn(*args), alt))
+    except Exception as e:             # a chart that fails leaves its table and says why
+        sec.note += f" (chart failed: {type(e).__name__}: {e})"
+
+
+def sections(d: ReportData) -> list[Section]:
+    s = d.stats
+    out = []
+    first = d.funnel[0]["docs_out"] if d.funnel else 0
+    sec = Section("funnel", "Document funnel", f"{first:,} documents read; each stage's documents in and out.")
+    sec.tables.append(Table(["stage", "docs in", "docs out", "removed", "quarantined", "kept of input", "MB in", "MB out"],
+                            [[r["id"], _n(r["docs_in"]), _n(r["docs_out"]), _n(r["removed"]), _n(r["quarantined"]),
+                              _pct(r["docs_out"], first) if not r["global"] else "(not documents)",
+                              f"{r['bytes_in'] / 1e6:,.2f}", f"{r['bytes_out'] / 1e6:,.2f}"] for r in d.funnel]))
+    _chart(sec, plots.funnel, d, alt="document funnel chart")
+    out.append(sec)
+
+    sec = Section("reasons", "Removals by reason", "Reasons are `<stage id>/<reason>`.",
+                  missing=d.missing.get("reasons", ""))
+    if d.reasons:
+        total = sum(n for _, n in d.reasons)
+        sec.tables.append(Table(["reason", "documents", "share of removals"],
+                                [[k, _n(v), _pct(v, total)] for k, v in d.reasons]))
+        _chart(sec, plots.reasons, d, alt="removals by reason chart")
+    out.append(sec)
+
+    sec = Section("lengths", "Document length", missing=d.missing.get("lengths", ""))
+    if d.lengths:
+        sec.note = "Characters per document, sampled (shards read / shards in the stage)."
+        sec.tables.append(Table(["stage", "docs sampled", "shards", "p10", "median", "p90", "max"],
+                                [[x.stage, _n(len(x.kept)), f"{x.sampled_shards}/{x.total_shards}",
+                                  *[_n(int(np.percentile(x.kept, q))) for q in (10, 50, 90)], _n(int(x.kept.max()))]
+                                 for x in d.lengths]))
+        _chart(sec, plots.lengths, d.lengths, alt="document length histogram")
+    out.append(sec)
+
+    sec = Section("languages", "Languages", missing=d.missing.get("languages", ""))
+    if d.languages:
+        stage, counts, rows = d.languages
+        sec.note = f"`language` column of the documents after stage {stage} ({rows:,} documents sampled)."
+        sec.tables.append(Table(["language", "documents", "share"],
+                                [[k, _n(v), _pct(v, rows)] for k, v in counts.items()]))
+        _chart(sec, plots.languages, stage, counts, alt="language histogram")
+    out.append(sec)
+
+    sec = Section("signals", "Quality signals", missing=d.missing.get("signals", ""))
+    if d.signals:
+        sec.note = ("Each signal at the stage that computed it: kept documents (sampled shards) and the "
+                    "stage's sample of removed documents.")
+        sec.tables.append(Table(["stage", "signal", "kept sampled", "kept median", "removed sampled", "removed median"],
+                                [[x.stage, x.column, _n(len(x.kept)),
+                                  _n(float(np.nanmedian(x.kept))) if len(x.kept) else "-", _n(len(x.removed)),
+                                  _n(float(np.nanmedian(x.removed))) if len(x.removed) else "-"]
+                                 for x in d.signals]))
+        _chart(sec, plots.signals, d.signals, alt="quality signal histograms")
+    out.append(sec)
+
+    sec = Section("clusters", "Duplicate clusters", missing=d.missing.get("clusters", ""))
+    if d.clusters:
+        rows = []
+        for stage, info in d.clusters.items():
+            sizes = info["sizes"]
+            n_clusters = sum(sizes.values())
+            dup_docs = sum((k - 1) * v for k, v in sizes.items())
+            rows.append([stage, _n(n_clusters), _n(dup_docs), _n(max(sizes) if sizes else 0),
+                         info["source"] + ("" if info["exact"] else " (partial)")])
+        sec.tables.append(Table(["stage", "clusters", "duplicates removed", "largest cluster", "from"], rows))
+        if any(info["sizes"] for info in d.clusters.values()):
+            _chart(sec, plots.clusters, d.clusters, alt="duplicate cluster size histogram")
+        else:
+            sec.note = "The dedup stages found no duplicates."
+    out.append(sec)
+
+    sec = Section("tokens", "Tokens per source: requested vs realised", d.tokens_note,
+                  missing=d.missing.get("tokens", ""))
+    if d.tokens:
+        sec.tables.append(Table(["source", "requested share", "realised share", "tokens", "documents"],
+                                [[r["source"], "-" if r["requested_share"] is None else f"{r['requested_share']:.4f}",
+                                  f"{r['share']:.4f}", _n(r["tokens"]), _n(r["documents"]) if r["documents"] is not None else "-"]
+                                 for r in d.tokens]))
+        _chart(sec, plots.tokens, d.tokens, alt="tokens per source chart")
+    out.append(sec)
+
+    sec = Section("walls", "Wall time per stage",
+                  f"Run wall time {s.get('wall_seconds', 0):,.1f} s on {s.get('ray', {}).get('cpus')} CPUs. "
+                  "Fused map stages run in one task per shard, so they share one wall time; "
+                  "task time is the sum over shards of the time in that stage.")
+    sec.tables.append(Table(["stage", "wall s", "task s", "fused with"],
+                            [[r["id"], f"{r['wall_seconds']:,.2f}", f"{r['task_seconds']:,.2f}",
+                              ", ".join(x for x in r["fused_with"] if x != r["id"])] for r in d.walls]))
+    _chart(sec, plots.walls, d, alt="time per stage chart")
+    out.append(sec)
+    for k, why in d.missing.items():          # sections that failed to read say so
+        for x in out:
+            if x.key == k and not x.missing and not x.tables:
+                x.missing = why
+    return out
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
+table{border-collapse:collapse;margin:.6em 0;font-size:13px}
+td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
+td:first-child,th:first-child{text-align:left}
+.missing{color:#777;font-style:italic} img{max-width:100%;display:block;margin:.5em 0}
+code{background:#f3f3f3;padding:0 3px}
+"""
+# Counts the plots the browser actually decoded, so a headless check can read it from the DOM.
+_SCRIPT = """
+window.addEventListener('load', function () {
+  var imgs = document.querySelectorAll('img.plot');
+  var ok = 0;
+  imgs.forEach(function (i) { if (i.complete && i.naturalWidth > 0) ok++; });
+  document.body.setAttribute('data-plots-rendered', String(ok));
+  document.body.setAttribute('data-plots-total', String(imgs.length));
+});
+"""
+
+
+def _md_inline(text: str) -> str:
+    """`code` spans to <code> (the notes use backticks), everything else escaped."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _final_docs(stats: dict) -> int:
+    """Documents out of the last stage that outputs documents (tokenize/mix write datasets instead)."""
+    docs = [s for s in stats["stages"] if s.get("shards", 0) or s["stage"] == "ingest"]
+    return docs[-1]["docs_out"] if docs else 0
+
+
+def to_html(stats: dict, secs: list[Section]) -> str:
+    h = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tokenmill run report: "
+         f"{html.escape(str(stats.get('recipe')))}</title><style>{_CSS}</style></head><body>",
+         f"<h1>Run report: {html.escape(str(stats.get('recipe')))}</h1>",
+         f"<p>Run directory <code>{html.escape(stats.get('run_dir', ''))}</code>, started {stats.get('started')}, "
+         f"seed {stats.get('seed')}, recipe hash <code>{str(stats.get('recipe_hash'))[:12]}</code>. "
+         f"Output: {_final_docs(stats):,} documents.</p>"]
+    for sec in secs:
+        h.append(f"<h2 id='{sec.key}'>{html.escape(sec.title)}</h2>")
+        if sec.missing:
+            h.append(f"<p class='missing' data-missing='{sec.key}'>No data: {_md_inline(sec.missing)}.</p>")
+            continue
+        if sec.note:
+            h.append(f"<p>{_md_inline(sec.note)}</p>")
+        for png, alt in sec.images:
+            h.append(f"<img class='plot' alt='{html.escape(alt)}' "
+                     f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+        for t in sec.tables:
+            h.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in t.header) + "</tr>")
+            h.extend("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in t.rows)
+            h.append("</table>")
+    h.append(f"<script>{_SCRIPT}</script></body></html>")
+    return "\n".join(h)
+
+
+def to_markdown(stats: dict, secs: list[Section]) -> str:
+    m = [f"# Run report: {stats.get('recipe')}", "",
+         f"Run directory `{stats.get('run_dir')}`, started {stats.get('started')}, seed {stats.get('seed')}, "
+         f"output {_final_docs(stats):,} documents. Charts are in `report.html`.", ""]
+    for sec in secs:
+        m += [f"## {sec.title}", ""]
+        if sec.missing:
+            m += [f"_No data: {sec.missing}._", ""]
+            continue
+        if sec.note:
+            m += [sec.note, ""]
+        for t in sec.tables:
+            m.append("| " + " | ".join(t.header) + " |")
+            m.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(t.header))) + "|")
+            m += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in t.rows]
+            m.append("")
+    return "\n".join(m)

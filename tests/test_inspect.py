@@ -1,0 +1,81 @@
+"""`inspect` and `explain` on a real run (the one the report tests make)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.inspect import InspectError, explain, inspect_stage
+from test_report import REPO, shared_small_run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, shared_data, ray_local):
+    return shared_small_run(tmp_path_factory, shared_data)
+
+
+def _stage(stats, sid):
+    return next(s for s in stats["stages"] if s["id"] == sid)
+
+
+def test_inspect_prints_removed_samples_for_a_reason(run):
+    run_dir, stats = run
+    removed = pq.read_table(Path(_stage(stats, "test_drop_short")["dir"]) / "removed")
+    out = inspect_stage(run_dir, "test_drop_short", reason="test_drop_short/too_short", n=3)
+    assert out[0].startswith("stage test_drop_short: removed too_short ")
+    docs = out[1:]
+    assert len(docs) == min(3, removed.num_rows)
+    first = removed.slice(0, 1).to_pylist()[0]
+    assert docs[0].startswith(f"- {first['id']}") and "reason: too_short" in docs[0]
+    assert f"n_chars={first['n_chars']}" in docs[0]            # the stage's signal columns are shown
+    assert " ".join(first["text"].split())[:60] in " ".join(docs[0].split())
+    bad = inspect_stage(run_dir, "test_drop_short", reason="nope")
+    assert "no document removed for reason 'nope'" in bad[0] and "too_short" in bad[0]
+
+
+def test_inspect_kept_documents_and_unknown_stage(run):
+    run_dir, stats = run
+    kept = pq.read_table(Path(_stage(stats, "exact_dedup")["dir"]) / "shards", columns=["id"])
+    out = inspect_stage(run_dir, "exact_dedup", kept=True, n=2)
+    assert len(out) == 3 and out[1].split()[1] in set(kept.column("id").to_pylist())
+    with pytest.raises(InspectError, match="no stage 'nope'"):
+        inspect_stage(run_dir, "nope")
+
+
+def test_explain_follows_a_duplicate_and_a_kept_document(run):
+    run_dir, stats = run
+    dedup = _stage(stats, "exact_dedup")
+    gone = pq.read_table(Path(dedup["dir"]) / "removed")
+    row = gone.slice(0, 1).to_pylist()[0]
+    lines = explain(run_dir, row["id"])
+    assert lines[1:5] == ["[00 ingest] kept", "[01 CharCount] kept", "[02 test_drop_short] kept",
+                          "[03 GopherQuality] kept"]
+    assert lines[5] == f"[04 exact_dedup] removed: {row['reason']}"
+    assert lines[6].strip() == f"duplicate_of: {row['duplicate_of']}"
+    # the copy it duplicates went all the way through
+    kept = explain(run_dir, row["duplicate_of"])
+    assert kept[-2] == "[04 exact_dedup] kept" and kept[-1].startswith(f"last seen with: {row['duplicate_of']}")
+    short = pq.read_table(Path(_stage(stats, "test_drop_short")["dir"]) / "removed_ids")
+    sid = short.filter(pc.equal(short.column("reason"), "too_short")).column("id")[0].as_py()
+    assert explain(run_dir, sid)[3] == "[02 test_drop_short] removed: too_short"
+    assert explain(run_dir, "no-such-doc")[1] == "[00 ingest] not found in the input"
+
+
+def test_cli_inspect_and_explain(run):
+    run_dir, stats = run
+    base = [sys.executable, "-m", "pipeline"]
+    r = subprocess.run(base + ["inspect", str(run_dir), "--stage", "GopherQuality", "-n", "1"], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    gopher = _stage(stats, "GopherQuality")
+    if gopher["removed"]:
+        assert r.returncode == 0 and r.stdout.startswith("stage GopherQuality: removed"), r.stderr
+    else:
+        assert r.stdout.startswith("stage GopherQuality: removed nothing")
+    r = subprocess.run(base + ["explain", str(run_dir), "no-such-doc"], cwd=REPO, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and "not found in the input" in r.stdout
+    r = subprocess.run(base + ["inspect", str(run_dir.parent), "--stage", "x"], cwd=REPO, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and "not a run directory" in r.stderr

@@ -1,0 +1,134 @@
+"""The run report on a real run: sections with data, sections without, and a headless-Chromium render."""
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.recipe import load_recipe
+from pipeline.runner import Runner
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def small_run(tmp: Path, shared_data: Path) -> tuple[Path, dict]:
+    """Real CCNet documents twice (the copy under new ids, so exact dedup has clusters to find)
+    through a char counter, a length filter, Gopher quality and exact dedup."""
+    src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    copy = tmp / "copy.jsonl.gz"
+    with gzip.open(src, "rt") as f, gzip.open(copy, "wt") as g:
+        for line in f:
+            d = json.loads(line)
+            d["id"] = "copy-" + d["id"]
+            g.write(json.dumps(d) + "\n")
+    recipe = tmp / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: report-test
+        seed: 3
+        output: {tmp / 'run'}
+        sources:
+          - {{name: cc, format: jsonl, paths: [{src}], id_field: id}}
+          - {{name: cc_copy, format: jsonl, paths: [{copy}], id_field: id}}
+        stages:
+          - stage: stages_for_tests:CharCount
+          - {{stage: test_drop_short, min_chars: 1500}}
+          - stage: stages.gopher:GopherQuality
+          - stage: exact_dedup
+        """))
+    stats = Runner(load_recipe(recipe), quiet=True).run()
+    return tmp / "run", stats
+
+
+_RUNS: dict = {}
+
+
+def shared_small_run(tmp_path_factory, shared_data) -> tuple[Path, dict]:
+    """One run for the report and inspect tests (they only read it)."""
+    if "run" not in _RUNS:
+        _RUNS["run"] = small_run(tmp_path_factory.mktemp("report"), shared_data)
+    return _RUNS["run"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, shared_data, ray_local):
+    return shared_small_run(tmp_path_factory, shared_data)
+
+
+def test_report_has_every_section_and_says_which_have_no_data(run):
+    from pipeline.report import write_report
+    run_dir, stats = run
+    paths = write_report(run_dir, stats)
+    assert [p.name for p in paths] == ["report.html", "report.md"]
+    md = (run_dir / "report.md").read_text()
+    drop = next(s for s in stats["stages"] if s["id"] == "test_drop_short")
+    n_short = drop["removed"]["test_drop_short/too_short"]
+    assert f"| test_drop_short/too_short | {n_short:,} |" in md
+    # the funnel row of every stage, with its counts from stats.json
+    for s in stats["stages"]:
+        assert f"| {s['id']} | {s['docs_in']:,} | {s['docs_out']:,} |" in md
+    # exact dedup removed each copy: clusters of two, as many as duplicates removed
+    dedup = next(s for s in stats["stages"] if s["id"] == "exact_dedup")
+    n_dup = sum(dedup["removed"].values())
+    assert n_dup > 0
+    assert f"| exact_dedup | {n_dup:,} | {n_dup:,} | 2 |" in md
+    # no language, tokenizer or mix stage: those sections say so instead of failing
+    assert "## Languages\n\n_No data: no language stage" in md
+    assert "## Tokens per source: requested vs realised\n\n_No data: no tokenizer or mix stage" in md
+    assert "| GopherQuality | gopher_word_count |" in md
+    html = (run_dir / "report.html").read_text()
+    assert html.count("<img class='plot'") >= 6 and "data:image/png;base64," in html
+    assert "src='http" not in html and "<link" not in html            # self-contained
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.fail("chromium is not installed: `make test` installs Debian's chromium package")
+    return exe
+
+
+def test_report_renders_with_its_plots_in_headless_chromium(run, tmp_path):
+    from matplotlib.image import imread
+    from pipeline.report import write_report
+    run_dir, stats = run
+    html = write_report(run_dir, stats)[0]
+    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(flags + ["--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    n_img = dom.stdout.count('class="plot"')
+    assert n_img >= 6
+    # the page's own script counts images the browser decoded (naturalWidth > 0)
+    assert f'data-plots-rendered="{n_img}"' in dom.stdout and f'data-plots-total="{n_img}"' in dom.stdout
+    shot = tmp_path / "shot.png"
+    r = subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1100,2400", html.as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    px = imread(shot)[..., :3]
+    non_white = (px.min(axis=2) < 0.9).mean()
+    assert non_white > 0.05                                  # not a blank page
+    blue = (np.abs(px - np.array([0x3b, 0x7d, 0xd8]) / 255).max(axis=2) < 0.08).mean()
+    assert blue > 0.005                                      # the charts' bars are drawn
+
+
+def test_cli_report_rebuilds_from_stats_json(run):
+    run_dir, _ = run
+    for name in ("report.html", "report.md"):
+        (run_dir / name).unlink(missing_ok=True)
+    r = subprocess.run([sys.executable, "-m", "pipeline", "report", str(run_dir)], cwd=REPO,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (run_dir / "report.html").stat().st_size > 10_000 and (run_dir / "report.md").exists()
+    assert "report.html" in r.stdout
+
+
+def test_report_of_an_unfinished_run_is_an_error(tmp_path):
+    from pipeline.report import write_report
+    with pytest.raises(FileNotFoundError, match="no stats.json"):
+        write_report(tmp_path)
