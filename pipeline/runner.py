@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.documents import documents_table, quarantine_table
+from pipeline.documents import content_bytes, documents_table, quarantine_table
 from pipeline.executor import TaskPool, cluster_cpus, run_tasks, start_ray
 from pipeline.global_context import GlobalContext
 from pipeline.progress import Progress
@@ -109,13 +109,15 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
     shard_ids: list[str] = []
     size = 0
     n_docs = 0
+    total_bytes = 0
 
     def flush():
-        nonlocal rows, size
+        nonlocal rows, size, total_bytes
         if not rows:
             return
         sid = f"{src_idx:02d}-{file_idx:05d}-{len(shard_ids):04d}"
         table = documents_table(rows)
+        total_bytes += content_bytes(table)
         out.write_shard(sid, None, Result(table), 0.0, 0, docs_in=len(rows), bytes_in=0)
         shard_ids.append(sid)
         rows, size = [], 0
@@ -139,6 +141,7 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
     if quarantine:
         write_parquet_atomic(quarantine_table(quarantine), out.path / "quarantine" / f"{src_idx:02d}-{file_idx:05d}.parquet")
     rec = ShardRecord(shard=f"{src_idx:02d}-{file_idx:05d}", docs_in=n_docs + len(quarantine), docs_out=n_docs,
+                      bytes_in=total_bytes + sum(q["size"] or 0 for q in quarantine), bytes_out=total_bytes,
                       quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4))
     record = {**asdict(rec), "path": path, "shards": shard_ids}
     write_json_atomic(record, out.path / "files" / f"{src_idx:02d}-{file_idx:05d}.done.json")
@@ -246,7 +249,7 @@ class Runner:
         t_chain = None
         for (kind, _), res in pool.results():
             if kind == "file":
-                files_bar.update(1, docs=res["docs_out"])
+                files_bar.update(1, docs=res["docs_out"], bytes=res["bytes_in"])
                 release(res)
                 if files_bar.n == total:
                     files_bar.close()
@@ -257,7 +260,7 @@ class Runner:
                     t_chain = t_chain or timer()
                     chain_bar = self.progress.bar(names, 0, unit="shards")
                 chain_bar.total = len(ps.dir.done_shards())
-                chain_bar.update(1, docs=res[-1].docs_out if res else 0)
+                chain_bar.update(1, docs=res[-1].docs_out if res else 0, bytes=res[0].bytes_in if res else 0)
         if not ps.dir.finished():
             files_bar.close()
             walls[ps.id] = timer() - t0
@@ -285,7 +288,7 @@ class Runner:
         jobs = [(chain, ctxs, s, upstream.dir, self.recipe.removed_samples) for s in todo]
         bar = self.progress.bar(names, len(shards), unit="shards", done=len(shards) - len(todo))
         for _, recs in run_tasks(run_chain, jobs, self.in_flight):
-            bar.update(1, docs=recs[-1].docs_out if recs else 0)
+            bar.update(1, docs=recs[-1].docs_out if recs else 0, bytes=recs[0].bytes_in if recs else 0)
         bar.close()
         wall = timer() - t0
         for ps in chain:

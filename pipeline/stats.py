@@ -39,8 +39,6 @@ def stage_stats(ps) -> dict:
         s = _sum(recs, ps.id)
         s["files"] = s.pop("shards")
         s["shards"] = len(d.done_shards())
-        s["bytes_out"] = sum(r.bytes_out for r in d.records())
-        s["bytes_in"] = s["bytes_out"]
     else:
         s = _sum(d.records(), ps.id)
     if d.finished():
