@@ -53,6 +53,29 @@ def stage_stats(ps) -> dict:
     return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": str(d.path), **s}
 
 
+PROFILE_COLUMNS = ("source", "language", "script", "segmentation")
+
+
+def document_profile(stages) -> dict:
+    """Counts of kept documents by source, language, script and segmentation mode, from the last
+    stage that writes documents (reads only those columns)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+    for ps in reversed(stages):
+        files = sorted(ps.dir.shards.glob("*.parquet")) if ps.dir.shards.exists() else []
+        if not files:
+            continue
+        dataset = ds.dataset([str(f) for f in files], format="parquet")
+        cols = [c for c in PROFILE_COLUMNS if c in dataset.schema.names]
+        table = dataset.to_table(columns=cols)
+        out = {"stage": ps.id}
+        for c in cols:
+            vc = pc.value_counts(table.column(c).combine_chunks()).to_pylist()
+            out[c] = dict(sorted(((str(v["values"]), int(v["counts"])) for v in vc), key=lambda kv: -kv[1]))
+        return out
+    return {}
+
+
 def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, started: float,
                 finished: float) -> dict:
     per = [stage_stats(ps) for ps in stages]
@@ -77,6 +100,7 @@ def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, star
         "removed": dict(sorted(removed.items())),
         "quarantined": dict(sorted(quarantined.items())),
         "output": output,
+        "kept_documents": document_profile(stages),
     }
 
 
@@ -93,6 +117,9 @@ def summary_table(stats: dict) -> str:
     top = sorted(stats["removed"].items(), key=lambda kv: -kv[1])[:8]
     if top:
         lines.append("top removal reasons: " + ", ".join(f"{k} {v:,}" for k, v in top))
+    for col, counts in (stats.get("kept_documents") or {}).items():
+        if col != "stage":
+            lines.append(f"kept by {col}: " + ", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:8]))
     if stats["quarantined"]:
         lines.append("quarantined: " + ", ".join(f"{k} {v:,}" for k, v in stats["quarantined"].items()))
     return "\n".join(lines)
