@@ -142,3 +142,13 @@ def test_parquet_and_fsspec_url(tmp_path):
     docs, q, _ = read("parquet", f"file://{p}", text_field="content", id_field="doc")
     assert [(d.id, d.text, d.metadata) for d in docs] == [("a", "first document", {"lang": "en"}),
                                                          ("b", "second document", {"lang": "en"})]
+
+
+def test_utf8_page_that_declares_gb2312_is_read_as_utf8_and_real_gbk_still_decodes(tmp_path):
+    zh = "<html><head><meta charset='gb2312'></head><body><p>中文网页的正文内容。</p></body></html>"
+    p = tmp_path / "zh.warc.gz"
+    p.write_bytes(warc_record("http://zh.example/u", zh.encode("utf-8"), "text/html")
+                  + warc_record("http://zh.example/g", zh.encode("gb18030"), "text/html"))
+    docs, q, _ = read("warc", p)
+    assert not q and [("中文网页的正文内容" in d.html) for d in docs] == [True, True]
+    assert [d.metadata["charset"] for d in docs] == ["utf-8", "gb18030"]

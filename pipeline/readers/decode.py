@@ -1,8 +1,10 @@
 """Turning page bytes into text: charset from HTTP header, BOM or <meta>, checked strictly.
 
-Browsers treat several labels as supersets (WHATWG Encoding): latin-1 and ascii pages are really
-windows-1252, gb2312/gbk pages gb18030. Bytes that are invalid in the declared charset and in
-UTF-8 are not guessed away: the caller quarantines the page as `bad_encoding`.
+Strict UTF-8 is tried first: text in another charset almost never decodes as valid UTF-8, while
+pages that declare GB2312 or EUC-JP but are really UTF-8 are common (6 of the 40 magic-html
+pages), and trusting the label turns them into mojibake. Then the declared charsets, read as
+browsers do (WHATWG): latin-1 and ascii are windows-1252, gb2312/gbk are gb18030. Bytes invalid in
+all of them are not guessed away: the caller quarantines the page as `bad_encoding`.
 """
 from __future__ import annotations
 
@@ -45,13 +47,11 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str | None, s
                 return body.decode(enc), enc
             except UnicodeDecodeError:
                 break
-    candidates: list[str] = []
+    candidates: list[str] = ["utf-8"]
     for label in (declared, _meta_charset(body)):
         enc = _canonical(label)
         if enc and enc not in candidates:
             candidates.append(enc)
-    if "utf-8" not in candidates:
-        candidates.append("utf-8")
     for enc in candidates:
         try:
             return body.decode(enc), enc
