@@ -66,6 +66,8 @@ class ShardRecord:
     quarantined: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # "<language>/<reason>" counts, once a language stage has labelled documents.
+    removed_by_language: dict[str, int] = field(default_factory=dict)
 
 
 class StageDir:
@@ -114,6 +116,7 @@ class StageDir:
             removed=_count_reasons(result.removed),
             quarantined=_count_reasons(result.quarantined),
             counters={k: int(v) for k, v in result.counters.items()},
+            removed_by_language=_count_by_language(result.removed),
             seconds=round(seconds, 4),
         )
         write_parquet_atomic(result.kept, self.shard_path(shard))
@@ -136,6 +139,14 @@ def _count_reasons(t: pa.Table | None) -> dict[str, int]:
     if t is None or not t.num_rows:
         return {}
     vc = pc.value_counts(t.column("reason").combine_chunks())
+    return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
+
+
+def _count_by_language(t: pa.Table | None) -> dict[str, int]:
+    if t is None or not t.num_rows or "language" not in t.column_names:
+        return {}
+    keys = pc.binary_join_element_wise(pc.fill_null(t.column("language"), "unknown"), t.column("reason"), "/")
+    vc = pc.value_counts(keys.combine_chunks())
     return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
 
 

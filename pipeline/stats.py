@@ -9,19 +9,20 @@ from pipeline.shards import ShardRecord, read_json
 
 def _sum(records: list[ShardRecord], stage_id: str) -> dict:
     out = {"docs_in": 0, "docs_out": 0, "bytes_in": 0, "bytes_out": 0, "removed": {}, "quarantined": {},
-           "counters": {}, "task_seconds": 0.0, "shards": len(records)}
+           "counters": {}, "removed_by_language": {}, "task_seconds": 0.0, "shards": len(records)}
     for r in records:
         out["docs_in"] += r.docs_in
         out["docs_out"] += r.docs_out
         out["bytes_in"] += r.bytes_in
         out["bytes_out"] += r.bytes_out
         out["task_seconds"] += r.seconds
-        for field in ("removed", "quarantined", "counters"):
+        for field in ("removed", "quarantined", "counters", "removed_by_language"):
             for k, v in getattr(r, field).items():
-                key = f"{stage_id}/{k}" if field != "counters" else k
+                key = k if field == "counters" else (f"{k.split('/', 1)[0]}/{stage_id}/{k.split('/', 1)[1]}"
+                                                     if field == "removed_by_language" else f"{stage_id}/{k}")
                 out[field][key] = out[field].get(key, 0) + v
     out["task_seconds"] = round(out["task_seconds"], 3)
-    for field in ("removed", "quarantined", "counters"):
+    for field in ("removed", "quarantined", "counters", "removed_by_language"):
         out[field] = dict(sorted(out[field].items()))
     return out
 
@@ -76,9 +77,28 @@ def document_profile(stages) -> dict:
     return {}
 
 
+def language_funnel(per: list[dict], profile: dict) -> dict:
+    """Per detected language: documents kept, removed by stage/reason, keep rate and top reasons.
+    Counts start at the language stage (before it, documents have no language)."""
+    out: dict[str, dict] = {}
+    for s in per:
+        for key, n in s.get("removed_by_language", {}).items():
+            lang, reason = key.split("/", 1)
+            row = out.setdefault(lang, {"kept": 0, "removed": {}})
+            row["removed"][reason] = row["removed"].get(reason, 0) + n
+    for lang, n in (profile.get("language") or {}).items():
+        out.setdefault(lang, {"kept": 0, "removed": {}})["kept"] = n
+    for row in out.values():
+        gone = sum(row["removed"].values())
+        row["keep_rate"] = round(row["kept"] / (row["kept"] + gone), 4) if row["kept"] + gone else None
+        row["removed"] = dict(sorted(row["removed"].items(), key=lambda kv: -kv[1]))
+    return dict(sorted(out.items(), key=lambda kv: -(kv[1]["kept"] + sum(kv[1]["removed"].values()))))
+
+
 def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, started: float,
                 finished: float) -> dict:
     per = [stage_stats(ps) for ps in stages]
+    profile = document_profile(stages)
     removed: dict[str, int] = {}
     quarantined: dict[str, int] = {}
     for s in per:
@@ -100,7 +120,8 @@ def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, star
         "removed": dict(sorted(removed.items())),
         "quarantined": dict(sorted(quarantined.items())),
         "output": output,
-        "kept_documents": document_profile(stages),
+        "kept_documents": profile,
+        "languages": language_funnel(per, profile),
     }
 
 
@@ -120,6 +141,11 @@ def summary_table(stats: dict) -> str:
     for col, counts in (stats.get("kept_documents") or {}).items():
         if col != "stage":
             lines.append(f"kept by {col}: " + ", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:8]))
+    langs = [(k, v) for k, v in (stats.get("languages") or {}).items() if v["keep_rate"] is not None][:6]
+    if langs:
+        lines.append("keep rate by language (top reason): " + "; ".join(
+            f"{k} {v['keep_rate']:.2f}" + (f" ({next(iter(v['removed']))})" if v["removed"] else "")
+            for k, v in langs))
     if stats["quarantined"]:
         lines.append("quarantined: " + ", ".join(f"{k} {v:,}" for k, v in stats["quarantined"].items()))
     return "\n".join(lines)
