@@ -60,15 +60,16 @@ PROFILE_COLUMNS = ("source", "language", "script", "segmentation")
 def document_profile(stages) -> dict:
     """Counts of kept documents by source, language, script and segmentation mode, from the last
     stage that writes documents (reads only those columns)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
     for ps in reversed(stages):
         files = sorted(ps.dir.shards.glob("*.parquet")) if ps.dir.shards.exists() else []
         if not files:
             continue
-        dataset = ds.dataset([str(f) for f in files], format="parquet")
-        cols = [c for c in PROFILE_COLUMNS if c in dataset.schema.names]
-        table = dataset.to_table(columns=cols)
+        names = set(pq.read_schema(files[0]).names)
+        cols = [c for c in PROFILE_COLUMNS if c in names]
+        table = pa.concat_tables([pq.read_table(f, columns=cols) for f in files], promote_options="permissive")
         out = {"stage": ps.id}
         for c in cols:
             vc = pc.value_counts(table.column(c).combine_chunks()).to_pylist()
