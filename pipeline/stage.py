@@ -73,6 +73,9 @@ class Stage(BaseModel):
     uses_seed: ClassVar[bool] = False
     # Bump when a stage's output changes for the same options, so old cached output is not reused.
     version: ClassVar[str] = "1"
+    # Stages whose output repeats or samples documents (mixing with epochs): the run's profile of
+    # kept documents is taken before them, so keep rates are not inflated by repeats.
+    resamples: ClassVar[bool] = False
 
     _ctx: StageContext = PrivateAttr(default_factory=StageContext)
     _ready: bool = PrivateAttr(default=False)

@@ -63,7 +63,9 @@ def document_profile(stages) -> dict:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
-    for ps in reversed(stages):
+    first_resampling = next((i for i, ps in enumerate(stages) if ps.stage is not None and ps.stage.resamples),
+                            len(stages))
+    for ps in reversed(stages[:first_resampling]):
         files = sorted(ps.dir.shards.glob("*.parquet")) if ps.dir.shards.exists() else []
         if not files:
             continue
@@ -99,6 +101,9 @@ def language_funnel(per: list[dict], profile: dict) -> dict:
 def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, started: float,
                 finished: float) -> dict:
     per = [stage_stats(ps) for ps in stages]
+    for prev, ps, s in zip(per, stages[1:], per[1:]):
+        if ps.is_global:            # a global stage consumes all of its input
+            s["docs_in"], s["bytes_in"] = prev["docs_out"], prev["bytes_out"]
     profile = document_profile(stages)
     removed: dict[str, int] = {}
     quarantined: dict[str, int] = {}
@@ -107,10 +112,16 @@ def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, star
             removed[k] = removed.get(k, 0) + v
         for k, v in s["quarantined"].items():
             quarantined[k] = quarantined.get(k, 0) + v
-    last = stages[-1]
-    output = {"documents": str(last.dir.shards), "documents_count": per[-1]["docs_out"]}
-    if (last.dir.path / "output").is_dir():
-        output["dataset"] = str(last.dir.path / "output")
+    with_docs = [i for i, ps in enumerate(stages) if ps.dir.shards.exists() and any(ps.dir.shards.iterdir())]
+    last_docs = with_docs[-1] if with_docs else 0
+    output = {"documents": str(stages[last_docs].dir.shards), "documents_count": per[last_docs]["docs_out"]}
+    datasets = [ps for ps in stages if (ps.dir.path / "output" / "manifest.json").is_file()]
+    if datasets:
+        output["dataset"] = str(datasets[-1].dir.path / "output")
+    tokens = {k[len("tokens/"):]: v for k, v in per[-1]["counters"].items() if k.startswith("tokens/")}
+    if "tokens" in per[-1]["counters"]:
+        output["tokens"] = per[-1]["counters"]["tokens"]
+        output["tokens_by_source"] = tokens
     return {
         "recipe": recipe.name, "recipe_path": recipe.path, "recipe_hash": recipe.hash(), "seed": recipe.seed,
         "run_dir": str(run_dir),
@@ -136,6 +147,9 @@ def summary_table(stats: dict) -> str:
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]
     lines.insert(1, "-" * len(lines[0]))
+    if "tokens" in stats["output"]:
+        by = ", ".join(f"{k} {v:,}" for k, v in stats["output"]["tokens_by_source"].items())
+        lines.append(f"tokens: {stats['output']['tokens']:,}" + (f" ({by})" if by else ""))
     top = sorted(stats["removed"].items(), key=lambda kv: -kv[1])[:8]
     if top:
         lines.append("top removal reasons: " + ", ".join(f"{k} {v:,}" for k, v in top))

@@ -63,7 +63,9 @@ class MixShortfall(ValueError):
 
 
 class Mix(GlobalStage):
+    """Choose whole documents per source toward a token budget with per-source shares and limits."""
     uses_seed = True
+    resamples = True
 
     sources: dict[str, SourceMix]  # every source in the input must be listed (weight 0 drops it)
     phases: list[Phase] = []  # curriculum, in order; empty = one phase with the sources' weights
