@@ -58,21 +58,24 @@ class GlobalContext:
         return cluster_cpus()
 
     # -- work ------------------------------------------------------------------------------
-    def map(self, fn: Callable, jobs: Iterable[tuple], num_cpus: float = 1, **kwargs) -> list[Any]:
-        """Run fn(*job) for every job as Ray tasks; results in job order."""
+    def map(self, func: Callable, jobs: Iterable[tuple], num_cpus: float = 1, **kwargs) -> list[Any]:
+        """Run func(*job, **kwargs) for every job as Ray tasks; results in job order."""
         jobs = list(jobs)
         out: list[Any] = [None] * len(jobs)
-        for i, r in run_tasks(fn, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs):
+        for i, r in run_tasks(func, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs):
             out[i] = r
         return out
 
-    def transform_shards(self, fn: Callable[..., Result], *args: Any) -> list[ShardRecord]:
-        """For each input shard not yet done, write fn(table, *args) as the shard's output.
+    def transform_shards(self, fn: Callable[..., Result], *args: Any,
+                         per_shard: dict[str, Any] | None = None) -> list[ShardRecord]:
+        """For each input shard not yet done, write fn(table, *args) as the shard's output, or
+        fn(table, per_shard[shard], *args) when a per-shard argument (a decision) is given.
 
         Runs as Ray tasks; resumable shard by shard (a rerun skips shards already written)."""
-        todo = [(s,) for s in self.input_shards if not self.out.is_done(s)]
+        todo = [(s, None if per_shard is None else per_shard.get(s)) for s in self.input_shards
+                if not self.out.is_done(s)]
         self.map(_transform_one, todo, fn=fn, args=args, input_dir=self.input, out=self.out,
-                 removed_samples=self.removed_samples)
+                 removed_samples=self.removed_samples, with_shard_arg=per_shard is not None)
         return self.out.records()
 
     def write_shard(self, shard: str, result: Result, docs_in: int, bytes_in: int = 0,
@@ -84,10 +87,10 @@ class GlobalContext:
         self.counters[name] = self.counters.get(name, 0) + int(n)
 
 
-def _transform_one(shard: str, *, fn, args, input_dir: StageDir, out: StageDir,
-                   removed_samples: int) -> None:
+def _transform_one(shard: str, shard_arg: Any, *, fn, args, input_dir: StageDir, out: StageDir,
+                   removed_samples: int, with_shard_arg: bool) -> None:
     t0 = timer()
     table = input_dir.read(shard)
-    result = fn(table, *args)
+    result = fn(table, shard_arg, *args) if with_shard_arg else fn(table, *args)
     result = result if isinstance(result, Result) else Result(result)
     out.write_shard(shard, table, result, timer() - t0, removed_samples)

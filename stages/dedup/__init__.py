@@ -1,0 +1,1 @@
+"""Deduplication stages: exact (whole text), near-duplicate (MinHash LSH + verification), lines."""

@@ -1,0 +1,133 @@
+"""line_dedup: remove lines (or paragraphs) repeated across many documents (CCNet/C4 style).
+
+Navigation menus, cookie notices and share buttons repeat verbatim across the pages of a site;
+a line that appears in more than `min_docs` documents is boilerplate, wherever it appears.
+Ray tasks hash every shard's lines (counted once per document) into partition-sorted spill
+files; one task per partition counts them; the set of frequent line hashes then goes to every
+shard task, which drops those lines. A document left without lines is removed.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import xxhash
+from pydantic import Field
+
+from pipeline.stage import GlobalStage, Result
+from stages.dedup.common import apply_decisions
+from stages.dedup.lsh import partition_of
+
+REASON = "empty_after_line_dedup"
+SEPARATORS = {"lines": "\n", "paragraphs": "\n\n"}
+HASHES_PER_PARTITION = 8_000_000
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def _units(text: str | None, unit: str) -> list[str]:
+    if not text:
+        return []
+    if unit == "lines":
+        return text.split("\n")
+    return _PARAGRAPH_BREAK.split(text)
+
+
+def _unit_hashes(units: list[str], casefold: bool) -> np.ndarray:
+    """Hash of each unit's whitespace-normalised form; 0 for blank units (never counted)."""
+    out = np.zeros(len(units), dtype=np.uint64)
+    for i, u in enumerate(units):
+        key = " ".join(u.split())
+        if key:
+            out[i] = xxhash.xxh3_64_intdigest((key.casefold() if casefold else key).encode("utf-8"))
+    return out
+
+
+def count_task(path: str, shard_index: int, unit: str, casefold: bool, spill_dir: str,
+               partitions: int) -> int:
+    """Ray task: each document's distinct unit hashes, spilled partition-sorted."""
+    texts = pq.read_table(path, columns=["text"]).column("text").to_pylist()
+    per_doc = [np.unique(_unit_hashes(_units(t, unit), casefold)) for t in texts]
+    hashes = np.concatenate(per_doc) if per_doc else np.zeros(0, np.uint64)
+    hashes = hashes[hashes != 0]
+    part = partition_of(hashes, partitions)
+    order = np.argsort(part, kind="stable")
+    offsets = np.searchsorted(part[order], np.arange(partitions + 1))
+    base = Path(spill_dir) / f"{shard_index:06d}"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    np.save(base.with_suffix(".lines.npy"), hashes[order])
+    np.save(base.with_suffix(".offsets.npy"), offsets)
+    return len(hashes)
+
+
+def frequent_task(spill_dir: str, p: int, min_docs: int) -> np.ndarray:
+    """Ray task: hashes of partition p seen in more than `min_docs` documents."""
+    parts = []
+    for path in sorted(Path(spill_dir).glob("*.lines.npy")):
+        offsets = np.load(path.with_name(path.name.replace(".lines.npy", ".offsets.npy")))
+        parts.append(np.asarray(np.load(path, mmap_mode="r")[offsets[p]: offsets[p + 1]]))
+    if not parts:
+        return np.zeros(0, np.uint64)
+    values, counts = np.unique(np.concatenate(parts), return_counts=True)
+    return values[counts > min_docs]
+
+
+def drop_frequent(table: pa.Table, frequent: np.ndarray, unit: str, casefold: bool) -> Result:
+    """Remove frequent units from every text; documents left empty are removed."""
+    texts = table.column("text").to_pylist()
+    units = [_units(t, unit) for t in texts]
+    lengths = np.array([len(u) for u in units], dtype=np.int64)
+    flat = [u for us in units for u in us]
+    hashes = _unit_hashes(flat, casefold)
+    drop = np.isin(hashes, frequent) & (hashes != 0)
+    sep = SEPARATORS[unit]
+    new_texts, reasons, dropped = [], [], 0
+    start = 0
+    for t, us, n in zip(texts, units, lengths):
+        d = drop[start: start + n]
+        start += n
+        if not d.any():
+            new_texts.append(t)
+            reasons.append(None)
+            continue
+        dropped += int(d.sum())
+        kept = [u for u, x in zip(us, d) if not x]
+        text = sep.join(kept)
+        new_texts.append(text)
+        reasons.append(REASON if not text.strip() else None)
+    col = table.column_names.index("text")
+    # Removed documents keep their original text, so the removal can be inspected.
+    reason_arr = pa.array(reasons, pa.string())
+    is_empty = pc.is_valid(reason_arr).to_numpy(zero_copy_only=False)
+    out_texts = [o if e else n for o, n, e in zip(texts, new_texts, is_empty)]
+    table = table.set_column(col, "text", pa.array(out_texts, pa.string()))
+    return Result.split(table, reason_arr, counters={"line_dedup_units_removed": dropped})
+
+
+class LineDedup(GlobalStage):
+    """Remove lines (or paragraphs) that occur in more than `min_docs` documents."""
+    unit: Literal["lines", "paragraphs"] = "lines"  # what is counted: single lines or blank-line blocks
+    min_docs: int = Field(1, ge=1)   # a unit in more than this many documents is removed everywhere
+    casefold: bool = False           # count "Home" and "HOME" as the same line
+    partitions: int = Field(0, ge=0)  # counting tasks; 0 = from the data size
+
+    def run(self, ctx) -> None:
+        shards = ctx.input_shards
+        total = sum(pq.ParquetFile(ctx.input_path(s)).metadata.num_rows for s in shards)
+        # ~40 lines per web page on average: size partitions from the document count.
+        partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total * 40 / HASHES_PER_PARTITION))
+        spill = ctx.scratch_dir / "lines"
+        counted = ctx.map(count_task, [(ctx.input_path(s), i, self.unit, self.casefold, str(spill),
+                                        partitions) for i, s in enumerate(shards)])
+        ctx.count("line_dedup_distinct_units", sum(counted))
+        found = ctx.map(frequent_task, [(str(spill), p, self.min_docs) for p in range(partitions)])
+        frequent = np.sort(np.concatenate(found)) if found else np.zeros(0, np.uint64)
+        ctx.count("line_dedup_frequent_units", len(frequent))
+        apply_decisions(ctx, drop_frequent, {}, default=(frequent, self.unit, self.casefold))

@@ -1,0 +1,123 @@
+import gzip
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from datasketch import MinHash
+
+from pipeline.documents import documents_table
+from pipeline.executor import start_ray
+from stages.dedup.fuzzy import MinHashDedup
+from stages.dedup.local import run_global, write_input
+from stages.dedup.minhash import (Shingling, char_shingle_hash, item_lists, permutations,
+                                  shingle_hash, shingle_hash_arrays, shingles_of, signatures)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench package (corpus)
+from bench.corpus import Pools, generate, pair_accuracy, true_jaccard_pairs  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_started():
+    start_ray(num_cpus=2)
+
+
+def test_signatures_equal_datasketch(shared_data):
+    en = [l for l in (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n") if len(l) > 300][:5]
+    with gzip.open(shared_data / "zh" / "text" / "CLUECorpusSmall_sampled.txt.gz", "rt") as f:
+        zh = [l for l in f.read().split("\n") if len(l) > 100][:5]
+    for cfg in (Shingling(), Shingling(cjk_shingles="words", ngram=3)):
+        items, sizes = item_lists(pa.array(en + zh), cfg)
+        for num_perm, seed in ((128, 1), (64, 7)):
+            a, b = permutations(num_perm, seed)
+            ours = signatures(shingle_hash_arrays(items, sizes), a, b)
+            for i in range(len(items)):
+                chars = isinstance(items[i], str)
+                m = MinHash(num_perm=num_perm, seed=seed,
+                            hashfunc=char_shingle_hash if chars else shingle_hash)
+                m.update_batch(shingles_of(items[i], sizes[i]))
+                assert np.array_equal(m.hashvalues, ours[i])
+    # Chinese is shingled as characters by default, as words with cjk_shingles=words
+    chars, _ = item_lists(pa.array(zh[:1]), Shingling())
+    words, _ = item_lists(pa.array(zh[:1]), Shingling(cjk_shingles="words"))
+    assert all(len(c) == 1 for c in chars[0]) and max(len(w) for w in words[0]) > 1
+
+
+def test_license_files(tmp_path, shared_data):
+    d = shared_data / "dedup" / "documents_with_fuzzy_duplicates"
+    rows = [{"id": p.stem, "source": "licenses", "text": p.read_text()} for p in sorted(d.iterdir())]
+    inp = write_input([documents_table(rows[:1]), documents_table(rows[1:])], tmp_path / "in")
+    for verify in ("jaccard", "levenshtein"):
+        run = run_global(MinHashDedup(verify=verify, threshold=0.7), inp, tmp_path / verify)
+        assert sorted(run.kept.column("id").to_pylist()) == ["pytorch_license", "rails_mit_license"]
+        assert run.removed.column("duplicate_of").to_pylist() == ["rails_mit_license"]
+        assert run.removed.column("reason").to_pylist() == ["near_duplicate"]
+
+
+def test_precision_recall_on_labelled_set(tmp_path):
+    docs = generate(400, dup_rate=0.35, zh_share=0.4, seed=3, pools=Pools.load())
+    ids = [d["id"] for d in docs]
+    truth = true_jaccard_pairs([d["text"] for d in docs], 0.8)
+    assert len(truth) > 60
+    shards = [documents_table(docs[i:i + 100]) for i in range(0, 400, 100)]
+    inp = write_input(shards, tmp_path / "in")
+    run = run_global(MinHashDedup(), inp, tmp_path)
+    acc = pair_accuracy(ids, truth, run.removed.column("id").to_pylist(),
+                        run.removed.column("duplicate_of").to_pylist())
+    assert acc["precision"] >= 0.98 and acc["recall"] >= 0.95, acc
+    assert run.counters["minhash_pairs_rejected"] > 0   # the LSH let through pairs that verification caught
+    pairs = pq.read_table(run.out.path / "output" / "candidate_pairs.parquet")
+    assert pairs.num_rows == run.counters["minhash_candidate_pairs"]
+    # same output with a different number of shards (the decision does not depend on layout)
+    inp2 = write_input([documents_table(docs)], tmp_path / "in2")
+    run2 = run_global(MinHashDedup(), inp2, tmp_path / "two")
+    assert sorted(run2.removed.column("id").to_pylist()) == sorted(run.removed.column("id").to_pylist())
+
+
+def test_keep_longest_and_per_source(tmp_path, shared_data):
+    base = " ".join(l for l in (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n")
+                    if len(l) > 300)[:3000]
+    longer = base + " An extra closing sentence appended to the copy of the article."
+    rows = [{"id": "short", "source": "a", "text": base}, {"id": "long", "source": "b", "text": longer}]
+    inp = write_input([documents_table(rows)], tmp_path / "in")
+    run = run_global(MinHashDedup(keep="longest"), inp, tmp_path / "x")
+    assert run.kept.column("id").to_pylist() == ["long"]
+    assert run.removed.column("duplicate_of").to_pylist() == ["long"]
+    scoped = run_global(MinHashDedup(scope="per_source"), inp, tmp_path / "y")
+    assert scoped.kept.num_rows == 2 and scoped.removed is None
+
+
+def test_keep_highest_score_and_cluster_ids(tmp_path, shared_data):
+    paras = [l for l in (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n") if len(l) > 1500]
+    a, b = paras[0], paras[1]
+    rows = [{"id": "a1", "text": a}, {"id": "b1", "text": b}, {"id": "a2", "text": a + " Extra tail."},
+            {"id": "b2", "text": "Intro line. " + b}, {"id": "empty", "text": None}]
+    table = documents_table([{**r, "source": "s"} for r in rows])
+    table = table.append_column("quality_score", pa.array([0.1, 0.9, 0.7, None], pa.float64()).take(
+        pa.array([0, 1, 2, 3, 3])))
+    inp = write_input([table], tmp_path / "in")
+    run = run_global(MinHashDedup(keep="highest_score"), inp, tmp_path / "x")
+    removed = {r["id"]: r for r in run.removed.to_pylist()}
+    assert set(removed) == {"a1", "b2"}          # a2 outscores a1; b2 has no score, b1 stays
+    assert removed["a1"]["duplicate_of"] == "a2" and removed["b2"]["duplicate_of"] == "b1"
+    assert removed["a1"]["cluster_id"] != removed["b2"]["cluster_id"]
+    assert "empty" in run.kept.column("id").to_pylist()
+    assert run.counters["minhash_unsigned_docs"] == 1
+
+
+def test_levenshtein_ignores_paragraph_order_and_falls_back_for_long_texts(tmp_path, shared_data):
+    paras = [l.strip() for l in (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n")
+             if len(l) > 400][:8]
+    text = "\n\n".join(paras)
+    shuffled = "\n\n".join(paras[4:] + paras[:4])
+    rows = [{"id": "a", "source": "s", "text": text}, {"id": "b", "source": "s", "text": shuffled}]
+    inp = write_input([documents_table(rows)], tmp_path / "in")
+    ordered = run_global(MinHashDedup(verify="levenshtein", ignore_paragraph_order=False), inp, tmp_path / "x")
+    assert ordered.removed is None and ordered.counters["minhash_pairs_rejected"] == 1
+    free = run_global(MinHashDedup(verify="levenshtein"), inp, tmp_path / "y")
+    assert free.removed.column("id").to_pylist() == ["b"]
+    capped = run_global(MinHashDedup(verify="levenshtein", ignore_paragraph_order=False,
+                                     max_levenshtein_chars=1000), inp, tmp_path / "z")
+    assert capped.removed.column("id").to_pylist() == ["b"]   # checked by shingle Jaccard instead
