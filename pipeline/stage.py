@@ -115,9 +115,14 @@ class Stage(BaseModel):
 
 @dataclass
 class Judgement:
-    """A filter's verdict on a batch: a reason per row (None = keep) and signal columns."""
+    """A filter's verdict on a batch: a reason per row (None = keep) and signal columns.
+
+    Reasons listed in `quarantine` mark bad input rather than a decision (say, text a segmenter
+    could not handle); `counters` are extra named counts for the run's stats."""
     reasons: Sequence[str | None]
     signals: dict[str, Sequence[Any] | pa.Array] = field(default_factory=dict)
+    quarantine: frozenset[str] = frozenset()
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 class Filter(Stage):
@@ -141,8 +146,9 @@ class Filter(Stage):
                 batch = batch.append_column(col, arr)
         if self.annotate_only:
             col = f"{self.name or type(self).__name__}_reason"
-            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())))
-        return Result.split(batch, verdict.reasons)
+            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())),
+                          counters=dict(verdict.counters))
+        return Result.split(batch, verdict.reasons, quarantine=verdict.quarantine, counters=verdict.counters)
 
 
 class GlobalStage(Stage):

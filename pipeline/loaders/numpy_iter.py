@@ -115,7 +115,25 @@ class ExampleOrder:
         return mine
 
 
-class NumpyBatchIterator:
+class ResumableOrder:
+    """Epoch and position within this rank's examples: all a trainer must save to resume."""
+    order: ExampleOrder
+    epoch: int = 0
+    position: int = 0
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position, "seed": self.order.seed,
+                "rank": self.order.rank, "world_size": self.order.world_size}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k in ("seed", "rank", "world_size"):
+            if state[k] != getattr(self.order, k):
+                raise ValueError(f"state was saved with {k}={state[k]}, this loader has "
+                                 f"{getattr(self.order, k)}")
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+
+
+class NumpyBatchIterator(ResumableOrder):
     """Batches of {"inputs", "targets"} (batch, seq_len) int arrays; resumable.
 
     Endless by default (epoch after epoch, each in its own order); `epochs=n` stops after n.
@@ -128,17 +146,6 @@ class NumpyBatchIterator:
         self.order = ExampleOrder(self.shards, seed, rank, world_size, shuffle, drop_last)
         self.batch_size, self.epochs, self.dtype = batch_size, epochs, dtype
         self.epoch, self.position = 0, 0
-
-    def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "position": self.position, "seed": self.order.seed,
-                "rank": self.order.rank, "world_size": self.order.world_size}
-
-    def load_state_dict(self, state: dict) -> None:
-        for k in ("seed", "rank", "world_size"):
-            if state[k] != getattr(self.order, k):
-                raise ValueError(f"state was saved with {k}={state[k]}, this iterator has "
-                                 f"{getattr(self.order, k)}")
-        self.epoch, self.position = int(state["epoch"]), int(state["position"])
 
     def __iter__(self):
         return self

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset
 
-from pipeline.loaders.numpy_iter import ExampleOrder, TokenShards
+from pipeline.loaders.numpy_iter import ExampleOrder, ResumableOrder, TokenShards
 
 
 def _pair(block: np.ndarray) -> dict[str, torch.Tensor]:
@@ -45,7 +45,7 @@ class TokenMapDataset(Dataset):
         return [_pair(row) for row in block]
 
 
-class TokenIterableDataset(IterableDataset):
+class TokenIterableDataset(ResumableOrder, IterableDataset):
     """One pass = the rest of the current epoch; the next pass starts the next epoch."""
 
     def __init__(self, directory: str | Path, seq_len: int, seed: int = 0, rank: int = 0,
@@ -53,17 +53,6 @@ class TokenIterableDataset(IterableDataset):
         self.shards = TokenShards(directory, seq_len)
         self.order = ExampleOrder(self.shards, seed, rank, world_size, shuffle, drop_last)
         self.epoch, self.position = 0, 0
-
-    def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "position": self.position, "seed": self.order.seed,
-                "rank": self.order.rank, "world_size": self.order.world_size}
-
-    def load_state_dict(self, state: dict) -> None:
-        for k in ("seed", "rank", "world_size"):
-            if state[k] != getattr(self.order, k):
-                raise ValueError(f"state was saved with {k}={state[k]}, this dataset has "
-                                 f"{getattr(self.order, k)}")
-        self.epoch, self.position = int(state["epoch"]), int(state["position"])
 
     def __len__(self) -> int:
         return len(self.order.for_epoch(self.epoch))
