@@ -39,7 +39,7 @@ PEER_VENV := .bench/venv
 $(PEER_VENV)/.installed:
 	test -x $(PEER_VENV)/bin/python || $(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/python -m pip install -q --upgrade pip
-	$(PEER_VENV)/bin/python -m pip install -q "datatrove[processing,io]==0.10.1" lxml_html_clean==0.4.6 spacy==3.8.18
+	$(PEER_VENV)/bin/python -m pip install -q "datatrove[processing,io]==0.10.1" lxml_html_clean==0.4.6 spacy==3.8.18 jieba==0.42.1
 	touch $@
 
 .bench/venv: $(PEER_VENV)/.installed

@@ -5,6 +5,10 @@ drivers, which need the peer env from `make .bench/venv`), each in its own proce
 module's imports, caches or crash cannot touch another's numbers. Writes BENCHMARKS.md: what,
 ours, baseline, ratio, unit, notes, with the machine and date; a module that failed gets a row
 saying so (and the command exits non-zero), never a silently missing line.
+
+Each module's latest result is kept in .bench/results.json, so `--only X` re-runs X (say in full
+after a quick suite) and BENCHMARKS.md still lists every module, each row marked quick or full
+with its own date.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PEER_DRIVERS = ["peers.filters"]        # modules under bench/ with run(quick) that call the peer env
+RESULTS = REPO / ".bench" / "results.json"   # latest result per module (rows, error, seconds, mode, date)
 
 
 def modules() -> list[str]:
@@ -66,29 +71,68 @@ def machine() -> str:
 
 
 def _fmt(x) -> str:
+    if x is None:
+        return ""
     if not isinstance(x, (int, float)):
         return str(x)
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}" if abs(x) >= 1 else f"{x:.3g}"
 
 
-def to_markdown(results: list[tuple[str, list[dict], str | None, float]], quick: bool, started: str) -> str:
+def load_results(path: Path = RESULTS) -> dict[str, dict]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_results(results: dict[str, dict], path: Path = RESULTS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1, default=float))
+    tmp.replace(path)
+
+
+def _ratio(x) -> str:
+    """A ratio cell: rows that compare quality rather than speed may have none."""
+    return f"{x:.2f}x" if isinstance(x, (int, float)) else ("" if x is None else str(x))
+
+
+def to_markdown(results: dict[str, dict], order: list[str]) -> str:
+    """The table of every module's latest result (`results[name]` = {rows, error, seconds, quick,
+    date, host, machine}), in `order`."""
+    names = [n for n in order if n in results]          # modules since removed are dropped
+    modes = {results[n]["quick"] for n in names}
+    mode_text = ("all quick (`--quick`: fewer repeats, smaller inputs)" if modes == {True} else
+                 "all full runs" if modes == {False} else
+                 "mixed: the mode column says which rows are quick (`--quick`: fewer repeats, smaller "
+                 "inputs) and which full")
+    # The machine without its load, which differs per run (it is listed per module below).
+    machines = sorted({results[n].get("machine", "").split(", load")[0] for n in names})
     lines = ["# Benchmarks", "",
-             f"Machine: {machine()}  ", f"Date: {started}  ",
-             f"Command: `python -m bench{' --quick' if quick else ''}` (`make bench`). ours and baseline are "
-             "throughputs in `unit` measured in the same run, alternating, medians of repeats; ratio = ours / "
-             "baseline (> 1: we are faster). Peers run from `.bench/venv`.", "",
-             "| module | what | ours | baseline | ratio | unit | machine | date | notes |",
-             "|---|---|---:|---:|---:|---|---|---|---|"]
-    host = f"{platform.node() or 'local'} ({os.cpu_count()} CPUs)"
-    day = started[:10]
-    for name, rows, err, secs in results:
-        if err:
-            lines.append(f"| {short(name)} | **failed** | | | | | {host} | {day} | {err.replace('|', '/')} |")
-        for r in rows:
-            cells = [short(name), r["what"], _fmt(r["ours"]), _fmt(r["baseline"]), f"{r['ratio']:.2f}x",
-                     r["unit"], host, day, str(r.get("notes", ""))]
+             "Machine: " + "; ".join(machines) + "  ",
+             f"Figures: {mode_text}.  ",
+             "Command: `python -m bench [--quick] [--only MODULE]` (`make bench ARGS=...`). ours and baseline "
+             "are throughputs in `unit` measured in the same run, alternating, medians of repeats; ratio = "
+             "ours / baseline (> 1: we are faster). Peers run from `.bench/venv`.", "",
+             "| module | what | ours | baseline | ratio | unit | mode | machine | date | notes |",
+             "|---|---|---:|---:|---:|---|---|---|---|---|"]
+    for name in names:
+        r = results[name]
+        mode = "quick" if r["quick"] else "full"
+        host, day = r.get("host", ""), r.get("date", "")[:10]
+        if r.get("error"):
+            lines.append(f"| {short(name)} | **failed** | | | | | {mode} | {host} | {day} | "
+                         f"{r['error'].replace('|', '/')} |")
+        for row in r["rows"]:
+            cells = [short(name), row["what"], _fmt(row["ours"]), _fmt(row["baseline"]), _ratio(row.get("ratio")),
+                     row["unit"], mode, host, day, str(row.get("notes", ""))]
             lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
-    lines += ["", "Time per module: " + ", ".join(f"{short(n)} {s:.0f} s" for n, _, _, s in results), ""]
+    def load(n: str) -> str:
+        m = results[n].get("machine", "")
+        return m[m.index(", load") + 2:] if ", load" in m else ""
+    lines += ["", "Time per module: " + ", ".join(
+        f"{short(n)} {results[n]['seconds']:.0f} s ({'quick' if results[n]['quick'] else 'full'}"
+        f"{', ' + load(n) if load(n) else ''})" for n in names), ""]
     return "\n".join(lines)
 
 
@@ -112,19 +156,25 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n in names if short(n) in a.only or n in a.only]
     timeout = a.timeout or (300 if a.quick else 900)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    results = []
+    host = f"{platform.node() or 'local'} ({os.cpu_count()} CPUs)"
+    where = machine()
+    stored = load_results()
+    failed = False
     for name in names:
         print(f"[bench] {short(name)} ...", file=sys.stderr, flush=True)
         rows, err, secs = run_module(name, a.quick, timeout)
-        results.append((name, rows, err, secs))
+        stored[name] = {"rows": rows, "error": err, "seconds": secs, "quick": a.quick, "date": started,
+                        "host": host, "machine": where}
+        failed |= bool(err)
         for r in rows:
             print(f"  {r['what']}: ours {_fmt(r['ours'])} vs {_fmt(r['baseline'])} {r['unit']} "
-                  f"({r['ratio']:.2f}x)", file=sys.stderr, flush=True)
+                  f"({_ratio(r.get('ratio'))})", file=sys.stderr, flush=True)
         if err:
             print(f"  FAILED: {err}", file=sys.stderr, flush=True)
-        Path(a.out).write_text(to_markdown(results, a.quick, started))     # partial results survive a kill
+        save_results(stored)
+        Path(a.out).write_text(to_markdown(stored, modules()))     # partial results survive a kill
     print(f"wrote {a.out}", file=sys.stderr)
-    return 1 if any(err for _, _, err, _ in results) else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,16 @@
-"""Gopher's quality and repetition heuristics (Rae et al. 2021, appendix A.1.1 and Table A1).
+r"""Gopher's quality and repetition heuristics (Rae et al. 2021, appendix A.1.1 and Table A1).
 
 Defaults are the paper's numbers (for English); other languages get theirs from
 stages/profiles/*.yaml. Words come from `stages.segmentation` (jieba for Chinese, Sudachi for
 Japanese, ...), once per document for both stages. Line and paragraph statistics are computed
 for the whole batch at once with pyarrow; word n-grams per document with numpy on hashed words.
+
+The alpha-word ratio is over *tokens*, punctuation tokens included, as datatrove counts it (spaCy
+tokens) and as FineWeb-2 derived its per-language thresholds: for spaced scripts a regex that
+tokenises like spaCy's English tokenizer (hyphens and clitics split off, abbreviations, initials,
+dotted names and numbers kept whole); for Chinese/Japanese/Thai the segmenter's words plus one
+token per punctuation mark (jieba and Sudachi cut CJK punctuation into single characters). A
+token "has a letter" by `\p{L}` (= `str.isalpha()`: True for Han, kana, Hangul, Thai letters).
 
 Differences from datatrove's implementation, on purpose:
 - blank lines are not lines: they do not count as duplicates of each other nor as "not bullet";
@@ -31,6 +38,54 @@ _BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
 _ELLIPSIS_LINE = r"(\.\.\.|…)\s*$"
 _HAS_ALPHA = regex.compile(r"\p{L}").search
 
+# Tokens for the alpha ratio in spaced scripts (an RE2 pattern, run by pyarrow over the whole
+# batch), in the order tried: dotted names and numbers ("D.C.", "a.m.", "example.com"), numbers
+# with separators ("9/11", "1,000", "2001-2005"), abbreviations and initials with their period
+# ("Mr.", "A."), words with an optional clitic apostrophe or @/# prefix ("'s", "@user"), runs of
+# dots or hyphens ("...", "--"), any other punctuation mark or symbol. Against datatrove's spaCy
+# tokens on the 128 English benchmark documents: mean absolute difference of the ratio 0.005
+# (0.012 with our word regex plus its punctuation tokens), same verdict on all 128.
+_WORD_CHAR = r"[\p{L}\p{M}\p{N}_]"
+ALPHA_RATIO_TOKEN = (
+    rf"{_WORD_CHAR}+(?:\.{_WORD_CHAR}+)+\.?|\p{{N}}+(?:[.,:/-]\p{{N}}+)+"
+    r"|(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|Inc|Ltd|Co|Corp|vs|etc|No|\p{Lu})\."
+    rf"|['’]?[@#]?{_WORD_CHAR}+|\.+|-+|[^\p{{L}}\p{{M}}\p{{N}}_\s\p{{Z}}]")
+# Each token wrapped in \x01..\x02 (tokens contain neither), then letterless ones are counted.
+_LETTERLESS_MARKED_TOKEN = "\x01[^\x02\\p{L}]*\x02"
+# Punctuation marks of unspaced scripts, one token each (ASCII runs such as "..." one token):
+# jieba and Sudachi cut CJK punctuation into single characters.
+_PUNCT_TOKEN = r"[!-/:-@\[-`{-~]+|[^\p{L}\p{M}\p{N}_\s\p{Z}\x00-\x7f]"
+
+
+def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], modes: list[str]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Per document: tokens (punctuation included) containing a letter, and all tokens."""
+    text = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
+    n = len(text)
+    alpha = np.zeros(n, dtype=np.int64)
+    total = np.zeros(n, dtype=np.int64)
+    spaced = np.array([segmentation.is_spaced(m) for m in modes], dtype=bool)
+    if spaced.any():
+        sub = text.filter(pa.array(spaced))
+        for marker in ("\x01", "\x02"):        # (control characters that would confuse the count)
+            if pc.any(pc.match_substring(sub, marker)).as_py():
+                sub = pc.replace_substring(sub, marker, " ")
+        # One regex pass: wrap every token, then count wrappers (cheap literal search) and the
+        # wrapped tokens without a letter.
+        marked = pc.replace_substring_regex(sub, ALPHA_RATIO_TOKEN, "\x01\\0\x02")
+        count = pc.count_substring(marked, "\x01").to_numpy(zero_copy_only=False)
+        letterless = pc.count_substring_regex(marked, _LETTERLESS_MARKED_TOKEN).to_numpy(zero_copy_only=False)
+        total[spaced] = count
+        alpha[spaced] = count - letterless
+    unspaced = np.flatnonzero(~spaced)
+    if len(unspaced):
+        punct = pc.count_substring_regex(text.take(pa.array(unspaced)), _PUNCT_TOKEN).to_numpy(
+            zero_copy_only=False)
+        for j, i in enumerate(unspaced):
+            alpha[i] = sum(1 for t in words[i] if t.isalpha() or _HAS_ALPHA(t))
+            total[i] = len(words[i]) + punct[j]
+    return alpha, total
+
 
 class GopherQuality(ProfiledFilter):
     """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
@@ -41,7 +96,7 @@ class GopherQuality(ProfiledFilter):
     max_symbol_word_ratio: float | None = 0.1   # Gopher: '#' or '...' per word at most 0.1
     max_bullet_lines_ratio: float | None = 0.9  # Gopher: at most 90 % of lines start with a bullet
     max_ellipsis_lines_ratio: float | None = 0.3  # Gopher: at most 30 % of lines end with '...'
-    min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of words contain a letter
+    min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of tokens (punctuation too) contain a letter
     min_stop_words: int | None = 2              # Gopher: at least 2 stop-word occurrences
     stop_words: list[str] = Field(default_factory=lambda: list(GOPHER_STOP_WORDS))  # Gopher's list
 
@@ -61,8 +116,7 @@ class GopherQuality(ProfiledFilter):
         words = docs.words
         n_words = np.fromiter((len(w) for w in words), dtype=np.int64, count=n)
         n_chars = np.fromiter((sum(map(len, w)) for w in words), dtype=np.int64, count=n)
-        n_alpha = np.fromiter((sum(1 for t in w if t.isalpha() or _HAS_ALPHA(t)) for w in words),
-                              dtype=np.int64, count=n)
+        n_alpha, n_tokens = alpha_token_counts(docs.text, words, docs.modes)
         n_stop = np.fromiter((sum(map(self._stop_set(p).__contains__, w))
                               for w, p in zip(words, docs.profiles)), dtype=np.int64, count=n)
         mean_len = ratio(n_chars, n_words)
@@ -77,7 +131,7 @@ class GopherQuality(ProfiledFilter):
         bullets = ratio(lines.per_doc(pc.match_substring_regex(lines.values, _BULLET_LINE)), n_lines)
         ellipsis_lines = ratio(lines.per_doc(pc.match_substring_regex(lines.values, _ELLIPSIS_LINE)),
                                n_lines)
-        alpha = ratio(n_alpha, n_words)
+        alpha = ratio(n_alpha, n_tokens)
 
         t = lambda key: self.per_doc(docs.profiles, key)  # noqa: E731
         chars_mode = np.array([m == segmentation.CHARS for m in docs.modes], dtype=bool)

@@ -59,7 +59,9 @@ def test_signals_and_segmentation_columns():
 
 def test_default_filters_keep_real_articles_in_english_and_chinese(shared_data):
     """FineWeb-2's filter set (gopher x2 + fineweb) keeps comparable shares of real en and zh/ja
-    articles; C4's 5-sentence minimum is harsher on the short Chinese news items."""
+    articles; C4's 5-sentence minimum is harsher on the short Chinese news items. Gopher's alpha
+    ratio counts punctuation and number tokens (as datatrove/FineWeb-2 do), which removes three
+    date- and figure-heavy Chinese news items under FineWeb-2's cmn_Hani threshold 0.735."""
     en, cjk = english_articles(shared_data), cjk_articles(shared_data)
     chain = [GopherQuality(), GopherRepetition(), FineWebQuality()]
     rates = {}
@@ -70,6 +72,6 @@ def test_default_filters_keep_real_articles_in_english_and_chinese(shared_data):
         rates[name] = table.num_rows / len(texts)
         rates[name + "+c4"] = C4Quality()(table).kept.num_rows / len(texts)
     print("keep rates:", {k: round(v, 2) for k, v in rates.items()})
-    assert rates["en"] >= 0.8 and rates["zh/ja"] >= 0.8
+    assert rates["en"] >= 0.8 and rates["zh/ja"] >= 0.7
     assert abs(rates["en"] - rates["zh/ja"]) <= 0.15
-    assert rates["en+c4"] >= 0.8 and rates["zh/ja+c4"] >= 0.65
+    assert rates["en+c4"] >= 0.8 and rates["zh/ja+c4"] >= 0.6

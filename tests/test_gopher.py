@@ -5,7 +5,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from stages.gopher import GopherQuality, GopherRepetition
+from stages.gopher import GopherQuality, GopherRepetition, alpha_token_counts
 from stages.profiles import load_profile, profile_name
 
 ARTICLE_ZH = ("国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行的有关情况。发言人表示，"
@@ -147,3 +147,31 @@ def test_stages_are_registered():
     assert resolve_stage("gopher_repetition") is GopherRepetition
     assert resolve_stage("c4_quality") is C4Quality
     assert resolve_stage("fineweb_quality") is FineWebQuality
+
+
+def test_alpha_ratio_counts_punctuation_tokens_like_datatrove():
+    """Punctuation and number tokens count in the alpha ratio's denominator (datatrove/FineWeb-2):
+    a text whose words all have letters still fails when a quarter of its tokens are marks."""
+    words = ["the river", "with stones", "and a bridge", "to the old town", "of the valley"]
+    plain = " ".join(f"{words[i % 5]} number" for i in range(40)) + "."
+    marked = " ".join(f"{words[i % 5]} -- ( number ) :" for i in range(40)) + "."
+    stage = GopherQuality(annotate_only=True)
+    out = stage(pa.table({"text": [plain, marked], "language": ["en", "en"]})).kept
+    ratios = out.column("gopher_alpha_words_ratio").to_pylist()
+    assert ratios[0] > 0.95 and ratios[1] < 0.8
+    reason_col = next(c for c in out.column_names if c.endswith("_reason"))
+    assert out.column(reason_col).to_pylist() == [None, "alpha_words_ratio"]
+    # spaCy-like tokens: abbreviations, initials, clitics and hyphens as spaCy splits them
+    alpha, total = alpha_token_counts(["Mr. J. Smith's 16-inch U.S. laptop..."], [[]], ["whitespace"])
+    # Mr. | J. | Smith | 's | 16 | - | inch | U.S. | laptop | ...
+    assert (alpha[0], total[0]) == (7, 10)
+
+
+def test_alpha_ratio_in_chinese_counts_han_as_letters_and_punctuation_as_tokens():
+    alpha, total = alpha_token_counts(
+        ["今天，我们在2024年去了北京。"], [["今天", "我们", "在", "2024", "年", "去", "了", "北京"]], ["jieba"])
+    # 8 words (7 with Han letters, '2024' without) + 2 punctuation marks
+    assert (alpha[0], total[0]) == (7, 10)
+    stage = GopherQuality(annotate_only=True)
+    out = stage(pa.table({"text": [ARTICLE_ZH], "language": ["zh"]})).kept
+    assert out.column("gopher_alpha_words_ratio").to_pylist()[0] > 0.8   # Han words are alphabetic
