@@ -137,7 +137,10 @@ class Filter(Stage):
         raise NotImplementedError
 
     def process(self, batch: pa.Table) -> Result:
-        verdict = self.judge(batch)
+        return self.apply(batch, self.judge(batch))
+
+    def apply(self, batch: pa.Table, verdict: Judgement) -> Result:
+        """Add the verdict's signal columns, then remove (or, annotating, label) the rows."""
         for col, values in verdict.signals.items():
             arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
             if col in batch.column_names:

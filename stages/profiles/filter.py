@@ -186,20 +186,10 @@ class ProfiledFilter(Filter):
 
     def process(self, batch: pa.Table) -> Result:
         verdict = self.judge(batch)
-        for col, values in verdict.signals.items():
-            arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
-            if col in batch.column_names:
-                batch = batch.set_column(batch.column_names.index(col), col, arr)
-            else:
-                batch = batch.append_column(col, arr)
-        counters = self.extra_counters()
-        if self.annotate_only:
-            col = f"{self.name or type(self).__name__}_reason"
-            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())),
-                          counters=counters)
         # A document whose segmenter failed is bad input for a person to look at, not a verdict.
-        return Result.split(batch, verdict.reasons, quarantine={SEGMENTATION_ERROR},
-                            counters=counters)
+        verdict.quarantine = verdict.quarantine | {SEGMENTATION_ERROR}
+        verdict.counters = {**verdict.counters, **self.extra_counters()}
+        return self.apply(batch, verdict)
 
     def judge_texts(self, texts: Sequence[str], languages: Sequence[str | None] | None = None
                     ) -> list[str | None]:
