@@ -49,6 +49,19 @@ def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def code_fingerprint(cls: type) -> str:
+    """Hash of the source files defining a stage class and its bases (installed libraries aside),
+    so that editing a stage's code recomputes its output instead of reusing a stale cache."""
+    import sys
+    h = hashlib.sha256()
+    for klass in cls.__mro__:
+        mod = sys.modules.get(klass.__module__)
+        path = getattr(mod, "__file__", None)
+        if path and "site-packages" not in path and Path(path).is_file():
+            h.update(Path(path).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def list_inputs(recipe: Recipe) -> dict[str, list[str]]:
     """Every source's files; a pattern that matches nothing is an error before any work."""
     files: dict[str, list[str]] = {}
@@ -81,7 +94,8 @@ def plan(recipe: Recipe, run_dir: Path, files: dict[str, list[str]]) -> list[Pla
     out = [PlannedStage(0, "ingest", "ingest", None, key, StageDir(root / f"00-ingest-{key[:12]}"))]
     for i, spec in enumerate(recipe.stages, 1):
         st = spec.stage
-        key = _hash({"input": key, "stage": spec.ref, "version": st.version, "options": st.options(),
+        key = _hash({"input": key, "stage": spec.ref, "version": st.version, "code": code_fingerprint(type(st)),
+                     "options": st.options(),
                      "seed": recipe.seed if st.uses_seed else None})
         out.append(PlannedStage(i, spec.id, spec.ref, st, key, StageDir(root / f"{i:02d}-{spec.id}-{key[:12]}")))
     return out
