@@ -11,6 +11,8 @@ Rows:
   for verify=jaccard and verify=levenshtein, with the LSH candidates rejected by verification;
   baseline = datasketch MinHashLSH(threshold=0.8) queried per document (no verification).
 - minhash_dedup end to end on 100k documents (docs/s), full run only.
+- minhash_dedup end to end vs datatrove's 4-stage MinHash (bench/peers/dt_minhash.py) on the same
+  English documents, 5-grams, 14 bands x 8 rows, 2 CPUs: docs/s, and precision/recall of both.
 - `--scale`: minhash_dedup on 100k then 1M documents: wall time and peak RSS of the driver plus
   every Ray process it started (sampled from /proc).
 
@@ -115,6 +117,50 @@ def bench_accuracy(pools: Pools, n: int, work: Path) -> list[dict]:
     return rows
 
 
+def vs_datatrove(pools: Pools, n: int, repeats: int, work: Path) -> dict:
+    """Our whole MinHashDedup vs datatrove's 4 MinHash stages, same docs, 5-grams, 14 bands x 8 rows."""
+    import json
+
+    from bench.peers import run_peer
+    docs = generate(n, dup_rate=0.1, zh_share=0.0, seed=23, pools=pools)  # English: datatrove's default tokenizer
+    ids = [d["id"] for d in docs]
+    half = (n + 1) // 2   # two input files / shards: one per worker on both sides
+    jsonl = work / "dt-in"
+    jsonl.mkdir()
+    for i in range(2):
+        with open(jsonl / f"{i:05d}.jsonl", "w") as f:
+            f.writelines(json.dumps({"id": d["id"], "text": d["text"]}) + "\n" for d in docs[i * half:(i + 1) * half])
+    inp = write_input([documents_table(docs[i:i + half]) for i in range(0, n, half)], work / "dt-ours-in")
+    stage = MinHashDedup(shingling=LshParams(ngram=5, num_perm=112, bands=14, rows=8))
+    runs, answers = [], []
+
+    def ours():
+        runs.append(run_global(stage, inp, work / f"dt-ours-{len(runs)}"))
+
+    def datatrove():
+        answers.append(run_peer("dt_minhash", {"input_dir": str(jsonl), "work_dir": str(work / f"dt-{len(answers)}"),
+                                               "workers": 2, "ngram": 5, "num_buckets": 14, "hashes_per_bucket": 8}))
+
+    t_o, _ = _alternate(ours, datatrove, repeats)
+    # datatrove's own stage timings: its interpreter start-up and reading the answer back are left out
+    t_b = statistics.median(a["seconds"]["total"] for a in answers)
+    truth = true_jaccard_pairs([d["text"] for d in docs], 0.8)
+    removed = runs[-1].removed
+    acc_o = pair_accuracy(ids, truth, removed.column("id").to_pylist() if removed else [],
+                          removed.column("duplicate_of").to_pylist() if removed else [])
+    dt = answers[-1]
+    acc_b = pair_accuracy(ids, truth, dt["removed"], dt["duplicate_of"])
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in dt["seconds"].items())
+    return _row("minhash_dedup end to end vs datatrove 4-stage MinHash", n / t_o, n / t_b, "docs/s",
+                f"{n} English docs 2-4 KB, 10% near-dups; 5-gram words, 112 perm = 14 bands x 8 rows, "
+                f"2 CPUs, median of {repeats}; wall ours {t_o:.1f} s (Ray, Parquet in/out, jaccard verify), "
+                f"datatrove {t_b:.1f} s (2 workers, JSONL in/out; last run: {stages}); "
+                f"vs {acc_o['true_pairs']} true pairs (exact J>=0.8, our shingles): "
+                f"ours P {acc_o['precision']:.3f} R {acc_o['recall']:.3f} ({acc_o['removed_pairs']} removed), "
+                f"datatrove P {acc_b['precision']:.3f} R {acc_b['recall']:.3f} ({acc_b['removed_pairs']} removed; "
+                "duplicate_of = the doc its cluster kept, from save_cluster_id)")
+
+
 class PeakRss:
     """Peak summed RSS of this process and all its descendants (Ray's raylet, GCS, workers)."""
 
@@ -185,6 +231,7 @@ def run(quick: bool = False) -> list[dict]:
         work = Path(tmp)
         rows.append(bench_signatures(pools, 4000 if quick else 20000, 1 if quick else 3, work))
         rows += bench_accuracy(pools, 800 if quick else 4000, work)
+        rows.append(vs_datatrove(pools, 3000 if quick else 20_000, 1 if quick else 2, work))
         if not quick:
             n = 100_000
             wall, rss, counters = end_to_end(pools, n, work)
