@@ -9,13 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import pyarrow as pa
 
 from pipeline.documents import content_bytes, documents_table, quarantine_table
 from pipeline.executor import TaskPool, cluster_cpus, run_tasks, start_ray

@@ -64,7 +64,7 @@ def test_unknown_option_and_unknown_stage(tmp_path, shared_data):
 
 def test_top_level_errors(tmp_path, shared_data):
     with pytest.raises(RecipeError, match=r"sources\[0\]\.format: Input should be 'warc'"):
-        load_recipe(write(tmp_path, f"name: t\noutput: x\nsources:\n  - name: a\n    format: csv\n    paths: [x]\n"))
+        load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - name: a\n    format: csv\n    paths: [x]\n"))
     with pytest.raises(RecipeError, match=r"seed: Input should be a valid integer"):
         load_recipe(recipe(tmp_path, shared_data, extra="seed: abc\n"))
     with pytest.raises(RecipeError, match=r"not valid YAML"):

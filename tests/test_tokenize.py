@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import shutil
 
 import numpy as np
 import pyarrow as pa

@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pyarrow as pa
 
 from bench.peers import CACHE, REPO, run_peer
 
