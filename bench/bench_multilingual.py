@@ -11,8 +11,6 @@ Run: python -m bench.bench_multilingual [--quick]
 """
 from __future__ import annotations
 
-import csv
-import json
 import sys
 import tempfile
 from collections import Counter
@@ -20,17 +18,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from bench.gold import cjk_articles, english_articles
+
 FILTERS = ("gopher_quality", "gopher_repetition", "fineweb_quality", "c4_quality")
 
 
 def article_texts() -> dict[str, list[str]]:
-    en = [v["articleBody"] for v in json.loads((SHARED / "html/scrapinghub/ground-truth.json").read_text()).values()]
-    mh = SHARED / "zh/html/magic_html"
-    truth = json.loads((mh / "ground-truth.json").read_text())
-    kinds = {r["id"]: r["type"] for r in csv.DictReader(open(mh / "pages.tsv"), delimiter="\t")}
-    zh = [truth[i]["content"] for i in sorted(truth) if kinds.get(i) == "article"]
-    return {"en articles": en, "zh/ja articles": zh}
+    return {"en articles": english_articles(), "zh/ja articles": cjk_articles()}
 
 
 def keep_rates() -> list[dict]:

@@ -1,6 +1,4 @@
 """FineWeb quality rules, and the keep rates of the default filters on real en and zh articles."""
-import csv
-import json
 
 import pyarrow as pa
 import pytest
@@ -8,6 +6,7 @@ import pytest
 from stages.c4 import C4Quality
 from stages.fineweb import FineWebQuality
 from stages.gopher import GopherQuality, GopherRepetition
+from bench.gold import cjk_articles, english_articles
 
 EN = ("The committee met on Tuesday to discuss the budget for the coming year.\n"
       "Members raised several concerns about spending on roads and schools.\n"
@@ -15,20 +14,6 @@ EN = ("The committee met on Tuesday to discuss the budget for the coming year.\n
 ZH = ("委员会周二开会，讨论明年的预算安排以及各项支出计划的具体细节。\n"
       "委员们对道路和学校方面的支出提出了若干担忧，并要求政府作出说明。\n"
       "主席承诺在下次会议之前给出详细答复，并公开相关的财政数据。")
-
-
-def english_articles(shared_data) -> list[str]:
-    gt = json.loads((shared_data / "html/scrapinghub/ground-truth.json").read_text())
-    return [v["articleBody"] for v in gt.values()]
-
-
-def cjk_articles(shared_data) -> list[str]:
-    """Gold main text of the magic-html article pages (25 zh-Hans, 1 zh-Hant, 2 ja)."""
-    base = shared_data / "zh/html/magic_html"
-    with open(base / "pages.tsv", encoding="utf-8") as f:
-        ids = [r["id"] for r in csv.DictReader(f, delimiter="\t") if r["type"] == "article"]
-    gt = json.loads((base / "ground-truth.json").read_text())
-    return [gt[i]["content"] for i in ids]
 
 
 def test_good_documents_pass():

@@ -1,31 +1,16 @@
 """Gopher quality and repetition rules, on real text, in English and Chinese."""
-import csv
-import json
 
 import pyarrow as pa
 import pytest
 
 from stages.gopher import GopherQuality, GopherRepetition, alpha_token_counts
 from stages.profiles import load_profile, profile_name
+from bench.gold import cjk_articles, english_articles
 
 ARTICLE_ZH = ("国务院新闻办公室今天举行新闻发布会，介绍今年以来国民经济运行的有关情况。发言人表示，"
               "在各方面共同努力下，我国经济持续恢复向好，生产供给稳步增加，市场需求逐步扩大，"
               "就业物价总体稳定，发展质量不断提升。他同时指出，当前外部环境依然复杂严峻，"
               "国内经济恢复的基础还不牢固，下一步要继续加大宏观政策调节力度，着力扩大国内需求。")
-
-
-def english_articles(shared_data) -> list[str]:
-    gt = json.loads((shared_data / "html/scrapinghub/ground-truth.json").read_text())
-    return [v["articleBody"] for v in gt.values()]
-
-
-def cjk_articles(shared_data) -> list[str]:
-    """Gold main text of the magic-html article pages (25 zh-Hans, 1 zh-Hant, 2 ja)."""
-    base = shared_data / "zh/html/magic_html"
-    with open(base / "pages.tsv", encoding="utf-8") as f:
-        ids = [r["id"] for r in csv.DictReader(f, delimiter="\t") if r["type"] == "article"]
-    gt = json.loads((base / "ground-truth.json").read_text())
-    return [gt[i]["content"] for i in ids]
 
 
 def reasons(stage, texts, languages=None):

@@ -152,3 +152,17 @@ def test_utf8_page_that_declares_gb2312_is_read_as_utf8_and_real_gbk_still_decod
     docs, q, _ = read("warc", p)
     assert not q and [("中文网页的正文内容" in d.html) for d in docs] == [True, True]
     assert [d.metadata["charset"] for d in docs] == ["utf-8", "gb18030"]
+
+
+def test_html_and_text_files(shared_data, tmp_path):
+    page = shared_data / "html" / "moby" / "moby.html"
+    docs, q, _ = read("html", page)
+    assert len(docs) == 1 and "<" in docs[0].html and not q
+    txt = tmp_path / "a.txt.gz"
+    import gzip as gz
+    txt.write_bytes(gz.compress("plain text document".encode()))
+    (tmp_path / "bad.txt.gz").write_bytes(gz.compress(b"x" * 100)[:-8] + b"garbage!")
+    docs, q, _ = read("text", txt)
+    assert [d.text for d in docs] == ["plain text document"] and not q
+    docs, q, _ = read("text", tmp_path / "bad.txt.gz")
+    assert not docs and q == {"corrupt_compression": 1}

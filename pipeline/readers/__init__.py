@@ -161,12 +161,19 @@ def _html_doc(src, rid, url, body: bytes, declared, meta, offset=-1) -> Iterator
 
 
 # -- HTML files -------------------------------------------------------------------------------
-def _read_html(src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+def _read_whole(src, path: str) -> bytes | Quarantined:
+    """A one-document file, read up to one byte past the size cap (enough to know it is over)."""
     try:
         with _open_decompressed(path) as f:
-            body = f.read(src.max_doc_bytes + 1)
+            return f.read(src.max_doc_bytes + 1)
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
-        yield Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+        return Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+
+
+def _read_html(src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    body = _read_whole(src, path)
+    if isinstance(body, Quarantined):
+        yield body
         return
     yield from _html_doc(src, path, None, body, None, {"file": path})
 
@@ -239,11 +246,9 @@ def _read_parquet(src, path: str, state: ReadState) -> Iterator[Doc | Quarantine
 
 # -- plain text -------------------------------------------------------------------------------
 def _read_text(src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    try:
-        with _open_decompressed(path) as f:
-            body = f.read(src.max_doc_bytes + 1)
-    except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
-        yield Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+    body = _read_whole(src, path)
+    if isinstance(body, Quarantined):
+        yield body
         return
     if len(body) > src.max_doc_bytes:
         yield Quarantined("too_large", f"more than {src.max_doc_bytes} bytes", 0, path, len(body), body)
