@@ -43,10 +43,8 @@ def empty_documents() -> pa.Table:
 def documents_table(rows: list[dict]) -> pa.Table:
     """Build a table in the document schema from dicts (missing keys become null)."""
     cols = {f.name: [r.get(f.name) for r in rows] for f in DOC_SCHEMA}
-    for r, i in zip(rows, range(len(rows))):
-        md = r.get("metadata")
-        if md is not None and not isinstance(md, str):
-            cols["metadata"][i] = json.dumps(md, ensure_ascii=False, sort_keys=True)
+    cols["metadata"] = [md if md is None or isinstance(md, str) else json.dumps(md, ensure_ascii=False, sort_keys=True)
+                        for md in cols["metadata"]]
     return pa.table(cols, schema=DOC_SCHEMA)
 
 

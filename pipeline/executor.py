@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
 import ray
@@ -51,61 +52,39 @@ def _call(fn: Callable, args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
 
-def run_tasks(fn: Callable, jobs: Iterable[tuple], max_in_flight: int,
-              num_cpus: float = 1, kwargs: dict | None = None) -> Iterator[tuple[int, Any]]:
-    """Run fn(*job) for each job as a Ray task; yield (job index, result) as they finish.
-
-    A task that raises stops the whole run with that error: a failure looks like a failure.
-    """
-    kwargs = kwargs or {}
-    remote = _call.options(num_cpus=num_cpus)
-    pending: dict[Any, int] = {}
-    it = iter(enumerate(jobs))
-    exhausted = False
-    fn_ref = ray.put(fn)
-    while True:
-        while not exhausted and len(pending) < max_in_flight:
-            try:
-                i, job = next(it)
-            except StopIteration:
-                exhausted = True
-                break
-            pending[remote.remote(fn_ref, job, kwargs)] = i
-        if not pending:
-            return
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            i = pending.pop(ref)
-            yield i, ray.get(ref)
-
-
 class TaskPool:
-    """Like run_tasks, but jobs may be added while results come in (a finished ingest task
-    releases the shard tasks that follow it, so stages overlap instead of waiting at a barrier)."""
+    """Ray tasks with at most `max_in_flight` running; jobs may be added while results come in
+    (a finished ingest task releases the shard tasks that follow it, so stages overlap instead
+    of waiting at a barrier). A task that raises stops the run with that error."""
 
     def __init__(self, max_in_flight: int):
         self.max_in_flight = max_in_flight
-        self.queue: list[tuple[Any, Callable, tuple]] = []
+        self.queue: deque[tuple[Any, Any, tuple, dict, float]] = deque()
         self.pending: dict[Any, Any] = {}
         self._fn_refs: dict[int, Any] = {}
 
-    def submit(self, tag: Any, fn: Callable, *args) -> None:
-        self.queue.append((tag, fn, args))
-
-    def _launch(self) -> None:
-        while self.queue and len(self.pending) < self.max_in_flight:
-            tag, fn, args = self.queue.pop(0)
-            ref = self._fn_refs.get(id(fn))
-            if ref is None:
-                ref = self._fn_refs[id(fn)] = ray.put(fn)
-            self.pending[_call.remote(ref, args, {})] = tag
+    def submit(self, tag: Any, fn: Callable, /, *args, num_cpus: float = 1, **kwargs) -> None:
+        ref = self._fn_refs.get(id(fn))
+        if ref is None:
+            ref = self._fn_refs[id(fn)] = ray.put(fn)
+        self.queue.append((tag, ref, args, kwargs, num_cpus))
 
     def results(self) -> Iterator[tuple[Any, Any]]:
         while True:
-            self._launch()
+            while self.queue and len(self.pending) < self.max_in_flight:
+                tag, ref, args, kwargs, cpus = self.queue.popleft()
+                self.pending[_call.options(num_cpus=cpus).remote(ref, args, kwargs)] = tag
             if not self.pending:
                 return
             ready, _ = ray.wait(list(self.pending), num_returns=1)
             for r in ready:
-                tag = self.pending.pop(r)
-                yield tag, ray.get(r)
+                yield self.pending.pop(r), ray.get(r)
+
+
+def run_tasks(fn: Callable, jobs: Iterable[tuple], max_in_flight: int,
+              num_cpus: float = 1, kwargs: dict | None = None) -> Iterator[tuple[int, Any]]:
+    """Run fn(*job) for each job as a Ray task; yield (job index, result) as they finish."""
+    pool = TaskPool(max_in_flight)
+    for i, job in enumerate(jobs):
+        pool.submit(i, fn, *job, num_cpus=num_cpus, **(kwargs or {}))
+    yield from pool.results()

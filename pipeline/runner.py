@@ -165,11 +165,13 @@ def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, i
     """Take one shard through consecutive map stages, starting at the first without output."""
     start = next(i for i, ps in enumerate(chain) if not ps.dir.is_done(shard))
     table = (input_dir if start == 0 else chain[start - 1].dir).read(shard)
-    records = []
+    records: list[ShardRecord] = []
     for ps, ctx in zip(chain[start:], ctxs[start:]):
         t0 = timer()
         result = _ready_stage(ps, ctx)(table)
-        rec = ps.dir.write_shard(shard, table, result, timer() - t0, removed_samples)
+        # A stage's input is the previous stage's output: its size is already measured.
+        bytes_in = records[-1].bytes_out if records else None
+        rec = ps.dir.write_shard(shard, table, result, timer() - t0, removed_samples, bytes_in=bytes_in)
         records.append(rec)
         table = result.kept
     return records
@@ -245,20 +247,20 @@ class Runner:
         ctxs = [self.ctx_for(c) for c in chain]
         names = "+".join(c.id for c in chain)
 
-        def release(record: dict) -> int:
-            n = 0
+        shards_seen = 0
+
+        def release(record: dict) -> None:
+            nonlocal shards_seen
+            shards_seen += len(record["shards"])
             for shard in record["shards"]:
                 if chain and not chain[-1].dir.is_done(shard):
                     pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
                                 self.recipe.removed_samples)
-                    n += 1
-            return n
 
         files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
         chain_bar = None
         for rec in done_records:
             release(rec)
-        t_chain = None
         for (kind, _), res in pool.results():
             if kind == "file":
                 files_bar.update(1, docs=res["docs_out"], bytes=res["bytes_in"])
@@ -269,9 +271,8 @@ class Runner:
                     write_json_atomic({"wall_seconds": walls[ps.id]}, ps.dir.success_path)
             else:
                 if chain_bar is None:
-                    t_chain = t_chain or timer()
                     chain_bar = self.progress.bar(names, 0, unit="shards")
-                chain_bar.total = len(ps.dir.done_shards())
+                chain_bar.total = shards_seen       # grows as files finish
                 chain_bar.update(1, docs=res[-1].docs_out if res else 0, bytes=res[0].bytes_in if res else 0)
         if not ps.dir.finished():
             files_bar.close()
