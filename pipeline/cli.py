@@ -83,17 +83,32 @@ def _plain(value):
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
+def _print_options(cls) -> None:
+    for fname, f in cls.model_fields.items():
+        default = "required" if f.is_required() else json.dumps(
+            _plain(f.get_default(call_default_factory=True)), default=str, ensure_ascii=False)
+        desc = f"  — {f.description}" if f.description else ""
+        print(f"    {fname}: {_describe(f.annotation)} = {default}{desc}")
+
+
+def _first_line(cls) -> str:
+    return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+
 def _cmd_stages(a) -> int:
+    from pipeline.readers import all_readers
+    from pipeline.recipe import SOURCE_KEYS, SourceConfig
     from pipeline.registry import all_stages
+    print("Stages (`stages:` entries):")
     for name, cls in sorted(all_stages().items()):
         kind = "global" if cls.is_global else "map"
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        print(f"{name}  [{kind}]  {doc}")
-        for fname, f in cls.model_fields.items():
-            default = "required" if f.is_required() else json.dumps(
-                _plain(f.get_default(call_default_factory=True)), default=str, ensure_ascii=False)
-            desc = f"  — {f.description}" if f.description else ""
-            print(f"    {fname}: {_describe(f.annotation)} = {default}{desc}")
+        print(f"{name}  [{kind}]  {_first_line(cls)}")
+        _print_options(cls)
+    print("\nSource formats (`sources[].format`); every source also takes: "
+          + ", ".join(k for k in SourceConfig.model_fields if k in SOURCE_KEYS))
+    for name, cls in sorted(all_readers().items()):
+        print(f"{name}  [reader]  {_first_line(cls)}")
+        _print_options(cls)
     return 0
 
 

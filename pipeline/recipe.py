@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
+from pipeline.readers import Reader, resolve_reader
 from pipeline.registry import resolve_stage
 from pipeline.stage import Stage
 
@@ -27,24 +28,37 @@ class _Strict(BaseModel):
 
 
 class SourceConfig(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    format: Literal["warc", "wet", "jsonl", "parquet", "html", "text"]
-    paths: list[str] = Field(min_length=1)
-    text_field: str = "text"
-    id_field: str | None = None
-    url_field: str | None = "url"
-    # WARC/HTML only: which HTTP content types count as pages.
-    content_types: list[str] = ["text/html", "application/xhtml+xml"]
+    """A source: its files and the options every format shares. The remaining keys of the source's
+    entry are its reader's options (`text_field` for jsonl, ...), validated by that reader."""
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="source name (used in ids, stats and mix)")
+    format: str = Field(description="reader: warc, wet, html, jsonl, parquet, text, ... or 'module:Class'")
+    paths: list[str] = Field(min_length=1, description="files, globs or fsspec URLs")
     # A document larger than this is quarantined, not parsed (one giant page must not stall a worker).
-    max_doc_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_doc_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="larger documents are quarantined")
     # Shard boundaries depend only on the input, never on the number of workers.
-    shard_docs: int = Field(default=2000, gt=0)
-    shard_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    shard_docs: int = Field(default=2000, gt=0, description="documents per shard at most")
+    shard_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="content bytes per shard at most")
+    reader: SerializeAsAny[Reader] = Field(description="the format's reader with its options")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reader_from_keys(cls, data: Any) -> Any:
+        # Built in Python (tests, API): SourceConfig(name=..., format="jsonl", paths=[...], text_field=...).
+        if isinstance(data, dict) and "reader" not in data and isinstance(data.get("format"), str):
+            common = {k: v for k, v in data.items() if k in SOURCE_KEYS}
+            return {**common, "reader": resolve_reader(data["format"]).model_validate(
+                {k: v for k, v in data.items() if k not in SOURCE_KEYS})}
+        return data
 
     @field_validator("paths", mode="before")
     @classmethod
     def _one_path(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+
+SOURCE_KEYS = {"name", "format", "paths", "max_doc_bytes", "shard_docs", "shard_bytes"}
 
 
 class RayConfig(_Strict):
@@ -136,6 +150,29 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
     return StageSpec(id=str(sid), ref=ref, stage=stage)
 
 
+def _build_source(where: str, i: int, entry: Any) -> Any:
+    """Split a source entry into the shared keys and its reader's options; validate the latter."""
+    key = f"sources[{i}]"
+    if not isinstance(entry, dict):
+        raise RecipeError(f"{where}: {key}: expected a mapping with 'name', 'format' and 'paths', got {entry!r}")
+    fmt = entry.get("format")
+    if not isinstance(fmt, str):
+        raise RecipeError(f"{where}: {key}.format: expected a format name (warc, jsonl, ...), got {fmt!r}")
+    try:
+        cls = resolve_reader(fmt)
+    except ValueError as e:
+        raise RecipeError(f"{where}: {key}.format: {e}") from None
+    common = {k: v for k, v in entry.items() if k in SOURCE_KEYS}
+    opts = {k: v for k, v in entry.items() if k not in SOURCE_KEYS}
+    try:
+        reader = cls.model_validate(opts)
+    except ValidationError as e:
+        msg = _format_errors(where, e, prefix=f"{key} ({fmt})")
+        fields = ", ".join(sorted(SOURCE_KEYS | set(cls.model_fields)))
+        raise RecipeError(f"{msg}\n  options of a {fmt!r} source: {fields}") from None
+    return {**common, "reader": reader}
+
+
 def parse_recipe(data: Any, where: str = "<recipe>") -> Recipe:
     if not isinstance(data, dict):
         raise RecipeError(f"{where}: expected a mapping at the top level, got {type(data).__name__}")
@@ -143,8 +180,11 @@ def parse_recipe(data: Any, where: str = "<recipe>") -> Recipe:
     if not isinstance(raw_stages, list):
         raise RecipeError(f"{where}: stages: expected a list, got {type(raw_stages).__name__}")
     specs = [_build_stage(where, i, e) for i, e in enumerate(raw_stages)]
+    raw_sources = data.get("sources")
+    sources = ([_build_source(where, i, e) for i, e in enumerate(raw_sources)]
+               if isinstance(raw_sources, list) else raw_sources)
     try:
-        return Recipe.model_validate({**data, "stages": specs, "path": where})
+        return Recipe.model_validate({**data, "sources": sources, "stages": specs, "path": where})
     except ValidationError as e:
         raise RecipeError(_format_errors(where, e)) from None
 

@@ -87,6 +87,7 @@ def plan(recipe: Recipe, run_dir: Path, files: dict[str, list[str]]) -> list[Pla
             fs_sizes.append((p, fs.size(pp)))
         sized[name] = fs_sizes
     key = _hash({"reader": READER_VERSION, "sources": [s.model_dump(mode="json") for s in recipe.sources],
+                 "reader_versions": [type(s.reader).version for s in recipe.sources],
                  "files": sized})
     root = run_dir / "stages"
     out = [PlannedStage(0, "ingest", "ingest", None, key, StageDir(root / f"00-ingest-{key[:12]}"))]

@@ -62,8 +62,24 @@ def test_unknown_option_and_unknown_stage(tmp_path, shared_data):
         load_recipe(recipe(tmp_path, shared_data, "stages:\n  - stage: nomodule:X\n"))
 
 
+def test_reader_options_are_validated_by_the_format(tmp_path, shared_data):
+    # text_field belongs to row formats: on a WARC source it is a misspelt or misplaced key.
+    with pytest.raises(RecipeError, match=r"sources\[0\] \(warc\)\.text_field: Extra inputs.*\n.*content_types"):
+        load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - {name: a, format: warc, paths: [x], text_field: t}\n"))
+    r = load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - {name: a, format: jsonl, paths: [x], text_field: body}\n"))
+    assert r.sources[0].reader.text_field == "body" and r.sources[0].max_doc_bytes > 0
+
+
+def test_a_custom_reader_by_module_path(tmp_path):
+    r = load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n"
+                          "  - {name: a, format: 'pipeline.readers.rows:JsonlReader', paths: [x]}\n"))
+    assert type(r.sources[0].reader).__name__ == "JsonlReader"
+    with pytest.raises(RecipeError, match=r"is not a Reader subclass"):
+        load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - {name: a, format: 'pipeline.recipe:Recipe', paths: [x]}\n"))
+
+
 def test_top_level_errors(tmp_path, shared_data):
-    with pytest.raises(RecipeError, match=r"sources\[0\]\.format: Input should be 'warc'"):
+    with pytest.raises(RecipeError, match=r"sources\[0\]\.format: unknown format 'csv'; known formats: html, jsonl"):
         load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - name: a\n    format: csv\n    paths: [x]\n"))
     with pytest.raises(RecipeError, match=r"seed: Input should be a valid integer"):
         load_recipe(recipe(tmp_path, shared_data, extra="seed: abc\n"))

@@ -1,0 +1,78 @@
+"""What every source reader shares: the items it yields, its per-file counters, its base class.
+
+A reader is a pydantic model like a stage: its fields are the format's own options, validated from
+the source's entry in the recipe (`text_field` for JSONL, `content_types` for WARC, ...), and
+`read` turns one input file into `Doc` and `Quarantined` items. What a reader skips on purpose
+(request records, redirects, images) it counts in `state.counters`, so nothing leaves unaccounted.
+"""
+from __future__ import annotations
+
+import io
+import lzma
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Iterator
+
+import fsspec
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from pipeline.recipe import SourceConfig
+
+
+@dataclass
+class Doc:
+    id: str
+    url: str | None = None
+    text: str | None = None
+    html: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class Quarantined:
+    reason: str
+    detail: str
+    offset: int = -1
+    id: str | None = None
+    size: int = 0
+    sample: bytes = b""
+
+
+@dataclass
+class ReadState:
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counters[key] = self.counters.get(key, 0) + n
+
+
+class Reader(BaseModel):
+    """Base of every source format. Subclasses declare the format's options as pydantic fields."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ClassVar[str] = ""
+    # Bump when a reader's output changes for the same input and options (part of ingest's cache key).
+    version: ClassVar[str] = "1"
+
+    def read(self, path: str, src: "SourceConfig", state: ReadState) -> Iterator[Doc | Quarantined]:
+        raise NotImplementedError
+
+    def options(self) -> dict:
+        return self.model_dump(mode="json")
+
+
+def open_decompressed(path: str):
+    """A binary stream of the file's content, decompressed by extension (.gz, .bz2, .xz, .zst)."""
+    f = fsspec.open(path, "rb", compression="infer").open()
+    # Some decompressors (zstd) are readers without line iteration.
+    return f if hasattr(f, "readline") and not type(f).__name__.startswith("Zstd") else io.BufferedReader(f)
+
+
+def read_whole(src: "SourceConfig", path: str) -> bytes | Quarantined:
+    """A one-document file, read up to one byte past the size cap (enough to know it is over)."""
+    try:
+        with open_decompressed(path) as f:
+            return f.read(src.max_doc_bytes + 1)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+        return Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)

@@ -1,0 +1,128 @@
+"""Row formats: JSONL (plain or compressed) and Parquet, one document per row; plain text files."""
+from __future__ import annotations
+
+import json
+import lzma
+import zlib
+from typing import Iterator
+
+import fsspec
+from pydantic import Field
+
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed, read_whole
+
+
+class _RowReader(Reader):
+    text_field: str = Field(default="text", description="field holding the document's text")
+    id_field: str | None = Field(default=None, description="field holding the document id (default: file#line)")
+    url_field: str | None = Field(default="url", description="field holding the document URL, if any")
+
+
+class JsonlReader(_RowReader):
+    """JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst, ...): one object per line."""
+    name = "jsonl"
+
+    def read(self, path, src, state):
+        return _read_jsonl(self, src, path, state)
+
+
+class ParquetReader(_RowReader):
+    """Parquet files: one document per row."""
+    name = "parquet"
+
+    def read(self, path, src, state):
+        return _read_parquet(self, src, path, state)
+
+
+class TextReader(Reader):
+    """One UTF-8 text document per file; the file path is its id."""
+    name = "text"
+
+    def read(self, path, src, state):
+        return _read_text(self, src, path, state)
+
+
+# -- JSONL ------------------------------------------------------------------------------------
+def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    lineno = 0
+    try:
+        with open_decompressed(path) as f:
+            for lineno, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    yield Quarantined("bad_encoding", f"line {lineno} is not UTF-8: {e}", lineno,
+                                      size=len(raw), sample=raw)
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    yield Quarantined("bad_json", f"line {lineno}: {e}", lineno, size=len(raw), sample=raw)
+                    continue
+                yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line)
+    except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
+        # A truncated or corrupt compressed stream: what was read so far stands.
+        yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)
+
+
+def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None) -> Iterator[Doc | Quarantined]:
+    if not isinstance(row, dict):
+        yield Quarantined("bad_row", "row is not an object", offset, fallback_id)
+        return
+    text = row.get(opts.text_field)
+    rid = str(row[opts.id_field]) if opts.id_field and row.get(opts.id_field) is not None else fallback_id
+    if not isinstance(text, str):
+        yield Quarantined("missing_text", f"field {opts.text_field!r} missing or not a string", offset, rid,
+                          sample=(raw or "").encode()[:4096] if isinstance(raw, str) else b"")
+        return
+    if not text.strip():
+        yield Quarantined("empty_document", "empty text", offset, rid)
+        return
+    if len(text) > src.max_doc_bytes:
+        yield Quarantined("too_large", f"{len(text)} chars > max_doc_bytes", offset, rid, len(text),
+                          text[:65536].encode())
+        return
+    url = row.get(opts.url_field) if opts.url_field else None
+    skip = {opts.text_field, opts.id_field, opts.url_field}
+    meta = {k: v for k, v in row.items() if k not in skip}
+    yield Doc(rid, url if isinstance(url, str) else None, text=text, metadata=meta)
+
+
+# -- Parquet ----------------------------------------------------------------------------------
+def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    import pyarrow.parquet as pq
+    n = 0
+    try:
+        with fsspec.open(path, "rb").open() as f:
+            pf = pq.ParquetFile(f)
+            if opts.text_field not in pf.schema_arrow.names:
+                yield Quarantined("missing_text", f"no column {opts.text_field!r} in {path}", 0, path)
+                return
+            for batch in pf.iter_batches(batch_size=4096):
+                for row in batch.to_pylist():
+                    yield from _row_doc(opts, src, row, f"{path}#{n}", n)
+                    n += 1
+    except Exception as e:  # pyarrow raises several types for damaged files
+        yield Quarantined("corrupt_parquet", f"after row {n}: {type(e).__name__}: {e}", n, path)
+
+
+# -- plain text -------------------------------------------------------------------------------
+def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    body = read_whole(src, path)
+    if isinstance(body, Quarantined):
+        yield body
+        return
+    if len(body) > src.max_doc_bytes:
+        yield Quarantined("too_large", f"more than {src.max_doc_bytes} bytes", 0, path, len(body), body)
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        yield Quarantined("bad_encoding", f"not UTF-8: {e}", 0, path, len(body), body)
+        return
+    if not text.strip():
+        yield Quarantined("empty_document", "empty text", 0, path)
+        return
+    yield Doc(path, None, text=text, metadata={"file": path})
