@@ -38,6 +38,17 @@ def main() -> None:
     (OUT / "cc").mkdir(exist_ok=True)
     for p in sorted((SHARED / "text").glob("ccnet_cc_en_head-*.jsonl.gz")):
         shutil.copyfile(p, OUT / "cc" / p.name)
+    # Sources beside the web (recipes/multisource.yaml), copied unmodified; licences in README.md.
+    src, dst = SHARED / "sources", OUT / "sources"
+    for rel in ["wiki/enwiki-pages-articles-sample.xml.bz2",
+                "books/gutenberg/pg10026.raw.txt.gz", "books/gutenberg/pg1013.raw.txt.gz",
+                "books/gutenberg/pg33956.raw.txt.gz",
+                *(f"qa/blender.meta.stackexchange_fixture/{n}.xml" for n in ("Posts", "Comments")),
+                *(str(p.relative_to(src)) for p in sorted((src / "code").rglob("*"))
+                  if p.is_file() and p.name != "metadata.jsonl"),
+                *(str(p.relative_to(src)) for p in sorted((src / "papers" / "sympy-paper").glob("*.tex")))]:
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / rel, dst / rel)
 
 
 if __name__ == "__main__":
