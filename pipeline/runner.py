@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
+from pipeline import storage
 from pipeline.documents import content_bytes, documents_table, quarantine_table
 from pipeline.executor import TaskPool, cluster_cpus, run_tasks, start_ray
 from pipeline.global_context import GlobalContext
@@ -77,7 +77,7 @@ def list_inputs(recipe: Recipe) -> dict[str, list[str]]:
     return files
 
 
-def plan(recipe: Recipe, run_dir: Path, files: dict[str, list[str]]) -> list[PlannedStage]:
+def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedStage]:
     import fsspec
     sized = {}
     for name, paths in files.items():
@@ -183,7 +183,8 @@ class Runner:
     def __init__(self, recipe: Recipe, run_dir: str | Path | None = None, ray_address: str | None = None,
                  quiet: bool = False):
         self.recipe = recipe
-        self.run_dir = Path(run_dir or recipe.output).resolve()
+        # A URL (s3://bucket/run) stays a URL; a local path becomes absolute.
+        self.run_dir = storage.path(run_dir or recipe.output)
         self.ray_address = ray_address or recipe.ray.address
         self.progress = Progress(quiet=quiet)
         self.files = list_inputs(recipe)
@@ -194,7 +195,6 @@ class Runner:
 
     def run(self) -> dict:
         t_start = time.time()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
                            "stages": [s.dir.path.name for s in self.stages]}, self.run_dir / "plan.json")
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
@@ -323,7 +323,7 @@ class Runner:
         stage.run(ctx)
         wall = timer() - t0
         walls[ps.id] = wall
-        shutil.rmtree(ps.dir.path / "scratch", ignore_errors=True)
+        storage.remove(ps.dir.path / "scratch")
         write_json_atomic({"wall_seconds": wall, "counters": ctx.counters, "info": ctx.info},
                           ps.dir.success_path)
 
