@@ -14,7 +14,7 @@ from pipeline.stage import Result
 class GlobalContext:
     def __init__(self, stage_id: str, input_dir: StageDir, out: StageDir, seed: int,
                  removed_samples: int, tasks_per_cpu: int = 2, run_dir="",
-                 recipe_hash: str = "", recipe_path: str | None = None):
+                 recipe_hash: str = "", recipe_path: str | None = None, runtime_env: dict | None = None):
         self.stage_id = stage_id
         self.input = input_dir
         self.out = out
@@ -24,6 +24,7 @@ class GlobalContext:
         self.run_dir = storage.path(run_dir or out.path)
         self.recipe_hash = recipe_hash      # recorded in manifests, so output can be traced to its recipe
         self.recipe_path = recipe_path
+        self.runtime_env = runtime_env      # the user's modules, shipped to the workers (executor.py)
         self.counters: dict[str, int] = {}
         self.info: dict[str, Any] = {}
 
@@ -67,7 +68,8 @@ class GlobalContext:
         """Run func(*job, **kwargs) for every job as Ray tasks; results in job order."""
         jobs = list(jobs)
         out: list[Any] = [None] * len(jobs)
-        for i, r in run_tasks(func, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs):
+        for i, r in run_tasks(func, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs,
+                              runtime_env=self.runtime_env):
             out[i] = r
         return out
 

@@ -48,14 +48,17 @@ def kill_cluster(tag: str) -> None:
 def two_node_cluster(tmp_path, s3_server):
     temp = Path("/tmp") / f"rt{os.getpid()}{int(time.time()) % 10000}"    # short: socket paths are limited
     port = free_port()
-    env = {**s3_server, "RAY_AUTH_MODE": "token", "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
+    # The nodes have the project, not the tests' custom stage module: that reaches the workers
+    # through the run's runtime_env (py_modules), as a user's own stage code would.
+    node_env = {**s3_server, "RAY_AUTH_MODE": "token", "PYTHONPATH": str(REPO)}
+    env = {**node_env, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
     common = ["--num-cpus=1", "--disable-usage-stats"]
     try:
         subprocess.run([str(RAY), "start", "--head", f"--port={port}", f"--temp-dir={temp}",
                         "--include-dashboard=false", '--resources={"node_a": 1}', *common],
-                       env=env, check=True, capture_output=True, timeout=120)
+                       env=node_env, check=True, capture_output=True, timeout=120)
         subprocess.run([str(RAY), "start", f"--address=127.0.0.1:{port}", '--resources={"node_b": 1}', *common],
-                       env=env, check=True, capture_output=True, timeout=120)
+                       env=node_env, check=True, capture_output=True, timeout=120)
         yield f"127.0.0.1:{port}", env
     finally:
         kill_cluster(str(temp))
