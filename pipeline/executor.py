@@ -1,31 +1,38 @@
-"""Ray execution: start or join Ray, and run many small jobs with bounded work in flight.
+"""Executors: how a run's segments of work are spread over Ray.
 
-We use plain Ray tasks rather than Ray Data: each task owns one shard end to end (read, run a
-chain of stages, write each stage's output, write completion records), which is what makes
-resuming exact and the output independent of the number of workers. Keeping at most
-`tasks_per_cpu * cpus` tasks in flight is the backpressure: finished results are consumed
-(and dropped) before more work is submitted.
+The runner compiles a recipe into segments — a reader (input shards), a chain of fused map
+stages, a writer (each stage's output and completion records) — and hands each to an
+`Executor`. What a segment does to one shard is a plain function (`Segment.fn(shard, *args)`),
+so an executor only decides where and how many of those calls run:
+
+- `RayTasks` (default): plain Ray tasks, at most `tasks_per_cpu * CPUs` in flight
+  (backpressure: results are consumed before more work is submitted). Its `TaskPool` also takes
+  work while results come in, which lets ingest release a file's shards into the chain as soon
+  as the file is read.
+- `RayData`: the same segment as a Ray Data `map_batches` over the shard names, in a few
+  dozen lines; Ray Data does the scheduling and backpressure.
+
+Either way a task owns one shard end to end and writes its completion record last, which is what
+keeps resuming exact and the output independent of the number of workers.
+
+Resources: a stage declares `num_cpus` and `memory` (bytes) as ClassVars; a fused chain asks for
+the largest of its stages' (`Resources.of`). Custom code (a stage or reader from the user's own
+module) reaches the workers through Ray's `runtime_env` `py_modules`, uploaded by Ray, so nodes
+need not share the driver's files or paths (`runtime_env_for`).
 """
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from abc import ABC, abstractmethod
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 import ray
 
 log = logging.getLogger("pipeline")
-
-
-def _worker_pythonpath() -> str:
-    # Workers must import what the driver imports (custom stages in a user's module, tests).
-    paths = [p for p in sys.path if p and os.path.isdir(p)]
-    cwd = os.getcwd()
-    if cwd not in paths:
-        paths.insert(0, cwd)
-    return os.pathsep.join(paths)
 
 
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
@@ -33,9 +40,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     address = address or os.environ.get("RAY_ADDRESS") or None
     if ray.is_initialized():
         return ray.cluster_resources()
-    env = {"env_vars": {"PYTHONPATH": _worker_pythonpath()}}
-    kwargs: dict[str, Any] = dict(runtime_env=env, logging_level=logging.WARNING,
-                                  log_to_driver=True)
+    kwargs: dict[str, Any] = dict(logging_level=logging.WARNING, log_to_driver=True)
     if address:
         ray.init(address=address, **kwargs)
     else:
@@ -47,7 +52,76 @@ def cluster_cpus() -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-@ray.remote(num_cpus=1, max_retries=2)
+# -- what a task needs -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Resources:
+    """CPUs and memory (bytes) one task asks Ray for; memory None = no reservation."""
+    num_cpus: float = 1.0
+    memory: int | None = None
+
+    @classmethod
+    def of(cls, stages: Iterable[Any]) -> "Resources":
+        """The largest request of the given stages (a fused chain runs them in one task)."""
+        stages = [s for s in stages if s is not None]
+        cpus = max((float(getattr(s, "num_cpus", 1.0)) for s in stages), default=1.0)
+        mems = [getattr(s, "memory", None) for s in stages]
+        mems = [int(m) for m in mems if m]
+        return cls(cpus, max(mems) if mems else None)
+
+    def ray_options(self) -> dict:
+        opts: dict[str, Any] = {"num_cpus": self.num_cpus}
+        if self.memory:
+            opts["memory"] = self.memory
+        return opts
+
+
+_PROJECT_PACKAGES = ("pipeline", "stages")
+
+
+def _is_custom(module_name: str) -> bool:
+    """A module the workers may not have: neither installed in site-packages, nor the project's own
+    packages (installed on every node), nor the standard library."""
+    top = module_name.split(".")[0]
+    if top in _PROJECT_PACKAGES or top in sys.stdlib_module_names or top == "__main__":
+        return False
+    mod = sys.modules.get(top)
+    path = getattr(mod, "__file__", None) or ""
+    return bool(path) and "site-packages" not in path and "dist-packages" not in path
+
+
+def runtime_env_for(objects: Iterable[Any]) -> dict | None:
+    """A runtime_env shipping the user's own modules that define these stages/readers, or None."""
+    modules = {}
+    for obj in objects:
+        if obj is None:
+            continue
+        for klass in type(obj).__mro__:
+            name = klass.__module__
+            if _is_custom(name):
+                top = name.split(".")[0]
+                modules[top] = sys.modules[top]
+    if not modules:
+        return None
+    paths = []
+    for k in sorted(modules):
+        mod = modules[k]
+        # A package ships its folder; a single-file module ships its .py file.
+        paths.append(mod.__path__[0] if hasattr(mod, "__path__") else mod.__file__)
+    return {"py_modules": paths}
+
+
+def upload_runtime_env(env: dict | None) -> dict | None:
+    """Upload the runtime_env's local `py_modules` to the cluster (Ray's own packaging, as
+    `ray.init(runtime_env=...)` does for a job) so tasks can name them by URI: Ray accepts local
+    paths only at job level, and Ray may already be running when a recipe is loaded."""
+    if not env or not env.get("py_modules"):
+        return env
+    from ray._private.runtime_env.py_modules import upload_py_modules_if_needed
+    scratch = ray._private.worker.global_worker.node.get_runtime_env_dir_path()
+    return upload_py_modules_if_needed(dict(env), include_gitignore=True, scratch_dir=scratch, logger=log)
+
+
+@ray.remote(max_retries=2)
 def _call(fn: Callable, args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
@@ -55,36 +129,146 @@ def _call(fn: Callable, args: tuple, kwargs: dict) -> Any:
 class TaskPool:
     """Ray tasks with at most `max_in_flight` running; jobs may be added while results come in
     (a finished ingest task releases the shard tasks that follow it, so stages overlap instead
-    of waiting at a barrier). A task that raises stops the run with that error."""
+    of waiting at a barrier).
 
-    def __init__(self, max_in_flight: int):
+    Waits are batched: one blocking wait for the next result, then one non-blocking wait that
+    collects everything else already finished. A task that raises cancels every task still in
+    flight (and drops the queue) before the run stops with that error."""
+
+    def __init__(self, max_in_flight: int, runtime_env: dict | None = None):
         self.max_in_flight = max_in_flight
-        self.queue: deque[tuple[Any, Any, tuple, dict, float]] = deque()
+        self.runtime_env = runtime_env
+        self.queue: deque[tuple[Any, Any, tuple, dict, Resources]] = deque()
         self.pending: dict[Any, Any] = {}
         self._fn_refs: dict[int, Any] = {}
 
-    def submit(self, tag: Any, fn: Callable, /, *args, num_cpus: float = 1, **kwargs) -> None:
+    def submit(self, tag: Any, fn: Callable, /, *args, resources: Resources = Resources(), **kwargs) -> None:
         ref = self._fn_refs.get(id(fn))
         if ref is None:
             ref = self._fn_refs[id(fn)] = ray.put(fn)
-        self.queue.append((tag, ref, args, kwargs, num_cpus))
+        self.queue.append((tag, ref, args, kwargs, resources))
+
+    def _fill(self) -> None:
+        while self.queue and len(self.pending) < self.max_in_flight:
+            tag, ref, args, kwargs, res = self.queue.popleft()
+            opts = res.ray_options()
+            if self.runtime_env:
+                opts["runtime_env"] = self.runtime_env
+            self.pending[_call.options(**opts).remote(ref, args, kwargs)] = tag
+
+    def cancel(self) -> None:
+        self.queue.clear()
+        for ref in list(self.pending):
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:   # already finished or gone: nothing left to stop
+                pass
+        self.pending.clear()
 
     def results(self) -> Iterator[tuple[Any, Any]]:
         while True:
-            while self.queue and len(self.pending) < self.max_in_flight:
-                tag, ref, args, kwargs, cpus = self.queue.popleft()
-                self.pending[_call.options(num_cpus=cpus).remote(ref, args, kwargs)] = tag
+            self._fill()
             if not self.pending:
                 return
-            ready, _ = ray.wait(list(self.pending), num_returns=1)
+            refs = list(self.pending)
+            ready, rest = ray.wait(refs, num_returns=1)
+            if rest:
+                more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
+                ready += more
             for r in ready:
-                yield self.pending.pop(r), ray.get(r)
+                tag = self.pending.pop(r)
+                try:
+                    value = ray.get(r)
+                except BaseException:
+                    self.cancel()
+                    raise
+                yield tag, value
 
 
 def run_tasks(fn: Callable, jobs: Iterable[tuple], max_in_flight: int,
-              num_cpus: float = 1, kwargs: dict | None = None) -> Iterator[tuple[int, Any]]:
+              num_cpus: float = 1, kwargs: dict | None = None,
+              runtime_env: dict | None = None) -> Iterator[tuple[int, Any]]:
     """Run fn(*job) for each job as a Ray task; yield (job index, result) as they finish."""
-    pool = TaskPool(max_in_flight)
+    pool = TaskPool(max_in_flight, runtime_env)
     for i, job in enumerate(jobs):
-        pool.submit(i, fn, *job, num_cpus=num_cpus, **(kwargs or {}))
+        pool.submit(i, fn, *job, resources=Resources(num_cpus), **(kwargs or {}))
     yield from pool.results()
+
+
+# -- segments and executors ------------------------------------------------------------------------
+@dataclass
+class Segment:
+    """One unit of a run's plan: `fn(shard, *args)` for every shard (read the shard, run the fused
+    chain on it, write the outputs and completion records) with these resources."""
+    name: str
+    shards: list[str]
+    fn: Callable
+    args: tuple = ()
+    resources: Resources = field(default_factory=Resources)
+    runtime_env: dict | None = None
+
+
+class Executor(ABC):
+    """Runs segments; yields (shard, fn's result) as shards finish, in any order."""
+    name: ClassVar[str] = ""
+
+    def __init__(self, max_in_flight: int):
+        self.max_in_flight = max_in_flight
+
+    @abstractmethod
+    def run(self, segment: Segment) -> Iterator[tuple[str, Any]]:
+        ...
+
+    def pool(self, runtime_env: dict | None = None) -> TaskPool:
+        """A streaming pool for work released while other work runs (ingest -> chain)."""
+        return TaskPool(self.max_in_flight, runtime_env)
+
+    streams_ingest: ClassVar[bool] = True   # can shards enter the chain while files are still read?
+
+
+class RayTasks(Executor):
+    name = "tasks"
+
+    def run(self, segment: Segment) -> Iterator[tuple[str, Any]]:
+        pool = TaskPool(self.max_in_flight, segment.runtime_env)
+        for s in segment.shards:
+            pool.submit(s, segment.fn, s, *segment.args, resources=segment.resources)
+        yield from pool.results()
+
+
+class RayData(Executor):
+    """The same segments as Ray Data `map_batches` over the shard names (one shard per call)."""
+    name = "ray_data"
+    streams_ingest = False
+
+    def run(self, segment: Segment) -> Iterator[tuple[str, Any]]:
+        import pickle
+
+        import numpy as np
+        import ray.data
+
+        if not segment.shards:
+            return
+        fn, args = segment.fn, segment.args
+
+        def body(batch: dict) -> dict:
+            out = [pickle.dumps(fn(str(s), *args)) for s in batch["shard"]]
+            return {"shard": batch["shard"], "result": np.array(out, dtype=object)}
+
+        opts = segment.resources.ray_options()
+        if segment.runtime_env:
+            opts["runtime_env"] = segment.runtime_env
+        ds = ray.data.from_items([{"shard": s} for s in segment.shards], override_num_blocks=len(segment.shards))
+        ds = ds.map_batches(body, batch_size=1, concurrency=self.max_in_flight, **opts)
+        for row in ds.iter_rows():
+            yield str(row["shard"]), pickle.loads(row["result"])
+
+
+EXECUTORS: dict[str, type[Executor]] = {RayTasks.name: RayTasks, RayData.name: RayData}
+
+
+def make_executor(name: str, max_in_flight: int) -> Executor:
+    try:
+        return EXECUTORS[name](max_in_flight)
+    except KeyError:
+        raise ValueError(f"unknown executor {name!r}; known: {', '.join(sorted(EXECUTORS))}") from None

@@ -1,11 +1,11 @@
 """What a GlobalStage gets to work with: its input shards, Ray, and places to write."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import pyarrow as pa
 
+from pipeline import storage
 from pipeline.executor import cluster_cpus, run_tasks
 from pipeline.shards import ShardRecord, StageDir, timer
 from pipeline.stage import Result
@@ -13,17 +13,18 @@ from pipeline.stage import Result
 
 class GlobalContext:
     def __init__(self, stage_id: str, input_dir: StageDir, out: StageDir, seed: int,
-                 removed_samples: int, tasks_per_cpu: int = 2, run_dir: str | Path = "",
-                 recipe_hash: str = "", recipe_path: str | None = None):
+                 removed_samples: int, tasks_per_cpu: int = 2, run_dir="",
+                 recipe_hash: str = "", recipe_path: str | None = None, runtime_env: dict | None = None):
         self.stage_id = stage_id
         self.input = input_dir
         self.out = out
         self.seed = seed
         self.removed_samples = removed_samples
         self.tasks_per_cpu = tasks_per_cpu
-        self.run_dir = Path(run_dir)
+        self.run_dir = storage.path(run_dir or out.path)
         self.recipe_hash = recipe_hash      # recorded in manifests, so output can be traced to its recipe
         self.recipe_path = recipe_path
+        self.runtime_env = runtime_env      # the user's modules, shipped to the workers (executor.py)
         self.counters: dict[str, int] = {}
         self.info: dict[str, Any] = {}
 
@@ -33,24 +34,29 @@ class GlobalContext:
         return self.input.done_shards()
 
     def input_path(self, shard: str) -> str:
-        return str(self.input.shard_path(shard))
+        """The shard's location as a string (a local path or a URL): read it with
+        `pipeline.storage.read_parquet`, which works for both."""
+        return storage.url(self.input.shard_path(shard))
 
     def read_input(self, shard: str, columns: list[str] | None = None) -> pa.Table:
         return self.input.read(shard, columns)
 
     # -- places ----------------------------------------------------------------------------
     @property
-    def scratch_dir(self) -> Path:
-        """For spill files (signatures, buckets); removed when the stage finishes."""
-        p = self.out.path / "scratch"
-        p.mkdir(parents=True, exist_ok=True)
-        return p
+    def scratch_dir(self):
+        """For spill files (signatures, buckets), beside the stage's output (so every node of a
+        cluster reaches them); removed when the stage finishes. Write with `pipeline.storage`."""
+        return self._place("scratch")
 
     @property
-    def output_dir(self) -> Path:
+    def output_dir(self):
         """For outputs that are not document shards (token shards, a manifest)."""
-        p = self.out.path / "output"
-        p.mkdir(parents=True, exist_ok=True)
+        return self._place("output")
+
+    def _place(self, name: str):
+        p = self.out.path / name
+        if storage.is_local(p):
+            p.mkdir(parents=True, exist_ok=True)
         return p
 
     @property
@@ -62,7 +68,8 @@ class GlobalContext:
         """Run func(*job, **kwargs) for every job as Ray tasks; results in job order."""
         jobs = list(jobs)
         out: list[Any] = [None] * len(jobs)
-        for i, r in run_tasks(func, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs):
+        for i, r in run_tasks(func, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs,
+                              runtime_env=self.runtime_env):
             out[i] = r
         return out
 

@@ -66,6 +66,8 @@ class RayConfig(_Strict):
     num_cpus: int | None = Field(default=None, gt=0)
     # Tasks kept in flight per CPU: enough to hide I/O, few enough to bound memory.
     tasks_per_cpu: int = Field(default=2, gt=0)
+    # How segments run (pipeline/executor.py): plain Ray tasks, or Ray Data map_batches.
+    executor: Literal["tasks", "ray_data"] = "tasks"
 
 
 class StageSpec(BaseModel):

@@ -1,22 +1,27 @@
 """Run a recipe: plan stage directories, ingest sources, stream shards through the stages.
 
-Consecutive map stages are fused: one Ray task takes one shard through all of them, writing each
-stage's output as it goes, so a crash loses at most the shards in flight and a rerun starts each
-shard at the first stage that has no output for it. A global stage waits for all its input.
+The plan compiles the recipe into segments (`compile_segments`): consecutive map stages are fused
+into one chain that one task runs per shard, writing each stage's output as it goes, so a crash
+loses at most the shards in flight and a rerun starts each shard at the first stage that has no
+output for it; a global stage waits for all its input. Segments are handed to an executor
+(pipeline/executor.py); all reads and writes go through pipeline/storage.py (local or s3://...).
+
+Where other concerns plug in: cache keys are made in `plan` (stage key = options, code, input);
+which input files a run reads is decided in `list_inputs`; progress bars are `self.progress`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
+from pipeline import storage
 from pipeline.documents import content_bytes, documents_table, quarantine_table
-from pipeline.executor import TaskPool, cluster_cpus, run_tasks, start_ray
+from pipeline.executor import (Resources, Segment, cluster_cpus, make_executor, runtime_env_for, start_ray,
+                               upload_runtime_env)
 from pipeline.global_context import GlobalContext
 from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
@@ -77,7 +82,7 @@ def list_inputs(recipe: Recipe) -> dict[str, list[str]]:
     return files
 
 
-def plan(recipe: Recipe, run_dir: Path, files: dict[str, list[str]]) -> list[PlannedStage]:
+def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedStage]:
     import fsspec
     sized = {}
     for name, paths in files.items():
@@ -178,52 +183,103 @@ def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, i
     return records
 
 
+def _run_chain_on(shard: str, chain, ctxs, input_dir: StageDir, removed_samples: int) -> list[ShardRecord]:
+    """Segment body: the shard argument first (what every executor passes)."""
+    return run_chain(chain, ctxs, shard, input_dir, removed_samples)
+
+
+def _ingest_by_id(file_id: str, jobs: dict, out: StageDir) -> dict:
+    src, si, fi, path = jobs[file_id]
+    return ingest_file(src, si, fi, path, out)
+
+
+# -- the plan: segments --------------------------------------------------------------------------
+@dataclass
+class PlanSegment:
+    """A piece of the run handed to the executor: a global stage, or a chain of consecutive map
+    stages fused into one task per shard (reader: `upstream`'s shards; writer: each stage's dir)."""
+    kind: str                         # "map" | "global"
+    stages: list[PlannedStage]
+    upstream: PlannedStage
+
+    @property
+    def name(self) -> str:
+        return "+".join(ps.id for ps in self.stages)
+
+
+def compile_segments(stages: list[PlannedStage]) -> list[PlanSegment]:
+    """Group the planned stages after ingest into fused map chains and global stages."""
+    out: list[PlanSegment] = []
+    i = 1
+    while i < len(stages):
+        if stages[i].is_global:
+            out.append(PlanSegment("global", [stages[i]], stages[i - 1]))
+            i += 1
+            continue
+        j = i
+        while j < len(stages) and not stages[j].is_global:
+            j += 1
+        out.append(PlanSegment("map", stages[i:j], stages[i - 1]))
+        i = j
+    return out
+
+
 # -- driver ------------------------------------------------------------------------------------
 class Runner:
     def __init__(self, recipe: Recipe, run_dir: str | Path | None = None, ray_address: str | None = None,
                  quiet: bool = False):
         self.recipe = recipe
-        self.run_dir = Path(run_dir or recipe.output).resolve()
+        # A URL (s3://bucket/run) stays a URL; a local path becomes absolute.
+        self.run_dir = storage.path(run_dir or recipe.output)
         self.ray_address = ray_address or recipe.ray.address
         self.progress = Progress(quiet=quiet)
         self.files = list_inputs(recipe)
         self.stages = plan(recipe, self.run_dir, self.files)
+        self.segments = compile_segments(self.stages)
+        # The user's own modules (custom stages and readers) travel to the workers with the tasks.
+        self.runtime_env = runtime_env_for([ps.stage for ps in self.stages] + [s.reader for s in recipe.sources])
 
     def ctx_for(self, ps: PlannedStage) -> StageContext:
         return StageContext(seed=self.recipe.seed, stage_id=ps.id, run_dir=str(self.run_dir))
 
     def run(self) -> dict:
         t_start = time.time()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
                            "stages": [s.dir.path.name for s in self.stages]}, self.run_dir / "plan.json")
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
-        self.in_flight = cluster_cpus() * self.recipe.ray.tasks_per_cpu
+        self.runtime_env = upload_runtime_env(self.runtime_env)
+        self.executor = make_executor(self.recipe.ray.executor, cluster_cpus() * self.recipe.ray.tasks_per_cpu)
         walls: dict[str, float] = {}
-        i = 1
-        j = i
-        while j < len(self.stages) and not self.stages[j].is_global:
-            j += 1
-        # Ingest overlaps with the first run of map stages: a shard starts through them as soon
+        segments = list(self.segments)
+        # Ingest overlaps with the first chain of map stages: a shard starts through them as soon
         # as the file it came from has been read.
-        self._ingest(walls, self.stages[1:j])
-        i = j
-        while i < len(self.stages):
-            ps = self.stages[i]
-            if ps.is_global:
-                self._global(ps, self.stages[i - 1], walls)
-                i += 1
-                continue
-            j = i
-            while j < len(self.stages) and not self.stages[j].is_global:
-                j += 1
-            self._map_segment(self.stages[i:j], self.stages[i - 1], walls)
-            i = j
+        first_chain = segments.pop(0).stages if segments and segments[0].kind == "map" else []
+        self._ingest(walls, first_chain)
+        for seg in segments:
+            if seg.kind == "global":
+                self._global(seg.stages[0], seg.upstream, walls)
+            else:
+                self._map_segment(seg.stages, seg.upstream, walls)
         stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
                             {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
                             started=t_start, finished=time.time())
         write_json_atomic(stats, self.run_dir / "stats.json")
         return stats
+
+    # -- ingest ------------------------------------------------------------------------------
+    def _ingest_jobs(self) -> tuple[list[dict], list[tuple]]:
+        """Records of files already read, and (file id, source, indices, path) of those to read."""
+        ps = self.stages[0]
+        done, todo = [], []
+        for si, src in enumerate(self.recipe.sources):
+            for fi, path in enumerate(self.files[src.name]):
+                fid = f"{si:02d}-{fi:05d}"
+                rec_path = ps.dir.path / "files" / f"{fid}.done.json"
+                if rec_path.exists():
+                    done.append(read_json(rec_path))
+                else:
+                    todo.append((fid, src, si, fi, path))
+        return done, todo
 
     def _ingest(self, walls: dict, chain: list[PlannedStage]) -> None:
         ps = self.stages[0]
@@ -233,20 +289,18 @@ class Runner:
             if chain:
                 self._map_segment(chain, ps, walls)
             return
+        if not self.executor.streams_ingest:
+            self._ingest_then_chain(walls, chain)
+            return
         t0 = timer()
-        pool = TaskPool(self.in_flight)
-        total = 0
-        done_records = []
-        for si, src in enumerate(self.recipe.sources):
-            for fi, path in enumerate(self.files[src.name]):
-                total += 1
-                rec_path = ps.dir.path / "files" / f"{si:02d}-{fi:05d}.done.json"
-                if rec_path.exists():
-                    done_records.append(read_json(rec_path))
-                else:
-                    pool.submit(("file", None), ingest_file, src, si, fi, path, ps.dir)
+        pool = self.executor.pool(self.runtime_env)
+        done_records, todo = self._ingest_jobs()
+        total = len(done_records) + len(todo)
+        for fid, src, si, fi, path in todo:
+            pool.submit(("file", None), ingest_file, src, si, fi, path, ps.dir)
         ctxs = [self.ctx_for(c) for c in chain]
         names = "+".join(c.id for c in chain)
+        chain_resources = Resources.of(c.stage for c in chain)
 
         shards_seen = 0
 
@@ -256,7 +310,7 @@ class Runner:
             for shard in record["shards"]:
                 if chain and not chain[-1].dir.is_done(shard):
                     pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
-                                self.recipe.removed_samples)
+                                self.recipe.removed_samples, resources=chain_resources)
 
         files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
         chain_bar = None
@@ -268,8 +322,7 @@ class Runner:
                 release(res)
                 if files_bar.n == total:
                     files_bar.close()
-                    walls[ps.id] = timer() - t0
-                    write_json_atomic({"wall_seconds": walls[ps.id]}, ps.dir.success_path)
+                    self._finish(ps, walls, timer() - t0)
             else:
                 if chain_bar is None:
                     chain_bar = self.progress.bar(names, 0, unit="shards")
@@ -277,17 +330,29 @@ class Runner:
                 chain_bar.update(1, docs=res[-1].docs_out if res else 0, bytes=res[0].bytes_in if res else 0)
         if not ps.dir.finished():
             files_bar.close()
-            walls[ps.id] = timer() - t0
-            write_json_atomic({"wall_seconds": walls[ps.id]}, ps.dir.success_path)
+            self._finish(ps, walls, timer() - t0)
         if chain_bar is not None:
             chain_bar.close()
-        if chain:
-            wall = timer() - t0
-            for c in chain:
-                walls[c.id] = wall
-                write_json_atomic({"wall_seconds": wall, "fused": [p.id for p in chain], "with_ingest": True},
-                                  c.dir.success_path)
+        wall = timer() - t0
+        for c in chain:
+            self._finish(c, walls, wall, fused=[p.id for p in chain], with_ingest=True)
 
+    def _ingest_then_chain(self, walls: dict, chain: list[PlannedStage]) -> None:
+        """Executors that cannot take work while running: read every file, then run the chain."""
+        ps = self.stages[0]
+        t0 = timer()
+        _, todo = self._ingest_jobs()
+        by_id = {fid: (src, si, fi, path) for fid, src, si, fi, path in todo}
+        bar = self.progress.bar("ingest", len(todo), unit="files")
+        for _, res in self.executor.run(Segment("ingest", sorted(by_id), _ingest_by_id, (by_id, ps.dir),
+                                                runtime_env=self.runtime_env)):
+            bar.update(1, docs=res["docs_out"], bytes=res["bytes_in"])
+        bar.close()
+        self._finish(ps, walls, timer() - t0)
+        if chain:
+            self._map_segment(chain, ps, walls)
+
+    # -- map chains and global stages --------------------------------------------------------
     def _map_segment(self, chain: list[PlannedStage], upstream: PlannedStage, walls: dict) -> None:
         names = "+".join(ps.id for ps in chain)
         if all(ps.dir.finished() for ps in chain):
@@ -299,15 +364,15 @@ class Runner:
         shards = upstream.dir.done_shards()
         todo = [s for s in shards if not chain[-1].dir.is_done(s)]
         ctxs = [self.ctx_for(ps) for ps in chain]
-        jobs = [(chain, ctxs, s, upstream.dir, self.recipe.removed_samples) for s in todo]
+        segment = Segment(names, todo, _run_chain_on, (chain, ctxs, upstream.dir, self.recipe.removed_samples),
+                          Resources.of(ps.stage for ps in chain), self.runtime_env)
         bar = self.progress.bar(names, len(shards), unit="shards", done=len(shards) - len(todo))
-        for _, recs in run_tasks(run_chain, jobs, self.in_flight):
+        for _, recs in self.executor.run(segment):
             bar.update(1, docs=recs[-1].docs_out if recs else 0, bytes=recs[0].bytes_in if recs else 0)
         bar.close()
         wall = timer() - t0
         for ps in chain:
-            walls[ps.id] = wall
-            write_json_atomic({"wall_seconds": wall, "fused": [p.id for p in chain]}, ps.dir.success_path)
+            self._finish(ps, walls, wall, fused=[p.id for p in chain])
 
     def _global(self, ps: PlannedStage, upstream: PlannedStage, walls: dict) -> None:
         if ps.dir.finished():
@@ -317,15 +382,18 @@ class Runner:
         self.progress.note(f"[{ps.id}] global stage over {len(upstream.dir.done_shards())} shards")
         t0 = timer()
         ctx = GlobalContext(ps.id, upstream.dir, ps.dir, self.recipe.seed, self.recipe.removed_samples,
-                            self.recipe.ray.tasks_per_cpu, self.run_dir, self.recipe.hash(), self.recipe.path)
+                            self.recipe.ray.tasks_per_cpu, self.run_dir, self.recipe.hash(), self.recipe.path,
+                            runtime_env=self.runtime_env)
         stage = ps.stage.model_copy()
         stage.bind(self.ctx_for(ps)).ensure_setup()
         stage.run(ctx)
-        wall = timer() - t0
+        storage.remove(ps.dir.path / "scratch")
+        self._finish(ps, walls, timer() - t0, counters=ctx.counters, info=ctx.info)
+
+    def _finish(self, ps: PlannedStage, walls: dict, wall: float, **extra) -> None:
+        """The stage's _SUCCESS record: every shard of it is done (written last)."""
         walls[ps.id] = wall
-        shutil.rmtree(ps.dir.path / "scratch", ignore_errors=True)
-        write_json_atomic({"wall_seconds": wall, "counters": ctx.counters, "info": ctx.info},
-                          ps.dir.success_path)
+        write_json_atomic({"wall_seconds": wall, **extra}, ps.dir.success_path)
 
 
 def run_recipe(recipe: Recipe | str | Path, output: str | Path | None = None, ray_address: str | None = None,

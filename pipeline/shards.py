@@ -7,51 +7,25 @@
     RUN/stages/NN-<id>-<key>/quarantine/<shard>.parquet bad input, with reason
     RUN/stages/NN-<id>-<key>/_SUCCESS.json              the stage finished (all shards)
 
-A shard counts as done only when its completion record exists; that file is written last and by
-rename, so a killed run never leaves a shard that looks whole. The key hashes the stage's
+A shard counts as done only when its completion record exists; that file is written last (by
+rename locally; on an object store, whose PUT is atomic per object, writing it is the commit), so a
+killed run never leaves a shard that looks whole, and a rerun ignores data files without a record.
+RUN may be a local folder or a URL (s3://, gs://, memory://): see pipeline/storage.py. The key hashes the stage's
 options with its input's key, so changed options land in a new directory.
 """
 from __future__ import annotations
 
-import json
-import os
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from pipeline import storage
 from pipeline.documents import content_bytes
 from pipeline.stage import Result
-
-PARQUET_OPTS = dict(compression="zstd", compression_level=3, write_statistics=False)
-
-
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-
-
-def write_parquet_atomic(table: pa.Table, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    pq.write_table(table, tmp, **PARQUET_OPTS)
-    os.replace(tmp, path)
-
-
-def write_json_atomic(obj, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False))
-    os.replace(tmp, path)
-
-
-def read_json(path: str | Path):
-    return json.loads(Path(path).read_text())
+# Re-exported: every write of a run goes through the storage layer (local, s3://, memory://).
+from pipeline.storage import read_json, write_json_atomic, write_parquet_atomic  # noqa: F401
 
 
 @dataclass
@@ -71,33 +45,31 @@ class ShardRecord:
 
 
 class StageDir:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path):
+        self.path = storage.path(path)
         self.shards = self.path / "shards"
         self.done = self.path / "done"
 
-    def shard_path(self, shard: str) -> Path:
+    def shard_path(self, shard: str):
         return self.shards / f"{shard}.parquet"
 
-    def done_path(self, shard: str) -> Path:
+    def done_path(self, shard: str):
         return self.done / f"{shard}.json"
 
     def is_done(self, shard: str) -> bool:
         return self.done_path(shard).exists()
 
     def done_shards(self) -> list[str]:
-        if not self.done.exists():
-            return []
-        return sorted(p.name[: -len(".json")] for p in self.done.glob("*.json"))
+        return [n[: -len(".json")] for n in storage.names(self.done, ".json")]
 
     def records(self) -> list[ShardRecord]:
         return [ShardRecord(**read_json(self.done_path(s))) for s in self.done_shards()]
 
     def read(self, shard: str, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(self.shard_path(shard), columns=columns)
+        return storage.read_parquet(self.shard_path(shard), columns=columns)
 
     @property
-    def success_path(self) -> Path:
+    def success_path(self):
         return self.path / "_SUCCESS.json"
 
     def finished(self) -> bool:

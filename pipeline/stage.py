@@ -76,6 +76,10 @@ class Stage(BaseModel):
     # Stages whose output repeats or samples documents (mixing with epochs): the run's profile of
     # kept documents is taken before them, so keep rates are not inflated by repeats.
     resamples: ClassVar[bool] = False
+    # What one task running this stage asks the executor for (pipeline/executor.py Resources):
+    # CPUs, and memory in bytes (None = no reservation). A fused chain asks for its largest.
+    num_cpus: ClassVar[float] = 1.0
+    memory: ClassVar[int | None] = None
 
     _ctx: StageContext = PrivateAttr(default_factory=StageContext)
     _ready: bool = PrivateAttr(default=False)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
+from pipeline import storage
 from pipeline.shards import ShardRecord, read_json
 
 
@@ -30,10 +30,9 @@ def _sum(records: list[ShardRecord], stage_id: str) -> dict:
 def stage_stats(ps) -> dict:
     d = ps.dir
     if ps.stage is None:                       # ingest: one record per input file
-        files = sorted((d.path / "files").glob("*.done.json"))
         recs = []
-        for f in files:
-            j = read_json(f)
+        for name in storage.names(d.path / "files", ".done.json"):
+            j = read_json(d.path / "files" / name)
             j.pop("path", None)
             j.pop("shards", None)
             recs.append(ShardRecord(**j))
@@ -51,7 +50,7 @@ def stage_stats(ps) -> dict:
             s["counters"][k] = s["counters"].get(k, 0) + v
         if done.get("info"):
             s["info"] = done["info"]
-    return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": str(d.path), **s}
+    return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": storage.url(d.path), **s}
 
 
 PROFILE_COLUMNS = ("source", "language", "script", "segmentation")
@@ -62,16 +61,16 @@ def document_profile(stages) -> dict:
     stage that writes documents (reads only those columns)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     first_resampling = next((i for i, ps in enumerate(stages) if ps.stage is not None and ps.stage.resamples),
                             len(stages))
     for ps in reversed(stages[:first_resampling]):
-        files = sorted(ps.dir.shards.glob("*.parquet")) if ps.dir.shards.exists() else []
-        if not files:
+        # Recorded shards only: on an object store an unrecorded file may be left by a killed run.
+        shards = ps.dir.done_shards()
+        if not shards:
             continue
-        names = set(pq.read_schema(files[0]).names)
+        names = set(storage.parquet_file(ps.dir.shard_path(shards[0])).schema_arrow.names)
         cols = [c for c in PROFILE_COLUMNS if c in names]
-        table = pa.concat_tables([pq.read_table(f, columns=cols) for f in files], promote_options="permissive")
+        table = pa.concat_tables([ps.dir.read(s, columns=cols) for s in shards], promote_options="permissive")
         out = {"stage": ps.id}
         for c in cols:
             vc = pc.value_counts(table.column(c).combine_chunks()).to_pylist()
@@ -98,7 +97,7 @@ def language_funnel(per: list[dict], profile: dict) -> dict:
     return dict(sorted(out.items(), key=lambda kv: -(kv[1]["kept"] + sum(kv[1]["removed"].values()))))
 
 
-def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, started: float,
+def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: float,
                 finished: float) -> dict:
     per = [stage_stats(ps) for ps in stages]
     for prev, ps, s in zip(per, stages[1:], per[1:]):
@@ -112,19 +111,19 @@ def build_stats(recipe, run_dir: Path, stages, walls: dict, ray_info: dict, star
             removed[k] = removed.get(k, 0) + v
         for k, v in s["quarantined"].items():
             quarantined[k] = quarantined.get(k, 0) + v
-    with_docs = [i for i, ps in enumerate(stages) if ps.dir.shards.exists() and any(ps.dir.shards.iterdir())]
+    with_docs = [i for i, ps in enumerate(stages) if storage.names(ps.dir.shards, ".parquet")]
     last_docs = with_docs[-1] if with_docs else 0
-    output = {"documents": str(stages[last_docs].dir.shards), "documents_count": per[last_docs]["docs_out"]}
-    datasets = [ps for ps in stages if (ps.dir.path / "output" / "manifest.json").is_file()]
+    output = {"documents": storage.url(stages[last_docs].dir.shards), "documents_count": per[last_docs]["docs_out"]}
+    datasets = [ps for ps in stages if (ps.dir.path / "output" / "manifest.json").exists()]
     if datasets:
-        output["dataset"] = str(datasets[-1].dir.path / "output")
+        output["dataset"] = storage.url(datasets[-1].dir.path / "output")
     tokens = {k[len("tokens/"):]: v for k, v in per[-1]["counters"].items() if k.startswith("tokens/")}
     if "tokens" in per[-1]["counters"]:
         output["tokens"] = per[-1]["counters"]["tokens"]
         output["tokens_by_source"] = tokens
     return {
         "recipe": recipe.name, "recipe_path": recipe.path, "recipe_hash": recipe.hash(), "seed": recipe.seed,
-        "run_dir": str(run_dir),
+        "run_dir": storage.url(run_dir),
         "started": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(finished - started, 3),
         "ray": ray_info,

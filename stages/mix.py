@@ -23,15 +23,13 @@ the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` c
 """
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline import storage
 from pipeline.stage import GlobalStage, Result
 from stages.tokenize import bpe
 from stages.tokenize.encode import cached_tokenizer
@@ -190,10 +188,8 @@ class Mix(GlobalStage):
         ctx.map(_write_mixed, jobs)
 
         report = self._report(per_phase, report_sources, tok_hash)
-        tmp = out / ".tokenizer.json.tmp"
-        tmp.write_text(bpe.tokenizer_json(tok), encoding="utf-8")
-        tmp.replace(out / "tokenizer.json")
-        _write_json(report, out / "mix.json")
+        storage.write_text_atomic(out / "tokenizer.json", bpe.tokenizer_json(tok))
+        storage.write_json_atomic(report, out / "mix.json")
         for s, r in report_sources.items():
             ctx.count(f"tokens/{s}", r["tokens"])
             ctx.count(f"documents/{s}", r["documents"])
@@ -277,7 +273,7 @@ def phase_cuts(ntok_in_order: np.ndarray, wants: list[int]) -> list[tuple[int, i
 
 def _count_shard(path: str, tok_json: str, tok_hash: str, source_column: str):
     tok = cached_tokenizer(tok_json, tok_hash)
-    t = pq.read_table(path, columns=["text", source_column])
+    t = storage.read_parquet(path, columns=["text", source_column])
     texts = [s or "" for s in t.column("text").to_pylist()]
     n = np.empty(len(texts), np.int64)
     for i in range(0, len(texts), 1024):
@@ -289,7 +285,7 @@ def _count_shard(path: str, tok_json: str, tok_hash: str, source_column: str):
 
 
 def _write_mixed(path: str, shard: str, picks, n_phases: int, out_dir) -> None:
-    t = pq.read_table(path)
+    t = storage.read_parquet(path)
     for ph in range(n_phases):
         mine = [(r, e, n) for p, r, e, n in picks if p == ph]
         rows = np.concatenate([r for r, _, _ in mine]) if mine else np.empty(0, np.int64)
@@ -304,8 +300,3 @@ def _write_mixed(path: str, shard: str, picks, n_phases: int, out_dir) -> None:
         out_dir.write_shard(f"p{ph:03d}-{shard}", None, Result(sel), 0.0, 0,
                             docs_in=t.num_rows if ph == 0 else 0)
 
-
-def _write_json(obj, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False))
-    tmp.replace(path)

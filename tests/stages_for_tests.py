@@ -1,5 +1,6 @@
 """Custom stages written the way a user would, to prove the Python API end to end."""
 import time
+from typing import ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -51,3 +52,13 @@ class NodeTag(Stage):
         time.sleep(self.sleep_seconds)
         node = ray.get_runtime_context().get_node_id()
         return batch.append_column("node", pa.array([node] * batch.num_rows, pa.string()))
+
+
+class TwoCpus(Stage):
+    """Declares that one task needs two CPUs; records what Ray assigned the task that ran it."""
+    num_cpus: ClassVar[float] = 2.0
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        import ray
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 0.0)
+        return batch.append_column("task_cpus", pa.array([float(cpus)] * batch.num_rows, pa.float64()))

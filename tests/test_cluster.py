@@ -1,4 +1,5 @@
-"""A real two-node Ray cluster on loopback, and a recipe run on it by address."""
+"""A real two-node Ray cluster on loopback, and a recipe run on it by address, with its run folder
+on an S3-compatible server (moto, on loopback): the nodes share no disk, only the bucket."""
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from test_storage import s3_server, s3fs_for  # noqa: F401  (the fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 RAY = Path(sys.executable).parent / "ray"
@@ -43,28 +45,33 @@ def kill_cluster(tag: str) -> None:
 
 
 @pytest.fixture
-def two_node_cluster(tmp_path):
+def two_node_cluster(tmp_path, s3_server):
     temp = Path("/tmp") / f"rt{os.getpid()}{int(time.time()) % 10000}"    # short: socket paths are limited
     port = free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
+    # The nodes have the project, not the tests' custom stage module: that reaches the workers
+    # through the run's runtime_env (py_modules), as a user's own stage code would.
+    node_env = {**s3_server, "RAY_AUTH_MODE": "token", "PYTHONPATH": str(REPO)}
+    env = {**node_env, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
     common = ["--num-cpus=1", "--disable-usage-stats"]
     try:
         subprocess.run([str(RAY), "start", "--head", f"--port={port}", f"--temp-dir={temp}",
                         "--include-dashboard=false", '--resources={"node_a": 1}', *common],
-                       env=env, check=True, capture_output=True, timeout=120)
+                       env=node_env, check=True, capture_output=True, timeout=120)
         subprocess.run([str(RAY), "start", f"--address=127.0.0.1:{port}", '--resources={"node_b": 1}', *common],
-                       env=env, check=True, capture_output=True, timeout=120)
+                       env=node_env, check=True, capture_output=True, timeout=120)
         yield f"127.0.0.1:{port}", env
     finally:
         kill_cluster(str(temp))
 
 
-def test_recipe_runs_on_two_node_cluster_by_address(tmp_path, shared_data, two_node_cluster):
+def test_recipe_runs_on_two_node_cluster_by_address(tmp_path, shared_data, two_node_cluster, s3_server):
     address, env = two_node_cluster
+    fs = s3fs_for(s3_server)
+    fs.mkdir("cluster-run")
     recipe = tmp_path / "r.yaml"
     recipe.write_text(textwrap.dedent(f"""
         name: cluster
-        output: {tmp_path / 'run'}
+        output: s3://cluster-run/run
         sources:
           - name: web
             format: warc
@@ -74,12 +81,13 @@ def test_recipe_runs_on_two_node_cluster_by_address(tmp_path, shared_data, two_n
           - stage: stages_for_tests:NodeTag
         """))
     proc = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe), "--ray-address", address],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    shards = next((tmp_path / "run" / "stages").glob("01-NodeTag-*")) / "shards"
-    out = pq.read_table(shards)
+    assert not (tmp_path / "s3:").exists()
+    shards = fs.glob("cluster-run/run/stages/01-NodeTag-*/shards/*.parquet")
+    out = pq.read_table(shards, filesystem=fs)
     assert out.num_rows == 166
     assert len(set(out.column("node").to_pylist())) == 2          # both nodes did work
     import json
-    stats = json.loads((tmp_path / "run" / "stats.json").read_text())
+    stats = json.loads(fs.cat_file("cluster-run/run/stats.json"))
     assert stats["ray"] == {"address": address, "cpus": 2.0}

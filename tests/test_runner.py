@@ -147,3 +147,45 @@ def test_bad_input_is_quarantined_under_the_run_and_the_run_goes_on(tmp_path, sh
     q = pq.read_table(Path(stats["stages"][0]["dir"]) / "quarantine")
     assert sorted(q.column("reason").to_pylist()) == ["bad_encoding", "corrupt_gzip", "empty_file", "truncated_gzip"]
     assert all(q.column("path").to_pylist())
+
+
+def test_ray_data_executor_writes_the_same_shards_as_ray_tasks(tmp_path, shared_data, ray_local):
+    stages = STAGES.format(min_chars=3000)
+    outs = {}
+    for executor in ("tasks", "ray_data"):
+        p = make_recipe(tmp_path, shared_data, tmp_path / executor, stages, f"{executor}.yaml")
+        p.write_text(p.read_text() + f"ray:\n  executor: {executor}\n")
+        stats = Runner(load_recipe(p), quiet=True).run()
+        outs[executor] = (digest_tree(tmp_path / executor), [(s["id"], s["docs_out"]) for s in stats["stages"]])
+    assert outs["tasks"][0] and outs["tasks"] == outs["ray_data"]
+
+
+def test_stage_resources_reach_the_task(tmp_path, shared_data, ray_local):
+    p = make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: stages_for_tests:TwoCpus\n")
+    stats = Runner(load_recipe(p), quiet=True).run()
+    out = pq.read_table(Path(stats["output"]["documents"]))
+    assert set(out.column("task_cpus").to_pylist()) == {2.0}
+
+
+def test_task_pool_cancels_tasks_in_flight_on_the_first_error(tmp_path, ray_local):
+    from pipeline.executor import Resources, TaskPool
+
+    def _slow_then_mark(marker: str, seconds: float) -> None:     # local: shipped by value
+        import time
+        from pathlib import Path
+        time.sleep(seconds)
+        Path(marker).write_text("ran to the end")
+
+    def _fail() -> None:
+        raise ValueError("first task failed")
+    pool = TaskPool(max_in_flight=3)
+    for i in range(2):
+        pool.submit(("slow", i), _slow_then_mark, str(tmp_path / f"slow-{i}"), 8.0, resources=Resources(0.5))
+    pool.submit(("fail", 0), _fail, resources=Resources(0.5))
+    pool.submit(("queued", 0), _slow_then_mark, str(tmp_path / "queued"), 0.0, resources=Resources(0.5))
+    with pytest.raises(Exception, match="first task failed"):
+        for _ in pool.results():
+            pass
+    assert not pool.pending and not pool.queue
+    time.sleep(10)           # longer than the slow tasks would have needed
+    assert not list(tmp_path.glob("slow-*")) and not (tmp_path / "queued").exists()

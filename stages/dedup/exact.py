@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
+from pipeline import storage
 from pipeline.stage import GlobalStage, Result
 from stages.dedup.common import apply_decisions, doc_keys, removal_result, source_hashes, split_keys
 from stages.dedup.normalize import Normalization, normalize_texts
@@ -22,9 +23,8 @@ REASON = "exact_duplicate"
 
 def hash_shard(path: str, shard_index: int, norm: Normalization, per_source: bool):
     """Ray task: (keys, 128-bit hashes as two uint64 columns) for one shard."""
-    import pyarrow.parquet as pq
     cols = ["text", "source"] if per_source else ["text"]
-    table = pq.read_table(path, columns=cols)
+    table = storage.read_parquet(path, columns=cols)
     texts = normalize_texts(table.column("text"), norm).to_pylist()
     digests = b"".join(xxhash.xxh3_128_digest(t.encode("utf-8")) for t in texts)
     hashes = np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2).copy()
@@ -50,8 +50,7 @@ def remove_rows(table: pa.Table, rows=(), kept_ids=()) -> Result:
 
 
 def read_ids(path: str, rows: np.ndarray) -> list[str]:
-    import pyarrow.parquet as pq
-    return pq.read_table(path, columns=["id"]).column("id").take(pa.array(rows)).to_pylist()
+    return storage.read_parquet(path, columns=["id"]).column("id").take(pa.array(rows)).to_pylist()
 
 
 class ExactDedup(GlobalStage):

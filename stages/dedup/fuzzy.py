@@ -14,18 +14,15 @@ written to `output/candidate_pairs.parquet` for audit.
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from functools import cached_property
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import Field, model_validator
 
-from pipeline.shards import write_parquet_atomic
+from pipeline import storage
 from pipeline.stage import GlobalStage, Result
 from stages.dedup import lsh
 from stages.dedup.clusters import choose_kept, clusters
@@ -49,11 +46,11 @@ class LshParams(Shingling):
 def signature_task(path: str, shard_index: int, params: LshParams, bands: int, rows: int,
                    spill_dir: str, partitions: int, per_source: bool) -> dict[str, int]:
     """Ray task: band hashes of one shard's documents, spilled to `spill_dir`."""
-    names = pq.read_schema(path).names
+    names = storage.parquet_file(path).schema_arrow.names
     cols = ["text"] + [c for c in ("language", "script") if c in names]
     if per_source:
         cols.append("source")
-    table = pq.read_table(path, columns=cols)
+    table = storage.read_parquet(path, columns=cols)
     a, b = permutations(params.num_perm, params.permutation_seed)
     keys = doc_keys(shard_index, table.num_rows)
     salt = source_hashes(table) if per_source else None
@@ -72,7 +69,7 @@ def signature_task(path: str, shard_index: int, params: LshParams, bands: int, r
         out_k.append(keys[start: start + part.num_rows][has])
     bh = np.concatenate(out_h) if out_h else np.zeros((0, bands), np.uint64)
     k = np.concatenate(out_k) if out_k else np.zeros(0, np.int64)
-    lsh.write_spill(Path(spill_dir) / f"{shard_index:06d}.bands.npy", bh, k, partitions)
+    lsh.write_spill(storage.join(spill_dir, f"{shard_index:06d}.bands"), bh, k, partitions)
     return {"docs": table.num_rows, "signed": len(k)}
 
 
@@ -146,21 +143,21 @@ class MinHashDedup(GlobalStage):
         shards = ctx.input_shards
         bands, rows = self.band_rows
         ctx.info["lsh_bands_rows"] = [bands, rows]
-        total_docs = sum(pq.ParquetFile(ctx.input_path(s)).metadata.num_rows for s in shards)
+        total_docs = sum(storage.parquet_file(ctx.input_path(s)).metadata.num_rows for s in shards)
         partitions = self.bucket_partitions or max(
             2 * ctx.num_cpus, math.ceil(total_docs * bands / SPILL_RECORDS_PER_PARTITION))
         spill_dir = ctx.scratch_dir / "bands"
         stats = ctx.map(signature_task, [(ctx.input_path(s), i, self.shingling, bands, rows,
-                                          str(spill_dir), partitions, self.scope == "per_source")
+                                          storage.url(spill_dir), partitions, self.scope == "per_source")
                                          for i, s in enumerate(shards)])
         ctx.count("minhash_signed_docs", sum(s["signed"] for s in stats))
         ctx.count("minhash_unsigned_docs", sum(s["docs"] - s["signed"] for s in stats))
         clock("signatures")
 
-        found = ctx.map(lsh.partition_pairs, [(str(spill_dir), p) for p in range(partitions)])
+        found = ctx.map(lsh.partition_pairs, [(storage.url(spill_dir), p) for p in range(partitions)])
         pairs = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
         pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
-        shutil.rmtree(spill_dir, ignore_errors=True)
+        storage.remove(spill_dir)
         ctx.count("minhash_candidate_pairs", len(pairs))
         clock("buckets")
 
@@ -185,7 +182,7 @@ class MinHashDedup(GlobalStage):
         clock("clusters")
         apply_decisions(ctx, remove_near_duplicates, decisions)
         clock("write")
-        shutil.rmtree(ctx.scratch_dir, ignore_errors=True)
+        storage.remove(ctx.scratch_dir)
 
     def _verify(self, ctx, pairs: np.ndarray):
         """Similarity per pair (0 = rejected), and the candidate documents' ids/lengths/scores."""
@@ -196,7 +193,7 @@ class MinHashDedup(GlobalStage):
         need_text = self.verify != "none"
         score_col = self.score_column if self.keep == "highest_score" else None
         exported = ctx.map(export_candidates, [
-            (ctx.input_path(shards[s]), s, rows, owners, str(verify_dir), self.shingling,
+            (ctx.input_path(shards[s]), s, rows, owners, storage.url(verify_dir), self.shingling,
              score_col, need_text) for s, (rows, owners) in jobs.items()])
         docs = CandidateDocs.from_exports(exported)
         if not need_text or not len(pairs):
@@ -204,7 +201,7 @@ class MinHashDedup(GlobalStage):
         n_chunks = int(chunks[-1]) + 1
         bounds = np.searchsorted(chunks, np.arange(n_chunks + 1))
         results = ctx.map(verify_chunk, [
-            (str(verify_dir / f"{c:06d}"), pairs[bounds[c]: bounds[c + 1]], self.verify,
+            (storage.url(verify_dir / f"{c:06d}"), pairs[bounds[c]: bounds[c + 1]], self.verify,
              self.accept_threshold, self.shingling, self.ignore_paragraph_order,
              self.max_levenshtein_chars)
             for c in range(n_chunks)])
@@ -216,4 +213,4 @@ class MinHashDedup(GlobalStage):
             "id_b": pa.array(docs.ids(pairs[:, 1]), pa.string()),
             "key_a": pairs[:, 0], "key_b": pairs[:, 1],
             "similarity": sims.astype(np.float32), "accepted": accepted})
-        write_parquet_atomic(table, Path(ctx.output_dir) / "candidate_pairs.parquet")
+        storage.write_parquet_atomic(table, ctx.output_dir / "candidate_pairs.parquet")

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import xxhash
 from pydantic import Field
 
+from pipeline import storage
 from pipeline.stage import GlobalStage, Result
 from stages.dedup.common import apply_decisions
-from stages.dedup.lsh import partition_of
+from stages.dedup.lsh import partition_of, read_records, spill_files, write_records
 
 REASON = "empty_after_line_dedup"
 SEPARATORS = {"lines": "\n", "paragraphs": "\n\n"}
@@ -53,26 +52,20 @@ def _unit_hashes(units: list[str], casefold: bool) -> np.ndarray:
 def count_task(path: str, shard_index: int, unit: str, casefold: bool, spill_dir: str,
                partitions: int) -> int:
     """Ray task: each document's distinct unit hashes, spilled partition-sorted."""
-    texts = pq.read_table(path, columns=["text"]).column("text").to_pylist()
+    texts = storage.read_parquet(path, columns=["text"]).column("text").to_pylist()
     per_doc = [np.unique(_unit_hashes(_units(t, unit), casefold)) for t in texts]
     hashes = np.concatenate(per_doc) if per_doc else np.zeros(0, np.uint64)
     hashes = hashes[hashes != 0]
     part = partition_of(hashes, partitions)
     order = np.argsort(part, kind="stable")
     offsets = np.searchsorted(part[order], np.arange(partitions + 1))
-    base = Path(spill_dir) / f"{shard_index:06d}"
-    base.parent.mkdir(parents=True, exist_ok=True)
-    np.save(base.with_suffix(".lines.npy"), hashes[order])
-    np.save(base.with_suffix(".offsets.npy"), offsets)
+    write_records(storage.join(spill_dir, f"{shard_index:06d}.lines"), hashes[order], offsets)
     return len(hashes)
 
 
 def frequent_task(spill_dir: str, p: int, min_docs: int) -> np.ndarray:
     """Ray task: hashes of partition p seen in more than `min_docs` documents."""
-    parts = []
-    for path in sorted(Path(spill_dir).glob("*.lines.npy")):
-        offsets = np.load(path.with_name(path.name.replace(".lines.npy", ".offsets.npy")))
-        parts.append(np.asarray(np.load(path, mmap_mode="r")[offsets[p]: offsets[p + 1]]))
+    parts = [read_records(path, p, np.uint64) for path in spill_files(spill_dir, ".lines")]
     if not parts:
         return np.zeros(0, np.uint64)
     values, counts = np.unique(np.concatenate(parts), return_counts=True)
@@ -120,14 +113,14 @@ class LineDedup(GlobalStage):
 
     def run(self, ctx) -> None:
         shards = ctx.input_shards
-        total = sum(pq.ParquetFile(ctx.input_path(s)).metadata.num_rows for s in shards)
+        total = sum(storage.parquet_file(ctx.input_path(s)).metadata.num_rows for s in shards)
         # ~40 lines per web page on average: size partitions from the document count.
         partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total * 40 / HASHES_PER_PARTITION))
         spill = ctx.scratch_dir / "lines"
-        counted = ctx.map(count_task, [(ctx.input_path(s), i, self.unit, self.casefold, str(spill),
+        counted = ctx.map(count_task, [(ctx.input_path(s), i, self.unit, self.casefold, storage.url(spill),
                                         partitions) for i, s in enumerate(shards)])
         ctx.count("line_dedup_distinct_units", sum(counted))
-        found = ctx.map(frequent_task, [(str(spill), p, self.min_docs) for p in range(partitions)])
+        found = ctx.map(frequent_task, [(storage.url(spill), p, self.min_docs) for p in range(partitions)])
         frequent = np.sort(np.concatenate(found)) if found else np.zeros(0, np.uint64)
         ctx.count("line_dedup_frequent_units", len(frequent))
         apply_decisions(ctx, drop_frequent, {}, default=(frequent, self.unit, self.casefold))

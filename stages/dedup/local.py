@@ -6,11 +6,10 @@ the stage, runs it, and reads the output back. Needs Ray started (pipeline.execu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from pipeline import storage
 from pipeline.global_context import GlobalContext
 from pipeline.shards import StageDir
 from pipeline.stage import GlobalStage, Result, StageContext
@@ -25,23 +24,24 @@ class LocalRun:
     ctx: GlobalContext
 
 
-def write_input(tables: list[pa.Table], path: Path) -> StageDir:
+def write_input(tables: list[pa.Table], path) -> StageDir:
     src = StageDir(path)
     for i, t in enumerate(tables):
         src.write_shard(f"{i:05d}", t, Result(t), 0.0, 0)
     return src
 
 
-def run_global(stage: GlobalStage, input_dir: StageDir, work: Path, seed: int = 0,
+def run_global(stage: GlobalStage, input_dir: StageDir, work, seed: int = 0,
                removed_samples: int = 1 << 30) -> LocalRun:
+    work = storage.path(work)
     out = StageDir(work / f"out-{stage.name or type(stage).__name__}")
     ctx = GlobalContext(stage.name or "stage", input_dir, out, seed, removed_samples, run_dir=work)
     stage.bind(StageContext(seed=seed, stage_id=ctx.stage_id, run_dir=str(work)))
     stage.run(ctx)
     shards = out.done_shards()
     kept = pa.concat_tables([out.read(s) for s in shards]) if shards else None
-    removed_files = sorted((out.path / "removed").glob("*.parquet"))
-    removed = pa.concat_tables([pq.read_table(p) for p in removed_files],
+    removed_files = [out.path / "removed" / n for n in storage.names(out.path / "removed", ".parquet")]
+    removed = pa.concat_tables([storage.read_parquet(p) for p in removed_files],
                                promote_options="default") if removed_files else None
     counters = dict(ctx.counters)
     for rec in out.records():

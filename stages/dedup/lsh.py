@@ -1,17 +1,17 @@
 """LSH bucketing across the whole dataset without one in-memory table on the driver.
 
 Signature tasks write, per shard, one spill file of (band hash, document key) records sorted by
-bucket partition, with the partition offsets beside it. One task per partition then memory-maps
-its slice of every shard's file, sorts by band hash and emits candidate pairs. A bucket with k
+bucket partition, with the partition offsets beside it. One task per partition then reads only its
+byte range of every shard's file (a ranged read, locally or on an object store), sorts by band hash and emits candidate pairs. A bucket with k
 documents yields k-1 pairs, each member paired with the bucket's first document (star, not
 all k^2 pairs): a huge bucket of boilerplate clones stays linear, and union-find later joins
 what the star connected.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
+
+from pipeline import storage
 
 RECORD = np.dtype([("band_hash", np.uint64), ("key", np.int64)])
 
@@ -20,7 +20,7 @@ def partition_of(band_hashes: np.ndarray, partitions: int) -> np.ndarray:
     return (band_hashes % np.uint64(partitions)).astype(np.int64)
 
 
-def write_spill(path: Path, band_hashes: np.ndarray, keys: np.ndarray, partitions: int) -> int:
+def write_spill(path, band_hashes: np.ndarray, keys: np.ndarray, partitions: int) -> int:
     """Write (docs, bands) band hashes of documents `keys` as partition-sorted records."""
     flat = band_hashes.ravel()
     rec = np.empty(len(flat), dtype=RECORD)
@@ -30,20 +30,39 @@ def write_spill(path: Path, band_hashes: np.ndarray, keys: np.ndarray, partition
     order = np.argsort(part, kind="stable")
     rec = rec[order]
     offsets = np.searchsorted(part[order], np.arange(partitions + 1)).astype(np.int64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, rec)
-    tmp.replace(path)
-    np.save(path.with_suffix(".offsets.npy"), offsets)
+    write_records(path, rec, offsets)
     return len(rec)
 
 
-def read_partition(paths: list[Path], p: int) -> np.ndarray:
-    parts = []
-    for path in paths:
-        offsets = np.load(path.with_suffix(".offsets.npy"))
-        rec = np.load(path, mmap_mode="r")
-        parts.append(np.asarray(rec[offsets[p]: offsets[p + 1]]))
+def write_records(path, records: np.ndarray, offsets: np.ndarray) -> None:
+    """Raw records (no header, so a partition is one byte range) and their partition offsets;
+    the offsets file is written last and marks the spill file complete."""
+    storage.write_bytes_atomic(path, records.tobytes())
+    storage.write_npy_atomic(offsets, offsets_path(path))
+
+
+def offsets_path(path):
+    path = storage.path(path)
+    return path.with_name(path.name.rsplit(".", 1)[0] + ".offsets.npy")
+
+
+def read_records(path, p: int, dtype: np.dtype) -> np.ndarray:
+    """Partition p of one spill file: only its byte range is read."""
+    offsets = storage.read_npy(offsets_path(path))
+    size = np.dtype(dtype).itemsize
+    lo, hi = int(offsets[p]), int(offsets[p + 1])
+    if hi <= lo:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(storage.read_bytes(path, lo * size, hi * size), dtype=dtype)
+
+
+def spill_files(spill_dir, suffix: str) -> list:
+    d = storage.path(spill_dir)
+    return [d / n for n in storage.names(d, suffix)]
+
+
+def read_partition(paths: list, p: int) -> np.ndarray:
+    parts = [read_records(path, p, RECORD) for path in paths]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=RECORD)
 
 
@@ -64,5 +83,5 @@ def bucket_pairs(records: np.ndarray) -> np.ndarray:
 
 def partition_pairs(spill_dir: str, p: int) -> np.ndarray:
     """Ray task: candidate pairs of bucket partition p over all shards' spill files."""
-    paths = sorted(Path(spill_dir).glob("*.bands.npy"))
+    paths = spill_files(spill_dir, ".bands")
     return bucket_pairs(read_partition(paths, p))

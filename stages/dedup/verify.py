@@ -9,14 +9,12 @@ them, and one task per chunk reads only its own directory.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from pipeline.shards import write_parquet_atomic
+from pipeline import storage
 from stages.dedup.common import split_keys
 from stages.dedup.minhash import Shingling, item_lists, shingle_hash_arrays
 from stages.dedup.normalize import normalize_texts
@@ -31,11 +29,11 @@ def export_candidates(path: str, shard_index: int, rows: np.ndarray, chunk_of_ro
 
     `rows[i]` is needed by the chunks `chunk_of_row[i]`. Returns ids, lengths and scores of
     those rows (what the driver needs to pick the document each cluster keeps)."""
-    schema_names = pq.read_schema(path).names
+    schema_names = storage.parquet_file(path).schema_arrow.names
     cols = ["id", "text"] + [c for c in ("language", "script") if c in schema_names]
     if score_column and score_column in schema_names:
         cols.append(score_column)
-    table = pq.read_table(path, columns=cols).take(pa.array(rows))
+    table = storage.read_parquet(path, columns=cols).take(pa.array(rows))
     keys = (np.int64(shard_index) << 32) | rows.astype(np.int64)
     text = table.column("text")
     lengths = pa.compute.fill_null(pa.compute.utf8_length(text), 0).to_numpy()
@@ -54,8 +52,8 @@ def export_candidates(path: str, shard_index: int, rows: np.ndarray, chunk_of_ro
         owners, row_idx = owners[order], row_idx[order]
         for chunk in np.unique(owners):
             sel = row_idx[owners == chunk]
-            write_parquet_atomic(out.take(pa.array(sel)),
-                                 Path(verify_dir) / f"{int(chunk):06d}" / f"{shard_index:06d}.parquet")
+            storage.write_parquet_atomic(out.take(pa.array(sel)),
+                                         storage.join(verify_dir, f"{int(chunk):06d}", f"{shard_index:06d}.parquet"))
     return {"keys": keys, "ids": table.column("id").to_pylist(), "lengths": lengths, "scores": scores}
 
 
@@ -111,8 +109,8 @@ def verify_chunk(chunk_dir: str, pairs: np.ndarray, method: Method, threshold: f
     checked by exact shingle Jaccard instead."""
     from rapidfuzz.distance import Levenshtein
 
-    files = sorted(Path(chunk_dir).glob("*.parquet"))
-    table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="default")
+    files = [storage.join(chunk_dir, n) for n in storage.names(chunk_dir, ".parquet")]
+    table = pa.concat_tables([storage.read_parquet(f) for f in files], promote_options="default")
     index = {k: i for i, k in enumerate(table.column("key").to_numpy())}
     ia = np.array([index[k] for k in pairs[:, 0]], dtype=np.int64)
     ib = np.array([index[k] for k in pairs[:, 1]], dtype=np.int64)

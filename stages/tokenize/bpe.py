@@ -74,7 +74,8 @@ def train_tokenizer(spec: TokenizerSpec, texts: Iterable[str], length: int | Non
 
 def load_tokenizer(path: str | Path, eos_token: str = EOS_TOKEN) -> Tokenizer:
     try:
-        tok = Tokenizer.from_file(str(path))
+        from pipeline import storage
+        tok = Tokenizer.from_str(storage.read_text(path))
     except Exception as e:  # tokenizers raises a bare Exception on a bad file
         raise ValueError(f"cannot load tokenizer {path}: {e}") from e
     if tok.token_to_id(eos_token) is None:

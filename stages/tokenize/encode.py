@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
-import uuid
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from pipeline import storage
 from stages.tokenize.sample import doc_keys
 
 ENCODE_BATCH_DOCS = 1024  # documents per encode_batch call: enough to keep every core busy
@@ -66,33 +63,23 @@ def list_array(flat: np.ndarray, lens: np.ndarray) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
 
 
-def write_ipc_atomic(table: pa.Table, path: Path, stream: bool) -> tuple[int, str]:
-    """Write `table` as one Arrow IPC record batch via temp file + rename; return (bytes, sha256)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with pa.OSFile(str(tmp), "wb") as sink:
-        opener = pa.ipc.new_stream if stream else pa.ipc.new_file
-        with opener(sink, table.schema) as w:
-            w.write_table(table, max_chunksize=max(1, table.num_rows))
-    os.replace(tmp, path)
-    return path.stat().st_size, file_sha256(path)
+def write_ipc_atomic(table: pa.Table, path, stream: bool) -> tuple[int, str]:
+    """Write `table` as one Arrow IPC record batch, whole (pipeline.storage); return (bytes, sha256)."""
+    data = storage.write_ipc_atomic(table, path, stream=stream)
+    return data.size, hashlib.sha256(data).hexdigest()
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with storage.open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):
             h.update(block)
     return h.hexdigest()
 
 
-def read_ipc(path: str | Path) -> pa.Table:
-    """Memory-mapped, zero-copy read of an IPC file or stream."""
-    source = pa.memory_map(str(path), "r")
-    try:
-        return pa.ipc.open_file(source).read_all()
-    except pa.ArrowInvalid:
-        source.seek(0)
-        return pa.ipc.open_stream(source).read_all()
+def read_ipc(path) -> pa.Table:
+    """An IPC file or stream: memory-mapped (zero-copy) locally, read whole from object storage."""
+    return storage.read_ipc(path)
 
 
 # -- encode ----------------------------------------------------------------------------------------
@@ -100,9 +87,9 @@ def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str
                  dtype: str, seed: int, n_buckets: int) -> dict:
     """Encode one input shard into a spill file sorted by (phase, bucket)."""
     tok = cached_tokenizer(tok_json, tok_hash)
-    names = pq.read_schema(path).names
+    names = storage.parquet_file(path).schema_arrow.names
     cols = ["text", "source"] + (["mix_phase"] if "mix_phase" in names else [])
-    t = pq.read_table(path, columns=cols)
+    t = storage.read_parquet(path, columns=cols)
     n_in = t.num_rows
     text = t.column("text")
     # A null or empty text is nothing to train on; it is counted, not encoded as a lone separator.
@@ -118,7 +105,7 @@ def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str
     np.cumsum(lens, out=offsets[1:])
     tokens = list_array(flat, lens).take(pa.array(order))
     spill_t = pa.table({"tokens": tokens, "source": t.column("source").take(pa.array(order))})
-    write_ipc_atomic(spill_t, Path(spill), stream=False)
+    write_ipc_atomic(spill_t, spill, stream=False)
     # Row ranges of each (phase, bucket) in the sorted spill file.
     key = phase[order] * n_buckets + bucket[order]
     uniq, starts = np.unique(key, return_index=True)
@@ -140,7 +127,7 @@ def shuffle_bucket(phase: int, bucket: int, segments: list[tuple[str, int, int]]
     if shuffle:
         perm = np.random.default_rng([seed & 0xFFFFFFFF, phase, bucket, 3]).permutation(t.num_rows)
         t = t.take(pa.array(perm))
-    write_ipc_atomic(t, Path(out), stream=False)
+    write_ipc_atomic(t, out, stream=False)
     return pc.list_value_length(t.column("tokens")).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -179,7 +166,7 @@ def write_token_shard(out: str, pieces: list[tuple[str, int, int]], head_skip: i
         body = flat
         table = pa.table({"input_ids": tokens, "source": t.column("source")})
         sequences = t.num_rows
-    nbytes, digest = write_ipc_atomic(table, Path(out), stream=True)
-    return {"file": Path(out).name, "tokens": int(len(body)), "documents": int((body == eos).sum()),
+    nbytes, digest = write_ipc_atomic(table, out, stream=True)
+    return {"file": storage.path(out).name, "tokens": int(len(body)), "documents": int((body == eos).sum()),
             "sequences": int(sequences), "bytes": nbytes, "sha256": digest,
             "sources": dict(sorted(by_source.items()))}

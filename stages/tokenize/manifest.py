@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 from importlib import metadata
@@ -17,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import storage
+
 MANIFEST = "manifest.json"
 FORMAT = "tokenmill-tokens/1"
 
 
-def write_json_atomic(obj, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False))
-    os.replace(tmp, path)
+def write_json_atomic(obj, path) -> None:
+    storage.write_json_atomic(obj, path)
 
 
 def package_versions() -> dict[str, str]:
@@ -82,10 +81,10 @@ def build_manifest(records: list[dict], tokenizer_info: dict, dtype: str, seq_le
 
 
 def load_manifest(directory: str | Path) -> dict:
-    p = Path(directory) / MANIFEST
-    if not p.is_file():
+    p = storage.path(directory) / MANIFEST
+    if not p.exists():
         raise FileNotFoundError(f"{p}: no manifest (the tokenize stage did not finish?)")
-    m = json.loads(p.read_text())
+    m = storage.read_json(p)
     if m.get("format") != FORMAT:
         raise ValueError(f"{p}: unknown format {m.get('format')!r}, expected {FORMAT!r}")
     return m
@@ -96,7 +95,7 @@ def validate(directory: str | Path, deep: bool = True) -> list[str]:
     dtype and id range re-read from every shard."""
     from stages.tokenize.bpe import load_tokenizer, tokenizer_hash
     from stages.tokenize.encode import file_sha256, read_ipc
-    d = Path(directory)
+    d = storage.path(directory)
     try:
         m = load_manifest(d)
     except (FileNotFoundError, ValueError, json.JSONDecodeError) as e:
@@ -112,7 +111,7 @@ def validate(directory: str | Path, deep: bool = True) -> list[str]:
     eos, vocab, dtype = tinfo["eos_id"], tinfo["vocab_size"], np.dtype(m["dtype"])
     for rec in m["shards"]:
         path = d / rec["file"]
-        if not path.is_file():
+        if not path.exists():
             problems.append(f"{rec['file']}: missing")
             continue
         if path.stat().st_size != rec["bytes"]:
@@ -136,7 +135,7 @@ def validate(directory: str | Path, deep: bool = True) -> list[str]:
         if m["packed"] and col.type.list_size != m["seq_len"] + 1:
             problems.append(f"{rec['file']}: rows of {col.type.list_size} tokens, expected {m['seq_len'] + 1}")
     listed = {r["file"] for r in m["shards"]}
-    extra = sorted(p.name for p in d.glob("tokens-*.arrow") if p.name not in listed)
+    extra = sorted(n for n in storage.names(d, ".arrow") if n.startswith("tokens-") and n not in listed)
     if extra:
         problems.append(f"shards not in the manifest: {', '.join(extra)}")
     return problems

@@ -11,7 +11,8 @@ from typing import Mapping
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+from pipeline import storage
 
 
 def doc_keys(seed: int, shard: str, n: int, salt: int = 0) -> np.ndarray:
@@ -21,7 +22,7 @@ def doc_keys(seed: int, shard: str, n: int, salt: int = 0) -> np.ndarray:
 
 
 def _shard_stats(path: str, shard: str, seed: int, source_column: str):
-    t = pq.read_table(path, columns=["text", source_column])
+    t = storage.read_parquet(path, columns=["text", source_column])
     text = t.column("text")
     nbytes = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     src = t.column(source_column).combine_chunks().dictionary_encode()
@@ -82,5 +83,5 @@ def sample_texts(ctx, seed: int, budget_bytes: int,
 
 
 def _read_rows_keyed(path: str, rows: np.ndarray) -> dict[int, str]:
-    text = pq.read_table(path, columns=["text"]).column("text")
+    text = storage.read_parquet(path, columns=["text"]).column("text")
     return dict(zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()))

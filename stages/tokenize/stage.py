@@ -14,9 +14,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 from pydantic import Field
 
+from pipeline import storage
 from pipeline.stage import GlobalStage
 from stages.tokenize import bpe
 from stages.tokenize.encode import encode_shard, shuffle_bucket, write_token_shard
@@ -58,21 +58,21 @@ class Tokenize(GlobalStage):
         n_buckets = self._bucket_count(ctx, shards, itemsize) if self.shuffle else 1
         scratch = ctx.scratch_dir
         enc = ctx.map(encode_shard, [
-            (ctx.input_path(s), s, str(scratch / f"enc-{s}.arrow"), tok_json, tok_hash, eos,
+            (ctx.input_path(s), s, storage.url(scratch / f"enc-{s}.arrow"), tok_json, tok_hash, eos,
              dtype, ctx.seed, n_buckets) for s in shards])
         segments: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
         for s, r in zip(shards, enc):
             for phase, bucket, a, b in r["ranges"]:
-                segments.setdefault((phase, bucket), []).append((str(scratch / f"enc-{s}.arrow"), a, b))
+                segments.setdefault((phase, bucket), []).append((storage.url(scratch / f"enc-{s}.arrow"), a, b))
         keys = sorted(segments)
-        bucket_files = {k: str(scratch / f"bucket-p{k[0]:03d}-{k[1]:05d}.arrow") for k in keys}
+        bucket_files = {k: storage.url(scratch / f"bucket-p{k[0]:03d}-{k[1]:05d}.arrow") for k in keys}
         lens = ctx.map(shuffle_bucket, [(k[0], k[1], segments[k], bucket_files[k], ctx.seed, self.shuffle)
                                         for k in keys])
         jobs, job_phase = [], []
         for phase in sorted({k[0] for k in keys}):
             runs = [(bucket_files[k], l) for k, l in zip(keys, lens) if k[0] == phase and len(l)]
             for i, job in enumerate(plan_shards(runs, self.shard_bytes // itemsize, self.seq_len)):
-                jobs.append((str(out / f"tokens-p{phase:03d}-{i:05d}.arrow"), *job,
+                jobs.append((storage.url(out / f"tokens-p{phase:03d}-{i:05d}.arrow"), *job,
                              self.seq_len + 1 if self.seq_len else None, eos, dtype))
                 job_phase.append(phase)
         records = ctx.map(write_token_shard, jobs)
@@ -101,15 +101,15 @@ class Tokenize(GlobalStage):
             ctx.count("tokens_dropped_packing", manifest["totals"]["tokens_dropped_packing"])
         for src, row in manifest["sources"].items():
             ctx.count(f"tokens/{src}", row["tokens"])
-        ctx.info["tokenize"] = {"manifest": str(out / MANIFEST), "tokenizer_sha256": tok_hash}
+        ctx.info["tokenize"] = {"manifest": storage.url(out / MANIFEST), "tokenizer_sha256": tok_hash}
 
     # -- helpers ---------------------------------------------------------------------------
     def _resolve_tokenizer(self, ctx):
         spec = self.tokenizer
         if spec is not None and spec.path:
             return bpe.load_tokenizer(spec.path, spec.eos_token), "loaded"
-        inherited = Path(ctx.input.path) / "output" / MIX_TOKENIZER
-        if spec is None and inherited.is_file():
+        inherited = ctx.input.path / "output" / MIX_TOKENIZER
+        if spec is None and inherited.exists():
             return bpe.load_tokenizer(inherited), "from_mix"
         spec = spec or bpe.TokenizerSpec()
         texts = sample_texts(ctx, ctx.seed, spec.sample_bytes)
@@ -122,7 +122,7 @@ class Tokenize(GlobalStage):
         # never under-counts): a function of the input only, never of the worker count.
         total = 0
         for s in shards:
-            md = pq.read_metadata(ctx.input_path(s))
+            md = storage.parquet_file(ctx.input_path(s)).metadata
             col = md.schema.names.index("text")
             total += sum(md.row_group(g).column(col).total_uncompressed_size
                          for g in range(md.num_row_groups))
@@ -172,15 +172,10 @@ def plan_shards(runs: list[tuple[str, np.ndarray]], shard_tokens: int, seq_len: 
         yield pieces(d0, d1), int(t0 - starts[d0]), int(t1 - t0)
 
 
-def write_text_atomic(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def write_text_atomic(text: str, path) -> None:
+    storage.write_text_atomic(path, text)
 
 
 def _read_mix_report(ctx) -> dict | None:
-    p = Path(ctx.input.path) / "output" / "mix.json"
-    if p.is_file():
-        import json
-        return json.loads(p.read_text())
-    return None
+    p = ctx.input.path / "output" / "mix.json"
+    return storage.read_json(p) if p.exists() else None

@@ -1,0 +1,241 @@
+"""Where a run's files live: a local disk, `s3://`, `gs://`, `memory://` — one API for all.
+
+Everything a run writes or reads (stage folders, completion records, scratch and spill files,
+token shards, manifest, stats, report, quarantine) goes through this module, so the same run
+works on a laptop's disk and on object storage shared by the nodes of a Ray cluster.
+
+Paths are `upath.UPath` objects (universal-pathlib: the pathlib API over fsspec). A local path is
+a real `pathlib.Path`, so code that only ever ran locally keeps working unchanged; `s3://...`
+gets s3fs, `gs://...` gets gcsfs when it is installed (gcsfs and s3fs pin different exact fsspec
+versions, so only one of them can be installed in one environment), credentials from the usual
+environment (`AWS_*`, `AWS_ENDPOINT_URL`, `GOOGLE_APPLICATION_CREDENTIALS`).
+
+Commit protocol. Local writes go to a temporary file that is renamed into place, so a reader never
+sees half a file. Object stores have no rename, but a PUT is atomic per object: a file appears
+whole or not at all. What makes a shard count is its completion record, written after its data;
+a rerun lists completion records, never data files, so an object left by a killed run without its
+record is simply rewritten (shard names depend only on the input, so it gets the same name).
+
+fsspec's listing caches are turned off for object stores: the driver lists records that worker
+processes wrote, which an instance-level cache would never see.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from upath import UPath
+
+PARQUET_OPTS = dict(compression="zstd", compression_level=3, write_statistics=False)
+LOCAL_PROTOCOLS = ("", "file", "local")
+
+# Listings must reflect what other processes wrote (see module docstring).
+for _proto in ("s3", "s3a", "gs", "gcs"):
+    fsspec.config.conf.setdefault(_proto, {}).setdefault("use_listings_cache", False)
+
+def path(p: str | os.PathLike) -> UPath:
+    """A path object for a local path or a URL. Local paths are made absolute (a `pathlib.Path`).
+
+    `s3://bucket/run` stays a URL: it never becomes a local folder named `s3:`."""
+    if isinstance(p, UPath):
+        return p if not is_local(p) else UPath(Path(p).resolve())
+    s = os.fspath(p)
+    if "://" in s and not s.startswith("file://"):
+        return UPath(s)
+    return UPath(Path(s.removeprefix("file://")).expanduser().resolve())
+
+
+def is_local(p) -> bool:
+    proto = getattr(p, "protocol", None)
+    if proto is None:
+        s = os.fspath(p)
+        return "://" not in s or s.startswith("file://")
+    return proto in LOCAL_PROTOCOLS
+
+
+def url(p) -> str:
+    """The path as a string fsspec and users understand: a local path, or a URL with its scheme."""
+    return str(p)
+
+
+def protocol(p) -> str:
+    return "file" if is_local(p) else path(p).protocol
+
+
+def join(base, *parts: str) -> UPath:
+    return path(base).joinpath(*parts)
+
+
+# -- writing -------------------------------------------------------------------------------------
+def _tmp(p: Path) -> Path:
+    return p.with_name(f".{p.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def write_bytes_atomic(p, data: bytes | memoryview) -> None:
+    """Write a whole file so that readers see all of it or nothing (temp+rename locally, one PUT on
+    an object store)."""
+    p = path(p)
+    if is_local(p):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _tmp(p)
+        with builtins.open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, p)
+    else:
+        p.fs.pipe_file(p.path, bytes(data))
+
+
+def write_text_atomic(p, text: str) -> None:
+    write_bytes_atomic(p, text.encode("utf-8"))
+
+
+def write_json_atomic(obj: Any, p) -> None:
+    write_text_atomic(p, json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False))
+
+
+def write_parquet_atomic(table: pa.Table, p) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **PARQUET_OPTS)
+    write_bytes_atomic(p, sink.getvalue())
+
+
+def write_ipc_atomic(table: pa.Table, p, stream: bool = True) -> bytes:
+    """Arrow IPC (stream or file format), written whole; returns the bytes written (to checksum)."""
+    sink = pa.BufferOutputStream()
+    opener = pa.ipc.new_stream if stream else pa.ipc.new_file
+    with opener(sink, table.schema) as w:
+        w.write_table(table, max_chunksize=max(1, table.num_rows))
+    data = sink.getvalue()
+    write_bytes_atomic(p, data)
+    return data
+
+
+def write_npy_atomic(arr, p) -> None:
+    import io
+    import numpy as np
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    write_bytes_atomic(p, buf.getbuffer())
+
+
+# -- reading -------------------------------------------------------------------------------------
+def read_bytes(p, start: int | None = None, end: int | None = None) -> bytes:
+    p = path(p)
+    if is_local(p):
+        with builtins.open(p, "rb") as f:
+            if start:
+                f.seek(start)
+            return f.read() if end is None else f.read(end - (start or 0))
+    return p.fs.cat_file(p.path, start=start, end=end)
+
+
+def read_text(p) -> str:
+    return read_bytes(p).decode("utf-8")
+
+
+def read_json(p) -> Any:
+    return json.loads(read_bytes(p))
+
+
+def read_npy(p):
+    import io
+    import numpy as np
+    return np.load(io.BytesIO(read_bytes(p)))
+
+
+def read_parquet(p, columns: list[str] | None = None) -> pa.Table:
+    p = path(p)
+    if is_local(p):
+        return pq.read_table(str(p), columns=columns)
+    return pq.read_table(p.path, columns=columns, filesystem=p.fs)
+
+
+def parquet_file(p) -> pq.ParquetFile:
+    """Opened for its metadata and schema (row counts, column names) without reading the data."""
+    p = path(p)
+    if is_local(p):
+        return pq.ParquetFile(str(p))
+    return pq.ParquetFile(p.fs.open(p.path, "rb"))   # reads the footer by range, not the file
+
+
+def read_ipc(p) -> pa.Table:
+    """An Arrow IPC file or stream: memory-mapped locally, read whole from an object store."""
+    p = path(p)
+    source = pa.memory_map(str(p), "r") if is_local(p) else pa.BufferReader(read_bytes(p))
+    try:
+        return pa.ipc.open_file(source).read_all()
+    except pa.ArrowInvalid:
+        source.seek(0)
+        return pa.ipc.open_stream(source).read_all()
+
+
+def open(p, mode: str = "rb"):  # noqa: A001 - the storage layer's open, like fsspec.open
+    """A file object for reading (or streaming a large write) anywhere fsspec reaches."""
+    p = path(p)
+    if is_local(p) and "w" in mode:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    return p.open(mode)
+
+
+# -- listing and removing ------------------------------------------------------------------------
+def exists(p) -> bool:
+    return path(p).exists()
+
+
+def names(directory, suffix: str = "") -> list[str]:
+    """Sorted names of the files directly in `directory` that end with `suffix` (hidden temp
+    files of unfinished local writes are never listed)."""
+    d = path(directory)
+    try:
+        entries = d.fs.ls(d.path, detail=False) if not is_local(d) else os.listdir(d)
+    except FileNotFoundError:
+        return []
+    out = []
+    for e in entries:
+        name = str(e).rstrip("/").rsplit("/", 1)[-1]
+        if name.endswith(suffix) and not name.startswith("."):
+            out.append(name)
+    return sorted(out)
+
+
+def remove(p, recursive: bool = True) -> None:
+    """Remove a file or a folder; nothing there is not an error."""
+    p = path(p)
+    if is_local(p):
+        import shutil
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        return
+    try:
+        p.fs.rm(p.path, recursive=recursive)
+    except FileNotFoundError:
+        pass
+
+
+def is_empty_dir(p) -> bool:
+    """True if nothing is stored at or under `p`."""
+    p = path(p)
+    if is_local(p):
+        return not p.exists() or (p.is_dir() and not any(p.iterdir()))
+    try:
+        return not p.fs.ls(p.path, detail=False)
+    except FileNotFoundError:
+        return True
+
+
+def is_within(inner, outer) -> bool:
+    """Is `inner` the same location as `outer` or below it (same filesystem)?"""
+    a, b = path(inner), path(outer)
+    if protocol(a) != protocol(b):
+        return False
+    sa, sb = str(a).rstrip("/"), str(b).rstrip("/")
+    return sa == sb or sa.startswith(sb + "/")
