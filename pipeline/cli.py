@@ -9,6 +9,7 @@ import sys
 from typing import get_args
 
 from pipeline.recipe import RecipeError, load_recipe
+from pipeline.stage import StageError
 
 
 def _cmd_run(a) -> int:
@@ -18,7 +19,8 @@ def _cmd_run(a) -> int:
     runner = Runner(recipe, ray_address=a.ray_address, quiet=a.quiet)
     print(f"run: {recipe.name} -> {runner.run_dir}", file=sys.stderr)
     stats = runner.run()
-    _after_run(runner.run_dir, stats)
+    for path in after_run(runner.run_dir, stats):
+        print(f"report:    {path}")
     print(summary_table(stats))
     print(f"\ndocuments: {stats['output']['documents']}  ({stats['output']['documents_count']:,})")
     if "dataset" in stats["output"]:
@@ -27,14 +29,14 @@ def _cmd_run(a) -> int:
     return 0
 
 
-def _after_run(run_dir, stats) -> None:
-    """Hooks contributed by packages (the report writer), run after stats.json exists."""
+def after_run(run_dir, stats) -> list:
+    """What every finished run leaves besides stats.json (the report), for the CLI and
+    `run_recipe` alike; returns the paths written."""
     try:
         hooks = importlib.import_module("pipeline.report")
     except ImportError:
-        return
-    for path in hooks.write_report(run_dir, stats):
-        print(f"report:    {path}")
+        return []
+    return list(hooks.write_report(run_dir, stats))
 
 
 def _cmd_report(a) -> int:
@@ -65,8 +67,8 @@ def _cmd_explain(a) -> int:
 
 
 def _cmd_validate(a) -> int:
-    from pipeline.runner import list_inputs
-    recipe = load_recipe(a.recipe)
+    from pipeline.checks import list_inputs
+    recipe = load_recipe(a.recipe, {"output": a.output})
     files = list_inputs(recipe)
     print(f"{a.recipe}: OK — {len(recipe.sources)} source(s), {sum(map(len, files.values()))} file(s), "
           f"{len(recipe.stages)} stage(s): {', '.join(s.id for s in recipe.stages)}")
@@ -135,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     r.set_defaults(fn=_cmd_run)
     v = sub.add_parser("validate", help="check a recipe and its inputs without running it")
     v.add_argument("recipe")
+    v.add_argument("--output", default=None, help="run directory (overrides the recipe's output)")
     v.set_defaults(fn=_cmd_validate)
     s = sub.add_parser("stages", help="list registered stages and their options")
     s.set_defaults(fn=_cmd_stages)
@@ -158,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return a.fn(a)
-    except RecipeError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (RecipeError, StageError) as e:
+        # A mistake in the recipe or its input: one line, no traceback.
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2

@@ -85,9 +85,27 @@ def expand_paths(pattern: str) -> list[str]:
 
 
 def read_source_file(src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    """Read one file of a source (a recipe SourceConfig) with the source's reader."""
-    with fsspec.open(path, "rb").open() as probe:
-        if not probe.read(1):
-            yield Quarantined("empty_file", f"{path} is empty")
-            return
-    yield from src.reader.read(path, src, state)
+    """Read one file of a source (a recipe SourceConfig) with the source's reader.
+
+    Ids are made unique per run: prefixed with the source name (`web/<reader's id>`), and a
+    repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`)."""
+    try:
+        with fsspec.open(path, "rb").open() as probe:
+            if not probe.read(1):
+                yield Quarantined("empty_file", f"{path} is empty")
+                return
+    except OSError as e:
+        yield Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}")
+        return
+    seen: dict[str, int] = {}
+    prefix = f"{src.name}/"
+    for item in src.reader.read(path, src, state):
+        if item.id is not None:
+            item.id = prefix + str(item.id)
+        if isinstance(item, Doc):
+            n = seen.get(item.id, 0)
+            seen[item.id] = n + 1
+            if n:
+                state.count("duplicate_id")
+                item.id = f"{item.id}#dup{n}"
+        yield item
