@@ -55,7 +55,7 @@ class ModuleNotFound(ValueError):
     pass
 
 
-def _module_tree(module: str) -> ast.Module | None:
+def _module_tree(module: str) -> tuple[ast.Module | None, bool]:
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError) as e:
@@ -63,19 +63,20 @@ def _module_tree(module: str) -> ast.Module | None:
     if spec is None:
         raise ModuleNotFound(f"No module named {module!r}")
     origin = spec.origin
+    is_package = spec.submodule_search_locations is not None
     if not origin or not origin.endswith(".py"):
-        return None
+        return None, is_package
     try:
         with open(origin, "rb") as f:
-            return ast.parse(f.read(), origin)
+            return ast.parse(f.read(), origin), is_package
     except (OSError, SyntaxError, ValueError) as e:
         raise ValueError(f"cannot read module {module!r} ({origin}): {e}") from None
 
 
-def _imported_names(tree: ast.Module, module: str) -> dict[str, tuple[str, str | None]]:
+def _imported_names(tree: ast.Module, module: str, is_package: bool) -> dict[str, tuple[str, str | None]]:
     """name bound at module level -> (module, attribute or None for a module)."""
     out: dict[str, tuple[str, str | None]] = {}
-    package = module.rpartition(".")[0]
+    package = module if is_package else module.rpartition(".")[0]
     for node in tree.body:
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -104,15 +105,18 @@ def static_is_subclass(module: str, cls_name: str, base: type, depth: int = 0) -
         if obj is None:
             raise ValueError(f"module {module!r} has no {cls_name!r}")
         return isinstance(obj, type) and issubclass(obj, base)
-    tree = _module_tree(module)
+    tree, is_package = _module_tree(module)
     if tree is None:
         return _UNKNOWN
     cls_node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name), None)
-    imports = _imported_names(tree, module)
+    imports = _imported_names(tree, module, is_package)
     if cls_node is None:
         if cls_name in imports and imports[cls_name][1] is not None:   # re-exported from elsewhere
             src_mod, attr = imports[cls_name]
-            return static_is_subclass(src_mod, attr, base, depth + 1)
+            try:
+                return static_is_subclass(src_mod, attr, base, depth + 1)
+            except ValueError:
+                return _UNKNOWN
         if not _may_bind(tree, cls_name):
             raise ValueError(f"module {module!r} defines no class {cls_name!r}")
         return _UNKNOWN
