@@ -79,6 +79,8 @@ def check_output_apart(recipe: "Recipe", files: dict[str, list[str]]) -> None:
     if "://" in recipe.output:
         return
     out = Path(recipe.output).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise RecipeError(f"{recipe.path}: output: {str(out)!r} is a file, not a directory")
     for i, src in enumerate(recipe.sources):
         for f in files.get(src.name, []):
             local = _local(f)

@@ -40,7 +40,12 @@ def after_run(run_dir, stats) -> list:
 
 
 def _cmd_report(a) -> int:
+    from pathlib import Path
     from pipeline.report import write_report
+    if not (Path(a.run_dir) / "stats.json").is_file():
+        print(f"error: {a.run_dir}: no stats.json (not a run directory, or the run has not finished)",
+              file=sys.stderr)
+        return 2
     for path in write_report(a.run_dir):
         print(f"report:    {path}")
     return 0
@@ -121,6 +126,13 @@ def _stage_commands() -> dict[str, str]:
         return {}
 
 
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = _stage_commands()
@@ -149,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ip.add_argument("--stage", required=True, help="stage id (as in stats.json), or its index")
     ip.add_argument("--reason", default=None, help="only this removal reason ('reason' or 'stage/reason')")
     ip.add_argument("--kept", action="store_true", help="show kept documents instead of removed ones")
-    ip.add_argument("-n", type=int, default=5, help="how many documents (default 5)")
+    ip.add_argument("-n", type=_positive, default=5, help="how many documents (default 5)")
     ip.set_defaults(fn=_cmd_inspect)
     ep = sub.add_parser("explain", help="say what happened to one document at each stage")
     ep.add_argument("run_dir")

@@ -96,7 +96,7 @@ class StageSpec(BaseModel):
 
 class Recipe(_Strict):
     name: str = Field(min_length=1, max_length=200)
-    seed: int = 0
+    seed: int = Field(default=0, strict=True)   # `seed: true` is a mistake, not 1
     output: str = Field(min_length=1)
     sources: list[SourceConfig] = Field(min_length=1)
     stages: list[StageSpec] = []
@@ -119,6 +119,8 @@ class Recipe(_Strict):
     @model_validator(mode="after")
     def _unique_ids(self) -> "Recipe":
         ids = [s.id for s in self.stages]
+        if "ingest" in ids:
+            raise ValueError("stage id 'ingest' is the reading of the sources; give the stage another id")
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"stage ids must be unique (add 'id:' to tell them apart); repeated: {dup}")
@@ -206,6 +208,8 @@ def _build_source(where: str, i: int, entry: Any) -> Any:
 
 
 def parse_recipe(data: Any, where: str = "<recipe>") -> Recipe:
+    if data is None:
+        raise RecipeError(f"{where}: the recipe is empty")
     if not isinstance(data, dict):
         raise RecipeError(f"{where}: expected a mapping at the top level, got {type(data).__name__}")
     raw_stages = data.get("stages", []) or []
@@ -229,7 +233,7 @@ def check_whole_recipe(recipe: Recipe) -> None:
     for i, spec in enumerate(recipe.stages):
         try:
             spec.stage.check_recipe(recipe, spec.id)
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, LookupError) as e:
             msg = " ".join(str(e).split())
             raise RecipeError(f"{recipe.path}: stages[{i}] ({spec.id}): {msg}") from None
 

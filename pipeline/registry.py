@@ -201,7 +201,21 @@ def load_class(path: str, base: type, what: str, trusted: bool = False) -> type:
 
 
 def _load(path: str, trusted: bool = False) -> type[Stage]:
-    return load_class(path, Stage, "stage", trusted)
+    cls = load_class(path, Stage, "stage", trusted)
+    missing = unimplemented(cls)
+    if missing:
+        raise ValueError(f"{path!r} does not implement {missing}() (a base class cannot run as a stage)")
+    return cls
+
+
+def unimplemented(cls: type[Stage]) -> str | None:
+    """The method a stage class must provide and does not (Stage, Filter, GlobalStage themselves)."""
+    from pipeline.stage import Filter, GlobalStage
+    if issubclass(cls, GlobalStage):
+        return "run" if cls.run is GlobalStage.run else None
+    if issubclass(cls, Filter):
+        return "judge" if cls.judge is Filter.judge and cls.process is Filter.process else None
+    return "process" if cls.process is Stage.process else None
 
 
 def looks_like_path(ref: str) -> bool:

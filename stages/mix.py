@@ -152,7 +152,7 @@ class Mix(GlobalStage):
         avail = {s: self.available(s, totals.get(s, 0)) for s in shares}
         short = {s: (needed[s], avail[s]) for s in shares if needed[s] > avail[s]}
         if short and not self.allow_shortfall:
-            parts = [f"source {s!r} needs {n:,} tokens, has {a:,}" + (
+            parts = [f"{s}: needs {n:,} tokens, has {a:,}" + (
                      f" (documents hold {totals.get(s, 0):,} tokens, max_epochs={self.sources[s].max_epochs}, "
                      f"max_tokens={self.sources[s].max_tokens})" if totals.get(s, 0) < 1 << 62 else
                      f" (max_tokens={self.sources[s].max_tokens})")

@@ -97,7 +97,7 @@ def test_mix_shortfall_that_the_limits_prove_fails_at_load(tmp_path, data):
           target_tokens: 1000000
           sources: {en: {weight: 1}, zh: {weight: 1, max_tokens: 1000}}
         """)
-    one_line_error(p, "source 'zh' needs 500,000 tokens, has 1,000")
+    one_line_error(p, "zh: needs 500,000 tokens, has 1,000 (max_tokens=1000)")
 
 
 def test_mix_shortfall_at_run_time_is_one_line_stage_error():
@@ -107,7 +107,7 @@ def test_mix_shortfall_at_run_time_is_one_line_stage_error():
     with pytest.raises(StageError) as e:
         mix.targets({"en": 50_000, "zh": 1_000})
     msg = str(e.value)
-    assert "\n" not in msg and "source 'zh' needs 7,500 tokens, has 2,000" in msg
+    assert "\n" not in msg and "zh: needs 7,500 tokens, has 2,000 (documents hold 1,000" in msg
 
 
 def test_tokenize_inheriting_the_mix_tokenizer_must_follow_the_mix(tmp_path, data):
@@ -263,6 +263,12 @@ def test_a_non_stage_class_is_refused_before_its_module_runs(tmp_path, data, mon
                      ("userpkg.tricky:Missing", "defines no class 'Missing'"),
                      ("json:JSONDecoder", "is not a Stage subclass")]:
         one_line_error(two_sources(tmp_path, data, f"- stage: {ref}\n"), why)
+    bad_format = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources: [{{name: en, format: userpkg.tricky.Plain, paths: x}}]
+        """, "fmt.yaml")
+    one_line_error(bad_format, "sources[0].format: 'userpkg.tricky.Plain' is not a Reader subclass")
     assert not marker.exists(), "the module's code ran before the Stage check"
 
 
