@@ -90,8 +90,8 @@ def test_top_level_errors(tmp_path, shared_data):
 
 
 def test_missing_input_is_an_error_before_work(tmp_path, shared_data):
-    from pipeline.runner import list_inputs
+    from pipeline.checks import list_inputs
     r = load_recipe(write(tmp_path, BASE.format(out=tmp_path / "run", data=tmp_path / "nope-*.jsonl")))
-    with pytest.raises(RecipeError, match=r"sources\[web\]\.paths: no file matches"):
+    with pytest.raises(RecipeError, match=r"sources\[0\] \(web\)\.paths: no file matches"):
         list_inputs(r)
     assert not (tmp_path / "run").exists()
