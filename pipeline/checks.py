@@ -130,6 +130,36 @@ def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[tuple[int, dic
     return out
 
 
+def count_duplicate_ids(ingest_dir: str | Path) -> int:
+    """Documents whose id an earlier document of the run already has (ids are source-prefixed and
+    made unique within a file at read time, so these are copies across files of one source: the
+    same file under two names, a crawl read twice). Ids are compared by 64-bit hash per process."""
+    import numpy as np
+    import pyarrow.parquet as pq
+    hashes = []
+    for f in sorted(Path(ingest_dir, "shards").glob("*.parquet")):
+        ids = pq.read_table(f, columns=["id"]).column("id").to_pylist()
+        hashes.append(np.fromiter((hash(i) for i in ids), np.int64, len(ids)))
+    if not hashes:
+        return 0
+    allh = np.concatenate(hashes)
+    return int(len(allh) - len(np.unique(allh)))
+
+
+def check_ingest(recipe: "Recipe", ingest_dir: str | Path) -> None:
+    """After ingest: record the number of duplicate ids across files (a counter in the ingest
+    stage's stats, `duplicate_id_across_files`), then apply the quarantine guard."""
+    success = Path(ingest_dir) / "_SUCCESS.json"
+    if success.is_file():
+        done = json.loads(success.read_text())
+        counters = done.get("counters") or {}
+        if "duplicate_id_across_files" not in counters:
+            from pipeline.shards import write_json_atomic
+            counters["duplicate_id_across_files"] = count_duplicate_ids(ingest_dir)
+            write_json_atomic({**done, "counters": counters}, success)
+    check_ingest_quarantine(recipe, ingest_dir)
+
+
 def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path) -> None:
     """Stop the run when a source's records are mostly quarantined (see quarantine_verdict)."""
     problems = []

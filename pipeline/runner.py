@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
-from pipeline.checks import check_ingest_quarantine, list_inputs  # noqa: F401  (validation, #18)
+from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (validation, #18)
 from pipeline.documents import content_bytes, documents_table, quarantine_table
 from pipeline.fingerprint import stage_fingerprint  # (#18)
 from pipeline.executor import TaskPool, cluster_cpus, run_tasks, start_ray
@@ -179,7 +179,7 @@ class Runner:
         # Ingest overlaps with the first run of map stages: a shard starts through them as soon
         # as the file it came from has been read.
         self._ingest(walls, self.stages[1:j])
-        check_ingest_quarantine(self.recipe, self.stages[0].dir.path)  # (#18)
+        check_ingest(self.recipe, self.stages[0].dir.path)  # duplicate ids, quarantine guard (#18)
         i = j
         while i < len(self.stages):
             ps = self.stages[i]

@@ -313,16 +313,33 @@ def test_wrong_text_field_stops_the_run(tmp_path, data, ray_local):
         Runner(r, quiet=True).run()
     msg = str(e.value)
     assert "\n" not in msg and "source 'zh'" in msg and "missing_text" in msg and "'en'" not in msg
-    # the same data with the right field runs, and the Python API leaves the report the CLI leaves
+    # the same data with the right field runs, and the Python API leaves the report the CLI leaves;
+    # the English file is also read a second time under another name (ids from its `url` field)
     from pipeline import run_recipe
-    stats = run_recipe(two_sources(tmp_path, data, "- stage: stages_for_tests:CharCount\n"), quiet=True)
+    from pipeline.inspect import explain
+    en, zh = data
+    copy = tmp_path / "in" / "en_copy.jsonl"
+    copy.write_bytes(en.read_bytes())
+    p = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run2'}
+        sources:
+          - {{name: en, format: jsonl, paths: [{en}, {copy}], id_field: url}}
+          - {{name: zh, format: jsonl, paths: [{zh}], text_field: content}}
+        stages:
+          - stage: stages_for_tests:CharCount
+        """, "ok.yaml")
+    stats = run_recipe(p, quiet=True)
     run_dir = Path(stats["run_dir"])
     assert (run_dir / "report.html").is_file() and (run_dir / "report.md").is_file()
-    # ids are source-prefixed: the two sources' `file#line` ids cannot collide
     import pyarrow.parquet as pq
-    ids = pq.read_table(Path(stats["stages"][1]["dir"]) / "shards", columns=["id", "source"]).to_pylist()
-    assert ids and all(r["id"].startswith(r["source"] + "/") for r in ids)
-    assert len({r["id"] for r in ids}) == len(ids) == stats["stages"][0]["docs_out"]
+    rows = pq.read_table(Path(stats["stages"][1]["dir"]) / "shards", columns=["id", "source"]).to_pylist()
+    assert rows and all(r["id"].startswith(r["source"] + "/") for r in rows)   # source-prefixed
+    n_en = sum(1 for line in en.read_text().splitlines() if line.strip())
+    assert len(rows) == stats["stages"][0]["docs_out"] == 2 * n_en + sum(1 for r in rows if r["source"] == "zh")
+    assert stats["stages"][0]["counters"]["duplicate_id_across_files"] == n_en   # counted, not merged
+    dup = next(r["id"] for r in rows if r["source"] == "en")
+    assert "2 input documents have this id" in "\n".join(explain(run_dir, dup))
 
 
 def test_duplicate_ids_in_a_file_are_counted_and_made_unique(tmp_path):
