@@ -60,8 +60,8 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
                     local = _local(pattern)
                     if not os.path.lexists(local):
                         matched = []
-            except (OSError, ValueError) as e:
-                raise RecipeError(f"{where}: cannot list {pattern!r}: {e}") from None
+            except Exception as e:  # noqa: BLE001 - any listing failure (no credentials, bad URL) is an input error
+                raise RecipeError(f"{where}: cannot list {pattern!r}: {type(e).__name__}: {e}") from None
             if not matched:
                 what = "no file matches" if _is_glob(pattern) else "file not found:"
                 raise RecipeError(f"{where}: {what} {pattern!r}")

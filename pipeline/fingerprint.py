@@ -6,8 +6,9 @@ A cached stage output is reused only while everything that could change it is un
     project, i.e. outside the standard library and installed packages;
   - the data files those modules name next to themselves (`Path(__file__).parent / "data" / ...`
     chains of string constants, and the non-Python files in a package's own directory, such as
-    `stages/profiles/*.yaml`), files the stage declares in `data_files()`, and files or
-    directories its options name (a model, a tokenizer), each by content hash;
+    `stages/profiles/*.yaml`; only paths inside the module's own directory), files or directories
+    the stage declares in `data_files()`, and files its options name (a model, a tokenizer), each
+    by content hash;
   - its options, its class and version;
   - the versions of the installed distributions those modules import (tokenizers, datasketch,
     ...), and the Python version.
@@ -153,23 +154,21 @@ def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set
             continue
         seen.add(name)
         top = name.split(".")[0]
-        top_spec = _find(top) if top not in sys.modules else sys.modules[top].__spec__
-        top_origin = getattr(top_spec, "origin", None) if top_spec else None
-        top_locs = list(getattr(top_spec, "submodule_search_locations", None) or []) if top_spec else []
-        if top_spec is None or not any(is_project_file(p) for p in ([top_origin] if top_origin and top_origin.endswith(".py") else []) + top_locs):
-            if top not in sys.stdlib_module_names and top_spec is not None:
+        if not _in_project(top):
+            if top not in sys.stdlib_module_names and (top in sys.modules or _find(top) is not None):
                 libraries.add(top)
             continue
         spec = _find(name)
-        if spec is None or not spec.origin or not spec.origin.endswith(".py") or not is_project_file(spec.origin):
+        origin = spec.origin if spec is not None else getattr(sys.modules.get(name), "__file__", None)
+        if not origin or not origin.endswith(".py") or not is_project_file(origin):
             continue
-        files[name] = spec.origin
+        files[name] = origin
         try:
-            tree = ast.parse(Path(spec.origin).read_bytes(), spec.origin)
+            tree = ast.parse(Path(origin).read_bytes(), origin)
         except (OSError, SyntaxError, ValueError):
             continue
-        is_package = spec.submodule_search_locations is not None
-        here = Path(spec.origin).parent
+        is_package = spec is not None and spec.submodule_search_locations is not None
+        here = Path(origin).parent
         if is_package:   # a package's own data files (stages/profiles/*.yaml)
             data.update(p for p in here.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc"))
         for rel in _path_constants(tree):
@@ -177,8 +176,9 @@ def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set
             try:
                 if "\0" in rel or ".." in Path(rel).parts or not cand.exists():
                     continue
-                if here.resolve().is_relative_to(cand.resolve()) or not is_project_file(str(cand)):
-                    continue   # the module's own directory or an ancestor: not a data file
+                real = cand.resolve()
+                if real == here.resolve() or not real.is_relative_to(here.resolve()):
+                    continue   # only data kept beside the module, never the module's own directory
                 data.add(cand)
             except OSError:
                 continue
@@ -188,6 +188,18 @@ def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set
             else:
                 todo.append(mod)
     return files, libraries, data
+
+
+def _in_project(top: str) -> bool:
+    """Whether a top-level module or package lives in the project (not stdlib, not installed)."""
+    mod = sys.modules.get(top)
+    spec = getattr(mod, "__spec__", None) if mod is not None else _find(top)
+    places = list(getattr(spec, "submodule_search_locations", None) or []) if spec is not None else []
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    origin = origin or getattr(mod, "__file__", None)   # a script run as __main__ has no spec
+    if origin and origin.endswith(".py"):
+        places.append(origin)
+    return any(is_project_file(p) for p in places)
 
 
 def _is_module(name: str) -> bool:
@@ -225,7 +237,7 @@ def _option_paths(value: Any) -> Iterable[Path]:
     elif isinstance(value, str) and value and "://" not in value and len(value) < 4096 and "\0" not in value:
         try:
             p = Path(value).expanduser()
-            if p.exists():
+            if p.is_file():     # files only: an option naming a directory may be a whole dataset
                 yield p
         except OSError:
             return

@@ -124,6 +124,8 @@ def test_tokenize_inheriting_the_mix_tokenizer_must_follow_the_mix(tmp_path, dat
         - stage: tokenize
         """, extra="seed: 1")
     assert [s.id for s in load_recipe(ok).stages] == ["mix", "tokenize"]
+    after = two_sources(tmp_path, data, "- stage: tokenize\n- stage: stages_for_tests:CharCount\n")
+    one_line_error(after, "stages[0] (tokenize): must be the last stage")
 
 
 def test_missing_tokenizer_file_fails_at_load(tmp_path, data):

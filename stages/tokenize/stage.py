@@ -46,6 +46,10 @@ class Tokenize(GlobalStage):
         """At load: a tokenizer file that exists; and a tokenize that would inherit the mix's
         tokenizer must come right after the mix (elsewhere it would silently train another one,
         and the realised shares would not be the planned ones)."""
+        ids = [s.id for s in recipe.stages]
+        if ids.index(stage_id) != len(ids) - 1:
+            raise ValueError(f"must be the last stage: it writes a token dataset, not documents, so "
+                             f"{ids[ids.index(stage_id) + 1]!r} after it would get no input")
         if self.tokenizer is not None and self.tokenizer.path:
             p = self.tokenizer.path
             if "://" not in p and not Path(p).is_file():
@@ -53,7 +57,6 @@ class Tokenize(GlobalStage):
         if self.tokenizer is not None:
             return
         from stages.mix import Mix
-        ids = [s.id for s in recipe.stages]
         me = ids.index(stage_id)
         mixes = [i for i, s in enumerate(recipe.stages[:me]) if isinstance(s.stage, Mix)]
         if mixes and mixes[-1] != me - 1:
