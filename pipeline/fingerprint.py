@@ -140,6 +140,25 @@ def _path_constants(tree: ast.AST) -> list[str]:
     return out
 
 
+# (file, size, mtime, module, is_package) -> (imports, path constants): parsed once per process.
+_analysed: dict[tuple, tuple[list, list[str]] | None] = {}
+
+
+def _analyse(origin: str, module: str, is_package: bool):
+    try:
+        st = os.stat(origin)
+    except OSError:
+        return None
+    key = (origin, st.st_size, st.st_mtime_ns, module, is_package)
+    if key not in _analysed:
+        try:
+            tree = ast.parse(Path(origin).read_bytes(), origin)
+            _analysed[key] = (_imports(tree, module, is_package), _path_constants(tree))
+        except (OSError, SyntaxError, ValueError):
+            _analysed[key] = None
+    return _analysed[key]
+
+
 def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set[Path]]:
     """From the given module names: {project module: file}, top-level names of the libraries
     they import, and the data paths they name next to themselves."""
@@ -163,15 +182,15 @@ def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set
         if not origin or not origin.endswith(".py") or not is_project_file(origin):
             continue
         files[name] = origin
-        try:
-            tree = ast.parse(Path(origin).read_bytes(), origin)
-        except (OSError, SyntaxError, ValueError):
-            continue
         is_package = spec is not None and spec.submodule_search_locations is not None
+        analysed = _analyse(origin, name, is_package)
+        if analysed is None:
+            continue
+        imports, constants = analysed
         here = Path(origin).parent
         if is_package:   # a package's own data files (stages/profiles/*.yaml)
             data.update(p for p in here.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc"))
-        for rel in _path_constants(tree):
+        for rel in constants:
             cand = here / rel
             try:
                 if "\0" in rel or ".." in Path(rel).parts or not cand.exists():
@@ -182,14 +201,17 @@ def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set
                 data.add(cand)
             except OSError:
                 continue
-        for mod, attr in _imports(tree, name, is_package):
-            if attr is not None and attr != "*" and _is_module(f"{mod}.{attr}"):
+        for mod, attr in imports:
+            if not mod:
+                continue
+            if attr is not None and attr != "*" and _in_project(mod.split(".")[0]) and _is_module(f"{mod}.{attr}"):
                 todo.append(f"{mod}.{attr}")
             else:
                 todo.append(mod)
     return files, libraries, data
 
 
+@lru_cache(maxsize=None)
 def _in_project(top: str) -> bool:
     """Whether a top-level module or package lives in the project (not stdlib, not installed)."""
     mod = sys.modules.get(top)
