@@ -9,6 +9,7 @@ import sys
 from typing import get_args
 
 from pipeline.recipe import RecipeError, load_recipe
+from pipeline.stage import StageError
 
 
 def _cmd_run(a) -> int:
@@ -18,7 +19,8 @@ def _cmd_run(a) -> int:
     runner = Runner(recipe, ray_address=a.ray_address, quiet=a.quiet)
     print(f"run: {recipe.name} -> {runner.run_dir}", file=sys.stderr)
     stats = runner.run()
-    _after_run(runner.run_dir, stats)
+    for path in after_run(runner.run_dir, stats):
+        print(f"report:    {path}")
     print(summary_table(stats))
     print(f"\ndocuments: {stats['output']['documents']}  ({stats['output']['documents_count']:,})")
     if "dataset" in stats["output"]:
@@ -27,18 +29,23 @@ def _cmd_run(a) -> int:
     return 0
 
 
-def _after_run(run_dir, stats) -> None:
-    """Hooks contributed by packages (the report writer), run after stats.json exists."""
+def after_run(run_dir, stats) -> list:
+    """What every finished run leaves besides stats.json (the report), for the CLI and
+    `run_recipe` alike; returns the paths written."""
     try:
         hooks = importlib.import_module("pipeline.report")
     except ImportError:
-        return
-    for path in hooks.write_report(run_dir, stats):
-        print(f"report:    {path}")
+        return []
+    return list(hooks.write_report(run_dir, stats))
 
 
 def _cmd_report(a) -> int:
+    from pathlib import Path
     from pipeline.report import write_report
+    if not (Path(a.run_dir) / "stats.json").is_file():
+        print(f"error: {a.run_dir}: no stats.json (not a run directory, or the run has not finished)",
+              file=sys.stderr)
+        return 2
     for path in write_report(a.run_dir):
         print(f"report:    {path}")
     return 0
@@ -65,8 +72,8 @@ def _cmd_explain(a) -> int:
 
 
 def _cmd_validate(a) -> int:
-    from pipeline.runner import list_inputs
-    recipe = load_recipe(a.recipe)
+    from pipeline.checks import list_inputs
+    recipe = load_recipe(a.recipe, {"output": a.output})
     files = list_inputs(recipe)
     print(f"{a.recipe}: OK — {len(recipe.sources)} source(s), {sum(map(len, files.values()))} file(s), "
           f"{len(recipe.stages)} stage(s): {', '.join(s.id for s in recipe.stages)}")
@@ -119,6 +126,13 @@ def _stage_commands() -> dict[str, str]:
         return {}
 
 
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = _stage_commands()
@@ -135,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     r.set_defaults(fn=_cmd_run)
     v = sub.add_parser("validate", help="check a recipe and its inputs without running it")
     v.add_argument("recipe")
+    v.add_argument("--output", default=None, help="run directory (overrides the recipe's output)")
     v.set_defaults(fn=_cmd_validate)
     s = sub.add_parser("stages", help="list registered stages and their options")
     s.set_defaults(fn=_cmd_stages)
@@ -146,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ip.add_argument("--stage", required=True, help="stage id (as in stats.json), or its index")
     ip.add_argument("--reason", default=None, help="only this removal reason ('reason' or 'stage/reason')")
     ip.add_argument("--kept", action="store_true", help="show kept documents instead of removed ones")
-    ip.add_argument("-n", type=int, default=5, help="how many documents (default 5)")
+    ip.add_argument("-n", type=_positive, default=5, help="how many documents (default 5)")
     ip.set_defaults(fn=_cmd_inspect)
     ep = sub.add_parser("explain", help="say what happened to one document at each stage")
     ep.add_argument("run_dir")
@@ -158,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return a.fn(a)
-    except RecipeError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (RecipeError, StageError) as e:
+        # A mistake in the recipe or its input: one line, no traceback.
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2

@@ -188,6 +188,12 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
         last_row = kept.to_pylist()[0]
         note = _pairs_note(s, doc_id)
         lines.append(f"{where} kept" + (f" ({note}; this copy is the one kept)" if note else ""))
+        if s.index == 0 and kept.num_rows > 1:   # a file read twice: the id does not name one document
+            lines.append(f"    {kept.num_rows} input documents have this id (duplicate input files?); "
+                         f"what follows is about the first")
+    if len(lines) > 1 and lines[1].endswith("not found in the input"):
+        raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
+                           f"see `inspect --kept`)")
     if last_row is not None:
         lines.append("last seen with: " + format_doc(last_row)[2:])
     return lines

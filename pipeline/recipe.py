@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import reprlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,8 +16,21 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from pipeline.readers import Reader, resolve_reader
-from pipeline.registry import resolve_stage
+from pipeline.registry import looks_like_path, resolve_stage, split_class_path
 from pipeline.stage import Stage
+
+# A recipe is a few hundred lines; these bound what a hostile file can make the loader build
+# (a YAML "billion laughs" expands a few lines into gigabytes through aliases).
+MAX_RECIPE_BYTES = 4 << 20
+MAX_EXPANDED_CHARS = 8 << 20
+
+_short = reprlib.Repr()
+_short.maxstring, _short.maxother, _short.maxlist, _short.maxdict, _short.maxlevel = 60, 60, 4, 4, 2
+
+
+def short_repr(value: Any) -> str:
+    """repr() cut to a few dozen characters, without building the whole repr first."""
+    return _short.repr(value)
 
 
 class RecipeError(ValueError):
@@ -40,6 +54,9 @@ class SourceConfig(_Strict):
     # Shard boundaries depend only on the input, never on the number of workers.
     shard_docs: int = Field(default=2000, gt=0, description="documents per shard at most")
     shard_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="content bytes per shard at most")
+    max_quarantine_share: float | None = Field(
+        default=None, ge=0, le=1, description="stop the run when more of this source's records are "
+        "quarantined (default: the recipe's max_quarantine_share)")
     reader: SerializeAsAny[Reader] = Field(description="the format's reader with its options")
 
     @model_validator(mode="before")
@@ -58,7 +75,7 @@ class SourceConfig(_Strict):
         return [v] if isinstance(v, str) else v
 
 
-SOURCE_KEYS = {"name", "format", "paths", "max_doc_bytes", "shard_docs", "shard_bytes"}
+SOURCE_KEYS = {"name", "format", "paths", "max_doc_bytes", "shard_docs", "shard_bytes", "max_quarantine_share"}
 
 
 class RayConfig(_Strict):
@@ -73,19 +90,22 @@ class RayConfig(_Strict):
 class StageSpec(BaseModel):
     """One entry of `stages:` after validation."""
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-    id: str
+    # Part of a directory name: no path separators, no leading dot.
+    id: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
     ref: str
     stage: Stage
 
 
 class Recipe(_Strict):
-    name: str
-    seed: int = 0
-    output: str
+    name: str = Field(min_length=1, max_length=200)
+    seed: int = Field(default=0, strict=True)   # `seed: true` is a mistake, not 1
+    output: str = Field(min_length=1)
     sources: list[SourceConfig] = Field(min_length=1)
     stages: list[StageSpec] = []
     # Removed documents kept per reason and shard, so a person can see what each rule drops.
     removed_samples: int = Field(default=20, ge=0)
+    # A wrong `text_field` quarantines every record of a source: that stops the run, not exit 0.
+    max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
     ray: RayConfig = RayConfig()
     path: str | None = None
 
@@ -101,6 +121,8 @@ class Recipe(_Strict):
     @model_validator(mode="after")
     def _unique_ids(self) -> "Recipe":
         ids = [s.id for s in self.stages]
+        if "ingest" in ids:
+            raise ValueError("stage id 'ingest' is the reading of the sources; give the stage another id")
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"stage ids must be unique (add 'id:' to tell them apart); repeated: {dup}")
@@ -120,46 +142,58 @@ def _loc(parts: tuple) -> str:
 
 
 def _format_errors(where: str, e: ValidationError, prefix: str = "") -> str:
-    lines = []
-    for err in e.errors():
+    """One line: the file, then each wrong key with what was expected and (briefly) what was given."""
+    parts = []
+    for err in e.errors(include_url=False):
         loc = _loc(tuple(x for x in err["loc"] if x not in ("function-after",)))
         loc = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "(top level)")
-        got = err.get("input")
-        got_s = "" if err["type"] == "missing" else f" (got {got!r})"[:200]
-        lines.append(f"  {loc}: {err['msg']}{got_s}")
-    return f"{where}: invalid recipe\n" + "\n".join(lines)
+        got_s = "" if err["type"] == "missing" else f" (got {short_repr(err.get('input'))})"
+        msg = " ".join(str(err["msg"]).split())[:300]
+        parts.append(f"{loc}: {msg}{got_s}")
+    return f"{where}: " + "; ".join(parts)
 
 
 def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
     key = f"stages[{i}]"
     if not isinstance(entry, dict):
-        raise RecipeError(f"{where}: {key}: expected a mapping with a 'stage' key, got {entry!r}")
+        raise RecipeError(f"{where}: {key}: expected a mapping with a 'stage' key, got {short_repr(entry)}")
     entry = dict(entry)
     ref = entry.pop("stage", None)
     if not isinstance(ref, str):
-        raise RecipeError(f"{where}: {key}.stage: expected a stage name or 'module:Class', got {ref!r}")
-    sid = entry.pop("id", None) or ref.rsplit(":", 1)[-1]
+        raise RecipeError(f"{where}: {key}.stage: expected a stage name or 'module:Class', got {short_repr(ref)}")
+    sid = entry.pop("id", None)
+    if sid is None:
+        try:
+            sid = split_class_path(ref)[1] if looks_like_path(ref) else ref
+        except ValueError as e:
+            raise RecipeError(f"{where}: {key}.stage: {e}") from None
+    if not isinstance(sid, str):
+        raise RecipeError(f"{where}: {key}.id: expected a string, got {short_repr(sid)}")
     try:
         cls = resolve_stage(ref)
     except ValueError as e:
-        raise RecipeError(f"{where}: {key}.stage: {e}") from None
+        raise RecipeError(f"{where}: {key}.stage: {' '.join(str(e).split())}") from None
     try:
         stage = cls.model_validate(entry)
     except ValidationError as e:
         msg = _format_errors(where, e, prefix=f"{key} ({ref})")
         fields = ", ".join(cls.model_fields) or "(none)"
-        raise RecipeError(f"{msg}\n  options of {ref!r}: {fields}") from None
-    return StageSpec(id=str(sid), ref=ref, stage=stage)
+        raise RecipeError(f"{msg} (options of {ref!r}: {fields})") from None
+    try:
+        return StageSpec(id=sid, ref=ref, stage=stage)
+    except ValidationError as e:
+        raise RecipeError(_format_errors(where, e, prefix=key)) from None
 
 
 def _build_source(where: str, i: int, entry: Any) -> Any:
     """Split a source entry into the shared keys and its reader's options; validate the latter."""
     key = f"sources[{i}]"
     if not isinstance(entry, dict):
-        raise RecipeError(f"{where}: {key}: expected a mapping with 'name', 'format' and 'paths', got {entry!r}")
+        raise RecipeError(f"{where}: {key}: expected a mapping with 'name', 'format' and 'paths', "
+                          f"got {short_repr(entry)}")
     fmt = entry.get("format")
     if not isinstance(fmt, str):
-        raise RecipeError(f"{where}: {key}.format: expected a format name (warc, jsonl, ...), got {fmt!r}")
+        raise RecipeError(f"{where}: {key}.format: expected a format name (warc, jsonl, ...), got {short_repr(fmt)}")
     try:
         cls = resolve_reader(fmt)
     except ValueError as e:
@@ -171,11 +205,13 @@ def _build_source(where: str, i: int, entry: Any) -> Any:
     except ValidationError as e:
         msg = _format_errors(where, e, prefix=f"{key} ({fmt})")
         fields = ", ".join(sorted(SOURCE_KEYS | set(cls.model_fields)))
-        raise RecipeError(f"{msg}\n  options of a {fmt!r} source: {fields}") from None
+        raise RecipeError(f"{msg} (options of a {fmt!r} source: {fields})") from None
     return {**common, "reader": reader}
 
 
 def parse_recipe(data: Any, where: str = "<recipe>") -> Recipe:
+    if data is None:
+        raise RecipeError(f"{where}: the recipe is empty")
     if not isinstance(data, dict):
         raise RecipeError(f"{where}: expected a mapping at the top level, got {type(data).__name__}")
     raw_stages = data.get("stages", []) or []
@@ -186,19 +222,109 @@ def parse_recipe(data: Any, where: str = "<recipe>") -> Recipe:
     sources = ([_build_source(where, i, e) for i, e in enumerate(raw_sources)]
                if isinstance(raw_sources, list) else raw_sources)
     try:
-        return Recipe.model_validate({**data, "sources": sources, "stages": specs, "path": where})
+        recipe = Recipe.model_validate({**data, "sources": sources, "stages": specs, "path": where})
     except ValidationError as e:
         raise RecipeError(_format_errors(where, e)) from None
+    check_whole_recipe(recipe)
+    return recipe
+
+
+def check_whole_recipe(recipe: Recipe) -> None:
+    """Each stage checks its options against the whole recipe (names of sources, the stages
+    around it) through its `check_recipe` hook, before any work."""
+    for i, spec in enumerate(recipe.stages):
+        try:
+            spec.stage.check_recipe(recipe, spec.id)
+        except (ValueError, TypeError, LookupError) as e:
+            msg = " ".join(str(e).split())
+            raise RecipeError(f"{recipe.path}: stages[{i}] ({spec.id}): {msg}") from None
+
+
+# -- YAML ---------------------------------------------------------------------------------------
+def _yaml_error(where: str, e: yaml.YAMLError) -> RecipeError:
+    mark = getattr(e, "problem_mark", None)
+    at = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+    problem = getattr(e, "problem", None) or str(e)
+    context = getattr(e, "context", None)
+    what = f"{problem} ({context})" if context else problem
+    return RecipeError(f"{where}{at}: not valid YAML: {' '.join(str(what).split())}")
+
+
+def _check_nodes(where: str, root: yaml.Node) -> None:
+    """Refuse duplicate keys, recursive aliases and documents whose aliases expand past
+    MAX_EXPANDED_CHARS, before anything is built from them (sizes are memoised per node, so
+    this takes time proportional to the text, not to the expansion)."""
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if done:
+            active.discard(nid)
+            if isinstance(node, yaml.ScalarNode):
+                total = len(node.value) + 1
+            elif isinstance(node, yaml.SequenceNode):
+                total = 1 + sum(size[id(c)] for c in node.value)
+            else:
+                total = 1 + sum(size[id(k)] + size[id(v)] for k, v in node.value)
+            size[nid] = total
+            if total > MAX_EXPANDED_CHARS:
+                raise RecipeError(f"{where}:{node.start_mark.line + 1}: YAML aliases expand this value past "
+                                  f"{MAX_EXPANDED_CHARS:,} characters; refusing it")
+            continue
+        if nid in size:
+            continue
+        if nid in active:
+            raise RecipeError(f"{where}:{node.start_mark.line + 1}: a YAML alias refers to itself (recursive value)")
+        active.add(nid)
+        stack.append((node, True))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((c, False) for c in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            keys: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+                    if k.value in keys:
+                        raise RecipeError(f"{where}:{k.start_mark.line + 1}: key {short_repr(k.value)} appears twice "
+                                          f"in one mapping (first on line {keys[k.value]})")
+                    keys[k.value] = k.start_mark.line + 1
+                stack.extend(((k, False), (v, False)))
+
+
+def load_yaml(text: str, where: str) -> Any:
+    """yaml.safe_load with the checks of _check_nodes; errors are one line with file:line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(where, node)
+        return loader.construct_document(node)
+    except yaml.YAMLError as e:
+        raise _yaml_error(where, e) from None
+    except RecursionError:
+        raise RecipeError(f"{where}: YAML nested too deeply") from None
+    finally:
+        loader.dispose()
 
 
 def load_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> Recipe:
     p = Path(path)
-    if not p.is_file():
-        raise RecipeError(f"{p}: recipe file not found")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise RecipeError(f"{p}: not valid YAML: {e}") from None
+        if not p.exists():
+            raise RecipeError(f"{p}: recipe file not found")
+        if not p.is_file():
+            raise RecipeError(f"{p}: not a file")
+        if p.stat().st_size > MAX_RECIPE_BYTES:
+            raise RecipeError(f"{p}: {p.stat().st_size:,} bytes is too large for a recipe "
+                              f"(at most {MAX_RECIPE_BYTES:,})")
+        text = p.read_bytes().decode("utf-8")
+    except OSError as e:
+        raise RecipeError(f"{p}: cannot read the recipe: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise RecipeError(f"{p}: the recipe is not UTF-8 text (byte {e.start})") from None
+    data = load_yaml(text, str(p))
     if isinstance(data, dict) and overrides:
         data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
     return parse_recipe(data, str(p))

@@ -19,19 +19,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline import storage
+from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (list_inputs: re-exported for callers)
 from pipeline.documents import content_bytes, documents_table, quarantine_table
 from pipeline.executor import (Resources, Segment, cluster_cpus, make_executor, runtime_env_for, start_ray,
                                upload_runtime_env)
+from pipeline.fingerprint import stage_fingerprint
 from pipeline.global_context import GlobalContext
 from pipeline.progress import Progress
-from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
-from pipeline.recipe import Recipe, RecipeError, SourceConfig
+from pipeline.readers import Doc, ReadState, read_source_file
+from pipeline.recipe import Recipe, SourceConfig
 from pipeline.shards import ShardRecord, StageDir, read_json, timer, write_json_atomic, write_parquet_atomic
 from pipeline.stage import Result, Stage, StageContext
 from pipeline.stats import build_stats
 
 log = logging.getLogger("pipeline")
-READER_VERSION = "1"
+READER_VERSION = "2"  # 2: ids are source-prefixed and unique (#18)
 
 
 @dataclass
@@ -52,36 +54,6 @@ def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def code_fingerprint(cls: type) -> str:
-    """Hash of the source files defining a stage class and its bases (installed libraries aside),
-    so that editing a stage's code recomputes its output instead of reusing a stale cache."""
-    import sys
-    h = hashlib.sha256()
-    for klass in cls.__mro__:
-        mod = sys.modules.get(klass.__module__)
-        path = getattr(mod, "__file__", None)
-        if path and "site-packages" not in path and Path(path).is_file():
-            h.update(Path(path).read_bytes())
-    return h.hexdigest()[:16]
-
-
-def list_inputs(recipe: Recipe) -> dict[str, list[str]]:
-    """Every source's files; a pattern that matches nothing is an error before any work."""
-    files: dict[str, list[str]] = {}
-    for src in recipe.sources:
-        found: list[str] = []
-        for pattern in src.paths:
-            try:
-                matched = expand_paths(pattern)
-            except (FileNotFoundError, OSError, ValueError) as e:
-                raise RecipeError(f"{recipe.path}: sources[{src.name}].paths: cannot list {pattern!r}: {e}") from None
-            if not matched:
-                raise RecipeError(f"{recipe.path}: sources[{src.name}].paths: no file matches {pattern!r}")
-            found.extend(matched)
-        files[src.name] = sorted(set(found))
-    return files
-
-
 def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedStage]:
     import fsspec
     sized = {}
@@ -98,7 +70,7 @@ def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedSt
     out = [PlannedStage(0, "ingest", "ingest", None, key, StageDir(root / f"00-ingest-{key[:12]}"))]
     for i, spec in enumerate(recipe.stages, 1):
         st = spec.stage
-        key = _hash({"input": key, "stage": spec.ref, "version": st.version, "code": code_fingerprint(type(st)),
+        key = _hash({"input": key, "stage": spec.ref, "version": st.version, "code": stage_fingerprint(st),
                      "options": st.options(),
                      "seed": recipe.seed if st.uses_seed else None})
         out.append(PlannedStage(i, spec.id, spec.ref, st, key, StageDir(root / f"{i:02d}-{spec.id}-{key[:12]}")))
@@ -255,6 +227,7 @@ class Runner:
         # as the file it came from has been read.
         first_chain = segments.pop(0).stages if segments and segments[0].kind == "map" else []
         self._ingest(walls, first_chain)
+        check_ingest(self.recipe, self.stages[0].dir.path)  # duplicate ids, quarantine guard
         for seg in segments:
             if seg.kind == "global":
                 self._global(seg.stages[0], seg.upstream, walls)
@@ -402,4 +375,8 @@ def run_recipe(recipe: Recipe | str | Path, output: str | Path | None = None, ra
     from pipeline.recipe import load_recipe
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
-    return Runner(recipe, run_dir=output, ray_address=ray_address, quiet=quiet).run()
+    runner = Runner(recipe, run_dir=output, ray_address=ray_address, quiet=quiet)
+    stats = runner.run()
+    from pipeline.cli import after_run  # the same report as `python -m pipeline run` (#18)
+    after_run(runner.run_dir, stats)
+    return stats

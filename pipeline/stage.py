@@ -14,8 +14,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+# Columns a stage may rewrite in place (they are the document, not a signal about it).
+DOCUMENT_COLUMNS = frozenset({"id", "source", "url", "text", "html", "metadata"})
+
 if TYPE_CHECKING:
     from pipeline.global_context import GlobalContext
+
+
+class StageError(ValueError):
+    """A stage cannot do what the recipe asks with this input (a mix shortfall, no text to train
+    on): the run stops with this one-line message, exit code 2, and no traceback."""
 
 
 @dataclass
@@ -116,6 +124,18 @@ class Stage(BaseModel):
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    # -- what the framework checks before any work -------------------------------------------
+    def check_recipe(self, recipe: Any, stage_id: str) -> None:
+        """Check this stage's options against the whole recipe (sources, other stages) at load.
+
+        Raise ValueError with a one-line message; the recipe loader adds the file and key."""
+
+    def data_files(self) -> list[str]:
+        """Files this stage's output depends on besides its code and options (models, block
+        lists, profiles): hashed into its cache key. Options naming an existing file and data
+        files next to the stage's modules are found without being declared."""
+        return []
+
 
 @dataclass
 class Judgement:
@@ -132,8 +152,10 @@ class Judgement:
 class Filter(Stage):
     """A stage that only decides which documents go. Implement `judge`.
 
-    With `annotate_only`, nothing is removed: the signals and a `<stage>_reason` column are
-    added so thresholds can be tuned on the whole data.
+    With `annotate_only`, nothing is removed: the signals and a `<stage id>_reason` column are
+    added so thresholds can be tuned on the whole data. An instance whose id is not the stage's
+    own name (a second `c4_quality` with `id: c4_strict`) prefixes its signal columns with
+    `<id>.`, so two instances of one stage never overwrite each other's columns.
     """
     annotate_only: bool = False
 
@@ -145,14 +167,18 @@ class Filter(Stage):
 
     def apply(self, batch: pa.Table, verdict: Judgement) -> Result:
         """Add the verdict's signal columns, then remove (or, annotating, label) the rows."""
+        sid = self.context.stage_id
+        prefix = f"{sid}." if sid and sid != self.name else ""
         for col, values in verdict.signals.items():
             arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+            if col not in DOCUMENT_COLUMNS:   # a rewritten `text` stays `text`
+                col = prefix + col
             if col in batch.column_names:
                 batch = batch.set_column(batch.column_names.index(col), col, arr)
             else:
                 batch = batch.append_column(col, arr)
         if self.annotate_only:
-            col = f"{self.name or type(self).__name__}_reason"
+            col = f"{sid or self.name or type(self).__name__}_reason"
             return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())),
                           counters=dict(verdict.counters))
         return Result.split(batch, verdict.reasons, quarantine=verdict.quarantine, counters=verdict.counters)

@@ -30,7 +30,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline import storage
-from pipeline.stage import GlobalStage, Result
+from pipeline.stage import GlobalStage, Result, StageError
 from stages.tokenize import bpe
 from stages.tokenize.encode import cached_tokenizer
 from stages.tokenize.sample import sample_texts
@@ -56,7 +56,7 @@ class ChinchillaTarget(_Opts):
     tokens_per_param: float = Field(default=20.0, gt=0)  # Hoffmann et al. 2022: ~20
 
 
-class MixShortfall(ValueError):
+class MixShortfall(StageError):
     """The sources cannot supply the requested mix under their limits."""
 
 
@@ -87,6 +87,29 @@ class Mix(GlobalStage):
             if sum(ph.weights.values()) <= 0:
                 raise ValueError(f"phases[{i}].weights sum to 0")
         return self
+
+    def check_recipe(self, recipe, stage_id: str) -> None:
+        """At load: `sources` must name exactly the recipe's sources, and a shortfall that the
+        limits alone prove (max_tokens below a fixed target's share) fails before any work."""
+        if self.source_column == "source":
+            names = [s.name for s in recipe.sources]
+            unknown = sorted(set(self.sources) - set(names))
+            if unknown:
+                raise ValueError(f"sources: {unknown} are not sources of this recipe (its sources: {names})")
+            unlisted = [n for n in names if n not in self.sources]
+            if unlisted:
+                raise ValueError(f"sources: recipe sources {unlisted} are not listed (list them with weight 0 "
+                                 f"to drop them)")
+        if self.tokenizer.path and "://" not in self.tokenizer.path and not Path(self.tokenizer.path).is_file():
+            raise ValueError(f"tokenizer.path: file not found: {self.tokenizer.path!r}")
+        if self.target_tokens is None or self.allow_shortfall:
+            return
+        caps = {s: m.max_tokens for s, m in self.sources.items() if m.max_tokens is not None}
+        if caps:
+            try:
+                self.targets({s: 1 << 62 for s in self.sources})  # unlimited documents: only caps bind
+            except MixShortfall as e:
+                raise ValueError(str(e)) from None
 
     # -- the plan ---------------------------------------------------------------------------
     def phase_weights(self) -> list[tuple[float, dict[str, float]]]:
@@ -127,11 +150,13 @@ class Mix(GlobalStage):
         avail = {s: self.available(s, totals.get(s, 0)) for s in shares}
         short = {s: (needed[s], avail[s]) for s in shares if needed[s] > avail[s]}
         if short and not self.allow_shortfall:
-            lines = [f"  {s}: needs {n:,} tokens, has {a:,} (documents hold {totals.get(s, 0):,} tokens, "
-                     f"max_epochs={self.sources[s].max_epochs}, max_tokens={self.sources[s].max_tokens})"
+            parts = [f"{s}: needs {n:,} tokens, has {a:,}" + (
+                     f" (documents hold {totals.get(s, 0):,} tokens, max_epochs={self.sources[s].max_epochs}, "
+                     f"max_tokens={self.sources[s].max_tokens})" if totals.get(s, 0) < 1 << 62 else
+                     f" (max_tokens={self.sources[s].max_tokens})")
                      for s, (n, a) in sorted(short.items())]
-            raise MixShortfall(f"mix: the sources cannot supply {target:,} tokens at the requested shares:\n"
-                               + "\n".join(lines) + "\n  (lower target_tokens, raise max_epochs, or set "
+            raise MixShortfall(f"mix: the sources cannot supply {target:,} tokens at the requested shares: "
+                               + "; ".join(parts) + " (lower target_tokens, raise max_epochs, or set "
                                "allow_shortfall: true)")
         for s, (n, a) in short.items():  # shortfall allowed: scale that source down in every phase
             for p in per_phase:
@@ -154,7 +179,7 @@ class Mix(GlobalStage):
         present = sorted(set(src_all.tolist()))
         unlisted = [s for s in present if s not in self.sources]
         if unlisted:
-            raise ValueError(f"mix: input has sources the recipe does not list: {unlisted} "
+            raise StageError(f"mix: input has sources the recipe does not list: {unlisted} "
                              f"(list them with weight 0 to drop them)")
         totals = {s: int(ntok[src_all == s].sum()) for s in self.sources}
         per_phase = self.targets(totals)
@@ -202,7 +227,7 @@ class Mix(GlobalStage):
         texts = sample_texts(ctx, ctx.seed, self.tokenizer.sample_bytes, self.source_shares(),
                              self.source_column)
         if not texts:
-            raise ValueError("mix: no text in the input to train the counting tokenizer on")
+            raise StageError("mix: no text in the input to train the counting tokenizer on")
         return bpe.train_tokenizer(self.tokenizer, texts, length=len(texts))
 
     def _report(self, per_phase, sources: dict, tok_hash: str) -> dict:

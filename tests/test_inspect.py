@@ -60,7 +60,8 @@ def test_explain_follows_a_duplicate_and_a_kept_document(run):
     short = pq.read_table(Path(_stage(stats, "test_drop_short")["dir"]) / "removed_ids")
     sid = short.filter(pc.equal(short.column("reason"), "too_short")).column("id")[0].as_py()
     assert explain(run_dir, sid)[3] == "[02 test_drop_short] removed: too_short"
-    assert explain(run_dir, "no-such-doc")[1] == "[00 ingest] not found in the input"
+    with pytest.raises(InspectError, match="no document with id 'no-such-doc'"):
+        explain(run_dir, "no-such-doc")
 
 
 def test_cli_inspect_and_explain(run):
@@ -75,7 +76,7 @@ def test_cli_inspect_and_explain(run):
         assert r.stdout.startswith("stage GopherQuality: removed nothing")
     r = subprocess.run(base + ["explain", str(run_dir), "no-such-doc"], cwd=REPO, capture_output=True, text=True,
                        timeout=120)
-    assert r.returncode == 0 and "not found in the input" in r.stdout
+    assert r.returncode == 2 and "no document with id 'no-such-doc'" in r.stderr and not r.stdout
     r = subprocess.run(base + ["inspect", str(run_dir.parent), "--stage", "x"], cwd=REPO, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 2 and "not a run directory" in r.stderr

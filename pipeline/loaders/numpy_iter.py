@@ -3,8 +3,9 @@
 Examples: each shard is read as one token stream (documents joined by their separator). An
 example is `seq_len + 1` consecutive tokens starting every `seq_len` tokens (inputs are the
 first seq_len, targets the last seq_len). Packed shards whose rows are exactly seq_len + 1
-tokens are read row by row instead. Examples never cross a shard boundary; a shard's last
-< seq_len tokens are not used.
+tokens are read row by row instead: every row is one example, the last row included. Examples
+never cross a shard boundary; in an unpacked shard the tokens after its last whole example are
+not used.
 
 Order and sharding: within each curriculum phase, the examples are permuted by (seed, epoch);
 phases stay in manifest order. The resulting global order is dealt out round-robin, example i
@@ -38,7 +39,7 @@ class TokenShards:
         for rec in self.manifest["shards"]:
             flat = _map_tokens(self.directory / rec["file"])
             self.tokens.append(flat)
-            counts.append(max(0, (len(flat) - 1) // self.stride) if len(flat) > self.seq_len else 0)
+            counts.append(examples_in(len(flat), self.seq_len, self.row_aligned))
             phases.append(int(rec.get("phase", 0)))
         self.examples_per_shard = np.asarray(counts, np.int64)
         self.first_example = np.concatenate([[0], np.cumsum(self.examples_per_shard)])
@@ -73,6 +74,14 @@ class TokenShards:
         for row, (s, a) in enumerate(zip(shards.tolist(), starts.tolist())):
             out[row] = self.tokens[s][a:a + n]
         return out
+
+
+def examples_in(n_tokens: int, seq_len: int, row_aligned: bool) -> int:
+    """Examples of seq_len + 1 tokens in a shard: whole rows when the shard is packed in rows of
+    exactly that size, else windows starting every seq_len tokens (k * seq_len + seq_len + 1 <= n)."""
+    if row_aligned:
+        return n_tokens // (seq_len + 1)
+    return max(0, (n_tokens - 1) // seq_len)
 
 
 def _map_tokens(path: Path) -> np.ndarray:

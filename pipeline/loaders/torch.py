@@ -2,9 +2,9 @@
 
 `TokenMapDataset`: map-style; index i is this rank's i-th example of the current epoch (call
 `set_epoch`), so a plain DataLoader with shuffle=False reads the seeded, curriculum-respecting
-order. `TokenIterableDataset`: yields this rank's examples from where it stopped and tracks
-its position: `state_dict()` / `load_state_dict()` resume exactly (use num_workers=0, or save
-the state from the main process's copy with a sampler-free single worker).
+order. `TokenIterableDataset`: yields this rank's examples (or, with `batch_size`, batches) from where it
+stopped and tracks its position: `state_dict()` / `load_state_dict()` resume exactly, also with
+several DataLoader workers through `ds.loader(num_workers=k)`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, IterableDataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from pipeline.loaders.numpy_iter import ExampleOrder, ResumableOrder, TokenShards
 
@@ -46,25 +46,72 @@ class TokenMapDataset(Dataset):
 
 
 class TokenIterableDataset(ResumableOrder, IterableDataset):
-    """One pass = the rest of the current epoch; the next pass starts the next epoch."""
+    """One pass = the rest of the current epoch; the next pass starts the next epoch.
+
+    With `batch_size`, the dataset yields whole batches (use a DataLoader with batch_size=None)
+    and works with any number of DataLoader workers: worker w of n builds batches w, w + n, ...
+    of the epoch's order, and the DataLoader returns them worker by worker in turn, i.e. in the
+    same order one process would. Every item carries `epoch` and `position` (examples of the
+    epoch handed out once this item is used); `loader(**dataloader_kwargs)` reads them back in
+    the main process, so `state_dict()` is exact whatever the number of workers. Without
+    `batch_size` it yields single examples, one worker process at most for an exact resume.
+    """
 
     def __init__(self, directory: str | Path, seq_len: int, seed: int = 0, rank: int = 0,
-                 world_size: int = 1, shuffle: bool = True, drop_last: bool = False):
+                 world_size: int = 1, shuffle: bool = True, drop_last: bool = False,
+                 batch_size: int | None = None):
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.shards = TokenShards(directory, seq_len)
         self.order = ExampleOrder(self.shards, seed, rank, world_size, shuffle, drop_last)
+        self.batch_size = batch_size
         self.epoch, self.position = 0, 0
 
     def __len__(self) -> int:
-        return len(self.order.for_epoch(self.epoch))
+        """Items one pass yields (batches with `batch_size`, else examples)."""
+        n = len(self.order.for_epoch(self.epoch))
+        return -(-n // self.batch_size) if self.batch_size else n
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
-        if info is not None and info.num_workers > 1:
-            raise ValueError("TokenIterableDataset tracks its position in one process: use "
-                             "num_workers <= 1 (reading is memory-mapped and cheap)")
-        mine = self.order.for_epoch(self.epoch)
-        while self.position < len(mine):
-            i = self.position
-            self.position += 1  # count before yielding: a saved state skips what was handed out
-            yield _pair(self.shards.gather(mine[i:i + 1])[0])
-        self.epoch, self.position = self.epoch + 1, 0
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        if workers > 1 and not self.batch_size:
+            raise ValueError("TokenIterableDataset with several DataLoader workers needs batch_size= "
+                             "(and a DataLoader with batch_size=None): workers then take turns by batch, "
+                             "so the order and the saved position stay exact")
+        epoch, mine = self.epoch, self.order.for_epoch(self.epoch)
+        step = self.batch_size or 1
+        for k, a in enumerate(range(self.position, len(mine), step)):
+            if k % workers != worker:
+                continue
+            ids = mine[a:a + step]
+            end = a + len(ids)
+            if info is None:
+                self.position = end  # count before yielding: a saved state skips what was handed out
+            block = self.shards.gather(ids)
+            item = _pair(block) if self.batch_size else _pair(block[0])
+            yield {**item, "epoch": epoch, "position": end}
+        if info is None:
+            self.epoch, self.position = self.epoch + 1, 0
+
+    def loader(self, **dataloader_kwargs):
+        """A DataLoader over this dataset (any num_workers) that keeps state_dict() exact."""
+        return _TrackedLoader(self, dataloader_kwargs)
+
+
+class _TrackedLoader:
+    def __init__(self, ds: TokenIterableDataset, kwargs: dict):
+        if not ds.batch_size:
+            raise ValueError("loader() needs the dataset's batch_size")
+        self.ds, self.loader = ds, DataLoader(ds, batch_size=None, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def __iter__(self):
+        ds = self.ds
+        for item in self.loader:
+            ds.epoch, ds.position = int(item["epoch"]), int(item["position"])
+            yield item
+        if ds.position and ds.position >= len(ds.order.for_epoch(ds.epoch)):
+            ds.epoch, ds.position = ds.epoch + 1, 0

@@ -6,7 +6,6 @@ READERS, and users add their own with `@register_reader("name")` or `format: pac
 """
 from __future__ import annotations
 
-import importlib
 from typing import Iterator
 
 import fsspec
@@ -38,17 +37,10 @@ def register_reader(name: str):
     return deco
 
 
-def _load(path: str) -> type[Reader]:
-    module, _, attr = path.partition(":")
-    try:
-        obj = getattr(importlib.import_module(module), attr)
-    except ImportError as e:
-        raise ValueError(f"cannot import reader module {module!r}: {e}") from e
-    except AttributeError:
-        raise ValueError(f"module {module!r} has no {attr!r}") from None
-    if not (isinstance(obj, type) and issubclass(obj, Reader)):
-        raise ValueError(f"{path!r} is not a Reader subclass")
-    return obj
+def _load(path: str, trusted: bool = False) -> type[Reader]:
+    # Checked to be a Reader from its source before its module runs (see pipeline.registry).
+    from pipeline.registry import load_class
+    return load_class(path, Reader, "reader", trusted)
 
 
 def resolve_reader(fmt: str) -> type[Reader]:
@@ -56,8 +48,8 @@ def resolve_reader(fmt: str) -> type[Reader]:
     if fmt in _registered:
         return _registered[fmt]
     if fmt in READERS:
-        return _load(READERS[fmt])
-    if ":" in fmt:
+        return _load(READERS[fmt], trusted=True)
+    if ":" in fmt or "." in fmt:
         return _load(fmt)
     known = ", ".join(sorted(set(READERS) | set(_registered)))
     raise ValueError(f"unknown format {fmt!r}; known formats: {known} (or use 'module:Class')")
@@ -85,9 +77,27 @@ def expand_paths(pattern: str) -> list[str]:
 
 
 def read_source_file(src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    """Read one file of a source (a recipe SourceConfig) with the source's reader."""
-    with fsspec.open(path, "rb").open() as probe:
-        if not probe.read(1):
-            yield Quarantined("empty_file", f"{path} is empty")
-            return
-    yield from src.reader.read(path, src, state)
+    """Read one file of a source (a recipe SourceConfig) with the source's reader.
+
+    Ids are made unique per run: prefixed with the source name (`web/<reader's id>`), and a
+    repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`)."""
+    try:
+        with fsspec.open(path, "rb").open() as probe:
+            if not probe.read(1):
+                yield Quarantined("empty_file", f"{path} is empty")
+                return
+    except OSError as e:
+        yield Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}")
+        return
+    seen: dict[str, int] = {}
+    prefix = f"{src.name}/"
+    for item in src.reader.read(path, src, state):
+        if item.id is not None:
+            item.id = prefix + str(item.id)
+        if isinstance(item, Doc):
+            n = seen.get(item.id, 0)
+            seen[item.id] = n + 1
+            if n:
+                state.count("duplicate_id")
+                item.id = f"{item.id}#dup{n}"
+        yield item

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline import storage
-from pipeline.stage import GlobalStage
+from pipeline.stage import GlobalStage, StageError
 from stages.tokenize import bpe
 from stages.tokenize.encode import encode_shard, shuffle_bucket, write_token_shard
 from stages.tokenize.manifest import MANIFEST, build_manifest, write_json_atomic
@@ -41,6 +41,27 @@ class Tokenize(GlobalStage):
     shard_bytes: int = Field(default=256 << 20, gt=0, le=1 << 31)  # max token bytes per output shard
     bucket_bytes: int = Field(default=128 << 20, gt=0)  # tokens one shuffle task holds (memory bound)
     shuffle: bool = True  # seeded global shuffle of documents within each phase
+
+    def check_recipe(self, recipe, stage_id: str) -> None:
+        """At load: a tokenizer file that exists; and a tokenize that would inherit the mix's
+        tokenizer must come right after the mix (elsewhere it would silently train another one,
+        and the realised shares would not be the planned ones)."""
+        ids = [s.id for s in recipe.stages]
+        if ids.index(stage_id) != len(ids) - 1:
+            raise ValueError(f"must be the last stage: it writes a token dataset, not documents, so "
+                             f"{ids[ids.index(stage_id) + 1]!r} after it would get no input")
+        if self.tokenizer is not None and self.tokenizer.path:
+            p = self.tokenizer.path
+            if "://" not in p and not Path(p).is_file():
+                raise ValueError(f"tokenizer.path: file not found: {p!r}")
+        if self.tokenizer is not None:
+            return
+        from stages.mix import Mix
+        me = ids.index(stage_id)
+        mixes = [i for i, s in enumerate(recipe.stages[:me]) if isinstance(s.stage, Mix)]
+        if mixes and mixes[-1] != me - 1:
+            raise ValueError(f"inherits the tokenizer of {ids[mixes[-1]]!r} only when it comes right after it; "
+                             f"move it there or set `tokenizer:`")
 
     def run(self, ctx) -> None:
         out = ctx.output_dir
@@ -114,7 +135,7 @@ class Tokenize(GlobalStage):
         spec = spec or bpe.TokenizerSpec()
         texts = sample_texts(ctx, ctx.seed, spec.sample_bytes)
         if not texts:
-            raise ValueError("tokenize: no text in the input to train a tokenizer on")
+            raise StageError("tokenize: no text in the input to train a tokenizer on")
         return bpe.train_tokenizer(spec, texts, length=len(texts)), "trained"
 
     def _bucket_count(self, ctx, shards: list[str], itemsize: int) -> int:

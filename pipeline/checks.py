@@ -1,0 +1,181 @@
+"""Checks that stop a run with a one-line error instead of letting it exit 0 with wrong output.
+
+- `list_inputs`: every source's files, before any work. A pattern that matches nothing, a named
+  file that does not exist, a file that cannot be opened, or an output directory that is (or is
+  inside, or contains) an input is an error naming the source and the path.
+- `check_ingest_quarantine`: after ingest, a source whose records were mostly quarantined (a
+  wrong `text_field` quarantines every row as `missing_text`) stops the run, naming the source,
+  the share and the top reasons. The share is the recipe's `max_quarantine_share` (or the
+  source's own).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.readers import expand_paths
+from pipeline.recipe import RecipeError
+
+if TYPE_CHECKING:
+    from pipeline.recipe import Recipe
+
+
+class QuarantineError(RecipeError):
+    """Too much of a source was quarantined: the recipe does not fit the data."""
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
+def _local(path: str) -> str | None:
+    if "://" not in path:
+        return path
+    return path[len("file://"):] if path.startswith("file://") else None
+
+
+def _check_readable(where: str, path: str) -> None:
+    local = _local(path)
+    if local is None:
+        return      # object storage: listing it already proved the object is there
+    try:
+        with open(local, "rb") as f:
+            f.read(1)
+    except OSError as e:
+        raise RecipeError(f"{where}: cannot read {path!r}: {e.strerror or e}") from None
+
+
+def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
+    """Every source's files; a missing, unmatched or unreadable path is an error before any work."""
+    files: dict[str, list[str]] = {}
+    for i, src in enumerate(recipe.sources):
+        where = f"{recipe.path}: sources[{i}] ({src.name}).paths"
+        found: list[str] = []
+        for pattern in src.paths:
+            try:
+                matched = expand_paths(pattern)
+                if not _is_glob(pattern) and matched == [pattern] and _local(pattern) is not None:
+                    local = _local(pattern)
+                    if not os.path.lexists(local):
+                        matched = []
+            except Exception as e:  # noqa: BLE001 - any listing failure (no credentials, bad URL) is an input error
+                raise RecipeError(f"{where}: cannot list {pattern!r}: {type(e).__name__}: {e}") from None
+            if not matched:
+                what = "no file matches" if _is_glob(pattern) else "file not found:"
+                raise RecipeError(f"{where}: {what} {pattern!r}")
+            for p in matched:
+                _check_readable(where, p)
+            found.extend(matched)
+        files[src.name] = sorted(set(found))
+    check_output_apart(recipe, files)
+    return files
+
+
+def check_output_apart(recipe: "Recipe", files: dict[str, list[str]]) -> None:
+    """The run directory must not be an input, inside one, or hold one (a rerun would read its
+    own output, and writing could overwrite the input)."""
+    if "://" in recipe.output:
+        return
+    out = Path(recipe.output).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise RecipeError(f"{recipe.path}: output: {str(out)!r} is a file, not a directory")
+    for i, src in enumerate(recipe.sources):
+        for f in files.get(src.name, []):
+            local = _local(f)
+            if local is None:
+                continue
+            p = Path(local).resolve()
+            if p == out or p.is_relative_to(out):
+                raise RecipeError(f"{recipe.path}: output: {str(out)!r} holds input {f!r} of source "
+                                  f"{src.name!r}; write the run somewhere else")
+        for pattern in src.paths:
+            local = _local(pattern)
+            if local is None or _is_glob(local):
+                continue
+            p = Path(local).expanduser().resolve()
+            if p.is_dir() and (out == p or out.is_relative_to(p)):
+                raise RecipeError(f"{recipe.path}: output: {str(out)!r} is inside input directory {pattern!r} "
+                                  f"of source {src.name!r}; a rerun would read its own output")
+
+
+# -- after ingest --------------------------------------------------------------------------------
+def quarantine_verdict(source: str, docs: int, quarantined: dict[str, int], max_share: float) -> str | None:
+    """None when the source is fine, else the one-line reason to stop (pure: unit-tested)."""
+    q = sum(quarantined.values())
+    total = docs + q
+    if total == 0:
+        return f"source {source!r}: no records at all (every file empty?)"
+    share = q / total
+    if share <= max_share:
+        return None
+    top = sorted(quarantined.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    reasons = ", ".join(f"{r} {n:,}" for r, n in top)
+    return (f"source {source!r}: {q:,} of {total:,} records quarantined ({share:.0%} > max_quarantine_share "
+            f"{max_share:g}); top reasons: {reasons}")
+
+
+def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[tuple[int, dict[str, int]]]:
+    """Per source (by index): documents kept and quarantined counts by reason, from the ingest
+    stage's per-file records (`files/<source>-<file>.done.json`)."""
+    from pipeline import storage
+    out = [(0, {}) for _ in range(n_sources)]
+    files = storage.join(ingest_dir, "files")
+    for name in storage.names(files, ".done.json"):
+        si = int(name.split("-", 1)[0])
+        rec = storage.read_json(files / name)
+        docs, q = out[si]
+        for r, n in (rec.get("quarantined") or {}).items():
+            q[r] = q.get(r, 0) + n
+        out[si] = (docs + int(rec.get("docs_out", 0)), q)
+    return out
+
+
+def count_duplicate_ids(ingest_dir: str | Path) -> int:
+    """Documents whose id an earlier document of the run already has (ids are source-prefixed and
+    made unique within a file at read time, so these are copies across files of one source: the
+    same file under two names, a crawl read twice). Ids are compared by 64-bit hash per process."""
+    import numpy as np
+    from pipeline import storage
+    hashes = []
+    shards = storage.join(ingest_dir, "shards")
+    for name in storage.names(shards, ".parquet"):
+        ids = storage.read_parquet(shards / name, columns=["id"]).column("id").to_pylist()
+        hashes.append(np.fromiter((hash(i) for i in ids), np.int64, len(ids)))
+    if not hashes:
+        return 0
+    allh = np.concatenate(hashes)
+    return int(len(allh) - len(np.unique(allh)))
+
+
+def check_ingest(recipe: "Recipe", ingest_dir: str | Path) -> None:
+    """After ingest: record the number of duplicate ids across files (a counter in the ingest
+    stage's stats, `duplicate_id_across_files`), then apply the quarantine guard."""
+    from pipeline import storage
+    success = storage.join(ingest_dir, "_SUCCESS.json")
+    if storage.exists(success):
+        done = storage.read_json(success)
+        counters = done.get("counters") or {}
+        if "duplicate_id_across_files" not in counters:
+            counters["duplicate_id_across_files"] = count_duplicate_ids(ingest_dir)
+            storage.write_json_atomic({**done, "counters": counters}, success)
+    check_ingest_quarantine(recipe, ingest_dir)
+
+
+def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path) -> None:
+    """Stop the run when a source's records are mostly quarantined (see quarantine_verdict)."""
+    problems = []
+    for src, (docs, q) in zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources))):
+        share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
+        verdict = quarantine_verdict(src.name, docs, q, share)
+        if verdict:
+            problems.append(verdict)
+    if problems:
+        raise QuarantineError(f"{recipe.path}: " + "; ".join(problems)
+                              + f" (quarantined records: {storage_url(ingest_dir)}/quarantine)")
+
+
+def storage_url(p) -> str:
+    from pipeline import storage
+    return storage.url(storage.path(p)).rstrip("/")

@@ -1,0 +1,294 @@
+"""What a stage's output depends on, as one hash: part of its cache key.
+
+A cached stage output is reused only while everything that could change it is unchanged:
+  - the source of every project module the stage's class comes from, followed through its
+    imports (module level and inside functions, relative or absolute) as long as they stay in the
+    project, i.e. outside the standard library and installed packages;
+  - the data files those modules name next to themselves (`Path(__file__).parent / "data" / ...`
+    chains of string constants, and the non-Python files in a package's own directory, such as
+    `stages/profiles/*.yaml`; only paths inside the module's own directory), files or directories
+    the stage declares in `data_files()`, and files its options name (a model, a tokenizer), each
+    by content hash;
+  - its options, its class and version;
+  - the versions of the installed distributions those modules import (tokenizers, datasketch,
+    ...), and the Python version.
+The input's key and the seed are added by the planner. Imports are found by parsing the source
+(`ast`), not by running it, so a fingerprint never executes stage code.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import sys
+import sysconfig
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+# Files hashed once per (path, size, mtime): a model is read once per process, an edit is seen.
+_file_hashes: dict[tuple[str, int, int], str] = {}
+# Directories an option names are hashed whole up to this many files (a model directory, not a dataset).
+MAX_DIR_FILES = 10_000
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    p = str(path)
+    st = os.stat(p)
+    key = (p, st.st_size, st.st_mtime_ns)
+    if key not in _file_hashes:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _file_hashes[key] = h.hexdigest()
+    return _file_hashes[key]
+
+
+def _tree_digest(path: Path) -> str:
+    """A file's hash, or a directory's: names and hashes of its files (Python sources aside)."""
+    if path.is_file():
+        return file_digest(path)
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc"))
+    for p in files[:MAX_DIR_FILES]:
+        h.update(f"{p.relative_to(path)}\0{file_digest(p)}\n".encode())
+    h.update(f"files={len(files)}".encode())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _library_roots() -> tuple[str, ...]:
+    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    import site
+    paths.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    return tuple(sorted(os.path.realpath(p) + os.sep for p in paths if p))
+
+
+def is_project_file(path: str) -> bool:
+    real = os.path.realpath(path)
+    return not any(real.startswith(root) for root in _library_roots())
+
+
+def _find(name: str):
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _walk_runtime(tree: ast.AST) -> Iterable[ast.AST]:
+    """ast.walk, minus `if TYPE_CHECKING:` bodies (imports for annotations only)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, str | None]]:
+    """(module, name imported from it or None) for every import statement."""
+    package = module if is_package else module.rpartition(".")[0]
+    out = []
+    for node in _walk_runtime(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, None) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join(p for p in [*parts, base] if p)
+            out += [(base, a.name) for a in node.names]
+    return out
+
+
+def _path_constants(tree: ast.AST) -> list[str]:
+    """Relative paths spelled as string constants: 'x.yaml', Path(...) / "data" / "lists",
+    os.path.join(..., "data", "lists")."""
+    out = []
+    for node in _walk_runtime(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            parts, cur = [], node
+            while isinstance(cur, ast.BinOp) and isinstance(cur.op, ast.Div):
+                if isinstance(cur.right, ast.Constant) and isinstance(cur.right.value, str):
+                    parts.append(cur.right.value)
+                else:
+                    parts = []
+                cur = cur.left
+            if parts:
+                out.append("/".join(reversed(parts)))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join":
+            parts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if parts:
+                out.append("/".join(parts))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 200 \
+                and "\n" not in node.value and ("/" in node.value or "." in node.value):
+            out.append(node.value)
+    return out
+
+
+# (file, size, mtime, module, is_package) -> (imports, path constants): parsed once per process.
+_analysed: dict[tuple, tuple[list, list[str]] | None] = {}
+
+
+def _analyse(origin: str, module: str, is_package: bool):
+    try:
+        st = os.stat(origin)
+    except OSError:
+        return None
+    key = (origin, st.st_size, st.st_mtime_ns, module, is_package)
+    if key not in _analysed:
+        try:
+            tree = ast.parse(Path(origin).read_bytes(), origin)
+            _analysed[key] = (_imports(tree, module, is_package), _path_constants(tree))
+        except (OSError, SyntaxError, ValueError):
+            _analysed[key] = None
+    return _analysed[key]
+
+
+def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set[Path]]:
+    """From the given module names: {project module: file}, top-level names of the libraries
+    they import, and the data paths they name next to themselves."""
+    files: dict[str, str] = {}
+    libraries: set[str] = set()
+    data: set[Path] = set()
+    todo = list(roots)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        top = name.split(".")[0]
+        if not _in_project(top):
+            if top not in sys.stdlib_module_names and (top in sys.modules or _find(top) is not None):
+                libraries.add(top)
+            continue
+        spec = _find(name)
+        origin = spec.origin if spec is not None else getattr(sys.modules.get(name), "__file__", None)
+        if not origin or not origin.endswith(".py") or not is_project_file(origin):
+            continue
+        files[name] = origin
+        is_package = spec is not None and spec.submodule_search_locations is not None
+        analysed = _analyse(origin, name, is_package)
+        if analysed is None:
+            continue
+        imports, constants = analysed
+        here = Path(origin).parent
+        if is_package:   # a package's own data files (stages/profiles/*.yaml)
+            data.update(p for p in here.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc"))
+        for rel in constants:
+            cand = here / rel
+            try:
+                if "\0" in rel or ".." in Path(rel).parts or not cand.exists():
+                    continue
+                real = cand.resolve()
+                if real == here.resolve() or not real.is_relative_to(here.resolve()):
+                    continue   # only data kept beside the module, never the module's own directory
+                data.add(cand)
+            except OSError:
+                continue
+        for mod, attr in imports:
+            if not mod:
+                continue
+            if attr is not None and attr != "*" and _in_project(mod.split(".")[0]) and _is_module(f"{mod}.{attr}"):
+                todo.append(f"{mod}.{attr}")
+            else:
+                todo.append(mod)
+    return files, libraries, data
+
+
+@lru_cache(maxsize=None)
+def _in_project(top: str) -> bool:
+    """Whether a top-level module or package lives in the project (not stdlib, not installed)."""
+    mod = sys.modules.get(top)
+    spec = getattr(mod, "__spec__", None) if mod is not None else _find(top)
+    places = list(getattr(spec, "submodule_search_locations", None) or []) if spec is not None else []
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    origin = origin or getattr(mod, "__file__", None)   # a script run as __main__ has no spec
+    if origin and origin.endswith(".py"):
+        places.append(origin)
+    return any(is_project_file(p) for p in places)
+
+
+def _is_module(name: str) -> bool:
+    parent = name.rpartition(".")[0]
+    pspec = sys.modules[parent].__spec__ if parent in sys.modules else _find(parent)
+    if pspec is None or pspec.submodule_search_locations is None:
+        return False
+    return _find(name) is not None
+
+
+@lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
+def library_versions(tops: Iterable[str]) -> dict[str, str]:
+    out = {}
+    dists = _distributions()
+    for top in sorted(tops):
+        for d in dists.get(top, []):
+            try:
+                out[d] = importlib.metadata.version(d)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    return out
+
+
+def _option_paths(value: Any) -> Iterable[Path]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _option_paths(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _option_paths(v)
+    elif isinstance(value, str) and value and "://" not in value and len(value) < 4096 and "\0" not in value:
+        try:
+            p = Path(value).expanduser()
+            if p.is_file():     # files only: an option naming a directory may be a whole dataset
+                yield p
+        except OSError:
+            return
+
+
+def fingerprint_parts(stage) -> dict[str, Any]:
+    """Everything stage_fingerprint hashes, readable (for a person asking why a stage reran)."""
+    cls = type(stage)
+    roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins",)]
+    files, libraries, data = project_modules(roots)
+    options = stage.options()
+    declared = [Path(p) for p in stage.data_files()]
+    data_hashes = {}
+    for p in sorted({*data, *declared, *_option_paths(options)}, key=str):
+        if not p.exists():
+            raise FileNotFoundError(f"{cls.__name__}: data file {p} does not exist")
+        data_hashes[str(p.resolve())] = _tree_digest(p)
+    return {
+        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "version": getattr(cls, "version", ""),
+        "options": options,
+        "code": {m: file_digest(f) for m, f in sorted(files.items())},
+        "data": data_hashes,
+        "libraries": library_versions(libraries),
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+    }
+
+
+def stage_fingerprint(stage) -> str:
+    """One hash of the stage's code, data, options and libraries (see the module docstring)."""
+    body = json.dumps(fingerprint_parts(stage), sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
