@@ -108,7 +108,7 @@ def test_sigkill_midway_then_rerun_matches_uninterrupted_run(tmp_path, shared_da
     done = lambda: list((tmp_path / "killed").glob("stages/02-*/done/*.json"))  # noqa: E731
     while len(done()) < 4 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
-    assert proc.poll() is None, "the run finished before it could be killed"
+    assert proc.poll() is None, "the run finished before it could be killed: " + proc.stdout.read().decode()[-2000:]
     os.killpg(proc.pid, signal.SIGKILL) if False else proc.send_signal(signal.SIGKILL)
     proc.wait()
     n_before = len(done())
