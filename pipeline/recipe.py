@@ -94,6 +94,9 @@ class StageSpec(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
     ref: str
     stage: Stage
+    # Names of the sources whose documents this (map) stage sees; the others pass through it
+    # untouched. None: every source. Lets one recipe give code, papers and web their own chains.
+    apply_to: tuple[str, ...] | None = None
 
 
 class Recipe(_Strict):
@@ -130,7 +133,8 @@ class Recipe(_Strict):
 
     def hash(self) -> str:
         body = self.model_dump(mode="json", exclude={"path", "ray"})
-        body["stages"] = [{"id": s.id, "stage": s.ref, **s.stage.options()} for s in self.stages]
+        body["stages"] = [{"id": s.id, "stage": s.ref, **s.stage.options(),
+                           **({"apply_to": list(s.apply_to)} if s.apply_to else {})} for s in self.stages]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -162,6 +166,11 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
     if not isinstance(ref, str):
         raise RecipeError(f"{where}: {key}.stage: expected a stage name or 'module:Class', got {short_repr(ref)}")
     sid = entry.pop("id", None)
+    apply_to = entry.pop("apply_to", None)
+    if apply_to is not None:
+        apply_to = [apply_to] if isinstance(apply_to, str) else apply_to
+        if not (isinstance(apply_to, list) and apply_to and all(isinstance(a, str) for a in apply_to)):
+            raise RecipeError(f"{where}: {key}.apply_to: expected a list of source names, got {short_repr(apply_to)}")
     if sid is None:
         try:
             sid = split_class_path(ref)[1] if looks_like_path(ref) else ref
@@ -179,8 +188,13 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
         msg = _format_errors(where, e, prefix=f"{key} ({ref})")
         fields = ", ".join(cls.model_fields) or "(none)"
         raise RecipeError(f"{msg} (options of {ref!r}: {fields})") from None
+    if apply_to is not None:
+        if cls.is_global:
+            raise RecipeError(f"{where}: {key}.apply_to: {ref!r} is a global stage; apply_to scopes map stages "
+                              f"(a global stage sees every source; see its own options for scoping)")
+        stage._apply_to = tuple(apply_to)
     try:
-        return StageSpec(id=sid, ref=ref, stage=stage)
+        return StageSpec(id=sid, ref=ref, stage=stage, apply_to=tuple(apply_to) if apply_to else None)
     except ValidationError as e:
         raise RecipeError(_format_errors(where, e, prefix=key)) from None
 
@@ -232,7 +246,12 @@ def parse_recipe(data: Any, where: str = "<recipe>") -> Recipe:
 def check_whole_recipe(recipe: Recipe) -> None:
     """Each stage checks its options against the whole recipe (names of sources, the stages
     around it) through its `check_recipe` hook, before any work."""
+    names = {s.name for s in recipe.sources}
     for i, spec in enumerate(recipe.stages):
+        unknown = sorted(set(spec.apply_to or ()) - names)
+        if unknown:
+            raise RecipeError(f"{recipe.path}: stages[{i}] ({spec.id}).apply_to: no source named "
+                              f"{', '.join(map(repr, unknown))}; sources: {', '.join(sorted(names))}")
         try:
             spec.stage.check_recipe(recipe, spec.id)
         except (ValueError, TypeError, LookupError) as e:

@@ -71,7 +71,7 @@ def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedSt
     for i, spec in enumerate(recipe.stages, 1):
         st = spec.stage
         key = _hash({"input": key, "stage": spec.ref, "version": st.version, "code": stage_fingerprint(st),
-                     "options": st.options(),
+                     "options": st.options(), "apply_to": spec.apply_to,
                      "seed": recipe.seed if st.uses_seed else None})
         out.append(PlannedStage(i, spec.id, spec.ref, st, key, StageDir(root / f"{i:02d}-{spec.id}-{key[:12]}")))
     return out

@@ -91,6 +91,8 @@ class Stage(BaseModel):
 
     _ctx: StageContext = PrivateAttr(default_factory=StageContext)
     _ready: bool = PrivateAttr(default=False)
+    # Set from the recipe entry's `apply_to`: only these sources' documents go through the stage.
+    _apply_to: tuple[str, ...] | None = PrivateAttr(default=None)
 
     # -- lifecycle -------------------------------------------------------------------------
     def bind(self, ctx: StageContext) -> "Stage":
@@ -118,8 +120,23 @@ class Stage(BaseModel):
         raise NotImplementedError(f"{type(self).__name__} must implement process()")
 
     def __call__(self, batch: pa.Table) -> Result:
-        out = self.ensure_setup().process(batch)
-        return out if isinstance(out, Result) else Result(out)
+        self.ensure_setup()
+        if self._apply_to is None or "source" not in batch.column_names:
+            out = self.process(batch)
+            return out if isinstance(out, Result) else Result(out)
+        mine = pc.fill_null(pc.is_in(batch.column("source"), value_set=pa.array(self._apply_to, pa.string())), False)
+        n_mine = pc.sum(mine).as_py() or 0
+        if n_mine == 0:
+            return Result(batch)
+        if n_mine == batch.num_rows:
+            out = self.process(batch)
+            return out if isinstance(out, Result) else Result(out)
+        out = self.process(batch.filter(mine))
+        out = out if isinstance(out, Result) else Result(out)
+        # Other sources' documents pass through untouched, after this stage's own (a fixed order:
+        # the output stays independent of the number of workers); columns the stage added are null.
+        out.kept = pa.concat_tables([out.kept, batch.filter(pc.invert(mine))], promote_options="default")
+        return out
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
