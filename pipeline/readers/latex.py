@@ -1,0 +1,270 @@
+"""LaTeX paper sources: a paper's directory or its `.tar.gz` (arXiv's source format), one document each.
+
+The main file is the `.tex` with both `\\documentclass` and `\\begin{document}` (in a tarball with
+several, the one no other file includes, then the largest). From it: comments removed, `\\input`
+and `\\include` resolved recursively (a missing file or an include cycle is dropped and counted),
+argument-less user macros (`\\newcommand{\\x}{...}`, `\\def\\x{...}`) expanded, the preamble cut (the
+document is the body of `document`), the bibliography and figure/table floats kept, dropped or (floats)
+reduced to their captions by option. Math stays LaTeX, as in RedPajama's arXiv slice.
+
+Hand-written on purpose: LaTeX parsers (pylatexenc, TexSoup) turn the source into text or a tree
+and lose the LaTeX math this corpus keeps; RedPajama's arXiv cleaner is the same kind of small set
+of regular expressions with a brace matcher.
+
+Encoding: UTF-8; a file that is not UTF-8 (arXiv has many latin-1 sources) is decoded with
+charset-normalizer's best guess and the guess is recorded in `metadata.encodings`; a file that no
+encoding explains (binary) is quarantined as `bad_encoding` (the main file: no document).
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import tarfile
+from typing import Callable, Iterator, Literal
+
+import fsspec
+from pydantic import Field
+
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
+
+_COMMENT = re.compile(r"(?<!\\)%.*")
+_COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
+_INPUT = re.compile(r"\\(input|include)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
+_DOCCLASS = re.compile(r"\\documentclass")
+_BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
+_END_DOC = re.compile(r"\\end\s*\{document\}")
+_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?=\{)")
+_DEF = re.compile(r"\\def\s*(\\[A-Za-z@]+)\s*(?=\{)")
+_FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable"
+_FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
+_BIB_CMDS = re.compile(r"\\(bibliography|bibliographystyle|addbibresource|printbibliography)\b(\s*\{[^{}]*\})?")
+_THEBIB = re.compile(r"\\begin\s*\{thebibliography\}.*?\\end\s*\{thebibliography\}", re.S)
+MAX_INCLUDE_DEPTH = 32
+MAX_MACRO_PASSES = 3
+
+
+def strip_comments(tex: str) -> str:
+    """Remove `%` comments (not `\\%`); a line that was only a comment goes entirely."""
+    return _COMMENT.sub("", _COMMENT_LINE.sub("", tex))
+
+
+def braced(tex: str, start: int) -> tuple[str, int] | None:
+    """The content of the `{...}` group opening at `start` (nested braces, `\\{` escapes) and the end."""
+    if start >= len(tex) or tex[start] != "{":
+        return None
+    depth, i = 0, start
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\":
+            i += 2
+            continue
+        depth += c == "{"
+        depth -= c == "}"
+        if depth == 0:
+            return tex[start + 1:i], i + 1
+        i += 1
+    return None
+
+
+def simple_macros(tex: str) -> tuple[dict[str, str], str]:
+    """Argument-less \\newcommand/\\def definitions, and the text with those definitions removed."""
+    macros: dict[str, str] = {}
+    spans = []
+    for pattern in (_NEWCOMMAND, _DEF):
+        for m in pattern.finditer(tex):
+            body = braced(tex, m.end())
+            if body is None or "#" in body[0]:
+                continue        # takes arguments (or unbalanced): left as written
+            macros[m.group(1)] = body[0]
+            spans.append((m.start(), body[1]))
+    out, last = [], 0
+    for s, e in sorted(spans):
+        if s >= last:
+            out.append(tex[last:s])
+            last = e
+    out.append(tex[last:])
+    return macros, "".join(out)
+
+
+def expand_macros(tex: str, macros: dict[str, str]) -> str:
+    if not macros:
+        return tex
+    names = sorted(macros, key=len, reverse=True)
+    pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z@])")
+    for _ in range(MAX_MACRO_PASSES):    # macros defined through other macros
+        new = pattern.sub(lambda m: macros[m.group(1)], tex)
+        if new == tex:
+            break
+        tex = new
+    return tex
+
+
+def _captions(body: str) -> str:
+    out = []
+    for m in re.finditer(r"\\caption\s*(\[[^\]]*\])?\s*(?=\{)", body):
+        cap = braced(body, m.end())
+        if cap:
+            out.append(cap[0].strip())
+    return "\n".join(out)
+
+
+def choose_main(files: dict[str, bytes]) -> str | None:
+    """The main file of a paper's files: has \\documentclass and \\begin{document}; among several,
+    the one no other file includes, then the largest, then by name."""
+    texts = {n: strip_comments(d.decode("utf-8", "replace")) for n, d in files.items() if n.endswith(".tex")}
+    mains = [n for n, t in texts.items() if _DOCCLASS.search(t) and _BEGIN_DOC.search(t)]
+    if not mains:
+        return None
+    included = {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
+                for t in texts.values() for m in _INPUT.finditer(t)}
+    return sorted(mains, key=lambda n: (posixpath.splitext(n)[0] in included, -len(files[n]), n))[0]
+
+
+class LatexReader(Reader):
+    """LaTeX sources of a paper (directory or .tar.gz): includes resolved, preamble and comments removed."""
+    name = "latex"
+
+    floats: Literal["keep", "drop", "captions"] = Field(
+        "captions", description="figure/table environments: keep as written, drop, or keep only their captions")
+    bibliography: Literal["keep", "drop"] = Field(
+        "drop", description="drop \\bibliography commands and thebibliography; keep leaves them and inlines a .bbl")
+    expand_macros: bool = Field(True, description="expand argument-less \\newcommand/\\def macros")
+
+    def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        bare = path.rsplit(".", 1)[0] if path.endswith((".gz", ".bz2", ".xz")) else path
+        if bare.endswith(".tar") or path.endswith(".tgz"):
+            yield from self._read_tarball(path, src, state)
+        elif path.endswith(".tex"):
+            yield from self._read_dir_file(path, src, state)
+        else:
+            state.count("latex_other_files_skipped")    # .bib, .sty, images: used through the main file
+
+    # -- where the files come from -------------------------------------------------------------
+    def _read_dir_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        fs, _, (local,) = fsspec.get_fs_token_paths(path)
+        folder = posixpath.dirname(local)
+        raw = fs.cat_file(local)
+        head = strip_comments(raw.decode("utf-8", "replace"))
+        if not (_DOCCLASS.search(head) and _BEGIN_DOC.search(head)):
+            state.count("latex_included_files_skipped")   # a section file: read through its main file
+            return
+        siblings = {posixpath.relpath(o, folder): fs.cat_file(o) for o in fs.glob(posixpath.join(folder, "*.tex"))}
+        if choose_main(siblings) != posixpath.basename(local):
+            state.count("latex_other_main_files_skipped")   # the folder's paper has another main file
+            return
+
+        def load(rel: str) -> bytes | None:
+            p = posixpath.normpath(posixpath.join(folder, rel))
+            return fs.cat_file(p) if fs.isfile(p) else None
+        yield from self._paper(posixpath.basename(local), load, path, src, state)
+
+    def _read_tarball(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        files: dict[str, bytes] = {}
+        try:
+            with open_decompressed(path) as f, tarfile.open(fileobj=io.BytesIO(f.read()), mode="r:") as tar:
+                for member in tar:
+                    if member.isfile():
+                        files[posixpath.normpath(member.name)] = tar.extractfile(member).read()
+        except (tarfile.TarError, OSError, EOFError) as e:
+            yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {e}", 0, path)
+            return
+        main = choose_main(files)
+        if main is None:
+            yield Quarantined("no_main_tex", f"{path}: no .tex with \\documentclass and \\begin{{document}}", 0, path)
+            return
+        folder = posixpath.dirname(main)
+        yield from self._paper(main, lambda rel: files.get(posixpath.normpath(posixpath.join(folder, rel))),
+                               path, src, state, main_rel=posixpath.basename(main))
+
+    # -- one paper ------------------------------------------------------------------------------
+    def _paper(self, main: str, load: Callable[[str], bytes | None], path: str, src, state: ReadState,
+               main_rel: str | None = None) -> Iterator[Doc | Quarantined]:
+        encodings: dict[str, str] = {}
+        problems: list[Quarantined] = []
+        missing: list[str] = []
+        main_rel = main_rel or main
+
+        def decode(rel: str, data: bytes) -> str | None:
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            from charset_normalizer import from_bytes
+            guess = from_bytes(data).best() if b"\0" not in data else None
+            if guess is None:
+                problems.append(Quarantined("bad_encoding", f"{path}: {rel} is neither UTF-8 nor text in a known "
+                                            "encoding", 0, f"{path}#{rel}", len(data), data[:4096]))
+                state.count("latex_undecodable_files")
+                return None
+            encodings[rel] = guess.encoding
+            state.count("latex_non_utf8_files")
+            return str(guess)
+
+        def resolve(rel: str, stack: tuple[str, ...]) -> str:
+            names = [rel] if rel.endswith(".tex") else [rel + ".tex", rel]
+            for name in names:
+                data = load(name)
+                if data is not None:
+                    break
+            else:
+                missing.append(rel)
+                state.count("latex_missing_inputs")
+                return ""
+            if name in stack or len(stack) > MAX_INCLUDE_DEPTH:
+                state.count("latex_include_cycles")
+                return ""
+            text = decode(name, data)
+            if text is None:
+                return ""
+            text = strip_comments(text)
+            if stack:     # an included standalone file: its body only
+                b, e = _BEGIN_DOC.search(text), _END_DOC.search(text)
+                if b:
+                    text = text[b.end(): e.start() if e and e.start() > b.end() else len(text)]
+            return _INPUT.sub(lambda m: resolve((m.group(2) or m.group(3)).strip(), stack + (name,)), text)
+
+        text = resolve(main_rel, ())
+        if not text:
+            yield from problems or [Quarantined("empty_document", f"{path}: {main} is empty", 0, path)]
+            return
+        if self.expand_macros:
+            macros, text = simple_macros(text)
+            text = expand_macros(text, macros)
+        title = None
+        b = _BEGIN_DOC.search(text)
+        if b:
+            m = re.search(r"\\title\s*(\[[^\]]*\])?\s*(?=\{)", text[:b.start()])
+            title = braced(text, m.end())[0].strip() if m and braced(text, m.end()) else None
+            e = _END_DOC.search(text, b.end())
+            text = text[b.end(): e.start() if e else len(text)]
+        text = self._floats_and_bibliography(text, load, decode)
+        text = re.sub(r"[ \t]+\n", "\n", text)
+        text = re.sub(r"\n{3,}", "\n\n", text).strip()
+        yield from problems
+        if not text:
+            yield Quarantined("empty_document", f"{path}: no text in the document body", 0, path)
+            return
+        if len(text) > src.max_doc_bytes:
+            yield Quarantined("too_large", f"{path}: {len(text)} chars > max_doc_bytes", 0, path, len(text))
+            return
+        meta = {"main_file": main, "title": title, "missing_inputs": missing or None,
+                "encodings": encodings or None}
+        yield Doc(f"{path}#{main}" if not path.endswith(main) else path, None, text=text,
+                  metadata={k: v for k, v in meta.items() if v is not None})
+
+    def _floats_and_bibliography(self, text: str, load, decode) -> str:
+        if self.floats == "drop":
+            text = _FLOAT_ENV.sub("", text)
+        elif self.floats == "captions":
+            text = _FLOAT_ENV.sub(lambda m: _captions(m.group(2)), text)
+        if self.bibliography == "drop":
+            return _BIB_CMDS.sub("", _THEBIB.sub("", text))
+
+        def bbl(m: re.Match) -> str:
+            if m.group(1) != "bibliography" or not m.group(2):
+                return m.group(0)
+            name = m.group(2).strip(" {}").split(",")[0].strip()
+            data = load(name + ".bbl")
+            return (decode(name + ".bbl", data) or "") if data is not None else m.group(0)
+        return _BIB_CMDS.sub(bbl, text)
