@@ -11,12 +11,17 @@ Hand-written on purpose: LaTeX parsers (pylatexenc, TexSoup) turn the source int
 and lose the LaTeX math this corpus keeps; RedPajama's arXiv cleaner is the same kind of small set
 of regular expressions with a brace matcher.
 
-Encoding: UTF-8; a file that is not UTF-8 (arXiv has many latin-1 sources) is decoded with
-charset-normalizer's best guess and the guess is recorded in `metadata.encodings`; a file that no
-encoding explains (binary) is quarantined as `bad_encoding` (the main file: no document).
+Encoding: UTF-8; a file that is not UTF-8 (arXiv has many latin-1 sources) is decoded with the
+encoding its `\\usepackage[...]{inputenc}` declares, else the one the main file declares, else
+`fallback_encoding` (cp1252: latin-1 plus the Windows punctuation, the commonest legacy encoding
+of Western sources); the encoding used is recorded in `metadata.encodings`. Statistical detectors
+(charset-normalizer) misjudge short LaTeX files, whose bytes are mostly ASCII markup. A file with
+NUL bytes or many control characters is binary: quarantined as `bad_encoding` (the main file: no
+document; an included file: left out, the paper goes on).
 """
 from __future__ import annotations
 
+import codecs
 import io
 import posixpath
 import re
@@ -24,7 +29,7 @@ import tarfile
 from typing import Callable, Iterator, Literal
 
 import fsspec
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
 
@@ -40,6 +45,14 @@ _FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable
 _FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
 _BIB_CMDS = re.compile(r"\\(bibliography|bibliographystyle|addbibresource|printbibliography)\b(\s*\{[^{}]*\})?")
 _THEBIB = re.compile(r"\\begin\s*\{thebibliography\}.*?\\end\s*\{thebibliography\}", re.S)
+_INPUTENC = re.compile(rb"\\usepackage\s*\[([^\]]+)\]\s*\{inputenc\}")
+# inputenc option -> Python codec
+INPUTENC_CODECS = {"latin1": "latin-1", "latin9": "iso8859-15", "latin2": "iso8859-2", "latin3": "iso8859-3",
+                   "latin4": "iso8859-4", "latin5": "iso8859-9", "latin10": "iso8859-16", "ansinew": "cp1252",
+                   "cp1252": "cp1252", "cp1250": "cp1250", "cp1251": "cp1251", "cp1257": "cp1257",
+                   "applemac": "mac_roman", "macce": "mac_latin2", "cp437": "cp437", "cp850": "cp850",
+                   "cp852": "cp852", "cp866": "cp866", "koi8-r": "koi8_r", "koi8-u": "koi8_u",
+                   "utf8": "utf-8", "utf8x": "utf-8"}
 MAX_INCLUDE_DEPTH = 32
 MAX_MACRO_PASSES = 3
 
@@ -109,6 +122,25 @@ def _captions(body: str) -> str:
     return "\n".join(out)
 
 
+def inputenc_codec(data: bytes) -> str | None:
+    """The Python codec of the encoding a file declares with inputenc, if it declares a known one."""
+    m = _INPUTENC.search(data)
+    if not m:
+        return None
+    for opt in m.group(1).decode("ascii", "replace").split(","):
+        if opt.strip().lower() in INPUTENC_CODECS:
+            return INPUTENC_CODECS[opt.strip().lower()]
+    return None
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes, or more than 5% control characters other than tab, newline, form feed, return."""
+    if b"\0" in data:
+        return True
+    controls = sum(data.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
+    return controls > 0.05 * max(len(data), 1)
+
+
 def choose_main(files: dict[str, bytes]) -> str | None:
     """The main file of a paper's files: has \\documentclass and \\begin{document}; among several,
     the one no other file includes, then the largest, then by name."""
@@ -130,6 +162,17 @@ class LatexReader(Reader):
     bibliography: Literal["keep", "drop"] = Field(
         "drop", description="drop \\bibliography commands and thebibliography; keep leaves them and inlines a .bbl")
     expand_macros: bool = Field(True, description="expand argument-less \\newcommand/\\def macros")
+    fallback_encoding: str = Field(
+        "cp1252", description="codec for a non-UTF-8 file when neither it nor the main file declares one (inputenc)")
+
+    @field_validator("fallback_encoding")
+    @classmethod
+    def _known_codec(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown codec {v!r}") from None
+        return v
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         bare = path.rsplit(".", 1)[0] if path.endswith((".gz", ".bz2", ".xz")) else path
@@ -185,21 +228,24 @@ class LatexReader(Reader):
         missing: list[str] = []
         main_rel = main_rel or main
 
+        declared: list[str] = []        # the main file's inputenc encoding, for files that declare none
+
         def decode(rel: str, data: bytes) -> str | None:
             try:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
                 pass
-            from charset_normalizer import from_bytes
-            guess = from_bytes(data).best() if b"\0" not in data else None
-            if guess is None:
-                problems.append(Quarantined("bad_encoding", f"{path}: {rel} is neither UTF-8 nor text in a known "
-                                            "encoding", 0, f"{path}#{rel}", len(data), data[:4096]))
+            if looks_binary(data):
+                problems.append(Quarantined("bad_encoding", f"{path}: {rel} is not UTF-8 and looks binary", 0,
+                                            f"{path}#{rel}", len(data), data[:4096]))
                 state.count("latex_undecodable_files")
                 return None
-            encodings[rel] = guess.encoding
+            enc = inputenc_codec(data) or (declared[0] if declared else self.fallback_encoding)
+            if not declared and (own := inputenc_codec(data)):
+                declared.append(own)
+            encodings[rel] = enc
             state.count("latex_non_utf8_files")
-            return str(guess)
+            return data.decode(enc, errors="replace")
 
         def resolve(rel: str, stack: tuple[str, ...]) -> str:
             names = [rel] if rel.endswith(".tex") else [rel + ".tex", rel]
