@@ -130,7 +130,7 @@ class CodeFilter(Filter):
         longest = np.zeros(n, np.int64)
         np.maximum.at(longest, pc.list_parent_indices(lines).to_numpy(zero_copy_only=False), line_len)
         mean_len = chars / np.maximum(n_lines, 1)
-        alnum = pc.count_substring_regex(text, r"[\p{L}\p{N}]").to_numpy(zero_copy_only=False)
+        alnum = alphanumeric_counts(text)
         alnum_frac = alnum / np.maximum(chars, 1)
 
         head_lines = pc.binary_join(pc.list_slice(lines, 0, self.generated_scan_lines), "\n")
@@ -194,6 +194,32 @@ class CodeFilter(Filter):
                 ids = [i for i in license_ids(lic) if i in keep or _OTHER_ID.match(i)]
                 out.append(None if not ids else ids if isinstance(lic, list) else " AND ".join(ids))
         return out
+
+
+# Per UTF-8 byte: an ASCII letter or digit, or the lead byte of a non-ASCII character.
+_ALNUM_BYTE = np.zeros(256, bool)
+for _lo, _hi in ((48, 57), (65, 90), (97, 122), (0xC0, 0xFF)):
+    _ALNUM_BYTE[_lo:_hi + 1] = True
+
+
+def alphanumeric_counts(text: pa.Array) -> np.ndarray:
+    """Letters and digits per string, from the UTF-8 bytes of the whole batch at once.
+
+    Non-ASCII characters count as letters: in code they are almost all letters of comments,
+    strings and identifiers (CJK, accented Latin). An RE2 character-class count of every match
+    is ~100x slower on a batch of files."""
+    n = len(text)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if pa.types.is_large_string(text.type):
+        text = text.cast(pa.string())
+    offs = np.frombuffer(text.buffers()[1], np.int32)[text.offset: text.offset + n + 1]
+    if offs[-1] == offs[0]:
+        return np.zeros(n, np.int64)
+    marks = _ALNUM_BYTE[np.frombuffer(text.buffers()[2], np.uint8)[offs[0]:offs[-1]]]
+    starts = offs - offs[0]
+    # count_nonzero per slice: several times faster than np.add.reduceat with a widening dtype
+    return np.array([np.count_nonzero(marks[a:b]) for a, b in zip(starts[:-1], starts[1:])], np.int64)
 
 
 def _mask(arr) -> np.ndarray:

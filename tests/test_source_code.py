@@ -151,3 +151,16 @@ def test_runner_filters_and_catches_the_vendored_copy(tmp_path, shared_data, ray
     assert {frozenset((k, v)) for k, v in gone.items()} >= {
         frozenset(("DaveGamble__cJSON/cJSON.c", "RT-Thread-packages__cJSON/cJSON.c"))}
     assert dedup["docs_out"] == cf["docs_out"] - len(gone)
+
+
+def test_alphanumeric_counts_match_python_on_ascii_and_count_cjk_letters(shared_data):
+    from stages.code_filter import alphanumeric_counts
+    texts = [t for p in sorted((shared_data / "sources" / "code").rglob("*.*")) if p.suffix != ".gz"
+             and (t := p.read_text()).isascii()]
+    expected = [sum(c.isalnum() for c in t) for t in texts]
+    # non-ASCII characters count as letters (CJK, accented Latin; the rare non-ASCII symbol too)
+    texts += ["", "中文注释 x=1;", "", "¿qué?"]
+    expected += [0, 6, 0, 4]
+    arr = pa.array(texts)
+    assert alphanumeric_counts(arr).tolist() == expected
+    assert alphanumeric_counts(arr.slice(3)).tolist() == expected[3:]

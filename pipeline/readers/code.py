@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import configparser
 import functools
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -75,6 +76,24 @@ def _repo_of_checkout(root: str) -> str:
     return (_git_remote_name(git) if git.is_dir() else None) or Path(root).name
 
 
+@functools.lru_cache(maxsize=64)
+def _abs(path: str) -> str:
+    return os.path.abspath(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checkout_of(folder: str) -> str:
+    """The nearest folder at or above `folder` with a .git entry, else `folder` itself."""
+    d = folder
+    while True:
+        if os.path.exists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return folder
+        d = parent
+
+
 class CodeReader(Reader):
     """Source files of a directory/git checkout (`layout: files`) or Stack-style rows (`layout: rows`)."""
     name = "code"
@@ -102,15 +121,15 @@ class CodeReader(Reader):
     # -- files of a checkout ---------------------------------------------------------------
     def _locate(self, path: str) -> tuple[str, str]:
         """(repository, path inside it) of a local file."""
-        p = Path(path)
+        p = os.path.abspath(path)
         if self.root is not None:
-            rel = p.resolve().relative_to(Path(self.root).resolve()).as_posix()
+            rel = Path(p).relative_to(_abs(self.root)).as_posix()
             parts = rel.split("/")
             if self.repo_depth and len(parts) > self.repo_depth:
                 return self.repo or "/".join(parts[:self.repo_depth]), "/".join(parts[self.repo_depth:])
-            return self.repo or _repo_of_checkout(str(Path(self.root).resolve())), rel
-        top = next((d for d in p.resolve().parents if (d / ".git").exists()), p.resolve().parent)
-        return self.repo or _repo_of_checkout(str(top)), p.resolve().relative_to(top).as_posix()
+            return self.repo or _repo_of_checkout(_abs(self.root)), rel
+        top = _checkout_of(os.path.dirname(p))
+        return self.repo or _repo_of_checkout(top), Path(p).relative_to(top).as_posix()
 
     def _read_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         if "/.git/" in f"/{Path(path).as_posix()}":
@@ -173,7 +192,7 @@ def _read_plain(src, path: str) -> bytes | Quarantined:
     """A file's bytes as stored (no decompression by extension), up to one byte past the cap."""
     import fsspec
     try:
-        with fsspec.open(path, "rb").open() as f:
+        with (open(path, "rb") if "://" not in path else fsspec.open(path, "rb").open()) as f:
             return f.read(src.max_doc_bytes + 1)
     except OSError as e:
         return Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}", 0, path)

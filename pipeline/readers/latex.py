@@ -22,10 +22,13 @@ document; an included file: left out, the paper goes on).
 from __future__ import annotations
 
 import codecs
+import glob
 import io
+import os
 import posixpath
 import re
 import tarfile
+from pathlib import Path
 from typing import Callable, Iterator, Literal
 
 import fsspec
@@ -185,21 +188,28 @@ class LatexReader(Reader):
 
     # -- where the files come from -------------------------------------------------------------
     def _read_dir_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        fs, _, (local,) = fsspec.get_fs_token_paths(path)
+        if "://" in path:
+            fs, _, (local,) = fsspec.get_fs_token_paths(path)
+            cat, isfile = fs.cat_file, fs.isfile
+            listing = lambda f: fs.glob(posixpath.join(f, "*.tex"))   # noqa: E731
+        else:            # local files without fsspec's per-call overhead (a paper opens dozens)
+            local = os.path.abspath(path)
+            cat, isfile = (lambda p: Path(p).read_bytes()), os.path.isfile
+            listing = lambda f: sorted(glob.glob(os.path.join(glob.escape(f), "*.tex")))   # noqa: E731
         folder = posixpath.dirname(local)
-        raw = fs.cat_file(local)
-        head = strip_comments(raw.decode("utf-8", "replace"))
-        if not (_DOCCLASS.search(head) and _BEGIN_DOC.search(head)):
+        raw = cat(local)
+        if b"\\documentclass" not in raw or not (_DOCCLASS.search(head := strip_comments(
+                raw.decode("utf-8", "replace"))) and _BEGIN_DOC.search(head)):
             state.count("latex_included_files_skipped")   # a section file: read through its main file
             return
-        siblings = {posixpath.relpath(o, folder): fs.cat_file(o) for o in fs.glob(posixpath.join(folder, "*.tex"))}
+        siblings = {posixpath.relpath(o, folder): cat(o) for o in listing(folder)}
         if choose_main(siblings) != posixpath.basename(local):
             state.count("latex_other_main_files_skipped")   # the folder's paper has another main file
             return
 
         def load(rel: str) -> bytes | None:
             p = posixpath.normpath(posixpath.join(folder, rel))
-            return fs.cat_file(p) if fs.isfile(p) else None
+            return cat(p) if isfile(p) else None
         yield from self._paper(posixpath.basename(local), load, path, src, state)
 
     def _read_tarball(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
@@ -285,7 +295,7 @@ class LatexReader(Reader):
             e = _END_DOC.search(text, b.end())
             text = text[b.end(): e.start() if e else len(text)]
         text = self._floats_and_bibliography(text, load, decode)
-        text = re.sub(r"[ \t]+\n", "\n", text)
+        text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
         text = re.sub(r"\n{3,}", "\n\n", text).strip()
         yield from problems
         if not text:

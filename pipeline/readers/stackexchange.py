@@ -26,6 +26,7 @@ from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_deco
 
 QUESTION, ANSWER = "1", "2"
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "dl"}
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
@@ -44,9 +45,8 @@ def html_to_text(body: str) -> str:
     root = lxml_html.fragment_fromstring(body, create_parent="div")
     out: list[str] = []
     _walk(root, out)
-    text = "".join(out)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = "\n".join(line.rstrip(" \t") for line in "".join(out).split("\n"))
+    return _BLANK_RUNS.sub("\n\n", text).strip() if "\n\n\n" in text else text.strip()
 
 
 def _walk(el, out: list[str]) -> None:
@@ -67,13 +67,18 @@ def _walk(el, out: list[str]) -> None:
         out.append(f"`{el.text_content()}`")
     else:
         if el.text:
-            out.append(_SPACE.sub(" ", el.text))
+            out.append(_squeeze(el.text))
         for child in el:
             _walk(child, out)
             if child.tail:
-                out.append(_SPACE.sub(" ", child.tail))
+                out.append(_squeeze(child.tail))
     if tag in _BLOCKS or tag == "li":
         out.append("\n\n" if tag in _BLOCKS else "")
+
+
+def _squeeze(s: str) -> str:
+    """Runs of whitespace to one space (HTML rendering), skipping the regex when there are none."""
+    return _SPACE.sub(" ", s) if ("  " in s or "\n" in s or "\t" in s or "\r" in s) else s
 
 
 @dataclass
