@@ -28,6 +28,17 @@ def _code_tree(tmp_path, shared_data) -> Path:
     return root
 
 
+def test_truncated_compressed_file_is_quarantined(tmp_path, shared_data):
+    gz = (shared_data / "sources" / "code" / "DaveGamble__cJSON" / "cJSON.c.gz").read_bytes()
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "cJSON.c.gz").write_bytes(gz[: len(gz) // 2])
+    (tmp_path / "r" / "ok.py").write_text("print('ok')\n")
+    src = SourceConfig(name="code", format="code", paths=[str(tmp_path / "r")], root=str(tmp_path / "r"))
+    docs, quarantined, _ = _read(src, expand_paths(str(tmp_path / "r")))
+    assert [d.metadata["path"] for d in docs] == ["ok.py"] and docs[0].metadata["repo"] == "r"
+    assert [q.reason for q in quarantined] == ["corrupt_compression"]
+
+
 def _read(src, paths):
     docs, quarantined, state = [], [], ReadState()
     for p in paths:

@@ -79,7 +79,7 @@ def _paper(tmp_path, body, extra=None, enc="utf-8"):
 
 
 def test_macros_floats_bibliography_and_cycles(tmp_path):
-    body = ("\\section{Intro} % a comment\n\\sys{} \\ver{} works on $x \\in \\R^n$ and $\\vect{v}$; 50\\% faster.\n"
+    body = ("\\begin{comment}\nAn old draft paragraph.\n\\end{comment}\n\\section{Intro} % a comment\n\\sys{} \\ver{} works on $x \\in \\R^n$ and $\\vect{v}$; 50\\% faster.\n"
             "\\input{a}\n"
             "\\begin{figure}[t]\\centering\\includegraphics{f.png}\\caption{Speed of \\sys.}\\end{figure}\n"
             "\\begin{table}\\begin{tabular}{c}1\\\\\\end{tabular}\\end{table}\n"
@@ -90,7 +90,7 @@ def test_macros_floats_bibliography_and_cycles(tmp_path):
     text = docs[0].text
     assert not quarantined and state.counters["latex_include_cycles"] == 1
     assert text.startswith("\\section{Intro}\nTokenMill{} 2.0{} works on $x \\in \\mathbb{R}^n$")
-    assert "\\vect{v}" in text and "50\\% faster" in text and "a comment" not in text
+    assert "\\vect{v}" in text and "50\\% faster" in text and "a comment" not in text and "draft" not in text
     assert "Text of a." in text and "Text of b." in text
     assert "Speed of TokenMill." in text and "includegraphics" not in text and "tabular" not in text
     assert "bibliography" not in text and docs[0].metadata["title"] == "On TokenMill"

@@ -38,6 +38,7 @@ from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_deco
 
 _COMMENT = re.compile(r"(?<!\\)%.*")
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
+_COMMENT_ENV = re.compile(r"\\begin\s*\{comment\}.*?\\end\s*\{comment\}\n?", re.S)
 _INPUT = re.compile(r"\\(input|include)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
 _DOCCLASS = re.compile(r"\\documentclass")
 _BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
@@ -61,8 +62,10 @@ MAX_MACRO_PASSES = 3
 
 
 def strip_comments(tex: str) -> str:
-    """Remove `%` comments (not `\\%`); a line that was only a comment goes entirely."""
-    return _COMMENT.sub("", _COMMENT_LINE.sub("", tex))
+    """Remove `%` comments (not `\\%`), a line that was only a comment entirely, and the blocks of the
+    comment package (`\\begin{comment}...\\end{comment}`)."""
+    tex = _COMMENT.sub("", _COMMENT_LINE.sub("", tex))
+    return _COMMENT_ENV.sub("", tex) if "{comment}" in tex else tex
 
 
 def braced(tex: str, start: int) -> tuple[str, int] | None:
