@@ -71,7 +71,8 @@ def _paper(tmp_path, body, extra=None, enc="utf-8"):
     (d / "main.tex").write_bytes((
         "\\documentclass{article}\n\\usepackage{amsmath}\n"
         "\\newcommand{\\R}{\\mathbb{R}}\n\\newcommand\\sys{TokenMill}\n\\def\\ver{2.0}\n"
-        "\\newcommand{\\vect}[1]{\\mathbf{#1}}\n\\title{On \\sys}\n"
+        "\\newcommand{\\vect}[1]{\\mathbf{#1}}\n\\def\\pair#1#2{(#1, #2)}\n"
+        "\\newcommand{\\opt}[2][x]{#1+#2}\n\\title{On \\sys}\n"
         "\\begin{document}\n" + body + "\n\\end{document}\n").encode(enc))
     for name, data in (extra or {}).items():
         (d / name).write_bytes(data)
@@ -79,18 +80,22 @@ def _paper(tmp_path, body, extra=None, enc="utf-8"):
 
 
 def test_macros_floats_bibliography_and_cycles(tmp_path):
-    body = ("\\begin{comment}\nAn old draft paragraph.\n\\end{comment}\n\\section{Intro} % a comment\n\\sys{} \\ver{} works on $x \\in \\R^n$ and $\\vect{v}$; 50\\% faster.\n"
+    body = ("\\begin{comment}\nAn old draft paragraph.\n\\end{comment}\n"
+            "\\section{Intro} % a comment\n\\sys{} \\ver{} works on $x \\in \\R^n$ and "
+            "$\\vect{v}$, $\\pair{a}{\\vect{b}}$, $\\opt{y}$; 50\\% faster.\n"
             "\\input{a}\n"
             "\\begin{figure}[t]\\centering\\includegraphics{f.png}\\caption{Speed of \\sys.}\\end{figure}\n"
             "\\begin{table}\\begin{tabular}{c}1\\\\\\end{tabular}\\end{table}\n"
             "\\bibliographystyle{plain}\n\\bibliography{refs}\n")
     d = _paper(tmp_path, body, {"a.tex": b"\\subsection{A}\nText of a.\n\\input{b}\n",
-                                "b.tex": b"Text of b.\n\\input{a}\n", "refs.bbl": b"\\begin{thebibliography}{1}\\bibitem{x} X.\\end{thebibliography}"})
+                                "b.tex": b"Text of b.\n\\input{a}\n",
+                                "refs.bbl": b"\\begin{thebibliography}{1}\\bibitem{x} X.\\end{thebibliography}"})
     docs, quarantined, state = _read(d)
     text = docs[0].text
     assert not quarantined and state.counters["latex_include_cycles"] == 1
     assert text.startswith("\\section{Intro}\nTokenMill{} 2.0{} works on $x \\in \\mathbb{R}^n$")
-    assert "\\vect{v}" in text and "50\\% faster" in text and "a comment" not in text and "draft" not in text
+    assert "$\\mathbf{v}$, $(a, \\mathbf{b})$, $\\opt{y}$" in text       # \\opt has an optional argument: kept
+    assert "50\\% faster" in text and "a comment" not in text and "draft" not in text
     assert "Text of a." in text and "Text of b." in text
     assert "Speed of TokenMill." in text and "includegraphics" not in text and "tabular" not in text
     assert "bibliography" not in text and docs[0].metadata["title"] == "On TokenMill"

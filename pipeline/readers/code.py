@@ -99,12 +99,16 @@ class CodeReader(Reader):
     name = "code"
 
     layout: Literal["files", "rows"] = Field(
-        "files", description="files: each listed file is one document; rows: JSONL/Parquet rows with content, path, repo, licence")
+        "files", description="files: each listed file is one document; "
+                             "rows: JSONL/Parquet rows with content, path, repo, licence")
     root: str | None = Field(
-        None, description="files: directory the paths are relative to (default: each file's git checkout, else its directory)")
+        None, description="files: directory the paths are relative to "
+                          "(default: each file's git checkout, else its directory)")
     repo_depth: int = Field(
-        0, ge=0, description="files: path components under root naming the repository (0: root itself is one checkout)")
-    repo: str | None = Field(None, description="files: repository name for every file (default: from git remote or directory)")
+        0, ge=0, description="files: path components under root naming the repository "
+                             "(0: root itself is one checkout)")
+    repo: str | None = Field(
+        None, description="files: repository name for every file (default: from git remote or directory)")
     decompress: bool = Field(
         True, description="files: read .gz/.bz2/.xz/.zst files decompressed and name them without the suffix; "
                           "false: they are binary files")

@@ -3,9 +3,10 @@
 The main file is the `.tex` with both `\\documentclass` and `\\begin{document}` (in a tarball with
 several, the one no other file includes, then the largest). From it: comments removed, `\\input`
 and `\\include` resolved recursively (a missing file or an include cycle is dropped and counted),
-argument-less user macros (`\\newcommand{\\x}{...}`, `\\def\\x{...}`) expanded, the preamble cut (the
-document is the body of `document`), the bibliography and figure/table floats kept, dropped or (floats)
-reduced to their captions by option. Math stays LaTeX, as in RedPajama's arXiv slice.
+simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only)
+expanded, the preamble cut (the document is the body of `document`), the bibliography and
+figure/table floats kept, dropped or (floats) reduced to their captions by option. Math stays
+LaTeX, as in RedPajama's arXiv slice.
 
 Hand-written on purpose: LaTeX parsers (pylatexenc, TexSoup) turn the source into text or a tree
 and lose the LaTeX math this corpus keeps; RedPajama's arXiv cleaner is the same kind of small set
@@ -36,15 +37,15 @@ from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
 
-_COMMENT = re.compile(r"(?<!\\)%.*")
+_COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan finds candidates fast
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
 _COMMENT_ENV = re.compile(r"\\begin\s*\{comment\}.*?\\end\s*\{comment\}\n?", re.S)
 _INPUT = re.compile(r"\\(input|include)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
 _DOCCLASS = re.compile(r"\\documentclass")
 _BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
 _END_DOC = re.compile(r"\\end\s*\{document\}")
-_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?=\{)")
-_DEF = re.compile(r"\\def\s*(\\[A-Za-z@]+)\s*(?=\{)")
+_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?:\[(?P<n>[0-9])\]\s*)?(?=\{)")
+_DEF = re.compile(r"\\def\s*(\\[A-Za-z@]+)(?P<params>(?:#[1-9])*)\s*(?=\{)")
 _FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable"
 _FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
 _BIB_CMDS = re.compile(r"\\(bibliography|bibliographystyle|addbibresource|printbibliography)\b(\s*\{[^{}]*\})?")
@@ -86,16 +87,20 @@ def braced(tex: str, start: int) -> tuple[str, int] | None:
     return None
 
 
-def simple_macros(tex: str) -> tuple[dict[str, str], str]:
-    """Argument-less \\newcommand/\\def definitions, and the text with those definitions removed."""
-    macros: dict[str, str] = {}
+def simple_macros(tex: str) -> tuple[dict[str, tuple[int, str]], str]:
+    """Simple \\newcommand/\\def definitions as {name: (number of arguments, body)}, and the text
+    with those definitions removed. Simple: mandatory arguments only (`\\newcommand{\\v}[1]{..#1..}`,
+    `\\def\\v#1{..}`); a default optional argument or delimited \\def parameters are left as written."""
+    macros: dict[str, tuple[int, str]] = {}
     spans = []
     for pattern in (_NEWCOMMAND, _DEF):
         for m in pattern.finditer(tex):
+            nargs = int(m.group("n") or 0) if pattern is _NEWCOMMAND else len(m.group("params") or "") // 2
             body = braced(tex, m.end())
-            if body is None or "#" in body[0]:
-                continue        # takes arguments (or unbalanced): left as written
-            macros[m.group(1)] = body[0]
+            if body is None or re.search(r"#(?![1-9])", body[0]) or \
+                    any(int(k) > nargs for k in re.findall(r"#([1-9])", body[0])):
+                continue        # unbalanced, or '#' used otherwise: left as written
+            macros[m.group(1)] = (nargs, body[0])
             spans.append((m.start(), body[1]))
     out, last = [], 0
     for s, e in sorted(spans):
@@ -106,16 +111,37 @@ def simple_macros(tex: str) -> tuple[dict[str, str], str]:
     return macros, "".join(out)
 
 
-def expand_macros(tex: str, macros: dict[str, str]) -> str:
+def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> str:
+    """Each use of a macro replaced by its body with its braced arguments put in; a use without
+    its arguments in braces is left as written."""
     if not macros:
         return tex
     names = sorted(macros, key=len, reverse=True)
     pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z@])")
     for _ in range(MAX_MACRO_PASSES):    # macros defined through other macros
-        new = pattern.sub(lambda m: macros[m.group(1)], tex)
-        if new == tex:
+        out, last, changed = [], 0, False
+        for m in pattern.finditer(tex):
+            if m.start() < last:
+                continue
+            nargs, body = macros[m.group(1)]
+            pos, args = m.end(), []
+            for _ in range(nargs):
+                while pos < len(tex) and tex[pos] in " \t\n":
+                    pos += 1
+                group = braced(tex, pos)
+                if group is None:
+                    break
+                args.append(group[0])
+                pos = group[1]
+            if len(args) < nargs:
+                continue
+            out.append(tex[last:m.start()])
+            out.append(re.sub(r"#([1-9])", lambda a: args[int(a.group(1)) - 1], body) if nargs else body)
+            last, changed = pos, True
+        out.append(tex[last:])
+        tex = "".join(out)
+        if not changed:
             break
-        tex = new
     return tex
 
 
@@ -147,15 +173,36 @@ def looks_binary(data: bytes) -> bool:
     return controls > 0.05 * max(len(data), 1)
 
 
+def tidy_lines(text: str) -> str:
+    """Trailing blanks cut, runs of empty lines reduced to one (one pass; faster than two regexes)."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.rstrip(" \t")
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def is_main(tex: str) -> bool:
+    """A main file: \\documentclass and \\begin{document}, outside comments."""
+    t = strip_comments(tex)
+    return bool(_DOCCLASS.search(t) and _BEGIN_DOC.search(t))
+
+
 def choose_main(files: dict[str, bytes]) -> str | None:
     """The main file of a paper's files: has \\documentclass and \\begin{document}; among several,
     the one no other file includes, then the largest, then by name."""
-    texts = {n: strip_comments(d.decode("utf-8", "replace")) for n, d in files.items() if n.endswith(".tex")}
-    mains = [n for n, t in texts.items() if _DOCCLASS.search(t) and _BEGIN_DOC.search(t)]
+    tex = {n: d for n, d in files.items() if n.endswith(".tex")}
+    mains = [n for n, d in tex.items() if b"\\documentclass" in d and is_main(d.decode("utf-8", "replace"))]
     if not mains:
         return None
-    included = {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
-                for t in texts.values() for m in _INPUT.finditer(t)}
+    included = set()
+    for d in tex.values():
+        if b"\\input" in d or b"\\include" in d:   # only the lines naming a file lose their comments
+            lines = [strip_comments(line) for line in d.decode("utf-8", "replace").splitlines()
+                     if "\\input" in line or "\\include" in line]
+            included |= {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
+                         for line in lines for m in _INPUT.finditer(line)}
     return sorted(mains, key=lambda n: (posixpath.splitext(n)[0] in included, -len(files[n]), n))[0]
 
 
@@ -167,7 +214,7 @@ class LatexReader(Reader):
         "captions", description="figure/table environments: keep as written, drop, or keep only their captions")
     bibliography: Literal["keep", "drop"] = Field(
         "drop", description="drop \\bibliography commands and thebibliography; keep leaves them and inlines a .bbl")
-    expand_macros: bool = Field(True, description="expand argument-less \\newcommand/\\def macros")
+    expand_macros: bool = Field(True, description="expand simple \\newcommand/\\def macros (mandatory arguments only)")
     fallback_encoding: str = Field(
         "cp1252", description="codec for a non-UTF-8 file when neither it nor the main file declares one (inputenc)")
 
@@ -201,8 +248,7 @@ class LatexReader(Reader):
             listing = lambda f: sorted(glob.glob(os.path.join(glob.escape(f), "*.tex")))   # noqa: E731
         folder = posixpath.dirname(local)
         raw = cat(local)
-        if b"\\documentclass" not in raw or not (_DOCCLASS.search(head := strip_comments(
-                raw.decode("utf-8", "replace"))) and _BEGIN_DOC.search(head)):
+        if b"\\documentclass" not in raw or not is_main(raw.decode("utf-8", "replace")):
             state.count("latex_included_files_skipped")   # a section file: read through its main file
             return
         siblings = {posixpath.relpath(o, folder): cat(o) for o in listing(folder)}
@@ -298,8 +344,7 @@ class LatexReader(Reader):
             e = _END_DOC.search(text, b.end())
             text = text[b.end(): e.start() if e else len(text)]
         text = self._floats_and_bibliography(text, load, decode)
-        text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
-        text = re.sub(r"\n{3,}", "\n\n", text).strip()
+        text = tidy_lines(text)
         yield from problems
         if not text:
             yield Quarantined("empty_document", f"{path}: no text in the document body", 0, path)

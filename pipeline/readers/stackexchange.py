@@ -23,10 +23,10 @@ from lxml import etree, html as lxml_html
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
+from pipeline.readers.latex import tidy_lines
 
 QUESTION, ANSWER = "1", "2"
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
-_BLANK_RUNS = re.compile(r"\n{3,}")
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "dl"}
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
@@ -45,8 +45,7 @@ def html_to_text(body: str) -> str:
     root = lxml_html.fragment_fromstring(body, create_parent="div")
     out: list[str] = []
     _walk(root, out)
-    text = "\n".join(line.rstrip(" \t") for line in "".join(out).split("\n"))
-    return _BLANK_RUNS.sub("\n\n", text).strip() if "\n\n\n" in text else text.strip()
+    return tidy_lines("".join(out))
 
 
 def _walk(el, out: list[str]) -> None:
@@ -94,11 +93,13 @@ class StackExchangeReader(Reader):
     """Stack Exchange dump XML: one document per question with its answers (CC BY-SA, attributed)."""
     name = "stackexchange"
 
-    site: str | None = Field(None, description="site host, e.g. coffee.stackexchange.com (default: the dump's directory name)")
+    site: str | None = Field(
+        None, description="site host, e.g. coffee.stackexchange.com (default: the dump's directory name)")
     min_question_score: int | None = Field(None, description="questions scoring lower are skipped (counted); null: all")
     min_answer_score: int | None = Field(None, description="answers scoring lower are dropped (counted); null: all")
     keep_accepted_answer: bool = Field(True, description="keep the accepted answer whatever its score")
-    include_comments: bool = Field(False, description="append each post's comments from the Comments.xml beside Posts.xml")
+    include_comments: bool = Field(
+        False, description="append each post's comments from the Comments.xml beside Posts.xml")
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         base = posixpath.basename(path)
