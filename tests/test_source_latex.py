@@ -72,7 +72,8 @@ def _paper(tmp_path, body, extra=None, enc="utf-8"):
         "\\documentclass{article}\n\\usepackage{amsmath}\n"
         "\\newcommand{\\R}{\\mathbb{R}}\n\\newcommand\\sys{TokenMill}\n\\def\\ver{2.0}\n"
         "\\newcommand{\\vect}[1]{\\mathbf{#1}}\n\\def\\pair#1#2{(#1, #2)}\n"
-        "\\newcommand{\\opt}[2][x]{#1+#2}\n\\title{On \\sys}\n"
+        "\\newcommand{\\opt}[2][x]{#1+#2}\n\\renewcommand{\\section}[1]{\\textbf{#1}}\n"
+        "\\def\\subsection#1{#1}\n\\title{On \\sys}\n"
         "\\begin{document}\n" + body + "\n\\end{document}\n").encode(enc))
     for name, data in (extra or {}).items():
         (d / name).write_bytes(data)
@@ -96,7 +97,7 @@ def test_macros_floats_bibliography_and_cycles(tmp_path):
     assert text.startswith("\\section{Intro}\nTokenMill{} 2.0{} works on $x \\in \\mathbb{R}^n$")
     assert "$\\mathbf{v}$, $(a, \\mathbf{b})$, $\\opt{y}$" in text       # \\opt has an optional argument: kept
     assert "50\\% faster" in text and "a comment" not in text and "draft" not in text
-    assert "Text of a." in text and "Text of b." in text
+    assert "\\subsection{A}\nText of a." in text and "Text of b." in text   # \\section, \\subsection redefined: kept
     assert "Speed of TokenMill." in text and "includegraphics" not in text and "tabular" not in text
     assert "bibliography" not in text and docs[0].metadata["title"] == "On TokenMill"
     kept = _read(d, floats="keep", bibliography="keep", expand_macros=False)[0][0].text

@@ -44,7 +44,9 @@ _INPUT = re.compile(r"\\(input|include)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
 _DOCCLASS = re.compile(r"\\documentclass")
 _BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
 _END_DOC = re.compile(r"\\end\s*\{document\}")
-_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?:\[(?P<n>[0-9])\]\s*)?(?=\{)")
+# \renewcommand is left alone: it redefines LaTeX's own commands (\section, \paragraph, ...), whose
+# uses this corpus keeps as written.
+_NEWCOMMAND = re.compile(r"\\(?:new|provide)command\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?:\[(?P<n>[0-9])\]\s*)?(?=\{)")
 _DEF = re.compile(r"\\def\s*(\\[A-Za-z@]+)(?P<params>(?:#[1-9])*)\s*(?=\{)")
 _FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable"
 _FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
@@ -58,6 +60,10 @@ INPUTENC_CODECS = {"latin1": "latin-1", "latin9": "iso8859-15", "latin2": "iso88
                    "applemac": "mac_roman", "macce": "mac_latin2", "cp437": "cp437", "cp850": "cp850",
                    "cp852": "cp852", "cp866": "cp866", "koi8-r": "koi8_r", "koi8-u": "koi8_u",
                    "utf8": "utf-8", "utf8x": "utf-8"}
+# Structure and references: never expanded, even when a paper \def's them.
+KEPT_COMMANDS = frozenset("\\" + c for c in (
+    "part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph", "caption",
+    "label", "ref", "eqref", "cite", "begin", "end", "item", "title", "author", "footnote", "input", "include"))
 MAX_INCLUDE_DEPTH = 32
 MAX_MACRO_PASSES = 3
 
@@ -100,6 +106,8 @@ def simple_macros(tex: str) -> tuple[dict[str, tuple[int, str]], str]:
             if body is None or re.search(r"#(?![1-9])", body[0]) or \
                     any(int(k) > nargs for k in re.findall(r"#([1-9])", body[0])):
                 continue        # unbalanced, or '#' used otherwise: left as written
+            if m.group(1) in KEPT_COMMANDS:
+                continue
             macros[m.group(1)] = (nargs, body[0])
             spans.append((m.start(), body[1]))
     out, last = [], 0
