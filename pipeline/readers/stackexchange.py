@@ -103,7 +103,7 @@ class StackExchangeReader(Reader):
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         base = posixpath.basename(path)
-        if not re.fullmatch(r"Posts\.xml(\.(gz|bz2|xz|zst|7z))?", base):
+        if not re.fullmatch(r"Posts\.xml(\.(gz|bz2|xz|zst))?", base):
             state.count("stackexchange_other_files_skipped")   # Users.xml, Votes.xml, ... are read via Posts
             return
         site = self.site or posixpath.basename(posixpath.dirname(path))
