@@ -146,8 +146,9 @@ class CodeFilter(Filter):
         lines = pc.split_pattern(text, "\n")
         n_lines = pc.list_value_length(lines).to_numpy(zero_copy_only=False).astype(np.int64)
         line_len = pc.utf8_length(pc.list_flatten(lines)).to_numpy(zero_copy_only=False).astype(np.int64)
-        longest = np.zeros(n, np.int64)
-        np.maximum.at(longest, pc.list_parent_indices(lines).to_numpy(zero_copy_only=False), line_len)
+        # every split list has at least one line ("" -> [""]), so reduceat's segments are never empty
+        starts = lines.offsets.to_numpy()[:-1] - lines.offsets[0].as_py()
+        longest = np.maximum.reduceat(line_len, starts) if n else np.zeros(0, np.int64)
         mean_len = chars / np.maximum(n_lines, 1)
         alnum = alphanumeric_counts(text)
         alnum_frac = alnum / np.maximum(chars, 1)

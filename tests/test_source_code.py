@@ -87,6 +87,8 @@ def test_code_filter_reasons_on_the_samples(tmp_path, shared_data):
         "spencermountain__wtf_wikipedia/builds/wtf_wikipedia-client.min.js": "max_line_length",
         "spencermountain__wtf_wikipedia/plugins/api/builds/wtf-plugin-api.min.js": "max_line_length",
     }
+    kept = result.kept.to_pylist()
+    assert [r["code_max_line_length"] for r in kept] == [max(map(len, r["text"].split("\n"))) for r in kept]
     lic = dict(zip(result.kept.column("id").to_pylist(), result.kept.column("code_license").to_pylist()))
     assert lic["DaveGamble__cJSON/cJSON.h"] == "MIT"
     assert lic["google__gson/gson/src/main/java/com/google/gson/JsonParser.java"] == "Apache-2.0"
