@@ -124,19 +124,19 @@ class CodeReader(Reader):
 
     # -- files of a checkout ---------------------------------------------------------------
     def _locate(self, path: str) -> tuple[str, str]:
-        """(repository, path inside it) of a local file."""
+        """(repository, path inside it) of a local file; ValueError if it is not under `root`."""
         p = os.path.abspath(path)
         if self.root is not None:
-            rel = Path(p).relative_to(_abs(self.root)).as_posix()
+            rel = _below(p, _abs(self.root))
             parts = rel.split("/")
             if self.repo_depth and len(parts) > self.repo_depth:
                 return self.repo or "/".join(parts[:self.repo_depth]), "/".join(parts[self.repo_depth:])
             return self.repo or _repo_of_checkout(_abs(self.root)), rel
         top = _checkout_of(os.path.dirname(p))
-        return self.repo or _repo_of_checkout(top), Path(p).relative_to(top).as_posix()
+        return self.repo or _repo_of_checkout(top), _below(p, top)
 
     def _read_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        if "/.git/" in f"/{Path(path).as_posix()}":
+        if "/.git/" in "/" + path.replace(os.sep, "/"):
             state.count("code_git_internal_skipped")
             return
         compressed = path.endswith(COMPRESSED_SUFFIXES)
@@ -190,6 +190,14 @@ class CodeReader(Reader):
                           size=len(item.text.encode("utf-8")), license=lic)
                 item.id = f"{repo}/{rel}" if repo else item.id
             yield item
+
+
+def _below(path: str, folder: str) -> str:
+    """`path` relative to `folder` (both absolute), with / separators."""
+    prefix = folder.rstrip(os.sep) + os.sep
+    if not path.startswith(prefix):
+        raise ValueError(f"{path} is not under {folder}")
+    return path[len(prefix):].replace(os.sep, "/")
 
 
 def _read_plain(src, path: str) -> bytes | Quarantined:
