@@ -160,8 +160,9 @@ class CodeFilter(Filter):
 
         licenses = self._licenses(text, metas)
         keep = frozenset(self.permissive_licenses)
-        lock = np.array([b in set(self.lock_files) for b in names], bool)
-        data_ext = np.array([e in set(self.data_extensions) for e in exts], bool)
+        lock_names, data_exts = set(self.lock_files), set(self.data_extensions)
+        lock = np.array([b in lock_names for b in names], bool)
+        data_ext = np.array([e in data_exts for e in exts], bool)
         off = np.zeros(n, bool)
         rules = [
             ("lock_file", lock),
@@ -189,8 +190,8 @@ class CodeFilter(Filter):
     def _licenses(self, text: pa.Array, metas: list[dict]) -> list:
         """Per file: its SPDX expression, else the licence its header states, else its metadata's."""
         head = pc.utf8_slice_codeunits(text, 0, self.license_scan_chars)
-        spdx = pc.extract_regex(head, _SPDX).field("spdx").to_pylist()
-        spdx = [s if ok else None for s, ok in zip(spdx, pc.is_valid(pc.extract_regex(head, _SPDX)).to_pylist())]
+        tagged = pc.extract_regex(head, _SPDX)      # null where a file has no SPDX tag
+        spdx = [s if ok else None for s, ok in zip(tagged.field("spdx").to_pylist(), tagged.is_valid().to_pylist())]
         folded = pc.replace_substring_regex(head, _FOLD, " ")
         found: list = [None] * len(metas)
         bsd = _mask(pc.match_substring_regex(folded, _BSD, ignore_case=True))
