@@ -1,4 +1,5 @@
 """LaTeX papers: main file, includes, comments/preamble removed, macros, floats/bibliography, encodings."""
+import gzip
 import io
 import re
 import tarfile
@@ -63,6 +64,14 @@ def test_tarball_gives_the_same_document(tmp_path, shared_data):
     assert r"\section*{Introduction}" in packed[0].text and r"\bibliography{" not in packed[0].text
     (tmp_path / "broken.tar.gz").write_bytes(tgz.read_bytes()[:300])
     assert [q.reason for q in _read(tmp_path / "broken.tar.gz")[1]] == ["corrupt_archive"]
+    # arXiv's form of a one-file paper: the .tex alone, gzipped
+    (tmp_path / "single.gz").write_bytes(gzip.compress(b"\\documentclass{article}\n\\usepackage{x}\n"
+                                                       b"\\begin{document}\nOne file, $e^{i\\pi}=-1$.\n\\end{document}\n"))
+    docs, quarantined, _ = _read(tmp_path / "single.gz")
+    assert not quarantined and docs[0].text == "One file, $e^{i\\pi}=-1$."
+    (tmp_path / "figure.eps.gz").write_bytes(gzip.compress(b"%!PS-Adobe-3.0 EPSF-3.0\n"))
+    docs, quarantined, state = _read(tmp_path / "figure.eps.gz")
+    assert not docs and not quarantined and state.counters == {"latex_other_files_skipped": 1}
 
 
 def _paper(tmp_path, body, extra=None, enc="utf-8"):

@@ -1,7 +1,7 @@
-"""LaTeX paper sources: a paper's directory or its `.tar.gz` (arXiv's source format), one document each.
+"""LaTeX paper sources: a paper's directory, its `.tar.gz` or one gzipped `.tex` (arXiv's source forms).
 
-The main file is the `.tex` with both `\\documentclass` and `\\begin{document}` (in a tarball with
-several, the one no other file includes, then the largest). From it: comments removed, `\\input`
+One document per paper. The main file is the `.tex` with both `\\documentclass` and
+`\\begin{document}` (among several, the one no other file includes, then the largest). From it: comments removed, `\\input`
 and `\\include` resolved recursively (a missing file or an include cycle is dropped and counted),
 simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only)
 expanded, the preamble cut (the document is the body of `document`), the bibliography and
@@ -236,9 +236,9 @@ class LatexReader(Reader):
         return v
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        bare = path.rsplit(".", 1)[0] if path.endswith((".gz", ".bz2", ".xz")) else path
-        if bare.endswith(".tar") or path.endswith(".tgz"):
-            yield from self._read_tarball(path, src, state)
+        # arXiv serves a paper as a tarball, or as one gzipped .tex when it has a single file
+        if path.endswith((".tar", ".tgz", ".gz", ".bz2", ".xz")):
+            yield from self._read_archive(path, src, state)
         elif path.endswith(".tex"):
             yield from self._read_dir_file(path, src, state)
         else:
@@ -269,16 +269,28 @@ class LatexReader(Reader):
             return cat(p) if isfile(p) else None
         yield from self._paper(posixpath.basename(local), load, path, src, state)
 
-    def _read_tarball(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+    def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         files: dict[str, bytes] = {}
         try:
-            with open_decompressed(path) as f, tarfile.open(fileobj=io.BytesIO(f.read()), mode="r:") as tar:
+            with open_decompressed(path) as f:
+                data = f.read()
+        except (OSError, EOFError, ValueError) as e:
+            yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {e}", 0, path)
+            return
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
                 for member in tar:
                     if member.isfile():
                         files[posixpath.normpath(member.name)] = tar.extractfile(member).read()
-        except (tarfile.TarError, OSError, EOFError) as e:
-            yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {e}", 0, path)
-            return
+        except tarfile.TarError as e:
+            if b"\\documentclass" in data[:1 << 20]:
+                files = {"main.tex": data}        # a single compressed .tex
+            elif path.endswith((".tar", ".tgz")) or ".tar." in posixpath.basename(path):
+                yield Quarantined("corrupt_archive", f"{path}: not a tar archive: {e}", 0, path)
+                return
+            else:                                  # figure.eps.gz and the like, beside a paper's .tex files
+                state.count("latex_other_files_skipped")
+                return
         main = choose_main(files)
         if main is None:
             yield Quarantined("no_main_tex", f"{path}: no .tex with \\documentclass and \\begin{{document}}", 0, path)
