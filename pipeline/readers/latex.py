@@ -1,7 +1,8 @@
 """LaTeX paper sources: a paper's directory, its `.tar.gz` or one gzipped `.tex` (arXiv's source forms).
 
 One document per paper. The main file is the `.tex` with both `\\documentclass` and
-`\\begin{document}` (among several, the one no other file includes, then the largest). From it: comments removed, `\\input`
+`\\begin{document}` (among several, the one no other file includes, then the largest).
+From it: comments removed, `\\input`
 and `\\include` resolved recursively (a missing file or an include cycle is dropped and counted),
 simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only)
 expanded, the preamble cut (the document is the body of `document`), the bibliography and
