@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "gopher_repetition": "stages.gopher:GopherRepetition",
     "c4_quality": "stages.c4:C4Quality",
     "fineweb_quality": "stages.fineweb:FineWebQuality",
+    "code_filter": "stages.code_filter:CodeFilter",
 }
 
 # CLI commands beyond run/validate/stages: `python -m pipeline <name> ...` -> cli_main(argv).

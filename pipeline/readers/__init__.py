@@ -22,6 +22,9 @@ READERS: dict[str, str] = {
     "jsonl": "pipeline.readers.rows:JsonlReader",
     "parquet": "pipeline.readers.rows:ParquetReader",
     "text": "pipeline.readers.rows:TextReader",
+    "code": "pipeline.readers.code:CodeReader",
+    "stackexchange": "pipeline.readers.stackexchange:StackExchangeReader",
+    "latex": "pipeline.readers.latex:LatexReader",
 }
 _registered: dict[str, type[Reader]] = {}
 

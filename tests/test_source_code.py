@@ -1,0 +1,190 @@
+"""Code sources: the `code` reader (checkout trees and Stack-style rows), `code_filter`, near-dup of vendored copies."""
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from pipeline.documents import documents_table
+from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
+from pipeline.recipe import SourceConfig, load_recipe
+from pipeline.readers.code import language_of
+from stages.code_filter import CodeFilter
+
+
+def _code_tree(tmp_path, shared_data) -> Path:
+    """The shared code samples as a tree of checkouts, plus a .git directory and a binary file."""
+    root = tmp_path / "repos"
+    shutil.copytree(shared_data / "sources" / "code", root, ignore=shutil.ignore_patterns("metadata.jsonl"))
+    git = root / "google__uuid" / ".git"
+    (git / "objects").mkdir(parents=True)
+    (git / "config").write_text('[remote "origin"]\n\turl = https://github.com/google/uuid.git\n')
+    (git / "objects" / "pack").write_bytes(b"PACK\0\0\0\2")
+    (root / "google__uuid" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)))
+    return root
+
+
+def test_truncated_compressed_file_is_quarantined(tmp_path, shared_data):
+    gz = (shared_data / "sources" / "code" / "DaveGamble__cJSON" / "cJSON.c.gz").read_bytes()
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "cJSON.c.gz").write_bytes(gz[: len(gz) // 2])
+    (tmp_path / "r" / "ok.py").write_text("print('ok')\n")
+    src = SourceConfig(name="code", format="code", paths=[str(tmp_path / "r")], root=str(tmp_path / "r"))
+    docs, quarantined, _ = _read(src, expand_paths(str(tmp_path / "r")))
+    assert [d.metadata["path"] for d in docs] == ["ok.py"] and docs[0].metadata["repo"] == "r"
+    assert [q.reason for q in quarantined] == ["corrupt_compression"]
+
+
+def _read(src, paths):
+    docs, quarantined, state = [], [], ReadState()
+    for p in paths:
+        for item in read_source_file(src, p, state):
+            (docs if isinstance(item, Doc) else quarantined).append(item)
+    return docs, quarantined, state
+
+
+def test_reader_on_a_tree_of_checkouts(tmp_path, shared_data):
+    root = _code_tree(tmp_path, shared_data)
+    src = SourceConfig(name="code", format="code", paths=[str(root)], root=str(root), repo_depth=1)
+    docs, quarantined, state = _read(src, expand_paths(str(root)))
+    meta = {d.id: d.metadata for d in docs}
+    n_samples = len(list((shared_data / "sources" / "code").rglob("*"))) - 1  # files and dirs, minus metadata.jsonl
+    assert state.counters["code_git_internal_skipped"] == 2
+    assert [(q.reason, Path(q.id).name) for q in quarantined] == [("binary_file", "logo.png")]
+    # compressed samples are read decompressed and named without the suffix
+    c = meta["RT-Thread-packages__cJSON/cJSON.c"]
+    assert c["language"] == "C" and c["repo"] == "RT-Thread-packages__cJSON" and c["path"] == "cJSON.c"
+    assert c["size"] == len(gzip.decompress((shared_data / "sources/code/RT-Thread-packages__cJSON/cJSON.c.gz").read_bytes()))
+    assert meta["google__uuid/uuid.go"]["language"] == "Go"
+    assert meta["google__gson/gson/src/main/java/com/google/gson/JsonParser.java"]["language"] == "Java"
+    assert meta["google__uuid/LICENSE"]["language"] is None
+    assert len(docs) == 17 and n_samples > len(docs)
+    # a single checkout: the repository is named by its git remote
+    one = SourceConfig(name="uuid", format="code", paths=[str(root / "google__uuid")])
+    docs, _, _ = _read(one, [str(root / "google__uuid" / "uuid.go")])
+    assert docs[0].metadata["repo"] == "google/uuid" and docs[0].metadata["path"] == "uuid.go"
+
+
+def test_language_comes_from_pygments_registry():
+    assert [language_of(p) for p in ("a/b.py", "x.rs", "CMakeLists.txt", "Makefile", "w.min.js", "README")] == \
+        ["Python", "Rust", "CMake", "Makefile", "JavaScript", None]
+
+
+def test_code_filter_reasons_on_the_samples(tmp_path, shared_data):
+    root = _code_tree(tmp_path, shared_data)
+    src = SourceConfig(name="code", format="code", paths=[str(root)], root=str(root), repo_depth=1)
+    docs, _, _ = _read(src, expand_paths(str(root)))
+    table = documents_table([{"id": d.id, "source": "code", "text": d.text, "metadata": d.metadata} for d in docs])
+    result = CodeFilter()(table)
+    removed = dict(zip(result.removed.column("id").to_pylist(), result.removed.column("reason").to_pylist()))
+    assert removed == {
+        "spencermountain__wtf_wikipedia/plugins/debug/package-lock.json": "lock_file",
+        "datasets__country-codes/data/country-codes.csv": "data_file",
+        "spencermountain__wtf_wikipedia/builds/wtf_wikipedia-client.min.js": "max_line_length",
+        "spencermountain__wtf_wikipedia/plugins/api/builds/wtf-plugin-api.min.js": "max_line_length",
+    }
+    kept = result.kept.to_pylist()
+    assert [r["code_max_line_length"] for r in kept] == [max(map(len, r["text"].split("\n"))) for r in kept]
+    lic = dict(zip(result.kept.column("id").to_pylist(), result.kept.column("code_license").to_pylist()))
+    assert lic["DaveGamble__cJSON/cJSON.h"] == "MIT"
+    assert lic["google__gson/gson/src/main/java/com/google/gson/JsonParser.java"] == "Apache-2.0"
+    assert lic["google__uuid/uuid.go"] == "BSD-3-Clause"          # "governed by a BSD-style license"
+    assert lic["google__uuid/LICENSE"] == "BSD-3-Clause"
+
+
+def test_generated_minified_and_licences():
+    long_line = "var a=" + ",".join(f"b{i}" for i in range(400)) + ";"
+    texts = {
+        "gen.go": "// Code generated by protoc-gen-go. DO NOT EDIT.\npackage x\n" + "func f() {}\n" * 20,
+        "bundle.js": "/* a short banner */\n" * 15 + long_line[:900] + "\n",     # mean < 100, one line > 50%
+        "symbols.txt": "+-*/=<>;:{}()[]\n" * 20,
+        "gpl.c": "// SPDX-License-Identifier: GPL-2.0-only\nint main(void) { return 0; }\n",
+        "dual.c": "/* SPDX-License-Identifier: GPL-2.0 OR MIT */\nint main(void) { return 0; }\n",
+        "lgpl.py": "# This library is free software; you can redistribute it under the terms of the\n"
+                   "# GNU Lesser General Public License as published by the Free Software Foundation.\nx = 1\n",
+        "repo_gpl.py": "x = 1\n",
+        "repo_mixed.py": "y = 2\n",
+        "plain.py": "def f(x):\n    return x + 1\n",
+        "中文.py": "# 计算两个数的和\ndef 加(a, b):\n    return a + b\n",
+    }
+    licences = {"repo_gpl.py": ["GPL-3.0"], "repo_mixed.py": ["MIT", "GPL-3.0"]}
+    rows = [{"id": k, "source": "code", "text": v,
+             "metadata": {"path": k, **({"license": licences[k]} if k in licences else {})}} for k, v in texts.items()]
+    table = documents_table(rows)
+    reasons = dict(zip(texts, CodeFilter().judge(table).reasons))
+    assert reasons == {"gen.go": "auto_generated", "bundle.js": "one_long_line", "symbols.txt": "alphanum_fraction",
+                       "gpl.c": "license_not_permissive", "dual.c": None, "lgpl.py": "license_not_permissive",
+                       "repo_gpl.py": "license_not_permissive", "repo_mixed.py": None, "plain.py": None,
+                       "中文.py": None}
+    strict = dict(zip(texts, CodeFilter(unknown_license="remove").judge(table).reasons))
+    assert strict["plain.py"] == "license_unknown" and strict["dual.c"] is None
+
+
+def test_stack_rows_jsonl_and_parquet(tmp_path, shared_data):
+    base = shared_data / "sources" / "code"
+    rows = []
+    for line in (base / "metadata.jsonl").read_text().splitlines():
+        m = json.loads(line)
+        data = (base.parent / m["file"]).read_bytes()
+        data = gzip.decompress(data) if m["file"].endswith(".gz") else data
+        rows.append({"content": data.decode("utf-8"), "path": m["path"], "repo": m["repo"], "license": m["license"]})
+    rows.append({"content": "x = 1\n", "repo": "a/b", "license": "MIT"})   # no path: quarantined
+    (tmp_path / "stack.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    pq.write_table(pa.Table.from_pylist(rows[:-1]), tmp_path / "stack.parquet")
+    for name in ("stack.jsonl", "stack.parquet"):
+        src = SourceConfig(name="stack", format="code", layout="rows", paths=[str(tmp_path / name)])
+        docs, quarantined, _ = _read(src, [str(tmp_path / name)])
+        assert len(docs) == len(rows) - 1
+        assert [q.reason for q in quarantined] == (["missing_path"] if name.endswith("jsonl") else [])
+        d = {x.id: x.metadata for x in docs}["google/uuid/uuid.go"]
+        assert d["language"] == "Go" and d["license"] == "BSD-3-Clause" and d["repo"] == "google/uuid"
+
+
+def test_runner_filters_and_catches_the_vendored_copy(tmp_path, shared_data, ray_local):
+    from pipeline.runner import Runner
+    root = _code_tree(tmp_path, shared_data)
+    recipe = {"name": "code", "output": str(tmp_path / "run"),
+              "sources": [{"name": "code", "format": "code", "paths": [str(root)], "root": str(root),
+                           "repo_depth": 1}],
+              "stages": [{"stage": "code_filter"},
+                         {"stage": "minhash_dedup", "threshold": 0.7,
+                          "shingling": {"ngram": 5, "normalization": {"casefold": False}}}]}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    stats = Runner(load_recipe(tmp_path / "r.yaml"), quiet=True).run()
+    ingest, cf, dedup = stats["stages"]
+    assert ingest["docs_out"] == 17 and ingest["quarantined"] == {"ingest/binary_file": 1}
+    assert cf["removed"] == {"code_filter/data_file": 1, "code_filter/lock_file": 1, "code_filter/max_line_length": 2}
+    removed = pq.read_table(Path(dedup["dir"]) / "removed").to_pylist()
+    gone = {r["id"]: r["duplicate_of"] for r in removed}
+    # the vendored cJSON.c (29 changed lines) is caught against upstream; the generated .cjs/.mjs bundles too
+    assert {frozenset((k, v)) for k, v in gone.items()} >= {
+        frozenset(("DaveGamble__cJSON/cJSON.c", "RT-Thread-packages__cJSON/cJSON.c"))}
+    assert dedup["docs_out"] == cf["docs_out"] - len(gone)
+
+
+def test_alphanumeric_counts_match_python_on_ascii_and_count_cjk_letters(shared_data):
+    from stages.code_filter import alphanumeric_counts
+    texts = [t for p in sorted((shared_data / "sources" / "code").rglob("*.*")) if p.suffix != ".gz"
+             and (t := p.read_text()).isascii()]
+    expected = [sum(c.isalnum() for c in t) for t in texts]
+    # non-ASCII characters count as letters (CJK, accented Latin; the rare non-ASCII symbol too)
+    texts += ["", "中文注释 x=1;", "", "¿qué?"]
+    expected += [0, 6, 0, 4]
+    arr = pa.array(texts)
+    assert alphanumeric_counts(arr).tolist() == expected
+    assert alphanumeric_counts(arr.slice(3)).tolist() == expected[3:]
+
+
+def test_sources_option_leaves_other_sources_alone():
+    rows = [{"id": "a", "source": "code", "text": "x = 1\n", "metadata": {"path": "package-lock.json"}},
+            {"id": "b", "source": "web", "text": "a" * 3000, "metadata": None},
+            {"id": "c", "source": "code", "text": "y = 2\n", "metadata": {"path": "y.py"}}]
+    table = documents_table(rows)
+    j = CodeFilter(sources=["code"]).judge(table)
+    assert j.reasons == ["lock_file", None, None]
+    assert j.signals["code_max_line_length"].to_pylist() == [5, None, 5]
+    assert CodeFilter().judge(table).reasons == ["lock_file", "max_line_length", None]

@@ -1,0 +1,157 @@
+"""LaTeX papers: main file, includes, comments/preamble removed, macros, floats/bibliography, encodings."""
+import gzip
+import io
+import re
+import tarfile
+
+import pytest
+import yaml
+
+from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
+from pipeline.readers.latex import strip_comments
+from pipeline.recipe import SourceConfig, load_recipe
+
+
+def _read(path, **opts):
+    src = SourceConfig(name="papers", format="latex", paths=[str(path)], **opts)
+    docs, quarantined, state = [], [], ReadState()
+    for p in expand_paths(str(path)):
+        for item in read_source_file(src, p, state):
+            (docs if isinstance(item, Doc) else quarantined).append(item)
+    return docs, quarantined, state
+
+
+def _tar_gz(folder, dest, prefix=""):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for p in sorted(folder.iterdir()):
+            tar.add(p, arcname=prefix + p.name)
+    dest.write_bytes(buf.getvalue())
+    return dest
+
+
+def test_sample_paper_loses_preamble_and_comments_keeps_sections_and_equations(shared_data):
+    folder = shared_data / "sources" / "papers" / "sympy-paper"
+    docs, quarantined, state = _read(folder)
+    assert not quarantined and len(docs) == 1       # pprint.tex, a standalone example, is not a second paper
+    doc = docs[0]
+    text = doc.text
+    main = (folder / "paper.tex").read_text()
+    assert doc.metadata["main_file"] == "paper.tex" and doc.metadata["missing_inputs"] == ["authors"]
+    assert doc.metadata["title"] == "SymPy: Symbolic Computing in Python"
+    for gone in (r"\documentclass", r"\usepackage", r"\begin{document}", r"\input{", "%% What sympy is"):
+        assert gone not in text
+    assert not re.search(r"(?<!\\)%", text)           # only escaped \% remain
+    sections = re.findall(r"\\section\{([^}]*)\}", strip_comments(main.split(r"\begin{document}")[1]))
+    assert re.findall(r"\\section\{([^}]*)\}", text)[:len(sections)] == sections and len(sections) >= 5
+    # included files are in, equations verbatim (math stays LaTeX)
+    intro = strip_comments((folder / "introduction.tex").read_text()).strip().splitlines()[0]
+    assert intro in text
+    gruntz = (folder / "gruntz.tex").read_text()
+    eq = re.search(r"\\begin\{equation\}.*?\\end\{equation\}", gruntz, re.S).group(0)
+    assert eq in text
+    assert text.count(r"\begin{equation}") >= gruntz.count(r"\begin{equation}")
+    assert state.counters["latex_missing_inputs"] == 1
+
+
+def test_tarball_gives_the_same_document(tmp_path, shared_data):
+    folder = shared_data / "sources" / "papers" / "scipy-1.0"
+    direct = _read(folder)[0]
+    tgz = _tar_gz(folder, tmp_path / "1907.10121.tar.gz", prefix="src/")
+    packed, quarantined, _ = _read(tgz)
+    assert not quarantined and len(direct) == len(packed) == 1
+    assert packed[0].text == direct[0].text and packed[0].metadata["main_file"] == "src/paper.tex"
+    assert r"\section*{Introduction}" in packed[0].text and r"\bibliography{" not in packed[0].text
+    (tmp_path / "broken.tar.gz").write_bytes(tgz.read_bytes()[:300])
+    assert [q.reason for q in _read(tmp_path / "broken.tar.gz")[1]] == ["corrupt_archive"]
+    # arXiv's form of a one-file paper: the .tex alone, gzipped
+    (tmp_path / "single.gz").write_bytes(gzip.compress(b"\\documentclass{article}\n\\usepackage{x}\n"
+                                                       b"\\begin{document}\nOne file, $e^{i\\pi}=-1$.\n\\end{document}\n"))
+    docs, quarantined, _ = _read(tmp_path / "single.gz")
+    assert not quarantined and docs[0].text == "One file, $e^{i\\pi}=-1$."
+    (tmp_path / "figure.eps.gz").write_bytes(gzip.compress(b"%!PS-Adobe-3.0 EPSF-3.0\n"))
+    docs, quarantined, state = _read(tmp_path / "figure.eps.gz")
+    assert not docs and not quarantined and state.counters == {"latex_other_files_skipped": 1}
+
+
+def _paper(tmp_path, body, extra=None, enc="utf-8"):
+    d = tmp_path / "paper"
+    d.mkdir(exist_ok=True)
+    (d / "main.tex").write_bytes((
+        "\\documentclass{article}\n\\usepackage{amsmath}\n"
+        "\\newcommand{\\R}{\\mathbb{R}}\n\\newcommand\\sys{TokenMill}\n\\def\\ver{2.0}\n"
+        "\\newcommand{\\vect}[1]{\\mathbf{#1}}\n\\def\\pair#1#2{(#1, #2)}\n"
+        "\\newcommand{\\opt}[2][x]{#1+#2}\n\\renewcommand{\\section}[1]{\\textbf{#1}}\n"
+        "\\def\\subsection#1{#1}\n\\title{On \\sys}\n"
+        "\\begin{document}\n" + body + "\n\\end{document}\n").encode(enc))
+    for name, data in (extra or {}).items():
+        (d / name).write_bytes(data)
+    return d
+
+
+def test_macros_floats_bibliography_and_cycles(tmp_path):
+    body = ("\\begin{comment}\nAn old draft paragraph.\n\\end{comment}\n"
+            "\\section{Intro} % a comment\n\\sys{} \\ver{} works on $x \\in \\R^n$ and "
+            "$\\vect{v}$, $\\pair{a}{\\vect{b}}$, $\\opt{y}$; 50\\% faster.\n"
+            "\\input{a}\n"
+            "\\begin{figure}[t]\\centering\\includegraphics{f.png}\\caption{Speed of \\sys.}\\end{figure}\n"
+            "\\begin{table}\\begin{tabular}{c}1\\\\\\end{tabular}\\end{table}\n"
+            "\\bibliographystyle{plain}\n\\bibliography{refs}\n")
+    d = _paper(tmp_path, body, {"a.tex": b"\\subsection{A}\nText of a.\n\\input{b}\n",
+                                "b.tex": b"Text of b.\n\\input{a}\n",
+                                "refs.bbl": b"\\begin{thebibliography}{1}\\bibitem{x} X.\\end{thebibliography}"})
+    docs, quarantined, state = _read(d)
+    text = docs[0].text
+    assert not quarantined and state.counters["latex_include_cycles"] == 1
+    assert text.startswith("\\section{Intro}\nTokenMill{} 2.0{} works on $x \\in \\mathbb{R}^n$")
+    assert "$\\mathbf{v}$, $(a, \\mathbf{b})$, $\\opt{y}$" in text       # \\opt has an optional argument: kept
+    assert "50\\% faster" in text and "a comment" not in text and "draft" not in text
+    assert "\\subsection{A}\nText of a." in text and "Text of b." in text   # \\section, \\subsection redefined: kept
+    assert "Speed of TokenMill." in text and "includegraphics" not in text and "tabular" not in text
+    assert "bibliography" not in text and docs[0].metadata["title"] == "On TokenMill"
+    kept = _read(d, floats="keep", bibliography="keep", expand_macros=False)[0][0].text
+    assert "\\includegraphics{f.png}" in kept and "\\bibitem{x} X." in kept and "\\sys{}" in kept
+    assert "\\bibliographystyle{plain}" in kept
+    dropped = _read(d, floats="drop")[0][0].text
+    assert "Speed of" not in dropped
+
+
+def test_non_utf8_decoded_with_fallback_binary_quarantined(tmp_path):
+    d = _paper(tmp_path, "\\section{R\u00e9sum\u00e9}\nCaf\u00e9 na\u00efve d\u00e9j\u00e0 vu, tr\u00e8s \u00e9l\u00e9gant.\n"
+                         "\\input{sec}\n\\input{blob}\n", enc="latin-1",
+               extra={"sec.tex": "Stra\u00dfe und Gr\u00fc\u00dfe aus M\u00fcnchen, sch\u00f6ne Gr\u00fc\u00dfe.\n".encode("cp1252"),
+                      "blob.tex": b"\x00\x01\x02\xff\xfe" * 50})
+    docs, quarantined, state = _read(d)
+    assert [q.reason for q in quarantined] == ["bad_encoding"] and quarantined[0].id.endswith("#blob.tex")
+    text = docs[0].text
+    assert "\\section{R\u00e9sum\u00e9}" in text and "d\u00e9j\u00e0 vu" in text and "M\u00fcnchen" in text
+    assert docs[0].metadata["encodings"] == {"main.tex": "cp1252", "sec.tex": "cp1252"}
+    assert state.counters["latex_non_utf8_files"] == 2
+    # a declared inputenc wins over the fallback, and is used for included files that declare none
+    main = (d / "main.tex").read_bytes().replace(b"\\usepackage{amsmath}", b"\\usepackage[latin9]{inputenc}")
+    (d / "main.tex").write_bytes(main.replace(b"vu,", "vu \u20ac,".encode("iso8859-15")))
+    docs, _, _ = _read(d)
+    assert docs[0].metadata["encodings"] == {"main.tex": "iso8859-15", "sec.tex": "iso8859-15"}
+    assert "d\u00e9j\u00e0 vu \u20ac," in docs[0].text
+    assert "fallback_encoding" in str(pytest.raises(Exception, SourceConfig, name="p", format="latex", paths=["x"],
+                                                    fallback_encoding="klingon").value)
+    # a binary main file: no document, quarantined with its reason
+    (d / "main.tex").write_bytes(b"\\documentclass{article}\\begin{document}\x00\x00\xff" * 10)
+    docs, quarantined, _ = _read(d)
+    assert not docs and [q.reason for q in quarantined] == ["bad_encoding"]
+
+
+def test_runner_end_to_end(tmp_path, shared_data, ray_local):
+    from pipeline.runner import Runner
+    papers = shared_data / "sources" / "papers"
+    tgz = _tar_gz(papers / "scipy-1.0", tmp_path / "scipy.tar.gz")
+    (tmp_path / "junk.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
+    recipe = {"name": "papers", "output": str(tmp_path / "run"),
+              "sources": [{"name": "papers", "format": "latex",
+                           "paths": [str(papers / "sympy-paper"), str(tgz), str(tmp_path / "junk.tar.gz")]}],
+              "stages": [{"stage": "exact_dedup"}]}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    stats = Runner(load_recipe(tmp_path / "r.yaml"), quiet=True).run()
+    ingest = stats["stages"][0]
+    assert ingest["docs_out"] == 2 and ingest["quarantined"] == {"ingest/corrupt_archive": 1}
+    assert ingest["counters"]["latex_included_files_skipped"] >= 20

@@ -1,0 +1,121 @@
+"""Stack Exchange dumps: one document per question thread, counts equal to the XML's, bad input quarantined."""
+import gzip
+import re
+
+import yaml
+from lxml import etree
+
+from pipeline.readers import Doc, ReadState, read_source_file
+from pipeline.readers.stackexchange import cc_by_sa_version, html_to_text
+from pipeline.recipe import SourceConfig, load_recipe
+
+
+def _read(path, **opts):
+    src = SourceConfig(name="qa", format="stackexchange", paths=[str(path)], **opts)
+    docs, quarantined, state = [], [], ReadState()
+    for item in read_source_file(src, str(path), state):
+        (docs if isinstance(item, Doc) else quarantined).append(item)
+    return docs, quarantined, state
+
+
+def _xml_rows(path):
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return [dict(r.attrib) for r in etree.fromstring(data).iter("row")]
+
+
+def test_counts_equal_the_xml(shared_data):
+    qa = shared_data / "sources" / "qa"
+    for path in (qa / "coffee.stackexchange.com" / "Posts.xml.gz", qa / "blender.meta.stackexchange_fixture" / "Posts.xml"):
+        rows = _xml_rows(path)
+        questions = {r["Id"]: r for r in rows if r["PostTypeId"] == "1"}
+        answers = [r for r in rows if r["PostTypeId"] == "2"]
+        docs, quarantined, state = _read(path)
+        assert not quarantined
+        assert len(docs) == len(questions) == state.counters["stackexchange_questions"]
+        assert sum(len(d.metadata["answer_ids"]) for d in docs) == len(answers) == state.counters["stackexchange_answers"]
+        assert sum(len(re.findall(r"\n\nAnswer( \(accepted\))?:\n", d.text)) for d in docs) == len(answers)
+        for d in docs:
+            q = questions[d.metadata["question_id"]]
+            assert d.text.startswith(q["Title"]) and d.metadata["authors"][0] == f"user:{q['OwnerUserId']}"
+            ids, scores, acc = d.metadata["answer_ids"], d.metadata["answer_scores"], d.metadata["accepted_answer_id"]
+            rest = scores[1:] if acc in ids else scores
+            if acc in ids:
+                assert ids[0] == acc and "Answer (accepted):" in d.text
+            assert rest == sorted(rest, reverse=True)
+            assert d.metadata["license"].startswith("CC BY-SA")
+            assert "<p>" not in d.text and "&lt;" not in d.text
+    coffee = _read(qa / "coffee.stackexchange.com" / "Posts.xml.gz")[0]
+    assert coffee[0].url == f"https://coffee.stackexchange.com/questions/{coffee[0].metadata['question_id']}"
+
+
+def test_code_blocks_kept_and_inline_code():
+    html = ("<p>Use <code>grind(x)</code> first:</p>\n<pre><code>def grind(x):\n    return x * 2\n\n"
+            "print(grind(3))\n</code></pre>\n<ul><li>one</li><li>two &amp; three</li></ul>")
+    assert html_to_text(html) == ("Use `grind(x)` first:\n\n```\ndef grind(x):\n    return x * 2\n\nprint(grind(3))\n```"
+                                  "\n\n- one\n- two & three")
+    assert html_to_text("<p>中文问题：如何<b>研磨</b>咖啡豆？</p>") == "中文问题：如何研磨咖啡豆？"
+
+
+def test_licence_by_date():
+    assert [cc_by_sa_version(d) for d in ("2010-01-01T00:00", "2015-01-27T20:09", "2019-03-01T00:00")] == \
+        ["CC BY-SA 2.5", "CC BY-SA 3.0", "CC BY-SA 4.0"]
+
+
+def test_min_scores_and_comments(shared_data):
+    path = shared_data / "sources" / "qa" / "coffee.stackexchange.com" / "Posts.xml.gz"
+    rows = _xml_rows(path)
+    qs = {r["Id"]: r for r in rows if r["PostTypeId"] == "1"}
+    low_q = sum(int(r["Score"]) < 3 for r in qs.values())
+    accepted = {r.get("AcceptedAnswerId") for r in qs.values() if int(r["Score"]) >= 3}
+    low_a = sum(int(r["Score"]) < 2 and r["Id"] not in accepted for r in rows
+                if r["PostTypeId"] == "2" and int(qs[r["ParentId"]]["Score"]) >= 3)
+    docs, _, state = _read(path, min_question_score=3, min_answer_score=2)
+    assert len(docs) == len(qs) - low_q and state.counters["stackexchange_low_score_questions"] == low_q
+    assert state.counters["stackexchange_low_score_answers"] == low_a > 0
+    fixture = shared_data / "sources" / "qa" / "blender.meta.stackexchange_fixture"
+    comments = [dict(r.attrib) for r in etree.parse(str(fixture / "Comments.xml")).iter("row")]
+    docs, quarantined, _ = _read(fixture / "Posts.xml", include_comments=True, site="blender.meta.stackexchange.com")
+    kept_posts = {d.metadata["question_id"] for d in docs} | {a for d in docs for a in d.metadata["answer_ids"]}
+    assert not quarantined and docs[0].url.startswith("https://blender.meta.stackexchange.com/questions/")
+    shown = [c for c in comments if c["PostId"] in kept_posts]
+    assert shown and all(f"- {c['Text'].strip()}" in "".join(d.text for d in docs) for c in shown)
+
+
+def test_bad_input_is_quarantined_and_reading_goes_on(tmp_path, shared_data):
+    data = gzip.decompress((shared_data / "sources" / "qa" / "coffee.stackexchange.com" / "Posts.xml.gz").read_bytes())
+    cut = data[: len(data) // 2]
+    (tmp_path / "trunc").mkdir()
+    (tmp_path / "trunc" / "Posts.xml").write_bytes(cut)
+    docs, quarantined, state = _read(tmp_path / "trunc" / "Posts.xml")
+    assert [q.reason for q in quarantined] == ["bad_xml"] and len(docs) > 10
+    complete = cut.count(b'PostTypeId="1"') - 1
+    assert len(docs) >= complete - 1
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "Posts.xml").write_bytes(
+        b'<?xml version="1.0" encoding="utf-8"?>\n<posts>\n'
+        b'  <row PostTypeId="1" Body="&lt;p&gt;no id&lt;/p&gt;" />\n'
+        b'  <row Id="7" PostTypeId="2" Body="&lt;p&gt;orphan&lt;/p&gt;" ParentId="99" Score="1" />\n'
+        b'  <row Id="8" PostTypeId="2" Body="&lt;p&gt;no parent&lt;/p&gt;" Score="1" />\n'
+        b'  <row Id="9" PostTypeId="1" Title="Fine" AnswerCount="0" Score="1" Body="&lt;p&gt;ok&lt;/p&gt;" />\n'
+        b'</posts>\n')
+    docs, quarantined, _ = _read(tmp_path / "bad" / "Posts.xml")
+    assert [d.id for d in docs] == ["bad/9"]
+    assert sorted(q.reason for q in quarantined) == ["bad_post", "bad_post", "orphan_answer"]
+
+
+def test_runner_end_to_end(tmp_path, shared_data, ray_local):
+    from pipeline.runner import Runner
+    qa = shared_data / "sources" / "qa"
+    recipe = {"name": "qa", "output": str(tmp_path / "run"),
+              "sources": [{"name": "coffee", "format": "stackexchange", "paths": [str(qa / "coffee.stackexchange.com")],
+                           "min_answer_score": 1},
+                          {"name": "blender_meta", "format": "stackexchange",
+                           "paths": [str(qa / "blender.meta.stackexchange_fixture")],
+                           "site": "blender.meta.stackexchange.com", "include_comments": True}],
+              "stages": [{"stage": "exact_dedup"}]}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    stats = Runner(load_recipe(tmp_path / "r.yaml"), quiet=True).run()
+    ingest = stats["stages"][0]
+    assert ingest["docs_out"] == 153 + 5
+    assert ingest["counters"]["stackexchange_other_files_skipped"] == 4       # Comments, Users, Votes, PostLinks
+    assert ingest["counters"]["stackexchange_low_score_answers"] > 0
