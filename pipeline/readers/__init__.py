@@ -70,7 +70,8 @@ def expand_paths(pattern: str) -> list[str]:
     out = []
     for p in paths:
         if fs.isdir(p):
-            out.extend(f for f in fs.find(p) if not fs.isdir(f))
+            # A directory means its files; a git checkout's own database is not input.
+            out.extend(f for f in fs.find(p) if "/.git/" not in f[len(p):] and not fs.isdir(f))
         else:
             out.append(p)
     proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
