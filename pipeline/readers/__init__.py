@@ -23,6 +23,8 @@ READERS: dict[str, str] = {
     "jsonl": "pipeline.readers.rows:JsonlReader",
     "parquet": "pipeline.readers.rows:ParquetReader",
     "text": "pipeline.readers.rows:TextReader",
+    "mediawiki": "pipeline.readers.mediawiki:MediaWikiReader",
+    "gutenberg": "pipeline.readers.gutenberg:GutenbergReader",
 }
 _registered: dict[str, type[Reader]] = {}
 
