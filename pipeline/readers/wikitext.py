@@ -24,9 +24,13 @@ import mwparserfromhell
 from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template,
                                     Text, Wikilink)
 
-# Canonical names; a dump's <siteinfo> adds the wiki's own (Datei, 文件, 分类, ...).
-FILE_NAMESPACES = {"file", "image", "media"}
-CATEGORY_NAMESPACES = {"category"}
+# Canonical names and those of the largest wikis, for wikitext without a <siteinfo>; a dump's
+# <siteinfo> adds its own wiki's names.
+FILE_NAMESPACES = {"file", "image", "media", "datei", "bild", "fichier", "archivo", "imagen", "immagine", "arquivo",
+                   "bestand", "afbeelding", "plik", "файл", "изображение", "ファイル", "画像", "文件", "檔案", "档案",
+                   "图像", "圖像", "媒体", "媒體", "파일"}
+CATEGORY_NAMESPACES = {"category", "kategorie", "catégorie", "categoría", "categoria", "categorie", "kategoria",
+                       "категория", "カテゴリ", "分类", "分類", "분류"}
 # Tags whose content is not running text.
 DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "templatestyles",
              "graph", "mapframe", "maplink", "indicator", "categorytree", "noinclude", "section",
@@ -35,13 +39,17 @@ DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "t
 TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big", "larger", "transl",
                   "transliteration", "lang-rtl", "script", "serif", "sans-serif",
                   "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var"}
+# Block quotations: their text (the first positional argument or text=/quote=) is running text.
+QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote"}
 # Inline templates that show their first argument (abbreviations, links to other wikis).
 FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "ill", "interlanguage link", "tooltip"}
 # Infobox fields that name files or layout, not facts.
 INFOBOX_MEDIA_KEYS = ("image", "logo", "map", "signature", "alt", "caption", "coordinates", "pushpin", "footnotes")
+_MEDIA_FILE = re.compile(r"\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|ogg|ogv|oga|webm|mp3|wav|flac|mid|pdf|djvu)\s*$", re.I)
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
 _INTERWIKI = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$|^wikt$|^wiktionary$|^commons$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*[,;:]?\s*\)|（\s*[，；：,;:]?\s*）|\[\s*\]")
+_DANGLING_SEPARATOR = re.compile(r"([(（])\s*[,;:，；：]\s*")   # "(; Ἀριστοτέλης" after a removed template
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])(?=\s|$)")
 _MULTI_SPACE = re.compile(r"[ \t\u00a0]{2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -103,6 +111,7 @@ def tidy(text: str) -> str:
     text = _MAGIC_WORD.sub("", text)
     text = _LEFTOVER.sub("", text)
     text = _EMPTY_BRACKETS.sub("", text)
+    text = _DANGLING_SEPARATOR.sub(r"\1", text)
     text = _MULTI_SPACE.sub(" ", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     lines = [ln.strip() for ln in text.split("\n")]
@@ -122,7 +131,7 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
             if top and title.strip().lower() in opts.drop_sections:
                 skip_level = node.level
                 continue
-            out.add(f"\n\n{title}\n")
+            out.add(f"\n\n{title}")
             continue
         if skip_level:
             continue
@@ -161,7 +170,8 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
     prefix, sep, _ = title.lstrip(":").partition(":")
     ns = prefix.strip().replace("_", " ").lower() if sep else ""
     if ns and not visible:
-        if ns in opts.file_namespaces or ns in opts.category_namespaces or _INTERWIKI.match(ns):
+        if ns in opts.file_namespaces or ns in opts.category_namespaces or _INTERWIKI.match(ns) \
+                or _MEDIA_FILE.search(title.split("|")[0]):     # [[Lêer:x.jpg|…]]: a file in any language
             return
     if node.text is not None:
         _render(node.text.nodes, out, opts)
@@ -213,6 +223,13 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         out.add("\n" + "\n".join(lines) + "\n\n")
         return
     positional = [p for p in node.params if not p.showkey]
+    if name in QUOTE_TEMPLATES:
+        body = next((p.value for p in node.params if str(p.name).strip() in ("text", "quote")), None)
+        if body is None and positional:
+            body = positional[0].value
+        if body is not None:
+            out.add("\n" + _plain(body, opts) + "\n")
+        return
     if name in FIRST_ARG_TEMPLATES and positional:
         out.add(_plain(positional[0].value, opts))
     elif (name in TEXT_TEMPLATES or name.startswith("lang-")) and positional:
