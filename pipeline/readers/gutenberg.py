@@ -129,7 +129,7 @@ def _drop_credits(book: str) -> str:
 
 
 def drop_toc(book: str) -> tuple[str, int]:
-    """The book without its table(s) of contents, and how many lines were removed.
+    """The book without its table(s) of contents, and how many non-blank lines were removed.
 
     A TOC is a CONTENTS heading followed by entries: short lines (titles, "I. …", page numbers),
     single blank lines between them allowed; it ends at a run of 3 or more blank lines or at the
@@ -163,7 +163,7 @@ def drop_toc(book: str) -> tuple[str, int]:
             blanks = 0
             j = block_end
         if entries >= 2 and j - i <= 400:
-            removed += j - i
+            removed += sum(1 for ln in lines[i:j] if ln.strip())
             i = j
         else:
             out.append(lines[i])
