@@ -26,6 +26,10 @@ from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
 
+def _cases(*words: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for w in words for v in (w.upper(), w.title(), w.lower(), w)))
+
+
 _START = re.compile(
     r"^[ \t]*\*{0,5}[ \t]*(?:START[ \t]+OF[ \t]+(?:THE[ \t]+|THIS[ \t]+)?(?:PROJECT[ \t]+GUTENBERG|COPYRIGHTED)"
     r"|END\*?[ \t]*THE[ \t]+SMALL[ \t]+PRINT)", re.I | re.M)
@@ -34,6 +38,8 @@ _END = re.compile(
     r"|End[ \t]+of[ \t]+(?:the[ \t]+|this[ \t]+)?Project[ \t]+Gutenberg"
     r"|Ende[ \t]+dieses[ \t]+Proje[ck]t[ \t]+Gutenberg|Fin[ \t]+de[ \t]+(?:Project|ce[ \t]+projet)[ \t]+Gutenberg)",
     re.I | re.M)
+_START_WORDS = _cases("gutenberg", "copyrighted", "small print")
+_END_WORDS = _cases("gutenberg", "copyrighted")
 # Paragraphs right after the START marker that are about the e-text, not the book.
 _CREDITS = re.compile(
     r"produced[ \t]+by|prepared[ \t]+by|credit[ \t]+for[ \t]+e-?text|transcribed[ \t]+(?:by|from)|digiti[sz]ed[ \t]+by"
@@ -41,7 +47,9 @@ _CREDITS = re.compile(
     r"|google[ \t]+print|gallica|hathitrust|html[ \t]+version|ibiblio\.org", re.I)
 _MAX_CREDIT_PARAGRAPHS = 6
 _TOC_HEADING = re.compile(r"^[ \t]*(?:table[ \t]+of[ \t]+)?contents[.:]?[ \t]*$|^[ \t]*(?:inhalt|inhaltsverzeichnis"
-                          r"|table[ \t]+des[ \t]+mati[eè]res|目[录錄])[.:]?[ \t]*$", re.I)
+                          r"|table[ \t]+des[ \t]+mati[eè]res|目[录錄])[.:]?[ \t]*$", re.I | re.M)
+_TOC_WORDS = _cases("contents", "inhalt", "table des", "目录", "目錄")
+_MAX_TOC_LINES = 400
 _CHAPTER = re.compile(
     r"^[ \t]*(?:(?:CHAPTER|Chapter|CHAP\.|BOOK|Book|PART|Part|STAVE|Stave|LETTER|Letter|CANTO|Canto)[ \t]+"
     r"(?:[0-9]+|[IVXLCDM]+|[A-Z][A-Za-z]+)\b[^\n]{0,70}|第[一二三四五六七八九十百千零〇0-9]+[章回卷节節][^\n]{0,40})$", re.M)
@@ -49,6 +57,28 @@ _HEADER_FIELD = re.compile(r"^(Title|Author|Release Date|Language|Translator|Edi
 _EBOOK_NO = re.compile(r"\[?\s*E-?(?:Book|Text)\s*#\s*(\d+)", re.I)
 _DECLARED = re.compile(r"^\s*Cha[a-z]*ter set encoding:\s*([\w.-]+)", re.I | re.M)
 _BLANK = re.compile(r"\n[ \t]*\n")
+
+
+def first_line_match(text: str, pattern: re.Pattern, keywords: tuple[str, ...], start: int = 0):
+    """The first line at or after `start` that `pattern` matches, trying only lines that hold one
+    of the keywords (give each case variant): str.find jumps between candidate lines instead of
+    a case-insensitive regex stepping through the whole book."""
+    nxt = {kw: text.find(kw, start) for kw in keywords}
+    while True:
+        live = [(i, kw) for kw, i in nxt.items() if i >= 0]
+        if not live:
+            return None
+        i, kw = min(live)
+        line_start = text.rfind("\n", 0, i) + 1
+        line_end = text.find("\n", i)
+        line_end = len(text) if line_end < 0 else line_end
+        if line_start >= start:
+            m = pattern.match(text, line_start, line_end)
+            if m:
+                return m
+        for k, j in nxt.items():          # every keyword moves past this line
+            if 0 <= j < line_end:
+                nxt[k] = text.find(k, line_end)
 
 
 class GutenbergReader(Reader):
@@ -85,7 +115,7 @@ def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, 
     """(header, book, what was found) of one PG text with LF line ends."""
     found = {"start_marker": False, "end_marker": False}
     body_start, header = 0, ""
-    m = _START.search(text)
+    m = first_line_match(text, _START, _START_WORDS)
     if m:
         found["start_marker"] = True
         header = text[:m.start()]
@@ -102,7 +132,7 @@ def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, 
                     break
                 end = nxt
         body_start = end + 1
-    e = _END.search(text, body_start)
+    e = first_line_match(text, _END, _END_WORDS, body_start)
     body_end = len(text)
     if e:
         found["end_marker"] = True
@@ -133,42 +163,54 @@ def drop_toc(book: str) -> tuple[str, int]:
 
     A TOC is a CONTENTS heading followed by entries: short lines (titles, "I. …", page numbers),
     single blank lines between them allowed; it ends at a run of 3 or more blank lines or at the
-    first paragraph of prose (a block of 3+ lines of 50+ characters none ending in a page number)."""
-    lines = book.split("\n")
+    first paragraph of prose (a block of 3+ lines of 50+ characters none ending in a page number).
+    Only the text after a heading is scanned, so a book without one costs one regex search."""
     out: list[str] = []
-    removed = 0
-    i = 0
-    while i < len(lines):
-        if not _TOC_HEADING.match(lines[i]):
-            out.append(lines[i])
-            i += 1
+    removed, pos = 0, 0
+    pos_ = 0
+    while True:
+        m = first_line_match(book, _TOC_HEADING, _TOC_WORDS, pos_)
+        if m is None:
+            break
+        pos_ = m.end()
+        if m.start() < pos:
             continue
-        j, entries, blanks = i + 1, 0, 0
-        while j < len(lines):
-            s = lines[j].strip()
-            if not s:
-                blanks += 1
-                if blanks >= 3 and entries:
-                    break
-                j += 1
-                continue
-            block_end = j
-            while block_end < len(lines) and lines[block_end].strip():
-                block_end += 1
-            block = [ln.strip() for ln in lines[j:block_end]]
-            prose = sum(len(b) >= 50 and not b[-1].isdigit() for b in block)
-            if prose >= 3 or any(len(b) > 120 for b in block):
+        extent = _toc_extent(book, m.end())
+        if extent is None:
+            continue
+        out.append(book[pos:m.start()])
+        pos, n = extent
+        removed += n + 1
+    out.append(book[pos:])
+    return "".join(out), removed
+
+
+def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
+    """(offset where the text resumes, non-blank entry lines) of the TOC whose heading ends at
+    after_heading, or None if what follows is not a list of entries."""
+    lines = book[after_heading:].split("\n", _MAX_TOC_LINES + 1)[1:_MAX_TOC_LINES + 1]
+    j, entries, blanks = 0, 0, 0
+    while j < len(lines):
+        if not lines[j].strip():
+            blanks += 1
+            if blanks >= 3 and entries:
                 break
-            entries += len(block)
-            blanks = 0
-            j = block_end
-        if entries >= 2 and j - i <= 400:
-            removed += sum(1 for ln in lines[i:j] if ln.strip())
-            i = j
-        else:
-            out.append(lines[i])
-            i += 1
-    return "\n".join(out), removed
+            j += 1
+            continue
+        block_end = j
+        while block_end < len(lines) and lines[block_end].strip():
+            block_end += 1
+        block = [ln.strip() for ln in lines[j:block_end]]
+        prose = sum(len(b) >= 50 and not b[-1].isdigit() for b in block)
+        if prose >= 3 or any(len(b) > 120 for b in block):
+            break
+        entries += len(block)
+        blanks = 0
+        j = block_end
+    if entries < 2 or (j >= len(lines) and after_heading + sum(map(len, lines)) + len(lines) < len(book)):
+        return None          # too few entries, or still going after _MAX_TOC_LINES: not a TOC
+    resume = after_heading + 1 + sum(len(ln) + 1 for ln in lines[:j])
+    return min(resume, len(book)), entries
 
 
 def split_chapters(book: str, max_chars: int) -> list[str]:
