@@ -252,6 +252,27 @@ def test_malformed_pages_quarantined_and_reading_goes_on(sample, tmp_path):
     assert [d.id for d in docs] == [d.id for d in full if d.id not in lost]
 
 
+def test_plain_xml_multistream_and_oversized_pages(shared_data, tmp_path):
+    path = shared_data / "sources" / "wiki" / "enwiki-table-markup.xml.bz2"
+    full, _, _ = read(path)
+    xml = bz2.decompress(path.read_bytes())
+    plain = tmp_path / "dump.xml"
+    plain.write_bytes(xml)
+    # multistream: the header and every page in its own bz2 stream, concatenated, as Wikimedia ships them
+    cuts = [0] + [m.start() for m in re.finditer(rb"  <page>", xml)] + [len(xml)]
+    multi = tmp_path / "dump-multistream.xml.bz2"
+    multi.write_bytes(b"".join(bz2.compress(xml[a:b]) for a, b in zip(cuts, cuts[1:])))
+    for p in (plain, multi):
+        docs, quarantined, _ = read(p)
+        assert [(d.id, d.text) for d in docs] == [(d.id, d.text) for d in full] and not quarantined
+    sizes = sorted(len(m.group(0)) for m in re.finditer(rb"<page>.*?</page>", xml, re.S))
+    cap = (sizes[0] + sizes[-1]) // 2
+    docs, quarantined, _ = read(path, max_doc_bytes=cap)
+    too_large = sum(s > cap for s in sizes)
+    assert [q.reason for q in quarantined] == ["too_large"] * too_large and too_large >= 1
+    assert len(docs) == len(full) - too_large
+
+
 def test_run_through_runner(tmp_path, shared_data, ray_local):
     sample_dump = shared_data / "sources" / "wiki" / "enwiki-pages-articles-sample.xml.bz2"
     cut = tmp_path / "cut.xml.bz2"

@@ -34,7 +34,7 @@ CHUNK = 1 << 20
 PAGE_OPEN, PAGE_CLOSE = b"<page>", b"</page>"
 DISAMBIGUATION_TEMPLATES = ["disambiguation", "disambig", "dab", "disamb", "hndis", "geodis", "numberdis",
                             "letter disambiguation", "school disambiguation", "hospital disambiguation",
-                            "mountainindex", "roaddis", "shipindex", "消歧义", "消歧義", "disambiguation cleanup"]
+                            "roaddis", "消歧义", "消歧義", "disambiguation cleanup"]
 DROP_SECTIONS = ["references", "external links", "see also", "further reading", "notes", "footnotes",
                  "citations", "sources", "bibliography", "notes and references", "references and notes",
                  "参考文献", "參考文獻", "参考资料", "參考資料", "外部链接", "外部連結", "外部連接", "参见", "參見",
@@ -139,7 +139,10 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
                 break
             end = j + len(PAGE_CLOSE)
             if not skipping:
-                yield "page", buf[start:end], base + start
+                if end - start > max_page_bytes:
+                    yield "too_large", buf[start:start + 65536], base + start
+                else:
+                    yield "page", buf[start:end], base + start
             in_page = skipping = False
             start = searched = end
         if not chunk:
