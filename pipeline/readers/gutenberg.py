@@ -278,7 +278,9 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
         yield Quarantined("binary_file", f"{path}: NUL bytes, not a text eBook", 0, path, len(body), body[:4096])
         return
     text, encoding = decode_book(body)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n")
+    if "\r" in text:                     # old Mac line ends
+        text = text.replace("\r", "\n")
     header, book, found = strip_boilerplate(text, opts.drop_front_credits)
     if not found["start_marker"]:
         state.count("gutenberg_no_start_marker")

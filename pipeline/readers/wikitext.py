@@ -46,6 +46,7 @@ FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "ill", "interlanguage link", "tooltip
 # Infobox fields that name files or layout, not facts.
 INFOBOX_MEDIA_KEYS = ("image", "logo", "map", "signature", "alt", "caption", "coordinates", "pushpin", "footnotes")
 _MEDIA_FILE = re.compile(r"\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|ogg|ogv|oga|webm|mp3|wav|flac|mid|pdf|djvu)\s*$", re.I)
+_PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
 _INTERWIKI = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$|^wikt$|^wiktionary$|^commons$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*[,;:]?\s*\)|（\s*[，；：,;:]?\s*）|\[\s*\]")
@@ -173,10 +174,12 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
         if ns in opts.file_namespaces or ns in opts.category_namespaces or _INTERWIKI.match(ns) \
                 or _MEDIA_FILE.search(title.split("|")[0]):     # [[Lêer:x.jpg|…]]: a file in any language
             return
-    if node.text is not None:
+    if node.text is not None and str(node.text).strip():
         _render(node.text.nodes, out, opts)
+    elif node.text is not None:     # pipe trick: [[Paris, Texas|]] shows "Paris", [[Help:X (y)|]] "X"
+        out.add(_PARENTHESIS.sub("", title.lstrip(":").split(":", 1)[-1]).split(",")[0].strip())
     else:
-        out.add(title.lstrip(":").split("#")[0] if "#" not in title[:1] else title.lstrip("#"))
+        out.add(title.lstrip(":"))
 
 
 def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
