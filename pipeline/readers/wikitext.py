@@ -46,6 +46,10 @@ FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "ill", "interlanguage link", "tooltip
 # Infobox fields that name files or layout, not facts.
 INFOBOX_MEDIA_KEYS = ("image", "logo", "map", "signature", "alt", "caption", "coordinates", "pushpin", "footnotes")
 _MEDIA_FILE = re.compile(r"\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|ogg|ogv|oga|webm|mp3|wav|flac|mid|pdf|djvu)\s*$", re.I)
+# Private-use marks around literal spans (math, code) between rendering and tidy.
+LITERAL_OPEN, LITERAL_CLOSE = "\ue002", "\ue003"
+_LITERAL = re.compile("\ue002(.*?)\ue003", re.S)
+_PARKED = re.compile("\ue002(\\d+)\ue003")
 _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
 _INTERWIKI = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$|^wikt$|^wiktionary$|^commons$")
@@ -107,8 +111,16 @@ def strip_dropped_blocks(wikitext: str) -> str:
     return "\n".join(kept)
 
 
-def tidy(text: str) -> str:
-    """Whitespace and the leftovers of removed markup: empty brackets, spaces before punctuation."""
+def tidy(text: str, final: bool = True) -> str:
+    """Whitespace and the leftovers of removed markup: empty brackets, spaces before punctuation.
+    Literal spans (math, code) are set aside first, so `\\frac{a}{b^{2}}` keeps its braces and
+    code its indentation; `final=False` leaves them marked for an enclosing tidy."""
+    literals: list[str] = []
+    if LITERAL_OPEN in text:
+        def park(m):
+            literals.append(m.group(1))
+            return f"{LITERAL_OPEN}{len(literals) - 1}{LITERAL_CLOSE}"
+        text = _LITERAL.sub(park, text)
     text = _MAGIC_WORD.sub("", text)
     text = _LEFTOVER.sub("", text)
     text = _EMPTY_BRACKETS.sub("", text)
@@ -118,7 +130,11 @@ def tidy(text: str) -> str:
     lines = [ln.strip() for ln in text.split("\n")]
     # a list marker or heading left alone by removed content is not text
     lines = [ln if ln != "-" else "" for ln in lines]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    if literals:
+        wrap = (lambda s: s) if final else (lambda s: f"{LITERAL_OPEN}{s}{LITERAL_CLOSE}")
+        text = _PARKED.sub(lambda m: wrap(literals[int(m.group(1))]), text)
+    return text
 
 
 def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
@@ -205,7 +221,9 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
     if block:
         out.add("\n")
     if name in ("pre", "nowiki", "syntaxhighlight", "source", "code", "math", "chem", "ce"):
-        out.add(html.unescape(str(node.contents)))   # literal content, not wikitext
+        # literal content, not wikitext: kept as written (see tidy)
+        literal = html.unescape(str(node.contents))
+        out.add(f"{LITERAL_OPEN}{literal.strip(chr(10)) if block else literal}{LITERAL_CLOSE}")
     else:
         _render(node.contents.nodes, out, opts)
     if block:
@@ -219,7 +237,7 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         for p in node.params:
             if not p.showkey:
                 continue
-            value = tidy(_plain(p.value, opts)).replace("\n", " ")
+            value = tidy(_plain(p.value, opts), final=False).replace("\n", " ")
             key = str(p.name).strip().replace("_", " ")
             if value and not any(w in key.lower() for w in INFOBOX_MEDIA_KEYS):
                 lines.append(f"{key}: {value}")
