@@ -4,7 +4,6 @@ import difflib
 import gzip
 import re
 import textwrap
-from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq

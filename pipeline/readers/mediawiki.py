@@ -15,7 +15,6 @@ markup (-{…}-) and OpenCC in `pipeline.readers.zh_variants`.
 """
 from __future__ import annotations
 
-import bz2
 import html
 import lzma
 import re
