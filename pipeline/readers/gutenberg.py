@@ -50,9 +50,13 @@ _TOC_HEADING = re.compile(r"^[ \t]*(?:table[ \t]+of[ \t]+)?contents[.:]?[ \t]*$|
                           r"|table[ \t]+des[ \t]+mati[eè]res|目[录錄])[.:]?[ \t]*$", re.I | re.M)
 _TOC_WORDS = _cases("contents", "inhalt", "table des", "目录", "目錄")
 _MAX_TOC_LINES = 400
+# "Chapter One", "BOOK THE FIRST": a number word, so that a paragraph opening "Part of the…" is no heading.
+_NUMBER_WORDS = (r"(?i:(?:the[ \t]+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen"
+                 r"|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|first|second"
+                 r"|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last))")
 _CHAPTER = re.compile(
     r"^[ \t]*(?:(?:CHAPTER|Chapter|CHAP\.|BOOK|Book|PART|Part|STAVE|Stave|LETTER|Letter|CANTO|Canto)[ \t]+"
-    r"(?:[0-9]+|[IVXLCDM]+|[A-Z][A-Za-z]+)\b[^\n]{0,70}|第[一二三四五六七八九十百千零〇0-9]+[章回卷节節][^\n]{0,40})$", re.M)
+    r"(?:[0-9]+|[IVXLCDM]+|" + _NUMBER_WORDS + r")\b(?:[.:,—-][^\n]{0,70})?[ \t]*|第[一二三四五六七八九十百千零〇0-9]+[章回卷节節][^\n]{0,40})$", re.M)
 _HEADER_FIELD = re.compile(r"^(Title|Author|Release Date|Language|Translator|Editor)[ \t]*:[ \t]*(.+)$", re.M)
 _EBOOK_NO = re.compile(r"\[?\s*E-?(?:Book|Text)\s*#\s*(\d+)", re.I)
 _DECLARED = re.compile(r"^\s*Cha[a-z]*ter set encoding:\s*([\w.-]+)", re.I | re.M)
