@@ -148,6 +148,19 @@ def test_wikitext_articles_infobox_option_and_lists(shared_data):
     assert len(items) >= 5 and all(f"- {i}" in without.split("\n") for i in items)
 
 
+@pytest.mark.parametrize("wikitext, expected", [
+    ("It is {{convert|14|km|mi}} long and {{convert|3|-|5|m}} deep.", "It is 14 km long and 3–5 m deep."),
+    ("{{As of|2010}}, {{nihongo|Tokyo|東京|Tōkyō}} had {{nowrap|13 million}} people.",
+     "As of 2010, Tokyo (東京) had 13 million people."),
+    ("'''Bodmin''' ({{lang-kw|Bosvena}}<ref>{{cite web|url=x}}</ref>) is a town.{{citation needed|date=May 2010}}",
+     "Bodmin (Bosvena) is a town."),
+    ("A {{Navbox|name=X|list1=[[A]] • [[B]]}}town{{Authority control}}.", "A town."),
+    ("Text.\n{{quote|A quoted sentence.|Someone}}\nMore.", "Text.\n\nA quoted sentence.\n\nMore."),
+])
+def test_inline_templates_keep_their_text(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions()) == expected
+
+
 # -- Chinese Wikipedia: LanguageConverter markup (no real zhwiki excerpt is at hand) -------------
 @pytest.mark.parametrize("wikitext, variant, expected", [
     ("-{zh-hans:计算机;zh-hant:電腦;}-科学", "zh-hans", "计算机科学"),

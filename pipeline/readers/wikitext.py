@@ -41,6 +41,8 @@ TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big"
                   "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var"}
 # Block quotations: their text (the first positional argument or text=/quote=) is running text.
 QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote"}
+# Inline templates whose arguments are a value in the sentence ({{convert|14|km|mi}} -> "14 km").
+VALUE_TEMPLATES = {"convert", "cvt", "as of", "nihongo"}
 # Inline templates that show their first argument (abbreviations, links to other wikis).
 FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "ill", "interlanguage link", "tooltip"}
 # Infobox fields that name files or layout, not facts.
@@ -251,7 +253,18 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         if body is not None:
             out.add("\n" + _plain(body, opts) + "\n")
         return
-    if name in FIRST_ARG_TEMPLATES and positional:
+    args = [_plain(p.value, opts).strip() for p in positional[:4]] if name in VALUE_TEMPLATES else []
+    if name in ("convert", "cvt") and len(args) >= 2:       # {{convert|14|km|mi}}: the value as written
+        if args[1] in ("-", "–", "to", "and", "or") and len(args) >= 4:      # {{convert|3|-|5|m}}: a range
+            sep = "–" if args[1] in ("-", "–") else f" {args[1]} "
+            out.add(f"{args[0]}{sep}{args[2]} {args[3]}")
+        else:
+            out.add(f"{args[0]} {args[1]}")
+    elif name == "as of" and args:
+        out.add("As of " + " ".join(a for a in args if a))
+    elif name == "nihongo" and args:                        # {{nihongo|English|日本語|romaji}}
+        out.add(args[0] + (f" ({args[1]})" if len(args) > 1 and args[1] else ""))
+    elif name in FIRST_ARG_TEMPLATES and positional:
         out.add(_plain(positional[0].value, opts))
     elif (name in TEXT_TEMPLATES or name.startswith("lang-")) and positional:
         out.add(_plain(positional[-1].value, opts))
