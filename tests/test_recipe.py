@@ -79,7 +79,7 @@ def test_a_custom_reader_by_module_path(tmp_path):
 
 
 def test_top_level_errors(tmp_path, shared_data):
-    with pytest.raises(RecipeError, match=r"sources\[0\]\.format: unknown format 'csv'; known formats: (\w+, )*html, jsonl"):
+    with pytest.raises(RecipeError, match=r"sources\[0\]\.format: unknown format 'csv'; known formats: (\w+, )*html, (\w+, )*jsonl"):
         load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - name: a\n    format: csv\n    paths: [x]\n"))
     with pytest.raises(RecipeError, match=r"seed: Input should be a valid integer"):
         load_recipe(recipe(tmp_path, shared_data, extra="seed: abc\n"))

@@ -25,6 +25,8 @@ READERS: dict[str, str] = {
     "code": "pipeline.readers.code:CodeReader",
     "stackexchange": "pipeline.readers.stackexchange:StackExchangeReader",
     "latex": "pipeline.readers.latex:LatexReader",
+    "mediawiki": "pipeline.readers.mediawiki:MediaWikiReader",
+    "gutenberg": "pipeline.readers.gutenberg:GutenbergReader",
 }
 _registered: dict[str, type[Reader]] = {}
 

@@ -1,0 +1,238 @@
+"""MediaWiki XML dumps (Wikipedia pages-articles: .xml, .xml.bz2, multistream .bz2), one document per page.
+
+The dump is streamed: decompressed in 1 MiB chunks (Python's bz2 reads multistream files as one
+stream), cut into `<page>…</page>` elements, and each page parsed on its own with lxml's C parser,
+so memory holds one page and never the dump. We frame pages ourselves instead of running one
+`iterparse` over the whole file because an XML parser cannot resume after a well-formedness error:
+one malformed page would end the file. `<page>` and `</page>` can only be element tags in a dump
+(a literal "<" in a title or in wikitext is escaped as &lt;), so the framing is exact, and a
+broken page is quarantined with its reason while the pages after it are read. A truncated or
+corrupt .bz2 keeps every page before the damage and quarantines the rest with the reason.
+
+Kept: pages in the chosen namespaces (articles, ns=0); redirects and disambiguation pages are
+skipped and counted. Wikitext becomes text in `pipeline.readers.wikitext`; Chinese variant
+markup (-{…}-) and OpenCC in `pipeline.readers.zh_variants`.
+"""
+from __future__ import annotations
+
+import html
+import lzma
+import re
+import zlib
+from typing import Iterator, Literal
+from urllib.parse import quote
+
+from lxml import etree
+from pydantic import Field, field_validator
+
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
+from pipeline.readers.wikitext import CATEGORY_NAMESPACES, FILE_NAMESPACES, WikitextOptions, wikitext_to_text
+from pipeline.readers import zh_variants
+
+CHUNK = 1 << 20
+PAGE_OPEN, PAGE_CLOSE = b"<page>", b"</page>"
+DISAMBIGUATION_TEMPLATES = ["disambiguation", "disambig", "dab", "disamb", "hndis", "geodis", "numberdis",
+                            "letter disambiguation", "school disambiguation", "hospital disambiguation",
+                            "roaddis", "消歧义", "消歧義", "disambiguation cleanup"]
+DROP_SECTIONS = ["references", "external links", "see also", "further reading", "notes", "footnotes",
+                 "citations", "sources", "bibliography", "notes and references", "references and notes",
+                 "参考文献", "參考文獻", "参考资料", "參考資料", "外部链接", "外部連結", "外部連接", "参见", "參見",
+                 "注释", "註釋", "脚注", "腳註", "延伸阅读", "延伸閱讀"]
+_REDIRECT_TEXT = re.compile(r"^\s*#\s*(redirect|重定向|weiterleitung|redirection)\b", re.I)
+_SITE_NS = re.compile(rb'<namespace key="(-?\d+)"[^>]*>([^<]*)</namespace>')
+_SITE_TAG = re.compile(rb"<(base|dbname)>([^<]*)</\1>")
+_XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+
+
+class MediaWikiReader(Reader):
+    """MediaWiki XML dumps (.xml, .xml.bz2, multistream): one clean-text document per article."""
+    name = "mediawiki"
+    namespaces: list[int] = Field(default=[0], description="page namespaces kept (0 = articles)")
+    keep_infobox: bool = Field(default=False, description="keep the infobox as 'key: value' lines")
+    drop_sections: list[str] = Field(default=DROP_SECTIONS,
+                                     description="sections removed by heading (case-insensitive)")
+    disambiguation_templates: list[str] = Field(
+        default=DISAMBIGUATION_TEMPLATES, description="a page using one of these templates is skipped as disambiguation")
+    language_variant: Literal[zh_variants.VARIANTS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="resolve -{…}- language-converter markup to this variant (zh-hans, zh-hant, zh-tw, ...)")
+    opencc: str | None = Field(default=None,
+                               description="OpenCC config applied to the text, e.g. t2s (to Simplified), tw2sp")
+    base_url: str | None = Field(default=None,
+                                 description="page URL prefix; default from the dump's <siteinfo><base>")
+
+    @field_validator("opencc")
+    @classmethod
+    def _opencc_exists(cls, v):
+        if v is not None:
+            try:
+                zh_variants.opencc_converter(v)
+            except Exception as e:  # opencc raises a bare Exception for an unknown config
+                raise ValueError(f"unknown OpenCC config {v!r}: {e}") from None
+        return v
+
+    def read(self, path, src, state):
+        return _read_dump(self, src, path, state)
+
+
+class _Site:
+    """What the dump's <siteinfo> says: database name, URL base, namespace names."""
+
+    def __init__(self, header: bytes, base_url: str | None):
+        tags = {k.decode(): html.unescape(v.decode("utf-8", "replace")) for k, v in _SITE_TAG.findall(header)}
+        self.dbname = tags.get("dbname")
+        base = base_url or tags.get("base")
+        self.url_prefix = base.rsplit("/", 1)[0] + "/" if base and not base_url else base
+        names = {int(k): html.unescape(v.decode("utf-8", "replace")).strip().lower()
+                 for k, v in _SITE_NS.findall(header)}
+        self.file_ns = frozenset(FILE_NAMESPACES | {names[k] for k in (6, -2) if names.get(k)})
+        self.category_ns = frozenset(CATEGORY_NAMESPACES | {names[14]} if names.get(14) else CATEGORY_NAMESPACES)
+
+    def url(self, title: str) -> str | None:
+        return self.url_prefix + quote(title.replace(" ", "_"), safe="/:(),'!*-._~") if self.url_prefix else None
+
+
+def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]:
+    """Split a dump stream into ("header", bytes, 0), ("page", bytes, offset) and the damaged
+    pieces ("too_large" | "unterminated" | "truncated", first bytes, offset); offsets are in the
+    decompressed stream. Read errors of the decompressor propagate to the caller."""
+    buf = b""
+    base = 0          # stream offset of buf[0]
+    start = 0         # first unconsumed byte in buf
+    searched = 0      # buf[start:searched] holds no marker we are looking for
+    in_page = skipping = False
+    header_done = False
+    while True:
+        chunk = stream.read(CHUNK)
+        buf, base = buf[start:] + chunk, base + start
+        searched -= start
+        start = 0
+        while True:
+            if not in_page:
+                i = buf.find(PAGE_OPEN, max(start, searched))
+                if i < 0:
+                    if not header_done and len(buf) < 64 * CHUNK:
+                        searched = max(0, len(buf) - len(PAGE_OPEN))
+                    else:
+                        header_done = True
+                        start = searched = max(start, len(buf) - len(PAGE_OPEN))
+                    break
+                if not header_done:
+                    header_done = True
+                    yield "header", buf[:i], 0
+                in_page, start, searched = True, i, i + len(PAGE_OPEN)
+                continue
+            j = buf.find(PAGE_CLOSE, searched)
+            k = buf.find(PAGE_OPEN, searched)
+            if k >= 0 and (j < 0 or k < j):      # a new page starts before this one ended
+                if not skipping:
+                    yield "unterminated", buf[start:k], base + start
+                skipping, start, searched = False, k, k + len(PAGE_OPEN)
+                continue
+            if j < 0:
+                searched = max(searched, len(buf) - len(PAGE_CLOSE))
+                if not skipping and len(buf) - start > max_page_bytes:
+                    yield "too_large", buf[start:start + 65536], base + start
+                    skipping = True
+                if skipping:   # drop what we will not parse, keep the marker search window
+                    start = searched
+                break
+            end = j + len(PAGE_CLOSE)
+            if not skipping:
+                if end - start > max_page_bytes:
+                    yield "too_large", buf[start:start + 65536], base + start
+                else:
+                    yield "page", buf[start:end], base + start
+            in_page = skipping = False
+            start = searched = end
+        if not chunk:
+            if in_page and not skipping:
+                yield "truncated", buf[start:start + 65536], base + start
+            elif not header_done:
+                yield "header", buf, 0
+            return
+
+
+def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    wt = WikitextOptions(keep_infobox=opts.keep_infobox, drop_sections=frozenset(s.lower() for s in opts.drop_sections))
+    disambig = re.compile(r"\{\{\s*(?:" + "|".join(re.escape(t) for t in opts.disambiguation_templates)
+                          + r")\s*[|}]", re.I) if opts.disambiguation_templates else None
+    site = _Site(b"", opts.base_url)
+    pages = 0
+    last_offset = 0
+    try:
+        with open_decompressed(path) as stream:
+            for kind, data, offset in frame_pages(stream, src.max_doc_bytes):
+                last_offset = offset
+                if kind == "header":
+                    site = _Site(data, opts.base_url)
+                    wt = WikitextOptions(keep_infobox=wt.keep_infobox, drop_sections=wt.drop_sections,
+                                         file_namespaces=site.file_ns, category_namespaces=site.category_ns)
+                    continue
+                pages += 1
+                if kind == "page":
+                    yield from _page(opts, site, wt, disambig, src, data, offset, state)
+                elif kind == "too_large":
+                    yield Quarantined("too_large", f"{path}: <page> over max_doc_bytes {src.max_doc_bytes}",
+                                      offset, size=src.max_doc_bytes, sample=data)
+                elif kind == "unterminated":
+                    yield Quarantined("malformed_page", f"{path}: <page> without </page> before the next <page>",
+                                      offset, size=len(data), sample=data[:65536])
+                else:
+                    yield Quarantined("truncated_dump", f"{path}: dump ends inside a <page> after {pages - 1} pages",
+                                      offset, size=len(data), sample=data)
+    except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
+        # bz2 reports a cut-off file as EOFError: every page before the damage has been yielded
+        yield Quarantined("corrupt_compression", f"{path}: after {pages} pages (offset ~{last_offset}): "
+                          f"{type(e).__name__}: {e}", last_offset)
+
+
+def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, offset: int,
+          state: ReadState) -> Iterator[Doc | Quarantined]:
+    try:
+        page = etree.fromstring(data, _XML_PARSER)
+    except etree.XMLSyntaxError as e:
+        yield Quarantined("malformed_page", f"<page> is not well-formed XML: {e}", offset,
+                          size=len(data), sample=data[:65536])
+        return
+    title, ns, page_id = page.findtext("title"), page.findtext("ns"), page.findtext("id")
+    revisions = page.findall("revision")
+    if not title or ns is None or not (page_id or "").strip().isdigit() or not revisions \
+            or not ns.strip().lstrip("-").isdigit():
+        missing = [n for n, v in (("title", title), ("ns", ns), ("id", page_id), ("revision", revisions)) if not v]
+        yield Quarantined("malformed_page", f"<page> lacks or has an invalid {', '.join(missing) or 'ns/id'}",
+                          offset, page_id, len(data), data[:65536])
+        return
+    if int(ns) not in opts.namespaces:
+        state.count(f"skipped_namespace_{int(ns)}")
+        return
+    rev = revisions[-1]          # history dumps list every revision; the last is the newest
+    wikitext = rev.findtext("text") or ""
+    if page.find("redirect") is not None or _REDIRECT_TEXT.match(wikitext):
+        state.count("skipped_redirect")
+        return
+    if (disambig is not None and disambig.search(wikitext)) or "__DISAMBIG__" in wikitext \
+            or title.endswith(("(disambiguation)", "(消歧义)", "(消歧義)")):
+        state.count("skipped_disambiguation")
+        return
+    try:
+        if opts.language_variant:
+            wikitext = zh_variants.resolve(wikitext, opts.language_variant)
+        text = zh_variants.finish(wikitext_to_text(wikitext, wt), opts.opencc)
+    except Exception as e:  # mwparserfromhell raises its own ParserError and, on odd input, others
+        yield Quarantined("wikitext_parse_error", f"page {page_id}: {type(e).__name__}: {e}", offset,
+                          page_id, len(data), data[:65536])
+        return
+    if not text.strip():
+        state.count("skipped_empty_after_cleaning")
+        return
+    page_id = page_id.strip()
+    meta = {"title": title, "page_id": int(page_id), "revision_id": _int(rev.findtext("id")),
+            "timestamp": rev.findtext("timestamp"), "wiki": site.dbname, "namespace": int(ns)}
+    if opts.language_variant:
+        meta["language_variant"] = opts.language_variant
+    url = site.url(title)
+    yield Doc(f"{site.dbname or src.name}:{page_id}", url, text=text, metadata={**meta, "url": url})
+
+
+def _int(s: str | None) -> int | None:
+    return int(s) if s and s.strip().isdigit() else None

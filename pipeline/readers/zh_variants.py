@@ -1,0 +1,158 @@
+"""Chinese Wikipedia's language-converter markup, resolved to one variant; OpenCC on request.
+
+zhwiki stores one text for all Chinese variants; MediaWiki's LanguageConverter turns it into
+Simplified or Traditional at view time, steered by `-{…}-` markup in the wikitext:
+
+  -{text}-                         shown as is, never converted
+  -{zh-hans:计算机;zh-hant:電腦;}-  the chosen variant's text (falling back along MediaWiki's chain)
+  -{H|zh-hans:A;zh-hant:B}-        a conversion rule for the whole page, shows nothing
+  -{A|zh-hans:A;zh-hant:B}-        a rule for the whole page, shown here in the chosen variant
+  -{R|text}-                       raw: shown as is          -{T|…}- title rule: shows nothing
+  -{-|…}-                          removes a rule: shows nothing   -{D|…}- shown in the chosen variant
+  rule "A=>zh-hans:B;"             one-way: A becomes B in zh-hans
+
+No library resolves this markup outside MediaWiki (OpenCC converts characters and phrases, it does
+not read wikitext), so it is hand-written here, after MediaWiki's LanguageConverter.php. Text a
+page protects (raw spans, explicit variant text, rule outputs) is wrapped in private-use marks so
+that OpenCC, applied to the finished plain text, leaves it alone; `finish` removes the marks.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+PROTECT_START, PROTECT_END = "\ue000", "\ue001"
+# MediaWiki's ZhConverter fallbacks: which variants stand in for a missing one.
+FALLBACKS = {
+    "zh-hans": ["zh-hans", "zh-cn", "zh-sg", "zh-my", "zh"],
+    "zh-hant": ["zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh"],
+    "zh-cn": ["zh-cn", "zh-hans", "zh-sg", "zh-my", "zh"],
+    "zh-sg": ["zh-sg", "zh-hans", "zh-cn", "zh-my", "zh"],
+    "zh-my": ["zh-my", "zh-hans", "zh-sg", "zh-cn", "zh"],
+    "zh-tw": ["zh-tw", "zh-hant", "zh-hk", "zh-mo", "zh"],
+    "zh-hk": ["zh-hk", "zh-hant", "zh-mo", "zh-tw", "zh"],
+    "zh-mo": ["zh-mo", "zh-hant", "zh-hk", "zh-tw", "zh"],
+}
+VARIANTS = tuple(FALLBACKS)
+_BLOCK = re.compile(r"-\{(.*?)\}-", re.S)
+_VARIANT_CODE = re.compile(r"^\s*(zh(?:-[a-z]{2,4})?)\s*$")
+_FLAGS = set("AHRTD-")
+
+
+def _parse_rules(body: str) -> tuple[dict[str, str], list[tuple[str, str, str]]] | None:
+    """'zh-hans:A;zh-hant:B' -> ({variant: text}, [one-way (source, variant, target)]), or None
+    when the body is not a rule list (then it is plain text, shown as is)."""
+    bidir: dict[str, str] = {}
+    oneway: list[tuple[str, str, str]] = []
+    for part in body.split(";"):
+        if not part.strip():
+            continue
+        source = None
+        if "=>" in part:
+            source, _, part = part.partition("=>")
+        code, colon, text = part.partition(":")
+        m = _VARIANT_CODE.match(code) if colon else None
+        if m is None:
+            return None
+        if source is not None:
+            oneway.append((source.strip(), m.group(1), text.strip()))
+        else:
+            bidir[m.group(1)] = text.strip()
+    return (bidir, oneway) if (bidir or oneway) else None
+
+
+def _pick(bidir: dict[str, str], variant: str) -> str | None:
+    for v in FALLBACKS[variant]:
+        if v in bidir:
+            return bidir[v]
+    return next(iter(bidir.values()), None)
+
+
+def _protect(s: str) -> str:
+    return f"{PROTECT_START}{s}{PROTECT_END}" if s else ""
+
+
+def resolve(wikitext: str, variant: str) -> str:
+    """Wikitext with every -{…}- block replaced by what `variant` shows, page rules applied."""
+    if "-{" not in wikitext:
+        return wikitext
+    rules: dict[str, str] = {}          # text in another variant -> text in ours
+
+    def add_rules(bidir, oneway):
+        chosen = _pick(bidir, variant) if bidir else None
+        if chosen is not None:
+            for text in bidir.values():
+                if text and text != chosen:
+                    rules[text] = chosen
+        by_source: dict[str, dict[str, str]] = {}
+        for source, v, target in oneway:
+            by_source.setdefault(source, {})[v] = target
+        for source, targets in by_source.items():
+            target = next((targets[v] for v in FALLBACKS[variant] if v in targets), None)
+            if target is not None:
+                rules[source] = target
+        return chosen
+
+    pieces: list[tuple[str, str]] = []   # ("text" | "keep", content)
+    pos = 0
+    for m in _BLOCK.finditer(wikitext):
+        pieces.append(("text", wikitext[pos:m.start()]))
+        pos = m.end()
+        body = m.group(1)
+        flags, bar, rest = body.partition("|")
+        flag_set = set(flags.replace(";", "").replace(" ", "")) if bar else set()
+        if bar and flag_set and flag_set <= _FLAGS:
+            parsed = _parse_rules(rest)
+            if flag_set & {"H", "-", "T"}:
+                if parsed and "H" in flag_set:
+                    add_rules(*parsed)
+                continue
+            if "R" in flag_set or parsed is None:
+                pieces.append(("keep", rest))
+                continue
+            chosen = add_rules(*parsed) if "A" in flag_set else _pick(parsed[0], variant)
+            pieces.append(("keep", chosen or ""))
+            continue
+        parsed = _parse_rules(body)
+        if parsed is None:
+            pieces.append(("keep", body))          # -{text}-: no conversion
+        else:
+            pieces.append(("keep", _pick(parsed[0], variant) or ""))
+    pieces.append(("text", wikitext[pos:]))
+    apply = _rule_applier(tuple(sorted(rules.items())))
+    return "".join(apply(s) if kind == "text" else _protect(s) for kind, s in pieces)
+
+
+@functools.lru_cache(maxsize=256)
+def _rule_applier(rules: tuple[tuple[str, str], ...]):
+    if not rules:
+        return lambda s: s
+    table = dict(rules)
+    # longest first, as MediaWiki's converter matches the longest rule at each position
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
+    return lambda s: pattern.sub(lambda m: _protect(table[m.group(0)]), s)
+
+
+@functools.lru_cache(maxsize=8)
+def opencc_converter(config: str):
+    import opencc
+    return opencc.OpenCC(config)
+
+
+def finish(text: str, opencc_config: str | None) -> str:
+    """Plain text with protected spans: OpenCC outside them (if asked), marks removed."""
+    if opencc_config is None:
+        return text.replace(PROTECT_START, "").replace(PROTECT_END, "") if PROTECT_START in text else text
+    conv = opencc_converter(opencc_config)
+    if PROTECT_START not in text:
+        return conv.convert(text)
+    out = []
+    depth = 0
+    for chunk in re.split(f"([{PROTECT_START}{PROTECT_END}])", text):
+        if chunk == PROTECT_START:
+            depth += 1
+        elif chunk == PROTECT_END:
+            depth = max(0, depth - 1)
+        elif chunk:
+            out.append(chunk if depth else conv.convert(chunk))
+    return "".join(out)

@@ -1,0 +1,238 @@
+"""The Gutenberg reader on real PG eBooks against the expected stripped texts; marker variants,
+tables of contents, chapter packing, bad files; two editions of one book through minhash_dedup."""
+import difflib
+import gzip
+import re
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.recipe import SourceConfig, load_recipe
+from pipeline.runner import Runner
+
+
+def books(shared_data):
+    return sorted((shared_data / "sources" / "books" / "gutenberg").glob("pg*.raw.txt.gz"))
+
+
+def read(path, **kw):
+    src = SourceConfig(name="books", format="gutenberg", paths=[str(path)], **kw)
+    state = ReadState()
+    items = list(read_source_file(src, str(path), state))
+    return ([i for i in items if isinstance(i, Doc)], [i for i in items if isinstance(i, Quarantined)],
+            state.counters)
+
+
+def expected(raw_path: Path) -> str:
+    """The sample's expected text (c-w/gutenberg strip_headers output), with the two differences we
+    accept: LF line ends instead of CRLF, and no blank lines before the first and after the last line."""
+    text = gzip.open(str(raw_path).replace(".raw.", ".clean."), "rb").read().decode("utf-8")
+    return text.replace("\r\n", "\n").strip("\n").rstrip()
+
+
+def test_equals_expected_stripped_text(shared_data):
+    paths = books(shared_data)
+    assert len(paths) == 7
+    for p in paths:
+        (doc,), quarantined, counters = read(p, drop_toc=False)
+        assert not quarantined and counters == {}
+        assert doc.text == expected(p), p.name
+        number = int(re.search(r"pg(\d+)", p.name).group(1))
+        assert doc.id == f"gutenberg:{number}" and doc.url == f"https://www.gutenberg.org/ebooks/{number}"
+        assert doc.metadata["ebook_id"] == number and doc.metadata["title"] and doc.metadata["language"] == "English"
+        assert "Project Gutenberg" not in doc.text[:2000] and "PROJECT GUTENBERG" not in doc.text[-3000:]
+
+
+def test_table_of_contents_dropped_and_nothing_else(shared_data):
+    with_toc = 0
+    for p in books(shared_data):
+        (doc,), _, counters = read(p)                   # drop_toc is on by default
+        exp = expected(p).split("\n")
+        got = doc.text.split("\n")
+        ops = [op for op in difflib.SequenceMatcher(None, exp, got, autojunk=False).get_opcodes() if op[0] != "equal"]
+        assert all(op[0] == "delete" for op in ops), p.name          # lines are only removed, never changed
+        dropped = 0
+        for _, a1, a2, _, _ in ops:
+            block = [line for line in exp[a1:a2] if line.strip()]   # the diff may place a blank line either side
+            dropped += len(block)
+            assert re.match(r"^\s*(table of )?contents\.?\s*$", block[0], re.I), block[:2]
+            assert max(len(line) for line in block) <= 120 and a2 - a1 <= 400
+        if ops:
+            with_toc += 1
+            assert counters["gutenberg_toc_lines_dropped"] == dropped
+    assert with_toc == 4
+    # the chapters themselves stay: every CHAPTER heading of The Chain of Life is still there
+    chain = next(p for p in books(shared_data) if "36261" in p.name)
+    (doc,), _, _ = read(chain)
+    assert [ln for ln in doc.text.split("\n") if ln.startswith("CHAPTER ")] == \
+        [ln for ln in expected(chain).split("\n") if ln.startswith("CHAPTER ")]
+
+
+def test_split_by_chapter_to_max_length(shared_data):
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    (whole,), _, _ = read(moon)
+    parts, _, _ = read(moon, split_chapters=True, max_chars=60_000)
+    assert len(parts) > 3 and all(len(d.text) <= 60_000 for d in parts)
+    assert [d.metadata["part"] for d in parts] == list(range(len(parts)))
+    assert [d.id for d in parts] == [f"gutenberg:1013#{i}" for i in range(len(parts))]
+    # pieces start at chapter headings, and together they are the book
+    assert all(d.text.startswith("Chapter ") for d in parts[1:])
+    assert re.sub(r"\s+", "", whole.text) == re.sub(r"\s+", "", "".join(d.text for d in parts))
+    small, _, _ = read(moon, split_chapters=True, max_chars=5_000)      # chapters longer than that are cut
+    assert all(len(d.text) <= 5_000 for d in small) and len(small) > len(whole.text) // 5_000
+
+
+# The PG header and footer as they were written over the years, around one book's text.
+OLD_1990S = """The Project Gutenberg Etext of {title}
+
+**Welcome To The World of Free Plain Vanilla Electronic Texts**
+
+**Etexts Readable By Both Humans and By Computers, Since 1971**
+
+*These Etexts Prepared By Hundreds of Volunteers and Donations*
+
+Information on contacting Project Gutenberg to get Etexts, and
+further information is included below.  We need your donations.
+
+*****SMALL PRINT! for COPYRIGHT PROTECTED ETEXTS*****
+[the licence]
+
+*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*
+
+This etext was prepared by Some Volunteer, somewhere.
+
+{body}
+
+End of The Project Gutenberg Etext of {title}
+"""
+NEW_2020S = """\ufeffThe Project Gutenberg eBook of {title}
+
+This ebook is for the use of anyone anywhere in the United States and
+most other parts of the world at no cost and with almost no restrictions
+whatsoever.
+
+Title: {title}
+
+Author: H. G. Wells
+
+Release date: October 1, 1997 [eBook #1013]
+                Most recently updated: January 8, 2023
+
+Language: English
+
+Credits: Produced by Another Volunteer
+
+
+*** START OF THE PROJECT GUTENBERG EBOOK {upper} ***
+{body}
+
+*** END OF THE PROJECT GUTENBERG EBOOK {upper} ***
+
+Updated editions will replace the previous one—the old editions will
+be renamed.
+"""
+TWO_LINE = """The Project Gutenberg eBook, {title}, by H. G. Wells
+
+Title: {title}
+
+***START OF THE PROJECT GUTENBERG EBOOK THE FIRST MEN IN
+THE MOON***
+
+
+E-text prepared by A Volunteer and the Project Gutenberg Online
+Distributed Proofreading Team (http://www.pgdp.net)
+
+
+{body}
+
+***END OF THE PROJECT GUTENBERG EBOOK {upper}***
+"""
+
+
+@pytest.mark.parametrize("template", [OLD_1990S, NEW_2020S, TWO_LINE], ids=["1990s", "2020s", "two-line"])
+def test_marker_variants(template, shared_data, tmp_path):
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    body = expected(moon)
+    title = "The First Men In The Moon"
+    path = tmp_path / "1013-variant.txt"
+    path.write_text(template.format(title=title, upper=title.upper(), body=body), encoding="utf-8")
+    (doc,), quarantined, counters = read(path, drop_toc=False)
+    assert doc.text == body and not quarantined and counters == {}
+    assert doc.metadata.get("ebook_id") == 1013
+
+
+def test_bad_files(shared_data, tmp_path):
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    raw = gzip.open(moon).read()
+    binary = tmp_path / "pg1.txt"
+    binary.write_bytes(b"PK\x03\x04\x00\x00" + bytes(range(256)) * 8)
+    _, q, _ = read(binary)
+    assert [i.reason for i in q] == ["binary_file"]
+    cut = tmp_path / "pg2.txt.gz"
+    cut.write_bytes(moon.read_bytes()[:20_000])
+    _, q, _ = read(cut)
+    assert [i.reason for i in q] == ["corrupt_compression"]
+    # Latin-1 file declaring its charset, and a file without any PG marker: read, and counted
+    latin = tmp_path / "pg3.txt"
+    latin.write_bytes(raw.replace(b"Character set encoding: ASCII", b"Character set encoding: ISO-8859-1")
+                      .replace(b"THE FIRST MEN IN THE MOON\r\n\r\nby", "THE FIRST MEN IN THE MOON \u00e9\r\n\r\nby"
+                               .encode("latin-1")))
+    (doc,), _, _ = read(latin)
+    assert doc.metadata["encoding"] == "iso-8859-1" and "MOON \u00e9" in doc.text
+    bare = tmp_path / "pg4.txt"
+    bare.write_text("Just a text file.\n\nWith two paragraphs.\n")
+    (doc,), _, counters = read(bare)
+    assert doc.text == "Just a text file.\n\nWith two paragraphs."
+    assert counters == {"gutenberg_no_start_marker": 1, "gutenberg_no_end_marker": 1}
+    only_boilerplate = tmp_path / "pg5.txt"
+    only_boilerplate.write_text("header\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\n"
+                                "*** END OF THE PROJECT GUTENBERG EBOOK X ***\nlicence\n")
+    _, q, _ = read(only_boilerplate)
+    assert [i.reason for i in q] == ["empty_document"]
+
+
+def second_edition(raw: bytes) -> bytes:
+    """Another edition of the same book, as PG has them: newer header and markers, LF line ends,
+    re-wrapped paragraphs, some corrected words, a new preface."""
+    text = raw.decode("utf-8").replace("\r\n", "\n")
+    body = text[text.index("THE FIRST MEN IN THE MOON\n"):text.index("End of Project Gutenberg")]
+    paras = [textwrap.fill(" ".join(p.split()), 62) for p in body.split("\n\n") if p.strip()]
+    body = "\n\n".join(paras).replace("laboratory", "laboratorie").replace(" grey ", " gray ")
+    preface = "PREFACE TO THIS EDITION\n\nThis edition follows the text of the first English edition."
+    return NEW_2020S.format(title="The First Men in the Moon", upper="THE FIRST MEN IN THE MOON",
+                            body=preface + "\n\n" + body).replace("eBook #1013", "eBook #60001").encode("utf-8")
+
+
+def test_editions_deduplicated_through_runner(shared_data, tmp_path, ray_local):
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    other = next(p for p in books(shared_data) if "pg36261." in p.name)
+    edition = tmp_path / "pg60001.txt"
+    edition.write_bytes(second_edition(gzip.open(moon).read()))
+    damaged = tmp_path / "pg2.txt.gz"
+    damaged.write_bytes(other.read_bytes()[:10_000])
+    recipe = tmp_path / "books.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: books-test
+        seed: 1
+        output: {tmp_path / 'run'}
+        sources:
+          - name: gutenberg
+            format: gutenberg
+            paths: [{moon}, {other}, {edition}, {damaged}]
+        stages:
+          - stage: minhash_dedup
+            threshold: 0.7
+        """))
+    stats = Runner(load_recipe(recipe), quiet=True).run()
+    ingest, dedup = stats["stages"]
+    assert ingest["docs_out"] == 3 and ingest["quarantined"] == {"ingest/corrupt_compression": 1}
+    assert dedup["removed"] == {"minhash_dedup/near_duplicate": 1}
+    out = pq.read_table(Path(stats["output"]["documents"]))
+    ids = sorted(out.column("id").to_pylist())
+    assert "gutenberg:36261" in ids and len(ids) == 2
+    assert len({"gutenberg:1013", "gutenberg:60001"} & set(ids)) == 1
+    texts = out.column("text").to_pylist()
+    assert not any("Project Gutenberg" in t[:1500] for t in texts)

@@ -1,0 +1,322 @@
+"""The MediaWiki reader on real enwiki dump excerpts and wikitext articles, Chinese variant markup
+written from the LanguageConverter syntax, damaged dumps, and one run through the runner."""
+import bz2
+import gzip
+import html
+import re
+import textwrap
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from pydantic import ValidationError
+
+from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.readers.mediawiki import DROP_SECTIONS
+from pipeline.readers.wikitext import WikitextOptions, wikitext_to_text
+from pipeline.readers.zh_variants import finish, resolve
+from pipeline.recipe import SourceConfig, load_recipe
+from pipeline.runner import Runner
+
+MARKUP = ("{{", "[[", "<ref", "{|")
+NS = "{http://www.mediawiki.org/xml/export-0.10/}"
+
+
+def read(path, **kw):
+    src = SourceConfig(name="wiki", format="mediawiki", paths=[str(path)], **kw)
+    state = ReadState()
+    items = list(read_source_file(src, str(path), state))
+    docs = [i for i in items if isinstance(i, Doc)]
+    return docs, [i for i in items if isinstance(i, Quarantined)], state.counters
+
+
+def oracle_pages(path):
+    """Every page of a dump as the stdlib's iterparse sees it (independent of the reader's framing)."""
+    pages = []
+    with bz2.open(path) as f:
+        for _, el in ET.iterparse(f):
+            if el.tag == NS + "page":
+                rev = el.findall(NS + "revision")[-1]
+                pages.append({"title": el.findtext(NS + "title"), "ns": int(el.findtext(NS + "ns")),
+                              "id": int(el.findtext(NS + "id")), "redirect": el.find(NS + "redirect") is not None,
+                              "rev": int(rev.findtext(NS + "id")), "text": rev.findtext(NS + "text") or ""})
+                el.clear()
+    return pages
+
+
+def plain_lines(wikitext):
+    """Prose lines of the wikitext with no markup at all, outside citations, comments and tables
+    (which are dropped): they must reach the output as they are."""
+    out, in_table, dropped_level = [], 0, 0
+    wikitext = re.sub(r"<ref[^>]*/>|<ref[^>]*>.*?</ref>|<!--.*?-->", "", wikitext, flags=re.S)
+    for line in wikitext.split("\n"):
+        in_table += line.startswith("{|") - line.startswith("|}")
+        heading = re.match(r"^(=+)\s*(.*?)\s*=+\s*$", line)
+        if heading and (not dropped_level or len(heading.group(1)) <= dropped_level):
+            dropped_level = len(heading.group(1)) if heading.group(2).lower() in DROP_SECTIONS else 0
+        if in_table or dropped_level:
+            continue
+        if len(line) > 80 and not re.search(r"[\[\]{}<>|=*#:;'&_]", line) and not line.startswith((" ", "-")):
+            out.append(" ".join(line.split()))   # runs of spaces are collapsed in the output
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample(shared_data):
+    path = shared_data / "sources" / "wiki" / "enwiki-pages-articles-sample.xml.bz2"
+    docs, quarantined, counters = read(path)
+    return path, docs, quarantined, counters, oracle_pages(path)
+
+
+def test_dump_articles_metadata_and_skips(sample):
+    path, docs, quarantined, counters, pages = sample
+    assert not quarantined
+    by_id = {p["id"]: p for p in pages}
+    articles = [p for p in pages if p["ns"] == 0]
+    redirects = sum(p["redirect"] for p in articles)
+    assert counters["skipped_redirect"] == redirects > 0
+    assert counters["skipped_disambiguation"] > 0
+    assert len(docs) + redirects + counters["skipped_disambiguation"] == len(articles)
+    assert not any("(disambiguation)" in d.metadata["title"] for d in docs)
+    for d in docs:
+        p = by_id[d.metadata["page_id"]]
+        assert (d.metadata["title"], d.metadata["revision_id"]) == (p["title"], p["rev"])
+        assert not p["redirect"] and d.id == f"enwiki:{p['id']}"
+        assert d.url == d.metadata["url"] == "https://en.wikipedia.org/wiki/" + p["title"].replace(" ", "_") \
+            or "%" in d.url   # titles with non-URL characters are percent-encoded
+
+
+def test_dump_text_has_no_markup_and_keeps_sentences(sample):
+    path, docs, _, _, pages = sample
+    by_id = {p["id"]: p for p in pages}
+    kept_lines = 0
+    for d in docs:
+        wikitext = by_id[d.metadata["page_id"]]["text"]
+        # math and code are kept as written (LaTeX has its own braces): the markup check is about the rest
+        prose = d.text
+        for lit in re.findall(r"<(math|code|pre|syntaxhighlight|source)[^>]*>(.*?)</\1>", wikitext, re.S):
+            prose = prose.replace(html.unescape(lit[1]).strip("\n"), "")
+        for m in MARKUP:
+            assert m not in prose, (d.metadata["title"], m)
+        for line in plain_lines(wikitext):
+            assert line in d.text, (d.metadata["title"], line[:80])
+            kept_lines += 1
+    assert kept_lines > 50
+    # math is kept as LaTeX, braces and all (the leftover-markup cleanup does not touch it)
+    formulas = [m.group(1) for p in pages if p["ns"] == 0 for m in re.finditer(r"<math>(.*?)</math>", p["text"], re.S)]
+    assert formulas and any(r"\frac{1329\times10^{-H/5}}{D}" in f for f in formulas)
+    assert any(r"\frac{1329\times10^{-H/5}}{D}" in d.text for d in docs)
+    anarchism = next(d for d in docs if d.metadata["title"] == "Anarchism")
+    # headings are lines of text; the References / External links sections are gone
+    assert "\nEtymology and terminology\n" in anarchism.text and "\nHistory\n" in anarchism.text
+    assert "\nExternal links\n" not in anarchism.text and "\nReferences\n" not in anarchism.text
+
+
+def test_tables_files_categories_removed(shared_data):
+    path = shared_data / "sources" / "wiki" / "enwiki-table-markup.xml.bz2"   # no <siteinfo>
+    docs, quarantined, _ = read(path, base_url="https://en.wikipedia.org/wiki/")
+    pages = [p for p in oracle_pages(path) if p["ns"] == 0 and not p["redirect"]]
+    assert len(docs) == len(pages) and not quarantined
+    for d, p in zip(docs, pages):
+        assert "{|" in p["text"] and "[[Category:" in p["text"]
+        assert not any(m in d.text for m in MARKUP + ("|-", "class=", "wikitable"))
+        cats = re.findall(r"\[\[Category:([^\]|]+)", p["text"])
+        assert not any(f"\n{c}\n" in d.text for c in cats)
+        assert all(line in d.text for line in plain_lines(p["text"]))
+        assert d.url.startswith("https://en.wikipedia.org/wiki/") and d.metadata["wiki"] is None
+
+
+def test_wikitext_articles_infobox_option_and_lists(shared_data):
+    files = sorted((shared_data / "sources" / "wiki" / "wikitext").glob("*.txt.gz"))
+    assert len(files) >= 40
+    drop = frozenset(DROP_SECTIONS)
+    for f in files:
+        wt = gzip.open(f, "rt").read()
+        text = wikitext_to_text(wt, WikitextOptions(drop_sections=drop))
+        assert text and not any(m in text for m in MARKUP), f.name
+        assert not re.search(r"\bthumb\|", text)
+    bodmin = gzip.open(shared_data / "sources" / "wiki" / "wikitext" / "Bodmin.txt.gz", "rt").read()
+    without = wikitext_to_text(bodmin, WikitextOptions(drop_sections=drop))
+    with_box = wikitext_to_text(bodmin, WikitextOptions(drop_sections=drop, keep_infobox=True))
+    assert "population: 14,736" in with_box and "population: 14,736" not in without
+    assert "static image" not in with_box                         # file fields of the infobox are not facts
+    assert without.startswith("Bodmin (Bosvena) is a civil parish")   # {{lang-kw|Bosvena}} keeps its text
+    # list items stay one per line, as "- item"
+    items = [" ".join(m.group(1).split()) for m in re.finditer(r"^\*\s*([^\[\]{}<|'\n]+)$", bodmin, re.M)]
+    assert len(items) >= 5 and all(f"- {i}" in without.split("\n") for i in items)
+
+
+@pytest.mark.parametrize("wikitext, expected", [
+    ("It is {{convert|14|km|mi}} long and {{convert|3|-|5|m}} deep.", "It is 14 km long and 3–5 m deep."),
+    ("{{As of|2010}}, {{nihongo|Tokyo|東京|Tōkyō}} had {{nowrap|13 million}} people.",
+     "As of 2010, Tokyo (東京) had 13 million people."),
+    ("'''Bodmin''' ({{lang-kw|Bosvena}}<ref>{{cite web|url=x}}</ref>) is a town.{{citation needed|date=May 2010}}",
+     "Bodmin (Bosvena) is a town."),
+    ("A {{Navbox|name=X|list1=[[A]] • [[B]]}}town{{Authority control}}.", "A town."),
+    ("Text.\n{{quote|A quoted sentence.|Someone}}\nMore.", "Text.\n\nA quoted sentence.\n\nMore."),
+])
+def test_inline_templates_keep_their_text(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions()) == expected
+
+
+# -- Chinese Wikipedia: LanguageConverter markup (no real zhwiki excerpt is at hand) -------------
+@pytest.mark.parametrize("wikitext, variant, expected", [
+    ("-{zh-hans:计算机;zh-hant:電腦;}-科学", "zh-hans", "计算机科学"),
+    ("-{zh-hans:计算机;zh-hant:電腦;}-科学", "zh-hant", "電腦科学"),
+    ("-{zh-hans:计算机;zh-hant:電腦;}-", "zh-tw", "電腦"),                 # zh-tw falls back to zh-hant
+    ("-{zh-cn:计算机;zh-tw:電腦;zh-hk:電腦}-", "zh-hans", "计算机"),       # zh-hans falls back to zh-cn
+    ("-{zh-cn:计算机;zh-tw:電腦;}-", "zh-hk", "電腦"),                    # zh-hk -> zh-hant -> zh-mo -> zh-tw
+    ("-{H|zh-hans:光盘;zh-hant:光碟;}-我买了光碟。", "zh-hans", "我买了光盘。"),  # hidden page rule
+    ("我买了光碟。-{H|zh-hans:光盘;zh-hant:光碟;}-", "zh-hans", "我买了光盘。"),  # rules hold for the whole page
+    ("-{A|zh-hans:软件;zh-hant:軟體;}-和軟體", "zh-hans", "软件和软件"),      # shown and added as a rule
+    ("-{R|zh-hans:x;zh-hant:y}-", "zh-hans", "zh-hans:x;zh-hant:y"),      # raw
+    ("名称：-{Linux}-", "zh-hant", "名称：Linux"),                           # no conversion
+    ("-{T|zh-hans:标题;zh-hant:標題}-正文", "zh-hans", "正文"),               # title rule shows nothing
+    ("-{H|巨集=>zh-cn:宏;}-使用巨集", "zh-cn", "使用宏"),                     # one-way rule
+    ("-{H|巨集=>zh-cn:宏;}-使用巨集", "zh-tw", "使用巨集"),
+])
+def test_language_converter_syntax(wikitext, variant, expected):
+    assert finish(resolve(wikitext, variant), None) == expected
+
+
+def test_opencc_leaves_protected_spans():
+    text = finish(resolve("這是電腦軟體。-{R|電腦}-，-{zh-hans:内存;zh-hant:記憶體}-", "zh-hans"), "t2s")
+    assert text == "这是电脑软体。電腦，内存"
+
+
+ZHWIKI = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="zh">
+  <siteinfo>
+    <dbname>zhwiki</dbname>
+    <base>https://zh.wikipedia.org/wiki/Wikipedia:%E9%A6%96%E9%A1%B5</base>
+    <namespaces>
+      <namespace key="6" case="first-letter">File</namespace>
+      <namespace key="14" case="first-letter">Category</namespace>
+    </namespaces>
+  </siteinfo>
+  <page>
+    <title>電腦</title>
+    <ns>0</ns>
+    <id>1</id>
+    <revision><id>11</id><timestamp>2020-01-01T00:00:00Z</timestamp>
+      <text xml:space="preserve">{{Infobox|name=電腦}}'''-{zh-hans:计算机;zh-hant:電腦}-'''是一種利用數位電子技術的機器。&lt;ref&gt;{{cite web|url=x}}&lt;/ref&gt;
+[[File:Computer.jpg|thumb|電腦]]
+== 歷史 ==
+* 第一台-{zh-hans:计算机;zh-hant:電腦}-
+[[Category:電腦]]
+[[en:Computer]]</text>
+    </revision>
+  </page>
+  <page>
+    <title>電腦 (消歧義)</title>
+    <ns>0</ns>
+    <id>2</id>
+    <revision><id>12</id><text xml:space="preserve">'''電腦'''可以指：
+* [[電腦]]
+{{disambig}}</text></revision>
+  </page>
+  <page>
+    <title>计算机</title>
+    <ns>0</ns>
+    <id>3</id>
+    <revision><id>13</id><text xml:space="preserve">#重定向 [[電腦]]</text></revision>
+  </page>
+</mediawiki>
+"""
+
+
+def test_zhwiki_dump_variant_and_opencc(tmp_path):
+    path = tmp_path / "zhwiki-sample.xml"
+    path.write_text(ZHWIKI, encoding="utf-8")
+    docs, quarantined, counters = read(path, language_variant="zh-hans", opencc="t2s")
+    assert not quarantined and counters == {"skipped_disambiguation": 1, "skipped_redirect": 1}
+    (d,) = docs
+    assert d.text == "计算机是一种利用数位电子技术的机器。\n\n历史\n- 第一台计算机"
+    assert d.id == "zhwiki:1" and d.url == "https://zh.wikipedia.org/wiki/%E9%9B%BB%E8%85%A6"
+    assert d.metadata["language_variant"] == "zh-hans"
+    traditional, _, _ = read(path, language_variant="zh-hant")
+    assert traditional[0].text.startswith("電腦是一種")
+    with pytest.raises(ValidationError, match="OpenCC"):
+        SourceConfig(name="w", format="mediawiki", paths=[str(path)], opencc="no-such-config")
+
+
+# -- damaged dumps -------------------------------------------------------------------------------
+def test_truncated_bz2_keeps_pages_before(sample, tmp_path):
+    path, full, _, _, _ = sample
+    cut = tmp_path / "cut.xml.bz2"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    docs, quarantined, _ = read(cut)
+    assert 0 < len(docs) < len(full)
+    assert [d.id for d in docs] == [d.id for d in full[: len(docs)]]
+    assert [d.text for d in docs] == [d.text for d in full[: len(docs)]]
+    assert [q.reason for q in quarantined] in (["truncated_dump", "corrupt_compression"], ["corrupt_compression"])
+    assert "EOFError" in quarantined[-1].detail
+
+
+def test_malformed_pages_quarantined_and_reading_goes_on(sample, tmp_path):
+    path, full, _, _, pages = sample
+    xml = bz2.decompress(path.read_bytes()).decode("utf-8")
+    starts = [m.start() for m in re.finditer(r"<page>", xml)]
+    ids = [p["id"] for p in pages]
+    # page 2 (an article kept in the full read) gets a mismatched tag; page 5 loses its </page>
+    victims = [i for i, p in enumerate(pages) if f"enwiki:{p['id']}" in {d.id for d in full}][:2]
+    a, b = victims
+    seg_a = xml[starts[a]:starts[a + 1]].replace("</title>", "</titel>", 1)
+    seg_b = xml[starts[b]:starts[b + 1]].replace("</page>", "", 1)
+    broken = xml[:starts[a]] + seg_a + xml[starts[a + 1]:starts[b]] + seg_b + xml[starts[b + 1]:]
+    bad = tmp_path / "bad.xml.bz2"
+    bad.write_bytes(bz2.compress(broken.encode("utf-8")))
+    docs, quarantined, _ = read(bad)
+    assert Counter(q.reason for q in quarantined) == {"malformed_page": 2}
+    assert "not well-formed" in quarantined[0].detail and "without </page>" in quarantined[1].detail
+    lost = {f"enwiki:{ids[a]}", f"enwiki:{ids[b]}"}
+    assert [d.id for d in docs] == [d.id for d in full if d.id not in lost]
+
+
+def test_plain_xml_multistream_and_oversized_pages(shared_data, tmp_path):
+    path = shared_data / "sources" / "wiki" / "enwiki-table-markup.xml.bz2"
+    full, _, _ = read(path)
+    xml = bz2.decompress(path.read_bytes())
+    plain = tmp_path / "dump.xml"
+    plain.write_bytes(xml)
+    # multistream: the header and every page in its own bz2 stream, concatenated, as Wikimedia ships them
+    cuts = [0] + [m.start() for m in re.finditer(rb"  <page>", xml)] + [len(xml)]
+    multi = tmp_path / "dump-multistream.xml.bz2"
+    multi.write_bytes(b"".join(bz2.compress(xml[a:b]) for a, b in zip(cuts, cuts[1:])))
+    for p in (plain, multi):
+        docs, quarantined, _ = read(p)
+        assert [(d.id, d.text) for d in docs] == [(d.id, d.text) for d in full] and not quarantined
+    sizes = sorted(len(m.group(0)) for m in re.finditer(rb"<page>.*?</page>", xml, re.S))
+    cap = (sizes[0] + sizes[-1]) // 2
+    docs, quarantined, _ = read(path, max_doc_bytes=cap)
+    too_large = sum(s > cap for s in sizes)
+    assert [q.reason for q in quarantined] == ["too_large"] * too_large and too_large >= 1
+    assert len(docs) == len(full) - too_large
+
+
+def test_run_through_runner(tmp_path, shared_data, ray_local):
+    sample_dump = shared_data / "sources" / "wiki" / "enwiki-pages-articles-sample.xml.bz2"
+    cut = tmp_path / "cut.xml.bz2"
+    cut.write_bytes(sample_dump.read_bytes()[:sample_dump.stat().st_size // 2])   # bz2 blocks are ~900 kB
+    recipe = tmp_path / "wiki.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: wiki-test
+        seed: 1
+        output: {tmp_path / 'run'}
+        sources:
+          - name: wikipedia
+            format: mediawiki
+            paths: [{shared_data / 'sources' / 'wiki' / 'enwiki-table-markup.xml.bz2'}, {cut}]
+            keep_infobox: true
+            shard_docs: 5
+        stages:
+          - stage: exact_dedup
+        """))
+    stats = Runner(load_recipe(recipe), quiet=True).run()
+    ingest = stats["stages"][0]
+    assert ingest["quarantined"] == {"ingest/corrupt_compression": 1}
+    assert ingest["counters"]["skipped_redirect"] > 0
+    out = pq.read_table(Path(stats["output"]["documents"]))
+    assert out.num_rows == ingest["docs_out"] > 3
+    assert not any(m in t for t in out.column("text").to_pylist() for m in ("[[", "<ref"))
