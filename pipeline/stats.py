@@ -68,12 +68,16 @@ def document_profile(stages) -> dict:
         shards = ps.dir.done_shards()
         if not shards:
             continue
-        names = set(storage.parquet_file(ps.dir.shard_path(shards[0])).schema_arrow.names)
-        cols = [c for c in PROFILE_COLUMNS if c in names]
-        table = pa.concat_tables([ps.dir.read(s, columns=cols) for s in shards], promote_options="permissive")
+        # Shards differ in columns (a stage scoped with `apply_to` never saw some sources' documents):
+        # each shard is read for the profile columns it has; a missing value counts as "unknown".
+        parts = []
+        for s in shards:
+            names = set(storage.parquet_file(ps.dir.shard_path(s)).schema_arrow.names)
+            parts.append(ps.dir.read(s, columns=[c for c in PROFILE_COLUMNS if c in names]))
+        table = pa.concat_tables(parts, promote_options="permissive")
         out = {"stage": ps.id}
-        for c in cols:
-            vc = pc.value_counts(table.column(c).combine_chunks()).to_pylist()
+        for c in (c for c in PROFILE_COLUMNS if c in table.column_names):
+            vc = pc.value_counts(pc.fill_null(table.column(c).combine_chunks(), "unknown")).to_pylist()
             out[c] = dict(sorted(((str(v["values"]), int(v["counts"])) for v in vc), key=lambda kv: -kv[1]))
         return out
     return {}

@@ -44,9 +44,11 @@ def main() -> None:
                 "books/gutenberg/pg10026.raw.txt.gz", "books/gutenberg/pg1013.raw.txt.gz",
                 "books/gutenberg/pg33956.raw.txt.gz",
                 *(f"qa/blender.meta.stackexchange_fixture/{n}.xml" for n in ("Posts", "Comments")),
+                "qa/coffee.stackexchange.com/Posts.xml.gz",
                 *(str(p.relative_to(src)) for p in sorted((src / "code").rglob("*"))
                   if p.is_file() and p.name != "metadata.jsonl"),
-                *(str(p.relative_to(src)) for p in sorted((src / "papers" / "sympy-paper").glob("*.tex")))]:
+                *(str(p.relative_to(src)) for paper in ("sympy-paper", "scipy-1.0")
+                  for p in sorted((src / "papers" / paper).glob("*.tex")))]:
         (dst / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src / rel, dst / rel)
 
