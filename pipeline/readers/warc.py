@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 import fsspec
-from fastwarc.warc import ArchiveIterator
+from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 20
@@ -95,6 +95,9 @@ def iter_warc(path: str, max_record_bytes: int) -> Iterator[WarcRecord | WarcDam
                 yield pending
                 emitted += 1
                 pending = None
+            if r.record_type == WarcRecordType.unknown:
+                resume = (r.stream_pos, 0)        # headers FastWARC could not read (LF-only lines)
+                break
             try:
                 pending = _take(r, max_record_bytes)
             except OSError:
@@ -467,8 +470,8 @@ class _Scanner:
             q = self._find_header(h, len(buf))
             if q >= 0:
                 return q, True
-            if ok is None and not final:
-                return _NEED_MORE
+            if not final and len(buf) - e < CHUNK:
+                return _NEED_MORE                    # look further (or learn where the member ends)
             return e, False                          # what follows is garbage, reported next
         q = self._find_header(h, len(buf)) if (final or length > self.cap or len(buf) - h > CHUNK) else -1
         if q >= 0:
