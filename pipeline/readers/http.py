@@ -12,10 +12,13 @@ warcio does, and the caller counts `content_encoding_mismatch` / `chunked_mismat
 """
 from __future__ import annotations
 
+import io
 import zlib
 from dataclasses import dataclass, field
 
 MAX_HEADER_LINES = 500
+MAX_LINE = 1 << 16
+NOT_HTTP = -1                           # status of a block that is neither HTTP nor a bare page
 
 
 @dataclass
@@ -32,28 +35,41 @@ def _header_like(line: bytes) -> bool:
 
 def parse_http(block: bytes) -> HttpResponse | None:
     """Status and headers of an HTTP response block; None when it is neither HTTP nor a bare page."""
-    nl = block.find(b"\n")
-    first = (block if nl < 0 else block[:nl]).rstrip(b"\r")
-    pos = 0
+    resp = parse_http_stream(io.BytesIO(block))[0]
+    return None if resp.status == NOT_HTTP else resp
+
+
+def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
+    """parse_http over a stream with readline(limit) and read() (a FastWARC record reader: the head
+    is read line by line and the body in one read, never copied), and the bytes it consumed.
+    A block that is not HTTP comes back whole as the body, with status NOT_HTTP."""
+    first = f.readline(MAX_LINE)
+    n = len(first)
+    line = first.rstrip(b"\r\n")
     status = None
-    if first[:5].upper() == b"HTTP/":
-        parts = first.split(None, 2)
-        if len(parts) > 1 and parts[1][:3].isdigit():
-            status = int(parts[1][:3])
-        pos = len(block) if nl < 0 else nl + 1
-    elif not _header_like(first):
-        # No HTTP head at all: a bare page is still a page, binary or empty junk is not.
-        return HttpResponse(None, {}, block) if block.lstrip()[:1] == b"<" else None
     headers: dict[str, str] = {}
     last = None
+    body_prefix = b""
+    if line[:5].upper() == b"HTTP/":
+        parts = line.split(None, 2)
+        if len(parts) > 1 and parts[1][:3].isdigit():
+            status = int(parts[1][:3])
+    elif _header_like(line):
+        k, _, v = line.partition(b":")
+        last = k.strip().lower().decode("latin-1")
+        headers[last] = v.strip().decode("latin-1")
+    else:
+        # No HTTP head at all: a bare page is still a page, binary or empty junk is not.
+        rest = f.read()
+        block = first + rest
+        return HttpResponse(None if block.lstrip()[:1] == b"<" else NOT_HTTP, {}, block), n + len(rest)
     for _ in range(MAX_HEADER_LINES):
-        if pos >= len(block):
+        raw = f.readline(MAX_LINE)
+        if not raw:
             break
-        nl = block.find(b"\n", pos)
-        end = len(block) if nl < 0 else nl
-        line = block[pos:end].rstrip(b"\r")
+        n += len(raw)
+        line = raw.rstrip(b"\r\n")
         if not line:
-            pos = end + 1
             break
         if line[:1] in (b" ", b"\t") and last:
             headers[last] += " " + line.strip().decode("latin-1")
@@ -62,9 +78,11 @@ def parse_http(block: bytes) -> HttpResponse | None:
             last = k.strip().lower().decode("latin-1")
             headers[last] = v.strip().decode("latin-1")
         elif line.lstrip()[:1] == b"<":
-            break                       # the page began without an empty line before it
-        pos = end + 1
-    return HttpResponse(status, headers, block[pos:])
+            body_prefix = raw           # the page began without an empty line before it
+            break
+    rest = f.read()
+    n += len(rest)
+    return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest), n
 
 
 def dechunk(body: bytes) -> bytes | None:

@@ -33,15 +33,20 @@ import bisect
 import re
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 20
 SAMPLE = 65536
 MAX_HEADER = 1 << 20
+# The WARC headers readers use (fetching these is cheaper than copying all of them).
+_WANTED = ("warc-type", "warc-record-id", "warc-target-uri", "warc-date", "content-type", "content-length",
+           "warc-refers-to", "warc-identified-payload-type")
 _HEADER_START = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
 
 
@@ -53,6 +58,7 @@ class WarcRecord:
     length: int                      # declared Content-Length
     truncated: bool = False          # block is only a sample: the record was too big to hold
     length_mismatch: bool = False    # the record really ends elsewhere than Content-Length says
+    http: HttpResponse | None = None  # the block's HTTP response when already parsed (block is b"")
 
 
 @dataclass
@@ -67,15 +73,20 @@ def open_warc(path: str):
     return fsspec.open(path, "rb", compression="zstd" if path.endswith(".zst") else None).open()
 
 
-def iter_warc(path: str, max_record_bytes: int) -> Iterator[WarcRecord | WarcDamage]:
-    """Every record and every damaged region of one WARC file, in file order."""
+def iter_warc(path: str, max_record_bytes: int,
+              wanted: Callable[[dict[str, str]], bool] = lambda h: True) -> Iterator[WarcRecord | WarcDamage]:
+    """Every record and every damaged region of one WARC file, in file order. Records `wanted`
+    rejects (by their WARC headers) come with an empty block: they are checked, not copied."""
     with open_warc(path) as f:
         gz = f.read(3).startswith(GZIP_MAGIC)
         f.seek(0)
         resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
         pending: WarcRecord | None = None
         emitted, seekable, last_pos = 0, True, -1
-        it = iter(ArchiveIterator(f, parse_http=False))
+        local = "://" not in path or path.startswith("file://")
+        # A local file is read by FastWARC's own I/O (faster than calls back into Python).
+        source = path.removeprefix("file://") if local and not path.endswith(".zst") else f
+        it = iter(ArchiveIterator(source, parse_http=False, fsspec_args=False))
         while True:
             try:
                 r = next(it)
@@ -99,7 +110,7 @@ def iter_warc(path: str, max_record_bytes: int) -> Iterator[WarcRecord | WarcDam
                 resume = (r.stream_pos, 0)        # headers FastWARC could not read (LF-only lines)
                 break
             try:
-                pending = _take(r, max_record_bytes)
+                pending = _take(r, max_record_bytes, wanted)
             except OSError:
                 pending = None
             if pending is None:
@@ -116,6 +127,8 @@ def iter_warc(path: str, max_record_bytes: int) -> Iterator[WarcRecord | WarcDam
             _skip_to(f, start)
             events = _plain_stream(f, start)
         for item in _Scanner(events, gz, max_record_bytes).items():
+            if isinstance(item, WarcRecord) and not item.truncated and not wanted(item.headers):
+                item.block = b""
             if skip and isinstance(item, WarcRecord):
                 skip -= 1
                 continue
@@ -134,17 +147,26 @@ def _skip_to(f: BinaryIO, offset: int) -> None:
             offset -= len(got)
 
 
-def _take(r, max_record_bytes: int) -> WarcRecord | None:
+def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     """FastWARC record -> WarcRecord, or None when its block is shorter than declared (damage)."""
     length = r.content_length
-    headers = {k.lower(): v for k, v in r.headers.items()}
+    h = r.headers
+    headers = {k: v for k in _WANTED if (v := h.get(k)) is not None}
+    if not wanted(headers):
+        n = r.reader.consume()
+        return WarcRecord(r.stream_pos, headers, b"", length) if n == length else None
     if length <= max_record_bytes:
+        if headers.get("warc-type") == "response" and "application/http" in headers.get("content-type", ""):
+            resp, n = parse_http_stream(r.reader)
+            if n != length:
+                return None
+            if resp.status == NOT_HTTP:
+                return WarcRecord(r.stream_pos, headers, resp.body, length)
+            return WarcRecord(r.stream_pos, headers, b"", length, http=resp)
         block = r.reader.read()
         return WarcRecord(r.stream_pos, headers, block, length) if len(block) == length else None
     sample = r.reader.read(SAMPLE)
-    n = len(sample)
-    while chunk := r.reader.read(CHUNK):
-        n += len(chunk)
+    n = len(sample) + r.reader.consume()
     return WarcRecord(r.stream_pos, headers, sample, length, truncated=True) if n == length else None
 
 

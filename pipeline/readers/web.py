@@ -51,7 +51,13 @@ def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     want = tuple(t.lower() for t in opts.content_types)
     wet = opts.name == "wet"
     warc_file = path.rsplit("/", 1)[-1]
-    for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes):
+    if wet:
+        def wanted(h):
+            return h.get("warc-type") == "conversion"
+    else:
+        def wanted(h):
+            return h.get("warc-type") in ("response", "resource")
+    for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, wanted=wanted):
         if isinstance(rec, WarcDamage):
             yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
             continue
@@ -85,7 +91,7 @@ def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
                               rec.length, rec.block)
             continue
         if http:
-            resp = parse_http(rec.block)
+            resp = rec.http if rec.http is not None else parse_http(rec.block)
             if resp is None:
                 yield Quarantined("malformed_http", "neither an HTTP head nor a page", rec.offset, rid,
                                   rec.length, rec.block[:4096])
@@ -116,7 +122,7 @@ def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
 
 def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=(),
           as_text: bool = False) -> Iterator[Doc | Quarantined]:
-    if not body.strip():
+    if not body or body.isspace():
         yield Quarantined("empty_document", "no content", offset, rid)
         return
     if len(body) > src.max_doc_bytes:
