@@ -191,3 +191,22 @@ def test_uncompressed_garbage_and_truncated_end(records, intact, tmp_path):
     docs, q, counters = read(p)
     assert q == {"garbage_between_records": 1, "truncated_record": 1}
     assert {d.id: d.html for d in docs} == intact
+
+
+def test_arc_file_built_from_real_records(records, intact, tmp_path):
+    """ARC (pre-WARC Internet Archive format), one gzip member per record, read through warcio."""
+    version = b"1 0 tokenmill\nURL IP-address Archive-date Content-type Archive-length\n"
+    members = [gzip.compress(b"filedesc://t.arc 0.0.0.0 20080430204825 text/plain %d\n" % len(version)
+                             + version + b"\n")]
+    ids = []
+    for rec in records[1:6]:
+        url = re.search(rb"WARC-Target-URI: (\S+)", rec).group(1)
+        ids.append(re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", rec).group(1).decode())
+        block = block_of(rec)
+        members.append(gzip.compress(b"%s 93.184.216.34 20080430204825 text/html %d\n" % (url, len(block))
+                                     + block + b"\n"))
+    p = tmp_path / "t.arc.gz"
+    p.write_bytes(b"".join(members))
+    docs, q, counters = read(p)
+    assert not q and [d.html for d in docs] == [intact[i] for i in ids]
+    assert counters == {"skipped_warcinfo": 1}

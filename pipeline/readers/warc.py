@@ -78,8 +78,12 @@ def iter_warc(path: str, max_record_bytes: int,
     """Every record and every damaged region of one WARC file, in file order. Records `wanted`
     rejects (by their WARC headers) come with an empty block: they are checked, not copied."""
     with open_warc(path) as f:
-        gz = f.read(3).startswith(GZIP_MAGIC)
+        head = f.read(CHUNK)
+        gz = head.startswith(GZIP_MAGIC)
         f.seek(0)
+        if (zlib.decompressobj(31).decompress(head, 16) if gz else head).startswith(b"filedesc://"):
+            yield from _iter_arc(f, max_record_bytes, wanted)
+            return
         resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
         pending: WarcRecord | None = None
         emitted, seekable, last_pos = 0, True, -1
@@ -168,6 +172,42 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     sample = r.reader.read(SAMPLE)
     n = len(sample) + r.reader.consume()
     return WarcRecord(r.stream_pos, headers, sample, length, truncated=True) if n == length else None
+
+
+def _iter_arc(f, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDamage]:
+    """ARC files (the Internet Archive's format before WARC), read by warcio as WARC records.
+    FastWARC does not read ARC; damage ends the file (counted) instead of being skipped."""
+    from warcio.archiveiterator import ArchiveIterator as WarcioIterator
+    it = WarcioIterator(f, arc2warc=True)
+    while True:
+        try:
+            rec = next(it)
+        except StopIteration:
+            return
+        except Exception as e:  # noqa: BLE001 - warcio raises many kinds; all mean "unreadable from here"
+            yield WarcDamage(it.offset if hasattr(it, "offset") else -1, "malformed_record",
+                             f"ARC record unreadable: {type(e).__name__}: {e}")
+            return
+        headers = {k.lower(): v for k, v in rec.rec_headers.headers}
+        headers["warc-type"] = rec.rec_type
+        offset = it.offset if hasattr(it, "offset") else -1
+        if not wanted(headers):
+            yield WarcRecord(offset, headers, b"", int(headers.get("content-length") or 0))
+            continue
+        body = rec.raw_stream.read(max_record_bytes + 1)
+        length = int(headers.get("content-length") or len(body))
+        if len(body) > max_record_bytes:
+            yield WarcRecord(offset, headers, body[:SAMPLE], length, truncated=True)
+            continue
+        hh = rec.http_headers
+        if hh is None:
+            yield WarcRecord(offset, headers, body, length)
+            continue
+        parts = (hh.protocol or "").split() + (hh.statusline or "").split()
+        status = next((int(p[:3]) for p in parts if p[:3].isdigit()), None)
+        http = HttpResponse(status, {k.lower(): v for k, v in hh.headers}, body)
+        headers["content-type"] = "application/http; msgtype=response"
+        yield WarcRecord(offset, headers, b"", length, http=http)
 
 
 # -- the scanner: our own framing, used from the first damage on -------------------------------
