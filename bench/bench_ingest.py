@@ -85,25 +85,32 @@ def quality_rows(quick: bool) -> list[dict]:
     rows = []
     sets = [("CleanEval dev", _cleaneval()), ("scrapinghub", _scrapinghub()),
             ("trafilatura (snippets)", _trafilatura()), ("magic-html zh/ja", _magic_html())]
+    _old_reader()
+    old_decode = importlib.import_module("old_readers.decode").decode_html
     for name, pages in sets:
         if quick:
             pages = pages[::3]
-        ours_scores, raw_scores, lost = [], [], []
+        ours_scores, raw_scores, before_scores, lost, lost_before = [], [], [], [], 0
         for p in pages:
             raw_text = trafilatura.extract(p["raw"])
             html = _ours_html(p["raw"])
             ours_text = trafilatura.extract(html) if html is not None else None
+            old_html = old_decode(p["raw"])[0]
+            before_text = ours_text if old_html == html else trafilatura.extract(old_html) if old_html else None
             if raw_text and html is None:
                 lost.append(p["id"])
+            lost_before += bool(raw_text and old_html is None)
             score = (lambda t: token_f1(t, p["gold"])) if "gold" in p else (lambda t: _snippet_score(t, p))
             ours_scores.append(score(ours_text))
             raw_scores.append(score(raw_text))
+            before_scores.append(score(before_text))
         ours, base = statistics.fmean(ours_scores), statistics.fmean(raw_scores)
         unit = "token F1" if "gold" in pages[0] else "snippet accuracy"
         rows.append(dict(what=f"gold pages {name}: trafilatura on our decoded HTML vs raw extract(bytes)",
                          ours=round(ours, 3), baseline=round(base, 3), ratio=ours / base if base else None,
                          unit=unit, notes=f"{len(pages)} pages; pages raw extracts that our reader loses: "
-                                          f"{len(lost)}{' ' + str(lost[:5]) if lost else ''}"))
+                                          f"{len(lost)}{' ' + str(lost[:5]) if lost else ''}; reader before #14: "
+                                          f"{statistics.fmean(before_scores):.3f}, {lost_before} pages lost"))
     return rows
 
 

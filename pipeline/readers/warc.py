@@ -30,6 +30,7 @@ Damage becomes a `WarcDamage` with the byte offset (gzip member offset when comp
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 import zlib
 from dataclasses import dataclass
@@ -69,7 +70,17 @@ class WarcDamage:
     sample: bytes = b""
 
 
+def _local(path: str) -> str | None:
+    """The OS path of a local, uncompressed-by-extension file (opened without fsspec's overhead)."""
+    if path.endswith(".zst") or ("://" in path and not path.startswith("file://")):
+        return None
+    return path.removeprefix("file://")
+
+
 def open_warc(path: str):
+    local = _local(path)
+    if local is not None:
+        return open(local, "rb")
     return fsspec.open(path, "rb", compression="zstd" if path.endswith(".zst") else None).open()
 
 
@@ -78,19 +89,23 @@ def iter_warc(path: str, max_record_bytes: int,
     """Every record and every damaged region of one WARC file, in file order. Records `wanted`
     rejects (by their WARC headers) come with an empty block: they are checked, not copied."""
     with open_warc(path) as f:
-        head = f.read(CHUNK)
-        gz = head.startswith(GZIP_MAGIC)
-        f.seek(0)
-        if (zlib.decompressobj(31).decompress(head, 16) if gz else head).startswith(b"filedesc://"):
+        head = f.read(1 << 16)
+    gz = head.startswith(GZIP_MAGIC)
+    try:
+        start = zlib.decompressobj(31).decompress(head, 16) if gz else head
+    except zlib.error:
+        start = b""                               # a corrupt first member: the scanner will say so
+    if start.startswith(b"filedesc://"):
+        with open_warc(path) as f:
             yield from _iter_arc(f, max_record_bytes, wanted)
-            return
+        return
+    local = _local(path)
+    with (contextlib.nullcontext() if local else open_warc(path)) as f:
         resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
         pending: WarcRecord | None = None
         emitted, seekable, last_pos = 0, True, -1
-        local = "://" not in path or path.startswith("file://")
         # A local file is read by FastWARC's own I/O (faster than calls back into Python).
-        source = path.removeprefix("file://") if local and not path.endswith(".zst") else f
-        it = iter(ArchiveIterator(source, parse_http=False, fsspec_args=False))
+        it = iter(ArchiveIterator(local or f, parse_http=False, fsspec_args=False))
         while True:
             try:
                 r = next(it)
