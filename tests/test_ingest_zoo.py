@@ -210,3 +210,16 @@ def test_arc_file_built_from_real_records(records, intact, tmp_path):
     docs, q, counters = read(p)
     assert not q and [d.html for d in docs] == [intact[i] for i in ids]
     assert counters == {"skipped_warcinfo": 1}
+
+
+@pytest.mark.parametrize("packing", ["whole-file-gzip", "zstd"])
+def test_one_stream_for_all_records_with_a_wrong_length(records, intact, tmp_path, packing):
+    """No member boundaries to lean on: the record ends where the next valid WARC header starts."""
+    import zstandard
+    recs = list(records)
+    recs[7] = set_length(recs[7], -300)
+    plain = b"".join(recs)
+    p = tmp_path / ("one.warc.gz" if packing == "whole-file-gzip" else "one.warc.zst")
+    p.write_bytes(gzip.compress(plain) if packing == "whole-file-gzip" else zstandard.ZstdCompressor().compress(plain))
+    docs, q, counters = read(p)
+    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html for d in docs} == intact
