@@ -5,9 +5,12 @@ an error at damage (corrupt or truncated gzip member, bytes between records, a h
 where the previous record's Content-Length says), but by then it may have handed out one bad
 record: the one whose wrong Content-Length made it read into its neighbour. So a record is passed
 on only once the NEXT record has been framed cleanly, and a record whose block is shorter than its
-Content-Length is never passed on. At the first sign of damage, and for the last record of every
-file (FastWARC ends quietly at some damage at the end), reading goes on with our scanner from the
-start of the last unconfirmed record; FastWARC is not resumed after it.
+Content-Length is never passed on. FastWARC in strict mode also reads LF-only WARC headers as
+header-less records of unknown type, silently; such a record counts as damage too. At the first
+sign of damage, and for the last record of every file, reading goes on with our scanner from the
+start of the last unconfirmed record (FastWARC is not resumed after it). Where FastWARC's offsets
+are not record starts (one gzip member for many records), the scanner starts at the top of the file
+and skips the records already passed on.
 
 The scanner is hand-written because no WARC library recovers from damage: warcio and FastWARC both
 stop at the first bad member or header. It decompresses gzip members one by one (resyncing at the
@@ -18,10 +21,10 @@ decides where each record ends:
   otherwise (too long by 200 bytes or by 10^12, too short), the record's block is the member's
   content and it is KEPT, flagged `length_mismatch` (the caller counts it): the member framing
   proves where the record ends, and the page inside is complete. No neighbour is swallowed or lost.
-- uncompressed (or one member for many records): a record ends at its Content-Length when a
-  separator and the next `WARC/` header follow; otherwise at the next line that starts a valid
-  WARC header (kept, flagged `length_mismatch`); with no next header before the end of the file it
-  is cut off (`truncated_record`, quarantined). Limit: an uncompressed record whose wrong length is
+- uncompressed (or one member for many records): a record ends at its Content-Length when the
+  record separator (CRLF CRLF or LF LF) or the next `WARC/` header is there; otherwise at the next
+  line that starts a valid WARC header (kept, flagged `length_mismatch`); with no next header before
+  the end of the file it is cut off (`truncated_record`, quarantined). Limit: an uncompressed record whose wrong length is
   also over the size cap, with its neighbour further away than the cap, is skipped to its
   declared end.
 Damage becomes a `WarcDamage` with the byte offset (gzip member offset when compressed):
