@@ -18,7 +18,8 @@ from pipeline.recipe import SourceConfig
 WARCS = ["cc_whirlwind.warc.gz", "dolma_sample-0000.warc.gz", "node-warc_books.toscrape.warc",
          "pywb_dupes.warc.gz", "pywb_example-wget-1-14.warc.gz", "pywb_example.warc.gz", "pywb_iana.warc.gz",
          "sample_pages.warc.gz", "ukwa_IAH-20080430204825-00000-blackbook-truncated.warc.gz",
-         "ukwa_IAH-urls-wget.warc.gz", "ukwa_wikipedia-mona-lisa.warc.gz"]
+         "ukwa_IAH-urls-wget.warc.gz", "ukwa_wikipedia-mona-lisa.warc.gz",
+         "resiliparse_clipped.warc.gz", "cc_whirlwind.warc.wat.gz"]     # a record cut off; a WAT file
 
 
 def read(path, fmt="warc"):
