@@ -7,8 +7,9 @@ The order, and why:
 3. The declared charsets (HTTP header, then `<meta>`), read as browsers do (WHATWG labels:
    latin-1/ascii are windows-1252, gb2312/gbk are GB18030, shift_jis is cp932, euc-kr is cp949).
 4. Detection: uchardet (resiliparse's `detect_encoding`, fast, C), then charset-normalizer
-   (slower, better on Shift-JIS and EUC-KR) only when uchardet's answer fails the checks.
-5. The WHATWG-style defaults GB18030, then windows-1252.
+   (slower, better on Shift-JIS and EUC-KR) only when uchardet's answer fails the checks. Only
+   charsets of the WHATWG standard are taken from detectors (not DOS code pages such as cp865).
+5. The WHATWG-style defaults GB18030 and windows-1252: of those that pass, the less messy text.
 A candidate is taken only when it decodes strictly AND the result is plausible: charset-normalizer's
 `mess_ratio` of the page's visible text stays under MAX_MESS. Strict decoding alone proves little
 for single-byte charsets (windows-1251 decodes nearly any bytes), so a Shift-JIS page labelled
@@ -48,9 +49,15 @@ _ALIASES = {
     "chinese": "gb18030", "euc-cn": "gb18030", "hz-gb-2312": "hz",
     "shift_jis": "cp932", "shift-jis": "cp932", "x-sjis": "cp932", "sjis": "cp932", "ms_kanji": "cp932",
     "windows-31j": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "korean": "cp949",
-    "big5": "big5hkscs", "x-x-big5": "big5hkscs", "x-euc-jp": "euc_jp",
+    "big5": "big5hkscs", "x-x-big5": "big5hkscs", "x-euc-jp": "euc_jp", "euc_jis_2004": "euc_jp",
+    "euc_jisx0213": "euc_jp", "shift_jis_2004": "cp932", "shift_jisx0213": "cp932",
     "utf8": "utf-8", "unicode": "utf-8", "unicode-1-1-utf-8": "utf-8",
 }
+# What detection may answer: the charsets of the WHATWG encoding standard (what browsers decode).
+# Detectors also name DOS and other code pages (cp865, cp1125 ...) that web pages do not use.
+WEB_CHARSETS = {"utf-8", "cp866", *(f"iso8859-{i}" for i in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+                "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", *(f"cp{i}" for i in range(1250, 1259)),
+                "gb18030", "big5hkscs", "euc_jp", "iso2022_jp", "cp932", "cp949", "utf-16-be", "utf-16-le"}
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16")]
 
@@ -65,7 +72,7 @@ def canonical(label: str | None) -> str | None:
         name = codecs.lookup(label).name
     except LookupError:
         return None
-    return _ALIASES.get(name, name) if name in ("latin-1", "iso8859-1", "ascii", "gbk", "gb2312") else name
+    return _ALIASES.get(name, name)
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -95,14 +102,19 @@ def _bad_share_utf8(body: bytes) -> float:
     return (len(body) - len(body.translate(None, _BAD_BYTES))) / max(1, len(body))
 
 
-def _plausible(text: str) -> bool:
+def _mess(text: str) -> float:
+    """charset-normalizer's mess ratio of the visible text where it is not ASCII (1.0: garbage)."""
     visible = " ".join(_TAGS.sub(" ", text[:100_000]).split())
     if visible.isascii():
-        return True
+        return 0.0
     # Sample where the non-ASCII text is, not the ASCII boilerplate around it.
     first = next(i for i, c in enumerate(visible) if ord(c) > 127)
     sample = visible[max(0, first - 200):first + MESS_SAMPLE]
-    return bad_share(sample) <= MAX_BAD_SHARE and mess_ratio(sample, maximum_threshold=1.0) < MAX_MESS
+    return 1.0 if bad_share(sample) > MAX_BAD_SHARE else mess_ratio(sample, maximum_threshold=1.0)
+
+
+def _plausible(text: str) -> bool:
+    return _mess(text) < MAX_MESS
 
 
 def _strict(body: bytes, enc: str) -> str | None:
@@ -142,15 +154,17 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str | None, s
         if (text := attempt(enc)) is not None:
             return text, enc, False
     enc = canonical(detect_encoding(body, html5_compatible=False))
-    if (text := attempt(enc)) is not None:
+    if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
         return text, enc, False
     best = from_bytes(body[:200_000]).best()
     enc = canonical(best.encoding) if best else None
-    if (text := attempt(enc)) is not None:
+    if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
         return text, enc, False
-    for enc in ("gb18030", "cp1252"):
-        if (text := attempt(enc)) is not None:
-            return text, enc, False
+    # The defaults: whichever of the two reads as the less messy text.
+    fits = [(t, e) for e in ("gb18030", "cp1252") if (t := attempt(e)) is not None]
+    if fits:
+        text, enc = min(fits, key=lambda te: _mess(te[0]))
+        return text, enc, False
     # Last resort: keep the page, with U+FFFD where bytes do not decode.
     decoded = [(body.decode(e, "replace"), e) for e in tried if _strict(b"", e) is not None]
     text, enc = min(decoded, key=lambda te: (bad_share(te[0]), tried.index(te[1])))
