@@ -178,7 +178,8 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
         n = r.reader.consume()
         return WarcRecord(r.stream_pos, headers, b"", length) if n == length else None
     if length <= max_record_bytes:
-        if headers.get("warc-type") == "response" and "application/http" in headers.get("content-type", ""):
+        if (headers.get("warc-type") or "").lower() == "response" and \
+                "application/http" in headers.get("content-type", "").lower():
             resp, n = parse_http_stream(r.reader)
             if n != length:
                 return None

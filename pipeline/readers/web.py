@@ -51,12 +51,10 @@ def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     want = tuple(t.lower() for t in opts.content_types)
     wet = opts.name == "wet"
     warc_file = path.rsplit("/", 1)[-1]
-    if wet:
-        def wanted(h):
-            return h.get("warc-type") == "conversion"
-    else:
-        def wanted(h):
-            return h.get("warc-type") in ("response", "resource")
+    kinds = ("conversion",) if wet else ("response", "resource")
+
+    def wanted(h):
+        return (h.get("warc-type") or "").lower() in kinds
     for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, wanted=wanted):
         if isinstance(rec, WarcDamage):
             yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
@@ -102,7 +100,7 @@ def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
                 state.count(f"skipped_http_{resp.status // 100}xx")
                 continue
             ctype = resp.headers.get("content-type", "")
-            if not ctype and resp.body.lstrip()[:1] == b"<":
+            if not ctype and resp.body[:4096].lstrip()[:1] == b"<":
                 ctype = "text/html"                         # no type given: a page that looks like one
             mime = ctype.split(";")[0].strip().lower()
             if not mime.startswith(want):
