@@ -23,7 +23,7 @@ HTML_TYPES = ["text/html", "application/xhtml+xml"]
 
 
 class WarcReader(Reader):
-    """WARC files (.warc, .warc.gz, .warc.zst): HTTP responses and resources become HTML documents."""
+    """WARC and ARC files (.warc, .warc.gz, .warc.zst, .arc.gz): HTTP responses and resources become HTML documents."""
     name = "warc"
     version = "2"
     content_types: list[str] = Field(default=HTML_TYPES, description="HTTP content types that count as pages")
