@@ -1,6 +1,7 @@
 """Readers on real WARC/JSONL files, and on the same files damaged in the ways crawls are."""
 import gzip
 import json
+import zlib
 from collections import Counter
 
 import pyarrow as pa
@@ -80,7 +81,7 @@ def test_truncated_file_and_garbage_between_records(shared_data, tmp_path):
     first_end = raw.index(b"WARC/1.", 10)
     p2.write_bytes(raw[:first_end] + b"this is not a warc record\r\n\r\n" + raw[first_end:])
     docs, q, _ = read("warc", p2)
-    assert len(docs) == 3 and q == {"malformed_record": 1}
+    assert len(docs) == 3 and q == {"garbage_between_records": 1}
 
 
 def warc_record(url: str, body: bytes, ctype="text/html; charset=utf-8") -> bytes:
@@ -96,14 +97,17 @@ def test_bad_encoding_empty_and_giant_pages(tmp_path):
     p = tmp_path / "mixed.warc.gz"
     p.write_bytes(
         warc_record("http://a.example/ok", ok)
-        + warc_record("http://a.example/bad", b"<html><body>\xff\xfe\xfa broken \x80\x81</body></html>")
+        + warc_record("http://a.example/bad", "<p>Grüße aus Köln. ".encode() * 5 + b"broken \x81</p>")
         + warc_record("http://a.example/empty", b"")
         + warc_record("http://a.example/giant", b"<p>" + b"x" * (50 * 1024 * 1024) + b"</p>")
         + warc_record("http://a.example/latin", "<p>café</p>".encode("cp1252"), "text/html; charset=iso-8859-1")
+        + warc_record("http://a.example/binary", zlib.compress(ok * 50, 9) * 3)
         + warc_record("http://a.example/ok2", ok))
-    docs, q, _ = read("warc", p)
-    assert [d.url.rsplit("/", 1)[1] for d in docs] == ["ok", "latin", "ok2"]
-    assert "café" in docs[1].html
+    docs, q, counters = read("warc", p)
+    # A few broken bytes keep the page (flagged); bytes that decode to garbage do not.
+    assert [d.url.rsplit("/", 1)[1] for d in docs] == ["ok", "bad", "latin", "ok2"]
+    assert docs[1].metadata["flags"] == ["decoded_lossy"] and counters["decoded_lossy"] == 1
+    assert "broken" in docs[1].html and "café" in docs[2].html
     assert q == {"bad_encoding": 1, "empty_document": 1, "too_large": 1}
 
 

@@ -1,314 +1,191 @@
-"""A WARC reader that survives real crawls: per-record or whole-file gzip, or none.
+"""WARC record framing: FastWARC for speed, our own scanner wherever the file is damaged.
 
-Damage is located and reported rather than fatal: a corrupt gzip member, a record whose header
-is garbage, a record cut off by the end of the file. Each becomes a quarantine item with its
-byte offset, and reading resumes at the next gzip member or the next `WARC/1.` header. Giant
-records are skipped without being held in memory.
+Main path: FastWARC's `ArchiveIterator` (Rust, strict mode) frames the records. FastWARC stops with
+an error at damage (corrupt or truncated gzip member, bytes between records, a header that is not
+where the previous record's Content-Length says), but by then it may have handed out one bad
+record: the one whose wrong Content-Length made it read into its neighbour. So a record is passed
+on only once the NEXT record has been framed cleanly, and a record whose block is shorter than its
+Content-Length is never passed on. FastWARC in strict mode also reads LF-only WARC headers as
+header-less records of unknown type, silently; such a record counts as damage too. At the first
+sign of damage, and for the last record of every file, reading goes on with our scanner from the
+start of the last unconfirmed record (FastWARC is not resumed after it). Where FastWARC's offsets
+are not record starts (one gzip member for many records), the scanner starts at the top of the file
+and skips the records already passed on.
+
+The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`.
 """
 from __future__ import annotations
 
+import contextlib
 import zlib
-from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
-GZIP_MAGIC = b"\x1f\x8b\x08"
-CHUNK = 1 << 20
+import fsspec
+from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream
+from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, SAMPLE, Scanner, WarcDamage, WarcRecord,
+                                        gzip_stream, plain_stream)
 
-@dataclass
-class WarcRecord:
-    offset: int                      # offset of the gzip member (or the record, uncompressed)
-    headers: dict[str, str]
-    block: bytes                     # the record's content block (may be a prefix if skipped)
-    length: int                      # declared Content-Length
-    truncated: bool = False          # block is only a sample: the record was too big to hold
-
-
-@dataclass
-class WarcDamage:
-    offset: int
-    reason: str                      # corrupt_gzip | malformed_record | truncated_record
-    detail: str
-    sample: bytes = b""
+__all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
+# The WARC headers readers use (fetching these is cheaper than copying all of them).
+_WANTED = ("warc-type", "warc-record-id", "warc-target-uri", "warc-date", "content-type", "content-length",
+           "warc-refers-to", "warc-identified-payload-type")
 
 
-def _gzip_stream(raw: BinaryIO) -> Iterator[tuple[str, int, bytes]]:
-    """Decompress concatenated gzip members; yields ('data', member_offset, bytes),
-    ('end', offset, b'') after each member and ('error', offset, detail) on damage, after which it
-    skips to the next member header."""
-    pos = 0                 # offset in the raw file of buf[0]
-    buf = b""
-    eof = False
-    resyncing = False       # after damage, skipping to the next member is expected, not news
-    while True:
-        if not buf and eof:
-            return
-        if len(buf) < 3 and not eof:
-            more = raw.read(CHUNK)
-            eof = not more
-            buf += more
-            continue
-        if not buf.startswith(GZIP_MAGIC):
-            i = buf.find(GZIP_MAGIC, 1)
-            if i < 0:
-                if eof:
-                    if not resyncing:
-                        yield "error", pos, f"{len(buf)} trailing bytes are not gzip".encode()
-                    return
-                keep = 2
-                pos += len(buf) - keep
-                buf = buf[-keep:]
-                more = raw.read(CHUNK)
-                eof = not more
-                buf += more
-                continue
-            if not resyncing:
-                yield "error", pos, f"{i} bytes that are not a gzip member".encode()
-            resyncing = False
-            pos += i
-            buf = buf[i:]
-            continue
-        member_start = pos
-        resyncing = False
-        d = zlib.decompressobj(wbits=31)
-        try:
-            while True:
-                out = d.decompress(buf)
-                if out:
-                    yield "data", member_start, out
-                if d.eof:
-                    consumed = len(buf) - len(d.unused_data)
-                    pos += consumed
-                    buf = d.unused_data
-                    yield "end", member_start, b""
-                    break
-                pos += len(buf)
-                buf = raw.read(CHUNK)
-                if not buf:
-                    eof = True
-                    yield "truncated", member_start, b"gzip member cut off by end of file"
-                    return
-        except zlib.error as e:
-            yield "error", member_start, str(e).encode()
-            resyncing = True
-            # Resync: skip past this member's magic and look for the next one.
-            skip = 1 if buf.startswith(GZIP_MAGIC) and pos == member_start else 0
-            pos += skip
-            buf = buf[skip:]
-
-
-def _plain_stream(raw: BinaryIO) -> Iterator[tuple[str, int, bytes]]:
-    pos = 0
-    while True:
-        chunk = raw.read(CHUNK)
-        if not chunk:
-            return
-        yield "data", pos, chunk
-        pos += len(chunk)
-
-
-def _parse_headers(head: bytes) -> dict[str, str] | None:
-    lines = head.decode("utf-8", "replace").split("\n")
-    if not lines[0].strip().startswith("WARC/"):
+def _local(path: str) -> str | None:
+    """The OS path of a local, uncompressed-by-extension file (opened without fsspec's overhead)."""
+    if path.endswith(".zst") or ("://" in path and not path.startswith("file://")):
         return None
-    headers: dict[str, str] = {}
-    last = None
-    for line in lines[1:]:
-        line = line.rstrip("\r")
-        if not line:
-            continue
-        if line[0] in " \t" and last:          # folded continuation line
-            headers[last] += " " + line.strip()
-            continue
-        k, sep, v = line.partition(":")
-        if not sep:
-            return None
-        last = k.strip().lower()
-        headers[last] = v.strip()
-    return headers
+    return path.removeprefix("file://")
 
 
-def iter_warc(raw: BinaryIO, max_record_bytes: int) -> Iterator[WarcRecord | WarcDamage]:
-    head = raw.read(3)
-    rest = raw
-
-    class _Prefixed:
-        def __init__(self):
-            self.first = head
-
-        def read(self, n: int) -> bytes:
-            if self.first:
-                b, self.first = self.first, b""
-                return b + rest.read(max(0, n - len(b)))
-            return rest.read(n)
-
-    stream = (_gzip_stream if head.startswith(GZIP_MAGIC) else _plain_stream)(_Prefixed())
-    yield from _records(stream, max_record_bytes, head.startswith(GZIP_MAGIC))
+def open_warc(path: str):
+    local = _local(path)
+    if local is not None:
+        return open(local, "rb")
+    return fsspec.open(path, "rb", compression="zstd" if path.endswith(".zst") else None).open()
 
 
-def _records(stream, max_record_bytes: int, gzipped: bool) -> Iterator[WarcRecord | WarcDamage]:
-    buf = bytearray()
-    buf_off = 0          # offset attributed to the start of buf (member offset or raw offset)
-    gz_member = None
-    resync = False
-    skipping = 0         # bytes of an oversized block still to discard
-    pending: WarcRecord | None = None
-    consumed = 0         # bytes of the decompressed stream already parsed
-
-    def drop(n: int) -> None:
-        nonlocal consumed
-        del buf[:n]
-        consumed += n
-
-    def here() -> int:
-        # A gzip member offset is what a reader can seek to; uncompressed, the byte offset is.
-        return buf_off if gzipped else consumed
-
-    def emit_pending():
-        nonlocal pending
-        p, pending = pending, None
-        return p
-
-    for kind, off, data in stream:
-        if kind in ("error", "truncated"):
-            if pending is not None:
-                yield emit_pending()
-            sample = bytes(buf[:4096])
-            reason = "corrupt_gzip" if kind == "error" else "truncated_gzip"
-            yield WarcDamage(off, reason, data.decode("utf-8", "replace"), sample)
-            buf.clear()
-            skipping = 0
-            resync = True
-            continue
-        if kind == "end":
-            continue
-        if not buf and gz_member != off:
-            buf_off = off
-        gz_member = off
-        buf += data
-        while True:
-            if skipping:
-                n = min(skipping, len(buf))
-                drop(n)
-                skipping -= n
-                if skipping:
-                    break
-                if pending is not None:
-                    yield emit_pending()
-                continue
-            # Skip blank separator lines between records.
-            i = 0
-            while i < len(buf) and buf[i] in b"\r\n":
-                i += 1
-            if i:
-                drop(i)
-            if not buf:
-                break
-            if resync or not buf.startswith(b"WARC/"):
-                j = buf.find(b"\nWARC/1.")
-                if not buf.startswith(b"WARC/1."):
-                    if j < 0:
-                        if not resync:
-                            yield WarcDamage(here(), "malformed_record", "data outside any record",
-                                             bytes(buf[:4096]))
-                            resync = True
-                        drop(max(0, len(buf) - 8))
-                        break
-                    if not resync:
-                        yield WarcDamage(here(), "malformed_record", "data outside any record",
-                                         bytes(buf[:4096]))
-                    drop(j + 1)
-                resync = False
-            end = buf.find(b"\r\n\r\n")
-            sep = 4
-            if end < 0:
-                end, sep = buf.find(b"\n\n"), 2
-            if end < 0:
-                if len(buf) > 1 << 20:
-                    yield WarcDamage(here(), "malformed_record", "header longer than 1 MiB", bytes(buf[:4096]))
-                    drop(len(buf))
-                    resync = True
-                break
-            headers = _parse_headers(bytes(buf[:end]))
-            length = None
-            if headers is not None:
-                try:
-                    length = int(headers.get("content-length", ""))
-                except ValueError:
-                    length = None
-            if headers is None or length is None or length < 0:
-                yield WarcDamage(here(), "malformed_record", "bad WARC header or Content-Length",
-                                 bytes(buf[:4096]))
-                drop(1)
-                resync = True
-                continue
-            start = end + sep
-            if length > max_record_bytes:
-                sample = bytes(buf[start:start + 65536])
-                pending = WarcRecord(here(), headers, sample, length, truncated=True)
-                have = len(buf) - start
-                if have >= length:
-                    drop(start + length)
-                    yield emit_pending()
-                    continue
-                skipping = length - have
-                drop(len(buf))
-                break
-            if len(buf) - start < length:
-                break                                       # need more bytes
-            yield WarcRecord(here(), headers, bytes(buf[start:start + length]), length)
-            drop(start + length)
-            buf_off = gz_member
-    if pending is not None:
-        pending.truncated = True
-        yield WarcDamage(pending.offset, "truncated_record",
-                         f"record cut off: {pending.length} bytes declared", pending.block[:4096])
-    elif skipping == 0 and buf.strip():
-        yield WarcDamage(here(), "truncated_record", "record cut off by end of file", bytes(buf[:4096]))
-
-
-@dataclass
-class HttpResponse:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-
-def parse_http(block: bytes) -> HttpResponse | None:
-    end = block.find(b"\r\n\r\n")
-    sep = 4
-    if end < 0:
-        end, sep = block.find(b"\n\n"), 2
-    if end < 0:
-        return None
-    lines = block[:end].decode("latin-1").split("\n")
-    parts = lines[0].split(None, 2)
-    if len(parts) < 2 or not parts[0].upper().startswith("HTTP/"):
-        return None
+def iter_warc(path: str, max_record_bytes: int,
+              wanted: Callable[[dict[str, str]], bool] = lambda h: True) -> Iterator[WarcRecord | WarcDamage]:
+    """Every record and every damaged region of one WARC file, in file order. Records `wanted`
+    rejects (by their WARC headers) come with an empty block: they are checked, not copied."""
+    with open_warc(path) as f:
+        head = f.read(1 << 16)
+    gz = head.startswith(GZIP_MAGIC)
     try:
-        status = int(parts[1])
-    except ValueError:
-        return None
-    headers = {}
-    for line in lines[1:]:
-        k, s, v = line.partition(":")
-        if s:
-            headers[k.strip().lower()] = v.strip()
-    return HttpResponse(status, headers, block[end + sep:])
+        start = zlib.decompressobj(31).decompress(head, 16) if gz else head
+    except zlib.error:
+        start = b""                               # a corrupt first member: the scanner will say so
+    if start.startswith(b"filedesc://"):
+        with open_warc(path) as f:
+            yield from _iter_arc(f, max_record_bytes, wanted)
+        return
+    local = _local(path)
+    with (contextlib.nullcontext() if local else open_warc(path)) as f:
+        resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
+        pending: WarcRecord | None = None
+        emitted, seekable, last_pos = 0, True, -1
+        # A local file is read by FastWARC's own I/O (faster than calls back into Python).
+        it = iter(ArchiveIterator(local or f, parse_http=False, fsspec_args=False))
+        while True:
+            try:
+                r = next(it)
+            except StopIteration:
+                if pending is not None and not seekable:
+                    yield pending                 # offsets are not record starts: nothing to rescan from
+                    return
+                resume = (pending.offset, 0) if pending else (0, 0)
+                break
+            except OSError:
+                resume = (pending.offset, 0) if pending else (0, 0)
+                break
+            if r.stream_pos <= last_pos:
+                seekable = False                  # several records per gzip member: offsets repeat
+            last_pos = r.stream_pos
+            if pending is not None:
+                yield pending
+                emitted += 1
+                pending = None
+            if r.record_type == WarcRecordType.unknown:
+                resume = (r.stream_pos, 0)        # headers FastWARC could not read (LF-only lines)
+                break
+            try:
+                pending = _take(r, max_record_bytes, wanted)
+            except OSError:
+                pending = None
+            if pending is None:
+                resume = (r.stream_pos, 0)
+                break
+        if resume is not None and not seekable:
+            resume = (0, emitted)
+    start, skip = resume
+    with open_warc(path) as f:
+        if gz:
+            f.seek(start)
+            events = gzip_stream(f, start)
+        else:
+            _skip_to(f, start)
+            events = plain_stream(f, start)
+        for item in Scanner(events, gz, max_record_bytes).items():
+            if isinstance(item, WarcRecord) and not item.truncated and not wanted(item.headers):
+                item.block = b""
+            if skip and isinstance(item, WarcRecord):
+                skip -= 1
+                continue
+            if not skip:
+                yield item
 
 
-def dechunk(body: bytes) -> bytes | None:
-    out = bytearray()
-    pos = 0
+def _skip_to(f: BinaryIO, offset: int) -> None:
+    try:
+        f.seek(offset)
+    except (OSError, ValueError):                 # a decompressing stream: read up to the offset
+        while offset > 0:
+            got = f.read(min(CHUNK, offset))
+            if not got:
+                break
+            offset -= len(got)
+
+
+def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
+    """FastWARC record -> WarcRecord, or None when its block is shorter than declared (damage)."""
+    length = r.content_length
+    h = r.headers
+    headers = {k: v for k in _WANTED if (v := h.get(k)) is not None}
+    if not wanted(headers):
+        n = r.reader.consume()
+        return WarcRecord(r.stream_pos, headers, b"", length) if n == length else None
+    if length <= max_record_bytes:
+        if (headers.get("warc-type") or "").lower() == "response" and \
+                "application/http" in headers.get("content-type", "").lower():
+            resp, n = parse_http_stream(r.reader)
+            if n != length:
+                return None
+            if resp.status == NOT_HTTP:
+                return WarcRecord(r.stream_pos, headers, resp.body, length)
+            return WarcRecord(r.stream_pos, headers, b"", length, http=resp)
+        block = r.reader.read()
+        return WarcRecord(r.stream_pos, headers, block, length) if len(block) == length else None
+    sample = r.reader.read(SAMPLE)
+    n = len(sample) + r.reader.consume()
+    return WarcRecord(r.stream_pos, headers, sample, length, truncated=True) if n == length else None
+
+
+def _iter_arc(f, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDamage]:
+    """ARC files (the Internet Archive's format before WARC), read by warcio as WARC records.
+    FastWARC does not read ARC; damage ends the file (counted) instead of being skipped."""
+    from warcio.archiveiterator import ArchiveIterator as WarcioIterator
+    it = WarcioIterator(f, arc2warc=True)
     while True:
-        nl = body.find(b"\r\n", pos)
-        if nl < 0:
-            return None
         try:
-            size = int(body[pos:nl].split(b";")[0].strip(), 16)
-        except ValueError:
-            return None
-        if size == 0:
-            return bytes(out)
-        out += body[nl + 2: nl + 2 + size]
-        pos = nl + 2 + size + 2
+            rec = next(it)
+        except StopIteration:
+            return
+        except Exception as e:  # noqa: BLE001 - warcio raises many kinds; all mean "unreadable from here"
+            yield WarcDamage(it.offset if hasattr(it, "offset") else -1, "malformed_record",
+                             f"ARC record unreadable: {type(e).__name__}: {e}")
+            return
+        headers = {k.lower(): v for k, v in rec.rec_headers.headers}
+        headers["warc-type"] = rec.rec_type
+        offset = it.offset if hasattr(it, "offset") else -1
+        if not wanted(headers):
+            yield WarcRecord(offset, headers, b"", int(headers.get("content-length") or 0))
+            continue
+        body = rec.raw_stream.read(max_record_bytes + 1)
+        length = int(headers.get("content-length") or len(body))
+        if len(body) > max_record_bytes:
+            yield WarcRecord(offset, headers, body[:SAMPLE], length, truncated=True)
+            continue
+        hh = rec.http_headers
+        if hh is None:
+            yield WarcRecord(offset, headers, body, length)
+            continue
+        parts = (hh.protocol or "").split() + (hh.statusline or "").split()
+        status = next((int(p[:3]) for p in parts if p[:3].isdigit()), None)
+        http = HttpResponse(status, {k.lower(): v for k, v in hh.headers}, body)
+        headers["content-type"] = "application/http; msgtype=response"
+        yield WarcRecord(offset, headers, b"", length, http=http)
+
+

@@ -1,26 +1,31 @@
 """Web formats: WARC and WET crawl files, and single HTML pages.
 
-Our own WARC framing (`pipeline.readers.warc`) locates damage and resumes at the next record;
-`decode` turns page bytes into text.
+Record framing is `pipeline.readers.warc` (FastWARC, with our scanner around damage), HTTP heads
+and encodings `pipeline.readers.http`, charsets `pipeline.readers.decode`. Every record ends as
+exactly one of: a document, a `skipped_<kind>` counter (warcinfo, request, revisit, metadata,
+conversion, dns, non_http, not_html, http_3xx ...), or a quarantine item with its reason. Pages kept
+despite a defect carry it in `metadata["flags"]` and a counter of the same name:
+`length_mismatch` (see warc.py), `decoded_lossy` (see decode.py), `content_encoding_mismatch`,
+`chunked_mismatch` (see http.py) and `http_missing_status`.
 """
 from __future__ import annotations
 
-import zlib
 from typing import Iterator
 
-import fsspec
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.decode import charset_from_content_type, decode_html
-from pipeline.readers.warc import WarcDamage, dechunk, iter_warc, parse_http
+from pipeline.readers.http import decode_body, parse_http
+from pipeline.readers.warc import WarcDamage, iter_warc
 
 HTML_TYPES = ["text/html", "application/xhtml+xml"]
 
 
 class WarcReader(Reader):
-    """WARC files (.warc, .warc.gz, .warc.zst): HTTP responses and resources become HTML documents."""
+    """WARC and ARC files (.warc, .warc.gz, .warc.zst, .arc.gz): HTTP responses and resources become HTML documents."""
     name = "warc"
+    version = "2"
     content_types: list[str] = Field(default=HTML_TYPES, description="HTTP content types that count as pages")
 
     def read(self, path, src, state):
@@ -35,6 +40,7 @@ class WetReader(WarcReader):
 class HtmlReader(Reader):
     """One HTML page per file (optionally compressed); the file path is its id."""
     name = "html"
+    version = "2"
 
     def read(self, path, src, state):
         return _read_html(self, src, path, state)
@@ -43,82 +49,95 @@ class HtmlReader(Reader):
 # -- WARC / WET -------------------------------------------------------------------------------
 def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
     want = tuple(t.lower() for t in opts.content_types)
-    opener = fsspec.open(path, "rb", compression="zstd" if path.endswith(".zst") else None)
-    with opener.open() as raw:
-        for rec in iter_warc(raw, max_record_bytes=src.max_doc_bytes):
-            if isinstance(rec, WarcDamage):
-                yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
-                continue
-            h = rec.headers
-            wtype = h.get("warc-type", "").lower()
-            rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:")
-            rid = rid or f"{path}@{rec.offset}"
-            url = h.get("warc-target-uri") or None
-            meta = {"warc_date": h.get("warc-date"), "warc_file": path.rsplit("/", 1)[-1],
-                    "warc_offset": rec.offset}
-            if opts.name == "wet":
-                if wtype != "conversion":
-                    state.count(f"skipped_{wtype or 'untyped'}")
-                    continue
-                if rec.truncated:
-                    yield Quarantined("too_large", f"{rec.length} bytes", rec.offset, rid, rec.length, rec.block)
-                    continue
-                text = rec.block.decode("utf-8", "replace")
-                if not text.strip():
-                    yield Quarantined("empty_document", "empty conversion record", rec.offset, rid)
-                    continue
-                yield Doc(rid, url, text=text, metadata=meta)
-                continue
-            if wtype not in ("response", "resource"):
-                state.count(f"skipped_{wtype or 'untyped'}")
+    wet = opts.name == "wet"
+    warc_file = path.rsplit("/", 1)[-1]
+    kinds = ("conversion",) if wet else ("response", "resource")
+
+    def wanted(h):
+        return (h.get("warc-type") or "").lower() in kinds
+    for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, wanted=wanted):
+        if isinstance(rec, WarcDamage):
+            yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
+            continue
+        h = rec.headers
+        wtype = h.get("warc-type", "").lower() or "untyped"
+        rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:") or f"{path}@{rec.offset}"
+        url = h.get("warc-target-uri", "").strip("<>") or None
+        flags = ["length_mismatch"] if rec.length_mismatch else []
+        meta = {"warc_date": h.get("warc-date"), "warc_file": warc_file, "warc_offset": rec.offset}
+        if wet:
+            if wtype != "conversion":
+                state.count(f"skipped_{wtype}")
                 continue
             if rec.truncated:
-                yield Quarantined("too_large", f"record of {rec.length} bytes", rec.offset, rid,
-                                  rec.length, rec.block)
+                yield Quarantined("too_large", f"{rec.length} bytes", rec.offset, rid, rec.length, rec.block)
                 continue
-            if wtype == "response":
-                resp = parse_http(rec.block)
-                if resp is None:
-                    yield Quarantined("malformed_http", "no HTTP status line/headers", rec.offset, rid,
-                                      rec.length, rec.block)
-                    continue
-                if resp.status != 200:
-                    state.count(f"skipped_http_{resp.status // 100}xx")
-                    continue
-                ctype, body = resp.headers.get("content-type", ""), resp.body
-                if "chunked" in resp.headers.get("transfer-encoding", "").lower():
-                    body = dechunk(body) or body
-                enc = resp.headers.get("content-encoding", "").lower()
-                if enc in ("gzip", "x-gzip", "deflate"):
-                    try:
-                        body = zlib.decompress(body, 47 if "gzip" in enc else zlib.MAX_WBITS)
-                    except zlib.error as e:
-                        yield Quarantined("bad_content_encoding", str(e), rec.offset, rid, len(body), body)
-                        continue
-            else:
-                ctype, body = h.get("content-type", ""), rec.block
+            yield from _page(src, state, rid, url, rec.block, None, meta, rec.offset, flags, as_text=True)
+            continue
+        if wtype not in ("response", "resource"):
+            state.count(f"skipped_{wtype}")
+            continue
+        warc_type = h.get("content-type", "").lower()
+        http = wtype == "response" and (not warc_type or "application/http" in warc_type)
+        if not http:
+            kind = "dns" if (url or "").startswith("dns:") or "text/dns" in warc_type else None
+            if kind or (wtype == "response" and not warc_type.startswith(want)):
+                state.count(f"skipped_{kind or 'non_http'}")
+                continue
+        if rec.truncated:
+            yield Quarantined("too_large", f"record of {rec.length} bytes", rec.offset, rid,
+                              rec.length, rec.block)
+            continue
+        if http:
+            resp = rec.http if rec.http is not None else parse_http(rec.block)
+            if resp is None:
+                yield Quarantined("malformed_http", "neither an HTTP head nor a page", rec.offset, rid,
+                                  rec.length, rec.block[:4096])
+                continue
+            if resp.status is None:
+                flags.append("http_missing_status")
+            elif resp.status != 200:
+                state.count(f"skipped_http_{resp.status // 100}xx")
+                continue
+            ctype = resp.headers.get("content-type", "")
+            if not ctype and resp.body[:4096].lstrip()[:1] == b"<":
+                ctype = "text/html"                         # no type given: a page that looks like one
             mime = ctype.split(";")[0].strip().lower()
             if not mime.startswith(want):
                 state.count("skipped_not_html")
                 continue
-            meta["content_type"] = mime
-            yield from _html_doc(src, rid, url, body, charset_from_content_type(ctype), meta, rec.offset)
+            body, problems = decode_body(resp, src.max_doc_bytes)
+            flags += problems
+        else:
+            ctype, body = h.get("content-type", ""), rec.block
+            mime = ctype.split(";")[0].strip().lower()
+            if not mime.startswith(want):
+                state.count("skipped_not_html")
+                continue
+        meta["content_type"] = mime
+        yield from _page(src, state, rid, url, body, charset_from_content_type(ctype), meta, rec.offset, flags)
 
 
-def _html_doc(src, rid, url, body: bytes, declared, meta, offset=-1) -> Iterator[Doc | Quarantined]:
-    if not body.strip():
+def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=(),
+          as_text: bool = False) -> Iterator[Doc | Quarantined]:
+    if not body or body.isspace():
         yield Quarantined("empty_document", "no content", offset, rid)
         return
     if len(body) > src.max_doc_bytes:
         yield Quarantined("too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
-                          offset, rid, len(body), body)
+                          offset, rid, len(body), body[:65536])
         return
-    html, how = decode_html(body, declared)
-    if html is None:
-        yield Quarantined("bad_encoding", how, offset, rid, len(body), body)
+    text, how, lossy = decode_html(body, declared)
+    if text is None:
+        yield Quarantined("bad_encoding", how, offset, rid, len(body), body[:65536])
         return
+    flags = list(flags) + (["decoded_lossy"] if lossy else [])
+    for flag in flags:
+        state.count(flag)
     meta["charset"] = how
-    yield Doc(rid, url, html=html, metadata=meta)
+    if flags:
+        meta["flags"] = flags
+    yield Doc(rid, url, text=text, metadata=meta) if as_text else Doc(rid, url, html=text, metadata=meta)
 
 
 # -- HTML files -------------------------------------------------------------------------------
@@ -127,4 +146,4 @@ def _read_html(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     if isinstance(body, Quarantined):
         yield body
         return
-    yield from _html_doc(src, path, None, body, None, {"file": path})
+    yield from _page(src, state, path, None, body, None, {"file": path})

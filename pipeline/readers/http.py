@@ -1,0 +1,154 @@
+"""HTTP responses as real crawls store them: headers read line by line, bodies decoded leniently.
+
+Hand-written because the libraries disagree with real crawls in ways that lose pages: FastWARC's
+HTTP parser looks for CRLF CRLF first, so a page whose headers end in LF only while its HTML holds
+a CRLF CRLF further in (ClueWeb) gets kilobytes of HTML as "headers". Like warcio, we read the
+header block one line at a time until the first empty line, whichever line ending it uses.
+
+Bodies: `Transfer-Encoding: chunked` is undone when the body really is chunked; a
+`Content-Encoding` (gzip, deflate, br, zstd) is undone when the body really is encoded. Crawlers
+often store the body already decoded but keep the header (ClueWeb); then the raw body is used, as
+warcio does, and the caller counts `content_encoding_mismatch` / `chunked_mismatch`.
+"""
+from __future__ import annotations
+
+import io
+import zlib
+from dataclasses import dataclass, field
+
+MAX_HEADER_LINES = 500
+MAX_LINE = 1 << 16
+NOT_HTTP = -1                           # status of a block that is neither HTTP nor a bare page
+
+
+@dataclass
+class HttpResponse:
+    status: int | None                  # None: no status line, or one without a code
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def _header_like(line: bytes) -> bool:
+    name, sep, _ = line.partition(b":")
+    return bool(sep) and 0 < len(name) < 80 and b" " not in name.strip() and name[:1].isalpha()
+
+
+def parse_http(block: bytes) -> HttpResponse | None:
+    """Status and headers of an HTTP response block; None when it is neither HTTP nor a bare page."""
+    resp = parse_http_stream(io.BytesIO(block))[0]
+    return None if resp.status == NOT_HTTP else resp
+
+
+def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
+    """parse_http over a stream with readline(limit) and read() (a FastWARC record reader: the head
+    is read line by line and the body in one read, never copied), and the bytes it consumed.
+    A block that is not HTTP comes back whole as the body, with status NOT_HTTP."""
+    first = f.readline(MAX_LINE)
+    n = len(first)
+    line = first.rstrip(b"\r\n")
+    status = None
+    headers: dict[str, str] = {}
+    last = None
+    body_prefix = b""
+    if line[:5].upper() == b"HTTP/":
+        parts = line.split(None, 2)
+        if len(parts) > 1 and parts[1][:3].isdigit():
+            status = int(parts[1][:3])
+    elif _header_like(line):
+        k, _, v = line.partition(b":")
+        last = k.strip().lower().decode("latin-1")
+        headers[last] = v.strip().decode("latin-1")
+    else:
+        # No HTTP head at all: a bare page is still a page, binary or empty junk is not.
+        rest = f.read()
+        block = first + rest
+        return HttpResponse(None if block.lstrip()[:1] == b"<" else NOT_HTTP, {}, block), n + len(rest)
+    for _ in range(MAX_HEADER_LINES):
+        raw = f.readline(MAX_LINE)
+        if not raw:
+            break
+        n += len(raw)
+        line = raw.rstrip(b"\r\n")
+        if not line:
+            break
+        if line[:1] in (b" ", b"\t") and last:
+            headers[last] += " " + line.strip().decode("latin-1")
+        elif _header_like(line):
+            k, _, v = line.partition(b":")
+            last = k.strip().lower().decode("latin-1")
+            headers[last] = v.strip().decode("latin-1")
+        elif line.lstrip()[:1] == b"<":
+            body_prefix = raw           # the page began without an empty line before it
+            break
+    rest = f.read()
+    n += len(rest)
+    return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest), n
+
+
+def dechunk(body: bytes) -> bytes | None:
+    """The payload of a chunked body, or None when the body is not chunked."""
+    out = bytearray()
+    pos = 0
+    while True:
+        nl = body.find(b"\n", pos)
+        if nl < 0 or nl - pos > 64:
+            return None
+        try:
+            size = int(body[pos:nl].split(b";")[0].strip(), 16)
+        except ValueError:
+            return None
+        if size == 0:
+            return bytes(out)
+        start = nl + 1
+        if start + size > len(body):
+            return None if not out else bytes(out) + body[start:]   # cut off in the last chunk
+        out += body[start:start + size]
+        pos = start + size
+        while pos < len(body) and body[pos] in b"\r\n" and pos < start + size + 2:
+            pos += 1
+
+
+def _decompress(enc: str, body: bytes, limit: int) -> bytes | None:
+    try:
+        if enc in ("gzip", "x-gzip"):
+            if not body.startswith(b"\x1f\x8b"):
+                return None
+            d = zlib.decompressobj(47)
+            return d.decompress(body, limit)
+        if enc == "deflate":
+            for wbits in (15, -15):
+                try:
+                    return zlib.decompressobj(wbits).decompress(body, limit)
+                except zlib.error:
+                    continue
+            return None
+        if enc == "br":
+            import brotli
+            return brotli.decompress(body)[:limit]
+        if enc == "zstd":
+            import zstandard
+            return zstandard.ZstdDecompressor().decompressobj().decompress(body)[:limit]
+    except Exception:  # noqa: BLE001 - any codec failure means "not really encoded like that"
+        return None
+    return None
+
+
+def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
+    """The response payload with transfer and content encodings undone where they apply, and the
+    names of the mismatches met (each a counter for the caller)."""
+    body, problems = resp.body, []
+    if "chunked" in resp.headers.get("transfer-encoding", "").lower():
+        plain = dechunk(body)
+        if plain is None:
+            problems.append("chunked_mismatch")
+        else:
+            body = plain
+    for enc in reversed([e.strip().lower() for e in resp.headers.get("content-encoding", "").split(",")]):
+        if enc in ("", "identity", "none", "utf-8", "utf8"):
+            continue
+        out = _decompress(enc, body, limit + 1)
+        if not out and body:
+            problems.append("content_encoding_mismatch")
+            break
+        body = out
+    return body, problems

@@ -1,0 +1,408 @@
+"""WARC framing by hand, for damaged files: where FastWARC stops, this reads on.
+
+The scanner is hand-written because no WARC library recovers from damage: warcio and FastWARC both
+stop at the first bad member or header. It decompresses gzip members one by one (resyncing at the
+next gzip magic after a corrupt member), reads headers line by line (LF-only headers are fine), and
+decides where each record ends:
+
+- one gzip member per record: a record ends where its member ends. If its Content-Length says
+  otherwise (too long by 200 bytes or by 10^12, too short), the record's block is the member's
+  content and it is KEPT, flagged `length_mismatch` (the caller counts it): the member framing
+  proves where the record ends, and the page inside is complete. No neighbour is swallowed or lost.
+- uncompressed (or one member for many records): a record ends at its Content-Length when the
+  record separator (CRLF CRLF or LF LF) or the next `WARC/` header is there; otherwise at the next
+  line that starts a valid WARC header (kept, flagged `length_mismatch`); with no next header before
+  the end of the file it is cut off (`truncated_record`, quarantined). Limit: an uncompressed
+  record whose wrong length is also over the size cap, with its neighbour further away than the
+  cap, is skipped to its declared end.
+Damage becomes a `WarcDamage` with the byte offset (gzip member offset when compressed):
+`corrupt_gzip`, `truncated_gzip`, `garbage_between_records`, `malformed_record`, `truncated_record`.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from pipeline.readers.http import HttpResponse
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+CHUNK = 1 << 20
+SAMPLE = 65536
+MAX_HEADER = 1 << 20
+_HEADER_START = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
+
+
+@dataclass
+class WarcRecord:
+    offset: int                      # offset of the gzip member (or the record, uncompressed)
+    headers: dict[str, str]          # WARC headers, names lower-cased
+    block: bytes                     # the record's content block (a prefix if truncated)
+    length: int                      # declared Content-Length
+    truncated: bool = False          # block is only a sample: the record was too big to hold
+    length_mismatch: bool = False    # the record really ends elsewhere than Content-Length says
+    http: HttpResponse | None = None  # the block's HTTP response when already parsed (block is b"")
+
+
+@dataclass
+class WarcDamage:
+    offset: int
+    reason: str
+    detail: str
+    sample: bytes = b""
+
+
+def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]]:
+    """Decompress concatenated gzip members. Yields ('data', member_offset, bytes), ('end',
+    member_offset, b'') after each member, ('corrupt_gzip' | 'truncated_gzip' |
+    'garbage_between_records', offset, detail) on damage, then resumes at the next gzip magic."""
+    pos = base              # offset in the raw file of buf[0]
+    buf = b""
+    eof = False
+    resyncing = False       # after a corrupt member, bytes up to the next member are part of it
+    while True:
+        if not buf and eof:
+            return
+        if len(buf) < 3 and not eof:
+            more = raw.read(CHUNK)
+            eof = not more
+            buf += more
+            continue
+        if not buf.startswith(GZIP_MAGIC):
+            i = buf.find(GZIP_MAGIC, 1)
+            if i < 0:
+                if eof:
+                    if not resyncing and buf.strip(b"\r\n\x00 "):
+                        yield "garbage_between_records", pos, f"{len(buf)} trailing bytes are not gzip".encode()
+                    return
+                keep = 2
+                pos += len(buf) - keep
+                buf = buf[-keep:]
+                more = raw.read(CHUNK)
+                eof = not more
+                buf += more
+                continue
+            if not resyncing:
+                yield "garbage_between_records", pos, f"{i} bytes that are not a gzip member".encode()
+            resyncing = False
+            pos += i
+            buf = buf[i:]
+            continue
+        member_start = pos
+        resyncing = False
+        d = zlib.decompressobj(wbits=31)
+        try:
+            while True:
+                out = d.decompress(buf)
+                if out:
+                    yield "data", member_start, out
+                if d.eof:
+                    pos += len(buf) - len(d.unused_data)
+                    buf = d.unused_data
+                    yield "end", member_start, b""
+                    break
+                pos += len(buf)
+                buf = raw.read(CHUNK)
+                if not buf:
+                    eof = True
+                    yield "truncated_gzip", member_start, b"gzip member cut off by end of file"
+                    return
+        except zlib.error as e:
+            yield "corrupt_gzip", member_start, str(e).encode()
+            resyncing = True
+            if pos == member_start:               # skip this member's magic, look for the next one
+                pos += 1
+                buf = buf[1:]
+
+
+def plain_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]]:
+    pos = base
+    while chunk := raw.read(CHUNK):
+        yield "data", pos, chunk
+        pos += len(chunk)
+
+
+def _parse_headers(head: bytes) -> dict[str, str] | None:
+    lines = head.decode("utf-8", "replace").split("\n")
+    if not lines[0].strip().startswith("WARC/"):
+        return None
+    headers: dict[str, str] = {}
+    last = None
+    for line in lines[1:]:
+        line = line.rstrip("\r")
+        if not line:
+            continue
+        if line[0] in " \t" and last:          # folded continuation line
+            headers[last] += " " + line.strip()
+            continue
+        k, sep, v = line.partition(":")
+        if not sep:
+            return None
+        last = k.strip().lower()
+        headers[last] = v.strip()
+    return headers
+
+
+def _header_end(buf, start: int = 0, stop: int | None = None) -> int:
+    """Index just past the blank line that ends a header block (LF or CRLF lines), or -1."""
+    stop = len(buf) if stop is None else stop
+    a, b = buf.find(b"\n\r\n", start, stop), buf.find(b"\n\n", start, stop)
+    if a < 0 and b < 0:
+        return -1
+    if b < 0 or (0 <= a < b):
+        return a + 3
+    return b + 2
+
+
+def _content_length(headers: dict[str, str] | None) -> int | None:
+    try:
+        n = int(headers["content-length"]) if headers else -1
+    except (KeyError, ValueError):
+        return None
+    return n if n >= 0 else None
+
+
+class _Broken(Exception):
+    def __init__(self, reason: str, offset: int, detail: str):
+        self.reason, self.offset, self.detail = reason, offset, detail
+
+
+_NEED_MORE = object()
+_TOO_BIG = object()
+
+
+class Scanner:
+    """Records out of a decompressed byte stream, knowing where gzip members start and end."""
+
+    def __init__(self, events, gz: bool, max_record_bytes: int):
+        self.events, self.gz, self.cap = events, gz, max_record_bytes
+        self.buf = bytearray()
+        self.pos0 = 0                     # stream offset of buf[0]
+        self.member_starts: list[int] = []  # stream offsets where members start ...
+        self.member_raw: list[int] = []     # ... and their raw offsets
+        self.member_ends: list[int] = []
+        self.raw_base = None              # raw offset of stream offset 0 (uncompressed)
+        self.eof = False
+        self.in_garbage = False           # inside a garbage region already reported
+
+    # stream bookkeeping
+    def _pull(self) -> None:
+        for kind, off, data in self.events:
+            if kind == "data":
+                total = self.pos0 + len(self.buf)
+                if self.raw_base is None:
+                    self.raw_base = off
+                if self.gz and (not self.member_raw or self.member_raw[-1] != off):
+                    self.member_starts.append(total)
+                    self.member_raw.append(off)
+                self.buf += data
+                return
+            if kind == "end":
+                self.member_ends.append(self.pos0 + len(self.buf))
+                continue
+            raise _Broken(kind, off, data.decode("utf-8", "replace"))
+        self.eof = True
+
+    def _raw_offset(self, stream_pos: int) -> int:
+        if not self.gz:
+            return (self.raw_base or 0) + stream_pos
+        i = bisect.bisect_right(self.member_starts, stream_pos) - 1
+        return self.member_raw[i] if i >= 0 else 0
+
+    def _drop(self, n: int) -> None:
+        del self.buf[:n]
+        self.pos0 += n
+
+    def items(self) -> Iterator[WarcRecord | WarcDamage]:
+        skip = 0                          # bytes of an oversized record still to discard
+        while True:
+            try:
+                if not self.eof:
+                    self._pull()
+            except _Broken as broken:
+                # The damaged member's data is unusable: records before it end where it starts.
+                i = bisect.bisect_left(self.member_raw, broken.offset)
+                cut = self.member_starts[i] - self.pos0 if i < len(self.member_raw) and \
+                    self.member_raw[i] == broken.offset else len(self.buf)
+                damaged = bytes(self.buf[max(cut, 0):max(cut, 0) + 4096])
+                del self.buf[max(cut, 0):]
+                if skip:
+                    skip = 0
+                yield from self._records(final=True)
+                reason = "garbage_between_records" if broken.reason == "garbage_between_records" else broken.reason
+                yield WarcDamage(broken.offset, reason, broken.detail, damaged)
+                self.pos0 += len(self.buf)
+                self.buf.clear()
+                self.in_garbage = False
+                continue
+            if skip:
+                n = min(skip, len(self.buf))
+                self._drop(n)
+                skip -= n
+                if skip and self.eof:
+                    yield WarcDamage(self._raw_offset(self.pos0), "truncated_record",
+                                     f"oversized record cut off, {skip} bytes missing")
+                    return
+                if skip:
+                    continue
+            for item in self._records(final=self.eof):
+                if isinstance(item, tuple):       # (record, bytes still to skip)
+                    yield item[0]
+                    skip = item[1]
+                    break
+                yield item
+            if self.eof and not skip:
+                return
+
+    def _records(self, final: bool) -> Iterator:
+        buf = self.buf
+        while True:
+            i = 0
+            while i < len(buf) and buf[i] in b"\r\n":
+                i += 1
+            if i:
+                self._drop(i)
+            if not buf:
+                return
+            if not buf.startswith(b"WARC/"):
+                q = self._find_header(0, len(buf))
+                if q < 0:
+                    if not self.in_garbage:
+                        yield WarcDamage(self._raw_offset(self.pos0), "garbage_between_records",
+                                         "data outside any record", bytes(buf[:4096]))
+                    self.in_garbage = not final
+                    self._drop(max(0, len(buf) - 16) if not final else len(buf))
+                    return
+                if not self.in_garbage:
+                    yield WarcDamage(self._raw_offset(self.pos0), "garbage_between_records",
+                                     "data outside any record", bytes(buf[:min(q, 4096)]))
+                self._drop(q)
+            self.in_garbage = False
+            h = _header_end(buf, 0, MAX_HEADER)
+            if h < 0:
+                if final or len(buf) > MAX_HEADER:
+                    reason = "truncated_record" if final and len(buf) <= MAX_HEADER else "malformed_record"
+                    yield WarcDamage(self._raw_offset(self.pos0), reason, "WARC header without its end",
+                                     bytes(buf[:4096]))
+                    self._drop(len(buf) if final else 1)
+                    self.in_garbage = not final
+                    continue
+                return
+            headers = _parse_headers(bytes(buf[:h]))
+            length = _content_length(headers)
+            if length is None:
+                yield WarcDamage(self._raw_offset(self.pos0), "malformed_record",
+                                 "bad WARC header or Content-Length", bytes(buf[:4096]))
+                self._drop(1)
+                self.in_garbage = True
+                continue
+            end = self._record_end(h, length, final)
+            if end is _NEED_MORE:
+                return
+            offset = self._raw_offset(self.pos0)
+            if end is _TOO_BIG:
+                rec = WarcRecord(offset, headers, bytes(buf[h:h + SAMPLE]), length, truncated=True)
+                rest = length - (len(buf) - h)
+                self._drop(len(buf))
+                yield rec, rest
+                return
+            if end is None:
+                yield WarcDamage(offset, "truncated_record",
+                                 f"record cut off: {length} bytes declared, {len(buf) - h} present",
+                                 bytes(buf[:4096]))
+                self._drop(len(buf))
+                return
+            stop, mismatch = end
+            body_end = stop
+            if mismatch:                                  # drop the separator before the next record
+                tail = bytes(buf[max(h, stop - 4):stop])
+                body_end -= len(tail) - len(tail.rstrip(b"\r\n"))
+            body = bytes(buf[h:body_end])
+            truncated = len(body) > self.cap
+            yield WarcRecord(offset, headers, body[:SAMPLE] if truncated else body, length,
+                             truncated=truncated, length_mismatch=mismatch)
+            self._drop(stop)
+
+    def _member_end(self) -> int | None:
+        """End (buffer index) of the gzip member that starts at buf[0], if it starts one and has ended."""
+        if not self.gz:
+            return None
+        i = bisect.bisect_left(self.member_starts, self.pos0)
+        if i >= len(self.member_starts) or self.member_starts[i] != self.pos0:
+            return None
+        j = bisect.bisect_right(self.member_ends, self.pos0)
+        return self.member_ends[j] - self.pos0 if j < len(self.member_ends) else None
+
+    def _sep_ok(self, e: int, stop: int, final: bool) -> bool | None:
+        """Is there only a record separator at e, then the next record or the end? None: unknown yet."""
+        buf, p = self.buf, e
+        while p < stop and p - e < 4 and buf[p] in b"\r\n":
+            p += 1
+        if p >= stop:
+            return True if (final or stop < len(buf) or self._at_member_end(stop)) else None
+        if len(buf) - p < 5:
+            return None if not final else False
+        return buf.startswith(b"WARC/", p)
+
+    def _at_member_end(self, i: int) -> bool:
+        k = bisect.bisect_left(self.member_ends, self.pos0 + i)
+        return k < len(self.member_ends) and self.member_ends[k] == self.pos0 + i
+
+    def _record_end(self, h: int, length: int, final: bool):
+        buf = self.buf
+        e = h + length
+        limit = self._member_end()
+        if limit is not None:
+            if e <= limit and self._sep_ok(e, limit, True):
+                return e, False
+            q = self._find_header(h, limit)
+            if q >= 0:
+                return q, True
+            if e < limit:
+                return limit, True
+            nxt = self._next_starts_record(limit, final)
+            if nxt is None:
+                return _NEED_MORE
+            if nxt:
+                return limit, True
+            # The record continues in the next member (a writer that splits records): stream logic.
+        if len(buf) >= e + 9 or (final and len(buf) >= e):
+            ok = self._sep_ok(e, len(buf), final)
+            if ok or buf.startswith(b"\r\n\r\n", e) or buf.startswith(b"\n\n", e):
+                return e, False                      # a separator where declared: trust the length
+            q = self._find_header(h, len(buf))
+            if q >= 0:
+                return q, True
+            if not final and len(buf) - e < CHUNK:
+                return _NEED_MORE                    # look further (or learn where the member ends)
+            return e, False                          # what follows is garbage, reported next
+        q = self._find_header(h, len(buf)) if (final or length > self.cap or len(buf) - h > CHUNK) else -1
+        if q >= 0:
+            return q, True
+        if final:
+            return None
+        if len(buf) - h > self.cap:
+            return _TOO_BIG
+        return _NEED_MORE
+
+    def _next_starts_record(self, i: int, final: bool) -> bool | None:
+        buf = self.buf
+        while i < len(buf) and buf[i] in b"\r\n":
+            i += 1
+        if len(buf) - i < 5:
+            return True if final else None
+        return buf.startswith(b"WARC/", i)
+
+    def _find_header(self, start: int, stop: int) -> int:
+        """Buffer index of the first valid WARC header line in buf[start:stop], or -1."""
+        buf = self.buf
+        for m in _HEADER_START.finditer(buf, start, stop):
+            p = m.start() if buf[m.start():m.start() + 1] == b"W" else m.start() + 1
+            if p <= start and start > 0:
+                continue
+            h = _header_end(buf, p, min(len(buf), p + 65536))
+            if h > 0 and _content_length(_parse_headers(bytes(buf[p:h]))) is not None:
+                return p
+        return -1

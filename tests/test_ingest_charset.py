@@ -1,0 +1,123 @@
+"""Charsets: real gold texts from ../shared/data re-encoded at test time in the legacy charsets of
+the web, with no, right and wrong declarations; and the garbage rule measured on real pages and
+real binary payloads."""
+import csv
+import gzip
+import json
+import lzma
+from pathlib import Path
+
+import opencc
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.readers.decode import MAX_BAD_SHARE, bad_share, decode_html
+from pipeline.recipe import SourceConfig
+
+
+def texts(shared: Path) -> dict[str, str]:
+    sh = json.loads((shared / "html/scrapinghub/ground-truth.json").read_text())
+    en = max((v["articleBody"] for v in sh.values()), key=lambda t: sum(c in "’“”—–é…" for c in t[:3000]))
+    base = shared / "zh/html/magic_html"
+    gt = json.loads((base / "ground-truth.json").read_text())
+    rows = list(csv.DictReader(open(base / "pages.tsv", encoding="utf-8"), delimiter="\t"))
+    hans = max((gt[r["id"]]["content"] for r in rows if r["script"] == "zh-Hans" and r["type"] == "article"),
+               key=lambda t: sum("\u4e00" <= c <= "\u9fff" for c in t[:3000]))
+    ja = max((gt[r["id"]]["content"] for r in rows if r["script"] == "ja"), key=len)
+    ko = " ".join(r["text"] for r in csv.DictReader(open(shared / "text/multilingual_sentences.tsv",
+                                                         encoding="utf-8"), delimiter="\t")
+                  if r["lang_iso639_1"] == "ko")
+    hant = opencc.OpenCC("s2t").convert(hans)
+    return {"en": en, "zh-Hans": hans, "zh-Hant": hant, "ja": ja, "ko": ko}
+
+
+# (language, real charset, a wrong label such pages really carry)
+CASES = [("en", "cp1252", "utf-8"), ("zh-Hans", "gbk", "iso-8859-1"), ("zh-Hant", "big5", "iso-8859-1"),
+         ("ja", "shift_jis", "windows-1251"), ("ko", "euc-kr", "iso-8859-1"),
+         # CJK mixed up with CJK: a strict decode in the wrong one is possible, the mess check decides
+         ("zh-Hant", "big5", "gb2312"), ("zh-Hans", "gb18030", "big5"), ("ja", "euc_jp", "shift_jis")]
+LABEL = {"cp1252": "windows-1252", "gbk": "gbk", "big5": "big5", "shift_jis": "shift_jis", "euc-kr": "euc-kr",
+         "gb18030": "gb18030", "euc_jp": "euc-jp"}
+
+
+def record(url: str, body: bytes, ctype: str) -> bytes:
+    http = f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n\r\n".encode() + body
+    head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Record-ID: <urn:uuid:{url}>\r\n"
+            f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(http)}\r\n\r\n").encode()
+    return gzip.compress(head + http + b"\r\n\r\n")
+
+
+def read(path, fmt="warc"):
+    src = SourceConfig(name="s", format=fmt, paths=[str(path)])
+    state = ReadState()
+    items = list(read_source_file(src, str(path), state))
+    return [i for i in items if isinstance(i, Doc)], [i for i in items if isinstance(i, Quarantined)], state.counters
+
+
+@pytest.fixture(scope="module")
+def gold_texts(shared_data):
+    return texts(shared_data)
+
+
+@pytest.mark.parametrize("lang,charset,wrong", CASES, ids=[f"{c[1]}-vs-{c[2]}" for c in CASES])
+def test_legacy_charsets_with_no_right_and_wrong_declarations(gold_texts, tmp_path, lang, charset, wrong):
+    # Only what the charset can hold, as a page in that charset would.
+    text = gold_texts[lang][:3000].encode(charset, "ignore").decode(charset)
+    assert sum(ord(c) > 127 for c in text) >= 20
+    pages = {
+        "none": (f"<html><head><title>t</title></head><body><p>{text}</p></body></html>", "text/html"),
+        "meta-right": (f'<html><head><meta charset="{LABEL[charset]}"><title>t</title></head>'
+                       f"<body><p>{text}</p></body></html>", "text/html"),
+        "http-right": (f"<html><body><p>{text}</p></body></html>", f"text/html; charset={LABEL[charset]}"),
+        "http-wrong": (f"<html><body><p>{text}</p></body></html>", f"text/html; charset={wrong}"),
+        "meta-wrong": (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={wrong}">'
+                       f"</head><body><p>{text}</p></body></html>", "text/html"),
+    }
+    p = tmp_path / "pages.warc.gz"
+    p.write_bytes(b"".join(record(f"http://x.example/{k}", html.encode(charset), ct) for k, (html, ct) in pages.items()))
+    docs, q, counters = read(p)
+    assert not q and [d.url.rsplit("/", 1)[1] for d in docs] == list(pages)
+    for d in docs:
+        assert text in d.html, (d.url, d.metadata["charset"], d.html[:200])
+    assert "decoded_lossy" not in counters
+
+
+def html_files(shared: Path) -> list[Path]:
+    return sorted([*shared.glob("html/cleaneval_dev/input/*.html.gz"), *shared.glob("html/scrapinghub/html/*.gz"),
+                   *shared.glob("html/trafilatura/pages/*.gz"), *shared.glob("html/readability/*/source.html.gz"),
+                   *shared.glob("zh/html/*/html/*.html.gz"), *shared.glob("zh/html/trafilatura/pages/*.gz"),
+                   *shared.glob("zh/html/twnews/samples/*.html.xz")])
+
+
+def test_every_gold_page_is_read_none_is_garbage(shared_data):
+    files = html_files(shared_data)
+    assert len(files) > 300
+    lost, lossy = [], 0
+    for f in files:
+        raw = (lzma.open if f.suffix == ".xz" else gzip.open)(f).read()
+        text, how, was_lossy = decode_html(raw)
+        lossy += was_lossy
+        if text is None:
+            lost.append((f.name, how))
+    assert not lost
+    assert lossy <= len(files) // 50          # a lossy decode is an exception, not the rule
+
+
+def test_binary_payloads_labelled_as_html_are_garbage(shared_data):
+    """The other side of the garbage rule: real images, fonts, archives from real crawls."""
+    binaries = []
+    for name in ("ukwa_wikipedia-mona-lisa.warc.gz", "pywb_iana.warc.gz", "dolma_sample-0000.warc.gz"):
+        with open(shared_data / "warc" / name, "rb") as f:
+            for r in ArchiveIterator(f):
+                if r.rec_type != "response" or not r.http_headers:
+                    continue
+                ctype = r.http_headers.get_header("Content-Type", "")
+                body = r.content_stream().read()
+                if ctype.startswith(("image/", "font/", "application/octet", "application/x-font",
+                                     "application/font", "application/pdf")) and len(body) > 2000 \
+                        and "svg" not in ctype:
+                    binaries.append((ctype, body))
+    assert len(binaries) >= 10
+    kept = [(ct, bad_share(decode_html(b)[0] or "")) for ct, b in binaries if decode_html(b)[0] is not None]
+    assert not kept, f"binary payloads decoded as pages (rule: > {MAX_BAD_SHARE:.0%} bad characters): {kept}"

@@ -1,0 +1,226 @@
+"""The WARC zoo: real records from ../shared/data, damaged at test time the ways real crawls are.
+
+Every intact record must come out; every damaged one must be counted with its reason. The
+accounting check: records an independent parser (warcio) reads = documents + skipped (by kind)
++ quarantined (by reason).
+"""
+import gzip
+import re
+import zlib
+from collections import Counter
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.recipe import SourceConfig
+
+WARCS = ["cc_whirlwind.warc.gz", "dolma_sample-0000.warc.gz", "node-warc_books.toscrape.warc",
+         "pywb_dupes.warc.gz", "pywb_example-wget-1-14.warc.gz", "pywb_example.warc.gz", "pywb_iana.warc.gz",
+         "sample_pages.warc.gz", "ukwa_IAH-20080430204825-00000-blackbook-truncated.warc.gz",
+         "ukwa_IAH-urls-wget.warc.gz", "ukwa_wikipedia-mona-lisa.warc.gz",
+         "resiliparse_clipped.warc.gz", "cc_whirlwind.warc.wat.gz"]     # a record cut off; a WAT file
+
+
+def read(path, fmt="warc"):
+    src = SourceConfig(name="s", format=fmt, paths=[str(path)])
+    state = ReadState()
+    items = list(read_source_file(src, str(path), state))
+    docs = [i for i in items if isinstance(i, Doc)]
+    return docs, Counter(i.reason for i in items if isinstance(i, Quarantined)), state.counters
+
+
+def accounted(docs, q, counters) -> int:
+    return len(docs) + sum(v for k, v in counters.items() if k.startswith("skipped_")) + sum(q.values())
+
+
+def warcio_count(path) -> int:
+    with open(path, "rb") as f:
+        return sum(1 for _ in ArchiveIterator(f))
+
+
+@pytest.fixture(scope="module")
+def records(shared_data):
+    """The decompressed records (WARC header + block + separator) of the real sample WARC."""
+    raw = (shared_data / "warc" / "sample_pages.warc.gz").read_bytes()
+    out, pos = [], 0
+    while pos < len(raw):
+        d = zlib.decompressobj(wbits=31)
+        out.append(d.decompress(raw[pos:]))
+        pos = len(raw) - len(d.unused_data)
+    return out[:61]                     # warcinfo + 60 pages: enough for every case, and fast
+
+
+@pytest.fixture(scope="module")
+def intact(records, tmp_path_factory):
+    docs, q, counters = read(write(tmp_path_factory.mktemp("intact"), "intact", records))
+    assert len(docs) == 60 and not q and counters == {"skipped_warcinfo": 1}
+    return {d.id: d.html for d in docs}
+
+
+def write(tmp_path, name, recs, gz=True):
+    p = tmp_path / (name + (".warc.gz" if gz else ".warc"))
+    p.write_bytes(b"".join(gzip.compress(r) for r in recs) if gz else b"".join(recs))
+    return p
+
+
+def set_length(rec: bytes, delta: int = 0, value: int | None = None) -> bytes:
+    head, _, rest = rec.partition(b"\r\n\r\n")
+    n = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    return re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % (value if value is not None else n + delta),
+                  head) + b"\r\n\r\n" + rest
+
+
+def with_block(rec: bytes, block: bytes) -> bytes:
+    head = rec.partition(b"\r\n\r\n")[0]
+    head = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % len(block), head)
+    head = re.sub(rb"WARC-(Block|Payload)-Digest: [^\r\n]*\r\n", b"", head + b"\r\n")[:-2]
+    return head + b"\r\n\r\n" + block + b"\r\n\r\n"
+
+
+def block_of(rec: bytes) -> bytes:
+    head, _, rest = rec.partition(b"\r\n\r\n")
+    n = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    return rest[:n]
+
+
+@pytest.mark.parametrize("name", WARCS)
+def test_accounting_on_real_warcs(shared_data, name):
+    path = shared_data / "warc" / name
+    docs, q, counters = read(path)
+    assert accounted(docs, q, counters) == warcio_count(path), (counters, q)
+
+
+def test_non_http_records_are_skipped_by_kind_not_bad_input(shared_data):
+    docs, q, counters = read(shared_data / "warc" / "ukwa_IAH-20080430204825-00000-blackbook-truncated.warc.gz")
+    assert counters["skipped_dns"] == 1 and counters["skipped_metadata"] == 7 and counters["skipped_request"] == 7
+    assert "malformed_http" not in q
+    docs, q, counters = read(shared_data / "warc" / "cc_whirlwind.warc.gz")
+    assert counters["skipped_metadata"] == 1 and counters["skipped_warcinfo"] == 1 and len(docs) == 1
+    docs, q, counters = read(shared_data / "warc" / "cc_whirlwind.warc.wet.gz", "wet")
+    assert len(docs) == 1 and counters == {"skipped_warcinfo": 1}
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
+@pytest.mark.parametrize("damage", ["+200", "-200", "absurd"])
+def test_wrong_content_length_never_swallows_or_loses_a_neighbour(records, intact, tmp_path, gz, damage):
+    recs = list(records)
+    delta = {"+200": (200, None), "-200": (-200, None), "absurd": (0, 10**12)}[damage]
+    recs[5] = set_length(recs[5], *delta)
+    docs, q, counters = read(write(tmp_path, "cl", recs, gz))
+    assert not q and counters["length_mismatch"] == 1
+    assert {d.id: d.html for d in docs} == intact          # every page, each complete, none with a neighbour
+    flagged = [d for d in docs if "flags" in d.metadata]
+    assert len(flagged) == 1 and flagged[0].metadata["flags"] == ["length_mismatch"]
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
+def test_lf_only_warc_headers_with_crlf_crlf_in_bodies(records, intact, tmp_path, gz):
+    recs = []
+    for r in records:
+        head, _, rest = r.partition(b"\r\n\r\n")
+        assert b"\r\n\r\n" in rest                           # the HTTP head inside the block
+        recs.append(head.replace(b"\r\n", b"\n") + b"\n\n" + rest)
+    docs, q, counters = read(write(tmp_path, "lf", recs, gz))
+    assert not q and {d.id: d.html for d in docs} == intact
+
+
+def http_record(rec: bytes, http_head: bytes, body: bytes) -> bytes:
+    return with_block(rec, http_head + body)
+
+
+def test_http_quirks_lf_headers_wrong_encoding_chunked_missing_status(records, tmp_path):
+    originals = [block_of(r).partition(b"\r\n\r\n")[2] for r in records[1:7]]
+    html = originals[0]
+    # ClueWeb: LF-only HTTP head, a CRLF CRLF inside the HTML, and a gzip header over a plain body.
+    clue = html[:1000] + b"\r\n\r\n" + html[1000:]
+    recs = [records[0],
+            http_record(records[1], b"HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Encoding: gzip\n\n", clue),
+            http_record(records[2], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n",
+                        b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (originals[1][:700], originals[1][700:]))
+                        + b"0\r\n\r\n"),
+            http_record(records[3], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n",
+                        gzip.compress(originals[2])),
+            http_record(records[4], b"Content-Type: text/html; charset=utf-8\r\n\r\n", originals[3]),
+            http_record(records[5], b"HTTP/1.1 OK\r\nContent-Type: text/html\r\n\r\n", originals[4]),
+            http_record(records[6], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                                    b"Transfer-Encoding: chunked\r\n\r\n", originals[5])]
+    docs, q, counters = read(write(tmp_path, "http", recs))
+    assert not q and len(docs) == 6
+    assert docs[0].html.startswith(html[:100].decode()) and "Content-Encoding" not in docs[0].html
+    assert docs[0].metadata["flags"] == ["content_encoding_mismatch"]
+    assert [d.html.encode() for d in docs[1:]] == originals[1:]
+    assert docs[3].metadata["flags"] == docs[4].metadata["flags"] == ["http_missing_status"]
+    assert docs[5].metadata["flags"] == ["chunked_mismatch"]
+    assert counters["content_encoding_mismatch"] == 1 and counters["http_missing_status"] == 2
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
+def test_dns_and_other_non_http_records_among_pages(records, tmp_path, gz):
+    dns = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: dns:example.org\r\n"
+           b"WARC-Record-ID: <urn:uuid:dns-1>\r\nContent-Type: text/dns\r\nContent-Length: 56\r\n\r\n"
+           b"20080430204826\nexample.org.\t3600\tIN\tA\t93.184.216.34\n\n\r\n\r\n")
+    assert len(block_of(dns)) == 56
+    conversion = with_block(records[2].replace(b"WARC-Type: response", b"WARC-Type: conversion"), b"plain text")
+    recs = records[:3] + [dns, conversion] + records[3:6]
+    docs, q, counters = read(write(tmp_path, "mixed", recs, gz))
+    assert len(docs) == 5 and not q
+    assert counters == {"skipped_warcinfo": 1, "skipped_dns": 1, "skipped_conversion": 1}
+
+
+def test_corrupt_and_truncated_members_and_garbage_between_members(records, intact, tmp_path):
+    members = [gzip.compress(r) for r in records]
+    corrupt = bytearray(members[10])
+    corrupt[len(corrupt) // 2: len(corrupt) // 2 + 64] = b"\x00" * 64
+    cut = members[20][: len(members[20]) // 2]
+    data = (b"".join(members[:10]) + bytes(corrupt) + b"".join(members[11:20]) + cut
+            + b"".join(members[21:30]) + b"junk between members\r\n" * 3 + b"".join(members[30:])
+            + members[40][:100])
+    p = tmp_path / "damaged.warc.gz"
+    p.write_bytes(data)
+    docs, q, counters = read(p)
+    assert q == {"corrupt_gzip": 2, "garbage_between_records": 1, "truncated_gzip": 1}
+    lost = {re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", records[i]).group(1).decode() for i in (10, 20)}
+    assert {d.id: d.html for d in docs} == {k: v for k, v in intact.items() if k not in lost}
+    assert accounted(docs, q, counters) - 2 == len(records)      # + the junk, + the cut copy of record 40
+
+
+def test_uncompressed_garbage_and_truncated_end(records, intact, tmp_path):
+    data = b"".join(records[:50]) + b"not a record\r\n\r\n" + b"".join(records[50:]) + records[60][:500]
+    p = tmp_path / "plain.warc"
+    p.write_bytes(data)
+    docs, q, counters = read(p)
+    assert q == {"garbage_between_records": 1, "truncated_record": 1}
+    assert {d.id: d.html for d in docs} == intact
+
+
+def test_arc_file_built_from_real_records(records, intact, tmp_path):
+    """ARC (pre-WARC Internet Archive format), one gzip member per record, read through warcio."""
+    version = b"1 0 tokenmill\nURL IP-address Archive-date Content-type Archive-length\n"
+    members = [gzip.compress(b"filedesc://t.arc 0.0.0.0 20080430204825 text/plain %d\n" % len(version)
+                             + version + b"\n")]
+    ids = []
+    for rec in records[1:6]:
+        url = re.search(rb"WARC-Target-URI: (\S+)", rec).group(1)
+        ids.append(re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", rec).group(1).decode())
+        block = block_of(rec)
+        members.append(gzip.compress(b"%s 93.184.216.34 20080430204825 text/html %d\n" % (url, len(block))
+                                     + block + b"\n"))
+    p = tmp_path / "t.arc.gz"
+    p.write_bytes(b"".join(members))
+    docs, q, counters = read(p)
+    assert not q and [d.html for d in docs] == [intact[i] for i in ids]
+    assert counters == {"skipped_warcinfo": 1}
+
+
+@pytest.mark.parametrize("packing", ["whole-file-gzip", "zstd"])
+def test_one_stream_for_all_records_with_a_wrong_length(records, intact, tmp_path, packing):
+    """No member boundaries to lean on: the record ends where the next valid WARC header starts."""
+    import zstandard
+    recs = list(records)
+    recs[7] = set_length(recs[7], -300)
+    plain = b"".join(recs)
+    p = tmp_path / ("one.warc.gz" if packing == "whole-file-gzip" else "one.warc.zst")
+    p.write_bytes(gzip.compress(plain) if packing == "whole-file-gzip" else zstandard.ZstdCompressor().compress(plain))
+    docs, q, counters = read(p)
+    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html for d in docs} == intact
