@@ -27,6 +27,7 @@ from pipeline.fingerprint import stage_fingerprint
 from pipeline.global_context import GlobalContext
 from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, read_source_file
+from pipeline.readers.fingerprint import file_fingerprint
 from pipeline.recipe import Recipe, SourceConfig
 from pipeline.shards import ShardRecord, StageDir, read_json, timer, write_json_atomic, write_parquet_atomic
 from pipeline.stage import Result, Stage, StageContext
@@ -61,7 +62,7 @@ def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedSt
         fs_sizes = []
         for p in paths:
             fs, _, (pp,) = fsspec.get_fs_token_paths(p)
-            fs_sizes.append((p, fs.size(pp)))
+            fs_sizes.append((p, file_fingerprint(fs, pp)))
         sized[name] = fs_sizes
     key = _hash({"reader": READER_VERSION, "sources": [s.model_dump(mode="json") for s in recipe.sources],
                  "reader_versions": [type(s.reader).version for s in recipe.sources],

@@ -175,6 +175,9 @@ class Filter(Stage):
     `<id>.`, so two instances of one stage never overwrite each other's columns.
     """
     annotate_only: bool = False
+    # Columns that describe the document for the stages after it (a language label), rather than
+    # a signal of this instance's verdict: they keep their names whatever the stage id.
+    attribute_columns: ClassVar[frozenset[str]] = frozenset()
 
     def judge(self, batch: pa.Table) -> Judgement:
         raise NotImplementedError
@@ -188,7 +191,7 @@ class Filter(Stage):
         prefix = f"{sid}." if sid and sid != self.name else ""
         for col, values in verdict.signals.items():
             arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
-            if col not in DOCUMENT_COLUMNS:   # a rewritten `text` stays `text`
+            if col not in DOCUMENT_COLUMNS and col not in self.attribute_columns:  # `text`, `language` keep their names
                 col = prefix + col
             if col in batch.column_names:
                 batch = batch.set_column(batch.column_names.index(col), col, arr)

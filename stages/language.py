@@ -71,6 +71,7 @@ class LanguageFilter(Filter):
     when a language list is given)."""
     name: ClassVar[str] = "language"
     version: ClassVar[str] = "1"
+    attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
 
     # lid.176 labels to keep (en, de, zh, ja, ...); None keeps every document and only annotates.
     languages: list[str] | None = None

@@ -271,6 +271,14 @@ def plan_source(ntok: np.ndarray, want: int, seed: int, salt: int) -> tuple[np.n
             if ntok[j] <= gap:
                 chosen.append(np.array([j]))
                 gap -= int(ntok[j])
+        if gap > 0:
+            # Whole documents: when none fits the gap, one that overshoots by less than the gap
+            # brings the source closer to its share (a source of a few long documents, papers or
+            # books, would otherwise get nothing at all).
+            taken = set(np.concatenate(chosen).tolist())
+            over = [j for j in order[k:] if j not in taken and ntok[j] - gap < gap]
+            if over:
+                chosen.append(np.array([over[0]]))
         picked = np.concatenate(chosen)
         seqs.append(picked)
         epochs.append(np.full(len(picked), full))
