@@ -72,7 +72,12 @@ class SourceConfig(_Strict):
     @field_validator("paths", mode="before")
     @classmethod
     def _one_path(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
+        v = [v] if isinstance(v, str) else v
+        return [_expand_home(p) for p in v] if isinstance(v, list) else v
+
+
+def _expand_home(p: Any) -> Any:
+    return os.path.expanduser(p) if isinstance(p, str) and p.startswith("~") else p
 
 
 SOURCE_KEYS = {"name", "format", "paths", "max_doc_bytes", "shard_docs", "shard_bytes", "max_quarantine_share"}
@@ -106,6 +111,11 @@ class Recipe(_Strict):
     max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
     ray: RayConfig = RayConfig()
     path: str | None = None
+
+    @field_validator("output")
+    @classmethod
+    def _home(cls, v: str) -> str:
+        return _expand_home(v)   # `output: ~/runs/x` is the home directory, not a directory named '~'
 
     @field_validator("sources")
     @classmethod

@@ -437,3 +437,12 @@ def test_builtin_stages_fingerprint_their_helpers_and_profiles():
     assert any(p.endswith("stages/profiles/en.yaml") for p in gopher["data"])
     spam = fingerprint_parts(resolve_stage("spam_filter")())
     assert any(p.endswith("stages/data/blocklists") for p in spam["data"])
+
+
+def test_home_directory_in_output_and_paths(tmp_path, data, monkeypatch):
+    from pipeline.checks import list_inputs
+    monkeypatch.setenv("HOME", str(tmp_path))
+    p = write_recipe(tmp_path, "name: t\noutput: ~/run\nsources: [{name: en, format: jsonl, paths: ~/in/en.jsonl}]\n")
+    r = load_recipe(p)
+    assert r.output == str(tmp_path / "run")          # not a directory literally named '~'
+    assert list_inputs(r) == {"en": [str(tmp_path / "in" / "en.jsonl")]}
