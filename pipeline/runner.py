@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (validation, #18)
 from pipeline.documents import content_bytes, documents_table, quarantine_table
-from pipeline.fingerprint import stage_fingerprint  # (#18)
 from pipeline.executor import TaskPool, cluster_cpus, run_tasks, start_ray
+from pipeline.fingerprint import stage_fingerprint  # (#18)
 from pipeline.global_context import GlobalContext
 from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, read_source_file
