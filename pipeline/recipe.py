@@ -54,9 +54,10 @@ class SourceConfig(_Strict):
     # Shard boundaries depend only on the input, never on the number of workers.
     shard_docs: int = Field(default=2000, gt=0, description="documents per shard at most")
     shard_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="content bytes per shard at most")
+    # Excluded from dumps: a guard on the output, not an input to it (changing it must not re-ingest).
     max_quarantine_share: float | None = Field(
-        default=None, ge=0, le=1, description="stop the run when more of this source's records are "
-        "quarantined (default: the recipe's max_quarantine_share)")
+        default=None, ge=0, le=1, exclude=True, description="stop the run when more of this source's "
+        "records are quarantined (default: the recipe's max_quarantine_share)")
     reader: SerializeAsAny[Reader] = Field(description="the format's reader with its options")
 
     @model_validator(mode="before")

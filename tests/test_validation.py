@@ -224,7 +224,7 @@ def test_huge_wrong_value_is_not_formatted_whole(tmp_path, data):
     ("name: t\noutput: o\nsources: {a: 1}\n", "sources: Input should be a valid list"),
     ("name: t\noutput: o\nsources: []\n", "sources: List should have at least 1 item"),
     ("name: t\noutput: ''\nsources: [{name: a, format: text, paths: x}]\n", "output: String should have at least"),
-    ("name: t\noutput: o\nsources: [{name: a, format: text, paths: x}]\nstages: [{stage: test_drop_short, "
+    ("name: t\noutput: o\nsources: [{name: a, format: text, paths: x}]\nstages: [{stage: 'stages_for_tests:CharCount', "
      "id: ../../etc}]\n", "stages[0].id: String should match pattern"),
     ("name: t\noutput: o\nsources: [{name: a, format: text, paths: 3}]\n", "sources[0].paths"),
     ("name: t\noutput: o\nsources: [{name: a, format: text, paths: x, max_quarantine_share: 2}]\n",
@@ -304,6 +304,30 @@ def test_quarantine_verdict():
     assert msg.startswith("source 'zh': 33 of 34 records quarantined (97% > max_quarantine_share 0.5)")
     assert "top reasons: missing_text 29, bad_json 2, empty_document 1" in msg and "x 1" not in msg
     assert "no records" in quarantine_verdict("empty", 0, {}, 0.5)
+
+
+def test_quarantine_guard_over_ingest_records_with_a_per_source_share(tmp_path, data):
+    from pipeline.checks import QuarantineError, check_ingest_quarantine
+    en, zh = data
+    p = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        max_quarantine_share: 0.2
+        sources:
+          - {{name: en, format: jsonl, paths: [{en}], max_quarantine_share: 0.95}}
+          - {{name: zh, format: jsonl, paths: [{zh}], text_field: content}}
+        """)
+    recipe = load_recipe(p)
+    files = tmp_path / "ingest" / "files"
+    files.mkdir(parents=True)
+    for name, docs, q in [("00-00000", 1, {"bad_json": 9}), ("01-00000", 70, {"too_large": 10}),
+                          ("01-00001", 0, {"missing_text": 20})]:
+        (files / f"{name}.done.json").write_text(json.dumps({"docs_out": docs, "quarantined": q}))
+    with pytest.raises(QuarantineError) as e:
+        check_ingest_quarantine(recipe, tmp_path / "ingest")
+    msg = str(e.value)
+    assert "source 'zh': 30 of 100 records quarantined (30% > max_quarantine_share 0.2)" in msg
+    assert "missing_text 20, too_large 10" in msg and "'en'" not in msg   # en: 90% <= its own 0.95
 
 
 def test_wrong_text_field_stops_the_run(tmp_path, data, ray_local):
