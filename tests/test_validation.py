@@ -110,6 +110,28 @@ def test_mix_shortfall_at_run_time_is_one_line_stage_error():
     assert "\n" not in msg and "zh: needs 7,500 tokens, has 2,000 (documents hold 1,000" in msg
 
 
+def test_mix_shortfall_predicted_from_ingested_bytes(tmp_path, data):
+    from pipeline.checks import check_stages_against_input
+    from pipeline.stage import StageError
+    p = two_sources(tmp_path, data, """
+        - stage: mix
+          target_tokens: 1000000
+          sources: {en: {weight: 1}, zh: {weight: 1, max_epochs: 2}}
+        """)
+    recipe = load_recipe(p)
+    files = tmp_path / "ingest" / "files"
+    files.mkdir(parents=True)
+    (files / "00-00000.done.json").write_text(json.dumps({"docs_out": 100, "bytes_out": 900_000}))
+    (files / "01-00000.done.json").write_text(json.dumps({"docs_out": 30, "bytes_out": 60_000}))
+    with pytest.raises(StageError) as e:
+        check_stages_against_input(recipe, tmp_path / "ingest")
+    msg = str(e.value)
+    assert "\n" not in msg and "zh: needs 500,000 tokens, has 240,120" in msg and "en:" not in msg
+    assert "predicted from the ingested input" in msg
+    (files / "01-00000.done.json").write_text(json.dumps({"docs_out": 30, "bytes_out": 600_000}))
+    check_stages_against_input(recipe, tmp_path / "ingest")      # enough bytes: decided after counting
+
+
 def test_tokenize_inheriting_the_mix_tokenizer_must_follow_the_mix(tmp_path, data):
     p = two_sources(tmp_path, data, """
         - stage: mix
