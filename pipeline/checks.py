@@ -6,7 +6,8 @@
 - `check_ingest_quarantine`: after ingest, a source whose records were mostly quarantined (a
   wrong `text_field` quarantines every row as `missing_text`) stops the run, naming the source,
   the share and the top reasons. The share is the recipe's `max_quarantine_share` (or the
-  source's own).
+  source's own). Then each stage sees the ingested documents and bytes per source
+  (`Stage.check_input`), e.g. a mix target the sources cannot possibly hold.
 """
 from __future__ import annotations
 
@@ -116,20 +117,30 @@ def quarantine_verdict(source: str, docs: int, quarantined: dict[str, int], max_
             f"{max_share:g}); top reasons: {reasons}")
 
 
-def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[tuple[int, dict[str, int]]]:
-    """Per source (by index): documents kept and quarantined counts by reason, from the ingest
-    stage's per-file records (`files/<source>-<file>.done.json`)."""
+def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[tuple[int, dict[str, int], int]]:
+    """Per source (by index): documents kept, quarantined counts by reason and content bytes kept,
+    from the ingest stage's per-file records (`files/<source>-<file>.done.json`)."""
     from pipeline import storage
-    out = [(0, {}) for _ in range(n_sources)]
+    out: list[tuple[int, dict[str, int], int]] = [(0, {}, 0) for _ in range(n_sources)]
     files = storage.join(ingest_dir, "files")
     for name in storage.names(files, ".done.json"):
         si = int(name.split("-", 1)[0])
         rec = storage.read_json(files / name)
-        docs, q = out[si]
+        docs, q, size = out[si]
         for r, n in (rec.get("quarantined") or {}).items():
             q[r] = q.get(r, 0) + n
-        out[si] = (docs + int(rec.get("docs_out", 0)), q)
+        out[si] = (docs + int(rec.get("docs_out", 0)), q, size + int(rec.get("bytes_out", 0)))
     return out
+
+
+def check_stages_against_input(recipe: "Recipe", ingest_dir: str | Path) -> None:
+    """Give each stage the ingested counts per source ({source: {"documents", "bytes"}}) through
+    its `check_input(counts, stage_id)` hook, so a request the input cannot meet (a mix target
+    far above what the sources hold) fails before the expensive stages run."""
+    counts = {src.name: {"documents": docs, "bytes": size}
+              for src, (docs, _, size) in zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources)))}
+    for spec in recipe.stages:
+        spec.stage.check_input(counts, spec.id)
 
 
 def count_duplicate_ids(ingest_dir: str | Path) -> int:
@@ -161,12 +172,13 @@ def check_ingest(recipe: "Recipe", ingest_dir: str | Path) -> None:
             counters["duplicate_id_across_files"] = count_duplicate_ids(ingest_dir)
             storage.write_json_atomic({**done, "counters": counters}, success)
     check_ingest_quarantine(recipe, ingest_dir)
+    check_stages_against_input(recipe, ingest_dir)
 
 
 def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path) -> None:
     """Stop the run when a source's records are mostly quarantined (see quarantine_verdict)."""
     problems = []
-    for src, (docs, q) in zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources))):
+    for src, (docs, q, _) in zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources))):
         share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
         verdict = quarantine_verdict(src.name, docs, q, share)
         if verdict:

@@ -275,7 +275,8 @@ def fingerprint_parts(stage) -> dict[str, Any]:
     data_hashes = {}
     for p in sorted({*data, *declared, *_option_paths(options)}, key=str):
         if not p.exists():
-            raise FileNotFoundError(f"{cls.__name__}: data file {p} does not exist")
+            from pipeline.stage import StageError
+            raise StageError(f"{cls.__name__}: data file {p} (from data_files()) does not exist")
         data_hashes[str(p.resolve())] = _tree_digest(p)
     return {
         "class": f"{cls.__module__}.{cls.__qualname__}",

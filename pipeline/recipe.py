@@ -54,9 +54,10 @@ class SourceConfig(_Strict):
     # Shard boundaries depend only on the input, never on the number of workers.
     shard_docs: int = Field(default=2000, gt=0, description="documents per shard at most")
     shard_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="content bytes per shard at most")
+    # Excluded from dumps: a guard on the output, not an input to it (changing it must not re-ingest).
     max_quarantine_share: float | None = Field(
-        default=None, ge=0, le=1, description="stop the run when more of this source's records are "
-        "quarantined (default: the recipe's max_quarantine_share)")
+        default=None, ge=0, le=1, exclude=True, description="stop the run when more of this source's "
+        "records are quarantined (default: the recipe's max_quarantine_share)")
     reader: SerializeAsAny[Reader] = Field(description="the format's reader with its options")
 
     @model_validator(mode="before")
@@ -72,7 +73,12 @@ class SourceConfig(_Strict):
     @field_validator("paths", mode="before")
     @classmethod
     def _one_path(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
+        v = [v] if isinstance(v, str) else v
+        return [_expand_home(p) for p in v] if isinstance(v, list) else v
+
+
+def _expand_home(p: Any) -> Any:
+    return os.path.expanduser(p) if isinstance(p, str) and p.startswith("~") else p
 
 
 SOURCE_KEYS = {"name", "format", "paths", "max_doc_bytes", "shard_docs", "shard_bytes", "max_quarantine_share"}
@@ -111,6 +117,11 @@ class Recipe(_Strict):
     max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
     ray: RayConfig = RayConfig()
     path: str | None = None
+
+    @field_validator("output")
+    @classmethod
+    def _home(cls, v: str) -> str:
+        return _expand_home(v)   # `output: ~/runs/x` is the home directory, not a directory named '~'
 
     @field_validator("sources")
     @classmethod

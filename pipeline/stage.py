@@ -147,6 +147,10 @@ class Stage(BaseModel):
 
         Raise ValueError with a one-line message; the recipe loader adds the file and key."""
 
+    def check_input(self, counts: dict[str, dict[str, int]], stage_id: str) -> None:
+        """After ingest, before later stages: `counts` = {source: {"documents", "bytes"}} as read.
+        Raise StageError (one line) for a request this input cannot meet."""
+
     def data_files(self) -> list[str]:
         """Files this stage's output depends on besides its code and options (models, block
         lists, profiles): hashed into its cache key. Options naming an existing file and data

@@ -111,6 +111,19 @@ class Mix(GlobalStage):
             except MixShortfall as e:
                 raise ValueError(str(e)) from None
 
+    def check_input(self, counts: dict[str, dict[str, int]], stage_id: str) -> None:
+        """After ingest: a byte-level BPE token holds at least one byte, plus one separator per
+        document, so bytes + documents bound a source's tokens (x2 for stages that rewrite text,
+        such as placeholders). A fixed target above even that fails now, not after dedup."""
+        if self.target_tokens is None or self.allow_shortfall or self.source_column != "source":
+            return
+        bound = {s: 2 * (c["bytes"] + c["documents"]) for s, c in counts.items()}
+        try:
+            self.targets(bound)
+        except MixShortfall as e:
+            raise MixShortfall(f"{e} [predicted from the ingested input: tokens are at most twice its bytes "
+                               f"plus documents]") from None
+
     # -- the plan ---------------------------------------------------------------------------
     def phase_weights(self) -> list[tuple[float, dict[str, float]]]:
         """(phase share, {source: share within phase}), all normalised."""

@@ -110,6 +110,28 @@ def test_mix_shortfall_at_run_time_is_one_line_stage_error():
     assert "\n" not in msg and "zh: needs 7,500 tokens, has 2,000 (documents hold 1,000" in msg
 
 
+def test_mix_shortfall_predicted_from_ingested_bytes(tmp_path, data):
+    from pipeline.checks import check_stages_against_input
+    from pipeline.stage import StageError
+    p = two_sources(tmp_path, data, """
+        - stage: mix
+          target_tokens: 1000000
+          sources: {en: {weight: 1}, zh: {weight: 1, max_epochs: 2}}
+        """)
+    recipe = load_recipe(p)
+    files = tmp_path / "ingest" / "files"
+    files.mkdir(parents=True)
+    (files / "00-00000.done.json").write_text(json.dumps({"docs_out": 100, "bytes_out": 900_000}))
+    (files / "01-00000.done.json").write_text(json.dumps({"docs_out": 30, "bytes_out": 60_000}))
+    with pytest.raises(StageError) as e:
+        check_stages_against_input(recipe, tmp_path / "ingest")
+    msg = str(e.value)
+    assert "\n" not in msg and "zh: needs 500,000 tokens, has 240,120" in msg and "en:" not in msg
+    assert "predicted from the ingested input" in msg
+    (files / "01-00000.done.json").write_text(json.dumps({"docs_out": 30, "bytes_out": 600_000}))
+    check_stages_against_input(recipe, tmp_path / "ingest")      # enough bytes: decided after counting
+
+
 def test_tokenize_inheriting_the_mix_tokenizer_must_follow_the_mix(tmp_path, data):
     p = two_sources(tmp_path, data, """
         - stage: mix
@@ -224,12 +246,11 @@ def test_huge_wrong_value_is_not_formatted_whole(tmp_path, data):
     ("name: t\noutput: o\nsources: {a: 1}\n", "sources: Input should be a valid list"),
     ("name: t\noutput: o\nsources: []\n", "sources: List should have at least 1 item"),
     ("name: t\noutput: ''\nsources: [{name: a, format: text, paths: x}]\n", "output: String should have at least"),
-    ("name: t\noutput: o\nsources: [{name: a, format: text, paths: x}]\nstages: [{stage: test_drop_short, "
+    ("name: t\noutput: o\nsources: [{name: a, format: text, paths: x}]\nstages: [{stage: 'stages_for_tests:CharCount', "
      "id: ../../etc}]\n", "stages[0].id: String should match pattern"),
     ("name: t\noutput: o\nsources: [{name: a, format: text, paths: 3}]\n", "sources[0].paths"),
     ("name: t\noutput: o\nsources: [{name: a, format: text, paths: x, max_quarantine_share: 2}]\n",
      "max_quarantine_share: Input should be less than or equal to 1"),
-    ("- just\n- a list\n", "expected a mapping at the top level"),
 ])
 def test_wrong_types_give_one_line_errors(tmp_path, body, match):
     one_line_error(write_recipe(tmp_path, body), match)
@@ -305,6 +326,30 @@ def test_quarantine_verdict():
     assert msg.startswith("source 'zh': 33 of 34 records quarantined (97% > max_quarantine_share 0.5)")
     assert "top reasons: missing_text 29, bad_json 2, empty_document 1" in msg and "x 1" not in msg
     assert "no records" in quarantine_verdict("empty", 0, {}, 0.5)
+
+
+def test_quarantine_guard_over_ingest_records_with_a_per_source_share(tmp_path, data):
+    from pipeline.checks import QuarantineError, check_ingest_quarantine
+    en, zh = data
+    p = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        max_quarantine_share: 0.2
+        sources:
+          - {{name: en, format: jsonl, paths: [{en}], max_quarantine_share: 0.95}}
+          - {{name: zh, format: jsonl, paths: [{zh}], text_field: content}}
+        """)
+    recipe = load_recipe(p)
+    files = tmp_path / "ingest" / "files"
+    files.mkdir(parents=True)
+    for name, docs, q in [("00-00000", 1, {"bad_json": 9}), ("01-00000", 70, {"too_large": 10}),
+                          ("01-00001", 0, {"missing_text": 20})]:
+        (files / f"{name}.done.json").write_text(json.dumps({"docs_out": docs, "quarantined": q}))
+    with pytest.raises(QuarantineError) as e:
+        check_ingest_quarantine(recipe, tmp_path / "ingest")
+    msg = str(e.value)
+    assert "source 'zh': 30 of 100 records quarantined (30% > max_quarantine_share 0.2)" in msg
+    assert "missing_text 20, too_large 10" in msg and "'en'" not in msg   # en: 90% <= its own 0.95
 
 
 def test_wrong_text_field_stops_the_run(tmp_path, data, ray_local):
@@ -438,3 +483,12 @@ def test_builtin_stages_fingerprint_their_helpers_and_profiles():
     assert any(p.endswith("stages/profiles/en.yaml") for p in gopher["data"])
     spam = fingerprint_parts(resolve_stage("spam_filter")())
     assert any(p.endswith("stages/data/blocklists") for p in spam["data"])
+
+
+def test_home_directory_in_output_and_paths(tmp_path, data, monkeypatch):
+    from pipeline.checks import list_inputs
+    monkeypatch.setenv("HOME", str(tmp_path))
+    p = write_recipe(tmp_path, "name: t\noutput: ~/run\nsources: [{name: en, format: jsonl, paths: ~/in/en.jsonl}]\n")
+    r = load_recipe(p)
+    assert r.output == str(tmp_path / "run")          # not a directory literally named '~'
+    assert list_inputs(r) == {"en": [str(tmp_path / "in" / "en.jsonl")]}
