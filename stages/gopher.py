@@ -21,6 +21,7 @@ Differences from datatrove's implementation, on purpose:
 """
 from __future__ import annotations
 
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +38,8 @@ GOPHER_STOP_WORDS = ["the", "be", "to", "of", "and", "that", "have", "with"]
 _BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
 _ELLIPSIS_LINE = r"(\.\.\.|…)\s*$"
 _HAS_ALPHA = regex.compile(r"\p{L}").search
+_CJK_LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]").search
+_NUMBER_WORD = regex.compile(r"^\p{N}+(?:[.,:/·%-]\p{N}*)*%?$").match
 
 # Tokens for the alpha ratio in spaced scripts (an RE2 pattern, run by pyarrow over the whole
 # batch), in the order tried: dotted names and numbers ("D.C.", "a.m.", "example.com"), numbers
@@ -57,9 +60,33 @@ _LETTERLESS_MARKED_TOKEN = "\x01[^\x02\\p{L}]*\x02"
 _PUNCT_TOKEN = r"[!-/:-@\[-`{-~]+|[^\p{L}\p{M}\p{N}_\s\p{Z}\x00-\x7f]"
 
 
+def _is_cjk_word(word: str) -> bool:
+    return bool(word) and _CJK_LETTER(word) is not None
+
+
+def words_with_letters(words: list[str], unspaced: bool) -> int:
+    """Words with a letter; in unspaced (CJK) text also numbers written next to a CJK word, as in
+    2023年5月, 第3届, 82.7万亿元: they are part of the sentence, not a table of figures."""
+    flags = [w.isalpha() or _HAS_ALPHA(w) is not None for w in words]
+    if unspaced:
+        for i, w in enumerate(words):
+            if not flags[i] and _NUMBER_WORD(w) and (
+                    (i > 0 and _is_cjk_word(words[i - 1])) or (i + 1 < len(words) and _is_cjk_word(words[i + 1]))):
+                flags[i] = True
+    return sum(flags)
+
+
+def alpha_word_counts(words: list[list[str]], modes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per document: words (punctuation excluded, as Gopher defines the rule) with a letter, and all words."""
+    alpha = np.fromiter((words_with_letters(w, not segmentation.is_spaced(m)) for w, m in zip(words, modes)),
+                        dtype=np.int64, count=len(words))
+    total = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    return alpha, total
+
+
 def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], modes: list[str]
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Per document: tokens (punctuation included) containing a letter, and all tokens."""
+    """Per document: tokens (punctuation included) containing a letter, and all tokens (datatrove's count)."""
     text = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
     n = len(text)
     alpha = np.zeros(n, dtype=np.int64)
@@ -96,7 +123,11 @@ class GopherQuality(ProfiledFilter):
     max_symbol_word_ratio: float | None = 0.1   # Gopher: '#' or '...' per word at most 0.1
     max_bullet_lines_ratio: float | None = 0.9  # Gopher: at most 90 % of lines start with a bullet
     max_ellipsis_lines_ratio: float | None = 0.3  # Gopher: at most 30 % of lines end with '...'
-    min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of tokens (punctuation too) contain a letter
+    min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of words contain a letter
+    alpha_ratio_tokens: Literal["words", "tokens"] = Field("words", description=(
+        "What min_alpha_words_ratio counts: 'words' (Gopher's definition: words without punctuation; in "
+        "Chinese/Japanese a number next to a CJK word, as in 2023年5月, counts as a word with letters) or "
+        "'tokens' (datatrove/FineWeb-2: spaCy-like tokens, punctuation included, numbers never letters)."))
     min_stop_words: int | None = 2              # Gopher: at least 2 stop-word occurrences
     stop_words: list[str] = Field(default_factory=lambda: list(GOPHER_STOP_WORDS))  # Gopher's list
 
@@ -116,7 +147,10 @@ class GopherQuality(ProfiledFilter):
         words = docs.words
         n_words = np.fromiter((len(w) for w in words), dtype=np.int64, count=n)
         n_chars = np.fromiter((sum(map(len, w)) for w in words), dtype=np.int64, count=n)
-        n_alpha, n_tokens = alpha_token_counts(docs.text, words, docs.modes)
+        if self.alpha_ratio_tokens == "tokens":
+            n_alpha, n_tokens = alpha_token_counts(docs.text, words, docs.modes)
+        else:
+            n_alpha, n_tokens = alpha_word_counts(words, docs.modes)
         n_stop = np.fromiter((sum(map(self._stop_set(p).__contains__, w))
                               for w, p in zip(words, docs.profiles)), dtype=np.int64, count=n)
         mean_len = ratio(n_chars, n_words)

@@ -135,13 +135,16 @@ def test_stages_are_registered():
 
 
 def test_alpha_ratio_counts_punctuation_tokens_like_datatrove():
-    """Punctuation and number tokens count in the alpha ratio's denominator (datatrove/FineWeb-2):
-    a text whose words all have letters still fails when a quarter of its tokens are marks."""
+    """With alpha_ratio_tokens="tokens", punctuation and number tokens count in the alpha ratio's
+    denominator (datatrove/FineWeb-2): a text whose words all have letters still fails when a
+    quarter of its tokens are marks. The default ("words", Gopher's definition) keeps it."""
     words = ["the river", "with stones", "and a bridge", "to the old town", "of the valley"]
     plain = " ".join(f"{words[i % 5]} number" for i in range(40)) + "."
     marked = " ".join(f"{words[i % 5]} -- ( number ) :" for i in range(40)) + "."
-    stage = GopherQuality(annotate_only=True)
-    out = stage(pa.table({"text": [plain, marked], "language": ["en", "en"]})).kept
+    table = pa.table({"text": [plain, marked], "language": ["en", "en"]})
+    assert GopherQuality().judge_texts([plain, marked], ["en", "en"]) == [None, None]
+    stage = GopherQuality(annotate_only=True, alpha_ratio_tokens="tokens")
+    out = stage(table).kept
     ratios = out.column("gopher_alpha_words_ratio").to_pylist()
     assert ratios[0] > 0.95 and ratios[1] < 0.8
     reason_col = next(c for c in out.column_names if c.endswith("_reason"))
