@@ -24,7 +24,6 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -48,12 +47,9 @@ class Rule:
     key: str
     op: str                 # "<", "<=", ">", ">="
     ngram: int | None = None
-    applies: Callable[[pa.Table], np.ndarray] | None = None   # rows the rule looks at (None: all)
-
-
-def _lines_at_least(n: int):
-    return lambda t: t.column("fineweb_lines").to_numpy(zero_copy_only=False) >= n if \
-        "fineweb_lines" in t.column_names else np.ones(t.num_rows, bool)
+    # Line-share rules look only at documents of at least `stage.<min_lines_option>` lines.
+    lines_signal: str | None = None
+    min_lines_option: str | None = None
 
 
 def rules() -> list[Rule]:
@@ -62,8 +58,10 @@ def rules() -> list[Rule]:
            Rule(g, "short_mean_word_length", "gopher_mean_word_length", "min_avg_word_length", "<"),
            Rule(g, "long_mean_word_length", "gopher_mean_word_length", "max_avg_word_length", ">"),
            Rule(g, "symbol_ratio", "gopher_symbol_ratio", "max_symbol_word_ratio", ">"),
-           Rule(g, "bullet_lines", "gopher_bullet_lines_ratio", "max_bullet_lines_ratio", ">"),
-           Rule(g, "ellipsis_lines", "gopher_ellipsis_lines_ratio", "max_ellipsis_lines_ratio", ">"),
+           Rule(g, "bullet_lines", "gopher_bullet_lines_ratio", "max_bullet_lines_ratio", ">",
+                lines_signal="gopher_lines", min_lines_option="line_rules_min_lines"),
+           Rule(g, "ellipsis_lines", "gopher_ellipsis_lines_ratio", "max_ellipsis_lines_ratio", ">",
+                lines_signal="gopher_lines", min_lines_option="line_rules_min_lines"),
            Rule(g, "alpha_words_ratio", "gopher_alpha_words_ratio", "min_alpha_words_ratio", "<"),
            Rule(g, "few_stop_words", "gopher_stop_words", "min_stop_words", "<"),
            Rule(r, "dup_para_frac", "gopher_dup_para_frac", "dup_para_frac", ">"),
@@ -74,7 +72,7 @@ def rules() -> list[Rule]:
     out += [Rule(r, f"dup_{n}_gram", f"gopher_dup_{n}_gram_frac", "dup_ngram_char_frac", ">", n)
             for n in range(5, 11)]
     out += [Rule(f, "line_punct_ratio", "fineweb_line_punct_ratio", "line_punct_thr", "<=",
-                 applies=_lines_at_least(2)),
+                 lines_signal="fineweb_lines", min_lines_option="line_punct_min_lines"),
             Rule(f, "short_line_ratio", "fineweb_short_line_ratio", "short_line_thr", ">="),
             Rule(f, "char_dup_ratio", "fineweb_char_dup_ratio", "char_dup_ratio", ">="),
             Rule(f, "list_ratio", "fineweb_newline_ratio", "new_line_ratio", ">")]
@@ -93,15 +91,41 @@ def samples_table(samples) -> pa.Table:
         "profile": [s.profile for s in samples], "held_out": [s.held_out for s in samples]})
 
 
-def recipe_filters(recipe: Path) -> list:
+def parse_overrides(items: list[str]) -> dict[str, dict[str, object]]:
+    """`zh-Hans.min_words=30` -> {"zh-Hans": {"min_words": 30}} (values parsed as YAML)."""
+    out: dict[str, dict[str, object]] = {}
+    for item in items:
+        left, eq, value = item.partition("=")
+        profile, dot, key = left.rpartition(".")
+        if not (eq and dot and profile and key):
+            raise SystemExit(f"calibrate: --set {item!r}: expected PROFILE.KEY=VALUE")
+        out.setdefault(profile, {})[key] = yaml.safe_load(value)
+    return out
+
+
+def recipe_filters(recipe: Path, overrides: dict[str, dict[str, object]] | None = None) -> list:
+    """The recipe's filter stages, set up; `overrides` change profile thresholds (what-if runs)."""
     from pipeline.registry import resolve_stage
     spec = yaml.safe_load(recipe.read_text(encoding="utf-8"))
-    stages = []
+    stages, used = [], set()
     for entry in spec.get("stages", []):
         name = entry["stage"]
         if name in FILTER_STAGES:
+            cls = resolve_stage(name)
             opts = {k: v for k, v in entry.items() if k != "stage"}
-            stages.append((name, resolve_stage(name)(**opts).ensure_setup()))
+            if overrides and hasattr(cls, "threshold_fields"):
+                fields = cls.threshold_fields()
+                profiles = {p: dict(v) for p, v in opts.get("profiles", {}).items()}
+                for p, values in overrides.items():
+                    mine = {k: v for k, v in values.items() if k in fields}
+                    used |= {(p, k) for k in mine}
+                    if mine:
+                        profiles.setdefault(p, {}).update(mine)
+                opts["profiles"] = profiles
+            stages.append((name, cls(**opts).ensure_setup()))
+    unknown = {(p, k) for p, v in (overrides or {}).items() for k in v} - used
+    if unknown:
+        raise SystemExit(f"calibrate: no filter stage has the option(s) {sorted(unknown)}")
     return stages
 
 
@@ -147,9 +171,11 @@ def _keep_threshold(values: np.ndarray, op: str) -> float | None:
     """The threshold that keeps >= KEEP_CLEAN of `values` under the rule's comparison."""
     if len(values) == 0:
         return None
-    if op in ("<", "<="):       # remove below: the value at the (1-KEEP) quantile, floored
-        return float(np.quantile(values, 1 - KEEP_CLEAN, method="lower"))
-    return float(np.quantile(values, KEEP_CLEAN, method="higher"))
+    if op in ("<", "<="):       # remove below the value at the (1-KEEP) quantile
+        v = float(np.quantile(values, 1 - KEEP_CLEAN, method="lower"))
+        return float(np.nextafter(np.float32(v), np.float32(-np.inf))) if op == "<=" else v
+    v = float(np.quantile(values, KEEP_CLEAN, method="higher"))
+    return float(np.nextafter(np.float32(v), np.float32(np.inf))) if op == ">=" else v
 
 
 def measure(table: pa.Table, stages) -> dict:
@@ -178,7 +204,8 @@ def measure(table: pa.Table, stages) -> dict:
                 out["chain"].append({"profile": profile, "split": split_name, "set": set_name, "docs": n,
                                      "removed_language_aside": float(rest.mean()),
                                      "removed_by_language": float(lang.mean()),
-                                     "removed_all": float((rest | lang).mean())})
+                                     "removed_all": float((rest | lang).mean()),
+                                     "removed_of_language_kept": float(rest[~lang].mean()) if (~lang).any() else 0.0})
                 out["reasons"][f"{profile}/{split_name}/{set_name}"] = Counter(
                     r for r in other_arr[m] if r).most_common(6)
     for kind in sorted(set(kinds)):
@@ -186,6 +213,7 @@ def measure(table: pa.Table, stages) -> dict:
         out["kinds"].append({"kind": kind, "set": str(sets[m][0]), "docs": int(m.sum()),
                              "removed_language_aside": float((other_arr[m] != None).mean()),  # noqa: E711
                              "top": Counter(r for r in other_arr[m] if r).most_common(3)})
+    out["pii"] = pii_on_clean(table)
     # per-rule measurements on the annotated rows
     a_prof = profiles[rows]
     a_set = sets[rows]
@@ -197,7 +225,10 @@ def measure(table: pa.Table, stages) -> dict:
                 continue
             thr = _threshold(stage, profile, rule)
             values = annotated.column(rule.signal).to_numpy(zero_copy_only=False).astype(np.float64)
-            looked = rule.applies(annotated) if rule.applies else np.ones(len(values), bool)
+            looked = np.ones(len(values), bool)
+            if rule.lines_signal in annotated.column_names and hasattr(stage, rule.min_lines_option or ""):
+                lines = annotated.column(rule.lines_signal).to_numpy(zero_copy_only=False)
+                looked = lines >= getattr(stage, rule.min_lines_option)
             entry = {"profile": profile, "rule": f"{rule.stage}/{rule.name}", "threshold": thr, "op": rule.op}
 
             def share(mask, t):
@@ -218,6 +249,27 @@ def measure(table: pa.Table, stages) -> dict:
     return out
 
 
+def pii_on_clean(table: pa.Table) -> list[dict]:
+    """What the pii stage replaces in the clean references, per profile and kind, with examples
+    (every match on clean text is a possible false positive to read)."""
+    from stages.pii import KINDS, PIIRedactor
+    stage = PIIRedactor()
+    rows = []
+    sets = table.column("set").to_pylist()
+    profiles = table.column("profile").to_pylist()
+    texts = table.column("text").to_pylist()
+    for profile in PROFILES:
+        matches: list[tuple[str, str]] = []
+        docs = [t for t, s, p in zip(texts, sets, profiles) if s == "clean" and p == profile]
+        for t in docs:
+            stage.redact(t, matches)
+        for kind in KINDS:
+            found = [m for k, m in matches if k == kind]
+            rows.append({"profile": profile, "kind": kind, "docs": len(docs), "matches": len(found),
+                         "examples": sorted(set(found))[:6]})
+    return rows
+
+
 def _pct(x) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
 
@@ -233,11 +285,14 @@ def report(m: dict, recipe: str) -> str:
            "`python -m pipeline calibrate`; clean and junk sets from `stages/calibration_sets.py` "
            "(dev = thresholds may be read here, held-out = a stable third by id, never used to choose).\n",
            "## Chain: share removed per profile\n",
-           "| profile | split | set | docs | removed (language aside) | by the language list | all |",
-           "|---|---|---|---|---|---|---|"]
+           "`language aside`: removed by the other stages, judging every document (the language stage only "
+           "annotates); `of language-kept`: the same among the documents the language list keeps.\n",
+           "| profile | split | set | docs | removed (language aside) | of language-kept | by the language list | all |",
+           "|---|---|---|---|---|---|---|---|"]
     for c in m["chain"]:
         out.append(f"| {c['profile']} | {c['split']} | {c['set']} | {c['docs']} | "
-                   f"{_pct(c['removed_language_aside'])} | {_pct(c['removed_by_language'])} | {_pct(c['removed_all'])} |")
+                   f"{_pct(c['removed_language_aside'])} | {_pct(c.get('removed_of_language_kept'))} | "
+                   f"{_pct(c['removed_by_language'])} | {_pct(c['removed_all'])} |")
     out += ["\n## Top removal reasons (language aside)\n"]
     for key, top in m["reasons"].items():
         if top:
@@ -247,6 +302,11 @@ def report(m: dict, recipe: str) -> str:
     for k in m["kinds"]:
         out.append(f"| {k['kind']} | {k['set']} | {k['docs']} | {_pct(k['removed_language_aside'])} | "
                    + ", ".join(f"{r} {n}" for r, n in k["top"]) + " |")
+    out += ["\n## PII replaced in the clean references (each a possible false positive)\n",
+            "| profile | kind | clean docs | replaced | examples |", "|---|---|---|---|---|"]
+    for p in m.get("pii", []):
+        out.append(f"| {p['profile']} | {p['kind']} | {p['docs']} | {p['matches']} | "
+                   + ", ".join(f"`{e}`" for e in p["examples"]) + " |")
     out += ["\n## Per rule, on its own\n",
             "Each rule's signal against its threshold (not only the first rule that fired). "
             "`keep 95%` is the threshold that keeps 95% of the dev clean text.\n",
@@ -276,11 +336,13 @@ def cli_main(argv: list[str]) -> int:
     p.add_argument("--data", default=str(REPO.parent / "shared" / "data"), help="the shared data directory")
     p.add_argument("--out", default=None, help="write the markdown report here (default: stdout)")
     p.add_argument("--json", default=None, help="also write the measurements as JSON")
+    p.add_argument("--set", action="append", default=[], metavar="PROFILE.KEY=VALUE",
+                   help="what-if: change a profile threshold for this run (repeatable)")
     p.add_argument("--samples", default=None,
                    help="parquet of prepared samples: read if it exists, else built and written there")
     args = p.parse_args(argv)
     table = load_samples(Path(args.data), Path(args.samples) if args.samples else None)
-    m = measure(table, recipe_filters(Path(args.recipe)))
+    m = measure(table, recipe_filters(Path(args.recipe), parse_overrides(args.set)))
     text = report(m, Path(args.recipe).name)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

@@ -123,6 +123,9 @@ class GopherQuality(ProfiledFilter):
     max_symbol_word_ratio: float | None = 0.1   # Gopher: '#' or '...' per word at most 0.1
     max_bullet_lines_ratio: float | None = 0.9  # Gopher: at most 90 % of lines start with a bullet
     max_ellipsis_lines_ratio: float | None = 0.3  # Gopher: at most 30 % of lines end with '...'
+    line_rules_min_lines: int = Field(2, ge=1, description=(
+        "Judge bullet_lines and ellipsis_lines only in documents of at least this many non-blank lines: "
+        "a one-line paragraph ending in '……' is a sentence, not a page of truncated teasers (Gopher: 1)."))
     min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of words contain a letter
     alpha_ratio_tokens: Literal["words", "tokens"] = Field("words", description=(
         "What min_alpha_words_ratio counts: 'words' (Gopher's definition: words without punctuation; in "
@@ -167,6 +170,7 @@ class GopherQuality(ProfiledFilter):
                                n_lines)
         alpha = ratio(n_alpha, n_tokens)
 
+        enough_lines = n_lines >= self.line_rules_min_lines
         t = lambda key: self.per_doc(docs.profiles, key)  # noqa: E731
         chars_mode = np.array([m == segmentation.CHARS for m in docs.modes], dtype=bool)
         with np.errstate(invalid="ignore"):
@@ -176,8 +180,8 @@ class GopherQuality(ProfiledFilter):
                 ("short_mean_word_length", (mean_len < t("min_avg_word_length")) & ~chars_mode),
                 ("long_mean_word_length", (mean_len > t("max_avg_word_length")) & ~chars_mode),
                 ("symbol_ratio", symbol_ratio > t("max_symbol_word_ratio")),
-                ("bullet_lines", bullets > t("max_bullet_lines_ratio")),
-                ("ellipsis_lines", ellipsis_lines > t("max_ellipsis_lines_ratio")),
+                ("bullet_lines", (bullets > t("max_bullet_lines_ratio")) & enough_lines),
+                ("ellipsis_lines", (ellipsis_lines > t("max_ellipsis_lines_ratio")) & enough_lines),
                 ("alpha_words_ratio", alpha < t("min_alpha_words_ratio")),
                 ("few_stop_words", n_stop < t("min_stop_words")),
             ]
@@ -190,6 +194,7 @@ class GopherQuality(ProfiledFilter):
             "gopher_ellipsis_lines_ratio": pa.array(ellipsis_lines.astype(np.float32)),
             "gopher_alpha_words_ratio": pa.array(alpha.astype(np.float32)),
             "gopher_stop_words": pa.array(n_stop, pa.int64()),
+            "gopher_lines": pa.array(n_lines, pa.int64()),
         }
         return Judgement(self.reasons_with_errors(docs, rules), signals)
 

@@ -83,9 +83,16 @@ class _Category:
     url_re: re.Pattern
 
     def distinct(self, pattern: re.Pattern, s: str | None, weights: dict[str, float]) -> dict[str, float]:
+        """Phrases found in s with their weights. Overlapping phrases all count (新葡京 and
+        葡京娱乐 in 新葡京娱乐场), so a phrase is looked up on its own in short fields."""
         if not s:
             return {}
-        return {m: weights.get(m, 1.0) for m in (x.casefold() for x in pattern.findall(s))}
+        if len(s) > 300:      # long text: non-overlapping matches of the alternation
+            return {m: weights.get(m, 1.0) for m in (x.casefold() for x in pattern.findall(s))}
+        folded = s.casefold()
+        found = {m.casefold() for m in pattern.findall(s)}
+        found |= {p for p in weights if p in folded and (pattern is self.text_re or f" {p} " in folded)}
+        return {p: weights.get(p, 1.0) for p in found}
 
 
 def _url_text(url: str | None) -> str | None:
