@@ -178,7 +178,7 @@ def _keep_threshold(values: np.ndarray, op: str) -> float | None:
     return float(np.nextafter(np.float32(v), np.float32(np.inf))) if op == ">=" else v
 
 
-def measure(table: pa.Table, stages) -> dict:
+def measure(table: pa.Table, stages, pii: bool = True) -> dict:
     """Everything the report shows, as plain data (also written with --json)."""
     lang_reason, other, annotated = run_chain(table, stages)
     stage_by_name = dict(stages)
@@ -213,7 +213,7 @@ def measure(table: pa.Table, stages) -> dict:
         out["kinds"].append({"kind": kind, "set": str(sets[m][0]), "docs": int(m.sum()),
                              "removed_language_aside": float((other_arr[m] != None).mean()),  # noqa: E711
                              "top": Counter(r for r in other_arr[m] if r).most_common(3)})
-    out["pii"] = pii_on_clean(table)
+    out["pii"] = pii_on_clean(table) if pii else []
     # per-rule measurements on the annotated rows
     a_prof = profiles[rows]
     a_set = sets[rows]
@@ -338,11 +338,12 @@ def cli_main(argv: list[str]) -> int:
     p.add_argument("--json", default=None, help="also write the measurements as JSON")
     p.add_argument("--set", action="append", default=[], metavar="PROFILE.KEY=VALUE",
                    help="what-if: change a profile threshold for this run (repeatable)")
+    p.add_argument("--skip-pii", action="store_true", help="leave out the PII measurement")
     p.add_argument("--samples", default=None,
                    help="parquet of prepared samples: read if it exists, else built and written there")
     args = p.parse_args(argv)
     table = load_samples(Path(args.data), Path(args.samples) if args.samples else None)
-    m = measure(table, recipe_filters(Path(args.recipe), parse_overrides(args.set)))
+    m = measure(table, recipe_filters(Path(args.recipe), parse_overrides(args.set)), pii=not args.skip_pii)
     text = report(m, Path(args.recipe).name)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -351,3 +352,7 @@ def cli_main(argv: list[str]) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(m, indent=1, default=str), encoding="utf-8")
     return 0
+
+
+if __name__ == "__main__":      # also runnable as `python -m stages.calibrate` (the bench runs it so)
+    sys.exit(cli_main(sys.argv[1:]))

@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from pipeline.stage import Judgement
-from stages.profiles.filter import to_bool, ProfiledFilter, duplicate_mask, ratio, split_lines
+from stages.profiles.filter import (to_bool, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio,
+                                    split_lines)
 
 # FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops, ellipses (… ……, ⋯) and the
 # closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
@@ -61,7 +62,7 @@ class FineWebQuality(ProfiledFilter):
         short_len = self.per_doc(docs.profiles, "short_line_length")[lines.doc]
         short_ratio = ratio(lines.per_doc(non_empty & (length <= short_len)), n_lines)
 
-        dup = duplicate_mask(lines, non_empty)
+        dup = duplicate_mask(lines, non_empty & has_letter_or_digit(lines.values))
         raw_len = pc.utf8_length(lines.values).to_numpy(zero_copy_only=False).astype(np.float64)
         chars = pc.utf8_length(docs.text).to_numpy(zero_copy_only=False) - pc.count_substring(
             docs.text, "\n").to_numpy(zero_copy_only=False)

@@ -32,7 +32,8 @@ from pydantic import Field, PrivateAttr
 from pipeline.stage import Judgement
 from stages import segmentation
 from stages.profiles import PROFILE_NAMES
-from stages.profiles.filter import to_bool, Docs, ProfiledFilter, duplicate_mask, ratio, split_lines
+from stages.profiles.filter import (to_bool, Docs, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio,
+                                    split_lines)
 
 GOPHER_STOP_WORDS = ["the", "be", "to", "of", "and", "that", "have", "with"]
 _BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
@@ -290,14 +291,14 @@ class GopherRepetition(ProfiledFilter):
         lines = split_lines(docs.text)
         line_len = pc.utf8_length(lines.values).to_numpy(zero_copy_only=False).astype(np.float64)
         non_empty = to_bool(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines.values)), 0))
-        dup_lines = duplicate_mask(lines, non_empty)
+        dup_lines = duplicate_mask(lines, non_empty & has_letter_or_digit(lines.values))
         line_frac = ratio(lines.per_doc(dup_lines), lines.per_doc(non_empty))
         line_char_frac = ratio(lines.sum_per_doc(line_len, dup_lines), total_chars)
 
         paras = split_lines(pc.utf8_trim_whitespace(docs.text), r"\n\s*\n", regex=True)
         para_len = pc.utf8_length(paras.values).to_numpy(zero_copy_only=False).astype(np.float64)
         para_non_empty = to_bool(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(paras.values)), 0))
-        dup_paras = duplicate_mask(paras, para_non_empty)
+        dup_paras = duplicate_mask(paras, para_non_empty & has_letter_or_digit(paras.values))
         para_frac = ratio(paras.per_doc(dup_paras), paras.per_doc(para_non_empty))
         para_char_frac = ratio(paras.sum_per_doc(para_len, dup_paras), total_chars)
 

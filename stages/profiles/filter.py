@@ -78,6 +78,13 @@ def split_lines(text: pa.Array, pattern: str = "\n", regex: bool = False) -> Lin
     return Lines(values, doc, len(text))
 
 
+def has_letter_or_digit(values: pa.Array) -> np.ndarray:
+    """Lines with a letter or a digit. The others ("*     *     *", "----", "• • •") are separators:
+    a book or article repeating one between sections repeats no content, so the duplicate-line
+    rules do not count them as duplicates (they still count as lines)."""
+    return to_bool(pc.match_substring_regex(values, r"[\p{L}\p{N}]"))
+
+
 def duplicate_mask(lines: Lines, candidates: np.ndarray) -> np.ndarray:
     """True for every candidate line equal to an earlier candidate line of the same document."""
     dup = np.zeros(len(lines.doc), dtype=bool)
