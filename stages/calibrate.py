@@ -168,13 +168,15 @@ def _threshold(stage, profile: str, rule: Rule):
 
 
 def _keep_threshold(values: np.ndarray, op: str) -> float | None:
-    """The threshold that keeps >= KEEP_CLEAN of `values` under the rule's comparison."""
+    """The strictest threshold that still keeps >= KEEP_CLEAN of `values` under the rule's comparison."""
     if len(values) == 0:
         return None
-    if op in ("<", "<="):       # remove below the value at the (1-KEEP) quantile
-        v = float(np.quantile(values, 1 - KEEP_CLEAN, method="lower"))
+    ordered = np.sort(values)
+    k = int(np.floor((1 - KEEP_CLEAN) * len(ordered) + 1e-9))   # documents the rule may remove
+    if op in ("<", "<="):
+        v = float(ordered[k])                          # fewer than k+1 values lie below it
         return float(np.nextafter(np.float32(v), np.float32(-np.inf))) if op == "<=" else v
-    v = float(np.quantile(values, KEEP_CLEAN, method="higher"))
+    v = float(ordered[len(ordered) - 1 - k])
     return float(np.nextafter(np.float32(v), np.float32(np.inf))) if op == ">=" else v
 
 
