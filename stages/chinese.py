@@ -77,30 +77,29 @@ class ChineseClean(Stage):
     name: ClassVar[str] = "chinese_clean"
     version: ClassVar[str] = "1"
 
-    # column holding the text.
-    text_field: str = "text"
-    # clean documents whose `language` column is one of these (when that column exists).
-    languages: list[str] = Field(default_factory=lambda: ["zh", "ja"])
-    # ... or, without a `language` column (or where it is null), whose dominant script is one of these.
-    scripts: list[str] = Field(default_factory=lambda: ["Hans", "Hant", "Hani", "Jpan"])
-    # full-width ASCII letters and digits (ＡＢＣ１２３) become ASCII.
-    halfwidth_alnum: bool = True
-    # half-width katakana (ｶﾀｶﾅ) become full-width (カタカナ), as NFKC does.
-    fullwidth_katakana: bool = True
-    # ideographic space U+3000 becomes an ASCII space.
-    ideographic_space_to_ascii: bool = False
-    # keep: leave punctuation; fullwidth: ASCII ,;:?!() next to CJK become ，；：？！（）; halfwidth: the reverse.
-    punctuation: Literal["keep", "fullwidth", "halfwidth"] = "keep"
-    # OpenCC conversion of the cleaned documents: t2s (Traditional->Simplified), s2t, or none.
-    convert: Literal["none", "t2s", "s2t"] = "none"
-    # remove Chinese documents whose share of CJK characters is below this (0 = off).
-    min_cjk_ratio: float = Field(0.0, ge=0.0, le=1.0)
-    # remove documents with at least this share of garbled characters (1 = off).
-    mojibake_ratio_threshold: float = Field(0.01, gt=0.0, le=1.0)
-    # ... and at least this many garbled characters, so one stray U+FFFD never removes a page.
-    min_mojibake_chars: int = Field(3, ge=1)
-    # check every document for mojibake, not only the Chinese/Japanese ones.
-    mojibake_all_documents: bool = True
+    text_field: str = Field("text", description="Column holding the text.")
+    languages: list[str] = Field(default_factory=lambda: ["zh", "ja"], description=(
+        "Clean documents whose `language` column is one of these (when that column exists)."))
+    scripts: list[str] = Field(default_factory=lambda: ["Hans", "Hant", "Hani", "Jpan"], description=(
+        "... or, without a `language` column (or where it is null), whose dominant script is one of these."))
+    halfwidth_alnum: bool = Field(True, description=(
+        "Full-width ASCII letters and digits (ＡＢＣ１２３) become ASCII."))
+    fullwidth_katakana: bool = Field(True, description=(
+        "Half-width katakana (ｶﾀｶﾅ) become full-width (カタカナ), as NFKC does."))
+    ideographic_space_to_ascii: bool = Field(False, description=(
+        "Ideographic space U+3000 becomes an ASCII space."))
+    punctuation: Literal["keep", "fullwidth", "halfwidth"] = Field("keep", description=(
+        "Keep: leave punctuation; fullwidth: ASCII ,;:?!() next to CJK become ，；：？！（）; halfwidth: the reverse."))
+    convert: Literal["none", "t2s", "s2t"] = Field("none", description=(
+        "OpenCC conversion of the cleaned documents: t2s (Traditional->Simplified), s2t, or none."))
+    min_cjk_ratio: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Remove Chinese documents whose share of CJK characters is below this (0 = off)."))
+    mojibake_ratio_threshold: float = Field(0.01, gt=0.0, le=1.0, description=(
+        "Remove documents with at least this share of garbled characters (1 = off)."))
+    min_mojibake_chars: int = Field(3, ge=1, description=(
+        "... and at least this many garbled characters, so one stray U+FFFD never removes a page."))
+    mojibake_all_documents: bool = Field(True, description=(
+        "Check every document for mojibake, not only the Chinese/Japanese ones."))
 
     def setup(self) -> None:
         if self.convert != "none":

@@ -74,7 +74,8 @@ class FineWebQuality(ProfiledFilter):
         t = lambda key: self.per_doc(docs.profiles, key)  # noqa: E731
         with np.errstate(invalid="ignore"):
             rules = [
-                ("line_punct_ratio", (punct_ratio <= t("line_punct_thr")) & (n_lines >= self.line_punct_min_lines)),
+                ("line_punct_ratio",
+                 (punct_ratio <= t("line_punct_thr")) & (n_lines >= self.line_punct_min_lines)),
                 ("short_line_ratio", short_ratio >= t("short_line_thr")),
                 ("char_dup_ratio", dup_ratio >= t("char_dup_ratio")),
                 ("list_ratio", newline_ratio > t("new_line_ratio")),

@@ -117,23 +117,27 @@ def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], mode
 
 class GopherQuality(ProfiledFilter):
     """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
-    min_words: int | None = 50                  # Gopher: at least 50 words
-    max_words: int | None = 100_000             # Gopher: at most 100,000 words
-    min_avg_word_length: float | None = 3       # Gopher: mean word length at least 3 characters
-    max_avg_word_length: float | None = 10      # Gopher: ... and at most 10
-    max_symbol_word_ratio: float | None = 0.1   # Gopher: '#' or '...' per word at most 0.1
-    max_bullet_lines_ratio: float | None = 0.9  # Gopher: at most 90 % of lines start with a bullet
-    max_ellipsis_lines_ratio: float | None = 0.3  # Gopher: at most 30 % of lines end with '...'
+    min_words: int | None = Field(50, description="Gopher: at least 50 words.")
+    max_words: int | None = Field(100_000, description="Gopher: at most 100,000 words.")
+    min_avg_word_length: float | None = Field(3, description=(
+        "Gopher: mean word length at least 3 characters."))
+    max_avg_word_length: float | None = Field(10, description="Gopher: ... and at most 10.")
+    max_symbol_word_ratio: float | None = Field(0.1, description="Gopher: '#' or '...' per word at most 0.1.")
+    max_bullet_lines_ratio: float | None = Field(0.9, description=(
+        "Gopher: at most 90 % of lines start with a bullet."))
+    max_ellipsis_lines_ratio: float | None = Field(0.3, description=(
+        "Gopher: at most 30 % of lines end with '...'."))
     line_rules_min_lines: int = Field(2, ge=1, description=(
         "Judge bullet_lines and ellipsis_lines only in documents of at least this many non-blank lines: "
         "a one-line paragraph ending in '……' is a sentence, not a page of truncated teasers (Gopher: 1)."))
-    min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of words contain a letter
+    min_alpha_words_ratio: float | None = Field(0.8, description="Gopher: 80 % of words contain a letter.")
     alpha_ratio_tokens: Literal["words", "tokens"] = Field("words", description=(
         "What min_alpha_words_ratio counts: 'words' (Gopher's definition: words without punctuation; in "
         "Chinese/Japanese a number next to a CJK word, as in 2023年5月, counts as a word with letters) or "
         "'tokens' (datatrove/FineWeb-2: spaCy-like tokens, punctuation included, numbers never letters)."))
-    min_stop_words: int | None = 2              # Gopher: at least 2 stop-word occurrences
-    stop_words: list[str] = Field(default_factory=lambda: list(GOPHER_STOP_WORDS))  # Gopher's list
+    min_stop_words: int | None = Field(2, description="Gopher: at least 2 stop-word occurrences.")
+    stop_words: list[str] = Field(default_factory=lambda: list(GOPHER_STOP_WORDS), description=(
+        "Stop words counted by min_stop_words (Gopher's list; profiles have their own)."))
 
     _stop_sets: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
@@ -273,15 +277,17 @@ def _all_ngram_sizes(stage: "GopherRepetition", key: str) -> list[int]:
 
 class GopherRepetition(ProfiledFilter):
     """Gopher's repetition rules: duplicate lines/paragraphs, top n-grams, duplicated n-grams."""
-    dup_line_frac: float | None = 0.30        # Gopher Table A1: duplicate line fraction
-    dup_para_frac: float | None = 0.30        # Gopher: duplicate paragraph fraction
-    dup_line_char_frac: float | None = 0.20   # Gopher: duplicate line character fraction
-    dup_para_char_frac: float | None = 0.20   # Gopher: duplicate paragraph character fraction
-    # Gopher: top n-gram character fraction, n -> maximum
-    top_ngram_char_frac: dict[int, float] = Field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
-    # Gopher: duplicated n-gram character fraction, n -> maximum
+    dup_line_frac: float | None = Field(0.30, description="Gopher Table A1: duplicate line fraction.")
+    dup_para_frac: float | None = Field(0.30, description="Gopher: duplicate paragraph fraction.")
+    dup_line_char_frac: float | None = Field(0.20, description="Gopher: duplicate line character fraction.")
+    dup_para_char_frac: float | None = Field(0.20, description=(
+        "Gopher: duplicate paragraph character fraction."))
+    top_ngram_char_frac: dict[int, float] = Field(
+        default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16}, description=(
+            "Gopher: maximum character share of the most frequent n-gram, n -> maximum."))
     dup_ngram_char_frac: dict[int, float] = Field(
-        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10})
+        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}, description=(
+            "Gopher: maximum character share of duplicated n-grams, n -> maximum."))
 
     def judge(self, batch: pa.Table) -> Judgement:
         docs = self.documents(batch)

@@ -132,10 +132,14 @@ class PIIRedactor(Stage):
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
-    ip: bool = Field(True, description="Redact IPv4 and IPv6 addresses (public ones unless redact_non_public_ips).")
-    phone: bool = Field(True, description="Redact phone numbers (international, North American, Chinese mobile and landline).")
-    id_number: bool = Field(True, description="Redact Chinese resident ID numbers (18 characters, GB 11643 checksum).")
-    bank_card: bool = Field(True, description="Redact bank card numbers (Luhn, issuer prefix; bare runs need a card word before).")
+    ip: bool = Field(True, description=(
+        "Redact IPv4 and IPv6 addresses (public ones unless redact_non_public_ips)."))
+    phone: bool = Field(True, description=(
+        "Redact phone numbers (international, North American, Chinese mobile and landline)."))
+    id_number: bool = Field(True, description=(
+        "Redact Chinese resident ID numbers (18 characters, GB 11643 checksum)."))
+    bank_card: bool = Field(True, description=(
+        "Redact bank card numbers (Luhn, issuer prefix; bare runs need a card word before)."))
     redact_non_public_ips: bool = Field(False, description=(
         "Also redact private, loopback, link-local, reserved and documentation IP addresses."))
     email_placeholder: str = Field("<EMAIL>", description="Replacement for an e-mail address.")

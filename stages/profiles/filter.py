@@ -117,10 +117,10 @@ def first_reason(n: int, rules: Sequence[tuple[str, np.ndarray]]) -> list[str | 
 
 class ProfiledFilter(Filter):
     """Base of the heuristic filters: profiles, segmentation and quarantine of bad documents."""
-    # Per-profile overrides of this stage's thresholds, e.g. {zh-Hans: {min_words: 30}}.
-    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    # Pick thresholds per document from stages/profiles/<language>.yaml (off: stage options only).
-    use_profiles: bool = True
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "Per-profile overrides of this stage's thresholds, e.g. {zh-Hans: {min_words: 30}}."))
+    use_profiles: bool = Field(True, description=(
+        "Pick thresholds per document from stages/profiles/<language>.yaml (off: stage options only)."))
 
     needs_words: ClassVar[bool] = True
     _resolved: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
