@@ -152,17 +152,20 @@ class SpamFilter(Filter):
                 cat, text_w, url_all, "(?i)" + _alternation(text_w),
                 re.compile(_alternation(text_w), re.I), re.compile(url_pat, re.I)))
 
-    def _column(self, batch: pa.Table, name: str) -> list[str | None]:
+    def _column(self, batch: pa.Table, name: str) -> pa.Array:
         if name in batch.column_names:
-            return batch.column(name).to_pylist()
-        return [None] * batch.num_rows
+            return batch.column(name).combine_chunks().cast(pa.string())
+        return pa.nulls(batch.num_rows, pa.string())
 
     def judge(self, batch: pa.Table) -> Judgement:
         n = batch.num_rows
         texts = batch.column(self.text_field)
         length = pc.utf8_length(texts).fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
-        titles = self._column(batch, self.title_field)
-        urls = [_url_text(u) for u in self._column(batch, self.url_field)]
+        title_col = self._column(batch, self.title_field)
+        titles = title_col.to_pylist()
+        url_col = self._column(batch, self.url_field)
+        has_url = url_col.null_count < len(url_col)
+        urls = [_url_text(u) for u in url_col.to_pylist()] if has_url else [None] * n
         best_matches = np.zeros(n, dtype=np.int64)
         best_score = np.zeros(n, dtype=np.float64)
         reasons: list[str | None] = [None] * n
@@ -174,9 +177,10 @@ class SpamFilter(Filter):
             best_matches = np.maximum(best_matches, hits)
             dense = (hits >= self.min_matches) & (
                 hits * 1000.0 >= self.min_matches_per_1k_chars * np.maximum(length, 1))
-            title_hit = [bool(t) and cat.text_re.search(t) is not None for t in titles]
-            url_hit = [bool(u) and cat.url_re.search(u) is not None for u in urls]
-            for i in np.flatnonzero(dense | np.array(title_hit, bool) | np.array(url_hit, bool)):
+            title_hit = pc.match_substring_regex(title_col, cat.re2).fill_null(False).to_numpy(zero_copy_only=False)
+            url_hit = np.array([bool(u) and cat.url_re.search(u) is not None for u in urls], bool) if has_url \
+                else np.zeros(n, bool)
+            for i in np.flatnonzero(dense | title_hit | url_hit):
                 if values is None:
                     values = texts.to_pylist()
                 in_title = cat.distinct(cat.text_re, titles[i], cat.weights)
