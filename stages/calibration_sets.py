@@ -24,8 +24,9 @@ Junk:
   detection) minus every line that is in the human gold text - menus, footers, related links;
 - the low-quality CC page in shared/data/quality;
 - spam made honestly from the block lists: keyword-stuffed pages (phrases of one category
-  between filler sentences), hijacked pages (a spam title and URL over an ordinary clean body
-  of the held-out kind's neighbour), and English casino/porn link farms.
+  between filler sentences, with a title of two phrases and a spam host), hijacked pages (a spam
+  title and host written by hand over a real clean article of the same language), for Chinese
+  and English gambling, lottery, porn, fake-invoice, stock-tip and pharmacy spam.
 """
 from __future__ import annotations
 
@@ -283,7 +284,7 @@ def low_quality_cc(shared: Path) -> list[Sample]:
 
 def _phrases(list_name: str) -> list[str]:
     from stages.spam import read_phrase_file, LIST_DIR
-    return [p for p, _ in read_phrase_file(LIST_DIR / f"{list_name}.txt")]
+    return [p for p, _ in read_phrase_file(LIST_DIR / f"{list_name}.txt") if not p.startswith("url:")]
 
 
 # Filler around stuffed keywords: ordinary sentences, as link farms paste them.
