@@ -83,3 +83,9 @@ def test_command_writes_the_report(small_samples, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "## Per rule, on its own" in text and "| zh-Hans | gopher_quality/too_few_words | < | 10 |" in text
     assert json.loads(js.read_text())["chain"]
+
+
+def test_made_junk_uses_list_phrases_only():
+    pages = cs.stuffed_pages(per_list=2)
+    assert len(pages) == 2 * 8 and all(p.set == "junk" and p.title and p.url for p in pages)
+    assert not any("url:" in p.text for p in pages)
