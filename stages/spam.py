@@ -95,6 +95,16 @@ class _Category:
         return {p: weights.get(p, 1.0) for p in found}
 
 
+def _traditional(entries: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Traditional-character forms of Simplified phrases (OpenCC), same weights; URL tokens are left."""
+    from stages.chinese import opencc_converter   # (stages.chinese re-exports this module's names)
+    out = []
+    for config in ("s2t", "s2tw"):
+        conv = opencc_converter(config)
+        out += [(conv.convert(p), w) for p, w in entries if not p.startswith("url:")]
+    return [(p, w) for p, w in out if (p, w) not in entries]
+
+
 def _url_text(url: str | None) -> str | None:
     """URL lowercased with separators as spaces, so `online-casino` matches `online casino`."""
     if not url:
@@ -124,6 +134,9 @@ class SpamFilter(Filter):
     min_score: float = Field(6.0, gt=0.0, description=(
         "Remove a page with a title or URL hit when its category score reaches this: one brand-name "
         "phrase (weight 2) in the title, or two ordinary ones, or one plus the URL or the text."))
+    traditional_variants: bool = Field(True, description=(
+        "Also match the Traditional-character form (OpenCC s2t and s2tw) of every phrase in a zh_ list, "
+        "so 娛樂城 and 百家樂 count like 娱乐城 and 百家乐."))
     min_matches: int = Field(3, ge=1, description="Text-only rule: minimum matches of one category.")
     min_distinct: int = Field(2, ge=1, description="Text-only rule: minimum different phrases among them.")
     min_matches_per_1k_chars: float = Field(2.0, ge=0.0, description=(
@@ -136,7 +149,10 @@ class SpamFilter(Filter):
             if not f.is_file():
                 raise FileNotFoundError(f"spam_filter: block list {f} not found")
             text_w, url_w = merged.setdefault(category_of(f), ({}, {}))
-            for phrase, w in read_phrase_file(f):
+            entries = read_phrase_file(f)
+            if self.traditional_variants and f.name.startswith("zh_"):
+                entries += _traditional(entries)
+            for phrase, w in entries:
                 if phrase.startswith("url:"):
                     url_w[phrase[4:]] = max(w, url_w.get(phrase[4:], 0.0))
                 else:

@@ -80,3 +80,12 @@ def test_lists_are_extensible_data_files(tmp_path):
 def test_without_title_and_url_columns():
     res = SpamFilter()(pa.table({"text": ["代开发票，代开增值税专用发票，各类发票，可查验后付款，点数优惠。"]}))
     assert res.removed.column("reason").to_pylist() == ["fake_invoice_text"]
+
+
+def test_traditional_chinese_spam_titles(clue):
+    """Lists are written in Simplified characters; their Traditional forms count too."""
+    body = next(t for t in clue if t.startswith("甘肃三年内将新增幼儿入园学位"))
+    res = SpamFilter()(_table([body, body], titles=["澳門新葡京娛樂城｜百家樂官網", "甘肅新增幼兒園學位"]))
+    assert res.removed.column("reason").to_pylist() == ["gambling_title"]
+    off = SpamFilter(traditional_variants=False)(_table([body], titles=["百家樂｜娛樂城"]))
+    assert off.removed is None
