@@ -10,7 +10,7 @@ REGISTRY: dict[str, str] = {
     "tokenize": "stages.tokenize:Tokenize",
     "language": "stages.language:LanguageFilter",
     "chinese_clean": "stages.chinese:ChineseClean",
-    "spam_filter": "stages.chinese:SpamBlocklistFilter",
+    "spam_filter": "stages.spam:SpamFilter",
     "url_filter": "stages.url_filter:URLFilter",
     "pii": "stages.pii:PIIRedactor",
     "gopher_quality": "stages.gopher:GopherQuality",
@@ -24,4 +24,5 @@ REGISTRY: dict[str, str] = {
 COMMANDS: dict[str, str] = {
     "train-classifier": "stages.quality_classifier:cli_main",
     "validate-shards": "stages.tokenize.manifest:cli_main",
+    "calibrate": "stages.calibrate:cli_main",
 }

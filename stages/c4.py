@@ -40,18 +40,20 @@ LINE_REASONS = ("too_long_word", "no_terminal_punct", "too_few_words", "javascri
 
 class C4Quality(ProfiledFilter):
     """C4's line filtering and document rules."""
-    remove_lines: bool = True               # C4: drop failing lines from the text
-    remove_citations: bool = True           # C4 code: strip [1], [edit], [citation needed]
-    filter_no_terminal_punct: bool = True   # C4: keep only lines ending in terminal punctuation
-    min_words_per_line: int | None = 3      # C4: keep only lines with at least 3 words
-    max_word_length: int | None = 1000      # C4 code: drop lines with a word over 1000 chars
-    filter_javascript: bool = True          # C4: drop lines containing "javascript"
-    filter_policy: bool = True              # C4 code: drop cookie / terms-of-use lines
-    policy_substrings: list[str] = Field(   # C4's phrases plus Chinese/Japanese ones (ours)
-        default_factory=lambda: C4_POLICY_SUBSTRINGS + CJK_POLICY_SUBSTRINGS)
-    filter_lorem_ipsum: bool = True         # C4: drop documents with "lorem ipsum"
-    filter_curly_bracket: bool = True       # C4: drop documents with a curly bracket
-    min_sentences: int | None = 5           # C4: drop documents with fewer than 5 sentences
+    remove_lines: bool = Field(True, description="C4: drop failing lines from the text.")
+    remove_citations: bool = Field(True, description="C4 code: strip [1], [edit], [citation needed].")
+    filter_no_terminal_punct: bool = Field(True, description=(
+        "C4: keep only lines ending in terminal punctuation."))
+    min_words_per_line: int | None = Field(3, description="C4: keep only lines with at least 3 words.")
+    max_word_length: int | None = Field(1000, description="C4 code: drop lines with a word over 1000 chars.")
+    filter_javascript: bool = Field(True, description="C4: drop lines containing \"javascript\".")
+    filter_policy: bool = Field(True, description="C4 code: drop cookie / terms-of-use lines.")
+    policy_substrings: list[str] = Field(
+        default_factory=lambda: C4_POLICY_SUBSTRINGS + CJK_POLICY_SUBSTRINGS,
+        description="Policy phrases whose lines are dropped: C4's six plus Chinese/Japanese ones (ours).")
+    filter_lorem_ipsum: bool = Field(True, description="C4: drop documents with \"lorem ipsum\".")
+    filter_curly_bracket: bool = Field(True, description="C4: drop documents with a curly bracket.")
+    min_sentences: int | None = Field(5, description="C4: drop documents with fewer than 5 sentences.")
 
     # Words come from whitespace for spaced scripts and from per-line segmentation otherwise.
     needs_words: ClassVar[bool] = False

@@ -1,4 +1,4 @@
-"""Chinese/Japanese text cleaning and Chinese SEO-spam block lists.
+"""Chinese/Japanese text cleaning (`chinese_clean`; the spam block lists are in stages/spam.py).
 
 `chinese_clean` normalises width and punctuation the way CJK text expects (full-width letters
 and digits become ASCII, full-width CJK punctuation stays unless asked), optionally converts
@@ -6,16 +6,12 @@ Traditional <-> Simplified with OpenCC, and drops garbled text ("mojibake"). Gar
 detected in every document by default, not only in Chinese ones, because UTF-8 read as
 Latin-1 turns Chinese into Latin-looking text that language ID would no longer call Chinese.
 
-`spam_filter` matches phrase block lists (stages/data/blocklists/*.txt), one RE2 alternation per
-category run over the whole batch by Arrow, and removes a document only when a category's
-matches are both numerous and dense, so a news story about a gambling crackdown survives.
 """
 from __future__ import annotations
 
 import functools
 import re
 import unicodedata
-from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -23,10 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from pipeline.stage import Filter, Judgement, Result, Stage
+from pipeline.stage import Result, Stage
 from stages.scripts import SPACE, category_counts, cjk_ratio_from_counts, scripts_from_counts
 
-BLOCKLIST_DIR = Path(__file__).parent / "data" / "blocklists"
 CHINESE_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
 
 # --- mojibake signatures: (RE2 pattern, garbled characters each match stands for) ----------
@@ -82,30 +77,29 @@ class ChineseClean(Stage):
     name: ClassVar[str] = "chinese_clean"
     version: ClassVar[str] = "1"
 
-    # column holding the text.
-    text_field: str = "text"
-    # clean documents whose `language` column is one of these (when that column exists).
-    languages: list[str] = Field(default_factory=lambda: ["zh", "ja"])
-    # ... or, without a `language` column (or where it is null), whose dominant script is one of these.
-    scripts: list[str] = Field(default_factory=lambda: ["Hans", "Hant", "Hani", "Jpan"])
-    # full-width ASCII letters and digits (ＡＢＣ１２３) become ASCII.
-    halfwidth_alnum: bool = True
-    # half-width katakana (ｶﾀｶﾅ) become full-width (カタカナ), as NFKC does.
-    fullwidth_katakana: bool = True
-    # ideographic space U+3000 becomes an ASCII space.
-    ideographic_space_to_ascii: bool = False
-    # keep: leave punctuation; fullwidth: ASCII ,;:?!() next to CJK become ，；：？！（）; halfwidth: the reverse.
-    punctuation: Literal["keep", "fullwidth", "halfwidth"] = "keep"
-    # OpenCC conversion of the cleaned documents: t2s (Traditional->Simplified), s2t, or none.
-    convert: Literal["none", "t2s", "s2t"] = "none"
-    # remove Chinese documents whose share of CJK characters is below this (0 = off).
-    min_cjk_ratio: float = Field(0.0, ge=0.0, le=1.0)
-    # remove documents with at least this share of garbled characters (1 = off).
-    mojibake_ratio_threshold: float = Field(0.01, gt=0.0, le=1.0)
-    # ... and at least this many garbled characters, so one stray U+FFFD never removes a page.
-    min_mojibake_chars: int = Field(3, ge=1)
-    # check every document for mojibake, not only the Chinese/Japanese ones.
-    mojibake_all_documents: bool = True
+    text_field: str = Field("text", description="Column holding the text.")
+    languages: list[str] = Field(default_factory=lambda: ["zh", "ja"], description=(
+        "Clean documents whose `language` column is one of these (when that column exists)."))
+    scripts: list[str] = Field(default_factory=lambda: ["Hans", "Hant", "Hani", "Jpan"], description=(
+        "... or, without a `language` column (or where it is null), whose dominant script is one of these."))
+    halfwidth_alnum: bool = Field(True, description=(
+        "Full-width ASCII letters and digits (ＡＢＣ１２３) become ASCII."))
+    fullwidth_katakana: bool = Field(True, description=(
+        "Half-width katakana (ｶﾀｶﾅ) become full-width (カタカナ), as NFKC does."))
+    ideographic_space_to_ascii: bool = Field(False, description=(
+        "Ideographic space U+3000 becomes an ASCII space."))
+    punctuation: Literal["keep", "fullwidth", "halfwidth"] = Field("keep", description=(
+        "Keep: leave punctuation; fullwidth: ASCII ,;:?!() next to CJK become ，；：？！（）; halfwidth: the reverse."))
+    convert: Literal["none", "t2s", "s2t"] = Field("none", description=(
+        "OpenCC conversion of the cleaned documents: t2s (Traditional->Simplified), s2t, or none."))
+    min_cjk_ratio: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Remove Chinese documents whose share of CJK characters is below this (0 = off)."))
+    mojibake_ratio_threshold: float = Field(0.01, gt=0.0, le=1.0, description=(
+        "Remove documents with at least this share of garbled characters (1 = off)."))
+    min_mojibake_chars: int = Field(3, ge=1, description=(
+        "... and at least this many garbled characters, so one stray U+FFFD never removes a page."))
+    mojibake_all_documents: bool = Field(True, description=(
+        "Check every document for mojibake, not only the Chinese/Japanese ones."))
 
     def setup(self) -> None:
         if self.convert != "none":
@@ -184,76 +178,5 @@ def _put(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
     return table.append_column(name, values)
 
 
-# --- spam block lists ---------------------------------------------------------------------
-def read_phrase_file(path: Path) -> list[str]:
-    """Phrases of a block-list file: one per line, `#` comments and blank lines skipped."""
-    phrases = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            phrases.append(line.casefold())
-    return phrases
-
-
-def category_of(path: Path) -> str:
-    """`zh_gambling.txt` and `en_gambling.txt` are both the category `gambling`."""
-    stem = path.stem
-    return stem[3:] if re.match(r"^[a-z]{2}_", stem) else stem
-
-
-class SpamBlocklistFilter(Filter):
-    """Removes pages dense with phrases from a spam category; reason `spam_<category>`.
-
-    A category removes a document when it has at least `min_matches` matches of at least
-    `min_distinct` different phrases and `min_matches_per_1k_chars` matches per 1000 characters.
-    Adds `spam_matches` (int32, the most-matched category's count)."""
-    name: ClassVar[str] = "spam_filter"
-    version: ClassVar[str] = "1"
-
-    # built-in lists (stages/data/blocklists/<name>.txt) to use.
-    lists: list[str] = Field(default_factory=lambda: [
-        "zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips",
-        "en_gambling", "en_pharma"])
-    # extra list files (paths), same format; the category is the file name minus a `xx_` prefix.
-    extra_list_files: list[str] = Field(default_factory=list)
-    # minimum matches of one category to remove a document.
-    min_matches: int = Field(3, ge=1)
-    # minimum number of different phrases among those matches.
-    min_distinct: int = Field(2, ge=1)
-    # minimum matches per 1000 characters (density), so long articles with a few mentions stay.
-    min_matches_per_1k_chars: float = Field(2.0, ge=0.0)
-    # column holding the text.
-    text_field: str = "text"
-
-    def setup(self) -> None:
-        files = [BLOCKLIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
-        phrases: dict[str, list[str]] = {}
-        for f in files:
-            if not f.is_file():
-                raise FileNotFoundError(f"spam_filter: block list {f} not found")
-            phrases.setdefault(category_of(f), []).extend(read_phrase_file(f))
-        self._categories: list[tuple[str, str, re.Pattern]] = []
-        for cat, words in phrases.items():
-            words = sorted(set(words), key=lambda w: (-len(w), w))  # longest first: one match per span
-            alternation = "|".join(re.escape(w) for w in words)
-            self._categories.append((f"spam_{cat}", "(?i)" + alternation, re.compile(alternation, re.I)))
-
-    def judge(self, batch: pa.Table) -> Judgement:
-        texts = batch.column(self.text_field)
-        n = batch.num_rows
-        length = pc.utf8_length(texts).fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
-        best = np.zeros(n, dtype=np.int64)
-        reasons: list[str | None] = [None] * n
-        values = None
-        for reason, re2_pattern, py_pattern in self._categories:
-            hits = pc.count_substring_regex(texts, re2_pattern).fill_null(0)
-            hits = hits.to_numpy(zero_copy_only=False).astype(np.int64)
-            dense = (hits >= self.min_matches) & (hits * 1000.0 >= self.min_matches_per_1k_chars * np.maximum(length, 1))
-            for i in np.flatnonzero(dense & (hits > best)):
-                if values is None:
-                    values = texts.to_pylist()
-                # distinct phrases only for the few dense candidates (Python regex, casefolded)
-                if len({m.casefold() for m in py_pattern.findall(values[i])}) >= self.min_distinct:
-                    reasons[i] = reason
-            best = np.maximum(best, hits)
-        return Judgement(reasons, {"spam_matches": pa.array(best, pa.int32())})
+# `spam_filter` lives in stages/spam.py; the old names stay importable from here.
+from stages.spam import SpamFilter as SpamBlocklistFilter, category_of, read_phrase_file  # noqa: E402,F401

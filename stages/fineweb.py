@@ -1,6 +1,7 @@
 """FineWeb's own quality heuristics (Penedo et al. 2024; datatrove FineWebQualityFilter).
 
-- line_punct_ratio: share of lines ending in terminal punctuation at most `line_punct_thr`;
+- line_punct_ratio: share of lines ending in terminal punctuation at most `line_punct_thr`, in
+  documents of at least `line_punct_min_lines` lines (a one-line paragraph is not judged);
 - short_line_ratio: share of lines of at most `short_line_length` characters at least
   `short_line_thr`;
 - char_dup_ratio: characters in lines repeating an earlier line, over all non-newline
@@ -18,21 +19,33 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
 from pipeline.stage import Judgement
-from stages.profiles.filter import to_bool, ProfiledFilter, duplicate_mask, ratio, split_lines
+from stages.profiles.filter import (to_bool, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio,
+                                    split_lines)
 
-# FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops and closing quotes.
-_LINE_END = r"""[.'"!?。！？．｡”’」』]$"""
+# FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops, ellipses (… ……, ⋯) and the
+# closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
+# citation mark ([1], [注 2]) after them, as Wikipedia paragraphs end.
+_LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯]|[.!?。！？．｡…][)\]）】」』"'”’]+)"""
+             r"""(?:\[[^\]]{1,8}\])*\s*$""")
 
 
 class FineWebQuality(ProfiledFilter):
     """FineWeb's line-punctuation, short-line, duplicated-line-chars and list-likeness rules."""
-    line_punct_thr: float | None = 0.12     # FineWeb: remove if <= 12 % of lines end in punctuation
-    short_line_thr: float | None = 0.67     # FineWeb: remove if >= 67 % of lines are short
-    short_line_length: int = 30             # FineWeb: a short line has at most 30 characters
-    char_dup_ratio: float | None = 0.01     # FineWeb: remove if >= 1 % of chars are in repeated lines
-    new_line_ratio: float | None = 0.3      # FineWeb: remove if > 0.3 line breaks per word
+    line_punct_thr: float | None = Field(0.12, description=(
+        "Remove if at most this share of lines ends in terminal punctuation (FineWeb: 0.12)."))
+    line_punct_min_lines: int = Field(2, ge=1, description=(
+        "Judge line_punct_ratio only in documents with at least this many non-blank lines: a one-line "
+        "paragraph is a sentence, not a list of unpunctuated lines (FineWeb: 1, every document)."))
+    short_line_thr: float | None = Field(0.67, description=(
+        "Remove if at least this share of lines are short (FineWeb: 0.67; FineWeb-2: off)."))
+    short_line_length: int = Field(30, description="A short line has at most this many characters (FineWeb: 30).")
+    char_dup_ratio: float | None = Field(0.01, description=(
+        "Remove if at least this share of characters is in lines repeating an earlier line (FineWeb: 0.01)."))
+    new_line_ratio: float | None = Field(0.3, description=(
+        "Remove if there are more than this many line breaks per word (FineWeb: 0.3)."))
 
     def judge(self, batch: pa.Table) -> Judgement:
         docs = self.documents(batch)
@@ -49,7 +62,7 @@ class FineWebQuality(ProfiledFilter):
         short_len = self.per_doc(docs.profiles, "short_line_length")[lines.doc]
         short_ratio = ratio(lines.per_doc(non_empty & (length <= short_len)), n_lines)
 
-        dup = duplicate_mask(lines, non_empty)
+        dup = duplicate_mask(lines, non_empty & has_letter_or_digit(lines.values))
         raw_len = pc.utf8_length(lines.values).to_numpy(zero_copy_only=False).astype(np.float64)
         chars = pc.utf8_length(docs.text).to_numpy(zero_copy_only=False) - pc.count_substring(
             docs.text, "\n").to_numpy(zero_copy_only=False)
@@ -61,7 +74,8 @@ class FineWebQuality(ProfiledFilter):
         t = lambda key: self.per_doc(docs.profiles, key)  # noqa: E731
         with np.errstate(invalid="ignore"):
             rules = [
-                ("line_punct_ratio", punct_ratio <= t("line_punct_thr")),
+                ("line_punct_ratio",
+                 (punct_ratio <= t("line_punct_thr")) & (n_lines >= self.line_punct_min_lines)),
                 ("short_line_ratio", short_ratio >= t("short_line_thr")),
                 ("char_dup_ratio", dup_ratio >= t("char_dup_ratio")),
                 ("list_ratio", newline_ratio > t("new_line_ratio")),
@@ -72,6 +86,7 @@ class FineWebQuality(ProfiledFilter):
             "fineweb_short_line_ratio": pa.array(short_ratio.astype(np.float32)),
             "fineweb_char_dup_ratio": pa.array(dup_ratio.astype(np.float32)),
             "fineweb_newline_ratio": pa.array(newline_ratio.astype(np.float32)),
+            "fineweb_lines": pa.array(n_lines, pa.int64()),
         }
         return Judgement(self.reasons_with_errors(docs, rules), signals)
 

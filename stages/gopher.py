@@ -21,6 +21,7 @@ Differences from datatrove's implementation, on purpose:
 """
 from __future__ import annotations
 
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -31,12 +32,15 @@ from pydantic import Field, PrivateAttr
 from pipeline.stage import Judgement
 from stages import segmentation
 from stages.profiles import PROFILE_NAMES
-from stages.profiles.filter import to_bool, Docs, ProfiledFilter, duplicate_mask, ratio, split_lines
+from stages.profiles.filter import (to_bool, Docs, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio,
+                                    split_lines)
 
 GOPHER_STOP_WORDS = ["the", "be", "to", "of", "and", "that", "have", "with"]
 _BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
 _ELLIPSIS_LINE = r"(\.\.\.|…)\s*$"
 _HAS_ALPHA = regex.compile(r"\p{L}").search
+_CJK_LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]").search
+_NUMBER_WORD = regex.compile(r"^\p{N}+(?:[.,:/·%-]\p{N}*)*%?$").match
 
 # Tokens for the alpha ratio in spaced scripts (an RE2 pattern, run by pyarrow over the whole
 # batch), in the order tried: dotted names and numbers ("D.C.", "a.m.", "example.com"), numbers
@@ -57,9 +61,33 @@ _LETTERLESS_MARKED_TOKEN = "\x01[^\x02\\p{L}]*\x02"
 _PUNCT_TOKEN = r"[!-/:-@\[-`{-~]+|[^\p{L}\p{M}\p{N}_\s\p{Z}\x00-\x7f]"
 
 
+def _is_cjk_word(word: str) -> bool:
+    return bool(word) and _CJK_LETTER(word) is not None
+
+
+def words_with_letters(words: list[str], unspaced: bool) -> int:
+    """Words with a letter; in unspaced (CJK) text also numbers written next to a CJK word, as in
+    2023年5月, 第3届, 82.7万亿元: they are part of the sentence, not a table of figures."""
+    flags = [w.isalpha() or _HAS_ALPHA(w) is not None for w in words]
+    if unspaced:
+        for i, w in enumerate(words):
+            if not flags[i] and _NUMBER_WORD(w) and (
+                    (i > 0 and _is_cjk_word(words[i - 1])) or (i + 1 < len(words) and _is_cjk_word(words[i + 1]))):
+                flags[i] = True
+    return sum(flags)
+
+
+def alpha_word_counts(words: list[list[str]], modes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per document: words (punctuation excluded, as Gopher defines the rule) with a letter, and all words."""
+    alpha = np.fromiter((words_with_letters(w, not segmentation.is_spaced(m)) for w, m in zip(words, modes)),
+                        dtype=np.int64, count=len(words))
+    total = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    return alpha, total
+
+
 def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], modes: list[str]
                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Per document: tokens (punctuation included) containing a letter, and all tokens."""
+    """Per document: tokens (punctuation included) containing a letter, and all tokens (datatrove's count)."""
     text = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.large_string())
     n = len(text)
     alpha = np.zeros(n, dtype=np.int64)
@@ -89,16 +117,27 @@ def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], mode
 
 class GopherQuality(ProfiledFilter):
     """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
-    min_words: int | None = 50                  # Gopher: at least 50 words
-    max_words: int | None = 100_000             # Gopher: at most 100,000 words
-    min_avg_word_length: float | None = 3       # Gopher: mean word length at least 3 characters
-    max_avg_word_length: float | None = 10      # Gopher: ... and at most 10
-    max_symbol_word_ratio: float | None = 0.1   # Gopher: '#' or '...' per word at most 0.1
-    max_bullet_lines_ratio: float | None = 0.9  # Gopher: at most 90 % of lines start with a bullet
-    max_ellipsis_lines_ratio: float | None = 0.3  # Gopher: at most 30 % of lines end with '...'
-    min_alpha_words_ratio: float | None = 0.8   # Gopher: 80 % of tokens (punctuation too) contain a letter
-    min_stop_words: int | None = 2              # Gopher: at least 2 stop-word occurrences
-    stop_words: list[str] = Field(default_factory=lambda: list(GOPHER_STOP_WORDS))  # Gopher's list
+    min_words: int | None = Field(50, description="Gopher: at least 50 words.")
+    max_words: int | None = Field(100_000, description="Gopher: at most 100,000 words.")
+    min_avg_word_length: float | None = Field(3, description=(
+        "Gopher: mean word length at least 3 characters."))
+    max_avg_word_length: float | None = Field(10, description="Gopher: ... and at most 10.")
+    max_symbol_word_ratio: float | None = Field(0.1, description="Gopher: '#' or '...' per word at most 0.1.")
+    max_bullet_lines_ratio: float | None = Field(0.9, description=(
+        "Gopher: at most 90 % of lines start with a bullet."))
+    max_ellipsis_lines_ratio: float | None = Field(0.3, description=(
+        "Gopher: at most 30 % of lines end with '...'."))
+    line_rules_min_lines: int = Field(2, ge=1, description=(
+        "Judge bullet_lines and ellipsis_lines only in documents of at least this many non-blank lines: "
+        "a one-line paragraph ending in '……' is a sentence, not a page of truncated teasers (Gopher: 1)."))
+    min_alpha_words_ratio: float | None = Field(0.8, description="Gopher: 80 % of words contain a letter.")
+    alpha_ratio_tokens: Literal["words", "tokens"] = Field("words", description=(
+        "What min_alpha_words_ratio counts: 'words' (Gopher's definition: words without punctuation; in "
+        "Chinese/Japanese a number next to a CJK word, as in 2023年5月, counts as a word with letters) or "
+        "'tokens' (datatrove/FineWeb-2: spaCy-like tokens, punctuation included, numbers never letters)."))
+    min_stop_words: int | None = Field(2, description="Gopher: at least 2 stop-word occurrences.")
+    stop_words: list[str] = Field(default_factory=lambda: list(GOPHER_STOP_WORDS), description=(
+        "Stop words counted by min_stop_words (Gopher's list; profiles have their own)."))
 
     _stop_sets: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
@@ -116,7 +155,10 @@ class GopherQuality(ProfiledFilter):
         words = docs.words
         n_words = np.fromiter((len(w) for w in words), dtype=np.int64, count=n)
         n_chars = np.fromiter((sum(map(len, w)) for w in words), dtype=np.int64, count=n)
-        n_alpha, n_tokens = alpha_token_counts(docs.text, words, docs.modes)
+        if self.alpha_ratio_tokens == "tokens":
+            n_alpha, n_tokens = alpha_token_counts(docs.text, words, docs.modes)
+        else:
+            n_alpha, n_tokens = alpha_word_counts(words, docs.modes)
         n_stop = np.fromiter((sum(map(self._stop_set(p).__contains__, w))
                               for w, p in zip(words, docs.profiles)), dtype=np.int64, count=n)
         mean_len = ratio(n_chars, n_words)
@@ -133,6 +175,7 @@ class GopherQuality(ProfiledFilter):
                                n_lines)
         alpha = ratio(n_alpha, n_tokens)
 
+        enough_lines = n_lines >= self.line_rules_min_lines
         t = lambda key: self.per_doc(docs.profiles, key)  # noqa: E731
         chars_mode = np.array([m == segmentation.CHARS for m in docs.modes], dtype=bool)
         with np.errstate(invalid="ignore"):
@@ -142,8 +185,8 @@ class GopherQuality(ProfiledFilter):
                 ("short_mean_word_length", (mean_len < t("min_avg_word_length")) & ~chars_mode),
                 ("long_mean_word_length", (mean_len > t("max_avg_word_length")) & ~chars_mode),
                 ("symbol_ratio", symbol_ratio > t("max_symbol_word_ratio")),
-                ("bullet_lines", bullets > t("max_bullet_lines_ratio")),
-                ("ellipsis_lines", ellipsis_lines > t("max_ellipsis_lines_ratio")),
+                ("bullet_lines", (bullets > t("max_bullet_lines_ratio")) & enough_lines),
+                ("ellipsis_lines", (ellipsis_lines > t("max_ellipsis_lines_ratio")) & enough_lines),
                 ("alpha_words_ratio", alpha < t("min_alpha_words_ratio")),
                 ("few_stop_words", n_stop < t("min_stop_words")),
             ]
@@ -156,6 +199,7 @@ class GopherQuality(ProfiledFilter):
             "gopher_ellipsis_lines_ratio": pa.array(ellipsis_lines.astype(np.float32)),
             "gopher_alpha_words_ratio": pa.array(alpha.astype(np.float32)),
             "gopher_stop_words": pa.array(n_stop, pa.int64()),
+            "gopher_lines": pa.array(n_lines, pa.int64()),
         }
         return Judgement(self.reasons_with_errors(docs, rules), signals)
 
@@ -233,15 +277,17 @@ def _all_ngram_sizes(stage: "GopherRepetition", key: str) -> list[int]:
 
 class GopherRepetition(ProfiledFilter):
     """Gopher's repetition rules: duplicate lines/paragraphs, top n-grams, duplicated n-grams."""
-    dup_line_frac: float | None = 0.30        # Gopher Table A1: duplicate line fraction
-    dup_para_frac: float | None = 0.30        # Gopher: duplicate paragraph fraction
-    dup_line_char_frac: float | None = 0.20   # Gopher: duplicate line character fraction
-    dup_para_char_frac: float | None = 0.20   # Gopher: duplicate paragraph character fraction
-    # Gopher: top n-gram character fraction, n -> maximum
-    top_ngram_char_frac: dict[int, float] = Field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
-    # Gopher: duplicated n-gram character fraction, n -> maximum
+    dup_line_frac: float | None = Field(0.30, description="Gopher Table A1: duplicate line fraction.")
+    dup_para_frac: float | None = Field(0.30, description="Gopher: duplicate paragraph fraction.")
+    dup_line_char_frac: float | None = Field(0.20, description="Gopher: duplicate line character fraction.")
+    dup_para_char_frac: float | None = Field(0.20, description=(
+        "Gopher: duplicate paragraph character fraction."))
+    top_ngram_char_frac: dict[int, float] = Field(
+        default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16}, description=(
+            "Gopher: maximum character share of the most frequent n-gram, n -> maximum."))
     dup_ngram_char_frac: dict[int, float] = Field(
-        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10})
+        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}, description=(
+            "Gopher: maximum character share of duplicated n-grams, n -> maximum."))
 
     def judge(self, batch: pa.Table) -> Judgement:
         docs = self.documents(batch)
@@ -251,14 +297,14 @@ class GopherRepetition(ProfiledFilter):
         lines = split_lines(docs.text)
         line_len = pc.utf8_length(lines.values).to_numpy(zero_copy_only=False).astype(np.float64)
         non_empty = to_bool(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(lines.values)), 0))
-        dup_lines = duplicate_mask(lines, non_empty)
+        dup_lines = duplicate_mask(lines, non_empty & has_letter_or_digit(lines.values))
         line_frac = ratio(lines.per_doc(dup_lines), lines.per_doc(non_empty))
         line_char_frac = ratio(lines.sum_per_doc(line_len, dup_lines), total_chars)
 
         paras = split_lines(pc.utf8_trim_whitespace(docs.text), r"\n\s*\n", regex=True)
         para_len = pc.utf8_length(paras.values).to_numpy(zero_copy_only=False).astype(np.float64)
         para_non_empty = to_bool(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(paras.values)), 0))
-        dup_paras = duplicate_mask(paras, para_non_empty)
+        dup_paras = duplicate_mask(paras, para_non_empty & has_letter_or_digit(paras.values))
         para_frac = ratio(paras.per_doc(dup_paras), paras.per_doc(para_non_empty))
         para_char_frac = ratio(paras.sum_per_doc(para_len, dup_paras), total_chars)
 

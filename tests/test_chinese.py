@@ -98,7 +98,7 @@ def test_spam_filter_keeps_real_text_and_removes_spam(clue):
             "切勿参与任何形式的赌博活动。" + clue[1])
     table = _docs(clue + [news, SPAM_PAGE])
     res = SpamBlocklistFilter()(table)
-    assert res.removed.column("reason").to_pylist() == ["spam_gambling"]
+    assert res.removed.column("reason").to_pylist() == ["gambling_text"]
     assert res.removed.column("text").to_pylist() == [SPAM_PAGE]
     assert res.kept.num_rows == len(clue) + 1
     assert res.kept.column("spam_matches").type == pa.int32()
@@ -108,12 +108,12 @@ def test_spam_categories_and_english(tmp_path):
     invoice = "代开发票，代开增值税专用发票，各类发票均可代开，可查验后付款，点数优惠，联系电话。"
     pharma = "Buy VIAGRA and Cialis online pharmacy, cheap pills without prescription, fast shipping!"
     res = SpamBlocklistFilter()(_docs([invoice, pharma]))
-    assert res.removed.column("reason").to_pylist() == ["spam_fake_invoice", "spam_pharma"]
+    assert res.removed.column("reason").to_pylist() == ["fake_invoice_text", "pharma_text"]
     extra = tmp_path / "xx_crypto.txt"
     extra.write_text("# test list\nairdrop\nmoonshot coin\n", encoding="utf-8")
     res = SpamBlocklistFilter(lists=[], extra_list_files=[str(extra)], min_matches=2)(
         _docs(["Free airdrop! moonshot coin airdrop now", "One airdrop mention in a long story."]))
-    assert res.removed.column("reason").to_pylist() == ["spam_crypto"]
+    assert res.removed.column("reason").to_pylist() == ["crypto_text"]
     # one phrase repeated is not enough when two different phrases are required
     res = SpamBlocklistFilter()(_docs(["六合彩" * 5]))
     assert res.removed is None

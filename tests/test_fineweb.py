@@ -44,9 +44,9 @@ def test_signals_and_segmentation_columns():
 
 def test_default_filters_keep_real_articles_in_english_and_chinese(shared_data):
     """FineWeb-2's filter set (gopher x2 + fineweb) keeps comparable shares of real en and zh/ja
-    articles; C4's 5-sentence minimum is harsher on the short Chinese news items. Gopher's alpha
-    ratio counts punctuation and number tokens (as datatrove/FineWeb-2 do), which removes three
-    date- and figure-heavy Chinese news items under FineWeb-2's cmn_Hani threshold 0.735."""
+    articles; C4's 5-sentence minimum is harsher on the short Chinese news items. (Gopher's alpha
+    ratio is over words since #17; counted over tokens as datatrove does, it removed three date- and
+    figure-heavy Chinese news items under FineWeb-2's cmn_Hani threshold 0.735.)"""
     en, cjk = english_articles(shared_data), cjk_articles(shared_data)
     chain = [GopherQuality(), GopherRepetition(), FineWebQuality()]
     rates = {}
@@ -60,3 +60,26 @@ def test_default_filters_keep_real_articles_in_english_and_chinese(shared_data):
     assert rates["en"] >= 0.8 and rates["zh/ja"] >= 0.7
     assert abs(rates["en"] - rates["zh/ja"]) <= 0.15
     assert rates["en+c4"] >= 0.8 and rates["zh/ja+c4"] >= 0.6
+
+
+# --- CJK line ends and one-line paragraphs (real text) ---------------------------------------------
+def test_cjk_closing_quotes_and_citations_end_a_sentence():
+    """Real lines from the magic-html gold texts end in 」 and ？” ; a Wikipedia line ends in 。[1]."""
+    lines = ["「築73年、２階建ての古いボロボロの建物が札束に化けたってこの界隈でウワサになっているのよ」",
+             "我自己确实是走过了那道黑雾……所以确实是身体在穿过黑雾的时候‘变化’成了这幅样子？”",
+             "希奥利艾机场现为北约波罗的海防空部队的驻地。[1]",
+             "这是一个没有标点的标题行"]
+    out = FineWebQuality(annotate_only=True)(pa.table({"text": ["\n".join(lines)], "language": ["zh"]})).kept
+    assert out.column("fineweb_line_punct_ratio").to_pylist() == [0.75]
+
+
+def test_one_line_paragraph_is_not_judged_for_line_punctuation(shared_data):
+    """A real one-line Wikipedia paragraph (CLUE) that ends in a colon before its list was cut off."""
+    import gzip
+    with gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt", encoding="utf-8") as f:
+        para = next(line for line in f if line.startswith("邵伯镇是江苏省")).strip()
+    assert para.endswith("：")
+    assert FineWebQuality().judge_texts([para], ["zh"]) == [None]
+    assert FineWebQuality(line_punct_min_lines=1).judge_texts([para], ["zh"]) == ["line_punct_ratio"]
+    # two such lines are a page of unpunctuated lines again
+    assert FineWebQuality().judge_texts([para + "\n" + para[:60]], ["zh"]) == ["line_punct_ratio"]

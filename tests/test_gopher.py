@@ -135,13 +135,16 @@ def test_stages_are_registered():
 
 
 def test_alpha_ratio_counts_punctuation_tokens_like_datatrove():
-    """Punctuation and number tokens count in the alpha ratio's denominator (datatrove/FineWeb-2):
-    a text whose words all have letters still fails when a quarter of its tokens are marks."""
+    """With alpha_ratio_tokens="tokens", punctuation and number tokens count in the alpha ratio's
+    denominator (datatrove/FineWeb-2): a text whose words all have letters still fails when a
+    quarter of its tokens are marks. The default ("words", Gopher's definition) keeps it."""
     words = ["the river", "with stones", "and a bridge", "to the old town", "of the valley"]
     plain = " ".join(f"{words[i % 5]} number" for i in range(40)) + "."
     marked = " ".join(f"{words[i % 5]} -- ( number ) :" for i in range(40)) + "."
-    stage = GopherQuality(annotate_only=True)
-    out = stage(pa.table({"text": [plain, marked], "language": ["en", "en"]})).kept
+    table = pa.table({"text": [plain, marked], "language": ["en", "en"]})
+    assert GopherQuality().judge_texts([plain, marked], ["en", "en"]) == [None, None]
+    stage = GopherQuality(annotate_only=True, alpha_ratio_tokens="tokens")
+    out = stage(table).kept
     ratios = out.column("gopher_alpha_words_ratio").to_pylist()
     assert ratios[0] > 0.95 and ratios[1] < 0.8
     reason_col = next(c for c in out.column_names if c.endswith("_reason"))
@@ -160,3 +163,51 @@ def test_alpha_ratio_in_chinese_counts_han_as_letters_and_punctuation_as_tokens(
     stage = GopherQuality(annotate_only=True)
     out = stage(pa.table({"text": [ARTICLE_ZH], "language": ["zh"]})).kept
     assert out.column("gopher_alpha_words_ratio").to_pylist()[0] > 0.8   # Han words are alphabetic
+
+
+# --- Chinese-aware alpha-word ratio, one-line paragraphs, separator lines (real text) ---------------
+@pytest.fixture(scope="module")
+def clue_docs(shared_data):
+    import gzip
+    with gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt", encoding="utf-8") as f:
+        return f.read().splitlines()
+
+
+def _starting(docs, prefix):
+    found = [d for d in docs if d.startswith(prefix)]
+    assert len(found) == 1, prefix
+    return found[0]
+
+
+def test_dates_and_figures_in_chinese_count_as_words(clue_docs):
+    """Three real Chinese Wikipedia paragraphs rich in dates and figures (CLUE wiki2019zh): kept by
+    the default (words; a number next to a CJK word is part of the sentence), while datatrove's
+    token count with FineWeb-2's cmn_Hani threshold 0.735 removed them."""
+    from stages.gopher import words_with_letters
+    paras = [_starting(clue_docs, p) for p in ("邵伯镇是江苏省", "韦埃拉潘恰特拉姆", "希奥利艾机场")]
+    assert reasons(GopherQuality(), paras, ["zh"] * 3) == [None, None, None]
+    old = GopherQuality(alpha_ratio_tokens="tokens", min_alpha_words_ratio=0.735)
+    assert reasons(old, paras, ["zh"] * 3) == ["alpha_words_ratio"] * 3
+    assert words_with_letters(["2023", "年", "5", "月", "GDP", "增长", "6.9%"], unspaced=True) == 7
+    # a row of figures with no CJK word beside them is not a sentence
+    assert words_with_letters(["收入", "2021", "2022", "2023", "12.5", "13.1"], unspaced=True) == 2
+    assert words_with_letters(["in", "2023", "May"], unspaced=False) == 2
+
+
+def test_one_line_paragraph_ending_in_ellipsis_is_a_sentence(clue_docs):
+    one_line = next(d for d in clue_docs if d.endswith("……") and len(d) > 200)   # a real one-line text
+    assert reasons(GopherQuality(), [one_line], ["zh"]) == [None]
+    assert reasons(GopherQuality(line_rules_min_lines=1), [one_line], ["zh"]) == ["ellipsis_lines"]
+
+
+def test_separator_lines_are_not_duplicate_content(shared_data):
+    """A real Gutenberg magazine (pg10026) repeats '*       *       *' between articles."""
+    import gzip
+    import re
+    raw = gzip.open(shared_data / "sources/books/gutenberg/pg10026.clean.txt.gz", "rt", encoding="utf-8").read()
+    paras = [" ".join(p.split()) if "*" not in p else p.strip()
+             for p in re.split(r"\n\s*\n", raw.replace("\r\n", "\n")) if p.strip()][:40]
+    text = "\n\n".join(paras)
+    assert text.count("*       *") >= 3
+    out = GopherRepetition(annotate_only=True)(pa.table({"text": [text], "language": ["en"]})).kept
+    assert out.column("gopher_dup_para_frac").to_pylist()[0] == 0.0

@@ -56,7 +56,9 @@ def test_stage_counts_and_options():
     res = PIIRedactor()(table)
     assert res.kept.num_rows == len(texts) and res.removed is None
     assert res.kept.column("text").to_pylist() == [e for _, e, _ in POSITIVES] + NEGATIVES + [None]
+    # (the two new kinds are counted too, at zero here)
     assert res.counters == {"redacted_email": 3, "redacted_ip": 3, "redacted_phone": 9,
+                            "redacted_id_number": 0, "redacted_bank_card": 0,
                             "pii_documents": len(POSITIVES)}
     private = PIIRedactor(redact_non_public_ips=True, ip_placeholder="[IP]", phone=False)
     new, found = private.redact("local 192.168.1.1 call 415-555-2671")
@@ -68,3 +70,81 @@ def test_no_candidates_fast_path():
     res = PIIRedactor()(table)
     assert res.kept.equals(table) and res.counters["pii_documents"] == 0
     assert isinstance(res.kept.column("text").type, pa.DataType)
+
+
+# --- Chinese ID numbers, bank cards, landlines, public IPv4 (synthetic formats; test numbers) -------
+# 11010519491231002X is the worked example of GB 11643-1999; the cards are the issuers' published
+# test numbers (Visa 4242..., Mastercard 5555...4444, Amex 3782..., UnionPay 6200...0005 and 19 digits).
+NEW_POSITIVES = [
+    ("身份证号：11010519491231002X。", "身份证号：<ID_NUMBER>。", "id_number"),
+    ("身份证 11010519491231002x 已登记", "身份证 <ID_NUMBER> 已登记", "id_number"),
+    ("卡号：6200000000000005", "卡号：<BANK_CARD>", "bank_card"),
+    ("银行卡号6205500000000000004，户名张三", "银行卡号<BANK_CARD>，户名张三", "bank_card"),
+    ("pay with card 4242 4242 4242 4242 today", "pay with card <BANK_CARD> today", "bank_card"),
+    ("Mastercard 5555-5555-5555-4444", "Mastercard <BANK_CARD>", "bank_card"),
+    ("amex card number: 378282246310005", "amex card number: <BANK_CARD>", "bank_card"),
+    ("咨询电话：010-12345678", "咨询电话：<PHONE>", "phone"),
+    ("电话(0755)12345678转总机", "电话<PHONE>转总机", "phone"),
+    ("电话（0571）8888888", "电话<PHONE>", "phone"),
+    ("联系 0755 12345678", "联系 <PHONE>", "phone"),
+    ("from abroad +86 10 12345678", "from abroad <PHONE>", "phone"),
+    ("Google DNS 8.8.4.4 and 1.1.1.1", "Google DNS <IP_ADDRESS> and <IP_ADDRESS>", "ip"),
+    ("set dev 8.8.4.4 as resolver", "set dev <IP_ADDRESS> as resolver", "ip"),
+]
+
+NEW_NEGATIVES = [
+    "身份证号110105194912310021",          # wrong check character
+    "编号110105194913310028",              # month 13: not a date
+    "订单号：2023051812345678901，请保存", "快递单号 773012345678901", "order #4242424242424241",
+    "4242424242424242 is just a number here",  # no card word before a bare digit run
+    "ISBN 978-7-111-12345-6", "ISBN 9787111123456", "2023年5月18日10时30分", "2023-05-18 10:30:00",
+    "版本 10.0.19041.1", "v8.8.4.4", "version 8.8.4.4", "192.168.1.1 and 10.1.2.3 and 169.254.1.1",
+    "127.0.0.1 and 192.0.2.55 and 198.51.100.7 and 203.0.113.9", "GDP 1234 5678 亿元",
+    "邮编100871", "1990-2000年间", "价格 0755-1", "第010-12号文件",
+]
+
+
+@pytest.mark.parametrize("text,expected,kind", NEW_POSITIVES)
+def test_new_kinds_are_redacted(text, expected, kind):
+    new, found = PIIRedactor().redact(text)
+    assert new == expected
+    assert found[kind] >= 1 and sum(found.values()) == found[kind]
+
+
+@pytest.mark.parametrize("text", NEW_NEGATIVES)
+def test_new_look_alikes_are_unchanged(text):
+    new, found = PIIRedactor().redact(text)
+    assert new == text and sum(found.values()) == 0
+
+
+def test_new_kinds_can_be_turned_off_and_are_counted():
+    texts = [t for t, _, _ in NEW_POSITIVES]
+    table = documents_table([{"id": str(i), "source": "t", "text": t} for i, t in enumerate(texts)])
+    res = PIIRedactor()(table)
+    assert res.counters["redacted_id_number"] == 2 and res.counters["redacted_bank_card"] == 5
+    off = PIIRedactor(id_number=False, bank_card=False)
+    assert off.redact("身份证号：11010519491231002X，卡号：6200000000000005")[1] == dict.fromkeys(
+        ("email", "ip", "phone", "id_number", "bank_card"), 0)
+
+
+def test_few_matches_on_clean_real_text(shared_data):
+    """False positives on real clean text: CLUE web documents and the gold news articles hold
+    dates, prices, order and version numbers; none of them may look like an ID or a card. What is
+    found are the pages' contact phone numbers and e-mails (checked by reading them: 24 phones,
+    4 e-mails at the time of writing), so every phone match must have a phone's 10-12 digits -
+    a date, a year range or a price would have fewer."""
+    import gzip
+    from bench.gold import cjk_articles, english_articles
+    with gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt", encoding="utf-8") as f:
+        texts = f.read().splitlines() + cjk_articles(shared_data) + english_articles(shared_data)
+    matches: list = []
+    stage = PIIRedactor()
+    for t in texts:
+        stage.redact(t, matches)
+    kinds = {k for k, _ in matches}
+    assert kinds <= {"phone", "email"}, matches
+    for kind, found in matches:
+        if kind == "phone":
+            assert 10 <= sum(c.isdigit() for c in found) <= 12, found
+        else:
+            assert "@" in found

@@ -78,6 +78,13 @@ def split_lines(text: pa.Array, pattern: str = "\n", regex: bool = False) -> Lin
     return Lines(values, doc, len(text))
 
 
+def has_letter_or_digit(values: pa.Array) -> np.ndarray:
+    """Lines with a letter or a digit. The others ("*     *     *", "----", "• • •") are separators:
+    a book or article repeating one between sections repeats no content, so the duplicate-line
+    rules do not count them as duplicates (they still count as lines)."""
+    return to_bool(pc.match_substring_regex(values, r"[\p{L}\p{N}]"))
+
+
 def duplicate_mask(lines: Lines, candidates: np.ndarray) -> np.ndarray:
     """True for every candidate line equal to an earlier candidate line of the same document."""
     dup = np.zeros(len(lines.doc), dtype=bool)
@@ -110,10 +117,10 @@ def first_reason(n: int, rules: Sequence[tuple[str, np.ndarray]]) -> list[str | 
 
 class ProfiledFilter(Filter):
     """Base of the heuristic filters: profiles, segmentation and quarantine of bad documents."""
-    # Per-profile overrides of this stage's thresholds, e.g. {zh-Hans: {min_words: 30}}.
-    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    # Pick thresholds per document from stages/profiles/<language>.yaml (off: stage options only).
-    use_profiles: bool = True
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
+        "Per-profile overrides of this stage's thresholds, e.g. {zh-Hans: {min_words: 30}}."))
+    use_profiles: bool = Field(True, description=(
+        "Pick thresholds per document from stages/profiles/<language>.yaml (off: stage options only)."))
 
     needs_words: ClassVar[bool] = True
     _resolved: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)

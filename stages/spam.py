@@ -1,0 +1,224 @@
+"""`spam_filter`: SEO spam (gambling, lottery, porn, fake invoices, stock tips, pharmacy) by phrase lists
+read in the page's title, URL/host and text.
+
+Why title and URL: Chinese gambling spam usually hijacks an ordinary site: the brand sits in the
+`<title>` (and the spammer's host) over an unrelated, harmless article body, so a rule that reads
+only the body and needs several matches sees nothing. A phrase in the title or the host is a
+much stronger signal than one in a long body (a news story about a gambling crackdown mentions
+the words in its text, rarely as a casino's brand in its title).
+
+Lists are data files (stages/data/blocklists/<xx>_<category>.txt, plus any `extra_list_files`):
+one phrase per line, literal, case-insensitive, `#` comments; an optional tab and weight (default
+1; 2 for brand names and sign-up offers that ordinary text does not use); a line `url: token`
+is matched only in the URL (pinyin or English tokens such as `xpj`, `casino` that are common
+words in text but tell in a host name).
+
+Per document and category: score = `title_weight` x (weights of distinct phrases in the title)
++ `url_weight` x (weights of distinct phrases in the URL) + (weights of distinct phrases in the
+text). A document is removed when
+- the title or URL has a hit and the score reaches `min_score` (a hijacked page), or
+- the text alone is spam: at least `min_matches` matches of at least `min_distinct` phrases and
+  `min_matches_per_1k_chars` per 1000 characters (so a long article with a few mentions stays).
+The reason says the category and where it mattered most: `gambling_title`, `porn_url`,
+`fake_invoice_text`; the `spam_signal` column lists what matched where.
+
+Text matching is one RE2 alternation per category over the whole batch (Arrow); titles and
+URLs are short and only the candidates are looked at in Python.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field
+
+from pipeline.stage import Filter, Judgement
+
+LIST_DIR = Path(__file__).parent / "data" / "blocklists"
+DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips",
+                 "en_gambling", "en_porn", "en_pharma"]
+
+
+def read_phrase_file(path: Path) -> list[tuple[str, float]]:
+    """(phrase, weight) pairs of a list file; URL-only entries come back as ('url:token', weight)."""
+    out = []
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        phrase, _, weight = line.partition("\t")
+        try:
+            w = float(weight) if weight.strip() else 1.0
+        except ValueError:
+            raise ValueError(f"{path}:{n}: weight {weight!r} is not a number") from None
+        phrase = phrase.strip().casefold()
+        if phrase.startswith("url:"):
+            phrase = "url:" + phrase[4:].strip()
+        out.append((phrase, w))
+    return out
+
+
+def category_of(path: Path) -> str:
+    """`zh_gambling.txt` and `en_gambling.txt` are both the category `gambling`."""
+    stem = path.stem
+    return stem[3:] if re.match(r"^[a-z]{2}_", stem) else stem
+
+
+def _alternation(phrases) -> str:
+    return "|".join(re.escape(p) for p in sorted(phrases, key=lambda p: (-len(p), p)))
+
+
+@dataclass
+class _Category:
+    name: str
+    weights: dict[str, float]        # phrase -> weight (text and title)
+    url_weights: dict[str, float]    # token -> weight (URL; the text phrases too)
+    re2: str                          # case-insensitive RE2 alternation for Arrow
+    text_re: re.Pattern
+    url_re: re.Pattern
+
+    def distinct(self, pattern: re.Pattern, s: str | None, weights: dict[str, float]) -> dict[str, float]:
+        """Phrases found in s with their weights. Overlapping phrases all count (新葡京 and
+        葡京娱乐 in 新葡京娱乐场), so a phrase is looked up on its own in short fields."""
+        if not s:
+            return {}
+        if len(s) > 300:      # long text: non-overlapping matches of the alternation
+            return {m: weights.get(m, 1.0) for m in (x.casefold() for x in pattern.findall(s))}
+        folded = s.casefold()
+        found = {m.casefold() for m in pattern.findall(s)}
+        found |= {p for p in weights if p in folded and (pattern is self.text_re or f" {p} " in folded)}
+        return {p: weights.get(p, 1.0) for p in found}
+
+
+def _traditional(entries: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Traditional-character forms of Simplified phrases (OpenCC), same weights; URL tokens are left."""
+    from stages.chinese import opencc_converter   # (stages.chinese re-exports this module's names)
+    out = []
+    for config in ("s2t", "s2tw"):
+        conv = opencc_converter(config)
+        out += [(conv.convert(p), w) for p, w in entries if not p.startswith("url:")]
+    return [(p, w) for p, w in out if (p, w) not in entries]
+
+
+def _url_text(url: str | None) -> str | None:
+    """URL lowercased with separators as spaces, so `online-casino` matches `online casino`."""
+    if not url:
+        return None
+    return " " + re.sub(r"[-_./:?=&+%]+", " ", url.casefold()) + " "
+
+
+class SpamFilter(Filter):
+    """Removes SEO spam found by phrase lists in the title, URL/host and text; reason `<category>_<where>`.
+
+    Adds `spam_matches` (int32: text matches of the most-matched category), `spam_score`
+    (float32: the highest category score) and `spam_signal` (what matched where, or null)."""
+    name: ClassVar[str] = "spam_filter"
+    version: ClassVar[str] = "2"
+
+    lists: list[str] = Field(default_factory=lambda: list(DEFAULT_LISTS), description=(
+        "Built-in lists to use (stages/data/blocklists/<name>.txt); the category is the name minus its "
+        "`xx_` language prefix."))
+    extra_list_files: list[str] = Field(default_factory=list, description=(
+        "More list files (paths), same format: phrase[<TAB>weight] per line, `url: token` for URL-only "
+        "tokens, # comments. A file named xx_<category>.txt adds to that category."))
+    title_field: str = Field("title", description="Column holding the page title (skipped if absent).")
+    url_field: str = Field("url", description="Column holding the page URL (skipped if absent).")
+    text_field: str = Field("text", description="Column holding the text.")
+    title_weight: float = Field(3.0, ge=0.0, description="Score of a phrase in the title, per unit of weight.")
+    url_weight: float = Field(3.0, ge=0.0, description="Score of a phrase in the URL/host, per unit of weight.")
+    min_score: float = Field(6.0, gt=0.0, description=(
+        "Remove a page with a title or URL hit when its category score reaches this: one brand-name "
+        "phrase (weight 2) in the title, or two ordinary ones, or one plus the URL or the text."))
+    traditional_variants: bool = Field(True, description=(
+        "Also match the Traditional-character form (OpenCC s2t and s2tw) of every phrase in a zh_ list, "
+        "so 娛樂城 and 百家樂 count like 娱乐城 and 百家乐."))
+    min_matches: int = Field(3, ge=1, description="Text-only rule: minimum matches of one category.")
+    min_distinct: int = Field(2, ge=1, description="Text-only rule: minimum different phrases among them.")
+    min_matches_per_1k_chars: float = Field(2.0, ge=0.0, description=(
+        "Text-only rule: minimum matches per 1000 characters, so long articles with a few mentions stay."))
+
+    def setup(self) -> None:
+        files = [LIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
+        merged: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+        for f in files:
+            if not f.is_file():
+                raise FileNotFoundError(f"spam_filter: block list {f} not found")
+            text_w, url_w = merged.setdefault(category_of(f), ({}, {}))
+            entries = read_phrase_file(f)
+            if self.traditional_variants and f.name.startswith("zh_"):
+                entries += _traditional(entries)
+            for phrase, w in entries:
+                if phrase.startswith("url:"):
+                    url_w[phrase[4:]] = max(w, url_w.get(phrase[4:], 0.0))
+                else:
+                    text_w[phrase] = max(w, text_w.get(phrase, 0.0))
+        self._categories: list[_Category] = []
+        for cat, (text_w, url_w) in merged.items():
+            if not text_w:
+                raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
+            url_all = {**text_w, **url_w}
+            # URL tokens match whole between separators; text phrases anywhere.
+            url_pat = "|".join([_alternation(text_w)] + [rf"(?<= ){re.escape(t)}(?= )" for t in url_w])
+            self._categories.append(_Category(
+                cat, text_w, url_all, "(?i)" + _alternation(text_w),
+                re.compile(_alternation(text_w), re.I), re.compile(url_pat, re.I)))
+
+    def _column(self, batch: pa.Table, name: str) -> pa.Array:
+        if name in batch.column_names:
+            return batch.column(name).combine_chunks().cast(pa.string())
+        return pa.nulls(batch.num_rows, pa.string())
+
+    def judge(self, batch: pa.Table) -> Judgement:
+        n = batch.num_rows
+        texts = batch.column(self.text_field)
+        length = pc.utf8_length(texts).fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+        title_col = self._column(batch, self.title_field)
+        titles = title_col.to_pylist()
+        url_col = self._column(batch, self.url_field)
+        has_url = url_col.null_count < len(url_col)
+        urls = [_url_text(u) for u in url_col.to_pylist()] if has_url else [None] * n
+        best_matches = np.zeros(n, dtype=np.int64)
+        best_score = np.zeros(n, dtype=np.float64)
+        reasons: list[str | None] = [None] * n
+        signals: list[str | None] = [None] * n
+        values = None
+        for cat in self._categories:
+            hits = pc.count_substring_regex(texts, cat.re2).fill_null(0).to_numpy(zero_copy_only=False)
+            hits = hits.astype(np.int64)
+            best_matches = np.maximum(best_matches, hits)
+            dense = (hits >= self.min_matches) & (
+                hits * 1000.0 >= self.min_matches_per_1k_chars * np.maximum(length, 1))
+            title_hit = pc.match_substring_regex(title_col, cat.re2).fill_null(False).to_numpy(zero_copy_only=False)
+            url_hit = np.array([bool(u) and cat.url_re.search(u) is not None for u in urls], bool) if has_url \
+                else np.zeros(n, bool)
+            for i in np.flatnonzero(dense | title_hit | url_hit):
+                if values is None:
+                    values = texts.to_pylist()
+                in_title = cat.distinct(cat.text_re, titles[i], cat.weights)
+                in_url = cat.distinct(cat.url_re, urls[i], cat.url_weights)
+                in_text = cat.distinct(cat.text_re, values[i], cat.weights) if hits[i] else {}
+                parts = {"title": self.title_weight * sum(in_title.values()),
+                         "url": self.url_weight * sum(in_url.values()),
+                         "text": float(sum(in_text.values()))}
+                score = sum(parts.values())
+                if score <= best_score[i]:
+                    continue
+                best_score[i] = score
+                text_spam = bool(dense[i]) and len(in_text) >= self.min_distinct
+                page_spam = (in_title or in_url) and score >= self.min_score
+                if text_spam or page_spam:
+                    where = max(("title", "url", "text"), key=lambda k: (parts[k], k == "title"))
+                    if text_spam and not page_spam:
+                        where = "text"
+                    reasons[i] = f"{cat.name}_{where}"
+                    found = [f"{k}[{','.join(sorted(v))}]" for k, v in
+                             (("title", in_title), ("url", in_url), ("text", in_text)) if v]
+                    signals[i] = f"{cat.name}: {' '.join(found)} text_matches={int(hits[i])} score={score:g}"
+        return Judgement(reasons, {"spam_matches": pa.array(best_matches, pa.int32()),
+                                   "spam_score": pa.array(best_score, pa.float32()),
+                                   "spam_signal": pa.array(signals, pa.string())})

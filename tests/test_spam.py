@@ -1,0 +1,91 @@
+"""spam_filter reads title, URL and text: real clean Chinese and English text stays, hijacked pages
+(a spam title over a real article) and keyword farms go, and every removal says where it matched."""
+from __future__ import annotations
+
+import gzip
+
+import pyarrow as pa
+import pytest
+
+from bench.gold import cjk_articles, english_articles
+from stages.spam import SpamFilter, read_phrase_file
+
+
+@pytest.fixture(scope="module")
+def clue(shared_data) -> list[str]:
+    with gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt", encoding="utf-8") as f:
+        return f.read().splitlines()
+
+
+def _table(texts, titles=None, urls=None) -> pa.Table:
+    n = len(texts)
+    return pa.table({"id": [str(i) for i in range(n)], "text": texts,
+                     "title": pa.array(titles or [None] * n, pa.string()),
+                     "url": pa.array(urls or [None] * n, pa.string())})
+
+
+def test_real_clean_text_is_kept(clue, shared_data):
+    """2,500 CLUE documents (news, Q&A, Wikipedia, reviews; a few stock and lottery news among
+    them) and the gold news articles, with their real URLs where known: nothing is removed."""
+    texts = clue + cjk_articles(shared_data) + english_articles(shared_data)
+    res = SpamFilter()(_table(texts))
+    assert res.removed is None or res.removed.num_rows == 0
+
+
+def test_hijacked_pages_are_caught_by_title_or_host(clue):
+    body = next(t for t in clue if t.startswith("甘肃三年内将新增幼儿入园学位"))   # a real news story
+    en_body = ("The city council voted on Tuesday to extend the bus network to the new hospital. "
+               "Residents had asked for the route for years, and the first buses will run in spring.")
+    table = _table(
+        [body, body, body, en_body, en_body],
+        titles=["澳门新葡京娱乐场-官方网站", "甘肃新增幼儿园学位", "甘肃新增幼儿园学位",
+                "Free Porn Videos - XXX Tube", "City extends bus network"],
+        urls=[None, "http://www.xpj-bet365.example/news/1.html", None, None,
+              "https://casino.example/bus"])
+    res = SpamFilter()(table)
+    reasons = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist()))
+    assert reasons == {"0": "gambling_title", "1": "gambling_url", "3": "porn_title"}
+    signal = res.removed.column("spam_signal").to_pylist()[0]
+    assert "title[新葡京,葡京娱乐]" in signal and "score=9" in signal
+    # one URL token alone (weight 1 x url_weight 3 < min_score 6) is not enough
+    assert res.kept.column("id").to_pylist() == ["2", "4"]
+
+
+def test_news_about_gambling_is_kept_and_keyword_farms_go(clue):
+    news = next(t for t in clue if "赛事保险" in t)    # a real sports-business story
+    crackdown_title = "警方破获网络赌博案 涉案赌博网站已被关停"
+    farm = "\n".join(["Free porn videos and xxx sex videos, hot milf and teen sex, free sex tube!"] * 5)
+    res = SpamFilter()(_table([news, news, farm], titles=["赛事保险如何挽救危机", crackdown_title, None]))
+    assert res.removed.column("reason").to_pylist() == ["porn_text"]
+    assert res.kept.num_rows == 2
+
+
+def test_lists_are_extensible_data_files(tmp_path):
+    extra = tmp_path / "xx_crypto.txt"
+    extra.write_text("# test list\nairdrop\nmoonshot coin\t2\nurl: shib\n", encoding="utf-8")
+    assert read_phrase_file(extra) == [("airdrop", 1.0), ("moonshot coin", 2.0), ("url:shib", 1.0)]
+    stage = SpamFilter(lists=[], extra_list_files=[str(extra)])
+    res = stage(_table(["An ordinary story.", "An ordinary story.", "Airdrop! airdrop! moonshot coin airdrop"],
+                       titles=["Moonshot coin presale", None, None],
+                       urls=[None, "https://shib.example/x", None]))
+    assert res.removed.column("reason").to_pylist() == ["crypto_title", "crypto_text"]
+    bad = tmp_path / "xx_bad.txt"
+    bad.write_text("phrase\tlots\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="xx_bad.txt:1"):
+        SpamFilter(lists=[], extra_list_files=[str(bad)]).ensure_setup()
+    with pytest.raises(FileNotFoundError):
+        SpamFilter(lists=["zh_nothing"]).ensure_setup()
+
+
+def test_without_title_and_url_columns():
+    res = SpamFilter()(pa.table({"text": ["代开发票，代开增值税专用发票，各类发票，可查验后付款，点数优惠。"]}))
+    assert res.removed.column("reason").to_pylist() == ["fake_invoice_text"]
+
+
+def test_traditional_chinese_spam_titles(clue):
+    """Lists are written in Simplified characters; their Traditional forms count too."""
+    body = next(t for t in clue if t.startswith("甘肃三年内将新增幼儿入园学位"))
+    res = SpamFilter()(_table([body, body], titles=["澳門新葡京娛樂城｜百家樂官網", "甘肅新增幼兒園學位"]))
+    assert res.removed.column("reason").to_pylist() == ["gambling_title"]
+    off = SpamFilter(traditional_variants=False)(_table([body], titles=["百家樂｜娛樂城"]))
+    assert off.removed is None
