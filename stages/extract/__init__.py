@@ -79,11 +79,12 @@ class Extract(Stage):
     fallback_min_units: int = Field(
         50, ge=0, description="auto: fall back when the fast text has fewer words (CJK: characters)")
     fallback_min_visible_share: float = Field(
-        0.3, ge=0, le=1, description="auto: fall back when the fast text is a smaller share of the "
-        "page's visible text")
+        0.0, ge=0, le=1, description="auto: fall back when the fast text is a smaller share of the "
+        "page's visible text (0 = off: on the gold pages it sends many pages back for little F1; "
+        "on, it costs a second pass over the page)")
     fallback_max_short_lines: float = Field(
-        0.8, ge=0, le=1, description="auto: fall back when a larger share of the fast text's lines "
-        "are short (< 8 words/CJK characters)")
+        0.9, ge=0, le=1.01, description="auto: fall back when a larger share of the fast text's lines "
+        "are short (< 8 words/CJK characters; 1.01 = off)")
     # -- ours ---------------------------------------------------------------------------------
     extract_date: bool = Field(True, description="fill `date` (trafilatura: htmldate quick mode on the "
                                "head, ~7% of the stage's time; resiliparse: date meta tags)")
@@ -142,7 +143,7 @@ class Extract(Stage):
         if tree is None:
             return self._trafilatura(html, url)
         text = fast.text(tree)
-        why = self._rule.why(fast.measure(tree, text)) if text else NO_TEXT
+        why = self._rule.why(fast.measure(tree, text, self.fallback_min_visible_share > 0)) if text else NO_TEXT
         if why is None:
             return fast.page(tree, html, text)
         slow_text, forum = self._trafilatura.text(html, url)
