@@ -24,6 +24,10 @@ _DATE_KEYS = frozenset((
     "dcterms.created", "dcterms.date", "sailthru.date", "parsely-pub-date", "article.published",
     "og:article:published_time", "weibo: article:create_at", "article_date_original", "cxenseparse:recs:publishtime"))
 _LANG_KEYS = frozenset(("content-language", "og:locale", "language", "dc.language"))
+# One CSS query for just the <meta> tags we read: walking every node of the head through
+# resiliparse's Python objects costs more than the extraction (~10 ms a page), this ~0.2 ms.
+_META_SELECTOR = ",".join(f'meta[{attr}="{key}" i]' for key in sorted({"og:title", *_LANG_KEYS, *_DATE_KEYS})
+                          for attr in ("property", "name", "itemprop", "http-equiv"))
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 # Han, kana, Hangul: one unit per character. Elsewhere a unit is a whitespace-separated word.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
@@ -83,7 +87,7 @@ class ResiliparseEngine:
         if root is not None:
             lang = root.getattr("lang") or root.getattr("xml:lang")
         if tree.head is not None:
-            for meta in tree.head.get_elements_by_tag_name("meta"):
+            for meta in tree.head.query_selector_all(_META_SELECTOR):
                 key = (meta.getattr("property") or meta.getattr("name") or meta.getattr("itemprop")
                        or meta.getattr("http-equiv") or "").lower()
                 if not key:
@@ -94,7 +98,9 @@ class ResiliparseEngine:
                     lang = meta.getattr("content")
                 elif self.extract_date and key in _DATE_KEYS and date is None:
                     date = _iso_date(meta.getattr("content"))
-        if self.extract_date and date is None and (m := BODY_DATE.search(html)):
+        # The body regex scans the whole page (~8 ms on a news page): only where it can match.
+        if (self.extract_date and date is None and ("atePublished" in html or "datetime" in html)
+                and (m := BODY_DATE.search(html))):
             date = m.group(1)
         return clean_title(og_title or tree.title), clean_lang(lang), date
 
