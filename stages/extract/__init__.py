@@ -1,0 +1,233 @@
+"""`extract`: HTML page -> main text, plus title, date and the page's language hint.
+
+Engines (`engine` option):
+- `trafilatura` (default): exactly what `trafilatura.extract` returns for the same options (a
+  test holds us to that), except on pages made by forum software when `forum_recall` is on;
+  metadata from a parse of the page head (trafilatura_engine.py).
+- `resiliparse`: resiliparse's main-content extraction, ~10x faster, a few points of F1 lower;
+  metadata from the same parse (resiliparse_engine.py).
+- `auto`: resiliparse, and trafilatura only on pages where the fast result looks wrong
+  (hybrid.py); metadata from resiliparse's parse either way.
+Each kept document says which engine produced its text (`extract_engine` column), and the
+stage counts both (`engine_trafilatura`, `engine_resiliparse`) and each fallback signal.
+
+Bad input never stops the run: pages over `max_html_bytes` are quarantined as `too_large`, pages
+that take longer than `timeout_seconds` as `timeout`, input that is not HTML as `not_html`, and
+an unexpected exception (or a crash) inside an engine as `extract_error`. Pages with no main
+text are removed as `no_text`.
+
+The time limit holds for every engine: with `isolation: process` (default) pages are extracted in
+a forked child that is killed when a page overruns, which also stops a page stuck inside C code
+(sandbox.py); `isolation: signal` uses SIGALRM (or a watchdog thread off the main thread) in
+the worker itself, which is cheaper but fires only between Python bytecodes (deadline.py).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, PrivateAttr
+
+from pipeline.stage import Result, Stage
+from stages.extract.deadline import ExtractionTimeout, deadline
+from stages.extract.hybrid import FallbackRule
+from stages.extract.page import (EXTRACT_ERROR, NO_TEXT, NOT_HTML, QUARANTINE_REASONS, TIMEOUT,
+                                 TOO_LARGE, Page)
+from stages.extract.resiliparse_engine import ResiliparseEngine
+from stages.extract.sandbox import CRASHED, TIMED_OUT, Sandbox
+from stages.extract.trafilatura_engine import TrafilaturaEngine, looks_like_forum
+
+__all__ = ["Extract", "ExtractionTimeout", "deadline", "looks_like_forum", "NO_TEXT", "TOO_LARGE",
+           "TIMEOUT", "NOT_HTML", "EXTRACT_ERROR", "QUARANTINE_REASONS"]
+
+log = logging.getLogger("pipeline.extract")
+
+
+class Extract(Stage):
+    """Main text of HTML pages (trafilatura, resiliparse or both); adds `title`, `date`,
+    `html_lang` and `extract_engine` columns."""
+    name: ClassVar[str] = "extract"
+    version: ClassVar[str] = "2"
+
+    engine: Literal["trafilatura", "resiliparse", "auto"] = Field(
+        "trafilatura", description="trafilatura (best F1, slowest), resiliparse (~10x faster, a few "
+        "points of F1 lower), or auto (resiliparse, trafilatura where the fast result looks wrong)")
+    # -- trafilatura's own options (same names and defaults as trafilatura.extract) ------------
+    favor_precision: bool = Field(False, description="trafilatura: less text, fewer boilerplate lines")
+    favor_recall: bool = Field(False, description="trafilatura: more text when unsure")
+    include_tables: bool = Field(True, description="trafilatura: keep text inside <table>")
+    include_comments: bool = Field(True, description="trafilatura: keep the page's comment section "
+                                   "(trafilatura's default)")
+    include_links: bool = Field(False, description="trafilatura: keep links as markdown [text](target)")
+    include_formatting: bool = Field(False, description="trafilatura: keep bold/italic/headings as markdown")
+    deduplicate: bool = Field(False, description="trafilatura: drop repeated segments; the cache is per "
+                              "batch, so output is deterministic")
+    target_language: str | None = Field(None, description="trafilatura: ISO 639-1; pages whose html "
+                                        "lang differs are dropped")
+    fast: bool = Field(False, description="trafilatura: skip the readability/justext fallback "
+                       "comparison (about 2x faster)")
+    forum_recall: bool = Field(True, description="trafilatura: pages made by forum software are "
+                               "extracted with favor_recall")
+    # -- resiliparse's options (extract_plain_text) ----------------------------------------------
+    resiliparse_alt_texts: bool = Field(False, description="resiliparse: keep image alt texts "
+                                        "(off: captions the gold text leaves out)")
+    resiliparse_comments: bool = Field(True, description="resiliparse: keep comment sections")
+    resiliparse_list_bullets: bool = Field(True, description="resiliparse: bullets before list items")
+    # -- auto: when the fast result looks wrong (hybrid.py; chosen on dev gold pages) --------------
+    fallback_min_units: int = Field(
+        50, ge=0, description="auto: fall back when the fast text has fewer words (CJK: characters)")
+    fallback_min_visible_share: float = Field(
+        0.0, ge=0, le=1, description="auto: fall back when the fast text is a smaller share of the "
+        "page's visible text (0 = off: on the gold pages it sends many pages back for little F1; "
+        "on, it costs a second pass over the page)")
+    fallback_max_short_lines: float = Field(
+        0.9, ge=0, le=1.01, description="auto: fall back when a larger share of the fast text's lines "
+        "are short (< 8 words/CJK characters; 1.01 = off)")
+    # -- ours ---------------------------------------------------------------------------------
+    extract_date: bool = Field(True, description="fill `date` (trafilatura: htmldate quick mode on the "
+                               "head, ~7% of the stage's time; resiliparse: date meta tags)")
+    keep_html: bool = Field(False, description="keep the `html` column after extraction")
+    max_html_bytes: int = Field(5_000_000, gt=0, description="larger pages are quarantined as too_large")
+    timeout_seconds: float = Field(10.0, ge=0, description="per page; slower pages are quarantined as "
+                                   "timeout (0 = no limit)")
+    isolation: Literal["process", "signal"] = Field(
+        "process", description="how the time limit is enforced: process = extract in a forked child "
+        "killed on timeout (also stops C code); signal = SIGALRM in the worker (cheaper, Python only)")
+
+    _trafilatura: Any = PrivateAttr(default=None)
+    _resiliparse: Any = PrivateAttr(default=None)
+    _rule: Any = PrivateAttr(default=None)
+    _sandbox: Any = PrivateAttr(default=None)
+
+    def setup(self) -> None:
+        if self.engine in ("trafilatura", "auto"):
+            self._trafilatura = TrafilaturaEngine(dict(
+                favor_precision=self.favor_precision, favor_recall=self.favor_recall,
+                include_tables=self.include_tables, include_comments=self.include_comments,
+                include_links=self.include_links, include_formatting=self.include_formatting,
+                deduplicate=self.deduplicate, target_language=self.target_language, fast=self.fast),
+                forum_recall=self.forum_recall, extract_date=self.extract_date)
+        if self.engine in ("resiliparse", "auto"):
+            self._resiliparse = ResiliparseEngine(dict(
+                alt_texts=self.resiliparse_alt_texts, comments=self.resiliparse_comments,
+                list_bullets=self.resiliparse_list_bullets), extract_date=self.extract_date)
+        self._rule = FallbackRule(self.fallback_min_units, self.fallback_min_visible_share,
+                                  self.fallback_max_short_lines)
+        if self.isolation == "process" and self.timeout_seconds > 0:
+            self._sandbox = Sandbox(self._page_or_error, self.timeout_seconds, reset=self._new_batch)
+
+    def __getstate__(self) -> dict:
+        # Engines and the child process belong to one process: a copy sets up its own.
+        state = super().__getstate__()
+        private = dict(state.get("__pydantic_private__") or {})
+        private.update(_trafilatura=None, _resiliparse=None, _rule=None, _sandbox=None, _ready=False)
+        return {**state, "__pydantic_private__": private}
+
+    # -- one page (runs in the sandbox child or in the worker) --------------------------------
+    def _new_batch(self) -> None:
+        if self._trafilatura is not None:
+            self._trafilatura.new_batch()
+
+    def _page(self, html: str, url: str | None) -> Page:
+        if self.engine == "trafilatura":
+            return self._trafilatura(html, url)
+        if self.engine == "resiliparse":
+            return self._resiliparse(html, url)
+        return self._auto(html, url)
+
+    def _auto(self, html: str, url: str | None) -> Page:
+        fast = self._resiliparse
+        tree = fast.parse(html)
+        if tree is None:
+            return self._trafilatura(html, url)
+        text = fast.text(tree)
+        why = self._rule.why(fast.measure(tree, text, self.fallback_min_visible_share > 0)) if text else NO_TEXT
+        if why is None:
+            return fast.page(tree, html, text)
+        slow_text, forum = self._trafilatura.text(html, url)
+        if not slow_text:  # trafilatura finds nothing either: the fast text beats none
+            return fast.page(tree, html, text)._replace(fallback=why) if text else Page(NO_TEXT, fallback=why)
+        return fast.page(tree, html, slow_text, engine="trafilatura")._replace(forum_recall=forum, fallback=why)
+
+    def _page_or_error(self, job: tuple[str, str | None]) -> Page:
+        try:
+            return self._page(*job)
+        except Exception as e:  # an engine bug on one page must not stop the run
+            log.warning("extract failed on %s: %r", job[1], e)
+            return Page(EXTRACT_ERROR)
+
+    def _run_in_worker(self, jobs: list[tuple[str, str | None]]) -> list[Page]:
+        self._new_batch()
+        pages = []
+        for job in jobs:
+            try:
+                with deadline(self.timeout_seconds):
+                    pages.append(self._page_or_error(job))
+            except ExtractionTimeout:
+                pages.append(Page(TIMEOUT))
+            except BaseException as e:
+                # The alarm can fire inside resiliparse's Rust code, which turns the exception
+                # into a pyo3 PanicException (a BaseException): still this page's timeout.
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                pages.append(Page(TIMEOUT if "ExtractionTimeout" in repr(e) else EXTRACT_ERROR))
+        return pages
+
+    # -- a batch ------------------------------------------------------------------------------
+    def process(self, table: pa.Table) -> Result:
+        n = table.num_rows
+        if "html" not in table.column_names:
+            raise ValueError("extract needs an `html` column (run it right after a reader of HTML)")
+        html_col = table.column("html")
+        # Size cap vectorised: binary_length counts UTF-8 bytes of the str column.
+        too_large = pc.fill_null(pc.greater(pc.binary_length(html_col), self.max_html_bytes), False)
+        too_large = too_large.to_pylist()
+        htmls = html_col.to_pylist()
+        urls = table.column("url").to_pylist() if "url" in table.column_names else [None] * n
+        old_text = table.column("text").to_pylist() if "text" in table.column_names else [None] * n
+
+        pages: list[Page | None] = [None] * n
+        todo = []
+        for i in range(n):
+            if htmls[i] is None:
+                # Documents that arrive as text (a JSONL source mixed into an HTML recipe) pass through.
+                pages[i] = Page(None, old_text[i]) if old_text[i] else Page(NO_TEXT)
+            elif too_large[i]:
+                pages[i] = Page(TOO_LARGE)
+            else:
+                todo.append(i)
+        jobs = [(htmls[i], urls[i]) for i in todo]
+        if self._sandbox is not None:
+            done = [Page(TIMEOUT) if r == TIMED_OUT else Page(EXTRACT_ERROR) if r == CRASHED else r
+                    for r in self._sandbox.map(jobs)]
+        else:
+            done = self._run_in_worker(jobs)
+        for i, page in zip(todo, done):
+            pages[i] = page
+
+        counters: dict[str, int] = {}
+        for page in pages:
+            if page.reason is None and page.engine:
+                counters[f"engine_{page.engine}"] = counters.get(f"engine_{page.engine}", 0) + 1
+            if page.fallback:
+                counters[f"fallback_{page.fallback}"] = counters.get(f"fallback_{page.fallback}", 0) + 1
+            counters["forum_recall"] = counters.get("forum_recall", 0) + page.forum_recall
+        reasons = [p.reason for p in pages]
+        out = table
+        for col, values in (("text", [p.text for p in pages]), ("title", [p.title for p in pages]),
+                            ("date", [p.date for p in pages]), ("html_lang", [p.html_lang for p in pages]),
+                            ("extract_engine", [p.engine for p in pages])):
+            values = [None if r is not None else v for r, v in zip(reasons, values)]
+            arr = pa.array(values, pa.string())
+            if col in out.column_names:
+                out = out.set_column(out.column_names.index(col), col, arr)
+            else:
+                out = out.append_column(col, arr)
+        result = Result.split(out, reasons, quarantine=QUARANTINE_REASONS,
+                              counters={k: v for k, v in counters.items() if v})
+        if not self.keep_html:
+            # Quarantined and removed rows keep their html: that is what a person needs to look at.
+            result.kept = result.kept.drop_columns(["html"])
+        return result

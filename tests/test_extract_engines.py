@@ -1,0 +1,136 @@
+"""The resiliparse and auto engines of `extract`, and the time limit that holds inside C code."""
+import faulthandler
+import gzip
+import json
+import os
+import pickle
+import re
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.html import HTMLTree
+
+from pipeline.documents import documents_table
+from stages.extract import Extract
+from stages.extract.sandbox import CRASHED, TIMED_OUT, Sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.bench_extract import decode_html  # noqa: E402
+
+
+def _scrapinghub(shared_data, n):
+    gt = json.loads((shared_data / "html/scrapinghub/ground-truth.json").read_text())
+    ids = sorted(gt)[:n]
+    return [dict(id=i, source="t", url=gt[i]["url"],
+                 html=decode_html(gzip.open(shared_data / f"html/scrapinghub/html/{i}.html.gz").read()))
+            for i in ids]
+
+
+def test_resiliparse_engine_text_and_metadata_from_one_parse(shared_data):
+    docs = _scrapinghub(shared_data, 20)
+    result = Extract(engine="resiliparse")(documents_table(docs))
+    kept = {r["id"]: r for r in result.kept.to_pylist()}
+    assert len(kept) == 20 and result.counters["engine_resiliparse"] == 20
+    for d in docs:
+        want = extract_plain_text(HTMLTree.parse(d["html"]), main_content=True, alt_texts=False).strip()
+        assert kept[d["id"]]["text"] == want
+        assert kept[d["id"]]["extract_engine"] == "resiliparse"
+    rows = list(kept.values())
+    assert sum(r["title"] is not None for r in rows) >= 18
+    assert sum(r["date"] is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["date"]) is not None
+               for r in rows) >= 15
+    assert sum(r["html_lang"] is not None for r in rows) >= 10
+
+
+def test_auto_engine_records_which_engine_made_each_text(shared_data):
+    docs = _scrapinghub(shared_data, 30)
+    table = documents_table(docs)
+    auto = Extract(engine="auto")(table)
+    fast = {r["id"]: r["text"] for r in Extract(engine="resiliparse")(table).kept.to_pylist()}
+    slow = {r["id"]: r["text"] for r in Extract()(table).kept.to_pylist()}
+    engines = auto.kept["extract_engine"].to_pylist()
+    assert set(engines) <= {"resiliparse", "trafilatura"}
+    assert auto.counters.get("engine_resiliparse", 0) == engines.count("resiliparse") > 0
+    assert auto.counters.get("engine_trafilatura", 0) == engines.count("trafilatura")
+    fallbacks = sum(v for k, v in auto.counters.items() if k.startswith("fallback_"))
+    assert fallbacks >= engines.count("trafilatura")
+    for r in auto.kept.to_pylist():
+        assert r["text"] == (fast if r["extract_engine"] == "resiliparse" else slow)[r["id"]]
+
+
+def test_auto_falls_back_when_the_fast_text_is_too_short():
+    # The article sits in a container resiliparse's main-content rules treat as boilerplate
+    # (class "sidebar"): the fast text is the heading alone, trafilatura finds the article.
+    para = "<p>" + " ".join(f"Sentence {k} of a long article about rivers and their floods." for k in range(12)) + "</p>"
+    html = (f"<html><head><title>t</title></head><body><h1>Rivers</h1><div class='sidebar'>{para * 6}</div>"
+            "</body></html>")
+    result = Extract(engine="auto")(documents_table([dict(id="a", source="t", html=html)]))
+    row = result.kept.to_pylist()[0]
+    assert row["extract_engine"] == "trafilatura" and "floods" in row["text"]
+    assert result.counters.get("fallback_little_text") == 1 and result.counters["engine_trafilatura"] == 1
+
+
+@pytest.mark.parametrize("engine", ["resiliparse", "auto"])
+def test_bad_pages_are_counted_not_fatal(engine):
+    empty = "<html><head><title>x</title></head><body><script>var a = 1;</script><div></div></body></html>"
+    table = documents_table([dict(id="empty", source="t", html=empty),
+                             dict(id="plain", source="t", text="already text", html=None),
+                             dict(id="big", source="t", html="<p>" + "x" * 2000 + "</p>")])
+    result = Extract(engine=engine, max_html_bytes=1000)(table)
+    assert result.removed.to_pylist()[0]["reason"] == "no_text"
+    assert [(r["id"], r["reason"]) for r in result.quarantined.to_pylist()] == [("big", "too_large")]
+    assert result.kept.to_pylist()[0]["text"] == "already text"
+
+
+def _slow_page(n=8000):
+    block = "<div><p>word " + "<span><b><i>x</i></b></span> " * 8 + "</p></div>"
+    return "<html><body>" + block * n + "</body></html>"
+
+
+@pytest.mark.parametrize("isolation", ["process", "signal"])
+def test_timeout_holds_for_the_auto_engine(shared_data, isolation):
+    first = _scrapinghub(shared_data, 1)[0]
+    table = documents_table([first, dict(id="slow", source="t", html=_slow_page()), {**first, "id": "again"}])
+    result = Extract(engine="auto", timeout_seconds=0.5, isolation=isolation)(table)
+    assert [(r["id"], r["reason"]) for r in result.quarantined.to_pylist()] == [("slow", "timeout")]
+    assert set(result.kept["id"].to_pylist()) == {first["id"], "again"}
+
+
+def _catastrophic(s):
+    # Exponential backtracking inside the C regex engine: no Python bytecode runs, so SIGALRM
+    # handlers cannot fire until it ends (minutes for 40 characters).
+    return bool(re.match(r"(a+)+$", s))
+
+
+def _crash(s):
+    if s == "crash":
+        faulthandler.disable()  # pytest's handler would print the child's stack: expected here
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return s.upper()
+
+
+def test_sandbox_stops_work_stuck_in_c_code():
+    box = Sandbox(lambda s: s if s.startswith("ok") else _catastrophic(s), timeout=1.0, chunk=2)
+    out = box.map(["ok1", "a" * 40 + "b", "ok2", "ok3"])
+    assert out == ["ok1", TIMED_OUT, "ok2", "ok3"]
+    assert box.forks == 2
+    box.close()
+
+
+def test_sandbox_survives_a_crashing_page():
+    box = Sandbox(_crash, timeout=5.0)
+    assert box.map(["a", "crash", "b"]) == ["A", CRASHED, "B"]
+    box.close()
+
+
+def test_stage_copies_start_their_own_worker(shared_data):
+    docs = _scrapinghub(shared_data, 2)
+    stage = Extract(engine="auto")
+    a = stage(documents_table(docs))
+    copy = pickle.loads(pickle.dumps(stage))
+    b = copy(documents_table(docs))
+    assert a.kept.equals(b.kept)
