@@ -122,7 +122,7 @@ def test_jsonl_gz_zst_bad_lines_and_truncation(shared_data, tmp_path):
     src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
     lines = gzip.decompress(src.read_bytes()).splitlines()
     docs, q, _ = read("jsonl", src, id_field="id")
-    assert len(docs) == len(lines) and docs[0].id == json.loads(lines[0])["id"]
+    assert len(docs) == len(lines) and docs[0].id == "s/" + json.loads(lines[0])["id"]
     assert "language" in docs[0].metadata["metadata"]
 
     zst = tmp_path / "x.jsonl.zst"
@@ -144,8 +144,8 @@ def test_parquet_and_fsspec_url(tmp_path):
     p = tmp_path / "x.parquet"
     pq.write_table(t, p)
     docs, q, _ = read("parquet", f"file://{p}", text_field="content", id_field="doc")
-    assert [(d.id, d.text, d.metadata) for d in docs] == [("a", "first document", {"lang": "en"}),
-                                                         ("b", "second document", {"lang": "en"})]
+    assert [(d.id, d.text, d.metadata) for d in docs] == [("s/a", "first document", {"lang": "en"}),
+                                                         ("s/b", "second document", {"lang": "en"})]
 
 
 def test_utf8_page_that_declares_gb2312_is_read_as_utf8_and_real_gbk_still_decodes(tmp_path):
