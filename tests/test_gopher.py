@@ -109,7 +109,7 @@ def test_annotate_only_and_same_output_twice(good_en):
     table = pa.table({"text": [good_en, "short"]})
     a, b = stage(table), stage(table)
     assert a.kept.num_rows == 2 and a.kept.equals(b.kept)
-    assert a.kept.column("GopherQuality_reason").to_pylist()[1] == "too_few_words"
+    assert a.kept.column(f"{GopherQuality.name or 'GopherQuality'}_reason").to_pylist()[1] == "too_few_words"
 
 
 def test_document_whose_segmenter_fails_is_quarantined(monkeypatch, good_en):
