@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
+from pipeline.export import ExportConfig
 from pipeline.readers import Reader, resolve_reader
 from pipeline.registry import resolve_stage
 from pipeline.stage import Stage
@@ -85,6 +86,9 @@ class Recipe(_Strict):
     # Removed documents kept per reason and shard, so a person can see what each rule drops.
     removed_samples: int = Field(default=20, ge=0)
     ray: RayConfig = RayConfig()
+    # Where the final documents are also written after the run (pipeline/export.py).
+    export: ExportConfig | None = Field(default=None, description="write the final documents to a named place "
+                                        "(Hugging Face datasets layout): {to, format, rows_per_file, columns}")
     path: str | None = None
 
     @field_validator("sources")
@@ -105,7 +109,7 @@ class Recipe(_Strict):
         return self
 
     def hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"path", "ray"})
+        body = self.model_dump(mode="json", exclude={"path", "ray", "export"})
         body["stages"] = [{"id": s.id, "stage": s.ref, **s.stage.options()} for s in self.stages]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
