@@ -70,7 +70,7 @@ $(DOLMA_VENV)/.installed:
 .bench/megatron-lib: setup
 	$(BIN)/python -m pip install -q --no-deps --target $@ megatron-core==0.16.1
 
-bench: setup $(PEER_VENV)/.installed $(NEMO_VENV)/.installed
+bench: setup $(PEER_VENV)/.installed $(NEMO_VENV)/.installed $(DOLMA_VENV)/.installed
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PEER_DRIVERS = ["peers.filters", "peers.nemo"]       # modules under bench/ with run(quick) that call the peer env
+PEER_DRIVERS = ["peers.filters", "peers.nemo", "peers.dolma"]       # modules under bench/ with run(quick) that call the peer env
 RESULTS = REPO / ".bench" / "results.json"   # latest result per module (rows, error, seconds, mode, date)
 
 
