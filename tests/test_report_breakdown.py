@@ -63,3 +63,24 @@ def test_quarantine_and_signals_by_language(tmp_path):
         {"file": "/x/1.warc", "reason": "too_large", "records": 2}, {"file": "/x/2.warc", "reason": "bad_gzip", "records": 1}]
     by_lang = {r["language"]: r for r in breakdown.signals_by_language(stats)}
     assert by_lang["zh"]["median"] == 20 and by_lang["en"]["documents"] == 1
+
+
+def test_pairs_and_funnels_from_stage_directories(tmp_path):
+    """The same sections on hand-made stage directories (no Ray needed)."""
+    ingest, dedup = tmp_path / "00-ingest", tmp_path / "01-dedup"
+    for d in (ingest, dedup):
+        (d / "shards").mkdir(parents=True)
+    docs = pa.table({"id": ["a", "b", "c"], "source": ["web", "web", "wiki"], "language": ["en", "zh", "en"],
+                     "text": ["alpha text", "beta text", "alpha text!"]})
+    pq.write_table(docs, ingest / "shards" / "s0.parquet")
+    pq.write_table(docs.slice(0, 2), dedup / "shards" / "s0.parquet")
+    (dedup / "removed").mkdir()
+    pq.write_table(pa.table({"id": ["c"], "text": ["alpha text!"], "duplicate_of": ["a"], "reason": ["near_duplicate"]}),
+                   dedup / "removed" / "s0.parquet")
+    stats = {"stages": [{"id": "ingest", "dir": str(ingest)}, {"id": "dedup", "dir": str(dedup)}]}
+    keys, rows = breakdown.funnel_by(stats, "source")
+    assert keys == ["web", "wiki"] and rows[1]["counts"] == {"web": 2}
+    _, by_lang = breakdown.funnel_by(stats, "language")
+    assert by_lang[0]["counts"] == {"en": 2, "zh": 1} and by_lang[1]["counts"] == {"en": 1, "zh": 1}
+    assert breakdown.near_duplicate_pairs(stats) == [
+        {"stage": "dedup", "removed_id": "c", "kept_id": "a", "removed_text": "alpha text!", "kept_text": "alpha text"}]
