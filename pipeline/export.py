@@ -41,6 +41,8 @@ class ExportConfig(BaseModel):
     format: Literal["parquet", "jsonl"] = Field("parquet", description="parquet shards or gzipped JSON lines")
     rows_per_file: int = Field(100_000, gt=0, description="documents per output file at most")
     columns: list[str] | None = Field(None, description="columns to write; default every column but html")
+    storage_options: dict = Field(default_factory=dict, description="fsspec options for `to` "
+                                  "(e.g. {endpoint_url: ...} for an S3-compatible store)")
 
 
 def find_stage(run_dir: str | Path, stage: str) -> StageDir:
@@ -96,7 +98,8 @@ def _encode(table: pa.Table, fmt: str) -> bytes:
 
 
 def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: int = 100_000,
-                 columns: list[str] | None = None, provenance: dict | None = None) -> dict:
+                 columns: list[str] | None = None, provenance: dict | None = None,
+                 storage_options: dict | None = None) -> dict:
     """Write a stage's documents to `to`/data/ in the datasets layout; returns what was written."""
     import fsspec
     if fmt not in FORMATS:
@@ -108,7 +111,7 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     cols = _columns(schema, columns, str(src.path))
     total = sum(pq.read_metadata(src.shard_path(s)).num_rows for s in shards)
     n_files = max(1, math.ceil(total / rows_per_file))
-    fs, root = fsspec.core.url_to_fs(to)
+    fs, root = fsspec.core.url_to_fs(to, **(storage_options or {}))
     root = root.rstrip("/")
     staging = f"{root}/.export-{uuid.uuid4().hex[:8]}"
     fs.makedirs(staging, exist_ok=True)
@@ -127,7 +130,8 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     fs.makedirs(f"{root}/data", exist_ok=True)
     for name in names:
         fs.mv(f"{staging}/{name}", f"{root}/data/{name}")
-    fs.rm(staging, recursive=True)
+    if fs.exists(staging):          # object stores have no empty directories left to remove
+        fs.rm(staging, recursive=True)
     info = {"to": to, "format": fmt, "files": [f"data/{n}" for n in names], "documents": total,
             "columns": cols, "source": str(src.path), **(provenance or {})}
     with fs.open(f"{root}/tokenmill_export.json", "w") as f:
@@ -139,7 +143,7 @@ def export_final(run_dir: str | Path, stats: dict, cfg: ExportConfig) -> dict:
     """The recipe's `export:`: the run's final documents (stats.json output.documents) to cfg.to."""
     src = StageDir(Path(stats["output"]["documents"]).parent)
     return export_stage(src, cfg.to, cfg.format, cfg.rows_per_file, cfg.columns,
-                        {"run_dir": str(run_dir), "recipe_hash": stats.get("recipe_hash")})
+                        {"run_dir": str(run_dir), "recipe_hash": stats.get("recipe_hash")}, cfg.storage_options)
 
 
 def main(argv: list[str]) -> int:
