@@ -8,8 +8,8 @@ each side; medians. Rows:
 - slowdown under load (busy wall / quiet wall), ours vs datatrove: ratio = datatrove's slowdown /
   ours (> 1: we suffer less);
 - ours busy, thread pools limited vs unlimited: RAYON_NUM_THREADS=1 (tokenizers' Rust pool),
-  OMP/OPENBLAS/MKL_NUM_THREADS=1, TOKENIZERS_PARALLELISM=false (what pipeline.executor now gives
-  Ray workers) vs the libraries' defaults spelled out (pools sized to every CPU in every worker:
+  OMP/OPENBLAS/MKL_NUM_THREADS=1, TOKENIZERS_PARALLELISM=false in the driver's env (Ray's local
+  workers inherit it) vs the libraries' defaults spelled out (pools sized to every CPU in every worker:
   2 workers x 2 threads on 2 CPUs);
 - without Ray: two processes encoding at once, default pools vs one thread each, quiet and busy.
 
@@ -30,7 +30,7 @@ from bench.bench_e2e import SAMPLE_WARC, english_text, run_datatrove, run_ours, 
 HOG_PROCS = os.cpu_count() or 2
 THREAD_LIMITS = {"RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                  "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-# The libraries' own defaults, spelled out: the runner now limits worker pools unless these are set.
+# The libraries' own defaults, spelled out (pools sized to every CPU).
 UNLIMITED = {**{k: str(HOG_PROCS) for k in THREAD_LIMITS}, "TOKENIZERS_PARALLELISM": "true"}
 
 
@@ -134,7 +134,7 @@ def run(quick: bool = False) -> list[dict]:
         {"what": "e2e slowdown under load (166 pages, 2 CPUs): ours vs datatrove", "ours": slow_l, "baseline": slow_d,
          "ratio": slow_d / slow_l, "unit": "busy/quiet wall",
          "notes": f"load: {hog}; median of {repeats}, quiet and busy alternating; ours with worker thread "
-                  f"pools limited (the runner's default now); ours unlimited (before): {slow_o:.2f}; walls: {walls}"},
+                  f"pools limited to 1; ours with the libraries' default pools: {slow_o:.2f}; walls: {walls}"},
         {"what": "e2e under load, library thread pools limited to 1 vs default (ours)",
          "ours": 166 / m["ours_busy_limited"], "baseline": 166 / m["ours_busy"],
          "ratio": m["ours_busy"] / m["ours_busy_limited"], "unit": "docs/s",

@@ -28,20 +28,12 @@ def _worker_pythonpath() -> str:
     return os.pathsep.join(paths)
 
 
-# Every task reserves one CPU, but library thread pools size themselves to the whole machine in
-# every worker (tokenizers' Rust pool, OpenMP/BLAS): N workers x N threads on N cores, which
-# costs most when the machine is also busy. One thread per task unless the user set otherwise.
-WORKER_THREAD_ENV = {"RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-                     "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-
-
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     """Start Ray in-process (no address) or join a cluster; returns the cluster's resources."""
     address = address or os.environ.get("RAY_ADDRESS") or None
     if ray.is_initialized():
         return ray.cluster_resources()
-    threads = {k: os.environ.get(k, v) for k, v in WORKER_THREAD_ENV.items()}
-    env = {"env_vars": {"PYTHONPATH": _worker_pythonpath(), **threads}}
+    env = {"env_vars": {"PYTHONPATH": _worker_pythonpath()}}
     kwargs: dict[str, Any] = dict(runtime_env=env, logging_level=logging.WARNING,
                                   log_to_driver=True)
     if address:
