@@ -129,7 +129,9 @@ def to_markdown(results: dict[str, dict], order: list[str]) -> str:
              f"Figures: {mode_text}.  ",
              "Command: `python -m bench [--quick] [--only MODULE]` (`make bench ARGS=...`). ours and baseline "
              "are throughputs in `unit` measured in the same run, alternating, medians of repeats; ratio = "
-             "ours / baseline (> 1: we are faster). Peers run from `.bench/venv`.", "",
+             "ours / baseline (> 1: we are faster); each row's notes say how the two sides were made "
+             "comparable. Peers run from `.bench/venv` (datatrove), `.bench/nemo` (NeMo Curator), "
+             "`.bench/dolma` (Dolma).", "",
              "| module | what | ours | baseline | ratio | unit | mode | machine | date | notes |",
              "|---|---|---:|---:|---:|---|---|---|---|---|"]
     for name in names:
