@@ -188,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     host = f"{platform.node() or 'local'} ({os.cpu_count()} CPUs)"
     where = machine()
-    stored = load_results()
     failed = False
     for name in names:
         print(f"[bench] {short(name)} ...", file=sys.stderr, flush=True)
         rows, err, secs = run_module(name, a.quick, timeout)
+        stored = load_results()      # re-read: another `--only` run may have saved a module meanwhile
         stored[name] = {"rows": rows, "error": err, "seconds": secs, "quick": a.quick, "date": started,
                         "host": host, "machine": where}
         failed |= bool(err)
