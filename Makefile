@@ -44,7 +44,33 @@ $(PEER_VENV)/.installed:
 
 .bench/venv: $(PEER_VENV)/.installed
 
-bench: setup $(PEER_VENV)/.installed
+# NeMo Curator (second peer) in its own env: its CPU parts (heuristic filters, text pipeline on
+# Ray; its exact dedup needs RAPIDS cudf, GPU only). Dolma gets an env of its own: dolma 1.2.1
+# pins numpy<2, tokenizers 0.19 and an old huggingface-hub, which break nemo-curator 1.4's.
+NEMO_VENV := .bench/nemo
+$(NEMO_VENV)/.installed:
+	test -x $(NEMO_VENV)/bin/python || $(PYTHON) -m venv $(NEMO_VENV)
+	$(NEMO_VENV)/bin/python -m pip install -q --upgrade pip
+	$(NEMO_VENV)/bin/python -m pip install -q nemo-curator==1.4.0
+	touch $@
+
+.bench/nemo: $(NEMO_VENV)/.installed
+
+DOLMA_VENV := .bench/dolma
+$(DOLMA_VENV)/.installed:
+	test -x $(DOLMA_VENV)/bin/python || $(PYTHON) -m venv $(DOLMA_VENV)
+	$(DOLMA_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DOLMA_VENV)/bin/python -m pip install -q dolma==1.2.1
+	touch $@
+
+.bench/dolma: $(DOLMA_VENV)/.installed
+
+# megatron-core's own IndexedDataset, to read back our Megatron .bin/.idx (tests skip without it).
+# --no-deps into a folder: it runs on the torch the project env already has, on CPU.
+.bench/megatron-lib: setup
+	$(BIN)/python -m pip install -q --no-deps --target $@ megatron-core==0.16.1
+
+bench: setup $(PEER_VENV)/.installed $(NEMO_VENV)/.installed $(DOLMA_VENV)/.installed
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only NAME ...] [--out BENCHMARKS.md]`: run every benchmark, write the table.
+"""`python -m bench [--quick] [--only NAME ...] [--out BENCHMARKS.md] | --render [RESULTS.json ...]`: run benchmarks, write the table.
 
 Runs each `bench/bench_*.py` module's `run(quick)` and the peer comparisons (`bench/peers/*.py`
 drivers, which need the peer env from `make .bench/venv`), each in its own process so one
@@ -9,6 +9,10 @@ saying so (and the command exits non-zero), never a silently missing line.
 Each module's latest result is kept in .bench/results.json, so `--only X` re-runs X (say in full
 after a quick suite) and BENCHMARKS.md still lists every module, each row marked quick or full
 with its own date.
+
+`--render [FILE ...]` runs nothing: it rewrites BENCHMARKS.md from results files (default
+.bench/results.json; several files, e.g. one per worktree, are merged module by module, the most
+recent result of each module winning), so figures measured in different places land in one table.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PEER_DRIVERS = ["peers.filters"]        # modules under bench/ with run(quick) that call the peer env
+PEER_DRIVERS = ["peers.filters", "peers.nemo", "peers.dolma"]       # modules under bench/ with run(quick) that call the peer env
 RESULTS = REPO / ".bench" / "results.json"   # latest result per module (rows, error, seconds, mode, date)
 
 
@@ -97,6 +101,18 @@ def _ratio(x) -> str:
     return f"{x:.2f}x" if isinstance(x, (int, float)) else ("" if x is None else str(x))
 
 
+def merge_results(paths: list[Path]) -> dict[str, dict]:
+    """Module -> latest result across several results files (by each result's date)."""
+    merged: dict[str, dict] = {}
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such results file")
+        for name, res in load_results(path).items():
+            if name not in merged or res.get("date", "") >= merged[name].get("date", ""):
+                merged[name] = res
+    return merged
+
+
 def to_markdown(results: dict[str, dict], order: list[str]) -> str:
     """The table of every module's latest result (`results[name]` = {rows, error, seconds, quick,
     date, host, machine}), in `order`."""
@@ -113,7 +129,9 @@ def to_markdown(results: dict[str, dict], order: list[str]) -> str:
              f"Figures: {mode_text}.  ",
              "Command: `python -m bench [--quick] [--only MODULE]` (`make bench ARGS=...`). ours and baseline "
              "are throughputs in `unit` measured in the same run, alternating, medians of repeats; ratio = "
-             "ours / baseline (> 1: we are faster). Peers run from `.bench/venv`.", "",
+             "ours / baseline (> 1: we are faster); each row's notes say how the two sides were made "
+             "comparable. Peers run from `.bench/venv` (datatrove), `.bench/nemo` (NeMo Curator), "
+             "`.bench/dolma` (Dolma).", "",
              "| module | what | ours | baseline | ratio | unit | mode | machine | date | notes |",
              "|---|---|---:|---:|---:|---|---|---|---|---|"]
     for name in names:
@@ -143,8 +161,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(REPO / "BENCHMARKS.md"))
     p.add_argument("--timeout", type=float, default=None, help="seconds per module (default 900, quick 300)")
     p.add_argument("--list", action="store_true", help="list the modules and exit")
+    p.add_argument("--render", nargs="*", metavar="RESULTS_JSON", default=None,
+                   help="run nothing: rewrite --out from results files (default .bench/results.json), merged")
     a = p.parse_args(argv)
     names = modules()
+    if a.render is not None:
+        try:
+            merged = merge_results([Path(x) for x in a.render] or [RESULTS])
+        except FileNotFoundError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        order = names + sorted(set(merged) - set(names))
+        Path(a.out).write_text(to_markdown(merged, order))
+        print(f"wrote {a.out} from {len(merged)} module result(s)", file=sys.stderr)
+        return 0
     if a.list:
         print("\n".join(short(n) for n in names))
         return 0
@@ -158,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     host = f"{platform.node() or 'local'} ({os.cpu_count()} CPUs)"
     where = machine()
-    stored = load_results()
     failed = False
     for name in names:
         print(f"[bench] {short(name)} ...", file=sys.stderr, flush=True)
         rows, err, secs = run_module(name, a.quick, timeout)
+        stored = load_results()      # re-read: another `--only` run may have saved a module meanwhile
         stored[name] = {"rows": rows, "error": err, "seconds": secs, "quick": a.quick, "date": started,
                         "host": host, "machine": where}
         failed |= bool(err)

@@ -133,14 +133,15 @@ def train_tokenizer(texts: list[str], path: Path, vocab_size: int = 8192) -> Non
     tok.save(str(path))
 
 
-def run_ours(tmp: Path, warcs: Path, tokenizer: Path, shard_docs: int, tag: str) -> dict:
+def run_ours(tmp: Path, warcs: Path, tokenizer: Path, shard_docs: int, tag: str, env: dict | None = None) -> dict:
     out = tmp / f"ours-{tag}"
     shutil.rmtree(out, ignore_errors=True)
     recipe = tmp / f"ours-{tag}.yaml"
     recipe.write_text(RECIPE.format(out=out, warcs=warcs, shard_docs=shard_docs, tokenizer=tokenizer,
                                     ngram=MINHASH["ngram"], perm=MINHASH["num_buckets"] * MINHASH["hashes_per_bucket"],
                                     bands=MINHASH["num_buckets"], rows=MINHASH["hashes_per_bucket"]))
-    r = subprocess.run([sys.executable, "-c", _OURS_CHILD, str(recipe)], cwd=REPO, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-c", _OURS_CHILD, str(recipe)], cwd=REPO, capture_output=True, text=True,
+                       env=env)
     if r.returncode != 0 or "@@E2E@@" not in r.stdout:
         raise RuntimeError(f"our e2e run failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}")
     res = json.loads(r.stdout.rsplit("@@E2E@@", 1)[1])

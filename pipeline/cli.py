@@ -16,6 +16,10 @@ def _cmd_run(a) -> int:
     from pipeline.runner import Runner
     from pipeline.stats import summary_table
     recipe = load_recipe(a.recipe, {"output": a.output})
+    if a.limit is not None or a.sample is not None:     # trial run: pipeline/trial.py
+        from pipeline.runner import list_inputs
+        from pipeline.trial import trial_recipe
+        recipe = trial_recipe(recipe, list_inputs(recipe), a.limit, a.sample)
     runner = Runner(recipe, ray_address=a.ray_address, quiet=a.quiet)
     print(f"run: {recipe.name} -> {runner.run_dir}", file=sys.stderr)
     stats = runner.run()
@@ -136,6 +140,9 @@ def _positive(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = _stage_commands()
+    if argv and argv[0] == "export":                    # pipeline/export.py parses its own options
+        from pipeline.export import main as export_main
+        return export_main(argv[1:])
     if argv and argv[0] in extra:
         module, _, fn = extra[argv[0]].partition(":")
         return int(getattr(importlib.import_module(module), fn)(argv[1:]) or 0)
@@ -146,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--ray-address", default=None, help="join this Ray cluster (default: $RAY_ADDRESS or local)")
     r.add_argument("--output", default=None, help="run directory (overrides the recipe's output)")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="trial: the first N documents of each source, into <output>-trial-limitN")
+    r.add_argument("--sample", type=float, default=None, metavar="FRACTION",
+                   help="trial: each document kept with this probability (seeded), into <output>-trial-sampleF")
     r.set_defaults(fn=_cmd_run)
     v = sub.add_parser("validate", help="check a recipe and its inputs without running it")
     v.add_argument("recipe")
@@ -167,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ep.add_argument("run_dir")
     ep.add_argument("doc_id")
     ep.set_defaults(fn=_cmd_explain)
+    sub.add_parser("export", help="write a stage's documents as Parquet/JSONL files in the Hugging Face "
+                   "datasets layout (see `python -m pipeline export --help`)", add_help=False)
     for name in sorted(extra):
         sub.add_parser(name, help=f"(see `python -m pipeline {name} --help`)", add_help=False)
     a = p.parse_args(argv)

@@ -6,10 +6,20 @@ import time
 
 
 LOG_EVERY = 10.0    # seconds between progress lines when stderr is not a terminal
+MAX_NAME = 28       # a fused chain's label longer than this is shortened to first..last (n)
+
+
+def short_name(name: str) -> str:
+    """A label a person can read for a chain of fused stages: `extract..pii (9 stages)`."""
+    parts = name.split("+")
+    if len(parts) < 3 and len(name) <= MAX_NAME:
+        return name
+    return f"{parts[0]}..{parts[-1]} ({len(parts)} stages)"
 
 
 class _Bar:
     def __init__(self, name: str, total: int, unit: str, done: int, tty: bool, quiet: bool):
+        name = short_name(name)
         self.name, self.total, self.unit, self.quiet, self.tty = name, total, unit, quiet, tty
         self.n, self.docs, self.bytes, self.t0 = done, 0, 0, time.perf_counter()
         self.last = self.t0      # first log line after LOG_EVERY seconds, not on the first shard
@@ -56,8 +66,10 @@ class Progress:
         self.tty = sys.stderr.isatty()
 
     def bar(self, name: str, total: int, unit: str = "shards", done: int = 0) -> _Bar:
+        if "+" in name and not self.quiet:      # say once which stages a short label stands for
+            print(f"[{short_name(name)}] = {name.replace('+', ' + ')}", file=sys.stderr, flush=True)
         if done and not self.quiet:
-            print(f"[{name}] resuming: {done}/{total} {unit} already done", file=sys.stderr, flush=True)
+            print(f"[{short_name(name)}] resuming: {done}/{total} {unit} already done", file=sys.stderr, flush=True)
         return _Bar(name, total, unit, done, self.tty, self.quiet)
 
     def note(self, msg: str) -> None:

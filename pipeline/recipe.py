@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
+from pipeline.export import ExportConfig
 from pipeline.readers import Reader, resolve_reader
 from pipeline.registry import looks_like_path, resolve_stage, split_class_path
 from pipeline.stage import Stage
@@ -116,6 +117,9 @@ class Recipe(_Strict):
     # A wrong `text_field` quarantines every record of a source: that stops the run, not exit 0.
     max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
     ray: RayConfig = RayConfig()
+    # Where the final documents are also written after the run (pipeline/export.py).
+    export: ExportConfig | None = Field(default=None, description="write the final documents to a named place "
+                                        "(Hugging Face datasets layout): {to, format, rows_per_file, columns}")
     path: str | None = None
 
     @field_validator("output")
@@ -143,7 +147,7 @@ class Recipe(_Strict):
         return self
 
     def hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"path", "ray"})
+        body = self.model_dump(mode="json", exclude={"path", "ray", "export"})
         body["stages"] = [{"id": s.id, "stage": s.ref, **s.stage.options(),
                            **({"apply_to": list(s.apply_to)} if s.apply_to else {})} for s in self.stages]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

@@ -238,6 +238,10 @@ class Runner:
                             {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
                             started=t_start, finished=time.time())
         write_json_atomic(stats, self.run_dir / "stats.json")
+        if self.recipe.export is not None:      # the recipe's `export:`: pipeline/export.py
+            from pipeline.export import export_final
+            stats["output"]["export"] = export_final(self.run_dir, stats, self.recipe.export)
+            write_json_atomic(stats, self.run_dir / "stats.json")
         return stats
 
     # -- ingest ------------------------------------------------------------------------------

@@ -141,11 +141,18 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
 
 
 def summary_table(stats: dict) -> str:
-    rows = [("stage", "docs in", "docs out", "removed", "quarant.", "MB in", "MB out", "wall s")]
+    # task s: this stage's own time summed over its shards (fused stages share one wall time,
+    # shown once on the chain's first stage); a global stage's is its wall time.
+    rows = [("stage", "docs in", "docs out", "removed", "quarant.", "MB in", "MB out", "task s", "wall s")]
+    walls_shown: set[tuple] = set()
     for s in stats["stages"]:
+        fused = tuple(s.get("fused_with") or ())
+        wall = "" if fused and fused in walls_shown else f"{s.get('wall_seconds', 0):,.1f}"
+        walls_shown.add(fused)
+        task = s.get("task_seconds") or s.get("wall_seconds", 0)
         rows.append((s["id"], f"{s['docs_in']:,}", f"{s['docs_out']:,}", f"{sum(s['removed'].values()):,}",
                      f"{sum(s['quarantined'].values()):,}", f"{s['bytes_in'] / 1e6:,.1f}",
-                     f"{s['bytes_out'] / 1e6:,.1f}", f"{s.get('wall_seconds', 0):,.1f}"))
+                     f"{s['bytes_out'] / 1e6:,.1f}", f"{task:,.1f}", wall))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]

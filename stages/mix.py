@@ -41,19 +41,19 @@ class _Opts(BaseModel):
 
 
 class SourceMix(_Opts):
-    weight: float | None = Field(default=None, ge=0)  # share of output tokens (normalised); unused with phases
-    max_epochs: float = Field(default=1.0, gt=0)  # how often its documents may repeat; 1 = never
-    max_tokens: int | None = Field(default=None, ge=0)  # hard cap on this source's output tokens
+    weight: float | None = Field(default=None, ge=0, description="Share of output tokens (normalised); unused with phases")
+    max_epochs: float = Field(default=1.0, gt=0, description="How often its documents may repeat; 1 = never")
+    max_tokens: int | None = Field(default=None, ge=0, description="Hard cap on this source's output tokens")
 
 
 class Phase(_Opts):
-    share: float = Field(gt=0)  # fraction of all output tokens in this phase (normalised)
-    weights: dict[str, float]  # source -> share of this phase's tokens (normalised)
+    share: float = Field(gt=0, description="Fraction of all output tokens in this phase (normalised)")
+    weights: dict[str, float] = Field(description="Source -> share of this phase's tokens (normalised)")
 
 
 class ChinchillaTarget(_Opts):
-    chinchilla_params: float = Field(gt=0)  # model parameters
-    tokens_per_param: float = Field(default=20.0, gt=0)  # Hoffmann et al. 2022: ~20
+    chinchilla_params: float = Field(gt=0, description="Model parameters")
+    tokens_per_param: float = Field(default=20.0, gt=0, description="Hoffmann et al. 2022: ~20")
 
 
 class MixShortfall(StageError):
@@ -65,12 +65,12 @@ class Mix(GlobalStage):
     uses_seed = True
     resamples = True
 
-    sources: dict[str, SourceMix]  # every source in the input must be listed (weight 0 drops it)
-    phases: list[Phase] = []  # curriculum, in order; empty = one phase with the sources' weights
-    target_tokens: int | ChinchillaTarget | None = None  # None = the largest mix the limits allow
-    allow_shortfall: bool = False  # take what a too-small source has instead of failing
-    tokenizer: bpe.TokenizerSpec = bpe.TokenizerSpec()  # counts tokens; inherited by `tokenize`
-    source_column: str = "source"  # which column names a document's source
+    sources: dict[str, SourceMix] = Field(description="Every source in the input must be listed (weight 0 drops it)")
+    phases: list[Phase] = Field(default=[], description="Curriculum, in order; empty = one phase with the sources' weights")
+    target_tokens: int | ChinchillaTarget | None = Field(default=None, description="None = the largest mix the limits allow")
+    allow_shortfall: bool = Field(default=False, description="Take what a too-small source has instead of failing")
+    tokenizer: bpe.TokenizerSpec = Field(default=bpe.TokenizerSpec(), description="Counts tokens; inherited by `tokenize`")
+    source_column: str = Field(default="source", description="Which column names a document's source")
 
     @model_validator(mode="after")
     def _check(self) -> "Mix":
@@ -258,6 +258,7 @@ class Mix(GlobalStage):
             r["share"] = round(r["tokens"] / total, 6) if total else 0.0
             r["requested_share"] = round(self.source_shares().get(s, 0.0), 6)
         return {"tokens": total, "tokenizer_sha256": tok_hash, "phases": phases, "sources": sources,
+                "source_column": self.source_column,
                 "tokens_include_separator": True}
 
 

@@ -335,11 +335,11 @@ class QualityClassifier(Filter):
     name: ClassVar[str] = "quality_classifier"
     version: ClassVar[str] = "1"
 
-    model_path: str  # a model written by `python -m pipeline train-classifier` (or any fastText .bin)
-    threshold: float = Field(0.5, ge=0.0, le=1.0)  # documents scoring below are removed
-    positive_label: str = LABEL_PREFIX + POSITIVE  # the label whose probability is the score
-    text_field: str = "text"  # column to score
-    score_field: str = "quality_score"  # column the score is written to
+    model_path: str = Field(description="A model written by `python -m pipeline train-classifier` (or any fastText .bin)")
+    threshold: float = Field(0.5, ge=0.0, le=1.0, description="Documents scoring below are removed")
+    positive_label: str = Field(default=LABEL_PREFIX + POSITIVE, description="The label whose probability is the score")
+    text_field: str = Field(default="text", description="Column to score")
+    score_field: str = Field(default="quality_score", description="Column the score is written to")
 
     def setup(self) -> None:
         path = Path(self.model_path)

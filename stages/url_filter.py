@@ -96,16 +96,11 @@ class URLFilter(Filter):
     name: ClassVar[str] = "url_filter"
     version: ClassVar[str] = "1"
 
-    # block-list files: one domain or URL per line, # comments, hosts-file lines accepted.
-    blocklist_files: list[str] = Field(default_factory=list)
-    # domains or URLs blocked inline in the recipe (same meaning as file entries).
-    blocked: list[str] = Field(default_factory=list)
-    # case-insensitive substrings that remove a document when found anywhere in its URL.
-    banned_substrings: list[str] = Field(default_factory=list)
-    # domains (with subdomains) or URLs that are never removed, whatever the lists say.
-    allowlist: list[str] = Field(default_factory=list)
-    # column holding the URL.
-    url_field: str = "url"
+    blocklist_files: list[str] = Field(default_factory=list, description="Block-list files: one domain or URL per line, # comments, hosts-file lines accepted")
+    blocked: list[str] = Field(default_factory=list, description="Domains or URLs blocked inline in the recipe (same meaning as file entries)")
+    banned_substrings: list[str] = Field(default_factory=list, description="Case-insensitive substrings that remove a document when found anywhere in its URL")
+    allowlist: list[str] = Field(default_factory=list, description="Domains (with subdomains) or URLs that are never removed, whatever the lists say")
+    url_field: str = Field(default="url", description="Column holding the URL")
 
     def setup(self) -> None:
         entries = list(self.blocked)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_PYTHON = Path(os.environ.get("TOKENMILL_PEER_PYTHON", REPO / ".bench" / "venv" / "bin" / "python"))
+NEMO_PYTHON = REPO / ".bench" / "nemo" / "bin" / "python"      # NeMo Curator (`make .bench/nemo`)
 CACHE = REPO / ".bench" / "cache"
 
 
@@ -17,13 +18,16 @@ class PeerUnavailable(RuntimeError):
     """The peer env is missing: build it with `make .bench/venv` (make bench does)."""
 
 
-def run_peer(script: str, request: dict, timeout: float = 1800) -> dict:
-    """Run bench/peers/<script>.py in the peer env with `request` on stdin; its JSON answer."""
-    if not PEER_PYTHON.exists():
-        raise PeerUnavailable(f"{PEER_PYTHON} not found: run `make .bench/venv` to install the peers")
-    r = subprocess.run([str(PEER_PYTHON), str(Path(__file__).with_name(f"{script}.py"))],
+def run_peer(script: str, request: dict, timeout: float = 1800, python: Path = PEER_PYTHON) -> dict:
+    """Run bench/peers/<script>.py in a peer env (default datatrove's) with `request` on stdin;
+    its JSON answer. Run from /tmp: some peers stamp their version with the git commit of the
+    working directory."""
+    if not python.exists():
+        raise PeerUnavailable(f"{python} not found: run `make {python.parents[1].relative_to(REPO)}` "
+                              "to install the peer")
+    r = subprocess.run([str(python), str(Path(__file__).with_name(f"{script}.py"))],
                        input=json.dumps(request), capture_output=True, text=True, timeout=timeout,
-                       env={**os.environ, "PYTHONPATH": ""})
+                       env={**os.environ, "PYTHONPATH": ""}, cwd="/tmp")
     if r.returncode != 0:
         raise RuntimeError(f"peer script {script} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])

@@ -45,6 +45,13 @@ class ReportData:
     tokens: list[dict]                       # source, requested_share, share, tokens, documents
     tokens_note: str = ""
     missing: dict[str, str] = field(default_factory=dict)   # section -> why it has no data
+    # breakdowns (pipeline/report/breakdown.py)
+    by_source: tuple[list[str], list[dict]] = ([], [])      # funnel per source: keys, per-stage counts
+    by_language: tuple[list[str], list[dict]] = ([], [])
+    token_groups: dict[str, list[dict]] = field(default_factory=dict)
+    signals_by_language: list[dict] = field(default_factory=list)
+    quarantine_files: list[dict] = field(default_factory=list)
+    duplicate_pairs: list[dict] = field(default_factory=list)
 
 
 def _shards(stage: dict) -> list[Path]:
@@ -268,6 +275,13 @@ def collect(stats: dict) -> ReportData:
                       signals=attempt("signals", signals, []), clusters=attempt("clusters", clusters, {}),
                       tokens=[])
     data.tokens, data.tokens_note = attempt("tokens", tokens, ([], ""))
+    from pipeline.report import breakdown as b
+    data.by_source = attempt("by_source", lambda st: b.funnel_by(st, "source"), ([], []))
+    data.by_language = attempt("by_language", lambda st: b.funnel_by(st, "language"), ([], []))
+    data.token_groups = attempt("token_groups", b.token_groups, {})
+    data.signals_by_language = attempt("signals_by_language", b.signals_by_language, [])
+    data.quarantine_files = attempt("quarantine_files", b.quarantine_by_file, [])
+    data.duplicate_pairs = attempt("duplicate_pairs", b.near_duplicate_pairs, [])
     defaults = {
         "reasons": (not data.reasons, "no document was removed or quarantined"),
         "lengths": (not data.lengths, "no stage has a text column with documents in it"),
@@ -276,6 +290,11 @@ def collect(stats: dict) -> ReportData:
                                       "or all their documents were removed)"),
         "clusters": (not data.clusters, "no dedup stage in this run (or it removed nothing)"),
         "tokens": (not data.tokens, "no tokenizer or mix stage in this run"),
+        "by_source": (not data.by_source[1], "no stage wrote documents with a `source` column"),
+        "by_language": (not data.by_language[1], "no language stage in this run (no `language` column)"),
+        "signals_by_language": (not data.signals_by_language, "no quality signals on documents with a language"),
+        "quarantine_files": (not data.quarantine_files, "nothing was quarantined"),
+        "duplicate_pairs": (not data.duplicate_pairs, "no dedup stage removed a near-duplicate with `duplicate_of`"),
     }
     for name, (empty, why) in defaults.items():
         if empty:

@@ -118,16 +118,19 @@ def clusters(per_stage: dict[str, dict]) -> bytes:
     return _png(fig)
 
 
-def tokens(rows: list[dict]) -> bytes:
+def tokens(rows: list[dict], title: str = "Tokens per source", key: str = "source") -> bytes:
+    """Shares of one grouping (they sum to 1): realised, and requested where a mix asked for one."""
     fig, ax = plt.subplots(figsize=(8, 3))
     x = np.arange(len(rows))
-    req = [r["requested_share"] or 0.0 for r in rows]
-    ax.bar(x - 0.2, req, width=0.4, color=ACCENT, label="requested share")
-    ax.bar(x + 0.2, [r["share"] for r in rows], width=0.4, color=KEPT, label="realised share")
-    ax.set_xticks(x, [r["source"] for r in rows])
+    if any(r.get("requested_share") is not None for r in rows):
+        ax.bar(x - 0.2, [r["requested_share"] or 0.0 for r in rows], width=0.4, color=ACCENT, label="requested share")
+        ax.bar(x + 0.2, [r["share"] for r in rows], width=0.4, color=KEPT, label="realised share")
+        ax.legend(fontsize=8)
+    else:
+        ax.bar(x, [r["share"] for r in rows], width=0.6, color=KEPT)
+    ax.set_xticks(x, [r[key] for r in rows], fontsize=8, rotation=30 if len(rows) > 8 else 0)
     ax.set_ylabel("share of tokens")
-    ax.legend(fontsize=8)
-    ax.set_title("Tokens per source")
+    ax.set_title(title)
     return _png(fig)
 
 

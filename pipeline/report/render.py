@@ -119,6 +119,7 @@ def sections(d: ReportData) -> list[Section]:
                                  for r in d.tokens]))
         _chart(sec, plots.tokens, d.tokens, alt="tokens per source chart")
     out.append(sec)
+    out += breakdown_sections(d)
 
     sec = Section("walls", "Wall time per stage",
                   f"Run wall time {s.get('wall_seconds', 0):,.1f} s on {s.get('ray', {}).get('cpus')} CPUs. "
@@ -133,6 +134,55 @@ def sections(d: ReportData) -> list[Section]:
         for x in out:
             if x.key == k and not x.missing and not x.tables:
                 x.missing = why
+    return out
+
+
+def _funnel_table(keys: list[str], rows: list[dict], what: str) -> Table:
+    keys = keys[:12]             # the largest groups; the rest are in stats.json
+    return Table(["stage", *keys], [[r["stage"], *[_n(r["counts"].get(k, 0)) for k in keys]] for r in rows])
+
+
+def breakdown_sections(d: ReportData) -> list[Section]:
+    """Per source / per language funnels, token shares per grouping, signals per language,
+    quarantine by file, example near-duplicate pairs."""
+    out = []
+    for key, title, (keys, rows) in (("by_source", "Funnel per source", d.by_source),
+                                     ("by_language", "Funnel per language", d.by_language)):
+        sec = Section(key, title, "Documents out of each stage that writes documents.", missing=d.missing.get(key, ""))
+        if rows:
+            sec.tables.append(_funnel_table(keys, rows, key))
+        out.append(sec)
+    sec = Section("token_groups", "Token shares per grouping",
+                  "One chart per grouping (tokenize counts by `source`; a mix stage by its `source_column`); "
+                  "shares sum to 1 within each.", missing="" if d.token_groups else "no tokenize or mix stage")
+    for group, rows in d.token_groups.items():
+        col = group.split(" ")[0]
+        sec.tables.append(Table([group, "tokens", "share", "requested share"],
+                                [[r["name"], _n(r["tokens"]), f"{r['share']:.4f}",
+                                  "-" if r["requested_share"] is None else f"{r['requested_share']:.4f}"] for r in rows]))
+        _chart(sec, plots.tokens, [{**r, col: r["name"]} for r in rows], f"Tokens per {group}", col,
+               alt=f"tokens per {group} chart")
+    out.append(sec)
+    sec = Section("signals_by_language", "Quality signals per language",
+                  "Kept documents at the stage that computed each signal (sampled shards).",
+                  missing=d.missing.get("signals_by_language", ""))
+    if d.signals_by_language:
+        sec.tables.append(Table(["stage", "signal", "language", "documents", "p10", "median", "p90"],
+                                [[r["stage"], r["signal"], r["language"], _n(r["documents"]), _n(r["p10"]),
+                                  _n(r["median"]), _n(r["p90"])] for r in d.signals_by_language]))
+    out.append(sec)
+    sec = Section("quarantine_files", "Quarantined input by file", missing=d.missing.get("quarantine_files", ""))
+    if d.quarantine_files:
+        sec.tables.append(Table(["file", "reason", "records"],
+                                [[r["file"], r["reason"], _n(r["records"])] for r in d.quarantine_files[:50]]))
+    out.append(sec)
+    sec = Section("duplicate_pairs", "Example near-duplicates", "A removed document beside the one it duplicates "
+                  "(first characters of each).", missing=d.missing.get("duplicate_pairs", ""))
+    if d.duplicate_pairs:
+        sec.tables.append(Table(["stage", "removed", "kept"],
+                                [[r["stage"], f"{r['removed_id']}: {r['removed_text']}", f"{r['kept_id']}: {r['kept_text']}"]
+                                 for r in d.duplicate_pairs]))
+    out.append(sec)
     return out
 
 

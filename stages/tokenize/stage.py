@@ -36,11 +36,16 @@ class Tokenize(GlobalStage):
     """
     uses_seed = True
 
-    tokenizer: bpe.TokenizerSpec | None = None  # load (`path`) or train; unset = inherit from mix
-    seq_len: int | None = Field(default=None, gt=0)  # pack into rows of seq_len+1 tokens; unset = one row per document
-    shard_bytes: int = Field(default=256 << 20, gt=0, le=1 << 31)  # max token bytes per output shard
-    bucket_bytes: int = Field(default=128 << 20, gt=0)  # tokens one shuffle task holds (memory bound)
-    shuffle: bool = True  # seeded global shuffle of documents within each phase
+    tokenizer: bpe.TokenizerSpec | None = Field(
+        default=None, description="load (`path`) or train a tokenizer; unset = inherit the mix stage's")
+    seq_len: int | None = Field(default=None, gt=0, description="pack into rows of seq_len+1 tokens; "
+                                "unset = one row per document")
+    shard_bytes: int = Field(default=256 << 20, gt=0, le=1 << 31, description="max token bytes per output shard")
+    bucket_bytes: int = Field(default=128 << 20, gt=0,
+                              description="tokens one shuffle task holds (bounds its memory)")
+    shuffle: bool = Field(default=True, description="seeded global shuffle of documents within each phase")
+    megatron: bool = Field(default=False, description="also write every shard as a Megatron-LM / NeMo indexed "
+                           "dataset (<shard>.bin + .idx, listed in the manifest under `megatron`)")
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         """At load: a tokenizer file that exists; and a tokenize that would inherit the mix's
@@ -99,6 +104,10 @@ class Tokenize(GlobalStage):
         records = ctx.map(write_token_shard, jobs)
         for rec, phase in zip(records, job_phase):
             rec["phase"] = phase
+        megatron = None
+        if self.megatron:       # .bin/.idx beside each shard: stages/tokenize/megatron.py
+            from stages.tokenize.megatron import shard_to_megatron
+            megatron = ctx.map(shard_to_megatron, [(job[0], dtype) for job in jobs])
 
         mix_report = _read_mix_report(ctx)
         manifest = build_manifest(
@@ -113,6 +122,9 @@ class Tokenize(GlobalStage):
         if ctx.recipe_path and Path(ctx.recipe_path).is_file():
             # The recipe itself, not only its hash: the dataset documents how it was made.
             manifest["recipe"] = {"path": ctx.recipe_path, "text": Path(ctx.recipe_path).read_text()}
+        if megatron is not None:
+            # data_path prefixes for Megatron-LM / NeMo, in reading order
+            manifest["megatron"] = {"format": "MMIDIDX v1", "files": megatron}
         write_json_atomic(manifest, out / MANIFEST)
         ctx.count("tokens", manifest["totals"]["tokens"])
         ctx.count("documents", manifest["totals"]["documents"])

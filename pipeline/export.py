@@ -1,0 +1,167 @@
+"""Export a run's documents: Parquet or JSONL shards in the Hugging Face datasets layout.
+
+    python -m pipeline export RUN_DIR --stage S --format parquet|jsonl --to PATH
+
+PATH is a local directory or an fsspec URL (s3://..., anything fsspec opens). The files go to
+`PATH/data/train-00000-of-000NN.parquet` (or `.jsonl.gz`), the layout `datasets.load_dataset(PATH)`
+and `load_dataset("parquet", data_dir=PATH + "/data")` open; `PATH/tokenmill_export.json` says where
+they came from. Documents keep the order of the stage's shards, so the same run exports the same
+bytes. The files are written under a temporary name and renamed into place; a previous export's
+`data/` files are replaced, never mixed with the new ones.
+
+A recipe's `export:` (ExportConfig) writes the run's final documents this way after the run.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+import uuid
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.shards import StageDir, read_json
+
+FORMATS = ("parquet", "jsonl")
+
+
+class ExportError(ValueError):
+    """An export that cannot be done (unknown stage, no documents), in one line."""
+
+
+class ExportConfig(BaseModel):
+    """Where a run's final documents are written (recipe key `export:`)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    to: str = Field(description="directory or fsspec URL; files go to <to>/data/ (Hugging Face datasets layout)")
+    format: Literal["parquet", "jsonl"] = Field("parquet", description="parquet shards or gzipped JSON lines")
+    rows_per_file: int = Field(100_000, gt=0, description="documents per output file at most")
+    columns: list[str] | None = Field(None, description="columns to write; default every column but html")
+    storage_options: dict = Field(default_factory=dict, description="fsspec options for `to` "
+                                  "(e.g. {endpoint_url: ...} for an S3-compatible store)")
+
+
+def find_stage(run_dir: str | Path, stage: str) -> StageDir:
+    """A stage's directory in a run, by id (as in stats.json) or index (0 = ingest)."""
+    run_dir = Path(run_dir)
+    try:
+        names = read_json(run_dir / "plan.json")["stages"]
+    except (OSError, ValueError, KeyError):
+        raise ExportError(f"{run_dir}: not a run directory (no readable plan.json)") from None
+    ids = [n.split("-", 1)[1].rsplit("-", 1)[0] for n in names]
+    if stage.isdigit() and int(stage) < len(names):
+        return StageDir(run_dir / "stages" / names[int(stage)])
+    if stage in ids:
+        return StageDir(run_dir / "stages" / names[ids.index(stage)])
+    raise ExportError(f"{run_dir}: no stage {stage!r}; stages: {', '.join(f'{i}={s}' for i, s in enumerate(ids))}")
+
+
+def _columns(schema: pa.Schema, wanted: list[str] | None, where: str) -> list[str]:
+    if wanted is None:
+        return [c for c in schema.names if c != "html"]
+    missing = [c for c in wanted if c not in schema.names]
+    if missing:
+        raise ExportError(f"{where}: no column(s) {missing}; have: {', '.join(schema.names)}")
+    return list(wanted)
+
+
+def _batches(src: StageDir, shards: list[str], columns: list[str], rows: int):
+    """Tables of `rows` documents (the last may be shorter), in shard order."""
+    pending: list[pa.Table] = []
+    n = 0
+    for shard in shards:
+        t = src.read(shard, columns=columns)
+        pending.append(t)
+        n += t.num_rows
+        while n >= rows:
+            whole = pa.concat_tables(pending, promote_options="default")
+            yield whole.slice(0, rows)
+            rest = whole.slice(rows)
+            pending, n = [rest], rest.num_rows
+    if n:
+        yield pa.concat_tables(pending, promote_options="default")
+
+
+def _encode(table: pa.Table, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "parquet":
+        pq.write_table(table, buf, compression="zstd")
+        return buf.getvalue()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+        for row in table.to_pylist():
+            gz.write(json.dumps(row, ensure_ascii=False, default=str).encode() + b"\n")
+    return buf.getvalue()
+
+
+def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: int = 100_000,
+                 columns: list[str] | None = None, provenance: dict | None = None,
+                 storage_options: dict | None = None) -> dict:
+    """Write a stage's documents to `to`/data/ in the datasets layout; returns what was written."""
+    import fsspec
+    if fmt not in FORMATS:
+        raise ExportError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    shards = src.done_shards()
+    if not shards:
+        raise ExportError(f"{src.path}: the stage has no finished shards (did it run? is it a document stage?)")
+    schema = pq.read_schema(src.shard_path(shards[0]))
+    cols = _columns(schema, columns, str(src.path))
+    total = sum(pq.read_metadata(src.shard_path(s)).num_rows for s in shards)
+    n_files = max(1, math.ceil(total / rows_per_file))
+    fs, root = fsspec.core.url_to_fs(to, **(storage_options or {}))
+    root = root.rstrip("/")
+    staging = f"{root}/.export-{uuid.uuid4().hex[:8]}"
+    fs.makedirs(staging, exist_ok=True)
+    ext = "parquet" if fmt == "parquet" else "jsonl.gz"
+    names = []
+    batches = _batches(src, shards, cols, rows_per_file) if total else iter([pa.table(
+        {c: pa.array([], schema.field(c).type) for c in cols})])
+    for i, table in enumerate(batches):
+        name = f"train-{i:05d}-of-{n_files:05d}.{ext}"
+        with fs.open(f"{staging}/{name}", "wb") as f:
+            f.write(_encode(table, fmt))
+        names.append(name)
+    # Swap in: the old data/ goes only once every new file is complete.
+    if fs.exists(f"{root}/data"):
+        fs.rm(f"{root}/data", recursive=True)
+    fs.makedirs(f"{root}/data", exist_ok=True)
+    for name in names:
+        fs.mv(f"{staging}/{name}", f"{root}/data/{name}")
+    if fs.exists(staging):          # object stores have no empty directories left to remove
+        fs.rm(staging, recursive=True)
+    info = {"to": to, "format": fmt, "files": [f"data/{n}" for n in names], "documents": total,
+            "columns": cols, "source": str(src.path), **(provenance or {})}
+    with fs.open(f"{root}/tokenmill_export.json", "w") as f:
+        f.write(json.dumps(info, indent=1))
+    return info
+
+
+def export_final(run_dir: str | Path, stats: dict, cfg: ExportConfig) -> dict:
+    """The recipe's `export:`: the run's final documents (stats.json output.documents) to cfg.to."""
+    src = StageDir(Path(stats["output"]["documents"]).parent)
+    return export_stage(src, cfg.to, cfg.format, cfg.rows_per_file, cfg.columns,
+                        {"run_dir": str(run_dir), "recipe_hash": stats.get("recipe_hash")}, cfg.storage_options)
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+    import sys
+    p = argparse.ArgumentParser(prog="python -m pipeline export", description=__doc__.splitlines()[0])
+    p.add_argument("run_dir")
+    p.add_argument("--stage", required=True, help="stage id (as in stats.json) or index (0 = ingest)")
+    p.add_argument("--format", default="parquet", choices=FORMATS)
+    p.add_argument("--to", required=True, help="directory or fsspec URL (s3://bucket/prefix)")
+    p.add_argument("--rows-per-file", type=int, default=100_000)
+    p.add_argument("--columns", default=None, help="comma-separated columns (default: all but html)")
+    a = p.parse_args(argv)
+    try:
+        info = export_stage(find_stage(a.run_dir, a.stage), a.to, a.format, a.rows_per_file,
+                            a.columns.split(",") if a.columns else None, {"run_dir": str(Path(a.run_dir).resolve())})
+    except ExportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"exported {info['documents']:,} documents to {a.to}/data/ ({len(info['files'])} {a.format} file(s))")
+    return 0

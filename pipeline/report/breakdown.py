@@ -1,0 +1,143 @@
+"""Report sections that break the run down: by source and by language (funnels, tokens, signal
+medians), quarantined input by file, and example near-duplicate pairs.
+
+Counts per source come from each stage's `source` column (one column of every shard: exact,
+cheap); per-language counts and signal medians from the `language` column where a language stage
+has added one. Token groups: the tokenize manifest counts by `source`, a `mix` stage counts by its
+`source_column` (often `language`); each group is its own chart and its shares sum to 1.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.report.collect import MAX_SHARDS, SIGNAL_PREFIXES, _shards, _spread
+
+EXAMPLE_PAIRS = 5
+PAIR_CHARS = 300
+
+
+def _counts(paths: list[Path], column: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in paths:
+        if column not in pq.read_schema(p).names:
+            return {}
+        col = pq.read_table(p, columns=[column]).column(column)
+        for v in pc.value_counts(pc.fill_null(pc.cast(col, pa.string()), "(none)").combine_chunks()).to_pylist():
+            out[v["values"]] = out.get(v["values"], 0) + v["counts"]
+    return out
+
+
+def funnel_by(stats: dict, column: str) -> tuple[list[str], list[dict]]:
+    """Documents out of every stage that writes documents, per value of `column`
+    (stages before the column exists are left out)."""
+    rows, keys = [], set()
+    for s in stats["stages"]:
+        shards = _shards(s)
+        if not shards:
+            continue
+        c = _counts(shards, column)
+        if not c:
+            continue
+        keys |= set(c)
+        rows.append({"stage": s["id"], "counts": c})
+    order = sorted(keys, key=lambda k: -(rows[0]["counts"].get(k, 0) if rows else 0))
+    return order, rows
+
+
+def quarantine_by_file(stats: dict) -> list[dict]:
+    """Quarantined input records per file and reason (ingest writes the file path with each)."""
+    out: dict[tuple[str, str], int] = {}
+    for s in stats["stages"]:
+        for p in sorted((Path(s["dir"]) / "quarantine").glob("*.parquet")):
+            names = pq.read_schema(p).names
+            if "reason" not in names:
+                continue
+            cols = [c for c in ("path", "source", "reason") if c in names]
+            for r in pq.read_table(p, columns=cols).to_pylist():
+                key = (r.get("path") or f"({s['id']}, {r.get('source') or 'no path'})", r["reason"])
+                out[key] = out.get(key, 0) + 1
+    return [{"file": f, "reason": why, "records": n}
+            for (f, why), n in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def token_groups(stats: dict) -> dict[str, list[dict]]:
+    """Group column -> rows of {name, tokens, share, requested_share}; shares sum to 1 per group."""
+    groups: dict[str, list[dict]] = {}
+    for s in stats["stages"]:
+        info = s.get("info") or {}
+        if info.get("mix"):
+            mix = info["mix"]
+            col = mix.get("source_column", "source")
+            total = sum(r["tokens"] for r in mix["sources"].values()) or 1
+            groups[f"{col} (mix)"] = [{"name": k, "tokens": r["tokens"], "share": r["tokens"] / total,
+                                       "requested_share": r.get("requested_share")}
+                                      for k, r in sorted(mix["sources"].items())]
+        path = (info.get("tokenize") or {}).get("manifest")
+        if path and Path(path).exists():
+            m = json.loads(Path(path).read_text())
+            total = sum(r["tokens"] for r in m["sources"].values()) or 1
+            groups["source (tokenize)"] = [{"name": k, "tokens": r["tokens"], "share": r["tokens"] / total,
+                                            "requested_share": None} for k, r in sorted(m["sources"].items())]
+    return groups
+
+
+def signals_by_language(stats: dict) -> list[dict]:
+    """Median of each quality signal per language, at the stage that added the signal (kept documents)."""
+    out, seen = [], set()
+    for s in stats["stages"]:
+        shards = _shards(s)
+        if not shards:
+            continue
+        schema = pq.read_schema(shards[0])
+        new = [f.name for f in schema if f.name not in seen]
+        seen.update(schema.names)
+        cols = [c for c in new if c.startswith(SIGNAL_PREFIXES) and (
+            pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type))]
+        if not cols or "language" not in schema.names:
+            continue
+        t = pa.concat_tables(pq.read_table(p, columns=["language", *cols]) for p in _spread(shards, MAX_SHARDS))
+        langs = np.asarray(pc.fill_null(t.column("language"), "(none)").to_pylist(), dtype=object)
+        for c in cols:
+            vals = pc.cast(t.column(c), pa.float64()).to_numpy(zero_copy_only=False)
+            for lang in sorted(set(langs.tolist())):
+                v = vals[langs == lang]
+                v = v[~np.isnan(v)]
+                if len(v):
+                    out.append({"stage": s["id"], "signal": c, "language": lang, "documents": int(len(v)),
+                                "median": float(np.median(v)), "p10": float(np.percentile(v, 10)),
+                                "p90": float(np.percentile(v, 90))})
+    return out
+
+
+def near_duplicate_pairs(stats: dict, n: int = EXAMPLE_PAIRS) -> list[dict]:
+    """A few removed near-duplicates beside the document they duplicate (from the dedup stage's
+    removed sample and its kept shards)."""
+    out = []
+    for s in stats["stages"]:
+        d = Path(s["dir"])
+        removed = sorted((d / "removed").glob("*.parquet"))
+        if not removed or "duplicate_of" not in pq.read_schema(removed[0]).names:
+            continue
+        rem = pa.concat_tables(pq.read_table(p, columns=["id", "text", "duplicate_of"]) for p in removed)
+        rem = rem.filter(pc.is_valid(rem.column("duplicate_of"))).slice(0, n)
+        if not rem.num_rows:
+            continue
+        want = set(rem.column("duplicate_of").to_pylist())
+        kept: dict[str, str] = {}
+        for p in _shards(s):
+            t = pq.read_table(p, columns=["id", "text"])
+            t = t.filter(pc.is_in(t.column("id"), pa.array(list(want), t.column("id").type)))
+            kept.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+            if len(kept) == len(want):
+                break
+        for r in rem.to_pylist():
+            out.append({"stage": s["id"], "removed_id": r["id"], "kept_id": r["duplicate_of"],
+                        "removed_text": (r["text"] or "")[:PAIR_CHARS],
+                        "kept_text": (kept.get(r["duplicate_of"]) or "(not in the kept shards)")[:PAIR_CHARS]})
+    return out

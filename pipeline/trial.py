@@ -1,0 +1,90 @@
+"""Trial runs: a recipe on a small, deterministic part of its input, into its own output.
+
+`python -m pipeline run RECIPE --limit N` takes the first N documents of each source (its files in
+listed order); `--sample F` keeps each document with probability F, decided by a hash of the
+recipe's seed and the document id (so the same documents whatever the number of workers). The run
+goes to `<output>-trial-limit<N>` / `<output>-trial-sample<F>`, never to the real output.
+
+Both are a reader wrapped around the source's own reader: quarantined items pass through (bad
+input still shows), documents are cut or sampled. For `--limit`, the driver first reads each
+source's files in order just far enough to know how many documents to take from each file (N
+documents, so seconds), and the trial source lists only those files.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterator
+
+from pydantic import Field, SerializeAsAny
+
+from pipeline.readers import Doc, Quarantined, ReadState, Reader, read_source_file
+from pipeline.recipe import Recipe, RecipeError
+
+
+def _keep(seed: int, doc_id: str, fraction: float) -> bool:
+    h = hashlib.blake2b(f"{seed}\0{doc_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") < fraction * 2.0 ** 64
+
+
+class TrialReader(Reader):
+    """The source's reader, with documents limited per file or sampled (trial runs)."""
+    inner: SerializeAsAny[Reader] = Field(description="the source's own reader")
+    per_file: dict[str, int] | None = Field(None, description="at most this many documents from each file")
+    fraction: float | None = Field(None, gt=0, le=1, description="keep each document with this probability")
+    seed: int = Field(0, description="seed of the sampling hash")
+
+    def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        left = None if self.per_file is None else self.per_file.get(path, 0)
+        for item in self.inner.read(path, src, state):
+            if isinstance(item, Doc):
+                if left is not None:
+                    if left <= 0:
+                        return
+                    left -= 1
+                if self.fraction is not None and not _keep(self.seed, item.id, self.fraction):
+                    state.count("trial_sampled_out")
+                    continue
+            yield item
+
+
+def _first_n(src, files: list[str], limit: int) -> dict[str, int]:
+    """Documents to take from each file (in order) so that the source gives its first `limit`."""
+    take: dict[str, int] = {}
+    left = limit
+    for path in files:
+        if left <= 0:
+            break
+        n = 0
+        for item in read_source_file(src, path, ReadState()):
+            if isinstance(item, Doc):
+                n += 1
+                if n >= left:
+                    break
+        take[path] = n
+        left -= n
+    return take
+
+
+def trial_recipe(recipe: Recipe, files: dict[str, list[str]], limit: int | None = None,
+                 sample: float | None = None) -> Recipe:
+    """The recipe as a trial: its sources cut to `limit` documents each or sampled at `sample`,
+    its output beside the real one."""
+    if (limit is None) == (sample is None):
+        raise RecipeError("a trial takes one of --limit N or --sample FRACTION")
+    if limit is not None and limit < 1:
+        raise RecipeError(f"--limit: expected a positive number of documents, got {limit}")
+    if sample is not None and not 0 < sample <= 1:
+        raise RecipeError(f"--sample: expected a fraction in (0, 1], got {sample}")
+    sources = []
+    for src in recipe.sources:
+        if limit is not None:
+            take = _first_n(src, files[src.name], limit)
+            wrapped = TrialReader(inner=src.reader, per_file=take)
+            sources.append(src.model_copy(update={"reader": wrapped, "paths": list(take)}))
+        else:
+            wrapped = TrialReader(inner=src.reader, fraction=sample, seed=recipe.seed)
+            sources.append(src.model_copy(update={"reader": wrapped}))
+    tag = f"limit{limit}" if limit is not None else f"sample{sample:g}"
+    # a trial never writes to the recipe's export place
+    return recipe.model_copy(update={"sources": sources, "output": f"{recipe.output.rstrip('/')}-trial-{tag}",
+                                     "export": None})

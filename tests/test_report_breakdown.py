@@ -1,0 +1,86 @@
+"""Report breakdowns: funnels per source and language, token shares per grouping (each sums to 1),
+signals per language, quarantine by file, example near-duplicate pairs."""
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.report import breakdown
+from pipeline.report.collect import collect
+from pipeline.report.render import sections
+from tests.test_report import shared_small_run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, shared_data, ray_local):
+    return shared_small_run(tmp_path_factory, shared_data)
+
+
+def test_funnel_per_source_counts_every_stage(run):
+    _, stats = run
+    keys, rows = breakdown.funnel_by(stats, "source")
+    assert set(keys) == {"cc", "cc_copy"}
+    for r, s in zip(rows, [s for s in stats["stages"] if s["docs_out"] or s["stage"] == "ingest"]):
+        assert r["stage"] == s["id"] and sum(r["counts"].values()) == s["docs_out"]
+    # the copy is an exact duplicate of cc: after exact dedup one of each pair is left
+    assert rows[-1]["counts"].get("cc", 0) + rows[-1]["counts"].get("cc_copy", 0) == rows[-2]["counts"]["cc"]
+
+
+def test_example_duplicate_pairs_show_both_texts(run):
+    _, stats = run
+    pairs = breakdown.near_duplicate_pairs(stats)
+    assert pairs and all(p["removed_text"] == p["kept_text"] for p in pairs)    # exact duplicates
+    assert all(p["removed_id"].removeprefix("copy-") == p["kept_id"].removeprefix("copy-") for p in pairs)
+    titles = [s.title for s in sections(collect(stats))]
+    assert "Example near-duplicates" in titles and "Funnel per source" in titles
+
+
+def test_token_groups_sum_to_one_each(tmp_path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"sources": {"web": {"tokens": 300}, "wiki": {"tokens": 100}}}))
+    stats = {"stages": [
+        {"id": "mix", "info": {"mix": {"source_column": "language", "sources": {
+            "en": {"tokens": 250, "requested_share": 0.6}, "zh": {"tokens": 150, "requested_share": 0.4}}}}},
+        {"id": "tokenize", "info": {"tokenize": {"manifest": str(manifest)}}}]}
+    groups = breakdown.token_groups(stats)
+    assert set(groups) == {"language (mix)", "source (tokenize)"}
+    for rows in groups.values():
+        assert abs(sum(r["share"] for r in rows) - 1) < 1e-9
+    assert [r["requested_share"] for r in groups["language (mix)"]] == [0.6, 0.4]
+
+
+def test_quarantine_and_signals_by_language(tmp_path):
+    d = tmp_path / "stage"
+    (d / "quarantine").mkdir(parents=True)
+    pq.write_table(pa.table({"source": ["a", "a", "a"], "path": ["/x/1.warc", "/x/1.warc", "/x/2.warc"],
+                             "reason": ["too_large", "too_large", "bad_gzip"]}), d / "quarantine" / "00.parquet")
+    (d / "shards").mkdir()
+    pq.write_table(pa.table({"id": ["1", "2", "3"], "language": ["en", "zh", "zh"],
+                             "gopher_word_count": [100, 10, 30]}), d / "shards" / "s.parquet")
+    stats = {"stages": [{"id": "gopher", "dir": str(d)}]}
+    assert breakdown.quarantine_by_file(stats) == [
+        {"file": "/x/1.warc", "reason": "too_large", "records": 2}, {"file": "/x/2.warc", "reason": "bad_gzip", "records": 1}]
+    by_lang = {r["language"]: r for r in breakdown.signals_by_language(stats)}
+    assert by_lang["zh"]["median"] == 20 and by_lang["en"]["documents"] == 1
+
+
+def test_pairs_and_funnels_from_stage_directories(tmp_path):
+    """The same sections on hand-made stage directories (no Ray needed)."""
+    ingest, dedup = tmp_path / "00-ingest", tmp_path / "01-dedup"
+    for d in (ingest, dedup):
+        (d / "shards").mkdir(parents=True)
+    docs = pa.table({"id": ["a", "b", "c"], "source": ["web", "web", "wiki"], "language": ["en", "zh", "en"],
+                     "text": ["alpha text", "beta text", "alpha text!"]})
+    pq.write_table(docs, ingest / "shards" / "s0.parquet")
+    pq.write_table(docs.slice(0, 2), dedup / "shards" / "s0.parquet")
+    (dedup / "removed").mkdir()
+    pq.write_table(pa.table({"id": ["c"], "text": ["alpha text!"], "duplicate_of": ["a"], "reason": ["near_duplicate"]}),
+                   dedup / "removed" / "s0.parquet")
+    stats = {"stages": [{"id": "ingest", "dir": str(ingest)}, {"id": "dedup", "dir": str(dedup)}]}
+    keys, rows = breakdown.funnel_by(stats, "source")
+    assert keys == ["web", "wiki"] and rows[1]["counts"] == {"web": 2}
+    _, by_lang = breakdown.funnel_by(stats, "language")
+    assert by_lang[0]["counts"] == {"en": 2, "zh": 1} and by_lang[1]["counts"] == {"en": 1, "zh": 1}
+    assert breakdown.near_duplicate_pairs(stats) == [
+        {"stage": "dedup", "removed_id": "c", "kept_id": "a", "removed_text": "alpha text!", "kept_text": "alpha text"}]
