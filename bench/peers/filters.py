@@ -69,8 +69,11 @@ def _ours():
     from stages.c4 import C4Quality
     from stages.fineweb import FineWebQuality
     from stages.gopher import GopherQuality, GopherRepetition
-    return {"gopher_quality": GopherQuality(), "gopher_repetition": GopherRepetition(),
-            "c4_quality": C4Quality(), "fineweb_quality": FineWebQuality()}
+    # Like with like: datatrove's alpha-word ratio over all tokens, and its line rules on one-line
+    # documents (our calibrated defaults differ on both; docs/filters.md says why).
+    return {"gopher_quality": GopherQuality(alpha_ratio_tokens="tokens", line_rules_min_lines=1),
+            "gopher_repetition": GopherRepetition(), "c4_quality": C4Quality(),
+            "fineweb_quality": FineWebQuality(line_punct_min_lines=1)}
 
 
 def run(quick: bool = False) -> list[dict]:
