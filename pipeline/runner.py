@@ -23,6 +23,7 @@ from pipeline.documents import content_bytes, documents_table, quarantine_table
 from pipeline.executor import (Resources, Segment, cluster_cpus, make_executor, runtime_env_for, start_ray,
                                upload_runtime_env)
 from pipeline.global_context import GlobalContext
+from pipeline.lease import Lease, check_output
 from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
 from pipeline.recipe import Recipe, RecipeError, SourceConfig
@@ -234,6 +235,7 @@ class Runner:
         self.ray_address = ray_address or recipe.ray.address
         self.progress = Progress(quiet=quiet)
         self.files = list_inputs(recipe)
+        check_output(self.run_dir, recipe, self.files)       # before any work: a safe place to write
         self.stages = plan(recipe, self.run_dir, self.files)
         self.segments = compile_segments(self.stages)
         # The user's own modules (custom stages and readers) travel to the workers with the tasks.
@@ -243,6 +245,10 @@ class Runner:
         return StageContext(seed=self.recipe.seed, stage_id=ps.id, run_dir=str(self.run_dir))
 
     def run(self) -> dict:
+        with Lease(self.run_dir):              # one run per output; refused with one line otherwise
+            return self._run()
+
+    def _run(self) -> dict:
         t_start = time.time()
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
                            "stages": [s.dir.path.name for s in self.stages]}, self.run_dir / "plan.json")
