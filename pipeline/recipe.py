@@ -70,12 +70,18 @@ class RayConfig(_Strict):
     executor: Literal["tasks", "ray_data"] = "tasks"
 
 
+# Which map stages store their surviving documents (pipeline/runner.py): by default only the last
+# stage of a fused chain ("chain_end"); "every_stage" stores each stage's output as well.
+Checkpoint = Literal["chain_end", "every_stage"]
+
+
 class StageSpec(BaseModel):
     """One entry of `stages:` after validation."""
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     id: str
     ref: str
     stage: Stage
+    checkpoint: Checkpoint | None = None     # per stage; None = the recipe's `checkpoint`
 
 
 class Recipe(_Strict):
@@ -86,6 +92,7 @@ class Recipe(_Strict):
     stages: list[StageSpec] = []
     # Removed documents kept per reason and shard, so a person can see what each rule drops.
     removed_samples: int = Field(default=20, ge=0)
+    checkpoint: Checkpoint = "chain_end"
     ray: RayConfig = RayConfig()
     path: str | None = None
 
@@ -107,7 +114,7 @@ class Recipe(_Strict):
         return self
 
     def hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"path", "ray"})
+        body = self.model_dump(mode="json", exclude={"path", "ray", "checkpoint"})
         body["stages"] = [{"id": s.id, "stage": s.ref, **s.stage.options()} for s in self.stages]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -139,6 +146,9 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
     if not isinstance(ref, str):
         raise RecipeError(f"{where}: {key}.stage: expected a stage name or 'module:Class', got {ref!r}")
     sid = entry.pop("id", None) or ref.rsplit(":", 1)[-1]
+    checkpoint = entry.pop("checkpoint", None)
+    if checkpoint not in (None, "chain_end", "every_stage"):
+        raise RecipeError(f"{where}: {key}.checkpoint: expected 'chain_end' or 'every_stage', got {checkpoint!r}")
     try:
         cls = resolve_stage(ref)
     except ValueError as e:
@@ -149,7 +159,7 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
         msg = _format_errors(where, e, prefix=f"{key} ({ref})")
         fields = ", ".join(cls.model_fields) or "(none)"
         raise RecipeError(f"{msg}\n  options of {ref!r}: {fields}") from None
-    return StageSpec(id=str(sid), ref=ref, stage=stage)
+    return StageSpec(id=str(sid), ref=ref, stage=stage, checkpoint=checkpoint)
 
 
 def _build_source(where: str, i: int, entry: Any) -> Any:
