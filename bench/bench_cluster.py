@@ -37,8 +37,8 @@ import trafilatura
 def pages(path):
     with open(path, "rb") as f:
         for rec in ArchiveIterator(f, record_types=WarcRecordType.response):
-            body = rec.reader.read()
-            yield body.split(b"\r\n\r\n", 1)[1].decode("utf-8", "replace")
+            # fastwarc parses the HTTP headers: the reader holds the body only
+            yield rec.reader.read().decode("utf-8", "replace")
 
 def extract(html):
     return trafilatura.extract(html) or ""
