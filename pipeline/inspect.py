@@ -150,6 +150,14 @@ def _pairs_note(s: StageEntry, doc_id: str) -> str | None:
     return f"{t.num_rows} candidate pair(s), {acc} verified as near-duplicate"
 
 
+def _inner_of_chain(s) -> bool:
+    """An inner stage of a fused chain (pipeline/runner.py, write once) keeps its removals and
+    counts but no copy of the documents it passed on."""
+    import json
+    p = s.dir.success_path
+    return p.exists() and json.loads(p.read_text()).get("stored", True) is False
+
+
 def explain(run_dir: str | Path, doc_id: str) -> list[str]:
     """What happened to one document at each stage, in order."""
     stages = run_stages(run_dir)
@@ -175,6 +183,9 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             if note:
                 lines.append(f"    {note}")
             break
+        if _inner_of_chain(s):       # write once: it did not remove the document, which went on
+            lines.append(f"{where} kept")
+            continue
         if not _files(s.dir.shards):
             if not s.dir.finished() and not s.dir.done_shards():
                 lines.append(f"{where} not run yet")

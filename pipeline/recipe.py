@@ -94,6 +94,11 @@ class RayConfig(_Strict):
     executor: Literal["tasks", "ray_data"] = "tasks"
 
 
+# Which map stages store their surviving documents (pipeline/runner.py): by default only the last
+# stage of a fused chain ("chain_end"); "every_stage" stores each stage's output as well.
+Checkpoint = Literal["chain_end", "every_stage"]
+
+
 class StageSpec(BaseModel):
     """One entry of `stages:` after validation."""
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -104,6 +109,7 @@ class StageSpec(BaseModel):
     # Names of the sources whose documents this (map) stage sees; the others pass through it
     # untouched. None: every source. Lets one recipe give code, papers and web their own chains.
     apply_to: tuple[str, ...] | None = None
+    checkpoint: Checkpoint | None = None     # per stage; None = the recipe's `checkpoint`
 
 
 class Recipe(_Strict):
@@ -116,6 +122,7 @@ class Recipe(_Strict):
     removed_samples: int = Field(default=20, ge=0)
     # A wrong `text_field` quarantines every record of a source: that stops the run, not exit 0.
     max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
+    checkpoint: Checkpoint = "chain_end"
     ray: RayConfig = RayConfig()
     # Where the final documents are also written after the run (pipeline/export.py).
     export: ExportConfig | None = Field(default=None, description="write the final documents to a named place "
@@ -147,7 +154,7 @@ class Recipe(_Strict):
         return self
 
     def hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"path", "ray", "export"})
+        body = self.model_dump(mode="json", exclude={"path", "ray", "export", "checkpoint"})
         body["stages"] = [{"id": s.id, "stage": s.ref, **s.stage.options(),
                            **({"apply_to": list(s.apply_to)} if s.apply_to else {})} for s in self.stages]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -193,6 +200,9 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
             raise RecipeError(f"{where}: {key}.stage: {e}") from None
     if not isinstance(sid, str):
         raise RecipeError(f"{where}: {key}.id: expected a string, got {short_repr(sid)}")
+    checkpoint = entry.pop("checkpoint", None)
+    if checkpoint not in (None, "chain_end", "every_stage"):
+        raise RecipeError(f"{where}: {key}.checkpoint: expected 'chain_end' or 'every_stage', got {short_repr(checkpoint)}")
     try:
         cls = resolve_stage(ref)
     except ValueError as e:
@@ -209,7 +219,8 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
                               f"(a global stage sees every source; see its own options for scoping)")
         stage._apply_to = tuple(apply_to)
     try:
-        return StageSpec(id=sid, ref=ref, stage=stage, apply_to=tuple(apply_to) if apply_to else None)
+        return StageSpec(id=sid, ref=ref, stage=stage, apply_to=tuple(apply_to) if apply_to else None,
+                         checkpoint=checkpoint)
     except ValidationError as e:
         raise RecipeError(_format_errors(where, e, prefix=key)) from None
 

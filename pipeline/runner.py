@@ -25,6 +25,7 @@ from pipeline.executor import (Resources, Segment, cluster_cpus, make_executor, 
                                upload_runtime_env)
 from pipeline.fingerprint import stage_fingerprint
 from pipeline.global_context import GlobalContext
+from pipeline.lease import Lease, check_output
 from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, read_source_file
 from pipeline.readers.fingerprint import file_fingerprint
@@ -45,6 +46,7 @@ class PlannedStage:
     stage: Stage | None          # None for ingest
     key: str
     dir: StageDir
+    store: bool = True           # keeps its output documents (see `compile_segments`)
 
     @property
     def is_global(self) -> bool:
@@ -139,18 +141,29 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
     return record
 
 
+def resume_point(chain: list[PlannedStage], shard: str, input_dir: StageDir) -> tuple[int, StageDir]:
+    """Where a shard's pass through a chain starts: after the last stage whose documents for it
+    are stored (an inner stage that kept only counts cannot be resumed from)."""
+    for i in range(len(chain) - 1, -1, -1):
+        if chain[i].store and chain[i].dir.has_documents(shard):
+            return i + 1, chain[i].dir
+    return 0, input_dir
+
+
 def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, input_dir: StageDir,
               removed_samples: int) -> list[ShardRecord]:
-    """Take one shard through consecutive map stages, starting at the first without output."""
-    start = next(i for i, ps in enumerate(chain) if not ps.dir.is_done(shard))
-    table = (input_dir if start == 0 else chain[start - 1].dir).read(shard)
+    """Take one shard through consecutive map stages, from the last stored output on; every stage
+    writes its removals and completion record, only stages with `store` their documents."""
+    start, source = resume_point(chain, shard, input_dir)
+    table = source.read(shard)
     records: list[ShardRecord] = []
     for ps, ctx in zip(chain[start:], ctxs[start:]):
         t0 = timer()
         result = _ready_stage(ps, ctx)(table)
         # A stage's input is the previous stage's output: its size is already measured.
         bytes_in = records[-1].bytes_out if records else None
-        rec = ps.dir.write_shard(shard, table, result, timer() - t0, removed_samples, bytes_in=bytes_in)
+        rec = ps.dir.write_shard(shard, table, result, timer() - t0, removed_samples, bytes_in=bytes_in,
+                                 store=ps.store)
         records.append(rec)
         table = result.kept
     return records
@@ -180,8 +193,12 @@ class PlanSegment:
         return "+".join(ps.id for ps in self.stages)
 
 
-def compile_segments(stages: list[PlannedStage]) -> list[PlanSegment]:
-    """Group the planned stages after ingest into fused map chains and global stages."""
+def compile_segments(stages: list[PlannedStage], checkpoint: str = "chain_end",
+                     per_stage: dict[str, str | None] | None = None) -> list[PlanSegment]:
+    """Group the planned stages after ingest into fused map chains and global stages.
+
+    Write once: a chain stores the documents of its last stage only (plus each stage's removals,
+    quarantine and counts), unless `checkpoint` (the recipe's, or a stage's own) is every_stage."""
     out: list[PlanSegment] = []
     i = 1
     while i < len(stages):
@@ -192,7 +209,10 @@ def compile_segments(stages: list[PlannedStage]) -> list[PlanSegment]:
         j = i
         while j < len(stages) and not stages[j].is_global:
             j += 1
-        out.append(PlanSegment("map", stages[i:j], stages[i - 1]))
+        chain = stages[i:j]
+        for ps in chain[:-1]:
+            ps.store = ((per_stage or {}).get(ps.id) or checkpoint) == "every_stage"
+        out.append(PlanSegment("map", chain, stages[i - 1]))
         i = j
     return out
 
@@ -207,8 +227,10 @@ class Runner:
         self.ray_address = ray_address or recipe.ray.address
         self.progress = Progress(quiet=quiet)
         self.files = list_inputs(recipe)
+        check_output(self.run_dir, recipe, self.files)       # before any work: a safe place to write
         self.stages = plan(recipe, self.run_dir, self.files)
-        self.segments = compile_segments(self.stages)
+        self.segments = compile_segments(self.stages, recipe.checkpoint,
+                                         {s.id: s.checkpoint for s in recipe.stages})
         # The user's own modules (custom stages and readers) travel to the workers with the tasks.
         self.runtime_env = runtime_env_for([ps.stage for ps in self.stages] + [s.reader for s in recipe.sources])
 
@@ -216,6 +238,10 @@ class Runner:
         return StageContext(seed=self.recipe.seed, stage_id=ps.id, run_dir=str(self.run_dir))
 
     def run(self) -> dict:
+        with Lease(self.run_dir):              # one run per output; refused with one line otherwise
+            return self._run()
+
+    def _run(self) -> dict:
         t_start = time.time()
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
                            "stages": [s.dir.path.name for s in self.stages]}, self.run_dir / "plan.json")
@@ -261,6 +287,8 @@ class Runner:
 
     def _ingest(self, walls: dict, chain: list[PlannedStage]) -> None:
         ps = self.stages[0]
+        if chain:
+            self._forget_unstored_end(chain)
         if ps.dir.finished():
             walls[ps.id] = read_json(ps.dir.success_path).get("wall_seconds", 0.0)
             self.progress.note(f"[ingest] cached: {ps.dir.path}")
@@ -313,7 +341,7 @@ class Runner:
             chain_bar.close()
         wall = timer() - t0
         for c in chain:
-            self._finish(c, walls, wall, fused=[p.id for p in chain], with_ingest=True)
+            self._finish(c, walls, wall, fused=[p.id for p in chain], with_ingest=True, stored=c.store)
 
     def _ingest_then_chain(self, walls: dict, chain: list[PlannedStage]) -> None:
         """Executors that cannot take work while running: read every file, then run the chain."""
@@ -331,8 +359,19 @@ class Runner:
             self._map_segment(chain, ps, walls)
 
     # -- map chains and global stages --------------------------------------------------------
+    def _forget_unstored_end(self, chain: list[PlannedStage]) -> None:
+        """A chain's last stage must store its documents (the next segment reads them). If an
+        earlier run kept only its counts (it was an inner stage then), its records are dropped
+        and it is recomputed."""
+        end = chain[-1]
+        if end.dir.finished() and read_json(end.dir.success_path).get("stored", True) is False:
+            self.progress.note(f"[{end.id}] output documents were not kept by an earlier run: recomputing")
+            storage.remove(end.dir.success_path)
+            storage.remove(end.dir.done)
+
     def _map_segment(self, chain: list[PlannedStage], upstream: PlannedStage, walls: dict) -> None:
         names = "+".join(ps.id for ps in chain)
+        self._forget_unstored_end(chain)
         if all(ps.dir.finished() for ps in chain):
             for ps in chain:
                 walls[ps.id] = read_json(ps.dir.success_path).get("wall_seconds", 0.0)
@@ -350,7 +389,7 @@ class Runner:
         bar.close()
         wall = timer() - t0
         for ps in chain:
-            self._finish(ps, walls, wall, fused=[p.id for p in chain])
+            self._finish(ps, walls, wall, fused=[p.id for p in chain], stored=ps.store)
 
     def _global(self, ps: PlannedStage, upstream: PlannedStage, walls: dict) -> None:
         if ps.dir.finished():

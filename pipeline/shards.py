@@ -42,6 +42,8 @@ class ShardRecord:
     seconds: float = 0.0
     # "<language>/<reason>" counts, once a language stage has labelled documents.
     removed_by_language: dict[str, int] = field(default_factory=dict)
+    # False when the stage kept no copy of its output documents (a fused chain's inner stage).
+    stored: bool = True
 
 
 class StageDir:
@@ -75,10 +77,18 @@ class StageDir:
     def finished(self) -> bool:
         return self.success_path.exists()
 
+    def has_documents(self, shard: str) -> bool:
+        """Done, with its output documents stored (not only counts and removals)."""
+        return self.is_done(shard) and self.shard_path(shard).exists()
+
     def write_shard(self, shard: str, table_in: pa.Table | None, result: Result, seconds: float,
                     removed_samples: int, docs_in: int | None = None,
-                    bytes_in: int | None = None) -> ShardRecord:
-        """Write a stage's output for one shard, then its completion record (in that order)."""
+                    bytes_in: int | None = None, store: bool = True) -> ShardRecord:
+        """Write a stage's output for one shard, then its completion record (in that order).
+
+        With `store=False` the kept documents are not written (the next stage of a fused chain
+        gets them in memory); removals, quarantine and counts are, so stats and `explain` see
+        every stage."""
         rec = ShardRecord(
             shard=shard,
             docs_in=docs_in if docs_in is not None else (table_in.num_rows if table_in is not None else 0),
@@ -90,8 +100,10 @@ class StageDir:
             counters={k: int(v) for k, v in result.counters.items()},
             removed_by_language=_count_by_language(result.removed),
             seconds=round(seconds, 4),
+            stored=store,
         )
-        write_parquet_atomic(result.kept, self.shard_path(shard))
+        if store:
+            write_parquet_atomic(result.kept, self.shard_path(shard))
         if result.removed is not None and result.removed.num_rows and removed_samples:
             write_parquet_atomic(_sample_per_reason(result.removed, removed_samples),
                                  self.path / "removed" / f"{shard}.parquet")

@@ -64,8 +64,10 @@ def document_profile(stages) -> dict:
     first_resampling = next((i for i, ps in enumerate(stages) if ps.stage is not None and ps.stage.resamples),
                             len(stages))
     for ps in reversed(stages[:first_resampling]):
-        # Recorded shards only: on an object store an unrecorded file may be left by a killed run.
-        shards = ps.dir.done_shards()
+        # Recorded shards with stored documents only: on an object store an unrecorded file may be
+        # left by a killed run, and an inner stage of a fused chain keeps no documents.
+        stored = set(n[: -len(".parquet")] for n in storage.names(ps.dir.shards, ".parquet"))
+        shards = [s for s in ps.dir.done_shards() if s in stored]
         if not shards:
             continue
         # Shards differ in columns (a stage scoped with `apply_to` never saw some sources' documents):

@@ -71,10 +71,15 @@ def test_custom_stages_run_from_recipe_with_stats(tmp_path, shared_data, ray_loc
 
 def test_changing_an_option_recomputes_that_stage_and_after_only(tmp_path, shared_data, ray_local):
     stages = STAGES + "- stage: stages_for_tests:CharCount\n  id: recount\n"
-    r1 = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", stages.format(min_chars=1000)))
+    every = "checkpoint: every_stage\n"       # every stage keeps its documents (today's layout)
+    p1 = make_recipe(tmp_path, shared_data, tmp_path / "run", stages.format(min_chars=1000))
+    p1.write_text(p1.read_text() + every)
+    r1 = load_recipe(p1)
     Runner(r1, quiet=True).run()
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*.parquet")}
-    r2 = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", stages.format(min_chars=5000), "r2.yaml"))
+    p2 = make_recipe(tmp_path, shared_data, tmp_path / "run", stages.format(min_chars=5000), "r2.yaml")
+    p2.write_text(p2.read_text() + every)
+    r2 = load_recipe(p2)
     stats = Runner(r2, quiet=True).run()
     after = {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*.parquet")}
     dirs = [Path(s["dir"]).name for s in stats["stages"]]
@@ -190,3 +195,34 @@ def test_task_pool_cancels_tasks_in_flight_on_the_first_error(tmp_path, ray_loca
     assert not pool.pending and not pool.queue
     time.sleep(10)           # longer than the slow tasks would have needed
     assert not list(tmp_path.glob("slow-*")) and not (tmp_path / "queued").exists()
+
+
+def test_write_once_keeps_only_the_chain_end_documents_and_every_removal(tmp_path, shared_data, ray_local):
+    from pipeline.inspect import explain
+    stages = STAGES.format(min_chars=5000) + "- stage: stages_for_tests:CharCount\n  id: recount\n"
+    runs = {}
+    for mode in ("chain_end", "every_stage"):
+        p = make_recipe(tmp_path, shared_data, tmp_path / mode, stages, f"{mode}.yaml")
+        p.write_text(p.read_text() + f"checkpoint: {mode}\n")
+        runs[mode] = Runner(load_recipe(p), quiet=True).run()
+    once, every = runs["chain_end"], runs["every_stage"]
+    strip = lambda s: [(x["id"], x["docs_in"], x["docs_out"], x["removed"]) for x in s["stages"]]  # noqa: E731
+    assert strip(once) == strip(every)
+    dirs = [Path(s["dir"]) for s in once["stages"]]
+    assert not list(dirs[1].glob("shards/*.parquet")) and not list(dirs[2].glob("shards/*.parquet"))
+    assert list(dirs[2].glob("removed_ids/*.parquet")) and list(dirs[2].glob("removed/*.parquet"))
+    assert list(dirs[1].glob("done/*.json"))
+    a = digest_tree(tmp_path / "chain_end")
+    b = {k: v for k, v in digest_tree(tmp_path / "every_stage").items() if k in a}
+    assert a and a == b                  # the same final (and ingest) documents, byte for byte
+    size = lambda d: sum(p.stat().st_size for p in d.rglob("*") if p.is_file())  # noqa: E731
+    assert size(tmp_path / "chain_end") < size(tmp_path / "every_stage")
+    gone = pq.read_table(dirs[2] / "removed_ids").column("id")[0].as_py()
+    assert any("too_short" in line for line in explain(tmp_path / "chain_end", gone))
+    # an option of an inner stage changes: the chain restarts from its stored input
+    p = make_recipe(tmp_path, shared_data, tmp_path / "chain_end", STAGES.format(min_chars=1000)
+                    + "- stage: stages_for_tests:CharCount\n  id: recount\n", "changed.yaml")
+    changed = Runner(load_recipe(p), quiet=True).run()
+    assert changed["stages"][2]["docs_out"] > once["stages"][2]["docs_out"]
+    out = pq.read_table(Path(changed["output"]["documents"]))
+    assert out.num_rows == changed["stages"][-1]["docs_out"] and min(out.column("n_chars").to_pylist()) >= 1000

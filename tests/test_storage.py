@@ -158,3 +158,33 @@ def test_s3_input_and_output_killed_and_rerun_match_a_clean_run(tmp_path, s3_ser
     check = subprocess.run([sys.executable, "-m", "pipeline", "validate-shards", "s3://" + manifest.rsplit("/", 1)[0]],
                            cwd=cwd, env=s3_server, capture_output=True, text=True, timeout=300)
     assert check.returncode == 0 and check.stdout.startswith("OK"), check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("root", ["local", "memory://tm-storage-test"])
+def test_storage_api_is_the_same_locally_and_in_memory(tmp_path, root):
+    import pyarrow as pa
+
+    from pipeline import storage
+    base = storage.path(tmp_path / "x" if root == "local" else root)
+    t = pa.table({"id": ["a", "b"], "n": [1, 2]})
+    storage.write_parquet_atomic(t, base / "s" / "00001.parquet")
+    storage.write_json_atomic({"k": 1}, base / "done" / "00001.json")
+    storage.write_bytes_atomic(base / "raw.bin", bytes(range(100)))
+    assert storage.read_parquet(base / "s" / "00001.parquet", columns=["id"]).column("id").to_pylist() == ["a", "b"]
+    assert storage.parquet_file(base / "s" / "00001.parquet").metadata.num_rows == 2
+    assert storage.read_json(base / "done" / "00001.json") == {"k": 1}
+    assert storage.read_bytes(base / "raw.bin", 10, 20) == bytes(range(10, 20))
+    assert storage.names(base / "s", ".parquet") == ["00001.parquet"] and storage.names(base / "nothing") == []
+    assert storage.is_within(base / "s" / "00001.parquet", base) and not storage.is_within(base, base / "s")
+    assert not storage.is_empty_dir(base)
+    storage.remove(base / "s")
+    assert storage.names(base / "s") == [] and not (base / "s" / "00001.parquet").exists()
+    if root == "local":       # temp+rename: no temporary file is left beside the written ones
+        assert sorted(p.name for p in (tmp_path / "x").rglob("*") if p.is_file()) == ["00001.json", "raw.bin"]
+
+
+def test_urls_stay_urls():
+    from pipeline import storage
+    p = storage.path("s3://bucket/run")
+    assert str(p / "stages") == "s3://bucket/run/stages" and not storage.is_local(p)
+    assert storage.is_local(storage.path("runs/x")) and storage.path("runs/x").is_absolute()

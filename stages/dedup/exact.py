@@ -1,89 +1,136 @@
 """exact_dedup: drop documents whose normalised text equals an earlier document's.
 
-Ray tasks hash each shard (xxh3_128 of the normalised UTF-8 text, 16 bytes per document); the
-driver sees only those hash arrays, keeps the first copy in shard-then-row order, and the
-removals are written shard by shard, each removed document naming the kept one in
-`duplicate_of`.
+No state of the size of the data reaches the driver:
+
+1. hash       one task per shard: xxh3_128 of each normalised text, spilled to scratch as
+              (hash, document key) records sorted by hash partition (lsh.write_records).
+2. partition  one task per hash partition reads its byte range of every shard's spill file and
+              finds, for each hash seen more than once, the first copy in shard-then-row order;
+              it writes (duplicate key, kept key) sorted by the duplicate's shard, and returns
+              counts only.
+3. apply      one task per input shard reads its range of every partition's decisions, fetches
+              the ids of the kept copies (the `id` column of the shards they are in) and writes
+              the shard with the duplicates removed, each naming the kept one in `duplicate_of`.
+
+A partition holds about `HASHES_PER_PARTITION` records: that bounds every task's memory.
 """
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import xxhash
+from pydantic import Field
 
 from pipeline import storage
+from pipeline.shards import timer
 from pipeline.stage import GlobalStage, Result
-from stages.dedup.common import apply_decisions, doc_keys, removal_result, source_hashes, split_keys
+from stages.dedup.common import doc_keys, removal_result, source_hashes, split_keys
+from stages.dedup.lsh import partition_of, read_records, spill_files, write_records
 from stages.dedup.normalize import Normalization, normalize_texts
 
 REASON = "exact_duplicate"
+HASH_RECORD = np.dtype([("h0", np.uint64), ("h1", np.uint64), ("key", np.int64)])
+PAIR_RECORD = np.dtype([("dup", np.int64), ("kept", np.int64)])
+HASHES_PER_PARTITION = 4_000_000     # 96 MB of records per partition task
 
 
-def hash_shard(path: str, shard_index: int, norm: Normalization, per_source: bool):
-    """Ray task: (keys, 128-bit hashes as two uint64 columns) for one shard."""
-    cols = ["text", "source"] if per_source else ["text"]
-    table = storage.read_parquet(path, columns=cols)
+def text_hashes(table: pa.Table, norm: Normalization, per_source: bool) -> np.ndarray:
+    """(rows, 2) uint64: the 128-bit hash of each row's normalised text."""
     texts = normalize_texts(table.column("text"), norm).to_pylist()
     digests = b"".join(xxhash.xxh3_128_digest(t.encode("utf-8")) for t in texts)
     hashes = np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2).copy()
     if per_source:
         # Mixing the source into the hash scopes "equal" to documents of the same source.
         hashes[:, 0] ^= source_hashes(table) * np.uint64(0x9E3779B97F4A7C15)
-    return doc_keys(shard_index, table.num_rows), hashes
+    return hashes
+
+
+def hash_task(path: str, shard_index: int, norm: Normalization, per_source: bool, spill_dir: str,
+              partitions: int) -> int:
+    """Task: spill one shard's (hash, key) records, sorted by hash partition."""
+    cols = ["text", "source"] if per_source else ["text"]
+    table = storage.read_parquet(path, columns=cols)
+    hashes = text_hashes(table, norm, per_source)
+    rec = np.empty(table.num_rows, HASH_RECORD)
+    rec["h0"], rec["h1"], rec["key"] = hashes[:, 0], hashes[:, 1], doc_keys(shard_index, table.num_rows)
+    part = partition_of(rec["h0"], partitions)
+    order = np.argsort(part, kind="stable")
+    offsets = np.searchsorted(part[order], np.arange(partitions + 1))
+    write_records(storage.join(spill_dir, f"{shard_index:06d}.hashes"), rec[order], offsets)
+    return table.num_rows
 
 
 def first_copies(keys: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each duplicate (not the first copy of its hash): (its key, the first copy's key).
 
     `keys` must be ascending, so the first occurrence of a hash is the one to keep."""
+    if len(keys) == 0:
+        return keys, keys
     _, first, inverse = np.unique(hashes, axis=0, return_index=True, return_inverse=True)
     kept_for_row = keys[first[inverse.ravel()]]
     dup = kept_for_row != keys
     return keys[dup], kept_for_row[dup]
 
 
-def remove_rows(table: pa.Table, rows=(), kept_ids=()) -> Result:
-    return removal_result(table, np.asarray(rows, dtype=np.int64), REASON,
-                          {"duplicate_of": pa.array(list(kept_ids), pa.string())})
+def partition_task(spill_dir: str, p: int, out_dir: str, n_shards: int) -> tuple[int, int]:
+    """Task: the duplicates of hash partition p, written sorted by the duplicate's shard; returns
+    (duplicates, groups)."""
+    rec = np.concatenate([read_records(f, p, HASH_RECORD) for f in spill_files(spill_dir, ".hashes")]
+                         or [np.zeros(0, HASH_RECORD)])
+    rec = rec[np.argsort(rec["key"], kind="stable")]
+    hashes = np.stack([rec["h0"], rec["h1"]], axis=1)
+    dup, kept = first_copies(rec["key"], hashes)
+    pairs = np.empty(len(dup), PAIR_RECORD)
+    pairs["dup"], pairs["kept"] = dup, kept          # ascending by dup key: grouped by shard
+    shard_of, _ = split_keys(dup)
+    offsets = np.searchsorted(shard_of, np.arange(n_shards + 1))
+    write_records(storage.join(out_dir, f"{p:06d}.pairs"), pairs, offsets)
+    return len(dup), len(np.unique(kept))
 
 
-def read_ids(path: str, rows: np.ndarray) -> list[str]:
-    return storage.read_parquet(path, columns=["id"]).column("id").take(pa.array(rows)).to_pylist()
+def apply_task(shard: str, shard_index: int, *, pairs_dir: str, input_paths: list[str], out,
+               removed_samples: int) -> None:
+    """Task: remove one shard's duplicates, naming the kept copies by id."""
+    t0 = timer()
+    pairs = np.concatenate([read_records(f, shard_index, PAIR_RECORD) for f in spill_files(pairs_dir, ".pairs")]
+                           or [np.zeros(0, PAIR_RECORD)])
+    table = storage.read_parquet(input_paths[shard_index])
+    kept_ids = [None] * len(pairs)
+    if len(pairs):
+        kshard, krow = split_keys(pairs["kept"])
+        for s in np.unique(kshard):
+            sel = np.flatnonzero(kshard == s)
+            ids = table.column("id") if s == shard_index else \
+                storage.read_parquet(input_paths[int(s)], columns=["id"]).column("id")
+            for i, v in zip(sel, ids.take(pa.array(krow[sel])).to_pylist()):
+                kept_ids[i] = v
+    _, rows = split_keys(pairs["dup"])
+    result = removal_result(table, rows, REASON, {"duplicate_of": pa.array(kept_ids, pa.string())})
+    out.write_shard(shard, table, result, timer() - t0, removed_samples)
 
 
 class ExactDedup(GlobalStage):
     """Remove documents whose normalised text is identical to an earlier one."""
     normalization: Normalization = Normalization()  # what may differ between "identical" texts
     scope: Literal["global", "per_source"] = "global"  # compare across all sources or within each
+    partitions: int = Field(0, ge=0)  # hash partitions (tasks that find duplicates); 0 = from the data size
 
     def run(self, ctx) -> None:
         shards = ctx.input_shards
-        per_source = self.scope == "per_source"
-        parts = ctx.map(hash_shard, [(ctx.input_path(s), i, self.normalization, per_source)
-                                     for i, s in enumerate(shards)])
-        keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.int64)
-        hashes = np.concatenate([h for _, h in parts]) if parts else np.zeros((0, 2), np.uint64)
-        dup_keys, kept_keys = first_copies(keys, hashes)
-        ctx.count("exact_duplicates", len(dup_keys))
-        ctx.count("exact_duplicate_groups", len(np.unique(kept_keys)))
-
-        # Only the ids of kept copies that something points at are fetched, shard by shard.
-        kshard, krow = split_keys(kept_keys)
-        need = sorted({(int(s), int(r)) for s, r in zip(kshard, krow)})
-        by_shard: dict[int, list[int]] = {}
-        for s, r in need:
-            by_shard.setdefault(s, []).append(r)
-        id_jobs = [(ctx.input_path(shards[s]), np.array(rows, np.int64)) for s, rows in by_shard.items()]
-        id_of: dict[int, str] = {}
-        for (s, rows), ids in zip(by_shard.items(), ctx.map(read_ids, id_jobs)):
-            for r, i in zip(rows, ids):
-                id_of[(s << 32) | r] = i
-
-        dshard, drow = split_keys(dup_keys)
-        decisions: dict[str, tuple] = {}
-        for si in np.unique(dshard):
-            sel = dshard == si
-            decisions[shards[int(si)]] = (drow[sel], [id_of[int(k)] for k in kept_keys[sel]])
-        apply_decisions(ctx, remove_rows, decisions)
+        paths = [ctx.input_path(s) for s in shards]
+        total = sum(storage.parquet_file(p).metadata.num_rows for p in paths)
+        partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total / HASHES_PER_PARTITION))
+        spill, pairs_dir = ctx.scratch_dir / "hashes", ctx.scratch_dir / "pairs"
+        ctx.map(hash_task, [(p, i, self.normalization, self.scope == "per_source", storage.url(spill), partitions)
+                            for i, p in enumerate(paths)])
+        counts = ctx.map(partition_task, [(storage.url(spill), p, storage.url(pairs_dir), len(shards))
+                                          for p in range(partitions)])
+        storage.remove(spill)
+        ctx.count("exact_duplicates", sum(c[0] for c in counts))
+        ctx.count("exact_duplicate_groups", sum(c[1] for c in counts))
+        todo = [(s, i) for i, s in enumerate(shards) if not ctx.out.is_done(s)]
+        ctx.map(apply_task, todo, pairs_dir=storage.url(pairs_dir), input_paths=paths, out=ctx.out,
+                removed_samples=ctx.removed_samples)

@@ -1,0 +1,238 @@
+"""Cluster-readiness figures (issue #15), measured in one run on this machine.
+
+1. end to end: the default recipe's stages through `minhash_dedup` on a WARC of >= 1,000 real
+   pages (bench/corpus_warc.py: the HTML responses of shared/data's sample WARCs, re-emitted with
+   their own record ids) vs bare `trafilatura.extract` over the same pages with
+   `multiprocessing.Pool(2)`. Both are fresh processes, so our Ray start is counted. Alternated,
+   medians. Goal: ours <= 1.25x.
+2. run folder bytes vs final output bytes (the last stage's document shards): goal <= 1.3x.
+3. minhash_dedup at 100k / 300k / 1M documents (bench/corpus.py): wall time, and peak RSS of
+   every process of the run (the driver and each Ray worker), summed and largest.
+
+    python -m bench --only cluster            # or: python -m bench.bench_cluster --dedup-sizes 100000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+BARE = r"""
+import sys, time
+from multiprocessing import Pool
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+import trafilatura
+
+def pages(path):
+    with open(path, "rb") as f:
+        for rec in ArchiveIterator(f, record_types=WarcRecordType.response):
+            # fastwarc parses the HTTP headers: the reader holds the body only
+            yield rec.reader.read().decode("utf-8", "replace")
+
+def extract(html):
+    return trafilatura.extract(html) or ""
+
+if __name__ == "__main__":
+    with Pool(2) as pool:
+        out = pool.map(extract, pages(sys.argv[1]), chunksize=8)
+    print(sum(1 for t in out if t))
+"""
+
+
+def build_warc(work: Path, pages: int) -> dict:
+    from bench.corpus_warc import html_records, write_warc
+    recs = html_records()
+    avg = sum(len(b) for _, b in recs) / len(recs)
+    # corpus_warc writes until a compressed size: aim a little past `pages` records
+    info = write_warc(work / "pages.warc.gz", mb=pages * avg * 0.35 / 1e6)
+    while info["records"] < pages:
+        info = write_warc(work / "pages.warc.gz", mb=info["bytes"] * 1.2 / 1e6)
+    return info
+
+
+def recipe_through_minhash(warc: str, out: Path, path: Path) -> Path:
+    default = yaml.safe_load((REPO / "recipes" / "default.yaml").read_text())
+    stages = []
+    for s in default["stages"]:
+        stages.append(s)
+        if s["stage"] == "minhash_dedup":
+            break
+    recipe = {"name": "bench-cluster", "seed": 1, "output": str(out),
+              "sources": [{"name": "web", "format": "warc", "paths": [warc], "shard_docs": 40}],
+              "stages": stages, "ray": {"num_cpus": 2}}
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def _timed(cmd: list[str], **kw) -> float:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} failed: {r.stderr[-2000:]}")
+    return time.perf_counter() - t
+
+
+def tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def end_to_end(work: Path, pages: int, repeats: int) -> list[dict]:
+    info = build_warc(work, pages)
+    warc = info["path"]
+    bare = work / "bare.py"
+    bare.write_text(BARE)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ours_t, bare_t = [], []
+    run_dir = None
+    for i in range(repeats):
+        run_dir = work / f"run{i}"
+        recipe = recipe_through_minhash(warc, run_dir, work / f"r{i}.yaml")
+        ours_t.append(_timed([sys.executable, "-m", "pipeline", "run", str(recipe), "--quiet"], cwd=REPO, env=env))
+        bare_t.append(_timed([sys.executable, str(bare), warc], env=env))
+    o, b = statistics.median(ours_t), statistics.median(bare_t)
+    stats = json.loads((run_dir / "stats.json").read_text())
+    final = Path(stats["output"]["documents"])
+    folder, outputs = tree_bytes(run_dir), tree_bytes(final)
+    return [
+        {"name": "cluster: default stages through minhash vs bare trafilatura Pool(2)", "ours": o, "baseline": b,
+         "unit": "s", "ratio": o / b,
+         "notes": f"{info['records']} WARC records ({info['distinct_pages']} distinct real pages, copies get their "
+                  f"own ids), {stats['stages'][-1]['docs_out']} docs kept; medians of {repeats} alternated runs; "
+                  f"ours = `python -m pipeline run` in a fresh process (Ray start counted); goal <= 1.25x; "
+                  f"runs ours {[round(x, 1) for x in ours_t]} bare {[round(x, 1) for x in bare_t]}"},
+        {"name": "cluster: run folder bytes / final output bytes", "ours": folder, "baseline": outputs,
+         "unit": "bytes", "ratio": folder / max(1, outputs),
+         "notes": f"run folder {folder / 1e6:.1f} MB vs last stage's document shards {outputs / 1e6:.1f} MB "
+                  f"(input WARC {info['bytes'] / 1e6:.1f} MB); goal <= 1.3x"},
+    ]
+
+
+class ProcessPeaks:
+    """Peak RSS of each process below this one (driver included) and of their sum, sampled."""
+
+    def __init__(self, interval: float = 0.5):
+        self.interval, self.peak_sum, self.peaks, self._stop = interval, 0, {}, threading.Event()
+
+    @staticmethod
+    def _processes() -> dict[int, tuple[int, str, int]]:
+        """pid -> (parent pid, name, resident bytes), from /proc/<pid>/stat and statm."""
+        page = os.sysconf("SC_PAGE_SIZE")
+        out = {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    stat = Path(entry.path, "stat").read_text()
+                    resident = int(Path(entry.path, "statm").read_text().split()[1]) * page
+                except (OSError, IndexError, ValueError):
+                    continue
+                name = stat[stat.index("(") + 1: stat.rindex(")")]
+                ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+                out[int(entry.name)] = (ppid, name, resident)
+        return out
+
+    def _sample(self) -> None:
+        procs, me, total = self._processes(), os.getpid(), 0
+        for pid, (_, name, resident) in procs.items():
+            up = pid
+            while up and up != me:
+                up = procs.get(up, (0,))[0]
+            if up == me:
+                total += resident
+                self.peaks[(pid, name)] = max(self.peaks.get((pid, name), 0), resident)
+        self.peak_sum = max(self.peak_sum, total)
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self._sample()
+            time.sleep(self.interval)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def largest(self) -> tuple[str, int]:
+        (pid, name), r = max(self.peaks.items(), key=lambda kv: kv[1])
+        return ("driver" if pid == os.getpid() else name), r
+
+
+def minhash_scale(work: Path, sizes: list[int]) -> list[dict]:
+    from bench.corpus import Pools, generate
+    from pipeline.documents import documents_table
+    from pipeline.executor import start_ray
+    from pipeline.shards import StageDir
+    from pipeline.stage import Result
+    from stages.dedup.fuzzy import MinHashDedup
+    from stages.dedup.local import run_global
+    start_ray(num_cpus=2)
+    pools = Pools.load()
+    rows = []
+    for n in sizes:
+        d = work / f"mh-{n}"
+        src = StageDir(d / "in")
+        made = 0
+        for start in range(0, n, 100_000):   # generated in slices: 1M documents never sit in memory
+            docs = generate(min(100_000, n - start), dup_rate=0.1, seed=start, pools=pools)
+            for i in range(0, len(docs), 10_000):
+                t = documents_table([{**x, "id": f"{start}-{x['id']}"} for x in docs[i:i + 10_000]])
+                src.write_shard(f"{made:05d}", t, Result(t), 0.0, 0)
+                made += 1
+            del docs
+        with ProcessPeaks() as peaks:
+            t = time.perf_counter()
+            run = run_global(MinHashDedup(), src, d, removed_samples=5)
+            wall = time.perf_counter() - t
+        who, biggest = peaks.largest()
+        driver = max((r for (pid, _), r in peaks.peaks.items() if pid == os.getpid()), default=0)
+        rows.append({"name": f"cluster: minhash_dedup {n:,} docs", "ours": n / wall, "baseline": None,
+                     "unit": "docs/s",
+                     "notes": f"wall {wall:.1f} s; peak RSS summed over driver + Ray processes "
+                              f"{peaks.peak_sum / 2**30:.2f} GiB, largest one process {biggest / 2**30:.2f} GiB "
+                              f"({who}), driver {driver / 2**30:.2f} GiB; {len(peaks.peaks)} processes; "
+                              f"removed {run.counters.get('near_duplicates')}, candidates "
+                              f"{run.counters.get('minhash_candidate_pairs')}; phases {run.ctx.info.get('seconds')}"})
+        print(rows[-1], flush=True)
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
+    return rows
+
+
+def run(quick: bool = False, pages: int = 1000, dedup_sizes: list[int] | None = None) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        rows += end_to_end(work, pages, 1 if quick else 2)
+        sizes = dedup_sizes if dedup_sizes is not None else ([20_000] if quick else [100_000, 300_000, 1_000_000])
+        rows += minhash_scale(work, sizes)
+    return rows
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--dedup-sizes", type=lambda s: [int(x) for x in s.split(",") if x], default=None)
+    ap.add_argument("--skip-e2e", action="store_true")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = [] if a.skip_e2e else end_to_end(Path(tmp), a.pages, a.repeats)
+        for r in out:
+            print(r, flush=True)
+        if a.dedup_sizes:
+            out += minhash_scale(Path(tmp), a.dedup_sizes)
+    print(json.dumps(out, indent=1, default=float))

@@ -1,0 +1,142 @@
+"""One run per output: a lease on the run folder, and checks that the output is a safe place.
+
+A run writes `RUN/_LEASE.json` (host, pid, a token, start time, heartbeat) before any work and
+refreshes the heartbeat every few seconds from a background thread; it removes the lease when it
+stops. A second run into the same output finds a live lease and is refused with one line. A lease
+is stale (taken over, with a message saying whose it was) when its process is gone (same host) or
+its heartbeat is older than `STALE_SECONDS` (another host: a crashed node, a killed job).
+
+Object stores have no exclusive create, so two runs starting in the same second could both write
+a lease; each re-reads the record after writing and only the run whose token is there goes on.
+
+Before any work the output is also checked: a non-empty folder that is not a run (no `plan.json`)
+is refused (a typo'd `--output` must not overwrite someone's files), and so is an output inside a
+source's input folder, or one that holds input files (the next run would read its own output).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+
+from pipeline import storage
+from pipeline.recipe import RecipeError
+
+log = logging.getLogger("pipeline")
+LEASE = "_LEASE.json"
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 60.0
+
+
+class OutputBusy(RecipeError):
+    """Another live run holds the output's lease."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stale(rec: dict, now: float) -> str | None:
+    """Why a lease record no longer holds (None: it is live)."""
+    if rec.get("host") == socket.gethostname() and not _pid_alive(int(rec.get("pid", -1))):
+        return f"process {rec.get('pid')} on {rec.get('host')} is gone"
+    age = now - float(rec.get("heartbeat", 0))
+    if age > STALE_SECONDS:
+        return f"no heartbeat for {age:.0f} s"
+    return None
+
+
+class Lease:
+    def __init__(self, run_dir):
+        self.path = storage.path(run_dir) / LEASE
+        self.token = uuid.uuid4().hex
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.record: dict = {}
+
+    def acquire(self) -> "Lease":
+        now = time.time()
+        if self.path.exists():
+            try:
+                other = storage.read_json(self.path)
+            except (ValueError, OSError):
+                other = {}
+            why = _stale(other, now) if other else "unreadable lease"
+            if why is None:
+                raise OutputBusy(f"{storage.url(self.path.parent)}: another run is writing this output "
+                                 f"(host {other.get('host')}, pid {other.get('pid')}, since {other.get('started')}); "
+                                 f"wait for it or choose another output")
+            log.warning("taking over a stale lease on %s (%s: host %s, pid %s)", storage.url(self.path.parent),
+                        why, other.get("host"), other.get("pid"))
+        self.record = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token,
+                       "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "heartbeat": now}
+        storage.write_json_atomic(self.record, self.path)
+        time.sleep(0.05)          # object stores: let a racing writer land, then see who won
+        if storage.read_json(self.path).get("token") != self.token:
+            raise OutputBusy(f"{storage.url(self.path.parent)}: another run took this output's lease just now")
+        self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                current = storage.read_json(self.path)
+                if current.get("token") != self.token:
+                    log.error("lost the lease on %s to host %s pid %s", storage.url(self.path.parent),
+                              current.get("host"), current.get("pid"))
+                    return
+                storage.write_json_atomic({**self.record, "heartbeat": time.time()}, self.path)
+            except Exception as e:          # a missed beat is retried; staleness needs many
+                log.warning("lease heartbeat failed: %s", e)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=HEARTBEAT_SECONDS + 5)
+        try:
+            if storage.read_json(self.path).get("token") == self.token:
+                storage.remove(self.path)
+        except (FileNotFoundError, ValueError, OSError):
+            pass
+
+    def __enter__(self) -> "Lease":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _static_prefix(pattern: str) -> str:
+    """What an input pattern reads below: the folder before its first wildcard, or the path itself
+    (a folder input is read recursively; inside a file input nothing can be)."""
+    cut = min((i for i, c in enumerate(pattern) if c in "*?["), default=None)
+    return pattern if cut is None else pattern[:cut].rsplit("/", 1)[0]
+
+
+def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
+    """Refuse, before any work, an output that is not a run but holds files, or that overlaps a
+    source's input."""
+    out = storage.path(run_dir)
+    where = f"{recipe.path}: output {storage.url(out)!r}"
+    for src in recipe.sources:
+        for pattern in src.paths:
+            base = _static_prefix(pattern)
+            if base and storage.is_within(out, base):
+                raise RecipeError(f"{where} is inside the input of source {src.name!r} ({pattern!r}); "
+                                  f"the next run would read it back as input")
+        for f in files.get(src.name, []):
+            if storage.is_within(f, out):
+                raise RecipeError(f"{where} holds input file {f!r} of source {src.name!r}")
+    if not storage.is_empty_dir(out) and not (out / "plan.json").exists() and not (out / LEASE).exists():
+        raise RecipeError(f"{where} is not empty and is not a tokenmill run (no plan.json); "
+                          f"choose an empty or new output")

@@ -1,0 +1,83 @@
+"""One run per output (a lease with heartbeat), and outputs that would destroy or re-read data are
+refused before any work."""
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.lease import LEASE, Lease, OutputBusy
+from pipeline.recipe import RecipeError, load_recipe
+from pipeline.runner import Runner
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def recipe(tmp_path: Path, shared_data: Path, output: Path, paths: str | None = None) -> Path:
+    p = tmp_path / "r.yaml"
+    p.write_text(f"name: lease\noutput: {output}\nsources:\n  - name: web\n    format: warc\n"
+                 f"    paths: [{paths or str(shared_data / 'warc' / 'sample_pages.warc.gz')}]\n")
+    return p
+
+
+def test_second_run_into_a_leased_output_is_refused_with_one_line(tmp_path, shared_data):
+    out = tmp_path / "run"
+    r = recipe(tmp_path, shared_data, out)
+    with Lease(out):
+        with pytest.raises(OutputBusy) as e:
+            Runner(load_recipe(r), quiet=True).run()
+        assert "another run is writing this output" in str(e.value) and "\n" not in str(e.value)
+        assert f"pid {os.getpid()}" in str(e.value)
+        proc = subprocess.run([sys.executable, "-m", "pipeline", "run", str(r), "--quiet"], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2
+        assert proc.stderr.strip().splitlines()[-1].startswith("error: ") and "another run" in proc.stderr
+    assert not (out / LEASE).exists()          # released
+
+
+def test_stale_leases_are_taken_over_with_a_message(tmp_path, caplog):
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / LEASE).write_text(json.dumps({"host": os.uname().nodename, "pid": dead.pid, "token": "x",
+                                         "heartbeat": time.time(), "started": "then"}))
+    with caplog.at_level(logging.WARNING, logger="pipeline"):
+        with Lease(out) as lease:
+            assert json.loads((out / LEASE).read_text())["token"] == lease.token
+    assert f"process {dead.pid}" in caplog.text and "stale lease" in caplog.text
+    # another host's lease whose heartbeat stopped long ago
+    (out / LEASE).write_text(json.dumps({"host": "elsewhere", "pid": 1, "token": "y",
+                                         "heartbeat": time.time() - 3600, "started": "then"}))
+    with Lease(out):
+        pass
+    assert "no heartbeat for" in caplog.text
+    # ... but a fresh one from another host holds
+    (out / LEASE).write_text(json.dumps({"host": "elsewhere", "pid": 1, "token": "z",
+                                         "heartbeat": time.time(), "started": "now"}))
+    with pytest.raises(OutputBusy, match="host elsewhere"):
+        Lease(out).acquire()
+
+
+def test_output_onto_a_folder_that_is_not_a_run_is_refused(tmp_path, shared_data):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.tex").write_text("precious")
+    with pytest.raises(RecipeError, match="not empty and is not a tokenmill run"):
+        Runner(load_recipe(recipe(tmp_path, shared_data, out)), quiet=True)
+    assert (out / "chapter1.tex").read_text() == "precious"
+
+
+def test_output_inside_an_input_folder_is_refused(tmp_path, shared_data):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.warc.gz").write_bytes((shared_data / "warc" / "sample_pages.warc.gz").read_bytes())
+    with pytest.raises(RecipeError, match="inside the input of source 'web'"):
+        Runner(load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=f"{inputs}/*.warc.gz")), quiet=True)
+    with pytest.raises(RecipeError, match="inside the input of source 'web'"):
+        Runner(load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=str(inputs))), quiet=True)
+    assert not (inputs / "run").exists()
