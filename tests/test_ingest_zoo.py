@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.readers import Doc, Quarantined, ReadState
 from pipeline.recipe import SourceConfig
 
 WARCS = ["cc_whirlwind.warc.gz", "dolma_sample-0000.warc.gz", "node-warc_books.toscrape.warc",
@@ -25,7 +25,7 @@ WARCS = ["cc_whirlwind.warc.gz", "dolma_sample-0000.warc.gz", "node-warc_books.t
 def read(path, fmt="warc"):
     src = SourceConfig(name="s", format=fmt, paths=[str(path)])
     state = ReadState()
-    items = list(read_source_file(src, str(path), state))
+    items = list(src.reader.read(str(path), src, state))
     docs = [i for i in items if isinstance(i, Doc)]
     return docs, Counter(i.reason for i in items if isinstance(i, Quarantined)), state.counters
 

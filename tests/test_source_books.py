@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.readers import Doc, Quarantined, ReadState
 from pipeline.recipe import SourceConfig, load_recipe
 from pipeline.runner import Runner
 
@@ -21,7 +21,7 @@ def books(shared_data):
 def read(path, **kw):
     src = SourceConfig(name="books", format="gutenberg", paths=[str(path)], **kw)
     state = ReadState()
-    items = list(read_source_file(src, str(path), state))
+    items = list(src.reader.read(str(path), src, state))
     return ([i for i in items if isinstance(i, Doc)], [i for i in items if isinstance(i, Quarantined)],
             state.counters)
 
@@ -231,7 +231,7 @@ def test_editions_deduplicated_through_runner(shared_data, tmp_path, ray_local):
     assert ingest["docs_out"] == 3 and ingest["quarantined"] == {"ingest/corrupt_compression": 1}
     assert dedup["removed"] == {"minhash_dedup/near_duplicate": 1}
     out = pq.read_table(Path(stats["output"]["documents"]))
-    ids = sorted(out.column("id").to_pylist())
+    ids = sorted(i.split("/", 1)[1] for i in out.column("id").to_pylist())   # ids are source-prefixed
     assert "gutenberg:36261" in ids and len(ids) == 2
     assert len({"gutenberg:1013", "gutenberg:60001"} & set(ids)) == 1
     texts = out.column("text").to_pylist()

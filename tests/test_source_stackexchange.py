@@ -5,7 +5,7 @@ import re
 import yaml
 from lxml import etree
 
-from pipeline.readers import Doc, ReadState, read_source_file
+from pipeline.readers import Doc, ReadState
 from pipeline.readers.stackexchange import cc_by_sa_version, html_to_text
 from pipeline.recipe import SourceConfig, load_recipe
 
@@ -13,7 +13,7 @@ from pipeline.recipe import SourceConfig, load_recipe
 def _read(path, **opts):
     src = SourceConfig(name="qa", format="stackexchange", paths=[str(path)], **opts)
     docs, quarantined, state = [], [], ReadState()
-    for item in read_source_file(src, str(path), state):
+    for item in src.reader.read(str(path), src, state):
         (docs if isinstance(item, Doc) else quarantined).append(item)
     return docs, quarantined, state
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
 
-from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.readers import Doc, Quarantined, ReadState
 from pipeline.readers.mediawiki import DROP_SECTIONS
 from pipeline.readers.wikitext import WikitextOptions, wikitext_to_text
 from pipeline.readers.zh_variants import finish, resolve
@@ -27,7 +27,7 @@ NS = "{http://www.mediawiki.org/xml/export-0.10/}"
 def read(path, **kw):
     src = SourceConfig(name="wiki", format="mediawiki", paths=[str(path)], **kw)
     state = ReadState()
-    items = list(read_source_file(src, str(path), state))
+    items = list(src.reader.read(str(path), src, state))
     docs = [i for i in items if isinstance(i, Doc)]
     return docs, [i for i in items if isinstance(i, Quarantined)], state.counters
 
