@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import reprlib
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -258,6 +259,10 @@ def parse_recipe(data: Any, where: str = "<recipe>") -> Recipe:
     if not isinstance(raw_stages, list):
         raise RecipeError(f"{where}: stages: expected a list, got {type(raw_stages).__name__}")
     specs = [_build_stage(where, i, e) for i, e in enumerate(raw_stages)]
+    per_class = Counter(type(s.stage) for s in specs)
+    for s in specs:
+        if per_class[type(s.stage)] > 1:
+            s.stage._signal_prefix = f"{s.id}."
     raw_sources = data.get("sources")
     sources = ([_build_source(where, i, e) for i, e in enumerate(raw_sources)]
                if isinstance(raw_sources, list) else raw_sources)

@@ -75,6 +75,7 @@ def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedSt
         st = spec.stage
         key = _hash({"input": key, "stage": spec.ref, "version": st.version, "code": stage_fingerprint(st),
                      "options": st.options(), "apply_to": spec.apply_to,
+                     "signal_prefix": st._signal_prefix,
                      "seed": recipe.seed if st.uses_seed else None})
         out.append(PlannedStage(i, spec.id, spec.ref, st, key, StageDir(root / f"{i:02d}-{spec.id}-{key[:12]}")))
     return out

@@ -93,6 +93,9 @@ class Stage(BaseModel):
     _ready: bool = PrivateAttr(default=False)
     # Set from the recipe entry's `apply_to`: only these sources' documents go through the stage.
     _apply_to: tuple[str, ...] | None = PrivateAttr(default=None)
+    # Set by the recipe loader when a recipe has several instances of one stage class: each
+    # instance's signal columns are prefixed with `<its id>.` so they never overwrite each other.
+    _signal_prefix: str = PrivateAttr(default="")
 
     # -- lifecycle -------------------------------------------------------------------------
     def bind(self, ctx: StageContext) -> "Stage":
@@ -174,9 +177,9 @@ class Filter(Stage):
     """A stage that only decides which documents go. Implement `judge`.
 
     With `annotate_only`, nothing is removed: the signals and a `<stage id>_reason` column are
-    added so thresholds can be tuned on the whole data. An instance whose id is not the stage's
-    own name (a second `c4_quality` with `id: c4_strict`) prefixes its signal columns with
-    `<id>.`, so two instances of one stage never overwrite each other's columns.
+    added so thresholds can be tuned on the whole data. When a recipe has several instances of one
+    stage (a second `c4_quality` with `id: c4_strict`), each prefixes its signal columns with
+    `<id>.`, so they never overwrite each other's columns.
     """
     annotate_only: bool = False
     # Columns that describe the document for the stages after it (a language label), rather than
@@ -192,7 +195,7 @@ class Filter(Stage):
     def apply(self, batch: pa.Table, verdict: Judgement) -> Result:
         """Add the verdict's signal columns, then remove (or, annotating, label) the rows."""
         sid = self.context.stage_id
-        prefix = f"{sid}." if sid and sid != self.name else ""
+        prefix = self._signal_prefix
         for col, values in verdict.signals.items():
             arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
             if col not in DOCUMENT_COLUMNS and col not in self.attribute_columns:  # `text`, `language` keep their names

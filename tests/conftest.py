@@ -17,8 +17,13 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def ray_local():
     """One in-process Ray for the tests that run recipes in this process."""
-    from pipeline.executor import start_ray
+    import logging
+    import os
+
     import ray
-    start_ray(num_cpus=2)
+    # Unit tests hand Ray functions defined in test modules (GlobalContext.map on a helper): the
+    # local workers find them on their path. Recipes' custom stages travel by runtime_env instead.
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)])}})
     yield
     ray.shutdown()

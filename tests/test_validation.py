@@ -403,19 +403,25 @@ def test_duplicate_ids_in_a_file_are_counted_and_made_unique(tmp_path):
 
 # -- annotate_only columns named by stage id -------------------------------------------------------
 def test_two_instances_of_one_filter_never_share_a_column():
-    from pipeline.registry import resolve_stage
+    from pipeline.recipe import parse_recipe
     from pipeline.stage import StageContext
-    cls = resolve_stage("test_drop_short")
-    loose = cls(min_chars=3, annotate_only=True).bind(StageContext(stage_id="test_drop_short"))
-    strict = cls(min_chars=10, annotate_only=True).bind(StageContext(stage_id="strict"))
+    r = parse_recipe({"name": "t", "output": "/tmp/unused", "sources": [{"name": "a", "format": "jsonl", "paths": ["x"]}],
+                      "stages": [{"stage": "test_drop_short", "min_chars": 3, "annotate_only": True},
+                                 {"stage": "test_drop_short", "id": "strict", "min_chars": 10, "annotate_only": True}]})
+    loose, strict = (s.stage.model_copy().bind(StageContext(stage_id=s.id)) for s in r.stages)
     t = pa.table({"text": ["abcd", "abcdefghijkl"], "n_chars": [4, 12]})
     out = strict(loose(t).kept).kept
     cols = out.column_names
     assert len(cols) == len(set(cols)), cols
     assert out.column("test_drop_short_reason").to_pylist() == [None, None]
     assert out.column("strict_reason").to_pylist() == ["too_short", None]
-    assert out.column("long_enough").to_pylist() == [True, True]
+    # the recipe has two instances of the class: each one's signals carry its id
+    assert out.column("test_drop_short.long_enough").to_pylist() == [True, True]
     assert out.column("strict.long_enough").to_pylist() == [False, True]
+    # a single instance keeps plain signal names
+    single = parse_recipe({"name": "t", "output": "/tmp/unused", "sources": [{"name": "a", "format": "jsonl", "paths": ["x"]}],
+                           "stages": [{"stage": "test_drop_short", "id": "only", "min_chars": 3}]}).stages[0]
+    assert "long_enough" in single.stage.model_copy().bind(StageContext(stage_id="only"))(t).kept.column_names
 
 
 # -- cache keys ----------------------------------------------------------------------------------

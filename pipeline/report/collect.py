@@ -169,19 +169,26 @@ def signals(stats: dict) -> list[Distribution]:
     """Each numeric quality signal at the stage that added it: kept docs, plus the removed sample."""
     out = []
     seen: set[str] = set()
+    by_id = {s["id"]: s for s in stats["stages"]}
     for s in stats["stages"]:
         shards = _shards(s)
+        removed = sorted((Path(s["dir"]) / "removed").glob("*.parquet"))
+        if not shards and s.get("fused_with"):
+            # Inside a fused chain only the last stage stores documents (write once); the columns a
+            # stage added travel with them, and its removed sample shows which columns it had.
+            shards = next((sh for sid in reversed(s["fused_with"]) if (sh := _shards(by_id.get(sid, {"dir": ""})))), [])
+            if not removed:
+                continue
         if not shards:
             continue
-        schema = _schema(shards[0])
-        new = [f.name for f in schema if f.name not in seen]
+        schema = _schema(removed[0]) if removed and not _shards(s) else _schema(shards[0])
+        new = [f.name for f in schema if f.name not in seen and f.name in _schema(shards[0]).names]
         seen.update(schema.names)
         cols = [c for c in new if c.startswith(SIGNAL_PREFIXES)
                 and (pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type))]
         if not cols:
             continue
         use = _spread(shards, MAX_SHARDS)
-        removed = sorted((Path(s["dir"]) / "removed").glob("*.parquet"))
         for c in cols:
             out.append(Distribution(s["id"], c, _read_column(use, c), _read_column(removed, c),
                                     sampled_shards=len(use), total_shards=len(shards)))
