@@ -23,6 +23,8 @@ def ray_local():
     import ray
     # Unit tests hand Ray functions defined in test modules (GlobalContext.map on a helper): the
     # local workers find them on their path. Recipes' custom stages travel by runtime_env instead.
+    if ray.is_initialized():        # a test before ran a recipe in-process (Ray started by the runner)
+        ray.shutdown()
     ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING,
              runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)])}})
     yield

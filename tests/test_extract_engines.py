@@ -94,7 +94,7 @@ def _slow_page(n=8000):
 @pytest.mark.parametrize("isolation", ["process", "signal"])
 def test_timeout_holds_for_the_auto_engine(shared_data, isolation):
     first = _scrapinghub(shared_data, 1)[0]
-    table = documents_table([first, dict(id="slow", source="t", html=_slow_page()), {**first, "id": "again"}])
+    table = documents_table([first, dict(id="slow", source="t", html=_slow_page(16000)), {**first, "id": "again"}])
     result = Extract(engine="auto", timeout_seconds=0.5, isolation=isolation)(table)
     assert [(r["id"], r["reason"]) for r in result.quarantined.to_pylist()] == [("slow", "timeout")]
     assert set(result.kept["id"].to_pylist()) == {first["id"], "again"}
