@@ -24,9 +24,13 @@ PAIR_CHARS = 300
 
 def _counts(paths: list[Path], column: str) -> dict[str, int]:
     out: dict[str, int] = {}
-    for p in paths:
-        if column not in pq.read_schema(p).names:
-            return {}
+    have = [column in pq.read_schema(p).names for p in paths]
+    if not any(have):
+        return {}
+    for p, ok in zip(paths, have):
+        if not ok:   # a stage scoped with `apply_to` never labelled this shard's documents
+            out["(none)"] = out.get("(none)", 0) + pq.read_metadata(p).num_rows
+            continue
         col = pq.read_table(p, columns=[column]).column(column)
         for v in pc.value_counts(pc.fill_null(pc.cast(col, pa.string()), "(none)").combine_chunks()).to_pylist():
             out[v["values"]] = out.get(v["values"], 0) + v["counts"]

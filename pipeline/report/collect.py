@@ -152,11 +152,17 @@ def languages(stats: dict) -> tuple[str, dict[str, int], int] | None:
     """Language counts of the final documents (the last stage that has a `language` column)."""
     for s in reversed(stats["stages"]):
         shards = _shards(s)
-        if not shards or "language" not in _schema(shards[0]).names:
+        # Shards differ in columns when a language stage saw only some sources (`apply_to`).
+        if not any("language" in _schema(p).names for p in shards):
             continue
         counts: dict[str, int] = {}
         rows = 0
         for p in _spread(shards, MAX_SHARDS):
+            if "language" not in _schema(p).names:
+                n = pq.read_metadata(p).num_rows
+                rows += n
+                counts["(none)"] = counts.get("(none)", 0) + n
+                continue
             col = pq.read_table(p, columns=["language"]).column("language")
             rows += len(col)
             for v in pc.value_counts(pc.fill_null(col, "(none)").combine_chunks()).to_pylist():
