@@ -31,6 +31,7 @@ def test_multisource_recipe_end_to_end(tmp_path, ray_local, monkeypatch):
     # the report shows tokens per source and documents per language
     md = (tmp_path / "run" / "report.md").read_text()
     assert "## Languages" in md and "| zh |" in md and "| en |" in md
+    assert "| language (mix) | tokens |" in md          # tokens per language, beside tokens per source
     for name in tokens:
         assert f"| {name} |" in md
     manifest = json.loads(next((tmp_path / "run").rglob("manifest.json")).read_text())

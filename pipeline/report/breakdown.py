@@ -37,6 +37,21 @@ def _counts(paths: list[Path], column: str) -> dict[str, int]:
     return out
 
 
+def _tokens_by(paths: list[Path], column: str) -> dict[str, int]:
+    """Tokens of the mixed documents (their `n_tokens`) per value of `column`, over every shard."""
+    out: dict[str, int] = {}
+    for p in paths:
+        names = pq.read_schema(p).names
+        if "n_tokens" not in names:
+            return {}
+        t = pq.read_table(p, columns=["n_tokens"] + ([column] if column in names else []))
+        keys = (pc.fill_null(t.column(column), "(none)").to_pylist() if column in names
+                else ["(none)"] * t.num_rows)
+        for k, n in zip(keys, t.column("n_tokens").to_pylist()):
+            out[k] = out.get(k, 0) + int(n or 0)
+    return out if set(out) != {"(none)"} else {}
+
+
 def funnel_by(stats: dict, column: str) -> tuple[list[str], list[dict]]:
     """Documents out of every stage that writes documents, per value of `column`
     (stages before the column exists are left out)."""
@@ -82,6 +97,11 @@ def token_groups(stats: dict) -> dict[str, list[dict]]:
             groups[f"{col} (mix)"] = [{"name": k, "tokens": r["tokens"], "share": r["tokens"] / total,
                                        "requested_share": r.get("requested_share")}
                                       for k, r in sorted(mix["sources"].items())]
+            by_lang = _tokens_by(_shards(s), "language") if s.get("dir") else {}
+            if by_lang:
+                total = sum(by_lang.values()) or 1
+                groups["language (mix)"] = [{"name": k, "tokens": n, "share": n / total, "requested_share": None}
+                                            for k, n in sorted(by_lang.items(), key=lambda kv: -kv[1])]
         path = (info.get("tokenize") or {}).get("manifest")
         if path and Path(path).exists():
             m = json.loads(Path(path).read_text())
