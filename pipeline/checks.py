@@ -70,35 +70,7 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
                 _check_readable(where, p)
             found.extend(matched)
         files[src.name] = sorted(set(found))
-    check_output_apart(recipe, files)
     return files
-
-
-def check_output_apart(recipe: "Recipe", files: dict[str, list[str]]) -> None:
-    """The run directory must not be an input, inside one, or hold one (a rerun would read its
-    own output, and writing could overwrite the input)."""
-    if "://" in recipe.output:
-        return
-    out = Path(recipe.output).expanduser().resolve()
-    if out.exists() and not out.is_dir():
-        raise RecipeError(f"{recipe.path}: output: {str(out)!r} is a file, not a directory")
-    for i, src in enumerate(recipe.sources):
-        for f in files.get(src.name, []):
-            local = _local(f)
-            if local is None:
-                continue
-            p = Path(local).resolve()
-            if p == out or p.is_relative_to(out):
-                raise RecipeError(f"{recipe.path}: output: {str(out)!r} holds input {f!r} of source "
-                                  f"{src.name!r}; write the run somewhere else")
-        for pattern in src.paths:
-            local = _local(pattern)
-            if local is None or _is_glob(local):
-                continue
-            p = Path(local).expanduser().resolve()
-            if p.is_dir() and (out == p or out.is_relative_to(p)):
-                raise RecipeError(f"{recipe.path}: output: {str(out)!r} is inside input directory {pattern!r} "
-                                  f"of source {src.name!r}; a rerun would read its own output")
 
 
 # -- after ingest --------------------------------------------------------------------------------

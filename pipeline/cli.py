@@ -77,8 +77,10 @@ def _cmd_explain(a) -> int:
 
 def _cmd_validate(a) -> int:
     from pipeline.checks import list_inputs
+    from pipeline.lease import check_output
     recipe = load_recipe(a.recipe, {"output": a.output})
     files = list_inputs(recipe)
+    check_output(recipe.output, recipe, files)      # the same check `run` makes before any work
     print(f"{a.recipe}: OK — {len(recipe.sources)} source(s), {sum(map(len, files.values()))} file(s), "
           f"{len(recipe.stages)} stage(s): {', '.join(s.id for s in recipe.stages)}")
     return 0

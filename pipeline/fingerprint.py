@@ -29,6 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from pipeline.registry import import_base
+
 # Files hashed once per (path, size, mtime): a model is read once per process, an edit is seen.
 _file_hashes: dict[tuple[str, int, int], str] = {}
 # Directories an option names are hashed whole up to this many files (a model directory, not a dataset).
@@ -106,11 +108,7 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, st
         if isinstance(node, ast.Import):
             out += [(a.name, None) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join(p for p in [*parts, base] if p)
+            base = import_base(node, package)
             out += [(base, a.name) for a in node.names]
     return out
 

@@ -20,6 +20,15 @@ BUILTIN_PACKAGE = "stages"
 _registered: dict[str, type[Stage]] = {}
 
 
+def import_base(node: "ast.ImportFrom", package: str) -> str:
+    """The absolute module a `from X import ...` names, relative imports resolved against `package`."""
+    base = node.module or ""
+    if node.level:
+        parts = package.split(".") if package else []
+        parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+        base = ".".join(p for p in [*parts, base] if p)
+    return base
+
 def register(name: str):
     """Class decorator: make a custom stage available to recipes under `name`."""
     def deco(cls: type[Stage]) -> type[Stage]:
@@ -82,11 +91,7 @@ def _imported_names(tree: ast.Module, module: str, is_package: bool) -> dict[str
             for a in node.names:
                 out[a.asname or a.name.split(".")[0]] = (a.name if a.asname else a.name.split(".")[0], None)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join(p for p in [*parts, base] if p)
+            base = import_base(node, package)
             for a in node.names:
                 out[a.asname or a.name] = (base, a.name)
     return out

@@ -114,26 +114,7 @@ class CodeFilter(Filter):
     unknown_license: Literal["keep", "remove"] = Field(
         "keep", description="a file with no licence found (header, SPDX tag or metadata): keep or remove")
 
-    sources: list[str] | None = Field(
-        None, description="judge only documents of these sources (a multi-source run's code); others pass untouched")
-
     def judge(self, batch: pa.Table) -> Judgement:
-        if self.sources is None:
-            return self._judge(batch)
-        mine = _mask(pc.is_in(batch.column("source"), value_set=pa.array(self.sources, pa.string())))
-        idx = np.flatnonzero(mine)
-        part = self._judge(batch.take(pa.array(idx, pa.int64())))
-        reasons = np.full(batch.num_rows, None, dtype=object)
-        reasons[idx] = np.array(part.reasons, dtype=object)
-        signals = {}
-        for name, values in part.signals.items():   # null for the documents this stage did not judge
-            full = [None] * batch.num_rows
-            for i, v in zip(idx.tolist(), values.to_pylist()):
-                full[i] = v
-            signals[name] = pa.array(full, values.type)
-        return Judgement(reasons.tolist(), signals)
-
-    def _judge(self, batch: pa.Table) -> Judgement:
         n = batch.num_rows
         text = pc.fill_null(batch.column("text").combine_chunks(), "")
         metas = [json.loads(m) if m else {} for m in batch.column("metadata").to_pylist()] \

@@ -181,12 +181,3 @@ def test_alphanumeric_counts_match_python_on_ascii_and_count_cjk_letters(shared_
     assert alphanumeric_counts(arr.slice(3)).tolist() == expected[3:]
 
 
-def test_sources_option_leaves_other_sources_alone():
-    rows = [{"id": "a", "source": "code", "text": "x = 1\n", "metadata": {"path": "package-lock.json"}},
-            {"id": "b", "source": "web", "text": "a" * 3000, "metadata": None},
-            {"id": "c", "source": "code", "text": "y = 2\n", "metadata": {"path": "y.py"}}]
-    table = documents_table(rows)
-    j = CodeFilter(sources=["code"]).judge(table)
-    assert j.reasons == ["lock_file", None, None]
-    assert j.signals["code_max_line_length"].to_pylist() == [5, None, 5]
-    assert CodeFilter().judge(table).reasons == ["lock_file", "max_line_length", None]

@@ -76,8 +76,8 @@ def test_output_inside_an_input_folder_is_refused(tmp_path, shared_data):
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "a.warc.gz").write_bytes((shared_data / "warc" / "sample_pages.warc.gz").read_bytes())
-    with pytest.raises(RecipeError, match=r"inside (the input|input directory '[^']+') of source 'web'"):
+    with pytest.raises(RecipeError, match="inside the input of source 'web'"):
         Runner(load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=f"{inputs}/*.warc.gz")), quiet=True)
-    with pytest.raises(RecipeError, match=r"inside (the input|input directory '[^']+') of source 'web'"):
+    with pytest.raises(RecipeError, match="inside the input of source 'web'"):
         Runner(load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=str(inputs))), quiet=True)
     assert not (inputs / "run").exists()

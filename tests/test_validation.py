@@ -204,15 +204,18 @@ def test_output_inside_an_input_directory_is_refused(tmp_path, data):
         output: {tmp_path / 'in' / 'run'}
         sources: [{{name: en, format: jsonl, paths: [{tmp_path / 'in'}]}}]
         """)
-    with pytest.raises(RecipeError, match="output: .* is inside input directory"):
-        list_inputs(load_recipe(p))
+    from pipeline.lease import check_output
+    r = load_recipe(p)
+    with pytest.raises(RecipeError, match="output .* is inside the input of source 'en'"):
+        check_output(r.output, r, list_inputs(r))
     same = write_recipe(tmp_path, f"""
         name: t
         output: {tmp_path / 'in'}
         sources: [{{name: en, format: jsonl, paths: ['{tmp_path / 'in'}/*.jsonl']}}]
         """)
-    with pytest.raises(RecipeError, match="holds input"):
-        list_inputs(load_recipe(same))
+    r = load_recipe(same)
+    with pytest.raises(RecipeError, match="inside the input of source .en.|holds input file"):
+        check_output(r.output, r, list_inputs(r))
 
 
 def test_bad_yaml_is_one_line_with_the_line_number(tmp_path):
