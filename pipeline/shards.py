@@ -147,5 +147,19 @@ def _sample_per_reason(t: pa.Table, n: int) -> pa.Table:
     return t.take(pa.array(keep, pa.int64()))
 
 
+def read_shard(url, columns: list[str] | None = None) -> pa.Table:
+    """Read one stage shard given its location `<stage>/shards/<shard>.parquet` (what
+    `GlobalContext.input_path` returns). Stage tasks read their input through this, never with
+    a bare Parquet read, so the stage folder decides how the documents are kept."""
+    p = storage.path(url)
+    return StageDir(p.parent.parent).read(p.name[: -len(".parquet")], columns)
+
+
+def shard_rows(url) -> int:
+    """Documents in one stage shard (from its completion record: no data read)."""
+    p = storage.path(url)
+    return int(read_json(StageDir(p.parent.parent).done_path(p.name[: -len(".parquet")]))["docs_out"])
+
+
 def timer() -> float:
     return time.perf_counter()
