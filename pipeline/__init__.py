@@ -2,11 +2,12 @@
 
 Public API for custom stages::
 
-    from pipeline import Stage, Filter, GlobalStage, Result, register, run_recipe
+    from pipeline import Stage, Filter, GlobalStage, Result, register, run_recipe, read_documents
 """
 from pipeline.documents import DOC_SCHEMA, empty_documents
 from pipeline.stage import Filter, GlobalStage, Result, Stage
 from pipeline.registry import register, resolve_stage
+from pipeline.shards import read_documents
 
 
 
@@ -19,5 +20,5 @@ def run_recipe(recipe, output=None, ray_address=None, quiet=False) -> dict:
 __all__ = [
     "run_recipe",
     "DOC_SCHEMA", "empty_documents", "Stage", "Filter", "GlobalStage", "Result",
-    "register", "resolve_stage",
+    "register", "resolve_stage", "read_documents",
 ]

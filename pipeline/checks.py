@@ -122,9 +122,9 @@ def count_duplicate_ids(ingest_dir: str | Path) -> int:
     import numpy as np
     from pipeline import storage
     hashes = []
-    shards = storage.join(ingest_dir, "shards")
-    for name in storage.names(shards, ".parquet"):
-        ids = storage.read_parquet(shards / name, columns=["id"]).column("id").to_pylist()
+    ids_dir = storage.join(ingest_dir, "ids")       # one file per input file (raw shards may be consumed)
+    for name in storage.names(ids_dir, ".parquet"):
+        ids = storage.read_parquet(ids_dir / name, columns=["id"]).column("id").to_pylist()
         hashes.append(np.fromiter((hash(i) for i in ids), np.int64, len(ids)))
     if not hashes:
         return 0

@@ -107,9 +107,12 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     shards = src.done_shards()
     if not shards:
         raise ExportError(f"{src.path}: the stage has no finished shards (did it run? is it a document stage?)")
-    schema = pq.read_schema(src.shard_path(shards[0]))
+    if len(src.document_shards()) < len(shards):
+        raise ExportError(f"{src.path}: the stage kept counts only, not its documents (an inner stage of a fused "
+                          f"chain; rerun with `checkpoint: every_stage` to keep them)")
+    schema = src.schema(shards[0])
     cols = _columns(schema, columns, str(src.path))
-    total = sum(pq.read_metadata(src.shard_path(s)).num_rows for s in shards)
+    total = sum(int(read_json(src.done_path(s))["docs_out"]) for s in shards)
     n_files = max(1, math.ceil(total / rows_per_file))
     fs, root = fsspec.core.url_to_fs(to, **(storage_options or {}))
     root = root.rstrip("/")

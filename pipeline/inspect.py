@@ -97,8 +97,8 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
     s = find_stage(run_dir, stage)
     if kept:
         rows: list[dict] = []
-        for f in _files(s.dir.shards):
-            rows += pq.read_table(f).slice(0, n - len(rows)).to_pylist()
+        for shard in sorted(s.dir.document_shards()):      # stored or a view (pipeline/shards.py)
+            rows += s.dir.read(shard).slice(0, n - len(rows)).to_pylist()
             if len(rows) >= n:
                 break
         if not rows:
@@ -183,8 +183,20 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             if note:
                 lines.append(f"    {note}")
             break
-        if _inner_of_chain(s):       # write once: it did not remove the document, which went on
+        if _inner_of_chain(s) or list((s.dir.path / "views").glob("*.json")):
+            # write once: an inner stage of a chain, or a view of its input, did not remove it
             lines.append(f"{where} kept")
+            continue
+        if s.index == 0 and not _files(s.dir.shards) and _files(s.dir.path / "ids"):
+            # raw documents consumed by the first chain: the ids of every input document are kept
+            seen = _read_where(_files(s.dir.path / "ids"), "id", [doc_id])
+            if seen is None:
+                lines.append(f"{where} not found in the input")
+                break
+            lines.append(f"{where} kept")
+            if seen.num_rows > 1:
+                lines.append(f"    {seen.num_rows} input documents have this id (duplicate input files?); "
+                             f"what follows is about the first")
             continue
         if not _files(s.dir.shards):
             if not s.dir.finished() and not s.dir.done_shards():

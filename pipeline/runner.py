@@ -18,6 +18,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from pipeline import storage
 from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (list_inputs: re-exported for callers)
 from pipeline.documents import content_bytes, documents_table, quarantine_table
@@ -104,6 +106,7 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
     size = 0
     n_docs = 0
     total_bytes = 0
+    ids: list[str] = []
 
     def flush():
         nonlocal rows, size, total_bytes
@@ -118,6 +121,7 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
 
     for item in read_source_file(src, path, state):
         if isinstance(item, Doc):
+            ids.append(item.id)
             rows.append({"id": item.id, "source": src.name, "url": item.url, "text": item.text,
                          "html": item.html, "metadata": item.metadata or None})
             size += len(item.text or item.html or "")
@@ -129,6 +133,9 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
                                "reason": item.reason, "detail": item.detail, "size": item.size,
                                "sample": item.sample})
     flush()
+    if ids:
+        # The ids alone, kept when the documents are not (`count_duplicate_ids` reads these).
+        write_parquet_atomic(pa.table({"id": pa.array(ids, pa.string())}), out.path / "ids" / f"{src_idx:02d}-{file_idx:05d}.parquet")
     qcounts: dict[str, int] = {}
     for q in quarantine:
         qcounts[q["reason"]] = qcounts.get(q["reason"], 0) + 1
@@ -152,9 +159,12 @@ def resume_point(chain: list[PlannedStage], shard: str, input_dir: StageDir) -> 
 
 
 def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, input_dir: StageDir,
-              removed_samples: int) -> list[ShardRecord]:
+              removed_samples: int, consume_input: bool = False) -> list[ShardRecord]:
     """Take one shard through consecutive map stages, from the last stored output on; every stage
-    writes its removals and completion record, only stages with `store` their documents."""
+    writes its removals and completion record, only stages with `store` their documents.
+
+    With `consume_input` the input shard's documents (ingest's raw pages) are deleted once the
+    chain's end has recorded the shard: raw HTML is not kept beside the text made from it."""
     start, source = resume_point(chain, shard, input_dir)
     table = source.read(shard)
     records: list[ShardRecord] = []
@@ -167,12 +177,15 @@ def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, i
                                  store=ps.store)
         records.append(rec)
         table = result.kept
+    if consume_input:
+        storage.remove(input_dir.shard_path(shard))
     return records
 
 
-def _run_chain_on(shard: str, chain, ctxs, input_dir: StageDir, removed_samples: int) -> list[ShardRecord]:
+def _run_chain_on(shard: str, chain, ctxs, input_dir: StageDir, removed_samples: int,
+                  consume_input: bool = False) -> list[ShardRecord]:
     """Segment body: the shard argument first (what every executor passes)."""
-    return run_chain(chain, ctxs, shard, input_dir, removed_samples)
+    return run_chain(chain, ctxs, shard, input_dir, removed_samples, consume_input)
 
 
 def _ingest_by_id(file_id: str, jobs: dict, out: StageDir) -> dict:
@@ -204,7 +217,10 @@ def compile_segments(stages: list[PlannedStage], checkpoint: str = "chain_end",
     i = 1
     while i < len(stages):
         if stages[i].is_global:
-            out.append(PlanSegment("global", [stages[i]], stages[i - 1]))
+            ps = stages[i]
+            if ps.stage.removes_only and ((per_stage or {}).get(ps.id) or checkpoint) != "every_stage":
+                ps.dir.views_of = stages[i - 1].dir      # stores the ids it removes, not a copy
+            out.append(PlanSegment("global", [ps], stages[i - 1]))
             i += 1
             continue
         j = i
@@ -272,36 +288,49 @@ class Runner:
         return stats
 
     # -- ingest ------------------------------------------------------------------------------
-    def _ingest_jobs(self) -> tuple[list[dict], list[tuple]]:
-        """Records of files already read, and (file id, source, indices, path) of those to read."""
+    def _ingest_jobs(self, chain: list[PlannedStage] = ()) -> tuple[list[dict], list[tuple]]:
+        """Records of files already read, and (file id, source, indices, path) of those to read:
+        unread files, and read files one of whose shards the chain still needs but whose raw
+        documents were consumed by an earlier run (its chain then had other options)."""
         ps = self.stages[0]
         done, todo = [], []
         for si, src in enumerate(self.recipe.sources):
             for fi, path in enumerate(self.files[src.name]):
                 fid = f"{si:02d}-{fi:05d}"
                 rec_path = ps.dir.path / "files" / f"{fid}.done.json"
-                if rec_path.exists():
-                    done.append(read_json(rec_path))
+                rec = read_json(rec_path) if rec_path.exists() else None
+                if rec is not None and not any(chain and not chain[-1].dir.is_done(sh)
+                                               and not ps.dir.has_documents(sh) for sh in rec["shards"]):
+                    done.append(rec)
                 else:
                     todo.append((fid, src, si, fi, path))
         return done, todo
+
+    @property
+    def _consume_ingest(self) -> bool:
+        """Raw documents are deleted once the first chain has made text of them, unless the
+        recipe keeps every stage's output (`checkpoint: every_stage`)."""
+        return self.recipe.checkpoint != "every_stage"
 
     def _ingest(self, walls: dict, chain: list[PlannedStage]) -> None:
         ps = self.stages[0]
         if chain:
             self._forget_unstored_end(chain)
+        done_records, todo = self._ingest_jobs(chain)
+        if ps.dir.finished() and todo:      # consumed raw documents are needed again: read again
+            storage.remove(ps.dir.success_path)
         if ps.dir.finished():
             walls[ps.id] = read_json(ps.dir.success_path).get("wall_seconds", 0.0)
             self.progress.note(f"[ingest] cached: {ps.dir.path}")
             if chain:
-                self._map_segment(chain, ps, walls)
+                self._map_segment(chain, ps, walls, consume_input=self._consume_ingest)
             return
         if not self.executor.streams_ingest:
             self._ingest_then_chain(walls, chain)
             return
         t0 = timer()
         pool = self.executor.pool(self.runtime_env)
-        done_records, todo = self._ingest_jobs()
+        consume = bool(chain) and self._consume_ingest
         total = len(done_records) + len(todo)
         for fid, src, si, fi, path in todo:
             pool.submit(("file", None), ingest_file, src, si, fi, path, ps.dir)
@@ -317,7 +346,9 @@ class Runner:
             for shard in record["shards"]:
                 if chain and not chain[-1].dir.is_done(shard):
                     pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
-                                self.recipe.removed_samples, resources=chain_resources)
+                                self.recipe.removed_samples, consume, resources=chain_resources)
+                elif consume:       # a file read again for another shard of it: this one is done
+                    storage.remove(ps.dir.shard_path(shard))
 
         files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
         chain_bar = None
@@ -348,7 +379,7 @@ class Runner:
         """Executors that cannot take work while running: read every file, then run the chain."""
         ps = self.stages[0]
         t0 = timer()
-        _, todo = self._ingest_jobs()
+        _, todo = self._ingest_jobs(chain)
         by_id = {fid: (src, si, fi, path) for fid, src, si, fi, path in todo}
         bar = self.progress.bar("ingest", len(todo), unit="files")
         for _, res in self.executor.run(Segment("ingest", sorted(by_id), _ingest_by_id, (by_id, ps.dir),
@@ -357,7 +388,7 @@ class Runner:
         bar.close()
         self._finish(ps, walls, timer() - t0)
         if chain:
-            self._map_segment(chain, ps, walls)
+            self._map_segment(chain, ps, walls, consume_input=self._consume_ingest)
 
     # -- map chains and global stages --------------------------------------------------------
     def _forget_unstored_end(self, chain: list[PlannedStage]) -> None:
@@ -370,7 +401,8 @@ class Runner:
             storage.remove(end.dir.success_path)
             storage.remove(end.dir.done)
 
-    def _map_segment(self, chain: list[PlannedStage], upstream: PlannedStage, walls: dict) -> None:
+    def _map_segment(self, chain: list[PlannedStage], upstream: PlannedStage, walls: dict,
+                     consume_input: bool = False) -> None:
         names = "+".join(ps.id for ps in chain)
         self._forget_unstored_end(chain)
         if all(ps.dir.finished() for ps in chain):
@@ -382,7 +414,8 @@ class Runner:
         shards = upstream.dir.done_shards()
         todo = [s for s in shards if not chain[-1].dir.is_done(s)]
         ctxs = [self.ctx_for(ps) for ps in chain]
-        segment = Segment(names, todo, _run_chain_on, (chain, ctxs, upstream.dir, self.recipe.removed_samples),
+        segment = Segment(names, todo, _run_chain_on, (chain, ctxs, upstream.dir, self.recipe.removed_samples,
+                                                       consume_input),
                           Resources.of(ps.stage for ps in chain), self.runtime_env)
         bar = self.progress.bar(names, len(shards), unit="shards", done=len(shards) - len(todo))
         for _, recs in self.executor.run(segment):

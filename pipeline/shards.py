@@ -1,6 +1,7 @@
 """On-disk layout of a run, and atomic writes.
 
-    RUN/stages/NN-<id>-<key>/shards/<shard>.parquet     documents out of the stage
+    RUN/stages/NN-<id>-<key>/shards/<shard>.parquet     documents out of the stage, or
+    RUN/stages/NN-<id>-<key>/views/<shard>.json         ... a view: the input stage's shard minus removed_ids
     RUN/stages/NN-<id>-<key>/done/<shard>.json          completion record (counts, seconds)
     RUN/stages/NN-<id>-<key>/removed/<shard>.parquet    a sample of removed documents, with reason
     RUN/stages/NN-<id>-<key>/removed_ids/<shard>.parquet every removed/quarantined id with its reason
@@ -10,6 +11,12 @@
 A shard counts as done only when its completion record exists; that file is written last (by
 rename locally; on an object store, whose PUT is atomic per object, writing it is the commit), so a
 killed run never leaves a shard that looks whole, and a rerun ignores data files without a record.
+Views. A stage that only removes documents (`Stage.removes_only`: exact and MinHash dedup) stores
+no copy of what it keeps: its shard is its input's shard minus the ids in its `removed_ids`, read
+through `StageDir.read` (and `read_shard` in tasks). This is what keeps a run folder near the size
+of its final output; `checkpoint: every_stage` stores copies instead. A view names its input by
+folder name, so a run folder stays readable when moved or copied as a whole.
+
 RUN may be a local folder or a URL (s3://, gs://, memory://): see pipeline/storage.py. The key hashes the stage's
 options with its input's key, so changed options land in a new directory.
 """
@@ -47,10 +54,15 @@ class ShardRecord:
 
 
 class StageDir:
-    def __init__(self, path):
+    def __init__(self, path, views_of: "StageDir | None" = None):
         self.path = storage.path(path)
         self.shards = self.path / "shards"
         self.done = self.path / "done"
+        # Set by the runner for a removal-only stage: its shards are written as views of this dir.
+        self.views_of = views_of
+
+    def view_path(self, shard: str):
+        return self.path / "views" / f"{shard}.json"
 
     def shard_path(self, shard: str):
         return self.shards / f"{shard}.parquet"
@@ -68,7 +80,35 @@ class StageDir:
         return [ShardRecord(**read_json(self.done_path(s))) for s in self.done_shards()]
 
     def read(self, shard: str, columns: list[str] | None = None) -> pa.Table:
-        return storage.read_parquet(self.shard_path(shard), columns=columns)
+        path = self.shard_path(shard)
+        if path.exists():
+            return storage.read_parquet(path, columns=columns)
+        view = self.view_path(shard)
+        if not view.exists():
+            raise FileNotFoundError(f"{storage.url(path)}: no documents stored for shard {shard} "
+                                    f"(neither a Parquet file nor a view)")
+        upstream = StageDir(self.path.parent / read_json(view)["of"])
+        need = columns if columns is None or "id" in columns else [*columns, "id"]
+        table = upstream.read(shard, need)
+        gone = self.path / "removed_ids" / f"{shard}.parquet"
+        if gone.exists():
+            ids = storage.read_parquet(gone, columns=["id"]).column("id")
+            table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=ids.combine_chunks())))
+        return table if need is columns else table.select(columns)
+
+    def schema(self, shard: str) -> pa.Schema:
+        """Column names and types of a shard's documents, without reading them."""
+        path = self.shard_path(shard)
+        if path.exists():
+            return storage.parquet_file(path).schema_arrow
+        return StageDir(self.path.parent / read_json(self.view_path(shard))["of"]).schema(shard)
+
+    def document_shards(self) -> list[str]:
+        """Done shards whose documents can be read (stored, or a view); an inner stage of a fused
+        chain keeps only counts. Listed, not probed: an unrecorded file of a killed run is ignored."""
+        have = {n[: -len(".parquet")] for n in storage.names(self.shards, ".parquet")}
+        have |= {n[: -len(".json")] for n in storage.names(self.path / "views", ".json")}
+        return [s for s in self.done_shards() if s in have]
 
     @property
     def success_path(self):
@@ -78,8 +118,8 @@ class StageDir:
         return self.success_path.exists()
 
     def has_documents(self, shard: str) -> bool:
-        """Done, with its output documents stored (not only counts and removals)."""
-        return self.is_done(shard) and self.shard_path(shard).exists()
+        """Done, with its output documents readable (stored or a view, not only counts)."""
+        return self.is_done(shard) and (self.shard_path(shard).exists() or self.view_path(shard).exists())
 
     def write_shard(self, shard: str, table_in: pa.Table | None, result: Result, seconds: float,
                     removed_samples: int, docs_in: int | None = None,
@@ -102,7 +142,9 @@ class StageDir:
             seconds=round(seconds, 4),
             stored=store,
         )
-        if store:
+        if store and self._is_view(table_in, result):
+            write_json_atomic({"of": self.views_of.path.name}, self.view_path(shard))
+        elif store:
             write_parquet_atomic(result.kept, self.shard_path(shard))
         if result.removed is not None and result.removed.num_rows and removed_samples:
             write_parquet_atomic(_sample_per_reason(result.removed, removed_samples),
@@ -117,6 +159,23 @@ class StageDir:
             write_parquet_atomic(pa.concat_tables(gone), self.path / "removed_ids" / f"{shard}.parquet")
         write_json_atomic(asdict(rec), self.done_path(shard))
         return rec
+
+
+    def _is_view(self, table_in: pa.Table | None, result: Result) -> bool:
+        """A view can stand for the kept documents: same columns, same rows in the same order as
+        the input minus the removed and quarantined ids (else a copy is stored: never a wrong view)."""
+        if self.views_of is None or table_in is None or "id" not in table_in.column_names:
+            return False
+        if result.kept.schema != table_in.schema:
+            return False
+        gone = [t.column("id") for t in (result.removed, result.quarantined)
+                if t is not None and t.num_rows and "id" in t.column_names]
+        if sum(len(c) for c in gone) + result.kept.num_rows != table_in.num_rows:
+            return False
+        ids = table_in.column("id")
+        if gone:
+            ids = ids.filter(pc.invert(pc.is_in(ids, value_set=pa.chunked_array(gone).combine_chunks())))
+        return ids.equals(result.kept.column("id"))
 
 
 def _count_reasons(t: pa.Table | None) -> dict[str, int]:
@@ -147,12 +206,36 @@ def _sample_per_reason(t: pa.Table, n: int) -> pa.Table:
     return t.take(pa.array(keep, pa.int64()))
 
 
+def read_documents(run, columns: list[str] | None = None) -> pa.Table:
+    """The final documents of a run (`run`: its folder or URL, or the stats `run` returned), in
+    shard order: the last stage that keeps documents, read through its views if it has any."""
+    stats = run if isinstance(run, dict) else read_json(storage.path(run) / "stats.json")
+    stage = StageDir(storage.path(stats["output"]["documents"]).parent)
+    parts = [stage.read(s, columns) for s in sorted(stage.document_shards())]
+    return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+
+
 def read_shard(url, columns: list[str] | None = None) -> pa.Table:
     """Read one stage shard given its location `<stage>/shards/<shard>.parquet` (what
     `GlobalContext.input_path` returns). Stage tasks read their input through this, never with
     a bare Parquet read, so the stage folder decides how the documents are kept."""
     p = storage.path(url)
     return StageDir(p.parent.parent).read(p.name[: -len(".parquet")], columns)
+
+
+def stored_file(url) -> str:
+    """The Parquet file that holds a shard's documents: itself, or for a view the file it is a
+    view of (a superset of the shard's rows: for sizing estimates that must never under-count)."""
+    p = storage.path(url)
+    while not p.exists():
+        p = p.parent.parent.parent / read_json(p.parent.parent / "views" / p.name.replace(".parquet", ".json"))["of"] / "shards" / p.name
+    return storage.url(p)
+
+
+def shard_schema(url) -> pa.Schema:
+    """Columns of one stage shard, without reading its documents."""
+    p = storage.path(url)
+    return StageDir(p.parent.parent).schema(p.name[: -len(".parquet")])
 
 
 def shard_rows(url) -> int:

@@ -88,6 +88,9 @@ class Stage(BaseModel):
     # CPUs, and memory in bytes (None = no reservation). A fused chain asks for its largest.
     num_cpus: ClassVar[float] = 1.0
     memory: ClassVar[int | None] = None
+    # Stages that only remove whole documents, never change one (exact and fuzzy dedup): their
+    # output is stored as a view of their input minus the ids they removed (pipeline/shards.py).
+    removes_only: ClassVar[bool] = False
 
     _ctx: StageContext = PrivateAttr(default_factory=StageContext)
     _ready: bool = PrivateAttr(default=False)

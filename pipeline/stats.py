@@ -64,17 +64,16 @@ def document_profile(stages) -> dict:
     first_resampling = next((i for i, ps in enumerate(stages) if ps.stage is not None and ps.stage.resamples),
                             len(stages))
     for ps in reversed(stages[:first_resampling]):
-        # Recorded shards with stored documents only: on an object store an unrecorded file may be
+        # Recorded shards with readable documents only: on an object store an unrecorded file may be
         # left by a killed run, and an inner stage of a fused chain keeps no documents.
-        stored = set(n[: -len(".parquet")] for n in storage.names(ps.dir.shards, ".parquet"))
-        shards = [s for s in ps.dir.done_shards() if s in stored]
+        shards = ps.dir.document_shards()
         if not shards:
             continue
         # Shards differ in columns (a stage scoped with `apply_to` never saw some sources' documents):
         # each shard is read for the profile columns it has; a missing value counts as "unknown".
         parts = []
         for s in shards:
-            names = set(storage.parquet_file(ps.dir.shard_path(s)).schema_arrow.names)
+            names = set(ps.dir.schema(s).names)
             parts.append(ps.dir.read(s, columns=[c for c in PROFILE_COLUMNS if c in names]))
         table = pa.concat_tables(parts, promote_options="permissive")
         out = {"stage": ps.id}
@@ -117,7 +116,7 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
             removed[k] = removed.get(k, 0) + v
         for k, v in s["quarantined"].items():
             quarantined[k] = quarantined.get(k, 0) + v
-    with_docs = [i for i, ps in enumerate(stages) if storage.names(ps.dir.shards, ".parquet")]
+    with_docs = [i for i, ps in enumerate(stages) if ps.dir.document_shards()]
     last_docs = with_docs[-1] if with_docs else 0
     output = {"documents": storage.url(stages[last_docs].dir.shards), "documents_count": per[last_docs]["docs_out"]}
     datasets = [ps for ps in stages if (ps.dir.path / "output" / "manifest.json").exists()]

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline import storage
 from pipeline.stage import GlobalStage, Result, StageError
+from pipeline.shards import read_shard
 from stages.tokenize import bpe
 from stages.tokenize.encode import cached_tokenizer
 from stages.tokenize.sample import sample_texts
@@ -320,7 +321,7 @@ def phase_cuts(ntok_in_order: np.ndarray, wants: list[int]) -> list[tuple[int, i
 
 def _count_shard(path: str, tok_json: str, tok_hash: str, source_column: str):
     tok = cached_tokenizer(tok_json, tok_hash)
-    t = storage.read_parquet(path, columns=["text", source_column])
+    t = read_shard(path, columns=["text", source_column])
     texts = [s or "" for s in t.column("text").to_pylist()]
     n = np.empty(len(texts), np.int64)
     for i in range(0, len(texts), 1024):
@@ -332,7 +333,7 @@ def _count_shard(path: str, tok_json: str, tok_hash: str, source_column: str):
 
 
 def _write_mixed(path: str, shard: str, picks, n_phases: int, out_dir) -> None:
-    t = storage.read_parquet(path)
+    t = read_shard(path)
     for ph in range(n_phases):
         mine = [(r, e, n) for p, r, e, n in picks if p == ph]
         rows = np.concatenate([r for r, _, _ in mine]) if mine else np.empty(0, np.int64)

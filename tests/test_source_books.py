@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.readers import Doc, Quarantined, ReadState
 from pipeline.recipe import SourceConfig, load_recipe
+from pipeline import read_documents
 from pipeline.runner import Runner
 
 
@@ -230,7 +231,7 @@ def test_editions_deduplicated_through_runner(shared_data, tmp_path, ray_local):
     ingest, dedup = stats["stages"]
     assert ingest["docs_out"] == 3 and ingest["quarantined"] == {"ingest/corrupt_compression": 1}
     assert dedup["removed"] == {"minhash_dedup/near_duplicate": 1}
-    out = pq.read_table(Path(stats["output"]["documents"]))
+    out = read_documents(stats)
     ids = sorted(i.split("/", 1)[1] for i in out.column("id").to_pylist())   # ids are source-prefixed
     assert "gutenberg:36261" in ids and len(ids) == 2
     assert len({"gutenberg:1013", "gutenberg:60001"} & set(ids)) == 1

@@ -18,6 +18,7 @@ from pipeline.readers.mediawiki import DROP_SECTIONS
 from pipeline.readers.wikitext import WikitextOptions, wikitext_to_text
 from pipeline.readers.zh_variants import finish, resolve
 from pipeline.recipe import SourceConfig, load_recipe
+from pipeline import read_documents
 from pipeline.runner import Runner
 
 MARKUP = ("{{", "[[", "<ref", "{|")
@@ -317,6 +318,6 @@ def test_run_through_runner(tmp_path, shared_data, ray_local):
     ingest = stats["stages"][0]
     assert ingest["quarantined"] == {"ingest/corrupt_compression": 1}
     assert ingest["counters"]["skipped_redirect"] > 0
-    out = pq.read_table(Path(stats["output"]["documents"]))
+    out = read_documents(stats)
     assert out.num_rows == ingest["docs_out"] > 3
     assert not any(m in t for t in out.column("text").to_pylist() for m in ("[[", "<ref"))

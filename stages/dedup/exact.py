@@ -25,7 +25,7 @@ import xxhash
 from pydantic import Field
 
 from pipeline import storage
-from pipeline.shards import timer
+from pipeline.shards import read_shard, shard_rows, timer
 from pipeline.stage import GlobalStage, Result
 from stages.dedup.common import doc_keys, removal_result, source_hashes, split_keys
 from stages.dedup.lsh import partition_of, read_records, spill_files, write_records
@@ -52,7 +52,7 @@ def hash_task(path: str, shard_index: int, norm: Normalization, per_source: bool
               partitions: int) -> int:
     """Task: spill one shard's (hash, key) records, sorted by hash partition."""
     cols = ["text", "source"] if per_source else ["text"]
-    table = storage.read_parquet(path, columns=cols)
+    table = read_shard(path, columns=cols)
     hashes = text_hashes(table, norm, per_source)
     rec = np.empty(table.num_rows, HASH_RECORD)
     rec["h0"], rec["h1"], rec["key"] = hashes[:, 0], hashes[:, 1], doc_keys(shard_index, table.num_rows)
@@ -97,14 +97,14 @@ def apply_task(shard: str, shard_index: int, *, pairs_dir: str, input_paths: lis
     t0 = timer()
     pairs = np.concatenate([read_records(f, shard_index, PAIR_RECORD) for f in spill_files(pairs_dir, ".pairs")]
                            or [np.zeros(0, PAIR_RECORD)])
-    table = storage.read_parquet(input_paths[shard_index])
+    table = read_shard(input_paths[shard_index])
     kept_ids = [None] * len(pairs)
     if len(pairs):
         kshard, krow = split_keys(pairs["kept"])
         for s in np.unique(kshard):
             sel = np.flatnonzero(kshard == s)
             ids = table.column("id") if s == shard_index else \
-                storage.read_parquet(input_paths[int(s)], columns=["id"]).column("id")
+                read_shard(input_paths[int(s)], columns=["id"]).column("id")
             for i, v in zip(sel, ids.take(pa.array(krow[sel])).to_pylist()):
                 kept_ids[i] = v
     _, rows = split_keys(pairs["dup"])
@@ -114,6 +114,7 @@ def apply_task(shard: str, shard_index: int, *, pairs_dir: str, input_paths: lis
 
 class ExactDedup(GlobalStage):
     """Remove documents whose normalised text is identical to an earlier one."""
+    removes_only = True     # stored as a view of its input (pipeline/shards.py)
     normalization: Normalization = Normalization()  # what may differ between "identical" texts
     scope: Literal["global", "per_source"] = "global"  # compare across all sources or within each
     partitions: int = Field(0, ge=0)  # hash partitions (tasks that find duplicates); 0 = from the data size
@@ -121,7 +122,7 @@ class ExactDedup(GlobalStage):
     def run(self, ctx) -> None:
         shards = ctx.input_shards
         paths = [ctx.input_path(s) for s in shards]
-        total = sum(storage.parquet_file(p).metadata.num_rows for p in paths)
+        total = sum(shard_rows(p) for p in paths)
         partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total / HASHES_PER_PARTITION))
         spill, pairs_dir = ctx.scratch_dir / "hashes", ctx.scratch_dir / "pairs"
         ctx.map(hash_task, [(p, i, self.normalization, self.scope == "per_source", storage.url(spill), partitions)

@@ -24,6 +24,7 @@ from pydantic import Field, model_validator
 
 from pipeline import storage
 from pipeline.stage import GlobalStage, Result
+from pipeline.shards import read_shard, shard_rows, shard_schema
 from stages.dedup import lsh
 from stages.dedup.clusters import choose_kept, clusters
 from stages.dedup.common import apply_decisions, doc_keys, removal_result, source_hashes, split_keys
@@ -46,11 +47,11 @@ class LshParams(Shingling):
 def signature_task(path: str, shard_index: int, params: LshParams, bands: int, rows: int,
                    spill_dir: str, partitions: int, per_source: bool) -> dict[str, int]:
     """Ray task: band hashes of one shard's documents, spilled to `spill_dir`."""
-    names = storage.parquet_file(path).schema_arrow.names
+    names = shard_schema(path).names
     cols = ["text"] + [c for c in ("language", "script") if c in names]
     if per_source:
         cols.append("source")
-    table = storage.read_parquet(path, columns=cols)
+    table = read_shard(path, columns=cols)
     a, b = permutations(params.num_perm, params.permutation_seed)
     keys = doc_keys(shard_index, table.num_rows)
     salt = source_hashes(table) if per_source else None
@@ -95,6 +96,7 @@ class _PhaseClock:
 
 class MinHashDedup(GlobalStage):
     """Remove near-duplicate documents (MinHash LSH candidates, verified, clustered)."""
+    removes_only = True     # stored as a view of its input (pipeline/shards.py)
     threshold: float = Field(0.8, gt=0, lt=1)   # Jaccard similarity of shingle sets to call near-duplicate
     shingling: LshParams = LshParams()          # shingles, permutations, bands
     false_positive_weight: float = Field(0.05, gt=0, lt=1)  # LSH tuning: low = fewer missed pairs, more to verify
@@ -143,7 +145,7 @@ class MinHashDedup(GlobalStage):
         shards = ctx.input_shards
         bands, rows = self.band_rows
         ctx.info["lsh_bands_rows"] = [bands, rows]
-        total_docs = sum(storage.parquet_file(ctx.input_path(s)).metadata.num_rows for s in shards)
+        total_docs = sum(shard_rows(ctx.input_path(s)) for s in shards)
         partitions = self.bucket_partitions or max(
             2 * ctx.num_cpus, math.ceil(total_docs * bands / SPILL_RECORDS_PER_PARTITION))
         spill_dir = ctx.scratch_dir / "bands"

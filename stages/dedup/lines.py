@@ -20,6 +20,7 @@ from pydantic import Field
 
 from pipeline import storage
 from pipeline.stage import GlobalStage, Result
+from pipeline.shards import read_shard, shard_rows
 from stages.dedup.common import apply_decisions
 from stages.dedup.lsh import partition_of, read_records, spill_files, write_records
 
@@ -52,7 +53,7 @@ def _unit_hashes(units: list[str], casefold: bool) -> np.ndarray:
 def count_task(path: str, shard_index: int, unit: str, casefold: bool, spill_dir: str,
                partitions: int) -> int:
     """Ray task: each document's distinct unit hashes, spilled partition-sorted."""
-    texts = storage.read_parquet(path, columns=["text"]).column("text").to_pylist()
+    texts = read_shard(path, columns=["text"]).column("text").to_pylist()
     per_doc = [np.unique(_unit_hashes(_units(t, unit), casefold)) for t in texts]
     hashes = np.concatenate(per_doc) if per_doc else np.zeros(0, np.uint64)
     hashes = hashes[hashes != 0]
@@ -113,7 +114,7 @@ class LineDedup(GlobalStage):
 
     def run(self, ctx) -> None:
         shards = ctx.input_shards
-        total = sum(storage.parquet_file(ctx.input_path(s)).metadata.num_rows for s in shards)
+        total = sum(shard_rows(ctx.input_path(s)) for s in shards)
         # ~40 lines per web page on average: size partitions from the document count.
         partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total * 40 / HASHES_PER_PARTITION))
         spill = ctx.scratch_dir / "lines"

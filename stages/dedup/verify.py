@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline import storage
+from pipeline.shards import read_shard, shard_schema
 from stages.dedup.common import split_keys
 from stages.dedup.minhash import Shingling, item_lists, shingle_hash_arrays
 from stages.dedup.normalize import normalize_texts
@@ -29,11 +30,11 @@ def export_candidates(path: str, shard_index: int, rows: np.ndarray, chunk_of_ro
 
     `rows[i]` is needed by the chunks `chunk_of_row[i]`. Returns ids, lengths and scores of
     those rows (what the driver needs to pick the document each cluster keeps)."""
-    schema_names = storage.parquet_file(path).schema_arrow.names
+    schema_names = shard_schema(path).names
     cols = ["id", "text"] + [c for c in ("language", "script") if c in schema_names]
     if score_column and score_column in schema_names:
         cols.append(score_column)
-    table = storage.read_parquet(path, columns=cols).take(pa.array(rows))
+    table = read_shard(path, columns=cols).take(pa.array(rows))
     keys = (np.int64(shard_index) << 32) | rows.astype(np.int64)
     text = table.column("text")
     lengths = pa.compute.fill_null(pa.compute.utf8_length(text), 0).to_numpy()

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import storage
+from pipeline.shards import read_shard, shard_schema
 from stages.tokenize.sample import doc_keys
 
 ENCODE_BATCH_DOCS = 1024  # documents per encode_batch call: enough to keep every core busy
@@ -87,9 +88,9 @@ def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str
                  dtype: str, seed: int, n_buckets: int) -> dict:
     """Encode one input shard into a spill file sorted by (phase, bucket)."""
     tok = cached_tokenizer(tok_json, tok_hash)
-    names = storage.parquet_file(path).schema_arrow.names
+    names = shard_schema(path).names
     cols = ["text", "source"] + (["mix_phase"] if "mix_phase" in names else [])
-    t = storage.read_parquet(path, columns=cols)
+    t = read_shard(path, columns=cols)
     n_in = t.num_rows
     text = t.column("text")
     # A null or empty text is nothing to train on; it is counted, not encoded as a lone separator.

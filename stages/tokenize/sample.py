@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import storage
+from pipeline.shards import read_shard
 
 
 def doc_keys(seed: int, shard: str, n: int, salt: int = 0) -> np.ndarray:
@@ -22,7 +23,7 @@ def doc_keys(seed: int, shard: str, n: int, salt: int = 0) -> np.ndarray:
 
 
 def _shard_stats(path: str, shard: str, seed: int, source_column: str):
-    t = storage.read_parquet(path, columns=["text", source_column])
+    t = read_shard(path, columns=["text", source_column])
     text = t.column("text")
     nbytes = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     src = t.column(source_column).combine_chunks().dictionary_encode()
@@ -83,5 +84,5 @@ def sample_texts(ctx, seed: int, budget_bytes: int,
 
 
 def _read_rows_keyed(path: str, rows: np.ndarray) -> dict[int, str]:
-    text = storage.read_parquet(path, columns=["text"]).column("text")
+    text = read_shard(path, columns=["text"]).column("text")
     return dict(zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()))

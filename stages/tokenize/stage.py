@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline import storage
+from pipeline.shards import stored_file
 from pipeline.stage import GlobalStage, StageError
 from stages.tokenize import bpe
 from stages.tokenize.encode import encode_shard, shuffle_bucket, write_token_shard
@@ -155,7 +156,7 @@ class Tokenize(GlobalStage):
         # never under-counts): a function of the input only, never of the worker count.
         total = 0
         for s in shards:
-            md = storage.parquet_file(ctx.input_path(s)).metadata
+            md = storage.parquet_file(stored_file(ctx.input_path(s))).metadata
             col = md.schema.names.index("text")
             total += sum(md.row_group(g).column(col).total_uncompressed_size
                          for g in range(md.num_row_groups))
