@@ -44,6 +44,7 @@ class WarcRecord:
     truncated: bool = False          # block is only a sample: the record was too big to hold
     length_mismatch: bool = False    # the record really ends elsewhere than Content-Length says
     http: HttpResponse | None = None  # the block's HTTP response when already parsed (block is b"")
+    by_scanner: bool = False         # framed by this scanner (the slow path), not by FastWARC
 
 
 @dataclass
@@ -204,6 +205,14 @@ class Scanner:
                 continue
             raise _Broken(kind, off, data.decode("utf-8", "replace"))
         self.eof = True
+
+    def at_record_start(self) -> bool:
+        """Does the record just yielded start where its offset points (a gzip member that begins
+        with it, or uncompressed)? Then a reader can restart there."""
+        if not self.gz:
+            return True
+        i = bisect.bisect_left(self.member_starts, self.pos0)
+        return i < len(self.member_starts) and self.member_starts[i] == self.pos0
 
     def _raw_offset(self, stream_pos: int) -> int:
         if not self.gz:
