@@ -201,7 +201,8 @@ def speed_rows(quick: bool) -> list[dict]:
              ours=rate["ours"], baseline=rate["fastwarc"], ratio=rate["ours"] / rate["fastwarc"],
              unit="MB/s compressed WARC",
              notes=f"sample_pages.warc.gz {mb:.1f} MB, 166 pages; goal >= 0.8x. Like for like: same file, same "
-                   f"core, CPU time, alternated, medians of {len(times['ours'])}; baseline = FastWARC's fastest "
+                   f"core, CPU time, alternated, medians of {len(times['ours'])}, each run opening the file anew "
+                   f"(page cache warm for all alike, no state kept); baseline = FastWARC's fastest "
                    f"own iteration handing over every body as bytes, {best} (MB/s: {variants})"),
         dict(what="FastWARC iteration + bare UTF-8 decode of every response body vs FastWARC bare iteration",
              ours=rate["fastwarc+decode"], baseline=rate["fastwarc"], ratio=rate["fastwarc+decode"] / rate["fastwarc"],
