@@ -215,7 +215,21 @@ def test_fastwarc_resumes_after_each_record_it_cannot_read(records, intact, tmp_
     p = write(tmp_path, "mixed", recs)
     docs, q, counters = read(p)
     assert not q and {d.id: d.html for d in docs} == intact
-    assert framing(p) == {"fastwarc": 54, "scanner": 7}         # 6 LF-only records + the last one
+    assert framing(p) == {"fastwarc": 55, "scanner": 6}         # the 6 LF-only records
+
+
+@pytest.mark.parametrize("delta", [200, -200])
+def test_last_record_with_a_wrong_length(records, intact, tmp_path, delta):
+    """The last record has no next one to confirm it: only when its member holds exactly its header,
+    Content-Length bytes and CRLF CRLF is FastWARC's reading kept; otherwise the scanner reads it."""
+    p = write(tmp_path, "intact", records)
+    assert framing(p) == {"fastwarc": len(records)}
+    recs = list(records)
+    recs[-1] = set_length(recs[-1], delta)
+    p = write(tmp_path, "last", recs)
+    docs, q, counters = read(p)
+    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html for d in docs} == intact
+    assert framing(p) == {"fastwarc": len(records) - 1, "scanner": 1}
 
 
 def test_arc_file_built_from_real_records(records, intact, tmp_path):

@@ -7,8 +7,8 @@ record: the one whose wrong Content-Length made it read into its neighbour. So a
 on only once the NEXT record has been framed cleanly, and a record whose block is shorter than its
 Content-Length is never passed on. FastWARC in strict mode also reads LF-only WARC headers as
 header-less records of unknown type, silently; such a record counts as damage too. At each sign
-of damage, and for the last record of every file, reading goes on with our scanner from the start
-of the last unconfirmed record; once the scanner has read past the damage, FastWARC takes over
+of damage, and for the last record of a file unless it is plainly all that is left of the file
+(`_ends_file`), reading goes on with our scanner from the start of the last unconfirmed record; once the scanner has read past the damage, FastWARC takes over
 again at the first intact record that begins a gzip member (or, uncompressed, at its first byte),
 so one bad member does not put the rest of a large file on the slow path. (A file whose every
 header FastWARC rejects stays with the scanner after MAX_IDLE_RESTARTS fruitless restarts.) Where
@@ -27,13 +27,15 @@ import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream
-from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, SAMPLE, Scanner, WarcDamage, WarcRecord,
-                                        gzip_stream, plain_stream)
+from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord,
+                                        header_end, gzip_stream, plain_stream)
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
 # After this many FastWARC restarts in a row that pass on no record (a file whose every header
 # FastWARC rejects), the scanner reads the rest of the file.
 MAX_IDLE_RESTARTS = 2
+# The last record of a file is checked by hand (see _ends_file) when its stored size is below this.
+LAST_RECORD_CHECK = 16 << 20
 
 
 def _local(path: str) -> str | None:
@@ -97,8 +99,10 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
             try:
                 r = next(it)
             except StopIteration:
-                if pending is not None and not seekable:
-                    yield pending                 # offsets are not record starts: nothing to rescan from
+                # Offsets that are not record starts leave nothing to rescan from; a last record
+                # that is exactly the rest of the file needs no second look.
+                if pending is not None and (not seekable or _ends_file(local, pending)):
+                    yield pending
                     return None, emitted + 1
                 resume = (pending.offset, 0) if pending else (start, 0)
                 break
@@ -125,6 +129,29 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     if not seekable:
         resume = (start, emitted)
     return resume, emitted
+
+
+def _ends_file(local: str | None, rec: WarcRecord) -> bool:
+    """Is `rec`, the last record FastWARC framed in a local file, all that is left of it: its gzip
+    member (or, uncompressed, the rest of the file) holds its header, exactly Content-Length bytes
+    and CRLF CRLF, and nothing follows? Anything else goes to the scanner, which knows the cases."""
+    if local is None or rec.truncated:
+        return False
+    with open(local, "rb") as f:
+        f.seek(rec.offset)
+        raw = f.read(LAST_RECORD_CHECK + 1)
+    if len(raw) > LAST_RECORD_CHECK:
+        return False
+    if raw.startswith(GZIP_MAGIC):
+        d = zlib.decompressobj(31)
+        try:
+            raw = d.decompress(raw)
+        except zlib.error:
+            return False
+        if not d.eof or d.unused_data:
+            return False
+    h = header_end(raw, 0, MAX_HEADER)
+    return h > 0 and len(raw) == h + rec.length + 4 and raw.endswith(b"\r\n\r\n")
 
 
 def _scan_phase(path: str, gz: bool, resume: tuple[int, int], max_record_bytes: int, wanted,

@@ -146,7 +146,7 @@ def _parse_headers(head: bytes) -> dict[str, str] | None:
     return headers
 
 
-def _header_end(buf, start: int = 0, stop: int | None = None) -> int:
+def header_end(buf, start: int = 0, stop: int | None = None) -> int:
     """Index just past the blank line that ends a header block (LF or CRLF lines), or -1."""
     stop = len(buf) if stop is None else stop
     a, b = buf.find(b"\n\r\n", start, stop), buf.find(b"\n\n", start, stop)
@@ -289,7 +289,7 @@ class Scanner:
                                      "data outside any record", bytes(buf[:min(q, 4096)]))
                 self._drop(q)
             self.in_garbage = False
-            h = _header_end(buf, 0, MAX_HEADER)
+            h = header_end(buf, 0, MAX_HEADER)
             if h < 0:
                 if final or len(buf) > MAX_HEADER:
                     reason = "truncated_record" if final and len(buf) <= MAX_HEADER else "malformed_record"
@@ -411,7 +411,7 @@ class Scanner:
             p = m.start() if buf[m.start():m.start() + 1] == b"W" else m.start() + 1
             if p <= start and start > 0:
                 continue
-            h = _header_end(buf, p, min(len(buf), p + 65536))
+            h = header_end(buf, p, min(len(buf), p + 65536))
             if h > 0 and _content_length(_parse_headers(bytes(buf[p:h]))) is not None:
                 return p
         return -1
