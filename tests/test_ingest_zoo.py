@@ -13,6 +13,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.readers import Doc, Quarantined, ReadState
+from pipeline.readers.warc import WarcRecord, iter_warc
 from pipeline.recipe import SourceConfig
 
 WARCS = ["cc_whirlwind.warc.gz", "dolma_sample-0000.warc.gz", "node-warc_books.toscrape.warc",
@@ -32,6 +33,12 @@ def read(path, fmt="warc"):
 
 def accounted(docs, q, counters) -> int:
     return len(docs) + sum(v for k, v in counters.items() if k.startswith("skipped_")) + sum(q.values())
+
+
+def framing(path) -> Counter:
+    """How many records FastWARC framed and how many our scanner (the slow path) did."""
+    return Counter("scanner" if r.by_scanner else "fastwarc" for r in iter_warc(str(path), 1 << 30)
+                   if isinstance(r, WarcRecord))
 
 
 def warcio_count(path) -> int:
@@ -183,6 +190,9 @@ def test_corrupt_and_truncated_members_and_garbage_between_members(records, inta
     lost = {re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", records[i]).group(1).decode() for i in (10, 20)}
     assert {d.id: d.html for d in docs} == {k: v for k, v in intact.items() if k not in lost}
     assert accounted(docs, q, counters) - 2 == len(records)      # + the junk, + the cut copy of record 40
+    # FastWARC resumes after each damaged region: only the record before the junk (which FastWARC
+    # cannot confirm) and the last one are framed by our scanner.
+    assert framing(p) == {"fastwarc": 57, "scanner": 2}
 
 
 def test_uncompressed_garbage_and_truncated_end(records, intact, tmp_path):
@@ -192,6 +202,34 @@ def test_uncompressed_garbage_and_truncated_end(records, intact, tmp_path):
     docs, q, counters = read(p)
     assert q == {"garbage_between_records": 1, "truncated_record": 1}
     assert {d.id: d.html for d in docs} == intact
+    assert framing(p) == {"fastwarc": 60, "scanner": 1}
+
+
+def test_fastwarc_resumes_after_each_record_it_cannot_read(records, intact, tmp_path):
+    """Every 10th record with LF-only WARC headers (FastWARC stops at each): the scanner reads
+    those, FastWARC all the others."""
+    recs = []
+    for i, r in enumerate(records):
+        head, _, rest = r.partition(b"\r\n\r\n")
+        recs.append(head.replace(b"\r\n", b"\n") + b"\n\n" + rest if i % 10 == 5 else r)
+    p = write(tmp_path, "mixed", recs)
+    docs, q, counters = read(p)
+    assert not q and {d.id: d.html for d in docs} == intact
+    assert framing(p) == {"fastwarc": 55, "scanner": 6}         # the 6 LF-only records
+
+
+@pytest.mark.parametrize("delta", [200, -200])
+def test_last_record_with_a_wrong_length(records, intact, tmp_path, delta):
+    """The last record has no next one to confirm it: only when its member holds exactly its header,
+    Content-Length bytes and CRLF CRLF is FastWARC's reading kept; otherwise the scanner reads it."""
+    p = write(tmp_path, "intact", records)
+    assert framing(p) == {"fastwarc": len(records)}
+    recs = list(records)
+    recs[-1] = set_length(recs[-1], delta)
+    p = write(tmp_path, "last", recs)
+    docs, q, counters = read(p)
+    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html for d in docs} == intact
+    assert framing(p) == {"fastwarc": len(records) - 1, "scanner": 1}
 
 
 def test_arc_file_built_from_real_records(records, intact, tmp_path):

@@ -39,7 +39,12 @@ MAX_BAD_SHARE = 0.05
 MESS_SAMPLE = 8000
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
-_TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]*>|&[#\w]+;", re.S | re.I)
+# Tags, entities, scripts and styles (each script/style to its first end tag). The script and style
+# loops are unrolled (`[^<]*` runs instead of a lazy `.*?`): same matches, ~4x faster.
+_TAGS = re.compile(r"<script[^<]*(?:<(?!/script>)[^<]*)*</script>|<style[^<]*(?:<(?!/style>)[^<]*)*</style>"
+                   r"|<[^>]*>|&[#\w]+;", re.I)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
 # WHATWG: these labels mean the superset browsers actually decode with.
 _ALIASES = {
     "iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252",
@@ -78,7 +83,7 @@ def canonical(label: str | None) -> str | None:
 def charset_from_content_type(content_type: str | None) -> str | None:
     if not content_type:
         return None
-    m = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type, re.I)
+    m = _CT_CHARSET.search(content_type)
     return m.group(1) if m else None
 
 
@@ -87,9 +92,14 @@ _BAD_BYTES = bytes([*range(0x00, 0x09), 0x0b, *range(0x0e, 0x20), 0x7f])
 SAMPLE = 2048
 
 
+_BAD_CHAR_RE = re.compile("[%s]" % "".join(re.escape(chr(c)) for c in _BAD_CHARS))
+
+
 def bad_share(text: str) -> float:
-    """Share of the characters that are U+FFFD or control characters (the garbage measure)."""
-    return (len(text) - len(text.translate(_BAD_CHARS))) / max(1, len(text))
+    """Share of the characters that are U+FFFD or control characters (the garbage measure).
+    str.translate is fast on ASCII text only (~300 ns a character otherwise); a regex counts the rest."""
+    bad = len(text) - len(text.translate(_BAD_CHARS)) if text.isascii() else len(_BAD_CHAR_RE.findall(text))
+    return bad / max(1, len(text))
 
 
 def _bad_share_utf8(body: bytes) -> float:
@@ -108,7 +118,7 @@ def _mess(text: str) -> float:
     if visible.isascii():
         return 0.0
     # Sample where the non-ASCII text is, not the ASCII boilerplate around it.
-    first = next(i for i, c in enumerate(visible) if ord(c) > 127)
+    first = _NON_ASCII.search(visible).start()
     sample = visible[max(0, first - 200):first + MESS_SAMPLE]
     return 1.0 if bad_share(sample) > MAX_BAD_SHARE else mess_ratio(sample, maximum_threshold=1.0)
 

@@ -6,11 +6,14 @@ where the previous record's Content-Length says), but by then it may have handed
 record: the one whose wrong Content-Length made it read into its neighbour. So a record is passed
 on only once the NEXT record has been framed cleanly, and a record whose block is shorter than its
 Content-Length is never passed on. FastWARC in strict mode also reads LF-only WARC headers as
-header-less records of unknown type, silently; such a record counts as damage too. At the first
-sign of damage, and for the last record of every file, reading goes on with our scanner from the
-start of the last unconfirmed record (FastWARC is not resumed after it). Where FastWARC's offsets
-are not record starts (one gzip member for many records), the scanner starts at the top of the file
-and skips the records already passed on.
+header-less records of unknown type, silently; such a record counts as damage too. At each sign
+of damage, and for the last record of a file unless it is plainly all that is left of the file
+(`_ends_file`), reading goes on with our scanner from the start of the last unconfirmed record; once the scanner has read past the damage, FastWARC takes over
+again at the first intact record that begins a gzip member (or, uncompressed, at its first byte),
+so one bad member does not put the rest of a large file on the slow path. (A file whose every
+header FastWARC rejects stays with the scanner after MAX_IDLE_RESTARTS fruitless restarts.) Where
+FastWARC's offsets are not record starts (one gzip member for many records), the scanner starts at
+the top of the run and skips the records already passed on.
 
 The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`.
 """
@@ -24,13 +27,15 @@ import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream
-from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, SAMPLE, Scanner, WarcDamage, WarcRecord,
-                                        gzip_stream, plain_stream)
+from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord,
+                                        header_end, gzip_stream, plain_stream)
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
-# The WARC headers readers use (fetching these is cheaper than copying all of them).
-_WANTED = ("warc-type", "warc-record-id", "warc-target-uri", "warc-date", "content-type", "content-length",
-           "warc-refers-to", "warc-identified-payload-type")
+# After this many FastWARC restarts in a row that pass on no record (a file whose every header
+# FastWARC rejects), the scanner reads the rest of the file.
+MAX_IDLE_RESTARTS = 2
+# The last record of a file is checked by hand (see _ends_file) when its stored size is below this.
+LAST_RECORD_CHECK = 16 << 20
 
 
 def _local(path: str) -> str | None:
@@ -63,23 +68,46 @@ def iter_warc(path: str, max_record_bytes: int,
             yield from _iter_arc(f, max_record_bytes, wanted)
         return
     local = _local(path)
-    with (contextlib.nullcontext() if local else open_warc(path)) as f:
-        resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
-        pending: WarcRecord | None = None
-        emitted, seekable, last_pos = 0, True, -1
-        # A local file is read by FastWARC's own I/O (faster than calls back into Python).
-        it = iter(ArchiveIterator(local or f, parse_http=False, fsspec_args=False))
+    start, idle = 0, 0
+    while True:
+        resume, emitted = yield from _fast_phase(path, local, start, max_record_bytes, wanted)
+        if resume is None:
+            return
+        # FastWARC again after the damage, unless restarting it keeps finding nothing to read.
+        idle = 0 if emitted else idle + 1
+        start = yield from _scan_phase(path, gz, resume, max_record_bytes, wanted,
+                                       restart_after=max(start, resume[0]) if idle < MAX_IDLE_RESTARTS else None)
+        if start is None:
+            return
+
+
+def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int, wanted):
+    """FastWARC from `start` (a record start) on; yields the records it confirms and returns
+    (where the scanner must take over, records to skip there) or None at a clean end, and how
+    many records it passed on."""
+    resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
+    pending: WarcRecord | None = None
+    emitted, seekable, last_pos = 0, True, -1
+    if local and not start:
+        f = contextlib.nullcontext()              # FastWARC's own I/O (faster than calls back into Python)
+    else:
+        f = open_warc(path)
+        _skip_to(f, start)
+    with f:
+        it = iter(ArchiveIterator(local if local and not start else f, parse_http=False, fsspec_args=False))
         while True:
             try:
                 r = next(it)
             except StopIteration:
-                if pending is not None and not seekable:
-                    yield pending                 # offsets are not record starts: nothing to rescan from
-                    return
-                resume = (pending.offset, 0) if pending else (0, 0)
+                # Offsets that are not record starts leave nothing to rescan from; a last record
+                # that is exactly the rest of the file needs no second look.
+                if pending is not None and (not seekable or _ends_file(local, pending)):
+                    yield pending
+                    return None, emitted + 1
+                resume = (pending.offset, 0) if pending else (start, 0)
                 break
             except OSError:
-                resume = (pending.offset, 0) if pending else (0, 0)
+                resume = (pending.offset, 0) if pending else (start, 0)
                 break
             if r.stream_pos <= last_pos:
                 seekable = False                  # several records per gzip member: offsets repeat
@@ -98,8 +126,39 @@ def iter_warc(path: str, max_record_bytes: int,
             if pending is None:
                 resume = (r.stream_pos, 0)
                 break
-        if resume is not None and not seekable:
-            resume = (0, emitted)
+    if not seekable:
+        resume = (start, emitted)
+    return resume, emitted
+
+
+def _ends_file(local: str | None, rec: WarcRecord) -> bool:
+    """Is `rec`, the last record FastWARC framed in a local file, all that is left of it: its gzip
+    member (or, uncompressed, the rest of the file) holds its header, exactly Content-Length bytes
+    and CRLF CRLF, and nothing follows? Anything else goes to the scanner, which knows the cases."""
+    if local is None or rec.truncated:
+        return False
+    with open(local, "rb") as f:
+        f.seek(rec.offset)
+        raw = f.read(LAST_RECORD_CHECK + 1)
+    if len(raw) > LAST_RECORD_CHECK:
+        return False
+    if raw.startswith(GZIP_MAGIC):
+        d = zlib.decompressobj(31)
+        try:
+            raw = d.decompress(raw)
+        except zlib.error:
+            return False
+        if not d.eof or d.unused_data:
+            return False
+    h = header_end(raw, 0, MAX_HEADER)
+    return h > 0 and len(raw) == h + rec.length + 4 and raw.endswith(b"\r\n\r\n")
+
+
+def _scan_phase(path: str, gz: bool, resume: tuple[int, int], max_record_bytes: int, wanted,
+                restart_after: int | None):
+    """Our scanner from `resume` on; yields records and damage, and returns the offset of the first
+    intact record after `restart_after` that starts where a gzip member (or, uncompressed, nothing
+    but the record) starts, for FastWARC to take over there; None when it read to the end."""
     start, skip = resume
     with open_warc(path) as f:
         if gz:
@@ -108,14 +167,21 @@ def iter_warc(path: str, max_record_bytes: int,
         else:
             _skip_to(f, start)
             events = plain_stream(f, start)
-        for item in Scanner(events, gz, max_record_bytes).items():
-            if isinstance(item, WarcRecord) and not item.truncated and not wanted(item.headers):
-                item.block = b""
-            if skip and isinstance(item, WarcRecord):
-                skip -= 1
-                continue
+        scanner = Scanner(events, gz, max_record_bytes)
+        for item in scanner.items():
+            if isinstance(item, WarcRecord):
+                if skip:
+                    skip -= 1
+                    continue
+                if restart_after is not None and item.offset > restart_after and not item.truncated \
+                        and not item.length_mismatch and scanner.at_record_start():
+                    return item.offset            # FastWARC reads this record again, and on
+                item.by_scanner = True
+                if not item.truncated and not wanted(item.headers):
+                    item.block = b""
             if not skip:
                 yield item
+    return None
 
 
 def _skip_to(f: BinaryIO, offset: int) -> None:
@@ -132,8 +198,9 @@ def _skip_to(f: BinaryIO, offset: int) -> None:
 def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     """FastWARC record -> WarcRecord, or None when its block is shorter than declared (damage)."""
     length = r.content_length
-    h = r.headers
-    headers = {k: v for k in _WANTED if (v := h.get(k)) is not None}
+    # All headers in one call, names lower-cased (the first of repeated names wins, as in get()):
+    # a quarter of the cost of fetching the few readers use one by one.
+    headers = {k.lower(): v for k, v in reversed(r.headers.items())}
     if not wanted(headers):
         n = r.reader.consume()
         return WarcRecord(r.stream_pos, headers, b"", length) if n == length else None

@@ -44,6 +44,7 @@ class WarcRecord:
     truncated: bool = False          # block is only a sample: the record was too big to hold
     length_mismatch: bool = False    # the record really ends elsewhere than Content-Length says
     http: HttpResponse | None = None  # the block's HTTP response when already parsed (block is b"")
+    by_scanner: bool = False         # framed by this scanner (the slow path), not by FastWARC
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _parse_headers(head: bytes) -> dict[str, str] | None:
     return headers
 
 
-def _header_end(buf, start: int = 0, stop: int | None = None) -> int:
+def header_end(buf, start: int = 0, stop: int | None = None) -> int:
     """Index just past the blank line that ends a header block (LF or CRLF lines), or -1."""
     stop = len(buf) if stop is None else stop
     a, b = buf.find(b"\n\r\n", start, stop), buf.find(b"\n\n", start, stop)
@@ -204,6 +205,14 @@ class Scanner:
                 continue
             raise _Broken(kind, off, data.decode("utf-8", "replace"))
         self.eof = True
+
+    def at_record_start(self) -> bool:
+        """Does the record just yielded start where its offset points (a gzip member that begins
+        with it, or uncompressed)? Then a reader can restart there."""
+        if not self.gz:
+            return True
+        i = bisect.bisect_left(self.member_starts, self.pos0)
+        return i < len(self.member_starts) and self.member_starts[i] == self.pos0
 
     def _raw_offset(self, stream_pos: int) -> int:
         if not self.gz:
@@ -280,7 +289,7 @@ class Scanner:
                                      "data outside any record", bytes(buf[:min(q, 4096)]))
                 self._drop(q)
             self.in_garbage = False
-            h = _header_end(buf, 0, MAX_HEADER)
+            h = header_end(buf, 0, MAX_HEADER)
             if h < 0:
                 if final or len(buf) > MAX_HEADER:
                     reason = "truncated_record" if final and len(buf) <= MAX_HEADER else "malformed_record"
@@ -402,7 +411,7 @@ class Scanner:
             p = m.start() if buf[m.start():m.start() + 1] == b"W" else m.start() + 1
             if p <= start and start > 0:
                 continue
-            h = _header_end(buf, p, min(len(buf), p + 65536))
+            h = header_end(buf, p, min(len(buf), p + 65536))
             if h > 0 and _content_length(_parse_headers(bytes(buf[p:h]))) is not None:
                 return p
         return -1
