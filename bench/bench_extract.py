@@ -78,13 +78,18 @@ def magic_html_pages(shared: Path = SHARED) -> list[dict]:
             for i, g in gold.items()]
 
 
-def token_f1(predicted: str | None, gold: str) -> float:
+def token_prf(predicted: str | None, gold: str) -> tuple[float, float, float]:
+    """Bag-of-tokens (precision, recall, F1) of an extraction against the gold text."""
     p, g = Counter(_TOKEN.findall(predicted or "")), Counter(_TOKEN.findall(gold))
     overlap = sum((p & g).values())
     if not overlap:
-        return 0.0
+        return 0.0, 0.0, 0.0
     precision, recall = overlap / sum(p.values()), overlap / sum(g.values())
-    return 2 * precision * recall / (precision + recall)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def token_f1(predicted: str | None, gold: str) -> float:
+    return token_prf(predicted, gold)[2]
 
 
 def f1_by_type(pages: list[dict], texts: dict[str, str | None]) -> dict[str, float]:
@@ -185,9 +190,10 @@ def _median_alternating(fns: dict, repeats: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def _mean_f1(pages: list[dict], texts: dict[str, str | None], half: str | None, halves: dict) -> float:
-    return statistics.fmean(token_f1(texts.get(p["id"]), p["gold"]) for p in pages
-                            if half in (None, halves[p["id"]]))
+def _mean_prf(pages: list[dict], texts: dict[str, str | None], half: str | None,
+              halves: dict) -> tuple[float, float, float]:
+    scores = [token_prf(texts.get(p["id"]), p["gold"]) for p in pages if half in (None, halves[p["id"]])]
+    return tuple(statistics.fmean(s[k] for s in scores) for k in range(3))
 
 
 def engine_rows(lang: str, pages: list[dict], repeats: int) -> list[dict]:
@@ -210,10 +216,11 @@ def engine_rows(lang: str, pages: list[dict], repeats: int) -> list[dict]:
                          notes=f"1 process, median of {repeats} alternating runs"
                          + (f"; {share:.0%} of pages fell back to trafilatura" if e == "auto" else "")))
         for half in ("dev", "heldout", None):
-            ours, base = (_mean_f1(pages, texts[x], half, halves) for x in (e, "trafilatura"))
+            (p, r, ours), (bp, br, base) = (_mean_prf(pages, texts[x], half, halves) for x in (e, "trafilatura"))
             rows.append(dict(what=f"extract engine={e}, {lang} {half or 'all'} ({n_half[half] if half else n}): "
                              "token F1", ours=ours, baseline=base, ratio=ours / base, unit="F1",
-                             notes=f"vs trafilatura; difference {ours - base:+.3f}"))
+                             notes=f"vs trafilatura; difference {ours - base:+.3f}; precision {p:.3f} vs {bp:.3f}, "
+                             f"recall {r:.3f} vs {br:.3f}"))
     return rows
 
 
@@ -246,11 +253,12 @@ def page_signals(pages: list[dict]) -> list[dict]:
     table = documents_table([dict(id=p["id"], source="bench", url=p["url"], html=p["html"]) for p in pages])
     kept = Extract(engine="trafilatura")(table).kept
     slow = dict(zip(kept["id"].to_pylist(), kept["text"].to_pylist()))
-    fast = Extract(engine="resiliparse").ensure_setup()._resiliparse
+    auto = Extract(engine="auto").ensure_setup()
+    fast = auto._resiliparse
     out = []
     for p in pages:
         tree = fast.parse(p["html"])
-        text = fast.text(tree) if tree is not None else ""
+        text = auto._fast_text(tree) if tree is not None else ""
         m = fast.measure(tree, text) if text else None
         f1_fast = token_f1(text, p["gold"])
         # auto keeps the fast text when trafilatura finds nothing

@@ -69,6 +69,12 @@ class ResiliparseEngine:
     def text(self, tree) -> str:
         return self._extract(tree, main_content=True, **self.options).strip()
 
+    def markup(self, tree) -> str:
+        """The same main content as minimal HTML: one block per line, links kept as <a> (what
+        boilerplate.py reads; about the cost of `text`)."""
+        return self._extract(tree, main_content=True, preserve_formatting="minimal_html", links=True,
+                             **self.options)
+
     def __call__(self, html: str, url: str | None) -> Page:
         tree = self.parse(html)
         if tree is None:
