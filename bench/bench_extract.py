@@ -16,7 +16,9 @@ Rows (one process, alternating runs, median of repeats, ratios to trafilatura in
 - the price of the process sandbox (`isolation: process`) against SIGALRM (`isolation: signal`);
 - end to end: the default recipe, its web source replaced by a WARC of >= 1,000 real pages
   (bench/corpus_warc.py; copies of 188 distinct pages, which dedup removes), with each engine:
-  wall time, documents and tokens kept.
+  wall time, documents and tokens kept;
+- the trade-off of `auto`: speed and F1 as a higher `fallback_min_units` sends more pages to
+  trafilatura.
 
 Run: `python -m bench.bench_extract [--quick] [--signals]` (`--signals`: how each fallback signal
 alone, and the chosen rule, move F1 and the fallback share on both halves).
@@ -258,7 +260,7 @@ def page_signals(pages: list[dict]) -> list[dict]:
     out = []
     for p in pages:
         tree = fast.parse(p["html"])
-        text = auto._fast_text(tree) if tree is not None else ""
+        text = auto._fast_text(tree)[0] if tree is not None else ""
         m = fast.measure(tree, text) if text else None
         f1_fast = token_f1(text, p["gold"])
         # auto keeps the fast text when trafilatura finds nothing
@@ -340,6 +342,34 @@ def e2e_rows(records: int, work: Path) -> list[dict]:
     return rows
 
 
+def tradeoff_rows(lang: str, pages: list[dict], repeats: int,
+                  min_units: tuple[int, ...] = (50, 150, 400, 1000)) -> list[dict]:
+    """The price of more fallback: `auto` with a higher `fallback_min_units` sends more pages to
+    trafilatura; per setting, speed against trafilatura in the same run and F1 on both halves."""
+    from pipeline.documents import documents_table
+    from stages.extract import Extract
+
+    halves = split_by_site(pages)
+    table = documents_table([dict(id=p["id"], source="bench", url=p["url"], html=p["html"]) for p in pages])
+    stages = {"trafilatura": Extract().ensure_setup()}
+    stages.update({u: Extract(engine="auto", fallback_min_units=u).ensure_setup() for u in min_units})
+    results = {k: s(table) for k, s in stages.items()}
+    med = _median_alternating({k: (lambda s=s: s(table)) for k, s in stages.items()}, repeats)
+    texts = {k: dict(zip(r.kept["id"].to_pylist(), r.kept["text"].to_pylist())) for k, r in results.items()}
+    rows = []
+    for u in min_units:
+        c = results[u].counters
+        share = c.get("engine_trafilatura", 0) / max(c.get("engine_trafilatura", 0) + c.get("engine_resiliparse", 0), 1)
+        diffs = {h: _mean_prf(pages, texts[u], h, halves)[2] - _mean_prf(pages, texts["trafilatura"], h, halves)[2]
+                 for h in ("dev", "heldout", None)}
+        rows.append(dict(what=f"extract engine=auto fallback_min_units={u}, {lang} gold pages ({len(pages)}): speed",
+                         ours=len(pages) / med[u], baseline=len(pages) / med["trafilatura"],
+                         ratio=med["trafilatura"] / med[u], unit="pages/s",
+                         notes=f"{share:.0%} of pages fell back; F1 minus trafilatura's: dev {diffs['dev']:+.3f}, "
+                         f"heldout {diffs['heldout']:+.3f}, all {diffs[None]:+.3f}; median of {repeats} alternating runs"))
+    return rows
+
+
 def run(quick: bool = False) -> list[dict]:
     import tempfile
 
@@ -350,6 +380,8 @@ def run(quick: bool = False) -> list[dict]:
     rows = []
     for lang, pages in gold.items():
         rows += engine_rows(lang, pages, repeats)
+    for lang, pages in gold.items():
+        rows += tradeoff_rows(lang, pages, repeats)
     rows += isolation_rows(gold["en"][::2] + gold["zh"][::2], repeats)
     rows += signal_rows(gold)
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
@@ -362,20 +394,6 @@ def _print(rows: list[dict]) -> None:
         ratio = f"ratio={row['ratio']:.3f} " if isinstance(row.get("ratio"), (int, float)) else ""
         print(f"{row['what']:<78} ours={row['ours']:.3f} baseline={row['baseline']:.3f} {ratio}{row['unit']}"
               f"  ({row['notes']})")
-
-
-if __name__ == "__main__":
-    if "--signals" in sys.argv:
-        gold = {"en": english_gold(), "zh": cjk_gold()}
-        _print(signal_rows(gold))
-        for budget in (0.1, 0.2, 0.3):
-            print(f"best rules on dev sending <= {budget:.0%} of each language's dev pages to trafilatura "
-                  "(units <, visible share <, short lines >): F1 difference @ fallback share")
-            for worst, rule, eff in choose_thresholds(gold, budget)[:3]:
-                print(f"  {rule}: " + ", ".join(f"{lang} {h} {d:+.3f} @ {share:.0%}"
-                                                for (lang, h), (share, d) in eff.items()))
-    else:
-        _print(run(quick="--quick" in sys.argv))
 
 
 def choose_thresholds(pages_by_lang: dict[str, list[dict]], budget: float) -> list[tuple]:
@@ -396,3 +414,17 @@ def choose_thresholds(pages_by_lang: dict[str, list[dict]], budget: float) -> li
         if all(eff[lang, "dev"][0] <= budget for lang in data):
             found.append((min(eff[lang, "dev"][1] for lang in data), (u, v, s), eff))
     return sorted(found, key=lambda f: -f[0])
+
+
+if __name__ == "__main__":
+    if "--signals" in sys.argv:
+        gold = {"en": english_gold(), "zh": cjk_gold()}
+        _print(signal_rows(gold))
+        for budget in (0.1, 0.2, 0.3):
+            print(f"best rules on dev sending <= {budget:.0%} of each language's dev pages to trafilatura "
+                  "(units <, visible share <, short lines >): F1 difference @ fallback share")
+            for worst, rule, eff in choose_thresholds(gold, budget)[:3]:
+                print(f"  {rule}: " + ", ".join(f"{lang} {h} {d:+.3f} @ {share:.0%}"
+                                                for (lang, h), (share, d) in eff.items()))
+    else:
+        _print(run(quick="--quick" in sys.argv))

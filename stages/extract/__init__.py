@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr
 
 from pipeline.stage import Result, Stage
-from stages.extract.boilerplate import clean_text
+from stages.extract.boilerplate import clean
 from stages.extract.deadline import ExtractionTimeout, deadline
 from stages.extract.hybrid import FallbackRule
 from stages.extract.page import (EXTRACT_ERROR, NO_TEXT, NOT_HTML, QUARANTINE_REASONS, TIMEOUT,
@@ -142,18 +142,20 @@ class Extract(Stage):
             return self._resiliparse(html, url)
         return self._auto(html, url)
 
-    def _fast_text(self, tree) -> str:
-        """The text `auto` takes from resiliparse's parse (before any fallback)."""
+    def _fast_text(self, tree) -> tuple[str, list[int] | None]:
+        """The text `auto` takes from resiliparse's parse (before any fallback), and the units of
+        its lines when the boilerplate pass counted them."""
         fast = self._resiliparse
-        return clean_text(fast.markup(tree)) if self.auto_drop_boilerplate else fast.text(tree)
+        return clean(fast.markup(tree)) if self.auto_drop_boilerplate else (fast.text(tree), None)
 
     def _auto(self, html: str, url: str | None) -> Page:
         fast = self._resiliparse
         tree = fast.parse(html)
         if tree is None:
             return self._trafilatura(html, url)
-        text = self._fast_text(tree)
-        why = self._rule.why(fast.measure(tree, text, self.fallback_min_visible_share > 0)) if text else NO_TEXT
+        text, line_units = self._fast_text(tree)
+        why = (self._rule.why(fast.measure(tree, text, self.fallback_min_visible_share > 0, line_units))
+               if text else NO_TEXT)
         if why is None:
             return fast.page(tree, html, text)
         slow_text, forum = self._trafilatura.text(html, url)

@@ -19,7 +19,7 @@ kept as `<a>`) at the cost of plain text, and each line is judged by what it hol
 - a short line the page repeats (fewer than `REPEAT_UNITS` units, more than once: "举报这条评论",
   "Reply");
 - a line of fewer than `BETWEEN_UNITS` units between two dropped lines: a caption inside chrome.
-Units are words in spaced scripts and characters in CJK ones (text_units), so Chinese and
+Units are words in spaced scripts and characters in CJK ones (as text_units counts), so Chinese and
 Japanese lines are judged by their characters, not by spaces they do not have; the
 punctuation set holds both the ASCII and the full-width CJK marks.
 
@@ -34,7 +34,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from stages.extract.resiliparse_engine import text_units
+from stages.extract.resiliparse_engine import CJK_CHAR, text_units
 
 LINK_SHARE = 0.3
 SHORT_UNITS = 5
@@ -59,17 +59,22 @@ class Line(NamedTuple):
 
 def lines_of(markup: str) -> list[Line]:
     """The non-empty lines of resiliparse's minimal-HTML output, with their link text measured."""
-    # Link text is marked with control characters (per line, a link may span lines), then tags go.
+    # Link text is marked with control characters (per line: a link may span lines); tags go and
+    # the units are counted as text_units counts them, with each regex run once over the whole
+    # text (constant replacements, no per-match callback) instead of once per line.
     marked = _LINK.sub(lambda m: _OPEN + _TAG.sub("", m.group(1)).replace("\n", f"{_CLOSE}\n{_OPEN}") + _CLOSE,
                        markup)
+    bare = html_lib.unescape(_TAG.sub("", marked))
+    plain = bare.replace(_OPEN, "").replace(_CLOSE, "")
+    cjk_as_space, without_cjk = CJK_CHAR.sub(" ", plain), CJK_CHAR.sub("", plain)
     out = []
-    for raw in marked.split("\n"):
-        bare = _TAG.sub("", raw)
-        text = html_lib.unescape(bare.replace(_OPEN, "").replace(_CLOSE, "")).strip()
+    for raw, text, spaced, rest in zip(bare.split("\n"), plain.split("\n"), cjk_as_space.split("\n"),
+                                       without_cjk.split("\n")):
+        units = len(spaced.split()) + len(text) - len(rest)  # words + CJK characters
+        text = text.strip()
         if not text:
             continue
-        units = text_units(text)
-        link = text_units(html_lib.unescape(" ".join(_LINK_TEXT.findall(bare)))) if _OPEN in bare else 0
+        link = text_units(" ".join(_LINK_TEXT.findall(raw))) if _OPEN in raw else 0
         out.append(Line(text, units, min(link, units), len(_SENTENCE_MARK.findall(text))))
     return out
 
@@ -85,7 +90,12 @@ def boilerplate(lines: list[Line]) -> list[bool]:
             for i, b in enumerate(bad)]
 
 
-def clean_text(markup: str) -> str:
-    """Main text without its boilerplate lines, one line per kept block."""
+def clean(markup: str) -> tuple[str, list[int]]:
+    """Main text without its boilerplate lines (one line per kept block), and each kept line's units."""
     lines = lines_of(markup)
-    return "\n".join(line.text for line, bad in zip(lines, boilerplate(lines)) if not bad)
+    kept = [line for line, bad in zip(lines, boilerplate(lines)) if not bad]
+    return "\n".join(line.text for line in kept), [line.units for line in kept]
+
+
+def clean_text(markup: str) -> str:
+    return clean(markup)[0]
