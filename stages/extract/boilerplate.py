@@ -16,8 +16,9 @@ kept as `<a>`) at the cost of plain text, and each line is judged by what it hol
   a tag list) — boilerpipe's and jusText's link density, per line;
 - a short line without punctuation (fewer than `SHORT_UNITS` units: "Share", "Read more",
   "5月19日", "回复"): a label, not a sentence;
-- a short line the page repeats (fewer than `REPEAT_UNITS` units, more than once: "举报这条评论",
-  "Reply");
+- a short line the page has had before (fewer than `REPEAT_UNITS` units: "举报这条评论" under
+  every comment, "Reply"): its first occurrence stays, as a repeated heading or table label
+  of the article is gold once;
 - a line of fewer than `BETWEEN_UNITS` units between two dropped lines: a caption inside chrome.
 Units are words in spaced scripts and characters in CJK ones (as text_units counts), so Chinese and
 Japanese lines are judged by their characters, not by spaces they do not have; the
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections import Counter
 from typing import NamedTuple
 
 from stages.extract.resiliparse_engine import CJK_CHAR, text_units
@@ -81,11 +81,13 @@ def lines_of(markup: str) -> list[Line]:
 
 def boilerplate(lines: list[Line]) -> list[bool]:
     """Per line: True where the line is page chrome by the rules in the module docstring."""
-    counts = Counter(line.text for line in lines)
-    bad = [line.link_units >= LINK_SHARE * line.units
-           or (line.units < SHORT_UNITS and not line.marks)
-           or (line.units < REPEAT_UNITS and counts[line.text] > 1)
-           for line in lines]
+    seen: set[str] = set()
+    bad = []
+    for line in lines:
+        bad.append(line.link_units >= LINK_SHARE * line.units
+                   or (line.units < SHORT_UNITS and not line.marks)
+                   or (line.units < REPEAT_UNITS and line.text in seen))
+        seen.add(line.text)
     return [b or (0 < i < len(lines) - 1 and bad[i - 1] and bad[i + 1] and lines[i].units < BETWEEN_UNITS)
             for i, b in enumerate(bad)]
 
