@@ -16,7 +16,9 @@ Rows (one process, alternating runs, median of repeats, ratios to trafilatura in
 - the price of the process sandbox (`isolation: process`) against SIGALRM (`isolation: signal`);
 - end to end: the default recipe, its web source replaced by a WARC of >= 1,000 real pages
   (bench/corpus_warc.py; copies of 188 distinct pages, which dedup removes), with each engine:
-  wall time, documents and tokens kept.
+  wall time, documents and tokens kept;
+- the trade-off of `auto`: speed and F1 as a higher `fallback_min_units` sends more pages to
+  trafilatura.
 
 Run: `python -m bench.bench_extract [--quick] [--signals]` (`--signals`: how each fallback signal
 alone, and the chosen rule, move F1 and the fallback share on both halves).
@@ -78,13 +80,18 @@ def magic_html_pages(shared: Path = SHARED) -> list[dict]:
             for i, g in gold.items()]
 
 
-def token_f1(predicted: str | None, gold: str) -> float:
+def token_prf(predicted: str | None, gold: str) -> tuple[float, float, float]:
+    """Bag-of-tokens (precision, recall, F1) of an extraction against the gold text."""
     p, g = Counter(_TOKEN.findall(predicted or "")), Counter(_TOKEN.findall(gold))
     overlap = sum((p & g).values())
     if not overlap:
-        return 0.0
+        return 0.0, 0.0, 0.0
     precision, recall = overlap / sum(p.values()), overlap / sum(g.values())
-    return 2 * precision * recall / (precision + recall)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def token_f1(predicted: str | None, gold: str) -> float:
+    return token_prf(predicted, gold)[2]
 
 
 def f1_by_type(pages: list[dict], texts: dict[str, str | None]) -> dict[str, float]:
@@ -185,9 +192,10 @@ def _median_alternating(fns: dict, repeats: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def _mean_f1(pages: list[dict], texts: dict[str, str | None], half: str | None, halves: dict) -> float:
-    return statistics.fmean(token_f1(texts.get(p["id"]), p["gold"]) for p in pages
-                            if half in (None, halves[p["id"]]))
+def _mean_prf(pages: list[dict], texts: dict[str, str | None], half: str | None,
+              halves: dict) -> tuple[float, float, float]:
+    scores = [token_prf(texts.get(p["id"]), p["gold"]) for p in pages if half in (None, halves[p["id"]])]
+    return tuple(statistics.fmean(s[k] for s in scores) for k in range(3))
 
 
 def engine_rows(lang: str, pages: list[dict], repeats: int) -> list[dict]:
@@ -210,10 +218,11 @@ def engine_rows(lang: str, pages: list[dict], repeats: int) -> list[dict]:
                          notes=f"1 process, median of {repeats} alternating runs"
                          + (f"; {share:.0%} of pages fell back to trafilatura" if e == "auto" else "")))
         for half in ("dev", "heldout", None):
-            ours, base = (_mean_f1(pages, texts[x], half, halves) for x in (e, "trafilatura"))
+            (p, r, ours), (bp, br, base) = (_mean_prf(pages, texts[x], half, halves) for x in (e, "trafilatura"))
             rows.append(dict(what=f"extract engine={e}, {lang} {half or 'all'} ({n_half[half] if half else n}): "
                              "token F1", ours=ours, baseline=base, ratio=ours / base, unit="F1",
-                             notes=f"vs trafilatura; difference {ours - base:+.3f}"))
+                             notes=f"vs trafilatura; difference {ours - base:+.3f}; precision {p:.3f} vs {bp:.3f}, "
+                             f"recall {r:.3f} vs {br:.3f}"))
     return rows
 
 
@@ -246,11 +255,12 @@ def page_signals(pages: list[dict]) -> list[dict]:
     table = documents_table([dict(id=p["id"], source="bench", url=p["url"], html=p["html"]) for p in pages])
     kept = Extract(engine="trafilatura")(table).kept
     slow = dict(zip(kept["id"].to_pylist(), kept["text"].to_pylist()))
-    fast = Extract(engine="resiliparse").ensure_setup()._resiliparse
+    auto = Extract(engine="auto").ensure_setup()
+    fast = auto._resiliparse
     out = []
     for p in pages:
         tree = fast.parse(p["html"])
-        text = fast.text(tree) if tree is not None else ""
+        text = auto._fast_text(tree)[0] if tree is not None else ""
         m = fast.measure(tree, text) if text else None
         f1_fast = token_f1(text, p["gold"])
         # auto keeps the fast text when trafilatura finds nothing
@@ -332,6 +342,34 @@ def e2e_rows(records: int, work: Path) -> list[dict]:
     return rows
 
 
+def tradeoff_rows(lang: str, pages: list[dict], repeats: int,
+                  min_units: tuple[int, ...] = (50, 150, 400, 1000)) -> list[dict]:
+    """The price of more fallback: `auto` with a higher `fallback_min_units` sends more pages to
+    trafilatura; per setting, speed against trafilatura in the same run and F1 on both halves."""
+    from pipeline.documents import documents_table
+    from stages.extract import Extract
+
+    halves = split_by_site(pages)
+    table = documents_table([dict(id=p["id"], source="bench", url=p["url"], html=p["html"]) for p in pages])
+    stages = {"trafilatura": Extract().ensure_setup()}
+    stages.update({u: Extract(engine="auto", fallback_min_units=u).ensure_setup() for u in min_units})
+    results = {k: s(table) for k, s in stages.items()}
+    med = _median_alternating({k: (lambda s=s: s(table)) for k, s in stages.items()}, repeats)
+    texts = {k: dict(zip(r.kept["id"].to_pylist(), r.kept["text"].to_pylist())) for k, r in results.items()}
+    rows = []
+    for u in min_units:
+        c = results[u].counters
+        share = c.get("engine_trafilatura", 0) / max(c.get("engine_trafilatura", 0) + c.get("engine_resiliparse", 0), 1)
+        diffs = {h: _mean_prf(pages, texts[u], h, halves)[2] - _mean_prf(pages, texts["trafilatura"], h, halves)[2]
+                 for h in ("dev", "heldout", None)}
+        rows.append(dict(what=f"extract engine=auto fallback_min_units={u}, {lang} gold pages ({len(pages)}): speed",
+                         ours=len(pages) / med[u], baseline=len(pages) / med["trafilatura"],
+                         ratio=med["trafilatura"] / med[u], unit="pages/s",
+                         notes=f"{share:.0%} of pages fell back; F1 minus trafilatura's: dev {diffs['dev']:+.3f}, "
+                         f"heldout {diffs['heldout']:+.3f}, all {diffs[None]:+.3f}; median of {repeats} alternating runs"))
+    return rows
+
+
 def run(quick: bool = False) -> list[dict]:
     import tempfile
 
@@ -342,6 +380,8 @@ def run(quick: bool = False) -> list[dict]:
     rows = []
     for lang, pages in gold.items():
         rows += engine_rows(lang, pages, repeats)
+    for lang, pages in gold.items():
+        rows += tradeoff_rows(lang, pages, repeats)
     rows += isolation_rows(gold["en"][::2] + gold["zh"][::2], repeats)
     rows += signal_rows(gold)
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
@@ -354,20 +394,6 @@ def _print(rows: list[dict]) -> None:
         ratio = f"ratio={row['ratio']:.3f} " if isinstance(row.get("ratio"), (int, float)) else ""
         print(f"{row['what']:<78} ours={row['ours']:.3f} baseline={row['baseline']:.3f} {ratio}{row['unit']}"
               f"  ({row['notes']})")
-
-
-if __name__ == "__main__":
-    if "--signals" in sys.argv:
-        gold = {"en": english_gold(), "zh": cjk_gold()}
-        _print(signal_rows(gold))
-        for budget in (0.1, 0.2, 0.3):
-            print(f"best rules on dev sending <= {budget:.0%} of each language's dev pages to trafilatura "
-                  "(units <, visible share <, short lines >): F1 difference @ fallback share")
-            for worst, rule, eff in choose_thresholds(gold, budget)[:3]:
-                print(f"  {rule}: " + ", ".join(f"{lang} {h} {d:+.3f} @ {share:.0%}"
-                                                for (lang, h), (share, d) in eff.items()))
-    else:
-        _print(run(quick="--quick" in sys.argv))
 
 
 def choose_thresholds(pages_by_lang: dict[str, list[dict]], budget: float) -> list[tuple]:
@@ -388,3 +414,17 @@ def choose_thresholds(pages_by_lang: dict[str, list[dict]], budget: float) -> li
         if all(eff[lang, "dev"][0] <= budget for lang in data):
             found.append((min(eff[lang, "dev"][1] for lang in data), (u, v, s), eff))
     return sorted(found, key=lambda f: -f[0])
+
+
+if __name__ == "__main__":
+    if "--signals" in sys.argv:
+        gold = {"en": english_gold(), "zh": cjk_gold()}
+        _print(signal_rows(gold))
+        for budget in (0.1, 0.2, 0.3):
+            print(f"best rules on dev sending <= {budget:.0%} of each language's dev pages to trafilatura "
+                  "(units <, visible share <, short lines >): F1 difference @ fallback share")
+            for worst, rule, eff in choose_thresholds(gold, budget)[:3]:
+                print(f"  {rule}: " + ", ".join(f"{lang} {h} {d:+.3f} @ {share:.0%}"
+                                                for (lang, h), (share, d) in eff.items()))
+    else:
+        _print(run(quick="--quick" in sys.argv))

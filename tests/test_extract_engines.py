@@ -59,7 +59,25 @@ def test_auto_engine_records_which_engine_made_each_text(shared_data):
     fallbacks = sum(v for k, v in auto.counters.items() if k.startswith("fallback_"))
     assert fallbacks >= engines.count("trafilatura")
     for r in auto.kept.to_pylist():
+        if r["extract_engine"] == "trafilatura":
+            assert r["text"] == slow[r["id"]]
+        else:  # the fast text with its boilerplate lines dropped: lines of resiliparse's text, in order
+            fast_lines = [_words(line) for line in fast[r["id"]].split("\n")]
+            kept = [_words(line) for line in r["text"].split("\n")]
+            assert 0 < len(kept) <= len(fast_lines) and _is_subsequence(kept, fast_lines)
+    plain = Extract(engine="auto", auto_drop_boilerplate=False)(table)
+    for r in plain.kept.to_pylist():
         assert r["text"] == (fast if r["extract_engine"] == "resiliparse" else slow)[r["id"]]
+
+
+def _words(line):
+    # without list bullets / item numbers (plain text has them, boilerplate.py's lines do not) and spacing
+    return " ".join(re.sub(r"^\s*(?:\u2022|\d+\.)\s", "", line).split())
+
+
+def _is_subsequence(items, of):
+    it = iter(of)
+    return all(any(x == y for y in it) for x in items)
 
 
 def test_auto_falls_back_when_the_fast_text_is_too_short():
@@ -71,7 +89,10 @@ def test_auto_falls_back_when_the_fast_text_is_too_short():
     result = Extract(engine="auto")(documents_table([dict(id="a", source="t", html=html)]))
     row = result.kept.to_pylist()[0]
     assert row["extract_engine"] == "trafilatura" and "floods" in row["text"]
-    assert result.counters.get("fallback_little_text") == 1 and result.counters["engine_trafilatura"] == 1
+    # the lone heading is a short line without punctuation: boilerplate.py drops it, nothing is left
+    assert result.counters.get("fallback_no_text") == 1 and result.counters["engine_trafilatura"] == 1
+    kept = Extract(engine="auto", auto_drop_boilerplate=False)(documents_table([dict(id="a", source="t", html=html)]))
+    assert kept.counters.get("fallback_little_text") == 1 and kept.counters["engine_trafilatura"] == 1
 
 
 @pytest.mark.parametrize("engine", ["resiliparse", "auto"])

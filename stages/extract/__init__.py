@@ -6,7 +6,8 @@ Engines (`engine` option):
   metadata from a parse of the page head (trafilatura_engine.py).
 - `resiliparse`: resiliparse's main-content extraction, ~10x faster, a few points of F1 lower;
   metadata from the same parse (resiliparse_engine.py).
-- `auto`: resiliparse, and trafilatura only on pages where the fast result looks wrong
+- `auto`: resiliparse with its boilerplate lines dropped (link lists, labels, repeated short
+  lines: boilerplate.py), and trafilatura only on pages where the fast result looks wrong
   (hybrid.py); metadata from resiliparse's parse either way.
 Each kept document says which engine produced its text (`extract_engine` column), and the
 stage counts both (`engine_trafilatura`, `engine_resiliparse`) and each fallback signal.
@@ -31,6 +32,7 @@ import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr
 
 from pipeline.stage import Result, Stage
+from stages.extract.boilerplate import clean
 from stages.extract.deadline import ExtractionTimeout, deadline
 from stages.extract.hybrid import FallbackRule
 from stages.extract.page import (EXTRACT_ERROR, NO_TEXT, NOT_HTML, QUARANTINE_REASONS, TIMEOUT,
@@ -75,6 +77,9 @@ class Extract(Stage):
                                         "(off: captions the gold text leaves out)")
     resiliparse_comments: bool = Field(True, description="resiliparse: keep comment sections")
     resiliparse_list_bullets: bool = Field(True, description="resiliparse: bullets before list items")
+    auto_drop_boilerplate: bool = Field(
+        True, description="auto: drop boilerplate lines from the fast text (link-dominated lines, short "
+        "lines without punctuation, repeated short lines; boilerplate.py)")
     # -- auto: when the fast result looks wrong (hybrid.py; chosen on dev gold pages) --------------
     fallback_min_units: int = Field(
         50, ge=0, description="auto: fall back when the fast text has fewer words (CJK: characters)")
@@ -137,13 +142,20 @@ class Extract(Stage):
             return self._resiliparse(html, url)
         return self._auto(html, url)
 
+    def _fast_text(self, tree) -> tuple[str, list[int] | None]:
+        """The text `auto` takes from resiliparse's parse (before any fallback), and the units of
+        its lines when the boilerplate pass counted them."""
+        fast = self._resiliparse
+        return clean(fast.markup(tree)) if self.auto_drop_boilerplate else (fast.text(tree), None)
+
     def _auto(self, html: str, url: str | None) -> Page:
         fast = self._resiliparse
         tree = fast.parse(html)
         if tree is None:
             return self._trafilatura(html, url)
-        text = fast.text(tree)
-        why = self._rule.why(fast.measure(tree, text, self.fallback_min_visible_share > 0)) if text else NO_TEXT
+        text, line_units = self._fast_text(tree)
+        why = (self._rule.why(fast.measure(tree, text, self.fallback_min_visible_share > 0, line_units))
+               if text else NO_TEXT)
         if why is None:
             return fast.page(tree, html, text)
         slow_text, forum = self._trafilatura.text(html, url)

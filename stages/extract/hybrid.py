@@ -1,20 +1,28 @@
 """The `auto` engine: resiliparse first, trafilatura only where the fast result looks wrong.
 
-"Looks wrong" is read off the fast result against the page it came from (Measures in
+Before it is judged, the fast text loses its boilerplate lines (boilerplate.py): on the gold pages
+resiliparse's loss to trafilatura is precision (link lists, labels, comment chrome kept beside the
+article), which no page-level signal here could tell from a good page; the line pass wins most of
+it back, and the fallback is left with the pages where the fast engine dropped the article.
+
+"Looks wrong" is read off the (cleaned) fast result against the page it came from (Measures in
 resiliparse_engine.py), never off the page's site or URL:
 - too little text: fewer than `min_units` words (CJK: characters) — the main-content heuristic
-  dropped the article (content in a hidden container, a JS-filled page) or the page is a stub;
+  dropped the article (content in a hidden container, a JS-filled page), the page is a stub, or
+  what it kept was all chrome;
 - a small share of the page's visible text: the heuristic kept one block of many;
 - mostly short lines: menus, link lists, captions kept instead of paragraphs.
-Link density was tried too and dropped for its price: reading the text of every <a> through
-resiliparse's node objects costs far more than the extraction itself, and a regex over the page
-as much as the parse, which would eat the speed the fast path is for.
-The thresholds were chosen on the dev half of the gold pages (pages split by site) and checked on
-the held-out half: `python -m bench.bench_extract --signals` prints each signal's effect on both
-halves and the best rules on dev for a given fallback share. With at most ~20% of pages sent to
-trafilatura (what keeps `auto` near 4x trafilatura's speed), the best rule on dev is "fewer than 50
-units or more than 90% short lines"; the visible-share signal helps Chinese pages but only by
-sending a third of them back, so it is off by default (`fallback_min_visible_share: 0`).
+Link density is read per line by the boilerplate pass, off resiliparse's own minimal-HTML output
+(reading every <a> through resiliparse's node objects costs more than the extraction). Date-stamp
+lines (comment sections), the share of lines the boilerplate pass dropped and the share of lines
+without punctuation were tried as further page signals on the cleaned text; none moved the dev
+halves' F1 within a fallback budget that keeps 4x. The thresholds were chosen on the dev half of
+the gold pages (pages split by site) and checked on the held-out half
+(`python -m bench.bench_extract --signals` prints each signal's effect on both halves and the best
+rules on dev for a given fallback share): "fewer than 50 units" does the work, "more than 90% short
+lines" stays as a guard; a higher `fallback_min_units` buys little F1 for its speed (the bench's
+trade-off rows). The visible-share signal is off by default (`fallback_min_visible_share: 0`): it
+sends a third of the Chinese pages back.
 """
 from __future__ import annotations
 

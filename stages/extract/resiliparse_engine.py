@@ -30,13 +30,13 @@ _META_SELECTOR = ",".join(f'meta[{attr}="{key}" i]' for key in sorted({"og:title
                           for attr in ("property", "name", "itemprop", "http-equiv"))
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 # Han, kana, Hangul: one unit per character. Elsewhere a unit is a whitespace-separated word.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 def text_units(text: str) -> int:
     """Words in spaced scripts plus characters in CJK ones (a CJK run is not one word)."""
-    without_cjk = _CJK.sub(" ", text)
-    return (len(text) - len(_CJK.sub("", text))) + len(without_cjk.split())
+    without_cjk = CJK_CHAR.sub(" ", text)
+    return (len(text) - len(CJK_CHAR.sub("", text))) + len(without_cjk.split())
 
 
 class Measures(NamedTuple):
@@ -68,6 +68,12 @@ class ResiliparseEngine:
 
     def text(self, tree) -> str:
         return self._extract(tree, main_content=True, **self.options).strip()
+
+    def markup(self, tree) -> str:
+        """The same main content as minimal HTML: one block per line, links kept as <a> (what
+        boilerplate.py reads; about the cost of `text`)."""
+        return self._extract(tree, main_content=True, preserve_formatting="minimal_html", links=True,
+                             **self.options)
 
     def __call__(self, html: str, url: str | None) -> Page:
         tree = self.parse(html)
@@ -104,15 +110,17 @@ class ResiliparseEngine:
             date = m.group(1)
         return clean_title(og_title or tree.title), clean_lang(lang), date
 
-    def measure(self, tree, text: str, visible_share: bool = True) -> Measures:
+    def measure(self, tree, text: str, visible_share: bool = True, line_units: list[int] | None = None) -> Measures:
         """The fallback rule's inputs. `visible_share` costs a second pass over the tree (all
-        visible text, ~15% of the fast path); without it the share is reported as 1."""
+        visible text, ~15% of the fast path); without it the share is reported as 1.
+        `line_units`: the units of each non-empty line of `text` when the caller counted them."""
         visible = (self._extract(tree, main_content=False, preserve_formatting=False, alt_texts=False)
                    if visible_share else text)
-        lines = [line for line in text.split("\n") if line.strip()]
-        short = sum(1 for line in lines if text_units(line) < SHORT_LINE_UNITS)
-        return Measures(text_units(text), min(len(text) / max(len(visible), 1), 1.0),
-                        short / max(len(lines), 1))
+        if line_units is None:
+            line_units = [text_units(line) for line in text.split("\n") if line.strip()]
+        short = sum(1 for units in line_units if units < SHORT_LINE_UNITS)
+        return Measures(sum(line_units), min(len(text) / max(len(visible), 1), 1.0),
+                        short / max(len(line_units), 1))
 
 
 def _iso_date(value: str | None) -> str | None:
