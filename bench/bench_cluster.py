@@ -205,7 +205,7 @@ def minhash_scale(work: Path, sizes: list[int]) -> list[dict]:
         src = StageDir(d / "in")
         with ProcessPeaks() as peaks:
             t = time.perf_counter()
-            run = run_global(MinHashDedup(), src, d, removed_samples=5)
+            run = run_global(MinHashDedup(), src, d, removed_samples=5, read_output=False)
             wall = time.perf_counter() - t
         who, biggest = peaks.largest()
         driver = max((r for (pid, _), r in peaks.peaks.items() if pid == os.getpid()), default=0)

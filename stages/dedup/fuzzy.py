@@ -104,7 +104,7 @@ class MinHashDedup(GlobalStage):
     score_column: str = "quality_score"         # column ranking documents for keep=highest_score
     scope: Literal["global", "per_source"] = "global"  # near-duplicates across sources or within each
     bucket_partitions: int = Field(0, ge=0)     # bucket grouping tasks; 0 = from the data size
-    pairs_per_verify_task: int = Field(20_000, ge=1)  # candidate pairs checked per Ray task
+    pairs_per_verify_task: int = Field(20_000, ge=1)  # candidate pairs per verification task (bounds its memory: texts of at most twice as many documents)
 
     @model_validator(mode="after")
     def _bands_and_rows(self):
