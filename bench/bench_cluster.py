@@ -176,39 +176,53 @@ class ProcessPeaks:
         return ("driver" if pid == os.getpid() else name), r
 
 
-def minhash_scale(work: Path, sizes: list[int]) -> list[dict]:
+def write_corpus(path: str, n: int) -> int:
+    """bench/corpus.py documents as shards of 10,000 under `path` (run in a child process, so the
+    sentence pools and generated texts never count towards the measured driver's memory)."""
     from bench.corpus import Pools, generate
     from pipeline.documents import documents_table
-    from pipeline.executor import start_ray
     from pipeline.shards import StageDir
     from pipeline.stage import Result
+    pools, src, made = Pools.load(), StageDir(path), 0
+    for start in range(0, n, 100_000):   # generated in slices: 1M documents never sit in memory
+        docs = generate(min(100_000, n - start), dup_rate=0.1, seed=start, pools=pools)
+        for i in range(0, len(docs), 10_000):
+            t = documents_table([{**x, "id": f"{start}-{x['id']}"} for x in docs[i:i + 10_000]])
+            src.write_shard(f"{made:05d}", t, Result(t), 0.0, 0)
+            made += 1
+        del docs
+    return made
+
+
+def minhash_scale(work: Path, sizes: list[int]) -> list[dict]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from pipeline.executor import start_ray
+    from pipeline.shards import StageDir
     from stages.dedup.fuzzy import MinHashDedup
     from stages.dedup.local import run_global
     start_ray(num_cpus=2)
-    pools = Pools.load()
     rows = []
     for n in sizes:
         d = work / f"mh-{n}"
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool.submit(write_corpus, str(d / "in"), n).result()
         src = StageDir(d / "in")
-        made = 0
-        for start in range(0, n, 100_000):   # generated in slices: 1M documents never sit in memory
-            docs = generate(min(100_000, n - start), dup_rate=0.1, seed=start, pools=pools)
-            for i in range(0, len(docs), 10_000):
-                t = documents_table([{**x, "id": f"{start}-{x['id']}"} for x in docs[i:i + 10_000]])
-                src.write_shard(f"{made:05d}", t, Result(t), 0.0, 0)
-                made += 1
-            del docs
         with ProcessPeaks() as peaks:
             t = time.perf_counter()
-            run = run_global(MinHashDedup(), src, d, removed_samples=5)
+            run = run_global(MinHashDedup(), src, d, removed_samples=5, read_output=False)
             wall = time.perf_counter() - t
         who, biggest = peaks.largest()
         driver = max((r for (pid, _), r in peaks.peaks.items() if pid == os.getpid()), default=0)
+        workers = [r for (pid, name), r in peaks.peaks.items()
+                   if name.startswith("ray::") and not name.startswith(("ray::Dashboard", "ray::RuntimeEnv"))]
         rows.append({"name": f"cluster: minhash_dedup {n:,} docs", "ours": n / wall, "baseline": None,
                      "unit": "docs/s",
                      "notes": f"wall {wall:.1f} s; peak RSS summed over driver + Ray processes "
                               f"{peaks.peak_sum / 2**30:.2f} GiB, largest one process {biggest / 2**30:.2f} GiB "
-                              f"({who}), driver {driver / 2**30:.2f} GiB; {len(peaks.peaks)} processes; "
+                              f"({who}), driver {driver / 2**30:.2f} GiB, largest Ray worker "
+                              f"{max(workers, default=0) / 2**30:.2f} GiB ({len(workers)} workers); "
+                              f"{len(peaks.peaks)} processes; "
                               f"removed {run.counters.get('near_duplicates')}, candidates "
                               f"{run.counters.get('minhash_candidate_pairs')}; phases {run.ctx.info.get('seconds')}"})
         print(rows[-1], flush=True)

@@ -121,3 +121,53 @@ def test_levenshtein_ignores_paragraph_order_and_falls_back_for_long_texts(tmp_p
     capped = run_global(MinHashDedup(verify="levenshtein", ignore_paragraph_order=False,
                                      max_levenshtein_chars=1000), inp, tmp_path / "z")
     assert capped.removed.column("id").to_pylist() == ["b"]   # checked by shingle Jaccard instead
+
+
+def test_star_rounds_find_the_components_of_long_chains(tmp_path):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from pipeline.global_context import GlobalContext
+    from pipeline.shards import StageDir
+    from stages.dedup.clusters import EDGE, components, write_edges
+    from stages.dedup.lsh import read_partition, spill_files
+    rng = np.random.default_rng(5)
+    keys = rng.choice(1 << 40, 600, replace=False).astype(np.int64)
+    chain = rng.permutation(keys[:300])                        # a path of 300 nodes in random key order
+    a = np.r_[chain[:-1], rng.choice(keys[300:], 200)]
+    b = np.r_[chain[1:], rng.choice(keys[300:], 200)]
+    a, b = np.minimum(a, b)[a != b], np.maximum(a, b)[a != b]
+    parts, edges = 3, tmp_path / "edges-0"
+    write_edges(edges / "000000.edges", a[::2], b[::2], parts)   # two verification groups' files
+    write_edges(edges / "000001.edges", a[1::2], b[1::2], parts)
+    ctx = GlobalContext("t", StageDir(tmp_path / "in"), StageDir(tmp_path / "out"), 0, 0)
+    stars, steps = components(ctx, edges, parts)
+    assert steps > 2                                            # a long chain needs several rounds
+    rec = np.concatenate([read_partition(spill_files(stars, ".edges"), p, EDGE) for p in range(parts)])
+    leaf = rec["src"] > rec["dst"]
+    center = dict(zip(rec["src"][leaf].tolist(), rec["dst"][leaf].tolist()))
+    nodes, inv = np.unique(np.r_[a, b], return_inverse=True)
+    m = coo_matrix((np.ones(len(a)), (inv[:len(a)], inv[len(a):])), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(m, directed=False)
+    smallest = {lab: nodes[labels == lab].min() for lab in np.unique(labels)}
+    for node, lab in zip(nodes.tolist(), labels.tolist()):
+        assert center.get(node, node) == smallest[lab]          # each leaf points at its component's min
+
+
+def test_decisions_do_not_depend_on_partitioning(tmp_path):
+    docs = generate(300, dup_rate=0.4, zh_share=0.3, seed=11, pools=Pools.load())
+    inp = write_input([documents_table(docs[i:i + 75]) for i in range(0, 300, 75)], tmp_path / "in")
+
+    def decisions(run):
+        rows = run.removed.select(["id", "duplicate_of", "cluster_id"]).to_pylist()
+        return sorted((r["id"], r["duplicate_of"], r["cluster_id"]) for r in rows)
+
+    wide = run_global(MinHashDedup(keep="longest"), inp, tmp_path / "wide")
+    narrow = run_global(MinHashDedup(keep="longest", bucket_partitions=5, pairs_per_verify_task=9),
+                        inp, tmp_path / "narrow")
+    assert narrow.ctx.info["verify_groups"] > 5 and wide.ctx.info["verify_groups"] == 1
+    assert len(decisions(wide)) > 50 and decisions(narrow) == decisions(wide)
+    assert narrow.counters["minhash_candidate_pairs"] == wide.counters["minhash_candidate_pairs"]
+    audit = pq.read_table(narrow.out.path / "output" / "candidate_pairs.parquet")
+    assert audit.num_rows == narrow.counters["minhash_candidate_pairs"]
+    assert len(set(zip(audit.column("key_a").to_pylist(), audit.column("key_b").to_pylist()))) == audit.num_rows

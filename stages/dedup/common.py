@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.shards import StageDir, timer
+from pipeline.shards import StageDir, read_shard, timer
 from pipeline.stage import Result
 
 ROW_BITS = 32
@@ -73,3 +73,35 @@ def apply_decisions(ctx, fn, decisions: dict[str, tuple], default: tuple = ()) -
     todo = [(s, decisions.get(s, default)) for s in ctx.input_shards if not ctx.out.is_done(s)]
     ctx.map(apply_to_shard, todo, apply=fn, input_dir=ctx.input, out=ctx.out,
             removed_samples=ctx.removed_samples)
+
+
+def kept_ids(kept: np.ndarray, shard_index: int, table: pa.Table, input_paths: list[str]) -> list[str | None]:
+    """The `id` of each kept document (by key): from `table` for this shard, else from the
+    `id` column of the shards they are in (read only for shards that hold one)."""
+    out: list[str | None] = [None] * len(kept)
+    kshard, krow = split_keys(kept)
+    for s in np.unique(kshard):
+        sel = np.flatnonzero(kshard == s)
+        ids = table.column("id") if s == shard_index else \
+            read_shard(input_paths[int(s)], ["id"]).column("id")
+        for i, v in zip(sel, ids.take(pa.array(krow[sel])).to_pylist()):
+            out[i] = v
+    return out
+
+
+def apply_removals(shard: str, shard_index: int, *, decisions_dir: str, suffix: str, dtype: np.dtype,
+                   input_paths: list[str], reason: str, columns: dict[str, str], out: StageDir,
+                   removed_samples: int) -> None:
+    """Task: remove one shard's duplicates. Every `suffix` file in `decisions_dir` holds records
+    of `dtype` with a `dup` and a `kept` key, sorted by the removed document's shard (offsets per
+    shard): this shard reads only its own range of each. Removed rows name the kept copy in
+    `duplicate_of` and get `columns` (output column -> record field)."""
+    from stages.dedup.lsh import read_partition, spill_files
+    t0 = timer()
+    rec = read_partition(spill_files(decisions_dir, suffix), shard_index, dtype)
+    table = read_shard(input_paths[shard_index])
+    extra = {name: pa.array(rec[field]) for name, field in columns.items()}
+    _, rows = split_keys(rec["dup"])
+    result = removal_result(table, rows, reason, {
+        **extra, "duplicate_of": pa.array(kept_ids(rec["kept"], shard_index, table, input_paths), pa.string())})
+    out.write_shard(shard, table, result, timer() - t0, removed_samples)

@@ -10,7 +10,8 @@ No state of the size of the data reaches the driver:
               counts only.
 3. apply      one task per input shard reads its range of every partition's decisions, fetches
               the ids of the kept copies (the `id` column of the shards they are in) and writes
-              the shard with the duplicates removed, each naming the kept one in `duplicate_of`.
+              the shard with the duplicates removed, each naming the kept one in `duplicate_of`
+              (common.apply_removals, shared with minhash_dedup).
 
 A partition holds about `HASHES_PER_PARTITION` records: that bounds every task's memory.
 """
@@ -25,9 +26,9 @@ import xxhash
 from pydantic import Field
 
 from pipeline import storage
-from pipeline.shards import read_shard, shard_rows, timer
-from pipeline.stage import GlobalStage, Result
-from stages.dedup.common import doc_keys, removal_result, source_hashes, split_keys
+from pipeline.shards import read_shard, shard_rows
+from pipeline.stage import GlobalStage
+from stages.dedup.common import apply_removals, doc_keys, source_hashes, split_keys
 from stages.dedup.lsh import partition_of, read_records, spill_files, write_records
 from stages.dedup.normalize import Normalization, normalize_texts
 
@@ -52,7 +53,7 @@ def hash_task(path: str, shard_index: int, norm: Normalization, per_source: bool
               partitions: int) -> int:
     """Task: spill one shard's (hash, key) records, sorted by hash partition."""
     cols = ["text", "source"] if per_source else ["text"]
-    table = read_shard(path, columns=cols)
+    table = read_shard(path, cols)
     hashes = text_hashes(table, norm, per_source)
     rec = np.empty(table.num_rows, HASH_RECORD)
     rec["h0"], rec["h1"], rec["key"] = hashes[:, 0], hashes[:, 1], doc_keys(shard_index, table.num_rows)
@@ -91,27 +92,6 @@ def partition_task(spill_dir: str, p: int, out_dir: str, n_shards: int) -> tuple
     return len(dup), len(np.unique(kept))
 
 
-def apply_task(shard: str, shard_index: int, *, pairs_dir: str, input_paths: list[str], out,
-               removed_samples: int) -> None:
-    """Task: remove one shard's duplicates, naming the kept copies by id."""
-    t0 = timer()
-    pairs = np.concatenate([read_records(f, shard_index, PAIR_RECORD) for f in spill_files(pairs_dir, ".pairs")]
-                           or [np.zeros(0, PAIR_RECORD)])
-    table = read_shard(input_paths[shard_index])
-    kept_ids = [None] * len(pairs)
-    if len(pairs):
-        kshard, krow = split_keys(pairs["kept"])
-        for s in np.unique(kshard):
-            sel = np.flatnonzero(kshard == s)
-            ids = table.column("id") if s == shard_index else \
-                read_shard(input_paths[int(s)], columns=["id"]).column("id")
-            for i, v in zip(sel, ids.take(pa.array(krow[sel])).to_pylist()):
-                kept_ids[i] = v
-    _, rows = split_keys(pairs["dup"])
-    result = removal_result(table, rows, REASON, {"duplicate_of": pa.array(kept_ids, pa.string())})
-    out.write_shard(shard, table, result, timer() - t0, removed_samples)
-
-
 class ExactDedup(GlobalStage):
     """Remove documents whose normalised text is identical to an earlier one."""
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
@@ -133,5 +113,6 @@ class ExactDedup(GlobalStage):
         ctx.count("exact_duplicates", sum(c[0] for c in counts))
         ctx.count("exact_duplicate_groups", sum(c[1] for c in counts))
         todo = [(s, i) for i, s in enumerate(shards) if not ctx.out.is_done(s)]
-        ctx.map(apply_task, todo, pairs_dir=storage.url(pairs_dir), input_paths=paths, out=ctx.out,
+        ctx.map(apply_removals, todo, decisions_dir=storage.url(pairs_dir), suffix=".pairs",
+                dtype=PAIR_RECORD, input_paths=paths, reason=REASON, columns={}, out=ctx.out,
                 removed_samples=ctx.removed_samples)

@@ -2,14 +2,17 @@
 
 1. signatures   one Ray task per shard: shingles -> MinHash -> band hashes, spilled to
                 scratch as partition-sorted (band hash, doc key) records (lsh.py).
-2. candidates   one Ray task per bucket partition groups its records and emits pairs.
-3. verification the driver cuts the pair list into chunks; shard tasks export candidate texts
-                per chunk, chunk tasks compute Levenshtein (or exact Jaccard) (verify.py).
-4. clusters     union-find over accepted pairs on the driver; each cluster keeps one document
-                (first / longest / highest score) and the rest are removed as `near_duplicate`
-                with `cluster_id` and `duplicate_of` (clusters.py).
-The driver holds only candidate pairs and cluster maps; all pairs with their similarity are
-written to `output/candidate_pairs.parquet` for audit.
+2. candidates   one Ray task per bucket partition groups its records and spills pairs, sorted
+                by a hash of the pair into slots (lsh.py).
+3. verification one task per group of slots drops repeated pairs; shard tasks export the texts
+                each group needs; one task per group checks its pairs by Levenshtein or exact
+                Jaccard (verify.py), with memory bounded by `pairs_per_verify_task`.
+4. clusters     connected components by large-star/small-star rounds over node-partitioned
+                edge files; each cluster keeps one document (first / longest / highest score),
+                the rest are removed as `near_duplicate` with `cluster_id` and `duplicate_of`
+                (clusters.py); shard tasks read their own removals (common.apply_removals).
+The driver holds counts only; every pair with its similarity is
+written to `output/candidate_pairs.parquet/part-*.parquet` for audit (read it as one dataset).
 """
 from __future__ import annotations
 
@@ -23,18 +26,19 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from pipeline import storage
-from pipeline.stage import GlobalStage, Result
 from pipeline.shards import read_shard, shard_rows, shard_schema
+from pipeline.stage import GlobalStage
 from stages.dedup import lsh
-from stages.dedup.clusters import choose_kept, clusters
-from stages.dedup.common import apply_decisions, doc_keys, removal_result, source_hashes, split_keys
+from stages.dedup.clusters import DECISION, choose_task, components, members_task
+from stages.dedup.common import apply_removals, doc_keys, source_hashes
 from stages.dedup.minhash import Shingling, band_hashes, item_lists, permutations, shingle_hash_arrays, signatures
-from stages.dedup.verify import (CandidateDocs, Method, chunk_pairs, export_candidates, export_jobs,
-                                 verify_chunk)
+from stages.dedup.verify import Method, export_task, gather_task, slot_groups, verify_task
 
 REASON = "near_duplicate"
 SPILL_RECORDS_PER_PARTITION = 4_000_000   # 64 MB of records per bucket task
 SIGNATURE_BATCH = 2048                    # documents per signature batch inside a shard task
+DOCS_PER_PAIR_SLOT = 200                  # pair slots (verification's unit of grouping) per document
+EDGES_PER_PARTITION = 4_000_000           # 64 MB of edge records per clustering task
 
 
 class LshParams(Shingling):
@@ -74,13 +78,6 @@ def signature_task(path: str, shard_index: int, params: LshParams, bands: int, r
     return {"docs": table.num_rows, "signed": len(k)}
 
 
-def remove_near_duplicates(table: pa.Table, rows=(), cluster_ids=(), kept_ids=()) -> Result:
-    return removal_result(table, np.asarray(rows, dtype=np.int64), REASON, {
-        "cluster_id": pa.array(np.asarray(cluster_ids, dtype=np.int64)),
-        "duplicate_of": pa.array(list(kept_ids), pa.string()),
-    })
-
-
 class _PhaseClock:
     """Seconds per phase, kept in ctx.info["seconds"] (where a slow run spends its time)."""
 
@@ -108,7 +105,7 @@ class MinHashDedup(GlobalStage):
     score_column: str = "quality_score"         # column ranking documents for keep=highest_score
     scope: Literal["global", "per_source"] = "global"  # near-duplicates across sources or within each
     bucket_partitions: int = Field(0, ge=0)     # bucket grouping tasks; 0 = from the data size
-    pairs_per_verify_task: int = Field(20_000, ge=1)  # candidate pairs checked per Ray task
+    pairs_per_verify_task: int = Field(20_000, ge=1)  # candidate pairs per verification task (bounds its memory: texts of at most twice as many documents)
 
     @model_validator(mode="after")
     def _bands_and_rows(self):
@@ -142,77 +139,74 @@ class MinHashDedup(GlobalStage):
     def run(self, ctx) -> None:
         self.ensure_setup()
         clock = _PhaseClock(ctx)
+        storage.remove(ctx.scratch_dir)         # spill of an interrupted run: partition counts may differ
+        scratch = ctx.scratch_dir
         shards = ctx.input_shards
+        paths = [ctx.input_path(s) for s in shards]
         bands, rows = self.band_rows
         ctx.info["lsh_bands_rows"] = [bands, rows]
-        total_docs = sum(shard_rows(ctx.input_path(s)) for s in shards)
+        total_docs = sum(shard_rows(p) for p in paths)
         partitions = self.bucket_partitions or max(
             2 * ctx.num_cpus, math.ceil(total_docs * bands / SPILL_RECORDS_PER_PARTITION))
-        spill_dir = ctx.scratch_dir / "bands"
-        stats = ctx.map(signature_task, [(ctx.input_path(s), i, self.shingling, bands, rows,
-                                          storage.url(spill_dir), partitions, self.scope == "per_source")
-                                         for i, s in enumerate(shards)])
+        slots = min(1 << 16, max(64, total_docs // DOCS_PER_PAIR_SLOT))
+        spill_dir, pairs_dir = storage.url(scratch / "bands"), storage.url(scratch / "pairs")
+        stats = ctx.map(signature_task, [(p, i, self.shingling, bands, rows, spill_dir, partitions,
+                                          self.scope == "per_source") for i, p in enumerate(paths)])
         ctx.count("minhash_signed_docs", sum(s["signed"] for s in stats))
         ctx.count("minhash_unsigned_docs", sum(s["docs"] - s["signed"] for s in stats))
         clock("signatures")
 
-        found = ctx.map(lsh.partition_pairs, [(storage.url(spill_dir), p) for p in range(partitions)])
-        pairs = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
-        pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+        raw_pairs = sum(ctx.map(lsh.partition_pairs, [(spill_dir, p, pairs_dir, slots)
+                                                      for p in range(partitions)]))
         storage.remove(spill_dir)
-        ctx.count("minhash_candidate_pairs", len(pairs))
         clock("buckets")
 
-        sims, docs = self._verify(ctx, pairs)
-        accepted = sims > 0 if self.verify != "none" else np.ones(len(pairs), bool)
-        ctx.count("minhash_pairs_rejected", int((~accepted).sum()))
-        self._write_pairs(ctx, pairs, sims, accepted, docs)
+        groups = slot_groups(raw_pairs, slots, self.pairs_per_verify_task)
+        ctx.info["verify_groups"] = len(groups)
+        gather_dir, texts_dir = storage.url(scratch / "gather"), storage.url(scratch / "texts")
+        found = ctx.map(gather_task, [(pairs_dir, g, lo, hi, gather_dir, len(shards))
+                                      for g, (lo, hi) in enumerate(groups)])
+        storage.remove(pairs_dir)
+        ctx.count("minhash_candidate_pairs", sum(found))
+        node_parts = max(2 * ctx.num_cpus, math.ceil(2 * sum(found) / EDGES_PER_PARTITION))
+        score_col = self.score_column if self.keep == "highest_score" else None
+        if groups:
+            ctx.map(export_task, [(p, i, gather_dir, texts_dir, self.shingling, score_col,
+                                   self.verify != "none") for i, p in enumerate(paths)])
+        edges_dir, attrs_dir = scratch / "edges-0", storage.url(scratch / "attrs")
+        audit_dir = ctx.output_dir / "candidate_pairs.parquet"
+        storage.remove(audit_dir)
+        checked = ctx.map(verify_task, [
+            (g, gather_dir, texts_dir, self.verify, self.accept_threshold, self.shingling,
+             self.ignore_paragraph_order, self.max_levenshtein_chars, storage.url(audit_dir),
+             storage.url(edges_dir), attrs_dir, node_parts) for g in range(len(groups))])
+        if not any(c[0] for c in checked):
+            self._write_no_pairs(audit_dir)
+        ctx.count("minhash_pairs_rejected", sum(c[1] for c in checked))
+        storage.remove(texts_dir)
         clock("verification")
 
-        nodes, labels = clusters(pairs[accepted])
-        kept, cluster_id = choose_kept(nodes, labels, self.keep, docs.lengths(nodes), docs.scores(nodes))
-        gone = kept != nodes
-        ctx.count("near_duplicate_clusters", len(np.unique(labels)))
-        ctx.count("near_duplicates", int(gone.sum()))
-        shard_of, row_of = split_keys(nodes[gone])
-        kept_ids = docs.ids(kept[gone])
-        decisions: dict[str, tuple] = {}
-        for s in np.unique(shard_of):
-            sel = shard_of == s
-            decisions[shards[int(s)]] = (row_of[sel], cluster_id[gone][sel],
-                                         [kept_ids[i] for i in np.flatnonzero(sel)])
+        stars, steps = components(ctx, edges_dir, node_parts)
+        ctx.info["cluster_steps"] = steps
+        members_dir, decisions_dir = storage.url(scratch / "members"), storage.url(scratch / "decisions")
+        ctx.map(members_task, [(storage.url(stars), attrs_dir, p, members_dir, node_parts)
+                               for p in range(node_parts)])
+        chosen = ctx.map(choose_task, [(members_dir, p, self.keep, decisions_dir, len(shards))
+                                       for p in range(node_parts)])
+        ctx.count("near_duplicate_clusters", sum(c[0] for c in chosen))
+        ctx.count("near_duplicates", sum(c[1] for c in chosen))
         clock("clusters")
-        apply_decisions(ctx, remove_near_duplicates, decisions)
+        todo = [(s, i) for i, s in enumerate(shards) if not ctx.out.is_done(s)]
+        ctx.map(apply_removals, todo, decisions_dir=decisions_dir, suffix=".decisions", dtype=DECISION,
+                input_paths=paths, reason=REASON, columns={"cluster_id": "cluster"}, out=ctx.out,
+                removed_samples=ctx.removed_samples)
         clock("write")
         storage.remove(ctx.scratch_dir)
 
-    def _verify(self, ctx, pairs: np.ndarray):
-        """Similarity per pair (0 = rejected), and the candidate documents' ids/lengths/scores."""
-        shards = ctx.input_shards
-        chunks = chunk_pairs(pairs, self.pairs_per_verify_task)
-        jobs = export_jobs(pairs, chunks)
-        verify_dir = ctx.scratch_dir / "verify"
-        need_text = self.verify != "none"
-        score_col = self.score_column if self.keep == "highest_score" else None
-        exported = ctx.map(export_candidates, [
-            (ctx.input_path(shards[s]), s, rows, owners, storage.url(verify_dir), self.shingling,
-             score_col, need_text) for s, (rows, owners) in jobs.items()])
-        docs = CandidateDocs.from_exports(exported)
-        if not need_text or not len(pairs):
-            return np.ones(len(pairs), np.float32), docs
-        n_chunks = int(chunks[-1]) + 1
-        bounds = np.searchsorted(chunks, np.arange(n_chunks + 1))
-        results = ctx.map(verify_chunk, [
-            (storage.url(verify_dir / f"{c:06d}"), pairs[bounds[c]: bounds[c + 1]], self.verify,
-             self.accept_threshold, self.shingling, self.ignore_paragraph_order,
-             self.max_levenshtein_chars)
-            for c in range(n_chunks)])
-        return np.concatenate(results), docs
-
-    def _write_pairs(self, ctx, pairs, sims, accepted, docs: CandidateDocs) -> None:
-        table = pa.table({
-            "id_a": pa.array(docs.ids(pairs[:, 0]), pa.string()),
-            "id_b": pa.array(docs.ids(pairs[:, 1]), pa.string()),
-            "key_a": pairs[:, 0], "key_b": pairs[:, 1],
-            "similarity": sims.astype(np.float32), "accepted": accepted})
-        storage.write_parquet_atomic(table, ctx.output_dir / "candidate_pairs.parquet")
+    @staticmethod
+    def _write_no_pairs(audit_dir) -> None:
+        empty = np.zeros(0, np.int64)
+        storage.write_parquet_atomic(pa.table({
+            "id_a": pa.array([], pa.string()), "id_b": pa.array([], pa.string()), "key_a": empty,
+            "key_b": empty, "similarity": np.zeros(0, np.float32), "accepted": np.zeros(0, bool)}),
+            storage.join(audit_dir, "part-000000.parquet"))

@@ -32,19 +32,23 @@ def write_input(tables: list[pa.Table], path) -> StageDir:
 
 
 def run_global(stage: GlobalStage, input_dir: StageDir, work, seed: int = 0,
-               removed_samples: int = 1 << 30) -> LocalRun:
+               removed_samples: int = 1 << 30, read_output: bool = True) -> LocalRun:
+    """Run `stage` on `input_dir`; with `read_output` (default) its kept and removed documents are
+    read back into memory (benchmarks measuring the stage's own memory say False)."""
     work = storage.path(work)
     out = StageDir(work / f"out-{stage.name or type(stage).__name__}")
     ctx = GlobalContext(stage.name or "stage", input_dir, out, seed, removed_samples, run_dir=work)
     stage.bind(StageContext(seed=seed, stage_id=ctx.stage_id, run_dir=str(work)))
     stage.run(ctx)
+    counters = dict(ctx.counters)
+    for rec in out.records():
+        for k, v in rec.counters.items():
+            counters[k] = counters.get(k, 0) + v
+    if not read_output:
+        return LocalRun(None, None, counters, out, ctx)
     shards = out.done_shards()
     kept = pa.concat_tables([out.read(s) for s in shards]) if shards else None
     removed_files = [out.path / "removed" / n for n in storage.names(out.path / "removed", ".parquet")]
     removed = pa.concat_tables([storage.read_parquet(p) for p in removed_files],
                                promote_options="default") if removed_files else None
-    counters = dict(ctx.counters)
-    for rec in out.records():
-        for k, v in rec.counters.items():
-            counters[k] = counters.get(k, 0) + v
     return LocalRun(kept, removed, counters, out, ctx)

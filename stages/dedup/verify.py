@@ -1,94 +1,103 @@
-"""Checking LSH candidate pairs on the texts themselves.
+"""Checking LSH candidate pairs on the texts themselves, one bounded group of pairs per task.
 
 MinHash banding is tuned to miss few true pairs, so it lets through pairs that merely share a
-band; each candidate is checked on its normalised texts before anything is removed. The texts
-are moved like a shuffle: the driver cuts the sorted pair list into chunks, each shard's task
-writes the normalised text of its candidate documents into the chunk directories that need
-them, and one task per chunk reads only its own directory.
+band; each candidate is checked on its normalised texts before anything is removed. Nothing of
+the size of the data passes through the driver; the texts are moved like a shuffle:
+
+1. gather  one task per verification group (a run of pair slots, lsh.py, holding about
+           `pairs_per_task` pairs) reads its slots of every bucket task's pair file, drops the
+           repeats (a pair found in several bands), and writes the pairs (gather/pairs) and the
+           document keys they need, sorted by shard (gather/needs).
+2. export  one task per input shard reads its range of every group's needed keys and writes,
+           for each group, the normalised text, id, length and score of those documents.
+3. verify  one task per group reads only its own pairs and texts, shingles them in batches,
+           and writes its audit rows (candidate_pairs.parquet/part-*.parquet), its accepted
+           pairs as edges partitioned by node, and its documents' lengths and scores for
+           clusters.py.
+A task's memory is bounded by `pairs_per_task` (at most twice as many documents' texts).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import storage
-from pipeline.shards import read_shard, shard_schema
+from pipeline.shards import read_shard
+from stages.dedup.clusters import ATTR, node_partition, write_edges
 from stages.dedup.common import split_keys
+from stages.dedup.lsh import PAIR, read_partition, read_records, spill_files, write_partitioned, write_records
 from stages.dedup.minhash import Shingling, item_lists, shingle_hash_arrays
 from stages.dedup.normalize import normalize_texts
 
 Method = Literal["levenshtein", "jaccard", "none"]
+KEY = np.dtype([("key", np.int64)])
+SHINGLE_BATCH = 1024       # documents shingled at once during verification
 
 
-def export_candidates(path: str, shard_index: int, rows: np.ndarray, chunk_of_row: list[np.ndarray],
-                      verify_dir: str, shingling: Shingling, score_column: str | None,
-                      need_text: bool) -> dict[str, np.ndarray | list]:
-    """Ray task: write the candidate documents of one shard for the chunks that need them.
+def slot_groups(pairs: int, slots: int, pairs_per_task: int) -> list[tuple[int, int]]:
+    """Consecutive runs of slots [lo, hi), each holding about `pairs_per_task` of `pairs` (a
+    pair's slot is a hash, so pairs spread evenly over the slots)."""
+    if pairs == 0:
+        return []
+    n = min(slots, -(-pairs // pairs_per_task))
+    bounds = np.linspace(0, slots, n + 1).round().astype(int)
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
-    `rows[i]` is needed by the chunks `chunk_of_row[i]`. Returns ids, lengths and scores of
-    those rows (what the driver needs to pick the document each cluster keeps)."""
-    schema_names = shard_schema(path).names
-    cols = ["id", "text"] + [c for c in ("language", "script") if c in schema_names]
-    if score_column and score_column in schema_names:
-        cols.append(score_column)
-    table = read_shard(path, columns=cols).take(pa.array(rows))
-    keys = (np.int64(shard_index) << 32) | rows.astype(np.int64)
+
+def gather_task(pairs_dir: str, g: int, slot_lo: int, slot_hi: int, gather_dir: str, n_shards: int) -> int:
+    """Ray task: the distinct pairs of slots [slot_lo, slot_hi) and the keys they need."""
+    rec = read_partition(spill_files(pairs_dir, ".pairs"), slot_lo, PAIR, slot_hi)
+    order = np.lexsort((rec["b"], rec["a"]))
+    rec = rec[order]
+    if len(rec):
+        rec = rec[np.r_[True, (rec["a"][1:] != rec["a"][:-1]) | (rec["b"][1:] != rec["b"][:-1])]]
+    write_records(storage.join(gather_dir, "pairs", f"{g:06d}.pairs"), rec, np.array([0, len(rec)], np.int64))
+    keys = np.zeros(0, KEY)
+    keys = np.unique(np.r_[rec["a"], rec["b"]]).astype(np.int64).view(KEY) if len(rec) else keys
+    shard_of, _ = split_keys(keys["key"])
+    write_records(storage.join(gather_dir, "needs", f"{g:06d}.needs"), keys,
+                  np.searchsorted(shard_of, np.arange(n_shards + 1)).astype(np.int64))
+    return len(rec)
+
+
+def export_task(path: str, shard_index: int, gather_dir: str, texts_dir: str, shingling: Shingling,
+                score_column: str | None, need_text: bool) -> int:
+    """Ray task: write this shard's candidate documents for every group that needs them.
+
+    Each group's file holds key, id, length and score (to choose the kept document and name
+    pairs), and the normalised text (lines kept: Levenshtein can compare paragraphs regardless of
+    their order) with language and script when the texts are checked."""
+    files = spill_files(storage.join(gather_dir, "needs"), ".needs")
+    needs = [read_records(f, shard_index, KEY)["key"] for f in files]
+    groups = [int(f.name.split(".")[0]) for f in files]
+    if not any(len(n) for n in needs):
+        return 0
+    _, rows = split_keys(np.unique(np.concatenate(needs)))
+    table = read_shard(path)     # whole shard: which optional columns it has is known only then
+    cols = ["id", "text"] + [c for c in ("language", "script") if c in table.column_names]
+    has_score = bool(score_column) and score_column in table.column_names
+    table = table.select(cols + ([score_column] if has_score else [])).take(pa.array(rows))
+    keys = (np.int64(shard_index) << 32) | rows
     text = table.column("text")
-    lengths = pa.compute.fill_null(pa.compute.utf8_length(text), 0).to_numpy()
-    scores = (table.column(score_column).cast(pa.float64()).fill_null(np.nan).to_numpy()
-              if score_column and score_column in schema_names else np.full(len(rows), np.nan))
+    out = pa.table({
+        "key": keys, "id": table.column("id"),
+        "length": pc.fill_null(pc.utf8_length(text), 0).cast(pa.int64()),
+        "score": (table.column(score_column).cast(pa.float64()).fill_null(np.nan) if has_score
+                  else pa.array(np.full(len(rows), np.nan)))})
     if need_text:
-        # Lines are kept so that Levenshtein can compare paragraphs independent of their order.
-        norm = normalize_texts(text, shingling.normalization, keep_lines=True)
-        out = pa.table({"key": keys, "text": norm})
+        out = out.append_column("text", normalize_texts(text, shingling.normalization, keep_lines=True))
         for c in ("language", "script"):
-            if c in table.column_names:
+            if c in cols:
                 out = out.append_column(c, table.column(c))
-        owners = np.concatenate(chunk_of_row) if len(chunk_of_row) else np.zeros(0, np.int64)
-        row_idx = np.repeat(np.arange(len(rows)), [len(c) for c in chunk_of_row])
-        order = np.argsort(owners, kind="stable")
-        owners, row_idx = owners[order], row_idx[order]
-        for chunk in np.unique(owners):
-            sel = row_idx[owners == chunk]
+    for g, need in zip(groups, needs):
+        if len(need):
+            sel = np.searchsorted(keys, need)
             storage.write_parquet_atomic(out.take(pa.array(sel)),
-                                         storage.join(verify_dir, f"{int(chunk):06d}", f"{shard_index:06d}.parquet"))
-    return {"keys": keys, "ids": table.column("id").to_pylist(), "lengths": lengths, "scores": scores}
-
-
-@dataclass
-class CandidateDocs:
-    """What the driver knows about candidate documents, sorted by key: their ids, text lengths
-    and scores (to pick the document a cluster keeps and to name it)."""
-    keys: np.ndarray
-    id_list: list[str]
-    length_array: np.ndarray
-    score_array: np.ndarray
-
-    @classmethod
-    def from_exports(cls, exported: list[dict]) -> "CandidateDocs":
-        if not exported:
-            return cls(np.zeros(0, np.int64), [], np.zeros(0, np.int64), np.zeros(0))
-        keys = np.concatenate([e["keys"] for e in exported])
-        order = np.argsort(keys)
-        ids = [i for e in exported for i in e["ids"]]
-        return cls(keys[order], [ids[i] for i in order],
-                   np.concatenate([e["lengths"] for e in exported])[order],
-                   np.concatenate([e["scores"] for e in exported])[order])
-
-    def _pos(self, keys: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.keys, keys)   # every key looked up is a candidate
-
-    def ids(self, keys: np.ndarray) -> list[str]:
-        return [self.id_list[i] for i in self._pos(keys)]
-
-    def lengths(self, keys: np.ndarray) -> np.ndarray:
-        return self.length_array[self._pos(keys)]
-
-    def scores(self, keys: np.ndarray) -> np.ndarray:
-        return self.score_array[self._pos(keys)]
+                                         storage.join(texts_dir, f"{g:06d}", f"{shard_index:06d}.parquet"))
+    return len(rows)
 
 
 def sorted_blocks(text: str) -> str:
@@ -98,10 +107,47 @@ def sorted_blocks(text: str) -> str:
     return " ".join(sorted(" ".join(b.split()) for b in text.split(sep) if b.strip()))
 
 
-def verify_chunk(chunk_dir: str, pairs: np.ndarray, method: Method, threshold: float,
+def verify_task(g: int, gather_dir: str, texts_dir: str, method: Method, threshold: float,
+                shingling: Shingling, ignore_paragraph_order: bool, max_levenshtein_chars: int,
+                audit_dir: str, edges_dir: str, attrs_dir: str, node_partitions: int) -> tuple[int, int]:
+    """Ray task: check group g's pairs; write its audit rows, accepted edges and documents'
+    attributes. Returns (pairs, rejected)."""
+    pairs = read_records(storage.join(gather_dir, "pairs", f"{g:06d}.pairs"), 0, PAIR)
+    d = storage.join(texts_dir, f"{g:06d}")
+    if not len(pairs):
+        return 0, 0
+    table = pa.concat_tables([storage.read_parquet(d / n) for n in storage.names(d, ".parquet")],
+                             promote_options="default")
+    table = table.take(pc.sort_indices(table, [("key", "ascending")]))
+    keys = table.column("key").to_numpy()
+    ia, ib = np.searchsorted(keys, pairs["a"]), np.searchsorted(keys, pairs["b"])
+    if method == "none":
+        sims = np.ones(len(pairs), np.float32)
+    else:
+        sims = similarities(table, ia, ib, method, threshold, shingling, ignore_paragraph_order,
+                            max_levenshtein_chars)
+    accepted = sims > 0
+    ids = table.column("id")
+    storage.write_parquet_atomic(pa.table({
+        "id_a": ids.take(pa.array(ia)), "id_b": ids.take(pa.array(ib)),
+        "key_a": pairs["a"], "key_b": pairs["b"], "similarity": sims, "accepted": accepted}),
+        storage.join(audit_dir, f"part-{g:06d}.parquet"))
+    write_edges(storage.join(edges_dir, f"{g:06d}.edges"), pairs["a"][accepted], pairs["b"][accepted],
+                node_partitions)
+    members = np.unique(np.r_[ia[accepted], ib[accepted]])
+    attrs = np.empty(len(members), ATTR)
+    attrs["key"] = keys[members]
+    attrs["length"] = table.column("length").to_numpy()[members]
+    attrs["score"] = table.column("score").to_numpy(zero_copy_only=False)[members]
+    write_partitioned(storage.join(attrs_dir, f"{g:06d}.attrs"), attrs,
+                      node_partition(attrs["key"], node_partitions), node_partitions)
+    return len(pairs), int((~accepted).sum())
+
+
+def similarities(table: pa.Table, ia: np.ndarray, ib: np.ndarray, method: Method, threshold: float,
                  shingling: Shingling, ignore_paragraph_order: bool = True,
                  max_levenshtein_chars: int = 200_000) -> np.ndarray:
-    """Ray task: similarity of each pair (0 where below `threshold`), from the chunk's texts.
+    """Similarity of each pair of rows (ia[j], ib[j]) of `table`, 0 where below `threshold`.
 
     Levenshtein counts a moved paragraph as a deletion plus an insertion, so two pages with the
     same paragraphs in another order look unrelated; with `ignore_paragraph_order` both texts'
@@ -110,21 +156,16 @@ def verify_chunk(chunk_dir: str, pairs: np.ndarray, method: Method, threshold: f
     checked by exact shingle Jaccard instead."""
     from rapidfuzz.distance import Levenshtein
 
-    files = [storage.join(chunk_dir, n) for n in storage.names(chunk_dir, ".parquet")]
-    table = pa.concat_tables([storage.read_parquet(f) for f in files], promote_options="default")
-    index = {k: i for i, k in enumerate(table.column("key").to_numpy())}
-    ia = np.array([index[k] for k in pairs[:, 0]], dtype=np.int64)
-    ib = np.array([index[k] for k in pairs[:, 1]], dtype=np.int64)
-    sims = np.zeros(len(pairs), dtype=np.float32)
-    by_jaccard = np.ones(len(pairs), dtype=bool)
+    sims = np.zeros(len(ia), dtype=np.float32)
+    by_jaccard = np.ones(len(ia), dtype=bool)
     if method == "levenshtein":
-        texts = table.column("text").to_pylist()
-        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        lengths = table.column("length").to_numpy()
         by_jaccard = np.maximum(lengths[ia], lengths[ib]) > max_levenshtein_chars
         flat = sorted_blocks if ignore_paragraph_order else (lambda t: " ".join(t.split()))
-        texts = [flat(t) if n <= max_levenshtein_chars else "" for t, n in zip(texts, lengths)]
+        text = table.column("text")
         for j in np.flatnonzero(~by_jaccard):
-            sims[j] = Levenshtein.normalized_similarity(texts[ia[j]], texts[ib[j]],
+            sims[j] = Levenshtein.normalized_similarity(flat(text[int(ia[j])].as_py()),
+                                                        flat(text[int(ib[j])].as_py()),
                                                         score_cutoff=threshold)
     if by_jaccard.any():
         sims[by_jaccard] = _jaccard(table, ia[by_jaccard], ib[by_jaccard], threshold, shingling)
@@ -133,13 +174,17 @@ def verify_chunk(chunk_dir: str, pairs: np.ndarray, method: Method, threshold: f
 
 def _jaccard(table: pa.Table, ia: np.ndarray, ib: np.ndarray, threshold: float,
              shingling: Shingling) -> np.ndarray:
-    """Exact Jaccard of the shingle sets, shingled exactly as the signatures were."""
+    """Exact Jaccard of the shingle sets, shingled exactly as the signatures were (in batches
+    of documents, so no Python word lists of the whole group are alive at once)."""
     needed = np.unique(np.concatenate([ia, ib]))
-    sub = table.take(pa.array(needed))
-    langs = sub.column("language").to_pylist() if "language" in sub.column_names else None
-    scripts = sub.column("script").to_pylist() if "script" in sub.column_names else None
-    items, sizes = item_lists(sub.column("text"), shingling, langs, scripts)
-    sets = dict(zip(needed.tolist(), (np.unique(h) for h in shingle_hash_arrays(items, sizes))))
+    sets: dict[int, np.ndarray] = {}
+    for start in range(0, len(needed), SHINGLE_BATCH):
+        rows = needed[start: start + SHINGLE_BATCH]
+        sub = table.take(pa.array(rows))
+        langs = sub.column("language").to_pylist() if "language" in sub.column_names else None
+        scripts = sub.column("script").to_pylist() if "script" in sub.column_names else None
+        items, sizes = item_lists(sub.column("text"), shingling, langs, scripts)
+        sets.update(zip(rows.tolist(), (np.unique(h) for h in shingle_hash_arrays(items, sizes))))
     out = np.zeros(len(ia), dtype=np.float32)
     for j, (a, b) in enumerate(zip(ia.tolist(), ib.tolist())):
         sa, sb = sets[a], sets[b]
@@ -148,23 +193,3 @@ def _jaccard(table: pa.Table, ia: np.ndarray, ib: np.ndarray, threshold: float,
         sim = inter / union if union else 0.0
         out[j] = sim if sim >= threshold else 0.0
     return out
-
-
-def chunk_pairs(pairs: np.ndarray, pairs_per_chunk: int) -> np.ndarray:
-    """Chunk number of each pair: consecutive runs of the (sorted) pair list."""
-    return np.arange(len(pairs), dtype=np.int64) // max(1, pairs_per_chunk)
-
-
-def export_jobs(pairs: np.ndarray, chunks: np.ndarray) -> dict[int, tuple[np.ndarray, list[np.ndarray]]]:
-    """Per shard index: candidate rows and, for each, the chunks that need its text."""
-    keys = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    owner = np.concatenate([chunks, chunks])
-    uniq = np.unique(np.stack([keys, owner], axis=1), axis=0)
-    shard, row = split_keys(uniq[:, 0])
-    jobs: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
-    for s in np.unique(shard):
-        sel = shard == s
-        r, o = row[sel], uniq[sel, 1]
-        rows, starts = np.unique(r, return_index=True)
-        jobs[int(s)] = (rows, np.split(o, starts[1:]))
-    return jobs
