@@ -72,4 +72,4 @@ def apply_decisions(ctx, fn, decisions: dict[str, tuple], default: tuple = ()) -
     `fn` twice and raises a TypeError; until that is fixed every stage here uses this.)"""
     todo = [(s, decisions.get(s, default)) for s in ctx.input_shards if not ctx.out.is_done(s)]
     ctx.map(apply_to_shard, todo, apply=fn, input_dir=ctx.input, out=ctx.out,
-            removed_samples=ctx.removed_samples)
+            removed_samples=ctx.removed_samples, phase="apply")

@@ -149,12 +149,13 @@ class MinHashDedup(GlobalStage):
         spill_dir = ctx.scratch_dir / "bands"
         stats = ctx.map(signature_task, [(ctx.input_path(s), i, self.shingling, bands, rows,
                                           storage.url(spill_dir), partitions, self.scope == "per_source")
-                                         for i, s in enumerate(shards)])
+                                         for i, s in enumerate(shards)], phase="signatures")
         ctx.count("minhash_signed_docs", sum(s["signed"] for s in stats))
         ctx.count("minhash_unsigned_docs", sum(s["docs"] - s["signed"] for s in stats))
         clock("signatures")
 
-        found = ctx.map(lsh.partition_pairs, [(storage.url(spill_dir), p) for p in range(partitions)])
+        found = ctx.map(lsh.partition_pairs, [(storage.url(spill_dir), p) for p in range(partitions)],
+                        phase="lsh buckets")
         pairs = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
         pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
         storage.remove(spill_dir)
@@ -194,7 +195,7 @@ class MinHashDedup(GlobalStage):
         score_col = self.score_column if self.keep == "highest_score" else None
         exported = ctx.map(export_candidates, [
             (ctx.input_path(shards[s]), s, rows, owners, storage.url(verify_dir), self.shingling,
-             score_col, need_text) for s, (rows, owners) in jobs.items()])
+             score_col, need_text) for s, (rows, owners) in jobs.items()], phase="export candidates")
         docs = CandidateDocs.from_exports(exported)
         if not need_text or not len(pairs):
             return np.ones(len(pairs), np.float32), docs
@@ -204,7 +205,7 @@ class MinHashDedup(GlobalStage):
             (storage.url(verify_dir / f"{c:06d}"), pairs[bounds[c]: bounds[c + 1]], self.verify,
              self.accept_threshold, self.shingling, self.ignore_paragraph_order,
              self.max_levenshtein_chars)
-            for c in range(n_chunks)])
+            for c in range(n_chunks)], phase="verify pairs")
         return np.concatenate(results), docs
 
     def _write_pairs(self, ctx, pairs, sims, accepted, docs: CandidateDocs) -> None:
