@@ -64,11 +64,22 @@ class StageDir:
     def done_shards(self) -> list[str]:
         return [n[: -len(".json")] for n in storage.names(self.done, ".json")]
 
+    def document_shards(self) -> list[str]:
+        """Done shards whose documents the stage kept: none for an inner stage of a fused chain
+        (its _SUCCESS record, or before it a shard record, says `stored: false`)."""
+        done = self.done_shards()
+        record = self.success_path if self.finished() else (self.done_path(done[0]) if done else None)
+        return done if record is not None and read_json(record).get("stored", True) is not False else []
+
     def records(self) -> list[ShardRecord]:
         return [ShardRecord(**read_json(self.done_path(s))) for s in self.done_shards()]
 
     def read(self, shard: str, columns: list[str] | None = None) -> pa.Table:
         return storage.read_parquet(self.shard_path(shard), columns=columns)
+
+    def schema(self, shard: str) -> pa.Schema:
+        """The columns of a shard's documents (read from the file's footer, not its data)."""
+        return storage.parquet_file(self.shard_path(shard)).schema_arrow
 
     @property
     def success_path(self):
