@@ -154,15 +154,13 @@ class Stage(BaseModel):
         """The name the column has in this stage's output."""
         return column
 
-    def threshold_value(self, option: str) -> float | None:
-        return numeric_option(self.model_dump(), option)
-
-    def thresholds(self) -> dict[str, list[dict]]:
+    def declared_thresholds(self) -> dict[str, list[dict]]:
         """{output column: [{"option", "direction", "value"}]} for every declared threshold that is on."""
         out: dict[str, list[dict]] = {}
+        options = self.model_dump()
         for col, decl in self.signal_thresholds.items():
             for option, direction in ([decl] if isinstance(decl, tuple) else decl):
-                value = self.threshold_value(option)
+                value = numeric_option(options, option)
                 if value is not None:
                     out.setdefault(self.signal_column(col), []).append(
                         {"option": option, "direction": direction, "value": value})

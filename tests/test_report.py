@@ -82,6 +82,8 @@ def test_report_has_every_section_and_says_which_have_no_data(run):
     n_dup = sum(dedup["removed"].values())
     assert n_dup > 0
     assert f"| exact_dedup | {n_dup:,} | {n_dup:,} | 2 |" in md
+    # the global stage's phases, each with its tasks (one hashing task per input shard)
+    assert f"| exact_dedup | hashes | {dedup['shards']} |" in md and "| exact_dedup | apply |" in md
     # no language, tokenizer or mix stage: those sections say so instead of failing
     assert "## Languages\n\n_No data: no language stage" in md
     assert "## Tokens per source: requested vs realised\n\n_No data: no tokenizer or mix stage" in md

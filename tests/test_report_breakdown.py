@@ -73,7 +73,7 @@ def test_quarantine_and_signals_by_language_with_each_languages_threshold(tmp_pa
     _stage(d, {"s": pa.table({"id": ["1", "2", "3"], "language": ["en", "zh", "zh"],
                               "quality_profile": ["en", "zh-Hans", "zh-Hans"], "gopher_word_count": [100, 10, 30]})})
     # the real stage's declaration: its option, with a profile that sets its own value
-    thresholds = GopherQuality(profiles={"zh-Hans": {"min_words": 8}}).thresholds()
+    thresholds = GopherQuality(profiles={"zh-Hans": {"min_words": 8}}).declared_thresholds()
     stats = {"stages": [{"id": "gopher", "stage": "gopher_quality", "dir": str(d), "thresholds": thresholds,
                          "docs_in": 3, "docs_out": 3, "removed": {}, "quarantined": {"too_large": 2, "bad_gzip": 1},
                          "bytes_in": 0, "bytes_out": 0, "shards": 1}], "removed": {}, "quarantined": {}, "output": {}}
@@ -109,3 +109,14 @@ def test_pairs_and_funnels_from_stage_directories(tmp_path):
     assert by_lang[0]["counts"] == {"en": 2, "zh": 1} and by_lang[1]["counts"] == {"en": 1, "zh": 1}
     assert breakdown.near_duplicate_pairs(stats) == [
         {"stage": "dedup", "removed_id": "c", "kept_id": "a", "removed_text": "alpha text!", "kept_text": "alpha text"}]
+
+
+def test_a_threshold_keyed_by_language_applies_to_that_language():
+    import numpy as np
+    from pipeline.report.collect import Distribution
+    from stages.language import LanguageFilter
+    rules = LanguageFilter(min_score=0.6, thresholds={"en": 0.8}).declared_thresholds()["language_score"]
+    d = Distribution("language", "language_score", np.array([0.9, 0.7]), thresholds=rules,
+                     by_language={"en": np.array([0.9]), "de": np.array([0.7])})
+    assert d.threshold_values("en") == [("min", 0.8)] and d.threshold_values("de") == [("min", 0.6)]
+    assert [r["threshold"] for r in breakdown.signals_by_language([d])] == [">= 0.8", ">= 0.6"]

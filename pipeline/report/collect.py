@@ -48,7 +48,8 @@ class Distribution:
         out = []
         for t in self.thresholds:
             v = t["value"]
-            prof = self.profiles.get(language) if language else self.profile
+            # a language's profile, or the language itself (a stage whose values are keyed by language)
+            prof = self.profiles.get(language, language) if language else self.profile
             if prof and prof in (t.get("by_profile") or {}):
                 v = t["by_profile"][prof]
             if v is not None:

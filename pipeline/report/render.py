@@ -132,6 +132,10 @@ def sections(d: ReportData) -> list[Section]:
     sec.tables.append(Table(["stage", "wall s", "task s", "fused with"],
                             [[r["id"], f"{r['wall_seconds']:,.2f}", f"{r['task_seconds']:,.2f}",
                               ", ".join(x for x in r["fused_with"] if x != r["id"])] for r in d.walls]))
+    phases = [[st["id"], ph["phase"], _n(ph["tasks"]), f"{ph['wall_seconds']:,.2f}", f"{ph['task_seconds']:,.2f}"]
+              for st in s["stages"] for ph in (st.get("info") or {}).get("phases", [])]
+    if phases:       # where a global stage spent its time (GlobalContext.map phases)
+        sec.tables.append(Table(["global stage", "phase", "tasks", "wall s", "task s"], phases))
     _chart(sec, plots.walls, d, alt="time per stage chart")
     out.append(sec)
     for k, why in d.missing.items():          # sections that failed to read say so
