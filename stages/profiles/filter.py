@@ -156,10 +156,10 @@ class ProfiledFilter(Filter):
             self._resolved[name] = found
         return found
 
-    def thresholds(self) -> dict[str, list[dict]]:
+    def declared_thresholds(self) -> dict[str, list[dict]]:
         """The stage's thresholds, with each language profile's own value (what documents of
         that profile were judged by)."""
-        out = super().thresholds()
+        out = super().declared_thresholds()
         for rules in out.values():
             for rule in rules:
                 rule["by_profile"] = {p: numeric_option(self.resolved(p), rule["option"]) for p in PROFILE_NAMES}
