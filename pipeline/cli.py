@@ -44,9 +44,9 @@ def after_run(run_dir, stats) -> list:
 
 
 def _cmd_report(a) -> int:
-    from pathlib import Path
+    from pipeline import storage
     from pipeline.report import write_report
-    if not (Path(a.run_dir) / "stats.json").is_file():
+    if not storage.exists(storage.path(a.run_dir) / "stats.json"):     # a local folder or s3://...
         print(f"error: {a.run_dir}: no stats.json (not a run directory, or the run has not finished)",
               file=sys.stderr)
         return 2

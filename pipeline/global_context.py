@@ -1,12 +1,14 @@
 """What a GlobalStage gets to work with: its input shards, Ray, and places to write."""
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Iterable
 
 import pyarrow as pa
 
 from pipeline import storage
 from pipeline.executor import cluster_cpus, run_tasks
+from pipeline.progress import Progress
 from pipeline.shards import ShardRecord, StageDir, timer
 from pipeline.stage import Result
 
@@ -14,7 +16,8 @@ from pipeline.stage import Result
 class GlobalContext:
     def __init__(self, stage_id: str, input_dir: StageDir, out: StageDir, seed: int,
                  removed_samples: int, tasks_per_cpu: int = 2, run_dir="",
-                 recipe_hash: str = "", recipe_path: str | None = None, runtime_env: dict | None = None):
+                 recipe_hash: str = "", recipe_path: str | None = None, runtime_env: dict | None = None,
+                 progress: Progress | None = None):
         self.stage_id = stage_id
         self.input = input_dir
         self.out = out
@@ -27,6 +30,7 @@ class GlobalContext:
         self.runtime_env = runtime_env      # the user's modules, shipped to the workers (executor.py)
         self.counters: dict[str, int] = {}
         self.info: dict[str, Any] = {}
+        self.progress = progress or Progress(quiet=True)    # the run's bars; silent when none is given
 
     # -- input -----------------------------------------------------------------------------
     @property
@@ -64,13 +68,27 @@ class GlobalContext:
         return cluster_cpus()
 
     # -- work ------------------------------------------------------------------------------
-    def map(self, func: Callable, jobs: Iterable[tuple], num_cpus: float = 1, **kwargs) -> list[Any]:
-        """Run func(*job, **kwargs) for every job as Ray tasks; results in job order."""
+    def map(self, func: Callable, jobs: Iterable[tuple], num_cpus: float = 1, phase: str | None = None,
+            **kwargs) -> list[Any]:
+        """Run func(*job, **kwargs) for every job as Ray tasks; results in job order.
+
+        A phase is one step of the stage (`signatures`, `buckets`, `apply`): it gets a progress bar
+        `[<stage>: <phase>] done/total tasks` with an ETA, and its wall and summed task seconds go
+        into `info["phases"]`. Without a name the phase is named after the function."""
         jobs = list(jobs)
+        phase = phase or _phase_name(func)
         out: list[Any] = [None] * len(jobs)
-        for i, r in run_tasks(func, jobs, self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs,
-                              runtime_env=self.runtime_env):
+        bar = self.progress.bar(f"{self.stage_id}: {phase}", len(jobs), unit="tasks")
+        t0, task_s = timer(), 0.0
+        for i, (seconds, r) in run_tasks(functools.partial(_timed, func), jobs, self.num_cpus * self.tasks_per_cpu,
+                                         num_cpus, kwargs, runtime_env=self.runtime_env):
             out[i] = r
+            task_s += seconds
+            bar.update(1)
+        bar.close()
+        self.info.setdefault("phases", []).append(
+            {"phase": phase, "tasks": len(jobs), "wall_seconds": round(timer() - t0, 3),
+             "task_seconds": round(task_s, 3)})
         return out
 
     def transform_shards(self, fn: Callable[..., Result], *args: Any,
@@ -81,7 +99,7 @@ class GlobalContext:
         Runs as Ray tasks; resumable shard by shard (a rerun skips shards already written)."""
         todo = [(s, None if per_shard is None else per_shard.get(s)) for s in self.input_shards
                 if not self.out.is_done(s)]
-        self.map(_transform_one, todo, fn=fn, args=args, input_dir=self.input, out=self.out,
+        self.map(_transform_one, todo, phase="apply", fn=fn, args=args, input_dir=self.input, out=self.out,
                  removed_samples=self.removed_samples, with_shard_arg=per_shard is not None)
         return self.out.records()
 
@@ -101,3 +119,16 @@ def _transform_one(shard: str, shard_arg: Any, *, fn, args, input_dir: StageDir,
     result = fn(table, shard_arg, *args) if with_shard_arg else fn(table, *args)
     result = result if isinstance(result, Result) else Result(result)
     out.write_shard(shard, table, result, timer() - t0, removed_samples)
+
+
+def _phase_name(func: Callable) -> str:
+    """`hash_task` -> `hash`, `_write_mixed` -> `write mixed`: a label for a phase nobody named."""
+    name = getattr(func, "__name__", None) or getattr(getattr(func, "func", None), "__name__", "tasks")
+    return name.strip("_").removesuffix("_task").replace("_", " ") or "tasks"
+
+
+def _timed(func: Callable, *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    """Runs in the worker: the task's own seconds travel back with its result."""
+    t0 = timer()
+    result = func(*args, **kwargs)
+    return timer() - t0, result

@@ -2,19 +2,20 @@
 
 Both read the run directory only: plan.json for the stage directories (so they also work on a
 run that has not finished), `removed/` samples with their reason, `removed_ids/` (every
-removed or quarantined id), `shards/` (kept documents) and a dedup stage's candidate pairs.
+removed or quarantined id), the kept documents (through `StageDir`, which decides how a stage
+keeps them) and a dedup stage's candidate pairs. The run directory may be local or a URL
+(`s3://...`): everything is read through `pipeline.storage`.
 """
 from __future__ import annotations
 
-import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from pipeline import storage
 from pipeline.shards import StageDir
 
 SHOWN_COLUMNS_SKIP = {"text", "html", "metadata"}   # printed separately (snippet) or too large
@@ -32,12 +33,12 @@ class StageEntry:
 
 
 def run_stages(run_dir: str | Path) -> list[StageEntry]:
-    run_dir = Path(run_dir)
+    run_dir = storage.path(run_dir)
     plan = run_dir / "plan.json"
-    if not plan.exists():
-        raise InspectError(f"{run_dir}: not a run directory (no plan.json)")
+    if not storage.exists(plan):
+        raise InspectError(f"{storage.url(run_dir)}: not a run directory (no plan.json)")
     out = []
-    for name in json.loads(plan.read_text())["stages"]:
+    for name in storage.read_json(plan)["stages"]:
         idx, _, rest = name.partition("-")
         sid = rest.rsplit("-", 1)[0]
         out.append(StageEntry(int(idx), sid, StageDir(run_dir / "stages" / name)))
@@ -52,19 +53,37 @@ def find_stage(run_dir: str | Path, stage: str) -> StageEntry:
     raise InspectError(f"no stage {stage!r} in {run_dir}; stages: {', '.join(s.id for s in stages)}")
 
 
-def _files(d: Path) -> list[Path]:
-    return sorted(d.glob("*.parquet")) if d.is_dir() else []
+def _files(d) -> list:
+    """The Parquet files of one of a stage's side folders (removed, removed_ids, quarantine)."""
+    return [d / name for name in storage.names(d, ".parquet")]
 
 
-def _read_where(files: list[Path], column: str, values: list[str], columns=None) -> pa.Table | None:
-    """Rows of the files whose `column` is one of values (reading only what is needed)."""
+def _where(t: pa.Table, column: str, values: list[str]) -> pa.Table:
+    return t.filter(pc.is_in(t.column(column), pa.array(values, t.column(column).type)))
+
+
+def _read_where(files: list, column: str, values: list[str], columns=None) -> pa.Table | None:
+    """Rows of the side files whose `column` is one of values."""
     parts = []
     for f in files:
-        if column not in pq.read_schema(f).names:
+        if column not in storage.parquet_file(f).schema_arrow.names:
             continue
-        t = pq.read_table(f, columns=columns, filters=[(column, "in", values)])
+        t = _where(storage.read_parquet(f, columns), column, values)
         if t.num_rows:
             parts.append(t)
+    return pa.concat_tables(parts, promote_options="permissive") if parts else None
+
+
+def _kept_where(sd: StageDir, column: str, values: list[str]) -> pa.Table | None:
+    """The stage's kept documents whose `column` is one of values (the column is read first; a
+    shard is read whole only when it has one)."""
+    parts = []
+    for shard in sd.document_shards():
+        if column not in sd.schema(shard).names:
+            continue
+        hit = _where(sd.read(shard, [column]), column, values)
+        if hit.num_rows:
+            parts.append(_where(sd.read(shard), column, values))
     return pa.concat_tables(parts, promote_options="permissive") if parts else None
 
 
@@ -102,7 +121,7 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
             if len(rows) >= n:
                 break
         if not rows:
-            return [f"stage {s.id}: no kept documents (no document shards in {s.dir.path})"]
+            return [f"stage {s.id}: no kept documents (no document shards in {storage.url(s.dir.path)})"]
         return [f"stage {s.id}: {len(rows)} kept document(s)"] + [format_doc(r) for r in rows]
     want = reason.split("/", 1)[1] if reason and reason.startswith(f"{s.id}/") else reason
     counts = _reason_counts(s)
@@ -114,7 +133,7 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
     rows = []
     for sub in ("removed", "quarantine"):
         for f in _files(s.dir.path / sub):
-            t = pq.read_table(f)
+            t = storage.read_parquet(f)
             if want is not None:
                 t = t.filter(pc.equal(t.column("reason"), want))
             rows += t.slice(0, n - len(rows)).to_pylist()
@@ -132,7 +151,7 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
 def _reason_counts(s: StageEntry) -> dict[str, int]:
     counts: dict[str, int] = {}
     for f in _files(s.dir.path / "removed_ids"):
-        vc = pc.value_counts(pq.read_table(f, columns=["reason"]).column("reason").combine_chunks())
+        vc = pc.value_counts(storage.read_parquet(f, columns=["reason"]).column("reason").combine_chunks())
         for v in vc.to_pylist():
             counts[v["values"]] = counts.get(v["values"], 0) + v["counts"]
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -140,9 +159,9 @@ def _reason_counts(s: StageEntry) -> dict[str, int]:
 
 def _pairs_note(s: StageEntry, doc_id: str) -> str | None:
     pairs = s.dir.path / "output" / "candidate_pairs.parquet"
-    if not pairs.exists():
+    if not storage.exists(pairs):
         return None
-    t = pq.read_table(pairs, columns=["id_a", "id_b", "similarity", "accepted"])
+    t = storage.read_parquet(pairs, columns=["id_a", "id_b", "similarity", "accepted"])
     t = t.filter(pc.or_(pc.equal(t.column("id_a"), doc_id), pc.equal(t.column("id_b"), doc_id)))
     if not t.num_rows:
         return None
@@ -153,9 +172,8 @@ def _pairs_note(s: StageEntry, doc_id: str) -> str | None:
 def _inner_of_chain(s) -> bool:
     """An inner stage of a fused chain (pipeline/runner.py, write once) keeps its removals and
     counts but no copy of the documents it passed on."""
-    import json
     p = s.dir.success_path
-    return p.exists() and json.loads(p.read_text()).get("stored", True) is False
+    return storage.exists(p) and storage.read_json(p).get("stored", True) is False
 
 
 def explain(run_dir: str | Path, doc_id: str) -> list[str]:
@@ -187,7 +205,7 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             # write once: an inner stage of a chain, or a view of its input, did not remove it
             lines.append(f"{where} kept")
             continue
-        if s.index == 0 and not _files(s.dir.shards) and _files(s.dir.path / "ids"):
+        if s.index == 0 and not s.dir.document_shards() and _files(s.dir.path / "ids"):
             # raw documents consumed by the first chain: the ids of every input document are kept
             seen = _read_where(_files(s.dir.path / "ids"), "id", [doc_id])
             if seen is None:
@@ -198,13 +216,13 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
                 lines.append(f"    {seen.num_rows} input documents have this id (duplicate input files?); "
                              f"what follows is about the first")
             continue
-        if not _files(s.dir.shards):
+        if not s.dir.document_shards():
             if not s.dir.finished() and not s.dir.done_shards():
                 lines.append(f"{where} not run yet")
                 break
             lines.append(f"{where} (writes no document shards: the documents went into its dataset)")
             continue
-        kept = _read_where(_files(s.dir.shards), "id", [doc_id])
+        kept = _kept_where(s.dir, "id", [doc_id])
         if kept is None:
             lines.append(f"{where} not in this stage's output" if s.index else f"{where} not found in the input")
             break

@@ -347,11 +347,13 @@ class Runner:
                 if chain and not chain[-1].dir.is_done(shard):
                     pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
                                 self.recipe.removed_samples, consume, resources=chain_resources)
-                elif consume:       # a file read again for another shard of it: this one is done
-                    storage.remove(ps.dir.shard_path(shard))
+                elif chain:
+                    chain_bar.skip()
+                    if consume:     # a file read again for another shard of it: this one is done
+                        storage.remove(ps.dir.shard_path(shard))
 
         files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
-        chain_bar = None
+        chain_bar = self.progress.bar(names, 0, unit="shards") if chain else None
         for rec in done_records:
             release(rec)
         for (kind, _), res in pool.results():
@@ -362,10 +364,9 @@ class Runner:
                     files_bar.close()
                     self._finish(ps, walls, timer() - t0)
             else:
-                if chain_bar is None:
-                    chain_bar = self.progress.bar(names, 0, unit="shards")
-                chain_bar.total = shards_seen       # grows as files finish
                 chain_bar.update(1, docs=res[-1].docs_out if res else 0, bytes=res[0].bytes_in if res else 0)
+            if chain_bar is not None:       # shards per file are known once a file is read: projected
+                chain_bar.project(shards_seen, files_bar.n, total)
         if not ps.dir.finished():
             files_bar.close()
             self._finish(ps, walls, timer() - t0)
@@ -434,7 +435,7 @@ class Runner:
         t0 = timer()
         ctx = GlobalContext(ps.id, upstream.dir, ps.dir, self.recipe.seed, self.recipe.removed_samples,
                             self.recipe.ray.tasks_per_cpu, self.run_dir, self.recipe.hash(), self.recipe.path,
-                            runtime_env=self.runtime_env)
+                            runtime_env=self.runtime_env, progress=self.progress)
         stage = ps.stage.model_copy()
         stage.bind(self.ctx_for(ps)).ensure_setup()
         stage.run(ctx)

@@ -147,6 +147,28 @@ class Stage(BaseModel):
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    # -- thresholds the report draws -------------------------------------------------------------
+    # Signal column -> (option, direction), or a list of them: "min" removes a document whose
+    # signal is below the option's value, "max" one above it. An option may name a key of a dict
+    # option ("top_ngram_char_frac.2"). The report draws these on the signal histograms.
+    signal_thresholds: ClassVar[dict[str, Any]] = {}
+
+    def signal_column(self, column: str) -> str:
+        """The name the column has in this stage's output."""
+        return column
+
+    def declared_thresholds(self) -> dict[str, list[dict]]:
+        """{output column: [{"option", "direction", "value"}]} for every declared threshold that is on."""
+        out: dict[str, list[dict]] = {}
+        options = self.model_dump()
+        for col, decl in self.signal_thresholds.items():
+            for option, direction in ([decl] if isinstance(decl, tuple) else decl):
+                value = numeric_option(options, option)
+                if value is not None:
+                    out.setdefault(self.signal_column(col), []).append(
+                        {"option": option, "direction": direction, "value": value})
+        return out
+
     # -- what the framework checks before any work -------------------------------------------
     def check_recipe(self, recipe: Any, stage_id: str) -> None:
         """Check this stage's options against the whole recipe (sources, other stages) at load.
@@ -192,17 +214,19 @@ class Filter(Stage):
     def judge(self, batch: pa.Table) -> Judgement:
         raise NotImplementedError
 
+    def signal_column(self, column: str) -> str:
+        keeps_name = column in DOCUMENT_COLUMNS or column in self.attribute_columns
+        return column if keeps_name else self._signal_prefix + column
+
     def process(self, batch: pa.Table) -> Result:
         return self.apply(batch, self.judge(batch))
 
     def apply(self, batch: pa.Table, verdict: Judgement) -> Result:
         """Add the verdict's signal columns, then remove (or, annotating, label) the rows."""
         sid = self.context.stage_id
-        prefix = self._signal_prefix
         for col, values in verdict.signals.items():
             arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
-            if col not in DOCUMENT_COLUMNS and col not in self.attribute_columns:  # `text`, `language` keep their names
-                col = prefix + col
+            col = self.signal_column(col)     # `text`, `language` keep their names; signals get the prefix
             if col in batch.column_names:
                 batch = batch.set_column(batch.column_names.index(col), col, arr)
             else:
@@ -224,3 +248,14 @@ class GlobalStage(Stage):
 
     def run(self, ctx: "GlobalContext") -> None:
         raise NotImplementedError
+
+
+def numeric_option(options: dict, option: str) -> float | None:
+    """options["a"] or options["a"][key] for "a.key" (dict keys may be ints); None when off."""
+    name, _, key = option.partition(".")
+    value = options.get(name)
+    if key and isinstance(value, dict):
+        value = value.get(key, value.get(int(key)) if key.lstrip("-").isdigit() else None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

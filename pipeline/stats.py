@@ -50,6 +50,10 @@ def stage_stats(ps) -> dict:
             s["counters"][k] = s["counters"].get(k, 0) + v
         if done.get("info"):
             s["info"] = done["info"]
+            if done["info"].get("phases"):   # a global stage's tasks in every phase (GlobalContext.map)
+                s["task_seconds"] = round(sum(p["task_seconds"] for p in done["info"]["phases"]), 3)
+    if ps.stage is not None and (thresholds := ps.stage.declared_thresholds()):   # drawn on the report's histograms
+        s["thresholds"] = thresholds
     return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": storage.url(d.path), **s}
 
 

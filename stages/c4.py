@@ -40,6 +40,7 @@ LINE_REASONS = ("too_long_word", "no_terminal_punct", "too_few_words", "javascri
 
 class C4Quality(ProfiledFilter):
     """C4's line filtering and document rules."""
+    signal_thresholds: ClassVar[dict] = {"c4_sentences": ("min_sentences", "min")}
     remove_lines: bool = Field(True, description="C4: drop failing lines from the text.")
     remove_citations: bool = Field(True, description="C4 code: strip [1], [edit], [citation needed].")
     filter_no_terminal_punct: bool = Field(True, description=(

@@ -75,6 +75,8 @@ class ChineseClean(Stage):
     Adds `cjk_ratio` and `mojibake_ratio` (float32). Removal reasons: `mojibake`, `low_cjk_ratio`.
     """
     name: ClassVar[str] = "chinese_clean"
+    signal_thresholds: ClassVar[dict] = {"cjk_ratio": ("min_cjk_ratio", "min"),
+                                         "mojibake_ratio": ("mojibake_ratio_threshold", "max")}
     version: ClassVar[str] = "1"
 
     text_field: str = Field("text", description="Column holding the text.")

@@ -16,6 +16,8 @@ full stops and closing quotes. Words per document come from the shared segmentat
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,6 +36,10 @@ _LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯]|[.!?。！？．｡
 
 class FineWebQuality(ProfiledFilter):
     """FineWeb's line-punctuation, short-line, duplicated-line-chars and list-likeness rules."""
+    signal_thresholds: ClassVar[dict] = {
+        "fineweb_line_punct_ratio": ("line_punct_thr", "min"), "fineweb_short_line_ratio": ("short_line_thr", "max"),
+        "fineweb_char_dup_ratio": ("char_dup_ratio", "max"), "fineweb_newline_ratio": ("new_line_ratio", "max"),
+    }
     line_punct_thr: float | None = Field(0.12, description=(
         "Remove if at most this share of lines ends in terminal punctuation (FineWeb: 0.12)."))
     line_punct_min_lines: int = Field(2, ge=1, description=(

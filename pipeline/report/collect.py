@@ -3,22 +3,27 @@
 Shard contents are sampled: at most `MAX_SHARDS` shards per stage, spread evenly over the
 stage's shard list, and only the columns a section needs. Every section is computed on its own
 and becomes "no data" (with the reason) rather than failing the report.
+
+The run folder may be local or on an object store (`s3://...`): a stage's documents are read
+through `StageDir` (`done_shards`, `read`, `schema`: the stage folder decides how they are kept),
+its side files (removed samples, quarantine, candidate pairs) through `pipeline.storage`.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+from pipeline import storage
+from pipeline.shards import StageDir
 
 MAX_SHARDS = 8                 # shards read per stage for sampled distributions
 MAX_ROWS = 20_000              # rows per stage and column kept for a distribution
 MAX_REASONS = 25               # removal reasons drawn in the chart (all of them go in the table)
 SIGNAL_PREFIXES = ("gopher_", "c4_", "fineweb_", "quality_", "language_score", "spam_")
+TOP_LANGUAGES = 4              # languages drawn per signal in the per-language histograms
 
 
 @dataclass
@@ -30,6 +35,26 @@ class Distribution:
     removed: np.ndarray = field(default_factory=lambda: np.zeros(0))
     sampled_shards: int = 0
     total_shards: int = 0
+    # the stage's thresholds on this column: [{"option", "direction", "value", "by_profile"?}]
+    thresholds: list[dict] = field(default_factory=list)
+    # kept values per language (when the documents have one) and each language's profile
+    by_language: dict[str, np.ndarray] = field(default_factory=dict)
+    profiles: dict[str, str] = field(default_factory=dict)
+    profile: str = ""              # the most common profile of all kept documents sampled
+
+    def threshold_values(self, language: str | None = None) -> list[tuple[str, float]]:
+        """(direction, value) of each rule for one language's documents (its profile's value), or
+        for the documents as a whole (their most common profile's)."""
+        out = []
+        for t in self.thresholds:
+            v = t["value"]
+            # a language's profile, or the language itself (a stage whose values are keyed by language)
+            prof = self.profiles.get(language, language) if language else self.profile
+            if prof and prof in (t.get("by_profile") or {}):
+                v = t["by_profile"][prof]
+            if v is not None:
+                out.append((t["direction"], float(v)))
+        return out
 
 
 @dataclass
@@ -54,9 +79,49 @@ class ReportData:
     duplicate_pairs: list[dict] = field(default_factory=list)
 
 
-def _shards(stage: dict) -> list[Path]:
-    d = Path(stage["dir"]) / "shards"
-    return sorted(d.glob("*.parquet")) if d.is_dir() else []
+class Part:
+    """One Parquet piece the report reads: a stage's document shard (through StageDir) or a side
+    file (removed sample, quarantine) by its path. The schema is read once (a footer read)."""
+
+    def __init__(self, sd: StageDir | None, name):
+        self.sd, self.name, self._schema = sd, name, None
+
+    def schema(self) -> pa.Schema:
+        if self._schema is None:
+            self._schema = (self.sd.schema(self.name) if self.sd is not None
+                            else storage.parquet_file(self.name).schema_arrow)
+        return self._schema
+
+    def names(self) -> list[str]:
+        return self.schema().names
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        if self.sd is not None:
+            return self.sd.read(self.name, columns)
+        return storage.read_parquet(self.name, columns)
+
+    def rows(self) -> int:
+        if self.sd is not None:         # from the completion record: no data read
+            return int(storage.read_json(self.sd.done_path(self.name))["docs_out"])
+        return storage.parquet_file(self.name).metadata.num_rows
+
+
+def stage_dir(stage: dict) -> StageDir:
+    return StageDir(stage["dir"])
+
+
+def _shards(stage: dict) -> list[Part]:
+    """The stage's document shards (none for a stage that kept no documents)."""
+    if not stage.get("dir"):
+        return []
+    sd = stage_dir(stage)
+    return [Part(sd, s) for s in sd.document_shards()]
+
+
+def side_files(stage: dict, sub: str) -> list[Part]:
+    """Parquet files in one of the stage's side folders (`removed`, `quarantine`)."""
+    d = storage.path(stage["dir"]) / sub
+    return [Part(None, d / name) for name in storage.names(d, ".parquet")]
 
 
 def _spread(items: list, k: int) -> list:
@@ -67,25 +132,24 @@ def _spread(items: list, k: int) -> list:
     return [items[i] for i in idx]
 
 
-def _schema(path: Path) -> pa.Schema:
-    return pq.read_schema(path)
-
-
-def _read_column(paths: list[Path], column: str) -> np.ndarray:
-    parts = []
-    n = 0
-    for p in paths:
-        if column not in _schema(p).names:
+def _read_columns(parts: list[Part], columns: list[str], need: str) -> pa.Table | None:
+    """Up to MAX_ROWS rows of `columns` (those a part has; `need` must be there) over the parts."""
+    tables, n = [], 0
+    for p in parts:
+        if need not in p.names():
             continue
-        arr = pq.read_table(p, columns=[column]).column(column)
-        parts.append(arr)
-        n += len(arr)
+        tables.append(p.read([c for c in columns if c in p.names()]))
+        n += tables[-1].num_rows
         if n >= MAX_ROWS:
             break
-    if not parts:
-        return np.zeros(0)
-    col = pa.chunked_array([c for a in parts for c in a.chunks], parts[0].type)
-    return _numeric(col)[:MAX_ROWS]
+    if not tables:
+        return None
+    return pa.concat_tables(tables, promote_options="permissive").slice(0, MAX_ROWS)
+
+
+def _read_column(parts: list[Part], column: str) -> np.ndarray:
+    t = _read_columns(parts, [column], column)
+    return np.zeros(0) if t is None else _numeric(t.column(column))
 
 
 def _numeric(col: pa.ChunkedArray) -> np.ndarray:
@@ -94,17 +158,9 @@ def _numeric(col: pa.ChunkedArray) -> np.ndarray:
     return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
 
 
-def _text_lengths(paths: list[Path]) -> np.ndarray:
-    out, n = [], 0
-    for p in paths:
-        if "text" not in _schema(p).names:
-            continue
-        t = pq.read_table(p, columns=["text"]).column("text")
-        out.append(pc.fill_null(pc.utf8_length(t), 0).to_numpy().astype(np.float64))
-        n += len(out[-1])
-        if n >= MAX_ROWS:
-            break
-    return np.concatenate(out)[:MAX_ROWS] if out else np.zeros(0)
+def _text_lengths(parts: list[Part]) -> np.ndarray:
+    t = _read_columns(parts, ["text"], "text")
+    return np.zeros(0) if t is None else pc.fill_null(pc.utf8_length(t.column("text")), 0).to_numpy().astype(np.float64)
 
 
 def funnel(stats: dict) -> list[dict]:
@@ -129,7 +185,7 @@ def walls(stats: dict) -> list[dict]:
 
 def lengths(stats: dict) -> list[Distribution]:
     """Characters per document where text first appears (before filters) and at the end."""
-    with_text = [s for s in stats["stages"] if _shards(s) and "text" in _schema(_shards(s)[0]).names]
+    with_text = [s for s in stats["stages"] if (sh := _shards(s)) and "text" in sh[0].names()]
     nonempty = []
     for s in with_text:
         shards = _shards(s)
@@ -153,17 +209,17 @@ def languages(stats: dict) -> tuple[str, dict[str, int], int] | None:
     for s in reversed(stats["stages"]):
         shards = _shards(s)
         # Shards differ in columns when a language stage saw only some sources (`apply_to`).
-        if not any("language" in _schema(p).names for p in shards):
+        if not any("language" in p.names() for p in shards):
             continue
         counts: dict[str, int] = {}
         rows = 0
         for p in _spread(shards, MAX_SHARDS):
-            if "language" not in _schema(p).names:
-                n = pq.read_metadata(p).num_rows
+            if "language" not in p.names():
+                n = p.rows()
                 rows += n
                 counts["(none)"] = counts.get("(none)", 0) + n
                 continue
-            col = pq.read_table(p, columns=["language"]).column("language")
+            col = p.read(["language"]).column("language")
             rows += len(col)
             for v in pc.value_counts(pc.fill_null(col, "(none)").combine_chunks()).to_pylist():
                 counts[v["values"]] = counts.get(v["values"], 0) + v["counts"]
@@ -171,34 +227,73 @@ def languages(stats: dict) -> tuple[str, dict[str, int], int] | None:
     return None
 
 
+def _is_number(t: pa.DataType) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t)
+
+
 def signals(stats: dict) -> list[Distribution]:
-    """Each numeric quality signal at the stage that added it: kept docs, plus the removed sample."""
+    """Each numeric quality signal at the stage that added it: kept docs, plus the removed sample,
+    with the stage's thresholds on it and the kept values per language."""
     out = []
     seen: set[str] = set()
     by_id = {s["id"]: s for s in stats["stages"]}
     for s in stats["stages"]:
         shards = _shards(s)
-        removed = sorted((Path(s["dir"]) / "removed").glob("*.parquet"))
+        removed = side_files(s, "removed")
+        declared = s.get("thresholds") or {}
+        own = bool(shards)
         if not shards and s.get("fused_with"):
             # Inside a fused chain only the last stage stores documents (write once); the columns a
-            # stage added travel with them, and its removed sample shows which columns it had.
-            shards = next((sh for sid in reversed(s["fused_with"]) if (sh := _shards(by_id.get(sid, {"dir": ""})))), [])
-            if not removed:
+            # stage added travel with them, and its removed sample (or its declared thresholds)
+            # shows which columns it had.
+            shards = next((sh for sid in reversed(s["fused_with"]) if (sh := _shards(by_id.get(sid, {})))), [])
+            if not removed and not declared:
                 continue
         if not shards:
             continue
-        schema = _schema(removed[0]) if removed and not _shards(s) else _schema(shards[0])
-        new = [f.name for f in schema if f.name not in seen and f.name in _schema(shards[0]).names]
-        seen.update(schema.names)
-        cols = [c for c in new if c.startswith(SIGNAL_PREFIXES)
-                and (pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type))]
+        kept_names = shards[0].names()
+        schema = shards[0].schema() if own or not removed else removed[0].schema()
+        names = schema.names if own or removed else [c for c in declared if c in kept_names]
+        new = [c for c in names if c not in seen and c in kept_names]
+        seen.update(names)
+        kept_schema = shards[0].schema()
+        cols = [c for c in new if (c.startswith(SIGNAL_PREFIXES) or c in declared)
+                and _is_number(kept_schema.field(c).type)]
         if not cols:
             continue
         use = _spread(shards, MAX_SHARDS)
         for c in cols:
-            out.append(Distribution(s["id"], c, _read_column(use, c), _read_column(removed, c),
-                                    sampled_shards=len(use), total_shards=len(shards)))
+            d = Distribution(s["id"], c, np.zeros(0), _read_column(removed, c), sampled_shards=len(use),
+                             total_shards=len(shards), thresholds=declared.get(c, []))
+            _fill_kept(d, use)
+            out.append(d)
     return out
+
+
+def _fill_kept(d: Distribution, parts: list[Part]) -> None:
+    """The kept values, and per language (top languages) with the profile each was judged by."""
+    t = _read_columns(parts, [d.column, "language", "quality_profile"], d.column)
+    if t is None:
+        return
+    d.kept = _numeric(t.column(d.column))
+    profiles = (np.asarray(pc.fill_null(t.column("quality_profile"), "").to_pylist(), dtype=object).astype(str)
+                if "quality_profile" in t.column_names else None)
+    if profiles is not None:
+        d.profile = _most_common(profiles)
+    if "language" not in t.column_names:
+        return
+    langs = np.asarray(pc.fill_null(t.column("language"), "(none)").to_pylist(), dtype=object).astype(str)
+    names, counts = np.unique(langs, return_counts=True)
+    for lang in names[np.argsort(-counts, kind="stable")][:TOP_LANGUAGES]:
+        mask = langs == lang
+        d.by_language[str(lang)] = d.kept[mask]
+        if profiles is not None and _most_common(profiles[mask]):
+            d.profiles[str(lang)] = _most_common(profiles[mask])
+
+
+def _most_common(values: np.ndarray) -> str:
+    vals, n = np.unique(values, return_counts=True)
+    return str(vals[np.argmax(n)]) if len(vals) else ""
 
 
 def _component_sizes(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
@@ -225,18 +320,17 @@ def clusters(stats: dict) -> dict[str, dict]:
     them, else from the removed sample's `duplicate_of` column (a lower bound)."""
     out = {}
     for s in stats["stages"]:
-        d = Path(s["dir"])
-        pairs = d / "output" / "candidate_pairs.parquet"
-        if pairs.exists():
-            t = pq.read_table(pairs, columns=["key_a", "key_b", "accepted"])
+        pairs = storage.path(s["dir"]) / "output" / "candidate_pairs.parquet"
+        if storage.exists(pairs):
+            t = storage.read_parquet(pairs, columns=["key_a", "key_b", "accepted"])
             t = t.filter(t.column("accepted"))
             sizes = _component_sizes(t.column("key_a").to_numpy(), t.column("key_b").to_numpy()) \
                 if t.num_rows else {}
             out[s["id"]] = {"sizes": sizes, "source": "accepted candidate pairs", "exact": True}
             continue
-        removed = sorted((d / "removed").glob("*.parquet"))
-        if removed and "duplicate_of" in _schema(removed[0]).names:
-            col = pa.concat_tables(pq.read_table(p, columns=["duplicate_of"]) for p in removed).column(0)
+        removed = side_files(s, "removed")
+        if removed and "duplicate_of" in removed[0].names():
+            col = pa.concat_tables(p.read(["duplicate_of"]) for p in removed).column(0)
             vc = pc.value_counts(col.combine_chunks().drop_null()).field("counts").to_numpy()
             vals, counts = np.unique(vc + 1, return_counts=True)
             n_removed = sum(s["removed"].values())
@@ -251,8 +345,8 @@ def tokens(stats: dict) -> tuple[list[dict], str]:
     manifest = None
     for s in stats["stages"]:
         path = ((s.get("info") or {}).get("tokenize") or {}).get("manifest")
-        if path and Path(path).exists():
-            manifest = json.loads(Path(path).read_text())
+        if path and storage.exists(path):
+            manifest = storage.read_json(path)
     if mix is None and manifest is None:
         return [], ""
     src_mix = (mix or {}).get("sources", {})
@@ -292,7 +386,7 @@ def collect(stats: dict) -> ReportData:
     data.by_source = attempt("by_source", lambda st: b.funnel_by(st, "source"), ([], []))
     data.by_language = attempt("by_language", lambda st: b.funnel_by(st, "language"), ([], []))
     data.token_groups = attempt("token_groups", b.token_groups, {})
-    data.signals_by_language = attempt("signals_by_language", b.signals_by_language, [])
+    data.signals_by_language = attempt("signals_by_language", lambda st: b.signals_by_language(data.signals), [])
     data.quarantine_files = attempt("quarantine_files", b.quarantine_by_file, [])
     data.duplicate_pairs = attempt("duplicate_pairs", b.near_duplicate_pairs, [])
     defaults = {

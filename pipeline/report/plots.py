@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pipeline.report.breakdown import threshold_text  # noqa: E402
 from pipeline.report.collect import MAX_REASONS, Distribution, ReportData  # noqa: E402
 
 KEPT, REMOVED, ACCENT = "#3b7dd8", "#d8553b", "#6a9f3a"
@@ -90,15 +91,67 @@ def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
         if not len(vals):
             ax.set_title(f"{d.column}: no values", fontsize=8)
             continue
-        bins = _bins(vals, log=False)
+        rules = d.threshold_values()
+        bins = _bins(_with_thresholds(vals, rules), log=False)
         ax.hist(d.kept[np.isfinite(d.kept)], bins=bins, color=KEPT, alpha=0.7, label="kept")
         if len(d.removed):
             ax.hist(d.removed[np.isfinite(d.removed)], bins=bins, color=REMOVED, alpha=0.7, label="removed (sample)")
-        ax.set_title(f"{d.stage}: {d.column}", fontsize=8)
+        _threshold_lines(ax, rules, "black", label="threshold")
+        ax.set_title(f"{d.stage}: {d.column}" + (f" (keep {threshold_text(rules)})" if rules else ""), fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(dists):]:
         ax.axis("off")
     axes[0][0].legend(fontsize=7)
+    return _png(fig)
+
+
+LANGUAGE_COLORS = ("#3b7dd8", "#d8553b", "#6a9f3a", "#9b59b6", "#e0a526", "#555555")
+
+
+def _with_thresholds(values: np.ndarray, rules: list[tuple[str, float]]) -> np.ndarray:
+    """The values plus the thresholds near them (within the data's own span), so the histogram's
+    range shows where the line is; a far-off one (max_words 100,000) would squash the data."""
+    lo, hi = float(values.min()), float(values.max())
+    span = max(hi - lo, abs(hi), 1e-9)
+    near = [v for _, v in rules if lo - span <= v <= hi + span]
+    return np.concatenate([values, np.asarray(near, dtype=np.float64)])
+
+
+def _threshold_lines(ax, rules: list[tuple[str, float]], color: str, label: str | None = None) -> None:
+    """A dashed vertical line per rule, inside the drawn range (a far-off maximum would squash it)."""
+    lo, hi = ax.get_xlim()
+    for direction, value in rules:
+        if lo <= value <= hi:
+            ax.axvline(value, color=color, linestyle="--", linewidth=1.2, label=label)
+            label = None
+
+
+def signals_by_language(dists: list[Distribution], per_row: int = 3) -> bytes:
+    """Each signal's kept values per language (each language's share of its own documents), with the
+    threshold documents of that language were judged by, in the language's colour."""
+    dists = [d for d in dists if d.by_language]
+    rows = (len(dists) + per_row - 1) // per_row
+    fig, axes = plt.subplots(rows, per_row, figsize=(10, 2.4 * rows), squeeze=False)
+    for ax, d in zip(axes.ravel(), dists):
+        vals = np.concatenate(list(d.by_language.values()))
+        vals = vals[np.isfinite(vals)]
+        if not len(vals):
+            ax.set_title(f"{d.column}: no values", fontsize=8)
+            continue
+        bins = _bins(_with_thresholds(vals, [r for lang in d.by_language for r in d.threshold_values(lang)]),
+                     log=False)
+        for (lang, v), color in zip(d.by_language.items(), LANGUAGE_COLORS):
+            v = v[np.isfinite(v)]
+            if len(v):
+                ax.hist(v, bins=bins, weights=np.full(len(v), 1 / len(v)), histtype="step", color=color,
+                        linewidth=1.4, label=f"{lang} ({len(v):,})")
+        for (lang, _), color in zip(d.by_language.items(), LANGUAGE_COLORS):
+            _threshold_lines(ax, d.threshold_values(lang), color)
+        ax.set_title(f"{d.stage}: {d.column}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    for ax in axes.ravel()[len(dists):]:
+        ax.axis("off")
     return _png(fig)
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.report import plots
-from pipeline.report.collect import ReportData
+from pipeline.report.breakdown import threshold_text
+from pipeline.report.collect import TOP_LANGUAGES, ReportData
 
 
 @dataclass
@@ -85,11 +86,14 @@ def sections(d: ReportData) -> list[Section]:
     sec = Section("signals", "Quality signals", missing=d.missing.get("signals", ""))
     if d.signals:
         sec.note = ("Each signal at the stage that computed it: kept documents (sampled shards) and the "
-                    "stage's sample of removed documents.")
-        sec.tables.append(Table(["stage", "signal", "kept sampled", "kept median", "removed sampled", "removed median"],
+                    "stage's sample of removed documents; dashed lines are the stage's thresholds (for the "
+                    "documents' most common language profile; each language's are in the next section).")
+        sec.tables.append(Table(["stage", "signal", "kept sampled", "kept median", "removed sampled", "removed median",
+                                 "threshold"],
                                 [[x.stage, x.column, _n(len(x.kept)),
                                   _n(float(np.nanmedian(x.kept))) if len(x.kept) else "-", _n(len(x.removed)),
-                                  _n(float(np.nanmedian(x.removed))) if len(x.removed) else "-"]
+                                  _n(float(np.nanmedian(x.removed))) if len(x.removed) else "-",
+                                  threshold_text(x.threshold_values())]
                                  for x in d.signals]))
         _chart(sec, plots.signals, d.signals, alt="quality signal histograms")
     out.append(sec)
@@ -128,6 +132,10 @@ def sections(d: ReportData) -> list[Section]:
     sec.tables.append(Table(["stage", "wall s", "task s", "fused with"],
                             [[r["id"], f"{r['wall_seconds']:,.2f}", f"{r['task_seconds']:,.2f}",
                               ", ".join(x for x in r["fused_with"] if x != r["id"])] for r in d.walls]))
+    phases = [[st["id"], ph["phase"], _n(ph["tasks"]), f"{ph['wall_seconds']:,.2f}", f"{ph['task_seconds']:,.2f}"]
+              for st in s["stages"] for ph in (st.get("info") or {}).get("phases", [])]
+    if phases:       # where a global stage spent its time (GlobalContext.map phases)
+        sec.tables.append(Table(["global stage", "phase", "tasks", "wall s", "task s"], phases))
     _chart(sec, plots.walls, d, alt="time per stage chart")
     out.append(sec)
     for k, why in d.missing.items():          # sections that failed to read say so
@@ -164,12 +172,14 @@ def breakdown_sections(d: ReportData) -> list[Section]:
                alt=f"tokens per {group} chart")
     out.append(sec)
     sec = Section("signals_by_language", "Quality signals per language",
-                  "Kept documents at the stage that computed each signal (sampled shards).",
-                  missing=d.missing.get("signals_by_language", ""))
+                  "Kept documents at the stage that computed each signal (sampled shards), the "
+                  f"{TOP_LANGUAGES} largest languages; each language's threshold is the one its documents were "
+                  "judged by (its language profile's value).", missing=d.missing.get("signals_by_language", ""))
     if d.signals_by_language:
-        sec.tables.append(Table(["stage", "signal", "language", "documents", "p10", "median", "p90"],
+        sec.tables.append(Table(["stage", "signal", "language", "documents", "p10", "median", "p90", "threshold"],
                                 [[r["stage"], r["signal"], r["language"], _n(r["documents"]), _n(r["p10"]),
-                                  _n(r["median"]), _n(r["p90"])] for r in d.signals_by_language]))
+                                  _n(r["median"]), _n(r["p90"]), r["threshold"]] for r in d.signals_by_language]))
+        _chart(sec, plots.signals_by_language, d.signals, alt="quality signal histograms per language")
     out.append(sec)
     sec = Section("quarantine_files", "Quarantined input by file", missing=d.missing.get("quarantine_files", ""))
     if d.quarantine_files:

@@ -119,9 +119,10 @@ class LineDedup(GlobalStage):
         partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total * 40 / HASHES_PER_PARTITION))
         spill = ctx.scratch_dir / "lines"
         counted = ctx.map(count_task, [(ctx.input_path(s), i, self.unit, self.casefold, storage.url(spill),
-                                        partitions) for i, s in enumerate(shards)])
+                                        partitions) for i, s in enumerate(shards)], phase="count lines")
         ctx.count("line_dedup_distinct_units", sum(counted))
-        found = ctx.map(frequent_task, [(storage.url(spill), p, self.min_docs) for p in range(partitions)])
+        found = ctx.map(frequent_task, [(storage.url(spill), p, self.min_docs) for p in range(partitions)],
+                        phase="frequent lines")
         frequent = np.sort(np.concatenate(found)) if found else np.zeros(0, np.uint64)
         ctx.count("line_dedup_frequent_units", len(frequent))
         apply_decisions(ctx, drop_frequent, {}, default=(frequent, self.unit, self.casefold))

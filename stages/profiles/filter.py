@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr, model_validator
 
-from pipeline.stage import Filter, Result
+from pipeline.stage import Filter, Result, numeric_option
 from stages import segmentation
 from stages.profiles import PROFILE_KEYS, PROFILE_NAMES, load_profile, profile_name, validate_overrides
 
@@ -155,6 +155,15 @@ class ProfiledFilter(Filter):
             found.update(self.profiles.get(name, {}))
             self._resolved[name] = found
         return found
+
+    def declared_thresholds(self) -> dict[str, list[dict]]:
+        """The stage's thresholds, with each language profile's own value (what documents of
+        that profile were judged by)."""
+        out = super().declared_thresholds()
+        for rules in out.values():
+            for rule in rules:
+                rule["by_profile"] = {p: numeric_option(self.resolved(p), rule["option"]) for p in PROFILE_NAMES}
+        return out
 
     def per_doc(self, profiles: np.ndarray, key: str) -> np.ndarray:
         """A numeric threshold for every document (NaN where the rule is off)."""

@@ -86,7 +86,7 @@ class Tokenize(GlobalStage):
         scratch = ctx.scratch_dir
         enc = ctx.map(encode_shard, [
             (ctx.input_path(s), s, storage.url(scratch / f"enc-{s}.arrow"), tok_json, tok_hash, eos,
-             dtype, ctx.seed, n_buckets) for s in shards])
+             dtype, ctx.seed, n_buckets) for s in shards], phase="encode")
         segments: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
         for s, r in zip(shards, enc):
             for phase, bucket, a, b in r["ranges"]:
@@ -94,7 +94,7 @@ class Tokenize(GlobalStage):
         keys = sorted(segments)
         bucket_files = {k: storage.url(scratch / f"bucket-p{k[0]:03d}-{k[1]:05d}.arrow") for k in keys}
         lens = ctx.map(shuffle_bucket, [(k[0], k[1], segments[k], bucket_files[k], ctx.seed, self.shuffle)
-                                        for k in keys])
+                                        for k in keys], phase="shuffle")
         jobs, job_phase = [], []
         for phase in sorted({k[0] for k in keys}):
             runs = [(bucket_files[k], l) for k, l in zip(keys, lens) if k[0] == phase and len(l)]
@@ -102,13 +102,13 @@ class Tokenize(GlobalStage):
                 jobs.append((storage.url(out / f"tokens-p{phase:03d}-{i:05d}.arrow"), *job,
                              self.seq_len + 1 if self.seq_len else None, eos, dtype))
                 job_phase.append(phase)
-        records = ctx.map(write_token_shard, jobs)
+        records = ctx.map(write_token_shard, jobs, phase="write token shards")
         for rec, phase in zip(records, job_phase):
             rec["phase"] = phase
         megatron = None
         if self.megatron:       # .bin/.idx beside each shard: stages/tokenize/megatron.py
             from stages.tokenize.megatron import shard_to_megatron
-            megatron = ctx.map(shard_to_megatron, [(job[0], dtype) for job in jobs])
+            megatron = ctx.map(shard_to_megatron, [(job[0], dtype) for job in jobs], phase="megatron .bin/.idx")
 
         mix_report = _read_mix_report(ctx)
         manifest = build_manifest(

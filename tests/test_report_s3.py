@@ -1,0 +1,80 @@
+"""`report`, `inspect` and `explain` on a run whose folder is on object storage (a real
+S3-compatible server, moto's server mode, on loopback): nothing is read from or written to a
+local `./s3:` folder, and the sections that read stage documents have data."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pyarrow.parquet as pq
+
+from pipeline.inspect import explain, inspect_stage
+from tests.test_report import ccnet_and_copy
+from tests.test_storage import REPO, s3_server, s3fs_for  # noqa: F401  (s3_server is a fixture)
+
+BUCKET = "tokenmill-report"
+
+
+def _cli(args: list[str], env: dict, cwd) -> subprocess.CompletedProcess:
+    env = {**env, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
+    r = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    return r
+
+
+def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_data):  # noqa: F811
+    fs = s3fs_for(s3_server)
+    fs.mkdir(BUCKET)
+    src, copy = ccnet_and_copy(tmp_path, shared_data)
+    recipe = tmp_path / "r.yaml"
+    run = f"s3://{BUCKET}/run"
+    recipe.write_text(textwrap.dedent(f"""
+        name: report-s3
+        seed: 3
+        output: {run}
+        sources:
+          - {{name: cc, format: jsonl, paths: [{src}], id_field: id}}
+          - {{name: cc_copy, format: jsonl, paths: [{copy}], id_field: id}}
+        stages:
+          - stage: stages_for_tests:CharCount
+          - {{stage: gopher_quality, min_words: 300}}
+          - stage: exact_dedup
+        """))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    _cli(["run", str(recipe), "--quiet"], s3_server, cwd)
+    stats = json.loads(fs.cat_file(f"{BUCKET}/run/stats.json"))
+    for name in ("report.html", "report.md"):
+        fs.rm(f"{BUCKET}/run/{name}")
+
+    out = _cli(["report", run], s3_server, cwd).stdout
+    assert f"{run}/report.html" in out
+    md = fs.cat_file(f"{BUCKET}/run/report.md").decode()
+    assert fs.size(f"{BUCKET}/run/report.html") > 10_000
+    for s in stats["stages"]:
+        assert f"| {s['id']} | {s['docs_in']:,} | {s['docs_out']:,} |" in md
+    # read from the stage documents on S3: signals with the stage's thresholds, kept texts of pairs
+    assert "| gopher_quality | gopher_word_count |" in md and ">= 300, <= 100000 |" in md   # the recipe's value
+    assert "## Example near-duplicates\n\nA removed document" in md
+    assert "## Document length\n\nCharacters per document" in md
+    assert "could not be read" not in md
+
+    gopher = next(s for s in stats["stages"] if s["id"] == "gopher_quality")
+    reason, n = max(gopher["removed"].items(), key=lambda kv: kv[1])
+    out = _cli(["inspect", run, "--stage", "gopher_quality", "-n", "2"], s3_server, cwd).stdout
+    assert out.startswith("stage gopher_quality: removed ") and f"{reason.split('/', 1)[1]} {n:,}" in out
+    assert out.count("\n- ") == 2
+    # the same functions in this process (the fixture put the server's address in the environment)
+    out = "\n".join(inspect_stage(run, "exact_dedup", kept=True, n=3))
+    assert out.startswith("stage exact_dedup: 3 kept document(s)")
+    dedup = next(s for s in stats["stages"] if s["id"] == "exact_dedup")
+    assert sum(dedup["removed"].values()) > 0
+    removed_ids = fs.open(next(k for k in fs.find(f"{BUCKET}/run/stages") if "-exact_dedup-" in k
+                               and "/removed_ids/" in k))
+    doc_id = pq.read_table(removed_ids, columns=["id"]).column("id")[0].as_py()
+    out = "\n".join(explain(run, doc_id))
+    assert "[01 CharCount] kept" in out and "[02 gopher_quality] kept" in out
+    assert "[03 exact_dedup] removed:" in out and "last seen with:" in out
+    assert not any(cwd.iterdir()), f"files written locally: {list(cwd.rglob('*'))}"
