@@ -106,13 +106,13 @@ class ExactDedup(GlobalStage):
         partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total / HASHES_PER_PARTITION))
         spill, pairs_dir = ctx.scratch_dir / "hashes", ctx.scratch_dir / "pairs"
         ctx.map(hash_task, [(p, i, self.normalization, self.scope == "per_source", storage.url(spill), partitions)
-                            for i, p in enumerate(paths)])
+                            for i, p in enumerate(paths)], phase="hashes")
         counts = ctx.map(partition_task, [(storage.url(spill), p, storage.url(pairs_dir), len(shards))
-                                          for p in range(partitions)])
+                                          for p in range(partitions)], phase="duplicates per partition")
         storage.remove(spill)
         ctx.count("exact_duplicates", sum(c[0] for c in counts))
         ctx.count("exact_duplicate_groups", sum(c[1] for c in counts))
         todo = [(s, i) for i, s in enumerate(shards) if not ctx.out.is_done(s)]
         ctx.map(apply_removals, todo, decisions_dir=storage.url(pairs_dir), suffix=".pairs",
                 dtype=PAIR_RECORD, input_paths=paths, reason=REASON, columns={}, out=ctx.out,
-                removed_samples=ctx.removed_samples)
+                removed_samples=ctx.removed_samples, phase="apply")

@@ -151,13 +151,13 @@ class MinHashDedup(GlobalStage):
         slots = min(1 << 16, max(64, total_docs // DOCS_PER_PAIR_SLOT))
         spill_dir, pairs_dir = storage.url(scratch / "bands"), storage.url(scratch / "pairs")
         stats = ctx.map(signature_task, [(p, i, self.shingling, bands, rows, spill_dir, partitions,
-                                          self.scope == "per_source") for i, p in enumerate(paths)])
+                                          self.scope == "per_source") for i, p in enumerate(paths)], phase="signatures")
         ctx.count("minhash_signed_docs", sum(s["signed"] for s in stats))
         ctx.count("minhash_unsigned_docs", sum(s["docs"] - s["signed"] for s in stats))
         clock("signatures")
 
         raw_pairs = sum(ctx.map(lsh.partition_pairs, [(spill_dir, p, pairs_dir, slots)
-                                                      for p in range(partitions)]))
+                                                      for p in range(partitions)], phase="lsh buckets"))
         storage.remove(spill_dir)
         clock("buckets")
 
@@ -165,21 +165,21 @@ class MinHashDedup(GlobalStage):
         ctx.info["verify_groups"] = len(groups)
         gather_dir, texts_dir = storage.url(scratch / "gather"), storage.url(scratch / "texts")
         found = ctx.map(gather_task, [(pairs_dir, g, lo, hi, gather_dir, len(shards))
-                                      for g, (lo, hi) in enumerate(groups)])
+                                      for g, (lo, hi) in enumerate(groups)], phase="gather pairs")
         storage.remove(pairs_dir)
         ctx.count("minhash_candidate_pairs", sum(found))
         node_parts = max(2 * ctx.num_cpus, math.ceil(2 * sum(found) / EDGES_PER_PARTITION))
         score_col = self.score_column if self.keep == "highest_score" else None
         if groups:
             ctx.map(export_task, [(p, i, gather_dir, texts_dir, self.shingling, score_col,
-                                   self.verify != "none") for i, p in enumerate(paths)])
+                                   self.verify != "none") for i, p in enumerate(paths)], phase="export candidates")
         edges_dir, attrs_dir = scratch / "edges-0", storage.url(scratch / "attrs")
         audit_dir = ctx.output_dir / "candidate_pairs.parquet"
         storage.remove(audit_dir)
         checked = ctx.map(verify_task, [
             (g, gather_dir, texts_dir, self.verify, self.accept_threshold, self.shingling,
              self.ignore_paragraph_order, self.max_levenshtein_chars, storage.url(audit_dir),
-             storage.url(edges_dir), attrs_dir, node_parts) for g in range(len(groups))])
+             storage.url(edges_dir), attrs_dir, node_parts) for g in range(len(groups))], phase="verify pairs")
         if not any(c[0] for c in checked):
             self._write_no_pairs(audit_dir)
         ctx.count("minhash_pairs_rejected", sum(c[1] for c in checked))
@@ -190,16 +190,16 @@ class MinHashDedup(GlobalStage):
         ctx.info["cluster_steps"] = steps
         members_dir, decisions_dir = storage.url(scratch / "members"), storage.url(scratch / "decisions")
         ctx.map(members_task, [(storage.url(stars), attrs_dir, p, members_dir, node_parts)
-                               for p in range(node_parts)])
+                               for p in range(node_parts)], phase="cluster members")
         chosen = ctx.map(choose_task, [(members_dir, p, self.keep, decisions_dir, len(shards))
-                                       for p in range(node_parts)])
+                                       for p in range(node_parts)], phase="choose kept")
         ctx.count("near_duplicate_clusters", sum(c[0] for c in chosen))
         ctx.count("near_duplicates", sum(c[1] for c in chosen))
         clock("clusters")
         todo = [(s, i) for i, s in enumerate(shards) if not ctx.out.is_done(s)]
         ctx.map(apply_removals, todo, decisions_dir=decisions_dir, suffix=".decisions", dtype=DECISION,
                 input_paths=paths, reason=REASON, columns={"cluster_id": "cluster"}, out=ctx.out,
-                removed_samples=ctx.removed_samples)
+                removed_samples=ctx.removed_samples, phase="apply")
         clock("write")
         storage.remove(ctx.scratch_dir)
 
