@@ -294,13 +294,13 @@ class Runner:
         documents were consumed by an earlier run (its chain then had other options)."""
         ps = self.stages[0]
         done, todo = [], []
+        recorded = set(storage.names(ps.dir.path / "files", ".done.json"))   # listed once, not probed
+        usable = set(chain[-1].dir.done_shards()) | set(ps.dir.document_shards()) if chain else None
         for si, src in enumerate(self.recipe.sources):
             for fi, path in enumerate(self.files[src.name]):
                 fid = f"{si:02d}-{fi:05d}"
-                rec_path = ps.dir.path / "files" / f"{fid}.done.json"
-                rec = read_json(rec_path) if rec_path.exists() else None
-                if rec is not None and not any(chain and not chain[-1].dir.is_done(sh)
-                                               and not ps.dir.has_documents(sh) for sh in rec["shards"]):
+                rec = read_json(ps.dir.path / "files" / f"{fid}.done.json") if f"{fid}.done.json" in recorded else None
+                if rec is not None and (usable is None or usable.issuperset(rec["shards"])):
                     done.append(rec)
                 else:
                     todo.append((fid, src, si, fi, path))
@@ -340,7 +340,7 @@ class Runner:
 
         shards_seen = 0
 
-        def release(record: dict) -> None:
+        def release(record: dict, fresh: bool = True) -> None:
             nonlocal shards_seen
             shards_seen += len(record["shards"])
             for shard in record["shards"]:
@@ -349,13 +349,13 @@ class Runner:
                                 self.recipe.removed_samples, consume, resources=chain_resources)
                 elif chain:
                     chain_bar.skip()
-                    if consume:     # a file read again for another shard of it: this one is done
+                    if consume and fresh:   # a file read again for another shard of it: this one is done
                         storage.remove(ps.dir.shard_path(shard))
 
         files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
         chain_bar = self.progress.bar(names, 0, unit="shards") if chain else None
         for rec in done_records:
-            release(rec)
+            release(rec, fresh=False)
         for (kind, _), res in pool.results():
             if kind == "file":
                 files_bar.update(1, docs=res["docs_out"], bytes=res["bytes_in"])

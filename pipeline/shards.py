@@ -79,29 +79,34 @@ class StageDir:
     def records(self) -> list[ShardRecord]:
         return [ShardRecord(**read_json(self.done_path(s))) for s in self.done_shards()]
 
+    def _upstream(self, shard: str) -> "StageDir":
+        """The stage folder a view shard reads from (named in its view record)."""
+        return StageDir(self.path.parent / read_json(self.view_path(shard))["of"])
+
     def read(self, shard: str, columns: list[str] | None = None) -> pa.Table:
         path = self.shard_path(shard)
         if path.exists():
             return storage.read_parquet(path, columns=columns)
-        view = self.view_path(shard)
-        if not view.exists():
+        if not self.view_path(shard).exists():
             raise FileNotFoundError(f"{storage.url(path)}: no documents stored for shard {shard} "
                                     f"(neither a Parquet file nor a view)")
-        upstream = StageDir(self.path.parent / read_json(view)["of"])
         need = columns if columns is None or "id" in columns else [*columns, "id"]
-        table = upstream.read(shard, need)
+        table = self._upstream(shard).read(shard, need)
         gone = self.path / "removed_ids" / f"{shard}.parquet"
         if gone.exists():
             ids = storage.read_parquet(gone, columns=["id"]).column("id")
             table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=ids.combine_chunks())))
         return table if need is columns else table.select(columns)
 
+    def stored_path(self, shard: str):
+        """The Parquet file holding the shard's rows: its own, or for a view the file it is a
+        view of (a superset of its rows: for sizing estimates that must never under-count)."""
+        path = self.shard_path(shard)
+        return path if path.exists() else self._upstream(shard).stored_path(shard)
+
     def schema(self, shard: str) -> pa.Schema:
         """Column names and types of a shard's documents, without reading them."""
-        path = self.shard_path(shard)
-        if path.exists():
-            return storage.parquet_file(path).schema_arrow
-        return StageDir(self.path.parent / read_json(self.view_path(shard))["of"]).schema(shard)
+        return storage.parquet_file(self.stored_path(shard)).schema_arrow
 
     def document_shards(self) -> list[str]:
         """Done shards whose documents can be read (stored, or a view); an inner stage of a fused
@@ -160,7 +165,6 @@ class StageDir:
         write_json_atomic(asdict(rec), self.done_path(shard))
         return rec
 
-
     def _is_view(self, table_in: pa.Table | None, result: Result) -> bool:
         """A view can stand for the kept documents: same columns, same rows in the same order as
         the input minus the removed and quarantined ids (else a copy is stored: never a wrong view)."""
@@ -215,33 +219,36 @@ def read_documents(run, columns: list[str] | None = None) -> pa.Table:
     return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
 
 
+def _locate(url) -> tuple[StageDir, str]:
+    """(stage folder, shard name) of a shard location `<stage>/shards/<shard>.parquet`."""
+    p = storage.path(url)
+    return StageDir(p.parent.parent), p.name[: -len(".parquet")]
+
+
 def read_shard(url, columns: list[str] | None = None) -> pa.Table:
     """Read one stage shard given its location `<stage>/shards/<shard>.parquet` (what
     `GlobalContext.input_path` returns). Stage tasks read their input through this, never with
     a bare Parquet read, so the stage folder decides how the documents are kept."""
-    p = storage.path(url)
-    return StageDir(p.parent.parent).read(p.name[: -len(".parquet")], columns)
+    stage, shard = _locate(url)
+    return stage.read(shard, columns)
 
 
 def stored_file(url) -> str:
-    """The Parquet file that holds a shard's documents: itself, or for a view the file it is a
-    view of (a superset of the shard's rows: for sizing estimates that must never under-count)."""
-    p = storage.path(url)
-    while not p.exists():
-        p = p.parent.parent.parent / read_json(p.parent.parent / "views" / p.name.replace(".parquet", ".json"))["of"] / "shards" / p.name
-    return storage.url(p)
+    """`StageDir.stored_path` of a shard location, as a string."""
+    stage, shard = _locate(url)
+    return storage.url(stage.stored_path(shard))
 
 
 def shard_schema(url) -> pa.Schema:
     """Columns of one stage shard, without reading its documents."""
-    p = storage.path(url)
-    return StageDir(p.parent.parent).schema(p.name[: -len(".parquet")])
+    stage, shard = _locate(url)
+    return stage.schema(shard)
 
 
 def shard_rows(url) -> int:
     """Documents in one stage shard (from its completion record: no data read)."""
-    p = storage.path(url)
-    return int(read_json(StageDir(p.parent.parent).done_path(p.name[: -len(".parquet")]))["docs_out"])
+    stage, shard = _locate(url)
+    return int(read_json(stage.done_path(shard))["docs_out"])
 
 
 def timer() -> float:
