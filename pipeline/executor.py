@@ -126,10 +126,22 @@ def _call(fn: Callable, args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
 
+@ray.remote(max_retries=2)
+def _call_streaming(fn: Callable, args: tuple, kwargs: dict):
+    # A generator task: each item reaches the driver as soon as it is yielded (Ray's
+    # streaming generators), e.g. every shard of a file while the file is still being read.
+    yield from fn(*args, **kwargs)
+
+
 class TaskPool:
     """Ray tasks with at most `max_in_flight` running; jobs may be added while results come in
     (a finished ingest task releases the shard tasks that follow it, so stages overlap instead
     of waiting at a barrier).
+
+    A job submitted with `streaming=True` is a generator: each item it yields is a result of its
+    own, delivered while the job still runs. Jobs submitted with `first=True` go before the
+    others still queued (work released by a finished piece runs before new pieces start, which
+    keeps what waits on storage small).
 
     Waits are batched: one blocking wait for the next result, then one non-blocking wait that
     collects everything else already finished. A task that raises cancels every task still in
@@ -138,23 +150,29 @@ class TaskPool:
     def __init__(self, max_in_flight: int, runtime_env: dict | None = None):
         self.max_in_flight = max_in_flight
         self.runtime_env = runtime_env
-        self.queue: deque[tuple[Any, Any, tuple, dict, Resources]] = deque()
+        self.queue: deque[tuple[Any, Any, tuple, dict, Resources, bool]] = deque()
         self.pending: dict[Any, Any] = {}
         self._fn_refs: dict[int, Any] = {}
 
-    def submit(self, tag: Any, fn: Callable, /, *args, resources: Resources = Resources(), **kwargs) -> None:
+    def submit(self, tag: Any, fn: Callable, /, *args, resources: Resources = Resources(),
+               streaming: bool = False, first: bool = False, **kwargs) -> None:
         ref = self._fn_refs.get(id(fn))
         if ref is None:
             ref = self._fn_refs[id(fn)] = ray.put(fn)
-        self.queue.append((tag, ref, args, kwargs, resources))
+        job = (tag, ref, args, kwargs, resources, streaming)
+        self.queue.appendleft(job) if first else self.queue.append(job)
 
     def _fill(self) -> None:
         while self.queue and len(self.pending) < self.max_in_flight:
-            tag, ref, args, kwargs, res = self.queue.popleft()
+            tag, ref, args, kwargs, res, streaming = self.queue.popleft()
             opts = res.ray_options()
             if self.runtime_env:
                 opts["runtime_env"] = self.runtime_env
-            self.pending[_call.options(**opts).remote(ref, args, kwargs)] = tag
+            if streaming:
+                task = _call_streaming.options(num_returns="streaming", **opts).remote(ref, args, kwargs)
+            else:
+                task = _call.options(**opts).remote(ref, args, kwargs)
+            self.pending[task] = tag
 
     def cancel(self) -> None:
         self.queue.clear()
@@ -176,9 +194,17 @@ class TaskPool:
                 more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
                 ready += more
             for r in ready:
-                tag = self.pending.pop(r)
+                tag = self.pending[r]
                 try:
-                    value = ray.get(r)
+                    if isinstance(r, ray.ObjectRefGenerator):
+                        try:
+                            value = ray.get(next(r))     # ready: the next item is there, or the end
+                        except StopIteration:
+                            del self.pending[r]
+                            continue
+                    else:
+                        del self.pending[r]
+                        value = ray.get(r)
                 except BaseException:
                     self.cancel()
                     raise

@@ -9,7 +9,7 @@ import pyarrow as pa
 from pipeline import storage
 from pipeline.executor import cluster_cpus, run_tasks
 from pipeline.progress import Progress
-from pipeline.shards import ShardRecord, StageDir, timer
+from pipeline.shards import ShardRecord, StageDir, cpu_clock, timer
 from pipeline.stage import Result
 
 
@@ -79,16 +79,18 @@ class GlobalContext:
         phase = phase or _phase_name(func)
         out: list[Any] = [None] * len(jobs)
         bar = self.progress.bar(f"{self.stage_id}: {phase}", len(jobs), unit="tasks")
-        t0, task_s = timer(), 0.0
-        for i, (seconds, r) in run_tasks(functools.partial(_timed, func), jobs, self.num_cpus * self.tasks_per_cpu,
-                                         num_cpus, kwargs, runtime_env=self.runtime_env):
+        t0, task_s, cpu_s = timer(), 0.0, 0.0
+        for i, (seconds, cpu, r) in run_tasks(functools.partial(_timed, func), jobs,
+                                              self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs,
+                                              runtime_env=self.runtime_env):
             out[i] = r
             task_s += seconds
+            cpu_s += cpu
             bar.update(1)
         bar.close()
         self.info.setdefault("phases", []).append(
             {"phase": phase, "tasks": len(jobs), "wall_seconds": round(timer() - t0, 3),
-             "task_seconds": round(task_s, 3)})
+             "task_seconds": round(task_s, 3), "cpu_seconds": round(cpu_s, 3)})
         return out
 
     def transform_shards(self, fn: Callable[..., Result], *args: Any,
@@ -114,11 +116,11 @@ class GlobalContext:
 
 def _transform_one(shard: str, shard_arg: Any, *, fn, args, input_dir: StageDir, out: StageDir,
                    removed_samples: int, with_shard_arg: bool) -> None:
-    t0 = timer()
+    t0, c0 = timer(), cpu_clock()
     table = input_dir.read(shard)
     result = fn(table, shard_arg, *args) if with_shard_arg else fn(table, *args)
     result = result if isinstance(result, Result) else Result(result)
-    out.write_shard(shard, table, result, timer() - t0, removed_samples)
+    out.write_shard(shard, table, result, timer() - t0, removed_samples, cpu_seconds=cpu_clock() - c0)
 
 
 def _phase_name(func: Callable) -> str:
@@ -127,8 +129,8 @@ def _phase_name(func: Callable) -> str:
     return name.strip("_").removesuffix("_task").replace("_", " ") or "tasks"
 
 
-def _timed(func: Callable, *args: Any, **kwargs: Any) -> tuple[float, Any]:
-    """Runs in the worker: the task's own seconds travel back with its result."""
-    t0 = timer()
+def _timed(func: Callable, *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
+    """Runs in the worker: the task's own wall and CPU seconds travel back with its result."""
+    t0, c0 = timer(), cpu_clock()
     result = func(*args, **kwargs)
-    return timer() - t0, result
+    return timer() - t0, cpu_clock() - c0, result

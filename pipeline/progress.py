@@ -22,14 +22,15 @@ def short_name(name: str) -> str:
     return f"{parts[0]}..{parts[-1]} ({len(parts)} stages)"
 
 
-def projected_total(seen: int, parts_done: int, parts_total: int) -> tuple[int, bool]:
+def projected_total(seen: int, parts_done: int, parts_total: int, floor: int = 0) -> tuple[int, bool]:
     """(total, estimated): items known from `parts_done` of `parts_total` parts (shards from
-    files read so far), scaled to all parts while some are still unread."""
+    files read so far), scaled to all parts while some are still unread; never below `floor`
+    (items already known from parts still being read)."""
     if parts_done >= parts_total:
-        return seen, False
+        return max(seen, floor), False
     if not parts_done:
-        return seen, True
-    return max(seen, round(seen * parts_total / parts_done)), True
+        return max(seen, floor), True
+    return max(seen, floor, round(seen * parts_total / parts_done)), True
 
 
 class _Bar:
@@ -54,9 +55,9 @@ class _Bar:
         done_here = self.n - self.start_n
         return self.elapsed() / done_here * (self.total - self.n) if done_here > 0 else float("nan")
 
-    def project(self, seen: int, parts_done: int, parts_total: int) -> None:
+    def project(self, seen: int, parts_done: int, parts_total: int, floor: int = 0) -> None:
         """Set the total from what is known so far (`projected_total`)."""
-        total, estimated = projected_total(seen, parts_done, parts_total)
+        total, estimated = projected_total(seen, parts_done, parts_total, floor)
         if (total, estimated) == (self.total, self.estimated):
             return
         self.total, self.estimated = total, estimated

@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 
@@ -32,7 +33,8 @@ from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, read_source_file
 from pipeline.readers.fingerprint import file_fingerprint
 from pipeline.recipe import Recipe, SourceConfig
-from pipeline.shards import ShardRecord, StageDir, read_json, timer, write_json_atomic, write_parquet_atomic
+from pipeline.shards import (ShardRecord, StageDir, cpu_clock, read_json, timer, write_json_atomic,
+                             write_parquet_atomic)
 from pipeline.stage import Result, Stage, StageContext
 from pipeline.stats import build_stats
 
@@ -97,8 +99,11 @@ def _ready_stage(ps: PlannedStage, ctx: StageContext) -> Stage:
     return st
 
 
-def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir) -> dict:
-    t0 = timer()
+def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir) -> Iterator[tuple]:
+    """Read one input file into ingest shards: yields ("shard", name) as soon as each shard is
+    written (the chain can start on it while the rest of the file is read), then ("file", record)
+    once the file's completion record is written."""
+    t0, c0 = timer(), cpu_clock()
     state = ReadState()
     rows: list[dict] = []
     quarantine: list[dict] = []
@@ -110,14 +115,13 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
 
     def flush():
         nonlocal rows, size, total_bytes
-        if not rows:
-            return
         sid = f"{src_idx:02d}-{file_idx:05d}-{len(shard_ids):04d}"
         table = documents_table(rows)
         total_bytes += content_bytes(table)
         out.write_shard(sid, None, Result(table), 0.0, 0, docs_in=len(rows), bytes_in=0)
         shard_ids.append(sid)
         rows, size = [], 0
+        return sid
 
     for item in read_source_file(src, path, state):
         if isinstance(item, Doc):
@@ -127,12 +131,13 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
             size += len(item.text or item.html or "")
             n_docs += 1
             if len(rows) >= src.shard_docs or size >= src.shard_bytes:
-                flush()
+                yield "shard", flush()
         else:
             quarantine.append({"source": src.name, "path": path, "offset": item.offset, "id": item.id,
                                "reason": item.reason, "detail": item.detail, "size": item.size,
                                "sample": item.sample})
-    flush()
+    if rows:
+        yield "shard", flush()
     if ids:
         # The ids alone, kept when the documents are not (`count_duplicate_ids` reads these).
         write_parquet_atomic(pa.table({"id": pa.array(ids, pa.string())}), out.path / "ids" / f"{src_idx:02d}-{file_idx:05d}.parquet")
@@ -143,10 +148,19 @@ def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: 
         write_parquet_atomic(quarantine_table(quarantine), out.path / "quarantine" / f"{src_idx:02d}-{file_idx:05d}.parquet")
     rec = ShardRecord(shard=f"{src_idx:02d}-{file_idx:05d}", docs_in=n_docs + len(quarantine), docs_out=n_docs,
                       bytes_in=total_bytes + sum(q["size"] or 0 for q in quarantine), bytes_out=total_bytes,
-                      quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4))
+                      quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4),
+                      cpu_seconds=round(cpu_clock() - c0, 4))
     record = {**asdict(rec), "path": path, "shards": shard_ids}
     write_json_atomic(record, out.path / "files" / f"{src_idx:02d}-{file_idx:05d}.done.json")
-    return record
+    yield "file", record
+
+
+def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir) -> dict:
+    """Read one input file whole; returns its completion record (`ingest_file_stream`)."""
+    for kind, value in ingest_file_stream(src, src_idx, file_idx, path, out):
+        if kind == "file":
+            return value
+    raise AssertionError("ingest_file_stream ended without a file record")
 
 
 def resume_point(chain: list[PlannedStage], shard: str, input_dir: StageDir) -> tuple[int, StageDir]:
@@ -169,12 +183,12 @@ def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, i
     table = source.read(shard)
     records: list[ShardRecord] = []
     for ps, ctx in zip(chain[start:], ctxs[start:]):
-        t0 = timer()
+        t0, c0 = timer(), cpu_clock()
         result = _ready_stage(ps, ctx)(table)
         # A stage's input is the previous stage's output: its size is already measured.
         bytes_in = records[-1].bytes_out if records else None
         rec = ps.dir.write_shard(shard, table, result, timer() - t0, removed_samples, bytes_in=bytes_in,
-                                 store=ps.store)
+                                 store=ps.store, cpu_seconds=cpu_clock() - c0)
         records.append(rec)
         table = result.kept
     if consume_input:
@@ -268,7 +282,7 @@ class Runner:
         walls: dict[str, float] = {}
         segments = list(self.segments)
         # Ingest overlaps with the first chain of map stages: a shard starts through them as soon
-        # as the file it came from has been read.
+        # as it is written, while the rest of its file is still being read.
         first_chain = segments.pop(0).stages if segments and segments[0].kind == "map" else []
         self._ingest(walls, first_chain)
         check_ingest(self.recipe, self.stages[0].dir.path)  # duplicate ids, quarantine guard
@@ -333,40 +347,47 @@ class Runner:
         consume = bool(chain) and self._consume_ingest
         total = len(done_records) + len(todo)
         for fid, src, si, fi, path in todo:
-            pool.submit(("file", None), ingest_file, src, si, fi, path, ps.dir)
+            pool.submit(("file", None), ingest_file_stream, src, si, fi, path, ps.dir, streaming=True)
         ctxs = [self.ctx_for(c) for c in chain]
         names = "+".join(c.id for c in chain)
         chain_resources = Resources.of(c.stage for c in chain)
+        shards_of_read_files = released = 0
 
-        shards_seen = 0
-
-        def release(record: dict, fresh: bool = True) -> None:
-            nonlocal shards_seen
-            shards_seen += len(record["shards"])
-            for shard in record["shards"]:
-                if chain and not chain[-1].dir.is_done(shard):
-                    pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
-                                self.recipe.removed_samples, consume, resources=chain_resources)
-                elif chain:
-                    chain_bar.skip()
-                    if consume and fresh:   # a file read again for another shard of it: this one is done
-                        storage.remove(ps.dir.shard_path(shard))
+        def release(shard: str, fresh: bool = True) -> None:
+            """A shard of ingest is ready: it goes through the chain before more files are read."""
+            nonlocal released
+            released += 1
+            if not chain:
+                return
+            if not chain[-1].dir.is_done(shard):
+                pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
+                            self.recipe.removed_samples, consume, resources=chain_resources, first=True)
+            else:
+                chain_bar.skip()
+                if consume and fresh:   # a file read again for another shard of it: this one is done
+                    storage.remove(ps.dir.shard_path(shard))
 
         files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
         chain_bar = self.progress.bar(names, 0, unit="shards") if chain else None
         for rec in done_records:
-            release(rec, fresh=False)
+            shards_of_read_files += len(rec["shards"])
+            for shard in rec["shards"]:
+                release(shard, fresh=False)
         for (kind, _), res in pool.results():
+            if kind == "file" and res[0] == "shard":          # streamed while its file is still read
+                release(res[1])
+                continue
             if kind == "file":
-                files_bar.update(1, docs=res["docs_out"], bytes=res["bytes_in"])
-                release(res)
+                record = res[1]
+                shards_of_read_files += len(record["shards"])
+                files_bar.update(1, docs=record["docs_out"], bytes=record["bytes_in"])
                 if files_bar.n == total:
                     files_bar.close()
                     self._finish(ps, walls, timer() - t0)
             else:
                 chain_bar.update(1, docs=res[-1].docs_out if res else 0, bytes=res[0].bytes_in if res else 0)
             if chain_bar is not None:       # shards per file are known once a file is read: projected
-                chain_bar.project(shards_seen, files_bar.n, total)
+                chain_bar.project(shards_of_read_files, files_bar.n, total, floor=released)
         if not ps.dir.finished():
             files_bar.close()
             self._finish(ps, walls, timer() - t0)

@@ -47,6 +47,8 @@ class ShardRecord:
     quarantined: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # CPU seconds of the task process and its children (a stage's forked sandbox) for this stage.
+    cpu_seconds: float = 0.0
     # "<language>/<reason>" counts, once a language stage has labelled documents.
     removed_by_language: dict[str, int] = field(default_factory=dict)
     # False when the stage kept no copy of its output documents (a fused chain's inner stage).
@@ -128,7 +130,7 @@ class StageDir:
 
     def write_shard(self, shard: str, table_in: pa.Table | None, result: Result, seconds: float,
                     removed_samples: int, docs_in: int | None = None,
-                    bytes_in: int | None = None, store: bool = True) -> ShardRecord:
+                    bytes_in: int | None = None, store: bool = True, cpu_seconds: float = 0.0) -> ShardRecord:
         """Write a stage's output for one shard, then its completion record (in that order).
 
         With `store=False` the kept documents are not written (the next stage of a fused chain
@@ -145,6 +147,7 @@ class StageDir:
             counters={k: int(v) for k, v in result.counters.items()},
             removed_by_language=_count_by_language(result.removed),
             seconds=round(seconds, 4),
+            cpu_seconds=round(cpu_seconds, 4),
             stored=store,
         )
         if store and self._is_view(table_in, result):
@@ -253,3 +256,19 @@ def shard_rows(url) -> int:
 
 def timer() -> float:
     return time.perf_counter()
+
+
+def cpu_clock() -> float:
+    """CPU seconds (user + system) used so far by this process and its children, live or
+    finished: a stage's forked helpers (the extraction sandbox) count toward its time."""
+    import psutil
+    me = psutil.Process()
+    t = me.cpu_times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for child in me.children(recursive=True):
+        try:
+            c = child.cpu_times()
+        except psutil.Error:       # gone between listing and reading: counted once reaped
+            continue
+        total += c.user + c.system
+    return total

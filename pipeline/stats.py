@@ -9,19 +9,21 @@ from pipeline.shards import ShardRecord, read_json
 
 def _sum(records: list[ShardRecord], stage_id: str) -> dict:
     out = {"docs_in": 0, "docs_out": 0, "bytes_in": 0, "bytes_out": 0, "removed": {}, "quarantined": {},
-           "counters": {}, "removed_by_language": {}, "task_seconds": 0.0, "shards": len(records)}
+           "counters": {}, "removed_by_language": {}, "task_seconds": 0.0, "cpu_seconds": 0.0, "shards": len(records)}
     for r in records:
         out["docs_in"] += r.docs_in
         out["docs_out"] += r.docs_out
         out["bytes_in"] += r.bytes_in
         out["bytes_out"] += r.bytes_out
         out["task_seconds"] += r.seconds
+        out["cpu_seconds"] += r.cpu_seconds
         for field in ("removed", "quarantined", "counters", "removed_by_language"):
             for k, v in getattr(r, field).items():
                 key = k if field == "counters" else (f"{k.split('/', 1)[0]}/{stage_id}/{k.split('/', 1)[1]}"
                                                      if field == "removed_by_language" else f"{stage_id}/{k}")
                 out[field][key] = out[field].get(key, 0) + v
     out["task_seconds"] = round(out["task_seconds"], 3)
+    out["cpu_seconds"] = round(out["cpu_seconds"], 3)
     for field in ("removed", "quarantined", "counters", "removed_by_language"):
         out[field] = dict(sorted(out[field].items()))
     return out
@@ -52,6 +54,7 @@ def stage_stats(ps) -> dict:
             s["info"] = done["info"]
             if done["info"].get("phases"):   # a global stage's tasks in every phase (GlobalContext.map)
                 s["task_seconds"] = round(sum(p["task_seconds"] for p in done["info"]["phases"]), 3)
+                s["cpu_seconds"] = round(sum(p.get("cpu_seconds", 0.0) for p in done["info"]["phases"]), 3)
     if ps.stage is not None and (thresholds := ps.stage.declared_thresholds()):   # drawn on the report's histograms
         s["thresholds"] = thresholds
     return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": storage.url(d.path), **s}
@@ -146,18 +149,18 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
 
 
 def summary_table(stats: dict) -> str:
-    # task s: this stage's own time summed over its shards (fused stages share one wall time,
-    # shown once on the chain's first stage); a global stage's is its wall time.
-    rows = [("stage", "docs in", "docs out", "removed", "quarant.", "MB in", "MB out", "task s", "wall s")]
+    # cpu s: CPU seconds of this stage's own work summed over its tasks (with their forked
+    # helpers); wall s: fused stages share one wall time, shown once on the chain's first stage.
+    rows = [("stage", "docs in", "docs out", "removed", "quarant.", "MB in", "MB out", "cpu s", "wall s")]
     walls_shown: set[tuple] = set()
     for s in stats["stages"]:
         fused = tuple(s.get("fused_with") or ())
         wall = "" if fused and fused in walls_shown else f"{s.get('wall_seconds', 0):,.1f}"
         walls_shown.add(fused)
-        task = s.get("task_seconds") or s.get("wall_seconds", 0)
+        cpu = s.get("cpu_seconds", 0.0)
         rows.append((s["id"], f"{s['docs_in']:,}", f"{s['docs_out']:,}", f"{sum(s['removed'].values()):,}",
                      f"{sum(s['quarantined'].values()):,}", f"{s['bytes_in'] / 1e6:,.1f}",
-                     f"{s['bytes_out'] / 1e6:,.1f}", f"{task:,.1f}", wall))
+                     f"{s['bytes_out'] / 1e6:,.1f}", f"{cpu:,.1f}", wall))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
              for r in rows]

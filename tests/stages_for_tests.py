@@ -62,3 +62,42 @@ class TwoCpus(Stage):
         import ray
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 0.0)
         return batch.append_column("task_cpus", pa.array([float(cpus)] * batch.num_rows, pa.float64()))
+
+
+from pipeline.readers import Doc, Reader  # noqa: E402  (the reader below, written as a user would)
+
+
+class WaitsForChain(Reader):
+    """Lines of a text file as documents; after the first one it waits until a file matching
+    `wait_glob` exists (the chain's output for the first shard), so the file can only be read
+    to its end if its first shard was processed while it was still being read."""
+    wait_glob: str
+    timeout: float = 60.0
+
+    def read(self, path, src, state):
+        import glob
+        for i, line in enumerate(open(path, encoding="utf-8")):
+            if i == 1:
+                deadline = time.time() + self.timeout
+                while not glob.glob(self.wait_glob):
+                    if time.time() > deadline:
+                        raise RuntimeError(f"no chain output for the first shard of {path} while it was read")
+                    time.sleep(0.05)
+            yield Doc(id=f"line-{i}", text=line.strip())
+
+
+def _burn_cpu(seconds: float) -> None:
+    while time.process_time() < seconds:
+        pass
+
+
+class BusyChild(Stage):
+    """Has a forked child burn `cpu_seconds` of CPU per shard while this process only waits."""
+    cpu_seconds: float = 0.3
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        import multiprocessing
+        child = multiprocessing.get_context("fork").Process(target=_burn_cpu, args=(self.cpu_seconds,))
+        child.start()
+        child.join()
+        return batch

@@ -14,9 +14,9 @@ def test_fused_chain_gets_a_short_label_and_is_spelled_out_once(capsys):
     assert "[extract..pii (5 stages)] 4/4 shards" in err
 
 
-def _stage(sid, task, wall, fused=None):
+def _stage(sid, cpu, wall, fused=None):
     return {"id": sid, "docs_in": 10, "docs_out": 9, "removed": {}, "quarantined": {}, "bytes_in": 0,
-            "bytes_out": 0, "task_seconds": task, "wall_seconds": wall, "fused_with": fused}
+            "bytes_out": 0, "task_seconds": wall, "cpu_seconds": cpu, "wall_seconds": wall, "fused_with": fused}
 
 
 def test_summary_shows_each_stage_time_and_a_fused_wall_once():
@@ -26,7 +26,7 @@ def test_summary_shows_each_stage_time_and_a_fused_wall_once():
     lines = summary_table(stats).splitlines()
     a, b, dedup = (next(line for line in lines if line.startswith(k + " ")) for k in ("a", "b", "dedup"))
     assert a.split()[-2:] == ["3.0", "7.5"] and b.split()[-1] == "1.2"
-    assert dedup.split()[-2:] == ["2.0", "2.0"]
+    assert dedup.split()[-2:] == ["0.0", "2.0"] and "cpu s" in lines[0]
 
 
 class _Clock:

@@ -199,6 +199,27 @@ def test_task_pool_cancels_tasks_in_flight_on_the_first_error(tmp_path, ray_loca
     assert not list(tmp_path.glob("slow-*")) and not (tmp_path / "queued").exists()
 
 
+def test_task_pool_streams_a_generators_items_and_stops_on_its_error(ray_local):
+    from pipeline.executor import TaskPool
+
+    def _items(n: int, fail: bool):
+        for i in range(n):
+            yield i
+        if fail:
+            raise ValueError("generator failed after its items")
+    pool = TaskPool(max_in_flight=2)
+    pool.submit("a", _items, 3, False, streaming=True)
+    pool.submit("b", _items, 2, False, streaming=True)
+    got = sorted(pool.results())
+    assert got == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1)] and not pool.pending
+    pool.submit("c", _items, 2, True, streaming=True)
+    seen = []
+    with pytest.raises(Exception, match="generator failed"):
+        for item in pool.results():
+            seen.append(item)
+    assert seen == [("c", 0), ("c", 1)] and not pool.pending
+
+
 def test_write_once_keeps_only_the_chain_end_documents_and_every_removal(tmp_path, shared_data, ray_local):
     from pipeline.inspect import explain
     stages = STAGES.format(min_chars=5000) + "- stage: stages_for_tests:CharCount\n  id: recount\n"
@@ -228,3 +249,55 @@ def test_write_once_keeps_only_the_chain_end_documents_and_every_removal(tmp_pat
     assert changed["stages"][2]["docs_out"] > once["stages"][2]["docs_out"]
     out = read_documents(changed)
     assert out.num_rows == changed["stages"][-1]["docs_out"] and min(out.column("n_chars").to_pylist()) >= 1000
+
+
+def test_first_shard_of_a_file_is_processed_while_the_file_is_read(tmp_path, ray_local):
+    """Ingest streams into the chain: the reader refuses to go past its first document until the
+    chain's end has recorded the first shard (it would time out if shards waited for the file)."""
+    data = tmp_path / "lines.txt"
+    data.write_text("".join(f"document number {i} with some words\n" for i in range(6)))
+    out = tmp_path / "run"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: stream-test
+        output: {out}
+        sources:
+          - name: lines
+            format: stages_for_tests:WaitsForChain
+            wait_glob: "{out}/stages/01-*/done/00-00000-0000.json"
+            paths: [{data}]
+            shard_docs: 1
+        stages:
+          - stage: stages_for_tests:CharCount
+        """))
+    stats = Runner(load_recipe(recipe), quiet=True).run()
+    assert stats["stages"][1]["docs_out"] == 6
+    ids = read_documents(out).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_cpu_seconds_count_a_stages_forked_children(tmp_path, ray_local):
+    """The end-of-run table's CPU seconds include work done in a stage's forked child (as the
+    extraction sandbox does), not only the task process's own."""
+    from pipeline.stats import summary_table
+    data = tmp_path / "lines.jsonl"
+    data.write_text("".join(json.dumps({"id": str(i), "text": f"doc {i}"}) + "\n" for i in range(4)))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: cpu-test
+        output: {tmp_path / "run"}
+        sources:
+          - name: lines
+            format: jsonl
+            paths: [{data}]
+            shard_docs: 2
+        stages:
+          - stage: stages_for_tests:BusyChild
+          - stage: stages_for_tests:CharCount
+        """))
+    stats = Runner(load_recipe(recipe), quiet=True).run()
+    busy = stats["stages"][1]
+    assert busy["shards"] == 2 and busy["cpu_seconds"] >= 2 * 0.3 * 0.95
+    assert stats["stages"][2]["cpu_seconds"] < busy["cpu_seconds"]
+    line = next(x for x in summary_table(stats).splitlines() if x.startswith("BusyChild") or x.startswith("busy"))
+    assert float(line.split()[-2]) >= 0.5

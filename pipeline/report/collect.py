@@ -62,7 +62,7 @@ class ReportData:
     stats: dict
     funnel: list[dict]                       # id, docs_in, docs_out, removed, quarantined, bytes
     reasons: list[tuple[str, int]]           # "<stage>/<reason>", count (removed + quarantined)
-    walls: list[dict]                        # id, wall_seconds, task_seconds, fused_with
+    walls: list[dict]                        # id, wall_seconds, task_seconds, cpu_seconds, fused_with
     lengths: list[Distribution]              # chars per document at the first text stage and the end
     languages: tuple[str, dict[str, int], int] | None   # (stage, counts, rows sampled)
     signals: list[Distribution]
@@ -180,7 +180,8 @@ def reasons(stats: dict) -> list[tuple[str, int]]:
 
 def walls(stats: dict) -> list[dict]:
     return [{"id": s["id"], "wall_seconds": s.get("wall_seconds", 0.0), "task_seconds": s.get("task_seconds", 0.0),
-             "fused_with": s.get("fused_with") or []} for s in stats["stages"]]
+             "cpu_seconds": s.get("cpu_seconds", 0.0), "fused_with": s.get("fused_with") or []}
+            for s in stats["stages"]]
 
 
 def lengths(stats: dict) -> list[Distribution]:

@@ -128,14 +128,17 @@ def sections(d: ReportData) -> list[Section]:
     sec = Section("walls", "Wall time per stage",
                   f"Run wall time {s.get('wall_seconds', 0):,.1f} s on {s.get('ray', {}).get('cpus')} CPUs. "
                   "Fused map stages run in one task per shard, so they share one wall time; "
-                  "task time is the sum over shards of the time in that stage.")
-    sec.tables.append(Table(["stage", "wall s", "task s", "fused with"],
+                  "task time is the sum over shards of the time in that stage, CPU time the CPU "
+                  "seconds of its tasks (with their forked helpers).")
+    sec.tables.append(Table(["stage", "wall s", "task s", "cpu s", "fused with"],
                             [[r["id"], f"{r['wall_seconds']:,.2f}", f"{r['task_seconds']:,.2f}",
+                              f"{r.get('cpu_seconds', 0.0):,.2f}",
                               ", ".join(x for x in r["fused_with"] if x != r["id"])] for r in d.walls]))
-    phases = [[st["id"], ph["phase"], _n(ph["tasks"]), f"{ph['wall_seconds']:,.2f}", f"{ph['task_seconds']:,.2f}"]
+    phases = [[st["id"], ph["phase"], _n(ph["tasks"]), f"{ph['wall_seconds']:,.2f}", f"{ph['task_seconds']:,.2f}",
+               f"{ph.get('cpu_seconds', 0.0):,.2f}"]
               for st in s["stages"] for ph in (st.get("info") or {}).get("phases", [])]
     if phases:       # where a global stage spent its time (GlobalContext.map phases)
-        sec.tables.append(Table(["global stage", "phase", "tasks", "wall s", "task s"], phases))
+        sec.tables.append(Table(["global stage", "phase", "tasks", "wall s", "task s", "cpu s"], phases))
     _chart(sec, plots.walls, d, alt="time per stage chart")
     out.append(sec)
     for k, why in d.missing.items():          # sections that failed to read say so
