@@ -4,7 +4,10 @@ Every HTML response record of the sample WARCs (sample_pages: 166 news/blog page
 pages) is re-emitted round-robin, each copy with its own WARC-Record-ID and target URI
 (`?copy=N` appended), one gzip member per record, until the file reaches the requested size.
 Copies repeat the page content, so dedup stages remove them: use `--unique` to stop after one
-pass when a benchmark must not measure dedup on copies.
+pass when a benchmark must not measure dedup on copies. `--gold` adds the real pages of the gold
+extraction sets (CleanEval, Readability, and the Chinese/Japanese sets under zh/html) as response
+records with a plain `200 OK` text/html head, plus the HTML responses of two more sample WARCs
+(IANA, UK Web Archive): 363 distinct pages before the first copy.
 
     python -m bench.corpus_warc --mb 200 --out /tmp/big.warc.gz
 """
@@ -18,6 +21,7 @@ from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SOURCES = ["warc/sample_pages.warc.gz", "warc/dolma_sample-0000.warc.gz"]
+EXTRA_SOURCES = ["warc/pywb_iana.warc.gz", "warc/ukwa_IAH-urls-wget.warc.gz"]    # with --gold
 
 
 def _members(path: Path):
@@ -30,10 +34,10 @@ def _members(path: Path):
         yield out
 
 
-def html_records(shared: Path = SHARED) -> list[tuple[dict[str, str], bytes]]:
+def html_records(shared: Path = SHARED, sources: list[str] = SOURCES) -> list[tuple[dict[str, str], bytes]]:
     """(WARC headers, block) of every response record whose HTTP content type is HTML."""
     recs = []
-    for rel in SOURCES:
+    for rel in sources:
         for rec in _members(shared / rel):
             head, _, block = rec.partition(b"\r\n\r\n")
             lines = head.decode("utf-8", "replace").split("\r\n")
@@ -47,14 +51,38 @@ def html_records(shared: Path = SHARED) -> list[tuple[dict[str, str], bytes]]:
     return recs
 
 
-def write_warc(out: Path, mb: float, unique: bool = False, seed: int = 0) -> dict:
-    recs = html_records()
-    target = int(mb * 1e6)
+# Real pages of the gold sets (no WARC of their own): (glob under SHARED, URL prefix).
+GOLD_PAGES = [("html/cleaneval_dev/input/*.html.gz", "http://cleaneval.invalid/"),
+              ("html/readability/*/source.html.gz", "http://readability.invalid/"),
+              ("zh/html/magic_html/html/*", "http://magic-html.invalid/"),
+              ("zh/html/newspaper4k/html/*", "http://newspaper4k.invalid/"),
+              ("zh/html/twnews/samples/*", "http://twnews.invalid/"),
+              ("zh/html/trafilatura/pages/*", "http://trafilatura-zh.invalid/")]
+
+
+def gold_records(shared: Path = SHARED) -> list[tuple[dict[str, str], bytes]]:
+    """(WARC headers, HTTP block) for every page of the gold sets, bytes as stored."""
+    recs = []
+    for pattern, prefix in GOLD_PAGES:
+        for path in sorted(shared.glob(pattern)):
+            body = path.read_bytes()
+            body = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+            rel = path.relative_to(shared).as_posix()
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
+            recs.append(({"WARC-Target-URI": prefix + rel}, head.encode() + body))
+    return recs
+
+
+def write_warc(out: Path, mb: float | None = None, unique: bool = False, seed: int = 0, gold: bool = False,
+               records: int | None = None) -> dict:
+    """Write until `mb` of compressed WARC or `records` records (whichever is given)."""
+    recs = html_records() + (html_records(sources=EXTRA_SOURCES) + gold_records() if gold else [])
+    target = int(mb * 1e6) if mb is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     n = size = 0
     rng = uuid.UUID(int=seed)
     with open(out, "wb") as f:
-        while size < target and not (unique and n >= len(recs)):
+        while (size < target if target is not None else n < records) and not (unique and n >= len(recs)):
             hdr, block = recs[n % len(recs)]
             copy = n // len(recs)
             uri = hdr.get("WARC-Target-URI", "http://unknown.invalid/")
@@ -72,11 +100,14 @@ def write_warc(out: Path, mb: float, unique: bool = False, seed: int = 0) -> dic
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--mb", type=float, required=True, help="compressed size to reach")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--mb", type=float, help="compressed size to reach")
+    size.add_argument("--records", type=int, help="number of records to write")
     p.add_argument("--out", required=True)
     p.add_argument("--unique", action="store_true", help="one copy of each page at most")
+    p.add_argument("--gold", action="store_true", help="add the gold sets' pages (more distinct pages)")
     a = p.parse_args(argv)
-    print(write_warc(Path(a.out), a.mb, a.unique))
+    print(write_warc(Path(a.out), a.mb, a.unique, gold=a.gold, records=a.records))
 
 
 if __name__ == "__main__":
