@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import lzma
 import uuid
 import zlib
 from pathlib import Path
@@ -66,7 +67,10 @@ def gold_records(shared: Path = SHARED) -> list[tuple[dict[str, str], bytes]]:
     for pattern, prefix in GOLD_PAGES:
         for path in sorted(shared.glob(pattern)):
             body = path.read_bytes()
-            body = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+            if path.suffix == ".gz":
+                body = gzip.decompress(body)
+            elif path.suffix == ".xz":
+                body = lzma.decompress(body)
             rel = path.relative_to(shared).as_posix()
             head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
             recs.append(({"WARC-Target-URI": prefix + rel}, head.encode() + body))
