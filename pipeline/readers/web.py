@@ -15,7 +15,7 @@ from typing import Iterator
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
-from pipeline.readers.decode import charset_from_content_type, decode_html
+from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, parse_http
 from pipeline.readers.warc import WarcDamage, iter_warc
 
@@ -127,7 +127,7 @@ def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=()
         yield Quarantined("too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
                           offset, rid, len(body), body[:65536])
         return
-    text, how, lossy = decode_html(body, declared)
+    text, how, lossy = decode_html_utf8(body, declared)          # UTF-8 bytes (see Doc)
     if text is None:
         yield Quarantined("bad_encoding", how, offset, rid, len(body), body[:65536])
         return
