@@ -240,6 +240,7 @@ def speed_rows(quick: bool) -> list[dict]:
                 times[k].append(time.process_time() - t0)
     finally:
         os.sched_setaffinity(0, cpus)
+    load = os.getloadavg()[1]                          # the machine is shared: say how busy it was
     med = {k: statistics.median(v) for k, v in times.items()}
     rate = {k: mb / v for k, v in med.items()}
     best = max(baselines, key=rate.get)
@@ -265,7 +266,8 @@ def speed_rows(quick: bool) -> list[dict]:
                    "baseline: FastWARC handing over every body as bytes, no HTTP parsing, no text. Same file, same "
                    f"core, CPU time, alternated, medians of {len(times['ours'])}, each run opening the file anew "
                    f"(page cache warm for all alike, no state kept); baseline = FastWARC's fastest "
-                   f"own iteration, {best} (MB/s: {variants})"),
+                   f"own iteration, {best} (MB/s: {variants}); machine load average {load:.1f} on "
+                   f"{os.cpu_count()} cores during the run"),
         dict(what="where the time of the read + decode row goes (ms per file, each step includes the ones before)",
              ours=ms["ours"], baseline=ms["fastwarc"], ratio=ms["fastwarc"] / ms["ours"], unit="ms CPU per file",
              notes=steps),
