@@ -89,8 +89,10 @@ def _snippet_score(text: str | None, page: dict) -> float:
 
 
 def _ours_html(raw: bytes) -> str | None:
-    from pipeline.readers.decode import decode_html
-    return decode_html(raw)[0]
+    """The page as our reader hands it on (UTF-8 bytes), as the text the extractor reads."""
+    from pipeline.readers.decode import decode_html_utf8
+    utf8 = decode_html_utf8(raw)[0]
+    return None if utf8 is None else utf8.decode("utf-8")
 
 
 def quality_rows(quick: bool) -> list[dict]:
