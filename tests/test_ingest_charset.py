@@ -1,10 +1,12 @@
 """Charsets: real gold texts from ../shared/data re-encoded at test time in the legacy charsets of
 the web, with no, right and wrong declarations; and the garbage rule measured on real pages and
 real binary payloads."""
+import codecs
 import csv
 import gzip
 import json
 import lzma
+from collections import Counter
 from pathlib import Path
 
 import opencc
@@ -12,7 +14,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
-from pipeline.readers.decode import MAX_BAD_SHARE, bad_share, decode_html
+from pipeline.readers.decode import MAX_BAD_SHARE, bad_share, decode_html, decode_html_utf8, is_utf8
 from pipeline.recipe import SourceConfig
 
 
@@ -79,7 +81,7 @@ def test_legacy_charsets_with_no_right_and_wrong_declarations(gold_texts, tmp_pa
     docs, q, counters = read(p)
     assert not q and [d.url.rsplit("/", 1)[1] for d in docs] == list(pages)
     for d in docs:
-        assert text in d.html, (d.url, d.metadata["charset"], d.html[:200])
+        assert text in d.html_str, (d.url, d.metadata["charset"], d.html_str[:200])
     assert "decoded_lossy" not in counters
 
 
@@ -121,3 +123,37 @@ def test_binary_payloads_labelled_as_html_are_garbage(shared_data):
     assert len(binaries) >= 10
     kept = [(ct, bad_share(decode_html(b)[0] or "")) for ct, b in binaries if decode_html(b)[0] is not None]
     assert not kept, f"binary payloads decoded as pages (rule: > {MAX_BAD_SHARE:.0%} bad characters): {kept}"
+
+
+def test_utf8_bytes_path_decides_as_decode_html(shared_data):
+    """The reader's path (decode_html_utf8: UTF-8 validated in place, bytes handed on) gives exactly
+    decode_html's text, charset, flag and verdict: on every gold page, on each legacy charset with no,
+    right and wrong labels, with BOMs, on nearly-UTF-8 and on binary pages."""
+    pages = [(lzma.open if f.suffix == ".xz" else gzip.open)(f).read() for f in html_files(shared_data)]
+    t = texts(shared_data)
+    for lang, charset, wrong in CASES:
+        body = f"<html><body><p>{t[lang][:3000]}</p></body></html>"
+        pages += [(body.encode(charset, "replace"), label) for label in (None, LABEL[charset], wrong)]
+    base = f"<html><body><p>{t['en'][:3000]}</p></body></html>"
+    pages += [codecs.BOM_UTF8 + base.encode(), codecs.BOM_UTF16_LE + base.encode("utf-16-le"),
+              codecs.BOM_UTF8 + b"\xff" + base.encode(),                      # a BOM over broken UTF-8
+              base.encode().replace("’".encode(), b"\x92", 2),                # UTF-8 with stray cp1252 bytes
+              bytes(range(256)) * 40, b"<p>" + b"\x01\x02" * 500 + b"</p>",    # binary and control junk
+              b"<p>ascii only</p>", b"<p>\xed\xa0\x80 surrogate</p>", b"<p>\xc0\x80 overlong</p>"]
+    outcomes = Counter()
+    for page in pages:
+        body, declared = page if isinstance(page, tuple) else (page, None)
+        text, how, lossy = decode_html(body, declared)
+        assert decode_html_utf8(body, declared) == (None if text is None else text.encode(), how, lossy)
+        assert is_utf8(body) == _strict_utf8(body)
+        outcomes["garbage" if text is None else "lossy" if lossy else how] += 1
+    # every branch was taken: strict UTF-8, BOMs, legacy charsets, nearly-UTF-8, garbage
+    assert {"utf-8", "utf-8-sig", "utf-16", "cp1252", "gb18030", "cp932", "lossy", "garbage"} <= set(outcomes), outcomes
+
+
+def _strict_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

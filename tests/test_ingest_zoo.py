@@ -62,7 +62,7 @@ def records(shared_data):
 def intact(records, tmp_path_factory):
     docs, q, counters = read(write(tmp_path_factory.mktemp("intact"), "intact", records))
     assert len(docs) == 60 and not q and counters == {"skipped_warcinfo": 1}
-    return {d.id: d.html for d in docs}
+    return {d.id: d.html_str for d in docs}
 
 
 def write(tmp_path, name, recs, gz=True):
@@ -116,7 +116,7 @@ def test_wrong_content_length_never_swallows_or_loses_a_neighbour(records, intac
     recs[5] = set_length(recs[5], *delta)
     docs, q, counters = read(write(tmp_path, "cl", recs, gz))
     assert not q and counters["length_mismatch"] == 1
-    assert {d.id: d.html for d in docs} == intact          # every page, each complete, none with a neighbour
+    assert {d.id: d.html_str for d in docs} == intact          # every page, each complete, none with a neighbour
     flagged = [d for d in docs if "flags" in d.metadata]
     assert len(flagged) == 1 and flagged[0].metadata["flags"] == ["length_mismatch"]
 
@@ -129,7 +129,7 @@ def test_lf_only_warc_headers_with_crlf_crlf_in_bodies(records, intact, tmp_path
         assert b"\r\n\r\n" in rest                           # the HTTP head inside the block
         recs.append(head.replace(b"\r\n", b"\n") + b"\n\n" + rest)
     docs, q, counters = read(write(tmp_path, "lf", recs, gz))
-    assert not q and {d.id: d.html for d in docs} == intact
+    assert not q and {d.id: d.html_str for d in docs} == intact
 
 
 def http_record(rec: bytes, http_head: bytes, body: bytes) -> bytes:
@@ -154,9 +154,9 @@ def test_http_quirks_lf_headers_wrong_encoding_chunked_missing_status(records, t
                                     b"Transfer-Encoding: chunked\r\n\r\n", originals[5])]
     docs, q, counters = read(write(tmp_path, "http", recs))
     assert not q and len(docs) == 6
-    assert docs[0].html.startswith(html[:100].decode()) and "Content-Encoding" not in docs[0].html
+    assert docs[0].html_str.startswith(html[:100].decode()) and "Content-Encoding" not in docs[0].html_str
     assert docs[0].metadata["flags"] == ["content_encoding_mismatch"]
-    assert [d.html.encode() for d in docs[1:]] == originals[1:]
+    assert [d.html_str.encode() for d in docs[1:]] == originals[1:]
     assert docs[3].metadata["flags"] == docs[4].metadata["flags"] == ["http_missing_status"]
     assert docs[5].metadata["flags"] == ["chunked_mismatch"]
     assert counters["content_encoding_mismatch"] == 1 and counters["http_missing_status"] == 2
@@ -188,7 +188,7 @@ def test_corrupt_and_truncated_members_and_garbage_between_members(records, inta
     docs, q, counters = read(p)
     assert q == {"corrupt_gzip": 2, "garbage_between_records": 1, "truncated_gzip": 1}
     lost = {re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", records[i]).group(1).decode() for i in (10, 20)}
-    assert {d.id: d.html for d in docs} == {k: v for k, v in intact.items() if k not in lost}
+    assert {d.id: d.html_str for d in docs} == {k: v for k, v in intact.items() if k not in lost}
     assert accounted(docs, q, counters) - 2 == len(records)      # + the junk, + the cut copy of record 40
     # FastWARC resumes after each damaged region: only the record before the junk (which FastWARC
     # cannot confirm) and the last one are framed by our scanner.
@@ -201,7 +201,7 @@ def test_uncompressed_garbage_and_truncated_end(records, intact, tmp_path):
     p.write_bytes(data)
     docs, q, counters = read(p)
     assert q == {"garbage_between_records": 1, "truncated_record": 1}
-    assert {d.id: d.html for d in docs} == intact
+    assert {d.id: d.html_str for d in docs} == intact
     assert framing(p) == {"fastwarc": 60, "scanner": 1}
 
 
@@ -214,7 +214,7 @@ def test_fastwarc_resumes_after_each_record_it_cannot_read(records, intact, tmp_
         recs.append(head.replace(b"\r\n", b"\n") + b"\n\n" + rest if i % 10 == 5 else r)
     p = write(tmp_path, "mixed", recs)
     docs, q, counters = read(p)
-    assert not q and {d.id: d.html for d in docs} == intact
+    assert not q and {d.id: d.html_str for d in docs} == intact
     assert framing(p) == {"fastwarc": 55, "scanner": 6}         # the 6 LF-only records
 
 
@@ -228,7 +228,7 @@ def test_last_record_with_a_wrong_length(records, intact, tmp_path, delta):
     recs[-1] = set_length(recs[-1], delta)
     p = write(tmp_path, "last", recs)
     docs, q, counters = read(p)
-    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html for d in docs} == intact
+    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html_str for d in docs} == intact
     assert framing(p) == {"fastwarc": len(records) - 1, "scanner": 1}
 
 
@@ -247,7 +247,7 @@ def test_arc_file_built_from_real_records(records, intact, tmp_path):
     p = tmp_path / "t.arc.gz"
     p.write_bytes(b"".join(members))
     docs, q, counters = read(p)
-    assert not q and [d.html for d in docs] == [intact[i] for i in ids]
+    assert not q and [d.html_str for d in docs] == [intact[i] for i in ids]
     assert counters == {"skipped_warcinfo": 1}
 
 
@@ -261,4 +261,4 @@ def test_one_stream_for_all_records_with_a_wrong_length(records, intact, tmp_pat
     p = tmp_path / ("one.warc.gz" if packing == "whole-file-gzip" else "one.warc.zst")
     p.write_bytes(gzip.compress(plain) if packing == "whole-file-gzip" else zstandard.ZstdCompressor().compress(plain))
     docs, q, counters = read(p)
-    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html for d in docs} == intact
+    assert not q and counters["length_mismatch"] == 1 and {d.id: d.html_str for d in docs} == intact

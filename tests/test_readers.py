@@ -40,7 +40,7 @@ def test_sample_warc_all_pages_with_urls(shared_data):
     index = (shared_data / "warc" / "sample_pages.index.tsv").read_text().splitlines()[1:]
     assert len(docs) == len(index) == 166 and not q
     assert {d.url for d in docs} == {line.split("\t")[2] for line in index}
-    assert all(d.html and "<" in d.html for d in docs)
+    assert all(d.html_str and "<" in d.html_str for d in docs)
     assert counters == {"skipped_warcinfo": 1}
 
 
@@ -48,9 +48,9 @@ def test_common_crawl_layout_skips_non_pages_and_strips_http(shared_data):
     docs, q, counters = read("warc", shared_data / "warc" / "pywb_iana.warc.gz")
     assert counters["skipped_request"] == 171 and counters["skipped_revisit"] == 123
     assert counters["skipped_not_html"] > 0
-    assert docs and all(not d.html.startswith("HTTP/") for d in docs)
+    assert docs and all(not d.html_str.startswith("HTTP/") for d in docs)
     wet, _, _ = read("wet", shared_data / "warc" / "cc_whirlwind.warc.wet.gz")
-    assert len(wet) == 1 and wet[0].text and wet[0].url.startswith("https://an.wikipedia.org")
+    assert len(wet) == 1 and wet[0].text_str and wet[0].url.startswith("https://an.wikipedia.org")
 
 
 def test_uncompressed_warc(shared_data):
@@ -107,7 +107,7 @@ def test_bad_encoding_empty_and_giant_pages(tmp_path):
     # A few broken bytes keep the page (flagged); bytes that decode to garbage do not.
     assert [d.url.rsplit("/", 1)[1] for d in docs] == ["ok", "bad", "latin", "ok2"]
     assert docs[1].metadata["flags"] == ["decoded_lossy"] and counters["decoded_lossy"] == 1
-    assert "broken" in docs[1].html and "café" in docs[2].html
+    assert "broken" in docs[1].html_str and "café" in docs[2].html_str
     assert q == {"bad_encoding": 1, "empty_document": 1, "too_large": 1}
 
 
@@ -144,7 +144,7 @@ def test_parquet_and_fsspec_url(tmp_path):
     p = tmp_path / "x.parquet"
     pq.write_table(t, p)
     docs, q, _ = read("parquet", f"file://{p}", text_field="content", id_field="doc")
-    assert [(d.id, d.text, d.metadata) for d in docs] == [("s/a", "first document", {"lang": "en"}),
+    assert [(d.id, d.text_str, d.metadata) for d in docs] == [("s/a", "first document", {"lang": "en"}),
                                                          ("s/b", "second document", {"lang": "en"})]
 
 
@@ -154,19 +154,41 @@ def test_utf8_page_that_declares_gb2312_is_read_as_utf8_and_real_gbk_still_decod
     p.write_bytes(warc_record("http://zh.example/u", zh.encode("utf-8"), "text/html")
                   + warc_record("http://zh.example/g", zh.encode("gb18030"), "text/html"))
     docs, q, _ = read("warc", p)
-    assert not q and [("中文网页的正文内容" in d.html) for d in docs] == [True, True]
+    assert not q and [("中文网页的正文内容" in d.html_str) for d in docs] == [True, True]
     assert [d.metadata["charset"] for d in docs] == ["utf-8", "gb18030"]
 
 
 def test_html_and_text_files(shared_data, tmp_path):
     page = shared_data / "html" / "moby" / "moby.html"
     docs, q, _ = read("html", page)
-    assert len(docs) == 1 and "<" in docs[0].html and not q
+    assert len(docs) == 1 and "<" in docs[0].html_str and not q
     txt = tmp_path / "a.txt.gz"
     import gzip as gz
     txt.write_bytes(gz.compress("plain text document".encode()))
     (tmp_path / "bad.txt.gz").write_bytes(gz.compress(b"x" * 100)[:-8] + b"garbage!")
     docs, q, _ = read("text", txt)
-    assert [d.text for d in docs] == ["plain text document"] and not q
+    assert [d.text_str for d in docs] == ["plain text document"] and not q
     docs, q, _ = read("text", tmp_path / "bad.txt.gz")
     assert not docs and q == {"corrupt_compression": 1}
+
+
+def test_pages_as_utf8_bytes_make_the_same_table_and_text_as_str(shared_data, tmp_path):
+    """Web readers hand pages on as validated UTF-8 bytes: the document table built from them (zero
+    copy), its Parquet file and the extracted text are identical to those built from the str."""
+    from pipeline.documents import documents_table
+    from stages.extract import Extract
+    docs, _, _ = read("warc", shared_data / "warc" / "sample_pages.warc.gz")
+    assert {type(d.html) for d in docs} == {bytes}
+    docs = docs[:12]
+    as_bytes = [{"id": d.id, "source": "s", "url": d.url, "html": d.html, "metadata": d.metadata} for d in docs]
+    as_str = [{**r, "html": r["html"].decode("utf-8")} for r in as_bytes]
+    mixed = [{**r, "html": None} if i == 3 else s if i % 2 else r for i, (r, s) in enumerate(zip(as_bytes, as_str))]
+    t_bytes, t_str, t_mixed = documents_table(as_bytes), documents_table(as_str), documents_table(mixed)
+    t_bytes.validate(full=True)
+    assert t_bytes.equals(t_str) and t_bytes.column("html").to_pylist() == [d.html_str for d in docs]
+    assert t_mixed.column("html").to_pylist() == [None if i == 3 else d.html_str for i, d in enumerate(docs)]
+    for name, t in (("bytes", t_bytes), ("str", t_str)):
+        pq.write_table(t, tmp_path / f"{name}.parquet")
+    assert pq.read_table(tmp_path / "bytes.parquet").equals(pq.read_table(tmp_path / "str.parquet"))
+    kept_bytes, kept_str = Extract()(t_bytes).kept, Extract()(t_str).kept
+    assert kept_bytes.num_rows >= 10 and kept_bytes.equals(kept_str)

@@ -19,6 +19,12 @@ windows-1251 fails the mess check and goes on to detection instead of coming out
 6. Last resort: the candidate with the fewest undecodable bytes, decoded with U+FFFD replacement;
    the page is kept and flagged `decoded_lossy`.
 
+`decode_html_utf8` makes the same decisions but hands the page on as UTF-8 bytes: a page that is
+already UTF-8 (nearly all of the web) is validated where it lies (`is_utf8`: `bytes.isascii`, else
+Arrow's UTF-8 validation over the bytes, no copy) instead of being copied into a Python str that
+the Arrow column would copy back; only pages in other charsets are decoded and re-encoded. Making
+a str of every page cost more than FastWARC's whole iteration over the file (bench/bench_ingest.py).
+
 Garbage rule (the only reason to quarantine a page as `bad_encoding`): in the decoded text, more
 than MAX_BAD_SHARE of the characters are U+FFFD or control characters (C0 other than whitespace,
 DEL, C1). Real pages have next to none (0 of the gold pages in shared/data, see
@@ -29,6 +35,9 @@ from __future__ import annotations
 
 import codecs
 import re
+import struct
+
+import pyarrow as pa
 
 from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
@@ -65,6 +74,8 @@ WEB_CHARSETS = {"utf-8", "cp866", *(f"iso8859-{i}" for i in (2, 3, 4, 5, 6, 7, 8
                 "gb18030", "big5hkscs", "euc_jp", "iso2022_jp", "cp932", "cp949", "utf-16-be", "utf-16-le"}
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16")]
+_BOM_STARTS = tuple(bom for bom, _ in _BOMS)
+_ONE_OFFSETS = struct.Struct("<qq")
 
 
 def canonical(label: str | None) -> str | None:
@@ -112,6 +123,12 @@ def _bad_share_utf8(body: bytes) -> float:
     return (len(body) - len(body.translate(None, _BAD_BYTES))) / max(1, len(body))
 
 
+def _utf8_garbage(body: bytes) -> str | None:
+    """Why a strict UTF-8 page is garbage (too many control characters), or None."""
+    share = _bad_share_utf8(body)
+    return None if share <= MAX_BAD_SHARE else f"{share:.0%} control characters in UTF-8"
+
+
 def _mess(text: str) -> float:
     """charset-normalizer's mess ratio of the visible text where it is not ASCII (1.0: garbage)."""
     visible = " ".join(_TAGS.sub(" ", text[:100_000]).split())
@@ -134,6 +151,30 @@ def _strict(body: bytes, enc: str) -> str | None:
         return None
 
 
+def is_utf8(data: bytes) -> bool:
+    """Is `data` strict UTF-8 (what `data.decode("utf-8")` accepts)? Checked in place: ASCII by
+    `bytes.isascii`, the rest by Arrow's validator over a one-value string array on the same memory."""
+    if data.isascii():
+        return True
+    one = pa.LargeStringArray.from_buffers(1, pa.py_buffer(_ONE_OFFSETS.pack(0, len(data))), pa.py_buffer(data))
+    try:
+        one.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def decode_html_utf8(body: bytes, declared: str | None = None) -> tuple[bytes | None, str, bool]:
+    """decode_html with the page as UTF-8 bytes: (utf8, charset used, lossy) or (None, why, False).
+    A BOM-less page that is already UTF-8 comes back as `body` itself, not copied; the result
+    always equals decode_html's text, encoded."""
+    if not body.startswith(_BOM_STARTS) and is_utf8(body):
+        garbage = _utf8_garbage(body)
+        return (body, "utf-8", False) if garbage is None else (None, garbage, False)
+    text, how, lossy = decode_html(body, declared)
+    return (None if text is None else text.encode("utf-8")), how, lossy
+
+
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str | None, str, bool]:
     """(text, charset used, lossy) or (None, why, False) when the page would be garbage."""
     for bom, enc in _BOMS:
@@ -144,9 +185,8 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str | None, s
             break
     text = _strict(body, "utf-8")
     if text is not None:
-        share = _bad_share_utf8(body)
-        return (text, "utf-8", False) if share <= MAX_BAD_SHARE else \
-            (None, f"{share:.0%} control characters in UTF-8", False)
+        garbage = _utf8_garbage(body)
+        return (text, "utf-8", False) if garbage is None else (None, garbage, False)
     tried: list[str] = ["utf-8"]
     mostly = _mostly_utf8(body)
     if mostly is not None:

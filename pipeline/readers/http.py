@@ -138,6 +138,8 @@ def _decompress(enc: str, body: bytes, limit: int) -> bytes | None:
 def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
     """The response payload with transfer and content encodings undone where they apply, and the
     names of the mismatches met (each a counter for the caller)."""
+    if "transfer-encoding" not in resp.headers and "content-encoding" not in resp.headers:
+        return resp.body, []                        # most pages: nothing to undo
     body, problems = resp.body, []
     if "chunked" in resp.headers.get("transfer-encoding", "").lower():
         plain = dechunk(body)

@@ -7,6 +7,9 @@ conversion, dns, non_http, not_html, http_3xx ...), or a quarantine item with it
 despite a defect carry it in `metadata["flags"]` and a counter of the same name:
 `length_mismatch` (see warc.py), `decoded_lossy` (see decode.py), `content_encoding_mismatch`,
 `chunked_mismatch` (see http.py) and `http_missing_status`.
+
+Pages are handed on as UTF-8 bytes (`Doc.html`, `Doc.text` for WET), validated or transcoded by
+`decode.decode_html_utf8`: no Python str is made of a page that is already UTF-8.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Iterator
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
-from pipeline.readers.decode import charset_from_content_type, decode_html
+from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, parse_http
 from pipeline.readers.warc import WarcDamage, iter_warc
 
@@ -25,7 +28,7 @@ HTML_TYPES = ["text/html", "application/xhtml+xml"]
 class WarcReader(Reader):
     """WARC and ARC files (.warc, .warc.gz, .warc.zst, .arc.gz): HTTP responses and resources become HTML documents."""
     name = "warc"
-    version = "2"
+    version = "3"           # 3: pages as UTF-8 bytes (the runner's shard_bytes now counts bytes, not characters)
     content_types: list[str] = Field(default=HTML_TYPES, description="HTTP content types that count as pages")
 
     def read(self, path, src, state):
@@ -40,7 +43,7 @@ class WetReader(WarcReader):
 class HtmlReader(Reader):
     """One HTML page per file (optionally compressed); the file path is its id."""
     name = "html"
-    version = "2"
+    version = "3"
 
     def read(self, path, src, state):
         return _read_html(self, src, path, state)
@@ -127,7 +130,7 @@ def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=()
         yield Quarantined("too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
                           offset, rid, len(body), body[:65536])
         return
-    text, how, lossy = decode_html(body, declared)
+    text, how, lossy = decode_html_utf8(body, declared)          # UTF-8 bytes (see Doc)
     if text is None:
         yield Quarantined("bad_encoding", how, offset, rid, len(body), body[:65536])
         return
