@@ -15,12 +15,30 @@ from pipeline.report.collect import MAX_REASONS, Distribution, ReportData  # noq
 KEPT, REMOVED, ACCENT = "#3b7dd8", "#d8553b", "#6a9f3a"
 
 
-def _png(fig) -> bytes:
+def _png(fig, tight: bool = True) -> bytes:
     buf = io.BytesIO()
-    fig.tight_layout()
+    if tight:        # measuring every label's box costs seconds on a grid of dozens of axes
+        fig.tight_layout()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()
+
+
+def _grid(n: int, per_row: int):
+    """A figure of n small histograms, spaced by hand (see `_png`)."""
+    rows = (n + per_row - 1) // per_row
+    fig, axes = plt.subplots(rows, per_row, figsize=(10, 2.4 * rows), squeeze=False)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.3 / rows, top=1 - 0.25 / rows, wspace=0.25,
+                        hspace=0.55)
+    for ax in axes.ravel():
+        ax.locator_params(nbins=4)       # small panels: fewer tick labels to lay out and draw
+    return fig, axes
+
+
+def _hist(ax, values: np.ndarray, bins: np.ndarray, weights: np.ndarray | None = None, **style) -> None:
+    """A histogram drawn as one outline or filled artist, not one rectangle per bin (draws ~10x faster)."""
+    counts, edges = np.histogram(values, bins=bins, weights=weights)
+    ax.stairs(counts, edges, **style)
 
 
 def funnel(data: ReportData) -> bytes:
@@ -83,8 +101,7 @@ def languages(stage: str, counts: dict[str, int], top: int = 20) -> bytes:
 
 
 def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
-    rows = (len(dists) + per_row - 1) // per_row
-    fig, axes = plt.subplots(rows, per_row, figsize=(10, 2.4 * rows), squeeze=False)
+    fig, axes = _grid(len(dists), per_row)
     for ax, d in zip(axes.ravel(), dists):
         vals = np.concatenate([d.kept, d.removed])
         vals = vals[np.isfinite(vals)]
@@ -93,16 +110,17 @@ def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
             continue
         rules = d.threshold_values()
         bins = _bins(_with_thresholds(vals, rules), log=False)
-        ax.hist(d.kept[np.isfinite(d.kept)], bins=bins, color=KEPT, alpha=0.7, label="kept")
+        _hist(ax, d.kept[np.isfinite(d.kept)], bins, fill=True, color=KEPT, alpha=0.7, label="kept")
         if len(d.removed):
-            ax.hist(d.removed[np.isfinite(d.removed)], bins=bins, color=REMOVED, alpha=0.7, label="removed (sample)")
+            _hist(ax, d.removed[np.isfinite(d.removed)], bins, fill=True, color=REMOVED, alpha=0.7,
+                  label="removed (sample)")
         _threshold_lines(ax, rules, "black", label="threshold")
         ax.set_title(f"{d.stage}: {d.column}" + (f" (keep {threshold_text(rules)})" if rules else ""), fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(dists):]:
         ax.axis("off")
-    axes[0][0].legend(fontsize=7)
-    return _png(fig)
+    axes[0][0].legend(fontsize=7, loc="upper right")
+    return _png(fig, tight=False)
 
 
 LANGUAGE_COLORS = ("#3b7dd8", "#d8553b", "#6a9f3a", "#9b59b6", "#e0a526", "#555555")
@@ -130,8 +148,7 @@ def signals_by_language(dists: list[Distribution], per_row: int = 3) -> bytes:
     """Each signal's kept values per language (each language's share of its own documents), with the
     threshold documents of that language were judged by, in the language's colour."""
     dists = [d for d in dists if d.by_language]
-    rows = (len(dists) + per_row - 1) // per_row
-    fig, axes = plt.subplots(rows, per_row, figsize=(10, 2.4 * rows), squeeze=False)
+    fig, axes = _grid(len(dists), per_row)
     for ax, d in zip(axes.ravel(), dists):
         vals = np.concatenate(list(d.by_language.values()))
         vals = vals[np.isfinite(vals)]
@@ -143,16 +160,16 @@ def signals_by_language(dists: list[Distribution], per_row: int = 3) -> bytes:
         for (lang, v), color in zip(d.by_language.items(), LANGUAGE_COLORS):
             v = v[np.isfinite(v)]
             if len(v):
-                ax.hist(v, bins=bins, weights=np.full(len(v), 1 / len(v)), histtype="step", color=color,
-                        linewidth=1.4, label=f"{lang} ({len(v):,})")
+                _hist(ax, v, bins, weights=np.full(len(v), 1 / len(v)), color=color, linewidth=1.4,
+                      label=f"{lang} ({len(v):,})")
         for (lang, _), color in zip(d.by_language.items(), LANGUAGE_COLORS):
             _threshold_lines(ax, d.threshold_values(lang), color)
         ax.set_title(f"{d.stage}: {d.column}", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper right")   # "best" searches every artist per axes: slow
     for ax in axes.ravel()[len(dists):]:
         ax.axis("off")
-    return _png(fig)
+    return _png(fig, tight=False)
 
 
 def clusters(per_stage: dict[str, dict]) -> bytes:
