@@ -36,8 +36,7 @@ def test_resiliparse_engine_text_and_metadata_from_one_parse(shared_data):
     kept = {r["id"]: r for r in result.kept.to_pylist()}
     assert len(kept) == 20 and result.counters["engine_resiliparse"] == 20
     for d in docs:
-        want = extract_plain_text(HTMLTree.parse(d["html"]), main_content=True, alt_texts=False,
-                                  post_meta=False).strip()
+        want = extract_plain_text(HTMLTree.parse(d["html"]), main_content=True, alt_texts=False).strip()
         assert kept[d["id"]]["text"] == want
         assert kept[d["id"]]["extract_engine"] == "resiliparse"
     rows = list(kept.values())

@@ -78,12 +78,13 @@ class Extract(Stage):
                                         "(off: captions the gold text leaves out)")
     resiliparse_comments: bool = Field(True, description="resiliparse: keep comment sections")
     resiliparse_list_bullets: bool = Field(True, description="resiliparse: bullets before list items")
-    resiliparse_post_meta: bool = Field(False, description="resiliparse: keep blog post / article meta "
-                                        "lines (bylines, 'Posted by X on date'; off: the gold text leaves "
-                                        "them out)")
     auto_drop_boilerplate: bool = Field(
         True, description="auto: drop boilerplate lines from the fast text (link-dominated lines, short "
         "lines without punctuation, repeated short lines; boilerplate.py)")
+    auto_drop_post_meta: bool = Field(
+        True, description="auto: extract without resiliparse's post meta (bylines, 'Posted by X on "
+        "date'; the gold text leaves them out); a page where that leaves fewer than fallback_min_units "
+        "is extracted again with it (resiliparse's rule goes by class names, and can take a whole post)")
     # -- auto: when the fast result looks wrong (hybrid.py; chosen on dev gold pages) --------------
     fallback_min_units: int = Field(
         50, ge=0, description="auto: fall back when the fast text has fewer words (CJK: characters)")
@@ -125,8 +126,7 @@ class Extract(Stage):
         if self.engine in ("resiliparse", "auto"):
             self._resiliparse = ResiliparseEngine(dict(
                 alt_texts=self.resiliparse_alt_texts, comments=self.resiliparse_comments,
-                list_bullets=self.resiliparse_list_bullets, post_meta=self.resiliparse_post_meta),
-                extract_date=self.extract_date)
+                list_bullets=self.resiliparse_list_bullets), extract_date=self.extract_date)
         self._rule = FallbackRule(self.fallback_min_units, self.fallback_min_visible_share,
                                   self.fallback_max_short_lines, self.fallback_max_comment_share)
         if self.isolation == "process" and self.timeout_seconds > 0:
@@ -158,12 +158,16 @@ class Extract(Stage):
         fast = self._resiliparse
         if not self.auto_drop_boilerplate:
             return fast.text(tree), None, 0.0
-        text, units = clean(fast.markup(tree, list(COMMENT_FORMS)))
+        text, units = clean(fast.markup(tree, list(COMMENT_FORMS), post_meta=not self.auto_drop_post_meta))
+        if self.auto_drop_post_meta and sum(units) < self.fallback_min_units:
+            with_meta = clean(fast.markup(tree, list(COMMENT_FORMS)))
+            if sum(with_meta[1]) >= self.fallback_min_units:
+                text, units = with_meta
         comment_share = 0.0
         if (self.fallback_max_comment_share < 1 and units and tree.body is not None
                 and tree.body.query_selector(COMMENT_SELECTOR) is not None):
             # Only pages with a comment section pay for the second extraction (a fifth of the gold pages).
-            without = clean(fast.markup(tree, [COMMENT_SELECTOR]))[1]
+            without = clean(fast.markup(tree, [COMMENT_SELECTOR], post_meta=not self.auto_drop_post_meta))[1]
             comment_share = max(0.0, 1 - sum(without) / sum(units))
         return text, units, comment_share
 

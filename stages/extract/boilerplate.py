@@ -25,7 +25,9 @@ kept as `<a>`) at the cost of plain text, and each line is judged by what it hol
   count only here, not as neighbours for the rule above: forum posts sit between avatar links.
 Before the lines are read, the comment form (COMMENT_FORMS: "Leave a Reply", "Your email address
 will not be published") is skipped in the extraction itself, and resiliparse's post meta
-(bylines, "Posted by X on date") is off (`resiliparse_post_meta`).
+(bylines, "Posted by X on date") is left out (`auto_drop_post_meta`; resiliparse finds it by class
+names, and on one held-out page took every post of a blog with it: such a page, left with too
+little text, is extracted again with the post meta).
 Units are words in spaced scripts and characters in CJK ones (as text_units counts), so Chinese and
 Japanese lines are judged by their characters, not by spaces they do not have; the
 punctuation set holds both the ASCII and the full-width CJK marks.

@@ -70,11 +70,12 @@ class ResiliparseEngine:
     def text(self, tree) -> str:
         return self._extract(tree, main_content=True, **self.options).strip()
 
-    def markup(self, tree, skip: list[str] | None = None) -> str:
+    def markup(self, tree, skip: list[str] | None = None, post_meta: bool = True) -> str:
         """The same main content as minimal HTML: one block per line, links kept as <a> (what
-        boilerplate.py reads; about the cost of `text`), without the elements `skip` selects."""
+        boilerplate.py reads; about the cost of `text`), without the elements `skip` selects and,
+        with `post_meta=False`, without what resiliparse takes for post meta (bylines, dates)."""
         return self._extract(tree, main_content=True, preserve_formatting="minimal_html", links=True,
-                             skip_elements=skip or None, **self.options)
+                             skip_elements=skip or None, **{**self.options, "post_meta": post_meta})
 
     def __call__(self, html: str, url: str | None) -> Page:
         tree = self.parse(html)
