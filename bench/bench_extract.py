@@ -260,8 +260,8 @@ def page_signals(pages: list[dict]) -> list[dict]:
     out = []
     for p in pages:
         tree = fast.parse(p["html"])
-        text = auto._fast_text(tree)[0] if tree is not None else ""
-        m = fast.measure(tree, text) if text else None
+        text, _, comment_share = auto._fast_text(tree) if tree is not None else ("", None, 0.0)
+        m = fast.measure(tree, text, comment_share=comment_share) if text else None
         f1_fast = token_f1(text, p["gold"])
         # auto keeps the fast text when trafilatura finds nothing
         f1_slow = token_f1(slow.get(p["id"]), p["gold"]) if slow.get(p["id"]) else f1_fast
@@ -285,9 +285,12 @@ def signal_rows(pages_by_lang: dict[str, list[dict]]) -> list[dict]:
         f"units < {d.fallback_min_units}": lambda m: m.units < d.fallback_min_units,
         "visible share < 0.3 (off by default)": lambda m: m.visible_share < 0.3,
         f"short lines > {d.fallback_max_short_lines}": lambda m: m.short_lines > d.fallback_max_short_lines,
-        "all three (auto's rule)": lambda m: (m.units < d.fallback_min_units
-                                              or m.visible_share < d.fallback_min_visible_share
-                                              or m.short_lines > d.fallback_max_short_lines),
+        f"comment share > {d.fallback_max_comment_share}":
+            lambda m: m.comment_share > d.fallback_max_comment_share,
+        "all (auto's rule)": lambda m: (m.units < d.fallback_min_units
+                                        or m.visible_share < d.fallback_min_visible_share
+                                        or m.short_lines > d.fallback_max_short_lines
+                                        or m.comment_share > d.fallback_max_comment_share),
     }
     rows = []
     for lang, pages in pages_by_lang.items():
@@ -397,9 +400,9 @@ def _print(rows: list[dict]) -> None:
 
 
 def choose_thresholds(pages_by_lang: dict[str, list[dict]], budget: float) -> list[tuple]:
-    """Grid search on the dev halves only: the rules (units, visible share, short lines) that send at
-    most `budget` of each language's dev pages to trafilatura, best worst-language F1 first; with
-    what each does on the held-out halves."""
+    """Grid search on the dev halves only: the rules (units, visible share, short lines, comment share)
+    that send at most `budget` of each language's dev pages to trafilatura, best worst-language F1
+    first; with what each does on the held-out halves."""
     import itertools
     data = {}
     for lang, pages in pages_by_lang.items():
@@ -407,12 +410,13 @@ def choose_thresholds(pages_by_lang: dict[str, list[dict]], budget: float) -> li
         data[lang] = (page_signals(pages), {h: {p["id"] for p in pages if halves[p["id"]] == h}
                                             for h in ("dev", "heldout")})
     found = []
-    for u, v, s in itertools.product((0, 25, 50, 100, 200), (0, .1, .2, .3, .4, .5, .6), (.6, .7, .8, .9, 1.01)):
-        def rule(m, u=u, v=v, s=s):
-            return m.units < u or m.visible_share < v or m.short_lines > s
+    for u, v, s, c in itertools.product((0, 25, 50, 100, 200), (0, .1, .2, .3, .4, .5, .6), (.6, .7, .8, .9, 1.01),
+                                        (.3, .5, .7, 1.0)):
+        def rule(m, u=u, v=v, s=s, c=c):
+            return m.units < u or m.visible_share < v or m.short_lines > s or m.comment_share > c
         eff = {(lang, h): rule_effect(sig, ids[h], rule) for lang, (sig, ids) in data.items() for h in ids}
         if all(eff[lang, "dev"][0] <= budget for lang in data):
-            found.append((min(eff[lang, "dev"][1] for lang in data), (u, v, s), eff))
+            found.append((min(eff[lang, "dev"][1] for lang in data), (u, v, s, c), eff))
     return sorted(found, key=lambda f: -f[0])
 
 
@@ -422,7 +426,7 @@ if __name__ == "__main__":
         _print(signal_rows(gold))
         for budget in (0.1, 0.2, 0.3):
             print(f"best rules on dev sending <= {budget:.0%} of each language's dev pages to trafilatura "
-                  "(units <, visible share <, short lines >): F1 difference @ fallback share")
+                  "(units <, visible share <, short lines >, comment share >): F1 difference @ fallback share")
             for worst, rule, eff in choose_thresholds(gold, budget)[:3]:
                 print(f"  {rule}: " + ", ".join(f"{lang} {h} {d:+.3f} @ {share:.0%}"
                                                 for (lang, h), (share, d) in eff.items()))

@@ -44,6 +44,7 @@ class Measures(NamedTuple):
     units: int  # words/CJK characters in the main text
     visible_share: float  # main text chars / all visible text chars of the page
     short_lines: float  # share of main-text lines under SHORT_LINE_UNITS units (menus, captions)
+    comment_share: float = 0.0  # share of the main text's units inside comment sections
 
 
 SHORT_LINE_UNITS = 8
@@ -69,11 +70,12 @@ class ResiliparseEngine:
     def text(self, tree) -> str:
         return self._extract(tree, main_content=True, **self.options).strip()
 
-    def markup(self, tree) -> str:
+    def markup(self, tree, skip: list[str] | None = None, post_meta: bool = True) -> str:
         """The same main content as minimal HTML: one block per line, links kept as <a> (what
-        boilerplate.py reads; about the cost of `text`)."""
+        boilerplate.py reads; about the cost of `text`), without the elements `skip` selects and,
+        with `post_meta=False`, without what resiliparse takes for post meta (bylines, dates)."""
         return self._extract(tree, main_content=True, preserve_formatting="minimal_html", links=True,
-                             **self.options)
+                             skip_elements=skip or None, **{**self.options, "post_meta": post_meta})
 
     def __call__(self, html: str, url: str | None) -> Page:
         tree = self.parse(html)
@@ -110,7 +112,8 @@ class ResiliparseEngine:
             date = m.group(1)
         return clean_title(og_title or tree.title), clean_lang(lang), date
 
-    def measure(self, tree, text: str, visible_share: bool = True, line_units: list[int] | None = None) -> Measures:
+    def measure(self, tree, text: str, visible_share: bool = True, line_units: list[int] | None = None,
+                comment_share: float = 0.0) -> Measures:
         """The fallback rule's inputs. `visible_share` costs a second pass over the tree (all
         visible text, ~15% of the fast path); without it the share is reported as 1.
         `line_units`: the units of each non-empty line of `text` when the caller counted them."""
@@ -120,7 +123,7 @@ class ResiliparseEngine:
             line_units = [text_units(line) for line in text.split("\n") if line.strip()]
         short = sum(1 for units in line_units if units < SHORT_LINE_UNITS)
         return Measures(sum(line_units), min(len(text) / max(len(visible), 1), 1.0),
-                        short / max(len(line_units), 1))
+                        short / max(len(line_units), 1), comment_share)
 
 
 def _iso_date(value: str | None) -> str | None:
