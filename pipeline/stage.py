@@ -149,7 +149,7 @@ class Stage(BaseModel):
 
     # -- thresholds the report draws -------------------------------------------------------------
     # Signal column -> (option, direction), or a list of them: "min" removes a document whose
-    # signal is below the option's value, "max" one above it. An option may name a key of a dict
+    # signal is below the option's value, "max" one above it, "below" one at or above it. An option may name a key of a dict
     # option ("top_ngram_char_frac.2"). The report draws these on the signal histograms.
     signal_thresholds: ClassVar[dict[str, Any]] = {}
 

@@ -121,8 +121,8 @@ class SpamFilter(Filter):
     version: ClassVar[str] = "2"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
-    signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "max"),
-                                         "spam_matches": ("min_matches", "max")}
+    signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
+                                         "spam_matches": ("min_matches", "below")}
 
     lists: list[str] = Field(default_factory=lambda: list(DEFAULT_LISTS), description=(
         "Built-in lists to use (stages/data/blocklists/<name>.txt); the category is the name minus its "

@@ -95,8 +95,8 @@ def test_declared_thresholds_are_the_options_on_real_signal_columns():
     """The report draws `min_score` on `spam_score` and `min_matches` on `spam_matches`; the lines
     follow the options, name columns the filter writes, and removals lie on the removed side."""
     assert SpamFilter().declared_thresholds() == {
-        "spam_score": [{"option": "min_score", "direction": "max", "value": 6.0}],
-        "spam_matches": [{"option": "min_matches", "direction": "max", "value": 3.0}]}
+        "spam_score": [{"option": "min_score", "direction": "below", "value": 6.0}],
+        "spam_matches": [{"option": "min_matches", "direction": "below", "value": 3.0}]}
     f = SpamFilter(min_score=4.5, min_matches=5)
     declared = f.declared_thresholds()
     assert declared["spam_score"][0]["value"] == 4.5 and declared["spam_matches"][0]["value"] == 5.0

@@ -110,8 +110,10 @@ def token_groups(stats: dict) -> dict[str, list[dict]]:
 
 
 def threshold_text(rules: list[tuple[str, float]]) -> str:
-    """What a document must meet to stay: `>= 50, <= 100000` (a "min" rule keeps at or above)."""
-    return ", ".join(f"{'>=' if d == 'min' else '<='} {v:g}" for d, v in rules) or "-"
+    """What a document must meet to stay: `>= 50, <= 100000` (a "min" rule keeps at or above, a
+    "below" rule strictly below)."""
+    signs = {"min": ">=", "max": "<=", "below": "<"}
+    return ", ".join(f"{signs[d]} {v:g}" for d, v in rules) or "-"
 
 
 def signals_by_language(dists: list[Distribution]) -> list[dict]:
