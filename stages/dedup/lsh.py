@@ -11,7 +11,7 @@ linear, and the connected components (clusters.py) join what the star connected.
 
 A partition task reads its records twice, one spill file at a time: first each bucket's first
 document (one record per bucket and file survives), then the pairs, written in files of at most
-`PAIRS_PER_FILE`. A bucket of a million copies therefore costs the task one record per shard it
+`RECORDS_PER_FILE`. A bucket of a million copies therefore costs the task one record per shard it
 spans, not one per copy; all of a document's band records are in its shard's file, so each file's
 pairs are distinct from every other file's.
 """
@@ -23,7 +23,7 @@ from pipeline import storage
 
 RECORD = np.dtype([("band_hash", np.uint64), ("key", np.int64)])
 PAIR = np.dtype([("a", np.int64), ("b", np.int64)])   # a < b: document keys
-PAIRS_PER_FILE = 2_000_000                             # 32 MB of pairs held before they are written
+RECORDS_PER_FILE = 2_000_000      # records a streaming task holds before it writes them (32-64 MB)
 
 
 def partition_of(band_hashes: np.ndarray, partitions: int) -> np.ndarray:
@@ -119,30 +119,43 @@ def bucket_pairs(records: np.ndarray, first_hash: np.ndarray, first_key: np.ndar
     return np.unique(pairs, axis=0) if len(pairs) else pairs
 
 
+class Chunks:
+    """Records written as they come, in numbered files of about `limit` records each:
+    `write(n, records)` writes file n. A task that streams its input through this holds at most
+    one chunk of output, however much it writes; it always writes at least one (maybe empty) file."""
+
+    def __init__(self, write, dtype: np.dtype, limit: int | None = None):
+        self.write, self.dtype, self.limit = write, dtype, limit or RECORDS_PER_FILE
+        self.held, self.files, self.total = [], 0, 0
+
+    def add(self, records: np.ndarray) -> None:
+        self.held.append(records)
+        self.total += len(records)
+        if sum(len(x) for x in self.held) >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        self.write(self.files, np.concatenate([np.zeros(0, self.dtype)] + self.held))
+        self.files += 1
+        self.held.clear()
+
+    def close(self) -> int:
+        if self.held or not self.files:
+            self.flush()
+        return self.total
+
+
 def partition_pairs(spill_dir: str, p: int, pairs_dir: str, slots: int) -> int:
     """Ray task: candidate pairs of bucket partition p over all shards' spill files, spilled to
-    `pairs_dir` sorted by pair slot (in files of at most about PAIRS_PER_FILE pairs); returns the
+    `pairs_dir` sorted by pair slot (in files of about RECORDS_PER_FILE pairs); returns the
     number of pairs."""
     paths = spill_files(spill_dir, ".bands")
     first_hash, first_key = bucket_firsts(paths, p)
-    held, total, files = [], 0, 0
-
-    def flush():
-        nonlocal files
-        pairs = np.concatenate(held) if held else np.zeros((0, 2), np.int64)
-        rec = np.empty(len(pairs), PAIR)
-        rec["a"], rec["b"] = pairs[:, 0], pairs[:, 1]
-        write_partitioned(storage.join(pairs_dir, f"{p:06d}-{files:05d}.pairs"), rec,
-                          pair_slot(rec["a"], rec["b"], slots), slots)
-        files += 1
-        held.clear()
-
+    out = Chunks(lambda n, rec: write_partitioned(storage.join(pairs_dir, f"{p:06d}-{n:05d}.pairs"), rec,
+                                                  pair_slot(rec["a"], rec["b"], slots), slots), PAIR)
     for path in paths:
         pairs = bucket_pairs(read_records(path, p, RECORD), first_hash, first_key)
-        held.append(pairs)
-        total += len(pairs)
-        if sum(len(x) for x in held) >= PAIRS_PER_FILE:
-            flush()
-    if held or not files:
-        flush()
-    return total
+        rec = np.empty(len(pairs), PAIR)
+        rec["a"], rec["b"] = pairs[:, 0], pairs[:, 1]
+        out.add(rec)
+    return out.close()
