@@ -65,3 +65,93 @@ def test_giant_cluster_keeps_first_copy_and_stays_linear(corpora, stage):
     else:
         assert run.counters["exact_duplicates"] == base.counters.get("exact_duplicates", 0) + COPIES - 1
         assert run.counters["exact_duplicate_groups"] == base.counters.get("exact_duplicate_groups", 0) + 1
+
+
+def _star_rounds(edges_dir, work, parts):
+    """components() run in this process (the tasks are plain functions), so RECORDS_PER_FILE
+    can be lowered; returns the final edge set and the number of files written."""
+    from stages.dedup.clusters import star_step
+    current, step, files = edges_dir, 0, 0
+    while True:
+        large = work / f"large-{step}"
+        unsettled = sum(star_step("large", current, p, large, parts)[1] for p in range(parts))
+        files += len(list(large.glob("*.edges")))
+        if not unsettled:
+            return current, files
+        current = work / f"small-{step}"
+        for p in range(parts):
+            star_step("small", large, p, current, parts)
+        step += 1
+
+
+def test_streaming_steps_agree_whatever_the_file_size(tmp_path, monkeypatch):
+    import numpy as np
+
+    from stages.dedup import lsh
+    from stages.dedup.clusters import DECISION, EDGE, MEMBER, choose_task, write_edges
+    rng = np.random.default_rng(3)
+    keys = rng.choice(1 << 40, 3_000, replace=False).astype(np.int64)
+    hub = keys[:2_000]                       # a giant cluster: a star around a random member...
+    chain = keys[2_000:2_400]                # ...joined to a long chain, plus small random pairs
+    a = np.r_[np.full(1_999, hub[7]), chain[:-1], chain[0], keys[2_400:2_700]]
+    b = np.r_[np.delete(hub, 7), chain[1:], hub[3], keys[2_700:3_000]]
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    parts, results = 3, []
+    for limit in (None, 64):
+        if limit:
+            monkeypatch.setattr(lsh, "RECORDS_PER_FILE", limit)
+        work = tmp_path / f"limit-{limit}"
+        write_edges(work / "edges-0" / "000000.edges", a[::2], b[::2], parts)
+        write_edges(work / "edges-0" / "000001.edges", a[1::2], b[1::2], parts)
+        stars, files = _star_rounds(work / "edges-0", work, parts)
+        rec = np.concatenate([lsh.read_partition(lsh.spill_files(stars, ".edges"), p, EDGE) for p in range(parts)])
+        leaf = rec["src"] > rec["dst"]
+        center = dict(zip(rec["src"][leaf].tolist(), rec["dst"][leaf].tolist()))
+        # keep=longest over the giant cluster's members, written by two member tasks
+        members = np.zeros(len(hub), MEMBER)
+        members["center"], members["key"] = hub.min(), hub
+        members["length"] = rng.permutation(len(hub)) if limit is None else results[0][2]
+        for i in range(2):
+            lsh.write_partitioned(work / "members" / f"{i:06d}.members", members[i::2],
+                                  np.zeros(len(hub[i::2]), np.int64), 1)
+        clusters, removed = choose_task(str(work / "members"), 0, "longest", str(work / "decisions"), 1)
+        dec = lsh.read_partition(lsh.spill_files(work / "decisions", ".decisions"), 0, DECISION)
+        results.append((center, files, members["length"], len(list((work / "decisions").iterdir())),
+                        sorted(map(tuple, dec.tolist())), (clusters, removed)))
+    (big_c, big_files, lengths, big_dec_files, big_dec, big_counts), (c, files, _, dec_files, dec, counts) = results
+    assert c == big_c and set(c.values()) >= {hub.min()}
+    assert all(big_c[k] == hub.min() for k in np.delete(hub, np.argmin(hub)).tolist())
+    assert files > big_files and dec_files > big_dec_files       # the small limit did split the output
+    assert dec == big_dec and counts == big_counts == (1, len(hub) - 1)
+    longest = hub[np.argmax(lengths)]
+    assert {k for _, _, k in dec} == {int(longest)} and {cl for _, cl, _ in dec} == {int(hub.min())}
+
+
+def test_bucket_pairs_are_stars_to_the_first_member_in_bounded_files(tmp_path, monkeypatch):
+    import numpy as np
+
+    from stages.dedup import lsh
+    from stages.dedup.common import doc_keys
+    rng = np.random.default_rng(4)
+    bands = 4
+    for shard in range(3):   # band 0 of every document is one giant bucket; the rest mostly singletons
+        keys = doc_keys(shard, 500)
+        h = rng.integers(0, 1 << 62, (500, bands), dtype=np.uint64)
+        h[:, 0] = 12345
+        h[::50, 1] = 777     # a smaller bucket across shards
+        lsh.write_spill(tmp_path / "spill" / f"{shard:06d}.bands", h, keys, 1)
+        if shard == 0:
+            first = int(keys[0])
+    got = {}
+    for limit in (None, 100):
+        if limit:
+            monkeypatch.setattr(lsh, "RECORDS_PER_FILE", limit)
+        out = tmp_path / f"pairs-{limit}"
+        total = lsh.partition_pairs(str(tmp_path / "spill"), 0, str(out), 8)
+        rec = lsh.read_partition(lsh.spill_files(out, ".pairs"), 0, lsh.PAIR, 8)
+        got[limit] = (total, sorted(map(tuple, rec.tolist())), len(list(out.glob("*.pairs"))))
+    (total, pairs, files), (total_small, pairs_small, files_small) = got[None], got[100]
+    assert files == 1 and files_small == 3 and pairs_small == pairs and total == total_small == len(pairs)
+    # 1,499 pairs for the giant bucket (not 1,500 * 1,499 / 2), each with the first document;
+    # the small bucket's star is inside it, so the repeats leave 1,499 distinct pairs in all
+    assert len(set(pairs)) == 1_499 and {a for a, _ in pairs} == {first}
