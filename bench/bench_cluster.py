@@ -212,58 +212,128 @@ class ProcessPeaks:
         return ("driver" if pid == os.getpid() else name), r
 
 
-def write_corpus(path: str, n: int) -> int:
-    """bench/corpus.py documents as shards of 10,000 under `path` (run in a child process, so the
-    sentence pools and generated texts never count towards the measured driver's memory)."""
-    from bench.corpus import Pools, generate
+def _corpus_docs(n: int, giant: int, pools):
+    """n bench/corpus.py documents (10% near-duplicates, generated in slices of 100,000 so 1M
+    documents never sit in memory) with `giant` exact copies of one more page spread evenly
+    among them: one cluster the size of `giant` (a cookie wall or parked-domain page)."""
+    import random
+    from bench.corpus import generate, original
+    rng = random.Random(15)
+    page = original(random.Random(7), pools.en, "en")
+    made = copies = 0
+    while made < n or copies < giant:
+        docs = [] if made >= n else generate(min(100_000, n - made), dup_rate=0.1, seed=made, pools=pools)
+        start, made = made, made + len(docs)
+        # this slice's share of the copies, so they spread evenly over the whole corpus
+        share = giant - copies if made >= n else round(giant * made / n) - copies
+        slots = sorted(rng.sample(range(len(docs) + share), share))
+        it, j = iter(docs), 0
+        for pos in range(len(docs) + share):
+            if j < len(slots) and slots[j] == pos:
+                yield {"id": f"giant-{copies:07d}", "source": "site0", "url": f"https://parked.example/{copies}",
+                       "text": page, "metadata": {"family": "giant"}}
+                copies, j = copies + 1, j + 1
+            else:
+                x = next(it)
+                yield {**x, "id": f"{start}-{x['id']}"}
+
+
+def write_corpus(path: str, n: int, giant: int = 0) -> int:
+    """bench/corpus.py documents (plus `giant` copies of one page) as shards of 10,000 under
+    `path` (run in a child process, so the sentence pools and generated texts never count
+    towards the measured driver's memory)."""
+    from bench.corpus import Pools
     from pipeline.documents import documents_table
     from pipeline.shards import StageDir
     from pipeline.stage import Result
-    pools, src, made = Pools.load(), StageDir(path), 0
-    for start in range(0, n, 100_000):   # generated in slices: 1M documents never sit in memory
-        docs = generate(min(100_000, n - start), dup_rate=0.1, seed=start, pools=pools)
-        for i in range(0, len(docs), 10_000):
-            t = documents_table([{**x, "id": f"{start}-{x['id']}"} for x in docs[i:i + 10_000]])
-            src.write_shard(f"{made:05d}", t, Result(t), 0.0, 0)
-            made += 1
-        del docs
+    src, made, batch = StageDir(path), 0, []
+
+    def flush():
+        nonlocal made
+        t = documents_table(batch)
+        src.write_shard(f"{made:05d}", t, Result(t), 0.0, 0)
+        made += 1
+        batch.clear()
+
+    for doc in _corpus_docs(n, giant, Pools.load()):
+        batch.append(doc)
+        if len(batch) == 10_000:
+            flush()
+    if batch:
+        flush()
     return made
 
 
-def minhash_scale(work: Path, sizes: list[int]) -> list[dict]:
+def _measured(stage, work: Path, n: int, giant: int, label: str, counters: tuple[str, ...]) -> dict:
+    """One run of `stage` on a fresh corpus, with wall time and the peak RSS of every process."""
     import multiprocessing
+    import shutil
     from concurrent.futures import ProcessPoolExecutor
-    from pipeline.executor import start_ray
     from pipeline.shards import StageDir
-    from stages.dedup.fuzzy import MinHashDedup
     from stages.dedup.local import run_global
+    d = work / f"{type(stage).__name__}-{n}-{giant}"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(write_corpus, str(d / "in"), n, giant).result()
+    load = os.getloadavg()[0]
+    with ProcessPeaks() as peaks:
+        t = time.perf_counter()
+        run = run_global(stage, StageDir(d / "in"), d, removed_samples=5, read_output=False)
+        wall = time.perf_counter() - t
+    who, biggest = peaks.largest()
+    driver = max((r for (pid, _), r in peaks.peaks.items() if pid == os.getpid()), default=0)
+    workers = [r for (pid, name), r in peaks.peaks.items()
+               if name.startswith("ray::") and not name.startswith(("ray::Dashboard", "ray::RuntimeEnv"))]
+    shutil.rmtree(d, ignore_errors=True)
+    docs = n + giant
+    row = {"name": label, "ours": docs / wall, "baseline": None, "unit": "docs/s",
+           "notes": f"wall {wall:.1f} s; peak RSS summed over driver + Ray processes "
+                    f"{peaks.peak_sum / 2**30:.2f} GiB, largest one process {biggest / 2**30:.2f} GiB "
+                    f"({who}), driver {driver / 2**30:.2f} GiB, largest Ray worker "
+                    f"{max(workers, default=0) / 2**30:.2f} GiB ({len(workers)} workers); "
+                    f"{len(peaks.peaks)} processes; "
+                    + "; ".join(f"{c} {run.counters.get(c)}" for c in counters)
+                    + f"; phases {run.ctx.info.get('seconds')}; load {load:.1f} at start, "
+                      f"{os.getloadavg()[0]:.1f} at end (2 cores)",
+           "peak_sum": peaks.peak_sum, "peak_largest": biggest, "peak_driver": driver}
+    print(row, flush=True)
+    return row
+
+
+MINHASH_COUNTERS = ("near_duplicates", "near_duplicate_clusters", "minhash_candidate_pairs")
+EXACT_COUNTERS = ("exact_duplicates", "exact_duplicate_groups")
+
+
+def minhash_scale(work: Path, sizes: list[int]) -> list[dict]:
+    from pipeline.executor import start_ray
+    from stages.dedup.fuzzy import MinHashDedup
+    start_ray(num_cpus=2)
+    return [_measured(MinHashDedup(), work, n, 0, f"cluster: minhash_dedup {n:,} docs", MINHASH_COUNTERS)
+            for n in sizes]
+
+
+def exact_scale(work: Path, sizes: list[int]) -> list[dict]:
+    """exact_dedup alone on the minhash_scale corpus (its near-duplicates are mostly not exact
+    copies; the exact ones are few)."""
+    from pipeline.executor import start_ray
+    from stages.dedup.exact import ExactDedup
+    start_ray(num_cpus=2)
+    return [_measured(ExactDedup(), work, n, 0, f"cluster: exact_dedup {n:,} docs", EXACT_COUNTERS)
+            for n in sizes]
+
+
+def giant_cluster(work: Path, copies: list[int], normal: int = 100_000) -> list[dict]:
+    """minhash_dedup and exact_dedup on `normal` documents plus one page copied `copies` times:
+    no task may hold all pairs of its bucket, nor grow with the cluster beyond its records."""
+    from pipeline.executor import start_ray
+    from stages.dedup.exact import ExactDedup
+    from stages.dedup.fuzzy import MinHashDedup
     start_ray(num_cpus=2)
     rows = []
-    for n in sizes:
-        d = work / f"mh-{n}"
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            pool.submit(write_corpus, str(d / "in"), n).result()
-        src = StageDir(d / "in")
-        with ProcessPeaks() as peaks:
-            t = time.perf_counter()
-            run = run_global(MinHashDedup(), src, d, removed_samples=5, read_output=False)
-            wall = time.perf_counter() - t
-        who, biggest = peaks.largest()
-        driver = max((r for (pid, _), r in peaks.peaks.items() if pid == os.getpid()), default=0)
-        workers = [r for (pid, name), r in peaks.peaks.items()
-                   if name.startswith("ray::") and not name.startswith(("ray::Dashboard", "ray::RuntimeEnv"))]
-        rows.append({"name": f"cluster: minhash_dedup {n:,} docs", "ours": n / wall, "baseline": None,
-                     "unit": "docs/s",
-                     "notes": f"wall {wall:.1f} s; peak RSS summed over driver + Ray processes "
-                              f"{peaks.peak_sum / 2**30:.2f} GiB, largest one process {biggest / 2**30:.2f} GiB "
-                              f"({who}), driver {driver / 2**30:.2f} GiB, largest Ray worker "
-                              f"{max(workers, default=0) / 2**30:.2f} GiB ({len(workers)} workers); "
-                              f"{len(peaks.peaks)} processes; "
-                              f"removed {run.counters.get('near_duplicates')}, candidates "
-                              f"{run.counters.get('minhash_candidate_pairs')}; phases {run.ctx.info.get('seconds')}"})
-        print(rows[-1], flush=True)
-        import shutil
-        shutil.rmtree(d, ignore_errors=True)
+    for c in copies:
+        rows.append(_measured(MinHashDedup(), work, normal, c,
+                              f"cluster: minhash_dedup {normal:,} docs + one page x {c:,}", MINHASH_COUNTERS))
+        rows.append(_measured(ExactDedup(), work, normal, c,
+                              f"cluster: exact_dedup {normal:,} docs + one page x {c:,}", EXACT_COUNTERS))
     return rows
 
 
@@ -274,6 +344,8 @@ def run(quick: bool = False, pages: int = 1000, dedup_sizes: list[int] | None = 
         rows += end_to_end(work, pages, 1 if quick else 2)
         sizes = dedup_sizes if dedup_sizes is not None else ([20_000] if quick else [100_000, 300_000, 1_000_000])
         rows += minhash_scale(work, sizes)
+        rows += exact_scale(work, sizes)
+        rows += giant_cluster(work, [3_000] if quick else [100_000, 300_000], 10_000 if quick else 100_000)
     return rows
 
 
@@ -282,6 +354,10 @@ if __name__ == "__main__":
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--dedup-sizes", type=lambda s: [int(x) for x in s.split(",") if x], default=None)
+    ap.add_argument("--exact-sizes", type=lambda s: [int(x) for x in s.split(",") if x], default=None)
+    ap.add_argument("--giant-copies", type=lambda s: [int(x) for x in s.split(",") if x], default=None,
+                    help="one page copied this many times among --giant-normal documents")
+    ap.add_argument("--giant-normal", type=int, default=100_000)
     ap.add_argument("--skip-e2e", action="store_true")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -290,4 +366,8 @@ if __name__ == "__main__":
             print(r, flush=True)
         if a.dedup_sizes:
             out += minhash_scale(Path(tmp), a.dedup_sizes)
+        if a.exact_sizes:
+            out += exact_scale(Path(tmp), a.exact_sizes)
+        if a.giant_copies:
+            out += giant_cluster(Path(tmp), a.giant_copies, a.giant_normal)
     print(json.dumps(out, indent=1, default=float))

@@ -50,3 +50,20 @@ def test_punctuation_folding_and_null_text(tmp_path):
     assert sorted(keep_punct.removed.column("id").to_pylist()) == ["d3"]
     fold = run_global(ExactDedup(normalization=Normalization(fold_punctuation=True)), inp, tmp_path / "y")
     assert sorted(fold.removed.column("id").to_pylist()) == ["d1", "d3"]
+
+
+def test_copies_within_and_across_shards(tmp_path):
+    # the first copy of X in shard b is itself a copy of a0: b's later copies name a0 as well
+    a = _docs(["text X", "text W"], prefix="a")
+    b = _docs(["text Y", "text X", "text X", "text Z", "text Y", "text W"], prefix="b")
+    c = _docs(["text Y", "text X"], prefix="c")
+    inp = write_input([a, b, c], tmp_path / "in")
+    run = run_global(ExactDedup(partitions=3), inp, tmp_path)
+    assert _removed_map(run) == {"b1": "a0", "b2": "a0", "b4": "b0", "b5": "a1", "c0": "b0", "c1": "a0"}
+    assert sorted(run.kept.column("id").to_pylist()) == ["a0", "a1", "b0", "b3"]
+    assert run.counters["exact_duplicates"] == 6
+    assert run.counters["exact_duplicate_groups"] == 3
+
+
+def _removed_map(run):
+    return dict(zip(run.removed.column("id").to_pylist(), run.removed.column("duplicate_of").to_pylist()))

@@ -12,11 +12,17 @@ stored in both directions, so the task of partition p sees every neighbour of it
 Each step is one Ray task per node partition writing a new spill generation; O(log n) rounds
 end in one star per component around its smallest key, which is the cluster id. The rounds stop
 when no node has both a smaller neighbour and a second neighbour (every component is a star).
-A task holds the edges of its partition only (one huge cluster still lands in one partition:
-its star is the size of the cluster).
 
-Then each member's length and score travel to its centre's partition (`members_task`), where
-the kept document is chosen (`choose_kept`), and the removals are written sorted by the removed
+A cluster of a million copies puts a million edges on its centre's node: no task holds them at
+once. A star step reads its partition twice, one input file at a time: first each node's
+smallest and largest neighbour (all a step needs to know of a node: its m, and whether it has a
+second neighbour), then each edge is mapped on its own and written out in bounded files
+(lsh.Chunks). Repeated edges are harmless (min and max do not count) and each file drops its own.
+
+Then each member's length and score travel to its centre's partition (`members_task`; a node is
+a leaf of one centre, and its edges are in its own partition); there the kept document of each
+cluster is found the same way, in two passes over the member files (the best member per centre,
+then one removal per other member), and the removals are written sorted by the removed
 document's shard, so that each shard's task reads only its own byte range.
 """
 from __future__ import annotations
@@ -27,7 +33,8 @@ import numpy as np
 
 from pipeline import storage
 from stages.dedup.common import split_keys
-from stages.dedup.lsh import mix, partition_of, read_partition, spill_files, write_partitioned, write_records
+from stages.dedup.lsh import (Chunks, mix, partition_of, read_partition, read_records, spill_files,
+                              write_partitioned, write_records)
 
 EDGE = np.dtype([("src", np.int64), ("dst", np.int64)])
 ATTR = np.dtype([("key", np.int64), ("length", np.int64), ("score", np.float64)])
@@ -47,32 +54,51 @@ def write_edges(path, a: np.ndarray, b: np.ndarray, partitions: int) -> int:
     return len(rec)
 
 
-def _unique_edges(rec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(src, dst) without repeats, sorted by src then dst."""
-    order = np.lexsort((rec["dst"], rec["src"]))
-    s, d = rec["src"][order], rec["dst"][order]
-    keep = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])] if len(s) else np.zeros(0, bool)
-    return s[keep], d[keep]
+def _min_max(nodes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct node (sorted): the smallest `lo` and the largest `hi` of its records."""
+    order = np.argsort(nodes, kind="stable")
+    n = nodes[order]
+    if not len(n):
+        return n, lo[:0], hi[:0]
+    starts = np.flatnonzero(np.r_[True, n[1:] != n[:-1]])
+    return n[starts], np.minimum.reduceat(lo[order], starts), np.maximum.reduceat(hi[order], starts)
+
+
+def _edge_writer(out_dir: str, p: int, partitions: int) -> Chunks:
+    def write(n: int, rec: np.ndarray) -> None:
+        rec = np.unique(rec)
+        write_edges(storage.join(out_dir, f"{p:06d}-{n:05d}.edges"), rec["src"], rec["dst"], partitions)
+    return Chunks(write, EDGE)
+
+
+def _edges(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    rec = np.empty(len(a), EDGE)
+    rec["src"], rec["dst"] = a, b
+    return rec
 
 
 def star_step(kind: Literal["large", "small"], in_dir: str, p: int, out_dir: str,
               partitions: int) -> tuple[int, int]:
     """Ray task: one large- or small-star step over node partition p. Returns (edge records
     written, unsettled nodes in the input: nodes with a smaller neighbour and more than one)."""
-    src, dst = _unique_edges(read_partition(spill_files(in_dir, ".edges"), p, EDGE))
-    head = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, bool)
-    group = np.cumsum(head) - 1
-    lowest = np.minimum(src[head], dst[head])[group]        # m of each record's node
-    degree = np.bincount(group, minlength=int(head.sum()))
-    unsettled = int(((dst[head] < src[head]) & (degree > 1)).sum())
-    if kind == "large":
-        sel = dst > src
-        a, b = dst[sel], lowest[sel]
-    else:
-        sel = (dst < src) & (dst != lowest)
-        leaves = head & (lowest < src)
-        a, b = np.r_[dst[sel], src[leaves]], np.r_[lowest[sel], lowest[leaves]]
-    return write_edges(storage.join(out_dir, f"{p:06d}.edges"), a, b, partitions), unsettled
+    paths = spill_files(in_dir, ".edges")
+    parts = [_min_max(r["src"], r["dst"], r["dst"]) for r in (read_records(f, p, EDGE) for f in paths)]
+    nodes, low, high = _min_max(*(np.concatenate([x[i] for x in parts]) if parts else np.zeros(0, np.int64)
+                                  for i in range(3)))
+    del parts
+    lowest = np.minimum(nodes, low)                                  # m of each node
+    unsettled = int(((low < nodes) & (low != high)).sum())
+    out = _edge_writer(out_dir, p, partitions)
+    for f in paths:
+        rec = read_records(f, p, EDGE)
+        src, dst = rec["src"], rec["dst"]
+        m = lowest[np.searchsorted(nodes, src)]
+        sel = (dst > src) if kind == "large" else (dst < src) & (dst != m)
+        out.add(_edges(dst[sel], m[sel]))
+    if kind == "small":
+        leaves = lowest < nodes
+        out.add(_edges(nodes[leaves], lowest[leaves]))
+    return 2 * out.close(), unsettled
 
 
 def components(ctx, edges_dir, partitions: int) -> tuple[object, int]:
@@ -99,13 +125,19 @@ def components(ctx, edges_dir, partitions: int) -> tuple[object, int]:
 
 def members_task(stars_dir: str, attrs_dir: str, p: int, members_dir: str, partitions: int) -> None:
     """Ray task: each clustered document of node partition p, with its length and score, sent
-    to its cluster centre's partition."""
-    src, dst = _unique_edges(read_partition(spill_files(stars_dir, ".edges"), p, EDGE))
-    leaf = src > dst
-    centers = np.unique(src[~leaf])
-    rec = np.empty(int(leaf.sum()) + len(centers), MEMBER)
-    rec["center"] = np.r_[dst[leaf], centers]
-    rec["key"] = np.r_[src[leaf], centers]
+    to its cluster centre's partition. A leaf's one edge is in p; a centre's many edges are
+    read one file at a time and counted once."""
+    leaves, centers = [], []
+    for f in spill_files(stars_dir, ".edges"):
+        rec = read_records(f, p, EDGE)
+        leaf = rec["src"] > rec["dst"]
+        leaves.append(np.unique(rec[leaf]))
+        centers.append(np.unique(rec["src"][~leaf]))
+    leaves = np.unique(np.concatenate([np.zeros(0, EDGE)] + leaves))
+    centers = np.unique(np.concatenate([np.zeros(0, np.int64)] + centers))
+    rec = np.empty(len(leaves) + len(centers), MEMBER)
+    rec["center"] = np.r_[leaves["dst"], centers]
+    rec["key"] = np.r_[leaves["src"], centers]
     attrs = read_partition(spill_files(attrs_dir, ".attrs"), p, ATTR)
     attrs = attrs[np.unique(attrs["key"], return_index=True)[1]]   # a document seen by several tasks
     pos = np.searchsorted(attrs["key"], rec["key"])               # every member has its attributes
@@ -114,45 +146,45 @@ def members_task(stars_dir: str, attrs_dir: str, p: int, members_dir: str, parti
                       node_partition(rec["center"], partitions), partitions)
 
 
-def choose_task(members_dir: str, p: int, keep: str, decisions_dir: str, n_shards: int) -> tuple[int, int]:
-    """Ray task: the kept document of each cluster centred in partition p; the others are written
-    as (removed key, cluster id, kept key), sorted by the removed document's shard. Returns
-    (clusters, removed)."""
-    rec = read_partition(spill_files(members_dir, ".members"), p, MEMBER)
-    centers, labels = np.unique(rec["center"], return_inverse=True)
-    kept, cluster = choose_kept(rec["key"], labels.ravel(), keep, rec["length"], rec["score"])
-    gone = kept != rec["key"]
-    out = np.empty(int(gone.sum()), DECISION)
-    out["dup"], out["cluster"], out["kept"] = rec["key"][gone], cluster[gone], kept[gone]
-    out = out[np.argsort(out["dup"], kind="stable")]
-    shard_of, _ = split_keys(out["dup"])
-    write_records(storage.join(decisions_dir, f"{p:06d}.decisions"), out,
-                  np.searchsorted(shard_of, np.arange(n_shards + 1)).astype(np.int64))
-    return len(centers), len(out)
-
-
-def choose_kept(nodes: np.ndarray, labels: np.ndarray,
-                keep: Literal["first", "longest", "highest_score"],
-                lengths: np.ndarray | None = None, scores: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Per member: the key of its cluster's kept document, and the cluster id (smallest key).
-
-    `labels` number the clusters 0..n-1. Ties (equal length or score) go to the earliest
-    document, so the choice is deterministic."""
-    if len(nodes) == 0:
-        return nodes, nodes
+def _rank(rec: np.ndarray, keep: str) -> np.ndarray:
+    """Lower is better; ties go to the smaller key (the earlier document)."""
     if keep == "first":
-        rank = [nodes, labels]
-    elif keep == "longest":
-        rank = [nodes, -np.asarray(lengths, np.int64), labels]
-    else:
-        s = np.asarray(scores, np.float64)
-        rank = [nodes, -np.where(np.isnan(s), -np.inf, s), labels]
-    order = np.lexsort(rank)   # grouped by label, best first
-    lab = labels[order]
-    head = np.r_[True, lab[1:] != lab[:-1]]
-    kept_of_label = np.empty(labels.max() + 1, np.int64)
-    kept_of_label[lab[head]] = nodes[order][head]
-    cluster_of_label = np.full(labels.max() + 1, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(cluster_of_label, labels, nodes)
-    return kept_of_label[labels], cluster_of_label[labels]
+        return np.zeros(len(rec))
+    if keep == "longest":
+        return -rec["length"].astype(np.float64)
+    return -np.where(np.isnan(rec["score"]), -np.inf, rec["score"])
+
+
+def _best(centers: np.ndarray, rank: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct centre (sorted): the best (rank, key) of its members."""
+    order = np.lexsort((keys, rank, centers))
+    c = centers[order]
+    head = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, bool)
+    return c[head], rank[order][head], keys[order][head]
+
+
+def choose_task(members_dir: str, p: int, keep: str, decisions_dir: str, n_shards: int) -> tuple[int, int]:
+    """Ray task: the kept document of each cluster centred in partition p (the cluster id is the
+    centre, its smallest key); the others are written as (removed key, cluster id, kept key),
+    sorted by the removed document's shard, in bounded files. Two passes over the member files,
+    one at a time: the best member per centre, then the removals. Returns (clusters, removed)."""
+    paths = spill_files(members_dir, ".members")
+    parts = [_best(r["center"], _rank(r, keep), r["key"]) for r in (read_partition([f], p, MEMBER) for f in paths)]
+    centers, _, kept = _best(*(np.concatenate([x[i] for x in parts]) if parts else np.zeros(0)
+                               for i in range(3)))
+    del parts
+
+    def write(n: int, out: np.ndarray) -> None:
+        out = out[np.argsort(out["dup"], kind="stable")]
+        shard_of, _ = split_keys(out["dup"])
+        write_records(storage.join(decisions_dir, f"{p:06d}-{n:05d}.decisions"), out,
+                      np.searchsorted(shard_of, np.arange(n_shards + 1)).astype(np.int64))
+    chunks = Chunks(write, DECISION)
+    for f in paths:
+        rec = read_partition([f], p, MEMBER)
+        k = kept[np.searchsorted(centers, rec["center"])]
+        gone = k != rec["key"]
+        out = np.empty(int(gone.sum()), DECISION)
+        out["dup"], out["cluster"], out["kept"] = rec["key"][gone], rec["center"][gone], k[gone]
+        chunks.add(out)
+    return len(centers), chunks.close()

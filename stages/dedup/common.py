@@ -99,6 +99,13 @@ def apply_removals(shard: str, shard_index: int, *, decisions_dir: str, suffix: 
     from stages.dedup.lsh import read_partition, spill_files
     t0 = timer()
     rec = read_partition(spill_files(decisions_dir, suffix), shard_index, dtype)
+    write_removals(shard, shard_index, rec, t0, input_paths=input_paths, reason=reason, columns=columns,
+                   out=out, removed_samples=removed_samples)
+
+
+def write_removals(shard: str, shard_index: int, rec: np.ndarray, t0: float, *, input_paths: list[str],
+                   reason: str, columns: dict[str, str], out: StageDir, removed_samples: int) -> None:
+    """Write shard `shard_index` without the documents `rec["dup"]` (records of this shard)."""
     table = read_shard(input_paths[shard_index])
     extra = {name: pa.array(rec[field]) for name, field in columns.items()}
     _, rows = split_keys(rec["dup"])

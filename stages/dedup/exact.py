@@ -1,19 +1,23 @@
 """exact_dedup: drop documents whose normalised text equals an earlier document's.
 
-No state of the size of the data reaches the driver:
+No state of the size of the data reaches the driver, and no task holds more than its share:
 
-1. hash       one task per shard: xxh3_128 of each normalised text, spilled to scratch as
-              (hash, document key) records sorted by hash partition (lsh.write_records).
+1. hash       one task per shard: xxh3_128 of each normalised text. Copies within the shard are
+              settled here: each later copy is written as (duplicate key, the shard's first
+              copy) to scratch; only the shard's first copy of each text goes on, as (hash, key,
+              copies in this shard) records sorted by hash partition (lsh.write_records).
 2. partition  one task per hash partition reads its byte range of every shard's spill file and
-              finds, for each hash seen more than once, the first copy in shard-then-row order;
-              it writes (duplicate key, kept key) sorted by the duplicate's shard, and returns
-              counts only.
-3. apply      one task per input shard reads its range of every partition's decisions, fetches
-              the ids of the kept copies (the `id` column of the shards they are in) and writes
-              the shard with the duplicates removed, each naming the kept one in `duplicate_of`
-              (common.apply_removals, shared with minhash_dedup).
+              finds, for each hash, the first copy in shard-then-row order; every other shard's
+              first copy is written as (duplicate key, kept key), sorted by the duplicate's
+              shard; returns counts only.
+3. apply      one task per input shard reads its range of every partition's decisions and its
+              own in-shard copies; an in-shard copy whose shard-first copy is itself a duplicate
+              names the global first copy. It then writes the shard with the duplicates removed,
+              each naming the kept one in `duplicate_of` (common.write_removals, shared with
+              minhash_dedup).
 
-A partition holds about `HASHES_PER_PARTITION` records: that bounds every task's memory.
+A partition holds about `HASHES_PER_PARTITION` records, and a text copied a million times is at
+most one record per shard in it (not one per copy): that bounds every task's memory.
 """
 from __future__ import annotations
 
@@ -26,16 +30,16 @@ import xxhash
 from pydantic import Field
 
 from pipeline import storage
-from pipeline.shards import read_shard, shard_rows
+from pipeline.shards import StageDir, read_shard, shard_rows, timer
 from pipeline.stage import GlobalStage
-from stages.dedup.common import apply_removals, doc_keys, source_hashes, split_keys
-from stages.dedup.lsh import partition_of, read_records, spill_files, write_records
+from stages.dedup.common import doc_keys, source_hashes, split_keys, write_removals
+from stages.dedup.lsh import partition_of, read_partition, read_records, spill_files, write_records
 from stages.dedup.normalize import Normalization, normalize_texts
 
 REASON = "exact_duplicate"
-HASH_RECORD = np.dtype([("h0", np.uint64), ("h1", np.uint64), ("key", np.int64)])
+HASH_RECORD = np.dtype([("h0", np.uint64), ("h1", np.uint64), ("key", np.int64), ("copies", np.int64)])
 PAIR_RECORD = np.dtype([("dup", np.int64), ("kept", np.int64)])
-HASHES_PER_PARTITION = 4_000_000     # 96 MB of records per partition task
+HASHES_PER_PARTITION = 3_000_000     # 96 MB of records per partition task
 
 
 def text_hashes(table: pa.Table, norm: Normalization, per_source: bool) -> np.ndarray:
@@ -49,14 +53,27 @@ def text_hashes(table: pa.Table, norm: Normalization, per_source: bool) -> np.nd
     return hashes
 
 
+def _pairs(dup: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    pairs = np.empty(len(dup), PAIR_RECORD)
+    pairs["dup"], pairs["kept"] = dup, kept
+    return pairs
+
+
 def hash_task(path: str, shard_index: int, norm: Normalization, per_source: bool, spill_dir: str,
-              partitions: int) -> int:
-    """Task: spill one shard's (hash, key) records, sorted by hash partition."""
+              partitions: int, local_dir: str) -> int:
+    """Task: one shard's in-shard copies to `local_dir`, and its first copy of each text, with
+    the number of copies, to `spill_dir` sorted by hash partition."""
     cols = ["text", "source"] if per_source else ["text"]
     table = read_shard(path, cols)
     hashes = text_hashes(table, norm, per_source)
-    rec = np.empty(table.num_rows, HASH_RECORD)
-    rec["h0"], rec["h1"], rec["key"] = hashes[:, 0], hashes[:, 1], doc_keys(shard_index, table.num_rows)
+    keys = doc_keys(shard_index, table.num_rows)
+    dup, kept = first_copies(keys, hashes)
+    write_records(storage.join(local_dir, f"{shard_index:06d}.local"), _pairs(dup, kept),
+                  np.array([0, len(dup)], np.int64))
+    uniq, first, counts = (np.unique(hashes, axis=0, return_index=True, return_counts=True) if len(keys)
+                           else (hashes, np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    rec = np.empty(len(uniq), HASH_RECORD)
+    rec["h0"], rec["h1"], rec["key"], rec["copies"] = uniq[:, 0], uniq[:, 1], keys[first], counts
     part = partition_of(rec["h0"], partitions)
     order = np.argsort(part, kind="stable")
     offsets = np.searchsorted(part[order], np.arange(partitions + 1))
@@ -78,18 +95,36 @@ def first_copies(keys: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.n
 
 def partition_task(spill_dir: str, p: int, out_dir: str, n_shards: int) -> tuple[int, int]:
     """Task: the duplicates of hash partition p, written sorted by the duplicate's shard; returns
-    (duplicates, groups)."""
-    rec = np.concatenate([read_records(f, p, HASH_RECORD) for f in spill_files(spill_dir, ".hashes")]
-                         or [np.zeros(0, HASH_RECORD)])
+    (duplicates, groups), in-shard copies included."""
+    rec = read_partition(spill_files(spill_dir, ".hashes"), p, HASH_RECORD)
     rec = rec[np.argsort(rec["key"], kind="stable")]
     hashes = np.stack([rec["h0"], rec["h1"]], axis=1)
     dup, kept = first_copies(rec["key"], hashes)
-    pairs = np.empty(len(dup), PAIR_RECORD)
-    pairs["dup"], pairs["kept"] = dup, kept          # ascending by dup key: grouped by shard
+    pairs = _pairs(dup, kept)                        # ascending by dup key: grouped by shard
     shard_of, _ = split_keys(dup)
     offsets = np.searchsorted(shard_of, np.arange(n_shards + 1))
     write_records(storage.join(out_dir, f"{p:06d}.pairs"), pairs, offsets)
-    return len(dup), len(np.unique(kept))
+    if not len(rec):
+        return 0, 0
+    _, inverse = np.unique(hashes, axis=0, return_inverse=True)
+    copies = np.bincount(inverse.ravel(), weights=rec["copies"])
+    return int((copies - 1).sum()), int((copies > 1).sum())
+
+
+def apply_task(shard: str, shard_index: int, *, pairs_dir: str, local_dir: str, input_paths: list[str],
+               out: StageDir, removed_samples: int) -> None:
+    """Task: remove one shard's duplicates: its first copies that are duplicates elsewhere, and
+    its in-shard copies, each naming the global first copy."""
+    t0 = timer()
+    across = read_partition(spill_files(pairs_dir, ".pairs"), shard_index, PAIR_RECORD)
+    across = across[np.argsort(across["dup"], kind="stable")]
+    local = read_records(storage.join(local_dir, f"{shard_index:06d}.local"), 0, PAIR_RECORD).copy()
+    pos = np.minimum(np.searchsorted(across["dup"], local["kept"]), max(len(across) - 1, 0))
+    if len(across):
+        later = across["dup"][pos] == local["kept"]     # the shard's first copy is itself a duplicate
+        local["kept"][later] = across["kept"][pos[later]]
+    write_removals(shard, shard_index, np.concatenate([across, local]), t0, input_paths=input_paths,
+                   reason=REASON, columns={}, out=out, removed_samples=removed_samples)
 
 
 class ExactDedup(GlobalStage):
@@ -105,14 +140,14 @@ class ExactDedup(GlobalStage):
         total = sum(shard_rows(p) for p in paths)
         partitions = self.partitions or max(2 * ctx.num_cpus, math.ceil(total / HASHES_PER_PARTITION))
         spill, pairs_dir = ctx.scratch_dir / "hashes", ctx.scratch_dir / "pairs"
-        ctx.map(hash_task, [(p, i, self.normalization, self.scope == "per_source", storage.url(spill), partitions)
-                            for i, p in enumerate(paths)], phase="hashes")
+        local_dir = ctx.scratch_dir / "local"
+        ctx.map(hash_task, [(p, i, self.normalization, self.scope == "per_source", storage.url(spill), partitions,
+                             storage.url(local_dir)) for i, p in enumerate(paths)], phase="hashes")
         counts = ctx.map(partition_task, [(storage.url(spill), p, storage.url(pairs_dir), len(shards))
                                           for p in range(partitions)], phase="duplicates per partition")
         storage.remove(spill)
         ctx.count("exact_duplicates", sum(c[0] for c in counts))
         ctx.count("exact_duplicate_groups", sum(c[1] for c in counts))
         todo = [(s, i) for i, s in enumerate(shards) if not ctx.out.is_done(s)]
-        ctx.map(apply_removals, todo, decisions_dir=storage.url(pairs_dir), suffix=".pairs",
-                dtype=PAIR_RECORD, input_paths=paths, reason=REASON, columns={}, out=ctx.out,
-                removed_samples=ctx.removed_samples, phase="apply")
+        ctx.map(apply_task, todo, pairs_dir=storage.url(pairs_dir), local_dir=storage.url(local_dir),
+                input_paths=paths, out=ctx.out, removed_samples=ctx.removed_samples, phase="apply")

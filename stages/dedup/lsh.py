@@ -8,6 +8,12 @@ pair found in several bands always lands in the same slot (verify.py groups slot
 removes the repeats there). A bucket with k documents yields k-1 pairs, each member paired with
 the bucket's first document (star, not all k^2 pairs): a huge bucket of boilerplate clones stays
 linear, and the connected components (clusters.py) join what the star connected.
+
+A partition task reads its records twice, one spill file at a time: first each bucket's first
+document (one record per bucket and file survives), then the pairs, written in files of at most
+`RECORDS_PER_FILE`. A bucket of a million copies therefore costs the task one record per shard it
+spans, not one per copy; all of a document's band records are in its shard's file, so each file's
+pairs are distinct from every other file's.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from pipeline import storage
 
 RECORD = np.dtype([("band_hash", np.uint64), ("key", np.int64)])
 PAIR = np.dtype([("a", np.int64), ("b", np.int64)])   # a < b: document keys
+RECORDS_PER_FILE = 2_000_000      # records a streaming task holds before it writes them (32-64 MB)
 
 
 def partition_of(band_hashes: np.ndarray, partitions: int) -> np.ndarray:
@@ -83,27 +90,72 @@ def read_partition(paths: list, p: int, dtype: np.dtype = RECORD, p_end: int | N
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def bucket_pairs(records: np.ndarray) -> np.ndarray:
-    """Candidate pairs (first key, other key) of every bucket with more than one document."""
-    if len(records) < 2:
-        return np.zeros((0, 2), dtype=np.int64)
+def bucket_firsts(paths: list, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """(band hash, first document key) of every bucket of partition p, sorted by band hash;
+    each file is reduced to one record per bucket before the files are combined."""
+    parts = [_as_records(*_bucket_min(read_records(path, p, RECORD))) for path in paths]
+    return _bucket_min(np.concatenate(parts) if parts else np.zeros(0, RECORD))
+
+
+def _as_records(h: np.ndarray, k: np.ndarray) -> np.ndarray:
+    rec = np.empty(len(h), RECORD)
+    rec["band_hash"], rec["key"] = h, k
+    return rec
+
+
+def _bucket_min(records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((records["key"], records["band_hash"]))
-    h = records["band_hash"][order]
-    k = records["key"][order]
-    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
-    group = np.cumsum(np.r_[True, h[1:] != h[:-1]]) - 1
-    first = k[starts][group]
-    member = first != k
-    pairs = np.stack([first[member], k[member]], axis=1)
+    h, k = records["band_hash"][order], records["key"][order]
+    head = np.r_[True, h[1:] != h[:-1]] if len(h) else np.zeros(0, bool)
+    return h[head], k[head]
+
+
+def bucket_pairs(records: np.ndarray, first_hash: np.ndarray, first_key: np.ndarray) -> np.ndarray:
+    """Candidate pairs (bucket's first key, other key) of `records`, whose buckets' first
+    documents are (`first_hash`, `first_key`), without repeats."""
+    first = first_key[np.searchsorted(first_hash, records["band_hash"])]
+    member = first != records["key"]
+    pairs = np.stack([first[member], records["key"][member]], axis=1)
     return np.unique(pairs, axis=0) if len(pairs) else pairs
+
+
+class Chunks:
+    """Records written as they come, in numbered files of about `limit` records each:
+    `write(n, records)` writes file n. A task that streams its input through this holds at most
+    one chunk of output, however much it writes; it always writes at least one (maybe empty) file."""
+
+    def __init__(self, write, dtype: np.dtype, limit: int | None = None):
+        self.write, self.dtype, self.limit = write, dtype, limit or RECORDS_PER_FILE
+        self.held, self.files, self.total = [], 0, 0
+
+    def add(self, records: np.ndarray) -> None:
+        self.held.append(records)
+        self.total += len(records)
+        if sum(len(x) for x in self.held) >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        self.write(self.files, np.concatenate([np.zeros(0, self.dtype)] + self.held))
+        self.files += 1
+        self.held.clear()
+
+    def close(self) -> int:
+        if self.held or not self.files:
+            self.flush()
+        return self.total
 
 
 def partition_pairs(spill_dir: str, p: int, pairs_dir: str, slots: int) -> int:
     """Ray task: candidate pairs of bucket partition p over all shards' spill files, spilled to
-    `pairs_dir` sorted by pair slot; returns the number of pairs."""
-    pairs = bucket_pairs(read_partition(spill_files(spill_dir, ".bands"), p))
-    rec = np.empty(len(pairs), PAIR)
-    rec["a"], rec["b"] = pairs[:, 0], pairs[:, 1]
-    slot = pair_slot(rec["a"], rec["b"], slots)
-    write_partitioned(storage.join(pairs_dir, f"{p:06d}.pairs"), rec, slot, slots)
-    return len(rec)
+    `pairs_dir` sorted by pair slot (in files of about RECORDS_PER_FILE pairs); returns the
+    number of pairs."""
+    paths = spill_files(spill_dir, ".bands")
+    first_hash, first_key = bucket_firsts(paths, p)
+    out = Chunks(lambda n, rec: write_partitioned(storage.join(pairs_dir, f"{p:06d}-{n:05d}.pairs"), rec,
+                                                  pair_slot(rec["a"], rec["b"], slots), slots), PAIR)
+    for path in paths:
+        pairs = bucket_pairs(read_records(path, p, RECORD), first_hash, first_key)
+        rec = np.empty(len(pairs), PAIR)
+        rec["a"], rec["b"] = pairs[:, 0], pairs[:, 1]
+        out.add(rec)
+    return out.close()
