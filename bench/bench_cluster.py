@@ -12,6 +12,9 @@
    report, removed samples, records), and stored documents vs final documents.
 3. minhash_dedup at 100k / 300k / 1M documents (bench/corpus.py): wall time, and peak RSS of
    every process of the run (the driver and each Ray worker), summed and largest.
+4. exact_dedup at the same sizes (`--exact-sizes`).
+5. one page copied N times among 100k documents, minhash and exact (`--giant-copies`): memory
+   must not grow with the size of one cluster.
 
     python -m bench --only cluster            # or: python -m bench.bench_cluster --dedup-sizes 100000
 """
