@@ -34,6 +34,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# (quick, full) seconds for `python -m bench`: full runs MinHash and exact dedup up to 1M documents
+# and two giant clusters (~1 h on a quiet 2-CPU machine); rows are written only at the end.
+TIMEOUT_SECONDS = (900, 10800)
 
 BARE = r"""
 import sys, time

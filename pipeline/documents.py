@@ -44,7 +44,7 @@ def empty_documents() -> pa.Table:
     return DOC_SCHEMA.empty_table()
 
 
-_ONE_OFFSETS = struct.Struct("<ii")
+_OFFSETS = {False: struct.Struct("<ii"), True: struct.Struct("<qq")}
 # json.dumps(md, ensure_ascii=False, sort_keys=True), without building an encoder per row (~40 % faster)
 _METADATA_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
@@ -57,6 +57,13 @@ def documents_table(rows: list[dict]) -> pa.Table:
             cols[name] = _utf8_column(cols[name])
     cols["metadata"] = [md if md is None or isinstance(md, str) else _METADATA_JSON(md) for md in cols["metadata"]]
     return pa.table(cols, schema=DOC_SCHEMA)
+
+
+def string_over(data: bytes, large: bool = False) -> pa.Array:
+    """One string value over `data`'s own memory: no copy, and no UTF-8 check (the caller has
+    validated `data`, or calls `.validate(full=True)` on the result). `large`: 64-bit offsets."""
+    kind = pa.LargeStringArray if large else pa.StringArray
+    return kind.from_buffers(1, pa.py_buffer(_OFFSETS[large].pack(0, len(data))), pa.py_buffer(data))
 
 
 def _utf8_column(values: list) -> pa.ChunkedArray:
@@ -74,7 +81,7 @@ def _utf8_column(values: list) -> pa.ChunkedArray:
             run = []
         if len(v) >= 1 << 31:
             raise ValueError(f"a document of {len(v)} bytes does not fit a string value (< 2 GiB)")
-        chunks.append(pa.StringArray.from_buffers(1, pa.py_buffer(_ONE_OFFSETS.pack(0, len(v))), pa.py_buffer(v)))
+        chunks.append(string_over(v))
     if run:
         chunks.append(pa.array(run, pa.string()))
     return pa.chunked_array(chunks, pa.string())

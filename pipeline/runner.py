@@ -374,11 +374,12 @@ class Runner:
             for shard in rec["shards"]:
                 release(shard, fresh=False)
         for (kind, _), res in pool.results():
-            if kind == "file" and res[0] == "shard":          # streamed while its file is still read
-                release(res[1])
-                continue
             if kind == "file":
-                record = res[1]
+                what, value = res
+                if what == "shard":          # streamed while its file is still being read
+                    release(value)
+                    continue
+                record = value
                 shards_of_read_files += len(record["shards"])
                 files_bar.update(1, docs=record["docs_out"], bytes=record["bytes_in"])
                 if files_bar.n == total:

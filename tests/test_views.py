@@ -5,9 +5,9 @@ import gzip
 import json
 import textwrap
 
-import pyarrow as pa
 import pytest
 
+from pipeline import read_documents
 from pipeline.recipe import load_recipe
 from pipeline.runner import Runner
 from pipeline.shards import StageDir
@@ -55,11 +55,6 @@ def recipe(tmp_path, corpus, out, name, min_chars=300, threshold=0.8, extra=""):
     return load_recipe(p)
 
 
-def final_documents(stats) -> pa.Table:
-    last = StageDir(stats["stages"][-1]["dir"])
-    return pa.concat_tables([last.read(s) for s in sorted(last.done_shards())])
-
-
 def tree_bytes(root) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
@@ -77,8 +72,8 @@ def test_views_read_as_copies_and_raw_shards_are_consumed(tmp_path, corpus, ray_
         assert not list(d.shards.glob("*.parquet")) and len(list((d.path / "views").glob("*.json"))) > 1
     assert list(chain_end.shards.glob("*.parquet"))
     assert not list(ingest.shards.glob("*.parquet")) and list((ingest.path / "ids").glob("*.parquet"))
-    assert final_documents(viewed).equals(final_documents(copied))
-    assert viewed["output"]["documents_count"] == final_documents(viewed).num_rows
+    assert read_documents(viewed).equals(read_documents(copied))
+    assert viewed["output"]["documents_count"] == read_documents(viewed).num_rows
     assert tree_bytes(tmp_path / "v") < 0.6 * tree_bytes(tmp_path / "c")
 
 
@@ -91,9 +86,9 @@ def test_changing_dedup_reuses_the_chain_and_changing_the_chain_reads_again(tmp_
     assert {p: p.stat().st_mtime_ns for p in chain_files} == chain_files
     assert looser["stages"][4]["docs_out"] <= first["stages"][4]["docs_out"]
     fresh = Runner(recipe(tmp_path, corpus, tmp_path / "fresh", "f.yaml", threshold=0.5), quiet=True).run()
-    assert final_documents(looser).equals(final_documents(fresh))
+    assert read_documents(looser).equals(read_documents(fresh))
     # A changed filter in the chain needs the raw documents that the first run consumed: read again.
     stricter = Runner(recipe(tmp_path, corpus, out, "r3.yaml", min_chars=800), quiet=True).run()
     fresh2 = Runner(recipe(tmp_path, corpus, tmp_path / "fresh2", "f2.yaml", min_chars=800), quiet=True).run()
     assert stricter["stages"][2]["docs_out"] < first["stages"][2]["docs_out"]
-    assert final_documents(stricter).equals(final_documents(fresh2))
+    assert read_documents(stricter).equals(read_documents(fresh2))

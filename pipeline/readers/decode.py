@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import codecs
 import re
-import struct
 
 import pyarrow as pa
-
 from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 from resiliparse.parse.encoding import detect_encoding
+
+from pipeline.documents import string_over
 
 MAX_MESS = 0.2
 MAX_BAD_SHARE = 0.05
@@ -75,7 +75,6 @@ WEB_CHARSETS = {"utf-8", "cp866", *(f"iso8859-{i}" for i in (2, 3, 4, 5, 6, 7, 8
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16")]
 _BOM_STARTS = tuple(bom for bom, _ in _BOMS)
-_ONE_OFFSETS = struct.Struct("<qq")
 
 
 def canonical(label: str | None) -> str | None:
@@ -156,9 +155,8 @@ def is_utf8(data: bytes) -> bool:
     `bytes.isascii`, the rest by Arrow's validator over a one-value string array on the same memory."""
     if data.isascii():
         return True
-    one = pa.LargeStringArray.from_buffers(1, pa.py_buffer(_ONE_OFFSETS.pack(0, len(data))), pa.py_buffer(data))
     try:
-        one.validate(full=True)
+        string_over(data, large=True).validate(full=True)
     except pa.ArrowInvalid:
         return False
     return True
