@@ -119,8 +119,9 @@ class Recipe(_Strict):
     output: str = Field(min_length=1)
     sources: list[SourceConfig] = Field(min_length=1)
     stages: list[StageSpec] = []
-    # Removed documents kept per reason and shard, so a person can see what each rule drops.
-    removed_samples: int = Field(default=20, ge=0)
+    removed_samples: int = Field(default=20, ge=0, description=(
+        "removed documents kept whole per stage and reason (chosen by id hash across the run), so a "
+        "person can read what each rule drops; every removed id and its reason is kept regardless"))
     # A wrong `text_field` quarantines every record of a source: that stops the run, not exit 0.
     max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
     checkpoint: Checkpoint = "chain_end"

@@ -33,6 +33,7 @@ from pipeline.progress import Progress
 from pipeline.readers import Doc, ReadState, read_source_file
 from pipeline.readers.fingerprint import file_fingerprint
 from pipeline.recipe import Recipe, SourceConfig
+from pipeline.samples import merge_samples
 from pipeline.shards import (ShardRecord, StageDir, cpu_clock, read_json, timer, write_json_atomic,
                              write_parquet_atomic)
 from pipeline.stage import Result, Stage, StageContext
@@ -467,6 +468,7 @@ class Runner:
     def _finish(self, ps: PlannedStage, walls: dict, wall: float, **extra) -> None:
         """The stage's _SUCCESS record: every shard of it is done (written last)."""
         walls[ps.id] = wall
+        merge_samples(ps.dir.path, self.recipe.removed_samples)
         write_json_atomic({"wall_seconds": wall, **extra}, ps.dir.success_path)
 
 

@@ -3,7 +3,8 @@
     RUN/stages/NN-<id>-<key>/shards/<shard>.parquet     documents out of the stage, or
     RUN/stages/NN-<id>-<key>/views/<shard>.json         ... a view: the input stage's shard minus removed_ids
     RUN/stages/NN-<id>-<key>/done/<shard>.json          completion record (counts, seconds)
-    RUN/stages/NN-<id>-<key>/removed/<shard>.parquet    a sample of removed documents, with reason
+    RUN/stages/NN-<id>-<key>/removed/<shard>.parquet    a sample of removed documents, with reason,
+    RUN/stages/NN-<id>-<key>/removed/samples.parquet    ... merged into one file when the stage ends (samples.py)
     RUN/stages/NN-<id>-<key>/removed_ids/<shard>.parquet every removed/quarantined id with its reason
     RUN/stages/NN-<id>-<key>/quarantine/<shard>.parquet bad input, with reason
     RUN/stages/NN-<id>-<key>/_SUCCESS.json              the stage finished (all shards)
@@ -31,6 +32,7 @@ import pyarrow.compute as pc
 
 from pipeline import storage
 from pipeline.documents import content_bytes
+from pipeline.samples import sample_per_reason
 from pipeline.stage import Result
 # Re-exported: every write of a run goes through the storage layer (local, s3://, memory://).
 from pipeline.storage import read_json, write_json_atomic, write_parquet_atomic  # noqa: F401
@@ -156,7 +158,7 @@ class StageDir:
         elif store:
             write_parquet_atomic(result.kept, self.shard_path(shard))
         if result.removed is not None and result.removed.num_rows and removed_samples:
-            write_parquet_atomic(_sample_per_reason(result.removed, removed_samples),
+            write_parquet_atomic(sample_per_reason(result.removed, removed_samples),
                                  self.path / "removed" / f"{shard}.parquet")
         if result.quarantined is not None and result.quarantined.num_rows:
             write_parquet_atomic(result.quarantined, self.path / "quarantine" / f"{shard}.parquet")
@@ -199,19 +201,6 @@ def _count_by_language(t: pa.Table | None) -> dict[str, int]:
     keys = pc.binary_join_element_wise(pc.fill_null(t.column("language"), "unknown"), t.column("reason"), "/")
     vc = pc.value_counts(keys.combine_chunks())
     return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
-
-
-def _sample_per_reason(t: pa.Table, n: int) -> pa.Table:
-    """The first n rows of each reason (input order, so the sample is deterministic)."""
-    reasons = t.column("reason").to_pylist()
-    seen: dict[str, int] = {}
-    keep = []
-    for i, r in enumerate(reasons):
-        c = seen.get(r, 0)
-        if c < n:
-            keep.append(i)
-        seen[r] = c + 1
-    return t.take(pa.array(keep, pa.int64()))
 
 
 def read_documents(run, columns: list[str] | None = None) -> pa.Table:

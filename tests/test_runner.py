@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zlib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -63,10 +64,15 @@ def test_custom_stages_run_from_recipe_with_stats(tmp_path, shared_data, ray_loc
     out = read_documents(stats)
     assert min(out.column("n_chars").to_pylist()) >= 20000
     assert out.column("long_enough").to_pylist() == [True] * out.num_rows
-    # a sample of removed documents is kept, with the reason
+    # a sample of removed documents is kept, with the reason: one file for the stage, the
+    # `removed_samples` (20) ids of lowest hash among every removed id, however many shards
     removed_dir = Path(drop["dir"]) / "removed"
+    assert [p.name for p in removed_dir.iterdir()] == ["samples.parquet"]
     sample = pq.read_table(removed_dir)
     assert set(sample.column("reason").to_pylist()) == {"too_short"}
+    all_ids = pq.read_table(Path(drop["dir"]) / "removed_ids").column("id").to_pylist()
+    assert len(all_ids) == removed > 20
+    assert sample.column("id").to_pylist() == sorted(all_ids, key=lambda x: (zlib.crc32(x.encode()), x))[:20]
     assert json.loads((tmp_path / "run" / "stats.json").read_text())["stages"][2]["id"] == "test_drop_short"
 
 
