@@ -63,7 +63,7 @@ class C4Quality(ProfiledFilter):
 
     def setup(self) -> None:
         super().setup()
-        segmentation.load_segmenters()
+        segmentation.check_segmenters()
 
     def _line_words(self, lines, docs) -> tuple[np.ndarray, np.ndarray]:
         """Words per line and the longest word per line, from each document's segmenter."""

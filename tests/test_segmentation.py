@@ -91,3 +91,15 @@ def test_unavailable_segmenter_raises_clearly(monkeypatch):
     monkeypatch.setitem(seg._LOADERS, seg.JIEBA, fail)
     with pytest.raises(seg.SegmenterUnavailable):
         seg.words_batch(["中文"], ["zh"], ["Hans"], errors="mark", use_cache=False)
+
+
+def test_setup_check_fails_on_a_missing_package_and_loads_nothing(monkeypatch):
+    monkeypatch.delitem(seg._segmenters, seg.THAI, raising=False)
+    monkeypatch.setitem(seg._PACKAGES, seg.THAI, ("no_such_thai_package",))
+    with pytest.raises(seg.SegmenterUnavailable, match="no_such_thai_package"):
+        seg.check_segmenters()
+    monkeypatch.setitem(seg._PACKAGES, seg.THAI, ("pythainlp",))
+    seg.check_segmenters()
+    assert seg.THAI not in seg._segmenters          # found, not loaded: the first Thai document loads it
+    assert seg.words_batch(["ทดสอบการตัดคำ"], ["th"], ["Thai"], use_cache=False)[1] == [seg.THAI]
+    assert seg.THAI in seg._segmenters

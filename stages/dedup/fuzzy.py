@@ -132,8 +132,8 @@ class MinHashDedup(GlobalStage):
         return self.threshold
 
     def setup(self) -> None:
-        from stages.segmentation import load_segmenters
-        load_segmenters()
+        from stages.segmentation import check_segmenters
+        check_segmenters()
 
     # -- the four steps ----------------------------------------------------------------------
     def run(self, ctx) -> None:

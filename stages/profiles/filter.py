@@ -136,7 +136,7 @@ class ProfiledFilter(Filter):
 
     def setup(self) -> None:
         if self.needs_words:
-            segmentation.load_segmenters()
+            segmentation.check_segmenters()
         for name in PROFILE_NAMES:   # fail at start on a broken profile file
             self.resolved(name)
 
