@@ -1,4 +1,5 @@
-"""The report's charts: matplotlib (Agg, no display needed) rendered to PNG bytes."""
+"""The report's charts: matplotlib (Agg, no display needed) rendered to PNG bytes; the two grids of
+signal histograms are SVG drawn by svg.py (see why there)."""
 from __future__ import annotations
 
 import io
@@ -11,34 +12,18 @@ import numpy as np  # noqa: E402
 
 from pipeline.report.breakdown import threshold_text  # noqa: E402
 from pipeline.report.collect import MAX_REASONS, Distribution, ReportData  # noqa: E402
+from pipeline.report import svg  # noqa: E402
+from pipeline.report.svg import Panel, Series  # noqa: E402
 
 KEPT, REMOVED, ACCENT = "#3b7dd8", "#d8553b", "#6a9f3a"
 
 
-def _png(fig, tight: bool = True) -> bytes:
+def _png(fig) -> bytes:
     buf = io.BytesIO()
-    if tight:        # measuring every label's box costs seconds on a grid of dozens of axes
-        fig.tight_layout()
+    fig.tight_layout()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
     return buf.getvalue()
-
-
-def _grid(n: int, per_row: int):
-    """A figure of n small histograms, spaced by hand (see `_png`)."""
-    rows = (n + per_row - 1) // per_row
-    fig, axes = plt.subplots(rows, per_row, figsize=(10, 2.4 * rows), squeeze=False)
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.3 / rows, top=1 - 0.25 / rows, wspace=0.25,
-                        hspace=0.55)
-    for ax in axes.ravel():
-        ax.locator_params(nbins=4)       # small panels: fewer tick labels to lay out and draw
-    return fig, axes
-
-
-def _hist(ax, values: np.ndarray, bins: np.ndarray, weights: np.ndarray | None = None, **style) -> None:
-    """A histogram drawn as one outline or filled artist, not one rectangle per bin (draws ~10x faster)."""
-    counts, edges = np.histogram(values, bins=bins, weights=weights)
-    ax.stairs(counts, edges, **style)
 
 
 def funnel(data: ReportData) -> bytes:
@@ -101,26 +86,27 @@ def languages(stage: str, counts: dict[str, int], top: int = 20) -> bytes:
 
 
 def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
-    fig, axes = _grid(len(dists), per_row)
-    for ax, d in zip(axes.ravel(), dists):
+    """Each signal's kept values and removed sample (SVG small multiples, svg.py)."""
+    panels = []
+    for d in dists:
         vals = np.concatenate([d.kept, d.removed])
         vals = vals[np.isfinite(vals)]
+        title = f"{d.stage}: {d.column}"
         if not len(vals):
-            ax.set_title(f"{d.column}: no values", fontsize=8)
+            panels.append(Panel(title))
             continue
         rules = d.threshold_values()
         bins = _bins(_with_thresholds(vals, rules), log=False)
-        _hist(ax, d.kept[np.isfinite(d.kept)], bins, fill=True, color=KEPT, alpha=0.7, label="kept")
+        panel = Panel(title + (f" (keep {threshold_text(rules)})" if rules else ""),
+                      [Series(np.histogram(d.kept[np.isfinite(d.kept)], bins)[0], bins, KEPT, True, "kept")],
+                      [(v, "black") for _, v in rules])
         if len(d.removed):
-            _hist(ax, d.removed[np.isfinite(d.removed)], bins, fill=True, color=REMOVED, alpha=0.7,
-                  label="removed (sample)")
-        _threshold_lines(ax, rules, "black", label="threshold")
-        ax.set_title(f"{d.stage}: {d.column}" + (f" (keep {threshold_text(rules)})" if rules else ""), fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in axes.ravel()[len(dists):]:
-        ax.axis("off")
-    axes[0][0].legend(fontsize=7, loc="upper right")
-    return _png(fig, tight=False)
+            panel.series.append(Series(np.histogram(d.removed[np.isfinite(d.removed)], bins)[0], bins, REMOVED,
+                                       True, "removed (sample)"))
+        panels.append(panel)
+    if panels:      # one legend says what the colours mean
+        panels[0].legend = [("kept", KEPT, False), ("removed (sample)", REMOVED, False), ("threshold", "black", True)]
+    return svg.grid(panels, per_row)
 
 
 LANGUAGE_COLORS = ("#3b7dd8", "#d8553b", "#6a9f3a", "#9b59b6", "#e0a526", "#555555")
@@ -135,41 +121,26 @@ def _with_thresholds(values: np.ndarray, rules: list[tuple[str, float]]) -> np.n
     return np.concatenate([values, np.asarray(near, dtype=np.float64)])
 
 
-def _threshold_lines(ax, rules: list[tuple[str, float]], color: str, label: str | None = None) -> None:
-    """A dashed vertical line per rule, inside the drawn range (a far-off maximum would squash it)."""
-    lo, hi = ax.get_xlim()
-    for direction, value in rules:
-        if lo <= value <= hi:
-            ax.axvline(value, color=color, linestyle="--", linewidth=1.2, label=label)
-            label = None
-
-
 def signals_by_language(dists: list[Distribution], per_row: int = 3) -> bytes:
     """Each signal's kept values per language (each language's share of its own documents), with the
-    threshold documents of that language were judged by, in the language's colour."""
-    dists = [d for d in dists if d.by_language]
-    fig, axes = _grid(len(dists), per_row)
-    for ax, d in zip(axes.ravel(), dists):
+    threshold documents of that language were judged by, in the language's colour (SVG, svg.py)."""
+    panels = []
+    for d in (d for d in dists if d.by_language):
         vals = np.concatenate(list(d.by_language.values()))
         vals = vals[np.isfinite(vals)]
+        panel = Panel(f"{d.stage}: {d.column}")
+        panels.append(panel)
         if not len(vals):
-            ax.set_title(f"{d.column}: no values", fontsize=8)
             continue
         bins = _bins(_with_thresholds(vals, [r for lang in d.by_language for r in d.threshold_values(lang)]),
                      log=False)
         for (lang, v), color in zip(d.by_language.items(), LANGUAGE_COLORS):
             v = v[np.isfinite(v)]
             if len(v):
-                _hist(ax, v, bins, weights=np.full(len(v), 1 / len(v)), color=color, linewidth=1.4,
-                      label=f"{lang} ({len(v):,})")
-        for (lang, _), color in zip(d.by_language.items(), LANGUAGE_COLORS):
-            _threshold_lines(ax, d.threshold_values(lang), color)
-        ax.set_title(f"{d.stage}: {d.column}", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, loc="upper right")   # "best" searches every artist per axes: slow
-    for ax in axes.ravel()[len(dists):]:
-        ax.axis("off")
-    return _png(fig, tight=False)
+                panel.series.append(Series(np.histogram(v, bins)[0] / len(v), bins, color, False, lang))
+                panel.legend.append((f"{lang} ({len(v):,})", color, False))
+            panel.lines += [(x, color) for _, x in d.threshold_values(lang)]
+    return svg.grid(panels, per_row)
 
 
 def clusters(per_stage: dict[str, dict]) -> bytes:

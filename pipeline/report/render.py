@@ -245,9 +245,10 @@ def to_html(stats: dict, secs: list[Section]) -> str:
             continue
         if sec.note:
             h.append(f"<p>{_md_inline(sec.note)}</p>")
-        for png, alt in sec.images:
+        for image, alt in sec.images:
+            mime = "image/svg+xml" if image.startswith(b"<svg") else "image/png"
             h.append(f"<img class='plot' alt='{html.escape(alt)}' "
-                     f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+                     f"src='data:{mime};base64,{base64.b64encode(image).decode()}'>")
         for t in sec.tables:
             h.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in t.header) + "</tr>")
             h.extend("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in t.rows)
