@@ -115,24 +115,7 @@ def check_stages_against_input(recipe: "Recipe", ingest_dir: str | Path) -> None
         spec.stage.check_input(counts, spec.id)
 
 
-def count_duplicate_ids(ingest_dir: str | Path) -> int:
-    """Documents whose id an earlier document of the run already has (ids are source-prefixed and
-    made unique within a file at read time, so these are copies across files of one source: the
-    same file under two names, a crawl read twice). Ids are compared by 64-bit hash per process."""
-    import numpy as np
-    from pipeline import storage
-    hashes = []
-    ids_dir = storage.join(ingest_dir, "ids")       # one file per input file (raw shards may be consumed)
-    for name in storage.names(ids_dir, ".parquet"):
-        ids = storage.read_parquet(ids_dir / name, columns=["id"]).column("id").to_pylist()
-        hashes.append(np.fromiter((hash(i) for i in ids), np.int64, len(ids)))
-    if not hashes:
-        return 0
-    allh = np.concatenate(hashes)
-    return int(len(allh) - len(np.unique(allh)))
-
-
-def check_ingest(recipe: "Recipe", ingest_dir: str | Path) -> None:
+def check_ingest(recipe: "Recipe", ingest_dir: str | Path, executor=None, runtime_env=None) -> None:
     """After ingest: record the number of duplicate ids across files (a counter in the ingest
     stage's stats, `duplicate_id_across_files`), then apply the quarantine guard."""
     from pipeline import storage
@@ -141,7 +124,8 @@ def check_ingest(recipe: "Recipe", ingest_dir: str | Path) -> None:
         done = storage.read_json(success)
         counters = done.get("counters") or {}
         if "duplicate_id_across_files" not in counters:
-            counters["duplicate_id_across_files"] = count_duplicate_ids(ingest_dir)
+            from pipeline.duplicate_ids import count_duplicate_ids
+            counters["duplicate_id_across_files"] = count_duplicate_ids(ingest_dir, executor, runtime_env)
             storage.write_json_atomic({**done, "counters": counters}, success)
     check_ingest_quarantine(recipe, ingest_dir)
     check_stages_against_input(recipe, ingest_dir)
