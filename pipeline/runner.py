@@ -353,10 +353,14 @@ class Runner:
         names = "+".join(c.id for c in chain)
         chain_resources = Resources.of(c.stage for c in chain)
         shards_of_read_files = released = 0
+        seen: set[str] = set()      # shard names (not documents): a retried task's repeats are ignored
 
         def release(shard: str, fresh: bool = True) -> None:
             """A shard of ingest is ready: it goes through the chain before more files are read."""
             nonlocal released
+            if shard in seen:
+                return
+            seen.add(shard)
             released += 1
             if not chain:
                 return
@@ -381,6 +385,8 @@ class Runner:
                     release(value)
                     continue
                 record = value
+                if consume:
+                    self._drop_rewritten_raw(record["shards"], ps, chain[-1])
                 shards_of_read_files += len(record["shards"])
                 files_bar.update(1, docs=record["docs_out"], bytes=record["bytes_in"])
                 if files_bar.n == total:
@@ -398,6 +404,15 @@ class Runner:
         wall = timer() - t0
         for c in chain:
             self._finish(c, walls, wall, fused=[p.id for p in chain], with_ingest=True, stored=c.store)
+
+    @staticmethod
+    def _drop_rewritten_raw(shards: list[str], ingest: PlannedStage, end: PlannedStage) -> None:
+        """A file read again by Ray's retry of its task (its worker died mid-file) rewrites raw
+        shards the chain had already consumed; Ray does not hand those shards on a second time, so
+        nothing else would delete them. Run once the file's task is over (no rewrite can follow)."""
+        for shard in shards:
+            if end.dir.is_done(shard):
+                storage.remove(ingest.dir.shard_path(shard))
 
     def _ingest_then_chain(self, walls: dict, chain: list[PlannedStage]) -> None:
         """Executors that cannot take work while running: read every file, then run the chain."""

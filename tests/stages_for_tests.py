@@ -86,6 +86,23 @@ class WaitsForChain(Reader):
             yield Doc(id=f"line-{i}", text=line.strip())
 
 
+class DiesOnceMidFile(Reader):
+    """Lines of a text file as documents; the first time, after `die_after` documents (once
+    their shards have gone to the chain), the worker process dies as a killed worker would.
+    `marker` records that it died, so Ray's retry of the task reads the file to its end."""
+    marker: str
+    die_after: int = 3
+
+    def read(self, path, src, state):
+        import os
+        for i, line in enumerate(open(path, encoding="utf-8")):
+            if i == self.die_after and not os.path.exists(self.marker):
+                time.sleep(1.0)              # the shards already yielded reach the chain first
+                open(self.marker, "w").close()
+                os._exit(1)
+            yield Doc(id=f"line-{i}", text=line.strip())
+
+
 def _burn_cpu(seconds: float) -> None:
     while time.process_time() < seconds:
         pass

@@ -282,6 +282,34 @@ def test_first_shard_of_a_file_is_processed_while_the_file_is_read(tmp_path, ray
     assert len(ids) == len(set(ids)) == 6
 
 
+def test_a_worker_dying_mid_file_is_retried_and_each_shard_runs_once(tmp_path, ray_local):
+    """Ray retries a streaming ingest task whose worker died; the retry yields the file's first
+    shards again, which already went through the chain (and whose raw input was consumed): they
+    are not released twice, and the run's output is the whole file, once."""
+    data = tmp_path / "lines.txt"
+    data.write_text("".join(f"document number {i} with some words\n" for i in range(8)))
+    out = tmp_path / "run"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: retry-test
+        output: {out}
+        sources:
+          - name: lines
+            format: stages_for_tests:DiesOnceMidFile
+            marker: "{tmp_path / 'died'}"
+            paths: [{data}]
+            shard_docs: 1
+        stages:
+          - stage: stages_for_tests:CharCount
+        """))
+    stats = Runner(load_recipe(recipe), quiet=True).run()
+    assert (tmp_path / "died").exists()                     # the worker did die mid-file
+    assert stats["stages"][0]["docs_out"] == stats["stages"][1]["docs_out"] == 8
+    ids = read_documents(out).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 8
+    assert not list((out / "stages").glob("00-*/shards/*.parquet"))   # consumed raw shards stay consumed
+
+
 def test_cpu_seconds_count_a_stages_forked_children(tmp_path, ray_local):
     """The end-of-run table's CPU seconds include work done in a stage's forked child (as the
     extraction sandbox does), not only the task process's own."""
