@@ -38,6 +38,12 @@ from pipeline.stage import Result
 from pipeline.storage import read_json, write_json_atomic, write_parquet_atomic  # noqa: F401
 
 
+# Columns the report breaks kept documents down by. Counted as each shard is written, so the
+# report's funnels per source and language read completion records, not a column of every shard
+# of every stage (on an object store and at scale, most of the report's time).
+GROUP_COLUMNS = ("source", "language")
+
+
 @dataclass
 class ShardRecord:
     """Counts for one shard through one stage: the unit stats are summed from."""
@@ -56,6 +62,9 @@ class ShardRecord:
     removed_by_language: dict[str, int] = field(default_factory=dict)
     # False when the stage kept no copy of its output documents (a fused chain's inner stage).
     stored: bool = True
+    # Kept documents per value of each GROUP_COLUMNS column the shard has (None: written before
+    # these counts existed, the report then reads the column from the shards).
+    kept_by: dict[str, dict[str, int]] | None = None
 
 
 class StageDir:
@@ -152,6 +161,7 @@ class StageDir:
             seconds=round(seconds, 4),
             cpu_seconds=round(cpu_seconds, 4),
             stored=store,
+            kept_by=_count_groups(result.kept),
         )
         if store and self._is_view(table_in, result):
             write_json_atomic({"of": self.views_of.path.name}, self.view_path(shard))
@@ -193,6 +203,15 @@ def _count_reasons(t: pa.Table | None) -> dict[str, int]:
         return {}
     vc = pc.value_counts(t.column("reason").combine_chunks())
     return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
+
+
+def _count_groups(t: pa.Table) -> dict[str, dict[str, int]]:
+    out = {}
+    for c in GROUP_COLUMNS:
+        if c in t.column_names:
+            col = pc.fill_null(pc.cast(t.column(c), pa.string()), "(none)").combine_chunks()
+            out[c] = {str(v["values"]): int(v["counts"]) for v in pc.value_counts(col).to_pylist()} if len(col) else {}
+    return out
 
 
 def _count_by_language(t: pa.Table | None) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline import storage
-from pipeline.shards import ShardRecord, read_json
+from pipeline.shards import GROUP_COLUMNS, ShardRecord, read_json
 
 
 def _sum(records: list[ShardRecord], stage_id: str) -> dict:
@@ -26,6 +26,24 @@ def _sum(records: list[ShardRecord], stage_id: str) -> dict:
     out["cpu_seconds"] = round(out["cpu_seconds"], 3)
     for field in ("removed", "quarantined", "counters", "removed_by_language"):
         out[field] = dict(sorted(out[field].items()))
+    if records and all(r.kept_by is not None for r in records):
+        out["kept_by"] = _kept_by(records)
+    return out
+
+
+def _kept_by(records: list[ShardRecord]) -> dict[str, dict[str, int]]:
+    """Kept documents per value of each group column some shard had; a shard without the column
+    (a stage scoped with `apply_to` never labelled it) counts as "(none)"."""
+    out = {}
+    for c in GROUP_COLUMNS:
+        if not any(c in r.kept_by for r in records):
+            continue
+        counts: dict[str, int] = {}
+        for r in records:
+            for k, v in r.kept_by.get(c, {"(none)": r.docs_out}).items():
+                if v:
+                    counts[k] = counts.get(k, 0) + v
+        out[c] = dict(sorted(counts.items()))
     return out
 
 

@@ -1,9 +1,9 @@
 """Report sections that break the run down: by source and by language (funnels, tokens, signal
 medians), quarantined input by file, and example near-duplicate pairs.
 
-Counts per source come from each stage's `source` column (one column of every shard: exact,
-cheap); per-language counts and signal medians from the `language` column where a language stage
-has added one. Token groups: the tokenize manifest counts by `source`, a `mix` stage counts by its
+Counts per source and language come from the stages' completion records (counted as each shard
+was written; runs from before that read the columns from the shards); signal medians per language
+from the `language` column where a language stage has added one. Token groups: the tokenize manifest counts by `source`, a `mix` stage counts by its
 `source_column` (often `language`); each group is its own chart and its shares sum to 1.
 Documents are read through `StageDir`, side files through `pipeline.storage` (local or s3://).
 """
@@ -55,10 +55,13 @@ def funnel_by(stats: dict, column: str) -> tuple[list[str], list[dict]]:
     (stages before the column exists are left out)."""
     rows, keys = [], set()
     for s in stats["stages"]:
-        shards = _shards(s)
-        if not shards:
-            continue
-        c = _counts(shards, column)
+        if "kept_by" in s:           # counted as the shards were written (pipeline/shards.py)
+            c = s["kept_by"].get(column, {})
+        else:                        # an older run, or ingest: read the column from the shards
+            shards = _shards(s)
+            if not shards:
+                continue
+            c = _counts(shards, column)
         if not c:
             continue
         keys |= set(c)
