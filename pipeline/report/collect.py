@@ -132,11 +132,12 @@ def _spread(items: list, k: int) -> list:
     return [items[i] for i in idx]
 
 
-def _read_columns(parts: list[Part], columns: list[str], need: str) -> pa.Table | None:
-    """Up to MAX_ROWS rows of `columns` (those a part has; `need` must be there) over the parts."""
+def _read_columns(parts: list[Part], columns: list[str], need: str | list[str]) -> pa.Table | None:
+    """Up to MAX_ROWS rows of `columns` (those a part has; `need`, or one of a list, must be there)."""
+    needs = [need] if isinstance(need, str) else need
     tables, n = [], 0
     for p in parts:
-        if need not in p.names():
+        if not any(x in p.names() for x in needs):
             continue
         tables.append(p.read([c for c in columns if c in p.names()]))
         n += tables[-1].num_rows
@@ -145,11 +146,6 @@ def _read_columns(parts: list[Part], columns: list[str], need: str) -> pa.Table 
     if not tables:
         return None
     return pa.concat_tables(tables, promote_options="permissive").slice(0, MAX_ROWS)
-
-
-def _read_column(parts: list[Part], column: str) -> np.ndarray:
-    t = _read_columns(parts, [column], column)
-    return np.zeros(0) if t is None else _numeric(t.column(column))
 
 
 def _numeric(col: pa.ChunkedArray) -> np.ndarray:
@@ -263,19 +259,30 @@ def signals(stats: dict) -> list[Distribution]:
         if not cols:
             continue
         use = _spread(shards, MAX_SHARDS)
+        # One read of each part for all of the stage's columns (a read per column and part was
+        # most of the report's time on an object store).
+        kept = _read_columns(use, [*cols, "language", "quality_profile"], cols)
+        gone = _read_columns(removed, cols, cols) if removed else None
         for c in cols:
-            d = Distribution(s["id"], c, np.zeros(0), _read_column(removed, c), sampled_shards=len(use),
+            d = Distribution(s["id"], c, np.zeros(0), _valid(gone, c), sampled_shards=len(use),
                              total_shards=len(shards), thresholds=declared.get(c, []))
-            _fill_kept(d, use)
+            _fill_kept(d, kept)
             out.append(d)
     return out
 
 
-def _fill_kept(d: Distribution, parts: list[Part]) -> None:
+def _valid(t: pa.Table | None, column: str) -> np.ndarray:
+    """The column's values where it has one (parts without the column are nulls after concat)."""
+    if t is None or column not in t.column_names:
+        return np.zeros(0)
+    return _numeric(t.column(column).drop_null())
+
+
+def _fill_kept(d: Distribution, t: pa.Table | None) -> None:
     """The kept values, and per language (top languages) with the profile each was judged by."""
-    t = _read_columns(parts, [d.column, "language", "quality_profile"], d.column)
-    if t is None:
+    if t is None or d.column not in t.column_names:
         return
+    t = t.filter(pc.is_valid(t.column(d.column)))
     d.kept = _numeric(t.column(d.column))
     profiles = (np.asarray(pc.fill_null(t.column("quality_profile"), "").to_pylist(), dtype=object).astype(str)
                 if "quality_profile" in t.column_names else None)
