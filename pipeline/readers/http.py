@@ -84,9 +84,12 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
             headers.update({k.lower(): v.strip(" \t") for k, v in pairs})
             last = pairs[-1][0].lower()
     else:
-        for line in lines:
-            n += len(line)
-            last = _head_line(line.rstrip(b"\r\n"), headers, last)
+        for line in lines:                        # _head_line inlined: each begins with a letter,
+            n += len(line)                        # so it is a header or ignored
+            k, sep, v = line.rstrip(b"\r\n").partition(b":")
+            if sep and len(k) < 80 and b" " not in (k := k.strip()):
+                last = k.lower().decode("latin-1")
+                headers[last] = v.strip().decode("latin-1")
     body_prefix = b""
     left = MAX_HEADER_LINES - len(lines)          # lines the head may still have, `raw` the first
     while raw:
