@@ -192,3 +192,32 @@ def test_pages_as_utf8_bytes_make_the_same_table_and_text_as_str(shared_data, tm
     assert pq.read_table(tmp_path / "bytes.parquet").equals(pq.read_table(tmp_path / "str.parquet"))
     kept_bytes, kept_str = Extract()(t_bytes).kept, Extract()(t_str).kept
     assert kept_bytes.num_rows >= 10 and kept_bytes.equals(kept_str)
+
+
+def test_http_heads_parsed_at_once_equal_line_by_line(shared_data, monkeypatch):
+    """The one-regex parse of plain `Name: value` heads gives what the line-by-line parse gives, on
+    the real heads of the shared crawls and on heads with every quirk the line loop knows."""
+    import io
+
+    from fastwarc.warc import ArchiveIterator
+
+    from pipeline.readers import http
+    blocks = [r.reader.read() for p in ("pywb_iana.warc.gz", "dolma_sample-0000.warc.gz", "sample_pages.warc.gz")
+              for r in ArchiveIterator(str(shared_data / "warc" / p), parse_http=False)
+              if r.headers.get("WARC-Type") == "response"]
+    quirks = [b"A: b", b"X:   y \t", b"  folded", b"\tfold", b"Bad Name: z", b"noline", b"K: caf\xe9", b"K:\x0bv",
+              b"Z" * 90 + b": v", b"Set-Cookie: a=1", b"Set-Cookie: a=2"]
+    for i in range(len(quirks)):
+        for end in (b"\r\n", b"\n", b"\r\r\n"):
+            lines = quirks[i:] + quirks[:i]
+            blocks.append(b"HTTP/1.1 200 OK\r\n" + b"Date: x\r\n" * 6 + end.join(lines) + end + end + b"<html>\r\n\r\nx")
+            blocks.append(b"HTTP/1.1 200 OK\r\n" + b"Date: x\r\n" * 6 + b"<html>" + end.join(lines))
+    assert len(blocks) > 200
+
+    def parse(run):
+        monkeypatch.setattr(http, "PLAIN_RUN", run)
+        out = [http.parse_http_stream(io.BytesIO(b)) for b in blocks]
+        return [(r.status, r.headers, r.body, n) for r, n in out]
+    at_once = parse(1)
+    assert at_once == parse(10 ** 6)                     # never at once: line by line
+    assert sum(len(h) >= 15 for _, h, _, _ in at_once) >= 15   # real crawl heads of ~20 lines

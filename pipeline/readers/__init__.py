@@ -88,7 +88,9 @@ def read_source_file(src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     Ids are made unique per run: prefixed with the source name (`web/<reader's id>`), and a
     repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`)."""
     try:
-        with fsspec.open(path, "rb").open() as probe:
+        # A local file is probed with the OS's open (fsspec's costs ~0.2 ms a file).
+        local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+        with (open(local, "rb") if local is not None else fsspec.open(path, "rb").open()) as probe:
             if not probe.read(1):
                 yield Quarantined("empty_file", f"{path} is empty")
                 return

@@ -169,19 +169,20 @@ def decode_html_utf8(body: bytes, declared: str | None = None) -> tuple[bytes | 
     if not body.startswith(_BOM_STARTS) and is_utf8(body):
         garbage = _utf8_garbage(body)
         return (body, "utf-8", False) if garbage is None else (None, garbage, False)
-    text, how, lossy = decode_html(body, declared)
+    text, how, lossy = decode_html(body, declared, _not_utf8=not body.startswith(_BOM_STARTS))
     return (None if text is None else text.encode("utf-8")), how, lossy
 
 
-def decode_html(body: bytes, declared: str | None = None) -> tuple[str | None, str, bool]:
-    """(text, charset used, lossy) or (None, why, False) when the page would be garbage."""
+def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = False) -> tuple[str | None, str, bool]:
+    """(text, charset used, lossy) or (None, why, False) when the page would be garbage.
+    (`_not_utf8`: the caller has seen that `body` is not strict UTF-8, so that is not tried again.)"""
     for bom, enc in _BOMS:
         if body.startswith(bom):
             text = _strict(body, enc)
             if text is not None:
                 return text, enc, False
             break
-    text = _strict(body, "utf-8")
+    text = None if _not_utf8 else _strict(body, "utf-8")
     if text is not None:
         garbage = _utf8_garbage(body)
         return (text, "utf-8", False) if garbage is None else (None, garbage, False)
@@ -197,10 +198,12 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str | None, s
         text = _strict(body, enc)
         return text if text is not None and _plausible(text) else None
 
-    for label in (declared, _meta_charset(body)):
-        enc = canonical(label)
-        if (text := attempt(enc)) is not None:
-            return text, enc, False
+    enc = canonical(declared)
+    if (text := attempt(enc)) is not None:
+        return text, enc, False
+    enc = canonical(_meta_charset(body))                 # looked for only when the header's fails
+    if (text := attempt(enc)) is not None:
+        return text, enc, False
     enc = canonical(detect_encoding(body, html5_compatible=False))
     if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
         return text, enc, False

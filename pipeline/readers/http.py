@@ -13,6 +13,7 @@ warcio does, and the caller counts `content_encoding_mismatch` / `chunked_mismat
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -43,7 +44,10 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
     """parse_http over a stream with readline(limit) and read() (a FastWARC record reader: the head
     is read line by line and the body in one read, never copied), and the bytes it consumed.
     A block that is not HTTP comes back whole as the body, with status NOT_HTTP.
-    (Hot path, run once per record: the header test of `_header_like` is inlined.)"""
+    Hot path, run once per record. The lines that begin with a letter are read in a tight loop; a
+    long run of them that are all plain `Name: value` CRLF lines (a real crawl's head has ~20) is
+    parsed at once by one regex, with the same result as `_head_line` line by line (which costs
+    ~2 us a line, about half of FastWARC's whole time for a 35 KB page)."""
     readline = f.readline
     first = readline(MAX_LINE)
     n = len(first)
@@ -51,7 +55,6 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
     status = None
     headers: dict[str, str] = {}
     last = None
-    body_prefix = b""
     if line[:5].upper() == b"HTTP/":
         parts = line.split(None, 2)
         if len(parts) > 1 and parts[1][:3].isdigit():
@@ -65,26 +68,68 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
         rest = f.read()
         block = first + rest
         return HttpResponse(None if block.lstrip()[:1] == b"<" else NOT_HTTP, {}, block), n + len(rest)
+    lines = []
     for _ in range(MAX_HEADER_LINES):
         raw = readline(MAX_LINE)
-        if not raw:
+        if not raw[:1].isalpha():
             break
+        lines.append(raw)
+    else:
+        raw = b""                                 # the line limit: what follows is body
+    plain = b"".join(lines) if len(lines) >= PLAIN_RUN else None
+    if plain is not None and _PLAIN_HEAD.fullmatch(plain):
+        n += len(plain)
+        pairs = _PLAIN_PAIR.findall(plain.decode("latin-1"))
+        if pairs:
+            headers.update({k.lower(): v.strip(" \t") for k, v in pairs})
+            last = pairs[-1][0].lower()
+    else:
+        for line in lines:                        # _head_line inlined: each begins with a letter,
+            n += len(line)                        # so it is a header or ignored
+            k, sep, v = line.rstrip(b"\r\n").partition(b":")
+            if sep and len(k) < 80 and b" " not in (k := k.strip()):
+                last = k.lower().decode("latin-1")
+                headers[last] = v.strip().decode("latin-1")
+    body_prefix = b""
+    left = MAX_HEADER_LINES - len(lines)          # lines the head may still have, `raw` the first
+    while raw:
         n += len(raw)
         line = raw.rstrip(b"\r\n")
         if not line:
             break
-        k, sep, v = line.partition(b":")
-        if sep and k[:1].isalpha() and len(k) < 80 and b" " not in (k := k.strip()):   # _header_like
-            last = k.lower().decode("latin-1")
-            headers[last] = v.strip().decode("latin-1")
-        elif line[:1] in (b" ", b"\t") and last:
-            headers[last] += " " + line.strip().decode("latin-1")
-        elif line.lstrip()[:1] == b"<":
+        last = _head_line(line, headers, last)
+        if last is _BODY:
             body_prefix = raw           # the page began without an empty line before it
             break
+        left -= 1
+        if not left:
+            break
+        raw = readline(MAX_LINE)
     rest = f.read()
     n += len(rest)
     return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest), n
+
+
+# Below this many lines the loop is as fast as the regex.
+PLAIN_RUN = 6
+_PLAIN_HEAD = re.compile(rb"(?:[A-Za-z][!-9;-~]{0,78}:[^\r\n\x0b\x0c]*\r\n)*")
+# Name and value; the value holds no whitespace that bytes.strip() removes but spaces and tabs.
+_PLAIN_PAIR = re.compile(r"([A-Za-z][!-9;-~]{0,78}):([^\r\n\x0b\x0c]*)\r\n")
+_BODY = object()
+
+
+def _head_line(line: bytes, headers: dict[str, str], last):
+    """One head line: a header, a folded continuation, or the page itself (returns _BODY: it began
+    without an empty line before it); anything else is ignored. Returns the last header's name."""
+    k, sep, v = line.partition(b":")
+    if sep and k[:1].isalpha() and len(k) < 80 and b" " not in (k := k.strip()):   # _header_like
+        last = k.lower().decode("latin-1")
+        headers[last] = v.strip().decode("latin-1")
+    elif line[:1] in (b" ", b"\t") and last:
+        headers[last] += " " + line.strip().decode("latin-1")
+    elif line.lstrip()[:1] == b"<":
+        return _BODY
+    return last
 
 
 def dechunk(body: bytes) -> bytes | None:
