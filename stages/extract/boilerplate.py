@@ -63,7 +63,7 @@ COMMENT_SECTIONS = ("#comments", "#disqus_thread", "#dsq-comments", ".comments-a
                     ".commentlist", ".comments")
 # The form under them ("Leave a Reply", "Your email address will not be published"): never content.
 COMMENT_FORMS = ("#respond", ".comment-respond", "#commentform", ".comment-form")
-COMMENT_SELECTOR = ", ".join(COMMENT_SECTIONS + COMMENT_FORMS)
+_SECTIONS_SELECTOR = ", ".join(COMMENT_SECTIONS)
 
 LINK_SHARE = 0.3
 SHORT_UNITS = 5
@@ -157,3 +157,20 @@ def clean(markup: str) -> tuple[str, list[int]]:
 
 def clean_text(markup: str) -> str:
     return clean(markup)[0]
+
+
+def comment_share(body, text: str, units: list[int]) -> float:
+    """The share of the cleaned text's units on lines that the page's comment sections hold: a
+    line counts when its text occurs in a section's DOM text (whitespace collapsed on both sides,
+    as resiliparse collapses it; a block boundary adds no space to the DOM text, and a line is
+    never cut at one, so a line found there is the section's). Read off the extraction already
+    made and one query of the tree: extracting the page a second time without the sections costs
+    as much as the first extraction, and the shares agree (tests/test_extract_comments.py)."""
+    if body is None or not units:
+        return 0.0
+    sections = body.query_selector_all(_SECTIONS_SELECTOR)
+    if not len(sections):
+        return 0.0
+    held = "\n".join(" ".join(section.text.split()) for section in sections)
+    inside = sum(n for line, n in zip(text.split("\n"), units) if " ".join(line.split()) in held)
+    return inside / max(sum(units), 1)
