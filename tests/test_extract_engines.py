@@ -173,3 +173,15 @@ def test_body_date_finds_what_the_one_regex_finds(shared_data):
     assert [body_date(html) for html in pages] == found
     assert sum(d is not None for d in found) > 40 and found[-len(built):-2] == [
         "2020-01-02", "2021-03-04", "2019-05-06", "2018-07-08", "2017-09-10", "2016-01-01", "2014-03-03", "2015-02-02"]
+
+
+def test_resiliparse_metadata_reads_each_kind_of_meta_tag():
+    # One `meta:is(...)` query finds the tags by property, name, itemprop or http-equiv, any case.
+    fast = Extract(engine="resiliparse").ensure_setup()._resiliparse
+    head = ('<meta name="viewport" content="width=device-width"><meta NAME="OG:Title" content="Rivers  rise">'
+            '<meta http-equiv="Content-Language" content="de-AT"><meta itemprop="datePublished" content="2021-06-07T10:00">'
+            '<meta property="article:published_time" content="2020-01-01">')
+    html = f"<html><head><title>Fallback title</title>{head}</head><body><p>x</p></body></html>"
+    assert fast.metadata(fast.parse(html), html) == ("Rivers rise", "de-AT", "2021-06-07")
+    bare = "<html lang='fr'><head><title>Fallback  title</title></head><body><time datetime='2019-02-03'>x</time></body></html>"
+    assert fast.metadata(fast.parse(bare), bare) == ("Fallback title", "fr", "2019-02-03")

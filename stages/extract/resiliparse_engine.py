@@ -26,8 +26,11 @@ _DATE_KEYS = frozenset((
 _LANG_KEYS = frozenset(("content-language", "og:locale", "language", "dc.language"))
 # One CSS query for just the <meta> tags we read: walking every node of the head through
 # resiliparse's Python objects costs more than the extraction (~10 ms a page), this ~0.2 ms.
-_META_SELECTOR = ",".join(f'meta[{attr}="{key}" i]' for key in sorted({"og:title", *_LANG_KEYS, *_DATE_KEYS})
-                          for attr in ("property", "name", "itemprop", "http-equiv"))
+# One `meta:is(...)` instead of a list of 140 `meta[...]` selectors: the same elements, in
+# half the time of the list (lexbor parses the selector on every call, and tries each on each node).
+_META_SELECTOR = "meta:is(" + ",".join(
+    f'[{attr}="{key}" i]' for key in sorted({"og:title", *_LANG_KEYS, *_DATE_KEYS})
+    for attr in ("property", "name", "itemprop", "http-equiv")) + ")"
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 # Han, kana, Hangul: one unit per character. Elsewhere a unit is a whitespace-separated word.
 CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
