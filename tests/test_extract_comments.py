@@ -135,3 +135,15 @@ def test_comment_share_from_the_one_extraction_equals_extracting_again_without_t
     without = clean(fast.markup(tree, list(COMMENT_SECTIONS + COMMENT_FORMS), post_meta=False))[1]
     assert share == pytest.approx(1 - sum(without) / sum(units), abs=1e-9)
     assert share_at_least <= share < share_below
+
+
+def test_a_large_comment_section_beside_a_long_text_is_measured_by_a_second_extraction():
+    # Matching each line against the sections' text would scan too much: the share comes from an
+    # extraction without the sections, and says the same as matching would.
+    from stages.extract.boilerplate import comment_share
+    stage = Extract(engine="auto").ensure_setup()
+    tree = stage._resiliparse.parse(wordpress_page(300))
+    text, units, share = stage._fast_text(tree)
+    assert comment_share(tree.body, text, units) is None
+    assert share == pytest.approx(comment_share(tree.body, text, units, max_work=10**12), abs=1e-9)
+    assert share > 0.9

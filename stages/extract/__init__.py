@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr
 
 from pipeline.stage import Result, Stage
-from stages.extract.boilerplate import COMMENT_FORMS, clean, comment_share
+from stages.extract.boilerplate import COMMENT_FORMS, COMMENT_SELECTOR, clean, comment_share
 from stages.extract.deadline import ExtractionTimeout, deadline
 from stages.extract.hybrid import FallbackRule
 from stages.extract.page import (EXTRACT_ERROR, NO_TEXT, NOT_HTML, QUARANTINE_REASONS, TIMEOUT,
@@ -163,6 +163,9 @@ class Extract(Stage):
             if sum(with_meta[1]) >= self.fallback_min_units:
                 text, units = with_meta
         share = comment_share(tree.body, text, units) if self.fallback_max_comment_share < 1 else 0.0
+        if share is None:  # a large comment section beside a long text: extracting again costs less
+            without = clean(fast.markup(tree, [COMMENT_SELECTOR], post_meta=not self.auto_drop_post_meta))[1]
+            share = max(0.0, 1 - sum(without) / sum(units))
         return text, units, share
 
     def _auto(self, html: str, url: str | None) -> Page:
