@@ -118,3 +118,32 @@ def test_short_lines_between_thumbnail_links_are_dropped_article_kept():
     _, kept = extract("auto", {"a": page})
     assert all(p in kept["a"]["text"] for p in ARTICLE)
     assert not any(t in kept["a"]["text"] for t in TEASERS)
+
+
+@pytest.mark.parametrize("page,share_at_least,share_below", [
+    (wordpress_page(0), 0.0, 0.1), (wordpress_page(1), 0.1, 0.5), (wordpress_page(8), 0.5, 1.0),
+    (forum_thread(), 1.0, 1.01)], ids=["wp0", "wp1", "wp8", "forum"])
+def test_comment_share_from_the_one_extraction_equals_extracting_again_without_the_sections(
+        page, share_at_least, share_below):
+    # The share auto reads off its one extraction (the fast text's lines found in the sections' DOM
+    # text) against its definition: the units the cleaned text loses when the sections are skipped.
+    from stages.extract.boilerplate import COMMENT_FORMS, COMMENT_SECTIONS, clean
+    stage = Extract(engine="auto").ensure_setup()
+    fast = stage._resiliparse
+    tree = fast.parse(page)
+    _, units, share = stage._fast_text(tree)
+    without = clean(fast.markup(tree, list(COMMENT_SECTIONS + COMMENT_FORMS), post_meta=False))[1]
+    assert share == pytest.approx(1 - sum(without) / sum(units), abs=1e-9)
+    assert share_at_least <= share < share_below
+
+
+def test_a_large_comment_section_beside_a_long_text_is_measured_by_a_second_extraction():
+    # Matching each line against the sections' text would scan too much: the share comes from an
+    # extraction without the sections, and says the same as matching would.
+    from stages.extract.boilerplate import comment_share
+    stage = Extract(engine="auto").ensure_setup()
+    tree = stage._resiliparse.parse(wordpress_page(300))
+    text, units, share = stage._fast_text(tree)
+    assert comment_share(tree.body, text, units) is None
+    assert share == pytest.approx(comment_share(tree.body, text, units, max_work=10**12), abs=1e-9)
+    assert share > 0.9

@@ -155,3 +155,33 @@ def test_stage_copies_start_their_own_worker(shared_data):
     copy = pickle.loads(pickle.dumps(stage))
     b = copy(documents_table(docs))
     assert a.kept.equals(b.kept)
+
+
+def test_body_date_finds_what_the_one_regex_finds(shared_data):
+    # body_date runs BODY_DATE's branches one at a time (faster); the date must be the one the
+    # whole regex finds first, on real pages and where branches compete or differ in case.
+    from bench.bench_extract import cjk_gold, english_gold
+    from stages.extract.page import BODY_DATE, body_date
+    built = ['<p itemprop="datePublished" content="2020-01-02">', "<META ITEMPROP='DATEPUBLISHED' datetime='2021-03-04'>",
+             '<time class="x" datetime="2019-05-06">', '{"datePublished" : "2018-07-08"}', '<TIME DATETIME="2017-09-10">',
+             '<time datetime="2016-01-01"> {"datePublished":"2015-02-02"} <b itemprop="datePublished" content="2014-03-03">',
+             '<b itemprop="datePublished" content="2014-03-03"> <time datetime="2016-01-01">',
+             '{"datePublished":"2015-02-02"} <b itemprop=\'datePublished\' content="2014-03-03">',
+             '<b itemprop="datePublished" content="soon"> <time datetime="bad"> {"datePublished": "x"}', ""]
+    pages = [p["html"] for p in english_gold(shared_data) + cjk_gold(shared_data)] + built
+    found = [(m.group(1) if (m := BODY_DATE.search(html)) else None) for html in pages]
+    assert [body_date(html) for html in pages] == found
+    assert sum(d is not None for d in found) > 40 and found[-len(built):-2] == [
+        "2020-01-02", "2021-03-04", "2019-05-06", "2018-07-08", "2017-09-10", "2016-01-01", "2014-03-03", "2015-02-02"]
+
+
+def test_resiliparse_metadata_reads_each_kind_of_meta_tag():
+    # One `meta:is(...)` query finds the tags by property, name, itemprop or http-equiv, any case.
+    fast = Extract(engine="resiliparse").ensure_setup()._resiliparse
+    head = ('<meta name="viewport" content="width=device-width"><meta NAME="OG:Title" content="Rivers  rise">'
+            '<meta http-equiv="Content-Language" content="de-AT"><meta itemprop="datePublished" content="2021-06-07T10:00">'
+            '<meta property="article:published_time" content="2020-01-01">')
+    html = f"<html><head><title>Fallback title</title>{head}</head><body><p>x</p></body></html>"
+    assert fast.metadata(fast.parse(html), html) == ("Rivers rise", "de-AT", "2021-06-07")
+    bare = "<html lang='fr'><head><title>Fallback  title</title></head><body><time datetime='2019-02-03'>x</time></body></html>"
+    assert fast.metadata(fast.parse(bare), bare) == ("Fallback title", "fr", "2019-02-03")

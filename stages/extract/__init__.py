@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr
 
 from pipeline.stage import Result, Stage
-from stages.extract.boilerplate import COMMENT_FORMS, COMMENT_SELECTOR, clean
+from stages.extract.boilerplate import COMMENT_FORMS, COMMENT_SELECTOR, clean, comment_share
 from stages.extract.deadline import ExtractionTimeout, deadline
 from stages.extract.hybrid import FallbackRule
 from stages.extract.page import (EXTRACT_ERROR, NO_TEXT, NOT_HTML, QUARANTINE_REASONS, TIMEOUT,
@@ -97,8 +97,7 @@ class Extract(Stage):
         "are short (< 8 words/CJK characters; 1.01 = off)")
     fallback_max_comment_share: float = Field(
         0.5, ge=0, le=1, description="auto: fall back when comment sections (#comments, .comment-list, "
-        "Disqus, ...) hold a larger share of the fast text (1 = off; costs a second extraction on "
-        "pages that have one)")
+        "Disqus, ...) hold a larger share of the fast text (1 = off)")
     # -- ours ---------------------------------------------------------------------------------
     extract_date: bool = Field(True, description="fill `date` (trafilatura: htmldate quick mode on the "
                                "head, ~7% of the stage's time; resiliparse: date meta tags)")
@@ -163,13 +162,11 @@ class Extract(Stage):
             with_meta = clean(fast.markup(tree, list(COMMENT_FORMS)))
             if sum(with_meta[1]) >= self.fallback_min_units:
                 text, units = with_meta
-        comment_share = 0.0
-        if (self.fallback_max_comment_share < 1 and units and tree.body is not None
-                and tree.body.query_selector(COMMENT_SELECTOR) is not None):
-            # Only pages with a comment section pay for the second extraction (a fifth of the gold pages).
+        share = comment_share(tree.body, text, units) if self.fallback_max_comment_share < 1 else 0.0
+        if share is None:  # a large comment section beside a long text: extracting again costs less
             without = clean(fast.markup(tree, [COMMENT_SELECTOR], post_meta=not self.auto_drop_post_meta))[1]
-            comment_share = max(0.0, 1 - sum(without) / sum(units))
-        return text, units, comment_share
+            share = max(0.0, 1 - sum(without) / sum(units))
+        return text, units, share
 
     def _auto(self, html: str, url: str | None) -> Page:
         fast = self._resiliparse

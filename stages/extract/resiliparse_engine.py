@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from stages.extract.page import BODY_DATE, NO_TEXT, NOT_HTML, Page, clean_lang, clean_title
+from stages.extract.page import NO_TEXT, NOT_HTML, Page, body_date, clean_lang, clean_title
 
 # <meta> keys that carry a publication date, by name/property/itemprop (lower case).
 _DATE_KEYS = frozenset((
@@ -26,8 +26,11 @@ _DATE_KEYS = frozenset((
 _LANG_KEYS = frozenset(("content-language", "og:locale", "language", "dc.language"))
 # One CSS query for just the <meta> tags we read: walking every node of the head through
 # resiliparse's Python objects costs more than the extraction (~10 ms a page), this ~0.2 ms.
-_META_SELECTOR = ",".join(f'meta[{attr}="{key}" i]' for key in sorted({"og:title", *_LANG_KEYS, *_DATE_KEYS})
-                          for attr in ("property", "name", "itemprop", "http-equiv"))
+# One `meta:is(...)` instead of a list of 140 `meta[...]` selectors: the same elements, in
+# half the time of the list (lexbor parses the selector on every call, and tries each on each node).
+_META_SELECTOR = "meta:is(" + ",".join(
+    f'[{attr}="{key}" i]' for key in sorted({"og:title", *_LANG_KEYS, *_DATE_KEYS})
+    for attr in ("property", "name", "itemprop", "http-equiv")) + ")"
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 # Han, kana, Hangul: one unit per character. Elsewhere a unit is a whitespace-separated word.
 CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
@@ -94,8 +97,10 @@ class ResiliparseEngine:
         root = tree.document.document_element
         if root is not None:
             lang = root.getattr("lang") or root.getattr("xml:lang")
-        if tree.head is not None:
-            for meta in tree.head.query_selector_all(_META_SELECTOR):
+        head = tree.head
+        if head is not None:
+            # .values(): indexing resiliparse's node list costs ~0.2 ms an item, values() ~10 us
+            for meta in head.query_selector_all(_META_SELECTOR).values():
                 key = (meta.getattr("property") or meta.getattr("name") or meta.getattr("itemprop")
                        or meta.getattr("http-equiv") or "").lower()
                 if not key:
@@ -106,10 +111,9 @@ class ResiliparseEngine:
                     lang = meta.getattr("content")
                 elif self.extract_date and key in _DATE_KEYS and date is None:
                     date = _iso_date(meta.getattr("content"))
-        # The body regex scans the whole page (~8 ms on a news page): only where it can match.
-        if (self.extract_date and date is None and ("atePublished" in html or "datetime" in html)
-                and (m := BODY_DATE.search(html))):
-            date = m.group(1)
+        # The body search scans the whole page: only where it can match.
+        if self.extract_date and date is None and ("atePublished" in html or "datetime" in html):
+            date = body_date(html)
         return clean_title(og_title or tree.title), clean_lang(lang), date
 
     def measure(self, tree, text: str, visible_share: bool = True, line_units: list[int] | None = None,

@@ -17,7 +17,7 @@ import logging
 import re
 from typing import Any
 
-from stages.extract.page import BODY_DATE, NO_TEXT, NOT_HTML, Page, clean_lang, clean_title
+from stages.extract.page import NO_TEXT, NOT_HTML, Page, body_date, clean_lang, clean_title
 
 # Forum software announces itself in <meta name="generator">; thread URLs have tell-tale paths.
 _FORUM_GENERATOR = re.compile(
@@ -85,8 +85,8 @@ class TrafilaturaEngine:
         if self.extract_date:
             if head is not None:
                 date = self._find_date(head, url=url, extensive_search=False, original_date=True)
-            if date is None and (m := BODY_DATE.search(html)):
-                date = m.group(1)
+            if date is None:
+                date = body_date(html)
         return Page(None, text, title, date, lang, self.name, forum)
 
     def _head_tree(self, html: str):
