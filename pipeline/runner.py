@@ -286,7 +286,8 @@ class Runner:
         # as it is written, while the rest of its file is still being read.
         first_chain = segments.pop(0).stages if segments and segments[0].kind == "map" else []
         self._ingest(walls, first_chain)
-        check_ingest(self.recipe, self.stages[0].dir.path, self.executor, self.runtime_env)  # duplicate ids, quarantine guard
+        # Duplicate ids (counted over tasks when many), then the quarantine guard.
+        check_ingest(self.recipe, self.stages[0].dir.path, self.executor, self.runtime_env)
         for seg in segments:
             if seg.kind == "global":
                 self._global(seg.stages[0], seg.upstream, walls)

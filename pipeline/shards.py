@@ -198,28 +198,26 @@ class StageDir:
         return ids.equals(result.kept.column("id"))
 
 
-def _count_reasons(t: pa.Table | None) -> dict[str, int]:
-    if t is None or not t.num_rows:
-        return {}
-    vc = pc.value_counts(t.column("reason").combine_chunks())
+def _value_counts(values) -> dict[str, int]:
+    vc = pc.value_counts(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
     return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
 
 
+def _count_reasons(t: pa.Table | None) -> dict[str, int]:
+    return _value_counts(t.column("reason")) if t is not None and t.num_rows else {}
+
+
 def _count_groups(t: pa.Table) -> dict[str, dict[str, int]]:
-    out = {}
-    for c in GROUP_COLUMNS:
-        if c in t.column_names:
-            col = pc.fill_null(pc.cast(t.column(c), pa.string()), "(none)").combine_chunks()
-            out[c] = {str(v["values"]): int(v["counts"]) for v in pc.value_counts(col).to_pylist()} if len(col) else {}
-    return out
+    """Kept documents per value of each GROUP_COLUMNS column the table has."""
+    return {c: _value_counts(pc.fill_null(pc.cast(t.column(c), pa.string()), "(none)"))
+            for c in GROUP_COLUMNS if c in t.column_names}
 
 
 def _count_by_language(t: pa.Table | None) -> dict[str, int]:
     if t is None or not t.num_rows or "language" not in t.column_names:
         return {}
-    keys = pc.binary_join_element_wise(pc.fill_null(t.column("language"), "unknown"), t.column("reason"), "/")
-    vc = pc.value_counts(keys.combine_chunks())
-    return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
+    return _value_counts(pc.binary_join_element_wise(pc.fill_null(t.column("language"), "unknown"),
+                                                     t.column("reason"), "/"))
 
 
 def read_documents(run, columns: list[str] | None = None) -> pa.Table:

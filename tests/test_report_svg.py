@@ -15,8 +15,8 @@ def _points(el) -> np.ndarray:
 
 def test_grid_draws_each_panel_with_its_bins_and_threshold():
     edges = np.linspace(0.0, 1.0, 5)
-    panels = [Panel("gopher: ratio", [Series(np.array([1, 4, 2, 0]), edges, "#3b7dd8", True, "kept"),
-                                      Series(np.array([0, 1, 0, 3]), edges, "#d8553b", False, "en")],
+    panels = [Panel("gopher: ratio", [Series(np.array([1, 4, 2, 0]), edges, "#3b7dd8", True),
+                                      Series(np.array([0, 1, 0, 3]), edges, "#d8553b")],
                     lines=[(0.5, "black"), (7.0, "black")], legend=[("kept", "#3b7dd8", False)]),
               Panel("empty: no data"), Panel("c4 & <lines>", [Series(np.array([2, 2]), np.array([0., 1, 2]), "#000")])]
     root = ET.fromstring(svg.grid(panels, per_row=2))

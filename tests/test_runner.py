@@ -257,52 +257,43 @@ def test_write_once_keeps_only_the_chain_end_documents_and_every_removal(tmp_pat
     assert out.num_rows == changed["stages"][-1]["docs_out"] and min(out.column("n_chars").to_pylist()) >= 1000
 
 
-def test_first_shard_of_a_file_is_processed_while_the_file_is_read(tmp_path, ray_local):
-    """Ingest streams into the chain: the reader refuses to go past its first document until the
-    chain's end has recorded the first shard (it would time out if shards waited for the file)."""
+def _run_lines(tmp_path, n: int, reader: str, **reader_fields) -> tuple[dict, Path]:
+    """A run over one text file of n lines, a document a line and a shard a document, read by a
+    test reader from stages_for_tests, through CharCount."""
     data = tmp_path / "lines.txt"
-    data.write_text("".join(f"document number {i} with some words\n" for i in range(6)))
+    data.write_text("".join(f"document number {i} with some words\n" for i in range(n)))
     out = tmp_path / "run"
+    fields = "".join(f'\n            {k}: "{v}"' for k, v in reader_fields.items())
     recipe = tmp_path / "r.yaml"
     recipe.write_text(textwrap.dedent(f"""
-        name: stream-test
+        name: lines-test
         output: {out}
         sources:
           - name: lines
-            format: stages_for_tests:WaitsForChain
-            wait_glob: "{out}/stages/01-*/done/00-00000-0000.json"
+            format: stages_for_tests:{reader}{fields}
             paths: [{data}]
             shard_docs: 1
         stages:
           - stage: stages_for_tests:CharCount
         """))
-    stats = Runner(load_recipe(recipe), quiet=True).run()
+    return Runner(load_recipe(recipe), quiet=True).run(), out
+
+
+def test_first_shard_of_a_file_is_processed_while_the_file_is_read(tmp_path, ray_local):
+    """Ingest streams into the chain: the reader refuses to go past its first document until the
+    chain's end has recorded the first shard (it would time out if shards waited for the file)."""
+    stats, out = _run_lines(tmp_path, 6, "WaitsForChain",
+                            wait_glob=f"{tmp_path / 'run'}/stages/01-*/done/00-00000-0000.json")
     assert stats["stages"][1]["docs_out"] == 6
     ids = read_documents(out).column("id").to_pylist()
     assert len(ids) == len(set(ids)) == 6
 
 
 def test_a_worker_dying_mid_file_is_retried_and_each_shard_runs_once(tmp_path, ray_local):
-    """Ray retries a streaming ingest task whose worker died; the retry yields the file's first
-    shards again, which already went through the chain (and whose raw input was consumed): they
-    are not released twice, and the run's output is the whole file, once."""
-    data = tmp_path / "lines.txt"
-    data.write_text("".join(f"document number {i} with some words\n" for i in range(8)))
-    out = tmp_path / "run"
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text(textwrap.dedent(f"""
-        name: retry-test
-        output: {out}
-        sources:
-          - name: lines
-            format: stages_for_tests:DiesOnceMidFile
-            marker: "{tmp_path / 'died'}"
-            paths: [{data}]
-            shard_docs: 1
-        stages:
-          - stage: stages_for_tests:CharCount
-        """))
-    stats = Runner(load_recipe(recipe), quiet=True).run()
+    """Ray retries a streaming ingest task whose worker died. It does not hand on again the shards
+    the first attempt yielded, but the retry rewrites their raw files after the chain consumed
+    them: those are removed once the file's task ends, and every document comes out once."""
+    stats, out = _run_lines(tmp_path, 8, "DiesOnceMidFile", marker=tmp_path / "died")
     assert (tmp_path / "died").exists()                     # the worker did die mid-file
     assert stats["stages"][0]["docs_out"] == stats["stages"][1]["docs_out"] == 8
     ids = read_documents(out).column("id").to_pylist()

@@ -2,9 +2,10 @@
 medians), quarantined input by file, and example near-duplicate pairs.
 
 Counts per source and language come from the stages' completion records (counted as each shard
-was written; runs from before that read the columns from the shards); signal medians per language
-from the `language` column where a language stage has added one. Token groups: the tokenize manifest counts by `source`, a `mix` stage counts by its
-`source_column` (often `language`); each group is its own chart and its shares sum to 1.
+was written; runs from before that read the columns from the shards); signal medians per
+language from the `language` column where a language stage has added one. Token groups: the
+tokenize manifest counts by `source`, a `mix` stage counts by its `source_column` (often
+`language`); each group is its own chart and its shares sum to 1.
 Documents are read through `StageDir`, side files through `pipeline.storage` (local or s3://).
 """
 from __future__ import annotations

@@ -98,11 +98,10 @@ def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
         rules = d.threshold_values()
         bins = _bins(_with_thresholds(vals, rules), log=False)
         panel = Panel(title + (f" (keep {threshold_text(rules)})" if rules else ""),
-                      [Series(np.histogram(d.kept[np.isfinite(d.kept)], bins)[0], bins, KEPT, True, "kept")],
+                      [Series(np.histogram(d.kept[np.isfinite(d.kept)], bins)[0], bins, KEPT, True)],
                       [(v, "black") for _, v in rules])
         if len(d.removed):
-            panel.series.append(Series(np.histogram(d.removed[np.isfinite(d.removed)], bins)[0], bins, REMOVED,
-                                       True, "removed (sample)"))
+            panel.series.append(Series(np.histogram(d.removed[np.isfinite(d.removed)], bins)[0], bins, REMOVED, True))
         panels.append(panel)
     if panels:      # one legend says what the colours mean
         panels[0].legend = [("kept", KEPT, False), ("removed (sample)", REMOVED, False), ("threshold", "black", True)]
@@ -137,7 +136,7 @@ def signals_by_language(dists: list[Distribution], per_row: int = 3) -> bytes:
         for (lang, v), color in zip(d.by_language.items(), LANGUAGE_COLORS):
             v = v[np.isfinite(v)]
             if len(v):
-                panel.series.append(Series(np.histogram(v, bins)[0] / len(v), bins, color, False, lang))
+                panel.series.append(Series(np.histogram(v, bins)[0] / len(v), bins, color))
                 panel.legend.append((f"{lang} ({len(v):,})", color, False))
             panel.lines += [(x, color) for _, x in d.threshold_values(lang)]
     return svg.grid(panels, per_row)

@@ -25,7 +25,6 @@ class Series:
     edges: np.ndarray
     color: str
     filled: bool = False          # a filled area (kept vs removed) or an outline (per language)
-    label: str = ""
 
 
 @dataclass
