@@ -64,6 +64,6 @@ def merge_samples(stage_path, n: int) -> None:
                 tables.insert(0, best)
             best = sample_per_reason(pa.concat_tables(tables, promote_options="permissive"), n)
     if best is not None and best.num_rows:
-        storage.write_parquet_atomic(best, folder / SAMPLES_FILE)
+        storage.write_parquet_atomic(best, folder / SAMPLES_FILE, storage.SAMPLES_LEVEL)
     for name in shard_parts:
         storage.remove(folder / name)

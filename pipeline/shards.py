@@ -35,7 +35,7 @@ from pipeline.documents import content_bytes
 from pipeline.samples import sample_per_reason
 from pipeline.stage import Result
 # Re-exported: every write of a run goes through the storage layer (local, s3://, memory://).
-from pipeline.storage import read_json, write_json_atomic, write_parquet_atomic  # noqa: F401
+from pipeline.storage import QUARANTINE_LEVEL, read_json, write_json_atomic, write_parquet_atomic  # noqa: F401
 
 
 # Columns the report breaks kept documents down by. Counted as each shard is written, so the
@@ -171,7 +171,7 @@ class StageDir:
             write_parquet_atomic(sample_per_reason(result.removed, removed_samples),
                                  self.path / "removed" / f"{shard}.parquet")
         if result.quarantined is not None and result.quarantined.num_rows:
-            write_parquet_atomic(result.quarantined, self.path / "quarantine" / f"{shard}.parquet")
+            write_parquet_atomic(result.quarantined, self.path / "quarantine" / f"{shard}.parquet", QUARANTINE_LEVEL)
         gone = [t.select(["id", "reason"]).append_column("quarantined", pa.array([q] * t.num_rows))
                 for t, q in ((result.removed, False), (result.quarantined, True))
                 if t is not None and t.num_rows and "id" in t.column_names]

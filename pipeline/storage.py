@@ -34,6 +34,12 @@ import pyarrow.parquet as pq
 from upath import UPath
 
 PARQUET_OPTS = dict(compression="zstd", compression_level=3, write_statistics=False)
+# zstd levels for files written once and read rarely. Removed samples are bounded (a few dozen rows
+# a stage), so the slowest level costs nothing that grows with the input: about 10% smaller than level 3
+# on real pages. Quarantine grows with the bad input, so it gets a level that still compresses at
+# tens of MB/s per core: about 6% smaller. (Level 3 stays for documents: they are rewritten as a run goes.)
+SAMPLES_LEVEL = 19
+QUARANTINE_LEVEL = 9
 LOCAL_PROTOCOLS = ("", "file", "local")
 
 # Listings must reflect what other processes wrote (see module docstring).
@@ -100,9 +106,9 @@ def write_json_atomic(obj: Any, p) -> None:
     write_text_atomic(p, json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False))
 
 
-def write_parquet_atomic(table: pa.Table, p) -> None:
+def write_parquet_atomic(table: pa.Table, p, compression_level: int = PARQUET_OPTS["compression_level"]) -> None:
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, **PARQUET_OPTS)
+    pq.write_table(table, sink, **{**PARQUET_OPTS, "compression_level": compression_level})
     write_bytes_atomic(p, sink.getvalue())
 
 
