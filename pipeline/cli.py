@@ -13,9 +13,11 @@ from pipeline.stage import StageError
 
 
 def _cmd_run(a) -> int:
+    recipe = load_recipe(a.recipe, {"output": a.output})
+    from pipeline.executor import start_ray_soon
+    start_ray_soon(a.ray_address or recipe.ray.address, recipe.ray.num_cpus)   # while the run is planned
     from pipeline.runner import Runner
     from pipeline.stats import summary_table
-    recipe = load_recipe(a.recipe, {"output": a.output})
     if a.limit is not None or a.sample is not None:     # trial run: pipeline/trial.py
         from pipeline.runner import list_inputs
         from pipeline.trial import trial_recipe

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from abc import ABC, abstractmethod
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
@@ -35,8 +38,56 @@ import ray
 log = logging.getLogger("pipeline")
 
 
+# A start of Ray begun by start_ray_soon, which start_ray finishes.
+_starting: Future | None = None
+
+
+class _NotMainThread(logging.Filter):
+    """Drops ray.init's warning that it set no SIGTERM handler off the main thread: start_ray_soon
+    sets the same handler itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "SIGTERM handler is not set" not in record.getMessage()
+
+
+def start_ray_soon(address: str | None = None, num_cpus: int | None = None) -> None:
+    """Begin starting Ray in a background thread; `start_ray` then waits for it. Most of ray.init
+    (2-5 s here) is waiting for Ray's own daemons to come up, so the driver's set-up (imports,
+    listing inputs, the output check, the plan) runs meanwhile instead of before it."""
+    global _starting
+    if _starting is not None or ray.is_initialized():
+        return
+    # What ray.init does on the main thread only: SIGTERM exits through Python, so that atexit
+    # handlers (ray.shutdown, the run's lease) still run.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(signum))
+    logging.getLogger("ray._private.worker").addFilter(_NotMainThread())
+    _starting = Future()
+
+    def start(future: Future = _starting) -> None:
+        try:
+            future.set_result(_start_ray(address, num_cpus))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller of start_ray
+            future.set_exception(e)
+            return
+        # Ray binds its daemons' lives to their parent with PR_SET_PDEATHSIG, and the parent that
+        # counts is the thread that started them: this thread must outlive the run (it waits,
+        # idle, and ends with the process, which takes the daemons with it as intended).
+        threading.Event().wait()
+
+    threading.Thread(target=start, name="start-ray", daemon=True).start()
+
+
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
-    """Start Ray in-process (no address) or join a cluster; returns the cluster's resources."""
+    """Start Ray in-process (no address) or join a cluster, or finish the start `start_ray_soon`
+    began; returns the cluster's resources."""
+    global _starting
+    if _starting is not None:
+        starting, _starting = _starting, None
+        return starting.result()
+    return _start_ray(address, num_cpus)
+
+
+def _start_ray(address: str | None, num_cpus: int | None) -> dict:
     address = address or os.environ.get("RAY_ADDRESS") or None
     if ray.is_initialized():
         return ray.cluster_resources()

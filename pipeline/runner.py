@@ -25,7 +25,7 @@ from pipeline import storage
 from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (list_inputs: re-exported for callers)
 from pipeline.documents import content_bytes, documents_table, quarantine_table
 from pipeline.executor import (Resources, Segment, cluster_cpus, make_executor, runtime_env_for, start_ray,
-                               upload_runtime_env)
+                               start_ray_soon, upload_runtime_env)
 from pipeline.fingerprint import stage_fingerprint
 from pipeline.global_context import GlobalContext
 from pipeline.lease import Lease, check_output
@@ -495,6 +495,7 @@ def run_recipe(recipe: Recipe | str | Path, output: str | Path | None = None, ra
     from pipeline.recipe import load_recipe
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
+    start_ray_soon(ray_address or recipe.ray.address, recipe.ray.num_cpus)     # while the run is planned
     runner = Runner(recipe, run_dir=output, ray_address=ray_address, quiet=quiet)
     stats = runner.run()
     from pipeline.cli import after_run  # the same report as `python -m pipeline run` (#18)
