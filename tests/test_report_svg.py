@@ -154,3 +154,13 @@ def test_cluster_chart_keeps_a_colour_and_legend_entry_per_stage_with_clusters()
     assert [t for t in texts if t in ("2", "3", "5")] == ["2", "3", "5"]    # one slot a size, smallest first
     first, second = _rects(root, plots.STAGE_COLORS[0]), _rects(root, plots.STAGE_COLORS[1])
     assert len(first) == 2 and len(second) == 2                          # no bar where a stage has no cluster
+
+
+def test_length_chart_of_a_stage_with_no_documents_says_no_values():
+    from pipeline.report.collect import Distribution
+    empty = ET.fromstring(plots.lengths([Distribution("pii", "length", np.array([]))]))
+    assert "no values" in _texts(empty) and "pii (0 docs sampled)" in _texts(empty)
+    kept = np.array([120, 900, 900, 15_000])
+    root = ET.fromstring(plots.lengths([Distribution("pii", "length", kept)]))
+    heights = _points(root.find(f"{NS}polygon"))[:, 1]
+    assert "no values" not in _texts(root) and heights.min() < heights.max()

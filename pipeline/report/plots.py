@@ -8,23 +8,21 @@ from pipeline.report import svg, svgchart
 from pipeline.report.breakdown import threshold_text
 from pipeline.report.collect import MAX_REASONS, Distribution, ReportData
 from pipeline.report.svg import Panel, Series
-from pipeline.report.svgchart import Series as Bars
 
 KEPT, REMOVED, ACCENT = "#3b7dd8", "#d8553b", "#6a9f3a"
 
 
 def funnel(data: ReportData) -> bytes:
     rows = [r for r in data.funnel if not r["global"]]
-    return svgchart.hbars("Document funnel", [r["id"] for r in rows],
-                          [Bars("documents out", [r["docs_out"] for r in rows], KEPT),
-                           Bars("removed or quarantined here", [r["removed"] + r["quarantined"] for r in rows],
-                                REMOVED)], stacked=True, xlabel="documents")
+    out = svgchart.Series("documents out", [r["docs_out"] for r in rows], KEPT)
+    gone = svgchart.Series("removed or quarantined here", [r["removed"] + r["quarantined"] for r in rows], REMOVED)
+    return svgchart.hbars("Document funnel", [r["id"] for r in rows], [out, gone], stacked=True, xlabel="documents")
 
 
 def reasons(data: ReportData) -> bytes:
     top = data.reasons[:MAX_REASONS]
     title = "Removals by reason" + (f" (top {MAX_REASONS})" if len(data.reasons) > MAX_REASONS else "")
-    return svgchart.hbars(title, [k for k, _ in top], [Bars("", [n for _, n in top], REMOVED)],
+    return svgchart.hbars(title, [k for k, _ in top], [svgchart.Series("", [n for _, n in top], REMOVED)],
                           xlabel="documents", row=20)
 
 
@@ -39,17 +37,17 @@ def _bins(values: np.ndarray, log: bool) -> np.ndarray:
 def lengths(dists: list[Distribution]) -> bytes:
     allv = np.concatenate([d.kept for d in dists])
     bins = _bins(np.maximum(allv, 1), log=True) if len(allv) else np.array([1.0, 10.0])
-    return svgchart.histogram("Document length", bins,
-                              [Bars(f"{d.stage} ({len(d.kept):,} docs sampled)",
-                                    np.histogram(np.maximum(d.kept, 1), bins)[0], color)
-                               for d, color in zip(dists, (KEPT, ACCENT, REMOVED))],
-                              log_x=True, xlabel="characters per document", ylabel="documents")
+    series = [svgchart.Series(f"{d.stage} ({len(d.kept):,} docs sampled)",
+                              np.histogram(np.maximum(d.kept, 1), bins)[0], color)
+              for d, color in zip(dists, (KEPT, ACCENT, REMOVED))]
+    return svgchart.histogram("Document length", bins, series, log_x=True, xlabel="characters per document",
+                              ylabel="documents")
 
 
 def languages(stage: str, counts: dict[str, int], top: int = 20) -> bytes:
     items = list(counts.items())[:top]
     return svgchart.hbars(f"Languages of the documents after {stage}", [k for k, _ in items],
-                          [Bars("", [n for _, n in items], KEPT)], xlabel="documents (sampled)", row=20)
+                          [svgchart.Series("", [n for _, n in items], KEPT)], xlabel="documents (sampled)", row=20)
 
 
 def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
@@ -118,24 +116,24 @@ def clusters(per_stage: dict[str, dict]) -> bytes:
     found = {stage: info["sizes"] for stage, info in per_stage.items() if info["sizes"]}
     sizes = sorted({size for s in found.values() for size in s})
     return svgchart.vbars("Duplicate-cluster sizes", [f"{n:,}" for n in sizes],
-                          [Bars(stage, [s.get(n, 0) for n in sizes], STAGE_COLORS[i % len(STAGE_COLORS)])
+                          [svgchart.Series(stage, [s.get(n, 0) for n in sizes], STAGE_COLORS[i % len(STAGE_COLORS)])
                            for i, (stage, s) in enumerate(found.items())],
                           xlabel="documents in the cluster", ylabel="clusters", log=True)
 
 
 def tokens(rows: list[dict], title: str = "Tokens per source", key: str = "source") -> bytes:
     """Shares of one grouping (they sum to 1): realised, and requested where a mix asked for one."""
-    realised = Bars("realised share", [r["share"] for r in rows], KEPT)
+    realised = svgchart.Series("realised share", [r["share"] for r in rows], KEPT)
     if any(r.get("requested_share") is not None for r in rows):
-        series = [Bars("requested share", [r["requested_share"] or 0.0 for r in rows], ACCENT), realised]
+        series = [svgchart.Series("requested share", [r["requested_share"] or 0.0 for r in rows], ACCENT), realised]
     else:
-        series = [Bars("", realised.values, KEPT)]
+        series = [svgchart.Series("", realised.values, KEPT)]
     return svgchart.vbars(title, [str(r[key]) for r in rows], series, ylabel="share of tokens")
 
 
 def walls(data: ReportData) -> bytes:
     rows = data.walls
     return svgchart.hbars("Time per stage", [r["id"] for r in rows],
-                          [Bars("wall (fused stages share it)", [r["wall_seconds"] for r in rows], KEPT),
-                           Bars("summed task time", [r["task_seconds"] for r in rows], ACCENT)],
+                          [svgchart.Series("wall (fused stages share it)", [r["wall_seconds"] for r in rows], KEPT),
+                           svgchart.Series("summed task time", [r["task_seconds"] for r in rows], ACCENT)],
                           xlabel="seconds", row=30)
