@@ -72,8 +72,8 @@ stages:
 """
 
 # The pipeline's wall (plan, Ray start, every stage, stats.json) is timed apart from the HTML report
-# that `run_recipe` writes after it: datatrove writes no report, and the report's charts
-# (matplotlib) cost seconds of their own.
+# that `run_recipe` writes after it: datatrove writes no report, and the report (reading shards
+# back, charts) costs time of its own.
 _OURS_CHILD = """
 import json, sys, time
 from pipeline.cli import after_run

@@ -1,4 +1,4 @@
-"""The run report: `report.html` (self-contained, charts embedded as PNG) and `report.md` beside
+"""The run report: `report.html` (self-contained, charts embedded as SVG) and `report.md` beside
 stats.json. The CLI writes it after every run; `python -m pipeline report RUN_DIR` rebuilds it."""
 from __future__ import annotations
 

@@ -1,54 +1,29 @@
-"""The report's charts: matplotlib (Agg, no display needed) rendered to PNG bytes; the two grids of
-signal histograms are SVG drawn by svg.py (see why there)."""
+"""The report's charts, as SVG bytes: the single charts from svgchart.py's bars and histogram, the
+two grids of signal histograms from svg.py (why by hand: see their docstrings)."""
 from __future__ import annotations
 
-import io
+import numpy as np
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from pipeline.report.breakdown import threshold_text  # noqa: E402
-from pipeline.report.collect import MAX_REASONS, Distribution, ReportData  # noqa: E402
-from pipeline.report import svg  # noqa: E402
-from pipeline.report.svg import Panel, Series  # noqa: E402
+from pipeline.report import svg, svgchart
+from pipeline.report.breakdown import threshold_text
+from pipeline.report.collect import MAX_REASONS, Distribution, ReportData
+from pipeline.report.svg import Panel, Series
 
 KEPT, REMOVED, ACCENT = "#3b7dd8", "#d8553b", "#6a9f3a"
 
 
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def funnel(data: ReportData) -> bytes:
     rows = [r for r in data.funnel if not r["global"]]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
-    y = np.arange(len(rows))[::-1]
-    ax.barh(y, [r["docs_out"] for r in rows], color=KEPT, label="documents out")
-    ax.barh(y, [r["removed"] + r["quarantined"] for r in rows], left=[r["docs_out"] for r in rows],
-            color=REMOVED, label="removed or quarantined here")
-    ax.set_yticks(y, [r["id"] for r in rows])
-    ax.set_xlabel("documents")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Document funnel")
-    return _png(fig)
+    out = svgchart.Series("documents out", [r["docs_out"] for r in rows], KEPT)
+    gone = svgchart.Series("removed or quarantined here", [r["removed"] + r["quarantined"] for r in rows], REMOVED)
+    return svgchart.hbars("Document funnel", [r["id"] for r in rows], [out, gone], stacked=True, xlabel="documents")
 
 
 def reasons(data: ReportData) -> bytes:
     top = data.reasons[:MAX_REASONS]
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(top) + 1.2))
-    y = np.arange(len(top))[::-1]
-    ax.barh(y, [n for _, n in top], color=REMOVED)
-    ax.set_yticks(y, [k for k, _ in top], fontsize=8)
-    ax.set_xlabel("documents")
-    ax.set_title("Removals by reason" + (f" (top {MAX_REASONS})" if len(data.reasons) > MAX_REASONS else ""))
-    return _png(fig)
+    title = "Removals by reason" + (f" (top {MAX_REASONS})" if len(data.reasons) > MAX_REASONS else "")
+    return svgchart.hbars(title, [k for k, _ in top], [svgchart.Series("", [n for _, n in top], REMOVED)],
+                          xlabel="documents", row=20)
 
 
 def _bins(values: np.ndarray, log: bool) -> np.ndarray:
@@ -60,29 +35,19 @@ def _bins(values: np.ndarray, log: bool) -> np.ndarray:
 
 
 def lengths(dists: list[Distribution]) -> bytes:
-    fig, ax = plt.subplots(figsize=(8, 3.2))
     allv = np.concatenate([d.kept for d in dists])
-    bins = _bins(np.maximum(allv, 1), log=True)
-    for d, color in zip(dists, (KEPT, ACCENT, REMOVED)):
-        ax.hist(np.maximum(d.kept, 1), bins=bins, alpha=0.6, color=color,
-                label=f"{d.stage} ({len(d.kept):,} docs sampled)")
-    ax.set_xscale("log")
-    ax.set_xlabel("characters per document")
-    ax.set_ylabel("documents")
-    ax.legend(fontsize=8)
-    ax.set_title("Document length")
-    return _png(fig)
+    bins = _bins(np.maximum(allv, 1), log=True) if len(allv) else np.array([1.0, 10.0])
+    series = [svgchart.Series(f"{d.stage} ({len(d.kept):,} docs sampled)",
+                              np.histogram(np.maximum(d.kept, 1), bins)[0], color)
+              for d, color in zip(dists, (KEPT, ACCENT, REMOVED))]
+    return svgchart.histogram("Document length", bins, series, log_x=True, xlabel="characters per document",
+                              ylabel="documents")
 
 
 def languages(stage: str, counts: dict[str, int], top: int = 20) -> bytes:
     items = list(counts.items())[:top]
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(items) + 1.2))
-    y = np.arange(len(items))[::-1]
-    ax.barh(y, [n for _, n in items], color=KEPT)
-    ax.set_yticks(y, [k for k, _ in items], fontsize=8)
-    ax.set_xlabel("documents (sampled)")
-    ax.set_title(f"Languages of the documents after {stage}")
-    return _png(fig)
+    return svgchart.hbars(f"Languages of the documents after {stage}", [k for k, _ in items],
+                          [svgchart.Series("", [n for _, n in items], KEPT)], xlabel="documents (sampled)", row=20)
 
 
 def signals(dists: list[Distribution], per_row: int = 3) -> bytes:
@@ -142,46 +107,33 @@ def signals_by_language(dists: list[Distribution], per_row: int = 3) -> bytes:
     return svg.grid(panels, per_row)
 
 
+# matplotlib's default colours, which the cluster chart had: one a dedup stage
+STAGE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
 def clusters(per_stage: dict[str, dict]) -> bytes:
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    width = 0.8 / max(len(per_stage), 1)
-    for i, (stage, info) in enumerate(per_stage.items()):
-        sizes = sorted(info["sizes"].items())
-        if sizes:
-            x = np.array([s for s, _ in sizes], float) + (i - (len(per_stage) - 1) / 2) * width
-            ax.bar(x, [n for _, n in sizes], width=width, label=stage)
-    ax.set_xlabel("documents in the cluster")
-    ax.set_ylabel("clusters")
-    ax.set_yscale("log")
-    ax.legend(fontsize=8)
-    ax.set_title("Duplicate-cluster sizes")
-    return _png(fig)
+    """Clusters of each size (a category each, smallest first), one bar a dedup stage, log y."""
+    found = {stage: info["sizes"] for stage, info in per_stage.items() if info["sizes"]}
+    sizes = sorted({size for s in found.values() for size in s})
+    return svgchart.vbars("Duplicate-cluster sizes", [f"{n:,}" for n in sizes],
+                          [svgchart.Series(stage, [s.get(n, 0) for n in sizes], STAGE_COLORS[i % len(STAGE_COLORS)])
+                           for i, (stage, s) in enumerate(found.items())],
+                          xlabel="documents in the cluster", ylabel="clusters", log=True)
 
 
 def tokens(rows: list[dict], title: str = "Tokens per source", key: str = "source") -> bytes:
     """Shares of one grouping (they sum to 1): realised, and requested where a mix asked for one."""
-    fig, ax = plt.subplots(figsize=(8, 3))
-    x = np.arange(len(rows))
+    realised = svgchart.Series("realised share", [r["share"] for r in rows], KEPT)
     if any(r.get("requested_share") is not None for r in rows):
-        ax.bar(x - 0.2, [r["requested_share"] or 0.0 for r in rows], width=0.4, color=ACCENT, label="requested share")
-        ax.bar(x + 0.2, [r["share"] for r in rows], width=0.4, color=KEPT, label="realised share")
-        ax.legend(fontsize=8)
+        series = [svgchart.Series("requested share", [r["requested_share"] or 0.0 for r in rows], ACCENT), realised]
     else:
-        ax.bar(x, [r["share"] for r in rows], width=0.6, color=KEPT)
-    ax.set_xticks(x, [r[key] for r in rows], fontsize=8, rotation=30 if len(rows) > 8 else 0)
-    ax.set_ylabel("share of tokens")
-    ax.set_title(title)
-    return _png(fig)
+        series = [svgchart.Series("", realised.values, KEPT)]
+    return svgchart.vbars(title, [str(r[key]) for r in rows], series, ylabel="share of tokens")
 
 
 def walls(data: ReportData) -> bytes:
     rows = data.walls
-    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
-    y = np.arange(len(rows))[::-1]
-    ax.barh(y + 0.2, [r["wall_seconds"] for r in rows], height=0.4, color=KEPT, label="wall (fused stages share it)")
-    ax.barh(y - 0.2, [r["task_seconds"] for r in rows], height=0.4, color=ACCENT, label="summed task time")
-    ax.set_yticks(y, [r["id"] for r in rows], fontsize=8)
-    ax.set_xlabel("seconds")
-    ax.legend(fontsize=8)
-    ax.set_title("Time per stage")
-    return _png(fig)
+    return svgchart.hbars("Time per stage", [r["id"] for r in rows],
+                          [svgchart.Series("wall (fused stages share it)", [r["wall_seconds"] for r in rows], KEPT),
+                           svgchart.Series("summed task time", [r["task_seconds"] for r in rows], ACCENT)],
+                          xlabel="seconds", row=30)

@@ -25,7 +25,7 @@ class Section:
     note: str = ""
     missing: str = ""                  # set when the run has no data for this section
     tables: list[Table] = field(default_factory=list)
-    images: list[tuple[bytes, str]] = field(default_factory=list)   # (png, alt text)
+    images: list[tuple[bytes, str]] = field(default_factory=list)   # (svg, alt text)
 
 
 def _n(x) -> str:

@@ -1,12 +1,13 @@
 """Small-multiple histograms drawn as SVG here, not with matplotlib.
 
 The report draws one panel per quality signal, twice (all kept and removed documents, and kept
-documents per language): 30-40 panels each on the default recipe. matplotlib builds and
-rasterises every panel's axes, ticks and labels, ~80 ms a panel: two thirds of the report's
+documents per language): 30-40 panels each on the default recipe. matplotlib built and
+rasterised every panel's axes, ticks and labels, ~80 ms a panel: two thirds of the report's
 time after a run, and their PNGs were two thirds of report.html. A histogram panel is a frame,
 a few step outlines, dashed threshold lines and a handful of labels: as SVG text that takes well
-under a millisecond a panel and stays sharp when zoomed. Only this one chart kind is drawn by
-hand; the report's single charts (funnel, reasons, lengths, ...) stay matplotlib.
+under a millisecond a panel and stays sharp when zoomed. The report's single charts (funnel,
+reasons, lengths, ...) are SVG too, from svgchart.py's bars and histogram on this module's
+`document` and `steps`.
 """
 from __future__ import annotations
 
@@ -39,9 +40,9 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _steps(s: Series, sx, sy, base: float) -> str:
-    """The outline of a histogram: up and along each bin, down at the end."""
-    xs, ys = sx(s.edges), sy(s.counts.astype(np.float64))
+def steps(edges, counts, sx, sy, base: float) -> str:
+    """The outline of a histogram: up and along each bin, down at the end (sx, sy: data to pixels)."""
+    xs, ys = sx(np.asarray(edges, np.float64)), sy(np.asarray(counts, np.float64))
     pts = [f"{xs[0]:.1f},{base:.1f}"]
     for i, y in enumerate(ys):
         pts.append(f"{xs[i]:.1f},{y:.1f} {xs[i + 1]:.1f},{y:.1f}")
@@ -70,7 +71,7 @@ def _panel(p: Panel) -> list[str]:
         return y1 - np.asarray(c, np.float64) / top * (y1 - y0)
 
     for s in series:
-        pts = _steps(s, sx, sy, y1)
+        pts = steps(s.edges, s.counts, sx, sy, y1)
         if s.filled:
             out.append(f'<polygon points="{pts}" fill="{s.color}" fill-opacity="0.65" stroke="none"/>')
         else:
@@ -93,12 +94,16 @@ def _panel(p: Panel) -> list[str]:
 def grid(panels: list[Panel], per_row: int = 3) -> bytes:
     """One SVG image of the panels, `per_row` to a row."""
     rows = max(1, (len(panels) + per_row - 1) // per_row)
-    w, h = per_row * PANEL_W, rows * PANEL_H
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-           f'font-family="DejaVu Sans, Arial, sans-serif">', f'<rect width="{w}" height="{h}" fill="white"/>']
+    out = []
     for k, p in enumerate(panels):
         out.append(f'<g transform="translate({(k % per_row) * PANEL_W},{(k // per_row) * PANEL_H})">')
         out += _panel(p)
         out.append("</g>")
-    out.append("</svg>")
-    return "\n".join(out).encode()
+    return document(per_row * PANEL_W, rows * PANEL_H, out)
+
+
+def document(w: float, h: float, parts: list[str]) -> bytes:
+    """A standalone SVG image of w x h pixels on white."""
+    return "\n".join([f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:g}" height="{h:g}" '
+                      f'viewBox="0 0 {w:g} {h:g}" font-family="DejaVu Sans, Arial, sans-serif">',
+                      f'<rect width="{w:g}" height="{h:g}" fill="white"/>', *parts, "</svg>"]).encode()
