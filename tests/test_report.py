@@ -89,7 +89,7 @@ def test_report_has_every_section_and_says_which_have_no_data(run):
     assert "## Tokens per source: requested vs realised\n\n_No data: no tokenizer or mix stage" in md
     assert "| GopherQuality | gopher_word_count |" in md
     html = (run_dir / "report.html").read_text()
-    assert html.count("<img class='plot'") >= 6 and "data:image/svg+xml;base64," in html
+    assert html.count("<img class='plot'") >= 6 and "data:image/svg+xml;charset=utf-8,%3Csvg" in html
     assert "data:image/png" not in html                                # every chart is SVG, none rasterised
     assert "src='http" not in html and "<link" not in html            # self-contained
 

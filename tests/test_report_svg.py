@@ -16,6 +16,30 @@ def _points(el) -> np.ndarray:
     return np.array([[float(v) for v in p.split(",")] for p in el.get("points").split()])
 
 
+def _tops(points: np.ndarray, bins: int) -> np.ndarray:
+    """The y of a step outline over the middle of each of `bins` equal bins (the base where none)."""
+    x0, x1, base = points[0, 0], points[-1, 0], points[:, 1].max()
+    tops = []
+    for k in range(bins):
+        xm = x0 + (k + 0.5) * (x1 - x0) / bins
+        ys = [a[1] for a, b in zip(points, points[1:]) if a[1] == b[1] and min(a[0], b[0]) <= xm <= max(a[0], b[0])]
+        tops.append(min(ys, default=base))
+    return np.array(tops)
+
+
+def test_step_outlines_keep_only_corners_in_whole_pixels():
+    edges = np.linspace(0.0, 10.0, 11)
+    counts = np.array([0, 0, 3, 3, 3, 0, 0, 0, 5, 0])
+    pts = svg.steps(edges, counts, lambda v: v * 10.04, lambda c: 100 - np.asarray(c) * 10.3, 100.0)
+    pairs = [tuple(p.split(",")) for p in pts.split()]
+    assert all(v.lstrip("-").isdigit() for p in pairs for v in p)       # whole pixels
+    xy = np.array(pairs, float)
+    assert len(xy) == 10                  # base, up, along 3 bins, down, along, up, along, down (no flat-run points)
+    # every segment is horizontal or vertical, and the outline over each bin is the count's height
+    assert all(a[0] == b[0] or a[1] == b[1] for a, b in zip(xy, xy[1:]))
+    assert np.allclose(100 - _tops(xy, 10), np.rint(counts * 10.3), atol=1)
+
+
 def test_grid_draws_each_panel_with_its_bins_and_threshold():
     edges = np.linspace(0.0, 1.0, 5)
     panels = [Panel("gopher: ratio", [svg.Series(np.array([1, 4, 2, 0]), edges, "#3b7dd8", True),
@@ -34,11 +58,11 @@ def test_grid_draws_each_panel_with_its_bins_and_threshold():
 
     filled = _points(groups[0].find(f"{NS}polygon"))
     outline = _points(groups[0].find(f"{NS}polyline"))
-    # the kept series: 4 bins, two points each, plus the two base points
-    assert len(filled) == 2 * 4 + 2
-    heights = filled[:, 1].max() - filled[1:-1:2, 1]                   # bin tops, measured from the base
-    assert np.allclose(heights / heights.max(), np.array([1, 4, 2, 0]) / 4, atol=0.01)
-    assert outline[-2, 1] < outline[1, 1]                              # the outline's last bin (3) is above its first (0)
+    base = filled[:, 1].max()
+    heights = base - _tops(filled, 4)                                  # bin tops, measured from the base
+    assert np.allclose(heights / heights.max(), np.array([1, 4, 2, 0]) / 4, atol=0.02)
+    out_h = base - _tops(outline, 4)
+    assert out_h[0] == 0 and out_h[3] > out_h[1] > 0                   # the outline: 0, 1, 0, 3
     # the threshold at 0.5 sits in the middle of the x range; the one at 7 is off the range: not drawn
     lines = groups[0].findall(f"{NS}line")
     dashed = [ln for ln in lines if ln.get("stroke-dasharray") and ln.get("y1") != ln.get("y2")]
@@ -107,7 +131,7 @@ def test_log_axes_place_decades_in_order():
     edges = np.geomspace(100, 100_000, 4)
     hist = ET.fromstring(svgchart.histogram("Lengths", edges, [Series("pii", [1, 2, 3], "#3b7dd8")], log_x=True))
     xs = sorted({p[0] for p in _points(hist.find(f"{NS}polygon"))})
-    assert len(xs) == 4 and np.allclose(np.diff(xs), np.diff(xs)[0], atol=0.2)   # geometric bins: equal widths
+    assert len(xs) == 4 and np.allclose(np.diff(xs), np.diff(xs)[0], atol=1)   # geometric bins: equal widths (whole pixels)
     with pytest.raises(ValueError, match="0 < lo < hi"):
         svgchart.log_axis(0, 10)
 

@@ -42,12 +42,22 @@ def _fmt(v: float) -> str:
 
 def steps(edges, counts, sx, sy, base: float) -> str:
     """The outline of a histogram: up and along each bin, down at the end (sx, sy: data to pixels)."""
-    xs, ys = sx(np.asarray(edges, np.float64)), sy(np.asarray(counts, np.float64))
-    pts = [f"{xs[0]:.1f},{base:.1f}"]
+    # Whole pixels, and only the corners: runs of bins at one height (empty tails, flat stretches)
+    # are one segment. The report's grids hold ~1,000 of these outlines.
+    xs = np.rint(sx(np.asarray(edges, np.float64))).astype(int).tolist()
+    ys = np.rint(sy(np.asarray(counts, np.float64))).astype(int).tolist()
+    b = round(base)
+    path = [(xs[0], b)]
     for i, y in enumerate(ys):
-        pts.append(f"{xs[i]:.1f},{y:.1f} {xs[i + 1]:.1f},{y:.1f}")
-    pts.append(f"{xs[-1]:.1f},{base:.1f}")
-    return " ".join(pts)
+        path += [(xs[i], y), (xs[i + 1], y)]
+    path.append((xs[-1], b))
+    pts = [path[0]]
+    for k in range(1, len(path) - 1):
+        (px, py), (x, y), (nx, ny) = pts[-1], path[k], path[k + 1]
+        if (x, y) != (px, py) and not (px == x == nx or py == y == ny):
+            pts.append((x, y))
+    pts.append(path[-1])
+    return " ".join(f"{x},{y}" for x, y in pts)
 
 
 def _panel(p: Panel) -> list[str]:
