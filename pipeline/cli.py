@@ -25,8 +25,11 @@ def _cmd_run(a) -> int:
     runner = Runner(recipe, ray_address=a.ray_address, quiet=a.quiet)
     print(f"run: {recipe.name} -> {runner.run_dir}", file=sys.stderr)
     stats = runner.run()
+    from pipeline.executor import stop_ray_soon
+    stopping = stop_ray_soon()          # the report needs no Ray: Ray's ~1 s of shutdown overlaps it
     for path in after_run(runner.run_dir, stats):
         print(f"report:    {path}")
+    stopping.join()
     print(summary_table(stats))
     print(f"\ndocuments: {stats['output']['documents']}  ({stats['output']['documents_count']:,})")
     if "dataset" in stats["output"]:

@@ -77,6 +77,15 @@ def start_ray_soon(address: str | None = None, num_cpus: int | None = None) -> N
     threading.Thread(target=start, name="start-ray", daemon=True).start()
 
 
+def stop_ray_soon() -> threading.Thread:
+    """Shut Ray down in a background thread (join it before exiting). ray.shutdown stops Ray's
+    daemons one after the other, waiting for each: about a second that need not hold up work
+    that no longer uses Ray, such as the report."""
+    stopping = threading.Thread(target=ray.shutdown, name="stop-ray")
+    stopping.start()
+    return stopping
+
+
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     """Start Ray in-process (no address) or join a cluster, or finish the start `start_ray_soon`
     began; returns the cluster's resources."""
