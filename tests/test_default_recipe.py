@@ -12,15 +12,19 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(tmp_path: Path, name: str, num_cpus: int, tasks_per_cpu: int) -> Path:
+def start(tmp_path: Path, name: str, num_cpus: int, tasks_per_cpu: int) -> subprocess.Popen:
     recipe = yaml.safe_load((REPO / "recipes" / "default.yaml").read_text())
     recipe["output"] = str(tmp_path / name)
     recipe["ray"] = {"num_cpus": num_cpus, "tasks_per_cpu": tasks_per_cpu}
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(recipe, allow_unicode=True))
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "run", str(path), "--quiet"], cwd=REPO,
-                          capture_output=True, text=True, timeout=900, env={**os.environ})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(path), "--quiet"], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+
+
+def finish(proc: subprocess.Popen, tmp_path: Path, name: str) -> Path:
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out[-2000:] + err[-4000:]
     return tmp_path / name
 
 
@@ -30,8 +34,17 @@ def token_digests(run_dir: Path) -> dict[str, str]:
 
 
 def test_default_recipe_is_deterministic_across_worker_counts(tmp_path):
-    two = run(tmp_path, "two", num_cpus=2, tasks_per_cpu=2)
-    one = run(tmp_path, "one", num_cpus=1, tasks_per_cpu=1)
+    # Two separate processes, each with its own Ray, run at the same time: one's start-up and its
+    # stages' barriers overlap the other's work (the outputs must not depend on timing anyway)
+    procs = {"two": start(tmp_path, "two", num_cpus=2, tasks_per_cpu=2),
+             "one": start(tmp_path, "one", num_cpus=1, tasks_per_cpu=1)}
+    try:
+        two, one = (finish(procs[name], tmp_path, name) for name in ("two", "one"))
+    finally:
+        for proc in procs.values():       # the other run, when one failed
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     a, b = token_digests(two), token_digests(one)
     assert a and a == b
     stats = json.loads((two / "stats.json").read_text())

@@ -12,7 +12,7 @@ from pipeline.report.render import sections, to_markdown
 from pipeline.shards import StageDir
 from pipeline.stage import Result
 from stages.gopher import GopherQuality
-from tests.test_report import shared_small_run
+from test_report import shared_small_run   # as test_inspect imports it: one module, one shared run
 
 
 @pytest.fixture(scope="module")
