@@ -23,13 +23,30 @@ print("NICE", ray.get(nice.remote()), os.nice(0))
 """
 
 
-@pytest.mark.parametrize("env_value, expected", [(None, 0), ("15", 15)])
-def test_worker_niceness(env_value, expected):
-    env = {k: v for k, v in os.environ.items() if k not in ("RAY_worker_niceness", "RAY_ADDRESS")}
-    if env_value is not None:
-        env["RAY_worker_niceness"] = env_value
-    r = subprocess.run([sys.executable, "-c", _CHILD], cwd=REPO, env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
-    worker, driver = map(int, r.stdout.rsplit("NICE", 1)[1].split())
+CASES = [(None, 0), ("15", 15)]
+
+
+@pytest.fixture(scope="module")
+def children():
+    """Both cases' processes, started at once: each is mostly Ray's start-up, which overlaps."""
+    procs = {}
+    for env_value, _ in CASES:
+        env = {k: v for k, v in os.environ.items() if k not in ("RAY_worker_niceness", "RAY_ADDRESS")}
+        if env_value is not None:
+            env["RAY_worker_niceness"] = env_value
+        procs[env_value] = subprocess.Popen([sys.executable, "-c", _CHILD], cwd=REPO, env=env, text=True,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    yield procs
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("env_value, expected", CASES)
+def test_worker_niceness(children, env_value, expected):
+    proc = children[env_value]
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    worker, driver = map(int, out.rsplit("NICE", 1)[1].split())
     assert worker == driver + expected

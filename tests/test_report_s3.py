@@ -16,12 +16,20 @@ from tests.test_storage import REPO, s3_server, s3fs_for  # noqa: F401  (s3_serv
 BUCKET = "tokenmill-report"
 
 
-def _cli(args: list[str], env: dict, cwd) -> subprocess.CompletedProcess:
+def _start(args: list[str], env: dict, cwd) -> subprocess.Popen:
     env = {**env, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
-    r = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, capture_output=True,
-                       text=True, timeout=600)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
-    return r
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _output(proc: subprocess.Popen) -> str:
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, (out + err)[-4000:]
+    return out
+
+
+def _cli(args: list[str], env: dict, cwd) -> str:
+    return _output(_start(args, env, cwd))
 
 
 def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_data):  # noqa: F811
@@ -49,7 +57,16 @@ def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_dat
     for name in ("report.html", "report.md"):
         fs.rm(f"{BUCKET}/run/{name}")
 
-    out = _cli(["report", run], s3_server, cwd).stdout
+    # `report` and `inspect` only read the stage documents: they run at the same time
+    report = _start(["report", run], s3_server, cwd)
+    inspect = _start(["inspect", run, "--stage", "gopher_quality", "-n", "2"], s3_server, cwd)
+    try:
+        out, inspected = _output(report), _output(inspect)
+    finally:
+        for proc in (report, inspect):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert f"{run}/report.html" in out
     md = fs.cat_file(f"{BUCKET}/run/report.md").decode()
     assert fs.size(f"{BUCKET}/run/report.html") > 10_000
@@ -63,7 +80,7 @@ def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_dat
 
     gopher = next(s for s in stats["stages"] if s["id"] == "gopher_quality")
     reason, n = max(gopher["removed"].items(), key=lambda kv: kv[1])
-    out = _cli(["inspect", run, "--stage", "gopher_quality", "-n", "2"], s3_server, cwd).stdout
+    out = inspected
     assert out.startswith("stage gopher_quality: removed ") and f"{reason.split('/', 1)[1]} {n:,}" in out
     assert out.count("\n- ") == 2
     # the same functions in this process (the fixture put the server's address in the environment)
