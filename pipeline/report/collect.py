@@ -110,6 +110,24 @@ def stage_dir(stage: dict) -> StageDir:
     return StageDir(stage["dir"])
 
 
+# While collect() runs, each stage's listings are made once and its Parts (which keep the schemas
+# they read) are shared by every section: on an object store each listing and footer is a request,
+# and the sections ask for the same stages again and again.
+_listed: dict | None = None
+
+
+def _once(fn):
+    def listed(stage: dict, *args):
+        if _listed is None or not stage.get("dir"):
+            return fn(stage, *args)
+        key = (fn.__name__, stage["dir"], *args)
+        if key not in _listed:
+            _listed[key] = fn(stage, *args)
+        return list(_listed[key])
+    return listed
+
+
+@_once
 def _shards(stage: dict) -> list[Part]:
     """The stage's document shards (none for a stage that kept no documents)."""
     if not stage.get("dir"):
@@ -118,6 +136,7 @@ def _shards(stage: dict) -> list[Part]:
     return [Part(sd, s) for s in sd.document_shards()]
 
 
+@_once
 def side_files(stage: dict, sub: str) -> list[Part]:
     """Parquet files in one of the stage's side folders (`removed`, `quarantine`)."""
     d = storage.path(stage["dir"]) / sub
@@ -376,6 +395,15 @@ def tokens(stats: dict) -> tuple[list[dict], str]:
 
 
 def collect(stats: dict) -> ReportData:
+    global _listed
+    _listed = {}
+    try:
+        return _collect(stats)
+    finally:
+        _listed = None
+
+
+def _collect(stats: dict) -> ReportData:
     missing: dict[str, str] = {}
 
     def attempt(name, fn, empty):
