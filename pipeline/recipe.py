@@ -292,6 +292,11 @@ def check_whole_recipe(recipe: Recipe) -> None:
 
 
 # -- YAML ---------------------------------------------------------------------------------------
+# libyaml's parser where PyYAML was built with it: the same documents and marks, ~10x faster than
+# the pure-Python loader on a large recipe (a 200k-item list took 14 CPU-s).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml_error(where: str, e: yaml.YAMLError) -> RecipeError:
     mark = getattr(e, "problem_mark", None)
     at = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
@@ -345,7 +350,7 @@ def _check_nodes(where: str, root: yaml.Node) -> None:
 
 def load_yaml(text: str, where: str) -> Any:
     """yaml.safe_load with the checks of _check_nodes; errors are one line with file:line."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
