@@ -35,7 +35,8 @@ from pipeline.documents import content_bytes
 from pipeline.samples import sample_per_reason
 from pipeline.stage import Result
 # Re-exported: every write of a run goes through the storage layer (local, s3://, memory://).
-from pipeline.storage import QUARANTINE_LEVEL, read_json, write_json_atomic, write_parquet_atomic  # noqa: F401
+from pipeline.storage import read_json, write_json_atomic, write_parquet_atomic  # noqa: F401
+from pipeline.storage import QUARANTINE_LEVEL
 
 
 # Columns the report breaks kept documents down by. Counted as each shard is written, so the

@@ -37,7 +37,7 @@ PARQUET_OPTS = dict(compression="zstd", compression_level=3, write_statistics=Fa
 # zstd levels for files written once and read rarely. Removed samples are bounded (a few dozen rows
 # a stage), so the slowest level costs nothing that grows with the input: about 10% smaller than level 3
 # on real pages. Quarantine grows with the bad input, so it gets a level that still compresses at
-# tens of MB/s per core: about 6% smaller. (Level 3 stays for documents: they are rewritten as a run goes.)
+# tens of MB/s per core: about 6% smaller. (Level 3 stays for documents: they are most of what a run writes.)
 SAMPLES_LEVEL = 19
 QUARANTINE_LEVEL = 9
 LOCAL_PROTOCOLS = ("", "file", "local")
