@@ -110,11 +110,24 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
     return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest), n
 
 
+def parse_plain_response(buf, start: int, end: int) -> tuple[int, dict[str, str], int] | None:
+    """(status, headers, body start) of an HTTP block in buf[start:end] whose head is a plain
+    HTTP/1.x status line, plain `Name: value` CRLF lines and CRLF; None for any other head (then
+    parse_http_stream reads it). On such heads both give the same result, this one without
+    reading lines one at a time."""
+    m = _PLAIN_RESPONSE.match(buf, start, end)
+    if m is None or m.end() - start > MAX_LINE:        # long heads: parse_http_stream's line limits
+        return None
+    pairs = _PLAIN_PAIR.findall(m.group(2).decode("latin-1"))
+    return int(m.group(1)), {k.lower(): v.strip(" \t") for k, v in pairs}, m.end()
+
+
 # Below this many lines the loop is as fast as the regex.
 PLAIN_RUN = 6
 _PLAIN_HEAD = re.compile(rb"(?:[A-Za-z][!-9;-~]{0,78}:[^\r\n\x0b\x0c]*\r\n)*")
 # Name and value; the value holds no whitespace that bytes.strip() removes but spaces and tabs.
 _PLAIN_PAIR = re.compile(r"([A-Za-z][!-9;-~]{0,78}):([^\r\n\x0b\x0c]*)\r\n")
+_PLAIN_RESPONSE = re.compile(rb"HTTP/1\.[01] (\d{3})(?:[ \t][^\r\n]*)?\r\n(" + _PLAIN_HEAD.pattern + rb")\r\n")
 _BODY = object()
 
 

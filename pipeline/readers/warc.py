@@ -1,6 +1,11 @@
-"""WARC record framing: FastWARC for speed, our own scanner wherever the file is damaged.
+"""WARC record framing: libdeflate and FastWARC for speed, our own scanner wherever the file is damaged.
 
-Main path: FastWARC's `ArchiveIterator` (Rust, strict mode) frames the records. FastWARC stops with
+A gzip WARC is first read member by member (`warc_members`: libdeflate inflates each member, a
+member that is exactly one plain record is taken as it is, any other member is framed by FastWARC
+alone). At the first member that does not inflate cleanly, reading goes on from that member with
+FastWARC and the scanner as below, as for an uncompressed file.
+
+FastWARC's `ArchiveIterator` (Rust, strict mode) frames the records. FastWARC stops with
 an error at damage (corrupt or truncated gzip member, bytes between records, a header that is not
 where the previous record's Content-Length says), but by then it may have handed out one bad
 record: the one whose wrong Content-Length made it read into its neighbour. So a record is passed
@@ -26,7 +31,8 @@ from typing import BinaryIO, Callable, Iterator
 import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream
+from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
+from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord,
                                         header_end, gzip_stream, plain_stream)
 
@@ -69,6 +75,12 @@ def iter_warc(path: str, max_record_bytes: int,
         return
     local = _local(path)
     start, idle = 0, 0
+    if gz:
+        with open_warc(path) as f:
+            start = yield from member_phase(f, max_record_bytes, lambda offset, headers, length, reader: _record(
+                offset, headers, length, reader, max_record_bytes, wanted))
+        if start is None:
+            return
     while True:
         resume, emitted = yield from _fast_phase(path, local, start, max_record_bytes, wanted)
         if resume is None:
@@ -197,27 +209,45 @@ def _skip_to(f: BinaryIO, offset: int) -> None:
 
 def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     """FastWARC record -> WarcRecord, or None when its block is shorter than declared (damage)."""
-    length = r.content_length
     # All headers in one call, names lower-cased (the first of repeated names wins, as in get()):
     # a quarter of the cost of fetching the few readers use one by one.
     headers = {k.lower(): v for k, v in reversed(r.headers.items())}
+    return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted)
+
+
+def _record(offset: int, headers: dict[str, str], length: int, reader, max_record_bytes: int,
+            wanted) -> WarcRecord | None:
+    """A record from its headers and a reader of its block (FastWARC's, or warc_members'), or
+    None when the block is shorter than declared (damage)."""
     if not wanted(headers):
-        n = r.reader.consume()
-        return WarcRecord(r.stream_pos, headers, b"", length) if n == length else None
+        n = reader.consume()
+        return WarcRecord(offset, headers, b"", length) if n == length else None
     if length <= max_record_bytes:
         if (headers.get("warc-type") or "").lower() == "response" and \
                 "application/http" in headers.get("content-type", "").lower():
-            resp, n = parse_http_stream(r.reader)
+            resp, n = _http(reader)
             if n != length:
                 return None
             if resp.status == NOT_HTTP:
-                return WarcRecord(r.stream_pos, headers, resp.body, length)
-            return WarcRecord(r.stream_pos, headers, b"", length, http=resp)
-        block = r.reader.read()
-        return WarcRecord(r.stream_pos, headers, block, length) if len(block) == length else None
-    sample = r.reader.read(SAMPLE)
-    n = len(sample) + r.reader.consume()
-    return WarcRecord(r.stream_pos, headers, sample, length, truncated=True) if n == length else None
+                return WarcRecord(offset, headers, resp.body, length)
+            return WarcRecord(offset, headers, b"", length, http=resp)
+        block = reader.read()
+        return WarcRecord(offset, headers, block, length) if len(block) == length else None
+    sample = reader.read(SAMPLE)
+    n = len(sample) + reader.consume()
+    return WarcRecord(offset, headers, sample, length, truncated=True) if n == length else None
+
+
+def _http(reader) -> tuple[HttpResponse, int]:
+    """The HTTP response in a record's block and the bytes read; a plain head inside an inflated
+    member is read at once, any other head line by line."""
+    if isinstance(reader, BlockReader):
+        plain = parse_plain_response(reader.buf, reader.pos, reader.end)
+        if plain is not None:
+            status, headers, body = plain
+            n, reader.pos = reader.end - reader.pos, body
+            return HttpResponse(status, headers, reader.read()), n
+    return parse_http_stream(reader)
 
 
 def _iter_arc(f, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDamage]:

@@ -1,6 +1,6 @@
 """Web formats: WARC and WET crawl files, and single HTML pages.
 
-Record framing is `pipeline.readers.warc` (FastWARC, with our scanner around damage), HTTP heads
+Record framing is `pipeline.readers.warc` (libdeflate members and FastWARC, with our scanner around damage), HTTP heads
 and encodings `pipeline.readers.http`, charsets `pipeline.readers.decode`. Every record ends as
 exactly one of: a document, a `skipped_<kind>` counter (warcinfo, request, revisit, metadata,
 conversion, dns, non_http, not_html, http_3xx ...), or a quarantine item with its reason. Pages kept

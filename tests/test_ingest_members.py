@@ -1,0 +1,146 @@
+"""The per-member fast path (warc_members.py) on real records: it reads what FastWARC reads, hands
+every member it does not take to FastWARC, and stops at damage without losing a record."""
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+
+import pytest
+from fastwarc.warc import ArchiveIterator
+
+import pipeline.readers.warc_members as members
+from pipeline.readers.http import parse_http
+from pipeline.readers.warc import WarcRecord, iter_warc
+
+WANT = (lambda h: (h.get("warc-type") or "").lower() in ("response", "resource"))
+
+
+@pytest.fixture(scope="module")
+def records(shared_data):
+    """The decompressed records (WARC header + block + separator) of the real sample WARC."""
+    raw = (shared_data / "warc" / "sample_pages.warc.gz").read_bytes()
+    out, pos = [], 0
+    while pos < len(raw) and len(out) < 41:
+        d = zlib.decompressobj(wbits=31)
+        out.append(d.decompress(raw[pos:]))
+        pos = len(raw) - len(d.unused_data)
+    return out
+
+
+def read(path) -> list:
+    """Every record and damage of the file, as comparable tuples, and how each record was framed."""
+    out = []
+    for r in iter_warc(str(path), 10 << 20, WANT):
+        if isinstance(r, WarcRecord):
+            block, resp = bytes(r.block), r.http
+            if r.by_scanner and resp is None and "application/http" in r.headers.get("content-type", ""):
+                block, resp = b"", parse_http(block)        # the scanner leaves the block to web.py
+            http = None if resp is None else (resp.status, resp.headers, resp.body)
+            out.append((r.offset, r.headers, block, r.length, r.truncated, r.length_mismatch, http))
+        else:
+            out.append((r.offset, r.reason))
+    return out
+
+
+def by_fastwarc(path) -> list:
+    """The same records as FastWARC alone frames them in an intact file (the reference)."""
+    from pipeline.readers.warc import _take
+    return [(r.stream_pos, t.headers, bytes(t.block), t.length, False, False,
+             None if t.http is None else (t.http.status, t.http.headers, t.http.body))
+            for r in ArchiveIterator(str(path), parse_http=False) if (t := _take(r, 10 << 20, WANT))]
+
+
+def counting(monkeypatch) -> dict:
+    """Count the members taken as plain records and those handed to FastWARC one by one."""
+    seen = {"plain": 0, "fastwarc": 0}
+    plain, single = members._plain_record, members.record_from_fastwarc
+
+    def count_plain(*a):
+        r = plain(*a)
+        seen["plain"] += r is not None
+        return r
+
+    def count_single(*a):
+        r = single(*a)
+        seen["fastwarc"] += r is not None
+        return r
+    monkeypatch.setattr(members, "_plain_record", count_plain)
+    monkeypatch.setattr(members, "record_from_fastwarc", count_single)
+    return seen
+
+
+def test_plain_members_read_as_fastwarc_reads_them(records, tmp_path, monkeypatch):
+    p = tmp_path / "a.warc.gz"
+    p.write_bytes(b"".join(gzip.compress(r) for r in records))
+    seen = counting(monkeypatch)
+    got = read(p)
+    assert got == by_fastwarc(p) and len(got) == len(records)
+    assert seen == {"plain": len(records), "fastwarc": 0}
+
+
+def test_members_fastwarc_must_read_are_handed_to_it_one_by_one(records, tmp_path, monkeypatch):
+    """A folded header line, a non-ASCII value and a name with a space: FastWARC's header rules
+    (joined, UTF-8, kept) apply to those members, and the members after them stay on the fast path."""
+    recs = list(records)
+    recs[3] = recs[3].replace(b"WARC-Date:", b"X-Folded: a\r\n  b\r\nWARC-Date:", 1)
+    recs[7] = recs[7].replace(b"WARC-Date:", "X-Name: café\r\nWARC-Date:".encode(), 1)
+    recs[9] = recs[9].replace(b"WARC-Date:", b"X Odd: v\r\nWARC-Date:", 1)
+    p = tmp_path / "b.warc.gz"
+    p.write_bytes(b"".join(gzip.compress(r) for r in recs))
+    seen = counting(monkeypatch)
+    got = read(p)
+    assert got == by_fastwarc(p)
+    assert got[3][1]["x-folded"] == "a b" and got[7][1]["x-name"] == "café" and got[9][1]["x odd"] == "v"
+    assert seen == {"plain": len(recs) - 3, "fastwarc": 3}
+
+
+def test_gzip_magic_inside_a_member_is_not_taken_for_its_end(records, tmp_path, monkeypatch):
+    """Stored (level 0) deflate blocks carry the body's bytes as they are, so a body holding the
+    gzip magic puts a false member start inside the compressed member."""
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>" + b"\x1f\x8b\x08\x00" * 10 + b"</p>"
+    head = records[1].partition(b"\r\n\r\n")[0]
+    head = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % len(body), head)
+    odd = head + b"\r\n\r\n" + body + b"\r\n\r\n"
+    packed = gzip.compress(odd, compresslevel=0)
+    assert packed.count(b"\x1f\x8b\x08") > 1
+    p = tmp_path / "c.warc.gz"
+    p.write_bytes(b"".join(gzip.compress(r) for r in records[:5]) + packed
+                  + b"".join(gzip.compress(r) for r in records[6:]))
+    seen = counting(monkeypatch)
+    got = read(p)
+    assert got == by_fastwarc(p) and got[5][6][2] == body[body.index(b"<p>"):]
+    assert seen["plain"] == len(records)
+
+
+def test_a_member_longer_than_the_window_goes_to_fastwarc(records, tmp_path, monkeypatch):
+    monkeypatch.setattr(members, "WINDOW", 64 << 10)
+    p = tmp_path / "d.warc.gz"
+    p.write_bytes(b"".join(gzip.compress(r, compresslevel=0) for r in records))   # some over 32 KB
+    big = [i for i, r in enumerate(records) if len(gzip.compress(r, compresslevel=0)) > 64 << 10]
+    assert big
+    seen = counting(monkeypatch)
+    assert read(p) == by_fastwarc(p)
+    assert seen["plain"] == big[0]                     # the fast path reads up to the first big one
+
+
+@pytest.mark.parametrize("tail", [b"\x00" * 8, b"\r\n", b"junk after the last member\n"])
+def test_bytes_after_a_member_are_damage_not_ignored(records, tmp_path, tail):
+    clean, damaged = tmp_path / "clean.warc.gz", tmp_path / "e.warc.gz"
+    clean.write_bytes(b"".join(gzip.compress(r) for r in records))
+    damaged.write_bytes(clean.read_bytes() + tail)
+    got = read(damaged)
+    assert [g for g in got if len(g) > 2] == by_fastwarc(clean)
+    damage = [g for g in got if len(g) == 2]
+    # Junk is counted; a line end or NUL padding at the end of a file is not junk (warc_scan.py).
+    assert [reason for _, reason in damage] == (["garbage_between_records"] if tail.strip(b"\r\n\x00 ") else [])
+    assert all(offset >= clean.stat().st_size for offset, _ in damage)
+
+
+def test_one_member_for_many_records_is_read_by_the_other_path(records, tmp_path, monkeypatch):
+    p = tmp_path / "f.warc.gz"
+    p.write_bytes(gzip.compress(b"".join(records)))
+    seen = counting(monkeypatch)
+    got = read(p)
+    assert len(got) == len(records) and all(len(g) > 2 for g in got)
+    assert seen == {"plain": 0, "fastwarc": 0}
