@@ -1,9 +1,10 @@
 """WARC record framing: libdeflate and FastWARC for speed, our own scanner wherever the file is damaged.
 
-A gzip WARC is first read member by member (`warc_members`: libdeflate inflates each member, a
-member that is exactly one plain record is taken as it is, any other member is framed by FastWARC
-alone). At the first member that does not inflate cleanly, reading goes on from that member with
-FastWARC and the scanner as below, as for an uncompressed file.
+A gzip WARC is first read member by member (`warc_members`): libdeflate inflates each member; a
+member that is exactly one plain record (WARC 1.0, 1.1, or the 0.17/0.18 drafts Heritrix wrote)
+is taken as it is, any other member is framed by FastWARC alone. At the first member that does
+not inflate cleanly, reading goes on from that member with FastWARC and the scanner as below, as
+for an uncompressed file.
 
 FastWARC's `ArchiveIterator` (Rust, strict mode) frames the records. FastWARC stops with
 an error at damage (corrupt or truncated gzip member, bytes between records, a header that is not

@@ -38,7 +38,7 @@ MAX_TRIES = 16
 _SIZE = struct.Struct("<I")             # the gzip trailer's last field: the content's size mod 2^32
 # A plain WARC head: the version line, `Name: value` CRLF lines with names FastWARC keeps as they
 # are and printable ASCII values, then CRLF. FastWARC strips spaces and tabs around values.
-_PLAIN_WARC_HEAD = re.compile(rb"WARC/1\.[01]\r\n((?:[A-Za-z][!-9;-~]{0,78}:[\t -~]*\r\n)*)\r\n")
+_PLAIN_WARC_HEAD = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\r\n((?:[A-Za-z][!-9;-~]{0,78}:[\t -~]*\r\n)*)\r\n")
 _GZIP_MAGIC = re.compile(re.escape(GZIP_MAGIC))       # re finds it ~2x faster than bytes.find
 
 
