@@ -80,18 +80,21 @@ def test_plain_members_read_as_fastwarc_reads_them(records, tmp_path, monkeypatc
 
 
 def test_members_fastwarc_must_read_are_handed_to_it_one_by_one(records, tmp_path, monkeypatch):
-    """A folded header line, a non-ASCII value and a name with a space: FastWARC's header rules
-    (joined, UTF-8, kept) apply to those members, and the members after them stay on the fast path."""
+    """A folded header line, a value that is not UTF-8 and a name with a space: FastWARC's header
+    rules (joined, decoded with U+FFFD, kept) apply to those members, and the members after them
+    stay on the fast path. A UTF-8 value (an IRI) is plain, decoded as FastWARC decodes it."""
     recs = list(records)
     recs[3] = recs[3].replace(b"WARC-Date:", b"X-Folded: a\r\n  b\r\nWARC-Date:", 1)
-    recs[7] = recs[7].replace(b"WARC-Date:", "X-Name: café\r\nWARC-Date:".encode(), 1)
+    recs[5] = recs[5].replace(b"WARC-Date:", "X-Name: café\r\nWARC-Date:".encode(), 1)
+    recs[7] = recs[7].replace(b"WARC-Date:", b"X-Latin: caf\xe9\r\nWARC-Date:", 1)
     recs[9] = recs[9].replace(b"WARC-Date:", b"X Odd: v\r\nWARC-Date:", 1)
     p = tmp_path / "b.warc.gz"
     p.write_bytes(b"".join(gzip.compress(r) for r in recs))
     seen = counting(monkeypatch)
     got = read(p)
     assert got == by_fastwarc(p)
-    assert got[3][1]["x-folded"] == "a b" and got[7][1]["x-name"] == "café" and got[9][1]["x odd"] == "v"
+    assert got[3][1]["x-folded"] == "a b" and got[5][1]["x-name"] == "café" and got[9][1]["x odd"] == "v"
+    assert got[7][1]["x-latin"] == "caf\ufffd"
     assert seen == {"plain": len(recs) - 3, "fastwarc": 3}
 
 

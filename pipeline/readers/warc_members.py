@@ -37,8 +37,9 @@ WINDOW = 32 << 20
 MAX_TRIES = 16
 _SIZE = struct.Struct("<I")             # the gzip trailer's last field: the content's size mod 2^32
 # A plain WARC head: the version line, `Name: value` CRLF lines with names FastWARC keeps as they
-# are and printable ASCII values, then CRLF. FastWARC strips spaces and tabs around values.
-_PLAIN_WARC_HEAD = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\r\n((?:[A-Za-z][!-9;-~]{0,78}:[\t -~]*\r\n)*)\r\n")
+# are and values of printable characters (UTF-8 beyond ASCII: IRIs), then CRLF. FastWARC strips
+# spaces and tabs around values.
+_PLAIN_WARC_HEAD = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\r\n((?:[A-Za-z][!-9;-~]{0,78}:[\t -~\x80-\xff]*\r\n)*)\r\n")
 _GZIP_MAGIC = re.compile(re.escape(GZIP_MAGIC))       # re finds it ~2x faster than bytes.find
 
 
@@ -146,8 +147,12 @@ def _plain_record(content: bytes, offset: int, record: RecordFn) -> WarcRecord |
     m = _PLAIN_WARC_HEAD.match(content)
     if m is None:
         return None
+    try:
+        lines = m.group(1).decode("utf-8").split("\r\n")[:-1]
+    except UnicodeDecodeError:                    # FastWARC's lossy decoding applies
+        return None
     headers = {}
-    for line in reversed(m.group(1).decode("ascii").split("\r\n")[:-1]):   # the first of a name wins
+    for line in reversed(lines):                  # the first of a name wins
         name, _, value = line.partition(":")
         headers[name.lower()] = value.strip(" \t")
     try:
