@@ -21,8 +21,7 @@ Differences from datatrove's implementation, on purpose:
 """
 from __future__ import annotations
 
-import operator
-from itertools import chain, compress
+from itertools import chain
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -70,16 +69,13 @@ def _is_cjk_word(word: str) -> bool:
 def words_with_letters(words: list[str], unspaced: bool) -> int:
     """Words with a letter; in unspaced (CJK) text also numbers written next to a CJK word, as in
     2023年5月, 第3届, 82.7万亿元: they are part of the sentence, not a table of figures."""
-    # `str.isalpha` mapped over the list runs in C and settles almost every word; only the rest
-    # (numbers, words with digits or marks) is looked at one by one.
-    alpha = list(map(str.isalpha, words))
-    n = sum(alpha)
-    for i in compress(range(len(words)), map(operator.not_, alpha)):
-        w = words[i]
-        if _HAS_ALPHA(w) is not None or (unspaced and _NUMBER_WORD(w) and (
-                (i > 0 and _is_cjk_word(words[i - 1])) or (i + 1 < len(words) and _is_cjk_word(words[i + 1])))):
-            n += 1
-    return n
+    flags = [w.isalpha() or _HAS_ALPHA(w) is not None for w in words]
+    if unspaced:
+        for i, w in enumerate(words):
+            if not flags[i] and _NUMBER_WORD(w) and (
+                    (i > 0 and _is_cjk_word(words[i - 1])) or (i + 1 < len(words) and _is_cjk_word(words[i + 1]))):
+                flags[i] = True
+    return sum(flags)
 
 
 def alpha_word_counts(words: list[list[str]], modes: list[str]) -> tuple[np.ndarray, np.ndarray]:

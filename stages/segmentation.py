@@ -25,10 +25,8 @@ once. Segmenters load lazily, once per process, and raise `SegmenterUnavailable`
 """
 from __future__ import annotations
 
-import operator
 import threading
 from collections import OrderedDict
-from itertools import compress
 from typing import Callable, Literal, Sequence
 
 import regex
@@ -85,6 +83,10 @@ _WORD_RE = regex.compile(
     r"\p{N}+(?:[.,]\p{N}+)+|[\p{L}\p{N}][\p{L}\p{M}\p{N}\u200c\u200d]*(?:[-'’][\p{L}\p{M}\p{N}\u200c\u200d]+)*|_+[\p{L}\p{N}]\w*")
 # A token is a word when it has a letter or a digit (punctuation and symbol tokens are not).
 _HAS_WORD_CHAR = regex.compile(r"[\p{L}\p{N}]").search
+
+
+def _is_word(token: str) -> bool:
+    return token.isalnum() or _HAS_WORD_CHAR(token) is not None
 
 
 class SegmenterUnavailable(RuntimeError):
@@ -194,13 +196,9 @@ def check_segmenters(modes: Sequence[str] = (JIEBA, SUDACHI, THAI)) -> None:
 
 def words_of(tokens: list[str], mode: str) -> list[str]:
     """Word tokens of a token list: punctuation, symbols and whitespace dropped."""
-    # `str.isalnum` mapped in C keeps most tokens; only the others (punctuation, "3.5",
-    # "COVID-19") are tested one by one.
-    keep = list(map(str.isalnum, tokens))
-    for i in compress(range(len(tokens)), map(operator.not_, keep)):
-        t = tokens[i]
-        keep[i] = (mode == WHITESPACE or not t.isspace()) and _HAS_WORD_CHAR(t) is not None
-    return list(compress(tokens, keep))
+    if mode == WHITESPACE:
+        return [t for t in tokens if _is_word(t)]
+    return [t for t in tokens if not t.isspace() and _is_word(t)]
 
 
 # -- per-process cache -------------------------------------------------------------------------
