@@ -3,7 +3,7 @@ r"""Gopher's quality and repetition heuristics (Rae et al. 2021, appendix A.1.1 
 Defaults are the paper's numbers (for English); other languages get theirs from
 stages/profiles/*.yaml. Words come from `stages.segmentation` (jieba for Chinese, Sudachi for
 Japanese, ...), once per document for both stages. Line and paragraph statistics are computed
-for the whole batch at once with pyarrow; word n-grams per document with numpy on hashed words.
+for the whole batch at once with pyarrow; word n-grams too, with numpy on hashed words.
 
 The alpha-word ratio is over *tokens*, punctuation tokens included, as datatrove counts it (spaCy
 tokens) and as FineWeb-2 derived its per-language thresholds: for spaced scripts a regex that
