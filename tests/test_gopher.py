@@ -95,6 +95,26 @@ def test_duplicated_ngrams_fire_in_english_and_chinese(good_en):
     assert out.kept.column("gopher_dup_5_gram_frac")[0].as_py() < 0.15
 
 
+def test_batch_is_judged_like_each_document_alone(good_en):
+    """The n-gram rules run over the whole batch at once: no n-gram may span two documents, and
+    every signal must be what the document gets on its own."""
+    words = good_en.split()
+    tail = " ".join(words[:40])
+    docs = [good_en, " ".join(words[:60] * 2 + words[60:200]), ARTICLE_ZH, ARTICLE_ZH[:80] * 2 + ARTICLE_ZH[80:],
+            "", "one", "the the the the the the", tail + " " + tail[:80], tail + " closing words here"]
+    languages = ["en", "en", "zh", "zh", "en", "en", "en", "en", "en"]
+    stage = GopherRepetition()
+    batch = stage(pa.table({"text": docs, "language": languages}))
+    signals = [c for c in batch.kept.column_names if c.startswith("gopher_")]
+    assert batch.removed is not None and len(signals) > 10
+    both = pa.concat_tables([batch.kept, batch.removed.drop(["reason"])]).to_pylist()
+    by_text = {r["text"]: r for r in both}
+    for text, language in zip(docs, languages):
+        alone = stage(pa.table({"text": [text], "language": [language]}))
+        row = (alone.kept if alone.kept.num_rows else alone.removed).to_pylist()[0]
+        assert {c: row[c] for c in signals} == {c: by_text[text][c] for c in signals}, text[:40]
+
+
 def test_real_articles_mostly_pass(shared_data):
     en, cjk = english_articles(shared_data), cjk_articles(shared_data)
     for stage in (GopherQuality(), GopherRepetition()):
