@@ -1,0 +1,404 @@
+"""Seeded damage fuzzer for the WARC reader (issue #14: every intact record kept, every loss counted).
+
+Files are built at test time from real records of ../shared/data/warc, in three packings: one gzip
+member per record (`gz`), one member for several records (`multi`, up to the whole file) and
+uncompressed (`plain`). Each case applies one to three damages at random places: truncation;
+flipped or zeroed bytes in compressed space (a member) or inside a record (WARC header, HTTP head,
+body); garbage inserted between members/records (random, text, NULs, CRLFs, pieces of other
+members or records, a bare `WARC/1.0` line); a Content-Length moved by +-1..500 or made absurd; a
+member duplicated or dropped; WARC header lines rewritten to LF only; a record's CRLF CRLF trailer
+removed.
+
+The oracle, on the clean file read first with the same packing:
+1. The reader never raises.
+2. A record must come out (same id, identical html bytes) when it is present and either untouched
+   (its own bytes: its gzip member, or header+block+trailer when not alone in a member, unchanged)
+   or touched only in ways warcio reads through: LF-only WARC header lines, a missing CRLF CRLF
+   trailer, and, in a member of its own, a wrong Content-Length (the member proves where the record
+   ends; see warc_scan). Exceptions, where a neighbour's damage legitimately hides it (warcio
+   loses it too, and no framing can prove which record to trust):
+   - outside a member of its own, a damaged neighbour just before it whose bytes end without a
+     record separator (its trailer removed, or its length changed) *and* whose header makes the
+     record ambiguous is not such a case: a record that starts with a valid WARC header right
+     where the previous one's block ends, or where the next valid header begins, is always found.
+     (No exception is needed today; any added here must say why.)
+3. Every present record whose clean reading was a document and that does not come out as one (by
+   id) is matched by a quarantine item at an offset between the start of the member/record
+   before it and the end of its own: losses are counted where they happen.
+4. No document holds bytes of a neighbouring record's WARC header: a `WARC/x.y` line appears in a page no
+   more often than in the clean page of the same id (never, for an id the clean file lacks); any
+   version, as WARC/0.17 files are real.
+Records cut away by truncation, dropped members and records whose own bytes were damaged in other
+ways may come out changed or not at all, as long as (3) counts them.
+
+`tests/fuzz_campaign.py`-style long runs live outside the repo; this test runs a fixed list of seeds.
+"""
+from __future__ import annotations
+
+import gzip
+import random
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.recipe import SourceConfig
+
+SOURCES = ["cc_whirlwind.warc.gz", "dolma_sample-0000.warc.gz", "node-warc_books.toscrape.warc",
+           "pywb_dupes.warc.gz", "pywb_example-wget-1-14.warc.gz", "pywb_example.warc.gz", "pywb_iana.warc.gz",
+           "sample_pages.warc.gz", "ukwa_IAH-20080430204825-00000-blackbook-truncated.warc.gz",
+           "ukwa_IAH-urls-wget.warc.gz", "ukwa_wikipedia-mona-lisa.warc.gz"]
+MODES = ["gz", "multi", "plain"]
+RECORD_DAMAGE = ["cl_delta", "cl_absurd", "lf_only", "no_trailer", "flip_header", "flip_http", "flip_body"]
+FILE_DAMAGE = ["truncate", "flip_raw", "zero_raw", "garbage", "duplicate", "drop"]
+ABSURD = [b"1000000000000", b"99999999999999999999999", b"18446744073709551616", b"-1", b"abc", b"", b"12 34",
+          b"0", b"0x20"]
+
+
+@lru_cache(maxsize=None)
+def load_records(path: str) -> tuple[bytes, ...]:
+    """The records of a real WARC, each as its decompressed bytes (header + block + trailer)."""
+    raw = Path(path).read_bytes()
+    if raw.startswith(b"\x1f\x8b"):
+        out, pos = [], 0
+        while pos < len(raw):
+            d = zlib.decompressobj(wbits=31)
+            out.append(d.decompress(raw[pos:]))
+            pos = len(raw) - len(d.unused_data)
+        return tuple(out)
+    with open(path, "rb") as f:
+        it = ArchiveIterator(f)
+        starts = [it.get_record_offset() for _ in it]
+    return tuple(raw[a:b] for a, b in zip(starts, starts[1:] + [len(raw)]))
+
+
+# -- building damaged files -------------------------------------------------------------------
+@dataclass
+class Unit:
+    """One container in the file: a gzip member (or a bare record when plain), or garbage."""
+    recs: list[int]                      # record indices (into the case's record list) it holds
+    raw: bytes
+    damaged: bool = False                # its raw bytes were changed, or it is only partly present
+
+
+@dataclass
+class Case:
+    mode: str
+    recs: list[bytes]                    # clean records
+    now: list[bytes] = field(default_factory=list)          # records after record-level damage
+    units: list[Unit] = field(default_factory=list)
+    touched: dict[int, set] = field(default_factory=dict)   # record index -> record-level damages
+    log: list[str] = field(default_factory=list)
+
+    def data(self) -> bytes:
+        return b"".join(u.raw for u in self.units)
+
+
+def pack(mode: str, recs: list[bytes], rng: random.Random) -> list[Unit]:
+    if mode == "plain":
+        return [Unit([i], r) for i, r in enumerate(recs)]
+    if mode == "gz":
+        return [Unit([i], gzip.compress(r, mtime=0)) for i, r in enumerate(recs)]
+    units, i = [], 0
+    while i < len(recs):
+        n = len(recs) if rng.random() < 0.2 else rng.randint(1, 6)
+        idx = list(range(i, min(i + n, len(recs))))
+        units.append(Unit(idx, gzip.compress(b"".join(recs[j] for j in idx), mtime=0)))
+        i += n
+    return units
+
+
+def _head_end(rec: bytes) -> int:
+    return min(i for i in (rec.find(b"\r\n\r\n"), rec.find(b"\n\n"), len(rec)) if i >= 0)
+
+
+def _regions(rec: bytes) -> dict[str, tuple[int, int]]:
+    h = rec.find(b"\r\n\r\n") + 4
+    out = {"header": (0, h)}
+    m = re.search(rb"Content-Length:\s*(\d+)", rec[:h], re.I)
+    end = h + int(m.group(1)) if m else len(rec)
+    hh = rec.find(b"\r\n\r\n", h, end)
+    if rec[h:h + 5] == b"HTTP/" and hh > 0:
+        out["http"] = (h, hh + 4)
+        out["body"] = (hh + 4, end)
+    else:
+        out["body"] = (h, end)
+    return out
+
+
+def _flip(data: bytes, lo: int, hi: int, rng: random.Random) -> bytes:
+    if hi <= lo:
+        return data
+    b = bytearray(data)
+    if rng.random() < 0.5:
+        for _ in range(rng.randint(1, 8)):
+            p = rng.randrange(lo, hi)
+            b[p] ^= rng.randint(1, 255)
+    else:
+        p = rng.randrange(lo, hi)
+        n = rng.choice([1, 4, 64, 512, 4096])
+        b[p:min(hi, p + n)] = bytes(min(hi, p + n) - p)
+    return bytes(b)
+
+
+def damage_record(rec: bytes, kind: str, rng: random.Random) -> bytes | None:
+    """A record with one record-level damage, or None when the kind does not apply to it."""
+    head_end = rec.find(b"\r\n\r\n")
+    head, rest = rec[:head_end], rec[head_end:]
+    m = re.search(rb"(Content-Length:[ \t]*)(\d+)", head, re.I)
+    if kind in ("cl_delta", "cl_absurd"):
+        if not m:
+            return None
+        if kind == "cl_delta":
+            n = int(m.group(2)) + rng.choice([-1, 1]) * rng.randint(1, 500)
+            if n < 0:
+                return None
+            new = b"%d" % n
+        else:
+            new = rng.choice(ABSURD)
+        return head[:m.start(2)] + new + head[m.end(2):] + rest
+    if kind == "lf_only":
+        return head.replace(b"\r\n", b"\n") + b"\n\n" + rest[4:]
+    if kind == "no_trailer":
+        return rec[:-4] if rec.endswith(b"\r\n\r\n") else None
+    region = _regions(rec).get(kind.removeprefix("flip_"))
+    if region is None:
+        return None
+    return _flip(rec, region[0], min(region[1], len(rec)), rng)
+
+
+def garbage(rng: random.Random, case: Case) -> bytes:
+    kind = rng.choice(["random", "text", "nul", "crlf", "unit_head", "unit_tail", "warc_line", "record_piece"])
+    other = rng.choice(case.units).raw if case.units else b"x"
+    n = rng.randint(1, 2000)
+    return {
+        "random": lambda: rng.randbytes(n),
+        "text": lambda: b"junk between records\r\n" * rng.randint(1, 20),
+        "nul": lambda: bytes(n),
+        "crlf": lambda: b"\r\n" * rng.randint(1, 8),
+        "unit_head": lambda: other[:rng.randint(1, len(other))],
+        "unit_tail": lambda: other[rng.randint(0, len(other) - 1):],
+        "warc_line": lambda: b"WARC/1.0\r\n" + rng.choice([b"", b"\r\n", b"WARC-Type: response\r\n"]),
+        "record_piece": lambda: (lambda r: r[:rng.randint(1, len(r))])(rng.choice(case.recs)),
+    }[kind]()
+
+
+def make_case(rng: random.Random, recs: list[bytes], mode: str) -> Case:
+    case = Case(mode, recs)
+    n_damage = rng.choice([1, 1, 2, 3])
+    kinds = [rng.choice(RECORD_DAMAGE + FILE_DAMAGE) for _ in range(n_damage)]
+    damaged_recs = list(recs)
+    # Record-level damages first (before packing); then file-level ones on the packed file.
+    for kind in kinds:
+        if kind not in RECORD_DAMAGE:
+            continue
+        i = rng.randrange(len(recs))
+        new = damage_record(damaged_recs[i], kind, rng)
+        if new is None or new == damaged_recs[i]:
+            continue
+        damaged_recs[i] = new
+        if kind.startswith("cl_"):          # what matters is whether the length is still a number
+            m = re.search(rb"Content-Length:[ \t]*([^\r\n]*)", new[:_head_end(new)], re.I)
+            kind = "cl_number" if m and re.fullmatch(rb"\d+", m.group(1).strip()) else "cl_bad"
+        case.touched.setdefault(i, set()).add(kind)
+        case.log.append(f"{kind}@rec{i}")
+    case.now = damaged_recs
+    case.units = pack(mode, damaged_recs, rng)
+    for kind in kinds:
+        if kind in RECORD_DAMAGE or not case.units:
+            continue
+        units = case.units
+        if kind == "truncate":
+            data_len = sum(len(u.raw) for u in units)
+            cut = rng.randrange(1, data_len)
+            pos = 0
+            for k, u in enumerate(units):
+                if pos + len(u.raw) >= cut:
+                    if cut - pos < len(u.raw):
+                        u.raw, u.damaged = u.raw[:cut - pos], True
+                    del units[k + 1:]
+                    break
+                pos += len(u.raw)
+            case.log.append(f"truncate@{cut}")
+        elif kind in ("flip_raw", "zero_raw"):
+            k = rng.randrange(len(units))
+            u = units[k]
+            if not u.raw:
+                continue
+            if kind == "flip_raw":
+                b = bytearray(u.raw)
+                for _ in range(rng.randint(1, 4)):
+                    b[rng.randrange(len(b))] ^= rng.randint(1, 255)
+                new = bytes(b)
+            else:
+                p = rng.randrange(len(u.raw))
+                n = rng.choice([1, 16, 512, 4096])
+                new = u.raw[:p] + bytes(len(u.raw[p:p + n])) + u.raw[p + n:]
+            if new != u.raw:
+                u.raw, u.damaged = new, True
+                case.log.append(f"{kind}@unit{k}")
+        elif kind == "garbage":
+            k = rng.randint(0, len(units))
+            g = garbage(rng, case)
+            units.insert(k, Unit([], g, True))
+            case.log.append(f"garbage({len(g)})@unit{k}")
+        elif kind == "duplicate":
+            k = rng.randrange(len(units))
+            to = rng.choice([k + 1, rng.randint(0, len(units))])
+            units.insert(to, Unit(list(units[k].recs), units[k].raw, units[k].damaged))
+            case.log.append(f"duplicate unit{k}->{to}")
+        elif kind == "drop":
+            k = rng.randrange(len(units))
+            del units[k]
+            case.log.append(f"drop unit{k}")
+    return case
+
+
+# -- the oracle -------------------------------------------------------------------------------
+BENIGN = {"lf_only", "no_trailer"}
+WARC_LINE = re.compile(rb"WARC/\d\.\d+\r?\n")          # a WARC header's first line, any version
+
+
+def read_items(path: Path):
+    src = SourceConfig(name="s", format="warc", paths=[str(path)])
+    state = ReadState()
+    return list(read_source_file(src, str(path), state)), state.counters
+
+
+def base_id(doc_id: str) -> str:
+    return re.sub(r"#dup\d+$", "", doc_id)
+
+
+def record_id(rec: bytes) -> str | None:
+    m = re.search(rb"WARC-Record-ID:[ \t]*<?(?:urn:uuid:)?([^>\r\n]+)", rec[:_head_end(rec)])
+    return "s/" + m.group(1).decode() if m else None
+
+
+def must_come_out(case: Case, unit: Unit, i: int) -> bool:
+    if unit.damaged:
+        return False
+    alone = case.mode == "gz"                 # a member of its own proves where the record ends
+    return all(k in BENIGN or (k == "cl_number" and alone) for k in case.touched.get(i, ()))
+
+
+def _identity(rec: bytes):
+    from pipeline.readers.warc_scan import _parse_headers, header_end
+    h = header_end(rec, 0, 1 << 16)
+    headers = _parse_headers(rec[:h]) if h > 0 else None
+    if headers is None:
+        return None
+    head = rec[h:h + 8192]
+    http = head[:header_end(head)] if head[:5] == b"HTTP/" else b""
+    return tuple(headers.get(k) for k in ("warc-record-id", "warc-type", "content-type", "warc-target-uri")), http
+
+
+def changed_identity(case: Case, unit: Unit, i: int, strangers: bool) -> bool:
+    """Did damage make record i another record (id, type, URI, HTTP head)? A header that no
+    longer parses counts when some document came out under an id the clean file lacks
+    (`strangers`): FastWARC reads stray LFs inside header values."""
+    now = case.now[i]
+    if unit.damaged:
+        now = None
+        if case.mode == "plain":
+            now = unit.raw
+        elif case.mode == "gz":
+            try:
+                now = gzip.decompress(unit.raw)
+            except (OSError, EOFError, zlib.error):
+                pass
+    if now is None:
+        return False
+    ident = _identity(now)
+    return (ident is not None or strangers) and ident != _identity(case.recs[i])
+
+
+def check(case: Case, clean_docs: dict[str, list[bytes]], items) -> list[str]:
+    """The oracle's violations for one damaged file (empty: the case passes)."""
+    problems = []
+    docs = [i for i in items if isinstance(i, Doc)]
+    quarantined = [i for i in items if isinstance(i, Quarantined)]
+    got = Counter((base_id(d.id), bytes(d.html)) for d in docs)
+    got_ids = Counter(base_id(d.id) for d in docs)
+    strangers = any(k not in clean_docs for k in got_ids)
+    # 4. no neighbour's WARC header inside a page
+    for d in docs:
+        n = len(WARC_LINE.findall(bytes(d.html)))
+        before = max((len(WARC_LINE.findall(h)) for h in clean_docs.get(base_id(d.id), [])), default=0)
+        if n > before:
+            problems.append(f"doc {d.id} holds {n} 'WARC/1.' (clean: {before})")
+    pos, spans = 0, []
+    for u in case.units:
+        spans.append((pos, pos + len(u.raw)))
+        pos += len(u.raw)
+    need, seen_ids = Counter(), Counter()
+    for k, u in enumerate(case.units):
+        for i in u.recs:
+            rid = record_id(case.recs[i])
+            if rid is None or rid not in clean_docs:
+                continue
+            html = clean_docs[rid][0] if len(clean_docs[rid]) == 1 else None
+            seen_ids[rid] += 1
+            if must_come_out(case, u, i) and html is not None:
+                need[(rid, html)] += 1
+            # 3. a record that is no document is counted near where it was (unless damage made it
+            # another record: another id, type, URI or HTTP head, read as whatever it now is)
+            if got_ids[rid] < seen_ids[rid] and not changed_identity(case, u, i, strangers):
+                lo = spans[k - 1][0] if k else 0
+                if not any(lo <= q.offset <= spans[k][1] for q in quarantined):
+                    problems.append(f"rec{i} ({rid}) in unit{k} {spans[k]} lost without a quarantine item near it; "
+                                    f"quarantined at {[(q.reason, q.offset) for q in quarantined]}")
+    # 2. intact records come out unchanged
+    for key, n in need.items():
+        if got[key] < n:
+            problems.append(f"intact record {key[0]} missing or changed ({got[key]} of {n} copies)")
+    return problems
+
+
+def run_case(tmp: Path, source: str, seed: int, max_records: int = 30) -> tuple[Case, list[str]]:
+    rng = random.Random(f"{source}:{seed}")
+    allrecs = load_records(source)
+    n = min(len(allrecs), rng.randint(2, max_records))
+    start = rng.randint(1, len(allrecs) - n + 1) if len(allrecs) > n else 1
+    recs = [allrecs[0]] + list(allrecs[start:start + n - 1])
+    mode = rng.choice(MODES)
+    clean = Case(mode, recs, units=pack(mode, recs, random.Random(seed)))
+    case = make_case(rng, recs, mode)
+    clean_path, damaged_path = tmp / f"clean-{seed}.warc", tmp / f"damaged-{seed}.warc"
+    if mode != "plain":
+        clean_path, damaged_path = clean_path.with_suffix(".warc.gz"), damaged_path.with_suffix(".warc.gz")
+    clean_path.write_bytes(clean.data())
+    clean_items, counters = read_items(clean_path)
+    # The harness itself: the clean file is read whole, every record accounted for, nothing quarantined.
+    accounted = sum(isinstance(i, Doc) for i in clean_items) + sum(v for k, v in counters.items()
+                                                                   if k.startswith("skipped_"))
+    assert accounted == len(recs) and not any(isinstance(i, Quarantined) for i in clean_items), \
+        (source, seed, counters, clean_items[:3])
+    clean_docs: dict[str, list[bytes]] = {}
+    for d in clean_items:
+        if isinstance(d, Doc):
+            clean_docs.setdefault(base_id(d.id), []).append(bytes(d.html))
+    data = case.data()
+    if not data:
+        return case, []
+    damaged_path.write_bytes(data)
+    try:
+        items, _ = read_items(damaged_path)
+    except Exception as e:  # noqa: BLE001 - the oracle's first rule
+        return case, [f"raised {type(e).__name__}: {e}"]
+    return case, check(case, clean_docs, items)
+
+
+SEEDS = list(range(40))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_damaged_warcs_lose_nothing_intact(shared_data, tmp_path, seed):
+    source = str(shared_data / "warc" / SOURCES[seed % len(SOURCES)])
+    case, problems = run_case(tmp_path, source, seed)
+    assert not problems, (case.mode, case.log, problems)
