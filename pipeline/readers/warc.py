@@ -26,6 +26,7 @@ The scanner, and how it decides where a damaged record ends, is `pipeline.reader
 from __future__ import annotations
 
 import contextlib
+import re
 import zlib
 from typing import BinaryIO, Callable, Iterator
 
@@ -35,7 +36,8 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord,
-                                        header_end, gzip_stream, plain_stream)
+                                        _parse_headers, find_header, header_end, gzip_stream,
+                                        plain_stream)
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
 # After this many FastWARC restarts in a row that pass on no record (a file whose every header
@@ -65,7 +67,9 @@ def iter_warc(path: str, max_record_bytes: int,
     rejects (by their WARC headers) come with an empty block: they are checked, not copied."""
     with open_warc(path) as f:
         head = f.read(1 << 16)
-    gz = head.startswith(GZIP_MAGIC)
+    # Gzip also when junk comes before the first member: a member starts before any WARC header.
+    first_member = head.find(GZIP_MAGIC)
+    gz = first_member == 0 or (first_member > 0 and find_header(head, 0, first_member) < 0)
     try:
         start = zlib.decompressobj(31).decompress(head, 16) if gz else head
     except zlib.error:
@@ -99,6 +103,7 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     (where the scanner must take over, records to skip there) or None at a clean end, and how
     many records it passed on."""
     resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
+    resume_id: str | None = None              # WARC-Record-ID of the record said to start there
     pending: WarcRecord | None = None
     emitted, seekable, last_pos = 0, True, -1
     if local and not start:
@@ -118,9 +123,11 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                     yield pending
                     return None, emitted + 1
                 resume = (pending.offset, 0) if pending else (start, 0)
+                resume_id = pending.headers.get("warc-record-id") if pending else None
                 break
             except OSError:
                 resume = (pending.offset, 0) if pending else (start, 0)
+                resume_id = pending.headers.get("warc-record-id") if pending else None
                 break
             if r.stream_pos <= last_pos:
                 seekable = False                  # several records per gzip member: offsets repeat
@@ -131,6 +138,7 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                 pending = None
             if r.record_type == WarcRecordType.unknown:
                 resume = (r.stream_pos, 0)        # headers FastWARC could not read (LF-only lines)
+                resume_id = _record_id(r)
                 break
             try:
                 pending = _take(r, max_record_bytes, wanted)
@@ -138,10 +146,43 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                 pending = None
             if pending is None:
                 resume = (r.stream_pos, 0)
+                resume_id = _record_id(r)
                 break
-    if not seekable:
+    # A record's stream_pos is where FastWARC's reading of the raw file was when the record began:
+    # the record's gzip member only when the record begins its member. Elsewhere (a member holding
+    # several records) it may be inside a member, past its end or at the next one, so the scanner
+    # starts there only once the record is seen to start there; else it rereads from `start`.
+    if not seekable or (resume[0] != start and not _starts_at(path, resume[0], resume_id)):
         resume = (start, emitted)
     return resume, emitted
+
+
+def _record_id(r) -> str | None:
+    """A FastWARC record's WARC-Record-ID, also from headers it could not split (LF-only lines)."""
+    rid = r.headers.get("WARC-Record-ID")
+    if rid:
+        return rid
+    text = "\n".join(f"{k}: {v}" for k, v in r.headers.items())
+    m = re.search(r"(?im)^WARC-Record-ID:[ \t]*(\S+)", text)
+    return m.group(1) if m else None
+
+
+def _starts_at(path: str, offset: int, rid: str | None) -> bool:
+    """Does the record with this WARC-Record-ID begin at `offset` (its gzip member's start, or
+    its own when uncompressed)?"""
+    if not rid:
+        return False
+    with open_warc(path) as f:
+        _skip_to(f, offset)
+        raw = f.read(1 << 16)
+    if raw.startswith(GZIP_MAGIC):
+        try:
+            raw = zlib.decompressobj(31).decompress(raw, MAX_HEADER)
+        except zlib.error:
+            return False
+    h = header_end(raw, 0)
+    headers = _parse_headers(raw[:h]) if h > 0 else None
+    return bool(headers) and headers.get("warc-record-id", "").strip() == rid.strip()
 
 
 def _ends_file(local: str | None, rec: WarcRecord) -> bool:
@@ -182,6 +223,10 @@ def _scan_phase(path: str, gz: bool, resume: tuple[int, int], max_record_bytes: 
             events = plain_stream(f, start)
         scanner = Scanner(events, gz, max_record_bytes)
         for item in scanner.items():
+            if isinstance(item, WarcDamage) and skip:
+                # Damage among the records FastWARC passed on: the scanner lost those after it
+                # (a member it must drop whole); nothing it reads from here was passed on.
+                skip = 0
             if isinstance(item, WarcRecord):
                 if skip:
                     skip -= 1

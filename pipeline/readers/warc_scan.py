@@ -32,7 +32,10 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 20
 SAMPLE = 65536
 MAX_HEADER = 1 << 20
-_HEADER_START = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
+# Not only at a line start: a record cut off mid-line (a writer that crashed, then appended) is
+# followed at once by the next record's header.
+# Any version: WARC/0.17 (Heritrix 1.x, 2008) is still in real archives.
+_HEADER_START = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
 
 
 @dataclass
@@ -96,7 +99,17 @@ def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]
         d = zlib.decompressobj(wbits=31)
         try:
             while True:
-                out = d.decompress(buf)
+                saved = d.copy()
+                try:
+                    out = d.decompress(buf)
+                except zlib.error:
+                    # Keep what decompresses before the damage: in a member of many records the
+                    # records before it are whole (warcio reads them too). The scanner still drops
+                    # the part of a record that the damage cuts.
+                    out = _until_error(saved, buf)
+                    if out:
+                        yield "data", member_start, out
+                    raise
                 if out:
                     yield "data", member_start, out
                 if d.eof:
@@ -116,6 +129,25 @@ def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]
             if pos == member_start:               # skip this member's magic, look for the next one
                 pos += 1
                 buf = buf[1:]
+            else:
+                # The damage was found chunks after the member began: the next member may start
+                # in a chunk already read (a corrupt stream runs on past its member's end).
+                try:
+                    raw.seek(member_start + 1)
+                    pos, buf, eof = member_start + 1, b"", False
+                except (OSError, ValueError, AttributeError):
+                    pass
+
+
+def _until_error(d, data: bytes, step: int = 4096) -> bytes:
+    """What decompressor `d` outputs for `data` before it fails, fed a few KB at a time."""
+    out = []
+    for i in range(0, len(data), step):
+        try:
+            out.append(d.decompress(data[i:i + step]))
+        except zlib.error:
+            break
+    return b"".join(out)
 
 
 def plain_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]]:
@@ -405,13 +437,16 @@ class Scanner:
         return buf.startswith(b"WARC/", i)
 
     def _find_header(self, start: int, stop: int) -> int:
-        """Buffer index of the first valid WARC header line in buf[start:stop], or -1."""
-        buf = self.buf
-        for m in _HEADER_START.finditer(buf, start, stop):
-            p = m.start() if buf[m.start():m.start() + 1] == b"W" else m.start() + 1
-            if p <= start and start > 0:
-                continue
-            h = header_end(buf, p, min(len(buf), p + 65536))
-            if h > 0 and _content_length(_parse_headers(bytes(buf[p:h]))) is not None:
-                return p
-        return -1
+        return find_header(self.buf, start, stop)
+
+
+def find_header(buf, start: int, stop: int) -> int:
+    """Index of the first valid WARC header (one with a Content-Length) in buf[start:stop], or -1."""
+    for m in _HEADER_START.finditer(buf, start, stop):
+        p = m.start()
+        if p <= start and start > 0:
+            continue
+        h = header_end(buf, p, min(len(buf), p + 65536))
+        if h > 0 and _content_length(_parse_headers(bytes(buf[p:h]))) is not None:
+            return p
+    return -1
