@@ -262,3 +262,99 @@ def test_one_stream_for_all_records_with_a_wrong_length(records, intact, tmp_pat
     p.write_bytes(gzip.compress(plain) if packing == "whole-file-gzip" else zstandard.ZstdCompressor().compress(plain))
     docs, q, counters = read(p)
     assert not q and counters["length_mismatch"] == 1 and {d.id: d.html_str for d in docs} == intact
+
+
+# -- regressions found by the damage fuzzer (tests/test_ingest_fuzz.py) ---------------------------
+def ids_of(recs) -> list[str]:
+    return [re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", r).group(1).decode() for r in recs]
+
+
+def lf_only(rec: bytes) -> bytes:
+    head, _, rest = rec.partition(b"\r\n\r\n")
+    return head.replace(b"\r\n", b"\n") + b"\n\n" + rest
+
+
+def test_records_sharing_a_member_with_one_fastwarc_cannot_read(records, intact, tmp_path):
+    """One gzip member for many records: FastWARC's stream_pos is then no record start (inside the
+    member, or the junk after it) while offsets have not yet repeated; the scanner must not start
+    there (all records after it were lost, uncounted)."""
+    recs = list(records[:12])
+    recs[1] = lf_only(recs[1])
+    p = tmp_path / "one.warc.gz"
+    p.write_bytes(gzip.compress(b"".join(recs)))
+    docs, q, counters = read(p)
+    assert not q and {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:12])}
+    p = tmp_path / "two.warc.gz"
+    p.write_bytes(gzip.compress(b"".join(records[:2])) + b"junk\r\n" * 5 + gzip.compress(b"".join(records[2:8])))
+    docs, q, counters = read(p)
+    assert q == {"garbage_between_records": 1}
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:8])}
+
+
+def test_corrupt_whole_file_member_keeps_what_came_before_and_counts_the_rest(records, intact, tmp_path):
+    """A whole-file gzip member damaged three quarters in: the records that decompress before the
+    damage come out (as warcio reads them), the rest is counted, never dropped silently."""
+    plain = b"".join(records[:30])
+    data = bytearray(gzip.compress(plain))
+    at = len(data) * 3 // 4
+    data[at:at + 64] = bytes(64)
+    p = tmp_path / "whole.warc.gz"
+    p.write_bytes(bytes(data))
+    good, d = b"", zlib.decompressobj(31)
+    for i in range(0, len(data), 4096):           # what decompresses before zlib sees the damage
+        try:
+            good += d.decompress(bytes(data[i:i + 4096]))
+        except zlib.error:
+            break
+    # Records decompressed unchanged, with the next one's start: after the zeroed bytes zlib
+    # outputs wrong bytes for a while before it fails (those records may come out changed).
+    ends = [len(b"".join(records[:k + 1])) for k in range(30)]
+    whole = [k for k in range(1, 29) if good[:ends[k] + 5] == plain[:ends[k] + 5]]
+    assert 5 < len(whole) < 28
+    docs, q, counters = read(p)
+    assert q["corrupt_gzip"] >= 1
+    out = {d.id: d.html_str for d in docs}
+    assert {i: out.get(i) for i in ids_of([records[k] for k in whole])} == \
+        {i: intact[i] for i in ids_of([records[k] for k in whole])}
+
+
+def test_junk_before_the_first_gzip_member(records, intact, tmp_path):
+    for junk in (b"junk\r\n" * 5, b"WARC/1.0\r\nWARC-Type: response\r\n", bytes(100)):
+        p = tmp_path / "junk.warc.gz"
+        p.write_bytes(junk + b"".join(gzip.compress(r) for r in records[:10]))
+        docs, q, counters = read(p)
+        assert q == {"garbage_between_records": 1}
+        assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:10])}
+
+
+def test_warc_0_17_uncompressed_with_a_wrong_length(shared_data, tmp_path):
+    """Heritrix 1.x wrote WARC/0.17: the scanner finds those headers too after a wrong length."""
+    path = shared_data / "warc" / "ukwa_IAH-20080430204825-00000-blackbook-truncated.warc.gz"
+    recs = []
+    raw = path.read_bytes()
+    while raw:
+        d = zlib.decompressobj(31)
+        recs.append(d.decompress(raw))
+        raw = d.unused_data
+    assert recs[0].startswith(b"WARC/0.17\r\n")
+    clean = write(tmp_path, "clean", recs, gz=False)
+    docs0, q0, _ = read(clean)
+    assert len(docs0) == 2
+    for k in (0, next(k for k, r in enumerate(recs) if docs0[0].id.encode() in r[:1000])):
+        recs[k] = set_length(recs[k], 200)        # the warcinfo record, and the first page's
+    docs, q, counters = read(write(tmp_path, "cl", recs, gz=False))
+    assert not q and counters["length_mismatch"] == 1
+    assert {d.id: d.html_str for d in docs} == {d.id: d.html_str for d in docs0}
+
+
+def test_record_cut_mid_line_then_the_next_record(records, intact, tmp_path):
+    """Uncompressed: a record cut off in the middle of a line (a writer that crashed, then went on
+    appending) is followed at once by the next header; that record is found, not swallowed."""
+    cut = records[5][:len(records[5]) // 2].rstrip(b"\r\n") + b"x"
+    p = write(tmp_path, "cut", records[:5] + [cut] + records[6:12], gz=False)
+    docs, q, counters = read(p)
+    out = {d.id: d.html_str for d in docs}
+    assert {i: out.get(i) for i in ids_of(records[1:12]) if i != ids_of([cut])[0]} == \
+        {i: intact[i] for i in ids_of(records[1:12]) if i != ids_of([cut])[0]}
+    assert not any("WARC/1." in h for h in out.values())
+    assert counters.get("length_mismatch", 0) + sum(q.values()) >= 1     # the cut record is counted
