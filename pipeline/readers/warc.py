@@ -258,6 +258,8 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     # All headers in one call, names lower-cased (the first of repeated names wins, as in get()):
     # a quarter of the cost of fetching the few readers use one by one.
     headers = {k.lower(): v for k, v in reversed(r.headers.items())}
+    if "content-length" not in headers:
+        return None                               # a header cut off by the end of a gzip stream
     return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted)
 
 

@@ -120,23 +120,28 @@ def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]
                 pos += len(buf)
                 buf = raw.read(CHUNK)
                 if not buf:
-                    eof = True
-                    yield "truncated_gzip", member_start, b"gzip member cut off by end of file"
-                    return
-        except zlib.error as e:
-            yield "corrupt_gzip", member_start, str(e).encode()
+                    raise _MemberCut
+        except (zlib.error, _MemberCut) as e:
+            cut = isinstance(e, _MemberCut)
+            yield ("truncated_gzip" if cut else "corrupt_gzip"), member_start, \
+                b"gzip member cut off by end of file" if cut else str(e).encode()
             resyncing = True
             if pos == member_start:               # skip this member's magic, look for the next one
                 pos += 1
                 buf = buf[1:]
-            else:
-                # The damage was found chunks after the member began: the next member may start
-                # in a chunk already read (a corrupt stream runs on past its member's end).
-                try:
-                    raw.seek(member_start + 1)
-                    pos, buf, eof = member_start + 1, b"", False
-                except (OSError, ValueError, AttributeError):
-                    pass
+                continue
+            # Found chunks after the member began: a member damaged or cut off runs on into the
+            # members after it, so the next one may start in a chunk already read.
+            try:
+                raw.seek(member_start + 1)
+                pos, buf, eof = member_start + 1, b"", False
+            except (OSError, ValueError, AttributeError):
+                if cut:
+                    return
+
+
+class _MemberCut(Exception):
+    """A gzip member still open at the end of the file."""
 
 
 def _until_error(d, data: bytes, step: int = 4096) -> bytes:
@@ -357,9 +362,11 @@ class Scanner:
                 return
             stop, mismatch = end
             body_end = stop
-            if mismatch:                                  # drop the separator before the next record
+            if mismatch:
+                # Drop the separator before the next record (CRLF CRLF, or LF LF), not a page's own
+                # last newline when the separator is missing too.
                 tail = bytes(buf[max(h, stop - 4):stop])
-                body_end -= len(tail) - len(tail.rstrip(b"\r\n"))
+                body_end -= 4 if tail == b"\r\n\r\n" else 2 if tail.endswith((b"\n\n", b"\r\n")) else 0
             body = bytes(buf[h:body_end])
             truncated = len(body) > self.cap
             yield WarcRecord(offset, headers, body[:SAMPLE] if truncated else body, length,
