@@ -372,15 +372,17 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
     for k, u in enumerate(case.units):
         for i in u.recs:
             rid = raw_id(case.recs[i])
+            # 3. a record not framed is counted near where it was (unless damage made it another
+            # record: another id, type, URI or HTTP head, read as whatever it now is)
+            if changed_identity(case, u, i, strangers):
+                continue
             seen[rid] += 1
             if must_come_out(case, u, i):
                 need_framed[rid] += 1
                 html = clean_docs.get(record_id(case.recs[i]), [])
                 if len(html) == 1:
                     need_docs[(record_id(case.recs[i]), html[0])] += 1
-            # 3. a record not framed is counted near where it was (unless damage made it another
-            # record: another id, type, URI or HTTP head, read as whatever it now is)
-            if framed[rid] < seen[rid] and not changed_identity(case, u, i, strangers):
+            if framed[rid] < seen[rid]:
                 lo = spans[k - 1][0] if k and not plain_read else 0
                 if not any(lo <= q.offset <= spans[k][1] for q in quarantined):
                     problems.append(f"rec{i} ({rid}) in unit{k} {spans[k]} lost without a quarantine item near it; "

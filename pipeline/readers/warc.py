@@ -257,9 +257,10 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     """FastWARC record -> WarcRecord, or None when its block is shorter than declared (damage)."""
     # All headers in one call, names lower-cased (the first of repeated names wins, as in get()):
     # a quarter of the cost of fetching the few readers use one by one.
-    headers = {k.lower(): v for k, v in reversed(r.headers.items())}
-    if "content-length" not in headers:
-        return None                               # a header cut off by the end of a gzip stream
+    items = r.headers.items()
+    headers = {k.lower(): v for k, v in reversed(items)}
+    if "content-length" not in headers or len(headers) < len(items) and _merged(items):
+        return None      # a header cut off by the end of a gzip stream, or by the next record's
     return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted)
 
 
@@ -296,6 +297,13 @@ def _http(reader) -> tuple[HttpResponse, int]:
             n, reader.pos = reader.end - reader.pos, body
             return HttpResponse(status, headers, reader.read()), n
     return parse_http_stream(reader)
+
+
+def _merged(items) -> bool:
+    """Two records' headers read as one (the first one's end overwritten): names that a record
+    has once are there twice."""
+    names = [k.lower() for k, _ in items]
+    return any(names.count(k) > 1 for k in ("warc-record-id", "content-length", "warc-type"))
 
 
 def _iter_arc(f, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDamage]:

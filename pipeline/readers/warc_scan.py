@@ -336,6 +336,14 @@ class Scanner:
                     self.in_garbage = not final
                     continue
                 return
+            inner = find_header(buf, 1, h)
+            if inner > 0:
+                # Another record's header begins inside this one (this one's end was cut off or
+                # overwritten): this one is lost, the other is read.
+                yield WarcDamage(self._raw_offset(self.pos0), "malformed_record",
+                                 "WARC header cut off by the next record's header", bytes(buf[:min(inner, 4096)]))
+                self._drop(inner)
+                continue
             headers = _parse_headers(bytes(buf[:h]))
             length = _content_length(headers)
             if length is None:
