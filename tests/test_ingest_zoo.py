@@ -358,3 +358,57 @@ def test_record_cut_mid_line_then_the_next_record(records, intact, tmp_path):
         {i: intact[i] for i in ids_of(records[1:12]) if i != ids_of([cut])[0]}
     assert not any("WARC/1." in h for h in out.values())
     assert counters.get("length_mismatch", 0) + sum(q.values()) >= 1     # the cut record is counted
+
+
+def test_member_cut_off_then_more_members(records, intact, tmp_path):
+    """A writer that died inside a gzip member and then appended more: zlib reads the next members
+    as the rest of the cut one; they are found again from just after the cut member's start."""
+    members = [gzip.compress(r) for r in records[:12]]
+    for cut, after in [(0.3, [6]), (0.7, [6]), (0.9, [6]), (0.7, [0, 1]), (0.5, [6, 7])]:
+        data = b"".join(members[:5]) + members[5][:int(len(members[5]) * cut)] + b"".join(members[k] for k in after)
+        p = tmp_path / "cut.warc.gz"
+        p.write_bytes(data)
+        docs, q, counters = read(p)
+        assert sum(q.values()) >= 1 and set(q) <= {"truncated_gzip", "corrupt_gzip"}
+        want = records[1:5] + [records[k] for k in after if k]
+        assert sorted(d.id for d in docs) == sorted(ids_of(want))
+        assert all(d.html_str == intact[d.id.partition("#")[0]] for d in docs)
+
+
+def test_multi_record_member_cut_inside_a_header(records, intact, tmp_path):
+    """FastWARC reads a header cut off by the end of the stream as a whole record of length 0
+    (no Content-Length): that is damage, counted, not a record."""
+    recs = list(records[:8])
+    recs[6] = recs[6].replace(b"WARC-Type: response", b"WARC-Type: request")
+    plain = b"".join(recs)
+    at = len(b"".join(recs[:6])) + 40                       # inside the 7th record's WARC header
+    p = tmp_path / "cut.warc.gz"
+    p.write_bytes(gzip.compress(plain[:at]))
+    docs, q, counters = read(p)
+    assert "truncated_gzip" in q and "skipped_request" not in counters
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:6])}
+
+
+def test_header_end_overwritten_runs_into_the_next_record(records, intact, tmp_path):
+    """Uncompressed: NULs over the end of a record's header and all of its block, up to the next
+    record's header. FastWARC reads both headers as one record (the first's id, the second's
+    block); the broken record is counted and the next one read."""
+    recs = list(records[:8])
+    h = recs[3].index(b"WARC-Record-ID")
+    recs[3] = recs[3][:h + 20] + bytes(len(recs[3]) - h - 20)
+    docs, q, counters = read(write(tmp_path, "nul", recs, gz=False))
+    assert q == {"malformed_record": 1}
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:3] + records[4:8])}
+
+
+def test_wrong_length_and_no_separator_keeps_the_pages_last_newline(records, intact, tmp_path):
+    """A record alone in its member, with a wrong length and no CRLF CRLF after its block: the
+    page ends where the member ends, its own last newline kept."""
+    recs = list(records[:6])
+    recs[2] = with_block(recs[2], block_of(recs[2]) + b"\n")
+    clean, _, _ = read(write(tmp_path, "clean", recs))
+    assert clean[1].html_str.endswith("\n")
+    recs[2] = set_length(recs[2], 150)[:-4]
+    docs, q, counters = read(write(tmp_path, "nosep", recs))
+    assert not q and counters["length_mismatch"] == 1
+    assert {d.id: d.html_str for d in docs} == {d.id: d.html_str for d in clean}
