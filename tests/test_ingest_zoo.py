@@ -413,3 +413,26 @@ def test_wrong_length_and_no_separator_keeps_the_pages_last_newline(records, int
     docs, q, counters = read(write(tmp_path, "nosep", recs))
     assert not q and counters["length_mismatch"] == 1
     assert {d.id: d.html_str for d in docs} == {d.id: d.html_str for d in clean}
+
+
+def test_last_member_cut_off_after_members_of_many_records(records, intact, tmp_path):
+    """Several records to a member, and the last member cut off before its first record is
+    whole: FastWARC ends quietly there; the cut member is counted."""
+    members = [gzip.compress(b"".join(records[a:b])) for a, b in ((0, 3), (3, 6), (6, 9))]
+    p = tmp_path / "tail.warc.gz"
+    p.write_bytes(members[0] + members[1] + members[2][:30])
+    docs, q, counters = read(p)
+    assert q == {"truncated_gzip": 1}
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:6])}
+
+
+def test_wrong_length_before_a_record_with_a_broken_header(records, intact, tmp_path):
+    """Uncompressed: a length too long, then a record whose Content-Length is not a number. The
+    first ends at the second's WARC line after the separator; the second is counted, not
+    swallowed into the first."""
+    recs = list(records[:8])
+    recs[2] = set_length(recs[2], 300)
+    recs[3] = re.sub(rb"Content-Length: \d+", b"Content-Length: 12 34", recs[3], count=1)
+    docs, q, counters = read(write(tmp_path, "two", recs, gz=False))
+    assert q == {"malformed_record": 1} and counters["length_mismatch"] == 1
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:3] + records[4:8])}

@@ -106,6 +106,7 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     resume_id: str | None = None              # WARC-Record-ID of the record said to start there
     pending: WarcRecord | None = None
     emitted, seekable, last_pos = 0, True, -1
+    starts: list[int] = []                    # the distinct stream_pos seen, in order
     if local and not start:
         f = contextlib.nullcontext()              # FastWARC's own I/O (faster than calls back into Python)
     else:
@@ -117,9 +118,10 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
             try:
                 r = next(it)
             except StopIteration:
-                # Offsets that are not record starts leave nothing to rescan from; a last record
-                # that is exactly the rest of the file needs no second look.
-                if pending is not None and (not seekable or _ends_file(local, pending)):
+                # A last record that is exactly the rest of the file needs no second look; nor,
+                # with several records to a member, one after which the file holds only whole
+                # members (FastWARC ends quietly at a member cut off by the end of the file).
+                if pending is not None and (_tail_whole(path, starts) if not seekable else _ends_file(local, pending)):
                     yield pending
                     return None, emitted + 1
                 resume = (pending.offset, 0) if pending else (start, 0)
@@ -131,6 +133,8 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                 break
             if r.stream_pos <= last_pos:
                 seekable = False                  # several records per gzip member: offsets repeat
+            else:
+                starts.append(r.stream_pos)
             last_pos = r.stream_pos
             if pending is not None:
                 yield pending
@@ -183,6 +187,38 @@ def _starts_at(path: str, offset: int, rid: str | None) -> bool:
     h = header_end(raw, 0)
     headers = _parse_headers(raw[:h]) if h > 0 else None
     return bool(headers) and headers.get("warc-record-id", "").strip() == rid.strip()
+
+
+def _tail_whole(path: str, starts: list[int]) -> bool:
+    """Does the file hold only whole gzip members from the last member start among `starts`
+    (stream_pos values, some of them inside members) to its end?"""
+    with open_warc(path) as f:
+        for pos in reversed(starts[-8:]):
+            try:
+                f.seek(pos)
+            except (OSError, ValueError):
+                return False
+            if f.read(3) == GZIP_MAGIC:
+                f.seek(pos)
+                return _whole_members(f)
+    return False
+
+
+def _whole_members(f) -> bool:
+    """Is the rest of `f` whole gzip members and nothing else? (Decompressed and dropped.)"""
+    d, data = zlib.decompressobj(31), b""
+    while True:
+        if not data:
+            data = f.read(CHUNK)
+            if not data:
+                return d.eof
+        if d.eof:
+            d = zlib.decompressobj(31)            # the next member begins `data`
+        try:
+            d.decompress(data)
+        except zlib.error:
+            return False
+        data = d.unused_data if d.eof else b""
 
 
 def _ends_file(local: str | None, rec: WarcRecord) -> bool:

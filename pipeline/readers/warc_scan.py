@@ -36,6 +36,7 @@ MAX_HEADER = 1 << 20
 # followed at once by the next record's header.
 # Any version: WARC/0.17 (Heritrix 1.x, 2008) is still in real archives.
 _HEADER_START = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
+_AFTER_SEPARATOR = re.compile(rb"(\r?\n\r?\n)WARC/\d\.\d{1,2}\r?\n")
 
 
 @dataclass
@@ -413,7 +414,7 @@ class Scanner:
         if limit is not None:
             if e <= limit and self._sep_ok(e, limit, True):
                 return e, False
-            q = self._find_header(h, limit)
+            q = self._find_next(h, limit)
             if q >= 0:
                 return q, True
             if e < limit:
@@ -428,13 +429,13 @@ class Scanner:
             ok = self._sep_ok(e, len(buf), final)
             if ok or buf.startswith(b"\r\n\r\n", e) or buf.startswith(b"\n\n", e):
                 return e, False                      # a separator where declared: trust the length
-            q = self._find_header(h, len(buf))
+            q = self._find_next(h, len(buf))
             if q >= 0:
                 return q, True
             if not final and len(buf) - e < CHUNK:
                 return _NEED_MORE                    # look further (or learn where the member ends)
             return e, False                          # what follows is garbage, reported next
-        q = self._find_header(h, len(buf)) if (final or length > self.cap or len(buf) - h > CHUNK) else -1
+        q = self._find_next(h, len(buf)) if (final or length > self.cap or len(buf) - h > CHUNK) else -1
         if q >= 0:
             return q, True
         if final:
@@ -453,6 +454,14 @@ class Scanner:
 
     def _find_header(self, start: int, stop: int) -> int:
         return find_header(self.buf, start, stop)
+
+    def _find_next(self, start: int, stop: int) -> int:
+        """Where a record whose length is wrong ends: the next valid header, or an earlier WARC
+        version line right after a record separator even when the header it begins is broken
+        (that record is then counted as malformed instead of swallowed unseen)."""
+        q = find_header(self.buf, start, stop)
+        m = _AFTER_SEPARATOR.search(self.buf, start, q if q >= 0 else stop)
+        return m.end(1) if m else q
 
 
 def find_header(buf, start: int, stop: int) -> int:
