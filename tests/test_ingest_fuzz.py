@@ -405,27 +405,41 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
         before = max((len(WARC_LINE.findall(h)) for h in clean_docs.get(base_id(d.id), [])), default=0)
         if n > before:
             problems.append(f"doc {d.id} holds {n} WARC header lines (clean: {before})")
-    need_docs, need_framed, seen = Counter(), Counter(), Counter()
+    need_docs, need_framed = Counter(), Counter()
     plain_read = read_as_plain(case)
+    present = []                                  # (unit, record) of records still in the file
     for k, u in enumerate(case.units):
         for i in u.recs:
-            rid = raw_id(case.recs[i])
-            # 3. a record not framed is counted near where it was (unless damage made it another
-            # record: another id, type, URI or HTTP head, read as whatever it now is)
+            # (damage may have made it another record: another id, type, URI or HTTP head, read as
+            # whatever it now is; or it lies inside a record piece's declared block)
             if changed_identity(case, u, i, strangers) or \
                     any(j < k and spans[k][1] <= end + 4 for j, (end, _) in hidden.items()):
                 continue
-            seen[rid] += 1
+            present.append((k, i))
             if must_come_out(case, u, i):
+                rid = raw_id(case.recs[i])
                 need_framed[rid] += 1
                 html = clean_docs.get(record_id(case.recs[i]), [])
                 if len(html) == 1:
                     need_docs[(record_id(case.recs[i]), html[0])] += 1
-            if framed[rid] < seen[rid] and not nuls_to_next(case, u):
-                lo = spans[k - 1][0] if k and not plain_read else 0
-                if not any(lo <= q.offset <= spans[k][1] for q in quarantined):
-                    problems.append(f"rec{i} ({rid}) in unit{k} {spans[k]} lost without a quarantine item near it; "
-                                    f"quarantined at {[(q.reason, q.offset) for q in quarantined]}")
+    # 3. a record not framed is counted near where it was. The framed copies of an id stand for
+    # its intact copies first (a duplicated member: the damaged copy is the one missing); of its
+    # other copies, as many as are not framed must have a quarantine item near them.
+    left = framed - need_framed
+    copies, near, where = Counter(), Counter(), {}
+    for k, i in present:
+        rid, u = raw_id(case.recs[i]), case.units[k]
+        if must_come_out(case, u, i):
+            continue
+        copies[rid] += 1
+        lo = spans[k - 1][0] if k and not plain_read else 0
+        if nuls_to_next(case, u) or any(lo <= q.offset <= spans[k][1] for q in quarantined):
+            near[rid] += 1
+        where.setdefault(rid, []).append(f"rec{i} in unit{k} {spans[k]}")
+    for rid, n in copies.items():
+        if n - left[rid] > near[rid]:
+            problems.append(f"{rid} ({where[rid]}) lost without a quarantine item near it; "
+                            f"quarantined at {[(q.reason, q.offset) for q in quarantined]}")
     # 2. intact records come out: framed, and the same document
     for rid, n in need_framed.items():
         if framed[rid] < n:

@@ -67,9 +67,11 @@ def iter_warc(path: str, max_record_bytes: int,
     rejects (by their WARC headers) come with an empty block: they are checked, not copied."""
     with open_warc(path) as f:
         head = f.read(1 << 16)
-    # Gzip also when junk comes before the first member: a member starts before any WARC header.
+    # Gzip also when junk comes before the first member: a member starts before any WARC header
+    # (with neither in the first 64 KB, the name says).
     first_member = head.find(GZIP_MAGIC)
-    gz = first_member == 0 or (first_member > 0 and find_header(head, 0, first_member) < 0)
+    gz = first_member == 0 or (first_member > 0 and find_header(head, 0, first_member) < 0) or \
+        (first_member < 0 and path.removesuffix(".zst").endswith(".gz") and find_header(head, 0, len(head)) < 0)
     try:
         start = zlib.decompressobj(31).decompress(head, 16) if gz else head
     except zlib.error:
