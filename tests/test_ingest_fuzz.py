@@ -300,12 +300,16 @@ def record_id(rec: bytes) -> str | None:
 def read_as_plain(case: Case) -> bool:
     """Garbage before the first member that holds a valid uncompressed WARC header ahead of any gzip
     magic: the file reads as uncompressed (warcio too) and its members as one garbage region."""
-    from pipeline.readers.warc_scan import GZIP_MAGIC, find_header
     if case.mode == "plain" or not case.units or case.units[0].recs:
         return False
     head = case.data()[:1 << 16]
-    first_member = head.find(GZIP_MAGIC)
-    return first_member != 0 and find_header(head, 0, first_member if first_member > 0 else len(head)) >= 0
+    first_member = head.find(b"\x1f\x8b\x08")
+    stop = first_member if first_member >= 0 else len(head)
+    for m in WARC_LINE.finditer(head, 0, stop):      # a WARC header with a Content-Length
+        end = _head_end(head[m.start():])
+        if re.search(rb"\nContent-Length:[ \t]*\d+[ \t]*\r?\n", head[m.start():m.start() + end + 2], re.I):
+            return first_member != 0
+    return False
 
 
 def must_come_out(case: Case, unit: Unit, i: int) -> bool:

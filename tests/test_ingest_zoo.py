@@ -436,3 +436,13 @@ def test_wrong_length_before_a_record_with_a_broken_header(records, intact, tmp_
     docs, q, counters = read(write(tmp_path, "two", recs, gz=False))
     assert q == {"malformed_record": 1} and counters["length_mismatch"] == 1
     assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:3] + records[4:8])}
+
+
+@pytest.mark.parametrize("n", [2, 3, 12])
+def test_clean_file_in_one_gzip_member(records, intact, tmp_path, n):
+    """Undamaged: all records in one gzip member. FastWARC's stream_pos for the last record is no
+    record start (here the end of the file); the last record was lost without a count."""
+    p = tmp_path / "one.warc.gz"
+    p.write_bytes(gzip.compress(b"".join(records[:n])))
+    docs, q, counters = read(p)
+    assert not q and {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:n])}
