@@ -193,14 +193,20 @@ def _starts_at(path: str, offset: int, rid: str | None) -> bool:
 
 def _tail_whole(path: str, starts: list[int]) -> bool:
     """Does the file hold only whole gzip members from the last member start among `starts`
-    (stream_pos values, some of them inside members) to its end?"""
+    (stream_pos values, some of them inside members; the first is where FastWARC began) to its
+    end? FastWARC ends quietly where a member is cut off; a record cut short it reports (`_take`),
+    but not a cut at a record's end or before a member's first record. Checked by inflating the
+    tail once more, up to LAST_RECORD_CHECK compressed bytes; a longer tail is trusted."""
     with open_warc(path) as f:
-        for pos in reversed(starts[-8:]):
+        for pos in list(reversed(starts[-8:])) + starts[:1]:
             try:
                 f.seek(pos)
             except (OSError, ValueError):
                 return False
             if f.read(3) == GZIP_MAGIC:
+                size = f.seek(0, 2)
+                if size - pos > LAST_RECORD_CHECK:
+                    return True
                 f.seek(pos)
                 return _whole_members(f)
     return False
