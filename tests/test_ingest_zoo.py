@@ -446,3 +446,25 @@ def test_clean_file_in_one_gzip_member(records, intact, tmp_path, n):
     p.write_bytes(gzip.compress(b"".join(records[:n])))
     docs, q, counters = read(p)
     assert not q and {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:n])}
+
+
+def test_junk_then_a_member_as_long_as_the_one_before(shared_data, tmp_path):
+    """Per-record gzip, junk after a request record's member; two members on, another request
+    record of the same length. A member's end is where its own trailer is (CRC and size), not
+    where a later member's size happens to match: the members between were lost uncounted."""
+    raw = (shared_data / "warc" / "pywb_example.warc.gz").read_bytes()
+    members = []
+    while raw:
+        d = zlib.decompressobj(31)
+        recs = d.decompress(raw)
+        members.append((raw[:len(raw) - len(d.unused_data)], recs))
+        raw = d.unused_data
+    assert len(members[2][1]) == len(members[4][1]) and members[2][1] != members[4][1]
+    p = tmp_path / "junk.warc.gz"
+    p.write_bytes(b"".join(m for m, _ in members[:3]) + b"junk\r\n" * 20 + b"".join(m for m, _ in members[3:]))
+    clean = tmp_path / "clean.warc.gz"
+    clean.write_bytes(b"".join(m for m, _ in members))
+    docs, q, counters = read(p)
+    docs0, q0, counters0 = read(clean)
+    assert q == {"garbage_between_records": 1} and not q0 and counters == counters0
+    assert [d.id for d in docs] == [d.id for d in docs0]

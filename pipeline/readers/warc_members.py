@@ -135,7 +135,11 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
             # then nothing follows the member. Garbage whose last 4 bytes spell the size exactly
             # does not occur: text has no NUL byte (any size under 16 MB has one), zero padding
             # spells 0 (no record is empty), and binary junk matches by chance 1 in 2^32.
-            if content is not None and len(content) == size:
+            # The CRC before it too: a later member's size alone matches by chance whenever its
+            # record is as long as this one (requests, revisits), and the members between would
+            # be taken as this one's trailing bytes, lost without a count.
+            if content is not None and len(content) == size and \
+                    deflate.crc32(content) == _SIZE.unpack_from(buf, c - 8)[0]:
                 return c, content
         if c == len(buf):
             return None
