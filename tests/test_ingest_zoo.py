@@ -468,3 +468,35 @@ def test_junk_then_a_member_as_long_as_the_one_before(shared_data, tmp_path):
     docs0, q0, counters0 = read(clean)
     assert q == {"garbage_between_records": 1} and not q0 and counters == counters0
     assert [d.id for d in docs] == [d.id for d in docs0]
+
+
+def test_last_member_with_its_gzip_header_zeroed(records, intact, tmp_path):
+    """NULs over a last member from its third byte: no gzip member starts there any more; those
+    bytes are junk and counted, also when the scanner reads past them in more than one chunk."""
+    members = [gzip.compress(r) for r in records[:10]]
+    members[9] = members[9][:2] + bytes(len(members[9]) - 2)
+    p = tmp_path / "zeroed.warc.gz"
+    p.write_bytes(b"".join(members))
+    docs, q, counters = read(p)
+    assert q == {"garbage_between_records": 1}
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:9])}
+
+
+def test_crlf_separator_then_a_damaged_version_line(shared_data, tmp_path):
+    """Uncompressed, a writer that ends records with one CRLF (node-warc), and a record whose
+    `WARC/1.1` line is damaged: the record before it ends as declared, the damaged one is
+    counted, not swallowed into its neighbour."""
+    path = shared_data / "warc" / "node-warc_books.toscrape.warc"
+    with open(path, "rb") as f:
+        it = ArchiveIterator(f)
+        starts = [it.get_record_offset() for _ in it]
+    raw = path.read_bytes()
+    recs = [raw[a:b] for a, b in zip(starts, starts[1:] + [len(raw)])][:12]
+    head = recs[3].index(b"\r\n\r\n") + 4
+    assert len(recs[3]) - head - int(re.search(rb"Content-Length: (\d+)", recs[3]).group(1)) == 2   # one CRLF
+    clean = write(tmp_path, "clean", recs, gz=False)
+    recs[4] = recs[4].replace(b"WARC/1.1", b"WARC\xd41.1", 1)
+    docs, q, counters = read(write(tmp_path, "bad", recs, gz=False))
+    docs0, q0, counters0 = read(clean)
+    assert q == {"garbage_between_records": 1} and "length_mismatch" not in counters
+    assert accounted(docs, q, counters) == accounted(docs0, q0, counters0)

@@ -36,6 +36,7 @@ MAX_HEADER = 1 << 20
 # followed at once by the next record's header.
 # Any version: WARC/0.17 (Heritrix 1.x, 2008) is still in real archives.
 _HEADER_START = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
+_WARC_FIELD = re.compile(rb"\nWARC-[A-Za-z-]+:")
 _AFTER_SEPARATOR = re.compile(rb"(\r?\n\r?\n)WARC/\d\.\d{1,2}\r?\n")
 
 
@@ -67,6 +68,7 @@ def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]
     buf = b""
     eof = False
     resyncing = False       # after a corrupt member, bytes up to the next member are part of it
+    junk_at = None          # offset of junk not yet reported, read past without a member in it
     while True:
         if not buf and eof:
             return
@@ -79,10 +81,13 @@ def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]
             i = buf.find(GZIP_MAGIC, 1)
             if i < 0:
                 if eof:
-                    if not resyncing and buf.strip(b"\r\n\x00 "):
-                        yield "garbage_between_records", pos, f"{len(buf)} trailing bytes are not gzip".encode()
+                    if not resyncing and (junk_at is not None or buf.strip(b"\r\n\x00 ")):
+                        at = pos if junk_at is None else junk_at
+                        yield "garbage_between_records", at, f"{pos + len(buf) - at} trailing bytes are not gzip".encode()
                     return
                 keep = 2
+                if junk_at is None and buf[:-keep].strip(b"\r\n\x00 "):
+                    junk_at = pos                 # reported where it ends, however long it is
                 pos += len(buf) - keep
                 buf = buf[-keep:]
                 more = raw.read(CHUNK)
@@ -90,8 +95,9 @@ def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]
                 buf += more
                 continue
             if not resyncing:
-                yield "garbage_between_records", pos, f"{i} bytes that are not a gzip member".encode()
-            resyncing = False
+                at = pos if junk_at is None else junk_at
+                yield "garbage_between_records", at, f"{pos + i - at} bytes that are not a gzip member".encode()
+            resyncing, junk_at = False, None
             pos += i
             buf = buf[i:]
             continue
@@ -403,6 +409,19 @@ class Scanner:
             return None if not final else False
         return buf.startswith(b"WARC/", p)
 
+    def _broken_header_at(self, e: int) -> bool:
+        """After a line break at e, a header whose version line is damaged (`WARC-` lines follow)?
+        Then the record before it ends at e as declared (some writers end a record with one CRLF)
+        and the damaged one is counted as garbage instead of swallowed."""
+        buf, p = self.buf, e
+        while p < len(buf) and p - e < 4 and buf[p] in b"\r\n":
+            p += 1
+        if p == e:
+            return False
+        head = bytes(buf[p:p + 4096])
+        end = header_end(head)
+        return len(_WARC_FIELD.findall(head, 0, end if end > 0 else len(head))) >= 2
+
     def _at_member_end(self, i: int) -> bool:
         k = bisect.bisect_left(self.member_ends, self.pos0 + i)
         return k < len(self.member_ends) and self.member_ends[k] == self.pos0 + i
@@ -427,7 +446,7 @@ class Scanner:
             # The record continues in the next member (a writer that splits records): stream logic.
         if len(buf) >= e + 9 or (final and len(buf) >= e):
             ok = self._sep_ok(e, len(buf), final)
-            if ok or buf.startswith(b"\r\n\r\n", e) or buf.startswith(b"\n\n", e):
+            if ok or buf.startswith(b"\r\n\r\n", e) or buf.startswith(b"\n\n", e) or self._broken_header_at(e):
                 return e, False                      # a separator where declared: trust the length
             q = self._find_next(h, len(buf))
             if q >= 0:
