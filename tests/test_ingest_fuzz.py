@@ -33,8 +33,10 @@ Ambiguous cases, decided as warcio reads them:
   is read as declared, its block holding those records;
 - junk before the first gzip member that holds a valid uncompressed WARC header makes the file
   read as uncompressed: its members are one garbage region, counted by one quarantine item.
-Known limit: uncompressed, a record whose header is overwritten with NULs from some point up to
-the next record's header is read by FastWARC (and warcio) as part of the next record, uncounted.
+Known limits: uncompressed, a record whose header is overwritten with NULs from some point up to
+the next record's header is read by FastWARC (and warcio) as part of the next record, uncounted;
+a record whose WARC version line is destroyed right after a record with no separator (or a wrong
+length) is read into that record, which is flagged length_mismatch, and not counted itself.
 Records cut away by truncation or dropped, and records whose own bytes were damaged otherwise,
 may come out changed or not at all, as long as (3) counts them.
 
@@ -346,12 +348,22 @@ def changed_identity(case: Case, unit: Unit, i: int, strangers: bool) -> bool:
     if now is None:
         return False
     ident = _identity(now)
-    return (ident is not None or strangers) and ident != _identity(case.recs[i])
+    head = now[:_head_end(now)]
+    mixed = b"\r\n" in head and re.search(rb"[^\r]\n", head) is not None   # FastWARC: a bare LF is in a value
+    return (ident is not None or strangers) and (ident != _identity(case.recs[i]) or mixed and strangers)
 
 
 def raw_id(rec: bytes) -> str | None:
     m = re.search(rb"WARC-Record-ID:[ \t]*([^\r\n]*)", rec[:_head_end(rec)])
     return m.group(1).strip().decode("latin-1") if m else None
+
+
+def merged_into_previous(case: Case, i: int) -> bool:
+    """A record whose WARC version line is destroyed, right after a record with no separator
+    after its block or a wrong length: nothing marks where the first ends, and it is read up to
+    the next valid header (flagged length_mismatch), holding the second. A known limit."""
+    return i > 0 and not WARC_LINE.match(case.now[i]) and \
+        bool(case.touched.get(i - 1, set()) & {"no_trailer", "cl_number", "cl_bad", "cl_in_separator"})
 
 
 def nuls_to_next(case: Case, unit: Unit) -> bool:
@@ -436,7 +448,7 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
             continue
         copies[rid] += 1
         lo = spans[k - 1][0] if k and not plain_read else 0
-        if nuls_to_next(case, u) or (plain_read and quarantined) or \
+        if nuls_to_next(case, u) or merged_into_previous(case, i) or (plain_read and quarantined) or \
                 any(lo <= q.offset <= spans[k][1] for q in quarantined):
             near[rid] += 1
         where.setdefault(rid, []).append(f"rec{i} in unit{k} {spans[k]}")
