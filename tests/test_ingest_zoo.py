@@ -500,3 +500,21 @@ def test_crlf_separator_then_a_damaged_version_line(shared_data, tmp_path):
     docs0, q0, counters0 = read(clean)
     assert q == {"garbage_between_records": 1} and "length_mismatch" not in counters
     assert accounted(docs, q, counters) == accounted(docs0, q0, counters0)
+
+
+def test_nuls_over_a_header_end_and_into_the_page(shared_data, tmp_path):
+    """Uncompressed: NULs from inside a header line into the page. FastWARC takes the page's
+    lines up to a blank one as header lines (`WARC-Warcin\\0...\\0="Content-type" ...: ...`) and
+    reads Content-Length bytes from there, over the next records; such a name is damage."""
+    raw = (shared_data / "warc" / "pywb_example.warc.gz").read_bytes()
+    recs = []
+    while raw:
+        d = zlib.decompressobj(31)
+        recs.append(d.decompress(raw))
+        raw = d.unused_data
+    clean = write(tmp_path, "clean", recs, gz=False)
+    at = recs[1].index(b"WARC-Warcinfo-ID") + 11
+    recs[1] = recs[1][:at] + bytes(512) + recs[1][at + 512:]
+    docs, q, counters = read(write(tmp_path, "nul", recs, gz=False))
+    docs0, q0, counters0 = read(clean)
+    assert sum(q.values()) == 1 and accounted(docs, q, counters) == accounted(docs0, q0, counters0)

@@ -303,8 +303,11 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     # a quarter of the cost of fetching the few readers use one by one.
     items = r.headers.items()
     headers = {k.lower(): v for k, v in reversed(items)}
-    if "content-length" not in headers or len(headers) < len(items) and _merged(items):
-        return None      # a header cut off by the end of a gzip stream, or by the next record's
+    if "content-length" not in headers or len(headers) < len(items) and _merged(items) or \
+            not _NAMES.fullmatch(":".join(headers)):
+        # A header cut off by the end of a gzip stream, run into the next record's, or with a
+        # "name" that is a damaged line (FastWARC takes whatever comes before a colon).
+        return None
     return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted)
 
 
@@ -341,6 +344,12 @@ def _http(reader) -> tuple[HttpResponse, int]:
             n, reader.pos = reader.end - reader.pos, body
             return HttpResponse(status, headers, reader.read()), n
     return parse_http_stream(reader)
+
+
+# Header names joined by ":": printable ASCII words (FastWARC keeps `X Odd` as a name); a damaged
+# line taken as a name holds NULs, line breaks or runs of spaces.
+_NAME = r"[!-9;-~]{1,100}(?: [!-9;-~]{1,100}){0,8}"
+_NAMES = re.compile(f"{_NAME}(?::{_NAME})*")
 
 
 def _merged(items) -> bool:
