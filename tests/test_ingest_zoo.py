@@ -518,3 +518,15 @@ def test_nuls_over_a_header_end_and_into_the_page(shared_data, tmp_path):
     docs, q, counters = read(write(tmp_path, "nul", recs, gz=False))
     docs0, q0, counters0 = read(clean)
     assert sum(q.values()) == 1 and accounted(docs, q, counters) == accounted(docs0, q0, counters0)
+
+
+@pytest.mark.parametrize("cut", [1, 3, 4, 7, 10, 17, 18, 19])
+def test_file_cut_in_the_first_bytes_of_a_member(records, intact, tmp_path, cut):
+    """The file ends a few bytes into a gzip member (inside its header): never an exception;
+    the members before are read and the cut one is counted."""
+    members = [gzip.compress(r) for r in records[:4]]
+    p = tmp_path / "cut.warc.gz"
+    p.write_bytes(b"".join(members[:3]) + members[3][:cut])
+    docs, q, counters = read(p)
+    assert sum(q.values()) == 1 and set(q) <= {"truncated_gzip", "garbage_between_records"}
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:3])}

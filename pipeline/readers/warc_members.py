@@ -123,12 +123,12 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
             if not eof:
                 return _MORE
             c = len(buf)
-        size = _SIZE.unpack_from(buf, c - 4)[0]
+        size = _SIZE.unpack_from(buf, c - 4)[0] if c - a >= 18 else cap + 1   # shorter: no member
         if size <= cap:
             tries += 1
             try:
                 content = deflate.gzip_decompress(view[a:c])
-            except deflate.DeflateError:
+            except (deflate.DeflateError, ValueError):    # ValueError: "Invalid gzip data" (too short)
                 content = None
             # libdeflate checks the CRC and size of the stream's own trailer but ignores bytes
             # after it, so the size in the last 4 bytes before `c` must be the inflated size:
