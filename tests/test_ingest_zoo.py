@@ -530,3 +530,14 @@ def test_file_cut_in_the_first_bytes_of_a_member(records, intact, tmp_path, cut)
     docs, q, counters = read(p)
     assert sum(q.values()) == 1 and set(q) <= {"truncated_gzip", "garbage_between_records"}
     assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:3])}
+
+
+def test_junk_then_a_copy_of_the_member_before_it(records, intact, tmp_path):
+    """Per-record gzip: a member, junk, other members, then a copy of the first member. The copy's
+    trailer (CRC and size) is the first one's too; the first ends where zlib says it ends."""
+    members = [gzip.compress(r) for r in records[:8]]
+    p = tmp_path / "copy.warc.gz"
+    p.write_bytes(members[2] + b"junk\r\n" * 30 + members[3] + members[4] + members[2] + b"".join(members[5:8]))
+    docs, q, counters = read(p)
+    assert q == {"garbage_between_records": 1}
+    assert sorted(d.id.partition("#")[0] for d in docs) == sorted(ids_of([records[k] for k in (2, 3, 4, 2, 5, 6, 7)]))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import zlib
 from typing import BinaryIO, Callable, Generator
 
 import deflate
@@ -115,7 +116,7 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
     """(end, inflated content) of the member at buf[a]; _MORE when its end may lie past buf;
     None when no end is found (damage, or a member over `cap`)."""
     view = memoryview(buf)
-    c, tries = a, 0
+    c, tries, skipped = a, 0, False
     while tries < MAX_TRIES:
         found = _GZIP_MAGIC.search(buf, c + 18)    # 18 bytes: the smallest gzip member
         c = found.start() if found else -1
@@ -140,10 +141,25 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
             # be taken as this one's trailing bytes, lost without a count.
             if content is not None and len(content) == size and \
                     deflate.crc32(content) == _SIZE.unpack_from(buf, c - 8)[0]:
+                # Past a magic that was no end, the trailer may be a later copy of this member
+                # (a duplicated member after junk): zlib says where this one really ends.
+                if skipped and not _ends_at(view[a:c]):
+                    return None
                 return c, content
+        skipped = True
         if c == len(buf):
             return None
     return None
+
+
+def _ends_at(member) -> bool:
+    """Does this gzip member end exactly at the end of `member` (inflated by zlib, dropped)?"""
+    d = zlib.decompressobj(31)
+    try:
+        d.decompress(member)
+    except zlib.error:
+        return False
+    return d.eof and not d.unused_data
 
 
 def _plain_record(content: bytes, offset: int, record: RecordFn) -> WarcRecord | None:
