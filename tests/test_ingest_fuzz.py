@@ -161,7 +161,7 @@ def _flip(data: bytes, lo: int, hi: int, rng: random.Random) -> bytes:
 
 def damage_record(rec: bytes, kind: str, rng: random.Random) -> bytes | None:
     """A record with one record-level damage, or None when the kind does not apply to it."""
-    head_end = rec.find(b"\r\n\r\n")
+    head_end = _head_end(rec)                 # LF-aware: a record already rewritten to LF-only
     head, rest = rec[:head_end], rec[head_end:]
     m = re.search(rb"(Content-Length:[ \t]*)(\d+)", head, re.I)
     if kind in ("cl_delta", "cl_absurd"):
@@ -176,7 +176,7 @@ def damage_record(rec: bytes, kind: str, rng: random.Random) -> bytes | None:
             new = rng.choice(ABSURD)
         return head[:m.start(2)] + new + head[m.end(2):] + rest
     if kind == "lf_only":
-        return head.replace(b"\r\n", b"\n") + b"\n\n" + rest[4:]
+        return head.replace(b"\r\n", b"\n") + b"\n\n" + rest[4:] if rest.startswith(b"\r\n\r\n") else None
     if kind == "no_trailer":                  # whatever follows the block (CRLF CRLF, or a writer's CRLF)
         end = _regions(rec)["body"][1]
         return rec[:end] if m and end < len(rec) else None
