@@ -321,9 +321,9 @@ def must_come_out(case: Case, unit: Unit, i: int) -> bool:
 
 
 def _identity(rec: bytes):
-    from pipeline.readers.warc_scan import _parse_headers, header_end
+    from pipeline.readers.warc_scan import parse_headers, header_end
     h = header_end(rec, 0, 1 << 16)
-    headers = _parse_headers(rec[:h]) if h > 0 else None
+    headers = parse_headers(rec[:h]) if h > 0 else None
     if headers is None:
         return None
     head = rec[h:h + 8192]
@@ -378,14 +378,14 @@ def swallowers(case: Case, spans: list[tuple[int, int]]) -> dict[int, tuple[int,
     """Uncompressed: garbage units that begin with a piece of a record whose Content-Length ends
     exactly at a later record boundary -> (that end, the piece's document id). FastWARC, the
     scanner and warcio all read such a block as declared, the records inside it with it."""
-    from pipeline.readers.warc_scan import _content_length, _parse_headers, header_end
+    from pipeline.readers.warc_scan import content_length, parse_headers, header_end
     out: dict[int, tuple[int, str | None]] = {}
     if case.mode != "plain":
         return out
     ends = {e for _, e in spans}
     for j, u in enumerate(case.units):
         h = header_end(u.raw, 0, len(u.raw)) if not u.recs and u.raw.startswith(b"WARC/") else -1
-        n = _content_length(_parse_headers(u.raw[:h])) if h > 0 else None
+        n = content_length(parse_headers(u.raw[:h])) if h > 0 else None
         if n is not None and any(spans[j][0] + h + n + sep in ends for sep in range(5)):
             out[j] = (spans[j][0] + h + n, record_id(u.raw))
     return out

@@ -21,6 +21,13 @@ header FastWARC rejects stays with the scanner after MAX_IDLE_RESTARTS fruitless
 FastWARC's offsets are not record starts (one gzip member for many records), the scanner starts at
 the top of the run and skips the records already passed on.
 
+FastWARC's stream_pos is a record's offset only where the record begins its gzip member: with
+several records to a member it may point inside the member or past it, so the scanner resumes
+at a stream_pos only once that record's header is seen there (`_starts_at`), and FastWARC's
+quiet end of such a file is trusted only when the file ends in whole members (`_tail_whole`). A
+FastWARC record whose header lacks Content-Length, holds mandatory names twice or a damaged line
+as a name, is damage for the scanner too.
+
 The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`.
 """
 from __future__ import annotations
@@ -36,7 +43,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord,
-                                        _parse_headers, find_header, header_end, gzip_stream,
+                                        parse_headers, find_header, header_end, gzip_stream,
                                         plain_stream)
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
@@ -187,7 +194,7 @@ def _starts_at(path: str, offset: int, rid: str | None) -> bool:
         except zlib.error:
             return False
     h = header_end(raw, 0)
-    headers = _parse_headers(raw[:h]) if h > 0 else None
+    headers = parse_headers(raw[:h]) if h > 0 else None
     return bool(headers) and headers.get("warc-record-id", "").strip() == rid.strip()
 
 

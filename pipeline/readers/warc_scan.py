@@ -2,8 +2,11 @@
 
 The scanner is hand-written because no WARC library recovers from damage: warcio and FastWARC both
 stop at the first bad member or header. It decompresses gzip members one by one (resyncing at the
-next gzip magic after a corrupt member), reads headers line by line (LF-only headers are fine), and
-decides where each record ends:
+next gzip magic after a corrupt or cut-off member, looking again from just after its start: a
+damaged deflate stream runs on into the members after it), keeps what a member decompresses to
+before the damage (in a member of many records, the whole records before it, as warcio gives
+them), reads headers line by line (LF-only headers, any `WARC/x.y` version, a header that begins
+mid-line after a record cut off), and decides where each record ends:
 
 - one gzip member per record: a record ends where its member ends. If its Content-Length says
   otherwise (too long by 200 bytes or by 10^12, too short), the record's block is the member's
@@ -11,8 +14,10 @@ decides where each record ends:
   proves where the record ends, and the page inside is complete. No neighbour is swallowed or lost.
 - uncompressed (or one member for many records): a record ends at its Content-Length when the
   record separator (CRLF CRLF or LF LF) or the next `WARC/` header is there; otherwise at the next
-  line that starts a valid WARC header (kept, flagged `length_mismatch`); with no next header before
-  the end of the file it is cut off (`truncated_record`, quarantined). Limit: an uncompressed
+  line that starts a valid WARC header, or an earlier WARC version line right after a separator
+  (kept, flagged `length_mismatch`); with no next header before the end of the file it is cut
+  off (`truncated_record`, quarantined). A header into which another record's header runs (its
+  end overwritten) is `malformed_record` and the other record is read. Limit: an uncompressed
   record whose wrong length is also over the size cap, with its neighbour further away than the
   cap, is skipped to its declared end.
 Damage becomes a `WarcDamage` with the byte offset (gzip member offset when compressed):
@@ -169,7 +174,7 @@ def plain_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes
         pos += len(chunk)
 
 
-def _parse_headers(head: bytes) -> dict[str, str] | None:
+def parse_headers(head: bytes) -> dict[str, str] | None:
     lines = head.decode("utf-8", "replace").split("\n")
     if not lines[0].strip().startswith("WARC/"):
         return None
@@ -201,7 +206,7 @@ def header_end(buf, start: int = 0, stop: int | None = None) -> int:
     return b + 2
 
 
-def _content_length(headers: dict[str, str] | None) -> int | None:
+def content_length(headers: dict[str, str] | None) -> int | None:
     try:
         n = int(headers["content-length"]) if headers else -1
     except (KeyError, ValueError):
@@ -351,8 +356,8 @@ class Scanner:
                                  "WARC header cut off by the next record's header", bytes(buf[:min(inner, 4096)]))
                 self._drop(inner)
                 continue
-            headers = _parse_headers(bytes(buf[:h]))
-            length = _content_length(headers)
+            headers = parse_headers(bytes(buf[:h]))
+            length = content_length(headers)
             if length is None:
                 yield WarcDamage(self._raw_offset(self.pos0), "malformed_record",
                                  "bad WARC header or Content-Length", bytes(buf[:4096]))
@@ -493,6 +498,6 @@ def find_header(buf, start: int, stop: int) -> int:
         if p <= start and start > 0:
             continue
         h = header_end(buf, p, min(len(buf), p + 65536))
-        if h > 0 and _content_length(_parse_headers(bytes(buf[p:h]))) is not None:
+        if h > 0 and content_length(parse_headers(bytes(buf[p:h]))) is not None:
             return p
     return -1
