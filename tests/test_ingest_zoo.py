@@ -541,3 +541,14 @@ def test_junk_then_a_copy_of_the_member_before_it(records, intact, tmp_path):
     docs, q, counters = read(p)
     assert q == {"garbage_between_records": 1}
     assert sorted(d.id.partition("#")[0] for d in docs) == sorted(ids_of([records[k] for k in (2, 3, 4, 2, 5, 6, 7)]))
+
+
+def test_wrong_length_landing_on_the_next_records_header_end(records, intact, tmp_path):
+    """Uncompressed: a Content-Length too long by exactly the separator and the next record's
+    WARC header, so that CRLF CRLF stands where the block is said to end. The next record is
+    inside the declared block after a separator: the first ends there, both are read."""
+    recs = list(records[:8])
+    recs[3] = set_length(recs[3], 4 + recs[4].index(b"\r\n\r\n"))
+    docs, q, counters = read(write(tmp_path, "land", recs, gz=False))
+    assert not q and counters["length_mismatch"] == 1
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:8])}

@@ -17,7 +17,9 @@ mid-line after a record cut off), and decides where each record ends:
   line that starts a valid WARC header, or an earlier WARC version line right after a separator
   (kept, flagged `length_mismatch`); with no next header before the end of the file it is cut
   off (`truncated_record`, quarantined). A header into which another record's header runs (its
-  end overwritten) is `malformed_record` and the other record is read. Limit: an uncompressed
+  end overwritten) is `malformed_record` and the other record is read. A declared block that
+  holds a whole valid WARC header right after a separator ends there (a wrong length that lands
+  on a later separator by chance is likelier than a WARC inside a WARC). Limit: an uncompressed
   record whose wrong length is also over the size cap, with its neighbour further away than the
   cap, is skipped to its declared end.
 Damage becomes a `WarcDamage` with the byte offset (gzip member offset when compressed):
@@ -414,6 +416,16 @@ class Scanner:
             return None if not final else False
         return buf.startswith(b"WARC/", p)
 
+    def _inner_record(self, h: int, e: int) -> int:
+        """Index of a valid WARC header right after a record separator inside buf[h:e], or -1: a
+        wrong length that lands by chance on a separator further on (the end of the next header
+        or HTTP head) would make this record swallow the next."""
+        for m in _AFTER_SEPARATOR.finditer(self.buf, h, e):
+            p = m.end(1)
+            if find_header(self.buf, p - 1, min(e, p + 16)) == p:
+                return p
+        return -1
+
     def _broken_header_at(self, e: int) -> bool:
         """After a line break at e, a header whose version line is damaged (`WARC-` lines follow)?
         Then the record before it ends at e as declared (some writers end a record with one CRLF)
@@ -455,6 +467,9 @@ class Scanner:
         if len(buf) >= e + 9 or (final and len(buf) >= e):
             ok = self._sep_ok(e, len(buf), final)
             if ok or buf.startswith(b"\r\n\r\n", e) or buf.startswith(b"\n\n", e) or self._broken_header_at(e):
+                inner = self._inner_record(h, e)
+                if inner >= 0:
+                    return inner, True               # the declared length runs over a whole record
                 return e, False                      # a separator where declared: trust the length
             q = self._find_next(h, len(buf))
             if q >= 0:
