@@ -14,8 +14,8 @@ mid-line after a record cut off), and decides where each record ends:
   proves where the record ends, and the page inside is complete. No neighbour is swallowed or lost.
 - uncompressed (or one member for many records): a record ends at its Content-Length when the
   record separator (CRLF CRLF or LF LF) or the next `WARC/` header is there; otherwise at the next
-  line that starts a valid WARC header, or an earlier WARC version line right after a separator
-  (kept, flagged `length_mismatch`); with no next header before the end of the file it is cut
+  line that starts a valid WARC header, or an earlier WARC version line at a line start (kept,
+  flagged `length_mismatch`); with no next header before the end of the file it is cut
   off (`truncated_record`, quarantined). A header into which another record's header runs (its
   end overwritten) is `malformed_record` and the other record is read. A declared block that
   holds a whole valid WARC header right after a separator ends there (a wrong length that lands
@@ -45,6 +45,7 @@ MAX_HEADER = 1 << 20
 _HEADER_START = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
 _WARC_FIELD = re.compile(rb"\nWARC-[A-Za-z-]+:")
 _AFTER_SEPARATOR = re.compile(rb"(\r?\n\r?\n)WARC/\d\.\d{1,2}\r?\n")
+_LINE_START = re.compile(rb"(\n)WARC/\d\.\d{1,2}\r?\n")
 
 
 @dataclass
@@ -499,10 +500,10 @@ class Scanner:
 
     def _find_next(self, start: int, stop: int) -> int:
         """Where a record whose length is wrong ends: the next valid header, or an earlier WARC
-        version line right after a record separator even when the header it begins is broken
-        (that record is then counted as malformed instead of swallowed unseen)."""
+        version line at a line start even when the header it begins is broken (that record is
+        then counted as malformed instead of swallowed unseen)."""
         q = find_header(self.buf, start, stop)
-        m = _AFTER_SEPARATOR.search(self.buf, start, q if q >= 0 else stop)
+        m = _LINE_START.search(self.buf, start, q if q >= 0 else stop)
         return m.end(1) if m else q
 
 
