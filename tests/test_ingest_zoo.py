@@ -552,3 +552,19 @@ def test_wrong_length_landing_on_the_next_records_header_end(records, intact, tm
     docs, q, counters = read(write(tmp_path, "land", recs, gz=False))
     assert not q and counters["length_mismatch"] == 1
     assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:8])}
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["uncompressed", "one-member"])
+def test_each_record_with_a_broken_header_is_counted(records, intact, tmp_path, gz):
+    """Three records in a row whose Content-Length is not a number: each is one quarantine item
+    (the scanner skips to the next valid header and counts the WARC lines it passes over)."""
+    recs = list(records[:9])
+    for k in (3, 4, 5):
+        recs[k] = re.sub(rb"Content-Length: \d+", b"Content-Length: abc", recs[k], count=1)
+    p = write(tmp_path, "broken", recs, gz=False)
+    if gz:
+        p = tmp_path / "broken.warc.gz"
+        p.write_bytes(gzip.compress(b"".join(recs)))
+    docs, q, counters = read(p)
+    assert q == {"malformed_record": 3}
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:3] + records[6:9])}

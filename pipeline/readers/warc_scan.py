@@ -334,11 +334,13 @@ class Scanner:
                         yield WarcDamage(self._raw_offset(self.pos0), "garbage_between_records",
                                          "data outside any record", bytes(buf[:4096]))
                     self.in_garbage = not final
+                    yield from self._broken_headers(len(buf) if final else max(0, len(buf) - 16))
                     self._drop(max(0, len(buf) - 16) if not final else len(buf))
                     return
                 if not self.in_garbage:
                     yield WarcDamage(self._raw_offset(self.pos0), "garbage_between_records",
                                      "data outside any record", bytes(buf[:min(q, 4096)]))
+                yield from self._broken_headers(q)
                 self._drop(q)
             self.in_garbage = False
             h = header_end(buf, 0, MAX_HEADER)
@@ -395,6 +397,14 @@ class Scanner:
             yield WarcRecord(offset, headers, body[:SAMPLE] if truncated else body, length,
                              truncated=truncated, length_mismatch=mismatch)
             self._drop(stop)
+
+    def _broken_headers(self, stop: int) -> Iterator[WarcDamage]:
+        """Each record skipped with the junk before buf[stop]: a WARC version line at a line start
+        whose header does not parse is one record lost, counted as such."""
+        for m in _LINE_START.finditer(self.buf, 0, stop):
+            p = m.end(1)
+            yield WarcDamage(self._raw_offset(self.pos0 + p), "malformed_record",
+                             "WARC header that does not parse", bytes(self.buf[p:p + 4096]))
 
     def _member_end(self) -> int | None:
         """End (buffer index) of the gzip member that starts at buf[0], if it starts one and has ended."""
