@@ -136,13 +136,12 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
             # then nothing follows the member. Garbage whose last 4 bytes spell the size exactly
             # does not occur: text has no NUL byte (any size under 16 MB has one), zero padding
             # spells 0 (no record is empty), and binary junk matches by chance 1 in 2^32.
-            # The CRC before it too: a later member's size alone matches by chance whenever its
-            # record is as long as this one (requests, revisits), and the members between would
-            # be taken as this one's trailing bytes, lost without a count.
-            if content is not None and len(content) == size and \
-                    deflate.crc32(content) == _SIZE.unpack_from(buf, c - 8)[0]:
-                # Past a magic that was no end, the trailer may be a later copy of this member
-                # (a duplicated member after junk): zlib says where this one really ends.
+            if content is not None and len(content) == size:
+                # Past a magic that was no end (junk after this member, or a magic inside its
+                # compressed data), a later member's size matches by chance whenever its record
+                # is as long as this one (requests, revisits; a copy of this member): the members
+                # between would be this one's trailing bytes, lost uncounted. zlib says where
+                # this member really ends.
                 if skipped and not _ends_at(view[a:c]):
                     return None
                 return c, content
