@@ -44,8 +44,7 @@ MAX_HEADER = 1 << 20
 # Any version: WARC/0.17 (Heritrix 1.x, 2008) is still in real archives.
 _HEADER_START = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
 _WARC_FIELD = re.compile(rb"\nWARC-[A-Za-z-]+:")
-_AFTER_SEPARATOR = re.compile(rb"(\r?\n\r?\n)WARC/\d\.\d{1,2}\r?\n")
-_LINE_START = re.compile(rb"(\n)WARC/\d\.\d{1,2}\r?\n")
+_VERSION = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
 
 
 @dataclass
@@ -401,8 +400,8 @@ class Scanner:
     def _broken_headers(self, stop: int) -> Iterator[WarcDamage]:
         """Each record skipped with the junk before buf[stop]: a WARC version line at a line start
         whose header does not parse is one record lost, counted as such."""
-        for m in _LINE_START.finditer(self.buf, 0, stop):
-            p = m.end(1)
+        p = 0
+        while (p := _version_line(self.buf, p, stop)) >= 0:
             yield WarcDamage(self._raw_offset(self.pos0 + p), "malformed_record",
                              "WARC header that does not parse", bytes(self.buf[p:p + 4096]))
 
@@ -431,9 +430,10 @@ class Scanner:
         """Index of a valid WARC header right after a record separator inside buf[h:e], or -1: a
         wrong length that lands by chance on a separator further on (the end of the next header
         or HTTP head) would make this record swallow the next."""
-        for m in _AFTER_SEPARATOR.finditer(self.buf, h, e):
-            p = m.end(1)
-            if find_header(self.buf, p - 1, min(e, p + 16)) == p:
+        buf, p = self.buf, h
+        while (p := buf.find(b"WARC/", p + 1, e)) > 0:   # find: a regex led by \r?\n is 10x slower
+            if bytes(buf[max(h, p - 4):p]).endswith((b"\n\n", b"\n\r\n")) and \
+                    find_header(buf, p - 1, min(e, p + 16)) == p:
                 return p
         return -1
 
@@ -513,8 +513,18 @@ class Scanner:
         version line at a line start even when the header it begins is broken (that record is
         then counted as malformed instead of swallowed unseen)."""
         q = find_header(self.buf, start, stop)
-        m = _LINE_START.search(self.buf, start, q if q >= 0 else stop)
-        return m.end(1) if m else q
+        p = _version_line(self.buf, start, q if q >= 0 else stop)
+        return p if p >= 0 else q
+
+
+def _version_line(buf, start: int, stop: int) -> int:
+    """Index of the first `WARC/x.y` line at a line start in buf[start:stop] (after its "\n"), or -1."""
+    p = start
+    while (p := buf.find(b"\nWARC/", p, stop)) >= 0:
+        if _VERSION.match(buf, p + 1):
+            return p + 1
+        p += 1
+    return -1
 
 
 def find_header(buf, start: int, stop: int) -> int:
