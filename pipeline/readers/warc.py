@@ -311,9 +311,10 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     items = r.headers.items()
     headers = {k.lower(): v for k, v in reversed(items)}
     if "content-length" not in headers or len(headers) < len(items) and _merged(items) or \
-            not _NAMES.fullmatch(":".join(headers)):
+            not (names := ":".join(headers)).isprintable() or "  " in names:
         # A header cut off by the end of a gzip stream, run into the next record's, or with a
-        # "name" that is a damaged line (FastWARC takes whatever comes before a colon).
+        # "name" that is a damaged line (FastWARC takes whatever comes before a colon: NULs, line
+        # breaks, runs of spaces; real names are printable words, `X Odd` too). ~0.3 us a record.
         return None
     return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted)
 
@@ -351,12 +352,6 @@ def _http(reader) -> tuple[HttpResponse, int]:
             n, reader.pos = reader.end - reader.pos, body
             return HttpResponse(status, headers, reader.read()), n
     return parse_http_stream(reader)
-
-
-# Header names joined by ":": printable ASCII words (FastWARC keeps `X Odd` as a name); a damaged
-# line taken as a name holds NULs, line breaks or runs of spaces.
-_NAME = r"[!-9;-~]{1,100}(?: [!-9;-~]{1,100}){0,8}"
-_NAMES = re.compile(f"{_NAME}(?::{_NAME})*")
 
 
 def _merged(items) -> bool:
