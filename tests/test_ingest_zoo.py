@@ -568,3 +568,17 @@ def test_each_record_with_a_broken_header_is_counted(records, intact, tmp_path, 
     docs, q, counters = read(p)
     assert q == {"malformed_record": 3}
     assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids_of(records[1:3] + records[6:9])}
+
+
+def test_nuls_to_the_end_of_a_record_before_lf_only_headers(records, intact, tmp_path):
+    """Uncompressed: NULs from inside a record's header to its end, then a record with LF-only
+    header lines. FastWARC reads the second header's lines into the first record's values (no
+    WARC-Record-ID, NULs in a value): damage, and the second record is read by the scanner."""
+    recs = list(records[:8])
+    at = recs[3].index(b"WARC-Target-URI") + 20
+    recs[3] = recs[3][:at] + bytes(len(recs[3]) - at)
+    recs[4] = lf_only(recs[4])
+    docs, q, counters = read(write(tmp_path, "nul", recs, gz=False))
+    out = {d.id: d.html_str for d in docs}
+    assert sum(q.values()) >= 1
+    assert out == {i: intact[i] for i in ids_of(records[1:3] + records[4:8])}

@@ -310,11 +310,13 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
     # a quarter of the cost of fetching the few readers use one by one.
     items = r.headers.items()
     headers = {k.lower(): v for k, v in reversed(items)}
-    if "content-length" not in headers or len(headers) < len(items) and _merged(items) or \
-            not (names := ":".join(headers)).isprintable() or "  " in names:
-        # A header cut off by the end of a gzip stream, run into the next record's, or with a
-        # "name" that is a damaged line (FastWARC takes whatever comes before a colon: NULs, line
-        # breaks, runs of spaces; real names are printable words, `X Odd` too). ~0.3 us a record.
+    if "content-length" not in headers or "warc-record-id" not in headers or \
+            len(headers) < len(items) and _merged(items) or \
+            not (names := ":".join(headers)).isprintable() or "  " in names or "\x00" in "".join(headers.values()):
+        # A header cut off by the end of a gzip stream (no Content-Length or WARC-Record-ID, both
+        # mandatory), run into the next record's, or overwritten: a "name" that is a damaged line
+        # (FastWARC takes whatever comes before a colon: NULs, line breaks, runs of spaces; real
+        # names are printable words, `X Odd` too), NULs in a value. ~3 us a record.
         return None
     return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted)
 
