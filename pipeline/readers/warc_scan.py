@@ -479,8 +479,9 @@ class Scanner:
             ok = self._sep_ok(e, len(buf), final)
             if ok or buf.startswith(b"\r\n\r\n", e) or buf.startswith(b"\n\n", e) or self._broken_header_at(e):
                 inner = self._inner_record(h, e)
-                if inner >= 0:
-                    return inner, True               # the declared length runs over a whole record
+                if inner >= 0:                       # the declared length runs over a whole record:
+                    q = self._find_next(h, min(len(buf), inner + 64))      # it ends at the first one
+                    return (q if 0 <= q < inner else inner), True
                 return e, False                      # a separator where declared: trust the length
             q = self._find_next(h, len(buf))
             if q >= 0:
