@@ -35,8 +35,9 @@ Ambiguous cases, decided as warcio reads them:
   read as uncompressed: its members are one garbage region, counted by one quarantine item.
 Known limits: uncompressed, a record whose header is overwritten with NULs from some point up to
 the next record's header is read by FastWARC (and warcio) as part of the next record, uncounted;
-a record whose WARC version line is destroyed right after a record with no separator (or a wrong
-length) is read into that record, which is flagged length_mismatch, and not counted itself.
+a record whose WARC version line is destroyed right after a record whose end is damaged (no
+separator, a wrong length, bytes overwritten) is read into that record, which is flagged
+length_mismatch, and not counted itself.
 Records cut away by truncation or dropped, and records whose own bytes were damaged otherwise,
 may come out changed or not at all, as long as (3) counts them.
 
@@ -358,12 +359,16 @@ def raw_id(rec: bytes) -> str | None:
     return m.group(1).strip().decode("latin-1") if m else None
 
 
-def merged_into_previous(case: Case, i: int) -> bool:
-    """A record whose WARC version line is destroyed, right after a record with no separator
-    after its block or a wrong length: nothing marks where the first ends, and it is read up to
-    the next valid header (flagged length_mismatch), holding the second. A known limit."""
-    return i > 0 and not WARC_LINE.match(case.now[i]) and \
-        bool(case.touched.get(i - 1, set()) & {"no_trailer", "cl_number", "cl_bad", "cl_in_separator"})
+def merged_into_previous(case: Case, k: int, i: int) -> bool:
+    """A record whose WARC version line is destroyed, right after a record whose end is damaged
+    (no separator after its block, a wrong length, bytes overwritten): nothing marks where the
+    first ends, and it is read up to the next valid header (flagged length_mismatch), holding the
+    second. A known limit."""
+    if k == 0 or WARC_LINE.match(case.now[i]):
+        return False
+    prev = case.units[k - 1]
+    return prev.damaged or any(case.touched.get(j, set()) & {"no_trailer", "cl_number", "cl_bad", "cl_in_separator"}
+                               for j in prev.recs)
 
 
 def nuls_to_next(case: Case, unit: Unit) -> bool:
@@ -448,7 +453,7 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
             continue
         copies[rid] += 1
         lo = spans[k - 1][0] if k and not plain_read else 0
-        if nuls_to_next(case, u) or merged_into_previous(case, i) or (plain_read and quarantined) or \
+        if nuls_to_next(case, u) or merged_into_previous(case, k, i) or (plain_read and quarantined) or \
                 any(lo <= q.offset <= spans[k][1] for q in quarantined):
             near[rid] += 1
         where.setdefault(rid, []).append(f"rec{i} in unit{k} {spans[k]}")
