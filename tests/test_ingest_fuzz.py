@@ -364,11 +364,18 @@ def merged_into_previous(case: Case, k: int, i: int) -> bool:
     (no separator after its block, a wrong length, bytes overwritten): nothing marks where the
     first ends, and it is read up to the next valid header (flagged length_mismatch), holding the
     second. A known limit."""
-    if k == 0 or WARC_LINE.match(case.now[i]):
+    if WARC_LINE.match(case.now[i]):
         return False
-    prev = case.units[k - 1]
-    return prev.damaged or any(case.touched.get(j, set()) & {"no_trailer", "cl_number", "cl_bad", "cl_in_separator"}
-                               for j in prev.recs)
+    unit = case.units[k]
+    pos = unit.recs.index(i)
+    if pos:                                   # the record before it in the same member
+        prev, damaged = [unit.recs[pos - 1]], unit.damaged
+    elif k:
+        prev, damaged = case.units[k - 1].recs[-1:], case.units[k - 1].damaged
+    else:
+        return False
+    return damaged or any(case.touched.get(j, set()) & {"no_trailer", "cl_number", "cl_bad", "cl_in_separator"}
+                          for j in prev)
 
 
 def nuls_to_next(case: Case, unit: Unit) -> bool:
