@@ -23,9 +23,11 @@ record with nothing quarantined):
    another one (another id, type, URI or HTTP head, or a header only FastWARC's lenient parser
    reads) lets it come out as whatever it now is.
 4. No page holds a neighbour's WARC header: a `WARC/x.y` line (any version: WARC/0.17 is real)
-   appears in a page no more often than in the clean page of its id. Pages read from a gzip
-   member damaged in compressed space are exempt: zlib decodes junk for a while before it
-   notices, and those records come out as warcio gives them.
+   appears in a page no more often than in the clean page of its id. Pages of records whose own
+   bytes were damaged in the file (a member damaged in compressed space: zlib decodes junk for a
+   while before it notices; a record cut off with junk after it that its length happens to
+   cover) are exempt: they come out as warcio gives them, and rule 2 still guards the intact
+   neighbours.
 Ambiguous cases, decided as warcio reads them:
 - a Content-Length too long by no more than the separator after the block is read as declared
   (the page keeps a few CR/LF bytes; writers differ in separators: node-warc writes CRLF only);
@@ -423,7 +425,7 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
     # 4. no neighbour's WARC header inside a page
     # (a gzip member damaged in compressed space decodes to junk for a while before zlib notices:
     # the records read from it before then may hold anything, as warcio gives them too)
-    junk_ids = {record_id(case.recs[i]) for u in case.units if u.damaged and case.mode != "plain" for i in u.recs}
+    junk_ids = {record_id(case.recs[i]) for u in case.units if u.damaged for i in u.recs}
     junk_ids |= {rid for _, rid in hidden.values()}
     for d in docs:
         if base_id(d.id) in junk_ids:

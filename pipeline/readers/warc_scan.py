@@ -448,7 +448,8 @@ class Scanner:
             return False
         head = bytes(buf[p:p + 4096])
         first = head[:head.find(b"\n") + 1]
-        if not 0 < len(first) <= 16 or b":" in first:     # not a (damaged) version line
+        version = first.startswith(b"WARC") and not first.startswith(b"WARC-")
+        if not (version or 0 < len(first) <= 16 and b":" not in first):    # not a (damaged) version line
             return False
         end = header_end(head)
         return len(_WARC_FIELD.findall(head, 0, end if end > 0 else len(head))) >= 2
