@@ -96,7 +96,7 @@ def iter_warc(path: str, max_record_bytes: int,
         if start is None:
             return
     while True:
-        resume, emitted = yield from _fast_phase(path, local, start, max_record_bytes, wanted)
+        resume, emitted = yield from _fast_phase(path, local, start, max_record_bytes, wanted, gz)
         if resume is None:
             return
         # FastWARC again after the damage, unless restarting it keeps finding nothing to read.
@@ -107,7 +107,7 @@ def iter_warc(path: str, max_record_bytes: int,
             return
 
 
-def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int, wanted):
+def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int, wanted, gz: bool = False):
     """FastWARC from `start` (a record start) on; yields the records it confirms and returns
     (where the scanner must take over, records to skip there) or None at a clean end, and how
     many records it passed on."""
@@ -165,7 +165,7 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     # the record's gzip member only when the record begins its member. Elsewhere (a member holding
     # several records) it may be inside a member, past its end or at the next one, so the scanner
     # starts there only once the record is seen to start there; else it rereads from `start`.
-    if not seekable or (resume[0] != start and not _starts_at(path, resume[0], resume_id)):
+    if not seekable or (resume[0] != start and not _starts_at(path, resume[0], resume_id, gz)):
         resume = (start, emitted)
     return resume, emitted
 
@@ -180,15 +180,18 @@ def _record_id(r) -> str | None:
     return m.group(1) if m else None
 
 
-def _starts_at(path: str, offset: int, rid: str | None) -> bool:
+def _starts_at(path: str, offset: int, rid: str | None, gz: bool) -> bool:
     """Does the record with this WARC-Record-ID begin at `offset` (its gzip member's start, or
-    its own when uncompressed)?"""
+    its own when uncompressed)? In a gzip file, a plain copy of its header there (junk that is a
+    piece of it) is no start."""
     if not rid:
         return False
     with open_warc(path) as f:
         _skip_to(f, offset)
         raw = f.read(1 << 16)
-    if raw.startswith(GZIP_MAGIC):
+    if gz != raw.startswith(GZIP_MAGIC):
+        return False
+    if gz:
         try:
             raw = zlib.decompressobj(31).decompress(raw, MAX_HEADER)
         except zlib.error:
