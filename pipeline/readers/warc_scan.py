@@ -352,8 +352,8 @@ class Scanner:
                     self.in_garbage = not final
                     continue
                 return
-            inner = find_header(buf, 1, h)
-            if inner > 0:
+            inner = find_header(buf, 1, min(len(buf), h + 16))
+            if 0 < inner <= h:      # (at h: this header's blank line was the separator before it)
                 # Another record's header begins inside this one (this one's end was cut off or
                 # overwritten): this one is lost, the other is read.
                 yield WarcDamage(self._raw_offset(self.pos0), "malformed_record",
