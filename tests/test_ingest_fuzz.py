@@ -18,8 +18,8 @@ record with nothing quarantined):
    only in ways warcio reads through: LF-only WARC header lines, no separator after its block,
    and, alone in its member, a wrong Content-Length (the member proves where it ends).
 3. A present record that is not framed is matched by a quarantine item at an offset between the
-   start of the member/record before it and the end of its own: losses are counted where they
-   happen. Framed copies of an id stand for its intact copies first. Damage that makes a record
+   start of the member/record before it (and of any junk right before that) and the end of its
+   own: losses are counted where they happen. Framed copies of an id stand for its intact copies first. Damage that makes a record
    another one (another id, type, URI or HTTP head, or a header only FastWARC's lenient parser
    reads) lets it come out as whatever it now is.
 4. No page holds a neighbour's WARC header: a `WARC/x.y` line (any version: WARC/0.17 is real)
@@ -461,7 +461,10 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
         if must_come_out(case, u, i):
             continue
         copies[rid] += 1
-        lo = spans[k - 1][0] if k and not plain_read else 0
+        j = k - 1                             # the unit before, and the junk right before it
+        while j > 0 and not case.units[j].recs:
+            j -= 1
+        lo = spans[max(j, 0)][0] if k and not plain_read else 0
         if nuls_to_next(case, u) or merged_into_previous(case, k, i) or (plain_read and quarantined) or \
                 any(lo <= q.offset <= spans[k][1] for q in quarantined):
             near[rid] += 1
@@ -528,7 +531,7 @@ FOUND = [(5, 30), (18, 30), (66, 30), (100, 30), (111, 30), (117, 30), (149, 30)
          (32890, 60), (33288, 60), (40276, 60), (41442, 60), (42431, 60), (42636, 60), (51512, 60),
          (60363, 60), (61681, 60), (61972, 60), (83422, 60), (104365, 60),
          (105550, 60), (110034, 60), (113016, 60), (114627, 60),
-         (201056, 60), (201646, 60)]
+         (201056, 60), (201646, 60), (300711, 60)]
 
 
 @pytest.mark.parametrize("seed,max_records", [(s, 30) for s in SEEDS] + FOUND)
