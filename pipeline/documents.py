@@ -59,11 +59,14 @@ def _metadata_json(md) -> str:
     return "".join(_C_ENCODER(md, 0)) if _C_ENCODER is not None else _ENCODER.encode(md)
 
 
+_BYTES = (bytes, bytearray)   # a page as UTF-8 bytes; bytearray: cut out of its gzip member in place
+
+
 def documents_table(rows: list[dict]) -> pa.Table:
     """Build a table in the document schema from dicts (missing keys become null)."""
     cols = {f.name: [r.get(f.name) for r in rows] for f in DOC_SCHEMA}
     for name in ("text", "html"):
-        if any(type(v) is bytes for v in cols[name]):
+        if any(type(v) in _BYTES for v in cols[name]):
             cols[name] = _utf8_column(cols[name])
     cols["metadata"] = [md if md is None or isinstance(md, str) else _metadata_json(md) for md in cols["metadata"]]
     return pa.table(cols, schema=DOC_SCHEMA)
@@ -83,7 +86,7 @@ def _utf8_column(values: list) -> pa.ChunkedArray:
     reads the chunks where they lie. Runs of str/None are converted as usual."""
     chunks, run = [], []
     for v in values:
-        if type(v) is not bytes:
+        if type(v) not in _BYTES:
             run.append(v)
             continue
         if run:

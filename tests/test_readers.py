@@ -178,7 +178,8 @@ def test_pages_as_utf8_bytes_make_the_same_table_and_text_as_str(shared_data, tm
     from pipeline.documents import documents_table
     from stages.extract import Extract
     docs, _, _ = read("warc", shared_data / "warc" / "sample_pages.warc.gz")
-    assert {type(d.html) for d in docs} == {bytes}
+    # pages cut out of their gzip member in place (bytearray), the two transcoded ones bytes
+    assert {type(d.html) for d in docs} == {bytes, bytearray}
     docs = docs[:12]
     as_bytes = [{"id": d.id, "source": "s", "url": d.url, "html": d.html, "metadata": d.metadata} for d in docs]
     as_str = [{**r, "html": r["html"].decode("utf-8")} for r in as_bytes]

@@ -24,21 +24,22 @@ if TYPE_CHECKING:
 class Doc:
     """One document. `text` and `html` are str, or bytes that are valid UTF-8: the web readers hand
     pages on as the validated bytes they read (see decode.decode_html_utf8), so that no str is made
-    of a page only to be encoded again into the Arrow column (`documents_table` takes either).
+    of a page only to be encoded again into the Arrow column (`documents_table` takes either). A
+    page cut out of its inflated gzip member in place (warc_members) is a bytearray, not copied.
     `text_str`/`html_str` give the str."""
     id: str
     url: str | None = None
-    text: str | bytes | None = None
-    html: str | bytes | None = None
+    text: str | bytes | bytearray | None = None
+    html: str | bytes | bytearray | None = None
     metadata: dict = field(default_factory=dict)
 
     @property
     def text_str(self) -> str | None:
-        return self.text.decode("utf-8") if isinstance(self.text, bytes) else self.text
+        return self.text.decode("utf-8") if isinstance(self.text, (bytes, bytearray)) else self.text
 
     @property
     def html_str(self) -> str | None:
-        return self.html.decode("utf-8") if isinstance(self.html, bytes) else self.html
+        return self.html.decode("utf-8") if isinstance(self.html, (bytes, bytearray)) else self.html
 
 
 @dataclass

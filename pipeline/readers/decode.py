@@ -176,6 +176,7 @@ def decode_html_utf8(body: bytes, declared: str | None = None) -> tuple[bytes | 
 def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = False) -> tuple[str | None, str, bool]:
     """(text, charset used, lossy) or (None, why, False) when the page would be garbage.
     (`_not_utf8`: the caller has seen that `body` is not strict UTF-8, so that is not tried again.)"""
+    body = bytes(body)          # a bytearray page (warc_members): the detectors take bytes only
     for bom, enc in _BOMS:
         if body.startswith(bom):
             text = _strict(body, enc)

@@ -354,8 +354,8 @@ def _http(reader) -> tuple[HttpResponse, int]:
         plain = parse_plain_response(reader.buf, reader.pos, reader.end)
         if plain is not None:
             status, headers, body = plain
-            n, reader.pos = reader.end - reader.pos, body
-            return HttpResponse(status, headers, reader.read()), n
+            n = reader.end - reader.pos
+            return HttpResponse(status, headers, reader.take(body)), n
     return parse_http_stream(reader)
 
 
