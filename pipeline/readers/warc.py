@@ -91,8 +91,11 @@ def iter_warc(path: str, max_record_bytes: int,
     start, idle = 0, 0
     if gz:
         with open_warc(path) as f:
-            start = yield from member_phase(f, max_record_bytes, lambda offset, headers, length, reader: _record(
-                offset, headers, length, reader, max_record_bytes, wanted))
+            start = yield from member_phase(
+                f, max_record_bytes,
+                lambda offset, headers, length, reader: _record(offset, headers, length, reader, max_record_bytes,
+                                                                wanted),
+                lambda r: _take(r, max_record_bytes, wanted))
         if start is None:
             return
     while True:

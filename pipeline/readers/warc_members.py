@@ -80,13 +80,15 @@ class BlockReader:
 
 
 RecordFn = Callable[[int, dict, int, object], "WarcRecord | None"]
+TakeFn = Callable[[object], "WarcRecord | None"]
 
 
-def member_phase(f: BinaryIO, max_record_bytes: int, record: RecordFn
+def member_phase(f: BinaryIO, max_record_bytes: int, record: RecordFn, take: TakeFn
                  ) -> Generator[WarcRecord, None, int | None]:
     """Yield the records of `f` (a gzip WARC, read from its start) while its members are one
     whole record each; return the offset where the caller must read on, or None at a clean end.
-    `record(offset, headers, length, reader)` builds a record from its block (warc.py's rules)."""
+    warc.py's rules build the records: `record(offset, headers, length, reader)` from a plain
+    member's block, `take(fastwarc_record)` from a record FastWARC framed."""
     buf, base, eof = b"", 0, False       # buf[0] is at file offset `base`
     a = 0                                # start of the current member in buf
     cap = max_record_bytes + MAX_HEADER
@@ -111,7 +113,7 @@ def member_phase(f: BinaryIO, max_record_bytes: int, record: RecordFn
             return base + a
         c, content = got
         rec = _plain_record(content, base + a, record) or \
-            record_from_fastwarc(buf[a:c], content, base + a, record)
+            record_from_fastwarc(buf[a:c], content, base + a, take)
         if rec is None:
             return base + a
         yield rec
@@ -193,9 +195,10 @@ def _plain_record(content: bytes, offset: int, record: RecordFn) -> WarcRecord |
     return record(offset, headers, length, BlockReader(content, start, start + length))
 
 
-def record_from_fastwarc(member: bytes, content: bytes, offset: int, record: RecordFn) -> WarcRecord | None:
+def record_from_fastwarc(member: bytes, content: bytes, offset: int, take: TakeFn) -> WarcRecord | None:
     """The one record FastWARC frames in a whole gzip member (inflated: `content`) that holds
-    its header, exactly Content-Length bytes and CRLF CRLF; None for anything else."""
+    its header, exactly Content-Length bytes and CRLF CRLF, checked as warc.py checks every
+    FastWARC record (`take`); None for anything else."""
     out = None
     try:
         for r in ArchiveIterator(io.BytesIO(member), parse_http=False):
@@ -204,10 +207,10 @@ def record_from_fastwarc(member: bytes, content: bytes, offset: int, record: Rec
             h = header_end(content, 0, MAX_HEADER)
             if h <= 0 or len(content) != h + r.content_length + 4 or not content.endswith(b"\r\n\r\n"):
                 return None
-            headers = {k.lower(): v for k, v in reversed(r.headers.items())}
-            out = record(offset, headers, r.content_length, r.reader)
+            out = take(r)
             if out is None:
                 return None
+            out.offset = offset                   # FastWARC counts from the member's start
     except OSError:
         return None
     return out
