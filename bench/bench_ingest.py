@@ -201,7 +201,7 @@ def speed_rows(quick: bool) -> list[dict]:
         return n
 
     def framing():
-        return sum(1 for _ in iter_warc(path, src.max_doc_bytes, lambda h: h.get("warc-type") == "response"))
+        return sum(1 for _ in iter_warc(path, src.max_doc_bytes, ("response", "resource")))
 
     def before():
         return table(old._read_warc(old_opts, src, path, ReadState())).num_rows

@@ -12,32 +12,34 @@ from fastwarc.warc import ArchiveIterator
 import pipeline.readers.warc_members as members
 from pipeline.readers.http import parse_http
 from pipeline.readers.warc import WarcRecord, iter_warc
+from tests.test_ingest_zoo import gzip_members
 
-WANT = (lambda h: (h.get("warc-type") or "").lower() in ("response", "resource"))
+TYPES = ("response", "resource")
+WANT = (lambda h: (h.get("warc-type") or "").lower() in TYPES)
+
+
+def framing_headers(headers: dict) -> dict:
+    """What the fast path keeps of a record the reader does not want: its type and length."""
+    return headers if WANT(headers) else {k: headers[k] for k in ("warc-type", "content-length")}
 
 
 @pytest.fixture(scope="module")
 def records(shared_data):
     """The decompressed records (WARC header + block + separator) of the real sample WARC."""
-    raw = (shared_data / "warc" / "sample_pages.warc.gz").read_bytes()
-    out, pos = [], 0
-    while pos < len(raw) and len(out) < 41:
-        d = zlib.decompressobj(wbits=31)
-        out.append(d.decompress(raw[pos:]))
-        pos = len(raw) - len(d.unused_data)
-    return out
+    return gzip_members(shared_data / "warc" / "sample_pages.warc.gz", 41)
 
 
 def read(path) -> list:
     """Every record and damage of the file, as comparable tuples, and how each record was framed."""
     out = []
-    for r in iter_warc(str(path), 10 << 20, WANT):
+    for r in iter_warc(str(path), 10 << 20, TYPES):
         if isinstance(r, WarcRecord):
             block, resp = bytes(r.block), r.http
             if r.by_scanner and resp is None and "application/http" in r.headers.get("content-type", ""):
                 block, resp = b"", parse_http(block)        # the scanner leaves the block to web.py
             http = None if resp is None else (resp.status, resp.headers, resp.body)
-            out.append((r.offset, r.headers, block, r.length, r.truncated, r.length_mismatch, http))
+            out.append((r.offset, framing_headers(r.headers), block, r.length, r.truncated, r.length_mismatch,
+                        http))
         else:
             out.append((r.offset, r.reason))
     return out
@@ -46,7 +48,7 @@ def read(path) -> list:
 def by_fastwarc(path) -> list:
     """The same records as FastWARC alone frames them in an intact file (the reference)."""
     from pipeline.readers.warc import _take
-    return [(r.stream_pos, t.headers, bytes(t.block), t.length, False, False,
+    return [(r.stream_pos, framing_headers(t.headers), bytes(t.block), t.length, False, False,
              None if t.http is None else (t.http.status, t.http.headers, t.http.body))
             for r in ArchiveIterator(str(path), parse_http=False) if (t := _take(r, 10 << 20, WANT))]
 
@@ -147,3 +149,31 @@ def test_one_member_for_many_records_is_read_by_the_other_path(records, tmp_path
     got = read(p)
     assert len(got) == len(records) and all(len(g) > 2 for g in got)
     assert seen == {"plain": 0, "fastwarc": 0}
+
+
+def test_records_the_reader_skips_are_framed_by_type_and_length(shared_data, tmp_path, monkeypatch):
+    """Common Crawl's layout (request, response, metadata records, one member each): the records
+    the reader only counts come from the fast path with their type and length, as FastWARC reads
+    them; one whose member holds more or less than its Content-Length says is damage, not skipped."""
+    recs = gzip_members(shared_data / "warc" / "dolma_sample-0000.warc.gz")
+    kinds = [r.split(b"WARC-Type: ", 1)[1].split(b"\r\n", 1)[0] for r in recs]
+    assert {b"request", b"metadata", b"response"} <= set(kinds)
+    p = tmp_path / "cc.warc.gz"
+    p.write_bytes(b"".join(gzip.compress(r) for r in recs))
+    seen = counting(monkeypatch)
+    got = clean = read(p)
+    assert got == by_fastwarc(p) and seen == {"plain": len(recs), "fastwarc": 0}
+    skipped = [g for g in got if not WANT(g[1])]
+    assert len(skipped) == sum(k not in (b"response", b"resource") for k in kinds)
+    assert all(set(g[1]) == {"warc-type", "content-length"} and g[2] == b"" for g in skipped)
+
+    i = kinds.index(b"request")
+    bad = list(recs)
+    n = int(re.search(rb"Content-Length: (\d+)", bad[i]).group(1))
+    bad[i] = bad[i].replace(b"Content-Length: %d" % n, b"Content-Length: %d" % (n + 5), 1)
+    p.write_bytes(b"".join(gzip.compress(r) for r in bad))
+    got = read(p)
+    # The member says where the record ends (warc.py): it is kept, flagged, and its neighbours intact.
+    assert len(got) == len(recs) and [g[5] for g in got] == [j == i for j in range(len(recs))]
+    assert got[i][1]["warc-type"] == "request" and got[i][3] == n + 5
+    assert [g for j, g in enumerate(got) if j != i] == [g for j, g in enumerate(clean) if j != i]

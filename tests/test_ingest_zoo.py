@@ -49,13 +49,19 @@ def warcio_count(path) -> int:
 @pytest.fixture(scope="module")
 def records(shared_data):
     """The decompressed records (WARC header + block + separator) of the real sample WARC."""
-    raw = (shared_data / "warc" / "sample_pages.warc.gz").read_bytes()
+    # warcinfo + 60 pages: enough for every case, and fast
+    return gzip_members(shared_data / "warc" / "sample_pages.warc.gz", 61)
+
+
+def gzip_members(path, limit: int | None = None) -> list[bytes]:
+    """The inflated gzip members of a file (one record each in these WARCs), the first `limit`."""
+    raw = path.read_bytes()
     out, pos = [], 0
-    while pos < len(raw):
+    while pos < len(raw) and (limit is None or len(out) < limit):
         d = zlib.decompressobj(wbits=31)
         out.append(d.decompress(raw[pos:]))
         pos = len(raw) - len(d.unused_data)
-    return out[:61]                     # warcinfo + 60 pages: enough for every case, and fast
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import re
 import zlib
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Collection, Iterator
 
 import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
@@ -69,9 +69,13 @@ def open_warc(path: str):
 
 
 def iter_warc(path: str, max_record_bytes: int,
-              wanted: Callable[[dict[str, str]], bool] = lambda h: True) -> Iterator[WarcRecord | WarcDamage]:
-    """Every record and every damaged region of one WARC file, in file order. Records `wanted`
-    rejects (by their WARC headers) come with an empty block: they are checked, not copied."""
+              types: Collection[str] | None = None) -> Iterator[WarcRecord | WarcDamage]:
+    """Every record and every damaged region of one WARC file, in file order. Records whose
+    WARC-Type (lower-cased) is not in `types` (None: all are wanted) come with an empty block:
+    they are framed and checked, not copied; on the per-member fast path their headers hold only
+    `warc-type` and `content-length` (all a reader needs to count them)."""
+    def wanted(h: dict[str, str]) -> bool:
+        return types is None or (h.get("warc-type") or "").lower() in types
     with open_warc(path) as f:
         head = f.read(1 << 16)
     # Gzip also when junk comes before the first member: a member starts before any WARC header
@@ -92,7 +96,7 @@ def iter_warc(path: str, max_record_bytes: int,
     if gz:
         with open_warc(path) as f:
             start = yield from member_phase(
-                f, max_record_bytes,
+                f, max_record_bytes, None if types is None else frozenset(types),
                 lambda offset, headers, length, reader: _record(offset, headers, length, reader, max_record_bytes,
                                                                 wanted),
                 lambda r: _take(r, max_record_bytes, wanted))

@@ -55,30 +55,24 @@ def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     wet = opts.name == "wet"
     warc_file = path.rsplit("/", 1)[-1]
     kinds = ("conversion",) if wet else ("response", "resource")
-
-    def wanted(h):
-        return (h.get("warc-type") or "").lower() in kinds
-    for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, wanted=wanted):
+    for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, types=kinds):
         if isinstance(rec, WarcDamage):
             yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
             continue
         h = rec.headers
         wtype = h.get("warc-type", "").lower() or "untyped"
+        if wtype not in kinds:
+            state.count(f"skipped_{wtype}")
+            continue
         rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:") or f"{path}@{rec.offset}"
         url = h.get("warc-target-uri", "").strip("<>") or None
         flags = ["length_mismatch"] if rec.length_mismatch else []
         meta = {"warc_date": h.get("warc-date"), "warc_file": warc_file, "warc_offset": rec.offset}
         if wet:
-            if wtype != "conversion":
-                state.count(f"skipped_{wtype}")
-                continue
             if rec.truncated:
                 yield Quarantined("too_large", f"{rec.length} bytes", rec.offset, rid, rec.length, rec.block)
                 continue
             yield from _page(src, state, rid, url, rec.block, None, meta, rec.offset, flags, as_text=True)
-            continue
-        if wtype not in ("response", "resource"):
-            state.count(f"skipped_{wtype}")
             continue
         warc_type = h.get("content-type", "").lower()
         http = wtype == "response" and (not warc_type or "application/http" in warc_type)
