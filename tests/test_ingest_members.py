@@ -177,3 +177,41 @@ def test_records_the_reader_skips_are_framed_by_type_and_length(shared_data, tmp
     assert len(got) == len(recs) and [g[5] for g in got] == [j == i for j in range(len(recs))]
     assert got[i][1]["warc-type"] == "request" and got[i][3] == n + 5
     assert [g for j, g in enumerate(got) if j != i] == [g for j, g in enumerate(clean) if j != i]
+
+
+def test_plain_http_heads_read_at_once_as_line_by_line(shared_data):
+    """parse_plain_response (the whole head at once) gives what parse_http_stream (line by line)
+    gives, on every real head of the shared crawls and on 3,000 damaged copies of them (stray CR,
+    LF, VT/FF, NUL, spaces and colons in names, folded lines, bytes cut out), and takes the real
+    ones (most are plain)."""
+    import io
+    import random
+    from pipeline.readers.http import parse_http_stream, parse_plain_response
+    heads = []
+    for path in sorted((shared_data / "warc").glob("*.warc.gz")):
+        for rec in gzip_members(path):
+            i = rec.find(b"\r\n\r\nHTTP/")
+            if i > 0:
+                heads.append(rec[i + 4:])
+    rnd = random.Random(7)
+    bits = [b"\r", b"\n", b"\r\n", b"\x0b", b"\x0c", b" ", b"\t", b":", b"\xe9", b"\x00", b"\r\n\r\n", b"\r\n ",
+            b"\r\nX y: z", b"1"]
+    cases = [(h, False) for h in heads]
+    for _ in range(3000):
+        h = bytearray(rnd.choice(heads)[:4000])
+        for _ in range(rnd.randint(1, 3)):
+            pos = rnd.randrange(min(len(h), 2500))
+            if rnd.random() < 0.6:
+                h[pos:pos] = rnd.choice(bits)
+            else:
+                del h[pos:pos + rnd.randint(1, 3)]
+        cases.append((bytes(h), True))
+    taken = {False: 0, True: 0}
+    for block, damaged in cases:
+        got = parse_plain_response(block, 0, len(block))
+        if got is None:
+            continue
+        taken[damaged] += 1
+        resp, n = parse_http_stream(io.BytesIO(block))
+        assert (resp.status, resp.headers, resp.body) == (got[0], got[1], block[got[2]:]) and n == len(block)
+    assert len(heads) > 300 and taken[False] > 0.9 * len(heads) and 0 < taken[True] < 3000
