@@ -303,8 +303,13 @@ def crawl_rows(quick: bool) -> list[dict]:
     from pipeline.readers import Doc, ReadState, read_source_file
     from pipeline.recipe import SourceConfig
     rows = []
-    for name in ("dolma_sample-0000.warc.gz", "pywb_iana.warc.gz", "node-warc_books.toscrape.warc"):
+    # Common Crawl's own layout at its page size: its one real capture (warcinfo, request, 75 KB
+    # response, metadata; 19 KB compressed, as CC's ~23 KB a capture) 200 times over.
+    cc = Path(tempfile.mkdtemp(prefix="bench_cc_")) / "cc_whirlwind_x200.warc.gz"
+    cc.write_bytes((SHARED / "warc" / "cc_whirlwind.warc.gz").read_bytes() * 200)
+    for name in ("dolma_sample-0000.warc.gz", "pywb_iana.warc.gz", "node-warc_books.toscrape.warc", cc):
         path = str(SHARED / "warc" / name)
+        name = Path(path).name
         mb = Path(path).stat().st_size / 1e6
         src = SourceConfig(name="b", format="warc", paths=[path])
         docs = [d for d in read_source_file(src, path, ReadState()) if isinstance(d, Doc)]
