@@ -28,7 +28,8 @@ quiet end of such a file is trusted only when the file ends in whole members (`_
 FastWARC record whose header lacks Content-Length, holds mandatory names twice or a damaged line
 as a name, is damage for the scanner too.
 
-The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`.
+The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`;
+the gzip decompression under it, which resyncs after a damaged member, `warc_stream`.
 """
 from __future__ import annotations
 
@@ -42,9 +43,9 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
-from pipeline.readers.warc_scan import (CHUNK, GZIP_MAGIC, MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord,
-                                        parse_headers, find_header, header_end, gzip_stream,
-                                        plain_stream)
+from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
+                                        find_header, header_end)
+from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, gzip_stream, plain_stream
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
 # After this many FastWARC restarts in a row that pass on no record (a file whose every header

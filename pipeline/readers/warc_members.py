@@ -29,7 +29,8 @@ from typing import BinaryIO, Callable, Generator
 import deflate
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from pipeline.readers.warc_scan import GZIP_MAGIC, MAX_HEADER, WarcRecord, header_end
+from pipeline.readers.warc_scan import MAX_HEADER, WarcRecord, header_end
+from pipeline.readers.warc_stream import GZIP_MAGIC
 
 # Compressed bytes held at once; a member longer than this (or than the size cap) goes to FastWARC.
 WINDOW = 32 << 20

@@ -1,11 +1,8 @@
 """WARC framing by hand, for damaged files: where FastWARC stops, this reads on.
 
 The scanner is hand-written because no WARC library recovers from damage: warcio and FastWARC both
-stop at the first bad member or header. It decompresses gzip members one by one (resyncing at the
-next gzip magic after a corrupt or cut-off member, looking again from just after its start: a
-damaged deflate stream runs on into the members after it), keeps what a member decompresses to
-before the damage (in a member of many records, the whole records before it, as warcio gives
-them), reads headers line by line (LF-only headers, any `WARC/x.y` version, a header that begins
+stop at the first bad member or header. It reads the decompressed bytes and member ends of
+`warc_stream` (which resyncs after a corrupt or cut-off gzip member), reads headers line by line (LF-only headers, any `WARC/x.y` version, a header that begins
 mid-line after a record cut off), and decides where each record ends:
 
 - one gzip member per record: a record ends where its member ends. If its Content-Length says
@@ -29,14 +26,12 @@ from __future__ import annotations
 
 import bisect
 import re
-import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from pipeline.readers.http import HttpResponse
+from pipeline.readers.warc_stream import CHUNK
 
-GZIP_MAGIC = b"\x1f\x8b\x08"
-CHUNK = 1 << 20
 SAMPLE = 65536
 MAX_HEADER = 1 << 20
 # Not only at a line start: a record cut off mid-line (a writer that crashed, then appended) is
@@ -65,115 +60,6 @@ class WarcDamage:
     reason: str
     detail: str
     sample: bytes = b""
-
-
-def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]]:
-    """Decompress concatenated gzip members. Yields ('data', member_offset, bytes), ('end',
-    member_offset, b'') after each member, ('corrupt_gzip' | 'truncated_gzip' |
-    'garbage_between_records', offset, detail) on damage, then resumes at the next gzip magic."""
-    pos = base              # offset in the raw file of buf[0]
-    buf = b""
-    eof = False
-    resyncing = False       # after a corrupt member, bytes up to the next member are part of it
-    junk_at = None          # offset of junk not yet reported, read past without a member in it
-    while True:
-        if not buf and eof:
-            return
-        if len(buf) < 3 and not eof:
-            more = raw.read(CHUNK)
-            eof = not more
-            buf += more
-            continue
-        if not buf.startswith(GZIP_MAGIC):
-            i = buf.find(GZIP_MAGIC, 1)
-            if i < 0:
-                if eof:
-                    if not resyncing and (junk_at is not None or buf.strip(b"\r\n\x00 ")):
-                        at = pos if junk_at is None else junk_at
-                        yield "garbage_between_records", at, f"{pos + len(buf) - at} trailing bytes are not gzip".encode()
-                    return
-                keep = 2
-                if junk_at is None and buf[:-keep].strip(b"\r\n\x00 "):
-                    junk_at = pos                 # reported where it ends, however long it is
-                pos += len(buf) - keep
-                buf = buf[-keep:]
-                more = raw.read(CHUNK)
-                eof = not more
-                buf += more
-                continue
-            if not resyncing:
-                at = pos if junk_at is None else junk_at
-                yield "garbage_between_records", at, f"{pos + i - at} bytes that are not a gzip member".encode()
-            resyncing, junk_at = False, None
-            pos += i
-            buf = buf[i:]
-            continue
-        member_start = pos
-        resyncing = False
-        d = zlib.decompressobj(wbits=31)
-        try:
-            while True:
-                saved = d.copy()
-                try:
-                    out = d.decompress(buf)
-                except zlib.error:
-                    # Keep what decompresses before the damage: in a member of many records the
-                    # records before it are whole (warcio reads them too). The scanner still drops
-                    # the part of a record that the damage cuts.
-                    out = _until_error(saved, buf)
-                    if out:
-                        yield "data", member_start, out
-                    raise
-                if out:
-                    yield "data", member_start, out
-                if d.eof:
-                    pos += len(buf) - len(d.unused_data)
-                    buf = d.unused_data
-                    yield "end", member_start, b""
-                    break
-                pos += len(buf)
-                buf = raw.read(CHUNK)
-                if not buf:
-                    raise _MemberCut
-        except (zlib.error, _MemberCut) as e:
-            cut = isinstance(e, _MemberCut)
-            yield ("truncated_gzip" if cut else "corrupt_gzip"), member_start, \
-                b"gzip member cut off by end of file" if cut else str(e).encode()
-            resyncing = True
-            if pos == member_start:               # skip this member's magic, look for the next one
-                pos += 1
-                buf = buf[1:]
-                continue
-            # Found chunks after the member began: a member damaged or cut off runs on into the
-            # members after it, so the next one may start in a chunk already read.
-            try:
-                raw.seek(member_start + 1)
-                pos, buf, eof = member_start + 1, b"", False
-            except (OSError, ValueError, AttributeError):
-                if cut:
-                    return
-
-
-class _MemberCut(Exception):
-    """A gzip member still open at the end of the file."""
-
-
-def _until_error(d, data: bytes, step: int = 4096) -> bytes:
-    """What decompressor `d` outputs for `data` before it fails, fed a few KB at a time."""
-    out = []
-    for i in range(0, len(data), step):
-        try:
-            out.append(d.decompress(data[i:i + step]))
-        except zlib.error:
-            break
-    return b"".join(out)
-
-
-def plain_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]]:
-    pos = base
-    while chunk := raw.read(CHUNK):
-        yield "data", pos, chunk
-        pos += len(chunk)
 
 
 def parse_headers(head: bytes) -> dict[str, str] | None:
