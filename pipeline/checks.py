@@ -126,7 +126,7 @@ def check_ingest(recipe: "Recipe", ingest_dir: str | Path, executor=None, runtim
         if "duplicate_id_across_files" not in counters:
             from pipeline.duplicate_ids import count_duplicate_ids
             counters["duplicate_id_across_files"] = count_duplicate_ids(ingest_dir, executor, runtime_env)
-            storage.write_json_atomic({**done, "counters": counters}, success)
+            storage.write_json_atomic({**done, "counters": counters}, success, compact=True)
     check_ingest_quarantine(recipe, ingest_dir)
     check_stages_against_input(recipe, ingest_dir)
 

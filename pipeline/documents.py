@@ -38,6 +38,13 @@ QUARANTINE_SCHEMA = pa.schema([
 ])
 
 QUARANTINE_SAMPLE_BYTES = 64 * 1024
+# What a stage keeps of a document it removed (the sample) or quarantined: each content column up to
+# this many characters, as ingest keeps 64 KiB of a bad record. Enough to read what a rule dropped or
+# why a page was bad; a quarantined page can be as large as a stage accepts (extract: 5 MB) and
+# quarantine grows with the bad input. Where a value was cut, `<column>_full_chars` has its length
+# (the url and metadata, such as a WARC's file and offset, say where the whole is).
+SIDE_CONTENT_CHARS = 64 * 1024
+CONTENT_COLUMNS = ("text", "html")
 
 
 def empty_documents() -> pa.Table:
@@ -104,6 +111,22 @@ def quarantine_table(rows: list[dict]) -> pa.Table:
     cols = {f.name: [r.get(f.name) for r in rows] for f in QUARANTINE_SCHEMA}
     cols["sample"] = [None if s is None else bytes(s[:QUARANTINE_SAMPLE_BYTES]) for s in cols["sample"]]
     return pa.table(cols, schema=QUARANTINE_SCHEMA)
+
+
+def bounded_content(table: pa.Table, chars: int = SIDE_CONTENT_CHARS) -> pa.Table:
+    """The rows with each string content column cut to `chars` characters, and a column
+    `<column>_full_chars` beside it: the whole value's length where it was cut, else null."""
+    for name in CONTENT_COLUMNS:
+        if name not in table.column_names or not pa.types.is_string(table.schema.field(name).type):
+            continue
+        col = table.column(name)
+        length = pc.utf8_length(col)
+        cut = pc.fill_null(pc.greater(length, chars), False)
+        full = pc.if_else(cut, length, pa.scalar(None, length.type)).cast(pa.int64())
+        i = table.column_names.index(name)
+        table = table.set_column(i, name, pc.if_else(cut, pc.utf8_slice_codeunits(col, 0, chars), col))
+        table = table.add_column(i + 1, f"{name}_full_chars", full)
+    return table
 
 
 def content_bytes(table: pa.Table) -> int:

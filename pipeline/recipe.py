@@ -120,8 +120,9 @@ class Recipe(_Strict):
     sources: list[SourceConfig] = Field(min_length=1)
     stages: list[StageSpec] = []
     removed_samples: int = Field(default=20, ge=0, description=(
-        "removed documents kept whole per stage and reason (chosen by id hash across the run), so a "
-        "person can read what each rule drops; every removed id and its reason is kept regardless"))
+        "removed documents kept per stage and reason (chosen by id hash across the run; text and html up to "
+        "64 Ki characters each), so a person can read what each rule drops; every removed id and its reason is "
+        "kept regardless"))
     # A wrong `text_field` quarantines every record of a source: that stops the run, not exit 0.
     max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
     checkpoint: Checkpoint = "chain_end"

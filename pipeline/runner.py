@@ -153,7 +153,7 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
                       quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4),
                       cpu_seconds=round(cpu_clock() - c0, 4))
     record = {**asdict(rec), "path": path, "shards": shard_ids}
-    write_json_atomic(record, out.path / "files" / f"{src_idx:02d}-{file_idx:05d}.done.json")
+    write_json_atomic(record, out.path / "files" / f"{src_idx:02d}-{file_idx:05d}.done.json", compact=True)
     yield "file", record
 
 
@@ -486,7 +486,7 @@ class Runner:
         """The stage's _SUCCESS record: every shard of it is done (written last)."""
         walls[ps.id] = wall
         merge_samples(ps.dir.path, self.recipe.removed_samples)
-        write_json_atomic({"wall_seconds": wall, **extra}, ps.dir.success_path)
+        write_json_atomic({"wall_seconds": wall, **extra}, ps.dir.success_path, compact=True)
 
 
 def run_recipe(recipe: Recipe | str | Path, output: str | Path | None = None, ray_address: str | None = None,

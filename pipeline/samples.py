@@ -1,8 +1,9 @@
 """Removed samples: a bounded set of removed documents per stage and reason, for people to read.
 
-Every removed id is kept with its reason (`removed_ids/`); the samples add the whole document
-(text, signals) for `inspect`, `explain` and the report. They are bounded per stage, not per
-shard: a run of 100k shards keeps `removed_samples` documents per reason, as a run of one does.
+Every removed id is kept with its reason (`removed_ids/`); the samples add the document (its signals,
+its text and html up to 64 Ki characters each: `documents.bounded_content`) for `inspect`, `explain`
+and the report. They are bounded per stage, not per shard: a run of 100k shards keeps
+`removed_samples` documents per reason, as a run of one does.
 
 Which documents: per reason, those whose id hashes lowest (CRC-32 of the id, ties by id). That
 choice spreads over the whole run rather than favouring the first files, and it composes: each

@@ -9,6 +9,9 @@
     RUN/stages/NN-<id>-<key>/quarantine/<shard>.parquet bad input, with reason
     RUN/stages/NN-<id>-<key>/_SUCCESS.json              the stage finished (all shards)
 
+Samples and quarantine keep up to 64 Ki characters of each document's text and html
+(`documents.bounded_content`), with the whole length where a value was cut.
+
 A shard counts as done only when its completion record exists; that file is written last (by
 rename locally; on an object store, whose PUT is atomic per object, writing it is the commit), so a
 killed run never leaves a shard that looks whole, and a rerun ignores data files without a record.
@@ -31,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import storage
-from pipeline.documents import content_bytes
+from pipeline.documents import bounded_content, content_bytes
 from pipeline.samples import sample_per_reason
 from pipeline.stage import Result
 # Re-exported: every write of a run goes through the storage layer (local, s3://, memory://).
@@ -165,21 +168,22 @@ class StageDir:
             kept_by=_count_groups(result.kept),
         )
         if store and self._is_view(table_in, result):
-            write_json_atomic({"of": self.views_of.path.name}, self.view_path(shard))
+            write_json_atomic({"of": self.views_of.path.name}, self.view_path(shard), compact=True)
         elif store:
             write_parquet_atomic(result.kept, self.shard_path(shard))
         if result.removed is not None and result.removed.num_rows and removed_samples:
-            write_parquet_atomic(sample_per_reason(result.removed, removed_samples),
+            write_parquet_atomic(bounded_content(sample_per_reason(result.removed, removed_samples)),
                                  self.path / "removed" / f"{shard}.parquet")
         if result.quarantined is not None and result.quarantined.num_rows:
-            write_parquet_atomic(result.quarantined, self.path / "quarantine" / f"{shard}.parquet", QUARANTINE_LEVEL)
+            write_parquet_atomic(bounded_content(result.quarantined), self.path / "quarantine" / f"{shard}.parquet",
+                                 QUARANTINE_LEVEL)
         gone = [t.select(["id", "reason"]).append_column("quarantined", pa.array([q] * t.num_rows))
                 for t, q in ((result.removed, False), (result.quarantined, True))
                 if t is not None and t.num_rows and "id" in t.column_names]
         if gone:
             # Small (id, reason) rows for every document that left here: what `explain` reads.
             write_parquet_atomic(pa.concat_tables(gone), self.path / "removed_ids" / f"{shard}.parquet")
-        write_json_atomic(asdict(rec), self.done_path(shard))
+        write_json_atomic(asdict(rec), self.done_path(shard), compact=True)
         return rec
 
     def _is_view(self, table_in: pa.Table | None, result: Result) -> bool:

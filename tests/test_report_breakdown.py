@@ -20,6 +20,13 @@ def run(tmp_path_factory, shared_data, ray_local):
     return shared_small_run(tmp_path_factory, shared_data)
 
 
+def test_funnel_columns_are_ordered_by_count_then_name():
+    tied = {f"l{i:02d}": 1 for i in range(40)}
+    stats = {"stages": [{"id": "language", "kept_by": {"language": {"zz": 9, **dict(reversed(tied.items()))}}}]}
+    keys, _ = breakdown.funnel_by(stats, "language")
+    assert keys == ["zz", *sorted(tied)]
+
+
 def test_funnel_per_source_counts_every_stage(run):
     _, stats = run
     keys, rows = breakdown.funnel_by(stats, "source")

@@ -48,3 +48,4 @@ def test_merged_shard_samples_equal_the_sample_of_the_whole_stage(tmp_path):
         merge_samples(folder.parent, 20)              # merging again (a rerun) changes nothing
         assert pq.read_table(folder / SAMPLES_FILE).equals(whole)
 
+

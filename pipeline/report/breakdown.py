@@ -67,7 +67,8 @@ def funnel_by(stats: dict, column: str) -> tuple[list[str], list[dict]]:
             continue
         keys |= set(c)
         rows.append({"stage": s["id"], "counts": c})
-    order = sorted(keys, key=lambda k: -(rows[0]["counts"].get(k, 0) if rows else 0))
+    # ties by name: the set's order changes with the process's hash seed (report.md differed run to run)
+    order = sorted(keys, key=lambda k: (-(rows[0]["counts"].get(k, 0) if rows else 0), k))
     return order, rows
 
 
