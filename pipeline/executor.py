@@ -81,9 +81,20 @@ def stop_ray_soon() -> threading.Thread:
     """Shut Ray down in a background thread (join it before exiting). ray.shutdown stops Ray's
     daemons one after the other, waiting for each: about a second that need not hold up work
     that no longer uses Ray, such as the report."""
-    stopping = threading.Thread(target=ray.shutdown, name="stop-ray")
+    stopping = threading.Thread(target=_shutdown, name="stop-ray")
     stopping.start()
     return stopping
+
+
+def _shutdown() -> None:
+    # Ray stops the GCS before the autoscaler monitor, whose SIGTERM handler then reports to the
+    # gone GCS until Ray kills it a second later (1.0 of ray.shutdown's 1.5 s here). A Ray this
+    # process started has no autoscaling to wind down: its monitor is killed first, at once. A
+    # driver that joined a cluster (not its head) owns no daemons and stops none.
+    node = getattr(ray._private.worker, "_global_node", None)
+    if node is not None and node.is_head():
+        node.kill_monitor(check_alive=False)
+    ray.shutdown()
 
 
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:

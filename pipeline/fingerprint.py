@@ -87,24 +87,27 @@ def _is_type_checking(test: ast.expr) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _walk_runtime(tree: ast.AST) -> Iterable[ast.AST]:
-    """ast.walk, minus `if TYPE_CHECKING:` bodies (imports for annotations only)."""
+def _walk_runtime(tree: ast.AST) -> list[ast.AST]:
+    """ast.walk's nodes, minus `if TYPE_CHECKING:` bodies (imports for annotations only). A list:
+    one walk serves both `_imports` and `_path_constants` (walking is most of a fingerprint)."""
+    out = []
     stack = [tree]
     while stack:
         node = stack.pop()
-        yield node
+        out.append(node)
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and _is_type_checking(child.test):
                 stack.extend(child.orelse)
                 continue
             stack.append(child)
+    return out
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, str | None]]:
-    """(module, name imported from it or None) for every import statement."""
+def _imports(nodes: list[ast.AST], module: str, is_package: bool) -> list[tuple[str, str | None]]:
+    """(module, name imported from it or None) for every import statement among `_walk_runtime`'s nodes."""
     package = module if is_package else module.rpartition(".")[0]
     out = []
-    for node in _walk_runtime(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             out += [(a.name, None) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -113,11 +116,11 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, st
     return out
 
 
-def _path_constants(tree: ast.AST) -> list[str]:
-    """Relative paths spelled as string constants: 'x.yaml', Path(...) / "data" / "lists",
-    os.path.join(..., "data", "lists")."""
+def _path_constants(nodes: list[ast.AST]) -> list[str]:
+    """Relative paths spelled as string constants among `_walk_runtime`'s nodes: 'x.yaml',
+    Path(...) / "data" / "lists", os.path.join(..., "data", "lists")."""
     out = []
-    for node in _walk_runtime(tree):
+    for node in nodes:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             parts, cur = [], node
             while isinstance(cur, ast.BinOp) and isinstance(cur.op, ast.Div):
@@ -150,8 +153,8 @@ def _analyse(origin: str, module: str, is_package: bool):
     key = (origin, st.st_size, st.st_mtime_ns, module, is_package)
     if key not in _analysed:
         try:
-            tree = ast.parse(Path(origin).read_bytes(), origin)
-            _analysed[key] = (_imports(tree, module, is_package), _path_constants(tree))
+            nodes = _walk_runtime(ast.parse(Path(origin).read_bytes(), origin))
+            _analysed[key] = (_imports(nodes, module, is_package), _path_constants(nodes))
         except (OSError, SyntaxError, ValueError):
             _analysed[key] = None
     return _analysed[key]
@@ -231,15 +234,37 @@ def _is_module(name: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _distributions() -> dict[str, list[str]]:
+def _top_levels() -> list[tuple[importlib.metadata.Distribution, list[str]]] | None:
+    """Each installed distribution with the top-level names it provides, found as
+    `packages_distributions()` finds them (its own helpers), but without parsing every
+    distribution's metadata for its name, which is most of its cost (~0.2 CPU-s of every run's
+    start on a full environment): `_distributions_of` reads the name of those it needs only.
+    None where this Python lacks the helpers (then packages_distributions() itself)."""
+    declared = getattr(importlib.metadata, "_top_level_declared", None)
+    inferred = getattr(importlib.metadata, "_top_level_inferred", None)
+    if declared is None or inferred is None:
+        return None
+    return [(d, list(declared(d) or inferred(d))) for d in importlib.metadata.distributions()]
+
+
+@lru_cache(maxsize=1)
+def _all_distributions() -> dict[str, list[str]]:
     return importlib.metadata.packages_distributions()
+
+
+@lru_cache(maxsize=None)
+def _distributions_of(top: str) -> tuple[str, ...]:
+    """`packages_distributions().get(top, [])`: the same names in the same order."""
+    tops = _top_levels()
+    if tops is None:
+        return tuple(_all_distributions().get(top, []))
+    return tuple(d.metadata["Name"] for d, names in tops for name in names if name == top)
 
 
 def library_versions(tops: Iterable[str]) -> dict[str, str]:
     out = {}
-    dists = _distributions()
     for top in sorted(tops):
-        for d in dists.get(top, []):
+        for d in _distributions_of(top):
             try:
                 out[d] = importlib.metadata.version(d)
             except importlib.metadata.PackageNotFoundError:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -272,7 +273,11 @@ class Runner:
 
     def run(self) -> dict:
         with Lease(self.run_dir):              # one run per output; refused with one line otherwise
-            return self._run()
+            # Chains' completion records are written in the background (`_finish_chain`), all of
+            # them before stats and before the lease is released, whatever happens.
+            with ThreadPoolExecutor(1, thread_name_prefix="finish-chain") as self._closer:
+                self._finishing: list[Future] = []
+                return self._run()
 
     def _run(self) -> dict:
         t_start = time.time()
@@ -294,6 +299,8 @@ class Runner:
                 self._global(seg.stages[0], seg.upstream, walls)
             else:
                 self._map_segment(seg.stages, seg.upstream, walls)
+        for f in self._finishing:
+            f.result()                          # a failed merge or record fails the run here
         stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
                             {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
                             started=t_start, finished=time.time())
@@ -403,9 +410,7 @@ class Runner:
             self._finish(ps, walls, timer() - t0)
         if chain_bar is not None:
             chain_bar.close()
-        wall = timer() - t0
-        for c in chain:
-            self._finish(c, walls, wall, fused=[p.id for p in chain], with_ingest=True, stored=c.store)
+        self._finish_chain(chain, walls, timer() - t0, with_ingest=True)
 
     @staticmethod
     def _drop_rewritten_raw(shards: list[str], ingest: PlannedStage, end: PlannedStage) -> None:
@@ -462,9 +467,7 @@ class Runner:
         for _, recs in self.executor.run(segment):
             bar.update(1, docs=recs[-1].docs_out if recs else 0, bytes=recs[0].bytes_in if recs else 0)
         bar.close()
-        wall = timer() - t0
-        for ps in chain:
-            self._finish(ps, walls, wall, fused=[p.id for p in chain], stored=ps.store)
+        self._finish_chain(chain, walls, timer() - t0)
 
     def _global(self, ps: PlannedStage, upstream: PlannedStage, walls: dict) -> None:
         if ps.dir.finished():
@@ -481,6 +484,18 @@ class Runner:
         stage.run(ctx)
         storage.remove(ps.dir.path / "scratch")
         self._finish(ps, walls, timer() - t0, counters=ctx.counters, info=ctx.info)
+
+    def _finish_chain(self, chain: list[PlannedStage], walls: dict, wall: float, **extra) -> None:
+        """The chain's stages' _SUCCESS records, in a background thread: merging their removed
+        samples (~1 s of the driver for the default chain, when nothing else runs) overlaps with
+        the next segment instead, whose tasks read only completion records of shards. A run killed
+        before these records are written finds every shard done and merges again (the same rows)."""
+        fused = [p.id for p in chain]
+
+        def finish() -> None:
+            for ps in chain:
+                self._finish(ps, walls, wall, fused=fused, stored=ps.store, **extra)
+        self._finishing.append(self._closer.submit(finish))
 
     def _finish(self, ps: PlannedStage, walls: dict, wall: float, **extra) -> None:
         """The stage's _SUCCESS record: every shard of it is done (written last)."""

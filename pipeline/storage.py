@@ -182,8 +182,23 @@ def read_npy(p):
 def read_parquet(p, columns: list[str] | None = None) -> pa.Table:
     p = path(p)
     if is_local(p):
-        return pq.read_table(str(p), columns=columns)
+        if p.is_file():
+            return _read_parquet_file(str(p), columns)
+        return pq.read_table(str(p), columns=columns)    # a folder of files: a dataset
     return pq.read_table(p.path, columns=columns, filesystem=p.fs)
+
+
+def _read_parquet_file(p: str, columns: list[str] | None) -> pa.Table:
+    """One local file, the table pq.read_table gives, without its dataset layer: importing
+    pyarrow.dataset imports pandas, ~0.4 CPU-s in every process that reads a shard (the driver and
+    each worker). A missing column is an error, as it is for pq.read_table."""
+    with pq.ParquetFile(p) as f:
+        if columns is not None:
+            names = f.schema_arrow.names
+            missing = [c for c in columns if c not in names]
+            if missing:
+                raise pa.ArrowInvalid(f"{p}: no column {missing[0]!r} (columns: {', '.join(names)})")
+        return f.read(columns=columns)
 
 
 def parquet_file(p) -> pq.ParquetFile:

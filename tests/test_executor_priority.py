@@ -50,3 +50,29 @@ def test_worker_niceness(children, env_value, expected):
     assert proc.returncode == 0, err[-2000:]
     worker, driver = map(int, out.rsplit("NICE", 1)[1].split())
     assert worker == driver + expected
+
+
+_STOP_CHILD = """
+import psutil, ray
+from pipeline.executor import start_ray, stop_ray_soon
+start_ray(num_cpus=1)
+daemons = psutil.Process().children(recursive=True)
+names = [" ".join(p.cmdline()) for p in daemons]
+assert any("autoscaler/_private/monitor.py" in n for n in names), names
+assert any("gcs_server" in n for n in names), names
+stop_ray_soon().join()
+_, alive = psutil.wait_procs(daemons, timeout=10)
+print("LEFT", [" ".join(p.cmdline())[:80] for p in alive if p.status() != psutil.STATUS_ZOMBIE])
+print("INITIALIZED", ray.is_initialized())
+"""
+
+
+def test_stopping_a_ray_the_run_started_stops_all_its_daemons():
+    """stop_ray_soon kills the autoscaler monitor before ray.shutdown (which would otherwise wait
+    a second on its SIGTERM handler); every daemon, monitor included, is gone afterwards."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "-c", _STOP_CHILD], cwd=REPO, env=env, text=True,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "LEFT []" in proc.stdout, proc.stdout
+    assert "INITIALIZED False" in proc.stdout

@@ -97,6 +97,30 @@ def test_changing_an_option_recomputes_that_stage_and_after_only(tmp_path, share
     assert stats["stages"][2]["docs_out"] < stats["stages"][1]["docs_out"]
 
 
+def test_a_run_stopped_before_its_chains_records_resumes_to_the_same_output(tmp_path, shared_data, ray_local):
+    """A chain's completion records (and its removed-sample merge) are written in the background
+    while the next segment runs: a run stopped after the chain's shards but before those records
+    reruns to the same documents, samples and counts, and writes the records."""
+    stages = STAGES.format(min_chars=5000) + "- stage: exact_dedup\n"
+    r = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", stages))
+    stats = Runner(r, quiet=True).run()
+    chain = stats["stages"][1:3]                # the fused chain; exact_dedup is global
+    assert all("fused" in json.loads((Path(s["dir"]) / "_SUCCESS.json").read_text()) for s in chain)
+    samples = {s["id"]: (Path(s["dir"]) / "removed" / "samples.parquet").read_bytes()
+               for s in chain if (Path(s["dir"]) / "removed" / "samples.parquet").exists()}
+    assert "test_drop_short" in samples
+    docs = digest_tree(tmp_path / "run")
+    for s in chain:                            # as if stopped before the background wrote them
+        (Path(s["dir"]) / "_SUCCESS.json").unlink()
+    again = Runner(r, quiet=True).run()
+    assert all((Path(s["dir"]) / "_SUCCESS.json").exists() for s in again["stages"])
+    assert digest_tree(tmp_path / "run") == docs
+    assert {s["id"]: (Path(s["dir"]) / "removed" / "samples.parquet").read_bytes()
+            for s in again["stages"][1:3] if (Path(s["dir"]) / "removed" / "samples.parquet").exists()} == samples
+    keys = ("id", "docs_in", "docs_out", "removed")
+    assert [{k: s.get(k) for k in keys} for s in again["stages"]] == [{k: s.get(k) for k in keys} for s in stats["stages"]]
+
+
 def test_stage_that_cannot_load_stops_the_run(tmp_path, shared_data, ray_local):
     r = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: stages_for_tests:BrokenModel\n"))
     with pytest.raises(Exception, match="model file missing"):

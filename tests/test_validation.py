@@ -496,6 +496,20 @@ def test_builtin_stages_fingerprint_their_helpers_and_profiles():
     assert any(p.endswith("stages/data/blocklists") for p in spam["data"])
 
 
+def test_library_versions_name_the_distributions_packages_distributions_names():
+    """The narrowed lookup (only the asked names' distributions are read) finds exactly what
+    importlib.metadata.packages_distributions() maps each top-level name to, in its order."""
+    import importlib.metadata
+    from pipeline.fingerprint import _distributions_of, library_versions
+    full = importlib.metadata.packages_distributions()
+    assert len(full) > 20                              # a real environment, not an empty one
+    for top, names in full.items():
+        assert list(_distributions_of(top)) == names, top
+    assert _distributions_of("no_such_module_here") == ()
+    versions = library_versions(["pyarrow", "pydantic", "no_such_module_here"])
+    assert versions == {d: importlib.metadata.version(d) for top in ("pyarrow", "pydantic") for d in full[top]}
+
+
 def test_home_directory_in_output_and_paths(tmp_path, data, monkeypatch):
     from pipeline.checks import list_inputs
     monkeypatch.setenv("HOME", str(tmp_path))
