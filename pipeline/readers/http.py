@@ -114,25 +114,14 @@ def parse_plain_response(buf, start: int, end: int) -> tuple[int, dict[str, str]
     """(status, headers, body start) of an HTTP block in buf[start:end] whose head is a plain
     HTTP/1.x status line, plain `Name: value` CRLF lines and CRLF; None for any other head (then
     parse_http_stream reads it). On such heads both give the same result, this one without
-    reading lines one at a time. A Common Crawl head is ~2 KB in ~25 lines: one regex over it
-    cost ~3x these byte counts and one lookahead per line."""
-    m = _STATUS.match(buf, start, end)
-    if m is None:
+    reading lines one at a time. Once the regex has checked the head, str.split and partition
+    cut it (a second regex pass, findall, cost ~1.4x that on Common Crawl's ~2 KB heads)."""
+    m = _PLAIN_RESPONSE.match(buf, start, end)
+    if m is None or m.end() - start > MAX_LINE:        # long heads: parse_http_stream's line limits
         return None
-    h = m.end()
-    e = buf.find(b"\r\n\r\n", h - 2, min(end, start + MAX_LINE))   # the first empty line
-    if e < 0:                                              # long heads: parse_http_stream's limits
-        return None
-    lines = bytes(buf[h:e + 2])
-    # Plain: CR and LF only as CRLF, no VT/FF (bytes.strip would take them off a value), and a
-    # name of printable ASCII up to its colon at the start of every line.
-    if lines.count(b"\r") != lines.count(b"\n") or lines.count(b"\r\n") != lines.count(b"\n") or \
-            b"\x0b" in lines or b"\x0c" in lines or \
-            lines and (_NAME.match(lines) is None or _NOT_NAME.search(lines, 0, len(lines) - 1) is not None):
-        return None
-    pairs = [line.partition(":") for line in lines.decode("latin-1").split("\r\n")]
-    pairs.pop()                                            # after the last CRLF
-    return int(m.group(1)), {k.lower(): v.strip(" \t") for k, _, v in pairs}, e + 4
+    pairs = [line.partition(":") for line in m.group(2).decode("latin-1").split("\r\n")]
+    pairs.pop()                                        # after the last CRLF
+    return int(m.group(1)), {k.lower(): v.strip(" \t") for k, _, v in pairs}, m.end()
 
 
 # Below this many lines the loop is as fast as the regex.
@@ -140,9 +129,9 @@ PLAIN_RUN = 6
 _PLAIN_HEAD = re.compile(rb"(?:[A-Za-z][!-9;-~]{0,78}:[^\r\n\x0b\x0c]*\r\n)*")
 # Name and value; the value holds no whitespace that bytes.strip() removes but spaces and tabs.
 _PLAIN_PAIR = re.compile(r"([A-Za-z][!-9;-~]{0,78}):([^\r\n\x0b\x0c]*)\r\n")
-_STATUS = re.compile(rb"HTTP/1\.[01] (\d{3})(?:[ \t][^\r\n]*+)?\r\n")
-_NAME = re.compile(rb"[A-Za-z][!-9;-~]{0,78}+:")
-_NOT_NAME = re.compile(rb"\n(?!" + _NAME.pattern + rb")")         # a line that does not begin with one
+# Possessive: no class holds what follows it, so nothing to backtrack into (~20% faster).
+_PLAIN_RESPONSE = re.compile(rb"HTTP/1\.[01] (\d{3})(?:[ \t][^\r\n]*+)?\r\n("
+                             rb"(?:[A-Za-z][!-9;-~]{0,78}+:[^\r\n\x0b\x0c]*+\r\n)*+)\r\n")
 _BODY = object()
 
 
