@@ -209,17 +209,17 @@ def _plain_record(content: bytes, offset: int, record: RecordFn, types: frozense
 def _skipped(lines: bytes, types: frozenset[str]) -> tuple[str, int] | None:
     """(WARC-Type, Content-Length) of a plain ASCII head whose type is not in `types`; None when
     the record is wanted or its head is anything else (then the full path decides)."""
-    if lines.startswith(b"WARC-Type:"):          # where writers put it: a wanted record is told at once
-        wtype = lines[10:lines.index(b"\r\n")].strip(b" \t")
-        if wtype.isascii() and wtype.decode("ascii").lower() in types:
-            return None
     if not lines.isascii():
         return None
-    low = lines.lower()
-    wtype = _first(lines, low, b"warc-type:")
+    low = None
+    if lines.startswith(b"WARC-Type:"):           # where writers put it: the first line, the first of its name
+        wtype = lines[10:lines.index(b"\r\n")].strip(b" \t")
+    else:
+        low = lines.lower()
+        wtype = _first(lines, low, b"warc-type:")
     if wtype is None or (wtype := wtype.decode("ascii")).lower() in types:
         return None
-    length = _first(lines, low, b"content-length:")
+    length = _first(lines, lines.lower() if low is None else low, b"content-length:")
     if length is None or not length.isdigit():
         return None
     return wtype, int(length)
