@@ -214,4 +214,8 @@ def test_plain_http_heads_read_at_once_as_line_by_line(shared_data):
         taken[damaged] += 1
         resp, n = parse_http_stream(io.BytesIO(block))
         assert (resp.status, resp.headers, resp.body) == (got[0], got[1], block[got[2]:]) and n == len(block)
+        # Looked up where they lie (PlainHeaders): each name as the dict has it, absent ones absent.
+        for name in [*resp.headers, "content-type", "content-encoding", "transfer-encoding", "x-absent",
+                     "Content-Type", "type", ""]:
+            assert (got[1].get(name), name in got[1]) == (resp.headers.get(name), name in resp.headers), name
     assert len(heads) > 300 and taken[False] > 0.9 * len(heads) and 0 < taken[True] < 3000
