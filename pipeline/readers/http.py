@@ -120,7 +120,12 @@ def parse_plain_response(buf, start: int, end: int) -> tuple[int, Mapping[str, s
     m = _PLAIN_RESPONSE.match(buf, start, end)
     if m is None or m.end() - start > MAX_LINE:        # long heads: parse_http_stream's line limits
         return None
-    return int(m.group(1)), PlainHeaders(buf[m.start(2) - 2:m.end(2)].decode("latin-1")), m.end()
+    lines = buf[m.start(2) - 2:m.end(2)]
+    # The regex reads a value as any bytes up to LF (~3x faster than a class of allowed bytes):
+    # the lines are plain when each CR and LF in them is part of a CRLF and none is VT or FF.
+    if len(lines) - len(lines.translate(None, b"\r\n\x0b\x0c")) != 2 * lines.count(b"\r\n"):
+        return None
+    return int(m.group(1)), PlainHeaders(lines.decode("latin-1")), m.end()
 
 
 class PlainHeaders(Mapping):
@@ -174,8 +179,9 @@ _PLAIN_HEAD = re.compile(rb"(?:[A-Za-z][!-9;-~]{0,78}:[^\r\n\x0b\x0c]*\r\n)*")
 # Name and value; the value holds no whitespace that bytes.strip() removes but spaces and tabs.
 _PLAIN_PAIR = re.compile(r"([A-Za-z][!-9;-~]{0,78}):([^\r\n\x0b\x0c]*)\r\n")
 # Possessive: no class holds what follows it, so nothing to backtrack into (~20% faster).
+# A header line's value is any bytes up to LF here; parse_plain_response checks the rest.
 _PLAIN_RESPONSE = re.compile(rb"HTTP/1\.[01] (\d{3})(?:[ \t][^\r\n]*+)?\r\n("
-                             rb"(?:[A-Za-z][!-9;-~]{0,78}+:[^\r\n\x0b\x0c]*+\r\n)*+)\r\n")
+                             rb"(?:[A-Za-z][!-9;-~]{0,78}+:.*+\n)*+)\r\n")
 _BODY = object()
 
 
