@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -294,6 +295,36 @@ def speed_rows(quick: bool) -> list[dict]:
     ]
 
 
+def _cc_layout(path: Path, captures: int) -> Path:
+    """Common Crawl's own layout at its page size: one warcinfo, then its one real capture
+    (request, 75 KB response, metadata; 19 KB compressed, as CC's ~23 KB a capture) `captures`
+    times, each copy with its own record ids (seeded), one gzip member per record as CC writes.
+    (A CC file holds one warcinfo for ~30,000 captures and no id twice.)"""
+    import random
+    import uuid
+    raw = (SHARED / "warc" / "cc_whirlwind.warc.gz").read_bytes()
+    members, a = [], 0
+    while a < len(raw):
+        d = zlib.decompressobj(31)
+        members.append(d.decompress(raw[a:]))
+        a = len(raw) - len(d.unused_data)
+    info_id = re.search(rb"WARC-Record-ID: <urn:uuid:([0-9a-f-]{36})>", members[0]).group(1)
+    capture = members[1:]
+    ids = sorted({i for m in capture for i in re.findall(rb"urn:uuid:([0-9a-f-]{36})", m.split(b"\r\n\r\n")[0])}
+                 - {info_id})
+    rnd = random.Random(0)
+    out = [gzip.compress(members[0], 6, mtime=0)]
+    for _ in range(captures):
+        new = {old: str(uuid.UUID(int=rnd.getrandbits(128), version=4)).encode() for old in ids}
+        for m in capture:
+            head, sep, block = m.partition(b"\r\n\r\n")
+            for old, fresh in new.items():
+                head = head.replace(old, fresh)
+            out.append(gzip.compress(head + sep + block, 6, mtime=0))
+    path.write_bytes(b"".join(out))
+    return path
+
+
 def crawl_rows(quick: bool) -> list[dict]:
     """The read + decode row on the shared crawls in Common Crawl's and other crawlers' layouts
     (long HTTP heads, request/metadata records, small pages): the per-record cost shows there."""
@@ -303,10 +334,7 @@ def crawl_rows(quick: bool) -> list[dict]:
     from pipeline.readers import Doc, ReadState, read_source_file
     from pipeline.recipe import SourceConfig
     rows = []
-    # Common Crawl's own layout at its page size: its one real capture (warcinfo, request, 75 KB
-    # response, metadata; 19 KB compressed, as CC's ~23 KB a capture) 200 times over.
-    cc = Path(tempfile.mkdtemp(prefix="bench_cc_")) / "cc_whirlwind_x200.warc.gz"
-    cc.write_bytes((SHARED / "warc" / "cc_whirlwind.warc.gz").read_bytes() * 200)
+    cc = _cc_layout(Path(tempfile.mkdtemp(prefix="bench_cc_")) / "cc_whirlwind_x200.warc.gz", 200)
     for name in ("dolma_sample-0000.warc.gz", "pywb_iana.warc.gz", "node-warc_books.toscrape.warc", cc):
         path = str(SHARED / "warc" / name)
         name = Path(path).name
