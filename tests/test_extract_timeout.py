@@ -81,6 +81,8 @@ def test_sandbox_counts_each_items_cpu_from_the_end_of_the_one_before():
     box = Sandbox(_burn, timeout=LIMIT, chunk=8)
     assert box.map([0.3, 0.3, 0.3, 1.5, 0.3, 0.3]) == [0.3, 0.3, 0.3, TIMED_OUT, 0.3, 0.3]
     assert box.forks == 2  # the overrunning item's child was killed, the rest went to a new one
+    # the same child's next batch: its count starts where the last one ended, not at the fork
+    assert box.map([0.3, 0.3]) == [0.3, 0.3] and box.forks == 2
     box.close()
 
 

@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Iterator
 
 MIN_SLICE = 0.01  # the watchdog's shortest sleep, so that it never spins
 
@@ -38,38 +38,23 @@ def _raise_timeout(signum, frame):
 
 
 @contextmanager
-def _timers(timers: list[tuple[int, int, float]]) -> Iterator[None]:
-    """Each (signal, itimer, seconds) raises ExtractionTimeout when that itimer runs out."""
+def _signal_deadline(seconds: float, clock: str, wall_factor: float) -> Iterator[None]:
+    timers = ([(signal.SIGALRM, signal.ITIMER_REAL, seconds)] if clock == "wall" else
+              [(signal.SIGPROF, signal.ITIMER_PROF, seconds),
+               (signal.SIGALRM, signal.ITIMER_REAL, seconds * wall_factor)])
     previous = [(sig, signal.signal(sig, _raise_timeout)) for sig, _, _ in timers]
+    cpu_start = time.process_time()  # what ITIMER_PROF counts: the process's CPU
     try:
-        for _, which, seconds in timers:
-            signal.setitimer(which, seconds)
+        for _, which, after in timers:
+            signal.setitimer(which, after)
         yield
     finally:
         for _, which, _ in timers:
             signal.setitimer(which, 0)
         for sig, handler in previous:
             signal.signal(sig, handler)
-
-
-@contextmanager
-def _overrun_check(seconds: float, clock: Callable[[], float]) -> Iterator[None]:
-    start = clock()
-    yield
-    if clock() - start > seconds:  # finished inside C code after the limit: still over it
-        raise ExtractionTimeout()
-
-
-@contextmanager
-def _signal_deadline(seconds: float, clock: str, wall_factor: float) -> Iterator[None]:
-    if clock == "wall":
-        with _timers([(signal.SIGALRM, signal.ITIMER_REAL, seconds)]):
-            yield
-        return
-    with _timers([(signal.SIGPROF, signal.ITIMER_PROF, seconds),
-                  (signal.SIGALRM, signal.ITIMER_REAL, seconds * wall_factor)]):
-        with _overrun_check(seconds, time.process_time):
-            yield
+    if clock == "cpu" and time.process_time() - cpu_start > seconds:
+        raise ExtractionTimeout()  # finished inside C code after the limit: still over it
 
 
 @contextmanager

@@ -66,6 +66,7 @@ class Sandbox:
         self.work, self.timeout, self.reset, self.chunk = work, timeout, reset, chunk
         self.clock, self.wall_factor = clock, wall_factor
         self._proc = self._conn = self._ps = None
+        self._cpu_start = 0.0  # the child's CPU time when its current item began (kept across map calls)
         self.forks = 0
 
     def _start(self) -> None:
@@ -76,6 +77,7 @@ class Sandbox:
         child.close()
         self._proc, self._conn = proc, parent
         self._ps = psutil.Process(proc.pid) if self.clock == "cpu" else None
+        self._cpu_start = 0.0
         self.forks += 1
 
     def _kill(self) -> None:
@@ -122,17 +124,16 @@ class Sandbox:
         """One result per item, in order: work(item), TIMED_OUT or CRASHED."""
         results: list[Any] = [None] * len(items)
         i, new_batch = 0, True
-        cpu_start = 0.0  # the child's CPU time when its current item began
         while i < len(items):
             if self._proc is None or not self._proc.is_alive():
                 self._kill()
                 self._start()
-                new_batch, cpu_start = True, 0.0
+                new_batch = True
             chunk = items[i:i + self.chunk]
             self._conn.send((new_batch, chunk))
             new_batch = False
             for k in range(len(chunk)):
-                if not self._ready(cpu_start):
+                if not self._ready(self._cpu_start):
                     results[i + k] = TIMED_OUT  # the child is stuck in item i+k
                     self._kill()
                     break
@@ -143,9 +144,9 @@ class Sandbox:
                     results[i + k] = CRASHED
                     self._kill()
                     break
-                overran = self.clock == "cpu" and 0 < self.timeout < cpu_end - cpu_start
+                overran = self.clock == "cpu" and 0 < self.timeout < cpu_end - self._cpu_start
                 results[i + k] = TIMED_OUT if overran else result
-                cpu_start = cpu_end
+                self._cpu_start = cpu_end
             else:
                 k = len(chunk) - 1
             i += k + 1
