@@ -14,9 +14,9 @@ Each kept document says which engine produced its text (`extract_engine` column)
 stage counts both (`engine_trafilatura`, `engine_resiliparse`) and each fallback signal.
 
 Bad input never stops the run: pages over `max_html_bytes` are quarantined as `too_large`, pages
-whose extraction uses more than `timeout_seconds` of CPU time as `timeout`, input that is not HTML as `not_html`, and
-an unexpected exception (or a crash) inside an engine as `extract_error`. Pages with no main
-text are removed as `no_text`.
+whose extraction uses more than `timeout_seconds` of CPU time as `timeout`, input that is not
+HTML as `not_html`, and an unexpected exception (or a crash) inside an engine as
+`extract_error`. Pages with no main text are removed as `no_text`.
 
 The time limit holds for every engine: with `isolation: process` (default) pages are extracted in
 a forked child that is killed when a page overruns, which also stops a page stuck inside C code
