@@ -71,17 +71,22 @@ def _slow_page(n=8000):
     return "<html><body>" + block * n + "</body></html>"
 
 
-def test_timeout_quarantines_slow_page_and_continues(shared_data):
+@pytest.mark.parametrize("isolation", ["process", "signal"])
+@pytest.mark.parametrize("clock", ["cpu", "wall"])
+def test_timeout_quarantines_slow_page_and_continues(shared_data, isolation, clock):
     first = _pages(shared_data, 1)[0]
     pages = [first, ("slow", _slow_page()), ("again", first[1])]
-    result = Extract(timeout_seconds=1.0)(_table(pages))
+    result = Extract(timeout_seconds=1.0, isolation=isolation, timeout_clock=clock)(_table(pages))
     assert [(r["id"], r["reason"]) for r in result.quarantined.to_pylist()] == [("slow", "timeout")]
     assert set(result.kept["id"].to_pylist()) >= {pages[0][0], "again"}
 
 
-def test_timeout_works_off_the_main_thread():
+@pytest.mark.parametrize("isolation", ["process", "signal"])
+@pytest.mark.parametrize("clock", ["cpu", "wall"])
+def test_timeout_works_off_the_main_thread(isolation, clock):
     out = {}
-    t = threading.Thread(target=lambda: out.update(r=Extract(timeout_seconds=0.2)(_table([("slow", _slow_page())]))))
+    stage = Extract(timeout_seconds=0.2, isolation=isolation, timeout_clock=clock)
+    t = threading.Thread(target=lambda: out.update(r=stage(_table([("slow", _slow_page())]))))
     t.start()
     t.join(60)
     assert out["r"].quarantined.column("reason").to_pylist() == ["timeout"]

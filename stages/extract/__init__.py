@@ -14,14 +14,17 @@ Each kept document says which engine produced its text (`extract_engine` column)
 stage counts both (`engine_trafilatura`, `engine_resiliparse`) and each fallback signal.
 
 Bad input never stops the run: pages over `max_html_bytes` are quarantined as `too_large`, pages
-that take longer than `timeout_seconds` as `timeout`, input that is not HTML as `not_html`, and
-an unexpected exception (or a crash) inside an engine as `extract_error`. Pages with no main
-text are removed as `no_text`.
+whose extraction uses more than `timeout_seconds` of CPU time as `timeout`, input that is not
+HTML as `not_html`, and an unexpected exception (or a crash) inside an engine as
+`extract_error`. Pages with no main text are removed as `no_text`.
 
 The time limit holds for every engine: with `isolation: process` (default) pages are extracted in
 a forked child that is killed when a page overruns, which also stops a page stuck inside C code
-(sandbox.py); `isolation: signal` uses SIGALRM (or a watchdog thread off the main thread) in
-the worker itself, which is cheaper but fires only between Python bytecodes (deadline.py).
+(sandbox.py); `isolation: signal` uses a timer signal (or a watchdog thread off the main thread)
+in the worker itself, which is cheaper but fires only between Python bytecodes (deadline.py).
+The limit counts CPU time (`timeout_clock: cpu`), so the same recipe keeps the same pages on a
+quiet or a loaded machine; a wall-clock backstop (`timeout_wall_factor` times the limit) still
+ends a page that is blocked. `timeout_clock: wall` restores a limit on elapsed time.
 """
 from __future__ import annotations
 
@@ -104,10 +107,19 @@ class Extract(Stage):
     keep_html: bool = Field(False, description="keep the `html` column after extraction")
     max_html_bytes: int = Field(5_000_000, gt=0, description="larger pages are quarantined as too_large")
     timeout_seconds: float = Field(10.0, ge=0, description="per page; slower pages are quarantined as "
-                                   "timeout (0 = no limit)")
+                                   "timeout (0 = no limit); seconds of CPU or of wall time, see timeout_clock")
+    timeout_clock: Literal["cpu", "wall"] = Field(
+        "cpu", description="what timeout_seconds counts: cpu = the CPU time the page's extraction uses, "
+        "so the output does not depend on the machine's load; wall = elapsed time (a loaded machine "
+        "quarantines pages a quiet one keeps)")
+    timeout_wall_factor: float = Field(
+        30.0, ge=1, description="timeout_clock cpu: a page is also stopped after timeout_seconds x this "
+        "much wall time, which ends a page blocked without using CPU (deadlock, stopped process); "
+        "pages that only run slowly reach it when the machine is loaded more than this many times over")
     isolation: Literal["process", "signal"] = Field(
         "process", description="how the time limit is enforced: process = extract in a forked child "
-        "killed on timeout (also stops C code); signal = SIGALRM in the worker (cheaper, Python only)")
+        "killed on timeout (also stops C code); signal = a timer signal (SIGPROF/SIGALRM) in the worker "
+        "(cheaper, Python only)")
 
     _trafilatura: Any = PrivateAttr(default=None)
     _resiliparse: Any = PrivateAttr(default=None)
@@ -129,7 +141,8 @@ class Extract(Stage):
         self._rule = FallbackRule(self.fallback_min_units, self.fallback_min_visible_share,
                                   self.fallback_max_short_lines, self.fallback_max_comment_share)
         if self.isolation == "process" and self.timeout_seconds > 0:
-            self._sandbox = Sandbox(self._page_or_error, self.timeout_seconds, reset=self._new_batch)
+            self._sandbox = Sandbox(self._page_or_error, self.timeout_seconds, reset=self._new_batch,
+                                    clock=self.timeout_clock, wall_factor=self.timeout_wall_factor)
 
     def __getstate__(self) -> dict:
         # Engines and the child process belong to one process: a copy sets up its own.
@@ -195,8 +208,10 @@ class Extract(Stage):
         pages = []
         for job in jobs:
             try:
-                with deadline(self.timeout_seconds):
-                    pages.append(self._page_or_error(job))
+                # appended after the block: leaving it may still raise (over its CPU limit)
+                with deadline(self.timeout_seconds, self.timeout_clock, self.timeout_wall_factor):
+                    page = self._page_or_error(job)
+                pages.append(page)
             except ExtractionTimeout:
                 pages.append(Page(TIMEOUT))
             except BaseException as e:
