@@ -156,7 +156,7 @@ class CodeReader(Reader):
                               len(body), body[:256])
             return
         try:
-            text = body.decode("utf-8")
+            text = body.decode("utf-8-sig")    # a BOM is no part of the text
         except UnicodeDecodeError as e:
             yield Quarantined("bad_encoding", f"{path}: not UTF-8: {e}", 0, path, len(body), body[:4096])
             return
