@@ -47,6 +47,7 @@ import pytest
 import zstandard
 
 from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.readers.decompress import FEED
 from pipeline.recipe import SourceConfig
 
 SOURCES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sources"
@@ -67,25 +68,26 @@ def compress(codec: str, data: bytes) -> bytes:
 
 
 def recoverable(codec: str, data: bytes) -> bytes:
-    """What the stdlib (zstandard) decompressor gives of a damaged file before it stops: the bytes
-    a reader can at best still read."""
+    """What the stdlib (zstandard) decoder gives of a damaged file, fed FEED compressed bytes at a
+    time as the readers feed it, before it stops: the bytes a reader must still read. (What one
+    feed decodes before its error is lost: damage may cost that much before it.)"""
     if not codec:
         return data
     out, pos = [], 0
+    new = {".gz": lambda: zlib.decompressobj(wbits=31), ".bz2": bz2.BZ2Decompressor, ".xz": lzma.LZMADecompressor,
+           ".zst": lambda: zstandard.ZstdDecompressor().decompressobj()}[codec]
+    d = None
     while pos < len(data):
-        if codec == ".zst":
-            d = zstandard.ZstdDecompressor().decompressobj()
-        else:
-            d = {".gz": lambda: zlib.decompressobj(wbits=31), ".bz2": bz2.BZ2Decompressor,
-                 ".xz": lambda: lzma.LZMADecompressor()}[codec]()
+        d = d or new()
+        piece = data[pos:pos + FEED]
         try:
-            out.append(d.decompress(data[pos:]))
+            out.append(d.decompress(piece))
         except Exception:  # noqa: BLE001 - any decoder error ends what can be recovered
             break
-        if not d.eof:
-            break
-        rest = d.unused_data
-        pos = len(data) - len(rest)
+        pos += len(piece)
+        if d.eof:
+            pos -= len(d.unused_data)
+            d = None
     return b"".join(out)
 
 
