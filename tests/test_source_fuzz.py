@@ -787,3 +787,16 @@ def test_stray_bytes_in_a_utf8_latex_file_do_not_garble_the_rest(tmp_path):
     [doc], _ = read_all(src, [str(tmp_path / "paper" / "main.tex")])
     assert "Schr\u00f6dinger und Poincar\u00e9, Erd\u0151s." in doc.text and "Gr\u00fc\u00dfe" in doc.text
     assert doc.metadata["encodings"] == {"sec.tex": "utf-8+cp1252"}
+
+
+def test_a_huge_broken_jsonl_line_is_skipped_with_a_capped_sample(tmp_path):
+    lines = ROWS.splitlines(keepends=True)
+    huge = b'{"id": "huge", "text": "' + b"\xff" * 3_000_000 + b"\n"      # no closing quote: not JSON, not UTF-8
+    path = tmp_path / "huge.jsonl"
+    for name, blob in (("x", huge), ("y", huge[:-1] + b"x" * 4_000_000 + b"\n")):
+        path.write_bytes(lines[0] + blob + lines[1])
+        src = SourceConfig(name="j", format="jsonl", paths=[str(path)], id_field="id", max_doc_bytes=100_000)
+        items, _ = read_all(src, [str(path)])
+        assert [d.id for d in items if isinstance(d, Doc)] == ["j/0", "j/1"]
+        [q] = [i for i in items if isinstance(i, Quarantined)]
+        assert q.size >= 3_000_000 and len(q.sample) <= 65536, (q.reason, q.size, len(q.sample))   # was the whole line

@@ -12,6 +12,9 @@ from pydantic import Field
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed, read_whole
 
 
+SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
+
+
 class _RowReader(Reader):
     text_field: str = Field(default="text", description="field holding the document's text")
     id_field: str | None = Field(default=None, description="field holding the document id (default: file#line)")
@@ -45,9 +48,21 @@ class TextReader(Reader):
 # -- JSONL ------------------------------------------------------------------------------------
 def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
     lineno = 0
+    # A row's JSON holds its text escaped (\uXXXX: up to 6 bytes a character) plus its other
+    # fields: a longer line is over max_doc_bytes whatever it holds, and is skipped in pieces
+    # instead of being held whole (a dump with a broken newline can make one line of gigabytes).
+    limit = 6 * src.max_doc_bytes + (1 << 16)
     try:
         with open_decompressed(path) as f:
-            for lineno, raw in enumerate(f, 1):
+            while raw := f.readline(limit):
+                lineno += 1
+                if len(raw) == limit and not raw.endswith(b"\n"):
+                    size = len(raw)
+                    while (more := f.readline(limit)) and not more.endswith(b"\n"):
+                        size += len(more)
+                    yield Quarantined("too_large", f"line {lineno}: {size + len(more)} bytes, more than {limit}",
+                                      lineno, size=size + len(more), sample=raw[:SAMPLE])
+                    continue
                 if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):   # a BOM, as Windows tools write
                     raw = raw[3:]
                 if not raw.strip():
@@ -56,12 +71,12 @@ def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as e:
                     yield Quarantined("bad_encoding", f"line {lineno} is not UTF-8: {e}", lineno,
-                                      size=len(raw), sample=raw)
+                                      size=len(raw), sample=raw[:SAMPLE])
                     continue
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as e:
-                    yield Quarantined("bad_json", f"line {lineno}: {e}", lineno, size=len(raw), sample=raw)
+                    yield Quarantined("bad_json", f"line {lineno}: {e}", lineno, size=len(raw), sample=raw[:SAMPLE])
                     continue
                 yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line)
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
