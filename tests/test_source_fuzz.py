@@ -800,3 +800,20 @@ def test_a_huge_broken_jsonl_line_is_skipped_with_a_capped_sample(tmp_path):
         assert [d.id for d in items if isinstance(d, Doc)] == ["j/0", "j/1"]
         [q] = [i for i in items if isinstance(i, Quarantined)]
         assert q.size >= 3_000_000 and len(q.sample) <= 65536, (q.reason, q.size, len(q.sample))   # was the whole line
+
+
+def test_junk_after_a_complete_compressed_file_keeps_its_document(tmp_path):
+    book = SOURCES / "books" / "gutenberg" / "pg10026.raw.txt.gz"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "pg10026.txt.gz").write_bytes(book.read_bytes() + b"\x00\x00appended junk\r\n" * 20)
+    [doc], counters = read_all(Books().source(tmp_path / "b"), [str(tmp_path / "b" / "pg10026.txt.gz")])
+    clean = read_all(Books().source(book), [str(book)])[0][0]
+    assert isinstance(doc, Doc) and doc.text == clean.text and counters["junk_after_compressed_data"] == 1
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for p in sorted((SOURCES / "papers" / "scipy-1.0").iterdir()):
+            tar.add(p, arcname=p.name)
+    path = tmp_path / "1907.10121.tar.gz"
+    path.write_bytes(buf.getvalue() + os.urandom(300))
+    [doc], counters = read_all(Latex().source(path), [str(path)])
+    assert isinstance(doc, Doc) and counters["junk_after_compressed_data"] == 1     # was corrupt_archive

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator
 import fsspec
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.readers.decompress import CODECS, DecompressedStream
+from pipeline.readers.decompress import CODECS, DecompressedStream, JunkAfterStream
 
 if TYPE_CHECKING:
     from pipeline.recipe import SourceConfig
@@ -88,13 +88,25 @@ def open_decompressed(path: str):
     return io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path), 1 << 16)
 
 
-def read_whole(src: "SourceConfig", path: str) -> bytes | Quarantined:
-    """A one-document file, read up to one byte past the size cap (enough to know it is over)."""
+def read_whole(src: "SourceConfig", path: str, state: ReadState | None = None,
+               unbounded: bool = False) -> bytes | Quarantined:
+    """A one-document file, read up to one byte past the size cap (enough to know it is over), or
+    whole (`unbounded`). Junk after the last complete compressed member (bytes appended to a
+    valid file) loses nothing: with a `state` it is counted (`junk_after_compressed_data`) and the
+    content kept; any other damage quarantines the file."""
+    chunks, n, cap = [], 0, None if unbounded else src.max_doc_bytes + 1
     try:
         with open_decompressed(path) as f:
-            return f.read(src.max_doc_bytes + 1)
+            while (cap is None or n < cap) and (b := f.read1(1 << 20 if cap is None else cap - n)):
+                chunks.append(b)
+                n += len(b)
+    except JunkAfterStream as e:
+        if state is None:
+            return Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+        state.count("junk_after_compressed_data")
     except OSError as e:        # CorruptStream included
         return Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+    return b"".join(chunks)
 
 
 def _cp1252_bytes(e: UnicodeDecodeError) -> tuple[str, int]:

@@ -143,7 +143,7 @@ class CodeReader(Reader):
         if compressed and not self.decompress:
             yield Quarantined("binary_file", f"{path}: compressed file (decompress: false)", 0, path)
             return
-        body = read_whole(src, path) if compressed else _read_plain(src, path)
+        body = read_whole(src, path, state) if compressed else _read_plain(src, path)
         if isinstance(body, Quarantined):
             yield body
             return

@@ -34,6 +34,11 @@ class CorruptStream(OSError):
     """A compressed stream that is truncated or damaged; everything decoded before it was returned."""
 
 
+class JunkAfterStream(CorruptStream):
+    """Bytes after the last complete member that do not start a valid one (appended junk, or a
+    member whose header is damaged): every complete member before them was returned whole."""
+
+
 def _decoder(codec: str):
     if codec == "gzip":
         return _gzip_zlib.decompressobj(wbits=31)
@@ -70,6 +75,8 @@ class DecompressedStream(io.RawIOBase):
         self._decoded = 0
         self._catch = _errors()
         self._ended = False
+        self._fresh = False            # the current decoder has decoded nothing yet after a finished member
+        self._members = 0
 
     def readable(self) -> bool:
         return True
@@ -84,8 +91,10 @@ class DecompressedStream(io.RawIOBase):
                 self._out = memoryview(self._step())
             except self._catch as e:
                 truncated = isinstance(e, EOFError)
-                self._error = CorruptStream(
-                    f"{self._name}: {'truncated' if truncated else 'corrupt'} {self._codec} stream after "
+                after_member = self._fresh and not truncated
+                self._error = (JunkAfterStream if after_member else CorruptStream)(
+                    f"{self._name}: {'junk after' if after_member else 'truncated' if truncated else 'corrupt'} "
+                    f"{self._codec} stream after "
                     f"{self._decoded} decoded bytes (compressed offset ~{self._consumed}): {type(e).__name__}: {e}")
         n = min(len(b), len(self._out))
         b[:n] = self._out[:n]
@@ -109,6 +118,7 @@ class DecompressedStream(io.RawIOBase):
                 self._ended = True
                 return b""
             d = self._dec = _decoder(self._codec)
+            self._fresh = self._members > 0
         elif self._codec in ("bz2", "xz") and not d.needs_input:
             data = b""                 # output held back by OUT: no new input yet
         elif self._codec == "gzip" and d.unconsumed_tail:
@@ -118,7 +128,9 @@ class DecompressedStream(io.RawIOBase):
             if not data:
                 raise EOFError("the file ends inside a compressed member")
         out = d.decompress(data) if self._codec == "zstd" else d.decompress(data, OUT)
+        self._fresh = self._fresh and not out
         if d.eof:
+            self._members += 1
             rest = d.unused_data
             self._pending = rest + self._pending
             self._consumed -= len(rest)

@@ -275,7 +275,7 @@ def header_fields(header: str) -> dict:
 
 
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path)
+    body = read_whole(src, path, state)
     if isinstance(body, Quarantined):
         yield body
         return

@@ -38,7 +38,7 @@ from typing import Callable, Iterator, Literal
 import fsspec
 from pydantic import Field, field_validator
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, open_decompressed
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
 
 _COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan finds candidates fast
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
@@ -274,11 +274,9 @@ class LatexReader(Reader):
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         files: dict[str, bytes] = {}
-        try:
-            with open_decompressed(path) as f:
-                data = f.read()
-        except (OSError, EOFError, ValueError) as e:
-            yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {e}", 0, path)
+        data = read_whole(src, path, state, unbounded=True)      # figures make a paper's archive large
+        if isinstance(data, Quarantined):
+            yield Quarantined("corrupt_archive", f"{path}: {data.detail}", 0, path)
             return
         try:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:

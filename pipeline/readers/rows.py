@@ -159,7 +159,7 @@ def _pylist(batch) -> list:
 
 # -- plain text -------------------------------------------------------------------------------
 def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path)
+    body = read_whole(src, path, state)
     if isinstance(body, Quarantined):
         yield body
         return
