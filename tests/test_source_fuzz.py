@@ -628,9 +628,10 @@ ROWS = b"".join(b'{"id": "%d", "text": "row %d \\u00e9t\\u00e9 %s"}\n' % (i, i, 
 @pytest.mark.parametrize("codec", [".gz", ".bz2", ".xz", ".zst"])
 def test_decoder_errors_of_every_codec_are_quarantined_after_every_row_before_them(tmp_path, codec):
     blob = compress(codec, ROWS)
+    mid = len(blob) // 2
     for name, damaged in (("junk", blob + b"\x00garbage after the stream" * 3),
                           ("cut", blob[:len(blob) * 2 // 3]),
-                          ("flip", blob[:len(blob) // 2] + bytes([blob[len(blob) // 2] ^ 0x5A]) + blob[len(blob) // 2 + 1:])):
+                          ("flip", blob[:mid] + bytes([blob[mid] ^ 0x5A]) + blob[mid + 1:])):
         docs, quarantined = _jsonl(tmp_path, f"{name}.jsonl{codec}", damaged)   # raised ZstdError, IsalError
         assert quarantined, (codec, name)                                  # a cut .zst was silently short
         readable = recoverable(codec, damaged)
