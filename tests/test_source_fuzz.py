@@ -210,6 +210,8 @@ def damage_content(rng: random.Random, case: Case, kind: str, glue: bool) -> Non
             return
         k = rng.choice(recs)
         to = rng.choice([k + 1, rng.choice(recs)])
+        if glue and not segs[k].raw.endswith(b"\n"):     # a last line without its newline: glued to its copy
+            segs[k].damaged = True
         segs.insert(to, Seg(segs[k].raw, segs[k].rec, segs[k].damaged))
         case.log.append(f"duplicate {k}->{to}")
         return
