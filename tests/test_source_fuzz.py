@@ -213,6 +213,8 @@ def damage_content(rng: random.Random, case: Case, kind: str, glue: bool) -> Non
         if glue and not segs[k].raw.endswith(b"\n"):     # a last line without its newline: glued to its copy
             segs[k].damaged = True
         segs.insert(to, Seg(segs[k].raw, segs[k].rec, segs[k].damaged))
+        if segs[to].damaged and glue and to + 1 < len(segs):
+            segs[to + 1].damaged = True
         case.log.append(f"duplicate {k}->{to}")
         return
     elif kind == "huge_line":
