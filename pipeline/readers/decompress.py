@@ -103,10 +103,11 @@ class DecompressedStream(io.RawIOBase):
         return n
 
     def _input(self) -> bytes:
-        if self._pending:
-            data, self._pending = self._pending[:FEED], self._pending[FEED:]
-        else:
-            data = self._raw.read(FEED)
+        # FEED bytes from where the member started (the rest of the last piece topped up), so that
+        # what damage costs does not depend on where the previous member ended
+        if len(self._pending) < FEED:
+            self._pending += self._raw.read(FEED - len(self._pending))
+        data, self._pending = self._pending[:FEED], self._pending[FEED:]
         self._consumed += len(data)
         return data
 
