@@ -98,7 +98,10 @@ def read_source_file(src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         return
     seen: dict[str, int] = {}
     prefix = f"{src.name}/"
+    counted = sum(state.counters.values())
+    found = False
     for item in src.reader.read(path, src, state):
+        found = True
         if item.id is not None:
             item.id = prefix + str(item.id)
         if isinstance(item, Doc):
@@ -108,3 +111,7 @@ def read_source_file(src, path: str, state: ReadState) -> Iterator[Doc | Quarant
                 state.count("duplicate_id")
                 item.id = f"{item.id}#dup{n}"
         yield item
+    if not found and sum(state.counters.values()) == counted:
+        # A reader that found nothing and counted nothing (a compressed file holding nothing, a
+        # dump with no element of its kind): never silent empty output.
+        yield Quarantined("nothing_read", f"{path}: no {src.format} record in it", 0, path)

@@ -7,14 +7,15 @@ the source's entry in the recipe (`text_field` for JSONL, `content_types` for WA
 """
 from __future__ import annotations
 
+import codecs
 import io
-import lzma
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
 import fsspec
 from pydantic import BaseModel, ConfigDict
+
+from pipeline.readers.decompress import CODECS, DecompressedStream, JunkAfterStream
 
 if TYPE_CHECKING:
     from pipeline.recipe import SourceConfig
@@ -76,16 +77,64 @@ class Reader(BaseModel):
 
 
 def open_decompressed(path: str):
-    """A binary stream of the file's content, decompressed by extension (.gz, .bz2, .xz, .zst)."""
-    f = fsspec.open(path, "rb", compression="infer").open()
-    # Some decompressors (zstd) are readers without line iteration.
-    return f if hasattr(f, "readline") and not type(f).__name__.startswith("Zstd") else io.BufferedReader(f)
+    """A buffered binary stream of the file's content, decompressed by extension (.gz, .bz2, .xz,
+    .zst). A damaged compressed stream raises `CorruptStream` (an OSError) once every byte decoded
+    before the damage has been read; read with `read1` (or line by line) to get them all:
+    BufferedReader.read(n) drops what it gathered in the call that meets the error."""
+    codec = next((c for ext, c in CODECS.items() if path.endswith(ext)), None)
+    if codec is None:
+        f = fsspec.open(path, "rb", compression="infer").open()
+        return f if hasattr(f, "read1") else io.BufferedReader(f)
+    return io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path), 1 << 16)
 
 
-def read_whole(src: "SourceConfig", path: str) -> bytes | Quarantined:
-    """A one-document file, read up to one byte past the size cap (enough to know it is over)."""
+def read_whole(src: "SourceConfig", path: str, state: ReadState | None = None,
+               unbounded: bool = False) -> bytes | Quarantined:
+    """A one-document file, read up to one byte past the size cap (enough to know it is over), or
+    whole (`unbounded`). Junk after the last complete compressed member (bytes appended to a
+    valid file) loses nothing: with a `state` it is counted (`junk_after_compressed_data`) and the
+    content kept; any other damage quarantines the file."""
+    chunks, n, cap = [], 0, None if unbounded else src.max_doc_bytes + 1
     try:
         with open_decompressed(path) as f:
-            return f.read(src.max_doc_bytes + 1)
-    except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+            while (cap is None or n < cap) and (b := f.read1(1 << 20 if cap is None else cap - n)):
+                chunks.append(b)
+                n += len(b)
+    except JunkAfterStream as e:
+        if state is None:
+            return Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+        state.count("junk_after_compressed_data")
+    except OSError as e:        # CorruptStream included
         return Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+    return b"".join(chunks)
+
+
+def _cp1252_bytes(e: UnicodeDecodeError) -> tuple[str, int]:
+    return e.object[e.start:e.end].decode("cp1252", "replace"), e.end
+
+
+codecs.register_error("tokenmill.cp1252", _cp1252_bytes)
+
+
+def decode_mixed_utf8(body: bytes) -> tuple[str, int] | None:
+    """A text that is UTF-8 but for some stray bytes (latin-1/cp1252 pasted into a UTF-8 file, junk,
+    a damaged byte) as (text, lines with stray bytes): valid sequences as UTF-8, each stray byte as
+    cp1252. None when the file has no more valid multi-byte characters than lines with stray bytes:
+    a file in a legacy charset has stray bytes on every line with an accent and next to no valid
+    UTF-8 sequences (its accented letters almost never form one). Decoding the whole of a mostly
+    UTF-8 file in a single-byte charset instead turned every correct accented letter into mojibake."""
+    text = body.decode("utf-8", "replace")
+    good = len(text) - len(text.encode("ascii", "ignore")) - (text.count("\ufffd") - body.count("\ufffd".encode()))
+    view, pos, last, lines = memoryview(body), 0, -1, 0
+    while lines < good:                       # each line holding stray bytes counts once
+        try:
+            codecs.utf_8_decode(view[pos:], "strict", True)
+            break
+        except UnicodeDecodeError as e:
+            at = pos + e.start
+            if last < 0 or body.find(b"\n", last, at) >= 0:
+                lines += 1
+            last, pos = at, pos + e.end
+    if lines >= good:
+        return None
+    return body.decode("utf-8", "tokenmill.cp1252"), lines

@@ -143,7 +143,7 @@ class CodeReader(Reader):
         if compressed and not self.decompress:
             yield Quarantined("binary_file", f"{path}: compressed file (decompress: false)", 0, path)
             return
-        body = read_whole(src, path) if compressed else _read_plain(src, path)
+        body = read_whole(src, path, state) if compressed else _read_plain(src, path)
         if isinstance(body, Quarantined):
             yield body
             return
@@ -156,7 +156,7 @@ class CodeReader(Reader):
                               len(body), body[:256])
             return
         try:
-            text = body.decode("utf-8")
+            text = body.decode("utf-8-sig")    # a BOM is no part of the text
         except UnicodeDecodeError as e:
             yield Quarantined("bad_encoding", f"{path}: not UTF-8: {e}", 0, path, len(body), body[:4096])
             return

@@ -24,7 +24,7 @@ from typing import Iterator
 
 from pydantic import Field
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
 
 def _cases(*words: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for w in words for v in (w.upper(), w.title(), w.lower(), w)))
@@ -100,11 +100,15 @@ class GutenbergReader(Reader):
 
 
 def decode_book(body: bytes) -> tuple[str, str]:
-    """Text and how it was decoded: UTF-8, else the header's declared charset, else cp1252."""
+    """Text and how it was decoded: UTF-8; else, if the book is mostly UTF-8, UTF-8 with its stray
+    bytes as cp1252 ("utf-8+cp1252"); else the header's declared charset, else cp1252."""
     try:
         return body.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = decode_mixed_utf8(body.removeprefix(b"\xef\xbb\xbf"))
+    if mixed is not None:
+        return mixed[0], "utf-8+cp1252"
     m = _DECLARED.search(body[:8192].decode("ascii", "replace"))
     if m:
         try:
@@ -271,7 +275,7 @@ def header_fields(header: str) -> dict:
 
 
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path)
+    body = read_whole(src, path, state)
     if isinstance(body, Quarantined):
         yield body
         return
@@ -282,6 +286,8 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
         yield Quarantined("binary_file", f"{path}: NUL bytes, not a text eBook", 0, path, len(body), body[:4096])
         return
     text, encoding = decode_book(body)
+    if encoding == "utf-8+cp1252":
+        state.count("gutenberg_stray_non_utf8_books")
     text = text.replace("\r\n", "\n")
     if "\r" in text:                     # old Mac line ends
         text = text.replace("\r", "\n")

@@ -16,7 +16,9 @@ of regular expressions with a brace matcher.
 Encoding: UTF-8; a file that is not UTF-8 (arXiv has many latin-1 sources) is decoded with the
 encoding its `\\usepackage[...]{inputenc}` declares, else the one the main file declares, else
 `fallback_encoding` (cp1252: latin-1 plus the Windows punctuation, the commonest legacy encoding
-of Western sources); the encoding used is recorded in `metadata.encodings`. Statistical detectors
+of Western sources); a file without its own declaration that is UTF-8 but for a few stray bytes
+(a latin-1 line pasted in) keeps its UTF-8 and only the stray bytes are read as cp1252
+("utf-8+cp1252"); the encoding used is recorded in `metadata.encodings`. Statistical detectors
 (charset-normalizer) misjudge short LaTeX files, whose bytes are mostly ASCII markup. A file with
 NUL bytes or many control characters is binary: quarantined as `bad_encoding` (the main file: no
 document; an included file: left out, the paper goes on).
@@ -36,7 +38,7 @@ from typing import Callable, Iterator, Literal
 import fsspec
 from pydantic import Field, field_validator
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
 
 _COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan finds candidates fast
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
@@ -272,11 +274,9 @@ class LatexReader(Reader):
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         files: dict[str, bytes] = {}
-        try:
-            with open_decompressed(path) as f:
-                data = f.read()
-        except (OSError, EOFError, ValueError) as e:
-            yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {e}", 0, path)
+        data = read_whole(src, path, state, unbounded=True)      # figures make a paper's archive large
+        if isinstance(data, Quarantined):
+            yield Quarantined("corrupt_archive", f"{path}: {data.detail}", 0, path)
             return
         try:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
@@ -320,11 +320,16 @@ class LatexReader(Reader):
                                             f"{path}#{rel}", len(data), data[:4096]))
                 state.count("latex_undecodable_files")
                 return None
-            enc = inputenc_codec(data) or (declared[0] if declared else self.fallback_encoding)
-            if not declared and (own := inputenc_codec(data)):
+            own = inputenc_codec(data)
+            if not declared and own:
                 declared.append(own)
-            encodings[rel] = enc
             state.count("latex_non_utf8_files")
+            mixed = None if own else decode_mixed_utf8(data)
+            if mixed is not None:       # UTF-8 but for stray bytes: the rest must not become mojibake
+                encodings[rel] = "utf-8+cp1252"
+                return mixed[0]
+            enc = own or (declared[0] if declared else self.fallback_encoding)
+            encodings[rel] = enc
             return data.decode(enc, errors="replace")
 
         def resolve(rel: str, stack: tuple[str, ...]) -> str:

@@ -30,7 +30,7 @@ from pipeline.readers.wikitext import CATEGORY_NAMESPACES, FILE_NAMESPACES, Wiki
 from pipeline.readers import zh_variants
 
 CHUNK = 1 << 20
-PAGE_OPEN, PAGE_CLOSE = b"<page>", b"</page>"
+PAGE_OPEN, PAGE_CLOSE, ROOT_CLOSE = b"<page>", b"</page>", b"</mediawiki>"
 DISAMBIGUATION_TEMPLATES = ["disambiguation", "disambig", "dab", "disamb", "hndis", "geodis", "numberdis",
                             "letter disambiguation", "school disambiguation", "hospital disambiguation",
                             "roaddis", "消歧义", "消歧義", "disambiguation cleanup"]
@@ -93,16 +93,18 @@ class _Site:
 
 def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]:
     """Split a dump stream into ("header", bytes, 0), ("page", bytes, offset) and the damaged
-    pieces ("too_large" | "unterminated" | "truncated", first bytes, offset); offsets are in the
-    decompressed stream. Read errors of the decompressor propagate to the caller."""
+    pieces ("too_large" | "unterminated" | "truncated", first bytes, offset), and ("unclosed", b"",
+    offset) when the stream ends outside a page without </mediawiki> after the last page (a dump cut
+    between two pages loses the rest silently otherwise); offsets are in the decompressed stream.
+    Read errors of the decompressor propagate to the caller."""
     buf = b""
     base = 0          # stream offset of buf[0]
     start = 0         # first unconsumed byte in buf
     searched = 0      # buf[start:searched] holds no marker we are looking for
     in_page = skipping = False
-    header_done = False
+    header_done = closed = False
     while True:
-        chunk = stream.read(CHUNK)
+        chunk = stream.read1(CHUNK)      # read1: what was decoded before damage is not dropped
         buf, base = buf[start:] + chunk, base + start
         searched -= start
         start = 0
@@ -110,12 +112,15 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
             if not in_page:
                 i = buf.find(PAGE_OPEN, max(start, searched))
                 if i < 0:
+                    closed = closed or buf.find(ROOT_CLOSE, start) >= 0
                     if not header_done and len(buf) < 64 * CHUNK:
                         searched = max(0, len(buf) - len(PAGE_OPEN))
                     else:
-                        header_done = True
-                        start = searched = max(start, len(buf) - len(PAGE_OPEN))
+                        header_done = True     # keep enough to find a </mediawiki> cut by the chunk
+                        start = max(start, len(buf) - len(ROOT_CLOSE))
+                        searched = max(start, len(buf) - len(PAGE_OPEN))
                     break
+                closed = False
                 if not header_done:
                     header_done = True
                     yield "header", buf[:i], 0
@@ -147,8 +152,11 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
         if not chunk:
             if in_page and not skipping:
                 yield "truncated", buf[start:start + 65536], base + start
-            elif not header_done:
-                yield "header", buf, 0
+            elif not in_page:
+                if not header_done:
+                    yield "header", buf, 0
+                if not closed:
+                    yield "unclosed", b"", base + len(buf)
             return
 
 
@@ -167,6 +175,10 @@ def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Itera
                     site = _Site(data, opts.base_url)
                     wt = WikitextOptions(keep_infobox=wt.keep_infobox, drop_sections=wt.drop_sections,
                                          file_namespaces=site.file_ns, category_namespaces=site.category_ns)
+                    continue
+                if kind == "unclosed":
+                    yield Quarantined("truncated_dump", f"{path}: no </mediawiki> after {pages} pages "
+                                      "(truncated between pages, or not a MediaWiki dump)", offset)
                     continue
                 pages += 1
                 if kind == "page":
@@ -191,7 +203,7 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
     try:
         page = etree.fromstring(data, _XML_PARSER)
     except etree.XMLSyntaxError as e:
-        yield Quarantined("malformed_page", f"<page> is not well-formed XML: {e}", offset,
+        yield Quarantined("malformed_page", f"<page> is not well-formed XML: {' '.join(str(e).split())}", offset,
                           size=len(data), sample=data[:65536])
         return
     title, ns, page_id = page.findtext("title"), page.findtext("ns"), page.findtext("id")

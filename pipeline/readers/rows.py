@@ -12,6 +12,9 @@ from pydantic import Field
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed, read_whole
 
 
+SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
+
+
 class _RowReader(Reader):
     text_field: str = Field(default="text", description="field holding the document's text")
     id_field: str | None = Field(default=None, description="field holding the document id (default: file#line)")
@@ -45,21 +48,35 @@ class TextReader(Reader):
 # -- JSONL ------------------------------------------------------------------------------------
 def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
     lineno = 0
+    # A row's JSON holds its text escaped (\uXXXX: up to 6 bytes a character) plus its other
+    # fields: a longer line is over max_doc_bytes whatever it holds, and is skipped in pieces
+    # instead of being held whole (a dump with a broken newline can make one line of gigabytes).
+    limit = 6 * src.max_doc_bytes + (1 << 16)
     try:
         with open_decompressed(path) as f:
-            for lineno, raw in enumerate(f, 1):
+            while raw := f.readline(limit):
+                lineno += 1
+                if len(raw) == limit and not raw.endswith(b"\n"):
+                    size = len(raw)
+                    while (more := f.readline(limit)) and not more.endswith(b"\n"):
+                        size += len(more)
+                    yield Quarantined("too_large", f"line {lineno}: {size + len(more)} bytes, more than {limit}",
+                                      lineno, size=size + len(more), sample=raw[:SAMPLE])
+                    continue
+                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):   # a BOM, as Windows tools write
+                    raw = raw[3:]
                 if not raw.strip():
                     continue
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as e:
                     yield Quarantined("bad_encoding", f"line {lineno} is not UTF-8: {e}", lineno,
-                                      size=len(raw), sample=raw)
+                                      size=len(raw), sample=raw[:SAMPLE])
                     continue
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as e:
-                    yield Quarantined("bad_json", f"line {lineno}: {e}", lineno, size=len(raw), sample=raw)
+                    yield Quarantined("bad_json", f"line {lineno}: {e}", lineno, size=len(raw), sample=raw[:SAMPLE])
                     continue
                 yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line)
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
@@ -92,6 +109,9 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None) -> Iterato
 
 # -- Parquet ----------------------------------------------------------------------------------
 def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """Row group by row group: a damaged one (pages that do not decompress or decode) is
+    quarantined with its row count and the groups after it are still read. Without its footer
+    (a truncated file) nothing can be located: one item for the file."""
     import pyarrow.parquet as pq
     n = 0
     try:
@@ -100,17 +120,46 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
             if opts.text_field not in pf.schema_arrow.names:
                 yield Quarantined("missing_text", f"no column {opts.text_field!r} in {path}", 0, path)
                 return
-            for batch in pf.iter_batches(batch_size=4096):
-                for row in batch.to_pylist():
-                    yield from _row_doc(opts, src, row, f"{path}#{n}", n)
-                    n += 1
-    except Exception as e:  # pyarrow raises several types for damaged files
-        yield Quarantined("corrupt_parquet", f"after row {n}: {type(e).__name__}: {e}", n, path)
+            for g in range(pf.num_row_groups):
+                try:
+                    batches = list(pf.iter_batches(batch_size=4096, row_groups=[g]))
+                except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged pages
+                    rows = pf.metadata.row_group(g).num_rows
+                    yield Quarantined("corrupt_parquet", f"{path}: row group {g} ({rows} rows from row {n}): "
+                                      f"{type(e).__name__}: {' '.join(str(e).split())}", n, path)
+                    n += rows
+                    continue
+                for batch in batches:
+                    for row in _pylist(batch):
+                        if isinstance(row, Exception):    # a value that does not decode (bytes flipped)
+                            yield Quarantined("corrupt_parquet", f"{path}: row {n}: {type(row).__name__}: "
+                                              f"{' '.join(str(row).split())}", n, path)
+                        else:
+                            yield from _row_doc(opts, src, row, f"{path}#{n}", n)
+                        n += 1
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
+        yield Quarantined("corrupt_parquet", f"{path}: after row {n}: {type(e).__name__}: "
+                          f"{' '.join(str(e).split())}", n, path)
+
+
+def _pylist(batch) -> list:
+    """The batch's rows as dicts; if one does not convert (invalid UTF-8 in a string column), row
+    by row, with the exception in place of each bad row."""
+    try:
+        return batch.to_pylist()
+    except Exception:  # noqa: BLE001 - UnicodeDecodeError, ArrowInvalid, ...
+        out = []
+        for i in range(batch.num_rows):
+            try:
+                out.append(batch.slice(i, 1).to_pylist()[0])
+            except Exception as e:  # noqa: BLE001
+                out.append(e)
+        return out
 
 
 # -- plain text -------------------------------------------------------------------------------
 def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path)
+    body = read_whole(src, path, state)
     if isinstance(body, Quarantined):
         yield body
         return
@@ -118,7 +167,7 @@ def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         yield Quarantined("too_large", f"more than {src.max_doc_bytes} bytes", 0, path, len(body), body)
         return
     try:
-        text = body.decode("utf-8")
+        text = body.decode("utf-8-sig")    # a BOM is no part of the text
     except UnicodeDecodeError as e:
         yield Quarantined("bad_encoding", f"not UTF-8: {e}", 0, path, len(body), body)
         return

@@ -1,6 +1,11 @@
 """Stack Exchange data dumps: Posts.xml (plain or compressed), one document per question thread.
 
-The dump's `<row>` elements are streamed with lxml's iterparse (each cleared once read). Answers
+The dump is cut into its `<row …/>` elements (`frame_rows`) and each is parsed on its own with
+lxml, so one damaged row is quarantined with its reason and the rows after it are still read (one
+`iterparse` over the file stops at the first well-formedness error: a flipped byte lost the rest
+of the dump). The cut is exact: a literal `<` cannot occur inside an attribute value, so each `<`
+starts the next piece; junk between rows, a row cut off, or a dump without its closing tag are
+quarantined, and a row repeated in an open thread is counted and read once. Answers
 join their question by `ParentId`; a thread is emitted as soon as it holds as many answers as the
 question's `AnswerCount`, so memory holds only the threads still open (answers deleted before the
 dump leave their thread open until the end of the file). Answers are ordered accepted first, then by
@@ -29,6 +34,9 @@ QUESTION, ANSWER = "1", "2"
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "dl"}
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+_PROLOGUE = re.compile(rb"<\?xml[^<>]*\?>|<!--[^<]*-->|<[A-Za-z]+\s*>", re.S)
+_CLOSE = re.compile(rb"</[A-Za-z]+\s*>")
+_ROW_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
 
 
 def cc_by_sa_version(created: str) -> str:
@@ -114,37 +122,36 @@ class StackExchangeReader(Reader):
             if q is not None:
                 yield q
         threads: dict[str, _Thread] = {}
-        offset = 0
-        try:
-            with open_decompressed(path) as f:
-                for _, el in etree.iterparse(f, events=("end",), tag="row", huge_tree=True):
-                    offset += 1
-                    row = dict(el.attrib)
-                    el.clear()
-                    while el.getprevious() is not None:       # drop the rows already read
-                        del el.getparent()[0]
-                    kind, pid = row.get("PostTypeId"), row.get("Id")
-                    if not pid or kind not in (QUESTION, ANSWER):
-                        if pid and kind:
-                            state.count("stackexchange_other_posts")   # tag wikis, moderator nominations, ...
-                        else:
-                            yield Quarantined("bad_post", f"row {offset}: no Id or PostTypeId", offset, pid)
-                        continue
-                    if kind == ANSWER and not row.get("ParentId"):
-                        yield Quarantined("bad_post", f"answer {pid} has no ParentId", offset, pid)
-                        continue
-                    key = pid if kind == QUESTION else row["ParentId"]
-                    t = threads.setdefault(key, _Thread())
-                    if kind == QUESTION:
-                        state.count("stackexchange_questions")
-                        t.question = row
-                    else:
-                        state.count("stackexchange_answers")
-                        t.answers.append(row)
-                    if t.complete():
-                        yield from self._emit(threads.pop(key), site, comments, state)
-        except (etree.XMLSyntaxError, OSError, EOFError, ValueError) as e:
-            yield Quarantined("bad_xml", f"{path}: after row {offset}: {type(e).__name__}: {e}", offset, path)
+        rows = 0
+        for row in _rows(path, src, "row", state):
+            if isinstance(row, Quarantined):
+                yield row
+                continue
+            rows += 1
+            offset = row.pop("\0offset")
+            kind, pid = row.get("PostTypeId"), row.get("Id")
+            if not pid or kind not in (QUESTION, ANSWER):
+                if pid and kind:
+                    state.count("stackexchange_other_posts")   # tag wikis, moderator nominations, ...
+                else:
+                    yield Quarantined("bad_post", f"{path}: row {rows}: no Id or PostTypeId", offset, pid)
+                continue
+            if kind == ANSWER and not row.get("ParentId"):
+                yield Quarantined("bad_post", f"{path}: answer {pid} has no ParentId", offset, pid)
+                continue
+            key = pid if kind == QUESTION else row["ParentId"]
+            t = threads.setdefault(key, _Thread())
+            if (t.question if kind == QUESTION else any(a["Id"] == pid for a in t.answers)):
+                state.count("stackexchange_duplicate_rows")     # the same post twice: read once
+                continue
+            if kind == QUESTION:
+                state.count("stackexchange_questions")
+                t.question = row
+            else:
+                state.count("stackexchange_answers")
+                t.answers.append(row)
+            if t.complete():
+                yield from self._emit(threads.pop(key), site, comments, state)
         for key in list(threads):          # threads whose question counts answers not in the dump
             t = threads.pop(key)
             if t.question is None:
@@ -210,18 +217,101 @@ def _author(post: dict) -> str | None:
     return f"user:{uid}" if uid else post.get("OwnerDisplayName")
 
 
+def frame_rows(stream, max_bytes: int) -> Iterator[tuple[str, bytes, int]]:
+    """The dump cut before each `<`: ("piece", bytes, offset), or ("too_large", first bytes, offset)
+    for a piece over max_bytes (skipped without being held in memory). Offsets are in the
+    decompressed stream; read errors of the decompressor propagate after every piece before them."""
+    buf, base, pos, skipping = b"", 0, 0, False
+    while True:
+        chunk = stream.read1(1 << 20)
+        buf, base, pos = buf[pos:] + chunk, base + pos, 0
+        while (j := buf.find(b"<", pos + (not skipping and buf[pos:pos + 1] == b"<"))) >= 0:
+            if not skipping and j > pos:
+                yield "piece", buf[pos:j], base + pos
+            pos, skipping = j, False
+        if not chunk:
+            if not skipping and pos < len(buf):
+                yield "piece", buf[pos:], base + pos
+            return
+        if not skipping and len(buf) - pos > max_bytes:
+            yield "too_large", buf[pos:pos + 4096], base + pos
+            skipping = True
+        if skipping:
+            pos = len(buf)
+
+
+def _parse_row(text: bytes) -> tuple[dict, bytes] | None:
+    """A `<row …/>` piece's attributes and any junk after its end, or None if it does not parse."""
+    try:
+        return dict(etree.fromstring(text, _ROW_PARSER).attrib), b""
+    except etree.XMLSyntaxError:
+        pass
+    end = 0
+    for _ in range(3):                  # junk glued after the row: try the first few "/>" as its end
+        end = text.find(b"/>", end) + 2
+        if end < 2:
+            return None
+        try:
+            return dict(etree.fromstring(text[:end], _ROW_PARSER).attrib), text[end:]
+        except etree.XMLSyntaxError:
+            continue
+    return None
+
+
+def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quarantined]:
+    """The rows of a dump file as attribute dicts (with their offset under "\0offset"), and a
+    quarantine item for each damaged piece."""
+    max_bytes = src.max_doc_bytes if src is not None else 64 << 20
+    closed = started = False
+    offset = 0
+    try:
+        with open_decompressed(path) as f:
+            for kind, data, offset in frame_rows(f, max_bytes):
+                if kind == "too_large":
+                    yield Quarantined("too_large", f"{path}: a {what} over {max_bytes} bytes", offset,
+                                      size=max_bytes, sample=data)
+                    continue
+                text = data.strip() if offset else data.removeprefix(b"\xef\xbb\xbf").strip()   # a BOM
+                if not text or (not started and _PROLOGUE.fullmatch(text)):
+                    started = started or text[:2] not in (b"", b"<?", b"<!")
+                    continue
+                if text[:4] == b"<row" and text[4:5] in b" \t\r\n/":
+                    parsed = _parse_row(text)
+                    if parsed is None:
+                        yield Quarantined("bad_row", f"{path}: a <row> that is not well-formed XML", offset,
+                                          size=len(data), sample=data[:4096])
+                        continue
+                    row, junk = parsed
+                    row["\0offset"] = offset
+                    yield row
+                    if not junk.strip():
+                        continue
+                    data, offset = junk, offset + len(text) - len(junk)
+                elif _CLOSE.fullmatch(text):
+                    closed = True
+                    continue
+                yield Quarantined("junk", f"{path}: bytes that are not a <row> between rows", offset,
+                                  size=len(data), sample=data[:4096])
+    except (OSError, EOFError, ValueError) as e:       # CorruptStream: every row before it was read
+        yield Quarantined("corrupt_compression", f"{path}: after offset {offset}: {type(e).__name__}: {e}",
+                          offset, path)
+        return
+    if not closed:
+        yield Quarantined("truncated", f"{path}: no closing tag: the file ends after offset {offset}",
+                          offset, path)
+
+
 def _read_comments(path: str, into: dict[str, list[dict]]) -> Quarantined | None:
     import fsspec
     if not fsspec.core.url_to_fs(path)[0].exists(path):
         return Quarantined("missing_comments", f"{path} not found (include_comments)", -1, path)
-    try:
-        with open_decompressed(path) as f:
-            for _, el in etree.iterparse(f, events=("end",), tag="row", huge_tree=True):
-                if el.get("PostId"):
-                    into.setdefault(el.get("PostId"), []).append(dict(el.attrib))
-                el.clear()
-    except (etree.XMLSyntaxError, OSError, EOFError) as e:
-        return Quarantined("bad_xml", f"{path}: {type(e).__name__}: {e}", -1, path)
+    problem = None
+    for row in _rows(path, None, "comment", ReadState()):
+        if isinstance(row, Quarantined):
+            problem = problem or row        # a damaged comment: the others are still attached
+        elif row.get("PostId"):
+            row.pop("\0offset")
+            into.setdefault(row["PostId"], []).append(row)
     for rows in into.values():
         rows.sort(key=lambda c: (c.get("CreationDate", ""), c.get("Id", "")))
-    return None
+    return problem
