@@ -10,8 +10,9 @@ from pipeline.documents import documents_table
 from stages.extract import Extract
 from stages.extract.sandbox import TIMED_OUT, Sandbox
 
-LIMIT, FACTOR = 0.5, 6          # CPU seconds per page; wall-clock backstop at LIMIT * FACTOR = 3 s
-WAIT = 1.5                      # past the limit, well inside the backstop
+LIMIT, FACTOR = 0.3, 6          # CPU seconds per page; wall-clock backstop at LIMIT * FACTOR = 1.8 s
+WAIT = 0.9                      # past the limit, well inside the backstop
+BURN = 0.18                     # CPU seconds of an item under the limit; three of them are over it
 PAGE = "<html><body><article><p>" + "A sentence of plain words that says very little. " * 20 + "</p></article></body></html>"
 WAIT_META = re.compile(r'<meta name="wait" content="([0-9.]+)">')
 
@@ -77,12 +78,12 @@ def _burn(seconds):
 
 
 def test_sandbox_counts_each_items_cpu_from_the_end_of_the_one_before():
-    # One chunk: were the count started at the chunk, the third 0.3 s item would be over 0.5 s.
+    # One chunk: were the count started at the chunk, the third BURN item would be over LIMIT.
     box = Sandbox(_burn, timeout=LIMIT, chunk=8)
-    assert box.map([0.3, 0.3, 0.3, 1.5, 0.3, 0.3]) == [0.3, 0.3, 0.3, TIMED_OUT, 0.3, 0.3]
+    assert box.map([BURN, BURN, BURN, WAIT, BURN, BURN]) == [BURN, BURN, BURN, TIMED_OUT, BURN, BURN]
     assert box.forks == 2  # the overrunning item's child was killed, the rest went to a new one
     # the same child's next batch: its count starts where the last one ended, not at the fork
-    assert box.map([0.3, 0.3]) == [0.3, 0.3] and box.forks == 2
+    assert box.map([BURN, BURN]) == [BURN, BURN] and box.forks == 2
     box.close()
 
 
