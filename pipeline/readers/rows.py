@@ -109,9 +109,10 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None) -> Iterato
 
 # -- Parquet ----------------------------------------------------------------------------------
 def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    """Row group by row group: a damaged one (pages that do not decompress or decode) is
-    quarantined with its row count and the groups after it are still read. Without its footer
-    (a truncated file) nothing can be located: one item for the file."""
+    """Row group by row group, each streamed in batches (memory: a batch, not a decoded group):
+    where a group turns out damaged (pages that do not decompress or decode), its rows not yet
+    read are quarantined with their count and the groups after it are still read. Without its
+    footer (a truncated file) nothing can be located: one item for the file."""
     import pyarrow.parquet as pq
     n = 0
     try:
@@ -121,15 +122,17 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
                 yield Quarantined("missing_text", f"no column {opts.text_field!r} in {path}", 0, path)
                 return
             for g in range(pf.num_row_groups):
-                try:
-                    batches = list(pf.iter_batches(batch_size=4096, row_groups=[g]))
-                except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged pages
-                    rows = pf.metadata.row_group(g).num_rows
-                    yield Quarantined("corrupt_parquet", f"{path}: row group {g} ({rows} rows from row {n}): "
-                                      f"{type(e).__name__}: {' '.join(str(e).split())}", n, path)
-                    n += rows
-                    continue
-                for batch in batches:
+                end = n + pf.metadata.row_group(g).num_rows
+                batches = pf.iter_batches(batch_size=4096, row_groups=[g])
+                while True:
+                    try:
+                        batch = next(batches)
+                    except StopIteration:
+                        break
+                    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged pages
+                        yield Quarantined("corrupt_parquet", f"{path}: row group {g} ({end - n} rows from row {n}): "
+                                          f"{type(e).__name__}: {' '.join(str(e).split())}", n, path)
+                        break
                     for row in _pylist(batch):
                         if isinstance(row, Exception):    # a value that does not decode (bytes flipped)
                             yield Quarantined("corrupt_parquet", f"{path}: row {n}: {type(row).__name__}: "
@@ -137,6 +140,7 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
                         else:
                             yield from _row_doc(opts, src, row, f"{path}#{n}", n)
                         n += 1
+                n = end
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
         yield Quarantined("corrupt_parquet", f"{path}: after row {n}: {type(e).__name__}: "
                           f"{' '.join(str(e).split())}", n, path)
