@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
@@ -109,7 +110,13 @@ def read_whole(src: "SourceConfig", path: str, state: ReadState | None = None,
     return b"".join(chunks)
 
 
+_strays = threading.local()     # where decode_mixed_utf8 collects the stray bytes' spans
+
+
 def _cp1252_bytes(e: UnicodeDecodeError) -> tuple[str, int]:
+    spans = getattr(_strays, "spans", None)
+    if spans is not None:
+        spans.append((e.start, e.end))
     return e.object[e.start:e.end].decode("cp1252", "replace"), e.end
 
 
@@ -122,19 +129,18 @@ def decode_mixed_utf8(body: bytes) -> tuple[str, int] | None:
     cp1252. None when the file has no more valid multi-byte characters than lines with stray bytes:
     a file in a legacy charset has stray bytes on every line with an accent and next to no valid
     UTF-8 sequences (its accented letters almost never form one). Decoding the whole of a mostly
-    UTF-8 file in a single-byte charset instead turned every correct accented letter into mojibake."""
-    text = body.decode("utf-8", "replace")
-    good = len(text) - len(text.encode("ascii", "ignore")) - (text.count("\ufffd") - body.count("\ufffd".encode()))
-    view, pos, last, lines = memoryview(body), 0, -1, 0
-    while lines < good:                       # each line holding stray bytes counts once
-        try:
-            codecs.utf_8_decode(view[pos:], "strict", True)
-            break
-        except UnicodeDecodeError as e:
-            at = pos + e.start
-            if last < 0 or body.find(b"\n", last, at) >= 0:
-                lines += 1
-            last, pos = at, pos + e.end
-    if lines >= good:
-        return None
-    return body.decode("utf-8", "tokenmill.cp1252"), lines
+    UTF-8 file in a single-byte charset instead turned every correct accented letter into mojibake.
+    One decoding pass: the error handler notes where the stray bytes are."""
+    _strays.spans = spans = []
+    try:
+        text = body.decode("utf-8", "tokenmill.cp1252")
+    finally:
+        _strays.spans = None
+    # every stray byte became one non-ASCII character; the others are valid multi-byte sequences
+    good = len(text) - len(text.encode("ascii", "ignore")) - sum(b - a for a, b in spans)
+    lines, last = 0, -1
+    for at, _ in spans:                       # each line holding stray bytes counts once
+        if last < 0 or body.find(b"\n", last, at) >= 0:
+            lines += 1
+        last = at
+    return None if lines >= good else (text, lines)
