@@ -31,8 +31,10 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Two pytest workers (xdist): most tests use one core, and the long ones (marked `long`) start first.
+TEST_WORKERS ?= 2
 test: setup chromium
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(ARGS)
 
 # Peers for `make bench` in their own env (never a dependency of run/test): datatrove and its extras.
 PEER_VENV := .bench/venv

@@ -29,3 +29,10 @@ def ray_local():
              runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)])}})
     yield
     ray.shutdown()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Long tests (whole recipes in their own processes, ~10-100 s each) run first: `make test`
+    spreads the suite over two pytest workers (xdist), and a long test started last would end
+    the suite alone while the other worker sits idle. Otherwise the order is unchanged."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -43,6 +43,7 @@ def children():
             proc.wait()
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("env_value, expected", CASES)
 def test_worker_niceness(children, env_value, expected):
     proc = children[env_value]

@@ -2,6 +2,7 @@
 import sys
 from pathlib import Path
 
+import pytest
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -9,6 +10,7 @@ from bench.bench_extract import extract_with_stage, f1_by_type, magic_html_pages
 from stages.extract import Extract  # noqa: E402
 
 
+@pytest.mark.long
 def test_magic_html_f1_at_least_trafilatura_reference(shared_data):
     pages = magic_html_pages(shared_data)
     assert len(pages) == 40

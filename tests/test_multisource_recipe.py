@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pipeline.recipe import parse_recipe
@@ -10,6 +11,7 @@ from pipeline.runner import run_recipe
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.long
 def test_multisource_recipe_end_to_end(tmp_path, ray_local, monkeypatch):
     monkeypatch.chdir(REPO)                       # the recipe's paths are relative to the checkout
     data = yaml.safe_load((REPO / "recipes" / "multisource.yaml").read_text())

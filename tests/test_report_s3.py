@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline.inspect import explain, inspect_stage
 from tests.test_report import ccnet_and_copy
@@ -32,6 +33,7 @@ def _cli(args: list[str], env: dict, cwd) -> str:
     return _output(_start(args, env, cwd))
 
 
+@pytest.mark.long
 def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_data):  # noqa: F811
     fs = s3fs_for(s3_server)
     fs.mkdir(BUCKET)

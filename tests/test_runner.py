@@ -134,6 +134,7 @@ def run_cli(recipe: Path, **kw) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
 
 
+@pytest.mark.long
 def test_sigkill_midway_then_rerun_matches_uninterrupted_run(tmp_path, shared_data):
     slow = "- stage: stages_for_tests:CharCount\n  sleep_seconds: 0.4\n" + STAGES.format(min_chars=3000)[
         len("\n- stage: stages_for_tests:CharCount\n"):]
@@ -190,6 +191,7 @@ def test_bad_input_is_quarantined_under_the_run_and_the_run_goes_on(tmp_path, sh
     assert all(q.column("path").to_pylist())
 
 
+@pytest.mark.long
 def test_ray_data_executor_writes_the_same_shards_as_ray_tasks(tmp_path, shared_data, ray_local):
     stages = STAGES.format(min_chars=3000)
     outs = {}
@@ -208,6 +210,7 @@ def test_stage_resources_reach_the_task(tmp_path, shared_data, ray_local):
     assert set(out.column("task_cpus").to_pylist()) == {2.0}
 
 
+@pytest.mark.long
 def test_task_pool_cancels_tasks_in_flight_on_the_first_error(tmp_path, ray_local):
     from pipeline.executor import Resources, TaskPool
 
@@ -253,6 +256,7 @@ def test_task_pool_streams_a_generators_items_and_stops_on_its_error(ray_local):
     assert seen == [("c", 0), ("c", 1)] and not pool.pending
 
 
+@pytest.mark.long
 def test_write_once_keeps_only_the_chain_end_documents_and_every_removal(tmp_path, shared_data, ray_local):
     from pipeline.inspect import explain
     stages = STAGES.format(min_chars=5000) + "- stage: stages_for_tests:CharCount\n  id: recount\n"

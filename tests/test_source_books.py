@@ -207,6 +207,7 @@ def second_edition(raw: bytes) -> bytes:
                             body=preface + "\n\n" + body).replace("eBook #1013", "eBook #60001").encode("utf-8")
 
 
+@pytest.mark.long
 def test_editions_deduplicated_through_runner(shared_data, tmp_path, ray_local):
     moon = next(p for p in books(shared_data) if "pg1013." in p.name)
     other = next(p for p in books(shared_data) if "pg36261." in p.name)
