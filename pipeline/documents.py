@@ -66,12 +66,68 @@ def _metadata_json(md) -> str:
     return "".join(_C_ENCODER(md, 0)) if _C_ENCODER is not None else _ENCODER.encode(md)
 
 
-_BYTES = (bytes, bytearray)   # a page as UTF-8 bytes; bytearray: cut out of its gzip member in place
+# A page as UTF-8 bytes; bytearray: cut out of its gzip member in place; pa.Buffer: copied into
+# Arrow memory (pipeline.readers.warc_batch).
+_BYTES = (bytes, bytearray, pa.Buffer)
 
 
 def documents_table(rows: list[dict]) -> pa.Table:
     """Build a table in the document schema from dicts (missing keys become null)."""
-    cols = {f.name: [r.get(f.name) for r in rows] for f in DOC_SCHEMA}
+    return columns_table({f.name: [r.get(f.name) for r in rows] for f in DOC_SCHEMA})
+
+
+class DocColumns:
+    """One shard's documents gathered as columns, from Docs and DocBatches (see
+    pipeline.readers.base) alike: the table is the one `documents_table` builds from their dicts,
+    without a dict (or, from a batch, a Doc) per document. `size` counts what ingest's shard_bytes
+    counts: each document's text, else its html (bytes or characters as given)."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA if f.name != "source"}
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self.cols["id"])
+
+    def add(self, doc) -> None:
+        c = self.cols
+        c["id"].append(doc.id)
+        c["url"].append(doc.url)
+        c["text"].append(doc.text)
+        c["html"].append(doc.html)
+        c["metadata"].append(doc.metadata or None)
+        self.size += len(doc.text or doc.html or "")
+
+    def extend(self, batch, start: int = 0, max_docs: int | None = None, max_bytes: int | None = None) -> int:
+        """Rows `start`.. of a DocBatch, up to and including the one that brings this shard to
+        `max_docs` documents or `max_bytes` (where ingest cuts a shard); returns where it stopped."""
+        n = len(batch.ids)
+        content = [t or h or "" for t, h in zip(batch.text or [None] * n, batch.html or [None] * n)]
+        end, size, count = n, self.size, len(self)
+        for i in range(start, n):
+            size += len(content[i])
+            count += 1
+            if (max_docs is not None and count >= max_docs) or (max_bytes is not None and size >= max_bytes):
+                end = i + 1
+                break
+        self.size = size
+        c = self.cols
+        c["id"] += batch.ids[start:end]
+        c["url"] += batch.urls[start:end]
+        for name in ("text", "html"):
+            values = getattr(batch, name)
+            c[name] += values[start:end] if values is not None else [None] * (end - start)
+        c["metadata"] += [md or None for md in batch.metadata[start:end]]
+        return end
+
+    def table(self) -> pa.Table:
+        return columns_table({**self.cols, "source": [self.source] * len(self)})
+
+
+def columns_table(cols: dict[str, list]) -> pa.Table:
+    """A table in the document schema from one list per column (`documents_table`)."""
+    cols = dict(cols)
     for name in ("text", "html"):
         if any(type(v) in _BYTES for v in cols[name]):
             cols[name] = _utf8_column(cols[name])
@@ -83,7 +139,8 @@ def string_over(data: bytes, large: bool = False) -> pa.Array:
     """One string value over `data`'s own memory: no copy, and no UTF-8 check (the caller has
     validated `data`, or calls `.validate(full=True)` on the result). `large`: 64-bit offsets."""
     kind = pa.LargeStringArray if large else pa.StringArray
-    return kind.from_buffers(1, pa.py_buffer(_OFFSETS[large].pack(0, len(data))), pa.py_buffer(data))
+    return kind.from_buffers(1, pa.py_buffer(_OFFSETS[large].pack(0, len(data))),
+                             data if type(data) is pa.Buffer else pa.py_buffer(data))
 
 
 def _utf8_column(values: list) -> pa.ChunkedArray:

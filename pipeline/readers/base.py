@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
 import fsspec
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.readers.decompress import CODECS, DecompressedStream, JunkAfterStream
@@ -45,6 +46,33 @@ class Doc:
 
 
 @dataclass
+class DocBatch:
+    """Consecutive documents of one file as columns (a reader's batch path, `Reader.read_batches`):
+    row i is Doc(ids[i], urls[i], text=text[i], html=html[i], metadata=metadata[i]). A column of
+    `None` is null throughout; `text`/`html` values are str, validated UTF-8 bytes as in Doc, or
+    validated UTF-8 in Arrow memory (pa.Buffer; `docs` gives it as bytes). Consumers that build
+    tables take the columns as they are, without a Doc per document."""
+    ids: list[str]
+    urls: list[str | None]
+    text: list | None
+    html: list | None
+    metadata: list[dict]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def docs(self) -> Iterator[Doc]:
+        none = [None] * len(self.ids)
+        for rid, url, text, html, meta in zip(self.ids, self.urls, self.text or none, self.html or none,
+                                              self.metadata):
+            yield Doc(rid, url, text=_bytes(text), html=_bytes(html), metadata=meta)
+
+
+def _bytes(value):
+    return value.to_pybytes() if isinstance(value, pa.Buffer) else value
+
+
+@dataclass
 class Quarantined:
     reason: str
     detail: str
@@ -72,6 +100,13 @@ class Reader(BaseModel):
 
     def read(self, path: str, src: "SourceConfig", state: ReadState) -> Iterator[Doc | Quarantined]:
         raise NotImplementedError
+
+    def read_batches(self, path: str, src: "SourceConfig", state: ReadState
+                     ) -> Iterator[Doc | DocBatch | Quarantined]:
+        """`read`, with runs of documents as DocBatch where the reader has a batch path: the same
+        documents, counters and quarantine items in the same order (a reader's choice of batches
+        never changes its output). Here: `read` as it is."""
+        return self.read(path, src, state)
 
     def options(self) -> dict:
         return self.model_dump(mode="json")
