@@ -66,9 +66,7 @@ def _metadata_json(md) -> str:
     return "".join(_C_ENCODER(md, 0)) if _C_ENCODER is not None else _ENCODER.encode(md)
 
 
-# A page as UTF-8 bytes; bytearray: cut out of its gzip member in place; pa.Buffer: copied into
-# Arrow memory (pipeline.readers.warc_batch).
-_BYTES = (bytes, bytearray, pa.Buffer)
+_BYTES = (bytes, bytearray)   # a page as UTF-8 bytes; bytearray: cut out of its gzip member in place
 
 
 def documents_table(rows: list[dict]) -> pa.Table:
@@ -103,10 +101,10 @@ class DocColumns:
         """Rows `start`.. of a DocBatch, up to and including the one that brings this shard to
         `max_docs` documents or `max_bytes` (where ingest cuts a shard); returns where it stopped."""
         n = len(batch.ids)
-        content = [t or h or "" for t, h in zip(batch.text or [None] * n, batch.html or [None] * n)]
+        sizes = batch.sizes
         end, size, count = n, self.size, len(self)
         for i in range(start, n):
-            size += len(content[i])
+            size += sizes[i]
             count += 1
             if (max_docs is not None and count >= max_docs) or (max_bytes is not None and size >= max_bytes):
                 end = i + 1
@@ -129,7 +127,7 @@ def columns_table(cols: dict[str, list]) -> pa.Table:
     """A table in the document schema from one list per column (`documents_table`)."""
     cols = dict(cols)
     for name in ("text", "html"):
-        if any(type(v) in _BYTES for v in cols[name]):
+        if any(type(v) in _BYTES or type(v) is pa.StringArray for v in cols[name]):
             cols[name] = _utf8_column(cols[name])
     cols["metadata"] = [md if md is None or isinstance(md, str) else _metadata_json(md) for md in cols["metadata"]]
     return pa.table(cols, schema=DOC_SCHEMA)
@@ -139,23 +137,26 @@ def string_over(data: bytes, large: bool = False) -> pa.Array:
     """One string value over `data`'s own memory: no copy, and no UTF-8 check (the caller has
     validated `data`, or calls `.validate(full=True)` on the result). `large`: 64-bit offsets."""
     kind = pa.LargeStringArray if large else pa.StringArray
-    return kind.from_buffers(1, pa.py_buffer(_OFFSETS[large].pack(0, len(data))),
-                             data if type(data) is pa.Buffer else pa.py_buffer(data))
+    return kind.from_buffers(1, pa.py_buffer(_OFFSETS[large].pack(0, len(data))), pa.py_buffer(data))
 
 
 def _utf8_column(values: list) -> pa.ChunkedArray:
-    """A string column from values that are None, str or validated UTF-8 bytes. Each bytes value
-    becomes a one-value array over its own memory (no decode, no copy: ~4 us a page, where one
-    contiguous buffer would copy every page once more and a str would decode it); the Parquet writer
-    reads the chunks where they lie. Runs of str/None are converted as usual."""
+    """A string column from values that are None, str, validated UTF-8 bytes or one-value string
+    arrays. Each bytes value becomes a one-value array over its own memory (no decode, no copy: ~4 us
+    a page, where one contiguous buffer would copy every page once more and a str would decode it);
+    the Parquet writer reads the chunks where they lie. Runs of str/None are converted as usual."""
     chunks, run = [], []
     for v in values:
-        if type(v) not in _BYTES:
+        kind = type(v)
+        if kind not in _BYTES and kind is not pa.StringArray:
             run.append(v)
             continue
         if run:
             chunks.append(pa.array(run, pa.string()))
             run = []
+        if kind is pa.StringArray:          # a one-value array, validated (a reader's batch, see DocBatch)
+            chunks.append(v)
+            continue
         if len(v) >= 1 << 31:
             raise ValueError(f"a document of {len(v)} bytes does not fit a string value (< 2 GiB)")
         chunks.append(string_over(v))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterator
@@ -49,14 +50,17 @@ class Doc:
 class DocBatch:
     """Consecutive documents of one file as columns (a reader's batch path, `Reader.read_batches`):
     row i is Doc(ids[i], urls[i], text=text[i], html=html[i], metadata=metadata[i]). A column of
-    `None` is null throughout; `text`/`html` values are str, validated UTF-8 bytes as in Doc, or
-    validated UTF-8 in Arrow memory (pa.Buffer; `docs` gives it as bytes). Consumers that build
-    tables take the columns as they are, without a Doc per document."""
+    `None` is null throughout. A `text`/`html` value is str, validated UTF-8 bytes (as in Doc), or
+    a one-value string array (validated UTF-8 in Arrow memory: a chunk the document table takes
+    as it is); a metadata value is a dict or its JSON text as the document table writes it.
+    `sizes[i]`: what ingest's shard_bytes counts of the row (its text's, else its html's length in
+    bytes, or characters for a str). `docs` gives the rows as Docs (bytes, dicts)."""
     ids: list[str]
     urls: list[str | None]
     text: list | None
     html: list | None
-    metadata: list[dict]
+    metadata: list[dict | str]
+    sizes: list[int]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -65,11 +69,12 @@ class DocBatch:
         none = [None] * len(self.ids)
         for rid, url, text, html, meta in zip(self.ids, self.urls, self.text or none, self.html or none,
                                               self.metadata):
-            yield Doc(rid, url, text=_bytes(text), html=_bytes(html), metadata=meta)
+            yield Doc(rid, url, text=_bytes(text), html=_bytes(html),
+                      metadata=json.loads(meta) if isinstance(meta, str) else meta)
 
 
 def _bytes(value):
-    return value.to_pybytes() if isinstance(value, pa.Buffer) else value
+    return value.cast(pa.binary())[0].as_py() if isinstance(value, pa.Array) else value
 
 
 @dataclass
