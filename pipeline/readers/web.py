@@ -68,7 +68,8 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             if isinstance(rec, (DocBatch, Quarantined)):
                 yield rec
                 continue
-            yield from batcher.flush()                # documents before this record come first
+            if batcher.ids:
+                yield from batcher.flush()            # documents before this record come first
         if isinstance(rec, WarcDamage):
             yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
             continue
