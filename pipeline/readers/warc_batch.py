@@ -151,7 +151,7 @@ class CaptureBatcher:
             for item in self.page(self.src, self.state, a[0], a[1], html.body, charset_from_content_type(a[2]),
                                   self._meta(a), a[5], []):
                 if isinstance(item, Doc):
-                    self._add(item.id, item.url, item.html, item.metadata, len(item.html))
+                    self._add(item.id, item.url, item.html, item.metadata, len(item.html or ""))
                 else:
                     if self.ids:
                         out.append(DocBatch(self.ids, self.urls, None, self.html, self.meta, self.sizes))
@@ -209,13 +209,13 @@ class CaptureBatcher:
         del content[start + length:]
         del content[:body_at]
         out = ()
-        if content.isspace() or len(content) > self.src.max_doc_bytes or content.startswith(_BOM_STARTS) or \
-                _utf8_garbage(content) is not None:
+        if content.isspace() or len(content) > self.src.max_doc_bytes or len(content) >= 1 << 31 or \
+                content.startswith(_BOM_STARTS) or _utf8_garbage(content) is not None:
             # `page` as the per-record path calls it: it decides what the check here cannot.
             for item in self.page(self.src, self.state, rid, url, content, charset_from_content_type(ctype),
                                   self._meta(args), offset, []):
                 if isinstance(item, Doc):
-                    self._add(item.id, item.url, item.html, item.metadata, len(item.html))
+                    self._add(item.id, item.url, item.html, item.metadata, len(item.html or ""))
                 else:
                     out = self.flush() + (item,)
         else:
