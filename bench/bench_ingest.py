@@ -13,8 +13,8 @@ between runs):
   (goal >= 0.8x). "Ours" is everything needed to have every page as validated UTF-8 text ready for
   the next stage, as the runner's ingest does it: our WARC reader (framing, WARC and HTTP checks,
   HTTP heads, transfer/content encodings, charset: UTF-8 validated in place or transcoded) and the
-  Arrow document table built from its documents (`documents_table`, the html column a string
-  column). The baseline is the fastest (by median) of FastWARC's own ways to iterate and hand over
+  Arrow document table built from its documents as ingest builds it (`DocColumns`, from the
+  reader's batches where it has them: `Reader.read_batches`; the html column a string column). The baseline is the fastest (by median) of FastWARC's own ways to iterate and hand over
   every response body as bytes: through fsspec (its default), its own local I/O
   (`fsspec_args=False`, what our reader uses), and that with `record_types=response, inplace=True`;
   no HTTP parsing, no text;
@@ -148,11 +148,24 @@ def _old_reader():
     return importlib.import_module("old_readers.web")
 
 
+def _ingest_table(src, items):
+    """The document table of one file's reader items, built as the runner's ingest builds it
+    (columns, batches as they come: pipeline.documents.DocColumns)."""
+    from pipeline.documents import DocColumns
+    from pipeline.readers import Doc, DocBatch
+    cols = DocColumns(src.name)
+    for item in items:
+        if isinstance(item, DocBatch):
+            cols.extend(item)
+        elif isinstance(item, Doc):
+            cols.add(item)
+    return cols.table()
+
+
 def speed_rows(quick: bool) -> list[dict]:
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    from pipeline.documents import documents_table
-    from pipeline.readers import Doc, ReadState, read_source_file
+    from pipeline.readers import Doc, DocBatch, ReadState, read_source_file
     import pipeline.readers.web as web
     from pipeline.readers.decode import decode_html, decode_html_utf8, is_utf8
     from pipeline.readers.warc import iter_warc
@@ -166,20 +179,21 @@ def speed_rows(quick: bool) -> list[dict]:
 
     def table(items):
         """The document table, as the runner's ingest builds it."""
-        return documents_table([{"id": d.id, "source": src.name, "url": d.url, "text": d.text, "html": d.html,
-                                 "metadata": d.metadata or None} for d in items if isinstance(d, Doc)])
+        return _ingest_table(src, items)
 
-    def ours():
-        return table(read_source_file(src, path, ReadState())).num_rows
+    def ours(batches=True):
+        return table(read_source_file(src, path, ReadState(), batches=batches)).num_rows
 
     def reader():
-        return sum(1 for _ in read_source_file(src, path, ReadState()))
+        return sum(len(d) if isinstance(d, DocBatch) else 1
+                   for d in read_source_file(src, path, ReadState(), batches=True))
 
     def ours_str():
-        """The same reader handing pages on as str (decode_html), as before pages became bytes."""
+        """The same reader handing pages on as str (decode_html), as before pages became bytes
+        (its per-record path: the batch path validates UTF-8 itself)."""
         web.decode_html_utf8 = decode_html
         try:
-            return ours()
+            return ours(batches=False)
         finally:
             web.decode_html_utf8 = decode_html_utf8
 
@@ -330,7 +344,6 @@ def crawl_rows(quick: bool) -> list[dict]:
     (long HTTP heads, request/metadata records, small pages): the per-record cost shows there."""
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    from pipeline.documents import documents_table
     from pipeline.readers import Doc, ReadState, read_source_file
     from pipeline.recipe import SourceConfig
     rows = []
@@ -345,9 +358,7 @@ def crawl_rows(quick: bool) -> list[dict]:
 
         def ours():
             for _ in range(loops):
-                documents_table([{"id": d.id, "source": "b", "url": d.url, "text": d.text, "html": d.html,
-                                  "metadata": d.metadata or None} for d in read_source_file(src, path, ReadState())
-                                 if isinstance(d, Doc)])
+                _ingest_table(src, read_source_file(src, path, ReadState(), batches=True))
 
         def bare(**kw):
             def iterate():

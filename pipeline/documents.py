@@ -71,9 +71,63 @@ _BYTES = (bytes, bytearray)   # a page as UTF-8 bytes; bytearray: cut out of its
 
 def documents_table(rows: list[dict]) -> pa.Table:
     """Build a table in the document schema from dicts (missing keys become null)."""
-    cols = {f.name: [r.get(f.name) for r in rows] for f in DOC_SCHEMA}
+    return columns_table({f.name: [r.get(f.name) for r in rows] for f in DOC_SCHEMA})
+
+
+class DocColumns:
+    """One shard's documents gathered as columns, from Docs and DocBatches (see
+    pipeline.readers.base) alike: the table is the one `documents_table` builds from their dicts,
+    without a dict (or, from a batch, a Doc) per document. `size` counts what ingest's shard_bytes
+    counts: each document's text, else its html (bytes or characters as given)."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.cols: dict[str, list] = {f.name: [] for f in DOC_SCHEMA if f.name != "source"}
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self.cols["id"])
+
+    def add(self, doc) -> None:
+        c = self.cols
+        c["id"].append(doc.id)
+        c["url"].append(doc.url)
+        c["text"].append(doc.text)
+        c["html"].append(doc.html)
+        c["metadata"].append(doc.metadata or None)
+        self.size += len(doc.text or doc.html or "")
+
+    def extend(self, batch, start: int = 0, max_docs: int | None = None, max_bytes: int | None = None) -> int:
+        """Rows `start`.. of a DocBatch, up to and including the one that brings this shard to
+        `max_docs` documents or `max_bytes` (where ingest cuts a shard); returns where it stopped."""
+        n = len(batch.ids)
+        sizes = batch.sizes
+        end, size, count = n, self.size, len(self)
+        for i in range(start, n):
+            size += sizes[i]
+            count += 1
+            if (max_docs is not None and count >= max_docs) or (max_bytes is not None and size >= max_bytes):
+                end = i + 1
+                break
+        self.size = size
+        c = self.cols
+        c["id"] += batch.ids[start:end]
+        c["url"] += batch.urls[start:end]
+        for name in ("text", "html"):
+            values = getattr(batch, name)
+            c[name] += values[start:end] if values is not None else [None] * (end - start)
+        c["metadata"] += [md or None for md in batch.metadata[start:end]]
+        return end
+
+    def table(self) -> pa.Table:
+        return columns_table({**self.cols, "source": [self.source] * len(self)})
+
+
+def columns_table(cols: dict[str, list]) -> pa.Table:
+    """A table in the document schema from one list per column (`documents_table`)."""
+    cols = dict(cols)
     for name in ("text", "html"):
-        if any(type(v) in _BYTES for v in cols[name]):
+        if any(type(v) in _BYTES or type(v) is pa.StringArray for v in cols[name]):
             cols[name] = _utf8_column(cols[name])
     cols["metadata"] = [md if md is None or isinstance(md, str) else _metadata_json(md) for md in cols["metadata"]]
     return pa.table(cols, schema=DOC_SCHEMA)
@@ -87,18 +141,22 @@ def string_over(data: bytes, large: bool = False) -> pa.Array:
 
 
 def _utf8_column(values: list) -> pa.ChunkedArray:
-    """A string column from values that are None, str or validated UTF-8 bytes. Each bytes value
-    becomes a one-value array over its own memory (no decode, no copy: ~4 us a page, where one
-    contiguous buffer would copy every page once more and a str would decode it); the Parquet writer
-    reads the chunks where they lie. Runs of str/None are converted as usual."""
+    """A string column from values that are None, str, validated UTF-8 bytes or one-value string
+    arrays. Each bytes value becomes a one-value array over its own memory (no decode, no copy: ~4 us
+    a page, where one contiguous buffer would copy every page once more and a str would decode it);
+    the Parquet writer reads the chunks where they lie. Runs of str/None are converted as usual."""
     chunks, run = [], []
     for v in values:
-        if type(v) not in _BYTES:
+        kind = type(v)
+        if kind not in _BYTES and kind is not pa.StringArray:
             run.append(v)
             continue
         if run:
             chunks.append(pa.array(run, pa.string()))
             run = []
+        if kind is pa.StringArray:          # a one-value array, validated (a reader's batch, see DocBatch)
+            chunks.append(v)
+            continue
         if len(v) >= 1 << 31:
             raise ValueError(f"a document of {len(v)} bytes does not fit a string value (< 2 GiB)")
         chunks.append(string_over(v))

@@ -24,14 +24,14 @@ import pyarrow as pa
 
 from pipeline import storage
 from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (list_inputs: re-exported for callers)
-from pipeline.documents import content_bytes, documents_table, quarantine_table
+from pipeline.documents import DocColumns, content_bytes, quarantine_table
 from pipeline.executor import (Resources, Segment, cluster_cpus, make_executor, runtime_env_for, start_ray,
                                start_ray_soon, upload_runtime_env)
 from pipeline.fingerprint import stage_fingerprint
 from pipeline.global_context import GlobalContext
 from pipeline.lease import Lease, check_output
 from pipeline.progress import Progress
-from pipeline.readers import Doc, ReadState, read_source_file
+from pipeline.readers import Doc, DocBatch, ReadState, read_source_file
 from pipeline.readers.fingerprint import file_fingerprint
 from pipeline.recipe import Recipe, SourceConfig
 from pipeline.samples import merge_samples
@@ -107,38 +107,45 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
     once the file's completion record is written."""
     t0, c0 = timer(), cpu_clock()
     state = ReadState()
-    rows: list[dict] = []
+    cols = DocColumns(src.name)
     quarantine: list[dict] = []
     shard_ids: list[str] = []
-    size = 0
     n_docs = 0
     total_bytes = 0
     ids: list[str] = []
 
     def flush():
-        nonlocal rows, size, total_bytes
+        nonlocal cols, total_bytes
         sid = f"{src_idx:02d}-{file_idx:05d}-{len(shard_ids):04d}"
-        table = documents_table(rows)
+        table = cols.table()
         total_bytes += content_bytes(table)
-        out.write_shard(sid, None, Result(table), 0.0, 0, docs_in=len(rows), bytes_in=0)
+        out.write_shard(sid, None, Result(table), 0.0, 0, docs_in=len(cols), bytes_in=0)
         shard_ids.append(sid)
-        rows, size = [], 0
+        cols = DocColumns(src.name)
         return sid
 
-    for item in read_source_file(src, path, state):
-        if isinstance(item, Doc):
+    # Batches (runs of plain pages, see Reader.read_batches) go into the shard as columns; a shard
+    # ends after the same document as it would one document at a time.
+    for item in read_source_file(src, path, state, batches=True):
+        if isinstance(item, DocBatch):
+            ids += item.ids
+            n_docs += len(item)
+            i = 0
+            while i < len(item):
+                i = cols.extend(item, i, src.shard_docs, src.shard_bytes)
+                if len(cols) >= src.shard_docs or cols.size >= src.shard_bytes:
+                    yield "shard", flush()
+        elif isinstance(item, Doc):
             ids.append(item.id)
-            rows.append({"id": item.id, "source": src.name, "url": item.url, "text": item.text,
-                         "html": item.html, "metadata": item.metadata or None})
-            size += len(item.text or item.html or "")
+            cols.add(item)
             n_docs += 1
-            if len(rows) >= src.shard_docs or size >= src.shard_bytes:
+            if len(cols) >= src.shard_docs or cols.size >= src.shard_bytes:
                 yield "shard", flush()
         else:
             quarantine.append({"source": src.name, "path": path, "offset": item.offset, "id": item.id,
                                "reason": item.reason, "detail": item.detail, "size": item.size,
                                "sample": item.sample})
-    if rows:
+    if len(cols):
         yield "shard", flush()
     if ids:
         # The ids alone, kept when the documents are not (`count_duplicate_ids` reads these).

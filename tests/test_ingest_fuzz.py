@@ -28,6 +28,8 @@ record with nothing quarantined):
    while before it notices; a record cut off with junk after it that its length happens to
    cover) are exempt: they come out as warcio gives them, and rule 2 still guards the intact
    neighbours.
+5. The reader's batch path (Reader.read_batches, what ingest reads) gives the same documents,
+   counters and quarantine items as its per-record path, on the clean and the damaged file.
 Ambiguous cases, decided as warcio reads them:
 - a Content-Length too long by no more than the separator after the block is read as declared
   (the page keeps a few CR/LF bytes; writers differ in separators: node-warc writes CRLF only);
@@ -60,7 +62,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
+from pipeline.documents import DocColumns
+from pipeline.readers import Doc, DocBatch, Quarantined, ReadState, read_source_file
 from pipeline.readers.warc import WarcRecord, iter_warc
 from pipeline.recipe import SourceConfig
 
@@ -292,6 +295,40 @@ def read_items(path: Path):
     return list(read_source_file(src, str(path), state)), state.counters
 
 
+def read_both(path: Path, **options) -> list[tuple]:
+    """(document table, counters, quarantine items, batches) of the WARC reader's per-record path,
+    then of its batch path (Reader.read_batches), each read as ingest reads it."""
+    out = []
+    for batches in (False, True):
+        src = SourceConfig(name="s", format="warc", paths=[str(path)], **options)
+        state, cols, quarantined, n = ReadState(), DocColumns("s"), [], 0
+        for item in read_source_file(src, str(path), state, batches=batches):
+            if isinstance(item, Quarantined):
+                quarantined.append(item)
+            elif isinstance(item, DocBatch):
+                cols.extend(item)
+                n += 1
+            else:
+                cols.add(item)
+        out.append((cols.table(), state.counters, quarantined, n))
+    return out
+
+
+def batch_path_differs(path: Path, **options) -> list[str]:
+    """How the batch path's documents, counters or quarantine items differ from the per-record
+    path's on this file (nothing, always)."""
+    (table, counters, quarantined, _), (btable, bcounters, bquarantined, _) = read_both(path, **options)
+    problems = []
+    if not table.equals(btable):
+        problems.append(f"batch path: other documents ({table.num_rows} rows per record, {btable.num_rows} batched)")
+    if counters != bcounters:
+        problems.append(f"batch path: counters {bcounters} instead of {counters}")
+    if quarantined != bquarantined:
+        problems.append(f"batch path: quarantine {[q.reason for q in bquarantined]} instead of "
+                        f"{[q.reason for q in quarantined]}")
+    return problems
+
+
 def base_id(doc_id: str) -> str:
     return re.sub(r"#dup\d+$", "", doc_id)
 
@@ -502,6 +539,7 @@ def run_case(tmp: Path, source: str, seed: int, max_records: int = 30) -> tuple[
                                                                    if k.startswith("skipped_"))
     assert accounted == len(recs) and not any(isinstance(i, Quarantined) for i in clean_items), \
         (source, seed, counters, clean_items[:3])
+    assert not batch_path_differs(clean_path), (source, seed, batch_path_differs(clean_path))
     clean_docs: dict[str, list[bytes]] = {}
     for d in clean_items:
         if isinstance(d, Doc):
@@ -514,10 +552,11 @@ def run_case(tmp: Path, source: str, seed: int, max_records: int = 30) -> tuple[
         items, damaged_counters = read_items(damaged_path)
         framed = Counter((r.headers.get("warc-record-id") or "").strip()
                          for r in iter_warc(str(damaged_path), 10 << 20) if isinstance(r, WarcRecord))
+        differs = batch_path_differs(damaged_path)
     except Exception as e:  # noqa: BLE001 - the oracle's first rule
         return case, [f"raised {type(e).__name__}: {e}"]
     more_skipped = any(v > counters.get(k, 0) for k, v in damaged_counters.items() if k.startswith("skipped_"))
-    return case, check(case, clean_docs, items, framed, more_skipped)
+    return case, differs + check(case, clean_docs, items, framed, more_skipped)
 
 
 SEEDS = list(range(200))

@@ -11,9 +11,9 @@ from typing import Iterator
 import fsspec
 
 from pipeline import storage
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader
+from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader
 
-__all__ = ["Doc", "Quarantined", "ReadState", "Reader", "read_source_file", "expand_paths",
+__all__ = ["Doc", "DocBatch", "Quarantined", "ReadState", "Reader", "read_source_file", "expand_paths",
            "register_reader", "resolve_reader", "all_readers", "READERS"]
 
 READERS: dict[str, str] = {
@@ -83,11 +83,14 @@ def expand_paths(pattern: str) -> list[str]:
     return sorted(set(out))
 
 
-def read_source_file(src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+def read_source_file(src, path: str, state: ReadState, batches: bool = False
+                     ) -> Iterator[Doc | DocBatch | Quarantined]:
     """Read one file of a source (a recipe SourceConfig) with the source's reader.
 
     Ids are made unique per run: prefixed with the source name (`web/<reader's id>`), and a
-    repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`)."""
+    repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`).
+    `batches`: runs of documents may come as DocBatch (`Reader.read_batches`), for consumers that
+    build tables from columns; the same documents in the same order as without."""
     try:
         with storage.open(path, "rb") as probe:
             if not probe.read(1):
@@ -100,8 +103,21 @@ def read_source_file(src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     prefix = f"{src.name}/"
     counted = sum(state.counters.values())
     found = False
-    for item in src.reader.read(path, src, state):
+    read = src.reader.read_batches if batches else src.reader.read
+    for item in read(path, src, state):
         found = True
+        if type(item) is DocBatch:
+            ids = item.ids
+            for i, rid in enumerate(ids):
+                rid = prefix + rid
+                n = seen.get(rid, 0)
+                seen[rid] = n + 1
+                if n:
+                    state.count("duplicate_id")
+                    rid = f"{rid}#dup{n}"
+                ids[i] = rid
+            yield item
+            continue
         if item.id is not None:
             item.id = prefix + str(item.id)
         if isinstance(item, Doc):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
 import fsspec
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.readers.decompress import CODECS, DecompressedStream, JunkAfterStream
@@ -45,6 +47,37 @@ class Doc:
 
 
 @dataclass
+class DocBatch:
+    """Consecutive documents of one file as columns (a reader's batch path, `Reader.read_batches`):
+    row i is Doc(ids[i], urls[i], text=text[i], html=html[i], metadata=metadata[i]). A column of
+    `None` is null throughout. A `text`/`html` value is str, validated UTF-8 bytes (as in Doc), or
+    a one-value string array (validated UTF-8 in Arrow memory: a chunk the document table takes
+    as it is); a metadata value is a dict or its JSON text as the document table writes it.
+    `sizes[i]`: what ingest's shard_bytes counts of the row (its text's, else its html's length in
+    bytes, or characters for a str). `docs` gives the rows as Docs (bytes, dicts)."""
+    ids: list[str]
+    urls: list[str | None]
+    text: list | None
+    html: list | None
+    metadata: list[dict | str]
+    sizes: list[int]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def docs(self) -> Iterator[Doc]:
+        none = [None] * len(self.ids)
+        for rid, url, text, html, meta in zip(self.ids, self.urls, self.text or none, self.html or none,
+                                              self.metadata):
+            yield Doc(rid, url, text=_bytes(text), html=_bytes(html),
+                      metadata=json.loads(meta) if isinstance(meta, str) else meta)
+
+
+def _bytes(value):
+    return value.cast(pa.binary())[0].as_py() if isinstance(value, pa.Array) else value
+
+
+@dataclass
 class Quarantined:
     reason: str
     detail: str
@@ -72,6 +105,13 @@ class Reader(BaseModel):
 
     def read(self, path: str, src: "SourceConfig", state: ReadState) -> Iterator[Doc | Quarantined]:
         raise NotImplementedError
+
+    def read_batches(self, path: str, src: "SourceConfig", state: ReadState
+                     ) -> Iterator[Doc | DocBatch | Quarantined]:
+        """`read`, with runs of documents as DocBatch where the reader has a batch path: the same
+        documents, counters and quarantine items in the same order (a reader's choice of batches
+        never changes its output). Here: `read` as it is."""
+        return self.read(path, src, state)
 
     def options(self) -> dict:
         return self.model_dump(mode="json")

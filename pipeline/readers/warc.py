@@ -70,11 +70,13 @@ def open_warc(path: str):
 
 
 def iter_warc(path: str, max_record_bytes: int,
-              types: Collection[str] | None = None) -> Iterator[WarcRecord | WarcDamage]:
+              types: Collection[str] | None = None, fast=None) -> Iterator[WarcRecord | WarcDamage]:
     """Every record and every damaged region of one WARC file, in file order. Records whose
     WARC-Type (lower-cased) is not in `types` (None: all are wanted) come with an empty block:
     they are framed and checked, not copied; on the per-member fast path their headers hold only
-    `warc-type` and `content-length` (all a reader needs to count them)."""
+    `warc-type` and `content-length` (all a reader needs to count them). `fast`: a reader's own
+    handling of whole plain gzip members (warc_members.member_phase); what it returns for the
+    members it takes comes in their place."""
     def wanted(h: dict[str, str]) -> bool:
         return types is None or (h.get("warc-type") or "").lower() in types
     with open_warc(path) as f:
@@ -100,7 +102,7 @@ def iter_warc(path: str, max_record_bytes: int,
                 f, max_record_bytes, None if types is None else frozenset(types),
                 lambda offset, headers, length, reader: _record(offset, headers, length, reader, max_record_bytes,
                                                                 wanted),
-                lambda r: _take(r, max_record_bytes, wanted))
+                lambda r: _take(r, max_record_bytes, wanted), fast)
         if start is None:
             return
     while True:

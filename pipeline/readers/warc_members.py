@@ -83,15 +83,18 @@ class BlockReader:
 
 RecordFn = Callable[[int, dict, int, object], "WarcRecord | None"]
 TakeFn = Callable[[object], "WarcRecord | None"]
+FastFn = Callable[[bytearray, int], "tuple | list | None"]
 
 
 def member_phase(f: BinaryIO, max_record_bytes: int, types: frozenset[str] | None, record: RecordFn,
-                 take: TakeFn) -> Generator[WarcRecord, None, int | None]:
+                 take: TakeFn, fast: FastFn | None = None) -> Generator[WarcRecord, None, int | None]:
     """Yield the records of `f` (a gzip WARC, read from its start) while its members are one
     whole record each; return the offset where the caller must read on, or None at a clean end.
     warc.py's rules build the records: `record(offset, headers, length, reader)` from a plain
     member's block, `take(fastwarc_record)` from a record FastWARC framed. A plain record whose
-    WARC-Type is not in `types` is built here with only the headers that frame it."""
+    WARC-Type is not in `types` is built here with only the headers that frame it.
+    `fast(content, offset)`, given, sees each inflated member first: None leaves the member to
+    the rules above (the member unchanged), else what it returns is yielded instead of a record."""
     buf, base, eof = b"", 0, False       # buf[0] is at file offset `base`
     a = 0                                # start of the current member in buf
     cap = max_record_bytes + MAX_HEADER
@@ -115,6 +118,10 @@ def member_phase(f: BinaryIO, max_record_bytes: int, types: frozenset[str] | Non
         if got is None:
             return base + a
         c, content = got
+        if fast is not None and (out := fast(content, base + a)) is not None:
+            yield from out
+            a = c
+            continue
         rec = _plain_record(content, base + a, record, types) or \
             record_from_fastwarc(buf[a:c], content, base + a, take)
         if rec is None:

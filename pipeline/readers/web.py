@@ -17,10 +17,11 @@ from typing import Iterator
 
 from pydantic import Field
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
+from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, parse_http
 from pipeline.readers.warc import WarcDamage, iter_warc
+from pipeline.readers.warc_batch import CaptureBatcher
 
 HTML_TYPES = ["text/html", "application/xhtml+xml"]
 
@@ -33,6 +34,9 @@ class WarcReader(Reader):
 
     def read(self, path, src, state):
         return _read_warc(self, src, path, state)
+
+    def read_batches(self, path, src, state):
+        return _read_warc(self, src, path, state, batched=True)
 
 
 class WetReader(WarcReader):
@@ -50,12 +54,22 @@ class HtmlReader(Reader):
 
 
 # -- WARC / WET -------------------------------------------------------------------------------
-def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
+               ) -> Iterator[Doc | DocBatch | Quarantined]:
     want = tuple(t.lower() for t in opts.content_types)
     wet = opts.name == "wet"
     warc_file = path.rsplit("/", 1)[-1]
     kinds = ("conversion",) if wet else ("response", "resource")
-    for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, types=kinds):
+    # `batched`: plain per-record gzip members are read by the batch path (warc_batch), the rest here.
+    batcher = CaptureBatcher(src, state, path, want, kinds, _page) if batched and not wet else None
+    for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, types=kinds,
+                         fast=None if batcher is None else batcher.member):
+        if batcher is not None:
+            if isinstance(rec, (DocBatch, Quarantined)):
+                yield rec
+                continue
+            if batcher.ids:
+                yield from batcher.flush()            # documents before this record come first
         if isinstance(rec, WarcDamage):
             yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
             continue
@@ -113,6 +127,8 @@ def _read_warc(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
                 continue
         meta["content_type"] = mime
         yield from _page(src, state, rid, url, body, charset_from_content_type(ctype), meta, rec.offset, flags)
+    if batcher is not None:
+        yield from batcher.flush()
 
 
 def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=(),
