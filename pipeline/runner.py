@@ -301,9 +301,10 @@ class Runner:
                 self._map_segment(seg.stages, seg.upstream, walls)
         for f in self._finishing:
             f.result()                          # a failed merge or record fails the run here
-        stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
-                            {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
-                            started=t_start, finished=time.time())
+        with storage.frozen(self.run_dir / "stages"):       # every stage is over: each folder listed once
+            stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
+                                {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
+                                started=t_start, finished=time.time())
         write_json_atomic(stats, self.run_dir / "stats.json")
         if self.recipe.export is not None:      # the recipe's `export:`: pipeline/export.py
             from pipeline.export import export_final

@@ -22,6 +22,7 @@ processes wrote, which an instance-level cache would never see.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import uuid
@@ -32,6 +33,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
+
+from pipeline import listings
 
 # No dictionary pages: document columns are mostly unique strings and float signals, and zstd packs a
 # repeated value (source, language) as well as a dictionary would: 1.9% smaller document shards, 2.5%
@@ -100,6 +103,7 @@ def write_bytes_atomic(p, data: bytes | memoryview) -> None:
     """Write a whole file so that readers see all of it or nothing (temp+rename locally, one PUT on
     an object store)."""
     p = path(p)
+    listings.changed(url(p))
     if is_local(p):
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp(p)
@@ -172,7 +176,13 @@ def read_bytes(p, start: int | None = None, end: int | None = None) -> bytes:
                 f.seek(start)
             return f.read() if end is None else f.read(end - (start or 0))
     if start is None and end is None:
-        return _read_whole(p)
+        u = url(p)
+        if (kept := listings.read(u)) is not None:
+            return kept
+        _absent(p)
+        data = _read_whole(p)
+        listings.keep(u, data)
+        return data
     return p.fs.cat_file(p.path, start=start, end=end)
 
 
@@ -235,7 +245,7 @@ def read_parquet_file(p, columns: list[str] | None = None) -> pa.Table:
     p = path(p)
     if is_local(p):
         return _read_parquet_file(str(p), columns)
-    tail = p.fs.cat_file(p.path, start=-PARQUET_TAIL)
+    tail = _tail(p, PARQUET_TAIL)
     if len(tail) < PARQUET_TAIL:                    # the whole object: one request
         return _read_parquet_file(pa.BufferReader(tail), columns, name=url(p))
     with p.fs.open(p.path, "rb") as source:
@@ -273,7 +283,20 @@ def parquet_metadata(p) -> pq.FileMetaData:
     p = path(p)
     if is_local(p):
         return pq.read_metadata(str(p))
-    return _footer(p, p.fs.cat_file(p.path, start=-FOOTER_TAIL))
+    return _footer(p, _tail(p, FOOTER_TAIL))
+
+
+def _tail(p: UPath, n: int) -> bytes:
+    """The last n bytes of an object by range (no HEAD), the whole object if it is smaller
+    (kept for the next read inside a `frozen` block)."""
+    u = url(p)
+    if (kept := listings.read(u)) is not None:
+        return kept if len(kept) <= n else kept[-n:]
+    _absent(p)
+    tail = p.fs.cat_file(p.path, start=-n)
+    if len(tail) < n:
+        listings.keep(u, tail)
+    return tail
 
 
 def read_ipc(p) -> pa.Table:
@@ -290,6 +313,8 @@ def read_ipc(p) -> pa.Table:
 def open(p, mode: str = "rb"):  # noqa: A001 - the storage layer's open, like fsspec.open
     """A file object for reading (or streaming a large write) anywhere fsspec reaches."""
     p = path(p)
+    if "r" not in mode:
+        listings.changed(url(p))
     if is_local(p) and "w" in mode:
         p.parent.mkdir(parents=True, exist_ok=True)
     return p.open(mode)
@@ -297,7 +322,51 @@ def open(p, mode: str = "rb"):  # noqa: A001 - the storage layer's open, like fs
 
 # -- listing and removing ------------------------------------------------------------------------
 def exists(p) -> bool:
-    return path(p).exists()
+    p = path(p)
+    if (kind := _listed(p)) is not None:
+        return bool(kind)
+    return p.exists()
+
+
+@contextlib.contextmanager
+def frozen(root):
+    """A block in which nothing under `root` changes but through this process (a finished run's
+    stages, while its stats and report are made): on an object store each folder under it is
+    listed once for names(), exists(), is_file() and reads of missing files (pipeline/listings.py)."""
+    root = path(root)
+    if is_local(root):
+        yield
+        return
+    with listings.frozen(url(root)):
+        yield
+
+
+def _listed(p: UPath) -> str | None:
+    """What a frozen listing of p's folder says of p: "file", "directory", "" (nothing there),
+    or None (not frozen: ask the store)."""
+    got = _kept_folder(p.parent)
+    return None if got is None else got.get(p.name, "")
+
+
+def _kept_folder(d: UPath) -> dict[str, str] | None:
+    """The entries of folder d from a frozen listing, or None. A folder its parent's listing does
+    not hold is empty without asking (s3fs lists the parent too when a folder is empty)."""
+    if not listings.active() or is_local(d):
+        return None
+    parent = d.parent
+    up = listings.folder(url(parent), lambda: parent.fs.ls(parent.path, detail=True)) if parent != d else None
+    if up is not None and up.get(d.name) != "directory":
+        return {}
+    return listings.folder(url(d), lambda: d.fs.ls(d.path, detail=True))
+
+
+def _absent(p: UPath) -> None:
+    """Raise what a read of a file a frozen listing does not hold would raise, without asking."""
+    kind = _listed(p)
+    if kind == "":
+        raise FileNotFoundError(url(p))
+    if kind == "directory":
+        raise IsADirectoryError(url(p))
 
 
 def is_file(p) -> bool:
@@ -306,6 +375,8 @@ def is_file(p) -> bool:
     p = path(p)
     if is_local(p):
         return p.is_file()
+    if (kind := _listed(p)) is not None:
+        return kind == "file"
     try:
         p.fs.cat_file(p.path, start=-1)           # the last byte, by range: a GET
     except FileNotFoundError:
@@ -319,8 +390,9 @@ def names(directory, suffix: str = "") -> list[str]:
     """Sorted names of the files directly in `directory` that end with `suffix` (hidden temp
     files of unfinished local writes are never listed)."""
     d = path(directory)
+    kept = _kept_folder(d)
     try:
-        entries = d.fs.ls(d.path, detail=False) if not is_local(d) else os.listdir(d)
+        entries = list(kept) if kept is not None else os.listdir(d) if is_local(d) else d.fs.ls(d.path, detail=False)
     except FileNotFoundError:
         return []
     out = []
@@ -334,6 +406,7 @@ def names(directory, suffix: str = "") -> list[str]:
 def remove(p, recursive: bool = True) -> None:
     """Remove a file or a folder; nothing there is not an error."""
     p = path(p)
+    listings.changed(url(p))
     if is_local(p):
         import shutil
         if p.is_dir():
