@@ -44,10 +44,6 @@ def frozen(root: str):
         forget()
 
 
-def active() -> bool:
-    return bool(_roots)
-
-
 def _covered(u: str) -> bool:
     return any(u == r or u.startswith(r + "/") for r in _roots)
 
@@ -68,6 +64,26 @@ def folder(u: str, ls) -> dict[str, str] | None:
         with _lock:
             _folders[u] = got
     return got
+
+
+def entries(d) -> dict[str, str] | None:
+    """The entries of folder `d` (a remote UPath) from a frozen listing, or None. A folder its
+    parent's listing does not hold is empty without asking (s3fs lists the parent too when a
+    folder is empty)."""
+    if not _roots:
+        return None
+    parent = d.parent
+    up = folder(str(parent), lambda: parent.fs.ls(parent.path, detail=True)) if parent != d else None
+    if up is not None and up.get(d.name) != "directory":
+        return {}
+    return folder(str(d), lambda: d.fs.ls(d.path, detail=True))
+
+
+def kind(p) -> str | None:
+    """What a frozen listing of p's folder says of `p` (a remote UPath): "file", "directory", ""
+    (nothing there), or None (not frozen: ask the store)."""
+    got = entries(p.parent)
+    return None if got is None else got.get(p.name, "")
 
 
 def read(u: str) -> bytes | None:

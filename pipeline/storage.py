@@ -17,7 +17,12 @@ a rerun lists completion records, never data files, so an object left by a kille
 record is simply rewritten (shard names depend only on the input, so it gets the same name).
 
 fsspec's listing caches are turned off for object stores: the driver lists records that worker
-processes wrote, which an instance-level cache would never see.
+processes wrote, which an instance-level cache would never see. Where nothing changes any more (a
+finished run's stages while its stats and report are made), `frozen` lists each folder once.
+
+Requests. On an object store every request is latency (~10-50 ms on S3) and money, and a run reads
+each record, view and shard several times: reads ask for byte ranges (no HEAD for the size first),
+probes are one request, and a missing file is learned by reading it, not by asking first (#15).
 """
 from __future__ import annotations
 
@@ -194,7 +199,7 @@ def _read_whole(p: UPath) -> bytes:
     fs = p.fs
     try:
         head = fs.cat_file(p.path, start=0, end=WHOLE_READ)
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError):
         raise
     except OSError:         # an empty object has no byte 0: S3 answers any range with 416
         return fs.cat_file(p.path)
@@ -344,20 +349,7 @@ def frozen(root):
 def _listed(p: UPath) -> str | None:
     """What a frozen listing of p's folder says of p: "file", "directory", "" (nothing there),
     or None (not frozen: ask the store)."""
-    got = _kept_folder(p.parent)
-    return None if got is None else got.get(p.name, "")
-
-
-def _kept_folder(d: UPath) -> dict[str, str] | None:
-    """The entries of folder d from a frozen listing, or None. A folder its parent's listing does
-    not hold is empty without asking (s3fs lists the parent too when a folder is empty)."""
-    if not listings.active() or is_local(d):
-        return None
-    parent = d.parent
-    up = listings.folder(url(parent), lambda: parent.fs.ls(parent.path, detail=True)) if parent != d else None
-    if up is not None and up.get(d.name) != "directory":
-        return {}
-    return listings.folder(url(d), lambda: d.fs.ls(d.path, detail=True))
+    return None if is_local(p) else listings.kind(p)
 
 
 def _absent(p: UPath) -> None:
@@ -381,6 +373,8 @@ def is_file(p) -> bool:
         p.fs.cat_file(p.path, start=-1)           # the last byte, by range: a GET
     except FileNotFoundError:
         return False
+    except PermissionError:
+        raise
     except OSError:         # an empty object has no last byte (416): ask the usual way
         return p.fs.isfile(p.path)
     return True
@@ -390,7 +384,7 @@ def names(directory, suffix: str = "") -> list[str]:
     """Sorted names of the files directly in `directory` that end with `suffix` (hidden temp
     files of unfinished local writes are never listed)."""
     d = path(directory)
-    kept = _kept_folder(d)
+    kept = None if is_local(d) else listings.entries(d)
     try:
         entries = list(kept) if kept is not None else os.listdir(d) if is_local(d) else d.fs.ls(d.path, detail=False)
     except FileNotFoundError:
