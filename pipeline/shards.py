@@ -153,7 +153,7 @@ class StageDir:
 
     def has_documents(self, shard: str) -> bool:
         """Done, with its output documents readable (stored or a view, not only counts)."""
-        return self.is_done(shard) and (storage.is_file(self.shard_path(shard)) or storage.is_file(self.view_path(shard)))
+        return self.is_done(shard) and any(storage.is_file(p) for p in (self.shard_path(shard), self.view_path(shard)))
 
     def write_shard(self, shard: str, table_in: pa.Table | None, result: Result, seconds: float,
                     removed_samples: int, docs_in: int | None = None,
