@@ -320,7 +320,15 @@ class Runner:
         ps = self.stages[0]
         done, todo = [], []
         recorded = set(storage.names(ps.dir.path / "files", ".done.json"))   # listed once, not probed
-        usable = set(chain[-1].dir.done_shards()) | set(ps.dir.document_shards()) if chain else None
+        usable = None
+        if chain:
+            end_done, raw = set(chain[-1].dir.done_shards()), set(ps.dir.document_shards())
+            usable = end_done | raw
+            if self._consume_ingest:
+                # Raw shards whose text the chain's end has recorded: left by a run killed between
+                # that record and the raw shard's removal (run_chain). A clean run leaves none.
+                for shard in sorted(end_done & raw):
+                    storage.remove(ps.dir.shard_path(shard))
         for si, src in enumerate(self.recipe.sources):
             for fi, path in enumerate(self.files[src.name]):
                 fid = f"{si:02d}-{fi:05d}"
