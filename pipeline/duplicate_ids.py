@@ -52,7 +52,7 @@ def count_duplicate_ids(ingest_dir, executor=None, runtime_env=None, driver_ids:
     from pipeline.executor import Segment
     ids_dir = storage.join(ingest_dir, "ids")
     names = storage.names(ids_dir, ".parquet")
-    total = sum(storage.parquet_file(ids_dir / n).metadata.num_rows for n in names)
+    total = sum(storage.parquet_metadata(ids_dir / n).num_rows for n in names)
     if total <= driver_ids or executor is None:
         return _repeats(np.concatenate([_hashes(ids_dir / n) for n in names])) if names else 0
     parts = min(256, -(-total // driver_ids))

@@ -66,7 +66,7 @@ def _read_where(files: list, column: str, values: list[str], columns=None) -> pa
     """Rows of the side files whose `column` is one of values."""
     parts = []
     for f in files:
-        if column not in storage.parquet_file(f).schema_arrow.names:
+        if column not in storage.parquet_metadata(f).schema.to_arrow_schema().names:
             continue
         t = _where(storage.read_parquet(f, columns), column, values)
         if t.num_rows:

@@ -308,9 +308,10 @@ class Runner:
                 self._map_segment(seg.stages, seg.upstream, walls)
         for f in self._finishing:
             f.result()                          # a failed merge or record fails the run here
-        stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
-                            {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
-                            started=t_start, finished=time.time())
+        with storage.frozen(self.run_dir / "stages"):       # every stage is over: each folder listed once
+            stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
+                                {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
+                                started=t_start, finished=time.time())
         write_json_atomic(stats, self.run_dir / "stats.json")
         if self.recipe.export is not None:      # the recipe's `export:`: pipeline/export.py
             from pipeline.export import export_final
@@ -326,7 +327,15 @@ class Runner:
         ps = self.stages[0]
         done, todo = [], []
         recorded = set(storage.names(ps.dir.path / "files", ".done.json"))   # listed once, not probed
-        usable = set(chain[-1].dir.done_shards()) | set(ps.dir.document_shards()) if chain else None
+        usable = None
+        if chain:
+            end_done, raw = set(chain[-1].dir.done_shards()), set(ps.dir.document_shards())
+            usable = end_done | raw
+            if self._consume_ingest:
+                # Raw shards whose text the chain's end has recorded: left by a run killed between
+                # that record and the raw shard's removal (run_chain). A clean run leaves none.
+                for shard in sorted(end_done & raw):
+                    storage.remove(ps.dir.shard_path(shard))
         for si, src in enumerate(self.recipe.sources):
             for fi, path in enumerate(self.files[src.name]):
                 fid = f"{si:02d}-{fi:05d}"
@@ -465,7 +474,8 @@ class Runner:
             return
         t0 = timer()
         shards = upstream.dir.done_shards()
-        todo = [s for s in shards if not chain[-1].dir.is_done(s)]
+        done = set(chain[-1].dir.done_shards())     # one listing, not a probe per shard
+        todo = [s for s in shards if s not in done]
         ctxs = [self.ctx_for(ps) for ps in chain]
         segment = Segment(names, todo, _run_chain_on, (chain, ctxs, upstream.dir, self.recipe.removed_samples,
                                                        consume_input),

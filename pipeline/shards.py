@@ -89,7 +89,7 @@ class StageDir:
         return self.done / f"{shard}.json"
 
     def is_done(self, shard: str) -> bool:
-        return self.done_path(shard).exists()
+        return storage.is_file(self.done_path(shard))
 
     def done_shards(self) -> list[str]:
         return [n[: -len(".json")] for n in storage.names(self.done, ".json")]
@@ -102,17 +102,25 @@ class StageDir:
         return StageDir(self.path.parent / read_json(self.view_path(shard))["of"])
 
     def read(self, shard: str, columns: list[str] | None = None) -> pa.Table:
+        # Read, not probed first: on an object store a probe is a request (two for a missing
+        # key), and a missing file costs the read no more than the probe did.
         path = self.shard_path(shard)
-        if path.exists():
-            return storage.read_parquet(path, columns=columns)
-        if not self.view_path(shard).exists():
+        try:
+            return storage.read_parquet_file(path, columns=columns)
+        except FileNotFoundError:
+            pass
+        try:
+            upstream = self._upstream(shard)
+        except FileNotFoundError:
             raise FileNotFoundError(f"{storage.url(path)}: no documents stored for shard {shard} "
-                                    f"(neither a Parquet file nor a view)")
+                                    f"(neither a Parquet file nor a view)") from None
         need = columns if columns is None or "id" in columns else [*columns, "id"]
-        table = self._upstream(shard).read(shard, need)
-        gone = self.path / "removed_ids" / f"{shard}.parquet"
-        if gone.exists():
-            ids = storage.read_parquet(gone, columns=["id"]).column("id")
+        table = upstream.read(shard, need)
+        try:
+            ids = storage.read_parquet_file(self.path / "removed_ids" / f"{shard}.parquet", columns=["id"]).column("id")
+        except FileNotFoundError:
+            pass                        # nothing removed from this shard
+        else:
             table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=ids.combine_chunks())))
         return table if need is columns else table.select(columns)
 
@@ -120,11 +128,14 @@ class StageDir:
         """The Parquet file holding the shard's rows: its own, or for a view the file it is a
         view of (a superset of its rows: for sizing estimates that must never under-count)."""
         path = self.shard_path(shard)
-        return path if path.exists() else self._upstream(shard).stored_path(shard)
+        return path if storage.is_file(path) else self._upstream(shard).stored_path(shard)
 
     def schema(self, shard: str) -> pa.Schema:
         """Column names and types of a shard's documents, without reading them."""
-        return storage.parquet_file(self.stored_path(shard)).schema_arrow
+        try:
+            return storage.parquet_metadata(self.shard_path(shard)).schema.to_arrow_schema()
+        except FileNotFoundError:
+            return self._upstream(shard).schema(shard)
 
     def document_shards(self) -> list[str]:
         """Done shards whose documents can be read (stored, or a view); an inner stage of a fused
@@ -138,11 +149,11 @@ class StageDir:
         return self.path / "_SUCCESS.json"
 
     def finished(self) -> bool:
-        return self.success_path.exists()
+        return storage.is_file(self.success_path)
 
     def has_documents(self, shard: str) -> bool:
         """Done, with its output documents readable (stored or a view, not only counts)."""
-        return self.is_done(shard) and (self.shard_path(shard).exists() or self.view_path(shard).exists())
+        return self.is_done(shard) and any(storage.is_file(p) for p in (self.shard_path(shard), self.view_path(shard)))
 
     def write_shard(self, shard: str, table_in: pa.Table | None, result: Result, seconds: float,
                     removed_samples: int, docs_in: int | None = None,

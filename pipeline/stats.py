@@ -144,7 +144,7 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
     with_docs = [i for i, ps in enumerate(stages) if ps.dir.document_shards()]
     last_docs = with_docs[-1] if with_docs else 0
     output = {"documents": storage.url(stages[last_docs].dir.shards), "documents_count": per[last_docs]["docs_out"]}
-    datasets = [ps for ps in stages if (ps.dir.path / "output" / "manifest.json").exists()]
+    datasets = [ps for ps in stages if storage.is_file(ps.dir.path / "output" / "manifest.json")]
     if datasets:
         output["dataset"] = storage.url(datasets[-1].dir.path / "output")
     tokens = {k[len("tokens/"):]: v for k, v in per[-1]["counters"].items() if k.startswith("tokens/")}

@@ -17,11 +17,17 @@ a rerun lists completion records, never data files, so an object left by a kille
 record is simply rewritten (shard names depend only on the input, so it gets the same name).
 
 fsspec's listing caches are turned off for object stores: the driver lists records that worker
-processes wrote, which an instance-level cache would never see.
+processes wrote, which an instance-level cache would never see. Where nothing changes any more (a
+finished run's stages while its stats and report are made), `frozen` lists each folder once.
+
+Requests. On an object store every request is latency (~10-50 ms on S3) and money, and a run reads
+each record, view and shard several times: reads ask for byte ranges (no HEAD for the size first),
+probes are one request, and a missing file is learned by reading it, not by asking first (#15).
 """
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import uuid
@@ -32,6 +38,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
+
+from pipeline import listings
 
 # No dictionary pages: document columns are mostly unique strings and float signals, and zstd packs a
 # repeated value (source, language) as well as a dictionary would: 1.9% smaller document shards, 2.5%
@@ -44,6 +52,15 @@ PARQUET_OPTS = dict(compression="zstd", compression_level=3, write_statistics=Fa
 SAMPLES_LEVEL = 19
 QUARANTINE_LEVEL = 9
 LOCAL_PROTOCOLS = ("", "file", "local")
+# Object-store reads by range (see _read_whole, read_parquet_file). A whole object up to WHOLE_READ
+# bytes comes in one GET (s3fs's own size for one GET). A Parquet file is read from its end: the
+# last PARQUET_TAIL bytes are the whole of a smaller file (one request, where opening it asked its
+# size, footer and columns: three); a larger one then costs what it did (its size and columns), plus
+# at most this many bytes more, about a request's latency on S3. FOOTER_TAIL is pyarrow's own guess
+# at a footer's size.
+WHOLE_READ = 50 * 2**20
+PARQUET_TAIL = 2**20
+FOOTER_TAIL = 64 * 2**10
 
 # Listings must reflect what other processes wrote (see module docstring).
 for _proto in ("s3", "s3a", "gs", "gcs"):
@@ -91,6 +108,7 @@ def write_bytes_atomic(p, data: bytes | memoryview) -> None:
     """Write a whole file so that readers see all of it or nothing (temp+rename locally, one PUT on
     an object store)."""
     p = path(p)
+    listings.changed(url(p))
     if is_local(p):
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp(p)
@@ -162,7 +180,38 @@ def read_bytes(p, start: int | None = None, end: int | None = None) -> bytes:
             if start:
                 f.seek(start)
             return f.read() if end is None else f.read(end - (start or 0))
+    if start is None and end is None:
+        u = url(p)
+        if (kept := listings.read(u)) is not None:
+            return kept
+        _absent(p)
+        data = _read_whole(p)
+        listings.keep(u, data)
+        return data
     return p.fs.cat_file(p.path, start=start, end=end)
+
+
+def _read_whole(p: UPath) -> bytes:
+    """A whole object. fsspec's cat_file asks its size first (a HEAD before each GET: a third of
+    a run's requests went to records and spill files read this way); asking for the first
+    WHOLE_READ bytes by range gets a smaller object whole in one GET. A larger one gets its size
+    and the rest in parallel ranges, as s3fs does for objects larger than its block size."""
+    fs = p.fs
+    try:
+        head = fs.cat_file(p.path, start=0, end=WHOLE_READ)
+    except (FileNotFoundError, PermissionError):
+        raise
+    except OSError:         # an empty object has no byte 0: S3 answers any range with 416
+        return fs.cat_file(p.path)
+    if len(head) < WHOLE_READ:
+        return head
+    size = fs.size(p.path)
+    starts = list(range(WHOLE_READ, size, WHOLE_READ))
+    parts = fs.cat_ranges([p.path] * len(starts), starts, [min(s + WHOLE_READ, size) for s in starts])
+    for part in parts:
+        if isinstance(part, BaseException):
+            raise part
+    return b"".join([head, *parts])
 
 
 def read_text(p) -> str:
@@ -186,26 +235,45 @@ def read_parquet(p, columns: list[str] | None = None) -> pa.Table:
             return _read_parquet_file(str(p), columns)
         return pq.read_table(str(p), columns=columns)    # a folder of files: a dataset
     if p.name.endswith(".parquet"):
-        # One object: one open (a HEAD and ranged GETs). The dataset layer asks ~7 requests of an
+        # One object: its footer and columns by range. The dataset layer asks ~7 requests of an
         # object store for the same file (~5x the time on a loopback S3), and a run reads each
         # shard several times (dedup phases, views, mix, stats).
         try:
-            source = p.fs.open(p.path, "rb")
+            return read_parquet_file(p, columns)
         except (FileNotFoundError, IsADirectoryError):
             pass                                      # a folder named *.parquet: a dataset
-        else:
-            with source:
-                return _read_parquet_file(source, columns, name=url(p))
     return pq.read_table(p.path, columns=columns, filesystem=p.fs)
 
 
-def _read_parquet_file(p, columns: list[str] | None, name: str | None = None) -> pa.Table:
+def read_parquet_file(p, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file (never a folder of them); a missing file is FileNotFoundError."""
+    p = path(p)
+    if is_local(p):
+        return _read_parquet_file(str(p), columns)
+    tail = _tail(p, PARQUET_TAIL)
+    if len(tail) < PARQUET_TAIL:                    # the whole object: one request
+        return _read_parquet_file(pa.BufferReader(tail), columns, name=url(p))
+    with p.fs.open(p.path, "rb") as source:
+        return _read_parquet_file(source, columns, name=url(p), metadata=_footer(p, tail))
+
+
+def _footer(p: UPath, tail: bytes) -> pq.FileMetaData:
+    """The metadata of a remote Parquet file from its last bytes (fetching more if the footer is
+    longer than `tail`): a file's end is its footer, its length, then `PAR1`."""
+    need = int.from_bytes(tail[-8:-4], "little") + 8 if len(tail) >= 8 else 0
+    if need > len(tail):
+        tail = p.fs.cat_file(p.path, start=-need)
+    return pq.read_metadata(pa.BufferReader(tail))
+
+
+def _read_parquet_file(p, columns: list[str] | None, name: str | None = None,
+                       metadata: pq.FileMetaData | None = None) -> pa.Table:
     """One file (a local path, or an open file), the table pq.read_table gives, without its
     dataset layer: importing pyarrow.dataset imports pandas, ~0.4 CPU-s in every process that
     reads a shard (the driver and each worker). A missing column is an error, as it is for
     pq.read_table."""
     name = name or p
-    with pq.ParquetFile(p) as f:
+    with pq.ParquetFile(p, metadata=metadata) as f:
         if columns is not None:
             names = f.schema_arrow.names
             missing = [c for c in columns if c not in names]
@@ -214,12 +282,26 @@ def _read_parquet_file(p, columns: list[str] | None, name: str | None = None) ->
         return f.read(columns=columns)
 
 
-def parquet_file(p) -> pq.ParquetFile:
-    """Opened for its metadata and schema (row counts, column names) without reading the data."""
+def parquet_metadata(p) -> pq.FileMetaData:
+    """Row counts and schema (`.schema.to_arrow_schema()`) without reading the data: on an object
+    store, the file's last bytes by range (one request; the whole file if it is small)."""
     p = path(p)
     if is_local(p):
-        return pq.ParquetFile(str(p))
-    return pq.ParquetFile(p.fs.open(p.path, "rb"))   # reads the footer by range, not the file
+        return pq.read_metadata(str(p))
+    return _footer(p, _tail(p, FOOTER_TAIL))
+
+
+def _tail(p: UPath, n: int) -> bytes:
+    """The last n bytes of an object by range (no HEAD), the whole object if it is smaller
+    (kept for the next read inside a `frozen` block)."""
+    u = url(p)
+    if (kept := listings.read(u)) is not None:
+        return kept if len(kept) <= n else kept[-n:]
+    _absent(p)
+    tail = p.fs.cat_file(p.path, start=-n)
+    if len(tail) < n:
+        listings.keep(u, tail)
+    return tail
 
 
 def read_ipc(p) -> pa.Table:
@@ -236,6 +318,8 @@ def read_ipc(p) -> pa.Table:
 def open(p, mode: str = "rb"):  # noqa: A001 - the storage layer's open, like fsspec.open
     """A file object for reading (or streaming a large write) anywhere fsspec reaches."""
     p = path(p)
+    if "r" not in mode:
+        listings.changed(url(p))
     if is_local(p) and "w" in mode:
         p.parent.mkdir(parents=True, exist_ok=True)
     return p.open(mode)
@@ -243,15 +327,66 @@ def open(p, mode: str = "rb"):  # noqa: A001 - the storage layer's open, like fs
 
 # -- listing and removing ------------------------------------------------------------------------
 def exists(p) -> bool:
-    return path(p).exists()
+    p = path(p)
+    if (kind := _listed(p)) is not None:
+        return bool(kind)
+    return p.exists()
+
+
+@contextlib.contextmanager
+def frozen(root):
+    """A block in which nothing under `root` changes but through this process (a finished run's
+    stages, while its stats and report are made): on an object store each folder under it is
+    listed once for names(), exists(), is_file() and reads of missing files (pipeline/listings.py)."""
+    root = path(root)
+    if is_local(root):
+        yield
+        return
+    with listings.frozen(url(root)):
+        yield
+
+
+def _listed(p: UPath) -> str | None:
+    """What a frozen listing of p's folder says of p: "file", "directory", "" (nothing there),
+    or None (not frozen: ask the store)."""
+    return None if is_local(p) else listings.kind(p)
+
+
+def _absent(p: UPath) -> None:
+    """Raise what a read of a file a frozen listing does not hold would raise, without asking."""
+    kind = _listed(p)
+    if kind == "":
+        raise FileNotFoundError(url(p))
+    if kind == "directory":
+        raise IsADirectoryError(url(p))
+
+
+def is_file(p) -> bool:
+    """Is there a file at `p`? On an object store one request, where `exists` asks a HEAD and,
+    for a missing key, a listing too (is it a folder?)."""
+    p = path(p)
+    if is_local(p):
+        return p.is_file()
+    if (kind := _listed(p)) is not None:
+        return kind == "file"
+    try:
+        p.fs.cat_file(p.path, start=-1)           # the last byte, by range: a GET
+    except FileNotFoundError:
+        return False
+    except PermissionError:
+        raise
+    except OSError:         # an empty object has no last byte (416): ask the usual way
+        return p.fs.isfile(p.path)
+    return True
 
 
 def names(directory, suffix: str = "") -> list[str]:
     """Sorted names of the files directly in `directory` that end with `suffix` (hidden temp
     files of unfinished local writes are never listed)."""
     d = path(directory)
+    kept = None if is_local(d) else listings.entries(d)
     try:
-        entries = d.fs.ls(d.path, detail=False) if not is_local(d) else os.listdir(d)
+        entries = list(kept) if kept is not None else os.listdir(d) if is_local(d) else d.fs.ls(d.path, detail=False)
     except FileNotFoundError:
         return []
     out = []
@@ -265,6 +400,7 @@ def names(directory, suffix: str = "") -> list[str]:
 def remove(p, recursive: bool = True) -> None:
     """Remove a file or a folder; nothing there is not an error."""
     p = path(p)
+    listings.changed(url(p))
     if is_local(p):
         import shutil
         if p.is_dir():

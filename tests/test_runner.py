@@ -121,6 +121,24 @@ def test_a_run_stopped_before_its_chains_records_resumes_to_the_same_output(tmp_
     assert [{k: s.get(k) for k in keys} for s in again["stages"]] == [{k: s.get(k) for k in keys} for s in stats["stages"]]
 
 
+def test_a_raw_shard_left_by_a_kill_after_its_chain_is_removed_by_the_rerun(tmp_path, shared_data, ray_local):
+    """A run killed between the chain end's completion record and the removal of the raw shard it
+    consumed (run_chain) leaves that raw shard behind; the rerun removes it, as a clean run would."""
+    import shutil
+    r = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", STAGES.format(min_chars=5000)))
+    stats = Runner(r, quiet=True).run()
+    docs = digest_tree(tmp_path / "run")
+    ingest, end = Path(stats["stages"][0]["dir"]), Path(stats["stages"][-1]["dir"])
+    assert not list(ingest.glob("shards/*.parquet"))                 # consumed
+    shard = sorted((end / "done").glob("*.json"))[0].stem
+    (ingest / "shards").mkdir(exist_ok=True)
+    shutil.copy(next((end / "shards").glob("*.parquet")), ingest / "shards" / f"{shard}.parquet")
+    assert (ingest / "done" / f"{shard}.json").exists()
+    Runner(r, quiet=True).run()
+    assert not list(ingest.glob("shards/*.parquet"))
+    assert digest_tree(tmp_path / "run") == docs
+
+
 def test_stage_that_cannot_load_stops_the_run(tmp_path, shared_data, ray_local):
     r = load_recipe(make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: stages_for_tests:BrokenModel\n"))
     with pytest.raises(Exception, match="model file missing"):

@@ -187,7 +187,7 @@ def test_storage_api_is_the_same_locally_and_in_memory(tmp_path, root):
     storage.write_json_atomic({"k": 1}, base / "done" / "00001.json")
     storage.write_bytes_atomic(base / "raw.bin", bytes(range(100)))
     assert storage.read_parquet(base / "s" / "00001.parquet", columns=["id"]).column("id").to_pylist() == ["a", "b"]
-    assert storage.parquet_file(base / "s" / "00001.parquet").metadata.num_rows == 2
+    assert storage.parquet_metadata(base / "s" / "00001.parquet").num_rows == 2
     assert storage.read_json(base / "done" / "00001.json") == {"k": 1}
     assert storage.read_bytes(base / "raw.bin", 10, 20) == bytes(range(10, 20))
     assert storage.names(base / "s", ".parquet") == ["00001.parquet"] and storage.names(base / "nothing") == []

@@ -21,7 +21,8 @@ def write_report(run_dir: str | Path, stats: dict | None = None) -> list[Path]:
         if not path.exists():
             raise FileNotFoundError(f"{path}: no stats.json (the run has not finished?)")
         stats = storage.read_json(path)
-    secs = sections(collect(stats))
+    with storage.frozen(run_dir / "stages"):     # a finished run: each folder is listed once
+        secs = sections(collect(stats))
     html_path, md_path = run_dir / "report.html", run_dir / "report.md"
     _write_atomic(html_path, to_html(stats, secs))
     _write_atomic(md_path, to_markdown(stats, secs))

@@ -89,7 +89,7 @@ class Part:
     def schema(self) -> pa.Schema:
         if self._schema is None:
             self._schema = (self.sd.schema(self.name) if self.sd is not None
-                            else storage.parquet_file(self.name).schema_arrow)
+                            else storage.parquet_metadata(self.name).schema.to_arrow_schema())
         return self._schema
 
     def names(self) -> list[str]:
@@ -103,7 +103,7 @@ class Part:
     def rows(self) -> int:
         if self.sd is not None:         # from the completion record: no data read
             return int(storage.read_json(self.sd.done_path(self.name))["docs_out"])
-        return storage.parquet_file(self.name).metadata.num_rows
+        return storage.parquet_metadata(self.name).num_rows
 
 
 def stage_dir(stage: dict) -> StageDir:

@@ -70,7 +70,8 @@ def apply_decisions(ctx, fn, decisions: dict[str, tuple], default: tuple = ()) -
 
     (GlobalContext.transform_shards would do for shared arguments, but its map() call passes
     `fn` twice and raises a TypeError; until that is fixed every stage here uses this.)"""
-    todo = [(s, decisions.get(s, default)) for s in ctx.input_shards if not ctx.out.is_done(s)]
+    done = set(ctx.out.done_shards())     # one listing, not a probe per shard
+    todo = [(s, decisions.get(s, default)) for s in ctx.input_shards if s not in done]
     ctx.map(apply_to_shard, todo, apply=fn, input_dir=ctx.input, out=ctx.out,
             removed_samples=ctx.removed_samples)
 

@@ -156,7 +156,7 @@ class Tokenize(GlobalStage):
         # never under-counts): a function of the input only, never of the worker count.
         total = 0
         for s in shards:
-            md = storage.parquet_file(stored_file(ctx.input_path(s))).metadata
+            md = storage.parquet_metadata(stored_file(ctx.input_path(s)))
             col = md.schema.names.index("text")
             total += sum(md.row_group(g).column(col).total_uncompressed_size
                          for g in range(md.num_row_groups))

@@ -1,0 +1,144 @@
+"""How many requests the storage layer asks of an object store (a moto S3 server on loopback).
+
+Every request to S3 is ~10-50 ms and costs money; a run reads each shard, record and view
+many times (#15). These count the requests s3fs makes (its `_call_s3`, through which every
+HEAD, GET, LIST and PUT goes) and check the answers against the same files on local disk.
+"""
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pipeline import shards, storage
+from pipeline.stage import Result
+from test_storage import s3_server  # noqa: F401  (the fixture)
+
+BUCKET = "tm-requests"
+
+
+@pytest.fixture(scope="module")
+def s3(s3_server):  # noqa: F811
+    from test_storage import s3fs_for
+    s3fs_for(s3_server).mkdir(BUCKET)
+    return storage.path(f"s3://{BUCKET}")
+
+
+@pytest.fixture
+def calls(s3, monkeypatch):
+    """The requests storage's s3fs instance makes, as (operation, key)."""
+    fs = s3.fs
+    assert storage.path(f"s3://{BUCKET}/x").fs is fs       # fsspec hands every path the same instance
+    made = []
+    orig = fs._call_s3
+
+    async def counted(method, *args, **kwargs):
+        made.append((method, kwargs.get("Key") or kwargs.get("Prefix")))
+        return await orig(method, *args, **kwargs)
+    monkeypatch.setattr(fs, "_call_s3", counted)
+    return made
+
+
+def _table(n: int, seed: int = 0) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table({"id": [f"d{i}" for i in range(n)], "text": [f"t{x}" * 3 for x in rng.integers(0, 1e9, n)],
+                     "score": rng.random(n)}).replace_schema_metadata({"k": "v"})
+
+
+def _asked(calls, fn):
+    """(fn's result, the requests it made)."""
+    calls.clear()
+    out = fn()
+    return out, list(calls)
+
+
+def test_whole_reads_are_one_get_and_a_probe_is_one_request(s3, calls):
+    base = s3 / "reads"
+    storage.write_json_atomic({"a": 1}, base / "r.json")
+    storage.write_bytes_atomic(base / "empty.bin", b"")
+    storage.write_parquet_atomic(_table(50), base / "t.parquet")
+    for fn, want in [(lambda: storage.read_json(base / "r.json"), {"a": 1}),
+                     (lambda: storage.read_parquet(base / "t.parquet", columns=["id"]).num_rows, 50),
+                     (lambda: storage.parquet_metadata(base / "t.parquet").num_rows, 50),
+                     (lambda: storage.is_file(base / "r.json"), True),
+                     (lambda: storage.is_file(base / "missing.json"), False)]:
+        got, asked = _asked(calls, fn)
+        assert got == want and [m for m, _ in asked] == ["get_object"], asked      # no HEAD first
+    # An empty object has no byte to ask for by range (416): it is then read the usual way.
+    assert _asked(calls, lambda: storage.read_bytes(base / "empty.bin"))[0] == b""
+    assert _asked(calls, lambda: storage.is_file(base / "empty.bin"))[0] is True
+    with pytest.raises(FileNotFoundError):
+        storage.read_json(base / "missing.json")
+    with pytest.raises(FileNotFoundError):
+        storage.parquet_metadata(base / "missing.parquet")
+
+
+def test_large_objects_read_whole_and_by_parts(s3, monkeypatch):
+    """Objects larger than one ranged read: the rest in parts; Parquet files whose end is not
+    the whole file, and footers longer than the first guess. Same bytes and tables as written."""
+    base = s3 / "large"
+    data = np.random.default_rng(1).bytes(10_000)
+    storage.write_bytes_atomic(base / "b.bin", data)
+    t = _table(3000, seed=2)
+    storage.write_parquet_atomic(t, base / "t.parquet")
+    monkeypatch.setattr(storage, "WHOLE_READ", 3000)
+    monkeypatch.setattr(storage, "PARQUET_TAIL", 500)
+    monkeypatch.setattr(storage, "FOOTER_TAIL", 16)
+    assert storage.read_bytes(base / "b.bin") == data
+    for cols in (None, ["score", "id"]):
+        assert storage.read_parquet(base / "t.parquet", columns=cols).equals(t if cols is None else t.select(cols))
+    md = storage.parquet_metadata(base / "t.parquet")
+    assert md.num_rows == 3000 and md.schema.to_arrow_schema().equals(t.schema, check_metadata=True)
+
+
+def _stage_folders(run):
+    """An input stage that stores its shard and a removal-only stage that stores a view of it."""
+    up = shards.StageDir(run / "stages" / "01-up")
+    t = _table(20)
+    up.write_shard("s0", t, Result(kept=t), 0.0, 0)
+    view = shards.StageDir(run / "stages" / "02-dedup", views_of=up)
+    gone = t.filter(pa.array([i % 4 == 0 for i in range(20)])).append_column("reason", pa.array(["dup"] * 5))
+    kept = t.filter(pa.array([i % 4 != 0 for i in range(20)]))
+    view.write_shard("s0", t, Result(kept=kept, removed=gone.select(["id", "text", "score", "reason"])), 0.0, 0)
+    return up, view, kept
+
+
+def test_a_view_is_read_without_probes(s3, tmp_path, calls):
+    up, view, kept = _stage_folders(s3 / "run1")
+    assert storage.is_file(view.view_path("s0")) and not storage.is_file(view.shard_path("s0"))
+    calls.clear()
+    got = view.read("s0", columns=["text"])
+    assert got.equals(kept.select(["text"]))
+    # its own Parquet (missing), the view record, the input's Parquet, the removed ids
+    assert len(calls) == 4 and all(m == "get_object" for m, _ in calls), calls
+    calls.clear()
+    assert view.schema("s0").equals(kept.schema)
+    assert len(calls) == 3, calls
+    with pytest.raises(FileNotFoundError, match="neither a Parquet file nor a view"):
+        view.read("s9")
+    local_up, local_view, _ = _stage_folders(storage.path(tmp_path / "run"))
+    assert local_view.read("s0", columns=["text"]).equals(got)
+
+
+def test_a_frozen_run_folder_is_listed_once(s3, calls):
+    up, view, kept = _stage_folders(s3 / "run2")
+    stages = s3 / "run2" / "stages"
+    calls.clear()
+    before = [view.document_shards(), view.records(), view.read("s0"), up.finished(), view.is_done("s0")]
+    one_round = len(calls)
+    calls.clear()
+    with storage.frozen(stages):
+        for _ in range(3):
+            again = [view.document_shards(), view.records(), view.read("s0"), up.finished(), view.is_done("s0")]
+            assert again[0] == before[0] and again[1] == before[1] and again[2].equals(before[2])
+            assert again[3:] == before[3:]
+        first = list(calls)
+        assert storage.names(stages / "02-dedup" / "quarantine") == []      # not in its parent's listing
+        assert not storage.exists(stages / "02-dedup" / "shards" / "s0.parquet")
+        assert calls == first
+        storage.write_json_atomic({"x": 1}, stages / "02-dedup" / "extra.json")    # a write forgets
+        assert "extra.json" in storage.names(stages / "02-dedup")
+    lists = [k for m, k in first if m == "list_objects_v2"]
+    assert len(lists) == len(set(lists)), lists                # each folder once
+    assert len(first) <= one_round, first      # three rounds inside cost what one does outside
+    calls.clear()
+    view.document_shards()
+    assert calls, "outside the block every question is asked again"
