@@ -31,10 +31,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Two pytest workers (xdist): most tests use one core, and the long ones (marked `long`) start first.
+# Two pytest workers (xdist): most tests use one core. A test file runs whole on one worker (its
+# module fixtures, e.g. the moto server, as in one process); the files with long tests start first.
 TEST_WORKERS ?= 2
 test: setup chromium
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 # Peers for `make bench` in their own env (never a dependency of run/test): datatrove and its extras.
 PEER_VENV := .bench/venv

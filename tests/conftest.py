@@ -34,5 +34,13 @@ def ray_local():
 def pytest_collection_modifyitems(config, items):
     """Long tests (whole recipes in their own processes, ~10-100 s each) run first: `make test`
     spreads the suite over two pytest workers (xdist), and a long test started last would end
-    the suite alone while the other worker sits idle. Otherwise the order is unchanged."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    the suite alone while the other worker sits idle. Tests marked `last` run at the end: after
+    JAX has started its threads in a process, a fork there (the extract sandbox, multiprocessing)
+    may deadlock. The long ones start longest first (`seconds`: about what each takes here, alone on
+    a quiet 2-core machine); with `--dist loadfile` their files go first. Otherwise the order is unchanged."""
+    def key(item):
+        long = item.get_closest_marker("long")
+        if long is not None:
+            return 0, -long.kwargs.get("seconds", 10)
+        return (2 if item.get_closest_marker("last") else 1), 0
+    items.sort(key=key)

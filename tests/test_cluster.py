@@ -64,7 +64,7 @@ def two_node_cluster(tmp_path, s3_server):
         kill_cluster(str(temp))
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=33)
 def test_recipe_runs_on_two_node_cluster_by_address(tmp_path, shared_data, two_node_cluster, s3_server):
     address, env = two_node_cluster
     fs = s3fs_for(s3_server)

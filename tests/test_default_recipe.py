@@ -34,7 +34,7 @@ def token_digests(run_dir: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.glob("*.arrow"))}
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=48)
 def test_default_recipe_is_deterministic_across_worker_counts(tmp_path):
     # Two separate processes, each with its own Ray, run at the same time: one's start-up and its
     # stages' barriers overlap the other's work (the outputs must not depend on timing anyway)

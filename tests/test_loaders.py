@@ -181,7 +181,7 @@ def test_several_workers_keep_the_order_and_resume_exactly(packed_dir):
         next(iter(torch.utils.data.DataLoader(TokenIterableDataset(packed_dir, SEQ), num_workers=2)))
 
 
-@pytest.mark.long
+@pytest.mark.last
 def test_jax_jitted_step_on_numpy_batches(token_dir):
     import jax
     import jax.numpy as jnp

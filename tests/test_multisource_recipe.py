@@ -11,7 +11,7 @@ from pipeline.runner import run_recipe
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=24)
 def test_multisource_recipe_end_to_end(tmp_path, ray_local, monkeypatch):
     monkeypatch.chdir(REPO)                       # the recipe's paths are relative to the checkout
     data = yaml.safe_load((REPO / "recipes" / "multisource.yaml").read_text())

@@ -33,7 +33,7 @@ def _cli(args: list[str], env: dict, cwd) -> str:
     return _output(_start(args, env, cwd))
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=27)
 def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_data):  # noqa: F811
     fs = s3fs_for(s3_server)
     fs.mkdir(BUCKET)

@@ -152,7 +152,7 @@ def run_cli(recipe: Path, **kw) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=50)
 def test_sigkill_midway_then_rerun_matches_uninterrupted_run(tmp_path, shared_data):
     slow = "- stage: stages_for_tests:CharCount\n  sleep_seconds: 0.4\n" + STAGES.format(min_chars=3000)[
         len("\n- stage: stages_for_tests:CharCount\n"):]

@@ -135,7 +135,7 @@ def data_digests(fs, root: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=100)
 def test_s3_input_and_output_killed_and_rerun_match_a_clean_run(tmp_path, s3_server):
     fs = s3fs_for(s3_server)
     bucket = "tokenmill-test"
