@@ -45,8 +45,12 @@ def s3_server():
                 time.sleep(0.2)
         saved = {k: os.environ.get(k) for k in env if k.startswith("AWS_")}
         os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+        # fsspec keeps one S3FileSystem per set of options, and the endpoint comes from the
+        # environment: an instance made for an earlier server in this process would call a dead port.
+        _forget_s3_instances()
         yield env
     finally:
+        _forget_s3_instances()
         for k, v in locals().get("saved", {}).items():
             if v is None:
                 os.environ.pop(k, None)
@@ -54,6 +58,11 @@ def s3_server():
                 os.environ[k] = v
         proc.kill()
         proc.wait()
+
+
+def _forget_s3_instances() -> None:
+    import s3fs
+    s3fs.S3FileSystem.clear_instance_cache()
 
 
 def s3fs_for(env):
