@@ -99,9 +99,7 @@ class GlobalContext:
         fn(table, per_shard[shard], *args) when a per-shard argument (a decision) is given.
 
         Runs as Ray tasks; resumable shard by shard (a rerun skips shards already written)."""
-        done = set(self.out.done_shards())     # one listing, not a probe per shard
-        todo = [(s, None if per_shard is None else per_shard.get(s)) for s in self.input_shards
-                if s not in done]
+        todo = [(s, None if per_shard is None else per_shard.get(s)) for s in self.out.pending(self.input_shards)]
         self.map(_transform_one, todo, phase="apply", fn=fn, args=args, input_dir=self.input, out=self.out,
                  removed_samples=self.removed_samples, with_shard_arg=per_shard is not None)
         return self.out.records()

@@ -474,8 +474,7 @@ class Runner:
             return
         t0 = timer()
         shards = upstream.dir.done_shards()
-        done = set(chain[-1].dir.done_shards())     # one listing, not a probe per shard
-        todo = [s for s in shards if s not in done]
+        todo = chain[-1].dir.pending(shards)
         ctxs = [self.ctx_for(ps) for ps in chain]
         segment = Segment(names, todo, _run_chain_on, (chain, ctxs, upstream.dir, self.recipe.removed_samples,
                                                        consume_input),

@@ -94,6 +94,12 @@ class StageDir:
     def done_shards(self) -> list[str]:
         return [n[: -len(".json")] for n in storage.names(self.done, ".json")]
 
+    def pending(self, shards) -> list[str]:
+        """Those of `shards` (in their order) without a completion record: one listing of the
+        records, where `is_done` a shard is a request each on an object store."""
+        done = set(self.done_shards())
+        return [s for s in shards if s not in done]
+
     def records(self) -> list[ShardRecord]:
         return [ShardRecord(**read_json(self.done_path(s))) for s in self.done_shards()]
 

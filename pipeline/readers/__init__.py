@@ -101,31 +101,26 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
         return
     seen: dict[str, int] = {}
     prefix = f"{src.name}/"
+
+    def unique(rid: str) -> str:
+        n = seen.get(rid, 0)
+        seen[rid] = n + 1
+        if n:
+            state.count("duplicate_id")
+            return f"{rid}#dup{n}"
+        return rid
+
     counted = sum(state.counters.values())
     found = False
     read = src.reader.read_batches if batches else src.reader.read
     for item in read(path, src, state):
         found = True
         if type(item) is DocBatch:
-            ids = item.ids
-            for i, rid in enumerate(ids):
-                rid = prefix + rid
-                n = seen.get(rid, 0)
-                seen[rid] = n + 1
-                if n:
-                    state.count("duplicate_id")
-                    rid = f"{rid}#dup{n}"
-                ids[i] = rid
-            yield item
-            continue
-        if item.id is not None:
+            item.ids[:] = [unique(prefix + rid) for rid in item.ids]
+        elif isinstance(item, Doc):
+            item.id = unique(prefix + str(item.id))
+        elif item.id is not None:
             item.id = prefix + str(item.id)
-        if isinstance(item, Doc):
-            n = seen.get(item.id, 0)
-            seen[item.id] = n + 1
-            if n:
-                state.count("duplicate_id")
-                item.id = f"{item.id}#dup{n}"
         yield item
     if not found and sum(state.counters.values()) == counted:
         # A reader that found nothing and counted nothing (a compressed file holding nothing, a

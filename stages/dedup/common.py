@@ -70,8 +70,7 @@ def apply_decisions(ctx, fn, decisions: dict[str, tuple], default: tuple = ()) -
 
     (GlobalContext.transform_shards would do for shared arguments, but its map() call passes
     `fn` twice and raises a TypeError; until that is fixed every stage here uses this.)"""
-    done = set(ctx.out.done_shards())     # one listing, not a probe per shard
-    todo = [(s, decisions.get(s, default)) for s in ctx.input_shards if s not in done]
+    todo = [(s, decisions.get(s, default)) for s in ctx.out.pending(ctx.input_shards)]
     ctx.map(apply_to_shard, todo, apply=fn, input_dir=ctx.input, out=ctx.out,
             removed_samples=ctx.removed_samples)
 

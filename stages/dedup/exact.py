@@ -148,7 +148,7 @@ class ExactDedup(GlobalStage):
         storage.remove(spill)
         ctx.count("exact_duplicates", sum(c[0] for c in counts))
         ctx.count("exact_duplicate_groups", sum(c[1] for c in counts))
-        done = set(ctx.out.done_shards())     # one listing, not a probe per shard
-        todo = [(s, i) for i, s in enumerate(shards) if s not in done]
+        pending = set(ctx.out.pending(shards))
+        todo = [(s, i) for i, s in enumerate(shards) if s in pending]
         ctx.map(apply_task, todo, pairs_dir=storage.url(pairs_dir), local_dir=storage.url(local_dir),
                 input_paths=paths, out=ctx.out, removed_samples=ctx.removed_samples, phase="apply")

@@ -196,8 +196,8 @@ class MinHashDedup(GlobalStage):
         ctx.count("near_duplicate_clusters", sum(c[0] for c in chosen))
         ctx.count("near_duplicates", sum(c[1] for c in chosen))
         clock("clusters")
-        done = set(ctx.out.done_shards())     # one listing, not a probe per shard
-        todo = [(s, i) for i, s in enumerate(shards) if s not in done]
+        pending = set(ctx.out.pending(shards))
+        todo = [(s, i) for i, s in enumerate(shards) if s in pending]
         ctx.map(apply_removals, todo, decisions_dir=decisions_dir, suffix=".decisions", dtype=DECISION,
                 input_paths=paths, reason=REASON, columns={"cluster_id": "cluster"}, out=ctx.out,
                 removed_samples=ctx.removed_samples, phase="apply")
