@@ -14,6 +14,9 @@ from pipeline.stage import StageError
 
 def _cmd_run(a) -> int:
     recipe = load_recipe(a.recipe, {"output": a.output})
+    if a.limit is None and a.sample is None:
+        from pipeline.lease import Lease
+        Lease(recipe.output).check()        # a busy output is refused before Ray starts
     from pipeline.executor import start_ray_soon
     start_ray_soon(a.ray_address or recipe.ray.address, recipe.ray.num_cpus)   # while the run is planned
     from pipeline.runner import Runner

@@ -63,18 +63,28 @@ class Lease:
         self._thread: threading.Thread | None = None
         self.record: dict = {}
 
+    def check(self, now: float | None = None) -> tuple[dict, str] | None:
+        """Raise OutputBusy if a live run holds the lease; else (the stale record, why it is stale)
+        or None when there is none. Reading only: the CLI asks before it starts Ray, so that a
+        refused run stops at once and its error is the last line it prints."""
+        if not self.path.exists():
+            return None
+        try:
+            other = storage.read_json(self.path)
+        except (ValueError, OSError):
+            other = {}
+        why = _stale(other, time.time() if now is None else now) if other else "unreadable lease"
+        if why is None:
+            raise OutputBusy(f"{storage.url(self.path.parent)}: another run is writing this output "
+                             f"(host {other.get('host')}, pid {other.get('pid')}, since {other.get('started')}); "
+                             f"wait for it or choose another output")
+        return other, why
+
     def acquire(self) -> "Lease":
         now = time.time()
-        if self.path.exists():
-            try:
-                other = storage.read_json(self.path)
-            except (ValueError, OSError):
-                other = {}
-            why = _stale(other, now) if other else "unreadable lease"
-            if why is None:
-                raise OutputBusy(f"{storage.url(self.path.parent)}: another run is writing this output "
-                                 f"(host {other.get('host')}, pid {other.get('pid')}, since {other.get('started')}); "
-                                 f"wait for it or choose another output")
+        stale = self.check(now)
+        if stale is not None:
+            other, why = stale
             log.warning("taking over a stale lease on %s (%s: host %s, pid %s)", storage.url(self.path.parent),
                         why, other.get("host"), other.get("pid"))
         self.record = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token,
