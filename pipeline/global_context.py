@@ -29,6 +29,7 @@ class GlobalContext:
         self.recipe_path = recipe_path
         self.runtime_env = runtime_env      # the user's modules, shipped to the workers (executor.py)
         self.counters: dict[str, int] = {}
+        self._input_views: set[str] | None = None
         self.info: dict[str, Any] = {}
         self.progress = progress or Progress(quiet=True)    # the run's bars; silent when none is given
 
@@ -38,9 +39,11 @@ class GlobalContext:
         return self.input.done_shards()
 
     def input_path(self, shard: str) -> str:
-        """The shard's location as a string (a local path or a URL): read it with
-        `pipeline.storage.read_parquet`, which works for both."""
-        return storage.url(self.input.shard_path(shard))
+        """The shard's location for a task, a local path or a URL: read it with
+        `pipeline.shards.read_shard` (its Parquet file, or its view record when it is a view)."""
+        if self._input_views is None:
+            self._input_views = self.input.view_shards()       # one listing, not a miss per shard
+        return self.input.shard_url(shard, self._input_views)
 
     def read_input(self, shard: str, columns: list[str] | None = None) -> pa.Table:
         return self.input.read(shard, columns)

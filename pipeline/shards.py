@@ -107,47 +107,67 @@ class StageDir:
         """The stage folder a view shard reads from (named in its view record)."""
         return StageDir(self.path.parent / read_json(self.view_path(shard))["of"])
 
-    def read(self, shard: str, columns: list[str] | None = None) -> pa.Table:
+    def read(self, shard: str, columns: list[str] | None = None, view: bool = False) -> pa.Table:
+        """The shard's documents: its Parquet file, or through its view. `view`: the caller knows
+        the shard is a view (`shard_url` said so), so its Parquet file is not tried first."""
         # Read, not probed first: on an object store a probe is a request (two for a missing
         # key), and a missing file costs the read no more than the probe did.
         path = self.shard_path(shard)
+        if not view:
+            try:
+                return storage.read_parquet_file(path, columns=columns)
+            except FileNotFoundError:
+                pass
         try:
-            return storage.read_parquet_file(path, columns=columns)
+            record = read_json(self.view_path(shard))
         except FileNotFoundError:
-            pass
-        try:
-            upstream = self._upstream(shard)
-        except FileNotFoundError:
+            if view:
+                return self.read(shard, columns)
             raise FileNotFoundError(f"{storage.url(path)}: no documents stored for shard {shard} "
                                     f"(neither a Parquet file nor a view)") from None
         need = columns if columns is None or "id" in columns else [*columns, "id"]
-        table = upstream.read(shard, need)
-        try:
-            ids = storage.read_parquet_file(self.path / "removed_ids" / f"{shard}.parquet", columns=["id"]).column("id")
-        except FileNotFoundError:
-            pass                        # nothing removed from this shard
-        else:
-            table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=ids.combine_chunks())))
+        table = StageDir(self.path.parent / record["of"]).read(shard, need)
+        # A view record says how many ids left its shard (older records do not: removed_ids is tried).
+        if record.get("removed", 1):
+            try:
+                ids = storage.read_parquet_file(self.path / "removed_ids" / f"{shard}.parquet",
+                                                columns=["id"]).column("id")
+            except FileNotFoundError:
+                pass                    # nothing removed from this shard
+            else:
+                table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=ids.combine_chunks())))
         return table if need is columns else table.select(columns)
 
-    def stored_path(self, shard: str):
+    def view_shards(self) -> set[str]:
+        """The shards stored as views (one listing)."""
+        return {n[: -len(".json")] for n in storage.names(self.path / "views", ".json")}
+
+    def shard_url(self, shard: str, views: set[str] | None = None) -> str:
+        """Where a task reads the shard (`read_shard`): its view record if it is one of `views`
+        (`view_shards()`, listed once by the caller), else its Parquet file; so a reader goes
+        straight to what is stored instead of missing the Parquet file of every view first."""
+        return storage.url(self.view_path(shard) if views and shard in views else self.shard_path(shard))
+
+    def stored_path(self, shard: str, view: bool = False):
         """The Parquet file holding the shard's rows: its own, or for a view the file it is a
         view of (a superset of its rows: for sizing estimates that must never under-count)."""
         path = self.shard_path(shard)
-        return path if storage.is_file(path) else self._upstream(shard).stored_path(shard)
+        return path if not view and storage.is_file(path) else self._upstream(shard).stored_path(shard)
 
-    def schema(self, shard: str) -> pa.Schema:
+    def schema(self, shard: str, view: bool = False) -> pa.Schema:
         """Column names and types of a shard's documents, without reading them."""
-        try:
-            return storage.parquet_metadata(self.shard_path(shard)).schema.to_arrow_schema()
-        except FileNotFoundError:
-            return self._upstream(shard).schema(shard)
+        if not view:
+            try:
+                return storage.parquet_metadata(self.shard_path(shard)).schema.to_arrow_schema()
+            except FileNotFoundError:
+                pass
+        return self._upstream(shard).schema(shard)
 
     def document_shards(self) -> list[str]:
         """Done shards whose documents can be read (stored, or a view); an inner stage of a fused
         chain keeps only counts. Listed, not probed: an unrecorded file of a killed run is ignored."""
         have = {n[: -len(".parquet")] for n in storage.names(self.shards, ".parquet")}
-        have |= {n[: -len(".json")] for n in storage.names(self.path / "views", ".json")}
+        have |= self.view_shards()
         return [s for s in self.done_shards() if s in have]
 
     @property
@@ -185,7 +205,8 @@ class StageDir:
             kept_by=_count_groups(result.kept),
         )
         if store and self._is_view(table_in, result):
-            write_json_atomic({"of": self.views_of.path.name}, self.view_path(shard), compact=True)
+            write_json_atomic({"of": self.views_of.path.name, "removed": table_in.num_rows - result.kept.num_rows},
+                              self.view_path(shard), compact=True)
         elif store:
             write_parquet_atomic(result.kept, self.shard_path(shard))
         if result.removed is not None and result.removed.num_rows and removed_samples:
@@ -251,35 +272,36 @@ def read_documents(run, columns: list[str] | None = None) -> pa.Table:
     return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
 
 
-def _locate(url) -> tuple[StageDir, str]:
-    """(stage folder, shard name) of a shard location `<stage>/shards/<shard>.parquet`."""
+def _locate(url) -> tuple[StageDir, str, bool]:
+    """(stage folder, shard name, is it a view) of a shard location (`StageDir.shard_url`):
+    `<stage>/shards/<shard>.parquet` or `<stage>/views/<shard>.json`."""
     p = storage.path(url)
-    return StageDir(p.parent.parent), p.name[: -len(".parquet")]
+    return StageDir(p.parent.parent), p.name.rsplit(".", 1)[0], p.parent.name == "views"
 
 
 def read_shard(url, columns: list[str] | None = None) -> pa.Table:
-    """Read one stage shard given its location `<stage>/shards/<shard>.parquet` (what
-    `GlobalContext.input_path` returns). Stage tasks read their input through this, never with
-    a bare Parquet read, so the stage folder decides how the documents are kept."""
-    stage, shard = _locate(url)
-    return stage.read(shard, columns)
+    """Read one stage shard given its location (what `GlobalContext.input_path` returns). Stage
+    tasks read their input through this, never with a bare Parquet read, so the stage folder
+    decides how the documents are kept."""
+    stage, shard, view = _locate(url)
+    return stage.read(shard, columns, view)
 
 
 def stored_file(url) -> str:
     """`StageDir.stored_path` of a shard location, as a string."""
-    stage, shard = _locate(url)
-    return storage.url(stage.stored_path(shard))
+    stage, shard, view = _locate(url)
+    return storage.url(stage.stored_path(shard, view))
 
 
 def shard_schema(url) -> pa.Schema:
     """Columns of one stage shard, without reading its documents."""
-    stage, shard = _locate(url)
-    return stage.schema(shard)
+    stage, shard, view = _locate(url)
+    return stage.schema(shard, view)
 
 
 def shard_rows(url) -> int:
     """Documents in one stage shard (from its completion record: no data read)."""
-    stage, shard = _locate(url)
+    stage, shard, _ = _locate(url)
     return int(read_json(stage.done_path(shard))["docs_out"])
 
 

@@ -114,8 +114,26 @@ def test_a_view_is_read_without_probes(s3, tmp_path, calls):
     assert len(calls) == 3, calls
     with pytest.raises(FileNotFoundError, match="neither a Parquet file nor a view"):
         view.read("s9")
+    # Where a global stage's task is told to read (GlobalContext.input_path: one listing of the
+    # views first): the view record itself, so the missing Parquet file is not asked for.
+    url = view.shard_url("s0", view.view_shards())
+    assert url.endswith("/views/s0.json") and up.shard_url("s0", up.view_shards()).endswith("/shards/s0.parquet")
+    calls.clear()
+    assert shards.read_shard(url, ["text"]).equals(got)
+    assert [k.rsplit("/", 2)[-2] for _, k in calls] == ["views", "shards", "removed_ids"], calls
+    calls.clear()
+    assert shards.shard_schema(url).equals(kept.schema) and shards.stored_file(url).endswith("01-up/shards/s0.parquet")
+    assert not any("02-dedup/shards" in k for _, k in calls), calls
+    # A view that removed nothing: its record says so, and removed_ids is not asked for.
+    t = _table(20)
+    none = shards.StageDir(s3 / "run1" / "stages" / "03-none", views_of=up)
+    none.write_shard("s0", t, Result(kept=t), 0.0, 0)
+    calls.clear()
+    assert shards.read_shard(none.shard_url("s0", {"s0"})).equals(t)
+    assert [k.rsplit("/", 2)[-2] for _, k in calls] == ["views", "shards"], calls
     local_up, local_view, _ = _stage_folders(storage.path(tmp_path / "run"))
     assert local_view.read("s0", columns=["text"]).equals(got)
+    assert shards.read_shard(local_view.shard_url("s0", local_view.view_shards()), ["text"]).equals(got)
 
 
 def test_a_frozen_run_folder_is_listed_once(s3, calls):
