@@ -379,6 +379,9 @@ class Runner:
         chain_resources = Resources.of(c.stage for c in chain)
         shards_of_read_files = released = 0
         seen: set[str] = set()      # shard names (not documents): a retried task's repeats are ignored
+        # The chain's end as this run found it (one listing): only release() submits a shard to
+        # the chain, once, so a shard not done now is not done by anyone else before that.
+        end_done = set(chain[-1].dir.done_shards()) if chain else set()
 
         def release(shard: str, fresh: bool = True) -> None:
             """A shard of ingest is ready: it goes through the chain before more files are read."""
@@ -389,7 +392,7 @@ class Runner:
             released += 1
             if not chain:
                 return
-            if not chain[-1].dir.is_done(shard):
+            if shard not in end_done:
                 pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
                             self.recipe.removed_samples, consume, resources=chain_resources, first=True)
             else:

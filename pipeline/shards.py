@@ -126,7 +126,7 @@ class StageDir:
             raise FileNotFoundError(f"{storage.url(path)}: no documents stored for shard {shard} "
                                     f"(neither a Parquet file nor a view)") from None
         need = columns if columns is None or "id" in columns else [*columns, "id"]
-        table = StageDir(self.path.parent / record["of"]).read(shard, need)
+        table = StageDir(self.path.parent / record["of"]).read(shard, need, record.get("of_view", False))
         # A view record says how many ids left its shard (older records do not: removed_ids is tried).
         if record.get("removed", 1):
             try:
@@ -205,7 +205,10 @@ class StageDir:
             kept_by=_count_groups(result.kept),
         )
         if store and self._is_view(table_in, result):
-            write_json_atomic({"of": self.views_of.path.name, "removed": table_in.num_rows - result.kept.num_rows},
+            # `of_view`: the input stage keeps views too (a dedup after a dedup), so a reader asks
+            # for its view record first instead of missing its Parquet file.
+            write_json_atomic({"of": self.views_of.path.name, "removed": table_in.num_rows - result.kept.num_rows,
+                               **({"of_view": True} if self.views_of.views_of is not None else {})},
                               self.view_path(shard), compact=True)
         elif store:
             write_parquet_atomic(result.kept, self.shard_path(shard))

@@ -131,6 +131,17 @@ def test_a_view_is_read_without_probes(s3, tmp_path, calls):
     calls.clear()
     assert shards.read_shard(none.shard_url("s0", {"s0"})).equals(t)
     assert [k.rsplit("/", 2)[-2] for _, k in calls] == ["views", "shards"], calls
+    # A view of a view (a dedup after a dedup): its record says so; no Parquet file is missed.
+    again = shards.StageDir(s3 / "run1" / "stages" / "04-again", views_of=view)
+    last = kept.filter(pa.array([i % 2 == 0 for i in range(kept.num_rows)]))
+    gone = kept.filter(pa.array([i % 2 == 1 for i in range(kept.num_rows)])).append_column(
+        "reason", pa.array(["dup"] * (kept.num_rows - last.num_rows)))
+    again.write_shard("s0", kept, Result(kept=last, removed=gone), 0.0, 0)
+    calls.clear()
+    assert shards.read_shard(again.shard_url("s0", again.view_shards())).equals(last)
+    assert [k.split("/stages/")[1] for m, k in calls if m == "get_object"] == [
+        "04-again/views/s0.json", "02-dedup/views/s0.json", "01-up/shards/s0.parquet",
+        "02-dedup/removed_ids/s0.parquet", "04-again/removed_ids/s0.parquet"], calls
     local_up, local_view, _ = _stage_folders(storage.path(tmp_path / "run"))
     assert local_view.read("s0", columns=["text"]).equals(got)
     assert shards.read_shard(local_view.shard_url("s0", local_view.view_shards()), ["text"]).equals(got)
