@@ -115,7 +115,7 @@ class Lease:
             self._thread.join(timeout=HEARTBEAT_SECONDS + 5)
         try:
             if storage.read_json(self.path).get("token") == self.token:
-                storage.remove(self.path)
+                storage.remove_file(self.path)
         except (FileNotFoundError, ValueError, OSError):
             pass
 

@@ -202,7 +202,7 @@ def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, i
         records.append(rec)
         table = result.kept
     if consume_input:
-        storage.remove(input_dir.shard_path(shard))
+        storage.remove_file(input_dir.shard_path(shard))
     return records
 
 
@@ -335,7 +335,7 @@ class Runner:
                 # Raw shards whose text the chain's end has recorded: left by a run killed between
                 # that record and the raw shard's removal (run_chain). A clean run leaves none.
                 for shard in sorted(end_done & raw):
-                    storage.remove(ps.dir.shard_path(shard))
+                    storage.remove_file(ps.dir.shard_path(shard))
         for si, src in enumerate(self.recipe.sources):
             for fi, path in enumerate(self.files[src.name]):
                 fid = f"{si:02d}-{fi:05d}"
@@ -358,7 +358,7 @@ class Runner:
             self._forget_unstored_end(chain)
         done_records, todo = self._ingest_jobs(chain)
         if ps.dir.finished() and todo:      # consumed raw documents are needed again: read again
-            storage.remove(ps.dir.success_path)
+            storage.remove_file(ps.dir.success_path)
         if ps.dir.finished():
             walls[ps.id] = read_json(ps.dir.success_path).get("wall_seconds", 0.0)
             self.progress.note(f"[ingest] cached: {ps.dir.path}")
@@ -398,7 +398,7 @@ class Runner:
             else:
                 chain_bar.skip()
                 if consume and fresh:   # a file read again for another shard of it: this one is done
-                    storage.remove(ps.dir.shard_path(shard))
+                    storage.remove_file(ps.dir.shard_path(shard))
 
         files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
         chain_bar = self.progress.bar(names, 0, unit="shards") if chain else None
@@ -438,7 +438,7 @@ class Runner:
         nothing else would delete them. Run once the file's task is over (no rewrite can follow)."""
         for shard in shards:
             if end.dir.is_done(shard):
-                storage.remove(ingest.dir.shard_path(shard))
+                storage.remove_file(ingest.dir.shard_path(shard))
 
     def _ingest_then_chain(self, walls: dict, chain: list[PlannedStage]) -> None:
         """Executors that cannot take work while running: read every file, then run the chain."""
@@ -463,7 +463,7 @@ class Runner:
         end = chain[-1]
         if end.dir.finished() and read_json(end.dir.success_path).get("stored", True) is False:
             self.progress.note(f"[{end.id}] output documents were not kept by an earlier run: recomputing")
-            storage.remove(end.dir.success_path)
+            storage.remove_file(end.dir.success_path)
             storage.remove(end.dir.done)
 
     def _map_segment(self, chain: list[PlannedStage], upstream: PlannedStage, walls: dict,

@@ -66,5 +66,4 @@ def merge_samples(stage_path, n: int) -> None:
             best = sample_per_reason(pa.concat_tables(tables, promote_options="permissive"), n)
     if best is not None and best.num_rows:
         storage.write_parquet_atomic(best, folder / SAMPLES_FILE, storage.SAMPLES_LEVEL)
-    for name in shard_parts:
-        storage.remove(folder / name)
+    storage.remove_files([folder / name for name in shard_parts])

@@ -414,6 +414,34 @@ def remove(p, recursive: bool = True) -> None:
         pass
 
 
+def remove_file(p) -> None:
+    """Remove one file; nothing there is not an error. On an object store one DELETE, where
+    `remove` lists the key as a folder first to find what lies under it."""
+    remove_files([p])
+
+
+def remove_files(paths) -> None:
+    """Remove these files (not folders); missing ones are not an error. On an object store one
+    request a thousand keys (a bulk delete), not a listing and a delete each."""
+    paths = [path(p) for p in paths]
+    for p in paths:
+        listings.changed(url(p))
+    remote = [p for p in paths if not is_local(p)]
+    for p in paths:
+        if is_local(p):
+            p.unlink(missing_ok=True)
+    if len(remote) == 1:
+        try:
+            remote[0].fs.rm_file(remote[0].path)
+        except FileNotFoundError:
+            pass
+    elif remote:
+        try:
+            remote[0].fs.rm([p.path for p in remote], recursive=False)
+        except FileNotFoundError:
+            pass
+
+
 def is_empty_dir(p) -> bool:
     """True if nothing is stored at or under `p`."""
     p = path(p)

@@ -171,3 +171,21 @@ def test_a_frozen_run_folder_is_listed_once(s3, calls):
     calls.clear()
     view.document_shards()
     assert calls, "outside the block every question is asked again"
+
+
+def test_files_are_removed_without_listings(s3, tmp_path, calls):
+    base = s3 / "rm"
+    for i in range(5):
+        storage.write_json_atomic({"i": i}, base / f"f{i}.json")
+    calls.clear()
+    storage.remove_file(base / "f0.json")
+    storage.remove_file(base / "gone.json")                     # missing: not an error
+    storage.remove_files([base / f"f{i}.json" for i in range(1, 4)] + [base / "gone2.json"])
+    assert [m for m, _ in calls] == ["delete_object", "delete_object", "delete_objects"], calls
+    assert storage.names(base) == ["f4.json"]
+    local = storage.path(tmp_path / "rm")
+    for i in range(3):
+        storage.write_json_atomic({"i": i}, local / f"f{i}.json")
+    storage.remove_files([local / "f0.json", local / "f1.json", local / "missing.json"])
+    storage.remove_file(local / "missing.json")
+    assert storage.names(local) == ["f2.json"]
