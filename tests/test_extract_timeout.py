@@ -103,3 +103,43 @@ def test_timeout_clock_is_a_listed_option_and_part_of_the_key():
     assert stage_fingerprint(Extract()) != stage_fingerprint(Extract(timeout_clock="wall"))
     with pytest.raises(ValueError):
         Extract(timeout_clock="sometimes")
+
+
+_WORKER = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from stages.extract.sandbox import Sandbox
+box = Sandbox(lambda item: item * 2, timeout=5.0)
+assert box.map([1, 2]) == [2, 4]
+print(box._proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_sandbox_child_ends_when_its_worker_is_killed(tmp_path):
+    """kill -9 of a run kills its workers; their sandbox children must not live on as orphans
+    (each forked child also held the parent's end of its pipe, so it never saw the parent go)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    worker = subprocess.Popen([sys.executable, str(script), str(Path(__file__).resolve().parents[1])],
+                              stdout=subprocess.PIPE, text=True)
+    child = int(worker.stdout.readline())
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":     # gone, only its zombie entry left
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail(f"sandbox child {child} still running 30 s after its worker was killed")

@@ -39,7 +39,11 @@ MAX_SLICE = 0.5   # seconds between two readings of a slow item's CPU time (boun
 MIN_SLICE = 0.01  # no busy loop when the CPU left is about gone
 
 
-def _child_loop(conn, work: Callable[[Any], Any], reset: Callable[[], None] | None) -> None:
+def _child_loop(conn, parent_end, work: Callable[[Any], Any], reset: Callable[[], None] | None) -> None:
+    # The fork copied the parent's end of the pipe too: while this process holds it, the pipe
+    # never reports the parent gone (EOF), and a child whose worker was killed (kill -9 of a run)
+    # would wait on it forever.
+    parent_end.close()
     while True:
         try:
             msg = conn.recv()
@@ -72,7 +76,7 @@ class Sandbox:
     def _start(self) -> None:
         ctx = multiprocessing.get_context("fork")
         parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_child_loop, args=(child, self.work, self.reset), daemon=True)
+        proc = ctx.Process(target=_child_loop, args=(child, parent, self.work, self.reset), daemon=True)
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
