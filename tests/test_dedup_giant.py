@@ -71,16 +71,19 @@ def _star_rounds(edges_dir, work, parts):
     """components() run in this process (the tasks are plain functions), so RECORDS_PER_FILE
     can be lowered; returns the final edge set and the number of files written."""
     from stages.dedup.clusters import star_step
+    from stages.dedup.lsh import Spill
     current, step, files = edges_dir, 0, 0
     while True:
         large = work / f"large-{step}"
-        unsettled = sum(star_step("large", current, p, large, parts)[1] for p in range(parts))
+        edges = Spill.of(current, ".edges")
+        unsettled = sum(star_step("large", edges.part(p), p, large, parts)[1] for p in range(parts))
         files += len(list(large.glob("*.edges")))
         if not unsettled:
             return current, files
         current = work / f"small-{step}"
+        edges = Spill.of(large, ".edges")
         for p in range(parts):
-            star_step("small", large, p, current, parts)
+            star_step("small", edges.part(p), p, current, parts)
         step += 1
 
 
@@ -104,7 +107,7 @@ def test_streaming_steps_agree_whatever_the_file_size(tmp_path, monkeypatch):
         write_edges(work / "edges-0" / "000000.edges", a[::2], b[::2], parts)
         write_edges(work / "edges-0" / "000001.edges", a[1::2], b[1::2], parts)
         stars, files = _star_rounds(work / "edges-0", work, parts)
-        rec = np.concatenate([lsh.read_partition(lsh.spill_files(stars, ".edges"), p, EDGE) for p in range(parts)])
+        rec = np.concatenate([lsh.Spill.of(stars, ".edges").part(p).read(EDGE) for p in range(parts)])
         leaf = rec["src"] > rec["dst"]
         center = dict(zip(rec["src"][leaf].tolist(), rec["dst"][leaf].tolist()))
         # keep=longest over the giant cluster's members, written by two member tasks
@@ -114,8 +117,9 @@ def test_streaming_steps_agree_whatever_the_file_size(tmp_path, monkeypatch):
         for i in range(2):
             lsh.write_partitioned(work / "members" / f"{i:06d}.members", members[i::2],
                                   np.zeros(len(hub[i::2]), np.int64), 1)
-        clusters, removed = choose_task(str(work / "members"), 0, "longest", str(work / "decisions"), 1)
-        dec = lsh.read_partition(lsh.spill_files(work / "decisions", ".decisions"), 0, DECISION)
+        clusters, removed = choose_task(lsh.Spill.of(work / "members", ".members").part(0), 0, "longest",
+                                        str(work / "decisions"), 1)
+        dec = lsh.Spill.of(work / "decisions", ".decisions").part(0).read(DECISION)
         results.append((center, files, members["length"], len(list((work / "decisions").iterdir())),
                         sorted(map(tuple, dec.tolist())), (clusters, removed)))
     (big_c, big_files, lengths, big_dec_files, big_dec, big_counts), (c, files, _, dec_files, dec, counts) = results
@@ -147,8 +151,8 @@ def test_bucket_pairs_are_stars_to_the_first_member_in_bounded_files(tmp_path, m
         if limit:
             monkeypatch.setattr(lsh, "RECORDS_PER_FILE", limit)
         out = tmp_path / f"pairs-{limit}"
-        total = lsh.partition_pairs(str(tmp_path / "spill"), 0, str(out), 8)
-        rec = lsh.read_partition(lsh.spill_files(out, ".pairs"), 0, lsh.PAIR, 8)
+        total = lsh.partition_pairs(lsh.Spill.of(tmp_path / "spill", ".bands").part(0), 0, str(out), 8)
+        rec = lsh.Spill.of(out, ".pairs").part(0, 8).read(lsh.PAIR)
         got[limit] = (total, sorted(map(tuple, rec.tolist())), len(list(out.glob("*.pairs"))))
     (total, pairs, files), (total_small, pairs_small, files_small) = got[None], got[100]
     assert files == 1 and files_small == 3 and pairs_small == pairs and total == total_small == len(pairs)

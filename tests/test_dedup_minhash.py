@@ -130,7 +130,7 @@ def test_star_rounds_find_the_components_of_long_chains(tmp_path):
     from pipeline.global_context import GlobalContext
     from pipeline.shards import StageDir
     from stages.dedup.clusters import EDGE, components, write_edges
-    from stages.dedup.lsh import read_partition, spill_files
+    from stages.dedup.lsh import Spill
     rng = np.random.default_rng(5)
     keys = rng.choice(1 << 40, 600, replace=False).astype(np.int64)
     chain = rng.permutation(keys[:300])                        # a path of 300 nodes in random key order
@@ -143,7 +143,7 @@ def test_star_rounds_find_the_components_of_long_chains(tmp_path):
     ctx = GlobalContext("t", StageDir(tmp_path / "in"), StageDir(tmp_path / "out"), 0, 0)
     stars, steps = components(ctx, edges, parts)
     assert steps > 2                                            # a long chain needs several rounds
-    rec = np.concatenate([read_partition(spill_files(stars, ".edges"), p, EDGE) for p in range(parts)])
+    rec = Spill.of(stars, ".edges").read(EDGE)
     leaf = rec["src"] > rec["dst"]
     center = dict(zip(rec["src"][leaf].tolist(), rec["dst"][leaf].tolist()))
     nodes, inv = np.unique(np.r_[a, b], return_inverse=True)

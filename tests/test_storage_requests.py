@@ -189,3 +189,39 @@ def test_files_are_removed_without_listings(s3, tmp_path, calls):
     storage.remove_files([local / "f0.json", local / "f1.json", local / "missing.json"])
     storage.remove_file(local / "missing.json")
     assert storage.names(local) == ["f2.json"]
+
+
+def test_a_dedup_partition_task_lists_nothing_and_reads_no_offsets(s3, tmp_path, calls):
+    """The driver lists a spill folder once and reads each offsets file once (lsh.Spill); a
+    partition task then makes only ranged reads of its records: none for a file with nothing in
+    its partition, two for one with something (bucket_firsts, then the pairs), no listing and no
+    offsets read. The pairs are those of the same spill on local disk."""
+    from stages.dedup import lsh
+    rng = np.random.default_rng(6)
+    parts, slots, files = 4, 8, 5
+    spills = []
+    for shard in range(files):
+        h = rng.integers(0, 1 << 62, (30, 3), dtype=np.uint64)
+        h[:, 0] = 4 * rng.integers(0, 3, 30)                # band 0: three buckets, all in partition 0
+        spills.append(h[:0] if shard == 4 else h)            # shard 4 has no signed documents
+    got = {}
+    for root in (s3 / "spill-run", storage.path(tmp_path)):
+        for shard, h in enumerate(spills):
+            lsh.write_spill(root / "bands" / f"{shard:06d}.bands", h, shard * 100 + np.arange(len(h)), parts)
+        calls.clear()
+        bands = lsh.Spill.of(root / "bands", ".bands")
+        remote = not storage.is_local(root)
+        if remote:
+            assert sorted(m for m, _ in calls) == ["get_object"] * files + ["list_objects_v2"], calls
+        totals = []
+        for p in range(parts):
+            calls.clear()
+            totals.append(lsh.partition_pairs(bands.part(p), p, storage.url(root / "pairs"), slots))
+            if remote:
+                reads = [k for m, k in calls if m != "put_object"]
+                assert len(reads) == 2 * len(bands.part(p)) < 2 * files, calls
+                assert all(m == "get_object" and k.endswith(".bands") for m, k in calls
+                           if m != "put_object"), calls
+        pairs = lsh.Spill.of(root / "pairs", ".pairs").part(0, slots).read(lsh.PAIR)
+        got[remote] = (totals, sorted(map(tuple, pairs.tolist())))
+    assert got[True] == got[False] and got[False][0][0] >= 30 * 4 - 3

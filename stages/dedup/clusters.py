@@ -33,8 +33,7 @@ import numpy as np
 
 from pipeline import storage
 from stages.dedup.common import split_keys
-from stages.dedup.lsh import (Chunks, mix, partition_of, read_partition, read_records, spill_files,
-                              write_partitioned, write_records)
+from stages.dedup.lsh import Chunks, Spill, mix, partition_of, write_partitioned, write_records
 
 EDGE = np.dtype([("src", np.int64), ("dst", np.int64)])
 ATTR = np.dtype([("key", np.int64), ("length", np.int64), ("score", np.float64)])
@@ -77,20 +76,19 @@ def _edges(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return rec
 
 
-def star_step(kind: Literal["large", "small"], in_dir: str, p: int, out_dir: str,
+def star_step(kind: Literal["large", "small"], edges: Spill, p: int, out_dir: str,
               partitions: int) -> tuple[int, int]:
-    """Ray task: one large- or small-star step over node partition p. Returns (edge records
-    written, unsettled nodes in the input: nodes with a smaller neighbour and more than one)."""
-    paths = spill_files(in_dir, ".edges")
-    parts = [_min_max(r["src"], r["dst"], r["dst"]) for r in (read_records(f, p, EDGE) for f in paths)]
+    """Ray task: one large- or small-star step over node partition p (`edges`: its part of every
+    edge file). Returns (edge records written, unsettled nodes in the input: nodes with a smaller
+    neighbour and more than one)."""
+    parts = [_min_max(r["src"], r["dst"], r["dst"]) for r in edges.each(EDGE)]
     nodes, low, high = _min_max(*(np.concatenate([x[i] for x in parts]) if parts else np.zeros(0, np.int64)
                                   for i in range(3)))
     del parts
     lowest = np.minimum(nodes, low)                                  # m of each node
     unsettled = int(((low < nodes) & (low != high)).sum())
     out = _edge_writer(out_dir, p, partitions)
-    for f in paths:
-        rec = read_records(f, p, EDGE)
+    for rec in edges.each(EDGE):
         src, dst = rec["src"], rec["dst"]
         m = lowest[np.searchsorted(nodes, src)]
         sel = (dst > src) if kind == "large" else (dst < src) & (dst != m)
@@ -107,14 +105,16 @@ def components(ctx, edges_dir, partitions: int) -> tuple[object, int]:
     current, steps = storage.path(edges_dir), 0
     while True:
         large = storage.path(edges_dir).with_name(f"edges-{steps + 1}")
-        res = ctx.map(star_step, [("large", storage.url(current), p, storage.url(large), partitions)
+        edges = Spill.of(current, ".edges")
+        res = ctx.map(star_step, [("large", edges.part(p), p, storage.url(large), partitions)
                                   for p in range(partitions)])
         steps += 1
         if sum(r[1] for r in res) == 0:
             storage.remove(large)            # a star's large-star step changes nothing
             return current, steps
         small = storage.path(edges_dir).with_name(f"edges-{steps + 1}")
-        ctx.map(star_step, [("small", storage.url(large), p, storage.url(small), partitions)
+        edges = Spill.of(large, ".edges")
+        ctx.map(star_step, [("small", edges.part(p), p, storage.url(small), partitions)
                             for p in range(partitions)])
         steps += 1
         storage.remove(large)
@@ -123,13 +123,13 @@ def components(ctx, edges_dir, partitions: int) -> tuple[object, int]:
         current = small
 
 
-def members_task(stars_dir: str, attrs_dir: str, p: int, members_dir: str, partitions: int) -> None:
-    """Ray task: each clustered document of node partition p, with its length and score, sent
-    to its cluster centre's partition. A leaf's one edge is in p; a centre's many edges are
-    read one file at a time and counted once."""
+def members_task(stars: Spill, attrs: Spill, p: int, members_dir: str, partitions: int) -> None:
+    """Ray task: each clustered document of node partition p (`stars`, `attrs`: its part of the
+    final edge files and of the attribute files), with its length and score, sent to its cluster
+    centre's partition. A leaf's one edge is in p; a centre's many edges are read one file at a
+    time and counted once."""
     leaves, centers = [], []
-    for f in spill_files(stars_dir, ".edges"):
-        rec = read_records(f, p, EDGE)
+    for rec in stars.each(EDGE):
         leaf = rec["src"] > rec["dst"]
         leaves.append(np.unique(rec[leaf]))
         centers.append(np.unique(rec["src"][~leaf]))
@@ -138,7 +138,7 @@ def members_task(stars_dir: str, attrs_dir: str, p: int, members_dir: str, parti
     rec = np.empty(len(leaves) + len(centers), MEMBER)
     rec["center"] = np.r_[leaves["dst"], centers]
     rec["key"] = np.r_[leaves["src"], centers]
-    attrs = read_partition(spill_files(attrs_dir, ".attrs"), p, ATTR)
+    attrs = attrs.read(ATTR)
     attrs = attrs[np.unique(attrs["key"], return_index=True)[1]]   # a document seen by several tasks
     pos = np.searchsorted(attrs["key"], rec["key"])               # every member has its attributes
     rec["length"], rec["score"] = attrs["length"][pos], attrs["score"][pos]
@@ -163,13 +163,13 @@ def _best(centers: np.ndarray, rank: np.ndarray, keys: np.ndarray) -> tuple[np.n
     return c[head], rank[order][head], keys[order][head]
 
 
-def choose_task(members_dir: str, p: int, keep: str, decisions_dir: str, n_shards: int) -> tuple[int, int]:
-    """Ray task: the kept document of each cluster centred in partition p (the cluster id is the
-    centre, its smallest key); the others are written as (removed key, cluster id, kept key),
-    sorted by the removed document's shard, in bounded files. Two passes over the member files,
-    one at a time: the best member per centre, then the removals. Returns (clusters, removed)."""
-    paths = spill_files(members_dir, ".members")
-    parts = [_best(r["center"], _rank(r, keep), r["key"]) for r in (read_partition([f], p, MEMBER) for f in paths)]
+def choose_task(members: Spill, p: int, keep: str, decisions_dir: str, n_shards: int) -> tuple[int, int]:
+    """Ray task: the kept document of each cluster centred in partition p (`members`: its part of
+    the member files; the cluster id is the centre, its smallest key); the others are written as
+    (removed key, cluster id, kept key), sorted by the removed document's shard, in bounded files.
+    Two passes over the member files, one at a time: the best member per centre, then the
+    removals. Returns (clusters, removed)."""
+    parts = [_best(r["center"], _rank(r, keep), r["key"]) for r in members.each(MEMBER)]
     centers, _, kept = _best(*(np.concatenate([x[i] for x in parts]) if parts else np.zeros(0)
                                for i in range(3)))
     del parts
@@ -180,8 +180,7 @@ def choose_task(members_dir: str, p: int, keep: str, decisions_dir: str, n_shard
         write_records(storage.join(decisions_dir, f"{p:06d}-{n:05d}.decisions"), out,
                       np.searchsorted(shard_of, np.arange(n_shards + 1)).astype(np.int64))
     chunks = Chunks(write, DECISION)
-    for f in paths:
-        rec = read_partition([f], p, MEMBER)
+    for rec in members.each(MEMBER):
         k = kept[np.searchsorted(centers, rec["center"])]
         gone = k != rec["key"]
         out = np.empty(int(gone.sum()), DECISION)

@@ -89,16 +89,14 @@ def kept_ids(kept: np.ndarray, shard_index: int, table: pa.Table, input_paths: l
     return out
 
 
-def apply_removals(shard: str, shard_index: int, *, decisions_dir: str, suffix: str, dtype: np.dtype,
-                   input_paths: list[str], reason: str, columns: dict[str, str], out: StageDir,
-                   removed_samples: int) -> None:
-    """Task: remove one shard's duplicates. Every `suffix` file in `decisions_dir` holds records
-    of `dtype` with a `dup` and a `kept` key, sorted by the removed document's shard (offsets per
-    shard): this shard reads only its own range of each. Removed rows name the kept copy in
-    `duplicate_of` and get `columns` (output column -> record field)."""
-    from stages.dedup.lsh import read_partition, spill_files
+def apply_removals(shard: str, shard_index: int, decisions, *, dtype: np.dtype, input_paths: list[str],
+                   reason: str, columns: dict[str, str], out: StageDir, removed_samples: int) -> None:
+    """Task: remove one shard's duplicates. `decisions` (an lsh.Spill) is this shard's part of
+    decision files of records of `dtype` with a `dup` and a `kept` key, sorted by the removed
+    document's shard (offsets per shard): this shard reads only its own range of each. Removed
+    rows name the kept copy in `duplicate_of` and get `columns` (output column -> record field)."""
     t0 = timer()
-    rec = read_partition(spill_files(decisions_dir, suffix), shard_index, dtype)
+    rec = decisions.read(dtype)
     write_removals(shard, shard_index, rec, t0, input_paths=input_paths, reason=reason, columns=columns,
                    out=out, removed_samples=removed_samples)
 

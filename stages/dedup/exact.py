@@ -33,7 +33,7 @@ from pipeline import storage
 from pipeline.shards import StageDir, read_shard, shard_rows, timer
 from pipeline.stage import GlobalStage
 from stages.dedup.common import doc_keys, source_hashes, split_keys, write_removals
-from stages.dedup.lsh import partition_of, read_partition, read_records, spill_files, write_records
+from stages.dedup.lsh import Spill, partition_of, write_records
 from stages.dedup.normalize import Normalization, normalize_texts
 
 REASON = "exact_duplicate"
@@ -93,10 +93,10 @@ def first_copies(keys: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.n
     return keys[dup], kept_for_row[dup]
 
 
-def partition_task(spill_dir: str, p: int, out_dir: str, n_shards: int) -> tuple[int, int]:
-    """Task: the duplicates of hash partition p, written sorted by the duplicate's shard; returns
-    (duplicates, groups), in-shard copies included."""
-    rec = read_partition(spill_files(spill_dir, ".hashes"), p, HASH_RECORD)
+def partition_task(hashes: Spill, p: int, out_dir: str, n_shards: int) -> tuple[int, int]:
+    """Task: the duplicates of hash partition p (`hashes`: its part of every shard's spill file),
+    written sorted by the duplicate's shard; returns (duplicates, groups), in-shard copies included."""
+    rec = hashes.read(HASH_RECORD)
     rec = rec[np.argsort(rec["key"], kind="stable")]
     hashes = np.stack([rec["h0"], rec["h1"]], axis=1)
     dup, kept = first_copies(rec["key"], hashes)
@@ -111,14 +111,15 @@ def partition_task(spill_dir: str, p: int, out_dir: str, n_shards: int) -> tuple
     return int((copies - 1).sum()), int((copies > 1).sum())
 
 
-def apply_task(shard: str, shard_index: int, *, pairs_dir: str, local_dir: str, input_paths: list[str],
+def apply_task(shard: str, shard_index: int, across: Spill, local: Spill, *, input_paths: list[str],
                out: StageDir, removed_samples: int) -> None:
-    """Task: remove one shard's duplicates: its first copies that are duplicates elsewhere, and
-    its in-shard copies, each naming the global first copy."""
+    """Task: remove one shard's duplicates: its first copies that are duplicates elsewhere
+    (`across`: this shard's part of every partition's pairs), and its in-shard copies (`local`:
+    its own file), each naming the global first copy."""
     t0 = timer()
-    across = read_partition(spill_files(pairs_dir, ".pairs"), shard_index, PAIR_RECORD)
+    across = across.read(PAIR_RECORD)
     across = across[np.argsort(across["dup"], kind="stable")]
-    local = read_records(storage.join(local_dir, f"{shard_index:06d}.local"), 0, PAIR_RECORD).copy()
+    local = local.read(PAIR_RECORD).copy()
     pos = np.minimum(np.searchsorted(across["dup"], local["kept"]), max(len(across) - 1, 0))
     if len(across):
         later = across["dup"][pos] == local["kept"]     # the shard's first copy is itself a duplicate
@@ -143,12 +144,15 @@ class ExactDedup(GlobalStage):
         local_dir = ctx.scratch_dir / "local"
         ctx.map(hash_task, [(p, i, self.normalization, self.scope == "per_source", storage.url(spill), partitions,
                              storage.url(local_dir)) for i, p in enumerate(paths)], phase="hashes")
-        counts = ctx.map(partition_task, [(storage.url(spill), p, storage.url(pairs_dir), len(shards))
+        hashes = Spill.of(spill, ".hashes")
+        counts = ctx.map(partition_task, [(hashes.part(p), p, storage.url(pairs_dir), len(shards))
                                           for p in range(partitions)], phase="duplicates per partition")
         storage.remove(spill)
         ctx.count("exact_duplicates", sum(c[0] for c in counts))
         ctx.count("exact_duplicate_groups", sum(c[1] for c in counts))
         pending = set(ctx.out.pending(shards))
-        todo = [(s, i) for i, s in enumerate(shards) if s in pending]
-        ctx.map(apply_task, todo, pairs_dir=storage.url(pairs_dir), local_dir=storage.url(local_dir),
-                input_paths=paths, out=ctx.out, removed_samples=ctx.removed_samples, phase="apply")
+        across, local = Spill.of(pairs_dir, ".pairs"), Spill.of(local_dir, ".local")
+        todo = [(s, i, across.part(i), local.named(f"{i:06d}.local").part(0))
+                for i, s in enumerate(shards) if s in pending]
+        ctx.map(apply_task, todo, input_paths=paths, out=ctx.out, removed_samples=ctx.removed_samples,
+                phase="apply")

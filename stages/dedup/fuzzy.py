@@ -32,7 +32,7 @@ from stages.dedup import lsh
 from stages.dedup.clusters import DECISION, choose_task, components, members_task
 from stages.dedup.common import apply_removals, doc_keys, source_hashes
 from stages.dedup.minhash import Shingling, band_hashes, item_lists, permutations, shingle_hash_arrays, signatures
-from stages.dedup.verify import Method, export_task, gather_task, slot_groups, verify_task
+from stages.dedup.verify import Method, export_task, gather_task, slot_groups, text_shards, verify_task
 
 REASON = "near_duplicate"
 SPILL_RECORDS_PER_PARTITION = 4_000_000   # 64 MB of records per bucket task
@@ -156,7 +156,8 @@ class MinHashDedup(GlobalStage):
         ctx.count("minhash_unsigned_docs", sum(s["docs"] - s["signed"] for s in stats))
         clock("signatures")
 
-        raw_pairs = sum(ctx.map(lsh.partition_pairs, [(spill_dir, p, pairs_dir, slots)
+        bands = lsh.Spill.of(spill_dir, ".bands")
+        raw_pairs = sum(ctx.map(lsh.partition_pairs, [(bands.part(p), p, pairs_dir, slots)
                                                       for p in range(partitions)], phase="lsh buckets"))
         storage.remove(spill_dir)
         clock("buckets")
@@ -164,21 +165,24 @@ class MinHashDedup(GlobalStage):
         groups = slot_groups(raw_pairs, slots, self.pairs_per_verify_task)
         ctx.info["verify_groups"] = len(groups)
         gather_dir, texts_dir = storage.url(scratch / "gather"), storage.url(scratch / "texts")
-        found = ctx.map(gather_task, [(pairs_dir, g, lo, hi, gather_dir, len(shards))
+        pairs = lsh.Spill.of(pairs_dir, ".pairs")
+        found = ctx.map(gather_task, [(pairs.part(lo, hi), g, gather_dir, len(shards))
                                       for g, (lo, hi) in enumerate(groups)], phase="gather pairs")
         storage.remove(pairs_dir)
         ctx.count("minhash_candidate_pairs", sum(found))
         node_parts = max(2 * ctx.num_cpus, math.ceil(2 * sum(found) / EDGES_PER_PARTITION))
         score_col = self.score_column if self.keep == "highest_score" else None
+        needs = lsh.Spill.of(storage.join(gather_dir, "needs"), ".needs")
         if groups:
-            ctx.map(export_task, [(p, i, gather_dir, texts_dir, self.shingling, score_col,
+            ctx.map(export_task, [(p, i, needs.part(i), texts_dir, self.shingling, score_col,
                                    self.verify != "none") for i, p in enumerate(paths)], phase="export candidates")
         edges_dir, attrs_dir = scratch / "edges-0", storage.url(scratch / "attrs")
         audit_dir = ctx.output_dir / "candidate_pairs.parquet"
         storage.remove(audit_dir)
+        gathered = lsh.Spill.of(storage.join(gather_dir, "pairs"), ".pairs")
         checked = ctx.map(verify_task, [
-            (g, gather_dir, texts_dir, self.verify, self.accept_threshold, self.shingling,
-             self.ignore_paragraph_order, self.max_levenshtein_chars, storage.url(audit_dir),
+            (g, gathered.named(f"{g:06d}.pairs"), texts_dir, text_shards(needs, g), self.verify,
+             self.accept_threshold, self.shingling, self.ignore_paragraph_order, self.max_levenshtein_chars, storage.url(audit_dir),
              storage.url(edges_dir), attrs_dir, node_parts) for g in range(len(groups))], phase="verify pairs")
         if not any(c[0] for c in checked):
             self._write_no_pairs(audit_dir)
@@ -189,16 +193,19 @@ class MinHashDedup(GlobalStage):
         stars, steps = components(ctx, edges_dir, node_parts)
         ctx.info["cluster_steps"] = steps
         members_dir, decisions_dir = storage.url(scratch / "members"), storage.url(scratch / "decisions")
-        ctx.map(members_task, [(storage.url(stars), attrs_dir, p, members_dir, node_parts)
+        stars, attrs = lsh.Spill.of(stars, ".edges"), lsh.Spill.of(attrs_dir, ".attrs")
+        ctx.map(members_task, [(stars.part(p), attrs.part(p), p, members_dir, node_parts)
                                for p in range(node_parts)], phase="cluster members")
-        chosen = ctx.map(choose_task, [(members_dir, p, self.keep, decisions_dir, len(shards))
+        members = lsh.Spill.of(members_dir, ".members")
+        chosen = ctx.map(choose_task, [(members.part(p), p, self.keep, decisions_dir, len(shards))
                                        for p in range(node_parts)], phase="choose kept")
         ctx.count("near_duplicate_clusters", sum(c[0] for c in chosen))
         ctx.count("near_duplicates", sum(c[1] for c in chosen))
         clock("clusters")
         pending = set(ctx.out.pending(shards))
-        todo = [(s, i) for i, s in enumerate(shards) if s in pending]
-        ctx.map(apply_removals, todo, decisions_dir=decisions_dir, suffix=".decisions", dtype=DECISION,
+        decisions = lsh.Spill.of(decisions_dir, ".decisions")
+        todo = [(s, i, decisions.part(i)) for i, s in enumerate(shards) if s in pending]
+        ctx.map(apply_removals, todo, dtype=DECISION,
                 input_paths=paths, reason=REASON, columns={"cluster_id": "cluster"}, out=ctx.out,
                 removed_samples=ctx.removed_samples, phase="apply")
         clock("write")

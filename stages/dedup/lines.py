@@ -22,7 +22,7 @@ from pipeline import storage
 from pipeline.stage import GlobalStage, Result
 from pipeline.shards import read_shard, shard_rows
 from stages.dedup.common import apply_decisions
-from stages.dedup.lsh import partition_of, read_records, spill_files, write_records
+from stages.dedup.lsh import Spill, partition_of, write_records
 
 REASON = "empty_after_line_dedup"
 SEPARATORS = {"lines": "\n", "paragraphs": "\n\n"}
@@ -64,12 +64,10 @@ def count_task(path: str, shard_index: int, unit: str, casefold: bool, spill_dir
     return len(hashes)
 
 
-def frequent_task(spill_dir: str, p: int, min_docs: int) -> np.ndarray:
-    """Ray task: hashes of partition p seen in more than `min_docs` documents."""
-    parts = [read_records(path, p, np.uint64) for path in spill_files(spill_dir, ".lines")]
-    if not parts:
-        return np.zeros(0, np.uint64)
-    values, counts = np.unique(np.concatenate(parts), return_counts=True)
+def frequent_task(lines: Spill, min_docs: int) -> np.ndarray:
+    """Ray task: hashes of a partition (`lines`: its part of every shard's spill file) seen in
+    more than `min_docs` documents."""
+    values, counts = np.unique(lines.read(np.uint64), return_counts=True)
     return values[counts > min_docs]
 
 
@@ -121,7 +119,8 @@ class LineDedup(GlobalStage):
         counted = ctx.map(count_task, [(ctx.input_path(s), i, self.unit, self.casefold, storage.url(spill),
                                         partitions) for i, s in enumerate(shards)], phase="count lines")
         ctx.count("line_dedup_distinct_units", sum(counted))
-        found = ctx.map(frequent_task, [(storage.url(spill), p, self.min_docs) for p in range(partitions)],
+        lines = Spill.of(spill, ".lines")
+        found = ctx.map(frequent_task, [(lines.part(p), self.min_docs) for p in range(partitions)],
                         phase="frequent lines")
         frequent = np.sort(np.concatenate(found)) if found else np.zeros(0, np.uint64)
         ctx.count("line_dedup_frequent_units", len(frequent))

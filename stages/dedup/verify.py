@@ -28,7 +28,7 @@ from pipeline import storage
 from pipeline.shards import read_shard
 from stages.dedup.clusters import ATTR, node_partition, write_edges
 from stages.dedup.common import split_keys
-from stages.dedup.lsh import PAIR, read_partition, read_records, spill_files, write_partitioned, write_records
+from stages.dedup.lsh import PAIR, Spill, write_partitioned, write_records
 from stages.dedup.minhash import Shingling, item_lists, shingle_hash_arrays
 from stages.dedup.normalize import normalize_texts
 
@@ -47,9 +47,10 @@ def slot_groups(pairs: int, slots: int, pairs_per_task: int) -> list[tuple[int, 
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
-def gather_task(pairs_dir: str, g: int, slot_lo: int, slot_hi: int, gather_dir: str, n_shards: int) -> int:
-    """Ray task: the distinct pairs of slots [slot_lo, slot_hi) and the keys they need."""
-    rec = read_partition(spill_files(pairs_dir, ".pairs"), slot_lo, PAIR, slot_hi)
+def gather_task(pairs: Spill, g: int, gather_dir: str, n_shards: int) -> int:
+    """Ray task: the distinct pairs of group g (`pairs`: its run of slots of every bucket task's
+    pair file) and the keys they need."""
+    rec = pairs.read(PAIR)
     order = np.lexsort((rec["b"], rec["a"]))
     rec = rec[order]
     if len(rec):
@@ -63,16 +64,22 @@ def gather_task(pairs_dir: str, g: int, slot_lo: int, slot_hi: int, gather_dir: 
     return len(rec)
 
 
-def export_task(path: str, shard_index: int, gather_dir: str, texts_dir: str, shingling: Shingling,
+def text_shards(needs: Spill, g: int) -> list[int]:
+    """The shards whose export task writes texts for group g: those that hold keys it needs."""
+    row = needs.named(f"{g:06d}.needs").offsets[0]
+    return np.flatnonzero(np.diff(row) > 0).tolist()
+
+
+def export_task(path: str, shard_index: int, needs: Spill, texts_dir: str, shingling: Shingling,
                 score_column: str | None, need_text: bool) -> int:
-    """Ray task: write this shard's candidate documents for every group that needs them.
+    """Ray task: write this shard's candidate documents for every group that needs them (`needs`:
+    this shard's part of every group's needed keys).
 
     Each group's file holds key, id, length and score (to choose the kept document and name
     pairs), and the normalised text (lines kept: Levenshtein can compare paragraphs regardless of
     their order) with language and script when the texts are checked."""
-    files = spill_files(storage.join(gather_dir, "needs"), ".needs")
-    needs = [read_records(f, shard_index, KEY)["key"] for f in files]
-    groups = [int(f.name.split(".")[0]) for f in files]
+    groups = [int(name.split(".")[0]) for name in needs.file_names()]
+    needs = [rec["key"] for rec in needs.each(KEY)]
     if not any(len(n) for n in needs):
         return 0
     _, rows = split_keys(np.unique(np.concatenate(needs)))
@@ -107,16 +114,17 @@ def sorted_blocks(text: str) -> str:
     return " ".join(sorted(" ".join(b.split()) for b in text.split(sep) if b.strip()))
 
 
-def verify_task(g: int, gather_dir: str, texts_dir: str, method: Method, threshold: float,
+def verify_task(g: int, pairs: Spill, texts_dir: str, text_shards: list[int], method: Method, threshold: float,
                 shingling: Shingling, ignore_paragraph_order: bool, max_levenshtein_chars: int,
                 audit_dir: str, edges_dir: str, attrs_dir: str, node_partitions: int) -> tuple[int, int]:
     """Ray task: check group g's pairs; write its audit rows, accepted edges and documents'
-    attributes. Returns (pairs, rejected)."""
-    pairs = read_records(storage.join(gather_dir, "pairs", f"{g:06d}.pairs"), 0, PAIR)
+    attributes (`pairs`: its own pair file; `text_shards`: the shards that exported texts for
+    it, known from the needs, so the texts folder is not listed). Returns (pairs, rejected)."""
+    pairs = pairs.read(PAIR)
     d = storage.join(texts_dir, f"{g:06d}")
     if not len(pairs):
         return 0, 0
-    table = pa.concat_tables([storage.read_parquet(d / n) for n in storage.names(d, ".parquet")],
+    table = pa.concat_tables([storage.read_parquet(d / f"{i:06d}.parquet") for i in text_shards],
                              promote_options="default")
     table = table.take(pc.sort_indices(table, [("key", "ascending")]))
     keys = table.column("key").to_numpy()
