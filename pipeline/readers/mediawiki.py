@@ -243,6 +243,10 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
     if opts.language_variant:
         meta["language_variant"] = opts.language_variant
     url = site.url(title)
+    if site.dbname is None:
+        # No <dbname> (a damaged first block, or an export without siteinfo): the id falls back to
+        # the source's name, which the stats say, since the same page then has another id.
+        state.count("pages_without_siteinfo")
     yield Doc(f"{site.dbname or src.name}:{page_id}", url, text=text, metadata={**meta, "url": url})
 
 
