@@ -1,7 +1,8 @@
 """LaTeX paper sources: a paper's directory, its `.tar.gz` or one gzipped `.tex` (arXiv's source forms).
 
 One document per paper. The main file is the `.tex` with both `\\documentclass` and
-`\\begin{document}` (among several, the one no other file includes, then the largest).
+`\\begin{document}` (among several, the one no other file includes, then the one including most
+of the other `.tex` files, then the largest).
 From it: comments removed, `\\input`
 and `\\include` resolved recursively (a missing file or an include cycle is dropped and counted),
 simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only)
@@ -202,19 +203,24 @@ def is_main(tex: str) -> bool:
 
 def choose_main(files: dict[str, bytes]) -> str | None:
     """The main file of a paper's files: has \\documentclass and \\begin{document}; among several,
-    the one no other file includes, then the largest, then by name."""
+    the one no other file includes, then the one that includes most of the other .tex files (a
+    paper's root, not a standalone figure or a test page beside it, whatever their sizes), then
+    the largest, then by name."""
     tex = {n: d for n, d in files.items() if n.endswith(".tex")}
     mains = [n for n, d in tex.items() if b"\\documentclass" in d and is_main(d.decode("utf-8", "replace"))]
     if not mains:
         return None
-    included = set()
-    for d in tex.values():
+    names = {posixpath.splitext(posixpath.normpath(n))[0] for n in tex}
+    includes: dict[str, set[str]] = {}
+    for n, d in tex.items():
         if b"\\input" in d or b"\\include" in d:   # only the lines naming a file lose their comments
             lines = [strip_comments(line) for line in d.decode("utf-8", "replace").splitlines()
                      if "\\input" in line or "\\include" in line]
-            included |= {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
-                         for line in lines for m in _INPUT.finditer(line)}
-    return sorted(mains, key=lambda n: (posixpath.splitext(n)[0] in included, -len(files[n]), n))[0]
+            includes[n] = {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
+                           for line in lines for m in _INPUT.finditer(line)}
+    included = set().union(*includes.values())
+    return sorted(mains, key=lambda n: (posixpath.splitext(n)[0] in included,
+                                        -len(includes.get(n, set()) & names), -len(files[n]), n))[0]
 
 
 class LatexReader(Reader):
