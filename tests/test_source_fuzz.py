@@ -620,7 +620,8 @@ SEEDS = int(os.environ.get("SRCFUZZ_SEEDS", "24"))      # per reader in CI (~14 
 
 # Seeds of the long campaigns that found a bug, kept as regressions (format, seed).
 FOUND = [("jsonl", 980),      # .xz in 3 members, flipped: pieces fed from a member's end lost good rows
-         ("mediawiki", 7087)]  # .bz2 in 3 members, the first (siteinfo) flipped: the page's id changed, uncounted
+         ("mediawiki", 7087),  # .bz2 in 3 members, the first (siteinfo) flipped: the page's id changed, uncounted
+         ("stackexchange", 7531)]  # .zst cut inside junk glued after a whole row: the row was lost
 
 
 @pytest.mark.parametrize("fmt,seed", [(f, s) for s in range(SEEDS) for f in FORMATS] + FOUND)

@@ -220,10 +220,16 @@ def _author(post: dict) -> str | None:
 def frame_rows(stream, max_bytes: int) -> Iterator[tuple[str, bytes, int]]:
     """The dump cut before each `<`: ("piece", bytes, offset), or ("too_large", first bytes, offset)
     for a piece over max_bytes (skipped without being held in memory). Offsets are in the
-    decompressed stream; read errors of the decompressor propagate after every piece before them."""
+    decompressed stream; read errors of the decompressor propagate after every piece before them,
+    and the piece they cut: a whole row with junk glued after it (damage) is still a row."""
     buf, base, pos, skipping = b"", 0, 0, False
     while True:
-        chunk = stream.read1(1 << 20)
+        try:
+            chunk = stream.read1(1 << 20)
+        except Exception:
+            if not skipping and pos < len(buf):
+                yield "piece", buf[pos:], base + pos
+            raise
         buf, base, pos = buf[pos:] + chunk, base + pos, 0
         while (j := buf.find(b"<", pos + (not skipping and buf[pos:pos + 1] == b"<"))) >= 0:
             if not skipping and j > pos:
