@@ -421,8 +421,9 @@ def remove_file(p) -> None:
 
 
 def remove_files(paths) -> None:
-    """Remove these files (not folders); missing ones are not an error. On an object store one
-    request a thousand keys (a bulk delete), not a listing and a delete each."""
+    """Remove these files (not folders, all on one store: a folder's files); missing ones are not
+    an error. On an object store one request a thousand keys (a bulk delete), not a listing and a
+    delete each."""
     paths = [path(p) for p in paths]
     for p in paths:
         listings.changed(url(p))

@@ -1,8 +1,13 @@
 """`extract`'s time limit counts CPU time: a page that only waits (as on a loaded machine) keeps
 its verdict, a page that burns CPU past the limit does not, and a blocked page still ends."""
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -119,11 +124,6 @@ time.sleep(600)
 def test_a_sandbox_child_ends_when_its_worker_is_killed(tmp_path):
     """kill -9 of a run kills its workers; their sandbox children must not live on as orphans
     (each forked child also held the parent's end of its pipe, so it never saw the parent go)."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    from pathlib import Path
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
     worker = subprocess.Popen([sys.executable, str(script), str(Path(__file__).resolve().parents[1])],

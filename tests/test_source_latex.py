@@ -161,10 +161,12 @@ def test_the_main_file_is_the_one_that_includes_the_paper_not_the_largest():
     """arXiv sources often hold standalone documents beside the paper (a TikZ figure, a test
     page), each with \\documentclass and \\begin{document}; one may be larger than the main file."""
     from pipeline.readers.latex import choose_main
-    figure = b"\\documentclass{standalone}\n\\begin{document}\n" + b"\\draw (0,0) -- (1,1);\n" * 500 + b"\\end{document}\n"
+    figure = (b"\\documentclass{standalone}\n\\begin{document}\n" + b"\\draw (0,0) -- (1,1);\n" * 500
+              + b"\\end{document}\n")
     main = b"\\documentclass{article}\n\\begin{document}\n\\input{intro}\n\\include{sections/method}\n\\end{document}\n"
     files = {"figure.tex": figure, "paper.tex": main, "intro.tex": b"Intro.", "sections/method.tex": b"Method."}
     assert len(figure) > len(main) and choose_main(files) == "paper.tex"
     # with no includes on either side, the larger still wins, and a file another includes never does
-    assert choose_main({"a.tex": figure, "b.tex": main.replace(b"\\input{intro}\n\\include{sections/method}\n", b"")}) == "a.tex"
+    alone = main.replace(b"\\input{intro}\n\\include{sections/method}\n", b"")
+    assert choose_main({"a.tex": figure, "b.tex": alone}) == "a.tex"
     assert choose_main({"paper.tex": main, "intro.tex": figure}) == "paper.tex"

@@ -182,8 +182,9 @@ class MinHashDedup(GlobalStage):
         gathered = lsh.Spill.of(storage.join(gather_dir, "pairs"), ".pairs")
         checked = ctx.map(verify_task, [
             (g, gathered.named(f"{g:06d}.pairs"), texts_dir, text_shards(needs, g), self.verify,
-             self.accept_threshold, self.shingling, self.ignore_paragraph_order, self.max_levenshtein_chars, storage.url(audit_dir),
-             storage.url(edges_dir), attrs_dir, node_parts) for g in range(len(groups))], phase="verify pairs")
+             self.accept_threshold, self.shingling, self.ignore_paragraph_order, self.max_levenshtein_chars,
+             storage.url(audit_dir), storage.url(edges_dir), attrs_dir, node_parts)
+            for g in range(len(groups))], phase="verify pairs")
         if not any(c[0] for c in checked):
             self._write_no_pairs(audit_dir)
         ctx.count("minhash_pairs_rejected", sum(c[1] for c in checked))
