@@ -389,7 +389,8 @@ def crawl_rows(quick: bool) -> list[dict]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    return speed_rows(quick) + crawl_rows(quick) + quality_rows(quick)
+    from bench import charset_stress
+    return speed_rows(quick) + crawl_rows(quick) + quality_rows(quick) + charset_stress.rows(quick)
 
 
 if __name__ == "__main__":

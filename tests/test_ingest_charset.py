@@ -14,7 +14,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
-from pipeline.readers.decode import MAX_BAD_SHARE, bad_share, decode_html, decode_html_utf8, is_utf8
+from pipeline.readers.decode import MAX_BAD_SHARE, _tld, bad_share, decode_html, decode_html_utf8, is_utf8
 from pipeline.recipe import SourceConfig
 
 
@@ -31,16 +31,29 @@ def texts(shared: Path) -> dict[str, str]:
                                                          encoding="utf-8"), delimiter="\t")
                   if r["lang_iso639_1"] == "ko")
     hant = opencc.OpenCC("s2t").convert(hans)
-    return {"en": en, "zh-Hans": hans, "zh-Hant": hant, "ja": ja, "ko": ko}
+    out = {"en": en, "zh-Hans": hans, "zh-Hant": hant, "ja": ja, "ko": ko}
+    for lang in ("cs", "pl", "tr", "lt", "ru", "uk", "el", "he"):
+        out[lang] = " ".join(r["text"] for r in csv.DictReader(open(shared / "text/multilingual_sentences.tsv",
+                                                                    encoding="utf-8"), delimiter="\t")
+                             if r["lang_iso639_1"] == lang)
+    return out
 
 
 # (language, real charset, a wrong label such pages really carry)
 CASES = [("en", "cp1252", "utf-8"), ("zh-Hans", "gbk", "iso-8859-1"), ("zh-Hant", "big5", "iso-8859-1"),
          ("ja", "shift_jis", "windows-1251"), ("ko", "euc-kr", "iso-8859-1"),
          # CJK mixed up with CJK: a strict decode in the wrong one is possible, the mess check decides
-         ("zh-Hant", "big5", "gb2312"), ("zh-Hans", "gb18030", "big5"), ("ja", "euc_jp", "shift_jis")]
+         ("zh-Hant", "big5", "gb2312"), ("zh-Hans", "gb18030", "big5"), ("ja", "euc_jp", "shift_jis"),
+         # Latin scripts beyond windows-1252 under the label servers sent by default (a weak label)
+         ("cs", "cp1250", "iso-8859-1"), ("pl", "iso8859-2", "iso-8859-1"), ("tr", "cp1254", "iso-8859-1"),
+         ("lt", "cp1257", "us-ascii"),
+         # other scripts under wrong single-byte labels
+         ("ru", "koi8-r", "windows-1252"), ("uk", "cp1251", "iso-8859-1"), ("el", "cp1253", "iso-8859-1"),
+         ("he", "cp1255", "iso-8859-1")]
 LABEL = {"cp1252": "windows-1252", "gbk": "gbk", "big5": "big5", "shift_jis": "shift_jis", "euc-kr": "euc-kr",
-         "gb18030": "gb18030", "euc_jp": "euc-jp"}
+         "gb18030": "gb18030", "euc_jp": "euc-jp", "cp1250": "windows-1250", "iso8859-2": "iso-8859-2",
+         "cp1254": "windows-1254", "cp1257": "windows-1257", "koi8-r": "koi8-r", "cp1251": "windows-1251",
+         "cp1253": "windows-1253", "cp1255": "windows-1255"}
 
 
 def record(url: str, body: bytes, ctype: str) -> bytes:
@@ -83,6 +96,31 @@ def test_legacy_charsets_with_no_right_and_wrong_declarations(gold_texts, tmp_pa
     for d in docs:
         assert text in d.html_str, (d.url, d.metadata["charset"], d.html_str[:200])
     assert "decoded_lossy" not in counters
+
+
+def test_a_western_page_with_symbols_only_keeps_them(gold_texts):
+    """A page whose only bytes over 0x7f are (c) and (R) gives a detector no letters to
+    judge by (chardetng calls this one ISO-8859-2: a Z and an S with caron): windows-1252 reads it,
+    unlabelled or under a weak label."""
+    en = "".join(c for c in gold_texts["en"] if c.isascii())[:2000]
+    html = f"<html><body><p>{en}</p><p>John Smith, REALTOR\u00ae (702) 648-4500 \u00a9 2008</p></body></html>"
+    for declared in (None, "iso-8859-1"):
+        text, how, lossy = decode_html(html.encode("cp1252"), declared)
+        assert (text, how, lossy) == (html, "cp1252", False)
+
+
+def test_the_top_level_domain_reaches_the_detector_and_never_breaks_it():
+    """chardetng takes the host's last label (lower-case ASCII, no dot) and panics on anything else:
+    every URL form a crawl holds gives either such a label or none."""
+    assert _tld("http://X.Example.COM:8080/a") == b"com"
+    assert _tld("http://xn--bcher-kva.xn--p1ai/") == b"xn--p1ai"
+    assert _tld("http://a.b.cz./x") == b"cz"
+    for url in ("http://[::1]/", "http://10.0.0.1/", "http://a.co_uk/", "not a url", "", None,
+                "http://a.\u0440\u0444/"):
+        assert _tld(url) is None, url
+    body = "<p>Příliš žluťoučký kůň úpěl ďábelské ódy. Dobrý den, jak se máš?</p>".encode("cp1250")
+    for url in ("http://x.cz/", "http://[::1]/", "http://a.\u0440\u0444/", "http://10.0.0.1/"):
+        assert decode_html(body, None, url=url)[0] is not None
 
 
 def html_files(shared: Path) -> list[Path]:

@@ -6,9 +6,17 @@ The order, and why:
    declare GB2312 or EUC-JP but are really UTF-8 are common (6 of the 40 magic-html pages).
 3. The declared charsets (HTTP header, then `<meta>`), read as browsers do (WHATWG labels:
    latin-1/ascii are windows-1252, gb2312/gbk are GB18030, shift_jis is cp932, euc-kr is cp949).
-4. Detection: uchardet (resiliparse's `detect_encoding`, fast, C), then charset-normalizer
-   (slower, better on Shift-JIS and EUC-KR) only when uchardet's answer fails the checks. Only
-   charsets of the WHATWG standard are taken from detectors (not DOS code pages such as cp865).
+   An ISO-8859-1 or ASCII label is weak: servers and editors wrote it by default whatever the
+   page held (Apache's `AddDefaultCharset ISO-8859-1`), and a Czech or Turkish page read as
+   windows-1252 decodes strictly and looks plausible, with the wrong letters. So under such a
+   label detection is asked too, and its answer wins when it is confident (chardetng's
+   `higher_score`) and decodes plausibly.
+4. Detection: chardetng (Firefox's detector for unlabelled pages, Rust; given the page's
+   top-level domain as browsers give it), then uchardet (resiliparse's `detect_encoding`) and
+   charset-normalizer (slower) only when the answer before fails the checks. Only charsets of
+   the WHATWG standard are taken from detectors (not DOS code pages such as cp865). On real
+   sentences of 38 languages re-encoded in their legacy charsets (bench/charset_stress.py),
+   chardetng names the charset of 98% of pages, uchardet 87%, charset-normalizer 77%.
 5. The WHATWG-style defaults GB18030 and windows-1252: of those that pass, the less messy text.
 A candidate is taken only when it decodes strictly AND the result is plausible: charset-normalizer's
 `mess_ratio` of the page's visible text stays under MAX_MESS. Strict decoding alone proves little
@@ -35,8 +43,11 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
+from urllib.parse import urlsplit
 
 import pyarrow as pa
+from chardetng_py import EncodingDetector
 from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 from resiliparse.parse.encoding import detect_encoding
@@ -66,7 +77,15 @@ _ALIASES = {
     "big5": "big5hkscs", "x-x-big5": "big5hkscs", "x-euc-jp": "euc_jp", "euc_jis_2004": "euc_jp",
     "euc_jisx0213": "euc_jp", "shift_jis_2004": "cp932", "shift_jisx0213": "cp932",
     "utf8": "utf-8", "unicode": "utf-8", "unicode-1-1-utf-8": "utf-8",
+    "iso-8859-8-i": "iso8859-8", "x-mac-cyrillic": "mac-cyrillic",
 }
+# Labels written by default whatever the page held (see 3. above): detection may overrule them.
+WEAK_LABELS = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii"}
+_TLD = re.compile(r"[a-z0-9-]*[a-z][a-z0-9-]*")
+# Bytes over 0x7f that windows-1252 reads as no letter (quotes, dashes, (c), (R), degrees, NBSP...).
+_ASCII = bytes(range(0x80))
+_CP1252_NO_LETTER = bytes(b for b in range(0x80, 0x100) if (c := bytes([b]).decode("cp1252", "ignore"))
+                          and not unicodedata.category(c).startswith("L"))
 # What detection may answer: the charsets of the WHATWG encoding standard (what browsers decode).
 # Detectors also name DOS and other code pages (cp865, cp1125 ...) that web pages do not use.
 WEB_CHARSETS = {"utf-8", "cp866", *(f"iso8859-{i}" for i in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
@@ -162,20 +181,23 @@ def is_utf8(data: bytes) -> bool:
     return True
 
 
-def decode_html_utf8(body: bytes, declared: str | None = None) -> tuple[bytes | None, str, bool]:
+def decode_html_utf8(body: bytes, declared: str | None = None, url: str | None = None
+                     ) -> tuple[bytes | None, str, bool]:
     """decode_html with the page as UTF-8 bytes: (utf8, charset used, lossy) or (None, why, False).
     A BOM-less page that is already UTF-8 comes back as `body` itself, not copied; the result
     always equals decode_html's text, encoded."""
     if not body.startswith(_BOM_STARTS) and is_utf8(body):
         garbage = _utf8_garbage(body)
         return (body, "utf-8", False) if garbage is None else (None, garbage, False)
-    text, how, lossy = decode_html(body, declared, _not_utf8=not body.startswith(_BOM_STARTS))
+    text, how, lossy = decode_html(body, declared, _not_utf8=not body.startswith(_BOM_STARTS), url=url)
     return (None if text is None else text.encode("utf-8")), how, lossy
 
 
-def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = False) -> tuple[str | None, str, bool]:
+def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = False,
+                url: str | None = None) -> tuple[str | None, str, bool]:
     """(text, charset used, lossy) or (None, why, False) when the page would be garbage.
-    (`_not_utf8`: the caller has seen that `body` is not strict UTF-8, so that is not tried again.)"""
+    (`_not_utf8`: the caller has seen that `body` is not strict UTF-8, so that is not tried again;
+    `url`: the page's address, whose top-level domain is a hint to detection.)"""
     body = bytes(body)          # a bytearray page (warc_members): the detectors take bytes only
     for bom, enc in _BOMS:
         if body.startswith(bom):
@@ -191,6 +213,16 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     mostly = _mostly_utf8(body)
     if mostly is not None:
         return mostly, "utf-8", True
+    guessed: list[tuple[str | None, bool]] = []
+
+    def guess() -> tuple[str | None, bool]:
+        """chardetng's (charset, confident), asked once."""
+        if not guessed:
+            detector = EncodingDetector()
+            detector.feed(body, last=True)
+            enc, sure = detector.guess_assess(tld=_tld(url), allow_utf8=False)
+            guessed.append((canonical(enc), sure))
+        return guessed[0]
 
     def attempt(enc: str | None) -> str | None:
         if not enc or enc in tried:
@@ -199,19 +231,31 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
         text = _strict(body, enc)
         return text if text is not None and _plausible(text) else None
 
-    enc = canonical(declared)
-    if (text := attempt(enc)) is not None:
-        return text, enc, False
-    enc = canonical(_meta_charset(body))                 # looked for only when the header's fails
-    if (text := attempt(enc)) is not None:
-        return text, enc, False
-    enc = canonical(detect_encoding(body, html5_compatible=False))
-    if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
-        return text, enc, False
-    best = from_bytes(body[:200_000]).best()
-    enc = canonical(best.encoding) if best else None
-    if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
-        return text, enc, False
+    # A page whose only bytes over 0x7f are symbols in windows-1252 (a (c), curly quotes) gives a
+    # detector no letters to judge a language by: read as the default, it has no wrong letters.
+    no_letters = not body.translate(None, _ASCII).translate(None, _CP1252_NO_LETTER)
+
+    def labelled(label: str | None) -> tuple[str, str] | None:
+        enc = canonical(label)
+        if (text := attempt(enc)) is None:
+            return None
+        if not no_letters and label.strip().strip("\"'").lower() in WEAK_LABELS:
+            other, sure = guess()
+            if sure and other in WEB_CHARSETS and (better := attempt(other)) is not None:
+                return better, other
+        return text, enc
+
+    if (found := labelled(declared)) is not None:
+        return found[0], found[1], False
+    if (found := labelled(_meta_charset(body))) is not None:    # looked for only when the header's fails
+        return found[0], found[1], False
+    detectors = (lambda: "cp1252" if no_letters else None, lambda: guess()[0],
+                 lambda: canonical(detect_encoding(body, html5_compatible=False)),
+                 lambda: canonical(getattr(from_bytes(body[:200_000]).best(), "encoding", None)))
+    for detect in detectors:                     # each asked only when the ones before fail
+        enc = detect()
+        if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
+            return text, enc, False
     # The defaults: whichever of the two reads as the less messy text.
     fits = [(t, e) for e in ("gb18030", "cp1252") if (t := attempt(e)) is not None]
     if fits:
@@ -224,6 +268,19 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     if share > MAX_BAD_SHARE:
         return None, f"{share:.0%} replacement/control characters in every candidate ({', '.join(tried)})", False
     return text, enc, True
+
+
+def _tld(url: str | None) -> bytes | None:
+    """The last DNS label of the URL's host, as chardetng takes it (lower-case ASCII letters,
+    digits and hyphens, not all digits), or None."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    label = (host or "").rstrip(".").rsplit(".", 1)[-1]
+    return label.encode("ascii") if _TLD.fullmatch(label) else None
 
 
 def _mostly_utf8(body: bytes) -> str | None:

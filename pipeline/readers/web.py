@@ -140,7 +140,7 @@ def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=()
         yield Quarantined("too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
                           offset, rid, len(body), body[:65536])
         return
-    text, how, lossy = decode_html_utf8(body, declared)          # UTF-8 bytes (see Doc)
+    text, how, lossy = decode_html_utf8(body, declared, url)     # UTF-8 bytes (see Doc)
     if text is None:
         yield Quarantined("bad_encoding", how, offset, rid, len(body), body[:65536])
         return
