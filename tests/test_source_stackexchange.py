@@ -61,6 +61,29 @@ def test_licence_by_date():
         ["CC BY-SA 2.5", "CC BY-SA 3.0", "CC BY-SA 4.0"]
 
 
+def test_newer_dump_spellings_tags_and_content_licence(tmp_path, shared_data):
+    """Dumps since 2024 write tags as |a|b|, and since 2019 each post's ContentLicense: the coffee
+    dump rewritten so reads the same tags, and each thread's licences are its posts' own."""
+    path = shared_data / "sources" / "qa" / "coffee.stackexchange.com" / "Posts.xml.gz"
+    old = {d.id: d for d in _read(path)[0]}
+    root = etree.fromstring(gzip.decompress(path.read_bytes()))
+    for i, row in enumerate(root.iter("row")):
+        if row.get("Tags"):
+            row.set("Tags", "|" + "|".join(re.findall(r"<([^<>]+)>", row.get("Tags"))) + "|")
+        row.set("ContentLicense", ("CC BY-SA 2.5", "CC BY-SA 3.0", "CC BY-SA 4.0")[i % 3])
+    new_path = tmp_path / "coffee.stackexchange.com" / "Posts.xml"
+    new_path.parent.mkdir()
+    new_path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+    new = {d.id: d for d in _read(new_path)[0]}
+    assert new.keys() == old.keys()
+    assert sum(bool(d.metadata["tags"]) for d in new.values()) > len(new) // 2
+    licences = {r["Id"]: r["ContentLicense"] for r in (dict(r.attrib) for r in root.iter("row"))}
+    for key, d in new.items():
+        assert d.metadata["tags"] == old[key].metadata["tags"]
+        ids = [d.metadata["question_id"], *d.metadata["answer_ids"]]
+        assert d.metadata["license"] == ", ".join(sorted({licences[i] for i in ids}))
+
+
 def test_min_scores_and_comments(shared_data):
     path = shared_data / "sources" / "qa" / "coffee.stackexchange.com" / "Posts.xml.gz"
     rows = _xml_rows(path)

@@ -14,8 +14,11 @@ and code kept (`<pre>` blocks verbatim inside ``` fences, inline `<code>` in bac
 `include_comments`, the `Comments.xml` beside Posts.xml is read first and each post's comments follow it.
 
 Attribution travels in the metadata: site, question id, link, the author of every post (user id
-or display name) and the CC BY-SA version of the posts (Stack Exchange: 2.5 before 2011-04-08,
-3.0 before 2018-05-02, 4.0 since).
+or display name) and the licences of the posts: each post's `ContentLicense` where the dump has it
+(dumps since 2019; a post's licence follows its last edit, not its creation), else the CC BY-SA
+version Stack Exchange states for its creation date (2.5 before 2011-04-08, 3.0 before
+2018-05-02, 4.0 since). Tags are read in both spellings dumps have used: `<a><b>` and, since
+2024, `|a|b|`.
 """
 from __future__ import annotations
 
@@ -44,6 +47,13 @@ def cc_by_sa_version(created: str) -> str:
     if created < "2011-04-08":
         return "CC BY-SA 2.5"
     return "CC BY-SA 3.0" if created < "2018-05-02" else "CC BY-SA 4.0"
+
+
+def tags(value: str) -> list[str]:
+    """A question's tags: `<a><b>` (dumps before 2024) or `|a|b|` (since)."""
+    if value.startswith("|"):
+        return [t for t in value.split("|") if t]
+    return re.findall(r"<([^<>]+)>", value)
 
 
 def html_to_text(body: str) -> str:
@@ -188,11 +198,12 @@ class StackExchangeReader(Reader):
             return
         posts = [q, *answers]
         meta = {"site": site, "question_id": qid, "title": q.get("Title"),
-                "tags": re.findall(r"<([^<>]+)>", q.get("Tags") or ""),
+                "tags": tags(q.get("Tags") or ""),
                 "score": _score(q), "accepted_answer_id": accepted,
                 "answer_ids": [a["Id"] for a in answers], "answer_scores": [_score(a) for a in answers],
                 "authors": [_author(p) for p in posts],
-                "license": ", ".join(sorted({cc_by_sa_version(p.get("CreationDate", "")) for p in posts})),
+                "license": ", ".join(sorted({p.get("ContentLicense") or cc_by_sa_version(p.get("CreationDate", ""))
+                                             for p in posts})),
                 "created": q.get("CreationDate")}
         url = f"https://{site}/questions/{qid}" if _HOSTNAME.match(site) else None
         yield Doc(f"{site}/{qid}", url, text=text, metadata=meta)
