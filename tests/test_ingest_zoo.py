@@ -270,6 +270,65 @@ def test_one_stream_for_all_records_with_a_wrong_length(records, intact, tmp_pat
     assert not q and counters["length_mismatch"] == 1 and {d.id: d.html_str for d in docs} == intact
 
 
+# -- WARC-zstd (the IIPC specification: a frame per record, a dictionary frame first) --------------
+def warc_zstd(recs, dictionary: str | None) -> tuple[bytes, list[int]]:
+    """A .warc.zst as warcprox writes it, and where each record's frame starts."""
+    import struct
+
+    import zstandard
+    frames, starts, pos = [], [], 0
+    if dictionary is None:
+        cctx = zstandard.ZstdCompressor(level=3)
+    else:
+        d = zstandard.train_dictionary(8192, list(recs))
+        cctx = zstandard.ZstdCompressor(level=3, dict_data=d)
+        payload = d.as_bytes() if dictionary == "raw" else zstandard.ZstdCompressor().compress(d.as_bytes())
+        frames.append(struct.pack("<II", 0x184D2A5D, len(payload)) + payload)
+        pos = len(frames[0])
+    for r in recs:
+        starts.append(pos)
+        frames.append(cctx.compress(r))
+        pos += len(frames[-1])
+    return b"".join(frames), starts
+
+
+@pytest.mark.parametrize("dictionary", [None, "raw", "compressed"])
+def test_warc_zstd_with_and_without_its_dictionary_frame(records, intact, tmp_path, dictionary):
+    """Every record frame needs the dictionary of the file's first, skippable frame (fsspec's zstd
+    file knew none: 'Dictionary mismatch' ended the read)."""
+    p = tmp_path / "spec.warc.zst"
+    p.write_bytes(warc_zstd(records, dictionary)[0])
+    docs, q, counters = read(p)
+    assert not q and counters == {"skipped_warcinfo": 1} and {d.id: d.html_str for d in docs} == intact
+
+
+@pytest.mark.parametrize("damage", ["flipped", "junk-between", "junk-after", "truncated"])
+def test_warc_zstd_damage_costs_its_frame_only(records, intact, tmp_path, damage):
+    """A damaged frame costs its record, counted; reading goes on at the next frame (a flipped byte
+    or appended junk raised ZstdError and ended the whole read)."""
+    blob, starts = warc_zstd(records, "raw")
+    victim = 20                                   # record 20's frame (page 19)
+    a, b = starts[victim], starts[victim + 1]
+    if damage == "flipped":
+        blob = blob[:(a + b) // 2] + bytes([blob[(a + b) // 2] ^ 0x55]) + blob[(a + b) // 2 + 1:]
+    elif damage == "junk-between":
+        blob = blob[:b] + b"junk between frames " * 20 + blob[b:]
+    elif damage == "junk-after":
+        blob += b"\x00junk after the last frame" * 10
+    else:
+        blob = blob[:(a + b) // 2]
+    p = tmp_path / "damaged.warc.zst"
+    p.write_bytes(blob)
+    docs, q, counters = read(p)
+    lost = {"flipped": {victim - 1}, "junk-between": set(), "junk-after": set(),
+            "truncated": set(range(victim - 1, 60))}[damage]
+    kept = [k for i, k in enumerate(intact) if i not in lost]
+    assert {d.id: d.html_str for d in docs} == {k: intact[k] for k in kept}
+    assert sum(q.values()) == 1, q                # one damaged region, one item with its reason
+    if damage != "truncated":
+        assert accounted(docs, q, counters) == len(records) + (0 if damage == "flipped" else 1)
+
+
 # -- regressions found by the damage fuzzer (tests/test_ingest_fuzz.py) ---------------------------
 def ids_of(recs) -> list[str]:
     return [re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", r).group(1).decode() for r in recs]

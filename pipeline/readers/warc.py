@@ -34,6 +34,7 @@ the gzip decompression under it, which resyncs after a damaged member, `warc_str
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import zlib
 from typing import BinaryIO, Collection, Iterator
@@ -46,6 +47,7 @@ from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
                                         find_header, header_end)
 from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, gzip_stream, plain_stream
+from pipeline.readers.warc_zstd import WarcZstdStream
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
 # After this many FastWARC restarts in a row that pass on no record (a file whose every header
@@ -66,7 +68,9 @@ def open_warc(path: str):
     local = _local(path)
     if local is not None:
         return open(local, "rb")
-    return fsspec.open(path, "rb", compression="zstd" if path.endswith(".zst") else None).open()
+    if path.endswith(".zst"):
+        return io.BufferedReader(WarcZstdStream(fsspec.open(path, "rb").open(), path), 1 << 16)
+    return fsspec.open(path, "rb").open()
 
 
 def iter_warc(path: str, max_record_bytes: int,
