@@ -629,7 +629,8 @@ SEEDS = int(os.environ.get("SRCFUZZ_SEEDS", "24"))      # per reader in CI (~14 
 FOUND = [("jsonl", 980),      # .xz in 3 members, flipped: pieces fed from a member's end lost good rows
          ("mediawiki", 7087),  # .bz2 in 3 members, the first (siteinfo) flipped: the page's id changed, uncounted
          ("stackexchange", 7531),  # .zst cut inside junk glued after a whole row: the row was lost
-         ("jsonl", 8584)]      # the oracle's: junk inside a JSON id string renames the record, well-formed
+         ("jsonl", 8584),      # the oracle's: junk inside a JSON id string renames the record, well-formed
+         ("stackexchange", 8716)]  # a 200 KB junk line glued after a whole row: the row went with it
 
 
 @pytest.mark.parametrize("fmt,seed", [(f, s) for s in range(SEEDS) for f in FORMATS] + FOUND)

@@ -251,6 +251,11 @@ def frame_rows(stream, max_bytes: int) -> Iterator[tuple[str, bytes, int]]:
                 yield "piece", buf[pos:], base + pos
             return
         if not skipping and len(buf) - pos > max_bytes:
+            if buf.startswith(b"<row", pos) and buf.find(b"/>", pos, pos + max_bytes) >= 0:
+                # A whole row with a huge run of junk glued after it (damage): the row and the
+                # junk's head are one piece (the row parser cuts the row out), the rest is skipped.
+                yield "piece", buf[pos:pos + max_bytes], base + pos
+                pos += max_bytes
             yield "too_large", buf[pos:pos + 4096], base + pos
             skipping = True
         if skipping:
