@@ -86,6 +86,8 @@ def variants(response: bytes) -> dict[str, bytes]:
         "type_twice": with_response(response, warc=(b"WARC-Type: response", b"WARC-Type: response\r\nwarc-type: metadata")),
         "length_twice": with_response(response, warc=(b"WARC-Type: response", b"WARC-Type: response\r\ncontent-length: 7")),
         "spaced_values": with_response(response, warc=(b"WARC-Target-URI: ", b"WARC-Target-URI: \t <")),
+        "crawler_cut": with_response(response, body=page[:len(page) // 2],
+                                     warc=(b"WARC-Type: response", b"WARC-Type: response\r\nWARC-Truncated: length")),
     }
 
 
@@ -107,6 +109,7 @@ def test_common_crawl_layout_with_every_kind_of_page(capture, tmp_path, max_doc_
     assert batches >= 1 and counters["duplicate_id"] == len(ids) - len({re.sub("#dup.*", "", i) for i in ids}) > 0
     reasons = {q.reason for q in quarantined}
     assert {"empty_document", "bad_encoding"} <= reasons
+    assert counters.get("warc_truncated", 0) == (2 if max_doc_bytes > len(response) else 0)   # flagged, kept
     if max_doc_bytes < len(response):
         assert "too_large" in reasons          # records over the cap: quarantined before their status is read
     else:

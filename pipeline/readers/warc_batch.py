@@ -8,8 +8,9 @@ with the same primitives as the per-record path (warc_members' head regex and `_
 `parse_plain_response`, decode's checks):
 - a record of a type the reader only counts is counted (`skipped_<type>`);
 - a plain HTTP response with another status than 200, or of another content type, is counted;
-- a 200 response whose page is already UTF-8, needs no transfer or content encoding undone and
-  is neither empty nor too large becomes a row of a DocBatch.
+- a 200 response whose page is already UTF-8, needs no transfer or content encoding undone, is
+  neither empty nor too large and was not cut by the crawler (WARC-Truncated) becomes a row of a
+  DocBatch.
 Anything else is left to the per-record path (`member` returns None) before anything is cut out
 of the member, so that path sees it exactly as it does without batches; a page that needs the
 charset step (not UTF-8, a byte-order mark, control characters) goes through the reader's own
@@ -183,7 +184,7 @@ class CaptureBatcher:
         if skip:
             self.counters[skip] = self.counters.get(skip, 0) + 1
             return ()
-        if wtype.lower() != b"response" or length > self.src.max_doc_bytes or \
+        if wtype.lower() != b"response" or length > self.src.max_doc_bytes or b"warc-truncated:" in low or \
                 b"application/http" not in (_first(lines, low, b"content-type:") or b"").lower():
             return None
         plain = parse_plain_response(content, start, start + length)

@@ -81,6 +81,8 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
         rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:") or f"{path}@{rec.offset}"
         url = h.get("warc-target-uri", "").strip("<>") or None
         flags = ["length_mismatch"] if rec.length_mismatch else []
+        if h.get("warc-truncated"):               # the crawler cut the payload (Common Crawl: at 1 MiB)
+            flags.append("warc_truncated")
         meta = {"warc_date": h.get("warc-date"), "warc_file": warc_file, "warc_offset": rec.offset}
         if wet:
             if rec.truncated:
