@@ -8,9 +8,10 @@ The order, and why:
    latin-1/ascii are windows-1252, gb2312/gbk are GB18030, shift_jis is cp932, euc-kr is cp949).
    An ISO-8859-1 or ASCII label is weak: servers and editors wrote it by default whatever the
    page held (Apache's `AddDefaultCharset ISO-8859-1`), and a Czech or Turkish page read as
-   windows-1252 decodes strictly and looks plausible, with the wrong letters. So under such a
-   label detection is asked too, and its answer wins when it is confident (chardetng's
-   `higher_score`) and decodes plausibly.
+   windows-1252 decodes strictly and looks plausible, with the wrong letters. So a page's own
+   `<meta>` naming another charset goes before a weak header, and under a weak label detection
+   is asked too: its answer wins when it is confident (chardetng's `higher_score`) and decodes
+   plausibly.
 4. Detection: chardetng (Firefox's detector for unlabelled pages, Rust; given the page's
    top-level domain as browsers give it), then uchardet (resiliparse's `detect_encoding`) and
    charset-normalizer (slower) only when the answer before fails the checks. Only charsets of
@@ -239,16 +240,20 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
         enc = canonical(label)
         if (text := attempt(enc)) is None:
             return None
-        if not no_letters and label.strip().strip("\"'").lower() in WEAK_LABELS:
+        if not no_letters and _weak(label):
             other, sure = guess()
             if sure and other in WEB_CHARSETS and (better := attempt(other)) is not None:
                 return better, other
         return text, enc
 
-    if (found := labelled(declared)) is not None:
-        return found[0], found[1], False
-    if (found := labelled(_meta_charset(body))) is not None:    # looked for only when the header's fails
-        return found[0], found[1], False
+    # The header's label first, as browsers read it; the page's own <meta> first when the header's
+    # is weak and the page names another (the author's word over a server's default).
+    labels = [declared, None]                   # None: the <meta> label, looked for when needed
+    if _weak(declared) and (meta := _meta_charset(body)) and not _weak(meta) and canonical(meta) != canonical(declared):
+        labels = [meta, declared]
+    for label in labels:
+        if (found := labelled(_meta_charset(body) if label is None else label)) is not None:
+            return found[0], found[1], False
     detectors = (lambda: "cp1252" if no_letters else None, lambda: guess()[0],
                  lambda: canonical(detect_encoding(body, html5_compatible=False)),
                  lambda: canonical(getattr(from_bytes(body[:200_000]).best(), "encoding", None)))
@@ -268,6 +273,10 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     if share > MAX_BAD_SHARE:
         return None, f"{share:.0%} replacement/control characters in every candidate ({', '.join(tried)})", False
     return text, enc, True
+
+
+def _weak(label: str | None) -> bool:
+    return bool(label) and label.strip().strip("\"'").lower() in WEAK_LABELS
 
 
 def _tld(url: str | None) -> bytes | None:
