@@ -70,6 +70,39 @@ def test_reader_on_a_tree_of_checkouts(tmp_path, shared_data):
     assert docs[0].metadata["repo"] == "google/uuid" and docs[0].metadata["path"] == "uuid.go"
 
 
+def test_files_in_legacy_charsets_are_read_and_utf8_lines_never_change(tmp_path, shared_data):
+    """GBK comments (Chinese embedded projects), Shift-JIS, Latin-1: read in their charset, counted.
+    A UTF-8 file with Latin-1 bytes pasted in keeps its own UTF-8 lines: only the stray bytes are
+    read as cp1252. Bytes that are no text stay quarantined."""
+    header = (shared_data / "sources/code/DaveGamble__cJSON/cJSON.h").read_text(encoding="utf-8")
+    zh = header.replace("/* project version */", "/* 项目版本号，修改时请同步更新文档 */")
+    ja = header.replace("/* project version */", "/* プロジェクトのバージョン番号 */")
+    files = {"gbk.h": (zh.encode("gbk"), "gb18030", "项目版本号"),
+             "sjis.h": (ja.encode("shift_jis"), "cp932", "プロジェクト"),
+             "latin1.c": (("/* Auteur : François Müller */\n" + header).encode("latin-1"), "cp1252", "François"),
+             "mixed.c": (("/* 中文注释 */\n" + header).encode() + "/* Café */\n".encode("latin-1"), "utf-8+cp1252",
+                         "中文注释"),
+             "noise.dat": (bytes(range(1, 256)) * 50, None, None)}
+    for name, (body, charset, word) in files.items():
+        (tmp_path / name).write_bytes(body)
+    src = SourceConfig(name="c", format="code", paths=[str(tmp_path)], root=str(tmp_path), repo="x/y")
+    state = ReadState()
+    items = {i.id.rsplit("/", 1)[1]: i for p in expand_paths(str(tmp_path))
+             for i in src.reader.read(p, src, state)}
+    for name, (body, charset, word) in files.items():
+        if charset is None:
+            assert not isinstance(items[name], Doc) and items[name].reason == "bad_encoding"
+            continue
+        doc = items[name]
+        assert doc.metadata["charset"] == charset and word in doc.text
+        assert [ln for ln in doc.text.splitlines() if ln.isascii()] == \
+            [ln for ln in body.decode("latin-1").splitlines() if ln.isascii()]     # every ASCII line as it was
+    assert "Café" in items["mixed.c"].text and state.counters["code_legacy_charset"] == 4
+    off = SourceConfig(name="c", format="code", paths=[str(tmp_path)], root=str(tmp_path), repo="x/y",
+                       legacy_charsets=False)
+    assert next(off.reader.read(str(tmp_path / "gbk.h"), off, ReadState())).reason == "bad_encoding"
+
+
 def test_language_comes_from_pygments_registry():
     assert [language_of(p) for p in ("a/b.py", "x.rs", "CMakeLists.txt", "Makefile", "w.min.js", "README")] == \
         ["Python", "Rust", "CMake", "Makefile", "JavaScript", None]

@@ -1,10 +1,14 @@
 """Source code: files of a directory or git checkout, or Stack-style rows (JSONL/Parquet).
 
 `layout: files` reads each listed file as one document: a file under `.git/` is skipped (counted),
-a binary file (a NUL byte in its first 8 KiB, git's own test) or one that is not UTF-8 is
-quarantined with its reason. The repository is named by the checkout's git remote (or its
-directory name) or, for a directory holding many checkouts (`repo_depth: 1`), by the first path
-component under `root`. `layout: rows` reads The Stack's row format (content, path, repo, licence)
+a binary file (a NUL byte in its first 8 KiB, git's own test) is quarantined with its reason. A
+file that is not UTF-8 is read (`legacy_charsets`) as UTF-8 with its stray bytes as cp1252 when
+it has lines of its own in UTF-8 (see `legacy_text`), else in the charset that detection names
+for an unlabelled page (pipeline.readers.decode: GBK comments in Chinese embedded projects,
+Latin-1 in old European code); counted (`code_legacy_charset`) and named in the metadata
+(`charset`). A file no charset reads as text is quarantined (`bad_encoding`). The repository
+is named by the checkout's git remote (or its directory name) or, for a directory holding many
+checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: rows` reads The Stack's row format (content, path, repo, licence)
 through the JSONL/Parquet readers and adds the language.
 
 The language comes from the file name through Pygments' lexer registry (maintained upstream with
@@ -24,6 +28,7 @@ from typing import Iterator, Literal
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
+from pipeline.readers.decode import decode_html, is_utf8
 from pipeline.readers.rows import JsonlReader, ParquetReader
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
@@ -112,6 +117,9 @@ class CodeReader(Reader):
     decompress: bool = Field(
         True, description="files: read .gz/.bz2/.xz/.zst files decompressed and name them without the suffix; "
                           "false: they are binary files")
+    legacy_charsets: bool = Field(
+        True, description="files: read a file that is not UTF-8 in the charset detection names (GBK, Latin-1, ...) "
+                          "instead of quarantining it")
     content_field: str = Field("content", description="rows: field holding the file content")
     path_field: str = Field("path", description="rows: field holding the file path in its repository")
     repo_field: str = Field("repo", description="rows: field holding the repository name")
@@ -155,11 +163,16 @@ class CodeReader(Reader):
             yield Quarantined("binary_file", f"{path}: NUL byte in the first {BINARY_PROBE_BYTES} bytes", 0, path,
                               len(body), body[:256])
             return
+        charset = None
         try:
             text = body.decode("utf-8-sig")    # a BOM is no part of the text
         except UnicodeDecodeError as e:
-            yield Quarantined("bad_encoding", f"{path}: not UTF-8: {e}", 0, path, len(body), body[:4096])
-            return
+            text, charset = legacy_text(body) if self.legacy_charsets else (None, "legacy_charsets is off")
+            if text is None:
+                yield Quarantined("bad_encoding", f"{path}: not UTF-8 ({e}), nor text in another charset: {charset}",
+                                  0, path, len(body), body[:4096])
+                return
+            state.count("code_legacy_charset")
         try:
             repo, rel = self._locate(path)
         except ValueError:
@@ -171,6 +184,8 @@ class CodeReader(Reader):
             yield Quarantined("empty_document", f"{path}: only whitespace", 0, path)
             return
         meta = {"repo": repo, "path": rel, "language": language_of(rel), "size": len(body)}
+        if charset:
+            meta["charset"] = charset
         yield Doc(f"{repo}/{rel}", None, text=text, metadata=meta)
 
     # -- Stack-style rows ------------------------------------------------------------------
@@ -198,6 +213,20 @@ def _below(path: str, folder: str) -> str:
     if not path.startswith(prefix):
         raise ValueError(f"{path} is not under {folder}")
     return path[len(prefix):].replace(os.sep, "/")
+
+
+def legacy_text(body: bytes) -> tuple[str | None, str]:
+    """(text, charset) of a file that is not UTF-8, or (None, why). A file with a line of its own in
+    UTF-8 beyond ASCII (a line that is valid UTF-8 on its own) is UTF-8: its stray bytes are read
+    as cp1252 (Latin-1 pasted in, damage), so that no intact line changes. Only a file without one
+    is read in the charset pipeline.readers.decode finds for an unlabelled page (a GBK or Shift-JIS
+    file). Whole lines, not counts of characters: GBK bytes form valid UTF-8 sequences by chance
+    (half the bytes of a GBK comment in cJSON.h), but rarely a whole line of them."""
+    body = body.removeprefix(b"\xef\xbb\xbf")
+    if any(not line.isascii() and is_utf8(line) for line in body.split(b"\n")):
+        return body.decode("utf-8", "tokenmill.cp1252"), "utf-8+cp1252"
+    text, how, lossy = decode_html(body)
+    return (None, how) if text is None else (text, how + ("+lossy" if lossy else ""))
 
 
 def _read_plain(src, path: str) -> bytes | Quarantined:
