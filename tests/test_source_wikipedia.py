@@ -242,6 +242,24 @@ def test_zhwiki_dump_variant_and_opencc(tmp_path):
         SourceConfig(name="w", format="mediawiki", paths=[str(path)], opencc="no-such-config")
 
 
+def test_zhwiki_markup_is_resolved_by_default_and_other_wikis_keep_their_text(tmp_path):
+    """With no variant asked for, a zhwiki dump reads as MediaWiki's unconverted view: each block
+    shows its own text (Simplified first), page rules convert nothing; no -{ }- is left. A wiki
+    without the converter keeps such text as written."""
+    page = "-{H|zh-hans:光盘;zh-hant:光碟;}-我买了光碟。'''-{zh-hans:计算机;zh-hant:電腦}-'''很重要。-{Linux}-"
+    path = tmp_path / "zhwiki-sample.xml"
+    path.write_text(ZHWIKI.replace("{{Infobox|name=電腦}}'''-{zh-hans:计算机;zh-hant:電腦}-'''", page, 1),
+                    encoding="utf-8")
+    (d,), _, _ = read(path)
+    assert d.text.startswith("我买了光碟。计算机很重要。Linux") and "-{" not in d.text
+    assert d.metadata["language_variant"] == "zh"
+    other = tmp_path / "enwiki-sample.xml"
+    other.write_text(path.read_text(encoding="utf-8").replace("<dbname>zhwiki</dbname>", "<dbname>enwiki</dbname>"),
+                     encoding="utf-8")
+    (e,), _, _ = read(other)
+    assert e.text.startswith("-{H|zh-hans:光盘") and "language_variant" not in e.metadata
+
+
 # -- damaged dumps -------------------------------------------------------------------------------
 def test_truncated_bz2_keeps_pages_before(sample, tmp_path):
     path, full, _, _, _ = sample

@@ -8,8 +8,9 @@ for an unlabelled page (pipeline.readers.decode: GBK comments in Chinese embedde
 Latin-1 in old European code); counted (`code_legacy_charset`) and named in the metadata
 (`charset`). A file no charset reads as text is quarantined (`bad_encoding`). The repository
 is named by the checkout's git remote (or its directory name) or, for a directory holding many
-checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: rows` reads The Stack's row format (content, path, repo, licence)
-through the JSONL/Parquet readers and adds the language.
+checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: rows` reads The
+Stack's row format (content, path, repo, licence) through the JSONL/Parquet readers and adds the
+language.
 
 The language comes from the file name through Pygments' lexer registry (maintained upstream with
 every language it highlights), cached per file name pattern so a large tree costs one lookup per

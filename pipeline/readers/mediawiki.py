@@ -11,7 +11,8 @@ corrupt .bz2 keeps every page before the damage and quarantines the rest with th
 
 Kept: pages in the chosen namespaces (articles, ns=0); redirects and disambiguation pages are
 skipped and counted. Wikitext becomes text in `pipeline.readers.wikitext`; Chinese variant
-markup (-{…}-) and OpenCC in `pipeline.readers.zh_variants`.
+markup (-{…}-) and OpenCC in `pipeline.readers.zh_variants` (a zhwiki dump's markup is resolved
+by default to each block's own text, MediaWiki's unconverted "zh" view, rather than left in).
 """
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ class MediaWikiReader(Reader):
     disambiguation_templates: list[str] = Field(
         default=DISAMBIGUATION_TEMPLATES, description="a page using one of these templates is skipped as disambiguation")
     language_variant: Literal[zh_variants.VARIANTS] | None = Field(  # type: ignore[valid-type]
-        default=None, description="resolve -{…}- language-converter markup to this variant (zh-hans, zh-hant, zh-tw, ...)")
+        default=None, description="resolve -{…}- language-converter markup to this variant (zh-hans, zh-hant, "
+                                  "zh-tw, ...; zh: each block's own text, the page unconverted: zhwiki's default)")
     opencc: str | None = Field(default=None,
                                description="OpenCC config applied to the text, e.g. t2s (to Simplified), tw2sp")
     base_url: str | None = Field(default=None,
@@ -227,8 +229,9 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         state.count("skipped_disambiguation")
         return
     try:
-        if opts.language_variant:
-            wikitext = zh_variants.resolve(wikitext, opts.language_variant)
+        variant = opts.language_variant or zh_variants.default_variant(site.dbname)
+        if variant:
+            wikitext = zh_variants.resolve(wikitext, variant)
         text = zh_variants.finish(wikitext_to_text(wikitext, wt), opts.opencc)
     except Exception as e:  # mwparserfromhell raises its own ParserError and, on odd input, others
         yield Quarantined("wikitext_parse_error", f"page {page_id}: {type(e).__name__}: {e}", offset,
@@ -240,8 +243,8 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
     page_id = page_id.strip()
     meta = {"title": title, "page_id": int(page_id), "revision_id": _int(rev.findtext("id")),
             "timestamp": rev.findtext("timestamp"), "wiki": site.dbname, "namespace": int(ns)}
-    if opts.language_variant:
-        meta["language_variant"] = opts.language_variant
+    if variant:
+        meta["language_variant"] = variant
     url = site.url(title)
     if site.dbname is None:
         # No <dbname> (a damaged first block, or an export without siteinfo): the id falls back to

@@ -33,7 +33,18 @@ FALLBACKS = {
     "zh-hk": ["zh-hk", "zh-hant", "zh-mo", "zh-tw", "zh"],
     "zh-mo": ["zh-mo", "zh-hant", "zh-hk", "zh-tw", "zh"],
 }
+# "zh", MediaWiki's unconverted view: a block shows its own text (Simplified first), and the page
+# itself is not converted (no page rules). What a zhwiki dump reads as by default.
+UNCONVERTED = "zh"
+FALLBACKS[UNCONVERTED] = ["zh", "zh-hans", "zh-hant", "zh-cn", "zh-tw", "zh-hk", "zh-sg", "zh-mo", "zh-my"]
 VARIANTS = tuple(FALLBACKS)
+_CONVERTING_WIKI = re.compile(r"zh(?:wiki|wiktionary|wikibooks|wikinews|wikiquote|wikisource|wikiversity|wikivoyage)")
+
+
+def default_variant(dbname: str | None) -> str | None:
+    """The variant a dump is read in when none is asked for: the unconverted view on the Chinese
+    wikis that run the language converter (zhwiki, zhwikisource ...), else none."""
+    return UNCONVERTED if dbname and _CONVERTING_WIKI.fullmatch(dbname) else None
 _BLOCK = re.compile(r"-\{(.*?)\}-", re.S)
 _VARIANT_CODE = re.compile(r"^\s*(zh(?:-[a-z]{2,4})?)\s*$")
 _FLAGS = set("AHRTD-")
@@ -80,6 +91,8 @@ def resolve(wikitext: str, variant: str) -> str:
 
     def add_rules(bidir, oneway):
         chosen = _pick(bidir, variant) if bidir else None
+        if variant == UNCONVERTED:
+            return chosen
         if chosen is not None:
             for text in bidir.values():
                 if text and text != chosen:
