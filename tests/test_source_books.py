@@ -238,3 +238,32 @@ def test_editions_deduplicated_through_runner(shared_data, tmp_path, ray_local):
     assert len({"gutenberg:1013", "gutenberg:60001"} & set(ids)) == 1
     texts = out.column("text").to_pylist()
     assert not any("Project Gutenberg" in t[:1500] for t in texts)
+
+
+def test_json_collections_the_chinese_classics(shared_data, tmp_path):
+    """chinese-poetry's classics are JSON, not JSON Lines: an array of {chapter, paragraphs} or one
+    such object. One document per object, the paragraphs joined by newlines, the title first."""
+    import json
+    from pipeline.readers import expand_paths, read_source_file
+    folder = shared_data / "sources" / "books" / "zh_classics"
+    src = SourceConfig(name="zh", format="json", paths=[str(folder)], text_field="paragraphs",
+                       title_field="chapter")
+    expected = []
+    for path in sorted(folder.glob("*.json")):
+        value = json.loads(path.read_text(encoding="utf-8"))
+        objects = value if isinstance(value, list) else [value]
+        expected += [o["chapter"] + "\n" + "\n".join(o["paragraphs"]) for o in objects]
+    state = ReadState()
+    docs = [i for p in expand_paths(str(folder)) for i in read_source_file(src, p, state)]
+    assert all(isinstance(d, Doc) for d in docs) and [d.text for d in docs] == expected and len(docs) == 22
+    assert docs[0].metadata["chapter"] and docs[0].id.endswith("daxue.json#1")
+    # damage: broken JSON is one item for the file; a bad object costs itself only
+    (tmp_path / "broken.json").write_text('[{"paragraphs": ["a"]}, {"paragr', encoding="utf-8")
+    (tmp_path / "mixed.json.gz").write_bytes(gzip.compress(json.dumps(
+        [{"paragraphs": ["one", "two"]}, 7, {"paragraphs": ["x", 3]}, {"title": "none"}, {"paragraphs": "plain"}]
+    ).encode()))
+    out = {p.rsplit("/", 1)[1]: list(read_source_file(src, p, ReadState())) for p in expand_paths(str(tmp_path))}
+    assert [q.reason for q in out["broken.json"]] == ["bad_json"]
+    got = out["mixed.json.gz"]
+    assert [getattr(i, "reason", None) or i.text for i in got] == \
+        ["one\ntwo", "bad_row", "missing_text", "missing_text", "plain"]

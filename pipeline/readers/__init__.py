@@ -21,6 +21,7 @@ READERS: dict[str, str] = {
     "wet": "pipeline.readers.web:WetReader",
     "html": "pipeline.readers.web:HtmlReader",
     "jsonl": "pipeline.readers.rows:JsonlReader",
+    "json": "pipeline.readers.rows:JsonReader",
     "parquet": "pipeline.readers.rows:ParquetReader",
     "text": "pipeline.readers.rows:TextReader",
     "code": "pipeline.readers.code:CodeReader",

@@ -1,4 +1,4 @@
-"""Row formats: JSONL (plain or compressed) and Parquet, one document per row; plain text files."""
+"""Row formats: JSONL (plain or compressed), JSON arrays and Parquet, one document per row; plain text files."""
 from __future__ import annotations
 
 import json
@@ -27,6 +27,19 @@ class JsonlReader(_RowReader):
 
     def read(self, path, src, state):
         return _read_jsonl(self, src, path, state)
+
+
+class JsonReader(_RowReader):
+    """A JSON file (.json, .json.gz, ...) holding an array of objects, or one object: one document
+    per object. Collections published as JSON rather than JSON Lines (chinese-poetry's classics and
+    poems: `{"chapter": …, "paragraphs": [...]}`). A text field holding a list of strings (the
+    paragraphs, a poem's lines) is joined with newlines. The file is parsed whole."""
+    name = "json"
+    title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
+                                                              "(a chapter's or a poem's title), if any")
+
+    def read(self, path, src, state):
+        return _read_json(self, src, path, state)
 
 
 class ParquetReader(_RowReader):
@@ -82,6 +95,33 @@ def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
         # A truncated or corrupt compressed stream: what was read so far stands.
         yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)
+
+
+# -- JSON -------------------------------------------------------------------------------------
+def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    body = read_whole(src, path, state, unbounded=True)
+    if isinstance(body, Quarantined):
+        yield body
+        return
+    try:
+        value = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        yield Quarantined("bad_encoding", f"{path} is not UTF-8: {e}", 0, path, len(body), body[:SAMPLE])
+        return
+    except json.JSONDecodeError as e:
+        yield Quarantined("bad_json", f"{path}: {e}", e.pos, path, len(body), body[max(0, e.pos - 2048):e.pos + 2048])
+        return
+    rows = value if isinstance(value, list) else [value]
+    for i, row in enumerate(rows, 1):
+        if isinstance(row, dict):
+            text = row.get(opts.text_field)
+            if isinstance(text, list) and all(isinstance(t, str) for t in text):
+                text = "\n".join(text)
+            title = row.get(opts.title_field) if opts.title_field else None
+            if isinstance(text, str) and isinstance(title, str) and title.strip():
+                text = f"{title.strip()}\n{text}"
+            row = {**row, opts.text_field: text}
+        yield from _row_doc(opts, src, row, f"{path}#{i}", i)
 
 
 def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None) -> Iterator[Doc | Quarantined]:
