@@ -143,3 +143,37 @@ def test_runner_end_to_end(tmp_path, shared_data, ray_local):
     assert ingest["docs_out"] == 153 + 5
     assert ingest["counters"]["stackexchange_other_files_skipped"] == 4       # Comments, Users, Votes, PostLinks
     assert ingest["counters"]["stackexchange_low_score_answers"] > 0
+
+
+def test_the_dump_as_distributed_one_7z_a_site(tmp_path, shared_data):
+    """The Internet Archive's packaging: coffee.stackexchange.com.7z holding Posts.xml (and the
+    other tables), stackoverflow.com-Posts.7z for Stack Overflow; read as the unpacked dump is. A
+    damaged archive is one counted item."""
+    import py7zr
+    qa = shared_data / "sources" / "qa"
+    plain = tmp_path / "plain" / "coffee.stackexchange.com" / "Posts.xml"
+    plain.parent.mkdir(parents=True)
+    plain.write_bytes(gzip.decompress((qa / "coffee.stackexchange.com" / "Posts.xml.gz").read_bytes()))
+    want = [(d.id, d.text, d.metadata) for d in _read(plain)[0]]
+    archives = tmp_path / "archives"
+    archives.mkdir()
+    for name in ("coffee.stackexchange.com.7z", "coffee.stackexchange.com-Posts.7z"):
+        with py7zr.SevenZipFile(archives / name, "w") as z:
+            z.write(plain, "Posts.xml")
+            z.write(qa / "blender.meta.stackexchange_fixture" / "Users.xml", "Users.xml")
+        docs, quarantined, _ = _read(archives / name)
+        assert not quarantined and [(d.id, d.text, d.metadata) for d in docs] == want
+        (archives / name).unlink()
+    with py7zr.SevenZipFile(archives / "blender.meta.stackexchange.com.7z", "w") as z:
+        for table in ("Posts.xml", "Comments.xml"):
+            z.write(qa / "blender.meta.stackexchange_fixture" / table, table)
+    fixture = {d.id.split("/", 1)[1]: d.text for d in
+               _read(qa / "blender.meta.stackexchange_fixture" / "Posts.xml", include_comments=True)[0]}
+    packed = {d.id.split("/", 1)[1]: d.text for d in
+              _read(archives / "blender.meta.stackexchange.com.7z", include_comments=True)[0]}
+    assert packed == fixture and any("Comment" in t or "comment" in t for t in packed.values())
+    assert _read(archives / "stackoverflow.com-Users.7z")[2].counters == {"stackexchange_other_files_skipped": 1}
+    blob = (archives / "blender.meta.stackexchange.com.7z").read_bytes()
+    (archives / "blender.meta.stackexchange.com.7z").write_bytes(blob[:len(blob) // 2])
+    docs, quarantined, _ = _read(archives / "blender.meta.stackexchange.com.7z")
+    assert not docs and [q.reason for q in quarantined] == ["corrupt_archive"]

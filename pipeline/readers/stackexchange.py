@@ -3,8 +3,9 @@
 The dump is cut into its `<row …/>` elements (`frame_rows`) and each is parsed on its own with
 lxml, so one damaged row is quarantined with its reason and the rows after it are still read (one
 `iterparse` over the file stops at the first well-formedness error: a flipped byte lost the rest
-of the dump). The cut is exact: a literal `<` cannot occur inside an attribute value, so each `<`
-starts the next piece; junk between rows, a row cut off, or a dump without its closing tag are
+of the dump). The dump's own packaging, a `.7z` a site (or a table, for Stack Overflow), is read
+too: Posts.xml is unpacked (py7zr) into a scratch folder first. The cut is exact: a literal `<`
+cannot occur inside an attribute value, so each `<` starts the next piece; junk between rows, a row cut off, or a dump without its closing tag are
 quarantined, and a row repeated in an open thread is counted and read once. Answers
 join their question by `ParentId`; a thread is emitted as soon as it holds as many answers as the
 question's `AnswerCount`, so memory holds only the threads still open (answers deleted before the
@@ -22,6 +23,7 @@ version Stack Exchange states for its creation date (2.5 before 2011-04-08, 3.0 
 """
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ QUESTION, ANSWER = "1", "2"
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "dl"}
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+_TABLE_ARCHIVE = re.compile(r"(.+)-(Posts|Comments|Users|Votes|Badges|Tags|PostHistory|PostLinks)")
 _PROLOGUE = re.compile(rb"<\?xml[^<>]*\?>|<!--[^<]*-->|<[A-Za-z]+\s*>", re.S)
 _CLOSE = re.compile(rb"</[A-Za-z]+\s*>")
 _ROW_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
@@ -112,7 +115,8 @@ class StackExchangeReader(Reader):
     name = "stackexchange"
 
     site: str | None = Field(
-        None, description="site host, e.g. coffee.stackexchange.com (default: the dump's directory name)")
+        None, description="site host, e.g. coffee.stackexchange.com (default: the dump's directory name, "
+                          "or the .7z archive's name)")
     min_question_score: int | None = Field(None, description="questions scoring lower are skipped (counted); null: all")
     min_answer_score: int | None = Field(None, description="answers scoring lower are dropped (counted); null: all")
     keep_accepted_answer: bool = Field(True, description="keep the accepted answer whatever its score")
@@ -121,10 +125,49 @@ class StackExchangeReader(Reader):
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         base = posixpath.basename(path)
+        if base.endswith(".7z"):
+            yield from self._read_archive(path, src, state)
+            return
         if not re.fullmatch(r"Posts\.xml(\.(gz|bz2|xz|zst))?", base):
             state.count("stackexchange_other_files_skipped")   # Users.xml, Votes.xml, ... are read via Posts
             return
-        site = self.site or posixpath.basename(posixpath.dirname(path))
+        yield from self._read_posts(path, src, state, self.site or posixpath.basename(posixpath.dirname(path)))
+
+    def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        """A dump as the Internet Archive distributes it: one .7z a site (`coffee.stackexchange.com.7z`)
+        or, for Stack Overflow, one a table (`stackoverflow.com-Posts.7z`). Posts.xml (and
+        Comments.xml) are unpacked into a scratch folder, read as any dump, and removed."""
+        import tempfile
+
+        import fsspec
+        import py7zr
+        site = posixpath.basename(path).removesuffix(".7z")
+        if m := _TABLE_ARCHIVE.fullmatch(site):
+            if m.group(2) != "Posts":
+                state.count("stackexchange_other_files_skipped")  # stackoverflow.com-Users.7z, ...
+                return
+            site = m.group(1)
+        wanted = ["Posts.xml"] + (["Comments.xml"] if self.include_comments else [])
+        with tempfile.TemporaryDirectory(prefix="stackexchange-") as scratch:
+            posts = None
+            try:
+                with fsspec.open(path, "rb") as f, py7zr.SevenZipFile(f) as archive:
+                    names = {posixpath.basename(n): n for n in archive.getnames()}
+                    if "Posts.xml" not in names:
+                        yield Quarantined("nothing_read", f"{path}: no Posts.xml in the archive", 0, path)
+                        return
+                    posts = os.path.join(scratch, names["Posts.xml"])
+                    archive.extract(scratch, targets=[names[n] for n in wanted if n in names])
+            except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
+                yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {' '.join(str(e).split())}",
+                                  0, path)
+                if posts is None or not os.path.exists(posts) or not os.path.getsize(posts):
+                    return
+                # What was unpacked before the damage is read: its rows, then its cut end, counted.
+            yield from self._read_posts(posts, src, state, self.site or site)
+
+    def _read_posts(self, path: str, src, state: ReadState, site: str) -> Iterator[Doc | Quarantined]:
+        base = posixpath.basename(path)
         comments: dict[str, list[dict]] = {}
         if self.include_comments:
             cpath = posixpath.join(posixpath.dirname(path), base.replace("Posts", "Comments"))
