@@ -5,9 +5,9 @@ lxml, so one damaged row is quarantined with its reason and the rows after it ar
 `iterparse` over the file stops at the first well-formedness error: a flipped byte lost the rest
 of the dump). The dump's own packaging, a `.7z` a site (or a table, for Stack Overflow), is read
 too: Posts.xml is unpacked (py7zr) into a scratch folder first. The cut is exact: a literal `<`
-cannot occur inside an attribute value, so each `<` starts the next piece; junk between rows, a row cut off, or a dump without its closing tag are
-quarantined, and a row repeated in an open thread is counted and read once. Answers
-join their question by `ParentId`; a thread is emitted as soon as it holds as many answers as the
+cannot occur inside an attribute value, so each `<` starts the next piece; junk between rows, a
+row cut off, or a dump without its closing tag are quarantined, and a row repeated in an open
+thread is counted and read once. Answers join their question by `ParentId`; a thread is emitted as soon as it holds as many answers as the
 question's `AnswerCount`, so memory holds only the threads still open (answers deleted before the
 dump leave their thread open until the end of the file). Answers are ordered accepted first, then by
 score (ties by id). Bodies are HTML: parsed with lxml and turned into text with paragraphs, lists
