@@ -1,18 +1,19 @@
 """Stack Exchange data dumps: Posts.xml (plain or compressed), one document per question thread.
 
-The dump is cut into its `<row …/>` elements (`frame_rows`) and each is parsed on its own with
-lxml, so one damaged row is quarantined with its reason and the rows after it are still read (one
-`iterparse` over the file stops at the first well-formedness error: a flipped byte lost the rest
-of the dump). The dump's own packaging, a `.7z` a site (or a table, for Stack Overflow), is read
-too: Posts.xml is unpacked (py7zr) into a scratch folder first. The cut is exact: a literal `<`
-cannot occur inside an attribute value, so each `<` starts the next piece; junk between rows, a
-row cut off, or a dump without its closing tag are quarantined, and a row repeated in an open
-thread is counted and read once. Answers join their question by `ParentId`; a thread is emitted as soon as it holds as many answers as the
-question's `AnswerCount`, so memory holds only the threads still open (answers deleted before the
-dump leave their thread open until the end of the file). Answers are ordered accepted first, then by
-score (ties by id). Bodies are HTML: parsed with lxml and turned into text with paragraphs, lists
-and code kept (`<pre>` blocks verbatim inside ``` fences, inline `<code>` in backticks). With
-`include_comments`, the `Comments.xml` beside Posts.xml is read first and each post's comments follow it.
+The dump is cut into its `<row …/>` elements (`frame_rows`) and each is parsed on its own with lxml,
+so one damaged row is quarantined with its reason and the rows after it are still read (one
+`iterparse` over the file stops at the first well-formedness error: a flipped byte lost the rest of
+the dump). The dump's own packaging, a `.7z` a site (or a table, for Stack Overflow), is read too:
+Posts.xml is unpacked (py7zr) into a scratch folder first. The cut is exact: a literal `<` cannot
+occur inside an attribute value, so each `<` starts the next piece; junk between rows, a row cut
+off, or a dump without its closing tag are quarantined, and a row repeated in an open thread is
+counted and read once. Answers join their question by `ParentId`; a thread is emitted as soon as it
+holds as many answers as the question's `AnswerCount`, so memory holds only the threads still open
+(answers deleted before the dump leave their thread open until the end of the file). Answers are
+ordered accepted first, then by score (ties by id). Bodies are HTML: parsed with lxml and turned
+into text with paragraphs, lists and code kept (`<pre>` blocks verbatim inside ``` fences, inline
+`<code>` in backticks). With `include_comments`, the `Comments.xml` beside Posts.xml is read first
+and each post's comments follow it.
 
 Attribution travels in the metadata: site, question id, link, the author of every post (user id
 or display name) and the licences of the posts: each post's `ContentLicense` where the dump has it
