@@ -16,8 +16,9 @@ The order, and why:
    top-level domain as browsers give it), then uchardet (resiliparse's `detect_encoding`) and
    charset-normalizer (slower) only when the answer before fails the checks. Only charsets of
    the WHATWG standard are taken from detectors (not DOS code pages such as cp865). On real
-   sentences of 38 languages re-encoded in their legacy charsets (bench/charset_stress.py),
-   chardetng names the charset of 98% of pages, uchardet 87%, charset-normalizer 77%.
+   sentences of 38 languages re-encoded in their legacy charsets, unlabelled
+   (bench/charset_stress.py), chardetng names the charset of 98% of pages, uchardet 87%,
+   charset-normalizer 77%.
 5. The WHATWG-style defaults GB18030 and windows-1252: of those that pass, the less messy text.
 A candidate is taken only when it decodes strictly AND the result is plausible: charset-normalizer's
 `mess_ratio` of the page's visible text stays under MAX_MESS. Strict decoding alone proves little
@@ -249,7 +250,8 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     # The header's label first, as browsers read it; the page's own <meta> first when the header's
     # is weak and the page names another (the author's word over a server's default).
     labels = [declared, None]                   # None: the <meta> label, looked for when needed
-    if _weak(declared) and (meta := _meta_charset(body)) and not _weak(meta) and canonical(meta) != canonical(declared):
+    meta = _meta_charset(body) if _weak(declared) else None
+    if meta and not _weak(meta) and canonical(meta) != canonical(declared):
         labels = [meta, declared]
     for label in labels:
         if (found := labelled(_meta_charset(body) if label is None else label)) is not None:
