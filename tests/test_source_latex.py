@@ -157,6 +157,29 @@ def test_runner_end_to_end(tmp_path, shared_data, ray_local):
     assert ingest["counters"]["latex_included_files_skipped"] >= 20
 
 
+def test_iffalse_blocks_import_subimport_and_subfiles(tmp_path):
+    """What arXiv sources use beside \\input: draft text hidden in \\iffalse ... \\fi (dropped, nested
+    conditionals counted), the import package (\\import from the root, \\subimport from the
+    including file, whose own \\input then reads beside it) and subfiles (\\subfile; the subfile's
+    own \\documentclass{subfiles} makes no second paper)."""
+    paper = tmp_path / "paper"
+    (paper / "sections").mkdir(parents=True)
+    (paper / "appendix").mkdir()
+    (paper / "main.tex").write_text(
+        "\\documentclass{article}\n\\begin{document}\nKept before.\n"
+        "\\iffalse\nHIDDEN draft \\ifx\\a\\b nested \\fi still hidden.\n\\fi\n"
+        "Kept after.\n\\import{sections/}{intro}\n\\subfile{appendix/extra}\n\\end{document}\n")
+    (paper / "sections" / "intro.tex").write_text("Intro text.\n\\subimport{./}{detail}\n")
+    (paper / "sections" / "detail.tex").write_text("Detail text.\n\\input{note}\n")
+    (paper / "sections" / "note.tex").write_text("Note beside it.\n")
+    (paper / "appendix" / "extra.tex").write_text(
+        "\\documentclass[../main.tex]{subfiles}\n\\begin{document}\nAppendix text.\n\\end{document}\n")
+    docs, quarantined, state = _read(paper)
+    assert not quarantined and len(docs) == 1
+    assert docs[0].text == "Kept before.\n\nKept after.\nIntro text.\nDetail text.\nNote beside it.\n\nAppendix text."
+    assert "latex_missing_inputs" not in state.counters
+
+
 def test_the_main_file_is_the_one_that_includes_the_paper_not_the_largest():
     """arXiv sources often hold standalone documents beside the paper (a TikZ figure, a test
     page), each with \\documentclass and \\begin{document}; one may be larger than the main file."""
@@ -168,5 +191,9 @@ def test_the_main_file_is_the_one_that_includes_the_paper_not_the_largest():
     assert len(figure) > len(main) and choose_main(files) == "paper.tex"
     # with no includes on either side, the larger still wins, and a file another includes never does
     alone = main.replace(b"\\input{intro}\n\\include{sections/method}\n", b"")
-    assert choose_main({"a.tex": figure, "b.tex": alone}) == "a.tex"
+    large = figure.replace(b"{standalone}", b"{article}")
+    assert choose_main({"a.tex": large, "b.tex": alone}) == "a.tex"
+    # a standalone figure or a subfile is a part of a paper, never the paper, whatever its size
+    assert choose_main({"a.tex": figure, "b.tex": alone}) == "b.tex"
+    assert choose_main({"a.tex": figure.replace(b"{standalone}", b"[../main.tex]{subfiles}")}) is None
     assert choose_main({"paper.tex": main, "intro.tex": figure}) == "paper.tex"

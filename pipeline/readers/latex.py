@@ -3,8 +3,9 @@
 One document per paper. The main file is the `.tex` with both `\\documentclass` and
 `\\begin{document}` (among several, the one no other file includes, then the one including most
 of the other `.tex` files, then the largest).
-From it: comments removed, `\\input`
-and `\\include` resolved recursively (a missing file or an include cycle is dropped and counted),
+From it: comments (and `\\iffalse` blocks) removed, `\\input`, `\\include`, `\\subfile` and the
+import package's `\\import`/`\\subimport` resolved recursively (a missing file or an include cycle
+is dropped and counted; a subfile's or a standalone figure's own `\\documentclass` makes no paper),
 simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only)
 expanded, the preamble cut (the document is the body of `document`), the bibliography and
 figure/table floats kept, dropped or (floats) reduced to their captions by option. Math stays
@@ -44,8 +45,15 @@ from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mi
 _COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan finds candidates fast
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
 _COMMENT_ENV = re.compile(r"\\begin\s*\{comment\}.*?\\end\s*\{comment\}\n?", re.S)
-_INPUT = re.compile(r"\\(input|include)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
+_INPUT = re.compile(r"\\(input|include|subfile)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
+# The import package: \import{dir}{file} from the paper's root, \subimport{dir}{file} from the
+# including file's folder (and the *from forms, their aliases).
+_IMPORT = re.compile(r"\\(sub)?(?:import|inputfrom|includefrom)\*?\s*\{([^{}]*)\}\s*\{([^{}]+)\}")
 _DOCCLASS = re.compile(r"\\documentclass")
+# Document classes of files that are parts of a paper, never the paper: a subfile of the subfiles
+# package, a standalone figure or table.
+_PART_CLASS = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{(?:subfiles|standalone)\}")
+_IF_TOKEN = re.compile(r"\\(if[A-Za-z@]*|fi)(?![A-Za-z@])")
 _BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
 _END_DOC = re.compile(r"\\end\s*\{document\}")
 # \renewcommand is left alone: it redefines LaTeX's own commands (\section, \paragraph, ...), whose
@@ -73,10 +81,31 @@ MAX_MACRO_PASSES = 3
 
 
 def strip_comments(tex: str) -> str:
-    """Remove `%` comments (not `\\%`), a line that was only a comment entirely, and the blocks of the
-    comment package (`\\begin{comment}...\\end{comment}`)."""
+    """Remove `%` comments (not `\\%`), a line that was only a comment entirely, the blocks of the
+    comment package (`\\begin{comment}...\\end{comment}`) and `\\iffalse ... \\fi` blocks (the
+    commonest way arXiv sources hide draft text)."""
     tex = _COMMENT.sub("", _COMMENT_LINE.sub("", tex))
-    return _COMMENT_ENV.sub("", tex) if "{comment}" in tex else tex
+    if "{comment}" in tex:
+        tex = _COMMENT_ENV.sub("", tex)
+    return _strip_iffalse(tex) if "\\iffalse" in tex else tex
+
+
+def _strip_iffalse(tex: str) -> str:
+    """Every `\\iffalse` block up to its own `\\fi` (conditionals inside it counted); a block
+    without its `\\fi` is left as written."""
+    out, pos, depth, start = [], 0, 0, 0
+    for m in _IF_TOKEN.finditer(tex):
+        word = m.group(1)
+        if depth == 0:
+            if word == "iffalse":
+                depth, start = 1, m.start()
+            continue
+        depth += 1 if word != "fi" else -1
+        if depth == 0:
+            out.append(tex[pos:start])
+            pos = m.end()
+    out.append(tex[pos:])
+    return "".join(out)
 
 
 def braced(tex: str, start: int) -> tuple[str, int] | None:
@@ -198,7 +227,7 @@ def tidy_lines(text: str) -> str:
 def is_main(tex: str) -> bool:
     """A main file: \\documentclass and \\begin{document}, outside comments."""
     t = strip_comments(tex)
-    return bool(_DOCCLASS.search(t) and _BEGIN_DOC.search(t))
+    return bool(_DOCCLASS.search(t) and _BEGIN_DOC.search(t)) and not _PART_CLASS.search(t)
 
 
 def choose_main(files: dict[str, bytes]) -> str | None:
@@ -213,11 +242,14 @@ def choose_main(files: dict[str, bytes]) -> str | None:
     names = {posixpath.splitext(posixpath.normpath(n))[0] for n in tex}
     includes: dict[str, set[str]] = {}
     for n, d in tex.items():
-        if b"\\input" in d or b"\\include" in d:   # only the lines naming a file lose their comments
+        if b"\\input" in d or b"\\include" in d or b"\\subfile" in d or b"import" in d:
+            # only the lines naming a file lose their comments
             lines = [strip_comments(line) for line in d.decode("utf-8", "replace").splitlines()
-                     if "\\input" in line or "\\include" in line]
+                     if "\\input" in line or "\\include" in line or "\\subfile" in line or "import" in line]
             includes[n] = {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
-                           for line in lines for m in _INPUT.finditer(line)}
+                           for line in lines for m in _INPUT.finditer(line)} | \
+                {posixpath.splitext(posixpath.normpath(posixpath.join(m.group(2), m.group(3))))[0]
+                 for line in lines for m in _IMPORT.finditer(line)}
     included = set().union(*includes.values())
     return sorted(mains, key=lambda n: (posixpath.splitext(n)[0] in included,
                                         -len(includes.get(n, set()) & names), -len(files[n]), n))[0]
@@ -338,8 +370,10 @@ class LatexReader(Reader):
             encodings[rel] = enc
             return data.decode(enc, errors="replace")
 
-        def resolve(rel: str, stack: tuple[str, ...]) -> str:
+        def resolve(rel: str, stack: tuple[str, ...], here: str = "") -> str:
             names = [rel] if rel.endswith(".tex") else [rel + ".tex", rel]
+            if here:     # not found from the root: beside the including file (the import package's rule)
+                names += [posixpath.join(here, n) for n in names]
             for name in names:
                 data = load(name)
                 if data is not None:
@@ -359,7 +393,10 @@ class LatexReader(Reader):
                 b, e = _BEGIN_DOC.search(text), _END_DOC.search(text)
                 if b:
                     text = text[b.end(): e.start() if e and e.start() > b.end() else len(text)]
-            return _INPUT.sub(lambda m: resolve((m.group(2) or m.group(3)).strip(), stack + (name,)), text)
+            here = posixpath.dirname(name)
+            text = _IMPORT.sub(lambda m: resolve(posixpath.join(here if m.group(1) else "", m.group(2).strip(),
+                                                                m.group(3).strip()), stack + (name,)), text)
+            return _INPUT.sub(lambda m: resolve((m.group(2) or m.group(3)).strip(), stack + (name,), here), text)
 
         text = resolve(main_rel, ())
         if not text:
