@@ -172,6 +172,24 @@ def test_html_and_text_files(shared_data, tmp_path):
     assert not docs and q == {"corrupt_compression": 1}
 
 
+def test_text_files_in_legacy_charsets(shared_data, tmp_path):
+    """Chinese .txt corpora are often GBK, Traditional ones Big5: read in their charset, counted,
+    named in the metadata; a UTF-8 file with Latin-1 bytes pasted in keeps its UTF-8 lines."""
+    gold = json.loads((shared_data / "zh/html/magic_html/ground-truth.json").read_text(encoding="utf-8"))
+    text = max((v["content"] for v in gold.values()),
+               key=lambda t: sum("\u4e00" <= c <= "\u9fff" for c in t))[:3000]
+    cases = {"gbk.txt": (text.encode("gbk", "ignore"), "gb18030"),
+             "big5.txt": (text.encode("big5", "ignore"), "big5hkscs"),
+             "mixed.txt": (text.encode() + "\nCaf\u00e9 cr\u00e8me\n".encode("latin-1"), "utf-8+cp1252")}
+    for name, (body, charset) in cases.items():
+        (tmp_path / name).write_bytes(body)
+        docs, q, counters = read("text", tmp_path / name)
+        assert not q and docs[0].metadata["charset"] == charset and counters == {"text_legacy_charset": 1}
+        own = body.decode("gbk" if name == "gbk.txt" else "big5" if name == "big5.txt" else "utf-8", "ignore")
+        assert own.splitlines()[0] == docs[0].text_str.splitlines()[0]
+    assert "Caf\u00e9 cr\u00e8me" in docs[0].text_str
+
+
 def test_pages_as_utf8_bytes_make_the_same_table_and_text_as_str(shared_data, tmp_path):
     """Web readers hand pages on as validated UTF-8 bytes: the document table built from them (zero
     copy), its Parquet file and the extracted text are identical to those built from the str."""

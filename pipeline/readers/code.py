@@ -3,7 +3,7 @@
 `layout: files` reads each listed file as one document: a file under `.git/` is skipped (counted),
 a binary file (a NUL byte in its first 8 KiB, git's own test) is quarantined with its reason. A
 file that is not UTF-8 is read (`legacy_charsets`) as UTF-8 with its stray bytes as cp1252 when
-it has lines of its own in UTF-8 (see `legacy_text`), else in the charset that detection names
+its own UTF-8 lines outweigh them (see `decode_unlabelled`), else in the charset that detection names
 for an unlabelled page (pipeline.readers.decode: GBK comments in Chinese embedded projects,
 Latin-1 in old European code); counted (`code_legacy_charset`) and named in the metadata
 (`charset`). A file no charset reads as text is quarantined (`bad_encoding`). The repository
@@ -29,7 +29,7 @@ from typing import Iterator, Literal
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
-from pipeline.readers.decode import decode_html, is_utf8
+from pipeline.readers.decode import decode_unlabelled
 from pipeline.readers.rows import JsonlReader, ParquetReader
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
@@ -168,7 +168,7 @@ class CodeReader(Reader):
         try:
             text = body.decode("utf-8-sig")    # a BOM is no part of the text
         except UnicodeDecodeError as e:
-            text, charset = legacy_text(body) if self.legacy_charsets else (None, "legacy_charsets is off")
+            text, charset = decode_unlabelled(body) if self.legacy_charsets else (None, "legacy_charsets is off")
             if text is None:
                 yield Quarantined("bad_encoding", f"{path}: not UTF-8 ({e}), nor text in another charset: {charset}",
                                   0, path, len(body), body[:4096])
@@ -214,20 +214,6 @@ def _below(path: str, folder: str) -> str:
     if not path.startswith(prefix):
         raise ValueError(f"{path} is not under {folder}")
     return path[len(prefix):].replace(os.sep, "/")
-
-
-def legacy_text(body: bytes) -> tuple[str | None, str]:
-    """(text, charset) of a file that is not UTF-8, or (None, why). A file with a line of its own in
-    UTF-8 beyond ASCII (a line that is valid UTF-8 on its own) is UTF-8: its stray bytes are read
-    as cp1252 (Latin-1 pasted in, damage), so that no intact line changes. Only a file without one
-    is read in the charset pipeline.readers.decode finds for an unlabelled page (a GBK or Shift-JIS
-    file). Whole lines, not counts of characters: GBK bytes form valid UTF-8 sequences by chance
-    (half the bytes of a GBK comment in cJSON.h), but rarely a whole line of them."""
-    body = body.removeprefix(b"\xef\xbb\xbf")
-    if any(not line.isascii() and is_utf8(line) for line in body.split(b"\n")):
-        return body.decode("utf-8", "tokenmill.cp1252"), "utf-8+cp1252"
-    text, how, lossy = decode_html(body)
-    return (None, how) if text is None else (text, how + ("+lossy" if lossy else ""))
 
 
 def _read_plain(src, path: str) -> bytes | Quarantined:

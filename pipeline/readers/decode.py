@@ -55,6 +55,7 @@ from charset_normalizer.md import mess_ratio
 from resiliparse.parse.encoding import detect_encoding
 
 from pipeline.documents import string_over
+from pipeline.readers import base  # noqa: F401 - registers the tokenmill.cp1252 error handler
 
 MAX_MESS = 0.2
 MAX_BAD_SHARE = 0.05
@@ -292,6 +293,36 @@ def _tld(url: str | None) -> bytes | None:
         return None
     label = (host or "").rstrip(".").rsplit(".", 1)[-1]
     return label.encode("ascii") if _TLD.fullmatch(label) else None
+
+
+def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
+    """(text, charset) of a file that is not UTF-8 and names no charset (source code, plain text),
+    or (None, why). Lines decide, not bytes: a file where the lines that are UTF-8 on their own
+    (beyond ASCII) are at least as many as the lines with stray bytes is UTF-8, its stray bytes
+    read as cp1252 (Latin-1 pasted in, damage), so that no intact line changes; otherwise it is
+    read in the charset `decode_html` finds for an unlabelled page (a GBK novel, a Shift-JIS
+    source file), if that charset makes sense of its lines with stray bytes. GBK bytes do form
+    valid UTF-8 by chance (half the bytes of a GBK comment in cJSON.h; a two-character heading
+    such as 目录), but rarely in many whole lines."""
+    body = body.removeprefix(codecs.BOM_UTF8)
+    lines = [line for line in body.split(b"\n") if not line.isascii()]
+    strays = [line for line in lines if not is_utf8(line)]
+    mixed = body.decode("utf-8", "tokenmill.cp1252"), "utf-8+cp1252"
+    if len(strays) < len(lines) and len(lines) - len(strays) >= len(strays):
+        return mixed
+    text, how, lossy = decode_html(body)
+    if text is None:
+        return None, how
+    if len(strays) < len(lines):
+        # Lines of its own in UTF-8: the other reading must make sense of the lines with stray
+        # bytes, or they are junk (binary bytes inserted) and the UTF-8 lines stay as they are.
+        try:
+            other = b"\n".join(strays).decode(how)
+        except (UnicodeDecodeError, LookupError):
+            other = None
+        if other is None or bad_share(other) > MAX_BAD_SHARE or not _plausible(other):
+            return mixed
+    return text, how + ("+lossy" if lossy else "")
 
 
 def _mostly_utf8(body: bytes) -> str | None:

@@ -10,6 +10,7 @@ import fsspec
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed, read_whole
+from pipeline.readers.decode import decode_unlabelled
 
 
 SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
@@ -51,7 +52,9 @@ class ParquetReader(_RowReader):
 
 
 class TextReader(Reader):
-    """One UTF-8 text document per file; the file path is its id."""
+    """One text document per file; the file path is its id. A file that is not UTF-8 is read in the
+    charset detection names (a GBK novel; `text_legacy_charset`, `charset` in the metadata), or as
+    UTF-8 with its stray bytes as cp1252 when it has lines of its own in UTF-8 (decode_unlabelled)."""
     name = "text"
 
     def read(self, path, src, state):
@@ -210,12 +213,18 @@ def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     if len(body) > src.max_doc_bytes:
         yield Quarantined("too_large", f"more than {src.max_doc_bytes} bytes", 0, path, len(body), body)
         return
+    meta = {"file": path}
     try:
         text = body.decode("utf-8-sig")    # a BOM is no part of the text
     except UnicodeDecodeError as e:
-        yield Quarantined("bad_encoding", f"not UTF-8: {e}", 0, path, len(body), body)
-        return
+        text, charset = decode_unlabelled(body)     # a GBK novel, a Latin-1 note
+        if text is None:
+            yield Quarantined("bad_encoding", f"not UTF-8 ({e}), nor text in another charset: {charset}", 0, path,
+                              len(body), body)
+            return
+        state.count("text_legacy_charset")
+        meta["charset"] = charset
     if not text.strip():
         yield Quarantined("empty_document", "empty text", 0, path)
         return
-    yield Doc(path, None, text=text, metadata={"file": path})
+    yield Doc(path, None, text=text, metadata=meta)
