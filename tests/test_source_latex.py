@@ -197,3 +197,19 @@ def test_the_main_file_is_the_one_that_includes_the_paper_not_the_largest():
     assert choose_main({"a.tex": figure, "b.tex": alone}) == "b.tex"
     assert choose_main({"a.tex": figure.replace(b"{standalone}", b"[../main.tex]{subfiles}")}) is None
     assert choose_main({"paper.tex": main, "intro.tex": figure}) == "paper.tex"
+
+
+@pytest.mark.parametrize("env, codec", [("GBK", "gbk"), ("Bg5", "big5")])
+def test_chinese_papers_of_the_cjk_package_era(tmp_path, env, codec):
+    """Before UTF-8, Chinese papers named their encoding in the CJK package's environment, not in
+    inputenc: the main file and the sections it includes (which declare nothing) read in it."""
+    paper = tmp_path / "paper"
+    paper.mkdir()
+    intro = "\\section{引言}\n本文提出一種新的方法。\n" if codec == "big5" else "\\section{引言}\n本文提出一种新的方法。\n"
+    (paper / "main.tex").write_bytes(
+        f"\\documentclass{{article}}\n\\usepackage{{CJK}}\n\\begin{{document}}\n\\begin{{CJK*}}{{{env}}}{{song}}\n"
+        "\\input{intro}\n\\end{CJK*}\n\\end{document}\n".encode(codec))
+    (paper / "intro.tex").write_bytes(intro.encode(codec))
+    docs, quarantined, _ = _read(paper)
+    assert not quarantined and intro.strip() in docs[0].text
+    assert set(docs[0].metadata["encodings"].values()) == {"gb18030" if codec == "gbk" else "big5hkscs"}

@@ -16,7 +16,9 @@ and lose the LaTeX math this corpus keeps; RedPajama's arXiv cleaner is the same
 of regular expressions with a brace matcher.
 
 Encoding: UTF-8; a file that is not UTF-8 (arXiv has many latin-1 sources) is decoded with the
-encoding its `\\usepackage[...]{inputenc}` declares, else the one the main file declares, else
+encoding its `\\usepackage[...]{inputenc}` or its CJK environment (`\\begin{CJK*}{GBK}{song}`)
+declares, else the one the main file declares (under a CJK encoding before the mostly-UTF-8 test
+below, whose valid sequences GBK forms by chance), else
 `fallback_encoding` (cp1252: latin-1 plus the Windows punctuation, the commonest legacy encoding
 of Western sources); a file without its own declaration that is UTF-8 but for a few stray bytes
 (a latin-1 line pasted in) keeps its UTF-8 and only the stray bytes are read as cp1252
@@ -72,6 +74,11 @@ INPUTENC_CODECS = {"latin1": "latin-1", "latin9": "iso8859-15", "latin2": "iso88
                    "applemac": "mac_roman", "macce": "mac_latin2", "cp437": "cp437", "cp850": "cp850",
                    "cp852": "cp852", "cp866": "cp866", "koi8-r": "koi8_r", "koi8-u": "koi8_u",
                    "utf8": "utf-8", "utf8x": "utf-8"}
+# The CJK package's encodings (\begin{CJK}{<encoding>}{<font>}) -> Python codec
+_CJK_ENV = re.compile(rb"\\begin\s*\{CJK\*?\}\s*(?:\[[^\]]*\]\s*)?\{([A-Za-z0-9-]+)\}")
+CJK_CODECS = {"gbk": "gb18030", "gb": "gb18030", "bg5": "big5hkscs", "big5": "big5hkscs", "utf8": "utf-8",
+              "sjis": "cp932", "jis": "iso2022_jp", "ks": "cp949", "euc-kr": "cp949"}
+_CJK_MULTIBYTE = frozenset(CJK_CODECS.values()) - {"utf-8"}
 # Structure and references: never expanded, even when a paper \def's them.
 KEPT_COMMANDS = frozenset("\\" + c for c in (
     "part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph", "caption",
@@ -196,14 +203,15 @@ def _captions(body: str) -> str:
 
 
 def inputenc_codec(data: bytes) -> str | None:
-    """The Python codec of the encoding a file declares with inputenc, if it declares a known one."""
+    """The Python codec of the encoding a file declares with inputenc, or with the CJK package's
+    environment (`\\begin{CJK*}{GBK}{song}`: Chinese papers before UTF-8), if it declares a known one."""
     m = _INPUTENC.search(data)
-    if not m:
-        return None
-    for opt in m.group(1).decode("ascii", "replace").split(","):
-        if opt.strip().lower() in INPUTENC_CODECS:
-            return INPUTENC_CODECS[opt.strip().lower()]
-    return None
+    if m:
+        for opt in m.group(1).decode("ascii", "replace").split(","):
+            if opt.strip().lower() in INPUTENC_CODECS:
+                return INPUTENC_CODECS[opt.strip().lower()]
+    m = _CJK_ENV.search(data)
+    return CJK_CODECS.get(m.group(1).decode("ascii").lower()) if m else None
 
 
 def looks_binary(data: bytes) -> bool:
@@ -362,7 +370,10 @@ class LatexReader(Reader):
             if not declared and own:
                 declared.append(own)
             state.count("latex_non_utf8_files")
-            mixed = None if own else decode_mixed_utf8(data)
+            # Under a CJK encoding the paper declared, a file is read in it: GBK or Big5 bytes form
+            # valid UTF-8 sequences by chance, which the mostly-UTF-8 test would take for UTF-8.
+            cjk = bool(declared) and declared[0] in _CJK_MULTIBYTE
+            mixed = None if own or cjk else decode_mixed_utf8(data)
             if mixed is not None:       # UTF-8 but for stray bytes: the rest must not become mojibake
                 encodings[rel] = "utf-8+cp1252"
                 return mixed[0]
@@ -398,6 +409,9 @@ class LatexReader(Reader):
                                                                 m.group(3).strip()), stack + (name,)), text)
             return _INPUT.sub(lambda m: resolve((m.group(2) or m.group(3)).strip(), stack + (name,), here), text)
 
+        main_data = load(main_rel)
+        if main_data is not None and (own := inputenc_codec(main_data)) not in (None, "utf-8"):
+            declared.append(own)      # an ASCII main file's declaration holds for the files it includes
         text = resolve(main_rel, ())
         if not text:
             yield from problems or [Quarantined("empty_document", f"{path}: {main} is empty", 0, path)]
