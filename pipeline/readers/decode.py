@@ -307,13 +307,14 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
     body = body.removeprefix(codecs.BOM_UTF8)
     lines = [line for line in body.split(b"\n") if not line.isascii()]
     strays = [line for line in lines if not is_utf8(line)]
-    mixed = body.decode("utf-8", "tokenmill.cp1252"), "utf-8+cp1252"
-    if len(strays) < len(lines) and len(lines) - len(strays) >= len(strays):
-        return mixed
+    own = len(lines) - len(strays)                  # lines that are UTF-8 on their own
+    mixed = lambda: (body.decode("utf-8", "tokenmill.cp1252"), "utf-8+cp1252")  # noqa: E731
+    if own and own >= len(strays):
+        return mixed()
     text, how, lossy = decode_html(body)
     if text is None:
         return None, how
-    if len(strays) < len(lines):
+    if own:
         # Lines of its own in UTF-8: the other reading must make sense of the lines with stray
         # bytes, or they are junk (binary bytes inserted) and the UTF-8 lines stay as they are.
         try:
@@ -321,7 +322,7 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
         except (UnicodeDecodeError, LookupError):
             other = None
         if other is None or bad_share(other) > MAX_BAD_SHARE or not _plausible(other):
-            return mixed
+            return mixed()
     return text, how + ("+lossy" if lossy else "")
 
 

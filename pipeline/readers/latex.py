@@ -54,6 +54,7 @@ _IMPORT = re.compile(r"\\(sub)?(?:import|inputfrom|includefrom)\*?\s*\{([^{}]*)\
 _DOCCLASS = re.compile(r"\\documentclass")
 # Document classes of files that are parts of a paper, never the paper: a subfile of the subfiles
 # package, a standalone figure or table.
+_INCLUDE_CMDS = (b"\\input", b"\\include", b"\\subfile", b"\\import", b"\\subimport")
 _PART_CLASS = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{(?:subfiles|standalone)\}")
 _IF_TOKEN = re.compile(r"\\(if[A-Za-z@]*|fi)(?![A-Za-z@])")
 _BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
@@ -250,10 +251,9 @@ def choose_main(files: dict[str, bytes]) -> str | None:
     names = {posixpath.splitext(posixpath.normpath(n))[0] for n in tex}
     includes: dict[str, set[str]] = {}
     for n, d in tex.items():
-        if b"\\input" in d or b"\\include" in d or b"\\subfile" in d or b"import" in d:
-            # only the lines naming a file lose their comments
+        if any(cmd in d for cmd in _INCLUDE_CMDS):   # only the lines naming a file lose their comments
             lines = [strip_comments(line) for line in d.decode("utf-8", "replace").splitlines()
-                     if "\\input" in line or "\\include" in line or "\\subfile" in line or "import" in line]
+                     if any(cmd.decode() in line for cmd in _INCLUDE_CMDS)]
             includes[n] = {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
                            for line in lines for m in _INPUT.finditer(line)} | \
                 {posixpath.splitext(posixpath.normpath(posixpath.join(m.group(2), m.group(3))))[0]
@@ -396,6 +396,8 @@ class LatexReader(Reader):
             if name in stack or len(stack) > MAX_INCLUDE_DEPTH:
                 state.count("latex_include_cycles")
                 return ""
+            if not stack and (own := inputenc_codec(data)) not in (None, "utf-8"):
+                declared.append(own)      # the main file's, ASCII or not, holds for the files it includes
             text = decode(name, data)
             if text is None:
                 return ""
@@ -409,9 +411,6 @@ class LatexReader(Reader):
                                                                 m.group(3).strip()), stack + (name,)), text)
             return _INPUT.sub(lambda m: resolve((m.group(2) or m.group(3)).strip(), stack + (name,), here), text)
 
-        main_data = load(main_rel)
-        if main_data is not None and (own := inputenc_codec(main_data)) not in (None, "utf-8"):
-            declared.append(own)      # an ASCII main file's declaration holds for the files it includes
         text = resolve(main_rel, ())
         if not text:
             yield from problems or [Quarantined("empty_document", f"{path}: {main} is empty", 0, path)]

@@ -48,7 +48,6 @@ class WarcZstdStream(io.RawIOBase):
         self._out = memoryview(b"")
         self._first = True
         self._ended = False
-        self.damaged = 0                 # damaged regions marked so far
 
     def readable(self) -> bool:
         return True
@@ -169,7 +168,6 @@ class WarcZstdStream(io.RawIOBase):
         return self._mark(offset, why)
 
     def _mark(self, offset: int, why: str) -> bytes:
-        self.damaged += 1
         what = f"[WARC-zstd damage at compressed offset {offset} of {self._name or 'the file'}: {why}]"
         return b"\r\n\r\n" + what.encode("utf-8", "replace") + b"\r\n\r\n"
 
