@@ -176,6 +176,44 @@ def test_binary_payloads_labelled_as_html_are_garbage(shared_data):
     assert not kept, f"binary payloads decoded as pages (rule: > {MAX_BAD_SHARE:.0%} bad characters): {kept}"
 
 
+@pytest.mark.parametrize("charset,label", [("iso2022_jp", None), ("iso2022_jp", "iso-2022-jp"),
+                                           ("iso2022_kr", None), ("utf-16-le", None), ("utf-16-be", None),
+                                           ("utf-16-le", "utf-16le"), ("utf-32-le", None), ("utf-32-be", None)])
+def test_iso2022_and_utf16_without_bom(gold_texts, tmp_path, charset, label):
+    """7-bit ISO-2022 pages (escape sequences) are valid UTF-8 byte for byte, and so is UTF-16/32
+    without a byte-order mark wherever its text is ASCII (NUL bytes): they were kept as escape-code
+    text or quarantined as control characters. Read through the WARC reader (its batch path) and
+    decode_html alike."""
+    lang = "ko" if charset == "iso2022_kr" else "ja"
+    text = gold_texts[lang][:2000].encode(charset, "ignore").decode(charset)
+    assert sum(ord(c) > 127 for c in text) >= 20
+    body = f"<html><head><title>t</title></head><body><p>{text}</p></body></html>".encode(charset)
+    assert _strict_utf8(body) or charset.startswith("utf")
+    got, how, lossy = decode_html(body, label)
+    assert got is not None and text in got and not lossy, (how, (got or "")[:200])
+    assert decode_html_utf8(body, label) == (got.encode(), how, False)
+    p = tmp_path / "pages.warc.gz"
+    ctype = "text/html" + (f"; charset={label}" if label else "")
+    p.write_bytes(record("http://x.example/a", b"<p>plain</p>", "text/html") + record("http://x.example/b", body, ctype))
+    docs, q, counters = read(p)
+    assert not q and [d.url for d in docs] == ["http://x.example/a", "http://x.example/b"]
+    assert text in docs[1].html_str and docs[1].metadata["charset"] == how
+
+
+def test_escape_codes_and_nul_bytes_that_are_not_those_charsets_stay_as_they_were(gold_texts):
+    """A terminal log with ANSI colours (ESC [), a UTF-8 page quoting ESC $, NUL padding in a real
+    UTF-8 page: the ISO-2022 and UTF-16 readings are asked only where they fit and must make sense."""
+    ansi = b"<pre>\x1b[31mERROR\x1b[0m disk full\n" * 3 + b"</pre>" + b"<p>log line</p>" * 100
+    assert decode_html(ansi) == (ansi.decode(), "utf-8", False)
+    utf8 = f"<p>{gold_texts['ja'][:500]} \x1b$B</p>".encode()
+    assert decode_html(utf8)[:2] == (utf8.decode(), "utf-8")
+    en = f"<html><body><p>{gold_texts['en'][:3000]}</p></body></html>".encode()
+    padded = en + b"\0" * 2000                     # junk after the page: control characters, as before
+    assert decode_html(padded)[0] is None and decode_html_utf8(padded)[0] is None
+    odd = ("<p>" + gold_texts["en"][:1001] + "</p>").encode("utf-16-le")[:-1]   # cut mid-character
+    assert decode_html(odd)[0] is None
+
+
 def test_utf8_bytes_path_decides_as_decode_html(shared_data):
     """The reader's path (decode_html_utf8: UTF-8 validated in place, bytes handed on) gives exactly
     decode_html's text, charset, flag and verdict: on every gold page, on each legacy charset with no,
@@ -187,6 +225,8 @@ def test_utf8_bytes_path_decides_as_decode_html(shared_data):
         pages += [(body.encode(charset, "replace"), label) for label in (None, LABEL[charset], wrong)]
     base = f"<html><body><p>{t['en'][:3000]}</p></body></html>"
     pages += [codecs.BOM_UTF8 + base.encode(), codecs.BOM_UTF16_LE + base.encode("utf-16-le"),
+              codecs.BOM_UTF32_BE + base.encode("utf-32-be"), base.encode("utf-16-be"),
+              f"<p>{t['ja'][:500]}</p>".encode("iso2022_jp", "ignore"),
               codecs.BOM_UTF8 + b"\xff" + base.encode(),                      # a BOM over broken UTF-8
               base.encode().replace("’".encode(), b"\x92", 2),                # UTF-8 with stray cp1252 bytes
               bytes(range(256)) * 40, b"<p>" + b"\x01\x02" * 500 + b"</p>",    # binary and control junk
@@ -199,7 +239,8 @@ def test_utf8_bytes_path_decides_as_decode_html(shared_data):
         assert is_utf8(body) == _strict_utf8(body)
         outcomes["garbage" if text is None else "lossy" if lossy else how] += 1
     # every branch was taken: strict UTF-8, BOMs, legacy charsets, nearly-UTF-8, garbage
-    assert {"utf-8", "utf-8-sig", "utf-16", "cp1252", "gb18030", "cp932", "lossy", "garbage"} <= set(outcomes), outcomes
+    assert {"utf-8", "utf-8-sig", "utf-16", "utf-32", "utf-16-be", "iso2022_jp", "cp1252", "gb18030", "cp932", "lossy",
+            "garbage"} <= set(outcomes), outcomes
 
 
 def _strict_utf8(body: bytes) -> bool:

@@ -190,6 +190,18 @@ def test_text_files_in_legacy_charsets(shared_data, tmp_path):
     assert "Caf\u00e9 cr\u00e8me" in docs[0].text_str
 
 
+def test_text_files_in_utf16_without_a_bom(shared_data, tmp_path):
+    """UTF-16 text whose characters are ASCII is valid UTF-8 byte for byte (a NUL after each): it
+    came out as text with a NUL between every two letters. Now decoded, counted, charset named."""
+    gold = json.loads((shared_data / "html/scrapinghub/ground-truth.json").read_text())
+    text = next(iter(gold.values()))["articleBody"][:2000]
+    for enc in ("utf-16-le", "utf-16-be"):
+        (tmp_path / f"{enc}.txt").write_bytes(text.encode(enc))
+        docs, q, counters = read("text", tmp_path / f"{enc}.txt")
+        assert not q and docs[0].text_str == text and docs[0].metadata["charset"] == enc
+        assert counters == {"text_wide_unicode": 1}
+
+
 def test_pages_as_utf8_bytes_make_the_same_table_and_text_as_str(shared_data, tmp_path):
     """Web readers hand pages on as validated UTF-8 bytes: the document table built from them (zero
     copy), its Parquet file and the extracted text are identical to those built from the str."""

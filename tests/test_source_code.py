@@ -1,4 +1,5 @@
 """Code sources: the `code` reader (checkout trees and Stack-style rows), `code_filter`, near-dup of vendored copies."""
+import codecs
 import gzip
 import json
 import shutil
@@ -101,6 +102,25 @@ def test_files_in_legacy_charsets_are_read_and_utf8_lines_never_change(tmp_path,
     off = SourceConfig(name="c", format="code", paths=[str(tmp_path)], root=str(tmp_path), repo="x/y",
                        legacy_charsets=False)
     assert next(off.reader.read(str(tmp_path / "gbk.h"), off, ReadState())).reason == "bad_encoding"
+
+
+def test_utf16_and_utf32_files_are_text_not_binary(tmp_path, shared_data):
+    """Windows tools write UTF-16 (PowerShell 5's Out-File, Visual Studio resource files): NUL bytes
+    at every ASCII character, git's binary test fails them. With a BOM or without, UTF-16 or UTF-32,
+    they are read as text (counted); a real binary file with NUL bytes stays quarantined."""
+    header = (shared_data / "sources/code/DaveGamble__cJSON/cJSON.h").read_text(encoding="utf-8")
+    header = header.replace("/* project version */", "/* версия проекта, 项目版本号 */")
+    files = {"bom16.h": codecs.BOM_UTF16_LE + header.encode("utf-16-le"), "nobom16.h": header.encode("utf-16-le"),
+             "be16.h": header.encode("utf-16-be"), "bom32.h": header.encode("utf-32"),
+             "blob.bin": bytes(range(256)) * 64}
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+    src = SourceConfig(name="c", format="code", paths=[str(tmp_path)], root=str(tmp_path), repo="x/y")
+    state = ReadState()
+    items = {name: next(src.reader.read(str(tmp_path / name), src, state)) for name in files}
+    for name in ("bom16.h", "nobom16.h", "be16.h", "bom32.h"):
+        assert isinstance(items[name], Doc) and items[name].text == header, name
+    assert items["blob.bin"].reason == "binary_file" and state.counters["code_wide_unicode"] == 4
 
 
 def test_language_comes_from_pygments_registry():

@@ -6,7 +6,9 @@ file that is not UTF-8 is read (`legacy_charsets`) as UTF-8 with its stray bytes
 its own UTF-8 lines outweigh them (see `decode_unlabelled`), else in the charset that detection names
 for an unlabelled page (pipeline.readers.decode: GBK comments in Chinese embedded projects,
 Latin-1 in old European code); counted (`code_legacy_charset`) and named in the metadata
-(`charset`). A file no charset reads as text is quarantined (`bad_encoding`). The repository
+(`charset`). A file in UTF-16 or UTF-32 (with a byte-order mark, or NUL bytes where its ASCII
+characters are: `decode.wide_unicode`) is text, not binary (`code_wide_unicode`). A file no
+charset reads as text is quarantined (`bad_encoding`). The repository
 is named by the checkout's git remote (or its directory name) or, for a directory holding many
 checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: rows` reads The
 Stack's row format (content, path, repo, licence) through the JSONL/Parquet readers and adds the
@@ -29,7 +31,7 @@ from typing import Iterator, Literal
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
-from pipeline.readers.decode import decode_unlabelled
+from pipeline.readers.decode import decode_unlabelled, wide_unicode
 from pipeline.readers.rows import JsonlReader, ParquetReader
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
@@ -160,13 +162,16 @@ class CodeReader(Reader):
             yield Quarantined("too_large", f"{path}: more than {src.max_doc_bytes} bytes", 0, path, len(body),
                               body[:4096])
             return
-        if b"\0" in body[:BINARY_PROBE_BYTES]:
+        wide = wide_unicode(body)          # UTF-16/32: NUL bytes, but text
+        if wide is not None:
+            state.count("code_wide_unicode")
+        elif b"\0" in body[:BINARY_PROBE_BYTES]:
             yield Quarantined("binary_file", f"{path}: NUL byte in the first {BINARY_PROBE_BYTES} bytes", 0, path,
                               len(body), body[:256])
             return
-        charset = None
+        text, charset = wide or (None, None)
         try:
-            text = body.decode("utf-8-sig")    # a BOM is no part of the text
+            text = text if wide else body.decode("utf-8-sig")    # a BOM is no part of the text
         except UnicodeDecodeError as e:
             text, charset = decode_unlabelled(body) if self.legacy_charsets else (None, "legacy_charsets is off")
             if text is None:

@@ -4,6 +4,11 @@ The order, and why:
 1. A byte-order mark decides.
 2. Strict UTF-8: text in another charset almost never decodes as valid UTF-8, while pages that
    declare GB2312 or EUC-JP but are really UTF-8 are common (6 of the 40 magic-html pages).
+   Two kinds of page do pass as UTF-8 without being it, and are looked for first: UTF-16 or
+   UTF-32 without a byte-order mark (NUL bytes; their label or the NULs' positions say which),
+   and 7-bit ISO-2022-JP/-KR (escape sequences ESC $ ...; Japanese mail archives). Before,
+   the first were quarantined as control characters and the second kept as escape-code text
+   (chardet's test corpus, where each file's charset is known: 7 such files).
 3. The declared charsets (HTTP header, then `<meta>`), read as browsers do (WHATWG labels:
    latin-1/ascii are windows-1252, gb2312/gbk are GB18030, shift_jis is cp932, euc-kr is cp949).
    An ISO-8859-1 or ASCII label is weak: servers and editors wrote it by default whatever the
@@ -94,8 +99,8 @@ _CP1252_NO_LETTER = bytes(b for b in range(0x80, 0x100) if (c := bytes([b]).deco
 WEB_CHARSETS = {"utf-8", "cp866", *(f"iso8859-{i}" for i in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
                 "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", *(f"cp{i}" for i in range(1250, 1259)),
                 "gb18030", "big5hkscs", "euc_jp", "iso2022_jp", "cp932", "cp949", "utf-16-be", "utf-16-le"}
-_BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16")]
+_BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
 _BOM_STARTS = tuple(bom for bom, _ in _BOMS)
 
 
@@ -189,9 +194,12 @@ def decode_html_utf8(body: bytes, declared: str | None = None, url: str | None =
     """decode_html with the page as UTF-8 bytes: (utf8, charset used, lossy) or (None, why, False).
     A BOM-less page that is already UTF-8 comes back as `body` itself, not copied; the result
     always equals decode_html's text, encoded."""
-    if not body.startswith(_BOM_STARTS) and is_utf8(body):
+    if not body.startswith(_BOM_STARTS) and is_utf8(body) and not iso2022_escapes(body):
         garbage = _utf8_garbage(body)
-        return (body, "utf-8", False) if garbage is None else (None, garbage, False)
+        if garbage is None:
+            return body, "utf-8", False
+        if not _has_nul(body):                 # NUL bytes: UTF-16 or UTF-32 without a BOM? (decode_html)
+            return None, garbage, False
     text, how, lossy = decode_html(body, declared, _not_utf8=not body.startswith(_BOM_STARTS), url=url)
     return (None if text is None else text.encode("utf-8")), how, lossy
 
@@ -208,6 +216,10 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
             if text is not None:
                 return text, enc, False
             break
+    if _has_nul(body) and (wide := _wide_unicode(body, declared)) is not None:
+        return wide[0], wide[1], False
+    if iso2022_escapes(body) and (seven := _iso2022(body)) is not None:
+        return seven[0], seven[1], False
     text = None if _not_utf8 else _strict(body, "utf-8")
     if text is not None:
         garbage = _utf8_garbage(body)
@@ -276,6 +288,82 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     if share > MAX_BAD_SHARE:
         return None, f"{share:.0%} replacement/control characters in every candidate ({', '.join(tried)})", False
     return text, enc, True
+
+
+def iso2022_escapes(body: bytes) -> bool:
+    """Whether a page holds an ISO-2022 multibyte designation (ESC $): ISO-2022-JP (mail
+    archives, old Japanese pages) and ISO-2022-KR are 7-bit, so they pass as UTF-8 while their
+    text is escape sequences. One memchr for ESC (absent from nearly every page), then a look at
+    what follows each (bounded: a terminal log holds thousands of ESC [)."""
+    i = body.find(b"\x1b")
+    for _ in range(64):
+        if i < 0:
+            return False
+        if body[i + 1:i + 2] == b"$":
+            return body.isascii()
+        i = body.find(b"\x1b", i + 1)
+    return body.find(b"\x1b$") >= 0 and body.isascii()
+
+
+def _iso2022(body: bytes) -> tuple[str, str] | None:
+    """(text, charset) of a 7-bit page in an ISO-2022 charset, or None: KR when it designates
+    KS X 1001 (ESC $ ) C), else the JP family, narrowest first (iso2022_jp_2 adds GB2312 and KS X
+    1001 designations, ext the half-width katakana). Taken when it decodes strictly, leaves no ESC
+    and reads as plausible text."""
+    for enc in ("iso2022_kr",) if b"\x1b$)C" in body else ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2"):
+        text = _strict(body, enc)
+        if text is not None and "\x1b" not in text and bad_share(text) <= MAX_BAD_SHARE and _plausible(text):
+            return text, enc
+    return None
+
+
+def _has_nul(body: bytes) -> bool:
+    return body.find(b"\0", 0, 4096) >= 0
+
+
+_WIDE = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+
+
+def _wide_unicode(body: bytes, declared: str | None) -> tuple[str, str] | None:
+    """(text, charset) of a page in UTF-16 or UTF-32 without a byte-order mark, or None. Its
+    declared label (an HTTP header naming utf-16le) is tried first, then what the NUL bytes of its
+    first 4 KB show: UTF-32 has NUL in two fixed bytes of every four (BMP text), UTF-16 in one
+    byte of a pair for every ASCII character (the markup) and almost never in the other. The
+    text must decode strictly and hold no more control characters than a page may."""
+    head = bytes(body[:4096])
+    n = len(head) // 4 * 4
+    if n < 16:
+        return None
+    zeros = [head[k:n:4].count(0) * 4 / n for k in range(4)]
+    guesses = []
+    if (label := canonical(declared)) in _WIDE:
+        guesses.append(label)
+    if zeros[2] > 0.9 and zeros[3] > 0.9:
+        guesses.append("utf-32-le")
+    elif zeros[0] > 0.9 and zeros[1] > 0.9:
+        guesses.append("utf-32-be")
+    even, odd = (zeros[0] + zeros[2]) / 2, (zeros[1] + zeros[3]) / 2
+    if odd >= 0.2 and even < odd / 20:
+        guesses.append("utf-16-le")
+    elif even >= 0.2 and odd < even / 20:
+        guesses.append("utf-16-be")
+    for enc in guesses:
+        text = _strict(body, enc)
+        if text is not None and bad_share(text) <= MAX_BAD_SHARE and _plausible(text):
+            return text.removeprefix("\ufeff"), enc
+    return None
+
+
+def wide_unicode(body: bytes) -> tuple[str, str] | None:
+    """(text, charset) of a file in UTF-16 or UTF-32, with a byte-order mark or without one
+    (`_wide_unicode`), or None: for readers whose binary test is a NUL byte (source code, plain
+    text), which UTF-16 holds for every ASCII character (Windows tools wrote it: PowerShell 5's
+    Out-File, resource files)."""
+    for bom, enc in _BOMS[1:]:
+        if body.startswith(bom):
+            text = _strict(body, enc)
+            return None if text is None or bad_share(text) > MAX_BAD_SHARE else (text, enc)
+    return _wide_unicode(body, None) if _has_nul(body) else None
 
 
 def _weak(label: str | None) -> bool:

@@ -10,7 +10,7 @@ import fsspec
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed, read_whole
-from pipeline.readers.decode import decode_unlabelled
+from pipeline.readers.decode import decode_unlabelled, wide_unicode
 
 
 SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
@@ -215,7 +215,11 @@ def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         return
     meta = {"file": path}
     try:
-        text = body.decode("utf-8-sig")    # a BOM is no part of the text
+        wide = wide_unicode(body)          # UTF-16/32 (ASCII in UTF-16 is valid UTF-8, NULs and all)
+        if wide is not None:
+            state.count("text_wide_unicode")
+            meta["charset"] = wide[1]
+        text = wide[0] if wide else body.decode("utf-8-sig")    # a BOM is no part of the text
     except UnicodeDecodeError as e:
         text, charset = decode_unlabelled(body)     # a GBK novel, a Latin-1 note
         if text is None:

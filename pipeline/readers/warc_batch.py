@@ -14,7 +14,8 @@ with the same primitives as the per-record path (warc_members' head regex and `_
 Anything else is left to the per-record path (`member` returns None) before anything is cut out
 of the member, so that path sees it exactly as it does without batches; a page that needs the
 charset step (not UTF-8, a byte-order mark, control characters) goes through the reader's own
-per-record `page` function with the same arguments it gets there. So the documents, counters,
+per-record `page` function with the same arguments it gets there (and so does a 7-bit page in
+ISO-2022-JP, which passes as UTF-8). So the documents, counters,
 quarantine items and their order are the per-record path's (tests/test_ingest_batch.py
 compares both on every shared WARC and on damaged copies).
 
@@ -34,7 +35,7 @@ from json.encoder import encode_basestring
 import pyarrow as pa
 
 from pipeline.readers.base import Doc, DocBatch
-from pipeline.readers.decode import _BOM_STARTS, _utf8_garbage, charset_from_content_type
+from pipeline.readers.decode import _BOM_STARTS, _utf8_garbage, charset_from_content_type, iso2022_escapes
 from pipeline.readers.http import parse_plain_response
 from pipeline.readers.warc_members import _PLAIN_WARC_HEAD, _first
 
@@ -211,7 +212,7 @@ class CaptureBatcher:
         del content[:body_at]
         out = ()
         if content.isspace() or len(content) > self.src.max_doc_bytes or len(content) >= 1 << 31 or \
-                content.startswith(_BOM_STARTS) or _utf8_garbage(content) is not None:
+                content.startswith(_BOM_STARTS) or _utf8_garbage(content) is not None or iso2022_escapes(content):
             # `page` as the per-record path calls it: it decides what the check here cannot.
             for item in self.page(self.src, self.state, rid, url, content, charset_from_content_type(ctype),
                                   self._meta(args), offset, []):
