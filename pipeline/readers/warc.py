@@ -397,11 +397,17 @@ def _iter_arc(f, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDam
         headers = {k.lower(): v for k, v in rec.rec_headers.headers}
         headers["warc-type"] = rec.rec_type
         offset = it.offset if hasattr(it, "offset") else -1
+        declared = (headers.get("content-length") or "").strip()
+        if declared and not declared.lstrip("-").isdigit():
+            # An ARC header line whose length field is no number (warcio frames the next record
+            # by itself): this record is counted as damage, the file reads on.
+            yield WarcDamage(offset, "malformed_record", f"ARC record length is not a number: {declared[:40]!r}")
+            continue
         if not wanted(headers):
-            yield WarcRecord(offset, headers, b"", int(headers.get("content-length") or 0))
+            yield WarcRecord(offset, headers, b"", int(declared or 0))
             continue
         body = rec.raw_stream.read(max_record_bytes + 1)
-        length = int(headers.get("content-length") or len(body))
+        length = int(declared) if declared and int(declared) >= 0 else len(body)
         if len(body) > max_record_bytes:
             yield WarcRecord(offset, headers, body[:SAMPLE], length, truncated=True)
             continue
