@@ -450,6 +450,8 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
     docs = [i for i in items if isinstance(i, Doc)]
     quarantined = [i for i in items if isinstance(i, Quarantined)]
     got = Counter((base_id(d.id), bytes(d.html)) for d in docs)
+    # read_source_file's safety net turns a reader's exception into this: here it is a bug
+    problems += [f"reader crashed: {q.detail}" for q in quarantined if q.reason == "reader_error"]
     # Damage may make a record another one: a record under an id the clean file lacks, or one
     # more record skipped by kind (a zeroed WARC-Type is `skipped_untyped`).
     known = {raw_id(r) for r in case.recs}

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import zstandard
 
 from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
@@ -252,3 +253,30 @@ def test_http_heads_parsed_at_once_equal_line_by_line(shared_data, monkeypatch):
     at_once = parse(1)
     assert at_once == parse(10 ** 6)                     # never at once: line by line
     assert sum(len(h) >= 15 for _, h, _, _ in at_once) >= 15   # real crawl heads of ~20 lines
+
+
+def test_a_reader_that_fails_mid_file_quarantines_the_rest_not_the_run(tmp_path, monkeypatch):
+    """Input no reader rule foresaw makes a reader raise: the documents read before stay, the rest
+    of the file is one `reader_error` quarantine item naming the file and the exception; a storage
+    error (OSError) still stops the read, as a failure."""
+    p = tmp_path / "rows.jsonl"
+    p.write_text("".join(json.dumps({"id": str(i), "text": f"document {i}"}) + "\n" for i in range(5)))
+    src = SourceConfig(name="s", format="jsonl", paths=[str(p)])
+    reader_cls = type(src.reader)
+    real = reader_cls.read
+
+    def failing(error):
+        def read(self, path, src, state):
+            for i, item in enumerate(real(self, path, src, state)):
+                if i == 2:
+                    raise error
+                yield item
+        return read
+
+    monkeypatch.setattr(reader_cls, "read", failing(KeyError("surprise")))
+    items = list(read_source_file(src, str(p), ReadState()))
+    assert [d.text_str for d in items[:2]] == ["document 0", "document 1"] and len(items) == 3
+    assert items[2].reason == "reader_error" and str(p) in items[2].detail and "KeyError" in items[2].detail
+    monkeypatch.setattr(reader_cls, "read", failing(OSError("connection reset")))
+    with pytest.raises(OSError):
+        list(read_source_file(src, str(p), ReadState()))

@@ -303,6 +303,8 @@ def check(clean_items, clean_counters, items, counters, deps, intact: set[int], 
     docs = [i for i in items if isinstance(i, Doc)]
     quarantined = [i for i in items if isinstance(i, Quarantined)]
     got = Counter((key(d), d.text_str) for d in docs)
+    # read_source_file's safety net turns a reader's exception into this: here it is a bug
+    problems += [f"reader crashed: {q.detail}" for q in quarantined if q.reason == "reader_error"]
     got_ids = {key(d) for d in docs}
     grew = [k for k, v in counters.items() if v > clean_counters.get(k, 0)]
     accounted = bool(quarantined or grew)

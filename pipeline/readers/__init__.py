@@ -114,15 +114,24 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     counted = sum(state.counters.values())
     found = False
     read = src.reader.read_batches if batches else src.reader.read
-    for item in read(path, src, state):
-        found = True
-        if type(item) is DocBatch:
-            item.ids[:] = [unique(prefix + rid) for rid in item.ids]
-        elif isinstance(item, Doc):
-            item.id = unique(prefix + str(item.id))
-        elif item.id is not None:
-            item.id = prefix + str(item.id)
-        yield item
+    try:
+        for item in read(path, src, state):
+            found = True
+            if type(item) is DocBatch:
+                item.ids[:] = [unique(prefix + rid) for rid in item.ids]
+            elif isinstance(item, Doc):
+                item.id = unique(prefix + str(item.id))
+            elif item.id is not None:
+                item.id = prefix + str(item.id)
+            yield item
+    except OSError:
+        raise                   # storage failing (a network error mid-read) stops the run, it is no bad input
+    except Exception as e:      # noqa: BLE001 - a reader meeting input it was not built for
+        # Input no rule foresaw: what was read stays, the rest of the file is quarantined with the
+        # reason (the quarantine guard stops a run where this is most of a source), never the run.
+        yield Quarantined("reader_error", f"{path}: the {src.format} reader failed here: {type(e).__name__}: "
+                          f"{str(e)[:300]}", 0, path)
+        return
     if not found and sum(state.counters.values()) == counted:
         # A reader that found nothing and counted nothing (a compressed file holding nothing, a
         # dump with no element of its kind): never silent empty output.
