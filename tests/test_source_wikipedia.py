@@ -293,6 +293,33 @@ def test_malformed_pages_quarantined_and_reading_goes_on(sample, tmp_path):
     assert [d.id for d in docs] == [d.id for d in full if d.id not in lost]
 
 
+def test_old_export_schema_without_ns_elements(sample, tmp_path):
+    """Dumps of export schema 0.5 and older (2008-era dumps, Special:Export of old wikis) give no
+    <ns>: the title's prefix names the namespace (siteinfo's names). Every page was quarantined as
+    malformed_page; now the same documents and skips as the sample's own read."""
+    path, full, _, _, pages = sample
+    xml = bz2.decompress(path.read_bytes()).decode("utf-8")
+    # the sample holds articles only: copies of one under a talk page's, a project page's and an
+    # article's title with a colon that names no namespace
+    kept = full[0].metadata["page_id"]
+    first = next(m.group(0) for m in re.finditer(r"<page>.*?</page>", xml, re.S) if f"<id>{kept}</id>" in m.group(0))
+    title = re.search(r"<title>(.*?)</title>", first).group(1)
+    extra = "".join(re.sub(r"<id>\d+</id>", f"<id>{900000 + k}</id>", first, count=1)
+                    .replace(f"<title>{title}</title>", f"<title>{prefix}{title}</title>")
+                    .replace("<ns>0</ns>", f"<ns>{ns}</ns>")
+                    for k, (prefix, ns) in enumerate([("Talk:", 1), ("Wikipedia:", 4), ("Star Wars: ", 0)]))
+    modern = xml.replace("</mediawiki>", extra + "</mediawiki>")
+    old = re.sub(r"\s*<ns>-?\d+</ns>", "", modern).replace("export-0.10", "export-0.3")
+    assert "<ns>" not in old
+    (tmp_path / "modern.xml").write_text(modern, encoding="utf-8")
+    (tmp_path / "old.xml").write_text(old, encoding="utf-8")
+    want, _, want_counters = read(tmp_path / "modern.xml")
+    assert want_counters["skipped_namespace_1"] == want_counters["skipped_namespace_4"] == 1
+    docs, quarantined, counters = read(tmp_path / "old.xml")
+    assert not quarantined and counters == want_counters
+    assert [(d.id, d.text_str) for d in docs] == [(d.id, d.text_str) for d in want] and len(want) == len(full) + 1
+
+
 def test_plain_xml_multistream_and_oversized_pages(shared_data, tmp_path):
     path = shared_data / "sources" / "wiki" / "enwiki-table-markup.xml.bz2"
     full, _, _ = read(path)

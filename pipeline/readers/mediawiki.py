@@ -9,7 +9,8 @@ one malformed page would end the file. `<page>` and `</page>` can only be elemen
 broken page is quarantined with its reason while the pages after it are read. A truncated or
 corrupt .bz2 keeps every page before the damage and quarantines the rest with the reason.
 
-Kept: pages in the chosen namespaces (articles, ns=0); redirects and disambiguation pages are
+Kept: pages in the chosen namespaces (articles, ns=0; in dumps of export schema 0.5 and older,
+which have no <ns>, the title's prefix names it); redirects and disambiguation pages are
 skipped and counted. Wikitext becomes text in `pipeline.readers.wikitext`; Chinese variant
 markup (-{…}-) and OpenCC in `pipeline.readers.zh_variants` (a zhwiki dump's markup is resolved
 by default to each block's own text, MediaWiki's unconverted "zh" view, rather than left in).
@@ -86,8 +87,16 @@ class _Site:
         self.url_prefix = base.rsplit("/", 1)[0] + "/" if base and not base_url else base
         names = {int(k): html.unescape(v.decode("utf-8", "replace")).strip().lower()
                  for k, v in _SITE_NS.findall(header)}
+        self.ns_by_name = {name: key for key, name in names.items() if name}
         self.file_ns = frozenset(FILE_NAMESPACES | {names[k] for k in (6, -2) if names.get(k)})
         self.category_ns = frozenset(CATEGORY_NAMESPACES | {names[14]} if names.get(14) else CATEGORY_NAMESPACES)
+
+    def namespace_of(self, title: str) -> int:
+        """A page's namespace from its title's prefix ("Talk:Foo" -> 1), for dumps of export
+        schema 0.5 and older, whose pages have no <ns>; a prefix the siteinfo does not name is
+        part of an article's title ("Star Wars: Andor")."""
+        prefix, colon, _ = title.partition(":")
+        return self.ns_by_name.get(prefix.strip().lower(), 0) if colon else 0
 
     def url(self, title: str) -> str | None:
         return self.url_prefix + quote(title.replace(" ", "_"), safe="/:(),'!*-._~") if self.url_prefix else None
@@ -209,6 +218,8 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
                           size=len(data), sample=data[:65536])
         return
     title, ns, page_id = page.findtext("title"), page.findtext("ns"), page.findtext("id")
+    if ns is None and title and page.find("ns") is None:      # export schema <= 0.5: no <ns> element
+        ns = str(site.namespace_of(title))
     revisions = page.findall("revision")
     if not title or ns is None or not (page_id or "").strip().isdigit() or not revisions \
             or not ns.strip().lstrip("-").isdigit():
