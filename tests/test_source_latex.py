@@ -74,6 +74,33 @@ def test_tarball_gives_the_same_document(tmp_path, shared_data):
     assert not docs and not quarantined and state.counters == {"latex_other_files_skipped": 1}
 
 
+def test_arxiv_bulk_source_tar_gives_one_document_per_paper(tmp_path, shared_data):
+    """arXiv's bulk tars (arXiv_src_YYMM_NNN.tar): a member per paper, a gzipped tarball or a gzipped
+    single .tex, a PDF where no source was submitted. Read as one paper they gave nothing (no .tex
+    member: no_main_tex); now each paper is a document equal to reading it alone, the PDF is
+    counted and a damaged member costs only its paper."""
+    papers = shared_data / "sources" / "papers"
+    single = (b"\\documentclass{article}\n\\begin{document}\nOne file, $e^{i\\pi}=-1$.\n\\end{document}\n")
+    members = {"2301/2301.00001.gz": _tar_gz(papers / "scipy-1.0", tmp_path / "a.tar.gz").read_bytes(),
+               "2301/2301.00002.gz": gzip.compress(single),
+               "2301/2301.00003.pdf": b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+               "2301/2301.00004.gz": _tar_gz(papers / "scipy-1.0", tmp_path / "b.tar.gz").read_bytes()[:400],
+               "2301/2301.00005.gz": _tar_gz(papers / "sympy-paper", tmp_path / "c.tar.gz").read_bytes()}
+    bulk = tmp_path / "arXiv_src_2301_001.tar"
+    with tarfile.open(bulk, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    docs, quarantined, state = _read(bulk)
+    assert [d.id.split("#")[1] for d in docs] == ["2301/2301.00001", "2301/2301.00002", "2301/2301.00005"]
+    assert docs[0].text == _read(papers / "scipy-1.0")[0][0].text
+    assert docs[2].text == _read(papers / "sympy-paper")[0][0].text
+    assert docs[1].text == "One file, $e^{i\\pi}=-1$."
+    assert [(q.reason, q.id.split("#")[1]) for q in quarantined] == [("corrupt_archive", "2301/2301.00004")]
+    assert state.counters["latex_pdf_only_skipped"] == 1
+
+
 def _paper(tmp_path, body, extra=None, enc="utf-8"):
     d = tmp_path / "paper"
     d.mkdir(exist_ok=True)

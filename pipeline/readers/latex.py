@@ -1,4 +1,6 @@
-"""LaTeX paper sources: a paper's directory, its `.tar.gz` or one gzipped `.tex` (arXiv's source forms).
+"""LaTeX paper sources: a paper's directory, its `.tar.gz` or one gzipped `.tex` (arXiv's source forms),
+or arXiv's bulk source tars (`arXiv_src_2301_001.tar`: one gzipped tarball or .tex per paper, PDFs
+where no source was given, counted as `latex_pdf_only_skipped`).
 
 One document per paper. The main file is the `.tex` with both `\\documentclass` and
 `\\begin{document}` (among several, the one no other file includes, then the one including most
@@ -31,11 +33,13 @@ from __future__ import annotations
 
 import codecs
 import glob
+import gzip
 import io
 import os
 import posixpath
 import re
 import tarfile
+import zlib
 from pathlib import Path
 from typing import Callable, Iterator, Literal
 
@@ -239,6 +243,13 @@ def is_main(tex: str) -> bool:
     return bool(_DOCCLASS.search(t) and _BEGIN_DOC.search(t)) and not _PART_CLASS.search(t)
 
 
+def _bulk(members: list[tarfile.TarInfo]) -> bool:
+    """A tar of papers (arXiv's bulk layout: YYMM/YYMM.NNNNN.gz, one per paper), not one paper's files."""
+    names = [m.name for m in members]
+    return bool(names) and not any(n.endswith(".tex") for n in names) and \
+        sum(n.endswith((".gz", ".tgz")) for n in names) * 2 > len(names)
+
+
 def choose_main(files: dict[str, bytes]) -> str | None:
     """The main file of a paper's files: has \\documentclass and \\begin{document}; among several,
     the one no other file includes, then the one that includes most of the other .tex files (a
@@ -326,9 +337,12 @@ class LatexReader(Reader):
             return
         try:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-                for member in tar:
-                    if member.isfile():
-                        files[posixpath.normpath(member.name)] = tar.extractfile(member).read()
+                members = [m for m in tar if m.isfile()]
+                if _bulk(members):
+                    yield from self._read_bulk(tar, members, path, src, state)
+                    return
+                for member in members:
+                    files[posixpath.normpath(member.name)] = tar.extractfile(member).read()
         except tarfile.TarError as e:
             if b"\\documentclass" in data[:1 << 20]:
                 files = {"main.tex": data}        # a single compressed .tex
@@ -345,6 +359,38 @@ class LatexReader(Reader):
         folder = posixpath.dirname(main)
         yield from self._paper(main, lambda rel: files.get(posixpath.normpath(posixpath.join(folder, rel))),
                                path, src, state, main_rel=posixpath.basename(main))
+
+    def _read_bulk(self, tar: tarfile.TarFile, members: list[tarfile.TarInfo], path: str, src,
+                   state: ReadState) -> Iterator[Doc | Quarantined]:
+        """arXiv's bulk source tars (arXiv_src_YYMM_NNN.tar): each member is one paper, a gzipped
+        tarball or a gzipped single .tex, or a PDF where no source was submitted (counted). One
+        paper's files in memory at a time; a damaged paper is quarantined, the next one read."""
+        for member in members:
+            name = posixpath.normpath(member.name)
+            paper = f"{path}#{name.removesuffix('.gz')}"
+            raw = tar.extractfile(member).read()
+            if raw[:2] == b"\x1f\x8b":
+                try:
+                    raw = gzip.decompress(raw)
+                except (OSError, EOFError, zlib.error) as e:
+                    yield Quarantined("corrupt_archive", f"{paper}: {type(e).__name__}: {e}", 0, paper)
+                    continue
+            if raw.startswith(b"%PDF"):
+                state.count("latex_pdf_only_skipped")
+                continue
+            try:
+                with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as inner:
+                    files = {posixpath.normpath(m.name): inner.extractfile(m).read() for m in inner if m.isfile()}
+            except tarfile.TarError:
+                files = {"main.tex": raw} if b"\\documentclass" in raw[:1 << 20] else {}
+            main = choose_main(files)
+            if main is None:
+                yield Quarantined("no_main_tex", f"{paper}: no .tex with \\documentclass and \\begin{{document}}",
+                                  0, paper)
+                continue
+            folder = posixpath.dirname(main)
+            yield from self._paper(main, lambda rel, f=files, d=folder: f.get(posixpath.normpath(posixpath.join(d, rel))),
+                                   paper, src, state, main_rel=posixpath.basename(main))
 
     # -- one paper ------------------------------------------------------------------------------
     def _paper(self, main: str, load: Callable[[str], bytes | None], path: str, src, state: ReadState,
