@@ -280,3 +280,15 @@ def test_a_reader_that_fails_mid_file_quarantines_the_rest_not_the_run(tmp_path,
     monkeypatch.setattr(reader_cls, "read", failing(OSError("connection reset")))
     with pytest.raises(OSError):
         list(read_source_file(src, str(p), ReadState()))
+
+
+def test_parquet_text_column_stored_as_binary(tmp_path):
+    """Parquet written without the UTF-8 annotation (Hive, Impala, some Spark jobs) holds its text
+    column as binary: every row was quarantined as missing_text. Now UTF-8 rows are read, a legacy
+    charset is read as a text file's would be (counted), the column's kind is counted."""
+    texts = ["plain English row", "中文的一行文字，足够长以便判断。" * 3, "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, d\u00e9j\u00e0 vu"]
+    raw = [texts[0].encode(), texts[1].encode(), texts[2].encode("cp1252")]
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "text": pa.array(raw, pa.binary())}), tmp_path / "b.parquet")
+    docs, q, counters = read("parquet", tmp_path / "b.parquet", id_field="id")
+    assert not q and [d.text_str for d in docs] == texts
+    assert counters == {"binary_text_column": 3, "text_legacy_charset": 1} and docs[2].metadata["charset"] == "cp1252"

@@ -180,6 +180,8 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
                         if isinstance(row, Exception):    # a value that does not decode (bytes flipped)
                             yield Quarantined("corrupt_parquet", f"{path}: row {n}: {type(row).__name__}: "
                                               f"{' '.join(str(row).split())}", n, path)
+                        elif isinstance(raw := row.get(opts.text_field), bytes):
+                            yield from _binary_text_row(opts, src, row, raw, f"{path}#{n}", n, state)
                         else:
                             yield from _row_doc(opts, src, row, f"{path}#{n}", n)
                         n += 1
@@ -187,6 +189,26 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
         yield Quarantined("corrupt_parquet", f"{path}: after row {n}: {type(e).__name__}: "
                           f"{' '.join(str(e).split())}", n, path)
+
+
+def _binary_text_row(opts, src, row: dict, raw: bytes, fallback_id: str, offset: int,
+                     state: ReadState) -> Iterator[Doc | Quarantined]:
+    """A row whose text column is binary (Parquet written without the UTF-8 annotation: Hive,
+    Impala, some Spark jobs): UTF-8 as it almost always is, else read as a text file is
+    (`decode_unlabelled`, counted `text_legacy_charset`); bytes no charset reads are quarantined."""
+    state.count("binary_text_column")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        text, charset = decode_unlabelled(raw)
+        if text is None:
+            rid = str(row[opts.id_field]) if opts.id_field and row.get(opts.id_field) is not None else fallback_id
+            yield Quarantined("bad_encoding", f"{fallback_id}: binary text column, not UTF-8 ({e}), nor text in "
+                              f"another charset: {charset}", offset, rid, len(raw), raw[:SAMPLE])
+            return
+        state.count("text_legacy_charset")
+        row = {**row, "charset": charset}
+    yield from _row_doc(opts, src, {**row, opts.text_field: text}, fallback_id, offset)
 
 
 def _pylist(batch) -> list:
