@@ -389,8 +389,9 @@ def crawl_rows(quick: bool) -> list[dict]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from bench import charset_stress
-    return speed_rows(quick) + crawl_rows(quick) + quality_rows(quick) + charset_stress.rows(quick)
+    from bench import charset_corpus, charset_stress
+    return speed_rows(quick) + crawl_rows(quick) + quality_rows(quick) + charset_stress.rows(quick) + \
+        charset_corpus.rows(quick)
 
 
 if __name__ == "__main__":
