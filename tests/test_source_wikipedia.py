@@ -320,6 +320,24 @@ def test_old_export_schema_without_ns_elements(sample, tmp_path):
     assert [(d.id, d.text_str) for d in docs] == [(d.id, d.text_str) for d in want] and len(want) == len(full) + 1
 
 
+def test_deleted_and_missing_revision_text_are_counted_by_kind(sample, tmp_path):
+    """A revision whose text was suppressed (<text deleted="deleted"/>) or a stub dump's page (no
+    <text>) is counted as such, not as a page that cleaning left empty."""
+    path, full, _, counters, _ = sample
+    xml = bz2.decompress(path.read_bytes()).decode("utf-8")
+    pages = list(re.finditer(r"<page>.*?</page>", xml, re.S))
+    kept = {d.metadata["page_id"] for d in full}
+    a, b = [m for m in pages if int(re.search(r"<id>(\d+)</id>", m.group(0)).group(1)) in kept][:2]
+    deleted = re.sub(r"<text[^>]*>.*?</text>", '<text deleted="deleted" />', a.group(0), flags=re.S)
+    stub = re.sub(r"<text[^>]*>.*?</text>", "", b.group(0), flags=re.S)
+    edited = xml[:a.start()] + deleted + xml[a.end():b.start()] + stub + xml[b.end():]
+    (tmp_path / "d.xml").write_text(edited, encoding="utf-8")
+    docs, quarantined, got = read(tmp_path / "d.xml")
+    assert not quarantined and len(docs) == len(full) - 2
+    assert got["skipped_deleted_text"] == 1 and got["skipped_no_text"] == 1
+    assert got.get("skipped_empty_after_cleaning", 0) == counters.get("skipped_empty_after_cleaning", 0)
+
+
 def test_plain_xml_multistream_and_oversized_pages(shared_data, tmp_path):
     path = shared_data / "sources" / "wiki" / "enwiki-table-markup.xml.bz2"
     full, _, _ = read(path)

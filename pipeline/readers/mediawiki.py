@@ -231,6 +231,12 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         state.count(f"skipped_namespace_{int(ns)}")
         return
     rev = revisions[-1]          # history dumps list every revision; the last is the newest
+    text_el = rev.find("text")
+    if text_el is None or text_el.get("deleted"):
+        # <text deleted="deleted"/>: the revision's text was suppressed; no <text>: a stub dump
+        # (stub-meta-*.xml holds no text: the pages-articles dump is the one to read)
+        state.count("skipped_no_text" if text_el is None else "skipped_deleted_text")
+        return
     wikitext = rev.findtext("text") or ""
     if page.find("redirect") is not None or _REDIRECT_TEXT.match(wikitext):
         state.count("skipped_redirect")
