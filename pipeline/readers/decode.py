@@ -389,7 +389,9 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
     (beyond ASCII) are at least as many as the lines with stray bytes is UTF-8, its stray bytes
     read as cp1252 (Latin-1 pasted in, damage), so that no intact line changes; otherwise it is
     read in the charset `decode_html` finds for an unlabelled page (a GBK novel, a Shift-JIS
-    source file), if that charset makes sense of its lines with stray bytes. GBK bytes do form
+    source file), if that charset makes sense of its lines with stray bytes, and if it is a
+    multi-byte charset wherever the file has lines of its own in UTF-8 (no single-byte text forms
+    whole lines of UTF-8 sequences). GBK bytes do form
     valid UTF-8 by chance (half the bytes of a GBK comment in cJSON.h; a two-character heading
     such as 目录), but rarely in many whole lines."""
     body = body.removeprefix(codecs.BOM_UTF8)
@@ -402,6 +404,11 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
     text, how, lossy = decode_html(body)
     if text is None:
         return None, how
+    if own and how not in _MULTIBYTE:
+        # A single-byte charset never makes a whole line of valid UTF-8 sequences by chance (a
+        # windows-1252 line would need "Ã" before "©" at every non-ASCII byte): the UTF-8 lines
+        # are what they seem, and the stray lines (junk inserted, Latin-1 pasted in) get cp1252.
+        return mixed()
     if own:
         # Lines of its own in UTF-8: the other reading must make sense of the lines with stray
         # bytes, or they are junk (binary bytes inserted) and the UTF-8 lines stay as they are.
@@ -412,6 +419,12 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
         if other is None or bad_share(other) > MAX_BAD_SHARE or not _plausible(other):
             return mixed()
     return text, how + ("+lossy" if lossy else "")
+
+
+# Charsets with multi-byte characters: their text does form valid UTF-8 sequences by chance.
+_MULTIBYTE = frozenset({"gb18030", "big5hkscs", "cp932", "euc_jp", "cp949", "iso2022_jp", "iso2022_jp_ext",
+                        "iso2022_jp_2", "iso2022_kr", "hz", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                        "utf-32-le", "utf-32-be"})
 
 
 def _mostly_utf8(body: bytes) -> str | None:
