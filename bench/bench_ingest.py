@@ -191,7 +191,7 @@ def speed_rows(quick: bool) -> list[dict]:
     def ours_str():
         """The same reader handing pages on as str (decode_html), as before pages became bytes
         (its per-record path: the batch path validates UTF-8 itself)."""
-        web.decode_html_utf8 = decode_html
+        web.decode_html_utf8 = lambda body, declared, url=None: decode_html(body, declared, url=url)
         try:
             return ours(batches=False)
         finally:
@@ -222,23 +222,25 @@ def speed_rows(quick: bool) -> list[dict]:
         return table(old._read_warc(old_opts, src, path, ReadState())).num_rows
 
     # The charset step and the table apart (on pages read beforehand, so caches are warmer than in the reader).
-    pages: list[tuple[bytes, str | None]] = []
+    pages: list[tuple[bytes, str | None, str | None]] = []
     real = web.decode_html_utf8
-    web.decode_html_utf8 = lambda body, declared: (pages.append((body, declared)), real(body, declared))[1]
+    web.decode_html_utf8 = lambda body, declared, url=None: (pages.append((body, declared, url)),
+                                                            real(body, declared, url))[1]
     try:
         docs = list(read_source_file(src, path, ReadState()))
     finally:
         web.decode_html_utf8 = real
-    legacy = [(b, d) for b, d in pages if not is_utf8(b)]
+    legacy = [(b, d, u) for b, d, u in pages if not is_utf8(b)]
+    assert len(docs) == len(pages) > 0, "the page-collecting wrapper must see every page"
 
     def utf8_check():
-        return sum(is_utf8(b) for b, _ in pages)
+        return sum(is_utf8(b) for b, _, _ in pages)
 
     def charset():
-        return sum(decode_html_utf8(b, d)[0] is not None for b, d in pages)
+        return sum(decode_html_utf8(b, d, u)[0] is not None for b, d, u in pages)
 
     def charset_legacy():
-        return sum(decode_html_utf8(b, d)[0] is not None for b, d in legacy)
+        return sum(decode_html_utf8(b, d, u)[0] is not None for b, d, u in legacy)
 
     baselines = {"fastwarc (fsspec)": fastwarc(), "fastwarc (own I/O)": fastwarc(fsspec_args=False),
                  "fastwarc (own I/O, responses, inplace)": fastwarc(fsspec_args=False, inplace=True,
@@ -269,8 +271,8 @@ def speed_rows(quick: bool) -> list[dict]:
              f"{ms['reader']:.1f} (+{ms['reader'] - ms['framing']:.1f}); + document table {ms['ours']:.1f} "
              f"(+{ms['ours'] - ms['reader']:.1f}). Apart, on the {len(pages)} pages read beforehand: the charset step "
              f"{ms['charset']:.1f}, of which strict UTF-8 validation {ms['utf8_check']:.1f} "
-             f"({sum(len(b) for b, _ in pages) / med['utf8_check'] / 1e9:.1f} GB/s, "
-             f"{sum(len(b) for b, _ in pages) / 1e6:.1f} MB of pages) and the {len(legacy)} pages in other charsets "
+             f"({sum(len(b) for b, _, _ in pages) / med['utf8_check'] / 1e9:.1f} GB/s, "
+             f"{sum(len(b) for b, _, _ in pages) / 1e6:.1f} MB of pages) and the {len(legacy)} pages in other charsets "
              f"{ms['charset_legacy']:.1f}; the document table {ms['table']:.1f}. For 0.8x ours may take "
              f"{ms['fastwarc'] / 0.8:.1f}, FastWARC + {ms['fastwarc'] / 0.8 - ms['fastwarc']:.1f}")
     return [

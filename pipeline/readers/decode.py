@@ -234,7 +234,7 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
         """chardetng's (charset, confident), asked once."""
         if not guessed:
             detector = EncodingDetector()
-            detector.feed(body, last=True)
+            detector.feed(detector_sample(body), last=True)
             enc, sure = detector.guess_assess(tld=_tld(url), allow_utf8=False)
             guessed.append((canonical(enc), sure))
         return guessed[0]
@@ -364,6 +364,37 @@ def wide_unicode(body: bytes) -> tuple[str, str] | None:
             text = _strict(body, enc)
             return None if text is None or bad_share(text) > MAX_BAD_SHARE else (text, enc)
     return _wide_unicode(body, None) if _has_nul(body) else None
+
+
+DETECTOR_SAMPLE = 4096
+_CHUNK = 128
+
+
+def detector_sample(body: bytes, cap: int | None = None) -> bytes:
+    """What chardetng is fed: the page's 128-byte chunks that hold non-ASCII bytes, each with 32
+    bytes of context on either side (adjacent ones merged), up to `cap` bytes; the page itself when
+    it is no longer. chardetng reads ~5-7 MB/s (it scores every byte for each of its candidate
+    charsets), ~9 ms for a 70 KB page; its evidence is the non-ASCII bytes and their neighbours,
+    while markup, scripts and styles are ASCII. Chunks, not lines: a minified page is one line.
+    On the charset stress set and chardet's test files (also made one line behind 23 KB of
+    script) it decides as the whole page does."""
+    cap = cap or DETECTOR_SAMPLE
+    if len(body) <= cap:
+        return body
+    pieces, n, end = [], 0, -1
+    for i in range(0, len(body), _CHUNK):
+        if body[i:i + _CHUNK].isascii():
+            continue
+        a, b = max(0, i - 32), i + _CHUNK + 32
+        if pieces and a <= end:
+            pieces[-1] = (pieces[-1][0], b)          # adjacent: one piece
+        else:
+            pieces.append((a, b))
+        n += b - max(a, end)
+        end = b
+        if n >= cap:
+            break
+    return b" ".join(body[a:b] for a, b in pieces)[:cap]
 
 
 def _weak(label: str | None) -> bool:
