@@ -246,6 +246,8 @@ def test_utf8_bytes_path_decides_as_decode_html(shared_data):
     pages += [codecs.BOM_UTF8 + base.encode(), codecs.BOM_UTF16_LE + base.encode("utf-16-le"),
               codecs.BOM_UTF32_BE + base.encode("utf-32-be"), base.encode("utf-16-be"),
               f"<p>{t['ja'][:500]}</p>".encode("iso2022_jp", "ignore"),
+              b"<pre>prompt\x1b$ ls</pre>" + b"<p>an ASCII page with a stray ESC $</p>" * 20,
+              base.encode() + b"\0" * 64,                                      # UTF-8, NUL padded
               codecs.BOM_UTF8 + b"\xff" + base.encode(),                      # a BOM over broken UTF-8
               base.encode().replace("’".encode(), b"\x92", 2),                # UTF-8 with stray cp1252 bytes
               bytes(range(256)) * 40, b"<p>" + b"\x01\x02" * 500 + b"</p>",    # binary and control junk

@@ -194,13 +194,15 @@ def decode_html_utf8(body: bytes, declared: str | None = None, url: str | None =
     """decode_html with the page as UTF-8 bytes: (utf8, charset used, lossy) or (None, why, False).
     A BOM-less page that is already UTF-8 comes back as `body` itself, not copied; the result
     always equals decode_html's text, encoded."""
-    if not body.startswith(_BOM_STARTS) and is_utf8(body) and not iso2022_escapes(body):
+    bom = body.startswith(_BOM_STARTS)
+    utf8 = not bom and is_utf8(body)
+    if utf8 and not iso2022_escapes(body):
         garbage = _utf8_garbage(body)
         if garbage is None:
             return body, "utf-8", False
         if not _has_nul(body):                 # NUL bytes: UTF-16 or UTF-32 without a BOM? (decode_html)
             return None, garbage, False
-    text, how, lossy = decode_html(body, declared, _not_utf8=not body.startswith(_BOM_STARTS), url=url)
+    text, how, lossy = decode_html(body, declared, _not_utf8=not bom and not utf8, url=url)
     return (None if text is None else text.encode("utf-8")), how, lossy
 
 
@@ -359,8 +361,8 @@ def wide_unicode(body: bytes) -> tuple[str, str] | None:
     (`_wide_unicode`), or None: for readers whose binary test is a NUL byte (source code, plain
     text), which UTF-16 holds for every ASCII character (Windows tools wrote it: PowerShell 5's
     Out-File, resource files)."""
-    for bom, enc in _BOMS[1:]:
-        if body.startswith(bom):
+    for bom, enc in _BOMS:
+        if enc != "utf-8-sig" and body.startswith(bom):
             text = _strict(body, enc)
             return None if text is None or bad_share(text) > MAX_BAD_SHARE else (text, enc)
     return _wide_unicode(body, None) if _has_nul(body) else None
