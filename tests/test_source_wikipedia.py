@@ -162,6 +162,38 @@ def test_inline_templates_keep_their_text(wikitext, expected):
     assert wikitext_to_text(wikitext, WikitextOptions()) == expected
 
 
+@pytest.mark.parametrize("language, wikitext, expected", [
+    # sentences that had holes where these stood ("born on in Ohio", "Water is.")
+    ("en", "He was born on {{birth date|1950|1|2}} in Ohio and died {{death date and age|2010|5|6|1950|7|2}}.",
+     "He was born on January 2, 1950 in Ohio and died May 6, 2010 (aged 59)."),
+    ("en", "Born {{Birth date and age|df=yes|1950|1|2}}, in {{year|1990}} he left.", "Born 2 January 1950, in 1990 he left."),
+    ("en", "{{flag|Germany}} won. Water is {{chem|H|2|O}}; {{frac|1|2}} of {{val|1.23|u=kg}}.",
+     "Germany won. Water is H2O; 1/2 of 1.23 kg."),
+    ("en", "Built {{circa|1850}} by {{sortname|John|Smith}}, the {{ordinal|3}} of {{formatnum:12345}}.",
+     "Built c. 1850 by John Smith, the 3rd of 12345."),
+    # zhwiki: links to other wikis' articles show their Chinese label; dates as the wiki writes them
+    ("zh", "張三（{{birth date|1950|1|2}}－{{death date and age|2010|5|6|1950|1|2}}）是{{link-en|中國|China}}人，"
+           "在{{tsl|en|Foo Bar|福巴}}工作。", "張三（1950年1月2日－2010年5月6日（60岁））是中國人，在福巴工作。"),
+    # jawiki: furigana (ruby) by its base text
+    ("ja", "{{Ruby|漢字|かんじ}}は{{lang|zh|中国}}から伝わった。", "漢字は中国から伝わった。"),
+])
+def test_templates_that_render_words_of_the_sentence(language, wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions(language=language)) == expected
+
+
+def test_the_dump_names_its_wikis_language(tmp_path):
+    """A dump's <dbname> gives the language dates are written in (zhwiki: 1950年1月2日)."""
+    bold = "'" * 3
+    xml = ('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" xml:lang="zh"><siteinfo>'
+           '<dbname>zhwiki</dbname><base>https://zh.wikipedia.org/wiki/Wikipedia:首页</base></siteinfo>'
+           '<page><title>张三</title><ns>0</ns><id>7</id><revision><id>9</id><text xml:space="preserve">'
+           f"{bold}张三{bold}（{{{{birth date|1950|1|2}}}}）是一位作家，写了很多书，也翻译了很多外国文学作品。"
+           "</text></revision></page></mediawiki>")
+    (tmp_path / "zh.xml").write_text(xml, encoding="utf-8")
+    docs, quarantined, _ = read(tmp_path / "zh.xml")
+    assert not quarantined and docs[0].text_str.startswith("张三（1950年1月2日）是一位作家")
+
+
 # -- Chinese Wikipedia: LanguageConverter markup (no real zhwiki excerpt is at hand) -------------
 @pytest.mark.parametrize("wikitext, variant, expected", [
     ("-{zh-hans:计算机;zh-hant:電腦;}-科学", "zh-hans", "计算机科学"),

@@ -41,6 +41,8 @@ DROP_SECTIONS = ["references", "external links", "see also", "further reading", 
                  "参考文献", "參考文獻", "参考资料", "參考資料", "外部链接", "外部連結", "外部連接", "参见", "參見",
                  "注释", "註釋", "脚注", "腳註", "延伸阅读", "延伸閱讀"]
 _REDIRECT_TEXT = re.compile(r"^\s*#\s*(redirect|重定向|weiterleitung|redirection)\b", re.I)
+_DB_LANGUAGE = re.compile(r"([a-z_]+?)(?:wiki|wiktionary|wikisource|wikibooks|wikinews|wikiquote|wikivoyage"
+                          r"|wikiversity)$")
 _SITE_NS = re.compile(rb'<namespace key="(-?\d+)"[^>]*>([^<]*)</namespace>')
 _SITE_TAG = re.compile(rb"<(base|dbname)>([^<]*)</\1>")
 _XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
@@ -83,6 +85,9 @@ class _Site:
     def __init__(self, header: bytes, base_url: str | None):
         tags = {k.decode(): html.unescape(v.decode("utf-8", "replace")) for k, v in _SITE_TAG.findall(header)}
         self.dbname = tags.get("dbname")
+        # zhwiki -> zh, zh_yuewiki -> zh-yue, jawikisource -> ja: how the wiki writes dates
+        m = _DB_LANGUAGE.match(self.dbname or "")
+        self.language = m.group(1).replace("_", "-") if m else None
         base = base_url or tags.get("base")
         self.url_prefix = base.rsplit("/", 1)[0] + "/" if base and not base_url else base
         names = {int(k): html.unescape(v.decode("utf-8", "replace")).strip().lower()
@@ -185,7 +190,8 @@ def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Itera
                 if kind == "header":
                     site = _Site(data, opts.base_url)
                     wt = WikitextOptions(keep_infobox=wt.keep_infobox, drop_sections=wt.drop_sections,
-                                         file_namespaces=site.file_ns, category_namespaces=site.category_ns)
+                                         file_namespaces=site.file_ns, category_namespaces=site.category_ns,
+                                         language=site.language)
                     continue
                 if kind == "unclosed":
                     yield Quarantined("truncated_dump", f"{path}: no </mediawiki> after {pages} pages "

@@ -24,6 +24,8 @@ import mwparserfromhell
 from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template,
                                     Text, Wikilink)
 
+from pipeline.readers import wiki_templates
+
 # Canonical names and those of the largest wikis, for wikitext without a <siteinfo>; a dump's
 # <siteinfo> adds its own wiki's names.
 FILE_NAMESPACES = {"file", "image", "media", "datei", "bild", "fichier", "archivo", "imagen", "immagine", "arquivo",
@@ -72,6 +74,7 @@ class WikitextOptions:
     drop_sections: frozenset[str] = frozenset()
     file_namespaces: frozenset[str] = frozenset(FILE_NAMESPACES)
     category_namespaces: frozenset[str] = frozenset(CATEGORY_NAMESPACES)
+    language: str | None = None       # the wiki's language (zh, ja: dates as 1950年1月2日; see wiki_templates)
 
 
 @dataclass
@@ -268,3 +271,7 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         out.add(_plain(positional[0].value, opts))
     elif (name in TEXT_TEMPLATES or name.startswith("lang-")) and positional:
         out.add(_plain(positional[-1].value, opts))
+    elif wiki_templates.renders(name):
+        named = {str(p.name).strip().lower(): _plain(p.value, opts).strip() for p in node.params if p.showkey}
+        out.add(wiki_templates.inline_text(name, [_plain(p.value, opts).strip() for p in positional[:6]], named,
+                                           opts.language) or "")
