@@ -26,7 +26,10 @@ FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", 
                "smallcaps", "small caps", "sc", "sc1", "sc2", "lang-ja-ruby", "sortname", "val"}
 
 
-_NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | FIRST_SHOWN | {
+# Templates that stand for punctuation inside a word or a sentence ("Tom{{'s}} house").
+CONSTANT = {"'": "'", "'s": "'s", "nbsp": " ", "ndash": "–", "mdash": "—", "snd": " – ", "spaced ndash": " – ",
+            "spnd": " – ", "pipe": "|", "=": "="}
+_NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | FIRST_SHOWN | set(CONSTANT) | {"nts", "ntsh"} | {
     "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass"}
 
 
@@ -71,6 +74,10 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         if name == "death date and age" and text and (age := _age(tuple(nums[3:6]), tuple(nums[:3]))) is not None:
             text += f"（{age}歳）" if language == "ja" else f"（{age}岁）" if cjk else f" (aged {age})"
         return text
+    if name in CONSTANT:
+        return CONSTANT[name]
+    if name in ("nts", "ntsh"):                    # a number written for table sorting
+        return args[0] if args else ""
     if name in YEAR_TEMPLATES:
         return args[0].strip() if args else ""
     if name in LINK_SHOWS_FIRST or name.startswith(("link-", "internal link helper/")):
@@ -84,10 +91,10 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         return (args[0] + unit) if args else ""
     if name == "chem":
         return "".join(args)
-    if name in ("frac", "fraction", "sfrac"):
+    if name in ("frac", "fraction", "sfrac"):   # with the fraction slash the rendered page shows
         if len(args) == 3:
-            return f"{args[0]} {args[1]}/{args[2]}"
-        return "/".join(args[:2]) if len(args) == 2 else (f"1/{args[0]}" if args else "")
+            return f"{args[0]} {args[1]}\u2044{args[2]}"
+        return "\u2044".join(args[:2]) if len(args) == 2 else (f"1\u2044{args[0]}" if args else "")
     if name in ("circa", "c."):
         return "c. " + args[0] if args else "c."
     if name == "ordinal" and args and (n := _int(args[0])) is not None:
@@ -95,7 +102,8 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         return f"{n}{suffix}"
     if name == "sclass" and len(args) >= 2:
         return f"{args[0]}-class {args[1]}"
-    if name.startswith("formatnum:"):
-        return name.split(":", 1)[1].strip()
+    if name.startswith("formatnum:"):          # a number as written; a nested template stays dropped
+        number = name.split(":", 1)[1].strip()
+        return number if number and all(c.isdigit() or c in ",.-" for c in number) else ""
     return None
 
