@@ -172,6 +172,7 @@ def test_inline_templates_keep_their_text(wikitext, expected):
     ("en", "Built {{circa|1850}} by {{sortname|John|Smith}}, the {{ordinal|3}} of {{formatnum:12345}}.",
      "Built c. 1850 by John Smith, the 3rd of 12345."),
     ("en", "Tom{{'s}} house{{snd}}built in {{nts|1901}}{{ndash}}stands.", "Tom's house – built in 1901–stands."),
+    ("en", "A mass of {{val|1.99|e=30|u=kg}}.", "A mass of 1.99×10^30 kg."),
     ("en", "It cost ${{formatnum:{{inflation|US|800|1861}}}} then.", "It cost $ then."),   # nested: dropped as before
     # zhwiki: links to other wikis' articles show their Chinese label; dates as the wiki writes them
     ("zh", "張三（{{birth date|1950|1|2}}－{{death date and age|2010|5|6|1950|1|2}}）是{{link-en|中國|China}}人，"

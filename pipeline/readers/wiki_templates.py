@@ -86,9 +86,12 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         return args[3] if len(args) > 3 and args[3] else args[2] if len(args) > 2 else ""
     if name == "sortname" and args:
         return " ".join(a for a in args[:2] if a)
+    if name == "val" and args:                 # {{val|1.23|e=5|u=kg}}: 1.23×10^5 kg
+        exp = f"×10^{named['e']}" if named.get("e") else ""
+        unit = named.get("u") or named.get("ul") or ""
+        return args[0] + exp + (f" {unit}" if unit else "")
     if name in FIRST_SHOWN:
-        unit = f" {named['u']}" if name == "val" and named.get("u") else ""
-        return (args[0] + unit) if args else ""
+        return args[0] if args else ""
     if name == "chem":
         return "".join(args)
     if name in ("frac", "fraction", "sfrac"):   # with the fraction slash the rendered page shows
