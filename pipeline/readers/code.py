@@ -31,7 +31,7 @@ from typing import Iterator, Literal
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
-from pipeline.readers.decode import decode_unlabelled, wide_unicode
+from pipeline.readers.decode import decode_text_bytes
 from pipeline.readers.rows import JsonlReader, ParquetReader
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
@@ -162,23 +162,14 @@ class CodeReader(Reader):
             yield Quarantined("too_large", f"{path}: more than {src.max_doc_bytes} bytes", 0, path, len(body),
                               body[:4096])
             return
-        wide = wide_unicode(body)          # UTF-16/32: NUL bytes, but text
-        if wide is not None:
-            state.count("code_wide_unicode")
-        elif b"\0" in body[:BINARY_PROBE_BYTES]:
-            yield Quarantined("binary_file", f"{path}: NUL byte in the first {BINARY_PROBE_BYTES} bytes", 0, path,
-                              len(body), body[:256])
+        text, charset, kind = decode_text_bytes(body, self.legacy_charsets, BINARY_PROBE_BYTES)
+        if text is None:
+            binary = kind == "binary"
+            yield Quarantined("binary_file" if binary else "bad_encoding", f"{path}: {charset}", 0, path, len(body),
+                              body[:256 if binary else 4096])
             return
-        text, charset = wide or (None, None)
-        try:
-            text = text if wide else body.decode("utf-8-sig")    # a BOM is no part of the text
-        except UnicodeDecodeError as e:
-            text, charset = decode_unlabelled(body) if self.legacy_charsets else (None, "legacy_charsets is off")
-            if text is None:
-                yield Quarantined("bad_encoding", f"{path}: not UTF-8 ({e}), nor text in another charset: {charset}",
-                                  0, path, len(body), body[:4096])
-                return
-            state.count("code_legacy_charset")
+        if kind:
+            state.count(f"code_{kind}")         # code_wide_unicode, code_legacy_charset
         try:
             repo, rel = self._locate(path)
         except ValueError:

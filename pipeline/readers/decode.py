@@ -368,6 +368,27 @@ def wide_unicode(body: bytes) -> tuple[str, str] | None:
     return _wide_unicode(body, None) if _has_nul(body) else None
 
 
+def decode_text_bytes(body: bytes, legacy: bool = True, binary_probe: int = 0
+                      ) -> tuple[str | None, str | None, str | None]:
+    """(text, charset, kind) of bytes that name no charset: a text or source file, a text cell
+    stored as binary. kind None: UTF-8 (charset None, a BOM dropped); "wide_unicode": UTF-16 or
+    UTF-32 (`wide_unicode`); "legacy_charset": another charset (`decode_unlabelled`, only with
+    `legacy`). (None, why, "binary") when a NUL byte lies in the first `binary_probe` bytes of
+    what is not UTF-16/32 (git's binary test), (None, why, "bad_encoding") when no charset reads it."""
+    wide = wide_unicode(body)
+    if wide is not None:
+        return wide[0], wide[1], "wide_unicode"
+    if binary_probe and b"\0" in body[:binary_probe]:
+        return None, f"NUL byte in the first {binary_probe} bytes", "binary"
+    try:
+        return body.decode("utf-8-sig"), None, None
+    except UnicodeDecodeError as e:
+        text, how = decode_unlabelled(body) if legacy else (None, "legacy_charsets is off")
+        if text is None:
+            return None, f"not UTF-8 ({e}), nor text in another charset: {how}", "bad_encoding"
+        return text, how, "legacy_charset"
+
+
 DETECTOR_SAMPLE = 4096
 _CHUNK = 128
 
@@ -424,9 +445,8 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
     read in the charset `decode_html` finds for an unlabelled page (a GBK novel, a Shift-JIS
     source file), if that charset makes sense of its lines with stray bytes, and if it is a
     multi-byte charset wherever the file has lines of its own in UTF-8 (no single-byte text forms
-    whole lines of UTF-8 sequences). GBK bytes do form
-    valid UTF-8 by chance (half the bytes of a GBK comment in cJSON.h; a two-character heading
-    such as 目录), but rarely in many whole lines."""
+    whole lines of UTF-8 sequences). GBK bytes do form valid UTF-8 by chance (half the bytes of a
+    GBK comment in cJSON.h; a two-character heading such as 目录), but rarely in many whole lines."""
     body = body.removeprefix(codecs.BOM_UTF8)
     lines = [line for line in body.split(b"\n") if not line.isascii()]
     strays = [line for line in lines if not is_utf8(line)]

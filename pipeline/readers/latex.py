@@ -330,7 +330,6 @@ class LatexReader(Reader):
         yield from self._paper(posixpath.basename(local), load, path, src, state)
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        files: dict[str, bytes] = {}
         data = read_whole(src, path, state, unbounded=True)      # figures make a paper's archive large
         if isinstance(data, Quarantined):
             yield Quarantined("corrupt_archive", f"{path}: {data.detail}", 0, path)
@@ -341,8 +340,7 @@ class LatexReader(Reader):
                 if _bulk(members):
                     yield from self._read_bulk(tar, members, path, src, state)
                     return
-                for member in members:
-                    files[posixpath.normpath(member.name)] = tar.extractfile(member).read()
+                files = {posixpath.normpath(m.name): tar.extractfile(m).read() for m in members}
         except tarfile.TarError as e:
             if b"\\documentclass" in data[:1 << 20]:
                 files = {"main.tex": data}        # a single compressed .tex
@@ -352,6 +350,10 @@ class LatexReader(Reader):
             else:                                  # figure.eps.gz and the like, beside a paper's .tex files
                 state.count("latex_other_files_skipped")
                 return
+        yield from self._paper_of(files, path, src, state)
+
+    def _paper_of(self, files: dict[str, bytes], path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        """The paper among an archive's files (its main .tex, includes from its folder)."""
         main = choose_main(files)
         if main is None:
             yield Quarantined("no_main_tex", f"{path}: no .tex with \\documentclass and \\begin{{document}}", 0, path)
@@ -383,14 +385,7 @@ class LatexReader(Reader):
                     files = {posixpath.normpath(m.name): inner.extractfile(m).read() for m in inner if m.isfile()}
             except tarfile.TarError:
                 files = {"main.tex": raw} if b"\\documentclass" in raw[:1 << 20] else {}
-            main = choose_main(files)
-            if main is None:
-                yield Quarantined("no_main_tex", f"{paper}: no .tex with \\documentclass and \\begin{{document}}",
-                                  0, paper)
-                continue
-            folder = posixpath.dirname(main)
-            yield from self._paper(main, lambda rel, f=files, d=folder: f.get(posixpath.normpath(posixpath.join(d, rel))),
-                                   paper, src, state, main_rel=posixpath.basename(main))
+            yield from self._paper_of(files, paper, src, state)
 
     # -- one paper ------------------------------------------------------------------------------
     def _paper(self, main: str, load: Callable[[str], bytes | None], path: str, src, state: ReadState,

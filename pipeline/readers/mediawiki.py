@@ -224,7 +224,7 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
                           size=len(data), sample=data[:65536])
         return
     title, ns, page_id = page.findtext("title"), page.findtext("ns"), page.findtext("id")
-    if ns is None and title and page.find("ns") is None:      # export schema <= 0.5: no <ns> element
+    if ns is None and title:                                  # export schema <= 0.5: no <ns> element
         ns = str(site.namespace_of(title))
     revisions = page.findall("revision")
     if not title or ns is None or not (page_id or "").strip().isdigit() or not revisions \
@@ -243,7 +243,7 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         # (stub-meta-*.xml holds no text: the pages-articles dump is the one to read)
         state.count("skipped_no_text" if text_el is None else "skipped_deleted_text")
         return
-    wikitext = rev.findtext("text") or ""
+    wikitext = text_el.text or ""
     if page.find("redirect") is not None or _REDIRECT_TEXT.match(wikitext):
         state.count("skipped_redirect")
         return

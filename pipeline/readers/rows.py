@@ -10,7 +10,7 @@ import fsspec
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed, read_whole
-from pipeline.readers.decode import decode_unlabelled, wide_unicode
+from pipeline.readers.decode import decode_text_bytes
 
 
 SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
@@ -194,19 +194,17 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
 def _binary_text_row(opts, src, row: dict, raw: bytes, fallback_id: str, offset: int,
                      state: ReadState) -> Iterator[Doc | Quarantined]:
     """A row whose text column is binary (Parquet written without the UTF-8 annotation: Hive,
-    Impala, some Spark jobs): UTF-8 as it almost always is, else read as a text file is
-    (`decode_unlabelled`, counted `text_legacy_charset`); bytes no charset reads are quarantined."""
+    Impala, some Spark jobs): read as a text file is (`decode_text_bytes`, counted as there);
+    bytes no charset reads are quarantined."""
     state.count("binary_text_column")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        text, charset = decode_unlabelled(raw)
-        if text is None:
-            rid = str(row[opts.id_field]) if opts.id_field and row.get(opts.id_field) is not None else fallback_id
-            yield Quarantined("bad_encoding", f"{fallback_id}: binary text column, not UTF-8 ({e}), nor text in "
-                              f"another charset: {charset}", offset, rid, len(raw), raw[:SAMPLE])
-            return
-        state.count("text_legacy_charset")
+    text, charset, kind = decode_text_bytes(raw)
+    if text is None:
+        rid = str(row[opts.id_field]) if opts.id_field and row.get(opts.id_field) is not None else fallback_id
+        yield Quarantined("bad_encoding", f"{fallback_id}: binary text column, {charset}", offset, rid, len(raw),
+                          raw[:SAMPLE])
+        return
+    if kind:
+        state.count(f"text_{kind}")
         row = {**row, "charset": charset}
     yield from _row_doc(opts, src, {**row, opts.text_field: text}, fallback_id, offset)
 
@@ -236,19 +234,12 @@ def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         yield Quarantined("too_large", f"more than {src.max_doc_bytes} bytes", 0, path, len(body), body)
         return
     meta = {"file": path}
-    try:
-        wide = wide_unicode(body)          # UTF-16/32 (ASCII in UTF-16 is valid UTF-8, NULs and all)
-        if wide is not None:
-            state.count("text_wide_unicode")
-            meta["charset"] = wide[1]
-        text = wide[0] if wide else body.decode("utf-8-sig")    # a BOM is no part of the text
-    except UnicodeDecodeError as e:
-        text, charset = decode_unlabelled(body)     # a GBK novel, a Latin-1 note
-        if text is None:
-            yield Quarantined("bad_encoding", f"not UTF-8 ({e}), nor text in another charset: {charset}", 0, path,
-                              len(body), body)
-            return
-        state.count("text_legacy_charset")
+    text, charset, kind = decode_text_bytes(body)      # UTF-8, UTF-16/32, a GBK novel, a Latin-1 note
+    if text is None:
+        yield Quarantined("bad_encoding", charset, 0, path, len(body), body)
+        return
+    if kind:
+        state.count(f"text_{kind}")             # text_wide_unicode, text_legacy_charset
         meta["charset"] = charset
     if not text.strip():
         yield Quarantined("empty_document", "empty text", 0, path)

@@ -403,11 +403,12 @@ def _iter_arc(f, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDam
             # by itself): this record is counted as damage, the file reads on.
             yield WarcDamage(offset, "malformed_record", f"ARC record length is not a number: {declared[:40]!r}")
             continue
+        declared_length = int(declared or -1)   # -1 in ARC (and none): unknown
         if not wanted(headers):
-            yield WarcRecord(offset, headers, b"", int(declared or 0))
+            yield WarcRecord(offset, headers, b"", max(0, declared_length))
             continue
         body = rec.raw_stream.read(max_record_bytes + 1)
-        length = int(declared) if declared and int(declared) >= 0 else len(body)
+        length = declared_length if declared_length >= 0 else len(body)
         if len(body) > max_record_bytes:
             yield WarcRecord(offset, headers, body[:SAMPLE], length, truncated=True)
             continue
