@@ -169,6 +169,25 @@ def test_http_quirks_lf_headers_wrong_encoding_chunked_missing_status(records, t
 
 
 @pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
+def test_gzip_body_that_no_content_encoding_declares_is_inflated(records, tmp_path, gz):
+    """A server that compressed twice (one Content-Encoding for two layers) or served a .gz file as
+    text/html: the page is inflated and flagged, not quarantined as binary."""
+    originals = [block_of(r).partition(b"\r\n\r\n")[2] for r in records[1:4]]
+    recs = [records[0],
+            http_record(records[1], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n", gzip.compress(originals[0])),
+            http_record(records[2], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n",
+                        gzip.compress(gzip.compress(originals[1]))),
+            # not gzip after all (magic, then junk): still binary, still quarantined
+            http_record(records[3], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+                        b"\x1f\x8b\x08" + bytes(range(256)) * 8)]
+    docs, q, counters = read(write(tmp_path, "undeclared", recs, gz))
+    assert [d.html_str.encode() for d in docs] == originals[:2]
+    assert [d.metadata["flags"] for d in docs] == [["undeclared_gzip"]] * 2
+    assert q == {"bad_encoding": 1} and counters["undeclared_gzip"] == 2
+    assert accounted(docs, q, counters) == warcio_count(write(tmp_path, "undeclared", recs, gz))
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
 def test_dns_and_other_non_http_records_among_pages(records, tmp_path, gz):
     dns = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: dns:example.org\r\n"
            b"WARC-Record-ID: <urn:uuid:dns-1>\r\nContent-Type: text/dns\r\nContent-Length: 56\r\n\r\n"

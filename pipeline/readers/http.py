@@ -247,6 +247,15 @@ def _decompress(enc: str, body: bytes, limit: int) -> bytes | None:
     return None
 
 
+def undeclared_gzip(body: bytes, limit: int) -> bytes | None:
+    """The payload of a body that is gzip although no Content-Encoding (left) says so: a server
+    that compressed twice, or served a `.gz` file as text/html. trafilatura inflates such bytes
+    too; the caller counts `undeclared_gzip`. None when the body is not a gzip stream."""
+    if not body.startswith(b"\x1f\x8b\x08"):
+        return None
+    return _decompress("gzip", body, limit) or None
+
+
 def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
     """The response payload with transfer and content encodings undone where they apply, and the
     names of the mismatches met (each a counter for the caller)."""

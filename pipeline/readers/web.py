@@ -6,7 +6,7 @@ exactly one of: a document, a `skipped_<kind>` counter (warcinfo, request, revis
 conversion, dns, non_http, not_html, http_3xx ...), or a quarantine item with its reason. Pages kept
 despite a defect carry it in `metadata["flags"]` and a counter of the same name:
 `length_mismatch` (see warc.py), `decoded_lossy` (see decode.py), `content_encoding_mismatch`,
-`chunked_mismatch` (see http.py) and `http_missing_status`.
+`chunked_mismatch`, `undeclared_gzip` (see http.py) and `http_missing_status`.
 
 Pages are handed on as UTF-8 bytes (`Doc.html`, `Doc.text` for WET), validated or transcoded by
 `decode.decode_html_utf8`: no Python str is made of a page that is already UTF-8.
@@ -19,7 +19,7 @@ from pydantic import Field
 
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
-from pipeline.readers.http import decode_body, parse_http
+from pipeline.readers.http import decode_body, parse_http, undeclared_gzip
 from pipeline.readers.warc import WarcDamage, iter_warc
 from pipeline.readers.warc_batch import CaptureBatcher
 
@@ -138,6 +138,9 @@ def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=()
     if not body or body.isspace():
         yield Quarantined("empty_document", "no content", offset, rid)
         return
+    inflated = None if as_text else undeclared_gzip(body, src.max_doc_bytes + 1)
+    if inflated:
+        body, flags = inflated, [*flags, "undeclared_gzip"]
     if len(body) > src.max_doc_bytes:
         yield Quarantined("too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
                           offset, rid, len(body), body[:65536])
