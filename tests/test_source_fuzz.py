@@ -686,6 +686,27 @@ def test_a_bom_does_not_cost_the_first_jsonl_row(tmp_path):
     assert not quarantined and docs[0].id == "j/0"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le", "utf-32"])
+def test_utf16_and_utf32_files_read_as_their_utf8_twins(tmp_path, encoding):
+    """Dumps and JSON Lines saved by Windows tools (gensim's test bgwiki dump is UTF-16): read like
+    the UTF-8 file, with a BOM ("utf-16", "utf-32") or without one (XML's and JSON's first
+    character then NUL bytes)."""
+    header, pages, footer = wiki_pages()
+    wiki = header + b"".join(pages[:40]) + footer
+    posts = (SOURCES / "qa" / "blender.meta.stackexchange_fixture" / "Posts.xml").read_bytes()
+    for fmt, name, utf8 in (("jsonl", "rows.jsonl.gz", b"".join(ROWS.splitlines(keepends=True)[:200])), ("mediawiki", "dump.xml.bz2", wiki),
+                            ("stackexchange", "Posts.xml", posts)):
+        got = []
+        for enc, data in (("utf-8", utf8), (encoding, utf8.decode("utf-8").encode(encoding))):
+            path = tmp_path / enc / fmt / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(compress("." + name.rsplit(".", 1)[1], data) if name.endswith((".gz", ".bz2")) else data)
+            items, counters = read_all(SourceConfig(name="s", format=fmt, paths=[str(path)]), [str(path)])
+            assert not [i for i in items if isinstance(i, Quarantined)], (fmt, enc)
+            got.append([(d.id.split("/")[-1], d.text_str) for d in items if isinstance(d, Doc)])
+        assert got[0] and got[1] == got[0], fmt
+
+
 @pytest.mark.parametrize("content", [b"", b"   \n", b"not a dump at all\n"])
 def test_a_compressed_file_holding_nothing_is_not_silent(tmp_path, content):
     for fmt, name in (("jsonl", "x.jsonl.gz"), ("mediawiki", "x.xml.bz2"), ("stackexchange", "Posts.xml.zst")):

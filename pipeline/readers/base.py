@@ -129,6 +129,67 @@ def open_decompressed(path: str):
     return io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path), 1 << 16)
 
 
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """UTF-16 or UTF-32 by the first 4 bytes: a BOM, or (as XML's autodetection reads `<?xml`)
+    ASCII interleaved with NULs. Plain text never starts with NUL bytes, so this is safe on any
+    text format; None for everything else."""
+    for bom, enc in _WIDE_BOMS:
+        if head.startswith(bom):
+            return enc
+    if len(head) < 4:
+        return None
+    a, b, c, d = head[:4]
+    if 0 < a < 128 and b == c == d == 0:
+        return "utf-32-le"
+    if a == b == c == 0 and 0 < d < 128:
+        return "utf-32-be"
+    if 0 < a < 128 and 0 < c < 128 and b == d == 0:
+        return "utf-16-le"
+    if 0 < b < 128 and 0 < d < 128 and a == c == 0:
+        return "utf-16-be"
+    return None
+
+
+class _Utf8Transcoder(io.RawIOBase):
+    """A UTF-16/32 stream read as UTF-8 bytes (a lone surrogate becomes U+FFFD)."""
+
+    def __init__(self, stream, encoding: str):
+        self._stream, self._pending = stream, b""
+        self._decoder = codecs.getincrementaldecoder(encoding)("replace")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._pending:
+            raw = self._stream.read1(1 << 16)
+            self._pending = self._decoder.decode(raw, final=not raw).encode("utf-8")
+            if not raw:
+                break
+        n = min(len(b), len(self._pending))
+        b[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def open_utf8(path: str):
+    """`open_decompressed`, with a UTF-16/32 file (Windows tools save dumps and JSON Lines so:
+    gensim's test bgwiki dump is one) transcoded to UTF-8 on the fly, so that readers which frame
+    UTF-8 bytes read it like any other file. Offsets the reader reports are then in the UTF-8 stream."""
+    stream = open_decompressed(path)
+    peek = getattr(stream, "peek", None)
+    encoding = wide_encoding(peek(4)[:4]) if peek is not None else None
+    return stream if encoding is None else io.BufferedReader(_Utf8Transcoder(stream, encoding), 1 << 16)
+
+
 def read_whole(src: "SourceConfig", path: str, state: ReadState | None = None,
                unbounded: bool = False) -> bytes | Quarantined:
     """A one-document file, read up to one byte past the size cap (enough to know it is over), or

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from lxml import etree
 from pydantic import Field, field_validator
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
 from pipeline.readers.wikitext import CATEGORY_NAMESPACES, FILE_NAMESPACES, WikitextOptions, wikitext_to_text
 from pipeline.readers import zh_variants
 
@@ -184,7 +184,7 @@ def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Itera
     pages = 0
     last_offset = 0
     try:
-        with open_decompressed(path) as stream:
+        with open_utf8(path) as stream:
             for kind, data, offset in frame_pages(stream, src.max_doc_bytes):
                 last_offset = offset
                 if kind == "header":

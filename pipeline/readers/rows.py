@@ -9,7 +9,7 @@ from typing import Iterator
 import fsspec
 from pydantic import Field
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed, read_whole
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole
 from pipeline.readers.decode import decode_text_bytes
 
 
@@ -69,7 +69,7 @@ def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
     # instead of being held whole (a dump with a broken newline can make one line of gigabytes).
     limit = 6 * src.max_doc_bytes + (1 << 16)
     try:
-        with open_decompressed(path) as f:
+        with open_utf8(path) as f:
             while raw := f.readline(limit):
                 lineno += 1
                 if len(raw) == limit and not raw.endswith(b"\n"):

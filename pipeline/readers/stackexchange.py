@@ -33,7 +33,7 @@ from typing import Iterator
 from lxml import etree, html as lxml_html
 from pydantic import Field
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_decompressed
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
 from pipeline.readers.latex import tidy_lines
 
 QUESTION, ANSWER = "1", "2"
@@ -331,7 +331,7 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
     closed = started = False
     offset = 0
     try:
-        with open_decompressed(path) as f:
+        with open_utf8(path) as f:
             for kind, data, offset in frame_rows(f, max_bytes):
                 if kind == "too_large":
                     yield Quarantined("too_large", f"{path}: a {what} over {max_bytes} bytes", offset,
