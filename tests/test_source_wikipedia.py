@@ -162,6 +162,18 @@ def test_inline_templates_keep_their_text(wikitext, expected):
     assert wikitext_to_text(wikitext, WikitextOptions()) == expected
 
 
+@pytest.mark.parametrize("wikitext, expected", [
+    # MediaWiki's doQuotes: odd bold and italic counts make a bold run inside a word an apostrophe
+    ("The ''Iliad'''s account and ''Animal Farm'''s theme.", "The Iliad's account and Animal Farm's theme."),
+    ("An '''unclosed bold run.", "An unclosed bold run."),
+    ("Four: ''''bold''''.", "Four: 'bold'."),
+    # a link shown as written: its entities are characters
+    ("Apple's [[OS&nbsp;X]] and the [[Kruskal&ndash;Wallis test|]].", "Apple's OS\u00a0X and the Kruskal–Wallis test."),
+])
+def test_unpaired_quote_markup_and_entities_in_link_titles(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions()) == expected
+
+
 @pytest.mark.parametrize("language, wikitext, expected", [
     # sentences that had holes where these stood ("born on in Ohio", "Water is.")
     ("en", "He was born on {{birth date|1950|1|2}} in Ohio and died {{death date and age|2010|5|6|1950|7|2}}.",

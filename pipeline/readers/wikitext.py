@@ -66,6 +66,18 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _PRE_STRIP = re.compile(r"<!--.*?(?:-->|$)|<ref\b[^>]*?/\s*>|<ref\b[^>]*>.*?</ref\s*>"
                         r"|<references\b[^>]*>.*?</references\s*>", re.S | re.I)
 _LEFTOVER = re.compile(r"\{\{|\}\}|\[\[|\]\]|\{\||\|\}")
+_QUOTE_RUN = re.compile(r"'{2,}")
+
+
+def _unpaired_quotes(m: re.Match) -> str:
+    """Bold/italic markup the parser left unpaired, as MediaWiki's doQuotes shows it: 2, 3 or 5
+    apostrophes are markup; of 4, one is a letter; past 5, the extra ones are. With an odd count
+    of both bold and italic on a line, a bold run inside a word is an apostrophe and an italic
+    close (`''Iliad'''s` reads "Iliad's")."""
+    n, s, i, j = len(m.group()), m.string, m.start(), m.end()
+    if n == 3 and i and j < len(s) and s[i - 1].isalnum() and s[j].isalnum():
+        return "'"
+    return "'" if n == 4 else "'" * (n - 5) if n > 5 else ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,8 @@ def tidy(text: str, final: bool = True) -> str:
         text = _LITERAL.sub(park, text)
     text = _MAGIC_WORD.sub("", text)
     text = _LEFTOVER.sub("", text)
+    if "''" in text:
+        text = _QUOTE_RUN.sub(_unpaired_quotes, text)
     text = _EMPTY_BRACKETS.sub("", text)
     text = _DANGLING_SEPARATOR.sub(r"\1", text)
     text = _MULTI_SPACE.sub(" ", text)
@@ -198,9 +212,9 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
     if node.text is not None and str(node.text).strip():
         _render(node.text.nodes, out, opts)
     elif node.text is not None:     # pipe trick: [[Paris, Texas|]] shows "Paris", [[Help:X (y)|]] "X"
-        out.add(_PARENTHESIS.sub("", title.lstrip(":").split(":", 1)[-1]).split(",")[0].strip())
-    else:
-        out.add(title.lstrip(":"))
+        out.add(html.unescape(_PARENTHESIS.sub("", title.lstrip(":").split(":", 1)[-1]).split(",")[0].strip()))
+    else:                                      # shown as written: [[OS&nbsp;X]] reads "OS X"
+        out.add(html.unescape(title.lstrip(":")))
 
 
 def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
