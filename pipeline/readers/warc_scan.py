@@ -11,8 +11,8 @@ mid-line after a record cut off), and decides where each record ends:
   proves where the record ends, and the page inside is complete. No neighbour is swallowed or lost.
 - uncompressed (or one member for many records): a record ends at its Content-Length when the
   record separator (CRLF CRLF or LF LF) or the next `WARC/` header is there; otherwise at the next
-  line that starts a valid WARC header, or an earlier WARC version line at a line start (kept,
-  flagged `length_mismatch`); with no next header before the end of the file it is cut
+  line that starts a valid WARC header, or an earlier WARC version line at a line start or a
+  broken header run into this record's damaged end (kept, flagged `length_mismatch`); with no next header before the end of the file it is cut
   off (`truncated_record`, quarantined). A header into which another record's header runs (its
   end overwritten) is `malformed_record` and the other record is read. A declared block that
   holds a whole valid WARC header right after a separator ends there (a wrong length that lands
@@ -402,6 +402,8 @@ class Scanner:
         then counted as malformed instead of swallowed unseen)."""
         q = find_header(self.buf, start, stop)
         p = _version_line(self.buf, start, q if q >= 0 else stop)
+        if p < 0:
+            p = _glued_header(self.buf, start, q if q >= 0 else stop)
         return p if p >= 0 else q
 
 
@@ -412,6 +414,18 @@ def _version_line(buf, start: int, stop: int) -> int:
         if _VERSION.match(buf, p + 1):
             return p + 1
         p += 1
+    return -1
+
+
+def _glued_header(buf, start: int, stop: int) -> int:
+    """Index of a WARC header that does not parse and whose version line is not at a line start
+    (the end of the record before it, separator included, overwritten), or -1. Its `WARC-` fields
+    tell it from a body that quotes a version line."""
+    for m in _HEADER_START.finditer(buf, start, stop):
+        head = bytes(buf[m.start():m.start() + 4096])
+        end = header_end(head)
+        if len(_WARC_FIELD.findall(head, 0, end if end > 0 else len(head))) >= 2:
+            return m.start()
     return -1
 
 
