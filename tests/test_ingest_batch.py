@@ -150,3 +150,22 @@ def test_ingest_shards_are_the_same_files_from_both_paths(capture, tmp_path, mon
         outputs.append((events[:-1], record, files))
     assert outputs[0] == outputs[1]
     assert len(outputs[0][0]) > 1 and outputs[0][1]["quarantined"] == {"empty_document": 3}
+
+
+@pytest.mark.parametrize("by_message", [True, False], ids=["arrow-names-the-value", "page-by-page"])
+def test_invalid_rows_finds_every_page_that_is_not_utf8(monkeypatch, by_message):
+    """A group of pages is validated at once; the pages that fail are found by resuming after the
+    one Arrow names (or, if its message changes wording, one page at a time) - the same either way."""
+    import re
+    from array import array
+    import pyarrow as pa
+    from pipeline.readers import warc_batch
+    if not by_message:
+        monkeypatch.setattr(warc_batch, "_INVALID_AT", re.compile("a wording no Arrow uses"))
+    values = [b"\xff bad", b"ok", "é ok".encode(), b"\xc3", b"\xe9t\xe9", b"fine", b"end \x80"]
+    offsets = array("i", [0])
+    for v in values:
+        offsets.append(offsets[-1] + len(v))
+    pages = pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(values)))
+    assert warc_batch._invalid_rows(pages) == [0, 3, 4, 6]
+    assert warc_batch._invalid_rows(pages.slice(1, 2)) == []

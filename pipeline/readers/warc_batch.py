@@ -29,6 +29,7 @@ slice of it: the column chunk the document table takes as it is.
 """
 from __future__ import annotations
 
+import re
 from array import array
 from json.encoder import encode_basestring
 
@@ -43,6 +44,7 @@ from pipeline.readers.warc_members import _PLAIN_WARC_HEAD, _first
 # would one document at a time, whatever the batches).
 BATCH_DOCS = 64
 BATCH_BYTES = 16 << 20
+_INVALID_AT = re.compile(r"at string index (\d+)")   # pyarrow's message for an invalid value
 BLOCK = 4 << 20                 # bytes of pages a block of Arrow memory holds (a larger page: its own)
 
 
@@ -124,13 +126,10 @@ class CaptureBatcher:
         for i, (row, _, _) in enumerate(group):
             html[row] = pages.slice(i, 1)
         if not self.group_ascii:
-            try:
-                pages.validate(full=True)
-            except pa.ArrowInvalid:
-                for i, (row, n, args) in enumerate(group):
-                    if not _valid(html[row]):
-                        html[row] = _Redo(args, bytearray(self.block.slice(base + offsets[i], n).to_pybytes()))
-                        self.redo = True
+            for i in _invalid_rows(pages):
+                row, n, args = group[i]
+                html[row] = _Redo(args, bytearray(self.block.slice(base + offsets[i], n).to_pybytes()))
+                self.redo = True
         self.group, self.group_ascii = [], True
 
     def flush(self) -> tuple:
@@ -225,6 +224,24 @@ class CaptureBatcher:
         if len(self.ids) >= BATCH_DOCS or self.size >= BATCH_BYTES:
             out += self.flush()
         return out
+
+
+def _invalid_rows(pages: pa.StringArray) -> list[int]:
+    """Indexes of the values that are not UTF-8, in one validation of the whole array when all
+    are: Arrow's error names the first bad value, and validation resumes after it (one bad page
+    among many costs a part of a second pass, not a call per page)."""
+    out, start = [], 0
+    while start < len(pages):
+        try:
+            pages.slice(start).validate(full=True)
+            return out
+        except pa.ArrowInvalid as e:
+            m = _INVALID_AT.search(str(e))
+            if m is None:                       # wording unknown (another Arrow): page by page
+                return out + [i for i in range(start, len(pages)) if not _valid(pages.slice(i, 1))]
+            out.append(start + int(m.group(1)))
+            start = out[-1] + 1
+    return out
 
 
 def _valid(page: pa.Array) -> bool:
