@@ -171,3 +171,14 @@ def test_decisions_do_not_depend_on_partitioning(tmp_path):
     audit = pq.read_table(narrow.out.path / "output" / "candidate_pairs.parquet")
     assert audit.num_rows == narrow.counters["minhash_candidate_pairs"]
     assert len(set(zip(audit.column("key_a").to_pylist(), audit.column("key_b").to_pylist()))) == audit.num_rows
+
+
+@pytest.mark.parametrize("num_perm", [32, 64, 128])
+def test_bands_and_rows_are_the_ones_datasketch_chooses(num_perm):
+    """Our exact integration picks the (bands, rows) datasketch's MinHashLSH picks with scipy."""
+    from datasketch.lsh import _optimal_param
+    from stages.dedup.minhash import optimal_bands_rows
+    for threshold in (0.1, 0.3, 0.5, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
+        for fp_weight in (0.5, 0.3, 0.8):
+            assert optimal_bands_rows(threshold, num_perm, fp_weight, 1 - fp_weight) == \
+                _optimal_param(threshold, num_perm, fp_weight, 1 - fp_weight), (threshold, fp_weight)

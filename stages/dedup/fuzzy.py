@@ -31,7 +31,8 @@ from pipeline.stage import GlobalStage
 from stages.dedup import lsh
 from stages.dedup.clusters import DECISION, choose_task, components, members_task
 from stages.dedup.common import apply_removals, doc_keys, source_hashes
-from stages.dedup.minhash import Shingling, band_hashes, item_lists, permutations, shingle_hash_arrays, signatures
+from stages.dedup.minhash import (Shingling, band_hashes, item_lists, optimal_bands_rows, permutations,
+                                  shingle_hash_arrays, signatures)
 from stages.dedup.verify import Method, export_task, gather_task, slot_groups, text_shards, verify_task
 
 REASON = "near_duplicate"
@@ -121,9 +122,8 @@ class MinHashDedup(GlobalStage):
         p = self.shingling
         if p.bands is not None:
             return p.bands, p.rows
-        from datasketch.lsh import _optimal_param
-        return _optimal_param(self.threshold, p.num_perm, self.false_positive_weight,
-                              1 - self.false_positive_weight)
+        return optimal_bands_rows(self.threshold, p.num_perm, self.false_positive_weight,
+                                  1 - self.false_positive_weight)
 
     @property
     def accept_threshold(self) -> float:
