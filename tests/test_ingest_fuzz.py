@@ -165,8 +165,9 @@ def _flip(data: bytes, lo: int, hi: int, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def damage_record(rec: bytes, kind: str, rng: random.Random) -> bytes | None:
-    """A record with one record-level damage, or None when the kind does not apply to it."""
+def damage_record(rec: bytes, kind: str, rng: random.Random, original: bytes | None = None) -> bytes | None:
+    """A record with one record-level damage, or None when the kind does not apply to it.
+    `original`: the record before any damage (where its block really ends)."""
     head_end = _head_end(rec)                 # LF-aware: a record already rewritten to LF-only
     head, rest = rec[:head_end], rec[head_end:]
     m = re.search(rb"(Content-Length:[ \t]*)(\d+)", head, re.I)
@@ -184,8 +185,11 @@ def damage_record(rec: bytes, kind: str, rng: random.Random) -> bytes | None:
     if kind == "lf_only":
         return head.replace(b"\r\n", b"\n") + b"\n\n" + rest[4:] if rest.startswith(b"\r\n\r\n") else None
     if kind == "no_trailer":                  # whatever follows the block (CRLF CRLF, or a writer's CRLF)
-        end = _regions(rec)["body"][1]
-        return rec[:end] if m and end < len(rec) else None
+        # measured on the undamaged record: after a changed Content-Length, "the block's end" by
+        # the header would cut the page itself (then a shorter, consistent record, not this damage)
+        src = original or rec
+        trailer = len(src) - _regions(src)["body"][1]
+        return rec[:len(rec) - trailer] if m and trailer > 0 else None
     region = _regions(rec).get(kind.removeprefix("flip_"))
     if region is None:
         return None
@@ -218,7 +222,7 @@ def make_case(rng: random.Random, recs: list[bytes], mode: str) -> Case:
         if kind not in RECORD_DAMAGE:
             continue
         i = rng.randrange(len(recs))
-        new = damage_record(damaged_recs[i], kind, rng)
+        new = damage_record(damaged_recs[i], kind, rng, recs[i])
         if new is None or new == damaged_recs[i]:
             continue
         if kind.startswith("cl_"):          # what matters is whether the length is still a number
