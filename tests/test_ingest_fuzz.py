@@ -577,7 +577,8 @@ FOUND = [(5, 30), (18, 30), (66, 30), (100, 30), (111, 30), (117, 30), (149, 30)
          (60363, 60), (61681, 60), (61972, 60), (83422, 60), (104365, 60),
          (105550, 60), (110034, 60), (113016, 60), (114627, 60),
          (201056, 60), (201646, 60), (300711, 60),
-         (16392, 30)]   # a zeroed separator glued a header with a bad Content-Length to the record before
+         (16392, 30),
+         (22927, 30)]   # a warcinfo's Content-Length past its member: FastWARC read on and swallowed the next record   # a zeroed separator glued a header with a bad Content-Length to the record before
 
 
 @pytest.mark.parametrize("seed,max_records", [(s, 30) for s in SEEDS] + FOUND)

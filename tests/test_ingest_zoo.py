@@ -246,7 +246,9 @@ def test_fastwarc_resumes_after_each_record_it_cannot_read(records, intact, tmp_
 @pytest.mark.parametrize("delta", [200, -200])
 def test_last_record_with_a_wrong_length(records, intact, tmp_path, delta):
     """The last record has no next one to confirm it: only when its member holds exactly its header,
-    Content-Length bytes and CRLF CRLF is FastWARC's reading kept; otherwise the scanner reads it."""
+    Content-Length bytes and CRLF CRLF is FastWARC's reading kept. A length past the member's end
+    is decided by the member reader (the record ends with its member: the file ends there); any
+    other mismatch by the scanner."""
     p = write(tmp_path, "intact", records)
     assert framing(p) == {"fastwarc": len(records)}
     recs = list(records)
@@ -254,7 +256,7 @@ def test_last_record_with_a_wrong_length(records, intact, tmp_path, delta):
     p = write(tmp_path, "last", recs)
     docs, q, counters = read(p)
     assert not q and counters["length_mismatch"] == 1 and {d.id: d.html_str for d in docs} == intact
-    assert framing(p) == {"fastwarc": len(records) - 1, "scanner": 1}
+    assert framing(p) == ({"fastwarc": len(records)} if delta > 0 else {"fastwarc": len(records) - 1, "scanner": 1})
 
 
 def test_arc_file_built_from_real_records(records, intact, tmp_path):

@@ -29,7 +29,8 @@ from typing import BinaryIO, Callable, Generator
 import deflate
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from pipeline.readers.warc_scan import MAX_HEADER, WarcRecord, header_end
+from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, WarcRecord, content_length, find_header, header_end,
+                                        parse_headers)
 from pipeline.readers.warc_stream import GZIP_MAGIC
 
 # Compressed bytes held at once; a member longer than this (or than the size cap) goes to FastWARC.
@@ -124,10 +125,48 @@ def member_phase(f: BinaryIO, max_record_bytes: int, types: frozenset[str] | Non
             continue
         rec = _plain_record(content, base + a, record, types) or \
             record_from_fastwarc(buf[a:c], content, base + a, take)
+        if rec is None and _next_begins_record(buf, c, eof):
+            rec = _record_cut_by_member(content, base + a, types, max_record_bytes)
         if rec is None:
             return base + a
         yield rec
         a = c
+
+
+def _next_begins_record(buf: bytes, c: int, eof: bool) -> bool | None:
+    """Does the gzip member at buf[c] begin a WARC record (True at the end of the file)? None
+    when buf does not hold enough of it to say."""
+    if c >= len(buf):
+        return True if eof else None
+    if not buf.startswith(GZIP_MAGIC, c):
+        return False
+    try:
+        head = zlib.decompressobj(31).decompress(buf[c:c + 1024], 5)
+    except zlib.error:
+        return False
+    return head == b"WARC/" if len(head) == 5 or eof or c + 1024 <= len(buf) else None
+
+
+def _record_cut_by_member(content: bytearray, offset: int, types: frozenset[str] | None,
+                          max_record_bytes: int) -> WarcRecord | None:
+    """The record of a member that holds one plain WARC header and less than its Content-Length,
+    when the next member begins a record: it ends with its member, kept and flagged
+    `length_mismatch`, as the scanner decides for per-record gzip. FastWARC would read on into
+    the next member and swallow the records there. None for any other member."""
+    m = _PLAIN_WARC_HEAD.match(content)
+    if m is None:
+        return None
+    headers = parse_headers(bytes(content[:m.end()]))
+    length = content_length(headers)
+    if length is None or m.end() + length <= len(content) or find_header(content, m.end(), len(content)) >= 0:
+        return None
+    body = bytes(content[m.end():])
+    body = body[:-4] if body.endswith(b"\r\n\r\n") else body[:-2] if body.endswith((b"\n\n", b"\r\n")) else body
+    if types is not None and headers.get("warc-type", "").lower() not in types:
+        body = b""
+    truncated = len(body) > max_record_bytes
+    return WarcRecord(offset, headers, body[:SAMPLE] if truncated else body, length, truncated=truncated,
+                      length_mismatch=True)
 
 
 _MORE = object()
