@@ -387,6 +387,8 @@ def run(quick: bool = False) -> list[dict]:
         rows += tradeoff_rows(lang, pages, repeats)
     rows += isolation_rows(gold["en"][::2] + gold["zh"][::2], repeats)
     rows += signal_rows(gold)
+    from bench import gold_heldout
+    rows += gold_heldout.rows(quick)            # only where you fetched the benchmarks (its docstring)
     with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
         rows += e2e_rows(300 if quick else 1000, Path(tmp))
     return rows
