@@ -632,7 +632,8 @@ FOUND = [("jsonl", 980),      # .xz in 3 members, flipped: pieces fed from a mem
          ("mediawiki", 7087),  # .bz2 in 3 members, the first (siteinfo) flipped: the page's id changed, uncounted
          ("stackexchange", 7531),  # .zst cut inside junk glued after a whole row: the row was lost
          ("jsonl", 8584),      # the oracle's: junk inside a JSON id string renames the record, well-formed
-         ("stackexchange", 8716)]  # a 200 KB junk line glued after a whole row: the row went with it
+         ("stackexchange", 8716),  # a 200 KB junk line glued after a whole row: the row went with it
+         ("mediawiki", 11977)]  # a byte flipped in <dbname>: every page renamed en\ufffdiki:N, uncounted
 
 
 @pytest.mark.parametrize("fmt,seed", [(f, s) for s in range(SEEDS) for f in FORMATS] + FOUND)

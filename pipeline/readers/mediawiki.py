@@ -43,6 +43,7 @@ DROP_SECTIONS = ["references", "external links", "see also", "further reading", 
 _REDIRECT_TEXT = re.compile(r"^\s*#\s*(redirect|重定向|weiterleitung|redirection)\b", re.I)
 _DB_LANGUAGE = re.compile(r"([a-z_]+?)(?:wiki|wiktionary|wikisource|wikibooks|wikinews|wikiquote|wikivoyage"
                           r"|wikiversity)$")
+_DBNAME = re.compile(r"[a-z0-9_-]{1,64}")
 _SITE_NS = re.compile(rb'<namespace key="(-?\d+)"[^>]*>([^<]*)</namespace>')
 _SITE_TAG = re.compile(rb"<(base|dbname)>([^<]*)</\1>")
 _XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
@@ -84,7 +85,9 @@ class _Site:
 
     def __init__(self, header: bytes, base_url: str | None):
         tags = {k.decode(): html.unescape(v.decode("utf-8", "replace")) for k, v in _SITE_TAG.findall(header)}
-        self.dbname = tags.get("dbname")
+        # A database name is lower-case ASCII (enwiki, zh_yuewiki, my_wiki); anything else is a
+        # damaged <siteinfo>, and ids fall back as when it is lost (pages_without_siteinfo).
+        self.dbname = tags.get("dbname") if _DBNAME.fullmatch(tags.get("dbname") or "") else None
         # zhwiki -> zh, zh_yuewiki -> zh-yue, jawikisource -> ja: how the wiki writes dates
         m = _DB_LANGUAGE.match(self.dbname or "")
         self.language = m.group(1).replace("_", "-") if m else None
