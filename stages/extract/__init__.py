@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from pydantic import Field, PrivateAttr
 
 from pipeline.stage import Result, Stage
-from stages.extract.boilerplate import COMMENT_FORMS, COMMENT_SELECTOR, clean, comment_share
+from stages.extract.boilerplate import CHROME_BLOCKS, COMMENT_SELECTOR, SKIPPED, clean, comment_share
 from stages.extract.deadline import ExtractionTimeout, deadline
 from stages.extract.hybrid import FallbackRule
 from stages.extract.page import (EXTRACT_ERROR, NO_TEXT, NOT_HTML, QUARANTINE_REASONS, TIMEOUT,
@@ -170,14 +170,15 @@ class Extract(Stage):
         fast = self._resiliparse
         if not self.auto_drop_boilerplate:
             return fast.text(tree), None, 0.0
-        text, units = clean(fast.markup(tree, list(COMMENT_FORMS), post_meta=not self.auto_drop_post_meta))
+        text, units = clean(fast.markup(tree, list(SKIPPED), post_meta=not self.auto_drop_post_meta))
         if self.auto_drop_post_meta and sum(units) < self.fallback_min_units:
-            with_meta = clean(fast.markup(tree, list(COMMENT_FORMS)))
+            with_meta = clean(fast.markup(tree, list(SKIPPED)))
             if sum(with_meta[1]) >= self.fallback_min_units:
                 text, units = with_meta
         share = comment_share(tree.body, text, units) if self.fallback_max_comment_share < 1 else 0.0
         if share is None:  # a large comment section beside a long text: extracting again costs less
-            without = clean(fast.markup(tree, [COMMENT_SELECTOR], post_meta=not self.auto_drop_post_meta))[1]
+            without = clean(fast.markup(tree, [COMMENT_SELECTOR, *CHROME_BLOCKS],
+                                         post_meta=not self.auto_drop_post_meta))[1]
             share = max(0.0, 1 - sum(without) / sum(units))
         return text, units, share
 
