@@ -708,6 +708,17 @@ def test_utf16_and_utf32_files_read_as_their_utf8_twins(tmp_path, encoding):
         assert got[0] and got[1] == got[0], fmt
 
 
+def test_utf16_json_lines_on_a_store_without_lookahead_are_transcoded_too():
+    """fsspec's memory and object-store files cannot peek: the UTF-16 test must not depend on it."""
+    import fsspec
+    rows = b"".join(ROWS.splitlines(keepends=True)[:50])
+    with fsspec.open("memory://utf16test/rows.jsonl", "wb") as f:
+        f.write(rows.decode("utf-8").encode("utf-16"))
+    path = "memory://utf16test/rows.jsonl"
+    items, _ = read_all(SourceConfig(name="j", format="jsonl", paths=[path], id_field="id"), [path])
+    assert [i.text_str for i in items] == [json.loads(line)["text"] for line in rows.splitlines()]
+
+
 @pytest.mark.parametrize("content", [b"", b"   \n", b"not a dump at all\n"])
 def test_a_compressed_file_holding_nothing_is_not_silent(tmp_path, content):
     for fmt, name in (("jsonl", "x.jsonl.gz"), ("mediawiki", "x.xml.bz2"), ("stackexchange", "Posts.xml.zst")):

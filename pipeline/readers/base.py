@@ -185,8 +185,9 @@ def open_utf8(path: str):
     gensim's test bgwiki dump is one) transcoded to UTF-8 on the fly, so that readers which frame
     UTF-8 bytes read it like any other file. Offsets the reader reports are then in the UTF-8 stream."""
     stream = open_decompressed(path)
-    peek = getattr(stream, "peek", None)
-    encoding = wide_encoding(peek(4)[:4]) if peek is not None else None
+    if not hasattr(stream, "peek"):        # object-store and memory files: a buffer to look ahead in
+        stream = io.BufferedReader(stream, 1 << 16)
+    encoding = wide_encoding(stream.peek(4)[:4])
     return stream if encoding is None else io.BufferedReader(_Utf8Transcoder(stream, encoding), 1 << 16)
 
 
