@@ -129,15 +129,16 @@ def open_decompressed(path: str):
     return io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path), 1 << 16)
 
 
-_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# UTF-32's before UTF-16's: FF FE 00 00 begins with FF FE. (decode.py's BOM list adds UTF-8's.)
+WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+             (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def wide_encoding(head: bytes) -> str | None:
     """UTF-16 or UTF-32 by a stream's first 4 bytes: a BOM, or (as XML's autodetection reads
     `<?xml`) ASCII interleaved with NULs. Plain text never starts with NUL bytes, so this is safe
     on any text format; None for everything else. (decode.wide_unicode judges a whole body.)"""
-    for bom, enc in _WIDE_BOMS:
+    for bom, enc in WIDE_BOMS:
         if head.startswith(bom):
             return enc
     if len(head) < 4:

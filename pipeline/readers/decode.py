@@ -60,7 +60,7 @@ from charset_normalizer.md import mess_ratio
 from resiliparse.parse.encoding import detect_encoding
 
 from pipeline.documents import string_over
-from pipeline.readers import base  # noqa: F401 - registers the tokenmill.cp1252 error handler
+from pipeline.readers import base  # also registers the tokenmill.cp1252 error handler
 
 MAX_MESS = 0.2
 MAX_BAD_SHARE = 0.05
@@ -99,8 +99,7 @@ _CP1252_NO_LETTER = bytes(b for b in range(0x80, 0x100) if (c := bytes([b]).deco
 WEB_CHARSETS = {"utf-8", "cp866", *(f"iso8859-{i}" for i in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
                 "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", *(f"cp{i}" for i in range(1250, 1259)),
                 "gb18030", "big5hkscs", "euc_jp", "iso2022_jp", "cp932", "cp949", "utf-16-be", "utf-16-le"}
-_BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+_BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), *base.WIDE_BOMS]
 _BOM_STARTS = tuple(bom for bom, _ in _BOMS)
 
 

@@ -30,7 +30,7 @@ import deflate
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, WarcRecord, content_length, find_header, header_end,
-                                        parse_headers)
+                                        parse_headers, separator_before)
 from pipeline.readers.warc_stream import GZIP_MAGIC
 
 # Compressed bytes held at once; a member longer than this (or than the size cap) goes to FastWARC.
@@ -160,8 +160,8 @@ def _record_cut_by_member(content: bytearray, offset: int, types: frozenset[str]
     length = content_length(headers)
     if length is None or m.end() + length <= len(content) or find_header(content, m.end(), len(content)) >= 0:
         return None
-    body = bytes(content[m.end():])
-    body = body[:-4] if body.endswith(b"\r\n\r\n") else body[:-2] if body.endswith((b"\n\n", b"\r\n")) else body
+    end = len(content) - separator_before(bytes(content[max(m.end(), len(content) - 4):]))
+    body = bytes(content[m.end():end])
     if types is not None and headers.get("warc-type", "").lower() not in types:
         body = b""
     truncated = len(body) > max_record_bytes

@@ -275,8 +275,7 @@ class Scanner:
             if mismatch:
                 # Drop the separator before the next record (CRLF CRLF, or LF LF), not a page's own
                 # last newline when the separator is missing too.
-                tail = bytes(buf[max(h, stop - 4):stop])
-                body_end -= 4 if tail == b"\r\n\r\n" else 2 if tail.endswith((b"\n\n", b"\r\n")) else 0
+                body_end -= separator_before(bytes(buf[max(h, stop - 4):stop]))
             body = bytes(buf[h:body_end])
             truncated = len(body) > self.cap
             yield WarcRecord(offset, headers, body[:SAMPLE] if truncated else body, length,
@@ -405,6 +404,12 @@ class Scanner:
         if p < 0:
             p = _glued_header(self.buf, start, q if q >= 0 else stop)
         return p if p >= 0 else q
+
+
+def separator_before(tail: bytes) -> int:
+    """Length of the record separator that ends `tail` (the last bytes before the next record):
+    CRLF CRLF, else LF LF or one CRLF, not a page's own last newline when the separator is missing."""
+    return 4 if tail.endswith(b"\r\n\r\n") else 2 if tail.endswith((b"\n\n", b"\r\n")) else 0
 
 
 def _version_line(buf, start: int, stop: int) -> int:
