@@ -31,9 +31,13 @@ from bench.bench_extract import SHARED, token_f1
 def scrapinghub_pages(repo: Path) -> list[dict]:
     gold = json.loads((repo / "ground-truth.json").read_text())
     shared = {p.name for p in (SHARED / "html" / "scrapinghub" / "html").iterdir()}
-    return [dict(id=p.name.split(".")[0], url=gold[p.name.split(".")[0]].get("url"), raw=gzip.decompress(p.read_bytes()),
-                 gold=gold[p.name.split(".")[0]]["articleBody"])
-            for p in sorted((repo / "html").glob("*.html.gz")) if p.name not in shared]
+    pages = []
+    for p in sorted((repo / "html").glob("*.html.gz")):
+        if p.name not in shared:
+            page_id = p.name.split(".")[0]
+            pages.append(dict(id=page_id, url=gold[page_id].get("url"), raw=gzip.decompress(p.read_bytes()),
+                              gold=gold[page_id]["articleBody"]))
+    return pages
 
 
 def magic_html_pages(repo: Path, kind: str) -> list[dict]:
