@@ -48,12 +48,52 @@ def _check_readable(where: str, path: str) -> None:
         raise RecipeError(f"{where}: cannot read {path!r}: {e.strerror or e}") from None
 
 
+def listed_paths(paths_file: str, base: str | None, where: str) -> list[str]:
+    """The paths a list file names (one a line, as Common Crawl's warc.paths.gz; .gz/.bz2/.xz/.zst
+    by suffix; blank and # lines skipped), relative ones under `base` when given."""
+    from pipeline import storage
+    from pipeline.readers.decompress import CODECS, DecompressedStream
+    codec = CODECS.get(os.path.splitext(paths_file)[1].lower())
+    try:
+        with storage.open(paths_file, "rb") as raw:
+            data = DecompressedStream(raw, codec, paths_file).read() if codec else raw.read()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RecipeError(f"{where}: cannot read {paths_file!r}: {type(e).__name__}: {e}") from None
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if base and "://" not in line and not os.path.isabs(line):
+            line = base.rstrip("/") + "/" + line.lstrip("/")
+        out.append(line)
+    if not out:
+        raise RecipeError(f"{where}: {paths_file!r} lists no path")
+    return out
+
+
 def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
-    """Every source's files; a missing, unmatched or unreadable path is an error before any work."""
+    """Every source's files; a missing, unmatched or unreadable path is an error before any work.
+    Of the lines of a `paths_file` (a crawl's list may name 100,000 objects) the local ones are
+    checked and, on object stores, the first: a wrong `paths_base` fails here; another missing
+    object is quarantined `unreadable_file` at ingest, counted."""
     files: dict[str, list[str]] = {}
     for i, src in enumerate(recipe.sources):
         where = f"{recipe.path}: sources[{i}] ({src.name}).paths"
         found: list[str] = []
+        if src.paths_file:
+            listed = listed_paths(src.paths_file, src.paths_base, f"{recipe.path}: sources[{i}] ({src.name}).paths_file")
+            if src.max_files:
+                listed = sorted(set(listed))[:src.max_files]
+            for k, p in enumerate(listed):
+                if _local(p) is not None:
+                    if not os.path.isfile(_local(p)):
+                        raise RecipeError(f"{where}: file not found: {p!r} (line of {src.paths_file!r})")
+                    _check_readable(where, p)
+                elif k == 0:
+                    _check_object(where, p, src.paths_file, src.paths_base)
+            found.extend(listed)
         for pattern in src.paths:
             try:
                 matched = expand_paths(pattern)
@@ -69,8 +109,19 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
             for p in matched:
                 _check_readable(where, p)
             found.extend(matched)
-        files[src.name] = sorted(set(found))
+        files[src.name] = sorted(set(found))[:src.max_files]
     return files
+
+
+def _check_object(where: str, url: str, paths_file: str, base: str | None) -> None:
+    from pipeline import storage
+    try:
+        found, why = storage.exists(url), ""
+    except Exception as e:  # noqa: BLE001 - no credentials, a bad host: the listing's own error, named
+        found, why = False, f": {type(e).__name__}: {e}"
+    if not found:
+        hint = "" if base else "; relative lines need paths_base"
+        raise RecipeError(f"{where}: cannot find {url!r} (the first line of {paths_file!r}{hint}){why}")
 
 
 # -- after ingest --------------------------------------------------------------------------------

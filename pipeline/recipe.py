@@ -50,7 +50,16 @@ class SourceConfig(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="source name (used in ids, stats and mix)")
     format: str = Field(description="reader: warc, wet, html, jsonl, parquet, text, ... or 'module:Class'")
-    paths: list[str] = Field(min_length=1, description="files, globs or fsspec URLs")
+    paths: list[str] = Field(default_factory=list, description="files, globs or fsspec URLs")
+    paths_file: str | None = Field(
+        None, description="a file (local or URL, compressed or not) listing one input path per line, as Common "
+                          "Crawl's warc.paths.gz; read with `paths`, blank and # lines skipped")
+    paths_base: str | None = Field(
+        None, description="prefix of the relative lines of paths_file, e.g. s3://commoncrawl/ or "
+                          "https://data.commoncrawl.org/ (default: relative as `paths` are)")
+    max_files: int | None = Field(
+        None, gt=0, description="read only the first this many of the source's files (sorted), e.g. a "
+                                "sample of a crawl")
     # A document larger than this is quarantined, not parsed (one giant page must not stall a worker).
     max_doc_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="larger documents are quarantined")
     # Shard boundaries depend only on the input, never on the number of workers.
@@ -78,12 +87,26 @@ class SourceConfig(_Strict):
         v = [v] if isinstance(v, str) else v
         return [_expand_home(p) for p in v] if isinstance(v, list) else v
 
+    @field_validator("paths_file", mode="before")
+    @classmethod
+    def _home(cls, v: Any) -> Any:
+        return _expand_home(v)
+
+    @model_validator(mode="after")
+    def _some_input(self) -> "SourceConfig":
+        if not self.paths and not self.paths_file:
+            raise ValueError("a source needs `paths` or `paths_file`")
+        if self.paths_base and not self.paths_file:
+            raise ValueError("paths_base applies to the lines of paths_file, and there is none")
+        return self
+
 
 def _expand_home(p: Any) -> Any:
     return os.path.expanduser(p) if isinstance(p, str) and p.startswith("~") else p
 
 
-SOURCE_KEYS = {"name", "format", "paths", "max_doc_bytes", "shard_docs", "shard_bytes", "max_quarantine_share"}
+SOURCE_KEYS = {"name", "format", "paths", "paths_file", "paths_base", "max_files", "max_doc_bytes", "shard_docs",
+               "shard_bytes", "max_quarantine_share"}
 
 
 class RayConfig(_Strict):

@@ -95,3 +95,47 @@ def test_missing_input_is_an_error_before_work(tmp_path, shared_data):
     with pytest.raises(RecipeError, match=r"sources\[0\] \(web\)\.paths: no file matches"):
         list_inputs(r)
     assert not (tmp_path / "run").exists()
+
+
+PATHS_FILE = """
+name: t
+output: {out}
+sources:
+  - name: web
+    format: jsonl
+    paths_file: {listing}
+    {more}
+"""
+
+
+def test_a_paths_file_lists_the_inputs_as_common_crawls_warc_paths_does(tmp_path, shared_data):
+    import gzip
+    from pipeline.checks import list_inputs
+    data = tmp_path / "crawl" / "segments"
+    for name in ("b.jsonl", "a.jsonl", "c.jsonl"):
+        (data / name[0]).mkdir(parents=True)
+        (data / name[0] / name).write_text('{"id": 1, "text": "x"}\n')
+    listing = tmp_path / "warc.paths.gz"        # relative lines, as Common Crawl's own list
+    listing.write_bytes(gzip.compress(b"segments/b/b.jsonl\n\n# a comment\nsegments/a/a.jsonl\nsegments/c/c.jsonl\n"))
+    base = f"paths_base: {tmp_path / 'crawl'}"
+    r = load_recipe(write(tmp_path, PATHS_FILE.format(out=tmp_path / "run", listing=listing, more=base)))
+    assert list_inputs(r)["web"] == [str(data / n[0] / n) for n in ("a.jsonl", "b.jsonl", "c.jsonl")]
+    r = load_recipe(write(tmp_path, PATHS_FILE.format(out=tmp_path / "run", listing=listing,
+                                                      more=base + "\n    max_files: 2")))
+    assert list_inputs(r)["web"] == [str(data / n[0] / n) for n in ("a.jsonl", "b.jsonl")]
+    # Without the base the relative lines are relative as `paths` are, and here name nothing.
+    r = load_recipe(write(tmp_path, PATHS_FILE.format(out=tmp_path / "run", listing=listing, more="")))
+    with pytest.raises(RecipeError, match=r"\(web\)\.paths: file not found: 'segments/b/b\.jsonl' \(line of"):
+        list_inputs(r)
+    listing.write_bytes(gzip.compress(b"# nothing\n"))
+    r = load_recipe(write(tmp_path, PATHS_FILE.format(out=tmp_path / "run", listing=listing, more=base)))
+    with pytest.raises(RecipeError, match=r"paths_file: .*lists no path"):
+        list_inputs(r)
+
+
+def test_a_source_needs_paths_or_a_paths_file(tmp_path):
+    with pytest.raises(RecipeError, match=r"needs `paths` or `paths_file`"):
+        load_recipe(write(tmp_path, f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - {{name: a, format: jsonl}}\n"))
+    with pytest.raises(RecipeError, match=r"paths_base applies to the lines of paths_file"):
+        load_recipe(write(tmp_path, f"name: t\noutput: {tmp_path / 'run'}\nsources:\n"
+                                    f"  - {{name: a, format: jsonl, paths: [x], paths_base: /data}}\n"))

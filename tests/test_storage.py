@@ -185,6 +185,33 @@ def test_s3_input_and_output_killed_and_rerun_match_a_clean_run(tmp_path, s3_ser
     assert check.returncode == 0 and check.stdout.startswith("OK"), check.stdout + check.stderr
 
 
+def test_a_crawls_paths_file_on_s3_names_objects_under_its_base(tmp_path, s3_server):
+    """As Common Crawl is read from s3://commoncrawl/: its warc.paths.gz lists the objects by paths
+    relative to the bucket; paths_base makes them URLs, and the first is probed at load."""
+    import gzip
+
+    from pipeline.checks import list_inputs
+    from pipeline.readers import Doc, ReadState, read_source_file
+    from pipeline.recipe import RecipeError, load_recipe
+    fs = s3fs_for(s3_server)
+    bucket = "tokenmill-paths"
+    upload_sample(fs, bucket, pages=5)
+    fs.pipe_file(f"{bucket}/crawl/warc.paths.gz", gzip.compress(b"input/web/sample_pages.warc.gz\n"))
+
+    def load(base: str):
+        p = tmp_path / "r.yaml"
+        p.write_text(f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - name: web\n    format: warc\n"
+                     f"    paths_file: s3://{bucket}/crawl/warc.paths.gz\n    paths_base: {base}\n")
+        return load_recipe(p)
+    r = load(f"s3://{bucket}/")
+    files = list_inputs(r)["web"]
+    assert files == [f"s3://{bucket}/input/web/sample_pages.warc.gz"]
+    docs = [d for d in read_source_file(r.sources[0], files[0], ReadState()) if isinstance(d, Doc)]
+    assert len(docs) == 5
+    with pytest.raises(RecipeError, match=r"cannot find 's3://tokenmill-paths/crawl/input/web/sample_pages"):
+        list_inputs(load(f"s3://{bucket}/crawl"))
+
+
 @pytest.mark.parametrize("root", ["local", "memory://tm-storage-test"])
 def test_storage_api_is_the_same_locally_and_in_memory(tmp_path, root):
     import pyarrow as pa
