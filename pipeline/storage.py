@@ -6,9 +6,8 @@ works on a laptop's disk and on object storage shared by the nodes of a Ray clus
 
 Paths are `upath.UPath` objects (universal-pathlib: the pathlib API over fsspec). A local path is
 a real `pathlib.Path`, so code that only ever ran locally keeps working unchanged; `s3://...`
-gets s3fs, `gs://...` gets gcsfs when it is installed (gcsfs and s3fs pin different exact fsspec
-versions, so only one of them can be installed in one environment), credentials from the usual
-environment (`AWS_*`, `AWS_ENDPOINT_URL`, `GOOGLE_APPLICATION_CREDENTIALS`).
+gets s3fs, `gs://...` gets gcsfs (both dependencies), credentials from the usual environment
+(`AWS_*`, `AWS_ENDPOINT_URL`, `GOOGLE_APPLICATION_CREDENTIALS`, `STORAGE_EMULATOR_HOST`).
 
 Commit protocol. Local writes go to a temporary file that is renamed into place, so a reader never
 sees half a file. Object stores have no rename, but a PUT is atomic per object: a file appears
@@ -203,7 +202,7 @@ def _read_whole(p: UPath) -> bytes:
         raise
     except OSError:         # an empty object has no byte 0: S3 answers any range with 416
         return fs.cat_file(p.path)
-    if len(head) < WHOLE_READ:
+    if len(head) != WHOLE_READ:         # more: a server that ignored the range sent it whole
         return head
     size = fs.size(p.path)
     starts = list(range(WHOLE_READ, size, WHOLE_READ))
@@ -262,7 +261,7 @@ def _footer(p: UPath, tail: bytes) -> pq.FileMetaData:
     longer than `tail`): a file's end is its footer, its length, then `PAR1`."""
     need = int.from_bytes(tail[-8:-4], "little") + 8 if len(tail) >= 8 else 0
     if need > len(tail):
-        tail = p.fs.cat_file(p.path, start=-need)
+        tail = _last(p, need)
     return pq.read_metadata(pa.BufferReader(tail))
 
 
@@ -291,6 +290,14 @@ def parquet_metadata(p) -> pq.FileMetaData:
     return _footer(p, _tail(p, FOOTER_TAIL))
 
 
+def _last(p: UPath, n: int) -> bytes:
+    """The last n bytes of an object (all of a smaller one) by a suffix range. A server that
+    ignores suffix ranges (GCS's emulator; some S3-compatible stores) answers with the whole
+    object: its end is taken here, or every footer read there would be misread."""
+    tail = p.fs.cat_file(p.path, start=-n)
+    return tail[-n:] if len(tail) > n else tail
+
+
 def _tail(p: UPath, n: int) -> bytes:
     """The last n bytes of an object by range (no HEAD), the whole object if it is smaller
     (kept for the next read inside a `frozen` block)."""
@@ -298,7 +305,7 @@ def _tail(p: UPath, n: int) -> bytes:
     if (kept := listings.read(u)) is not None:
         return kept if len(kept) <= n else kept[-n:]
     _absent(p)
-    tail = p.fs.cat_file(p.path, start=-n)
+    tail = _last(p, n)
     if len(tail) < n:
         listings.keep(u, tail)
     return tail
