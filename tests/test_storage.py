@@ -24,6 +24,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
+    """A server process, once it accepts connections on `port` (loopback)."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"{' '.join(cmd[:3])} did not start") from None
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def s3_server():
     """A moto S3 server on loopback; yields the environment a process needs to reach it."""
@@ -31,18 +46,8 @@ def s3_server():
     env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     env.pop("AWS_PROFILE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_server([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, env)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("moto server did not start")
-                time.sleep(0.2)
         saved = {k: os.environ.get(k) for k in env if k.startswith("AWS_")}
         os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
         # fsspec keeps one S3FileSystem per set of options, and the endpoint comes from the

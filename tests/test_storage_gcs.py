@@ -4,16 +4,13 @@ which speaks GCS's JSON API; gcsfs finds it through STORAGE_EMULATOR_HOST, as Go
 The same recipe with its output on gs:// and on a local disk gives byte-identical data files, and
 a rerun of the gs:// run finds every stage done."""
 import os
-import socket
-import subprocess
 import sys
 import textwrap
-import time
 
 import fsspec
 import pytest
 
-from test_storage import _free_port, data_digests, run_cli, upload_sample
+from test_storage import _free_port, data_digests, run_cli, start_server, upload_sample
 
 
 @pytest.fixture(scope="module")
@@ -23,20 +20,10 @@ def gcs_server():
            # gcsfs's default class first asks a gRPC control plane for the bucket's layout, which an
            # emulator does not serve (60 s of retries per bucket); the plain JSON-API class is the same code
            "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
-                             "--port", str(port), "--in-memory"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_server([sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
+                         "--port", str(port), "--in-memory"], port, env)
     saved = {k: os.environ.get(k) for k in ("STORAGE_EMULATOR_HOST", "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT")}
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("GCS emulator did not start")
-                time.sleep(0.2)
         os.environ.update({k: env[k] for k in saved})
         yield env
     finally:
