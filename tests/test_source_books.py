@@ -165,6 +165,29 @@ def test_marker_variants(template, shared_data, tmp_path):
     assert doc.metadata.get("ebook_id") == 1013
 
 
+def test_a_closing_line_inside_the_book_does_not_end_it(shared_data, tmp_path):
+    """A collection of e-texts keeps each one's "End of the Project Gutenberg EBook of …" line
+    (as does a book quoting it): the footer begins at the starred END marker, or at such a line
+    just before it, never at one further up (found by the source campaign, seed 14681)."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    body = expected(moon)
+    paras = body.split("\n\n")
+    half = len(paras) // 2
+    inner = "\n\n".join(paras[:half] + ["End of the Project Gutenberg EBook of Part One, by H. G. Wells"]
+                         + paras[half:])
+    title = "The First Men In The Moon"
+    path = tmp_path / "1013-collection.txt"
+    path.write_text(NEW_2020S.format(title=title, upper=title.upper(), body=inner), encoding="utf-8")
+    (doc,), _, _ = read(path, drop_toc=False)
+    assert doc.text == inner
+    # The usual closing line, two lines above the starred marker, still ends the book.
+    path.write_text(NEW_2020S.format(title=title, upper=title.upper(),
+                                     body=body + "\n\nEnd of the Project Gutenberg EBook of " + title),
+                    encoding="utf-8")
+    (doc,), _, _ = read(path, drop_toc=False)
+    assert doc.text == body
+
+
 def test_bad_files(shared_data, tmp_path):
     moon = next(p for p in books(shared_data) if "pg1013." in p.name)
     raw = gzip.open(moon).read()

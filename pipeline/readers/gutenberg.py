@@ -38,6 +38,7 @@ _END = re.compile(
     r"|End[ \t]+of[ \t]+(?:the[ \t]+|this[ \t]+)?Project[ \t]+Gutenberg"
     r"|Ende[ \t]+dieses[ \t]+Proje[ck]t[ \t]+Gutenberg|Fin[ \t]+de[ \t]+(?:Project|ce[ \t]+projet)[ \t]+Gutenberg)",
     re.I | re.M)
+_END_RUN_LINES = 5          # "End of the Project Gutenberg EBook of X" then, this close, "*** END OF …"
 _START_WORDS = _cases("gutenberg", "copyrighted", "small print")
 _END_WORDS = _cases("gutenberg", "copyrighted")
 # Paragraphs right after the START marker that are about the e-text, not the book.
@@ -140,7 +141,7 @@ def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, 
                     break
                 end = nxt
         body_start = end + 1
-    e = first_line_match(text, _END, _END_WORDS, body_start)
+    e = _end_marker(text, body_start)
     body_end = len(text)
     if e:
         found["end_marker"] = True
@@ -149,6 +150,23 @@ def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, 
     if drop_front_credits:
         book = _drop_credits(book)
     return header, book.strip("\n").rstrip(), found
+
+
+def _end_marker(text: str, start: int):
+    """The line where the footer begins: the first starred END marker ("*** END OF THE PROJECT
+    GUTENBERG EBOOK…"), or the "End of the Project Gutenberg EBook of…" line a few lines before it.
+    An "End of…" line further up is the book's (a collection of several e-texts keeps each one's
+    closing line; a quotation): cutting there lost the rest of the book. Without a starred
+    marker, the first END line."""
+    ends = []
+    while (m := first_line_match(text, _END, _END_WORDS, start)) is not None:
+        if m.group(0).lstrip(" \t").startswith("*"):
+            while ends and text.count("\n", ends[-1].start(), m.start()) <= _END_RUN_LINES:
+                m = ends.pop()
+            return m
+        ends.append(m)
+        start = text.find("\n", m.start()) + 1 or len(text)
+    return ends[0] if ends else None
 
 
 def _drop_credits(book: str) -> str:
