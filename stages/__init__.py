@@ -10,6 +10,7 @@ REGISTRY: dict[str, str] = {
     "tokenize": "stages.tokenize:Tokenize",
     "language": "stages.language:LanguageFilter",
     "chinese_clean": "stages.chinese:ChineseClean",
+    "fix_mojibake": "stages.mojibake:FixMojibake",
     "spam_filter": "stages.spam:SpamFilter",
     "url_filter": "stages.url_filter:URLFilter",
     "pii": "stages.pii:PIIRedactor",

@@ -28,11 +28,13 @@ CHINESE_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
 _C1_AND_CP1252 = (r"\x{80}-\x{bf}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17d}\x{17e}\x{192}\x{2c6}"
                   r"\x{2dc}\x{2013}\x{2014}\x{2018}-\x{201e}\x{2020}-\x{2022}\x{2026}\x{2030}"
                   r"\x{2039}\x{203a}\x{20ac}\x{2122}")
+# A UTF-8 lead byte then a continuation byte, as Latin-1 / windows-1252 show them (stages/mojibake.py repairs it).
+UTF8_AS_LATIN1 = r"[\x{c2}-\x{f4}][" + _C1_AND_CP1252 + "]"
 MOJIBAKE_SIGNATURES: tuple[tuple[str, int], ...] = (
     (r"\x{fffd}", 1),                                  # replacement character
     (r"锟斤拷|烫烫烫|屯屯屯", 3),                        # U+FFFD / uninitialised memory seen through GBK
     (r"[锛銆鈥鐨鏄鍦]", 1),                             # UTF-8 punctuation and 的/是/在 read as GBK
-    (r"[\x{c2}-\x{f4}][" + _C1_AND_CP1252 + "]", 2),   # UTF-8 read as Latin-1 / cp1252 ("Ã©", "â€™")
+    (UTF8_AS_LATIN1, 2),                               # UTF-8 read as Latin-1 / cp1252 ("Ã©", "â€™")
     # GBK/Big5 bytes read as Latin-1; not · × ÷, which Chinese text repeats (····, ××公司)
     (r"[\x{a1}-\x{b6}\x{b8}-\x{d6}\x{d8}-\x{f6}\x{f8}-\x{fe}]{4,}", 4),
     (r"[\x{e000}-\x{f8ff}]", 1),                       # private-use characters
