@@ -1,13 +1,15 @@
 """Gold pages the repository does not hold: the benchmarks' other pages, fetched by you.
 
 `../shared/data` carries a sample of three extraction benchmarks (60 of scrapinghub's 181 pages,
-40 of magic-html's 261, trafilatura's 106 cache pages). The rest of each is a held-out set of the
-same kind. The pages are their publishers' copyright, so they stay out of the repository; the rows
-run where you cloned them:
+40 of magic-html's 261, trafilatura's 106 cache pages) and CleanEval's 58 development pages. The
+rest of each is a held-out set of the same kind. The pages are their publishers' copyright, so they
+stay out of the repository; the rows run where you cloned them:
 
     git clone https://github.com/scrapinghub/article-extraction-benchmark
     git clone https://github.com/opendatalab/magic-html
-    SCRAPINGHUB_BENCHMARK=article-extraction-benchmark MAGIC_HTML=magic-html python -m bench --only extract
+    git clone https://github.com/j-szulc/html-cleaning-dataset-merged   # CleanEval final, Dragnet, ...
+    SCRAPINGHUB_BENCHMARK=article-extraction-benchmark MAGIC_HTML=magic-html \
+        HTML_CLEANING_DATASETS=html-cleaning-dataset-merged python -m bench --only extract
 
 Per set (the pages in `../shared/data` left out):
 - the reader: each page as a WARC response without a charset (warcio writes it), read by our
@@ -21,6 +23,7 @@ import gzip
 import io
 import json
 import os
+import re
 import statistics
 import tempfile
 from pathlib import Path
@@ -48,6 +51,25 @@ def magic_html_pages(repo: Path, kind: str) -> list[dict]:
             for p in sorted((root / "htmls").glob("*.html")) if p.stem not in shared and p.stem in gold]
 
 
+# The HTML-cleaning sets of j-szulc/html-cleaning-dataset-merged (CleanEval's final test set, Dragnet,
+# Google News (page-signal), CleanPortalEval, a Readability set): input/<id>.html, GoldStandard/<id>.txt
+# (CleanEval's gold marks blocks with <p>, <h>, <l> and opens with a URL line). Its cleaneval-dev is
+# the set ../shared/data holds.
+CLEANING_SETS = ("cleaneval-final", "dragnet_data", "page-signal-master", "CleanPortalEval-master", "readability")
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+def cleaning_pages(root: Path) -> list[dict]:
+    pages = []
+    for p in sorted((root / "input").glob("*.html")):
+        gold = root / "GoldStandard" / f"{p.stem}.txt"
+        if gold.is_file():
+            text = gold.read_text("utf-8", "replace")
+            text = text.split("\n", 1)[-1] if text.startswith("URL:") else text
+            pages.append(dict(id=p.stem, url=None, raw=p.read_bytes(), gold=" ".join(_TAG.sub(" ", text).split())))
+    return pages
+
+
 def held_out_sets() -> dict[str, list[dict]]:
     sets = {}
     if (root := os.environ.get("SCRAPINGHUB_BENCHMARK")) and Path(root, "ground-truth.json").is_file():
@@ -55,6 +77,10 @@ def held_out_sets() -> dict[str, list[dict]]:
     if (root := os.environ.get("MAGIC_HTML")) and Path(root, "benchmark", "data").is_dir():
         for kind in ("article", "forum"):
             sets[f"magic-html {kind}"] = magic_html_pages(Path(root), kind)
+    if (root := os.environ.get("HTML_CLEANING_DATASETS")) and Path(root).is_dir():
+        for name in CLEANING_SETS:
+            if (Path(root) / name / "input").is_dir():
+                sets[name] = cleaning_pages(Path(root) / name)
     return {k: v for k, v in sets.items() if v}
 
 
