@@ -12,7 +12,11 @@ Defaults are FineWeb's (English); FineWeb-2's per-language values are in stages/
 lines are not counted as lines, and line breaks are counted between non-blank lines, so a text
 with blank lines between paragraphs is judged like the same text without them (datatrove counts
 them, which halves the punctuated-line share of such texts). Terminal punctuation includes CJK
-full stops and closing quotes. Words per document come from the shared segmentation.
+full stops and closing quotes. A table row as trafilatura 2 writes one ("| cell | cell |") ends
+where its last cell's text ends: the separators after it are no part of the sentence, and a row of
+empty cells is a blank line (on old table-layout pages, where all the text sits in cells, FineWeb's
+rule read every line as unpunctuated and removed 22% of 2,627 held-out gold pages, most of them
+such pages). Words per document come from the shared segmentation.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from stages.profiles.filter import (to_bool, ProfiledFilter, duplicate_mask, has
 # closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
 # citation mark ([1], [注 2]) after them, as Wikipedia paragraphs end.
 _LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯]|[.!?。！？．｡…][)\]）】」』"'”’]+)"""
-             r"""(?:\[[^\]]{1,8}\])*\s*$""")
+             r"""(?:\[[^\]]{1,8}\])*(?:\s*\|)*\s*$""")
 
 
 class FineWebQuality(ProfiledFilter):
@@ -59,7 +63,8 @@ class FineWebQuality(ProfiledFilter):
         lines = split_lines(docs.text)
         trimmed = pc.utf8_rtrim_whitespace(lines.values)
         length = pc.utf8_length(trimmed).to_numpy(zero_copy_only=False).astype(np.int64)
-        non_empty = pc.utf8_length(pc.utf8_trim_whitespace(lines.values)).to_numpy(
+        # A table row of empty cells ("|  |  |") is a blank line (see the module docstring).
+        non_empty = pc.utf8_length(pc.utf8_trim_whitespace(pc.replace_substring(lines.values, "|", ""))).to_numpy(
             zero_copy_only=False) > 0
         n_lines = lines.per_doc(non_empty)
 

@@ -83,3 +83,22 @@ def test_one_line_paragraph_is_not_judged_for_line_punctuation(shared_data):
     assert FineWebQuality(line_punct_min_lines=1).judge_texts([para], ["zh"]) == ["line_punct_ratio"]
     # two such lines are a page of unpunctuated lines again
     assert FineWebQuality().judge_texts([para + "\n" + para[:60]], ["zh"]) == ["line_punct_ratio"]
+
+
+def test_table_rows_end_where_their_text_ends():
+    """trafilatura 2 writes a table row as `| cell | cell |`: on a table-layout page every line ends
+    in `|`, and read literally no line is punctuated (held-out CleanEval pages were removed so)."""
+    from stages.fineweb import FineWebQuality
+    import pyarrow as pa
+    page = "\n".join(["|  |  |  | ", "| Home | About | Contact | ",
+                      "|  | The club leader needs patience. She must know the girls well. |  |  | ",
+                      "|  | Clubs meet once a week, in the evening. |  | ",
+                      "| A third paragraph, about the rooms, ends here. | ", "|  |  |"])
+    flat = page.replace("|", " ")
+    st = FineWebQuality().ensure_setup()
+    out = st(pa.table({"id": ["t", "f"], "text": [page, flat], "language": ["en", "en"]}))
+    removed = [] if out.removed is None else out.removed.column("id").to_pylist()
+    assert "t" not in removed and "f" not in removed
+    kept = out.kept.to_pylist()
+    assert [r["fineweb_lines"] for r in kept] == [4, 4]       # the rows of empty cells are blank lines
+    assert kept[0]["fineweb_line_punct_ratio"] == kept[1]["fineweb_line_punct_ratio"] == 0.75
