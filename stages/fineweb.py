@@ -33,9 +33,10 @@ from stages.profiles.filter import (to_bool, ProfiledFilter, duplicate_mask, has
 
 # FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops, ellipses (… ……, ⋯) and the
 # closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
-# citation mark ([1], [注 2]) after them, as Wikipedia paragraphs end.
+# citation mark ([1], [注 2]) after them, as Wikipedia paragraphs end; a numbered one may follow a
+# space, as Baidu Baike writes them ("。 [2]").
 _LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯]|[.!?。！？．｡…][)\]）】」』"'”’]+)"""
-             r"""(?:\[[^\]]{1,8}\])*(?:\s*\|)*\s*$""")
+             r"""(?:\[[^\]]{1,8}\]| \[\d[\d,\-–]{0,6}\])*(?:\s*\|)*\s*$""")
 
 
 class FineWebQuality(ProfiledFilter):

@@ -102,3 +102,15 @@ def test_table_rows_end_where_their_text_ends():
     kept = out.kept.to_pylist()
     assert [r["fineweb_lines"] for r in kept] == [4, 4]       # the rows of empty cells are blank lines
     assert kept[0]["fineweb_line_punct_ratio"] == kept[1]["fineweb_line_punct_ratio"] == 0.75
+
+
+def test_a_numbered_citation_after_a_space_still_ends_a_sentence():
+    """Baidu Baike writes its citations after a space ("启动。 [3]"); Wikipedia without ("。[3]")."""
+    from stages.fineweb import FineWebQuality
+    import pyarrow as pa
+    lines = ["河北雄安高新技术产业开发区，隶属河北省雄安新区，为省级高新技术产业开发区 [1] [5]。",
+             "规划用地总面积952.7463公顷（具体范围以坐标为准）。 [2]", "2024年5月9日，雄安高新区正式揭牌启动。 [3]",
+             "2023年12月，河北省政府批复设立省级河北雄安高新技术产业开发区。 [2] [5]", "The end. [12]", "Not [详细]"]
+    st = FineWebQuality().ensure_setup()
+    out = st(pa.table({"id": ["b"], "text": ["\n".join(lines)], "language": ["zh"]}))
+    assert abs(out.kept.column("fineweb_line_punct_ratio").to_pylist()[0] - 5 / 6) < 1e-6
