@@ -431,3 +431,12 @@ def test_run_through_runner(tmp_path, shared_data, ray_local):
     out = read_documents(stats)
     assert out.num_rows == ingest["docs_out"] > 3
     assert not any(m in t for t in out.column("text").to_pylist() for m in ("[[", "<ref"))
+
+
+def test_an_indented_table_is_a_table():
+    """`:{|` is a table indented one step, as MediaWiki renders it (the United Kingdom article's
+    rankings): it goes with the other tables instead of leaving its rows as text."""
+    wt = ("The rankings:\n:{|class=\"wikitable\" style=\"text-align:center;\"\n|-\n! Index\n! Rank\n|-\n"
+          "|align=\"left\"|[[Human Development Index]] 2015\n|14\n|}\nAfter the table.")
+    text = wikitext_to_text(wt, WikitextOptions())
+    assert text == "The rankings:\nAfter the table."

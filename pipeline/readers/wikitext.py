@@ -117,7 +117,7 @@ def strip_dropped_blocks(wikitext: str) -> str:
         return wikitext
     kept, depth = [], 0
     for line in wikitext.split("\n"):
-        head = line.lstrip()
+        head = line.lstrip().lstrip(":").lstrip()    # ":{|": a table indented, as MediaWiki allows
         if head.startswith("{|"):
             depth += 1
         elif depth and head.startswith("|}"):
