@@ -13,7 +13,8 @@ A cached stage output is reused only while everything that could change it is un
   - the versions of the installed distributions those modules import (tokenizers, datasketch,
     ...), and the Python version.
 The input's key and the seed are added by the planner. Imports are found by parsing the source
-(`ast`), not by running it, so a fingerprint never executes stage code.
+(`ast`), not by running it, so a fingerprint never executes stage code. A source's reader gets the
+same treatment of its code and libraries (`code_fingerprint`), in ingest's key.
 """
 from __future__ import annotations
 
@@ -315,4 +316,15 @@ def fingerprint_parts(stage) -> dict[str, Any]:
 def stage_fingerprint(stage) -> str:
     """One hash of the stage's code, data, options and libraries (see the module docstring)."""
     body = json.dumps(fingerprint_parts(stage), sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def code_fingerprint(cls: type) -> str:
+    """One hash of a class's project code (its modules, followed through their imports) and of the
+    libraries they import: for a source's reader, what its output depends on besides its options and
+    input files. A reader changed in place (a fix to a dump's markup) thus re-reads cached input."""
+    roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins",)]
+    files, libraries, _ = project_modules(roots)
+    body = json.dumps({"code": {m: file_digest(f) for m, f in sorted(files.items())},
+                       "libraries": library_versions(libraries)}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:32]

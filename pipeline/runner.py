@@ -27,7 +27,7 @@ from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (list_input
 from pipeline.documents import DocColumns, content_bytes, quarantine_table
 from pipeline.executor import (Resources, Segment, cluster_cpus, make_executor, runtime_env_for, start_ray,
                                start_ray_soon, upload_runtime_env)
-from pipeline.fingerprint import stage_fingerprint
+from pipeline.fingerprint import code_fingerprint, stage_fingerprint
 from pipeline.global_context import GlobalContext
 from pipeline.lease import Lease, check_output
 from pipeline.progress import Progress
@@ -74,6 +74,7 @@ def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedSt
         sized[name] = fs_sizes
     key = _hash({"reader": READER_VERSION, "sources": [s.model_dump(mode="json") for s in recipe.sources],
                  "reader_versions": [type(s.reader).version for s in recipe.sources],
+                 "reader_code": [code_fingerprint(type(s.reader)) for s in recipe.sources],
                  "files": sized})
     root = run_dir / "stages"
     out = [PlannedStage(0, "ingest", "ingest", None, key, StageDir(root / f"00-ingest-{key[:12]}"))]

@@ -483,6 +483,42 @@ def test_editing_a_helper_module_or_data_file_changes_the_cache_key(tmp_path, da
     assert stage_fingerprint(recipe.stages[0].stage.model_copy(update={"factor": 2})) != f0
 
 
+def test_editing_a_readers_code_changes_the_ingest_key(tmp_path, data, monkeypatch):
+    """A reader fixed in place reads its cached input again: ingest's key covers the reader's code
+    (followed through its imports), as a stage's key covers the stage's."""
+    from pipeline.checks import list_inputs
+    from pipeline.runner import plan
+    pkg = tmp_path / "lib" / "readerpkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "clean.py").write_text("def clean(line):\n    return line.strip()\n")
+    (pkg / "unrelated.py").write_text("X = 1\n")
+    (pkg / "reader.py").write_text(textwrap.dedent("""
+        from pipeline.readers import Doc, Reader
+        from readerpkg.clean import clean
+
+        class Lines(Reader):
+            def read(self, path, src, state):
+                for i, line in enumerate(open(path, encoding="utf-8")):
+                    yield Doc(str(i), None, text=clean(line))
+        """))
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    (tmp_path / "in.txt").write_text("one line\nanother line\n")
+    recipe = load_recipe(write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources: [{{name: l, format: "readerpkg.reader:Lines", paths: [{tmp_path / 'in.txt'}]}}]
+        """))
+
+    def key() -> str:
+        return plan(recipe, tmp_path / "run", list_inputs(recipe))[0].key
+    k0 = key()
+    (pkg / "unrelated.py").write_text("X = 2\n")
+    assert key() == k0
+    (pkg / "clean.py").write_text("def clean(line):\n    return line.strip().lower()\n")
+    assert key() != k0
+
+
 def test_builtin_stages_fingerprint_their_helpers_and_profiles():
     from pipeline.fingerprint import fingerprint_parts
     from pipeline.registry import resolve_stage
