@@ -67,6 +67,8 @@ def listed_paths(paths_file: str, base: str | None, where: str) -> list[str]:
             continue
         if base and "://" not in line and not os.path.isabs(line):
             line = base.rstrip("/") + "/" + line.lstrip("/")
+        if "://" not in line:                  # a local path, absolute as `paths` become
+            line = os.path.abspath(os.path.expanduser(line))
         out.append(line)
     if not out:
         raise RecipeError(f"{where}: {paths_file!r} lists no path")
