@@ -3,9 +3,9 @@
 
 Where such text comes from: a page whose own bytes are already garbled (a CMS that decoded UTF-8
 as windows-1252 once and stored the result as UTF-8; the reader then reads exactly what the page
-holds, as a browser shows it), JSON Lines and Parquet corpora made by such tools, a book scanned
-into a mis-set editor. It is ~0.6% of CleanEval's final pages. Repairing beats removing: the text
-is otherwise good, and `chinese_clean` removes what still looks garbled afterwards.
+holds, as a browser shows it), and JSON Lines and Parquet corpora made by such tools. It is ~0.6%
+of CleanEval's final pages. Repairing beats removing: the text is otherwise good, and
+`chinese_clean` removes what still looks garbled afterwards.
 
 ftfy (the field's library for this; datatrove's FTFYFormatter and NeMo Curator's
 UnicodeReformatter use it) runs with only its encoding repair on: HTML entities, quotes, widths,
