@@ -289,11 +289,18 @@ def _option_paths(value: Any) -> Iterable[Path]:
             return
 
 
+def _class_code(cls: type) -> tuple[dict[str, str], dict[str, str], set[Path]]:
+    """A class's project modules (followed through their imports) by content hash, the versions of
+    the libraries they import, and the data files they name."""
+    roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins",)]
+    files, libraries, data = project_modules(roots)
+    return {m: file_digest(f) for m, f in sorted(files.items())}, library_versions(libraries), data
+
+
 def fingerprint_parts(stage) -> dict[str, Any]:
     """Everything stage_fingerprint hashes, readable (for a person asking why a stage reran)."""
     cls = type(stage)
-    roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins",)]
-    files, libraries, data = project_modules(roots)
+    code, libraries, data = _class_code(cls)
     options = stage.options()
     declared = [Path(p) for p in stage.data_files()]
     data_hashes = {}
@@ -306,9 +313,9 @@ def fingerprint_parts(stage) -> dict[str, Any]:
         "class": f"{cls.__module__}.{cls.__qualname__}",
         "version": getattr(cls, "version", ""),
         "options": options,
-        "code": {m: file_digest(f) for m, f in sorted(files.items())},
+        "code": code,
         "data": data_hashes,
-        "libraries": library_versions(libraries),
+        "libraries": libraries,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
     }
 
@@ -320,11 +327,9 @@ def stage_fingerprint(stage) -> str:
 
 
 def code_fingerprint(cls: type) -> str:
-    """One hash of a class's project code (its modules, followed through their imports) and of the
-    libraries they import: for a source's reader, what its output depends on besides its options and
-    input files. A reader changed in place (a fix to a dump's markup) thus re-reads cached input."""
-    roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins",)]
-    files, libraries, _ = project_modules(roots)
-    body = json.dumps({"code": {m: file_digest(f) for m, f in sorted(files.items())},
-                       "libraries": library_versions(libraries)}, sort_keys=True)
+    """One hash of a class's project code and the libraries it imports (`_class_code`): for a
+    source's reader, what its output depends on besides its options and input files. A reader
+    changed in place (a fix to a dump's markup) thus re-reads cached input."""
+    code, libraries, _ = _class_code(cls)
+    body = json.dumps({"code": code, "libraries": libraries}, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()[:32]

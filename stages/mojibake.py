@@ -55,13 +55,15 @@ class FixMojibake(Stage):
         rows = np.flatnonzero(screened.to_numpy(zero_copy_only=False))
         if not len(rows):
             return Result(kept=batch, counters={"mojibake_repaired": 0})
-        values = texts.to_pylist()
-        repaired = 0
-        for i in rows:
-            text = values[i]
-            if len(text) <= self.max_chars and (fixed := self._fix(text, self._config)) != text:
-                values[i] = fixed
-                repaired += 1
-        if repaired:
-            batch = batch.set_column(batch.column_names.index(col), col, pa.array(values, texts.type))
-        return Result(kept=batch, counters={"mojibake_repaired": repaired})
+        # Only the screened documents become Python strings; the column is patched where ftfy changed one.
+        fixed: dict[int, str] = {}                        # row -> repaired text, rows ascending
+        for i, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+            if len(text) <= self.max_chars and (new := self._fix(text, self._config)) != text:
+                fixed[i] = new
+        if fixed:
+            mask = np.zeros(len(texts), dtype=bool)
+            mask[list(fixed)] = True
+            column = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+            column = pc.replace_with_mask(column, pa.array(mask), pa.array(list(fixed.values()), texts.type))
+            batch = batch.set_column(batch.column_names.index(col), col, column)
+        return Result(kept=batch, counters={"mojibake_repaired": len(fixed)})

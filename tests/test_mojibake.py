@@ -54,3 +54,12 @@ def test_real_sentences_change_only_where_they_were_garbled(shared_data):
     before = mojibake_counts(pa.array([a for a, _ in changed])).tolist()
     after = mojibake_counts(pa.array([b for _, b in changed])).tolist()
     assert all(y < x for x, y in zip(before, after)), list(zip(before, after))
+
+
+def test_a_chunked_column_keeps_its_type_nulls_and_untouched_rows():
+    texts = pa.chunked_array([pa.array(["plain", garble("café")], pa.large_string()),
+                              pa.array([None, garble("It’s")], pa.large_string())])
+    result = FixMojibake().ensure_setup()(pa.table({"text": texts}))
+    out = result.kept.column("text")
+    assert out.type == pa.large_string() and out.to_pylist() == ["plain", "café", None, "It’s"]
+    assert result.counters == {"mojibake_repaired": 2}

@@ -108,22 +108,25 @@ STAGES = """
 """
 
 
-def recipe(tmp_path, bucket: str, out: str, sleep: float = 0.0, name: str = "r.yaml") -> Path:
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(f"""
-        name: s3-run
-        seed: 3
-        output: s3://{bucket}/{out}
+def sample_sources(root: str) -> str:
+    """The `sources:` of a recipe over what upload_sample put under `root` (s3://b, gs://b)."""
+    return textwrap.dedent(f"""
         sources:
           - name: web
             format: warc
-            paths: [s3://{bucket}/input/web/*.warc.gz]
+            paths: [{root}/input/web/*.warc.gz]
             shard_docs: 10
           - name: cc
             format: jsonl
-            paths: s3://{bucket}/input/cc/*.jsonl.gz
+            paths: {root}/input/cc/*.jsonl.gz
             id_field: id
-        """) + textwrap.dedent(STAGES.format(sleep=sleep)))
+        """)
+
+
+def recipe(tmp_path, bucket: str, out: str, sleep: float = 0.0, name: str = "r.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(f"name: s3-run\nseed: 3\noutput: s3://{bucket}/{out}\n" + sample_sources(f"s3://{bucket}")
+                 + textwrap.dedent(STAGES.format(sleep=sleep)))
     return p
 
 

@@ -10,7 +10,7 @@ import textwrap
 import fsspec
 import pytest
 
-from test_storage import _free_port, data_digests, run_cli, start_server, upload_sample
+from test_storage import _free_port, data_digests, run_cli, sample_sources, start_server, upload_sample
 
 
 @pytest.fixture(scope="module")
@@ -44,19 +44,7 @@ def gcsfs_for(env):
 
 def recipe(tmp_path, bucket: str, output: str, name: str):
     p = tmp_path / name
-    p.write_text(textwrap.dedent(f"""
-        name: gcs-run
-        seed: 5
-        output: {output}
-        sources:
-          - name: web
-            format: warc
-            paths: [gs://{bucket}/input/web/*.warc.gz]
-            shard_docs: 10
-          - name: cc
-            format: jsonl
-            paths: gs://{bucket}/input/cc/*.jsonl.gz
-            id_field: id
+    p.write_text(f"name: gcs-run\nseed: 5\noutput: {output}\n" + sample_sources(f"gs://{bucket}") + textwrap.dedent("""
         stages:
           - stage: extract
           - stage: language

@@ -13,8 +13,9 @@ mid-line after a record cut off), and decides where each record ends:
   record separator (CRLF CRLF or LF LF) or the next `WARC/` header is there; otherwise at the next
   line that starts a valid WARC header, or an earlier WARC version line at a line start or a
   broken header run into this record's damaged end (kept, flagged `length_mismatch`); with no
-  next header before the end of the file it is cut off (`truncated_record`, quarantined). A header into which another record's header runs (its
-  end overwritten) is `malformed_record` and the other record is read. A declared block that
+  next header before the end of the file it is cut off (`truncated_record`, quarantined). A
+  header into which another record's header runs (its end overwritten) is `malformed_record` and
+  the other record is read. A declared block that
   holds a whole valid WARC header right after a separator ends there (a wrong length that lands
   on a later separator by chance is likelier than a WARC inside a WARC). Limit: an uncompressed
   record whose wrong length is also over the size cap, with its neighbour further away than the
