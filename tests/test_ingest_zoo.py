@@ -259,45 +259,6 @@ def test_last_record_with_a_wrong_length(records, intact, tmp_path, delta):
     assert framing(p) == ({"fastwarc": len(records)} if delta > 0 else {"fastwarc": len(records) - 1, "scanner": 1})
 
 
-def test_arc_file_built_from_real_records(records, intact, tmp_path):
-    """ARC (pre-WARC Internet Archive format), one gzip member per record, read through warcio."""
-    version = b"1 0 tokenmill\nURL IP-address Archive-date Content-type Archive-length\n"
-    members = [gzip.compress(b"filedesc://t.arc 0.0.0.0 20080430204825 text/plain %d\n" % len(version)
-                             + version + b"\n")]
-    ids = []
-    for rec in records[1:6]:
-        url = re.search(rb"WARC-Target-URI: (\S+)", rec).group(1)
-        ids.append(re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", rec).group(1).decode())
-        block = block_of(rec)
-        members.append(gzip.compress(b"%s 93.184.216.34 20080430204825 text/html %d\n" % (url, len(block))
-                                     + block + b"\n"))
-    p = tmp_path / "t.arc.gz"
-    p.write_bytes(b"".join(members))
-    docs, q, counters = read(p)
-    assert not q and [d.html_str for d in docs] == [intact[i] for i in ids]
-    assert counters == {"skipped_warcinfo": 1}
-
-
-def test_arc_record_whose_length_is_no_number(records, intact, tmp_path):
-    """An uncompressed ARC whose header line says 'abc' where the length goes (pywb's bad.arc): that
-    record is counted as damage and the file reads on; it crashed the reader (int('abc'))."""
-    version = b"1 0 tokenmill\nURL IP-address Archive-date Content-type Archive-length\n"
-    out = [b"filedesc://t.arc 0.0.0.0 20080430204825 text/plain %d\n" % len(version) + version + b"\n"]
-    ids = []
-    for i, rec in enumerate(records[1:4]):
-        url = re.search(rb"WARC-Target-URI: (\S+)", rec).group(1)
-        block = block_of(rec)
-        if i == 1:
-            out.append(b"%s 93.184.216.34 20080430204825 text/html abc\n\n" % url)
-        ids.append(re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", rec).group(1).decode())
-        out.append(b"%s 93.184.216.34 20080430204825 text/html %d\n" % (url, len(block)) + block + b"\n")
-    p = tmp_path / "t.arc"
-    p.write_bytes(b"".join(out))
-    docs, q, counters = read(p)
-    assert q == {"malformed_record": 1} and [d.html_str for d in docs] == [intact[i] for i in ids]
-    assert accounted(docs, q, counters) == warcio_count(p)
-
-
 @pytest.mark.parametrize("packing", ["whole-file-gzip", "zstd"])
 def test_one_stream_for_all_records_with_a_wrong_length(records, intact, tmp_path, packing):
     """No member boundaries to lean on: the record ends where the next valid WARC header starts."""

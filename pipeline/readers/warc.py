@@ -29,7 +29,8 @@ FastWARC record whose header lacks Content-Length, holds mandatory names twice o
 as a name, is damage for the scanner too.
 
 The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`;
-the gzip decompression under it, which resyncs after a damaged member, `warc_stream`.
+the gzip decompression under it, which resyncs after a damaged member, `warc_stream`. ARC files
+(a `filedesc://` record first) go to `pipeline.readers.arc`, the same scanner with ARC's grammar.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from typing import BinaryIO, Collection, Iterator
 import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+from pipeline.readers.arc import iter_arc
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
@@ -96,7 +98,7 @@ def iter_warc(path: str, max_record_bytes: int,
         start = b""                               # a corrupt first member: the scanner will say so
     if start.startswith(b"filedesc://"):
         with open_warc(path) as f:
-            yield from _iter_arc(f, max_record_bytes, wanted)
+            yield from iter_arc(f, gz, max_record_bytes, wanted)
         return
     local = _local(path)
     start, idle = 0, 0
@@ -378,48 +380,3 @@ def _merged(items) -> bool:
     has once are there twice."""
     names = [k.lower() for k, _ in items]
     return any(names.count(k) > 1 for k in ("warc-record-id", "content-length", "warc-type"))
-
-
-def _iter_arc(f, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDamage]:
-    """ARC files (the Internet Archive's format before WARC), read by warcio as WARC records.
-    FastWARC does not read ARC; damage ends the file (counted) instead of being skipped."""
-    from warcio.archiveiterator import ArchiveIterator as WarcioIterator
-    it = WarcioIterator(f, arc2warc=True)
-    while True:
-        try:
-            rec = next(it)
-        except StopIteration:
-            return
-        except Exception as e:  # noqa: BLE001 - warcio raises many kinds; all mean "unreadable from here"
-            yield WarcDamage(it.offset if hasattr(it, "offset") else -1, "malformed_record",
-                             f"ARC record unreadable: {type(e).__name__}: {e}")
-            return
-        headers = {k.lower(): v for k, v in rec.rec_headers.headers}
-        headers["warc-type"] = rec.rec_type
-        offset = it.offset if hasattr(it, "offset") else -1
-        declared = (headers.get("content-length") or "").strip()
-        if declared and not declared.lstrip("-").isdigit():
-            # An ARC header line whose length field is no number (warcio frames the next record
-            # by itself): this record is counted as damage, the file reads on.
-            yield WarcDamage(offset, "malformed_record", f"ARC record length is not a number: {declared[:40]!r}")
-            continue
-        declared_length = int(declared or -1)   # -1 in ARC (and none): unknown
-        if not wanted(headers):
-            yield WarcRecord(offset, headers, b"", max(0, declared_length))
-            continue
-        body = rec.raw_stream.read(max_record_bytes + 1)
-        length = declared_length if declared_length >= 0 else len(body)
-        if len(body) > max_record_bytes:
-            yield WarcRecord(offset, headers, body[:SAMPLE], length, truncated=True)
-            continue
-        hh = rec.http_headers
-        if hh is None:
-            yield WarcRecord(offset, headers, body, length)
-            continue
-        parts = (hh.protocol or "").split() + (hh.statusline or "").split()
-        status = next((int(p[:3]) for p in parts if p[:3].isdigit()), None)
-        http = HttpResponse(status, {k.lower(): v for k, v in hh.headers}, body)
-        headers["content-type"] = "application/http; msgtype=response"
-        yield WarcRecord(offset, headers, b"", length, http=http)
-
-

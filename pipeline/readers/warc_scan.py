@@ -162,6 +162,15 @@ class Scanner:
         del self.buf[:n]
         self.pos0 += n
 
+    def _skip_line_breaks(self) -> bool:
+        """Drop the line breaks before the next record; False when nothing is left."""
+        i = 0
+        while i < len(self.buf) and self.buf[i] in b"\r\n":
+            i += 1
+        if i:
+            self._drop(i)
+        return bool(self.buf)
+
     def items(self) -> Iterator[WarcRecord | WarcDamage]:
         skip = 0                          # bytes of an oversized record still to discard
         while True:
@@ -206,12 +215,7 @@ class Scanner:
     def _records(self, final: bool) -> Iterator:
         buf = self.buf
         while True:
-            i = 0
-            while i < len(buf) and buf[i] in b"\r\n":
-                i += 1
-            if i:
-                self._drop(i)
-            if not buf:
+            if not self._skip_line_breaks():
                 return
             if not buf.startswith(b"WARC/"):
                 q = self._find_header(0, len(buf))
