@@ -10,11 +10,14 @@ Object stores have no exclusive create, so two runs starting in the same second 
 a lease; each re-reads the record after writing and only the run whose token is there goes on.
 
 Before any work the output is also checked: a non-empty folder that is not a run (no `plan.json`)
-is refused (a typo'd `--output` must not overwrite someone's files), and so is an output inside a
-source's input folder, or one that holds input files (the next run would read its own output).
+is refused (a typo'd `--output` must not overwrite someone's files), and so is an output that a
+source's input could reach (a folder input read recursively, a glob whose parts match the output's
+path or that holds `**`), or one that holds input files: the next run would read its own output.
+An output beside the inputs a glob names (`data/*.warc.gz`, output `data/run`) is fine.
 """
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import socket
@@ -133,6 +136,22 @@ def _static_prefix(pattern: str) -> str:
     return pattern if cut is None else pattern[:cut].rsplit("/", 1)[0]
 
 
+def _reaches(pattern: str, out) -> bool:
+    """Could input `pattern` name `out` or a file in it? A path without wildcards is a file, or a
+    folder read recursively; a glob names paths as many parts below its folder as it has parts
+    there (`*` stops at '/'), or any depth with `**`."""
+    base = _static_prefix(pattern)
+    if not base or not storage.is_within(out, base):
+        return False
+    if not any(c in pattern for c in "*?[") or "**" in pattern:
+        return True
+    parts = pattern[len(base):].strip("/").split("/")
+    below = str(storage.path(out)).rstrip("/")[len(str(storage.path(base)).rstrip("/")):].strip("/")
+    below_parts = below.split("/") if below else []
+    # The output's parts below the folder each match the pattern's part at that depth.
+    return len(parts) >= len(below_parts) and all(map(fnmatch.fnmatchcase, below_parts, parts))
+
+
 def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
     """Refuse, before any work, an output that is not a run but holds files, or that overlaps a
     source's input."""
@@ -140,8 +159,7 @@ def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
     where = f"{recipe.path}: output {storage.url(out)!r}"
     for src in recipe.sources:
         for pattern in src.paths:
-            base = _static_prefix(pattern)
-            if base and storage.is_within(out, base):
+            if _reaches(pattern, out):
                 raise RecipeError(f"{where} is inside the input of source {src.name!r} ({pattern!r}); "
                                   f"the next run would read it back as input")
         for f in files.get(src.name, []):

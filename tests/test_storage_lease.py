@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 def recipe(tmp_path: Path, shared_data: Path, output: Path, paths: str | None = None) -> Path:
     p = tmp_path / "r.yaml"
     p.write_text(f"name: lease\noutput: {output}\nsources:\n  - name: web\n    format: warc\n"
-                 f"    paths: [{paths or str(shared_data / 'warc' / 'sample_pages.warc.gz')}]\n")
+                 f"    paths: ['{paths or str(shared_data / 'warc' / 'sample_pages.warc.gz')}']\n")
     return p
 
 
@@ -76,8 +76,21 @@ def test_output_inside_an_input_folder_is_refused(tmp_path, shared_data):
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "a.warc.gz").write_bytes((shared_data / "warc" / "sample_pages.warc.gz").read_bytes())
-    with pytest.raises(RecipeError, match="inside the input of source 'web'"):
-        Runner(load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=f"{inputs}/*.warc.gz")), quiet=True)
-    with pytest.raises(RecipeError, match="inside the input of source 'web'"):
-        Runner(load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=str(inputs))), quiet=True)
+    (inputs / "old").mkdir()
+    (inputs / "old" / "b.warc.gz").write_bytes((inputs / "a.warc.gz").read_bytes())
+    for reaching in (str(inputs), f"{inputs}/**/*.warc.gz", f"{inputs}/*/*.warc.gz"):
+        with pytest.raises(RecipeError, match="inside the input of source 'web'"):
+            Runner(load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=reaching)), quiet=True)
     assert not (inputs / "run").exists()
+
+
+def test_output_beside_the_files_a_glob_names_is_accepted(tmp_path, shared_data):
+    """`data/*.warc.gz` cannot name anything inside `data/run` (`*` stops at '/'): a common layout."""
+    from pipeline.lease import check_output
+    from pipeline.checks import list_inputs
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.warc.gz").write_bytes((shared_data / "warc" / "sample_pages.warc.gz").read_bytes())
+    for beside in (f"{inputs}/*.warc.gz", f"{inputs}/a.warc.gz", f"{inputs}/*.gz"):
+        r = load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=beside))
+        check_output(r.output, r, list_inputs(r))
