@@ -196,3 +196,11 @@ def test_arc_record_whose_length_is_no_number(records, intact, tmp_path):
     assert accounted(docs, q, counters) == warcio_count(p)
 
 
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_a_piece_of_an_arc_without_its_filedesc_record(pages, tmp_path, gz):
+    """A file cut out of an ARC (no version block) is still read as ARC."""
+    docs, q, counters = read(write_arc(tmp_path, arc_records(pages)[1:], gz))
+    good, _, _ = read(write_arc(tmp_path, arc_records(pages), gz, "good"))
+    assert not q and html_of(docs) == html_of(good) and "skipped_warcinfo" not in counters

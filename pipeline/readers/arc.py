@@ -228,6 +228,15 @@ def _newline_before(buf, start: int, p: int) -> int:
     return 1 if p - 1 >= start and buf[p - 1:p] == b"\n" else 0
 
 
+def looks_like_arc(head: bytes) -> bool:
+    """Does a file that begins with `head` (decompressed) hold ARC records: its `filedesc` record,
+    or, in a piece of an ARC without it, a record's header line?"""
+    if head.startswith(b"filedesc:"):
+        return True
+    line = head[:head.find(b"\n")] if b"\n" in head else b""
+    return any(parse_header(line, n) is not None for n in (V1_FIELDS, V2_FIELDS))
+
+
 def iter_arc(f: BinaryIO, gz: bool, max_record_bytes: int, wanted) -> Iterator[WarcRecord | WarcDamage]:
     """Every record and damaged region of an ARC file (`f` at its start), in file order; records
     not `wanted` come with an empty block."""

@@ -30,7 +30,8 @@ as a name, is damage for the scanner too.
 
 The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`;
 the gzip decompression under it, which resyncs after a damaged member, `warc_stream`. ARC files
-(a `filedesc://` record first) go to `pipeline.readers.arc`, the same scanner with ARC's grammar.
+(a `filedesc:` record or another ARC header line first) go to `pipeline.readers.arc`, the same
+scanner with ARC's grammar.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from typing import BinaryIO, Collection, Iterator
 import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from pipeline.readers.arc import iter_arc
+from pipeline.readers.arc import iter_arc, looks_like_arc
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
@@ -93,10 +94,10 @@ def iter_warc(path: str, max_record_bytes: int,
     gz = first_member == 0 or (first_member > 0 and find_header(head, 0, first_member) < 0) or \
         (first_member < 0 and path.removesuffix(".zst").endswith(".gz") and find_header(head, 0, len(head)) < 0)
     try:
-        start = zlib.decompressobj(31).decompress(head, 16) if gz else head
+        start = zlib.decompressobj(31).decompress(head, 4096) if gz else head
     except zlib.error:
         start = b""                               # a corrupt first member: the scanner will say so
-    if start.startswith(b"filedesc://"):
+    if looks_like_arc(start):
         with open_warc(path) as f:
             yield from iter_arc(f, gz, max_record_bytes, wanted)
         return
