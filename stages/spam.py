@@ -18,7 +18,11 @@ Per document and category: score = `title_weight` x (weights of distinct phrases
 text). A document is removed when
 - the title or URL has a hit and the score reaches `min_score` (a hijacked page), or
 - the text alone is spam: at least `min_matches` matches of at least `min_distinct` phrases and
-  `min_matches_per_1k_chars` per 1000 characters (so a long article with a few mentions stays).
+  `min_matches_per_1k_chars` per 1000 characters (so a long article with a few mentions stays),
+  and the text does not read as a report about the activity: fewer than `report_min_distinct`
+  different words of police, courts, regulators or the press (stages/data/report_words.txt). A
+  crackdown story names the gambling site, the drug or the fake invoices many times; promotion
+  never says 警方, 涉嫌 or "prosecutors".
 The reason says the category and where it mattered most: `gambling_title`, `porn_url`,
 `fake_invoice_text`; the `spam_signal` column lists what matched where.
 
@@ -41,8 +45,10 @@ from pydantic import Field
 from pipeline.stage import Filter, Judgement
 
 LIST_DIR = Path(__file__).parent / "data" / "blocklists"
-DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips",
-                 "en_gambling", "en_porn", "en_pharma"]
+DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips", "zh_private_server",
+                 "en_gambling", "en_porn", "en_pharma", "en_loans", "en_investment_scam", "en_essay_mill",
+                 "en_counterfeit"]
+REPORT_WORDS = Path(__file__).parent / "data" / "report_words.txt"
 
 
 def read_phrase_file(path: Path) -> list[tuple[str, float]]:
@@ -155,6 +161,12 @@ class SpamFilter(Filter):
     min_distinct: int = Field(2, ge=1, description="Text-only rule: minimum different phrases among them.")
     min_matches_per_1k_chars: float = Field(2.0, ge=0.0, description=(
         "Text-only rule: minimum matches per 1000 characters, so long articles with a few mentions stay."))
+    report_words_file: str = Field(str(REPORT_WORDS), description=(
+        "Words of a report about the activity (police, courts, regulators, the press), one a line; a text "
+        "with report_min_distinct different ones is not removed by the text-only rule (crackdown news)."))
+    report_min_distinct: int = Field(2, ge=1, description=(
+        "Text-only rule: this many different report words make a text a report, kept (title and URL "
+        "rules still apply); a large number turns the exception off."))
 
     def setup(self) -> None:
         files = [LIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
@@ -171,6 +183,11 @@ class SpamFilter(Filter):
                     url_w[phrase[4:]] = max(w, url_w.get(phrase[4:], 0.0))
                 else:
                     text_w[phrase] = max(w, text_w.get(phrase, 0.0))
+        words = [(w, 1.0) for w, _ in read_phrase_file(Path(self.report_words_file))]
+        if self.traditional_variants:
+            words += _traditional([(w, 1.0) for w, _ in words if not w.isascii()])
+        self._report_re = re.compile("|".join(
+            rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w, _ in words), re.I)
         self._categories: list[_Category] = []
         for cat, (text_w, url_w) in merged.items():
             if not text_w:
@@ -231,7 +248,7 @@ class SpamFilter(Filter):
                 if score <= best_score[i]:
                     continue
                 best_score[i] = score
-                text_spam = bool(dense[i]) and len(in_text) >= self.min_distinct
+                text_spam = bool(dense[i]) and len(in_text) >= self.min_distinct and not self._is_report(values[i])
                 page_spam = (in_title or in_url) and score >= self.min_score
                 if text_spam or page_spam:
                     where = max(("title", "url", "text"), key=lambda k: (parts[k], k == "title"))
@@ -244,6 +261,14 @@ class SpamFilter(Filter):
         return Judgement(reasons, {"spam_matches": pa.array(best_matches, pa.int32()),
                                    "spam_score": pa.array(best_score, pa.float32()),
                                    "spam_signal": pa.array(signals, pa.string())})
+
+    def _is_report(self, text: str) -> bool:
+        found = set()
+        for m in self._report_re.finditer(text):
+            found.add(m.group().casefold())
+            if len(found) >= self.report_min_distinct:
+                return True
+        return False
 
     @staticmethod
     def _url_hits(cat: _Category, urls: list[str | None], url_arr: pa.Array, ascii_url: np.ndarray,

@@ -107,3 +107,37 @@ def test_declared_thresholds_are_the_options_on_real_signal_columns():
     removed = res.removed.to_pydict()
     assert removed["reason"] == ["porn_text", "gambling_title"]
     assert removed["spam_matches"][0] >= 5 and removed["spam_score"][1] >= 4.5
+
+
+def test_a_report_about_the_activity_is_not_a_keyword_farm(clue):
+    """A crackdown story names the gambling sites as often as a farm does; its police and court
+    words keep it from the text-only rule (the title rule still applies)."""
+    report = ("警方近日破获一起特大跨境网络赌博案。据介绍，该团伙搭建多个赌博网站，以百家乐、赌球等方式吸引参赌人员，"
+              "赌博网站服务器设在境外。民警经过三个月侦查，抓获犯罪嫌疑人四十余名，查封赌博网站二十余个。"
+              "目前，案件正在进一步审理中，涉案赌博网站已全部关停，警方提醒市民远离赌球和网络百家乐。")
+    farm = ("真人百家乐，赌球投注，赌博网站推荐，百家乐平台注册送彩金，赌球首存优惠，网上赌博官方网站。"
+            "百家乐技巧，赌球心得，赌博网站大全。")
+    en_report = ("Police arrested eleven people on Tuesday in a crackdown on an illegal online casino ring. "
+                 "Prosecutors said the online casino sites offered a no deposit bonus and free spins to lure "
+                 "players; the court will hear the case in May. The online casino operators face charges.")
+    body = next(t for t in clue if t.startswith("甘肃三年内将新增幼儿入园学位"))
+    res = SpamFilter()(_table([report, farm, en_report, body], titles=[None, None, None, "澳门新葡京娱乐场-官方网站"]))
+    reasons = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist()))
+    assert reasons == {"1": "gambling_text", "3": "gambling_title"}
+    off = SpamFilter(report_min_distinct=100)(_table([report, en_report]))
+    assert off.removed.column("reason").to_pylist() == ["gambling_text", "gambling_text"]
+
+
+@pytest.mark.parametrize("title,url,reason", [
+    ("Payday Loans No Credit Check Instant Approval", "https://loans.example/apply", "loans_title"),
+    ("Cheap Custom Essay Writing Services - Write My Essay", None, "essay_mill_title"),
+    ("Swiss Replica Watches | Replica Rolex Sale", None, "counterfeit_title"),
+    ("Daily Profit 3% - HYIP Investment Plans", None, "investment_scam_title"),
+    ("新开传奇私服发布网-今日新开传奇私服", "http://www.sf999.example/", "private_server_title"),
+])
+def test_spam_families_beyond_casinos(clue, title, url, reason):
+    """Loans, essay mills, counterfeit goods, investment scams and private game servers: a page
+    whose title sells them goes; the same body under its own title stays."""
+    body = next(t for t in clue if t.startswith("甘肃三年内将新增幼儿入园学位"))
+    res = SpamFilter()(_table([body, body], titles=[title, "甘肃新增幼儿园学位"], urls=[url, None]))
+    assert res.removed.column("reason").to_pylist() == [reason] and res.kept.num_rows == 1
