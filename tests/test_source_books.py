@@ -188,6 +188,55 @@ def test_a_closing_line_inside_the_book_does_not_end_it(shared_data, tmp_path):
     assert doc.text == body
 
 
+def test_credits_worded_produced_from(shared_data, tmp_path):
+    """A 2002 credit line "This etext was produced from the 1908 … edition by …" (nwsnw10.txt,
+    News from Nowhere) was kept as the book's first paragraph: the pattern knew "produced by" only."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    body = expected(moon)
+    title = "The First Men In The Moon"
+    path = tmp_path / "1013-credits.txt"
+    path.write_text(OLD_1990S.format(title=title, body=body).replace(
+        "This etext was prepared by Some Volunteer, somewhere.",
+        "This etext was produced from the 1908 Longmans, Green, and Co.\n"
+        "edition by David Price, email ccx074@coventry.ac.uk"), encoding="utf-8")
+    (doc,), _, _ = read(path, drop_toc=False)
+    assert doc.text == body
+
+
+# An early-2000s footer: the closing line, the starred END marker, then the old small print, which
+# ends with a line worded as the 1990s START marker (7tcng10.txt, The Complete Angler).
+FOOTER_2002 = """
+End of Project Gutenberg's {title}, by H. G. Wells
+
+*** END OF THE PROJECT GUTENBERG EBOOK {upper} ***
+
+**The Legal Small Print**
+
+(Three Pages)
+
+***START**THE SMALL PRINT!**FOR PUBLIC DOMAIN EBOOKS**START***
+Why is this "Small Print!" statement here? You know: lawyers.
+
+*END THE SMALL PRINT! FOR PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*
+"""
+
+
+def test_a_book_without_start_line_and_small_print_at_the_end(shared_data, tmp_path):
+    """Without a START line, the closing "*END THE SMALL PRINT!…*END*" of the footer was taken for
+    it: the book came out empty (quarantined empty_document). The book is kept, the footer cut,
+    the missing marker counted and the header still read for the eBook number."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    body = expected(moon)
+    title = "The First Men In The Moon"
+    header = NEW_2020S.split("*** START")[0].format(title=title)
+    path = tmp_path / "7tcng10.txt"
+    path.write_text(header + body + "\n" + FOOTER_2002.format(title=title, upper=title.upper()), encoding="utf-8")
+    (doc,), quarantined, counters = read(path, drop_toc=False)
+    assert not quarantined and counters == {"gutenberg_no_start_marker": 1}
+    assert doc.text.endswith(body) and "SMALL PRINT" not in doc.text and "END OF THE PROJECT" not in doc.text
+    assert doc.id == "gutenberg:1013"
+
+
 def test_bad_files(shared_data, tmp_path):
     moon = next(p for p in books(shared_data) if "pg1013." in p.name)
     raw = gzip.open(moon).read()

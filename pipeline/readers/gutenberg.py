@@ -9,7 +9,10 @@ COPYRIGHTED PROJECT GUTENBERG …"); the footer is announced by "End of (the) Pr
 `strip_headers` match ~80 line prefixes anywhere in the first 600 lines; we instead cut at the
 marker *lines* (recognised by pattern, so new title wordings still match), then drop the
 production credits and PG notes that directly follow the START marker ("Produced by …",
-"E-text prepared by …", "Note: … Internet Archive …"), and optionally the table of contents.
+"This etext was produced from …", "Note: … Internet Archive …"), and optionally the table of
+contents. A START match that lies in the footer (after the END marker, with none after it: the
+old small print at the end closes with the 1990s START wording) is no START: the book is kept
+whole, counted as having none. A file holding several books one after another keeps the first.
 No maintained library does this (gutenbergpy and c-w/gutenberg are prefix lists tied to their
 downloaders), so it is hand-written; the samples' expected texts (c-w's output) are the check.
 
@@ -44,6 +47,7 @@ _END_WORDS = _cases("gutenberg", "copyrighted")
 # Paragraphs right after the START marker that are about the e-text, not the book.
 _CREDITS = re.compile(
     r"produced[ \t]+by|prepared[ \t]+by|credit[ \t]+for[ \t]+e-?text|transcribed[ \t]+(?:by|from)|digiti[sz]ed[ \t]+by"
+    r"|(?:e-?text|e-?book|file)\s+(?:was\s+|is\s+)?(?:produced|prepared)\s+from"   # "This etext was produced from…"
     r"|project[ \t]+gutenberg|pgdp\.net|distributed[ \t]+proofread|internet[ \t]+archive|archive\.org"
     r"|google[ \t]+print|gallica|hathitrust|html[ \t]+version|ibiblio\.org", re.I)
 _MAX_CREDIT_PARAGRAPHS = 6
@@ -62,6 +66,7 @@ _HEADER_FIELD = re.compile(r"^(Title|Author|Release Date|Language|Translator|Edi
 _EBOOK_NO = re.compile(r"\[?\s*E-?(?:Book|Text)\s*#\s*(\d+)", re.I)
 _DECLARED = re.compile(r"^\s*Cha[a-z]*ter set encoding:\s*([\w.-]+)", re.I | re.M)
 _BLANK = re.compile(r"\n[ \t]*\n")
+_HEADER_CHARS = 8192             # a PG header's length, at most, when no START marker ends it
 
 
 def first_line_match(text: str, pattern: re.Pattern, keywords: tuple[str, ...], start: int = 0):
@@ -125,6 +130,11 @@ def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, 
     found = {"start_marker": False, "end_marker": False}
     body_start, header = 0, ""
     m = first_line_match(text, _START, _START_WORDS)
+    if m and _end_marker(text, m.end()) is None and _end_marker(text, 0) is not None:
+        # The START pattern matched a line of the footer: a book of the early 2000s whose START line
+        # is missing keeps its small print at the end, closed by "*END THE SMALL PRINT! FOR PUBLIC
+        # DOMAIN EBOOKS*…*END*" (the 1990s START wording). Cutting there emptied the book.
+        m = None
     if m:
         found["start_marker"] = True
         header = text[:m.start()]
@@ -147,6 +157,8 @@ def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, 
         found["end_marker"] = True
         body_end = e.start()
     book = text[body_start:body_end]
+    if not m:        # no START marker: the header fields (Title:, [EBook #…]) are read from the top
+        header = text[:min(body_end, _HEADER_CHARS)]
     if drop_front_credits:
         book = _drop_credits(book)
     return header, book.strip("\n").rstrip(), found

@@ -10,10 +10,12 @@ off, or a dump without its closing tag are quarantined, and a row repeated in an
 counted and read once. Answers join their question by `ParentId`; a thread is emitted as soon as it
 holds as many answers as the question's `AnswerCount`, so memory holds only the threads still open
 (answers deleted before the dump leave their thread open until the end of the file). Answers are
-ordered accepted first, then by score (ties by id). Bodies are HTML: parsed with lxml and turned
-into text with paragraphs, lists and code kept (`<pre>` blocks verbatim inside ``` fences, inline
-`<code>` in backticks). With `include_comments`, the `Comments.xml` beside Posts.xml is read first
-and each post's comments follow it.
+ordered accepted first, then by score (ties by id). Every answer row is accounted for: in a
+document, or counted with why it is not (its score, its question's score, its thread quarantined,
+its question missing). Bodies are HTML, turned back into Markdown-like text by
+`stackexchange_html` (paragraphs, lists, quotations, code verbatim). The dump's file names are
+matched whatever their case (`posts.xml` too). With `include_comments`, the `Comments.xml` beside
+Posts.xml is read first and each post's comments follow it.
 
 Attribution travels in the metadata: site, question id, link, the author of every post (user id
 or display name) and the licences of the posts: each post's `ContentLicense` where the dump has it
@@ -30,18 +32,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from lxml import etree, html as lxml_html
+from lxml import etree
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
-from pipeline.readers.latex import tidy_lines
+from pipeline.readers.stackexchange_html import html_to_text  # noqa: F401 - re-exported
 
 QUESTION, ANSWER = "1", "2"
-_SPACE = re.compile(r"[ \t\r\n\f\v]+")
-_BLOCKS = {"p", "div", "blockquote", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "dl"}
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
-_TABLE_ARCHIVE = re.compile(r"(.+)-(Posts|Comments|Users|Votes|Badges|Tags|PostHistory|PostLinks)")
-_PROLOGUE = re.compile(rb"<\?xml[^<>]*\?>|<!--[^<]*-->|<[A-Za-z]+\s*>", re.S)
+_TABLE_ARCHIVE = re.compile(r"(.+)-(Posts|Comments|Users|Votes|Badges|Tags|PostHistory|PostLinks)", re.I)
+_POSTS_FILE = re.compile(r"Posts\.xml(\.(gz|bz2|xz|zst))?", re.I)
+# Before the first row: the XML declaration, a DOCTYPE (`<!DOCTYPE posts SYSTEM 'posts.dtd'>` in
+# some dumps), comments and the root's start tag. None of it is data, and none of it is damage.
+_PROLOGUE = re.compile(rb"<\?xml[^<>]*\?>|<!DOCTYPE[^<>]*>|<!--[^<]*-->|<[A-Za-z]+\s*>", re.S | re.I)
+_COMMENT = re.compile(rb"<!--[^<]*-->", re.S)
 _CLOSE = re.compile(rb"</[A-Za-z]+\s*>")
 _ROW_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
 
@@ -58,48 +62,6 @@ def tags(value: str) -> list[str]:
     if value.startswith("|"):
         return [t for t in value.split("|") if t]
     return re.findall(r"<([^<>]+)>", value)
-
-
-def html_to_text(body: str) -> str:
-    """A post body from HTML to text: blocks as paragraphs, `<pre>` code verbatim in fences."""
-    if not body.strip():
-        return ""
-    root = lxml_html.fragment_fromstring(body, create_parent="div")
-    out: list[str] = []
-    _walk(root, out)
-    return tidy_lines("".join(out))
-
-
-def _walk(el, out: list[str]) -> None:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    if tag == "pre":
-        code = el.text_content().rstrip("\n")
-        out.append(f"\n\n```\n{code}\n```\n\n")
-        return
-    if tag == "br":
-        out.append("\n")
-    elif tag == "li":
-        out.append("\n- ")
-    elif tag in _BLOCKS:
-        out.append("\n\n")
-    elif tag == "img" and el.get("alt"):
-        out.append(el.get("alt"))
-    if tag == "code":
-        out.append(f"`{el.text_content()}`")
-    else:
-        if el.text:
-            out.append(_squeeze(el.text))
-        for child in el:
-            _walk(child, out)
-            if child.tail:
-                out.append(_squeeze(child.tail))
-    if tag in _BLOCKS or tag == "li":
-        out.append("\n\n" if tag in _BLOCKS else "")
-
-
-def _squeeze(s: str) -> str:
-    """Runs of whitespace to one space (HTML rendering), skipping the regex when there are none."""
-    return _SPACE.sub(" ", s) if ("  " in s or "\n" in s or "\t" in s or "\r" in s) else s
 
 
 @dataclass
@@ -129,7 +91,7 @@ class StackExchangeReader(Reader):
         if base.endswith(".7z"):
             yield from self._read_archive(path, src, state)
             return
-        if not re.fullmatch(r"Posts\.xml(\.(gz|bz2|xz|zst))?", base):
+        if not _POSTS_FILE.fullmatch(base):
             state.count("stackexchange_other_files_skipped")   # Users.xml, Votes.xml, ... are read via Posts
             return
         yield from self._read_posts(path, src, state, self.site or posixpath.basename(posixpath.dirname(path)))
@@ -144,20 +106,20 @@ class StackExchangeReader(Reader):
         import py7zr
         site = posixpath.basename(path).removesuffix(".7z")
         if m := _TABLE_ARCHIVE.fullmatch(site):
-            if m.group(2) != "Posts":
+            if m.group(2).lower() != "posts":
                 state.count("stackexchange_other_files_skipped")  # stackoverflow.com-Users.7z, ...
                 return
             site = m.group(1)
-        wanted = ["Posts.xml"] + (["Comments.xml"] if self.include_comments else [])
+        wanted = ["posts.xml"] + (["comments.xml"] if self.include_comments else [])
         with tempfile.TemporaryDirectory(prefix="stackexchange-") as scratch:
             posts = None
             try:
                 with fsspec.open(path, "rb") as f, py7zr.SevenZipFile(f) as archive:
-                    names = {posixpath.basename(n): n for n in archive.getnames()}
-                    if "Posts.xml" not in names:
+                    names = {posixpath.basename(n).lower(): n for n in archive.getnames()}
+                    if "posts.xml" not in names:
                         yield Quarantined("nothing_read", f"{path}: no Posts.xml in the archive", 0, path)
                         return
-                    posts = os.path.join(scratch, names["Posts.xml"])
+                    posts = os.path.join(scratch, names["posts.xml"])
                     archive.extract(scratch, targets=[names[n] for n in wanted if n in names])
             except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
                 yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {' '.join(str(e).split())}",
@@ -171,7 +133,7 @@ class StackExchangeReader(Reader):
         base = posixpath.basename(path)
         comments: dict[str, list[dict]] = {}
         if self.include_comments:
-            cpath = posixpath.join(posixpath.dirname(path), base.replace("Posts", "Comments"))
+            cpath = posixpath.join(posixpath.dirname(path), _comments_name(base))
             q = _read_comments(cpath, comments)
             if q is not None:
                 yield q
@@ -219,6 +181,8 @@ class StackExchangeReader(Reader):
         qid = q["Id"]
         if self.min_question_score is not None and _score(q) < self.min_question_score:
             state.count("stackexchange_low_score_questions")
+            if t.answers:                 # dropped with their question: counted, not lost
+                state.count("stackexchange_low_score_question_answers", len(t.answers))
             return
         accepted = q.get("AcceptedAnswerId")
         answers = []
@@ -235,10 +199,14 @@ class StackExchangeReader(Reader):
                       for a in answers]
         except (etree.ParserError, ValueError) as e:
             yield Quarantined("bad_html", f"question {qid}: {type(e).__name__}: {e}", -1, qid)
+            if answers:                   # the quarantine item is one for the thread; its answers counted
+                state.count("stackexchange_quarantined_thread_answers", len(answers))
             return
         text = "\n\n".join(p for p in parts if p)
         if not text.strip():
             yield Quarantined("empty_document", f"question {qid}: no text", -1, qid)
+            if answers:
+                state.count("stackexchange_quarantined_thread_answers", len(answers))
             return
         posts = [q, *answers]
         meta = {"site": site, "question_id": qid, "title": q.get("Title"),
@@ -258,6 +226,13 @@ class StackExchangeReader(Reader):
         if notes:
             text += "\n\nComments:\n" + "\n".join(f"- {c.get('Text', '').strip()}" for c in notes)
         return text
+
+
+def _comments_name(posts: str) -> str:
+    """Comments.xml's name beside this Posts.xml, in the same case (`posts.xml.gz` → `comments.xml.gz`)."""
+    head = posts[:5]
+    word = "COMMENTS" if head.isupper() else "comments" if head.islower() else "Comments"
+    return word + posts[5:]
 
 
 def _score(post: dict) -> int:
@@ -340,6 +315,8 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
                 text = data.strip() if offset else data.removeprefix(b"\xef\xbb\xbf").strip()   # a BOM
                 if not text or (not started and _PROLOGUE.fullmatch(text)):
                     started = started or text[:2] not in (b"", b"<?", b"<!")
+                    continue
+                if text[:4] == b"<!--" and _COMMENT.fullmatch(text):     # a comment between rows
                     continue
                 if text[:4] == b"<row" and text[4:5] in b" \t\r\n/":
                     parsed = _parse_row(text)
