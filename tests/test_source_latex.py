@@ -240,3 +240,177 @@ def test_chinese_papers_of_the_cjk_package_era(tmp_path, env, codec):
     docs, quarantined, _ = _read(paper)
     assert not quarantined and intro.strip() in docs[0].text
     assert set(docs[0].metadata["encodings"].values()) == {"gb18030" if codec == "gbk" else "big5hkscs"}
+
+
+def _project(root, files):
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(text.encode() if isinstance(text, str) else text)
+    return root
+
+
+def test_documentclass_in_an_input_preamble_still_makes_the_paper(tmp_path):
+    """Thesis templates keep `\\documentclass` in a preamble file the main file \\input's
+    (teddy92/bachelorthesis: `\\input{style}`; dickerpulli/diplomarbeit-vorlage-latex:
+    `\\input{extras/header}`). Every file, the main one too, was counted as an included file: the
+    95 KB of chapters gave no document and no quarantine item. (Own text in their shape.)"""
+    thesis = _project(tmp_path / "thesis", {
+        "Thesis.tex": "\\input{style}\n\\newcommand{\\quotes}[1]{``#1''}\n\\input{glossaries}\n\n"
+                      "\\begin{document}\n\\frontmatter\n\\input{titel}\n\\mainmatter\n"
+                      "\\input{chapter/einleitung}\n\\end{document}\n",
+        "style.tex": "%%% Dokumentklasse\n\\documentclass[12pt,twoside]{book}\n\\usepackage{graphicx}\n"
+                     "\\input{settings.tex}\n",
+        "settings.tex": "\\newcommand{\\inputthesen}{}\n",
+        "glossaries.tex": "\\newglossaryentry{svm}{name=SVM, description={Support Vector Machine}}\n",
+        "titel.tex": "{\\Large Bachelorarbeit}\n",
+        "chapter/einleitung.tex": "\\chapter{Einleitung}\nDiese Arbeit untersucht \\quotes{Merkmale} von Bildern.\n"})
+    docs, quarantined, state = _read(thesis)
+    assert not quarantined and [d.metadata["main_file"] for d in docs] == ["Thesis.tex"]
+    assert docs[0].text == ("\\frontmatter\n{\\Large Bachelorarbeit}\n\n\\mainmatter\n\\chapter{Einleitung}\n"
+                            "Diese Arbeit untersucht ``Merkmale'' von Bildern.")
+    assert state.counters["latex_included_files_skipped"] == 5
+    # moving the \documentclass line into the main file changes nothing
+    moved = _project(tmp_path / "moved", {p.relative_to(thesis).as_posix(): p.read_bytes()
+                                          for p in thesis.rglob("*.tex")})
+    (moved / "Thesis.tex").write_text("\\documentclass[12pt,twoside]{book}\n" + (thesis / "Thesis.tex").read_text())
+    (moved / "style.tex").write_text((thesis / "style.tex").read_text().replace("\\documentclass", "%\\documentclass"))
+    assert _read(moved)[0][0].text == docs[0].text
+    # and the archive form
+    packed, quarantined, _ = _read(_tar_gz(thesis, tmp_path / "thesis.tar.gz"))
+    assert not quarantined and packed[0].text == docs[0].text
+
+
+def test_a_wrapper_that_includes_main_does_not_make_the_cover_the_paper(tmp_path):
+    """The HoTT book (HoTT/book): `hott-ebook.tex`, `hott-letter.tex`, ... set options and
+    `\\input{main}`; main.tex has the \\documentclass. main.tex was "included by another file",
+    so the cover page (a small document of its own) became the only document. A wrapper is no
+    paper, and an inclusion by a wrapper does not hide the paper: one document, from main.tex."""
+    book = _project(tmp_path / "book", {
+        # HoTT/book, hott-ebook.tex (CC BY-SA 3.0), shortened
+        "hott-ebook.tex": "% This is a main LaTeX file for generating the HoTT book\n% **** OPTIONS ****\n"
+                          "\\input{opt-cover}\n\\input{opt-ebook}\n\\def\\OPThalftorus{torus-lores-bw}\n"
+                          "% INCLUDE THE ACTUAL MAIN FILE\n\\input{main}\n",
+        "hott-letter.tex": "\\input{opt-cover}\n\\input{opt-letter}\n\\input{main}\n",
+        "opt-cover.tex": "\\newif\\ifOPTcover\\OPTcovertrue\n",
+        "opt-ebook.tex": "\\def\\OPTpagesize{4.5in,6.5in}\n",
+        "opt-letter.tex": "\\def\\OPTpagesize{8.5in,11in}\n",
+        "main.tex": "\\documentclass{book}\n\\input{macros}\n\\begin{document}\n\\include{introduction}\n"
+                    "\\include{basics}\n\\end{document}\n",
+        "macros.tex": "\\newcommand{\\UU}{\\mathcal{U}}\n",
+        "introduction.tex": "\\chapter*{Introduction}\nHomotopy type theory is a new branch of mathematics.\n",
+        "basics.tex": "\\chapter{Type theory}\nA universe $\\UU$ is a type whose elements are types.\n",
+        "cover-lulu-hardcover.tex": "\\documentclass{article}\n\\begin{document}\n"
+                                    + "Homotopy Type Theory: Univalent Foundations of Mathematics\n" * 20
+                                    + "\\end{document}\n"})
+    docs, quarantined, state = _read(book)
+    assert not quarantined and [d.metadata["main_file"] for d in docs] == ["main.tex"]
+    assert docs[0].text.startswith("\\chapter*{Introduction}") and "$\\mathcal{U}$" in docs[0].text
+    assert state.counters["latex_wrapper_files_skipped"] == 2
+    assert state.counters["latex_other_main_files_skipped"] == 1
+    packed, quarantined, _ = _read(_tar_gz(book, tmp_path / "book.tar.gz"))
+    assert not quarantined and packed[0].text == docs[0].text
+    # a folder of papers, one per subfolder, still gives one document each
+    doc = "\\documentclass{article}\n\\begin{document}\n%s\n\\end{document}\n"
+    _project(tmp_path / "papers", {"a/paper.tex": doc % "Paper A.", "b/build.tex": "\\def\\draft{1}\n\\input{paper}\n",
+                                   "b/paper.tex": doc % "\\input{b1}", "b/b1.tex": "Paper B.\n"})
+    docs, quarantined, state = _read(tmp_path / "papers")
+    assert not quarantined and [(d.id.split("/papers/")[1], d.text) for d in docs] == \
+        [("a/paper.tex", "Paper A."), ("b/paper.tex", "Paper B.")]
+    assert state.counters == {"latex_wrapper_files_skipped": 1, "latex_included_files_skipped": 1}
+
+
+# HoTT/book, macros.tex (CC BY-SA 3.0): one-argument macros that peek at what follows with
+# \@ifnextchar and call each other.
+HOTT_PRD = r"""\makeatletter
+\def\prd#1{\@ifnextchar\bgroup{\prd@parens{#1}}{%
+    \@ifnextchar\sm{\prd@parens{#1}\@eatsm}{%
+      \prd@noparens{#1}}}}
+\def\prd@parens#1{\@ifnextchar\bgroup%
+  {\mathchoice{\@dprd{#1}}{\@tprd{#1}}{\@tprd{#1}}{\@tprd{#1}}\prd@parens}%
+  {\@ifnextchar\sm%
+    {\mathchoice{\@dprd{#1}}{\@tprd{#1}}{\@tprd{#1}}{\@tprd{#1}}\@eatsm}%
+    {\mathchoice{\@dprd{#1}}{\@tprd{#1}}{\@tprd{#1}}{\@tprd{#1}}}}}
+\def\@eatsm\sm{\sm@parens}
+\def\prd@noparens#1{\mathchoice{\@dprd@noparens{#1}}{\@tprd{#1}}{\@tprd{#1}}{\@tprd{#1}}}
+\def\@tprd#1{\mathchoice{{\textstyle\prod_{(#1)}}}{\prod_{(#1)}}{\prod_{(#1)}}{\prod_{(#1)}}}
+\def\@dprd#1{\prod_{(#1)}\,}
+\def\@dprd@noparens#1{\prod_{#1}\,}
+\def\sm#1{\@ifnextchar\bgroup{\sm@parens{#1}}{%
+    \@ifnextchar\prd{\sm@parens{#1}\@eatprd}{%
+        \sm@noparens{#1}}}}
+\makeatother
+"""
+
+
+def test_package_code_macros_are_not_expanded_and_growth_is_bounded(tmp_path):
+    """The HoTT book was quarantined as too_large at 15 MB (1.4 MB unexpanded): \\prd and \\sm,
+    built on \\@ifnextchar and calling each other, were copied into every use three passes deep.
+    Macros using @-internals or referring to themselves (directly or through others) are left as
+    written, and a pass that grows the text past a factor is undone; both counted."""
+    body = "".join(f"Lemma {i}: $\\prd{{x:A}}\\prd{{y:B}} \\sm{{p:x=y}} P(p)$ in $\\UU$.\n" for i in range(200))
+    d = _project(tmp_path / "hott", {
+        "main.tex": "\\documentclass{book}\n\\input{macros}\n\\begin{document}\n" + body + "\\end{document}\n",
+        "macros.tex": HOTT_PRD + "\\newcommand{\\UU}{\\mathcal{U}}\n\\def\\loopy{\\loopy!}\n"
+                                 "\\def\\ping#1{\\pong{#1}}\n\\def\\pong#1{\\ping{#1}}\n"})
+    docs, quarantined, state = _read(d)
+    text = docs[0].text
+    assert not quarantined and "@" not in text and len(text) < 1.2 * len(body)
+    assert text.splitlines()[0] == "Lemma 0: $\\prd{x:A}\\prd{y:B} \\sm{p:x=y} P(p)$ in $\\mathcal{U}$."
+    assert state.counters["latex_macros_not_expanded"] == 10     # 7 naming or using @-internals, \loopy, \ping, \pong
+    # not package code, but each use becomes 64 copies of a long body: expansion stops, counted
+    bomb = _project(tmp_path / "bomb", {"main.tex": (
+        "\\documentclass{article}\n\\def\\c{long text of a note}\n\\def\\b{\\c\\c\\c\\c}\n\\def\\a{\\b\\b\\b\\b}\n"
+        "\\begin{document}\n" + "Word \\a{} and \\c.\n" * 50 + "\\end{document}\n")})
+    docs, quarantined, state = _read(bomb)
+    assert state.counters["latex_macro_expansion_stopped"] == 1 and "Word \\a{} and \\c." in docs[0].text
+
+
+def test_percent_signs_in_verbatim_and_code_environments_are_kept(tmp_path):
+    """soulmachine/leetcode's `Code` environment (fancyvrb's \\DefineVerbatimEnvironment, in a
+    style file the main file \\input's) lost 17 of its 18 `%` with the rest of each line:
+    `r = r * 10 + t % 10;` became `r = r * 10 + t`. Verbatim text is kept as written: no comment
+    stripping, no includes, no macros inside; a commented-out \\begin{verbatim} protects nothing.
+    (Own code lines in the shape of the book's.)"""
+    d = _project(tmp_path / "book", {
+        "book.tex": "\\documentclass{book}\n\\input{format.cls}\n\\newcommand{\\N}{\\mathbb{N}}\n"
+                    "\\begin{document}\n\\input{chap}\n\\end{document}\n",
+        "format.cls": "\\usepackage{fancyvrb}\n\\DefineVerbatimEnvironment%\n  {Code}{Verbatim}\n  {fontsize=\\small}\n"
+                      "\\lstnewenvironment{Java}{\\lstset{language=Java}}{}\n\\newminted{cpp}{}\n"
+                      "\\newminted[pycode]{python}{}\n",
+        "chap.tex": "Reverse digits in $\\N$. % the old way\n"
+                    "\\begin{Code}\nint reverse(int x) {\n    r = r * 10 + t % 10;  // last digit\n"
+                    "    t /= 10; \\input{nothing} \\N\n}\n\\end{Code}\n"
+                    "\\begin{Java}\nreturn n % 2 == 0;\n\\end{Java}\n"
+                    "\\begin{cppcode}\nprintf(\"%d\\n\", x);\n\\end{cppcode}\n"
+                    "\\begin{pycode}\nprint('%s' % x)\n\\end{pycode}\n"
+                    "\\begin{lstlisting}\nx = y % 3\n\\end{lstlisting}\n"
+                    "\\begin{verbatim}\n100% sure\n\\end{verbatim}\n"
+                    "\\begin{minted}{c}\nk %= 7;\n\\end{minted}\n"
+                    "Inline \\verb|a % b| and \\lstinline{c % d} and \\verb+50%+ stay.\n"
+                    "% \\begin{verbatim} in a comment\nVisible line.\n% \\end{verbatim}\n"})
+    docs, quarantined, state = _read(d)
+    text = docs[0].text
+    assert not quarantined and "the old way" not in text and "in a comment" not in text
+    for line in ("    r = r * 10 + t % 10;  // last digit", "    t /= 10; \\input{nothing} \\N", "return n % 2 == 0;",
+                 "printf(\"%d\\n\", x);", "print('%s' % x)", "x = y % 3", "100% sure", "k %= 7;",
+                 "Inline \\verb|a % b| and \\lstinline{c % d} and \\verb+50%+ stay.", "Visible line."):
+        assert line in text.splitlines(), line
+    assert text.startswith("Reverse digits in $\\mathbb{N}$.") and "latex_missing_inputs" not in state.counters
+
+
+def test_bibliography_keep_inlines_the_bbl_named_after_the_main_file(tmp_path):
+    """BibTeX writes `<main>.bbl` whatever `\\bibliography{refs}` names, and arXiv's sources carry
+    that file (3HeNSF_2DPSD_paper, DgJ_MEIC_paper: main.bbl beside \\bibliography{references}):
+    `bibliography: keep` never inlined it. `<main>.bbl` first, then `<bibname>.bbl`; BibTeX's
+    `%` line ends are comments."""
+    d = _project(tmp_path / "paper", {
+        "main.tex": "\\documentclass{article}\n\\begin{document}\nAs shown~\\cite{a}.\n"
+                    "\\bibliographystyle{plain}\n\\bibliography{references,more}\n\\end{document}\n",
+        "main.bbl": "\\begin{thebibliography}{1}\n\\bibitem{a}\nA.~Author.\n\\newblock A title.\n"
+                    "\\newblock {\\em J.},\n  2020.%\n\\end{thebibliography}\n",
+        "references.bib": "@article{a, title={A title}}\n"})
+    text = _read(d, bibliography="keep")[0][0].text
+    assert "\\bibitem{a}\nA.~Author." in text and "2020.\n" in text and "\\bibliography{" not in text
+    (d / "main.bbl").rename(d / "references.bbl")
+    assert "\\bibitem{a}" in _read(d, bibliography="keep")[0][0].text
+    assert "\\bibitem{a}" not in _read(d)[0][0].text

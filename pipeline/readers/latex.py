@@ -2,16 +2,26 @@
 or arXiv's bulk source tars (`arXiv_src_2301_001.tar`: one gzipped tarball or .tex per paper, PDFs
 where no source was given, counted as `latex_pdf_only_skipped`).
 
-One document per paper. The main file is the `.tex` with both `\\documentclass` and
-`\\begin{document}` (among several, the one no other file includes, then the one including most
-of the other `.tex` files, then the largest).
-From it: comments (and `\\iffalse` blocks) removed, `\\input`, `\\include`, `\\subfile` and the
+One document per paper (per folder of `.tex` files, per archive). The main file has
+`\\documentclass` and `\\begin{document}`, itself or through a file it includes (a thesis
+template's `\\input{style}` may hold the class); a wrapper that only sets options and
+`\\input{main}`s (the HoTT book's `hott-ebook.tex`) is no paper, the file it wraps is; among
+several, the one no other main file includes, then the one including most of the other `.tex`
+files, then the largest (latex_files.py has the rule). Other files are counted: read through the
+main file, wrappers, other main files, non-`.tex` files.
+From it: verbatim text kept as written (`verbatim`, `lstlisting`, `minted`, fancyvrb's `Verbatim`,
+the environments the paper defines with \\lstnewenvironment, \\DefineVerbatimEnvironment,
+\\newminted, and `\\verb|..|`: a `%` in code is no comment), comments (and `\\iffalse` blocks)
+removed, `\\input`, `\\include`, `\\subfile` and the
 import package's `\\import`/`\\subimport` resolved recursively (a missing file or an include cycle
 is dropped and counted; a subfile's or a standalone figure's own `\\documentclass` makes no paper),
 simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only)
-expanded, the preamble cut (the document is the body of `document`), the bibliography and
-figure/table floats kept, dropped or (floats) reduced to their captions by option. Math stays
-LaTeX, as in RedPajama's arXiv slice.
+expanded, but not package code (a macro using `@` internals or referring to itself: counted as
+`latex_macros_not_expanded`), and not past a growth bound (`latex_macro_expansion_stopped`), the
+preamble cut (the document is the body of `document`), the bibliography (kept: `<main>.bbl`,
+which BibTeX writes, or `<name>.bbl` inlined for `\\bibliography{name}`) and figure/table floats
+kept, dropped or (floats) reduced to their captions by option. Math stays LaTeX, as in
+RedPajama's arXiv slice.
 
 Hand-written on purpose: LaTeX parsers (pylatexenc, TexSoup) turn the source into text or a tree
 and lose the LaTeX math this corpus keeps; RedPajama's arXiv cleaner is the same kind of small set
@@ -41,32 +51,20 @@ import re
 import tarfile
 import zlib
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Iterator, Literal
 
 import fsspec
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
+# The main-file choice and the text rules (comments, verbatim, macros) live beside this module;
+# choose_main, strip_comments and tidy_lines are imported from here by tests and other readers.
+from pipeline.readers.latex_files import (  # noqa: F401
+    BEGIN_DOC, END_DOC, IMPORT, INPUT, Project, candidates, choose_main)
+from pipeline.readers.latex_text import (  # noqa: F401
+    VERBATIM_ENVS, braced, expand_macros, protect_verbatim, restore_verbatim, simple_macros, strip_comments,
+    tidy_lines, verbatim_definitions)
 
-_COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan finds candidates fast
-_COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
-_COMMENT_ENV = re.compile(r"\\begin\s*\{comment\}.*?\\end\s*\{comment\}\n?", re.S)
-_INPUT = re.compile(r"\\(input|include|subfile)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
-# The import package: \import{dir}{file} from the paper's root, \subimport{dir}{file} from the
-# including file's folder (and the *from forms, their aliases).
-_IMPORT = re.compile(r"\\(sub)?(?:import|inputfrom|includefrom)\*?\s*\{([^{}]*)\}\s*\{([^{}]+)\}")
-_DOCCLASS = re.compile(r"\\documentclass")
-# Document classes of files that are parts of a paper, never the paper: a subfile of the subfiles
-# package, a standalone figure or table.
-_INCLUDE_CMDS = (b"\\input", b"\\include", b"\\subfile", b"\\import", b"\\subimport")
-_PART_CLASS = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{(?:subfiles|standalone)\}")
-_IF_TOKEN = re.compile(r"\\(if[A-Za-z@]*|fi)(?![A-Za-z@])")
-_BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
-_END_DOC = re.compile(r"\\end\s*\{document\}")
-# \renewcommand is left alone: it redefines LaTeX's own commands (\section, \paragraph, ...), whose
-# uses this corpus keeps as written.
-_NEWCOMMAND = re.compile(r"\\(?:new|provide)command\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?:\[(?P<n>[0-9])\]\s*)?(?=\{)")
-_DEF = re.compile(r"\\def\s*(\\[A-Za-z@]+)(?P<params>(?:#[1-9])*)\s*(?=\{)")
 _FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable"
 _FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
 _BIB_CMDS = re.compile(r"\\(bibliography|bibliographystyle|addbibresource|printbibliography)\b(\s*\{[^{}]*\})?")
@@ -84,118 +82,7 @@ _CJK_ENV = re.compile(rb"\\begin\s*\{CJK\*?\}\s*(?:\[[^\]]*\]\s*)?\{([A-Za-z0-9-
 CJK_CODECS = {"gbk": "gb18030", "gb": "gb18030", "bg5": "big5hkscs", "big5": "big5hkscs", "utf8": "utf-8",
               "sjis": "cp932", "jis": "iso2022_jp", "ks": "cp949", "euc-kr": "cp949"}
 _CJK_MULTIBYTE = frozenset(CJK_CODECS.values()) - {"utf-8"}
-# Structure and references: never expanded, even when a paper \def's them.
-KEPT_COMMANDS = frozenset("\\" + c for c in (
-    "part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph", "caption",
-    "label", "ref", "eqref", "cite", "begin", "end", "item", "title", "author", "footnote", "input", "include"))
 MAX_INCLUDE_DEPTH = 32
-MAX_MACRO_PASSES = 3
-
-
-def strip_comments(tex: str) -> str:
-    """Remove `%` comments (not `\\%`), a line that was only a comment entirely, the blocks of the
-    comment package (`\\begin{comment}...\\end{comment}`) and `\\iffalse ... \\fi` blocks (the
-    commonest way arXiv sources hide draft text)."""
-    tex = _COMMENT.sub("", _COMMENT_LINE.sub("", tex))
-    if "{comment}" in tex:
-        tex = _COMMENT_ENV.sub("", tex)
-    return _strip_iffalse(tex) if "\\iffalse" in tex else tex
-
-
-def _strip_iffalse(tex: str) -> str:
-    """Every `\\iffalse` block up to its own `\\fi` (conditionals inside it counted); a block
-    without its `\\fi` is left as written."""
-    out, pos, depth, start = [], 0, 0, 0
-    for m in _IF_TOKEN.finditer(tex):
-        word = m.group(1)
-        if depth == 0:
-            if word == "iffalse":
-                depth, start = 1, m.start()
-            continue
-        depth += 1 if word != "fi" else -1
-        if depth == 0:
-            out.append(tex[pos:start])
-            pos = m.end()
-    out.append(tex[pos:])
-    return "".join(out)
-
-
-def braced(tex: str, start: int) -> tuple[str, int] | None:
-    """The content of the `{...}` group opening at `start` (nested braces, `\\{` escapes) and the end."""
-    if start >= len(tex) or tex[start] != "{":
-        return None
-    depth, i = 0, start
-    while i < len(tex):
-        c = tex[i]
-        if c == "\\":
-            i += 2
-            continue
-        depth += c == "{"
-        depth -= c == "}"
-        if depth == 0:
-            return tex[start + 1:i], i + 1
-        i += 1
-    return None
-
-
-def simple_macros(tex: str) -> tuple[dict[str, tuple[int, str]], str]:
-    """Simple \\newcommand/\\def definitions as {name: (number of arguments, body)}, and the text
-    with those definitions removed. Simple: mandatory arguments only (`\\newcommand{\\v}[1]{..#1..}`,
-    `\\def\\v#1{..}`); a default optional argument or delimited \\def parameters are left as written."""
-    macros: dict[str, tuple[int, str]] = {}
-    spans = []
-    for pattern in (_NEWCOMMAND, _DEF):
-        for m in pattern.finditer(tex):
-            nargs = int(m.group("n") or 0) if pattern is _NEWCOMMAND else len(m.group("params") or "") // 2
-            body = braced(tex, m.end())
-            if body is None or re.search(r"#(?![1-9])", body[0]) or \
-                    any(int(k) > nargs for k in re.findall(r"#([1-9])", body[0])):
-                continue        # unbalanced, or '#' used otherwise: left as written
-            if m.group(1) in KEPT_COMMANDS:
-                continue
-            macros[m.group(1)] = (nargs, body[0])
-            spans.append((m.start(), body[1]))
-    out, last = [], 0
-    for s, e in sorted(spans):
-        if s >= last:
-            out.append(tex[last:s])
-            last = e
-    out.append(tex[last:])
-    return macros, "".join(out)
-
-
-def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> str:
-    """Each use of a macro replaced by its body with its braced arguments put in; a use without
-    its arguments in braces is left as written."""
-    if not macros:
-        return tex
-    names = sorted(macros, key=len, reverse=True)
-    pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z@])")
-    for _ in range(MAX_MACRO_PASSES):    # macros defined through other macros
-        out, last, changed = [], 0, False
-        for m in pattern.finditer(tex):
-            if m.start() < last:
-                continue
-            nargs, body = macros[m.group(1)]
-            pos, args = m.end(), []
-            for _ in range(nargs):
-                while pos < len(tex) and tex[pos] in " \t\n":
-                    pos += 1
-                group = braced(tex, pos)
-                if group is None:
-                    break
-                args.append(group[0])
-                pos = group[1]
-            if len(args) < nargs:
-                continue
-            out.append(tex[last:m.start()])
-            out.append(re.sub(r"#([1-9])", lambda a: args[int(a.group(1)) - 1], body) if nargs else body)
-            last, changed = pos, True
-        out.append(tex[last:])
-        tex = "".join(out)
-        if not changed:
-            break
-    return tex
 
 
 def _captions(body: str) -> str:
@@ -227,22 +114,6 @@ def looks_binary(data: bytes) -> bool:
     return controls > 0.05 * max(len(data), 1)
 
 
-def tidy_lines(text: str) -> str:
-    """Trailing blanks cut, runs of empty lines reduced to one (one pass; faster than two regexes)."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        line = line.rstrip(" \t")
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()
-
-
-def is_main(tex: str) -> bool:
-    """A main file: \\documentclass and \\begin{document}, outside comments."""
-    t = strip_comments(tex)
-    return bool(_DOCCLASS.search(t) and _BEGIN_DOC.search(t)) and not _PART_CLASS.search(t)
-
-
 def _bulk(members: list[tarfile.TarInfo]) -> bool:
     """A tar of papers (arXiv's bulk layout: YYMM/YYMM.NNNNN.gz, one per paper), not one paper's files."""
     names = [m.name for m in members]
@@ -250,39 +121,18 @@ def _bulk(members: list[tarfile.TarInfo]) -> bool:
         sum(n.endswith((".gz", ".tgz")) for n in names) * 2 > len(names)
 
 
-def choose_main(files: dict[str, bytes]) -> str | None:
-    """The main file of a paper's files: has \\documentclass and \\begin{document}; among several,
-    the one no other file includes, then the one that includes most of the other .tex files (a
-    paper's root, not a standalone figure or a test page beside it, whatever their sizes), then
-    the largest, then by name."""
-    tex = {n: d for n, d in files.items() if n.endswith(".tex")}
-    mains = [n for n, d in tex.items() if b"\\documentclass" in d and is_main(d.decode("utf-8", "replace"))]
-    if not mains:
-        return None
-    names = {posixpath.splitext(posixpath.normpath(n))[0] for n in tex}
-    includes: dict[str, set[str]] = {}
-    for n, d in tex.items():
-        if any(cmd in d for cmd in _INCLUDE_CMDS):   # only the lines naming a file lose their comments
-            lines = [strip_comments(line) for line in d.decode("utf-8", "replace").splitlines()
-                     if any(cmd.decode() in line for cmd in _INCLUDE_CMDS)]
-            includes[n] = {posixpath.splitext(posixpath.normpath(m.group(2) or m.group(3)))[0]
-                           for line in lines for m in _INPUT.finditer(line)} | \
-                {posixpath.splitext(posixpath.normpath(posixpath.join(m.group(2), m.group(3))))[0]
-                 for line in lines for m in _IMPORT.finditer(line)}
-    included = set().union(*includes.values())
-    return sorted(mains, key=lambda n: (posixpath.splitext(n)[0] in included,
-                                        -len(includes.get(n, set()) & names), -len(files[n]), n))[0]
-
-
 class LatexReader(Reader):
     """LaTeX sources of a paper (directory or .tar.gz): includes resolved, preamble and comments removed."""
     name = "latex"
+    version = "2"    # 2: main files through included preambles and wrappers, verbatim kept, no package-code macros
 
     floats: Literal["keep", "drop", "captions"] = Field(
         "captions", description="figure/table environments: keep as written, drop, or keep only their captions")
     bibliography: Literal["keep", "drop"] = Field(
-        "drop", description="drop \\bibliography commands and thebibliography; keep leaves them and inlines a .bbl")
-    expand_macros: bool = Field(True, description="expand simple \\newcommand/\\def macros (mandatory arguments only)")
+        "drop", description="drop \\bibliography commands and thebibliography; keep leaves them and inlines "
+                        "the .bbl (<main>.bbl, else <name>.bbl of \\bibliography{name})")
+    expand_macros: bool = Field(True, description="expand simple \\newcommand/\\def macros (mandatory arguments "
+                                "only; not those using @-internals or themselves, growth bounded)")
     fallback_encoding: str = Field(
         "cp1252", description="codec for a non-UTF-8 file when neither it nor the main file declares one (inputenc)")
 
@@ -314,20 +164,22 @@ class LatexReader(Reader):
             local = os.path.abspath(path)
             cat, isfile = (lambda p: Path(p).read_bytes()), os.path.isfile
             listing = lambda f: sorted(glob.glob(os.path.join(glob.escape(f), "*.tex")))   # noqa: E731
-        folder = posixpath.dirname(local)
-        raw = cat(local)
-        if b"\\documentclass" not in raw or not is_main(raw.decode("utf-8", "replace")):
-            state.count("latex_included_files_skipped")   # a section file: read through its main file
-            return
-        siblings = {posixpath.relpath(o, folder): cat(o) for o in listing(folder)}
-        if choose_main(siblings) != posixpath.basename(local):
-            state.count("latex_other_main_files_skipped")   # the folder's paper has another main file
-            return
+        folder, name = posixpath.dirname(local), posixpath.basename(local)
 
         def load(rel: str) -> bytes | None:
             p = posixpath.normpath(posixpath.join(folder, rel))
             return cat(p) if isfile(p) else None
-        yield from self._paper(posixpath.basename(local), load, path, src, state)
+        project = Project(load)       # each file read once, for the choice and for the paper
+        if not project.carries(name):
+            state.count("latex_included_files_skipped")   # a section file: read through its main file
+            return
+        if project.wraps(name):      # options, then \input{main}: the paper is read from main
+            state.count("latex_wrapper_files_skipped")
+            return
+        if project.main([posixpath.relpath(o, folder) for o in listing(folder)]) != name:
+            state.count("latex_other_main_files_skipped")   # the folder's paper has another main file
+            return
+        yield from self._paper(name, project, path, src, state)
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         data = read_whole(src, path, state, unbounded=True)      # figures make a paper's archive large
@@ -359,7 +211,7 @@ class LatexReader(Reader):
             yield Quarantined("no_main_tex", f"{path}: no .tex with \\documentclass and \\begin{{document}}", 0, path)
             return
         folder = posixpath.dirname(main)
-        yield from self._paper(main, lambda rel: files.get(posixpath.normpath(posixpath.join(folder, rel))),
+        yield from self._paper(main, Project(lambda rel: files.get(posixpath.normpath(posixpath.join(folder, rel)))),
                                path, src, state, main_rel=posixpath.basename(main))
 
     def _read_bulk(self, tar: tarfile.TarFile, members: list[tarfile.TarInfo], path: str, src,
@@ -388,8 +240,11 @@ class LatexReader(Reader):
             yield from self._paper_of(files, paper, src, state)
 
     # -- one paper ------------------------------------------------------------------------------
-    def _paper(self, main: str, load: Callable[[str], bytes | None], path: str, src, state: ReadState,
+    def _paper(self, main: str, project: Project, path: str, src, state: ReadState,
                main_rel: str | None = None) -> Iterator[Doc | Quarantined]:
+        """The document of the paper whose main file is `main` (`main_rel` from the folder of
+        `project`'s paths)."""
+        load = project.data
         encodings: dict[str, str] = {}
         problems: list[Quarantined] = []
         missing: list[str] = []
@@ -422,11 +277,14 @@ class LatexReader(Reader):
             encodings[rel] = enc
             return data.decode(enc, errors="replace")
 
+        # Verbatim environments, the paper's own among them (defined in a style file it includes):
+        # known before the first file loses its comments.
+        envs = set(VERBATIM_ENVS).union(*(verbatim_definitions((load(n) or b"").decode("latin-1"))
+                                          for n in project.closure(main_rel)))
+        verbatim: list[str] = []
+
         def resolve(rel: str, stack: tuple[str, ...], here: str = "") -> str:
-            names = [rel] if rel.endswith(".tex") else [rel + ".tex", rel]
-            if here:     # not found from the root: beside the including file (the import package's rule)
-                names += [posixpath.join(here, n) for n in names]
-            for name in names:
+            for name in candidates(rel, here):   # not found from the root: beside the including file
                 data = load(name)
                 if data is not None:
                     break
@@ -442,32 +300,37 @@ class LatexReader(Reader):
             text = decode(name, data)
             if text is None:
                 return ""
-            text = strip_comments(text)
+            text = strip_comments(protect_verbatim(text, envs, verbatim))
             if stack:     # an included standalone file: its body only
-                b, e = _BEGIN_DOC.search(text), _END_DOC.search(text)
+                b, e = BEGIN_DOC.search(text), END_DOC.search(text)
                 if b:
                     text = text[b.end(): e.start() if e and e.start() > b.end() else len(text)]
             here = posixpath.dirname(name)
-            text = _IMPORT.sub(lambda m: resolve(posixpath.join(here if m.group(1) else "", m.group(2).strip(),
-                                                                m.group(3).strip()), stack + (name,)), text)
-            return _INPUT.sub(lambda m: resolve((m.group(2) or m.group(3)).strip(), stack + (name,), here), text)
+            text = IMPORT.sub(lambda m: resolve(posixpath.join(here if m.group(1) else "", m.group(2).strip(),
+                                                               m.group(3).strip()), stack + (name,)), text)
+            return INPUT.sub(lambda m: resolve((m.group(2) or m.group(3)).strip(), stack + (name,), here), text)
 
         text = resolve(main_rel, ())
         if not text:
             yield from problems or [Quarantined("empty_document", f"{path}: {main} is empty", 0, path)]
             return
         if self.expand_macros:
-            macros, text = simple_macros(text)
-            text = expand_macros(text, macros)
+            macros, text, unsafe = simple_macros(text)
+            if unsafe:
+                state.count("latex_macros_not_expanded", unsafe)
+            text, stopped = expand_macros(text, macros)
+            if stopped:
+                state.count("latex_macro_expansion_stopped")
         title = None
-        b = _BEGIN_DOC.search(text)
+        b = BEGIN_DOC.search(text)
         if b:
             m = re.search(r"\\title\s*(\[[^\]]*\])?\s*(?=\{)", text[:b.start()])
             title = braced(text, m.end())[0].strip() if m and braced(text, m.end()) else None
-            e = _END_DOC.search(text, b.end())
+            e = END_DOC.search(text, b.end())
             text = text[b.end(): e.start() if e else len(text)]
-        text = self._floats_and_bibliography(text, load, decode)
-        text = tidy_lines(text)
+        text = self._floats_and_bibliography(text, load, decode, posixpath.splitext(main_rel)[0])
+        text = tidy_lines(restore_verbatim(text, verbatim))
+        title = restore_verbatim(title, verbatim) if title else title
         yield from problems
         if not text:
             yield Quarantined("empty_document", f"{path}: no text in the document body", 0, path)
@@ -480,7 +343,7 @@ class LatexReader(Reader):
         yield Doc(f"{path}#{main}" if not path.endswith(main) else path, None, text=text,
                   metadata={k: v for k, v in meta.items() if v is not None})
 
-    def _floats_and_bibliography(self, text: str, load, decode) -> str:
+    def _floats_and_bibliography(self, text: str, load, decode, main_stem: str) -> str:
         if self.floats == "drop":
             text = _FLOAT_ENV.sub("", text)
         elif self.floats == "captions":
@@ -488,10 +351,17 @@ class LatexReader(Reader):
         if self.bibliography == "drop":
             return _BIB_CMDS.sub("", _THEBIB.sub("", text))
 
+        inlined: list[str] = []
+
         def bbl(m: re.Match) -> str:
-            if m.group(1) != "bibliography" or not m.group(2):
+            if m.group(1) != "bibliography" or not m.group(2) or inlined:
                 return m.group(0)
+            # BibTeX writes <main>.bbl (the name arXiv's sources carry), whatever \bibliography names
             name = m.group(2).strip(" {}").split(",")[0].strip()
-            data = load(name + ".bbl")
-            return (decode(name + ".bbl", data) or "") if data is not None else m.group(0)
+            for rel in (main_stem + ".bbl", name + ".bbl"):
+                if (data := load(rel)) is not None:
+                    inlined.append(rel)
+                    return strip_comments(decode(rel, data) or "")   # BibTeX ends lines with '%'
+
+            return m.group(0)
         return _BIB_CMDS.sub(bbl, text)

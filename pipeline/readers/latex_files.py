@@ -1,0 +1,150 @@
+"""Which file of a LaTeX project is the paper (the LaTeX reader's main-file choice, latex.py).
+
+A file *carries* a paper when it has `\\documentclass` and `\\begin{document}` itself or through
+the files it includes (`\\input{style}` may hold the `\\documentclass`: a thesis template's
+preamble file). A *wrapper* carries a paper only through a file beside it that carries one by
+itself, and opens no document of its own: the HoTT book's `hott-ebook.tex` sets options and
+`\\input{main}`s. The paper is then the wrapped file, once, not one copy per wrapper. A main file
+is a carrier that is no wrapper and that no other main file includes (a standalone figure
+`\\input` into the paper is part of it); among several, the one including most of the other
+files, then the largest, then by name. Files of class `subfiles` or `standalone` are parts of a
+paper, never the paper.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Callable, NamedTuple
+
+from pipeline.readers.latex_text import strip_comments
+
+INPUT = re.compile(r"\\(input|include|subfile)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
+# The import package: \import{dir}{file} from the paper's root, \subimport{dir}{file} from the
+# including file's folder (and the *from forms, their aliases).
+IMPORT = re.compile(r"\\(sub)?(?:import|inputfrom|includefrom)\*?\s*\{([^{}]*)\}\s*\{([^{}]+)\}")
+_INCLUDE_CMDS = (b"\\input", b"\\include", b"\\subfile", b"\\import", b"\\subimport")
+_INCLUDE_LINE = re.compile(r"^.*\\(?:input|include|subfile|import|subimport).*$", re.M)
+_DOCCLASS = re.compile(r"\\documentclass")
+# Document classes of files that are parts of a paper, never the paper: a subfile of the subfiles
+# package, a standalone figure or table.
+_PART_CLASS = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{(?:subfiles|standalone)\}")
+BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
+END_DOC = re.compile(r"\\end\s*\{document\}")
+
+Load = Callable[[str], "bytes | None"]
+
+
+def candidates(rel: str, here: str = "") -> list[str]:
+    """The paths `\\input{rel}` may mean, in LaTeX's order: `rel.tex`, then `rel`; then the same
+    beside the including file (`here`; the import package's rule)."""
+    names = [rel] if rel.endswith(".tex") else [rel + ".tex", rel]
+    return names + ([posixpath.join(here, n) for n in names] if here else [])
+
+
+def targets(text: str, here: str) -> list[tuple[str, str]]:
+    """(path, folder also searched) of each file the comment-free `text` includes, imports first
+    (the reader resolves them in that order); `here` is the including file's folder."""
+    out = [(posixpath.join(here if m.group(1) else "", m.group(2).strip(), m.group(3).strip()), "")
+           for m in IMPORT.finditer(text)]
+    return out + [((m.group(2) or m.group(3)).strip(), here) for m in INPUT.finditer(text)]
+
+
+class _Own(NamedTuple):
+    """What one file says by itself."""
+    docclass: bool      # \documentclass of a paper (not subfiles/standalone)
+    begin: bool
+    end: bool
+    part: bool          # class subfiles or standalone
+    includes: list[tuple[str, str]]
+
+
+def _own(name: str, data: bytes) -> _Own:
+    here = posixpath.dirname(name)
+    flags = [False] * 4
+    if b"\\documentclass" in data or b"{document}" in data:
+        t = strip_comments(data.decode("utf-8", "replace"))
+        part = bool(_PART_CLASS.search(t))
+        flags = [bool(_DOCCLASS.search(t)) and not part, bool(BEGIN_DOC.search(t)), bool(END_DOC.search(t)), part]
+    includes = []
+    if any(cmd in data for cmd in _INCLUDE_CMDS):   # only the lines naming a file lose their comments
+        lines = "\n".join(strip_comments(line) for line in _INCLUDE_LINE.findall(data.decode("utf-8", "replace")))
+        includes = targets(lines, here)
+    return _Own(*flags, includes)
+
+
+class Project:
+    """A paper's files as `load(path)` gives them (paths from the project's root, bytes or None),
+    each file read and parsed once."""
+
+    def __init__(self, load: Load):
+        self._load = load
+        self._data: dict[str, bytes | None] = {}
+        self._own: dict[str, _Own] = {}
+
+    def data(self, name: str) -> bytes | None:
+        name = posixpath.normpath(name)
+        if name not in self._data:
+            self._data[name] = self._load(name)
+        return self._data[name]
+
+    def find(self, rel: str, here: str = "") -> str | None:
+        """The file `\\input{rel}` in a file of folder `here` reads (normalized), or None."""
+        return next((posixpath.normpath(n) for n in candidates(rel, here) if self.data(n) is not None), None)
+
+    def own(self, name: str) -> _Own:
+        if name not in self._own:
+            self._own[name] = _own(name, self.data(name) or b"")
+        return self._own[name]
+
+    def included(self, name: str) -> list[str]:
+        """The files `name` includes that exist, in order."""
+        return [f for rel, here in self.own(name).includes if (f := self.find(rel, here)) is not None]
+
+    def closure(self, name: str) -> list[str]:
+        """`name` and every file it includes, directly or not, in reading order (cycles cut)."""
+        seen, order = set(), []
+
+        def visit(n: str) -> None:
+            if n in seen or len(seen) > 4096:
+                return
+            seen.add(n)
+            order.append(n)
+            for f in self.included(n):
+                visit(f)
+        visit(posixpath.normpath(name))
+        return order
+
+    def carries(self, name: str) -> bool:
+        """`\\documentclass` and `\\begin{document}` in the file or what it includes (parts aside)."""
+        if self.own(name).part:
+            return False
+        owns = [self.own(n) for n in self.closure(name) if not self.own(n).part]
+        return any(o.docclass for o in owns) and any(o.begin for o in owns)
+
+    def wraps(self, name: str) -> bool:
+        """A wrapper: no `\\begin`/`\\end{document}` of its own, includes a file beside it that
+        carries a paper by itself."""
+        own = self.own(name)
+        return not own.begin and not own.end and any(
+            posixpath.dirname(f) == posixpath.dirname(name) and f != name and self.carries(f)
+            for f in self.included(name))
+
+    def is_main(self, name: str) -> bool:
+        """Carries a paper and is no wrapper (whether another main file includes it: `main`)."""
+        return self.carries(name) and not self.wraps(name)
+
+    def main(self, names: list[str]) -> str | None:
+        """The main file among `names` (the .tex files of a folder or an archive)."""
+        mains = [posixpath.normpath(n) for n in names if self.is_main(n)]
+        inside = {f for m in mains for f in self.closure(m)[1:]}
+        tops = [m for m in mains if m not in inside] or mains       # a cycle of mains: rank them all
+        ranked = sorted(tops, key=lambda n: (-len(set(self.included(n)) - {n}), -len(self.data(n) or b""), n))
+        return ranked[0] if ranked else None
+
+
+def choose_main(files: dict[str, bytes]) -> str | None:
+    """The main file of a paper's files (an archive's: {path: bytes}), as the module says."""
+    project = Project(lambda n: files.get(n))
+    found = project.main(sorted(n for n in files if n.endswith(".tex")))
+    # the caller's spelling of the path
+    return next((n for n in files if posixpath.normpath(n) == found), found) if found else None

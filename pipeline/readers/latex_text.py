@@ -1,0 +1,263 @@
+"""Text rules of the LaTeX reader (pipeline/readers/latex.py): comments, verbatim, simple macros.
+
+Regular expressions and a brace matcher, as RedPajama's arXiv cleaner; see latex.py for why no
+LaTeX parser. Kept apart from the reader so the reader's module stays about files and papers.
+"""
+from __future__ import annotations
+
+import re
+
+_COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan finds candidates fast
+_COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
+_COMMENT_ENV = re.compile(r"\\begin\s*\{comment\}.*?\\end\s*\{comment\}\n?", re.S)
+_IF_TOKEN = re.compile(r"\\(if[A-Za-z@]*|fi)(?![A-Za-z@])")
+
+# -- verbatim -------------------------------------------------------------------------------------
+# Environments whose text TeX reads with '%' as a plain character: code listings keep their
+# `x % 10` and `printf("%d")`. A paper's own ones (\lstnewenvironment{Code}, fancyvrb's
+# \DefineVerbatimEnvironment, minted's \newminted, tcolorbox's listings) are found in its files.
+VERBATIM_ENVS = frozenset((
+    "verbatim", "verbatim*", "Verbatim", "Verbatim*", "BVerbatim", "BVerbatim*", "LVerbatim", "LVerbatim*",
+    "spverbatim", "lstlisting", "minted", "tcblisting"))
+_SEP = r"(?:\s|%[^\n]*\n)*"     # what may stand between a command and its arguments (a '%' line end)
+_VERBATIM_DEF = re.compile(r"\\(?:lstnewenvironment|DefineVerbatimEnvironment|(?:re)?newtcblisting|NewTCBListing|"
+                           r"DeclareTCBListing)\*?" + _SEP + r"\{\s*([^{}\s]+)\s*\}")
+_NEWMINTED = re.compile(r"\\newminted(?![A-Za-z@])" + _SEP + r"(?:\[\s*([^\]\s]*)\s*\])?" + _SEP
+                        + r"\{\s*([^{}\s]+)\s*\}")
+_PLACEHOLDER = re.compile("\ue000([0-9]+)\ue001")
+
+
+def verbatim_definitions(tex: str) -> set[str]:
+    """Names of the verbatim environments a file defines: \\lstnewenvironment{Code},
+    \\DefineVerbatimEnvironment{Code}{Verbatim}, \\newminted{cpp}{..} (`cppcode`) or
+    \\newminted[name]{cpp}{..}, tcolorbox's \\newtcblisting{name}."""
+    names = {m.group(1) for m in _VERBATIM_DEF.finditer(tex)}
+    return names | {m.group(1) or m.group(2) + "code" for m in _NEWMINTED.finditer(tex)}
+
+
+def protect_verbatim(tex: str, envs: frozenset[str] | set[str], store: list[str]) -> str:
+    """Each verbatim environment of `envs` and each `\\verb|..|`, `\\lstinline|..|`,
+    `\\mintinline{lang}|..|` replaced by a placeholder, its text appended to `store`: comment
+    stripping, includes, macros then never touch code. A start after a `%` on its line is in a
+    comment (a commented-out `\\begin{verbatim}` protects nothing); an environment without its
+    `\\end` is left to the comment rules."""
+    if "\\begin" not in tex and "\\verb" not in tex and "inline" not in tex:
+        return tex
+    alternatives = "|".join(re.escape(e) for e in sorted(envs, key=len, reverse=True))
+    pattern = re.compile(r"\\begin\s*\{(" + alternatives + r")\}|\\(?:verb\*?|lstinline|mintinline)(?![A-Za-z@])")
+    out, pos, i = [], 0, 0
+    while (m := pattern.search(tex, i)) is not None:
+        if _COMMENT.search(tex, max(pos, tex.rfind("\n", 0, m.start()) + 1), m.start()):
+            i = m.end()                          # in a comment: the comment rules drop it
+            continue
+        if m.group(1):
+            end = re.compile(r"\\end\s*\{" + re.escape(m.group(1)) + r"\}").search(tex, m.end())
+            stop = end.end() if end else None
+        else:
+            stop = _inline_end(tex, m.end(), m.group(0))
+        if stop is None:
+            i = m.end()
+            continue
+        out.append(tex[pos:m.start()])
+        out.append(f"\ue000{len(store)}\ue001")
+        store.append(tex[m.start():stop])
+        pos = i = stop
+    out.append(tex[pos:])
+    return "".join(out)
+
+
+def _inline_end(tex: str, j: int, cmd: str) -> int | None:
+    """End of an inline verbatim argument starting at `j`: `|..|` with any delimiter, or (listings,
+    minted) `{..}`, on one line; None when malformed."""
+    if not cmd.startswith("\\verb"):
+        if tex.startswith("[", j):
+            k = tex.find("]", j)
+            if k < 0:
+                return None
+            j = k + 1
+        if cmd == "\\mintinline":           # \mintinline{lang}{code}
+            k = tex.find("}", j)
+            if not tex.startswith("{", j) or k < 0:
+                return None
+            j = k + 1
+        if tex.startswith("{", j):
+            k = tex.find("}", j)
+            return k + 1 if k >= 0 and "\n" not in tex[j:k] else None
+    if j >= len(tex) or tex[j].isalpha() or tex[j].isspace():
+        return None
+    k, nl = tex.find(tex[j], j + 1), tex.find("\n", j + 1)
+    return None if k < 0 or 0 <= nl < k else k + 1
+
+
+def restore_verbatim(tex: str, store: list[str]) -> str:
+    """The placeholders of protect_verbatim replaced by their text again."""
+    return _PLACEHOLDER.sub(lambda m: store[int(m.group(1))], tex) if store else tex
+
+
+# -- comments -------------------------------------------------------------------------------------
+def strip_comments(tex: str) -> str:
+    """Remove `%` comments (not `\\%`), a line that was only a comment entirely, the blocks of the
+    comment package (`\\begin{comment}...\\end{comment}`) and `\\iffalse ... \\fi` blocks (the
+    commonest way arXiv sources hide draft text). Verbatim text must be protected first
+    (protect_verbatim): here every '%' is a comment."""
+    tex = _COMMENT.sub("", _COMMENT_LINE.sub("", tex))
+    if "{comment}" in tex:
+        tex = _COMMENT_ENV.sub("", tex)
+    return _strip_iffalse(tex) if "\\iffalse" in tex else tex
+
+
+def _strip_iffalse(tex: str) -> str:
+    """Every `\\iffalse` block up to its own `\\fi` (conditionals inside it counted); a block
+    without its `\\fi` is left as written."""
+    out, pos, depth, start = [], 0, 0, 0
+    for m in _IF_TOKEN.finditer(tex):
+        word = m.group(1)
+        if depth == 0:
+            if word == "iffalse":
+                depth, start = 1, m.start()
+            continue
+        depth += 1 if word != "fi" else -1
+        if depth == 0:
+            out.append(tex[pos:start])
+            pos = m.end()
+    out.append(tex[pos:])
+    return "".join(out)
+
+
+def braced(tex: str, start: int) -> tuple[str, int] | None:
+    """The content of the `{...}` group opening at `start` (nested braces, `\\{` escapes) and the end."""
+    if start >= len(tex) or tex[start] != "{":
+        return None
+    depth, i = 0, start
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\":
+            i += 2
+            continue
+        depth += c == "{"
+        depth -= c == "}"
+        if depth == 0:
+            return tex[start + 1:i], i + 1
+        i += 1
+    return None
+
+
+def tidy_lines(text: str) -> str:
+    """Trailing blanks cut, runs of empty lines reduced to one (one pass; faster than two regexes)."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.rstrip(" \t")
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+# -- macros ---------------------------------------------------------------------------------------
+# \renewcommand is left alone: it redefines LaTeX's own commands (\section, \paragraph, ...), whose
+# uses this corpus keeps as written.
+_NEWCOMMAND = re.compile(r"\\(?:new|provide)command\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?:\[(?P<n>[0-9])\]\s*)?(?=\{)")
+_DEF = re.compile(r"\\def\s*(\\[A-Za-z@]+)(?P<params>(?:#[1-9])*)\s*(?=\{)")
+_CONTROL_WORD = re.compile(r"\\[A-Za-z@]+")
+# Structure and references: never expanded, even when a paper \def's them.
+KEPT_COMMANDS = frozenset("\\" + c for c in (
+    "part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph", "caption",
+    "label", "ref", "eqref", "cite", "begin", "end", "item", "title", "author", "footnote", "input", "include"))
+MAX_MACRO_PASSES = 3
+# A pass of expansion that makes the text longer than this many times the text before expansion
+# is undone: macros that grow rather than abbreviate are package code, not notation (the HoTT
+# book's \prd/\sm made 1.4 MB of text 15 MB of TeX internals).
+MAX_MACRO_GROWTH = 2.0
+
+
+def simple_macros(tex: str) -> tuple[dict[str, tuple[int, str]], str, int]:
+    """Simple \\newcommand/\\def definitions as {name: (number of arguments, body)}, the text with
+    those definitions removed, and how many definitions were left as written because they are
+    package code. Simple: mandatory arguments only (`\\newcommand{\\v}[1]{..#1..}`, `\\def\\v#1{..}`);
+    a default optional argument or delimited \\def parameters are left as written. Package code:
+    a name or body using `@` internals (`\\@ifnextchar` peeks at what follows: expanding it out of
+    place only copies TeX machinery into the text), or a macro that refers to itself directly or
+    through others (each pass would copy it again)."""
+    found: dict[str, tuple[int, str]] = {}
+    spans: list[tuple[int, int, str]] = []
+    for pattern in (_NEWCOMMAND, _DEF):
+        for m in pattern.finditer(tex):
+            nargs = int(m.group("n") or 0) if pattern is _NEWCOMMAND else len(m.group("params") or "") // 2
+            body = braced(tex, m.end())
+            if body is None or re.search(r"#(?![1-9])", body[0]) or \
+                    any(int(k) > nargs for k in re.findall(r"#([1-9])", body[0])):
+                continue        # unbalanced, or '#' used otherwise: left as written
+            if m.group(1) in KEPT_COMMANDS:
+                continue
+            found[m.group(1)] = (nargs, body[0])         # a name defined again: the last definition
+            spans.append((m.start(), body[1], m.group(1)))
+    uses = {n: set(_CONTROL_WORD.findall(body)) for n, (_, body) in found.items()}
+    unsafe = {n for n in found if "@" in n or any("@" in u for u in uses[n])} | _recursive(
+        {n: u & found.keys() for n, u in uses.items()})
+    macros = {n: v for n, v in found.items() if n not in unsafe}
+    out, last = [], 0
+    for s, e, n in sorted(spans):
+        if n in unsafe:
+            continue
+        if s >= last:
+            out.append(tex[last:s])
+            last = e
+    out.append(tex[last:])
+    return macros, "".join(out), len(unsafe)
+
+
+def _recursive(uses: dict[str, set[str]]) -> set[str]:
+    """The names that reach themselves in the graph `uses` (name -> names its body uses)."""
+    out = set()
+    for start in uses:
+        seen, todo = set(), list(uses[start])
+        while todo:
+            n = todo.pop()
+            if n == start:
+                out.add(start)
+                break
+            if n not in seen:
+                seen.add(n)
+                todo.extend(uses.get(n, ()))
+    return out
+
+
+def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> tuple[str, bool]:
+    """Each use of a macro replaced by its body with its braced arguments put in; a use without
+    its arguments in braces is left as written. Up to MAX_MACRO_PASSES passes (macros defined
+    through other macros); a pass that grows the text past MAX_MACRO_GROWTH times its size before
+    expansion is undone and expansion stops (returned True, for the reader to count)."""
+    if not macros:
+        return tex, False
+    names = sorted(macros, key=len, reverse=True)
+    pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z@])")
+    limit = MAX_MACRO_GROWTH * max(len(tex), 1)
+    for _ in range(MAX_MACRO_PASSES):
+        out, last, changed, size = [], 0, False, 0
+        for m in pattern.finditer(tex):
+            if m.start() < last:
+                continue
+            nargs, body = macros[m.group(1)]
+            pos, args = m.end(), []
+            for _ in range(nargs):
+                while pos < len(tex) and tex[pos] in " \t\n":
+                    pos += 1
+                group = braced(tex, pos)
+                if group is None:
+                    break
+                args.append(group[0])
+                pos = group[1]
+            if len(args) < nargs:
+                continue
+            out.append(tex[last:m.start()])
+            out.append(re.sub(r"#([1-9])", lambda a: args[int(a.group(1)) - 1], body) if nargs else body)
+            size += len(out[-1]) + len(out[-2])
+            last, changed = pos, True
+            if size > limit:
+                return tex, True
+        out.append(tex[last:])
+        if size + len(out[-1]) > limit:
+            return tex, True
+        tex = "".join(out)
+        if not changed:
+            break
+    return tex, False
