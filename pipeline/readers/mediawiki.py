@@ -33,13 +33,66 @@ from pipeline.readers import zh_variants
 
 CHUNK = 1 << 20
 PAGE_OPEN, PAGE_CLOSE, ROOT_CLOSE = b"<page>", b"</page>", b"</mediawiki>"
+# Disambiguation pages, by the template that marks them and the suffix of their title, in the
+# languages of the largest wikis (names checked against each wiki's dab pages: jawiki {{Aimai}},
+# elwiki {{Αποσαφήνιση}}, viwiki {{Trang định hướng}}, ...). Data, per wiki: add a wiki's names here.
 DISAMBIGUATION_TEMPLATES = ["disambiguation", "disambig", "dab", "disamb", "hndis", "geodis", "numberdis",
                             "letter disambiguation", "school disambiguation", "hospital disambiguation",
-                            "roaddis", "消歧义", "消歧義", "disambiguation cleanup"]
+                            "roaddis", "disambiguation cleanup",
+                            "消歧义", "消歧義",                                   # zh
+                            "aimai", "曖昧さ回避", "人名の曖昧さ回避", "地名の曖昧さ回避",   # ja
+                            "αποσαφήνιση",                                       # el
+                            "trang định hướng",                                  # vi
+                            "begriffsklärung",                                   # de
+                            "homonymie",                                         # fr
+                            "desambiguación",                                    # es
+                            "неоднозначность", "многозначность",                 # ru
+                            "неоднозначність",                                   # uk
+                            "disambigua",                                        # it
+                            "desambiguação",                                     # pt
+                            "ujednoznacznienie",                                 # pl
+                            "dp",                                                # nl
+                            "동음이의",                                           # ko
+                            "توضيح"]                                             # ar
+DISAMBIGUATION_TITLES = ("(disambiguation)", "(消歧义)", "(消歧義)", "(曖昧さ回避)", "(αποσαφήνιση)", "(định hướng)",
+                         "(Begriffsklärung)", "(homonymie)", "(desambiguación)", "(значения)", "(значення)",
+                         "(disambigua)", "(desambiguação)", "(ujednoznacznienie)", "(doorverwijspagina)",
+                         "(동음이의)", "(توضيح)")
+# Sections that are only references and link lists, by heading (compared lower-cased).
 DROP_SECTIONS = ["references", "external links", "see also", "further reading", "notes", "footnotes",
                  "citations", "sources", "bibliography", "notes and references", "references and notes",
-                 "参考文献", "參考文獻", "参考资料", "參考資料", "外部链接", "外部連結", "外部連接", "参见", "參見",
-                 "注释", "註釋", "脚注", "腳註", "延伸阅读", "延伸閱讀"]
+                 # zh (Simplified and Traditional)
+                 "参考文献", "參考文獻", "参考资料", "參考資料", "参考来源", "參考來源", "参考书目", "參考書目",
+                 "外部链接", "外部連結", "外部連接", "外部鏈接", "参见", "參見", "参看", "另见", "另見",
+                 "相关条目", "相關條目", "相关词条", "相關詞條", "注释", "註釋", "注解", "註解", "脚注", "腳註",
+                 "延伸阅读", "延伸閱讀", "扩展阅读", "擴展閱讀",
+                 # ja
+                 "外部リンク", "関連項目", "出典", "注釈", "脚注・出典", "出典・脚注", "脚注・参考文献", "参考資料",
+                 # de
+                 "einzelnachweise", "weblinks", "siehe auch", "literatur", "anmerkungen", "quellen", "fußnoten",
+                 # fr
+                 "notes et références", "références", "liens externes", "voir aussi", "articles connexes",
+                 "bibliographie",
+                 # es
+                 "referencias", "enlaces externos", "véase también", "notas", "bibliografía", "fuentes",
+                 # ru
+                 "примечания", "ссылки", "см. также", "литература", "источники",
+                 # uk
+                 "примітки", "посилання", "див. також", "література", "джерела", "джерела та література",
+                 # vi
+                 "tham khảo", "liên kết ngoài", "xem thêm", "chú thích", "ghi chú", "đọc thêm",
+                 # el
+                 "παραπομπές", "εξωτερικοί σύνδεσμοι", "δείτε επίσης", "σημειώσεις", "βιβλιογραφία", "πηγές",
+                 # it
+                 "note", "collegamenti esterni", "voci correlate", "bibliografia", "altri progetti",
+                 # pt
+                 "referências", "ligações externas", "ver também", "notas e referências",
+                 # pl
+                 "przypisy", "linki zewnętrzne", "zobacz też", "uwagi",
+                 # nl
+                 "referenties", "externe links", "zie ook", "bronnen", "noten",
+                 # ko
+                 "각주", "외부 링크", "같이 보기", "참고 문헌", "참고 자료"]
 _REDIRECT_TEXT = re.compile(r"^\s*#\s*(redirect|重定向|weiterleitung|redirection)\b", re.I)
 _DB_LANGUAGE = re.compile(r"([a-z_]+?)(?:wiki|wiktionary|wikisource|wikibooks|wikinews|wikiquote|wikivoyage"
                           r"|wikiversity)$")
@@ -181,7 +234,9 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
 
 def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
     wt = WikitextOptions(keep_infobox=opts.keep_infobox, drop_sections=frozenset(s.lower() for s in opts.drop_sections))
-    disambig = re.compile(r"\{\{\s*(?:" + "|".join(re.escape(t) for t in opts.disambiguation_templates)
+    # a template's name may be written with "_" for " " ({{Trang_định_hướng}})
+    disambig = re.compile(r"\{\{\s*(?:" + "|".join(re.escape(t).replace(r"\ ", "[ _]")
+                                                  for t in opts.disambiguation_templates)
                           + r")\s*[|}]", re.I) if opts.disambiguation_templates else None
     site = _Site(b"", opts.base_url)
     pages = 0
@@ -251,7 +306,7 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         state.count("skipped_redirect")
         return
     if (disambig is not None and disambig.search(wikitext)) or "__DISAMBIG__" in wikitext \
-            or title.endswith(("(disambiguation)", "(消歧义)", "(消歧義)")):
+            or title.endswith(DISAMBIGUATION_TITLES):
         state.count("skipped_disambiguation")
         return
     try:

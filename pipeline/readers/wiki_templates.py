@@ -19,18 +19,40 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 DATE_TEMPLATES = {"birth date", "death date", "start date", "end date", "birth date and age", "death date and age",
                   "dob", "start date and age", "end date and age", "film date", "release date"}
 YEAR_TEMPLATES = {"birth year and age", "death year and age", "year"}
-# Links to an article of another language's wiki, shown under the first argument (zhwiki: Link-en,
-# Link-ja ... and their shortcut le; the interlanguage link templates of enwiki are in wikitext.py).
+# Links to an article of another language's wiki, shown under the first argument or the display
+# name given third (zhwiki: {{Link-en|中文名|English|显示}} and its shortcut le; the interlanguage
+# link templates of enwiki are in wikitext.py).
 LINK_SHOWS_FIRST = {"le", "link", "ilh", "internal link helper"}
-FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", "ruby", "ruby-ja", "rubyh",
+# The same with the shown name as label= (jawiki: {{仮リンク|日本語名|en|English|label=表示}}).
+LINK_LABELLED = {"仮リンク", "ill", "interlanguage link"}
+# Wrappers around words of the sentence, shown as their first argument: a claim marked as needing
+# a source ({{要出典範囲|text|date=…}}, enwiki {{citation needed span}}), an inline quotation
+# ({{ilq|…}}), a phonetic transcription ({{IPA|ɯ}}), an anchor that shows its text.
+SPAN_TEMPLATES = {"要出典範囲", "いつ範囲", "独自研究範囲", "疑問点範囲", "信頼性要検証範囲", "要検証範囲",
+                  "citation needed span", "cn span", "fact span", "dubious span", "clarify span",
+                  "better source needed span", "ilq", "inline quote", "visible anchor", "inline-block",
+                  "ipa", "ipa2", "ipa link", "ipalink"}
+# Language wrappers named by the bare language code, {{en|Republic of Indonesia}}: the text is the
+# last argument. Per wiki, since elsewhere the same names are markers without text (elwiki,
+# viwiki {{en}}: "(in English)" after a link) or other templates (enwiki {{tl}}, {{sc}}).
+LANGUAGE_CODE_WRAPPERS = {
+    "ja": {"en", "ja", "zh", "ko", "fr", "de", "it", "es", "pt", "ru", "la", "el", "grc", "ar", "he", "nl",
+           "sv", "pl", "vi", "th", "id", "ms", "hi", "fa", "tr", "uk", "zh-tw", "zh-cn", "zh-hk", "yue", "ain"},
+}
+# A word and its reading, as jawiki's lead sentences give them: 地理学（ちりがく、geography）.
+READING_TEMPLATES = {"読み仮名", "読み仮名 ruby不使用"}
+# List wrappers laid out in columns: their list (the last argument) is text of the page.
+LIST_TEMPLATES = {"col-list", "columns-list"}
+FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", "ruby", "ruby-ja", "rubyh", "sup",
                "smallcaps", "small caps", "sc", "sc1", "sc2", "lang-ja-ruby", "sortname", "val"}
 
 
 # Templates that stand for punctuation inside a word or a sentence ("Tom{{'s}} house").
-CONSTANT = {"'": "'", "'s": "'s", "nbsp": " ", "ndash": "–", "mdash": "—", "snd": " – ", "spaced ndash": " – ",
+CONSTANT = {"'": "'", "'s": "'s", "!": "|", "nbsp": " ", "ndash": "–", "mdash": "—", "snd": " – ", "spaced ndash": " – ",
             "spnd": " – ", "pipe": "|", "=": "="}
-_NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | FIRST_SHOWN | set(CONSTANT) | {"nts", "ntsh"} | {
-    "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass"}
+_NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | LINK_LABELLED | FIRST_SHOWN | SPAN_TEMPLATES \
+    | LIST_TEMPLATES | READING_TEMPLATES | set(CONSTANT) | {"nts", "ntsh"} | {
+    "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass", "e"}
 
 
 def _int(s: str) -> int | None:
@@ -57,15 +79,29 @@ def _age(born: tuple[int | None, ...], at: tuple[int | None, ...]) -> int | None
     return at[0] - born[0] - before
 
 
-def renders(name: str) -> bool:
-    """Whether `inline_text` renders a template of this (lower-cased) name."""
-    return name in _NAMES or name.startswith(("link-", "internal link helper/", "formatnum:"))
+def renders(name: str, language: str | None = None) -> bool:
+    """Whether `inline_text` renders a template of this (lower-cased) name on this wiki."""
+    return name in _NAMES or name.startswith(("link-", "internal link helper/", "formatnum:")) \
+        or name in LANGUAGE_CODE_WRAPPERS.get(language or "", ())
 
 
 def inline_text(name: str, args: list[str], named: dict[str, str], language: str | None) -> str | None:
     """The text a template in `name` renders in a sentence (args: its positional arguments as
     text; named: its named ones), or None where this module does not render it."""
     cjk = language in ("zh", "ja", "zh-yue", "wuu", "lzh")
+    if name in LIST_TEMPLATES:                   # {{col-list|2|\n* a\n* b}}: the list, on its own lines
+        return f"\n{args[-1]}\n" if args else ""
+    if name in READING_TEMPLATES:
+        reading = "、".join(a for a in args[1:] if a)
+        return (args[0] + (f"（{reading}）" if reading else "")) if args else ""
+    if name in LANGUAGE_CODE_WRAPPERS.get(language or "", ()):
+        return args[-1] if args else ""
+    if name in SPAN_TEMPLATES:
+        if name.startswith("ipa") and len(args) > 1 and args[0].isascii() and args[0].isalpha():
+            return args[1]                       # {{IPA|fr|wazo}}: the language first
+        return args[0] if args else ""
+    if name in LINK_LABELLED:
+        return named.get("label") or named.get("lt") or (args[0] if args else "")
     if name in DATE_TEMPLATES:
         nums = [_int(a) for a in args[:6]]
         nums += [None] * (6 - len(nums))
@@ -80,10 +116,14 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         return args[0] if args else ""
     if name in YEAR_TEMPLATES:
         return args[0].strip() if args else ""
-    if name in LINK_SHOWS_FIRST or name.startswith(("link-", "internal link helper/")):
+    if name in ("le", "link") or name.startswith("link-"):     # {{le|中文|English|显示}}
+        return args[2] if len(args) > 2 and args[2] else args[0] if args else ""
+    if name in LINK_SHOWS_FIRST or name.startswith("internal link helper/"):
         return args[0] if args else ""
-    if name == "tsl":                            # {{tsl|lang|foreign title|local title|shown}}
-        return args[3] if len(args) > 3 and args[3] else args[2] if len(args) > 2 else ""
+    if name == "tsl":    # {{tsl|lang|foreign title|local title|shown}}; without a local title, the foreign one
+        return next((a for a in args[3:0:-1] if a), "")
+    if name == "e":                              # 6,022{{e|23}}: "6,022×10^23"
+        return f"×10^{args[0]}" if args else ""
     if name == "sortname" and args:
         return " ".join(a for a in args[:2] if a)
     if name == "val" and args:                 # {{val|1.23|e=5|u=kg}}: 1.23×10^5 kg

@@ -12,10 +12,16 @@ only references and link lists ("References", "External links", ...) are dropped
 Before parsing, comments, `<ref>` citations and `{| … |}` tables are cut with a regex and a line
 scan: they are dropped anyway, they are about half of an article's wikitext (the parser's time
 grows with the markup it tokenizes: 2x faster on the enwiki sample), and a citation with broken
-markup inside is otherwise left by the parser as literal text.
+markup inside is otherwise left by the parser as literal text. Two more things are settled before
+the parse because mwparserfromhell decides them differently from MediaWiki and then gives up on
+the template around them: bold/italic quote runs are balanced line by line (MediaWiki closes `''`
+and `'''` at the end of each line; the parser pairs a stray `''` inside an infobox with one lines
+later, and the infobox comes out as text), and a parser function's name ends at its colon
+(`{{ #expr: … }}` over several lines is otherwise not a template to the parser).
 """
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -42,11 +48,13 @@ TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big"
                   "transliteration", "lang-rtl", "script", "serif", "sans-serif",
                   "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var"}
 # Block quotations: their text (the first positional argument or text=/quote=) is running text.
-QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote"}
+QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote",
+                   "pull quote", "squote", "цитата"}
 # Inline templates whose arguments are a value in the sentence ({{convert|14|km|mi}} -> "14 km").
 VALUE_TEMPLATES = {"convert", "cvt", "as of", "nihongo"}
-# Inline templates that show their first argument (abbreviations, links to other wikis).
-FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "ill", "interlanguage link", "tooltip"}
+# Inline templates that show their first argument (abbreviations; links to other wikis, which show
+# a label= when given, are in wiki_templates).
+FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "tooltip"}
 # Infobox fields that name files or layout, not facts.
 INFOBOX_MEDIA_KEYS = ("image", "logo", "map", "signature", "alt", "caption", "coordinates", "pushpin", "footnotes")
 _MEDIA_FILE = re.compile(r"\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|ogg|ogv|oga|webm|mp3|wav|flac|mid|pdf|djvu)\s*$", re.I)
@@ -57,6 +65,11 @@ _PARKED = re.compile("\ue002(\\d+)\ue003")
 _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
 _INTERWIKI = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$|^wikt$|^wiktionary$|^commons$")
+# Links to sister projects are links in the sentence ([[wikt:аксіологічний|аксіологічним]]), unlike
+# interlanguage links ([[en:Foo]]), which MediaWiki moves out of the text into the sidebar.
+SISTER_PROJECTS = {"wikt", "wiktionary", "commons", "wikipedia", "wikisource", "wikiquote", "wikibooks",
+                   "wikinews", "wikiversity", "voy", "wikivoyage", "species", "wikispecies", "wikidata", "meta",
+                   "mw", "incubator"}
 _EMPTY_BRACKETS = re.compile(r"\(\s*[,;:]?\s*\)|（\s*[，；：,;:]?\s*）|\[\s*\]")
 _DANGLING_SEPARATOR = re.compile(r"([(（])\s*[,;:，；：]\s*")   # "(; Ἀριστοτέλης" after a removed template
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])(?=\s|$)")
@@ -67,6 +80,12 @@ _PRE_STRIP = re.compile(r"<!--.*?(?:-->|$)|<ref\b[^>]*?/\s*>|<ref\b[^>]*>.*?</re
                         r"|<references\b[^>]*>.*?</references\s*>", re.S | re.I)
 _LEFTOVER = re.compile(r"\{\{|\}\}|\[\[|\]\]|\{\||\|\}")
 _QUOTE_RUN = re.compile(r"'{2,}")
+# Tags whose content is not wikitext: their apostrophes are not bold/italic markup.
+_LITERAL_TAG = re.compile(r"<(nowiki|pre|math|syntaxhighlight|source|chem|ce|score|timeline|graph|hiero)\b"
+                          r"[^>]*?(?<!/)>.*?</\1\s*>", re.S | re.I)
+_PARKED_TAG = re.compile("\ue004(\\d+)\ue005")
+_QUOTE_SCOPE = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")     # where a template's or a link's argument starts or ends
+_PARSER_FUNCTION = re.compile(r"(\{\{\s*#[a-z]+):", re.I)
 
 
 def _unpaired_quotes(m: re.Match) -> str:
@@ -104,7 +123,12 @@ def template_name(t: Template) -> str:
 
 def wikitext_to_text(wikitext: str, opts: WikitextOptions) -> str:
     """Clean text of one page's wikitext."""
-    code = mwparserfromhell.parse(strip_dropped_blocks(wikitext))
+    wikitext = balance_quotes(strip_dropped_blocks(wikitext))
+    if "#" in wikitext:
+        # {{ #expr: a\n+ b}}: the parser reads a template's name up to "|", and a name may not
+        # span lines; a parser function's name ends at its colon (they are dropped either way)
+        wikitext = _PARSER_FUNCTION.sub(r"\1|", wikitext)
+    code = mwparserfromhell.parse(wikitext)
     out = _Out()
     _render(code.nodes, out, opts, top=True)
     return tidy("".join(out.parts))
@@ -126,6 +150,71 @@ def strip_dropped_blocks(wikitext: str) -> str:
         if not depth:
             kept.append(line)
     return "\n".join(kept)
+
+
+def balance_quotes(wikitext: str) -> str:
+    """Bold/italic markup settled line by line, as MediaWiki's doQuotes renders it: on a line with
+    an odd number of both italic and bold runs, one bold run is an apostrophe and an italic run
+    (`''Iliad'''s`); a run still open at the end of the line is closed there. Lines balanced as
+    written (in each template argument and link as well) are left to the parser; on the others the
+    markup is removed and the apostrophes that are letters kept, which reads as MediaWiki shows
+    the line. The content of <nowiki>, <pre>, <math> ... is not wikitext and is left alone.
+    Hand-written: the parser has no line-by-line mode for quotes."""
+    if "''" not in wikitext:
+        return wikitext
+    parked: list[str] = []
+    if "<" in wikitext:
+        def park(m):
+            parked.append(m.group(0))
+            return f"\ue004{len(parked) - 1}\ue005"
+        wikitext = _LITERAL_TAG.sub(park, wikitext)
+    wikitext = "\n".join(_balance_line(line) if "''" in line else line for line in wikitext.split("\n"))
+    return _PARKED_TAG.sub(lambda m: parked[int(m.group(1))], wikitext) if parked else wikitext
+
+
+def _balance_line(line: str) -> str:
+    runs = list(_QUOTE_RUN.finditer(line))
+    # of 4 apostrophes one is a letter, of more than 5 the extra ones are
+    literal = [1 if len(m.group()) == 4 else max(0, len(m.group()) - 5) for m in runs]
+    marks = [len(m.group()) - lit for m, lit in zip(runs, literal)]
+    changed = False
+    if sum(n in (2, 5) for n in marks) % 2 and sum(n in (3, 5) for n in marks) % 2:
+        # odd italics and odd bolds: a bold run is an apostrophe and an italic run, the first one
+        # after a one-letter word, else after a longer word, else after a space
+        single = multi = space = None
+        for k, (m, n) in enumerate(zip(runs, marks)):
+            if n != 3:
+                continue
+            before = "  " + line[:m.start()][-2:]
+            x1, x2 = before[-1], before[-2]
+            if x1 == " ":
+                space = k if space is None else space
+            elif x2 == " ":
+                single = k
+                break
+            elif multi is None:
+                multi = k
+        k = next((i for i in (single, multi, space) if i is not None), None)
+        if k is not None:
+            literal[k], marks[k], changed = literal[k] + 1, 2, True
+    # Balanced means balanced between the line's template and link boundaries too: the parser
+    # gives up on {{nowrap|''{{lang|es|…}}}}'' although MediaWiki, expanding the template first,
+    # shows it in italics.
+    counts: dict[int, list[int]] = {}
+    bounds = [m.start() for m in _QUOTE_SCOPE.finditer(line)]
+    for m, n in zip(runs, marks):
+        c = counts.setdefault(bisect.bisect(bounds, m.start()), [0, 0])
+        c[0] += n in (2, 5)
+        c[1] += n in (3, 5)
+    if not changed and not any(i % 2 or b % 2 for i, b in counts.values()):
+        return line
+    # Otherwise the line's markup goes: formatting is not plain text, and whatever MediaWiki
+    # closes at the end of the line reads the same without it.
+    out, pos = [], 0
+    for m, lit in zip(runs, literal):
+        out.append(line[pos:m.start()] + "&#39;" * lit)
+        pos = m.end()
+    return "".join(out) + line[pos:]
 
 
 def tidy(text: str, final: bool = True) -> str:
@@ -205,6 +294,12 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
     visible = title.startswith(":")            # [[:Category:X]] is a link shown in the text
     prefix, sep, _ = title.lstrip(":").partition(":")
     ns = prefix.strip().replace("_", " ").lower() if sep else ""
+    if ns in SISTER_PROJECTS and not visible:          # [[wikt:word|label]]: the label, else the word
+        if node.text is not None and str(node.text).strip():
+            _render(node.text.nodes, out, opts)
+        else:
+            out.add(html.unescape(title.rsplit(":", 1)[-1].strip()))
+        return
     if ns and not visible:
         if ns in opts.file_namespaces or ns in opts.category_namespaces or _INTERWIKI.match(ns) \
                 or _MEDIA_FILE.search(title.split("|")[0]):     # [[Lêer:x.jpg|…]]: a file in any language
@@ -240,8 +335,9 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
     if block:
         out.add("\n")
     if name in ("pre", "nowiki", "syntaxhighlight", "source", "code", "math", "chem", "ce"):
-        # literal content, not wikitext: kept as written (see tidy)
-        literal = html.unescape(str(node.contents))
+        # literal content, not wikitext: kept as written (see tidy); <code> holds wikitext
+        # (<code>''x''</code> shows an italic x), its rendering is kept as it comes out
+        literal = _plain(node.contents, opts) if name == "code" else html.unescape(str(node.contents))
         out.add(f"{LITERAL_OPEN}{literal.strip(chr(10)) if block else literal}{LITERAL_CLOSE}")
     else:
         _render(node.contents.nodes, out, opts)
@@ -285,7 +381,7 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         out.add(_plain(positional[0].value, opts))
     elif (name in TEXT_TEMPLATES or name.startswith("lang-")) and positional:
         out.add(_plain(positional[-1].value, opts))
-    elif wiki_templates.renders(name):
+    elif wiki_templates.renders(name, opts.language):
         named = {str(p.name).strip().lower(): _plain(p.value, opts).strip() for p in node.params if p.showkey}
         out.add(wiki_templates.inline_text(name, [_plain(p.value, opts).strip() for p in positional[:6]], named,
                                            opts.language) or "")

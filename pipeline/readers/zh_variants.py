@@ -45,7 +45,15 @@ def default_variant(dbname: str | None) -> str | None:
     """The variant a dump is read in when none is asked for: the unconverted view on the Chinese
     wikis that run the language converter (zhwiki, zhwikisource ...), else none."""
     return UNCONVERTED if dbname and _CONVERTING_WIKI.fullmatch(dbname) else None
-_BLOCK = re.compile(r"-\{(.*?)\}-", re.S)
+# "-{" not followed by "{": in 北京-{{le|上海|Shanghai}}-南京 the braces are a template's, which
+# MediaWiki expands before it looks for conversion markup.
+_BLOCK = re.compile(r"-\{(?!\{)(.*?)\}-", re.S)
+# A rule list is split at a ";" followed by a variant code and ":" (or "source=>code:"), as in
+# LanguageConverter's getVarSeparatorPattern: the ";" of "&nbsp;" is the text's own.
+_RULE_SEPARATOR = re.compile(r";\s*(?=(?:[^;]*?=>\s*)?zh(?:-[a-z]{2,4})?\s*:|\s*$)")
+# Tags whose content is not wikitext (MediaWiki takes it out before conversion): <math>x^{-{1}}-y</math>
+_LITERAL_TAG = re.compile(r"<(nowiki|pre|math|syntaxhighlight|source|chem|ce|score|timeline|graph|hiero)\b"
+                          r"[^>]*?(?<!/)>.*?</\1\s*>", re.S | re.I)
 _VARIANT_CODE = re.compile(r"^\s*(zh(?:-[a-z]{2,4})?)\s*$")
 _FLAGS = set("AHRTD-")
 
@@ -55,7 +63,7 @@ def _parse_rules(body: str) -> tuple[dict[str, str], list[tuple[str, str, str]]]
     when the body is not a rule list (then it is plain text, shown as is)."""
     bidir: dict[str, str] = {}
     oneway: list[tuple[str, str, str]] = []
-    for part in body.split(";"):
+    for part in _RULE_SEPARATOR.split(body):
         if not part.strip():
             continue
         source = None
@@ -106,9 +114,16 @@ def resolve(wikitext: str, variant: str) -> str:
                 rules[source] = target
         return chosen
 
-    pieces: list[tuple[str, str]] = []   # ("text" | "keep", content)
+    pieces: list[tuple[str, str]] = []   # ("text" | "keep" | "literal", content)
     pos = 0
-    for m in _BLOCK.finditer(wikitext):
+    literal = [(m.start(), m.end()) for m in _LITERAL_TAG.finditer(wikitext)] if "<" in wikitext else []
+    while m := _BLOCK.search(wikitext, pos):
+        inside = next(((a, b) for a, b in literal if a <= m.start() < b), None)
+        if inside:                       # a "-{" in <math>: the tag is kept as written
+            pieces.append(("text", wikitext[pos:inside[0]]))
+            pieces.append(("literal", wikitext[inside[0]:inside[1]]))
+            pos = inside[1]
+            continue
         pieces.append(("text", wikitext[pos:m.start()]))
         pos = m.end()
         body = m.group(1)
@@ -133,7 +148,7 @@ def resolve(wikitext: str, variant: str) -> str:
             pieces.append(("keep", _pick(parsed[0], variant) or ""))
     pieces.append(("text", wikitext[pos:]))
     apply = _rule_applier(tuple(sorted(rules.items())))
-    return "".join(apply(s) if kind == "text" else _protect(s) for kind, s in pieces)
+    return "".join(apply(s) if kind == "text" else s if kind == "literal" else _protect(s) for kind, s in pieces)
 
 
 @functools.lru_cache(maxsize=256)
