@@ -270,3 +270,15 @@ def _strict_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def test_a_few_gbk_symbols_in_an_unlabelled_page_are_chinese_and_cp1252_symbols_stay():
+    """A page whose only non-ASCII bytes are a few GBK punctuation pairs ("（C）", "、") passed the
+    windows-1252 shortcut for pages of symbols ("£¨C£©"): whole GB2312 pairs that the single-byte
+    reading makes no word of are Chinese. Real windows-1252 symbols (©, —, curly quotes, ±, °)
+    are single bytes and stay."""
+    nav = "<p>Products | Downloads | Support | Contact us</p>\n" * 30
+    zh = f"<html><body>{nav}<p>Copyright（C）2005 ACME 、All rights reserved</p></body></html>"
+    assert decode_html(zh.encode("gbk")) == (zh, "gb18030", False)
+    en = f"<html><body>{nav}<p>Copyright © 2005 ACME — “quoted” ±0.5 °C</p></body></html>"
+    assert decode_html(en.encode("cp1252")) == (en, "cp1252", False)

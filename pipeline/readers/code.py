@@ -1,7 +1,11 @@
 """Source code: files of a directory or git checkout, or Stack-style rows (JSONL/Parquet).
 
 `layout: files` reads each listed file as one document: a file under `.git/` is skipped (counted),
-a binary file (a NUL byte in its first 8 KiB, git's own test) is quarantined with its reason. A
+and so is a file reached through a symbolic link that lies inside the same tree (`root`, else its
+checkout), which is read where it lies (`code_symlink_in_tree_skipped`). A binary file is
+quarantined with its reason: a format its first bytes name (`SIGNATURES`: PDF, PNG, ZIP, ELF,
+gzip ...), a NUL byte in its first 8 KiB (git's own test) or further on, control bytes in windows
+sampled across it, one byte repeated (a flash image of 0xFF) (`decode.binary_bytes`). A
 file that is not UTF-8 is read (`legacy_charsets`) as UTF-8 with its stray bytes as cp1252 when
 its own UTF-8 lines outweigh them (see `decode_unlabelled`), else in the charset that detection names
 for an unlabelled page (pipeline.readers.decode: GBK comments in Chinese embedded projects,
@@ -15,8 +19,11 @@ Stack's row format (content, path, repo, licence) through the JSONL/Parquet read
 language.
 
 The language comes from the file name through Pygments' lexer registry (maintained upstream with
-every language it highlights), cached per file name pattern so a large tree costs one lookup per
-extension.
+every language it highlights), cached per extension so a large tree costs one lookup per
+extension, except names that a Pygments pattern matches beyond their extension (Makefile.am,
+Kconfig.debug, page.html.j2), looked up whole. A small table (`LANGUAGE_OVERRIDES`) goes first
+where Pygments guesses wrong from a name alone (`.S` assembly, `.pl` Perl, go.mod) or has no
+lexer (`.ipynb`: "Jupyter Notebook").
 """
 from __future__ import annotations
 
@@ -37,6 +44,45 @@ from pipeline.readers.rows import JsonlReader, ParquetReader
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
 # git's binary test (xdiff's buffer_is_binary): a NUL byte in the first 8000 bytes.
 BINARY_PROBE_BYTES = 8000
+# Formats known by their first bytes, as file(1) knows them: a PDF's first NUL can lie 200 KB in
+# and its text streams pass as UTF-8 lines. (offset, signature, format); no magic library is in
+# the environment, and these few are stable for decades.
+SIGNATURES = [
+    (0, b"%PDF-", "PDF document"), (0, b"\x89PNG\r\n\x1a\n", "PNG image"), (0, b"GIF87a", "GIF image"),
+    (0, b"GIF89a", "GIF image"), (0, b"\xff\xd8\xff", "JPEG image"), (0, b"PK\x03\x04", "ZIP archive (jar, docx, ...)"),
+    (0, b"PK\x05\x06", "ZIP archive (empty)"), (0, b"\x7fELF", "ELF executable"), (0, b"\x1f\x8b", "gzip data"),
+    (0, b"\xfd7zXZ\x00", "xz data"), (0, b"\x28\xb5\x2f\xfd", "zstd data"), (0, b"7z\xbc\xaf\x27\x1c", "7-zip archive"),
+    (0, b"Rar!\x1a\x07", "RAR archive"), (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE document (doc, xls, msi)"),
+    (0, b"\xca\xfe\xba\xbe", "Java class / Mach-O"), (0, b"\xcf\xfa\xed\xfe", "Mach-O executable"),
+    (0, b"\xce\xfa\xed\xfe", "Mach-O executable"), (0, b"\x00asm", "WebAssembly module"),
+    (0, b"SQLite format 3\x00", "SQLite database"), (0, b"OggS", "Ogg media"), (0, b"fLaC", "FLAC audio"),
+    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM media"), (0, b"wOFF", "WOFF font"), (0, b"wOF2", "WOFF2 font"),
+    (0, b"\x89HDF\r\n\x1a\n", "HDF5 data"), (0, b"\x93NUMPY", "NumPy array"), (0, b"!<arch>\n", "ar archive (.a, .deb)"),
+    (4, b"ftyp", "MP4/QuickTime/HEIF media"), (257, b"ustar", "tar archive"),
+]
+
+
+def binary_format(body: bytes) -> str | None:
+    """The binary format a file's first bytes name (SIGNATURES, plus bzip2 and RIFF by their
+    longer headers), or None."""
+    for offset, magic, what in SIGNATURES:
+        if body.startswith(magic, offset):
+            return what
+    if body.startswith(b"BZh") and body[4:10] == b"1AY&SY":
+        return "bzip2 data"
+    if body.startswith(b"RIFF") and body[8:12] in (b"WAVE", b"AVI ", b"WEBP"):
+        return "RIFF media"
+    return None
+
+
+# Where Pygments' name-only guess is wrong for the files of real repositories, or it has no lexer:
+# names from GitHub linguist's. `.S` is assembly run through the C preprocessor (Pygments: S, the
+# R language's ancestor), `.pl`/`.pm` Perl (Prolog, Promela), `.r` R (REBOL), go.mod a Go module
+# file (Modula-2), a notebook a Jupyter Notebook (Pygments has no lexer for its JSON).
+LANGUAGE_OVERRIDES = {".S": "GAS", ".pl": "Perl", ".pm": "Perl", ".r": "R", ".R": "R", ".ipynb": "Jupyter Notebook",
+                      "go.mod": "Go Module", "go.sum": "Go Checksums"}
+# Pygments' S lexer is R's: named as the language is known today.
+_RENAMED = {"S": "R"}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -47,22 +93,31 @@ def _language_for_pattern(name: str) -> str | None:
         cls = find_lexer_class_for_filename(name)
     except ClassNotFound:
         return None
-    return cls.name if cls else None
+    return _RENAMED.get(cls.name, cls.name) if cls else None
 
 
 @functools.lru_cache(maxsize=1)
-def _whole_names() -> frozenset[str]:
-    """File names Pygments matches whole (Makefile, CMakeLists.txt, ...), not by extension."""
+def _name_patterns() -> re.Pattern:
+    """Pygments' file name patterns that look at more than the extension: whole names (Makefile,
+    CMakeLists.txt), prefixes (Makefile.*, Kconfig*), double extensions (*.html.j2, *.rs.in)."""
+    import fnmatch
+
     from pygments.lexers import get_all_lexers
-    return frozenset(p for _, _, patterns, _ in get_all_lexers() for p in patterns if not set(p) & set("*?["))
+    patterns = {p for _, _, ps, _ in get_all_lexers() for p in ps
+                if not (p.startswith("*.") and not set(p[2:]) & set("*."))}
+    return re.compile("|".join(fnmatch.translate(p) for p in sorted(patterns)))
 
 
 def language_of(path: str) -> str | None:
-    """Language of a file from its name (Pygments' registry); None when no lexer claims it."""
+    """Language of a file from its name (Pygments' registry, LANGUAGE_OVERRIDES first); None when
+    no lexer claims it."""
     base = posixpath.basename(path.replace("\\", "/"))
     stem, dot, ext = base.rpartition(".")
-    # One lookup per extension (a tree has few), except for the names Pygments knows whole.
-    key = base if base in _whole_names() or not (dot and stem) else f"x.{ext}"
+    if (lang := LANGUAGE_OVERRIDES.get(base) or LANGUAGE_OVERRIDES.get(dot + ext if stem else "")) is not None:
+        return lang
+    # One lookup per extension (a tree has few), except for the names a pattern of Pygments
+    # matches beyond their extension: those are looked up whole (one lookup per name).
+    key = base if not (dot and stem) or _name_patterns().match(base) else f"x.{ext}"
     return _language_for_pattern(key)
 
 
@@ -87,6 +142,17 @@ def _repo_of_checkout(root: str) -> str:
 @functools.lru_cache(maxsize=64)
 def _abs(path: str) -> str:
     return os.path.abspath(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _realpath(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+@functools.lru_cache(maxsize=64)
+def _listed_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The local directories among a source's paths, absolute."""
+    return tuple(os.path.abspath(p) for p in paths if "://" not in p and os.path.isdir(p))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -146,9 +212,31 @@ class CodeReader(Reader):
         top = _checkout_of(os.path.dirname(p))
         return self.repo or _repo_of_checkout(top), _below(p, top)
 
+    def _linked_in_tree(self, path: str, src) -> bool:
+        """Whether a local file is reached through a symbolic link (itself or a folder on its way)
+        and really lies inside the same tree (`root`, else the outermost of its checkout and the
+        listed directories holding it): it is read where it lies, so reading it here too would
+        make a second document. A link out of the tree is read (it is the tree's only copy)."""
+        p = os.path.abspath(path)
+        folder, name = os.path.split(p)
+        real = os.path.realpath(p) if os.path.islink(p) else os.path.join(_realpath(folder), name)
+        if self.root is not None:
+            top = _abs(self.root)
+        else:
+            tops = [d for d in _listed_dirs(tuple(getattr(src, "paths", ()))) if p.startswith(d.rstrip(os.sep) + os.sep)]
+            top = min([*tops, _checkout_of(folder)], key=len)
+        try:
+            unlinked = os.path.join(_realpath(top), _below(p, top))     # where no link leads
+        except ValueError:
+            return False
+        return real != unlinked and real.startswith(_realpath(top).rstrip(os.sep) + os.sep)
+
     def _read_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         if "/.git/" in "/" + path.replace(os.sep, "/"):
             state.count("code_git_internal_skipped")
+            return
+        if "://" not in path and self._linked_in_tree(path, src):
+            state.count("code_symlink_in_tree_skipped")
             return
         compressed = path.endswith(COMPRESSED_SUFFIXES)
         if compressed and not self.decompress:
@@ -161,6 +249,9 @@ class CodeReader(Reader):
         if len(body) > src.max_doc_bytes:
             yield Quarantined("too_large", f"{path}: more than {src.max_doc_bytes} bytes", 0, path, len(body),
                               body[:4096])
+            return
+        if (fmt := binary_format(body)) is not None:
+            yield Quarantined("binary_file", f"{path}: {fmt}", 0, path, len(body), body[:256])
             return
         text, charset, kind = decode_text_bytes(body, self.legacy_charsets, BINARY_PROBE_BYTES)
         if text is None:

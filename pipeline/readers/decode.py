@@ -23,7 +23,9 @@ The order, and why:
    the WHATWG standard are taken from detectors (not DOS code pages such as cp865). On real
    sentences of 38 languages re-encoded in their legacy charsets, unlabelled
    (bench/charset_stress.py), chardetng names the charset of 98% of pages, uchardet 87%,
-   charset-normalizer 77%.
+   charset-normalizer 77%. A single-byte answer for a page whose non-ASCII bytes are all whole
+   GB2312 pairs of common Chinese, which that charset reads as no word ("£¨", "¡¢"), is GB18030
+   (`_gb2312_pairs`: a GBK comment of a few characters gives detectors too little to go on).
 5. The WHATWG-style defaults GB18030 and windows-1252: of those that pass, the less messy text.
 A candidate is taken only when it decodes strictly AND the result is plausible: charset-normalizer's
 `mess_ratio` of the page's visible text stays under MAX_MESS. Strict decoding alone proves little
@@ -235,7 +237,10 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
         """chardetng's (charset, confident), asked once."""
         if not guessed:
             detector = EncodingDetector()
-            detector.feed(detector_sample(body), last=True)
+            sample = detector_sample(body)
+            # A sample of a longer page is not its end: chardetng must not judge its last bytes
+            # as a cut character (detector_sample cuts at a boundary when it finds one).
+            detector.feed(sample, last=sample is body)
             enc, sure = detector.guess_assess(tld=_tld(url), allow_utf8=False)
             guessed.append((canonical(enc), sure))
         return guessed[0]
@@ -276,6 +281,11 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     for detect in detectors:                     # each asked only when the ones before fail
         enc = detect()
         if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
+            if enc not in _MULTIBYTE and _gb2312_pairs(body, enc) and \
+                    bad_share(chinese := body.decode("gb18030")) <= MAX_BAD_SHARE:
+                # A single-byte reading of Chinese: the pairs are the evidence, not the mess
+                # ratio of a few characters ("测试~~~" scores 0.4, its cp1256 mojibake 0.0).
+                return chinese, "gb18030", False
             return text, enc, False
     # The defaults: whichever of the two reads as the less messy text.
     fits = [(t, e) for e in ("gb18030", "cp1252") if (t := attempt(e)) is not None]
@@ -372,13 +382,14 @@ def decode_text_bytes(body: bytes, legacy: bool = True, binary_probe: int = 0
     """(text, charset, kind) of bytes that name no charset: a text or source file, a text cell
     stored as binary. kind None: UTF-8 (charset None, a BOM dropped); "wide_unicode": UTF-16 or
     UTF-32 (`wide_unicode`); "legacy_charset": another charset (`decode_unlabelled`, only with
-    `legacy`). (None, why, "binary") when a NUL byte lies in the first `binary_probe` bytes of
-    what is not UTF-16/32 (git's binary test), (None, why, "bad_encoding") when no charset reads it."""
+    `legacy`). (None, why, "binary") when what is not UTF-16/32 looks binary (`binary_bytes`,
+    asked when `binary_probe` is set: git's test over that many bytes, and more), (None, why,
+    "bad_encoding") when no charset reads it."""
     wide = wide_unicode(body)
     if wide is not None:
         return wide[0], wide[1], "wide_unicode"
-    if binary_probe and b"\0" in body[:binary_probe]:
-        return None, f"NUL byte in the first {binary_probe} bytes", "binary"
+    if binary_probe and (why := binary_bytes(body, binary_probe)) is not None:
+        return None, why, "binary"
     try:
         return body.decode("utf-8-sig"), None, None
     except UnicodeDecodeError as e:
@@ -386,6 +397,32 @@ def decode_text_bytes(body: bytes, legacy: bool = True, binary_probe: int = 0
         if text is None:
             return None, f"not UTF-8 ({e}), nor text in another charset: {how}", "bad_encoding"
         return text, how, "legacy_charset"
+
+
+# Control bytes no text holds (C0 but for whitespace, form feed and ESC, which terminal logs and
+# ANSI-coloured output carry; DEL): a share over MAX_BAD_SHARE in a file's sampled windows is
+# binary (random bytes hold ~11 %; no text file of ~48,000 in real checkouts and site-packages
+# held 1 %).
+_CONTROL_BYTES = bytes(b for b in _BAD_BYTES if b != 0x1b)
+_WINDOWS, _WINDOW = 16, 4096
+
+
+def binary_bytes(body: bytes, probe: int = 8000) -> str | None:
+    """Why bytes with no charset of their own are binary, or None: git's test (a NUL byte in the
+    first `probe` bytes), then what it misses, seen in real checkouts: a NUL byte further on (a
+    PDF's first NUL lay at byte 228,271: memchr over the whole file, cheap), control bytes in
+    windows sampled across the file, and a file of one byte repeated (flash images of 0xFF, which
+    read as 'ÿÿÿ' in windows-1252)."""
+    if body.find(b"\0", 0, probe) >= 0:
+        return f"NUL byte in the first {probe} bytes"
+    if (i := body.find(b"\0")) >= 0:
+        return f"NUL byte at offset {i}"
+    if len(body) >= 64 and body[0] >= 0x80 and body.count(body[:1]) == len(body):
+        return f"one byte repeated ({body[0]:#04x} x {len(body)})"
+    step = max(_WINDOW, len(body) // _WINDOWS)
+    sample = b"".join(body[i:i + _WINDOW] for i in range(0, len(body), step))
+    share = (len(sample) - len(sample.translate(None, _CONTROL_BYTES))) / max(1, len(sample))
+    return f"{share:.0%} control bytes" if share > MAX_BAD_SHARE else None
 
 
 DETECTOR_SAMPLE = 4096
@@ -399,7 +436,13 @@ def detector_sample(body: bytes, cap: int | None = None) -> bytes:
     charsets), ~9 ms for a 70 KB page; its evidence is the non-ASCII bytes and their neighbours,
     while markup, scripts and styles are ASCII. Chunks, not lines: a minified page is one line.
     On the charset stress set and chardet's test files (also made one line behind 23 KB of
-    script) it decides as the whole page does."""
+    script) it decides as the whole page does.
+    The sample never ends inside a multi-byte character: chardetng, told the sample is all there
+    is, rules out a charset whose last character is cut (a GBK source file whose 4,096th byte was
+    the first of a pair came out as windows-1250). Pieces begin and end in ASCII context; the cap
+    cuts after a byte below 0x30 (space, newline, punctuation), which no multi-byte charset of the
+    web uses inside a character (trail bytes begin at 0x30 in GB18030, 0x40 in GBK, Big5 and
+    Shift_JIS, 0xA1 in the EUC family)."""
     cap = cap or DETECTOR_SAMPLE
     if len(body) <= cap:
         return body
@@ -416,7 +459,15 @@ def detector_sample(body: bytes, cap: int | None = None) -> bytes:
         end = b
         if n >= cap:
             break
-    return b" ".join(body[a:b] for a, b in pieces)[:cap]
+    sample = b" ".join(body[a:b] for a, b in pieces)
+    if len(sample) <= cap:
+        return sample
+    cut = _LAST_BOUNDARY.search(sample, cap // 2, cap)
+    return sample[:cut.end()] if cut else sample[:cap]      # (no boundary: see guess's `last`)
+
+
+# The last byte below 0x30 in a sample: no multi-byte character of the web's charsets holds one.
+_LAST_BOUNDARY = re.compile(rb"[\x00-\x2f](?=[^\x00-\x2f]*\Z)")
 
 
 def _weak(label: str | None) -> bool:
@@ -450,7 +501,15 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
     lines = [line for line in body.split(b"\n") if not line.isascii()]
     strays = [line for line in lines if not is_utf8(line)]
     own = len(lines) - len(strays)                  # lines that are UTF-8 on their own
-    mixed = lambda: (body.decode("utf-8", "tokenmill.cp1252"), "utf-8+cp1252")  # noqa: E731
+
+    def mixed() -> tuple[str | None, str]:
+        # The garbage rule holds here too: binary junk forms "UTF-8 lines" by chance (a PDF's
+        # streams did, and came out as a document of control characters).
+        text = body.decode("utf-8", "tokenmill.cp1252")
+        share = bad_share(text)
+        return (text, "utf-8+cp1252") if share <= MAX_BAD_SHARE else \
+            (None, f"{share:.0%} replacement/control characters read as utf-8+cp1252")
+
     if own and own >= len(strays):
         return mixed()
     text, how, lossy = decode_html(body)
@@ -471,6 +530,59 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
         if other is None or bad_share(other) > MAX_BAD_SHARE or not _plausible(other):
             return mixed()
     return text, how + ("+lossy" if lossy else "")
+
+
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+# GB2312 (EUC-CN) pairs in the rows that hold characters: symbols, full-width forms, kana, Greek,
+# Cyrillic, box drawing (rows 1-9) and hanzi (16-87); the common ones: punctuation (row 1),
+# full-width forms (row 3) and the 3,755 level-1 hanzi (rows 16-55), ~99.7 % of Chinese text.
+_GB2312_RUN = re.compile(rb"(?:[\xa1-\xa9\xb0-\xf7][\xa1-\xfe])+")
+_GB2312_COMMON = re.compile(rb"[\xa1\xa3\xb0-\xd7][\xa1-\xfe]")
+
+
+def _gb2312_pairs(body: bytes, enc: str) -> bool:
+    """Whether a page detection reads in the single-byte `enc` is Chinese in GB2312 instead: a
+    short GBK comment gives detectors too few bytes ("（bcdDevice）" came out as "£¨bcdDevice£©",
+    "测试" as "²âتش"). Taken when every run of non-ASCII bytes is whole GB2312 pairs, at least half
+    of them common Chinese, decoding strictly, and `enc` makes a run into no word (`_no_word`).
+    Text in a single-byte charset seldom passes the first test: its runs are mostly one letter
+    long (German "für" is f, 0xFC, r). Where it does (Cyrillic or Greek words of even length),
+    its own charset reads them as words of one script and it stays."""
+    runs, pairs, common = [], 0, 0
+    for m in _NON_ASCII_RUN.finditer(body):
+        run = m.group()
+        if not _GB2312_RUN.fullmatch(run):
+            return False
+        runs.append(run)
+        pairs += len(run) // 2
+        common += len(_GB2312_COMMON.findall(run))
+    if not runs or common * 2 < pairs or _strict(body, "gb2312") is None:
+        return False
+    try:
+        return any(_no_word(run.decode(enc)) for run in runs)
+    except (UnicodeDecodeError, LookupError):
+        return True                             # enc cannot even read them
+
+
+def _no_word(chars: str) -> bool:
+    """Whether characters read from one run of non-ASCII bytes can be no part of a word: a symbol
+    before another of them, a capital after a small letter, letters of two scripts ("£¨", "¡¢",
+    "²âتش" are none; "ÊÔ", "тест", Thai and Arabic with their vowel marks may be)."""
+    scripts = set()
+    for i, c in enumerate(chars):
+        cat = unicodedata.category(c)
+        if cat[0] == "M":                       # a combining mark: Thai vowels, Arabic harakat
+            continue
+        if cat[0] != "L":
+            if i < len(chars) - 1:
+                return True
+            continue                            # punctuation after a word: "أيضاً،"
+        if i and chars[i - 1].islower() and c.isupper():
+            return True
+        name = unicodedata.name(c, "")
+        if "LETTER" in name or "CHARACTER" in name:     # not µ, ª, º: signs of no script
+            scripts.add(name.split()[0])
+    return len(scripts) > 1
 
 
 # Charsets with multi-byte characters: their text does form valid UTF-8 sequences by chance.
