@@ -34,9 +34,10 @@ from stages.profiles.filter import (to_bool, ProfiledFilter, duplicate_mask, has
 # FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops, ellipses (… ……, ⋯) and the
 # closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
 # citation mark ([1], [注 2]) after them, as Wikipedia paragraphs end; a numbered one may follow a
-# space, as Baidu Baike writes them ("。 [2]").
+# space, as Baidu Baike writes them ("。 [2]"); or a short note in brackets after the full stop,
+# the source credit Chinese news puts there ("。（德清县发改局）", "。(记者 张三)", "。【新华社】").
 _LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯]|[.!?。！？．｡…][)\]）】」』"'”’]+)"""
-             r"""(?:\[[^\]]{1,8}\]| \[\d[\d,\-–]{0,6}\])*(?:\s*\|)*\s*$""")
+             r"""(?:\[[^\]]{1,8}\]| \[\d[\d,\-–]{0,6}\]| ?[(（【][^()（）【】\n]{1,24}[)）】])*(?:\s*\|)*\s*$""")
 
 
 class FineWebQuality(ProfiledFilter):

@@ -59,8 +59,8 @@ def test_real_text_has_no_mojibake_but_garbled_copies_do(clue):
     latin1 = [t.encode("utf-8").decode("latin-1") for t in sample]
     cp1252 = [t.encode("utf-8").decode("cp1252", errors="replace") for t in sample]
     gbk = [t.encode("utf-8").decode("gbk", errors="replace") for t in sample]
-    replaced = [t.encode("utf-8")[: len(t)].decode("utf-8", errors="replace").replace("\ufffd", "") +
-                "\ufffd" * (len(t) // 20) for t in sample]
+    # GBK bytes read as UTF-8: nearly every character a replacement character
+    replaced = [t.encode("gbk", errors="replace").decode("utf-8", errors="replace") for t in sample]
     garbled = latin1 + cp1252 + gbk + replaced
     res = ChineseClean()(_docs(garbled))
     assert res.kept.num_rows == 0
@@ -119,3 +119,18 @@ def test_spam_categories_and_english(tmp_path):
     assert res.removed is None
     with pytest.raises(FileNotFoundError):
         SpamBlocklistFilter(lists=["zh_nothing"]).ensure_setup()
+
+
+def test_a_few_replacement_characters_are_holes_dropped_from_a_good_text(clue):
+    """A real news page carried six runs of U+FFFD from its publisher (2 % of its characters): the
+    article is kept without them; past max_replacement_ratio the page was decoded wrongly."""
+    text = next(t for t in clue if len(t) > 600)
+    holed = "".join(c + ("\ufffd" * 4 if i % 120 == 60 else "") for i, c in enumerate(text))
+    english = "A clean sentence about the weather by the sea, with a hole \ufffd\ufffd in it. " * 3
+    res = ChineseClean()(_docs([holed, english]))
+    assert res.removed is None
+    assert res.kept.column("text").to_pylist() == [text, english.replace("\ufffd", "")]
+    assert res.counters["replacement_chars_dropped"] == holed.count("\ufffd") + 6
+    assert 0.01 < res.kept.column("replacement_ratio")[0].as_py() < 0.05
+    strict = ChineseClean(max_replacement_ratio=0.01)(_docs([holed]))
+    assert strict.removed.column("reason").to_pylist() == ["mojibake"]

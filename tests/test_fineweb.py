@@ -114,3 +114,16 @@ def test_a_numbered_citation_after_a_space_still_ends_a_sentence():
     st = FineWebQuality().ensure_setup()
     out = st(pa.table({"id": ["b"], "text": ["\n".join(lines)], "language": ["zh"]}))
     assert abs(out.kept.column("fineweb_line_punct_ratio").to_pylist()[0] - 5 / 6) < 1e-6
+
+
+def test_a_source_credit_in_brackets_after_the_full_stop_ends_a_sentence():
+    """Chinese news closes a paragraph with its source in brackets after the full stop; a note that
+    is the whole line, or brackets without a sentence's end before them, do not count."""
+    from stages.fineweb import FineWebQuality
+    import pyarrow as pa
+    lines = ["今年以来，全县经济运行总体平稳，主要指标趋稳趋优。（德清县发改局）",
+             "记者从市交通局获悉，新线路将于下月开通。(记者 张明)", "比赛结果已经公布。【新华社】",
+             "The council approved the plan. (Reuters)", "（图片来源：网络）", "县政府工作报告（全文）"]
+    st = FineWebQuality().ensure_setup()
+    out = st(pa.table({"id": ["n"], "text": ["\n".join(lines)], "language": ["zh"]}))
+    assert abs(out.kept.column("fineweb_line_punct_ratio").to_pylist()[0] - 4 / 6) < 1e-6
