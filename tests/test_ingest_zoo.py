@@ -692,3 +692,19 @@ def test_nuls_to_the_end_of_a_record_before_lf_only_headers(records, intact, tmp
     out = {d.id: d.html_str for d in docs}
     assert sum(q.values()) >= 1
     assert out == {i: intact[i] for i in ids_of(records[1:3] + records[4:8])}
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_folded_warc_type_and_an_http_block_typed_as_the_page(records, intact, tmp_path, gz):
+    """A header value folded onto the next line (`WARC-Type:` CRLF SP `response`, which JHOVE's
+    valid fixtures use) is the value without its leading space; a response whose WARC Content-Type
+    names the page's type (text/html, as WARC/0.17 writers did) still holds an HTTP message: the
+    page is what follows its head."""
+    recs = list(records[:6])
+    recs[2] = recs[2].replace(b"WARC-Type: response\r\n", b"WARC-Type:\r\n response\r\n", 1)
+    recs[3] = re.sub(rb"\r\nContent-Type: application/http[^\r\n]*", b"\r\nContent-Type: text/html", recs[3], 1)
+    assert recs[2] != records[2] and recs[3] != records[3]
+    docs, q, counters = read(write(tmp_path, "folded", recs, gz))
+    ids = [re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", r).group(1).decode() for r in records[1:6]]
+    assert not q and {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids}
+    assert all(not d.html_str.startswith("HTTP/") for d in docs)

@@ -74,7 +74,7 @@ def parse_headers(head: bytes) -> dict[str, str] | None:
         if not line:
             continue
         if line[0] in " \t" and last:          # folded continuation line
-            headers[last] += " " + line.strip()
+            headers[last] = (headers[last] + " " + line.strip()).strip()
             continue
         k, sep, v = line.partition(":")
         if not sep:

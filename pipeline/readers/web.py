@@ -91,7 +91,10 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             yield from _page(src, state, rid, url, rec.block, None, meta, rec.offset, flags, as_text=True)
             continue
         warc_type = h.get("content-type", "").lower()
-        http = wtype == "response" and (not warc_type or "application/http" in warc_type)
+        # A response's block is an HTTP message when its type says so, or says nothing, or when it
+        # begins with a status line whatever its type says (WARC/0.17 writers put the page's type there).
+        http = wtype == "response" and (not warc_type or "application/http" in warc_type
+                                        or rec.block[:5] == b"HTTP/")
         if not http:
             kind = "dns" if (url or "").startswith("dns:") or "text/dns" in warc_type else None
             if kind or (wtype == "response" and not warc_type.startswith(want)):
