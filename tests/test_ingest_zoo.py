@@ -708,3 +708,26 @@ def test_folded_warc_type_and_an_http_block_typed_as_the_page(records, intact, t
     ids = [re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", r).group(1).decode() for r in records[1:6]]
     assert not q and {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids}
     assert all(not d.html_str.startswith("HTTP/") for d in docs)
+
+
+@pytest.mark.parametrize("member, compression", [("archive/data.warc.gz", "stored"), ("archive/data.warc", "deflated")])
+def test_wacz_reads_its_warcs_and_nothing_else(records, intact, tmp_path, member, compression):
+    """A WACZ (Browsertrix's output: a zip of archive/*.warc[.gz], indexes and page lists): every
+    record of its WARCs, none of its index bytes as damage; a zip without a WARC says so."""
+    import zipfile
+    recs = list(records[:8])
+    data = b"".join(gzip.compress(r) for r in recs) if member.endswith(".gz") else b"".join(recs)
+    p = tmp_path / "crawl.wacz"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("indexes/index.cdx.gz", gzip.compress(b"com,example)/ 20200101 {}\n"), zipfile.ZIP_STORED)
+        z.writestr(member, data, zipfile.ZIP_STORED if compression == "stored" else zipfile.ZIP_DEFLATED)
+        z.writestr("pages/pages.jsonl", b'{"url": "http://example.com/"}\n', zipfile.ZIP_DEFLATED)
+        z.writestr("datapackage.json", b"{}", zipfile.ZIP_DEFLATED)
+    docs, q, counters = read(p)
+    ids = [re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", r).group(1).decode() for r in recs[1:]]
+    assert not q and counters == {"skipped_warcinfo": 1} and {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids}
+    empty = tmp_path / "notes.zip"
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("readme.txt", b"no crawl here")
+    docs, q, counters = read(empty)
+    assert not docs and q == {"not_a_warc": 1}

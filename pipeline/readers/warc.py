@@ -68,12 +68,20 @@ def _local(path: str) -> str | None:
 
 
 def open_warc(path: str):
+    """A binary file of `path`: a local path, an fsspec URL, or `zip://member::archive`, a WARC
+    inside a WACZ or zip (opened here: fsspec's chained zip file closes the archive under it)."""
     local = _local(path)
     if local is not None:
         return open(local, "rb")
+    if path.startswith(ZIP_PREFIX) and "::" in path:
+        import zipfile
+        member, archive = path[len(ZIP_PREFIX):].split("::", 1)
+        raw = zipfile.ZipFile(open_warc(archive)).open(member)      # seekable; holds the archive open
+    else:
+        raw = fsspec.open(path, "rb").open()
     if path.endswith(".zst"):
-        return io.BufferedReader(WarcZstdStream(fsspec.open(path, "rb").open(), path), 1 << 16)
-    return fsspec.open(path, "rb").open()
+        return io.BufferedReader(WarcZstdStream(raw, path), 1 << 16)
+    return raw
 
 
 def iter_warc(path: str, max_record_bytes: int,
@@ -88,6 +96,9 @@ def iter_warc(path: str, max_record_bytes: int,
         return types is None or (h.get("warc-type") or "").lower() in types
     with open_warc(path) as f:
         head = f.read(1 << 16)
+    if head.startswith(ZIP_MAGIC):
+        yield from _iter_zip(path, max_record_bytes, types, fast)
+        return
     # Gzip also when junk comes before the first member: a member starts before any WARC header
     # (with neither in the first 64 KB, the name says).
     first_member = head.find(GZIP_MAGIC)
@@ -122,6 +133,29 @@ def iter_warc(path: str, max_record_bytes: int,
                                        restart_after=max(start, resume[0]) if idle < MAX_IDLE_RESTARTS else None)
         if start is None:
             return
+
+
+ZIP_MAGIC, ZIP_PREFIX = b"PK\x03\x04", "zip://"
+_ARCHIVE_MEMBER = re.compile(r"\.(?:warc|arc)(?:\.gz|\.zst)?$", re.I)
+
+
+def _iter_zip(path: str, max_record_bytes: int, types, fast) -> Iterator[WarcRecord | WarcDamage]:
+    """A WACZ (Browsertrix, ArchiveWeb.page: a zip whose `archive/` holds the WARCs, stored or
+    deflated, beside its indexes and page lists) or another zip of WARCs: each WARC member is read
+    as a file of its own through fsspec's zip filesystem (offsets are within the member); the
+    indexes and metadata are not records."""
+    import zipfile
+    try:
+        with open_warc(path) as f:
+            names = [i.filename for i in zipfile.ZipFile(f).infolist()
+                     if not i.is_dir() and _ARCHIVE_MEMBER.search(i.filename)]
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        yield WarcDamage(0, "corrupt_archive", f"zip archive unreadable: {type(e).__name__}: {e}")
+        return
+    if not names:
+        yield WarcDamage(0, "not_a_warc", "zip archive without a WARC or ARC member")
+    for name in sorted(names):
+        yield from iter_warc(f"{ZIP_PREFIX}{name}::{path}", max_record_bytes, types, fast)
 
 
 def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int, wanted, gz: bool = False):

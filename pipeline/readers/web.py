@@ -27,7 +27,7 @@ HTML_TYPES = ["text/html", "application/xhtml+xml"]
 
 
 class WarcReader(Reader):
-    """WARC and ARC files (.warc, .warc.gz, .warc.zst, .arc.gz): HTTP responses and resources become HTML documents."""
+    """WARC and ARC files (.warc, .warc.gz, .warc.zst, .arc.gz, and WACZ/zip files of them): HTTP responses and resources become HTML documents."""
     name = "warc"
     version = "3"           # 3: pages as UTF-8 bytes (the runner's shard_bytes now counts bytes, not characters)
     content_types: list[str] = Field(default=HTML_TYPES, description="HTTP content types that count as pages")
