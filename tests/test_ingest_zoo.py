@@ -731,3 +731,16 @@ def test_wacz_reads_its_warcs_and_nothing_else(records, intact, tmp_path, member
         z.writestr("readme.txt", b"no crawl here")
     docs, q, counters = read(empty)
     assert not docs and q == {"not_a_warc": 1}
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_the_first_segment_of_a_segmented_record_is_no_whole_page(records, intact, tmp_path, gz):
+    """WARC's segmentation: a response cut into a first segment and `continuation` records. The
+    pieces are not joined; the first is quarantined instead of passing for a whole page."""
+    recs = list(records[:5])
+    recs[2] = recs[2].replace(b"WARC-Type: response\r\n", b"WARC-Type: response\r\nWARC-Segment-Number: 1\r\n", 1)
+    cont = (b"WARC/1.0\r\nWARC-Type: continuation\r\nWARC-Segment-Number: 2\r\n"
+            b"WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000002>\r\nContent-Length: 4\r\n\r\ntail\r\n\r\n")
+    recs.insert(3, cont)
+    docs, q, counters = read(write(tmp_path, "segmented", recs, gz))
+    assert q == {"segmented_record": 1} and counters["skipped_continuation"] == 1 and len(docs) == 3

@@ -184,7 +184,7 @@ class CaptureBatcher:
         if skip:
             self.counters[skip] = self.counters.get(skip, 0) + 1
             return ()
-        if wtype.lower() != b"response" or length > self.src.max_doc_bytes or b"warc-truncated:" in low or \
+        if wtype.lower() != b"response" or length > self.src.max_doc_bytes or b"warc-truncated:" in low or b"warc-segment-number:" in low or \
                 b"application/http" not in (_first(lines, low, b"content-type:") or b"").lower():
             return None
         plain = parse_plain_response(content, start, start + length)

@@ -83,6 +83,12 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
         flags = ["length_mismatch"] if rec.length_mismatch else []
         if h.get("warc-truncated"):               # the crawler cut the payload (Common Crawl: at 1 MiB)
             flags.append("warc_truncated")
+        if h.get("warc-segment-number"):
+            # The first of several segments: the rest of the payload is in `continuation` records,
+            # which we do not join; the piece must not pass for a whole page.
+            yield Quarantined("segmented_record", f"segment {h['warc-segment-number'].strip()} of a segmented "
+                              f"record (continuations not joined)", rec.offset, rid, rec.length, rec.block[:4096])
+            continue
         meta = {"warc_date": h.get("warc-date"), "warc_file": warc_file, "warc_offset": rec.offset}
         if wet:
             if rec.truncated:
