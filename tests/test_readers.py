@@ -292,3 +292,20 @@ def test_parquet_text_column_stored_as_binary(tmp_path):
     docs, q, counters = read("parquet", tmp_path / "b.parquet", id_field="id")
     assert not q and [d.text_str for d in docs] == texts
     assert counters == {"binary_text_column": 3, "text_legacy_charset": 1} and docs[2].metadata["charset"] == "cp1252"
+
+
+def test_an_empty_file_in_a_tree_of_files_is_ordinary(tmp_path):
+    """An empty __init__.py in a checkout, or an unused empty .bib beside a paper, is counted as
+    skipped; in a format whose files hold records (JSONL, WARC, code rows) it stays bad input."""
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    (tmp_path / "pkg").mkdir()
+    empty = tmp_path / "pkg" / "__init__.py"
+    empty.write_bytes(b"")
+    for fmt, extra, quarantined in (("code", {}, False), ("latex", {}, False), ("jsonl", {}, True),
+                                    ("code", {"layout": "rows"}, True)):
+        src = SourceConfig(name="s", format=fmt, paths=[str(empty)], **extra)
+        state = ReadState()
+        items = list(read_source_file(src, str(empty), state))
+        assert [i.reason for i in items] == (["empty_file"] if quarantined else []), fmt
+        assert state.counters.get("skipped_empty_file", 0) == (0 if quarantined else 1), fmt

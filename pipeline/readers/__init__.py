@@ -95,7 +95,10 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     try:
         with storage.open(path, "rb") as probe:
             if not probe.read(1):
-                yield Quarantined("empty_file", f"{path} is empty")
+                if src.reader.empty_files_are_ordinary:
+                    state.count("skipped_empty_file")
+                else:
+                    yield Quarantined("empty_file", f"{path} is empty")
                 return
     except OSError as e:
         yield Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}")

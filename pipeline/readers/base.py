@@ -102,6 +102,10 @@ class Reader(BaseModel):
     name: ClassVar[str] = ""
     # Bump when a reader's output changes for the same input and options (part of ingest's cache key).
     version: ClassVar[str] = "1"
+    # An empty file is bad input for a format whose every file should hold records (a WARC, a
+    # dump); in a tree of files (source code, a paper's folder) it is ordinary (an empty
+    # __init__.py, .gitkeep, an unused .bib): counted as `skipped_empty_file`, not quarantined.
+    empty_files_are_ordinary: ClassVar[bool] = False
 
     def read(self, path: str, src: "SourceConfig", state: ReadState) -> Iterator[Doc | Quarantined]:
         raise NotImplementedError

@@ -172,6 +172,11 @@ class CodeReader(Reader):
     """Source files of a directory/git checkout (`layout: files`) or Stack-style rows (`layout: rows`)."""
     name = "code"
 
+    @property
+    def empty_files_are_ordinary(self) -> bool:
+        """In a checkout an empty file is ordinary (`__init__.py`, `.gitkeep`); an empty rows file is not."""
+        return self.layout == "files"
+
     layout: Literal["files", "rows"] = Field(
         "files", description="files: each listed file is one document; "
                              "rows: JSONL/Parquet rows with content, path, repo, licence")

@@ -124,6 +124,7 @@ def _bulk(members: list[tarfile.TarInfo]) -> bool:
 class LatexReader(Reader):
     """LaTeX sources of a paper (directory or .tar.gz): includes resolved, preamble and comments removed."""
     name = "latex"
+    empty_files_are_ordinary = True        # an empty __init__.py, .gitkeep or .bib in a tree
     version = "2"    # 2: main files through included preambles and wrappers, verbatim kept, no package-code macros
 
     floats: Literal["keep", "drop", "captions"] = Field(
