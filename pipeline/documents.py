@@ -10,6 +10,8 @@ sources with different extra fields still share one schema.
 """
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import struct
 
@@ -55,7 +57,28 @@ _OFFSETS = {False: struct.Struct("<ii"), True: struct.Struct("<qq")}
 # json.dumps(md, ensure_ascii=False, sort_keys=True): the C encoder that JSONEncoder.encode builds
 # anew for every call, built once (half the time a row; same text). Without the check for circular
 # references: a metadata dict that contains itself fails with RecursionError instead of ValueError.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+def _json_value(v):
+    """Metadata values JSON has no type for, as Parquet and Arrow sources hold them: timestamps and
+    dates as ISO 8601, decimals as their exact digits, bytes as text when UTF-8 (else hex), NumPy
+    scalars as Python numbers. Anything else is a reader's bug: TypeError, as json raises."""
+    if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
+        return v.isoformat()
+    if isinstance(v, datetime.timedelta):
+        return v.total_seconds()
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        b = bytes(v)
+        try:
+            return b.decode("utf-8")
+        except UnicodeDecodeError:
+            return b.hex()
+    if hasattr(v, "item") and callable(v.item):        # numpy scalars
+        return v.item()
+    raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_json_value)
 _C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
 if _C_ENCODER is not None:
     _C_ENCODER = _C_ENCODER(None, _ENCODER.default, json.encoder.encode_basestring, None, _ENCODER.key_separator,

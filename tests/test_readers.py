@@ -309,3 +309,48 @@ def test_an_empty_file_in_a_tree_of_files_is_ordinary(tmp_path):
         items = list(read_source_file(src, str(empty), state))
         assert [i.reason for i in items] == (["empty_file"] if quarantined else []), fmt
         assert state.counters.get("skipped_empty_file", 0) == (0 if quarantined else 1), fmt
+
+
+def test_odd_json_values_cost_their_line_only(tmp_path):
+    """A lone UTF-16 surrogate escape (valid JSON, no UTF-8), an integer of 5,000 digits and deep
+    nesting: the line's surrogate becomes U+FFFD (counted), the other two lines are bad_json, and
+    every line after them is read."""
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    lines = ['{"id": "a", "text": "emoji half \\ud83d here", "meta": {"k": "x\\udc00"}}',
+             '{"id": "b", "text": "big", "n": ' + "9" * 5000 + '}',
+             '{"id": "c", "text": "deep", "x": ' + "[" * 100_000 + "]" * 100_000 + '}',
+             '{"id": "d", "text": "a pair stays \\ud83d\\ude00"}', '{"id": "e", "text": "last"}']
+    p = tmp_path / "odd.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    src = SourceConfig(name="s", format="jsonl", paths=[str(p)])
+    state = ReadState()
+    items = list(read_source_file(src, str(p), state))
+    texts = [i.text for i in items if isinstance(i, Doc)]
+    assert texts == ["emoji half \ufffd here", "a pair stays \U0001F600", "last"]
+    assert [(i.reason, i.offset) for i in items if isinstance(i, Quarantined)] == [("bad_json", 2), ("bad_json", 3)]
+    assert state.counters["lone_surrogates_replaced"] == 2
+
+
+def test_parquet_metadata_of_every_arrow_type_reaches_the_table(tmp_path):
+    """Timestamps, dates, decimals and binary columns (FineWeb-derived Parquet has a timestamp[us]
+    column) travel in the metadata as JSON instead of stopping the run."""
+    import datetime
+    import decimal
+    import json
+    import pyarrow.parquet as pq
+    from pipeline.documents import documents_table
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    t = pa.table({"text": ["one", "two"], "ts": pa.array([datetime.datetime(2024, 5, 1, 12, 30), None], pa.timestamp("us")),
+                  "day": pa.array([datetime.date(2024, 5, 1)] * 2, pa.date32()),
+                  "price": pa.array([decimal.Decimal("1.50")] * 2, pa.decimal128(5, 2)),
+                  "raw": pa.array([b"caf\xc3\xa9", b"\xff\x00"], pa.binary())})
+    p = tmp_path / "typed.parquet"
+    pq.write_table(t, p)
+    src = SourceConfig(name="s", format="parquet", paths=[str(p)])
+    docs = [i for i in read_source_file(src, str(p), ReadState()) if isinstance(i, Doc)]
+    table = documents_table([{"id": d.id, "source": "s", "text": d.text, "metadata": d.metadata} for d in docs])
+    md = [json.loads(m) for m in table.column("metadata").to_pylist()]
+    assert md[0]["ts"] == "2024-05-01T12:30:00" and md[0]["day"] == "2024-05-01" and md[0]["price"] == "1.50"
+    assert md[0]["raw"] == "café" and md[1]["raw"] == "ff00"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import re
 import zlib
 from typing import Iterator
 
@@ -91,13 +92,36 @@ def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
                     continue
                 try:
                     row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    yield Quarantined("bad_json", f"line {lineno}: {e}", lineno, size=len(raw), sample=raw[:SAMPLE])
+                except (ValueError, RecursionError) as e:   # bad JSON, an int of >4,300 digits, deep nesting
+                    yield Quarantined("bad_json", f"line {lineno}: {type(e).__name__}: {e}", lineno, size=len(raw),
+                                      sample=raw[:SAMPLE])
                     continue
+                if "\\ud" in line or "\\uD" in line:
+                    row = without_lone_surrogates(row, state)
                 yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line)
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
         # A truncated or corrupt compressed stream: what was read so far stands.
         yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(value, state: ReadState):
+    """`value` with every lone UTF-16 surrogate (a `\\ud83d` escape without its pair: JSON allows
+    it, UTF-8 cannot hold it) replaced by U+FFFD, counted; pairs json.loads has joined stay."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            state.count("lone_surrogates_replaced")
+            return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [without_lone_surrogates(v, state) for v in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k, state): without_lone_surrogates(v, state) for k, v in value.items()}
+    return value
 
 
 # -- JSON -------------------------------------------------------------------------------------
@@ -114,6 +138,11 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     except json.JSONDecodeError as e:
         yield Quarantined("bad_json", f"{path}: {e}", e.pos, path, len(body), body[max(0, e.pos - 2048):e.pos + 2048])
         return
+    except (ValueError, RecursionError) as e:                  # an int of >4,300 digits, deep nesting
+        yield Quarantined("bad_json", f"{path}: {type(e).__name__}: {e}", 0, path, len(body), body[:SAMPLE])
+        return
+    if b"\\ud" in body or b"\\uD" in body:
+        value = without_lone_surrogates(value, state)
     rows = value if isinstance(value, list) else [value]
     for i, row in enumerate(rows, 1):
         if isinstance(row, dict):
