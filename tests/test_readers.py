@@ -354,3 +354,21 @@ def test_parquet_metadata_of_every_arrow_type_reaches_the_table(tmp_path):
     md = [json.loads(m) for m in table.column("metadata").to_pylist()]
     assert md[0]["ts"] == "2024-05-01T12:30:00" and md[0]["day"] == "2024-05-01" and md[0]["price"] == "1.50"
     assert md[0]["raw"] == "café" and md[1]["raw"] == "ff00"
+
+
+def test_json_lines_under_a_json_name_and_max_doc_bytes_in_bytes(tmp_path):
+    """Dolma's .json.gz and Hugging Face's to_json write JSON Lines: read as such (counted), not as
+    one bad_json item hiding every row; max_doc_bytes counts UTF-8 bytes, as for every reader."""
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    p = tmp_path / "rows.json.gz"
+    p.write_bytes(gzip.compress("\n".join(json.dumps({"id": str(i), "text": f"row {i}"}) for i in range(50)).encode()))
+    state = ReadState()
+    src = SourceConfig(name="s", format="json", paths=[str(p)])
+    items = list(read_source_file(src, str(p), state))
+    assert [i.text for i in items] == [f"row {i}" for i in range(50)] and state.counters["json_read_as_jsonl"] == 1
+    cjk = tmp_path / "cjk.jsonl"
+    cjk.write_text(json.dumps({"text": "汉" * 1500}, ensure_ascii=False) + "\n" + json.dumps({"text": "汉" * 600}) + "\n")
+    src = SourceConfig(name="s", format="jsonl", paths=[str(cjk)], max_doc_bytes=2000)
+    items = list(read_source_file(src, str(cjk), ReadState()))
+    assert [getattr(i, "reason", None) for i in items] == ["too_large", None]     # 4,500 and 1,800 bytes

@@ -130,12 +130,20 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     if isinstance(body, Quarantined):
         yield body
         return
+    doc = None
     try:
-        value = json.loads(body.decode("utf-8-sig"))
+        doc = body.decode("utf-8-sig")
+        value = json.loads(doc)
     except UnicodeDecodeError as e:
         yield Quarantined("bad_encoding", f"{path} is not UTF-8: {e}", 0, path, len(body), body[:SAMPLE])
         return
     except json.JSONDecodeError as e:
+        if e.msg == "Extra data" and doc[:e.pos].rstrip().endswith("}") and "\n" in doc[max(0, e.pos - 64):e.pos]:
+            # One object, then more after a line break: JSON Lines under a .json name (Dolma's
+            # .json.gz, Hugging Face's to_json): read as such, and said.
+            state.count("json_read_as_jsonl")
+            yield from _read_jsonl(opts, src, path, state)
+            return
         yield Quarantined("bad_json", f"{path}: {e}", e.pos, path, len(body), body[max(0, e.pos - 2048):e.pos + 2048])
         return
     except (ValueError, RecursionError) as e:                  # an int of >4,300 digits, deep nesting
@@ -169,9 +177,13 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None) -> Iterato
     if not text.strip():
         yield Quarantined("empty_document", "empty text", offset, rid)
         return
-    if len(text) > src.max_doc_bytes:
-        yield Quarantined("too_large", f"{len(text)} chars > max_doc_bytes", offset, rid, len(text),
-                          text[:65536].encode())
+    # Bytes of UTF-8, as every reader counts them (a character is 1 to 4 of them: encoded only
+    # when the count of characters leaves it open).
+    size = len(text) if len(text) > src.max_doc_bytes or 4 * len(text) <= src.max_doc_bytes or text.isascii() \
+        else len(text.encode("utf-8", "surrogatepass"))
+    if size > src.max_doc_bytes:
+        yield Quarantined("too_large", f"{size} bytes > max_doc_bytes {src.max_doc_bytes}", offset, rid, size,
+                          text[:65536].encode("utf-8", "replace"))
         return
     url = row.get(opts.url_field) if opts.url_field else None
     skip = {opts.text_field, opts.id_field, opts.url_field}
