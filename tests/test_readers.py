@@ -372,3 +372,14 @@ def test_json_lines_under_a_json_name_and_max_doc_bytes_in_bytes(tmp_path):
     src = SourceConfig(name="s", format="jsonl", paths=[str(cjk)], max_doc_bytes=2000)
     items = list(read_source_file(src, str(cjk), ReadState()))
     assert [getattr(i, "reason", None) for i in items] == ["too_large", None]     # 4,500 and 1,800 bytes
+
+
+def test_files_cat_ed_together(tmp_path):
+    """Two BOM-saved JSONL files joined with `cat`: the BOM in mid-file costs no row."""
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    part = lambda a, b: b"\xef\xbb\xbf" + b"".join(json.dumps({"text": f"row {i}"}).encode() + b"\n" for i in range(a, b))
+    p = tmp_path / "joined.jsonl"
+    p.write_bytes(part(0, 5) + part(5, 10))
+    items = list(read_source_file(SourceConfig(name="s", format="jsonl", paths=[str(p)]), str(p), ReadState()))
+    assert [i.text for i in items] == [f"row {i}" for i in range(10)]

@@ -80,7 +80,7 @@ def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
                     yield Quarantined("too_large", f"line {lineno}: {size + len(more)} bytes, more than {limit}",
                                       lineno, size=size + len(more), sample=raw[:SAMPLE])
                     continue
-                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):   # a BOM, as Windows tools write
+                if raw.startswith(b"\xef\xbb\xbf"):   # a BOM, as Windows tools write (mid-file: files cat-ed together)
                     raw = raw[3:]
                 if not raw.strip():
                     continue
