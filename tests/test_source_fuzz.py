@@ -644,7 +644,8 @@ def test_campaign(tmp_path, fmt, seed):
 
 WHOLE_FOUND = [("latex", 7262),   # a standalone figure .tex grown past the paper's size became the paper
                ("text", 1569),    # junk split into two lines outnumbered the one UTF-8 line: all read as cp1252
-               ("gutenberg", 14681)]  # the closing "End of the Project Gutenberg EBook" line copied mid-book: 3/4 lost
+               ("gutenberg", 14681),  # the closing "End of the Project Gutenberg EBook" line copied mid-book: 3/4 lost
+               ("text", 18036)]   # junk that GB18030 reads as words outnumbered the UTF-8 line: it was re-read as GB18030
 
 
 @pytest.mark.parametrize("fmt,seed", [(f, s) for s in range(SEEDS) for f in WHOLE] + WHOLE_FOUND)

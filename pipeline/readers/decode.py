@@ -529,6 +529,17 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
             other = None
         if other is None or bad_share(other) > MAX_BAD_SHARE or not _plausible(other):
             return mixed()
+        # ... and read the UTF-8 lines no worse than UTF-8 does: GBK lines that form UTF-8 by chance
+        # read as symbols ("目录" as "Ŀ¼") and win; a UTF-8 line ("The Pylon – 1939") that GB18030
+        # turns into hanzi amid English, or cannot read, stays UTF-8 (junk inserted into a text file
+        # had outnumbered its UTF-8 lines and re-read them).
+        own_lines = b"\n".join(line for line in lines if is_utf8(line))
+        try:
+            as_other = own_lines.decode(how)
+        except (UnicodeDecodeError, LookupError):
+            return mixed()
+        if _mess(as_other) > _mess(own_lines.decode("utf-8")):
+            return mixed()
     return text, how + ("+lossy" if lossy else "")
 
 
