@@ -52,19 +52,29 @@ _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 IPV4 = re.compile(rf"(?=\d)(?<![A-Za-z0-9_.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)(?![A-Za-z0-9_])", re.ASCII)
 IPV6 = re.compile(r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
                   + _OCTET + r"(?:\." + _OCTET + r"){3})?(?![A-Za-z0-9_:])", re.ASCII)
+# Dotted numbers that are versions or section numbers, not addresses: `version 1.2.3.4`,
+# `__version__ = "3.5.0.1"`, `pkg>=1.2.0.0`, `RFC 9110 section 8.4.1.3`, `§ 4.2.1.1`.
 _VERSION_BEFORE = re.compile(
-    r"(?:(?<![A-Za-z])(?:version|ver\.?|v\.?|build|release)|版本|版本号)\s*[:=：]?\s*$", re.I)
+    r"(?:(?:(?<![A-Za-z])(?:version|ver\.?|v\.?|build|release|section|sect\.|clause|chapter|paragraph|rule)"
+    r"|版本|版本号|第|§)[_\s]*[:=：]?\s*[\"']?\s*|[<>=~!]=\s*)$", re.I)
+_DATE_LIKE = re.compile(r"\+?\d{4}-[01]\d-[0-3]\d(?!\d)")
 _ISBN_BEFORE = re.compile(r"isbn(?:-1[03])?\s*[:：]?\s*$", re.I)
 _AREA = r"0(?:10|2\d|[3-9]\d\d)"   # Chinese area codes: Beijing 010, 02X, 0[3-9]XX
 PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
     # international: +CC then groups, 8-15 digits in all (checked after matching)
     r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,5}\)?){2,6}(?!\w)",
-    # North American with separators: (415) 555-2671, 415-555-2671, 1-415-555-2671
-    r"(?<![\w$€£¥.\-])(?:1[ .\-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .\-])[2-9]\d\d[ .\-]\d{4}(?![\w]|[.\-]\d)",
-    # Chinese mobile, optionally +86 / 86, optionally split 3-4-4
-    r"(?<![\w.\-])(?:(?:\+?86)[ \-]?)?1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})(?![\w]|[.\-]\d)",
-    # Chinese landline with area code: 010-12345678, 0571-8888888, (0755)12345678, 0755 12345678
-    r"(?<![\w.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?![\w]|[.\-]\d)",
+    # North American with separators: (415) 555-2671, 415-555-2671, 1-415-555-2671, 001-415-...,
+    # an extension after it (x123, ext. 123) taken along
+    r"(?<![\w$€£¥.\-])(?:(?:00)?1[ .\-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .\-])[2-9]\d\d[ .\-]\d{4}"
+    r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w]|[.\-]\d)",
+    # Chinese mobile, optionally +86 / 86 / 0086 / (+86), optionally split 3-4-4; not an amount (亿元)
+    r"(?<![\w.\-])(?:[(（]?(?:\+|00)?86[)）]?[ \-]?)?1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})"
+    r"(?![\w]|[.\-]\d|[元万亿千百股倍%％])",
+    # Chinese landline with area code: 010-12345678, 0571-8888888, (0755)12345678, 0755 12345678,
+    # an extension after it (-6738) taken along
+    r"(?<![\w.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?:-\d{1,4})?(?![\w]|[.\-]\d)",
+    # Chinese nationwide service numbers 400 / 800 + 7 digits, grouped any way: 400-6060-995, 4008880810
+    r"(?<![\w.\-])[48]00(?:[ \-]?\d){7}(?![\w]|[.\-]\d)",
     # ... dialled from abroad: +86 10 12345678, +86-755-12345678
     r"(?<![\w+])\+86[ \-]?(?:10|2\d|[3-9]\d\d)[ \-][1-9]\d{6,7}(?![\w]|[.\-]\d)",
 ]) + ")", re.ASCII)  # ASCII: Chinese characters right before a number are not "word" characters here
@@ -212,14 +222,14 @@ class PIIRedactor(Stage):
 
     def _ip(self, m: re.Match, found: _Found, text_is_v4: bool) -> str:
         s = m.group()
-        if text_is_v4 and _VERSION_BEFORE.search(m.string, max(0, m.start() - 12), m.start()):
+        if text_is_v4 and _VERSION_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
             return s
         try:
             addr = ipaddress.ip_address(s)
         except ValueError:
             return s
-        if not text_is_v4 and s.count(":") < 2:
-            return s
+        if not text_is_v4 and (s.count(":") < 2 or sum(1 for g in s.split(":") if g) < 3):
+            return s        # `x[::2]`, `to be::`, `a::b`: slices and markup; a routable address has 3+ groups
         if not (self.redact_non_public_ips or addr.is_global):
             return s
         return found.add("ip", s, self.ip_placeholder)
@@ -230,6 +240,8 @@ class PIIRedactor(Stage):
             return s
         digits = sum(c.isdigit() for c in s)
         if s.startswith("+") and not (self.min_international_digits <= digits <= 15):
+            return s
+        if _DATE_LIKE.match(s):        # '+1980-02-29 01:02:03': a signed ISO date
             return s
         return found.add("phone", s, self.phone_placeholder)
 
