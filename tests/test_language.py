@@ -82,7 +82,7 @@ def test_batch_forms_agree():
 def test_language_labels_match_raw_fasttext(sentences):
     model = load_fasttext_model(bundled_lid176_path())
     texts = [r["text"] for r in sentences[::5]]
-    out = LanguageFilter()(_docs(texts)).kept
+    out = LanguageFilter(space_han=False)(_docs(texts)).kept
     for text, lang, score in zip(texts, out.column("language").to_pylist(),
                                  out.column("language_score").to_pylist()):
         labels, probs = model.predict(text.replace("\n", " "))
@@ -144,3 +144,20 @@ def test_set_up_stage_pickles_and_still_works(sentences):
     clean = ChineseClean(convert="s2t").ensure_setup()
     again = pickle.loads(pickle.dumps(clean))
     assert again(_docs(["这是ＡＢＣ"])).kept.column("text").to_pylist() == ["這是ABC"]
+
+
+def test_short_chinese_is_read_with_spaces_between_han_characters(sentences, shared_data):
+    """lid.176 splits words at spaces: an unspaced Chinese line is one long "word", and short ones
+    came out ko, sr, es, ja. With a space between Han characters (only in texts of a Chinese
+    script) short real Chinese lines are zh; text in other scripts is read exactly as before."""
+    import gzip
+    with gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt", encoding="utf-8") as f:
+        clue = [line.strip()[:16] for line in f if len(line.strip()) >= 16][:300]
+    plain = LanguageFilter(space_han=False)(_docs(clue)).kept.column("language").to_pylist()
+    spaced = LanguageFilter()(_docs(clue)).kept.column("language").to_pylist()
+    assert spaced.count("zh") > plain.count("zh") and spaced.count("zh") >= 0.95 * len(clue)
+    others = [r["text"] for r in sentences if r["lang_iso639_1"] not in ("zh", "ja")][::7]
+    a = LanguageFilter(space_han=False)(_docs(others)).kept
+    b = LanguageFilter()(_docs(others)).kept
+    assert a.column("language").to_pylist() == b.column("language").to_pylist()
+    assert a.column("language_score").to_pylist() == b.column("language_score").to_pylist()
