@@ -106,24 +106,24 @@ def test_table_rows_end_where_their_text_ends():
 
 def test_a_numbered_citation_after_a_space_still_ends_a_sentence():
     """Baidu Baike writes its citations after a space ("启动。 [3]"); Wikipedia without ("。[3]")."""
-    from stages.fineweb import FineWebQuality
-    import pyarrow as pa
     lines = ["河北雄安高新技术产业开发区，隶属河北省雄安新区，为省级高新技术产业开发区 [1] [5]。",
              "规划用地总面积952.7463公顷（具体范围以坐标为准）。 [2]", "2024年5月9日，雄安高新区正式揭牌启动。 [3]",
              "2023年12月，河北省政府批复设立省级河北雄安高新技术产业开发区。 [2] [5]", "The end. [12]", "Not [详细]"]
-    st = FineWebQuality().ensure_setup()
-    out = st(pa.table({"id": ["b"], "text": ["\n".join(lines)], "language": ["zh"]}))
-    assert abs(out.kept.column("fineweb_line_punct_ratio").to_pylist()[0] - 5 / 6) < 1e-6
+    assert abs(_zh_line_punct_ratio(lines) - 5 / 6) < 1e-6
 
 
 def test_a_source_credit_in_brackets_after_the_full_stop_ends_a_sentence():
     """Chinese news closes a paragraph with its source in brackets after the full stop; a note that
     is the whole line, or brackets without a sentence's end before them, do not count."""
-    from stages.fineweb import FineWebQuality
-    import pyarrow as pa
     lines = ["今年以来，全县经济运行总体平稳，主要指标趋稳趋优。（德清县发改局）",
              "记者从市交通局获悉，新线路将于下月开通。(记者 张明)", "比赛结果已经公布。【新华社】",
              "The council approved the plan. (Reuters)", "（图片来源：网络）", "县政府工作报告（全文）"]
-    st = FineWebQuality().ensure_setup()
-    out = st(pa.table({"id": ["n"], "text": ["\n".join(lines)], "language": ["zh"]}))
-    assert abs(out.kept.column("fineweb_line_punct_ratio").to_pylist()[0] - 4 / 6) < 1e-6
+    assert abs(_zh_line_punct_ratio(lines) - 4 / 6) < 1e-6
+
+
+def _zh_line_punct_ratio(lines: list[str]) -> float:
+    """fineweb_line_punct_ratio of one zh document made of these lines (kept: the tests' documents pass)."""
+    from stages.fineweb import FineWebQuality
+    import pyarrow as pa
+    out = FineWebQuality().ensure_setup()(pa.table({"id": ["d"], "text": ["\n".join(lines)], "language": ["zh"]}))
+    return out.kept.column("fineweb_line_punct_ratio").to_pylist()[0]

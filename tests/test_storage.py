@@ -56,13 +56,18 @@ def s3_server():
         yield env
     finally:
         _forget_s3_instances()
-        for k, v in locals().get("saved", {}).items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(locals().get("saved", {}))
         proc.kill()
         proc.wait()
+
+
+def restore_environ(saved: dict[str, str | None]) -> None:
+    """Put back the environment variables a server fixture set (None: was not set)."""
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def _forget_s3_instances() -> None:

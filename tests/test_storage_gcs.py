@@ -10,7 +10,8 @@ import textwrap
 import fsspec
 import pytest
 
-from test_storage import _free_port, data_digests, run_cli, sample_sources, start_server, upload_sample
+from test_storage import (_free_port, data_digests, restore_environ, run_cli, sample_sources, start_server,
+                          upload_sample)
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +28,7 @@ def gcs_server():
         os.environ.update({k: env[k] for k in saved})
         yield env
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(saved)
         proc.kill()
         proc.wait()
 
