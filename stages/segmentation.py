@@ -128,8 +128,10 @@ def _chunks(text: str, limit: int) -> list[str]:
 def _load_sudachi() -> Callable[[str], list[str]]:
     try:
         from sudachipy import Dictionary, SplitMode
-        # Only surfaces are needed: skipping the other fields makes tokenizing cheaper.
-        tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.A, fields=set())
+        # All fields, although only surfaces are used: Sudachi's numeric joining (2012, 1,523.45,
+        # 1万8234 one token each) needs the part of speech, and without it every digit was a word
+        # (a Japanese market report fell under Gopher's alpha ratio). Skipping fields saved ~10 %.
+        tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.A)
     except Exception as e:  # noqa: BLE001
         raise SegmenterUnavailable(
             f"SudachiPy with sudachidict-core (Japanese segmenter) cannot load: {e!r}") from e

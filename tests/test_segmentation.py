@@ -37,6 +37,16 @@ def test_chinese_japanese_thai_use_real_segmenters():
     assert "ภาษาไทย" in words[2] and len(words[2]) >= 3
 
 
+def test_japanese_numbers_stay_whole_words():
+    # A market report: each number one word, as Sudachi's numeric joining makes it (not a word per digit).
+    text = "2012年8月10日の終値は1万8234円56銭、TOPIXは12.34ポイント高の1,523.45だった。"
+    (words,), (mode,) = seg.words_batch([text], ["ja"], ["Jpan"], use_cache=False)
+    assert mode == seg.SUDACHI
+    assert words[:4] == ["2012", "年", "8", "月"]
+    assert "1万8234" in words and "12.34" in words and "1,523.45" in words
+    assert not any(w.isdigit() and len(w) == 1 and w != "8" for w in words)
+
+
 def test_real_chinese_corpus_segments_into_short_words(shared_data):
     lines = gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt").read().splitlines()[:200]
     words, modes = seg.words_batch(lines, use_cache=False)
