@@ -22,7 +22,7 @@ from pydantic import Field, PrivateAttr
 
 from pipeline.stage import Judgement
 from stages import segmentation
-from stages.profiles.filter import to_bool, ProfiledFilter, split_lines
+from stages.profiles.filter import BRACKETED_ELLIPSIS, ProfiledFilter, split_lines, to_bool
 
 # C4's policy boilerplate (c4_utils), plus our own Chinese and Japanese equivalents.
 C4_POLICY_SUBSTRINGS = ["terms of use", "privacy policy", "cookie policy", "uses cookies",
@@ -31,7 +31,7 @@ CJK_POLICY_SUBSTRINGS = ["隐私政策", "隱私政策", "使用条款", "使用
                          "プライバシーポリシー", "利用規約", "クッキーを使用"]
 # Ends in . ! ? " ' (C4) or a CJK/full-width full stop, optionally followed by closing quotes.
 _TERMINAL = r"""([.!?"'。！？．｡]|[.!?。！？．｡]["'”’」』）)]+)$"""
-_ELLIPSIS_END = r"\.\.\.$"
+_ELLIPSIS_END = rf"\.\.\.$|{BRACKETED_ELLIPSIS}"  # C4: a line ending in "..." is not a sentence
 _CITATION = r"\[\d*\]|\[edit\]|\[citation needed\]"
 # One sentence per run of terminal marks: CJK marks need no following space, Latin ones do.
 _SENTENCE_END = r"""[。！？．｡]+|[.!?]+["'”’)\]]*(\s|$)"""

@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from pipeline.stage import Judgement
-from stages.profiles.filter import (to_bool, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio,
-                                    split_lines)
+from stages.profiles.filter import (BRACKETED_ELLIPSIS, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio,
+                                    split_lines, to_bool)
 
 # FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops, ellipses (… ……, ⋯) and the
 # closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
@@ -70,7 +70,8 @@ class FineWebQuality(ProfiledFilter):
             zero_copy_only=False) > 0
         n_lines = lines.per_doc(non_empty)
 
-        punct = to_bool(pc.match_substring_regex(trimmed, _LINE_END)) & non_empty
+        punct = (to_bool(pc.match_substring_regex(trimmed, _LINE_END)) & non_empty
+                 & ~to_bool(pc.match_substring_regex(trimmed, BRACKETED_ELLIPSIS)))
         punct_ratio = ratio(lines.per_doc(punct), n_lines)
         short_len = self.per_doc(docs.profiles, "short_line_length")[lines.doc]
         short_ratio = ratio(lines.per_doc(non_empty & (length <= short_len)), n_lines)

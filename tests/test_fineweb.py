@@ -127,3 +127,20 @@ def _zh_line_punct_ratio(lines: list[str]) -> float:
     import pyarrow as pa
     out = FineWebQuality().ensure_setup()(pa.table({"id": ["d"], "text": ["\n".join(lines)], "language": ["zh"]}))
     return out.kept.column("fineweb_line_punct_ratio").to_pylist()[0]
+
+
+def test_teaser_lines_ending_in_a_bracketed_ellipsis_are_not_sentences():
+    # A feed of teasers cut short ("... [...]", "[…]"): FineWeb's punctuation rule and Gopher's
+    # ellipsis rule both see them as unfinished; C4 drops each such line. A finished sentence that
+    # ends with a short note in brackets still counts.
+    teasers = "\n".join(f"Post {i}: the council met on Tuesday to discuss the budget and the plans for "
+                        f"the park {end}" for i, end in enumerate(["[...]", "[…]", "(...)", "[ … ]"] * 3))
+    assert FineWebQuality().judge_texts([teasers], ["en"]) == ["line_punct_ratio"]
+    assert GopherQuality().judge_texts([teasers], ["en"]) == ["ellipsis_lines"]
+    finished = teasers.replace("[...]", "(AP).").replace("[…]", "[1].").replace("(...)", ".").replace("[ … ]", ".")
+    assert FineWebQuality().judge_texts([finished], ["en"]) == [None]
+    assert GopherQuality().judge_texts([finished], ["en"]) == [None]
+    kept = ("The council will meet again next week, said the mayor.\nShe thanked everyone for coming to the "
+            "long meeting today.\nThe vote on the budget is expected in the spring. It was a long day. All went home.")
+    c4 = C4Quality().process(pa.table({"text": [teasers + "\n" + kept]}))
+    assert c4.kept.column("text").to_pylist() == [kept]   # the teaser lines dropped, the sentences kept

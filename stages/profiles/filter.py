@@ -21,6 +21,10 @@ from stages import segmentation
 from stages.profiles import PROFILE_KEYS, PROFILE_NAMES, load_profile, profile_name, validate_overrides
 
 SEGMENTATION_ERROR = "segmentation_error"
+# A line ending in an ellipsis in brackets ("... the plans for the park [...]", "[…]", "(...)") is a
+# feed's teaser cut short, not a finished sentence: an ellipsis line for Gopher, unpunctuated for
+# FineWeb and C4 (whose line-end patterns would otherwise read ".]" as a full stop and a bracket).
+BRACKETED_ELLIPSIS = r"[\[(（【]\s*(?:\.{2,}|…+|⋯+)\s*[\])）】]\s*$"
 
 
 @dataclass
