@@ -2,10 +2,10 @@
 
 Block lists are plain files named in the recipe: one domain or URL per line, `#` comments; lines
 in hosts-file form (`0.0.0.0 ads.example.com`, as in many public lists) are read too. Hosts are
-normalised the same way for lists and documents: lowercase, userinfo, port, trailing dots and a
-leading `www.` removed. The whole batch is handled by Arrow kernels: a blocked domain also
-blocks its subdomains by checking the host, then the host minus its first label, and so on,
-each step one `is_in` over the batch.
+normalised the same way for lists and documents: lowercase, internationalised names in their
+ASCII (punycode) form, userinfo, port, trailing dots and a leading `www.` removed. The whole
+batch is handled by Arrow kernels: a blocked domain also blocks its subdomains by checking the
+host, then the host minus its first label, and so on, each step one `is_in` over the batch.
 """
 from __future__ import annotations
 
@@ -31,12 +31,29 @@ _MAX_LABELS = 127
 def normalise_hosts(urls: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
     """(host, key) per URL: normalised host, and host + path/query without a trailing slash."""
     parts = pc.extract_regex(urls, _URL_PARTS)
-    host = pc.utf8_lower(pc.struct_field(parts, "host"))
+    host = _ascii_hosts(pc.utf8_lower(pc.struct_field(parts, "host")))
     host = pc.replace_substring_regex(host, r"\.+$", "")
     host = pc.replace_substring_regex(host, r"^www\d*\.", "")
     rest = pc.replace_substring_regex(pc.struct_field(parts, "rest"), r"/+$", "")
     key = pc.binary_join_element_wise(host, rest, "")
     return host, key
+
+
+def _ascii_hosts(host: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Internationalised hosts in their ASCII form (中国.cn -> xn--fiqs8s.cn), the form crawlers
+    record and most lists use, so a list entry and a URL match whichever form each is written in.
+    Python's IDNA codec (IDNA 2003: nameprep folds case and width, 。 is a dot); a host it cannot
+    encode stays as it is. Only the rare non-ASCII hosts leave Arrow."""
+    if pc.all(pc.fill_null(pc.string_is_ascii(host), True)).as_py() is not False:
+        return host
+    return pa.array([h if h is None or h.isascii() else _idna(h) for h in host.to_pylist()], pa.string())
+
+
+def _idna(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def normalise_entry(entry: str) -> tuple[str, str]:

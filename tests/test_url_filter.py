@@ -22,6 +22,16 @@ def test_host_normalisation():
     assert key.to_pylist() == ["example.com/a/b/?q=1", "example.com", "example.com/x", "[2001:db8::1]/p", None, ""]
 
 
+def test_internationalised_domains_match_in_either_form():
+    # A list may name 中国.cn or xn--fiqs8s.cn; a crawler records the ASCII form, a page link either.
+    urls = ["https://xn--fiqs8s.cn/a", "https://www.中国.cn/a", "http://news.中国。cn/", "https://例子.测试/p",
+            "https://xn--fsqu00a.xn--0zwm56d/q", "https://中国.com/"]
+    for blocked in (["中国.cn", "https://例子.测试/p"], ["xn--fiqs8s.cn", "xn--fsqu00a.xn--0zwm56d/p"]):
+        res = URLFilter(blocked=blocked)(_docs(urls))
+        assert res.removed.column("url").to_pylist() == urls[:4], blocked
+        assert res.kept.column("url").to_pylist() == urls[4:]
+
+
 def test_blocklist_file_subdomains_urls_and_allowlist(tmp_path: Path):
     lst = tmp_path / "block.txt"
     lst.write_text("# adult and spam hosts\nbad.org   # trailing comment\n0.0.0.0 tracker.net\n"
