@@ -71,6 +71,16 @@ def predict_languages(model, lines: list[str]) -> tuple[list[str], np.ndarray]:
 
 
 _HAN_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
+# Full-width Latin letters and digits (Ａ-Ｚ, ａ-ｚ, ０-９), as CJK input methods type them: lid.176
+# never saw them (English in full-width came out kn/pt/ru). They are read as ASCII; full-width
+# punctuation (，！？), normal in Chinese text, is left as the model knows it.
+_FULL_WIDTH_ALNUM = "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
+_TO_ASCII = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)}
+
+
+def _fold_full_width(lines: pa.Array | pa.ChunkedArray) -> list[str | None]:
+    rows = pc.fill_null(pc.match_substring_regex(lines, _FULL_WIDTH_ALNUM), False).to_pylist()
+    return [t.translate(_TO_ASCII) if fold else t for t, fold in zip(lines.to_pylist(), rows)]
 
 
 class LanguageFilter(Filter):
@@ -79,7 +89,7 @@ class LanguageFilter(Filter):
     Removal reasons: `language_not_kept`, `low_language_score`, `no_text` (empty documents,
     when a language list is given)."""
     name: ClassVar[str] = "language"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"   # 3: full-width Latin read as ASCII
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
@@ -119,7 +129,7 @@ class LanguageFilter(Filter):
             han = pa.array([sc in _HAN_SCRIPTS for sc in scripts], pa.bool_())
             if pc.any(han).as_py():
                 one_line = pc.if_else(han, pc.replace_substring_regex(one_line, r"(\p{Han})", r"\1 "), one_line)
-        lines = one_line.to_pylist()
+        lines = _fold_full_width(one_line)
         has_text = [bool(t) and not t.isspace() for t in lines]
         labels, scores = predict_languages(load_fasttext_model(self._model_file()), [t if ok else "" for t, ok in zip(lines, has_text)])
         language = [lab if ok else None for lab, ok in zip(labels, has_text)]

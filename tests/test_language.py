@@ -98,6 +98,18 @@ def test_languages_identified(sentences, lang):
     assert out.column("language").type == pa.string() and out.column("language_score").type == pa.float32()
 
 
+def test_full_width_latin_is_read_as_ascii(sentences):
+    # English/German/French typed with a CJK input method's full-width letters: lid.176 gave kn/pt/ru.
+    texts = [r["text"] for r in sentences if r["lang_iso639_1"] in ("en", "de", "fr")]
+    wide = ["".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in t) for t in texts]
+    assert wide != texts
+    out = LanguageFilter()(_docs(texts + wide)).kept.column("language").to_pylist()
+    assert out[len(texts):] == out[:len(texts)]
+    # Chinese keeps its full-width punctuation as the model saw it in training
+    zh = LanguageFilter()(_docs(["我们使用ＡＩ技术，提高了２０２４年的产量！"])).kept
+    assert zh.column("language").to_pylist() == ["zh"]
+
+
 def test_traditional_page_is_zh_hant(magic_pages):
     trad = [t for s, t in magic_pages if s == "zh-Hant"]
     out = LanguageFilter(languages=["zh"])(_docs(trad + ["Multi-line\nEnglish text\nabout weather."]))
