@@ -190,13 +190,12 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             r = gone.to_pylist()[0]
             what = "quarantined" if r.get("quarantined", s.index == 0) else "removed"
             lines.append(f"{where} {what}: {r['reason']}")
+            links = {k: v for k, v in r.items() if k not in ("id", "reason", "quarantined") and v is not None}
+            if links and s.index > 0:   # a stage's linked columns (say, the kept copy of a duplicate)
+                lines.append("    " + ", ".join(f"{k}: {v}" for k, v in links.items()))
             sample = _read_where(_files(s.dir.path / "removed"), "id", [doc_id])
             if sample is not None:
                 last_row = sample.to_pylist()[0]      # with the signals of the stage that removed it
-                extra = {k: v for k, v in sample.to_pylist()[0].items()
-                         if k in ("duplicate_of", "cluster_id") and v is not None}
-                if extra:
-                    lines.append("    " + ", ".join(f"{k}: {v}" for k, v in extra.items()))
             note = _pairs_note(s, doc_id)
             if note:
                 lines.append(f"    {note}")

@@ -218,12 +218,14 @@ class StageDir:
         if result.quarantined is not None and result.quarantined.num_rows:
             write_parquet_atomic(bounded_content(result.quarantined), self.path / "quarantine" / f"{shard}.parquet",
                                  QUARANTINE_LEVEL)
-        gone = [t.select(["id", "reason"]).append_column("quarantined", pa.array([q] * t.num_rows))
+        gone = [t.select(["id", "reason", *(c for c in result.linked_columns if c in t.column_names)])
+                .append_column("quarantined", pa.array([q] * t.num_rows))
                 for t, q in ((result.removed, False), (result.quarantined, True))
                 if t is not None and t.num_rows and "id" in t.column_names]
         if gone:
-            # Small (id, reason) rows for every document that left here: what `explain` reads.
-            write_parquet_atomic(pa.concat_tables(gone), self.path / "removed_ids" / f"{shard}.parquet")
+            # Small (id, reason[, links]) rows for every document that left here: what `explain` reads.
+            write_parquet_atomic(pa.concat_tables(gone, promote_options="default"),
+                                 self.path / "removed_ids" / f"{shard}.parquet")
         write_json_atomic(asdict(rec), self.done_path(shard), compact=True)
         return rec
 

@@ -41,12 +41,15 @@ class Result:
     `removed` and `quarantined` hold the same columns as the input plus a string `reason`.
     Removed rows are decisions (a filter said no); quarantined rows are bad input (a page too
     large or too slow to parse) that a person should look at. `counters` are extra named counts
-    (say, PII redactions by kind) summed into the run's stats.
+    (say, PII redactions by kind) summed into the run's stats. `linked_columns` name columns of the
+    removed rows that link them to other documents (the kept copy of a duplicate): the run keeps
+    them beside every removed id, not only in the bounded samples.
     """
     kept: pa.Table
     removed: pa.Table | None = None
     quarantined: pa.Table | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    linked_columns: tuple[str, ...] = ()
 
     @classmethod
     def split(cls, table: pa.Table, reasons: Sequence[str | None] | pa.Array,

@@ -67,6 +67,19 @@ def test_explain_follows_a_duplicate_and_a_kept_document(run):
         explain(run_dir, "no-such-doc")
 
 
+def test_every_removed_duplicate_names_its_kept_copy(run):
+    # Not only the bounded samples: removed_ids holds duplicate_of for every removed copy.
+    run_dir, stats = run
+    dedup = _stage(stats, "exact_dedup")
+    ids = pq.read_table(Path(dedup["dir"]) / "removed_ids")
+    assert ids.num_rows == sum(dedup["removed"].values()) > 0
+    assert ids.column("duplicate_of").null_count == 0
+    kept = set(pq.read_table(Path(dedup["dir"]) / "removed_ids").column("duplicate_of").to_pylist())
+    assert not kept & set(ids.column("id").to_pylist())       # a kept copy is never itself removed here
+    short = pq.read_table(Path(_stage(stats, "test_drop_short")["dir"]) / "removed_ids")
+    assert short.column_names == ["id", "reason", "quarantined"]   # a filter's rows have no links
+
+
 def test_cli_inspect_and_explain(run):
     run_dir, stats = run
     base = [sys.executable, "-m", "pipeline"]

@@ -50,7 +50,7 @@ def removal_result(table: pa.Table, rows: np.ndarray, reason: str,
     for name, values in columns.items():
         removed = removed.append_column(name, pc.take(values, pa.array(order)))
     removed = removed.append_column("reason", pa.array([reason] * len(rows), pa.string()))
-    return Result(table.filter(pa.array(~mask)), removed)
+    return Result(table.filter(pa.array(~mask)), removed, linked_columns=tuple(columns))
 
 
 def apply_to_shard(shard: str, decision: tuple, *, apply, input_dir: StageDir, out: StageDir,
