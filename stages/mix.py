@@ -6,9 +6,10 @@ so a bytes-based estimate can miss a share by several percent. This stage theref
 tokenizer first (trained on a seeded sample drawn in the requested per-source proportions, i.e.
 a sample of the mixture, or loaded from `tokenizer.path`), counts every document's tokens with
 it (+1 for the end-of-document separator), plans the mix over those exact counts, and saves the
-tokenizer as `output/tokenizer.json`. A following `tokenize` stage inherits that tokenizer by
-default, so the shares it realises are exactly the planned ones; the only error left is
-whole-document granularity, which the planner keeps below one document per source and phase.
+tokenizer as `output/tokenizer.json`. A following `tokenize` stage inherits that tokenizer (and
+the spec's `eos_token`, recorded in mix.json) by default, so the shares it realises are exactly
+the planned ones; the only error left is whole-document granularity, which the planner keeps
+below one document per source and phase.
 
 Planning, per source: full epochs first (every document once per epoch, each epoch in its own
 seeded order), then a seeded sample without replacement for the remainder: documents in seeded
@@ -90,8 +91,9 @@ class Mix(GlobalStage):
         return self
 
     def check_recipe(self, recipe, stage_id: str) -> None:
-        """At load: `sources` must name exactly the recipe's sources, and a shortfall that the
-        limits alone prove (max_tokens below a fixed target's share) fails before any work."""
+        """At load: `sources` must name exactly the recipe's sources, a local tokenizer.path must
+        exist and hold its eos_token, and a shortfall that the limits alone prove (max_tokens
+        below a fixed target's share) fails before any work."""
         if self.source_column == "source":
             names = [s.name for s in recipe.sources]
             unknown = sorted(set(self.sources) - set(names))
@@ -101,8 +103,7 @@ class Mix(GlobalStage):
             if unlisted:
                 raise ValueError(f"sources: recipe sources {unlisted} are not listed (list them with weight 0 "
                                  f"to drop them)")
-        if self.tokenizer.path and "://" not in self.tokenizer.path and not Path(self.tokenizer.path).is_file():
-            raise ValueError(f"tokenizer.path: file not found: {self.tokenizer.path!r}")
+        bpe.check_tokenizer_file(self.tokenizer)  # exists and holds its eos_token
         if self.target_tokens is None or self.allow_shortfall:
             return
         caps = {s: m.max_tokens for s, m in self.sources.items() if m.max_tokens is not None}
@@ -181,7 +182,7 @@ class Mix(GlobalStage):
     # -- run --------------------------------------------------------------------------------
     def run(self, ctx) -> None:
         out = ctx.output_dir
-        tok = self._tokenizer(ctx)
+        tok, turned_off = self._tokenizer(ctx)
         tok_json, tok_hash = bpe.tokenizer_json(tok), bpe.tokenizer_hash(tok)
         shards = ctx.input_shards
         counted = ctx.map(_count_shard, [(ctx.input_path(s), tok_json, tok_hash, self.source_column)
@@ -227,6 +228,9 @@ class Mix(GlobalStage):
         ctx.map(_write_mixed, jobs, phase="write mixed shards")
 
         report = self._report(per_phase, report_sources, tok_hash)
+        # `tokenize` inherits the tokenizer and must separate documents with this spec's eos.
+        report["eos_token"] = self.tokenizer.eos_token
+        report["tokenizer_turned_off_on_load"] = turned_off
         storage.write_text_atomic(out / "tokenizer.json", bpe.tokenizer_json(tok))
         storage.write_json_atomic(report, out / "mix.json")
         for s, r in report_sources.items():
@@ -236,13 +240,14 @@ class Mix(GlobalStage):
         ctx.info["mix"] = report
 
     def _tokenizer(self, ctx):
+        """(tokenizer, settings of a loaded file that were turned off: truncation, padding)."""
         if self.tokenizer.path:
-            return bpe.load_tokenizer(self.tokenizer.path, self.tokenizer.eos_token)
+            return bpe.load_tokenizer_noting(self.tokenizer.path, self.tokenizer.eos_token)
         texts = sample_texts(ctx, ctx.seed, self.tokenizer.sample_bytes, self.source_shares(),
                              self.source_column)
         if not texts:
             raise StageError("mix: no text in the input to train the counting tokenizer on")
-        return bpe.train_tokenizer(self.tokenizer, texts, length=len(texts))
+        return bpe.train_tokenizer(self.tokenizer, texts, length=len(texts)), []
 
     def _report(self, per_phase, sources: dict, tok_hash: str) -> dict:
         total = sum(r["tokens"] for r in sources.values())

@@ -118,3 +118,50 @@ def test_plan_source_epochs_then_sample_without_replacement():
     assert np.array_equal(seq, again)
     cuts = phase_cuts(ntok[seq], [total, int(total * 1.4)])
     assert cuts[0][0] == 0 and cuts[0][1] == cuts[1][0] and cuts[1][1] == len(seq)
+
+
+# -- the mix's tokenizer spec: checked at recipe load, its eos_token used by tokenize ------------
+def mix_recipe(tokenizer: dict, tokenize: dict | None = None):
+    from pipeline.recipe import parse_recipe
+    return parse_recipe({"name": "t", "output": "/tmp/unused", "seed": 1,
+                         "sources": [{"name": "a", "format": "jsonl", "paths": ["x"]}],
+                         "stages": [{"stage": "mix", "sources": {"a": {"weight": 1}}, "tokenizer": tokenizer},
+                                    {"stage": "tokenize", **(tokenize or {})}]})
+
+
+def test_recipe_load_checks_the_tokenizer_spec(tmp_path):
+    from pipeline.recipe import RecipeError
+    from stages.tokenize import bpe
+    path = tmp_path / "tok.json"
+    bpe.train_tokenizer(bpe.TokenizerSpec(vocab_size=300, special_tokens=["<|endoftext|>", "<|doc_end|>"]),
+                        ["hello world " * 50]).save(str(path))
+    mix_recipe({"path": str(path)})  # a local file that exists: fine (was a NameError)
+    mix_recipe({"path": str(path), "eos_token": "<|doc_end|>"})
+    bad = {"file not found": ({"path": str(tmp_path / "missing.json")}, None),
+           "no end-of-document token '<|eot|>'": ({"path": str(path), "eos_token": "<|eot|>"}, None),
+           "must be one of special_tokens": ({"special_tokens": ["<|eot|>"], "eos_token": "<|doc_end|>"}, None),
+           "tokenize.*no end-of-document token": ({}, {"tokenizer": {"path": str(path), "eos_token": "<|x|>"}})}
+    for what, (tok, tokenize) in bad.items():
+        with pytest.raises(RecipeError, match=what) as e:
+            mix_recipe(tok, tokenize)
+        assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("special, eos", [(["<|endoftext|>", "<|doc_end|>"], "<|doc_end|>"),
+                                          (["<|eot|>"], "<|eot|>")])
+def test_tokenize_separates_documents_with_the_mix_eos_token(tmp_path, mixed_input, special, eos):
+    ctx, rep = run_mix(tmp_path / "m", mixed_input, tokenizer={**TOK, "special_tokens": special, "eos_token": eos},
+                       sources={"zh": {"weight": 1}, "en": {"weight": 1}, "ml": {"weight": 1}})
+    assert rep["eos_token"] == eos
+    tctx = GlobalContext("tokenize", ctx.out, StageDir(tmp_path / "t"), seed=3, removed_samples=0)
+    Tokenize(shard_bytes=400_000).run(tctx)
+    out = tctx.output_dir
+    man = json.loads((out / "manifest.json").read_text())
+    from stages.tokenize import bpe
+    from stages.tokenize.encode import read_ipc
+    eos_id = bpe.load_tokenizer(out / "tokenizer.json", eos).token_to_id(eos)
+    assert man["tokenizer"]["eos_token"] == eos and man["tokenizer"]["eos_id"] == eos_id
+    rows = [r for rec in man["shards"] for r in read_ipc(out / rec["file"]).column("input_ids").to_pylist()]
+    assert all(r[-1] == eos_id and r.count(eos_id) == 1 for r in rows)
+    assert len(rows) == man["totals"]["documents"] == sum(r["documents"] for r in rep["sources"].values())
+    assert {s: r["tokens"] for s, r in man["sources"].items()} == {s: r["tokens"] for s, r in rep["sources"].items()}

@@ -155,3 +155,78 @@ def test_packed_shards_and_trained_tokenizer(tmp_path, shared_data, ray_up):
     total_encoded = m["totals"]["tokens"] + m["totals"]["tokens_dropped_packing"]
     assert 0 <= m["totals"]["tokens_dropped_packing"] < 64
     assert m["totals"]["tokens"] == m["totals"]["sequences"] * 64 and total_encoded > 0
+
+
+# -- a loaded tokenizer's own length settings; special tokens inside document text ----------------
+DOC_WITH_EOS = "This document quotes <|endoftext|> in its text, twice: <|endoftext|>. "
+
+
+def save_length_limited(tok, path) -> None:
+    """A copy of `tok` with truncation and padding on, as saved tokenizer.json files often are
+    (a GPT-2 tokenizer.json ships truncation.max_length)."""
+    from tokenizers import Tokenizer
+    limited = Tokenizer.from_str(tok.to_str())
+    limited.enable_truncation(8)
+    limited.enable_padding(pad_id=0, pad_token=bpe.EOS_TOKEN)
+    limited.save(str(path))
+
+
+def test_loaded_tokenizer_has_its_truncation_and_padding_turned_off(tmp_path, shared_data, small_tok):
+    from stages.tokenize.encode import cached_tokenizer
+    path = tmp_path / "limited.json"
+    save_length_limited(small_tok, path)
+    saved = json.loads(path.read_text())
+    assert saved["truncation"]["max_length"] == 8 and saved["padding"]["pad_token"] == bpe.EOS_TOKEN
+    tok, turned_off = bpe.load_tokenizer_noting(path)
+    assert turned_off == ["truncation", "padding"]
+    assert bpe.tokenizer_hash(tok) == bpe.tokenizer_hash(small_tok)  # what gets saved is the clean one
+    texts = ["hi", english(shared_data, 1)[0]]
+    want = [len(small_tok.encode(t, add_special_tokens=False).ids) + 1 for t in texts]
+    assert want[1] > 100
+    for t in (tok, bpe.load_tokenizer(path), cached_tokenizer(bpe.tokenizer_json(tok), bpe.tokenizer_hash(tok))):
+        _, lens = encode_texts(t, texts, 0, np.dtype("uint16"))
+        assert lens.tolist() == want  # neither cut to 8 nor padded to the batch's longest
+
+
+def test_special_token_in_document_text_is_plain_text(tmp_path, small_tok):
+    from tokenizers import Tokenizer
+    from stages.tokenize.encode import cached_tokenizer
+    path = tmp_path / "tok.json"
+    small_tok.save(str(path))
+    eos = bpe.eos_id(small_tok)
+    texts = [DOC_WITH_EOS, "plain", DOC_WITH_EOS * 3]
+    candidates = {"trained": small_tok, "loaded": bpe.load_tokenizer(path),
+                  "from json (workers)": cached_tokenizer(bpe.tokenizer_json(small_tok), "special-text-test"),
+                  "any Tokenizer": Tokenizer.from_file(str(path))}
+    for name, tok in candidates.items():
+        flat, lens = encode_texts(tok, texts, eos, np.dtype("uint16"))
+        assert int((flat == eos).sum()) == len(texts), name  # the appended separators only
+        ends = np.cumsum(lens) - 1
+        assert (flat[ends] == eos).all(), name
+        assert tok.decode(flat[:ends[0]].tolist(), skip_special_tokens=False) == DOC_WITH_EOS, name
+
+
+@pytest.mark.parametrize("how", ["loaded", "trained"])
+def test_documents_quoting_the_separator_stay_one_document(tmp_path, shared_data, ray_up, small_tok, how):
+    docs = ([dict(id=f"zh{i}", source="zh", text=t) for i, t in enumerate(chinese(shared_data, 60))]
+            + [dict(id=f"en{i}", source="en", text=t) for i, t in enumerate(english(shared_data, 20))]
+            + [dict(id="quotes", source="en", text=DOC_WITH_EOS * 4)])
+    inp = write_input(tmp_path / "in", docs, 2)
+    if how == "loaded":  # a tokenizer.json with truncation and padding switched on
+        save_length_limited(small_tok, tmp_path / "limited.json")
+        spec = bpe.TokenizerSpec(path=str(tmp_path / "limited.json"))
+    else:
+        spec = bpe.TokenizerSpec(vocab_size=600, sample_bytes=100_000)
+    ctx = run_tokenize(tmp_path, inp, Tokenize(tokenizer=spec, shard_bytes=30_000), how)
+    out = ctx.output_dir
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["tokenizer"]["turned_off_on_load"] == (["truncation", "padding"] if how == "loaded" else [])
+    assert m["totals"]["documents"] == m["totals"]["documents_in"] == len(docs)
+    tok, eos = bpe.load_tokenizer(out / "tokenizer.json"), m["tokenizer"]["eos_id"]
+    texts = []
+    for rec in m["shards"]:
+        for ids in read_ipc(out / rec["file"]).column("input_ids").to_pylist():
+            assert ids.count(eos) == 1 and ids[-1] == eos
+            texts.append(tok.decode(ids[:-1], skip_special_tokens=False))
+    assert sorted(texts) == sorted(d["text"] for d in docs)  # whole documents, none cut or padded
+    assert validate(out) == []

@@ -13,6 +13,11 @@ Data flow (all files Arrow IPC, memory-mapped when read back):
 
 Every choice depends on the seed, the shard names and the row numbers only, so the output is
 byte-identical for any number of workers.
+
+Special tokens in a document's text (e.g. a literal `<|endoftext|>`) are encoded as plain text:
+only the end-of-document id this module appends is special, so every document ends in exactly
+one separator and the manifest's document counts (separators per shard) equal the documents
+encoded. See `bpe.text_only_specials`.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ import pyarrow.compute as pc
 
 from pipeline import storage
 from pipeline.shards import read_shard, shard_schema
+from stages.tokenize.bpe import text_only_specials
 from stages.tokenize.sample import doc_keys
 
 ENCODE_BATCH_DOCS = 1024  # documents per encode_batch call: enough to keep every core busy
@@ -37,12 +43,17 @@ def cached_tokenizer(tok_json: str, tok_hash: str):
     tok = _TOKENIZERS.get(tok_hash)
     if tok is None:
         from tokenizers import Tokenizer
-        tok = _TOKENIZERS[tok_hash] = Tokenizer.from_str(tok_json)
+        # encode_special_tokens is not part of tokenizer.json: set it again on every rebuild.
+        tok = _TOKENIZERS[tok_hash] = text_only_specials(Tokenizer.from_str(tok_json))
     return tok
 
 
 def encode_texts(tok, texts: list[str], eos: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Flat token ids (each document followed by `eos`) and per-document lengths incl. eos."""
+    """Flat token ids (each document followed by `eos`) and per-document lengths incl. eos.
+
+    Special tokens in `texts` are encoded as plain text (sets it on `tok`, whatever built it):
+    a literal separator in a document must not become a second, fake document boundary."""
+    text_only_specials(tok)
     flat_parts, len_parts = [], []
     eos_tail = (eos,)
     for i in range(0, len(texts), ENCODE_BATCH_DOCS):

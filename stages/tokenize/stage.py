@@ -49,18 +49,15 @@ class Tokenize(GlobalStage):
                            "dataset (<shard>.bin + .idx, listed in the manifest under `megatron`)")
 
     def check_recipe(self, recipe, stage_id: str) -> None:
-        """At load: a tokenizer file that exists; and a tokenize that would inherit the mix's
-        tokenizer must come right after the mix (elsewhere it would silently train another one,
-        and the realised shares would not be the planned ones)."""
+        """At load: a tokenizer file that exists and holds its eos_token; and a tokenize that
+        would inherit the mix's tokenizer must come right after the mix (elsewhere it would
+        silently train another one, and the realised shares would not be the planned ones)."""
         ids = [s.id for s in recipe.stages]
         if ids.index(stage_id) != len(ids) - 1:
             raise ValueError(f"must be the last stage: it writes a token dataset, not documents, so "
                              f"{ids[ids.index(stage_id) + 1]!r} after it would get no input")
-        if self.tokenizer is not None and self.tokenizer.path:
-            p = self.tokenizer.path
-            if "://" not in p and not Path(p).is_file():
-                raise ValueError(f"tokenizer.path: file not found: {p!r}")
         if self.tokenizer is not None:
+            bpe.check_tokenizer_file(self.tokenizer)
             return
         from stages.mix import Mix
         me = ids.index(stage_id)
@@ -71,12 +68,12 @@ class Tokenize(GlobalStage):
 
     def run(self, ctx) -> None:
         out = ctx.output_dir
-        tok, origin = self._resolve_tokenizer(ctx)
+        tok, origin, eos_token, turned_off = self._resolve_tokenizer(ctx)
         spec = self.tokenizer or bpe.TokenizerSpec()
         tok_json = bpe.tokenizer_json(tok)
         tok_hash = bpe.tokenizer_hash(tok)
         write_text_atomic(tok_json, out / "tokenizer.json")
-        eos = bpe.eos_id(tok, spec.eos_token)
+        eos = bpe.eos_id(tok, eos_token)
         vocab = tok.get_vocab_size(with_added_tokens=True)
         dtype = "uint16" if vocab <= 1 << 16 else "uint32"
         itemsize = np.dtype(dtype).itemsize
@@ -114,8 +111,9 @@ class Tokenize(GlobalStage):
         manifest = build_manifest(
             records=records, tokenizer_info={
                 "file": "tokenizer.json", "sha256": tok_hash, "vocab_size": vocab, "eos_id": eos,
-                "eos_token": spec.eos_token, "origin": origin,
-                "pretokenizer": spec.pretokenizer if origin == "trained" else None},
+                "eos_token": eos_token, "origin": origin,
+                "pretokenizer": spec.pretokenizer if origin == "trained" else None,
+                "turned_off_on_load": turned_off},
             dtype=dtype, seq_len=self.seq_len, shuffled=self.shuffle, seed=ctx.seed,
             recipe_hash=ctx.recipe_hash or None, mix=mix_report,
             documents_in=sum(r["docs_in"] for r in enc), empty_documents=sum(r["empty"] for r in enc),
@@ -139,17 +137,22 @@ class Tokenize(GlobalStage):
 
     # -- helpers ---------------------------------------------------------------------------
     def _resolve_tokenizer(self, ctx):
+        """(tokenizer, origin, eos_token, settings of a loaded file that were turned off)."""
         spec = self.tokenizer
         if spec is not None and spec.path:
-            return bpe.load_tokenizer(spec.path, spec.eos_token), "loaded"
+            tok, turned_off = bpe.load_tokenizer_noting(spec.path, spec.eos_token)
+            return tok, "loaded", spec.eos_token, turned_off
         inherited = ctx.input.path / "output" / MIX_TOKENIZER
         if spec is None and inherited.exists():
-            return bpe.load_tokenizer(inherited), "from_mix"
+            # The mix's spec names the separator (its eos_token), not our default.
+            eos_token = _mix_eos_token(ctx)
+            tok, turned_off = bpe.load_tokenizer_noting(inherited, eos_token)
+            return tok, "from_mix", eos_token, turned_off
         spec = spec or bpe.TokenizerSpec()
         texts = sample_texts(ctx, ctx.seed, spec.sample_bytes)
         if not texts:
             raise StageError("tokenize: no text in the input to train a tokenizer on")
-        return bpe.train_tokenizer(spec, texts, length=len(texts)), "trained"
+        return bpe.train_tokenizer(spec, texts, length=len(texts)), "trained", spec.eos_token, []
 
     def _bucket_count(self, ctx, shards: list[str], itemsize: int) -> int:
         # Sized from the input's text bytes (>= 1 byte per token for byte-level BPE, so this
@@ -213,3 +216,8 @@ def write_text_atomic(text: str, path) -> None:
 def _read_mix_report(ctx) -> dict | None:
     p = ctx.input.path / "output" / "mix.json"
     return storage.read_json(p) if p.exists() else None
+
+
+def _mix_eos_token(ctx) -> str:
+    # A mix.json written before the mix recorded its eos_token used the default one.
+    return (_read_mix_report(ctx) or {}).get("eos_token", bpe.EOS_TOKEN)
