@@ -204,3 +204,43 @@ def test_jax_jitted_step_on_numpy_batches(token_dir):
     params, loss0 = step(params, b["inputs"], b["targets"])
     _, loss1 = step(params, b["inputs"], b["targets"])
     assert np.isclose(float(loss0), np.log(vocab), atol=1e-3) and float(loss1) < float(loss0)
+
+
+def test_persistent_workers_serve_the_next_epoch_and_resume(packed_dir):
+    from pipeline.loaders.torch import TokenIterableDataset
+    single = TokenIterableDataset(packed_dir, SEQ, seed=6, batch_size=4).loader()
+    ref0, ref1 = [_rows_of(b) for b in single], [_rows_of(b) for b in single]
+    assert ref0 != ref1
+    ds = TokenIterableDataset(packed_dir, SEQ, seed=6, batch_size=4)
+    ld = ds.loader(num_workers=2, persistent_workers=True)
+    assert [_rows_of(b) for b in ld] == ref0
+    assert ds.state_dict()["epoch"] == 1
+    assert [_rows_of(b) for b in ld] == ref1  # the same (persistent) workers, the next epoch
+    assert ds.epoch == 2 and ds.position == 0
+    # Stop mid-epoch: the next pass of the same loader, and a fresh one from the saved state,
+    # both continue where the trainer stopped.
+    ds = TokenIterableDataset(packed_dir, SEQ, seed=6, batch_size=4)
+    ld = ds.loader(num_workers=2, persistent_workers=True)
+    it = iter(ld)
+    assert [_rows_of(next(it)) for _ in range(5)] == ref0[:5]
+    state = ds.state_dict()
+    assert state["epoch"] == 0 and state["position"] == 20
+    assert [_rows_of(b) for b in ld] == ref0[5:]
+    assert [_rows_of(b) for b in ld] == ref1
+    again = TokenIterableDataset(packed_dir, SEQ, seed=6, batch_size=4)
+    again.load_state_dict(state)
+    ld = again.loader(num_workers=2, persistent_workers=True)
+    assert [_rows_of(b) for b in ld] + [_rows_of(b) for b in ld] == ref0[5:] + ref1
+
+
+def test_map_dataset_set_epoch_reaches_persistent_workers(packed_dir):
+    from torch.utils.data import DataLoader
+    from pipeline.loaders import ExampleOrder
+    from pipeline.loaders.torch import TokenMapDataset
+    md = TokenMapDataset(packed_dir, SEQ, seed=6)
+    ld = DataLoader(md, batch_size=4, shuffle=False, num_workers=2, persistent_workers=True)
+    for epoch in range(2):
+        md.set_epoch(epoch)
+        rows = [r for b in ld for r in _rows_of(b)]
+        want = md.shards.gather(ExampleOrder(md.shards, 6).for_epoch(epoch))
+        assert rows == [tuple(r) for r in want.tolist()]

@@ -5,6 +5,13 @@
 order. `TokenIterableDataset`: yields this rank's examples (or, with `batch_size`, batches) from where it
 stopped and tracks its position: `state_dict()` / `load_state_dict()` resume exactly, also with
 several DataLoader workers through `ds.loader(num_workers=k)`.
+
+Persistent workers (`persistent_workers=True`) keep the copy of the dataset they were started
+with, so a plain attribute set in the main process (the next epoch, a loaded state) never reaches
+them. What workers must read lives in a small shared-memory tensor instead: the map dataset's
+epoch, and the iterable dataset's (epoch, position) where the next pass starts, which the main
+process writes between passes only (a worker starts reading lazily, at its first batch, when the
+main process may already be tracking the pass's position).
 """
 from __future__ import annotations
 
@@ -17,6 +24,33 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 from pipeline.loaders.numpy_iter import ExampleOrder, ResumableOrder, TokenShards
 
 
+class _SharedInts:
+    """Named ints in shared memory: a DataLoader worker reads what the main process last set,
+    also a persistent worker started passes ago (a plain attribute would stay as it was then)."""
+
+    def __init__(self, *names: str):
+        self._index = {n: i for i, n in enumerate(names)}
+        self._values = torch.zeros(len(names), dtype=torch.int64).share_memory_()
+
+    def get(self, name: str) -> int:
+        return int(self._values[self._index[name]])
+
+    def set(self, name: str, value: int) -> None:
+        self._values[self._index[name]] = int(value)
+
+
+def _shared_int(name: str) -> property:
+    return property(lambda self: self._shared.get(name), lambda self, v: self._shared.set(name, v))
+
+
+def _published(name: str) -> property:
+    """Main-process state that, when set, is also where the workers' next pass starts."""
+    def set_(self, v) -> None:
+        setattr(self, f"_{name}", int(v))
+        self._pass_start.set(name, int(v))
+    return property(lambda self: getattr(self, f"_{name}"), set_)
+
+
 def _pair(block: np.ndarray) -> dict[str, torch.Tensor]:
     t = torch.from_numpy(block)
     return {"input_ids": t[..., :-1], "labels": t[..., 1:]}
@@ -27,7 +61,9 @@ class TokenMapDataset(Dataset):
                  world_size: int = 1, shuffle: bool = True, drop_last: bool = False):
         self.shards = TokenShards(directory, seq_len)
         self.order = ExampleOrder(self.shards, seed, rank, world_size, shuffle, drop_last)
-        self.epoch = 0
+        self._shared = _SharedInts("epoch")
+
+    epoch = _shared_int("epoch")  # set_epoch reaches persistent workers too
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -65,7 +101,21 @@ class TokenIterableDataset(ResumableOrder, IterableDataset):
         self.shards = TokenShards(directory, seq_len)
         self.order = ExampleOrder(self.shards, seed, rank, world_size, shuffle, drop_last)
         self.batch_size = batch_size
+        self._pass_start = _SharedInts("epoch", "position")  # what workers read (module doc)
         self.epoch, self.position = 0, 0
+
+    epoch = _published("epoch")
+    position = _published("position")
+
+    def _track(self, epoch: int, position: int) -> None:
+        """During a pass, in the main process: the state moves on, the running workers' start
+        does not (a worker that has not begun yet would skip batches)."""
+        self._epoch, self._position = epoch, position
+
+    def _publish(self) -> None:
+        """Before a pass: its workers start at the current state, also persistent ones."""
+        self._pass_start.set("epoch", self._epoch)
+        self._pass_start.set("position", self._position)
 
     def __len__(self) -> int:
         """Items one pass yields (batches with `batch_size`, else examples)."""
@@ -79,20 +129,24 @@ class TokenIterableDataset(ResumableOrder, IterableDataset):
             raise ValueError("TokenIterableDataset with several DataLoader workers needs batch_size= "
                              "(and a DataLoader with batch_size=None): workers then take turns by batch, "
                              "so the order and the saved position stay exact")
-        epoch, mine = self.epoch, self.order.for_epoch(self.epoch)
+        if info is None:
+            epoch, start = self.epoch, self.position
+        else:  # this worker's copy of epoch/position may be passes old
+            epoch, start = self._pass_start.get("epoch"), self._pass_start.get("position")
+        mine = self.order.for_epoch(epoch)
         step = self.batch_size or 1
-        for k, a in enumerate(range(self.position, len(mine), step)):
+        for k, a in enumerate(range(start, len(mine), step)):
             if k % workers != worker:
                 continue
             ids = mine[a:a + step]
             end = a + len(ids)
             if info is None:
-                self.position = end  # count before yielding: a saved state skips what was handed out
+                self._track(epoch, end)  # count before yielding: a saved state skips what was handed out
             block = self.shards.gather(ids)
             item = _pair(block) if self.batch_size else _pair(block[0])
             yield {**item, "epoch": epoch, "position": end}
         if info is None:
-            self.epoch, self.position = self.epoch + 1, 0
+            self.epoch, self.position = epoch + 1, 0
 
     def loader(self, **dataloader_kwargs):
         """A DataLoader over this dataset (any num_workers) that keeps state_dict() exact."""
@@ -110,8 +164,9 @@ class _TrackedLoader:
 
     def __iter__(self):
         ds = self.ds
+        ds._publish()  # before the workers start (or, persistent, resume) this pass
         for item in self.loader:
-            ds.epoch, ds.position = int(item["epoch"]), int(item["position"])
+            ds._track(int(item["epoch"]), int(item["position"]))
             yield item
         if ds.position and ds.position >= len(ds.order.for_epoch(ds.epoch)):
             ds.epoch, ds.position = ds.epoch + 1, 0
