@@ -67,3 +67,89 @@ def test_copies_within_and_across_shards(tmp_path):
 
 def _removed_map(run):
     return dict(zip(run.removed.column("id").to_pylist(), run.removed.column("duplicate_of").to_pylist()))
+
+
+def _hash_groups(texts, norm=Normalization()):
+    """Which texts hash equal: the index of each text's first equal text."""
+    import pyarrow as pa
+
+    from stages.dedup.exact import text_hashes
+    hashes = [tuple(h) for h in text_hashes(pa.table({"text": texts}), norm, False).tolist()]
+    return [hashes.index(h) for h in hashes]
+
+
+def _cjk(c):
+    import unicodedata
+    return c in "。、「」『』ー・" or unicodedata.name(c, "").startswith(("CJK UNIFIED", "HIRAGANA", "KATAKANA"))
+
+
+def _wrap_cjk(text, width):
+    """Hard-wrap as CJK line breaking does: about every `width` characters, next to a Chinese or
+    Japanese character (never inside a Latin word or a number)."""
+    out, start = [], 0
+    for i in range(1, len(text)):
+        if i - start >= width and (_cjk(text[i]) or _cjk(text[i - 1])) and not text[i].isspace():
+            out.append(text[start:i])
+            start = i
+    return "\n".join(out + [text[start:]])
+
+
+def test_cjk_line_wraps_are_not_word_boundaries(tmp_path, shared_data):
+    import gzip
+    with gzip.open(shared_data / "zh" / "text" / "CLUECorpusSmall_sampled.txt.gz", "rt") as f:
+        zh = [l.strip() for l in f if len(l.strip()) > 300][:20]
+    ja = (shared_data / "zh" / "html" / "newspaper4k" / "txt" / "japanese_article.txt").read_text().strip()
+    # wraps land after digits and Latin letters too ("35\n路", "b\n区"), and around 。「」
+    wrapped = [_wrap_cjk(t, 40) for t in zh + [ja]]
+    assert all(w.count("\n") >= 5 for w in wrapped)
+    a = _docs(zh + [ja], prefix="a")
+    b = _docs(wrapped, prefix="b")
+    run = run_global(ExactDedup(), write_input([a, b], tmp_path / "in"), tmp_path / "out")
+    assert sorted(_removed_map(run).items()) == sorted((f"b{i}", f"a{i}") for i in range(21))
+    # pangu spacing (a space between Chinese and Latin words) is layout as well
+    assert _hash_groups(["使用Python编程，效率提高了3倍。", "使用 Python 编程， 效率提高了 3 倍。"]) == [0, 0]
+
+
+def _sentences(shared_data, lang):
+    rows = (l.split("\t") for l in (shared_data / "text" / "multilingual_sentences.tsv").read_text().splitlines())
+    return [r[1] for r in rows if len(r) == 2 and r[0] == lang]
+
+
+def test_korean_and_latin_spaces_still_separate_words(shared_data):
+    ko = next(t for t in _sentences(shared_data, "ko") if t.count(" ") > 5)
+    i = ko.index(" ", len(ko) // 2)
+    joined = ko[:i] + ko[i + 1:]          # two Hangul words run together: a different text
+    # Hanja next to Hangul keeps its space too
+    assert _hash_groups([ko, joined, ko.replace(" ", "\n"), "大韓民國 국민", "大韓民國국민"]) == [0, 1, 0, 3, 4]
+    assert _hash_groups(["the fish", "thefish", "8 1", "81"]) == [0, 1, 2, 3]
+
+
+def test_invisible_characters_do_not_make_texts_differ(shared_data):
+    lines = (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n")
+    t = next(l.strip() for l in lines if len(l.strip()) > 300)
+    words = t.split(" ")
+    variants = ["\ufeff" + t,                                       # byte-order mark kept by a reader
+                t.replace(" ", "\u200b ", 3),                       # zero-width spaces from a CMS
+                " ".join(w[:3] + "\u00ad" + w[3:] if len(w) > 6 else w for w in words),   # soft hyphens
+                t.replace(" ", " \u2060", 2),                       # word joiners
+                t[:100] + "\ufeff" + t[100:]]                       # an embedded U+FEFF
+    assert all(v != t for v in variants)
+    assert _hash_groups([t] + variants) == [0] * 6
+    assert _hash_groups([t] + variants, Normalization(drop_invisible=False)) == list(range(6))
+    # ZWNJ spells Persian words (نمی‌خواهم), ZWJ builds emoji: a text without them is another text
+    fa = next(t for t in _sentences(shared_data, "fa") if "\u200c" in t)
+    assert _hash_groups([fa, fa.replace("\u200c", ""), "👨\u200d👩\u200d👧", "👨👩👧"]) == [0, 1, 2, 3]
+
+
+def test_typographic_quotes_fold_to_ascii(tmp_path, shared_data):
+    import json
+    gt = json.load(open(shared_data / "html" / "scrapinghub" / "ground-truth.json"))
+    arts = [v["articleBody"] for v in gt.values() if "’" in v["articleBody"] and "“" in v["articleBody"]][:10]
+    plain = [t.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})) for t in arts]
+    run = run_global(ExactDedup(), write_input([_docs(arts, prefix="a"), _docs(plain, prefix="b")],
+                                               tmp_path / "in"), tmp_path / "out")
+    assert sorted(_removed_map(run).items()) == sorted((f"b{i}", f"a{i}") for i in range(len(arts)))
+    assert len(arts) == 10
+    # low-9 quotes and primes too, before NFKC (which would make ″ two primes); guillemets stay
+    assert _hash_groups(["„Ja“, sagte er.", '"Ja", sagte er.', "5′ 3″", "5' 3\"", "«Oui»", '"Oui"']) == [0, 0, 2, 2, 4, 5]
+    assert _hash_groups(arts[:1] + plain[:1], Normalization(fold_quotes=False)) == [0, 1]

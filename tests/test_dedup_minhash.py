@@ -182,3 +182,71 @@ def test_bands_and_rows_are_the_ones_datasketch_chooses(num_perm):
         for fp_weight in (0.5, 0.3, 0.8):
             assert optimal_bands_rows(threshold, num_perm, fp_weight, 1 - fp_weight) == \
                 _optimal_param(threshold, num_perm, fp_weight, 1 - fp_weight), (threshold, fp_weight)
+
+
+def _articles(shared_data, n):
+    """Real articles with one paragraph per line, as extracted web text comes (the gold texts
+    separate paragraphs by blank lines; those with other line breaks are left out)."""
+    import json
+    import re
+    gt = json.load(open(shared_data / "html" / "scrapinghub" / "ground-truth.json"))
+    return [b.replace("\n\n", "\n") for b in (v["articleBody"] for v in gt.values())
+            if b.count("\n\n") >= 4 and not re.search(r"[^\n]\n[^\n]|\n\n\n", b) and len(b) > 1500][:n]
+
+
+def _levenshtein_table(a, b):
+    from stages.dedup.normalize import Normalization, normalize_texts
+    texts = normalize_texts(pa.array(a + b), Normalization(), keep_lines=True)
+    table = pa.table({"text": texts, "length": pa.array([len(t) for t in a + b], pa.int64())})
+    return table, np.arange(len(a)), np.arange(len(a), len(a) + len(b))
+
+
+def test_levenshtein_line_breaks_never_lower_similarity(tmp_path, shared_data):
+    import random
+    import re
+    import textwrap
+
+    from stages.dedup.verify import similarities
+    arts = _articles(shared_data, 12)
+    assert len(arts) == 12
+    paras = [[p for p in t.split("\n") if p.strip()] for t in arts]
+    def wrap(t):       # wraps at spaces only: a break inside a word is a change of the text
+        return "\n".join(textwrap.wrap(t, 70, break_on_hyphens=False, break_long_words=False))
+    rewrapped = [wrap(" ".join(p)) for p in paras]
+    titled = [p[0] + "\n\n" + "\n".join(p[1:]) for p in paras]       # one blank line, after the title
+    shuffled = [random.Random(i).sample(p, len(p)) for i, p in enumerate(paras)]
+    # hard-wrapped with blank lines between paragraphs, paragraphs reordered
+    wrapped_moved = ["\n\n".join(wrap(q) for q in p) for p in shuffled]
+    for copies in (rewrapped, titled, wrapped_moved):
+        table, ia, ib = _levenshtein_table(arts, copies)
+        free = similarities(table, ia, ib, "levenshtein", 0.8, Shingling())
+        assert (free == 1.0).all()
+        ordered = similarities(table, ia, ib, "levenshtein", 0.8, Shingling(), ignore_paragraph_order=False)
+        assert (free >= ordered).all()
+    # the whole stage: a rewrapped copy is a near-duplicate, as by shingle Jaccard
+    rows = [{"id": "a", "source": "s", "text": arts[0]}, {"id": "b", "source": "s", "text": rewrapped[0]}]
+    inp = write_input([documents_table(rows)], tmp_path / "in")
+    run = run_global(MinHashDedup(verify="levenshtein"), inp, tmp_path / "x")
+    assert run.removed.column("id").to_pylist() == ["b"]
+    # a hard-wrapped Chinese copy: the wraps are not spaces either
+    with gzip.open(shared_data / "zh" / "text" / "CLUECorpusSmall_sampled.txt.gz", "rt") as f:
+        zh = [l.strip() for l in f if len(l.strip()) > 300][:5]
+    # a line break every ~20 characters, before a Chinese character (as line breaking rules do:
+    # never inside a number or Latin word, never before a comma or full stop)
+    wrapped = [re.sub(r"(.{20,}?)(?=[\u4e00-\u9fff])", "\\1\n", t) for t in zh]
+    assert all(w.count("\n") > 10 and w.replace("\n", "") == t for w, t in zip(wrapped, zh))
+    table, ia, ib = _levenshtein_table(zh, wrapped)
+    assert (similarities(table, ia, ib, "levenshtein", 0.8, Shingling(), ignore_paragraph_order=False) == 1.0).all()
+
+
+def test_typographic_quotes_do_not_change_shingles(shared_data):
+    arts = [t for t in _articles(shared_data, 40) if "’" in t][:20]
+    plain = [t.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})) for t in arts]
+    items, sizes = item_lists(pa.array(arts + plain), Shingling())
+    hashes = [np.unique(h) for h in shingle_hash_arrays(items, sizes)]
+    n = len(arts)
+    assert n == 20
+    assert all(np.array_equal(hashes[i], hashes[n + i]) for i in range(n))
+    # invisible characters neither
+    items2, _ = item_lists(pa.array(["\ufeff" + arts[0].replace(" ", "\u200b ", 20)]), Shingling())
+    assert items2[0] == items[0]

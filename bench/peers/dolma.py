@@ -39,7 +39,8 @@ def run(quick: bool = False) -> list[dict]:
     rng.shuffle(docs)
     rows = [{"id": d["id"], "source": "bench", "text": d["text"]} for d in docs]
     half = (len(rows) + 1) // 2
-    stage = ExactDedup(normalization=Normalization(nfkc=False, casefold=False, collapse_whitespace=False))
+    stage = ExactDedup(normalization=Normalization(nfkc=False, casefold=False, collapse_whitespace=False,
+                                                   drop_invisible=False, fold_quotes=False))
     ours_t, dolma_t, ours_removed, dolma_removed = [], [], 0, 0
     with tempfile.TemporaryDirectory(prefix="bench-dolma-") as d:
         tmp = Path(d)

@@ -100,7 +100,7 @@ class MinHashDedup(GlobalStage):
     false_positive_weight: float = Field(0.05, gt=0, lt=1)  # LSH tuning: low = fewer missed pairs, more to verify
     verify: Method = "jaccard"                  # check candidates on the text: jaccard (exact, of shingles) | levenshtein | none
     verify_threshold: float | None = None       # similarity to accept; default `threshold`
-    ignore_paragraph_order: bool = True         # levenshtein: compare texts with their paragraphs sorted
+    ignore_paragraph_order: bool = True         # levenshtein: paragraphs may be reordered (never lowers a score)
     max_levenshtein_chars: int = Field(200_000, ge=1)  # longer texts are checked by exact Jaccard instead
     keep: Literal["first", "longest", "highest_score"] = "first"  # which document of a cluster stays
     score_column: str = "quality_score"         # column ranking documents for keep=highest_score

@@ -30,7 +30,7 @@ from stages.dedup.clusters import ATTR, node_partition, write_edges
 from stages.dedup.common import split_keys
 from stages.dedup.lsh import PAIR, Spill, write_partitioned, write_records
 from stages.dedup.minhash import Shingling, item_lists, shingle_hash_arrays
-from stages.dedup.normalize import normalize_texts
+from stages.dedup.normalize import flatten, normalize_texts
 
 Method = Literal["levenshtein", "jaccard", "none"]
 KEY = np.dtype([("key", np.int64)])
@@ -107,11 +107,20 @@ def export_task(path: str, shard_index: int, needs: Spill, texts_dir: str, shing
     return len(rows)
 
 
-def sorted_blocks(text: str) -> str:
-    """The text's paragraphs in sorted order: blank-line blocks if it has any (hard-wrapped
-    text), else lines (extracted web text puts one paragraph per line)."""
-    sep = "\n\n" if "\n\n" in text else "\n"
-    return " ".join(sorted(" ".join(b.split()) for b in text.split(sep) if b.strip()))
+def sorted_blocks(texts: list[str], blank_line_blocks: bool) -> list[str]:
+    """Each text's paragraphs, whitespace flattened, in sorted order, joined by spaces. A paragraph
+    is a line, or with `blank_line_blocks` a blank-line block of a text that has a blank line."""
+    blocks, owner = [], []
+    for i, t in enumerate(texts):
+        sep = "\n\n" if blank_line_blocks and "\n\n" in t else "\n"
+        parts = [b for b in t.split(sep) if b.strip()]
+        blocks += parts
+        owner += [i] * len(parts)
+    flat = flatten(blocks).to_pylist()      # flattened before sorting: a wrap must not move a block
+    per_text: list[list[str]] = [[] for _ in texts]
+    for i, b in zip(owner, flat):
+        per_text[i].append(b)
+    return [" ".join(sorted(b)) for b in per_text]
 
 
 def verify_task(g: int, pairs: Spill, texts_dir: str, text_shards: list[int], method: Method, threshold: float,
@@ -157,26 +166,63 @@ def similarities(table: pa.Table, ia: np.ndarray, ib: np.ndarray, method: Method
                  max_levenshtein_chars: int = 200_000) -> np.ndarray:
     """Similarity of each pair of rows (ia[j], ib[j]) of `table`, 0 where below `threshold`.
 
-    Levenshtein counts a moved paragraph as a deletion plus an insertion, so two pages with the
-    same paragraphs in another order look unrelated; with `ignore_paragraph_order` both texts'
-    paragraphs are sorted first (shingle Jaccard is order-free as well). Levenshtein is
-    quadratic in the worst case, so a pair with a text longer than `max_levenshtein_chars` is
-    checked by exact shingle Jaccard instead."""
-    from rapidfuzz.distance import Levenshtein
-
+    Levenshtein compares the texts with all whitespace flattened (as exact dedup normalises
+    them), so line wrapping does not count. It counts a moved paragraph as a deletion plus an
+    insertion, so two pages with the same paragraphs in another order look unrelated; with
+    `ignore_paragraph_order` a pair below the threshold is compared again with both texts'
+    paragraphs sorted (shingle Jaccard is order-free as well), so ignoring order can only make a
+    pair more similar, never less; its similarity is that of the first comparison that reaches
+    the threshold. Paragraphs are first lines in both texts, then (if still below, and one text
+    has blank lines) blank-line blocks in each text that has them, lines in the other: a
+    hard-wrapped copy of a page with one paragraph per line, reordered. Levenshtein is quadratic
+    in the worst case, so a pair with a text longer than `max_levenshtein_chars` is checked by
+    exact shingle Jaccard instead."""
     sims = np.zeros(len(ia), dtype=np.float32)
     by_jaccard = np.ones(len(ia), dtype=bool)
     if method == "levenshtein":
         lengths = table.column("length").to_numpy()
         by_jaccard = np.maximum(lengths[ia], lengths[ib]) > max_levenshtein_chars
-        flat = sorted_blocks if ignore_paragraph_order else (lambda t: " ".join(t.split()))
-        text = table.column("text")
-        for j in np.flatnonzero(~by_jaccard):
-            sims[j] = Levenshtein.normalized_similarity(flat(text[int(ia[j])].as_py()),
-                                                        flat(text[int(ib[j])].as_py()),
-                                                        score_cutoff=threshold)
+        lev = np.flatnonzero(~by_jaccard)
+        if len(lev):
+            sims[lev] = _levenshtein(table, ia[lev], ib[lev], threshold, ignore_paragraph_order)
     if by_jaccard.any():
         sims[by_jaccard] = _jaccard(table, ia[by_jaccard], ib[by_jaccard], threshold, shingling)
+    return sims
+
+
+def _levenshtein(table: pa.Table, ia: np.ndarray, ib: np.ndarray, threshold: float,
+                 ignore_paragraph_order: bool) -> np.ndarray:
+    """Normalised Levenshtein similarity of the pairs, 0 below `threshold` (see `similarities`);
+    each text is prepared once however many pairs it is in, pairs are compared in C (cpdist)."""
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    def compare(prepared: list[str], sel: np.ndarray) -> np.ndarray:
+        return cpdist([prepared[i] for i in ra[sel]], [prepared[i] for i in rb[sel]],
+                      scorer=Levenshtein.normalized_similarity, score_cutoff=threshold, dtype=np.float32)
+
+    rows = np.unique(np.r_[ia, ib])
+    ra, rb = np.searchsorted(rows, ia), np.searchsorted(rows, ib)
+    texts = table.column("text").take(pa.array(rows)).to_pylist()
+    sims = compare(flatten(texts).to_pylist(), np.arange(len(ia)))
+    if not ignore_paragraph_order:
+        return sims
+    low = np.flatnonzero(sims == 0)
+    if not len(low):
+        return sims
+    need = np.unique(np.r_[ra[low], rb[low]])
+    prepared = [""] * len(rows)
+    for i, t in zip(need.tolist(), sorted_blocks([texts[i] for i in need], blank_line_blocks=False)):
+        prepared[i] = t
+    sims[low] = compare(prepared, low)
+    blank = np.array(["\n\n" in t for t in texts], dtype=bool)
+    low = low[(sims[low] == 0) & (blank[ra[low]] | blank[rb[low]])]
+    if not len(low):
+        return sims
+    need = np.unique(np.r_[ra[low], rb[low]])
+    for i, t in zip(need.tolist(), sorted_blocks([texts[i] for i in need], blank_line_blocks=True)):
+        prepared[i] = t
+    sims[low] = compare(prepared, low)
     return sims
 
 
