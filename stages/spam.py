@@ -8,7 +8,8 @@ much stronger signal than one in a long body (a news story about a gambling crac
 the words in its text, rarely as a casino's brand in its title).
 
 Lists are data files (stages/data/blocklists/<xx>_<category>.txt, plus any `extra_list_files`):
-one phrase per line, literal, case-insensitive, `#` comments; an optional tab and weight (default
+one phrase per line, literal, case-insensitive, whole words where it starts or ends with a Latin
+letter or digit (`cialis` is not found in "specialist"), `#` comments; an optional tab and weight (default
 1; 2 for brand names and sign-up offers that ordinary text does not use); a line `url: token`
 is matched only in the URL (pinyin or English tokens such as `xpj`, `casino` that are common
 words in text but tell in a host name).
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
@@ -76,8 +78,33 @@ def category_of(path: Path) -> str:
     return stem[3:] if re.match(r"^[a-z]{2}_", stem) else stem
 
 
-def _alternation(phrases) -> str:
-    return "|".join(re.escape(p) for p in sorted(phrases, key=lambda p: (-len(p), p)))
+# Where a Latin letter or digit ends a phrase, the next character must not be one (RE2's \b is
+# ASCII-only, so 北京pk10 still has "pk10"; Python's Unicode \b would not see it, hence lookarounds).
+_EDGE = {"re2": (r"\b", r"\b"), "python": (r"(?<![0-9A-Za-z_])", r"(?![0-9A-Za-z_])")}
+
+
+def _bounded(phrase: str, engine: str = "python") -> str:
+    """The phrase as a pattern matching whole words where it starts or ends with a Latin letter or
+    digit: `cialis` is not in "specialist", `xxx` not in "xxxl"; Chinese matches anywhere."""
+    word = lambda c: c.isascii() and c.isalnum()  # noqa: E731
+    before, after = _EDGE[engine]
+    return (before if word(phrase[0]) else "") + re.escape(phrase) + (after if word(phrase[-1]) else "")
+
+
+def _alternation(phrases, engine: str | None = "python") -> str:
+    """One alternation, longest first; engine None: unbounded (URLs: `buycialisonline` is one label)."""
+    ordered = sorted(phrases, key=lambda p: (-len(p), p))
+    return "|".join(_bounded(p, engine) if engine else re.escape(p) for p in ordered)
+
+
+@lru_cache(maxsize=None)
+def _word_pattern(phrase: str) -> re.Pattern:
+    return re.compile(_bounded(phrase))
+
+
+def _contains(text: str, phrase: str) -> bool:
+    """`phrase in text` (both case-folded), as whole words where `_bounded` says so."""
+    return phrase in text and (_word_pattern(phrase).search(text) is not None)
 
 
 @dataclass
@@ -99,7 +126,7 @@ class _Category:
             return {m: weights.get(m, 1.0) for m in (x.casefold() for x in pattern.findall(s))}
         folded = s.casefold()
         found = {m.casefold() for m in pattern.findall(s)}
-        found |= {p for p in weights if p in folded and (pattern is self.text_re or f" {p} " in folded)}
+        found |= {p for p in weights if _contains(folded, p) and (pattern is self.text_re or f" {p} " in folded)}
         return {p: weights.get(p, 1.0) for p in found}
 
 
@@ -134,7 +161,7 @@ class SpamFilter(Filter):
     Adds `spam_matches` (int32: text matches of the most-matched category), `spam_score`
     (float32: the highest category score) and `spam_signal` (what matched where, or null)."""
     name: ClassVar[str] = "spam_filter"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"   # 3: Latin phrases match whole words
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
@@ -194,12 +221,12 @@ class SpamFilter(Filter):
                 raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
             url_all = {**text_w, **url_w}
             # URL tokens match whole between separators; text phrases anywhere.
-            url_pat = "|".join([_alternation(text_w)] + [rf"(?<= ){re.escape(t)}(?= )" for t in url_w])
+            url_pat = "|".join([_alternation(text_w, None)] + [rf"(?<= ){re.escape(t)}(?= )" for t in url_w])
             # On an ASCII URL (lowercased) the same search is a plain RE2 one: " token " for a token.
-            url_re2 = "|".join([_alternation(text_w)] + [re.escape(f" {t} ") for t in url_w]) \
+            url_re2 = "|".join([_alternation(text_w, None)] + [re.escape(f" {t} ") for t in url_w]) \
                 if _plain_on_ascii(url_all) else None
             self._categories.append(_Category(
-                cat, text_w, url_all, "(?i)" + _alternation(text_w),
+                cat, text_w, url_all, "(?i)" + _alternation(text_w, "re2"),
                 re.compile(_alternation(text_w), re.I), re.compile(url_pat, re.I), url_re2))
 
     def _column(self, batch: pa.Table, name: str) -> pa.Array:

@@ -141,3 +141,29 @@ def test_spam_families_beyond_casinos(clue, title, url, reason):
     body = next(t for t in clue if t.startswith("甘肃三年内将新增幼儿入园学位"))
     res = SpamFilter()(_table([body, body], titles=[title, "甘肃新增幼儿园学位"], urls=[url, None]))
     assert res.removed.column("reason").to_pylist() == [reason] and res.kept.num_rows == 1
+
+
+def test_latin_phrases_match_whole_words_only(shared_data):
+    """`cialis` is in "specialist" and "socialist", `xxx` in "XXXL": a word inside another is no hit.
+    A host keeps matching inside one label (buycialisonline)."""
+    body = ("The specialist nurses and the socialist council met to plan the online pharmacy service "
+            "for the district. Commercialism was not on the agenda.")
+    res = SpamFilter()(_table([body, body, "Cheap cialis and viagra, online pharmacy, no prescription. " * 3],
+                              titles=["Socialist specialists plan a new clinic", "XXXL shirts on sale", None],
+                              urls=[None, None, "http://buycialisonline.example/"]))
+    assert res.removed.column("id").to_pylist() == ["2"]
+    signals = res.kept.column("spam_signal").to_pylist()
+    assert signals == [None, None]
+
+
+def test_platform_vocabulary_and_the_tax_office(clue):
+    """A betting site's promotion (deposits, turnover conditions) goes; the tax office's own service
+    of issuing invoices (代开发票 in a title) stays, a seller's offer does not."""
+    promo = ("活动内容：用户在活动期间内，每日累计充值≥500并在当日达到相应流水要求后，次日即可获得对应活动奖金。"
+             "有效投注额以彩种结算为准，骰宝与时时彩的下注均计入有效投注，封盘后的注单不计。") * 2
+    tax = "纳税人可以到主管税务机关申请代开发票，自然人代开发票需携带身份证件和合同。"
+    seller = "本公司长期代开增值税专用发票，可查验后付款。"
+    res = SpamFilter()(_table([promo, tax, seller], titles=[None, "自然人代开发票办理指南", "代开发票"]))
+    reasons = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist()))
+    assert reasons.keys() == {"0", "2"} and reasons["0"] == "gambling_text"
+    assert reasons["2"].startswith("fake_invoice_")
