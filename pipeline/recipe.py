@@ -180,7 +180,9 @@ class Recipe(_Strict):
         return self
 
     def hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"path", "ray", "export", "checkpoint"})
+        """What the recipe asks for: not where it writes, nor how it runs (the same data from a run
+        into another folder, on another cluster, with other checkpoints has the same hash)."""
+        body = self.model_dump(mode="json", exclude={"path", "output", "ray", "export", "checkpoint"})
         body["stages"] = [{"id": s.id, "stage": s.ref, **s.stage.options(),
                            **({"apply_to": list(s.apply_to)} if s.apply_to else {})} for s in self.stages]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

@@ -38,6 +38,14 @@ stages:
     assert len(r.hash()) == 64
 
 
+def test_hash_is_what_the_recipe_asks_not_where_it_writes(tmp_path, shared_data):
+    stages = "stages:\n  - stage: test_drop_short\n    min_chars: 50\n"
+    p = recipe(tmp_path, shared_data, stages)
+    same = load_recipe(p).hash()
+    assert load_recipe(p, {"output": str(tmp_path / "elsewhere")}).hash() == same
+    assert load_recipe(recipe(tmp_path, shared_data, stages.replace("50", "51"))).hash() != same
+
+
 def test_wrong_type_names_file_key_and_expectation(tmp_path, shared_data):
     p = recipe(tmp_path, shared_data, """
 stages:
