@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return a.fn(a)
     except (RecipeError, StageError) as e:
-        # A mistake in the recipe or its input: one line, no traceback.
-        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        # A mistake in the recipe or its input: one line, no traceback (raised in a Ray task, the
+        # error is Ray's wrapper, an instance of it too, whose text holds the task's traceback).
+        print(f"error: {' '.join(str(getattr(e, 'cause', None) or e).split())}", file=sys.stderr)
         return 2

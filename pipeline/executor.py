@@ -253,6 +253,10 @@ class TaskPool:
             self.pending[task] = tag
 
     def cancel(self) -> None:
+        # The run stops with the error that led here; what the tasks stopped now (or already
+        # failed, unread) return is that failure again or its cancellation. Ray would print each as
+        # an "Unhandled error" traceback when its reference goes, after the run's one-line error.
+        os.environ["RAY_IGNORE_UNHANDLED_ERRORS"] = "1"
         self.queue.clear()
         for ref in list(self.pending):
             try:

@@ -315,6 +315,25 @@ def check_whole_recipe(recipe: Recipe) -> None:
         except (ValueError, TypeError, LookupError) as e:
             msg = " ".join(str(e).split())
             raise RecipeError(f"{recipe.path}: stages[{i}] ({spec.id}): {msg}") from None
+    check_content_order(recipe)
+
+
+def check_content_order(recipe: Recipe) -> None:
+    """Each source's content column (`text`, or `html` for web pages) followed through the stages
+    that apply to it: a stage reading `text` where the source still has only `html` (a quality
+    filter, or dedup, before `extract`) would judge empty documents; refused here, at load."""
+    for src in recipe.sources:
+        have = {type(src.reader).content_column}
+        for i, spec in enumerate(recipe.stages):
+            if spec.apply_to and src.name not in spec.apply_to:
+                continue
+            missing = {"text", "html"} & spec.stage.input_columns() - have
+            if missing:
+                raise RecipeError(
+                    f"{recipe.path}: stages[{i}] ({spec.id}) reads `{sorted(missing)[0]}`, which source "
+                    f"{src.name!r} ({src.format}: web pages) has only after `extract`: put `extract` before it, "
+                    f"or give the stage `apply_to` the sources that have text")
+            have |= spec.stage.adds
 
 
 # -- YAML ---------------------------------------------------------------------------------------

@@ -35,9 +35,9 @@ from pipeline.readers import Doc, DocBatch, ReadState, read_source_file
 from pipeline.readers.fingerprint import file_fingerprint
 from pipeline.recipe import Recipe, SourceConfig
 from pipeline.samples import merge_samples
-from pipeline.shards import (ShardRecord, StageDir, cpu_clock, read_json, timer, write_json_atomic,
-                             write_parquet_atomic)
-from pipeline.stage import Result, Stage, StageContext
+from pipeline.shards import (ShardRecord, StageDir, cpu_clock, read_json, shard_schema, timer,
+                             write_json_atomic, write_parquet_atomic)
+from pipeline.stage import Result, Stage, StageContext, StageError
 from pipeline.stats import build_stats
 
 log = logging.getLogger("pipeline")
@@ -257,6 +257,19 @@ def compile_segments(stages: list[PlannedStage], checkpoint: str = "chain_end",
         out.append(PlanSegment("map", chain, stages[i - 1]))
         i = j
     return out
+
+
+def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
+    """A global stage's input columns, checked on its first input shard's schema (a map stage's
+    are checked on every batch): one line, not an Arrow error from a task."""
+    shards = ctx.input_shards
+    if not shards:
+        return
+    have = shard_schema(ctx.input_path(shards[0])).names
+    missing = sorted(stage.input_columns() - set(have))
+    if missing:
+        raise StageError(f"{stage.name}: its input has no column {', '.join(map(repr, missing))} "
+                         f"(it has: {', '.join(have)})")
 
 
 # -- driver ------------------------------------------------------------------------------------
@@ -500,6 +513,7 @@ class Runner:
                             self.recipe.ray.tasks_per_cpu, self.run_dir, self.recipe.hash(), self.recipe.path,
                             runtime_env=self.runtime_env, progress=self.progress)
         stage = ps.stage.model_copy()
+        _check_columns(stage, ctx)
         stage.bind(self.ctx_for(ps)).ensure_setup()
         stage.run(ctx)
         storage.remove(ps.dir.path / "scratch")

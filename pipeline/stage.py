@@ -94,6 +94,12 @@ class Stage(BaseModel):
     # Stages that only remove whole documents, never change one (exact and fuzzy dedup): their
     # output is stored as a view of their input minus the ids they removed (pipeline/shards.py).
     removes_only: ClassVar[bool] = False
+    # Content columns the stage reads (its `text_field` option, if it has one, counts too) and
+    # columns it adds to its documents. The recipe loader follows each source's content column
+    # (`text`, or `html` for web pages) through the stages, so a stage that reads `text` placed
+    # before `extract` on a web source is refused at load instead of judging empty documents.
+    reads: ClassVar[frozenset[str]] = frozenset()
+    adds: ClassVar[frozenset[str]] = frozenset()
 
     _ctx: StageContext = PrivateAttr(default_factory=StageContext)
     _ready: bool = PrivateAttr(default=False)
@@ -131,21 +137,29 @@ class Stage(BaseModel):
     def __call__(self, batch: pa.Table) -> Result:
         self.ensure_setup()
         if self._apply_to is None or "source" not in batch.column_names:
-            out = self.process(batch)
+            out = self._process_checked(batch)
             return out if isinstance(out, Result) else Result(out)
         mine = pc.fill_null(pc.is_in(batch.column("source"), value_set=pa.array(self._apply_to, pa.string())), False)
         n_mine = pc.sum(mine).as_py() or 0
         if n_mine == 0:
             return Result(batch)
         if n_mine == batch.num_rows:
-            out = self.process(batch)
+            out = self._process_checked(batch)
             return out if isinstance(out, Result) else Result(out)
-        out = self.process(batch.filter(mine))
+        out = self._process_checked(batch.filter(mine))
         out = out if isinstance(out, Result) else Result(out)
         # Other sources' documents pass through untouched, after this stage's own (a fixed order:
         # the output stays independent of the number of workers); columns the stage added are null.
         out.kept = pa.concat_tables([out.kept, batch.filter(pc.invert(mine))], promote_options="default")
         return out
+
+    def _process_checked(self, batch: pa.Table) -> pa.Table | Result:
+        missing = sorted(self.input_columns() - set(batch.column_names))
+        if missing and batch.num_rows:
+            # One line naming the column, not a KeyError from deep inside the stage.
+            raise StageError(f"{self.name or type(self).__name__}: its input has no column "
+                             f"{', '.join(map(repr, missing))} (it has: {', '.join(batch.column_names)})")
+        return self.process(batch)
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -181,6 +195,11 @@ class Stage(BaseModel):
     def check_input(self, counts: dict[str, dict[str, int]], stage_id: str) -> None:
         """After ingest, before later stages: `counts` = {source: {"documents", "bytes"}} as read.
         Raise StageError (one line) for a request this input cannot meet."""
+
+    def input_columns(self) -> set[str]:
+        """Columns every batch of this stage must have (`reads`, plus its `text_field`)."""
+        text_field = getattr(self, "text_field", None)
+        return set(self.reads) | ({text_field} if isinstance(text_field, str) else set())
 
     def data_files(self) -> list[str]:
         """Files this stage's output depends on besides its code and options (models, block

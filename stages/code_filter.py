@@ -91,6 +91,7 @@ def is_permissive(value, keep: frozenset[str]) -> bool:
 
 class CodeFilter(Filter):
     """The Stack / StarCoder filters for code files: generated, minified, data, lock files, licences."""
+    reads: ClassVar[frozenset[str]] = frozenset({"text"})
     name: ClassVar[str] = "code_filter"
 
     lock_files: list[str] = Field(default_factory=lambda: list(LOCK_FILES),

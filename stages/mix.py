@@ -25,6 +25,7 @@ the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` c
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -64,6 +65,7 @@ class MixShortfall(StageError):
 
 class Mix(GlobalStage):
     """Choose whole documents per source toward a token budget with per-source shares and limits."""
+    reads: ClassVar[frozenset[str]] = frozenset({"text"})
     uses_seed = True
     resamples = True
 
@@ -89,6 +91,9 @@ class Mix(GlobalStage):
             if sum(ph.weights.values()) <= 0:
                 raise ValueError(f"phases[{i}].weights sum to 0")
         return self
+
+    def input_columns(self) -> set[str]:
+        return super().input_columns() | {self.source_column}
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         """At load: `sources` must name exactly the recipe's sources, a local tokenizer.path must

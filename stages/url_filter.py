@@ -119,6 +119,9 @@ class URLFilter(Filter):
     allowlist: list[str] = Field(default_factory=list, description="Domains (with subdomains) or URLs that are never removed, whatever the lists say")
     url_field: str = Field(default="url", description="Column holding the URL")
 
+    def input_columns(self) -> set[str]:
+        return super().input_columns() | {self.url_field}
+
     def setup(self) -> None:
         entries = list(self.blocked)
         for f in self.blocklist_files:

@@ -147,3 +147,31 @@ def test_a_source_needs_paths_or_a_paths_file(tmp_path):
     with pytest.raises(RecipeError, match=r"paths_base applies to the lines of paths_file"):
         load_recipe(write(tmp_path, f"name: t\noutput: {tmp_path / 'run'}\nsources:\n"
                                     f"  - {{name: a, format: jsonl, paths: [x], paths_base: /data}}\n"))
+
+
+def test_a_stage_reading_text_before_extract_on_web_pages_is_refused_at_load(tmp_path, shared_data):
+    # A quality filter or dedup before `extract` would judge a web page's empty text (removing every
+    # page as too short, or all of them as one duplicate): found at load, naming the stage.
+    warc, jsonl = shared_data / "warc" / "dolma_sample-0000.warc.gz", shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    head = (f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - {{name: web, format: warc, paths: [{warc}]}}\n"
+            f"  - {{name: cc, format: jsonl, paths: [{jsonl}]}}\nstages:\n")
+    with pytest.raises(RecipeError, match=r"stages\[0\] \(gopher_quality\) reads `text`, which source 'web' \(warc"):
+        load_recipe(write(tmp_path, head + "  - stage: gopher_quality\n  - stage: extract\n"))
+    with pytest.raises(RecipeError, match=r"stages\[1\] \(exact_dedup\) reads `text`"):
+        load_recipe(write(tmp_path, head + "  - stage: extract\n    apply_to: [cc]\n  - stage: exact_dedup\n"))
+    ok = load_recipe(write(tmp_path, head + "  - stage: gopher_quality\n    apply_to: [cc]\n  - stage: extract\n"
+                                           "  - stage: language\n  - stage: exact_dedup\n"))
+    assert [s.id for s in ok.stages] == ["gopher_quality", "extract", "language", "exact_dedup"]
+
+
+def test_a_column_the_input_lacks_is_one_line(tmp_path):
+    import pyarrow as pa
+    from pipeline.stage import StageError
+    from stages.language import LanguageFilter
+    from stages.url_filter import URLFilter
+    docs = pa.table({"id": ["a"], "source": ["s"], "text": ["Hello there, this is a sentence."], "url": ["http://a.example/"]})
+    with pytest.raises(StageError, match=r"^language: its input has no column 'body' \(it has: id, source, text, url\)$"):
+        LanguageFilter(text_field="body")(docs)
+    with pytest.raises(StageError, match=r"^url_filter: its input has no column 'link'"):
+        URLFilter(url_field="link")(docs)
+    assert LanguageFilter()(docs).kept.num_rows == 1

@@ -152,6 +152,16 @@ def run_cli(recipe: Path, **kw) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
 
 
+def test_a_missing_column_in_a_worker_is_one_line_from_the_cli(tmp_path, shared_data):
+    # Raised in a Ray task, the StageError reaches the driver inside Ray's wrapper, whose text is
+    # the task's traceback; the command line prints the stage's own line.
+    recipe = make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: url_filter\n  url_field: link\n")
+    out, _ = run_cli(recipe).communicate(timeout=300)
+    last = out.decode().strip().splitlines()[-1]
+    assert last.startswith("error: url_filter: its input has no column 'link' (it has: id, source,"), last
+    assert "Traceback" not in out.decode() and "File " not in last
+
+
 @pytest.mark.long(seconds=50)
 def test_sigkill_midway_then_rerun_matches_uninterrupted_run(tmp_path, shared_data):
     slow = "- stage: stages_for_tests:CharCount\n  sleep_seconds: 0.4\n" + STAGES.format(min_chars=3000)[

@@ -106,6 +106,9 @@ class Reader(BaseModel):
     # dump); in a tree of files (source code, a paper's folder) it is ordinary (an empty
     # __init__.py, .gitkeep, an unused .bib): counted as `skipped_empty_file`, not quarantined.
     empty_files_are_ordinary: ClassVar[bool] = False
+    # The content column its documents carry: `text`, or `html` for web pages (a stage that reads
+    # `text` comes after `extract` there; the recipe loader checks the order).
+    content_column: ClassVar[str] = "text"
 
     def read(self, path: str, src: "SourceConfig", state: ReadState) -> Iterator[Doc | Quarantined]:
         raise NotImplementedError

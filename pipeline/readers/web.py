@@ -29,6 +29,7 @@ HTML_TYPES = ["text/html", "application/xhtml+xml"]
 class WarcReader(Reader):
     """WARC and ARC files (.warc, .warc.gz, .warc.zst, .arc.gz, and WACZ/zip files of them): HTTP responses and resources become HTML documents."""
     name = "warc"
+    content_column = "html"
     version = "3"           # 3: pages as UTF-8 bytes (the runner's shard_bytes now counts bytes, not characters)
     content_types: list[str] = Field(default=HTML_TYPES, description="HTTP content types that count as pages")
 
@@ -42,11 +43,13 @@ class WarcReader(Reader):
 class WetReader(WarcReader):
     """WET files: Common Crawl's text conversions, one text document per conversion record."""
     name = "wet"
+    content_column = "text"
 
 
 class HtmlReader(Reader):
     """One HTML page per file (optionally compressed); the file path is its id."""
     name = "html"
+    content_column = "html"
     version = "3"
 
     def read(self, path, src, state):

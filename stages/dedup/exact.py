@@ -22,7 +22,7 @@ most one record per shard in it (not one per copy): that bounds every task's mem
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -130,6 +130,7 @@ def apply_task(shard: str, shard_index: int, across: Spill, local: Spill, *, inp
 
 class ExactDedup(GlobalStage):
     """Remove documents whose normalised text is identical to an earlier one."""
+    reads: ClassVar[frozenset[str]] = frozenset({"text"})
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
     normalization: Normalization = Normalization()  # what may differ between "identical" texts
     scope: Literal["global", "per_source"] = "global"  # compare across all sources or within each

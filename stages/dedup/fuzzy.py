@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -94,6 +94,7 @@ class _PhaseClock:
 
 class MinHashDedup(GlobalStage):
     """Remove near-duplicate documents (MinHash LSH candidates, verified, clustered)."""
+    reads: ClassVar[frozenset[str]] = frozenset({"text"})
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
     threshold: float = Field(0.8, gt=0, lt=1)   # Jaccard similarity of shingle sets to call near-duplicate
     shingling: LshParams = LshParams()          # shingles, permutations, bands

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -105,6 +105,7 @@ def drop_frequent(table: pa.Table, frequent: np.ndarray, unit: str, casefold: bo
 
 class LineDedup(GlobalStage):
     """Remove lines (or paragraphs) that occur in more than `min_docs` documents."""
+    reads: ClassVar[frozenset[str]] = frozenset({"text"})
     unit: Literal["lines", "paragraphs"] = "lines"  # what is counted: single lines or blank-line blocks
     min_docs: int = Field(1, ge=1)   # a unit in more than this many documents is removed everywhere
     casefold: bool = False           # count "Home" and "HOME" as the same line

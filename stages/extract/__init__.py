@@ -55,6 +55,7 @@ class Extract(Stage):
     """Main text of HTML pages (trafilatura, resiliparse or both); adds `title`, `date`,
     `html_lang` and `extract_engine` columns."""
     name: ClassVar[str] = "extract"
+    adds: ClassVar[frozenset[str]] = frozenset({"text", "title", "date", "html_lang", "extract_engine"})
     version: ClassVar[str] = "2"
 
     engine: Literal["trafilatura", "resiliparse", "auto"] = Field(

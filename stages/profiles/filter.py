@@ -121,6 +121,7 @@ def first_reason(n: int, rules: Sequence[tuple[str, np.ndarray]]) -> list[str | 
 
 class ProfiledFilter(Filter):
     """Base of the heuristic filters: profiles, segmentation and quarantine of bad documents."""
+    reads: ClassVar[frozenset[str]] = frozenset({"text"})
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict, description=(
         "Per-profile overrides of this stage's thresholds, e.g. {zh-Hans: {min_words: 30}}."))
     use_profiles: bool = Field(True, description=(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -35,6 +36,7 @@ class Tokenize(GlobalStage):
     counted with (so the realised token shares are exactly the ones mix planned); when the
     input has none, train one with the default `TokenizerSpec` on a seeded sample of the input.
     """
+    reads: ClassVar[frozenset[str]] = frozenset({"text"})
     uses_seed = True
 
     tokenizer: bpe.TokenizerSpec | None = Field(
