@@ -25,7 +25,7 @@ the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` c
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -71,7 +71,8 @@ class Mix(GlobalStage):
 
     sources: dict[str, SourceMix] = Field(description="Every source in the input must be listed (weight 0 drops it)")
     phases: list[Phase] = Field(default=[], description="Curriculum, in order; empty = one phase with the sources' weights")
-    target_tokens: int | ChinchillaTarget | None = Field(default=None, description="None = the largest mix the limits allow")
+    target_tokens: Annotated[int, Field(gt=0)] | ChinchillaTarget | None = Field(
+        default=None, description="Tokens to write (or a Chinchilla target); None = the largest mix the limits allow")
     allow_shortfall: bool = Field(default=False, description="Take what a too-small source has instead of failing")
     tokenizer: bpe.TokenizerSpec = Field(default=bpe.TokenizerSpec(), description="Counts tokens; inherited by `tokenize`")
     source_column: str = Field(default="source", description="Which column names a document's source")
@@ -160,8 +161,19 @@ class Mix(GlobalStage):
         if isinstance(self.target_tokens, ChinchillaTarget):
             target = int(self.target_tokens.chinchilla_params * self.target_tokens.tokens_per_param)
         elif self.target_tokens is None:
-            target = min(self.available(s, totals.get(s, 0)) / sh for s, sh in shares.items())
-            target = int(target)
+            # The largest mix every weighted source can supply its share of. A source with nothing
+            # left (its documents all removed upstream) makes that 0 tokens: a failure, not an
+            # empty dataset, unless a shortfall is allowed (then the others decide the size).
+            avail = {s: self.available(s, totals.get(s, 0)) for s in shares}
+            empty = sorted(s for s, a in avail.items() if a <= 0)
+            if empty and not self.allow_shortfall:
+                raise MixShortfall(f"mix: weighted source(s) {empty} have no tokens left to mix (no documents "
+                                   f"reached the mix: removed upstream, or none read); give them weight 0 or set "
+                                   f"allow_shortfall: true")
+            fed = [avail[s] / sh for s, sh in shares.items() if avail[s] > 0]
+            target = int(min(fed)) if fed else 0
+            if target <= 0:
+                raise MixShortfall("mix: no tokens to mix: every weighted source is empty")
         else:
             target = int(self.target_tokens)
         per_phase = [{s: int(round(target * ps * w)) for s, w in ws.items()}

@@ -165,3 +165,16 @@ def test_tokenize_separates_documents_with_the_mix_eos_token(tmp_path, mixed_inp
     assert all(r[-1] == eos_id and r.count(eos_id) == 1 for r in rows)
     assert len(rows) == man["totals"]["documents"] == sum(r["documents"] for r in rep["sources"].values())
     assert {s: r["tokens"] for s, r in man["sources"].items()} == {s: r["tokens"] for s, r in rep["sources"].items()}
+
+
+def test_a_weighted_source_with_nothing_left_fails_instead_of_an_empty_mix():
+    # Without a target the mix is the largest every weighted source can supply: a source whose
+    # documents were all removed upstream made that 0 tokens, and the run wrote none, exit 0.
+    mix = Mix(sources={"web": {"weight": 0.5}, "cc": {"weight": 0.5}})
+    with pytest.raises(MixShortfall, match=r"weighted source\(s\) \['web'\] have no tokens left"):
+        mix.targets({"web": 0, "cc": 10_000})
+    allowed = Mix(sources={"web": {"weight": 0.5}, "cc": {"weight": 0.5}}, allow_shortfall=True)
+    (phase,) = allowed.targets({"web": 0, "cc": 10_000})
+    assert phase["web"] == 0 and phase["cc"] == 10_000   # all cc has; web scaled to nothing
+    with pytest.raises(ValueError, match="greater than 0"):
+        Mix(sources={"cc": {"weight": 1}}, target_tokens=-5)
