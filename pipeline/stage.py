@@ -8,6 +8,7 @@ should go (or `None`); a `GlobalStage` sees all of its input at once (dedup, mix
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Sequence
 
 import pyarrow as pa
@@ -206,6 +207,15 @@ class Stage(BaseModel):
         lists, profiles): hashed into its cache key. Options naming an existing file and data
         files next to the stage's modules are found without being declared."""
         return []
+
+
+def check_files_exist(option: str, paths: Iterable[str]) -> None:
+    """For `check_recipe`: raise ValueError naming the first local file of an option that does not
+    exist (remote URLs are opened, and checked, by the stage's setup)."""
+    one = isinstance(paths, str)
+    for i, p in enumerate([paths] if one else paths):
+        if p and "://" not in p and not Path(p).expanduser().is_file():
+            raise ValueError(f"{option if one else f'{option}[{i}]'}: file not found: {p!r}")
 
 
 @dataclass

@@ -20,10 +20,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from pipeline.stage import Filter, Judgement
+from pipeline.stage import Filter, Judgement, check_files_exist
 from stages.scripts import scripts_batch
 
 _LABEL_PREFIX = "__label__"
+LID176_LABELS = Path(__file__).parent / "data" / "lid176_labels.txt"
+
+
+def lid176_labels() -> frozenset[str]:
+    """The labels lid.176 predicts (a data file: the model itself need not load to check a recipe)."""
+    return frozenset(line.strip() for line in LID176_LABELS.read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#"))
 _models: dict[str, object] = {}  # one loaded model per file and process, shared by stages
 _models_lock = threading.Lock()
 
@@ -103,6 +110,20 @@ class LanguageFilter(Filter):
         "Show fastText a text in a Chinese script (Hans/Hant/Hani) with a space between Han characters: "
         "lid.176 splits words at spaces, so an unspaced sentence is one long 'word' and short Chinese "
         "text got labels such as ko, sr or es (held-out headlines and posts: 17-31% dropped)"))
+
+    def check_recipe(self, recipe, stage_id: str) -> None:
+        if self.languages is not None and not self.languages:
+            raise ValueError("languages: an empty list would remove every document (leave it out to keep all "
+                             "languages and only annotate)")
+        if self.model_path:
+            check_files_exist("model_path", self.model_path)
+            return       # another model's labels (GlotLID: eng_Latn) are its own
+        known = lid176_labels()
+        for option, labels in (("languages", self.languages or []), ("thresholds", list(self.thresholds))):
+            wrong = [x for x in labels if x not in known]
+            if wrong:
+                raise ValueError(f"{option}: {', '.join(map(repr, wrong))} not a lid.176 label (lower-case ISO "
+                                 f"codes such as en, zh, ja, de; all in {LID176_LABELS})")
 
     def declared_thresholds(self) -> dict[str, list[dict]]:
         out = super().declared_thresholds()       # per-language minimums, keyed by language

@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from pipeline.stage import Filter, Judgement
+from pipeline.stage import Filter, Judgement, check_files_exist
 
 LIST_DIR = Path(__file__).parent / "data" / "blocklists"
 DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips", "zh_private_server",
@@ -194,6 +194,14 @@ class SpamFilter(Filter):
     report_min_distinct: int = Field(2, ge=1, description=(
         "Text-only rule: this many different report words make a text a report, kept (title and URL "
         "rules still apply); a large number turns the exception off."))
+
+    def check_recipe(self, recipe, stage_id: str) -> None:
+        unknown = [n for n in self.lists if not (LIST_DIR / f"{n}.txt").is_file()]
+        if unknown:
+            known = sorted(p.stem for p in LIST_DIR.glob("*.txt"))
+            raise ValueError(f"lists: no built-in list {', '.join(map(repr, unknown))}; built-in: {', '.join(known)}")
+        check_files_exist("extra_list_files", self.extra_list_files)
+        check_files_exist("report_words_file", self.report_words_file)
 
     def setup(self) -> None:
         files = [LIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]

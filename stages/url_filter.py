@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from pipeline.stage import Filter, Judgement
+from pipeline.stage import Filter, Judgement, check_files_exist
 
 # scheme (optional), userinfo (optional), host (bracketed IPv6 or up to : / ? #), then the rest
 _URL_PARTS = (r"^\s*(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?(?://)?(?:[^@/?#\s]*@)?"
@@ -121,6 +121,9 @@ class URLFilter(Filter):
 
     def input_columns(self) -> set[str]:
         return super().input_columns() | {self.url_field}
+
+    def check_recipe(self, recipe, stage_id: str) -> None:
+        check_files_exist("blocklist_files", self.blocklist_files)
 
     def setup(self) -> None:
         entries = list(self.blocked)

@@ -173,3 +173,12 @@ def test_short_chinese_is_read_with_spaces_between_han_characters(sentences, sha
     b = LanguageFilter()(_docs(others)).kept
     assert a.column("language").to_pylist() == b.column("language").to_pylist()
     assert a.column("language_score").to_pylist() == b.column("language_score").to_pylist()
+
+
+def test_the_label_list_is_the_models():
+    from stages.language import lid176_labels
+    model = load_fasttext_model(bundled_lid176_path())
+    labels = set()
+    for text in ("hello", "你好", "привет", ""):
+        labels |= {lab.removeprefix("__label__") for _, lab in model.f.predict(text + "\n", -1, -1.0, "replace")}
+    assert labels == lid176_labels() and len(labels) == 176

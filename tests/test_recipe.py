@@ -175,3 +175,21 @@ def test_a_column_the_input_lacks_is_one_line(tmp_path):
     with pytest.raises(StageError, match=r"^url_filter: its input has no column 'link'"):
         URLFilter(url_field="link")(docs)
     assert LanguageFilter()(docs).kept.num_rows == 1
+
+
+def test_files_and_labels_named_by_stage_options_are_checked_at_load(tmp_path, shared_data):
+    missing = tmp_path / "nope.txt"
+    cases = {
+        f"  - stage: language\n    model_path: {missing}\n": r"stages\[0\] \(language\): model_path: file not found",
+        "  - stage: language\n    languages: [english]\n": r"languages: 'english' not a lid.176 label",
+        "  - stage: language\n    languages: [en]\n    thresholds: {EN: 0.9}\n": r"thresholds: 'EN' not a lid.176",
+        "  - stage: language\n    languages: []\n": r"languages: an empty list would remove every document",
+        f"  - stage: url_filter\n    blocklist_files: [{missing}]\n": r"blocklist_files\[0\]: file not found",
+        f"  - stage: spam_filter\n    extra_list_files: [{missing}]\n": r"extra_list_files\[0\]: file not found",
+        "  - stage: spam_filter\n    lists: [en_gamblng]\n": r"lists: no built-in list 'en_gamblng'; built-in: .*en_gambling",
+    }
+    for stages, message in cases.items():
+        with pytest.raises(RecipeError, match=message):
+            load_recipe(recipe(tmp_path, shared_data, "stages:\n" + stages))
+    ok = load_recipe(recipe(tmp_path, shared_data, "stages:\n  - stage: language\n    languages: [en, zh, ja, yue]\n"))
+    assert ok.stages[0].stage.languages == ["en", "zh", "ja", "yue"]
