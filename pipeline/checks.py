@@ -158,6 +158,16 @@ def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[tuple[int, dic
     return out
 
 
+def _counter_per_source(ingest_dir: str | Path, n_sources: int, name: str) -> list[int]:
+    """One reader counter summed per source, from the ingest stage's per-file records."""
+    from pipeline import storage
+    out = [0] * n_sources
+    files = storage.join(ingest_dir, "files")
+    for f in storage.names(files, ".done.json"):
+        out[int(f.split("-", 1)[0])] += int((storage.read_json(files / f).get("counters") or {}).get(name, 0))
+    return out
+
+
 def check_stages_against_input(recipe: "Recipe", ingest_dir: str | Path) -> None:
     """Give each stage the ingested counts per source ({source: {"documents", "bytes"}}) through
     its `check_input(counts, stage_id)` hook, so a request the input cannot meet (a mix target
@@ -185,13 +195,19 @@ def check_ingest(recipe: "Recipe", ingest_dir: str | Path, executor=None, runtim
 
 
 def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path) -> None:
-    """Stop the run when a source's records are mostly quarantined (see quarantine_verdict)."""
+    """Stop the run when a source's records are mostly quarantined (see quarantine_verdict), or
+    when the `id_field` it names was in none of its records (a misspelt field)."""
     problems = []
-    for src, (docs, q, _) in zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources))):
+    missing_ids = _counter_per_source(ingest_dir, len(recipe.sources), "id_field_missing")
+    for si, (src, (docs, q, _)) in enumerate(zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources)))):
         share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
         verdict = quarantine_verdict(src.name, docs, q, share)
         if verdict:
             problems.append(verdict)
+        id_field = getattr(src.reader, "id_field", None)
+        if id_field and docs and missing_ids[si] >= docs:
+            problems.append(f"source {src.name!r}: id_field {id_field!r} is in none of its {docs:,} documents "
+                            f"(they would be numbered by file and line): fix id_field or leave it out")
     if problems:
         raise QuarantineError(f"{recipe.path}: " + "; ".join(problems)
                               + f" (quarantined records: {storage_url(ingest_dir)}/quarantine)")

@@ -357,6 +357,34 @@ def test_quarantine_guard_over_ingest_records_with_a_per_source_share(tmp_path, 
     assert "missing_text 20, too_large 10" in msg and "'en'" not in msg   # en: 90% <= its own 0.95
 
 
+def test_an_id_field_in_none_of_the_records_stops_the_run(tmp_path, data):
+    # A misspelt id_field numbered every document by file and line, silently; some rows without
+    # it are only counted (id_field_missing), all of them is a recipe that does not fit the data.
+    from pipeline.checks import QuarantineError, check_ingest_quarantine
+    from pipeline.readers import Doc, ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    en, _ = data
+    src = SourceConfig(name="en", format="jsonl", paths=[str(en)], id_field="doc_id")
+    state = ReadState()
+    docs = [d for d in read_source_file(src, str(en), state) if isinstance(d, Doc)]
+    assert docs and state.counters["id_field_missing"] == len(docs)
+    p = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources:
+          - {{name: en, format: jsonl, paths: [{en}], id_field: doc_id}}
+          - {{name: ok, format: jsonl, paths: [{en}], id_field: id}}
+        """)
+    files = tmp_path / "ingest" / "files"
+    files.mkdir(parents=True)
+    for name, docs_out, missing in [("00-00000", 50, 50), ("01-00000", 50, 3)]:
+        (files / f"{name}.done.json").write_text(json.dumps({"docs_out": docs_out, "quarantined": {},
+                                                             "counters": {"id_field_missing": missing}}))
+    with pytest.raises(QuarantineError, match=r"source 'en': id_field 'doc_id' is in none of its 50 documents") as e:
+        check_ingest_quarantine(load_recipe(p), tmp_path / "ingest")
+    assert "'ok'" not in str(e.value)
+
+
 def test_wrong_text_field_stops_the_run(tmp_path, data, ray_local):
     from pipeline.checks import QuarantineError
     from pipeline.runner import Runner

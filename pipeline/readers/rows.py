@@ -98,7 +98,7 @@ def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
                     continue
                 if "\\ud" in line or "\\uD" in line:
                     row = without_lone_surrogates(row, state)
-                yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line)
+                yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line, state)
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
         # A truncated or corrupt compressed stream: what was read so far stands.
         yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)
@@ -161,15 +161,16 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
             if isinstance(text, str) and isinstance(title, str) and title.strip():
                 text = f"{title.strip()}\n{text}"
             row = {**row, opts.text_field: text}
-        yield from _row_doc(opts, src, row, f"{path}#{i}", i)
+        yield from _row_doc(opts, src, row, f"{path}#{i}", i, state=state)
 
 
-def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None) -> Iterator[Doc | Quarantined]:
+def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: ReadState | None = None
+             ) -> Iterator[Doc | Quarantined]:
     if not isinstance(row, dict):
         yield Quarantined("bad_row", "row is not an object", offset, fallback_id)
         return
     text = row.get(opts.text_field)
-    rid = str(row[opts.id_field]) if opts.id_field and row.get(opts.id_field) is not None else fallback_id
+    rid = _row_id(opts, row, fallback_id, state)
     if not isinstance(text, str):
         yield Quarantined("missing_text", f"field {opts.text_field!r} missing or not a string", offset, rid,
                           sample=(raw or "").encode()[:4096] if isinstance(raw, str) else b"")
@@ -189,6 +190,19 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None) -> Iterato
     skip = {opts.text_field, opts.id_field, opts.url_field}
     meta = {k: v for k, v in row.items() if k not in skip}
     yield Doc(rid, url if isinstance(url, str) else None, text=text, metadata=meta)
+
+
+def _row_id(opts, row: dict, fallback_id: str, state: ReadState | None) -> str:
+    """The row's `id_field` value, else its place in the file; a row without the id_field the
+    recipe names is counted (`id_field_missing`): after ingest, a source none of whose rows had it
+    stops the run (checks.py), a misspelt field must not quietly number the documents."""
+    if opts.id_field:
+        value = row.get(opts.id_field)
+        if value is not None:
+            return str(value)
+        if state is not None:
+            state.count("id_field_missing")
+    return fallback_id
 
 
 # -- Parquet ----------------------------------------------------------------------------------
@@ -224,7 +238,7 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
                         elif isinstance(raw := row.get(opts.text_field), bytes):
                             yield from _binary_text_row(opts, src, row, raw, f"{path}#{n}", n, state)
                         else:
-                            yield from _row_doc(opts, src, row, f"{path}#{n}", n)
+                            yield from _row_doc(opts, src, row, f"{path}#{n}", n, state=state)
                         n += 1
                 n = end
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
@@ -240,14 +254,14 @@ def _binary_text_row(opts, src, row: dict, raw: bytes, fallback_id: str, offset:
     state.count("binary_text_column")
     text, charset, kind = decode_text_bytes(raw)
     if text is None:
-        rid = str(row[opts.id_field]) if opts.id_field and row.get(opts.id_field) is not None else fallback_id
+        rid = _row_id(opts, row, fallback_id, state)
         yield Quarantined("bad_encoding", f"{fallback_id}: binary text column, {charset}", offset, rid, len(raw),
                           raw[:SAMPLE])
         return
     if kind:
         state.count(f"text_{kind}")
         row = {**row, "charset": charset}
-    yield from _row_doc(opts, src, {**row, opts.text_field: text}, fallback_id, offset)
+    yield from _row_doc(opts, src, {**row, opts.text_field: text}, fallback_id, offset, state=state)
 
 
 def _pylist(batch) -> list:
