@@ -202,6 +202,9 @@ def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path) -> None:
     for si, (src, (docs, q, _)) in enumerate(zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources)))):
         share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
         verdict = quarantine_verdict(src.name, docs, q, share)
+        if verdict and not docs and not q and _counter_per_source(ingest_dir, len(recipe.sources),
+                                                                  "trial_sampled_out")[si]:
+            verdict = f"source {src.name!r}: the trial's --sample kept none of its documents (raise the fraction)"
         if verdict:
             problems.append(verdict)
         id_field = getattr(src.reader, "id_field", None)

@@ -385,6 +385,23 @@ def test_an_id_field_in_none_of_the_records_stops_the_run(tmp_path, data):
     assert "'ok'" not in str(e.value)
 
 
+def test_a_trial_that_samples_everything_out_says_so(tmp_path, data):
+    from pipeline.checks import QuarantineError, check_ingest_quarantine
+    en, _ = data
+    p = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources:
+          - {{name: en, format: jsonl, paths: [{en}]}}
+        """)
+    files = tmp_path / "ingest" / "files"
+    files.mkdir(parents=True)
+    (files / "00-00000.done.json").write_text(json.dumps({"docs_out": 0, "quarantined": {},
+                                                         "counters": {"trial_sampled_out": 20}}))
+    with pytest.raises(QuarantineError, match=r"source 'en': the trial's --sample kept none of its documents"):
+        check_ingest_quarantine(load_recipe(p), tmp_path / "ingest")
+
+
 def test_wrong_text_field_stops_the_run(tmp_path, data, ray_local):
     from pipeline.checks import QuarantineError
     from pipeline.runner import Runner
