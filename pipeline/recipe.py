@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import reprlib
 from collections import Counter
 from pathlib import Path
@@ -173,10 +174,12 @@ class Recipe(_Strict):
     def _unique_ids(self) -> "Recipe":
         ids = [s.id for s in self.stages]
         if "ingest" in ids:
-            raise ValueError("stage id 'ingest' is the reading of the sources; give the stage another id")
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"stage ids must be unique (add 'id:' to tell them apart); repeated: {dup}")
+            raise ValueError(f"stages[{ids.index('ingest')}].id: 'ingest' is the reading of the sources; "
+                             f"give the stage another id")
+        for i, sid in enumerate(ids):
+            if sid in ids[:i]:
+                raise ValueError(f"stages[{i}].id: {sid!r} is already the id of stages[{ids.index(sid)}] "
+                                 f"(stage ids must be unique: add 'id:' to tell them apart)")
         return self
 
     def hash(self) -> str:
@@ -201,9 +204,14 @@ def _format_errors(where: str, e: ValidationError, prefix: str = "") -> str:
     for err in e.errors(include_url=False):
         loc = _loc(tuple(x for x in err["loc"] if x not in ("function-after",)))
         loc = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "(top level)")
-        got_s = "" if err["type"] == "missing" else f" (got {short_repr(err.get('input'))})"
-        msg = " ".join(str(err["msg"]).split())[:300]
-        parts.append(f"{loc}: {msg}{got_s}")
+        if loc == "(top level)" and re.match(r"(stages|sources)\[\d+\]", str(err["msg"]).removeprefix("Value error, ")):
+            loc = ""          # a check of the whole recipe that names the entry itself
+        # A validator of a whole object (value_error) says itself what is wrong; its input is the
+        # object, whose dump would only bury that.
+        whole = err["type"] == "value_error" and isinstance(err.get("input"), dict)
+        got_s = "" if err["type"] == "missing" or whole else f" (got {short_repr(err.get('input'))})"
+        msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())[:300]
+        parts.append(f"{loc}: {msg}{got_s}" if loc else f"{msg}{got_s}")
     return f"{where}: " + "; ".join(parts)
 
 

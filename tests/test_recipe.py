@@ -193,3 +193,16 @@ def test_files_and_labels_named_by_stage_options_are_checked_at_load(tmp_path, s
             load_recipe(recipe(tmp_path, shared_data, "stages:\n" + stages))
     ok = load_recipe(recipe(tmp_path, shared_data, "stages:\n  - stage: language\n    languages: [en, zh, ja, yue]\n"))
     assert ok.stages[0].stage.languages == ["en", "zh", "ja", "yue"]
+
+
+def test_messages_name_the_entry_not_the_whole_recipe(tmp_path, shared_data):
+    twice = "stages:\n  - stage: gopher_quality\n  - stage: stages_for_tests:CharCount\n  - stage: gopher_quality\n"
+    with pytest.raises(RecipeError) as e:
+        load_recipe(recipe(tmp_path, shared_data, twice))
+    assert str(e.value).endswith(": stages[2].id: 'gopher_quality' is already the id of stages[0] (stage ids must "
+                                 "be unique: add 'id:' to tell them apart)")
+    with pytest.raises(RecipeError) as e:
+        load_recipe(recipe(tmp_path, shared_data, "stages:\n  - stage: gopher_quality\n    min_words: -5\n"))
+    msg = str(e.value)
+    assert "stages[0] (gopher_quality): min_words: a threshold must be >= 0, got -5" in msg
+    assert "Value error" not in msg and "{" not in msg.split("(options of")[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 PROFILE_DIR = Path(__file__).resolve().parent
 PROFILE_NAMES = ("en", "de", "fr", "es", "ru", "zh-Hans", "zh-Hant", "ja", "default")
@@ -58,6 +58,17 @@ class ProfileValues(BaseModel):
     short_line_length: int | None = None
     char_dup_ratio: float | None = None
     new_line_ratio: float | None = None
+
+    @model_validator(mode="after")
+    def _not_negative(self) -> "ProfileValues":
+        # Every threshold is a count, a length or a share: a negative one is a typo that would
+        # silently turn its rule off (or on for everything).
+        for key, value in self:
+            values = value.values() if isinstance(value, dict) else [value]
+            bad = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0]
+            if bad:
+                raise ValueError(f"{key}: a threshold must be >= 0, got {bad[0]}")
+        return self
 
 
 PROFILE_KEYS = frozenset(ProfileValues.model_fields)

@@ -18,7 +18,8 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from pipeline.stage import Filter, Result, numeric_option
 from stages import segmentation
-from stages.profiles import PROFILE_KEYS, PROFILE_NAMES, load_profile, profile_name, validate_overrides
+from stages.profiles import (PROFILE_KEYS, PROFILE_NAMES, ProfileValues, load_profile, profile_name,
+                             validate_overrides)
 
 SEGMENTATION_ERROR = "segmentation_error"
 # A line ending in an ellipsis in brackets ("... the plans for the park [...]", "[…]", "(...)") is a
@@ -137,6 +138,7 @@ class ProfiledFilter(Filter):
     @model_validator(mode="after")
     def _check_profiles(self):
         validate_overrides(self.profiles, self.threshold_fields())
+        ProfileValues.model_validate({k: getattr(self, k) for k in self.threshold_fields()})   # ranges
         return self
 
     def setup(self) -> None:
