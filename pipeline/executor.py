@@ -50,6 +50,11 @@ class _NotMainThread(logging.Filter):
         return "SIGTERM handler is not set" not in record.getMessage()
 
 
+class _AuthNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Token authentication is enabled for this Ray cluster")
+
+
 def start_ray_soon(address: str | None = None, num_cpus: int | None = None) -> None:
     """Begin starting Ray in a background thread; `start_ray` then waits for it. Most of ray.init
     (2-5 s here) is waiting for Ray's own daemons to come up, so the driver's set-up (imports,
@@ -122,6 +127,9 @@ def _start_ray(address: str | None, num_cpus: int | None) -> dict:
         # at the driver's priority; RAY_worker_niceness in the environment still decides (#19).
         if "RAY_worker_niceness" not in os.environ:
             kwargs["_system_config"] = {"worker_niceness": 0}
+        # Ray 2.60 turns token authentication on for a new local cluster (good) and logs a warning
+        # saying so at every start: a line of noise before every run's own output.
+        logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(_AuthNotice())
         ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, **kwargs)
     return ray.cluster_resources()
 
