@@ -23,7 +23,7 @@ REGISTRY: dict[str, str] = {
 
 # CLI commands beyond run/validate/stages: `python -m pipeline <name> ...` -> cli_main(argv).
 COMMANDS: dict[str, str] = {
-    "train-classifier": "stages.quality_classifier:cli_main",
+    "train-classifier": "stages.quality_train:cli_main",
     "validate-shards": "stages.tokenize.manifest:cli_main",
     "calibrate": "stages.calibrate:cli_main",
 }

@@ -1,6 +1,12 @@
 """Training a fastText quality model on real text, and scoring with it through fasttext-predict."""
 import gzip
 import json
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pyarrow as pa
@@ -8,9 +14,13 @@ import pytest
 import lxml.html
 
 from pipeline.documents import documents_table
+from pipeline.recipe import RecipeError, load_recipe
 from pipeline.registry import resolve_stage
-from stages import quality_classifier as qc
-from stages.quality_classifier import QualityClassifier, cli_main, train_classifier
+from pipeline.stage import StageError
+from stages import quality_fasttext as qf
+from stages import quality_train as qt
+from stages.quality_classifier import QualityClassifier
+from stages.quality_train import cli_main, train_classifier
 
 
 def _positives(d):
@@ -76,16 +86,16 @@ def test_fasttext_predictions_equal_our_forward_pass(model):
     stage = QualityClassifier(model_path=str(path)).ensure_setup()
     texts = unseen[:20] + neg[:20] + ["Ünïcödé straße — naïve café ☕", "中文测试：这是一个句子。", ""]
     ft = stage.scores(pa.array(texts))
-    emb, out, vocab = qc._read_fasttext_bin(path)
+    emb, out, vocab = qf._read_fasttext_bin(path)
     norm = stage._norm
-    ours = np.array([qc._forward(emb, out, np.array(vocab.ids(norm.tokens(t)), np.int64))
+    ours = np.array([qt._forward(emb, out, np.array(vocab.ids(norm.tokens(t)), np.int64))
                      for t in norm.batch(pa.array(texts))])
     # fastText reports exp(log(p + 1e-5))
     np.testing.assert_allclose(ft, ours + 1e-5, atol=2e-6)
 
 
 def test_cjk_characters_become_tokens():
-    norm = qc.Normalisation()
+    norm = qf.Normalisation()
     assert norm.tokens(norm.batch(pa.array(["Hello 世界ですね"]))[0]) == ["hello", "世", "界", "で", "す", "ね", "</s>"]
 
 
@@ -106,6 +116,202 @@ def test_cli_trains_from_files(shared_data, tmp_path):
 
 
 def test_missing_model_fails_in_setup(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(StageError, match="quality model not found"):
         QualityClassifier(model_path=str(tmp_path / "none.bin")).ensure_setup()
     assert resolve_stage("quality_classifier") is QualityClassifier
+
+
+# -- small models, and what training and the stage refuse ------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_data(shared_data):
+    pos, _ = _positives(shared_data)
+    return pos[:40], _negatives(shared_data)[:60]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_data, tmp_path_factory):
+    """A small model (and its .json) trained in well under a second."""
+    path = tmp_path_factory.mktemp("tiny") / "t.bin"
+    train_classifier(*tiny_data, path, epochs=10, dim=8, bucket=1000, holdout=0.2)
+    return path
+
+
+def _lines(tmp_path, name, rows):
+    path = tmp_path / name
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+    return str(path)
+
+
+def _cli(capsys, *args):
+    rc = cli_main([str(a) for a in args])
+    return rc, capsys.readouterr()
+
+
+def test_bucket_0_with_word_ngrams_is_refused(tiny_data, tiny, tmp_path, capsys):
+    """--bucket 0 with word bigrams wrote a model on which fastText divides by zero (SIGFPE, exit 136)."""
+    pos, neg = (_lines(tmp_path, f"{n}.txt", t) for n, t in zip("pn", tiny_data))
+    rc, out = _cli(capsys, "--positive", pos, "--negative", neg, "--out", tmp_path / "b0.bin", "--bucket", "0")
+    assert rc == 2 and out.err.startswith("error: bucket 0 with ngrams 2") and not (tmp_path / "b0.bin").exists()
+    # words only need no buckets: that model is fine
+    train_classifier(*tiny_data, tmp_path / "w.bin", ngrams=1, bucket=0, dim=8, epochs=2)
+    assert len(QualityClassifier(model_path=str(tmp_path / "w.bin")).ensure_setup().scores(pa.array(["a b"]))) == 1
+    # such a model written before the fix is refused by the stage instead of crashing its worker
+    broken = tmp_path / "broken.bin"
+    shutil.copy(tiny, broken)
+    shutil.copy(f"{tiny}.json", f"{broken}.json")
+    raw = bytearray(broken.read_bytes())
+    struct.pack_into("<i", raw, 8 + 8 * 4, 0)  # Args.bucket
+    broken.write_bytes(bytes(raw))
+    with pytest.raises(StageError, match="crashes fastText"):
+        QualityClassifier(model_path=str(broken)).ensure_setup()
+
+
+def test_model_without_its_json_is_refused_unless_declared_foreign(tiny, tmp_path):
+    """A copied .bin without <model>.json was scored with other text preparation (no lower-casing,
+    no CJK splitting) without a word: zh AUC 0.999 -> 0.53."""
+    bare = tmp_path / "copied.bin"
+    shutil.copy(tiny, bare)
+    with pytest.raises(StageError, match=r"copied\.bin\.json not found.*foreign_model: true"):
+        QualityClassifier(model_path=str(bare)).ensure_setup()
+    foreign = QualityClassifier(model_path=str(bare), foreign_model=True).ensure_setup()
+    assert foreign._norm == qf.Normalisation(lowercase=False, split_cjk=False)
+    ours = QualityClassifier(model_path=str(tiny)).ensure_setup()
+    assert ours._norm == qf.Normalisation()
+    with pytest.raises(StageError, match="foreign_model is set, but"):
+        QualityClassifier(model_path=str(tiny), foreign_model=True).ensure_setup()
+    (tmp_path / "copied.bin.json").write_text('{"precision": 1}')
+    with pytest.raises(StageError, match="not written by train-classifier"):
+        QualityClassifier(model_path=str(bare)).ensure_setup()
+    assert QualityClassifier(model_path=str(tiny)).data_files() == [f"{tiny}.json"]  # in the cache key
+    help_text = subprocess.run([sys.executable, "-m", "pipeline", "train-classifier", "--help"],
+                               capture_output=True, text=True).stdout
+    assert "stats" not in help_text and "refuses a model without it" in " ".join(help_text.split())
+
+
+@pytest.mark.parametrize("rows, name, message", [
+    ([], "empty.jsonl", r"empty\.jsonl: no texts"),
+    (['{"body": "x y"}'], "nofield.jsonl", r"nofield\.jsonl:1: no field 'text' \(fields: body\)"),
+    (['{"text": "a b"}', "not json"], "bad.jsonl", r"bad\.jsonl:2: not a JSON line"),
+    (['["a list"]'], "list.jsonl", r"list\.jsonl:1: expected a JSON object"),
+    (['["a", "b"]'], "arr.json", r"arr\.json: item 0: expected a JSON object"),
+    (['{"text": "a b"}', '{"text": null}', '{"text": 5}'], "five.jsonl", r"five\.jsonl:3: field 'text' is not a string: 5"),
+])
+def test_bad_training_input_is_one_line_error(tiny_data, tmp_path, capsys, rows, name, message):
+    neg = _lines(tmp_path, "n.txt", tiny_data[1])
+    rc, out = _cli(capsys, "--positive", _lines(tmp_path, name, rows), "--negative", neg, "--out", tmp_path / "m.bin")
+    assert rc == 2 and out.err.count("\n") == 1 and "Traceback" not in out.err, out.err
+    assert re.match("error: .*" + message, out.err), out.err
+
+
+def test_json_array_file_is_read(tiny_data, tmp_path):
+    arr = tmp_path / "pos.json"
+    arr.write_text(json.dumps([{"text": t} for t in tiny_data[0]]))
+    stats = train_classifier([arr], tiny_data[1], tmp_path / "m.bin", epochs=1, dim=4, bucket=100)
+    assert stats["train_positive"] + stats["holdout_positive"] == len(tiny_data[0])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dim", "0"], "dim must be >= 1"),
+    (["--epochs", "0"], "epochs must be >= 1"),
+    (["--holdout", "-0.5"], r"holdout must be in \[0, 1\)"),
+    (["--holdout", "1"], r"holdout must be in \[0, 1\)"),
+    (["--lr", "0"], "lr must be > 0"),
+])
+def test_option_ranges(tiny_data, tmp_path, capsys, args, message):
+    pos, neg = (_lines(tmp_path, f"{n}.txt", t) for n, t in zip("pn", tiny_data))
+    rc, out = _cli(capsys, "--positive", pos, "--negative", neg, "--out", tmp_path / "m.bin", *args)
+    assert rc == 2 and re.match("error: " + message, out.err) and out.err.count("\n") == 1, out.err
+    assert not (tmp_path / "m.bin").exists()
+
+
+def test_one_class_and_same_inputs_are_refused(tiny_data, tmp_path, capsys):
+    pos = _lines(tmp_path, "p.txt", tiny_data[0])
+    rc, out = _cli(capsys, "--positive", pos, "--negative", pos, "--out", tmp_path / "m.bin")
+    assert rc == 2 and "p.txt is both a positive and a negative input" in out.err
+    rc, out = _cli(capsys, "--positive", pos, "--negative", _lines(tmp_path, "copy.txt", tiny_data[0]),
+                   "--out", tmp_path / "m.bin")
+    assert rc == 2 and "the positive texts all appear in the other class" in out.err
+    rc, out = _cli(capsys, "--labelled", _lines(tmp_path, "l.jsonl", [{"text": t, "label": 1} for t in tiny_data[0]]),
+                   "--positive-value", "1", "--out", tmp_path / "m.bin")
+    assert rc == 2 and out.err.endswith("\nerror: need texts of both classes, got 40 positive and 0 negative\n")
+
+
+def test_holdout_0_writes_null_metrics_not_nan(tiny_data, tmp_path):
+    train_classifier(*tiny_data, tmp_path / "m.bin", holdout=0, epochs=2, dim=4, bucket=100)
+    saved = json.loads((tmp_path / "m.bin.json").read_text(),
+                       parse_constant=lambda c: pytest.fail(f"{c} in the stats json"))
+    assert saved["holdout_positive"] == 0 and saved["f1"] is None and saved["auc"] is None
+
+
+def test_undertrained_model_warns_and_small_sets_get_more_epochs(tiny_data, tiny, tmp_path, capsys):
+    """5 epochs on a few hundred documents left every score near 0.5 and looked like success."""
+    pos, neg = (_lines(tmp_path, f"{n}.txt", t) for n, t in zip("pn", tiny_data))
+    rc, out = _cli(capsys, "--positive", pos, "--negative", neg, "--out", tmp_path / "m.bin", "--epochs", "1",
+                   "--dim", "8", "--bucket", "1000")
+    assert rc == 0 and re.search(r"^warning: every holdout score is within .*train more epochs", out.err, re.M)
+    assert json.loads(out.out)["warnings"]
+    assert json.loads((tiny.parent / "t.bin.json").read_text())["warnings"] == []
+    # automatic epochs: ~10,000 document updates, 5 to 25 passes; recorded, and deterministic
+    assert (qt.auto_epochs(349), qt.auto_epochs(1000), qt.auto_epochs(5000)) == (25, 10, 5)
+    a = train_classifier(*tiny_data, tmp_path / "a.bin", dim=4, bucket=100)
+    train_classifier(*tiny_data, tmp_path / "b.bin", dim=4, bucket=100)
+    assert a["options"]["epochs"] == 25 and not a["warnings"]
+    assert (tmp_path / "a.bin").read_bytes() == (tmp_path / "b.bin").read_bytes()
+
+
+def test_labelled_jsonl_input(tiny_data, tmp_path, capsys):
+    rows = [{"text": t, "label": 1} for t in tiny_data[0]] + [{"text": t, "label": 0} for t in tiny_data[1]]
+    rows += [{"text": "an unsure row", "label": 2}]
+    labelled = _lines(tmp_path, "l.jsonl", rows)
+    rc, out = _cli(capsys, "--labelled", labelled, "--positive-value", "1", "--out", tmp_path / "m.bin",
+                   "--dim", "4", "--bucket", "100")
+    stats = json.loads(out.out)
+    assert rc == 0 and stats["train_positive"] + stats["holdout_positive"] == 40
+    assert stats["train_negative"] + stats["holdout_negative"] == 61
+    rc, out = _cli(capsys, "--labelled", labelled, "--positive-value", "1", "--negative-value", "0",
+                   "--out", tmp_path / "m.bin", "--dim", "4", "--bucket", "100")
+    assert rc == 0 and "1 rows with other labels skipped" in out.err
+    assert json.loads(out.out)["train_negative"] + json.loads(out.out)["holdout_negative"] == 60
+    pos, neg, skipped = qt.read_labelled(labelled, "label", "true")
+    assert (len(pos), len(neg), skipped) == (0, 101, 0)
+    with pytest.raises(SystemExit):
+        cli_main(["--labelled", labelled, "--out", str(tmp_path / "m.bin")])  # no --positive-value
+    assert "--labelled needs --positive-value" in capsys.readouterr().err
+
+
+def _recipe(tmp_path, shared_data, options: str):
+    path = tmp_path / "r.yaml"
+    path.write_text(textwrap.dedent(f"""
+        name: t
+        output: {tmp_path / "run"}
+        sources:
+          - name: web
+            format: jsonl
+            paths: [{shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"}]
+        stages:
+          - stage: quality_classifier
+        """) + textwrap.indent(textwrap.dedent(options).strip(), " " * 4) + "\n")
+    return path
+
+
+def test_recipe_load_checks_the_model(tiny, tmp_path, shared_data):
+    """A missing or garbage model, a missing .json or a wrong positive_label passed `validate` and
+    failed at run time with a traceback."""
+    assert load_recipe(_recipe(tmp_path, shared_data, f"model_path: {tiny}")).stages[0].stage.model_path == str(tiny)
+    with pytest.raises(RecipeError, match=r"stages\[0\] \(quality_classifier\): quality model not found"):
+        load_recipe(_recipe(tmp_path, shared_data, f"model_path: {tmp_path / 'none.bin'}"))
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_text("garbage\n")
+    with pytest.raises(RecipeError, match="not a fastText model"):
+        load_recipe(_recipe(tmp_path, shared_data, f"model_path: {garbage}\nforeign_model: true"))
+    with pytest.raises(StageError, match="not a fastText model"):
+        QualityClassifier(model_path=str(garbage), foreign_model=True).ensure_setup()
+    with pytest.raises(RecipeError, match=r"positive_label '__label__good' is not a label .*__label__hq"):
+        load_recipe(_recipe(tmp_path, shared_data, f"model_path: {tiny}\npositive_label: __label__good"))
+    bare = tmp_path / "bare.bin"
+    shutil.copy(tiny, bare)
+    with pytest.raises(RecipeError, match=r"bare\.bin\.json not found"):
+        load_recipe(_recipe(tmp_path, shared_data, f"model_path: {bare}"))
+    # a foreign model's labels are only known once fastText loads it: setup says it in one line
+    with pytest.raises(StageError, match="positive_label '__label__good' is not a label"):
+        QualityClassifier(model_path=str(bare), foreign_model=True, positive_label="__label__good").ensure_setup()
