@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,9 +76,11 @@ def listed_paths(paths_file: str, base: str | None, where: str) -> list[str]:
 
 def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
     """Every source's files; a missing, unmatched or unreadable path is an error before any work.
+    A file named twice (two patterns, `./` or `..` spellings, a symlink) is listed once.
     Of the lines of a `paths_file` (a crawl's list may name 100,000 objects) the local ones are
     checked and, on object stores, the first: a wrong `paths_base` fails here; another missing
     object is quarantined `unreadable_file` at ingest, counted."""
+    from pipeline.readers import unique_files
     files: dict[str, list[str]] = {}
     for i, src in enumerate(recipe.sources):
         where = f"{recipe.path}: sources[{i}] ({src.name}).paths"
@@ -99,9 +100,8 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
         for pattern in src.paths:
             try:
                 matched = expand_paths(pattern)
-                if not _is_glob(pattern) and matched == [pattern] and _local(pattern) is not None:
-                    local = _local(pattern)
-                    if not os.path.lexists(local):
+                if not _is_glob(pattern) and len(matched) == 1 and _local(pattern) is not None:
+                    if not os.path.lexists(_local(matched[0])):     # the named path itself, normalised
                         matched = []
             except Exception as e:  # noqa: BLE001 - any listing failure (no credentials, bad URL) is an input error
                 raise RecipeError(f"{where}: cannot list {pattern!r}: {type(e).__name__}: {e}") from None
@@ -111,7 +111,8 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
             for p in matched:
                 _check_readable(where, p)
             found.extend(matched)
-        files[src.name] = sorted(set(found))[:src.max_files]
+        # Local paths absolute and normalised, each file once however often it is named.
+        files[src.name] = unique_files(found)[:src.max_files]
     return files
 
 

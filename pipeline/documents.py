@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import math
 import struct
 
 import pyarrow as pa
@@ -78,15 +79,38 @@ def _json_value(v):
     raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_json_value)
+# allow_nan off: NaN and ±Infinity (a float column of a Parquet source) are no JSON; json.dumps
+# would write them as bare `NaN`, which no JSON reader takes. They raise, and become null.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_json_value, allow_nan=False)
 _C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
 if _C_ENCODER is not None:
     _C_ENCODER = _C_ENCODER(None, _ENCODER.default, json.encoder.encode_basestring, None, _ENCODER.key_separator,
-                            _ENCODER.item_separator, True, False, True)
+                            _ENCODER.item_separator, True, False, False)
+
+
+def _encode(md) -> str:
+    return "".join(_C_ENCODER(md, 0)) if _C_ENCODER is not None else _ENCODER.encode(md)
+
+
+def _finite(v):
+    """`v` with every float that is NaN or infinite (NumPy's too) as None, containers rebuilt."""
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    if isinstance(v, float) or (hasattr(v, "item") and callable(v.item) and isinstance(v := _json_value(v), float)):
+        return v if math.isfinite(v) else None
+    return v
 
 
 def _metadata_json(md) -> str:
-    return "".join(_C_ENCODER(md, 0)) if _C_ENCODER is not None else _ENCODER.encode(md)
+    """The metadata dict as JSON text (sorted keys, UTF-8 as is); a NaN or infinite float is null."""
+    try:
+        return _encode(md)
+    except ValueError as e:
+        if "Out of range float" not in str(e):
+            raise
+        return _encode(_finite(md))
 
 
 _BYTES = (bytes, bytearray)   # a page as UTF-8 bytes; bytearray: cut out of its gzip member in place

@@ -145,7 +145,7 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
         else:
             quarantine.append({"source": src.name, "path": path, "offset": item.offset, "id": item.id,
                                "reason": item.reason, "detail": item.detail, "size": item.size,
-                               "sample": item.sample})
+                               "sample": item.sample, "records": getattr(item, "records", 1)})
     if len(cols):
         yield "shard", flush()
     if ids:
@@ -153,11 +153,11 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
         write_parquet_atomic(pa.table({"id": pa.array(ids, pa.string())}), out.path / "ids" / f"{src_idx:02d}-{file_idx:05d}.parquet")
     qcounts: dict[str, int] = {}
     for q in quarantine:
-        qcounts[q["reason"]] = qcounts.get(q["reason"], 0) + 1
+        qcounts[q["reason"]] = qcounts.get(q["reason"], 0) + q["records"]
     if quarantine:
         write_parquet_atomic(quarantine_table(quarantine), out.path / "quarantine" / f"{src_idx:02d}-{file_idx:05d}.parquet",
                              storage.QUARANTINE_LEVEL)
-    rec = ShardRecord(shard=f"{src_idx:02d}-{file_idx:05d}", docs_in=n_docs + len(quarantine), docs_out=n_docs,
+    rec = ShardRecord(shard=f"{src_idx:02d}-{file_idx:05d}", docs_in=n_docs + sum(q["records"] for q in quarantine), docs_out=n_docs,
                       bytes_in=total_bytes + sum(q["size"] or 0 for q in quarantine), bytes_out=total_bytes,
                       quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4),
                       cpu_seconds=round(cpu_clock() - c0, 4))

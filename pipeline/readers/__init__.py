@@ -6,6 +6,7 @@ READERS, and users add their own with `@register_reader("name")` or `format: pac
 """
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import fsspec
@@ -13,7 +14,7 @@ import fsspec
 from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader
 
-__all__ = ["Doc", "DocBatch", "Quarantined", "ReadState", "Reader", "read_source_file", "expand_paths",
+__all__ = ["Doc", "DocBatch", "Quarantined", "ReadState", "Reader", "read_source_file", "expand_paths", "unique_files",
            "register_reader", "resolve_reader", "all_readers", "READERS"]
 
 READERS: dict[str, str] = {
@@ -69,7 +70,9 @@ def all_readers() -> dict[str, type[Reader]]:
 
 
 def expand_paths(pattern: str) -> list[str]:
-    """Local paths, globs and fsspec URLs -> sorted list of file URLs/paths (no directories)."""
+    """Local paths, globs and fsspec URLs -> sorted list of file URLs/paths (no directories).
+    Local paths come absolute and normalised (no `..`, `./` or `//`: a document id holds its
+    file's path), each file once (`unique_files`); URLs as the store lists them."""
     fs, _, paths = fsspec.get_fs_token_paths(pattern)
     out = []
     for p in paths:
@@ -80,8 +83,22 @@ def expand_paths(pattern: str) -> list[str]:
             out.append(p)
     proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
     if proto not in ("file", "local"):
-        out = [p if "://" in p else f"{proto}://{p}" for p in out]
-    return sorted(set(out))
+        return sorted({p if "://" in p else f"{proto}://{p}" for p in out})
+    return unique_files(out)
+
+
+def unique_files(paths) -> list[str]:
+    """Paths sorted, local ones absolute and normalised, each file once: two spellings of one file
+    (`a/./b.json`, a symlink to it, a directory and a glob over it) keep the first spelling in
+    sorted order (a symlink's own name is kept, not its target's: Hugging Face's cache links
+    `train-00000.parquet` to a blob named by its hash)."""
+    out, seen = [], set()
+    for p in sorted({p if "://" in p else os.path.abspath(p) for p in paths}):
+        key = p if "://" in p else os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
 
 
 def read_source_file(src, path: str, state: ReadState, batches: bool = False
@@ -91,7 +108,12 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     Ids are made unique per run: prefixed with the source name (`web/<reader's id>`), and a
     repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`).
     `batches`: runs of documents may come as DocBatch (`Reader.read_batches`), for consumers that
-    build tables from columns; the same documents in the same order as without."""
+    build tables from columns; the same documents in the same order as without.
+    A file named as a writer's marker (`Reader.marker_prefixes`: `_SUCCESS`, `.part-0.crc`) is
+    counted `skipped_marker_file` and not read."""
+    if src.reader.marker_prefixes and path.rstrip("/").rsplit("/", 1)[-1].startswith(src.reader.marker_prefixes):
+        state.count("skipped_marker_file")
+        return
     try:
         with storage.open(path, "rb") as probe:
             if not probe.read(1):

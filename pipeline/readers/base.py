@@ -79,12 +79,17 @@ def _bytes(value):
 
 @dataclass
 class Quarantined:
+    """Input that could not become documents. `records`: how many input records the item stands
+    for: 1, or a whole file's or row group's rows when one item says why all of them are lost (a
+    Parquet file without the text column: its row count from the footer, not one item a row), so
+    that the quarantine share counts what was lost."""
     reason: str
     detail: str
     offset: int = -1
     id: str | None = None
     size: int = 0
     sample: bytes = b""
+    records: int = 1
 
 
 @dataclass
@@ -106,6 +111,11 @@ class Reader(BaseModel):
     # dump); in a tree of files (source code, a paper's folder) it is ordinary (an empty
     # __init__.py, .gitkeep, an unused .bib): counted as `skipped_empty_file`, not quarantined.
     empty_files_are_ordinary: ClassVar[bool] = False
+    # Files whose name starts with one of these are a writer's markers, not data: Spark's and
+    # Hadoop's `_SUCCESS`, `_committed_*`, `.part-0.parquet.crc`, Parquet's `_metadata` (what
+    # pyarrow.dataset ignores in a directory). Row formats skip them, counted as
+    # `skipped_marker_file`; a tree of files (source code: `__init__.py`, `.github/`) keeps them.
+    marker_prefixes: ClassVar[tuple[str, ...]] = ()
     # The content column its documents carry: `text`, or `html` for web pages (a stage that reads
     # `text` comes after `extract` there; the recipe loader checks the order).
     content_column: ClassVar[str] = "text"
