@@ -29,8 +29,10 @@ C4_POLICY_SUBSTRINGS = ["terms of use", "privacy policy", "cookie policy", "uses
                         "use of cookies", "use cookies"]
 CJK_POLICY_SUBSTRINGS = ["隐私政策", "隱私政策", "使用条款", "使用條款", "服务条款", "服務條款",
                          "プライバシーポリシー", "利用規約", "クッキーを使用"]
-# Ends in . ! ? " ' (C4) or a CJK/full-width full stop, optionally followed by closing quotes.
-_TERMINAL = r"""([.!?"'。！？．｡]|[.!?。！？．｡]["'”’」』）)]+)$"""
+# Ends in . ! ? " ' (C4) or a CJK/full-width full stop, optionally followed by closing quotes; or
+# a CJK full stop and a short note in brackets, the source credit Chinese news ends with
+# ("。（记者 张三）", "。(毛毛)"), as fineweb.py's line ends allow.
+_TERMINAL = r"""([.!?"'。！？．｡]|[.!?。！？．｡]["'”’」』）)]+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])$"""
 _ELLIPSIS_END = rf"\.\.\.$|{BRACKETED_ELLIPSIS}"  # C4: a line ending in "..." is not a sentence
 _CITATION = r"\[\d*\]|\[edit\]|\[citation needed\]"
 # One sentence per run of terminal marks: CJK marks need no following space, Latin ones do.
