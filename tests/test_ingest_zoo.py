@@ -188,6 +188,19 @@ def test_gzip_body_that_no_content_encoding_declares_is_inflated(records, tmp_pa
 
 
 @pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
+def test_an_empty_page_gzip_encoded_is_an_empty_page(records, tmp_path, gz):
+    """A feed endpoint answering with a compressed nothing (a complete gzip stream of 0 bytes, as
+    real portal crawls hold): empty, not a body whose encoding did not match (it was quarantined
+    bad_encoding with the gzip bytes as its sample)."""
+    recs = [records[0], records[1],
+            http_record(records[2], b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n",
+                        gzip.compress(b"")), records[3]]
+    docs, q, counters = read(write(tmp_path, "empty-gzip", recs, gz))
+    assert len(docs) == 2 and q == {"empty_document": 1} and "content_encoding_mismatch" not in counters
+    assert accounted(docs, q, counters) == warcio_count(write(tmp_path, "empty-gzip", recs, gz))
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-per-record", "uncompressed"])
 def test_dns_and_other_non_http_records_among_pages(records, tmp_path, gz):
     dns = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: dns:example.org\r\n"
            b"WARC-Record-ID: <urn:uuid:dns-1>\r\nContent-Type: text/dns\r\nContent-Length: 56\r\n\r\n"

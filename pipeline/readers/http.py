@@ -228,11 +228,12 @@ def _decompress(enc: str, body: bytes, limit: int) -> bytes | None:
             if not body.startswith(b"\x1f\x8b"):
                 return None
             d = zlib.decompressobj(47)
-            return d.decompress(body, limit)
+            return _inflated(d, d.decompress(body, limit))
         if enc == "deflate":
             for wbits in (15, -15):
                 try:
-                    return zlib.decompressobj(wbits).decompress(body, limit)
+                    d = zlib.decompressobj(wbits)
+                    return _inflated(d, d.decompress(body, limit))
                 except zlib.error:
                     continue
             return None
@@ -245,6 +246,12 @@ def _decompress(enc: str, body: bytes, limit: int) -> bytes | None:
     except Exception:  # noqa: BLE001 - any codec failure means "not really encoded like that"
         return None
     return None
+
+
+def _inflated(d, out: bytes) -> bytes | None:
+    """What zlib gave, or None when it gave nothing before the stream's end (a cut stream): an
+    empty page compressed (a complete stream of nothing) is an empty page, not a mismatch."""
+    return out if out or d.eof else None
 
 
 def undeclared_gzip(body: bytes, limit: int) -> bytes | None:
@@ -272,8 +279,9 @@ def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
         if enc in ("", "identity", "none", "utf-8", "utf8"):
             continue
         out = _decompress(enc, body, limit + 1)
-        if not out and body:
-            problems.append("content_encoding_mismatch")
+        if out is None:
+            if body:
+                problems.append("content_encoding_mismatch")
             break
         body = out
     return body, problems
