@@ -76,7 +76,7 @@ def listed_paths(paths_file: str, base: str | None, where: str) -> list[str]:
 
 def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
     """Every source's files; a missing, unmatched or unreadable path is an error before any work.
-    A file named twice (two patterns, `./` or `..` spellings, a symlink) is listed once.
+    A file named twice (two patterns, `./` or `..` spellings) is listed once.
     Of the lines of a `paths_file` (a crawl's list may name 100,000 objects) the local ones are
     checked and, on object stores, the first: a wrong `paths_base` fails here; another missing
     object is quarantined `unreadable_file` at ingest, counted."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import logging
@@ -29,6 +30,11 @@ def _cmd_run(a) -> int:
     print(f"run: {recipe.name} -> {runner.run_dir}", file=sys.stderr)
     stats = runner.run()
     from pipeline.executor import stop_ray_soon
+    # A reference to a Ray object left in a garbage cycle must be freed while Ray is up: freed by
+    # a later collection, after the shutdown below, it makes Ray end the process (exit 1, seen
+    # once under load as "The core worker has already been shutdown").
+    runner.executor = None
+    gc.collect()
     stopping = stop_ray_soon()          # the report needs no Ray: Ray's ~1 s of shutdown overlaps it
     for path in after_run(runner.run_dir, stats):
         print(f"report:    {path}")

@@ -39,7 +39,9 @@ def test_a_file_named_under_several_spellings_is_listed_once_by_its_normal_path(
     recipe.write_text(f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - name: c4\n    format: jsonl\n    paths:\n"
                       f"      - {d}/*.json.gz\n      - {d}/./a.json.gz\n      - {d}/../en//b.json.gz\n"
                       f"      - {tmp_path}/link.json.gz\n")
-    assert list_inputs(load_recipe(recipe))["c4"] == [str(d / "a.json.gz"), str(d / "b.json.gz")]
+    # a symlink is a name of its own (readers decide: a code tree skips links to its own files)
+    assert list_inputs(load_recipe(recipe))["c4"] == [str(d / "a.json.gz"), str(d / "b.json.gz"),
+                                                      str(tmp_path / "link.json.gz")]
     monkeypatch.chdir(d)
     assert expand_paths("../en/./a.json.gz") == [str(d / "a.json.gz")]
     assert expand_paths(str(tmp_path / "c4" / ".." / "c4")) == [str(d / "a.json.gz"), str(d / "b.json.gz")]

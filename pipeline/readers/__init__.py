@@ -72,7 +72,7 @@ def all_readers() -> dict[str, type[Reader]]:
 def expand_paths(pattern: str) -> list[str]:
     """Local paths, globs and fsspec URLs -> sorted list of file URLs/paths (no directories).
     Local paths come absolute and normalised (no `..`, `./` or `//`: a document id holds its
-    file's path), each file once (`unique_files`); URLs as the store lists them."""
+    file's path), each once (`unique_files`); URLs as the store lists them."""
     fs, _, paths = fsspec.get_fs_token_paths(pattern)
     out = []
     for p in paths:
@@ -88,17 +88,10 @@ def expand_paths(pattern: str) -> list[str]:
 
 
 def unique_files(paths) -> list[str]:
-    """Paths sorted, local ones absolute and normalised, each file once: two spellings of one file
-    (`a/./b.json`, a symlink to it, a directory and a glob over it) keep the first spelling in
-    sorted order (a symlink's own name is kept, not its target's: Hugging Face's cache links
-    `train-00000.parquet` to a blob named by its hash)."""
-    out, seen = [], set()
-    for p in sorted({p if "://" in p else os.path.abspath(p) for p in paths}):
-        key = p if "://" in p else os.path.realpath(p)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
+    """Paths sorted, local ones absolute and normalised (`a/./b.json`, `a/../a/b.json`, a directory
+    and a glob over it name one file once). A symlink is a name of its own: readers decide what it
+    means (a code tree skips a link to one of its own files, counted)."""
+    return sorted({p if "://" in p else os.path.abspath(p) for p in paths})
 
 
 def read_source_file(src, path: str, state: ReadState, batches: bool = False
