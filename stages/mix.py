@@ -355,7 +355,17 @@ def _count_shard(path: str, tok_json: str, tok_hash: str, source_column: str):
 
 
 def _write_mixed(path: str, shard: str, picks, n_phases: int, out_dir) -> None:
+    """One input shard's picks, a shard per phase. The first phase's record also accounts for the
+    rest of the input: documents no phase picked are removed as `not_selected` (so `explain` and
+    the funnel say where they went), and copies beyond a document's first are counted
+    (`repeated_copies`): documents in = picked once + not selected; out = picked + repeats."""
     t = read_shard(path)
+    picked = np.concatenate([r for _, r, _, _ in picks]) if picks else np.empty(0, np.int64)
+    chosen = np.zeros(t.num_rows, dtype=bool)
+    chosen[picked] = True
+    unpicked = t.filter(pa.array(~chosen))
+    unpicked = unpicked.append_column("reason", pa.array(["not_selected"] * unpicked.num_rows, pa.string()))
+    repeats = int(len(picked) - chosen.sum())
     for ph in range(n_phases):
         mine = [(r, e, n) for p, r, e, n in picks if p == ph]
         rows = np.concatenate([r for r, _, _ in mine]) if mine else np.empty(0, np.int64)
@@ -367,6 +377,8 @@ def _write_mixed(path: str, shard: str, picks, n_phases: int, out_dir) -> None:
         sel = sel.append_column("mix_phase", pa.array(np.full(len(rows), ph, np.int32)))
         sel = sel.append_column("mix_epoch", pa.array(eps.astype(np.int32)))
         sel = sel.append_column("n_tokens", pa.array(ntok.astype(np.int32)))
-        out_dir.write_shard(f"p{ph:03d}-{shard}", None, Result(sel), 0.0, 0,
-                            docs_in=t.num_rows if ph == 0 else 0)
+        first = ph == 0
+        result = Result(sel, unpicked if first and unpicked.num_rows else None,
+                        counters={"repeated_copies": repeats} if first and repeats else {})
+        out_dir.write_shard(f"p{ph:03d}-{shard}", None, result, 0.0, 0, docs_in=t.num_rows if first else 0)
 

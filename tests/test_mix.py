@@ -178,3 +178,20 @@ def test_a_weighted_source_with_nothing_left_fails_instead_of_an_empty_mix():
     assert phase["web"] == 0 and phase["cc"] == 10_000   # all cc has; web scaled to nothing
     with pytest.raises(ValueError, match="greater than 0"):
         Mix(sources={"cc": {"weight": 1}}, target_tokens=-5)
+
+
+def test_documents_not_selected_are_accounted_for(tmp_path, mixed_input):
+    # A sample of zh and an upsampled ml: every input document is picked, not selected, or a copy.
+    ctx, rep = run_mix(tmp_path / "acc", mixed_input, target_tokens=120_000, sources={
+        "zh": {"weight": 0.6}, "en": {"weight": 0.2}, "ml": {"weight": 0.2, "max_epochs": 4}})
+    recs = ctx.out.records()
+    docs_in = sum(r.docs_in for r in recs)
+    out = sum(r.docs_out for r in recs)
+    not_selected = sum(r.removed.get("not_selected", 0) for r in recs)
+    repeats = sum(r.counters.get("repeated_copies", 0) for r in recs)
+    assert not_selected > 0 and repeats > 0
+    assert docs_in == out - repeats + not_selected
+    kept = {i for s in ctx.out.done_shards() for i in ctx.out.read(s, ["id"]).column("id").to_pylist()}
+    import pyarrow.parquet as pq
+    gone = pq.read_table(ctx.out.path / "removed_ids").column("id").to_pylist()
+    assert len(gone) == not_selected and not kept & set(gone)
