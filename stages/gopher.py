@@ -33,12 +33,12 @@ from pydantic import Field, PrivateAttr
 from pipeline.stage import Judgement
 from stages import segmentation
 from stages.profiles import PROFILE_NAMES
-from stages.profiles.filter import (BRACKETED_ELLIPSIS, Docs, ProfiledFilter, duplicate_mask, has_letter_or_digit,
-                                    ratio, split_lines, to_bool)
+from stages.profiles.filter import (Docs, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio, split_lines,
+                                    to_bool)
 
 GOPHER_STOP_WORDS = ["the", "be", "to", "of", "and", "that", "have", "with"]
 _BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
-_ELLIPSIS_LINE = rf"(?:\.\.\.|…)\s*$|{BRACKETED_ELLIPSIS}"
+_ELLIPSIS_LINE = r"(\.\.\.|…)\s*$"   # as Gopher and datatrove: not "[...]", whose lines stay
 _HAS_ALPHA = regex.compile(r"\p{L}").search
 _CJK_LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]").search
 _NUMBER_WORD = regex.compile(r"^\p{N}+(?:[.,:/·%-]\p{N}*)*%?$").match

@@ -23,8 +23,10 @@ from stages.profiles import (PROFILE_KEYS, PROFILE_NAMES, ProfileValues, load_pr
 
 SEGMENTATION_ERROR = "segmentation_error"
 # A line ending in an ellipsis in brackets ("... the plans for the park [...]", "[…]", "(...)") is a
-# feed's teaser cut short, not a finished sentence: an ellipsis line for Gopher, unpunctuated for
-# FineWeb and C4 (whose line-end patterns would otherwise read ".]" as a full stop and a bracket).
+# feed's teaser cut short, not a finished sentence: unpunctuated for FineWeb and C4 (whose line-end
+# patterns would otherwise read ".]" as a full stop and a bracket), as datatrove counts them.
+# (Gopher's ellipsis rule keeps its own definition, lines ending in "..." or "…": counting
+# teasers there removed real blog posts followed by a few related-post teasers.)
 BRACKETED_ELLIPSIS = r"[\[(（【]\s*(?:\.{2,}|…+|⋯+)\s*[\])）】]\s*$"
 
 
