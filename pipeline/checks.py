@@ -100,8 +100,11 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
         for pattern in src.paths:
             try:
                 matched = expand_paths(pattern)
-                if not _is_glob(pattern) and len(matched) == 1 and _local(pattern) is not None:
-                    if not os.path.lexists(_local(matched[0])):     # the named path itself, normalised
+                if not _is_glob(pattern) and len(matched) == 1:
+                    if _local(pattern) is not None:
+                        if not os.path.lexists(_local(matched[0])):     # the named path itself, normalised
+                            matched = []
+                    elif not _remote_exists(matched[0]):   # a URL that is no glob comes back unlisted
                         matched = []
             except Exception as e:  # noqa: BLE001 - any listing failure (no credentials, bad URL) is an input error
                 raise RecipeError(f"{where}: cannot list {pattern!r}: {type(e).__name__}: {e}") from None
@@ -114,6 +117,13 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
         # Local paths absolute and normalised, each file once however often it is named.
         files[src.name] = unique_files(found)[:src.max_files]
     return files
+
+
+def _remote_exists(url: str) -> bool:
+    """Whether an object (or a prefix holding objects) is there: expand_paths returns a URL with no
+    wildcard as it is, so a missing one would otherwise fail later, in the plan, as a traceback."""
+    from pipeline import storage
+    return storage.exists(url)
 
 
 def _check_object(where: str, url: str, paths_file: str, base: str | None) -> None:

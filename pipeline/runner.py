@@ -63,15 +63,24 @@ def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedStage]:
+def _fingerprint(path: str) -> dict:
+    """A file's fingerprint for the cache key; a listed object that is gone (a line of a crawl's
+    paths_file) gets a mark instead, and is quarantined `unreadable_file` when ingest reads it."""
     import fsspec
+    fs, _, (pp,) = fsspec.get_fs_token_paths(path)
+    try:
+        return file_fingerprint(fs, pp)
+    except (FileNotFoundError, PermissionError) as e:
+        return {"unreadable": type(e).__name__}
+
+
+def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedStage]:
     sized = {}
     for name, paths in files.items():
-        fs_sizes = []
-        for p in paths:
-            fs, _, (pp,) = fsspec.get_fs_token_paths(p)
-            fs_sizes.append((p, file_fingerprint(fs, pp)))
-        sized[name] = fs_sizes
+        # One request per object on a store (a Common Crawl paths_file names ~90,000): many at once.
+        remote = sum("://" in p and not p.startswith("file://") for p in paths)
+        with ThreadPoolExecutor(min(32, max(1, remote))) as pool:
+            sized[name] = list(zip(paths, pool.map(_fingerprint, paths)))
     key = _hash({"reader": READER_VERSION, "sources": [s.model_dump(mode="json") for s in recipe.sources],
                  "reader_versions": [type(s.reader).version for s in recipe.sources],
                  "reader_code": [code_fingerprint(type(s.reader)) for s in recipe.sources],

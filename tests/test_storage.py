@@ -225,6 +225,37 @@ def test_a_crawls_paths_file_on_s3_names_objects_under_its_base(tmp_path, s3_ser
         list_inputs(load(f"s3://{bucket}/crawl"))
 
 
+def test_missing_objects_are_a_load_error_or_a_quarantined_line(tmp_path, s3_server):
+    """An s3:// path named in `paths` that is not there is the same one-line error as a missing
+    local file (it was a FileNotFoundError traceback from the plan); a missing object on a later
+    line of a paths_file is planned, and quarantined `unreadable_file` when read, as promised."""
+    import gzip
+
+    from pipeline.checks import list_inputs
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import RecipeError, load_recipe
+    from pipeline.runner import plan
+    fs = s3fs_for(s3_server)
+    bucket = "tokenmill-missing"
+    upload_sample(fs, bucket, pages=3)
+
+    def load(source: str):
+        p = tmp_path / "r.yaml"
+        p.write_text(f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - name: web\n    format: warc\n{source}")
+        return load_recipe(p)
+    for missing in (f"s3://{bucket}/input/web/nope.warc.gz", f"s3://{bucket}/no-such-prefix"):
+        with pytest.raises(RecipeError, match=rf"paths: file not found: '{missing}'"):
+            list_inputs(load(f"    paths: [{missing}]\n"))
+    fs.pipe_file(f"{bucket}/warc.paths.gz", gzip.compress(b"input/web/sample_pages.warc.gz\ninput/web/gone.warc.gz\n"))
+    r = load(f"    paths_file: s3://{bucket}/warc.paths.gz\n    paths_base: s3://{bucket}/\n")
+    files = list_inputs(r)
+    assert files["web"][1].endswith("/input/web/sample_pages.warc.gz")
+    planned = plan(r, tmp_path / "run", files)           # no request error for the gone object
+    assert planned[0].key
+    items = list(read_source_file(r.sources[0], files["web"][0], ReadState()))
+    assert [i.reason for i in items] == ["unreadable_file"]
+
+
 @pytest.mark.parametrize("root", ["local", "memory://tm-storage-test"])
 def test_storage_api_is_the_same_locally_and_in_memory(tmp_path, root):
     import pyarrow as pa
