@@ -13,6 +13,7 @@ import yaml
 from pipeline.documents import documents_table
 from pipeline.readers import Doc, ReadState, expand_paths
 from pipeline.recipe import SourceConfig, load_recipe
+from tests.test_storage import s3_server  # noqa: F401  (a fixture)
 from pipeline.readers.code import language_of
 from stages.code_filter import CodeFilter
 
@@ -234,3 +235,32 @@ def test_alphanumeric_counts_match_python_on_ascii_and_count_cjk_letters(shared_
     assert alphanumeric_counts(arr.slice(3)).tolist() == expected[3:]
 
 
+
+
+def test_a_code_tree_on_s3_is_read_as_the_same_tree_on_disk(tmp_path, s3_server):  # noqa: F811
+    """Repository names and paths come from the tree, wherever it is stored: on S3 they came from
+    the folder the command ran in (os.path.abspath of the URL found /work/main's own checkout),
+    and a checkout's `.git/config` origin was never read."""
+    from pipeline.readers import read_source_file
+    from tests.test_storage import s3fs_for
+    tree = {"gitrepo/.git/config": '[remote "origin"]\n\turl = https://github.com/acme/widget.git\n',
+            "gitrepo/src/strip.py": "def strip(s):\n    return s.strip()\n",
+            "plain/tool.c": "int main(void) { return 0; }\n"}
+    fs = s3fs_for(s3_server)
+    fs.mkdir("tokenmill-code")
+    for rel, text in tree.items():
+        (tmp_path / "repos" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "repos" / rel).write_text(text)
+        fs.pipe_file(f"tokenmill-code/repos/{rel}", text.encode())
+
+    def ids(root: str) -> list[tuple[str, str, str]]:
+        out = []
+        for sub in ("gitrepo", "plain"):
+            src = SourceConfig(name="c", format="code", paths=[f"{root}/{sub}"])
+            for p in expand_paths(f"{root}/{sub}"):
+                out += [(d.id, d.metadata["repo"], d.text) for d in read_source_file(src, p, ReadState())
+                        if isinstance(d, Doc)]
+        return sorted(out)
+    local, remote = ids(str(tmp_path / "repos")), ids("s3://tokenmill-code/repos")
+    assert [i for i, _, _ in local] == ["c/acme/widget/src/strip.py", "c/plain/tool.c"]
+    assert remote == local

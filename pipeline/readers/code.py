@@ -32,11 +32,11 @@ import functools
 import os
 import posixpath
 import re
-from pathlib import Path
 from typing import Iterator, Literal
 
 from pydantic import Field
 
+from pipeline import storage
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.decode import decode_text_bytes
 from pipeline.readers.rows import JsonlReader, ParquetReader
@@ -121,27 +121,39 @@ def language_of(path: str) -> str | None:
     return _language_for_pattern(key)
 
 
-def _git_remote_name(git_dir: Path) -> str | None:
+# A checkout read from an object store (s3://bucket/repos/x/...) is walked with the storage layer:
+# its folders are key prefixes, its `.git` a prefix holding `config`.
+def _git_remote_name(git_dir: str) -> str | None:
     """owner/name from the checkout's `origin` URL (https or ssh form), if it has one."""
     cfg = configparser.ConfigParser(strict=False)
     try:
-        cfg.read(git_dir / "config", encoding="utf-8")
+        cfg.read_string(storage.read_text(f"{git_dir}/config"))
         url = cfg.get('remote "origin"', "url")
-    except (configparser.Error, OSError, UnicodeDecodeError):
+    except (configparser.Error, OSError, UnicodeDecodeError, ValueError):
         return None
     m = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url.strip())
     return m.group(1) if m else None
 
 
+def _has_git(folder: str) -> bool:
+    if "://" not in folder:
+        return os.path.exists(os.path.join(folder, ".git"))
+    try:
+        return storage.exists(f"{folder}/.git")
+    except OSError:
+        return False
+
+
 @functools.lru_cache(maxsize=1024)
 def _repo_of_checkout(root: str) -> str:
-    git = Path(root) / ".git"
-    return (_git_remote_name(git) if git.is_dir() else None) or Path(root).name
+    name = root.rstrip("/").rsplit("/", 1)[-1]
+    return (_git_remote_name(f"{root}/.git") if _has_git(root) else None) or name
 
 
 @functools.lru_cache(maxsize=64)
 def _abs(path: str) -> str:
-    return os.path.abspath(path)
+    """A local path absolute; a URL as it is, without a trailing slash."""
+    return path.rstrip("/") if "://" in path else os.path.abspath(path)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -158,14 +170,19 @@ def _listed_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def _checkout_of(folder: str) -> str:
     """The nearest folder at or above `folder` with a .git entry, else `folder` itself."""
-    d = folder
-    while True:
-        if os.path.exists(os.path.join(d, ".git")):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return folder
-        d = parent
+    found = _git_above(folder)
+    return folder if found is None else found
+
+
+@functools.lru_cache(maxsize=4096)
+def _git_above(folder: str) -> str | None:
+    """One lookup per folder (a store answers each with a request): the parent's answer is shared."""
+    if _has_git(folder):
+        return folder
+    parent = folder.rsplit("/", 1)[0] if "://" in folder else os.path.dirname(folder)
+    if parent == folder or parent.endswith(":/") or (("://" in folder) and parent.count("/") < 3):
+        return None      # the file system's root, or a bucket's
+    return _git_above(parent)
 
 
 class CodeReader(Reader):
@@ -206,15 +223,16 @@ class CodeReader(Reader):
 
     # -- files of a checkout ---------------------------------------------------------------
     def _locate(self, path: str) -> tuple[str, str]:
-        """(repository, path inside it) of a local file; ValueError if it is not under `root`."""
-        p = os.path.abspath(path)
+        """(repository, path inside it) of a file (local or on a store); ValueError if it is not
+        under `root`."""
+        p = _abs(path)
         if self.root is not None:
             rel = _below(p, _abs(self.root))
             parts = rel.split("/")
             if self.repo_depth and len(parts) > self.repo_depth:
                 return self.repo or "/".join(parts[:self.repo_depth]), "/".join(parts[self.repo_depth:])
             return self.repo or _repo_of_checkout(_abs(self.root)), rel
-        top = _checkout_of(os.path.dirname(p))
+        top = _checkout_of(p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p))
         return self.repo or _repo_of_checkout(top), _below(p, top)
 
     def _linked_in_tree(self, path: str, src) -> bool:
@@ -301,8 +319,8 @@ class CodeReader(Reader):
 
 
 def _below(path: str, folder: str) -> str:
-    """`path` relative to `folder` (both absolute), with / separators."""
-    prefix = folder.rstrip(os.sep) + os.sep
+    """`path` relative to `folder` (both absolute, or both URLs), with / separators."""
+    prefix = folder.rstrip("/") + "/" if "://" in folder else folder.rstrip(os.sep) + os.sep
     if not path.startswith(prefix):
         raise ValueError(f"{path} is not under {folder}")
     return path[len(prefix):].replace(os.sep, "/")
