@@ -28,7 +28,14 @@ def _cmd_run(a) -> int:
         recipe = trial_recipe(recipe, list_inputs(recipe), a.limit, a.sample)
     runner = Runner(recipe, ray_address=a.ray_address, quiet=a.quiet)
     print(f"run: {recipe.name} -> {runner.run_dir}", file=sys.stderr)
-    stats = runner.run()
+    try:
+        stats = runner.run()
+    except Exception:
+        from pipeline import storage
+        from pipeline.runner import FAILED
+        if storage.exists(runner.run_dir / FAILED):
+            print(f"report:    {runner.run_dir / 'report.md'} (the work done until the error below)", file=sys.stderr)
+        raise
     from pipeline.executor import stop_ray_soon
     # A reference to a Ray object left in a garbage cycle must be freed while Ray is up: freed by
     # a later collection, after the shutdown below, it makes Ray end the process (exit 1, seen

@@ -282,6 +282,7 @@ def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
 
 
 # -- driver ------------------------------------------------------------------------------------
+FAILED = "failed.json"          # a run that stopped with an error: what the error was
 class Runner:
     def __init__(self, recipe: Recipe, run_dir: str | Path | None = None, ray_address: str | None = None,
                  quiet: bool = False):
@@ -307,10 +308,33 @@ class Runner:
             # them before stats and before the lease is released, whatever happens.
             with ThreadPoolExecutor(1, thread_name_prefix="finish-chain") as self._closer:
                 self._finishing: list[Future] = []
-                return self._run()
+                self._started = time.time()
+                try:
+                    stats = self._run()
+                except Exception as e:
+                    self._report_failure(e)
+                    raise
+                storage.remove_file(self.run_dir / FAILED)      # an earlier attempt's, now superseded
+                return stats
+
+    def _report_failure(self, error: Exception) -> None:
+        """Every run leaves a report: one that stops with an error leaves `failed.json` (the error)
+        and the report of the work done until then (each stage's completed shards), but no
+        stats.json, which marks a finished run. A rerun resumes and replaces both."""
+        message = " ".join(str(getattr(error, "cause", None) or error).split())[:2000]
+        failed = {"error": message, "type": type(getattr(error, "cause", None) or error).__name__,
+                  "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        try:
+            write_json_atomic(failed, self.run_dir / FAILED)
+            stats = build_stats(self.recipe, self.run_dir, self.stages, {}, {"address": self.ray_address or "local"},
+                                started=self._started, finished=time.time())
+            from pipeline.report import write_report
+            write_report(self.run_dir, {**stats, "failed": failed})
+        except Exception as e:  # noqa: BLE001 - the run's own error is the one to report
+            log.warning("no report of the failed run: %s: %s", type(e).__name__, e)
 
     def _run(self) -> dict:
-        t_start = time.time()
+        t_start = self._started
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
                            "stages": [s.dir.path.name for s in self.stages]}, self.run_dir / "plan.json")
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)

@@ -154,6 +154,30 @@ def test_a_missing_column_in_a_worker_is_one_line_from_the_cli(tmp_path, shared_
     assert "Traceback" not in out.decode() and "File " not in last
 
 
+def test_a_failed_run_leaves_a_report_of_the_work_done(tmp_path, shared_data, ray_local):
+    """Every run leaves a report: one stopped by an error (here the mix, after every document was
+    removed upstream) leaves failed.json and a report saying so, and no stats.json; a later run
+    into the folder that finishes removes failed.json."""
+    from pipeline.stage import StageError
+    mix = "- stage: mix\n  sources: {cc: {weight: 1}}\n  tokenizer: {vocab_size: 300}\n"
+    failing = make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: gopher_quality\n  min_words: 100000\n" + mix,
+                          web=False)
+    with pytest.raises(StageError, match="no text in the input"):
+        Runner(load_recipe(failing), quiet=True).run()
+    failed = json.loads((tmp_path / "run" / "failed.json").read_text())
+    assert "no text in the input" in failed["error"] and failed["type"] == "StageError"
+    assert not (tmp_path / "run" / "stats.json").exists()
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "**This run stopped with an error**" in report and "no text in the input" in report
+    assert "| gopher_quality | 20 | 0 | 20 |" in report         # the work done until then
+    ok = make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: gopher_quality\n  min_words: 5\n" + mix,
+                     name="ok.yaml", web=False)
+    from pipeline.cli import after_run
+    after_run(tmp_path / "run", Runner(load_recipe(ok), quiet=True).run())     # as the CLI and run_recipe do
+    assert (tmp_path / "run" / "stats.json").exists() and not (tmp_path / "run" / "failed.json").exists()
+    assert "stopped with an error" not in (tmp_path / "run" / "report.md").read_text()
+
+
 @pytest.mark.long(seconds=50)
 def test_sigkill_midway_then_rerun_matches_uninterrupted_run(tmp_path, shared_data):
     slow = "- stage: stages_for_tests:CharCount\n  sleep_seconds: 0.4\n" + STAGES.format(min_chars=3000)[

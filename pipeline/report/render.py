@@ -238,6 +238,10 @@ def _final_docs(stats: dict) -> int:
     return docs[-1]["docs_out"] if docs else 0
 
 
+FAILED_NOTE = ("The figures below are the work done until then (each stage's completed shards); a rerun of the "
+               "same recipe resumes from there and replaces this report.")
+
+
 def to_html(stats: dict, secs: list[Section]) -> str:
     h = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tokenmill run report: "
          f"{html.escape(str(stats.get('recipe')))}</title><style>{_CSS}</style></head><body>",
@@ -245,6 +249,9 @@ def to_html(stats: dict, secs: list[Section]) -> str:
          f"<p>Run directory <code>{html.escape(stats.get('run_dir', ''))}</code>, started {stats.get('started')}, "
          f"seed {stats.get('seed')}, recipe hash <code>{str(stats.get('recipe_hash'))[:12]}</code>. "
          f"Output: {_final_docs(stats):,} documents.</p>"]
+    if stats.get("failed"):
+        h.append(f"<p class='missing'><b>This run stopped with an error</b> ({html.escape(stats['failed']['at'])}): "
+                 f"<code>{html.escape(stats['failed']['error'])}</code>. {html.escape(FAILED_NOTE)}</p>")
     for sec in secs:
         h.append(f"<h2 id='{sec.key}'>{html.escape(sec.title)}</h2>")
         if sec.missing:
@@ -266,6 +273,9 @@ def to_markdown(stats: dict, secs: list[Section]) -> str:
     m = [f"# Run report: {stats.get('recipe')}", "",
          f"Run directory `{stats.get('run_dir')}`, started {stats.get('started')}, seed {stats.get('seed')}, "
          f"output {_final_docs(stats):,} documents. Charts are in `report.html`.", ""]
+    if stats.get("failed"):
+        m += [f"**This run stopped with an error** ({stats['failed']['at']}): `{stats['failed']['error']}`. "
+              f"{FAILED_NOTE}", ""]
     for sec in secs:
         m += [f"## {sec.title}", ""]
         if sec.missing:
