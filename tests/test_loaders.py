@@ -1,6 +1,7 @@
 """pipeline.loaders over real token shards: sharding, resume, torch == numpy, a tiny LM learns."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -244,3 +245,17 @@ def test_map_dataset_set_epoch_reaches_persistent_workers(packed_dir):
         rows = [r for b in ld for r in _rows_of(b)]
         want = md.shards.gather(ExampleOrder(md.shards, 6).for_epoch(epoch))
         assert rows == [tuple(r) for r in want.tolist()]
+
+
+def test_tokens_left_in_shard_tails_are_counted_and_warned_about(token_dir):
+    import warnings as w
+    from pipeline.loaders.numpy_iter import TokenShards
+    total = sum(r["tokens"] for r in json.loads((token_dir / "manifest.json").read_text())["shards"])
+    with w.catch_warnings():
+        w.simplefilter("error")                       # the usual case: a few tokens a shard, no warning
+        small = TokenShards(token_dir, 16)
+    assert 0 <= small.unserved_tokens < 0.01 * total
+    with pytest.warns(UserWarning, match=r"lie in shard tails shorter than an example and are never served"):
+        big = TokenShards(token_dir, 4000)
+    served = sum(int(n) for n in big.examples_per_shard) * 4000 + sum(1 for n in big.examples_per_shard if n)
+    assert big.unserved_tokens == total - served > 0.01 * total

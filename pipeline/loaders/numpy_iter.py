@@ -16,6 +16,7 @@ has consumed in the epoch): restoring it resumes exactly where training stopped.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,16 @@ class TokenShards:
         self.examples_per_shard = np.asarray(counts, np.int64)
         self.first_example = np.concatenate([[0], np.cumsum(self.examples_per_shard)])
         self.shard_phase = np.asarray(phases, np.int64)
+        # Tokens after a shard's last whole example are never served: say so when that is a share
+        # a researcher would miss (long seq_len over small shards), not silently.
+        total = sum(len(t) for t in self.tokens)
+        self.unserved_tokens = total - int(sum(n * self.stride + (0 if self.row_aligned or n == 0 else 1)
+                                               for n in counts))
+        if total and self.unserved_tokens > UNSERVED_WARNING * total:
+            warnings.warn(f"{self.directory}: with seq_len {self.seq_len}, {self.unserved_tokens:,} of {total:,} "
+                          f"tokens ({self.unserved_tokens / total:.1%}) lie in shard tails shorter than an example "
+                          f"and are never served (examples do not cross shards): use larger shards "
+                          f"(tokenize shard_bytes) or pack rows of this seq_len (tokenize seq_len)", stacklevel=2)
 
     def __len__(self) -> int:
         return int(self.first_example[-1])
@@ -74,6 +85,9 @@ class TokenShards:
         for row, (s, a) in enumerate(zip(shards.tolist(), starts.tolist())):
             out[row] = self.tokens[s][a:a + n]
         return out
+
+
+UNSERVED_WARNING = 0.01   # share of a dataset's tokens in shard tails above which loading warns
 
 
 def examples_in(n_tokens: int, seq_len: int, row_aligned: bool) -> int:
