@@ -68,6 +68,12 @@ def _cmd_report(a) -> int:
     from pipeline import storage
     from pipeline.report import write_report
     if not storage.exists(storage.path(a.run_dir) / "stats.json"):     # a local folder or s3://...
+        from pipeline.runner import FAILED
+        if storage.exists(storage.path(a.run_dir) / FAILED):
+            error = storage.read_json(storage.path(a.run_dir) / FAILED).get("error")
+            print(f"error: {a.run_dir}: the run stopped with an error ({error}); its report of the work done "
+                  f"until then is {storage.path(a.run_dir) / 'report.md'}", file=sys.stderr)
+            return 2
         print(f"error: {a.run_dir}: no stats.json (not a run directory, or the run has not finished)",
               file=sys.stderr)
         return 2

@@ -154,7 +154,7 @@ def test_a_missing_column_in_a_worker_is_one_line_from_the_cli(tmp_path, shared_
     assert "Traceback" not in out.decode() and "File " not in last
 
 
-def test_a_failed_run_leaves_a_report_of_the_work_done(tmp_path, shared_data, ray_local):
+def test_a_failed_run_leaves_a_report_of_the_work_done(tmp_path, shared_data, ray_local, capsys):
     """Every run leaves a report: one stopped by an error (here the mix, after every document was
     removed upstream) leaves failed.json and a report saying so, and no stats.json; a later run
     into the folder that finishes removes failed.json."""
@@ -170,6 +170,9 @@ def test_a_failed_run_leaves_a_report_of_the_work_done(tmp_path, shared_data, ra
     report = (tmp_path / "run" / "report.md").read_text()
     assert "**This run stopped with an error**" in report and "no text in the input" in report
     assert "| gopher_quality | 20 | 0 | 20 |" in report         # the work done until then
+    from pipeline.cli import main
+    assert main(["report", str(tmp_path / "run")]) == 2
+    assert "the run stopped with an error (mix: no text in the input" in capsys.readouterr().err
     ok = make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: gopher_quality\n  min_words: 5\n" + mix,
                      name="ok.yaml", web=False)
     from pipeline.cli import after_run
