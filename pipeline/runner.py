@@ -166,7 +166,8 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
     if quarantine:
         write_parquet_atomic(quarantine_table(quarantine), out.path / "quarantine" / f"{src_idx:02d}-{file_idx:05d}.parquet",
                              storage.QUARANTINE_LEVEL)
-    rec = ShardRecord(shard=f"{src_idx:02d}-{file_idx:05d}", docs_in=n_docs + sum(q["records"] for q in quarantine), docs_out=n_docs,
+    rec = ShardRecord(shard=f"{src_idx:02d}-{file_idx:05d}", docs_in=n_docs + sum(q["records"] for q in quarantine),
+                      docs_out=n_docs,
                       bytes_in=total_bytes + sum(q["size"] or 0 for q in quarantine), bytes_out=total_bytes,
                       quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4),
                       cpu_seconds=round(cpu_clock() - c0, 4))

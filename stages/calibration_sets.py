@@ -34,7 +34,6 @@ import bz2
 import csv
 import gzip
 import hashlib
-import html
 import json
 import lzma
 import random

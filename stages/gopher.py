@@ -340,7 +340,6 @@ class GopherRepetition(ProfiledFilter):
 
     def judge(self, batch: pa.Table) -> Judgement:
         docs = self.documents(batch)
-        n = len(docs)
         total_chars = pc.utf8_length(docs.text).to_numpy(zero_copy_only=False).astype(np.int64)
 
         lines = split_lines(docs.text)

@@ -82,7 +82,8 @@ _HAN_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
 # never saw them (English in full-width came out kn/pt/ru). They are read as ASCII; full-width
 # punctuation (，！？), normal in Chinese text, is left as the model knows it.
 _FULL_WIDTH_ALNUM = "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
-_TO_ASCII = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)}
+_TO_ASCII = {c: c - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+             for c in range(first, last + 1)}
 
 
 def _fold_full_width(lines: pa.Array | pa.ChunkedArray) -> list[str | None]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import zlib
 
 import pytest
 from fastwarc.warc import ArchiveIterator

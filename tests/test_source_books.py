@@ -6,7 +6,6 @@ import re
 import textwrap
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline.readers import Doc, Quarantined, ReadState

@@ -34,7 +34,6 @@ import lzma
 import os
 import random
 import re
-import shutil
 import tarfile
 import tempfile
 import zlib

@@ -7,9 +7,7 @@ import re
 import textwrap
 import xml.etree.ElementTree as ET
 from collections import Counter
-from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
 

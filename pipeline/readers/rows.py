@@ -195,9 +195,10 @@ def _looks_like_json_lines(src, path: str) -> bool:
     """Whether a .json file is JSON Lines, from its first non-empty lines (two, and more within
     JSON_HEAD bytes; each up to the JSONL reader's line limit): the first is an object on a line
     of its own and another line follows, or the first does not parse (a damaged row) and every
-    line after it in the head is an object. A JSON document (an array, an object over several lines, minified on one line)
-    is never that: its first line is `[`, or an object's opening that does not parse alone, and
-    its inner lines end in commas. Unreadable or undecidable: False (the whole-file path says why)."""
+    line after it in the head is an object. A JSON document (an array, an object over several
+    lines, minified on one line) is never that: its first line is `[`, or an object's opening that
+    does not parse alone, and its inner lines end in commas. Unreadable or undecidable: False (the
+    whole-file path says why)."""
     limit = 6 * src.max_doc_bytes + (1 << 16)
     lines: list[bytes] = []
     try:
