@@ -336,6 +336,8 @@ class Runner:
 
     def _run(self) -> dict:
         t_start = self._started
+        # Stages an earlier run into this folder finished: their times in the report are that run's.
+        cached = {ps.id for ps in self.stages if ps.dir.finished()}
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
                            "stages": [s.dir.path.name for s in self.stages]}, self.run_dir / "plan.json")
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
@@ -360,6 +362,9 @@ class Runner:
             stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
                                 {"address": self.ray_address or "local", "cpus": resources.get("CPU")},
                                 started=t_start, finished=time.time())
+        for st in stats["stages"]:
+            if st["id"] in cached:
+                st["cached"] = True
         write_json_atomic(stats, self.run_dir / "stats.json")
         if self.recipe.export is not None:      # the recipe's `export:`: pipeline/export.py
             from pipeline.export import export_final

@@ -141,3 +141,15 @@ def test_report_of_an_unfinished_run_is_an_error(tmp_path):
     from pipeline.report import write_report
     with pytest.raises(FileNotFoundError, match="no stats.json"):
         write_report(tmp_path)
+
+
+def test_a_resumed_run_marks_the_stages_an_earlier_run_finished(tmp_path, shared_data, ray_local):
+    # The rerun's wall time is its own; a finished stage's time is the earlier run's, said so.
+    from pipeline.report import write_report
+    run_dir, first = small_run(tmp_path, shared_data)
+    assert not any(s.get("cached") for s in first["stages"])
+    again = Runner(load_recipe(tmp_path / "r.yaml"), quiet=True).run()
+    assert all(s.get("cached") for s in again["stages"])
+    write_report(run_dir, again)
+    md = (run_dir / "report.md").read_text()
+    assert "| exact_dedup (cached) |" in md and "were finished by an earlier run into this folder" in md

@@ -195,7 +195,8 @@ def reasons(stats: dict) -> list[tuple[str, int]]:
 
 def walls(stats: dict) -> list[dict]:
     return [{"id": s["id"], "wall_seconds": s.get("wall_seconds", 0.0), "task_seconds": s.get("task_seconds", 0.0),
-             "cpu_seconds": s.get("cpu_seconds", 0.0), "fused_with": s.get("fused_with") or []}
+             "cpu_seconds": s.get("cpu_seconds", 0.0), "fused_with": s.get("fused_with") or [],
+             "cached": bool(s.get("cached"))}
             for s in stats["stages"]]
 
 

@@ -129,9 +129,13 @@ def sections(d: ReportData) -> list[Section]:
                   f"Run wall time {s.get('wall_seconds', 0):,.1f} s on {s.get('ray', {}).get('cpus')} CPUs. "
                   "Fused map stages run in one task per shard, so they share one wall time; "
                   "task time is the sum over shards of the time in that stage, CPU time the CPU "
-                  "seconds of its tasks (with their forked helpers).")
+                  "seconds of its tasks (with their forked helpers)."
+                  + (" Stages marked (cached) were finished by an earlier run into this folder: their "
+                     "times are that run's, not part of this run's wall time." if any(r["cached"] for r in d.walls)
+                     else ""))
     sec.tables.append(Table(["stage", "wall s", "task s", "cpu s", "fused with"],
-                            [[r["id"], f"{r['wall_seconds']:,.2f}", f"{r['task_seconds']:,.2f}",
+                            [[r["id"] + (" (cached)" if r["cached"] else ""), f"{r['wall_seconds']:,.2f}",
+                              f"{r['task_seconds']:,.2f}",
                               f"{r.get('cpu_seconds', 0.0):,.2f}",
                               ", ".join(x for x in r["fused_with"] if x != r["id"])] for r in d.walls]))
     phases = [[st["id"], ph["phase"], _n(ph["tasks"]), f"{ph['wall_seconds']:,.2f}", f"{ph['task_seconds']:,.2f}",
