@@ -528,8 +528,15 @@ def check(case: Case, clean_docs: dict[str, list[bytes]], items, framed: Counter
     return problems
 
 
-def run_case(tmp: Path, source: str, seed: int, max_records: int = 30) -> tuple[Case, list[str]]:
-    rng = random.Random(f"{source}:{seed}")
+# Cases are drawn from the source's name under the shared data's usual place (/work/shared/data),
+# whatever the clone's: the key once held the absolute path, so a clone elsewhere drew other cases
+# than the campaigns had checked (and the FOUND seeds no longer reproduced their bugs).
+CASE_KEY_DIR = "/work/shared/data/warc"
+
+
+def run_case(tmp: Path, source: str, seed: int, max_records: int = 30,
+             key: str | None = None) -> tuple[Case, list[str]]:
+    rng = random.Random(key or f"{CASE_KEY_DIR}/{Path(source).name}:{seed}")
     allrecs = load_records(source)
     n = min(len(allrecs), rng.randint(2, max_records))
     start = rng.randint(1, len(allrecs) - n + 1) if len(allrecs) > n else 1
@@ -588,3 +595,16 @@ def test_damaged_warcs_lose_nothing_intact(shared_data, tmp_path, seed, max_reco
     source = str(shared_data / "warc" / SOURCES[seed % len(SOURCES)])
     case, problems = run_case(tmp_path, source, seed, max_records)
     assert not problems, (case.mode, case.log, problems)
+
+
+def test_an_lf_only_record_inside_a_multi_record_member_is_accounted_for(shared_data, tmp_path):
+    # Found when a clone elsewhere drew this case (the old key held the clone's path): wget 1.14's
+    # warcinfo and its first resource record in one member, the resource's header lines LF-only.
+    source = str(shared_data / "warc" / "pywb_example-wget-1-14.warc.gz")
+    case, problems = run_case(tmp_path, source, 191, 30, key=f"/tmp/ci13g/shared/data/warc/{Path(source).name}:191")
+    assert (case.mode, case.log) == ("multi", ["lf_only@rec1"])
+    known = ["intact record <urn:uuid:305cda53-d41e-4b9f-9790-44b4950d4de0> not read (1 of 2 copies)"]
+    if problems == known:
+        pytest.xfail("known, not yet fixed: in a gzip member holding several records, a record with LF-only "
+                     "header lines after the first is framed by nobody and not counted")
+    assert not problems, problems
