@@ -163,7 +163,7 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     (where the scanner must take over, records to skip there) or None at a clean end, and how
     many records it passed on."""
     resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
-    resume_id: str | None = None              # WARC-Record-ID of the record said to start there
+    resume_id: tuple | None = None            # (WARC-Record-ID, Target-URI) of the record said to start there
     pending: WarcRecord | None = None
     emitted, seekable, last_pos = 0, True, -1
     starts: list[int] = []                    # the distinct stream_pos seen, in order
@@ -185,11 +185,11 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                     yield pending
                     return None, emitted + 1
                 resume = (pending.offset, 0) if pending else (start, 0)
-                resume_id = pending.headers.get("warc-record-id") if pending else None
+                resume_id = _header_key(pending.headers) if pending else None
                 break
             except OSError:
                 resume = (pending.offset, 0) if pending else (start, 0)
-                resume_id = pending.headers.get("warc-record-id") if pending else None
+                resume_id = _header_key(pending.headers) if pending else None
                 break
             if r.stream_pos <= last_pos:
                 seekable = False                  # several records per gzip member: offsets repeat
@@ -221,20 +221,32 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     return resume, emitted
 
 
-def _record_id(r) -> str | None:
-    """A FastWARC record's WARC-Record-ID, also from headers it could not split (LF-only lines)."""
-    rid = r.headers.get("WARC-Record-ID")
-    if rid:
-        return rid
+def _record_id(r) -> tuple[str | None, str | None]:
+    """A FastWARC record's WARC-Record-ID and Target-URI, also from headers it could not split
+    (LF-only lines). Both, because ids repeat in real files (wget 1.14 gave its two metadata
+    resources one id): an id alone took the next record for the one FastWARC could not read."""
     text = "\n".join(f"{k}: {v}" for k, v in r.headers.items())
-    m = re.search(r"(?im)^WARC-Record-ID:[ \t]*(\S+)", text)
-    return m.group(1) if m else None
+
+    def field(name: str) -> str | None:
+        value = r.headers.get(name)
+        if value:
+            return value.strip()
+        m = re.search(rf"(?im)^{name}:[ \t]*(\S+)", text)
+        return m.group(1) if m else None
+    return field("WARC-Record-ID"), field("WARC-Target-URI")
 
 
-def _starts_at(path: str, offset: int, rid: str | None, gz: bool) -> bool:
-    """Does the record with this WARC-Record-ID begin at `offset` (its gzip member's start, or
-    its own when uncompressed)? In a gzip file, a plain copy of its header there (junk that is a
-    piece of it) is no start."""
+def _header_key(headers: dict) -> tuple[str | None, str | None]:
+    """(WARC-Record-ID, Target-URI) of one of our parsed records (lower-case names)."""
+    rid, uri = headers.get("warc-record-id"), headers.get("warc-target-uri")
+    return (rid.strip() if rid else None), (uri.strip() if uri else None)
+
+
+def _starts_at(path: str, offset: int, key: tuple | None, gz: bool) -> bool:
+    """Does the record with this (WARC-Record-ID, Target-URI) begin at `offset` (its gzip member's
+    start, or its own when uncompressed)? In a gzip file, a plain copy of its header there (junk
+    that is a piece of it) is no start."""
+    rid, uri = key or (None, None)
     if not rid:
         return False
     with open_warc(path) as f:
@@ -249,7 +261,7 @@ def _starts_at(path: str, offset: int, rid: str | None, gz: bool) -> bool:
             return False
     h = header_end(raw, 0)
     headers = parse_headers(raw[:h]) if h > 0 else None
-    return bool(headers) and headers.get("warc-record-id", "").strip() == rid.strip()
+    return bool(headers) and _header_key(headers) == (rid.strip(), uri)
 
 
 def _tail_whole(path: str, starts: list[int]) -> bool:
