@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,40 +154,42 @@ def quarantine_verdict(source: str, docs: int, quarantined: dict[str, int], max_
             f"{max_share:g}); top reasons: {reasons}")
 
 
-def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[tuple[int, dict[str, int], int]]:
-    """Per source (by index): documents kept, quarantined counts by reason and content bytes kept,
-    from the ingest stage's per-file records (`files/<source>-<file>.done.json`)."""
+@dataclass
+class SourceCounts:
+    """One source's ingest, summed over its files' records."""
+    documents: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    bytes: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[SourceCounts]:
+    """Per source (by index): documents kept, quarantined counts by reason, content bytes kept and
+    the readers' counters, from the ingest stage's per-file records
+    (`files/<source>-<file>.done.json`): one read of each (a crawl may have 90,000 of them)."""
     from pipeline import storage
-    out: list[tuple[int, dict[str, int], int]] = [(0, {}, 0) for _ in range(n_sources)]
+    out = [SourceCounts() for _ in range(n_sources)]
     files = storage.join(ingest_dir, "files")
     for name in storage.names(files, ".done.json"):
-        si = int(name.split("-", 1)[0])
+        c = out[int(name.split("-", 1)[0])]
         rec = storage.read_json(files / name)
-        docs, q, size = out[si]
-        for r, n in (rec.get("quarantined") or {}).items():
-            q[r] = q.get(r, 0) + n
-        out[si] = (docs + int(rec.get("docs_out", 0)), q, size + int(rec.get("bytes_out", 0)))
+        c.documents += int(rec.get("docs_out", 0))
+        c.bytes += int(rec.get("bytes_out", 0))
+        for into, part in ((c.quarantined, rec.get("quarantined")), (c.counters, rec.get("counters"))):
+            for k, n in (part or {}).items():
+                into[k] = into.get(k, 0) + n
     return out
 
 
-def _counter_per_source(ingest_dir: str | Path, n_sources: int, name: str) -> list[int]:
-    """One reader counter summed per source, from the ingest stage's per-file records."""
-    from pipeline import storage
-    out = [0] * n_sources
-    files = storage.join(ingest_dir, "files")
-    for f in storage.names(files, ".done.json"):
-        out[int(f.split("-", 1)[0])] += int((storage.read_json(files / f).get("counters") or {}).get(name, 0))
-    return out
-
-
-def check_stages_against_input(recipe: "Recipe", ingest_dir: str | Path) -> None:
+def check_stages_against_input(recipe: "Recipe", ingest_dir: str | Path,
+                               counts: list[SourceCounts] | None = None) -> None:
     """Give each stage the ingested counts per source ({source: {"documents", "bytes"}}) through
     its `check_input(counts, stage_id)` hook, so a request the input cannot meet (a mix target
     far above what the sources hold) fails before the expensive stages run."""
-    counts = {src.name: {"documents": docs, "bytes": size}
-              for src, (docs, _, size) in zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources)))}
+    counts = counts or ingest_counts(ingest_dir, len(recipe.sources))
+    per_source = {src.name: {"documents": c.documents, "bytes": c.bytes} for src, c in zip(recipe.sources, counts)}
     for spec in recipe.stages:
-        spec.stage.check_input(counts, spec.id)
+        spec.stage.check_input(per_source, spec.id)
 
 
 def check_ingest(recipe: "Recipe", ingest_dir: str | Path, executor=None, runtime_env=None) -> None:
@@ -201,27 +204,27 @@ def check_ingest(recipe: "Recipe", ingest_dir: str | Path, executor=None, runtim
             from pipeline.duplicate_ids import count_duplicate_ids
             counters["duplicate_id_across_files"] = count_duplicate_ids(ingest_dir, executor, runtime_env)
             storage.write_json_atomic({**done, "counters": counters}, success, compact=True)
-    check_ingest_quarantine(recipe, ingest_dir)
-    check_stages_against_input(recipe, ingest_dir)
+    counts = ingest_counts(ingest_dir, len(recipe.sources))
+    check_ingest_quarantine(recipe, ingest_dir, counts)
+    check_stages_against_input(recipe, ingest_dir, counts)
 
 
-def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path) -> None:
+def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path,
+                            counts: list[SourceCounts] | None = None) -> None:
     """Stop the run when a source's records are mostly quarantined (see quarantine_verdict), or
     when the `id_field` it names was in none of its records (a misspelt field)."""
     problems = []
-    missing_ids = _counter_per_source(ingest_dir, len(recipe.sources), "id_field_missing")
-    for si, (src, (docs, q, _)) in enumerate(zip(recipe.sources, ingest_counts(ingest_dir, len(recipe.sources)))):
+    for src, c in zip(recipe.sources, counts or ingest_counts(ingest_dir, len(recipe.sources))):
         share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
-        verdict = quarantine_verdict(src.name, docs, q, share)
-        if verdict and not docs and not q and _counter_per_source(ingest_dir, len(recipe.sources),
-                                                                  "trial_sampled_out")[si]:
+        verdict = quarantine_verdict(src.name, c.documents, c.quarantined, share)
+        if verdict and not c.documents and not c.quarantined and c.counters.get("trial_sampled_out"):
             verdict = f"source {src.name!r}: the trial's --sample kept none of its documents (raise the fraction)"
         if verdict:
             problems.append(verdict)
         id_field = getattr(src.reader, "id_field", None)
-        if id_field and docs and missing_ids[si] >= docs:
-            problems.append(f"source {src.name!r}: id_field {id_field!r} is in none of its {docs:,} documents "
-                            f"(they would be numbered by file and line): fix id_field or leave it out")
+        if id_field and c.documents and c.counters.get("id_field_missing", 0) >= c.documents:
+            problems.append(f"source {src.name!r}: id_field {id_field!r} is in none of its {c.documents:,} "
+                            f"documents (they would be numbered by file and line): fix id_field or leave it out")
     if problems:
         raise QuarantineError(f"{recipe.path}: " + "; ".join(problems)
                               + f" (quarantined records: {storage_url(ingest_dir)}/quarantine)")
