@@ -29,6 +29,7 @@ import builtins
 import contextlib
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -221,10 +222,28 @@ def read_json(p) -> Any:
     return json.loads(read_bytes(p))
 
 
+_NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[a-zA-Z]\d*)', 'fortran_order': (True|False), "
+                         r"'shape': \(((?:\d+, ?)*\d*)\), \}")
+
+
 def read_npy(p):
+    """A .npy array. Its header is parsed here: numpy parses it with `ast.literal_eval`, and
+    CPython 3.11's AST state races with other threads compiling (`SystemError: AST constructor
+    recursion depth mismatch` when offsets files were read by a thread pool). Only headers
+    `write_npy_atomic` writes for plain dtypes are read this way; anything else goes to numpy."""
     import io
     import numpy as np
-    return np.load(io.BytesIO(read_bytes(p)))
+    data = read_bytes(p)
+    if data[:6] == b"\x93NUMPY" and data[6] in (1, 2, 3):
+        size_bytes = 2 if data[6] == 1 else 4
+        start = 8 + size_bytes
+        header = data[start:start + int.from_bytes(data[8:start], "little")]
+        if m := _NPY_HEADER.match(header.decode("latin1")):
+            shape = tuple(int(d) for d in m[3].replace(" ", "").split(",") if d)
+            arr = np.frombuffer(data, dtype=np.dtype(m[1]), offset=start + len(header),
+                                count=int(np.prod(shape, dtype=np.int64)))
+            return arr.reshape(shape, order="F" if m[2] == "True" else "C")
+    return np.load(io.BytesIO(data))
 
 
 def read_parquet(p, columns: list[str] | None = None) -> pa.Table:

@@ -313,3 +313,27 @@ def test_urls_stay_urls():
     p = storage.path("s3://bucket/run")
     assert str(p / "stages") == "s3://bucket/run/stages" and not storage.is_local(p)
     assert storage.is_local(storage.path("runs/x")) and storage.path("runs/x").is_absolute()
+
+
+def test_read_npy_parses_its_own_header_without_ast(tmp_path, monkeypatch):
+    """numpy parses a .npy header with ast.literal_eval, which CPython 3.11 races with other
+    threads compiling (a SystemError killed a run whose offsets files a thread pool read): the
+    headers we write are read without it, and give the same arrays as np.load."""
+    import ast
+
+    import numpy as np
+
+    from pipeline import storage
+    arrays = [np.arange(10, dtype=np.uint64), np.zeros((0,), np.int64), np.zeros((0, 2), np.int64),
+              np.arange(12, dtype=">i4").reshape(3, 4), np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+              np.array(5, np.int16), np.array([b"ab", b"c"], dtype="S")]
+    for i, a in enumerate(arrays):
+        storage.write_npy_atomic(a, tmp_path / f"{i}.npy")
+    want = [np.load(tmp_path / f"{i}.npy") for i in range(len(arrays))]
+
+    def no_ast(*a, **k):
+        raise AssertionError("ast.literal_eval called")
+    monkeypatch.setattr(ast, "literal_eval", no_ast)
+    for i, w in enumerate(want):
+        got = storage.read_npy(tmp_path / f"{i}.npy")
+        assert got.dtype == w.dtype and got.shape == w.shape and np.array_equal(got, w)
