@@ -1,6 +1,8 @@
 """Export a run's documents: Parquet or JSONL shards in the Hugging Face datasets layout.
 
-    python -m pipeline export RUN_DIR --stage S --format parquet|jsonl --to PATH
+    python -m pipeline export RUN_DIR --to PATH [--stage S] [--format parquet|jsonl]
+
+Without --stage, the run's final documents (what `read_documents(RUN_DIR)` reads).
 
 PATH is a local directory or an fsspec URL (s3://..., anything fsspec opens). The files go to
 `PATH/data/train-00000-of-000NN.parquet` (or `.jsonl.gz`), the layout `datasets.load_dataset(PATH)`
@@ -58,6 +60,16 @@ def find_stage(run_dir: str | Path, stage: str) -> StageDir:
     if stage in ids:
         return StageDir(run_dir / "stages" / names[ids.index(stage)])
     raise ExportError(f"{run_dir}: no stage {stage!r}; stages: {', '.join(f'{i}={s}' for i, s in enumerate(ids))}")
+
+
+def final_stage(run_dir: str | Path) -> StageDir:
+    """The stage holding a finished run's final documents (stats.json's output.documents)."""
+    try:
+        documents = read_json(Path(run_dir) / "stats.json")["output"]["documents"]
+    except (OSError, ValueError, KeyError):
+        raise ExportError(f"{run_dir}: no finished run here (no readable stats.json); "
+                          f"name a stage with --stage") from None
+    return StageDir(Path(documents).parent)
 
 
 def _columns(schema: pa.Schema, wanted: list[str] | None, where: str) -> list[str]:
@@ -154,14 +166,16 @@ def main(argv: list[str]) -> int:
     import sys
     p = argparse.ArgumentParser(prog="python -m pipeline export", description=__doc__.splitlines()[0])
     p.add_argument("run_dir")
-    p.add_argument("--stage", required=True, help="stage id (as in stats.json) or index (0 = ingest)")
+    p.add_argument("--stage", default=None, help="stage id (as in stats.json) or index (0 = ingest); "
+                                                   "default: the run's final documents")
     p.add_argument("--format", default="parquet", choices=FORMATS)
     p.add_argument("--to", required=True, help="directory or fsspec URL (s3://bucket/prefix)")
     p.add_argument("--rows-per-file", type=int, default=100_000)
     p.add_argument("--columns", default=None, help="comma-separated columns (default: all but html)")
     a = p.parse_args(argv)
     try:
-        info = export_stage(find_stage(a.run_dir, a.stage), a.to, a.format, a.rows_per_file,
+        src = find_stage(a.run_dir, a.stage) if a.stage is not None else final_stage(a.run_dir)
+        info = export_stage(src, a.to, a.format, a.rows_per_file,
                             a.columns.split(",") if a.columns else None, {"run_dir": str(Path(a.run_dir).resolve())})
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.export import ExportError, export_stage, find_stage
+from pipeline.export import ExportError, export_stage, final_stage, find_stage
+from pipeline.shards import read_documents
 from pipeline.recipe import RecipeError, load_recipe
 from pipeline.runner import Runner, list_inputs
 from pipeline.trial import trial_recipe
@@ -102,6 +103,12 @@ def test_export_parquet_opens_with_datasets_and_jsonl_round_trips(tmp_path, shar
     assert r.returncode == 0, r.stderr
     js = datasets.load_dataset("json", data_dir=str(tmp_path / "js" / "data"), split="train")
     assert [(x["id"], x["text"]) for x in js] == expected
+    # without --stage: the run's final documents, what read_documents reads
+    r = subprocess.run([sys.executable, "-m", "pipeline", "export", str(run_dir), "--to", str(tmp_path / "final")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    final = datasets.load_dataset(str(tmp_path / "final"), split="train")
+    assert final["id"] == read_documents(run_dir, ["id"]).column("id").to_pylist()
 
 
 def test_export_errors_name_the_problem(tmp_path):
@@ -110,6 +117,8 @@ def test_export_errors_name_the_problem(tmp_path):
     (tmp_path / "plan.json").write_text(json.dumps({"stages": ["00-ingest-abc", "01-dedup-def"]}))
     with pytest.raises(ExportError, match="0=ingest, 1=dedup"):
         find_stage(tmp_path, "nope")
+    with pytest.raises(ExportError, match="no finished run here"):
+        final_stage(tmp_path)
 
 
 def test_recipe_export_writes_final_documents(tmp_path, shared_data, ray_local):
