@@ -7,7 +7,8 @@ import importlib
 import json
 import logging
 import sys
-from typing import get_args
+from types import UnionType
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pipeline.recipe import RecipeError, load_recipe
 from pipeline.stage import StageError
@@ -114,8 +115,25 @@ def _cmd_validate(a) -> int:
 
 
 def _describe(annotation) -> str:
-    name = getattr(annotation, "__name__", None)
-    return name if name and not get_args(annotation) else str(annotation).replace("typing.", "")
+    """A field's type as a recipe author reads it: `int > 0 | ChinchillaTarget | None`, not
+    typing's repr of Annotated[...] with its FieldInfo."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        # pydantic puts the constraints in a FieldInfo's metadata (Gt(gt=0)), or they stand alone
+        marks = [c for m in args[1:] for c in getattr(m, "metadata", [m])]
+        bounds = [f"{sym} {getattr(c, attr)}" for c in marks
+                  for attr, sym in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+                  if getattr(c, attr, None) is not None]
+        return " ".join([_describe(args[0]), *bounds])
+    if origin in (Union, UnionType):
+        return " | ".join(_describe(a) for a in args)
+    if origin is Literal:
+        return " | ".join(json.dumps(a) for a in args)
+    if args:
+        return f"{getattr(origin, '__name__', str(origin))}[{', '.join(_describe(a) for a in args)}]"
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
 
 
 def _plain(value):
@@ -123,16 +141,33 @@ def _plain(value):
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
-def _print_options(cls) -> None:
+def _models_in(annotation) -> list[type]:
+    """The option models a field holds (mix's `sources: dict[str, SourceMix]`, a Union with
+    ChinchillaTarget): their own fields are options a recipe writes too."""
+    from pydantic import BaseModel
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in get_args(annotation) for m in _models_in(a)]
+
+
+def _print_options(cls, indent: str = "    ", seen: frozenset = frozenset()) -> None:
     for fname, f in cls.model_fields.items():
         default = "required" if f.is_required() else json.dumps(
             _plain(f.get_default(call_default_factory=True)), default=str, ensure_ascii=False)
         desc = f"  — {f.description}" if f.description else ""
-        print(f"    {fname}: {_describe(f.annotation)} = {default}{desc}")
+        # Field(ge=…) constraints live in the field's metadata, not in its annotation
+        kind = _describe(Annotated[f.annotation, *f.metadata] if f.metadata else f.annotation)
+        print(f"{indent}{fname}: {kind} = {default}{desc}")
+        for model in _models_in(f.annotation):
+            if model not in seen:
+                print(f"{indent}  {model.__name__}:")
+                _print_options(model, indent + "    ", seen | {model})
 
 
 def _first_line(cls) -> str:
-    return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+    """The docstring's first paragraph on one line (its first line may stop mid-sentence)."""
+    doc = (cls.__doc__ or "").strip()
+    return " ".join(doc.split("\n\n")[0].split())
 
 
 def _cmd_stages(a) -> int:
