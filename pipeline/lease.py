@@ -157,6 +157,13 @@ def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
     source's input."""
     out = storage.path(run_dir)
     where = f"{recipe.path}: output {storage.url(out)!r}"
+    # fsspec's memory:// is one process's memory: Ray's workers would each write to their own and
+    # read nothing, and the run would blame its inputs ("no records at all").
+    for what, place in [("output", storage.url(out))] + [(f"source {s.name!r}", p) for s in recipe.sources
+                                                         for p in s.paths]:
+        if place.startswith("memory://"):
+            raise RecipeError(f"{recipe.path}: {what} {place!r} is in memory://, one process's memory that "
+                              f"Ray's worker processes cannot see; use a local path, s3:// or gs://")
     for src in recipe.sources:
         for pattern in src.paths:
             if _reaches(pattern, out):

@@ -94,3 +94,13 @@ def test_output_beside_the_files_a_glob_names_is_accepted(tmp_path, shared_data)
     for beside in (f"{inputs}/*.warc.gz", f"{inputs}/a.warc.gz", f"{inputs}/*.gz"):
         r = load_recipe(recipe(tmp_path, shared_data, inputs / "run", paths=beside))
         check_output(r.output, r, list_inputs(r))
+
+
+def test_memory_urls_are_refused_before_any_work(tmp_path, shared_data):
+    """fsspec's memory:// is one process's memory: each Ray worker wrote into its own, and the run
+    failed blaming its inputs ("no records at all")."""
+    with pytest.raises(RecipeError, match="output 'memory://runs/x' is in memory://"):
+        Runner(load_recipe(recipe(tmp_path, shared_data, "memory://runs/x")), quiet=True)
+    r = subprocess.run([sys.executable, "-m", "pipeline", "validate", str(recipe(tmp_path, shared_data, tmp_path / "o")),
+                        "--output", "memory://runs/y"], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert r.returncode == 2 and "Ray's worker processes cannot see" in r.stderr, r.stderr
