@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from abc import ABC, abstractmethod
@@ -102,6 +103,20 @@ def _shutdown() -> None:
     ray.shutdown()
 
 
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """A cluster address nothing answers at is one line, not minutes of Ray retrying the GCS
+    (`host:port` or `ray://host:port`; `auto` and `local` are Ray's to resolve)."""
+    from pipeline.recipe import RecipeError
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise RecipeError(f"Ray cluster address {address!r}: nothing answers there ({e.strerror or e}); "
+                          f"start the head with `ray start --head` or check the address") from None
+
+
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     """Start Ray in-process (no address) or join a cluster, or finish the start `start_ray_soon`
     began; returns the cluster's resources."""
@@ -118,6 +133,7 @@ def _start_ray(address: str | None, num_cpus: int | None) -> dict:
         return ray.cluster_resources()
     kwargs: dict[str, Any] = dict(logging_level=logging.WARNING, log_to_driver=True)
     if address:
+        _check_reachable(address)
         ray.init(address=address, **kwargs)
     else:
         # Ray starts its workers at nice 15 (so its own daemons stay responsive); then any ordinary
