@@ -120,6 +120,11 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
             rows += s.dir.read(shard).slice(0, n - len(rows)).to_pylist()
             if len(rows) >= n:
                 break
+        if not rows and s.dir.done_shards() and not s.dir.document_shards():
+            # an inner stage of a fused chain: its shards are done, their documents were not stored
+            raise InspectError(f"stage {s.id} kept counts only, not its documents (an inner stage of a fused "
+                               f"chain); rerun with `checkpoint: every_stage` to keep them, or inspect the "
+                               f"chain's last stage")
         if not rows:
             return [f"stage {s.id}: no kept documents (no document shards in {storage.url(s.dir.path)})"]
         return [f"stage {s.id}: {len(rows)} kept document(s)"] + [format_doc(r) for r in rows]
@@ -179,10 +184,15 @@ def _inner_of_chain(s) -> bool:
 def explain(run_dir: str | Path, doc_id: str) -> list[str]:
     """What happened to one document at each stage, in order."""
     stages = run_stages(run_dir)
+    apply_to = storage.read_json(storage.path(run_dir) / "plan.json").get("apply_to", {})
+    source = doc_id.split("/", 1)[0]       # ids are the source's name, "/", the reader's id
     lines = [f"document {doc_id}"]
     last_row = None
     for s in stages:
         where = f"[{s.index:02d} {s.id}]"
+        if s.id in apply_to and source not in apply_to[s.id]:
+            lines.append(f"{where} passed through: the stage applies to {', '.join(apply_to[s.id])} only")
+            continue
         gone = _read_where(_files(s.dir.path / "removed_ids"), "id", [doc_id])
         if s.index == 0:
             gone = _read_where(_files(s.dir.path / "quarantine"), "id", [doc_id])

@@ -338,8 +338,11 @@ class Runner:
         t_start = self._started
         # Stages an earlier run into this folder finished: their times in the report are that run's.
         cached = {ps.id for ps in self.stages if ps.dir.finished()}
+        # apply_to: `explain` says a stage skipped a document's source rather than that it kept it
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
-                           "stages": [s.dir.path.name for s in self.stages]}, self.run_dir / "plan.json")
+                           "stages": [s.dir.path.name for s in self.stages],
+                           "apply_to": {spec.id: list(spec.apply_to) for spec in self.recipe.stages
+                                        if spec.apply_to}}, self.run_dir / "plan.json")
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
         self.runtime_env = upload_runtime_env(self.runtime_env)
         self.executor = make_executor(self.recipe.ray.executor, cluster_cpus() * self.recipe.ray.tasks_per_cpu)

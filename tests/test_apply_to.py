@@ -38,3 +38,20 @@ def test_apply_to_errors_are_found_at_load():
         recipe({"stage": "exact_dedup", "apply_to": ["web"]})
     with pytest.raises(RecipeError, match=r"apply_to: expected a list of source names"):
         recipe({"stage": "gopher_quality", "apply_to": [1]})
+
+
+def test_explain_says_a_stage_passed_a_source_through(tmp_path, ray_local):
+    import json
+
+    from pipeline.inspect import explain
+    from pipeline.runner import Runner
+    words = "the quick brown fox jumps over the lazy dog and keeps running. " * 20
+    for name in ("web", "code"):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": "a", "text": words}) + "\n")
+    r = parse_recipe({"name": "t", "output": str(tmp_path / "run"), "stages": [
+        {"stage": "gopher_quality", "apply_to": ["web"]}],
+        "sources": [{"name": n, "format": "jsonl", "paths": [str(tmp_path / f"{n}.jsonl")], "id_field": "id"}
+                    for n in ("web", "code")]})
+    Runner(r, quiet=True).run()
+    assert "[01 gopher_quality] passed through: the stage applies to web only" in explain(tmp_path / "run", "code/a")
+    assert "[01 gopher_quality] kept" in explain(tmp_path / "run", "web/a")

@@ -45,6 +45,9 @@ def test_inspect_kept_documents_and_unknown_stage(run):
     assert len(out) == 3 and out[1].split()[1] in set(kept.column("id").to_pylist())
     with pytest.raises(InspectError, match="no stage 'nope'"):
         inspect_stage(run_dir, "nope")
+    # an inner stage of the fused chain kept counts only: said so, not "no kept documents"
+    with pytest.raises(InspectError, match="test_drop_short kept counts only.*checkpoint: every_stage"):
+        inspect_stage(run_dir, "test_drop_short", kept=True)
 
 
 def test_explain_follows_a_duplicate_and_a_kept_document(run):
