@@ -111,7 +111,10 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
                 raise RecipeError(f"{where}: cannot list {pattern!r}: {type(e).__name__}: {e}") from None
             if not matched:
                 what = "no file matches" if _is_glob(pattern) else "file not found:"
-                raise RecipeError(f"{where}: {what} {pattern!r}")
+                local = _local(pattern)
+                # relative paths are read from the current directory (as datatrove's), not the recipe's
+                rel = f" (relative to the current directory {os.getcwd()})" if local and not os.path.isabs(local) else ""
+                raise RecipeError(f"{where}: {what} {pattern!r}{rel}")
             for p in matched:
                 _check_readable(where, p)
             found.extend(matched)
