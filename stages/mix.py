@@ -127,7 +127,7 @@ class Mix(GlobalStage):
             return
         bound = {s: 2 * (c["bytes"] + c["documents"]) for s, c in counts.items()}
         try:
-            self.targets(bound)
+            self.targets(bound, bound=True)
         except MixShortfall as e:
             raise MixShortfall(f"{e} [predicted from the ingested input: tokens are at most twice its bytes "
                                f"plus documents]") from None
@@ -155,8 +155,9 @@ class Mix(GlobalStage):
         cap = math.floor(total * m.max_epochs)
         return cap if m.max_tokens is None else min(cap, m.max_tokens)
 
-    def targets(self, totals: dict[str, int]) -> list[dict[str, int]]:
-        """Token target per phase and source; raises MixShortfall with the numbers."""
+    def targets(self, totals: dict[str, int], bound: bool = False) -> list[dict[str, int]]:
+        """Token target per phase and source; raises MixShortfall with the numbers (`bound`: the
+        totals are upper bounds, predicted before tokenizing, and the message says so)."""
         shares = self.source_shares()
         if isinstance(self.target_tokens, ChinchillaTarget):
             target = int(self.target_tokens.chinchilla_params * self.target_tokens.tokens_per_param)
@@ -182,8 +183,10 @@ class Mix(GlobalStage):
         avail = {s: self.available(s, totals.get(s, 0)) for s in shares}
         short = {s: (needed[s], avail[s]) for s in shares if needed[s] > avail[s]}
         if short and not self.allow_shortfall:
-            parts = [f"{s}: needs {n:,} tokens, has {a:,}" + (
-                     f" (documents hold {totals.get(s, 0):,} tokens, max_epochs={self.sources[s].max_epochs}, "
+            has = "can have at most" if bound else "has"
+            parts = [f"{s}: needs {n:,} tokens, {has} {a:,}" + (
+                     f" (documents hold {'at most ' if bound else ''}{totals.get(s, 0):,} tokens, "
+                     f"max_epochs={self.sources[s].max_epochs}, "
                      f"max_tokens={self.sources[s].max_tokens})" if totals.get(s, 0) < 1 << 62 else
                      f" (max_tokens={self.sources[s].max_tokens})")
                      for s, (n, a) in sorted(short.items())]

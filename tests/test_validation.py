@@ -126,7 +126,7 @@ def test_mix_shortfall_predicted_from_ingested_bytes(tmp_path, data):
     with pytest.raises(StageError) as e:
         check_stages_against_input(recipe, tmp_path / "ingest")
     msg = str(e.value)
-    assert "\n" not in msg and "zh: needs 500,000 tokens, has 240,120" in msg and "en:" not in msg
+    assert "\n" not in msg and "zh: needs 500,000 tokens, can have at most 240,120" in msg and "en:" not in msg
     assert "predicted from the ingested input" in msg
     (files / "01-00000.done.json").write_text(json.dumps({"docs_out": 30, "bytes_out": 600_000}))
     check_stages_against_input(recipe, tmp_path / "ingest")      # enough bytes: decided after counting
