@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 # Columns a stage may rewrite in place (they are the document, not a signal about it).
 DOCUMENT_COLUMNS = frozenset({"id", "source", "url", "text", "html", "metadata"})
@@ -238,7 +238,9 @@ class Filter(Stage):
     stage (a second `c4_quality` with `id: c4_strict`), each prefixes its signal columns with
     `<id>.`, so they never overwrite each other's columns.
     """
-    annotate_only: bool = False
+    annotate_only: bool = Field(default=False, description=(
+        "Remove nothing: add the signals and a `<stage id>_reason` column (null = kept), to tune "
+        "thresholds on the whole data."))
     # Columns that describe the document for the stages after it (a language label), rather than
     # a signal of this instance's verdict: they keep their names whatever the stage id.
     attribute_columns: ClassVar[frozenset[str]] = frozenset()

@@ -132,9 +132,14 @@ class ExactDedup(GlobalStage):
     """Remove documents whose normalised text is identical to an earlier one."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
-    normalization: Normalization = Normalization()  # what may differ between "identical" texts
-    scope: Literal["global", "per_source"] = "global"  # compare across all sources or within each
-    partitions: int = Field(0, ge=0)  # hash partitions (tasks that find duplicates); 0 = from the data size
+    normalization: Normalization = Field(default=Normalization(), description=(
+        "What two texts may differ in and still count as identical."))
+    scope: Literal["global", "per_source"] = Field(default="global", description=(
+        "global: a document duplicates an earlier one from any source; per_source: only one from its "
+        "own source."))
+    partitions: int = Field(default=0, ge=0, description=(
+        "Hash partitions (tasks that find the duplicates across shards); 0 = automatic: twice the "
+        "CPUs, or one per ~3 million documents if that is more."))
 
     def run(self, ctx) -> None:
         shards = ctx.input_shards

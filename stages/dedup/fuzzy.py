@@ -43,10 +43,14 @@ EDGES_PER_PARTITION = 4_000_000           # 64 MB of edge records per clustering
 
 
 class LshParams(Shingling):
-    num_perm: int = Field(128, ge=2)   # MinHash permutations
-    permutation_seed: int = 1          # datasketch MinHash seed (same seed -> same permutations)
-    bands: int | None = None           # explicit LSH bands (with rows); default from threshold
-    rows: int | None = None            # explicit rows per band
+    num_perm: int = Field(default=128, ge=2, description="MinHash permutations (values per signature).")
+    permutation_seed: int = Field(default=1, description=(
+        "Seed of the permutations, as datasketch MinHash's `seed` (same seed, same permutations)."))
+    bands: int | None = Field(default=None, description=(
+        "LSH bands, given together with `rows` (bands × rows ≤ num_perm); None = derived from "
+        "threshold and false_positive_weight."))
+    rows: int | None = Field(default=None, description=(
+        "Signature values per LSH band, given together with `bands`; None = derived like bands."))
 
 
 def signature_task(path: str, shard_index: int, params: LshParams, bands: int, rows: int,
@@ -96,18 +100,38 @@ class MinHashDedup(GlobalStage):
     """Remove near-duplicate documents (MinHash LSH candidates, verified, clustered)."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
-    threshold: float = Field(0.8, gt=0, lt=1)   # Jaccard similarity of shingle sets to call near-duplicate
-    shingling: LshParams = LshParams()          # shingles, permutations, bands
-    false_positive_weight: float = Field(0.05, gt=0, lt=1)  # LSH tuning: low = fewer missed pairs, more to verify
-    verify: Method = "jaccard"                  # check candidates on the text: jaccard (exact, of shingles) | levenshtein | none
-    verify_threshold: float | None = None       # similarity to accept; default `threshold`
-    ignore_paragraph_order: bool = True         # levenshtein: paragraphs may be reordered (never lowers a score)
-    max_levenshtein_chars: int = Field(200_000, ge=1)  # longer texts are checked by exact Jaccard instead
-    keep: Literal["first", "longest", "highest_score"] = "first"  # which document of a cluster stays
-    score_column: str = "quality_score"         # column ranking documents for keep=highest_score
-    scope: Literal["global", "per_source"] = "global"  # near-duplicates across sources or within each
-    bucket_partitions: int = Field(0, ge=0)     # bucket grouping tasks; 0 = from the data size
-    pairs_per_verify_task: int = Field(20_000, ge=1)  # candidate pairs per verification task (bounds its memory: texts of at most twice as many documents)
+    threshold: float = Field(default=0.8, gt=0, lt=1, description=(
+        "Jaccard similarity of shingle sets at which two documents are near-duplicates: tunes the "
+        "LSH bands (unless given) and is the default verify_threshold."))
+    shingling: LshParams = Field(default=LshParams(), description=(
+        "Shingles, MinHash permutations and LSH bands."))
+    false_positive_weight: float = Field(default=0.05, gt=0, lt=1, description=(
+        "LSH tuning when bands are derived: weight of false positives (false negatives get 1 minus "
+        "it); low = fewer missed pairs, more candidates to verify."))
+    verify: Method = Field(default="jaccard", description=(
+        "How candidate pairs are checked on the texts: jaccard (exact, of the shingle sets), "
+        "levenshtein (normalised edit similarity), or none (every LSH candidate is a duplicate)."))
+    verify_threshold: float | None = Field(default=None, description=(
+        "Similarity a checked pair needs to count as a duplicate; None = threshold."))
+    ignore_paragraph_order: bool = Field(default=True, description=(
+        "levenshtein: a pair below the threshold is compared again with its paragraphs sorted, so "
+        "reordered paragraphs still match (never lowers a score)."))
+    max_levenshtein_chars: int = Field(default=200_000, ge=1, description=(
+        "levenshtein: a pair with a text longer than this many characters (before normalisation) is "
+        "checked by exact Jaccard instead."))
+    keep: Literal["first", "longest", "highest_score"] = Field(default="first", description=(
+        "Which document of a cluster stays: the first in input order, the longest, or the one with "
+        "the highest score_column; ties go to the first."))
+    score_column: str = Field(default="quality_score", description=(
+        "keep=highest_score: column ranking documents; a null or missing score ranks last."))
+    scope: Literal["global", "per_source"] = Field(default="global", description=(
+        "global: near-duplicates across all sources; per_source: only within each source."))
+    bucket_partitions: int = Field(default=0, ge=0, description=(
+        "Tasks grouping band hashes into candidate pairs; 0 = automatic: twice the CPUs, or one per "
+        "~4 million (document, band) records if that is more."))
+    pairs_per_verify_task: int = Field(default=20_000, ge=1, description=(
+        "Candidate pairs per verification task, about; bounds its memory to the texts of at most "
+        "twice as many documents."))
 
     @model_validator(mode="after")
     def _bands_and_rows(self):

@@ -106,10 +106,16 @@ def drop_frequent(table: pa.Table, frequent: np.ndarray, unit: str, casefold: bo
 class LineDedup(GlobalStage):
     """Remove lines (or paragraphs) that occur in more than `min_docs` documents."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
-    unit: Literal["lines", "paragraphs"] = "lines"  # what is counted: single lines or blank-line blocks
-    min_docs: int = Field(1, ge=1)   # a unit in more than this many documents is removed everywhere
-    casefold: bool = False           # count "Home" and "HOME" as the same line
-    partitions: int = Field(0, ge=0)  # counting tasks; 0 = from the data size
+    unit: Literal["lines", "paragraphs"] = Field(default="lines", description=(
+        "What is counted and removed: single lines, or paragraphs (blocks separated by a blank line)."))
+    min_docs: int = Field(default=1, ge=1, description=(
+        "A unit found in more than this many documents is removed from all of them, the first "
+        "included; 1 = any unit two documents share."))
+    casefold: bool = Field(default=False, description=(
+        "Count units that differ only in case (\"Home\", \"HOME\") as the same; differences in "
+        "whitespace are always ignored."))
+    partitions: int = Field(default=0, ge=0, description=(
+        "Counting tasks; 0 = automatic: twice the CPUs, or one per ~200,000 documents if that is more."))
 
     def run(self, ctx) -> None:
         shards = ctx.input_shards

@@ -40,10 +40,15 @@ class Shingling(BaseModel):
     """How a document becomes a set of shingles."""
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ngram: int = Field(5, ge=1, le=MAX_NGRAM)   # words per shingle
-    cjk_shingles: Literal["words", "chars"] = "chars"  # Chinese/Japanese: segmented words or characters
-    cjk_ngram: int = Field(5, ge=1, le=MAX_NGRAM)  # characters per shingle when cjk_shingles=chars
-    normalization: Normalization = Normalization()  # applied before segmenting
+    ngram: int = Field(default=5, ge=1, le=MAX_NGRAM, description=(
+        "Words per shingle (a document with fewer words is one shingle)."))
+    cjk_shingles: Literal["words", "chars"] = Field(default="chars", description=(
+        "Chinese/Japanese documents: shingles of the segmenter's words (words, `ngram` each) or of "
+        "their letters and digits (chars, `cjk_ngram` each)."))
+    cjk_ngram: int = Field(default=5, ge=1, le=MAX_NGRAM, description=(
+        "Characters per shingle of Chinese/Japanese documents when cjk_shingles=chars."))
+    normalization: Normalization = Field(default=Normalization(), description=(
+        "Applied to the text before it is segmented into shingles, and to the texts verification compares."))
 
 
 # -- 64-bit mixing (MurmurHash3 fmix64), numpy and pure-Python versions ---------------------------

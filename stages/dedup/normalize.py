@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 # RE2 classes: \p{P} punctuation and \p{S} symbols (currency, maths, emoji) in every script.
 _PUNCT = r"[\p{P}\p{S}]+"
@@ -51,12 +51,19 @@ class Normalization(BaseModel):
     """What two texts may differ in and still count as equal."""
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    nfkc: bool = True            # Unicode NFKC (full-width forms, ligatures, compatibility characters)
-    casefold: bool = True        # case-insensitive (str.casefold: also folds ß -> ss)
-    collapse_whitespace: bool = True  # whitespace run -> one space (none between CJK characters), ends stripped
-    fold_punctuation: bool = False    # drop punctuation and symbols (they become whitespace)
-    drop_invisible: bool = True  # remove U+200B, U+2060, U+FEFF, U+00AD (not U+200C/U+200D)
-    fold_quotes: bool = True     # typographic single/double quotes and primes -> ' and "
+    nfkc: bool = Field(default=True, description=(
+        "Apply Unicode NFKC: full-width forms, ligatures and other compatibility characters become "
+        "their plain form."))
+    casefold: bool = Field(default=True, description="Ignore case (str.casefold, which also folds ß to ss).")
+    collapse_whitespace: bool = Field(default=True, description=(
+        "Turn each whitespace run into one space and strip the ends; a run next to a Chinese/Japanese "
+        "character is dropped unless Hangul is on its other side."))
+    fold_punctuation: bool = Field(default=False, description=(
+        "Treat punctuation and symbols (currency, maths, emoji) as whitespace."))
+    drop_invisible: bool = Field(default=True, description=(
+        "Remove the invisible characters U+200B, U+2060, U+FEFF and U+00AD (U+200C/U+200D are kept)."))
+    fold_quotes: bool = Field(default=True, description=(
+        "Fold typographic single and double quotes and primes (‘ ’ ‚ ‛ ′ “ ” „ ‟ ″) to ' and \"."))
 
 
 def _where(arr: pa.Array, gate: str, replace) -> pa.Array:

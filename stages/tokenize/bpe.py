@@ -47,14 +47,26 @@ class TokenizerSpec(BaseModel):
     """How to get the tokenizer: load `path`, or train a byte-level BPE with these settings."""
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str | None = None  # an existing tokenizer.json to load; training options are then unused
-    vocab_size: int = Field(default=32000, ge=300, le=1 << 22)  # includes the 256 byte symbols
-    special_tokens: list[str] = [EOS_TOKEN]  # added first, so they get the lowest ids
-    eos_token: str = EOS_TOKEN  # separates documents in the token stream; must be a special token
-    pretokenizer: Literal["cjk", "bytelevel"] = "bytelevel"  # "cjk" = cut Han/kana runs first (see above)
-    cjk_max_chars: int = Field(default=2, ge=1, le=64)  # longest CJK pre-token under "cjk"
-    min_frequency: int = Field(default=2, ge=1)  # a pair must occur this often to be merged
-    sample_bytes: int = Field(default=64 << 20, gt=0)  # text sampled (seeded) to train on
+    path: str | None = Field(default=None, description=(
+        "An existing tokenizer.json to load (local path or URL); None = train one with the options "
+        "below, which a loaded file leaves unused."))
+    vocab_size: int = Field(default=32000, ge=300, le=1 << 22, description=(
+        "Training: vocabulary size, the 256 byte symbols and the special tokens included."))
+    special_tokens: list[str] = Field(default=[EOS_TOKEN], description=(
+        "Training: added first, so they get the lowest ids; in a document's text they stay plain text."))
+    eos_token: str = Field(default=EOS_TOKEN, description=(
+        "Ends every document in the token stream; must be one of special_tokens (with path: a token "
+        "of the loaded file)."))
+    pretokenizer: Literal["cjk", "bytelevel"] = Field(default="bytelevel", description=(
+        "Training: bytelevel = the GPT-2 byte-level split; cjk = first cut Han/kana runs into pieces "
+        "of at most cjk_max_chars characters."))
+    cjk_max_chars: int = Field(default=2, ge=1, le=64, description=(
+        "pretokenizer=cjk: longest Han/kana pre-token, in characters."))
+    min_frequency: int = Field(default=2, ge=1, description=(
+        "Training: a pair of symbols must occur at least this often in the sample to be merged."))
+    sample_bytes: int = Field(default=64 << 20, gt=0, description=(
+        "Training: about this many bytes of text to train on, documents drawn from the input in seeded "
+        "random order (under mix, split by the sources' shares)."))
 
     @model_validator(mode="after")
     def _eos_is_special(self) -> "TokenizerSpec":
