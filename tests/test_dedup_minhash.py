@@ -250,3 +250,22 @@ def test_typographic_quotes_do_not_change_shingles(shared_data):
     # invisible characters neither
     items2, _ = item_lists(pa.array(["\ufeff" + arts[0].replace(" ", "\u200b ", 20)]), Shingling())
     assert items2[0] == items[0]
+
+
+def test_keep_highest_score_needs_its_score_column(tmp_path, ray_local):
+    """Without the column every score was equal and the first document stayed, silently."""
+    import json
+
+    from pipeline.recipe import parse_recipe
+    from pipeline.runner import Runner
+    from pipeline.stage import StageError
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps({"text": f"document number {i} " * 30}) + "\n"
+                                              for i in range(3)))
+    recipe = parse_recipe({"name": "t", "output": str(tmp_path / "run"),
+                           "sources": [{"name": "s", "format": "jsonl", "paths": [str(tmp_path / "d.jsonl")]}],
+                           "stages": [{"stage": "minhash_dedup", "keep": "highest_score"}]})
+    with pytest.raises(StageError, match="its input has no column 'quality_score'"):
+        Runner(recipe, quiet=True).run()
+    assert "quality_score" not in MinHashDedup().input_columns()      # keep=first needs no score
+    with pytest.raises(ValueError, match="verify_threshold"):
+        MinHashDedup(verify_threshold=1.5)

@@ -111,7 +111,7 @@ class MinHashDedup(GlobalStage):
     verify: Method = Field(default="jaccard", description=(
         "How candidate pairs are checked on the texts: jaccard (exact, of the shingle sets), "
         "levenshtein (normalised edit similarity), or none (every LSH candidate is a duplicate)."))
-    verify_threshold: float | None = Field(default=None, description=(
+    verify_threshold: float | None = Field(default=None, ge=0, le=1, description=(
         "Similarity a checked pair needs to count as a duplicate; None = threshold."))
     ignore_paragraph_order: bool = Field(default=True, description=(
         "levenshtein: a pair below the threshold is compared again with its paragraphs sorted, so "
@@ -123,7 +123,7 @@ class MinHashDedup(GlobalStage):
         "Which document of a cluster stays: the first in input order, the longest, or the one with "
         "the highest score_column; ties go to the first."))
     score_column: str = Field(default="quality_score", description=(
-        "keep=highest_score: column ranking documents; a null or missing score ranks last."))
+        "keep=highest_score: column ranking documents (it must exist); a null score ranks last."))
     scope: Literal["global", "per_source"] = Field(default="global", description=(
         "global: near-duplicates across all sources; per_source: only within each source."))
     bucket_partitions: int = Field(default=0, ge=0, description=(
@@ -141,6 +141,10 @@ class MinHashDedup(GlobalStage):
         if p.bands is not None and p.bands * p.rows > p.num_perm:
             raise ValueError(f"bands*rows = {p.bands * p.rows} exceeds num_perm = {p.num_perm}")
         return self
+
+    def input_columns(self) -> set[str]:
+        # keep=highest_score without its column ranked every document equal: the first stayed, silently
+        return super().input_columns() | ({self.score_column} if self.keep == "highest_score" else set())
 
     @cached_property
     def band_rows(self) -> tuple[int, int]:
