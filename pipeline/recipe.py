@@ -164,10 +164,13 @@ class Recipe(_Strict):
     @field_validator("sources")
     @classmethod
     def _unique_sources(cls, v: list[SourceConfig]) -> list[SourceConfig]:
-        names = [s.name for s in v]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        at: dict[str, list[int]] = {}
+        for i, s in enumerate(v):
+            at.setdefault(s.name, []).append(i)
+        dup = [f"{name!r} is the name of " + " and ".join(f"sources[{i}]" for i in idx)
+               for name, idx in at.items() if len(idx) > 1]
         if dup:
-            raise ValueError(f"source names must be unique; repeated: {', '.join(dup)}")
+            raise ValueError(f"{'; '.join(dup)} (source names must be unique)")
         return v
 
     @model_validator(mode="after")
@@ -206,13 +209,28 @@ def _format_errors(where: str, e: ValidationError, prefix: str = "") -> str:
         loc = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "(top level)")
         if loc == "(top level)" and re.match(r"(stages|sources)\[\d+\]", str(err["msg"]).removeprefix("Value error, ")):
             loc = ""          # a check of the whole recipe that names the entry itself
-        # A validator of a whole object (value_error) says itself what is wrong; its input is the
-        # object, whose dump would only bury that.
-        whole = err["type"] == "value_error" and isinstance(err.get("input"), dict)
+        # A validator of a whole object, or of a list of them (value_error), says itself what is
+        # wrong; its input is the object, whose dump would only bury that.
+        whole = err["type"] == "value_error" and _is_objects(err.get("input"))
         got_s = "" if err["type"] == "missing" or whole else f" (got {short_repr(err.get('input'))})"
         msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())[:300]
         parts.append(f"{loc}: {msg}{got_s}" if loc else f"{msg}{got_s}")
     return f"{where}: " + "; ".join(parts)
+
+
+def _is_objects(value: Any) -> bool:
+    """A mapping, or a non-empty list of mappings or models (e.g. the validated sources)."""
+    if isinstance(value, list):
+        return bool(value) and all(isinstance(v, (dict, BaseModel)) for v in value)
+    return isinstance(value, dict)
+
+
+def _options_hint(e: ValidationError, what: str, names: Any) -> str:
+    """` (options of ...: a, b, c)` when `e` has an unknown key: the list helps find a misspelt
+    key; after a wrong value of a known key it is only noise."""
+    if not any(err["type"] == "extra_forbidden" for err in e.errors(include_url=False)):
+        return ""
+    return f" (options of {what}: {', '.join(names) or '(none)'})"
 
 
 def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
@@ -247,8 +265,7 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
         stage = cls.model_validate(entry)
     except ValidationError as e:
         msg = _format_errors(where, e, prefix=f"{key} ({ref})")
-        fields = ", ".join(cls.model_fields) or "(none)"
-        raise RecipeError(f"{msg} (options of {ref!r}: {fields})") from None
+        raise RecipeError(msg + _options_hint(e, repr(ref), cls.model_fields)) from None
     if apply_to is not None:
         if cls.is_global:
             raise RecipeError(f"{where}: {key}.apply_to: {ref!r} is a global stage; apply_to scopes map stages "
@@ -279,9 +296,11 @@ def _build_source(where: str, i: int, entry: Any) -> Any:
     try:
         reader = cls.model_validate(opts)
     except ValidationError as e:
-        msg = _format_errors(where, e, prefix=f"{key} ({fmt})")
-        fields = ", ".join(sorted(SOURCE_KEYS | set(cls.model_fields)))
-        raise RecipeError(f"{msg} (options of a {fmt!r} source: {fields})") from None
+        # Named by the source's name, as its other errors are (the format is in the hint).
+        name = entry.get("name")
+        msg = _format_errors(where, e, prefix=f"{key} ({name if isinstance(name, str) and name else fmt})")
+        fields = sorted(SOURCE_KEYS | set(cls.model_fields))
+        raise RecipeError(msg + _options_hint(e, f"a {fmt!r} source", fields)) from None
     return {**common, "reader": reader}
 
 

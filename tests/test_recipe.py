@@ -72,7 +72,7 @@ def test_unknown_option_and_unknown_stage(tmp_path, shared_data):
 
 def test_reader_options_are_validated_by_the_format(tmp_path, shared_data):
     # text_field belongs to row formats: on a WARC source it is a misspelt or misplaced key.
-    with pytest.raises(RecipeError, match=r"sources\[0\] \(warc\)\.text_field: Extra inputs.*content_types"):
+    with pytest.raises(RecipeError, match=r"sources\[0\] \(a\)\.text_field: Extra inputs.*'warc' source: content_types"):
         load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - {name: a, format: warc, paths: [x], text_field: t}\n"))
     r = load_recipe(write(tmp_path, "name: t\noutput: x\nsources:\n  - {name: a, format: jsonl, paths: [x], text_field: body}\n"))
     assert r.sources[0].reader.text_field == "body" and r.sources[0].max_doc_bytes > 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 PROFILE_DIR = Path(__file__).resolve().parent
 PROFILE_NAMES = ("en", "de", "fr", "es", "ru", "zh-Hans", "zh-Hant", "ja", "default")
@@ -113,4 +113,16 @@ def validate_overrides(overrides: dict[str, dict[str, Any]], allowed: set[str]) 
         if unknown:
             raise ValueError(f"profile {name!r} sets {sorted(unknown)}, which this stage does not "
                              f"have; its options are {sorted(allowed)}")
-        ProfileValues.model_validate(values)
+        try:
+            ProfileValues.model_validate(values)
+        except ValidationError as e:
+            raise _under(("profiles", name), e) from None
+
+
+def _under(prefix: tuple, e: ValidationError) -> ValidationError:
+    """`e` with its keys under `prefix`: raised in a stage's validator, a profile's error would
+    otherwise name `min_words`, as if the stage option itself were wrong."""
+    return ValidationError.from_exception_data(e.title, [
+        {"type": err["type"], "loc": (*prefix, *err["loc"]), "input": err["input"],
+         **({"ctx": err["ctx"]} if "ctx" in err else {})}
+        for err in e.errors(include_url=False)])
