@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import reprlib
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+from pydantic import ValidationError
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = ("zh-Hans", "zh-Hant", "ja", "en")
@@ -36,6 +38,10 @@ FILTER_STAGES = ("language", "url_filter", "chinese_clean", "spam_filter", "goph
                  "gopher_repetition", "fineweb_quality", "c4_quality")
 QUALITY_STAGES = ("gopher_quality", "gopher_repetition", "fineweb_quality")
 KEEP_CLEAN = 0.95
+
+
+class CalibrateError(ValueError):
+    """A mistake in the command's arguments or the recipe: one line, exit 2 (no traceback)."""
 
 
 @dataclass(frozen=True)
@@ -98,35 +104,91 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, object]]:
         left, eq, value = item.partition("=")
         profile, dot, key = left.rpartition(".")
         if not (eq and dot and profile and key):
-            raise SystemExit(f"calibrate: --set {item!r}: expected PROFILE.KEY=VALUE")
-        out.setdefault(profile, {})[key] = yaml.safe_load(value)
+            raise CalibrateError(f"calibrate: --set {item!r}: expected PROFILE.KEY=VALUE, e.g. zh-Hans.min_words=30")
+        try:
+            out.setdefault(profile, {})[key] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            raise CalibrateError(f"calibrate: --set {item!r}: the value is not valid YAML "
+                                 f"({' '.join(str(getattr(e, 'problem', None) or e).split())})") from None
     return out
+
+
+def read_recipe_stages(recipe: Path) -> list[dict]:
+    """The `stages:` entries of a recipe file; a missing or malformed file is a CalibrateError."""
+    try:
+        spec = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise CalibrateError(f"calibrate: --recipe {recipe}: cannot read it: {e.strerror or e}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise CalibrateError(f"calibrate: --recipe {recipe}: not a YAML recipe "
+                             f"({' '.join(str(getattr(e, 'problem', None) or e).split())})") from None
+    stages = spec.get("stages") if isinstance(spec, dict) else None
+    if not (isinstance(stages, list) and all(isinstance(e, dict) and isinstance(e.get("stage"), str) for e in stages)):
+        raise CalibrateError(f"calibrate: --recipe {recipe}: expected a recipe with a `stages:` list of "
+                             f"{{stage: NAME, ...}} entries")
+    return stages
+
+
+def _errors(where: str, e: ValidationError, named: tuple = ()) -> str:
+    """A pydantic error as one line: `where.key: what was expected (got value)` for each key;
+    the part of a key that `where` already names (`named`, e.g. a --set's profile and key) is left out."""
+    parts = []
+    for err in e.errors(include_url=False):
+        loc, n = tuple(err["loc"]), 0
+        while n < min(len(loc), len(named)) and loc[n] == named[n]:
+            n += 1
+        key = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc[n:])
+        msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())
+        # A value_error says itself what is wrong; its input is the whole stage's options.
+        got = "" if err["type"] in ("value_error", "missing") else f" (got {reprlib.repr(err['input'])})"
+        parts.append(f"{where}{key}: {msg}{got}")
+    return "; ".join(parts)
+
+
+def _build(cls, opts: dict, where: str, named: tuple = ()):
+    try:
+        return cls(**opts)
+    except ValidationError as e:
+        raise CalibrateError(_errors(where, e, named)) from None
+
+
+def _with_overrides(cls, opts: dict, overrides: dict[str, dict[str, object]], used: set) -> dict:
+    """`opts` with the --set values this stage has merged into its `profiles` (what-if thresholds).
+    Each value is first checked alone, so that a wrong one is reported as the --set at fault."""
+    fields = cls.threshold_fields()
+    profiles = {p: dict(v) for p, v in (opts.get("profiles") or {}).items()}
+    for p, values in overrides.items():
+        mine = {k: v for k, v in values.items() if k in fields}
+        for k, v in mine.items():
+            _build(cls, {**opts, "profiles": {p: {k: v}}}, f"calibrate: --set {p}.{k}", ("profiles", p, k))
+        used |= {(p, k) for k in mine}
+        if mine:
+            profiles.setdefault(p, {}).update(mine)
+    return {**opts, "profiles": profiles}
 
 
 def recipe_filters(recipe: Path, overrides: dict[str, dict[str, object]] | None = None) -> list:
     """The recipe's filter stages, set up; `overrides` change profile thresholds (what-if runs)."""
     from pipeline.registry import resolve_stage
-    spec = yaml.safe_load(recipe.read_text(encoding="utf-8"))
-    stages, used = [], set()
-    for entry in spec.get("stages", []):
+    built, used, options = [], set(), set()
+    for i, entry in enumerate(read_recipe_stages(recipe)):
         name = entry["stage"]
         if name in FILTER_STAGES:
             cls = resolve_stage(name)
             opts = {k: v for k, v in entry.items() if k != "stage"}
+            where = f"calibrate: {recipe}: stages[{i}] ({name})"
+            stage = _build(cls, opts, where)
             if overrides and hasattr(cls, "threshold_fields"):
-                fields = cls.threshold_fields()
-                profiles = {p: dict(v) for p, v in opts.get("profiles", {}).items()}
-                for p, values in overrides.items():
-                    mine = {k: v for k, v in values.items() if k in fields}
-                    used |= {(p, k) for k in mine}
-                    if mine:
-                        profiles.setdefault(p, {}).update(mine)
-                opts["profiles"] = profiles
-            stages.append((name, cls(**opts).ensure_setup()))
-    unknown = {(p, k) for p, v in (overrides or {}).items() for k in v} - used
+                options |= cls.threshold_fields()
+                stage = _build(cls, _with_overrides(cls, opts, overrides, used), where)
+            built.append((name, stage))
+    unknown = sorted({(p, k) for p, v in (overrides or {}).items() for k in v} - used)
     if unknown:
-        raise SystemExit(f"calibrate: no filter stage has the option(s) {sorted(unknown)}")
-    return stages
+        # Listed for a misspelt key: the options --set can change in this recipe.
+        raise CalibrateError(f"calibrate: --set {', '.join(f'{p}.{k}' for p, k in unknown)}: no filter stage of "
+                             f"{recipe} has this option (those it has: {', '.join(sorted(options)) or 'none'})")
+    # Set up (models loaded) only when every stage and --set is known good: a mistake shows at once.
+    return [(name, stage.ensure_setup()) for name, stage in built]
 
 
 def run_chain(table: pa.Table, stages) -> tuple[list[str | None], list[str | None], pa.Table]:
@@ -323,7 +385,14 @@ def report(m: dict, recipe: str) -> str:
 
 def load_samples(data: Path, samples_file: Path | None) -> pa.Table:
     if samples_file and samples_file.is_file():
-        return pq.read_table(samples_file)
+        try:
+            return pq.read_table(samples_file)
+        except (OSError, pa.ArrowException) as e:
+            raise CalibrateError(f"calibrate: --samples {samples_file}: not a samples parquet file "
+                                 f"({' '.join(str(e).split())[:200]})") from None
+    if not data.is_dir():
+        raise CalibrateError(f"calibrate: --data {data}: no such directory (the shared data the samples "
+                             f"are built from)")
     from stages.calibration_sets import load
     clean, junk = load(data)
     table = samples_table(clean + junk)
@@ -344,8 +413,27 @@ def cli_main(argv: list[str]) -> int:
     p.add_argument("--samples", default=None,
                    help="parquet of prepared samples: read if it exists, else built and written there")
     args = p.parse_args(argv)
+    try:
+        return _calibrate(args)
+    except CalibrateError as e:
+        # A mistake in the arguments or the recipe: one line and exit 2, as `python -m pipeline run` does.
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+
+
+def _check_out_dirs(**files: str | None) -> None:
+    # Checked before the measurement: a wrong --out would otherwise lose a minutes-long run.
+    for flag, f in files.items():
+        if f and not Path(f).parent.is_dir():
+            raise CalibrateError(f"calibrate: --{flag} {f}: no directory {Path(f).parent} to write it in")
+
+
+def _calibrate(args) -> int:
+    _check_out_dirs(out=args.out, json=args.json)
+    # The arguments and the recipe are checked first, before the (slow) samples are built.
+    stages = recipe_filters(Path(args.recipe), parse_overrides(args.set))
     table = load_samples(Path(args.data), Path(args.samples) if args.samples else None)
-    m = measure(table, recipe_filters(Path(args.recipe), parse_overrides(args.set)), pii=not args.skip_pii)
+    m = measure(table, stages, pii=not args.skip_pii)
     text = report(m, Path(args.recipe).name)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

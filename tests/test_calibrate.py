@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from stages import calibration_sets as cs
-from stages.calibrate import (REPO, _keep_threshold, cli_main, measure, parse_overrides, recipe_filters,
-                              samples_table)
+from stages.calibrate import (REPO, CalibrateError, _keep_threshold, cli_main, measure, parse_overrides,
+                              recipe_filters, samples_table)
 
 
 def test_split_is_stable_and_about_a_third():
@@ -33,7 +33,7 @@ def test_keep_threshold_keeps_95_percent():
 def test_overrides_parse_and_must_exist():
     assert parse_overrides(["zh-Hans.min_words=30", "en.stop_words=[a, b]"]) == {
         "zh-Hans": {"min_words": 30}, "en": {"stop_words": ["a", "b"]}}
-    with pytest.raises(SystemExit):
+    with pytest.raises(CalibrateError, match=r"expected PROFILE\.KEY=VALUE"):
         parse_overrides(["min_words=30"])
 
 
