@@ -129,6 +129,8 @@ def _describe(annotation) -> str:
         return " | ".join(_describe(a) for a in args)
     if origin is Literal:
         return " | ".join(json.dumps(a) for a in args)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return f"list[{_describe(args[0])}]"        # a recipe writes a list
     if args:
         return f"{getattr(origin, '__name__', str(origin))}[{', '.join(_describe(a) for a in args)}]"
     if annotation is type(None):
@@ -150,8 +152,10 @@ def _models_in(annotation) -> list[type]:
     return [m for a in get_args(annotation) for m in _models_in(a)]
 
 
-def _print_options(cls, indent: str = "    ", seen: frozenset = frozenset()) -> None:
+def _print_options(cls, indent: str = "    ", seen: frozenset = frozenset(), skip: frozenset = frozenset()) -> None:
     for fname, f in cls.model_fields.items():
+        if fname in skip:
+            continue
         default = "required" if f.is_required() else json.dumps(
             _plain(f.get_default(call_default_factory=True)), default=str, ensure_ascii=False)
         desc = f"  — {f.description}" if f.description else ""
@@ -179,6 +183,9 @@ def _cmd_stages(a) -> int:
         kind = "global" if cls.is_global else "map"
         print(f"{name}  [{kind}]  {_first_line(cls)}")
         _print_options(cls)
+    from pipeline.recipe import Recipe, StageSpec
+    print("\nRecipe keys:")
+    _print_options(Recipe, seen=frozenset({SourceConfig, StageSpec}), skip=frozenset({"path"}))
     print("\nSource formats (`sources[].format`); every source also takes: "
           + ", ".join(k for k in SourceConfig.model_fields if k in SOURCE_KEYS))
     for name, cls in sorted(all_readers().items()):

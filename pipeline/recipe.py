@@ -111,12 +111,14 @@ SOURCE_KEYS = {"name", "format", "paths", "paths_file", "paths_base", "max_files
 
 
 class RayConfig(_Strict):
-    address: str | None = None
-    num_cpus: int | None = Field(default=None, gt=0)
-    # Tasks kept in flight per CPU: enough to hide I/O, few enough to bound memory.
-    tasks_per_cpu: int = Field(default=2, gt=0)
-    # How segments run (pipeline/executor.py): plain Ray tasks, or Ray Data map_batches.
-    executor: Literal["tasks", "ray_data"] = "tasks"
+    address: str | None = Field(default=None, description=(
+        "Ray cluster to join (host:port, ray://host:port, auto); None = $RAY_ADDRESS, else Ray starts "
+        "inside the run"))
+    num_cpus: int | None = Field(default=None, gt=0, description="CPUs of a Ray started inside the run; None = all")
+    # Enough to hide I/O, few enough to bound memory.
+    tasks_per_cpu: int = Field(default=2, gt=0, description="tasks kept in flight per CPU of the cluster")
+    executor: Literal["tasks", "ray_data"] = Field(default="tasks", description=(
+        "how segments run (pipeline/executor.py): plain Ray tasks, or Ray Data map_batches"))
 
 
 # Which map stages store their surviving documents (pipeline/runner.py): by default only the last
@@ -138,19 +140,29 @@ class StageSpec(BaseModel):
 
 
 class Recipe(_Strict):
-    name: str = Field(min_length=1, max_length=200)
-    seed: int = Field(default=0, strict=True)   # `seed: true` is a mistake, not 1
-    output: str = Field(min_length=1)
-    sources: list[SourceConfig] = Field(min_length=1)
-    stages: list[StageSpec] = []
+    name: str = Field(min_length=1, max_length=200, description="the recipe's name, in the report")
+    seed: int = Field(default=0, strict=True, description=(   # `seed: true` is a mistake, not 1
+        "seed of the stages that draw at random: the mix's choice and order of documents, the "
+        "tokenizer's training sample, token shuffling, `--sample` trials (MinHash has its own "
+        "permutation_seed)"))
+    output: str = Field(min_length=1, description=(
+        "the run folder: a local path (relative to the current directory), s3:// or gs://"))
+    sources: list[SourceConfig] = Field(min_length=1, description="the inputs: see the source formats below")
+    stages: list[StageSpec] = Field(default=[], description=(
+        "the stages in order; an entry is {stage: NAME, its options} plus optional `id` (default: the "
+        "name), `apply_to` (source names; others pass through) and `checkpoint`"))
     removed_samples: int = Field(default=20, ge=0, description=(
         "removed documents kept per stage and reason (chosen by id hash across the run; text and html up to "
         "64 Ki characters each), so a person can read what each rule drops; every removed id and its reason is "
         "kept regardless"))
     # A wrong `text_field` quarantines every record of a source: that stops the run, not exit 0.
-    max_quarantine_share: float = Field(default=0.5, ge=0, le=1)
-    checkpoint: Checkpoint = "chain_end"
-    ray: RayConfig = RayConfig()
+    max_quarantine_share: float = Field(default=0.5, ge=0, le=1, description=(
+        "a source whose records are quarantined above this share stops the run after ingest "
+        "(per source: `sources[].max_quarantine_share`)"))
+    checkpoint: Checkpoint = Field(default="chain_end", description=(
+        "which map stages store their documents: the last of each fused chain, or every stage "
+        "(also per stage entry)"))
+    ray: RayConfig = Field(default=RayConfig(), description="where and how the run's tasks run")
     # Where the final documents are also written after the run (pipeline/export.py).
     export: ExportConfig | None = Field(default=None, description="write the final documents to a named place "
                                         "(Hugging Face datasets layout): {to, format, rows_per_file, columns}")

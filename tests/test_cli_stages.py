@@ -26,3 +26,15 @@ def test_nested_options_types_and_whole_summaries_are_listed():
     # a summary is the docstring's first paragraph, not its first line cut mid-sentence
     extract = next(line for line in out.splitlines() if line.startswith("extract  [map]"))
     assert extract.endswith("columns."), extract
+
+
+def test_recipe_keys_are_listed_with_descriptions():
+    out = _listing()
+    keys = out[out.index("\nRecipe keys:"):out.index("\nSource formats")]
+    for key in ("seed:", "output:", "checkpoint:", "max_quarantine_share:", "RayConfig:", "executor:",
+                "tasks_per_cpu:", "ExportConfig:", "apply_to"):
+        assert key in keys, key
+    options = [line for line in keys.splitlines() if line.startswith("    ") and ": " in line
+               and not line.strip().endswith(":")]
+    assert options and all(" — " in line for line in options), [o for o in options if " — " not in o]
+    assert "path:" not in keys          # the recipe file's own path, set by the loader
