@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline import storage
 from pipeline.shards import StageDir, read_json
 
 FORMATS = ("parquet", "jsonl")
@@ -49,7 +50,7 @@ class ExportConfig(BaseModel):
 
 def find_stage(run_dir: str | Path, stage: str) -> StageDir:
     """A stage's directory in a run, by id (as in stats.json) or index (0 = ingest)."""
-    run_dir = Path(run_dir)
+    run_dir = storage.path(run_dir)       # a local folder or a URL (s3://): not pathlib, which mangles URLs
     try:
         names = read_json(run_dir / "plan.json")["stages"]
     except (OSError, ValueError, KeyError):
@@ -65,11 +66,11 @@ def find_stage(run_dir: str | Path, stage: str) -> StageDir:
 def final_stage(run_dir: str | Path) -> StageDir:
     """The stage holding a finished run's final documents (stats.json's output.documents)."""
     try:
-        documents = read_json(Path(run_dir) / "stats.json")["output"]["documents"]
+        documents = read_json(storage.path(run_dir) / "stats.json")["output"]["documents"]
     except (OSError, ValueError, KeyError):
         raise ExportError(f"{run_dir}: no finished run here (no readable stats.json); "
                           f"name a stage with --stage") from None
-    return StageDir(Path(documents).parent)
+    return StageDir(storage.path(documents).parent)
 
 
 def _columns(schema: pa.Schema, wanted: list[str] | None, where: str) -> list[str]:
@@ -156,7 +157,7 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
 
 def export_final(run_dir: str | Path, stats: dict, cfg: ExportConfig) -> dict:
     """The recipe's `export:`: the run's final documents (stats.json output.documents) to cfg.to."""
-    src = StageDir(Path(stats["output"]["documents"]).parent)
+    src = StageDir(storage.path(stats["output"]["documents"]).parent)
     return export_stage(src, cfg.to, cfg.format, cfg.rows_per_file, cfg.columns,
                         {"run_dir": str(run_dir), "recipe_hash": stats.get("recipe_hash")}, cfg.storage_options)
 
@@ -176,7 +177,7 @@ def main(argv: list[str]) -> int:
     try:
         src = find_stage(a.run_dir, a.stage) if a.stage is not None else final_stage(a.run_dir)
         info = export_stage(src, a.to, a.format, a.rows_per_file,
-                            a.columns.split(",") if a.columns else None, {"run_dir": str(Path(a.run_dir).resolve())})
+                            a.columns.split(",") if a.columns else None, {"run_dir": storage.url(storage.path(a.run_dir))})
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -51,6 +51,7 @@ def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_dat
           - stage: stages_for_tests:CharCount
           - {{stage: gopher_quality, min_words: 300}}
           - stage: exact_dedup
+        export: {{to: "s3://{BUCKET}/rexp"}}
         """))
     cwd = tmp_path / "cwd"
     cwd.mkdir()
@@ -96,4 +97,13 @@ def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_dat
     out = "\n".join(explain(run, doc_id))
     assert "[01 CharCount] kept" in out and "[02 gopher_quality] kept" in out
     assert "[03 exact_dedup] removed:" in out and "last seen with:" in out
+    # export of a run on S3, by the recipe's `export:` and by the command (final documents, a stage)
+    exported = stats["output"]["export"]["documents"]
+    assert exported == stats["output"]["documents_count"] > 0
+    assert sum(pq.read_metadata(fs.open(f)).num_rows for f in fs.find(f"{BUCKET}/rexp/data")) == exported
+    _cli(["export", run, "--to", f"s3://{BUCKET}/exp"], s3_server, cwd)
+    _cli(["export", run, "--stage", "gopher_quality", "--to", f"s3://{BUCKET}/exp_gopher"], s3_server, cwd)
+    assert sum(pq.read_metadata(fs.open(f)).num_rows for f in fs.find(f"{BUCKET}/exp/data")) == exported
+    assert sum(pq.read_metadata(fs.open(f)).num_rows for f in fs.find(f"{BUCKET}/exp_gopher/data")) == \
+        gopher["docs_out"]
     assert not any(cwd.iterdir()), f"files written locally: {list(cwd.rglob('*'))}"
