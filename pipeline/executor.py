@@ -134,7 +134,14 @@ def _start_ray(address: str | None, num_cpus: int | None) -> dict:
     kwargs: dict[str, Any] = dict(logging_level=logging.WARNING, log_to_driver=True)
     if address:
         _check_reachable(address)
-        ray.init(address=address, **kwargs)
+        try:
+            ray.init(address=address, **kwargs)
+        except (ConnectionError, ray.exceptions.AuthenticationError) as e:
+            from pipeline.recipe import RecipeError
+            # Ray 2.60's `ray start --head` turns on token auth: a driver without it is refused
+            raise RecipeError(f"Ray cluster at {address!r}: cannot join it ({' '.join(str(e).split())[:300]}); a "
+                              f"cluster started with `ray start --head` needs RAY_AUTH_MODE=token in this process's "
+                              f"environment, and its token (~/.ray/auth_token, or RAY_AUTH_TOKEN)") from None
     else:
         # Ray starts its workers at nice 15 (so its own daemons stay responsive); then any ordinary
         # process on the machine (another job, a CPU hog) takes nearly all the CPU from them: nice 0

@@ -309,7 +309,7 @@ class Runner:
             # them before stats and before the lease is released, whatever happens.
             with ThreadPoolExecutor(1, thread_name_prefix="finish-chain") as self._closer:
                 self._finishing: list[Future] = []
-                self._started = time.time()
+                self._started, self._began = time.time(), False
                 try:
                     stats = self._run()
                 except Exception as e:
@@ -321,12 +321,18 @@ class Runner:
     def _report_failure(self, error: Exception) -> None:
         """Every run leaves a report: one that stops with an error leaves `failed.json` (the error)
         and the report of the work done until then (each stage's completed shards), but no
-        stats.json, which marks a finished run. A rerun resumes and replaces both."""
+        stats.json, which marks a finished run. A rerun resumes and replaces both.
+
+        A run that stopped before any work (Ray could not be reached or joined) changed nothing:
+        it leaves the folder as it was, a finished run's report included."""
+        if not self._began:
+            return
         message = " ".join(str(getattr(error, "cause", None) or error).split())[:2000]
         failed = {"error": message, "type": type(getattr(error, "cause", None) or error).__name__,
                   "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         try:
             write_json_atomic(failed, self.run_dir / FAILED)
+            storage.remove_file(self.run_dir / "stats.json")   # an earlier run's, no longer what is here
             stats = build_stats(self.recipe, self.run_dir, self.stages, {}, {"address": self.ray_address or "local"},
                                 started=self._started, finished=time.time())
             from pipeline.report import write_report
@@ -346,6 +352,7 @@ class Runner:
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
         self.runtime_env = upload_runtime_env(self.runtime_env)
         self.executor = make_executor(self.recipe.ray.executor, cluster_cpus() * self.recipe.ray.tasks_per_cpu)
+        self._began = True
         walls: dict[str, float] = {}
         segments = list(self.segments)
         # Ingest overlaps with the first chain of map stages: a shard starts through them as soon

@@ -23,17 +23,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def kill_cluster(tag: str) -> None:
-    """Stop only this test's cluster (`ray stop` would stop every Ray on the machine)."""
+def kill_cluster(tag: str, port: int | None = None) -> None:
+    """Stop only this test's cluster (`ray stop` would stop every Ray on the machine): the
+    processes whose command line holds its temp dir, and their descendants (Ray's agents rename
+    themselves, ray::DashboardAgent, and were left running), and the head's Ray Client server,
+    which outlives its parent and names only the cluster's port."""
+    client = f"ray.util.client.server --address=" if port else None
     for _ in range(3):
-        pids = []
+        parent, pids = {}, []
         for d in Path("/proc").iterdir():
             if d.name.isdigit():
                 try:
-                    if tag in (d / "cmdline").read_bytes().decode(errors="replace"):
+                    stat = (d / "stat").read_text()
+                    parent[int(d.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+                    cmdline = (d / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+                    if tag in cmdline or (client and client in cmdline and f":{port} " in cmdline):
                         pids.append(int(d.name))
-                except OSError:
+                except (OSError, ValueError):
                     pass
+        found = set(pids)
+        while True:
+            more = {pid for pid, pp in parent.items() if pp in found} - found
+            if not more:
+                break
+            found |= more
+        pids = sorted(found)
         if not pids:
             return
         for pid in pids:
@@ -61,10 +75,10 @@ def two_node_cluster(tmp_path, s3_server):
                        env=node_env, check=True, capture_output=True, timeout=120)
         yield f"127.0.0.1:{port}", env
     finally:
-        kill_cluster(str(temp))
+        kill_cluster(str(temp), port)
 
 
-@pytest.mark.long(seconds=33)
+@pytest.mark.long(seconds=45)
 def test_recipe_runs_on_two_node_cluster_by_address(tmp_path, shared_data, two_node_cluster, s3_server):
     address, env = two_node_cluster
     fs = s3fs_for(s3_server)
@@ -92,3 +106,10 @@ def test_recipe_runs_on_two_node_cluster_by_address(tmp_path, shared_data, two_n
     import json
     stats = json.loads(fs.cat_file("cluster-run/run/stats.json"))
     assert stats["ray"] == {"address": address, "cpus": 2.0}
+    # a driver without the cluster's token auth: one line saying what it needs, not a traceback
+    no_auth = {k: v for k, v in env.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe), "--ray-address", address,
+                           "--output", str(tmp_path / "local-run")], cwd=tmp_path, env=no_auth,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "needs RAY_AUTH_MODE=token" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-3000:]
