@@ -337,3 +337,22 @@ def test_read_npy_parses_its_own_header_without_ast(tmp_path, monkeypatch):
     for i, w in enumerate(want):
         got = storage.read_npy(tmp_path / f"{i}.npy")
         assert got.dtype == w.dtype and got.shape == w.shape and np.array_equal(got, w)
+
+
+def test_an_output_bucket_that_does_not_exist_is_a_load_error(tmp_path, s3_server):
+    """validate said OK and the run died at its lease's first write (NoSuchBucket traceback)."""
+    from pipeline.checks import list_inputs
+    from pipeline.lease import check_output
+    from pipeline.recipe import RecipeError, load_recipe
+    fs = s3fs_for(s3_server)
+    upload_sample(fs, "tokenmill-outcheck", pages=2)
+    p = tmp_path / "r.yaml"
+    for bucket, ok in (("tokenmill-outcheck", True), ("tokenmill-nobucket", False)):
+        p.write_text(f"name: t\noutput: s3://{bucket}/run\nsources:\n  - name: web\n    format: warc\n"
+                     f"    paths: [s3://tokenmill-outcheck/input/web/sample_pages.warc.gz]\n")
+        r = load_recipe(p)
+        if ok:
+            check_output(r.output, r, list_inputs(r))
+        else:
+            with pytest.raises(RecipeError, match="the bucket 'tokenmill-nobucket' does not exist"):
+                check_output(r.output, r, list_inputs(r))
