@@ -255,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(name, help=f"(see `python -m pipeline {name} --help`)", add_help=False)
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Our INFO lines are the run's progress; the libraries' (botocore's "Found credentials in
+    # environment variables." on every command, Ray Data's progress) are noise beside them.
+    for noisy in ("botocore", "aiobotocore", "s3fs", "gcsfs", "fsspec", "urllib3", "ray.data"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return a.fn(a)
     except (RecipeError, StageError) as e:

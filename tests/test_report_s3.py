@@ -102,6 +102,10 @@ def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_dat
     assert exported == stats["output"]["documents_count"] > 0
     assert sum(pq.read_metadata(fs.open(f)).num_rows for f in fs.find(f"{BUCKET}/rexp/data")) == exported
     _cli(["export", run, "--to", f"s3://{BUCKET}/exp"], s3_server, cwd)
+    proc = _start(["inspect", run, "--stage", "exact_dedup", "-n", "1"], s3_server, cwd)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Found credentials" not in err and "Found endpoint" not in err    # botocore's INFO lines
     _cli(["export", run, "--stage", "gopher_quality", "--to", f"s3://{BUCKET}/exp_gopher"], s3_server, cwd)
     assert sum(pq.read_metadata(fs.open(f)).num_rows for f in fs.find(f"{BUCKET}/exp/data")) == exported
     assert sum(pq.read_metadata(fs.open(f)).num_rows for f in fs.find(f"{BUCKET}/exp_gopher/data")) == \
