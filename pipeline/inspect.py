@@ -243,7 +243,7 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
                          f"what follows is about the first")
     if len(lines) > 1 and lines[1].endswith("not found in the input"):
         raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
-                           f"see `inspect --kept`)")
+                           f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)")
     if last_row is not None:
         lines.append("last seen with: " + format_doc(last_row)[2:])
     return lines

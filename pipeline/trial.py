@@ -3,7 +3,8 @@
 `python -m pipeline run RECIPE --limit N` takes the first N documents of each source (its files in
 listed order); `--sample F` keeps each document with probability F, decided by a hash of the
 recipe's seed and the document id (so the same documents whatever the number of workers). The run
-goes to `<output>-trial-limit<N>` / `<output>-trial-sample<F>`, never to the real output.
+goes to `<output>-trial-limit<N>` / `<output>-trial-sample<F>`, never to the real output (an output at a
+bucket's root is refused: it has no beside).
 
 Both are a reader wrapped around the source's own reader: quarantined items pass through (bad
 input still shows), documents are cut or sampled. For `--limit`, the driver first reads each
@@ -65,6 +66,17 @@ def _first_n(src, files: list[str], limit: int) -> dict[str, int]:
     return take
 
 
+def trial_output(output: str, tag: str) -> str:
+    """Beside the real output. An output that is a bucket's root has no beside (`s3://b` plus the
+    suffix names another bucket, and a folder in it would sit in the real output): refused."""
+    out = output.rstrip("/")
+    scheme, sep, rest = out.partition("://")
+    if sep and "/" not in rest:
+        raise RecipeError(f"--limit/--sample write beside the output, and {output!r} is a bucket's root; "
+                          f"give the output a folder (e.g. {out}/run)")
+    return f"{out}-trial-{tag}"
+
+
 def trial_recipe(recipe: Recipe, files: dict[str, list[str]], limit: int | None = None,
                  sample: float | None = None) -> Recipe:
     """The recipe as a trial: its sources cut to `limit` documents each or sampled at `sample`,
@@ -86,5 +98,5 @@ def trial_recipe(recipe: Recipe, files: dict[str, list[str]], limit: int | None 
             sources.append(src.model_copy(update={"reader": wrapped}))
     tag = f"limit{limit}" if limit is not None else f"sample{sample:g}"
     # a trial never writes to the recipe's export place
-    return recipe.model_copy(update={"sources": sources, "output": f"{recipe.output.rstrip('/')}-trial-{tag}",
+    return recipe.model_copy(update={"sources": sources, "output": trial_output(recipe.output, tag),
                                      "export": None})

@@ -12,7 +12,7 @@ from pipeline.export import ExportError, export_stage, final_stage, find_stage
 from pipeline.shards import read_documents
 from pipeline.recipe import RecipeError, load_recipe
 from pipeline.runner import Runner, list_inputs
-from pipeline.trial import trial_recipe
+from pipeline.trial import trial_output, trial_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,6 +76,10 @@ def test_trial_options_are_checked(tmp_path, shared_data):
         trial_recipe(recipe, list_inputs(recipe), sample=1.5)
     with pytest.raises(RecipeError, match="one of"):
         trial_recipe(recipe, list_inputs(recipe), limit=3, sample=0.5)
+    # beside a bucket's root would be another bucket (s3://b-trial-limit3)
+    assert trial_output("s3://bucket/runs/x/", "limit3") == "s3://bucket/runs/x-trial-limit3"
+    with pytest.raises(RecipeError, match="'s3://bucket' is a bucket's root"):
+        trial_output("s3://bucket", "limit3")
 
 
 def test_export_parquet_opens_with_datasets_and_jsonl_round_trips(tmp_path, shared_data, ray_local):
