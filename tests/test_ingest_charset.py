@@ -282,3 +282,13 @@ def test_a_few_gbk_symbols_in_an_unlabelled_page_are_chinese_and_cp1252_symbols_
     assert decode_html(zh.encode("gbk")) == (zh, "gb18030", False)
     en = f"<html><body>{nav}<p>Copyright © 2005 ACME — “quoted” ±0.5 °C</p></body></html>"
     assert decode_html(en.encode("cp1252")) == (en, "cp1252", False)
+
+
+def test_a_damaged_charset_label_is_unknown_not_a_crash():
+    """A flipped byte made an HTTP charset label hold a NUL: codecs.lookup raised ValueError and
+    the WARC reader stopped there (ingest fuzz seed 554660); a lone surrogate does the same."""
+    from pipeline.readers.decode import canonical, decode_html_utf8
+    assert canonical("utf\x00-8") is None and canonical("\ud800") is None and canonical("UTF-8") == "utf-8"
+    for body in (b"<html><body>caf\xc3\xa9</body></html>", b"<html><body>caf\xe9</body></html>"):
+        page, how, lossy = decode_html_utf8(body, "utf\x00-8")     # the page as UTF-8 bytes
+        assert bytes(page).decode("utf-8") == "<html><body>café</body></html>", how

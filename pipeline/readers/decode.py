@@ -113,7 +113,7 @@ def canonical(label: str | None) -> str | None:
     label = _ALIASES.get(label, label)
     try:
         name = codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):    # ValueError: a NUL or a lone surrogate in a damaged label
         return None
     return _ALIASES.get(name, name)
 
