@@ -632,7 +632,9 @@ FOUND = [("jsonl", 980),      # .xz in 3 members, flipped: pieces fed from a mem
          ("stackexchange", 7531),  # .zst cut inside junk glued after a whole row: the row was lost
          ("jsonl", 8584),      # the oracle's: junk inside a JSON id string renames the record, well-formed
          ("stackexchange", 8716),  # a 200 KB junk line glued after a whole row: the row went with it
-         ("mediawiki", 11977)]  # a byte flipped in <dbname>: every page renamed en\ufffdiki:N, uncounted
+         ("mediawiki", 11977),  # a byte flipped in <dbname>: every page renamed en\ufffdiki:N, uncounted
+         ("mediawiki", 22301),  # bytes inserted into a <page> tag: the page was skipped as space between pages
+         ("mediawiki", 22621)]  # a byte flipped in a <page> tag: the same
 
 
 @pytest.mark.parametrize("fmt,seed", [(f, s) for s in range(SEEDS) for f in FORMATS] + FOUND)

@@ -338,6 +338,22 @@ def test_malformed_pages_quarantined_and_reading_goes_on(sample, tmp_path):
     assert [d.id for d in docs] == [d.id for d in full if d.id not in lost]
 
 
+def test_a_page_whose_open_tag_is_damaged_is_counted(sample, tmp_path):
+    """A damaged <page> tag (the first page's too, which then sits after <siteinfo>) left its
+    </page> between pages, skipped as the space there: the page was lost without a count."""
+    path, full, _, _, pages = sample
+    xml = bz2.decompress(path.read_bytes()).decode("utf-8")
+    starts = [m.start() for m in re.finditer(r"<page>", xml)]
+    for victim in (0, 3):
+        broken = xml[:starts[victim]] + "<pag\u00e9>" + xml[starts[victim] + len("<page>"):]
+        bad = tmp_path / f"bad{victim}.xml.bz2"
+        bad.write_bytes(bz2.compress(broken.encode("utf-8")))
+        docs, quarantined, _ = read(bad)
+        assert [(q.reason, "without its <page>" in q.detail) for q in quarantined] == [("malformed_page", True)]
+        lost = f"enwiki:{pages[victim]['id']}"
+        assert [d.id for d in docs] == [d.id for d in full if d.id != lost]    # siteinfo still read: ids hold
+
+
 def test_old_export_schema_without_ns_elements(sample, tmp_path):
     """Dumps of export schema 0.5 and older (2008-era dumps, Special:Export of old wikis) give no
     <ns>: the title's prefix names the namespace (siteinfo's names). Every page was quarantined as

@@ -33,6 +33,7 @@ from pipeline.readers import zh_variants
 
 CHUNK = 1 << 20
 PAGE_OPEN, PAGE_CLOSE, ROOT_CLOSE = b"<page>", b"</page>", b"</mediawiki>"
+SITEINFO_CLOSE = b"</siteinfo>"
 # Disambiguation pages, by the template that marks them and the suffix of their title, in the
 # languages of the largest wikis (names checked against each wiki's dab pages: jawiki {{Aimai}},
 # elwiki {{Αποσαφήνιση}}, viwiki {{Trang định hướng}}, ...). Data, per wiki: add a wiki's names here.
@@ -165,7 +166,7 @@ class _Site:
 
 def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]:
     """Split a dump stream into ("header", bytes, 0), ("page", bytes, offset) and the damaged
-    pieces ("too_large" | "unterminated" | "truncated", first bytes, offset), and ("unclosed", b"",
+    pieces ("too_large" | "unterminated" | "unopened" | "truncated", first bytes, offset), and ("unclosed", b"",
     offset) when the stream ends outside a page without </mediawiki> after the last page (a dump cut
     between two pages loses the rest silently otherwise); offsets are in the decompressed stream.
     Read errors of the decompressor propagate to the caller."""
@@ -183,6 +184,14 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
         while True:
             if not in_page:
                 i = buf.find(PAGE_OPEN, max(start, searched))
+                # A </page> between pages closes a page whose <page> tag was damaged: counted, not
+                # skipped with the whitespace between pages (before the first page, see the header).
+                lost = buf.find(PAGE_CLOSE, start, i if i >= 0 else len(buf)) if header_done else -1
+                if lost >= 0:
+                    end = lost + len(PAGE_CLOSE)
+                    yield "unopened", buf[start:end][:65536], base + start
+                    start, searched = end, max(searched, end)
+                    continue
                 if i < 0:
                     closed = closed or buf.find(ROOT_CLOSE, start) >= 0
                     if not header_done and len(buf) < 64 * CHUNK:
@@ -195,7 +204,14 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
                 closed = False
                 if not header_done:
                     header_done = True
-                    yield "header", buf[:i], 0
+                    lost = buf.rfind(PAGE_CLOSE, 0, i)
+                    if lost < 0:
+                        yield "header", buf[:i], 0
+                    else:                   # the first page lost its <page>: it sits after <siteinfo>
+                        s = buf.rfind(SITEINFO_CLOSE, 0, lost)
+                        s = s + len(SITEINFO_CLOSE) if s >= 0 else 0
+                        yield "header", buf[:s], 0
+                        yield "unopened", buf[s:lost + len(PAGE_CLOSE)][:65536], s
                 in_page, start, searched = True, i, i + len(PAGE_OPEN)
                 continue
             j = buf.find(PAGE_CLOSE, searched)
@@ -261,6 +277,9 @@ def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Itera
                 elif kind == "too_large":
                     yield Quarantined("too_large", f"{path}: <page> over max_doc_bytes {src.max_doc_bytes}",
                                       offset, size=src.max_doc_bytes, sample=data)
+                elif kind == "unopened":
+                    yield Quarantined("malformed_page", f"{path}: </page> without its <page> (a damaged tag)",
+                                      offset, size=len(data), sample=data)
                 elif kind == "unterminated":
                     yield Quarantined("malformed_page", f"{path}: <page> without </page> before the next <page>",
                                       offset, size=len(data), sample=data[:65536])
