@@ -375,6 +375,13 @@ class Scanner:
                     return (q if 0 <= q < inner else inner), True
                 return e, False                      # a separator where declared: trust the length
             q = self._find_next(h, len(buf))
+            if q >= e and not buf.endswith((b"\r\n\r\n", b"\n\n"), h, q):
+                # No separator where declared nor before the next record, which lies past the
+                # declared end (one before it would be a record cut short): the record lost its
+                # trailer and junk follows it (a length too short would leave the record's own
+                # separator before the next one). Read as declared, as warcio does; the junk
+                # between is reported next, and does not become part of the page.
+                return e, False
             if q >= 0:
                 return q, True
             if not final and len(buf) - e < CHUNK:
