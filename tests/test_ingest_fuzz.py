@@ -589,8 +589,10 @@ FOUND = [(5, 30), (18, 30), (66, 30), (100, 30), (111, 30), (117, 30), (149, 30)
          (16392, 30),
          (22927, 30),
          (554660, 30),  # a flipped byte put a NUL in an HTTP charset label: codecs.lookup raised ValueError
-         (529562, 30), (537570, 30), (539767, 60)]  # uncompressed, a record's trailer gone and junk after it: the
-                        # page ran on into the junk up to the next header, where warcio reads it as declared   # a warcinfo's Content-Length past its member: FastWARC read on and swallowed the next record   # a zeroed separator glued a header with a bad Content-Length to the record before
+         (529562, 30), (537570, 30), (539767, 60),  # uncompressed, a record's trailer gone and junk after it:
+                        # the page ran on into the junk up to the next header, where warcio reads it as declared
+         (556292, 30)]  # a member of several records, the first's length absurd, the second's header broken:
+                        # the first took the whole member and the second went uncounted   # a warcinfo's Content-Length past its member: FastWARC read on and swallowed the next record   # a zeroed separator glued a header with a bad Content-Length to the record before
 
 
 @pytest.mark.parametrize("seed,max_records", [(s, 30) for s in SEEDS] + FOUND)

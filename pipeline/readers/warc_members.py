@@ -30,7 +30,7 @@ import deflate
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, WarcRecord, content_length, find_header, header_end,
-                                        parse_headers, separator_before)
+                                        _version_line, parse_headers, separator_before)
 from pipeline.readers.warc_stream import GZIP_MAGIC
 
 # Compressed bytes held at once; a member longer than this (or than the size cap) goes to FastWARC.
@@ -158,8 +158,9 @@ def _record_cut_by_member(content: bytearray, offset: int, types: frozenset[str]
         return None
     headers = parse_headers(bytes(content[:m.end()]))
     length = content_length(headers)
-    if length is None or m.end() + length <= len(content) or find_header(content, m.end(), len(content)) >= 0:
-        return None
+    if length is None or m.end() + length <= len(content) or find_header(content, m.end(), len(content)) >= 0 \
+            or _version_line(content, m.end(), len(content)) >= 0:
+        return None     # another record in the member, perhaps with a broken header: the scanner counts it
     end = len(content) - separator_before(bytes(content[max(m.end(), len(content) - 4):]))
     body = bytes(content[m.end():end])
     if types is not None and headers.get("warc-type", "").lower() not in types:
