@@ -840,8 +840,11 @@ def run_parquet_case(tmp: Path, seed: int) -> tuple[list[str], list[str]]:
     problems = [f"row {i} of intact group {g} missing" for g in range(len(groups)) if g not in damaged
                 for i in range(first[g], first[g] + groups[g][2]) if (f"p/{rows[i]['id']}", rows[i]["text"]) not in got]
     ids = {i for i, _ in got}
-    lost = sum(f"p/{r['id']}" not in ids for r in rows)   # (no page checksums: a flip may change a value silently)
-    if lost and not quarantined:
+    # No page checksums: a flip may change a value silently, the id too (the row then comes out
+    # under its new id: renamed, not lost, as the JSON Lines oracle counts it; seeds 23128, 24364)
+    renamed = len(ids - {f"p/{r['id']}" for r in rows})
+    lost = sum(f"p/{r['id']}" not in ids for r in rows) - renamed
+    if lost > 0 and not quarantined:
         problems.append(f"{lost} rows lost without a quarantine item")
     return log, problems
 
