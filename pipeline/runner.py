@@ -282,6 +282,12 @@ def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
                          f"(it has: {', '.join(have)})")
 
 
+def stale_stage_folders(run_dir, stages: list[PlannedStage]) -> list[str]:
+    """Folders under RUN/stages that the plan does not use: a rerun with other options (or
+    another recipe) computes into new folders and leaves the old ones, which nothing reads."""
+    return sorted(set(storage.names(storage.path(run_dir) / "stages")) - {ps.dir.path.name for ps in stages})
+
+
 # -- driver ------------------------------------------------------------------------------------
 FAILED = "failed.json"          # a run that stopped with an error: what the error was
 class Runner:
@@ -344,6 +350,12 @@ class Runner:
         t_start = self._started
         # Stages an earlier run into this folder finished: their times in the report are that run's.
         cached = {ps.id for ps in self.stages if ps.dir.finished()}
+        stale = stale_stage_folders(self.run_dir, self.stages)
+        if stale:
+            self.progress.note(f"{len(stale)} stage folder(s) in {storage.url(self.run_dir / 'stages')} are not in "
+                               f"this plan (an earlier recipe's, or stages whose options changed since): kept, "
+                               f"not read; remove them to free their space ({', '.join(stale[:3])}"
+                               f"{', ...' if len(stale) > 3 else ''})")
         # apply_to: `explain` says a stage skipped a document's source rather than that it kept it
         write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
                            "stages": [s.dir.path.name for s in self.stages],

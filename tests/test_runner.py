@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.recipe import load_recipe
 from pipeline import read_documents
-from pipeline.runner import Runner
+from pipeline.runner import Runner, stale_stage_folders
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,11 @@ def test_changing_an_option_recomputes_that_stage_and_after_only(tmp_path, share
     p2 = make_recipe(tmp_path, shared_data, tmp_path / "run", stages.format(min_chars=5000), "r2.yaml")
     p2.write_text(p2.read_text() + every)
     r2 = load_recipe(p2)
-    stats = Runner(r2, quiet=True).run()
+    runner = Runner(r2, quiet=True)
+    # the first run's folders of the changed stage and after are no longer in the plan: named
+    old_dirs = sorted({p.relative_to(tmp_path / "run" / "stages").parts[0] for p in before})
+    assert stale_stage_folders(tmp_path / "run", runner.stages) == old_dirs[2:]
+    stats = runner.run()
     after = {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*.parquet")}
     dirs = [Path(s["dir"]).name for s in stats["stages"]]
     first_two = [p for p in before if p.parts[-3] in dirs[:2] or p.parts[-2] in dirs[:2]]
