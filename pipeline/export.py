@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline import storage
 from pipeline.shards import StageDir, read_json
+from pipeline.shards import final_stage as _final_stage
 
 FORMATS = ("parquet", "jsonl")
 
@@ -66,11 +67,10 @@ def find_stage(run_dir: str | Path, stage: str) -> StageDir:
 def final_stage(run_dir: str | Path) -> StageDir:
     """The stage holding a finished run's final documents (stats.json's output.documents)."""
     try:
-        documents = read_json(storage.path(run_dir) / "stats.json")["output"]["documents"]
+        return _final_stage(run_dir)
     except (OSError, ValueError, KeyError):
         raise ExportError(f"{run_dir}: no finished run here (no readable stats.json); "
                           f"name a stage with --stage") from None
-    return StageDir(storage.path(documents).parent)
 
 
 def _columns(schema: pa.Schema, wanted: list[str] | None, where: str) -> list[str]:
@@ -157,7 +157,7 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
 
 def export_final(run_dir: str | Path, stats: dict, cfg: ExportConfig) -> dict:
     """The recipe's `export:`: the run's final documents (stats.json output.documents) to cfg.to."""
-    src = StageDir(storage.path(stats["output"]["documents"]).parent)
+    src = _final_stage(stats)
     return export_stage(src, cfg.to, cfg.format, cfg.rows_per_file, cfg.columns,
                         {"run_dir": str(run_dir), "recipe_hash": stats.get("recipe_hash")}, cfg.storage_options)
 

@@ -268,11 +268,16 @@ def _count_by_language(t: pa.Table | None) -> dict[str, int]:
                                                      t.column("reason"), "/"))
 
 
+def final_stage(run) -> StageDir:
+    """The stage holding a finished run's final documents (`run`: its folder or URL, or its stats)."""
+    stats = run if isinstance(run, dict) else read_json(storage.path(run) / "stats.json")
+    return StageDir(storage.path(stats["output"]["documents"]).parent)
+
+
 def read_documents(run, columns: list[str] | None = None) -> pa.Table:
     """The final documents of a run (`run`: its folder or URL, or the stats `run` returned), in
     shard order: the last stage that keeps documents, read through its views if it has any."""
-    stats = run if isinstance(run, dict) else read_json(storage.path(run) / "stats.json")
-    stage = StageDir(storage.path(stats["output"]["documents"]).parent)
+    stage = final_stage(run)
     parts = [stage.read(s, columns) for s in sorted(stage.document_shards())]
     return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
 
