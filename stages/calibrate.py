@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import reprlib
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -132,16 +131,17 @@ def read_recipe_stages(recipe: Path) -> list[dict]:
 def _errors(where: str, e: ValidationError, named: tuple = ()) -> str:
     """A pydantic error as one line: `where.key: what was expected (got value)` for each key;
     the part of a key that `where` already names (`named`, e.g. a --set's profile and key) is left out."""
+    from pipeline.recipe import _loc, short_repr
     parts = []
     for err in e.errors(include_url=False):
         loc, n = tuple(err["loc"]), 0
         while n < min(len(loc), len(named)) and loc[n] == named[n]:
             n += 1
-        key = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in loc[n:])
+        key = _loc(loc[n:])
         msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())
         # A value_error says itself what is wrong; its input is the whole stage's options.
-        got = "" if err["type"] in ("value_error", "missing") else f" (got {reprlib.repr(err['input'])})"
-        parts.append(f"{where}{key}: {msg}{got}")
+        got = "" if err["type"] in ("value_error", "missing") else f" (got {short_repr(err['input'])})"
+        parts.append(f"{where}{'.' if key and not key.startswith('[') else ''}{key}: {msg}{got}")
     return "; ".join(parts)
 
 
