@@ -44,3 +44,17 @@ def test_min_docs_threshold_and_paragraphs(tmp_path):
     assert menu not in "".join(t or "" for t in kept)
     paras = run_global(LineDedup(min_docs=3, unit="paragraphs"), inp, tmp_path / "c")
     assert paras.kept.column("text").to_pylist()[1] == f"{menu}\nArticle 1 about topic number 1."
+
+
+def test_paragraphs_removed_keep_the_breaks_of_the_rest(tmp_path):
+    """A paragraph removed takes its break with it; the kept paragraphs keep the breaks they had
+    (three newlines, a line of spaces), not a rewritten blank line."""
+    footer = "Subscribe to our newsletter for weekly updates"
+    texts = [f"Intro {i} of this page.\n\n\nBody {i} goes on here.\n \t\n{footer}\n\nLast words {i}."
+             for i in range(4)]
+    inp = write_input([documents_table([{"id": f"d{i}", "source": "s", "text": t}
+                                        for i, t in enumerate(texts)])], tmp_path / "in")
+    run = run_global(LineDedup(min_docs=3, unit="paragraphs"), inp, tmp_path / "p")
+    got = dict(zip(run.kept.column("id").to_pylist(), run.kept.column("text").to_pylist()))
+    assert got["d2"] == "Intro 2 of this page.\n\n\nBody 2 goes on here.\n\nLast words 2."
+    assert run.counters["line_dedup_units_removed"] == 4

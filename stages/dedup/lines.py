@@ -25,11 +25,11 @@ from stages.dedup.common import apply_decisions
 from stages.dedup.lsh import Spill, partition_of, write_records
 
 REASON = "empty_after_line_dedup"
-SEPARATORS = {"lines": "\n", "paragraphs": "\n\n"}
 HASHES_PER_PARTITION = 8_000_000
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_PARAGRAPH_BREAK_KEPT = re.compile(r"(\n\s*\n)")
 
 
 def _units(text: str | None, unit: str) -> list[str]:
@@ -48,6 +48,22 @@ def _unit_hashes(units: list[str], casefold: bool) -> np.ndarray:
         if key:
             out[i] = xxhash.xxh3_64_intdigest((key.casefold() if casefold else key).encode("utf-8"))
     return out
+
+
+def _without(text: str, units: list[str], drop: np.ndarray, unit: str) -> str:
+    """`text` without its dropped units. Each kept paragraph keeps the break that came before it in
+    the page (three newlines, a line of spaces), not a rewritten one: a document that loses its
+    footer is otherwise the same text."""
+    if unit == "lines":
+        return "\n".join(u for u, x in zip(units, drop) if not x)
+    breaks = _PARAGRAPH_BREAK_KEPT.split(text)[1::2]
+    out: list[str] = []
+    for i, (u, x) in enumerate(zip(units, drop)):
+        if not x:
+            if out:
+                out.append(breaks[i - 1])
+            out.append(u)
+    return "".join(out)
 
 
 def count_task(path: str, shard_index: int, unit: str, casefold: bool, spill_dir: str,
@@ -79,7 +95,6 @@ def drop_frequent(table: pa.Table, frequent: np.ndarray, unit: str, casefold: bo
     flat = [u for us in units for u in us]
     hashes = _unit_hashes(flat, casefold)
     drop = np.isin(hashes, frequent) & (hashes != 0)
-    sep = SEPARATORS[unit]
     new_texts, reasons, dropped = [], [], 0
     start = 0
     for t, us, n in zip(texts, units, lengths):
@@ -90,8 +105,7 @@ def drop_frequent(table: pa.Table, frequent: np.ndarray, unit: str, casefold: bo
             reasons.append(None)
             continue
         dropped += int(d.sum())
-        kept = [u for u, x in zip(us, d) if not x]
-        text = sep.join(kept)
+        text = _without(t, us, d, unit)
         new_texts.append(text)
         reasons.append(REASON if not text.strip() else None)
     col = table.column_names.index("text")
