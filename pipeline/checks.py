@@ -115,8 +115,12 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
                 # relative paths are read from the current directory (as datatrove's), not the recipe's
                 rel = f" (relative to the current directory {os.getcwd()})" if local and not os.path.isabs(local) else ""
                 raise RecipeError(f"{where}: {what} {pattern!r}{rel}")
-            for p in matched:
-                _check_readable(where, p)
+            # A file named on its own must be readable; one a directory or glob turned up (a
+            # dangling symlink in a checkout, a file without read permission) is bad input like
+            # any other: quarantined as `unreadable_file` when read, the rest of the source is read.
+            if not _is_glob(pattern) and len(matched) == 1 and _local(pattern) is not None \
+                    and not os.path.isdir(_local(pattern)):
+                _check_readable(where, matched[0])
             found.extend(matched)
         # Local paths absolute and normalised, each file once however often it is named.
         files[src.name] = unique_files(found)[:src.max_files]

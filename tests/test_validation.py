@@ -598,3 +598,37 @@ def test_home_directory_in_output_and_paths(tmp_path, data, monkeypatch):
     r = load_recipe(p)
     assert r.output == str(tmp_path / "run")          # not a directory literally named '~'
     assert list_inputs(r) == {"en": [str(tmp_path / "in" / "en.jsonl")]}
+
+
+def test_a_dangling_symlink_inside_an_input_directory_is_quarantined_not_fatal(tmp_path, data):
+    """A file a directory (or glob) turned up that cannot be read is bad input like any other:
+    the recipe loads, the link is quarantined with what it points to, the other files are read."""
+    from pipeline.checks import list_inputs
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.readers.fingerprint import file_fingerprint
+    import fsspec
+    en, _ = data
+    d = tmp_path / "tree"
+    d.mkdir()
+    (d / "good.jsonl").write_bytes(en.read_bytes())
+    os.symlink("/nonexistent/gone.jsonl", d / "dangling.jsonl")
+    p = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources: [{{name: en, format: jsonl, paths: [{d}]}}]
+        """)
+    r = load_recipe(p)
+    files = list_inputs(r)["en"]
+    assert sorted(os.path.basename(f) for f in files) == ["dangling.jsonl", "good.jsonl"]
+    link = str(d / "dangling.jsonl")
+    assert file_fingerprint(fsspec.filesystem("file"), link)["link"] == "/nonexistent/gone.jsonl"
+    items = list(read_source_file(r.sources[0], link, ReadState()))
+    assert [i.reason for i in items] == ["unreadable_file"] and "/nonexistent/gone.jsonl" in items[0].detail
+    # Named on its own, the same link is an error at load.
+    named = write_recipe(tmp_path, f"""
+        name: t2
+        output: {tmp_path / 'run2'}
+        sources: [{{name: en, format: jsonl, paths: [{link}]}}]
+        """)
+    with pytest.raises(RecipeError, match="dangling.jsonl"):
+        list_inputs(load_recipe(named))

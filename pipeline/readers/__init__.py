@@ -116,7 +116,12 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
                     yield Quarantined("empty_file", f"{path} is empty")
                 return
     except OSError as e:
-        yield Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}")
+        local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+        if local and os.path.islink(local):
+            yield Quarantined("unreadable_file", f"{path}: a symlink to {os.readlink(local)!r} that cannot be "
+                              f"followed ({e.strerror or e})")
+        else:
+            yield Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}")
         return
     seen: dict[str, int] = {}
     prefix = f"{src.name}/"

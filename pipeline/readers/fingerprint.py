@@ -23,7 +23,12 @@ def _is_local(fs) -> bool:
 def file_fingerprint(fs, path: str) -> dict:
     """Size plus the cheapest reliable sign of the content (see the module docstring)."""
     if _is_local(fs):
-        st = os.stat(fs._strip_protocol(path))
+        local = fs._strip_protocol(path)
+        try:
+            st = os.stat(local)
+        except OSError:                     # a dangling or looping symlink: the link itself (quarantined when read)
+            st = os.lstat(local)
+            return {"size": None, "link": os.readlink(local), "mtime_ns": st.st_mtime_ns}
         return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
     info = fs.info(path)
     out: dict = {"size": info.get("size")}
