@@ -454,3 +454,22 @@ def test_an_indented_table_is_a_table():
           "|align=\"left\"|[[Human Development Index]] 2015\n|14\n|}\nAfter the table.")
     text = wikitext_to_text(wt, WikitextOptions())
     assert text == "The rankings:\nAfter the table."
+
+
+def test_redirects_in_any_wiki_language_without_redirect_elements(tmp_path):
+    """Old and third-party dumps mark a redirect only by the wiki's own magic word (#転送,
+    #ПЕРЕНАПРАВЛЕНИЕ, #REDIRECCIÓN, #넘겨주기, #เปลี่ยนทาง): skipped as redirects, not read as
+    one-line articles; an article that begins with a numbered list (`# item`) is still read."""
+    pages = {"トウキョウ": "#転送 [[東京都]]", "Москва (город)": "#ПЕРЕНАПРАВЛЕНИЕ [[Москва]]\n{{R from move}}",
+             "Madrid (ciudad)": "#REDIRECCIÓN[[Madrid]]", "서울시": "#넘겨주기 [[서울특별시]]",
+             "กรุงเทพ": "#เปลี่ยนทาง [[กรุงเทพมหานคร]]",
+             "Steps": "# [[Preheat]] the oven to 200 degrees.\n# Mix the flour and the butter.\n"
+                      "The steps above are the classic method for this pastry."}
+    body = "".join(f"<page><title>{t}</title><ns>0</ns><id>{i}</id><revision><id>{100 + i}</id>"
+                   f'<text xml:space="preserve">{w}</text></revision></page>' for i, (t, w) in enumerate(pages.items(), 1))
+    path = tmp_path / "xxwiki-sample.xml"
+    path.write_text(f'<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.4/" version="0.4">{body}</mediawiki>',
+                    encoding="utf-8")
+    docs, quarantined, counters = read(path)
+    assert not quarantined and counters.get("skipped_redirect") == 5
+    assert [d.metadata["title"] for d in docs] == ["Steps"] and "Preheat" in docs[0].text

@@ -95,6 +95,11 @@ DROP_SECTIONS = ["references", "external links", "see also", "further reading", 
                  # ko
                  "각주", "외부 링크", "같이 보기", "참고 문헌", "참고 자료"]
 _REDIRECT_TEXT = re.compile(r"^\s*#\s*(redirect|重定向|weiterleitung|redirection)\b", re.I)
+# Every wiki has its own redirect word (#転送, #ПЕРЕНАПРАВЛЕНИЕ, #REDIRECCIÓN, #넘겨주기, ...), and a dump
+# without <redirect> elements (export 0.4 and older, third-party exports) marks redirects only
+# so: `#`, one word, then the target link, on a short page. A numbered list is `# item`, with a space.
+_REDIRECT_ANY = re.compile(r"^\s*#[^\s\[\]#:|{}<>]+\s*:?\s*\[\[[^\]\n]+\]\]")
+REDIRECT_MAX_CHARS = 2000
 _DB_LANGUAGE = re.compile(r"([a-z_]+?)(?:wiki|wiktionary|wikisource|wikibooks|wikinews|wikiquote|wikivoyage"
                           r"|wikiversity)$")
 _DBNAME = re.compile(r"[a-z0-9_-]{1,64}")
@@ -321,7 +326,8 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         state.count("skipped_no_text" if text_el is None else "skipped_deleted_text")
         return
     wikitext = text_el.text or ""
-    if page.find("redirect") is not None or _REDIRECT_TEXT.match(wikitext):
+    if page.find("redirect") is not None or _REDIRECT_TEXT.match(wikitext) or \
+            (len(wikitext) < REDIRECT_MAX_CHARS and _REDIRECT_ANY.match(wikitext)):
         state.count("skipped_redirect")
         return
     if (disambig is not None and disambig.search(wikitext)) or "__DISAMBIG__" in wikitext \
