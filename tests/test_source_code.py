@@ -178,6 +178,21 @@ def test_generated_minified_and_licences():
     assert strict["plain.py"] == "license_unknown" and strict["dual.c"] is None
 
 
+def test_lfs_pointers_and_vendored_copies_are_not_code():
+    """A Git LFS pointer stands in for a file the checkout does not hold; a file under vendor/ or
+    node_modules/ is a copy of someone else's library (The Stack v2 drops linguist's vendored paths)."""
+    lfs = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a21\nsize 1048576\n"
+    code = "def f(x):\n    return x + 1\n"
+    paths = {"assets/model.bin": lfs, "vendor/github.com/pkg/errors/errors.go": code,
+             "web/node_modules/left-pad/index.js": code, "src/vendored_name.py": code, "src/vendor.py": code}
+    table = documents_table([{"id": p, "source": "code", "text": t, "metadata": {"path": p}} for p, t in paths.items()])
+    reasons = dict(zip(paths, CodeFilter().judge(table).reasons))
+    assert reasons == {"assets/model.bin": "lfs_pointer", "vendor/github.com/pkg/errors/errors.go": "vendored",
+                       "web/node_modules/left-pad/index.js": "vendored", "src/vendored_name.py": None,
+                       "src/vendor.py": None}
+    assert CodeFilter(vendored_dirs=[]).judge(table).reasons[1] is None
+
+
 def test_stack_rows_jsonl_and_parquet(tmp_path, shared_data):
     base = shared_data / "sources" / "code"
     rows = []

@@ -119,7 +119,9 @@ def test_language_names_pygments_knows_beyond_the_extension():
              "templates/page.html.j2": "HTML+Django/Jinja", "build/lib.rs.in": "Rust", "go.mod": "Go Module",
              "start.S": "GAS", "boot.s": "GAS", "tool.pl": "Perl", "Lib.pm": "Perl", "plot.R": "R", "fit.r": "R",
              "05.02-Introducing-Scikit-Learn.ipynb": "Jupyter Notebook", "main.c": "C", "Makefile": "Makefile",
-             "CMakeLists.txt": "CMake", "x.py": "Python", "README": None}
+             "CMakeLists.txt": "CMake", "x.py": "Python", "README": None,
+             "Program.fs": "F#", "schema.sql": "SQL", "App.svelte": "Svelte", "shader.glsl": "GLSL",
+             "tsconfig.jsonc": "JSON with Comments", "build.sbt": "Scala", "main.nim": "Nim"}
     assert {n: language_of(n) for n in names} == names
 
 

@@ -78,11 +78,16 @@ def binary_format(body: bytes) -> str | None:
 # Where Pygments' name-only guess is wrong for the files of real repositories, or it has no lexer:
 # names from GitHub linguist's. `.S` is assembly run through the C preprocessor (Pygments: S, the
 # R language's ancestor), `.pl`/`.pm` Perl (Prolog, Promela), `.r` R (REBOL), go.mod a Go module
-# file (Modula-2), a notebook a Jupyter Notebook (Pygments has no lexer for its JSON).
+# file (Modula-2), a notebook a Jupyter Notebook (Pygments has no lexer for its JSON), `.fs` F#
+# (Forth), `.sql` SQL (Transact-SQL, one dialect), `.cl` Common Lisp (Visual Prolog); and the
+# extensions of languages Pygments has no lexer for (Svelte, Astro, JSON with comments, GLSL
+# sources named .glsl, sbt builds).
 LANGUAGE_OVERRIDES = {".S": "GAS", ".pl": "Perl", ".pm": "Perl", ".r": "R", ".R": "R", ".ipynb": "Jupyter Notebook",
-                      "go.mod": "Go Module", "go.sum": "Go Checksums"}
-# Pygments' S lexer is R's: named as the language is known today.
-_RENAMED = {"S": "R"}
+                      "go.mod": "Go Module", "go.sum": "Go Checksums", ".fs": "F#", ".sql": "SQL",
+                      ".cl": "Common Lisp", ".svelte": "Svelte", ".astro": "Astro", ".jsonc": "JSON with Comments",
+                      ".glsl": "GLSL", ".sbt": "Scala", ".for": "Fortran"}
+# Pygments' S lexer is R's, its Nimrod is Nim: named as the languages are known today.
+_RENAMED = {"S": "R", "Nimrod": "Nim"}
 
 
 @functools.lru_cache(maxsize=4096)
