@@ -261,3 +261,109 @@ def test_doctype_and_comments_are_not_junk_and_names_any_case(tmp_path):
     docs2, quarantined, state = _read(lower / "posts.xml", include_comments=True)
     assert not quarantined and [d.text for d in docs2] == [d.text for d in docs]
     assert "stackexchange_other_files_skipped" not in state.counters
+
+
+def _row(**attrs) -> str:
+    from xml.sax.saxutils import quoteattr
+    return "  <row " + " ".join(f"{k}={quoteattr(str(v))}" for k, v in attrs.items()) + " />\r\n"
+
+
+def _q(qid, **attrs):
+    return _row(Id=qid, PostTypeId=1, Score=1, Title=f"Question {qid}", Body=f"<p>question {qid}</p>", **attrs)
+
+
+def _a(aid, parent, score=1):
+    return _row(Id=aid, PostTypeId=2, ParentId=parent, Score=score, Body=f"<p>answer {aid}</p>")
+
+
+def test_answers_past_a_missing_or_stale_answer_count_are_kept(tmp_path):
+    """Third-party exports and edited dumps lack AnswerCount or have it too low: the thread was
+    written at the count and the answers after it lost as `orphan_answer` ("answers to question 20
+    not in this file", the question being in the file), the best one among them. A question without
+    the count is held to the end of the file; answers past a stale count that follow closely join
+    their thread; one coming after the thread is written is a `late_answer`, its count said."""
+    rows = (_q(10, AnswerCount=2, AcceptedAnswerId=5) + _a(5, 10, 3) + _a(11, 10)
+            + _q(20) + _a(21, 20, 4)                                    # no AnswerCount
+            + _q(30, AnswerCount="n/a") + _a(31, 30)                    # not a number
+            + _q(40, AnswerCount=1) + _a(41, 40) + _a(42, 40, 5)        # stale: one more than declared
+            + _q(50, AnswerCount=0) + _q(60, AnswerCount=1) + _a(61, 60)
+            + "".join(_q(1000 + i, AnswerCount=0) for i in range(1001))  # more than the grace window
+            + _a(62, 60, 9) + _q(60, AnswerCount=1)                      # too late; the question again
+            + _a(71, 70))                                                # a real orphan
+    _write(tmp_path / "x.stackexchange.com" / "Posts.xml", rows)
+    docs, quarantined, state = _read(tmp_path / "x.stackexchange.com" / "Posts.xml")
+    by_id = {d.metadata["question_id"]: d for d in docs}
+    assert len(docs) == len(by_id) == 6 + 1001
+    assert by_id["10"].metadata["answer_ids"] == ["5", "11"]
+    assert by_id["20"].metadata["answer_ids"] == ["21"] and "answer 21" in by_id["20"].text
+    assert by_id["30"].metadata["answer_ids"] == ["31"]
+    assert by_id["40"].metadata["answer_ids"] == ["42", "41"]           # the best answer was the one lost
+    assert by_id["60"].metadata["answer_ids"] == ["61"]
+    assert [(q.reason, q.id) for q in quarantined] == [("late_answer", "62"), ("orphan_answer", "70")]
+    late = quarantined[0].detail
+    assert "answer 62 to question 60" in late and "AnswerCount=1" in late and "not in this file" not in late
+    c = state.counters
+    assert c["stackexchange_answers_past_answer_count"] == 1 and c["stackexchange_late_answers"] == 1
+    assert c["stackexchange_duplicate_rows"] == 1 and c["stackexchange_orphan_answers"] == 1
+    assert sum(len(d.metadata["answer_ids"]) for d in docs) + c["stackexchange_late_answers"] + \
+        c["stackexchange_orphan_answers"] == c["stackexchange_answers"] == 9
+    # Threads complete by their count are still written as they complete, not held to the end.
+    held = []
+    src = SourceConfig(name="qa", format="stackexchange", paths=["x"])
+    stream = src.reader.read(str(tmp_path / "x.stackexchange.com" / "Posts.xml"), src, ReadState())
+    for item in stream:
+        held.append(item.id)
+        if item.id == "x.stackexchange.com/1500":
+            break
+    assert "x.stackexchange.com/10" in held and "x.stackexchange.com/20" not in held
+
+
+def test_comments_of_stack_overflow_come_from_their_own_archive(tmp_path):
+    """Stack Overflow is distributed one archive a table: with `include_comments`, the comments of
+    `stackoverflow.com-Posts.7z` are in `stackoverflow.com-Comments.7z` beside it. They were not
+    read, and the item said a scratch file (already deleted) was not found. Missing comments are
+    now said in the user's paths."""
+    import py7zr
+    rows = _q(1, AnswerCount=1) + _a(2, 1)
+    comments = ('<?xml version="1.0" encoding="utf-8"?>\r\n<comments>\r\n'
+                '  <row Id="7" PostId="2" Score="0" Text="Works for me." CreationDate="2020-01-01T00:00:00" />\r\n'
+                '</comments>\r\n')
+    build = tmp_path / "build"
+    _write(build / "Posts.xml", rows)
+    (build / "Comments.xml").write_text(comments)
+    so = tmp_path / "so"
+    so.mkdir()
+    for table in ("Posts", "Comments"):
+        with py7zr.SevenZipFile(so / f"stackoverflow.com-{table}.7z", "w") as z:
+            z.write(build / f"{table}.xml", f"{table}.xml")
+    docs, quarantined, _ = _read(so / "stackoverflow.com-Posts.7z", include_comments=True)
+    assert not quarantined and [d.id for d in docs] == ["stackoverflow.com/1"]
+    assert docs[0].text.endswith("Answer:\nanswer 2\n\nComments:\n- Works for me.")
+    assert _read(so / "stackoverflow.com-Posts.7z")[0][0].text.endswith("Answer:\nanswer 2")
+    # The comments archive is missing, or holds no Comments.xml: said in the user's paths.
+    (so / "stackoverflow.com-Comments.7z").unlink()
+    docs, quarantined, _ = _read(so / "stackoverflow.com-Posts.7z", include_comments=True)
+    assert len(docs) == 1 and [q.reason for q in quarantined] == ["missing_comments"]
+    assert str(so / "stackoverflow.com-Comments.7z") in quarantined[0].detail
+    assert "stackexchange-" not in quarantined[0].detail            # no scratch folder
+    with py7zr.SevenZipFile(so / "stackoverflow.com-Comments.7z", "w") as z:
+        z.write(build / "Posts.xml", "Users.xml")
+    quarantined = _read(so / "stackoverflow.com-Posts.7z", include_comments=True)[1]
+    assert [q.reason for q in quarantined] == ["missing_comments"]
+    assert quarantined[0].detail.startswith(f"{so / 'stackoverflow.com-Comments.7z'}: no Comments.xml")
+    # A site's own archive without Comments.xml.
+    with py7zr.SevenZipFile(tmp_path / "x.stackexchange.com.7z", "w") as z:
+        z.write(build / "Posts.xml", "Posts.xml")
+    docs, quarantined, _ = _read(tmp_path / "x.stackexchange.com.7z", include_comments=True)
+    assert len(docs) == 1 and [q.reason for q in quarantined] == ["missing_comments"]
+    assert quarantined[0].detail.startswith(f"{tmp_path / 'x.stackexchange.com.7z'}: no Comments.xml in the archive")
+    # An unpacked dump: Comments.xml beside Posts.xml.gz (another compression) is found; else named.
+    site = tmp_path / "y.stackexchange.com"
+    site.mkdir()
+    (site / "Posts.xml.gz").write_bytes(gzip.compress((build / "Posts.xml").read_bytes()))
+    docs, quarantined, _ = _read(site / "Posts.xml.gz", include_comments=True)
+    assert [q.reason for q in quarantined] == ["missing_comments"]
+    assert str(site / "Comments.xml.gz") in quarantined[0].detail
+    (site / "Comments.xml").write_text(comments)
+    docs, quarantined, _ = _read(site / "Posts.xml.gz", include_comments=True)
+    assert not quarantined and docs[0].text.endswith("Comments:\n- Works for me.")

@@ -7,15 +7,31 @@ the dump). The dump's own packaging, a `.7z` a site (or a table, for Stack Overf
 Posts.xml is unpacked (py7zr) into a scratch folder first. The cut is exact: a literal `<` cannot
 occur inside an attribute value, so each `<` starts the next piece; junk between rows, a row cut
 off, or a dump without its closing tag are quarantined, and a row repeated in an open thread is
-counted and read once. Answers join their question by `ParentId`; a thread is emitted as soon as it
-holds as many answers as the question's `AnswerCount`, so memory holds only the threads still open
-(answers deleted before the dump leave their thread open until the end of the file). Answers are
-ordered accepted first, then by score (ties by id). Every answer row is accounted for: in a
-document, or counted with why it is not (its score, its question's score, its thread quarantined,
-its question missing). Bodies are HTML, turned back into Markdown-like text by
-`stackexchange_html` (paragraphs, lists, quotations, code verbatim). The dump's file names are
-matched whatever their case (`posts.xml` too). With `include_comments`, the `Comments.xml` beside
-Posts.xml is read first and each post's comments follow it.
+counted and read once. Answers join their question by `ParentId`. A dump is too large to hold
+(Stack Overflow's Posts.xml: ~100 GB), so a thread is written once it is complete by its
+question's `AnswerCount`, and memory holds the threads still open. The count is trusted, but
+not blindly, as edited dumps and third-party exports get it wrong:
+- a question without `AnswerCount` (or not a number) is held until the end of the file, since only
+  then can no answer of it come (memory grows with such questions only; answers deleted before the
+  dump likewise leave their thread open until the end);
+- a thread complete by its count is kept `_GRACE_ROWS` (1,000) rows more before it is written:
+  answers past a stale count that follow closely (exports that group a question with its answers)
+  join it, counted as `stackexchange_answers_past_answer_count`; memory: at most that many threads;
+- an answer coming later still, its thread written, is quarantined as `late_answer` (detail: the
+  answer, its question and the question's declared AnswerCount), never filed as an orphan. Telling
+  it from an orphan costs one bit a question id (`_Written`: ~10 MB for Stack Overflow); a
+  question row repeated after its thread was written is counted as a duplicate, not written twice.
+Answers are ordered accepted first, then by score (ties by id). Every answer row is accounted for:
+in a document, or counted with why it is not (its score, its question's score, its thread
+quarantined, its question missing, `late_answer`). Bodies are HTML, turned back into Markdown-like
+text by `stackexchange_html` (paragraphs, lists, quotations, code verbatim). The dump's file names are
+matched whatever their case (`posts.xml` too). With `include_comments`, the comments table is read
+first and each post's comments follow it: the `Comments.xml` beside Posts.xml (same case and
+compression, else any case or compression), the one in the site's `.7z`, or, for Stack Overflow's
+one-archive-a-table layout, the `Comments.xml` of `<site>-Comments.7z` beside `<site>-Posts.7z`.
+When there is none, one `missing_comments` item names what was looked for (the user's paths, not
+the scratch folder) and the posts are read without comments. The comments are held in memory while
+the posts are read (Stack Overflow's table is tens of GB unpacked: plan the memory).
 
 Attribution travels in the metadata: site, question id, link, the author of every post (user id
 or display name) and the licences of the posts: each post's `ContentLicense` where the dump has it
@@ -42,6 +58,10 @@ QUESTION, ANSWER = "1", "2"
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 _TABLE_ARCHIVE = re.compile(r"(.+)-(Posts|Comments|Users|Votes|Badges|Tags|PostHistory|PostLinks)", re.I)
 _POSTS_FILE = re.compile(r"Posts\.xml(\.(gz|bz2|xz|zst))?", re.I)
+_COMMENTS_FILE = re.compile(r"Comments\.xml(\.(gz|bz2|xz|zst))?", re.I)
+# A thread complete by its question's AnswerCount is kept this many rows more: answers past a
+# stale count that follow it closely (exports grouping a question with its answers) join it.
+_GRACE_ROWS = 1000
 # Before the first row: the XML declaration, a DOCTYPE (`<!DOCTYPE posts SYSTEM 'posts.dtd'>` in
 # some dumps), comments and the root's start tag. None of it is data, and none of it is damage.
 _PROLOGUE = re.compile(rb"<\?xml[^<>]*\?>|<!DOCTYPE[^<>]*>|<!--[^<]*-->|<[A-Za-z]+\s*>", re.S | re.I)
@@ -69,8 +89,47 @@ class _Thread:
     question: dict | None = None
     answers: list[dict] = field(default_factory=list)
 
+    def declared(self) -> int | None:
+        """The question's `AnswerCount`, or None when it has none (or not a number)."""
+        value = (self.question or {}).get("AnswerCount", "").strip()
+        return int(value) if value.isascii() and value.isdigit() else None
+
     def complete(self) -> bool:
-        return self.question is not None and len(self.answers) >= int(self.question.get("AnswerCount") or 0)
+        """Its question is read and holds the answers it declares. A question without AnswerCount
+        is never complete: its answers can come until the end of the file."""
+        n = self.declared()
+        return n is not None and len(self.answers) >= n
+
+
+class _Written:
+    """The questions whose thread is written, to tell an answer that comes after it (`late_answer`)
+    from one whose question is not in the file, and a repeated question row from a new one. One
+    bit a numeric id, in 8 KB pages of 65,536 ids (Stack Overflow's ~80 million ids: ~10 MB; a
+    stray huge id costs one page), other ids in a set; the declared AnswerCount of the last
+    `_RECENT` threads, for the quarantine item's detail."""
+    _RECENT = 1 << 16
+
+    def __init__(self) -> None:
+        self.pages: dict[int, bytearray] = {}
+        self.other: set[str] = set()
+        self.recent: dict[str, int | None] = {}
+
+    def add(self, qid: str, declared: int | None) -> None:
+        if qid.isascii() and qid.isdigit():
+            i = int(qid)
+            self.pages.setdefault(i >> 16, bytearray(8192))[(i >> 3) & 8191] |= 1 << (i & 7)
+        else:
+            self.other.add(qid)
+        self.recent[qid] = declared
+        if len(self.recent) > self._RECENT:
+            del self.recent[next(iter(self.recent))]
+
+    def __contains__(self, qid: str) -> bool:
+        if qid.isascii() and qid.isdigit():
+            i = int(qid)
+            page = self.pages.get(i >> 16)
+            return page is not None and bool(page[(i >> 3) & 8191] & (1 << (i & 7)))
+        return qid in self.other
 
 
 class StackExchangeReader(Reader):
@@ -84,7 +143,8 @@ class StackExchangeReader(Reader):
     min_answer_score: int | None = Field(None, description="answers scoring lower are dropped (counted); null: all")
     keep_accepted_answer: bool = Field(True, description="keep the accepted answer whatever its score")
     include_comments: bool = Field(
-        False, description="append each post's comments from the Comments.xml beside Posts.xml")
+        False, description="append each post's comments from the Comments.xml beside Posts.xml (or in the "
+                           "site's .7z; Stack Overflow: <site>-Comments.7z beside <site>-Posts.7z)")
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         base = posixpath.basename(path)
@@ -94,56 +154,65 @@ class StackExchangeReader(Reader):
         if not _POSTS_FILE.fullmatch(base):
             state.count("stackexchange_other_files_skipped")   # Users.xml, Votes.xml, ... are read via Posts
             return
-        yield from self._read_posts(path, src, state, self.site or posixpath.basename(posixpath.dirname(path)))
+        comments: dict[str, list[dict]] = {}
+        if self.include_comments:
+            found, looked_for = _comments_beside(path)
+            yield from _load_comments(found, looked_for, comments, path)
+        yield from self._read_posts(path, src, state, self.site or posixpath.basename(posixpath.dirname(path)),
+                                    comments)
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         """A dump as the Internet Archive distributes it: one .7z a site (`coffee.stackexchange.com.7z`)
-        or, for Stack Overflow, one a table (`stackoverflow.com-Posts.7z`). Posts.xml (and
-        Comments.xml) are unpacked into a scratch folder, read as any dump, and removed."""
+        or, for Stack Overflow, one a table (`stackoverflow.com-Posts.7z`, its comments in
+        `stackoverflow.com-Comments.7z` beside it). Posts.xml (and Comments.xml) are unpacked into a
+        scratch folder, read as any dump, and removed."""
         import tempfile
-
-        import fsspec
-        import py7zr
         site = posixpath.basename(path).removesuffix(".7z")
-        if m := _TABLE_ARCHIVE.fullmatch(site):
-            if m.group(2).lower() != "posts":
+        table = _TABLE_ARCHIVE.fullmatch(site)
+        if table:
+            if table.group(2).lower() != "posts":
                 state.count("stackexchange_other_files_skipped")  # stackoverflow.com-Users.7z, ...
                 return
-            site = m.group(1)
-        wanted = ["posts.xml"] + (["comments.xml"] if self.include_comments else [])
+            site = table.group(1)
         with tempfile.TemporaryDirectory(prefix="stackexchange-") as scratch:
-            posts = None
-            try:
-                with fsspec.open(path, "rb") as f, py7zr.SevenZipFile(f) as archive:
-                    names = {posixpath.basename(n).lower(): n for n in archive.getnames()}
-                    if "posts.xml" not in names:
-                        yield Quarantined("nothing_read", f"{path}: no Posts.xml in the archive", 0, path)
-                        return
-                    posts = os.path.join(scratch, names["posts.xml"])
-                    archive.extract(scratch, targets=[names[n] for n in wanted if n in names])
-            except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
-                yield Quarantined("corrupt_archive", f"{path}: {type(e).__name__}: {' '.join(str(e).split())}",
-                                  0, path)
-                if posts is None or not os.path.exists(posts) or not os.path.getsize(posts):
-                    return
-                # What was unpacked before the damage is read: its rows, then its cut end, counted.
-            yield from self._read_posts(posts, src, state, self.site or site)
+            wanted = ["posts.xml"] + (["comments.xml"] if self.include_comments and not table else [])
+            found, items, listed = _unpack(path, wanted, os.path.join(scratch, "posts"))
+            if listed is not None and "posts.xml" not in listed:
+                yield Quarantined("nothing_read", f"{path}: no Posts.xml in the archive", 0, path)
+                return
+            yield from items
+            if "posts.xml" not in found:
+                return
+            # What was unpacked before damage is read: its rows, then its cut end, counted.
+            comments: dict[str, list[dict]] = {}
+            if self.include_comments and table:     # Stack Overflow: the Comments table's own archive
+                sibling, looked_for = _sibling_archive(path, table)
+                cfound = None
+                if sibling is not None:
+                    got, items, listed = _unpack(sibling, ["comments.xml"], os.path.join(scratch, "comments"))
+                    yield from items
+                    cfound = got.get("comments.xml")
+                    looked_for = (f"{sibling}: no Comments.xml in the archive"
+                                  if listed is not None and "comments.xml" not in listed else None)
+                yield from _load_comments(cfound, looked_for, comments, path)
+            elif self.include_comments:
+                missing = None if items else f"{path}: no Comments.xml in the archive"
+                yield from _load_comments(found.get("comments.xml"), missing, comments, path)
+            yield from self._read_posts(found["posts.xml"], src, state, self.site or site, comments)
 
-    def _read_posts(self, path: str, src, state: ReadState, site: str) -> Iterator[Doc | Quarantined]:
-        base = posixpath.basename(path)
-        comments: dict[str, list[dict]] = {}
-        if self.include_comments:
-            cpath = posixpath.join(posixpath.dirname(path), _comments_name(base))
-            q = _read_comments(cpath, comments)
-            if q is not None:
-                yield q
-        threads: dict[str, _Thread] = {}
+    def _read_posts(self, path: str, src, state: ReadState, site: str,
+                    comments: dict[str, list[dict]]) -> Iterator[Doc | Quarantined]:
+        threads: dict[str, _Thread] = {}            # question or declared answers still to come
+        held: dict[str, tuple[_Thread, int]] = {}   # complete: kept _GRACE_ROWS rows for answers past the count
+        written = _Written()
         rows = 0
         for row in _rows(path, src, "row", state):
             if isinstance(row, Quarantined):
                 yield row
                 continue
             rows += 1
+            while held and next(iter(held.values()))[1] + _GRACE_ROWS < rows:
+                yield from self._write(held.pop(next(iter(held)))[0], site, comments, state, written)
             offset = row.pop("\0offset")
             kind, pid = row.get("PostTypeId"), row.get("Id")
             if not pid or kind not in (QUESTION, ANSWER):
@@ -156,7 +225,24 @@ class StackExchangeReader(Reader):
                 yield Quarantined("bad_post", f"{path}: answer {pid} has no ParentId", offset, pid)
                 continue
             key = pid if kind == QUESTION else row["ParentId"]
-            t = threads.setdefault(key, _Thread())
+            if key in held:
+                t = held[key][0]
+            elif key in written:
+                if kind == QUESTION:
+                    state.count("stackexchange_duplicate_rows")     # the question again, its thread written
+                    continue
+                state.count("stackexchange_answers")
+                state.count("stackexchange_late_answers")
+                declared = written.recent.get(key, "")
+                said = f"AnswerCount={declared}" if declared != "" else "its AnswerCount"
+                yield Quarantined(
+                    "late_answer", f"{path}: answer {pid} to question {key} came after that thread was written: "
+                    f"the question declares {said}, that many answers came first, and this one more than "
+                    f"{_GRACE_ROWS} rows later (a stale AnswerCount)", offset, pid,
+                    sample=(row.get("Body") or "").encode()[:4096])
+                continue
+            else:
+                t = threads.setdefault(key, _Thread())
             if (t.question if kind == QUESTION else any(a["Id"] == pid for a in t.answers)):
                 state.count("stackexchange_duplicate_rows")     # the same post twice: read once
                 continue
@@ -166,15 +252,24 @@ class StackExchangeReader(Reader):
             else:
                 state.count("stackexchange_answers")
                 t.answers.append(row)
-            if t.complete():
-                yield from self._emit(threads.pop(key), site, comments, state)
-        for key in list(threads):          # threads whose question counts answers not in the dump
+                if key in held:
+                    state.count("stackexchange_answers_past_answer_count")
+            if key in threads and t.complete():
+                held[key] = (threads.pop(key), rows)
+        for key in list(held):
+            yield from self._write(held.pop(key)[0], site, comments, state, written)
+        for key in list(threads):          # questions without AnswerCount, or counting answers not in the dump
             t = threads.pop(key)
             if t.question is None:
                 state.count("stackexchange_orphan_answers", len(t.answers))
                 yield Quarantined("orphan_answer", f"answers to question {key} not in this file", -1, key)
                 continue
-            yield from self._emit(t, site, comments, state)
+            yield from self._write(t, site, comments, state, written)
+
+    def _write(self, t: _Thread, site: str, comments: dict, state: ReadState,
+               written: _Written) -> Iterator[Doc | Quarantined]:
+        written.add(t.question["Id"], t.declared())
+        yield from self._emit(t, site, comments, state)
 
     def _emit(self, t: _Thread, site: str, comments: dict, state: ReadState) -> Iterator[Doc | Quarantined]:
         q = t.question
@@ -342,6 +437,85 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
     if not closed:
         yield Quarantined("truncated", f"{path}: no closing tag: the file ends after offset {offset}",
                           offset, path)
+
+
+def _comments_beside(posts: str) -> tuple[str | None, str]:
+    """The comments table beside a Posts.xml: `Comments.xml` in the same case and compression
+    (`posts.xml.gz` → `comments.xml.gz`), else any `comments.xml[.gz|.bz2|.xz|.zst]` in the folder
+    whatever its case. Returns (the file or None, what was looked for, said for the user)."""
+    folder, base = posixpath.split(posts)
+    same = posixpath.join(folder, _comments_name(base))
+    found = _beside(posts, same, _COMMENTS_FILE.fullmatch)
+    return found, "" if found else (f"no comments table beside {posts}: looked for {same} and any "
+                                    f"Comments.xml[.gz|.bz2|.xz|.zst] in {folder or '.'}")
+
+
+def _beside(path: str, same: str, matches) -> str | None:
+    """`same` (a file in `path`'s folder) if it is there, else the first file of that folder whose
+    name `matches`, else None."""
+    import fsspec
+    folder = posixpath.dirname(path)
+    fs = fsspec.core.url_to_fs(path)[0]
+    if fs.exists(same):
+        return same
+    try:
+        names = sorted(posixpath.basename(n) for n in fs.ls(folder or ".", detail=False))
+    except (OSError, ValueError):
+        names = []
+    return next((posixpath.join(folder, n) for n in names if matches(n)), None)
+
+
+def _sibling_archive(posts_archive: str, table: re.Match) -> tuple[str | None, str]:
+    """Stack Overflow's comments archive beside its posts archive: `stackoverflow.com-Posts.7z` →
+    `stackoverflow.com-Comments.7z` (same case first, then any case). Returns (the archive or
+    None, what was looked for, said for the user)."""
+    word = table.group(2)
+    want = f"{table.group(1)}-{'COMMENTS' if word.isupper() else 'comments' if word.islower() else 'Comments'}.7z"
+    same = posixpath.join(posixpath.dirname(posts_archive), want)
+    found = _beside(posts_archive, same, lambda name: name.lower() == want.lower())
+    return found, "" if found else \
+        f"{same} not found beside {posts_archive} (Stack Overflow's comments come in their own archive)"
+
+
+def _unpack(archive: str, wanted: list[str], scratch: str) -> tuple[dict[str, str], list[Quarantined], set | None]:
+    """The members of a .7z named (lower case, any folder) in `wanted`, unpacked into scratch.
+    Returns {name: unpacked file}, a `corrupt_archive` item if unpacking failed (what was unpacked
+    before the damage is still returned, if not empty), and the archive's member names (None if it
+    could not be listed)."""
+    import fsspec
+    import py7zr
+    targets: dict[str, str] = {}
+    listed = None
+    items: list[Quarantined] = []
+    try:
+        with fsspec.open(archive, "rb") as f, py7zr.SevenZipFile(f) as z:
+            names = {posixpath.basename(n).lower(): n for n in z.getnames()}
+            listed = set(names)
+            targets = {w: names[w] for w in wanted if w in names}
+            if targets:
+                z.extract(scratch, targets=list(targets.values()))
+    except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
+        items.append(Quarantined("corrupt_archive", f"{archive}: {type(e).__name__}: {' '.join(str(e).split())}",
+                                 0, archive))
+    found = {}
+    for w, name in targets.items():
+        p = os.path.join(scratch, name)
+        if os.path.isfile(p) and (not items or os.path.getsize(p)):
+            found[w] = p
+    return found, items, listed
+
+
+def _load_comments(path: str | None, looked_for: str | None, into: dict[str, list[dict]],
+                   posts: str) -> Iterator[Quarantined]:
+    """The comments of `path` into `into` (by post id); without a file, one `missing_comments`
+    item saying what was looked for (None: the reason is already reported)."""
+    if path is None:
+        if looked_for:
+            yield Quarantined("missing_comments", f"{looked_for} (include_comments)", -1, posts)
+        return
+    q = _read_comments(path, into)
+    if q is not None:
+        yield q
 
 
 def _read_comments(path: str, into: dict[str, list[dict]]) -> Quarantined | None:
