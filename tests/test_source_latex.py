@@ -414,3 +414,110 @@ def test_bibliography_keep_inlines_the_bbl_named_after_the_main_file(tmp_path):
     (d / "main.bbl").rename(d / "references.bbl")
     assert "\\bibitem{a}" in _read(d, bibliography="keep")[0][0].text
     assert "\\bibitem{a}" not in _read(d)[0][0].text
+
+
+_PROSE = ("We study the spectrum of the theory on a circle and find that the partition function is "
+          "invariant under the duality group, as the string picture predicts.\n")
+
+
+def test_latex209_and_plain_tex_papers_are_read_and_other_tex_is_quarantined(tmp_path):
+    """arXiv's 1990s papers: LaTeX 2.09 (`\\documentstyle`), plain TeX (harvmac, `\\magnification`,
+    ending with `\\bye`/`\\end`) and AMS-TeX (`\\enddocument`), served as one gzipped file. They
+    gave no document and no quarantine item (counted as other files, like figure.eps.gz), and a
+    bulk tar's member was `no_main_tex`."""
+    old = ("\\documentstyle[12pt]{article}\n\\begin{document}\n\\title{An Old Paper}\n\\maketitle\n"
+           "\\section{Introduction}\n" + _PROSE + "\\end{document}\n")
+    harvmac = ("\\input harvmac\n\\Title{hep-th/9502001}{Dualities}\n\\newsec{Introduction}\n" + _PROSE
+               + "\\listrefs\n\\bye\n% after the end\n")
+    magnification = ("\\magnification=1200\n\\centerline{\\bf Dualities}\n\\bigskip\n" + _PROSE
+                     + "\\vfill\\eject\n\\end\n")
+    amstex = ("\\input amstex\n\\documentstyle{amsppt}\n\\topmatter\n\\title Dualities\\endtitle\n\\endtopmatter\n"
+              "\\document\n" + _PROSE + "\\enddocument\n")
+    fragment = "\\section{Results}\n\\label{sec:r}\n" + _PROSE + "See \\cite{x}.\n"    # no paper: no end
+    for name, tex in (("old", old), ("harvmac", harvmac), ("mag", magnification), ("ams", amstex),
+                      ("fragment", fragment)):
+        (tmp_path / f"hep-th95{name}.gz").write_bytes(gzip.compress(tex.encode()))
+    docs, quarantined, state = _read(tmp_path / "hep-th95old.gz")
+    assert not quarantined and docs[0].metadata["title"] == "An Old Paper"
+    assert docs[0].text.startswith("\\title{An Old Paper}") and docs[0].text.endswith("predicts.")
+    for name in ("harvmac", "mag", "ams"):
+        docs, quarantined, state = _read(tmp_path / f"hep-th95{name}.gz")
+        assert not quarantined and len(docs) == 1, name
+        assert docs[0].text.endswith("\\listrefs" if name == "harvmac" else "predicts." if name == "ams"
+                                     else "predicts.\n\\vfill\\eject"), docs[0].text
+        assert _PROSE.strip() in docs[0].text and "\\bye" not in docs[0].text and "after the end" not in docs[0].text
+    docs, quarantined, state = _read(tmp_path / "hep-th95fragment.gz")
+    assert not docs and [q.reason for q in quarantined] == ["no_main_tex"] and "\\bye" in quarantined[0].detail
+    assert "latex_other_files_skipped" not in state.counters
+    # a plain-TeX paper's tarball that ships its macro package: the package is no text
+    macros = "".join(f"\\def\\m{c}{{\\bf {c}}}\n" for c in "abcdefghij") + "\\catcode`\\@=11\n\\endinput\n"
+    (tmp_path / "src").mkdir()
+    _project(tmp_path / "src", {"paper.tex": harvmac, "harvmac.tex": macros})
+    docs, quarantined, state = _read(_tar_gz(tmp_path / "src", tmp_path / "hep-th9502001.tar.gz"))
+    assert not quarantined and docs[0].metadata["main_file"] == "paper.tex" and "\\def" not in docs[0].text
+    assert state.counters["latex_macro_files_skipped"] == 1
+    docs, quarantined, _ = _read(tmp_path / "src" / "paper.tex")        # the folder: the same paper
+    assert not quarantined and len(docs) == 1 and _PROSE.strip() in docs[0].text
+    # in arXiv's bulk tars too
+    bulk = tmp_path / "arXiv_src_9501_001.tar"
+    with tarfile.open(bulk, "w") as tar:
+        for name in ("old", "harvmac", "fragment"):
+            data = (tmp_path / f"hep-th95{name}.gz").read_bytes()
+            info = tarfile.TarInfo(f"9501/{name}.gz")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    docs, quarantined, _ = _read(bulk)
+    assert [d.id.split("#")[1] for d in docs] == ["9501/old", "9501/harvmac"]
+    assert [(q.reason, q.id.split("#")[1]) for q in quarantined] == [("no_main_tex", "9501/fragment")]
+
+
+def test_windows_and_old_mac_line_ends_become_newlines(tmp_path):
+    """A file written with CRLF kept its `\\r` in the text; a lone-CR file was one line, whose
+    first `%` comment removed all the rest."""
+    paper = _project(tmp_path / "p", {
+        "main.tex": "\\documentclass{article}\r\n\\begin{document}\r\nLine one.\r\nLine two. % note\r\n"
+                    "\\input{sec}\r\n\\input{mac}\r\n\\end{document}\r\n",
+        "sec.tex": "Section line.\r\n\r\nNext paragraph.\r\n",
+        "mac.tex": "Old Mac line. % a comment\rStill here.\r"})
+    docs, quarantined, _ = _read(paper)
+    assert not quarantined
+    assert docs[0].text == "Line one.\nLine two.\nSection line.\n\nNext paragraph.\n\nOld Mac line.\nStill here."
+
+
+def test_endinput_ends_a_file_and_extensions_match_in_any_case(tmp_path):
+    """TeX stops reading a file at `\\endinput` (the rest of that line is still read); the text
+    after it was kept. A load guard `\\else\\endinput\\fi` inside a line ends nothing. A main file
+    `Main.TEX` (and its `\\input{sec/one}` as `sec/one.TEX`) was `no_main_tex`."""
+    files = {"src/Main.TEX": "\\documentclass{article}\n\\begin{document}\n\\input{sec/one}\n\\input{guard}\n"
+                             "Main body.\n\\end{document}\n",
+             "src/sec/one.TEX": "Section one.\n\\endinput Same line.\nNever read by TeX.\n",
+             "src/guard.tex": "\\ifx\\a\\undefined\\else\\endinput\\fi\nGuarded text.\n   \\endinput\nDropped.\n"}
+    root = _project(tmp_path / "p", files)
+    packed = _tar_gz(root, tmp_path / "p.tar.gz")
+    for path in (packed, root / "src"):
+        docs, quarantined, _ = _read(path)
+        assert not quarantined and len(docs) == 1 and docs[0].metadata["main_file"].endswith("Main.TEX")
+        assert docs[0].text == ("Section one.\nSame line.\n\\ifx\\a\\undefined\\else\\endinput\\fi\n"
+                                "Guarded text.\n\nMain body.")
+    _project(tmp_path / "q", {"main.tex": "\\documentclass{article}\n\\begin{document}\nKept.\n\\end{document}\n"
+                                          "\\endinput\nNotes after the paper.\n"})
+    assert _read(tmp_path / "q")[0][0].text == "Kept."
+
+
+def test_overleaf_zip_is_read_like_a_tarball(tmp_path):
+    """Overleaf downloads a project as a .zip: it was counted as an other file, silently."""
+    import zipfile
+    files = {"main.tex": "\\documentclass{article}\n\\title{Zipped}\n\\begin{document}\n\\input{sections/intro}\n"
+                         "Body.\n\\end{document}\n",
+             "sections/intro.tex": "\\section{Intro}\nIntro text.\n", "figs/plot.png": b"\x89PNG\r\n\x1a\n\0\0"}
+    root = _project(tmp_path / "p", files)
+    with zipfile.ZipFile(tmp_path / "project.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("sections/", "")
+        for name in files:
+            z.write(root / name, name)
+    docs, quarantined, state = _read(tmp_path / "project.zip")
+    assert not quarantined and len(docs) == 1 and docs[0].text == _read(root)[0][0].text
+    assert docs[0].text == "\\section{Intro}\nIntro text.\n\nBody." and docs[0].metadata["title"] == "Zipped"
+    (tmp_path / "broken.zip").write_bytes((tmp_path / "project.zip").read_bytes()[:60])
+    docs, quarantined, _ = _read(tmp_path / "broken.zip")
+    assert not docs and [q.reason for q in quarantined] == ["corrupt_archive"]

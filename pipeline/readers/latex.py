@@ -1,14 +1,22 @@
 """LaTeX paper sources: a paper's directory, its `.tar.gz` or one gzipped `.tex` (arXiv's source forms),
 or arXiv's bulk source tars (`arXiv_src_2301_001.tar`: one gzipped tarball or .tex per paper, PDFs
-where no source was given, counted as `latex_pdf_only_skipped`).
+where no source was given, counted as `latex_pdf_only_skipped`), or a project `.zip` (Overleaf's
+download; zipfile reads it as cheaply as tarfile a tar, and counting it skipped lost it silently).
+
+A lone gzipped file is a paper when its content is TeX (looks_tex: text with control words, not
+PostScript, PDF or BibTeX): one that then has no paper in it is quarantined `no_main_tex`, not
+counted with figure.eps.gz, so that a form of paper the reader misses shows up in the quarantine.
 
 One document per paper (per folder of `.tex` files, per archive). The main file has
-`\\documentclass` and `\\begin{document}`, itself or through a file it includes (a thesis
-template's `\\input{style}` may hold the class); a wrapper that only sets options and
-`\\input{main}`s (the HoTT book's `hott-ebook.tex`) is no paper, the file it wraps is; among
-several, the one no other main file includes, then the one including most of the other `.tex`
-files, then the largest (latex_files.py has the rule). Other files are counted: read through the
-main file, wrappers, other main files, non-`.tex` files.
+`\\documentclass` (or LaTeX 2.09's `\\documentstyle`) and `\\begin{document}`, itself or through a
+file it includes (a thesis template's `\\input{style}` may hold the class); a wrapper that only
+sets options and `\\input{main}`s (the HoTT book's `hott-ebook.tex`) is no paper, the file it wraps
+is; among several, the one no other main file includes, then the one including most of the other
+`.tex` files, then the largest (latex_files.py has the rule). Where no file has, a plain-TeX or
+AMS-TeX paper (ending with `\\bye`, `\\end` or `\\enddocument`, with prose) is the main file: having
+no preamble marked, its body is all of it up to that end, and a macro file it includes
+(harvmac.tex shipped along) is left out and counted (`latex_macro_files_skipped`). Other files are
+counted: read through the main file, wrappers, other main files, non-`.tex` files.
 From it: verbatim text kept as written (`verbatim`, `lstlisting`, `minted`, fancyvrb's `Verbatim`,
 the environments the paper defines with \\lstnewenvironment, \\DefineVerbatimEnvironment,
 \\newminted, and `\\verb|..|`: a `%` in code is no comment), comments (and `\\iffalse` blocks)
@@ -26,6 +34,9 @@ RedPajama's arXiv slice.
 Hand-written on purpose: LaTeX parsers (pylatexenc, TexSoup) turn the source into text or a tree
 and lose the LaTeX math this corpus keeps; RedPajama's arXiv cleaner is the same kind of small set
 of regular expressions with a brace matcher.
+
+Every file read is cut at a line starting with `\\endinput`, as TeX stops reading it there, and
+its CRLF or lone-CR line ends become LF before any rule runs (latex_text.py says why).
 
 Encoding: UTF-8; a file that is not UTF-8 (arXiv has many latin-1 sources) is decoded with the
 encoding its `\\usepackage[...]{inputenc}` or its CJK environment (`\\begin{CJK*}{GBK}{song}`)
@@ -49,6 +60,7 @@ import os
 import posixpath
 import re
 import tarfile
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Iterator, Literal
@@ -60,10 +72,11 @@ from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mi
 # The main-file choice and the text rules (comments, verbatim, macros) live beside this module;
 # choose_main, strip_comments and tidy_lines are imported from here by tests and other readers.
 from pipeline.readers.latex_files import (  # noqa: F401
-    BEGIN_DOC, END_DOC, IMPORT, INPUT, Project, candidates, choose_main)
+    BEGIN_DOC, END_DOC, IMPORT, INPUT, MIN_PLAIN_WORDS, PLAIN_END, Project, candidates, choose_main, is_tex,
+    macro_file)
 from pipeline.readers.latex_text import (  # noqa: F401
-    VERBATIM_ENVS, braced, expand_macros, protect_verbatim, restore_verbatim, simple_macros, strip_comments,
-    tidy_lines, verbatim_definitions)
+    VERBATIM_ENVS, braced, cut_endinput, expand_macros, newlines, protect_verbatim, restore_verbatim,
+    simple_macros, strip_comments, tidy_lines, verbatim_definitions)
 
 _FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable"
 _FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
@@ -83,6 +96,12 @@ CJK_CODECS = {"gbk": "gb18030", "gb": "gb18030", "bg5": "big5hkscs", "big5": "bi
               "sjis": "cp932", "jis": "iso2022_jp", "ks": "cp949", "euc-kr": "cp949"}
 _CJK_MULTIBYTE = frozenset(CJK_CODECS.values()) - {"utf-8"}
 MAX_INCLUDE_DEPTH = 32
+MAX_ZIP_MEMBER = 256 << 20      # bytes a zip member may declare; zipfile reads no more than declared
+_TITLE = re.compile(r"\\title\s*(\[[^\]]*\])?\s*(?=\{)")
+_CONTROL_WORD = re.compile(rb"\\([A-Za-z]{2,})")
+_NOT_TEX = (b"%!", b"%PDF", b"@")      # PostScript (figure.eps.gz), PDF, a BibTeX database
+_NO_MAIN = ("no LaTeX paper (\\documentclass or \\documentstyle, and \\begin{document}) and no plain-TeX "
+            f"paper (ending with \\bye, \\end or \\enddocument, {MIN_PLAIN_WORDS}+ words of prose)")
 
 
 def _captions(body: str) -> str:
@@ -114,11 +133,18 @@ def looks_binary(data: bytes) -> bool:
     return controls > 0.05 * max(len(data), 1)
 
 
+def looks_tex(data: bytes) -> bool:
+    """TeX source: text, not PostScript, PDF or BibTeX, with at least 3 distinct control words."""
+    head = data[:1 << 20]
+    return not head.lstrip().startswith(_NOT_TEX) and not looks_binary(head[:65536]) and \
+        len(set(_CONTROL_WORD.findall(head[:65536]))) >= 3
+
+
 def _bulk(members: list[tarfile.TarInfo]) -> bool:
     """A tar of papers (arXiv's bulk layout: YYMM/YYMM.NNNNN.gz, one per paper), not one paper's files."""
     names = [m.name for m in members]
-    return bool(names) and not any(n.endswith(".tex") for n in names) and \
-        sum(n.endswith((".gz", ".tgz")) for n in names) * 2 > len(names)
+    return bool(names) and not any(is_tex(n) for n in names) and \
+        sum(n.lower().endswith((".gz", ".tgz")) for n in names) * 2 > len(names)
 
 
 class LatexReader(Reader):
@@ -147,10 +173,14 @@ class LatexReader(Reader):
         return v
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        # arXiv serves a paper as a tarball, or as one gzipped .tex when it has a single file
-        if path.endswith((".tar", ".tgz", ".gz", ".bz2", ".xz")):
+        # arXiv serves a paper as a tarball, or as one gzipped .tex when it has a single file;
+        # Overleaf downloads a project as a .zip
+        lower = path.lower()
+        if lower.endswith((".tar", ".tgz", ".gz", ".bz2", ".xz")):
             yield from self._read_archive(path, src, state)
-        elif path.endswith(".tex"):
+        elif lower.endswith(".zip"):
+            yield from self._read_zip(path, src, state)
+        elif is_tex(path):
             yield from self._read_dir_file(path, src, state)
         else:
             state.count("latex_other_files_skipped")    # .bib, .sty, images: used through the main file
@@ -160,18 +190,18 @@ class LatexReader(Reader):
         if "://" in path:
             fs, _, (local,) = fsspec.get_fs_token_paths(path)
             cat, isfile = fs.cat_file, fs.isfile
-            listing = lambda f: fs.glob(posixpath.join(f, "*.tex"))   # noqa: E731
+            listing = lambda f: fs.glob(posixpath.join(f, "*.[tT][eE][xX]"))   # noqa: E731
         else:            # local files without fsspec's per-call overhead (a paper opens dozens)
             local = os.path.abspath(path)
             cat, isfile = (lambda p: Path(p).read_bytes()), os.path.isfile
-            listing = lambda f: sorted(glob.glob(os.path.join(glob.escape(f), "*.tex")))   # noqa: E731
+            listing = lambda f: sorted(glob.glob(os.path.join(glob.escape(f), "*.[tT][eE][xX]")))   # noqa: E731
         folder, name = posixpath.dirname(local), posixpath.basename(local)
 
         def load(rel: str) -> bytes | None:
             p = posixpath.normpath(posixpath.join(folder, rel))
             return cat(p) if isfile(p) else None
         project = Project(load)       # each file read once, for the choice and for the paper
-        if not project.carries(name):
+        if not project.carries(name) and not project.plain(name):
             state.count("latex_included_files_skipped")   # a section file: read through its main file
             return
         if project.wraps(name):      # options, then \input{main}: the paper is read from main
@@ -195,8 +225,8 @@ class LatexReader(Reader):
                     return
                 files = {posixpath.normpath(m.name): tar.extractfile(m).read() for m in members}
         except tarfile.TarError as e:
-            if b"\\documentclass" in data[:1 << 20]:
-                files = {"main.tex": data}        # a single compressed .tex
+            if looks_tex(data):
+                files = {"main.tex": data}        # a single compressed .tex: a paper, or quarantined
             elif path.endswith((".tar", ".tgz")) or ".tar." in posixpath.basename(path):
                 yield Quarantined("corrupt_archive", f"{path}: not a tar archive: {e}", 0, path)
                 return
@@ -205,11 +235,29 @@ class LatexReader(Reader):
                 return
         yield from self._paper_of(files, path, src, state)
 
+    def _read_zip(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        """A project as a .zip (Overleaf's download): its files, as a tarball's. Read as bytes:
+        fsspec's inferred compression would give the zip's first member only."""
+        with fsspec.open(path, "rb") as f:
+            data = f.read()
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                members = [i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+                if big := [i for i in members if i.file_size > MAX_ZIP_MEMBER]:    # a zip bomb, a video
+                    state.count("latex_large_zip_members_skipped", len(big))
+                files = {posixpath.normpath(i.filename): z.read(i) for i in members if i.file_size <= MAX_ZIP_MEMBER}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
+                zlib.error) as e:     # damaged, encrypted (RuntimeError), an unknown compression method
+            yield Quarantined("corrupt_archive", f"{path}: not a readable zip archive: {type(e).__name__}: {e}",
+                              0, path)
+            return
+        yield from self._paper_of(files, path, src, state)
+
     def _paper_of(self, files: dict[str, bytes], path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         """The paper among an archive's files (its main .tex, includes from its folder)."""
         main = choose_main(files)
         if main is None:
-            yield Quarantined("no_main_tex", f"{path}: no .tex with \\documentclass and \\begin{{document}}", 0, path)
+            yield Quarantined("no_main_tex", f"{path}: {_NO_MAIN}", 0, path)
             return
         folder = posixpath.dirname(main)
         yield from self._paper(main, Project(lambda rel: files.get(posixpath.normpath(posixpath.join(folder, rel)))),
@@ -237,7 +285,7 @@ class LatexReader(Reader):
                 with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as inner:
                     files = {posixpath.normpath(m.name): inner.extractfile(m).read() for m in inner if m.isfile()}
             except tarfile.TarError:
-                files = {"main.tex": raw} if b"\\documentclass" in raw[:1 << 20] else {}
+                files = {"main.tex": raw} if looks_tex(raw) else {}
             yield from self._paper_of(files, paper, src, state)
 
     # -- one paper ------------------------------------------------------------------------------
@@ -254,6 +302,10 @@ class LatexReader(Reader):
         declared: list[str] = []        # the main file's inputenc encoding, for files that declare none
 
         def decode(rel: str, data: bytes) -> str | None:
+            text = _decode(rel, data)
+            return newlines(text) if text is not None else None
+
+        def _decode(rel: str, data: bytes) -> str | None:
             try:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
@@ -283,6 +335,7 @@ class LatexReader(Reader):
         envs = set(VERBATIM_ENVS).union(*(verbatim_definitions((load(n) or b"").decode("latin-1"))
                                           for n in project.closure(main_rel)))
         verbatim: list[str] = []
+        plain = not project.carries(main_rel)       # a plain-TeX or AMS-TeX paper (latex_files.py)
 
         def resolve(rel: str, stack: tuple[str, ...], here: str = "") -> str:
             for name in candidates(rel, here):   # not found from the root: beside the including file
@@ -301,7 +354,10 @@ class LatexReader(Reader):
             text = decode(name, data)
             if text is None:
                 return ""
-            text = strip_comments(protect_verbatim(text, envs, verbatim))
+            text = cut_endinput(strip_comments(protect_verbatim(text, envs, verbatim)))
+            if stack and plain and macro_file(text):    # harvmac.tex shipped with the paper: no text
+                state.count("latex_macro_files_skipped")
+                return ""
             if stack:     # an included standalone file: its body only
                 b, e = BEGIN_DOC.search(text), END_DOC.search(text)
                 if b:
@@ -325,10 +381,16 @@ class LatexReader(Reader):
         title = None
         b = BEGIN_DOC.search(text)
         if b:
-            m = re.search(r"\\title\s*(\[[^\]]*\])?\s*(?=\{)", text[:b.start()])
+            # LaTeX 2.09 papers set it in the body
+            m = _TITLE.search(text, 0, b.start()) or _TITLE.search(text, b.end())
             title = braced(text, m.end())[0].strip() if m and braced(text, m.end()) else None
             e = END_DOC.search(text, b.end())
             text = text[b.end(): e.start() if e else len(text)]
+        elif plain:      # no preamble to cut; the job ends at \bye
+            m = _TITLE.search(text)
+            title = braced(text, m.end())[0].strip() if m and braced(text, m.end()) else None
+            if e := PLAIN_END.search(text):
+                text = text[:e.start()]
         text = self._floats_and_bibliography(text, load, decode, posixpath.splitext(main_rel)[0])
         text = tidy_lines(restore_verbatim(text, verbatim))
         title = restore_verbatim(title, verbatim) if title else title

@@ -8,7 +8,16 @@ itself, and opens no document of its own: the HoTT book's `hott-ebook.tex` sets 
 is a carrier that is no wrapper and that no other main file includes (a standalone figure
 `\\input` into the paper is part of it); among several, the one including most of the other
 files, then the largest, then by name. Files of class `subfiles` or `standalone` are parts of a
-paper, never the paper.
+paper, never the paper. LaTeX 2.09's `\\documentstyle` is a `\\documentclass`: most arXiv papers of
+the 1990s have it.
+
+Plain TeX (harvmac, `\\magnification`) and AMS-TeX papers have no `\\begin{document}`: nothing
+but their end marks them. Only when no file carries a LaTeX paper, a file is a plain-TeX paper
+(`plain`) when, comments aside, it ends with `\\bye`, a bare `\\end` or AMS-TeX's `\\enddocument`
+and it and its includes hold at least MIN_PLAIN_WORDS words of prose (outside control words and
+`$..$` math): a section file or a macro file (harvmac.tex, which a paper may ship) ends otherwise
+or holds next to no prose. Among several, the same ranking as for LaTeX main files. Extensions
+are matched in any case (`Main.TEX`, written on case-insensitive file systems).
 """
 from __future__ import annotations
 
@@ -16,7 +25,7 @@ import posixpath
 import re
 from typing import Callable, NamedTuple
 
-from pipeline.readers.latex_text import strip_comments
+from pipeline.readers.latex_text import newlines, strip_comments
 
 INPUT = re.compile(r"\\(input|include|subfile)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))")
 # The import package: \import{dir}{file} from the paper's root, \subimport{dir}{file} from the
@@ -24,20 +33,41 @@ INPUT = re.compile(r"\\(input|include|subfile)\s*(?:\{([^{}]+)\}|\s([^\s{}\\]+))
 IMPORT = re.compile(r"\\(sub)?(?:import|inputfrom|includefrom)\*?\s*\{([^{}]*)\}\s*\{([^{}]+)\}")
 _INCLUDE_CMDS = (b"\\input", b"\\include", b"\\subfile", b"\\import", b"\\subimport")
 _INCLUDE_LINE = re.compile(r"^.*\\(?:input|include|subfile|import|subimport).*$", re.M)
-_DOCCLASS = re.compile(r"\\documentclass")
+_DOCCLASS = re.compile(r"\\document(?:class|style)(?![A-Za-z@])")
 # Document classes of files that are parts of a paper, never the paper: a subfile of the subfiles
 # package, a standalone figure or table.
-_PART_CLASS = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{(?:subfiles|standalone)\}")
+_PART_CLASS = re.compile(r"\\document(?:class|style)\s*(?:\[[^\]]*\])?\s*\{(?:subfiles|standalone)\}")
 BEGIN_DOC = re.compile(r"\\begin\s*\{document\}")
 END_DOC = re.compile(r"\\end\s*\{document\}")
+# The end of a plain-TeX (\bye, \end: not \end{..}) or AMS-TeX (\enddocument) file: the job ends there.
+PLAIN_END = re.compile(r"\\(?:bye|end|enddocument)(?![A-Za-z@])\s*\Z")
+MIN_PLAIN_WORDS = 20
+_WORD = re.compile(r"\\[A-Za-z@]+|\$\$.*?\$\$|\$[^$]*\$|([^\W\d_]{2,})", re.S)
+_DEFINITION = re.compile(r"\\(?:[egx]?def|let|font|catcode|(?:math)?chardef|new[a-z]+)(?![A-Za-z@])")
+
+
+def is_tex(name: str) -> bool:
+    return name.lower().endswith(".tex")
+
+
+def prose_words(tex: str) -> int:
+    """Words of two letters or more in comment-free `tex`, outside control words and `$..$` math."""
+    return sum(1 for m in _WORD.finditer(tex) if m.group(1))
+
+
+def macro_file(tex: str) -> bool:
+    """Comment-free `tex` is macro code (harvmac.tex, a paper's own macros), not prose: at least 5
+    definitions (\\def, \\let, \\font, \\catcode, \\new..) and fewer than 5 words per definition."""
+    defs = len(_DEFINITION.findall(tex))
+    return defs >= 5 and prose_words(tex) < 5 * defs
 
 Load = Callable[[str], "bytes | None"]
 
 
 def candidates(rel: str, here: str = "") -> list[str]:
-    """The paths `\\input{rel}` may mean, in LaTeX's order: `rel.tex`, then `rel`; then the same
+    """The paths `\\input{rel}` may mean, in LaTeX's order: `rel.tex` (`rel.TEX`), then `rel`; then the same
     beside the including file (`here`; the import package's rule)."""
-    names = [rel] if rel.endswith(".tex") else [rel + ".tex", rel]
+    names = [rel] if is_tex(rel) else [rel + ".tex", rel + ".TEX", rel]
     return names + ([posixpath.join(here, n) for n in names] if here else [])
 
 
@@ -55,21 +85,26 @@ class _Own(NamedTuple):
     begin: bool
     end: bool
     part: bool          # class subfiles or standalone
+    ends: bool          # ends as a plain-TeX or AMS-TeX file does (\bye, \end, \enddocument)
     includes: list[tuple[str, str]]
 
 
 def _own(name: str, data: bytes) -> _Own:
     here = posixpath.dirname(name)
     flags = [False] * 4
-    if b"\\documentclass" in data or b"{document}" in data:
-        t = strip_comments(data.decode("utf-8", "replace"))
+    if b"\\documentclass" in data or b"\\documentstyle" in data or b"{document}" in data:
+        t = strip_comments(newlines(data.decode("utf-8", "replace")))
         part = bool(_PART_CLASS.search(t))
         flags = [bool(_DOCCLASS.search(t)) and not part, bool(BEGIN_DOC.search(t)), bool(END_DOC.search(t)), part]
+    # the last lines, comments aside (a '%' line end cut in the middle only loses a comment)
+    ends = (b"\\bye" in data or b"\\end" in data) and \
+        bool(PLAIN_END.search(strip_comments(newlines(data[-4096:].decode("utf-8", "replace")))))
     includes = []
     if any(cmd in data for cmd in _INCLUDE_CMDS):   # only the lines naming a file lose their comments
-        lines = "\n".join(strip_comments(line) for line in _INCLUDE_LINE.findall(data.decode("utf-8", "replace")))
+        lines = "\n".join(strip_comments(line) for line in
+                          _INCLUDE_LINE.findall(newlines(data.decode("utf-8", "replace"))))
         includes = targets(lines, here)
-    return _Own(*flags, includes)
+    return _Own(*flags, ends, includes)
 
 
 class Project:
@@ -129,13 +164,27 @@ class Project:
             posixpath.dirname(f) == posixpath.dirname(name) and f != name and self.carries(f)
             for f in self.included(name))
 
+    def plain(self, name: str) -> bool:
+        """A plain-TeX (or AMS-TeX) paper, as the module says (whether a LaTeX paper is beside it: `main`)."""
+        own = self.own(name)
+        if own.part or own.begin or not own.ends:
+            return False
+        words = 0
+        for n in self.closure(name):
+            words += prose_words(strip_comments(newlines((self.data(n) or b"").decode("utf-8", "replace"))))
+            if words >= MIN_PLAIN_WORDS:
+                return True
+        return False
+
     def is_main(self, name: str) -> bool:
         """Carries a paper and is no wrapper (whether another main file includes it: `main`)."""
         return self.carries(name) and not self.wraps(name)
 
     def main(self, names: list[str]) -> str | None:
-        """The main file among `names` (the .tex files of a folder or an archive)."""
-        mains = [posixpath.normpath(n) for n in names if self.is_main(n)]
+        """The main file among `names` (the .tex files of a folder or an archive): a LaTeX paper's,
+        else a plain-TeX paper's."""
+        mains = [posixpath.normpath(n) for n in names if self.is_main(n)] or \
+            [posixpath.normpath(n) for n in names if self.plain(n)]
         inside = {f for m in mains for f in self.closure(m)[1:]}
         tops = [m for m in mains if m not in inside] or mains       # a cycle of mains: rank them all
         ranked = sorted(tops, key=lambda n: (-len(set(self.included(n)) - {n}), -len(self.data(n) or b""), n))
@@ -145,6 +194,6 @@ class Project:
 def choose_main(files: dict[str, bytes]) -> str | None:
     """The main file of a paper's files (an archive's: {path: bytes}), as the module says."""
     project = Project(lambda n: files.get(n))
-    found = project.main(sorted(n for n in files if n.endswith(".tex")))
+    found = project.main(sorted(n for n in files if is_tex(n)))
     # the caller's spelling of the path
     return next((n for n in files if posixpath.normpath(n) == found), found) if found else None

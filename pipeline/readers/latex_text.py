@@ -2,6 +2,11 @@
 
 Regular expressions and a brace matcher, as RedPajama's arXiv cleaner; see latex.py for why no
 LaTeX parser. Kept apart from the reader so the reader's module stays about files and papers.
+
+Line ends are LF before any rule runs (newlines): every rule here is line-based, a Windows file's
+`\\r` stayed in the text and a lone-CR (old Mac) file was one line, so its first `%` cut the rest.
+`\\endinput` ends a file as TeX reads it (cut_endinput), but only at the start of a line: the
+`\\else\\endinput\\fi` load guards of macro files do not end them.
 """
 from __future__ import annotations
 
@@ -11,6 +16,21 @@ _COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
 _COMMENT_ENV = re.compile(r"\\begin\s*\{comment\}.*?\\end\s*\{comment\}\n?", re.S)
 _IF_TOKEN = re.compile(r"\\(if[A-Za-z@]*|fi)(?![A-Za-z@])")
+
+_ENDINPUT = re.compile(r"^[ \t]*\\endinput(?![A-Za-z@])[^\n]*", re.M)
+
+
+def newlines(text: str) -> str:
+    """CRLF and lone CR line ends as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def cut_endinput(tex: str) -> str:
+    """The comment-free `tex` up to its first line starting with `\\endinput`, that line's rest
+    kept (TeX reads the line to its end, then stops reading the file)."""
+    m = _ENDINPUT.search(tex) if "\\endinput" in tex else None
+    return tex if m is None else tex[:m.start()] + tex[m.start():m.end()].replace("\\endinput", "", 1).lstrip()
+
 
 # -- verbatim -------------------------------------------------------------------------------------
 # Environments whose text TeX reads with '%' as a plain character: code listings keep their
