@@ -253,7 +253,7 @@ def test_bad_files(shared_data, tmp_path):
                       .replace(b"THE FIRST MEN IN THE MOON\r\n\r\nby", "THE FIRST MEN IN THE MOON \u00e9\r\n\r\nby"
                                .encode("latin-1")))
     (doc,), _, _ = read(latin)
-    assert doc.metadata["encoding"] == "iso-8859-1" and "MOON \u00e9" in doc.text
+    assert doc.metadata["encoding"] == "cp1252" and "MOON \u00e9" in doc.text     # Latin-1 read as browsers do
     bare = tmp_path / "pg4.txt"
     bare.write_text("Just a text file.\n\nWith two paragraphs.\n")
     (doc,), _, counters = read(bare)
@@ -338,3 +338,105 @@ def test_json_collections_the_chinese_classics(shared_data, tmp_path):
     got = out["mixed.json.gz"]
     assert [getattr(i, "reason", None) or i.text for i in got] == \
         ["one\ntwo", "bad_row", "missing_text", "missing_text", "plain"]
+
+
+def sentences(shared_data, lang: str, charset: str) -> str:
+    """Real sentences of one language (shared/data/text/multilingual_sentences.tsv) that `charset`
+    can encode, as paragraphs."""
+    import csv
+    with open(shared_data / "text" / "multilingual_sentences.tsv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))[1:]
+    out = []
+    for code, text in rows:
+        try:
+            if code == lang and not re.search("[\x80-\x9f]", text):     # (one holds a C1 control)
+                text.encode(charset)
+                out.append(text)
+        except UnicodeEncodeError:
+            pass
+    assert len(out) >= 40
+    return "\n\n".join(out)
+
+
+def legacy_book(shared_data, label: str | None, charset: str, lang: str) -> tuple[bytes, str]:
+    """The First Men in the Moon as PG published it (its header says "Character set encoding:
+    ASCII"), with a chapter of real sentences in another language added at its end, the label
+    replaced (None: removed), and the whole re-encoded in `charset`; and the expected book text."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    raw = gzip.open(moon).read().decode("utf-8")
+    extra = sentences(shared_data, lang, charset)
+    end = len(raw[:raw.index("End of Project Gutenberg")].rstrip("\r\n"))       # after the book's last line
+    text = raw[:end] + "\r\n\r\n" + extra.replace("\n", "\r\n") + raw[end:]
+    line = "Character set encoding: ASCII\r\n"
+    assert line in text
+    text = text.replace(line, "" if label is None else f"Character set encoding: {label}\r\n")
+    return text.encode(charset), expected(moon) + "\n\n" + extra
+
+
+@pytest.mark.parametrize("label,charset,lang,encoding", [
+    (None, "cp1251", "ru", "cp1251"),                       # no label: detection
+    ("ISO-8859-1", "cp1251", "ru", "cp1251"),               # a label the text is not in: detection
+    ("ISO Latin-7 (Greek)", "iso8859-7", "el", "iso8859-7"),  # Latin-7 is ISO-8859-13; "(Greek)" says 8859-7
+    ("ISO-8859-7 (Greek)", "iso8859-7", "el", "iso8859-7"),
+    ("ISO Latin-1", "latin-1", "fr", "cp1252"),             # correctly declared: still right (cp1252 reads latin-1)
+    ("Codepage 850", "cp850", "de", "cp850"),               # detectors read DOS and Mac code pages as cp1252
+    ("MAC", "mac_roman", "fr", "mac-roman"),
+    ("windows 1250", "cp1250", "cs", "cp1250"),
+], ids=["cp1251-undeclared", "cp1251-labelled-latin1", "greek-latin7-label", "greek-8859-7-label", "latin1",
+        "codepage-850", "mac", "windows-1250-spaced"])
+def test_legacy_charsets_declared_loosely_or_not_at_all(label, charset, lang, encoding, shared_data, tmp_path):
+    """A book in a legacy charset came out as cp1252 mojibake, unflagged, when its label was
+    missing, wrong, or more than one word ("ISO Latin-7 (Greek)", "Codepage 850", "MAC": only the
+    first word was looked up). The label is read whole and used when the text reads plausibly in
+    it; otherwise the web reader's detection decides (counted)."""
+    body, book = legacy_book(shared_data, label, charset, lang)
+    path = tmp_path / "pg1013.txt"
+    path.write_bytes(body)
+    (doc,), quarantined, counters = read(path, drop_toc=False)
+    assert not quarantined
+    assert doc.metadata["encoding"] == encoding and doc.text == book
+    detected = label is None or label == "ISO-8859-1"
+    assert counters == ({"gutenberg_charset_detected_books": 1} if detected else {})
+    assert "flags" not in doc.metadata
+
+
+def test_utf16_book_is_transcoded_not_quarantined(shared_data, tmp_path):
+    """A UTF-16 eBook (with its byte-order mark) was quarantined as binary_file for its NUL bytes."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    raw = gzip.open(moon).read().decode("utf-8")
+    for codec in ("utf-16", "utf-16-be", "utf-32"):
+        path = tmp_path / "pg1013.txt"
+        body = raw.encode(codec)
+        if codec == "utf-16-be":
+            body = b"\xfe\xff" + body
+        path.write_bytes(body)
+        (doc,), quarantined, counters = read(path, drop_toc=False)
+        assert not quarantined and doc.text == expected(moon), codec
+        assert doc.metadata["encoding"].startswith(codec[:6]) and counters == {"gutenberg_wide_unicode_books": 1}
+    # damaged (a lone surrogate): kept, with U+FFFD, flagged and counted
+    body = raw.encode("utf-16")
+    cut = len(body) // 2 & ~1
+    path.write_bytes(body[:cut] + "\ud800".encode("utf-16-le", "surrogatepass") + body[cut:])
+    (doc,), quarantined, counters = read(path, drop_toc=False)
+    assert not quarantined and doc.metadata["flags"] == ["decoded_lossy"] and "\ufffd" in doc.text
+    assert counters == {"gutenberg_wide_unicode_books": 1, "gutenberg_decoded_lossy_books": 1}
+    # NUL bytes without a byte-order mark or UTF-16 pattern: still binary
+    path.write_bytes(raw.encode("utf-8")[:5000] + b"\x00\x01\x02" * 100 + raw.encode("utf-8")[5000:])
+    _, quarantined, _ = read(path)
+    assert [q.reason for q in quarantined] == ["binary_file"]
+
+
+def test_header_field_names_in_any_case(shared_data, tmp_path):
+    """The current header writes "Release date: June 1, 1998 [eBook #1234]"; the field was read
+    only as "Release Date"."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    raw = gzip.open(moon).read()
+    assert b"Release Date: October 20, 2004 [EBook #1013]" in raw
+    path = tmp_path / "book.txt"
+    path.write_bytes(raw.replace(b"Release Date: October 20, 2004 [EBook #1013]",
+                                 b"Release date: October 20, 2004 [eBook #1013]\r\n"
+                                 b"                Most recently updated: January 8, 2023")
+                     .replace(b"Title: ", b"TITLE: "))
+    (doc,), _, _ = read(path)
+    assert doc.metadata["release_date"] == "October 20, 2004" and doc.metadata["ebook_id"] == 1013
+    assert doc.metadata["title"] == "The First Men In The Moon"

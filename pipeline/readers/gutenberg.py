@@ -16,18 +16,29 @@ whole, counted as having none. A file holding several books one after another ke
 No maintained library does this (gutenbergpy and c-w/gutenberg are prefix lists tied to their
 downloaders), so it is hand-written; the samples' expected texts (c-w's output) are the check.
 
+Charsets (`decode_book`): UTF-16/32 with a byte-order mark is transcoded (its NUL bytes had it
+quarantined as binary); then strict UTF-8, UTF-8 with stray cp1252 bytes; then the header's
+"Character set encoding:" label read whole ("ISO Latin-1", "ISO-8859-7 (Greek)", "CP-1252",
+"windows 1252", "Codepage 850", "MAC": only its first word was looked up, and a book whose label
+did not parse, or had none, came out as cp1252 mojibake, unflagged), used only when the book
+decodes strictly in it and reads plausibly (decode.py's mess ratio over its non-ASCII lines);
+otherwise the web reader's detection (decode.decode_html), and when nothing fits, U+FFFD for what
+does not decode, flagged `decoded_lossy`. A label that reads plausibly is trusted over detection:
+detectors read Mac and DOS code pages as windows-1252. Header field names match in any case (the
+current header's "Release date:").
+
 Optionally a book is cut at its chapter headings and the chapters packed, in order, into
 documents of at most `max_chars` characters (a longer chapter is cut at paragraph breaks).
 """
 from __future__ import annotations
 
-import codecs
 import re
 from typing import Iterator
 
 from pydantic import Field
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
+from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
+from pipeline.readers.decode import MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, _mess, bad_share, canonical, decode_html, wide_unicode
 
 def _cases(*words: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for w in words for v in (w.upper(), w.title(), w.lower(), w)))
@@ -62,9 +73,21 @@ _NUMBER_WORDS = (r"(?i:(?:the[ \t]+)?(?:one|two|three|four|five|six|seven|eight|
 _CHAPTER = re.compile(
     r"^[ \t]*(?:(?:CHAPTER|Chapter|CHAP\.|BOOK|Book|PART|Part|STAVE|Stave|LETTER|Letter|CANTO|Canto)[ \t]+"
     r"(?:[0-9]+|[IVXLCDM]+|" + _NUMBER_WORDS + r")\b(?:[.:,—-][^\n]{0,70})?[ \t]*|第[一二三四五六七八九十百千零〇0-9]+[章回卷节節][^\n]{0,40})$", re.M)
-_HEADER_FIELD = re.compile(r"^(Title|Author|Release Date|Language|Translator|Editor)[ \t]*:[ \t]*(.+)$", re.M)
+# Field names in any case: the current header writes "Release date:", older ones "Release Date:".
+_HEADER_FIELD = re.compile(r"^(Title|Author|Release[ \t]+Date|Language|Translator|Editor)[ \t]*:[ \t]*(.+)$",
+                           re.M | re.I)
 _EBOOK_NO = re.compile(r"\[?\s*E-?(?:Book|Text)\s*#\s*(\d+)", re.I)
-_DECLARED = re.compile(r"^\s*Cha[a-z]*ter set encoding:\s*([\w.-]+)", re.I | re.M)
+# The whole label: "ISO Latin-1", "ISO-8859-7 (Greek)", "Codepage 850", "windows 1252", "MAC".
+_DECLARED = re.compile(r"^[ \t]*Cha[a-z]*ter[ \t]+set[ \t]+encoding[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M)
+_PARENS = re.compile(r"\(([^)]*)\)?")
+# Spellings of a label that codecs.lookup does not know, and the name it knows.
+_LABEL_FORMS = [
+    (re.compile(r"\b(?:code[ _-]?page|cp|windows|win|ms|ibm|dos)[ _-]*(\d{3,4})\b"), r"cp\1"),  # CP-1252, Codepage 850
+    (re.compile(r"\biso[ _-]*latin[ _-]*(\d+)\b"), r"latin\1"),                                  # ISO Latin-1
+    (re.compile(r"\blatin[ _-]+(\d+)\b"), r"latin\1"),
+    (re.compile(r"\biso[ _-]*(8859|646)[ _-]*"), r"iso-\1-"),                                      # ISO 8859 1
+    (re.compile(r"^(?:mac|mac[ _-]*os|apple)(?:[ _-]*roman)?$"), "mac_roman"),                   # MAC
+]
 _BLANK = re.compile(r"\n[ \t]*\n")
 _HEADER_CHARS = 8192             # a PG header's length, at most, when no START marker ends it
 
@@ -105,24 +128,92 @@ class GutenbergReader(Reader):
         return _read_book(self, src, path, state)
 
 
-def decode_book(body: bytes) -> tuple[str, str]:
-    """Text and how it was decoded: UTF-8; else, if the book is mostly UTF-8, UTF-8 with its stray
-    bytes as cp1252 ("utf-8+cp1252"); else the header's declared charset, else cp1252."""
+def declared_charsets(head: str) -> list[str]:
+    """The codecs a "Character set encoding:" label names (decode.canonical's, as browsers decode:
+    a Latin-1 or ASCII label is windows-1252, which reads the same bytes but for 0x80-0x9F, where
+    it has quotes and dashes instead of control characters), in the label's order: the label, then
+    what it says in parentheses ("ISO Latin-7 (Greek)": Latin-7 is ISO-8859-13, Greek ISO-8859-7);
+    when none of those is a charset, each of its words ("Unicode UTF-8")."""
+    m = _DECLARED.search(head)
+    if not m:
+        return []
+
+    def codec(part: str) -> str | None:
+        part = " ".join(part.lower().split())
+        for pattern, repl in _LABEL_FORMS:
+            part = pattern.sub(repl, part)
+        return canonical(part.strip(" -_.,;:"))
+
+    label = m.group(1)
+    parts = [_PARENS.sub(" ", label), *_PARENS.findall(label)]
+    found = [c for c in map(codec, parts) if c]
+    if not found:
+        found = [c for c in map(codec, re.split(r"[\s,;/()]+", label)) if c]
+    return list(dict.fromkeys(found))
+
+
+def _non_ascii_lines(text: str, size: int = MESS_SAMPLE) -> str:
+    """The lines that hold non-ASCII characters, evenly spread over the book, about `size`
+    characters: what a reading is judged by. decode.py's mess ratio looks at the first 100,000
+    characters only, and a book's letters outside ASCII may all come later (an English header,
+    a long English text, then a chapter in Russian), so that any reading of them scored 0."""
+    lines = [line for line in text.split("\n") if not line.isascii()]
+    total = sum(map(len, lines))
+    step = max(1, round(total / size)) if total > size else 1
+    return "\n".join(lines[::step])
+
+
+def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
+    """(text, charset, lossy, what decided: "bom", "utf-8", "label" or "detection"), or (None, why,
+    False, "binary" or "garbage") when the bytes are no text in any charset.
+
+    1. UTF-16/32 with a byte-order mark (or without one, by its NUL bytes: decode.wide_unicode);
+       with a BOM but damaged, decoded with U+FFFD (lossy). Any other file with a NUL byte in its
+       first 64 KiB is binary.
+    2. UTF-8; a book that is UTF-8 but for stray bytes is UTF-8 with those bytes as cp1252
+       ("utf-8+cp1252", decode_mixed_utf8).
+    3. The declared charset (`declared_charsets`), only when the book decodes strictly with it and
+       the text is plausible (decode.py's mess ratio): of several readings of one label, the least
+       messy. A label is trusted over detection when both read plausibly: chardetng reads DOS and
+       Mac code pages (MAC, Codepage 850) and Estonian windows-1257 as windows-1252.
+    4. Otherwise the web reader's detection (decode.decode_html without the label's reading:
+       chardetng, uchardet, charset-normalizer, then GB18030/windows-1252, each taken only when
+       plausible); when nothing fits, the least damaged reading with U+FFFD (lossy), and None when
+       even that is garbage (more than 5 % replacement or control characters)."""
+    wide = wide_unicode(body)
+    if wide is not None:
+        return wide[0], wide[1], False, "bom"
+    for bom, enc in WIDE_BOMS:
+        if body.startswith(bom):
+            text = body.decode(enc, "replace")
+            if bad_share(text) <= MAX_BAD_SHARE:
+                return text, enc, True, "bom"
+            break
+    if b"\x00" in body[:65536]:
+        return None, "NUL bytes, not a text eBook", False, "binary"
     try:
-        return body.decode("utf-8-sig"), "utf-8"
+        return body.decode("utf-8-sig"), "utf-8", False, "utf-8"
     except UnicodeDecodeError:
         pass
     mixed = decode_mixed_utf8(body.removeprefix(b"\xef\xbb\xbf"))
     if mixed is not None:
-        return mixed[0], "utf-8+cp1252"
-    m = _DECLARED.search(body[:8192].decode("ascii", "replace"))
-    if m:
+        return mixed[0], "utf-8+cp1252", False, "utf-8"
+    labels = declared_charsets(body[:8192].decode("latin-1"))
+    readings = []
+    for enc in labels:
         try:
-            codecs.lookup(m.group(1))
-            return body.decode(m.group(1)), m.group(1).lower()
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return body.decode("cp1252", "replace"), "cp1252"
+            text = body.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if (mess := _mess(_non_ascii_lines(text))) < MAX_MESS:     # decode.py's plausibility test
+            readings.append((mess, len(readings), text, enc))
+    if readings:
+        _, _, text, enc = min(readings)
+        return text, enc, False, "label"
+    # Not the label: decode_html judges a reading by the first 100,000 characters, which may all be
+    # ASCII (see _non_ascii_lines); it would take back the label rejected here.
+    text, how, lossy = decode_html(body, None, _not_utf8=True)
+    return text, how, lossy, "detection" if text is not None else "garbage"
 
 
 def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, str, dict]:
@@ -312,12 +403,20 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
     if len(body) > src.max_doc_bytes:
         yield Quarantined("too_large", f"{path}: more than {src.max_doc_bytes} bytes", 0, path, len(body), body[:65536])
         return
-    if b"\x00" in body[:65536]:
-        yield Quarantined("binary_file", f"{path}: NUL bytes, not a text eBook", 0, path, len(body), body[:4096])
+    text, encoding, lossy, decided = decode_book(body)
+    if text is None:
+        binary = decided == "binary"
+        yield Quarantined("binary_file" if binary else "bad_encoding", f"{path}: {encoding}", 0, path, len(body),
+                          body[:4096 if binary else 65536])
         return
-    text, encoding = decode_book(body)
+    if decided == "bom":
+        state.count("gutenberg_wide_unicode_books")         # UTF-16/32, transcoded
+    elif decided == "detection":
+        state.count("gutenberg_charset_detected_books")     # not UTF-8; no label, or none that reads it
     if encoding == "utf-8+cp1252":
         state.count("gutenberg_stray_non_utf8_books")
+    if lossy:
+        state.count("gutenberg_decoded_lossy_books")
     text = text.replace("\r\n", "\n")
     if "\r" in text:                     # old Mac line ends
         text = text.replace("\r", "\n")
@@ -338,6 +437,8 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
     file_no = re.search(r"(?:pg)?(\d+)[^/]*$", path.rsplit("/", 1)[-1])
     ebook_id = meta.get("ebook_id") or (int(file_no.group(1)) if file_no else None)
     meta.update({"ebook_id": ebook_id, "encoding": encoding, "file": path})
+    if lossy:
+        meta["flags"] = ["decoded_lossy"]
     url = f"https://www.gutenberg.org/ebooks/{ebook_id}" if ebook_id else None
     book_id = f"gutenberg:{ebook_id}" if ebook_id else path
     if not opts.split_chapters:
