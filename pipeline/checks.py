@@ -146,12 +146,27 @@ def _check_object(where: str, url: str, paths_file: str, base: str | None) -> No
 
 
 # -- after ingest --------------------------------------------------------------------------------
-def quarantine_verdict(source: str, docs: int, quarantined: dict[str, int], max_share: float) -> str | None:
-    """None when the source is fine, else the one-line reason to stop (pure: unit-tested)."""
+# A source whose records were all skipped is usually read with the wrong format: what to say.
+_FORMAT_HINTS = {("warc", "skipped_conversion"): "conversion records are a WET file's text: use format: wet",
+                 ("warc", "skipped_metadata"): "a WAT file holds only metadata records",
+                 ("wet", "skipped_response"): "response records are pages: use format: warc"}
+
+
+def quarantine_verdict(source: str, docs: int, quarantined: dict[str, int], max_share: float,
+                       counters: dict[str, int] | None = None, fmt: str | None = None) -> str | None:
+    """None when the source is fine, else the one-line reason to stop (pure: unit-tested).
+    `counters`: the readers' counters, whose `skipped_*` say what a source without documents held."""
     q = sum(quarantined.values())
     total = docs + q
     if total == 0:
-        return f"source {source!r}: no records at all (every file empty?)"
+        skipped = {k: n for k, n in (counters or {}).items() if k.startswith("skipped_") and n}
+        if not skipped:
+            return f"source {source!r}: no records at all (every file empty?)"
+        top = sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+        hints = [h for (f, k), h in _FORMAT_HINTS.items() if f == fmt and k in skipped]
+        return (f"source {source!r}: no documents: its {sum(skipped.values()):,} records were all skipped ("
+                + ", ".join(f"{k.removeprefix('skipped_')} {n:,}" for k, n in top[:5]) + ")"
+                + (f"; {hints[0]}" if hints else ""))
     share = q / total
     if share <= max_share:
         return None
@@ -223,7 +238,7 @@ def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path,
     problems = []
     for src, c in zip(recipe.sources, counts or ingest_counts(ingest_dir, len(recipe.sources))):
         share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
-        verdict = quarantine_verdict(src.name, c.documents, c.quarantined, share)
+        verdict = quarantine_verdict(src.name, c.documents, c.quarantined, share, c.counters, src.format)
         if verdict and not c.documents and not c.quarantined and c.counters.get("trial_sampled_out"):
             verdict = f"source {src.name!r}: the trial's --sample kept none of its documents (raise the fraction)"
         if verdict:

@@ -331,6 +331,11 @@ def test_quarantine_verdict():
     assert msg.startswith("source 'zh': 33 of 34 records quarantined (97% > max_quarantine_share 0.5)")
     assert "top reasons: missing_text 29, bad_json 2, empty_document 1" in msg and "x 1" not in msg
     assert "no records" in quarantine_verdict("empty", 0, {}, 0.5)
+    # Records read but all skipped: said so, by kind, with what the format suggests.
+    wet = quarantine_verdict("web", 0, {}, 0.5, {"skipped_conversion": 3, "skipped_warcinfo": 1, "x": 2}, "warc")
+    assert wet == ("source 'web': no documents: its 4 records were all skipped (conversion 3, warcinfo 1); "
+                   "conversion records are a WET file's text: use format: wet")
+    assert "use format: warc" in quarantine_verdict("web", 0, {}, 0.5, {"skipped_response": 2}, "wet")
 
 
 def test_quarantine_guard_over_ingest_records_with_a_per_source_share(tmp_path, data):
