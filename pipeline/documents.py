@@ -38,6 +38,7 @@ QUARANTINE_SCHEMA = pa.schema([
     pa.field("detail", pa.string()),
     pa.field("size", pa.int64()),
     pa.field("sample", pa.binary()),
+    pa.field("records", pa.int64()),     # input records the item stands for (a cut-off file: all it held); null: 1
 ])
 
 QUARANTINE_SAMPLE_BYTES = 64 * 1024

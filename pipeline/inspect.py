@@ -144,7 +144,8 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
             rows += t.slice(0, n - len(rows)).to_pylist()
             if len(rows) >= n:
                 break
-    lines = [f"stage {s.id}: removed " + ", ".join(f"{k} {v:,}" for k, v in counts.items())]
+    verb = "removed" if _files(s.dir.path / "removed_ids") else "quarantined"
+    lines = [f"stage {s.id}: {verb} " + ", ".join(f"{k} {v:,}" for k, v in counts.items())]
     if not rows:       # the run kept no samples (removed_samples: 0): the ids are still there
         ids = _read_where(_files(s.dir.path / "removed_ids"), "reason", [want] if want else list(counts))
         lines.append("no sample documents kept (removed_samples: 0); ids:")
@@ -154,11 +155,16 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
 
 
 def _reason_counts(s: StageEntry) -> dict[str, int]:
+    """Documents removed or quarantined by reason: from `removed_ids/`, or for ingest, which writes
+    none (what it sets aside are input records, not documents), from its quarantine items, each
+    counting the records it stands for."""
     counts: dict[str, int] = {}
-    for f in _files(s.dir.path / "removed_ids"):
-        vc = pc.value_counts(storage.read_parquet(f, columns=["reason"]).column("reason").combine_chunks())
-        for v in vc.to_pylist():
-            counts[v["values"]] = counts.get(v["values"], 0) + v["counts"]
+    ids = _files(s.dir.path / "removed_ids")
+    for f in ids or _files(s.dir.path / "quarantine"):
+        t = storage.read_parquet(f)
+        weights = t.column("records").to_pylist() if not ids and "records" in t.column_names else None
+        for i, r in enumerate(t.column("reason").to_pylist()):
+            counts[r] = counts.get(r, 0) + (weights[i] or 1 if weights else 1)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

@@ -99,3 +99,22 @@ def test_cli_inspect_and_explain(run):
     r = subprocess.run(base + ["inspect", str(run_dir.parent), "--stage", "x"], cwd=REPO, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 2 and "not a run directory" in r.stderr
+
+
+def test_inspect_ingest_shows_its_quarantined_records(tmp_path):
+    """Ingest writes no removed_ids (it sets aside input records, not documents): inspect counts
+    its quarantine items, each for the records it stands for, instead of "removed nothing"."""
+    import json
+    from pipeline.documents import quarantine_table
+    stage = tmp_path / "stages" / "00-ingest-abc"
+    (stage / "quarantine").mkdir(parents=True)
+    (tmp_path / "plan.json").write_text(json.dumps({"stages": ["00-ingest-abc"]}))
+    items = [{"source": "web", "path": "/in/a.jsonl.gz", "offset": 0, "id": None, "reason": "corrupt_compression",
+              "detail": "cut off", "size": 10, "sample": b"x", "records": 20},
+             {"source": "web", "path": "/in/b.jsonl", "offset": 7, "id": "web/b#3", "reason": "bad_json",
+              "detail": "line 3", "size": 5, "sample": b"{", "records": 1}]
+    pq.write_table(quarantine_table(items), stage / "quarantine" / "00-00000.parquet")
+    out = inspect_stage(tmp_path, "ingest", n=5)
+    assert out[0] == "stage ingest: quarantined corrupt_compression 20, bad_json 1"
+    assert len(out) == 3 and "reason: corrupt_compression" in out[1] + out[2]
+    assert inspect_stage(tmp_path, "ingest", reason="bad_json")[0].startswith("stage ingest: quarantined")
