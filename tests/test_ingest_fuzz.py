@@ -34,7 +34,8 @@ Ambiguous cases, decided as warcio reads them:
 - a Content-Length too long by no more than the separator after the block is read as declared
   (the page keeps a few CR/LF bytes; writers differ in separators: node-warc writes CRLF only);
 - uncompressed, a piece of a record whose Content-Length ends exactly at a later record's end
-  is read as declared, its block holding those records;
+  is read as declared, its block holding those records, or ended at the first record inside
+  (where the reader finds them: see pipeline.readers.warc);
 - junk before the first gzip member that holds a valid uncompressed WARC header makes the file
   read as uncompressed: its members are one garbage region, counted by one quarantine item.
 Known limits: uncompressed, a record whose header is overwritten with NULs from some point up to
@@ -591,8 +592,9 @@ FOUND = [(5, 30), (18, 30), (66, 30), (100, 30), (111, 30), (117, 30), (149, 30)
          (554660, 30),  # a flipped byte put a NUL in an HTTP charset label: codecs.lookup raised ValueError
          (529562, 30), (537570, 30), (539767, 60),  # uncompressed, a record's trailer gone and junk after it:
                         # the page ran on into the junk up to the next header, where warcio reads it as declared
-         (556292, 30)]  # a member of several records, the first's length absurd, the second's header broken:
+         (556292, 30),  # a member of several records, the first's length absurd, the second's header broken:
                         # the first took the whole member and the second went uncounted   # a warcinfo's Content-Length past its member: FastWARC read on and swallowed the next record   # a zeroed separator glued a header with a bad Content-Length to the record before
+         (524345, 30), (537369, 30), (567164, 30)]  # a length over the whole next record: FastWARC kept it in the block
 
 
 @pytest.mark.parametrize("seed,max_records", [(s, 30) for s in SEEDS] + FOUND)

@@ -28,6 +28,27 @@ quiet end of such a file is trusted only when the file ends in whole members (`_
 FastWARC record whose header lacks Content-Length, holds mandatory names twice or a damaged line
 as a name, is damage for the scanner too.
 
+A Content-Length that runs over the whole next record (or several), ending in or right at the
+CRLF CRLF after it, gives FastWARC no error: it frames by length and skips any CR/LF before a
+header, so the next record would come out inside this one's block, uncounted. The scanner looks
+for a record inside every block; here that would be a search through every page (about twice
+FastWARC's whole reading of an uncompressed file), so a block is looked into only where its end
+is in doubt, and one that ends with whole records (`warc_scan.ends_with_records`) is damage, for
+the scanner to read (it ends the record at the first one inside, or with its member, flagged
+`length_mismatch`, and reads the others):
+- uncompressed local files (mapped): when this file's usual separator (CRLF CRLF; node-warc
+  writes one CRLF) does not follow the block where declared - two 4-byte reads a record;
+- gzip, where a stream_pos may not be a record start, and any file not on local disk: when the
+  block ends in CR or CRLF, as it does when its length ends in the swallowed record's CRLF CRLF
+  (blocks that do not end so, most pages, cost nothing);
+- gzip, one record a member: also when the member before the next record is too small for this
+  record (its stored size): the block ran into a later member; the scanner ends it with its own
+  when the next one begins a record (a writer that splits records across members: read on).
+Limit: uncompressed or several records to a member, a length that ends exactly at the swallowed
+record's block end (its separator then where this record's belongs) looks regular and is read as
+declared, the records inside with it, as warcio reads it; with several records to a member, so
+is one that ends just before the swallowed block's own last line break.
+
 The scanner, and how it decides where a damaged record ends, is `pipeline.readers.warc_scan`;
 the gzip decompression under it, which resyncs after a damaged member, `warc_stream`. ARC files
 (a `filedesc:` record or another ARC header line first) go to `pipeline.readers.arc`, the same
@@ -37,7 +58,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import mmap
 import re
+import struct
 import zlib
 from typing import BinaryIO, Collection, Iterator
 
@@ -48,7 +71,7 @@ from pipeline.readers.arc import iter_arc, looks_like_arc
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
-                                        find_header, header_end)
+                                        ends_with_records, find_header, header_end)
 from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, gzip_stream, plain_stream
 from pipeline.readers.warc_zstd import WarcZstdStream
 
@@ -172,7 +195,12 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     else:
         f = open_warc(path)
         _skip_to(f, start)
-    with f:
+    # The file's bytes at FastWARC's offsets, to check where each record ends (_RecordEnds); where
+    # there are none (a stream), or offsets may not be record starts (gzip), the blocks' ends are.
+    raw = _map(local)
+    ends = _RecordEnds(raw, gz) if raw is not None else None
+    inspect = gz or raw is None
+    with f, _closing(raw):
         it = iter(ArchiveIterator(local if local and not start else f, parse_http=False, fsspec_args=False))
         while True:
             try:
@@ -197,6 +225,10 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                 starts.append(r.stream_pos)
             last_pos = r.stream_pos
             if pending is not None:
+                if ends is not None and seekable and ends.swallows(pending, r.stream_pos):
+                    resume = (pending.offset, 0)      # its length runs over the next record(s)
+                    resume_id = _header_key(pending.headers)
+                    break
                 yield pending
                 emitted += 1
                 pending = None
@@ -205,7 +237,7 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                 resume_id = _record_id(r)
                 break
             try:
-                pending = _take(r, max_record_bytes, wanted)
+                pending = _take(r, max_record_bytes, wanted, inspect)
             except OSError:
                 pending = None
             if pending is None:
@@ -234,6 +266,73 @@ def _record_id(r) -> tuple[str | None, str | None]:
         m = re.search(rf"(?im)^{name}:[ \t]*(\S+)", text)
         return m.group(1) if m else None
     return field("WARC-Record-ID"), field("WARC-Target-URI")
+
+
+def _map(local: str | None):
+    """The local file, memory-mapped (read only), or None (not local, or not mappable)."""
+    if local is None:
+        return None
+    try:
+        with open(local, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):                 # an empty file, a pipe
+        return None
+
+
+@contextlib.contextmanager
+def _closing(raw):
+    try:
+        yield raw
+    finally:
+        if raw is not None:
+            with contextlib.suppress(BufferError):    # a view still held: the collector closes it
+                raw.close()
+
+
+_CRLF2 = b"\r\n\r\n"
+_ISIZE = struct.Struct("<I")
+
+
+class _RecordEnds:
+    """Where a record FastWARC framed in a local file ends, checked against the mapped file `raw`
+    at the next record's offset `nxt` (a record start; gzip: one record a member)."""
+
+    def __init__(self, raw, gz: bool):
+        self.raw, self.gz = raw, gz
+        self.sep = _CRLF2                         # this file's separator (node-warc writes one CRLF)
+
+    def swallows(self, rec: WarcRecord, nxt: int) -> bool:
+        """Does `rec`'s declared block run over whole records up to `nxt`? Uncompressed: looked
+        for in the block only when the block is not followed by this file's usual separator
+        where declared. Gzip: when the member before `nxt` is too short to hold `rec`'s header
+        and block (its size, mod 2^32, ends it): the block ran into a later member, damage for
+        the scanner to decide (it ends a record with its member when the next begins a record)."""
+        raw, length = self.raw, rec.length
+        if nxt > len(raw):
+            return False
+        if self.gz:
+            if nxt - 4 < rec.offset + 18 or length + MAX_HEADER >= 1 << 32 or raw[nxt:nxt + 3] != GZIP_MAGIC:
+                return False
+            return _ISIZE.unpack_from(raw, nxt - 4)[0] < length + 16
+        sep = self.sep
+        h = nxt - len(sep) - length
+        if h - 4 >= rec.offset and raw[nxt - len(sep):nxt] == sep and raw[h - 4:h] == _CRLF2:
+            return False                          # the header ends, and the separator follows, as declared
+        h = header_end(raw, rec.offset, min(nxt, rec.offset + MAX_HEADER))
+        if h <= 0 or h + length > nxt:
+            return False
+        if ends_with_records(raw, h, h + length):
+            return True
+        gap = raw[h + length:nxt]
+        if gap in (_CRLF2, b"\r\n"):
+            self.sep = gap                        # a writer's own separator: the usual one from here
+        return False
+
+
+def _holds_next(block) -> bool:
+    """Does a block FastWARC read end as a length that runs over the next record(s) leaves it: in
+    part or all of their CRLF CRLF (a whole WARC record inside, `ends_with_records`)?"""
+    return block.endswith((b"\r\n", b"\r")) and ends_with_records(block, 0, len(block))
 
 
 def _header_key(headers: dict) -> tuple[str | None, str | None]:
@@ -370,8 +469,9 @@ def _skip_to(f: BinaryIO, offset: int) -> None:
             offset -= len(got)
 
 
-def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
-    """FastWARC record -> WarcRecord, or None when its block is shorter than declared (damage)."""
+def _take(r, max_record_bytes: int, wanted, inspect: bool = False) -> WarcRecord | None:
+    """FastWARC record -> WarcRecord, or None when its block is shorter than declared (damage), or,
+    `inspect`, holds the next record(s) whole (`_holds_next`: damage too)."""
     # All headers in one call, names lower-cased (the first of repeated names wins, as in get()):
     # a quarter of the cost of fetching the few readers use one by one.
     items = r.headers.items()
@@ -384,27 +484,32 @@ def _take(r, max_record_bytes: int, wanted) -> WarcRecord | None:
         # (FastWARC takes whatever comes before a colon: NULs, line breaks, runs of spaces; real
         # names are printable words, `X Odd` too), NULs in a value. ~3 us a record.
         return None
-    return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted)
+    return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted, inspect)
 
 
 def _record(offset: int, headers: dict[str, str], length: int, reader, max_record_bytes: int,
-            wanted) -> WarcRecord | None:
+            wanted, inspect: bool = False) -> WarcRecord | None:
     """A record from its headers and a reader of its block (FastWARC's, or warc_members'), or
-    None when the block is shorter than declared (damage)."""
+    None when the block is shorter than declared, or, `inspect`, holds the next record(s) (damage)."""
     if not wanted(headers):
+        if inspect and length <= max_record_bytes:
+            block = reader.read()
+            return WarcRecord(offset, headers, b"", length) if len(block) == length and not _holds_next(block) \
+                else None
         n = reader.consume()
         return WarcRecord(offset, headers, b"", length) if n == length else None
     if length <= max_record_bytes:
         if (headers.get("warc-type") or "").lower() == "response" and \
                 "application/http" in headers.get("content-type", "").lower():
             resp, n = _http(reader)
-            if n != length:
+            if n != length or inspect and _holds_next(resp.body):
                 return None
             if resp.status == NOT_HTTP:
                 return WarcRecord(offset, headers, resp.body, length)
             return WarcRecord(offset, headers, b"", length, http=resp)
         block = reader.read()
-        return WarcRecord(offset, headers, block, length) if len(block) == length else None
+        return WarcRecord(offset, headers, block, length) if len(block) == length and \
+            not (inspect and _holds_next(block)) else None
     sample = reader.read(SAMPLE)
     n = len(sample) + reader.consume()
     return WarcRecord(offset, headers, sample, length, truncated=True) if n == length else None
