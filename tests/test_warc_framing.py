@@ -91,3 +91,28 @@ def test_a_length_into_a_later_gzip_member_ends_with_its_own(records, tmp_path):
     (its CRLF CRLF then where this record's belongs) looks regular, but the member before the next
     record is too small to hold it."""
     check(tmp_path, records, "gzip-per-record", 2, 4)
+
+
+def test_compression_is_read_from_the_bytes_not_the_name(records, tmp_path):
+    """A gzip WARC named .warc.zst and a zstd one named .warc.gz are read as what they are; a
+    bzip2 or xz WARC (no WARC tool writes one) is one quarantine item naming the compression,
+    not 'data outside any record'."""
+    import bz2
+    import lzma
+
+    import zstandard
+    clean, _, _ = read(write(tmp_path, "clean", records, "uncompressed"))
+    assert len(clean) == 11
+    gz_as_zst = tmp_path / "a.warc.zst"
+    gz_as_zst.write_bytes(b"".join(gzip.compress(r) for r in records))
+    zst_as_gz = tmp_path / "b.warc.gz"
+    zst_as_gz.write_bytes(b"".join(zstandard.ZstdCompressor().compress(r) for r in records))
+    for p in (gz_as_zst, zst_as_gz):
+        docs, quarantined, _ = read(p)
+        assert sorted(d.html for d in docs.values()) == sorted(d.html for d in clean.values()) and not quarantined, p
+    for name, compress in (("bzip2", bz2.compress), ("xz", lzma.compress)):
+        p = tmp_path / f"c.warc.{name}"
+        p.write_bytes(compress(b"".join(records)))
+        src = SourceConfig(name="s", format="warc", paths=[str(p)])
+        (item,) = list(src.reader.read(str(p), src, ReadState()))
+        assert isinstance(item, Quarantined) and item.reason == "unsupported_compression" and name in item.detail

@@ -57,8 +57,10 @@ scanner with ARC's grammar.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import mmap
+import os
 import re
 import struct
 import zlib
@@ -73,7 +75,7 @@ from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
                                         ends_with_records, find_header, header_end)
 from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, gzip_stream, plain_stream
-from pipeline.readers.warc_zstd import WarcZstdStream
+from pipeline.readers.warc_zstd import FRAME, WarcZstdStream
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
 # After this many FastWARC restarts in a row that pass on no record (a file whose every header
@@ -84,10 +86,41 @@ LAST_RECORD_CHECK = 16 << 20
 
 
 def _local(path: str) -> str | None:
-    """The OS path of a local, uncompressed-by-extension file (opened without fsspec's overhead)."""
-    if path.endswith(".zst") or ("://" in path and not path.startswith("file://")):
+    """The OS path of a local file that is not zstd (opened without fsspec's overhead)."""
+    if ("://" in path and not path.startswith("file://")) or _zstd(path):
         return None
     return path.removeprefix("file://")
+
+
+# Compressions WARC tools do not write, said by name instead of read as "data outside any record".
+_UNSUPPORTED = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+
+
+def _zstd(path: str) -> bool:
+    """Is the file zstd, by its first bytes (a frame, or a skippable frame: the WARC-zstd
+    dictionary)? A name says it only when the bytes say neither gzip nor a WARC record: a gzip
+    WARC named .warc.zst and a zstd one named .warc.gz are read as what they are. (Asked a few
+    times a file: looked at once per version of a local file, once per remote path.)"""
+    if "://" in path and not path.startswith("file://"):
+        return _zstd_head(path, None)
+    try:
+        st = os.stat(path.removeprefix("file://"))
+    except OSError:
+        return path.endswith(".zst")
+    return _zstd_head(path, (st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4096)
+def _zstd_head(path: str, version) -> bool:
+    try:
+        with (open(path.removeprefix("file://"), "rb") if "://" not in path or path.startswith("file://")
+              else fsspec.open(path, "rb").open()) as f:
+            head = f.read(4)
+    except (OSError, ValueError):
+        return path.endswith(".zst")
+    if head == FRAME or (len(head) == 4 and head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18"):
+        return True
+    return path.endswith(".zst") and not (head.startswith(GZIP_MAGIC[:2]) or head.startswith(b"WARC"))
 
 
 def open_warc(path: str):
@@ -102,7 +135,7 @@ def open_warc(path: str):
         raw = zipfile.ZipFile(open_warc(archive)).open(member)      # seekable; holds the archive open
     else:
         raw = fsspec.open(path, "rb").open()
-    if path.endswith(".zst"):
+    if _zstd(path):
         return io.BufferedReader(WarcZstdStream(raw, path), 1 << 16)
     return raw
 
@@ -122,6 +155,11 @@ def iter_warc(path: str, max_record_bytes: int,
     if head.startswith(ZIP_MAGIC):
         yield from _iter_zip(path, max_record_bytes, types, fast)
         return
+    for magic, name in _UNSUPPORTED.items():
+        if head.startswith(magic):
+            yield WarcDamage(0, "unsupported_compression", f"{path}: a {name}-compressed file; WARC files are "
+                             f"read uncompressed, gzip or zstd (recompress it: {name} -dc FILE | gzip)", head[:64])
+            return
     # Gzip also when junk comes before the first member: a member starts before any WARC header
     # (with neither in the first 64 KB, the name says).
     first_member = head.find(GZIP_MAGIC)
