@@ -5,10 +5,23 @@ HTTP parser looks for CRLF CRLF first, so a page whose headers end in LF only wh
 a CRLF CRLF further in (ClueWeb) gets kilobytes of HTML as "headers". Like warcio, we read the
 header block one line at a time until the first empty line, whichever line ending it uses.
 
+A record may hold interim (1xx) heads before the response (`100 Continue`, `103 Early Hints`,
+RFC 9110 15.2): they are skipped and the final response read, as a client reads them; a 1xx head
+followed by no response is that 1xx. Blank lines before a status line are skipped (RFC 9112 2.2).
+
 Bodies: `Transfer-Encoding: chunked` is undone when the body really is chunked; a
 `Content-Encoding` (gzip, deflate, br, zstd) is undone when the body really is encoded. Crawlers
 often store the body already decoded but keep the header (ClueWeb); then the raw body is used, as
 warcio does, and the caller counts `content_encoding_mismatch` / `chunked_mismatch`.
+Every codec decodes incrementally and stops just past the caller's limit (max_doc_bytes + 1, so
+"too large" is still seen): a few KB of brotli or zstd can stand for gigabytes, and expanding
+them whole before the cap killed workers. All gzip members and zstd frames are decoded, as
+gzip.decompress and curl do (servers and proxies concatenate them); bytes after the last that
+begin no other member are ignored. A body that ends before its compressed stream does (cut by
+the crawler, or a later member damaged) is the same in every codec: what decoded is the payload,
+and the caller flags `content_encoding_truncated` (a zstd page in one block cut gives nothing:
+an empty document, still counted). A cut brotli or deflate stream that gave nothing is a
+mismatch instead: they have no magic number to tell a cut stream from a body never encoded.
 """
 from __future__ import annotations
 
@@ -50,65 +63,78 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
     parsed at once by one regex, with the same result as `_head_line` line by line (which costs
     ~2 us a line, about half of FastWARC's whole time for a 35 KB page)."""
     readline = f.readline
-    first = readline(MAX_LINE)
-    n = len(first)
-    line = first.rstrip(b"\r\n")
-    status = None
-    headers: dict[str, str] = {}
-    last = None
-    if line[:5].upper() == b"HTTP/":
-        parts = line.split(None, 2)
-        if len(parts) > 1 and parts[1][:3].isdigit():
-            status = int(parts[1][:3])
-    elif _header_like(line):
-        k, _, v = line.partition(b":")
-        last = k.strip().lower().decode("latin-1")
-        headers[last] = v.strip().decode("latin-1")
-    else:
-        # No HTTP head at all: a bare page is still a page, binary or empty junk is not.
+    n = 0
+    interim = None                      # (status, headers) of the 1xx head just read
+    while True:
+        first = readline(MAX_LINE)
+        skipped = b""
+        while first[:1] in _CR_LF and not first.strip(b"\r\n") and len(skipped) < MAX_LINE:
+            skipped += first            # blank lines before the status line
+            first = readline(MAX_LINE)
+        n += len(skipped) + len(first)
+        line = first.rstrip(b"\r\n")
+        status = None
+        headers: dict[str, str] = {}
+        last = None
+        if line[:5].upper() == b"HTTP/":
+            parts = line.split(None, 2)
+            if len(parts) > 1 and parts[1][:3].isdigit():
+                status = int(parts[1][:3])
+        elif interim is None and _header_like(line):
+            k, _, v = line.partition(b":")
+            last = k.strip().lower().decode("latin-1")
+            headers[last] = v.strip().decode("latin-1")
+        else:
+            rest = f.read()
+            n += len(rest)
+            block = skipped + first + rest if skipped else first + rest
+            if interim is not None:     # a 1xx head not followed by a response: that 1xx is all there is
+                return HttpResponse(interim[0], interim[1], block), n
+            # No HTTP head at all: a bare page is still a page, binary or empty junk is not.
+            return HttpResponse(None if looks_like_page(block) else NOT_HTTP, {}, block), n
+        lines = []
+        for _ in range(MAX_HEADER_LINES):
+            raw = readline(MAX_LINE)
+            if not raw[:1].isalpha():
+                break
+            lines.append(raw)
+        else:
+            raw = b""                                 # the line limit: what follows is body
+        plain = b"".join(lines) if len(lines) >= PLAIN_RUN else None
+        if plain is not None and _PLAIN_HEAD.fullmatch(plain):
+            n += len(plain)
+            pairs = _PLAIN_PAIR.findall(plain.decode("latin-1"))
+            if pairs:
+                headers.update({k.lower(): v.strip(" \t") for k, v in pairs})
+                last = pairs[-1][0].lower()
+        else:
+            for line in lines:                        # _head_line inlined: each begins with a letter,
+                n += len(line)                        # so it is a header or ignored
+                k, sep, v = line.rstrip(b"\r\n").partition(b":")
+                if sep and len(k) < 80 and b" " not in (k := k.strip()):
+                    last = k.lower().decode("latin-1")
+                    headers[last] = v.strip().decode("latin-1")
+        body_prefix = b""
+        left = MAX_HEADER_LINES - len(lines)          # lines the head may still have, `raw` the first
+        while raw:
+            n += len(raw)
+            line = raw.rstrip(b"\r\n")
+            if not line:
+                break
+            last = _head_line(line, headers, last)
+            if last is _BODY:
+                body_prefix = raw           # the page began without an empty line before it
+                break
+            left -= 1
+            if not left:
+                break
+            raw = readline(MAX_LINE)
+        if status is not None and 100 <= status < 200 and not body_prefix:
+            interim = (status, headers)     # 100 Continue, 103 Early Hints: the response follows
+            continue
         rest = f.read()
-        block = first + rest
-        return HttpResponse(None if block.lstrip()[:1] == b"<" else NOT_HTTP, {}, block), n + len(rest)
-    lines = []
-    for _ in range(MAX_HEADER_LINES):
-        raw = readline(MAX_LINE)
-        if not raw[:1].isalpha():
-            break
-        lines.append(raw)
-    else:
-        raw = b""                                 # the line limit: what follows is body
-    plain = b"".join(lines) if len(lines) >= PLAIN_RUN else None
-    if plain is not None and _PLAIN_HEAD.fullmatch(plain):
-        n += len(plain)
-        pairs = _PLAIN_PAIR.findall(plain.decode("latin-1"))
-        if pairs:
-            headers.update({k.lower(): v.strip(" \t") for k, v in pairs})
-            last = pairs[-1][0].lower()
-    else:
-        for line in lines:                        # _head_line inlined: each begins with a letter,
-            n += len(line)                        # so it is a header or ignored
-            k, sep, v = line.rstrip(b"\r\n").partition(b":")
-            if sep and len(k) < 80 and b" " not in (k := k.strip()):
-                last = k.lower().decode("latin-1")
-                headers[last] = v.strip().decode("latin-1")
-    body_prefix = b""
-    left = MAX_HEADER_LINES - len(lines)          # lines the head may still have, `raw` the first
-    while raw:
-        n += len(raw)
-        line = raw.rstrip(b"\r\n")
-        if not line:
-            break
-        last = _head_line(line, headers, last)
-        if last is _BODY:
-            body_prefix = raw           # the page began without an empty line before it
-            break
-        left -= 1
-        if not left:
-            break
-        raw = readline(MAX_LINE)
-    rest = f.read()
-    n += len(rest)
-    return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest), n
+        n += len(rest)
+        return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest), n
 
 
 def parse_plain_response(buf, start: int, end: int) -> tuple[int, Mapping[str, str], int] | None:
@@ -120,12 +146,15 @@ def parse_plain_response(buf, start: int, end: int) -> tuple[int, Mapping[str, s
     m = _PLAIN_RESPONSE.match(buf, start, end)
     if m is None or m.end() - start > MAX_LINE:        # long heads: parse_http_stream's line limits
         return None
+    status = int(m.group(1))
+    if status < 200:                                    # an interim head: the response follows it
+        return None
     lines = buf[m.start(2) - 2:m.end(2)]
     # The regex reads a value as any bytes up to LF (~3x faster than a class of allowed bytes):
     # the lines are plain when each CR and LF in them is part of a CRLF and none is VT or FF.
     if len(lines) - len(lines.translate(None, b"\r\n\x0b\x0c")) != 2 * lines.count(b"\r\n"):
         return None
-    return int(m.group(1)), PlainHeaders(lines.decode("latin-1")), m.end()
+    return status, PlainHeaders(lines.decode("latin-1")), m.end()
 
 
 class PlainHeaders(Mapping):
@@ -222,45 +251,154 @@ def dechunk(body: bytes) -> bytes | None:
             pos += 1
 
 
-def _decompress(enc: str, body: bytes, limit: int) -> bytes | None:
+def _decompress(enc: str, body: bytes, limit: int) -> tuple[bytes, bool] | None:
+    """(payload, cut) of a body in one content coding, or None when the body is not really encoded
+    so. At most about `limit` bytes are ever decoded: more than `limit` back means too large (the
+    payload is then cut at `limit`). `cut`: the body ended before its compressed stream did; what
+    came out before is the payload."""
     try:
         if enc in ("gzip", "x-gzip"):
             if not body.startswith(b"\x1f\x8b"):
                 return None
-            d = zlib.decompressobj(47)
-            return _inflated(d, d.decompress(body, limit))
+            return _inflate(body, 47, limit, members=True)
         if enc == "deflate":
             for wbits in (15, -15):
                 try:
-                    d = zlib.decompressobj(wbits)
-                    return _inflated(d, d.decompress(body, limit))
+                    return _inflate(body, wbits, limit)
                 except zlib.error:
                     continue
             return None
         if enc == "br":
-            import brotli
-            return brotli.decompress(body)[:limit]
+            return _unbrotli(body, limit)
         if enc == "zstd":
-            import zstandard
-            return zstandard.ZstdDecompressor().decompressobj().decompress(body)[:limit]
+            return _unzstd(body, limit)
     except Exception:  # noqa: BLE001 - any codec failure means "not really encoded like that"
         return None
     return None
 
 
-def _inflated(d, out: bytes) -> bytes | None:
-    """What zlib gave, or None when it gave nothing before the stream's end (a cut stream): an
-    empty page compressed (a complete stream of nothing) is an empty page, not a mismatch."""
-    return out if out or d.eof else None
+def _inflate(body: bytes, wbits: int, limit: int, members: bool = False) -> tuple[bytes, bool] | None:
+    """zlib/gzip/raw deflate, `members`: every gzip member (as gzip.decompress and curl read them;
+    bytes after the last that do not begin another member are ignored). A stream that gives nothing
+    before the body ends is None (not this encoding) unless it is gzip, whose magic says it is;
+    a later member that is damaged ends the payload as a cut one does."""
+    out, size, data, cut = [], 0, body, False
+    while True:
+        d = zlib.decompressobj(wbits)
+        try:
+            piece = d.decompress(data, limit - size)
+        except zlib.error:
+            if not out:
+                raise
+            cut = True
+            break
+        out.append(piece)
+        size += len(piece)
+        if size >= limit:
+            break
+        if not d.eof:               # the body ran out first (the output limit was not reached)
+            if not size and not members:
+                return None
+            cut = True
+            break
+        if not members or not d.unused_data.startswith(b"\x1f\x8b"):
+            break
+        data = d.unused_data
+    return _joined(out, limit), cut
 
 
-def undeclared_gzip(body: bytes, limit: int) -> bytes | None:
-    """The payload of a body that is gzip although no Content-Encoding (left) says so: a server
-    that compressed twice, or served a `.gz` file as text/html. trafilatura inflates such bytes
-    too; the caller counts `undeclared_gzip`. None when the body is not a gzip stream."""
+def _unbrotli(body: bytes, limit: int) -> tuple[bytes, bool] | None:
+    """Brotli, never more than about `limit` bytes out (`output_buffer_limit`, brotli >= 1.2: the
+    output stops growing there; asking again gives the rest). Nothing out of an unfinished stream
+    is None (brotli has no magic: a plain page under a stale header)."""
+    import brotli
+    d = brotli.Decompressor()
+    out = [d.process(body, output_buffer_limit=limit)]
+    size = len(out[0])
+    while size < limit and not d.can_accept_more_data():
+        piece = d.process(b"", output_buffer_limit=limit - size)
+        if not piece:
+            break
+        out.append(piece)
+        size += len(piece)
+    if d.is_finished() or size >= limit:
+        return _joined(out, limit), False
+    return (_joined(out, limit), True) if size else None
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# A zstd block of 4 bytes (an RLE block) can stand for 128 KiB: input is fed in pieces that cannot
+# give much more than what the limit still allows, and at least 256 bytes (8 MiB at most).
+_ZSTD_RATIO_LOG = 15
+
+
+def _unzstd(body: bytes, limit: int) -> tuple[bytes, bool] | None:
+    """Zstandard, every frame (skippable ones give nothing), never more than about `limit` bytes
+    out: zstandard's decompressobj has no output limit, so input goes in small pieces. A frame
+    cut off is the end of the payload, flagged cut even when nothing came out (the magic says
+    it is zstd); bytes after the last frame that begin no other frame are ignored."""
+    import zstandard
+    if not _zstd_frame_at(body, 0):
+        return None
+    dctx = zstandard.ZstdDecompressor()
+    view = memoryview(body)
+    out, size, pos = [], 0, 0
+    while True:
+        d = dctx.decompressobj()
+        try:
+            while not d.eof and pos < len(view) and size < limit:
+                step = max(256, (limit - size) >> _ZSTD_RATIO_LOG)
+                piece = d.decompress(view[pos:pos + step])
+                pos += step
+                out.append(piece)
+                size += len(piece)
+        except zstandard.ZstdError:
+            if not out:
+                raise
+            return _joined(out, limit), True        # a later frame damaged: the payload ends there
+        if size >= limit:
+            return _joined(out, limit), False
+        if not d.eof:
+            return _joined(out, limit), True        # the body ran out inside a frame
+        pos = min(pos, len(view)) - len(d.unused_data)
+        if not _zstd_frame_at(body, pos):
+            return _joined(out, limit), False
+
+
+def _zstd_frame_at(body: bytes, pos: int) -> bool:
+    """Whether a zstd frame, or a skippable frame, begins at body[pos]."""
+    magic = body[pos:pos + 4]
+    return magic == _ZSTD_MAGIC or len(magic) == 4 and magic[1:] == b"\x2a\x4d\x18" and magic[0] & 0xF0 == 0x50
+
+
+def _joined(out: list[bytes], limit: int) -> bytes:
+    data = out[0] if len(out) == 1 else b"".join(out)
+    return data[:limit] if len(data) > limit else data
+
+
+def undeclared_gzip(body: bytes, limit: int) -> tuple[bytes, bool] | None:
+    """(payload, cut) of a body that is gzip although no Content-Encoding (left) says so: a
+    server that compressed twice, or served a `.gz` file as text/html. trafilatura inflates such
+    bytes too; the caller counts `undeclared_gzip` (and `content_encoding_truncated` when cut).
+    None when the body is not a gzip stream, or one that gives nothing."""
     if not body.startswith(b"\x1f\x8b\x08"):
         return None
-    return _decompress("gzip", body, limit) or None
+    got = _decompress("gzip", body, limit)
+    return got if got and got[0] else None
+
+
+def looks_like_page(body: bytes) -> bool:
+    """Whether a body given no type is a page: its first non-blank character, after a UTF-8 or
+    UTF-16 byte-order mark, is `<`."""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return (_UTF16LE_PAGE if body[:1] == b"\xff" else _UTF16BE_PAGE).match(body, 2) is not None
+    return _PAGE.match(body, 3 if body[:3] == b"\xef\xbb\xbf" else 0) is not None
+
+
+_PAGE = re.compile(rb"[ \t\n\r\x0b\x0c]*+<")         # what bytes.lstrip() strips, then <
+_UTF16LE_PAGE = re.compile(rb"(?:[ \t\n\r\x0b\x0c]\x00)*+<\x00")
+_UTF16BE_PAGE = re.compile(rb"(?:\x00[ \t\n\r\x0b\x0c])*+\x00<")
+_CR_LF = (b"\r", b"\n")
 
 
 def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
@@ -268,7 +406,7 @@ def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
     names of the mismatches met (each a counter for the caller)."""
     if "transfer-encoding" not in resp.headers and "content-encoding" not in resp.headers:
         return resp.body, []                        # most pages: nothing to undo
-    body, problems = resp.body, []
+    body, problems, cut = resp.body, [], False
     if "chunked" in resp.headers.get("transfer-encoding", "").lower():
         plain = dechunk(body)
         if plain is None:
@@ -278,10 +416,15 @@ def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
     for enc in reversed([e.strip().lower() for e in resp.headers.get("content-encoding", "").split(",")]):
         if enc in ("", "identity", "none", "utf-8", "utf8"):
             continue
-        out = _decompress(enc, body, limit + 1)
-        if out is None:
+        got = _decompress(enc, body, limit + 1)
+        if got is None:
             if body:
                 problems.append("content_encoding_mismatch")
             break
-        body = out
+        body, cut_here = got
+        cut = cut or cut_here
+        if len(body) > limit:
+            break                                   # too large already: the caller quarantines it
+    if cut:
+        problems.append("content_encoding_truncated")
     return body, problems

@@ -6,7 +6,9 @@ exactly one of: a document, a `skipped_<kind>` counter (warcinfo, request, revis
 conversion, dns, non_http, not_html, http_3xx ...), or a quarantine item with its reason. Pages kept
 despite a defect carry it in `metadata["flags"]` and a counter of the same name:
 `length_mismatch` (see warc.py), `decoded_lossy` (see decode.py), `content_encoding_mismatch`,
-`chunked_mismatch`, `undeclared_gzip` (see http.py) and `http_missing_status`.
+`content_encoding_truncated`, `chunked_mismatch`, `undeclared_gzip` (see http.py) and
+`http_missing_status`. `content_encoding_truncated` is counted also when the page is then
+quarantined (cut to nothing, say): the counter says how many bodies were cut, kept or not.
 
 Pages are handed on as UTF-8 bytes (`Doc.html`, `Doc.text` for WET), validated or transcoded by
 `decode.decode_html_utf8`: no Python str is made of a page that is already UTF-8.
@@ -19,7 +21,7 @@ from pydantic import Field
 
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
-from pipeline.readers.http import decode_body, parse_http, undeclared_gzip
+from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
 from pipeline.readers.warc import WarcDamage, iter_warc
 from pipeline.readers.warc_batch import CaptureBatcher
 
@@ -125,7 +127,7 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                 state.count(f"skipped_http_{resp.status // 100}xx")
                 continue
             ctype = resp.headers.get("content-type", "")
-            if not ctype and resp.body[:4096].lstrip()[:1] == b"<":
+            if not ctype and looks_like_page(resp.body):
                 ctype = "text/html"                         # no type given: a page that looks like one
             mime = ctype.split(";")[0].strip().lower()
             if not mime.startswith(want):
@@ -135,6 +137,8 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             flags += problems
         else:
             ctype, body = h.get("content-type", ""), rec.block
+            if not ctype and looks_like_page(body):
+                ctype = "text/html"                         # as for a response given no type
             mime = ctype.split(";")[0].strip().lower()
             if not mime.startswith(want):
                 state.count("skipped_not_html")
@@ -148,18 +152,20 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
 def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=(),
           as_text: bool = False) -> Iterator[Doc | Quarantined]:
     if not body or body.isspace():
-        yield Quarantined("empty_document", "no content", offset, rid)
+        yield _quarantined(state, flags, "empty_document", "no content", offset, rid)
         return
     inflated = None if as_text else undeclared_gzip(body, src.max_doc_bytes + 1)
     if inflated:
-        body, flags = inflated, [*flags, "undeclared_gzip"]
+        body, cut = inflated
+        flags = [*flags, "undeclared_gzip"] + (["content_encoding_truncated"] if cut and
+                                               "content_encoding_truncated" not in flags else [])
     if len(body) > src.max_doc_bytes:
-        yield Quarantined("too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
-                          offset, rid, len(body), body[:65536])
+        yield _quarantined(state, flags, "too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
+                           offset, rid, len(body), body[:65536])
         return
     text, how, lossy = decode_html_utf8(body, declared, url)     # UTF-8 bytes (see Doc)
     if text is None:
-        yield Quarantined("bad_encoding", how, offset, rid, len(body), body[:65536])
+        yield _quarantined(state, flags, "bad_encoding", how, offset, rid, len(body), body[:65536])
         return
     flags = list(flags) + (["decoded_lossy"] if lossy else [])
     for flag in flags:
@@ -168,6 +174,18 @@ def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=()
     if flags:
         meta["flags"] = flags
     yield Doc(rid, url, text=text, metadata=meta) if as_text else Doc(rid, url, html=text, metadata=meta)
+
+
+# Flags counted whether the page is kept or quarantined: the damage they name is a fact about the
+# record either way (a compressed body cut short is often cut to nothing: an empty document).
+COUNTED_WHEN_QUARANTINED = ("content_encoding_truncated",)
+
+
+def _quarantined(state, flags, reason, *args) -> Quarantined:
+    for flag in flags:
+        if flag in COUNTED_WHEN_QUARANTINED:
+            state.count(flag)
+    return Quarantined(reason, *args)
 
 
 # -- HTML files -------------------------------------------------------------------------------

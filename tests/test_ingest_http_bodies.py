@@ -1,0 +1,258 @@
+"""HTTP bodies in WARC responses (pipeline/readers/http.py, web.py): content codings decoded with
+an output limit (no decompression bombs), every gzip member and zstd frame, a cut body kept and
+flagged the same way in every codec, interim (1xx) heads, blank lines before the status line, and
+pages given no type sniffed through a byte-order mark. Every input is built here; every file is
+also read by the batch path, which must give what the per-record path gives."""
+from __future__ import annotations
+
+import gzip
+import io
+import random
+import tracemalloc
+import uuid
+import zlib
+
+import brotli
+import pytest
+import zstandard
+
+from pipeline.readers import Doc, DocBatch, Quarantined, ReadState, read_source_file
+from pipeline.readers.http import HttpResponse, decode_body, parse_http_stream, parse_plain_response
+from pipeline.recipe import SourceConfig
+from tests.test_ingest_fuzz import batch_path_differs
+
+URI = b"http://example.com/page"
+
+
+def rec(wtype: bytes, block: bytes, ctype: bytes | None) -> bytes:
+    head = [b"WARC/1.0", b"WARC-Type: " + wtype, b"WARC-Record-ID: <urn:uuid:%s>" % str(uuid.uuid4()).encode(),
+            b"WARC-Date: 2024-05-01T00:00:00Z", b"WARC-Target-URI: " + URI]
+    if ctype is not None:
+        head.append(b"Content-Type: " + ctype)
+    head.append(b"Content-Length: %d" % len(block))
+    return b"\r\n".join(head) + b"\r\n\r\n" + block + b"\r\n\r\n"
+
+
+def response(body: bytes, head: bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8") -> bytes:
+    return rec(b"response", head + b"\r\n\r\n" + body, b"application/http; msgtype=response")
+
+
+def encoded(body: bytes, coding: str) -> bytes:
+    return response(body, b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: "
+                    + coding.encode())
+
+
+def write(tmp_path, name: str, recs: list[bytes]):
+    path = tmp_path / f"{name}.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(r, mtime=0) for r in recs))
+    return path
+
+
+def read(path, check_batch: bool = True, **options):
+    """(documents, counters, quarantine reasons) of the per-record path, checked equal to the batch path's."""
+    if check_batch:
+        assert batch_path_differs(path, **options) == []
+    src = SourceConfig(name="s", format="warc", paths=[str(path)], **options)
+    state, docs, q = ReadState(), [], []
+    for item in read_source_file(src, str(path), state):
+        if isinstance(item, Quarantined):
+            q.append(item.reason)
+        elif isinstance(item, DocBatch):
+            docs.extend(item.docs())
+        else:
+            assert isinstance(item, Doc)
+            docs.append(item)
+    return docs, dict(state.counters), q
+
+
+def page(size: int, seed: int = 1) -> bytes:
+    """An HTML page of about `size` bytes of varied words (compresses like a real page)."""
+    rnd = random.Random(seed)
+    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9))) for _ in range(3000)]
+    paras, n = [], 0
+    while n < size:
+        p = "<p>" + " ".join(rnd.choice(words) for _ in range(60)) + "</p>\n"
+        paras.append(p)
+        n += len(p)
+    return ("<!DOCTYPE html><html><head><title>t</title></head><body>" + "".join(paras)
+            + "</body></html>").encode()
+
+
+def compress(data: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data, mtime=0)
+    if coding == "deflate":
+        return zlib.compress(data)
+    if coding == "br":
+        return brotli.compress(data)
+    co = zstandard.ZstdCompressor().compressobj()          # a streamed frame: no content size
+    return co.compress(data) + co.flush()
+
+
+# -- 1. decompression bombs ------------------------------------------------------------------------
+BOMB = 300 << 20            # bytes the bomb expands to
+
+
+def bomb(coding: str) -> bytes:
+    """`BOMB` bytes of one page compressed, built a MiB at a time (never all in memory)."""
+    chunk = b"<html><body><p>" + b"a" * ((1 << 20) - 15)
+    if coding == "br":
+        c = brotli.Compressor(quality=1)
+        return b"".join(c.process(chunk) for _ in range(BOMB >> 20)) + c.finish()
+    if coding == "zstd":
+        c = zstandard.ZstdCompressor(level=1).compressobj()
+    else:
+        c = zlib.compressobj(1, zlib.DEFLATED, 31 if coding == "gzip" else 15)
+    return b"".join(c.compress(chunk) for _ in range(BOMB >> 20)) + c.flush()
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "gzip", "deflate"])
+def test_a_decompression_bomb_is_never_expanded_past_the_limit(tmp_path, coding):
+    """A few KB that expand to 300 MB: decoded up to max_doc_bytes + 1 (so still quarantined
+    too_large) and no further; brotli and zstd were expanded whole first (a worker's peak memory
+    rose by the bomb's size; a bigger one killed it)."""
+    body = bomb(coding)
+    assert len(body) < BOMB // 100
+    limit = 4 << 20
+    path = write(tmp_path, "bomb", [encoded(body, coding)])
+    resp = HttpResponse(200, {"content-encoding": coding}, body)
+    assert batch_path_differs(path, max_doc_bytes=limit) == []     # (and modules loaded before tracing)
+    tracemalloc.start()
+    try:
+        out, problems = decode_body(resp, limit)
+        assert len(out) == limit + 1 and problems == []
+        del out
+        docs, counters, q = read(path, check_batch=False, max_doc_bytes=limit)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not docs and q == ["too_large"] and counters == {}
+    # The limit, a codec's output buffer and a copy or two: far below the bomb (was above it).
+    assert peak < 40 << 20, f"peak {peak >> 20} MiB decoding a {BOMB >> 20} MiB bomb"
+
+
+def test_a_bomb_spread_over_many_gzip_members_or_zstd_frames_is_limited_too():
+    limit = 1 << 20
+    part = b"a" * (256 << 10)
+    for coding, body in (("gzip", b"".join(gzip.compress(part) for _ in range(400))),
+                         ("zstd", b"".join(zstandard.ZstdCompressor().compress(part) for _ in range(400)))):
+        out, problems = decode_body(HttpResponse(200, {"content-encoding": coding}, body), limit)
+        assert len(out) == limit + 1 and problems == [], coding
+
+
+# -- 2. every gzip member, every zstd frame -------------------------------------------------------
+def test_every_gzip_member_and_zstd_frame_is_decoded(tmp_path):
+    html = page(60_000)
+    half = len(html) // 2
+    skippable = b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"skip"
+    bodies = {
+        "gzip": gzip.compress(html[:half]) + gzip.compress(html[half:]),
+        "x-gzip": gzip.compress(html[:1000]) + gzip.compress(b"") + gzip.compress(html[1000:]) + b"\0\0\0\0",
+        "zstd": zstandard.ZstdCompressor().compress(html[:half]) + skippable
+        + zstandard.ZstdCompressor().compress(html[half:]),
+    }
+    recs = [encoded(body, coding) for coding, body in bodies.items()]
+    docs, counters, q = read(write(tmp_path, "members", recs))
+    assert [d.html for d in docs] == [html] * 3 and not q and counters == {}
+    assert all("flags" not in d.metadata for d in docs)
+
+
+# -- 3. a body cut short: one rule for every codec ------------------------------------------------
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+def test_a_cut_compressed_body_is_kept_flagged_and_counted(tmp_path, coding):
+    """What decoded before the cut is the page, flagged `content_encoding_truncated` (brotli's was
+    quarantined bad_encoding as the compressed bytes, zstd's an empty document, gzip's and
+    deflate's kept with no flag)."""
+    html = page(400_000)                        # several zstd blocks: output before the cut
+    body = compress(html, coding)
+    docs, counters, q = read(write(tmp_path, "cut", [encoded(body[:len(body) // 2], coding)]))
+    assert not q and len(docs) == 1, q
+    got = docs[0].html
+    assert 1000 < len(got) < len(html) and html.startswith(got[:-8])
+    assert docs[0].metadata["flags"] == ["content_encoding_truncated"]
+    assert counters == {"content_encoding_truncated": 1}
+
+
+@pytest.mark.parametrize("coding", ["gzip", "zstd"])
+def test_a_body_cut_to_nothing_is_empty_and_still_counted(tmp_path, coding):
+    """A cut that leaves nothing decoded (a small page in one zstd block, a gzip header alone):
+    an empty document, and the cut still counted, as for a kept page."""
+    body = compress(page(20_000), coding)
+    body = body[:len(body) - 100] if coding == "zstd" else body[:12]
+    docs, counters, q = read(write(tmp_path, "cut-empty", [encoded(body, coding), response(page(3000))]))
+    assert len(docs) == 1 and q == ["empty_document"]
+    assert counters == {"content_encoding_truncated": 1}
+
+
+def test_a_cut_later_gzip_member_or_zstd_frame_keeps_the_earlier_ones(tmp_path):
+    html = page(60_000)
+    half = len(html) // 2
+    second = gzip.compress(html[half:])
+    zsecond = zstandard.ZstdCompressor().compress(html[half:])
+    recs = [encoded(gzip.compress(html[:half]) + second[:len(second) // 2], "gzip"),
+            encoded(zstandard.ZstdCompressor().compress(html[:half]) + zsecond[:len(zsecond) // 2], "zstd")]
+    docs, counters, q = read(write(tmp_path, "cut-later", recs))
+    assert not q and len(docs) == 2
+    assert docs[0].html.startswith(html[:half]) and docs[1].html == html[:half]
+    assert [d.metadata["flags"] for d in docs] == [["content_encoding_truncated"]] * 2
+    assert counters == {"content_encoding_truncated": 2}
+
+
+def test_a_stale_header_over_a_plain_body_is_still_a_mismatch_not_a_cut(tmp_path):
+    html = page(5000)
+    recs = [encoded(html, coding) for coding in ("gzip", "deflate", "br", "zstd")]
+    docs, counters, q = read(write(tmp_path, "stale", recs))
+    assert [d.html for d in docs] == [html] * 4 and not q
+    assert counters == {"content_encoding_mismatch": 4}
+
+
+# -- 4. interim responses, blank lines before the status line -------------------------------------
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize("before", [
+    b"HTTP/1.1 100 Continue\r\n\r\n",
+    b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload; as=style\r\n\r\n",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n\r\n",
+    b"\r\n",
+    b"\n\r\n",
+], ids=["100", "103", "100-102", "crlf", "lf-crlf"])
+def test_the_final_response_after_interim_heads_and_blank_lines(tmp_path, before):
+    html = page(3000)
+    block = before + HEAD + b"\r\n\r\n" + html
+    resp, n = parse_http_stream(io.BytesIO(block))
+    assert (resp.status, resp.headers, resp.body, n) == (200, {"content-type": "text/html; charset=utf-8"},
+                                                        html, len(block))
+    assert parse_plain_response(block, 0, len(block)) is None       # the line-by-line parser reads it
+    docs, counters, q = read(write(tmp_path, "interim", [response(html, before + HEAD), response(html)]))
+    assert [d.html for d in docs] == [html] * 2 and not q and counters == {}
+
+
+def test_an_interim_head_alone_is_still_skipped(tmp_path):
+    recs = [response(b"", b"HTTP/1.1 100 Continue"),
+            rec(b"response", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+                b"application/http; msgtype=response"),
+            response(page(2000))]
+    docs, counters, q = read(write(tmp_path, "interim-alone", recs))
+    assert len(docs) == 1 and not q and counters == {"skipped_http_1xx": 2}
+
+
+# -- 5. pages given no type -----------------------------------------------------------------------
+def test_pages_with_no_type_are_sniffed_through_a_byte_order_mark_and_in_resources(tmp_path):
+    html = page(3000)
+    text = html.decode()
+    no_type = b"HTTP/1.1 200 OK\r\nServer: x"
+    recs = [response(b"\xef\xbb\xbf" + html, no_type),
+            response(b"\xff\xfe" + text.encode("utf-16-le"), no_type),
+            response(b"\xfe\xff" + (" \n" + text).encode("utf-16-be"), no_type),
+            response(b" " * 5000 + html, no_type),
+            rec(b"resource", html, None),                             # a file saved with no type
+            rec(b"resource", b"\xef\xbb\xbf\r\n" + html, None),
+            # not pages: still skipped
+            response(b"\xef\xbb\xbfplain text", no_type),
+            response(b"\xff\xfe" + "plain".encode("utf-16-le"), no_type),
+            rec(b"resource", b"%PDF-1.4\n" + bytes(range(256)), None)]
+    docs, counters, q = read(write(tmp_path, "sniff", recs))
+    assert len(docs) == 6 and not q and counters == {"skipped_not_html": 3}
+    assert all(d.metadata["content_type"] == "text/html" for d in docs)
+    assert [d.html.lstrip() for d in docs] == [html] * 6
