@@ -32,6 +32,12 @@ class StageEntry:
     dir: StageDir
 
 
+# An id several input documents share (a file read twice, or files that each number their rows
+# from 0 under `id_field`): a stage's record for the id may be any one of them.
+_SHARED_ID = ("    {n} input documents have this id (a file read twice, or files that each number their rows "
+              "from 0?): what follows may be about any of them; give them distinct ids (id_field) to tell them apart")
+
+
 def run_stages(run_dir: str | Path) -> list[StageEntry]:
     run_dir = storage.path(run_dir)
     plan = run_dir / "plan.json"
@@ -228,8 +234,7 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
                 break
             lines.append(f"{where} kept")
             if seen.num_rows > 1:
-                lines.append(f"    {seen.num_rows} input documents have this id (duplicate input files?); "
-                             f"what follows is about the first")
+                lines.append(_SHARED_ID.format(n=seen.num_rows))
             continue
         if not s.dir.document_shards():
             if not s.dir.finished() and not s.dir.done_shards():
@@ -245,8 +250,7 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
         note = _pairs_note(s, doc_id)
         lines.append(f"{where} kept" + (f" ({note}; this copy is the one kept)" if note else ""))
         if s.index == 0 and kept.num_rows > 1:   # a file read twice: the id does not name one document
-            lines.append(f"    {kept.num_rows} input documents have this id (duplicate input files?); "
-                         f"what follows is about the first")
+            lines.append(_SHARED_ID.format(n=kept.num_rows))
     if len(lines) > 1 and lines[1].endswith("not found in the input"):
         raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
                            f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)")
