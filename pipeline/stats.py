@@ -199,4 +199,10 @@ def summary_table(stats: dict) -> str:
             for k, v in langs))
     if stats["quarantined"]:
         lines.append("quarantined: " + ", ".join(f"{k} {v:,}" for k, v in stats["quarantined"].items()))
+    shared = (stats["stages"][0].get("counters") or {}).get("duplicate_id_across_files", 0) if stats["stages"] else 0
+    if shared:
+        # Kept (dedup removes real copies), but an id no longer names one document: said where seen.
+        lines.append(f"note: {shared:,} documents have an id an earlier input file's document has (a file read "
+                     f"twice, or files that each number their rows from 0 under id_field): ids in the output "
+                     f"repeat; leave id_field out (ids then name file and row) or give distinct ids")
     return "\n".join(lines)

@@ -27,6 +27,10 @@ def test_summary_shows_each_stage_time_and_a_fused_wall_once():
     a, b, dedup = (next(line for line in lines if line.startswith(k + " ")) for k in ("a", "b", "dedup"))
     assert a.split()[-2:] == ["3.0", "7.5"] and b.split()[-1] == "1.2"
     assert dedup.split()[-2:] == ["0.0", "2.0"] and "cpu s" in lines[0]
+    assert "note:" not in summary_table(stats)
+    # ids shared across input files (each file numbering its rows from 0): said after the run
+    stats["stages"][0]["counters"] = {"duplicate_id_across_files": 99}
+    assert "note: 99 documents have an id an earlier input file's document has" in summary_table(stats)
 
 
 class _Clock:
