@@ -234,7 +234,9 @@ def check_ingest(recipe: "Recipe", ingest_dir: str | Path, executor=None, runtim
 def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path,
                             counts: list[SourceCounts] | None = None) -> None:
     """Stop the run when a source's records are mostly quarantined (see quarantine_verdict), or
-    when the `id_field` it names was in none of its records (a misspelt field)."""
+    when the `id_field` or the `url_field` it names was in none of its records (a misspelt field,
+    or a flat name for a nested one: `url` where the rows have `metadata.url`). The readers count
+    `url_field_missing` only for a url_field the recipe names, not for the default `url`."""
     problems = []
     for src, c in zip(recipe.sources, counts or ingest_counts(ingest_dir, len(recipe.sources))):
         share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
@@ -247,6 +249,11 @@ def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path,
         if id_field and c.documents and c.counters.get("id_field_missing", 0) >= c.documents:
             problems.append(f"source {src.name!r}: id_field {id_field!r} is in none of its {c.documents:,} "
                             f"documents (they would be numbered by file and line): fix id_field or leave it out")
+        url_field = getattr(src.reader, "url_field", None)
+        if url_field and c.documents and c.counters.get("url_field_missing", 0) >= c.documents:
+            problems.append(f"source {src.name!r}: url_field {url_field!r} is in none of its {c.documents:,} "
+                            f"documents (every url would be empty, url filters would remove nothing): fix "
+                            f"url_field (a dotted path reaches into nested objects: metadata.url) or leave it out")
     if problems:
         raise QuarantineError(f"{recipe.path}: " + "; ".join(problems)
                               + f" (quarantined records: {storage_url(ingest_dir)}/quarantine)")

@@ -6,6 +6,8 @@ READERS, and users add their own with `@register_reader("name")` or `format: pac
 """
 from __future__ import annotations
 
+import fnmatch
+import functools
 import os
 from typing import Iterator
 
@@ -23,7 +25,8 @@ READERS: dict[str, str] = {
     "html": "pipeline.readers.web:HtmlReader",
     "jsonl": "pipeline.readers.rows:JsonlReader",
     "json": "pipeline.readers.rows:JsonReader",
-    "parquet": "pipeline.readers.rows:ParquetReader",
+    "parquet": "pipeline.readers.rows_columnar:ParquetReader",
+    "arrow": "pipeline.readers.rows_columnar:ArrowReader",
     "text": "pipeline.readers.rows:TextReader",
     "code": "pipeline.readers.code:CodeReader",
     "stackexchange": "pipeline.readers.stackexchange:StackExchangeReader",
@@ -87,6 +90,35 @@ def expand_paths(pattern: str) -> list[str]:
     return unique_files(out)
 
 
+def _from_directory(patterns: tuple[str, ...], path: str) -> bool:
+    """Whether `path` is in the listing only because a directory among `patterns` holds it: not
+    named itself, not matched by a glob (a glob or a name says which files are meant)."""
+    dirs, named, globs = _pattern_kinds(patterns)
+    return (any(path.startswith(d) for d in dirs) and path not in named
+            and not any(fnmatch.fnmatchcase(path, g) for g in globs))
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_kinds(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
+    """A source's `paths` as (directories, each with a trailing /; named paths; globs), normalised
+    as expand_paths lists files (local: absolute; URLs: with their protocol)."""
+    dirs, named, globs = [], set(), []
+    for p in patterns:
+        norm = os.path.abspath(os.path.expanduser(p.removeprefix("file://"))) \
+            if "://" not in p or p.startswith("file://") else p.rstrip("/")
+        if any(c in p for c in "*?["):
+            globs.append(norm)
+            continue
+        named.add(norm)
+        try:
+            fs, _, (found, *_) = fsspec.get_fs_token_paths(p)
+            if fs.isdir(found):
+                dirs.append(norm.rstrip("/") + "/")
+        except Exception:  # noqa: BLE001 - a path that cannot be listed names no directory here
+            pass
+    return tuple(dirs), frozenset(named), tuple(globs)
+
+
 def unique_files(paths) -> list[str]:
     """Paths sorted, local ones absolute and normalised (`a/./b.json`, `a/../a/b.json`, a directory
     and a glob over it name one file once). A symlink is a name of its own: readers decide what it
@@ -103,9 +135,18 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     `batches`: runs of documents may come as DocBatch (`Reader.read_batches`), for consumers that
     build tables from columns; the same documents in the same order as without.
     A file named as a writer's marker (`Reader.marker_prefixes`: `_SUCCESS`, `.part-0.crc`) is
-    counted `skipped_marker_file` and not read."""
-    if src.reader.marker_prefixes and path.rstrip("/").rsplit("/", 1)[-1].startswith(src.reader.marker_prefixes):
+    counted `skipped_marker_file` and not read; one that a directory in the source's `paths` turned
+    up without the format's name ending (`Reader.data_suffixes`: a dataset snapshot's README.md,
+    LICENSE) is counted `skipped_not_<format>_file` and not read."""
+    # a wrapping reader (a trial's `inner`) answers for the reader it wraps
+    reader = inner if isinstance(inner := getattr(src.reader, "inner", None), Reader) else src.reader
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    if reader.marker_prefixes and name.startswith(reader.marker_prefixes):
         state.count("skipped_marker_file")
+        return
+    if reader.data_suffixes and not name.lower().endswith(reader.data_suffixes) \
+            and _from_directory(tuple(src.paths), path):
+        state.count(f"skipped_not_{reader.name or 'data'}_file")
         return
     try:
         with storage.open(path, "rb") as probe:

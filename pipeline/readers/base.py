@@ -18,7 +18,8 @@ import fsspec
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.readers.decompress import CODECS, DecompressedStream, JunkAfterStream
+from pipeline.readers.decompress import (CODECS, SNIFF, DecompressedStream, JunkAfterStream, codec_by_name,
+                                         looks_like_text, sniff_codec)
 
 if TYPE_CHECKING:
     from pipeline.recipe import SourceConfig
@@ -116,6 +117,13 @@ class Reader(BaseModel):
     # pyarrow.dataset ignores in a directory). Row formats skip them, counted as
     # `skipped_marker_file`; a tree of files (source code: `__init__.py`, `.github/`) keeps them.
     marker_prefixes: ClassVar[tuple[str, ...]] = ()
+    # Name endings (lower case) of the format's data files. A directory named in `paths` means
+    # its files of the format: a Hugging Face snapshot's README.md, dataset_info.json,
+    # .gitattributes and LICENSE beside data/*.jsonl.gz are not rows (read as JSON Lines, each
+    # README line was a `bad_json` item and the quarantine guard could stop the run). Files a
+    # directory turns up with another ending are counted `skipped_not_<format>_file`, not read;
+    # a file named on its own or matched by a glob is always read. Empty: every file is data.
+    data_suffixes: ClassVar[tuple[str, ...]] = ()
     # The content column its documents carry: `text`, or `html` for web pages (a stage that reads
     # `text` comes after `extract` there; the recipe loader checks the order).
     content_column: ClassVar[str] = "text"
@@ -134,16 +142,75 @@ class Reader(BaseModel):
         return self.model_dump(mode="json")
 
 
-def open_decompressed(path: str):
+def with_compression(*exts: str) -> tuple[str, ...]:
+    """`exts` and each with a compression suffix (`.jsonl`, `.jsonl.gz`, ...): a Reader.data_suffixes."""
+    return tuple(e + c for e in exts for c in ("", *CODECS))
+
+
+class _Prefixed(io.RawIOBase):
+    """`head` (bytes already read from `stream`), then the rest of `stream`: a file that cannot
+    seek back after its first bytes were sniffed."""
+
+    def __init__(self, head: bytes, stream):
+        self._head, self._stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._stream.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = False):
     """A buffered binary stream of the file's content, decompressed by extension (.gz, .bz2, .xz,
     .zst). A damaged compressed stream raises `CorruptStream` (an OSError) once every byte decoded
     before the damage has been read; read with `read1` (or line by line) to get them all:
-    BufferedReader.read(n) drops what it gathered in the call that meets the error."""
-    codec = next((c for ext, c in CODECS.items() if path.endswith(ext)), None)
+    BufferedReader.read(n) drops what it gathered in the call that meets the error.
+
+    `sniff` (row files): the codec is the one the file's first bytes say (decompress.sniff_codec)
+    where it differs from the name's (plain JSON Lines named .jsonl.gz, gzip named .json, zstd
+    named .zstd), counted in `state` as `compression_by_content`; a file named compressed whose
+    start is plain text is read as plain, counted alike. A compressed file whose magic bytes are
+    damaged (its start is not text) is read by its name and reported as the damage it is."""
+    named = codec_by_name(path) if sniff else next((c for ext, c in CODECS.items() if path.endswith(ext)), None)
+    if sniff:
+        raw = fsspec.open(path, "rb").open()
+        head = b""
+        while len(head) < SNIFF and (more := raw.read(SNIFF - len(head))):
+            head += more
+        found = sniff_codec(head)
+        codec = found or (named if named and not (wide_encoding(head) or looks_like_text(head)) else None)
+        if codec != named and state is not None:
+            state.count("compression_by_content")
+        if raw.seekable():
+            raw.seek(0)
+        else:
+            raw = io.BufferedReader(_Prefixed(head, raw), 1 << 16)
+        if codec is not None:
+            return io.BufferedReader(DecompressedStream(raw, codec, path), 1 << 16)
+        if named is not None or not _infers_compression(path):
+            return raw if hasattr(raw, "read1") else io.BufferedReader(raw)
+        raw.close()                    # a name fsspec decompresses (.zip, .lz4, ...): as before
+    codec = named
     if codec is None:
         f = fsspec.open(path, "rb", compression="infer").open()
         return f if hasattr(f, "read1") else io.BufferedReader(f)
     return io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path), 1 << 16)
+
+
+def _infers_compression(path: str) -> bool:
+    from fsspec.utils import infer_compression
+    return infer_compression(path) is not None
 
 
 # UTF-32's before UTF-16's: FF FE 00 00 begins with FF FE. (decode.py's BOM list adds UTF-8's.)
@@ -198,11 +265,11 @@ class _Utf8Transcoder(io.RawIOBase):
         super().close()
 
 
-def open_utf8(path: str):
+def open_utf8(path: str, state: ReadState | None = None, sniff: bool = False):
     """`open_decompressed`, with a UTF-16/32 file (Windows tools save dumps and JSON Lines so:
     gensim's test bgwiki dump is one) transcoded to UTF-8 on the fly, so that readers which frame
     UTF-8 bytes read it like any other file. Offsets the reader reports are then in the UTF-8 stream."""
-    stream = open_decompressed(path)
+    stream = open_decompressed(path, state, sniff)
     if not hasattr(stream, "peek"):        # object-store and memory files: a buffer to look ahead in
         stream = io.BufferedReader(stream, 1 << 16)
     encoding = wide_encoding(stream.peek(4)[:4])
@@ -210,14 +277,14 @@ def open_utf8(path: str):
 
 
 def read_whole(src: "SourceConfig", path: str, state: ReadState | None = None,
-               unbounded: bool = False) -> bytes | Quarantined:
+               unbounded: bool = False, sniff: bool = False) -> bytes | Quarantined:
     """A one-document file, read up to one byte past the size cap (enough to know it is over), or
     whole (`unbounded`). Junk after the last complete compressed member (bytes appended to a
     valid file) loses nothing: with a `state` it is counted (`junk_after_compressed_data`) and the
-    content kept; any other damage quarantines the file."""
+    content kept; any other damage quarantines the file. `sniff`: see open_decompressed."""
     chunks, n, cap = [], 0, None if unbounded else src.max_doc_bytes + 1
     try:
-        with open_decompressed(path) as f:
+        with open_decompressed(path, state, sniff) as f:
             while (cap is None or n < cap) and (b := f.read1(1 << 20 if cap is None else cap - n)):
                 chunks.append(b)
                 n += len(b)

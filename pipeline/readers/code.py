@@ -39,7 +39,8 @@ from pydantic import Field
 from pipeline import storage
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.decode import decode_text_bytes
-from pipeline.readers.rows import JsonlReader, ParquetReader
+from pipeline.readers.rows import JsonlReader
+from pipeline.readers.rows_columnar import ParquetReader
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
 # git's binary test (xdiff's buffer_is_binary): a NUL byte in the first 8000 bytes.

@@ -12,6 +12,12 @@ Here compressed bytes are fed in FEED-byte pieces; what they decode to is return
 the last good byte raises `CorruptStream` (an OSError) saying truncated or corrupt, where. Several
 members (gzip members, bz2 multistream, zstd frames, xz streams) are read one after another; bytes
 after the last member that do not start a new one are an error too (the data before them is kept).
+
+`sniff_codec` names the codec a file's first bytes say (gzip 1f8b, zstd 28b52ffd or a skippable
+frame, bz2 `BZh`, xz fd377a585a00): row files are opened by what they hold, not only by their name,
+because published corpora get names wrong (plain JSON Lines saved as .jsonl.gz, zstd named
+.jsonl.zstd, gzip named .json), and a name-only choice lost such a file as `corrupt_compression` or
+read its compressed bytes as text (`bad_encoding` garbage).
 """
 from __future__ import annotations
 
@@ -27,7 +33,42 @@ except ImportError:                    # pragma: no cover - isal is a pinned dep
 
 FEED = 1 << 14                         # compressed bytes per decoder call: the most damage can cost
 OUT = 1 << 20                          # decoded bytes per call at most (bounds a decompression bomb)
-CODECS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd"}
+CODECS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
+SNIFF = 4096                           # bytes of a file's start that sniff_codec and looks_like_text judge
+
+
+def codec_by_name(path: str) -> str | None:
+    """The codec a file's name says (case-insensitive: `UP.JSONL.GZ`), else None."""
+    low = path.lower()
+    return next((c for ext, c in CODECS.items() if low.endswith(ext)), None)
+
+
+def sniff_codec(head: bytes) -> str | None:
+    """The codec a stream's first bytes say, else None (plain, or a format this does not decode)."""
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd" or (head[1:4] == b"\x2a\x4d\x18" and head[:1] and head[0] & 0xF0 == 0x50):
+        return "zstd"                  # a frame, or a skippable frame first (pzstd, seekable zstd)
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[3:4] \
+            and head[4:10] in (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90"):
+        return "bz2"                   # block size digit, then a block's (or the end's) magic
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    return None
+
+
+def looks_like_text(head: bytes) -> bool:
+    """Whether a file's first bytes are text, not a compressed stream whose magic bytes are damaged:
+    no NUL (UTF-16/32 text, which has them, starts with a BOM) and next to no other control bytes;
+    compressed data has ~12% of its bytes below 0x20."""
+    if not head:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return True
+    if b"\x00" in head:
+        return False
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13)) + head.count(b"\x7f")
+    return controls <= len(head) // 100
 
 
 class CorruptStream(OSError):

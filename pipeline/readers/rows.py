@@ -1,4 +1,23 @@
-"""Row formats: JSONL (plain or compressed), JSON arrays and Parquet, one document per row; plain text files."""
+"""Row formats: JSONL (plain or compressed), JSON arrays, Parquet and Arrow IPC, one document per row;
+plain text files.
+
+How these readers meet published corpora as they are, not as their names say:
+- fields are found by dotted paths into nested objects (`url_field: metadata.url` for datatrove's
+  and Dolma's rows, `text_field: doc.text` for a Parquet struct column); a key that itself holds
+  the dot wins. A `url_field`/`id_field` the recipe names that a row lacks is counted
+  (`url_field_missing`, `id_field_missing`): a source none of whose documents had it stops the run
+  (checks.py), a misspelt field must not quietly give url=None (a url_filter removing nothing);
+- a file is decompressed by what its first bytes say (base.open_decompressed `sniff`): plain JSON
+  Lines named .jsonl.gz, zstd named .jsonl.zstd, gzip named .json are read, counted;
+- a `.json` file of several JSON values one after another (`jq .` output, pretty-printed objects
+  written one by one) is read value by value, not as JSON Lines that every line of fails;
+- a row whose text is unusable says what it held (absent, null, a number, an object and its keys);
+  a url that is not a string stays in the metadata, counted, never dropped;
+- a directory in `paths` means the format's files (`Reader.data_suffixes`): a Hugging Face
+  snapshot's README.md and LICENSE are counted as skipped, not read as rows;
+- Arrow IPC files (`datasets`' save_to_disk `data-*.arrow`, the stream and the file format) are
+  read batch by batch with the Parquet reader's row handling (both in `rows_columnar`).
+"""
 from __future__ import annotations
 
 import json
@@ -7,29 +26,36 @@ import re
 import zlib
 from typing import Iterator, Literal
 
-import fsspec
 from pydantic import Field
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole, with_compression
 from pipeline.readers.decode import decode_text_bytes
 
 
 SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
 
 
+_JSON_NAMES = with_compression(".jsonl", ".json", ".ndjson")
+
+
 class _RowReader(Reader):
     # 2: a text value that is a list of strings is joined with newlines in every row format; a
     # 0-row Parquet file is skipped (counted); marker files (`_SUCCESS`, `.x.crc`) are skipped.
-    version = "2"
+    # 3: dotted field paths; compression told from the bytes; a non-string url kept in metadata.
+    version = "3"
     marker_prefixes = (".", "_")
-    text_field: str = Field(default="text", description="field holding the document's text")
-    id_field: str | None = Field(default=None, description="field holding the document id (default: file#line)")
-    url_field: str | None = Field(default="url", description="field holding the document URL, if any")
+    text_field: str = Field(default="text", description="field holding the document's text; a dotted path "
+                                                        "(`meta.content`) reaches into nested objects")
+    id_field: str | None = Field(default=None, description="field holding the document id (default: file#line); "
+                                                           "dotted paths reach into nested objects")
+    url_field: str | None = Field(default="url", description="field holding the document URL, if any (datatrove, "
+                                                             "Dolma: `metadata.url`)")
 
 
 class JsonlReader(_RowReader):
     """JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst, ...): one object per line."""
     name = "jsonl"
+    data_suffixes = _JSON_NAMES
 
     def read(self, path, src, state):
         return _read_jsonl(self, src, path, state)
@@ -41,22 +67,19 @@ class JsonReader(_RowReader):
     poems: `{"chapter": …, "paragraphs": [...]}`). A text field holding a list of strings (the
     paragraphs, a poem's lines) is joined with newlines. Such a document is parsed whole; a file
     whose first lines are objects one a line (Dolma's and C4's .json.gz, Hugging Face's to_json)
-    is JSON Lines and is streamed as such, a bad line costing that line only (`json_read_as_jsonl`)."""
+    is JSON Lines and is streamed as such, a bad line costing that line only (`json_read_as_jsonl`).
+    Several JSON values one after another (`jq .` output, objects dumped with indent one by one)
+    are read value by value (`json_concatenated_values`)."""
     name = "json"
-    version = "3"       # 3: JSON Lines told from the file's first lines (a bad first line lost the file)
+    # 3: JSON Lines told from the file's first lines (a bad first line lost the file)
+    # 4: concatenated values; dotted field paths; compression told from the bytes
+    version = "4"
+    data_suffixes = _JSON_NAMES
     title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
                                                               "(a chapter's or a poem's title), if any")
 
     def read(self, path, src, state):
         return _read_json(self, src, path, state)
-
-
-class ParquetReader(_RowReader):
-    """Parquet files: one document per row."""
-    name = "parquet"
-
-    def read(self, path, src, state):
-        return _read_parquet(self, src, path, state)
 
 
 class TextReader(Reader):
@@ -65,7 +88,7 @@ class TextReader(Reader):
     UTF-8 with its stray bytes as cp1252 when it has lines of its own in UTF-8 (decode_unlabelled).
     With `documents: line`, each non-empty line is a document (`path#line`), the file streamed."""
     name = "text"
-    version = "2"       # 2: marker files (`_SUCCESS`, `.part-0.crc`) skipped
+    version = "3"       # 2: marker files (`_SUCCESS`, `.part-0.crc`) skipped; 3: compression told from the bytes
     marker_prefixes = (".", "_")
     documents: Literal["file", "line"] = Field(
         default="file", description="`file`: one document per file; `line`: one per non-empty line (a corpus "
@@ -93,13 +116,13 @@ def capped_lines(f, cap: int) -> Iterator[tuple[bytes, int | None]]:
             yield raw, None
 
 
-def _read_jsonl(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True) -> Iterator[Doc | Quarantined]:
     lineno = 0
     # A row's JSON holds its text escaped (\uXXXX: up to 6 bytes a character) plus its other
     # fields: a longer line is over max_doc_bytes whatever it holds (skipped by capped_lines).
     limit = 6 * src.max_doc_bytes + (1 << 16)
     try:
-        with open_utf8(path) as f:
+        with open_utf8(path, state if count_codec else None, sniff=True) as f:
             for lineno, (raw, over) in enumerate(capped_lines(f, limit), 1):
                 if over is not None:
                     yield Quarantined("too_large", f"line {lineno}: {over} bytes, more than {limit}",
@@ -157,7 +180,7 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         state.count("json_read_as_jsonl")
         yield from _read_jsonl(opts, src, path, state)
         return
-    body = read_whole(src, path, state, unbounded=True)
+    body = read_whole(src, path, state, unbounded=True, sniff=True)
     if isinstance(body, Quarantined):
         yield body
         return
@@ -169,11 +192,19 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         yield Quarantined("bad_encoding", f"{path} is not UTF-8: {e}", 0, path, len(body), body[:SAMPLE])
         return
     except json.JSONDecodeError as e:
-        if e.msg == "Extra data" and doc[:e.pos].rstrip().endswith("}") and "\n" in doc[max(0, e.pos - 64):e.pos]:
-            # One object, then more after a line break, which the first lines did not show (a
-            # first line longer than the look-ahead): JSON Lines still.
+        if e.msg == "Extra data" and doc[:e.pos].rstrip().endswith("}") and "\n" in doc[max(0, e.pos - 64):e.pos] \
+                and "\n" not in doc[:e.pos].strip():
+            # One object on one line, then more after a line break, which the first lines did not
+            # show (a first line longer than the look-ahead): JSON Lines still.
             state.count("json_read_as_jsonl")
-            yield from _read_jsonl(opts, src, path, state)
+            yield from _read_jsonl(opts, src, path, state, count_codec=False)
+            return
+        if e.msg == "Extra data":
+            # Values one after another over several lines each (`jq .` output, objects dumped
+            # with indent one by one): read value by value, not as JSON Lines every line of fails.
+            body = None         # the text is held once (as the array path holds its values)
+            state.count("json_concatenated_values")
+            yield from _concatenated_values(opts, src, path, doc, state)
             return
         yield Quarantined("bad_json", f"{path}: {e}", e.pos, path, len(body), body[max(0, e.pos - 2048):e.pos + 2048])
         return
@@ -185,6 +216,33 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     rows = value if isinstance(value, list) else [value]
     for i, row in enumerate(rows, 1):
         yield from _row_doc(opts, src, row, f"{path}#{i}", i, state=state)
+
+
+def _concatenated_values(opts, src, path: str, doc: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """Each JSON value of `doc` (values one after another, whitespace between), its rows numbered
+    on across values as an array's are (`path#1`, ...; an array among them gives its elements). A
+    value that does not parse is quarantined up to the next line that opens an object (`{` at a
+    line's start), where reading goes on. One value is held at a time besides the text."""
+    decoder = json.JSONDecoder()
+    ws = re.compile(r"[ \t\r\n]*")
+    pos, i = ws.match(doc, 1 if doc.startswith("\ufeff") else 0).end(), 0
+    while pos < len(doc):
+        try:
+            value, end = decoder.raw_decode(doc, pos)
+        except (ValueError, RecursionError) as e:
+            i += 1
+            resume = doc.find("\n{", pos + 1)
+            end = len(doc) if resume < 0 else resume + 1
+            yield Quarantined("bad_json", f"{path}: value at character {pos}: {type(e).__name__}: {e}", pos,
+                              f"{path}#{i}", end - pos, doc[pos:min(end, pos + SAMPLE)].encode("utf-8", "replace"))
+            pos = ws.match(doc, end).end()
+            continue
+        if doc.find("\\ud", pos, end) >= 0 or doc.find("\\uD", pos, end) >= 0:
+            value = without_lone_surrogates(value, state)
+        for row in value if isinstance(value, list) else [value]:
+            i += 1
+            yield from _row_doc(opts, src, row, f"{path}#{i}", i, state=state)
+        pos = ws.match(doc, end).end()
 
 
 JSON_HEAD = 1 << 16     # bytes of a .json file's start that decide whether it is JSON Lines
@@ -202,7 +260,7 @@ def _looks_like_json_lines(src, path: str) -> bool:
     limit = 6 * src.max_doc_bytes + (1 << 16)
     lines: list[bytes] = []
     try:
-        with open_utf8(path) as f:
+        with open_utf8(path, sniff=True) as f:
             head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
             if head[:1] != b"{":
                 return False            # an array, a bare value, nothing: a JSON document
@@ -228,24 +286,89 @@ def _looks_like_json_lines(src, path: str) -> bool:
     return is_object(lines[0]) or all(is_object(line) for line in lines[1:])
 
 
+def field_path(row: dict, name: str) -> tuple[str, ...] | None:
+    """Where the field `name` is in a row, as the keys leading to it: the top-level key `name`
+    (a key holding a dot wins), else a dotted path into nested objects (`metadata.url`: datatrove's
+    and Dolma's rows, Parquet struct columns), a key with a dot inside at any level found too.
+    None when absent."""
+    if name in row:
+        return (name,)
+    at = name.find(".")
+    while at > 0:
+        inner = row.get(name[:at])
+        if isinstance(inner, dict) and (rest := field_path(inner, name[at + 1:])) is not None:
+            return (name[:at], *rest)
+        at = name.find(".", at + 1)
+    return None
+
+
+def _get(row: dict, keys: tuple[str, ...] | None):
+    if keys is None:
+        return None
+    for k in keys:
+        row = row[k]
+    return row
+
+
+def _with(row: dict, keys: tuple[str, ...], value=None, drop: bool = False) -> dict:
+    """A copy of `row` with the value at `keys` replaced by `value`, or dropped (`drop`; a nested
+    object left empty is dropped with it); the row itself is not changed."""
+    k = keys[0]
+    out = dict(row)
+    if len(keys) > 1:
+        inner = _with(row[k], keys[1:], value, drop)
+        if inner or not drop:
+            out[k] = inner
+        else:
+            del out[k]
+    elif drop:
+        del out[k]
+    else:
+        out[k] = value
+    return out
+
+
+def _describe(value, keys, row: dict) -> str:
+    """What a text field held instead of a string, for the quarantine item's detail."""
+    if keys is None:
+        shown = ", ".join(repr(k)[:60] for k in list(row)[:10]) + (", ..." if len(row) > 10 else "")
+        return f"absent (the row's fields: {shown or 'none'})"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, (int, float)):
+        return f"a number ({str(value)[:40]})"
+    if isinstance(value, dict):
+        shown = ", ".join(repr(k)[:60] for k in list(value)[:5]) + (", ..." if len(value) > 5 else "")
+        return f"an object with keys {shown}" if value else "an empty object"
+    if isinstance(value, list):
+        i, bad = next((i, v) for i, v in enumerate(value) if not isinstance(v, str))
+        what = "null" if bad is None else type(bad).__name__
+        return f"a list of {len(value)} holding a non-string ({what}) at index {i}"
+    return f"a {type(value).__name__}"
+
+
 def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: ReadState | None = None
              ) -> Iterator[Doc | Quarantined]:
     if not isinstance(row, dict):
         yield Quarantined("bad_row", "row is not an object", offset, fallback_id)
         return
-    text = row.get(opts.text_field)
+    text_at = field_path(row, opts.text_field)
+    text = _get(row, text_at)
     if isinstance(text, list) and all(isinstance(t, str) for t in text):
         # A list of strings (paragraphs, a poem's lines; a Parquet list<string> column): joined,
         # in every row format alike.
         text = "\n".join(text)
-        row = {**row, opts.text_field: text}
     title_field = getattr(opts, "title_field", None)
-    if title_field and isinstance(text, str) and isinstance(title := row.get(title_field), str) and title.strip():
+    if title_field and isinstance(text, str) and isinstance(title := _get(row, field_path(row, title_field)), str) \
+            and title.strip():
         text = f"{title.strip()}\n{text}"
-    rid = _row_id(opts, row, fallback_id, state)
+    id_at = field_path(row, opts.id_field) if opts.id_field else None
+    rid = _row_id(opts, _get(row, id_at), fallback_id, state)
     if not isinstance(text, str):
-        yield Quarantined("missing_text", f"field {opts.text_field!r} missing or not a string", offset, rid,
-                          sample=(raw or "").encode()[:4096] if isinstance(raw, str) else b"")
+        yield Quarantined("missing_text", f"field {opts.text_field!r} is {_describe(text, text_at, row)}", offset,
+                          rid, sample=(raw or "").encode()[:4096] if isinstance(raw, str) else b"")
         return
     if not text.strip():
         yield Quarantined("empty_document", "empty text", offset, rid)
@@ -258,18 +381,42 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
         yield Quarantined("too_large", f"{size} bytes > max_doc_bytes {src.max_doc_bytes}", offset, rid, size,
                           text[:65536].encode("utf-8", "replace"))
         return
-    url = row.get(opts.url_field) if opts.url_field else None
-    skip = {opts.text_field, opts.id_field, opts.url_field}
-    meta = {k: v for k, v in row.items() if k not in skip}
+    url_at = field_path(row, opts.url_field) if opts.url_field else None
+    url = _get(row, url_at)
+    if url is None and url_at is None and opts.url_field and state is not None \
+            and "url_field" in opts.model_fields_set:
+        # Named by the recipe (not the default `url`) and not in this row: counted, and a source
+        # none of whose documents has it stops the run (checks.py): a misspelt or flat field
+        # where the URL is nested (`metadata.url`) must not quietly keep every document.
+        state.count("url_field_missing")
+    # The fields that became the document's text, id and url leave its metadata (where they were,
+    # nested ones too); a url that is not a string (a number, an object) stays there, counted.
+    meta = row
+    used = [text_at] + ([id_at] if id_at is not None else [])
+    if url_at is not None:
+        if url is None or isinstance(url, str):
+            used.append(url_at)
+        elif state is not None:
+            state.count("url_not_a_string")
+    for keys in sorted(used, key=len, reverse=True):
+        if _has(meta, keys):
+            meta = _with(meta, keys, drop=True)
     yield Doc(rid, url if isinstance(url, str) else None, text=text, metadata=meta)
 
 
-def _row_id(opts, row: dict, fallback_id: str, state: ReadState | None) -> str:
+def _has(row: dict, keys: tuple[str, ...]) -> bool:
+    for k in keys:
+        if not isinstance(row, dict) or k not in row:
+            return False
+        row = row[k]
+    return True
+
+
+def _row_id(opts, value, fallback_id: str, state: ReadState | None) -> str:
     """The row's `id_field` value, else its place in the file; a row without the id_field the
     recipe names is counted (`id_field_missing`): after ingest, a source none of whose rows had it
     stops the run (checks.py), a misspelt field must not quietly number the documents."""
     if opts.id_field:
-        value = row.get(opts.id_field)
         if value is not None:
             return str(value)
         if state is not None:
@@ -277,93 +424,9 @@ def _row_id(opts, row: dict, fallback_id: str, state: ReadState | None) -> str:
     return fallback_id
 
 
-# -- Parquet ----------------------------------------------------------------------------------
-def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    """Row group by row group, each streamed in batches (memory: a batch, not a decoded group):
-    where a group turns out damaged (pages that do not decompress or decode), its rows not yet
-    read are quarantined with their count (`records`) and the groups after it are still read.
-    Without its footer (a truncated file) nothing can be located: one item for the file. A file
-    without the text column is one item standing for all its rows; one of 0 rows (an empty
-    shard a writer left) is ordinary: `skipped_empty_file`."""
-    import pyarrow.parquet as pq
-    n = 0
-    try:
-        with fsspec.open(path, "rb").open() as f:
-            pf = pq.ParquetFile(f)
-            rows = pf.metadata.num_rows
-            if rows == 0:
-                state.count("skipped_empty_file")
-                return
-            if opts.text_field not in pf.schema_arrow.names:
-                names = pf.schema_arrow.names
-                shown = ", ".join(names[:30]) + (f", ... ({len(names)} columns)" if len(names) > 30 else "")
-                yield Quarantined("missing_text", f"{path}: no column {opts.text_field!r}, its {rows:,} rows lost; "
-                                  f"its columns: {shown}", 0, path, records=rows)
-                return
-            for g in range(pf.num_row_groups):
-                end = n + pf.metadata.row_group(g).num_rows
-                batches = pf.iter_batches(batch_size=4096, row_groups=[g])
-                while True:
-                    try:
-                        batch = next(batches)
-                    except StopIteration:
-                        break
-                    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged pages
-                        yield Quarantined("corrupt_parquet", f"{path}: row group {g} ({end - n} rows from row {n}): "
-                                          f"{type(e).__name__}: {' '.join(str(e).split())}", n, path,
-                                          records=end - n)
-                        break
-                    for row in _pylist(batch):
-                        if isinstance(row, Exception):    # a value that does not decode (bytes flipped)
-                            yield Quarantined("corrupt_parquet", f"{path}: row {n}: {type(row).__name__}: "
-                                              f"{' '.join(str(row).split())}", n, path)
-                        elif isinstance(raw := row.get(opts.text_field), bytes):
-                            yield from _binary_text_row(opts, src, row, raw, f"{path}#{n}", n, state)
-                        else:
-                            yield from _row_doc(opts, src, row, f"{path}#{n}", n, state=state)
-                        n += 1
-                n = end
-    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
-        yield Quarantined("corrupt_parquet", f"{path}: after row {n}: {type(e).__name__}: "
-                          f"{' '.join(str(e).split())}", n, path)
-
-
-def _binary_text_row(opts, src, row: dict, raw: bytes, fallback_id: str, offset: int,
-                     state: ReadState) -> Iterator[Doc | Quarantined]:
-    """A row whose text column is binary (Parquet written without the UTF-8 annotation: Hive,
-    Impala, some Spark jobs): read as a text file is (`decode_text_bytes`, counted as there);
-    bytes no charset reads are quarantined."""
-    state.count("binary_text_column")
-    text, charset, kind = decode_text_bytes(raw)
-    if text is None:
-        rid = _row_id(opts, row, fallback_id, state)
-        yield Quarantined("bad_encoding", f"{fallback_id}: binary text column, {charset}", offset, rid, len(raw),
-                          raw[:SAMPLE])
-        return
-    if kind:
-        state.count(f"text_{kind}")
-        row = {**row, "charset": charset}
-    yield from _row_doc(opts, src, {**row, opts.text_field: text}, fallback_id, offset, state=state)
-
-
-def _pylist(batch) -> list:
-    """The batch's rows as dicts; if one does not convert (invalid UTF-8 in a string column), row
-    by row, with the exception in place of each bad row."""
-    try:
-        return batch.to_pylist()
-    except Exception:  # noqa: BLE001 - UnicodeDecodeError, ArrowInvalid, ...
-        out = []
-        for i in range(batch.num_rows):
-            try:
-                out.append(batch.slice(i, 1).to_pylist()[0])
-            except Exception as e:  # noqa: BLE001
-                out.append(e)
-        return out
-
-
 # -- plain text -------------------------------------------------------------------------------
 def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path, state)
+    body = read_whole(src, path, state, sniff=True)
     if isinstance(body, Quarantined):
         yield body
         return
@@ -392,7 +455,7 @@ def _read_text_lines(opts, src, path: str, state: ReadState) -> Iterator[Doc | Q
     lineno = 0
     cap = src.max_doc_bytes + 2         # the longest line that fits, with its CR LF
     try:
-        with open_utf8(path) as f:
+        with open_utf8(path, state, sniff=True) as f:
             for lineno, (raw, over) in enumerate(capped_lines(f, cap), 1):
                 if over is not None:
                     yield Quarantined("too_large", f"line {lineno}: {over} bytes > max_doc_bytes {src.max_doc_bytes}",

@@ -1,0 +1,233 @@
+"""Columnar row files: Parquet and Arrow IPC, one document per row, read a batch at a time.
+
+Split from `rows` (JSON Lines, JSON, text), whose row handling they share (`_row_doc`: dotted
+field paths, ids, metadata): here what is columnar - row groups and record batches streamed so
+that memory holds one batch, damage located by the file's own footer (a damaged row group or
+batch costs its rows, counted; the rest is read), a text column stored as binary decoded as
+text files are, and a file without the text column one item standing for all its rows.
+Arrow IPC is Hugging Face `datasets`' save_to_disk layout (`data-00000-of-00001.arrow`, the
+stream format) and the IPC file format (Feather v2).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import fsspec
+
+from pipeline.readers.base import Doc, Quarantined, ReadState
+from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.rows import SAMPLE, _RowReader, _get, _row_doc, _row_id, _with, field_path
+
+
+class ParquetReader(_RowReader):
+    """Parquet files: one document per row."""
+    name = "parquet"
+    data_suffixes = (".parquet", ".pq")
+
+    def read(self, path, src, state):
+        return _read_parquet(self, src, path, state)
+
+
+class ArrowReader(_RowReader):
+    """Arrow IPC files: Hugging Face `datasets`' save_to_disk shards (`data-00000-of-00001.arrow`,
+    the stream format) and the IPC file format (Feather v2), one document per row, read one record
+    batch at a time (memory: a batch), each row as a Parquet row is."""
+    name = "arrow"
+    data_suffixes = (".arrow", ".arrows", ".feather", ".ipc")
+
+    def read(self, path, src, state):
+        return _read_arrow(self, src, path, state)
+
+
+# -- Parquet ----------------------------------------------------------------------------------
+def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """Row group by row group, each streamed in batches (memory: a batch, not a decoded group):
+    where a group turns out damaged (pages that do not decompress or decode), its rows not yet
+    read are quarantined with their count (`records`) and the groups after it are still read.
+    Without its footer (a truncated file) nothing can be located: one item for the file. A file
+    without the text column is one item standing for all its rows; one of 0 rows (an empty
+    shard a writer left) is ordinary: `skipped_empty_file`."""
+    import pyarrow.parquet as pq
+    n = 0
+    try:
+        with fsspec.open(path, "rb").open() as f:
+            pf = pq.ParquetFile(f)
+            rows = pf.metadata.num_rows
+            if rows == 0:
+                state.count("skipped_empty_file")
+                return
+            if not _has_column(pf.schema_arrow, opts.text_field):
+                yield _no_text_column(opts, path, pf.schema_arrow, rows)
+                return
+            for g in range(pf.num_row_groups):
+                end = n + pf.metadata.row_group(g).num_rows
+                batches = pf.iter_batches(batch_size=4096, row_groups=[g])
+                while True:
+                    try:
+                        batch = next(batches)
+                    except StopIteration:
+                        break
+                    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged pages
+                        yield Quarantined("corrupt_parquet", f"{path}: row group {g} ({end - n} rows from row {n}): "
+                                          f"{type(e).__name__}: {' '.join(str(e).split())}", n, path,
+                                          records=end - n)
+                        break
+                    yield from _batch_rows(opts, src, path, batch, n, state, "corrupt_parquet")
+                    n += batch.num_rows
+                n = end
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
+        yield Quarantined("corrupt_parquet", f"{path}: after row {n}: {type(e).__name__}: "
+                          f"{' '.join(str(e).split())}{_format_hint(path, 'parquet')}", n, path)
+
+
+def _format_hint(path: str, fmt: str) -> str:
+    """For a file that does not open in `fmt`: what its first bytes say it is, if another row format."""
+    try:
+        with fsspec.open(path, "rb").open() as f:
+            head = f.read(8)
+    except Exception:  # noqa: BLE001 - the reader's own error says enough
+        return ""
+    found = "parquet" if head[:4] == b"PAR1" else "arrow" if head[:6] == b"ARROW1" or head[:4] == b"\xff\xff\xff\xff" \
+        else None
+    return f" (the file starts as {found} does: use format: {found})" if found and found != fmt else ""
+
+
+def _has_column(schema, name: str) -> bool:
+    """Whether a table of `schema` has the field `name`: a column, or a dotted path into struct
+    columns (as field_path finds it in the rows)."""
+    return _has_field([schema.field(i) for i in range(len(schema.names))], name)
+
+
+def _has_field(fields, name: str) -> bool:
+    import pyarrow as pa
+    by_name = {f.name: f for f in fields}
+    if name in by_name:
+        return True
+    at = name.find(".")
+    while at > 0:
+        f = by_name.get(name[:at])
+        if f is not None and pa.types.is_struct(f.type) \
+                and _has_field([f.type.field(i) for i in range(f.type.num_fields)], name[at + 1:]):
+            return True
+        at = name.find(".", at + 1)
+    return False
+
+
+def _no_text_column(opts, path: str, schema, rows: int) -> Quarantined:
+    """One item for a file without the text column, standing for all its rows."""
+    names = schema.names
+    shown = ", ".join(names[:30]) + (f", ... ({len(names)} columns)" if len(names) > 30 else "")
+    return Quarantined("missing_text", f"{path}: no column {opts.text_field!r}, its {rows:,} rows lost; "
+                       f"its columns: {shown}", 0, path, records=rows)
+
+
+def _batch_rows(opts, src, path: str, batch, n: int, state: ReadState, corrupt: str
+                ) -> Iterator[Doc | Quarantined]:
+    """An Arrow record batch's rows (Parquet, Arrow IPC) as documents, the first being row `n`."""
+    for row in _pylist(batch):
+        if isinstance(row, Exception):    # a value that does not decode (bytes flipped)
+            yield Quarantined(corrupt, f"{path}: row {n}: {type(row).__name__}: "
+                              f"{' '.join(str(row).split())}", n, path)
+        elif isinstance(raw := _get(row, keys := field_path(row, opts.text_field)), bytes):
+            yield from _binary_text_row(opts, src, row, keys, raw, f"{path}#{n}", n, state)
+        else:
+            yield from _row_doc(opts, src, row, f"{path}#{n}", n, state=state)
+        n += 1
+
+
+# -- Arrow IPC --------------------------------------------------------------------------------
+def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """An Arrow IPC file, record batch by record batch (memory: one batch). The file format
+    (`ARROW1`, Feather v2) has a footer locating each batch: a damaged batch is quarantined and
+    the next one read. The stream format (`datasets`' save_to_disk) is read in order: damage
+    quarantines the rest of the file. A file without the text column is one item standing for its
+    rows (counted by reading the batches); a file of 0 rows is `skipped_empty_file`."""
+    import pyarrow as pa
+    n = 0
+    try:
+        with fsspec.open(path, "rb").open() as f:
+            is_file = f.read(6) == b"ARROW1"
+            f.seek(0)
+            if is_file:
+                reader = pa.ipc.open_file(f)
+                count = reader.num_record_batches
+
+                def batches():
+                    for i in range(count):
+                        try:
+                            yield i, reader.get_batch(i)
+                        except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damage
+                            yield i, e
+            else:
+                reader = pa.ipc.open_stream(f)
+
+                def batches():
+                    i = 0
+                    while True:
+                        try:
+                            batch = reader.read_next_batch()
+                        except StopIteration:
+                            return
+                        except Exception as e:  # noqa: BLE001
+                            yield i, e
+                            return
+                        yield i, batch
+                        i += 1
+            if not _has_column(reader.schema, opts.text_field):
+                rows = 0
+                for _, batch in batches():
+                    if isinstance(batch, Exception):
+                        break
+                    rows += batch.num_rows
+                if rows:
+                    yield _no_text_column(opts, path, reader.schema, rows)
+                else:
+                    state.count("skipped_empty_file")
+                return
+            for i, batch in batches():
+                if isinstance(batch, Exception):
+                    rest = "" if is_file else ", the rest of the file lost"
+                    yield Quarantined("corrupt_arrow", f"{path}: record batch {i} (from row {n}){rest}: "
+                                      f"{type(batch).__name__}: {' '.join(str(batch).split())}", n, path)
+                    continue
+                yield from _batch_rows(opts, src, path, batch, n, state, "corrupt_arrow")
+                n += batch.num_rows
+            if n == 0:
+                state.count("skipped_empty_file")
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
+        yield Quarantined("corrupt_arrow", f"{path}: after row {n}: {type(e).__name__}: "
+                          f"{' '.join(str(e).split())}{_format_hint(path, 'arrow')}", n, path)
+
+
+def _binary_text_row(opts, src, row: dict, keys: tuple[str, ...], raw: bytes, fallback_id: str, offset: int,
+                     state: ReadState) -> Iterator[Doc | Quarantined]:
+    """A row whose text column is binary (Parquet written without the UTF-8 annotation: Hive,
+    Impala, some Spark jobs): read as a text file is (`decode_text_bytes`, counted as there);
+    bytes no charset reads are quarantined."""
+    state.count("binary_text_column")
+    text, charset, kind = decode_text_bytes(raw)
+    if text is None:
+        rid = _row_id(opts, _get(row, field_path(row, opts.id_field)) if opts.id_field else None,
+                      fallback_id, state)
+        yield Quarantined("bad_encoding", f"{fallback_id}: binary text column, {charset}", offset, rid, len(raw),
+                          raw[:SAMPLE])
+        return
+    if kind:
+        state.count(f"text_{kind}")
+        row = {**row, "charset": charset}
+    yield from _row_doc(opts, src, _with(row, keys, text), fallback_id, offset, state=state)
+
+
+def _pylist(batch) -> list:
+    """The batch's rows as dicts; if one does not convert (invalid UTF-8 in a string column), row
+    by row, with the exception in place of each bad row."""
+    try:
+        return batch.to_pylist()
+    except Exception:  # noqa: BLE001 - UnicodeDecodeError, ArrowInvalid, ...
+        out = []
+        for i in range(batch.num_rows):
+            try:
+                out.append(batch.slice(i, 1).to_pylist()[0])
+            except Exception as e:  # noqa: BLE001
+                out.append(e)
+        return out
