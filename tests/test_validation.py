@@ -454,6 +454,12 @@ def test_duplicate_ids_in_a_file_are_counted_and_made_unique(tmp_path):
     ids = [d.id for d in read_source_file(src, str(f), state)]
     assert ids == ["web/a", "web/b", "web/a#dup1", "web/a#dup2"]
     assert state.counters["duplicate_id"] == 2
+    # a suffix never lands on an id the file itself has, before or after it
+    for given, want in ((["a", "a#dup1", "a"], ["a", "a#dup1", "a#dup2"]),
+                        (["a", "a", "a#dup1"], ["a", "a#dup1", "a#dup1#dup1"])):
+        f = jsonl(tmp_path / "e.jsonl", [{"id": i, "text": f"t{k}"} for k, i in enumerate(given)])
+        src = SourceConfig(name="web", format="jsonl", paths=[str(f)], id_field="id")
+        assert [d.id for d in read_source_file(src, str(f), ReadState())] == [f"web/{i}" for i in want]
 
 
 # -- annotate_only columns named by stage id -------------------------------------------------------

@@ -170,10 +170,14 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     def unique(rid: str) -> str:
         n = seen.get(rid, 0)
         seen[rid] = n + 1
-        if n:
-            state.count("duplicate_id")
-            return f"{rid}#dup{n}"
-        return rid
+        if not n:
+            return rid
+        state.count("duplicate_id")
+        while f"{rid}#dup{n}" in seen:          # a real id of the file may already read so
+            n += 1
+        seen[rid] = n + 1
+        seen[out := f"{rid}#dup{n}"] = 1
+        return out
 
     counted = sum(state.counters.values())
     found = False
