@@ -35,13 +35,27 @@ CHINESE_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
 _C1_AND_CP1252 = (r"\x{80}-\x{bf}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17d}\x{17e}\x{192}\x{2c6}"
                   r"\x{2dc}\x{2013}\x{2014}\x{2018}-\x{201e}\x{2020}-\x{2022}\x{2026}\x{2030}"
                   r"\x{2039}\x{203a}\x{20ac}\x{2122}")
-# A UTF-8 lead byte then a continuation byte, as Latin-1 / windows-1252 show them (stages/mojibake.py repairs it).
-UTF8_AS_LATIN1 = r"[\x{c2}-\x{f4}][" + _C1_AND_CP1252 + "]"
+# A whole UTF-8 sequence (a lead byte and as many continuation bytes as it announces) as Latin-1 /
+# windows-1252 show it: "Ã©", "â€™", "ä¸­" (stages/mojibake.py repairs it). Whole sequences only:
+# a lead-byte letter before one continuation-byte letter is ordinary Czech or Slovak ("áž", "íš",
+# "pôžička": š and ž are continuation bytes in windows-1252).
+_CONT = "[" + _C1_AND_CP1252 + "]"
+_UTF8_2, _UTF8_3, _UTF8_4 = (r"[\x{c2}-\x{df}]" + _CONT, r"[\x{e0}-\x{ef}]" + _CONT * 2,
+                             r"[\x{f0}-\x{f4}]" + _CONT * 3)
+UTF8_AS_LATIN1 = f"{_UTF8_2}|{_UTF8_3}|{_UTF8_4}"
+# UTF-8 Cyrillic read as windows-1251 ("РћСЃРЅРѕРІРЅС‹Рµ" for "Основные"): Р or С (the lead
+# bytes D0, D1) then a continuation byte that windows-1251 shows as a sign, not a letter (е, а, т,
+# ы, ч, з, б, х ... come out so: "Рµ", "Р°", "С‚"); and "вЂ" then one, the typographic quotes and
+# dashes. Continuations that are letters (і, ј, ђ, ѕ ... in Ukrainian, Serbian, Macedonian words),
+# guillemets and no-break spaces follow Р and С in real text, so they are left out.
+UTF8_AS_CP1251 = "[РС][‚„…†‡€‰‹›‘’“”•–—™¤¦§©¬®°±µ¶·№]|вЂ[" + \
+    bytes(range(0x80, 0xC0)).decode("cp1251", errors="ignore") + "]"
 MOJIBAKE_SIGNATURES: tuple[tuple[str, int], ...] = (
     (r"\x{fffd}", 1),                                  # replacement character
     (r"锟斤拷|烫烫烫|屯屯屯", 3),                        # U+FFFD / uninitialised memory seen through GBK
     (r"[锛銆鈥鐨鏄鍦]", 1),                             # UTF-8 punctuation and 的/是/在 read as GBK
-    (UTF8_AS_LATIN1, 2),                               # UTF-8 read as Latin-1 / cp1252 ("Ã©", "â€™")
+    (_UTF8_2, 2), (_UTF8_3, 3), (_UTF8_4, 4),          # UTF-8 read as Latin-1 / cp1252 ("Ã©", "â€™")
+    (UTF8_AS_CP1251, 2),                               # UTF-8 Cyrillic read as windows-1251 ("Рµ", "вЂ”")
     # GBK/Big5 bytes read as Latin-1; not · × ÷, which Chinese text repeats (····, ××公司)
     (r"[\x{a1}-\x{b6}\x{b8}-\x{d6}\x{d8}-\x{f6}\x{f8}-\x{fe}]{4,}", 4),
     (r"[\x{e000}-\x{f8ff}]", 1),                       # private-use characters

@@ -1,5 +1,5 @@
 """`fix_mojibake`: text that was UTF-8 read as Latin-1 or windows-1252 ("Ã©" for "é", "â€™" for
-"’", "Â " for a no-break space) is put back, by ftfy.
+"’", "Â " for a no-break space), or Cyrillic read as windows-1251 ("Рћ" for "О"), is put back, by ftfy.
 
 Where such text comes from: a page whose own bytes are already garbled (a CMS that decoded UTF-8
 as windows-1252 once and stored the result as UTF-8; the reader then reads exactly what the page
@@ -11,9 +11,8 @@ ftfy (the field's library for this; datatrove's FTFYFormatter and NeMo Curator's
 UnicodeReformatter use it) runs with only its encoding repair on: HTML entities, quotes, widths,
 ligatures, line breaks and normalisation stay as the extractor gave them, so a document changes only
 where its characters were garbled. It costs ~5 ms on a 10 KB page, so it runs only on the
-documents where an RE2 screen over the batch finds a UTF-8 lead character followed by a
-continuation character as Latin-1/windows-1252 show them (`chinese.MOJIBAKE_SIGNATURES`' own
-pattern); ftfy then decides (a French "é»" passes the screen, and ftfy leaves it).
+documents where an RE2 screen over the batch finds a whole UTF-8 sequence as Latin-1/windows-1252
+(or windows-1251) show it (`chinese.MOJIBAKE_SIGNATURES`' own patterns); ftfy then decides.
 """
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from pipeline.stage import Result, Stage
-from stages.chinese import UTF8_AS_LATIN1
+from stages.chinese import UTF8_AS_CP1251, UTF8_AS_LATIN1
 
 _CONFIG = dict(unescape_html=False, remove_terminal_escapes=False, fix_encoding=True, restore_byte_a0=True,
                replace_lossy_sequences=True, decode_inconsistent_utf8=True, fix_c1_controls=True,
@@ -51,7 +50,7 @@ class FixMojibake(Stage):
     def process(self, batch: pa.Table) -> Result:
         col = self.text_field
         texts = batch.column(col)
-        screened = pc.fill_null(pc.match_substring_regex(texts, UTF8_AS_LATIN1), False)
+        screened = pc.fill_null(pc.match_substring_regex(texts, f"{UTF8_AS_LATIN1}|{UTF8_AS_CP1251}"), False)
         rows = np.flatnonzero(screened.to_numpy(zero_copy_only=False))
         if not len(rows):
             return Result(kept=batch, counters={"mojibake_repaired": 0})

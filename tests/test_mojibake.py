@@ -63,3 +63,22 @@ def test_a_chunked_column_keeps_its_type_nulls_and_untouched_rows():
     out = result.kept.column("text")
     assert out.type == pa.large_string() and out.to_pylist() == ["plain", "café", None, "It’s"]
     assert result.counters == {"mojibake_repaired": 2}
+
+
+def _sentences(shared_data, lang: str) -> list[str]:
+    with open(shared_data / "text" / "multilingual_sentences.tsv", encoding="utf-8") as f:
+        return [r["text"] for r in csv.DictReader(f, delimiter="\t") if r["lang_iso639_1"] == lang]
+
+
+def test_cyrillic_read_as_windows_1251_is_put_back_and_czech_is_not_mojibake(shared_data):
+    """UTF-8 Cyrillic read as windows-1251 ("РћСЃРЅРѕРІРЅС‹Рµ") is screened and repaired; Czech
+    and Slovak letter pairs (á then ž: a UTF-8 lead byte and one continuation as windows-1252 shows
+    them) and Ukrainian, Serbian and Russian text (С then і, ј; «МТС») are not mojibake."""
+    ru = " ".join(_sentences(shared_data, "ru")[:20])
+    fixed, counters = run([garble(ru, "sloppy-windows-1251")])
+    assert fixed == [ru] and counters == {"mojibake_repaired": 1}
+    assert mojibake_counts(pa.array([garble(ru, "sloppy-windows-1251")]))[0] > len(ru) // 20
+    clean = [" ".join(_sentences(shared_data, lang)) for lang in ("cs", "sk", "uk", "sr", "ru", "bg", "mk")]
+    clean.append("Компания «МТС» и «РЖД» подписали соглашение. С\u00a0утра шёл дождь.")
+    assert mojibake_counts(pa.array(clean)).tolist() == [0] * len(clean)
+    assert run(clean) == (clean, {"mojibake_repaired": 0})
