@@ -7,7 +7,8 @@ fewer than 5 sentences left. Line removal is on by default as in C4 (`remove_lin
 the text and only judges the document).
 
 Multilingual: terminal punctuation includes the CJK full stops (。！？) and closing quotes after
-them; words per line come from the document's segmenter, so a Chinese line is judged by its jieba
+them, and other scripts' sentence-final marks (। ۔ ։ ။ ...; Thai and Lao lines, which have none,
+are not dropped for it); words per line come from the document's segmenter, so a Chinese line is judged by its jieba
 words rather than by whitespace; sentences are counted by terminal punctuation marks (C4 used
 NLTK's English sentence splitter, which does not split Chinese or Japanese).
 """
@@ -22,7 +23,8 @@ from pydantic import Field, PrivateAttr
 
 from pipeline.stage import Judgement
 from stages import segmentation
-from stages.profiles.filter import BRACKETED_ELLIPSIS, ProfiledFilter, split_lines, to_bool
+from stages.profiles.filter import (BRACKETED_ELLIPSIS, NATIVE_SENTENCE_ENDS, NO_SENTENCE_MARK_SCRIPTS,
+                                    ProfiledFilter, split_lines, to_bool)
 
 # C4's policy boilerplate (c4_utils), plus our own Chinese and Japanese equivalents.
 C4_POLICY_SUBSTRINGS = ["terms of use", "privacy policy", "cookie policy", "uses cookies",
@@ -32,11 +34,12 @@ CJK_POLICY_SUBSTRINGS = ["隐私政策", "隱私政策", "使用条款", "使用
 # Ends in . ! ? " ' (C4) or a CJK/full-width full stop, optionally followed by closing quotes; or
 # a CJK full stop and a short note in brackets, the source credit Chinese news ends with
 # ("。（记者 张三）", "。(毛毛)"), as fineweb.py's line ends allow.
-_TERMINAL = r"""([.!?"'。！？．｡]|[.!?。！？．｡]["'”’」』）)]+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])$"""
+_TERMINAL = (r"""([.!?"'。！？．｡""" + NATIVE_SENTENCE_ENDS + r"""]|[.!?。！？．｡""" + NATIVE_SENTENCE_ENDS
+             + r"""]["'”’」』）)]+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])$""")
 _ELLIPSIS_END = rf"\.\.\.$|{BRACKETED_ELLIPSIS}"  # C4: a line ending in "..." is not a sentence
 _CITATION = r"\[\d*\]|\[edit\]|\[citation needed\]"
 # One sentence per run of terminal marks: CJK marks need no following space, Latin ones do.
-_SENTENCE_END = r"""[。！？．｡]+|[.!?]+["'”’)\]]*(\s|$)"""
+_SENTENCE_END = r"""[。！？．｡]+|[.!?""" + NATIVE_SENTENCE_ENDS + r"""]+["'”’)\]]*(\s|$)"""
 LINE_REASONS = ("too_long_word", "no_terminal_punct", "too_few_words", "javascript", "policy")
 
 
@@ -114,7 +117,9 @@ class C4Quality(ProfiledFilter):
             drop("too_long_word", longest > t("max_word_length"))
             if self.filter_no_terminal_punct:
                 ends = to_bool(pc.match_substring_regex(values, _TERMINAL))
-                drop("no_terminal_punct", ~ends | to_bool(pc.match_substring_regex(values, _ELLIPSIS_END)))
+                unmarked = np.isin(np.array(docs.scripts, dtype=object), NO_SENTENCE_MARK_SCRIPTS)[lines.doc]
+                drop("no_terminal_punct", (~ends | to_bool(pc.match_substring_regex(values, _ELLIPSIS_END)))
+                     & ~unmarked)
             drop("too_few_words", n_words < t("min_words_per_line"))
         lorem_docs = np.zeros(n, dtype=bool)
         if self.filter_lorem_ipsum:

@@ -12,7 +12,9 @@ Defaults are FineWeb's (English); FineWeb-2's per-language values are in stages/
 lines are not counted as lines, and line breaks are counted between non-blank lines, so a text
 with blank lines between paragraphs is judged like the same text without them (datatrove counts
 them, which halves the punctuated-line share of such texts). Terminal punctuation includes CJK
-full stops and closing quotes. A table row as trafilatura 2 writes one ("| cell | cell |") ends
+full stops and closing quotes, and the sentence-final marks of other scripts (Hindi's ।, Urdu's ۔,
+Armenian's ։, Burmese's ။: `NATIVE_SENTENCE_ENDS`); Thai and Lao text, which has none, is not
+judged by line_punct_ratio. A table row as trafilatura 2 writes one ("| cell | cell |") ends
 where its last cell's text ends: the separators after it are no part of the sentence, and a row of
 empty cells is a blank line (on old table-layout pages, where all the text sits in cells, FineWeb's
 rule read every line as unpunctuated and removed 22% of 2,627 held-out gold pages, most of them
@@ -28,15 +30,16 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from pipeline.stage import Judgement
-from stages.profiles.filter import (BRACKETED_ELLIPSIS, ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio,
-                                    split_lines, to_bool)
+from stages.profiles.filter import (BRACKETED_ELLIPSIS, NATIVE_SENTENCE_ENDS, NO_SENTENCE_MARK_SCRIPTS,
+                                    ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio, split_lines, to_bool)
 
 # FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops, ellipses (… ……, ⋯) and the
 # closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
 # citation mark ([1], [注 2]) after them, as Wikipedia paragraphs end; a numbered one may follow a
 # space, as Baidu Baike writes them ("。 [2]"); or a short note in brackets after the full stop,
 # the source credit Chinese news puts there ("。（德清县发改局）", "。(记者 张三)", "。【新华社】").
-_LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯]|[.!?。！？．｡…][)\]）】」』"'”’]+)"""
+_LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯""" + NATIVE_SENTENCE_ENDS + r"""]|[.!?。！？．｡…"""
+             + NATIVE_SENTENCE_ENDS + r"""][)\]）】」』"'”’]+)"""
              r"""(?:\[[^\]]{1,8}\]| \[\d[\d,\-–]{0,6}\]| ?[(（【][^()（）【】\n]{1,24}[)）】])*(?:\s*\|)*\s*$""")
 
 
@@ -89,7 +92,8 @@ class FineWebQuality(ProfiledFilter):
         with np.errstate(invalid="ignore"):
             rules = [
                 ("line_punct_ratio",
-                 (punct_ratio <= t("line_punct_thr")) & (n_lines >= self.line_punct_min_lines)),
+                 (punct_ratio <= t("line_punct_thr")) & (n_lines >= self.line_punct_min_lines)
+                 & ~np.isin(np.array(docs.scripts, dtype=object), NO_SENTENCE_MARK_SCRIPTS)),
                 ("short_line_ratio", short_ratio >= t("short_line_thr")),
                 ("char_dup_ratio", dup_ratio >= t("char_dup_ratio")),
                 ("list_ratio", newline_ratio > t("new_line_ratio")),

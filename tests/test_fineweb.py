@@ -146,3 +146,29 @@ def test_teaser_lines_ending_in_a_bracketed_ellipsis_are_not_sentences():
             "long meeting today.\nThe vote on the budget is expected in the spring. It was a long day. All went home.")
     c4 = C4Quality().process(pa.table({"text": [teasers + "\n" + kept]}))
     assert c4.kept.column("text").to_pylist() == [kept]   # the teaser lines dropped, the sentences kept
+
+
+def _sentences(shared_data, lang: str, n: int = 12) -> list[str]:
+    import csv
+    with open(shared_data / "text" / "multilingual_sentences.tsv", encoding="utf-8") as f:
+        return [r["text"].strip() for r in csv.DictReader(f, delimiter="\t") if r["lang_iso639_1"] == lang][:n]
+
+
+@pytest.mark.parametrize("lang, mark", [("hi", "।"), ("bn", "।"), ("pa", "।"), ("ur", "۔"), ("hy", "։"),
+                                        ("ar", "؟")])
+def test_lines_ending_in_their_own_scripts_full_stop_are_punctuated(shared_data, lang, mark):
+    """Hindi, Bengali, Punjabi (।), Urdu (۔), Armenian (։) and Arabic (؟) prose ends its lines in
+    its own marks: FineWeb's English list read every such line as unpunctuated. A line of one
+    sentence each, every one ending in the native mark, is real prose for both FineWeb and C4."""
+    lines = [s.rstrip(".!?।۔։؟") + mark for s in _sentences(shared_data, lang)]
+    text = "\n".join(lines)
+    out = FineWebQuality()(pa.table({"text": [text], "language": [lang]}))
+    assert out.kept.num_rows == 1 and out.kept.column("fineweb_line_punct_ratio").to_pylist() == [1.0]
+    assert C4Quality()(pa.table({"text": [text], "language": [lang]})).kept.column("text").to_pylist() == [text]
+
+
+def test_thai_has_no_full_stop_and_is_not_judged_by_line_punctuation(shared_data):
+    thai = "\n".join(s.rstrip(".!?") for s in _sentences(shared_data, "th"))
+    assert FineWebQuality().judge_texts([thai], ["th"]) == [None]
+    english = "\n".join(s.rstrip(".!?") for s in _sentences(shared_data, "en"))
+    assert FineWebQuality().judge_texts([english], ["en"]) == ["line_punct_ratio"]

@@ -464,6 +464,7 @@ def test_duplicate_ids_in_a_file_are_counted_and_made_unique(tmp_path):
 
 # -- annotate_only columns named by stage id -------------------------------------------------------
 def test_two_instances_of_one_filter_never_share_a_column():
+    import stages_for_tests  # noqa: F401 - registers test_drop_short (alone, nothing else has)
     from pipeline.recipe import parse_recipe
     from pipeline.stage import StageContext
     r = parse_recipe({"name": "t", "output": "/tmp/unused", "sources": [{"name": "a", "format": "jsonl", "paths": ["x"]}],

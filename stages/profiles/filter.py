@@ -22,6 +22,14 @@ from stages.profiles import (PROFILE_KEYS, PROFILE_NAMES, ProfileValues, load_pr
                              validate_overrides)
 
 SEGMENTATION_ERROR = "segmentation_error"
+# Sentence-final marks of the scripts that have their own (beside . ! ? and the CJK full stops the
+# rules list themselves): the Devanagari/Bengali/Gurmukhi danda । ॥, Urdu ۔, Arabic ؟, Armenian ։,
+# Ethiopic ። ፧, Burmese ။, Khmer ។ ៕, Tibetan ། ༎ and the Greek question mark ;. A line of Hindi
+# or Urdu prose ends in these, never in "." (FineWeb's English list removed 60-100% of them).
+NATIVE_SENTENCE_ENDS = "।॥۔؟։።፧။។៕།༎\u037e"
+# Scripts written with no sentence-final mark at all (Thai, Lao): a rule on punctuated line ends
+# says nothing about their text.
+NO_SENTENCE_MARK_SCRIPTS = ("Thai", "Laoo")
 # A line ending in an ellipsis in brackets ("... the plans for the park [...]", "[…]", "(...)") is a
 # feed's teaser cut short, not a finished sentence: unpunctuated for FineWeb and C4 (whose line-end
 # patterns would otherwise read ".]" as a full stop and a bracket), as datatrove counts them.
