@@ -231,3 +231,20 @@ def test_separator_lines_are_not_duplicate_content(shared_data):
     assert text.count("*       *") >= 3
     out = GopherRepetition(annotate_only=True)(pa.table({"text": [text], "language": ["en"]})).kept
     assert out.column("gopher_dup_para_frac").to_pylist()[0] == 0.0
+
+
+def test_an_unsure_language_label_does_not_pick_its_profile(shared_data):
+    """lid.176 calls Xhosa and Zulu English with scores of 0.1-0.2: English stop words then
+    removed their good prose. Below `profile_min_language_score` the default profile judges."""
+    import csv
+    with open(shared_data / "text" / "multilingual_sentences.tsv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    texts = [" ".join(r["text"] for r in rows if r["lang_iso639_1"] == lang)[:3000] for lang in ("xh", "zu")]
+
+    def verdict(score):
+        table = pa.table({"text": texts, "language": ["en", "en"], "language_score": [score, score]})
+        out = GopherQuality()(table)
+        return out.kept.column("quality_profile").to_pylist(), \
+            [] if out.removed is None else out.removed.column("reason").to_pylist()
+    assert verdict(0.14) == (["default", "default"], [])
+    assert verdict(0.95) == ([], ["few_stop_words", "few_stop_words"])

@@ -137,6 +137,11 @@ class ProfiledFilter(Filter):
         "Per-profile overrides of this stage's thresholds, e.g. {zh-Hans: {min_words: 30}}."))
     use_profiles: bool = Field(True, description=(
         "Pick thresholds per document from stages/profiles/<language>.yaml (off: stage options only)."))
+    profile_min_language_score: float = Field(0.5, ge=0.0, le=1.0, description=(
+        "A document's language label picks its profile only when the language stage was at least this "
+        "sure (language_score): lid.176 calls Xhosa, Zulu, Shona or Somali English at 0.1-0.2, and "
+        "English stop words then removed them; below it the default profile (no stop words) judges, "
+        "or the script's (Chinese, Japanese)."))
 
     needs_words: ClassVar[bool] = True
     _resolved: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
@@ -201,7 +206,10 @@ class ProfiledFilter(Filter):
         else:
             from stages.scripts import scripts_batch
             scripts = scripts_batch(text)
-        profiles = np.array([profile_name(lang, s) for lang, s in zip(languages, scripts)], dtype=object)
+        scores = batch.column("language_score").to_pylist() if "language_score" in cols else [None] * n
+        floor = self.profile_min_language_score
+        profiles = np.array([profile_name(lang if sc is None or sc >= floor else None, s)
+                             for lang, s, sc in zip(languages, scripts, scores)], dtype=object)
         if self.needs_words:
             words, modes = segmentation.words_batch(texts, languages, scripts, errors="mark")
         else:
