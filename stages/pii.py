@@ -8,8 +8,10 @@ Choices (documented because every peer differs a little):
   number, not an address, and is kept.
 - Phones: international `+CC ...` numbers (8-15 digits), North-American numbers with
   separators and a valid NANP area/exchange code (`(415) 555-2671`, `415-555-2671`), Chinese
-  mobiles (`13812345678`, `138 1234 5678`, optional +86) and Chinese landlines with a trunk
-  prefix (`010-12345678`). Bare digit runs without separators are not phones (IDs, prices,
+  mobiles (`13812345678`, `138 1234 5678`, optional +86), Chinese landlines with a trunk
+  prefix (`010-12345678`), Japanese and Korean national numbers in three hyphenated groups after
+  the trunk 0 (`03-1234-5678`, `010-1234-5678`: 10-11 digits, so `01-02-2024` is a date), and
+  Russian ones with the trunk 8 and the area code in brackets (`8 (495) 123-45-67`). Bare digit runs without separators are not phones (IDs, prices,
   timestamps); neither are dates, times, ISBNs, year ranges or version numbers.
 - Chinese resident identity numbers (GB 11643-1999): 18 characters, a 6-digit area code
   starting 1-8, a real birth date (1900-2099), a 3-digit sequence and the ISO 7064 MOD 11-2
@@ -77,7 +79,13 @@ PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
     r"(?<![\w.\-])[48]00(?:[ \-]?\d){7}(?![\w]|[.\-]\d)",
     # ... dialled from abroad: +86 10 12345678, +86-755-12345678
     r"(?<![\w+])\+86[ \-]?(?:10|2\d|[3-9]\d\d)[ \-][1-9]\d{6,7}(?![\w]|[.\-]\d)",
-]) + ")", re.ASCII)  # ASCII: Chinese characters right before a number are not "word" characters here
+    # Japanese and Korean national numbers, trunk 0 and three hyphenated groups: 03-1234-5678,
+    # 090-1234-5678, 0467-12-3456, 010-1234-5678 (10-11 digits in all, checked after matching)
+    r"(?<![\w.\-])0\d{1,4}-\d{1,4}-\d{4}(?![\w]|[.\-]\d)",
+    # Russian national numbers, trunk 8 and the area code in brackets: 8 (495) 123-45-67
+    r"(?<![\w.\-])8 ?\(\d{3,5}\) ?\d{1,3}[ \-]?\d{2}[ \-]?\d{2}(?![\w]|[.\-]\d)",
+]) + ")", re.ASCII)
+_NATIONAL_3_GROUPS = re.compile(r"0\d{1,4}-\d{1,4}-\d{4}", re.ASCII)  # ASCII: Chinese characters right before a number are not "word" characters here
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{5}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
                        r"\d{3}[0-9Xx](?![0-9A-Za-z])", re.ASCII)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -117,7 +125,8 @@ def luhn_ok(digits: str) -> bool:
 _SCREEN = {
     "email": r"[A-Za-z0-9._%+\-]@[A-Za-z0-9]",
     "ip": r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]?:[0-9A-Fa-f]*:",
-    "phone": r"\+\d|\d\d\d\)? ?[ .\-]?\d\d\d[ .\-]\d{4}|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[)）]? ?-?\d{7}",
+    "phone": r"\+\d|\d\d\d\)? ?[ .\-]?\d\d\d[ .\-]\d{4}|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[)）]? ?-?\d{7}"
+             r"|0\d{1,4}-\d{1,4}-\d{4}|8 ?\(\d{3,5}\)",
     "id_number": r"\d{17}[0-9Xx]",
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
 }
@@ -152,7 +161,7 @@ class PIIRedactor(Stage):
     ip: bool = Field(True, description=(
         "Redact IPv4 and IPv6 addresses (public ones unless redact_non_public_ips)."))
     phone: bool = Field(True, description=(
-        "Redact phone numbers (international, North American, Chinese mobile and landline)."))
+        "Redact phone numbers (international, North American, Chinese, Japanese, Korean, Russian national)."))
     id_number: bool = Field(True, description=(
         "Redact Chinese resident ID numbers (18 characters, GB 11643 checksum)."))
     bank_card: bool = Field(True, description=(
@@ -242,6 +251,8 @@ class PIIRedactor(Stage):
         if s.startswith("+") and not (self.min_international_digits <= digits <= 15):
             return s
         if _DATE_LIKE.match(s):        # '+1980-02-29 01:02:03': a signed ISO date
+            return s
+        if _NATIONAL_3_GROUPS.fullmatch(s) and not 10 <= digits <= 11:    # 01-02-2024: a date
             return s
         return found.add("phone", s, self.phone_placeholder)
 
