@@ -259,3 +259,13 @@ def test_tokens_left_in_shard_tails_are_counted_and_warned_about(token_dir):
         big = TokenShards(token_dir, 4000)
     served = sum(int(n) for n in big.examples_per_shard) * 4000 + sum(1 for n in big.examples_per_shard if n)
     assert big.unserved_tokens == total - served > 0.01 * total
+
+
+def test_numpy_iterator_with_epochs_and_fewer_examples_than_a_batch_is_an_error(token_dir):
+    """With `epochs`, a rank holding fewer examples than one batch yielded nothing, silently."""
+    from pipeline.loaders import NumpyBatchIterator
+    n = len(NumpyBatchIterator(token_dir, SEQ, batch_size=1, shuffle=False).order.for_epoch(0))
+    for epochs in (None, 3):
+        with pytest.raises(ValueError, match=f"rank has {n} examples per epoch, fewer than one batch"):
+            next(NumpyBatchIterator(token_dir, SEQ, batch_size=n + 1, epochs=epochs))
+    assert len(list(NumpyBatchIterator(token_dir, SEQ, batch_size=n, epochs=2))) == 2

@@ -180,8 +180,9 @@ class NumpyBatchIterator(ResumableOrder):
             mine = self.order.for_epoch(self.epoch)
             if self.position + self.batch_size <= len(mine):
                 break
-            if self.epochs is None and len(mine) < self.batch_size:
-                raise ValueError(f"rank has {len(mine)} examples per epoch, fewer than one batch")
+            if len(mine) < self.batch_size:     # with or without `epochs`: never an empty iterator
+                raise ValueError(f"rank has {len(mine)} examples per epoch, fewer than one batch of "
+                                 f"{self.batch_size}")
             self.epoch, self.position = self.epoch + 1, 0
         ids = mine[self.position:self.position + self.batch_size]
         self.position += self.batch_size
