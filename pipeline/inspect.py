@@ -193,6 +193,28 @@ def _inner_of_chain(s) -> bool:
     return storage.exists(p) and storage.read_json(p).get("stored", True) is False
 
 
+def _later_fate(stages: list[StageEntry], index: int, copy: str) -> list[str]:
+    """What became of the copy a duplicate was removed for: each stage's duplicate_of is its own
+    (exact dedup keeps A, a later near-dedup removes A for B), so the chain is followed through
+    the stages after `index` to the copy that reaches the output, or to one removed for another
+    reason."""
+    out = []
+    for s in stages:
+        if s.index <= index:
+            continue
+        gone = _read_where(_files(s.dir.path / "removed_ids"), "id", [copy])
+        if gone is None:
+            continue
+        r = gone.to_pylist()[0]
+        nxt = r.get("duplicate_of")
+        out.append(f"    {copy} was removed later: [{s.index:02d} {s.id}] {r['reason']}"
+                   + (f", duplicate_of: {nxt}" if nxt else ""))
+        if not nxt:
+            return out + ["    no copy of it reaches the output"]
+        copy = nxt
+    return out + [f"    the copy that reaches the output: {copy}"] if out else out
+
+
 def explain(run_dir: str | Path, doc_id: str) -> list[str]:
     """What happened to one document at each stage, in order."""
     stages = run_stages(run_dir)
@@ -215,6 +237,8 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             links = {k: v for k, v in r.items() if k not in ("id", "reason", "quarantined") and v is not None}
             if links and s.index > 0:   # a stage's linked columns (say, the kept copy of a duplicate)
                 lines.append("    " + ", ".join(f"{k}: {v}" for k, v in links.items()))
+            if links.get("duplicate_of"):
+                lines += _later_fate(stages, s.index, links["duplicate_of"])
             sample = _read_where(_files(s.dir.path / "removed"), "id", [doc_id])
             if sample is not None:
                 last_row = sample.to_pylist()[0]      # with the signals of the stage that removed it

@@ -118,3 +118,32 @@ def test_inspect_ingest_shows_its_quarantined_records(tmp_path):
     assert out[0] == "stage ingest: quarantined corrupt_compression 20, bad_json 1"
     assert len(out) == 3 and "reason: corrupt_compression" in out[1] + out[2]
     assert inspect_stage(tmp_path, "ingest", reason="bad_json")[0].startswith("stage ingest: quarantined")
+
+
+def test_explain_follows_a_kept_copy_that_a_later_dedup_removed(tmp_path, shared_data, ray_local):
+    """exact_dedup keeps orig/A for the mirror's copy; minhash_dedup then removes orig/A as a near
+    duplicate of orig/B (A with a header): explain of the mirror's copy follows the chain to the
+    copy that reaches the output instead of stopping at orig/A."""
+    import json
+    from pipeline.runner import run_recipe
+    article = " ".join((shared_data / "quality" / "high_quality_wiki_reference.txt").read_text().split()[:400])
+    for name, rows in (("orig", [{"id": "B", "text": "Breaking news from our newsroom today. " + article},
+                                 {"id": "A", "text": article}]),
+                       ("mirror", [{"id": "Acopy", "text": article}])):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"""
+name: chain
+output: {tmp_path / 'run'}
+sources:
+  - {{name: orig, format: jsonl, paths: [{tmp_path / 'orig.jsonl'}], id_field: id}}
+  - {{name: mirror, format: jsonl, paths: [{tmp_path / 'mirror.jsonl'}], id_field: id}}
+stages:
+  - stage: exact_dedup
+  - stage: minhash_dedup
+""")
+    stats = run_recipe(recipe, quiet=True)
+    lines = explain(stats["run_dir"], "mirror/Acopy")
+    assert lines[2] == "[01 exact_dedup] removed: exact_duplicate" and lines[3].strip() == "duplicate_of: orig/A"
+    assert lines[4].startswith("    orig/A was removed later: [02 minhash_dedup] near_duplicate, duplicate_of: orig/B")
+    assert lines[5] == "    the copy that reaches the output: orig/B"
