@@ -230,3 +230,168 @@ def test_documents_quoting_the_separator_stay_one_document(tmp_path, shared_data
             texts.append(tok.decode(ids[:-1], skip_special_tokens=False))
     assert sorted(texts) == sorted(d["text"] for d in docs)  # whole documents, none cut or padded
     assert validate(out) == []
+
+
+# -- a loaded tokenizer must give text back (bpe.roundtrip_loss); vocab_size shortfall ------------
+def lossy_wordlevel(texts: list[str]):
+    """What a tester gave the stage: BPE with an [UNK] token, a Whitespace pre-tokenizer and
+    NFKC + lowercase normalisers (loads and encodes without error, loses text)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=1000, special_tokens=["[UNK]", "[EOS]"],
+                                                       show_progress=False))
+    return tok
+
+
+def byte_level_bpe(texts: list[str], add_prefix_space: bool = False, initial_alphabet: bool = True,
+                   normalizer=None):
+    """A GPT-2-style byte-level BPE (optionally with a flaw)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space)
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    tok.decoder = decoders.ByteLevel()
+    if normalizer is not None:
+        tok.normalizer = normalizer
+    tok.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=800, special_tokens=["<s>", "<pad>", "</s>", bpe.EOS_TOKEN], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if initial_alphabet else []))
+    return tok
+
+
+def test_probe_text_covers_what_the_check_promises():
+    import unicodedata
+    p = bpe.PROBE_TEXT
+    assert p[0].isupper() and "  " in p and "\t" in p and "\n\n" in p and "\r\n" in p
+    assert any(unicodedata.combining(c) for c in p) and "é" in p                  # decomposed and composed
+    assert any(0x20000 <= ord(c) <= 0x2A6DF for c in p)                         # CJK Extension B
+    for lo, hi in [(0x3040, 0x30FF), (0xAC00, 0xD7A3), (0x0600, 0x06FF), (0x0590, 0x05FF), (0x0900, 0x097F),
+                   (0x1F300, 0x1FAFF)]:                                          # kana Hangul Arabic Hebrew Devanagari emoji
+        assert any(lo <= ord(c) <= hi for c in p), hex(lo)
+    assert "\u200d" in p and "\x00" in p and "\x1b" in p and "\ufeff" in p
+    assert all(s not in p for s in (bpe.EOS_TOKEN, "<s>", "[UNK]"))              # special-token text: a separate promise
+
+
+@pytest.mark.parametrize("kind", ["ours bytelevel", "ours cjk", "gpt2 with truncation and padding",
+                                  "gpt2 with a BOS/EOS template post-processor"])
+def test_byte_level_tokenizer_files_pass_the_roundtrip_check(tmp_path, shared_data, kind):
+    from tokenizers import processors
+    texts = english(shared_data, 30) + chinese(shared_data, 100)
+    if kind.startswith("ours"):
+        tok = bpe.train_tokenizer(bpe.TokenizerSpec(vocab_size=300, pretokenizer=kind.split()[1]), texts)
+    else:
+        tok = byte_level_bpe(texts)
+        if "truncation" in kind:
+            tok.enable_truncation(16)
+            tok.enable_padding(pad_id=1, pad_token="<pad>", length=64)
+        else:   # encode(x) would be <s> x </s>: the stage encodes without it, so must the check
+            tok.post_processor = processors.TemplateProcessing(
+                single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    path = tmp_path / "tok.json"
+    tok.save(str(path))
+    assert bpe.roundtrip_loss(tok) is None
+    bpe.check_tokenizer_file(bpe.TokenizerSpec(path=str(path)))                 # accepted at recipe load
+    loaded, _, lossy = bpe.load_tokenizer_checked(path, bpe.EOS_TOKEN, allow_lossy=False)
+    assert lossy is None
+    assert loaded.decode(loaded.encode(bpe.PROBE_TEXT, add_special_tokens=False).ids) == bpe.PROBE_TEXT
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("wordlevel", ["'T' (ASCII) decodes as 't': its normalizer (NFKC, Lowercase)",
+                   "' ' (runs of spaces) decodes as '': its pre-tokenizer drops it (Whitespace)",
+                   "decodes as '[UNK]': not in its vocabulary", "emoji", "Hebrew", "CJK Extension B"]),
+    ("add_prefix_space", ["'T' (ASCII) decodes as ' T': a space is put in front"]),
+    ("no byte alphabet", ["decodes as '': no token for it in the vocabulary (dropped)", "emoji"]),
+    ("NFC normalizer", ["'e\\u0300' (decomposed Latin (NFD)) decodes as 'è': its normalizer (NFC)"]),
+])
+def test_lossy_tokenizer_file_is_refused_at_recipe_load(tmp_path, shared_data, kind, says):
+    from tokenizers import normalizers
+    from pipeline.recipe import RecipeError, load_recipe
+    texts = english(shared_data, 30)            # ASCII only: no emoji, no other scripts
+    eos = "[EOS]" if kind == "wordlevel" else bpe.EOS_TOKEN
+    tok = (lossy_wordlevel(texts) if kind == "wordlevel" else
+           byte_level_bpe(texts, add_prefix_space=True) if kind == "add_prefix_space" else
+           byte_level_bpe(texts, initial_alphabet=False) if kind == "no byte alphabet" else
+           byte_level_bpe(texts, normalizer=normalizers.NFC()))
+    path = tmp_path / "lossy.json"
+    tok.save(str(path))
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "hello"}) + "\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - {{name: s, format: jsonl, paths: [{src}]}}\n"
+                      f"stages:\n  - stage: tokenize\n    tokenizer: {{path: {path}, eos_token: '{eos}'}}\n")
+    with pytest.raises(RecipeError) as e:
+        load_recipe(recipe)
+    msg = str(e.value)
+    assert "\n" not in msg and str(path) in msg and "does not give text back exactly" in msg, msg
+    assert "allow_lossy: true" in msg, msg
+    for s in says:
+        assert s in msg, (s, msg)
+    # Opting in: accepted at load, with the loss still named.
+    recipe.write_text(recipe.read_text().replace(f"eos_token: '{eos}'", f"eos_token: '{eos}', allow_lossy: true"))
+    assert load_recipe(recipe).stages[0].stage.tokenizer.allow_lossy
+    assert says[0] in bpe.roundtrip_loss(tok)
+
+
+def test_lossy_tokenizer_with_allow_lossy_is_recorded_in_the_manifest(tmp_path, shared_data, ray_up, caplog):
+    from pipeline.stage import StageError
+    texts = english(shared_data, 20)
+    path = tmp_path / "lossy.json"
+    lossy_wordlevel(texts).save(str(path))
+    docs = ([dict(id=f"en{i}", source="en", text=t) for i, t in enumerate(texts)]
+            + [dict(id="rare", source="rare", text="Emoji 😀 and שָׁלוֹם")])
+    inp = write_input(tmp_path / "in", docs, 2)
+    # Without allow_lossy the stage refuses too (a remote file is first read when the stage runs).
+    with pytest.raises(StageError, match="does not give text back exactly"):
+        run_tokenize(tmp_path, inp, Tokenize(tokenizer=bpe.TokenizerSpec(path=str(path), eos_token="[EOS]")), "no")
+    caplog.set_level("WARNING", logger="pipeline")
+    stage = Tokenize(tokenizer=bpe.TokenizerSpec(path=str(path), eos_token="[EOS]", allow_lossy=True))
+    ctx = run_tokenize(tmp_path, inp, stage, "yes")
+    assert any("is lossy, used anyway" in r.getMessage() for r in caplog.records)
+    out = ctx.output_dir
+    m = json.loads((out / "manifest.json").read_text())
+    lossy = m["tokenizer"]["lossy"]
+    assert "its normalizer (NFKC, Lowercase)" in lossy and "'[UNK]'" in lossy
+    assert ctx.info["tokenize"]["lossy"] == lossy and any("lossy" in w for w in ctx.info["tokenize"]["warnings"])
+    assert m["totals"]["documents"] == len(docs) and validate(out) == []
+    # validate-shards notices a lossy tokenizer.json that the manifest does not own up to.
+    m["tokenizer"]["lossy"] = None
+    (out / "manifest.json").write_text(json.dumps(m))
+    assert any("does not give text back exactly" in p for p in validate(out))
+
+
+def test_exact_tokenizers_are_recorded_as_not_lossy(tmp_path, shared_data, ray_up, small_tok):
+    docs = [dict(id=f"en{i}", source="en", text=t) for i, t in enumerate(english(shared_data, 10))]
+    inp = write_input(tmp_path / "in", docs, 1)
+    small_tok.save(str(tmp_path / "tok.json"))
+    ctx = run_tokenize(tmp_path, inp, Tokenize(tokenizer=bpe.TokenizerSpec(path=str(tmp_path / "tok.json"))), "t")
+    m = json.loads((ctx.output_dir / "manifest.json").read_text())
+    assert m["tokenizer"]["lossy"] is None and m["tokenizer"]["vocab_size_requested"] is None
+    assert ctx.info["tokenize"]["warnings"] == []
+
+
+def test_vocab_size_shortfall_is_warned_and_recorded(tmp_path, ray_up, caplog):
+    caplog.set_level("WARNING", logger="pipeline")
+    docs = [dict(id=f"d{i}", source="rare", text=f"short text number {i}, the same few words again")
+            for i in range(9)]
+    inp = write_input(tmp_path / "in", docs, 1)
+    spec = bpe.TokenizerSpec(vocab_size=70_000, special_tokens=[bpe.EOS_TOKEN, "<pad>"])
+    ctx = run_tokenize(tmp_path, inp, Tokenize(tokenizer=spec, seq_len=16), "v")
+    m = json.loads((ctx.output_dir / "manifest.json").read_text())
+    got = m["tokenizer"]["vocab_size"]
+    assert got < 1000 and m["tokenizer"]["vocab_size_requested"] == 70_000
+    assert ctx.counters["vocab_size"] == got and ctx.counters["vocab_size_requested"] == 70_000
+    line = f"vocab_size 70,000 requested, {got:,} trained"
+    assert any(line in r.getMessage() for r in caplog.records)
+    assert any(line in w for w in ctx.info["tokenize"]["warnings"])
+    assert ctx.info["tokenize"]["vocab_size"] == got and ctx.info["tokenize"]["vocab_size_requested"] == 70_000
+
+
+def test_vocab_size_reached_is_not_a_shortfall(shared_data, caplog):
+    caplog.set_level("WARNING", logger="pipeline")
+    spec = bpe.TokenizerSpec(vocab_size=600)
+    tok = bpe.train_tokenizer(spec, english(shared_data, 40))
+    assert tok.get_vocab_size(with_added_tokens=True) == 600 and bpe.vocab_shortfall(spec, tok) is None
+    assert not [r for r in caplog.records if "requested" in r.getMessage()]

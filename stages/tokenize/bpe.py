@@ -24,12 +24,30 @@ tokenizer.json, so every tokenizer the pipeline builds, loads or rebuilds from J
 A loaded tokenizer.json may carry its own truncation and padding (GPT-2 copies ship
 `truncation.max_length`): both are turned off on load, or every document would be cut or padded
 silently; `load_tokenizer_noting` says which were on (mix.json / the manifest record it).
+
+A loaded file is not necessarily byte-level: a BPE with an `[UNK]` token, a Whitespace
+pre-tokenizer or NFKC/lowercase normalisers loads and encodes without error, but the token
+dataset then holds '[UNK]' for emoji and rare scripts and has lost case and spacing, and nothing
+downstream can tell. So a loaded file must round-trip `PROBE_TEXT` (every script and kind of
+character a corpus has: case, runs of whitespace, composed and decomposed accents, CJK up to
+Extension B, kana, Hangul, RTL scripts, Devanagari, ZWJ emoji, control and compatibility
+characters), encoded as the stage encodes a document (no special tokens added, special-token
+text as plain text; the stage appends the eos id itself) and decoded without special tokens.
+`roundtrip_loss` names the first character that comes back different and why (normaliser,
+unknown token, pre-tokenizer); the recipe is refused at load unless `allow_lossy: true`, and
+then the manifest records the loss. A byte-level BPE passes by construction.
+
+Training can stop short of `vocab_size`: BPE only merges pairs that occur `min_frequency`
+times in the sample, so a small or repetitive sample gives a smaller vocabulary (asked 70,000,
+got 323) -- a different tokenizer than the recipe says. `vocab_shortfall` says so; the stage
+logs it and records requested vs trained in the manifest and its counters.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import unicodedata
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -67,6 +85,11 @@ class TokenizerSpec(BaseModel):
     sample_bytes: int = Field(default=64 << 20, gt=0, description=(
         "Training: about this many bytes of text to train on, documents drawn from the input in seeded "
         "random order (under mix, split by the sources' shares)."))
+    allow_lossy: bool = Field(default=False, description=(
+        "With path: accept a tokenizer that does not give back every text exactly (decode(encode(x)) "
+        "!= x: an [UNK] token, a normaliser, a pre-tokenizer that drops whitespace). Default: such a "
+        "file is refused at recipe load; with true it is used, with a warning, and the manifest "
+        "records what it loses under tokenizer.lossy."))
 
     @model_validator(mode="after")
     def _eos_is_special(self) -> "TokenizerSpec":
@@ -78,13 +101,13 @@ class TokenizerSpec(BaseModel):
 
 
 def check_tokenizer_file(spec: TokenizerSpec) -> None:
-    """At recipe load: a local `path` must exist and hold `eos_token` (remote paths are checked
-    when the stage loads them)."""
+    """At recipe load: a local `path` must exist, hold `eos_token` and round-trip text unless
+    `allow_lossy` (remote paths are checked when the stage loads them)."""
     if not spec.path or "://" in spec.path:
         return
     if not Path(spec.path).is_file():
         raise ValueError(f"tokenizer.path: file not found: {spec.path!r}")
-    load_tokenizer(spec.path, spec.eos_token)
+    load_tokenizer_checked(spec.path, spec.eos_token, allow_lossy=spec.allow_lossy)
 
 
 def text_only_specials(tok: Tokenizer) -> Tokenizer:
@@ -119,16 +142,39 @@ def train_tokenizer(spec: TokenizerSpec, texts: Iterable[str], length: int | Non
         special_tokens=list(spec.special_tokens), show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(texts, trainer, length=length)
+    short = vocab_shortfall(spec, tok)
+    if short:
+        log.warning("tokenizer: %s", short)
     return text_only_specials(tok)
+
+
+def vocab_shortfall(spec: TokenizerSpec, tok: Tokenizer) -> str | None:
+    """Why a trained vocabulary is smaller than `spec.vocab_size`, or None (see the module doc)."""
+    got = tok.get_vocab_size(with_added_tokens=True)
+    if got >= spec.vocab_size:
+        return None
+    return (f"vocab_size {spec.vocab_size:,} requested, {got:,} trained: the training sample has no more "
+            f"pairs that occur at least min_frequency={spec.min_frequency} times (more or more varied "
+            f"text, a larger sample_bytes, or a smaller vocab_size)")
 
 
 def load_tokenizer(path: str | Path, eos_token: str = EOS_TOKEN) -> Tokenizer:
     return load_tokenizer_noting(path, eos_token)[0]
 
 
-def load_tokenizer_noting(path: str | Path, eos_token: str = EOS_TOKEN) -> tuple[Tokenizer, list[str]]:
+def load_tokenizer_noting(path: str | Path, eos_token: str = EOS_TOKEN,
+                          allow_lossy: bool | None = None) -> tuple[Tokenizer, list[str]]:
     """The tokenizer at `path`, ready to encode documents, and which of its own settings
-    ("truncation", "padding") were turned off."""
+    ("truncation", "padding") were turned off. Lossy: see `load_tokenizer_checked`."""
+    tok, turned_off, _ = load_tokenizer_checked(path, eos_token, allow_lossy)
+    return tok, turned_off
+
+
+def load_tokenizer_checked(path: str | Path, eos_token: str = EOS_TOKEN,
+                           allow_lossy: bool | None = None) -> tuple[Tokenizer, list[str], str | None]:
+    """(tokenizer, settings turned off, what it loses or None). A file that does not round-trip
+    text raises ValueError when `allow_lossy` is False; True or None (the caller checked the
+    recipe's allow_lossy at load, e.g. an inherited tokenizer) log a warning and use it."""
     try:
         from pipeline import storage
         tok = Tokenizer.from_str(storage.read_text(path))
@@ -140,7 +186,15 @@ def load_tokenizer_noting(path: str | Path, eos_token: str = EOS_TOKEN) -> tuple
     turned_off = whole_documents(tok)
     if turned_off:
         log.warning("tokenizer %s: turned off its %s (documents are encoded whole)", path, " and ".join(turned_off))
-    return text_only_specials(tok), turned_off
+    text_only_specials(tok)
+    loss = roundtrip_loss(tok)
+    if loss:
+        if allow_lossy is False:
+            raise ValueError(f"tokenizer {path} does not give text back exactly (decode(encode(x)) != x), "
+                             f"so the token dataset would lose text: {loss}. Use a byte-level BPE, or set "
+                             f"tokenizer.allow_lossy: true to accept the loss")
+        log.warning("tokenizer %s is lossy, used anyway (allow_lossy): %s", path, loss)
+    return tok, turned_off, loss
 
 
 def whole_documents(tok: Tokenizer) -> list[str]:
@@ -166,3 +220,127 @@ def eos_id(tok: Tokenizer, eos_token: str = EOS_TOKEN) -> int:
     if i is None:
         raise ValueError(f"tokenizer has no end-of-document token {eos_token!r}")
     return i
+
+
+# -- does a tokenizer give text back? ------------------------------------------------------------
+# (label, text): every kind of character a web/multilingual corpus has, each a piece of its own
+# so a loss is named by what it hits. Starts with a letter (a pre-tokenizer's add_prefix_space
+# shows), mixes case, runs of spaces/tabs/newlines, composed and decomposed (NFD) accents and
+# NFKC-sensitive compatibility characters (a normaliser shows), code points beyond the BMP (CJK
+# Extension B, emoji: an [UNK] or missing byte symbols show), ZWJ/variation-selector sequences,
+# RTL scripts, combining vowel signs, C0/C1 controls, zero-width and bidi-neutral formatting
+# characters. No special-token text: that is plain text by design (see text_only_specials).
+PROBE_PIECES: tuple[tuple[str, str], ...] = (
+    ("ASCII", "The Quick Brown Fox JUMPS over 13 lazy dogs: a[1] + {b: 'c'} <d> | e_f ~`g` \"h\" @#$%^&*!?\\/"),
+    ("runs of spaces", "two  spaces,   three,    four; trailing   "),
+    ("tabs and newlines", "tab\tand\t\ttwo\nline\n\n\nthree blank\r\nCRLF\rCR\n    indented"),
+    ("Latin with diacritics", "Crème brûlée, naïve façade, Ångström, Dvořák, Łódź, Straße, İstanbul, Ærø"),
+    ("decomposed Latin (NFD)", "Cre\u0300me bru\u0302le\u0301e, A\u030angstro\u0308m, n\u0303"),
+    ("CJK", "汉字與漢字，中文分词。"),
+    ("CJK Extension B", "𠀀𠮷𪚥"),
+    ("Japanese kana", "ひらがなとカタカナ、ラーメン。ｶﾀｶﾅ"),
+    ("Hangul", "한국어 텍스트, 훈민정음"),
+    ("Arabic", "العربية: كَتَبَ الطالبُ ١٢٣"),
+    ("Hebrew", "עברית: שָׁלוֹם"),
+    ("Devanagari", "हिन्दी देवनागरी, क़िला"),
+    ("emoji", "😀 👍🏽 👨\u200d👩\u200d👧\u200d👦 🏳\ufe0f\u200d🌈 ❤\ufe0f 1\ufe0f\u20e3"),
+    ("compatibility characters", "ﬁ x² Ａ ① ㎏ … ½"),
+    ("control characters", "a\x00b\x01\x07\x1b[0m\x7f\x85\xa0\u200b\u200c\u200e\u2028\u2029\ufeff\ufffd\x0b\x0cz"),
+)
+PROBE_TEXT = "\n".join(text for _, text in PROBE_PIECES)
+
+
+def roundtrip(tok: Tokenizer, text: str, skip_special_tokens: bool = True) -> str:
+    """`text` encoded as the stage encodes a document (no special tokens added, so a
+    post-processor's BOS/EOS template stays off; special-token text is plain text) and decoded."""
+    text_only_specials(tok)
+    return tok.decode(tok.encode(text, add_special_tokens=False).ids, skip_special_tokens=skip_special_tokens)
+
+
+def roundtrip_loss(tok: Tokenizer) -> str | None:
+    """None when `PROBE_TEXT` comes back exactly; else, in one line, the first character that
+    comes back different in each kind of probe text and why (one per cause)."""
+    tok = Tokenizer.from_str(tok.to_str())   # a copy as the stage encodes: whole, specials as text
+    whole_documents(tok)
+    if roundtrip(tok, PROBE_TEXT) == PROBE_TEXT:
+        return None
+    found: dict[str, list[str]] = {}   # cause -> [first finding, labels of the other pieces it hits]
+    for label, piece in PROBE_PIECES:
+        got = roundtrip(tok, piece)
+        if got != piece:
+            what, cause = _first_difference(tok, piece, got, label)
+            found.setdefault(cause, [what]).append(label)
+    if not found:     # only the pieces together differ (e.g. at the joins)
+        what, cause = _first_difference(tok, PROBE_TEXT, roundtrip(tok, PROBE_TEXT), "probe")
+        found[cause] = [what, "probe"]
+    return "; ".join(f"{what}: {cause}" + (f" (also {', '.join(labels[1:])})" if labels[1:] else "")
+                     for cause, (what, *labels) in found.items())
+
+
+def _first_difference(tok: Tokenizer, text: str, got: str, label: str) -> tuple[str, str]:
+    """(what became of the first differing character, the likely cause)."""
+    i = 0
+    while i < min(len(text), len(got)) and text[i] == got[i]:
+        i += 1
+    if i == len(text):
+        return f"{label}: {_show(got[i:i + 12])} is added at the end", "its decoder adds text"
+    j = i + 1       # the character with what combines with it (accents, ZWJ, variation selectors)
+    while j < len(text) and (unicodedata.combining(text[j]) or text[j] in "\u200d\ufe0e\ufe0f\u20e3"
+                             or unicodedata.category(text[j]) == "Mn" or text[i:j].endswith("\u200d")):
+        j += 1
+    c = text[i:j]
+    alone = roundtrip(tok, c, skip_special_tokens=False)
+    if alone == c:  # fine alone: show (and diagnose) it in its context
+        c = text[max(0, i - 4):i + 8]
+        alone = roundtrip(tok, c, skip_special_tokens=False)
+        return f"{_show(c)} ({label}) decodes as {_show(got[max(0, i - 4):i + 8])}", _cause(tok, c, alone)
+    return f"{_show(c)} ({label}) decodes as {_show(alone)}", _cause(tok, c, alone)
+
+
+def _cause(tok: Tokenizer, c: str, alone: str) -> str:
+    conf = json.loads(tok.to_str())
+    unk = (conf.get("model") or {}).get("unk_token")
+    enc = tok.encode(c, add_special_tokens=False)
+    normalized = tok.normalizer.normalize_str(c) if tok.normalizer is not None else c
+    if unk and unk in enc.tokens:
+        return f"not in its vocabulary (unknown token {unk!r}, no byte fallback)"
+    if alone == c:  # only decoding without special tokens loses it
+        return "it is encoded as special tokens, which decoding (skip_special_tokens) drops"
+    if normalized != c and alone == normalized:
+        return f"its normalizer ({_kinds(conf.get('normalizer'))})"
+    if alone == " " + c:
+        return f"a space is put in front (add_prefix_space; pre-tokenizer {_kinds(conf.get('pre_tokenizer'))})"
+    if tok.pre_tokenizer is not None and sum(
+            b - a for _, (a, b) in tok.pre_tokenizer.pre_tokenize_str(normalized)) < len(normalized):
+        return f"its pre-tokenizer drops it ({_kinds(conf.get('pre_tokenizer'))})"
+    if not enc.ids:
+        return "no token for it in the vocabulary (dropped)"
+    if normalized != c:
+        return f"its normalizer ({_kinds(conf.get('normalizer'))})"
+    return f"its decoder ({_kinds(conf.get('decoder'))})"
+
+
+def _kinds(part: dict | None) -> str:
+    """'NFKC, Lowercase' for a normalizer/pre-tokenizer/decoder config (Sequences flattened)."""
+    if not part:
+        return "none"
+    inner = part.get("normalizers") or part.get("pretokenizers") or part.get("decoders")
+    return ", ".join(_kinds(p) for p in inner) if inner else str(part.get("type"))
+
+
+def _show(s: str) -> str:
+    """A quoted string whose invisible characters (controls, whitespace other than a space,
+    combining marks, format characters) are escaped: one readable line."""
+    out = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if ch == "'" or ch == "\\":
+            out.append("\\" + ch)
+        elif ch in "\t\n\r":
+            out.append(repr(ch)[1:-1])
+        elif ch != " " and (cat[0] in "CZ" or cat in ("Mn", "Me")):
+            cp = ord(ch)
+            out.append(f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"

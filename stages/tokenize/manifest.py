@@ -1,9 +1,12 @@
 """manifest.json for a token dataset, and the `validate-shards` command that re-checks it.
 
 The manifest is written last (temp file + rename): a directory without one is unfinished.
-It records what a trainer or an auditor needs: the tokenizer's hash, token dtype, packing,
-per-shard counts and sha256 checksums in reading order (phase by phase), realised tokens per
-source, the mix report, and the versions of the packages that produced it.
+It records what a trainer or an auditor needs: the tokenizer's hash (and, under `tokenizer`,
+the requested vs trained vocabulary size -- training can stop short -- and what a tokenizer
+accepted with allow_lossy loses: a reader decoding the tokens would not get the text back),
+token dtype, packing, per-shard counts and sha256 checksums in reading order (phase by phase),
+realised tokens per source, the mix report, and the versions of the packages that produced it.
+`validate` also flags a tokenizer.json that is lossy when the manifest does not say so.
 """
 from __future__ import annotations
 
@@ -93,7 +96,7 @@ def load_manifest(directory: str | Path) -> dict:
 def validate(directory: str | Path, deep: bool = True) -> list[str]:
     """Problems found (empty = valid): files present, checksums, and with `deep` the counts,
     dtype and id range re-read from every shard."""
-    from stages.tokenize.bpe import load_tokenizer, tokenizer_hash
+    from stages.tokenize.bpe import load_tokenizer_checked, tokenizer_hash
     from stages.tokenize.encode import file_sha256, read_ipc
     d = storage.path(directory)
     try:
@@ -103,9 +106,12 @@ def validate(directory: str | Path, deep: bool = True) -> list[str]:
     problems = []
     tinfo = m["tokenizer"]
     try:
-        tok = load_tokenizer(d / tinfo["file"], tinfo["eos_token"])
+        tok, _, lossy = load_tokenizer_checked(d / tinfo["file"], tinfo["eos_token"], allow_lossy=True)
         if tokenizer_hash(tok) != tinfo["sha256"]:
             problems.append(f"{tinfo['file']}: hash differs from the manifest")
+        elif lossy and not tinfo.get("lossy"):
+            problems.append(f"{tinfo['file']}: does not give text back exactly and the manifest does not "
+                            f"say so (tokenizer.lossy): {lossy}")
     except ValueError as e:
         problems.append(str(e))
     eos, vocab, dtype = tinfo["eos_id"], tinfo["vocab_size"], np.dtype(m["dtype"])

@@ -51,7 +51,8 @@ class Tokenize(GlobalStage):
                            "dataset (<shard>.bin + .idx, listed in the manifest under `megatron`)")
 
     def check_recipe(self, recipe, stage_id: str) -> None:
-        """At load: a tokenizer file that exists and holds its eos_token; and a tokenize that
+        """At load: a tokenizer file that exists, holds its eos_token and gives text back exactly
+        (unless `allow_lossy`: see bpe.py); and a tokenize that
         would inherit the mix's tokenizer must come right after the mix (elsewhere it would
         silently train another one, and the realised shares would not be the planned ones)."""
         ids = [s.id for s in recipe.stages]
@@ -70,13 +71,16 @@ class Tokenize(GlobalStage):
 
     def run(self, ctx) -> None:
         out = ctx.output_dir
-        tok, origin, eos_token, turned_off = self._resolve_tokenizer(ctx)
+        tok, origin, eos_token, turned_off, lossy = self._resolve_tokenizer(ctx)
         spec = self.tokenizer or bpe.TokenizerSpec()
         tok_json = bpe.tokenizer_json(tok)
         tok_hash = bpe.tokenizer_hash(tok)
         write_text_atomic(tok_json, out / "tokenizer.json")
         eos = bpe.eos_id(tok, eos_token)
         vocab = tok.get_vocab_size(with_added_tokens=True)
+        # Only a tokenizer trained here has a requested size; training may stop short of it
+        # (bpe.vocab_shortfall, logged when it trained): the manifest and counters show both.
+        vocab_requested = spec.vocab_size if origin == "trained" else None
         dtype = "uint16" if vocab <= 1 << 16 else "uint32"
         itemsize = np.dtype(dtype).itemsize
 
@@ -113,9 +117,11 @@ class Tokenize(GlobalStage):
         manifest = build_manifest(
             records=records, tokenizer_info={
                 "file": "tokenizer.json", "sha256": tok_hash, "vocab_size": vocab, "eos_id": eos,
-                "eos_token": eos_token, "origin": origin,
+                "eos_token": eos_token, "origin": origin, "vocab_size_requested": vocab_requested,
                 "pretokenizer": spec.pretokenizer if origin == "trained" else None,
-                "turned_off_on_load": turned_off},
+                "turned_off_on_load": turned_off,
+                # What a file accepted with allow_lossy loses (bpe.roundtrip_loss); None = exact.
+                "lossy": lossy},
             dtype=dtype, seq_len=self.seq_len, shuffled=self.shuffle, seed=ctx.seed,
             recipe_hash=ctx.recipe_hash or None, mix=mix_report,
             documents_in=sum(r["docs_in"] for r in enc), empty_documents=sum(r["empty"] for r in enc),
@@ -131,30 +137,44 @@ class Tokenize(GlobalStage):
         ctx.count("documents", manifest["totals"]["documents"])
         ctx.count("shards", len(records))
         ctx.count("empty_documents", manifest["totals"]["empty_documents"])
+        ctx.count("vocab_size", vocab)
+        if vocab_requested is not None:
+            ctx.count("vocab_size_requested", vocab_requested)
         if self.seq_len:
             ctx.count("tokens_dropped_packing", manifest["totals"]["tokens_dropped_packing"])
         for src, row in manifest["sources"].items():
             ctx.count(f"tokens/{src}", row["tokens"])
-        ctx.info["tokenize"] = {"manifest": storage.url(out / MANIFEST), "tokenizer_sha256": tok_hash}
+        warnings = [w for w in (bpe.vocab_shortfall(spec, tok) if origin == "trained" else None,
+                                lossy and f"lossy tokenizer: {lossy}") if w]
+        ctx.info["tokenize"] = {"manifest": storage.url(out / MANIFEST), "tokenizer_sha256": tok_hash,
+                                "vocab_size": vocab, "vocab_size_requested": vocab_requested,
+                                "lossy": lossy, "warnings": warnings}
 
     # -- helpers ---------------------------------------------------------------------------
     def _resolve_tokenizer(self, ctx):
-        """(tokenizer, origin, eos_token, settings of a loaded file that were turned off)."""
+        """(tokenizer, origin, eos_token, settings of a loaded file that were turned off, what it
+        loses or None). A loaded file that does not give text back exactly fails here too (a
+        remote path is first read here, and a local file may have changed since recipe load)
+        unless `allow_lossy`; an inherited one was the mix's to accept, so it is only recorded."""
         spec = self.tokenizer
         if spec is not None and spec.path:
-            tok, turned_off = bpe.load_tokenizer_noting(spec.path, spec.eos_token)
-            return tok, "loaded", spec.eos_token, turned_off
+            try:
+                tok, turned_off, lossy = bpe.load_tokenizer_checked(spec.path, spec.eos_token,
+                                                                    allow_lossy=spec.allow_lossy)
+            except ValueError as e:
+                raise StageError(f"tokenize: {e}") from None
+            return tok, "loaded", spec.eos_token, turned_off, lossy
         inherited = ctx.input.path / "output" / MIX_TOKENIZER
         if spec is None and inherited.exists():
             # The mix's spec names the separator (its eos_token), not our default.
             eos_token = _mix_eos_token(ctx)
-            tok, turned_off = bpe.load_tokenizer_noting(inherited, eos_token)
-            return tok, "from_mix", eos_token, turned_off
+            tok, turned_off, lossy = bpe.load_tokenizer_checked(inherited, eos_token, allow_lossy=None)
+            return tok, "from_mix", eos_token, turned_off, lossy
         spec = spec or bpe.TokenizerSpec()
         texts = sample_texts(ctx, ctx.seed, spec.sample_bytes)
         if not texts:
             raise StageError("tokenize: no text in the input to train a tokenizer on")
-        return bpe.train_tokenizer(spec, texts, length=len(texts)), "trained", spec.eos_token, []
+        return bpe.train_tokenizer(spec, texts, length=len(texts)), "trained", spec.eos_token, [], None
 
     def _bucket_count(self, ctx, shards: list[str], itemsize: int) -> int:
         # Sized from the input's text bytes (>= 1 byte per token for byte-level BPE, so this
