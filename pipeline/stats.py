@@ -83,11 +83,15 @@ PROFILE_COLUMNS = ("source", "language", "script", "segmentation")
 
 def document_profile(stages) -> dict:
     """Counts of kept documents by source, language, script and segmentation mode, from the last
-    stage that writes documents (reads only those columns)."""
+    stage that writes documents (reads only those columns), before the first resampling stage
+    (a mix): its output repeats and drops documents by plan, which says nothing about what the
+    cleaning kept. `before` names that stage when there is one, so the summary can say the counts
+    are not the mixed output's."""
     import pyarrow as pa
     import pyarrow.compute as pc
     first_resampling = next((i for i, ps in enumerate(stages) if ps.stage is not None and ps.stage.resamples),
                             len(stages))
+    before = {"before": stages[first_resampling].id} if first_resampling < len(stages) else {}
     for ps in reversed(stages[:first_resampling]):
         # Recorded shards with readable documents only: on an object store an unrecorded file may be
         # left by a killed run, and an inner stage of a fused chain keeps no documents.
@@ -101,7 +105,7 @@ def document_profile(stages) -> dict:
             names = set(ps.dir.schema(s).names)
             parts.append(ps.dir.read(s, columns=[c for c in PROFILE_COLUMNS if c in names]))
         table = pa.concat_tables(parts, promote_options="permissive")
-        out = {"stage": ps.id}
+        out = {"stage": ps.id, **before}
         for c in (c for c in PROFILE_COLUMNS if c in table.column_names):
             vc = pc.value_counts(pc.fill_null(table.column(c).combine_chunks(), "unknown")).to_pylist()
             out[c] = dict(sorted(((str(v["values"]), int(v["counts"])) for v in vc), key=lambda kv: -kv[1]))
@@ -111,9 +115,13 @@ def document_profile(stages) -> dict:
 
 def language_funnel(per: list[dict], profile: dict) -> dict:
     """Per detected language: documents kept, removed by stage/reason, keep rate and top reasons.
-    Counts start at the language stage (before it, documents have no language)."""
+    Counts start at the language stage (before it, documents have no language) and end where the
+    profile was measured: documents a mix did not select are still in its counts of kept, so
+    counting them as removed too would lower every keep rate."""
     out: dict[str, dict] = {}
-    for s in per:
+    ids = [s["id"] for s in per]
+    end = ids.index(profile["before"]) if profile.get("before") in ids else len(per)
+    for s in per[:end]:
         for key, n in s.get("removed_by_language", {}).items():
             lang, reason = key.split("/", 1)
             row = out.setdefault(lang, {"kept": 0, "removed": {}})
@@ -163,7 +171,16 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
         "output": output,
         "kept_documents": profile,
         "languages": language_funnel(per, profile),
+        "warnings": stage_warnings({"stages": per}),
     }
+
+
+def stage_warnings(stats: dict) -> list[dict]:
+    """{"stage", "message"} of what a stage recorded as a warning in its info: a mix's shortfall
+    or a realised mix off its plan by more than the tolerance (stages/mix.py `mix_warnings`).
+    Read from the stages, so an older stats.json gets them too."""
+    return [{"stage": s["id"], "message": w} for s in stats.get("stages", [])
+            for w in ((s.get("info") or {}).get("mix") or {}).get("warnings") or []]
 
 
 def summary_table(stats: dict) -> str:
@@ -189,16 +206,31 @@ def summary_table(stats: dict) -> str:
     top = sorted(stats["removed"].items(), key=lambda kv: -kv[1])[:8]
     if top:
         lines.append("top removal reasons: " + ", ".join(f"{k} {v:,}" for k, v in top))
-    for col, counts in (stats.get("kept_documents") or {}).items():
-        if col != "stage":
-            lines.append(f"kept by {col}: " + ", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:8]))
+    # Kept documents are counted before a resampling stage (document_profile): said in the line,
+    # and the mix's own documents per source (copies included) follow, so neither is mistaken for
+    # the other.
+    profile = stats.get("kept_documents") or {}
+    before = profile.get("before") or next((s["id"] for s in stats["stages"] if (s.get("info") or {}).get("mix")),
+                                           None)
+    when = f" (before {before})" if before else ""
+    for col, counts in profile.items():
+        if col not in ("stage", "before"):
+            lines.append(f"kept by {col}{when}: " + ", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:8]))
+    for s in stats["stages"]:
+        mix = (s.get("info") or {}).get("mix") or {}
+        if mix.get("sources"):
+            docs = sorted(mix["sources"].items(), key=lambda kv: -kv[1].get("documents", 0))
+            lines.append(f"{s['id']} output by {mix.get('source_column', 'source')} (documents, repeats "
+                         f"included): " + ", ".join(f"{k} {r.get('documents', 0):,}" for k, r in docs[:8]))
     langs = [(k, v) for k, v in (stats.get("languages") or {}).items() if v["keep_rate"] is not None][:6]
     if langs:
-        lines.append("keep rate by language (top reason): " + "; ".join(
+        lines.append(f"keep rate by language{when} (top reason): " + "; ".join(
             f"{k} {v['keep_rate']:.2f}" + (f" ({next(iter(v['removed']))})" if v["removed"] else "")
             for k, v in langs))
     if stats["quarantined"]:
         lines.append("quarantined: " + ", ".join(f"{k} {v:,}" for k, v in stats["quarantined"].items()))
+    for w in stage_warnings(stats):
+        lines.append(f"warning: {w['message']}")
     shared = (stats["stages"][0].get("counters") or {}).get("duplicate_id_across_files", 0) if stats["stages"] else 0
     if shared:
         # Kept (dedup removes real copies), but an id no longer names one document: said where seen.

@@ -16,7 +16,25 @@ seeded order), then a seeded sample without replacement for the remainder: docum
 order while they fit, then the next ones in that order that still fit the gap. The resulting
 sequence is cut into consecutive runs, one per phase, at the document boundary closest to each
 phase's token target. A request that `max_epochs` / `max_tokens` cannot meet fails before any
-work, naming needed vs available tokens per source, unless `allow_shortfall` is set.
+work, naming needed vs available tokens per source, unless `allow_shortfall` is set. A cap of 0
+on a weighted source is refused at recipe load (it can only mean "drop the source": weight 0 says so).
+
+A shortfall that is allowed keeps the requested *shares* by default (`shortfall_keeps: shares`):
+every source is scaled down by the same factor, the smallest available/needed ratio of the short
+sources, so the total shrinks and the proportions hold. Why: a mix is specified by its shares
+(researchers compare runs by them); letting only the short sources shrink (`shortfall_keeps:
+tokens`, the behaviour before) keeps the total nearer the target but silently moves every other
+share (asking 0.30 of zh gave 0.48). A weighted source with no tokens at all cannot be scaled to:
+it is left out and the others keep their proportions to each other. Either way the shortfall is
+recorded in mix.json (`shortfall`: target, planned, each short source's requested vs available
+tokens) and as a one-line warning (`warnings`) that the end-of-run summary and the report show.
+
+Tolerance: whole documents make the realised mix differ from the plan by up to a document per
+source and phase, which is nothing at a real budget but a lot when the target is close to the
+document sizes (2,000 tokens asked, 2,771 written: one document held 1,793). The realised total
+more than `TOTAL_TOLERANCE` (5 %) off the plan, or a source's realised share more than
+`SHARE_TOLERANCE` (0.05) or `SHARE_TOLERANCE_REL` (a quarter of it) off its planned share, adds a
+warning naming the cause (whole documents, with the largest picked document per source off).
 
 Output: document shards `p<phase>-<input shard>` (phase-major, so readers in shard order see
 the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` columns;
@@ -25,7 +43,7 @@ the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` c
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +55,11 @@ from pipeline.shards import read_shard
 from stages.tokenize import bpe
 from stages.tokenize.encode import cached_tokenizer
 from stages.tokenize.sample import sample_texts
+
+
+TOTAL_TOLERANCE = 0.05      # realised total vs the planned total, as a fraction of the plan
+SHARE_TOLERANCE = 0.05      # a source's realised share vs its planned share, absolute ...
+SHARE_TOLERANCE_REL = 0.25  # ... or as a fraction of the planned share (a small source's share)
 
 
 class _Opts(BaseModel):
@@ -74,6 +97,10 @@ class Mix(GlobalStage):
     target_tokens: Annotated[int, Field(gt=0)] | ChinchillaTarget | None = Field(
         default=None, description="Tokens to write (or a Chinchilla target); None = the largest mix the limits allow")
     allow_shortfall: bool = Field(default=False, description="Take what a too-small source has instead of failing")
+    shortfall_keeps: Literal["shares", "tokens"] = Field(
+        default="shares", description="With allow_shortfall: 'shares' scales every source down by the same factor "
+                                      "(requested shares kept, the total shrinks); 'tokens' scales only the short "
+                                      "sources (the others keep their tokens, so their shares grow)")
     tokenizer: bpe.TokenizerSpec = Field(default=bpe.TokenizerSpec(), description="Counts tokens; inherited by `tokenize`")
     source_column: str = Field(default="source", description="Which column names a document's source")
 
@@ -98,8 +125,16 @@ class Mix(GlobalStage):
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         """At load: `sources` must name exactly the recipe's sources, a local tokenizer.path must
-        exist and hold its eos_token, and a shortfall that the limits alone prove (max_tokens
-        below a fixed target's share) fails before any work."""
+        exist and hold its eos_token, a weighted source may not have `max_tokens: 0` (with or
+        without a target: a cap of 0 leaves it nothing, which without a target made the whole mix
+        fail at run time blaming upstream stages), and a shortfall that the limits alone prove
+        (max_tokens below a fixed target's share) fails before any work."""
+        zero_cap = sorted(s for s, w in self.source_shares().items() if w > 0 and self.sources[s].max_tokens == 0)
+        if zero_cap:
+            s = zero_cap[0]
+            raise ValueError(f"sources.{s}.max_tokens: 0 on a weighted source (share "
+                             f"{self.source_shares()[s]:.3g}) leaves it nothing to mix; drop the source "
+                             f"(weight 0) or its max_tokens" + (f" (also: {zero_cap[1:]})" if zero_cap[1:] else ""))
         if self.source_column == "source":
             names = [s.name for s in recipe.sources]
             unknown = sorted(set(self.sources) - set(names))
@@ -158,6 +193,11 @@ class Mix(GlobalStage):
     def targets(self, totals: dict[str, int], bound: bool = False) -> list[dict[str, int]]:
         """Token target per phase and source; raises MixShortfall with the numbers (`bound`: the
         totals are upper bounds, predicted before tokenizing, and the message says so)."""
+        return self.plan(totals, bound)["planned"]
+
+    def plan(self, totals: dict[str, int], bound: bool = False) -> dict:
+        """{"target_tokens", "requested": per phase and source as asked, "planned": the same after
+        an allowed shortfall (see `shortfall_keeps`), "shortfall": None or what was short}."""
         shares = self.source_shares()
         if isinstance(self.target_tokens, ChinchillaTarget):
             target = int(self.target_tokens.chinchilla_params * self.target_tokens.tokens_per_param)
@@ -168,9 +208,14 @@ class Mix(GlobalStage):
             avail = {s: self.available(s, totals.get(s, 0)) for s in shares}
             empty = sorted(s for s, a in avail.items() if a <= 0)
             if empty and not self.allow_shortfall:
-                raise MixShortfall(f"mix: weighted source(s) {empty} have no tokens left to mix (no documents "
-                                   f"reached the mix: removed upstream, or none read); give them weight 0 or set "
-                                   f"allow_shortfall: true")
+                # Name the cause per source: a cap of 0 is the recipe's, not an upstream stage's.
+                why = "; ".join(f"{s}: its max_tokens is 0" if self.sources[s].max_tokens == 0 else
+                                f"{s}: no documents reached the mix (removed upstream, or none read)"
+                                for s in empty)
+                raise MixShortfall(f"mix: weighted source(s) {empty} have no tokens left to mix ({why}); give "
+                                   f"them weight 0" + (" (or drop the cap of 0)" if any(
+                                       self.sources[s].max_tokens == 0 for s in empty) else "")
+                                   + " or set allow_shortfall: true")
             fed = [avail[s] / sh for s, sh in shares.items() if avail[s] > 0]
             target = int(min(fed)) if fed else 0
             if target <= 0:
@@ -193,11 +238,30 @@ class Mix(GlobalStage):
             raise MixShortfall(f"mix: the sources cannot supply {target:,} tokens at the requested shares: "
                                + "; ".join(parts) + " (lower target_tokens, raise max_epochs, or set "
                                "allow_shortfall: true)")
-        for s, (n, a) in short.items():  # shortfall allowed: scale that source down in every phase
-            for p in per_phase:
-                if s in p:
-                    p[s] = int(p[s] * a / n)
-        return per_phase
+        requested = [dict(p) for p in per_phase]
+        shortfall = None
+        if short:   # allowed: scale down (module docstring: why the shares are kept by default)
+            factor = None
+            if self.shortfall_keeps == "shares":
+                ratios = [a / n for n, a in short.values() if a > 0]
+                factor = min(ratios) if ratios else 1.0   # sources with nothing are left out
+                for p in per_phase:
+                    for s in p:
+                        p[s] = 0 if s in short and short[s][1] <= 0 else int(p[s] * factor)
+            else:
+                for s, (n, a) in short.items():
+                    for p in per_phase:
+                        if s in p:
+                            p[s] = int(p[s] * a / n)
+            shortfall = {"target_tokens": target, "planned_tokens": sum(sum(p.values()) for p in per_phase),
+                         "keeps": self.shortfall_keeps,
+                         "scale": None if factor is None else round(factor, 6),
+                         "sources": {s: {"requested_tokens": n, "available_tokens": a,
+                                         "document_tokens": totals.get(s, 0),
+                                         "max_epochs": self.sources[s].max_epochs,
+                                         "max_tokens": self.sources[s].max_tokens}
+                                     for s, (n, a) in sorted(short.items())}}
+        return {"target_tokens": target, "requested": requested, "planned": per_phase, "shortfall": shortfall}
 
     # -- run --------------------------------------------------------------------------------
     def run(self, ctx) -> None:
@@ -217,7 +281,8 @@ class Mix(GlobalStage):
             raise StageError(f"mix: input has sources the recipe does not list: {unlisted} "
                              f"(list them with weight 0 to drop them)")
         totals = {s: int(ntok[src_all == s].sum()) for s in self.sources}
-        per_phase = self.targets(totals)
+        plan = self.plan(totals)
+        per_phase = plan["planned"]
 
         # Per (input shard): list of (phase, rows, epochs) to write.
         picks: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
@@ -225,14 +290,17 @@ class Mix(GlobalStage):
         for si, s in enumerate(sorted(self.sources)):
             idx = np.flatnonzero((src_all == s) & (ntok > 0))  # empty texts: nothing to mix
             wants = [p.get(s, 0) for p in per_phase]
+            asked = [p.get(s, 0) for p in plan["requested"]]
             seq, epoch = plan_source(ntok[idx], sum(wants), ctx.seed, si)
             cuts = phase_cuts(ntok[idx][seq], wants)
+            # requested: as asked at the requested shares; planned: after an allowed shortfall.
             rep = {"available_tokens": totals[s], "documents_available": int(len(idx)),
-                   "requested_tokens": int(sum(wants)), "phases": []}
+                   "requested_tokens": int(sum(asked)), "planned_tokens": int(sum(wants)),
+                   "largest_document_tokens": int(ntok[idx][seq].max()) if len(seq) else 0, "phases": []}
             for ph, (a, b) in enumerate(cuts):
                 sel, ep = idx[seq[a:b]], epoch[a:b]
                 rep["phases"].append({"tokens": int(ntok[sel].sum()), "documents": int(b - a),
-                                      "requested_tokens": int(wants[ph])})
+                                      "requested_tokens": int(asked[ph]), "planned_tokens": int(wants[ph])})
                 for shard_i in np.unique(shard_of[sel]):
                     m = shard_of[sel] == shard_i
                     picks.setdefault(int(shard_i), []).append((ph, row_of[sel][m], ep[m], ntok[sel][m]))
@@ -248,6 +316,14 @@ class Mix(GlobalStage):
         ctx.map(_write_mixed, jobs, phase="write mixed shards")
 
         report = self._report(per_phase, report_sources, tok_hash)
+        report["target_tokens"] = plan["target_tokens"]
+        report["planned_tokens"] = sum(r["planned_tokens"] for r in report_sources.values())
+        report["shortfall"] = plan["shortfall"]
+        if plan["shortfall"]:
+            plan["shortfall"]["tokens"] = report["tokens"]
+        report["tolerance"] = {"total": TOTAL_TOLERANCE, "share": SHARE_TOLERANCE,
+                               "share_relative": SHARE_TOLERANCE_REL}
+        report["warnings"] = mix_warnings(report)
         # `tokenize` inherits the tokenizer and must separate documents with this spec's eos.
         report["eos_token"] = self.tokenizer.eos_token
         report["tokenizer_turned_off_on_load"] = turned_off
@@ -262,7 +338,7 @@ class Mix(GlobalStage):
     def _tokenizer(self, ctx):
         """(tokenizer, settings of a loaded file that were turned off: truncation, padding)."""
         if self.tokenizer.path:
-            return bpe.load_tokenizer_noting(self.tokenizer.path, self.tokenizer.eos_token)
+            return bpe.load_tokenizer_noting(self.tokenizer.path, self.tokenizer.eos_token, self.tokenizer.allow_lossy)
         texts = sample_texts(ctx, ctx.seed, self.tokenizer.sample_bytes, self.source_shares(),
                              self.source_column)
         if not texts:
@@ -286,6 +362,64 @@ class Mix(GlobalStage):
         return {"tokens": total, "tokenizer_sha256": tok_hash, "phases": phases, "sources": sources,
                 "source_column": self.source_column,
                 "tokens_include_separator": True}
+
+
+def _off(got: float, want: float) -> bool:
+    return abs(got - want) > SHARE_TOLERANCE or (want > 0 and abs(got - want) > SHARE_TOLERANCE_REL * want)
+
+
+def mix_warnings(report: dict) -> list[str]:
+    """One-line warnings about a mix report (mix.json): an allowed shortfall, and a realised mix
+    off its plan by more than the tolerance (whole documents). Shown by the end-of-run summary and
+    the report, so a mix that is not what was asked never passes silently."""
+    out = []
+    srcs = report.get("sources", {})
+    total = report.get("tokens", 0)
+    sf = report.get("shortfall")
+    if sf:
+        target = sf["target_tokens"]
+        def limit(r):   # the limit that binds: the cap, or the documents times max_epochs
+            capped = r.get("max_tokens") is not None and r["available_tokens"] == r["max_tokens"]
+            return (f"max_tokens={r['max_tokens']}" if capped else
+                    f"documents hold {r.get('document_tokens', 0):,}, max_epochs={r['max_epochs']}")
+        short = ", ".join(f"{s} has {r['available_tokens']:,} of {r['requested_tokens']:,} ({limit(r)})"
+                          for s, r in sf["sources"].items())
+        empty = [s for s, r in sf["sources"].items() if r["available_tokens"] <= 0]
+        if sf["keeps"] == "shares":
+            how = "; ".join(
+                ([f"every source scaled by the same factor ({sf['scale']:.4g}), so the requested shares hold "
+                  f"and the total shrinks"] if sf["scale"] is not None and sf["scale"] < 1 else [])
+                + ([f"{', '.join(empty)} had no tokens and {'is' if len(empty) == 1 else 'are'} left out "
+                    f"(the others keep their proportions to each other)"] if empty else []))
+        else:
+            moved = [f"{s} {r['share']:.3f} for {r['requested_share']:.3f}" for s, r in srcs.items()
+                     if _off(r.get("share", 0.0), r.get("requested_share", 0.0))]
+            how = ("only the short sources shrank, so the other sources' shares grew"
+                   + (f": {', '.join(moved)}" if moved else ""))
+        out.append(f"mix: shortfall (allow_shortfall): {total:,} of the {target:,} tokens asked "
+                   f"({100 * total / target:.1f}%); short: {short}; {how}" if target else
+                   f"mix: shortfall (allow_shortfall): short: {short}; {how}")
+    planned = report.get("planned_tokens", sum(r.get("planned_tokens", 0) for r in srcs.values()))
+    if planned > 0 and total > 0:
+        what = []
+        if abs(total - planned) > TOTAL_TOLERANCE * planned:
+            what.append(f"{total:,} tokens for {'the shortfall-scaled plan of' if sf else 'a target of'} "
+                        f"{planned:,} ({100 * (total - planned) / planned:+.1f}%)")
+        off = {s: (r["tokens"] / total, r.get("planned_tokens", 0) / planned) for s, r in srcs.items()}
+        off = {s: v for s, v in off.items() if _off(*v)}
+        if off:
+            what.append("shares " + ", ".join(f"{s} {g:.3f} for {w:.3f}" for s, (g, w) in off.items()))
+        if what:
+            worst = sorted(srcs.items(), key=lambda kv: -abs(kv[1]["tokens"] - kv[1].get("planned_tokens", 0)))
+            big = ", ".join(f"{s} {r.get('largest_document_tokens', 0):,} tokens"
+                            for s, r in (worst[:2] if not off else [(s, srcs[s]) for s in off])
+                            if r.get("largest_document_tokens"))
+            out.append(f"mix: realised mix off the plan by more than the tolerance ({100 * TOTAL_TOLERANCE:.0f}% of "
+                       f"the total; {SHARE_TOLERANCE} or {100 * SHARE_TOLERANCE_REL:.0f}% of a share): "
+                       + "; ".join(what) + "; cause: whole documents (each is taken or left whole"
+                       + (f"; largest picked: {big}" if big else "") + "): a target this close to the "
+                       "document sizes cannot be met closer; raise target_tokens")
+    return out
 
 
 def plan_source(ntok: np.ndarray, want: int, seed: int, salt: int) -> tuple[np.ndarray, np.ndarray]:

@@ -40,6 +40,8 @@ def test_realised_shares_within_one_percent_and_tokenize_agrees(tmp_path, mixed_
     for s, want in {"zh": 0.5, "en": 0.3, "ml": 0.2}.items():
         assert abs(rep["sources"][s]["share"] - want) / want < 0.01, rep["sources"][s]
     assert abs(rep["tokens"] - 200_000) / 200_000 < 0.01
+    # a mix that is what was asked: no shortfall, nothing to warn about
+    assert rep["shortfall"] is None and rep["warnings"] == [] and rep["target_tokens"] == 200_000
     ml = rep["sources"]["ml"]
     assert ml["epochs"] > 1 and ml["max_epoch_index"] >= 1  # upsampled with whole epochs
     # Whole epochs first: every ml document appears floor(epochs) or that +1 times.
@@ -87,6 +89,80 @@ def test_shortfall_is_reported_with_numbers_before_writing(tmp_path, mixed_input
     _, rep = run_mix(tmp_path / "s2", mixed_input, target_tokens=400_000, allow_shortfall=True,
                      sources={"zh": {"weight": 1}, "en": {"weight": 1, "max_tokens": 10_000}, "ml": {"weight": 0}})
     assert 9_000 < rep["sources"]["en"]["tokens"] <= 10_000 and rep["sources"]["ml"]["tokens"] == 0
+    # the requested shares hold (1:1): zh is scaled down with en, not left at its 200,000
+    assert abs(rep["sources"]["zh"]["share"] - 0.5) < 0.02, rep["sources"]["zh"]
+
+
+def test_an_allowed_shortfall_keeps_the_shares_and_is_recorded_and_warned(tmp_path, mixed_input):
+    # Before: only the short source shrank, the others kept their tokens (zh 0.48 for 0.30 asked),
+    # and nothing said so: no warning, no "shortfall" in mix.json, stats or the report.
+    from pipeline.report.collect import collect
+    from pipeline.report.render import sections, to_html, to_markdown
+    from pipeline.stats import summary_table
+    _, rep = run_mix(tmp_path / "sf", mixed_input, target_tokens=300_000, allow_shortfall=True, sources={
+        "zh": {"weight": 0.5}, "en": {"weight": 0.3, "max_tokens": 15_000}, "ml": {"weight": 0.2}})
+    for s, want in {"zh": 0.5, "en": 0.3, "ml": 0.2}.items():
+        assert abs(rep["sources"][s]["share"] - want) < 0.02, (s, rep["sources"][s])
+    sf = rep["shortfall"]
+    assert sf["target_tokens"] == 300_000 and sf["keeps"] == "shares" and sf["tokens"] == rep["tokens"]
+    assert sf["sources"]["en"] == {"requested_tokens": 90_000, "available_tokens": 15_000, "max_epochs": 1.0,
+                                   "max_tokens": 15_000, "document_tokens": rep["sources"]["en"]["available_tokens"]}
+    assert rep["tokens"] < 60_000 and rep["sources"]["zh"]["requested_tokens"] == 150_000
+    (warning,) = rep["warnings"]
+    assert "\n" not in warning and warning.startswith("mix: shortfall (allow_shortfall): ")
+    assert f"{rep['tokens']:,} of the 300,000 tokens asked" in warning
+    assert "en has 15,000 of 90,000 (max_tokens=15000)" in warning and "requested shares hold" in warning
+    # the end-of-run summary and the report's requested-vs-realised section say it
+    stats = {"stages": [{"id": "mix", "stage": "mix", "dir": str(tmp_path / "sf"), "docs_in": 1, "docs_out": 1,
+                         "removed": {}, "quarantined": {}, "bytes_in": 0, "bytes_out": 0, "info": {"mix": rep}}],
+             "output": {}, "removed": {}, "quarantined": {}}
+    assert f"warning: {warning}" in summary_table(stats).splitlines()
+    secs = sections(collect(stats))
+    md = to_markdown(stats, secs)
+    tokens_md = md.split("## Tokens per source: requested vs realised", 1)[1].split("\n## ", 1)[0]
+    assert f"**Warning:** {warning}" in tokens_md
+    assert "<p class='warning'><b>Warning:</b> mix: shortfall (allow_shortfall)" in to_html(stats, secs)
+
+
+def test_shortfall_keeps_tokens_scales_only_the_short_sources_and_says_shares_grew():
+    from stages.mix import mix_warnings
+    opts = dict(sources={"zh": {"weight": 0.3}, "en": {"weight": 0.7, "max_tokens": 100}},
+                target_tokens=1_000, allow_shortfall=True)
+    (shares,) = Mix(**opts).targets({"zh": 10_000, "en": 10_000})
+    assert shares == {"zh": 42, "en": 100}          # the default: both scaled by 100/700
+    plan = Mix(**opts, shortfall_keeps="tokens").plan({"zh": 10_000, "en": 10_000})
+    assert plan["planned"] == [{"zh": 300, "en": 100}] and plan["requested"] == [{"zh": 300, "en": 700}]
+    rep = {"tokens": 400, "planned_tokens": 400, "shortfall": plan["shortfall"],
+           "sources": {"zh": {"tokens": 300, "planned_tokens": 300, "share": 0.75, "requested_share": 0.3},
+                       "en": {"tokens": 100, "planned_tokens": 100, "share": 0.25, "requested_share": 0.7}}}
+    (w,) = mix_warnings(rep)
+    assert "400 of the 1,000 tokens asked (40.0%)" in w
+    assert "the other sources' shares grew: zh 0.750 for 0.300, en 0.250 for 0.700" in w
+
+
+def test_a_small_target_overshoot_is_warned_with_its_cause(tmp_path, mixed_input):
+    # Whole documents: a target near the document sizes is overshot (2,000 asked, 2,771 written,
+    # one document of 1,793 tokens) and the shares move, which passed without a word.
+    from stages.mix import mix_warnings
+    _, rep = run_mix(tmp_path / "small", mixed_input, target_tokens=300, sources={
+        "zh": {"weight": 0.5}, "en": {"weight": 0.3}, "ml": {"weight": 0.2}})
+    off = abs(rep["tokens"] - 300) > 15 or any(
+        abs(r["share"] - r["requested_share"]) > 0.05 for r in rep["sources"].values())
+    assert off, rep     # this input's documents are long next to 300 tokens
+    (w,) = rep["warnings"]
+    assert "off the plan by more than the tolerance (5% of the total; 0.05 or 25% of a share)" in w
+    assert "cause: whole documents" in w and "largest picked:" in w and "raise target_tokens" in w
+    big = max(rep["sources"].values(), key=lambda r: r["largest_document_tokens"])["largest_document_tokens"]
+    assert big > 0 and f"{big:,} tokens" in w
+    # within the tolerance: nothing
+    ok = {"tokens": 1_020, "planned_tokens": 1_000, "shortfall": None,
+          "sources": {"a": {"tokens": 520, "planned_tokens": 500, "largest_document_tokens": 30},
+                      "b": {"tokens": 500, "planned_tokens": 500, "largest_document_tokens": 30}}}
+    assert mix_warnings(ok) == []
+    ok["sources"]["a"]["tokens"] = 700           # total +20%, a's share 0.58 for 0.5
+    ok["tokens"] = 1_200
+    (w,) = mix_warnings(ok)
+    assert "1,200 tokens for a target of 1,000 (+20.0%)" in w and "shares a 0.583 for 0.500" in w
 
 
 def test_unlisted_source_is_an_error(tmp_path, mixed_input):
@@ -174,8 +250,10 @@ def test_a_weighted_source_with_nothing_left_fails_instead_of_an_empty_mix():
     with pytest.raises(MixShortfall, match=r"weighted source\(s\) \['web'\] have no tokens left"):
         mix.targets({"web": 0, "cc": 10_000})
     allowed = Mix(sources={"web": {"weight": 0.5}, "cc": {"weight": 0.5}}, allow_shortfall=True)
-    (phase,) = allowed.targets({"web": 0, "cc": 10_000})
-    assert phase["web"] == 0 and phase["cc"] == 10_000   # all cc has; web scaled to nothing
+    plan = allowed.plan({"web": 0, "cc": 10_000})
+    (phase,) = plan["planned"]
+    assert phase["web"] == 0 and phase["cc"] == 10_000   # all cc has; web (nothing) left out
+    assert plan["shortfall"]["sources"]["web"]["available_tokens"] == 0
     with pytest.raises(ValueError, match="greater than 0"):
         Mix(sources={"cc": {"weight": 1}}, target_tokens=-5)
 
@@ -195,3 +273,27 @@ def test_documents_not_selected_are_accounted_for(tmp_path, mixed_input):
     import pyarrow.parquet as pq
     gone = pq.read_table(ctx.out.path / "removed_ids").column("id").to_pylist()
     assert len(gone) == not_selected and not kept & set(gone)
+
+
+def test_a_cap_of_zero_on_a_weighted_source_fails_at_load_naming_source_and_key():
+    # Was: no check without a target_tokens, then at run time "no documents reached the mix:
+    # removed upstream, or none read", blaming the wrong thing.
+    from pipeline.recipe import RecipeError, parse_recipe
+
+    def recipe(mix: dict):
+        return parse_recipe({"name": "t", "output": "/tmp/unused", "seed": 1,
+                             "sources": [{"name": n, "format": "jsonl", "paths": ["x"]} for n in ("en", "cc")],
+                             "stages": [{"stage": "mix", **mix}]})
+    for extra in ({}, {"target_tokens": 1000}, {"target_tokens": 1000, "allow_shortfall": True}):
+        with pytest.raises(RecipeError) as e:
+            recipe({"sources": {"en": {"weight": 0.9}, "cc": {"weight": 0.1, "max_tokens": 0}}, **extra})
+        msg = str(e.value)
+        assert "\n" not in msg and "stages[0] (mix): sources.cc.max_tokens: 0 on a weighted source" in msg
+        assert "drop the source (weight 0) or its max_tokens" in msg
+    with pytest.raises(RecipeError, match="sources.cc.max_tokens: 0"):   # weighted by a phase
+        recipe({"sources": {"en": {}, "cc": {"max_tokens": 0}}, "phases": [{"share": 1, "weights": {"en": 1, "cc": 1}}]})
+    recipe({"sources": {"en": {"weight": 1}, "cc": {"weight": 0, "max_tokens": 0}}})   # dropped anyway: fine
+    # At run time (a Mix built in code skips the recipe check) the message names the cap.
+    with pytest.raises(MixShortfall) as e:
+        Mix(sources={"en": {"weight": 0.9}, "cc": {"weight": 0.1, "max_tokens": 0}}).targets({"en": 100, "cc": 100})
+    assert "cc: its max_tokens is 0" in str(e.value) and "removed upstream" not in str(e.value)

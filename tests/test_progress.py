@@ -105,3 +105,57 @@ def test_global_stage_phases_get_bars_and_timings(tmp_path, ray_local, capsys):
     quiet = GlobalContext("dedup", StageDir(tmp_path / "in"), StageDir(tmp_path / "out2"), seed=0,
                           removed_samples=0)
     assert quiet.map(_square, [(3,)]) == [9] and capsys.readouterr().err == ""
+
+
+def _mix_stats(**extra):
+    mix = {"source_column": "source", "sources": {"en": {"documents": 3, "tokens": 900},
+                                                   "zh": {"documents": 40, "tokens": 100}},
+           "warnings": ["mix: shortfall (allow_shortfall): 1,000 of the 5,000 tokens asked (20.0%); ..."]}
+    return {"stages": [_stage("ingest", 0, 1), _stage("dedup", 0, 1), {**_stage("mix", 0, 1), "info": {"mix": mix}}],
+            "output": {}, "removed": {}, "quarantined": {}, **extra}
+
+
+def test_summary_says_kept_counts_are_before_the_mix_and_shows_the_mix_documents_and_warnings():
+    # "kept by source" counts stop before the first resampling stage: they were shown unlabelled,
+    # read as the mixed output's (zh 2,500 kept where the mix wrote 9 zh documents).
+    stats = _mix_stats(kept_documents={"stage": "dedup", "before": "mix", "source": {"zh": 2500, "en": 60}},
+                       languages={"zh": {"kept": 2500, "removed": {"dedup/exact_duplicate": 5}, "keep_rate": 0.998}})
+    lines = summary_table(stats).splitlines()
+    assert "kept by source (before mix): zh 2,500, en 60" in lines
+    assert "mix output by source (documents, repeats included): zh 40, en 3" in lines
+    assert "keep rate by language (before mix) (top reason): zh 1.00 (dedup/exact_duplicate)" in lines
+    assert "warning: mix: shortfall (allow_shortfall): 1,000 of the 5,000 tokens asked (20.0%); ..." in lines
+    assert not any(line.startswith("kept by before") for line in lines)
+    # an older stats.json (no "before" in its profile) is labelled from its mix stage
+    old = _mix_stats(kept_documents={"stage": "dedup", "source": {"zh": 2500}})
+    assert "kept by source (before mix): zh 2,500" in summary_table(old).splitlines()
+    # no mix: the line is as it was
+    plain = {"stages": [_stage("dedup", 0, 1)], "output": {}, "removed": {}, "quarantined": {},
+             "kept_documents": {"stage": "dedup", "source": {"zh": 7}}}
+    assert "kept by source: zh 7" in summary_table(plain).splitlines()
+    assert "warning:" not in summary_table(plain)
+
+
+def test_profile_names_the_resampling_stage_and_the_language_funnel_stops_there(tmp_path):
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+
+    from pipeline.shards import StageDir
+    from pipeline.stage import Result
+    from pipeline.stats import document_profile, language_funnel, stage_warnings
+    sd = StageDir(tmp_path / "dedup")
+    sd.write_shard("s0", None, Result(pa.table({"id": ["1", "2", "3"], "source": ["zh", "zh", "en"],
+                                                "language": ["zh", "zh", "en"]})), 0.0, 0, docs_in=3)
+    stages = [SimpleNamespace(id="dedup", stage=SimpleNamespace(resamples=False), dir=sd),
+              SimpleNamespace(id="mix", stage=SimpleNamespace(resamples=True), dir=StageDir(tmp_path / "mix"))]
+    profile = document_profile(stages)
+    assert profile["stage"] == "dedup" and profile["before"] == "mix" and profile["source"] == {"zh": 2, "en": 1}
+    assert "before" not in document_profile(stages[:1])
+    # documents the mix did not select are still in the kept counts: not also removed
+    per = [{"id": "dedup", "removed_by_language": {"zh/dedup/exact_duplicate": 2}},
+           {"id": "mix", "removed_by_language": {"zh/mix/not_selected": 1, "en/mix/not_selected": 1}}]
+    langs = language_funnel(per, profile)
+    assert langs["zh"] == {"kept": 2, "removed": {"dedup/exact_duplicate": 2}, "keep_rate": 0.5}
+    assert langs["en"] == {"kept": 1, "removed": {}, "keep_rate": 1.0}
+    assert stage_warnings(_mix_stats()) == [{"stage": "mix", "message": _mix_stats()["stages"][2]["info"]["mix"]["warnings"][0]}]

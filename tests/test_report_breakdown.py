@@ -132,3 +132,23 @@ def test_a_threshold_keyed_by_language_applies_to_that_language():
                      by_language={"en": np.array([0.9]), "de": np.array([0.7])})
     assert d.threshold_values("en") == [("min", 0.8)] and d.threshold_values("de") == [("min", 0.6)]
     assert [r["threshold"] for r in breakdown.signals_by_language([d])] == [">= 0.8", ">= 0.6"]
+
+
+def test_the_mix_warnings_are_in_the_requested_vs_realised_section(tmp_path):
+    # A shortfall (or a mix off its plan) was in neither stats.json nor the report.
+    from pipeline.report.render import to_html
+    warn = "mix: shortfall (allow_shortfall): 300 of the 1,000 tokens asked (30.0%); short: zh has 100 of 500"
+    mix = {"source_column": "source", "warnings": [warn], "sources": {
+        "en": {"tokens": 200, "documents": 4, "requested_share": 0.5}, "zh": {"tokens": 100, "documents": 2,
+                                                                            "requested_share": 0.5}}}
+    stats = {"stages": [{"id": "mix", "stage": "mix", "dir": str(tmp_path / "mix"), "docs_in": 6, "docs_out": 6,
+                         "removed": {}, "quarantined": {}, "bytes_in": 0, "bytes_out": 0, "info": {"mix": mix}}],
+             "removed": {}, "quarantined": {}, "output": {}}
+    secs = sections(collect(stats))
+    md = to_markdown(stats, secs)
+    tokens = md.split("## Tokens per source: requested vs realised\n", 1)[1].split("\n## ", 1)[0]
+    assert f"**Warning:** {warn}" in tokens and "| en | 0.5000 | 0.6667 | 200 | 4 |" in tokens
+    assert md.count("**Warning:**") == 1
+    assert "<p class='warning'><b>Warning:</b> mix: shortfall (allow_shortfall): 300 of the 1,000" in to_html(stats, secs)
+    mix["warnings"] = []
+    assert "Warning:" not in to_markdown(stats, sections(collect(stats)))

@@ -69,6 +69,7 @@ class ReportData:
     clusters: dict[str, dict]                # stage -> {"sizes": {size: n}, "source": ..., "exact": bool}
     tokens: list[dict]                       # source, requested_share, share, tokens, documents
     tokens_note: str = ""
+    tokens_warnings: list[str] = field(default_factory=list)   # the mix's: shortfall, off the plan
     missing: dict[str, str] = field(default_factory=dict)   # section -> why it has no data
     # breakdowns (pipeline/report/breakdown.py)
     by_source: tuple[list[str], list[dict]] = ([], [])      # funnel per source: keys, per-stage counts
@@ -419,6 +420,8 @@ def _collect(stats: dict) -> ReportData:
                       signals=attempt("signals", signals, []), clusters=attempt("clusters", clusters, {}),
                       tokens=[])
     data.tokens, data.tokens_note = attempt("tokens", tokens, ([], ""))
+    from pipeline.stats import stage_warnings
+    data.tokens_warnings = [w["message"] for w in stage_warnings(stats)]
     from pipeline.report import breakdown as b
     data.by_source = attempt("by_source", lambda st: b.funnel_by(st, "source"), ([], []))
     data.by_language = attempt("by_language", lambda st: b.funnel_by(st, "language"), ([], []))

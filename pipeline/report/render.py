@@ -24,6 +24,7 @@ class Section:
     title: str
     note: str = ""
     missing: str = ""                  # set when the run has no data for this section
+    warnings: list[str] = field(default_factory=list)   # one line each, shown above the tables
     tables: list[Table] = field(default_factory=list)
     images: list[tuple[bytes, str]] = field(default_factory=list)   # (svg, alt text)
 
@@ -114,8 +115,10 @@ def sections(d: ReportData) -> list[Section]:
             sec.note = "The dedup stages found no duplicates."
     out.append(sec)
 
+    # A mix that is not what was asked (an allowed shortfall, whole documents against a small
+    # target) says so here, where requested and realised shares are compared.
     sec = Section("tokens", "Tokens per source: requested vs realised", d.tokens_note,
-                  missing=d.missing.get("tokens", ""))
+                  missing=d.missing.get("tokens", ""), warnings=d.tokens_warnings)
     if d.tokens:
         sec.tables.append(Table(["source", "requested share", "realised share", "tokens", "documents"],
                                 [[r["source"], "-" if r["requested_share"] is None else f"{r['requested_share']:.4f}",
@@ -208,7 +211,7 @@ body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#22
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
 td:first-child,th:first-child{text-align:left}
-.missing{color:#777;font-style:italic} img{max-width:100%;display:block;margin:.5em 0}
+.missing{color:#777;font-style:italic} .warning{color:#a40} img{max-width:100%;display:block;margin:.5em 0}
 code{background:#f3f3f3;padding:0 3px}
 """
 # Counts the plots the browser actually decoded, so a headless check can read it from the DOM.
@@ -263,6 +266,7 @@ def to_html(stats: dict, secs: list[Section]) -> str:
             continue
         if sec.note:
             h.append(f"<p>{_md_inline(sec.note)}</p>")
+        h.extend(f"<p class='warning'><b>Warning:</b> {_md_inline(w)}</p>" for w in sec.warnings)
         for image, alt in sec.images:
             h.append(f"<img class='plot' alt='{html.escape(alt)}' src='{_data_uri(image)}'>")
         for t in sec.tables:
@@ -287,6 +291,8 @@ def to_markdown(stats: dict, secs: list[Section]) -> str:
             continue
         if sec.note:
             m += [sec.note, ""]
+        for w in sec.warnings:
+            m += [f"**Warning:** {w}", ""]
         for t in sec.tables:
             m.append("| " + " | ".join(t.header) + " |")
             m.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(t.header))) + "|")
