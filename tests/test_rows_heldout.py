@@ -244,3 +244,28 @@ def test_arrow_ipc_stream_and_file_formats_are_read_batch_by_batch(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - {{name: hf, format: arrow, paths: [{ds}]}}\n")
     assert load_recipe(recipe).sources[0].reader.name == "arrow"
+
+
+def test_hive_partition_folders_go_into_each_documents_metadata(tmp_path):
+    """`lang=en/part-0.parquet` (Spark, Hive, pyarrow.dataset): the partition value lives in the
+    folder name only; it reaches each document's metadata, a row's own field of that name wins."""
+    import json
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    for lang in ("en", "zh"):
+        d = tmp_path / "ds" / f"lang={lang}" / "dump=CC-MAIN-2024-10"
+        d.mkdir(parents=True)
+        pq.write_table(pa.table({"text": [f"a {lang} document", "another"], "lang": [None, "fr"]}),
+                       d / "part-0.parquet")
+        (d / "part-1.jsonl").write_text(json.dumps({"text": f"a {lang} line"}) + "\n")
+    got = {}
+    for fmt, name in (("parquet", "part-0.parquet"), ("jsonl", "part-1.jsonl")):
+        src = SourceConfig(name="s", format=fmt, paths=[str(tmp_path / "ds")])
+        for lang in ("en", "zh"):
+            p = str(tmp_path / "ds" / f"lang={lang}" / "dump=CC-MAIN-2024-10" / name)
+            got[(fmt, lang)] = [d.metadata for d in read_source_file(src, p, ReadState())]
+    assert got[("jsonl", "zh")] == [{"lang": "zh", "dump": "CC-MAIN-2024-10"}]
+    en = got[("parquet", "en")]
+    assert en[0]["lang"] == "en" and en[0]["dump"] == "CC-MAIN-2024-10" and en[1]["lang"] == "fr"

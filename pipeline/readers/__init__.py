@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import re
 from typing import Iterator
 
 import fsspec
@@ -119,6 +120,18 @@ def _pattern_kinds(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], frozense
     return tuple(dirs), frozenset(named), tuple(globs)
 
 
+_PARTITION = re.compile(r"([A-Za-z_][\w.\-]*)=([^=/]+)")
+
+
+@functools.lru_cache(maxsize=1024)
+def hive_partitions(path: str) -> dict[str, str]:
+    """The `key=value` folder names of a file's path, in order (Hive partitioning, as pyarrow.dataset
+    reads it: the value as text, URL-escaped characters decoded)."""
+    from urllib.parse import unquote
+    folders = path.split("://", 1)[-1].split("/")[:-1]
+    return {m.group(1): unquote(m.group(2)) for f in folders if (m := _PARTITION.fullmatch(f))}
+
+
 def unique_files(paths) -> list[str]:
     """Paths sorted, local ones absolute and normalised (`a/./b.json`, `a/../a/b.json`, a directory
     and a glob over it name one file once). A symlink is a name of its own: readers decide what it
@@ -181,6 +194,7 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
 
     counted = sum(state.counters.values())
     found = False
+    partitions = hive_partitions(path) if reader.hive_partitions else None
     read = src.reader.read_batches if batches else src.reader.read
     try:
         for item in read(path, src, state):
@@ -189,6 +203,11 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
                 item.ids[:] = [unique(prefix + rid) for rid in item.ids]
             elif isinstance(item, Doc):
                 item.id = unique(prefix + str(item.id))
+                if partitions:          # a row's own value wins; a null one does not hide the folder's
+                    item.metadata = dict(item.metadata or {})
+                    for k, v in partitions.items():
+                        if item.metadata.get(k) is None:
+                            item.metadata[k] = v
             elif item.id is not None:
                 item.id = prefix + str(item.id)
             yield item

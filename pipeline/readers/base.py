@@ -124,6 +124,11 @@ class Reader(BaseModel):
     # directory turns up with another ending are counted `skipped_not_<format>_file`, not read;
     # a file named on its own or matched by a glob is always read. Empty: every file is data.
     data_suffixes: ClassVar[tuple[str, ...]] = ()
+    # Hive-style partition folders (`lang=en/part-0.parquet`, as Spark, Hive and pyarrow.dataset
+    # write them) hold a value of every row below them in the folder's name, not in the rows: row
+    # formats put `{lang: "en"}` into each document's metadata (a row's own field of that name
+    # wins), or the partition would be lost on the way in.
+    hive_partitions: ClassVar[bool] = False
     # The content column its documents carry: `text`, or `html` for web pages (a stage that reads
     # `text` comes after `extract` there; the recipe loader checks the order).
     content_column: ClassVar[str] = "text"

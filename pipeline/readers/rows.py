@@ -42,8 +42,10 @@ class _RowReader(Reader):
     # 2: a text value that is a list of strings is joined with newlines in every row format; a
     # 0-row Parquet file is skipped (counted); marker files (`_SUCCESS`, `.x.crc`) are skipped.
     # 3: dotted field paths; compression told from the bytes; a non-string url kept in metadata.
-    version = "3"
+    # 4: Hive partition folders (key=value) into metadata.
+    version = "4"
     marker_prefixes = (".", "_")
+    hive_partitions = True
     text_field: str = Field(default="text", description="field holding the document's text; a dotted path "
                                                         "(`meta.content`) reaches into nested objects")
     id_field: str | None = Field(default=None, description="field holding the document id (default: file#line); "
