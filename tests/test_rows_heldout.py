@@ -269,3 +269,23 @@ def test_hive_partition_folders_go_into_each_documents_metadata(tmp_path):
     assert got[("jsonl", "zh")] == [{"lang": "zh", "dump": "CC-MAIN-2024-10"}]
     en = got[("parquet", "en")]
     assert en[0]["lang"] == "en" and en[0]["dump"] == "CC-MAIN-2024-10" and en[1]["lang"] == "fr"
+
+
+def test_json_that_wraps_its_rows_is_read_with_records_field(tmp_path):
+    """`{"version": 1, "data": [...]}` (SQuAD-style releases): without `records_field` one item says
+    which field to name and counts the rows it stands for; with it, each object is a row."""
+    import json
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.readers.base import Doc, Quarantined
+    from pipeline.recipe import SourceConfig
+    p = tmp_path / "wrapped.json"
+    p.write_text(json.dumps({"version": "1.1", "data": [{"text": f"row {i}", "id": i} for i in range(3)]}, indent=2))
+    plain = SourceConfig(name="s", format="json", paths=[str(p)])
+    (item,) = list(read_source_file(plain, str(p), ReadState()))
+    assert isinstance(item, Quarantined) and item.records == 3 and "set records_field: data" in item.detail
+    named = SourceConfig(name="s", format="json", paths=[str(p)], records_field="data", id_field="id")
+    docs = list(read_source_file(named, str(p), ReadState()))
+    assert [(d.id, d.text) for d in docs if isinstance(d, Doc)] == [(f"s/{i}", f"row {i}") for i in range(3)]
+    wrong = SourceConfig(name="s", format="json", paths=[str(p)], records_field="version")
+    (bad,) = list(read_source_file(wrong, str(p), ReadState()))
+    assert bad.reason == "missing_text" and "records_field 'version' is a str" in bad.detail

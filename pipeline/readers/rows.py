@@ -79,6 +79,9 @@ class JsonReader(_RowReader):
     data_suffixes = _JSON_NAMES
     title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
                                                               "(a chapter's or a poem's title), if any")
+    records_field: str | None = Field(default=None, description=(
+        "field (dotted path) of the file's one object that holds the rows, for files that wrap them: "
+        "`data` for `{\"version\": ..., \"data\": [...]}`; unset: the file is the rows (an array, or one object)"))
 
     def read(self, path, src, state):
         return _read_json(self, src, path, state)
@@ -215,6 +218,21 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         return
     if b"\\ud" in body or b"\\uD" in body:
         value = without_lone_surrogates(value, state)
+    if opts.records_field and isinstance(value, dict):
+        at = field_path(value, opts.records_field)
+        if not isinstance(held := _get(value, at), list):
+            yield Quarantined("missing_text", f"{path}: records_field {opts.records_field!r} is "
+                              f"{_describe(held, at, value)}, not a list of rows", 0, path)
+            return
+        value = held
+    elif isinstance(value, dict) and _get(value, field_path(value, opts.text_field)) is None and \
+            (lists := [k for k, v in value.items() if isinstance(v, list) and v and isinstance(v[0], dict)]):
+        # One object wrapping the rows (`{"version": 1, "data": [...]}`): the row count it stands
+        # for is lost unless the reader is told where they are; said with the field to name.
+        yield Quarantined("missing_text", f"{path}: one object without {opts.text_field!r} whose field "
+                          f"{lists[0]!r} holds {len(value[lists[0]]):,} objects: set records_field: {lists[0]} "
+                          f"to read them as rows", 0, path, records=len(value[lists[0]]))
+        return
     rows = value if isinstance(value, list) else [value]
     for i, row in enumerate(rows, 1):
         yield from _row_doc(opts, src, row, f"{path}#{i}", i, state=state)
