@@ -289,3 +289,16 @@ def test_json_that_wraps_its_rows_is_read_with_records_field(tmp_path):
     wrong = SourceConfig(name="s", format="json", paths=[str(p)], records_field="version")
     (bad,) = list(read_source_file(wrong, str(p), ReadState()))
     assert bad.reason == "missing_text" and "records_field 'version' is a str" in bad.detail
+
+
+def test_parquet_batches_hold_fewer_rows_where_rows_are_large(tmp_path):
+    """Batches are cut by bytes too: 4,096 rows of 300 KB each would be a 1.2 GB batch."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pipeline.readers.rows_columnar import BATCH_BYTES, BATCH_ROWS, _batch_rows_for
+    small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
+    pq.write_table(pa.table({"text": ["short text"] * 10_000}), small)
+    pq.write_table(pa.table({"text": ["x" * 300_000 + str(i) for i in range(40)]}), large, compression="zstd")
+    assert _batch_rows_for(pq.ParquetFile(small).metadata.row_group(0)) == BATCH_ROWS
+    rows = _batch_rows_for(pq.ParquetFile(large).metadata.row_group(0))
+    assert 16 <= rows < BATCH_ROWS and rows * 300_000 <= BATCH_BYTES * 1.01
