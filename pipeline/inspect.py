@@ -133,7 +133,7 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
                                f"chain's last stage")
         if not rows:
             return [f"stage {s.id}: no kept documents (no document shards in {storage.url(s.dir.path)})"]
-        return [f"stage {s.id}: {len(rows)} kept document(s)"] + [format_doc(r) for r in rows]
+        return [f"stage {s.id}: the first {len(rows)} of its kept documents"] + [format_doc(r) for r in rows]
     want = reason.split("/", 1)[1] if reason and reason.startswith(f"{s.id}/") else reason
     counts = _reason_counts(s)
     if not counts:

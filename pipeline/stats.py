@@ -176,11 +176,13 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
 
 
 def stage_warnings(stats: dict) -> list[dict]:
-    """{"stage", "message"} of what a stage recorded as a warning in its info: a mix's shortfall
-    or a realised mix off its plan by more than the tolerance (stages/mix.py `mix_warnings`).
-    Read from the stages, so an older stats.json gets them too."""
+    """{"stage", "message"} of what a stage recorded as a warning in its info (`info.<key>.warnings`):
+    a mix's shortfall or a realised mix off its plan (stages/mix.py `mix_warnings`), a tokenizer
+    trained short of its vocab_size or taken lossy. Read from the stages, so an older stats.json
+    gets them too."""
     return [{"stage": s["id"], "message": w} for s in stats.get("stages", [])
-            for w in ((s.get("info") or {}).get("mix") or {}).get("warnings") or []]
+            for part in (s.get("info") or {}).values() if isinstance(part, dict)
+            for w in part.get("warnings") or []]
 
 
 def summary_table(stats: dict) -> str:
@@ -236,5 +238,5 @@ def summary_table(stats: dict) -> str:
         # Kept (dedup removes real copies), but an id no longer names one document: said where seen.
         lines.append(f"note: {shared:,} documents have an id an earlier input file's document has (a file read "
                      f"twice, or files that each number their rows from 0 under id_field): ids in the output "
-                     f"repeat; leave id_field out (ids then name file and row) or give distinct ids")
+                     f"repeat (row sources: leave id_field out, ids then name file and row, or give distinct ids)")
     return "\n".join(lines)

@@ -159,3 +159,11 @@ def test_profile_names_the_resampling_stage_and_the_language_funnel_stops_there(
     assert langs["zh"] == {"kept": 2, "removed": {"dedup/exact_duplicate": 2}, "keep_rate": 0.5}
     assert langs["en"] == {"kept": 1, "removed": {}, "keep_rate": 1.0}
     assert stage_warnings(_mix_stats()) == [{"stage": "mix", "message": _mix_stats()["stages"][2]["info"]["mix"]["warnings"][0]}]
+
+
+def test_any_stages_recorded_warnings_reach_the_summary():
+    """Not only the mix's: a tokenizer trained short of vocab_size, or packing's dropped tail."""
+    stats = {"stages": [_stage("tokenize", 1.0, 1.0)], "output": {}, "removed": {}, "quarantined": {}}
+    stats["stages"][0]["info"] = {"tokenize": {"warnings": ["tokenizer: vocab_size 70,000 requested, 323 trained"]},
+                                  "other": "not a dict"}
+    assert "warning: tokenizer: vocab_size 70,000 requested, 323 trained" in summary_table(stats).splitlines()

@@ -88,7 +88,7 @@ def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_dat
     assert out.count("\n- ") == 2
     # the same functions in this process (the fixture put the server's address in the environment)
     out = "\n".join(inspect_stage(run, "exact_dedup", kept=True, n=3))
-    assert out.startswith("stage exact_dedup: 3 kept document(s)")
+    assert out.startswith("stage exact_dedup: the first 3 of its kept documents")
     dedup = next(s for s in stats["stages"] if s["id"] == "exact_dedup")
     assert sum(dedup["removed"].values()) > 0
     removed_ids = fs.open(next(k for k in fs.find(f"{BUCKET}/run/stages") if "-exact_dedup-" in k

@@ -144,8 +144,16 @@ class Tokenize(GlobalStage):
             ctx.count("tokens_dropped_packing", manifest["totals"]["tokens_dropped_packing"])
         for src, row in manifest["sources"].items():
             ctx.count(f"tokens/{src}", row["tokens"])
+        totals = manifest["totals"]
+        dropped = totals["documents_in"] - totals["empty_documents"] - totals["documents"]
         warnings = [w for w in (bpe.vocab_shortfall(spec, tok) if origin == "trained" else None,
-                                lossy and f"lossy tokenizer: {lossy}") if w]
+                                lossy and f"lossy tokenizer: {lossy}",
+                                # packing keeps whole rows of seq_len+1 tokens: each phase's last,
+                                # partial row goes, and a document wholly in it with it
+                                self.seq_len and totals["tokens_dropped_packing"] and
+                                f"tokenize: packing dropped the last partial row of each phase: "
+                                f"{totals['tokens_dropped_packing']:,} tokens"
+                                + (f", {dropped:,} document(s) wholly in it" if dropped > 0 else "")) if w]
         ctx.info["tokenize"] = {"manifest": storage.url(out / MANIFEST), "tokenizer_sha256": tok_hash,
                                 "vocab_size": vocab, "vocab_size_requested": vocab_requested,
                                 "lossy": lossy, "warnings": warnings}
