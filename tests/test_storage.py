@@ -356,3 +356,38 @@ def test_an_output_bucket_that_does_not_exist_is_a_load_error(tmp_path, s3_serve
         else:
             with pytest.raises(RecipeError, match="the bucket 'tokenmill-nobucket' does not exist"):
                 check_output(r.output, r, list_inputs(r))
+
+
+def test_a_dataset_snapshot_on_s3_reads_its_data_files_with_their_partitions(tmp_path, s3_server):
+    """On an object store as on disk: a prefix in `paths` means the format's files (the card and
+    licence of a Hugging Face snapshot are counted, not read as rows), Hive folders reach the
+    metadata, a dotted url_field reaches into the rows and compression is read from the bytes."""
+    import gzip
+    import json
+
+    from pipeline.checks import list_inputs
+    from pipeline.readers import Doc, ReadState, read_source_file
+    from pipeline.recipe import load_recipe
+    fs = s3fs_for(s3_server)
+    bucket = "tokenmill-snapshot"
+    fs.mkdir(bucket)
+    rows = "".join(json.dumps({"text": f"document {i} about rivers", "metadata": {"url": f"https://x.org/{i}"}}) + "\n"
+                   for i in range(3))
+    fs.pipe_file(f"{bucket}/ds/lang=en/part-0.jsonl.gz", gzip.compress(rows.encode()))
+    fs.pipe_file(f"{bucket}/ds/lang=de/part-0.jsonl", gzip.compress(rows.encode()))      # gzip, no .gz
+    fs.pipe_file(f"{bucket}/ds/README.md", b"# A dataset card\n\nNot rows.\n")
+    p = tmp_path / "r.yaml"
+    p.write_text(f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - name: hf\n    format: jsonl\n"
+                 f"    paths: [s3://{bucket}/ds]\n    url_field: metadata.url\n")
+    r = load_recipe(p)
+    files = list_inputs(r)["hf"]
+    assert len(files) == 3
+    docs, counters = [], {}
+    for f in files:
+        state = ReadState()
+        docs += [d for d in read_source_file(r.sources[0], f, state) if isinstance(d, Doc)]
+        for k, v in state.counters.items():
+            counters[k] = counters.get(k, 0) + v
+    assert len(docs) == 6 and counters["skipped_not_jsonl_file"] == 1 and counters["compression_by_content"] == 1
+    assert sorted({d.metadata["lang"] for d in docs}) == ["de", "en"]
+    assert {d.url for d in docs} == {f"https://x.org/{i}" for i in range(3)}
