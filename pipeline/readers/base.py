@@ -187,7 +187,7 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
     named .zstd), counted in `state` as `compression_by_content`; a file named compressed whose
     start is plain text is read as plain, counted alike. A compressed file whose magic bytes are
     damaged (its start is not text) is read by its name and reported as the damage it is."""
-    named = codec_by_name(path) if sniff else next((c for ext, c in CODECS.items() if path.endswith(ext)), None)
+    named = codec_by_name(path)
     if sniff:
         raw = fsspec.open(path, "rb").open()
         head = b""

@@ -31,6 +31,8 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pipeline.readers.decompress import sniff_codec
+
 MAX_HEADER_LINES = 500
 MAX_LINE = 1 << 16
 NOT_HTTP = -1                           # status of a block that is neither HTTP nor a bare page
@@ -326,7 +328,6 @@ def _unbrotli(body: bytes, limit: int) -> tuple[bytes, bool] | None:
     return (_joined(out, limit), True) if size else None
 
 
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # A zstd block of 4 bytes (an RLE block) can stand for 128 KiB: input is fed in pieces that cannot
 # give much more than what the limit still allows, and at least 256 bytes (8 MiB at most).
 _ZSTD_RATIO_LOG = 15
@@ -366,9 +367,8 @@ def _unzstd(body: bytes, limit: int) -> tuple[bytes, bool] | None:
 
 
 def _zstd_frame_at(body: bytes, pos: int) -> bool:
-    """Whether a zstd frame, or a skippable frame, begins at body[pos]."""
-    magic = body[pos:pos + 4]
-    return magic == _ZSTD_MAGIC or len(magic) == 4 and magic[1:] == b"\x2a\x4d\x18" and magic[0] & 0xF0 == 0x50
+    """Whether a zstd frame, or a skippable frame, begins at body[pos] (decompress.sniff_codec)."""
+    return sniff_codec(body[pos:pos + 4]) == "zstd"
 
 
 def _joined(out: list[bytes], limit: int) -> bytes:

@@ -70,12 +70,13 @@ import fsspec
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.arc import iter_arc, looks_like_arc
+from pipeline.readers.decompress import sniff_codec
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
                                         ends_with_records, find_header, header_end)
 from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, gzip_stream, plain_stream
-from pipeline.readers.warc_zstd import FRAME, WarcZstdStream
+from pipeline.readers.warc_zstd import WarcZstdStream
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
 # After this many FastWARC restarts in a row that pass on no record (a file whose every header
@@ -93,7 +94,7 @@ def _local(path: str) -> str | None:
 
 
 # Compressions WARC tools do not write, said by name instead of read as "data outside any record".
-_UNSUPPORTED = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+_UNSUPPORTED = {"bz2": "bzip2", "xz": "xz"}
 
 
 def _zstd(path: str) -> bool:
@@ -118,7 +119,7 @@ def _zstd_head(path: str, version) -> bool:
             head = f.read(4)
     except (OSError, ValueError):
         return path.endswith(".zst")
-    if head == FRAME or (len(head) == 4 and head[0] & 0xF0 == 0x50 and head[1:] == b"\x2a\x4d\x18"):
+    if sniff_codec(head) == "zstd":            # a frame, or a skippable one (the dictionary)
         return True
     return path.endswith(".zst") and not (head.startswith(GZIP_MAGIC[:2]) or head.startswith(b"WARC"))
 
@@ -155,11 +156,10 @@ def iter_warc(path: str, max_record_bytes: int,
     if head.startswith(ZIP_MAGIC):
         yield from _iter_zip(path, max_record_bytes, types, fast)
         return
-    for magic, name in _UNSUPPORTED.items():
-        if head.startswith(magic):
-            yield WarcDamage(0, "unsupported_compression", f"{path}: a {name}-compressed file; WARC files are "
-                             f"read uncompressed, gzip or zstd (recompress it: {name} -dc FILE | gzip)", head[:64])
-            return
+    if name := _UNSUPPORTED.get(sniff_codec(head)):
+        yield WarcDamage(0, "unsupported_compression", f"{path}: a {name}-compressed file; WARC files are "
+                         f"read uncompressed, gzip or zstd (recompress it: {name} -dc FILE | gzip)", head[:64])
+        return
     # Gzip also when junk comes before the first member: a member starts before any WARC header
     # (with neither in the first 64 KB, the name says).
     first_member = head.find(GZIP_MAGIC)
