@@ -302,3 +302,20 @@ def test_parquet_batches_hold_fewer_rows_where_rows_are_large(tmp_path):
     assert _batch_rows_for(pq.ParquetFile(small).metadata.row_group(0)) == BATCH_ROWS
     rows = _batch_rows_for(pq.ParquetFile(large).metadata.row_group(0))
     assert 16 <= rows < BATCH_ROWS and rows * 300_000 <= BATCH_BYTES * 1.01
+
+
+def test_a_zstd_bomb_is_decoded_a_bounded_piece_at_a_time(tmp_path):
+    """zstd's decoder has no output limit: 10 KB of zstd standing for 300 MB of spaces came out
+    whole from one call. Input now goes in pieces sized by the ratio, so a call gives about OUT."""
+    import io
+
+    import zstandard
+    from pipeline.readers.decompress import OUT, DecompressedStream
+    bomb = zstandard.ZstdCompressor(level=3).compress(b" " * (300 << 20))
+    assert len(bomb) < 64 << 10
+    stream = DecompressedStream(io.BytesIO(bomb), "zstd", "bomb.zst")
+    first = stream.readinto(bytearray(64 << 20))
+    assert 0 < first <= 16 * OUT
+    text = b"".join(f"line {i} of ordinary text\n".encode() for i in range(200_000))
+    whole = io.BufferedReader(DecompressedStream(io.BytesIO(zstandard.ZstdCompressor().compress(text)), "zstd")).read()
+    assert whole == text

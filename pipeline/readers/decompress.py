@@ -34,6 +34,7 @@ except ImportError:                    # pragma: no cover - isal is a pinned dep
 FEED = 1 << 14                         # compressed bytes per decoder call: the most damage can cost
 OUT = 1 << 20                          # decoded bytes per call at most (bounds a decompression bomb)
 CODECS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
+ZSTD_FIRST_STEP = 256                  # zstd input bytes per call at first, and at the least (<= ~8 MiB out)
 SNIFF = 4096                           # bytes of a file's start that sniff_codec and looks_like_text judge
 
 
@@ -118,6 +119,10 @@ class DecompressedStream(io.RawIOBase):
         self._ended = False
         self._fresh = False            # the current decoder has decoded nothing yet after a finished member
         self._members = 0
+        # zstd's decompressobj has no output limit and a 4-byte block can stand for 128 KiB: its
+        # input goes in pieces sized by the last piece's ratio, so that one call gives about OUT
+        # (a 10 KB file of 300 MB of spaces gave 300 MB in one call)
+        self._zstd_step = ZSTD_FIRST_STEP
 
     def readable(self) -> bool:
         return True
@@ -169,7 +174,16 @@ class DecompressedStream(io.RawIOBase):
             data = self._input()
             if not data:
                 raise EOFError("the file ends inside a compressed member")
-        out = d.decompress(data) if self._codec == "zstd" else d.decompress(data, OUT)
+        if self._codec == "zstd":
+            if len(data) > self._zstd_step:
+                self._pending = data[self._zstd_step:] + self._pending
+                self._consumed -= len(data) - self._zstd_step
+                data = data[:self._zstd_step]
+            out = d.decompress(data)
+            ratio = max(1.0, len(out) / max(1, len(data)))
+            self._zstd_step = int(max(ZSTD_FIRST_STEP, min(FEED, OUT / ratio)))
+        else:
+            out = d.decompress(data, OUT)
         self._fresh = self._fresh and not out
         if d.eof:
             self._members += 1
