@@ -156,3 +156,21 @@ def test_text_with_one_document_a_line_streams_each_line_as_a_document(tmp_path,
     assert len(docs) == 1 and docs[0].id == f"s/{p}"
     with pytest.raises(ValueError):
         SourceConfig(name="s", format="text", paths=[str(p)], documents="paragraph")
+
+
+def test_a_json_document_given_as_jsonl_is_read_as_json_and_damaged_json_lines_stay_lines(tmp_path):
+    objs = [{"id": f"r{i}", "text": f"row {i}"} for i in range(6)]
+    cases = {"array.json": json.dumps(objs, indent=2), "minified.jsonl": json.dumps(objs),
+             "dumped.jsonl": "".join(json.dumps(o, indent=2) + "\n" for o in objs)}
+    for name, body in cases.items():
+        (tmp_path / name).write_text(body)
+        docs, q, counters = read(tmp_path / name, "jsonl", id_field="id")
+        # Before, every line was a bad row (array.json: 26 quarantined) and the run stopped on them.
+        assert [(d.id, d.text) for d in docs] == [(f"s/r{i}", f"row {i}") for i in range(6)] and not q, name
+        assert counters["jsonl_read_as_json"] == 1
+    # JSON Lines whose first row is damaged (a lone `{` line too) are still read line by line.
+    for first in ('{"text": "cut\n', "{\n"):
+        (tmp_path / "rows.jsonl").write_text(first + rows(4))
+        docs, q, counters = read(tmp_path / "rows.jsonl", "jsonl")
+        assert [d.text for d in docs] == [f"row {i}" for i in range(4)] and [i.reason for i in q] == ["bad_json"]
+        assert "jsonl_read_as_json" not in counters

@@ -57,9 +57,15 @@ class _RowReader(Reader):
 class JsonlReader(_RowReader):
     """JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst, ...): one object per line."""
     name = "jsonl"
+    version = "5"       # 5: a JSON document (an array, indented objects) is read as JSON
     data_suffixes = _JSON_NAMES
 
     def read(self, path, src, state):
+        if _looks_like_json_document(src, path):
+            # A JSON array (or pretty-printed objects) under format: jsonl: every line of it would
+            # be a bad row and the run would stop on them; read as JSON, said.
+            state.count("jsonl_read_as_json")
+            return _read_json(self, src, path, state, sniffed=True)
         return _read_jsonl(self, src, path, state)
 
 
@@ -178,8 +184,8 @@ def without_lone_surrogates(value, state: ReadState):
 
 
 # -- JSON -------------------------------------------------------------------------------------
-def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    if _looks_like_json_lines(src, path):
+def _read_json(opts, src, path: str, state: ReadState, sniffed: bool = False) -> Iterator[Doc | Quarantined]:
+    if not sniffed and _looks_like_json_lines(src, path):
         # Objects one a line: JSON Lines under a .json name (Dolma's and C4's .json.gz, Hugging
         # Face's to_json), streamed as such (not held whole), a bad line quarantined alone; said.
         state.count("json_read_as_jsonl")
@@ -218,10 +224,11 @@ def _read_json(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         return
     if b"\\ud" in body or b"\\uD" in body:
         value = without_lone_surrogates(value, state)
-    if opts.records_field and isinstance(value, dict):
-        at = field_path(value, opts.records_field)
+    records_field = getattr(opts, "records_field", None)
+    if records_field and isinstance(value, dict):
+        at = field_path(value, records_field)
         if not isinstance(held := _get(value, at), list):
-            yield Quarantined("missing_text", f"{path}: records_field {opts.records_field!r} is "
+            yield Quarantined("missing_text", f"{path}: records_field {records_field!r} is "
                               f"{_describe(held, at, value)}, not a list of rows", 0, path)
             return
         value = held
@@ -304,6 +311,21 @@ def _looks_like_json_lines(src, path: str) -> bool:
         except (ValueError, RecursionError):
             return False
     return is_object(lines[0]) or all(is_object(line) for line in lines[1:])
+
+
+def _looks_like_json_document(src, path: str) -> bool:
+    """Whether a file named as JSON Lines holds a JSON document instead: it begins with `[` (an
+    array, pretty-printed or on one line), or with a line that is only `{` (objects dumped with
+    indent) and is not JSON Lines by `_looks_like_json_lines`. A damaged first row followed by
+    rows one a line stays JSON Lines; unreadable: False (the JSONL path says why)."""
+    try:
+        with open_utf8(path, sniff=True) as f:
+            head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except Exception:  # noqa: BLE001 - damage is the JSONL path's to name
+        return False
+    if head[:1] == b"[":
+        return True
+    return head[:1] == b"{" and head[1:].lstrip(b" \t\r")[:1] == b"\n" and not _looks_like_json_lines(src, path)
 
 
 def field_path(row: dict, name: str) -> tuple[str, ...] | None:
