@@ -746,6 +746,25 @@ def test_wacz_reads_its_warcs_and_nothing_else(records, intact, tmp_path, member
     assert not docs and q == {"not_a_warc": 1}
 
 
+def test_a_damaged_record_inside_a_wacz_costs_that_record_only(records, intact, tmp_path):
+    """The zip's CRC covers a whole WARC member and fails at its end, after every record: that
+    error lost them all (0 of 7 pages). The WARC's own checks find the one damaged record."""
+    import zipfile
+    recs = list(records[:8])
+    members = [gzip.compress(r) for r in recs]
+    p = tmp_path / "crawl.wacz"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("archive/data.warc.gz", b"".join(members), zipfile.ZIP_STORED)
+    data = bytearray(p.read_bytes())                # damaged after the zip was written: its CRC fails
+    at = data.index(members[4]) + len(members[4]) // 2               # inside record 4's compressed page
+    data[at:at + 8] = bytes(b ^ 0xFF for b in data[at:at + 8])
+    p.write_bytes(data)
+    docs, q, counters = read(p)
+    ids = [re.search(rb"WARC-Record-ID: <urn:uuid:([^>]+)>", r).group(1).decode() for r in recs[1:]]
+    assert sum(q.values()) == 1 and "reader_error" not in q
+    assert {d.id: d.html_str for d in docs} == {i: intact[i] for i in ids[:3] + ids[4:]}
+
+
 @pytest.mark.parametrize("gz", [True, False])
 def test_the_first_segment_of_a_segmented_record_is_no_whole_page(records, intact, tmp_path, gz):
     """WARC's segmentation: a response cut into a first segment and `continuation` records. The
