@@ -178,9 +178,11 @@ class _Prefixed(io.RawIOBase):
 
 def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = False):
     """A buffered binary stream of the file's content, decompressed by extension (.gz, .bz2, .xz,
-    .zst). A damaged compressed stream raises `CorruptStream` (an OSError) once every byte decoded
-    before the damage has been read; read with `read1` (or line by line) to get them all:
-    BufferedReader.read(n) drops what it gathered in the call that meets the error.
+    .zst). A damaged compressed stream raises `CorruptStream` (an OSError) once every byte it could
+    decode has been read (before the damage, and from the members after a damaged one: see
+    decompress.py); read with `read1` (or line by line) to get them all: BufferedReader.read(n)
+    drops what it gathered in the call that meets the error. A file compressed twice is
+    decompressed again (`compressed_twice`, see _decompressed_again).
 
     `sniff` (row files): the codec is the one the file's first bytes say (decompress.sniff_codec)
     where it differs from the name's (plain JSON Lines named .jsonl.gz, gzip named .json, zstd
@@ -202,7 +204,7 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
         else:
             raw = io.BufferedReader(_Prefixed(head, raw), 1 << 16)
         if codec is not None:
-            return io.BufferedReader(DecompressedStream(raw, codec, path), 1 << 16)
+            return _decompressed_again(io.BufferedReader(DecompressedStream(raw, codec, path), 1 << 16), path, state)
         if named is not None or not _infers_compression(path):
             return raw if hasattr(raw, "read1") else io.BufferedReader(raw)
         raw.close()                    # a name fsspec decompresses (.zip, .lz4, ...): as before
@@ -210,7 +212,38 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
     if codec is None:
         f = fsspec.open(path, "rb", compression="infer").open()
         return f if hasattr(f, "read1") else io.BufferedReader(f)
-    return io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path), 1 << 16)
+    return _decompressed_again(io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path),
+                                                 1 << 16), path, state)
+
+
+class _Read1:
+    """A BufferedReader whose `read` is its `read1`: what a DecompressedStream reads a decompressed
+    stream through (BufferedReader.read(n) drops what it gathered in a call that meets an error)."""
+
+    def __init__(self, f):
+        self.read, self.close = f.read1, f.close
+
+
+def _decompressed_again(f, path: str, state: ReadState | None):
+    """`f`, or its content decompressed once more when its first decompressed bytes are themselves a
+    compressed stream (a .gz of a .gz: every reader read compressed bytes as text, JSON Lines gave a
+    bad_encoding item a line), counted as `compressed_twice`. A damaged outer stream still raises
+    once the inner one has given what it could. At most MAX_LAYERS more layers, so it is bounded."""
+    for layer in range(MAX_LAYERS):
+        try:
+            codec = sniff_codec(f.peek(16)[:16])
+        except OSError:              # damage at the start: reported by the first read, as before
+            return f
+        if codec is None:
+            return f
+        if state is not None:
+            state.count("compressed_twice")
+        f = io.BufferedReader(DecompressedStream(_Read1(f), codec, f"{path} (compressed {layer + 2} times, "
+                                                 f"{codec} inside)"), 1 << 16)
+    return f
+
+
+MAX_LAYERS = 2                       # compression layers under the outer one that are taken off
 
 
 def _infers_compression(path: str) -> bool:
@@ -285,8 +318,11 @@ def read_whole(src: "SourceConfig", path: str, state: ReadState | None = None,
                unbounded: bool = False, sniff: bool = False) -> bytes | Quarantined:
     """A one-document file, read up to one byte past the size cap (enough to know it is over), or
     whole (`unbounded`). Junk after the last complete compressed member (bytes appended to a
-    valid file) loses nothing: with a `state` it is counted (`junk_after_compressed_data`) and the
-    content kept; any other damage quarantines the file. `sniff`: see open_decompressed."""
+    valid file, too few or not a member, with no member after them) loses nothing: with a `state`
+    it is counted (`junk_after_compressed_data`) and the content kept; any other damage quarantines
+    the file as `corrupt_compression`, the detail saying where, including a damaged member between
+    good ones (the stream reads past it, but a document with a hole is not a document). `sniff`:
+    see open_decompressed."""
     chunks, n, cap = [], 0, None if unbounded else src.max_doc_bytes + 1
     try:
         with open_decompressed(path, state, sniff) as f:

@@ -1,4 +1,4 @@
-"""Decompressed input that gives every byte decoded before damage, then fails in one way.
+"""Decompressed input that gives every byte it can decode, then fails in one way.
 
 Hand-written over each codec's incremental decompressor (zlib/isal, bz2, lzma, zstandard) instead of
 the library file objects, which the damage campaign (tests/test_source_fuzz.py) caught at three things:
@@ -8,23 +8,50 @@ the library file objects, which the damage campaign (tests/test_source_fuzz.py) 
 - zstandard's `stream_reader` ends at a truncated frame as at a complete file (silent loss);
 - each codec raises its own errors (zlib.error, IsalError, LZMAError, ZstdError, EOFError,
   BadGzipFile), and a reader that missed one crashed the run.
-Here compressed bytes are fed in FEED-byte pieces; what they decode to is returned; the read after
-the last good byte raises `CorruptStream` (an OSError) saying truncated or corrupt, where. Several
-members (gzip members, bz2 multistream, zstd frames, xz streams) are read one after another; bytes
-after the last member that do not start a new one are an error too (the data before them is kept).
+Here compressed bytes are fed in FEED-byte pieces (at most OUT decoded bytes a call: a
+decompression bomb does not blow memory) and what they decode to is returned. Several members
+(gzip members, bz2 multistream, zstd frames, xz streams) are read one after another. Damage ends
+in one `CorruptStream` (an OSError), raised by the read after the last byte the stream can give:
+- a damaged member (flipped bytes, cut short, garbage before it) with members after it: the bytes
+  decoded before the damage, then the stream reads on at the next member: its magic bytes (gzip
+  1f8b08, bz2 `BZh1-9` then a block's or the end's magic, xz's and zstd's) sought from just past
+  the damaged member's start, and its first piece must decode (as warc_members finds WARC
+  members). A multi-member .gz (pigz, bgzip, files `cat`-ed) or a multistream .bz2 (Wikipedia's)
+  loses only the damaged member: a damaged first stream of a multistream dump took every page.
+  The hole is told in the output by a newline where it cuts a line, so that the cut line is not
+  glued to the line after the hole (a JSON Lines reader then quarantines the cut row as bad_json and
+  keeps the intact row after it). The final error names each hole ("damaged gzip member at
+  compressed byte X ... after N decoded bytes: ...; read on at compressed byte Y"; `damage` lists
+  them): a row reader that stops at the error has read everything and reports it; a whole-file
+  reader quarantines the document (read_whole: a document with a hole is not a document);
+- damage with no member after it (a truncated or corrupt last member): "truncated"/"corrupt";
+- bytes after the last complete member that decode to nothing and have no member after them (a
+  trailing newline or NULs, a next member's header cut off: not the codec's magic, or fewer than
+  MIN_MEMBER bytes): `JunkAfterStream`, every member returned whole (read_whole keeps the document
+  and counts junk_after_compressed_data). One trailing byte was "truncated" and cost a whole-file
+  document. Bytes between two good members are a hole, not junk (they had been junk: a book cut
+  at a bad middle member was kept, only counted). NUL stream padding between xz streams is the
+  format's own and skipped.
+The next member is sought in the last RESYNC_WINDOW compressed bytes read (a decoder notices damage
+a little after it: at the member's end, for a bad checksum) and at most RESYNC_SCAN bytes on, so
+memory stays bounded and a 20 GB single-stream dump damaged early is not read to its end for
+nothing; after MAX_HOLES holes a stream ends at the next.
 
 `sniff_codec` names the codec a file's first bytes say (gzip 1f8b, zstd 28b52ffd or a skippable
 frame, bz2 `BZh`, xz fd377a585a00): row files are opened by what they hold, not only by their name,
 because published corpora get names wrong (plain JSON Lines saved as .jsonl.gz, zstd named
 .jsonl.zstd, gzip named .json), and a name-only choice lost such a file as `corrupt_compression` or
-read its compressed bytes as text (`bad_encoding` garbage).
+read its compressed bytes as text (`bad_encoding` garbage). base.open_decompressed also uses it on
+the decompressed bytes: a file compressed twice is decompressed again (`compressed_twice`).
 """
 from __future__ import annotations
 
 import bz2
 import io
 import lzma
+import re
 import zlib
+from collections import deque
 
 try:                                   # the same fast inflate fsspec uses for .gz when installed
     from isal import isal_zlib as _gzip_zlib
@@ -36,6 +63,19 @@ OUT = 1 << 20                          # decoded bytes per call at most (bounds 
 CODECS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
 ZSTD_FIRST_STEP = 256                  # zstd input bytes per call at first, and at the least (<= ~8 MiB out)
 SNIFF = 4096                           # bytes of a file's start that sniff_codec and looks_like_text judge
+RESYNC_WINDOW = 1 << 20                # compressed bytes kept behind the read position to seek a member in
+RESYNC_SCAN = 256 << 20                # compressed bytes read on past them in that search, at most
+DAMAGE_SHOWN = 3                       # holes the final error names one by one (the rest are counted)
+MAX_HOLES = 10_000                     # holes a stream reads past; at the next it ends (bounded work)
+# A member's first bytes, where a stream reads on after damage (the module docstring)
+_MEMBER_START = {
+    "gzip": re.compile(rb"\x1f\x8b\x08"),                               # magic, deflate
+    "bz2": re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"),             # then a block's magic, or the end's
+    "xz": re.compile(re.escape(b"\xfd7zXZ\x00")),
+    "zstd": re.compile(rb"\x28\xb5\x2f\xfd|[\x50-\x5f]\x2a\x4d\x18"),  # a frame, or a skippable frame
+}
+_MAGIC_MAX = 10
+MIN_MEMBER = 20                        # bytes a member takes at the least (gzip: header, empty block, trailer)
 
 
 def codec_by_name(path: str) -> str | None:
@@ -73,12 +113,13 @@ def looks_like_text(head: bytes) -> bool:
 
 
 class CorruptStream(OSError):
-    """A compressed stream that is truncated or damaged; everything decoded before it was returned."""
+    """A compressed stream that is truncated or damaged; everything that could be decoded (before
+    the damage, and from the members after it) was returned."""
 
 
 class JunkAfterStream(CorruptStream):
-    """Bytes after the last complete member that do not start a valid one (appended junk, or a
-    member whose header is damaged): every complete member before them was returned whole."""
+    """Bytes after the last complete member that start no member and have no member after them
+    (appended junk, a cut-off header): every member was returned whole."""
 
 
 def _decoder(codec: str):
@@ -105,7 +146,9 @@ def _errors() -> tuple[type[BaseException], ...]:
 
 
 class DecompressedStream(io.RawIOBase):
-    """A raw binary stream of `raw` decompressed with `codec` (gzip, bz2, xz, zstd)."""
+    """A raw binary stream of `raw` decompressed with `codec` (gzip, bz2, xz, zstd). `damage`: each
+    hole read past, as (compressed offset of the damaged member, decoded bytes before it, compressed
+    offset the stream read on at); the stream's last read raises the error that names them."""
 
     def __init__(self, raw, codec: str, name: str = ""):
         self._raw, self._codec, self._name = raw, codec, name
@@ -117,8 +160,19 @@ class DecompressedStream(io.RawIOBase):
         self._decoded = 0
         self._catch = _errors()
         self._ended = False
-        self._fresh = False            # the current decoder has decoded nothing yet after a finished member
-        self._members = 0
+        self._fresh = False            # the current decoder has decoded nothing yet after a complete member
+        self._clean_end = False        # the last member ended complete (not at damage)
+        self._member_start = 0         # compressed offset of the current member's first byte
+        self._last = b""               # the last decoded piece: does a hole cut a line?
+        # the last ~RESYNC_WINDOW compressed bytes read, in pieces: a decoder notices damage a little
+        # after it (at a member's end, for a bad checksum), so the next member's start is sought there first
+        self._hist: deque[bytes] = deque()
+        self._hist_len = 0
+        self._raw_pos = 0              # compressed bytes read from `raw`
+        self._raw_error: CorruptStream | None = None   # `raw` itself failed (a file compressed twice)
+        self._failure: tuple[type[CorruptStream], str] | None = None   # how a stream ended early
+        self.damage: list[tuple[int, int, int]] = []
+        self._damage_text: list[str] = []
         # zstd's decompressobj has no output limit and a 4-byte block can stand for 128 KiB: its
         # input goes in pieces sized by the last piece's ratio, so that one call gives about OUT
         # (a 10 KB file of 300 MB of spaces gave 300 MB in one call)
@@ -131,28 +185,143 @@ class DecompressedStream(io.RawIOBase):
         while not self._out:
             if self._error is not None:
                 raise self._error
-            if self._ended:
-                return 0
+            if self._ended:            # after the last byte: the damage read past, or how it ended
+                self._error = self._final_error()
+                if self._error is None:
+                    return 0
+                continue
             try:
                 self._out = memoryview(self._step())
             except self._catch as e:
-                truncated = isinstance(e, EOFError)
-                after_member = self._fresh and not truncated
-                self._error = (JunkAfterStream if after_member else CorruptStream)(
-                    f"{self._name}: {'junk after' if after_member else 'truncated' if truncated else 'corrupt'} "
-                    f"{self._codec} stream after "
-                    f"{self._decoded} decoded bytes (compressed offset ~{self._consumed}): {type(e).__name__}: {e}")
+                self._recover(e)
         n = min(len(b), len(self._out))
         b[:n] = self._out[:n]
         self._out = self._out[n:]
         self._decoded += n
         return n
 
+    def _recover(self, e: BaseException) -> None:
+        """The current member failed with `e`: read on at the next member that decodes, or end."""
+        at, decoded, codec = self._member_start, self._decoded, self._codec
+        # Right after a complete member, before anything decoded: junk (bytes appended to the file,
+        # a member whose header is damaged, a next header cut off), whatever error the decoder gave
+        # (a lone trailing byte is an incomplete header, EOFError, not a truncated member) - unless
+        # they are a member: its magic and more bytes than a header (a small last member damaged is
+        # decoded in one call, and the call that fails returns nothing), told after the search below
+        junk = self._fresh
+        window = b"".join(self._hist)
+        head = window[at - (self._raw_pos - len(window)):][:_MAGIC_MAX] if at >= self._raw_pos - len(window) else b""
+        what = (f"{codec} member at compressed byte {at} (noticed by ~{self._consumed}), after {decoded} "
+                f"decoded bytes: {type(e).__name__}: {e}")
+        self._dec, self._fresh = None, False
+        resumed = self._resync(at + 1) if len(self.damage) < MAX_HOLES else None
+        if resumed is not None:
+            self.damage.append((at, decoded, resumed))
+            if len(self._damage_text) < DAMAGE_SHOWN:
+                # (damaged, or garbage where a member should start: between good members both are a hole)
+                self._damage_text.append(f"damaged {what}; read on at compressed byte {resumed}")
+            if self._last and self._last[-1:] != b"\n":
+                # the hole ends the line it cuts: not glued to the line after the hole into one record
+                self._out = memoryview(b"\n")
+            return
+        self._ended = True
+        if junk and _MEMBER_START[codec].match(head) and self._raw_pos - at >= MIN_MEMBER:
+            junk = False               # (the search read to the file's end, or RESYNC_SCAN bytes on)
+        if junk:
+            self._failure = (JunkAfterStream, f"junk after the {codec} stream: the bytes from compressed byte "
+                                              f"{at} on start no member ({decoded} decoded bytes before them): "
+                                              f"{type(e).__name__}: {e}")
+        else:
+            self._failure = (CorruptStream, f"{'truncated' if isinstance(e, EOFError) else 'corrupt'} {what}")
+
+    def _final_error(self) -> CorruptStream | None:
+        """One error for everything that went wrong, raised after the last byte; None: no damage.
+        JunkAfterStream only when all of it is junk after complete members."""
+        parts = list(self._damage_text)
+        if len(self.damage) > len(parts):
+            parts.append(f"and {len(self.damage) - len(parts)} more damaged members read past")
+        junk = not parts
+        if self._failure is not None:
+            parts.append(self._failure[1])
+            junk = junk and self._failure[0] is JunkAfterStream
+        if self._raw_error is not None:
+            if not parts:
+                return self._raw_error
+            parts.append(f"and under it: {self._raw_error}")
+            junk = junk and isinstance(self._raw_error, JunkAfterStream)
+        if not parts:
+            return None
+        return (JunkAfterStream if junk else CorruptStream)(f"{self._name}: " + "; ".join(parts))
+
+    def _read_raw(self, n: int, keep: bool = True) -> bytes:
+        if self._raw_error is not None:
+            return b""
+        try:
+            data = self._raw.read(n)
+        except CorruptStream as e:     # `raw` is a DecompressedStream (compressed twice): its damage ends ours
+            self._raw_error = e
+            return b""
+        self._raw_pos += len(data)
+        if keep and data:
+            self._hist.append(data)
+            self._hist_len += len(data)
+            while self._hist_len - len(self._hist[0]) >= RESYNC_WINDOW:
+                self._hist_len -= len(self._hist.popleft())
+        return data
+
+    def _resync(self, start: int) -> int | None:
+        """Set the stream to read on at the first member start at or after compressed offset
+        `start` that decodes (its magic bytes, then a first piece decoded without error), looked
+        for in the window of bytes read and then at most RESYNC_SCAN bytes on; its offset, or None."""
+        buf = b"".join(self._hist)
+        base = self._raw_pos - len(buf)
+        if start > base:
+            buf, base = buf[start - base:], start
+        self._hist.clear()
+        self._hist_len = 0
+        self._pending = b""            # the end of buf
+        magic, i, eof = _MEMBER_START[self._codec], 0, False
+        while True:
+            m = magic.search(buf, i)
+            if m is None:
+                if eof or base + len(buf) - start > RESYNC_SCAN:
+                    return None
+                keep = max(i, len(buf) - _MAGIC_MAX + 1)     # a magic cut by the piece's end
+                buf, base, i = buf[keep:], base + keep, 0
+                more = self._read_raw(1 << 20, keep=False)
+                eof, buf = not more, buf + more
+                continue
+            p = m.start()
+            while len(buf) - p < FEED and not eof:           # a whole first piece to judge it by
+                more = self._read_raw(FEED, keep=False)
+                eof, buf = not more, buf + more
+            if self._verify(buf[p:p + FEED]):
+                self._pending = buf[p:]
+                self._consumed = base + p
+                self._hist.append(self._pending)
+                self._hist_len = len(self._pending)
+                self._clean_end = False
+                return base + p
+            i = p + 1
+
+    def _verify(self, data: bytes) -> bool:
+        """Whether a member starts at `data`: its first piece decodes without error and gives bytes or
+        ends the member (a cut-off header at a file's end does neither). bz2, xz and zstd may decode
+        a whole first piece to nothing yet (a bz2 block is read whole first); their magic is 4 to
+        10 bytes, gzip's 3, so a gzip member must give bytes. Bounded like _step."""
+        d = _decoder(self._codec)
+        step = ZSTD_FIRST_STEP if self._codec == "zstd" else FEED
+        try:
+            out = d.decompress(data[:step]) if self._codec == "zstd" else d.decompress(data, OUT)
+        except self._catch:
+            return False
+        return bool(out) or d.eof or (self._codec != "gzip" and len(data) >= step)
+
     def _input(self) -> bytes:
         # FEED bytes from where the member started (the rest of the last piece topped up), so that
         # what damage costs does not depend on where the previous member ended
         if len(self._pending) < FEED:
-            self._pending += self._raw.read(FEED - len(self._pending))
+            self._pending += self._read_raw(FEED - len(self._pending))
         data, self._pending = self._pending[:FEED], self._pending[FEED:]
         self._consumed += len(data)
         return data
@@ -161,11 +330,14 @@ class DecompressedStream(io.RawIOBase):
         d = self._dec
         if d is None:                  # between members: the end, or a new member
             data = self._input()
+            if self._codec == "xz" and self._clean_end:
+                data = self._skip_xz_padding(data)
             if not data:
                 self._ended = True
                 return b""
+            self._member_start = self._consumed - len(data)
             d = self._dec = _decoder(self._codec)
-            self._fresh = self._members > 0
+            self._fresh = self._clean_end
         elif self._codec in ("bz2", "xz") and not d.needs_input:
             data = b""                 # output held back by OUT: no new input yet
         elif self._codec == "gzip" and d.unconsumed_tail:
@@ -184,14 +356,24 @@ class DecompressedStream(io.RawIOBase):
             self._zstd_step = int(max(ZSTD_FIRST_STEP, min(FEED, OUT / ratio)))
         else:
             out = d.decompress(data, OUT)
-        self._fresh = self._fresh and not out
+        if out:
+            self._fresh = False
+            self._last = out
         if d.eof:
-            self._members += 1
+            self._clean_end = True
             rest = d.unused_data
             self._pending = rest + self._pending
             self._consumed -= len(rest)
             self._dec = None
         return out
+
+    def _skip_xz_padding(self, data: bytes) -> bytes:
+        # Stream padding, NUL bytes between xz streams (allowed by the xz format, section 2.2): no junk
+        while data[:1] == b"\0":
+            rest = data.lstrip(b"\0")
+            self._pending, self._consumed = rest + self._pending, self._consumed - len(rest)
+            data = self._input()
+        return data
 
     def close(self) -> None:
         self._raw.close()
