@@ -25,7 +25,7 @@ READERS: dict[str, str] = {
     "wet": "pipeline.readers.web:WetReader",
     "html": "pipeline.readers.web:HtmlReader",
     "jsonl": "pipeline.readers.rows:JsonlReader",
-    "json": "pipeline.readers.rows:JsonReader",
+    "json": "pipeline.readers.rows_json:JsonReader",
     "parquet": "pipeline.readers.rows_columnar:ParquetReader",
     "arrow": "pipeline.readers.rows_columnar:ArrowReader",
     "text": "pipeline.readers.rows:TextReader",

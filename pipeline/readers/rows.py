@@ -1,5 +1,5 @@
-"""Row formats: JSONL (plain or compressed), JSON arrays, Parquet and Arrow IPC, one document per row;
-plain text files.
+"""Row formats: JSON Lines (plain or compressed) and the row handling every row format shares
+(`_row_doc`); plain text files. JSON documents are `rows_json`, Parquet and Arrow `rows_columnar`.
 
 How these readers meet published corpora as they are, not as their names say:
 - fields are found by dotted paths into nested objects (`url_field: metadata.url` for datatrove's
@@ -9,17 +9,21 @@ How these readers meet published corpora as they are, not as their names say:
   (checks.py), a misspelt field must not quietly give url=None (a url_filter removing nothing);
 - a file is decompressed by what its first bytes say (base.open_decompressed `sniff`): plain JSON
   Lines named .jsonl.gz, zstd named .jsonl.zstd, gzip named .json are read, counted;
-- a `.json` file of several JSON values one after another (`jq .` output, pretty-printed objects
-  written one by one) is read value by value, not as JSON Lines that every line of fails;
 - a row whose text is unusable says what it held (absent, null, a number, an object and its keys);
   a url that is not a string stays in the metadata, counted, never dropped;
 - a directory in `paths` means the format's files (`Reader.data_suffixes`): a Hugging Face
   snapshot's README.md and LICENSE are counted as skipped, not read as rows;
 - Arrow IPC files (`datasets`' save_to_disk `data-*.arrow`, the stream and the file format) are
-  read batch by batch with the Parquet reader's row handling (both in `rows_columnar`).
+  read batch by batch with the Parquet reader's row handling (both in `rows_columnar`);
+- JSON documents (arrays, objects, values one after another) are read in `rows_json`;
+- plain text: a binary file is `binary_file` (not a document of NULs), in line mode a binary line
+  `binary_line`; files with CR line ends (classic Mac OS) are read line by line as the others
+  (`cr_line_ends`), in JSON Lines too.
 """
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import lzma
 import re
@@ -29,7 +33,7 @@ from typing import Iterator, Literal
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole, with_compression
-from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.decode import binary_bytes, decode_text_bytes
 
 
 SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
@@ -57,40 +61,19 @@ class _RowReader(Reader):
 class JsonlReader(_RowReader):
     """JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst, ...): one object per line."""
     name = "jsonl"
-    version = "5"       # 5: a JSON document (an array, indented objects) is read as JSON
+    # 5: a JSON document (an array, indented objects) is read as JSON
+    # 6: CR line ends are lines (lf_lines); a JSON document read as JsonReader 5 reads it
+    version = "6"
     data_suffixes = _JSON_NAMES
 
     def read(self, path, src, state):
-        if _looks_like_json_document(src, path):
+        from pipeline.readers.rows_json import looks_like_json_document, read_json   # it imports this module
+        if looks_like_json_document(src, path):
             # A JSON array (or pretty-printed objects) under format: jsonl: every line of it would
             # be a bad row and the run would stop on them; read as JSON, said.
             state.count("jsonl_read_as_json")
-            return _read_json(self, src, path, state, sniffed=True)
+            return read_json(self, src, path, state, sniffed=True)
         return _read_jsonl(self, src, path, state)
-
-
-class JsonReader(_RowReader):
-    """A JSON file (.json, .json.gz, ...) holding an array of objects, or one object: one document
-    per object. Collections published as JSON rather than JSON Lines (chinese-poetry's classics and
-    poems: `{"chapter": …, "paragraphs": [...]}`). A text field holding a list of strings (the
-    paragraphs, a poem's lines) is joined with newlines. Such a document is parsed whole; a file
-    whose first lines are objects one a line (Dolma's and C4's .json.gz, Hugging Face's to_json)
-    is JSON Lines and is streamed as such, a bad line costing that line only (`json_read_as_jsonl`).
-    Several JSON values one after another (`jq .` output, objects dumped with indent one by one)
-    are read value by value (`json_concatenated_values`)."""
-    name = "json"
-    # 3: JSON Lines told from the file's first lines (a bad first line lost the file)
-    # 4: concatenated values; dotted field paths; compression told from the bytes
-    version = "4"
-    data_suffixes = _JSON_NAMES
-    title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
-                                                              "(a chapter's or a poem's title), if any")
-    records_field: str | None = Field(default=None, description=(
-        "field (dotted path) of the file's one object that holds the rows, for files that wrap them: "
-        "`data` for `{\"version\": ..., \"data\": [...]}`; unset: the file is the rows (an array, or one object)"))
-
-    def read(self, path, src, state):
-        return _read_json(self, src, path, state)
 
 
 class TextReader(Reader):
@@ -99,7 +82,9 @@ class TextReader(Reader):
     UTF-8 with its stray bytes as cp1252 when it has lines of its own in UTF-8 (decode_unlabelled).
     With `documents: line`, each non-empty line is a document (`path#line`), the file streamed."""
     name = "text"
-    version = "3"       # 2: marker files (`_SUCCESS`, `.part-0.crc`) skipped; 3: compression told from the bytes
+    # 2: marker files (`_SUCCESS`, `.part-0.crc`) skipped; 3: compression told from the bytes
+    # 4: binary files and lines quarantined (`binary_file`, `binary_line`); CR line ends are lines
+    version = "4"
     marker_prefixes = (".", "_")
     documents: Literal["file", "line"] = Field(
         default="file", description="`file`: one document per file; `line`: one per non-empty line (a corpus "
@@ -127,6 +112,36 @@ def capped_lines(f, cap: int) -> Iterator[tuple[bytes, int | None]]:
             yield raw, None
 
 
+class _CrAsLf(io.RawIOBase):
+    """A stream with its CR bytes read as LF, byte for byte (offsets hold)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self._stream.read1(len(b)).replace(b"\r", b"\n")
+        b[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def lf_lines(f, state: ReadState):
+    """`f`, or when its first block holds CR line ends and no LF (classic Mac OS files) `f` with
+    each CR read as LF, counted `cr_line_ends`: read by LF alone, such a file was one line (one
+    document of a one-a-line corpus, every JSON Lines row one bad_json item)."""
+    head = f.peek(1 << 16)
+    if b"\r" not in head or b"\n" in head:
+        return f
+    state.count("cr_line_ends")
+    return io.BufferedReader(_CrAsLf(f), 1 << 16)
+
+
 def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True) -> Iterator[Doc | Quarantined]:
     lineno = 0
     # A row's JSON holds its text escaped (\uXXXX: up to 6 bytes a character) plus its other
@@ -134,7 +149,7 @@ def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True
     limit = 6 * src.max_doc_bytes + (1 << 16)
     try:
         with open_utf8(path, state if count_codec else None, sniff=True) as f:
-            for lineno, (raw, over) in enumerate(capped_lines(f, limit), 1):
+            for lineno, (raw, over) in enumerate(capped_lines(lf_lines(f, state), limit), 1):
                 if over is not None:
                     yield Quarantined("too_large", f"line {lineno}: {over} bytes, more than {limit}",
                                       lineno, size=over, sample=raw[:SAMPLE])
@@ -184,150 +199,6 @@ def without_lone_surrogates(value, state: ReadState):
 
 
 # -- JSON -------------------------------------------------------------------------------------
-def _read_json(opts, src, path: str, state: ReadState, sniffed: bool = False) -> Iterator[Doc | Quarantined]:
-    if not sniffed and _looks_like_json_lines(src, path):
-        # Objects one a line: JSON Lines under a .json name (Dolma's and C4's .json.gz, Hugging
-        # Face's to_json), streamed as such (not held whole), a bad line quarantined alone; said.
-        state.count("json_read_as_jsonl")
-        yield from _read_jsonl(opts, src, path, state)
-        return
-    body = read_whole(src, path, state, unbounded=True, sniff=True)
-    if isinstance(body, Quarantined):
-        yield body
-        return
-    doc = None
-    try:
-        doc = body.decode("utf-8-sig")
-        value = json.loads(doc)
-    except UnicodeDecodeError as e:
-        yield Quarantined("bad_encoding", f"{path} is not UTF-8: {e}", 0, path, len(body), body[:SAMPLE])
-        return
-    except json.JSONDecodeError as e:
-        if e.msg == "Extra data" and doc[:e.pos].rstrip().endswith("}") and "\n" in doc[max(0, e.pos - 64):e.pos] \
-                and "\n" not in doc[:e.pos].strip():
-            # One object on one line, then more after a line break, which the first lines did not
-            # show (a first line longer than the look-ahead): JSON Lines still.
-            state.count("json_read_as_jsonl")
-            yield from _read_jsonl(opts, src, path, state, count_codec=False)
-            return
-        if e.msg == "Extra data":
-            # Values one after another over several lines each (`jq .` output, objects dumped
-            # with indent one by one): read value by value, not as JSON Lines every line of fails.
-            body = None         # the text is held once (as the array path holds its values)
-            state.count("json_concatenated_values")
-            yield from _concatenated_values(opts, src, path, doc, state)
-            return
-        yield Quarantined("bad_json", f"{path}: {e}", e.pos, path, len(body), body[max(0, e.pos - 2048):e.pos + 2048])
-        return
-    except (ValueError, RecursionError) as e:                  # an int of >4,300 digits, deep nesting
-        yield Quarantined("bad_json", f"{path}: {type(e).__name__}: {e}", 0, path, len(body), body[:SAMPLE])
-        return
-    if b"\\ud" in body or b"\\uD" in body:
-        value = without_lone_surrogates(value, state)
-    records_field = getattr(opts, "records_field", None)
-    if records_field and isinstance(value, dict):
-        at = field_path(value, records_field)
-        if not isinstance(held := _get(value, at), list):
-            yield Quarantined("missing_text", f"{path}: records_field {records_field!r} is "
-                              f"{_describe(held, at, value)}, not a list of rows", 0, path)
-            return
-        value = held
-    elif isinstance(value, dict) and _get(value, field_path(value, opts.text_field)) is None and \
-            (lists := [k for k, v in value.items() if isinstance(v, list) and v and isinstance(v[0], dict)]):
-        # One object wrapping the rows (`{"version": 1, "data": [...]}`): the row count it stands
-        # for is lost unless the reader is told where they are; said with the field to name.
-        yield Quarantined("missing_text", f"{path}: one object without {opts.text_field!r} whose field "
-                          f"{lists[0]!r} holds {len(value[lists[0]]):,} objects: set records_field: {lists[0]} "
-                          f"to read them as rows", 0, path, records=len(value[lists[0]]))
-        return
-    rows = value if isinstance(value, list) else [value]
-    for i, row in enumerate(rows, 1):
-        yield from _row_doc(opts, src, row, f"{path}#{i}", i, state=state)
-
-
-def _concatenated_values(opts, src, path: str, doc: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    """Each JSON value of `doc` (values one after another, whitespace between), its rows numbered
-    on across values as an array's are (`path#1`, ...; an array among them gives its elements). A
-    value that does not parse is quarantined up to the next line that opens an object (`{` at a
-    line's start), where reading goes on. One value is held at a time besides the text."""
-    decoder = json.JSONDecoder()
-    ws = re.compile(r"[ \t\r\n]*")
-    pos, i = ws.match(doc, 1 if doc.startswith("\ufeff") else 0).end(), 0
-    while pos < len(doc):
-        try:
-            value, end = decoder.raw_decode(doc, pos)
-        except (ValueError, RecursionError) as e:
-            i += 1
-            resume = doc.find("\n{", pos + 1)
-            end = len(doc) if resume < 0 else resume + 1
-            yield Quarantined("bad_json", f"{path}: value at character {pos}: {type(e).__name__}: {e}", pos,
-                              f"{path}#{i}", end - pos, doc[pos:min(end, pos + SAMPLE)].encode("utf-8", "replace"))
-            pos = ws.match(doc, end).end()
-            continue
-        if doc.find("\\ud", pos, end) >= 0 or doc.find("\\uD", pos, end) >= 0:
-            value = without_lone_surrogates(value, state)
-        for row in value if isinstance(value, list) else [value]:
-            i += 1
-            yield from _row_doc(opts, src, row, f"{path}#{i}", i, state=state)
-        pos = ws.match(doc, end).end()
-
-
-JSON_HEAD = 1 << 16     # bytes of a .json file's start that decide whether it is JSON Lines
-_HEAD_LINES = 4         # ... from its first this many non-empty lines
-
-
-def _looks_like_json_lines(src, path: str) -> bool:
-    """Whether a .json file is JSON Lines, from its first non-empty lines (two, and more within
-    JSON_HEAD bytes; each up to the JSONL reader's line limit): the first is an object on a line
-    of its own and another line follows, or the first does not parse (a damaged row) and every
-    line after it in the head is an object. A JSON document (an array, an object over several
-    lines, minified on one line) is never that: its first line is `[`, or an object's opening that
-    does not parse alone, and its inner lines end in commas. Unreadable or undecidable: False (the
-    whole-file path says why)."""
-    limit = 6 * src.max_doc_bytes + (1 << 16)
-    lines: list[bytes] = []
-    try:
-        with open_utf8(path, sniff=True) as f:
-            head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
-            if head[:1] != b"{":
-                return False            # an array, a bare value, nothing: a JSON document
-            read = 0
-            # Two lines at least, however long (a book a line), then up to JSON_HEAD bytes' worth.
-            while len(lines) < _HEAD_LINES and (read < JSON_HEAD or len(lines) < 2) \
-                    and (raw := f.readline(limit)):
-                read += len(raw)
-                if not raw.endswith(b"\n") and len(raw) == limit:
-                    break               # a line longer than any row: not decided by it
-                if raw.strip():
-                    lines.append(raw)
-    except Exception:  # noqa: BLE001 - damage is the whole-file path's to name
-        return False
-    if len(lines) < 2:
-        return False                # one line: one object, the same documents either way
-
-    def is_object(raw: bytes) -> bool:
-        try:
-            return isinstance(json.loads(raw.lstrip(b"\xef\xbb\xbf").decode("utf-8")), dict)
-        except (ValueError, RecursionError):
-            return False
-    return is_object(lines[0]) or all(is_object(line) for line in lines[1:])
-
-
-def _looks_like_json_document(src, path: str) -> bool:
-    """Whether a file named as JSON Lines holds a JSON document instead: it begins with `[` (an
-    array, pretty-printed or on one line), or with a line that is only `{` (objects dumped with
-    indent) and is not JSON Lines by `_looks_like_json_lines`. A damaged first row followed by
-    rows one a line stays JSON Lines; unreadable: False (the JSONL path says why)."""
-    try:
-        with open_utf8(path, sniff=True) as f:
-            head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except Exception:  # noqa: BLE001 - damage is the JSONL path's to name
-        return False
-    if head[:1] == b"[":
-        return True
-    return head[:1] == b"{" and head[1:].lstrip(b" \t\r")[:1] == b"\n" and not _looks_like_json_lines(src, path)
-
-
 def field_path(row: dict, name: str) -> tuple[str, ...] | None:
     """Where the field `name` is in a row, as the keys leading to it: the top-level key `name`
     (a key holding a dot wins), else a dotted path into nested objects (`metadata.url`: datatrove's
@@ -476,9 +347,13 @@ def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
         yield Quarantined("too_large", f"more than {src.max_doc_bytes} bytes", 0, path, len(body), body)
         return
     meta = {"file": path}
-    text, charset, kind = decode_text_bytes(body)      # UTF-8, UTF-16/32, a GBK novel, a Latin-1 note
+    # UTF-8, UTF-16/32, a GBK novel, a Latin-1 note; binary (NUL bytes, control bytes throughout):
+    # the code reader's test (git's over the first 8000 bytes, and more), a file of NULs was a document.
+    text, charset, kind = decode_text_bytes(body, binary_probe=8000)
     if text is None:
-        yield Quarantined("bad_encoding", charset, 0, path, len(body), body)
+        binary = kind == "binary"
+        yield Quarantined("binary_file" if binary else "bad_encoding", f"{path}: {charset}", 0, path, len(body),
+                          body[:4096] if binary else body)
         return
     if kind:
         state.count(f"text_{kind}")             # text_wide_unicode, text_legacy_charset
@@ -493,12 +368,24 @@ def _read_text_lines(opts, src, path: str, state: ReadState) -> Iterator[Doc | Q
     """`documents: line`: each non-empty line a document, id `path#line` (1-based), the file read
     line by line. A line over max_doc_bytes is quarantined `too_large` without being held whole; a
     line that is not UTF-8 is read as a text file is (`decode_text_bytes`, counted), else
-    quarantined `bad_encoding`. UTF-16/32 files are transcoded as they are read (open_utf8)."""
+    quarantined `bad_encoding`; a line with NUL bytes or control bytes throughout (decode.binary_bytes)
+    is `binary_line`, a file whose first lines are mostly such lines `binary_file` (random bytes
+    split at their 0x0A bytes made documents). UTF-16/32 files are transcoded as they are read
+    (open_utf8); CR line ends are lines too (lf_lines)."""
     lineno = 0
     cap = src.max_doc_bytes + 2         # the longest line that fits, with its CR LF
     try:
-        with open_utf8(path, state, sniff=True) as f:
-            for lineno, (raw, over) in enumerate(capped_lines(f, cap), 1):
+        with open_utf8(path, state, sniff=True) as raw_file:
+            lines = capped_lines(lf_lines(raw_file, state), cap)
+            head, failed = [], None
+            try:
+                head.extend(itertools.islice(lines, _HEAD_LINES_TEXT))
+            except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
+                failed = e              # raised below, after the lines read before it
+            if (why := _binary_head(head)) is not None:
+                yield Quarantined("binary_file", f"{path}: {why}", 0, path, sample=head[0][0][:4096])
+                return
+            for lineno, (raw, over) in enumerate(itertools.chain(head, () if failed else lines), 1):
                 if over is not None:
                     yield Quarantined("too_large", f"line {lineno}: {over} bytes > max_doc_bytes {src.max_doc_bytes}",
                                       lineno, f"{path}#{lineno}", over, raw[:SAMPLE])
@@ -511,6 +398,11 @@ def _read_text_lines(opts, src, path: str, state: ReadState) -> Iterator[Doc | Q
                 if len(line) > src.max_doc_bytes:
                     yield Quarantined("too_large", f"line {lineno}: {len(line)} bytes > max_doc_bytes "
                                       f"{src.max_doc_bytes}", lineno, f"{path}#{lineno}", len(line), line[:SAMPLE])
+                    continue
+                if (len(line.translate(None, _CONTROL_BYTES)) < len(line) or not line.strip(line[:1])) \
+                        and (why := binary_bytes(line)) is not None:
+                    yield Quarantined("binary_line", f"line {lineno}: {why}", lineno, f"{path}#{lineno}", len(line),
+                                      line[:4096])
                     continue
                 doc_meta = {"file": path}
                 try:
@@ -527,6 +419,25 @@ def _read_text_lines(opts, src, path: str, state: ReadState) -> Iterator[Doc | Q
                 if not text.strip():
                     continue
                 yield Doc(f"{path}#{lineno}", None, text=text, metadata=doc_meta)
+            if failed:
+                raise failed
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
         # A truncated or corrupt compressed stream: what was read so far stands.
         yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno, path)
+
+
+# The bytes decode.binary_bytes counts as binary (C0 controls but whitespace, form feed and ESC;
+# DEL): a line without them (nearly all) is not binary unless it is one byte repeated, which is
+# what binary_bytes is then asked about (its price on every line doubled the reading time;
+# bytes.translate finds them 5x faster than a regex).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, *range(0x0e, 0x1b), *range(0x1c, 0x20), 0x7f])
+_HEAD_LINES_TEXT = 64      # lines of a text file read a line a document that decide whether it is binary
+
+
+def _binary_head(head: list[tuple[bytes, int | None]]) -> str | None:
+    """Why a file read a line a document is binary, from its first lines (capped_lines' items):
+    most of those not blank are binary (decode.binary_bytes). A NUL run or a binary line in a text
+    file costs that line only (`binary_line`)."""
+    found = [binary_bytes(raw[:1 << 16]) for raw, _ in head if raw.strip()]
+    binary = [why for why in found if why is not None]
+    return binary[0] if 2 * len(binary) > len(found) else None

@@ -1,0 +1,444 @@
+"""JSON documents: a file that is an array of rows, one object, a wrapper object holding the rows
+(`records_field`), or several values one after another (`jq .` output, objects dumped with indent
+one by one). JSON Lines is `rows`, whose row handling (`_row_doc`) every row is given to.
+
+Why a parser of our own around json's `raw_decode` rather than a streaming library (ijson): a
+damaged file must cost only the rows the damage touches. ijson stops at the first error, so a
+file cut short in a download, or one broken row in a hand-edited array, lost every row after it
+(and a whole-file json.loads lost all of them, the complete rows before the damage too, and held
+a 600 MB value of a 600 KB .json.gz in 1.9 GB). Here:
+- an array is read one element at a time from text decoded a piece at a time (`_JsonText`):
+  memory is one row's, not the file's; a row too large to be a document is skipped unparsed;
+- a file cut short keeps its rows before the cut (`truncated_json`; `corrupt_compression` when
+  its compressed stream broke), a broken row costs that row (`bad_json`), reading going on at the
+  next row that starts a line as the first did; a row with bytes that are not UTF-8 is
+  `bad_encoding`, as a JSON Lines line is; `[a, b,]` loses nothing (`json_trailing_comma`);
+- UTF-16/32 files are transcoded (base.open_utf8); an object parsed whole is capped
+  (`max_object_bytes`);
+- a `.json` file whose first lines are one object each is JSON Lines (`json_read_as_jsonl`), and
+  a file given as `format: jsonl` that is a JSON document is read here (`jsonl_read_as_json`).
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import lzma
+import re
+import zlib
+from typing import Iterator
+
+from pydantic import Field
+
+from pipeline.readers.base import Doc, Quarantined, ReadState, open_utf8
+from pipeline.readers.decompress import JunkAfterStream
+from pipeline.readers.rows import (_JSON_NAMES, _SURROGATE, SAMPLE, _RowReader, _describe, _get, _read_jsonl,
+                                   _row_doc, field_path, without_lone_surrogates)
+
+MAX_OBJECT_BYTES = 1 << 30      # JsonReader.max_object_bytes' default: 1 GiB of JSON text
+
+
+class JsonReader(_RowReader):
+    """A JSON file (.json, .json.gz, ...) holding an array of objects, or one object: one document
+    per object. Collections published as JSON rather than JSON Lines (chinese-poetry's classics and
+    poems: `{"chapter": …, "paragraphs": [...]}`). A text field holding a list of strings (the
+    paragraphs, a poem's lines) is joined with newlines. Such a document is parsed whole; a file
+    whose first lines are objects one a line (Dolma's and C4's .json.gz, Hugging Face's to_json)
+    is JSON Lines and is streamed as such, a bad line costing that line only (`json_read_as_jsonl`).
+    Several JSON values one after another (`jq .` output, objects dumped with indent one by one)
+    are read value by value (`json_concatenated_values`). An array is read one element at a time,
+    whatever its size; damage costs the rows it touches (`_json_values`)."""
+    name = "json"
+    # 3: JSON Lines told from the file's first lines (a bad first line lost the file)
+    # 4: concatenated values; dotted field paths; compression told from the bytes
+    # 5: an array read one element at a time: damage costs the rows it touches, not the file;
+    #    UTF-16/32 transcoded
+    version = "5"
+    data_suffixes = _JSON_NAMES
+    title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
+                                                              "(a chapter's or a poem's title), if any")
+    records_field: str | None = Field(default=None, description=(
+        "field (dotted path) of the file's one object that holds the rows, for files that wrap them: "
+        "`data` for `{\"version\": ..., \"data\": [...]}`; unset: the file is the rows (an array, or one object)"))
+    max_object_bytes: int = Field(default=MAX_OBJECT_BYTES, gt=0, description=(
+        "largest JSON object parsed whole, in characters (a file that is one object, a `records_field` "
+        "wrapper; it takes about twice that in memory): more is quarantined `too_large`, to be converted to "
+        "JSON Lines. An array's rows are read one at a time, each up to JSON Lines' row limit (6 x "
+        "max_doc_bytes), whatever the file's size"))
+
+    def read(self, path, src, state):
+        return read_json(self, src, path, state)
+
+
+def read_json(opts, src, path: str, state: ReadState, sniffed: bool = False) -> Iterator[Doc | Quarantined]:
+    if not sniffed and _looks_like_json_lines(src, path):
+        # Objects one a line: JSON Lines under a .json name (Dolma's and C4's .json.gz, Hugging
+        # Face's to_json), streamed as such (not held whole), a bad line quarantined alone; said.
+        state.count("json_read_as_jsonl")
+        yield from _read_jsonl(opts, src, path, state)
+        return
+    try:
+        f = open_utf8(path, state, sniff=True)
+    except OSError as e:        # CorruptStream included
+        yield Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
+        return
+    with f:
+        yield from _json_values(opts, src, path, _JsonText(f, state), state)
+
+
+class _JsonText:
+    """The text of a JSON file, read and decoded a piece at a time as parsing needs it: `text`
+    holds the file's characters from character `start` on, what was parsed before it forgotten (an
+    array of rows is read one row at a time, never held whole: 1.9 GB of memory for a 600 MB
+    value in a 600 KB .json.gz before). UTF-16/32 files come transcoded (open_utf8), a UTF-8 BOM
+    is dropped. A byte that is not UTF-8 becomes a lone surrogate (surrogateescape; text decoded
+    from UTF-8 holds none), for the row holding it to be quarantined (`bad_bytes`: one was seen).
+    A stream that fails (truncated or corrupt compression) ends there, `error` saying why."""
+
+    def __init__(self, f, state: ReadState):
+        self.f, self.state = f, state
+        self.text, self.start, self.eof, self.error, self.bad_bytes = "", 0, False, None, False
+        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+
+    def more(self, pos: int) -> int | None:
+        """Read on, the text before `pos` forgotten: `pos`'s new index, or None at the file's end.
+        At least as much as is held from `pos` is read (a value growing over pieces is parsed again
+        a few times, not once a piece)."""
+        if self.eof:
+            return None
+        want, pieces, n, raw = max(1 << 20, len(self.text) - pos), [], 0, b""
+        try:
+            while n < want and (raw := self.f.read1(want - n)):
+                pieces.append(raw)
+                n += len(raw)
+        except JunkAfterStream:         # bytes after the last compressed member: all before them read
+            self.state.count("junk_after_compressed_data")
+            raw = b""
+        except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
+            self.error, raw = f"{type(e).__name__}: {e}", b""
+        self.eof = not raw
+        new = self._decoder.decode(b"".join(pieces), final=self.eof)
+        if not new and self.eof:
+            return None
+        if not self.start and not self.text and new.startswith("\ufeff"):
+            new = new[1:]
+        if not self.bad_bytes and not new.isascii() and _SURROGATE.search(new):
+            self.bad_bytes = True
+        self.text, self.start = self.text[pos:] + new, self.start + pos
+        return 0
+
+
+_WS = re.compile(r"[ \t\r\n]*")
+_NOT_A_CUT = re.compile(r'[\s,:\[\]{}"]')
+
+
+def _skip_ws(t: _JsonText, pos: int) -> int | None:
+    """The index of the next character that is not whitespace, None at the file's end."""
+    while (pos := _WS.match(t.text, pos).end()) == len(t.text):
+        if (pos := t.more(pos)) is None:
+            return None
+    return pos
+
+
+def _value_at(decoder: json.JSONDecoder, t: _JsonText, pos: int, limit: int):
+    """The JSON value at `pos`, read on until it is complete: ("ok", value, pos, end), ("bad",
+    why, pos, where), ("cut", why, pos, end) when the file ends inside it, ("too_large", None,
+    pos, end) when it is not complete within `limit` characters. (`pos` moves as text before it
+    is forgotten.)"""
+    while True:
+        try:
+            value, end = decoder.raw_decode(t.text, pos)
+            if end - pos > limit:
+                return "too_large", None, pos, end
+            if end < len(t.text) or t.eof:          # a number at the text's end may go on in the next piece
+                return "ok", value, pos, end
+            why = "the file ends after it"
+        except json.JSONDecodeError as e:
+            # An error where the text ends (an unterminated string; a literal, a number or nothing
+            # after a key) may be the piece's end; anything before it is a syntax error.
+            if not e.msg.startswith("Unterminated string") and \
+                    (len(t.text) - e.pos > 6 or _NOT_A_CUT.search(t.text, e.pos)):
+                return "bad", f"{e.msg} at character {t.start + e.pos}", pos, e.pos
+            why = f"{e.msg} character {t.start + e.pos}" if e.msg.endswith(" at") else e.msg
+        except (ValueError, RecursionError) as e:   # an int of >4,300 digits, deep nesting
+            return "bad", f"{type(e).__name__}: {e}", pos, pos
+        if len(t.text) - pos > limit:
+            return "too_large", None, pos, len(t.text)
+        if (moved := t.more(pos)) is None:
+            if why == "the file ends after it":     # a number ending the file: complete
+                return "ok", value, pos, end
+            return "cut", why, pos, len(t.text)
+        pos = moved
+
+
+_STRUCTURE = re.compile(r'["\[\]{}]')
+
+
+def _skip_value(t: _JsonText, pos: int) -> int | None:
+    """The index just past the JSON object, array or string at `pos`, found by its brackets and
+    quotes without parsing it (a row too large to be a document, skipped); None at the file's end.
+    Inside strings by str.find (a regex took 1.4 s of 1.8 for a 200 MB string), the next quote
+    kept while escapes before it are skipped."""
+    depth, in_string, quote = 0, False, -1
+    while True:
+        if in_string:
+            if quote < pos:
+                quote = t.text.find('"', pos) % (len(t.text) + 1)       # not found: len(t.text)
+            escape = t.text.find("\\", pos, quote)
+            if 0 <= escape < len(t.text) - 1:
+                pos = escape + 2
+                continue
+            if escape < 0 and quote < len(t.text):
+                in_string, pos = False, quote + 1
+                if depth == 0:
+                    return pos
+                continue
+            pos = len(t.text) if escape < 0 else escape     # read on (an escape cut at the piece's end kept)
+        elif m := _STRUCTURE.search(t.text, pos):
+            pos = m.end()
+            if m.group() == '"':
+                in_string = True
+                continue
+            depth += 1 if m.group() in "[{" else -1
+            if depth <= 0:
+                return pos
+            continue
+        else:
+            pos = len(t.text)
+        if (pos := t.more(pos)) is None:
+            return None
+        quote = -1
+
+
+def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """The rows of a JSON file's values: an array's elements, one at a time (each up to the JSONL
+    line limit: the file any size), or an object (parsed whole, up to `max_object_bytes`), its rows
+    numbered `path#1`, ... across values. Several values one after another (`jq .` output, objects
+    dumped with indent one by one) are counted `json_concatenated_values`; a first object on one
+    line followed by a line break is JSON Lines whose first line the look-ahead did not show.
+    Damage costs what it touches, what came before it is kept: a file cut short (or its compressed
+    stream) ends in one `truncated_json` (`corrupt_compression`) item; an element that does not
+    parse is one `bad_json` item, reading going on at the next element that starts a line as the
+    first one did (pretty-printed arrays; one a line otherwise none: the rest is that item); a row
+    holding bytes that are not UTF-8 is quarantined `bad_encoding` as a JSON Lines row is."""
+    decoder = json.JSONDecoder()
+    row_limit = 6 * src.max_doc_bytes + (1 << 16)   # as a JSON Lines row's (_read_jsonl)
+    object_limit = getattr(opts, "max_object_bytes", MAX_OBJECT_BYTES)
+    i = nth = 0                  # rows so far (ids path#i), top-level values so far
+    pos = 0
+
+    def ended(where: str, at: int) -> Quarantined:
+        """The item for a file that ends inside a value (cut short, or its compressed stream)."""
+        if t.error:
+            return Quarantined("corrupt_compression", f"{path}: {t.error} ({where}; rows before it were read)",
+                               t.start + at, path)
+        return Quarantined("truncated_json", f"{path}: the file ends {where}: cut short, rows before it were read",
+                           t.start + at, path, len(t.text) - at,
+                           t.text[at:at + SAMPLE].encode("utf-8", "surrogateescape"))
+
+    def bad(why: str, start: int, end: int, indent: str | None) -> tuple[Quarantined, int | None]:
+        """A `bad_json` item for the value at `start` (its error at `end`; `bad_encoding` when bytes
+        that are not UTF-8 precede it), and where reading goes on: the next line that starts with
+        `indent` and `{` (None: nowhere, the rest is lost)."""
+        at, sample = t.start + start, t.text[start:start + SAMPLE].encode("utf-8", "surrogateescape")
+        reason = "bad_json"
+        if t.bad_bytes and (stray := _SURROGATE.search(t.text, start, max(end, start + 1))):
+            # Bytes that are not UTF-8 before the error (GBK's second bytes include `\` and `"`): that is why.
+            reason, why = "bad_encoding", f"not UTF-8 (byte {ord(stray.group()) - 0xdc00:#04x} at character " \
+                f"{t.start + stray.start()}; JSON is UTF-8), then {why}"
+        pos, found = max(start + 1, end), None
+        if indent is not None:
+            row_start = re.compile("\n" + re.escape(indent) + "{")
+            while not (found := row_start.search(t.text, pos)):
+                if t.more(pos := max(pos, len(t.text) - len(indent) - 1)) is None:
+                    break
+                pos = 0
+        resume = found.end() - 1 if found else None
+        then = "read on at the next row" if found else "no next row found: the rest of the file lost"
+        return Quarantined(reason, f"{path}: value at character {at}: {why} ({then})", at, f"{path}#{i}",
+                           t.start + (len(t.text) if resume is None else resume) - at, sample), resume
+
+    def rows_of(value, start: int, end: int):
+        nonlocal i
+        if t.bad_bytes and (m := _SURROGATE.search(t.text, start, end)):
+            i += 1
+            return [Quarantined("bad_encoding", f"{path}: row {i} (character {t.start + start}) is not UTF-8: byte "
+                                f"{ord(m.group()) - 0xdc00:#04x} at character {t.start + m.start()} (JSON is UTF-8)",
+                                t.start + start, f"{path}#{i}", end - start,
+                                t.text[start:min(end, start + SAMPLE)].encode("utf-8", "surrogateescape"))]
+        if t.text.find("\\ud", start, end) >= 0 or t.text.find("\\uD", start, end) >= 0:
+            value = without_lone_surrogates(value, state)
+        out = []
+        for row in value:
+            i += 1
+            out.extend(_row_doc(opts, src, row, f"{path}#{i}", i, state=state))
+        return out
+
+    while (pos := _skip_ws(t, pos)) is not None:
+        nth += 1
+        if nth == 2:
+            state.count("json_concatenated_values")
+        if t.text[pos] != "[":
+            kind, value, pos, end = _value_at(decoder, t, pos, object_limit)
+            if kind == "cut":
+                yield ended(f"inside a value ({value})", pos)
+                return
+            if kind == "too_large":
+                yield Quarantined("too_large", f"{path}: a JSON object of more than max_object_bytes {object_limit:,} "
+                                  f"characters at character {t.start + pos}: convert the file to JSON Lines (one row "
+                                  f"a line), whose rows are read one at a time", t.start + pos, path)
+                return
+            if kind == "bad":
+                i += 1
+                item, pos = bad(value, pos, end, "")      # values one after another: at the next `{` line
+                yield item
+                if pos is None:
+                    break
+                continue
+            if nth == 1 and isinstance(value, dict) and t.text.find("\n", pos, end) < 0:
+                # One object on one line, then more after a line break, which the first lines did not
+                # show (a first line longer than the look-ahead): JSON Lines still.
+                while (gap := _WS.match(t.text, end)).end() == len(t.text) and t.more(pos) is not None:
+                    end, pos = end - pos, 0
+                if "\n" in gap.group() and gap.end() < len(t.text):
+                    state.count("json_read_as_jsonl")
+                    yield from _read_jsonl(opts, src, path, state, count_codec=False)
+                    return
+            if isinstance(value, dict):
+                value = yield from _rows_of_object(opts, path, value)
+                if value is None:
+                    return
+            yield from rows_of(value if isinstance(value, list) else [value], pos, end)
+            pos = end
+            continue
+        # An array: its elements one at a time. `indent`: what precedes its first element on its
+        # line when that starts one (pretty-printed), where to read on after a bad element.
+        pos, first, indent = pos + 1, True, ...
+        while pos is not None:
+            if (pos := _skip_ws(t, pos)) is None:
+                yield ended(f"after row {i} without closing the array (`]`)", len(t.text))
+                return
+            if t.text[pos] == "]":
+                pos += 1
+                break
+            if not first:
+                if t.text[pos] != ",":
+                    item, pos = bad(f"',' or ']' expected after row {i}, found {t.text[pos]!r}", pos, pos, indent)
+                    yield item
+                    first = True
+                    continue
+                if (pos := _skip_ws(t, pos + 1)) is None:
+                    yield ended(f"after row {i} and a comma", len(t.text))
+                    return
+                if t.text[pos] == "]":          # [a, b,] (JSON5, hand-edited files): nothing lost
+                    state.count("json_trailing_comma")
+                    pos += 1
+                    break
+            first = False
+            if indent is ...:
+                line_start = t.text.rfind("\n", 0, pos) + 1
+                indent = t.text[line_start:pos] if line_start and not t.text[line_start:pos].strip() else None
+            kind, value, pos, end = _value_at(decoder, t, pos, row_limit)
+            if kind == "ok":
+                yield from rows_of([value], pos, end)
+                pos = end
+            elif kind == "cut":
+                yield ended(f"inside row {i + 1} ({value})", pos)
+                return
+            elif kind == "too_large":
+                i += 1
+                at, end = t.start + pos, _skip_value(t, pos)       # skipped, not parsed
+                yield Quarantined("too_large", f"{path}: row {i}: more than {row_limit:,} characters of JSON, "
+                                  f"more than a row under max_doc_bytes {src.max_doc_bytes:,} holds", at,
+                                  f"{path}#{i}", t.start + (len(t.text) if end is None else end) - at)
+                if end is None:
+                    return
+                pos = end
+            else:
+                i += 1
+                item, pos = bad(value, pos, end, indent)
+                yield item
+                first = True
+        if pos is None:
+            break
+    if t.error:
+        yield ended("after its last complete value", len(t.text))
+    elif not nth:
+        yield Quarantined("bad_json", f"{path}: no JSON value, whitespace only", 0, path)
+
+
+def _rows_of_object(opts, path: str, value: dict):
+    """The rows a top-level object stands for: itself, or the list under `records_field`; None,
+    after a quarantine item saying why, when it wraps rows the reader was not told of."""
+    records_field = getattr(opts, "records_field", None)
+    if records_field:
+        at = field_path(value, records_field)
+        if not isinstance(held := _get(value, at), list):
+            yield Quarantined("missing_text", f"{path}: records_field {records_field!r} is "
+                              f"{_describe(held, at, value)}, not a list of rows", 0, path)
+            return None
+        return held
+    if _get(value, field_path(value, opts.text_field)) is None and \
+            (lists := [k for k, v in value.items() if isinstance(v, list) and v and isinstance(v[0], dict)]):
+        # One object wrapping the rows (`{"version": 1, "data": [...]}`): the row count it stands
+        # for is lost unless the reader is told where they are; said with the field to name.
+        yield Quarantined("missing_text", f"{path}: one object without {opts.text_field!r} whose field "
+                          f"{lists[0]!r} holds {len(value[lists[0]]):,} objects: set records_field: {lists[0]} "
+                          f"to read them as rows", 0, path, records=len(value[lists[0]]))
+        return None
+    return [value]
+
+
+JSON_HEAD = 1 << 16     # bytes of a .json file's start that decide whether it is JSON Lines
+_HEAD_LINES = 4         # ... from its first this many non-empty lines
+
+
+def _looks_like_json_lines(src, path: str) -> bool:
+    """Whether a .json file is JSON Lines, from its first non-empty lines (two, and more within
+    JSON_HEAD bytes; each up to the JSONL reader's line limit): the first is an object on a line
+    of its own and another line follows, or the first does not parse (a damaged row) and every
+    line after it in the head is an object. A JSON document (an array, an object over several
+    lines, minified on one line) is never that: its first line is `[`, or an object's opening that
+    does not parse alone, and its inner lines end in commas. Unreadable or undecidable: False (the
+    whole-file path says why)."""
+    limit = 6 * src.max_doc_bytes + (1 << 16)
+    lines: list[bytes] = []
+    try:
+        with open_utf8(path, sniff=True) as f:
+            head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
+            if head[:1] != b"{":
+                return False            # an array, a bare value, nothing: a JSON document
+            read = 0
+            # Two lines at least, however long (a book a line), then up to JSON_HEAD bytes' worth.
+            while len(lines) < _HEAD_LINES and (read < JSON_HEAD or len(lines) < 2) \
+                    and (raw := f.readline(limit)):
+                read += len(raw)
+                if not raw.endswith(b"\n") and len(raw) == limit:
+                    break               # a line longer than any row: not decided by it
+                if raw.strip():
+                    lines.append(raw)
+    except Exception:  # noqa: BLE001 - damage is the whole-file path's to name
+        return False
+    if len(lines) < 2:
+        return False                # one line: one object, the same documents either way
+
+    def is_object(raw: bytes) -> bool:
+        try:
+            return isinstance(json.loads(raw.lstrip(b"\xef\xbb\xbf").decode("utf-8")), dict)
+        except (ValueError, RecursionError):
+            return False
+    return is_object(lines[0]) or all(is_object(line) for line in lines[1:])
+
+
+def looks_like_json_document(src, path: str) -> bool:
+    """Whether a file named as JSON Lines holds a JSON document instead: it begins with `[` (an
+    array, pretty-printed or on one line), or with a line that is only `{` (objects dumped with
+    indent) and is not JSON Lines by `_looks_like_json_lines`. A damaged first row followed by
+    rows one a line stays JSON Lines; unreadable: False (the JSONL path says why)."""
+    try:
+        with open_utf8(path, sniff=True) as f:
+            head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except Exception:  # noqa: BLE001 - damage is the JSONL path's to name
+        return False
+    if head[:1] == b"[":
+        return True
+    return head[:1] == b"{" and head[1:].lstrip(b" \t\r")[:1] == b"\n" and not _looks_like_json_lines(src, path)

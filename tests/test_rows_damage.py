@@ -1,0 +1,168 @@
+"""Damaged row files (JSON arrays, plain text) cost the records the damage touches, said with a
+reason; what came before it is kept. Each input is built here, at test time."""
+import gzip
+import json
+import random
+import tracemalloc
+import zlib
+
+import pytest
+
+from tests.test_rows_layouts import read
+
+
+_rng = random.Random(3)
+CHAPTERS = [{"chapter": f"第{i}篇",      # varied text: a .gz of it is not tiny
+             "paragraphs": ["子曰：" + "".join(chr(_rng.randrange(0x4e00, 0x9fa5)) for _ in range(80)), "有朋自远方来。"]}
+            for i in range(20)]
+
+
+def pretty(rows=CHAPTERS) -> bytes:
+    """A JSON array as chinese-poetry publishes its classics: indented, CRLF, UTF-8."""
+    return json.dumps(rows, ensure_ascii=False, indent=4).replace("\n", "\r\n").encode()
+
+
+def texts(docs):
+    return [d.text for d in docs]
+
+
+def want(rows):
+    return [f"{r['chapter']}\n" + "\n".join(r["paragraphs"]) for r in rows]
+
+
+OPTS = dict(text_field="paragraphs", title_field="chapter")
+
+
+# -- JSON: truncation --------------------------------------------------------------------------------
+@pytest.mark.parametrize("cut", [0.5, 0.9, "last_bracket", "inside_a_character"])
+def test_a_cut_json_array_keeps_the_rows_before_the_cut(tmp_path, cut):
+    body = pretty()
+    if cut == "last_bracket":
+        body = body.rstrip()[:-1]
+    elif cut == "inside_a_character":                       # the cut falls inside a 3-byte character
+        at = body.index("有朋".encode(), len(body) // 2) + 1
+        body = body[:at]
+    else:
+        body = body[:int(len(body) * cut)]
+    (tmp_path / "lunyu.json").write_bytes(body)
+    docs, q, _ = read(tmp_path / "lunyu.json", "json", **OPTS)
+    complete = sum(1 for k in range(1, len(CHAPTERS) + 1)
+                   if len(json.dumps(CHAPTERS[:k], ensure_ascii=False, indent=4).replace("\n", "\r\n").encode())
+                   - 6 <= len(body))            # the k-th row's closing brace is in what is left
+    assert texts(docs) == want(CHAPTERS[:complete]) and complete >= {0.5: 9, 0.9: 17, "last_bracket": 20}.get(cut, 9)
+    assert [i.reason for i in q] == ["truncated_json"], q          # not bad_encoding: a cut is a cut
+    assert "cut short" in q[0].detail and str(tmp_path / "lunyu.json") in q[0].detail
+
+
+def test_a_cut_compressed_json_array_keeps_the_rows_before_the_damage(tmp_path):
+    gz = gzip.compress(pretty())
+    (tmp_path / "lunyu.json.gz").write_bytes(gz[:len(gz) * 2 // 3])
+    docs, q, _ = read(tmp_path / "lunyu.json.gz", "json", **OPTS)
+    assert len(docs) >= 8 and texts(docs) == want(CHAPTERS[:len(docs)])
+    assert [i.reason for i in q] == ["corrupt_compression"]
+
+
+# -- JSON: damage in the middle ----------------------------------------------------------------------
+def test_a_syntax_error_or_a_stray_byte_in_a_json_array_costs_its_row_only(tmp_path):
+    body = pretty()
+    row7 = body.index("第7篇".encode())
+    broken = body[:row7 - 3] + b"}" + body[row7 - 3:]              # a stray brace before the key: bad JSON
+    (tmp_path / "broken.json").write_bytes(broken)
+    docs, q, _ = read(tmp_path / "broken.json", "json", **OPTS)
+    assert texts(docs) == want(CHAPTERS[:7] + CHAPTERS[8:])
+    assert [(i.reason, i.id) for i in q] == [("bad_json", f"s/{tmp_path / 'broken.json'}#8")]
+    assert "read on at the next row" in q[0].detail
+    stray = body[:row7] + b"\xff" + body[row7:]                    # not UTF-8, inside row 8's title
+    (tmp_path / "stray.json").write_bytes(stray)
+    docs, q, _ = read(tmp_path / "stray.json", "json", **OPTS)
+    assert texts(docs) == want(CHAPTERS[:7] + CHAPTERS[8:])
+    assert [i.reason for i in q] == ["bad_encoding"] and "0xff" in q[0].detail and "row 8" in q[0].detail
+    (tmp_path / "comma.json").write_bytes(body.rstrip()[:-1] + b",]")    # a trailing comma loses nothing
+    docs, q, counters = read(tmp_path / "comma.json", "json", **OPTS)
+    assert texts(docs) == want(CHAPTERS) and not q and counters == {"json_trailing_comma": 1}
+
+
+# -- JSON: encodings -------------------------------------------------------------------------------
+def test_a_utf16_json_file_is_transcoded_and_a_gbk_one_is_said_not_utf8(tmp_path):
+    text = json.dumps(CHAPTERS, ensure_ascii=False, indent=2)
+    (tmp_path / "u16.json").write_bytes(text.encode("utf-16"))    # with its BOM, as Windows tools write
+    docs, q, _ = read(tmp_path / "u16.json", "json", **OPTS)
+    assert texts(docs) == want(CHAPTERS) and not q
+    (tmp_path / "gbk.json").write_bytes(text.encode("gbk"))
+    docs, q, _ = read(tmp_path / "gbk.json", "json", **OPTS)
+    assert not docs and {i.reason for i in q} == {"bad_encoding"} and len(q) == len(CHAPTERS)
+    assert "is not UTF-8" in q[0].detail and "JSON is UTF-8" in q[0].detail
+
+
+# -- JSON: bounded memory --------------------------------------------------------------------------
+def test_a_huge_value_in_a_small_json_gz_is_skipped_in_bounded_memory(tmp_path, monkeypatch):
+    import pipeline.readers.rows as rows_mod
+    monkeypatch.setattr(rows_mod, "read_whole", lambda *a, **k: pytest.fail("the JSON file was read whole"))
+    huge = 32 << 20
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)
+    blob = z.compress(b'[{"text": "before"},\n {"text": "')
+    blob += b"".join(z.compress(b"a" * (1 << 20)) for _ in range(huge >> 20))
+    blob += z.compress(b'"},\n {"text": "after"}]') + z.flush()
+    (tmp_path / "bomb.json.gz").write_bytes(blob)
+    tracemalloc.start()
+    try:
+        docs, q, _ = read(tmp_path / "bomb.json.gz", "json", max_doc_bytes=1 << 16)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert texts(docs) == ["before", "after"]
+    assert [(i.reason, i.id) for i in q] == [("too_large", f"s/{tmp_path / 'bomb.json.gz'}#2")]
+    assert peak < 16 << 20, peak                      # the 32 MB value was never held whole
+
+
+def test_a_json_object_over_max_object_bytes_says_to_convert_to_json_lines(tmp_path):
+    (tmp_path / "wrapped.json").write_text(json.dumps({"version": 1, "data": [{"text": "x" * 100}] * 50}))
+    docs, q, _ = read(tmp_path / "wrapped.json", "json", records_field="data", max_object_bytes=1000)
+    assert not docs and [i.reason for i in q] == ["too_large"] and "JSON Lines" in q[0].detail
+    docs, q, _ = read(tmp_path / "wrapped.json", "json", records_field="data")
+    assert len(docs) == 50 and not q
+
+
+# -- plain text: binary files and lines --------------------------------------------------------------
+LINES = [f"line {i}: a sentence of plain text, one document a line." for i in range(200)]
+
+
+def test_a_binary_text_file_is_quarantined_not_kept_as_documents(tmp_path):
+    (tmp_path / "nul.txt").write_bytes(bytes(5000))
+    (tmp_path / "random.txt").write_bytes(random.Random(7).randbytes(100_000))
+    for name in ("nul.txt", "random.txt"):
+        for documents in ("file", "line"):
+            docs, q, _ = read(tmp_path / name, "text", documents=documents)
+            assert not docs and [i.reason for i in q] == ["binary_file"], (name, documents, q)
+            assert "NUL byte" in q[0].detail
+
+
+def test_a_nul_run_in_a_text_file_read_a_line_a_document_costs_its_line(tmp_path):
+    body = "\n".join(LINES).encode()
+    at = body.index(b"line 100")
+    (tmp_path / "holes.txt").write_bytes(body[:at] + bytes(5000) + body[at:])
+    docs, q, _ = read(tmp_path / "holes.txt", "text", documents="line")
+    assert texts(docs) == LINES[:100] + LINES[101:]
+    assert [(i.reason, i.offset) for i in q] == [("binary_line", 101)]
+    docs, q, _ = read(tmp_path / "holes.txt", "text")              # one document: the file is binary
+    assert not docs and [i.reason for i in q] == ["binary_file"]
+    # cut short within the lines that decide whether the file is binary: the lines before it stay
+    gz = gzip.compress("\n".join(LINES[:10]).encode() + b"\n\0\0\0\n" + "\n".join(LINES[10:]).encode())
+    (tmp_path / "cut.txt.gz").write_bytes(gz[:len(gz) // 4])
+    docs, q, _ = read(tmp_path / "cut.txt.gz", "text", documents="line")
+    assert 10 <= len(docs) < 63 and texts(docs) == LINES[:len(docs)]
+    assert [i.reason for i in q] == ["binary_line", "corrupt_compression"]
+
+
+# -- CR line ends ----------------------------------------------------------------------------------
+def test_cr_line_ends_are_lines_in_text_and_json_lines(tmp_path):
+    (tmp_path / "mac.txt").write_bytes("\r".join(LINES).encode() + b"\r")
+    docs, q, counters = read(tmp_path / "mac.txt", "text", documents="line")
+    assert texts(docs) == LINES and not q and counters == {"cr_line_ends": 1}
+    rows = [{"text": line} for line in LINES]
+    (tmp_path / "mac.jsonl").write_bytes("\r".join(json.dumps(r) for r in rows).encode() + b"\r")
+    docs, q, counters = read(tmp_path / "mac.jsonl", "jsonl")
+    assert texts(docs) == LINES and not q and counters == {"cr_line_ends": 1}
+    (tmp_path / "dos.txt").write_bytes("\r\n".join(LINES).encode())   # CR LF: as before, not counted
+    docs, q, counters = read(tmp_path / "dos.txt", "text", documents="line")
+    assert texts(docs) == LINES and not q and counters == {}
