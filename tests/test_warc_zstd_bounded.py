@@ -211,3 +211,27 @@ def test_ordinary_warc_zstd_reads_byte_for_byte(shared_data, tmp_path, dictionar
         docs[name] = [(i.id, i.html_str) for i in items if isinstance(i, Doc)]
         assert not [i for i in items if isinstance(i, Quarantined)]
     assert len(docs["p.warc"]) > 100 and docs["p.warc.zst"] == docs["p.warc"]
+
+
+@pytest.mark.parametrize("head", ["incompressible", "after-ordinary-frame"])
+def test_the_row_readers_zstd_stream_is_bounded_the_same_way(head):
+    """DecompressedStream (JSON Lines, dumps, text) counts blocks as WarcZstdStream does: its feed
+    had been sized by the last piece's ratio, which a frame's incompressible first bytes, or an
+    ordinary frame before the bomb, made large enough for hundreds of MB from one call."""
+    from pipeline.readers.decompress import DecompressedStream
+    rnd = random.Random(1)
+    words = " ".join(rnd.choice(["alpha", "beta", "gamma", "delta", "lorem", "ipsum"]) for _ in range(200_000))
+    first = words.encode() if head == "after-ordinary-frame" else b""
+    start = rnd.randbytes(256 << 10) if head == "incompressible" else b""
+    out = io.BytesIO()
+    if first:
+        out.write(zstandard.ZstdCompressor(level=3).compress(first))
+    co, digest = zstandard.ZstdCompressor(level=3).compressobj(), hashlib.sha256(first)
+    for piece in [start, *[b"A" * (1 << 20)] * 64]:
+        digest.update(piece)
+        out.write(co.compress(piece))
+    out.write(co.flush())
+    assert len(out.getvalue()) < (2 << 20) + len(start)
+    got, n, largest, _ = read_all(DecompressedStream(io.BytesIO(out.getvalue()), "zstd", "bomb.jsonl.zst"))
+    assert largest <= CALL, f"{largest >> 20} MiB from one call"
+    assert got.digest() == digest.digest() and n == len(first) + len(start) + (64 << 20)

@@ -8,7 +8,7 @@ the library file objects, which the damage campaign (tests/test_source_fuzz.py) 
 - zstandard's `stream_reader` ends at a truncated frame as at a complete file (silent loss);
 - each codec raises its own errors (zlib.error, IsalError, LZMAError, ZstdError, EOFError,
   BadGzipFile), and a reader that missed one crashed the run.
-Here compressed bytes are fed in FEED-byte pieces (at most OUT decoded bytes a call: a
+Here compressed bytes are fed in FEED-byte pieces (at most OUT decoded bytes a call, zstd ~8 MiB: zstd_feed_end; a
 decompression bomb does not blow memory) and what they decode to is returned. Several members
 (gzip members, bz2 multistream, zstd frames, xz streams) are read one after another. Damage ends
 in one `CorruptStream` (an OSError), raised by the read after the last byte the stream can give:
@@ -61,7 +61,8 @@ except ImportError:                    # pragma: no cover - isal is a pinned dep
 FEED = 1 << 14                         # compressed bytes per decoder call: the most damage can cost
 OUT = 1 << 20                          # decoded bytes per call at most (bounds a decompression bomb)
 CODECS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
-ZSTD_FIRST_STEP = 256                  # zstd input bytes per call at first, and at the least (<= ~8 MiB out)
+ZSTD_FIRST_STEP = 256                  # zstd input bytes a resync candidate is tried on
+ZSTD_BLOCKS = 64                       # zstd blocks finished per decoder call (each <= 128 KiB out)
 SNIFF = 4096                           # bytes of a file's start that sniff_codec and looks_like_text judge
 RESYNC_WINDOW = 1 << 20                # compressed bytes kept behind the read position to seek a member in
 RESYNC_SCAN = 256 << 20                # compressed bytes read on past them in that search, at most
@@ -110,6 +111,38 @@ def looks_like_text(head: bytes) -> bool:
         return False
     controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13)) + head.count(b"\x7f")
     return controls <= len(head) // 100
+
+
+def zstd_first_block(buf, i: int) -> int | None:
+    """The index in `buf` of the first block header of the zstd frame at buf[i]; None for a
+    skippable frame or a header `buf` does not hold (no output to bound)."""
+    if buf[i:i + 4] != b"\x28\xb5\x2f\xfd" or len(buf) <= i + 4:
+        return None
+    fhd = buf[i + 4]                        # the frame header descriptor
+    single = fhd >> 5 & 1
+    content_size = (single, 2, 4, 8)[fhd >> 6]
+    return i + 5 + (1 - single) + (0, 1, 2, 4)[fhd & 3] + content_size
+
+
+def zstd_feed_end(buf, i: int, stop: int, block: int | None) -> tuple[int, int | None]:
+    """Where a zstd decoder's next input, buf[i:stop], should end, and the index of the frame's
+    next block header after that (None: past the frame's last block, or unknown). zstd's
+    decompressobj has no output limit and a 4-byte block can stand for 128 KiB, so 10 KB of one
+    frame were 400 MB from one call (a decompression bomb). Block headers say where each block ends:
+    the input stops after the ZSTD_BLOCKS-th block it finishes, so a call gives ~8 MiB at most
+    whatever came before (a feed sized by the last piece's ratio is no bound: a frame's first
+    incompressible bytes made it large). Never past a header's start: the bytes before `i` may be
+    gone by the next call. `block` is where the frame's next header is (`zstd_first_block`)."""
+    if block is None:
+        return stop, None
+    n = 1 if block > i else 0               # a block (or the frame header) begun in an earlier call
+    while n < ZSTD_BLOCKS and block + 3 <= stop:
+        h = int.from_bytes(buf[block:block + 3], "little")
+        block += 3 + (1 if h >> 1 & 3 == 1 else h >> 3)     # an RLE block stores one byte
+        n += 1
+        if h & 1:                           # the last block: the decoder stops at the frame's end
+            return stop, None
+    return min(block, stop), block
 
 
 class CorruptStream(OSError):
@@ -173,10 +206,7 @@ class DecompressedStream(io.RawIOBase):
         self._failure: tuple[type[CorruptStream], str] | None = None   # how a stream ended early
         self.damage: list[tuple[int, int, int]] = []
         self._damage_text: list[str] = []
-        # zstd's decompressobj has no output limit and a 4-byte block can stand for 128 KiB: its
-        # input goes in pieces sized by the last piece's ratio, so that one call gives about OUT
-        # (a 10 KB file of 300 MB of spaces gave 300 MB in one call)
-        self._zstd_step = ZSTD_FIRST_STEP
+        self._zstd_block: int | None = None   # compressed offset of the zstd frame's next block header
 
     def readable(self) -> bool:
         return True
@@ -338,6 +368,9 @@ class DecompressedStream(io.RawIOBase):
             self._member_start = self._consumed - len(data)
             d = self._dec = _decoder(self._codec)
             self._fresh = self._clean_end
+            if self._codec == "zstd":
+                first = zstd_first_block(data, 0)
+                self._zstd_block = None if first is None else self._member_start + first
         elif self._codec in ("bz2", "xz") and not d.needs_input:
             data = b""                 # output held back by OUT: no new input yet
         elif self._codec == "gzip" and d.unconsumed_tail:
@@ -347,13 +380,15 @@ class DecompressedStream(io.RawIOBase):
             if not data:
                 raise EOFError("the file ends inside a compressed member")
         if self._codec == "zstd":
-            if len(data) > self._zstd_step:
-                self._pending = data[self._zstd_step:] + self._pending
-                self._consumed -= len(data) - self._zstd_step
-                data = data[:self._zstd_step]
+            start = self._consumed - len(data)
+            block = None if self._zstd_block is None else self._zstd_block - start
+            end, block = zstd_feed_end(data, 0, len(data), block)
+            self._zstd_block = None if block is None else start + block
+            if 0 < end < len(data):    # the rest is the next call's input
+                self._pending = data[end:] + self._pending
+                self._consumed -= len(data) - end
+                data = data[:end]
             out = d.decompress(data)
-            ratio = max(1.0, len(out) / max(1, len(data)))
-            self._zstd_step = int(max(ZSTD_FIRST_STEP, min(FEED, OUT / ratio)))
         else:
             out = d.decompress(data, OUT)
         if out:

@@ -21,13 +21,14 @@ import io
 
 import zstandard
 
+from pipeline.readers.decompress import zstd_feed_end, zstd_first_block
+
 FRAME = b"\x28\xb5\x2f\xfd"             # a zstd frame's magic number, as stored (little-endian)
 DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"  # the specification's skippable frame holding the dictionary
 FEED = 1 << 16                          # compressed bytes per decoder call
 READ = 1 << 20
 MAX_DICTIONARY = 64 << 20
 KEEP = 8 << 20                          # a frame's bytes kept to go back to its start after damage
-BLOCKS = 64                             # zstd blocks finished per decoder call (each <= 128 KiB out)
 
 
 class WarcZstdStream(io.RawIOBase):
@@ -114,10 +115,14 @@ class WarcZstdStream(io.RawIOBase):
                 return self._resync(self._base + i, "bytes that start no zstd frame")
             self._dec, self._frame = self._dctx.decompressobj(), self._base + i
             self._fill(18)                        # the longest frame header
-            self._first_block()
+            first = zstd_first_block(self._buf, self._i)
+            self._block = None if first is None else self._base + first
         self._fill(FEED)
         buf, i = self._buf, self._i
-        data = memoryview(buf)[i:self._feed_end()]
+        block = None if self._block is None else self._block - self._base
+        end, block = zstd_feed_end(buf, i, min(len(buf), i + FEED), block)
+        self._block = None if block is None else self._base + block
+        data = memoryview(buf)[i:end]
         if not data:                              # no frame can follow: the rest is gone
             self._dec, self._ended = None, True
             return self._mark(self._frame, "the file ends inside a frame")
@@ -133,39 +138,6 @@ class WarcZstdStream(io.RawIOBase):
             self._i -= len(self._dec.unused_data)
             self._dec = None
         return out
-
-    def _first_block(self) -> None:
-        """Where the frame at _buf[_i] has its first block header (None: a skippable frame, or a
-        header cut by the end of the file: no output to bound)."""
-        buf, i = self._buf, self._i
-        self._block = None
-        if buf.startswith(FRAME, i) and len(buf) > i + 4:
-            fhd = buf[i + 4]                      # the frame header descriptor
-            single = fhd >> 5 & 1
-            fcs = (single, 2, 4, 8)[fhd >> 6]     # content size field; dictionary id field after
-            self._block = self._base + i + 5 + (1 - single) + (0, 1, 2, 4)[fhd & 3] + fcs
-
-    def _feed_end(self) -> int:
-        """Where in _buf this call's input ends: FEED bytes on, or sooner, after the BLOCKS-th
-        block that it finishes. zstd's decompressobj has no output limit and a 4-byte block can
-        stand for 128 KiB, so 10 KB of one frame were 400 MB from one call (a decompression
-        bomb); the block headers say where blocks end, so counting them bounds a call's output
-        to ~BLOCKS * 128 KiB whatever came before (a feed sized by the last ratio is not a bound:
-        a frame's first incompressible bytes made it large)."""
-        stop = min(len(self._buf), self._i + FEED)
-        if self._block is None:
-            return stop
-        b = self._block - self._base
-        n = 1 if b > self._i else 0               # a block (or the frame header) begun in an earlier call
-        while n < BLOCKS and b + 3 <= stop:
-            h = int.from_bytes(self._buf[b:b + 3], "little")
-            b += 3 + (1 if h >> 1 & 3 == 1 else h >> 3)     # an RLE block stores one byte
-            n += 1
-            if h & 1:                             # the last block: the decoder stops at the frame's end
-                self._block = None
-                return stop
-        self._block = self._base + b
-        return min(b, stop)                       # never past a header: _fill may drop what is before _i
 
     def _dictionary(self) -> bytes:
         self._first = False
