@@ -10,6 +10,7 @@ import fnmatch
 import functools
 import os
 import re
+import stat
 from typing import Iterator
 
 import fsspec
@@ -76,19 +77,43 @@ def all_readers() -> dict[str, type[Reader]]:
 def expand_paths(pattern: str) -> list[str]:
     """Local paths, globs and fsspec URLs -> sorted list of file URLs/paths (no directories).
     Local paths come absolute and normalised (no `..`, `./` or `//`: a document id holds its
-    file's path), each once (`unique_files`); URLs as the store lists them."""
+    file's path), each once (`unique_files`); URLs as the store lists them.
+    A local path named on its own (no glob) that is no regular file (a named pipe, a socket, a
+    device) is a ValueError saying what it is: opening a FIFO waits for a writer forever. One that
+    a directory or glob turns up is listed, and skipped and counted when read (`read_source_file`)."""
     fs, _, paths = fsspec.get_fs_token_paths(pattern)
+    proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
+    local = proto in ("file", "local")
     out = []
     for p in paths:
         if fs.isdir(p):
             # A directory means its files; a git checkout's own database is not input.
             out.extend(f for f in fs.find(p) if "/.git/" not in f[len(p):] and not fs.isdir(f))
         else:
+            if local and not any(c in pattern for c in "*?[") and (kind := special_file_kind(p)):
+                raise ValueError(f"{p} is {kind}, not a regular file: a source reads regular files")
             out.append(p)
-    proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
-    if proto not in ("file", "local"):
+    if not local:
         return sorted({p if "://" in p else f"{proto}://{p}" for p in out})
     return unique_files(out)
+
+
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                  (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def special_file_kind(path: str) -> str | None:
+    """What a local path is when it is neither a regular file nor a directory (through symlinks):
+    "a named pipe (FIFO)", "a socket", "a character device", "a block device"; None for a regular
+    file, a directory, a URL, or a path that cannot be looked at (a dangling symlink: its read says
+    why). Never opens the path: opening a FIFO blocks until something writes to it."""
+    if "://" in path and not path.startswith("file://"):
+        return None
+    try:
+        mode = os.stat(path.removeprefix("file://")).st_mode
+    except (OSError, ValueError):
+        return None
+    return next((what for test, what in _SPECIAL_KINDS if test(mode)), None)
 
 
 def _from_directory(patterns: tuple[str, ...], path: str) -> bool:
@@ -150,7 +175,10 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     A file named as a writer's marker (`Reader.marker_prefixes`: `_SUCCESS`, `.part-0.crc`) is
     counted `skipped_marker_file` and not read; one that a directory in the source's `paths` turned
     up without the format's name ending (`Reader.data_suffixes`: a dataset snapshot's README.md,
-    LICENSE) is counted `skipped_not_<format>_file` and not read."""
+    LICENSE) is counted `skipped_not_<format>_file` and not read. A local file that is no regular
+    file (a named pipe, a socket, a device: `special_file_kind`) is never opened: counted
+    `skipped_not_regular_file` when a directory or glob turned it up, quarantined
+    `not_regular_file` when `paths` names it."""
     # a wrapping reader (a trial's `inner`) answers for the reader it wraps
     reader = inner if isinstance(inner := getattr(src.reader, "inner", None), Reader) else src.reader
     name = path.rstrip("/").rsplit("/", 1)[-1]
@@ -160,6 +188,15 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     if reader.data_suffixes and not name.lower().endswith(reader.data_suffixes) \
             and _from_directory(tuple(src.paths), path):
         state.count(f"skipped_not_{reader.name or 'data'}_file")
+        return
+    if kind := special_file_kind(path):
+        # Never opened (a FIFO's open waits for a writer: the run hung). One a directory or glob
+        # turned up is skipped, counted; one named in `paths` is refused at load (expand_paths),
+        # and quarantined here if it gets this far (a paths_file line, a trial).
+        if path in _pattern_kinds(tuple(getattr(src, "paths", None) or ()))[1]:
+            yield Quarantined("not_regular_file", f"{path}: {kind}, not a regular file: not read", 0, path)
+        else:
+            state.count("skipped_not_regular_file")
         return
     try:
         with storage.open(path, "rb") as probe:

@@ -271,7 +271,10 @@ class CodeReader(Reader):
         if compressed and not self.decompress:
             yield Quarantined("binary_file", f"{path}: compressed file (decompress: false)", 0, path)
             return
-        body = read_whole(src, path, state) if compressed else _read_plain(src, path)
+        # a file named compressed is read by what its first bytes say (plain source named .gz,
+        # bzip2 named .gz: compression_by_content); one not named so is read as stored (a gzip
+        # file named .go is a binary file)
+        body = read_whole(src, path, state, sniff=True) if compressed else _read_plain(src, path)
         if isinstance(body, Quarantined):
             yield body
             return

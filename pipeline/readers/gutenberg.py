@@ -396,7 +396,7 @@ def header_fields(header: str) -> dict:
 
 
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path, state)
+    body = read_whole(src, path, state, sniff=True)     # compression by content (compression_by_content)
     if isinstance(body, Quarantined):
         yield body
         return

@@ -263,7 +263,7 @@ def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Itera
     pages = 0
     last_offset = 0
     try:
-        with open_utf8(path) as stream:
+        with open_utf8(path, state, sniff=True) as stream:     # compression by content, counted
             for kind, data, offset in frame_pages(stream, src.max_doc_bytes):
                 last_offset = offset
                 if kind == "header":

@@ -401,7 +401,7 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
     closed = started = False
     offset = 0
     try:
-        with open_utf8(path) as f:
+        with open_utf8(path, state, sniff=True) as f:     # compression by content, counted
             for kind, data, offset in frame_rows(f, max_bytes):
                 if kind == "too_large":
                     yield Quarantined("too_large", f"{path}: a {what} over {max_bytes} bytes", offset,
@@ -495,8 +495,15 @@ def _unpack(archive: str, wanted: list[str], scratch: str) -> tuple[dict[str, st
             if targets:
                 z.extract(scratch, targets=list(targets.values()))
     except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
-        items.append(Quarantined("corrupt_archive", f"{archive}: {type(e).__name__}: {' '.join(str(e).split())}",
-                                 0, archive))
+        # py7zr's words for a cut archive ("next header size 24 exceeds the archive size") do not
+        # say what is wrong with the file: said first, unless it is no damage (an unsupported
+        # method, a password, a system error with its errno)
+        damage = not isinstance(e, (py7zr.exceptions.UnsupportedCompressionMethodError,
+                                    py7zr.exceptions.PasswordRequired, py7zr.exceptions.DecompressionBombError,
+                                    py7zr.exceptions.AbsolutePathError)) \
+            and not (isinstance(e, OSError) and e.errno is not None)
+        items.append(Quarantined("corrupt_archive", f"{archive}: {'the 7z archive is truncated or damaged: ' * damage}"
+                                 f"{type(e).__name__}: {' '.join(str(e).split())}", 0, archive))
     found = {}
     for w, name in targets.items():
         p = os.path.join(scratch, name)

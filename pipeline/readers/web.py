@@ -190,7 +190,10 @@ def _quarantined(state, flags, reason, *args) -> Quarantined:
 
 # -- HTML files -------------------------------------------------------------------------------
 def _read_html(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path)
+    # as text and gutenberg files: bytes appended after a complete .gz are counted
+    # (junk_after_compressed_data), the page kept; the compression is told from the first bytes
+    # (a plain page named .html.gz, bzip2 named .gz: compression_by_content)
+    body = read_whole(src, path, state, sniff=True)
     if isinstance(body, Quarantined):
         yield body
         return
