@@ -87,6 +87,26 @@ def test_bytes_too_few_for_a_member_after_a_complete_gz_are_junk_not_truncation(
     assert counters == {"junk_after_compressed_data": 1}
 
 
+def test_a_trailing_newline_after_a_streamed_files_last_member_is_counted_not_quarantined(tmp_path, shared_data):
+    """Row and dump readers read to the junk and keep going: a counter, as whole-file readers
+    count it, not a corrupt_compression item after every row was read."""
+    cases = {"rows.jsonl.gz": ("jsonl", rows(0, 12), {}),
+             "lines.txt.gz": ("text", b"one line\nanother line\n", {"documents": "line"}),
+             "Posts.xml.gz": ("stackexchange", gzip.decompress(
+                 (shared_data / "sources/qa/coffee.stackexchange.com/Posts.xml.gz").read_bytes()), {}),
+             "wiki.xml.gz": ("mediawiki", bz2.decompress(
+                 (shared_data / "sources/wiki/enwiki-table-markup.xml.bz2").read_bytes()), {})}
+    for name, (fmt, body, opts) in cases.items():
+        (tmp_path / "intact").mkdir(exist_ok=True)
+        intact, junk = tmp_path / "intact" / name, tmp_path / name
+        intact.write_bytes(compress("gzip", body))
+        junk.write_bytes(compress("gzip", body) + b"\n")
+        want, got = read(intact, fmt, **opts), read(junk, fmt, **opts)
+        assert want[0] and not want[1] and not got[1], (name, got[1][:1])
+        assert [d.text for d in want[0]] == [d.text for d in got[0]], name
+        assert got[2] == {**want[2], "junk_after_compressed_data": 1}, name
+
+
 # -- 2. a damaged member between good ones is a hole: a whole-file document is quarantined -----------
 DAMAGES = {
     "flipped": lambda m: flip(m),

@@ -152,7 +152,16 @@ class CorruptStream(OSError):
 
 class JunkAfterStream(CorruptStream):
     """Bytes after the last complete member that start no member and have no member after them
-    (appended junk, a cut-off header): every member was returned whole."""
+    (appended junk, a cut-off header): every member was returned whole. `junk_bytes`: how many
+    (None: not known, as for junk under a file compressed twice)."""
+    junk_bytes: int | None = None
+
+    @property
+    def too_short_for_data(self) -> bool:
+        """Fewer bytes than the smallest member (a trailing newline, a next header cut off): no
+        data can be lost in them. More may be a member whose header was damaged: a streamed
+        reader says so with an item, as for other damage."""
+        return self.junk_bytes is not None and self.junk_bytes < MIN_MEMBER
 
 
 def _decoder(codec: str):
@@ -204,6 +213,7 @@ class DecompressedStream(io.RawIOBase):
         self._raw_pos = 0              # compressed bytes read from `raw`
         self._raw_error: CorruptStream | None = None   # `raw` itself failed (a file compressed twice)
         self._failure: tuple[type[CorruptStream], str] | None = None   # how a stream ended early
+        self._junk_bytes: int | None = None   # compressed bytes after the last complete member
         self.damage: list[tuple[int, int, int]] = []
         self._damage_text: list[str] = []
         self._zstd_block: int | None = None   # compressed offset of the zstd frame's next block header
@@ -258,6 +268,7 @@ class DecompressedStream(io.RawIOBase):
         if junk and _MEMBER_START[codec].match(head) and self._raw_pos - at >= MIN_MEMBER:
             junk = False               # (the search read to the file's end, or RESYNC_SCAN bytes on)
         if junk:
+            self._junk_bytes = self._raw_pos - at
             self._failure = (JunkAfterStream, f"junk after the {codec} stream: the bytes from compressed byte "
                                               f"{at} on start no member ({decoded} decoded bytes before them): "
                                               f"{type(e).__name__}: {e}")
@@ -281,7 +292,10 @@ class DecompressedStream(io.RawIOBase):
             junk = junk and isinstance(self._raw_error, JunkAfterStream)
         if not parts:
             return None
-        return (JunkAfterStream if junk else CorruptStream)(f"{self._name}: " + "; ".join(parts))
+        error = (JunkAfterStream if junk else CorruptStream)(f"{self._name}: " + "; ".join(parts))
+        if junk and self._raw_error is None:
+            error.junk_bytes = self._junk_bytes
+        return error
 
     def _read_raw(self, n: int, keep: bool = True) -> bytes:
         if self._raw_error is not None:
