@@ -367,3 +367,40 @@ def test_comments_of_stack_overflow_come_from_their_own_archive(tmp_path):
     (site / "Comments.xml").write_text(comments)
     docs, quarantined, _ = _read(site / "Posts.xml.gz", include_comments=True)
     assert not quarantined and docs[0].text.endswith("Comments:\n- Works for me.")
+
+
+def test_comments_wait_on_disk_not_in_memory_and_keep_their_order(tmp_path):
+    """Stack Overflow's comments table (~90 million rows) was held as dicts in the worker; it
+    waits in a temporary SQLite file (stackexchange_comments), each post's comments in creation
+    order, the file removed after the read."""
+    import glob
+    import tempfile
+    import tracemalloc
+    site = tmp_path / "big.stackexchange.com"
+    site.mkdir()
+    posts = ['<row Id="1" PostTypeId="1" Score="3" Title="Q" Body="&lt;p&gt;question&lt;/p&gt;" '
+             'CreationDate="2020-01-01T00:00:00.000" AnswerCount="1" />',
+             '<row Id="2" PostTypeId="2" ParentId="1" Score="1" Body="&lt;p&gt;answer&lt;/p&gt;" '
+             'CreationDate="2020-01-02T00:00:00.000" />']
+    (site / "Posts.xml").write_text("<posts>\n" + "\n".join(posts) + "\n</posts>\n")
+    n = 30_000                                                      # ~4.5 MB of comments on post 3
+    with open(site / "Comments.xml", "w") as f:
+        f.write("<comments>\n")
+        f.write('  <row Id="9" PostId="1" CreationDate="2020-01-03T00:00:00.000" Text="later" />\n')
+        f.write('  <row Id="10" PostId="1" CreationDate="2020-01-01T12:00:00.000" Text="earlier" />\n')
+        for i in range(n):
+            f.write(f'  <row Id="{100 + i}" PostId="3" Score="0" CreationDate="2020-02-01T00:00:00.000" '
+                    f'Text="a comment on another post, number {i}, long enough to weigh something" UserId="7" />\n')
+        f.write('  <row Id="11" PostId="2" CreationDate="2020-01-05T00:00:00.000" Text="on the answer" />\n')
+        f.write("</comments>\n")
+    before = set(glob.glob(tempfile.gettempdir() + "/stackexchange-comments-*"))
+    tracemalloc.start()
+    try:
+        docs, quarantined, _ = _read(site / "Posts.xml", include_comments=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not quarantined and len(docs) == 1
+    assert "question\n\nComments:\n- earlier\n- later" in docs[0].text and "answer\n\nComments:\n- on the answer" in docs[0].text
+    assert peak < 8 << 20, f"{peak >> 20} MiB held"                  # dicts of 30k rows: ~26 MiB
+    assert set(glob.glob(tempfile.gettempdir() + "/stackexchange-comments-*")) == before

@@ -30,8 +30,8 @@ first and each post's comments follow it: the `Comments.xml` beside Posts.xml (s
 compression, else any case or compression), the one in the site's `.7z`, or, for Stack Overflow's
 one-archive-a-table layout, the `Comments.xml` of `<site>-Comments.7z` beside `<site>-Posts.7z`.
 When there is none, one `missing_comments` item names what was looked for (the user's paths, not
-the scratch folder) and the posts are read without comments. The comments are held in memory while
-the posts are read (Stack Overflow's table is tens of GB unpacked: plan the memory).
+the scratch folder) and the posts are read without comments. The comments wait in a temporary SQLite file while the posts
+are read (stackexchange_comments: Stack Overflow's ~90 million do not fit in a worker's memory).
 
 Attribution travels in the metadata: site, question id, link, the author of every post (user id
 or display name) and the licences of the posts: each post's `ContentLicense` where the dump has it
@@ -53,6 +53,7 @@ from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
 from pipeline.readers.decompress import JunkAfterStream
+from pipeline.readers.stackexchange_comments import CommentStore
 from pipeline.readers.stackexchange_html import html_to_text  # noqa: F401 - re-exported
 
 QUESTION, ANSWER = "1", "2"
@@ -155,12 +156,12 @@ class StackExchangeReader(Reader):
         if not _POSTS_FILE.fullmatch(base):
             state.count("stackexchange_other_files_skipped")   # Users.xml, Votes.xml, ... are read via Posts
             return
-        comments: dict[str, list[dict]] = {}
-        if self.include_comments:
-            found, looked_for = _comments_beside(path)
-            yield from _load_comments(found, looked_for, comments, path)
-        yield from self._read_posts(path, src, state, self.site or posixpath.basename(posixpath.dirname(path)),
-                                    comments)
+        with CommentStore() as comments:
+            if self.include_comments:
+                found, looked_for = _comments_beside(path)
+                yield from _load_comments(found, looked_for, comments, path)
+            yield from self._read_posts(path, src, state, self.site or posixpath.basename(posixpath.dirname(path)),
+                                        comments)
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         """A dump as the Internet Archive distributes it: one .7z a site (`coffee.stackexchange.com.7z`)
@@ -175,7 +176,7 @@ class StackExchangeReader(Reader):
                 state.count("stackexchange_other_files_skipped")  # stackoverflow.com-Users.7z, ...
                 return
             site = table.group(1)
-        with tempfile.TemporaryDirectory(prefix="stackexchange-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="stackexchange-") as scratch, CommentStore() as comments:
             wanted = ["posts.xml"] + (["comments.xml"] if self.include_comments and not table else [])
             found, items, listed = _unpack(path, wanted, os.path.join(scratch, "posts"))
             if listed is not None and "posts.xml" not in listed:
@@ -185,7 +186,6 @@ class StackExchangeReader(Reader):
             if "posts.xml" not in found:
                 return
             # What was unpacked before damage is read: its rows, then its cut end, counted.
-            comments: dict[str, list[dict]] = {}
             if self.include_comments and table:     # Stack Overflow: the Comments table's own archive
                 sibling, looked_for = _sibling_archive(path, table)
                 cfound = None
@@ -202,7 +202,7 @@ class StackExchangeReader(Reader):
             yield from self._read_posts(found["posts.xml"], src, state, self.site or site, comments)
 
     def _read_posts(self, path: str, src, state: ReadState, site: str,
-                    comments: dict[str, list[dict]]) -> Iterator[Doc | Quarantined]:
+                    comments: CommentStore) -> Iterator[Doc | Quarantined]:
         threads: dict[str, _Thread] = {}            # question or declared answers still to come
         held: dict[str, tuple[_Thread, int]] = {}   # complete: kept _GRACE_ROWS rows for answers past the count
         written = _Written()
@@ -267,12 +267,12 @@ class StackExchangeReader(Reader):
                 continue
             yield from self._write(t, site, comments, state, written)
 
-    def _write(self, t: _Thread, site: str, comments: dict, state: ReadState,
+    def _write(self, t: _Thread, site: str, comments: CommentStore, state: ReadState,
                written: _Written) -> Iterator[Doc | Quarantined]:
         written.add(t.question["Id"], t.declared())
         yield from self._emit(t, site, comments, state)
 
-    def _emit(self, t: _Thread, site: str, comments: dict, state: ReadState) -> Iterator[Doc | Quarantined]:
+    def _emit(self, t: _Thread, site: str, comments: CommentStore, state: ReadState) -> Iterator[Doc | Quarantined]:
         q = t.question
         qid = q["Id"]
         if self.min_question_score is not None and _score(q) < self.min_question_score:
@@ -316,11 +316,11 @@ class StackExchangeReader(Reader):
         url = f"https://{site}/questions/{qid}" if _HOSTNAME.match(site) else None
         yield Doc(f"{site}/{qid}", url, text=text, metadata=meta)
 
-    def _post_text(self, post: dict, comments: dict) -> str:
+    def _post_text(self, post: dict, comments: CommentStore) -> str:
         text = html_to_text(post.get("Body") or "")
-        notes = comments.get(post["Id"])
+        notes = comments.texts(post["Id"])
         if notes:
-            text += "\n\nComments:\n" + "\n".join(f"- {c.get('Text', '').strip()}" for c in notes)
+            text += "\n\nComments:\n" + "\n".join(f"- {note.strip()}" for note in notes)
         return text
 
 
@@ -516,7 +516,7 @@ def _unpack(archive: str, wanted: list[str], scratch: str) -> tuple[dict[str, st
     return found, items, listed
 
 
-def _load_comments(path: str | None, looked_for: str | None, into: dict[str, list[dict]],
+def _load_comments(path: str | None, looked_for: str | None, into: CommentStore,
                    posts: str) -> Iterator[Quarantined]:
     """The comments of `path` into `into` (by post id); without a file, one `missing_comments`
     item saying what was looked for (None: the reason is already reported)."""
@@ -529,7 +529,7 @@ def _load_comments(path: str | None, looked_for: str | None, into: dict[str, lis
         yield q
 
 
-def _read_comments(path: str, into: dict[str, list[dict]]) -> Quarantined | None:
+def _read_comments(path: str, into: CommentStore) -> Quarantined | None:
     import fsspec
     if not fsspec.core.url_to_fs(path)[0].exists(path):
         return Quarantined("missing_comments", f"{path} not found (include_comments)", -1, path)
@@ -538,8 +538,6 @@ def _read_comments(path: str, into: dict[str, list[dict]]) -> Quarantined | None
         if isinstance(row, Quarantined):
             problem = problem or row        # a damaged comment: the others are still attached
         elif row.get("PostId"):
-            row.pop("\0offset")
-            into.setdefault(row["PostId"], []).append(row)
-    for rows in into.values():
-        rows.sort(key=lambda c: (c.get("CreationDate", ""), c.get("Id", "")))
+            into.add(row)
+    into.finish()
     return problem
