@@ -11,6 +11,7 @@ from types import UnionType
 from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pipeline.recipe import RecipeError, load_recipe
+from pipeline.storage import DamagedFile
 from pipeline.stage import StageError
 
 
@@ -34,7 +35,7 @@ def _cmd_run(a) -> int:
     except Exception:
         from pipeline import storage
         from pipeline.runner import FAILED
-        if storage.exists(runner.run_dir / FAILED):
+        if storage.exists(runner.run_dir / FAILED) and storage.exists(runner.run_dir / "report.md"):
             print(f"report:    {runner.run_dir / 'report.md'} (the work done until the error below)", file=sys.stderr)
         raise
     from pipeline.executor import stop_ray_soon
@@ -72,8 +73,10 @@ def _cmd_report(a) -> int:
         from pipeline.runner import FAILED
         if storage.exists(storage.path(a.run_dir) / FAILED):
             error = storage.read_json(storage.path(a.run_dir) / FAILED).get("error")
-            print(f"error: {a.run_dir}: the run stopped with an error ({error}); its report of the work done "
-                  f"until then is {storage.path(a.run_dir) / 'report.md'}", file=sys.stderr)
+            report = storage.path(a.run_dir) / "report.md"
+            where = (f"its report of the work done until then is {report}" if storage.exists(report)
+                     else "no report of it could be written")
+            print(f"error: {a.run_dir}: the run stopped with an error ({error}); {where}", file=sys.stderr)
             return 2
         print(f"error: {a.run_dir}: no stats.json (not a run directory, or the run has not finished)",
               file=sys.stderr)
@@ -261,8 +264,12 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return a.fn(a)
-    except (RecipeError, StageError) as e:
-        # A mistake in the recipe or its input: one line, no traceback (raised in a Ray task, the
-        # error is Ray's wrapper, an instance of it too, whose text holds the task's traceback).
-        print(f"error: {' '.join(str(getattr(e, 'cause', None) or e).split())}", file=sys.stderr)
+    except (RecipeError, StageError, DamagedFile) as e:
+        # A mistake in the recipe or its input, or a damaged file in the run folder: one line, no
+        # traceback (raised in a Ray task, the error is Ray's wrapper, an instance of it too, whose
+        # text holds the task's traceback).
+        message = " ".join(str(getattr(e, "cause", None) or e).split())
+        if isinstance(e, DamagedFile) and "/stages/" in message:
+            message += " (remove the stage folder that holds it and run again: that stage is computed again)"
+        print(f"error: {message}", file=sys.stderr)
         return 2

@@ -65,6 +65,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.record: dict = {}
+        self.lost: str | None = None            # why this run no longer holds the lease (the heartbeat saw)
 
     def check(self, now: float | None = None) -> tuple[dict, str] | None:
         """Raise OutputBusy if a live run holds the lease; else (the stale record, why it is stale)
@@ -105,8 +106,10 @@ class Lease:
             try:
                 current = storage.read_json(self.path)
                 if current.get("token") != self.token:
-                    log.error("lost the lease on %s to host %s pid %s", storage.url(self.path.parent),
-                              current.get("host"), current.get("pid"))
+                    self.lost = (f"{storage.url(self.path.parent)}: this run lost the output's lease to another "
+                                 f"run (host {current.get('host')}, pid {current.get('pid')}): stopped, so that "
+                                 f"two runs do not write one output")
+                    log.error("%s", self.lost)
                     return
                 storage.write_json_atomic({**self.record, "heartbeat": time.time()}, self.path)
             except Exception as e:          # a missed beat is retried; staleness needs many
@@ -122,11 +125,19 @@ class Lease:
         except (FileNotFoundError, ValueError, OSError):
             pass
 
+    def held(self) -> None:
+        """Raise OutputBusy when another run has taken the lease (the runner asks between its
+        segments of work and before it writes stats: a run that lost its output stops)."""
+        if self.lost is not None:
+            raise OutputBusy(self.lost)
+
     def __enter__(self) -> "Lease":
         return self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self.release()
+        if exc_type is None:
+            self.held()
 
 
 def _static_prefix(pattern: str) -> str:

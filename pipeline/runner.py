@@ -310,7 +310,7 @@ class Runner:
         return StageContext(seed=self.recipe.seed, stage_id=ps.id, run_dir=str(self.run_dir))
 
     def run(self) -> dict:
-        with Lease(self.run_dir):              # one run per output; refused with one line otherwise
+        with Lease(self.run_dir) as self._lease:   # one run per output; refused with one line otherwise
             # Chains' completion records are written in the background (`_finish_chain`), all of
             # them before stats and before the lease is released, whatever happens.
             with ThreadPoolExecutor(1, thread_name_prefix="finish-chain") as self._closer:
@@ -345,6 +345,9 @@ class Runner:
             write_report(self.run_dir, {**stats, "failed": failed})
         except Exception as e:  # noqa: BLE001 - the run's own error is the one to report
             log.warning("no report of the failed run: %s: %s", type(e).__name__, e)
+            from pipeline.report import REPORT_FILES
+            for name in REPORT_FILES:           # an earlier run's report must not pass for this one's
+                storage.remove_file(self.run_dir / name)
 
     def _run(self) -> dict:
         t_start = self._started
@@ -374,12 +377,14 @@ class Runner:
         # Duplicate ids (counted over tasks when many), then the quarantine guard.
         check_ingest(self.recipe, self.stages[0].dir.path, self.executor, self.runtime_env)
         for seg in segments:
+            self._lease.held()
             if seg.kind == "global":
                 self._global(seg.stages[0], seg.upstream, walls)
             else:
                 self._map_segment(seg.stages, seg.upstream, walls)
         for f in self._finishing:
             f.result()                          # a failed merge or record fails the run here
+        self._lease.held()
         with storage.frozen(self.run_dir / "stages"):       # every stage is over: each folder listed once
             stats = build_stats(self.recipe, self.run_dir, self.stages, walls,
                                 {"address": self.ray_address or "local", "cpus": resources.get("CPU")},

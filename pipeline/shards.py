@@ -105,7 +105,16 @@ class StageDir:
 
     def _upstream(self, shard: str) -> "StageDir":
         """The stage folder a view shard reads from (named in its view record)."""
-        return StageDir(self.path.parent / read_json(self.view_path(shard))["of"])
+        try:
+            return StageDir(self.path.parent / read_json(self.view_path(shard))["of"])
+        except FileNotFoundError:
+            raise self._missing(shard) from None
+
+    def _missing(self, shard: str) -> storage.DamagedFile:
+        """A shard its done record says was written, of which neither the file nor a view is there."""
+        return storage.DamagedFile(f"{storage.url(self.shard_path(shard))}: missing, though "
+                                   f"{storage.url(self.done_path(shard))} records it as written (neither "
+                                   f"the Parquet file nor a view record {self.view_path(shard).name} is there)")
 
     def read(self, shard: str, columns: list[str] | None = None, view: bool = False) -> pa.Table:
         """The shard's documents: its Parquet file, or through its view. `view`: the caller knows
@@ -123,8 +132,7 @@ class StageDir:
         except FileNotFoundError:
             if view:
                 return self.read(shard, columns)
-            raise FileNotFoundError(f"{storage.url(path)}: no documents stored for shard {shard} "
-                                    f"(neither a Parquet file nor a view)") from None
+            raise self._missing(shard) from None
         need = columns if columns is None or "id" in columns else [*columns, "id"]
         table = StageDir(self.path.parent / record["of"]).read(shard, need, record.get("of_view", False))
         # A view record says how many ids left its shard (older records do not: removed_ids is tried).

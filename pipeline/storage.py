@@ -218,8 +218,17 @@ def read_text(p) -> str:
     return read_bytes(p).decode("utf-8")
 
 
+class DamagedFile(ValueError):
+    """A file a run wrote that no longer reads as what it was (cut short, overwritten): the run,
+    `inspect` or `report` stops with one line naming it instead of a parser's traceback."""
+
+
 def read_json(p) -> Any:
-    return json.loads(read_bytes(p))
+    data = read_bytes(p)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as e:     # JSONDecodeError, UnicodeDecodeError
+        raise DamagedFile(f"{url(p)}: not valid JSON ({e}): damaged or cut short") from None
 
 
 _NPY_HEADER = re.compile(r"\{'descr': '([<>|=]?[a-zA-Z]\d*)', 'fortran_order': (True|False), "
@@ -291,22 +300,38 @@ def _read_parquet_file(p, columns: list[str] | None, name: str | None = None,
     reads a shard (the driver and each worker). A missing column is an error, as it is for
     pq.read_table."""
     name = name or p
-    with pq.ParquetFile(p, metadata=metadata) as f:
+    with _damage_named(name):
+        f = pq.ParquetFile(p, metadata=metadata)
+    with f:
         if columns is not None:
             names = f.schema_arrow.names
             missing = [c for c in columns if c not in names]
             if missing:
                 raise pa.ArrowInvalid(f"{name}: no column {missing[0]!r} (columns: {', '.join(names)})")
-        return f.read(columns=columns)
+        with _damage_named(name):
+            return f.read(columns=columns)
+
+
+@contextlib.contextmanager
+def _damage_named(name):
+    """Arrow's errors for a file that is no (longer a whole) Parquet file, as DamagedFile naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DamagedFile(f"{name}: not a readable Parquet file ({' '.join(str(e).split())}): damaged or "
+                          f"cut short") from None
 
 
 def parquet_metadata(p) -> pq.FileMetaData:
     """Row counts and schema (`.schema.to_arrow_schema()`) without reading the data: on an object
     store, the file's last bytes by range (one request; the whole file if it is small)."""
     p = path(p)
-    if is_local(p):
-        return pq.read_metadata(str(p))
-    return _footer(p, _tail(p, FOOTER_TAIL))
+    with _damage_named(url(p)):
+        if is_local(p):
+            return pq.read_metadata(str(p))
+        return _footer(p, _tail(p, FOOTER_TAIL))
 
 
 def _last(p: UPath, n: int) -> bytes:

@@ -92,3 +92,37 @@ def test_a_stage_keeps_bounded_samples_and_quarantine_and_every_id(tmp_path):
     text = sd.done_path("00-00000-0000").read_text()
     assert "\n" not in text and json.loads(text)["removed"] == {"too_short": sample.num_rows}
     assert sd.records()[0].quarantined == {"bad_page": quarantine.num_rows}
+
+
+def test_a_damaged_file_of_the_run_folder_is_one_line_naming_it(tmp_path):
+    """A shard cut short, a shard gone though its done record stays, a done record or stats.json
+    overwritten: a rerun, `inspect` or `report` stopped with a parser's traceback that named no file
+    (a deleted shard named a views/ path that never existed). Now DamagedFile, one line, the path;
+    the CLI adds what to do."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    t = _docs(40)
+    sd = StageDir(tmp_path / "stages" / "03-x")
+    for shard in ("00-00000-0000", "00-00000-0001", "00-00000-0002"):
+        sd.write_shard(shard, t, Result(kept=t), 0.1, removed_samples=0)
+    cut = sd.shard_path("00-00000-0000")
+    cut.write_bytes(cut.read_bytes()[:cut.stat().st_size // 2])
+    for fn in (lambda: sd.read("00-00000-0000"), lambda: sd.schema("00-00000-0000")):
+        with pytest.raises(storage.DamagedFile, match=f"^{cut}: not a readable Parquet file") as e:
+            fn()
+        assert "\n" not in str(e.value)
+    sd.shard_path("00-00000-0001").unlink()
+    for fn in (lambda: sd.read("00-00000-0001"), lambda: sd.schema("00-00000-0001")):
+        with pytest.raises(storage.DamagedFile, match=f"^{sd.shard_path('00-00000-0001')}: missing, though "
+                                                      f"{sd.done_path('00-00000-0001')} records it as written"):
+            fn()
+    sd.done_path("00-00000-0002").write_text("{garb")
+    with pytest.raises(storage.DamagedFile, match=f"^{sd.done_path('00-00000-0002')}: not valid JSON"):
+        sd.records()
+    (tmp_path / "stats.json").write_text("{garb")
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "report", str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'stats.json'}: not valid JSON (Expecting property name enclosed in double quotes: "
+        f"line 1 column 2 (char 1)): damaged or cut short"]

@@ -63,6 +63,26 @@ def test_stale_leases_are_taken_over_with_a_message(tmp_path, caplog):
         Lease(out).acquire()
 
 
+def test_a_run_whose_lease_another_run_took_stops(tmp_path, monkeypatch):
+    """Its lease file removed mid-run, a second run took the output: the first saw it at its next
+    heartbeat, went on writing and exited 0, two runs in one folder. It now stops with one line."""
+    import pipeline.lease as lease_mod
+    monkeypatch.setattr(lease_mod, "HEARTBEAT_SECONDS", 0.05)
+    out = tmp_path / "run"
+    out.mkdir()
+    with pytest.raises(OutputBusy) as e:
+        with Lease(out) as lease:
+            (out / LEASE).unlink()                          # as a person cleaning up might
+            other = Lease(out).acquire()                    # a second run takes the output
+            deadline = time.time() + 10
+            while lease.lost is None and time.time() < deadline:
+                time.sleep(0.05)
+            with pytest.raises(OutputBusy):
+                lease.held()                                # what the runner asks between segments
+            other.release()
+    assert "lost the output's lease" in str(e.value) and f"pid {os.getpid()}" in str(e.value)
+
+
 def test_output_onto_a_folder_that_is_not_a_run_is_refused(tmp_path, shared_data):
     out = tmp_path / "thesis"
     out.mkdir()

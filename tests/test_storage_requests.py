@@ -112,7 +112,7 @@ def test_a_view_is_read_without_probes(s3, tmp_path, calls):
     calls.clear()
     assert view.schema("s0").equals(kept.schema)
     assert len(calls) == 3, calls
-    with pytest.raises(FileNotFoundError, match="neither a Parquet file nor a view"):
+    with pytest.raises(storage.DamagedFile, match="neither the Parquet file nor a view record"):
         view.read("s9")
     # Where a global stage's task is told to read (GlobalContext.input_path: one listing of the
     # views first): the view record itself, so the missing Parquet file is not asked for.

@@ -11,6 +11,9 @@ def _write_atomic(path, text: str) -> None:
     storage.write_text_atomic(path, text)     # local temp+rename, or one PUT on an object store
 
 
+REPORT_FILES = ("report.html", "report.md")
+
+
 def write_report(run_dir: str | Path, stats: dict | None = None) -> list[Path]:
     """Write report.html and report.md into run_dir (stats.json is read when stats is None)."""
     from pipeline.report.collect import collect
