@@ -101,7 +101,9 @@ def _snippet(text: str | None, width: int = 100, chars: int = 400) -> str:
 
 
 def format_doc(row: dict) -> str:
-    head = f"- {row.get('id')}"
+    # a quarantine item with no document (a cut file, bytes between records): where it is instead
+    where = f"{row.get('path')}" + (f" at {row['offset']}" if row.get("offset") is not None else "")
+    head = f"- {row.get('id') or f'(no document id) {where}'}"
     if row.get("url"):
         head += f"  {row['url']}"
     if row.get("reason"):

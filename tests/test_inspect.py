@@ -147,3 +147,11 @@ stages:
     assert lines[2] == "[01 exact_dedup] removed: exact_duplicate" and lines[3].strip() == "duplicate_of: orig/A"
     assert lines[4].startswith("    orig/A was removed later: [02 minhash_dedup] near_duplicate, duplicate_of: orig/B")
     assert lines[5] == "    the copy that reaches the output: orig/B"
+
+
+def test_a_quarantine_item_without_a_document_id_is_headed_by_where_it_is():
+    """A cut file or a bad line has no document id: its header said `- None`."""
+    from pipeline.inspect import format_doc
+    head = format_doc({"id": None, "path": "/data/rows.jsonl", "offset": 5, "reason": "bad_json"}).splitlines()[0]
+    assert head == "- (no document id) /data/rows.jsonl at 5"
+    assert format_doc({"id": "web/1", "reason": "too_short"}).splitlines()[0] == "- web/1"
