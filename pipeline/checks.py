@@ -112,6 +112,8 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
             if not matched:
                 what = "no file matches" if _is_glob(pattern) else "file not found:"
                 local = _local(pattern)
+                if local and not _is_glob(pattern) and os.path.isdir(local):
+                    what = "a folder holding no file:"          # it exists: "not found" misled
                 # relative paths are read from the current directory (as datatrove's), not the recipe's
                 rel = f" (relative to the current directory {os.getcwd()})" if local and not os.path.isabs(local) else ""
                 raise RecipeError(f"{where}: {what} {pattern!r}{rel}")

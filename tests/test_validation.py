@@ -175,6 +175,21 @@ def test_missing_source_file_fails_validate(tmp_path, data):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_an_empty_input_folder_is_said_to_be_one(tmp_path):
+    """It said "file not found" of a folder that is there."""
+    from pipeline.checks import list_inputs
+    from pipeline.recipe import RecipeError, load_recipe
+    (tmp_path / "in").mkdir()
+    p = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources:
+          - {{name: en, format: jsonl, paths: [{tmp_path / 'in'}]}}
+        """)
+    with pytest.raises(RecipeError, match=r"\(en\)\.paths: a folder holding no file: '/\S*/in'$"):
+        list_inputs(load_recipe(p))
+
+
 def test_unreadable_source_file_fails_validate(tmp_path, data):
     from pipeline.checks import list_inputs
     loop = tmp_path / "in" / "loop.jsonl"
