@@ -34,6 +34,7 @@ READERS: dict[str, str] = {
     "stackexchange": "pipeline.readers.stackexchange:StackExchangeReader",
     "latex": "pipeline.readers.latex:LatexReader",
     "mediawiki": "pipeline.readers.mediawiki:MediaWikiReader",
+    "wikitext": "pipeline.readers.wikitext_files:WikitextReader",
     "gutenberg": "pipeline.readers.gutenberg:GutenbergReader",
 }
 _registered: dict[str, type[Reader]] = {}

@@ -314,6 +314,16 @@ def open_utf8(path: str, state: ReadState | None = None, sniff: bool = False):
     return stream if encoding is None else io.BufferedReader(_Utf8Transcoder(stream, encoding), 1 << 16)
 
 
+def read_document(src, path: str, state: ReadState) -> bytes | Quarantined:
+    """A file that is one document: its bytes (decompressed as its first bytes say), or the item
+    saying why not: damaged (read_whole's), or over max_doc_bytes (`too_large`)."""
+    body = read_whole(src, path, state, sniff=True)
+    if not isinstance(body, Quarantined) and len(body) > src.max_doc_bytes:
+        return Quarantined("too_large", f"{path}: more than {src.max_doc_bytes} bytes", 0, path, len(body),
+                           body[:65536])
+    return body
+
+
 def read_whole(src: "SourceConfig", path: str, state: ReadState | None = None,
                unbounded: bool = False, sniff: bool = False) -> bytes | Quarantined:
     """A one-document file, read up to one byte past the size cap (enough to know it is over), or

@@ -37,7 +37,7 @@ from typing import Iterator
 
 from pydantic import Field
 
-from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
+from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document
 from pipeline.readers.decode import MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, _mess, bad_share, canonical, decode_html, wide_unicode
 
 def _cases(*words: str) -> tuple[str, ...]:
@@ -396,12 +396,9 @@ def header_fields(header: str) -> dict:
 
 
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_whole(src, path, state, sniff=True)     # compression by content (compression_by_content)
+    body = read_document(src, path, state)     # compression by content (compression_by_content)
     if isinstance(body, Quarantined):
         yield body
-        return
-    if len(body) > src.max_doc_bytes:
-        yield Quarantined("too_large", f"{path}: more than {src.max_doc_bytes} bytes", 0, path, len(body), body[:65536])
         return
     text, encoding, lossy, decided = decode_book(body)
     if text is None:

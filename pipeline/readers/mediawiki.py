@@ -109,10 +109,8 @@ _SITE_TAG = re.compile(rb"<(base|dbname)>([^<]*)</\1>")
 _XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
 
 
-class MediaWikiReader(Reader):
-    """MediaWiki XML dumps (.xml, .xml.bz2, multistream): one clean-text document per article."""
-    name = "mediawiki"
-    namespaces: list[int] = Field(default=[0], description="page namespaces kept (0 = articles)")
+class WikiOptions(Reader):
+    """What MediaWiki's readers share: how an article's wikitext becomes text, and which are not articles."""
     keep_infobox: bool = Field(default=False, description="keep the infobox as 'key: value' lines")
     drop_sections: list[str] = Field(default=DROP_SECTIONS,
                                      description="sections removed by heading (case-insensitive)")
@@ -123,8 +121,6 @@ class MediaWikiReader(Reader):
                                   "zh-tw, ...; zh: each block's own text, the page unconverted: zhwiki's default)")
     opencc: str | None = Field(default=None,
                                description="OpenCC config applied to the text, e.g. t2s (to Simplified), tw2sp")
-    base_url: str | None = Field(default=None,
-                                 description="page URL prefix; default from the dump's <siteinfo><base>")
 
     @field_validator("opencc")
     @classmethod
@@ -136,8 +132,41 @@ class MediaWikiReader(Reader):
                 raise ValueError(f"unknown OpenCC config {v!r}: {e}") from None
         return v
 
+
+class MediaWikiReader(WikiOptions):
+    """MediaWiki XML dumps (.xml, .xml.bz2, multistream): one clean-text document per article."""
+    name = "mediawiki"
+    namespaces: list[int] = Field(default=[0], description="page namespaces kept (0 = articles)")
+    base_url: str | None = Field(default=None,
+                                 description="page URL prefix; default from the dump's <siteinfo><base>")
+
     def read(self, path, src, state):
         return _read_dump(self, src, path, state)
+
+
+def disambiguation_pattern(templates: list[str]) -> re.Pattern | None:
+    """A template call naming one of `templates` ({{Disambiguation}}, {{dab|...}})."""
+    # a template's name may be written with "_" for " " ({{Trang_định_hướng}})
+    return re.compile(r"\{\{\s*(?:" + "|".join(re.escape(t).replace(r"\ ", "[ _]") for t in templates)
+                      + r")\s*[|}]", re.I) if templates else None
+
+
+def not_an_article(wikitext: str, title: str, disambig: re.Pattern | None, redirect_element: bool = False) -> str | None:
+    """The counter of a page that is no article (`skipped_redirect`, `skipped_disambiguation`), or None."""
+    if redirect_element or _REDIRECT_TEXT.match(wikitext) or \
+            (len(wikitext) < REDIRECT_MAX_CHARS and _REDIRECT_ANY.match(wikitext)):
+        return "skipped_redirect"
+    if (disambig is not None and disambig.search(wikitext)) or "__DISAMBIG__" in wikitext \
+            or title.endswith(DISAMBIGUATION_TITLES):
+        return "skipped_disambiguation"
+    return None
+
+
+def article_text(opts: WikiOptions, wt: WikitextOptions, wikitext: str, variant: str | None) -> str:
+    """An article's clean text: -{…}- variant markup resolved, wikitext to text, OpenCC applied."""
+    if variant:
+        wikitext = zh_variants.resolve(wikitext, variant)
+    return zh_variants.finish(wikitext_to_text(wikitext, wt), opts.opencc)
 
 
 class _Site:
@@ -256,10 +285,7 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
 
 def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
     wt = WikitextOptions(keep_infobox=opts.keep_infobox, drop_sections=frozenset(s.lower() for s in opts.drop_sections))
-    # a template's name may be written with "_" for " " ({{Trang_định_hướng}})
-    disambig = re.compile(r"\{\{\s*(?:" + "|".join(re.escape(t).replace(r"\ ", "[ _]")
-                                                  for t in opts.disambiguation_templates)
-                          + r")\s*[|}]", re.I) if opts.disambiguation_templates else None
+    disambig = disambiguation_pattern(opts.disambiguation_templates)
     site = _Site(b"", opts.base_url)
     pages = 0
     last_offset = 0
@@ -329,19 +355,12 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         state.count("skipped_no_text" if text_el is None else "skipped_deleted_text")
         return
     wikitext = text_el.text or ""
-    if page.find("redirect") is not None or _REDIRECT_TEXT.match(wikitext) or \
-            (len(wikitext) < REDIRECT_MAX_CHARS and _REDIRECT_ANY.match(wikitext)):
-        state.count("skipped_redirect")
-        return
-    if (disambig is not None and disambig.search(wikitext)) or "__DISAMBIG__" in wikitext \
-            or title.endswith(DISAMBIGUATION_TITLES):
-        state.count("skipped_disambiguation")
+    if skip := not_an_article(wikitext, title, disambig, page.find("redirect") is not None):
+        state.count(skip)
         return
     try:
         variant = opts.language_variant or zh_variants.default_variant(site.dbname)
-        if variant:
-            wikitext = zh_variants.resolve(wikitext, variant)
-        text = zh_variants.finish(wikitext_to_text(wikitext, wt), opts.opencc)
+        text = article_text(opts, wt, wikitext, variant)
     except Exception as e:  # mwparserfromhell raises its own ParserError and, on odd input, others
         yield Quarantined("wikitext_parse_error", f"page {page_id}: {type(e).__name__}: {e}", offset,
                           page_id, len(data), data[:65536])

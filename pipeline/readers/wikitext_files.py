@@ -1,0 +1,67 @@
+"""Wikitext files: one article's raw wikitext a file (`.wiki`, `.wikitext`, `.txt`, compressed or not),
+as exports, API dumps (`action=raw`) and wiki test corpora keep them; one document each.
+
+The article rules are the dump reader's (`mediawiki.not_an_article`, `article_text`): redirects
+and disambiguation pages are skipped and counted, the infobox and the dropped sections go as
+there, -{…}- variant markup is resolved when `language_variant` is set. The title is the file's
+name without its extensions, underscores read as spaces; the id is the file's path.
+"""
+from __future__ import annotations
+
+import posixpath
+from typing import Iterator
+
+from pydantic import Field
+
+from pipeline.readers.base import Doc, Quarantined, ReadState, read_document, with_compression
+from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.mediawiki import WikiOptions, article_text, disambiguation_pattern, not_an_article
+from pipeline.readers.wikitext import WikitextOptions
+
+
+class WikitextReader(WikiOptions):
+    """Files of raw wikitext, one article each: one clean-text document per article."""
+    name = "wikitext"
+    data_suffixes = with_compression(".wiki", ".wikitext", ".mediawiki", ".txt")
+    language: str | None = Field(default=None, description="the wiki's language (zh, ja: dates as "
+                                                           "1950年1月2日 in date templates); default: none")
+
+    def read(self, path, src, state):
+        return _read_article(self, src, path, state)
+
+
+def _title(path: str) -> str:
+    name = posixpath.basename(path)
+    for ext in (".gz", ".bz2", ".xz", ".zst", ".zstd", ".wiki", ".wikitext", ".mediawiki", ".txt"):
+        name = name.removesuffix(ext)
+    return name.replace("_", " ")
+
+
+def _read_article(opts: WikitextReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    body = read_document(src, path, state)
+    if isinstance(body, Quarantined):
+        yield body
+        return
+    wikitext, charset, _kind = decode_text_bytes(body)
+    if wikitext is None:
+        yield Quarantined("bad_encoding", f"{path}: {charset}", 0, path, len(body), body[:65536])
+        return
+    title = _title(path)
+    if skip := not_an_article(wikitext, title, disambiguation_pattern(opts.disambiguation_templates)):
+        state.count(skip)
+        return
+    wt = WikitextOptions(keep_infobox=opts.keep_infobox, drop_sections=frozenset(s.lower() for s in opts.drop_sections),
+                         language=opts.language)
+    try:
+        text = article_text(opts, wt, wikitext, opts.language_variant)
+    except Exception as e:  # noqa: BLE001 - mwparserfromhell raises its own ParserError and, on odd input, others
+        yield Quarantined("wikitext_parse_error", f"{path}: {type(e).__name__}: {e}", 0, path, len(body),
+                          body[:65536])
+        return
+    if not text.strip():
+        state.count("skipped_empty_after_cleaning")
+        return
+    meta = {"title": title, "file": path}
+    if opts.language_variant:
+        meta["language_variant"] = opts.language_variant
+    yield Doc(path, None, text=text, metadata=meta)
