@@ -100,6 +100,9 @@ def _snippet(text: str | None, width: int = 100, chars: int = 400) -> str:
     return textwrap.indent(textwrap.fill(body, width), "    ")
 
 
+SAMPLE_SHOWN = 200         # bytes of a quarantine item's sample shown (the file under quarantine/ has it all)
+
+
 def format_doc(row: dict) -> str:
     # a quarantine item with no document (a cut file, bytes between records): where it is instead
     where = f"{row.get('path')}" + (f" at {row['offset']}" if row.get("offset") is not None else "")
@@ -109,6 +112,9 @@ def format_doc(row: dict) -> str:
     if row.get("reason"):
         head += f"\n  reason: {row['reason']}"
     extras = {k: v for k, v in row.items() if k not in SHOWN_COLUMNS_SKIP | {"id", "url", "reason"} and v is not None}
+    for k, v in extras.items():
+        if isinstance(v, bytes) and len(v) > SAMPLE_SHOWN:     # a quarantine item's sample: its start
+            extras[k] = f"{v[:SAMPLE_SHOWN]!r}... ({len(v):,} bytes)"
     if extras:
         fields = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extras.items())
         head += "\n  " + "\n  ".join(textwrap.wrap(fields, 110))

@@ -155,3 +155,10 @@ def test_a_quarantine_item_without_a_document_id_is_headed_by_where_it_is():
     head = format_doc({"id": None, "path": "/data/rows.jsonl", "offset": 5, "reason": "bad_json"}).splitlines()[0]
     assert head == "- (no document id) /data/rows.jsonl at 5"
     assert format_doc({"id": "web/1", "reason": "too_short"}).splitlines()[0] == "- web/1"
+
+
+def test_a_long_quarantine_sample_is_shown_by_its_start():
+    """A binary file's 4-8 KB sample, escaped, filled a screen."""
+    from pipeline.inspect import SAMPLE_SHOWN, format_doc
+    out = format_doc({"id": "txt/blob.bin", "reason": "binary_file", "sample": bytes(range(256)) * 32})
+    assert "... (8,192 bytes)" in out and len(out) < 8 * SAMPLE_SHOWN
