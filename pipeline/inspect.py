@@ -223,6 +223,19 @@ def _later_fate(stages: list[StageEntry], index: int, copy: str) -> list[str]:
     return out + [f"    the copy that reaches the output: {copy}"] if out else out
 
 
+def _damage_in_its_file(run_dir, stages, doc_id: str) -> str:
+    """For an id that names its file (`source/path#row`: row formats, wikitext, text), what the
+    input's quarantine holds for that file: a row cut off with the file is not in the input."""
+    path = doc_id.split("/", 1)[-1].rsplit("#", 1)[0]
+    items = _read_where(_files(stages[0].dir.path / "quarantine"), "path", [path], ["path", "reason", "offset"]) \
+        if stages else None
+    if items is None:
+        return ""
+    found = ", ".join(f"{r['reason']} at {r['offset']}" for r in items.slice(0, 3).to_pylist())
+    return (f"; its file {path} has {items.num_rows} quarantined item(s) ({found}): the row may be lost there; "
+            f"`python -m pipeline inspect {run_dir} --stage 0 --reason {items.column('reason')[0]}` shows them")
+
+
 def explain(run_dir: str | Path, doc_id: str) -> list[str]:
     """What happened to one document at each stage, in order."""
     stages = run_stages(run_dir)
@@ -285,7 +298,8 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             lines.append(_SHARED_ID.format(n=kept.num_rows))
     if len(lines) > 1 and lines[1].endswith("not found in the input"):
         raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
-                           f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)")
+                           f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)"
+                           + _damage_in_its_file(run_dir, stages, doc_id))
     if last_row is not None:
         lines.append("last seen with: " + format_doc(last_row)[2:])
     return lines

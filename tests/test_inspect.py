@@ -162,3 +162,24 @@ def test_a_long_quarantine_sample_is_shown_by_its_start():
     from pipeline.inspect import SAMPLE_SHOWN, format_doc
     out = format_doc({"id": "txt/blob.bin", "reason": "binary_file", "sample": bytes(range(256)) * 32})
     assert "... (8,192 bytes)" in out and len(out) < 8 * SAMPLE_SHOWN
+
+
+def test_explain_of_a_row_its_cut_file_lost_points_at_the_files_quarantine(tmp_path):
+    """A row lost with the end of a cut file is in no stage: explain said only "no document",
+    with no hint that its file has a quarantine item."""
+    import json
+    from pipeline.documents import quarantine_table
+    stage = tmp_path / "stages" / "00-ingest-abc"
+    for sub in ("quarantine", "ids"):
+        (stage / sub).mkdir(parents=True)
+    (tmp_path / "plan.json").write_text(json.dumps({"stages": ["00-ingest-abc"]}))
+    pq.write_table(quarantine_table([{"source": "rows", "path": "/in/t.json", "offset": 10738, "id": None,
+                                      "reason": "truncated_json", "detail": "cut", "size": 9, "sample": b"{",
+                                      "records": 1}]), stage / "quarantine" / "00-00000.parquet")
+    pq.write_table(pa.table({"id": ["rows//in/t.json#1"]}), stage / "ids" / "00-00000.parquet")
+    with pytest.raises(InspectError) as e:
+        explain(tmp_path, "rows//in/t.json#19")
+    assert "its file /in/t.json has 1 quarantined item(s) (truncated_json at 10738)" in str(e.value)
+    with pytest.raises(InspectError) as e:
+        explain(tmp_path, "rows//in/other.json#2")
+    assert "quarantined item" not in str(e.value)
