@@ -152,3 +152,16 @@ def test_the_mix_warnings_are_in_the_requested_vs_realised_section(tmp_path):
     assert "<p class='warning'><b>Warning:</b> mix: shortfall (allow_shortfall): 300 of the 1,000" in to_html(stats, secs)
     mix["warnings"] = []
     assert "Warning:" not in to_markdown(stats, sections(collect(stats)))
+
+
+def test_the_funnel_counts_input_records_quarantined_at_ingest_as_input():
+    """Ingest showed 100.0% kept of input although 7 of 385 input records were quarantined."""
+    from pipeline.report.collect import ReportData
+    from pipeline.report.render import sections
+    row = {"removed": 0, "bytes_in": 0, "bytes_out": 0, "global": False}
+    d = ReportData(stats={"stages": [], "removed": {}, "quarantined": {}}, funnel=[{**row, "id": "ingest", "docs_in": 385, "docs_out": 378, "quarantined": 7},
+                                     {**row, "id": "language", "docs_in": 378, "docs_out": 189, "quarantined": 0}],
+                   reasons=[], walls=[], lengths=[], languages=None, signals=[], clusters={}, tokens=[])
+    funnel = sections(d)[0]
+    assert funnel.note.startswith("378 documents read, 7 input records quarantined;")
+    assert [r[5] for r in funnel.tables[0].rows] == ["98.2%", "49.1%"]

@@ -47,8 +47,12 @@ def _chart(sec: Section, fn, *args, alt: str) -> None:
 def sections(d: ReportData) -> list[Section]:
     s = d.stats
     out = []
-    first = d.funnel[0]["docs_out"] if d.funnel else 0
-    sec = Section("funnel", "Document funnel", f"{first:,} documents read; each stage's documents in and out.")
+    read = d.funnel[0]["docs_out"] if d.funnel else 0
+    lost = d.funnel[0]["quarantined"] if d.funnel else 0
+    # input records quarantined at ingest are input too: the share kept counts them (it said 100%)
+    first = read + lost
+    sec = Section("funnel", "Document funnel", f"{read:,} documents read" + (
+        f", {lost:,} input records quarantined" if lost else "") + "; each stage's documents in and out.")
     sec.tables.append(Table(["stage", "docs in", "docs out", "removed", "quarantined", "kept of input", "MB in", "MB out"],
                             [[r["id"], _n(r["docs_in"]), _n(r["docs_out"]), _n(r["removed"]), _n(r["quarantined"]),
                               _pct(r["docs_out"], first) if not r["global"] else "(not documents)",
