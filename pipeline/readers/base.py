@@ -19,7 +19,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.readers.decompress import (CODECS, SNIFF, DecompressedStream, JunkAfterStream, codec_by_name,
-                                         looks_like_text, sniff_codec)
+                                         looks_like_tar, looks_like_text, sniff_codec)
 
 if TYPE_CHECKING:
     from pipeline.recipe import SourceConfig
@@ -187,7 +187,7 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
     `sniff` (row files): the codec is the one the file's first bytes say (decompress.sniff_codec)
     where it differs from the name's (plain JSON Lines named .jsonl.gz, gzip named .json, zstd
     named .zstd), counted in `state` as `compression_by_content`; a file named compressed whose
-    start is plain text is read as plain, counted alike. A compressed file whose magic bytes are
+    start is plain text (or a tar header) is read as plain, counted alike. A compressed file whose magic bytes are
     damaged (its start is not text) is read by its name and reported as the damage it is."""
     named = codec_by_name(path)
     if sniff:
@@ -196,7 +196,8 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
         while len(head) < SNIFF and (more := raw.read(SNIFF - len(head))):
             head += more
         found = sniff_codec(head)
-        codec = found or (named if named and not (wide_encoding(head) or looks_like_text(head)) else None)
+        plain = wide_encoding(head) or looks_like_text(head) or looks_like_tar(head)
+        codec = found or (named if named and not plain else None)
         if codec != named and state is not None:
             state.count("compression_by_content")
         if raw.seekable():
@@ -204,7 +205,8 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
         else:
             raw = io.BufferedReader(_Prefixed(head, raw), 1 << 16)
         if codec is not None:
-            return _decompressed_again(io.BufferedReader(DecompressedStream(raw, codec, path), 1 << 16), path, state)
+            return _decompressed_again(io.BufferedReader(DecompressedStream(raw, codec, path, state), 1 << 16), path,
+                                      state)
         if named is not None or not _infers_compression(path):
             return raw if hasattr(raw, "read1") else io.BufferedReader(raw)
         raw.close()                    # a name fsspec decompresses (.zip, .lz4, ...): as before
@@ -212,8 +214,8 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
     if codec is None:
         f = fsspec.open(path, "rb", compression="infer").open()
         return f if hasattr(f, "read1") else io.BufferedReader(f)
-    return _decompressed_again(io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path),
-                                                 1 << 16), path, state)
+    return _decompressed_again(io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path,
+                                                                    state), 1 << 16), path, state)
 
 
 class _Read1:
@@ -239,7 +241,7 @@ def _decompressed_again(f, path: str, state: ReadState | None):
         if state is not None:
             state.count("compressed_twice")
         f = io.BufferedReader(DecompressedStream(_Read1(f), codec, f"{path} (compressed {layer + 2} times, "
-                                                 f"{codec} inside)"), 1 << 16)
+                                                 f"{codec} inside)", state), 1 << 16)
     return f
 
 

@@ -28,8 +28,9 @@ in one `CorruptStream` (an OSError), raised by the read after the last byte the 
 - bytes after the last complete member that decode to nothing and have no member after them (a
   trailing newline or NULs, a next member's header cut off: not the codec's magic, or fewer than
   MIN_MEMBER bytes): `JunkAfterStream`, every member returned whole (read_whole keeps the document
-  and counts junk_after_compressed_data). One trailing byte was "truncated" and cost a whole-file
-  document. Bytes between two good members are a hole, not junk (they had been junk: a book cut
+  and counts junk_after_compressed_data). Junk shorter than MIN_MEMBER holds no data: given the
+  reader's state, the stream only counts it, for every reader alike. One trailing byte was
+  "truncated" and cost a whole-file document. Bytes between two good members are a hole, not junk (they had been junk: a book cut
   at a bad middle member was kept, only counted). NUL stream padding between xz streams is the
   format's own and skipped.
 The next member is sought in the last RESYNC_WINDOW compressed bytes read (a decoder notices damage
@@ -60,7 +61,7 @@ except ImportError:                    # pragma: no cover - isal is a pinned dep
 
 FEED = 1 << 14                         # compressed bytes per decoder call: the most damage can cost
 OUT = 1 << 20                          # decoded bytes per call at most (bounds a decompression bomb)
-CODECS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
+CODECS = {".gz": "gzip", ".tgz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
 ZSTD_FIRST_STEP = 256                  # zstd input bytes a resync candidate is tried on
 ZSTD_BLOCKS = 64                       # zstd blocks finished per decoder call (each <= 128 KiB out)
 SNIFF = 4096                           # bytes of a file's start that sniff_codec and looks_like_text judge
@@ -97,6 +98,12 @@ def sniff_codec(head: bytes) -> str | None:
     if head[:6] == b"\xfd7zXZ\x00":
         return "xz"
     return None
+
+
+def looks_like_tar(head: bytes) -> bool:
+    """Whether a file's first bytes are a tar header (POSIX `ustar` magic at offset 257): plain,
+    though its NUL bytes do not look like text (a tar named .tar.gz that was never compressed)."""
+    return head[257:262] == b"ustar"
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -152,16 +159,7 @@ class CorruptStream(OSError):
 
 class JunkAfterStream(CorruptStream):
     """Bytes after the last complete member that start no member and have no member after them
-    (appended junk, a cut-off header): every member was returned whole. `junk_bytes`: how many
-    (None: not known, as for junk under a file compressed twice)."""
-    junk_bytes: int | None = None
-
-    @property
-    def too_short_for_data(self) -> bool:
-        """Fewer bytes than the smallest member (a trailing newline, a next header cut off): no
-        data can be lost in them. More may be a member whose header was damaged: a streamed
-        reader says so with an item, as for other damage."""
-        return self.junk_bytes is not None and self.junk_bytes < MIN_MEMBER
+    (appended junk, a cut-off header): every member was returned whole."""
 
 
 def _decoder(codec: str):
@@ -192,8 +190,12 @@ class DecompressedStream(io.RawIOBase):
     hole read past, as (compressed offset of the damaged member, decoded bytes before it, compressed
     offset the stream read on at); the stream's last read raises the error that names them."""
 
-    def __init__(self, raw, codec: str, name: str = ""):
-        self._raw, self._codec, self._name = raw, codec, name
+    def __init__(self, raw, codec: str, name: str = "", state=None):
+        # `state` (a reader's ReadState): junk too short to be a member (a trailing newline, a next
+        # header cut off) holds no data and is only counted there (junk_after_compressed_data), not
+        # raised: every reader then treats it alike. Longer junk may be a member whose header was
+        # damaged: raised, for the reader to report.
+        self._raw, self._codec, self._name, self._state = raw, codec, name, state
         self._dec = None               # the current member's decoder; None between members
         self._pending = b""            # compressed bytes read but not fed
         self._out = memoryview(b"")
@@ -205,7 +207,7 @@ class DecompressedStream(io.RawIOBase):
         self._fresh = False            # the current decoder has decoded nothing yet after a complete member
         self._clean_end = False        # the last member ended complete (not at damage)
         self._member_start = 0         # compressed offset of the current member's first byte
-        self._last = b""               # the last decoded piece: does a hole cut a line?
+        self._last = b""               # the last decoded byte: does a hole cut a line?
         # the last ~RESYNC_WINDOW compressed bytes read, in pieces: a decoder notices damage a little
         # after it (at a member's end, for a bad checksum), so the next member's start is sought there first
         self._hist: deque[bytes] = deque()
@@ -260,7 +262,7 @@ class DecompressedStream(io.RawIOBase):
             if len(self._damage_text) < DAMAGE_SHOWN:
                 # (damaged, or garbage where a member should start: between good members both are a hole)
                 self._damage_text.append(f"damaged {what}; read on at compressed byte {resumed}")
-            if self._last and self._last[-1:] != b"\n":
+            if self._last not in (b"", b"\n"):
                 # the hole ends the line it cuts: not glued to the line after the hole into one record
                 self._out = memoryview(b"\n")
             return
@@ -292,10 +294,10 @@ class DecompressedStream(io.RawIOBase):
             junk = junk and isinstance(self._raw_error, JunkAfterStream)
         if not parts:
             return None
-        error = (JunkAfterStream if junk else CorruptStream)(f"{self._name}: " + "; ".join(parts))
-        if junk and self._raw_error is None:
-            error.junk_bytes = self._junk_bytes
-        return error
+        if junk and self._raw_error is None and self._state is not None and self._junk_bytes < MIN_MEMBER:
+            self._state.count("junk_after_compressed_data")
+            return None
+        return (JunkAfterStream if junk else CorruptStream)(f"{self._name}: " + "; ".join(parts))
 
     def _read_raw(self, n: int, keep: bool = True) -> bytes:
         if self._raw_error is not None:
@@ -407,7 +409,7 @@ class DecompressedStream(io.RawIOBase):
             out = d.decompress(data, OUT)
         if out:
             self._fresh = False
-            self._last = out
+            self._last = out[-1:]
         if d.eof:
             self._clean_end = True
             rest = d.unused_data

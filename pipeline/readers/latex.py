@@ -69,7 +69,6 @@ import fsspec
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
-from pipeline.readers.decompress import SNIFF, codec_by_name, sniff_codec
 # The main-file choice and the text rules (comments, verbatim, macros) live beside this module;
 # choose_main, strip_comments and tidy_lines are imported from here by tests and other readers.
 from pipeline.readers.latex_files import (  # noqa: F401
@@ -139,40 +138,6 @@ def looks_tex(data: bytes) -> bool:
     head = data[:1 << 20]
     return not head.lstrip().startswith(_NOT_TEX) and not looks_binary(head[:65536]) and \
         len(set(_CONTROL_WORD.findall(head[:65536]))) >= 3
-
-
-class _Uncounted:
-    """A ReadState that lets one counter pass uncounted (the rest go to `state`)."""
-
-    def __init__(self, state: ReadState, key: str):
-        self._state, self._key = state, key
-
-    def count(self, key: str, n: int = 1) -> None:
-        if key != self._key:
-            self._state.count(key, n)
-
-    def __getattr__(self, name: str):       # anything else a reader asks of its state: the state's own
-        return getattr(self._state, name)
-
-
-def _archive_bytes(src, path: str, state: ReadState) -> bytes | Quarantined:
-    """An archive's or a gzipped .tex's bytes, decompressed by what its first bytes say, as row
-    files are (base.open_decompressed `sniff`): a plain .tex or a tar named .gz, bzip2 named .gz,
-    gzip named .tar are read, counted `compression_by_content`. A .tgz is gzip by its name (as
-    .tar.gz). Bytes appended after a complete stream are counted (junk_after_compressed_data)."""
-    named = "gzip" if path.lower().endswith(".tgz") else codec_by_name(path)
-    try:
-        with fsspec.open(path, "rb") as f:
-            head = f.read(SNIFF)
-            if named and sniff_codec(head) is None and head[257:262] == b"ustar":
-                # a tar (its header has NUL bytes: no text) under a compressed name
-                state.count("compression_by_content")
-                return head + f.read()
-    except OSError as e:
-        return Quarantined("unreadable_file", f"{type(e).__name__}: {e}", 0, path)
-    tgz = named == "gzip" and codec_by_name(path) is None and sniff_codec(head) == "gzip"
-    return read_whole(src, path, _Uncounted(state, "compression_by_content") if tgz else state,
-                      unbounded=True, sniff=True)
 
 
 def _bulk(members: list[tarfile.TarInfo]) -> bool:
@@ -248,7 +213,9 @@ class LatexReader(Reader):
         yield from self._paper(name, project, path, src, state)
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        data = _archive_bytes(src, path, state)      # whole: figures make a paper's archive large
+        # whole (figures make a paper's archive large), decompressed by what its first bytes say:
+        # a plain .tex or a tar named .gz, bzip2 named .gz, gzip named .tar (compression_by_content)
+        data = read_whole(src, path, state, unbounded=True, sniff=True)
         if isinstance(data, Quarantined):
             yield Quarantined("corrupt_archive", f"{path}: {data.detail}", 0, path)
             return

@@ -28,7 +28,6 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
-from pipeline.readers.decompress import JunkAfterStream
 from pipeline.readers.wikitext import CATEGORY_NAMESPACES, FILE_NAMESPACES, WikitextOptions, wikitext_to_text
 from pipeline.readers import zh_variants
 
@@ -319,11 +318,9 @@ def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Itera
                     yield Quarantined("truncated_dump", f"{path}: dump ends inside a <page> after {pages - 1} pages",
                                       offset, size=len(data), sample=data)
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
-        if isinstance(e, JunkAfterStream) and e.too_short_for_data:
-            state.count("junk_after_compressed_data")       # a trailing newline: every page was read
-        else:   # bz2 reports a cut-off file as EOFError: every page before the damage has been yielded
-            yield Quarantined("corrupt_compression", f"{path}: after {pages} pages (offset ~{last_offset}): "
-                              f"{type(e).__name__}: {e}", last_offset)
+        # bz2 reports a cut-off file as EOFError: every page before the damage has been yielded
+        yield Quarantined("corrupt_compression", f"{path}: after {pages} pages (offset ~{last_offset}): "
+                          f"{type(e).__name__}: {e}", last_offset)
 
 
 def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, offset: int,

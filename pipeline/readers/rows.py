@@ -34,7 +34,6 @@ from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole, with_compression
 from pipeline.readers.decode import binary_bytes, decode_text_bytes
-from pipeline.readers.decompress import JunkAfterStream
 
 
 SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
@@ -175,10 +174,8 @@ def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True
                     row = without_lone_surrogates(row, state)
                 yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line, state)
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
-        if isinstance(e, JunkAfterStream) and e.too_short_for_data:
-            state.count("junk_after_compressed_data")       # a trailing newline: every row was read
-        else:   # a truncated or corrupt compressed stream: what was read so far stands
-            yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)
+        # A truncated or corrupt compressed stream: what was read so far stands.
+        yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -425,10 +422,8 @@ def _read_text_lines(opts, src, path: str, state: ReadState) -> Iterator[Doc | Q
             if failed:
                 raise failed
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
-        if isinstance(e, JunkAfterStream) and e.too_short_for_data:
-            state.count("junk_after_compressed_data")       # a trailing newline: every line was read
-        else:   # a truncated or corrupt compressed stream: what was read so far stands
-            yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno, path)
+        # A truncated or corrupt compressed stream: what was read so far stands.
+        yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno, path)
 
 
 # The bytes decode.binary_bytes counts as binary (C0 controls but whitespace, form feed and ESC;

@@ -52,7 +52,6 @@ from lxml import etree
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
-from pipeline.readers.decompress import JunkAfterStream
 from pipeline.readers.stackexchange_comments import CommentStore
 from pipeline.readers.stackexchange_html import html_to_text  # noqa: F401 - re-exported
 
@@ -432,12 +431,9 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
                 yield Quarantined("junk", f"{path}: bytes that are not a <row> between rows", offset,
                                   size=len(data), sample=data[:4096])
     except (OSError, EOFError, ValueError) as e:       # CorruptStream: every row before it was read
-        if isinstance(e, JunkAfterStream) and e.too_short_for_data:
-            state.count("junk_after_compressed_data")       # a trailing newline: every row was read
-        else:
-            yield Quarantined("corrupt_compression", f"{path}: after offset {offset}: {type(e).__name__}: {e}",
-                              offset, path)
-            return
+        yield Quarantined("corrupt_compression", f"{path}: after offset {offset}: {type(e).__name__}: {e}",
+                          offset, path)
+        return
     if not closed:
         yield Quarantined("truncated", f"{path}: no closing tag: the file ends after offset {offset}",
                           offset, path)
