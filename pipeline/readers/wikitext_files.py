@@ -32,9 +32,8 @@ class WikitextReader(WikiOptions):
 
 def _title(path: str) -> str:
     name = posixpath.basename(path)
-    for ext in (".gz", ".bz2", ".xz", ".zst", ".zstd", ".wiki", ".wikitext", ".mediawiki", ".txt"):
-        name = name.removesuffix(ext)
-    return name.replace("_", " ")
+    ext = max((e for e in WikitextReader.data_suffixes if name.lower().endswith(e)), key=len, default="")
+    return name[:len(name) - len(ext)].replace("_", " ")
 
 
 def _read_article(opts: WikitextReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
