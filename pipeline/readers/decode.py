@@ -325,16 +325,20 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
 def iso2022_escapes(body: bytes) -> bool:
     """Whether a page holds an ISO-2022 multibyte designation (ESC $): ISO-2022-JP (mail
     archives, old Japanese pages) and ISO-2022-KR are 7-bit, so they pass as UTF-8 while their
-    text is escape sequences. One memchr for ESC (absent from nearly every page), then a look at
-    what follows each (bounded: a terminal log holds thousands of ESC [)."""
+    text is escape sequences. A page with a byte over 0x7F holds none, and `isascii` stops at the
+    first such byte (most pages: ~40x cheaper than a memchr over the whole page); in a 7-bit page,
+    one memchr for ESC, then a look at what follows each (bounded: a terminal log holds thousands
+    of ESC [)."""
+    if not body.isascii():
+        return False
     i = body.find(b"\x1b")
     for _ in range(64):
         if i < 0:
             return False
         if body[i + 1:i + 2] == b"$":
-            return body.isascii()
+            return True
         i = body.find(b"\x1b", i + 1)
-    return body.find(b"\x1b$") >= 0 and body.isascii()
+    return body.find(b"\x1b$") >= 0
 
 
 def _iso2022(body: bytes) -> tuple[str, str] | None:
