@@ -1,13 +1,15 @@
 """Checks that stop a run with a one-line error instead of letting it exit 0 with wrong output.
 
 - `list_inputs`: every source's files, before any work. A pattern that matches nothing, a named
-  file that does not exist, a file that cannot be opened, or an output directory that is (or is
-  inside, or contains) an input is an error naming the source and the path.
+  file that does not exist, is no regular file (a named pipe) or cannot be opened, or an output
+  directory that is (or is inside, or contains) an input is an error naming the source and the path.
 - `check_ingest_quarantine`: after ingest, a source whose records were mostly quarantined (a
   wrong `text_field` quarantines every row as `missing_text`) stops the run, naming the source,
-  the share and the top reasons. The share is the recipe's `max_quarantine_share` (or the
-  source's own). Then each stage sees the ingested documents and bytes per source
-  (`Stage.check_input`), e.g. a mix target the sources cannot possibly hold.
+  the share and the top reasons. So does one whose files were mostly lost whole (no document,
+  something quarantined: a truncated .jsonl.gz, an unreadable parquet), judged by files because
+  such a file is one quarantined record however many rows it held. The share is the recipe's
+  `max_quarantine_share` (or the source's own). Then each stage sees the ingested documents and
+  bytes per source (`Stage.check_input`), e.g. a mix target the sources cannot possibly hold.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.readers import expand_paths
+from pipeline.readers import expand_paths, special_file_kind
 from pipeline.recipe import RecipeError
 
 if TYPE_CHECKING:
@@ -92,6 +94,9 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
                 listed = sorted(set(listed))[:src.max_files]
             for k, p in enumerate(listed):
                 if _local(p) is not None:
+                    if kind := special_file_kind(_local(p)):      # never opened: a FIFO's open waits forever
+                        raise RecipeError(f"{where}: {p!r} is {kind}, not a regular file: a source reads "
+                                          f"regular files (line of {src.paths_file!r})")
                     if not os.path.isfile(_local(p)):
                         raise RecipeError(f"{where}: file not found: {p!r} (line of {src.paths_file!r})")
                     _check_readable(where, p)
@@ -155,9 +160,12 @@ _FORMAT_HINTS = {("warc", "skipped_conversion"): "conversion records are a WET f
 
 
 def quarantine_verdict(source: str, docs: int, quarantined: dict[str, int], max_share: float,
-                       counters: dict[str, int] | None = None, fmt: str | None = None) -> str | None:
+                       counters: dict[str, int] | None = None, fmt: str | None = None,
+                       files: int = 0, lost_files: dict[str, int] | None = None) -> str | None:
     """None when the source is fine, else the one-line reason to stop (pure: unit-tested).
-    `counters`: the readers' counters, whose `skipped_*` say what a source without documents held."""
+    `counters`: the readers' counters, whose `skipped_*` say what a source without documents held.
+    `files`: the source's files that held records (documents or quarantined ones); `lost_files`:
+    of them, those lost whole, by main reason."""
     q = sum(quarantined.values())
     total = docs + q
     if total == 0:
@@ -170,11 +178,19 @@ def quarantine_verdict(source: str, docs: int, quarantined: dict[str, int], max_
                 + ", ".join(f"{k.removeprefix('skipped_')} {n:,}" for k, n in top[:5]) + ")"
                 + (f"; {hints[0]}" if hints else ""))
     share = q / total
-    if share <= max_share:
+    if share > max_share:
+        top = sorted(quarantined.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        reasons = ", ".join(f"{r} {n:,}" for r, n in top)
+        return (f"source {source!r}: {q:,} of {total:,} records quarantined ({share:.0%} > max_quarantine_share "
+                f"{max_share:g}); top reasons: {reasons}")
+    # A file lost whole is one record however many rows it held: 8 of 10 files lost beside 200
+    # documents was 4% of the records, and the run went on without most of the source.
+    lost = sum((lost_files or {}).values())
+    if not files or lost / files <= max_share:
         return None
-    top = sorted(quarantined.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    top = sorted((lost_files or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     reasons = ", ".join(f"{r} {n:,}" for r, n in top)
-    return (f"source {source!r}: {q:,} of {total:,} records quarantined ({share:.0%} > max_quarantine_share "
+    return (f"source {source!r}: {lost:,} of {files:,} files lost whole ({lost / files:.0%} > max_quarantine_share "
             f"{max_share:g}); top reasons: {reasons}")
 
 
@@ -185,12 +201,17 @@ class SourceCounts:
     quarantined: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
     counters: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+    lost_files: dict[str, int] = field(default_factory=dict)   # files lost whole, by main reason
 
 
 def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[SourceCounts]:
-    """Per source (by index): documents kept, quarantined counts by reason, content bytes kept and
-    the readers' counters, from the ingest stage's per-file records
-    (`files/<source>-<file>.done.json`): one read of each (a crawl may have 90,000 of them)."""
+    """Per source (by index): documents kept, quarantined counts by reason, content bytes kept, the
+    readers' counters, files holding records and files lost whole, from the ingest stage's per-file records
+    (`files/<source>-<file>.done.json`): one read of each (a crawl may have 90,000 of them).
+    A file is lost whole when it gave no document and had something quarantined; an empty one, or
+    one whose records were all skipped (a WARC of requests), gave nothing and lost nothing, and a
+    trial's --sample may have dropped a file's every document, which the file did hold."""
     from pipeline import storage
     out = [SourceCounts() for _ in range(n_sources)]
     files = storage.join(ingest_dir, "files")
@@ -202,6 +223,13 @@ def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[SourceCounts]:
         for into, part in ((c.quarantined, rec.get("quarantined")), (c.counters, rec.get("counters"))):
             for k, n in (part or {}).items():
                 into[k] = into.get(k, 0) + n
+        q = rec.get("quarantined") or {}
+        if int(rec.get("docs_out", 0)) or sum(q.values()):
+            c.files += 1          # empty and skipped-only files would dilute the share of files lost
+        if not int(rec.get("docs_out", 0)) and sum(q.values()) \
+                and not (rec.get("counters") or {}).get("trial_sampled_out"):
+            main = min(q.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            c.lost_files[main] = c.lost_files.get(main, 0) + 1
     return out
 
 
@@ -235,14 +263,15 @@ def check_ingest(recipe: "Recipe", ingest_dir: str | Path, executor=None, runtim
 
 def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path,
                             counts: list[SourceCounts] | None = None) -> None:
-    """Stop the run when a source's records are mostly quarantined (see quarantine_verdict), or
+    """Stop the run when a source's records or files are mostly quarantined (see quarantine_verdict), or
     when the `id_field` or the `url_field` it names was in none of its records (a misspelt field,
     or a flat name for a nested one: `url` where the rows have `metadata.url`). The readers count
     `url_field_missing` only for a url_field the recipe names, not for the default `url`."""
     problems = []
     for src, c in zip(recipe.sources, counts or ingest_counts(ingest_dir, len(recipe.sources))):
         share = src.max_quarantine_share if src.max_quarantine_share is not None else recipe.max_quarantine_share
-        verdict = quarantine_verdict(src.name, c.documents, c.quarantined, share, c.counters, src.format)
+        verdict = quarantine_verdict(src.name, c.documents, c.quarantined, share, c.counters, src.format,
+                                     c.files, c.lost_files)
         if verdict and not c.documents and not c.quarantined and c.counters.get("trial_sampled_out"):
             verdict = f"source {src.name!r}: the trial's --sample kept none of its documents (raise the fraction)"
         if verdict:

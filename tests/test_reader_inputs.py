@@ -105,6 +105,29 @@ def test_a_fifo_named_in_paths_is_a_one_line_error_at_load(tmp_path):
     assert str(tree / "pipe.go") in line and "named pipe (FIFO), not a regular file" in line
 
 
+
+@needs_fifo
+def test_a_fifo_listed_in_a_paths_file_is_a_one_line_error_at_load(tmp_path):
+    # It was refused as "file not found": it is there, it is just no file a source can read.
+    tree = _tree_with_fifo(tmp_path)
+    listing = tmp_path / "files.txt"
+    listing.write_text(f"{tree / 'version.go'}\n{tree / 'pipe.go'}\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: r\noutput: {tmp_path / 'run'}\nsources:\n  - name: s\n    format: code\n"
+                      f"    paths_file: {listing}\n")
+    out = _in_subprocess(f"""
+        from pipeline.checks import list_inputs
+        from pipeline.recipe import RecipeError, load_recipe
+        try:
+            list_inputs(load_recipe({str(recipe)!r}))
+        except RecipeError as e:
+            print("ERROR", e)
+    """)
+    line = out.strip().splitlines()[-1]
+    assert line.startswith("ERROR ") and "\n" not in line and "not found" not in line
+    assert f"{str(tree / 'pipe.go')!r} is a named pipe (FIFO), not a regular file" in line
+    assert f"(line of {str(listing)!r})" in line
+
 @needs_fifo
 def test_a_fifo_named_in_paths_that_gets_to_the_reader_is_quarantined(tmp_path):
     """A caller that reads a file without listing it first (a trial, the API) gets a quarantine

@@ -353,6 +353,71 @@ def test_quarantine_verdict():
     assert "use format: warc" in quarantine_verdict("web", 0, {}, 0.5, {"skipped_response": 2}, "wet")
 
 
+
+def test_quarantine_verdict_judges_files_lost_whole():
+    # A file that cannot be read at all is one quarantined record, however many rows it held:
+    # 8 of 10 files lost beside 200 documents is 4% of the records, and most of the source.
+    from pipeline.checks import quarantine_verdict
+    assert quarantine_verdict("web", 200, {"corrupt_compression": 8}, 0.5) is None       # records alone: 4%
+    msg = quarantine_verdict("web", 200, {"corrupt_compression": 8}, 0.5, files=10,
+                             lost_files={"corrupt_compression": 6, "bad_parquet": 1, "bad_json": 1, "x": 1})
+    assert msg == ("source 'web': 9 of 10 files lost whole (90% > max_quarantine_share 0.5); "
+                   "top reasons: corrupt_compression 6, bad_json 1, bad_parquet 1")
+    assert quarantine_verdict("web", 200, {"corrupt_compression": 8}, 0.9, files=10,
+                              lost_files={"corrupt_compression": 8}) is None
+    assert quarantine_verdict("web", 200, {"corrupt_compression": 5}, 0.5, files=10,
+                              lost_files={"corrupt_compression": 5}) is None            # half is not more
+    # a one-file source lost whole still says so by records, as before
+    assert quarantine_verdict("web", 0, {"corrupt_compression": 1}, 0.5, files=1,
+                              lost_files={"corrupt_compression": 1}).startswith("source 'web': 1 of 1 records")
+
+
+def test_files_lost_whole_are_counted_from_the_file_records(tmp_path):
+    # Old run folders have the same records: lost whole is no document and something quarantined.
+    # An empty file or one whose records were all skipped lost nothing; a trial's --sample may
+    # have dropped every document of a file that held some.
+    from pipeline.checks import ingest_counts
+    files = tmp_path / "ingest" / "files"
+    files.mkdir(parents=True)
+    for name, rec in [("00-00000", {"docs_out": 100, "quarantined": {"bad_json": 3}}),
+                      ("00-00001", {"docs_out": 0, "quarantined": {"corrupt_compression": 1}}),
+                      ("00-00002", {"docs_out": 0, "quarantined": {"bad_json": 2, "missing_text": 5}}),
+                      ("00-00003", {"docs_out": 0, "quarantined": {}, "counters": {"skipped_request": 4}}),
+                      ("00-00004", {"docs_out": 0}),
+                      ("00-00005", {"docs_out": 0, "quarantined": {"bad_json": 1},
+                                    "counters": {"trial_sampled_out": 9}}),
+                      ("01-00000", {"docs_out": 0, "quarantined": {"bad_parquet": 1}})]:
+        (files / f"{name}.done.json").write_text(json.dumps(rec))
+    web, books = ingest_counts(tmp_path / "ingest", 2)
+    # files holding records: empty and skipped-only ones would dilute the share of files lost
+    assert (web.files, web.lost_files) == (4, {"corrupt_compression": 1, "missing_text": 1})
+    assert (books.files, books.lost_files) == (1, {"bad_parquet": 1})
+
+
+@pytest.mark.long(seconds=15)
+def test_a_source_mostly_lost_as_whole_files_stops_the_run(tmp_path):
+    # 4 of 6 .jsonl.gz files cut to a few bytes: 4 quarantined records beside 240 documents (2%).
+    for i in range(6):
+        rows = [{"text": f"Document {j} of file {i}, long enough to be kept as it is. " * 3} for j in range(60)]
+        raw = gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode())
+        (tmp_path / "in").mkdir(exist_ok=True)
+        (tmp_path / "in" / f"part-{i}.jsonl.gz").write_bytes(raw if i < 2 else raw[:12])
+    body = f"""
+        name: t
+        output: {tmp_path / 'run'}
+        {{share}}
+        sources:
+          - {{{{name: web, format: jsonl, paths: [{tmp_path / 'in'}]}}}}
+        """
+    r = cli("run", str(write_recipe(tmp_path, body.format(share=""))), "--quiet")
+    assert r.returncode == 2, r.stderr[-3000:]
+    err = r.stderr.strip().splitlines()[-1]
+    assert err.startswith("error: ") and "Traceback" not in r.stderr
+    assert ("source 'web': 4 of 6 files lost whole (67% > max_quarantine_share 0.5); "
+            "top reasons: corrupt_compression 4") in err
+    r = cli("run", str(write_recipe(tmp_path, body.format(share="max_quarantine_share: 0.9"), "ok.yaml")), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+
 def test_quarantine_guard_over_ingest_records_with_a_per_source_share(tmp_path, data):
     from pipeline.checks import QuarantineError, check_ingest_quarantine
     en, zh = data
