@@ -169,3 +169,19 @@ def test_invalid_rows_finds_every_page_that_is_not_utf8(monkeypatch, by_message)
     pages = pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(values)))
     assert warc_batch._invalid_rows(pages) == [0, 3, 4, 6]
     assert warc_batch._invalid_rows(pages.slice(1, 2)) == []
+
+
+def test_a_record_of_an_unknown_type_is_one_counter_whatever_its_name(capture, tmp_path):
+    """A damaged WARC-Type ("resplase") or a writer's own type is skipped_unknown_type by both
+    paths: a damaged file cannot mint a counter per typo; a record without a type is untyped."""
+    info, (request, response, metadata) = capture
+    odd = [with_response(response, warc=(b"WARC-Type: response", b"WARC-Type: " + name))
+           for name in (b"resplase", b"x-screenshot", b"Respons\xc3\xa9")]
+    untyped = with_response(response, warc=(b"WARC-Type: response\r\n", b""))
+    path = cc_file(tmp_path / "cc.warc.gz", info, [[request, response, metadata], odd, [untyped]])
+    assert not batch_path_differs(path)
+    (table, counters, quarantined, _), _ = read_both(path)
+    assert table.num_rows == 1 and not quarantined
+    assert counters["skipped_unknown_type"] == 3 and counters["skipped_untyped"] == 1
+    assert not [k for k in counters if k.startswith("skipped_") and k.removeprefix("skipped_") in
+                ("resplase", "x-screenshot", "responsé")]

@@ -39,6 +39,7 @@ from pipeline.readers.base import Doc, DocBatch
 from pipeline.readers.decode import _BOM_STARTS, _utf8_garbage, charset_from_content_type, iso2022_escapes
 from pipeline.readers.http import parse_plain_response
 from pipeline.readers.warc_members import _PLAIN_WARC_HEAD, _first
+from pipeline.readers.warc_scan import skip_counter
 
 # A batch is handed on at this many documents or bytes of pages (the runner cuts shards where it
 # would one document at a time, whatever the batches).
@@ -180,7 +181,7 @@ class CaptureBatcher:
         skip = self.skips.get(wtype)
         if skip is None:
             kind = wtype.decode("ascii").lower()
-            skip = self.skips[wtype] = "" if kind in self.kinds else f"skipped_{kind}"
+            skip = self.skips[wtype] = "" if kind in self.kinds else skip_counter(kind)
         if skip:
             self.counters[skip] = self.counters.get(skip, 0) + 1
             return ()

@@ -36,6 +36,16 @@ from pipeline.readers.http import HttpResponse
 from pipeline.readers.warc_stream import CHUNK
 
 SAMPLE = 65536
+# The record types of WARC 1.0/1.1 (plus ARC's, read as responses). A reader counts a record it does
+# not want as `skipped_<type>`; any other type (a writer's own, or a damaged name such as
+# "resplase") is `skipped_unknown_type`, so a damaged file cannot mint a counter per typo.
+WARC_TYPES = frozenset(("warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion",
+                        "continuation"))
+
+
+def skip_counter(wtype: str) -> str:
+    """The counter of a skipped record by its lower-cased WARC-Type ("" when it has none)."""
+    return f"skipped_{wtype}" if wtype in WARC_TYPES else "skipped_untyped" if not wtype else "skipped_unknown_type"
 MAX_HEADER = 1 << 20
 # Not only at a line start: a record cut off mid-line (a writer that crashed, then appended) is
 # followed at once by the next record's header.

@@ -24,6 +24,7 @@ from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
 from pipeline.readers.warc import WarcDamage, iter_warc
 from pipeline.readers.warc_batch import CaptureBatcher
+from pipeline.readers.warc_scan import skip_counter
 
 HTML_TYPES = ["text/html", "application/xhtml+xml"]
 
@@ -79,9 +80,9 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
             continue
         h = rec.headers
-        wtype = h.get("warc-type", "").lower() or "untyped"
+        wtype = h.get("warc-type", "").lower()
         if wtype not in kinds:
-            state.count(f"skipped_{wtype}")
+            state.count(skip_counter(wtype))
             continue
         rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:") or f"{path}@{rec.offset}"
         url = h.get("warc-target-uri", "").strip("<>") or None
