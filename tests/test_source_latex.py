@@ -521,3 +521,65 @@ def test_overleaf_zip_is_read_like_a_tarball(tmp_path):
     (tmp_path / "broken.zip").write_bytes((tmp_path / "project.zip").read_bytes()[:60])
     docs, quarantined, _ = _read(tmp_path / "broken.zip")
     assert not docs and [q.reason for q in quarantined] == ["corrupt_archive"]
+
+
+def test_macro_arguments_and_expansions_are_not_pasted_onto_control_words(tmp_path):
+    """`\\newcommand{\\norm}[1]{\\lVert#1\\rVert}` made `$\\norm{v}$` into `$\\lVertv\\rVert$`, an
+    undefined control word (as `\\def\\x#1{\\alpha#1}` made `\\x{b}` `\\alphab`): TeX reads `\\lVert`,
+    then `v`. A letter put after a control word, from an argument or after an expansion, gets a
+    space (skipped by TeX there); nothing else changes."""
+    preamble = ("\\documentclass{article}\n\\newcommand{\\norm}[1]{\\lVert#1\\rVert}\n\\def\\x#1{\\alpha#1}\n"
+                "\\newcommand{\\al}{\\alpha}\n\\newcommand{\\tr}[1]{#1^\\top}\n\\newcommand{\\pp}[2]{#1#2}\n"
+                "\\newcommand{\\fr}[2]{\\frac{#1}{#2}}\n\\newcommand{\\thin}[1]{#1\\,}\n"
+                "\\newcommand{\\rmd}[1]{\\mathrm{#1}}\n\\newcommand{\\sys}{TokenMill}\n\\newcommand{\\gone}[1]{}\n"
+                "\\newcommand{\\nal}[1]{\\al#1}\n")
+    body = ("$\\norm{v}$, $\\x{b}$, $\\norm{\\beta}$, $\\norm{2}$, $\\norm{}$.\n"
+            "$\\al x$, $\\al{}x$, $\\tr{A}x$, $\\pp{\\al}{y}$, $\\alpha\\gone{z}w$, $\\nal{q}$.\n"
+            "$\\fr{a}{b}$, $\\thin{x}y$, $\\rmd{d}x$, \\noindent\\sys{} and \\sys is, \\\\\\al.\n")
+    d = _project(tmp_path / "p", {"main.tex": preamble + "\\begin{document}\n" + body + "\\end{document}\n"})
+    docs, quarantined, _ = _read(d)
+    assert not quarantined
+    assert docs[0].text.splitlines() == [
+        "$\\lVert v\\rVert$, $\\alpha b$, $\\lVert\\beta\\rVert$, $\\lVert2\\rVert$, $\\lVert\\rVert$.",
+        "$\\alpha x$, $\\alpha{}x$, $A^\\top x$, $\\alpha y$, $\\alpha w$, $\\alpha q$.",
+        "$\\frac{a}{b}$, $x\\,y$, $\\mathrm{d}x$, \\noindent TokenMill{} and TokenMill is, \\\\\\alpha."]
+
+
+def _eprint_dir(tmp_path):
+    """A directory of arXiv e-prints as /e-print/<id> downloads them: named by id, no extension."""
+    def tar(files, mode):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode=mode) as t:
+            for name, text in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(text.encode())
+                t.addfile(info, io.BytesIO(text.encode()))
+        return buf.getvalue()
+
+    paper = {"main.tex": "\\documentclass{article}\n\\begin{document}\n\\input{sec}\nMain text.\n\\end{document}\n",
+             "sec.tex": "Section text.\n"}
+    single = "\\documentclass{article}\n\\begin{document}\nOne file, $e^{i\\pi}=-1$.\n\\end{document}\n"
+    return _project(tmp_path / "eprints", {
+        "2301.00001": tar(paper, "w:gz"), "2301.00002": gzip.compress(single.encode()),
+        "2301.00003": tar(paper, "w"), "2301.00004v2": single, "2301.00005": b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+        "9901001": single, "README": "Papers downloaded from arXiv.\n",
+        "2301.00006": tar(paper, "w")[:700], "refs.bib": "@book{k, title={T}}\n"})
+
+
+def test_arxiv_eprints_without_an_extension_are_read_by_their_content(tmp_path):
+    """arXiv's /e-print/<id> downloads carry no extension: a gzipped tarball, a gzipped .tex, a
+    tar, a .tex or a PDF named `2301.00004`. Each was counted `latex_other_files_skipped` and lost;
+    now each is read by its first bytes, as the same bytes named .tar.gz, .gz, .tar are."""
+    docs, quarantined, state = _read(_eprint_dir(tmp_path))
+    ids = [d.id.split("/eprints/")[1] for d in docs]
+    assert ids == ["2301.00001#main.tex", "2301.00002#main.tex", "2301.00003#main.tex", "2301.00004v2#main.tex",
+                   "9901001#main.tex"]
+    paper, single = "Section text.\n\nMain text.", "One file, $e^{i\\pi}=-1$."
+    assert [d.text for d in docs] == [paper, single, paper, single, single]
+    for name, ext in (("2301.00001", ".tar.gz"), ("2301.00002", ".gz"), ("2301.00003", ".tar")):
+        named = tmp_path / (name + ext)       # the same bytes named by their format: the same document
+        named.write_bytes((tmp_path / "eprints" / name).read_bytes())
+        assert _read(named)[0][0].text == docs[ids.index(name + "#main.tex")].text
+    # a cut tar is a damaged paper; the README and the .bib are other files, as before
+    assert [(q.reason, q.id.split("/eprints/")[1]) for q in quarantined] == [("corrupt_archive", "2301.00006")]
+    assert state.counters["latex_pdf_only_skipped"] == 1 and state.counters["latex_other_files_skipped"] == 2

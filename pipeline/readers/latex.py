@@ -2,6 +2,9 @@
 or arXiv's bulk source tars (`arXiv_src_2301_001.tar`: one gzipped tarball or .tex per paper, PDFs
 where no source was given, counted as `latex_pdf_only_skipped`), or a project `.zip` (Overleaf's
 download; zipfile reads it as cheaply as tarfile a tar, and counting it skipped lost it silently).
+A file named as arXiv's `/e-print/<id>` downloads are, without an extension (`2301.00004`,
+`9901001`), is read by its content (gzip, tar, PDF counted as `latex_pdf_only_skipped`, or TeX
+that holds a paper): those were all counted as other files and lost.
 
 A lone gzipped file is a paper when its content is TeX (looks_tex: text with control words, not
 PostScript, PDF or BibTeX): one that then has no paper in it is quarantined `no_main_tex`, not
@@ -69,6 +72,7 @@ import fsspec
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
+from pipeline.readers.decompress import looks_like_tar, sniff_codec
 # The main-file choice and the text rules (comments, verbatim, macros) live beside this module;
 # choose_main, strip_comments and tidy_lines are imported from here by tests and other readers.
 from pipeline.readers.latex_files import (  # noqa: F401
@@ -100,6 +104,10 @@ MAX_ZIP_MEMBER = 256 << 20      # bytes a zip member may declare; zipfile reads 
 _TITLE = re.compile(r"\\title\s*(\[[^\]]*\])?\s*(?=\{)")
 _CONTROL_WORD = re.compile(rb"\\([A-Za-z]{2,})")
 _NOT_TEX = (b"%!", b"%PDF", b"@")      # PostScript (figure.eps.gz), PDF, a BibTeX database
+# A file named as arXiv's /e-print/<id> downloads are: no extension (`9901001`, an old-style id's
+# number), or the new-style id's number as if one (`2301.00004`, `2301.00004v2`)
+_EPRINT_NAME = re.compile(r"[^.]+|[^.]*\.[0-9]+(?:v[0-9]+)?")
+EPRINT_SNIFF = 1 << 16      # bytes of an e-print's start judged (looks_tex reads 64 KiB)
 _NO_MAIN = ("no LaTeX paper (\\documentclass or \\documentstyle, and \\begin{document}) and no plain-TeX "
             f"paper (ending with \\bye, \\end or \\enddocument, {MIN_PLAIN_WORDS}+ words of prose)")
 
@@ -182,6 +190,8 @@ class LatexReader(Reader):
             yield from self._read_zip(path, src, state)
         elif is_tex(path):
             yield from self._read_dir_file(path, src, state)
+        elif _EPRINT_NAME.fullmatch(posixpath.basename(path.rstrip("/"))):
+            yield from self._read_eprint(path, src, state)      # arXiv's e-print download, by content
         else:
             state.count("latex_other_files_skipped")    # .bib, .sty, images: used through the main file
 
@@ -212,7 +222,30 @@ class LatexReader(Reader):
             return
         yield from self._paper(name, project, path, src, state)
 
-    def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+    def _read_eprint(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        """A file without an extension, as arXiv's /e-print/<id> downloads (and mirrors) name a
+        paper's source, read by what its first bytes are: compressed (a gzipped tarball or .tex)
+        or a tar, as an archive; a PDF (no source submitted), counted `latex_pdf_only_skipped`;
+        TeX text that holds a paper, as that one-file paper. Anything else (a README, a Makefile,
+        an included file without extension) is counted as an other file, as before."""
+        with fsspec.open(path, "rb") as f:
+            head = f.read(EPRINT_SNIFF)
+        if sniff_codec(head) or looks_like_tar(head):
+            yield from self._read_archive(path, src, state, eprint=True)
+        elif head.startswith(b"%PDF"):
+            state.count("latex_pdf_only_skipped")
+        elif looks_tex(head):
+            data = head if len(head) < EPRINT_SNIFF else read_whole(src, path, state, unbounded=True)
+            if isinstance(data, Quarantined):
+                yield data
+            elif choose_main({"main.tex": data}) is None:
+                state.count("latex_other_files_skipped")     # a paper's file without extension: not one
+            else:
+                yield from self._paper_of({"main.tex": data}, path, src, state)
+        else:
+            state.count("latex_other_files_skipped")
+
+    def _read_archive(self, path: str, src, state: ReadState, eprint: bool = False) -> Iterator[Doc | Quarantined]:
         # whole (figures make a paper's archive large), decompressed by what its first bytes say:
         # a plain .tex or a tar named .gz, bzip2 named .gz, gzip named .tar (compression_by_content)
         data = read_whole(src, path, state, unbounded=True, sniff=True)
@@ -229,7 +262,11 @@ class LatexReader(Reader):
         except tarfile.TarError as e:
             if looks_tex(data):
                 files = {"main.tex": data}        # a single compressed .tex: a paper, or quarantined
-            elif path.endswith((".tar", ".tgz")) or ".tar." in posixpath.basename(path):
+            elif eprint and data.startswith(b"%PDF"):
+                state.count("latex_pdf_only_skipped")
+                return
+            elif path.endswith((".tar", ".tgz")) or ".tar." in posixpath.basename(path) or \
+                    (eprint and looks_like_tar(data[:512])):
                 yield Quarantined("corrupt_archive", f"{path}: not a tar archive: {e}", 0, path)
                 return
             else:                                  # figure.eps.gz and the like, beside a paper's .tex files

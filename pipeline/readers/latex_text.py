@@ -7,6 +7,11 @@ Line ends are LF before any rule runs (newlines): every rule here is line-based,
 `\\r` stayed in the text and a lone-CR (old Mac) file was one line, so its first `%` cut the rest.
 `\\endinput` ends a file as TeX reads it (cut_endinput), but only at the start of a line: the
 `\\else\\endinput\\fi` load guards of macro files do not end them.
+
+Macros are expanded as TeX reads tokens, not characters: where a piece of text starting with a
+letter is put right after a control word (`\\lVert#1` with the argument `v`, a body ending in
+`\\alpha` before `x`), a space goes between (`\\lVert v`), which TeX skips after a control word;
+pasted, they made another, undefined control word (`\\lVertv`).
 """
 from __future__ import annotations
 
@@ -241,18 +246,76 @@ def _recursive(uses: dict[str, set[str]]) -> set[str]:
     return out
 
 
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_PARAM = re.compile(r"#([1-9])")
+_TAIL = 64          # characters of the text so far kept to tell whether it ends in a control word
+
+
+def ends_in_control_word(text: str) -> bool:
+    """Whether `text` ends with a control word: a backslash and letters, the backslash not itself
+    escaped (`\\\\alpha` is a line break, then the letters `alpha`)."""
+    i = len(text)
+    while i and text[i - 1] in _ASCII_LETTERS:
+        i -= 1
+    if i == len(text) or not i or text[i - 1] != "\\":
+        return False
+    j = i - 1
+    while j and text[j - 1] == "\\":
+        j -= 1
+    return (i - j) % 2 == 1
+
+
+class _Tokens:
+    """Pieces of text joined as TeX reads them: a piece starting with a letter (any script's:
+    XeTeX's letters) right after a control word gets a space between, which TeX skips there;
+    pasted, `\\lVert` and `v` made the control word `\\lVertv`. `size`: characters joined so far."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.tail, self.size = "", 0
+
+    def add(self, piece: str) -> None:
+        if not piece:
+            return
+        if piece[0].isalpha() and ends_in_control_word(self.tail):
+            self.parts.append(" ")
+            self.size += 1
+        self.parts.append(piece)
+        self.size += len(piece)
+        self.tail = piece[-_TAIL:] if len(piece) >= _TAIL else (self.tail + piece)[-_TAIL:]
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def substitute(body: str, args: list[str]) -> str:
+    """`body` with its `#n` replaced by the arguments, as tokens (_Tokens): `\\lVert#1\\rVert`
+    with `v` is `\\lVert v\\rVert`; `\\frac{#1}{#2}`, `#1\\,` and `\\lVert#1` with `\\beta` or `2`
+    need no space and get none."""
+    if not args:
+        return body
+    pieces = _PARAM.split(body)          # text, n, text, n, ..., text
+    out = _Tokens()
+    out.add(pieces[0])
+    for k in range(1, len(pieces), 2):
+        out.add(args[int(pieces[k]) - 1])
+        out.add(pieces[k + 1])
+    return out.text()
+
+
 def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> tuple[str, bool]:
     """Each use of a macro replaced by its body with its braced arguments put in; a use without
-    its arguments in braces is left as written. Up to MAX_MACRO_PASSES passes (macros defined
-    through other macros); a pass that grows the text past MAX_MACRO_GROWTH times its size before
-    expansion is undone and expansion stops (returned True, for the reader to count)."""
+    its arguments in braces is left as written. Arguments and expansions are put in as tokens
+    (_Tokens): no letter is pasted onto a control word before it. Up to MAX_MACRO_PASSES passes
+    (macros defined through other macros); a pass that grows the text past MAX_MACRO_GROWTH times
+    its size before expansion is undone and expansion stops (returned True, for the reader to count)."""
     if not macros:
         return tex, False
     names = sorted(macros, key=len, reverse=True)
     pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z@])")
     limit = MAX_MACRO_GROWTH * max(len(tex), 1)
     for _ in range(MAX_MACRO_PASSES):
-        out, last, changed, size = [], 0, False, 0
+        out, last, changed = _Tokens(), 0, False
         for m in pattern.finditer(tex):
             if m.start() < last:
                 continue
@@ -268,16 +331,15 @@ def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> tuple[str, bo
                 pos = group[1]
             if len(args) < nargs:
                 continue
-            out.append(tex[last:m.start()])
-            out.append(re.sub(r"#([1-9])", lambda a: args[int(a.group(1)) - 1], body) if nargs else body)
-            size += len(out[-1]) + len(out[-2])
+            out.add(tex[last:m.start()])
+            out.add(substitute(body, args))      # after `\\item`: `\\item TokenMill`
             last, changed = pos, True
-            if size > limit:
+            if out.size > limit:
                 return tex, True
-        out.append(tex[last:])
-        if size + len(out[-1]) > limit:
+        out.add(tex[last:])                      # `\\tr{A}x` of `#1^\\top`: `A^\\top x`
+        if out.size > limit:
             return tex, True
-        tex = "".join(out)
+        tex = out.text()
         if not changed:
             break
     return tex, False
