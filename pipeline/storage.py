@@ -69,13 +69,23 @@ for _proto in ("s3", "s3a", "gs", "gcs"):
 def path(p: str | os.PathLike) -> UPath:
     """A path object for a local path or a URL. Local paths are made absolute (a `pathlib.Path`).
 
-    `s3://bucket/run` stays a URL: it never becomes a local folder named `s3:`."""
+    `s3://bucket/run` stays a URL: it never becomes a local folder named `s3:`. A local path is
+    resolved as `Path.resolve()` resolves it (links followed, `..` gone: the same path), through
+    `os.path.realpath`, which `Path.resolve()` calls and then, in Python 3.11, raises RuntimeError
+    on a symlink loop (`src/loopA -> loopB -> loopA` in a checkout): the run stopped with a
+    traceback before reading anything. A looping link keeps its own name here, and opening it is
+    an OSError (ELOOP) like a dangling link's, which its reader quarantines."""
     if isinstance(p, UPath):
-        return p if not is_local(p) else UPath(Path(p).resolve())
+        return p if not is_local(p) else UPath(_real(p))
     s = os.fspath(p)
     if "://" in s and not s.startswith("file://"):
         return UPath(s)
-    return UPath(Path(s.removeprefix("file://")).expanduser().resolve())
+    return UPath(_real(os.path.expanduser(s.removeprefix("file://"))))
+
+
+def _real(p) -> Path:
+    """`Path(p).resolve()` without its RuntimeError on a symlink loop (see `path`)."""
+    return Path(os.path.realpath(p))
 
 
 def is_local(p) -> bool:

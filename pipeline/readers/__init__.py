@@ -6,6 +6,7 @@ READERS, and users add their own with `@register_reader("name")` or `format: pac
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import functools
 import os
@@ -78,7 +79,8 @@ def all_readers() -> dict[str, type[Reader]]:
 def expand_paths(pattern: str) -> list[str]:
     """Local paths, globs and fsspec URLs -> sorted list of file URLs/paths (no directories).
     Local paths come absolute and normalised (no `..`, `./` or `//`: a document id holds its
-    file's path), each once (`unique_files`); URLs as the store lists them.
+    file's path), each once (`unique_files`); URLs as the store lists them. A directory's
+    listing leaves git's own files out: a checkout's `.git/` folder and a submodule's `.git` file.
     A local path named on its own (no glob) that is no regular file (a named pipe, a socket, a
     device) is a ValueError saying what it is: opening a FIFO waits for a writer forever. One that
     a directory or glob turns up is listed, and skipped and counted when read (`read_source_file`)."""
@@ -88,8 +90,10 @@ def expand_paths(pattern: str) -> list[str]:
     out = []
     for p in paths:
         if fs.isdir(p):
-            # A directory means its files; a git checkout's own database is not input.
-            out.extend(f for f in fs.find(p) if "/.git/" not in f[len(p):] and not fs.isdir(f))
+            # A directory means its files; a git checkout's own database is not input: its `.git/`
+            # folder, or the `.git` file a submodule or linked worktree holds in its place
+            # (`gitdir: ../.git/modules/sub/libfoo`).
+            out.extend(f for f in fs.find(p) if not is_git_internal(f[len(p):]) and not fs.isdir(f))
         else:
             if local and not any(c in pattern for c in "*?[") and (kind := special_file_kind(p)):
                 raise ValueError(f"{p} is {kind}, not a regular file: a source reads regular files")
@@ -97,6 +101,14 @@ def expand_paths(pattern: str) -> list[str]:
     if not local:
         return sorted({p if "://" in p else f"{proto}://{p}" for p in out})
     return unique_files(out)
+
+
+def is_git_internal(path: str) -> bool:
+    """Whether a path (below a listed directory: `/sub/libfoo/.git`) is git's own: inside a
+    `.git/` folder, or a `.git` file (a submodule's or linked worktree's pointer to its git
+    directory): no source of the repository."""
+    path = "/" + path.replace(os.sep, "/").lstrip("/")
+    return "/.git/" in path or path.endswith("/.git")
 
 
 _SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
@@ -115,6 +127,42 @@ def special_file_kind(path: str) -> str | None:
     except (OSError, ValueError):
         return None
     return next((what for test, what in _SPECIAL_KINDS if test(mode)), None)
+
+
+def symlink_loop(path: str) -> str | None:
+    """The links a local path goes through before coming back to one of them (`loopA -> loopB ->
+    loopA`), or None when it is no link or its links end (in a file, or nowhere: dangling)."""
+    if "://" in path and not path.startswith("file://"):
+        return None
+    here, names, seen = os.path.abspath(path.removeprefix("file://")), [], set()
+    names.append(os.path.basename(here))
+    for _ in range(64):
+        if here in seen:
+            return " -> ".join(names)
+        seen.add(here)
+        try:
+            target = os.readlink(here)
+        except (OSError, ValueError):       # no link (a file, nothing there): the chain ends
+            return None
+        names.append(target)
+        here = os.path.normpath(os.path.join(os.path.dirname(here), target))
+    return " -> ".join(names[:8] + ["..."])
+
+
+def unreadable_detail(path: str, e: BaseException) -> str:
+    """Why a file of a source cannot be opened, for its `unreadable_file` quarantine item: a
+    dangling symlink names what it points to, a symlink loop (ELOOP; RuntimeError from pathlib's
+    resolve() in Python 3.11) says so, with its links."""
+    local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+    if local and os.path.islink(local):
+        if isinstance(e, RuntimeError) or getattr(e, "errno", None) == errno.ELOOP:
+            chain = symlink_loop(local)
+            return (f"{path}: a symlink loop ({chain}) that cannot be followed" if chain else
+                    f"{path}: a symlink to {os.readlink(local)!r} that cannot be followed: a symlink loop "
+                    f"(too many levels of symbolic links)")
+        why = getattr(e, "strerror", None) or e
+        return f"{path}: a symlink to {os.readlink(local)!r} that cannot be followed ({why})"
+    return f"{path}: {type(e).__name__}: {e}"
 
 
 def _from_directory(patterns: tuple[str, ...], path: str) -> bool:
@@ -207,13 +255,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
                 else:
                     yield Quarantined("empty_file", f"{path} is empty")
                 return
-    except OSError as e:
-        local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
-        if local and os.path.islink(local):
-            yield Quarantined("unreadable_file", f"{path}: a symlink to {os.readlink(local)!r} that cannot be "
-                              f"followed ({e.strerror or e})")
-        else:
-            yield Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}")
+    except (OSError, RuntimeError) as e:     # RuntimeError: pathlib's resolve() on a symlink loop
+        yield Quarantined("unreadable_file", unreadable_detail(path, e))
         return
     seen: dict[str, int] = {}
     prefix = f"{src.name}/"

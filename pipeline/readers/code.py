@@ -1,6 +1,8 @@
 """Source code: files of a directory or git checkout, or Stack-style rows (JSONL/Parquet).
 
-`layout: files` reads each listed file as one document: a file under `.git/` is skipped (counted),
+`layout: files` reads each listed file as one document: a file of git's own is skipped (counted
+`code_git_internal_skipped`): one under `.git/`, or the `.git` file of a submodule or linked worktree
+(`gitdir: ../.git/modules/sub/libfoo`; a directory's listing leaves both out already, `expand_paths`),
 and so is a file reached through a symbolic link that lies inside the same tree (`root`, else its
 checkout), which is read where it lies (`code_symlink_in_tree_skipped`). A binary file is
 quarantined with its reason: a format its first bytes name (`SIGNATURES`: PDF, PNG, ZIP, ELF,
@@ -24,6 +26,18 @@ extension, except names that a Pygments pattern matches beyond their extension (
 Kconfig.debug, page.html.j2), looked up whole. A small table (`LANGUAGE_OVERRIDES`) goes first
 where Pygments guesses wrong from a name alone (`.S` assembly, `.pl` Perl, go.mod) or has no
 lexer (`.ipynb`: "Jupyter Notebook").
+
+A Jupyter notebook (`.ipynb`, nbformat 4, and 3's worksheets) is read as the script its cells make
+(`notebooks: script`), as The Stack's jupyter-scripts and StarCoder's notebook data turned notebooks
+into scripts: code cells' source as code, markdown (and raw) cells as comment lines in the kernel's
+language (`# ` for Python, R, Julia; `// ` for C++, Scala, JavaScript; `-- ` for Haskell, SQL;
+`% ` for MATLAB: `NOTEBOOK_COMMENTS`; `# ` when the kernel is not known), cells a blank line apart,
+outputs (base64 images, tables, tracebacks) dropped: as raw JSON a notebook's code was lost to
+code_filter's `max_line_length`. Its `language` is the kernel's (`metadata.kernelspec.language`,
+else `language_info.name`, else a kernel name Pygments knows: `python3` is Python), else "Jupyter
+Notebook"; `notebook_cells` counts its code and markdown cells (`code_notebook` counts the files).
+A notebook that is not one (no valid JSON, no cells) is quarantined `bad_notebook`, never read as
+text. `notebooks: raw` reads the JSON as it is.
 """
 from __future__ import annotations
 
@@ -37,7 +51,9 @@ from typing import Iterator, Literal
 from pydantic import Field
 
 from pipeline import storage
+from pipeline.readers import is_git_internal
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
+from pipeline.readers.code_notebooks import notebook_script
 from pipeline.readers.decode import decode_text_bytes
 from pipeline.readers.rows import JsonlReader
 from pipeline.readers.rows_columnar import ParquetReader
@@ -217,6 +233,10 @@ class CodeReader(Reader):
     legacy_charsets: bool = Field(
         True, description="files: read a file that is not UTF-8 in the charset detection names (GBK, Latin-1, ...) "
                           "instead of quarantining it")
+    notebooks: Literal["script", "raw"] = Field(
+        "script", description="files: a Jupyter notebook (.ipynb) as the script its cells make (code cells as code, "
+                              "markdown cells as comments in the kernel's language, outputs dropped; a file that is "
+                              "no notebook is quarantined bad_notebook); raw: its JSON as stored")
     content_field: str = Field("content", description="rows: field holding the file content")
     path_field: str = Field("path", description="rows: field holding the file path in its repository")
     repo_field: str = Field("repo", description="rows: field holding the repository name")
@@ -261,7 +281,7 @@ class CodeReader(Reader):
         return real != unlinked and real.startswith(_realpath(top).rstrip(os.sep) + os.sep)
 
     def _read_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        if "/.git/" in "/" + path.replace(os.sep, "/"):
+        if is_git_internal(path):
             state.count("code_git_internal_skipped")
             return
         if "://" not in path and self._linked_in_tree(path, src):
@@ -300,10 +320,23 @@ class CodeReader(Reader):
             return
         if compressed:
             rel = rel.rsplit(".", 1)[0]
+        language = language_of(rel)
+        notebook = None
+        if self.notebooks == "script" and rel.lower().endswith(".ipynb"):
+            try:
+                notebook = notebook_script(text)
+            except ValueError as e:
+                yield Quarantined("bad_notebook", f"{path}: {e}", 0, path, len(body), body[:4096])
+                return
+            state.count("code_notebook")
+            text, language = notebook.text, notebook.language or language
         if not text.strip():
-            yield Quarantined("empty_document", f"{path}: only whitespace", 0, path)
+            what = "a notebook whose cells hold no source" if notebook else "only whitespace"
+            yield Quarantined("empty_document", f"{path}: {what}", 0, path)
             return
-        meta = {"repo": repo, "path": rel, "language": language_of(rel), "size": len(body)}
+        meta = {"repo": repo, "path": rel, "language": language, "size": len(body)}
+        if notebook:
+            meta["notebook_cells"] = {"code": notebook.code_cells, "markdown": notebook.markdown_cells}
         if charset:
             meta["charset"] = charset
         yield Doc(f"{repo}/{rel}", None, text=text, metadata=meta)

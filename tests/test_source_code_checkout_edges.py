@@ -1,0 +1,260 @@
+"""A code checkout as real ones come: a symlink loop (`src/loopA -> loopB -> loopA`), a
+submodule's `.git` file, Jupyter notebooks. Trees are built here under tmp_path."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import storage
+from pipeline.documents import documents_table
+from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
+from pipeline.recipe import RecipeError, SourceConfig, load_recipe
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def read(paths, **opts):
+    """Every file `paths` lists, read as a run reads it: (docs, quarantined, counters)."""
+    paths = [str(p) for p in paths]
+    src = SourceConfig(name="s", format="code", paths=paths, **opts)
+    state, docs, quarantined = ReadState(), [], []
+    for f in sorted({f for p in paths for f in expand_paths(p)}):
+        for item in read_source_file(src, f, state):
+            (docs if isinstance(item, Doc) else quarantined).append(item)
+    return docs, quarantined, dict(state.counters)
+
+
+def _checkout(tmp_path) -> Path:
+    """A checkout with two links looping into each other, a dangling link and two plain files."""
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (root / "src" / "app.py").write_text("def main():\n    print('hello')\n")
+    (root / "src" / "util.c").write_text("int util(void) { return 1; }\n")
+    os.symlink("loopB", root / "src" / "loopA")
+    os.symlink("loopA", root / "src" / "loopB")
+    os.symlink("nonexistent.py", root / "src" / "dangling.py")
+    return root
+
+
+# -- 1. symlink loops ----------------------------------------------------------------------------
+def test_a_symlink_loop_in_a_checkout_is_quarantined_like_a_dangling_link(tmp_path):
+    """Path.resolve() raises RuntimeError (no OSError) on a loop in Python 3.11: the read of the
+    tree stopped there. Each looping link is quarantined `unreadable_file`, as a dangling link is,
+    saying it is a loop; every other file is read."""
+    root = _checkout(tmp_path)
+    docs, quarantined, _ = read([root])
+    assert sorted(d.metadata["path"] for d in docs) == ["src/app.py", "src/util.c"]
+    why = {Path(q.detail.split(":", 1)[0]).name: (q.reason, q.detail) for q in quarantined}
+    assert {name: reason for name, (reason, _) in why.items()} == {
+        "dangling.py": "unreadable_file", "loopA": "unreadable_file", "loopB": "unreadable_file"}
+    assert "symlink loop (loopA -> loopB -> loopA)" in why["loopA"][1]
+    assert "symlink loop (loopB -> loopA -> loopB)" in why["loopB"][1]
+    assert "a symlink to 'nonexistent.py' that cannot be followed" in why["dangling.py"][1]
+
+
+def test_storage_paths_never_raise_on_a_symlink_loop_and_resolve_other_paths_as_before(tmp_path):
+    root = _checkout(tmp_path)
+    loop = root / "src" / "loopA"
+    assert str(storage.path(str(loop))) == str(loop)            # its own name: nowhere else to go
+    assert str(storage.path(storage.path(str(loop)))) == str(loop)
+    assert str(storage.path(f"file://{loop}")) == str(loop)
+    assert storage.is_within(str(loop), str(root)) and not storage.is_within(str(loop), str(tmp_path / "out"))
+    with pytest.raises(OSError):                                 # ELOOP: what a reader can catch
+        storage.open(str(loop)).close()
+    # Every other local path resolves as Path.resolve() resolves it: links followed, `..` gone.
+    os.symlink("app.py", root / "src" / "link.py")
+    os.symlink("src", root / "srclink")
+    cwd = os.getcwd()
+    for p in [root / "src" / "link.py", root / "srclink" / "util.c", root / "src" / ".." / "src" / "app.py",
+              root / "src" / "dangling.py", root / "missing" / "x.py", Path("relative/x.py"), Path("."), Path("")]:
+        want = Path(p).resolve()
+        assert storage.path(str(p)) == storage.path(storage.path(str(p))) == want, p
+        assert str(storage.path(p)) == str(want), p
+    assert os.getcwd() == cwd
+    assert str(storage.path("s3://bucket/run/../x")) == "s3://bucket/run/../x"   # URLs as they are
+
+
+def test_a_recipe_over_a_checkout_with_a_symlink_loop_passes_its_checks(tmp_path):
+    """The run stopped in `check_output` (storage.is_within on each input file) before reading
+    anything: `RuntimeError: Symlink loop from '.../loopA'`."""
+    from pipeline.checks import list_inputs
+    from pipeline.lease import check_output
+    root = _checkout(tmp_path)
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "loop", "output": str(tmp_path / "run"),
+        "sources": [{"name": "code", "format": "code", "paths": [str(root)]}],
+        "stages": [{"stage": "code_filter", "annotate_only": True}]}))
+    recipe = load_recipe(tmp_path / "r.yaml")
+    files = list_inputs(recipe)
+    assert str(root / "src" / "loopA") in files["code"]
+    check_output(storage.path(tmp_path / "run"), recipe, files)
+
+
+def test_a_run_over_a_checkout_with_a_symlink_loop_exits_0(tmp_path):
+    root = _checkout(tmp_path)
+    for i in range(4):          # most of the source is read (the quarantine guard judges the share)
+        (root / "src" / f"mod{i}.py").write_text(f"def f{i}(x):\n    return x + {i}\n")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump({
+        "name": "loop", "output": str(tmp_path / "run"),
+        "sources": [{"name": "code", "format": "code", "paths": [str(root)]}],
+        "stages": [{"stage": "code_filter", "annotate_only": True}]}))
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe), "--quiet"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    stats = json.loads((tmp_path / "run" / "stats.json").read_text())
+    ingest = stats["stages"][0]
+    assert ingest["docs_out"] == 6 and ingest["quarantined"] == {"ingest/unreadable_file": 3}
+
+
+def test_a_symlink_loop_named_in_paths_is_a_one_line_error_at_load(tmp_path):
+    root = _checkout(tmp_path)
+    loop = root / "src" / "loopA"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump({"name": "loop", "output": str(tmp_path / "run"),
+                                      "sources": [{"name": "code", "format": "code", "paths": [str(loop)]}]}))
+    from pipeline.checks import list_inputs
+    with pytest.raises(RecipeError, match=r"sources\[0\] \(code\)\.paths: cannot read .*loopA.*symbolic links"):
+        list_inputs(load_recipe(recipe))
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe), "--quiet"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1 and str(loop) in lines[0], lines
+
+
+# -- 2. a submodule's .git file ------------------------------------------------------------------
+def test_a_submodules_git_file_is_no_document(tmp_path):
+    """`sub/libfoo/.git` holding `gitdir: ../../.git/modules/sub/libfoo` became a document (and
+    code_filter kept it): a directory's listing leaves it out as it leaves `.git/` out, and the
+    reader skips and counts it when it is named (as it does a file under `.git/`)."""
+    root = _checkout(tmp_path)
+    sub = root / "sub" / "libfoo"
+    sub.mkdir(parents=True)
+    (sub / ".git").write_text("gitdir: ../../.git/modules/sub/libfoo\n")
+    (sub / "foo.c").write_text("int foo(void) { return 42; }\n")
+    (root / "tool.git").write_text("a file whose name only ends in .git\n")
+    listed = expand_paths(str(root))
+    assert str(sub / ".git") not in listed and str(sub / "foo.c") in listed and str(root / "tool.git") in listed
+    docs, _, _ = read([root])
+    assert not any(d.metadata["path"].endswith("/.git") or d.metadata["path"] == ".git" for d in docs)
+    foo = next(d for d in docs if d.metadata["path"] == "foo.c")
+    assert foo.metadata["repo"] == "libfoo"                       # the submodule is its own checkout
+    for named in ([sub / ".git"], [root / ".git" / "HEAD"]):
+        docs, quarantined, counters = read(named)
+        assert docs == [] and quarantined == [] and counters == {"code_git_internal_skipped": 1}, named
+
+
+# -- 3. Jupyter notebooks ------------------------------------------------------------------------
+PNG = "iVBORw0KGgo" + "A" * 40_000          # a base64 image output: one 40 KB line
+
+
+def _notebook(cells, metadata=None, nbformat=4) -> str:
+    return json.dumps({"cells": cells, "metadata": metadata if metadata is not None else
+                       {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                        "language_info": {"name": "python"}},
+                       "nbformat": nbformat, "nbformat_minor": 5}, indent=1)
+
+
+def _md(*lines):
+    return {"cell_type": "markdown", "metadata": {}, "source": list(lines)}
+
+
+def _code(*lines, outputs=()):
+    return {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": list(outputs), "source": list(lines)}
+
+
+def test_a_notebook_is_read_as_its_cells_markdown_as_comments_outputs_dropped(tmp_path):
+    """A notebook was its raw JSON, base64 images and all, which code_filter then dropped for
+    `max_line_length`: its code was lost. It is read as the script its cells make (as The Stack's
+    jupyter-scripts), in the kernel's language."""
+    from stages.code_filter import CodeFilter
+    root = tmp_path / "nb"
+    root.mkdir()
+    (root / "analysis.ipynb").write_text(_notebook([
+        _md("# Title\n", "\n", "Some *text*"),
+        _code("import numpy as np\n", "x = np.arange(10)\n", "x.sum()",
+              outputs=[{"output_type": "display_data", "data": {"image/png": PNG, "text/plain": ["<Figure>"]},
+                        "metadata": {}},
+                       {"output_type": "execute_result", "execution_count": 1, "data": {"text/plain": ["45"]},
+                        "metadata": {}}]),
+        _code(),                                                      # an empty cell: nothing
+        {"cell_type": "raw", "metadata": {}, "source": "raw text"},
+        _code("%matplotlib inline\n", "plt.plot(x)\n"),
+    ]))
+    docs, quarantined, counters = read([root])
+    assert quarantined == [] and counters == {"code_notebook": 1}
+    (doc,) = docs
+    assert doc.text == ("# # Title\n#\n# Some *text*\n\n"
+                        "import numpy as np\nx = np.arange(10)\nx.sum()\n\n"
+                        "# raw text\n\n"
+                        "%matplotlib inline\nplt.plot(x)\n")
+    assert "iVBORw0KGgo" not in doc.text and "<Figure>" not in doc.text and "45" not in doc.text
+    md = doc.metadata
+    assert md["language"] == "Python" and md["path"] == "analysis.ipynb"
+    assert md["notebook_cells"] == {"code": 2, "markdown": 2}
+    assert md["size"] == (root / "analysis.ipynb").stat().st_size
+    # code_filter keeps it: as raw JSON it was removed for max_line_length
+    raw, _, _ = read([root], notebooks="raw")
+    table = documents_table([{"id": d.id, "source": "code", "text": d.text, "metadata": d.metadata}
+                             for d in (doc, *raw)])
+    assert CodeFilter().judge(table).reasons == [None, "max_line_length"]
+
+
+@pytest.mark.parametrize("metadata,language,leader", [
+    ({"kernelspec": {"name": "ir", "language": "R"}, "language_info": {"name": "R"}}, "R", "#"),
+    ({"kernelspec": {"name": "scala", "display_name": "Scala"}, "language_info": {"name": "scala"}}, "Scala", "//"),
+    ({"kernelspec": {"name": "julia-1.9", "display_name": "Julia 1.9.3"}}, "Julia", "#"),
+    ({"kernelspec": {"name": "xcpp17", "display_name": "C++17"}}, "C++", "//"),
+    ({"kernelspec": {"name": "haskell"}, "language_info": {"name": "haskell"}}, "Haskell", "--"),
+    ({"kernelspec": {"name": "octave"}}, "Octave", "%"),
+    ({"kernelspec": {"name": "python3"}}, "Python", "#"),
+    ({}, "Jupyter Notebook", "#"),                                    # no kernel named: "#"
+    ({"kernelspec": {"name": "conda-env-myenv-py"}}, "Jupyter Notebook", "#"),
+])
+def test_a_notebooks_markdown_is_commented_in_its_kernels_language(tmp_path, metadata, language, leader):
+    nb = tmp_path / "n.ipynb"
+    nb.write_text(_notebook([_md("Fit a model\n", "\n", "then plot"), _code("fit(x)")], metadata))
+    (doc,), _, _ = read([nb])
+    assert doc.metadata["language"] == language
+    assert doc.text == f"{leader} Fit a model\n{leader}\n{leader} then plot\n\nfit(x)\n"
+
+
+def test_an_nbformat_3_notebook_is_read_from_its_worksheets(tmp_path):
+    nb = tmp_path / "old.ipynb"
+    nb.write_text(json.dumps({"metadata": {"name": "old"}, "nbformat": 3, "nbformat_minor": 0, "worksheets": [{
+        "cells": [{"cell_type": "heading", "level": 2, "metadata": {}, "source": ["Intro"]},
+                  {"cell_type": "code", "language": "python", "input": ["print(1)"], "outputs": [
+                      {"output_type": "stream", "stream": "stdout", "text": ["1\n"]}]}]}]}))
+    (doc,), _, _ = read([nb])
+    assert doc.text == "# ## Intro\n\nprint(1)\n" and doc.metadata["language"] == "Python"
+
+
+def test_a_notebook_that_is_no_notebook_is_quarantined_not_read_as_text(tmp_path):
+    root = tmp_path / "nbs"
+    root.mkdir()
+    (root / "cut.ipynb").write_text(_notebook([_code("x = 1")])[:60])      # cut short
+    (root / "list.ipynb").write_text("[1, 2, 3]\n")
+    (root / "nocells.ipynb").write_text('{"metadata": {}, "nbformat": 4}\n')
+    (root / "empty_cells.ipynb").write_text(_notebook([_code(), _md("  ")]))
+    docs, quarantined, _ = read([root])
+    assert docs == []
+    why = {Path(q.id).name: (q.reason, q.detail) for q in quarantined}
+    assert {k: r for k, (r, _) in why.items()} == {
+        "cut.ipynb": "bad_notebook", "list.ipynb": "bad_notebook", "nocells.ipynb": "bad_notebook",
+        "empty_cells.ipynb": "empty_document"}
+    assert "not valid JSON" in why["cut.ipynb"][1] and "no 'cells' list" in why["nocells.ipynb"][1]
+
+
+def test_notebooks_raw_reads_the_json_as_stored(tmp_path):
+    nb = tmp_path / "n.ipynb"
+    nb.write_text(_notebook([_code("x = 1")]))
+    (doc,), _, counters = read([nb], notebooks="raw")
+    assert doc.text == nb.read_text() and doc.metadata["language"] == "Jupyter Notebook"
+    assert "code_notebook" not in counters
