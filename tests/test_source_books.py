@@ -440,3 +440,208 @@ def test_header_field_names_in_any_case(shared_data, tmp_path):
     (doc,), _, _ = read(path)
     assert doc.metadata["release_date"] == "October 20, 2004" and doc.metadata["ebook_id"] == 1013
     assert doc.metadata["title"] == "The First Men In The Moon"
+
+
+# An 8-bit PG eBook of the 2000s, as the Chinese, Japanese and Korean ones were published (CRLF).
+CJK_8BIT = """The Project Gutenberg EBook of {title}
+
+This eBook is for the use of anyone anywhere at no cost and with
+almost no restrictions whatsoever.
+
+Title: {title}
+
+Release Date: March 5, 2008 [EBook #24265]
+
+Language: {language}
+{label}
+*** START OF THIS PROJECT GUTENBERG EBOOK {title} ***
+
+{body}
+
+*** END OF THIS PROJECT GUTENBERG EBOOK {title} ***
+
+This file should be named 24265-8.txt or 24265-8.zip
+"""
+
+
+def cjk_paragraphs(shared_data, charset: str, codec: str) -> str:
+    """Real paragraphs that `charset` encodes and `codec` (what the reader reads it as) decodes back:
+    Traditional Chinese (the Great Learning and the Doctrine of the Mean) for Big5, Simplified (the
+    Analects) for GBK and GB18030, two Japanese news articles for Shift_JIS and EUC-JP, Korean
+    sentences for EUC-KR."""
+    import json
+    classics = shared_data / "sources" / "books" / "zh_classics"
+
+    def chapters(name):
+        data = json.loads((classics / name).read_text(encoding="utf-8"))
+        return [p for ch in (data if isinstance(data, list) else [data]) for p in ch["paragraphs"]]
+    if charset == "big5":
+        paras = chapters("daxue.json") + chapters("zhongyong.json")
+    elif charset.startswith("gb"):
+        paras = chapters("lunyu.json")
+    elif charset in ("shift_jis", "euc_jp"):
+        txt = shared_data / "zh" / "html" / "newspaper4k" / "txt"
+        paras = [p for name in ("japanese_article2.txt", "japanese_article.txt")
+                 for p in (txt / name).read_text(encoding="utf-8").split("\n\n")]
+    else:
+        paras = sentences(shared_data, "ko", charset).split("\n\n")
+    kept = []
+    for p in paras:
+        try:
+            if p.strip() and p.encode(charset).decode(codec) == p:
+                kept.append(p.strip())
+        except UnicodeEncodeError:
+            pass
+    assert len(kept) >= 5
+    return "\n\n".join(kept[:15])
+
+
+@pytest.mark.parametrize("charset,label,codec,language", [
+    ("big5", "BIG5", "big5hkscs", "Chinese"),
+    ("big5", None, "big5hkscs", "Chinese"),
+    ("big5", "ISO-8859-1", "big5hkscs", "Chinese"),          # a wrong label: detection
+    ("gbk", "GBK", "gb18030", "Chinese"),
+    ("gbk", None, "gb18030", "Chinese"),
+    ("gb18030", "GB18030", "gb18030", "Chinese"),
+    ("gb18030", None, "gb18030", "Chinese"),
+    ("shift_jis", "Shift_JIS", "cp932", "Japanese"),
+    ("shift_jis", None, "cp932", "Japanese"),
+    ("euc_jp", "EUC-JP", "euc_jp", "Japanese"),
+    ("euc_jp", None, "euc_jp", "Japanese"),
+    ("euc_kr", "EUC-KR", "cp949", "Korean"),
+    ("euc_kr", None, "cp949", "Korean"),
+], ids=lambda v: str(v))
+def test_cjk_books_in_legacy_charsets(charset, label, codec, language, shared_data, tmp_path):
+    """A book in Big5, GBK/GB18030, Shift_JIS, EUC-JP or EUC-KR came out as cp1252 mojibake,
+    unflagged ("utf-8+cp1252"), even when its label said what it was: its pairs form valid UTF-8
+    sequences by chance, so it passed as UTF-8 with stray bytes, which went before the label. A
+    declared multi-byte charset that reads the book now goes first, and without it the UTF-8
+    reading needs its stray bytes to be rare beside the valid sequences (here there are 4 to 9
+    stray bytes to each), so that detection decides."""
+    body = cjk_paragraphs(shared_data, charset, codec)
+    raw = CJK_8BIT.format(title="Book", language=language, body=body,
+                          label="" if label is None else f"Character set encoding: {label}\n")
+    path = tmp_path / "24265-8.txt"
+    path.write_bytes(raw.replace("\n", "\r\n").encode(charset))
+    (doc,), quarantined, counters = read(path)
+    assert not quarantined
+    assert doc.text == body and doc.metadata["encoding"] == codec and "flags" not in doc.metadata
+    detected = label is None or label == "ISO-8859-1"
+    assert counters == ({"gutenberg_charset_detected_books": 1} if detected else {})
+
+
+def test_a_damaged_byte_in_a_labelled_cjk_book(shared_data, tmp_path):
+    """A labelled Big5 book with a byte that is no Big5 (damage) or a pair only Windows' Big5 has
+    (cp950's euro sign): the label reads it, with U+FFFD for the damage (lossy, flagged). Before,
+    it passed as UTF-8 with stray bytes; with that reading refused and the label read strictly
+    only, detection found no charset that decodes it strictly and took windows-1252."""
+    body = cjk_paragraphs(shared_data, "big5", "big5hkscs")
+    raw = CJK_8BIT.format(title="Book", language="Chinese", body=body, label="Character set encoding: BIG5\n")
+    data = raw.replace("\n", "\r\n").encode("big5")
+    cut = data.index("。".encode("big5"), len(data) // 2)
+    path = tmp_path / "24265-8.txt"
+    path.write_bytes(data[:cut] + b"\x80" + data[cut:])
+    (doc,), _, counters = read(path)
+    assert doc.metadata["encoding"] == "big5hkscs" and doc.metadata["flags"] == ["decoded_lossy"]
+    assert doc.text.replace("\ufffd", "", 1) == body and doc.text.count("\ufffd") == 1
+    assert counters == {"gutenberg_decoded_lossy_books": 1}
+    path.write_bytes(data[:cut] + "€".encode("cp950") + data[cut:])
+    (doc,), _, counters = read(path)
+    assert doc.metadata["encoding"] == "cp950" and "flags" not in doc.metadata and counters == {}
+    assert doc.text.replace("€", "", 1) == body
+
+
+def test_utf8_books_with_stray_bytes_stay_utf8(shared_data, tmp_path):
+    """What the UTF-8-with-stray-bytes reading is for still reads so ("utf-8+cp1252", the stray
+    bytes as cp1252): a Chinese UTF-8 book with a windows-1252 line pasted in, under a UTF-8 label
+    or the Big5/GB2312 label of the 8-bit edition it was converted from (the label does not read
+    it: UTF-8 is not Big5 or GB2312), and a French UTF-8 book with a windows-1252 chapter of four
+    paragraphs holding more stray bytes than the book has UTF-8 characters (its stray bytes lie
+    among ASCII, in no run with a valid sequence)."""
+    chinese = cjk_paragraphs(shared_data, "gbk", "gb18030")
+    pasted = "Caf\u00e9 na\u00efve \u2013 d\u00e9j\u00e0 vu"
+    french = sentences(shared_data, "fr", "cp1252").split("\n\n")
+    cases = [("UTF-8", chinese, pasted), ("BIG5", chinese, pasted), ("GB2312", chinese, pasted),
+             (None, "\n\n".join(french[:6]), "\n\n".join(" ".join(french[i:i + 5]) for i in range(6, 26, 5)))]
+    for label, book, stray in cases:
+        raw = CJK_8BIT.format(title="Book", language="Chinese", body=book + "\n\nSTRAY\n\n" + book,
+                              label="" if label is None else f"Character set encoding: {label}\n")
+        path = tmp_path / "24265-0.txt"
+        path.write_bytes(raw.encode("utf-8").replace(b"STRAY", stray.encode("cp1252")))
+        (doc,), _, counters = read(path)
+        assert doc.metadata["encoding"] == "utf-8+cp1252", label
+        assert doc.text == book + "\n\n" + stray + "\n\n" + book
+        assert counters == {"gutenberg_stray_non_utf8_books": 1}
+
+
+def zipped(path: Path, members: dict) -> Path:
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("layout", ["flat", "folder", "several", "largest", "object-store"])
+def test_zipped_books(layout, shared_data, tmp_path):
+    """PG ships a book as a .zip too, with its text at the top (12-0.zip) or in a folder
+    (17491-8.zip: "17491-8/", then "17491-8/17491-8.txt"). fsspec's compression inferred from the
+    name read the first member, the empty folder: empty_document, the book lost. The .txt member
+    is read: of several, the one named as the zip, else the largest; on an object store too."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    raw = gzip.open(moon).read()
+    members = {
+        "flat": {"1013-8.txt": raw},
+        "folder": {"1013-8/": b"", "1013-8/1013-8.txt": raw},
+        "several": {"1013-8/": b"", "1013-8/readme.txt": b"About this file.\n" * 20_000,
+                    "1013-8/1013-8.txt": raw, "1013-8/images/cover.jpg": b"\xff\xd8\xff" + bytes(500)},
+        "largest": {"etext/notes.txt": b"Notes.\n", "etext/moon.txt": raw},
+        "object-store": {"1013-8/": b"", "1013-8/1013-8.txt": raw},
+    }[layout]
+    path = zipped(tmp_path / "1013-8.zip", members)
+    if layout == "object-store":
+        import fsspec
+        fs = fsspec.filesystem("memory")
+        fs.pipe("/books/1013-8.zip", path.read_bytes())
+        path = "memory://books/1013-8.zip"
+    try:
+        (doc,), quarantined, counters = read(path, drop_toc=False)
+    finally:
+        if layout == "object-store":
+            fs.rm("/books", recursive=True)
+    assert not quarantined and counters == {}
+    assert doc.text == expected(moon) and doc.metadata["ebook_id"] == 1013
+
+
+def test_zips_without_a_text_member(shared_data, tmp_path):
+    """A zip of PG's HTML edition (1013-h.zip), of no text at all, or damaged: quarantined, saying why."""
+    html = zipped(tmp_path / "1013-h.zip", {"1013-h/": b"", "1013-h/images/cover.jpg": b"\xff\xd8\xff" + bytes(50),
+                                             "1013-h/1013-h.htm": b"<html><body><p>The book.</p></body></html>"})
+    _, (q,), _ = read(html)
+    assert q.reason == "no_text_member" and "HTML edition (1013-h/1013-h.htm)" in q.detail
+    empty = zipped(tmp_path / "1013-8.zip", {"1013-8/": b"", "1013-8/cover.jpg": b"\xff\xd8\xff"})
+    _, (q,), _ = read(empty)
+    assert q.reason == "no_text_member" and "1013-8/cover.jpg" in q.detail
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    whole = zipped(tmp_path / "1013-0.zip", {"1013-0.txt": gzip.open(moon).read()}).read_bytes()
+    (tmp_path / "1013-0.zip").write_bytes(whole[:len(whole) // 2])      # a download cut short
+    _, (q,), _ = read(tmp_path / "1013-0.zip")
+    assert q.reason == "corrupt_archive"
+
+
+def test_a_declared_multibyte_charset_goes_before_the_utf8_reading(shared_data, tmp_path):
+    """An English book in Big5 that names a few people in Chinese, whose Big5 pairs happen to be
+    valid UTF-8 sequences (羅 is C3 B9 in Big5, "ù" in UTF-8) but one: by the bytes alone it is
+    UTF-8 with one stray byte, and so it was read (the names as Latin letters). The label says
+    Big5, and Big5 reads it strictly: the label goes first, as for a LaTeX file under a CJK inputenc."""
+    moon = next(p for p in books(shared_data) if "pg1013." in p.name)
+    raw = gzip.open(moon).read().decode("utf-8")
+    names = "The names: \u7f85 (Luo), \u8607 (Su), \u77bf (Qu), \u77bb (Zhan), and \u4e00 (Yi)."
+    end = len(raw[:raw.index("End of Project Gutenberg")].rstrip("\r\n"))
+    text = raw[:end] + "\r\n\r\n" + names + raw[end:]
+    text = text.replace("Character set encoding: ASCII", "Character set encoding: BIG5")
+    path = tmp_path / "pg1013.txt"
+    path.write_bytes(text.encode("big5"))
+    (doc,), _, counters = read(path, drop_toc=False)
+    assert doc.metadata["encoding"] == "big5hkscs" and counters == {}
+    assert doc.text == expected(moon) + "\n\n" + names

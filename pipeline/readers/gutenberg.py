@@ -17,28 +17,41 @@ No maintained library does this (gutenbergpy and c-w/gutenberg are prefix lists 
 downloaders), so it is hand-written; the samples' expected texts (c-w's output) are the check.
 
 Charsets (`decode_book`): UTF-16/32 with a byte-order mark is transcoded (its NUL bytes had it
-quarantined as binary); then strict UTF-8, UTF-8 with stray cp1252 bytes; then the header's
+quarantined as binary); then strict UTF-8; a declared multi-byte charset (Big5, GBK, Shift_JIS,
+EUC-JP, EUC-KR) that reads the book; UTF-8 with stray cp1252 bytes, only when the stray bytes
+are rare beside the valid UTF-8 (CJK pairs form valid UTF-8 sequences by chance: a Big5 book,
+labelled or not, passed as UTF-8 and came out as cp1252 mojibake, unflagged); then the header's
 "Character set encoding:" label read whole ("ISO Latin-1", "ISO-8859-7 (Greek)", "CP-1252",
 "windows 1252", "Codepage 850", "MAC": only its first word was looked up, and a book whose label
 did not parse, or had none, came out as cp1252 mojibake, unflagged), used only when the book
-decodes strictly in it and reads plausibly (decode.py's mess ratio over its non-ASCII lines);
-otherwise the web reader's detection (decode.decode_html), and when nothing fits, U+FFFD for what
-does not decode, flagged `decoded_lossy`. A label that reads plausibly is trusted over detection:
-detectors read Mac and DOS code pages as windows-1252. Header field names match in any case (the
-current header's "Release date:").
+decodes strictly in it (a multi-byte one: all but a few bytes, lossy) and reads plausibly
+(decode.py's mess ratio over its non-ASCII lines); otherwise the web reader's detection
+(decode.decode_html), and when nothing fits, U+FFFD for what does not decode, flagged
+`decoded_lossy`. A label that reads plausibly is trusted over detection: detectors read Mac and
+DOS code pages as windows-1252. Header field names match in any case (the current header's
+"Release date:").
+
+A `.zip` is opened as an archive and its .txt member read (`read_zip_book`): fsspec's
+compression inferred from the name read the first member, the empty folder entry of a zip whose
+text lies in a folder (17491-8.zip).
 
 Optionally a book is cut at its chapter headings and the chapters packed, in order, into
 documents of at most `max_chars` characters (a longer chapter is cut at paragraph breaks).
 """
 from __future__ import annotations
 
+import posixpath
 import re
+import zipfile
+import zlib
 from typing import Iterator
 
+import fsspec
 from pydantic import Field
 
 from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document
-from pipeline.readers.decode import MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, _mess, bad_share, canonical, decode_html, wide_unicode
+from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, _MULTIBYTE as _DECODE_MULTIBYTE, _mess,
+                                     _mixed_runs, bad_share, canonical, decode_html, wide_unicode)
 
 def _cases(*words: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for w in words for v in (w.upper(), w.title(), w.lower(), w)))
@@ -90,6 +103,7 @@ _LABEL_FORMS = [
 ]
 _BLANK = re.compile(r"\n[ \t]*\n")
 _HEADER_CHARS = 8192             # a PG header's length, at most, when no START marker ends it
+_HIGH_BYTES = bytes(range(0x80, 0x100))
 
 
 def first_line_match(text: str, pattern: re.Pattern, keywords: tuple[str, ...], start: int = 0):
@@ -115,7 +129,7 @@ def first_line_match(text: str, pattern: re.Pattern, keywords: tuple[str, ...], 
 
 
 class GutenbergReader(Reader):
-    """Project Gutenberg .txt eBooks (plain or compressed): the book without the PG header and licence."""
+    """Project Gutenberg .txt eBooks (plain, compressed or zipped): the book without the PG header and licence."""
     name = "gutenberg"
     drop_front_credits: bool = Field(default=True,
                                      description="drop the 'Produced by…' credits and PG notes after the START marker")
@@ -163,6 +177,55 @@ def _non_ascii_lines(text: str, size: int = MESS_SAMPLE) -> str:
     return "\n".join(lines[::step])
 
 
+# Multi-byte charsets (CJK) whose text forms valid UTF-8 sequences by chance; not UTF-16/32 (a
+# book in those is transcoded before, by its byte-order mark or NUL bytes).
+_MULTIBYTE = frozenset(enc for enc in _DECODE_MULTIBYTE if not enc.startswith("utf"))
+# Supersets a label's text may be in: Big5 as Windows wrote it (cp950: the euro sign, the box
+# drawing row) has pairs Big5-HKSCS lacks. (GB2312 and GBK are read as GB18030, Shift_JIS as
+# cp932, EUC-KR as cp949: supersets already.)
+_SUPERSETS = {"big5hkscs": ("cp950",)}
+_NEARLY = 100          # a multi-byte label's reading may have 1 undecodable sequence per this many characters
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """Whether a book that is not strict UTF-8 may be UTF-8 with stray bytes (decode_mixed_utf8
+    then decides): its stray bytes are fewer than its valid multi-byte characters, or none of
+    them lies in a run of non-ASCII bytes that also holds a valid sequence (Latin-1 pasted among
+    ASCII: decode._mixed_runs). Text in a legacy multi-byte charset forms valid sequences by
+    chance, one valid character to every 4 to 9 stray bytes in real GBK, Big5, EUC-JP,
+    Shift_JIS and EUC-KR text, each beside stray bytes in its run; decode_mixed_utf8's own test
+    (more valid characters than lines with stray bytes) took such a book, labelled or not, for
+    UTF-8, and it came out as cp1252 mojibake. A UTF-8 book with Latin-1 pasted in, a stray
+    byte or a cut character passes one test or the other (of 2,549 such books built from 74
+    languages' sentences, none that decode_mixed_utf8 took was read otherwise than before)."""
+    kept = body.decode("utf-8", "ignore")
+    strays = len(body) - len(kept.encode("utf-8"))
+    # non-ASCII characters kept, not U+FFFD (EF BF BD: damage done before, no evidence either way)
+    valid = len(kept) - len(body.translate(None, _HIGH_BYTES)) - kept.count("\ufffd")
+    return strays < valid or not _mixed_runs(body)
+
+
+def _label_reading(body: bytes, labels: list[str], nearly: bool = False) -> tuple[str, str, bool] | None:
+    """(text, charset, lossy) of the least messy plausible reading in one of `labels` (decode.py's
+    mess ratio over the book's non-ASCII lines): a strict reading, or with `nearly` one with
+    U+FFFD for at most one undecodable sequence in _NEARLY non-ASCII characters (a damaged byte,
+    a character the codec lacks)."""
+    readings = []
+    for enc in labels:
+        try:
+            text = body.decode(enc, "replace" if nearly else "strict")
+        except (UnicodeDecodeError, LookupError):
+            continue
+        bad = text.count("\ufffd") if nearly else 0
+        if bad * _NEARLY > len(text) - len(text.encode("ascii", "ignore")):
+            continue
+        if (mess := _mess(_non_ascii_lines(text))) < MAX_MESS:
+            readings.append((mess, len(readings), text, enc, bad > 0))
+    if not readings:
+        return None
+    return min(readings)[2:]
+
+
 def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
     """(text, charset, lossy, what decided: "bom", "utf-8", "label" or "detection"), or (None, why,
     False, "binary" or "garbage") when the bytes are no text in any charset.
@@ -170,13 +233,21 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
     1. UTF-16/32 with a byte-order mark (or without one, by its NUL bytes: decode.wide_unicode);
        with a BOM but damaged, decoded with U+FFFD (lossy). Any other file with a NUL byte in its
        first 64 KiB is binary.
-    2. UTF-8; a book that is UTF-8 but for stray bytes is UTF-8 with those bytes as cp1252
-       ("utf-8+cp1252", decode_mixed_utf8).
-    3. The declared charset (`declared_charsets`), only when the book decodes strictly with it and
-       the text is plausible (decode.py's mess ratio): of several readings of one label, the least
-       messy. A label is trusted over detection when both read plausibly: chardetng reads DOS and
-       Mac code pages (MAC, Codepage 850) and Estonian windows-1257 as windows-1252.
-    4. Otherwise the web reader's detection (decode.decode_html without the label's reading:
+    2. UTF-8.
+    3. A declared multi-byte charset (`declared_charsets`; Big5 also as cp950), when the book
+       decodes strictly with it and the text is plausible (`_label_reading`): CJK pairs form
+       valid UTF-8 sequences by chance, so the UTF-8 reading with stray bytes is no evidence
+       against it (latex.py reads a file under a CJK inputenc so).
+    4. A book that is UTF-8 but for stray bytes, rare beside its valid UTF-8 (`_mostly_utf8`), is
+       UTF-8 with those bytes as cp1252 ("utf-8+cp1252", decode_mixed_utf8).
+    5. The other declared charsets, only when the book decodes strictly with one and the text is
+       plausible (decode.py's mess ratio): of several readings of one label, the least messy;
+       then a multi-byte label that reads all but one sequence in _NEARLY non-ASCII characters,
+       with U+FFFD (lossy). A label is trusted over detection when both read plausibly:
+       chardetng reads DOS and Mac code pages (MAC, Codepage 850) and Estonian windows-1257 as
+       windows-1252; and detection, finding no charset that decodes a Big5 book with one damaged
+       byte strictly, took windows-1252 for it.
+    6. Otherwise the web reader's detection (decode.decode_html without the label's reading:
        chardetng, uchardet, charset-normalizer, then GB18030/windows-1252, each taken only when
        plausible); when nothing fits, the least damaged reading with U+FFFD (lossy), and None when
        even that is garbage (more than 5 % replacement or control characters)."""
@@ -195,21 +266,21 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
         return body.decode("utf-8-sig"), "utf-8", False, "utf-8"
     except UnicodeDecodeError:
         pass
-    mixed = decode_mixed_utf8(body.removeprefix(b"\xef\xbb\xbf"))
-    if mixed is not None:
-        return mixed[0], "utf-8+cp1252", False, "utf-8"
     labels = declared_charsets(body[:8192].decode("latin-1"))
-    readings = []
-    for enc in labels:
-        try:
-            text = body.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        if (mess := _mess(_non_ascii_lines(text))) < MAX_MESS:     # decode.py's plausibility test
-            readings.append((mess, len(readings), text, enc))
-    if readings:
-        _, _, text, enc = min(readings)
-        return text, enc, False, "label"
+    multibyte = [enc for enc in labels if enc in _MULTIBYTE]
+    multibyte += [alt for enc in multibyte for alt in _SUPERSETS.get(enc, ()) if alt not in multibyte]
+    # A declared multi-byte charset that reads the book first: its pairs form valid UTF-8 sequences
+    # by chance (latex.py reads a file under a CJK inputenc so, too).
+    if (found := _label_reading(body, multibyte)) is not None:
+        return *found, "label"
+    if _mostly_utf8(body) and (mixed := decode_mixed_utf8(body.removeprefix(b"\xef\xbb\xbf"))) is not None:
+        return mixed[0], "utf-8+cp1252", False, "utf-8"
+    if (found := _label_reading(body, [enc for enc in labels if enc not in _MULTIBYTE])) is not None:
+        return *found, "label"
+    # A multi-byte label that reads all but a few bytes: detection read a Big5 book with one damaged
+    # byte as windows-1252 (which decodes it strictly, into mojibake the mess ratio let pass).
+    if (found := _label_reading(body, multibyte, nearly=True)) is not None:
+        return *found, "label"
     # Not the label: decode_html judges a reading by the first 100,000 characters, which may all be
     # ASCII (see _non_ascii_lines); it would take back the label rejected here.
     text, how, lossy = decode_html(body, None, _not_utf8=True)
@@ -395,8 +466,53 @@ def header_fields(header: str) -> dict:
     return meta
 
 
+_HTML_NAMES = (".htm", ".html", ".xhtml")
+
+
+def book_member(names: list[str], path: str) -> str | None:
+    """The book's text among a zip's member names (folders left out): its .txt member; of several,
+    the one named as the zip is (17491-8.zip: 17491-8/17491-8.txt), else the largest (given
+    `names` largest first). PG ships 12-0.zip flat, 17491-8.zip with the text in a folder."""
+    texts = [n for n in names if n.lower().endswith(".txt")]
+    stem = posixpath.basename(path).rsplit(".", 1)[0].lower()
+    named = [n for n in texts if posixpath.basename(n).rsplit(".", 1)[0].lower() == stem]
+    return (named or texts or [None])[0]
+
+
+def read_zip_book(src, path: str) -> bytes | Quarantined:
+    """The text of a zipped eBook (`book_member`), opened through fsspec as any file (a local path
+    or an object store: zipfile seeks to the member list at the end and then to the member).
+    fsspec's compression inferred from the name read the zip's first member, which in 17491-8.zip
+    is the folder the text lies in: the book came out empty (`empty_document`). A zip of an HTML
+    edition (PG's -h.zip) or of no text at all is `no_text_member`; one that zipfile cannot read
+    (cut short, damaged, encrypted) `corrupt_archive`; a text over max_doc_bytes `too_large`."""
+    try:
+        with fsspec.open(path, "rb") as f, zipfile.ZipFile(f) as z:
+            infos = sorted((i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")),
+                           key=lambda i: -i.file_size)
+            name = book_member([i.filename for i in infos], path)
+            if name is None:
+                html = [i.filename for i in infos if i.filename.lower().endswith(_HTML_NAMES)]
+                what = (f"an HTML edition ({html[0]}), which this reader does not read" if html else
+                        f"members: {', '.join(i.filename for i in infos[:5]) or 'none'}"
+                        + (f" and {len(infos) - 5} more" if len(infos) > 5 else ""))
+                return Quarantined("no_text_member", f"{path}: no .txt member in the zip; {what}", 0, path)
+            with z.open(name) as member:
+                body = member.read(src.max_doc_bytes + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error,
+            OSError) as e:   # damaged or cut short (BadZipFile; a bad CRC too), encrypted (RuntimeError)
+        return Quarantined("corrupt_archive", f"{path}: not a readable zip archive: {type(e).__name__}: {e}", 0, path)
+    if len(body) > src.max_doc_bytes:
+        return Quarantined("too_large", f"{path}: {name}: more than {src.max_doc_bytes} bytes", 0, path, len(body),
+                           body[:65536])
+    return body
+
+
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
-    body = read_document(src, path, state)     # compression by content (compression_by_content)
+    if path.lower().endswith(".zip"):
+        body = read_zip_book(src, path)
+    else:
+        body = read_document(src, path, state)     # compression by content (compression_by_content)
     if isinstance(body, Quarantined):
         yield body
         return
