@@ -293,3 +293,31 @@ def test_a_damaged_charset_label_is_unknown_not_a_crash():
     for body in (b"<html><body>caf\xc3\xa9</body></html>", b"<html><body>caf\xe9</body></html>"):
         page, how, lossy = decode_html_utf8(body, "utf\x00-8")     # the page as UTF-8 bytes
         assert bytes(page).decode("utf-8") == "<html><body>café</body></html>", how
+
+
+CJK = [("zh-Hant", "big5"), ("zh-Hans", "gbk"), ("ja", "shift_jis"), ("ja", "euc_jp"), ("ko", "euc-kr")]
+
+
+@pytest.mark.parametrize("lang,charset", CJK, ids=[c for _, c in CJK])
+def test_a_cjk_page_damaged_or_cut_inside_a_character_is_read_in_its_charset_flagged_lossy(
+        gold_texts, lang, charset):
+    """A byte damaged in a legacy CJK page, or its end cut inside a character (Common Crawl cuts
+    pages at 1 MiB), fails the strict reading: the page came out as cp1252 or cp874 mojibake
+    (chardetng gave up Big5 for a cut last character). Now the detector's multi-byte charset is
+    read with U+FFFD where a sequence does not decode, flagged lossy."""
+    text = gold_texts[lang][:3000].encode(charset, "ignore").decode(charset)
+    head = "<html><head><title>t</title></head><body><p>"
+    page = f"{head}{text}</p></body></html>".encode(charset)
+    hole = len(text) // 2
+    at = len((head + text[:hole]).encode(charset))                      # a lead byte, mid-page
+    damaged = page[:at] + b"\xff" + page[at + 1:]
+    cut = (head + text).encode(charset)[:-1]                             # the last character's first byte
+    family = {"big5": {"big5hkscs"}, "gbk": {"gb18030"}, "shift_jis": {"cp932"}, "euc_jp": {"euc_jp"},
+              "euc-kr": {"cp949", "euc_kr"}}[charset]
+    for name, body in (("damaged", damaged), ("cut", cut)):
+        for declared in (None, charset):
+            got, how, lossy = decode_html(body, declared)
+            assert got is not None and how in family, (name, declared, how)
+            assert lossy or name == "damaged", (name, declared, how)   # cp932 reads 0xFF as U+F8F3
+            # the text before the hole is there as written (after it, a pair may be misaligned)
+            assert text[:hole - 1] in got, (name, declared, how, got[:120])

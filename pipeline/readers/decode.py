@@ -84,6 +84,8 @@ from pipeline.readers import base  # also registers the tokenmill.cp1252 error h
 
 MAX_MESS = 0.2
 MAX_BAD_SHARE = 0.05
+# A multi-byte reading may hold one undecodable sequence per this many non-ASCII characters (decode_html)
+NEARLY = 100
 MESS_SAMPLE = 8000
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
@@ -259,9 +261,10 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
         if not guessed:
             detector = EncodingDetector()
             sample = detector_sample(body)
-            # A sample of a longer page is not its end: chardetng must not judge its last bytes
-            # as a cut character (detector_sample cuts at a boundary when it finds one).
-            detector.feed(sample, last=sample is body)
+            # Never the end for chardetng: a sample of a longer page is not its end, and a page
+            # the crawler cut (Common Crawl at 1 MiB) ends inside a character, which made
+            # chardetng give up Big5 for a "confident" windows-1252: the page came out as mojibake.
+            detector.feed(sample, last=False)
             enc, sure = detector.guess_assess(tld=_tld(url), allow_utf8=False)
             guessed.append((canonical(enc), sure))
         return guessed[0]
@@ -296,6 +299,17 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     for label in labels:
         if (found := labelled(_meta_charset(body) if label is None else label)) is not None:
             return found[0], found[1], False
+    def nearly(enc: str) -> str | None:
+        """A multi-byte reading with U+FFFD for at most one undecodable sequence in NEARLY
+        non-ASCII characters, when plausible: a damaged byte, or a character cut where a page
+        was cut, fails the strict reading, and the single-byte ones after it read CJK as
+        mojibake (Big5 as cp1252, EUC-KR as cp874)."""
+        if enc not in _MULTIBYTE or enc.startswith("utf"):
+            return None
+        text = body.decode(enc, "replace")
+        non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+        return text if text.count("\ufffd") * NEARLY <= non_ascii and _plausible(text) else None
+
     detectors = (lambda: "cp1252" if no_letters else None, lambda: guess()[0],
                  lambda: canonical(detect_encoding(body, html5_compatible=False)),
                  lambda: canonical(getattr(from_bytes(body[:200_000]).best(), "encoding", None)))
@@ -308,6 +322,8 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
                 # ratio of a few characters ("测试~~~" scores 0.4, its cp1256 mojibake 0.0).
                 return chinese, "gb18030", False
             return text, enc, False
+        if enc in WEB_CHARSETS and (text := nearly(enc)) is not None:
+            return text, enc, True
     # The defaults: whichever of the two reads as the less messy text.
     fits = [(t, e) for e in ("gb18030", "cp1252") if (t := attempt(e)) is not None]
     if fits:
