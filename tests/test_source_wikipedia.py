@@ -473,3 +473,118 @@ def test_redirects_in_any_wiki_language_without_redirect_elements(tmp_path):
     docs, quarantined, counters = read(path)
     assert not quarantined and counters.get("skipped_redirect") == 5
     assert [d.metadata["title"] for d in docs] == ["Steps"] and "Preheat" in docs[0].text
+
+
+# -- content models, nested lists, .7z dumps -------------------------------------------------------
+def _dump(pages, siteinfo=True):
+    """A dump of (title, wikitext, content model or None) pages, enwiki's <siteinfo> or none."""
+    body = "".join(f"<page><title>{t}</title><ns>0</ns><id>{i}</id><revision><id>{100 + i}</id>"
+                   + (f"<model>{html.escape(m)}</model>" if m else "")
+                   + f'<text xml:space="preserve">{html.escape(w, quote=False)}</text></revision></page>\n'
+                   for i, (t, w, m) in enumerate(pages, 1))
+    site = ("<siteinfo><dbname>enwiki</dbname><base>https://en.wikipedia.org/wiki/Main_Page</base></siteinfo>\n"
+            if siteinfo else "")
+    return f'<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/" version="0.11">{site}{body}</mediawiki>\n'
+
+
+def test_pages_of_other_content_models_are_skipped_and_counted(tmp_path):
+    """A page whose <model> is not wikitext (a JSON page, a stylesheet, a script, a Lua module, a
+    Wikidata item) was read as wikitext and its code or JSON came out as an article. Each is
+    counted by its model, from a bounded set: a damaged dump's model name is `other`, never a
+    counter of its own. Wikisource's proofread-page is wikitext; no <model> (schema < 0.8) too."""
+    pages = [("Config", '{"entity": "Q1", "labels": {}}', "json"),
+             ("Style", "body { color: red; }", "css"),
+             ("Script", "var x = [[1]]; // {{not a template}}", "javascript"),
+             ("Lua", "local p = {} return p", "Scribunto"),
+             ("Q1", '{"type":"item","id":"Q1"}', "wikibase-item"),
+             ("Broken1", "text", "wikitex\u00e9t"), ("Broken2", "text", "garbage<model>"),
+             ("Article", "'''Article''' text.", "wikitext"),
+             ("Scan", "<noinclude>header</noinclude>A page of a scanned book.<noinclude>footer</noinclude>",
+              "proofread-page"),
+             ("Old", "An article from before content models.", None)]
+    path = tmp_path / "enwiki-models.xml"
+    path.write_text(_dump(pages), encoding="utf-8")
+    docs, quarantined, counters = read(path)
+    assert not quarantined
+    assert [(d.metadata["title"], d.text) for d in docs] == [
+        ("Article", "Article text."), ("Scan", "A page of a scanned book."),
+        ("Old", "An article from before content models.")]
+    assert counters == {"skipped_model_json": 1, "skipped_model_css": 1, "skipped_model_javascript": 1,
+                        "skipped_model_scribunto": 1, "skipped_model_wikibase_item": 1, "skipped_model_other": 2}
+
+
+@pytest.mark.parametrize("wikitext, expected", [
+    # one level: as before
+    ("* a\n* b\n# one\n# two", "- a\n- b\n- one\n- two"),
+    # nested bullets and numbers: indented two spaces a level, not "- - b"
+    ("* a\n** b\n*** c\n* d", "- a\n  - b\n    - c\n- d"),
+    ("# one\n## one.one\n#* a bullet in a numbered item\n# two", "- one\n  - one.one\n  - a bullet in a numbered item\n- two"),
+    # an indented list is one level; a continuation (#:) and a definition show no marker
+    (":* indented\n; Term : Definition\n# item\n#: more of the item", "- indented\nTerm Definition\n- item\nmore of the item"),
+    # a nested item left empty by removed content is no line
+    ("* a\n** <ref>x</ref>\n* b", "- a\n\n- b"),
+])
+def test_nested_list_items_are_indented(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions()) == expected
+
+
+def test_a_nested_list_in_an_infobox_value_stays_on_its_line():
+    text = wikitext_to_text("{{Infobox x|name=A|members=\n* p\n** q\n}}Body.", WikitextOptions(keep_infobox=True))
+    assert text == "name: A\nmembers: - p - q\n\nBody."
+
+
+def _seven_zip(path, members):
+    import py7zr
+    with py7zr.SevenZipFile(path, "w") as z:
+        for name, data in members:
+            z.writestr(data, name)
+
+
+def test_7z_dump_is_streamed_as_its_xml(tmp_path):
+    """Wikimedia ships pages-meta-history as .7z: it was read as plain bytes (0 documents,
+    `truncated_dump: no </mediawiki> after 0 pages`). Its members are decoded as they are read,
+    and give what the same XML gives; a .7z named otherwise is told by its content."""
+    xml = _dump([("Alpha", "'''Alpha''' is first.\n* a\n** b", None), ("Beta", "'''Beta''' is second.", None),
+                 ("Gamma", "#REDIRECT [[Beta]]", None)])
+    (tmp_path / "enwiki.xml").write_text(xml, encoding="utf-8")
+    want, _, want_counters = read(tmp_path / "enwiki.xml")
+    assert len(want) == 2
+    _seven_zip(tmp_path / "enwiki-pages-meta-history1.xml.7z", [("enwiki-pages-meta-history1.xml", xml.encode())])
+    docs, quarantined, counters = read(tmp_path / "enwiki-pages-meta-history1.xml.7z")
+    assert not quarantined and counters == want_counters
+    assert [(d.id, d.text, d.metadata) for d in docs] == [(d.id, d.text, d.metadata) for d in want]
+    (tmp_path / "misnamed.xml").write_bytes((tmp_path / "enwiki-pages-meta-history1.xml.7z").read_bytes())
+    docs, quarantined, counters = read(tmp_path / "misnamed.xml")
+    assert [d.text for d in docs] == [d.text for d in want] and not quarantined
+    assert counters == {**want_counters, "compression_by_content": 1}
+    # two members: each its own dump
+    _seven_zip(tmp_path / "two.7z", [("a.xml", xml.encode()), ("b.xml", xml.replace("Alpha", "Delta").encode())])
+    docs, quarantined, _ = read(tmp_path / "two.7z")
+    assert [d.metadata["title"] for d in docs] == ["Alpha", "Beta", "Delta", "Beta"] and not quarantined
+
+
+def test_7z_dump_in_pieces_damaged_and_left_early(tmp_path):
+    """A member larger than the hand-over pieces arrives whole; a cut archive (7z keeps its index
+    at the end) is one corrupt_archive item, no crash; a reader that stops early leaves no thread."""
+    import threading
+
+    from pipeline.readers import seven_zip
+    long_text = "'''Long''' " + "word " * 300_000          # 1.5 MB: more than one SEVEN_ZIP_PIECE
+    xml = _dump([("Long", long_text, None)] + [(f"P{i}", f"'''P{i}''' text.", None) for i in range(50)])
+    assert len(xml) > 1.2 * seven_zip.SEVEN_ZIP_PIECE
+    (tmp_path / "d.xml").write_text(xml, encoding="utf-8")
+    want, _, _ = read(tmp_path / "d.xml")
+    _seven_zip(tmp_path / "d.7z", [("d.xml", xml.encode())])
+    docs, quarantined, _ = read(tmp_path / "d.7z")
+    assert [d.text for d in docs] == [d.text for d in want] and len(docs) == 51 and not quarantined
+    cut = tmp_path / "cut.7z"
+    cut.write_bytes((tmp_path / "d.7z").read_bytes()[:-40])
+    docs, quarantined, _ = read(cut)
+    assert not docs and [q.reason for q in quarantined] == ["corrupt_archive"]
+    assert "truncated or damaged" in quarantined[0].detail
+    before = threading.active_count()
+    src = SourceConfig(name="wiki", format="mediawiki", paths=[str(tmp_path / "d.7z")])
+    items = src.reader.read(str(tmp_path / "d.7z"), src, ReadState())
+    assert isinstance(next(items), Doc)
+    items.close()
+    assert threading.active_count() == before

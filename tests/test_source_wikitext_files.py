@@ -45,3 +45,66 @@ def test_redirects_and_disambiguation_files_are_skipped_and_counted(tmp_path):
     assert [(d.metadata["title"], d.text) for d in docs] == [("Kirkcaldy", "Kirkcaldy is a town in Fife.")]
     assert counters == {"skipped_redirect": 1, "skipped_disambiguation": 2, "skipped_not_wikitext_file": 1}
     assert not other
+
+
+def test_category_links_of_the_largest_wikis_do_not_leak(tmp_path):
+    """Raw wikitext has no <siteinfo> to name its wiki's Category namespace: the localised names
+    of the largest Wikipedias (and their aliases) are known, so trwiki's [[Kategori:…]], viwiki's
+    [[Thể loại:…]], ... are categories, not lines of text. A prefix no wiki names is an article
+    link's text ([[Star Wars: Andor]]), at the end of the page as well."""
+    categories = ["Kategori:Türkiye'deki şehirler", "Thể loại:Thành phố", "تصنيف:مدن", "קטגוריה:ערים",
+                  "Kategória:Városok", "Luokka:Kaupungit", "Категорія:Міста", "رده:شهرها", "Kategorie:Stadt",
+                  "분류:도시", "หมวดหมู่:เมือง", "Κατηγορία:Πόλεις", "Catégorie:Ville", "Kategoria:Miasta",
+                  "श्रेणी:नगर", "বিষয়শ্রেণী:শহর", "பகுப்பு:நகரங்கள்", "Thể_loại:Thủ đô", "Kateqoriya:Şəhərlər",
+                  "Катэгорыя:Гарады", "Kategooria:Linnad", "Jamii:Miji", "Ẹ̀ka:Ìlú"]
+    files = ["Dosya:Ankara", "Tập tin:Bản đồ", "Berkas:Peta|jmpl|Peta", "Súbor:Mapa", "Fail:x"]
+    body = "'''Ankara''', [[Türkiye]]'nin başkentidir.\n\n" + "\n".join(f"[[{f}]]" for f in files) \
+        + "\n\n[[Star Wars: Andor]]\n" + "\n".join(f"[[{c}]]" for c in categories) + "\n"
+    (tmp_path / "Ankara.wiki").write_text(body, encoding="utf-8")
+    # the Yoruba name in decomposed form (NFD), as some editors save it
+    import unicodedata
+    (tmp_path / "Ilu.wiki").write_text(unicodedata.normalize("NFD", "Ìlú.\n[[Ẹ̀ka:Ìlú]]\n"), encoding="utf-8")
+    docs, other, counters = read([tmp_path])
+    assert [d.text for d in docs] == ["Ankara, Türkiye'nin başkentidir.\n\nStar Wars: Andor",
+                                      unicodedata.normalize("NFD", "Ìlú.")]
+    assert not other and not counters
+
+
+def test_a_dump_without_siteinfo_drops_the_same_category_links(tmp_path):
+    xml = ('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/"><page><title>Hà Nội</title><ns>0</ns>'
+           '<id>1</id><revision><id>2</id><text xml:space="preserve">\'\'\'Hà Nội\'\'\' là thủ đô.\n'
+           '[[Thể loại:Thủ đô]]\n[[Kategori:Başkentler]]</text></revision></page></mediawiki>')
+    (tmp_path / "d.xml").write_text(xml, encoding="utf-8")
+    docs, other, counters = read([tmp_path / "d.xml"], "mediawiki")
+    assert [d.text for d in docs] == ["Hà Nội là thủ đô."] and not other
+
+
+def test_chinese_conversion_markup_is_resolved_by_default(tmp_path):
+    """A zhwiki dump resolves -{…}- to MediaWiki's unconverted view by default (its dbname says
+    zh); a raw wikitext file has no dbname and kept the markup. Now: resolved when the file holds
+    such markup (or `language: zh`), the variant asked for winning; markup naming another
+    language's variants (srwiki's sr-ec/sr-el) is left as it was, and so is a non-Chinese `language`."""
+    (tmp_path / "zh_computer.wiki").write_text("-{zh-hans:计算机;zh-hant:電腦;}-是一种机器。-{Linux}-\n\n"
+                                               "[[Category:计算机]]\n", encoding="utf-8")
+    docs, other, _ = read([tmp_path / "zh_computer.wiki"])
+    assert [(d.text, d.metadata["language_variant"]) for d in docs] == [("计算机是一种机器。Linux", "zh")]
+    docs, _, _ = read([tmp_path / "zh_computer.wiki"], language_variant="zh-hant")
+    assert [(d.text, d.metadata["language_variant"]) for d in docs] == [("電腦是一种机器。Linux", "zh-hant")]
+    (tmp_path / "plain.wiki").write_text("'''Plain''' text.\n", encoding="utf-8")
+    docs, _, _ = read([tmp_path / "plain.wiki"])
+    assert [(d.text, "language_variant" in d.metadata) for d in docs] == [("Plain text.", False)]
+    docs, _, _ = read([tmp_path / "plain.wiki"], language="zh")
+    assert docs[0].metadata["language_variant"] == "zh"
+    serbian = "-{sr-ec:Београд;sr-el:Beograd}- je glavni grad.\n"
+    (tmp_path / "sr.wiki").write_text(serbian, encoding="utf-8")
+    docs, _, _ = read([tmp_path / "sr.wiki"])
+    assert docs[0].text == serbian.strip() and "language_variant" not in docs[0].metadata
+    docs, _, _ = read([tmp_path / "zh_computer.wiki"], language="ja")
+    assert docs[0].text.startswith("-{zh-hans:计算机")
+    # a dump that lost its <siteinfo> (no dbname) reads the same page the same way
+    (tmp_path / "d.xml").write_text(
+        '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/"><page><title>电脑</title><ns>0</ns><id>1</id>'
+        '<revision><id>2</id><text xml:space="preserve">-{zh-hans:计算机;zh-hant:電腦;}-是一种机器。</text></revision>'
+        '</page></mediawiki>', encoding="utf-8")
+    docs, _, _ = read([tmp_path / "d.xml"], "mediawiki")
+    assert [(d.text, d.metadata["language_variant"]) for d in docs] == [("计算机是一种机器。", "zh")]

@@ -1,7 +1,8 @@
-"""MediaWiki XML dumps (Wikipedia pages-articles: .xml, .xml.bz2, multistream .bz2), one document per page.
+"""MediaWiki XML dumps (Wikipedia pages-articles: .xml, .xml.bz2, multistream .bz2, .7z), one document per page.
 
 The dump is streamed: decompressed in 1 MiB chunks (Python's bz2 reads multistream files as one
-stream), cut into `<page>…</page>` elements, and each page parsed on its own with lxml's C parser,
+stream; a .7z, as Wikimedia ships pages-meta-history, through py7zr: see seven_zip.py for its
+memory bound), cut into `<page>…</page>` elements, and each page parsed on its own with lxml's C parser,
 so memory holds one page and never the dump. We frame pages ourselves instead of running one
 `iterparse` over the whole file because an XML parser cannot resume after a well-formedness error:
 one malformed page would end the file. `<page>` and `</page>` can only be element tags in a dump
@@ -10,10 +11,12 @@ broken page is quarantined with its reason while the pages after it are read. A 
 corrupt .bz2 keeps every page before the damage and quarantines the rest with the reason.
 
 Kept: pages in the chosen namespaces (articles, ns=0; in dumps of export schema 0.5 and older,
-which have no <ns>, the title's prefix names it); redirects and disambiguation pages are
-skipped and counted. Wikitext becomes text in `pipeline.readers.wikitext`; Chinese variant
-markup (-{…}-) and OpenCC in `pipeline.readers.zh_variants` (a zhwiki dump's markup is resolved
-by default to each block's own text, MediaWiki's unconverted "zh" view, rather than left in).
+which have no <ns>, the title's prefix names it) whose content model is wikitext (a JSON, CSS,
+JavaScript, Lua or Wikidata page is skipped, counted by its model: `skipped_model_json`, ...);
+redirects and disambiguation pages are skipped and counted. Wikitext becomes text in
+`pipeline.readers.wikitext`; Chinese variant markup (-{…}-) and OpenCC in
+`pipeline.readers.zh_variants` (a zhwiki dump's markup is resolved by default to each block's own
+text, MediaWiki's unconverted "zh" view, rather than left in: see default_variant).
 """
 from __future__ import annotations
 
@@ -28,8 +31,10 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
-from pipeline.readers.wikitext import CATEGORY_NAMESPACES, FILE_NAMESPACES, WikitextOptions, wikitext_to_text
+from pipeline.readers.wikitext import (CATEGORY_NAMESPACES, FILE_NAMESPACES, WikitextOptions, namespace_key,
+                                       wikitext_to_text)
 from pipeline.readers import zh_variants
+from pipeline.readers.seven_zip import SEVEN_ZIP_MAGIC, seven_zip_members
 
 CHUNK = 1 << 20
 PAGE_OPEN, PAGE_CLOSE, ROOT_CLOSE = b"<page>", b"</page>", b"</mediawiki>"
@@ -106,6 +111,19 @@ _DBNAME = re.compile(r"[a-z0-9_-]{1,64}")
 _SITE_NS = re.compile(rb'<namespace key="(-?\d+)"[^>]*>([^<]*)</namespace>')
 _SITE_TAG = re.compile(rb"<(base|dbname)>([^<]*)</\1>")
 _XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+# Content models read as wikitext (<model>; dumps before export schema 0.8 have none: wikitext).
+# proofread-page (Wikisource's Page: namespace) is wikitext between a header and a footer.
+WIKITEXT_MODELS = {"wikitext", "proofread-page"}
+# The other models of Wikimedia's wikis, each counted as skipped_model_<name> (lower case, "-" and
+# "." as "_"); any other name, a damaged dump's or a third-party extension's, as skipped_model_other,
+# so that the counters stay a bounded set.
+OTHER_MODELS = {"json", "css", "sanitized-css", "javascript", "scribunto", "text", "wikibase-item",
+                "wikibase-property", "wikibase-lexeme", "entityschema", "flow-board", "massmessagelistcontent",
+                "proofread-index", "tabular.jsonconfig", "map.jsonconfig", "chart.jsonconfig", "gadgetdefinition",
+                "newslettercontent", "translate-messagebundle", "unknown"}
+# -{…}- language-converter markup, and a rule naming a variant other than Chinese (sr-ec:, kk-cyrl:)
+_CONVERTER_BLOCK = re.compile(r"-\{(?!\{)(.*?)\}-", re.S)
+_OTHER_VARIANT = re.compile(r"(?:^|[;|])\s*(?!zh-)[a-z]{2,3}-[a-z]{2,4}\s*:")
 
 
 class WikiOptions(Reader):
@@ -161,6 +179,34 @@ def not_an_article(wikitext: str, title: str, disambig: re.Pattern | None, redir
     return None
 
 
+def default_variant(asked: str | None, dbname: str | None, language: str | None, wikitext: str) -> str | None:
+    """The variant -{…}- markup is resolved to: the one asked for; else a dump's wiki's default
+    (zhwiki and its sister wikis: "zh", each block's own text; any other wiki: none, its markup is
+    another converter's); else, with no wiki named (raw wikitext, a dump without <siteinfo>), "zh"
+    for a `language` of zh, and with no language either, "zh" when the page holds -{…}- markup
+    none of which names another language's variant (srwiki's -{sr-ec:…;sr-el:…}- is left alone)."""
+    if asked:
+        return asked
+    if dbname:
+        return zh_variants.default_variant(dbname)
+    if language is not None:
+        return zh_variants.UNCONVERTED if language == "zh" else None
+    if "-{" not in wikitext:
+        return None
+    bodies = [m.group(1) for m in _CONVERTER_BLOCK.finditer(wikitext)]
+    return zh_variants.UNCONVERTED if bodies and not any(_OTHER_VARIANT.search(b) for b in bodies) else None
+
+
+def skipped_model(model: str | None) -> str | None:
+    """The counter of a page whose content model is not wikitext (`skipped_model_json`, ... from a
+    bounded set: `skipped_model_other`), or None for wikitext (or no <model>, as before schema 0.8)."""
+    model = (model or "").strip()
+    if not model or model in WIKITEXT_MODELS:
+        return None
+    low = model.lower()
+    return "skipped_model_" + (re.sub(r"[^a-z0-9]", "_", low) if low in OTHER_MODELS else "other")
+
+
 def article_text(opts: WikiOptions, wt: WikitextOptions, wikitext: str, variant: str | None) -> str:
     """An article's clean text: -{…}- variant markup resolved, wikitext to text, OpenCC applied."""
     if variant:
@@ -181,7 +227,7 @@ class _Site:
         self.language = m.group(1).replace("_", "-") if m else None
         base = base_url or tags.get("base")
         self.url_prefix = base.rsplit("/", 1)[0] + "/" if base and not base_url else base
-        names = {int(k): html.unescape(v.decode("utf-8", "replace")).strip().lower()
+        names = {int(k): namespace_key(html.unescape(v.decode("utf-8", "replace")))
                  for k, v in _SITE_NS.findall(header)}
         self.ns_by_name = {name: key for key, name in names.items() if name}
         self.file_ns = frozenset(FILE_NAMESPACES | {names[k] for k in (6, -2) if names.get(k)})
@@ -192,7 +238,7 @@ class _Site:
         schema 0.5 and older, whose pages have no <ns>; a prefix the siteinfo does not name is
         part of an article's title ("Star Wars: Andor")."""
         prefix, colon, _ = title.partition(":")
-        return self.ns_by_name.get(prefix.strip().lower(), 0) if colon else 0
+        return self.ns_by_name.get(namespace_key(prefix), 0) if colon else 0
 
     def url(self, title: str) -> str | None:
         return self.url_prefix + quote(title.replace(" ", "_"), safe="/:(),'!*-._~") if self.url_prefix else None
@@ -282,45 +328,99 @@ def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]
             return
 
 
+_READ_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+
+
 def _read_dump(opts: MediaWikiReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    if not path.lower().endswith(".7z"):
+        stream = None
+        try:
+            stream = open_utf8(path, state, sniff=True)     # compression by content, counted
+            head = stream.peek(len(SEVEN_ZIP_MAGIC))[:len(SEVEN_ZIP_MAGIC)]
+        except _READ_ERRORS as e:
+            if stream is not None:
+                stream.close()
+            yield _damaged(path, 0, 0, e)
+            return
+        with stream:
+            if head != SEVEN_ZIP_MAGIC:
+                yield from _read_pages(opts, src, path, stream, state)
+                return
+        state.count("compression_by_content")                # a .7z under another name
+    yield from _read_seven_zip(opts, src, path, state)
+
+
+def _damaged(path: str, pages: int, offset: int, e: BaseException) -> Quarantined:
+    # bz2 reports a cut-off file as EOFError: every page before the damage has been yielded
+    return Quarantined("corrupt_compression", f"{path}: after {pages} pages (offset ~{offset}): "
+                       f"{type(e).__name__}: {e}", offset)
+
+
+def _read_pages(opts: MediaWikiReader, src, path: str, stream, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """The pages of one dump stream (decompressed), framed and read; damage of the stream ends it
+    in one `corrupt_compression` item after the pages read before it."""
     wt = WikitextOptions(keep_infobox=opts.keep_infobox, drop_sections=frozenset(s.lower() for s in opts.drop_sections))
     disambig = disambiguation_pattern(opts.disambiguation_templates)
     site = _Site(b"", opts.base_url)
     pages = 0
     last_offset = 0
     try:
-        with open_utf8(path, state, sniff=True) as stream:     # compression by content, counted
-            for kind, data, offset in frame_pages(stream, src.max_doc_bytes):
-                last_offset = offset
-                if kind == "header":
-                    site = _Site(data, opts.base_url)
-                    wt = WikitextOptions(keep_infobox=wt.keep_infobox, drop_sections=wt.drop_sections,
-                                         file_namespaces=site.file_ns, category_namespaces=site.category_ns,
-                                         language=site.language)
-                    continue
-                if kind == "unclosed":
-                    yield Quarantined("truncated_dump", f"{path}: no </mediawiki> after {pages} pages "
-                                      "(truncated between pages, or not a MediaWiki dump)", offset)
-                    continue
-                pages += 1
-                if kind == "page":
-                    yield from _page(opts, site, wt, disambig, src, data, offset, state)
-                elif kind == "too_large":
-                    yield Quarantined("too_large", f"{path}: <page> over max_doc_bytes {src.max_doc_bytes}",
-                                      offset, size=src.max_doc_bytes, sample=data)
-                elif kind == "unopened":
-                    yield Quarantined("malformed_page", f"{path}: </page> without its <page> (a damaged tag)",
-                                      offset, size=len(data), sample=data)
-                elif kind == "unterminated":
-                    yield Quarantined("malformed_page", f"{path}: <page> without </page> before the next <page>",
-                                      offset, size=len(data), sample=data[:65536])
-                else:
-                    yield Quarantined("truncated_dump", f"{path}: dump ends inside a <page> after {pages - 1} pages",
-                                      offset, size=len(data), sample=data)
-    except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
-        # bz2 reports a cut-off file as EOFError: every page before the damage has been yielded
-        yield Quarantined("corrupt_compression", f"{path}: after {pages} pages (offset ~{last_offset}): "
-                          f"{type(e).__name__}: {e}", last_offset)
+        for kind, data, offset in frame_pages(stream, src.max_doc_bytes):
+            last_offset = offset
+            if kind == "header":
+                site = _Site(data, opts.base_url)
+                wt = WikitextOptions(keep_infobox=wt.keep_infobox, drop_sections=wt.drop_sections,
+                                     file_namespaces=site.file_ns, category_namespaces=site.category_ns,
+                                     language=site.language)
+                continue
+            if kind == "unclosed":
+                yield Quarantined("truncated_dump", f"{path}: no </mediawiki> after {pages} pages "
+                                  "(truncated between pages, or not a MediaWiki dump)", offset)
+                continue
+            pages += 1
+            if kind == "page":
+                yield from _page(opts, site, wt, disambig, src, data, offset, state)
+            elif kind == "too_large":
+                yield Quarantined("too_large", f"{path}: <page> over max_doc_bytes {src.max_doc_bytes}",
+                                  offset, size=src.max_doc_bytes, sample=data)
+            elif kind == "unopened":
+                yield Quarantined("malformed_page", f"{path}: </page> without its <page> (a damaged tag)",
+                                  offset, size=len(data), sample=data)
+            elif kind == "unterminated":
+                yield Quarantined("malformed_page", f"{path}: <page> without </page> before the next <page>",
+                                  offset, size=len(data), sample=data[:65536])
+            else:
+                yield Quarantined("truncated_dump", f"{path}: dump ends inside a <page> after {pages - 1} pages",
+                                  offset, size=len(data), sample=data)
+    except _READ_ERRORS as e:
+        yield _damaged(path, pages, last_offset, e)
+
+
+def _read_seven_zip(opts: MediaWikiReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """A dump in a .7z (Wikimedia ships pages-meta-history so): each member read as a dump stream,
+    as it is decoded (seven_zip.seven_zip_members). An archive that cannot be listed (7z keeps its index at
+    the end: a .7z cut short loses every member) or decoded is one `corrupt_archive` item; damage
+    inside a member's data ends that member as damage ends any dump (`corrupt_compression`)."""
+    import py7zr
+    members, member = seven_zip_members(path, CHUNK), None
+    try:
+        while True:
+            try:
+                member, stream = next(members)
+            except StopIteration:
+                return
+            except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
+                damage = not isinstance(e, (py7zr.exceptions.UnsupportedCompressionMethodError,
+                                            py7zr.exceptions.PasswordRequired)) \
+                    and not (isinstance(e, OSError) and e.errno is not None)
+                where = f" (after member {member})" if member is not None else ""
+                yield Quarantined("corrupt_archive", f"{path}{where}: "
+                                  f"{'the 7z archive is truncated or damaged: ' * damage}"
+                                  f"{type(e).__name__}: {' '.join(str(e).split())}", 0, path)
+                return
+            yield from _read_pages(opts, src, f"{path}:{member}", stream, state)
+    finally:
+        members.close()             # a reader that stops early: the decoding thread ends
 
 
 def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, offset: int,
@@ -345,6 +445,9 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         state.count(f"skipped_namespace_{int(ns)}")
         return
     rev = revisions[-1]          # history dumps list every revision; the last is the newest
+    if skip := skipped_model(rev.findtext("model")):        # JSON, CSS, Lua, Wikidata items: not wikitext
+        state.count(skip)
+        return
     text_el = rev.find("text")
     if text_el is None or text_el.get("deleted"):
         # <text deleted="deleted"/>: the revision's text was suppressed; no <text>: a stub dump
@@ -356,7 +459,7 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         state.count(skip)
         return
     try:
-        variant = opts.language_variant or zh_variants.default_variant(site.dbname)
+        variant = default_variant(opts.language_variant, site.dbname, site.language, wikitext)
         text = article_text(opts, wt, wikitext, variant)
     except Exception as e:  # mwparserfromhell raises its own ParserError and, on odd input, others
         yield Quarantined("wikitext_parse_error", f"page {page_id}: {type(e).__name__}: {e}", offset,

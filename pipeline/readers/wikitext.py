@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import mwparserfromhell
@@ -32,13 +33,90 @@ from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HT
 
 from pipeline.readers import wiki_templates
 
-# Canonical names and those of the largest wikis, for wikitext without a <siteinfo>; a dump's
-# <siteinfo> adds its own wiki's names.
-FILE_NAMESPACES = {"file", "image", "media", "datei", "bild", "fichier", "archivo", "imagen", "immagine", "arquivo",
-                   "bestand", "afbeelding", "plik", "файл", "изображение", "ファイル", "画像", "文件", "檔案", "档案",
-                   "图像", "圖像", "媒体", "媒體", "파일"}
-CATEGORY_NAMESPACES = {"category", "kategorie", "catégorie", "categoría", "categoria", "categorie", "kategoria",
-                       "категория", "カテゴリ", "分类", "分類", "분류"}
+# The local names and aliases of the Category and File namespaces on the largest Wikipedias (by
+# language code; as each wiki's API lists them: siteinfo namespaces and namespacealiases), written
+# out as data because wikitext without a <siteinfo> (raw wikitext files, exports that lost it) has
+# nothing else to tell `[[Kategori:Türkiye'deki şehirler]]` (a category: not text) from
+# `[[Star Wars: Andor]]` (an article link: its text). A dump's <siteinfo> adds its own wiki's
+# names, but only the main one, never an alias (zhwiki: "Category", not 分类), so these apply to
+# dumps as well. Left out: editors' shortcut aliases (ru К, en/es/tr CAT, he קט, zh-yue 類, sh KT,
+# ml വ), which as prefixes of another language's article titles are too likely, and the roWiki
+# file alias "Imagine" (enwiki: [[Imagine: John Lennon]]). A link whose target has a file's
+# extension is a file in any language anyway (_MEDIA_FILE). Compared lower-cased, NFC, "_" as " ".
+CATEGORY_NAMES: dict[str, tuple[str, ...]] = {
+    "de": ("Kategorie",), "fr": ("Catégorie",), "es": ("Categoría",), "it": ("Categoria",), "pt": ("Categoria",),
+    "ru": ("Категория",), "uk": ("Категория", "Категорія"), "pl": ("Kategoria",), "nl": ("Categorie",),
+    "sv": ("Kategori",), "no": ("Kategori",), "nn": ("Kategori",), "da": ("Kategori",), "is": ("Flokkur",),
+    "fi": ("Luokka",), "et": ("Kategooria",), "hu": ("Kategória",), "cs": ("Kategorie",), "sk": ("Kategória",),
+    "sl": ("Kategorija",), "hr": ("Kategorija",), "bs": ("Kategorija",), "sr": ("Kategorija", "Категорија"),
+    "sh": ("Категорија", "Kategorija"), "mk": ("Категорија",), "bg": ("Категория",), "be": ("Катэгорыя",),
+    "ro": ("Categorie",), "ca": ("Categoria",), "eu": ("Kategoria",), "gl": ("Categoría",), "ast": ("Categoría",),
+    "an": ("Categoría",), "oc": ("Categoria",), "la": ("Categoria",), "eo": ("Kategorio",), "el": ("Κατηγορία",),
+    "tr": ("Kategori",), "az": ("Kateqoriya",), "azb": ("بؤلمه",), "uz": ("Kategoriya", "Turkum"),
+    "kk": ("Sanat", "سانات", "Санат"), "ky": ("Категория",), "tt": ("Törkem", "Категория", "Төркем"),
+    "ba": ("Төркөм", "Категория"), "ce": ("Кадегар", "Категори"), "cv": ("Категори",), "sah": ("Категория",),
+    "tg": ("Гурӯҳ",), "vi": ("Thể loại",), "id": ("Kategori",), "ms": ("Kategori",), "min": ("Kategori",),
+    "jv": ("Kategori",), "su": ("Kategori",), "ceb": ("Kategoriya",), "war": ("Kaarangay",),
+    "tl": ("Kaurian", "Kategorya"), "ar": ("تصنيف",), "arz": ("تصنيف",), "fa": ("رده",), "mzn": ("رده", "رج"),
+    "ur": ("زمرہ",), "pnb": ("گٹھ",), "ps": ("وېشنيزه",), "ku": ("پۆل", "Kategorî"), "ckb": ("پۆل",),
+    "he": ("קטגוריה",), "yi": ("קאטעגאריע", "קאַטעגאָריע"), "hy": ("Կատեգորիա",), "ka": ("კატეგორია",),
+    "hi": ("श्रेणी",), "mr": ("वर्ग",), "ne": ("श्रेणी",), "new": ("पुचः",), "bn": ("বিষয়শ্রেণী",),
+    "bpy": ("থাক",), "pa": ("ਸ਼੍ਰੇਣੀ",), "gu": ("શ્રેણી",), "ta": ("பகுப்பு",), "te": ("వర్గం",), "kn": ("ವರ್ಗ",),
+    "ml": ("വിഭാഗം", "വർഗ്ഗം"), "si": ("ප්\u200dරවර්ගය",), "th": ("หมวดหมู่",), "my": ("ကဏ္ဍ",),
+    "km": ("ចំណាត់ក្រុម", "ចំនាត់ថ្នាក់ក្រុម", "ចំណាត់ថ្នាក់ក្រុម"), "am": ("መደብ",), "sw": ("Jamii",),
+    "yo": ("Ẹ̀ka",), "ha": ("Rukuni",), "mg": ("Catégorie", "Sokajy"), "ja": ("カテゴリ",), "ko": ("분류",),
+    "zh": ("分类", "分類"), "zh-yue": ("分类", "分類"), "wuu": ("分类", "分類"), "zh-min-nan": ("分类", "分類", "Lūi-pia̍t"),
+    "cy": ("Categori",), "ga": ("Catagóir",), "br": ("Rummad",), "lb": ("Kategorie",), "fy": ("Kategory",),
+    "lmo": ("Categuria", "Categoria"), "scn": ("Catigurìa",), "vec": ("Categoria",), "qu": ("Katiguriya",),
+    "ht": ("Kategori",), "io": ("Kategorio",), "ia": ("Categoria",),
+}
+FILE_NAMES: dict[str, tuple[str, ...]] = {
+    "de": ("Bild", "Datei"), "fr": ("Fichier",), "es": ("Imagen", "Archivo"), "it": ("Immagine",),
+    "pt": ("Arquivo", "Imagem", "Ficheiro"), "ru": ("Изображение", "Файл"),
+    "uk": ("Зображення", "Изображение", "Файл"), "pl": ("Grafika", "Plik"), "nl": ("Afbeelding", "Bestand"),
+    "sv": ("Bild", "Fil"), "no": ("Bilde", "Fil"), "nn": ("Bilde", "Fil"), "da": ("Billede", "Fil"),
+    "is": ("Mynd",), "fi": ("Kuva", "Tiedosto"), "et": ("Pilt", "Fail"), "hu": ("Kép", "Fájl"),
+    "cs": ("Obrázek", "Obrázok", "Soubor"), "sk": ("Obrázok", "Súbor"), "sl": ("Slika",), "hr": ("Slika", "Datoteka"),
+    "bs": ("Slika", "Datoteka"), "sr": ("Datoteka", "Fotografija", "Slika", "Слика", "Фотографија", "Датотека"),
+    "sh": ("Fotografija", "Slika", "Датотека", "Datoteka"), "mk": ("Слика", "Податотека"),
+    "bg": ("Картинка", "Файл"), "be": ("Выява", "Файл"), "ro": ("Fişier", "Fișier"), "ca": ("Imatge", "Fitxer"),
+    "eu": ("Irudi", "Fitxategi"), "gl": ("Arquivo", "Imagem", "Imaxe", "Ficheiro"),
+    "ast": ("Archivu", "Imagen", "Imaxe", "Imaxen", "Ficheru"), "an": ("Imagen", "Imachen"),
+    "oc": ("Imatge", "Fichièr"), "la": ("Imago", "Fasciculus"), "eo": ("Dosiero",), "el": ("Εικόνα", "Αρχείο"),
+    "tr": ("Resim", "Dosya"), "az": ("Şəkil", "Fayl"), "azb": ("تصویر", "فایل"), "uz": ("Tasvir", "Fayl"),
+    "kk": ("Swret", "سۋرەت", "Сурет"), "ky": ("Файл",), "tt": ("Räsem", "Изображение", "Рәсем", "Файл"),
+    "ba": ("Изображение", "Рәсем", "Файл"), "ce": ("Изображение", "Сурт", "Файл"),
+    "cv": ("Изображение", "Ӳкерчĕк"), "sah": ("Изображение", "Ойуу", "Билэ"), "tg": ("Акс",),
+    "vi": ("Hình", "Tập tin"), "id": ("Gambar", "Berkas"), "ms": ("Imej", "Fail"), "min": ("Gambar", "Berkas"),
+    "jv": ("Gambar", "Barkas"), "su": ("Gambar",), "ceb": ("Imahen", "Payl"), "war": ("Fayl", "Paypay"),
+    "tl": ("Talaksan",), "ar": ("صورة", "ملف"), "arz": ("صورة", "ملف"), "fa": ("تصویر", "پرونده"),
+    "mzn": ("تصویر", "پرونده"), "ur": ("تصویر", "ملف", "فائل"), "pnb": ("تصویر", "فائل"), "ps": ("انځور", "دوتنه"),
+    "ku": ("پەڕگە", "Wêne"), "ckb": ("پەڕگە",), "he": ("תמונה", "קובץ"), "yi": ("בילד", "תמונה", "טעקע"),
+    "hy": ("Պատկեր",), "ka": ("სურათი", "ფაილი"), "hi": ("चित्र",), "mr": ("चित्र",), "ne": ("चित्र",),
+    "new": ("किपा",), "bn": ("চিত্র",), "bpy": ("ছবি",), "pa": ("ਤਸਵੀਰ",), "gu": ("ચિત્ર",), "ta": ("படிமம்",),
+    "te": ("ఫైలు", "బొమ్మ", "దస్త్రం"), "kn": ("ಚಿತ್ರ",), "ml": ("ചിത്രം", "പ്രമാണം"), "si": ("රූපය", "ගොනුව"),
+    "th": ("ภาพ", "ไฟล์"), "my": ("ဖိုင်",), "km": ("រូបភាព", "ឯកសារ"), "am": ("ስዕል",), "sw": ("Picha", "Faili"),
+    "yo": ("Àwòrán", "Fáìlì"), "ha": ("Fayil",), "mg": ("Sary",), "ja": ("画像", "ファイル"), "ko": ("그림", "파일"),
+    "zh": ("图像", "图片", "圖像", "圖片", "文件", "档案", "檔案"), "zh-yue": ("图像", "圖像", "文件", "档案", "檔案"),
+    "wuu": ("图像", "图片", "圖像", "圖片", "文件", "档案", "檔案"),
+    "zh-min-nan": ("图像", "图片", "圖像", "圖片", "文件", "档案", "檔案", "tóng-àn"), "cy": ("Delwedd",), "ga": ("Íomhá",),
+    "br": ("Skeudenn", "Restr"), "lb": ("Bild", "Fichier"), "fy": ("Ofbyld",),
+    "lmo": ("Immagine", "Imàjine", "Archivi"), "scn": ("Immagine", "Mmàggini"), "vec": ("Immagine", "Imàjine"),
+    "qu": ("Imagen", "Rikcha"), "ht": ("Imaj", "Fichye"), "io": ("Imajo", "Arkivo"),
+}
+
+
+def namespace_key(name: str) -> str:
+    """A namespace name as titles are compared: NFC, "_" read as " ", runs of spaces as one,
+    lower-cased ("Thể_loại" and "thể loại" are one namespace)."""
+    if not name.isascii():
+        name = unicodedata.normalize("NFC", name)
+    return " ".join(name.replace("_", " ").split()).lower()
+
+
+# Canonical names (Media: links to a file) and those above.
+FILE_NAMESPACES = {"file", "image", "media", "媒体", "媒體"} | {namespace_key(n) for v in FILE_NAMES.values() for n in v}
+CATEGORY_NAMESPACES = {"category"} | {namespace_key(n) for v in CATEGORY_NAMES.values() for n in v}
 # Tags whose content is not running text.
 DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "templatestyles",
              "graph", "mapframe", "maplink", "indicator", "categorytree", "noinclude", "section",
@@ -62,6 +140,11 @@ _MEDIA_FILE = re.compile(r"\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|ogg|ogv|oga|web
 LITERAL_OPEN, LITERAL_CLOSE = "\ue002", "\ue003"
 _LITERAL = re.compile("\ue002(.*?)\ue003", re.S)
 _PARKED = re.compile("\ue002(\\d+)\ue003")
+# A nested list item's indentation, one mark a level below the first, until tidy makes it spaces
+# (tidy strips lines and collapses runs of spaces, which would flatten it).
+INDENT = "\ue006"
+_INDENT_RUN = re.compile("^\ue006+", re.M)
+_LIST_MARKS = ("*", "#", ":", ";")
 _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
 _INTERWIKI = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$|^wikt$|^wiktionary$|^commons$")
@@ -237,8 +320,10 @@ def tidy(text: str, final: bool = True) -> str:
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     lines = [ln.strip() for ln in text.split("\n")]
     # a list marker or heading left alone by removed content is not text
-    lines = [ln if ln != "-" else "" for ln in lines]
+    lines = [ln if ln.lstrip(INDENT) != "-" else "" for ln in lines]
     text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    if final and INDENT in text:     # a nested item's indentation; inside a line (an infobox value) none
+        text = _INDENT_RUN.sub(lambda m: "  " * len(m.group()), text).replace(INDENT, "")
     if literals:
         wrap = (lambda s: s) if final else (lambda s: f"{LITERAL_OPEN}{s}{LITERAL_CLOSE}")
         text = _PARKED.sub(lambda m: wrap(literals[int(m.group(1))]), text)
@@ -247,7 +332,7 @@ def tidy(text: str, final: bool = True) -> str:
 
 def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
     skip_level = 0   # inside a dropped section: heading level that opened it
-    for node in nodes:
+    for i, node in enumerate(nodes):
         if isinstance(node, Heading):
             title = _plain(node.title, opts).strip()
             if skip_level and node.level > skip_level:
@@ -265,7 +350,10 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
         elif isinstance(node, Wikilink):
             _link(node, out, opts)
         elif isinstance(node, Tag):
-            _tag(node, out, opts)
+            if node.wiki_markup in _LIST_MARKS:
+                _list_item(nodes, i, out)
+            else:
+                _tag(node, out, opts)
         elif isinstance(node, Template):
             _template(node, out, opts)
         elif isinstance(node, HTMLEntity):
@@ -293,7 +381,7 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
     title = str(node.title).strip()
     visible = title.startswith(":")            # [[:Category:X]] is a link shown in the text
     prefix, sep, _ = title.lstrip(":").partition(":")
-    ns = prefix.strip().replace("_", " ").lower() if sep else ""
+    ns = namespace_key(prefix) if sep else ""
     if ns in SISTER_PROJECTS and not visible:          # [[wikt:word|label]]: the label, else the word
         if node.text is not None and str(node.text).strip():
             _render(node.text.nodes, out, opts)
@@ -312,18 +400,35 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
         out.add(html.unescape(title.lstrip(":")))
 
 
+def _is_list_mark(node) -> bool:
+    return isinstance(node, Tag) and node.wiki_markup in _LIST_MARKS
+
+
+def _list_item(nodes, i: int, out: _Out) -> None:
+    """A line's list markers: the parser gives one Tag a marker (`** b` is two "*" tags), and the item
+    is shown once, at the run's last: "- " for a bullet or a number, indented two spaces a level
+    past the first (`** b` reads "  - b", `#* c` too; `* a` and `:* d`, one level, "- a", "- d"). A
+    run ending in ":" or ";" shows no marker: a definition list, or a continuation of the item above
+    (`#: more` is not an item of its own)."""
+    if i + 1 < len(nodes) and _is_list_mark(nodes[i + 1]):
+        return
+    if nodes[i].wiki_markup not in ("*", "#"):
+        return
+    depth, j = 0, i
+    while j >= 0 and _is_list_mark(nodes[j]):
+        depth += nodes[j].wiki_markup in ("*", "#")
+        j -= 1
+    out.add(INDENT * (depth - 1) + "- ")
+
+
 def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
     name = str(node.tag).strip().lower()
-    markup = node.wiki_markup
     if name in DROP_TAGS:
         return
     if name == "br":
         out.add("\n")
         return
-    if markup in ("*", "#"):
-        out.add("- ")
-        return
-    if markup in (":", ";") or name in ("li", "dd", "dt"):
+    if name in ("li", "dd", "dt"):
         return
     if name == "hr":
         out.add("\n")

@@ -3,8 +3,11 @@ as exports, API dumps (`action=raw`) and wiki test corpora keep them; one docume
 
 The article rules are the dump reader's (`mediawiki.not_an_article`, `article_text`): redirects
 and disambiguation pages are skipped and counted, the infobox and the dropped sections go as
-there, -{…}- variant markup is resolved when `language_variant` is set. The title is the file's
-name without its extensions, underscores read as spaces; the id is the file's path.
+there, -{…}- variant markup is resolved to `language_variant`, and when it is not set, as a zhwiki
+dump's is, to each block's own text (MediaWiki's unconverted "zh" view) if `language` is zh, or,
+with no `language`, if the file holds -{…}- markup that names no other language's variants
+(`mediawiki.default_variant`). The title is the file's name without its extensions, underscores
+read as spaces; the id is the file's path.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, read_document, with_compression
 from pipeline.readers.decode import decode_text_bytes
-from pipeline.readers.mediawiki import WikiOptions, article_text, disambiguation_pattern, not_an_article
+from pipeline.readers.mediawiki import (WikiOptions, article_text, default_variant, disambiguation_pattern,
+                                        not_an_article)
 from pipeline.readers.wikitext import WikitextOptions
 
 
@@ -51,8 +55,9 @@ def _read_article(opts: WikitextReader, src, path: str, state: ReadState) -> Ite
         return
     wt = WikitextOptions(keep_infobox=opts.keep_infobox, drop_sections=frozenset(s.lower() for s in opts.drop_sections),
                          language=opts.language)
+    variant = default_variant(opts.language_variant, None, opts.language, wikitext)
     try:
-        text = article_text(opts, wt, wikitext, opts.language_variant)
+        text = article_text(opts, wt, wikitext, variant)
     except Exception as e:  # noqa: BLE001 - mwparserfromhell raises its own ParserError and, on odd input, others
         yield Quarantined("wikitext_parse_error", f"{path}: {type(e).__name__}: {e}", 0, path, len(body),
                           body[:65536])
@@ -61,6 +66,6 @@ def _read_article(opts: WikitextReader, src, path: str, state: ReadState) -> Ite
         state.count("skipped_empty_after_cleaning")
         return
     meta = {"title": title, "file": path}
-    if opts.language_variant:
-        meta["language_variant"] = opts.language_variant
+    if variant:
+        meta["language_variant"] = variant
     yield Doc(path, None, text=text, metadata=meta)
