@@ -645,3 +645,16 @@ def test_a_declared_multibyte_charset_goes_before_the_utf8_reading(shared_data, 
     (doc,), _, counters = read(path, drop_toc=False)
     assert doc.metadata["encoding"] == "big5hkscs" and counters == {}
     assert doc.text == expected(moon) + "\n\n" + names
+
+
+def test_a_book_in_iso2022_jp_is_read_in_it_not_as_utf8(shared_data, tmp_path):
+    """ISO-2022-JP is 7-bit: strict UTF-8 took it, and the book's Japanese came out as escape
+    sequences (ESC $ B ...), unflagged."""
+    body = cjk_paragraphs(shared_data, "shift_jis", "cp932")
+    body = "\n\n".join(p for p in body.split("\n\n") if p.encode("iso2022_jp", "ignore").decode("iso2022_jp") == p)
+    raw = CJK_8BIT.format(title="Book", language="Japanese", body=body, label="Character set encoding: ISO-2022-JP\n")
+    path = tmp_path / "24265-8.txt"
+    path.write_bytes(raw.replace("\n", "\r\n").encode("iso2022_jp"))
+    (doc,), quarantined, _ = read(path)
+    assert not quarantined and doc.text == body and doc.metadata["encoding"].startswith("iso2022_jp")
+    assert "\x1b" not in doc.text

@@ -51,7 +51,8 @@ from pydantic import Field
 
 from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document
 from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, _MULTIBYTE as _DECODE_MULTIBYTE, _mess,
-                                     _mixed_runs, bad_share, canonical, decode_html, wide_unicode)
+                                     _iso2022, _mixed_runs, bad_share, canonical, decode_html, iso2022_escapes,
+                                     wide_unicode)
 
 def _cases(*words: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for w in words for v in (w.upper(), w.title(), w.lower(), w)))
@@ -233,7 +234,8 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
     1. UTF-16/32 with a byte-order mark (or without one, by its NUL bytes: decode.wide_unicode);
        with a BOM but damaged, decoded with U+FFFD (lossy). Any other file with a NUL byte in its
        first 64 KiB is binary.
-    2. UTF-8.
+    2. UTF-8, but for a 7-bit book in ISO-2022-JP (escape sequences: decode.iso2022_escapes),
+       which is read in it.
     3. A declared multi-byte charset (`declared_charsets`; Big5 also as cp950), when the book
        decodes strictly with it and the text is plausible (`_label_reading`): CJK pairs form
        valid UTF-8 sequences by chance, so the UTF-8 reading with stray bytes is no evidence
@@ -262,6 +264,9 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
             break
     if b"\x00" in body[:65536]:
         return None, "NUL bytes, not a text eBook", False, "binary"
+    # ISO-2022-JP is 7-bit: it passes as UTF-8 with its text as escape sequences
+    if iso2022_escapes(body) and (seven := _iso2022(body)) is not None:
+        return seven[0], seven[1], False, "detection"
     try:
         return body.decode("utf-8-sig"), "utf-8", False, "utf-8"
     except UnicodeDecodeError:
