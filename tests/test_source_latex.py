@@ -583,3 +583,10 @@ def test_arxiv_eprints_without_an_extension_are_read_by_their_content(tmp_path):
     # a cut tar is a damaged paper; the README and the .bib are other files, as before
     assert [(q.reason, q.id.split("/eprints/")[1]) for q in quarantined] == [("corrupt_archive", "2301.00006")]
     assert state.counters["latex_pdf_only_skipped"] == 1 and state.counters["latex_other_files_skipped"] == 2
+
+
+def test_a_macro_name_after_a_line_break_is_text_not_a_use():
+    """`\\\\sys` is a line break, then the letters `sys`: it was expanded as a use of `\\sys`."""
+    from pipeline.readers.latex_text import expand_macros
+    macros = {r"\sys": (0, "TokenMill")}
+    assert expand_macros(r"a \\sys b \sys c \\\sys d", macros) == (r"a \\sys b TokenMill c \\TokenMill d", False)

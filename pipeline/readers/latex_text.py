@@ -303,6 +303,15 @@ def substitute(body: str, args: list[str]) -> str:
     return out.text()
 
 
+def _escaped(tex: str, at: int) -> bool:
+    """Whether the backslash at `at` is escaped by the one before it: `\\\\sys` is a line break,
+    then the letters `sys`, not a use of the macro `\\sys`."""
+    i = at
+    while i and tex[i - 1] == "\\":
+        i -= 1
+    return (at - i) % 2 == 1
+
+
 def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> tuple[str, bool]:
     """Each use of a macro replaced by its body with its braced arguments put in; a use without
     its arguments in braces is left as written. Arguments and expansions are put in as tokens
@@ -317,7 +326,7 @@ def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> tuple[str, bo
     for _ in range(MAX_MACRO_PASSES):
         out, last, changed = _Tokens(), 0, False
         for m in pattern.finditer(tex):
-            if m.start() < last:
+            if m.start() < last or _escaped(tex, m.start()):
                 continue
             nargs, body = macros[m.group(1)]
             pos, args = m.end(), []
