@@ -253,3 +253,18 @@ def test_a_multistream_dump_reads_on_after_a_damaged_first_stream(tmp_path, shar
     docs, q, counters = read(path, "mediawiki")
     assert expected and expected.items() <= {d.metadata["page_id"]: d.text_str for d in docs}.items()
     assert "corrupt_compression" in [i.reason for i in q]                  # was: no page at all, one item
+
+
+def test_a_zstd_file_written_with_long_31_is_read(tmp_path):
+    """`zstd --long=31` (Pushshift's Reddit dumps) declares a 2 GiB window when streamed: the
+    default decoder limit (128 MiB) refused the file whole as corrupt_compression."""
+    data = rows(0, 200)
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=31, enable_ldm=True, write_content_size=False)
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor(compression_params=params).stream_writer(out, closefd=False) as w:
+        w.write(data)
+    assert zstandard.get_frame_parameters(out.getvalue()).window_size == 1 << 31
+    path = tmp_path / "RC_2023-01.zst"
+    path.write_bytes(out.getvalue())
+    docs, quarantined, _ = read(path, id_field="id")
+    assert not quarantined and [d.id for d in docs] == [f"s/r{i}" for i in range(200)]

@@ -67,6 +67,11 @@ ZSTD_BLOCKS = 64                       # zstd blocks finished per decoder call (
 SNIFF = 4096                           # bytes of a file's start that sniff_codec and looks_like_text judge
 RESYNC_WINDOW = 1 << 20                # compressed bytes kept behind the read position to seek a member in
 RESYNC_SCAN = 256 << 20                # compressed bytes read on past them in that search, at most
+# The largest window a zstd frame of a data file may ask for: zstd --long=31's (Pushshift's Reddit
+# dumps, large NDJSON dumps), as `zstd -d --memory=2048MB` allows. zstandard's default (128 MiB)
+# refused such files whole as corrupt. The decoder allocates what the frame declares (up to the
+# content size when the frame says it); HTTP bodies and .warc.zst keep the default.
+MAX_ZSTD_WINDOW = 1 << 31
 DAMAGE_SHOWN = 3                       # holes the final error names one by one (the rest are counted)
 MAX_HOLES = 10_000                     # holes a stream reads past; at the next it ends (bounded work)
 # A member's first bytes, where a stream reads on after damage (the module docstring)
@@ -170,7 +175,7 @@ def _decoder(codec: str):
     if codec == "xz":
         return lzma.LZMADecompressor()
     import zstandard
-    return zstandard.ZstdDecompressor().decompressobj()
+    return zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW).decompressobj()
 
 
 def _errors() -> tuple[type[BaseException], ...]:
