@@ -288,3 +288,28 @@ def test_stackexchange_truncated_7z_says_truncated_or_damaged(tmp_path):
     detail = q[0].detail
     assert "\n" not in detail and detail.startswith(f"{cut}: the 7z archive is truncated or damaged: ")
     assert "exceeds the archive size" in detail          # the library's own words kept after it
+
+
+LFS = (b"version https://git-lfs.github.com/spec/v1\n"
+       b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345678\n")
+
+
+@pytest.mark.parametrize("fmt,name", [("jsonl", "train-00000.jsonl.gz"), ("parquet", "train-00000.parquet"),
+                                      ("text", "book.txt"), ("html", "page.html"), ("warc", "crawl.warc.gz"),
+                                      ("code", "data.parquet")])
+def test_a_git_lfs_pointer_is_one_item_saying_to_pull_it(tmp_path, fmt, name):
+    """A dataset repository cloned without git-lfs holds ~130-byte pointers for its data files: read
+    as data they became a document (text, html) or a misleading corrupt_parquet / bad_json item."""
+    path = tmp_path / name
+    path.write_bytes(LFS)
+    opts = {"layout": "rows"} if fmt == "code" else {}
+    docs, quarantined, _ = read(fmt, path, **opts)
+    assert not docs and [q.reason for q in quarantined] == ["lfs_pointer"]
+    assert "git lfs pull" in quarantined[0].detail and "12,345,678 bytes" in quarantined[0].detail
+
+
+def test_a_git_lfs_pointer_in_a_code_checkout_is_a_file_of_the_tree(tmp_path):
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "model.bin").write_bytes(LFS)
+    docs, quarantined, _ = read("code", tmp_path / "repo" / "model.bin")
+    assert not quarantined and docs[0].text.startswith("version https://git-lfs")   # code_filter marks it

@@ -213,6 +213,10 @@ def unique_files(paths) -> list[str]:
     return sorted({p if "://" in p else os.path.abspath(p) for p in paths})
 
 
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
+LFS_POINTER_MAX = 1024      # bytes of a file's start read to tell it is not empty, or a Git LFS pointer
+
+
 def read_source_file(src, path: str, state: ReadState, batches: bool = False
                      ) -> Iterator[Doc | DocBatch | Quarantined]:
     """Read one file of a source (a recipe SourceConfig) with the source's reader.
@@ -227,7 +231,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     LICENSE) is counted `skipped_not_<format>_file` and not read. A local file that is no regular
     file (a named pipe, a socket, a device: `special_file_kind`) is never opened: counted
     `skipped_not_regular_file` when a directory or glob turned it up, quarantined
-    `not_regular_file` when `paths` names it."""
+    `not_regular_file` when `paths` names it. A Git LFS pointer is quarantined `lfs_pointer`
+    (Reader.lfs_pointers_are_documents)."""
     # a wrapping reader (a trial's `inner`) answers for the reader it wraps
     reader = inner if isinstance(inner := getattr(src.reader, "inner", None), Reader) else src.reader
     name = path.rstrip("/").rsplit("/", 1)[-1]
@@ -249,11 +254,18 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
         return
     try:
         with storage.open(path, "rb") as probe:
-            if not probe.read(1):
+            head = probe.read(LFS_POINTER_MAX)
+            if not head:
                 if src.reader.empty_files_are_ordinary:
                     state.count("skipped_empty_file")
                 else:
                     yield Quarantined("empty_file", f"{path} is empty")
+                return
+            if head.startswith(LFS_POINTER) and not reader.lfs_pointers_are_documents:
+                size = re.search(rb"\nsize (\d+)", head)
+                yield Quarantined("lfs_pointer", f"{path}: a Git LFS pointer, not the file"
+                                  f"{f' of {int(size.group(1)):,} bytes' if size else ''}: run `git lfs pull` in "
+                                  f"its repository", 0, path, len(head), head)
                 return
     except (OSError, RuntimeError) as e:     # RuntimeError: pathlib's resolve() on a symlink loop
         yield Quarantined("unreadable_file", unreadable_detail(path, e))

@@ -112,6 +112,11 @@ class Reader(BaseModel):
     # dump); in a tree of files (source code, a paper's folder) it is ordinary (an empty
     # __init__.py, .gitkeep, an unused .bib): counted as `skipped_empty_file`, not quarantined.
     empty_files_are_ordinary: ClassVar[bool] = False
+    # A Git LFS pointer (a dataset repository cloned without git-lfs: each data file is a
+    # ~130-byte "version https://git-lfs.github.com/spec/v1" stub) is quarantined `lfs_pointer`,
+    # saying to run `git lfs pull`: read as data it became a document (text, html) or a
+    # misleading corrupt_parquet / bad_json item. A code tree keeps them (code_filter judges them).
+    lfs_pointers_are_documents: ClassVar[bool] = False
     # Files whose name starts with one of these are a writer's markers, not data: Spark's and
     # Hadoop's `_SUCCESS`, `_committed_*`, `.part-0.parquet.crc`, Parquet's `_metadata` (what
     # pyarrow.dataset ignores in a directory). Row formats skip them, counted as

@@ -216,6 +216,11 @@ class CodeReader(Reader):
         """In a checkout an empty file is ordinary (`__init__.py`, `.gitkeep`); an empty rows file is not."""
         return self.layout == "files"
 
+    @property
+    def lfs_pointers_are_documents(self) -> bool:
+        """In a checkout an LFS pointer is a file of the tree, which code_filter marks `lfs_pointer`."""
+        return self.layout == "files"
+
     layout: Literal["files", "rows"] = Field(
         "files", description="files: each listed file is one document; "
                              "rows: JSONL/Parquet rows with content, path, repo, licence")
