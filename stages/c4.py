@@ -8,7 +8,14 @@ the text and only judges the document).
 
 Multilingual: terminal punctuation includes the CJK full stops (。！？) and closing quotes after
 them, and other scripts' sentence-final marks (। ۔ ։ ။ ...; Thai and Lao lines, which have none,
-are not dropped for it); words per line come from the document's segmenter, so a Chinese line is judged by its jieba
+are not dropped for it). Ellipses follow C4's own rule for "...", which it checks on purpose
+(c4_utils and datatrove: `not line.endswith(END_MARKS) or line.endswith("...")`): a line that
+trails off in an ellipsis is dropped, whether "...", "…", "……", "⋯⋯" or "。。。", and one whose
+ellipsis is inside a closing quote is kept, as C4 keeps `"I don't know..."` (it ends in `"`): so
+`“我也不知道……”` and `「再等等吧……」` are kept, `他沉默了很久……` is not. (FineWeb's line_punct_ratio
+counts "…" as a line end: that rule asks whether a document is made of sentences, not which lines
+to keep.) A colon is no terminal mark in C4 or datatrove, so `他点了点头，说：` is dropped as
+`He nodded and said:` is; words per line come from the document's segmenter, so a Chinese line is judged by its jieba
 words rather than by whitespace; sentences are counted by terminal punctuation marks (C4 used
 NLTK's English sentence splitter, which does not split Chinese or Japanese).
 """
@@ -31,12 +38,14 @@ C4_POLICY_SUBSTRINGS = ["terms of use", "privacy policy", "cookie policy", "uses
                         "use of cookies", "use cookies"]
 CJK_POLICY_SUBSTRINGS = ["隐私政策", "隱私政策", "使用条款", "使用條款", "服务条款", "服務條款",
                          "プライバシーポリシー", "利用規約", "クッキーを使用"]
-# Ends in . ! ? " ' (C4) or a CJK/full-width full stop, optionally followed by closing quotes; or
-# a CJK full stop and a short note in brackets, the source credit Chinese news ends with
-# ("。（记者 张三）", "。(毛毛)"), as fineweb.py's line ends allow.
-_TERMINAL = (r"""([.!?"'。！？．｡""" + NATIVE_SENTENCE_ENDS + r"""]|[.!?。！？．｡""" + NATIVE_SENTENCE_ENDS
+# Ends in . ! ? " ' (C4) or a CJK/full-width full stop, optionally followed by closing quotes (also
+# after an ellipsis: C4 keeps `wait..."`, so `等等……”` too); or a CJK full stop and a short note
+# in brackets, the source credit Chinese news ends with ("。（记者 张三）", "。(毛毛)"), as
+# fineweb.py's line ends allow.
+_TERMINAL = (r"""([.!?"'。！？．｡""" + NATIVE_SENTENCE_ENDS + r"""]|[.!?。！？．｡…⋯""" + NATIVE_SENTENCE_ENDS
              + r"""]["'”’」』）)]+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])$""")
-_ELLIPSIS_END = rf"\.\.\.$|{BRACKETED_ELLIPSIS}"  # C4: a line ending in "..." is not a sentence
+# C4: a line ending in "..." is not a sentence; nor in its CJK and full-width forms (… …… ⋯ 。。。 ．．．).
+_ELLIPSIS_END = rf"(?:\.\.\.|．．．|。。。|｡｡｡|…|⋯)$|{BRACKETED_ELLIPSIS}"
 _CITATION = r"\[\d*\]|\[edit\]|\[citation needed\]"
 # One sentence per run of terminal marks: CJK marks need no following space, Latin ones do.
 _SENTENCE_END = r"""[。！？．｡]+|[.!?""" + NATIVE_SENTENCE_ENDS + r"""]+["'”’)\]]*(\s|$)"""
@@ -45,6 +54,7 @@ LINE_REASONS = ("too_long_word", "no_terminal_punct", "too_few_words", "javascri
 
 class C4Quality(ProfiledFilter):
     """C4's line filtering and document rules."""
+    version: ClassVar[str] = "2"   # 2: CJK ellipses judged as C4 judges "..." (…” kept, a bare …… or 。。。 dropped)
     signal_thresholds: ClassVar[dict] = {"c4_sentences": ("min_sentences", "min")}
     remove_lines: bool = Field(True, description="C4: drop failing lines from the text.")
     remove_citations: bool = Field(True, description="C4 code: strip [1], [edit], [citation needed].")

@@ -5,7 +5,9 @@ Choices (documented because every peer differs a little):
   private, loopback, link-local, reserved and documentation ranges (10.x, 192.168.x, 127.0.0.1,
   192.0.2.x, ...) identify nobody, as datatrove's PIIFormatter also leaves private ranges alone.
   A dotted quad right after "version", "ver", "v", "build", "release" or "版本" is a version
-  number, not an address, and is kept.
+  number, not an address, and is kept; so is one after "section", "§" or "第", or right before a
+  Chinese section unit (节, 小节, 条, 款, 项, 章, 段, 版), where Chinese puts it: "规格的22.1.3.15小节",
+  "GB/T 7714 的 4.2.1.3 条" are section numbers ("节点", node, is no unit: "8.8.8.8节点" is redacted).
 - Phones: international `+CC ...` numbers (8-15 digits), North-American numbers with
   separators and a valid NANP area/exchange code (`(415) 555-2671`, `415-555-2671`), Chinese
   mobiles (`13812345678`, `138 1234 5678`, optional +86), Chinese landlines with a trunk
@@ -59,6 +61,9 @@ IPV6 = re.compile(r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{
 _VERSION_BEFORE = re.compile(
     r"(?:(?:(?<![A-Za-z])(?:version|ver\.?|v\.?|build|release|section|sect\.|clause|chapter|paragraph|rule)"
     r"|版本|版本号|第|§)[_\s]*[:=：]?\s*[\"']?\s*|[<>=~!]=\s*)$", re.I)
+# ... and the same after the number, as Chinese writes the unit: `22.1.3.15小节`, `4.2.1.3 条`,
+# `3.1.2.1款`, `1.2.3.4 版` (an optional space; "节点", a network node, is not a section).
+_SECTION_AFTER = re.compile(r"[ \t\u3000]?(?:小节|节(?!点)|条|款|项|章|段|版)")
 _DATE_LIKE = re.compile(r"\+?\d{4}-[01]\d-[0-3]\d(?!\d)")
 _ISBN_BEFORE = re.compile(r"isbn(?:-1[03])?\s*[:：]?\s*$", re.I)
 _AREA = r"0(?:10|2\d|[3-9]\d\d)"   # Chinese area codes: Beijing 010, 02X, 0[3-9]XX
@@ -154,7 +159,7 @@ class PIIRedactor(Stage):
     Counters: `redacted_email`, `redacted_ip`, `redacted_phone`, `redacted_id_number`,
     `redacted_bank_card`, `pii_documents`."""
     name: ClassVar[str] = "pii"
-    version: ClassVar[str] = "3"   # 3: screens that are true supersets (more PII found)
+    version: ClassVar[str] = "4"   # 4: a dotted number before a Chinese section unit (22.1.3.15小节) is kept
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
@@ -231,7 +236,8 @@ class PIIRedactor(Stage):
 
     def _ip(self, m: re.Match, found: _Found, text_is_v4: bool) -> str:
         s = m.group()
-        if text_is_v4 and _VERSION_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+        if text_is_v4 and (_VERSION_BEFORE.search(m.string, max(0, m.start() - 24), m.start())
+                           or _SECTION_AFTER.match(m.string, m.end())):
             return s
         try:
             addr = ipaddress.ip_address(s)

@@ -71,3 +71,25 @@ def test_real_articles_mostly_pass(shared_data):
     keep = sum(r is None for r in reasons) / len(reasons)
     print(f"c4_quality keeps {keep:.2f} of English articles")
     assert keep >= 0.85
+
+
+# A dialogue as Chinese fiction writes it, and the same in English, line for line. C4 keeps a line
+# that ends in an ellipsis inside closing quotes (`"I don't know..."` ends in `"`) and drops one that
+# trails off in "..." or ends in a colon; the Chinese lines must get the same verdicts.
+DIALOGUE = [  # (Chinese, English, kept)
+    ("他看着窗外，沉默了很久……", "He looked out of the window and was silent for a long time...", False),
+    ("“你真的要走吗？”她问道。", "\"Are you really leaving?\" she asked.", True),
+    ("他点了点头，低声说：", "He nodded and said quietly:", False),
+    ("“我也不知道会怎么样……”", "\"I don't know what will happen...\"", True),
+    ("她轻声说：「那就再等等吧……」", "She said softly, \"Then let's wait a little longer...\"", True),
+    ("雨一直下个不停⋯⋯", "The rain kept falling and falling...", False),
+    ("他叹了口气：好吧，就这样吧。。。", "He sighed: fine, let it be....", False),
+    ("“明天一早我就走。”", "\"I will leave first thing tomorrow.\"", True),
+]
+
+
+@pytest.mark.parametrize("column, language", [(0, "zh"), (1, "en")])
+def test_dialogue_lines_ending_in_an_ellipsis_judged_as_c4_judges_english(column, language):
+    lines = [row[column] for row in DIALOGUE]
+    out = run(C4Quality(min_sentences=None), ["\n".join(lines)], [language])
+    assert out.kept.column("text")[0].as_py().split("\n") == [row[column] for row in DIALOGUE if row[2]]

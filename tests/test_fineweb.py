@@ -172,3 +172,22 @@ def test_thai_has_no_full_stop_and_is_not_judged_by_line_punctuation(shared_data
     assert FineWebQuality().judge_texts([thai], ["th"]) == [None]
     english = "\n".join(s.rstrip(".!?") for s in _sentences(shared_data, "en"))
     assert FineWebQuality().judge_texts([english], ["en"]) == ["line_punct_ratio"]
+
+
+def test_chinese_list_ratio_threshold_removes_what_english_removes(shared_data):
+    """zh new_line_ratio is derived, not copied: the value at which Chinese loses, kind by kind, the
+    share of text English loses at 0.3 (bench.derive_profile_numbers.list_ratio_threshold, on the
+    dev split of the calibration sets). FineWeb-2's 0.178 removed half of the Chinese page
+    boilerplate where English loses a third, and short-line Chinese English would keep."""
+    from bench.derive_profile_numbers import list_ratio_threshold
+    from stages.profiles import load_profile
+    derived = list_ratio_threshold(shared_data)
+    assert abs(derived["dev"]["threshold"] - derived["held_out"]["threshold"]) <= 0.02
+    for profile in ("zh-Hans", "zh-Hant"):
+        t = load_profile(profile)["new_line_ratio"]
+        assert abs(t - derived["dev"]["threshold"]) <= 0.005, (profile, t, derived["dev"]["threshold"])
+        for kind, ratios in derived["ratios"].items():
+            en = (ratios["en"]["all"] > derived["en_threshold"]).mean()
+            zh = (ratios["zh"]["all"] > t).mean()
+            assert abs(zh - en) <= 0.05, (profile, kind, zh, en)
+    assert derived["en_threshold"] == 0.3 == FineWebQuality().new_line_ratio   # English keeps FineWeb's value

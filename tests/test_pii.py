@@ -179,3 +179,28 @@ def test_formats_real_pages_and_code_hold(text, expected):
     """Found on held-out text (THUCNews, presidio's samples, numpy's sources): no PII read into
     code or amounts, and the phone formats Chinese pages use."""
     assert PIIRedactor().redact(text)[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "规格的22.1.3.15小节定义了数组的map方法。",      # es6 tutorial: the unit after the number
+    "参见 GB/T 7714 的 4.2.1.3 条。",
+    "依据合同第三部分 3.1.2.1款 与 5.4.3.2 项执行",
+    "详见 12.3.4.5 章和 12.3.4.6　段", "本手册 2.10.3.1 版起生效",
+    "详见标准第 22.1.3.15 节。", "see section 22.1.3.15 of the spec.",   # the unit before, as before
+])
+def test_section_numbers_before_a_chinese_unit_are_kept(text):
+    """Chinese puts the section unit after the number (规格的22.1.3.15小节); these dotted numbers
+    are section numbers, not addresses, even when they would be routable ones."""
+    for stage in (PIIRedactor(), PIIRedactor(redact_non_public_ips=True)):
+        assert stage.redact(text) == (text, dict.fromkeys(("email", "ip", "phone", "id_number", "bank_card"), 0))
+
+
+@pytest.mark.parametrize("text, expected, non_public", [
+    ("服务器地址是 192.168.1.1，端口 8080", "服务器地址是 <IP_ADDRESS>，端口 8080", True),
+    ("IP：10.0.0.1", "IP：<IP_ADDRESS>", True),
+    ("服务器地址是 202.96.134.133，端口 53", "服务器地址是 <IP_ADDRESS>，端口 53", False),
+    ("IP：114.114.114.114", "IP：<IP_ADDRESS>", False),
+    ("请连接 8.8.8.8节点后重试", "请连接 <IP_ADDRESS>节点后重试", False),   # 节点 (node) is no section unit
+])
+def test_addresses_in_chinese_text_are_still_redacted(text, expected, non_public):
+    assert PIIRedactor(redact_non_public_ips=non_public).redact(text)[0] == expected
