@@ -1,4 +1,4 @@
-"""Source code: files of a directory or git checkout, or Stack-style rows (JSONL/Parquet).
+"""Source code: files of a directory or git checkout, or Stack-style rows (JSONL/Parquet/Arrow).
 
 `layout: files` reads each listed file as one document: a file of git's own is skipped (counted
 `code_git_internal_skipped`): one under `.git/`, or the `.git` file of a submodule or linked worktree
@@ -17,8 +17,10 @@ characters are: `decode.wide_unicode`) is text, not binary (`code_wide_unicode`)
 charset reads as text is quarantined (`bad_encoding`). The repository
 is named by the checkout's git remote (or its directory name) or, for a directory holding many
 checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: rows` reads The
-Stack's row format (content, path, repo, licence) through the JSONL/Parquet readers and adds the
-language.
+Stack's row format (content, path, repo, licence) through the Parquet/Arrow/JSONL readers (the
+format its first bytes name, else its name: `.parquet`, `.pq`, `.arrow`, ...; markers such as
+`_SUCCESS` and what a directory holds besides row files, a README.md, skipped as those readers
+skip them) and adds the language.
 
 The language comes from the file name through Pygments' lexer registry (maintained upstream with
 every language it highlights), cached per extension so a large tree costs one lookup per
@@ -56,7 +58,7 @@ from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whol
 from pipeline.readers.code_notebooks import notebook_script
 from pipeline.readers.decode import decode_text_bytes
 from pipeline.readers.rows import JsonlReader
-from pipeline.readers.rows_columnar import ParquetReader
+from pipeline.readers.rows_columnar import ArrowReader, ParquetReader, sniff_columnar
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
 # git's binary test (xdiff's buffer_is_binary): a NUL byte in the first 8000 bytes.
@@ -217,13 +219,28 @@ class CodeReader(Reader):
         return self.layout == "files"
 
     @property
+    def marker_prefixes(self) -> tuple[str, ...]:
+        """rows: a writer's markers (`_SUCCESS`, `.part-0.crc`) skipped as the row readers skip them
+        (read_source_file, `skipped_marker_file`); files: none (`__init__.py`, `.github/` are code)."""
+        return _ROWS_MARKERS if self.layout == "rows" else ()
+
+    @property
+    def data_suffixes(self) -> tuple[str, ...]:
+        """rows: the row readers' data file names (Parquet, Arrow, JSON Lines, each in all their
+        names): what else a directory turns up (a dataset card's README.md, LICENSE) is skipped and
+        counted (`skipped_not_code_file`); files: every file is code."""
+        return _ROWS_SUFFIXES if self.layout == "rows" else ()
+
+    @property
     def lfs_pointers_are_documents(self) -> bool:
         """In a checkout an LFS pointer is a file of the tree, which code_filter marks `lfs_pointer`."""
         return self.layout == "files"
 
     layout: Literal["files", "rows"] = Field(
         "files", description="files: each listed file is one document; "
-                             "rows: JSONL/Parquet rows with content, path, repo, licence")
+                             "rows: JSONL/Parquet/Arrow rows with content, path, repo, licence (The Stack), "
+                             "the format told from the first bytes, else the name; in a directory, files not "
+                             "named as row files (README.md) and markers (_SUCCESS) are skipped, counted")
     root: str | None = Field(
         None, description="files: directory the paths are relative to "
                           "(default: each file's git checkout, else its directory)")
@@ -348,9 +365,7 @@ class CodeReader(Reader):
 
     # -- Stack-style rows ------------------------------------------------------------------
     def _read_rows(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        bare = path.rsplit(".", 1)[0] if path.endswith(COMPRESSED_SUFFIXES) else path
-        row_reader = (ParquetReader if bare.endswith(".parquet") else JsonlReader)(
-            text_field=self.content_field, id_field=None, url_field=None)
+        row_reader = _rows_reader_for(path)(text_field=self.content_field, id_field=None, url_field=None)
         for item in row_reader.read(path, src, state):
             if isinstance(item, Doc):
                 md = item.metadata
@@ -363,6 +378,24 @@ class CodeReader(Reader):
                           size=len(item.text.encode("utf-8")), license=lic)
                 item.id = f"{repo}/{rel}" if repo else item.id
             yield item
+
+
+_ROW_READERS = (ParquetReader, ArrowReader, JsonlReader)
+_ROWS_MARKERS = tuple(dict.fromkeys(p for r in _ROW_READERS for p in r.marker_prefixes))
+_ROWS_SUFFIXES = tuple(dict.fromkeys(s for r in _ROW_READERS for s in r.data_suffixes))
+
+
+def _rows_reader_for(path: str) -> type:
+    """The row reader of a `layout: rows` file: the columnar format its first bytes name (`PAR1`,
+    `ARROW1`, an IPC stream, Feather v1: whatever the name), else the one its name says (the row
+    readers' `data_suffixes`, a compression suffix taken off: `.parquet`, `.pq`, `.arrow`,
+    `.feather`, ...), else JSON Lines (which tells compression and JSON documents from the bytes)."""
+    found = sniff_columnar(path)
+    if found is not None:
+        return ParquetReader if found == "parquet" else ArrowReader
+    name = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    bare = name.rsplit(".", 1)[0] if name.endswith(COMPRESSED_SUFFIXES) else name
+    return next((r for r in (ParquetReader, ArrowReader) if bare.endswith(r.data_suffixes)), JsonlReader)
 
 
 def _below(path: str, folder: str) -> str:

@@ -4,9 +4,14 @@
 How these readers meet published corpora as they are, not as their names say:
 - fields are found by dotted paths into nested objects (`url_field: metadata.url` for datatrove's
   and Dolma's rows, `text_field: doc.text` for a Parquet struct column); a key that itself holds
-  the dot wins. A `url_field`/`id_field` the recipe names that a row lacks is counted
-  (`url_field_missing`, `id_field_missing`): a source none of whose documents had it stops the run
-  (checks.py), a misspelt field must not quietly give url=None (a url_filter removing nothing);
+  the dot wins. A path reaches into lists of objects too: `text_field: messages.content` is the
+  content of every message of a chat row (`messages: [{role, content}]`, Parquet
+  `list<struct<role, content>>`; ShareGPT's `conversations.value`), joined as a list of strings
+  is (with newlines); a message without it (null: a tool call) is left out, counted
+  (`text_list_nulls_skipped`); `text_field: messages` on such rows says which field to name.
+  A `url_field`/`id_field` the recipe names that a row lacks is counted (`url_field_missing`,
+  `id_field_missing`): a source none of whose documents had it stops the run (checks.py), a
+  misspelt field must not quietly give url=None (a url_filter removing nothing);
 - a file is decompressed by what its first bytes say (base.open_decompressed `sniff`): plain JSON
   Lines named .jsonl.gz, zstd named .jsonl.zstd, gzip named .json are read, counted;
 - a row whose text is unusable says what it held (absent, null, a number, an object and its keys);
@@ -47,13 +52,19 @@ class _RowReader(Reader):
     # 0-row Parquet file is skipped (counted); marker files (`_SUCCESS`, `.x.crc`) are skipped.
     # 3: dotted field paths; compression told from the bytes; a non-string url kept in metadata.
     # 4: Hive partition folders (key=value) into metadata.
-    version = "4"
+    # 5: dotted paths reach into lists of objects (`messages.content`); Feather v1 files read.
+    version = "5"
     marker_prefixes = (".", "_")
     hive_partitions = True
     text_field: str = Field(default="text", description="field holding the document's text; a dotted path "
-                                                        "(`meta.content`) reaches into nested objects")
+                                                        "(`meta.content`) reaches into nested objects, and into "
+                                                        "lists of objects: `messages.content` (chat rows, Parquet "
+                                                        "list<struct>; ShareGPT: `conversations.value`) is every "
+                                                        "message's content, joined with newlines as a list of "
+                                                        "strings is")
     id_field: str | None = Field(default=None, description="field holding the document id (default: file#line); "
-                                                           "dotted paths reach into nested objects")
+                                                           "dotted paths reach into nested objects (and lists of "
+                                                           "them, as text_field)")
     url_field: str | None = Field(default="url", description="field holding the document URL, if any (datatrove, "
                                                              "Dolma: `metadata.url`)")
 
@@ -63,7 +74,8 @@ class JsonlReader(_RowReader):
     name = "jsonl"
     # 5: a JSON document (an array, indented objects) is read as JSON
     # 6: CR line ends are lines (lf_lines); a JSON document read as JsonReader 5 reads it
-    version = "6"
+    # 7: dotted paths reach into lists of objects (`messages.content`)
+    version = "7"
     data_suffixes = _JSON_NAMES
 
     def read(self, path, src, state):
@@ -199,11 +211,24 @@ def without_lone_surrogates(value, state: ReadState):
 
 
 # -- JSON -------------------------------------------------------------------------------------
-def field_path(row: dict, name: str) -> tuple[str, ...] | None:
+class _Each:
+    """In a field path: the value here is a list, the rest of the path is taken in each of its items."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "[]"
+
+
+EACH = _Each()
+
+
+def field_path(row: dict, name: str) -> tuple | None:
     """Where the field `name` is in a row, as the keys leading to it: the top-level key `name`
     (a key holding a dot wins), else a dotted path into nested objects (`metadata.url`: datatrove's
-    and Dolma's rows, Parquet struct columns), a key with a dot inside at any level found too.
-    None when absent."""
+    and Dolma's rows, Parquet struct columns), a key with a dot inside at any level found too, and
+    into lists of objects (`messages.content`: chat rows, Parquet list<struct>): `EACH` in the
+    path stands for the list, the rest being found in the first of its items that has it (an empty
+    list has it). None when absent."""
     if name in row:
         return (name,)
     at = name.find(".")
@@ -211,24 +236,59 @@ def field_path(row: dict, name: str) -> tuple[str, ...] | None:
         inner = row.get(name[:at])
         if isinstance(inner, dict) and (rest := field_path(inner, name[at + 1:])) is not None:
             return (name[:at], *rest)
+        if isinstance(inner, list) and (rest := _path_in_items(inner, name[at + 1:])) is not None:
+            return (name[:at], EACH, *rest)
+        if inner == []:             # a chat of no messages: its text is empty, not absent
+            return (name[:at], EACH, name[at + 1:])
         at = name.find(".", at + 1)
     return None
 
 
-def _get(row: dict, keys: tuple[str, ...] | None):
+def _path_in_items(items: list, name: str) -> tuple | None:
+    for item in items:
+        if isinstance(item, dict) and (found := field_path(item, name)) is not None:
+            return found
+    return None
+
+
+def _get(row: dict, keys: tuple | None):
+    """The value at `keys` (field_path's), None where it is not; through a list (`EACH`) the list of
+    the values in its items (None for an item without it), nested lists flattened."""
     if keys is None:
         return None
-    for k in keys:
+    for i, k in enumerate(keys):
+        if k is EACH:
+            if not isinstance(row, list):
+                return None
+            rest, out = keys[i + 1:], []
+            for item in row:
+                got = _get(item, rest)
+                if isinstance(got, list) and EACH in rest:
+                    out.extend(got)
+                else:
+                    out.append(got)
+            return out
+        if not isinstance(row, dict) or k not in row:
+            return None
         row = row[k]
     return row
 
 
-def _with(row: dict, keys: tuple[str, ...], value=None, drop: bool = False) -> dict:
+def _with(row: dict, keys: tuple, value=None, drop: bool = False) -> dict:
     """A copy of `row` with the value at `keys` replaced by `value`, or dropped (`drop`; a nested
-    object left empty is dropped with it); the row itself is not changed."""
+    object left empty is dropped with it, and a list whose items are all left empty; through a
+    list, `EACH`, the value is dropped from each item having it); the row itself is not changed."""
     k = keys[0]
     out = dict(row)
-    if len(keys) > 1:
+    if len(keys) > 1 and keys[1] is EACH:
+        rest = keys[2:]
+        inner = [_with(item, rest, value, drop) if isinstance(item, dict) and _has(item, rest) else item
+                 for item in row[k]]
+        if not drop or any(item != {} for item in inner):
+            out[k] = inner
+        else:
+            del out[k]
+    elif len(keys) > 1:
         inner = _with(row[k], keys[1:], value, drop)
         if inner or not drop:
             out[k] = inner
@@ -241,8 +301,8 @@ def _with(row: dict, keys: tuple[str, ...], value=None, drop: bool = False) -> d
     return out
 
 
-def _describe(value, keys, row: dict) -> str:
-    """What a text field held instead of a string, for the quarantine item's detail."""
+def _describe(value, keys, row: dict, name: str | None = None) -> str:
+    """What a text field (named `name`) held instead of a string, for the quarantine item's detail."""
     if keys is None:
         shown = ", ".join(repr(k)[:60] for k in list(row)[:10]) + (", ..." if len(row) > 10 else "")
         return f"absent (the row's fields: {shown or 'none'})"
@@ -256,10 +316,31 @@ def _describe(value, keys, row: dict) -> str:
         shown = ", ".join(repr(k)[:60] for k in list(value)[:5]) + (", ..." if len(value) > 5 else "")
         return f"an object with keys {shown}" if value else "an empty object"
     if isinstance(value, list):
+        objects = [v for v in value if isinstance(v, dict)]
+        if objects and all(isinstance(v, dict) or v is None for v in value):
+            # Chat rows (`messages: [{role, content}]`), ShareGPT's `conversations: [{from, value}]`:
+            # the field inside the objects is to be named.
+            inner = _field_to_name(objects)
+            path = name or ".".join(str(k) for k in keys if k is not EACH)
+            example = f", e.g. {path}.{inner}" if inner else ""
+            keys_shown = ", ".join(repr(k)[:60] for k in list(objects[0])[:5])
+            return (f"a list of {len(value)} objects (keys {keys_shown or 'none'}): name the field inside them"
+                    f"{example}")
         i, bad = next((i, v) for i, v in enumerate(value) if not isinstance(v, str))
         what = "null" if bad is None else type(bad).__name__
         return f"a list of {len(value)} holding a non-string ({what}) at index {i}"
     return f"a {type(value).__name__}"
+
+
+_TEXT_KEYS = ("content", "value", "text", "body", "message")
+
+
+def _field_to_name(objects: list[dict]) -> str | None:
+    """The key of a list's objects that most likely holds their text: a usual name holding a string
+    (`content`, ShareGPT's `value`), else the first key holding a string, else None."""
+    first = objects[0]
+    strings = [k for k in first if isinstance(k, str) and isinstance(first[k], str)]
+    return next((k for k in _TEXT_KEYS if k in strings), strings[0] if strings else None)
 
 
 def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: ReadState | None = None
@@ -269,6 +350,14 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
         return
     text_at = field_path(row, opts.text_field)
     text = _get(row, text_at)
+    if isinstance(text, list) and EACH in text_at:
+        # Gathered from a list of objects (`messages.content`): an item without it, or null there
+        # (a tool call's message), is left out, counted.
+        if None in text:
+            kept = [t for t in text if t is not None]
+            if state is not None:
+                state.count("text_list_nulls_skipped", len(text) - len(kept))
+            text = kept
     if isinstance(text, list) and all(isinstance(t, str) for t in text):
         # A list of strings (paragraphs, a poem's lines; a Parquet list<string> column): joined,
         # in every row format alike.
@@ -280,7 +369,8 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
     id_at = field_path(row, opts.id_field) if opts.id_field else None
     rid = _row_id(opts, _get(row, id_at), fallback_id, state)
     if not isinstance(text, str):
-        yield Quarantined("missing_text", f"field {opts.text_field!r} is {_describe(text, text_at, row)}", offset,
+        yield Quarantined("missing_text", f"field {opts.text_field!r} is "
+                          f"{_describe(text, text_at, row, opts.text_field)}", offset,
                           rid, sample=(raw or "").encode()[:4096] if isinstance(raw, str) else b"")
         return
     if not text.strip():
@@ -317,8 +407,10 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
     yield Doc(rid, url if isinstance(url, str) else None, text=text, metadata=meta)
 
 
-def _has(row: dict, keys: tuple[str, ...]) -> bool:
+def _has(row: dict, keys: tuple) -> bool:
     for k in keys:
+        if k is EACH:
+            return isinstance(row, list)
         if not isinstance(row, dict) or k not in row:
             return False
         row = row[k]

@@ -6,7 +6,13 @@ that memory holds one batch, damage located by the file's own footer (a damaged 
 batch costs its rows, counted; the rest is read), a text column stored as binary decoded as
 text files are, and a file without the text column one item standing for all its rows.
 Arrow IPC is Hugging Face `datasets`' save_to_disk layout (`data-00000-of-00001.arrow`, the
-stream format) and the IPC file format (Feather v2).
+stream format) and the IPC file format (Feather v2); old Feather v1 files (`FEA1`, pandas before
+1.1, feather-format) are read whole (they have no batches to stream).
+
+A dotted `text_field` reaches into struct columns and into lists of structs (`messages.content`
+of a `list<struct<role, content>>` chat column): the file has the column when its schema has the
+path (`_has_column`); each row's value is then taken as in JSON Lines (`rows._row_doc`), the row
+being converted for its metadata anyway, so that both formats read a chat row alike.
 """
 from __future__ import annotations
 
@@ -31,7 +37,8 @@ class ParquetReader(_RowReader):
 class ArrowReader(_RowReader):
     """Arrow IPC files: Hugging Face `datasets`' save_to_disk shards (`data-00000-of-00001.arrow`,
     the stream format) and the IPC file format (Feather v2), one document per row, read one record
-    batch at a time (memory: a batch), each row as a Parquet row is."""
+    batch at a time (memory: a batch), each row as a Parquet row is. Feather v1 files (`FEA1`:
+    pandas before 1.1) are read whole, memory-mapped where local (`_read_feather_v1`)."""
     name = "arrow"
     data_suffixes = (".arrow", ".arrows", ".feather", ".ipc")
 
@@ -93,15 +100,28 @@ def _batch_rows_for(group) -> int:
     return int(max(16, min(BATCH_ROWS, BATCH_BYTES // max(1.0, per_row))))
 
 
-def _format_hint(path: str, fmt: str) -> str:
-    """For a file that does not open in `fmt`: what its first bytes say it is, if another row format."""
+def columnar_format(head: bytes) -> str | None:
+    """The columnar row format a file's first bytes name: "parquet" (`PAR1`), "arrow" (the IPC file
+    format's `ARROW1`, the stream format's continuation marker, Feather v1's `FEA1`), else None."""
+    if head[:4] == b"PAR1":
+        return "parquet"
+    if head[:6] == b"ARROW1" or head[:4] in (b"\xff\xff\xff\xff", b"FEA1"):
+        return "arrow"
+    return None
+
+
+def sniff_columnar(path: str) -> str | None:
+    """`columnar_format` of a file's first bytes; None when it cannot be read (its reader says why)."""
     try:
         with fsspec.open(path, "rb").open() as f:
-            head = f.read(8)
+            return columnar_format(f.read(8))
     except Exception:  # noqa: BLE001 - the reader's own error says enough
-        return ""
-    found = "parquet" if head[:4] == b"PAR1" else "arrow" if head[:6] == b"ARROW1" or head[:4] == b"\xff\xff\xff\xff" \
-        else None
+        return None
+
+
+def _format_hint(path: str, fmt: str) -> str:
+    """For a file that does not open in `fmt`: what its first bytes say it is, if another row format."""
+    found = sniff_columnar(path)
     return f" (the file starts as {found} does: use format: {found})" if found and found != fmt else ""
 
 
@@ -112,18 +132,32 @@ def _has_column(schema, name: str) -> bool:
 
 
 def _has_field(fields, name: str) -> bool:
-    import pyarrow as pa
     by_name = {f.name: f for f in fields}
     if name in by_name:
         return True
     at = name.find(".")
     while at > 0:
         f = by_name.get(name[:at])
-        if f is not None and pa.types.is_struct(f.type) \
-                and _has_field([f.type.field(i) for i in range(f.type.num_fields)], name[at + 1:]):
+        inner = _struct_in(f.type) if f is not None else None
+        if inner is not None and _has_field([inner.field(i) for i in range(inner.num_fields)], name[at + 1:]):
             return True
         at = name.find(".", at + 1)
     return False
+
+
+def _struct_in(t):
+    """The struct type a path goes on into: `t` itself, or the items' of a list of them (list,
+    large_list, fixed_size_list, list views; lists of lists too), else None."""
+    import pyarrow as pa
+    while pa.types.is_dictionary(t) or _is_list(t):
+        t = t.value_type
+    return t if pa.types.is_struct(t) else None
+
+
+def _is_list(t) -> bool:
+    import pyarrow as pa
+    return (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+            or pa.types.is_list_view(t) or pa.types.is_large_list_view(t))
 
 
 def _no_text_column(opts, path: str, schema, rows: int) -> Quarantined:
@@ -154,12 +188,17 @@ def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
     (`ARROW1`, Feather v2) has a footer locating each batch: a damaged batch is quarantined and
     the next one read. The stream format (`datasets`' save_to_disk) is read in order: damage
     quarantines the rest of the file. A file without the text column is one item standing for its
-    rows (counted by reading the batches); a file of 0 rows is `skipped_empty_file`."""
+    rows (counted by reading the batches); a file of 0 rows is `skipped_empty_file`. A Feather v1
+    file (`FEA1`) is `_read_feather_v1`'s."""
     import pyarrow as pa
     n = 0
     try:
         with fsspec.open(path, "rb").open() as f:
-            is_file = f.read(6) == b"ARROW1"
+            head = f.read(6)
+            if head[:4] == b"FEA1":
+                yield from _read_feather_v1(opts, src, path, f, state)
+                return
+            is_file = head == b"ARROW1"
             f.seek(0)
             if is_file:
                 reader = pa.ipc.open_file(f)
@@ -210,6 +249,48 @@ def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
         yield Quarantined("corrupt_arrow", f"{path}: after row {n}: {type(e).__name__}: "
                           f"{' '.join(str(e).split())}{_format_hint(path, 'arrow')}", n, path)
+
+
+def _read_feather_v1(opts, src, path: str, f, state: ReadState) -> Iterator[Doc | Quarantined]:
+    """A Feather v1 file (`FEA1`: pandas' to_feather before 1.1, the feather-format package),
+    counted `feather_v1`. Its columns are laid out whole with the schema in a footer, no record
+    batches: it cannot be streamed, so it is read as one table (pyarrow.feather.read_table).
+    Memory: a local file is memory-mapped (v1 has no compression: the columns are views of the
+    mapping, pages the OS reads and drops; a batch's rows as Python objects on top, as for any
+    Arrow file); a file on a store is read into memory whole (the file's size). Its rows are then
+    read in batches as an IPC file's. Damage quarantines the file (`corrupt_arrow`)."""
+    import warnings
+
+    import pyarrow.feather as feather
+    state.count("feather_v1")
+    local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+    try:
+        with warnings.catch_warnings():    # pyarrow deprecates v1 (it still reads it): the count says it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if local is not None:
+                table = feather.read_table(local, memory_map=True)
+            else:
+                f.seek(0)
+                table = feather.read_table(f)
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
+        yield Quarantined("corrupt_arrow", f"{path}: a Feather v1 file (pandas before 1.1) that does not read: "
+                          f"{type(e).__name__}: {' '.join(str(e).split())}", 0, path)
+        return
+    if not _has_column(table.schema, opts.text_field):
+        if table.num_rows:
+            yield _no_text_column(opts, path, table.schema, table.num_rows)
+        else:
+            state.count("skipped_empty_file")
+        return
+    if table.num_rows == 0:
+        state.count("skipped_empty_file")
+        return
+    per_row = table.nbytes / table.num_rows
+    rows = int(max(16, min(BATCH_ROWS, BATCH_BYTES // max(1.0, per_row))))
+    n = 0
+    for batch in table.to_batches(max_chunksize=rows):
+        yield from _batch_rows(opts, src, path, batch, n, state, "corrupt_arrow")
+        n += batch.num_rows
 
 
 def _binary_text_row(opts, src, row: dict, keys: tuple[str, ...], raw: bytes, fallback_id: str, offset: int,
