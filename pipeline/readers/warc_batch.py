@@ -11,6 +11,11 @@ with the same primitives as the per-record path (warc_members' head regex and `_
 - a 200 response whose page is already UTF-8, needs no transfer or content encoding undone, is
   neither empty nor too large and was not cut by the crawler (WARC-Truncated) becomes a row of a
   DocBatch.
+Left to the per-record path as well: a response of a plain-text type (a `text` document there,
+not `html`), one of a generic HTTP type (application/octet-stream, ...) that carries a
+WARC-Identified-Payload-Type (the per-record path reads it by that type when wanted), and one carrying Common Crawl's
+WARC-Identified-Content-Language (kept in the metadata there; Common Crawl puts it in WET
+conversions and metadata records, not in responses).
 Anything else is left to the per-record path (`member` returns None) before anything is cut out
 of the member, so that path sees it exactly as it does without batches; a page that needs the
 charset step (not UTF-8, a byte-order mark, control characters) goes through the reader's own
@@ -47,6 +52,26 @@ BATCH_DOCS = 64
 BATCH_BYTES = 16 << 20
 _INVALID_AT = re.compile(r"at string index (\d+)")   # pyarrow's message for an invalid value
 BLOCK = 4 << 20                 # bytes of pages a block of Arrow memory holds (a larger page: its own)
+
+
+# Wanted types whose pages are text, not markup: the per-record path makes them documents with
+# `text` set (extract passes those through), so the batch path, which fills `html`, leaves them.
+TEXT_TYPES = frozenset(("text/plain", "text/markdown", "text/x-markdown"))
+# HTTP types that say nothing about the payload (a server's default, a forced download): where
+# one is given, or none, WARC-Identified-Payload-Type (Common Crawl's sniffed type) decides.
+GENERIC_TYPES = frozenset(("", "application/octet-stream", "binary/octet-stream", "application/unknown",
+                           "unknown/unknown", "application/x-unknown", "application/x-unknown-content-type",
+                           "application/binary", "application/download", "application/x-download",
+                           "application/force-download"))
+
+
+def identified_mime(mime: str, identified: str | None, want: tuple[str, ...]) -> str | None:
+    """The media type of `identified` (a record's WARC-Identified-Payload-Type) when the HTTP
+    type `mime` (lower case, no parameters) is missing or generic and it is a wanted one; else None."""
+    if mime not in GENERIC_TYPES or not identified:
+        return None
+    found = identified.split(";")[0].strip().lower()
+    return found if found and found.startswith(want) else None
 
 
 class _Redo:
@@ -186,7 +211,8 @@ class CaptureBatcher:
             self.counters[skip] = self.counters.get(skip, 0) + 1
             return ()
         if wtype.lower() != b"response" or length > self.src.max_doc_bytes or b"warc-truncated:" in low or b"warc-segment-number:" in low or \
-                b"application/http" not in (_first(lines, low, b"content-type:") or b"").lower():
+                b"application/http" not in (_first(lines, low, b"content-type:") or b"").lower() or \
+                b"warc-identified-content-language:" in low:
             return None
         plain = parse_plain_response(content, start, start + length)
         if plain is None:
@@ -200,8 +226,12 @@ class CaptureBatcher:
             return None
         mime = ctype.split(";")[0].strip().lower()
         if not mime.startswith(self.want):
+            if mime in GENERIC_TYPES and b"warc-identified-payload-type:" in low:
+                return None                 # its identified type may be wanted: the per-record path decides
             self.state.count("skipped_not_html")
             return ()
+        if mime in TEXT_TYPES:
+            return None                     # a text document: the per-record path
         rid = (_first(lines, low, b"warc-record-id:") or b"").decode("ascii").strip("<>").removeprefix("urn:uuid:") \
             or f"{self.path}@{offset}"
         url = (_first(lines, low, b"warc-target-uri:") or b"").decode("ascii").strip("<>") or None

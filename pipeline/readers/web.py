@@ -10,6 +10,26 @@ despite a defect carry it in `metadata["flags"]` and a counter of the same name:
 `http_missing_status`. `content_encoding_truncated` is counted also when the page is then
 quarantined (cut to nothing, say): the counter says how many bodies were cut, kept or not.
 
+A response whose HTTP type says nothing (none, or a generic one: application/octet-stream, ...)
+is read by the type Common Crawl's own sniffer put in `WARC-Identified-Payload-Type` when that
+is a wanted one (counted `content_type_identified`). A wanted plain-text type (`text/plain`,
+`text/markdown`) gives a document with its `text` set, as a WET record does, which `extract`
+passes through; markup types give `html`. Common Crawl's language labels
+(`WARC-Identified-Content-Language`: CLD2's ISO-639-3 codes, most likely first) are kept as the
+list `metadata["cc_languages"]` where a record carries them (WET conversions; a WARC response
+that has the header), and a WET record's `WARC-Refers-To` (the response it was converted from)
+as `metadata["warc_refers_to"]`.
+
+Directories: a directory named in `paths` means its WARC-family files (`data_suffixes`: .warc,
+.arc, .wet, .wat and .wacz, any case, plain or compressed, and Heritrix's or warcprox's
+`.open` files still being written); anything else a listing turns up (a CDX index, `warc.paths.gz`,
+a README) is counted `skipped_not_<format>_file`, not read as a damaged WARC. A file named on
+its own or matched by a glob is read whatever its name. Likewise `format: html` reads the pages
+of a directory (.html, .htm, .xhtml, .xht, .shtml, plain or compressed) and counts the rest
+(`skipped_not_html_file`: a saved page's `_files/` folder of .css, .js and images, Thumbs.db,
+notes): a mirror whose pages have no such ending (`wget -r` without `--adjust-extension`) is read
+with a glob (`site/**`) instead.
+
 Pages are handed on as UTF-8 bytes (`Doc.html`, `Doc.text` for WET), validated or transcoded by
 `decode.decode_html_utf8`: no Python str is made of a page that is already UTF-8.
 """
@@ -19,22 +39,38 @@ from typing import Iterator
 
 from pydantic import Field
 
-from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole
+from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole, with_compression
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
 from pipeline.readers.warc import WarcDamage, iter_warc
-from pipeline.readers.warc_batch import CaptureBatcher
+from pipeline.readers.warc_batch import CaptureBatcher, TEXT_TYPES, identified_mime
 from pipeline.readers.warc_scan import skip_counter
 
 HTML_TYPES = ["text/html", "application/xhtml+xml"]
+
+# What iter_warc reads (plain, gzip, zstd; bzip2 and xz are named as unsupported, so read to say
+# so), of every WARC-family name, with the `.open` of a file a crawler is still writing.
+_WARC_SUFFIXES = tuple(s + o for s in with_compression(".warc", ".arc", ".wet", ".wat", ".wacz")
+                       for o in ("", ".open"))
 
 
 class WarcReader(Reader):
     """WARC and ARC files (.warc, .warc.gz, .warc.zst, .arc.gz, and WACZ/zip files of them): HTTP responses and resources become HTML documents."""
     name = "warc"
     content_column = "html"
-    version = "3"           # 3: pages as UTF-8 bytes (the runner's shard_bytes now counts bytes, not characters)
-    content_types: list[str] = Field(default=HTML_TYPES, description="HTTP content types that count as pages")
+    # 3: pages as UTF-8 bytes (the runner's shard_bytes now counts bytes, not characters)
+    # 4: generic HTTP types read by WARC-Identified-Payload-Type; text/plain as text; cc_languages
+    version = "4"
+    # A directory's files of other names (CDX indexes, warc.paths.gz, READMEs) are skipped, counted.
+    data_suffixes = _WARC_SUFFIXES
+    content_types: list[str] = Field(
+        default=HTML_TYPES,
+        description="HTTP content types that count as pages (a media type starting with one of them, any case). "
+                    "HTML and XML types are kept as `html` for `extract`; `text/plain` (and `text/markdown`) "
+                    "responses become documents with their `text` set, which `extract` passes through as it "
+                    "does a WET record's. A response whose HTTP type is missing or generic "
+                    "(application/octet-stream, ...) is read by its WARC-Identified-Payload-Type when that is "
+                    "one of these")
 
     def read(self, path, src, state):
         return _read_warc(self, src, path, state)
@@ -53,7 +89,11 @@ class HtmlReader(Reader):
     """One HTML page per file (optionally compressed); the file path is its id."""
     name = "html"
     content_column = "html"
-    version = "3"
+    version = "4"           # 4: a directory's files without a page's name ending are skipped, counted
+    # A directory means its pages: a saved page's `_files/` assets (.css, .js, images), Thumbs.db,
+    # .DS_Store and notes beside them are counted `skipped_not_html_file`; a file named or globbed
+    # is read whatever its name (a mirror of extensionless pages: `site/**`).
+    data_suffixes = with_compression(".html", ".htm", ".xhtml", ".xht", ".shtml")
 
     def read(self, path, src, state):
         return _read_html(self, src, path, state)
@@ -96,7 +136,11 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                               f"record (continuations not joined)", rec.offset, rid, rec.length, rec.block[:4096])
             continue
         meta = {"warc_date": h.get("warc-date"), "warc_file": warc_file, "warc_offset": rec.offset}
+        if languages := cc_languages(h.get("warc-identified-content-language")):
+            meta["cc_languages"] = languages          # the batch path leaves such records to this one
         if wet:
+            if refers := h.get("warc-refers-to", "").strip().strip("<>").removeprefix("urn:uuid:"):
+                meta["warc_refers_to"] = refers       # the response record the text was converted from
             if rec.truncated:
                 yield Quarantined("too_large", f"{rec.length} bytes", rec.offset, rid, rec.length, rec.block)
                 continue
@@ -130,8 +174,8 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             ctype = resp.headers.get("content-type", "")
             if not ctype and looks_like_page(resp.body):
                 ctype = "text/html"                         # no type given: a page that looks like one
-            mime = ctype.split(";")[0].strip().lower()
-            if not mime.startswith(want):
+            mime = _wanted_mime(ctype, h, want, state)
+            if mime is None:
                 state.count("skipped_not_html")
                 continue
             body, problems = decode_body(resp, src.max_doc_bytes)
@@ -140,22 +184,46 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             ctype, body = h.get("content-type", ""), rec.block
             if not ctype and looks_like_page(body):
                 ctype = "text/html"                         # as for a response given no type
-            mime = ctype.split(";")[0].strip().lower()
-            if not mime.startswith(want):
+            mime = _wanted_mime(ctype, h, want, state)
+            if mime is None:
                 state.count("skipped_not_html")
                 continue
         meta["content_type"] = mime
-        yield from _page(src, state, rid, url, body, charset_from_content_type(ctype), meta, rec.offset, flags)
+        # A plain-text type: the text itself (extract passes it through), as a WET record's.
+        yield from _page(src, state, rid, url, body, charset_from_content_type(ctype), meta, rec.offset, flags,
+                         as_text=mime in TEXT_TYPES, inflate=True)
     if batcher is not None:
         yield from batcher.flush()
 
 
+def _wanted_mime(ctype: str, h, want: tuple[str, ...], state: ReadState) -> str | None:
+    """The media type a record's page is read as, or None when it is not wanted: the HTTP (or
+    resource) type's, or, where that is missing or generic, the WARC-Identified-Payload-Type's
+    (counted `content_type_identified`)."""
+    mime = ctype.split(";")[0].strip().lower()
+    if mime.startswith(want):
+        return mime
+    found = identified_mime(mime, h.get("warc-identified-payload-type"), want)
+    if found is not None:
+        state.count("content_type_identified")
+    return found
+
+
+def cc_languages(value: str | None) -> list[str] | None:
+    """Common Crawl's `WARC-Identified-Content-Language` ("deu,eng": CLD2's ISO-639-3 codes, most
+    likely first) as a list, or None when absent or empty."""
+    found = [c.strip().lower() for c in (value or "").split(",") if c.strip()]
+    return found or None
+
+
 def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=(),
-          as_text: bool = False) -> Iterator[Doc | Quarantined]:
+          as_text: bool = False, inflate: bool | None = None) -> Iterator[Doc | Quarantined]:
+    """A page's body as a document (`html`, or `text` when `as_text`) or a quarantine item.
+    `inflate`: undo a gzip body the server did not declare (default: for pages, not for WET text)."""
     if not body or body.isspace():
         yield _quarantined(state, flags, "empty_document", "no content", offset, rid)
         return
-    inflated = None if as_text else undeclared_gzip(body, src.max_doc_bytes + 1)
+    inflated = undeclared_gzip(body, src.max_doc_bytes + 1) if (not as_text if inflate is None else inflate) else None
     if inflated:
         body, cut = inflated
         flags = [*flags, "undeclared_gzip"] + (["content_encoding_truncated"] if cut and
