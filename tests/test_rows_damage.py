@@ -82,6 +82,122 @@ def test_a_syntax_error_or_a_stray_byte_in_a_json_array_costs_its_row_only(tmp_p
     assert texts(docs) == want(CHAPTERS) and not q and counters == {"json_trailing_comma": 1}
 
 
+# Rows as json.dump writes them: the whole array on one line. Row 20's text holds `}, {` (and
+# row 30's a nested list of objects: neither is a row start).
+ROWS = [{"text": f"row {i}: }}, {{\"x\": 1}} text" if i == 20 else f"row {i}", "id": i} for i in range(50)]
+ROWS[30]["turns"] = [{"from": "a", "value": "hi"}, {"from": "b", "value": "yo"}, {"from": "a", "value": "ok"}]
+
+
+def _row_span(body: str, n: int) -> tuple[int, int]:
+    """Where row n starts and ends in `body` (an array of ROWS, one line or indented)."""
+    start = body.rindex("{", 0, body.index(f'"row {n}'))
+    return start, body.index(f'"id": {n}', start) + len(f'"id": {n}')
+
+
+def _damaged(body: str, n: int, how: str) -> str:
+    start, end = _row_span(body, n)
+    if how == "quote":                                  # the text's opening quote deleted
+        at = body.index('"row', start)
+        return body[:at] + body[at + 1:]
+    if how == "key_quote":                              # a key's closing quote deleted
+        at = body.index('"id"', start) + 3
+        return body[:at] + body[at + 1:]
+    if how == "brace":                                  # the row's closing brace deleted
+        at = body.index("}", end)
+        return body[:at] + body[at + 1:]
+    if how == "garbage":                                # bytes that are not JSON inside the row
+        at = body.index('"id"', start)
+        return body[:at] + "\x07#!garbage{{[" + body[at:]
+    raise ValueError(how)
+
+
+def _read_rows(tmp_path, body: str, name="rows.json"):
+    (tmp_path / name).write_text(body)
+    docs, q, counters = read(tmp_path / name, "json")
+    return [int(d.text.split()[1].rstrip(":")) for d in docs], docs, q, counters
+
+
+@pytest.mark.parametrize("how", ["quote", "key_quote", "brace", "garbage"])
+@pytest.mark.parametrize("row", [20, 30])
+def test_a_broken_row_in_a_one_line_json_array_costs_that_row_only(tmp_path, how, row):
+    body = json.dumps(ROWS)
+    assert "\n" not in body
+    kept, docs, q, _ = _read_rows(tmp_path, _damaged(body, row, how))
+    assert kept == [i for i in range(50) if i != row]           # was: rows 0..row-1, the rest one item
+    assert [(i.reason, i.id, i.records) for i in q] == [("bad_json", f"s/{tmp_path / 'rows.json'}#{row + 1}", 1)]
+    assert "read on at the next row" in q[0].detail
+    start = _row_span(body, row)[0]                            # the item is the broken row, not the rest
+    assert q[0].offset == start and q[0].size <= len(_damaged(body, row, how)) - len(body) + \
+        _row_span(body, row + 1)[0] - start
+    assert q[0].sample.decode().startswith("{") and '"row 31' not in q[0].sample.decode()
+    # rows after it keep their numbers (ids): what the undamaged file gives them
+    _, clean, _, _ = _read_rows(tmp_path, body, "clean.json")
+    assert [d.id.split("#")[1] for d in docs] == [d.id.split("#")[1] for d in clean if d.text != ROWS[row]["text"]]
+
+
+@pytest.mark.parametrize("how", ["quote", "key_quote", "brace", "garbage"])
+def test_a_broken_row_in_a_pretty_printed_json_array_costs_that_row_only(tmp_path, how):
+    # A closing brace lost made the next row's opening the error (`"id": 20\n  ,\n  {`): that row
+    # was lost too, the search for a line-start row beginning after it. The item's sample was
+    # 64 KB from the broken row on, the rows after it too; now it is the broken span.
+    body = json.dumps(ROWS, indent=2)
+    kept, docs, q, _ = _read_rows(tmp_path, _damaged(body, 20, how))
+    assert kept == [i for i in range(50) if i != 20]
+    assert [(i.reason, i.records) for i in q] == [("bad_json", 1)] and "read on at the next row" in q[0].detail
+    sample = q[0].sample.decode()
+    assert sample.startswith("{") and sample.rstrip().endswith(",") and '"row 21' not in sample
+    assert q[0].size == len(q[0].sample) and q[0].offset == _row_span(body, 20)[0]
+
+
+def test_two_broken_rows_in_a_row_are_one_item_counting_both(tmp_path):
+    body = _damaged(_damaged(json.dumps(ROWS), 11, "brace"), 10, "key_quote")
+    kept, docs, q, _ = _read_rows(tmp_path, body)
+    assert kept == [i for i in range(50) if i not in (10, 11)]
+    assert [(i.reason, i.id, i.records) for i in q] == [("bad_json", f"s/{tmp_path / 'rows.json'}#11", 2)]
+    assert "1 more row in the span that does not parse" in q[0].detail
+    assert docs[10].id.endswith("#13")                         # row 12 (0-based) keeps its number
+
+
+def test_garbage_between_two_rows_of_a_one_line_json_array_loses_no_row(tmp_path):
+    body = json.dumps(ROWS)
+    at = _row_span(body, 21)[0] - 2                            # before `, ` and row 21
+    garbage = ' \x00\x01@@ not json }}]] {{ "x" '
+    kept, docs, q, _ = _read_rows(tmp_path, body[:at] + garbage + body[at:])
+    assert kept == list(range(50))
+    assert [i.reason for i in q] == ["bad_json"] and "',' or ']' expected after row 21" in q[0].detail
+    assert q[0].sample == (garbage[1:] + ", ").encode() and q[0].size == len(q[0].sample)   # up to row 21's `{`
+
+
+def test_a_broken_last_row_ends_at_the_arrays_closing_bracket(tmp_path):
+    body = json.dumps(ROWS)
+    broken = _damaged(body, 49, "garbage")
+    assert broken.endswith("}]")
+    kept, docs, q, _ = _read_rows(tmp_path, broken)
+    assert kept == list(range(49)) and [i.reason for i in q] == ["bad_json"]
+    assert "read on at the array's end" in q[0].detail and "rest of the file lost" not in q[0].detail
+    assert q[0].offset + q[0].size == len(broken) - 1             # up to the `]`, not past it
+    # another array after it, on a line of its own (`jq .` output): read too
+    more = json.dumps([{"text": "row 50", "id": 50}], indent=2)
+    kept, docs, q, counters = _read_rows(tmp_path, broken + "\n" + more)
+    assert kept == list(range(49)) + [50] and len(q) == 1 and counters == {"json_concatenated_values": 1}
+
+
+def test_a_one_line_json_file_of_brace_noise_is_read_to_its_end_in_linear_time(tmp_path):
+    # 2 MB of `{{{{,{,{` between two rows: one item, the row after it read (was: lost with the
+    # rest). Each place is tried once, parsed in a window: a JSONDecodeError counts the lines of
+    # all the text held before it: a megabyte's at every few characters took up to a minute.
+    rng = random.Random(5)
+    noise = "".join(rng.choice("{{{{,{,{") for _ in range(2 << 20))
+    kept, docs, q, _ = _read_rows(tmp_path, '[{"text": "row 0"}, ' + noise + ', {"text": "row 1"}]')
+    assert kept == [0, 1]
+    assert [(i.reason, i.records) for i in q] == [("bad_json", 1)] and q[0].size > 2 << 20
+    assert len(q[0].sample) == 65536                            # the sample is bounded, the span is not
+    # noise with quotes, keys and brackets in it, across pieces of text: still one item
+    noise = "".join(rng.choice('{{{{,{,{"ab:]') for _ in range(3 << 20))
+    kept, docs, q, _ = _read_rows(tmp_path, '[{"text": "row 0"}, ' + noise + ', {"text": "row 1"}]')
+    assert kept == [0, 1] and [i.reason for i in q] == ["bad_json"]
+
+
 # -- JSON: encodings -------------------------------------------------------------------------------
 def test_a_utf16_json_file_is_transcoded_and_a_gbk_one_is_said_not_utf8(tmp_path):
     text = json.dumps(CHAPTERS, ensure_ascii=False, indent=2)
@@ -90,7 +206,9 @@ def test_a_utf16_json_file_is_transcoded_and_a_gbk_one_is_said_not_utf8(tmp_path
     assert texts(docs) == want(CHAPTERS) and not q
     (tmp_path / "gbk.json").write_bytes(text.encode("gbk"))
     docs, q, _ = read(tmp_path / "gbk.json", "json", **OPTS)
-    assert not docs and {i.reason for i in q} == {"bad_encoding"} and len(q) == len(CHAPTERS)
+    # every row lost, said: rows whose GBK bytes parse are one item each; one that does not parse
+    # is an item with those after it that do not parse either (its `records`)
+    assert not docs and {i.reason for i in q} == {"bad_encoding"} and sum(i.records for i in q) == len(CHAPTERS)
     assert "is not UTF-8" in q[0].detail and "JSON is UTF-8" in q[0].detail
 
 

@@ -10,9 +10,15 @@ a 600 MB value of a 600 KB .json.gz in 1.9 GB). Here:
 - an array is read one element at a time from text decoded a piece at a time (`_JsonText`):
   memory is one row's, not the file's; a row too large to be a document is skipped unparsed;
 - a file cut short keeps its rows before the cut (`truncated_json`; `corrupt_compression` when
-  its compressed stream broke), a broken row costs that row (`bad_json`), reading going on at the
-  next row that starts a line as the first did; a row with bytes that are not UTF-8 is
-  `bad_encoding`, as a JSON Lines line is; `[a, b,]` loses nothing (`json_trailing_comma`);
+  its compressed stream broke); a broken row costs that row (`bad_json`): reading goes on at the
+  next place after the error, in the same line too, where a row starts and parses whole (`{"key":`
+  after a comma, or at the start of a line indented as the array's rows; an object that shares
+  a key with the rows before, not an object nested in a row's list), or at the array's `]`.
+  Before, only at a line's start: a one-line array (json.dump's) lost every row after a broken
+  one. What lies between is one item (bytes between two rows, rows that do not parse either:
+  counted in its `records`); places are tried once each and parsed in windows, so a file of
+  garbage is read in linear time. A row with bytes that are not UTF-8 is `bad_encoding`, as a
+  JSON Lines line is; `[a, b,]` loses nothing (`json_trailing_comma`);
 - UTF-16/32 files are transcoded (base.open_utf8); an object parsed whole is capped
   (`max_object_bytes`);
 - a `.json` file whose first lines are one object each is JSON Lines (`json_read_as_jsonl`), and
@@ -52,7 +58,9 @@ class JsonReader(_RowReader):
     # 4: concatenated values; dotted field paths; compression told from the bytes
     # 5: an array read one element at a time: damage costs the rows it touches, not the file;
     #    UTF-16/32 transcoded
-    version = "5"
+    # 6: after a broken row, reading goes on at the next row in the same line too (a one-line
+    #    array lost every row after it); rows that fail after it are in its item
+    version = "6"
     data_suffixes = _JSON_NAMES
     title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
                                                               "(a chapter's or a poem's title), if any")
@@ -209,6 +217,64 @@ def _skip_value(t: _JsonText, pos: int) -> int | None:
         quote = -1
 
 
+# Where an array's reading may go on after a broken row: an object that starts after a `,` (or a
+# `}`: a comma lost with the damage) with a key, or, in an array with a row a line, at the start
+# of a line indented as its first row was; or the array's end (`]`).
+_KEYED = r'(\{)[ \t\r\n]*("(?:[^"\\\r\n]|\\.)*")[ \t\r\n]*:'     # `{"key":`, the key its group 2
+_ARRAY_END = r'|(\])(?=[ \t\r\n]|\Z)'      # then whitespace or the text's end (`array_end` decides)
+_ROW_AFTER_SEPARATOR = re.compile(r'[,}][ \t\r\n]*' + _KEYED + _ARRAY_END)
+_FIRST_KEY = re.compile(_KEYED)
+_LINE_OBJECT = re.compile("\n{")   # where values one after another go on after a broken one
+_LOST = "no next row found: the rest of the file lost"
+_DAMAGE_REACH = 1 << 20  # characters after a broken span whose values are parsed in windows
+_KEY_REACH = 512        # characters before a failed parse's end a row start reaching past it is looked for
+_RESYNC_TAIL = 4096     # characters kept at a piece's end for a row start the piece's end cuts
+_ROW_KEYS = 1024        # keys of an array's rows kept to tell a row from an object nested in one
+
+
+def _row_start(indent: str | None) -> re.Pattern:
+    if indent is None:
+        return _ROW_AFTER_SEPARATOR
+    return re.compile("\n" + re.escape(indent) + _KEYED + _ARRAY_END)
+
+
+def _peek(t: _JsonText, at: int, keep: int) -> int:
+    """The file position (t.start-based, as `at` and `keep`) of the next character that is not
+    whitespace from `at` on, reading on with the text from `keep` on kept; the text's end at the
+    file's end."""
+    pos, keep = at - t.start, keep - t.start
+    while (pos := _WS.match(t.text, pos).end()) == len(t.text):
+        if t.more(keep) is None:
+            break
+        pos, keep = pos - keep, 0
+    return t.start + pos
+
+
+def _value_in_windows(decoder: json.JSONDecoder, t: _JsonText, pos: int, limit: int):
+    """`_value_at`, tried first on windows of the text growing 16-fold from 256 characters, for
+    where damage is: a JSONDecodeError counts the lines of all the text before its position (up
+    to 2 MB held), and garbage that fails every few characters was quadratic (2 MB of noise took
+    a minute). A failure found in a window is its own; a value not complete in the largest window
+    the held text allows is read by `_value_at`. A value nested past the recursion limit ends
+    ("bad") at the window's end: nothing a thousand deep in it is a row."""
+    w = 256
+    while w <= limit and pos + w < len(t.text):
+        window = t.text[pos:pos + w]
+        try:
+            value, end = decoder.raw_decode(window)
+            if end < w:
+                return "ok", value, pos, pos + end
+        except json.JSONDecodeError as e:
+            if not e.msg.startswith("Unterminated string") and (w - e.pos > 6 or _NOT_A_CUT.search(window, e.pos)):
+                return "bad", f"{e.msg} at character {t.start + pos + e.pos}", pos, pos + e.pos
+        except RecursionError as e:
+            return "bad", f"{type(e).__name__}: {e}", pos, pos + w
+        except ValueError as e:         # an int of >4,300 digits
+            return "bad", f"{type(e).__name__}: {e}", pos, pos
+        w <<= 4
+    return _value_at(decoder, t, pos, limit)
+
+
 def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterator[Doc | Quarantined]:
     """The rows of a JSON file's values: an array's elements, one at a time (each up to the JSONL
     line limit: the file any size), or an object (parsed whole, up to `max_object_bytes`), its rows
@@ -217,13 +283,16 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
     line followed by a line break is JSON Lines whose first line the look-ahead did not show.
     Damage costs what it touches, what came before it is kept: a file cut short (or its compressed
     stream) ends in one `truncated_json` (`corrupt_compression`) item; an element that does not
-    parse is one `bad_json` item, reading going on at the next element that starts a line as the
-    first one did (pretty-printed arrays; one a line otherwise none: the rest is that item); a row
-    holding bytes that are not UTF-8 is quarantined `bad_encoding` as a JSON Lines row is."""
+    parse, or what stands where a `,` should, is one `bad_json` item up to where reading goes on:
+    the next row start after the error that parses, on the same line too, or the array's end
+    (`resync`); a row holding bytes that are not UTF-8 is quarantined `bad_encoding` as a JSON
+    Lines row is. A top-level value that does not parse (values one after another) is read on
+    after at the next line that starts with `{`."""
     decoder = json.JSONDecoder()
     row_limit = 6 * src.max_doc_bytes + (1 << 16)   # as a JSON Lines row's (_read_jsonl)
     object_limit = getattr(opts, "max_object_bytes", MAX_OBJECT_BYTES)
     i = nth = 0                  # rows so far (ids path#i), top-level values so far
+    calm = 0                     # file position from which values are parsed whole again, past damage
     pos = 0
 
     def ended(where: str, at: int) -> Quarantined:
@@ -235,27 +304,134 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                            t.start + at, path, len(t.text) - at,
                            t.text[at:at + SAMPLE].encode("utf-8", "surrogateescape"))
 
-    def bad(why: str, start: int, end: int, indent: str | None) -> tuple[Quarantined, int | None]:
-        """A `bad_json` item for the value at `start` (its error at `end`; `bad_encoding` when bytes
-        that are not UTF-8 precede it), and where reading goes on: the next line that starts with
-        `indent` and `{` (None: nowhere, the rest is lost)."""
-        at, sample = t.start + start, t.text[start:start + SAMPLE].encode("utf-8", "surrogateescape")
-        reason = "bad_json"
+    def broken(why: str, start: int, end: int):
+        """The reason, detail and sample of the broken value at `start` (its error at `end`):
+        `bad_json`, or `bad_encoding` when bytes that are not UTF-8 precede the error."""
+        sample = t.text[start:start + SAMPLE]       # encoded as far as the span goes (span_item)
         if t.bad_bytes and (stray := _SURROGATE.search(t.text, start, max(end, start + 1))):
             # Bytes that are not UTF-8 before the error (GBK's second bytes include `\` and `"`): that is why.
-            reason, why = "bad_encoding", f"not UTF-8 (byte {ord(stray.group()) - 0xdc00:#04x} at character " \
-                f"{t.start + stray.start()}; JSON is UTF-8), then {why}"
-        pos, found = max(start + 1, end), None
-        if indent is not None:
-            row_start = re.compile("\n" + re.escape(indent) + "{")
-            while not (found := row_start.search(t.text, pos)):
-                if t.more(pos := max(pos, len(t.text) - len(indent) - 1)) is None:
-                    break
-                pos = 0
+            return "bad_encoding", f"not UTF-8 (byte {ord(stray.group()) - 0xdc00:#04x} at character " \
+                f"{t.start + stray.start()}; JSON is UTF-8), then {why}", sample
+        return "bad_json", why, sample
+
+    def span_item(reason: str, why: str, sample: str, at: int, resume: int | None, then: str,
+                  records: int = 1) -> Quarantined:
+        """The item for the broken span from file position `at` to `resume` (None: the file's end).
+        Values in the next `_DAMAGE_REACH` characters are parsed in windows (`_value_in_windows`)."""
+        nonlocal calm
+        size = (t.start + len(t.text) if resume is None else resume) - at
+        calm = at + size + _DAMAGE_REACH
+        return Quarantined(reason, f"{path}: value at character {at}: {why} ({then})", at, f"{path}#{i}", size,
+                           sample[:size].encode("utf-8", "surrogateescape"), records)
+
+    def bad(why: str, start: int, end: int) -> tuple[Quarantined, int | None]:
+        """A `bad_json` item for the top-level value at `start` (its error at `end`; values one
+        after another), and where reading goes on: the next line that starts with `{` (None:
+        nowhere, the rest is lost)."""
+        (reason, why, sample), at = broken(why, start, end), t.start + start
+        pos = max(start + 1, end)
+        while not (found := _LINE_OBJECT.search(t.text, pos)):
+            if t.more(pos := max(pos, len(t.text) - 1)) is None:
+                break
+            pos = 0
         resume = found.end() - 1 if found else None
-        then = "read on at the next row" if found else "no next row found: the rest of the file lost"
-        return Quarantined(reason, f"{path}: value at character {at}: {why} ({then})", at, f"{path}#{i}",
-                           t.start + (len(t.text) if resume is None else resume) - at, sample), resume
+        return span_item(reason, why, sample, at, None if resume is None else t.start + resume,
+                         "read on at the next row" if found else _LOST), resume
+
+    def resync(why: str, start: int, end: int, indent: str | None, keys: set, row: bool
+               ) -> tuple[Quarantined, int | None]:
+        """A `bad_json` item (`broken`) for an array's text from `start` (a broken row, or `row`
+        False: what stands where a `,` should) to where reading goes on, and that place (None:
+        nowhere, the rest of the file lost). Reading goes on, after the error at `end`, at
+        - an object that starts like a row (`_row_start`: `{"key":` after a `,`, or at the start of
+          a line indented as the array's first row was when that started one), parses whole,
+          shares a key with the array's rows before it (or the broken row's first key: an object
+          nested in a row seldom does) and is not followed by a `]` that does not end the array
+          (a nested list's last element);
+        - or a `]` that ends the array: the file ends after it, or another array of objects or an
+          object follows on a line of its own;
+        - or a row the file's end cuts (the main loop says `truncated_json`).
+        Not only at a line's start: a one-line array (json.dump's) lost every row after a broken
+        one. A row start that does not parse either is in the span, counted in its `records` and
+        the row numbers. Each place is tried once, in windows (`_value_in_windows`), and what a
+        parse read is not searched again: a file of garbage is read in linear time, its text a
+        piece at a time."""
+        nonlocal i
+        (reason, why, sample), at = broken(why, start, end), t.start + start
+        if not keys and (first_key := _FIRST_KEY.match(t.text, start)):
+            try:
+                keys = {json.loads(first_key.group(2))}
+            except ValueError:
+                pass
+        row_start = _row_start(indent)
+
+        def array_end(close: int, keep: int) -> bool:
+            """Whether the `]` at file position `close` can end the array: the file ends after it,
+            or another array of objects or an object follows on a line of its own (`[{"`, `{"`;
+            not a `}` or `,`: a nested array's end)."""
+            nxt = _peek(t, close + 1, keep)
+            if nxt == t.start + len(t.text):
+                return True
+            if t.text.find("\n", close + 1 - t.start, nxt - t.start) < 0:
+                return False
+            for want in ("[{\"" if t.text[nxt - t.start] == "[" else "{\""):
+                if nxt == t.start + len(t.text) or t.text[nxt - t.start] != want:
+                    return False
+                nxt = _peek(t, nxt + 1, keep)
+            return True
+
+        # File positions from here (t.start moves as text is read): a place is tried when its
+        # `{` is after the last one tried (`after`) and its `{"key":` reaches past where the last
+        # parse failed or ended (`floor`). One that parse read whole is inside what it parsed: an
+        # object in a list (`[{…}, {"k": …}]`), not a row; one it read into is where a quote the
+        # damage added or took took the next row's start into a string (`"id: 10}, {"` then
+        # `text": …`, the error at `text`): that row, whole, is tried.
+        after, floor = t.start + start, t.start + max(start + 1, end)
+        s, resume, then, failed = max(start, end - _KEY_REACH), None, "read on at the next row", 0
+        while resume is None:
+            if (m := row_start.search(t.text, s)) is None:
+                if t.more(max(s, len(t.text) - _RESYNC_TAIL)) is None:
+                    break
+                s = 0
+                continue
+            p = t.start + (m.start(1) if m.group(1) else m.start(3))
+            if p <= after or t.start + m.end() <= floor:
+                s = m.start() + 1
+                continue
+            if m.group(3):
+                if array_end(p, p):
+                    resume, then = p, "read on at the array's end"
+                stop = p + 1
+            else:
+                key = m.group(2)
+                kind, value, pos, stop = _value_in_windows(decoder, t, p - t.start, row_limit)
+                p, stop = t.start + pos, t.start + stop
+                if kind == "ok":
+                    if isinstance(value, dict) and value and (not keys or not keys.isdisjoint(value)):
+                        nxt = _peek(t, stop, p)     # not a nested list's element: one ends at `]` then `}` or `,`
+                        if nxt == t.start + len(t.text) or t.text[nxt - t.start] != "]" or array_end(nxt, p):
+                            resume = p
+                else:
+                    # A row that does not parse either (one that starts with a key of the rows'):
+                    # in the span, counted; one the file's end cuts is read on at (`truncated_json`).
+                    try:
+                        row_like = not keys or json.loads(key) in keys
+                    except ValueError:
+                        row_like = False
+                    if kind == "cut":
+                        resume = p if row_like else None
+                        break
+                    failed += row_like
+            after, floor = p, max(stop, p + 1)
+            s = max(p + 1, floor - _KEY_REACH) - t.start     # a later place's `,` is after this one's `{`
+        if resume is None:
+            then = _LOST
+        if failed:
+            then += "; 1 more row in the span that does not parse" if failed == 1 else \
+                f"; {failed} more rows in the span that do not parse"
+        out = span_item(reason, why, sample, at, resume, then, max(1, row + failed))
+        i += failed
+        return out, None if resume is None else resume - t.start
 
     def rows_of(value, start: int, end: int):
         nonlocal i
@@ -278,7 +454,8 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
         if nth == 2:
             state.count("json_concatenated_values")
         if t.text[pos] != "[":
-            kind, value, pos, end = _value_at(decoder, t, pos, object_limit)
+            kind, value, pos, end = (_value_at if t.start + pos >= calm else _value_in_windows)(
+                decoder, t, pos, object_limit)
             if kind == "cut":
                 yield ended(f"inside a value ({value})", pos)
                 return
@@ -289,7 +466,7 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                 return
             if kind == "bad":
                 i += 1
-                item, pos = bad(value, pos, end, "")      # values one after another: at the next `{` line
+                item, pos = bad(value, pos, end)          # values one after another: at the next `{` line
                 yield item
                 if pos is None:
                     break
@@ -312,7 +489,7 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
             continue
         # An array: its elements one at a time. `indent`: what precedes its first element on its
         # line when that starts one (pretty-printed), where to read on after a bad element.
-        pos, first, indent = pos + 1, True, ...
+        pos, first, indent, keys = pos + 1, True, ..., set()
         while pos is not None:
             if (pos := _skip_ws(t, pos)) is None:
                 yield ended(f"after row {i} without closing the array (`]`)", len(t.text))
@@ -322,7 +499,8 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                 break
             if not first:
                 if t.text[pos] != ",":
-                    item, pos = bad(f"',' or ']' expected after row {i}, found {t.text[pos]!r}", pos, pos, indent)
+                    item, pos = resync(f"',' or ']' expected after row {i}, found {t.text[pos]!r}", pos, pos,
+                                       indent, keys, row=False)
                     yield item
                     first = True
                     continue
@@ -337,8 +515,11 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
             if indent is ...:
                 line_start = t.text.rfind("\n", 0, pos) + 1
                 indent = t.text[line_start:pos] if line_start and not t.text[line_start:pos].strip() else None
-            kind, value, pos, end = _value_at(decoder, t, pos, row_limit)
+            kind, value, pos, end = (_value_at if t.start + pos >= calm else _value_in_windows)(
+                decoder, t, pos, row_limit)
             if kind == "ok":
+                if len(keys) < _ROW_KEYS and isinstance(value, dict):
+                    keys.update(value)
                 yield from rows_of([value], pos, end)
                 pos = end
             elif kind == "cut":
@@ -355,7 +536,7 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                 pos = end
             else:
                 i += 1
-                item, pos = bad(value, pos, end, indent)
+                item, pos = resync(value, pos, end, indent, keys, row=True)
                 yield item
                 first = True
         if pos is None:
