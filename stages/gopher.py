@@ -17,7 +17,11 @@ Differences from datatrove's implementation, on purpose:
 - stop words match case-insensitively ("The" counts);
 - the top n-gram must occur at least twice (a document with no repeated n-gram has no
   repetition to measure);
-- the mean word length rule is skipped for "chars" segmentation (one token per character).
+- the mean word length rule is skipped for "chars" segmentation (one token per character);
+- in a document judged by a Chinese or Japanese profile, a word of another script (a Latin word,
+  a code identifier) is judged against the English limits, not the CJK ones (see
+  `GopherQuality.mean_word_length`): a Chinese tech post full of code is not "long words";
+- an ellipsis is "..." or a run of "…": the Chinese ellipsis "……" (two U+2026) is one mark.
 """
 from __future__ import annotations
 
@@ -41,6 +45,15 @@ _BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
 _ELLIPSIS_LINE = r"(\.\.\.|…)\s*$"   # as Gopher and datatrove: not "[...]", whose lines stay
 _HAS_ALPHA = regex.compile(r"\p{L}").search
 _CJK_LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]").search
+# Profiles whose words are CJK words (jieba, Sudachi), with CJK mean word length limits.
+CJK_PROFILES = frozenset({"zh-Hans", "zh-Hant", "ja"})
+# A word of another script in CJK text: a letter that is not Han or kana, and no Han or kana (RE2, run
+# over the batch; U+30FC, the katakana length mark, is kana here though Unicode gives it no script).
+_CJK_RE2 = r"\p{Han}\p{Hiragana}\p{Katakana}\x{30FC}"
+_OTHER_LETTER_RE2 = rf"[^\P{{L}}{_CJK_RE2}]"
+_FOREIGN_WORD_RE2 = rf"^[^{_CJK_RE2}]*{_OTHER_LETTER_RE2}[^{_CJK_RE2}]*$"
+# One ellipsis: "..." (as Gopher counts it) or a run of "…" (the Chinese "……" is one mark, two U+2026).
+_ELLIPSIS_RUN = "…+"
 _NUMBER_WORD = regex.compile(r"^\p{N}+(?:[.,:/·%-]\p{N}*)*%?$").match
 
 # Tokens for the alpha ratio in spaced scripts (an RE2 pattern, run by pyarrow over the whole
@@ -118,6 +131,7 @@ def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], mode
 
 class GopherQuality(ProfiledFilter):
     """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
+    version: ClassVar[str] = "2"   # 2: foreign words in CJK text on the English scale; "……" one ellipsis
     signal_thresholds: ClassVar[dict] = {
         "gopher_word_count": [("min_words", "min"), ("max_words", "max")],
         "gopher_mean_word_length": [("min_avg_word_length", "min"), ("max_avg_word_length", "max")],
@@ -132,7 +146,8 @@ class GopherQuality(ProfiledFilter):
     min_avg_word_length: float | None = Field(3, description=(
         "Gopher: mean word length at least 3 characters."))
     max_avg_word_length: float | None = Field(10, description="Gopher: ... and at most 10.")
-    max_symbol_word_ratio: float | None = Field(0.1, description="Gopher: '#' or '...' per word at most 0.1.")
+    max_symbol_word_ratio: float | None = Field(0.1, description=(
+        "Gopher: '#' or '...' per word at most 0.1 (a run of '…', as the Chinese ellipsis '……', is one '...')."))
     max_bullet_lines_ratio: float | None = Field(0.9, description=(
         "Gopher: at most 90 % of lines start with a bullet."))
     max_ellipsis_lines_ratio: float | None = Field(0.3, description=(
@@ -171,10 +186,10 @@ class GopherQuality(ProfiledFilter):
             n_alpha, n_tokens = alpha_word_counts(words, docs.modes)
         n_stop = np.fromiter((sum(map(self._stop_set(p).__contains__, w))
                               for w, p in zip(words, docs.profiles)), dtype=np.int64, count=n)
-        mean_len = ratio(n_chars, n_words)
+        mean_len = self.mean_word_length(docs, n_chars, n_words)
         hashes = pc.count_substring(docs.text, "#").to_numpy(zero_copy_only=False)
         ellipses = (pc.count_substring(docs.text, "...").to_numpy(zero_copy_only=False)
-                    + pc.count_substring(docs.text, "…").to_numpy(zero_copy_only=False))
+                    + pc.count_substring_regex(docs.text, _ELLIPSIS_RUN).to_numpy(zero_copy_only=False))
         symbol_ratio = np.maximum(ratio(hashes, n_words), ratio(ellipses, n_words))
 
         lines = split_lines(docs.text)
@@ -212,6 +227,54 @@ class GopherQuality(ProfiledFilter):
             "gopher_lines": pa.array(n_lines, pa.int64()),
         }
         return Judgement(self.reasons_with_errors(docs, rules), signals)
+
+    def mean_word_length(self, docs: Docs, n_chars: np.ndarray, n_words: np.ndarray) -> np.ndarray:
+        """Mean word length per document, in the scale of the document's profile.
+
+        The CJK profiles' limits (1-5 characters, FineWeb-2's cmn_Hani/jpn_Jpan) are for CJK words;
+        a Latin word or code identifier in Chinese or Japanese text is an English-like word, for
+        which Gopher's limits are 3-10. Mixing both in one mean against 1-5 removed Chinese tech
+        posts (mean 5.96 and 6.17, their Latin words averaging 5.8) while English tech docs (median
+        4.9, max 6.2) pass under 10. So in a document of a CJK profile, each word of another script
+        (a letter, no Han or kana) is judged on the English scale: its length is mapped linearly
+        from the English profile's [min, max] onto the CJK profile's (3 -> 1, 10 -> 5 by default),
+        and the mean is taken over CJK words as they are and the mapped foreign words. The rule
+        then holds exactly when the words' excesses over their own script's limit, the foreign ones
+        counted in CJK units, sum to more than zero; a text of foreign words only is judged as the
+        English profile would judge it. Words without a letter (numbers, symbols) count as before.
+        (A CJK profile with a limit off, or with the English limits, keeps the plain mean.)
+
+        Documents of other profiles, and CJK documents without a foreign word, get the plain mean
+        over all words, bit for bit as before (English with a few Chinese words is unchanged)."""
+        mean_len = ratio(n_chars, n_words)
+        words = docs.words
+        profiles = docs.profiles.astype(str)
+        rows = np.flatnonzero(np.isin(profiles, list(CJK_PROFILES)) & (n_words > 0))
+        en = self.resolved("en")
+        e_min, e_max = en["min_avg_word_length"], en["max_avg_word_length"]
+        if not len(rows) or e_min is None or e_max is None or e_max <= e_min:
+            return mean_len          # no CJK document, or no English scale to map onto
+        # Only documents with a letter of another script can hold a foreign word.
+        rows = rows[to_bool(pc.match_substring_regex(docs.text.take(pa.array(rows)), _OTHER_LETTER_RE2))]
+        if not len(rows):
+            return mean_len
+        flat = pa.array(list(chain.from_iterable(words[i] for i in rows)), pa.large_string())
+        foreign = to_bool(pc.match_substring_regex(flat, _FOREIGN_WORD_RE2))
+        if not foreign.any():
+            return mean_len
+        owner = np.repeat(np.arange(len(rows)), n_words[rows])[foreign]
+        lengths = pc.utf8_length(flat).to_numpy(zero_copy_only=False)[foreign].astype(np.float64)
+        n_foreign = np.bincount(owner, minlength=len(rows)).astype(np.float64)
+        foreign_chars = np.bincount(owner, weights=lengths, minlength=len(rows))
+        p_min = self.per_doc(profiles[rows], "min_avg_word_length")
+        p_max = self.per_doc(profiles[rows], "max_avg_word_length")
+        scale = (p_max - p_min) / (e_max - e_min)     # NaN where a CJK limit is off
+        mapped_chars = n_foreign * p_min + scale * (foreign_chars - n_foreign * e_min)
+        mixed = (n_foreign > 0) & np.isfinite(scale) & (scale > 0) & ((p_min != e_min) | (p_max != e_max))
+        out = mean_len.copy()
+        i = rows[mixed]
+        out[i] = (n_chars[i] - foreign_chars[mixed] + mapped_chars[mixed]) / n_words[i]
+        return out
 
 
 # -- repetition ---------------------------------------------------------------------------------

@@ -189,6 +189,18 @@ def scripts_from_counts(counts: np.ndarray) -> list[str]:
     return out.tolist()
 
 
+def cjk_scripts_from_counts(counts: np.ndarray) -> list[str]:
+    """The script the CJK letters (Han, kana, Hangul) of each row of `category_counts` make on
+    their own, every other letter ignored: "Hans"/"Hant"/"Hani" for Han read as Chinese, "Jpan"
+    when kana reach `KANA_SHARE_FOR_JAPANESE`, "Hang" when Hangul is at least as common as Han and
+    kana, "Zyyy" for none. The same rule as `scripts_from_counts`, for the CJK part of a text in another script
+    (a Chinese post full of code is "Latn", its Han text still reads as Chinese)."""
+    cjk = np.zeros_like(counts)
+    cols = [HAN, HAN_SIMPLIFIED, HAN_TRADITIONAL, KANA, _HANG_COL]
+    cjk[:, cols] = counts[:, cols]
+    return scripts_from_counts(cjk)
+
+
 def cjk_ratio_from_counts(counts: np.ndarray) -> np.ndarray:
     """Share of non-space characters that are Han, kana or Hangul (float64; 0 for empty)."""
     if len(counts) == 0:

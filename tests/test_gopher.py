@@ -248,3 +248,108 @@ def test_an_unsure_language_label_does_not_pick_its_profile(shared_data):
             [] if out.removed is None else out.removed.column("reason").to_pylist()
     assert verdict(0.14) == (["default", "default"], [])
     assert verdict(0.95) == ([], ["few_stop_words", "few_stop_words"])
+
+
+# --- mean word length of mixed-script text; the Chinese ellipsis ----------------------------------------
+@pytest.fixture(scope="module")
+def chinese_post_with_code(shared_data):
+    """A real CSDN article (magic-html gold) with real C code (cJSON.c) after every third paragraph,
+    as tech posts are written: its dominant script is Latn, so it is cut into words at spaces."""
+    import gzip
+    import json
+    import re
+    gold = json.loads((shared_data / "zh/html/magic_html/ground-truth.json").read_text(encoding="utf-8"))
+    prose = next(v["content"] for k, v in gold.items() if k.startswith("d231b17088"))
+    code = gzip.open(shared_data / "sources/code/DaveGamble__cJSON/cJSON.c.gz", "rt", encoding="utf-8").read()
+    blocks = [b for b in re.split(r"\n\s*\n", code) if len(b) > 80]
+    out = []
+    for i, para in enumerate(p for p in prose.split("\n") if p.strip()):
+        out.append(para)
+        if i % 3 == 2:
+            out.append("```\n" + "\n\n".join(blocks[i - 2:i]) + "\n```")
+    return "\n".join(out)
+
+
+def _plain_mean(words):
+    return sum(map(len, words)) / len(words)
+
+
+def test_latin_words_in_chinese_text_are_judged_on_the_english_scale(chinese_post_with_code):
+    """Against the Chinese limit 5, a Chinese post's code identifiers (Latin words, mean ~5.8) made
+    the plain mean exceed it and the post was removed, while English tech docs pass under 10. Each
+    foreign word is now measured on the English scale, mapped onto the Chinese one."""
+    from stages import segmentation
+    table = pa.table({"text": [chinese_post_with_code], "language": ["zh"], "language_score": [0.95]})
+    stage = GopherQuality(annotate_only=True)
+    out = stage(table).kept
+    assert out.column("quality_profile").to_pylist() == ["zh-Hans"]
+    assert out.column("segmentation").to_pylist() == ["whitespace"]   # a Latn text
+    words, _ = segmentation.words_batch([chinese_post_with_code], ["zh"], ["Latn"])
+    assert _plain_mean(words[0]) > 5                                   # what the rule used to see
+    mean = out.column("gopher_mean_word_length").to_pylist()[0]
+    assert 1 < mean < 5
+    reason = next(c for c in out.column_names if c.endswith("_reason"))
+    assert out.column(reason).to_pylist()[0] not in ("long_mean_word_length", "short_mean_word_length")
+
+
+def test_foreign_words_only_are_judged_as_english_would_be(good_en):
+    """A text of foreign words only in a Chinese profile gets the English verdict on word length."""
+    texts = [good_en, " ".join(["internationalisation", "the", "with", "representatives"] * 20),
+             " ".join(["a", "I", "is", "to", "of", "the", "be", "in"] * 10)]
+    stage = GopherQuality(min_stop_words=None, min_alpha_words_ratio=None)
+    as_english = stage.judge_texts(texts, ["en"] * 3)
+    assert as_english == [None, "long_mean_word_length", "short_mean_word_length"]
+    assert stage.judge_texts(texts, ["zh"] * 3) == as_english
+
+
+def test_pure_chinese_and_english_mean_word_length_is_the_plain_mean(clue_docs, shared_data):
+    """300 real Chinese documents without a letter of another script and 300 English ones (some
+    with quoted Chinese words): the signal is the plain mean over all words, as before."""
+    import gzip
+    import re
+    from bench.gold import english_articles
+    from stages import segmentation
+    from stages.scripts import dominant_script
+    zh = [d for d in clue_docs if not re.search(r"[^\W\d_\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff]", d)][:300]
+    wiki = open(shared_data / "text/wikitext-2_valid.txt", encoding="utf-8").read()
+    en = ([gzip.open(shared_data / "sources/wiki/wikitext/Goryeo-ware.txt.gz", "rt", encoding="utf-8").read()]
+          + english_articles(shared_data) + [a for a in re.split(r"\n = [^=\n]+ = \n", wiki) if len(a) > 500])
+    for book in sorted((shared_data / "sources/books/gutenberg").glob("*.clean.txt.gz")):
+        paras = [p for p in re.split(r"\n\s*\n", gzip.open(book, "rt", encoding="utf-8").read()) if p.strip()]
+        en += ["\n\n".join(paras[i:i + 15]) for i in range(0, min(len(paras), 450), 15)]
+    en = [t for t in en if dominant_script(t) == "Latn"][:300]
+    assert len(zh) == 300 and len(en) == 300
+    texts, languages = zh + en, ["zh"] * 300 + ["en"] * 300
+    out = GopherQuality(annotate_only=True)(pa.table({"text": texts, "language": languages})).kept
+    profiles = out.column("quality_profile").to_pylist()
+    assert set(profiles[:300]) == {"zh-Hans", "zh-Hant"} and profiles[300:] == ["en"] * 300
+    words, _ = segmentation.words_batch(texts, languages)
+    expected = pa.array([_plain_mean(w) if w else 0.0 for w in words], pa.float32()).to_pylist()
+    assert out.column("gopher_mean_word_length").to_pylist() == expected
+
+
+def test_chinese_ellipsis_is_one_symbol(shared_data, good_en):
+    """The Chinese ellipsis "……" is one mark written with two U+2026: counted twice, a novel's
+    dialogue with one per ~17 words passed the 0.1 symbol ratio. English "..." and "…" count as before."""
+    import json
+    gold = json.loads((shared_data / "zh/html/magic_html/ground-truth.json").read_text(encoding="utf-8"))
+    novel = next(v["content"] for k, v in gold.items() if k.startswith("19851fb2"))   # a Qidian chapter
+    parts = novel.split("，")
+    trailing = "".join(p + ("……" if i % 3 != 2 else "，") for i, p in enumerate(parts[:-1])) + parts[-1]
+    stage = GopherQuality(annotate_only=True)
+    out = stage(pa.table({"text": [trailing], "language": ["zh"]})).kept
+    n_words = out.column("gopher_word_count").to_pylist()[0]
+    ellipses = trailing.count("……")
+    assert 15 <= n_words / ellipses <= 20 and 2 * ellipses / n_words > 0.1
+    assert out.column("gopher_symbol_ratio").to_pylist()[0] == pytest.approx(ellipses / n_words, rel=1e-6)
+    assert reasons(GopherQuality(), [trailing], ["zh"]) == [None]
+    # English: "..." and a lone "…" each count once, as Gopher counts them
+    words = good_en.split()[:400]
+    dots = " ".join(w + ("..." if i % 8 == 7 else "") for i, w in enumerate(words))
+    single = dots.replace("...", "…")
+    en = GopherQuality(annotate_only=True)(pa.table({"text": [dots, single], "language": ["en", "en"]})).kept
+    ratios = en.column("gopher_symbol_ratio").to_pylist()
+    counts = en.column("gopher_word_count").to_pylist()
+    assert ratios[0] == pytest.approx((dots.count("...") + dots.count("…")) / counts[0], rel=1e-6)
+    assert ratios[1] == pytest.approx((single.count("...") + single.count("…")) / counts[1], rel=1e-6)
+    assert reasons(GopherQuality(), [dots, single], ["en", "en"]) == ["symbol_ratio", "symbol_ratio"]

@@ -182,3 +182,98 @@ def test_the_label_list_is_the_models():
     for text in ("hello", "你好", "привет", ""):
         labels |= {lab.removeprefix("__label__") for _, lab in model.f.predict(text + "\n", -1, -1.0, "replace")}
     assert labels == lid176_labels() and len(labels) == 176
+
+
+# --- Chinese inside a text of another script (a tech post full of code) ------------------------------
+def _post_with_code(prose: str, code: str, blocks_per_snippet: int) -> str:
+    """A Chinese post as tech blogs write them: its paragraphs, with a fenced code snippet after
+    every third one (real code, blank-line separated blocks taken in order)."""
+    import re
+    blocks = [b for b in re.split(r"\n\s*\n", code) if len(b) > 80]
+    out, taken = [], 0
+    for i, para in enumerate(p for p in prose.split("\n") if p.strip()):
+        out.append(para)
+        if i % 3 == 2:
+            out.append("```\n" + "\n\n".join(blocks[taken:taken + blocks_per_snippet]) + "\n```")
+            taken += blocks_per_snippet
+    return "\n".join(out)
+
+
+@pytest.fixture(scope="module")
+def chinese_posts_with_code(shared_data: Path) -> list[str]:
+    """Real Chinese posts (magic-html gold: a CSDN article, ruby-china, nanshengbbs and developers.pub
+    threads) with real C code (cJSON.c) between their paragraphs: their dominant script is Latn."""
+    import gzip
+    gold = json.loads((shared_data / "zh/html/magic_html/ground-truth.json").read_text(encoding="utf-8"))
+    code = gzip.open(shared_data / "sources/code/DaveGamble__cJSON/cJSON.c.gz", "rt", encoding="utf-8").read()
+    prose = {k[:10]: v["content"] for k, v in gold.items()}
+    return [_post_with_code(prose["d231b17088"], code, 2), _post_with_code(prose["6897d6ef37"], code, 1),
+            _post_with_code(prose["bc87ae6202"], code, 1), _post_with_code(prose["df28ea9a48"], code, 1)]
+
+
+def test_chinese_post_full_of_code_is_read_with_spaced_han(chinese_posts_with_code):
+    """Code makes a Chinese tech post "Latn"; its Han text used to reach lid.176 unspaced, a few long
+    "words": zh 0.32-0.51 or en 0.37, and the post was removed (low_language_score). Its CJK letters
+    read as Chinese and hold Chinese clauses, so they are spaced: zh 0.83-0.96."""
+    table = _docs(chinese_posts_with_code)
+    assert scripts_batch(chinese_posts_with_code) == ["Latn"] * 4
+    out = LanguageFilter(languages=["en", "zh"])(table)
+    assert out.removed is None
+    assert out.kept.column("language").to_pylist() == ["zh"] * 4
+    assert min(out.kept.column("language_score").to_pylist()) >= 0.8
+    plain = LanguageFilter(languages=["en", "zh"], space_han=False)(table)   # what it was
+    assert plain.removed.column("reason").to_pylist() == ["low_language_score"] * 4
+
+
+def test_quoted_chinese_words_and_japanese_korean_text_are_read_as_before(sentences, shared_data,
+                                                                        magic_pages, chinese_posts_with_code):
+    """Spacing applies only where Chinese is written as Chinese. A Chinese word quoted in another
+    language's sentence would become 2-4 strong "zh" tokens: spacing them changed the label of 6 of
+    110 real English sentences with one Chinese word in parentheses, and of 94 of 1,562 sentences of
+    70 other languages. Such texts (and Japanese, with kana; Korean with hanja) are read unspaced."""
+    import csv
+    import gzip
+    import random
+    from stages import segmentation
+    with gzip.open(shared_data / "zh/text/CLUECorpusSmall_sampled.txt.gz", "rt", encoding="utf-8") as f:
+        clue = [line.strip() for line in f][:200]
+    words, _ = segmentation.words_batch(clue, ["zh"] * len(clue), ["Hans"] * len(clue))
+    zh_words = sorted({w for ws in words for w in ws if 2 <= len(w) <= 4 and dominant_script(w) in ("Hans", "Hani")})
+    rng = random.Random(0)
+
+    def quote_chinese(text: str, k: int) -> str:
+        tokens = text.split(" ")
+        for _ in range(k):
+            i = rng.randrange(len(tokens))
+            tokens[i] += f" ({rng.choice(zh_words)})"
+        return " ".join(tokens)
+    with open(shared_data / "text" / "multilingual_sentences.tsv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    others = [r["text"] for r in rows if r["lang_iso639_1"] not in ("zh", "ja", "ko")][::3]
+    gold = json.loads((shared_data / "html/scrapinghub/ground-truth.json").read_text(encoding="utf-8"))
+    english = [v["articleBody"] for v in gold.values()]
+    texts = ([quote_chinese(t, 1) for t in others] + [quote_chinese(t, 5) for t in english]
+             # real English with Chinese/hanja names: a Korean theatre blog, the Goryeo ware article
+             + [gold["8cad00dc22de45ba42e9540421b5f78333f7ac57b385d69acb27a53b9fd69f0c"]["articleBody"],
+                gzip.open(shared_data / "sources/wiki/wikitext/Goryeo-ware.txt.gz", "rt", encoding="utf-8").read()]
+             + [r["text"] for r in rows + sentences if r["lang_iso639_1"] in ("ja", "ko")]
+             + [t for s, t in magic_pages if s == "ja"])
+    # Japanese made Latn by code, with 8 kanji in a row (元兵庫県明石市長): kana, so not Chinese
+    code = gzip.open(shared_data / "sources/code/DaveGamble__cJSON/cJSON.c.gz", "rt", encoding="utf-8").read()
+    japanese = next(t for s, t in magic_pages if s == "ja" and "元兵庫県明石市長" in t)
+    texts.append(japanese + "\n```\n" + "\n\n".join(code.split("\n\n")[5:20]) + "\n```")
+    assert dominant_script(texts[-1]) == "Latn"
+    assert sum(s == "Hang" for s in scripts_batch(texts)) >= 100
+    a = LanguageFilter(space_han=False)(_docs(texts)).kept
+    b = LanguageFilter()(_docs(texts)).kept
+    assert a.column("language").to_pylist() == b.column("language").to_pylist()
+    assert a.column("language_score").to_pylist() == b.column("language_score").to_pylist()
+
+
+def test_cjk_script_of_the_cjk_letters_alone(chinese_posts_with_code):
+    from stages.scripts import category_counts, cjk_scripts_from_counts
+    texts = [chinese_posts_with_code[0], "Dr. Wang (王) said so in English.",
+             "これはPythonのコードです" + " x" * 50, "김학철씨는 쓰핑(四平)시 스링(石嶺)감옥에", "plain English",
+             "The IMF (國際貨幣基金組織) published its World Economic Outlook with revised growth forecasts."]
+    assert scripts_batch(texts) == ["Latn", "Latn", "Latn", "Hang", "Latn", "Latn"]
+    assert cjk_scripts_from_counts(category_counts(texts)) == ["Hans", "Hani", "Jpan", "Hang", "Zyyy", "Hant"]
