@@ -63,9 +63,11 @@ def segmentation_mode(language: str | None, script: str | None) -> str:
             return SUDACHI
         return by_script
     by_language = _LANGUAGE_MODES.get(language or "")
-    # A Chinese/Japanese label on a document without CJK letters (romanised, or mostly code)
-    # still has spaces between its words.
-    if by_language is not None and script in (None, "", "Zyyy", "Hani"):
+    # A Chinese/Japanese label on a document whose letters are mostly Latin: a tech post full of
+    # code, which the language stage labels zh by its Chinese clauses. Cut at spaces, each clause
+    # was one "word" (no stop word ever stood alone: few_stop_words); the segmenter cuts the
+    # clauses and leaves the Latin words as they are.
+    if by_language is not None and script in (None, "", "Zyyy", "Hani", "Latn"):
         return by_language
     return WHITESPACE
 

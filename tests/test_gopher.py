@@ -283,13 +283,15 @@ def test_latin_words_in_chinese_text_are_judged_on_the_english_scale(chinese_pos
     stage = GopherQuality(annotate_only=True)
     out = stage(table).kept
     assert out.column("quality_profile").to_pylist() == ["zh-Hans"]
-    assert out.column("segmentation").to_pylist() == ["whitespace"]   # a Latn text
-    words, _ = segmentation.words_batch([chinese_post_with_code], ["zh"], ["Latn"])
-    assert _plain_mean(words[0]) > 5                                   # what the rule used to see
+    assert out.column("segmentation").to_pylist() == ["jieba"]   # a Latn text labelled zh: its clauses cut
+    words, _ = segmentation.words_batch([chinese_post_with_code], ["en"], ["Latn"])
+    assert _plain_mean(words[0]) > 5        # what the rule used to see: cut at spaces, the plain mean
     mean = out.column("gopher_mean_word_length").to_pylist()[0]
     assert 1 < mean < 5
     reason = next(c for c in out.column_names if c.endswith("_reason"))
     assert out.column(reason).to_pylist()[0] not in ("long_mean_word_length", "short_mean_word_length")
+    # cut at spaces, each Chinese clause was one word and no stop word stood alone
+    assert out.column(reason).to_pylist()[0] != "few_stop_words"
 
 
 def test_foreign_words_only_are_judged_as_english_would_be(good_en):

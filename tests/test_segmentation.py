@@ -9,6 +9,9 @@ from stages.scripts import scripts_batch
 
 def test_mode_follows_script_then_language():
     assert seg.segmentation_mode("en", "Latn") == seg.WHITESPACE
+    assert seg.segmentation_mode("zh", "Latn") == seg.JIEBA       # a Chinese post full of code
+    assert seg.segmentation_mode("ja", "Latn") == seg.SUDACHI
+    assert seg.segmentation_mode("zh", "Cyrl") == seg.WHITESPACE
     assert seg.segmentation_mode("zh", "Hans") == seg.JIEBA
     assert seg.segmentation_mode(None, "Hant") == seg.JIEBA
     assert seg.segmentation_mode("ja", "Hani") == seg.SUDACHI   # kanji-heavy Japanese
