@@ -113,7 +113,12 @@ def test_a_folder_of_saved_pages_skips_their_assets(tmp_path):
     assert len(docs) == 2 and not counters
     docs, _, _ = read_source("html", [f"{d}/*"])
     assert "about" in {doc.metadata["file"].rsplit("/", 1)[-1] for doc in docs}
-    assert "page.xhtml.bz2".endswith(HtmlReader.data_suffixes) and not "a.css".endswith(HtmlReader.data_suffixes)
+    # a mirror's pages without a page's name ending (wget -r without --adjust-extension) are pages
+    (d / "index.php?id=3").write_bytes(PAGE)
+    docs, q, counters = read_source("html", [d])
+    assert {"about", "index.php?id=3"} <= {doc.metadata["file"].rsplit("/", 1)[-1] for doc in docs}
+    assert counters == {"skipped_not_html_file": 7} and not q
+    assert "a.css.gz".endswith(HtmlReader.skip_suffixes) and not "page.xhtml.bz2".endswith(HtmlReader.skip_suffixes)
 
 
 # -- 3. Common Crawl's language labels -----------------------------------------------------------

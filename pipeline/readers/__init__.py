@@ -228,7 +228,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     A file named as a writer's marker (`Reader.marker_prefixes`: `_SUCCESS`, `.part-0.crc`) is
     counted `skipped_marker_file` and not read; one that a directory in the source's `paths` turned
     up without the format's name ending (`Reader.data_suffixes`: a dataset snapshot's README.md,
-    LICENSE) is counted `skipped_not_<format>_file` and not read. A local file that is no regular
+    LICENSE), or with one of `Reader.skip_suffixes` (a saved page's .css), is counted
+    `skipped_not_<format>_file` and not read. A local file that is no regular
     file (a named pipe, a socket, a device: `special_file_kind`) is never opened: counted
     `skipped_not_regular_file` when a directory or glob turned it up, quarantined
     `not_regular_file` when `paths` names it. A Git LFS pointer is quarantined `lfs_pointer`
@@ -239,7 +240,9 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
     if reader.marker_prefixes and name.startswith(reader.marker_prefixes):
         state.count("skipped_marker_file")
         return
-    if reader.data_suffixes and not name.lower().endswith(reader.data_suffixes) \
+    low = name.lower()
+    if ((reader.data_suffixes and not low.endswith(reader.data_suffixes))
+            or (reader.skip_suffixes and low.endswith(reader.skip_suffixes))) \
             and _from_directory(tuple(src.paths), path):
         state.count(f"skipped_not_{reader.name or 'data'}_file")
         return

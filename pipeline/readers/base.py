@@ -129,6 +129,10 @@ class Reader(BaseModel):
     # directory turns up with another ending are counted `skipped_not_<format>_file`, not read;
     # a file named on its own or matched by a glob is always read. Empty: every file is data.
     data_suffixes: ClassVar[tuple[str, ...]] = ()
+    # For a format whose files may have any name (saved web pages: `about`, `index.php?id=3`, as
+    # `wget -r` writes them), the endings of what is surely not one (a saved page's .css, .js and
+    # images): a directory's listing counts those `skipped_not_<format>_file` and reads the rest.
+    skip_suffixes: ClassVar[tuple[str, ...]] = ()
     # Hive-style partition folders (`lang=en/part-0.parquet`, as Spark, Hive and pyarrow.dataset
     # write them) hold a value of every row below them in the folder's name, not in the rows: row
     # formats put `{lang: "en"}` into each document's metadata (a row's own field of that name

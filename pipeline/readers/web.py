@@ -89,11 +89,17 @@ class HtmlReader(Reader):
     """One HTML page per file (optionally compressed); the file path is its id."""
     name = "html"
     content_column = "html"
-    version = "4"           # 4: a directory's files without a page's name ending are skipped, counted
-    # A directory means its pages: a saved page's `_files/` assets (.css, .js, images), Thumbs.db,
-    # .DS_Store and notes beside them are counted `skipped_not_html_file`; a file named or globbed
-    # is read whatever its name (a mirror of extensionless pages: `site/**`).
-    data_suffixes = with_compression(".html", ".htm", ".xhtml", ".xht", ".shtml")
+    version = "4"           # 4: a directory's assets are skipped, counted
+    # A directory means its pages, whatever their names: a mirror's `about` or `index.php?id=3`
+    # (`wget -r` without --adjust-extension) is a page. A saved page's `_files/` assets (style
+    # sheets, scripts, images, fonts, media), Thumbs.db, .DS_Store and notes beside them are
+    # counted `skipped_not_html_file`; a file named or globbed is read whatever its name.
+    skip_suffixes = with_compression(
+        ".css", ".js", ".mjs", ".map", ".json", ".txt", ".md", ".csv", ".xml", ".rss", ".atom", ".pdf",
+        ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico", ".bmp", ".tif", ".tiff",
+        ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".m4a", ".webm", ".ogg", ".wav",
+        ".avi", ".mov", ".swf", ".zip", ".tar", ".7z", ".rar", ".exe", ".dmg", ".db", ".ds_store",
+        ".ini", ".log", ".cdx", ".cdxj")
 
     def read(self, path, src, state):
         return _read_html(self, src, path, state)
