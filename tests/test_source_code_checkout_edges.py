@@ -258,3 +258,26 @@ def test_notebooks_raw_reads_the_json_as_stored(tmp_path):
     (doc,), _, counters = read([nb], notebooks="raw")
     assert doc.text == nb.read_text() and doc.metadata["language"] == "Jupyter Notebook"
     assert "code_notebook" not in counters
+
+
+def test_a_notebook_over_the_cap_for_its_plots_is_read_by_its_cells(tmp_path):
+    """Outputs are dropped, so a notebook is held to max_doc_bytes by its script, not its file:
+    one with a few base64 plots over the cap was quarantined too_large before its cells were read."""
+    import base64
+    import json
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    plot = base64.b64encode(bytes(range(256)) * 2000).decode()           # ~680 KB of "PNG"
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+          "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Plots"]},
+                    {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": ["plot(x)"],
+                     "outputs": [{"output_type": "display_data", "data": {"image/png": plot}, "metadata": {}}] * 3}]}
+    (repo / "plots.ipynb").write_text(json.dumps(nb))
+    src = SourceConfig(name="c", format="code", paths=[str(repo)], max_doc_bytes=1_000_000)
+    items = list(read_source_file(src, str(repo / "plots.ipynb"), ReadState()))
+    assert [type(i).__name__ for i in items] == ["Doc"] and items[0].text == "# # Plots\n\nplot(x)\n"
+    big = dict(nb, cells=nb["cells"] + [{"cell_type": "code", "metadata": {}, "source": ["x = 1\n" * 200_000],
+                                        "outputs": []}])
+    (repo / "big.ipynb").write_text(json.dumps(big))
+    (item,) = read_source_file(src, str(repo / "big.ipynb"), ReadState())
+    assert item.reason == "too_large" and "cells hold more than" in item.detail

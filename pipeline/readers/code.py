@@ -63,6 +63,10 @@ from pipeline.readers.rows_columnar import ArrowReader, ParquetReader, sniff_col
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
 # git's binary test (xdiff's buffer_is_binary): a NUL byte in the first 8000 bytes.
 BINARY_PROBE_BYTES = 8000
+# A notebook file may be this many times max_doc_bytes: its outputs (base64 plots, tables) are
+# dropped, and the script its cells make is held to max_doc_bytes (a notebook with a few plots
+# over 10 MB was quarantined too_large before its cells were read)
+NOTEBOOK_OUTPUTS = 10
 # Formats known by their first bytes, as file(1) knows them: a PDF's first NUL can lie 200 KB in
 # and its text streams pass as UTF-8 lines. (offset, signature, format); no magic library is in
 # the environment, and these few are stable for decades.
@@ -316,11 +320,14 @@ class CodeReader(Reader):
         # a file named compressed is read by what its first bytes say (plain source named .gz,
         # bzip2 named .gz: compression_by_content); one not named so is read as stored (a gzip
         # file named .go is a binary file)
-        body = read_whole(src, path, state, sniff=True) if compressed else _read_plain(src, path)
+        # A notebook's outputs (base64 plots) are dropped: its cap is its script's, judged below
+        notebook_file = self.notebooks == "script" and not compressed and path.lower().endswith(".ipynb")
+        body = read_whole(src, path, state, sniff=True) if compressed else \
+            _read_plain(src, path, src.max_doc_bytes * (NOTEBOOK_OUTPUTS if notebook_file else 1))
         if isinstance(body, Quarantined):
             yield body
             return
-        if len(body) > src.max_doc_bytes:
+        if len(body) > src.max_doc_bytes * (NOTEBOOK_OUTPUTS if notebook_file else 1):
             yield Quarantined("too_large", f"{path}: more than {src.max_doc_bytes} bytes", 0, path, len(body),
                               body[:4096])
             return
@@ -352,6 +359,10 @@ class CodeReader(Reader):
                 return
             state.count("code_notebook")
             text, language = notebook.text, notebook.language or language
+            if len(text.encode("utf-8")) > src.max_doc_bytes:
+                yield Quarantined("too_large", f"{path}: a notebook whose cells hold more than {src.max_doc_bytes} "
+                                  f"bytes", 0, path, len(body), body[:4096])
+                return
         if not text.strip():
             what = "a notebook whose cells hold no source" if notebook else "only whitespace"
             yield Quarantined("empty_document", f"{path}: {what}", 0, path)
@@ -406,11 +417,12 @@ def _below(path: str, folder: str) -> str:
     return path[len(prefix):].replace(os.sep, "/")
 
 
-def _read_plain(src, path: str) -> bytes | Quarantined:
-    """A file's bytes as stored (no decompression by extension), up to one byte past the cap."""
+def _read_plain(src, path: str, cap: int | None = None) -> bytes | Quarantined:
+    """A file's bytes as stored (no decompression by extension), up to one byte past the cap
+    (`max_doc_bytes` unless given)."""
     import fsspec
     try:
         with (open(path, "rb") if "://" not in path else fsspec.open(path, "rb").open()) as f:
-            return f.read(src.max_doc_bytes + 1)
+            return f.read((src.max_doc_bytes if cap is None else cap) + 1)
     except OSError as e:
         return Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}", 0, path)
