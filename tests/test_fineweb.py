@@ -191,3 +191,25 @@ def test_chinese_list_ratio_threshold_removes_what_english_removes(shared_data):
             zh = (ratios["zh"]["all"] > t).mean()
             assert abs(zh - en) <= 0.05, (profile, kind, zh, en)
     assert derived["en_threshold"] == 0.3 == FineWebQuality().new_line_ratio   # English keeps FineWeb's value
+
+
+def test_japanese_list_ratio_is_the_chinese_value_scaled_by_words_per_line(shared_data):
+    """ja new_line_ratio is ours, not FineWeb-2's jpn_Jpan 0.162 (counted as datatrove counts:
+    every "\\n" over tokens with punctuation). There is too little Japanese to derive it per kind as
+    for Chinese, so it is the Chinese value scaled by words per line of page boilerplate, where
+    the rule acts (bench.derive_profile_numbers.japanese_list_ratio); FineWeb-2's value translated
+    into our count agrees. If the calibration sets gain Japanese books and boilerplate, derive it
+    as for Chinese instead."""
+    from bench.derive_profile_numbers import japanese_list_ratio
+    from stages.profiles import load_profile
+    derived = japanese_list_ratio(shared_data)
+    assert derived["counts"]["books"] == 0 and derived["counts"]["page boilerplate"] < 10, derived["counts"]
+    t = load_profile("ja")["new_line_ratio"]
+    assert abs(t - derived["scaled"]) <= 0.005, (t, derived["scaled"])
+    assert abs(t - derived["scaled_pooled"]) <= 0.02
+    # The translation of FineWeb-2's values lands near ours, for Chinese (derived) and Japanese.
+    assert abs(derived["translated"]["zh"]["value"] - derived["zh_threshold"]) <= 0.02
+    assert abs(derived["translated"]["ja"]["value"] - t) <= 0.02
+    # Clean Japanese text is far below it.
+    for kind in ("articles (gold)", "sentences x10"):
+        assert max(derived["ja_ratios"][kind]) < 0.1, kind
