@@ -234,11 +234,18 @@ def test_a_huge_value_in_a_small_json_gz_is_skipped_in_bounded_memory(tmp_path, 
 
 
 def test_a_json_object_over_max_object_bytes_says_to_convert_to_json_lines(tmp_path):
-    (tmp_path / "wrapped.json").write_text(json.dumps({"version": 1, "data": [{"text": "x" * 100}] * 50}))
-    docs, q, _ = read(tmp_path / "wrapped.json", "json", records_field="data", max_object_bytes=1000)
+    (tmp_path / "one.json").write_text(json.dumps({"title": "t", "text": "x" * 5000}, indent=1))
+    docs, q, _ = read(tmp_path / "one.json", "json", max_object_bytes=1000)
     assert not docs and [i.reason for i in q] == ["too_large"] and "JSON Lines" in q[0].detail
-    docs, q, _ = read(tmp_path / "wrapped.json", "json", records_field="data")
-    assert len(docs) == 50 and not q
+    # A wrapper whose rows are not where records_field names them is parsed whole, capped as well ...
+    (tmp_path / "wrapped.json").write_text(json.dumps({"version": 1, "data": {"rows": [{"text": "x" * 100}] * 50}}))
+    docs, q, _ = read(tmp_path / "wrapped.json", "json", records_field="data", max_object_bytes=1000)
+    assert not docs and [i.reason for i in q] == ["too_large"]
+    # ... while one whose rows are an array there is read a row at a time, whatever its size.
+    (tmp_path / "wrapped.json").write_text(json.dumps({"version": 1, "data": [{"text": "x" * 100}] * 50}))
+    for limit in (1000, 1 << 30):
+        docs, q, _ = read(tmp_path / "wrapped.json", "json", records_field="data", max_object_bytes=limit)
+        assert len(docs) == 50 and not q
 
 
 # -- plain text: binary files and lines --------------------------------------------------------------

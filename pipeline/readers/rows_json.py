@@ -19,6 +19,12 @@ a 600 MB value of a 600 KB .json.gz in 1.9 GB). Here:
   counted in its `records`); places are tried once each and parsed in windows, so a file of
   garbage is read in linear time. A row with bytes that are not UTF-8 is `bad_encoding`, as a
   JSON Lines line is; `[a, b,]` loses nothing (`json_trailing_comma`);
+- a wrapper object's rows (`{"version": …, "data": [...]}` with `records_field: data`; a dotted
+  path enters nested objects) are read as an array's, one at a time, with the same damage
+  handling: its keys before the rows are read in order, others' values skipped unparsed, the keys
+  after the rows skipped (their damage one item, the rows kept). Where the rows are not an array
+  at that key (not a list, absent, through a list of objects) the object is parsed whole as
+  before, to say why; a key repeated takes its first array (json.loads kept the last);
 - UTF-16/32 files are transcoded (base.open_utf8); an object parsed whole is capped
   (`max_object_bytes`);
 - a `.json` file whose first lines are one object each is JSON Lines (`json_read_as_jsonl`), and
@@ -52,7 +58,8 @@ class JsonReader(_RowReader):
     is JSON Lines and is streamed as such, a bad line costing that line only (`json_read_as_jsonl`).
     Several JSON values one after another (`jq .` output, objects dumped with indent one by one)
     are read value by value (`json_concatenated_values`). An array is read one element at a time,
-    whatever its size; damage costs the rows it touches (`_json_values`)."""
+    whatever its size, and so are a wrapper's rows (`records_field`); damage costs the rows it
+    touches (`_json_values`)."""
     name = "json"
     # 3: JSON Lines told from the file's first lines (a bad first line lost the file)
     # 4: concatenated values; dotted field paths; compression told from the bytes
@@ -60,16 +67,19 @@ class JsonReader(_RowReader):
     #    UTF-16/32 transcoded
     # 6: after a broken row, reading goes on at the next row in the same line too (a one-line
     #    array lost every row after it); rows that fail after it are in its item
-    version = "6"
+    # 7: a wrapper's rows (`records_field`) read one at a time as an array's: damage costs the rows
+    #    it touches (the whole object before); valid files' rows unchanged
+    version = "7"
     data_suffixes = _JSON_NAMES
     title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
                                                               "(a chapter's or a poem's title), if any")
     records_field: str | None = Field(default=None, description=(
         "field (dotted path) of the file's one object that holds the rows, for files that wrap them: "
-        "`data` for `{\"version\": ..., \"data\": [...]}`; unset: the file is the rows (an array, or one object)"))
+        "`data` for `{\"version\": ..., \"data\": [...]}`, read a row at a time; unset: the file is the rows "
+        "(an array, or one object)"))
     max_object_bytes: int = Field(default=MAX_OBJECT_BYTES, gt=0, description=(
         "largest JSON object parsed whole, in characters (a file that is one object, a `records_field` "
-        "wrapper; it takes about twice that in memory): more is quarantined `too_large`, to be converted to "
+        "wrapper whose rows are not an array at that field; it takes about twice that in memory): more is quarantined `too_large`, to be converted to "
         "JSON Lines. An array's rows are read one at a time, each up to JSON Lines' row limit (6 x "
         "max_doc_bytes), whatever the file's size"))
 
@@ -181,6 +191,36 @@ def _value_at(decoder: json.JSONDecoder, t: _JsonText, pos: int, limit: int):
 _STRUCTURE = re.compile(r'["\[\]{}]')
 
 
+class _Held:
+    """A `_JsonText` read on with its text from index `keep` on kept (the keys of a wrapper
+    object before its rows, for it to be parsed whole if they are not found): `_skip_ws`,
+    `_skip_value` and `_value_at` take it in place of the text."""
+
+    def __init__(self, t: _JsonText, keep: int):
+        self.t, self.keep = t, keep
+
+    @property
+    def text(self) -> str:
+        return self.t.text
+
+    @property
+    def start(self) -> int:
+        return self.t.start
+
+    @property
+    def eof(self) -> bool:
+        return self.t.eof
+
+    def more(self, pos: int) -> int | None:
+        if self.t.more(self.keep) is None:
+            return None
+        pos, self.keep = pos - self.keep, 0
+        return pos
+
+
+_STOP = object()        # an array's or a wrapper's reading ended the file's (after an item saying so)
+
+
 def _skip_value(t: _JsonText, pos: int) -> int | None:
     """The index just past the JSON object, array or string at `pos`, found by its brackets and
     quotes without parsing it (a row too large to be a document, skipped); None at the file's end.
@@ -277,7 +317,8 @@ def _value_in_windows(decoder: json.JSONDecoder, t: _JsonText, pos: int, limit: 
 
 def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterator[Doc | Quarantined]:
     """The rows of a JSON file's values: an array's elements, one at a time (each up to the JSONL
-    line limit: the file any size), or an object (parsed whole, up to `max_object_bytes`), its rows
+    line limit: the file any size), a wrapper's rows (`records_field`'s array: `wrapped_array`, read
+    as an array's), or an object (parsed whole, up to `max_object_bytes`), its rows
     numbered `path#1`, ... across values. Several values one after another (`jq .` output, objects
     dumped with indent one by one) are counted `json_concatenated_values`; a first object on one
     line followed by a line break is JSON Lines whose first line the look-ahead did not show.
@@ -292,6 +333,7 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
     row_limit = 6 * src.max_doc_bytes + (1 << 16)   # as a JSON Lines row's (_read_jsonl)
     object_limit = getattr(opts, "max_object_bytes", MAX_OBJECT_BYTES)
     i = nth = 0                  # rows so far (ids path#i), top-level values so far
+    records_field = getattr(opts, "records_field", None)
     calm = 0                     # file position from which values are parsed whole again, past damage
     pos = 0
 
@@ -449,54 +491,19 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
             out.extend(_row_doc(opts, src, row, f"{path}#{i}", i, state=state))
         return out
 
-    while (pos := _skip_ws(t, pos)) is not None:
-        nth += 1
-        if nth == 2:
-            state.count("json_concatenated_values")
-        if t.text[pos] != "[":
-            kind, value, pos, end = (_value_at if t.start + pos >= calm else _value_in_windows)(
-                decoder, t, pos, object_limit)
-            if kind == "cut":
-                yield ended(f"inside a value ({value})", pos)
-                return
-            if kind == "too_large":
-                yield Quarantined("too_large", f"{path}: a JSON object of more than max_object_bytes {object_limit:,} "
-                                  f"characters at character {t.start + pos}: convert the file to JSON Lines (one row "
-                                  f"a line), whose rows are read one at a time", t.start + pos, path)
-                return
-            if kind == "bad":
-                i += 1
-                item, pos = bad(value, pos, end)          # values one after another: at the next `{` line
-                yield item
-                if pos is None:
-                    break
-                continue
-            if nth == 1 and isinstance(value, dict) and t.text.find("\n", pos, end) < 0:
-                # One object on one line, then more after a line break, which the first lines did not
-                # show (a first line longer than the look-ahead): JSON Lines still.
-                while (gap := _WS.match(t.text, end)).end() == len(t.text) and t.more(pos) is not None:
-                    end, pos = end - pos, 0
-                if "\n" in gap.group() and gap.end() < len(t.text):
-                    state.count("json_read_as_jsonl")
-                    yield from _read_jsonl(opts, src, path, state, count_codec=False)
-                    return
-            if isinstance(value, dict):
-                value = yield from _rows_of_object(opts, path, value)
-                if value is None:
-                    return
-            yield from rows_of(value if isinstance(value, list) else [value], pos, end)
-            pos = end
-            continue
-        # An array: its elements one at a time. `indent`: what precedes its first element on its
-        # line when that starts one (pretty-printed), where to read on after a bad element.
+    def array_rows(pos: int):
+        """An array's elements at `pos` (its `[`), one at a time: where reading goes on after its
+        `]`, None when the rest of the file was lost after damage, _STOP when the file ended."""
+        nonlocal i
+        # `indent`: what precedes its first element on its line when that starts one
+        # (pretty-printed), where to read on after a bad element.
         pos, first, indent, keys = pos + 1, True, ..., set()
         while pos is not None:
             if (pos := _skip_ws(t, pos)) is None:
                 yield ended(f"after row {i} without closing the array (`]`)", len(t.text))
-                return
+                return _STOP
             if t.text[pos] == "]":
-                pos += 1
-                break
+                return pos + 1
             if not first:
                 if t.text[pos] != ",":
                     item, pos = resync(f"',' or ']' expected after row {i}, found {t.text[pos]!r}", pos, pos,
@@ -506,11 +513,10 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                     continue
                 if (pos := _skip_ws(t, pos + 1)) is None:
                     yield ended(f"after row {i} and a comma", len(t.text))
-                    return
+                    return _STOP
                 if t.text[pos] == "]":          # [a, b,] (JSON5, hand-edited files): nothing lost
                     state.count("json_trailing_comma")
-                    pos += 1
-                    break
+                    return pos + 1
             first = False
             if indent is ...:
                 line_start = t.text.rfind("\n", 0, pos) + 1
@@ -524,7 +530,7 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                 pos = end
             elif kind == "cut":
                 yield ended(f"inside row {i + 1} ({value})", pos)
-                return
+                return _STOP
             elif kind == "too_large":
                 i += 1
                 at, end = t.start + pos, _skip_value(t, pos)       # skipped, not parsed
@@ -532,15 +538,148 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                                   f"more than a row under max_doc_bytes {src.max_doc_bytes:,} holds", at,
                                   f"{path}#{i}", t.start + (len(t.text) if end is None else end) - at)
                 if end is None:
-                    return
+                    return _STOP
                 pos = end
             else:
                 i += 1
                 item, pos = resync(value, pos, end, indent, keys, row=True)
                 yield item
                 first = True
-        if pos is None:
-            break
+        return None
+
+    def wrapped_array(pos: int) -> tuple[int | None, int, int]:
+        """Where the array `records_field` names starts in the object at `pos` (its `[`), found by
+        reading the object's keys in order, the values of others skipped unparsed (`_skip_value`),
+        entering an object whose key is a dotted path's first part (`meta` of `meta.rows`); the text
+        from `pos` is kept meanwhile (`_Held`: the keys before the rows, small). None when the rows
+        are not such an array there, or the text before it does not read as JSON, or it holds more
+        than max_object_bytes: the object is parsed whole (`_rows_of_object` says why, as before).
+        With the objects entered (closed after the rows) and `pos`'s index now."""
+        h, name, p, depth = _Held(t, pos), records_field, pos + 1, 1
+        first = True
+        while True:
+            if (p := _skip_ws(h, p)) is None or p - h.keep > object_limit:
+                return None, h.keep, depth
+            if first:
+                first = False
+            elif h.text[p] != "," or (p := _skip_ws(h, p + 1)) is None:
+                return None, h.keep, depth
+            if h.text[p] != '"':
+                return None, h.keep, depth
+            kind, key, p, end = _value_at(decoder, h, p, object_limit)
+            if kind != "ok" or (p := _skip_ws(h, end)) is None or h.text[p] != ":" or \
+                    (p := _skip_ws(h, p + 1)) is None:
+                return None, h.keep, depth
+            if key == name:             # a key holding the whole path wins (field_path)
+                return (p if h.text[p] == "[" else None), h.keep, depth
+            if name.startswith(key + ".") and h.text[p] == "{":
+                name, p, depth, first = name[len(key) + 1:], p + 1, depth + 1, True
+                continue
+            if h.text[p] in '{["':
+                end = _skip_value(h, p)
+            else:                       # a number, true, false, null
+                kind, _, p, end = _value_at(decoder, h, p, object_limit)
+                end = end if kind == "ok" else None
+            if end is None:
+                return None, h.keep, depth
+            p = end
+
+    def wrapper_rest(pos: int, depth: int):
+        """The wrapper's keys after its rows (`depth`: the objects entered), skipped unparsed:
+        where reading goes on after its `}`, None when the rest of the file was lost after
+        damage, _STOP when the file ended. Damage there is one `bad_json` item; the rows are kept."""
+        nonlocal i
+        while True:
+            if (pos := _skip_ws(t, pos)) is None:
+                yield ended("after the rows, inside the object that wraps them", len(t.text))
+                return _STOP
+            c = t.text[pos]
+            if c == "}":
+                pos, depth = pos + 1, depth - 1
+                if not depth:
+                    return pos
+                continue
+            why = f"',' or '}}' expected after the wrapper's rows, found {c!r}"
+            if c == ",":
+                if (pos := _skip_ws(t, pos + 1)) is None:
+                    pos = len(t.text)
+                    continue
+                why = f"a key expected after the wrapper's rows and a comma, found {t.text[pos]!r}"
+                if t.text[pos] == '"':
+                    if (pos := _skip_value(t, pos)) is None or (pos := _skip_ws(t, pos)) is None:
+                        pos = len(t.text)
+                        continue
+                    why = f"':' expected after a key after the wrapper's rows, found {t.text[pos]!r}"
+                    if t.text[pos] == ":":
+                        if (pos := _skip_ws(t, pos + 1)) is None:
+                            pos = len(t.text)
+                            continue
+                        if t.text[pos] in '{["':
+                            if (pos := _skip_value(t, pos)) is None:
+                                pos = len(t.text)
+                            continue
+                        kind, value, pos, end = _value_at(decoder, t, pos, row_limit)
+                        if kind in ("ok", "cut"):
+                            pos = end if kind == "ok" else len(t.text)
+                            continue
+                        why = f"{value} after the wrapper's rows" if kind == "bad" else "too large a value"
+            i += 1
+            item, pos = bad(why, pos, pos)      # read on at the next `{` line, as after a broken value
+            yield item
+            return pos
+
+    while (pos := _skip_ws(t, pos)) is not None:
+        nth += 1
+        if nth == 2:
+            state.count("json_concatenated_values")
+        depth = 0
+        if t.text[pos] == "{" and records_field:
+            # A wrapper (`{"version": …, "data": [...]}`): its rows read as an array's, one at a time.
+            found, pos, depth = wrapped_array(pos)
+            if found is not None:
+                pos = found
+        if t.text[pos] == "[":
+            pos = yield from array_rows(pos)
+            if pos is not None and pos is not _STOP and depth:
+                pos = yield from wrapper_rest(pos, depth)
+            if pos is _STOP:
+                return
+            if pos is None:
+                break
+            continue
+        kind, value, pos, end = (_value_at if t.start + pos >= calm else _value_in_windows)(
+            decoder, t, pos, object_limit)
+        if kind == "cut":
+            yield ended(f"inside a value ({value})", pos)
+            return
+        if kind == "too_large":
+            yield Quarantined("too_large", f"{path}: a JSON object of more than max_object_bytes {object_limit:,} "
+                              f"characters at character {t.start + pos}: convert the file to JSON Lines (one row "
+                              f"a line), whose rows are read one at a time", t.start + pos, path)
+            return
+        if kind == "bad":
+            i += 1
+            item, pos = bad(value, pos, end)          # values one after another: at the next `{` line
+            yield item
+            if pos is None:
+                break
+            continue
+        if nth == 1 and isinstance(value, dict) and t.text.find("\n", pos, end) < 0:
+            # One object on one line, then more after a line break, which the first lines did not
+            # show (a first line longer than the look-ahead): JSON Lines still.
+            while (gap := _WS.match(t.text, end)).end() == len(t.text) and t.more(pos) is not None:
+                end, pos = end - pos, 0
+            if "\n" in gap.group() and gap.end() < len(t.text):
+                state.count("json_read_as_jsonl")
+                yield from _read_jsonl(opts, src, path, state, count_codec=False)
+                return
+        if isinstance(value, dict):
+            value = yield from _rows_of_object(opts, path, value)
+            if value is None:
+                return
+        yield from rows_of(value if isinstance(value, list) else [value], pos, end)
+        pos = end
+        continue
     if t.error:
         yield ended("after its last complete value", len(t.text))
     elif not nth:
@@ -588,6 +727,9 @@ def _looks_like_json_lines(src, path: str) -> bool:
             head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
             if head[:1] != b"{":
                 return False            # an array, a bare value, nothing: a JSON document
+            if not _second_line(f, limit):
+                return False            # one line (a wrapper json.dump wrote): not held to be told so
+        with open_utf8(path, sniff=True) as f:
             read = 0
             # Two lines at least, however long (a book a line), then up to JSON_HEAD bytes' worth.
             while len(lines) < _HEAD_LINES and (read < JSON_HEAD or len(lines) < 2) \
@@ -608,6 +750,34 @@ def _looks_like_json_lines(src, path: str) -> bool:
         except (ValueError, RecursionError):
             return False
     return is_object(lines[0]) or all(is_object(line) for line in lines[1:])
+
+
+_SPACE = b" \t\r\n\x0b\x0c"
+
+
+def _second_line(f, limit: int) -> bool:
+    """Whether a non-empty line follows the file's first non-empty one, that one within `limit`
+    bytes: read a piece at a time, nothing held (a 600 MB wrapper on one line was read whole, to
+    find it has no second line)."""
+    where, run = "before", 0        # before the first line's text, in that line, after it
+    while chunk := f.read(1 << 20):
+        i = 0
+        if where == "before":
+            rest = chunk.lstrip(_SPACE)
+            if not rest:
+                continue
+            where, i = "in", len(chunk) - len(rest)
+        if where == "in":
+            nl = chunk.find(b"\n", i)
+            run += (len(chunk) if nl < 0 else nl) - i
+            if run > limit:
+                return False
+            if nl < 0:
+                continue
+            where, i = "after", nl + 1
+        if chunk[i:].strip(_SPACE):
+            return True
+    return False
 
 
 def looks_like_json_document(src, path: str) -> bool:
