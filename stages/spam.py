@@ -414,13 +414,15 @@ class SpamFilter(Filter):
         # where that reaches the score: Python's CONTACT_RE costs ~2 ms a 5 KB page, and a third of
         # English pages pass the pre-filter ("phone", "line").
         best: dict[int, tuple[str, float, dict]] = {}
+        folded: dict[int, str] = {}                # a row's text, casefolded once for every category
         for cat in self._categories:
             # RE2 says which texts hold any of the category's phrases; Python lists which ones (every
             # phrase held counts once, overlapping ones too, as in a title)
             hit = pc.fill_null(pc.match_substring_regex(texts, cat.contact_re2), False).to_numpy(zero_copy_only=False)
             for k in np.flatnonzero(hit):
-                folded = texts[int(k)].as_py().casefold()
-                found = {p: w for p, w in cat.contact_weights.items() if _contains(folded, p)}
+                if k not in folded:
+                    folded[k] = texts[int(k)].as_py().casefold()
+                found = {p: w for p, w in cat.contact_weights.items() if _contains(folded[k], p)}
                 score = sum(found.values())
                 if score >= self.contact_min_score and (k not in best or score > best[k][1]):
                     best[k] = (cat.name, score, found)

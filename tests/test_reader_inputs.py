@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.readers import Doc, DocBatch, Quarantined, ReadState, expand_paths, read_source_file
+from pipeline.readers import Doc, DocBatch, ReadState, expand_paths, read_source_file
 from pipeline.recipe import SourceConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,12 +86,12 @@ def test_a_fifo_a_directory_or_glob_turns_up_is_skipped_and_counted_never_opened
     assert counters["skipped_not_regular_file"] == 1
 
 
-@needs_fifo
-def test_a_fifo_named_in_paths_is_a_one_line_error_at_load(tmp_path):
-    tree = _tree_with_fifo(tmp_path)
+def _load_error(tmp_path, paths_lines: str) -> str:
+    """The last line a recipe of one code source with these `paths` lines prints when its inputs
+    are listed (in a subprocess, with a timeout: a FIFO opened by mistake would hang the test)."""
     recipe = tmp_path / "r.yaml"
     recipe.write_text(f"name: r\noutput: {tmp_path / 'run'}\nsources:\n  - name: s\n    format: code\n"
-                      f"    paths: [{tree / 'pipe.go'}, {tree / 'version.go'}]\n")
+                      + paths_lines)
     out = _in_subprocess(f"""
         from pipeline.checks import list_inputs
         from pipeline.recipe import RecipeError, load_recipe
@@ -100,10 +100,15 @@ def test_a_fifo_named_in_paths_is_a_one_line_error_at_load(tmp_path):
         except RecipeError as e:
             print("ERROR", e)
     """)
-    line = out.strip().splitlines()[-1]
+    return out.strip().splitlines()[-1]
+
+
+@needs_fifo
+def test_a_fifo_named_in_paths_is_a_one_line_error_at_load(tmp_path):
+    tree = _tree_with_fifo(tmp_path)
+    line = _load_error(tmp_path, f"    paths: [{tree / 'pipe.go'}, {tree / 'version.go'}]\n")
     assert line.startswith("ERROR ") and "\n" not in line
     assert str(tree / "pipe.go") in line and "named pipe (FIFO), not a regular file" in line
-
 
 
 @needs_fifo
@@ -112,18 +117,7 @@ def test_a_fifo_listed_in_a_paths_file_is_a_one_line_error_at_load(tmp_path):
     tree = _tree_with_fifo(tmp_path)
     listing = tmp_path / "files.txt"
     listing.write_text(f"{tree / 'version.go'}\n{tree / 'pipe.go'}\n")
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text(f"name: r\noutput: {tmp_path / 'run'}\nsources:\n  - name: s\n    format: code\n"
-                      f"    paths_file: {listing}\n")
-    out = _in_subprocess(f"""
-        from pipeline.checks import list_inputs
-        from pipeline.recipe import RecipeError, load_recipe
-        try:
-            list_inputs(load_recipe({str(recipe)!r}))
-        except RecipeError as e:
-            print("ERROR", e)
-    """)
-    line = out.strip().splitlines()[-1]
+    line = _load_error(tmp_path, f"    paths_file: {listing}\n")
     assert line.startswith("ERROR ") and "\n" not in line and "not found" not in line
     assert f"{str(tree / 'pipe.go')!r} is a named pipe (FIFO), not a regular file" in line
     assert f"(line of {str(listing)!r})" in line

@@ -6,8 +6,8 @@ import tracemalloc
 
 import pytest
 
-from pipeline.readers import ReadState, read_source_file
-from pipeline.readers.base import Doc, Quarantined
+from pipeline.readers import ReadState
+from pipeline.readers.base import Doc
 from pipeline.recipe import SourceConfig
 from tests.test_rows_layouts import read
 

@@ -8,7 +8,6 @@ import gzip
 import re
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import pytest
 

@@ -50,9 +50,9 @@ import fsspec
 from pydantic import Field
 
 from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document
-from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, _MULTIBYTE as _DECODE_MULTIBYTE, _mess,
-                                     _iso2022, _mixed_runs, bad_share, canonical, decode_html, iso2022_escapes,
-                                     wide_unicode)
+from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, NEARLY, _MULTIBYTE as _DECODE_MULTIBYTE,
+                                     _iso2022, _mess, _mixed_runs, bad_share, canonical, decode_html,
+                                     iso2022_escapes, wide_unicode)
 
 def _cases(*words: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for w in words for v in (w.upper(), w.title(), w.lower(), w)))
@@ -185,7 +185,6 @@ _MULTIBYTE = frozenset(enc for enc in _DECODE_MULTIBYTE if not enc.startswith("u
 # drawing row) has pairs Big5-HKSCS lacks. (GB2312 and GBK are read as GB18030, Shift_JIS as
 # cp932, EUC-KR as cp949: supersets already.)
 _SUPERSETS = {"big5hkscs": ("cp950",)}
-_NEARLY = 100          # a multi-byte label's reading may have 1 undecodable sequence per this many characters
 
 
 def _mostly_utf8(body: bytes) -> bool:
@@ -209,7 +208,7 @@ def _mostly_utf8(body: bytes) -> bool:
 def _label_reading(body: bytes, labels: list[str], nearly: bool = False) -> tuple[str, str, bool] | None:
     """(text, charset, lossy) of the least messy plausible reading in one of `labels` (decode.py's
     mess ratio over the book's non-ASCII lines): a strict reading, or with `nearly` one with
-    U+FFFD for at most one undecodable sequence in _NEARLY non-ASCII characters (a damaged byte,
+    U+FFFD for at most one undecodable sequence in NEARLY non-ASCII characters (a damaged byte,
     a character the codec lacks)."""
     readings = []
     for enc in labels:
@@ -218,7 +217,7 @@ def _label_reading(body: bytes, labels: list[str], nearly: bool = False) -> tupl
         except (UnicodeDecodeError, LookupError):
             continue
         bad = text.count("\ufffd") if nearly else 0
-        if bad * _NEARLY > len(text) - len(text.encode("ascii", "ignore")):
+        if bad * NEARLY > len(text) - len(text.encode("ascii", "ignore")):
             continue
         if (mess := _mess(_non_ascii_lines(text))) < MAX_MESS:
             readings.append((mess, len(readings), text, enc, bad > 0))
@@ -244,7 +243,7 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
        UTF-8 with those bytes as cp1252 ("utf-8+cp1252", decode_mixed_utf8).
     5. The other declared charsets, only when the book decodes strictly with one and the text is
        plausible (decode.py's mess ratio): of several readings of one label, the least messy;
-       then a multi-byte label that reads all but one sequence in _NEARLY non-ASCII characters,
+       then a multi-byte label that reads all but one sequence in NEARLY non-ASCII characters,
        with U+FFFD (lossy). A label is trusted over detection when both read plausibly:
        chardetng reads DOS and Mac code pages (MAC, Codepage 850) and Estonian windows-1257 as
        windows-1252; and detection, finding no charset that decodes a Big5 book with one damaged

@@ -251,18 +251,22 @@ _PARAM = re.compile(r"#([1-9])")
 _TAIL = 64          # characters of the text so far kept to tell whether it ends in a control word
 
 
+def _escaped(tex: str, at: int) -> bool:
+    """Whether the backslash at `at` is escaped by the one before it: `\\\\sys` is a line break,
+    then the letters `sys`, not a use of the macro `\\sys`."""
+    i = at
+    while i and tex[i - 1] == "\\":
+        i -= 1
+    return (at - i) % 2 == 1
+
+
 def ends_in_control_word(text: str) -> bool:
     """Whether `text` ends with a control word: a backslash and letters, the backslash not itself
     escaped (`\\\\alpha` is a line break, then the letters `alpha`)."""
     i = len(text)
     while i and text[i - 1] in _ASCII_LETTERS:
         i -= 1
-    if i == len(text) or not i or text[i - 1] != "\\":
-        return False
-    j = i - 1
-    while j and text[j - 1] == "\\":
-        j -= 1
-    return (i - j) % 2 == 1
+    return i < len(text) and i > 0 and text[i - 1] == "\\" and not _escaped(text, i - 1)
 
 
 class _Tokens:
@@ -301,15 +305,6 @@ def substitute(body: str, args: list[str]) -> str:
         out.add(args[int(pieces[k]) - 1])
         out.add(pieces[k + 1])
     return out.text()
-
-
-def _escaped(tex: str, at: int) -> bool:
-    """Whether the backslash at `at` is escaped by the one before it: `\\\\sys` is a line break,
-    then the letters `sys`, not a use of the macro `\\sys`."""
-    i = at
-    while i and tex[i - 1] == "\\":
-        i -= 1
-    return (at - i) % 2 == 1
 
 
 def expand_macros(tex: str, macros: dict[str, tuple[int, str]]) -> tuple[str, bool]:
