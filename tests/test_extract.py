@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-import trafilatura
 
 from pipeline.documents import documents_table
 from pipeline.registry import resolve_stage
@@ -29,14 +28,52 @@ def _table(pages, urls=None):
     return documents_table([dict(id=n, source="t", url=(urls or {}).get(n), html=h) for n, h in pages])
 
 
+# trafilatura.extract in a process where nothing of ours changed trafilatura's parser
+_CLEAN_EXTRACT = """
+import json, sys, trafilatura
+pages, options = json.load(sys.stdin)
+json.dump([trafilatura.extract(html, **options) for _, html in pages], sys.stdout)
+"""
+
+
+def clean_trafilatura(pages, options) -> list:
+    out = subprocess.run([sys.executable, "-c", _CLEAN_EXTRACT], input=json.dumps([pages, options]),
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 @pytest.mark.parametrize("options", [{}, {"favor_precision": True, "include_comments": False}])
-def test_text_equals_trafilatura_extract(shared_data, options):
-    pages = _pages(shared_data)
-    result = Extract(**options)(_table(pages))
+@pytest.mark.parametrize("isolation", ["process", "signal"])
+def test_text_equals_trafilatura_extract(shared_data, options, isolation):
+    pages = _pages(shared_data, 8)
+    result = Extract(isolation=isolation, **options)(_table(pages))
     got = dict(zip(result.kept["id"].to_pylist(), result.kept["text"].to_pylist()))
-    for name, html in pages:
-        assert got.get(name) == trafilatura.extract(html, **options), name
+    for (name, _), want in zip(pages, clean_trafilatura(pages, options)):
+        assert got.get(name) == want, name
     assert "html" not in result.kept.column_names
+
+
+def test_fast_class_lookup_gives_lxml_html_classes():
+    """The C lookup the engine gives trafilatura's parser makes the classes lxml.html's would."""
+    import lxml.html
+    from lxml import etree
+
+    from stages.extract.trafilatura_engine import FORM_CLASSES, fast_class_lookup
+    assert {k: v.__name__ for k, v in lxml.html.HtmlElementClassLookup()._element_classes.items()} == FORM_CLASSES
+    html = ("<html><head><title>t</title><?pi x?></head><body><!-- c --><form><input name=a>"
+            "<select><option>o</option></select><textarea>x</textarea><label>l</label></form>"
+            "<p>text &amp; <b>bold</b></p><svg:rect/></body></html>")
+    trees = []
+    for lookup in (lxml.html.HtmlElementClassLookup(), fast_class_lookup()):
+        parser = lxml.html.HTMLParser()
+        parser.set_element_class_lookup(lookup)
+        trees.append(lxml.html.document_fromstring(html, parser=parser))
+    classes = [[(el.tag if isinstance(el.tag, str) else "node", type(el)) for el in t.iter()] for t in trees]
+    assert classes[0] == classes[1]
+    assert {c for _, c in classes[1]} >= {lxml.html.FormElement, lxml.html.InputElement, lxml.html.HtmlComment,
+                                           lxml.html.HtmlElement, lxml.html.SelectElement}
+    made = trees[1].makeelement("form")
+    assert type(made) is lxml.html.FormElement and isinstance(trees[1], etree.ElementBase)
 
 
 def test_scrapinghub_articles_have_text_and_metadata(shared_data):
