@@ -39,8 +39,9 @@ import ray
 log = logging.getLogger("pipeline")
 
 
-# A start of Ray begun by start_ray_soon, which start_ray finishes.
+# A start of Ray begun by start_ray_soon, which start_ray finishes, and the cluster it joins.
 _starting: Future | None = None
+_starting_address: str | None = None
 
 
 class _NotMainThread(logging.Filter):
@@ -60,9 +61,10 @@ def start_ray_soon(address: str | None = None, num_cpus: int | None = None) -> N
     """Begin starting Ray in a background thread; `start_ray` then waits for it. Most of ray.init
     (2-5 s here) is waiting for Ray's own daemons to come up, so the driver's set-up (imports,
     listing inputs, the output check, the plan) runs meanwhile instead of before it."""
-    global _starting
+    global _starting, _starting_address
     if _starting is not None or ray.is_initialized():
         return
+    _starting_address = address or os.environ.get("RAY_ADDRESS") or None
     # What ray.init does on the main thread only: SIGTERM exits through Python, so that atexit
     # handlers (ray.shutdown, the run's lease) still run.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(signum))
@@ -81,6 +83,12 @@ def start_ray_soon(address: str | None = None, num_cpus: int | None = None) -> N
         threading.Event().wait()
 
     threading.Thread(target=start, name="start-ray", daemon=True).start()
+
+
+def local_ray_starting() -> bool:
+    """A start of Ray on this machine (no cluster to join), begun by `start_ray_soon`, is still
+    under way: its daemons are coming up."""
+    return _starting is not None and not _starting.done() and not _starting_address
 
 
 def stop_ray_soon() -> threading.Thread:
