@@ -134,6 +134,41 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
     return files
 
 
+def _static_prefix(pattern: str, files: set[str]) -> str:
+    """The folder a path pattern starts at: before its first wildcard; a file's own folder."""
+    local = _local(pattern)
+    path = os.path.abspath(local) if local is not None else pattern
+    if _is_glob(path):
+        head = path[:min(path.index(c) for c in "*?[" if c in path)]
+        return head.rpartition("/")[0]
+    return path.rpartition("/")[0] if path in files else path.rstrip("/")
+
+
+def id_bases(recipe: "Recipe", files: dict[str, list[str]]) -> dict[str, str]:
+    """Each source's `id_base`, or where its paths start: the deepest folder holding the start of
+    every pattern in `paths` and every file a `paths_file` lists. Fixed by the recipe (and the
+    list), not by which files a glob finds today, so adding a file renames no other."""
+    bases = {}
+    for src in recipe.sources:
+        if src.id_base is not None:     # "" (no common folder, as a trial's copy may say) included
+            local = _local(src.id_base)
+            bases[src.name] = (os.path.abspath(local) if local else src.id_base).rstrip("/")
+            continue
+        listed = set(files.get(src.name, []))
+        starts = [_static_prefix(p, listed) for p in src.paths]
+        if src.paths_file:
+            from_list = [f for f in listed if not any(f.startswith(s + "/") for s in starts)]
+            starts += [f.rpartition("/")[0] for f in from_list]
+        parts = [s.split("/") for s in starts]
+        common = []
+        for column in zip(*parts):
+            if len(set(column)) > 1:
+                break
+            common.append(column[0])
+        bases[src.name] = "/".join(common)
+    return bases
+
+
 def _remote_exists(url: str) -> bool:
     """Whether an object (or a prefix holding objects) is there: expand_paths returns a URL with no
     wildcard as it is, so a missing one would otherwise fail later, in the plan, as a traceback."""

@@ -61,6 +61,11 @@ class SourceConfig(_Strict):
     max_files: int | None = Field(
         None, gt=0, description="read only the first this many of the source's files (sorted), e.g. a "
                                 "sample of a crawl")
+    id_base: str | None = Field(
+        None, description="folder or URL prefix that ids made from a file's path (rows without an id_field, "
+                          "text files, pages without a record id) name the file from; default: where the "
+                          "source's paths start (the folder before the first wildcard), so ids do not depend "
+                          "on the machine or the checkout")
     # A document larger than this is quarantined, not parsed (one giant page must not stall a worker).
     max_doc_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="larger documents are quarantined")
     # Shard boundaries depend only on the input, never on the number of workers.
@@ -106,8 +111,7 @@ def _expand_home(p: Any) -> Any:
     return os.path.expanduser(p) if isinstance(p, str) and p.startswith("~") else p
 
 
-SOURCE_KEYS = {"name", "format", "paths", "paths_file", "paths_base", "max_files", "max_doc_bytes", "shard_docs",
-               "shard_bytes", "max_quarantine_share"}
+SOURCE_KEYS = set(SourceConfig.model_fields) - {"reader"}     # the rest of a source's keys are its reader's
 
 
 class RayConfig(_Strict):

@@ -24,7 +24,7 @@ from typing import Iterator
 import pyarrow as pa
 
 from pipeline import storage
-from pipeline.checks import check_ingest, list_inputs  # noqa: F401  (list_inputs: re-exported for callers)
+from pipeline.checks import check_ingest, id_bases, list_inputs  # noqa: F401  (list_inputs: re-exported)
 from pipeline.documents import DocColumns, content_bytes, quarantine_table
 from pipeline.executor import (Resources, Segment, cluster_cpus, local_ray_starting, make_executor,
                                runtime_env_for, start_ray, start_ray_soon, upload_runtime_env)
@@ -45,7 +45,7 @@ log = logging.getLogger("pipeline")
 # While the driver reads ahead, Ray's start (a thread of this process) needs the GIL for many short
 # steps; at Python's default 5 ms hand-over it took 9 s instead of 4 s here, at 0.5 ms no longer.
 READ_AHEAD_SWITCH_INTERVAL = 0.0005
-READER_VERSION = "2"  # 2: ids are source-prefixed and unique (#18)
+READER_VERSION = "3"  # 2: ids are source-prefixed and unique (#18); 3: file paths in ids below id_base
 
 
 @dataclass
@@ -116,12 +116,12 @@ def _ready_stage(ps: PlannedStage, ctx: StageContext) -> Stage:
 
 
 def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir,
-                       clock=cpu_clock) -> Iterator[tuple]:
+                       clock=cpu_clock, id_base: str | None = None) -> Iterator[tuple]:
     """Read one input file into ingest shards: yields ("shard", name) as soon as each shard is
     written (the chain can start on it while the rest of the file is read), then ("file", record)
     once the file's completion record is written. `clock` counts the reading's CPU seconds: a
     task's process and its children by default; the driver's reading thread alone when it reads
-    ahead (its other threads and children start Ray meanwhile)."""
+    ahead (its other threads and children start Ray meanwhile). `id_base`: see read_source_file."""
     t0, c0 = timer(), clock()
     state = ReadState()
     cols = DocColumns(src.name)
@@ -143,7 +143,7 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
 
     # Batches (runs of plain pages, see Reader.read_batches) go into the shard as columns; a shard
     # ends after the same document as it would one document at a time.
-    for item in read_source_file(src, path, state, batches=True):
+    for item in read_source_file(src, path, state, batches=True, id_base=id_base):
         if isinstance(item, DocBatch):
             ids += item.ids
             n_docs += len(item)
@@ -183,9 +183,10 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
     yield "file", record
 
 
-def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir) -> dict:
+def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir,
+                id_base: str | None = None) -> dict:
     """Read one input file whole; returns its completion record (`ingest_file_stream`)."""
-    for kind, value in ingest_file_stream(src, src_idx, file_idx, path, out):
+    for kind, value in ingest_file_stream(src, src_idx, file_idx, path, out, id_base=id_base):
         if kind == "file":
             return value
     raise AssertionError("ingest_file_stream ended without a file record")
@@ -230,9 +231,9 @@ def _run_chain_on(shard: str, chain, ctxs, input_dir: StageDir, removed_samples:
     return run_chain(chain, ctxs, shard, input_dir, removed_samples, consume_input)
 
 
-def _ingest_by_id(file_id: str, jobs: dict, out: StageDir) -> dict:
+def _ingest_by_id(file_id: str, jobs: dict, out: StageDir, bases: dict[str, str]) -> dict:
     src, si, fi, path = jobs[file_id]
-    return ingest_file(src, si, fi, path, out)
+    return ingest_file(src, si, fi, path, out, bases[src.name])
 
 
 # -- the plan: segments --------------------------------------------------------------------------
@@ -306,6 +307,7 @@ class Runner:
         self.ray_address = ray_address or recipe.ray.address
         self.progress = Progress(quiet=quiet)
         self.files = list_inputs(recipe)
+        self.id_bases = id_bases(recipe, self.files)
         check_output(self.run_dir, recipe, self.files)       # before any work: a safe place to write
         self.stages = plan(recipe, self.run_dir, self.files)
         self.segments = compile_segments(self.stages, recipe.checkpoint,
@@ -454,7 +456,8 @@ class Runner:
         sys.setswitchinterval(READ_AHEAD_SWITCH_INTERVAL)
         try:
             for _, src, si, fi, path in todo:
-                stream = ingest_file_stream(src, si, fi, path, ingest.dir, clock=time.thread_time)
+                stream = ingest_file_stream(src, si, fi, path, ingest.dir, clock=time.thread_time,
+                                            id_base=self.id_bases[src.name])
                 for kind, _ in stream:
                     if kind == "shard" and not local_ray_starting():
                         stream.close()      # no completion record: a task reads this file
@@ -492,7 +495,8 @@ class Runner:
         consume = bool(chain) and self._consume_ingest
         total = len(done_records) + len(todo)
         for fid, src, si, fi, path in todo:
-            pool.submit(("file", None), ingest_file_stream, src, si, fi, path, ps.dir, streaming=True)
+            pool.submit(("file", None), ingest_file_stream, src, si, fi, path, ps.dir, streaming=True,
+                        id_base=self.id_bases[src.name])
         ctxs = [self.ctx_for(c) for c in chain]
         names = "+".join(c.id for c in chain)
         chain_resources = Resources.of(c.stage for c in chain)
@@ -566,8 +570,9 @@ class Runner:
         _, todo = self._ingest_jobs(chain)
         by_id = {fid: (src, si, fi, path) for fid, src, si, fi, path in todo}
         bar = self.progress.bar("ingest", len(todo), unit="files")
-        for _, res in self.executor.run(Segment("ingest", sorted(by_id), _ingest_by_id, (by_id, ps.dir),
-                                                runtime_env=self.runtime_env)):
+        segment = Segment("ingest", sorted(by_id), _ingest_by_id, (by_id, ps.dir, self.id_bases),
+                          runtime_env=self.runtime_env)
+        for _, res in self.executor.run(segment):
             bar.update(1, docs=res["docs_out"], bytes=res["bytes_in"])
         bar.close()
         self._finish(ps, walls, timer() - t0)

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from pydantic import Field, SerializeAsAny
 
-from pipeline.readers import Doc, Quarantined, ReadState, Reader, read_source_file
+from pipeline.readers import Doc, Quarantined, ReadState, Reader, file_label, read_source_file, relabel
 from pipeline.recipe import Recipe, RecipeError
 
 
@@ -42,7 +42,8 @@ class TrialReader(Reader):
                     if left <= 0:
                         return
                     left -= 1
-                if self.fraction is not None and not _keep(self.seed, item.id, self.fraction):
+                if self.fraction is not None and not _keep(
+                        self.seed, relabel(str(item.id), path, file_label(path, src.id_base)), self.fraction):
                     state.count("trial_sampled_out")
                     continue
             yield item
@@ -87,8 +88,11 @@ def trial_recipe(recipe: Recipe, files: dict[str, list[str]], limit: int | None 
         raise RecipeError(f"--limit: expected a positive number of documents, got {limit}")
     if sample is not None and not 0 < sample <= 1:
         raise RecipeError(f"--sample: expected a fraction in (0, 1], got {sample}")
+    from pipeline.checks import id_bases
+    bases = id_bases(recipe, files)     # the full run's: a trial's documents keep their ids
     sources = []
     for src in recipe.sources:
+        src = src.model_copy(update={"id_base": bases[src.name]})
         if limit is not None:
             take = _first_n(src, files[src.name], limit)
             wrapped = TrialReader(inner=src.reader, per_file=take)

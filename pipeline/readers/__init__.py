@@ -78,8 +78,8 @@ def all_readers() -> dict[str, type[Reader]]:
 
 def expand_paths(pattern: str) -> list[str]:
     """Local paths, globs and fsspec URLs -> sorted list of file URLs/paths (no directories).
-    Local paths come absolute and normalised (no `..`, `./` or `//`: a document id holds its
-    file's path), each once (`unique_files`); URLs as the store lists them. A directory's
+    Local paths come absolute and normalised (no `..`, `./` or `//`: a document id may hold its
+    file's path, below the source's id_base), each once (`unique_files`); URLs as the store lists them. A directory's
     listing leaves git's own files out: a checkout's `.git/` folder and a submodule's `.git` file.
     A local path named on its own (no glob) that is no regular file (a named pipe, a socket, a
     device) is a ValueError saying what it is: opening a FIFO waits for a writer forever. One that
@@ -217,12 +217,27 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
 LFS_POINTER_MAX = 1024      # bytes of a file's start read to tell it is not empty, or a Git LFS pointer
 
 
-def read_source_file(src, path: str, state: ReadState, batches: bool = False
+def file_label(path: str, id_base: str | None) -> str:
+    """A file's name in ids: its path below `id_base` (checks.id_bases), else the whole path."""
+    if id_base is not None and path.startswith(id_base + "/"):
+        return path[len(id_base) + 1:]
+    return path
+
+
+def relabel(rid: str, path: str, label: str) -> str:
+    """An id a reader made from the file's path, with the path as `file_label` names it."""
+    return label + rid[len(path):] if label != path and rid.startswith(path) else rid
+
+
+def read_source_file(src, path: str, state: ReadState, batches: bool = False, id_base: str | None = None
                      ) -> Iterator[Doc | DocBatch | Quarantined]:
     """Read one file of a source (a recipe SourceConfig) with the source's reader.
 
     Ids are made unique per run: prefixed with the source name (`web/<reader's id>`), and a
-    repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`).
+    repeated id within the file gets a `#dup<n>` suffix and is counted (`duplicate_id`). An id a
+    reader made from the file's path (`rows.jsonl#12`) names the file below `id_base` (the
+    source's, `checks.id_bases`), so that the same input gives the same ids on any machine; so does
+    the `file` a document's metadata names (the run's ingest records keep each file's full path).
     `batches`: runs of documents may come as DocBatch (`Reader.read_batches`), for consumers that
     build tables from columns; the same documents in the same order as without.
     A file named as a writer's marker (`Reader.marker_prefixes`: `_SUCCESS`, `.part-0.crc`) is
@@ -275,6 +290,7 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
         return
     seen: dict[str, int] = {}
     prefix = f"{src.name}/"
+    label = file_label(path, id_base)
 
     def unique(rid: str) -> str:
         n = seen.get(rid, 0)
@@ -296,16 +312,18 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False
         for item in read(path, src, state):
             found = True
             if type(item) is DocBatch:
-                item.ids[:] = [unique(prefix + rid) for rid in item.ids]
+                item.ids[:] = [unique(prefix + relabel(rid, path, label)) for rid in item.ids]
             elif isinstance(item, Doc):
-                item.id = unique(prefix + str(item.id))
+                item.id = unique(prefix + relabel(str(item.id), path, label))
+                if label != path and item.metadata and item.metadata.get("file") == path:
+                    item.metadata = {**item.metadata, "file": label}     # as the id names it
                 if partitions:          # a row's own value wins; a null one does not hide the folder's
                     item.metadata = dict(item.metadata or {})
                     for k, v in partitions.items():
                         if item.metadata.get(k) is None:
                             item.metadata[k] = v
             elif item.id is not None:
-                item.id = prefix + str(item.id)
+                item.id = prefix + relabel(str(item.id), path, label)
             yield item
     except OSError:
         raise                   # storage failing (a network error mid-read) stops the run, it is no bad input

@@ -62,7 +62,8 @@ class _RowReader(Reader):
                                                         "list<struct>; ShareGPT: `conversations.value`) is every "
                                                         "message's content, joined with newlines as a list of "
                                                         "strings is")
-    id_field: str | None = Field(default=None, description="field holding the document id (default: file#line); "
+    id_field: str | None = Field(default=None, description="field holding the document id (default: file#line, the file "
+                                                           "named below the source's id_base); "
                                                            "dotted paths reach into nested objects (and lists of "
                                                            "them, as text_field)")
     url_field: str | None = Field(default="url", description="field holding the document URL, if any (datatrove, "
