@@ -116,16 +116,110 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
     (`resync`); a row holding bytes that are not UTF-8 is quarantined `bad_encoding` as a JSON
     Lines row is. A top-level value that does not parse (values one after another) is read on
     after at the next line that starts with `{`."""
-    decoder = json.JSONDecoder()
-    row_limit = 6 * src.max_doc_bytes + (1 << 16)   # as a JSON Lines row's (_read_jsonl)
-    object_limit = getattr(opts, "max_object_bytes", MAX_OBJECT_BYTES)
-    i = nth = 0                  # rows so far (ids path#i), top-level values so far
-    records_field = getattr(opts, "records_field", None)
-    calm = 0                     # file position from which values are parsed whole again, past damage
-    pos = 0
+    yield from _JsonValues(opts, src, path, t, state).read()
 
-    def ended(where: str, at: int) -> Quarantined:
+
+class _JsonValues:
+    """One JSON file's reading (`_json_values`), in steps that share its state: the rows numbered
+    so far (`i`: ids path#i run on across values, arrays and damage items), the top-level values
+    seen (`nth`: the second is counted, the first may turn out JSON Lines) and `calm`, past which
+    values are parsed whole again after damage. The steps that read on return where reading goes
+    on: an index in `t.text`, None when the rest of the file was lost after damage (what the file's
+    end says still said), or _STOP when reading ended (after an item saying why)."""
+
+    def __init__(self, opts, src, path: str, t: _JsonText, state: ReadState):
+        self.opts, self.src, self.path, self.t, self.state = opts, src, path, t, state
+        self.decoder = json.JSONDecoder()
+        self.row_limit = 6 * src.max_doc_bytes + (1 << 16)     # as a JSON Lines row's (_read_jsonl)
+        self.object_limit = getattr(opts, "max_object_bytes", MAX_OBJECT_BYTES)
+        self.records_field = getattr(opts, "records_field", None)
+        self.i = self.nth = 0       # rows so far (ids path#i), top-level values so far
+        self.calm = 0               # file position from which values are parsed whole again, past damage
+
+    def read(self) -> Iterator[Doc | Quarantined]:
+        """Value after value to the file's end, then what the end says: the stream broke after the
+        last complete value, or there was no value at all."""
+        t, pos = self.t, 0
+        while (pos := _skip_ws(t, pos)) is not None:
+            self.nth += 1
+            if self.nth == 2:
+                self.state.count("json_concatenated_values")
+            pos = yield from self.top_value(pos)
+            if pos is _STOP:
+                return
+            if pos is None:
+                break
+        if t.error:
+            yield self.ended("after its last complete value", len(t.text))
+        elif not self.nth:
+            yield Quarantined("bad_json", f"{self.path}: no JSON value, whitespace only", 0, self.path)
+
+    def top_value(self, pos: int):
+        """The rows of the top-level value at `pos`: an array's (or a wrapper's) read one at a time,
+        anything else parsed whole."""
+        t, depth = self.t, 0
+        if t.text[pos] == "{" and self.records_field:
+            # A wrapper (`{"version": …, "data": [...]}`): its rows read as an array's, one at a time.
+            found, pos, depth = self.wrapped_array(pos)
+            if found is not None:
+                pos = found
+        if t.text[pos] != "[":
+            return (yield from self.whole_value(pos))
+        pos = yield from self.array_rows(pos)
+        if pos is not None and pos is not _STOP and depth:
+            pos = yield from self.wrapper_rest(pos, depth)
+        return pos
+
+    def parse(self, pos: int, limit: int):
+        """`_value_at`, or `_value_in_windows` within `_DAMAGE_REACH` after a broken span (`calm`):
+        there garbage failing every few characters made whole-text parses quadratic."""
+        parse = _value_at if self.t.start + pos >= self.calm else _value_in_windows
+        return parse(self.decoder, self.t, pos, limit)
+
+    def whole_value(self, pos: int):
+        """A top-level value parsed whole (up to max_object_bytes): an object's rows
+        (`_rows_of_object`), a list's, or the value as one row."""
+        t, path = self.t, self.path
+        kind, value, pos, end = self.parse(pos, self.object_limit)
+        if kind == "cut":
+            yield self.ended(f"inside a value ({value})", pos)
+            return _STOP
+        if kind == "too_large":
+            yield Quarantined("too_large", f"{path}: a JSON object of more than max_object_bytes "
+                              f"{self.object_limit:,} characters at character {t.start + pos}: convert the file to "
+                              f"JSON Lines (one row a line), whose rows are read one at a time", t.start + pos, path)
+            return _STOP
+        if kind == "bad":
+            self.i += 1
+            item, pos = self.bad_value(value, pos, end)     # values one after another: at the next `{` line
+            yield item
+            return pos
+        if self.nth == 1 and isinstance(value, dict) and t.text.find("\n", pos, end) < 0:
+            # One object on one line, then more after a line break, which the first lines did not
+            # show (a first line longer than the look-ahead): JSON Lines still.
+            more_lines, pos, end = self.more_lines_follow(pos, end)
+            if more_lines:
+                self.state.count("json_read_as_jsonl")
+                yield from _read_jsonl(self.opts, self.src, path, self.state, count_codec=False)
+                return _STOP
+        if isinstance(value, dict):
+            value = yield from _rows_of_object(self.opts, path, value)
+            if value is None:
+                return _STOP
+        yield from self.rows_of(value if isinstance(value, list) else [value], pos, end)
+        return end
+
+    def more_lines_follow(self, pos: int, end: int) -> tuple[bool, int, int]:
+        """Whether a line break, then more, follows the value from `pos` to `end`; with `pos` and
+        `end` as they are after reading on (the whitespace after it may run past the text held)."""
+        t = self.t
+        while (gap := _WS.match(t.text, end)).end() == len(t.text) and t.more(pos) is not None:
+            end, pos = end - pos, 0
+        return "\n" in gap.group() and gap.end() < len(t.text), pos, end
+
+    def ended(self, where: str, at: int) -> Quarantined:
         """The item for a file that ends inside a value (cut short, or its compressed stream)."""
+        t, path = self.t, self.path
         if t.error:
             return Quarantined("corrupt_compression", f"{path}: {t.error} ({where}; rows before it were read)",
                                t.start + at, path)
@@ -133,9 +227,10 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                            t.start + at, path, len(t.text) - at,
                            t.text[at:at + SAMPLE].encode("utf-8", "surrogateescape"))
 
-    def broken(why: str, start: int, end: int):
+    def broken(self, why: str, start: int, end: int) -> tuple[str, str, str]:
         """The reason, detail and sample of the broken value at `start` (its error at `end`):
         `bad_json`, or `bad_encoding` when bytes that are not UTF-8 precede the error."""
+        t = self.t
         sample = t.text[start:start + SAMPLE]       # encoded as far as the span goes (span_item)
         if t.bad_bytes and (stray := _SURROGATE.search(t.text, start, max(end, start + 1))):
             # Bytes that are not UTF-8 before the error (GBK's second bytes include `\` and `"`): that is why.
@@ -143,72 +238,71 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                 f"{t.start + stray.start()}; JSON is UTF-8), then {why}", sample
         return "bad_json", why, sample
 
-    def span_item(reason: str, why: str, sample: str, at: int, resume: int | None, then: str,
+    def span_item(self, reason: str, why: str, sample: str, at: int, resume: int | None, then: str,
                   records: int = 1) -> Quarantined:
         """The item for the broken span from file position `at` to `resume` (None: the file's end).
-        Values in the next `_DAMAGE_REACH` characters are parsed in windows (`_value_in_windows`)."""
-        nonlocal calm
+        Values in the next `_DAMAGE_REACH` characters are parsed in windows (`parse`)."""
+        t, path = self.t, self.path
         size = (t.start + len(t.text) if resume is None else resume) - at
-        calm = at + size + _DAMAGE_REACH
-        return Quarantined(reason, f"{path}: value at character {at}: {why} ({then})", at, f"{path}#{i}", size,
+        self.calm = at + size + _DAMAGE_REACH
+        return Quarantined(reason, f"{path}: value at character {at}: {why} ({then})", at, f"{path}#{self.i}", size,
                            sample[:size].encode("utf-8", "surrogateescape"), records)
 
-    def bad(why: str, start: int, end: int) -> tuple[Quarantined, int | None]:
+    def bad_value(self, why: str, start: int, end: int) -> tuple[Quarantined, int | None]:
         """A `bad_json` item for the top-level value at `start` (its error at `end`; values one
         after another), and where reading goes on: the next line that starts with `{` (None:
         nowhere, the rest is lost)."""
-        (reason, why, sample), at = broken(why, start, end), t.start + start
-        pos = max(start + 1, end)
+        (reason, why, sample), at = self.broken(why, start, end), self.t.start + start
+        resume = self.next_line_object(max(start + 1, end))
+        return self.span_item(reason, why, sample, at, None if resume is None else self.t.start + resume,
+                              "read on at the next row" if resume is not None else _LOST), resume
+
+    def next_line_object(self, pos: int) -> int | None:
+        """The index of the `{` that starts the next line from `pos` on, None when none does."""
+        t = self.t
         while not (found := _LINE_OBJECT.search(t.text, pos)):
+            # The text's last character kept: a line break whose `{` is in the next piece.
             if t.more(pos := max(pos, len(t.text) - 1)) is None:
                 break
             pos = 0
-        resume = found.end() - 1 if found else None
-        return span_item(reason, why, sample, at, None if resume is None else t.start + resume,
-                         "read on at the next row" if found else _LOST), resume
+        return found.end() - 1 if found else None
 
-    def resync(why: str, start: int, end: int, indent: str | None, keys: set, row: bool
+    def resync(self, why: str, start: int, end: int, indent: str | None, keys: set, row: bool
                ) -> tuple[Quarantined, int | None]:
         """A `bad_json` item (`broken`) for an array's text from `start` (a broken row, or `row`
-        False: what stands where a `,` should) to where reading goes on, and that place (None:
-        nowhere, the rest of the file lost). Reading goes on, after the error at `end`, at
-        - an object that starts like a row (`_row_start`: `{"key":` after a `,`, or at the start of
-          a line indented as the array's first row was when that started one), parses whole,
-          shares a key with the array's rows before it (or the broken row's first key: an object
-          nested in a row seldom does) and is not followed by a `]` that does not end the array
-          (a nested list's last element);
-        - or a `]` that ends the array: the file ends after it, or another array of objects or an
-          object follows on a line of its own;
-        - or a row the file's end cuts (the main loop says `truncated_json`).
-        Not only at a line's start: a one-line array (json.dump's) lost every row after a broken
-        one. A row start that does not parse either is in the span, counted in its `records` and
-        the row numbers. Each place is tried once, in windows (`_value_in_windows`), and what a
-        parse read is not searched again: a file of garbage is read in linear time, its text a
-        piece at a time."""
-        nonlocal i
-        (reason, why, sample), at = broken(why, start, end), t.start + start
-        if not keys and (first_key := _FIRST_KEY.match(t.text, start)):
+        False: what stands where a `,` should) to where reading goes on (`resume_place`), and that
+        place (None: nowhere, the rest of the file lost). A row start that does not parse either is
+        in the span, counted in its `records` and the row numbers."""
+        (reason, why, sample), at = self.broken(why, start, end), self.t.start + start
+        if not keys and (first_key := _FIRST_KEY.match(self.t.text, start)):
+            # No row read before: the broken row's first key tells rows from objects nested in them.
             try:
                 keys = {json.loads(first_key.group(2))}
             except ValueError:
                 pass
-        row_start = _row_start(indent)
+        resume, then, failed = self.resume_place(start, end, indent, keys)
+        if failed:
+            then += "; 1 more row in the span that does not parse" if failed == 1 else \
+                f"; {failed} more rows in the span that do not parse"
+        out = self.span_item(reason, why, sample, at, resume, then, max(1, row + failed))
+        self.i += failed
+        return out, None if resume is None else resume - self.t.start
 
-        def array_end(close: int, keep: int) -> bool:
-            """Whether the `]` at file position `close` can end the array: the file ends after it,
-            or another array of objects or an object follows on a line of its own (`[{"`, `{"`;
-            not a `}` or `,`: a nested array's end)."""
-            nxt = _peek(t, close + 1, keep)
-            if nxt == t.start + len(t.text):
-                return True
-            if t.text.find("\n", close + 1 - t.start, nxt - t.start) < 0:
-                return False
-            for want in ("[{\"" if t.text[nxt - t.start] == "[" else "{\""):
-                if nxt == t.start + len(t.text) or t.text[nxt - t.start] != want:
-                    return False
-                nxt = _peek(t, nxt + 1, keep)
-            return True
-
+    def resume_place(self, start: int, end: int, indent: str | None, keys: set) -> tuple[int | None, str, int]:
+        """Where an array's reading goes on after the error at `end` in what starts at `start`: the
+        file position (None: nowhere), the detail's words for it, and the rows that failed before it.
+        That is at
+        - an object that starts like a row (`_row_start`: `{"key":` after a `,`, or at the start of
+          a line indented as the array's first row was when that started one), parses whole,
+          shares a key with the array's rows before it (or the broken row's first key: an object
+          nested in a row seldom does) and is not followed by a `]` that does not end the array
+          (a nested list's last element: `try_row`);
+        - or a `]` that ends the array (`array_end`);
+        - or a row the file's end cuts (the main loop says `truncated_json`).
+        Not only at a line's start: a one-line array (json.dump's) lost every row after a broken
+        one. Each place is tried once, in windows (`_value_in_windows`), and what a parse read is
+        not searched again: a file of garbage is read in linear time, its text a piece at a time."""
+        t, row_start = self.t, _row_start(indent)
         # File positions from here (t.start moves as text is read): a place is tried when its
         # `{` is after the last one tried (`after`) and its `{"key":` reaches past where the last
         # parse failed or ended (`floor`). One that parse read whole is inside what it parsed: an
@@ -219,6 +313,7 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
         s, resume, then, failed = max(start, end - _KEY_REACH), None, "read on at the next row", 0
         while resume is None:
             if (m := row_start.search(t.text, s)) is None:
+                # The piece's tail kept: a row start the piece's end cuts is found whole in the next.
                 if t.more(max(s, len(t.text) - _RESYNC_TAIL)) is None:
                     break
                 s = 0
@@ -228,113 +323,145 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
                 s = m.start() + 1
                 continue
             if m.group(3):
-                if array_end(p, p):
+                if self.array_end(p, p):
                     resume, then = p, "read on at the array's end"
                 stop = p + 1
             else:
-                key = m.group(2)
-                kind, value, pos, stop = _value_in_windows(decoder, t, p - t.start, row_limit)
-                p, stop = t.start + pos, t.start + stop
-                if kind == "ok":
-                    if isinstance(value, dict) and value and (not keys or not keys.isdisjoint(value)):
-                        nxt = _peek(t, stop, p)     # not a nested list's element: one ends at `]` then `}` or `,`
-                        if nxt == t.start + len(t.text) or t.text[nxt - t.start] != "]" or array_end(nxt, p):
-                            resume = p
-                else:
-                    # A row that does not parse either (one that starts with a key of the rows'):
-                    # in the span, counted; one the file's end cuts is read on at (`truncated_json`).
-                    try:
-                        row_like = not keys or json.loads(key) in keys
-                    except ValueError:
-                        row_like = False
-                    if kind == "cut":
-                        resume = p if row_like else None
-                        break
-                    failed += row_like
+                verdict, p, stop = self.try_row(p, m.group(2), keys)
+                if verdict in ("row", "cut_row"):
+                    resume = p
+                if verdict.startswith("cut"):
+                    break
+                failed += verdict == "failed_row"
             after, floor = p, max(stop, p + 1)
             s = max(p + 1, floor - _KEY_REACH) - t.start     # a later place's `,` is after this one's `{`
-        if resume is None:
-            then = _LOST
-        if failed:
-            then += "; 1 more row in the span that does not parse" if failed == 1 else \
-                f"; {failed} more rows in the span that do not parse"
-        out = span_item(reason, why, sample, at, resume, then, max(1, row + failed))
-        i += failed
-        return out, None if resume is None else resume - t.start
+        return resume, then if resume is not None else _LOST, failed
 
-    def rows_of(value, start: int, end: int):
-        nonlocal i
+    def try_row(self, p: int, key: str, keys: set) -> tuple[str, int, int]:
+        """The object at file position `p` (`{`, its first key `key` as JSON text) parsed: "row"
+        where reading goes on, "not_row" (it parses but is no row, or fails and starts with no key
+        of the rows'), "failed_row" (a row that does not parse either), "cut_row" (a row the file's
+        end cuts: read on at, for `truncated_json`) or "cut"; with its start and the end of what
+        the parse read, as file positions."""
+        t = self.t
+        kind, value, pos, stop = _value_in_windows(self.decoder, t, p - t.start, self.row_limit)
+        p, stop = t.start + pos, t.start + stop
+        if kind == "ok":
+            if isinstance(value, dict) and value and (not keys or not keys.isdisjoint(value)):
+                nxt = _peek(t, stop, p)     # not a nested list's element: one ends at `]` then `}` or `,`
+                if nxt == t.start + len(t.text) or t.text[nxt - t.start] != "]" or self.array_end(nxt, p):
+                    return "row", p, stop
+            return "not_row", p, stop
+        try:
+            row_like = not keys or json.loads(key) in keys
+        except ValueError:
+            row_like = False
+        if kind == "cut":
+            return ("cut_row" if row_like else "cut"), p, stop
+        return ("failed_row" if row_like else "not_row"), p, stop
+
+    def array_end(self, close: int, keep: int) -> bool:
+        """Whether the `]` at file position `close` can end the array: the file ends after it,
+        or another array of objects or an object follows on a line of its own (`[{"`, `{"`;
+        not a `}` or `,`: a nested array's end)."""
+        t = self.t
+        nxt = _peek(t, close + 1, keep)
+        if nxt == t.start + len(t.text):
+            return True
+        if t.text.find("\n", close + 1 - t.start, nxt - t.start) < 0:
+            return False
+        for want in ("[{\"" if t.text[nxt - t.start] == "[" else "{\""):
+            if nxt == t.start + len(t.text) or t.text[nxt - t.start] != want:
+                return False
+            nxt = _peek(t, nxt + 1, keep)
+        return True
+
+    def rows_of(self, value, start: int, end: int) -> list[Doc | Quarantined]:
+        """The documents of the rows in `value`, parsed from the text from `start` to `end`; one
+        `bad_encoding` item when that text holds bytes that are not UTF-8. A list, made before any is
+        handed on, as the rows' documents always were."""
+        t, path = self.t, self.path
         if t.bad_bytes and (m := _SURROGATE.search(t.text, start, end)):
-            i += 1
-            return [Quarantined("bad_encoding", f"{path}: row {i} (character {t.start + start}) is not UTF-8: byte "
-                                f"{ord(m.group()) - 0xdc00:#04x} at character {t.start + m.start()} (JSON is UTF-8)",
-                                t.start + start, f"{path}#{i}", end - start,
+            self.i += 1
+            return [Quarantined("bad_encoding", f"{path}: row {self.i} (character {t.start + start}) is not UTF-8: "
+                                f"byte {ord(m.group()) - 0xdc00:#04x} at character {t.start + m.start()} (JSON is "
+                                f"UTF-8)", t.start + start, f"{path}#{self.i}", end - start,
                                 t.text[start:min(end, start + SAMPLE)].encode("utf-8", "surrogateescape"))]
         if t.text.find("\\ud", start, end) >= 0 or t.text.find("\\uD", start, end) >= 0:
-            value = without_lone_surrogates(value, state)
+            value = without_lone_surrogates(value, self.state)
         out = []
         for row in value:
-            i += 1
-            out.extend(_row_doc(opts, src, row, f"{path}#{i}", i, state=state))
+            self.i += 1
+            out.extend(_row_doc(self.opts, self.src, row, f"{path}#{self.i}", self.i, state=self.state))
         return out
 
-    def array_rows(pos: int):
+    def array_rows(self, pos: int):
         """An array's elements at `pos` (its `[`), one at a time: where reading goes on after its
         `]`, None when the rest of the file was lost after damage, _STOP when the file ended."""
-        nonlocal i
+        t = self.t
         # `indent`: what precedes its first element on its line when that starts one
-        # (pretty-printed), where to read on after a bad element.
+        # (pretty-printed), where to read on after a bad element. `keys`: its rows', to tell a row
+        # from an object nested in one there. `first`: a row is next, not a `,`.
         pos, first, indent, keys = pos + 1, True, ..., set()
         while pos is not None:
             if (pos := _skip_ws(t, pos)) is None:
-                yield ended(f"after row {i} without closing the array (`]`)", len(t.text))
+                yield self.ended(f"after row {self.i} without closing the array (`]`)", len(t.text))
                 return _STOP
             if t.text[pos] == "]":
                 return pos + 1
             if not first:
                 if t.text[pos] != ",":
-                    item, pos = resync(f"',' or ']' expected after row {i}, found {t.text[pos]!r}", pos, pos,
-                                       indent, keys, row=False)
+                    item, pos = self.resync(f"',' or ']' expected after row {self.i}, found {t.text[pos]!r}", pos,
+                                            pos, indent, keys, row=False)
                     yield item
                     first = True
                     continue
                 if (pos := _skip_ws(t, pos + 1)) is None:
-                    yield ended(f"after row {i} and a comma", len(t.text))
+                    yield self.ended(f"after row {self.i} and a comma", len(t.text))
                     return _STOP
                 if t.text[pos] == "]":          # [a, b,] (JSON5, hand-edited files): nothing lost
-                    state.count("json_trailing_comma")
+                    self.state.count("json_trailing_comma")
                     return pos + 1
-            first = False
             if indent is ...:
-                line_start = t.text.rfind("\n", 0, pos) + 1
-                indent = t.text[line_start:pos] if line_start and not t.text[line_start:pos].strip() else None
-            kind, value, pos, end = (_value_at if t.start + pos >= calm else _value_in_windows)(
-                decoder, t, pos, row_limit)
-            if kind == "ok":
-                if len(keys) < _ROW_KEYS and isinstance(value, dict):
-                    keys.update(value)
-                yield from rows_of([value], pos, end)
-                pos = end
-            elif kind == "cut":
-                yield ended(f"inside row {i + 1} ({value})", pos)
+                indent = _indent_before(t.text, pos)
+            pos, first = yield from self.array_element(pos, indent, keys)
+            if pos is _STOP:
                 return _STOP
-            elif kind == "too_large":
-                i += 1
-                at, end = t.start + pos, _skip_value(t, pos)       # skipped, not parsed
-                yield Quarantined("too_large", f"{path}: row {i}: more than {row_limit:,} characters of JSON, "
-                                  f"more than a row under max_doc_bytes {src.max_doc_bytes:,} holds", at,
-                                  f"{path}#{i}", t.start + (len(t.text) if end is None else end) - at)
-                if end is None:
-                    return _STOP
-                pos = end
-            else:
-                i += 1
-                item, pos = resync(value, pos, end, indent, keys, row=True)
-                yield item
-                first = True
         return None
 
-    def wrapped_array(pos: int) -> tuple[int | None, int, int]:
+    def array_element(self, pos: int, indent: str | None, keys: set):
+        """The array's element at `pos`: where reading goes on after it (None, _STOP as
+        `array_rows`), and whether a row rather than a `,` is next there (after a broken row,
+        reading goes on at a row start)."""
+        kind, value, pos, end = self.parse(pos, self.row_limit)
+        if kind == "ok":
+            if len(keys) < _ROW_KEYS and isinstance(value, dict):
+                keys.update(value)
+            yield from self.rows_of([value], pos, end)
+            return end, False
+        if kind == "cut":
+            yield self.ended(f"inside row {self.i + 1} ({value})", pos)
+            return _STOP, False
+        if kind == "too_large":
+            item, pos = self.too_large_row(pos)
+            yield item
+            return (_STOP if pos is None else pos), False
+        self.i += 1
+        item, pos = self.resync(value, pos, end, indent, keys, row=True)
+        yield item
+        return pos, True
+
+    def too_large_row(self, pos: int) -> tuple[Quarantined, int | None]:
+        """The item for a row at `pos` too large to be a document, skipped unparsed (parsing it would
+        hold its objects too), and the index after it (None: the file ended inside it)."""
+        t, path = self.t, self.path
+        self.i += 1
+        at, end = t.start + pos, _skip_value(t, pos)
+        return Quarantined("too_large", f"{path}: row {self.i}: more than {self.row_limit:,} characters of JSON, "
+                           f"more than a row under max_doc_bytes {self.src.max_doc_bytes:,} holds", at,
+                           f"{path}#{self.i}", t.start + (len(t.text) if end is None else end) - at), end
+
+    def wrapped_array(self, pos: int) -> tuple[int | None, int, int]:
         """Where the array `records_field` names starts in the object at `pos` (its `[`), found by
         reading the object's keys in order, the values of others skipped unparsed (`_skip_value`),
         entering an object whose key is a dotted path's first part (`meta` of `meta.rows`); the text
@@ -342,135 +469,97 @@ def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterat
         are not such an array there, or the text before it does not read as JSON, or it holds more
         than max_object_bytes: the object is parsed whole (`_rows_of_object` says why, as before).
         With the objects entered (closed after the rows) and `pos`'s index now."""
-        h, name, p, depth = _Held(t, pos), records_field, pos + 1, 1
-        first = True
+        h, name, p, depth, first = _Held(self.t, pos), self.records_field, pos + 1, 1, True
         while True:
-            if (p := _skip_ws(h, p)) is None or p - h.keep > object_limit:
-                return None, h.keep, depth
-            if first:
-                first = False
-            elif h.text[p] != "," or (p := _skip_ws(h, p + 1)) is None:
-                return None, h.keep, depth
-            if h.text[p] != '"':
-                return None, h.keep, depth
-            kind, key, p, end = _value_at(decoder, h, p, object_limit)
-            if kind != "ok" or (p := _skip_ws(h, end)) is None or h.text[p] != ":" or \
-                    (p := _skip_ws(h, p + 1)) is None:
-                return None, h.keep, depth
+            if (p := _skip_ws(h, p)) is None or p - h.keep > self.object_limit:
+                break
+            if not first and (h.text[p] != "," or (p := _skip_ws(h, p + 1)) is None):
+                break
+            first = False
+            if (member := self.held_key(h, p)) is None:
+                break
+            key, p = member
             if key == name:             # a key holding the whole path wins (field_path)
                 return (p if h.text[p] == "[" else None), h.keep, depth
             if name.startswith(key + ".") and h.text[p] == "{":
                 name, p, depth, first = name[len(key) + 1:], p + 1, depth + 1, True
                 continue
-            if h.text[p] in '{["':
-                end = _skip_value(h, p)
-            else:                       # a number, true, false, null
-                kind, _, p, end = _value_at(decoder, h, p, object_limit)
-                end = end if kind == "ok" else None
-            if end is None:
-                return None, h.keep, depth
-            p = end
+            if (p := self.skip_held_value(h, p)) is None:
+                break
+        return None, h.keep, depth
 
-    def wrapper_rest(pos: int, depth: int):
+    def held_key(self, h: _Held, p: int) -> tuple[str, int] | None:
+        """The key at `p` and the index of its value, after the `:`; None where no key and `:` stand."""
+        if h.text[p] != '"':
+            return None
+        kind, key, p, end = _value_at(self.decoder, h, p, self.object_limit)
+        if kind != "ok" or (p := _skip_ws(h, end)) is None or h.text[p] != ":" or (p := _skip_ws(h, p + 1)) is None:
+            return None
+        return key, p
+
+    def skip_held_value(self, h: _Held, p: int) -> int | None:
+        """The index after the value at `p`, another key's: skipped unparsed, but a number, true,
+        false or null (no brackets or quotes to skip it by); None where it does not read as JSON."""
+        if h.text[p] in '{["':
+            return _skip_value(h, p)
+        kind, _, p, end = _value_at(self.decoder, h, p, self.object_limit)
+        return end if kind == "ok" else None
+
+    def wrapper_rest(self, pos: int, depth: int):
         """The wrapper's keys after its rows (`depth`: the objects entered), skipped unparsed:
         where reading goes on after its `}`, None when the rest of the file was lost after
         damage, _STOP when the file ended. Damage there is one `bad_json` item; the rows are kept."""
-        nonlocal i
+        t = self.t
         while True:
             if (pos := _skip_ws(t, pos)) is None:
-                yield ended("after the rows, inside the object that wraps them", len(t.text))
+                yield self.ended("after the rows, inside the object that wraps them", len(t.text))
                 return _STOP
-            c = t.text[pos]
-            if c == "}":
+            if t.text[pos] == "}":
                 pos, depth = pos + 1, depth - 1
                 if not depth:
                     return pos
                 continue
-            why = f"',' or '}}' expected after the wrapper's rows, found {c!r}"
-            if c == ",":
-                if (pos := _skip_ws(t, pos + 1)) is None:
-                    pos = len(t.text)
-                    continue
-                why = f"a key expected after the wrapper's rows and a comma, found {t.text[pos]!r}"
-                if t.text[pos] == '"':
-                    if (pos := _skip_value(t, pos)) is None or (pos := _skip_ws(t, pos)) is None:
-                        pos = len(t.text)
-                        continue
-                    why = f"':' expected after a key after the wrapper's rows, found {t.text[pos]!r}"
-                    if t.text[pos] == ":":
-                        if (pos := _skip_ws(t, pos + 1)) is None:
-                            pos = len(t.text)
-                            continue
-                        if t.text[pos] in '{["':
-                            if (pos := _skip_value(t, pos)) is None:
-                                pos = len(t.text)
-                            continue
-                        kind, value, pos, end = _value_at(decoder, t, pos, row_limit)
-                        if kind in ("ok", "cut"):
-                            pos = end if kind == "ok" else len(t.text)
-                            continue
-                        why = f"{value} after the wrapper's rows" if kind == "bad" else "too large a value"
-            i += 1
-            item, pos = bad(why, pos, pos)      # read on at the next `{` line, as after a broken value
+            pos, why = self.skip_member_after_rows(pos)
+            if why is None:
+                continue
+            self.i += 1
+            item, pos = self.bad_value(why, pos, pos)      # read on at the next `{` line, as after a broken value
             yield item
             return pos
 
-    while (pos := _skip_ws(t, pos)) is not None:
-        nth += 1
-        if nth == 2:
-            state.count("json_concatenated_values")
-        depth = 0
-        if t.text[pos] == "{" and records_field:
-            # A wrapper (`{"version": …, "data": [...]}`): its rows read as an array's, one at a time.
-            found, pos, depth = wrapped_array(pos)
-            if found is not None:
-                pos = found
-        if t.text[pos] == "[":
-            pos = yield from array_rows(pos)
-            if pos is not None and pos is not _STOP and depth:
-                pos = yield from wrapper_rest(pos, depth)
-            if pos is _STOP:
-                return
-            if pos is None:
-                break
-            continue
-        kind, value, pos, end = (_value_at if t.start + pos >= calm else _value_in_windows)(
-            decoder, t, pos, object_limit)
+    def skip_member_after_rows(self, pos: int) -> tuple[int, str | None]:
+        """A wrapper's `, "key": value` at `pos`, after its rows, skipped: the index after it and
+        None, or where it does not read as JSON and why. The file's end inside it is the text's end
+        (the caller's next `_skip_ws` finds the file ended)."""
+        t = self.t
+        if (c := t.text[pos]) != ",":
+            return pos, f"',' or '}}' expected after the wrapper's rows, found {c!r}"
+        if (pos := _skip_ws(t, pos + 1)) is None:
+            return len(t.text), None
+        if t.text[pos] != '"':
+            return pos, f"a key expected after the wrapper's rows and a comma, found {t.text[pos]!r}"
+        if (pos := _skip_value(t, pos)) is None or (pos := _skip_ws(t, pos)) is None:
+            return len(t.text), None
+        if t.text[pos] != ":":
+            return pos, f"':' expected after a key after the wrapper's rows, found {t.text[pos]!r}"
+        if (pos := _skip_ws(t, pos + 1)) is None:
+            return len(t.text), None
+        if t.text[pos] in '{["':
+            end = _skip_value(t, pos)
+            return (len(t.text) if end is None else end), None
+        kind, value, pos, end = _value_at(self.decoder, t, pos, self.row_limit)
+        if kind == "ok":
+            return end, None
         if kind == "cut":
-            yield ended(f"inside a value ({value})", pos)
-            return
-        if kind == "too_large":
-            yield Quarantined("too_large", f"{path}: a JSON object of more than max_object_bytes {object_limit:,} "
-                              f"characters at character {t.start + pos}: convert the file to JSON Lines (one row "
-                              f"a line), whose rows are read one at a time", t.start + pos, path)
-            return
-        if kind == "bad":
-            i += 1
-            item, pos = bad(value, pos, end)          # values one after another: at the next `{` line
-            yield item
-            if pos is None:
-                break
-            continue
-        if nth == 1 and isinstance(value, dict) and t.text.find("\n", pos, end) < 0:
-            # One object on one line, then more after a line break, which the first lines did not
-            # show (a first line longer than the look-ahead): JSON Lines still.
-            while (gap := _WS.match(t.text, end)).end() == len(t.text) and t.more(pos) is not None:
-                end, pos = end - pos, 0
-            if "\n" in gap.group() and gap.end() < len(t.text):
-                state.count("json_read_as_jsonl")
-                yield from _read_jsonl(opts, src, path, state, count_codec=False)
-                return
-        if isinstance(value, dict):
-            value = yield from _rows_of_object(opts, path, value)
-            if value is None:
-                return
-        yield from rows_of(value if isinstance(value, list) else [value], pos, end)
-        pos = end
-        continue
-    if t.error:
-        yield ended("after its last complete value", len(t.text))
-    elif not nth:
-        yield Quarantined("bad_json", f"{path}: no JSON value, whitespace only", 0, path)
+            return len(t.text), None
+        return pos, f"{value} after the wrapper's rows" if kind == "bad" else "too large a value"
+
+
+def _indent_before(text: str, pos: int) -> str | None:
+    """What precedes `pos` on its line when only whitespace does and a line break starts it (a
+    pretty-printed array's row), else None (a one-line array: rows start after separators)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    return text[line_start:pos] if line_start and not text[line_start:pos].strip() else None
 
 
 def _rows_of_object(opts, path: str, value: dict):
