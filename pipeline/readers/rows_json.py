@@ -78,8 +78,8 @@ class JsonReader(_RowReader):
         "(an array, or one object)"))
     max_object_bytes: int = Field(default=MAX_OBJECT_BYTES, gt=0, description=(
         "largest JSON object parsed whole, in characters (a file that is one object, a `records_field` "
-        "wrapper whose rows are not an array at that field; it takes about twice that in memory): more is quarantined `too_large`, to be converted to "
-        "JSON Lines. An array's rows are read one at a time, each up to JSON Lines' row limit (6 x "
+        "wrapper whose rows are not an array at that field; it takes about twice that in memory): more is "
+        "quarantined `too_large`, to be converted to JSON Lines. An array's rows are read one at a time, each up to JSON Lines' row limit (6 x "
         "max_doc_bytes), whatever the file's size"))
 
     def read(self, path, src, state):
