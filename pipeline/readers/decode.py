@@ -84,8 +84,13 @@ from pipeline.readers import base  # also registers the tokenmill.cp1252 error h
 
 MAX_MESS = 0.2
 MAX_BAD_SHARE = 0.05
-# A multi-byte reading may hold one undecodable sequence per this many non-ASCII characters (decode_html)
+# A multi-byte reading may hold one undecodable sequence per this many non-ASCII characters (decode_html);
+# per NEARLY_SURE when chardetng is confident of that charset: a piece in another encoding (a footer or
+# an ad in UTF-8 pasted into a Big5 page) fails the strict reading over dozens of characters, and the
+# readings that remained were GB18030's, which takes Big5 bytes without an error and gives other hanzi
+# (chardetng is shown the first DETECTOR_SAMPLE bytes of non-ASCII text: a piece in them rules Big5 out).
 NEARLY = 100
+NEARLY_SURE = 10
 MESS_SAMPLE = 8000
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
@@ -299,22 +304,24 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
     for label in labels:
         if (found := labelled(_meta_charset(body) if label is None else label)) is not None:
             return found[0], found[1], False
-    def nearly(enc: str) -> str | None:
+    def nearly(enc: str, sure: bool) -> str | None:
         """A multi-byte reading with U+FFFD for at most one undecodable sequence in NEARLY
-        non-ASCII characters, when plausible: a damaged byte, or a character cut where a page
-        was cut, fails the strict reading, and the single-byte ones after it read CJK as
-        mojibake (Big5 as cp1252, EUC-KR as cp874)."""
+        non-ASCII characters (NEARLY_SURE when chardetng is `sure` of it), when plausible: a
+        damaged byte, a character cut where a page was cut, or a piece in another encoding fails
+        the strict reading, and the readings after it give mojibake (Big5 as cp1252 or GB18030,
+        EUC-KR as cp874)."""
         if enc not in _MULTIBYTE or enc.startswith("utf"):
             return None
         text = body.decode(enc, "replace")
         non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-        return text if text.count("\ufffd") * NEARLY <= non_ascii and _plausible(text) else None
+        bound = NEARLY_SURE if sure else NEARLY
+        return text if text.count("\ufffd") * bound <= non_ascii and _plausible(text) else None
 
-    detectors = (lambda: "cp1252" if no_letters else None, lambda: guess()[0],
-                 lambda: canonical(detect_encoding(body, html5_compatible=False)),
-                 lambda: canonical(getattr(from_bytes(body[:200_000]).best(), "encoding", None)))
+    detectors = (lambda: ("cp1252" if no_letters else None, False), guess,
+                 lambda: (canonical(detect_encoding(body, html5_compatible=False)), False),
+                 lambda: (canonical(getattr(from_bytes(body[:200_000]).best(), "encoding", None)), False))
     for detect in detectors:                     # each asked only when the ones before fail
-        enc = detect()
+        enc, sure = detect()
         if enc in WEB_CHARSETS and (text := attempt(enc)) is not None:
             if enc not in _MULTIBYTE and _gb2312_pairs(body, enc) and \
                     bad_share(chinese := body.decode("gb18030")) <= MAX_BAD_SHARE:
@@ -322,7 +329,7 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
                 # ratio of a few characters ("测试~~~" scores 0.4, its cp1256 mojibake 0.0).
                 return chinese, "gb18030", False
             return text, enc, False
-        if enc in WEB_CHARSETS and (text := nearly(enc)) is not None:
+        if enc in WEB_CHARSETS and (text := nearly(enc, sure)) is not None:
             return text, enc, True
     # The defaults: whichever of the two reads as the less messy text.
     fits = [(t, e) for e in ("gb18030", "cp1252") if (t := attempt(e)) is not None]
