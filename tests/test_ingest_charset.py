@@ -324,18 +324,20 @@ def test_a_cjk_page_damaged_or_cut_inside_a_character_is_read_in_its_charset_fla
 
 
 @pytest.mark.parametrize("lang,charset", [("zh-Hant", "big5"), ("zh-Hans", "gbk"), ("ja", "shift_jis")])
-@pytest.mark.parametrize("size", [3000, 6000])
+@pytest.mark.parametrize("size", [1500, 3000, 6000])
+@pytest.mark.parametrize("where", ["top", "end"])
 def test_a_legacy_page_with_a_piece_in_utf8_is_read_in_its_charset_not_as_other_hanzi(gold_texts, lang, charset,
-                                                                                     size):
-    """A footer, an ad or a widget in UTF-8 pasted into a Big5 page fails the strict Big5 reading
+                                                                                     size, where):
+    """A header, footer, ad or widget in UTF-8 pasted into a Big5 page fails the strict Big5 reading
     over dozens of characters: more than one bad sequence in 100, so the page went on to the other
     detectors, and GB18030 (which takes Big5 bytes without an error) gave other hanzi: mojibake that
-    looks like Chinese. chardetng, confident of Big5, is now trusted with one bad sequence in 10.
-    (Where the piece lies in the first 4 KB of non-ASCII text chardetng is shown, it rules Big5 out
-    and the page still reads wrong: left as it is.)"""
+    looks like Chinese. chardetng, confident of Big5, is now trusted with one bad sequence in 10;
+    where the piece is among the bytes chardetng is shown (it rules Big5 out at the piece's first
+    byte), it is asked again without the page's runs of UTF-8 characters."""
     text = gold_texts[lang][:size].encode(charset, "ignore").decode(charset)
-    footer = "本站由某某科技提供技术支持，联系电话：400-123-4567，版权所有".encode("utf-8")
-    page = (f"<html><head><title>t</title></head><body><p>{text}</p>".encode(charset) + b"<div>" + footer
-            + b"</div></body></html>")
+    piece = b"<div>" + "本站由某某科技提供技术支持，联系电话：400-123-4567，版权所有".encode("utf-8") + b"</div>"
+    body = f"<p>{text}</p>".encode(charset)
+    body = piece + body if where == "top" else body + piece
+    page = b"<html><head><title>t</title></head><body>" + body + b"</body></html>"
     got, how, _ = decode_html(page)
     assert got is not None and text in got, (how, got[:80])

@@ -271,6 +271,15 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
             # chardetng give up Big5 for a "confident" windows-1252: the page came out as mojibake.
             detector.feed(sample, last=False)
             enc, sure = detector.guess_assess(tld=_tld(url), allow_utf8=False)
+            if canonical(enc) not in _MULTIBYTE and _UTF8_RUNS.search(sample):
+                # chardetng rules a charset out at its first invalid sequence: a piece in UTF-8 in a
+                # Big5 page did so, and a single-byte charset won. Asked again without the UTF-8
+                # runs, it may be sure of the page's own.
+                again = EncodingDetector()
+                again.feed(_UTF8_RUNS.sub(b" ", sample), last=False)
+                other, other_sure = again.guess_assess(tld=_tld(url), allow_utf8=False)
+                if other_sure and canonical(other) in _MULTIBYTE:
+                    enc, sure = other, other_sure
             guessed.append((canonical(enc), sure))
         return guessed[0]
 
@@ -596,6 +605,9 @@ def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
 
 
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+# Four or more UTF-8 multi-byte characters in a row: a piece in UTF-8 (a footer, an ad); legacy CJK
+# pairs form two by chance (GBK 目录), rarely four
+_UTF8_RUNS = re.compile(rb"(?:[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}){4,}")
 # GB2312 (EUC-CN) pairs in the rows that hold characters: symbols, full-width forms, kana, Greek,
 # Cyrillic, box drawing (rows 1-9) and hanzi (16-87); the common ones: punctuation (row 1),
 # full-width forms (row 3) and the 3,755 level-1 hanzi (rows 16-55), ~99.7 % of Chinese text.
