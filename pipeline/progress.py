@@ -118,11 +118,15 @@ class Progress:
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
 
-    def bar(self, name: str, total: int, unit: str = "shards", done: int = 0) -> _Bar:
+    def bar(self, name: str, total: int, unit: str = "shards", done: int = 0, ahead: int = 0) -> _Bar:
+        """`done` of `total` finished before the bar starts: `ahead` of them by this run while Ray
+        started (the runner's read-ahead), the rest by an earlier run (resuming)."""
         if "+" in name and not self.quiet:      # say once which stages a short label stands for
             print(f"[{short_name(name)}] = {name.replace('+', ' + ')}", file=sys.stderr, flush=True)
         if done and not self.quiet:
-            print(f"[{short_name(name)}] resuming: {done}/{total} {unit} already done", file=sys.stderr, flush=True)
+            said = [f"resuming: {done - ahead}/{total} {unit} already done"] if done > ahead else []
+            said += [f"{ahead}/{total} {unit} read while Ray started"] if ahead else []
+            print(f"[{short_name(name)}] {'; '.join(said)}", file=sys.stderr, flush=True)
         return _Bar(name, total, unit, done, self.tty, self.quiet)
 
     def note(self, msg: str) -> None:

@@ -308,6 +308,7 @@ class Runner:
         self.progress = Progress(quiet=quiet)
         self.files = list_inputs(recipe)
         self.id_bases = id_bases(recipe, self.files)
+        self._read_ahead_files: set[str] = set()    # ingest's files this run read while Ray started
         check_output(self.run_dir, recipe, self.files)       # before any work: a safe place to write
         self.stages = plan(recipe, self.run_dir, self.files)
         self.segments = compile_segments(self.stages, recipe.checkpoint,
@@ -455,13 +456,14 @@ class Runner:
         previous = sys.getswitchinterval()
         sys.setswitchinterval(READ_AHEAD_SWITCH_INTERVAL)
         try:
-            for _, src, si, fi, path in todo:
+            for fid, src, si, fi, path in todo:
                 stream = ingest_file_stream(src, si, fi, path, ingest.dir, clock=time.thread_time,
                                             id_base=self.id_bases[src.name])
                 for kind, _ in stream:
                     if kind == "shard" and not local_ray_starting():
                         stream.close()      # no completion record: a task reads this file
                         return timer() - t0
+                self._read_ahead_files.add(fid)
                 if not local_ray_starting():
                     break
         finally:
@@ -523,7 +525,8 @@ class Runner:
                 if consume and fresh:   # a file read again for another shard of it: this one is done
                     storage.remove_file(ps.dir.shard_path(shard))
 
-        files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records))
+        files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records),
+                                      ahead=sum(r["shard"] in self._read_ahead_files for r in done_records))
         chain_bar = self.progress.bar(names, 0, unit="shards") if chain else None
         for rec in done_records:
             shards_of_read_files += len(rec["shards"])

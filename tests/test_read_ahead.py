@@ -48,9 +48,11 @@ def test_read_ahead_writes_what_tasks_write(tmp_path, shared_data, ray_local, mo
         # Ray came up during the first file (asked once before it, then after each shard): the
         # file is left unrecorded, three shards of it written, and no other file was begun.
         assert records == [] and shards == [f"00-00000-000{i}.parquet" for i in range(3)]
+        assert runner._read_ahead_files == set()
     else:
         assert records == ["00-00000.done.json", "00-00001.done.json", "01-00000.done.json",
                            "01-00001.done.json"]
+        assert runner._read_ahead_files == {"00-00000", "00-00001", "01-00000", "01-00001"}
     stats = runner.run()
     assert _strip(stats) == _strip(reference)
     a, b = digest_tree(tmp_path / "ahead"), digest_tree(tmp_path / "ref")
@@ -69,3 +71,12 @@ def test_read_ahead_only_while_ray_starts_here(monkeypatch):
     assert not executor.local_ray_starting()
     monkeypatch.setattr(executor, "_starting", None)
     assert not executor.local_ray_starting()
+
+
+def test_the_ingest_line_tells_files_read_ahead_from_a_resumed_run(capsys):
+    from pipeline.progress import Progress
+    Progress(quiet=False).bar("ingest", 5, unit="files", done=5, ahead=3).close()
+    Progress(quiet=False).bar("ingest", 5, unit="files", done=4, ahead=4).close()
+    err = capsys.readouterr().err
+    assert "[ingest] resuming: 2/5 files already done; 3/5 files read while Ray started" in err
+    assert "[ingest] 4/5 files read while Ray started" in err and "resuming: 0" not in err
