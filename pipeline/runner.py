@@ -441,8 +441,9 @@ class Runner:
         """While Ray starts (seconds spent waiting for its daemons), the driver reads input files
         itself, with the function an ingest task runs, so the shards and records are those a task
         would write; the chain then starts on them as soon as Ray is up. A file not finished when
-        Ray is up is left to a task, which reads it again from its start: the workers never wait
-        for the driver. Returns the seconds spent (part of ingest's wall time)."""
+        Ray is up is left to a task, which reads it again from its start: the workers wait at
+        most for the shard being written then (readiness is asked between shards). Returns the
+        seconds spent (part of ingest's wall time)."""
         ingest = self.stages[0]
         # Only while Ray starts here: joining a cluster is quick, and one that cannot be joined
         # must leave the output folder as it was.
