@@ -174,3 +174,30 @@ def test_a_json_document_given_as_jsonl_is_read_as_json_and_damaged_json_lines_s
         docs, q, counters = read(tmp_path / "rows.jsonl", "jsonl")
         assert [d.text for d in docs] == [f"row {i}" for i in range(4)] and [i.reason for i in q] == ["bad_json"]
         assert "jsonl_read_as_json" not in counters
+
+
+@pytest.mark.parametrize("fmt, extra", [("code", {"layout": "rows"}), ("json", {}), ("arrow", {})])
+def test_a_datasets_folder_s_own_description_is_no_rows(tmp_path, fmt, extra):
+    """`datasets`' save_to_disk writes dataset_info.json and state.json beside its Arrow shards
+    (a hub snapshot: dataset_info.json beside data/): JSON, so a JSON row reader read them, and
+    each was quarantined `missing_text`. A directory's listing skips them, counted; named, they
+    are read."""
+    import pyarrow.ipc as ipc
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    table = pa.table({"content": [f"def f{i}():\n    return {i}\n" for i in range(5)],
+                      "text": [f"document {i} " * 20 for i in range(5)], "path": [f"f{i}.py" for i in range(5)]})
+    with ipc.new_stream(folder / "data-00000-of-00001.arrow", table.schema) as w:
+        w.write_table(table)
+    if fmt == "json":
+        (folder / "data.json").write_text(json.dumps(table.select(["text"]).to_pylist()))
+    (folder / "dataset_info.json").write_text(json.dumps({"features": {"text": {"dtype": "string"}}}))
+    (folder / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
+    src = SourceConfig(name="s", format=fmt, paths=[str(folder)], **extra)
+    state, items = ReadState(), []
+    for path in expand_paths(str(folder)):
+        items += list(read_source_file(src, path, state))
+    assert not [i for i in items if not isinstance(i, Doc)]
+    assert sum(isinstance(i, Doc) for i in items) == 5 and state.counters["skipped_dataset_metadata"] == 2
+    named = SourceConfig(name="s", format="json", paths=[str(folder / "state.json")])
+    assert list(read_source_file(named, str(folder / "state.json"), ReadState()))      # named: read

@@ -165,6 +165,11 @@ def unreadable_detail(path: str, e: BaseException) -> str:
     return f"{path}: {type(e).__name__}: {e}"
 
 
+# What Hugging Face `datasets` writes beside its data (save_to_disk, push_to_hub snapshots): JSON, and
+# so a row format's name, but a description of the dataset, not rows of it.
+DATASETS_METADATA = frozenset({"dataset_info.json", "dataset_infos.json", "dataset_dict.json", "state.json"})
+
+
 def _from_directory(patterns: tuple[str, ...], path: str) -> bool:
     """Whether `path` is in the listing only because a directory among `patterns` holds it: not
     named itself, not matched by a glob (a glob or a name says which files are meant)."""
@@ -244,7 +249,9 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
     counted `skipped_marker_file` and not read; one that a directory in the source's `paths` turned
     up without the format's name ending (`Reader.data_suffixes`: a dataset snapshot's README.md,
     LICENSE), or with one of `Reader.skip_suffixes` (a saved page's .css), is counted
-    `skipped_not_<format>_file` and not read. A local file that is no regular
+    `skipped_not_<format>_file` and not read; one that is `datasets`' own description of a
+    dataset (`dataset_info.json`, `state.json`: DATASETS_METADATA) is `skipped_dataset_metadata`.
+    A local file that is no regular
     file (a named pipe, a socket, a device: `special_file_kind`) is never opened: counted
     `skipped_not_regular_file` when a directory or glob turned it up, quarantined
     `not_regular_file` when `paths` names it. A Git LFS pointer is quarantined `lfs_pointer`
@@ -256,6 +263,9 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
         state.count("skipped_marker_file")
         return
     low = name.lower()
+    if reader.data_suffixes and low in DATASETS_METADATA and _from_directory(tuple(src.paths), path):
+        state.count("skipped_dataset_metadata")         # a JSON file, but no rows
+        return
     if ((reader.data_suffixes and not low.endswith(reader.data_suffixes))
             or (reader.skip_suffixes and low.endswith(reader.skip_suffixes))) \
             and _from_directory(tuple(src.paths), path):
