@@ -219,7 +219,7 @@ def test_arrow_ipc_stream_and_file_formats_are_read_batch_by_batch(tmp_path):
     (ds / "state.json").write_text(json.dumps({"_data_files": []}))
     docs, q, counters = read(ds, "arrow", id_field="id")
     assert not q and [d.text for d in docs] == [f"row {i}" for i in range(50)]
-    assert docs[12].id == "s/12" and counters == {"skipped_not_arrow_file": 2}
+    assert docs[12].id == "s/12" and counters == {"skipped_dataset_metadata": 2}   # datasets' description
 
     # no text column: one item standing for every row; 0 rows: an empty file
     with pa.ipc.new_stream(tmp_path / "other.arrow", pa.schema([("content", pa.string())])) as w:
