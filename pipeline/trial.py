@@ -18,6 +18,7 @@ from typing import Iterator
 
 from pydantic import Field, SerializeAsAny
 
+from pipeline.checks import id_bases
 from pipeline.readers import Doc, Quarantined, ReadState, Reader, file_label, read_source_file, relabel
 from pipeline.recipe import Recipe, RecipeError
 
@@ -36,14 +37,15 @@ class TrialReader(Reader):
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         left = None if self.per_file is None else self.per_file.get(path, 0)
+        label = file_label(path, src.id_base)      # sampled by the id the document will have
         for item in self.inner.read(path, src, state):
             if isinstance(item, Doc):
                 if left is not None:
                     if left <= 0:
                         return
                     left -= 1
-                if self.fraction is not None and not _keep(
-                        self.seed, relabel(str(item.id), path, file_label(path, src.id_base)), self.fraction):
+                if self.fraction is not None and not _keep(self.seed, relabel(str(item.id), path, label),
+                                                           self.fraction):
                     state.count("trial_sampled_out")
                     continue
             yield item
@@ -88,7 +90,6 @@ def trial_recipe(recipe: Recipe, files: dict[str, list[str]], limit: int | None 
         raise RecipeError(f"--limit: expected a positive number of documents, got {limit}")
     if sample is not None and not 0 < sample <= 1:
         raise RecipeError(f"--sample: expected a fraction in (0, 1], got {sample}")
-    from pipeline.checks import id_bases
     bases = id_bases(recipe, files)     # the full run's: a trial's documents keep their ids
     sources = []
     for src in recipe.sources:
