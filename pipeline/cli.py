@@ -11,7 +11,7 @@ from types import UnionType
 from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pipeline.recipe import RecipeError, load_recipe
-from pipeline.storage import DamagedFile
+from pipeline.storage import DamagedFile, InputUnreadable
 from pipeline.stage import StageError
 
 
@@ -264,10 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return a.fn(a)
-    except (RecipeError, StageError, DamagedFile) as e:
-        # A mistake in the recipe or its input, or a damaged file in the run folder: one line, no
-        # traceback (raised in a Ray task, the error is Ray's wrapper, an instance of it too, whose
-        # text holds the task's traceback).
+    except (RecipeError, StageError, DamagedFile, InputUnreadable) as e:
+        # A mistake in the recipe or its input, a damaged file in the run folder, or storage failing
+        # under an input file: one line, no traceback (raised in a Ray task, the error is Ray's
+        # wrapper, an instance of it too, whose text holds the task's traceback).
         message = " ".join(str(getattr(e, "cause", None) or e).split())
         if isinstance(e, DamagedFile) and "/stages/" in message:
             message += " (remove the stage folder that holds it and run again: that stage is computed again)"

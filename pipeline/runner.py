@@ -76,6 +76,8 @@ def _fingerprint(path: str) -> dict:
         return file_fingerprint(fs, pp)
     except (FileNotFoundError, PermissionError) as e:
         return {"unreadable": type(e).__name__}
+    except storage.storage_errors() as e:
+        raise storage.input_unreadable(path, e, "asking its size and version for the resume key") from e
 
 
 def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedStage]:

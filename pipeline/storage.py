@@ -233,6 +233,30 @@ class DamagedFile(ValueError):
     `inspect` or `report` stops with one line naming it instead of a parser's traceback."""
 
 
+class InputUnreadable(OSError):
+    """Storage failing while an input file is read (a connection cut mid-body, an I/O error): the
+    run stops with one line naming the file, as for anything that cannot load. It is no bad input:
+    nothing is quarantined, and a rerun reads the file again (it has no completion record)."""
+
+
+def input_unreadable(path: str, e: BaseException, doing: str = "reading it") -> InputUnreadable:
+    """The one line a run stops with when storage fails under an input file."""
+    why = " ".join(str(e).split())[:300] or "no message"
+    return InputUnreadable(f"{path}: storage failed while {doing} ({type(e).__name__}: {why}); the run "
+                           f"stops here, and running it again reads this file again")
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """What a filesystem raises when storage fails rather than data being bad: OSError, and the
+    errors of the network clients behind fsspec that are not OSErrors (aiohttp's, for http(s)://
+    and gcsfs; fsspec's FSTimeoutError is a TimeoutError)."""
+    found: list[type[BaseException]] = [OSError, TimeoutError]
+    with contextlib.suppress(ImportError):
+        import aiohttp
+        found.append(aiohttp.ClientError)
+    return tuple(found)
+
+
 def read_json(p) -> Any:
     data = read_bytes(p)
     try:

@@ -298,6 +298,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
     except (OSError, RuntimeError) as e:     # RuntimeError: pathlib's resolve() on a symlink loop
         yield Quarantined("unreadable_file", unreadable_detail(path, e))
         return
+    except storage.storage_errors() as e:    # a network client's own error (aiohttp's): no answer, not no file
+        raise storage.input_unreadable(path, e) from e
     seen: dict[str, int] = {}
     prefix = f"{src.name}/"
     label = file_label(path, id_base)
@@ -335,8 +337,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
             elif item.id is not None:
                 item.id = prefix + relabel(str(item.id), path, label)
             yield item
-    except OSError:
-        raise                   # storage failing (a network error mid-read) stops the run, it is no bad input
+    except storage.storage_errors() as e:
+        raise storage.input_unreadable(path, e) from e     # storage failing mid-read stops the run: it is no bad input
     except Exception as e:      # noqa: BLE001 - a reader meeting input it was not built for
         # Input no rule foresaw: what was read stays, the rest of the file is quarantined with the
         # reason (the quarantine guard stops a run where this is most of a source), never the run.
