@@ -41,11 +41,15 @@ def capture(shared_data) -> tuple[bytes, list[bytes]]:
 
 
 def with_response(rec: bytes, head: bytes | None = None, body: bytes | None = None,
-                  warc: tuple[bytes, bytes] | None = None) -> bytes:
-    """A response record with its HTTP head, body or a WARC header line replaced; Content-Length fixed."""
+                  warc: tuple[bytes, bytes] | None = None, cut: bool = False) -> bytes:
+    """A response record with its HTTP head, body or a WARC header line replaced; Content-Length
+    fixed (the HTTP head's too, unless `cut`: a body shorter than it says was cut short)."""
     warc_head, _, block = rec[:-4].partition(b"\r\n\r\n")
     http_head, _, page = block.partition(b"\r\n\r\n")
-    block = (http_head if head is None else head) + b"\r\n\r\n" + (page if body is None else body)
+    head = http_head if head is None else head
+    if body is not None and not cut:
+        head = re.sub(rb"(?im)^(content-length:)[ \t]*\d+", b"\\g<1> %d" % len(body), head)
+    block = head + b"\r\n\r\n" + (page if body is None else body)
     if warc is not None:
         warc_head = warc_head.replace(*warc)
     warc_head = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % len(block), warc_head)
@@ -86,8 +90,9 @@ def variants(response: bytes) -> dict[str, bytes]:
         "type_twice": with_response(response, warc=(b"WARC-Type: response", b"WARC-Type: response\r\nwarc-type: metadata")),
         "length_twice": with_response(response, warc=(b"WARC-Type: response", b"WARC-Type: response\r\ncontent-length: 7")),
         "spaced_values": with_response(response, warc=(b"WARC-Target-URI: ", b"WARC-Target-URI: \t <")),
-        "crawler_cut": with_response(response, body=page[:len(page) // 2],
+        "crawler_cut": with_response(response, body=page[:len(page) // 2], cut=True,
                                      warc=(b"WARC-Type: response", b"WARC-Type: response\r\nWARC-Truncated: length")),
+        "network_cut": with_response(response, body=page[:len(page) // 3], cut=True),
     }
 
 
@@ -110,8 +115,10 @@ def test_common_crawl_layout_with_every_kind_of_page(capture, tmp_path, max_doc_
     reasons = {q.reason for q in quarantined}
     assert {"empty_document", "bad_encoding"} <= reasons
     assert counters.get("warc_truncated", 0) == (2 if max_doc_bytes > len(response) else 0)   # flagged, kept
+    assert counters["http_truncated"] == 2                              # the network's cut, flagged, kept
     if max_doc_bytes < len(response):
-        assert "too_large" in reasons          # records over the cap: quarantined before their status is read
+        assert "too_large" in reasons          # pages over the cap (the 404, the image: skipped as ever)
+        assert {"skipped_http_4xx", "skipped_http_3xx", "skipped_not_html"} <= set(counters)
     else:
         assert {"skipped_http_4xx", "skipped_http_3xx", "skipped_not_html", "chunked_mismatch"} <= set(counters)
     charsets = {re.search(r'"charset": "([^"]+)"', md).group(1) for md in table.column("metadata").to_pylist()}

@@ -256,3 +256,63 @@ def test_pages_with_no_type_are_sniffed_through_a_byte_order_mark_and_in_resourc
     assert len(docs) == 6 and not q and counters == {"skipped_not_html": 3}
     assert all(d.metadata["content_type"] == "text/html" for d in docs)
     assert [d.html.lstrip() for d in docs] == [html] * 6
+
+
+# -- what real crawlers record (wget, warcio's capture_http): no type over an encoded body, bodies
+# cut by the network, large records that are no pages ------------------------------------------------
+@pytest.mark.parametrize("coding", ["gzip", "br", "chunked"])
+def test_a_page_given_no_type_is_sniffed_after_its_encoding_is_undone(tmp_path, coding):
+    """A server that sends no Content-Type over a gzip, brotli or chunked body: the page was
+    counted skipped_not_html (its encoded bytes look like no page); warcio reads it."""
+    html = page(3000)
+    if coding == "chunked":
+        body, head = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (html[:1000], html[1000:])) + b"0\r\n\r\n", \
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+    else:
+        body, head = compress(html, coding), b"HTTP/1.1 200 OK\r\nContent-Encoding: " + coding.encode()
+    docs, counters, q = read(write(tmp_path, "notype", [response(body, head),
+                                                         response(compress(b"\x89PNG\r\n" + bytes(range(256)), "gzip"),
+                                                                  b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip")]))
+    assert [d.html for d in docs] == [html] and not q
+    assert counters == {"skipped_not_html": 1}
+
+
+def test_a_body_cut_by_the_network_is_kept_and_flagged(tmp_path):
+    """wget records what came when the connection closes mid-page, with no WARC-Truncated: a body
+    shorter than its Content-Length, or chunks without the last one, was a whole page unflagged
+    (chunks without the last one even kept their size lines, flagged chunked_mismatch)."""
+    html = page(6000)
+    half = html[:len(html) // 2]
+    cl = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d" % len(html)
+    chunked = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: chunked"
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (html[:2000], html[2000:4000]))
+    recs = [response(half, cl),                                       # Content-Length says more
+            response(chunks, chunked),                                # no last chunk
+            response(chunks + b"%x\r\n" % (len(html) - 4000) + html[4000:5000], chunked),   # cut in a chunk
+            response(html, cl),                                       # whole: no flag
+            response(chunks + b"%x\r\n%s\r\n0\r\n\r\n" % (len(html) - 4000, html[4000:]), chunked)]
+    docs, counters, q = read(write(tmp_path, "cut", recs))
+    assert [d.html for d in docs] == [half, html[:4000], html[:5000], html, html] and not q
+    assert [d.metadata.get("flags") for d in docs] == [["http_truncated"]] * 3 + [None, None]
+    assert counters == {"http_truncated": 3}
+    # The crawler's own cut (WARC-Truncated) is that flag alone.
+    cut = rec(b"response", cl + b"\r\n\r\n" + half, b"application/http; msgtype=response")
+    cut = cut.replace(b"Content-Length:", b"WARC-Truncated: length\r\nContent-Length:", 1)
+    docs, counters, q = read(write(tmp_path, "warc_cut", [cut]))
+    assert [d.metadata.get("flags") for d in docs] == [["warc_truncated"]] and counters == {"warc_truncated": 1}
+
+
+def test_a_record_over_the_size_limit_is_too_large_only_when_it_is_a_page(tmp_path):
+    """A crawl's videos, archives and large error pages were quarantined too_large before their
+    status or type was looked at: a media-heavy crawl filled the quarantine (its guard stops runs)."""
+    big = page(70_000)
+    recs = [response(big, b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4"),
+            response(big, b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html"),
+            response(big, b"HTTP/1.1 302 Found\r\nLocation: /x"),
+            rec(b"resource", big, b"application/pdf"),
+            response(big),                                            # a page: too large
+            rec(b"resource", big, b"text/html"),
+            response(page(3000))]
+    docs, counters, q = read(write(tmp_path, "big", recs), max_doc_bytes=50_000)
+    assert len(docs) == 1 and q == ["too_large", "too_large"]
+    assert counters == {"skipped_not_html": 2, "skipped_http_4xx": 1, "skipped_http_3xx": 1}

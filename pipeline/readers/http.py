@@ -230,27 +230,31 @@ def _head_line(line: bytes, headers: dict[str, str], last):
     return last
 
 
-def dechunk(body: bytes) -> bytes | None:
-    """The payload of a chunked body, or None when the body is not chunked."""
+def dechunk(body: bytes) -> tuple[bytes, bool] | None:
+    """The payload of a chunked body and whether it ended with its last (zero-size) chunk, or None
+    when the body is not chunked. A body cut mid-chunk, or after a chunk without the last one (the
+    connection closed mid-page), gives what its chunks hold and False."""
     out = bytearray()
     pos = 0
     while True:
         nl = body.find(b"\n", pos)
         if nl < 0 or nl - pos > 64:
-            return None
+            return (bytes(out), False) if out and (nl < 0 or pos >= len(body)) else None
         try:
             size = int(body[pos:nl].split(b";")[0].strip(), 16)
         except ValueError:
             return None
         if size == 0:
-            return bytes(out)
+            return bytes(out), True
         start = nl + 1
         if start + size > len(body):
-            return None if not out else bytes(out) + body[start:]   # cut off in the last chunk
+            return bytes(out) + body[start:], False     # cut off in this chunk
         out += body[start:start + size]
         pos = start + size
         while pos < len(body) and body[pos] in b"\r\n" and pos < start + size + 2:
             pos += 1
+        if pos >= len(body):
+            return bytes(out), False                   # no last chunk: cut after this one
 
 
 def _decompress(enc: str, body: bytes, limit: int) -> tuple[bytes, bool] | None:
@@ -412,7 +416,9 @@ def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
         if plain is None:
             problems.append("chunked_mismatch")
         else:
-            body = plain
+            body, ended = plain
+            if not ended:
+                problems.append("http_truncated")
     for enc in reversed([e.strip().lower() for e in resp.headers.get("content-encoding", "").split(",")]):
         if enc in ("", "identity", "none", "utf-8", "utf8"):
             continue

@@ -224,6 +224,9 @@ class CaptureBatcher:
         ctype = http.get("content-type", "")
         if not ctype or body_at == start + length or "transfer-encoding" in http or "content-encoding" in http:
             return None
+        declared = http.get("content-length", "")
+        if declared.isdigit() and int(declared) > start + length - body_at:
+            return None                     # cut short (web._cut_short): the per-record path flags it
         mime = ctype.split(";")[0].strip().lower()
         if not mime.startswith(self.want):
             if mime in GENERIC_TYPES and b"warc-identified-payload-type:" in low:

@@ -163,6 +163,16 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                 state.count(f"skipped_{kind or 'non_http'}")
                 continue
         if rec.truncated:
+            # Only a page is too large: a crawl's videos, archives, PDFs and large error pages are
+            # what they would be at any size (their head is in the record's first 64 KiB, kept).
+            head = parse_http(rec.block) if http else None
+            if head is not None and head.status is not None and head.status != 200:
+                state.count(f"skipped_http_{head.status // 100}xx")
+                continue
+            ctype = head.headers.get("content-type", "") if head is not None else h.get("content-type", "")
+            if ctype and _wanted_mime(ctype, h, want, state) is None:
+                state.count("skipped_not_html")
+                continue
             yield Quarantined("too_large", f"record of {rec.length} bytes", rec.offset, rid,
                               rec.length, rec.block)
             continue
@@ -178,14 +188,22 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                 state.count(f"skipped_http_{resp.status // 100}xx")
                 continue
             ctype = resp.headers.get("content-type", "")
-            if not ctype and looks_like_page(resp.body):
-                ctype = "text/html"                         # no type given: a page that looks like one
+            decoded = None
+            if not ctype:
+                # No type given: a page that looks like one, once chunks and gzip/br are undone.
+                decoded = decode_body(resp, src.max_doc_bytes)
+                if looks_like_page(decoded[0]):
+                    ctype = "text/html"
             mime = _wanted_mime(ctype, h, want, state)
             if mime is None:
                 state.count("skipped_not_html")
                 continue
-            body, problems = decode_body(resp, src.max_doc_bytes)
+            body, problems = decoded or decode_body(resp, src.max_doc_bytes)
             flags += problems
+            if "http_truncated" not in flags and _cut_short(resp):
+                flags.append("http_truncated")
+            if "warc_truncated" in flags and "http_truncated" in flags:
+                flags.remove("http_truncated")              # the crawler's own cut, said so
         else:
             ctype, body = h.get("content-type", ""), rec.block
             if not ctype and looks_like_page(body):
@@ -200,6 +218,14 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                          as_text=mime in TEXT_TYPES, inflate=True)
     if batcher is not None:
         yield from batcher.flush()
+
+
+def _cut_short(resp) -> bool:
+    """Whether a body sent without chunks is shorter than its Content-Length: the connection
+    closed mid-page (a crawler that records what came, wget's, says nothing else of it)."""
+    length = resp.headers.get("content-length", "")
+    return (length.isdigit() and int(length) > len(resp.body)
+            and "transfer-encoding" not in resp.headers)
 
 
 def _wanted_mime(ctype: str, h, want: tuple[str, ...], state: ReadState) -> str | None:
