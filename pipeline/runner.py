@@ -311,6 +311,7 @@ class Runner:
         self.files = list_inputs(recipe)
         self.id_bases = id_bases(recipe, self.files)
         self._read_ahead_files: set[str] = set()    # ingest's files this run read while Ray started
+        self._began = False                         # whether this run has begun changing its folder
         check_output(self.run_dir, recipe, self.files)       # before any work: a safe place to write
         self.stages = plan(recipe, self.run_dir, self.files)
         self.segments = compile_segments(self.stages, recipe.checkpoint,
@@ -335,6 +336,18 @@ class Runner:
                     raise
                 storage.remove_file(self.run_dir / FAILED)      # an earlier attempt's, now superseded
                 return stats
+
+    def _begin(self) -> None:
+        """The run starts changing its folder (not before Ray is up or starting here: a cluster
+        that cannot be joined leaves the folder as it was). The plan comes first: `explain` says
+        from it that a stage skipped a document's source (apply_to) rather than that it kept it."""
+        if self._began:
+            return
+        self._began = True
+        write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
+                           "stages": [s.dir.path.name for s in self.stages],
+                           "apply_to": {spec.id: list(spec.apply_to) for spec in self.recipe.stages
+                                        if spec.apply_to}}, self.run_dir / "plan.json")
 
     def _report_failure(self, error: Exception) -> None:
         """Every run leaves a report: one that stops with an error leaves `failed.json` (the error)
@@ -371,11 +384,6 @@ class Runner:
                                f"this plan (an earlier recipe's, or stages whose options changed since): kept, "
                                f"not read; remove them to free their space ({', '.join(stale[:3])}"
                                f"{', ...' if len(stale) > 3 else ''})")
-        # apply_to: `explain` says a stage skipped a document's source rather than that it kept it
-        write_json_atomic({"recipe": self.recipe.path, "recipe_hash": self.recipe.hash(),
-                           "stages": [s.dir.path.name for s in self.stages],
-                           "apply_to": {spec.id: list(spec.apply_to) for spec in self.recipe.stages
-                                        if spec.apply_to}}, self.run_dir / "plan.json")
         segments = list(self.segments)
         # Ingest overlaps with the first chain of map stages: a shard starts through them as soon
         # as it is written, while the rest of its file is still being read.
@@ -384,7 +392,7 @@ class Runner:
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
         self.runtime_env = upload_runtime_env(self.runtime_env)
         self.executor = make_executor(self.recipe.ray.executor, cluster_cpus() * self.recipe.ray.tasks_per_cpu)
-        self._began = True
+        self._begin()
         walls: dict[str, float] = {}
         self._ingest(walls, first_chain, read_ahead)
         # Duplicate ids (counted over tasks when many), then the quarantine guard.
@@ -451,7 +459,7 @@ class Runner:
         # must leave the output folder as it was.
         if not local_ray_starting() or ingest.dir.finished():
             return 0.0
-        self._began = True
+        self._begin()
         t0 = timer()
         if chain:
             self._forget_unstored_end(chain)

@@ -32,3 +32,4 @@ def test_an_unreachable_ray_address_is_one_line_and_quick(tmp_path, shared_data)
     assert "Traceback" not in r.stderr
     assert (tmp_path / "run" / "stats.json").read_text() == '{"finished": "earlier"}'
     assert not (tmp_path / "run" / "failed.json").exists() and not (tmp_path / "run" / "report.md").exists()
+    assert (tmp_path / "run" / "plan.json").read_text() == '{"stages": []}'      # the earlier run's, untouched
