@@ -151,7 +151,7 @@ class WikiOptions(Reader):
 
 
 class MediaWikiReader(WikiOptions):
-    """MediaWiki XML dumps (.xml, .xml.bz2, multistream): one clean-text document per article."""
+    """MediaWiki XML dumps (.xml, .xml.bz2, multistream .bz2, .7z): one clean-text document per article."""
     name = "mediawiki"
     namespaces: list[int] = Field(default=[0], description="page namespaces kept (0 = articles)")
     base_url: str | None = Field(default=None,
