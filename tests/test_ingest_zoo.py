@@ -776,3 +776,42 @@ def test_the_first_segment_of_a_segmented_record_is_no_whole_page(records, intac
     recs.insert(3, cont)
     docs, q, counters = read(write(tmp_path, "segmented", recs, gz))
     assert q == {"segmented_record": 1} and counters["skipped_continuation"] == 1 and len(docs) == 3
+
+
+@pytest.mark.parametrize("zeros", [4096, 1 << 20])
+def test_a_zeroed_block_loses_only_the_records_it_touches(shared_data, tmp_path, zeros):
+    """A block of zeros inside a member (a sparse or interrupted download): zeros inflate as
+    back-references, megabytes of garbage before zlib sees the damage, enough to fill the record
+    whose member it is. That record came out as a page (its text changed from the damage on, no
+    flag) beside the member's damage item; now the item stands for it. Every record in a member
+    the zeros do not touch is read as it was."""
+    raw = (shared_data / "warc" / "sample_pages.warc.gz").read_bytes()
+    starts, pos = [], 0
+    while pos < len(raw):
+        starts.append(pos)
+        d = zlib.decompressobj(wbits=31)
+        d.decompress(raw[pos:])
+        pos = len(raw) - len(d.unused_data)
+    spans = list(zip(starts, starts[1:] + [len(raw)]))
+    before = {d.id: d.html_str for d in read(shared_data / "warc" / "sample_pages.warc.gz")[0]}
+    large = [s for s in spans if s[1] - s[0] > 30_000]
+    for a, b in large[len(large) // 2::max(1, len(large) // 8)]:        # pages across the file
+        for frac in (0.2, 0.5):
+            cut = a + int((b - a) * frac)
+            path = tmp_path / f"zeroed-{a}-{frac}.warc.gz"
+            path.write_bytes(raw[:cut] + bytes(zeros) + raw[cut + zeros:])
+            docs, q, _ = read(path)
+            got = {d.id: d.html_str for d in docs}
+            assert all(got[i] == before[i] for i in got), f"a damaged record passed for a page ({a}, {frac})"
+            untouched = read_members(raw, [s for s in spans if s[1] <= cut or s[0] >= cut + zeros])
+            assert set(got) == {d.id for d in untouched} and q["corrupt_gzip"] + q["truncated_gzip"] >= 1
+
+
+def read_members(raw: bytes, spans) -> list:
+    """The documents of the given gzip members of `raw`, read on their own."""
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "members.warc.gz"
+        p.write_bytes(b"".join(raw[a:b] for a, b in spans))
+        return read(p)[0]

@@ -47,6 +47,9 @@ def skip_counter(wtype: str) -> str:
     """The counter of a skipped record by its lower-cased WARC-Type ("" when it has none)."""
     return f"skipped_{wtype}" if wtype in WARC_TYPES else "skipped_untyped" if not wtype else "skipped_unknown_type"
 MAX_HEADER = 1 << 20
+# How much of a gzip member's output is held, at most, waiting for the member to end or fail when
+# what follows a record's declared end in it is no next record (see Scanner._record_end).
+MEMBER_WAIT = 64 << 20
 # Not only at a line start: a record cut off mid-line (a writer that crashed, then appended) is
 # followed at once by the next record's header.
 # Any version: WARC/0.17 (Heritrix 1.x, 2008) is still in real archives.
@@ -348,6 +351,13 @@ class Scanner:
         end = header_end(head)
         return len(_WARC_FIELD.findall(head, 0, end if end > 0 else len(head))) >= 2
 
+    def _opens_open_member(self) -> bool:
+        """Does the record at buf[0] begin a gzip member that has not ended yet?"""
+        if not self.gz:
+            return False
+        i = bisect.bisect_left(self.member_starts, self.pos0)
+        return i < len(self.member_starts) and self.member_starts[i] == self.pos0 and self._member_end() is None
+
     def _at_member_end(self, i: int) -> bool:
         k = bisect.bisect_left(self.member_ends, self.pos0 + i)
         return k < len(self.member_ends) and self.member_ends[k] == self.pos0 + i
@@ -370,6 +380,14 @@ class Scanner:
             if nxt:
                 return limit, True
             # The record continues in the next member (a writer that splits records): stream logic.
+        if len(buf) >= e + 9 and not final and self._opens_open_member() and len(buf) < MEMBER_WAIT \
+                and not self._sep_ok(e, len(buf), final):
+            # The record begins a gzip member still being inflated, and what follows its declared
+            # end is no next record: that member's end decides. A member that fails to inflate
+            # gives what came out before the error, and after damage that is garbage (zeros
+            # inflate as back-references, megabytes of them): enough to fill the record, which
+            # then goes with the member's damage item instead of passing for a page.
+            return _NEED_MORE
         if len(buf) >= e + 9 or (final and len(buf) >= e):
             ok = self._sep_ok(e, len(buf), final)
             if ok or buf.startswith(b"\r\n\r\n", e) or buf.startswith(b"\n\n", e) or self._broken_header_at(e):
