@@ -268,3 +268,66 @@ def test_a_zstd_file_written_with_long_31_is_read(tmp_path):
     path.write_bytes(out.getvalue())
     docs, quarantined, _ = read(path, id_field="id")
     assert not quarantined and [d.id for d in docs] == [f"s/r{i}" for i in range(200)]
+
+
+# -- 5. zeroed blocks (a sparse file, an interrupted download or copy) ----------------------------------
+def zeroed(blob: bytes, at: int, n: int) -> bytes:
+    return blob[:at] + bytes(n) + blob[at + n:]
+
+
+@pytest.mark.parametrize("n", [4096, 64 << 10])
+def test_a_zeroed_block_gives_no_garbage_rows(tmp_path, n):
+    """Deflate inflates zeros as back-references: a single-member .jsonl.gz with a block zeroed in
+    its middle gave the rows before it, then thousands of earlier rows repeated and glued (the
+    checksum failing only at the end). Now the rows before the zeros, and not one row more."""
+    data = rows(0, 800)
+    blob = compress("gzip", data)
+    at = len(blob) // 2
+    out, error, _ = drain(zeroed(blob, at, n))
+    assert data.startswith(out) and len(out) > len(data) // 4
+    assert error is not None and f"zero bytes from compressed byte {at}" in str(error)
+    path = tmp_path / "rows.jsonl.gz"
+    path.write_bytes(zeroed(blob, at, n))
+    docs, q, _ = read(path, "jsonl")
+    originals = {json.loads(line)["text"] for line in data.splitlines()}
+    assert docs and all(d.text_str in originals for d in docs)
+    assert len(docs) == out.count(b"\n") and [i.reason for i in q] == ["corrupt_compression"]
+
+
+@pytest.mark.parametrize("more", [0, 1 << 20])
+def test_a_file_whose_tail_is_zeros_gives_no_garbage(more):
+    """A preallocated file whose download stopped: its end is zeros, which the decoder turned into
+    more garbage than probation holds."""
+    data = rows(0, 800)
+    blob = compress("gzip", data)
+    at = len(blob) // 3
+    out, error, _ = drain(blob[:at] + bytes(len(blob) - at + more))
+    assert data.startswith(out) and out and f"zero bytes from compressed byte {at}" in str(error)
+    assert ("to the end of the file" in str(error)) == (not more)
+
+
+def test_a_zeroed_block_in_one_member_loses_that_member_only():
+    """bgzip, pigz and concatenated parts: the member with the zeros is a hole (what it gave
+    before them, then a newline where the hole cuts a line), the members after it are read."""
+    parts = [rows(i * 50, 50) for i in range(6)]
+    members = [compress("gzip", p) for p in parts]
+    members[2] = zeroed(members[2], len(members[2]) // 3, 4096)
+    out, error, s = drain(b"".join(members))
+    head, tail = b"".join(parts[:2]), b"".join(parts[3:])
+    assert out.startswith(head) and out.endswith(tail) and error is not None and len(s.damage) == 1
+    hole = out[len(head):len(out) - len(tail)]
+    assert hole and parts[2].startswith(hole.removesuffix(b"\n")) and len(hole) < len(parts[2])
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd", "xz", "bz2"])
+def test_zeros_a_codec_wrote_itself_are_no_damage(codec):
+    """A long run of one byte (a tar's zero-filled file) packs into zero bytes too: the member is
+    held until its checksum says it is whole, then given as ever, a piece a read."""
+    data = rows(0, 20) + bytes(40 << 20) + rows(20, 20) + b"a" * (20 << 20) + rows(40, 20)
+    blob = compress(codec, data)
+    s = DecompressedStream(io.BytesIO(blob), codec, "x")
+    buf, out = bytearray(64 << 20), bytearray()
+    while n := s.readinto(buf):
+        assert n <= max(OUT, 8 << 20)                  # (zstd's step is ~8 MiB at most)
+        out += buf[:n]
+    assert bytes(out) == data

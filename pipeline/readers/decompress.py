@@ -83,6 +83,21 @@ _MEMBER_START = {
 }
 _MAGIC_MAX = 10
 MIN_MEMBER = 20                        # bytes a member takes at the least (gzip: header, empty block, trailer)
+# Zeroed blocks (a sparse file, an interrupted download or copy). A decoder fed a run of zeros in a
+# member gives garbage before it notices: deflate inflates zeros as back-references, megabytes of
+# earlier lines repeated and glued (an 800-row .jsonl.gz with 1 MiB zeroed gave 3,334 rows, checksum
+# failing only at its end). But a codec packs a long run of one byte pattern (a tar's zero-filled
+# file) into zeros too. So input holding ZERO_RUN zero bytes (or ending in ZERO_TAIL, a run the
+# piece's end may cut) puts the member on probation: what it decodes is held until the member ends
+# with its checksum good (deflate may decode on without error past a zeroed block until the
+# checksum at the member's end), or PROBATION_MAX bytes are held; then it is given. A member that
+# fails on probation loses what it gave since the zeros, and the damage is where they began. So a
+# zeroed block is caught in a member of up to PROBATION_MAX decoded bytes after it: every member of
+# a multi-member file (bgzip, pigz, concatenated parts), the end of a single-member one.
+ZERO_RUN = b"\0" * 1024
+ZERO_TAIL = b"\0" * 64
+PROBATION_MAX = 8 << 20
+ZEROS_TOO_LONG = 256 << 10
 
 
 def codec_by_name(path: str) -> str | None:
@@ -178,6 +193,16 @@ def _decoder(codec: str):
     return zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW).decompressobj()
 
 
+def _zeroed(e: BaseException, at: int) -> BaseException:
+    """The error of a member that failed on probation: where its zeros began, then the decoder's."""
+    what = (f"zero bytes from compressed byte {at} on (a zeroed block: a sparse file, an interrupted download "
+            f"or copy; what the member gave after them was dropped), then {type(e).__name__}: {e}")
+    try:
+        return type(e)(what)
+    except Exception:  # noqa: BLE001 - an error type that takes other arguments
+        return ValueError(what)
+
+
 def _errors() -> tuple[type[BaseException], ...]:
     errs: list[type[BaseException]] = [EOFError, OSError, ValueError, zlib.error, lzma.LZMAError]
     if _gzip_zlib is not zlib:
@@ -224,6 +249,11 @@ class DecompressedStream(io.RawIOBase):
         self.damage: list[tuple[int, int, int]] = []
         self._damage_text: list[str] = []
         self._zstd_block: int | None = None   # compressed offset of the zstd frame's next block header
+        self._probation: int | None = None    # compressed offset of the zeros that put the member on probation
+        self._held: deque[bytes] = deque()    # what the member decoded since (given piece by piece after)
+        self._held_size = 0
+        self._giving = False                  # `_held` is being given
+        self._fatal: str | None = None        # why the member on probation fails unless it ends at once
 
     def readable(self) -> bool:
         return True
@@ -237,9 +267,30 @@ class DecompressedStream(io.RawIOBase):
                 if self._error is None:
                     return 0
                 continue
+            if self._giving:
+                if self._held:
+                    self._out = memoryview(self._held.popleft())
+                    continue
+                self._giving, self._held_size = False, 0
             try:
-                self._out = memoryview(self._step())
+                out = self._step()
+                if self._probation is not None:
+                    self._held.append(out)
+                    self._held_size += len(out)
+                    if self._fatal is not None and self._dec is not None:
+                        raise ValueError(self._fatal)
+                    if self._dec is None or self._held_size > PROBATION_MAX:
+                        self._probation = self._fatal = None
+                        self._giving = True
+                    continue
+                self._out = memoryview(out)
             except self._catch as e:
+                if self._probation is not None:        # garbage since the zeros: dropped
+                    at = self._probation
+                    self._held.clear()
+                    self._held_size, self._probation = 0, None
+                    e = ValueError(self._fatal) if self._fatal is not None else _zeroed(e, at)
+                    self._fatal = None
                 self._recover(e)
         n = min(len(b), len(self._out))
         b[:n] = self._out[:n]
@@ -387,6 +438,7 @@ class DecompressedStream(io.RawIOBase):
                 self._ended = True
                 return b""
             self._member_start = self._consumed - len(data)
+            data = self._watch_zeros(data, 1)
             d = self._dec = _decoder(self._codec)
             self._fresh = self._clean_end
             if self._codec == "zstd":
@@ -400,6 +452,7 @@ class DecompressedStream(io.RawIOBase):
             data = self._input()
             if not data:
                 raise EOFError("the file ends inside a compressed member")
+            data = self._watch_zeros(data)
         if self._codec == "zstd":
             start = self._consumed - len(data)
             block = None if self._zstd_block is None else self._zstd_block - start
@@ -422,6 +475,44 @@ class DecompressedStream(io.RawIOBase):
             self._consumed -= len(rest)
             self._dec = None
         return out
+
+    def _watch_zeros(self, data: bytes, start: int = 0) -> bytes:
+        """The input to feed: up to a run of zeros in it (ZERO_RUN, or ZERO_TAIL at its end), the
+        rest going back to the pending bytes, so that the good bytes before the run are given as
+        ever; input that begins with the run puts the member on probation."""
+        if self._probation is None:
+            z = data.find(ZERO_RUN, start)
+            if z < 0 and data.endswith(ZERO_TAIL):
+                z = len(data.rstrip(b"\0"))
+            if z > start:
+                self._pending = data[z:] + self._pending
+                self._consumed -= len(data) - z
+                return data[:z]
+            if z == start == 0:
+                self._probation = self._consumed - len(data)
+                self._zeros_to_the_end(data)
+        return data
+
+    def _zeros_to_the_end(self, data: bytes) -> None:
+        """Whether the zeros that begin `data` run to the file's end (a preallocated file whose
+        download stopped) or for ZEROS_TOO_LONG bytes: no codec ends its stream so, nor packs
+        anything into that many zeros (gzip's most is ~1,000 bytes of a run in one), and the decoder
+        would turn them into more garbage than probation holds. Then the member must end in this
+        piece (its trailer may hold the first zeros: a size under 16 MiB ends in zero bytes) or it
+        fails here (`_fatal`). Bytes read to see it stay pending (a member after them is read on)."""
+        if data.strip(b"\0"):
+            return
+        while not self._pending.strip(b"\0"):
+            if len(data) + len(self._pending) >= ZEROS_TOO_LONG:
+                self._fatal = (f"{ZEROS_TOO_LONG:,} or more zero bytes from compressed byte {self._probation} on "
+                               f"(a zeroed block: a sparse file, an interrupted download or copy)")
+                return
+            more = self._read_raw(FEED)
+            if not more:
+                self._fatal = (f"zero bytes from compressed byte {self._probation} to the end of the file "
+                               f"(a preallocated file whose download or copy stopped)")
+                return
+            self._pending += more
 
     def _skip_xz_padding(self, data: bytes) -> bytes:
         # Stream padding, NUL bytes between xz streams (allowed by the xz format, section 2.2): no junk
