@@ -377,6 +377,12 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
     if not text.strip():
         yield Quarantined("empty_document", "empty text", offset, rid)
         return
+    if "\0" in text and ((nul := text.count("\0")) * 100 >= len(text) or "\0" * 8 in text):
+        # Zeroed data (a block of a Parquet or Arrow file overwritten with zeros reads as rows of
+        # NUL characters) or binary, not text; a stray NUL in a long text is left as it is.
+        yield Quarantined("bad_encoding", f"{nul} NUL characters in {len(text)}: zeroed or binary data, not text",
+                          offset, rid, len(text), text[:4096].encode("utf-8", "replace"))
+        return
     # Bytes of UTF-8, as every reader counts them (a character is 1 to 4 of them: encoded only
     # when the count of characters leaves it open).
     size = len(text) if len(text) > src.max_doc_bytes or 4 * len(text) <= src.max_doc_bytes or text.isascii() \
