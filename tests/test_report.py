@@ -153,3 +153,25 @@ def test_a_resumed_run_marks_the_stages_an_earlier_run_finished(tmp_path, shared
     write_report(run_dir, again)
     md = (run_dir / "report.md").read_text()
     assert "| exact_dedup (cached) |" in md and "were finished by an earlier run into this folder" in md
+
+
+def test_report_shows_what_ingest_skipped_and_flagged(run, tmp_path):
+    """A crawl's requests, metadata records, redirects and images are skipped and flags counted at
+    ingest: the counts were only in stats.json, so a reader of the report could not see that 4xx
+    pages and images were dropped or that pages came cut by the network."""
+    import copy
+    from pipeline.report import write_report
+    run_dir, stats = run
+    stats = copy.deepcopy(stats)
+    stats["stages"][0]["counters"] = {"skipped_request": 608, "skipped_http_4xx": 474, "http_truncated": 6,
+                                      "duplicate_id_across_files": 0, "decoded_lossy": 1}
+    out = tmp_path / "copy"
+    shutil.copytree(run_dir, out)
+    write_report(out, stats)
+    md = (out / "report.md").read_text()
+    section = md.split("## Input skipped and flagged at ingest", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "counter" not in line]
+    assert rows == ["| skipped_request | 608 | skipped, not a document |",
+                    "| skipped_http_4xx | 474 | skipped, not a document |",
+                    "| http_truncated | 6 | a flag or a note |", "| decoded_lossy | 1 | a flag or a note |"]
+    assert "Input skipped and flagged at ingest" in (out / "report.html").read_text()

@@ -88,6 +88,14 @@ def quarantine_by_file(stats: dict) -> list[dict]:
             for (f, why), n in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
+def input_counts(stats: dict) -> list[dict]:
+    """Ingest's counters: the records an input held that are no documents, by kind (`skipped_*`),
+    then what it noticed on the documents it kept or on the files (flags and notes), most first."""
+    counters = (stats["stages"][0].get("counters") or {}) if stats["stages"] else {}
+    rows = [{"counter": k, "records": v, "skipped": k.startswith("skipped_")} for k, v in counters.items() if v]
+    return sorted(rows, key=lambda r: (not r["skipped"], -r["records"], r["counter"]))
+
+
 def token_groups(stats: dict) -> dict[str, list[dict]]:
     """Group column -> rows of {name, tokens, share, requested_share}; shares sum to 1 per group."""
     groups: dict[str, list[dict]] = {}

@@ -77,6 +77,7 @@ class ReportData:
     token_groups: dict[str, list[dict]] = field(default_factory=dict)
     signals_by_language: list[dict] = field(default_factory=list)
     quarantine_files: list[dict] = field(default_factory=list)
+    input_counts: list[dict] = field(default_factory=list)     # ingest's counters: skipped records, flags
     duplicate_pairs: list[dict] = field(default_factory=list)
 
 
@@ -428,6 +429,7 @@ def _collect(stats: dict) -> ReportData:
     data.token_groups = attempt("token_groups", b.token_groups, {})
     data.signals_by_language = attempt("signals_by_language", lambda st: b.signals_by_language(data.signals), [])
     data.quarantine_files = attempt("quarantine_files", b.quarantine_by_file, [])
+    data.input_counts = attempt("input_counts", b.input_counts, [])
     data.duplicate_pairs = attempt("duplicate_pairs", b.near_duplicate_pairs, [])
     defaults = {
         "reasons": (not data.reasons, "no document was removed or quarantined"),
@@ -441,6 +443,7 @@ def _collect(stats: dict) -> ReportData:
         "by_language": (not data.by_language[1], "no language stage in this run (no `language` column)"),
         "signals_by_language": (not data.signals_by_language, "no quality signals on documents with a language"),
         "quarantine_files": (not data.quarantine_files, "nothing was quarantined"),
+        "input_counts": (not data.input_counts, "ingest skipped no record and flagged no document"),
         "duplicate_pairs": (not data.duplicate_pairs, "no dedup stage removed a near-duplicate with `duplicate_of`"),
     }
     for name, (empty, why) in defaults.items():

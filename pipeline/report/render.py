@@ -200,6 +200,17 @@ def breakdown_sections(d: ReportData) -> list[Section]:
         sec.tables.append(Table(["file", "reason", "records"],
                                 [[r["file"], r["reason"], _n(r["records"])] for r in d.quarantine_files[:50]]))
     out.append(sec)
+    sec = Section("input_counts", "Input skipped and flagged at ingest",
+                  "Records the input held that are no documents, by kind (`skipped_*`: a crawl's requests, "
+                  "metadata, redirects, images; a dataset's own description files), then what ingest noticed on "
+                  "the documents it kept or on the files (flags such as `http_truncated`, `length_mismatch`, "
+                  "`decoded_lossy`; notes such as `duplicate_id`). Quarantined input is in the section above.",
+                  missing=d.missing.get("input_counts", ""))
+    if d.input_counts:
+        sec.tables.append(Table(["counter", "records", "kind"],
+                                [[r["counter"], _n(r["records"]), "skipped, not a document" if r["skipped"]
+                                  else "a flag or a note"] for r in d.input_counts]))
+    out.append(sec)
     sec = Section("duplicate_pairs", "Example near-duplicates", "A removed document beside the one it duplicates "
                   "(first characters of each).", missing=d.missing.get("duplicate_pairs", ""))
     if d.duplicate_pairs:
