@@ -238,6 +238,7 @@ class SourceCounts:
     counters: dict[str, int] = field(default_factory=dict)
     files: int = 0
     lost_files: dict[str, int] = field(default_factory=dict)   # files lost whole, by main reason
+    worst_files: list[tuple[int, str]] = field(default_factory=list)   # (records quarantined, path), most first, 3
 
 
 def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[SourceCounts]:
@@ -259,6 +260,8 @@ def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[SourceCounts]:
             for k, n in (part or {}).items():
                 into[k] = into.get(k, 0) + n
         q = rec.get("quarantined") or {}
+        if sum(q.values()) and rec.get("path"):
+            c.worst_files = sorted(c.worst_files + [(sum(q.values()), rec["path"])], key=lambda t: (-t[0], t[1]))[:3]
         if int(rec.get("docs_out", 0)) or sum(q.values()):
             c.files += 1          # empty and skipped-only files would dilute the share of files lost
         if not int(rec.get("docs_out", 0)) and sum(q.values()) \
@@ -309,6 +312,8 @@ def check_ingest_quarantine(recipe: "Recipe", ingest_dir: str | Path,
                                      c.files, c.lost_files)
         if verdict and not c.documents and not c.quarantined and c.counters.get("trial_sampled_out"):
             verdict = f"source {src.name!r}: the trial's --sample kept none of its documents (raise the fraction)"
+        if verdict and c.worst_files:
+            verdict += "; most in " + ", ".join(f"{path} ({n:,})" for n, path in c.worst_files)
         if verdict:
             problems.append(verdict)
         id_field = getattr(src.reader, "id_field", None)

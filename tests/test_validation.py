@@ -414,7 +414,8 @@ def test_a_source_mostly_lost_as_whole_files_stops_the_run(tmp_path):
     err = r.stderr.strip().splitlines()[-1]
     assert err.startswith("error: ") and "Traceback" not in r.stderr
     assert ("source 'web': 4 of 6 files lost whole (67% > max_quarantine_share 0.5); "
-            "top reasons: corrupt_compression 4") in err
+            "top reasons: corrupt_compression 4; most in " + ", ".join(
+                f"{tmp_path / 'in' / f'part-{i}.jsonl.gz'} (1)" for i in (2, 3, 4))) in err   # which files
     r = cli("run", str(write_recipe(tmp_path, body.format(share="max_quarantine_share: 0.9"), "ok.yaml")), "--quiet")
     assert r.returncode == 0, r.stderr[-3000:]
 
