@@ -323,3 +323,34 @@ def test_rows_of_nul_characters_are_not_documents(tmp_path):
     docs, q, _ = read(tmp_path / "rows.jsonl", "jsonl")
     assert [d.text_str for d in docs] == [lines[0]["text"], lines[3]["text"]]
     assert [i.reason for i in q] == ["bad_encoding", "bad_encoding"]
+
+
+@pytest.mark.parametrize("tail", [bytes(8192), b"<html>404 Not Found</html>\n" * 30])
+def test_bytes_after_a_whole_columnar_file_cost_no_row(tmp_path, tail):
+    """Zero padding or junk after a complete Parquet or Arrow file (a download tool's padding, an
+    error page appended) hid the footer: every row was lost as one corrupt item. Now the footer is
+    found before them (Parquet), the file format is read as the stream it holds (Arrow), and a
+    stream's trailing bytes are counted, where they were ignored unseen; streams joined are read."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+    texts_in = [f"row {i} " + "words of an ordinary row " * 5 for i in range(300)]
+    table = pa.table({"text": texts_in})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=100)
+    with ipc.new_file(str(tmp_path / "t.arrow"), table.schema) as w:
+        w.write_table(table, max_chunksize=100)
+    with ipc.new_stream(str(tmp_path / "t.arrows"), table.schema) as w:
+        w.write_table(table, max_chunksize=100)
+    for name, fmt, counter in (("t.parquet", "parquet", "junk_after_parquet_footer"),
+                               ("t.arrow", "arrow", "arrow_file_read_as_stream"),
+                               ("t.arrows", "arrow", "junk_after_arrow_stream")):
+        p = tmp_path / name
+        p.write_bytes(p.read_bytes() + tail)
+        docs, q, counters = read(p, fmt)
+        assert texts(docs) == texts_in and not q and counters.get(counter) == 1, name
+    joined = tmp_path / "joined.arrows"
+    with ipc.new_stream(str(tmp_path / "b.arrows"), table.schema) as w:
+        w.write_table(table.slice(0, 50))
+    joined.write_bytes((tmp_path / "t.arrows").read_bytes()[:-len(tail)] + (tmp_path / "b.arrows").read_bytes())
+    docs, q, counters = read(joined, "arrow")
+    assert texts(docs) == texts_in + texts_in[:50] and counters.get("arrow_streams_joined") == 1

@@ -16,6 +16,7 @@ being converted for its metadata anyway, so that both formats read a chat row al
 """
 from __future__ import annotations
 
+import io
 from typing import Iterator
 
 import fsspec
@@ -58,7 +59,14 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
     n = 0
     try:
         with fsspec.open(path, "rb").open() as f:
-            pf = pq.ParquetFile(f)
+            try:
+                pf = pq.ParquetFile(f)
+            except Exception:  # noqa: BLE001 - no footer at the end: bytes after a whole file?
+                end = _parquet_end(f)
+                if end is None:
+                    raise
+                pf = pq.ParquetFile(_Window(f, 0, end))
+                state.count("junk_after_parquet_footer")
             rows = pf.metadata.num_rows
             if rows == 0:
                 state.count("skipped_empty_file")
@@ -86,6 +94,53 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
         yield Quarantined("corrupt_parquet", f"{path}: after row {n}: {type(e).__name__}: "
                           f"{' '.join(str(e).split())}{_format_hint(path, 'parquet')}", n, path)
+
+
+JUNK_SCAN = 1 << 20          # bytes at a columnar file's end searched for the footer bytes after it hide
+
+
+class _Window(io.RawIOBase):
+    """Bytes [start, end) of a seekable file, as a file of their own (pyarrow reads a file's
+    footer from what seeking to its end says)."""
+
+    def __init__(self, f, start: int, end: int):
+        self.f, self.start, self.end, self.pos = f, start, end, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = offset if whence == 0 else self.pos + offset if whence == 1 else self.end - self.start + offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, b) -> int:
+        n = max(0, min(len(b), self.end - self.start - self.pos))
+        self.f.seek(self.start + self.pos)
+        data = self.f.read(n)
+        b[:len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def _parquet_end(f) -> int | None:
+    """Where a Parquet file ends when bytes follow its footer (zero padding, a download's junk):
+    the last `PAR1` in the file's last JUNK_SCAN bytes whose footer length fits; None if none."""
+    size = f.seek(0, 2)
+    start = max(4, size - JUNK_SCAN)
+    f.seek(start)
+    tail = f.read(size - start)
+    i = len(tail)
+    while (i := tail.rfind(b"PAR1", 0, i)) >= 4:
+        footer = int.from_bytes(tail[i - 4:i], "little")
+        if 0 < footer <= start + i - 8:
+            return start + i + 4
+    return None
 
 
 BATCH_ROWS = 4096
@@ -200,8 +255,18 @@ def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
                 return
             is_file = head == b"ARROW1"
             f.seek(0)
+            reader = None
             if is_file:
-                reader = pa.ipc.open_file(f)
+                try:
+                    reader = pa.ipc.open_file(f)
+                except Exception:  # noqa: BLE001 - no footer at the end: bytes after a whole file?
+                    # The file format is the stream format between its magic and its footer: read
+                    # the batches in order, as a stream's, to its end-of-stream marker.
+                    f.seek(0, 2)
+                    is_file = False
+                    reader = pa.ipc.open_stream(_Window(f, 8, f.tell()))
+                    state.count("arrow_file_read_as_stream")
+            if is_file:
                 count = reader.num_record_batches
 
                 def batches():
@@ -211,15 +276,21 @@ def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
                         except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damage
                             yield i, e
             else:
-                reader = pa.ipc.open_stream(f)
+                stream = reader = reader or pa.ipc.open_stream(f)
+                plain = head != b"ARROW1"          # read from `f` itself (not a file format's window)
 
                 def batches():
+                    nonlocal stream
                     i = 0
                     while True:
                         try:
-                            batch = reader.read_next_batch()
+                            batch = stream.read_next_batch()
                         except StopIteration:
-                            return
+                            # After the end-of-stream marker: another stream (shards joined with
+                            # `cat`), read on; other bytes are counted, never silently ignored.
+                            if not plain or (stream := _next_stream(f, state)) is None:
+                                return
+                            continue
                         except Exception as e:  # noqa: BLE001
                             yield i, e
                             return
@@ -249,6 +320,29 @@ def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for damaged files
         yield Quarantined("corrupt_arrow", f"{path}: after row {n}: {type(e).__name__}: "
                           f"{' '.join(str(e).split())}{_format_hint(path, 'arrow')}", n, path)
+
+
+def _next_stream(f, state: ReadState):
+    """The Arrow IPC stream that follows the one just read in `f`, or None: at the file's end, or
+    where other bytes follow (counted `junk_after_arrow_stream`)."""
+    import pyarrow as pa
+    pos = f.tell()
+    size = f.seek(0, 2)
+    if pos >= size:
+        return None
+    f.seek(pos)
+    head = f.read(8)
+    if head[:4] == b"\xff\xff\xff\xff" and head[4:] != b"\0\0\0\0":
+        f.seek(pos)
+        try:
+            nxt = pa.ipc.open_stream(f)
+        except Exception:  # noqa: BLE001 - no schema there: junk after all
+            pass
+        else:
+            state.count("arrow_streams_joined")
+            return nxt
+    state.count("junk_after_arrow_stream")
+    return None
 
 
 def _read_feather_v1(opts, src, path: str, f, state: ReadState) -> Iterator[Doc | Quarantined]:
