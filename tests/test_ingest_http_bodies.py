@@ -316,3 +316,18 @@ def test_a_record_over_the_size_limit_is_too_large_only_when_it_is_a_page(tmp_pa
     docs, counters, q = read(write(tmp_path, "big", recs), max_doc_bytes=50_000)
     assert len(docs) == 1 and q == ["too_large", "too_large"]
     assert counters == {"skipped_not_html": 2, "skipped_http_4xx": 1, "skipped_http_3xx": 1}
+
+
+def test_a_long_head_reads_alike_in_a_plain_and_a_gzip_warc(tmp_path):
+    """A response with 600 header lines before its Content-Encoding: the plain WARC's line-by-line
+    parse stopped at 500 lines (the page then bad_encoding: its gzip bytes read as text), the
+    .warc.gz's whole-head parse read them all."""
+    html = page(3000)
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(600)) + \
+        b"Content-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip"
+    record = response(compress(html, "gzip"), head)
+    plain = tmp_path / "long.warc"
+    plain.write_bytes(record)
+    for path in (plain, write(tmp_path, "long", [record])):
+        docs, counters, q = read(path)
+        assert [d.html for d in docs] == [html] and not q, path.name

@@ -33,7 +33,11 @@ from dataclasses import dataclass, field
 
 from pipeline.readers.decompress import sniff_codec
 
-MAX_HEADER_LINES = 500
+# Lines a head may have. 64 KiB of 16-byte lines: so that a head read line by line (parse_http_stream:
+# FastWARC's records, uncompressed WARCs) ends where one read at once (parse_plain_response, whose limit
+# is MAX_LINE bytes: gzip members) does. At 500, a 600-header head lost its Content-Encoding in a
+# plain WARC only, and the same page was bad_encoding there and whole in the .warc.gz.
+MAX_HEADER_LINES = 4096
 MAX_LINE = 1 << 16
 NOT_HTTP = -1                           # status of a block that is neither HTTP nor a bare page
 
