@@ -658,3 +658,34 @@ def test_a_book_in_iso2022_jp_is_read_in_it_not_as_utf8(shared_data, tmp_path):
     (doc,), quarantined, _ = read(path)
     assert not quarantined and doc.text == body and doc.metadata["encoding"].startswith("iso2022_jp")
     assert "\x1b" not in doc.text
+
+
+def test_books_joined_in_one_file_are_each_read(shared_data, tmp_path):
+    """Two PG files joined with `cat` (gzip members or plain text): the second book, with its own
+    header and START marker, was dropped with the first one's licence, uncounted."""
+    raws = [gzip.decompress(p.read_bytes()) for p in sorted((shared_data / "sources" / "books" / "gutenberg")
+                                                              .glob("pg*.raw.txt.gz"))]
+    assert len(raws) >= 2
+    alone = []
+    for i, raw in enumerate(raws[:2]):
+        (tmp_path / f"alone{i}.txt").write_bytes(raw)
+        alone += [(d.id, d.text_str) for d in read(tmp_path / f"alone{i}.txt")[0]]
+    for name, data in (("joined.txt", raws[0] + raws[1]),
+                       ("joined.txt.gz", gzip.compress(raws[0]) + gzip.compress(raws[1]))):
+        (tmp_path / name).write_bytes(data)
+        docs, q, counters = read(tmp_path / name)
+        assert [(d.id, d.text_str) for d in docs] == alone and not q
+        assert counters["gutenberg_joined_books"] == 2
+
+
+@pytest.mark.parametrize("body", [b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>",
+                                  b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                                  b'<Message>Access Denied</Message></Error>',
+                                  b'{"error": "rate limited", "retry_after": 60}'])
+def test_an_error_page_saved_as_a_book_is_not_a_book(tmp_path, body):
+    (tmp_path / "pg10026.txt").write_bytes(body)
+    docs, q, _ = read(tmp_path / "pg10026.txt")
+    assert not docs and [i.reason for i in q] == ["not_a_book"]
+    # a short text without markers that is no markup stays a document (a PG text cut by hand)
+    (tmp_path / "pg1.txt").write_text("The Raven\n\nOnce upon a midnight dreary, while I pondered, weak and weary.\n")
+    assert len(read(tmp_path / "pg1.txt")[0]) == 1

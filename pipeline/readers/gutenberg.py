@@ -512,6 +512,28 @@ def read_zip_book(src, path: str) -> bytes | Quarantined:
     return body
 
 
+def joined_books(text: str) -> list[str]:
+    """A text cut where a book follows another's END marker (files joined with `cat`: the second
+    book, with its own header and START marker, was dropped with the first one's licence, uncounted).
+    Each part but the last ends before the next book's START line; each after the first begins at
+    the END marker before it (so its header holds that book's Title: and [EBook #] lines)."""
+    parts, start = [], 0
+    while (m := first_line_match(text, _START, _START_WORDS, start)) is not None:
+        end = _end_marker(text, m.end())
+        nxt = first_line_match(text, _START, _START_WORDS, end.end()) if end is not None else None
+        if nxt is None or _end_marker(text, nxt.end()) is None:
+            break
+        parts.append(text[start:nxt.start()])
+        start = end.start()
+    if not parts:
+        return [text]
+    return parts + [text[start:]]
+
+
+_ERROR_PAGE = re.compile(r"\s*(?:<|\{)")
+ERROR_PAGE_MAX = 16384           # an error page (HTML, an S3 XML error, JSON) is short; an HTML edition is long
+
+
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
     if path.lower().endswith(".zip"):
         body = read_zip_book(src, path)
@@ -537,7 +559,22 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
     text = text.replace("\r\n", "\n")
     if "\r" in text:                     # old Mac line ends
         text = text.replace("\r", "\n")
+    books = joined_books(text)
+    if len(books) > 1:
+        state.count("gutenberg_joined_books", len(books))
+    for i, part in enumerate(books):
+        yield from _book(opts, src, path, state, part, encoding, lossy, f"#{i}" if len(books) > 1 else "")
+
+
+def _book(opts, src, path: str, state: ReadState, text: str, encoding: str, lossy: bool, part: str
+          ) -> Iterator[Doc | Quarantined]:
+    """One book's text (LF line ends) as its document(s); `part`: its place among joined books."""
     header, book, found = strip_boilerplate(text, opts.drop_front_credits)
+    if not found["start_marker"] and not found["end_marker"] and len(text) <= ERROR_PAGE_MAX \
+            and _ERROR_PAGE.match(text):
+        yield Quarantined("not_a_book", f"{path}: a short HTML/XML/JSON text without Gutenberg markers (an error "
+                          f"page saved in the book's place?)", 0, path, len(text), text[:4096].encode())
+        return
     if not found["start_marker"]:
         state.count("gutenberg_no_start_marker")
     if not found["end_marker"]:
@@ -557,7 +594,7 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
     if lossy:
         meta["flags"] = ["decoded_lossy"]
     url = f"https://www.gutenberg.org/ebooks/{ebook_id}" if ebook_id else None
-    book_id = f"gutenberg:{ebook_id}" if ebook_id else path
+    book_id = f"gutenberg:{ebook_id}" if ebook_id else path + part
     if not opts.split_chapters:
         yield Doc(book_id, url, text=book, metadata=meta)
         return
