@@ -590,3 +590,24 @@ def test_a_macro_name_after_a_line_break_is_text_not_a_use():
     from pipeline.readers.latex_text import expand_macros
     macros = {r"\sys": (0, "TokenMill")}
     assert expand_macros(r"a \\sys b \sys c \\\sys d", macros) == (r"a \\sys b TokenMill c \\TokenMill d", False)
+
+
+def test_a_second_archive_after_the_first_ones_end_is_not_dropped_unseen(tmp_path, shared_data):
+    """Two paper tarballs joined with `cat` (tar reads the second only with -i): the second was
+    dropped uncounted. It is one item now; zero padding after an archive is its own, and other
+    bytes are counted."""
+    a = _tar_gz(shared_data / "sources" / "papers" / "scipy-1.0", tmp_path / "a.tar.gz").read_bytes()
+    b = _tar_gz(shared_data / "sources" / "papers" / "sympy-paper", tmp_path / "b.tar.gz").read_bytes()
+    alone = _read(tmp_path / "a.tar.gz")[0]
+    plain_a, plain_b = gzip.decompress(a), gzip.decompress(b)
+    for name, data in (("joined.tar.gz", a + b), ("joined.tar", plain_a + plain_b)):
+        (tmp_path / name).write_bytes(data)
+        docs, quarantined, _ = _read(tmp_path / name)
+        assert [d.text for d in docs] == [alone[0].text]
+        assert [q.reason for q in quarantined] == ["joined_archive"] and "another tar archive" in quarantined[0].detail
+    (tmp_path / "padded.tar").write_bytes(plain_a + bytes(20480))
+    docs, quarantined, state = _read(tmp_path / "padded.tar")
+    assert len(docs) == 1 and not quarantined and "latex_junk_after_archive" not in state.counters
+    (tmp_path / "junk.tar").write_bytes(plain_a + b"<html>404</html>")
+    docs, quarantined, state = _read(tmp_path / "junk.tar")
+    assert len(docs) == 1 and not quarantined and state.counters["latex_junk_after_archive"] == 1

@@ -255,6 +255,7 @@ class LatexReader(Reader):
         try:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
                 members = [m for m in tar if m.isfile()]
+                yield from _after_archive(data, tar.offset, path, state)
                 if _bulk(members):
                     yield from self._read_bulk(tar, members, path, src, state)
                     return
@@ -467,3 +468,18 @@ class LatexReader(Reader):
 
             return m.group(0)
         return _BIB_CMDS.sub(bbl, text)
+
+
+def _after_archive(data: bytes, end: int, path: str, state: ReadState) -> Iterator[Quarantined]:
+    """What follows a tar archive's end in its file: zero blocks are its padding; another archive
+    (two joined with `cat`, which tar itself reads only with -i) is one item, not silently dropped;
+    other bytes are counted."""
+    rest = data[end:].lstrip(b"\0")
+    if not rest:
+        return
+    at = len(data) - len(rest)
+    if looks_like_tar(rest[:512]):
+        yield Quarantined("joined_archive", f"{path}: another tar archive begins at byte {at:,}, after the first one's "
+                          f"end (archives joined): not read; give each its own file", at, path, len(rest))
+    else:
+        state.count("latex_junk_after_archive")
