@@ -354,3 +354,21 @@ def test_bytes_after_a_whole_columnar_file_cost_no_row(tmp_path, tail):
     joined.write_bytes((tmp_path / "t.arrows").read_bytes()[:-len(tail)] + (tmp_path / "b.arrows").read_bytes())
     docs, q, counters = read(joined, "arrow")
     assert texts(docs) == texts_in + texts_in[:50] and counters.get("arrow_streams_joined") == 1
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "arrow"])
+def test_a_columnar_file_under_format_jsonl_is_one_item(tmp_path, fmt):
+    """A Parquet or Arrow file read with format: jsonl gave a bad row per line of its binary pages
+    (1,658 items for 800 rows); it is one item naming the format to use."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+    table = pa.table({"text": [f"row {i} of ordinary words" for i in range(800)]})
+    p = tmp_path / "rows.jsonl"
+    if fmt == "parquet":
+        pq.write_table(table, p)
+    else:
+        feather.write_feather(table, p)
+    docs, q, _ = read(p, "jsonl")
+    assert not docs and [(i.reason, i.detail) for i in q] == [
+        ("wrong_format", f"{p}: a {fmt} file, not JSON Lines: use format: {fmt}")]

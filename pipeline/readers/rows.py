@@ -156,6 +156,7 @@ def lf_lines(f, state: ReadState):
 
 
 def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True) -> Iterator[Doc | Quarantined]:
+    from pipeline.readers.rows_columnar import columnar_format      # it imports this module
     lineno = 0
     # A row's JSON holds its text escaped (\uXXXX: up to 6 bytes a character) plus its other
     # fields: a longer line is over max_doc_bytes whatever it holds (skipped by capped_lines).
@@ -169,6 +170,12 @@ def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True
                     continue
                 if raw.startswith(b"\xef\xbb\xbf"):   # a BOM, as Windows tools write (mid-file: files cat-ed together)
                     raw = raw[3:]
+                if lineno == 1 and (fmt := columnar_format(raw[:8])):
+                    # A Parquet or Arrow file under format: jsonl: one item saying so, not a bad row
+                    # per line of its binary pages (1,658 of them for 800 rows).
+                    yield Quarantined("wrong_format", f"{path}: a {fmt} file, not JSON Lines: use format: {fmt}",
+                                      0, path, sample=raw[:SAMPLE])
+                    return
                 if not raw.strip():
                     continue
                 try:
