@@ -815,3 +815,18 @@ def read_members(raw: bytes, spans) -> list:
         p = Path(tmp) / "members.warc.gz"
         p.write_bytes(b"".join(raw[a:b] for a, b in spans))
         return read(p)[0]
+
+
+@pytest.mark.parametrize("body", [b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>Not Found</body></html>",
+                                  b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code></Error>',
+                                  b'{"error": "quota exceeded"}'])
+def test_an_error_page_saved_as_a_warc_says_how_it_begins(tmp_path, body):
+    """An error page saved under a WARC's name was one `garbage_between_records` item, "153 trailing
+    bytes are not gzip", with no sample: nothing said the file was no WARC at all."""
+    p = tmp_path / "crawl.warc.gz"
+    p.write_bytes(body)
+    docs, q, _ = read(p)
+    assert not docs and q == {"not_warc": 1}
+    src = SourceConfig(name="s", format="warc", paths=[str(p)])
+    (item,) = list(src.reader.read(str(p), src, ReadState()))
+    assert f"{p}: not a WARC file: it begins {body[:60].decode()!r}" in item.detail and item.sample == body

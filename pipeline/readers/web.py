@@ -39,6 +39,7 @@ from typing import Iterator
 
 from pydantic import Field
 
+from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole, with_compression
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
@@ -114,17 +115,29 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
     kinds = ("conversion",) if wet else ("response", "resource")
     # `batched`: plain per-record gzip members are read by the batch path (warc_batch), the rest here.
     batcher = CaptureBatcher(src, state, path, want, kinds, _page) if batched and not wet else None
+    seen = False                                      # a record read (the file is a WARC)
+    head_junk = None
     for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, types=kinds,
                          fast=None if batcher is None else batcher.member):
         if batcher is not None:
             if isinstance(rec, (DocBatch, Quarantined)):
+                if isinstance(rec, DocBatch) and not seen:
+                    if head_junk is not None:
+                        yield Quarantined(head_junk.reason, head_junk.detail, 0, sample=head_junk.sample)
+                    seen = True
                 yield rec
                 continue
             if batcher.ids:
                 yield from batcher.flush()            # documents before this record come first
         if isinstance(rec, WarcDamage):
+            if rec.offset == 0 and rec.reason == "garbage_between_records" and not seen:
+                head_junk = rec                         # junk before the first record, or no WARC at all
+                continue
             yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
             continue
+        if not seen and head_junk is not None:
+            yield Quarantined(head_junk.reason, head_junk.detail, 0, sample=head_junk.sample)
+        seen = True
         h = rec.headers
         wtype = h.get("warc-type", "").lower()
         if wtype not in kinds:
@@ -218,6 +231,8 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                          as_text=mime in TEXT_TYPES, inflate=True)
     if batcher is not None:
         yield from batcher.flush()
+    if head_junk is not None and not seen:
+        yield _not_warc(path, head_junk)                # nothing of a WARC from its first byte on
 
 
 def _cut_short(resp) -> bool:
@@ -226,6 +241,19 @@ def _cut_short(resp) -> bool:
     length = resp.headers.get("content-length", "")
     return (length.isdigit() and int(length) > len(resp.body)
             and "transfer-encoding" not in resp.headers)
+
+
+def _not_warc(path: str, damage) -> Quarantined:
+    """A file that is no WARC from its first byte (an error page or another file saved under a
+    WARC's name): one item that shows how it begins, where "N trailing bytes are not gzip" did not."""
+    try:
+        with storage.open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        head = b""
+    shown = head[:60].decode("utf-8", "replace")
+    return Quarantined("not_warc", f"{path}: not a WARC file: it begins {shown!r} (an error page or another "
+                       f"file saved under this name?); {damage.detail}", 0, sample=head)
 
 
 def _wanted_mime(ctype: str, h, want: tuple[str, ...], state: ReadState) -> str | None:
