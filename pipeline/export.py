@@ -9,7 +9,8 @@ PATH is a local directory or an fsspec URL (s3://..., anything fsspec opens). Th
 and `load_dataset("parquet", data_dir=PATH + "/data")` open; `PATH/tokenmill_export.json` says where
 they came from. Documents keep the order of the stage's shards, so the same run exports the same
 bytes. The files are written under a temporary name and renamed into place; a previous export's
-`data/` files are replaced, never mixed with the new ones.
+`data/` files are replaced, never mixed with the new ones; a `data/` that holds anything else, or a
+bucket that does not exist, is refused before anything is written.
 
 A recipe's `export:` (ExportConfig) writes the run's final documents this way after the run.
 """
@@ -129,6 +130,7 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     n_files = max(1, math.ceil(total / rows_per_file))
     fs, root = fsspec.core.url_to_fs(to, **(storage_options or {}))
     root = root.rstrip("/")
+    _check_target(fs, root, to)
     staging = f"{root}/.export-{uuid.uuid4().hex[:8]}"
     fs.makedirs(staging, exist_ok=True)
     ext = "parquet" if fmt == "parquet" else "jsonl.gz"
@@ -153,6 +155,24 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     with fs.open(f"{root}/tokenmill_export.json", "w") as f:
         f.write(json.dumps(info, indent=1))
     return info
+
+
+def _check_target(fs, root: str, to: str) -> None:
+    """Refuse, before writing, a target whose `data/` holds files of anything but an earlier export
+    (they were deleted: a data lake's own `data/`), or on an object store whose bucket does not
+    exist (fsspec created it: a misspelt bucket name became a new bucket)."""
+    if "://" in to and not to.startswith("file://"):
+        bucket = root.split("/", 1)[0]
+        try:
+            there = fs.exists(bucket)
+        except Exception as e:  # noqa: BLE001 - no credentials, a refused endpoint
+            raise ExportError(f"--to {to}: cannot reach its bucket {bucket!r}: {type(e).__name__}: "
+                              f"{' '.join(str(e).split())[:200]}") from None
+        if not there:
+            raise ExportError(f"--to {to}: the bucket {bucket!r} does not exist; create it first")
+    if fs.exists(f"{root}/data") and fs.find(f"{root}/data") and not fs.exists(f"{root}/tokenmill_export.json"):
+        raise ExportError(f"--to {to}: {to.rstrip('/')}/data/ holds files that are no earlier export (no "
+                          f"tokenmill_export.json beside it); they are not replaced: export to an empty or new folder")
 
 
 def export_final(run_dir: str | Path, stats: dict, cfg: ExportConfig) -> dict:
@@ -181,5 +201,6 @@ def main(argv: list[str]) -> int:
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"exported {info['documents']:,} documents to {a.to}/data/ ({len(info['files'])} {a.format} file(s))")
+    print(f"exported {info['documents']:,} documents to {a.to.rstrip('/')}/data/ ({len(info['files'])} "
+          f"{a.format} file(s))")
     return 0

@@ -92,6 +92,12 @@ def test_export_parquet_opens_with_datasets_and_jsonl_round_trips(tmp_path, shar
     out = tmp_path / "hf"
     (out / "data").mkdir(parents=True)
     (out / "data" / "train-00000-of-00009.parquet").write_bytes(b"stale")   # replaced, never mixed in
+    (out / "data" / "events.parquet").write_bytes(b"a lake's own")
+    with pytest.raises(ExportError, match="holds files that are no earlier export"):
+        export_stage(src, str(out), "parquet", rows_per_file=64)               # a data/ not ours: untouched
+    assert (out / "data" / "events.parquet").read_bytes() == b"a lake's own"
+    (out / "data" / "events.parquet").unlink()
+    (out / "tokenmill_export.json").write_text("{}")                           # an earlier export's data/
     info = export_stage(src, str(out), "parquet", rows_per_file=64)
     assert info["documents"] == stats["output"]["documents_count"] == len(expected)
     n = -(-len(expected) // 64)
@@ -167,5 +173,11 @@ def test_export_to_object_store_on_a_moto_server(tmp_path, monkeypatch):
         assert [r["id"] for r in got] == [r["id"] for k in range(3) for r in rows[k::3]]
         assert "html" not in got[0]
         assert not [p for p in fs.ls("bucket/ds") if ".export-" in p]       # staging removed
+        # a misspelt bucket is refused, not created
+        with pytest.raises(ExportError, match="the bucket 'no-such-bucket' does not exist"):
+            export_stage(src, "s3://no-such-bucket/ds", "parquet",
+                         storage_options={"endpoint_url": endpoint, "key": "test", "secret": "test"})
+        fs.invalidate_cache()
+        assert not fs.exists("no-such-bucket")
     finally:
         server.stop()
