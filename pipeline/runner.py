@@ -71,7 +71,7 @@ def _fingerprint(path: str) -> dict:
     """A file's fingerprint for the cache key; a listed object that is gone (a line of a crawl's
     paths_file) gets a mark instead, and is quarantined `unreadable_file` when ingest reads it."""
     import fsspec
-    fs, _, (pp,) = fsspec.get_fs_token_paths(path)
+    fs, pp = fsspec.core.url_to_fs(path)       # the listed file itself: a key may hold `*` (not a glob here)
     try:
         return file_fingerprint(fs, pp)
     except (FileNotFoundError, PermissionError) as e:

@@ -307,3 +307,20 @@ def test_a_git_lfs_pointer_in_a_code_checkout_is_a_file_of_the_tree(tmp_path):
     (tmp_path / "repo" / "model.bin").write_bytes(LFS)
     docs, quarantined, _ = read("code", tmp_path / "repo" / "model.bin")
     assert not quarantined and docs[0].text.startswith("version https://git-lfs")   # code_filter marks it
+
+
+def test_question_mark_and_bracket_globs_are_expanded_and_a_star_in_a_name_is_a_name(tmp_path):
+    """fsspec globs a pattern only for `*`: `part-?.jsonl.gz` and `part-[01]` were one file's name
+    that did not exist (validate said 1 file, the run quarantined it unreadable); a listed file whose
+    name holds `*` (an S3 key) crashed the resume key's fingerprint (a glob of two matches)."""
+    from pipeline.readers import expand_paths
+    from pipeline.runner import _fingerprint
+    for name in ("part-0.jsonl", "part-1.jsonl", "part-2.jsonl", "lit[1].jsonl", "star*.jsonl", "star-2.jsonl"):
+        (tmp_path / name).write_text('{"text": "a row"}\n')
+    assert expand_paths(str(tmp_path / "part-?.jsonl")) == [str(tmp_path / f"part-{i}.jsonl") for i in range(3)]
+    assert expand_paths(str(tmp_path / "part-[01].jsonl")) == [str(tmp_path / f"part-{i}.jsonl") for i in range(2)]
+    assert expand_paths(str(tmp_path / "lit[1].jsonl")) == [str(tmp_path / "lit[1].jsonl")]     # as named
+    assert expand_paths(str(tmp_path / "part-[9].jsonl")) == []
+    star = str(tmp_path / "star*.jsonl")
+    assert _fingerprint(star)["size"] == (tmp_path / "star*.jsonl").stat().st_size
+    assert _fingerprint(f"file://{star}")["size"] == (tmp_path / "star*.jsonl").stat().st_size

@@ -87,6 +87,10 @@ def expand_paths(pattern: str) -> list[str]:
     fs, _, paths = fsspec.get_fs_token_paths(pattern)
     proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
     local = proto in ("file", "local")
+    if "*" not in pattern and any(c in pattern for c in "?[") and not any(fs.exists(p) for p in paths):
+        # fsspec globs a pattern only for `*`: `part-?.jsonl.gz` and `part-[01]` were taken as one
+        # file's name, which did not exist (a file whose name holds them is still read as named).
+        paths = sorted(fs.glob(paths[0]))
     out = []
     for p in paths:
         if fs.isdir(p):

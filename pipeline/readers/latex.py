@@ -198,7 +198,7 @@ class LatexReader(Reader):
     # -- where the files come from -------------------------------------------------------------
     def _read_dir_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         if "://" in path:
-            fs, _, (local,) = fsspec.get_fs_token_paths(path)
+            fs, local = fsspec.core.url_to_fs(path)      # a listed file: its key may hold `*`
             cat, isfile = fs.cat_file, fs.isfile
             listing = lambda f: fs.glob(posixpath.join(f, "*.[tT][eE][xX]"))   # noqa: E731
         else:            # local files without fsspec's per-call overhead (a paper opens dozens)
