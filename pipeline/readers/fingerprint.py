@@ -2,8 +2,10 @@
 must be read again, an untouched one must not be.
 
 Local files: size + modification time in nanoseconds. Object stores: size + the store's ETag (or
-generation/MD5/CRC when that is what the store reports) + last-modified; a filesystem that reports
-none of those gets a hash of the first and last 64 KiB, the parts an append or a rewrite touches.
+generation/MD5/CRC when that is what the store reports), not its last-modified time (the same bytes
+uploaded again are the same input: a rerun recomputed everything); a filesystem that reports none
+of those gets its last-modified time and a hash of the first and last 64 KiB, the parts an append or
+a rewrite touches.
 """
 from __future__ import annotations
 
@@ -35,13 +37,12 @@ def file_fingerprint(fs, path: str) -> dict:
     for k in _ETAG_KEYS:
         if info.get(k):
             out["etag"] = str(info[k]).strip('"')
-            break
+            return out          # the content's own sign: the same bytes uploaded again are the same input
     for k in _MTIME_KEYS:
         if info.get(k):
             out["mtime"] = str(info[k])
             break
-    if "etag" not in out:
-        out["head_tail"] = _head_tail_hash(fs, path, out["size"])
+    out["head_tail"] = _head_tail_hash(fs, path, out["size"])
     return out
 
 
