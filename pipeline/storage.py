@@ -529,14 +529,20 @@ def remove_files(paths) -> None:
 
 
 def is_empty_dir(p) -> bool:
-    """True if nothing is stored at or under `p`."""
+    """True if nothing is stored at or under `p`. On an object store, folder markers hold nothing:
+    the zero-byte `folder/` key the S3 console creates, Hadoop's `_$folder$` keys."""
     p = path(p)
     if is_local(p):
         return not p.exists() or (p.is_dir() and not any(p.iterdir()))
     try:
-        return not p.fs.ls(p.path, detail=False)
+        entries = p.fs.ls(p.path, detail=True)
     except FileNotFoundError:
         return True
+    return all(not e.get("size") and e.get("type") != "directory" and e["name"].endswith(FOLDER_MARKERS)
+               for e in entries)
+
+
+FOLDER_MARKERS = ("/", "_$folder$")      # object-store keys that only say a folder exists
 
 
 def is_within(inner, outer) -> bool:

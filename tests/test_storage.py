@@ -391,3 +391,37 @@ def test_a_dataset_snapshot_on_s3_reads_its_data_files_with_their_partitions(tmp
     assert len(docs) == 6 and counters["skipped_not_jsonl_file"] == 1 and counters["compression_by_content"] == 1
     assert sorted({d.metadata["lang"] for d in docs}) == ["de", "en"]
     assert {d.url for d in docs} == {f"https://x.org/{i}" for i in range(3)}
+
+
+def test_folder_markers_are_empty_folders_and_no_input(tmp_path, s3_server):
+    """The S3 console's zero-byte `folder/` key made an empty output folder 'not empty and not a
+    run'; Hadoop's `_$folder$` keys that a glob turned up were quarantined `empty_file`."""
+    from pipeline import storage
+    from pipeline.checks import list_inputs
+    from pipeline.lease import check_output
+    from pipeline.readers import Doc, ReadState, read_source_file
+    from pipeline.recipe import RecipeError, load_recipe
+    fs = s3fs_for(s3_server)
+    upload_sample(fs, "tokenmill-markers", pages=2)
+    fs.pipe_file("tokenmill-markers/console/", b"")
+    fs.pipe_file("tokenmill-markers/input/web/sub_$folder$", b"")
+    fs.pipe_file("tokenmill-markers/notrun/empty.txt", b"")
+    assert storage.is_empty_dir("s3://tokenmill-markers/console") and storage.is_empty_dir("s3://tokenmill-markers/none")
+    assert not storage.is_empty_dir("s3://tokenmill-markers/notrun")          # an empty file is a file
+    p = tmp_path / "r.yaml"
+    for out, ok in (("console", True), ("notrun", False)):
+        p.write_text(f"name: t\noutput: s3://tokenmill-markers/{out}\nsources:\n  - name: web\n    format: warc\n"
+                     f"    paths: ['s3://tokenmill-markers/input/web/*']\n")
+        r = load_recipe(p)
+        files = list_inputs(r)
+        assert files["web"] == ["s3://tokenmill-markers/input/web/sample_pages.warc.gz",
+                                "s3://tokenmill-markers/input/web/sub_$folder$"]
+        if ok:
+            check_output(r.output, r, files)
+        else:
+            with pytest.raises(RecipeError, match="not a tokenmill run"):
+                check_output(r.output, r, files)
+    state = ReadState()
+    src = r.sources[0]
+    items = [i for f in files["web"] for i in read_source_file(src, f, state)]
+    assert all(isinstance(i, Doc) for i in items) and len(items) == 2 and state.counters["skipped_marker_file"] == 1

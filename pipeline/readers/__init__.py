@@ -263,8 +263,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
     # a wrapping reader (a trial's `inner`) answers for the reader it wraps
     reader = inner if isinstance(inner := getattr(src.reader, "inner", None), Reader) else src.reader
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    if reader.marker_prefixes and name.startswith(reader.marker_prefixes):
-        state.count("skipped_marker_file")
+    if (reader.marker_prefixes and name.startswith(reader.marker_prefixes)) or name.endswith("_$folder$"):
+        state.count("skipped_marker_file")      # (Hadoop's and EMR's folder keys: `logs_$folder$`)
         return
     low = name.lower()
     if reader.data_suffixes and low in DATASETS_METADATA and _from_directory(tuple(src.paths), path):
