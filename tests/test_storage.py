@@ -425,3 +425,17 @@ def test_folder_markers_are_empty_folders_and_no_input(tmp_path, s3_server):
     src = r.sources[0]
     items = [i for f in files["web"] for i in read_source_file(src, f, state)]
     assert all(isinstance(i, Doc) for i in items) and len(items) == 2 and state.counters["skipped_marker_file"] == 1
+
+
+def test_a_key_that_names_an_object_and_a_folder_reads_both(s3_server):
+    """S3 keeps `data` and `data/x.jsonl` side by side: `paths: [s3://b/data]` read the folder's
+    files and dropped the object `data` uncounted."""
+    from pipeline.readers import expand_paths
+    fs = s3fs_for(s3_server)
+    fs.mkdir("tokenmill-both")
+    fs.pipe_file("tokenmill-both/data", b'{"text": "the object"}\n')
+    fs.pipe_file("tokenmill-both/data/x.jsonl", b'{"text": "in the folder"}\n')
+    fs.pipe_file("tokenmill-both/only/", b"")                 # a console folder marker: no object
+    fs.pipe_file("tokenmill-both/only/y.jsonl", b'{"text": "y"}\n')
+    assert expand_paths("s3://tokenmill-both/data") == ["s3://tokenmill-both/data", "s3://tokenmill-both/data/x.jsonl"]
+    assert expand_paths("s3://tokenmill-both/only") == ["s3://tokenmill-both/only/y.jsonl"]

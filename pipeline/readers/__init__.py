@@ -98,6 +98,8 @@ def expand_paths(pattern: str) -> list[str]:
             # folder, or the `.git` file a submodule or linked worktree holds in its place
             # (`gitdir: ../.git/modules/sub/libfoo`).
             out.extend(f for f in fs.find(p) if not is_git_internal(f[len(p):]) and not fs.isdir(f))
+            if not local and _is_object(fs, p):
+                out.append(p)       # an object store's key may name an object and a folder at once
         else:
             if local and not any(c in pattern for c in "*?[") and (kind := special_file_kind(p)):
                 raise ValueError(f"{p} is {kind}, not a regular file: a source reads regular files")
@@ -105,6 +107,15 @@ def expand_paths(pattern: str) -> list[str]:
     if not local:
         return sorted({p if "://" in p else f"{proto}://{p}" for p in out})
     return unique_files(out)
+
+
+def _is_object(fs, key: str) -> bool:
+    """Whether an object is stored under exactly this key (s3fs's isfile says False for a key that
+    is also a folder)."""
+    try:
+        return fs.info(key.rstrip("/")).get("type") == "file"
+    except (OSError, ValueError):
+        return False
 
 
 def is_git_internal(path: str) -> bool:
