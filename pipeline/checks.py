@@ -98,7 +98,9 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
                         raise RecipeError(f"{where}: {p!r} is {kind}, not a regular file: a source reads "
                                           f"regular files (line of {src.paths_file!r})")
                     if not os.path.isfile(_local(p)):
-                        raise RecipeError(f"{where}: file not found: {p!r} (line of {src.paths_file!r})")
+                        hint = "" if src.paths_base else ("; a relative line is read from the current directory: "
+                                                          "paths_base names where a crawl's list is relative to")
+                        raise RecipeError(f"{where}: file not found: {p!r} (line of {src.paths_file!r}{hint})")
                     _check_readable(where, p)
                 elif k == 0:
                     _check_object(where, p, src.paths_file, src.paths_base)
@@ -183,8 +185,7 @@ def _check_object(where: str, url: str, paths_file: str, base: str | None) -> No
     except Exception as e:  # noqa: BLE001 - no credentials, a bad host: the listing's own error, named
         found, why = False, f": {type(e).__name__}: {e}"
     if not found:
-        hint = "" if base else "; relative lines need paths_base"
-        raise RecipeError(f"{where}: cannot find {url!r} (the first line of {paths_file!r}{hint}){why}")
+        raise RecipeError(f"{where}: cannot find {url!r} (the first line of {paths_file!r}){why}")
 
 
 # -- after ingest --------------------------------------------------------------------------------

@@ -133,7 +133,8 @@ def test_a_paths_file_lists_the_inputs_as_common_crawls_warc_paths_does(tmp_path
     assert list_inputs(r)["web"] == [str(data / n[0] / n) for n in ("a.jsonl", "b.jsonl")]
     # Without the base the relative lines are relative as `paths` are, and here name nothing.
     r = load_recipe(write(tmp_path, PATHS_FILE.format(out=tmp_path / "run", listing=listing, more="")))
-    with pytest.raises(RecipeError, match=r"\(web\)\.paths: file not found: '/\S*segments/b/b\.jsonl' \(line of"):
+    with pytest.raises(RecipeError, match=r"\(web\)\.paths: file not found: '/\S*segments/b/b\.jsonl' \(line of"
+                                          r".*a relative line is read from the current directory: paths_base"):
         list_inputs(r)
     listing.write_bytes(gzip.compress(b"# nothing\n"))
     r = load_recipe(write(tmp_path, PATHS_FILE.format(out=tmp_path / "run", listing=listing, more=base)))
