@@ -100,3 +100,14 @@ def test_the_command_line_says_it_in_one_line(tmp_path, cut_warc):
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: {cut_warc}: storage failed while reading it (ClientPayloadError"), last
+
+
+def test_a_trial_says_it_once(tmp_path, cut_warc):
+    """A trial reads its first documents through the source's reader when it is made (`--limit`):
+    the error stops it there, in the same one line."""
+    from pipeline.checks import list_inputs
+    from pipeline.trial import trial_recipe
+    recipe = load_recipe(_recipe(tmp_path, cut_warc))
+    with pytest.raises(InputUnreadable) as e:
+        trial_recipe(recipe, list_inputs(recipe), limit=3)
+    assert str(e.value).startswith(f"{cut_warc}: storage failed while reading it (ClientPayloadError")
