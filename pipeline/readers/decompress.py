@@ -494,12 +494,12 @@ class DecompressedStream(io.RawIOBase):
         return data
 
     def _zeros_to_the_end(self, data: bytes) -> None:
-        """Whether the zeros that begin `data` run to the file's end (a preallocated file whose
-        download stopped) or for ZEROS_TOO_LONG bytes: no codec ends its stream so, nor packs
-        anything into that many zeros (gzip's most is ~1,000 bytes of a run in one), and the decoder
-        would turn them into more garbage than probation holds. Then the member must end in this
-        piece (its trailer may hold the first zeros: a size under 16 MiB ends in zero bytes) or it
-        fails here (`_fatal`). Bytes read to see it stay pending (a member after them is read on)."""
+        """Sets `_fatal` when the zeros that begin `data` run to the file's end (a preallocated file
+        whose download stopped) or for ZEROS_TOO_LONG bytes: no codec ends its stream so, and that
+        many would stand for ~256 MB of one repeated byte pattern at deflate's best ratio (~1,000 to
+        1); the decoder would turn them into more garbage than probation holds. Then the member must
+        end in this piece (its trailer may hold the first zeros: a size under 16 MiB ends in zero
+        bytes) or it fails here. Bytes read to see it stay pending (a member after them is read on)."""
         if data.strip(b"\0"):
             return
         while not self._pending.strip(b"\0"):

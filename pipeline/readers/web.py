@@ -123,7 +123,7 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             if isinstance(rec, (DocBatch, Quarantined)):
                 if isinstance(rec, DocBatch) and not seen:
                     if head_junk is not None:
-                        yield Quarantined(head_junk.reason, head_junk.detail, 0, sample=head_junk.sample)
+                        yield _damage(head_junk)
                     seen = True
                 yield rec
                 continue
@@ -133,10 +133,10 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             if rec.offset == 0 and rec.reason == "garbage_between_records" and not seen:
                 head_junk = rec                         # junk before the first record, or no WARC at all
                 continue
-            yield Quarantined(rec.reason, rec.detail, rec.offset, sample=rec.sample)
+            yield _damage(rec)
             continue
         if not seen and head_junk is not None:
-            yield Quarantined(head_junk.reason, head_junk.detail, 0, sample=head_junk.sample)
+            yield _damage(head_junk)
         seen = True
         h = rec.headers
         wtype = h.get("warc-type", "").lower()
@@ -241,6 +241,10 @@ def _cut_short(resp) -> bool:
     length = resp.headers.get("content-length", "")
     return (length.isdigit() and int(length) > len(resp.body)
             and "transfer-encoding" not in resp.headers)
+
+
+def _damage(damage: WarcDamage) -> Quarantined:
+    return Quarantined(damage.reason, damage.detail, damage.offset, sample=damage.sample)
 
 
 def _not_warc(path: str, damage) -> Quarantined:
