@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.readers import expand_paths, special_file_kind
+from pipeline.readers import expand_paths, is_glob, special_file_kind, static_prefix
 from pipeline.recipe import RecipeError
 
 if TYPE_CHECKING:
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 
 class QuarantineError(RecipeError):
     """Too much of a source was quarantined: the recipe does not fit the data."""
-
-
-def _is_glob(pattern: str) -> bool:
-    return any(c in pattern for c in "*?[")
 
 
 def _local(path: str) -> str | None:
@@ -108,7 +104,7 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
         for pattern in src.paths:
             try:
                 matched = expand_paths(pattern)
-                if not _is_glob(pattern) and len(matched) == 1:
+                if not is_glob(pattern) and len(matched) == 1:
                     if _local(pattern) is not None:
                         if not os.path.lexists(_local(matched[0])):     # the named path itself, normalised
                             matched = []
@@ -117,9 +113,9 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
             except Exception as e:  # noqa: BLE001 - any listing failure (no credentials, bad URL) is an input error
                 raise RecipeError(f"{where}: cannot list {pattern!r}: {type(e).__name__}: {e}") from None
             if not matched:
-                what = "no file matches" if _is_glob(pattern) else "file not found:"
+                what = "no file matches" if is_glob(pattern) else "file not found:"
                 local = _local(pattern)
-                if local and not _is_glob(pattern) and os.path.isdir(local):
+                if local and not is_glob(pattern) and os.path.isdir(local):
                     what = "a folder holding no file:"          # it exists: "not found" misled
                 # relative paths are read from the current directory (as datatrove's), not the recipe's
                 rel = f" (relative to the current directory {os.getcwd()})" if local and not os.path.isabs(local) else ""
@@ -127,7 +123,7 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
             # A file named on its own must be readable; one a directory or glob turned up (a
             # dangling symlink in a checkout, a file without read permission) is bad input like
             # any other: quarantined as `unreadable_file` when read, the rest of the source is read.
-            if not _is_glob(pattern) and len(matched) == 1 and _local(pattern) is not None \
+            if not is_glob(pattern) and len(matched) == 1 and _local(pattern) is not None \
                     and not os.path.isdir(_local(pattern)):
                 _check_readable(where, matched[0])
             found.extend(matched)
@@ -136,13 +132,12 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
     return files
 
 
-def _static_prefix(pattern: str, files: set[str]) -> str:
+def _start_folder(pattern: str, files: set[str]) -> str:
     """The folder a path pattern starts at: before its first wildcard; a file's own folder."""
     local = _local(pattern)
     path = os.path.abspath(local) if local is not None else pattern
-    if _is_glob(path):
-        head = path[:min(path.index(c) for c in "*?[" if c in path)]
-        return head.rpartition("/")[0]
+    if is_glob(path):
+        return static_prefix(path)
     return path.rpartition("/")[0] if path in files else path.rstrip("/")
 
 
@@ -157,7 +152,7 @@ def id_bases(recipe: "Recipe", files: dict[str, list[str]]) -> dict[str, str]:
             bases[src.name] = (os.path.abspath(local) if local else src.id_base).rstrip("/")
             continue
         listed = set(files.get(src.name, []))
-        starts = [_static_prefix(p, listed) for p in src.paths]
+        starts = [_start_folder(p, listed) for p in src.paths]
         if src.paths_file:
             from_list = [f for f in listed if not any(f.startswith(s + "/") for s in starts)]
             starts += [f.rpartition("/")[0] for f in from_list]

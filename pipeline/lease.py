@@ -26,6 +26,7 @@ import time
 import uuid
 
 from pipeline import storage
+from pipeline.readers import is_glob, static_prefix
 from pipeline.recipe import RecipeError
 
 log = logging.getLogger("pipeline")
@@ -140,21 +141,14 @@ class Lease:
             self.held()
 
 
-def _static_prefix(pattern: str) -> str:
-    """What an input pattern reads below: the folder before its first wildcard, or the path itself
-    (a folder input is read recursively; inside a file input nothing can be)."""
-    cut = min((i for i, c in enumerate(pattern) if c in "*?["), default=None)
-    return pattern if cut is None else pattern[:cut].rsplit("/", 1)[0]
-
-
 def _reaches(pattern: str, out) -> bool:
     """Could input `pattern` name `out` or a file in it? A path without wildcards is a file, or a
     folder read recursively; a glob names paths as many parts below its folder as it has parts
     there (`*` stops at '/'), or any depth with `**`."""
-    base = _static_prefix(pattern)
+    base = static_prefix(pattern)     # a folder input is read recursively; inside a file, nothing
     if not base or not storage.is_within(out, base):
         return False
-    if not any(c in pattern for c in "*?[") or "**" in pattern:
+    if not is_glob(pattern) or "**" in pattern:
         return True
     parts = pattern[len(base):].strip("/").split("/")
     below = str(storage.path(out)).rstrip("/")[len(str(storage.path(base)).rstrip("/")):].strip("/")

@@ -15,6 +15,7 @@ import stat
 from typing import Iterator
 
 import fsspec
+from fsspec.core import has_magic
 
 from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader
@@ -76,6 +77,19 @@ def all_readers() -> dict[str, type[Reader]]:
     return out
 
 
+def is_glob(pattern: str) -> bool:
+    """Whether a path pattern has wildcards (`*`, `?`, `[`), as fsspec's glob reads them."""
+    return has_magic(pattern)
+
+
+def static_prefix(pattern: str) -> str:
+    """The folder a glob starts at (before its first wildcard, to its last '/'); a path without
+    wildcards is itself."""
+    if not is_glob(pattern):
+        return pattern
+    return pattern[:min(pattern.index(c) for c in "*?[" if c in pattern)].rpartition("/")[0]
+
+
 def expand_paths(pattern: str) -> list[str]:
     """Local paths, globs and fsspec URLs -> sorted list of file URLs/paths (no directories).
     Local paths come absolute and normalised (no `..`, `./` or `//`: a document id may hold its
@@ -87,7 +101,7 @@ def expand_paths(pattern: str) -> list[str]:
     fs, _, paths = fsspec.get_fs_token_paths(pattern)
     proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
     local = proto in ("file", "local")
-    if "*" not in pattern and any(c in pattern for c in "?[") and not any(fs.exists(p) for p in paths):
+    if "*" not in pattern and is_glob(pattern) and not any(fs.exists(p) for p in paths):
         # fsspec globs a pattern only for `*`: `part-?.jsonl.gz` and `part-[01]` were taken as one
         # file's name, which did not exist (a file whose name holds them is still read as named).
         paths = sorted(fs.glob(paths[0]))
@@ -101,7 +115,7 @@ def expand_paths(pattern: str) -> list[str]:
             if not local and _is_object(fs, p):
                 out.append(p)       # an object store's key may name an object and a folder at once
         else:
-            if local and not any(c in pattern for c in "*?[") and (kind := special_file_kind(p)):
+            if local and not is_glob(pattern) and (kind := special_file_kind(p)):
                 raise ValueError(f"{p} is {kind}, not a regular file: a source reads regular files")
             out.append(p)
     if not local:
@@ -201,7 +215,7 @@ def _pattern_kinds(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], frozense
     for p in patterns:
         norm = os.path.abspath(os.path.expanduser(p.removeprefix("file://"))) \
             if "://" not in p or p.startswith("file://") else p.rstrip("/")
-        if any(c in p for c in "*?["):
+        if is_glob(p):
             globs.append(norm)
             continue
         named.add(norm)
