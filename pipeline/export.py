@@ -157,19 +157,15 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     return info
 
 
+BUCKET_STORES = ("s3", "s3a", "gs", "gcs")     # whose first path part is a bucket fsspec may create
+
+
 def _check_target(fs, root: str, to: str) -> None:
     """Refuse, before writing, a target whose `data/` holds files of anything but an earlier export
     (they were deleted: a data lake's own `data/`), or on an object store whose bucket does not
     exist (fsspec created it: a misspelt bucket name became a new bucket)."""
-    if "://" in to and not to.startswith("file://"):
-        bucket = root.split("/", 1)[0]
-        try:
-            there = fs.exists(bucket)
-        except Exception as e:  # noqa: BLE001 - no credentials, a refused endpoint
-            raise ExportError(f"--to {to}: cannot reach its bucket {bucket!r}: {type(e).__name__}: "
-                              f"{' '.join(str(e).split())[:200]}") from None
-        if not there:
-            raise ExportError(f"--to {to}: the bucket {bucket!r} does not exist; create it first")
+    if storage.protocol(to) in BUCKET_STORES and (problem := storage.bucket_problem(fs, root.split("/", 1)[0])):
+        raise ExportError(f"--to {to}: {problem}")
     if fs.exists(f"{root}/data") and fs.find(f"{root}/data") and not fs.exists(f"{root}/tokenmill_export.json"):
         raise ExportError(f"--to {to}: {to.rstrip('/')}/data/ holds files that are no earlier export (no "
                           f"tokenmill_export.json beside it); they are not replaced: export to an empty or new folder")

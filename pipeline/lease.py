@@ -169,15 +169,8 @@ def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
         if place.startswith("memory://"):
             raise RecipeError(f"{recipe.path}: {what} {place!r} is in memory://, one process's memory that "
                               f"Ray's worker processes cannot see; use a local path, s3:// or gs://")
-    if not storage.is_local(out):
-        bucket = out.path.split("/", 1)[0]
-        try:
-            there = out.fs.exists(bucket)
-        except Exception as e:  # noqa: BLE001 - no credentials, a refused endpoint: the run could not write
-            raise RecipeError(f"{where}: cannot reach its bucket {bucket!r}: {type(e).__name__}: "
-                              f"{' '.join(str(e).split())[:200]}") from None
-        if not there:   # a run would fail at its first write, after Ray and the plan
-            raise RecipeError(f"{where}: the bucket {bucket!r} does not exist; create it first")
+    if not storage.is_local(out) and (problem := storage.bucket_problem(out.fs, out.path.split("/", 1)[0])):
+        raise RecipeError(f"{where}: {problem}")      # a run would fail at its first write, after Ray and the plan
     for src in recipe.sources:
         for pattern in src.paths:
             if _reaches(pattern, out):

@@ -233,6 +233,17 @@ class DamagedFile(ValueError):
     `inspect` or `report` stops with one line naming it instead of a parser's traceback."""
 
 
+def bucket_problem(fs, bucket: str) -> str | None:
+    """Why nothing can be written to an object store's `bucket`, or None: it does not exist (a
+    write would fail late, or fsspec would create it: a misspelt name becomes a new bucket), or it
+    cannot be reached (no credentials, a refused endpoint)."""
+    try:
+        there = fs.exists(bucket)
+    except Exception as e:  # noqa: BLE001 - whatever the client raises, said in one line
+        return f"cannot reach its bucket {bucket!r}: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+    return None if there else f"the bucket {bucket!r} does not exist; create it first"
+
+
 class InputUnreadable(OSError):
     """Storage failing while an input file is read (a connection cut mid-body, an I/O error): the
     run stops with one line naming the file, as for anything that cannot load. It is no bad input:
