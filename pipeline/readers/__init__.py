@@ -19,6 +19,7 @@ from fsspec.core import has_magic
 
 from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader
+from pipeline.readers.guarded import StorageFailed, open_input
 
 __all__ = ["Doc", "DocBatch", "Quarantined", "ReadState", "Reader", "read_source_file", "expand_paths", "unique_files",
            "register_reader", "resolve_reader", "all_readers", "READERS"]
@@ -310,7 +311,7 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
             state.count("skipped_not_regular_file")
         return
     try:
-        with storage.open(path, "rb") as probe:
+        with open_input(path) as probe:
             head = probe.read(LFS_POINTER_MAX)
             if not head:
                 if src.reader.empty_files_are_ordinary:
@@ -327,8 +328,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
     except (OSError, RuntimeError) as e:     # RuntimeError: pathlib's resolve() on a symlink loop
         yield Quarantined("unreadable_file", unreadable_detail(path, e))
         return
-    except storage.storage_errors() as e:    # a network client's own error (aiohttp's): no answer, not no file
-        raise storage.input_unreadable(path, e) from e
+    except StorageFailed as e:               # an I/O error, the network: no answer, not no file
+        raise storage.input_unreadable(path, e.__cause__) from e.__cause__
     seen: dict[str, int] = {}
     prefix = f"{src.name}/"
     label = file_label(path, id_base)
@@ -366,6 +367,8 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
             elif item.id is not None:
                 item.id = prefix + relabel(str(item.id), path, label)
             yield item
+    except StorageFailed as e:
+        raise storage.input_unreadable(path, e.__cause__) from e.__cause__   # stops the run: it is no bad input
     except storage.storage_errors() as e:
         raise storage.input_unreadable(path, e) from e     # storage failing mid-read stops the run: it is no bad input
     except Exception as e:      # noqa: BLE001 - a reader meeting input it was not built for

@@ -14,10 +14,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
-import fsspec
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.readers.guarded import open_input
 from pipeline.readers.decompress import (CODECS, SNIFF, DecompressedStream, JunkAfterStream, codec_by_name,
                                          looks_like_tar, looks_like_text, sniff_codec)
 
@@ -200,7 +200,7 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
     damaged (its start is not text) is read by its name and reported as the damage it is."""
     named = codec_by_name(path)
     if sniff:
-        raw = fsspec.open(path, "rb").open()
+        raw = open_input(path)
         head = b""
         while len(head) < SNIFF and (more := raw.read(SNIFF - len(head))):
             head += more
@@ -221,10 +221,15 @@ def open_decompressed(path: str, state: ReadState | None = None, sniff: bool = F
         raw.close()                    # a name fsspec decompresses (.zip, .lz4, ...): as before
     codec = named
     if codec is None:
-        f = fsspec.open(path, "rb", compression="infer").open()
+        from fsspec.compression import compr
+        from fsspec.utils import infer_compression
+        inferred = infer_compression(path)
+        if inferred is None:
+            return open_input(path)
+        f = compr[inferred](open_input(path), mode="rb")
         return f if hasattr(f, "read1") else io.BufferedReader(f)
-    return _decompressed_again(io.BufferedReader(DecompressedStream(fsspec.open(path, "rb").open(), codec, path,
-                                                                    state), 1 << 16), path, state)
+    return _decompressed_again(io.BufferedReader(DecompressedStream(open_input(path), codec, path, state), 1 << 16),
+                               path, state)
 
 
 class _Read1:

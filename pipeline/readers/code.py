@@ -57,6 +57,7 @@ from pipeline.readers import is_git_internal
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.code_notebooks import notebook_script
 from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.guarded import open_input
 from pipeline.readers.rows import JsonlReader
 from pipeline.readers.rows_columnar import ArrowReader, ParquetReader, sniff_columnar
 
@@ -420,9 +421,8 @@ def _below(path: str, folder: str) -> str:
 def _read_plain(src, path: str, cap: int | None = None) -> bytes | Quarantined:
     """A file's bytes as stored (no decompression by extension), up to one byte past the cap
     (`max_doc_bytes` unless given)."""
-    import fsspec
     try:
-        with (open(path, "rb") if "://" not in path else fsspec.open(path, "rb").open()) as f:
+        with open_input(path) as f:
             return f.read((src.max_doc_bytes if cap is None else cap) + 1)
     except OSError as e:
         return Quarantined("unreadable_file", f"{path}: {type(e).__name__}: {e}", 0, path)

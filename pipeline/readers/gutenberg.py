@@ -46,9 +46,9 @@ import zipfile
 import zlib
 from typing import Iterator
 
-import fsspec
 from pydantic import Field
 
+from pipeline.readers.guarded import open_input
 from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document
 from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, NEARLY, _MULTIBYTE as _DECODE_MULTIBYTE,
                                      _iso2022, _mess, _mixed_runs, bad_share, canonical, decode_html,
@@ -491,7 +491,7 @@ def read_zip_book(src, path: str) -> bytes | Quarantined:
     edition (PG's -h.zip) or of no text at all is `no_text_member`; one that zipfile cannot read
     (cut short, damaged, encrypted) `corrupt_archive`; a text over max_doc_bytes `too_large`."""
     try:
-        with fsspec.open(path, "rb") as f, zipfile.ZipFile(f) as z:
+        with open_input(path) as f, zipfile.ZipFile(f) as z:
             infos = sorted((i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")),
                            key=lambda i: -i.file_size)
             name = book_member([i.filename for i in infos], path)

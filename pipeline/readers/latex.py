@@ -73,6 +73,7 @@ from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
 from pipeline.readers.decompress import looks_like_tar, sniff_codec
+from pipeline.readers.guarded import open_input, reading
 # The main-file choice and the text rules (comments, verbatim, macros) live beside this module;
 # choose_main, strip_comments and tidy_lines are imported from here by tests and other readers.
 from pipeline.readers.latex_files import (  # noqa: F401
@@ -209,7 +210,10 @@ class LatexReader(Reader):
 
         def load(rel: str) -> bytes | None:
             p = posixpath.normpath(posixpath.join(folder, rel))
-            return cat(p) if isfile(p) else None
+            if not isfile(p):
+                return None
+            with reading():
+                return cat(p)
         project = Project(load)       # each file read once, for the choice and for the paper
         if not project.carries(name) and not project.plain(name):
             state.count("latex_included_files_skipped")   # a section file: read through its main file
@@ -228,7 +232,7 @@ class LatexReader(Reader):
         or a tar, as an archive; a PDF (no source submitted), counted `latex_pdf_only_skipped`;
         TeX text that holds a paper, as that one-file paper. Anything else (a README, a Makefile,
         an included file without extension) is counted as an other file, as before."""
-        with fsspec.open(path, "rb") as f:
+        with open_input(path) as f:
             head = f.read(EPRINT_SNIFF)
         if sniff_codec(head) or looks_like_tar(head):
             yield from self._read_archive(path, src, state, eprint=True)
@@ -278,7 +282,7 @@ class LatexReader(Reader):
     def _read_zip(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         """A project as a .zip (Overleaf's download): its files, as a tarball's. Read as bytes:
         fsspec's inferred compression would give the zip's first member only."""
-        with fsspec.open(path, "rb") as f:
+        with open_input(path) as f:
             data = f.read()
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:

@@ -19,10 +19,9 @@ from __future__ import annotations
 import io
 from typing import Iterator
 
-import fsspec
-
 from pipeline.readers.base import Doc, Quarantined, ReadState
 from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.guarded import open_input
 from pipeline.readers.rows import SAMPLE, _RowReader, _get, _row_doc, _row_id, _with, field_path
 
 
@@ -58,7 +57,7 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
     import pyarrow.parquet as pq
     n = 0
     try:
-        with fsspec.open(path, "rb").open() as f:
+        with open_input(path) as f:
             try:
                 pf = pq.ParquetFile(f)
             except Exception:  # noqa: BLE001 - no footer at the end: bytes after a whole file?
@@ -168,7 +167,7 @@ def columnar_format(head: bytes) -> str | None:
 def sniff_columnar(path: str) -> str | None:
     """`columnar_format` of a file's first bytes; None when it cannot be read (its reader says why)."""
     try:
-        with fsspec.open(path, "rb").open() as f:
+        with open_input(path) as f:
             return columnar_format(f.read(8))
     except Exception:  # noqa: BLE001 - the reader's own error says enough
         return None
@@ -248,7 +247,7 @@ def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
     import pyarrow as pa
     n = 0
     try:
-        with fsspec.open(path, "rb").open() as f:
+        with open_input(path) as f:
             head = f.read(6)
             if head[:4] == b"FEA1":
                 yield from _read_feather_v1(opts, src, path, f, state)

@@ -194,9 +194,10 @@ def seven_zip_members(path: str, chunk: int = 1 << 20) -> Iterator[tuple[str, io
     ~7000:1, 28 MB) and never more than py7zr's own cap (get_memory_limit: at most 128 MB). A
     member not read to its end is drained before the next. A listing or decoding error of py7zr is
     raised here (a member's own, by its stream: _SevenZipMember)."""
-    import fsspec
     import py7zr
-    with fsspec.open(path, "rb") as f, _ShortReads(f) as short, py7zr.SevenZipFile(short) as archive:
+
+    from pipeline.readers.guarded import open_input
+    with open_input(path) as f, _ShortReads(f) as short, py7zr.SevenZipFile(short) as archive:
         short.cap = SEVEN_ZIP_READ[0]         # until the ratio is known
         pipe = _SevenZipPipe(archive, short)
         try:

@@ -52,6 +52,7 @@ from lxml import etree
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
+from pipeline.readers.guarded import open_input
 from pipeline.readers.stackexchange_comments import CommentStore
 from pipeline.readers.stackexchange_html import html_to_text  # noqa: F401 - re-exported
 
@@ -482,13 +483,12 @@ def _unpack(archive: str, wanted: list[str], scratch: str) -> tuple[dict[str, st
     Returns {name: unpacked file}, a `corrupt_archive` item if unpacking failed (what was unpacked
     before the damage is still returned, if not empty), and the archive's member names (None if it
     could not be listed)."""
-    import fsspec
     import py7zr
     targets: dict[str, str] = {}
     listed = None
     items: list[Quarantined] = []
     try:
-        with fsspec.open(archive, "rb") as f, py7zr.SevenZipFile(f) as z:
+        with open_input(archive) as f, py7zr.SevenZipFile(f) as z:
             names = {posixpath.basename(n).lower(): n for n in z.getnames()}
             listed = set(names)
             targets = {w: names[w] for w in wanted if w in names}
