@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import json
@@ -11,6 +12,7 @@ from types import UnionType
 from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pipeline.recipe import RecipeError, load_recipe
+from pipeline import storage
 from pipeline.storage import DamagedFile, InputUnreadable
 from pipeline.stage import StageError
 
@@ -33,10 +35,11 @@ def _cmd_run(a) -> int:
     try:
         stats = runner.run()
     except Exception:
-        from pipeline import storage
         from pipeline.runner import FAILED
-        if storage.exists(runner.run_dir / FAILED) and storage.exists(runner.run_dir / "report.md"):
-            print(f"report:    {runner.run_dir / 'report.md'} (the work done until the error below)", file=sys.stderr)
+        with contextlib.suppress(Exception):    # the storage may be what failed: the run's error is the one
+            if storage.exists(runner.run_dir / FAILED) and storage.exists(runner.run_dir / "report.md"):
+                print(f"report:    {runner.run_dir / 'report.md'} (the work done until the error below)",
+                      file=sys.stderr)
         raise
     from pipeline.executor import stop_ray_soon
     # A reference to a Ray object left in a garbage cycle must be freed while Ray is up: freed by
@@ -272,4 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(e, DamagedFile) and "/stages/" in message:
             message += " (remove the stage folder that holds it and run again: that stage is computed again)"
         print(f"error: {message}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        # Storage failing under the run (its disk full, its object store gone): one line saying
+        # so and that a rerun resumes. Anything else is a bug, and its traceback says where.
+        if (line := storage.failure_line(e)) is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
         return 2

@@ -123,8 +123,10 @@ class Lease:
         try:
             if storage.read_json(self.path).get("token") == self.token:
                 storage.remove_file(self.path)
-        except (FileNotFoundError, ValueError, OSError):
-            pass
+        except Exception as e:  # noqa: BLE001 - storage gone too: the lease goes stale, a rerun takes it over
+            if not isinstance(e, (FileNotFoundError, ValueError)):
+                log.warning("lease not released (%s: %s): the next run takes it over once it is stale",
+                            type(e).__name__, e)
 
     def held(self) -> None:
         """Raise OutputBusy when another run has taken the lease (the runner asks between its

@@ -11,6 +11,7 @@ which input files a run reads is decided in `list_inputs`; progress bars are `se
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -371,8 +372,9 @@ class Runner:
         except Exception as e:  # noqa: BLE001 - the run's own error is the one to report
             log.warning("no report of the failed run: %s: %s", type(e).__name__, e)
             from pipeline.report import REPORT_FILES
-            for name in REPORT_FILES:           # an earlier run's report must not pass for this one's
-                storage.remove_file(self.run_dir / name)
+            with contextlib.suppress(Exception):    # storage gone: the warning says there is no report
+                for name in REPORT_FILES:           # an earlier run's report must not pass for this one's
+                    storage.remove_file(self.run_dir / name)
 
     def _run(self) -> dict:
         t_start = self._started

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import json
 import os
 import re
@@ -122,9 +123,16 @@ def write_bytes_atomic(p, data: bytes | memoryview) -> None:
     if is_local(p):
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = _tmp(p)
-        with builtins.open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, p)
+        try:
+            with builtins.open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, p)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                tmp.unlink()            # a disk that filled up keeps no half-written temp file
+            if e.filename is None:      # `write` says no space left, not where
+                e.filename = url(p)
+            raise
     else:
         p.fs.pipe_file(p.path, bytes(data))
 
@@ -260,12 +268,45 @@ def input_unreadable(path: str, e: BaseException, doing: str = "reading it") -> 
 def storage_errors() -> tuple[type[BaseException], ...]:
     """What a filesystem raises when storage fails rather than data being bad: OSError, and the
     errors of the network clients behind fsspec that are not OSErrors (aiohttp's, for http(s)://
-    and gcsfs; fsspec's FSTimeoutError is a TimeoutError)."""
+    and gcsfs; botocore's connection errors under s3fs; fsspec's FSTimeoutError is a TimeoutError)."""
     found: list[type[BaseException]] = [OSError, TimeoutError]
     with contextlib.suppress(ImportError):
         import aiohttp
         found.append(aiohttp.ClientError)
+    with contextlib.suppress(ImportError):
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.exceptions import HTTPClientError
+        found += [BotoConnectionError, HTTPClientError]
     return tuple(found)
+
+
+# Errors of the storage itself, not of a file or its data: a disk or NFS I/O error, a full disk or
+# quota, a read-only mount, the network. (No such file, permission denied, a symlink loop are a
+# path's own problems.)
+STORAGE_ERRNOS = frozenset(getattr(errno, n) for n in (
+    "EIO", "ENOSPC", "EDQUOT", "EFBIG", "EROFS", "ETIMEDOUT", "ECONNRESET", "ECONNABORTED", "ECONNREFUSED", "EPIPE",
+    "ENETDOWN", "ENETUNREACH", "ENETRESET", "EHOSTDOWN", "EHOSTUNREACH", "ESTALE", "EREMOTEIO", "ENOLINK",
+    "EAGAIN") if hasattr(errno, n))
+
+
+def failing(e: BaseException) -> bool:
+    """Is `e` the storage failing (STORAGE_ERRNOS, a timeout, a network client's error) rather than
+    something about one file or its data?"""
+    return (isinstance(e, (TimeoutError, ConnectionError)) or getattr(e, "errno", None) in STORAGE_ERRNOS
+            or (isinstance(e, storage_errors()) and not isinstance(e, OSError)))
+
+
+def failure_line(e: BaseException) -> str | None:
+    """The one line a command stops with when storage failed under it (a run's output filled its
+    disk or lost its object store), or None for any other error (raised in a Ray task, the error
+    is Ray's wrapper, an instance of the task's error too, whose `cause` it is)."""
+    cause = getattr(e, "cause", None) or e
+    if not failing(cause):
+        return None
+    why = " ".join(str(cause).split())[:400] or "no message"
+    hint = "free some space, then " if getattr(cause, "errno", None) in (errno.ENOSPC, errno.EDQUOT) else ""
+    return (f"storage failed ({type(cause).__name__}: {why}); the run stopped, and what it completed "
+            f"is kept: {hint}running it again resumes from there")
 
 
 def read_json(p) -> Any:

@@ -16,7 +16,6 @@ quarantined as before.
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 
 import fsspec
@@ -37,19 +36,6 @@ def reading():
         raise
     except storage.storage_errors() as e:
         raise StorageFailed(e) from e
-
-
-# Errors opening a file that are the storage's, not the file's (a disk or NFS I/O error, the
-# network): the others (no such file, permission denied, a symlink loop) are the input's own.
-STORAGE_ERRNOS = frozenset(getattr(errno, n) for n in (
-    "EIO", "ETIMEDOUT", "ECONNRESET", "ECONNABORTED", "ECONNREFUSED", "EPIPE", "ENETDOWN", "ENETUNREACH",
-    "ENETRESET", "EHOSTDOWN", "EHOSTUNREACH", "ESTALE", "EREMOTEIO", "ENOLINK", "EAGAIN") if hasattr(errno, n))
-
-
-def storage_failing(e: BaseException) -> bool:
-    """Is `e`, raised opening an input, the storage failing rather than something about the file?"""
-    return (isinstance(e, (TimeoutError, ConnectionError)) or getattr(e, "errno", None) in STORAGE_ERRNOS
-            or (isinstance(e, storage.storage_errors()) and not isinstance(e, OSError)))
 
 
 class _Guarded(io.RawIOBase):
@@ -93,12 +79,12 @@ BUFFER = 1 << 16
 
 def open_input(path: str, buffer: int = BUFFER) -> io.BufferedReader:
     """A buffered binary file of `path` (a local path or any fsspec URL) for a reader. An error
-    opening it is raised as it is, unless it is the storage's (`storage_failing`)."""
+    opening it is raised as it is, unless it is the storage's (`storage.failing`)."""
     try:
         local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
         raw = open(local, "rb", buffering=0) if local is not None else fsspec.open(path, "rb").open()
     except Exception as e:
-        if storage_failing(e):
+        if storage.failing(e):
             raise StorageFailed(e) from e
         raise
     return io.BufferedReader(_Guarded(raw), buffer)
