@@ -39,14 +39,19 @@ def start_server(cmd: list[str], port: int, env: dict) -> subprocess.Popen:
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def s3_server():
-    """A moto S3 server on loopback; yields the environment a process needs to reach it."""
+def start_moto() -> tuple[subprocess.Popen, dict]:
+    """A moto S3 server process on loopback, and the environment a process needs to reach it."""
     port = _free_port()
     env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     env.pop("AWS_PROFILE", None)
-    proc = start_server([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, env)
+    return start_server([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, env), env
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """A moto S3 server on loopback; yields the environment a process needs to reach it."""
+    proc, env = start_moto()
     try:
         saved = {k: os.environ.get(k) for k in env if k.startswith("AWS_")}
         os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})

@@ -12,18 +12,14 @@ import sys
 import time
 
 import pytest
-from test_storage import REPO, _free_port, recipe, s3fs_for, start_server, upload_sample
+from test_storage import REPO, recipe, s3fs_for, start_moto, upload_sample
 
 from pipeline import storage
 
 
 @pytest.mark.long(seconds=60)
 def test_an_object_store_lost_mid_run_is_one_line(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    env.pop("AWS_PROFILE", None)
-    server = start_server([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, env)
+    server, env = start_moto()
     try:
         fs = s3fs_for(env)
         upload_sample(fs, "tokenmill-lost")
@@ -44,7 +40,7 @@ def test_an_object_store_lost_mid_run_is_one_line(tmp_path):
     assert "Traceback" not in err, err[-3000:]
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: storage failed (EndpointConnectionError: Could not connect to the endpoint URL: "
-                           f"\"http://127.0.0.1:{port}/tokenmill-lost/run/"), last
+                           f"\"{env['AWS_ENDPOINT_URL']}/tokenmill-lost/run/"), last
     assert last.endswith("the run stopped, and what it completed is kept: running it again resumes from there")
 
 
