@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pipeline.recipe import RecipeError, load_recipe
 from pipeline import storage
+from pipeline.export import ExportError
 from pipeline.storage import DamagedFile, InputUnreadable
 from pipeline.stage import StageError
 
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return a.fn(a)
-    except (RecipeError, StageError, DamagedFile, InputUnreadable) as e:
+    except (RecipeError, StageError, DamagedFile, InputUnreadable, ExportError) as e:
         # A mistake in the recipe or its input, a damaged file in the run folder, or storage failing
         # under an input file: one line, no traceback (raised in a Ray task, the error is Ray's
         # wrapper, an instance of it too, whose text holds the task's traceback).

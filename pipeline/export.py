@@ -160,15 +160,23 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
 BUCKET_STORES = ("s3", "s3a", "gs", "gcs")     # whose first path part is a bucket fsspec may create
 
 
-def _check_target(fs, root: str, to: str) -> None:
+def _check_target(fs, root: str, to: str, what: str = "--to") -> None:
     """Refuse, before writing, a target whose `data/` holds files of anything but an earlier export
     (they were deleted: a data lake's own `data/`), or on an object store whose bucket does not
     exist (fsspec created it: a misspelt bucket name became a new bucket)."""
     if storage.protocol(to) in BUCKET_STORES and (problem := storage.bucket_problem(fs, root.split("/", 1)[0])):
-        raise ExportError(f"--to {to}: {problem}")
+        raise ExportError(f"{what} {to}: {problem}")
     if fs.exists(f"{root}/data") and fs.find(f"{root}/data") and not fs.exists(f"{root}/tokenmill_export.json"):
-        raise ExportError(f"--to {to}: {to.rstrip('/')}/data/ holds files that are no earlier export (no "
+        raise ExportError(f"{what} {to}: {to.rstrip('/')}/data/ holds files that are no earlier export (no "
                           f"tokenmill_export.json beside it); they are not replaced: export to an empty or new folder")
+
+
+def check_config(cfg: ExportConfig) -> None:
+    """The checks of a recipe's `export.to` that need no run (made before any work): its bucket
+    exists, its data/ holds no one else's files."""
+    import fsspec
+    fs, root = fsspec.core.url_to_fs(cfg.to, **cfg.storage_options)
+    _check_target(fs, root.rstrip("/"), cfg.to, "export.to")
 
 
 def export_final(run_dir: str | Path, stats: dict, cfg: ExportConfig) -> dict:

@@ -173,14 +173,24 @@ def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
                               f"Ray's worker processes cannot see; use a local path, s3:// or gs://")
     if not storage.is_local(out) and (problem := storage.bucket_problem(out.fs, out.path.split("/", 1)[0])):
         raise RecipeError(f"{where}: {problem}")      # a run would fail at its first write, after Ray and the plan
+    exported = storage.path(recipe.export.to) if recipe.export is not None else None
     for src in recipe.sources:
         for pattern in src.paths:
             if _reaches(pattern, out):
                 raise RecipeError(f"{where} is inside the input of source {src.name!r} ({pattern!r}); "
                                   f"the next run would read it back as input")
+            if exported is not None and _reaches(pattern, exported):
+                raise RecipeError(f"{recipe.path}: export.to {recipe.export.to!r} is inside the input of source "
+                                  f"{src.name!r} ({pattern!r}); the next run would read the export back as input")
         for f in files.get(src.name, []):
             if storage.is_within(f, out):
                 raise RecipeError(f"{where} holds input file {f!r} of source {src.name!r}")
+    if recipe.export is not None:
+        from pipeline.export import ExportError, check_config
+        try:
+            check_config(recipe.export)        # refused after the whole run, before
+        except ExportError as e:
+            raise RecipeError(f"{recipe.path}: {e}") from None
     if not storage.is_empty_dir(out) and not (out / "plan.json").exists() and not (out / LEASE).exists():
         raise RecipeError(f"{where} is not empty and is not a tokenmill run (no plan.json); "
                           f"choose an empty or new output")

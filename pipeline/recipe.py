@@ -108,7 +108,16 @@ class SourceConfig(_Strict):
 
 
 def _expand_home(p: Any) -> Any:
-    return os.path.expanduser(p) if isinstance(p, str) and p.startswith("~") else p
+    """`~` is the home directory, as in a shell. `$HOME` is refused rather than taken literally
+    (`output: $HOME/runs` wrote to a folder named '$HOME' under the current one): a recipe is data
+    in git, the same on every machine, so the environment does not expand into it."""
+    if not isinstance(p, str):
+        return p
+    for m in re.finditer(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", p):
+        if m.group(1) in os.environ:
+            raise ValueError(f"{p!r}: environment variables are not expanded in a recipe (${m.group(1)} is "
+                             f"{os.environ[m.group(1)]!r} here); write the path itself (~ is the home directory)")
+    return os.path.expanduser(p) if p.startswith("~") else p
 
 
 SOURCE_KEYS = set(SourceConfig.model_fields) - {"reader"}     # the rest of a source's keys are its reader's
@@ -230,6 +239,9 @@ def _format_errors(where: str, e: ValidationError, prefix: str = "") -> str:
         whole = err["type"] == "value_error" and _is_objects(err.get("input"))
         got_s = "" if err["type"] == "missing" or whole else f" (got {short_repr(err.get('input'))})"
         msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())[:300]
+        if err["type"] == "string_type" and isinstance(err.get("input"), bool):
+            # `languages: [en, no]`, a source named `on`: YAML 1.1 reads these words as booleans
+            got_s += " - YAML reads unquoted yes/no/on/off/true/false as true or false: quote it ('no')"
         parts.append(f"{loc}: {msg}{got_s}" if loc else f"{msg}{got_s}")
     return f"{where}: " + "; ".join(parts)
 
@@ -241,12 +253,56 @@ def _is_objects(value: Any) -> bool:
     return isinstance(value, dict)
 
 
-def _options_hint(e: ValidationError, what: str, names: Any) -> str:
+def _options_hint(e: ValidationError, what: str, names: Any, model: type[BaseModel] | None = None) -> str:
     """` (options of ...: a, b, c)` when `e` has an unknown key: the list helps find a misspelt
-    key; after a wrong value of a known key it is only noise."""
-    if not any(err["type"] == "extra_forbidden" for err in e.errors(include_url=False)):
+    key; after a wrong value of a known key it is only noise. An unknown key inside an option
+    (mix's `sources.web.weigth`, `tokenizer.vocab`) lists the options of that inner part."""
+    extra = [err for err in e.errors(include_url=False) if err["type"] == "extra_forbidden"]
+    if not extra:
         return ""
+    loc = extra[0]["loc"]
+    inner = _model_at(model, loc[:-1]) if model is not None and len(loc) > 1 else None
+    if inner is not None:
+        what, names = f"{what} {_loc(tuple(loc[:-1]))}", list(inner.model_fields)
     return f" (options of {what}: {', '.join(names) or '(none)'})"
+
+
+def _model_at(model: Any, loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model found at `loc` (field names, dict keys, list indexes, union member names)
+    below `model`, or None where that is no model."""
+    import types
+    import typing
+    for part in loc:
+        while True:                      # unwrap X | None, list[X], dict[str, X] to what `part` indexes
+            origin = typing.get_origin(model)
+            if origin in (typing.Union, types.UnionType):
+                args = [a for a in typing.get_args(model) if a is not type(None)]
+                named = [a for a in args if getattr(a, "__name__", None) == part]
+                if named:
+                    model, part = named[0], None
+                    break
+                if len(args) != 1:
+                    return None
+                model = args[0]
+            elif origin is typing.Annotated:
+                model = typing.get_args(model)[0]
+            else:
+                break
+        if part is None:
+            continue
+        origin = typing.get_origin(model)
+        if isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+            model = model.model_fields[part].annotation
+        elif origin in (dict, list, tuple) and typing.get_args(model):
+            model = typing.get_args(model)[-1 if origin is dict else 0]
+        else:
+            return None
+    while typing.get_origin(model) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(model) if a is not type(None)]
+        if len(args) != 1:
+            return None
+        model = args[0]
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
 def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
@@ -281,7 +337,7 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
         stage = cls.model_validate(entry)
     except ValidationError as e:
         msg = _format_errors(where, e, prefix=f"{key} ({ref})")
-        raise RecipeError(msg + _options_hint(e, repr(ref), cls.model_fields)) from None
+        raise RecipeError(msg + _options_hint(e, repr(ref), cls.model_fields, cls)) from None
     if apply_to is not None:
         if cls.is_global:
             raise RecipeError(f"{where}: {key}.apply_to: {ref!r} is a global stage; apply_to scopes map stages "

@@ -200,9 +200,21 @@ def load_class(path: str, base: type, what: str, trusted: bool = False) -> type:
         raise ValueError(f"cannot import {what} module {module!r}: {e}") from e
     except AttributeError:
         raise ValueError(f"module {module!r} has no {attr!r}") from None
+    except Exception as e:  # noqa: BLE001 - the module's own code failed as it was imported
+        raise ValueError(f"importing {what} module {module!r} failed: {type(e).__name__}: {e}"
+                         f"{_where_raised(e, module)}") from None
     if not (isinstance(obj, type) and issubclass(obj, base)):
         raise ValueError(f"{path!r} is not a {base.__name__} subclass")
     return obj
+
+
+def _where_raised(e: BaseException, module: str) -> str:
+    """` (at FILE:LINE)`: the innermost frame of `e` in the module's own file."""
+    import traceback
+    frames = traceback.extract_tb(e.__traceback__)
+    name = module.rsplit(".", 1)[-1]
+    mine = [f for f in frames if f.filename.endswith((f"/{name}.py", f"/{name}/__init__.py"))] or frames[-1:]
+    return f" (at {mine[-1].filename}:{mine[-1].lineno})" if mine else ""
 
 
 def _load(path: str, trusted: bool = False) -> type[Stage]:

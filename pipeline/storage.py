@@ -246,10 +246,14 @@ def bucket_problem(fs, bucket: str) -> str | None:
     write would fail late, or fsspec would create it: a misspelt name becomes a new bucket), or it
     cannot be reached (no credentials, a refused endpoint)."""
     try:
-        there = fs.exists(bucket)
+        if fs.exists(bucket):
+            return None
+        fs.ls(bucket)         # exists() says False for any error (s3fs: no credentials too): ls says which
+    except FileNotFoundError:
+        return f"the bucket {bucket!r} does not exist; create it first"
     except Exception as e:  # noqa: BLE001 - whatever the client raises, said in one line
         return f"cannot reach its bucket {bucket!r}: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
-    return None if there else f"the bucket {bucket!r} does not exist; create it first"
+    return None
 
 
 class InputUnreadable(OSError):
