@@ -450,6 +450,9 @@ def _yaml_error(where: str, e: yaml.YAMLError) -> RecipeError:
     return RecipeError(f"{where}{at}: not valid YAML: {' '.join(str(what).split())}")
 
 
+_NULL = "tag:yaml.org,2002:null"
+
+
 def _check_nodes(where: str, root: yaml.Node) -> None:
     """Refuse duplicate keys, recursive aliases and documents whose aliases expand past
     MAX_EXPANDED_CHARS, before anything is built from them (sizes are memoised per node, so
@@ -492,6 +495,26 @@ def _check_nodes(where: str, root: yaml.Node) -> None:
                 stack.extend(((k, False), (v, False)))
 
 
+def _check_blank_options(where: str, root: yaml.Node) -> None:
+    """Refuse a stage option written with no value. `min_words:` with nothing after it is null,
+    which turns a rule off (and `languages:` makes the language filter annotate only): a run
+    that exits 0 would not have done what the recipe seems to ask. `null` says it on purpose."""
+    if not isinstance(root, yaml.MappingNode):
+        return
+    stages = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "stages"]
+    stack = [n for s in stages if isinstance(s, yaml.SequenceNode) for n in s.value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(v, yaml.ScalarNode) and v.tag == _NULL and v.value == "":
+                    raise RecipeError(f"{where}:{k.start_mark.line + 1}: {short_repr(k.value)} has no value; "
+                                      f"write one, or `null` for none (a rule turned off)")
+                stack.append(v)
+
+
 def load_yaml(text: str, where: str) -> Any:
     """yaml.safe_load with the checks of _check_nodes; errors are one line with file:line."""
     loader = _Loader(text)
@@ -500,6 +523,7 @@ def load_yaml(text: str, where: str) -> Any:
         if node is None:
             return None
         _check_nodes(where, node)
+        _check_blank_options(where, node)
         return loader.construct_document(node)
     except yaml.YAMLError as e:
         raise _yaml_error(where, e) from None

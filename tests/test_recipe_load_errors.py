@@ -3,7 +3,8 @@ now one line at load that names the key and what to do. (The probe's cases: a mi
 mix's `sources`/`tokenizer` listed mix's top-level options; YAML's `no` as false; `$HOME` in
 `output` wrote to a folder named '$HOME'; `export.to` inside an input was read back by the next
 run, and one over a data lake's `data/` failed only after the whole run; a custom stage module
-failing at import was a traceback; an output bucket without credentials "did not exist".)"""
+failing at import was a traceback; an output bucket without credentials "did not exist"; a stage
+option left blank turned its rule off.)"""
 from __future__ import annotations
 
 import os
@@ -129,3 +130,16 @@ def test_an_output_bucket_without_credentials_says_so(tmp_path):
                           text=True, timeout=120, env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "cannot reach its bucket 'tokenmill-no-creds': NoCredentialsError" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("option", ["  - stage: language\n    languages:\n",
+                                    "  - stage: gopher_quality\n    min_words:\n"])
+def test_a_stage_option_left_without_a_value_is_refused(tmp_path, option):
+    """Blank is null, and null turns a rule off (the language filter annotates only): the run
+    exited 0 having removed nothing. Written `null`, it is taken as meant."""
+    path = recipe(tmp_path, option)
+    key = option.split("\n")[1].strip().rstrip(":")
+    assert load_error(path) == (f"{path}:7: '{key}' has no value; write one, "
+                                f"or `null` for none (a rule turned off)")
+    path.write_text(path.read_text().replace(f"{key}:\n", f"{key}: null\n"))
+    load_recipe(path)
