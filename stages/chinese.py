@@ -24,12 +24,15 @@ from typing import ClassVar, Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from pipeline.stage import Result, Stage
-from stages.scripts import SPACE, category_counts, cjk_ratio_from_counts, scripts_from_counts
+from stages.language import LID176_LABELS, LanguageFilter, lid176_labels
+from stages.scripts import LETTER_SCRIPTS, SPACE, category_counts, cjk_ratio_from_counts, scripts_from_counts
 
 CHINESE_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
+# Every name `scripts_from_counts` gives a document: `scripts` can only match these.
+SCRIPT_NAMES = (*LETTER_SCRIPTS, "Hani", "Hans", "Hant", "Jpan", "Zyyy")
 
 # --- mojibake signatures: (RE2 pattern, garbled characters each match stands for) ----------
 _C1_AND_CP1252 = (r"\x{80}-\x{bf}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17d}\x{17e}\x{192}\x{2c6}"
@@ -138,6 +141,26 @@ class ChineseClean(Stage):
         "... and at least this many garbled characters, so one stray U+FFFD never removes a page."))
     mojibake_all_documents: bool = Field(True, description=(
         "Check every document for mojibake, not only the Chinese/Japanese ones."))
+
+    @field_validator("scripts")
+    @classmethod
+    def _known_scripts(cls, v: list[str]) -> list[str]:
+        # A name the detector never gives (`Han`, `Chinese`) matches no document, and the stage then
+        # cleans nothing without a word.
+        wrong = [s for s in v if s not in SCRIPT_NAMES]
+        if wrong:
+            raise ValueError(f"{', '.join(map(repr, wrong))} not a script name this stage detects; "
+                             f"known: {', '.join(SCRIPT_NAMES)}")
+        return v
+
+    def check_recipe(self, recipe, stage_id: str) -> None:
+        # Another model's labels (GlotLID: zho_Hani) are its own; lid.176's are known.
+        if any(isinstance(s.stage, LanguageFilter) and s.stage.model_path for s in recipe.stages):
+            return
+        wrong = [x for x in self.languages if x not in lid176_labels()]
+        if wrong:
+            raise ValueError(f"languages: {', '.join(map(repr, wrong))} not a lid.176 label, as the language "
+                             f"stage writes them (zh, ja, yue, wuu; all in {LID176_LABELS})")
 
     def setup(self) -> None:
         if self.convert != "none":

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from pipeline.stage import Filter, Judgement, check_files_exist
+from pipeline.stage import Filter, Judgement, StageError, check_files_exist
 from stages.scripts import category_counts, cjk_scripts_from_counts, scripts_from_counts
 
 _LABEL_PREFIX = "__label__"
@@ -33,6 +33,8 @@ def lid176_labels() -> frozenset[str]:
                      if line.strip() and not line.startswith("#"))
 _models: dict[str, object] = {}  # one loaded model per file and process, shared by stages
 _models_lock = threading.Lock()
+# The first four bytes of every model file fastText writes (FASTTEXT_FILEFORMAT_MAGIC_INT32).
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
 
 
 def bundled_lid176_path() -> Path:
@@ -57,7 +59,11 @@ def load_fasttext_model(path: Path):
                 import fasttext
             except ImportError as e:
                 raise RuntimeError("the language stage needs fasttext-predict installed") from e
-            _models[key] = fasttext.load_model(key)
+            try:
+                _models[key] = fasttext.load_model(key)
+            except ValueError:       # fastText's "has wrong file format!": one line, not a worker's traceback
+                raise StageError(f"language: {path} is not a fastText model (model_path takes a .bin or .ftz "
+                                 f"file that fastText wrote, such as lid.176.ftz or GlotLID's model.bin)") from None
         return _models[key]
 
 
@@ -123,8 +129,20 @@ class LanguageFilter(Filter):
         if self.languages is not None and not self.languages:
             raise ValueError("languages: an empty list would remove every document (leave it out to keep all "
                              "languages and only annotate)")
+        # A recipe's minimum above 1 removes every document of its language (`en: 1.5` meant 0.15).
+        # Checked here, not on the field: code may still ask for that (tests do, with 1.01).
+        for lang, v in self.thresholds.items():
+            if not 0 <= v <= 1:
+                raise ValueError(f"thresholds: {lang}: {v} is not a probability (a minimum language_score, "
+                                 f"within [0, 1] as min_score is)")
         if self.model_path:
             check_files_exist("model_path", self.model_path)
+            path = Path(self.model_path).expanduser()
+            if path.is_file():     # (not a URL)
+                with path.open("rb") as f:
+                    if f.read(4) != _FASTTEXT_MAGIC:
+                        raise ValueError(f"model_path: {self.model_path} is not a fastText model (a .bin or "
+                                         f".ftz file that fastText wrote, such as GlotLID's model.bin)")
             return       # another model's labels (GlotLID: eng_Latn) are its own
         known = lid176_labels()
         for option, labels in (("languages", self.languages or []), ("thresholds", list(self.thresholds))):

@@ -263,8 +263,10 @@ class SpamFilter(Filter):
         "More list files (paths), same format: phrase[<TAB>weight] per line, `url: token` for URL-only "
         "tokens, `contact: phrase` for phrases counted only by the contact rule, # comments. A file named "
         "xx_<category>.txt adds to that category."))
-    title_field: str = Field("title", description="Column holding the page title (skipped if absent).")
-    url_field: str = Field("url", description="Column holding the page URL (skipped if absent).")
+    title_field: str = Field("title", description=(
+        "Column holding the page title (skipped if absent, unless set here: then the input must have it)."))
+    url_field: str = Field("url", description=(
+        "Column holding the page URL (skipped if absent, unless set here: then the input must have it)."))
     text_field: str = Field("text", description="Column holding the text.")
     title_weight: float = Field(3.0, ge=0.0, description="Score of a phrase in the title, per unit of weight.")
     url_weight: float = Field(3.0, ge=0.0, description="Score of a phrase in the URL/host, per unit of weight.")
@@ -289,6 +291,12 @@ class SpamFilter(Filter):
     report_min_distinct: int = Field(2, ge=1, description=(
         "Text-only and contact rules: this many different report words make a text a report, kept "
         "(title and URL rules still apply); a large number turns the exception off."))
+
+    def input_columns(self) -> set[str]:
+        # A title or URL column the recipe names must be there, as url_filter's (a misspelt one
+        # would quietly turn its rule off); left at its default, absent is a source without titles.
+        named = {getattr(self, f) for f in ("title_field", "url_field") if f in self.model_fields_set}
+        return super().input_columns() | named
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         unknown = [n for n in self.lists if not (LIST_DIR / f"{n}.txt").is_file()]

@@ -29,13 +29,14 @@ ends a page that is blocked. `timeout_clock: wall` restores a limit on elapsed t
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 
-from pipeline.stage import Result, Stage
+from pipeline.stage import Result, Stage, StageError
 from stages.extract.boilerplate import CHROME_BLOCKS, COMMENT_SELECTOR, SKIPPED, clean, comment_share
 from stages.extract.deadline import ExtractionTimeout, deadline
 from stages.extract.hybrid import FallbackRule
@@ -126,6 +127,16 @@ class Extract(Stage):
     _resiliparse: Any = PrivateAttr(default=None)
     _rule: Any = PrivateAttr(default=None)
     _sandbox: Any = PrivateAttr(default=None)
+
+    @field_validator("target_language")
+    @classmethod
+    def _iso_639_1(cls, v: str | None) -> str | None:
+        # trafilatura compares it with the two-letter runs of the page's language meta tags
+        # (utils.check_html_lang): anything else (`chinese`, `zh-CN`, `ZH`) matches no page, and
+        # every page that declares its language is dropped as no_text.
+        if v is not None and not re.fullmatch(r"[a-z]{2}", v):
+            raise ValueError("expected an ISO 639-1 code, two lower-case letters such as zh, en, de")
+        return v
 
     def setup(self) -> None:
         if self.engine in ("trafilatura", "auto"):
@@ -228,7 +239,11 @@ class Extract(Stage):
     def process(self, table: pa.Table) -> Result:
         n = table.num_rows
         if "html" not in table.column_names:
-            raise ValueError("extract needs an `html` column (run it right after a reader of HTML)")
+            # A second `extract`, or one on a source of text, is a mistake in the recipe: one line,
+            # not a task's traceback.
+            raise StageError(f"{self.context.stage_id or self.name}: its input has no column 'html' (it has: "
+                             f"{', '.join(table.column_names)}): extract already ran on these documents, or "
+                             f"their source has no HTML; give the stage `apply_to` the sources of web pages")
         html_col = table.column("html")
         # Size cap vectorised: binary_length counts UTF-8 bytes of the str column.
         too_large = pc.fill_null(pc.greater(pc.binary_length(html_col), self.max_html_bytes), False)

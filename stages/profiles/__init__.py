@@ -25,6 +25,14 @@ _LANGUAGE_PROFILES = {"en", "de", "fr", "es", "ru", "ja"}
 _CHINESE = {"zh", "wuu", "yue", "gan"}
 _HAN_SCRIPTS = {"Hans", "Hant", "Hani"}
 
+# The thresholds that are shares of a document's lines, paragraphs, words or characters. Not
+# max_symbol_word_ratio nor new_line_ratio: those are counts per word (`###` is 3), which can pass 1.
+SHARE_KEYS = frozenset({
+    "max_bullet_lines_ratio", "max_ellipsis_lines_ratio", "min_alpha_words_ratio",
+    "dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac",
+    "top_ngram_char_frac", "dup_ngram_char_frac",
+    "line_punct_thr", "short_line_thr", "char_dup_ratio"})
+
 
 class ProfileValues(BaseModel):
     """Every key a profile file may set, with its type (all optional: unset = stage option)."""
@@ -62,12 +70,17 @@ class ProfileValues(BaseModel):
     @model_validator(mode="after")
     def _not_negative(self) -> "ProfileValues":
         # Every threshold is a count, a length or a share: a negative one is a typo that would
-        # silently turn its rule off (or on for everything).
+        # silently turn its rule off (or on for everything), and so is a share above 1 (a
+        # percentage: `dup_line_frac: 30` never fires, `line_punct_thr: 1.5` removes every multi-line page).
         for key, value in self:
             values = value.values() if isinstance(value, dict) else [value]
-            bad = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0]
+            numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            bad = [v for v in numbers if v < 0]
             if bad:
                 raise ValueError(f"{key}: a threshold must be >= 0, got {bad[0]}")
+            bad = [v for v in numbers if v > 1] if key in SHARE_KEYS else []
+            if bad:
+                raise ValueError(f"{key}: a share must be between 0 and 1 (30 % is 0.3), got {bad[0]}")
         return self
 
 
