@@ -11,6 +11,11 @@ the spec's `eos_token`, recorded in mix.json) by default, so the shares it reali
 the planned ones; the only error left is whole-document granularity, which the planner keeps
 below one document per source and phase.
 
+Curriculum: with `phases`, each phase's `weights` set the shares of its tokens and a source's
+`weight` is not used (the phases replace it; nothing multiplies). A source weight other than 0
+beside phases would be silently ignored, and a source that no phase names would silently get no
+tokens: both are refused at recipe load, and `weight: 0` drops a source, as without phases.
+
 Planning, per source: full epochs first (every document once per epoch, each epoch in its own
 seeded order), then a seeded sample without replacement for the remainder: documents in seeded
 order while they fit, then the next ones in that order that still fit the gap. The resulting
@@ -52,9 +57,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pipeline import storage
 from pipeline.stage import GlobalStage, Result, StageError
 from pipeline.shards import read_shard
+from pipeline.source_trace import removed_before
 from stages.tokenize import bpe
 from stages.tokenize.encode import cached_tokenizer
-from stages.tokenize.sample import sample_texts
+from stages.tokenize.sample import documents_with_text, sample_texts, shard_stats
 
 
 TOTAL_TOLERANCE = 0.05      # realised total vs the planned total, as a fraction of the plan
@@ -67,7 +73,9 @@ class _Opts(BaseModel):
 
 
 class SourceMix(_Opts):
-    weight: float | None = Field(default=None, ge=0, description="Share of output tokens (normalised); unused with phases")
+    weight: float | None = Field(default=None, ge=0, description=(
+        "Share of output tokens (normalised); with phases leave it unset (phases[].weights set the shares) "
+        "or 0 to drop the source"))
     max_epochs: float = Field(default=1.0, gt=0, description="How often its documents may repeat; 1 = never")
     max_tokens: int | None = Field(default=None, ge=0, description="Hard cap on this source's output tokens")
 
@@ -80,6 +88,10 @@ class Phase(_Opts):
 class ChinchillaTarget(_Opts):
     chinchilla_params: float = Field(gt=0, description="Model parameters")
     tokens_per_param: float = Field(default=20.0, gt=0, description="Hoffmann et al. 2022: ~20")
+
+
+def _also(rest: list[str]) -> str:
+    return f" (also: {rest})" if rest else ""
 
 
 class MixShortfall(StageError):
@@ -118,7 +130,43 @@ class Mix(GlobalStage):
                 raise ValueError(f"phases[{i}].weights names sources not in `sources`: {unknown}")
             if sum(ph.weights.values()) <= 0:
                 raise ValueError(f"phases[{i}].weights sum to 0")
+        if self.phases:
+            self._check_phases_cover_sources()
         return self
+
+    def _check_phases_cover_sources(self) -> None:
+        """With `phases`, the phases' weights alone set the shares (a source's `weight` is not
+        used: module docstring), so a source weight that is not 0 would be silently ignored, and
+        a source no phase names would silently get no tokens. Both are refused; `weight: 0` is how
+        a source is dropped, as without phases."""
+        n = len(self.phases)
+        where = "phases[0]" if n == 1 else f"phases[0..{n - 1}]"
+        named = {s for ph in self.phases for s in ph.weights}
+        positive = {s for ph in self.phases for s, v in ph.weights.items() if v > 0}
+        shares = self.source_shares()
+        ignored = [s for s, m in self.sources.items() if m.weight and s in named]
+        unnamed = [s for s, m in self.sources.items() if s not in named and m.weight != 0]
+        dropped = [s for s, m in self.sources.items() if m.weight == 0 and s in positive]
+        names = ", ".join(sorted(named)[:6]) + (", ..." if len(named) > 6 else "")
+        # (Kept under 300 characters: the recipe loader cuts an option check's message there.)
+        if unnamed:
+            s, w = unnamed[0], self.sources[unnamed[0]].weight
+            raise ValueError(f"sources.{s}: " + (f"weight {w:g}, but " if w is not None else "") +
+                             f"no phase names it ({where} name only {names}), so it would get no tokens "
+                             f"(with `phases`, only phases[].weights give shares); add it to a phase's weights, "
+                             f"or give it weight 0 to drop it" + _also(unnamed[1:]))
+        if ignored:
+            got = "; ".join(f"{s} {self.sources[s].weight:g} asked, {shares.get(s, 0.0):.3g} from phases"
+                            for s in ignored[:3]) + ("; ..." if ignored[3:] else "")
+            raise ValueError(f"sources.{ignored[0]}.weight: not used with `phases` (phases[].weights set the "
+                             f"shares), so it would be ignored ({got}); remove the sources' weights and give "
+                             f"the phases the weights you want, or remove `phases`")
+        if dropped:
+            s = dropped[0]
+            at = next(i for i, ph in enumerate(self.phases) if ph.weights.get(s, 0) > 0)
+            raise ValueError(f"sources.{s}.weight: 0 drops it, but phases[{at}].weights gives it "
+                             f"{self.phases[at].weights[s]:g}; remove its weight (with `phases`, phases[].weights "
+                             f"set the shares) or take it out of the phases" + _also(dropped[1:]))
 
     def input_columns(self) -> set[str]:
         return super().input_columns() | {self.source_column}
@@ -127,8 +175,17 @@ class Mix(GlobalStage):
         """At load: `sources` must name exactly the recipe's sources, a local tokenizer.path must
         exist and hold its eos_token, a weighted source may not have `max_tokens: 0` (with or
         without a target: a cap of 0 leaves it nothing, which without a target made the whole mix
-        fail at run time blaming upstream stages), and a shortfall that the limits alone prove
-        (max_tokens below a fixed target's share) fails before any work."""
+        fail at run time blaming upstream stages), a shortfall that the limits alone prove
+        (max_tokens below a fixed target's share) fails before any work, and a recipe has at most
+        one mix (a second would mix mixed documents and add its mix_phase, mix_epoch and n_tokens
+        columns a second time: tokenize then failed mid-run on the duplicate column)."""
+        ids = [s.id for s in recipe.stages]
+        me = ids.index(stage_id)
+        earlier = [i for i, s in enumerate(recipe.stages[:me]) if isinstance(s.stage, Mix)]
+        if earlier:
+            raise ValueError(f"a recipe has at most one mix stage, and {ids[earlier[0]]!r} (stages[{earlier[0]}]) "
+                             f"comes before this one: a mix of mixed documents would add mix_phase, mix_epoch "
+                             f"and n_tokens a second time; keep one mix (a curriculum is its `phases`)")
         zero_cap = sorted(s for s, w in self.source_shares().items() if w > 0 and self.sources[s].max_tokens == 0)
         if zero_cap:
             s = zero_cap[0]
@@ -266,7 +323,13 @@ class Mix(GlobalStage):
     # -- run --------------------------------------------------------------------------------
     def run(self, ctx) -> None:
         out = ctx.output_dir
-        tok, turned_off = self._tokenizer(ctx)
+        stats = None
+        if not self.tokenizer.path:
+            # One pass over the input's text: which weighted sources have documents left (a source
+            # that lost them all fails here, named, not as "no text to train on"), then the sample.
+            stats = shard_stats(ctx, ctx.seed, self.source_column)
+            self._check_sources_reached(ctx, documents_with_text(stats))
+        tok, turned_off = self._tokenizer(ctx, stats)
         tok_json, tok_hash = bpe.tokenizer_json(tok), bpe.tokenizer_hash(tok)
         shards = ctx.input_shards
         counted = ctx.map(_count_shard, [(ctx.input_path(s), tok_json, tok_hash, self.source_column)
@@ -281,6 +344,7 @@ class Mix(GlobalStage):
             raise StageError(f"mix: input has sources the recipe does not list: {unlisted} "
                              f"(list them with weight 0 to drop them)")
         totals = {s: int(ntok[src_all == s].sum()) for s in self.sources}
+        self._check_sources_reached(ctx, {s: int(((src_all == s) & (ntok > 0)).sum()) for s in self.sources})
         plan = self.plan(totals)
         per_phase = plan["planned"]
 
@@ -335,12 +399,34 @@ class Mix(GlobalStage):
         ctx.count("tokens", report["tokens"])
         ctx.info["mix"] = report
 
-    def _tokenizer(self, ctx):
-        """(tokenizer, settings of a loaded file that were turned off: truncation, padding)."""
+    def _check_sources_reached(self, ctx, documents: dict[str, int]) -> None:
+        """`documents`: {source: documents with text in the input}. A weighted source with none
+        fails now, naming the source and the earlier stages that removed its documents (the
+        tokenizer has nothing of it to train on, and the plan would give it 0 tokens): unless a
+        shortfall is allowed and another weighted source has documents (then it is left out, and
+        the shortfall is recorded and warned, see `plan`)."""
+        weighted = [s for s, w in self.source_shares().items() if w > 0]
+        empty = sorted(s for s in weighted if not documents.get(s))
+        if not empty or (self.allow_shortfall and len(empty) < len(weighted)):
+            return
+        trace = removed_before(ctx.run_dir, ctx.out.path.name, empty) if self.source_column == "source" else {}
+        why = "; ".join(trace.get(s) or f"{s}: removed by an earlier stage, or none read" for s in empty)
+        look = "look at the options of the stages that removed them (the run's report.md has each one's reasons)"
+        if len(empty) == len(weighted):
+            # Starts as it did ("no text in the input"): what the run's error and report have said.
+            raise StageError(f"mix: no text in the input to mix: no documents reached the mix from the weighted "
+                             f"source(s) {empty}, every one was removed before it ({why}); {look}")
+        raise MixShortfall(f"mix: weighted source(s) {empty} have no tokens left to mix: no documents reached "
+                           f"the mix from them, every one was removed before it ({why}); {look}, give them "
+                           f"weight 0, or set allow_shortfall: true")
+
+    def _tokenizer(self, ctx, stats=None):
+        """(tokenizer, settings of a loaded file that were turned off: truncation, padding);
+        `stats`: the input's `shard_stats`, when already computed."""
         if self.tokenizer.path:
             return bpe.load_tokenizer_noting(self.tokenizer.path, self.tokenizer.eos_token, self.tokenizer.allow_lossy)
         texts = sample_texts(ctx, ctx.seed, self.tokenizer.sample_bytes, self.source_shares(),
-                             self.source_column)
+                             self.source_column, stats=stats)
         if not texts:
             raise StageError("mix: no text in the input to train the counting tokenizer on")
         return bpe.train_tokenizer(self.tokenizer, texts, length=len(texts)), []

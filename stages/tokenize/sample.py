@@ -30,15 +30,36 @@ def _shard_stats(path: str, shard: str, seed: int, source_column: str):
             nbytes, doc_keys(seed, shard, t.num_rows, salt=1))
 
 
+def shard_stats(ctx, seed: int, source_column: str = "source") -> list[tuple]:
+    """Per input shard, in `ctx.input_shards` order: (source names, each row's code into them,
+    each row's text bytes, each row's seeded key). One pass over the input's text and source
+    columns; hand it to `sample_texts(stats=...)` to sample without reading them again."""
+    return ctx.map(_shard_stats, [(ctx.input_path(s), s, seed, source_column) for s in ctx.input_shards])
+
+
+def documents_with_text(stats: list[tuple]) -> dict[str, int]:
+    """{source: documents whose text is not empty} from `shard_stats` (a source with none is absent)."""
+    out: dict[str, int] = {}
+    for names, codes, nbytes, _ in stats:
+        if len(codes):
+            n = np.bincount(codes[nbytes > 0], minlength=len(names))
+            for name, k in zip(names, n.tolist()):
+                if k:
+                    out[name] = out.get(name, 0) + k
+    return out
+
+
 def sample_texts(ctx, seed: int, budget_bytes: int,
                  source_shares: Mapping[str, float] | None = None,
-                 source_column: str = "source") -> list[str]:
+                 source_column: str = "source", stats: list[tuple] | None = None) -> list[str]:
     """About `budget_bytes` of text: docs in seeded random order, split between sources by share.
 
     With `source_shares`, each source gets `budget * share` bytes (a source absent from the map
-    gets none), so the sample looks like the mixture rather than like the raw input."""
+    gets none), so the sample looks like the mixture rather than like the raw input. `stats`:
+    `shard_stats(ctx, seed, source_column)` already computed (else computed here)."""
     shards = ctx.input_shards
-    stats = ctx.map(_shard_stats, [(ctx.input_path(s), s, seed, source_column) for s in shards])
+    if stats is None:
+        stats = shard_stats(ctx, seed, source_column)
     cand_shard, cand_row, cand_bytes, cand_key, cand_src = [], [], [], [], []
     for i, (names, codes, nbytes, keys) in enumerate(stats):
         cand_shard.append(np.full(len(codes), i, np.int32))

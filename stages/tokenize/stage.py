@@ -52,22 +52,34 @@ class Tokenize(GlobalStage):
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         """At load: a tokenizer file that exists, holds its eos_token and gives text back exactly
-        (unless `allow_lossy`: see bpe.py); and a tokenize that
-        would inherit the mix's tokenizer must come right after the mix (elsewhere it would
-        silently train another one, and the realised shares would not be the planned ones)."""
+        (unless `allow_lossy`: see bpe.py); and after a mix, the mix's tokenizer: the mix plans
+        its token shares with its own tokenizer, so a tokenize that trained or loaded another one
+        realised other shares (planned 50/50, written 46/54) with no warning. A `tokenizer:` here
+        after a mix is refused unless it loads the same file as the mix's (`path`); a tokenize that
+        inherits it must come right after the mix (elsewhere it would silently train another one)."""
         ids = [s.id for s in recipe.stages]
         if ids.index(stage_id) != len(ids) - 1:
             raise ValueError(f"must be the last stage: it writes a token dataset, not documents, so "
                              f"{ids[ids.index(stage_id) + 1]!r} after it would get no input")
         if self.tokenizer is not None:
             bpe.check_tokenizer_file(self.tokenizer)
-            return
         from stages.mix import Mix
         me = ids.index(stage_id)
         mixes = [i for i, s in enumerate(recipe.stages[:me]) if isinstance(s.stage, Mix)]
-        if mixes and mixes[-1] != me - 1:
-            raise ValueError(f"inherits the tokenizer of {ids[mixes[-1]]!r} only when it comes right after it; "
-                             f"move it there or set `tokenizer:`")
+        if not mixes:
+            return
+        mix_id, mix_spec = ids[mixes[-1]], recipe.stages[mixes[-1]].stage.tokenizer
+        if self.tokenizer is not None:
+            if self.tokenizer.path and (self.tokenizer.path, self.tokenizer.eos_token) == (
+                    mix_spec.path, mix_spec.eos_token):
+                return      # the very file (and separator) the mix counted with: the same tokenizer
+            raise ValueError(f"tokenizer: set here, but {mix_id!r} planned its token shares with its own "
+                             f"tokenizer, so another one here would realise other shares than the planned "
+                             f"ones; put these options under the `tokenizer:` of {mix_id!r} and leave tokenize's "
+                             f"unset (it inherits the mix's)")
+        if mixes[-1] != me - 1:
+            raise ValueError(f"inherits the tokenizer of {mix_id!r} only when it comes right after it; "
+                             f"move it there (or give both the same `tokenizer: {{path: ...}}`)")
 
     def run(self, ctx) -> None:
         out = ctx.output_dir
