@@ -310,7 +310,11 @@ def _build_stage(where: str, i: int, entry: Any) -> StageSpec:
     if not isinstance(entry, dict):
         raise RecipeError(f"{where}: {key}: expected a mapping with a 'stage' key, got {short_repr(entry)}")
     entry = dict(entry)
-    ref = entry.pop("stage", None)
+    if "stage" not in entry:
+        # `- Stage: extract`, `- language: {languages: [...]}`: say what the entry has instead
+        raise RecipeError(f"{where}: {key}: no 'stage' key (it has: {', '.join(map(str, entry)) or 'nothing'}); "
+                          f"write `- stage: NAME` and the stage's options beside it")
+    ref = entry.pop("stage")
     if not isinstance(ref, str):
         raise RecipeError(f"{where}: {key}.stage: expected a stage name or 'module:Class', got {short_repr(ref)}")
     sid = entry.pop("id", None)

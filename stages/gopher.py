@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import regex
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, model_validator
 
 from pipeline.stage import Judgement
 from stages import segmentation
@@ -165,6 +165,15 @@ class GopherQuality(ProfiledFilter):
         "Stop words counted by min_stop_words (Gopher's list; profiles have their own)."))
 
     _stop_sets: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "GopherQuality":
+        # A minimum above its maximum removes every document (each is too short or too long).
+        for lo, hi in (("min_words", "max_words"), ("min_avg_word_length", "max_avg_word_length")):
+            a, b = getattr(self, lo), getattr(self, hi)
+            if a is not None and b is not None and a > b:
+                raise ValueError(f"{lo} {a:g} is above {hi} {b:g}: every document would be removed")
+        return self
 
     def _stop_set(self, profile: str) -> frozenset[str]:
         found = self._stop_sets.get(profile)

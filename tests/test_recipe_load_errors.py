@@ -143,3 +143,16 @@ def test_a_stage_option_left_without_a_value_is_refused(tmp_path, option):
                                 f"or `null` for none (a rule turned off)")
     path.write_text(path.read_text().replace(f"{key}:\n", f"{key}: null\n"))
     load_recipe(path)
+
+
+@pytest.mark.parametrize("entry, has", [("  - Stage: gopher_quality\n", "Stage"),
+                                        ("  - gopher_quality: {min_words: 5}\n", "gopher_quality")])
+def test_a_stage_entry_without_the_stage_key_says_what_it_has(tmp_path, entry, has):
+    assert load_error(recipe(tmp_path, entry)).endswith(
+        f"stages[0]: no 'stage' key (it has: {has}); write `- stage: NAME` and the stage's options beside it")
+
+
+def test_a_minimum_above_its_maximum_is_refused(tmp_path):
+    message = load_error(recipe(tmp_path, "  - {stage: gopher_quality, min_avg_word_length: 10, "
+                                          "max_avg_word_length: 3}\n"))
+    assert message.endswith("min_avg_word_length 10 is above max_avg_word_length 3: every document would be removed")

@@ -372,3 +372,15 @@ def test_a_columnar_file_under_format_jsonl_is_one_item(tmp_path, fmt):
     docs, q, _ = read(p, "jsonl")
     assert not docs and [(i.reason, i.detail) for i in q] == [
         ("wrong_format", f"{p}: a {fmt} file, not JSON Lines: use format: {fmt}")]
+
+
+def test_a_warc_under_jsonl_is_one_wrong_format_item(tmp_path, shared_data):
+    """A crawl's .warc.gz named in a jsonl source gave a bad_json item per line of it (69,472 for
+    one file), and the quarantine guard's stop line did not say why: one item now says it."""
+    from pipeline.readers import Quarantined, ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    path = str(shared_data / "warc" / "dolma_sample-0000.warc.gz")
+    items = list(read_source_file(SourceConfig(name="s", format="jsonl", paths=[path]), path, ReadState()))
+    assert [(i.reason, i.detail.split(": ", 1)[1]) for i in items if isinstance(i, Quarantined)] == \
+        [("wrong_format", "a warc file, not JSON Lines: use format: warc")]
+    assert len(items) == 1
