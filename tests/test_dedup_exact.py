@@ -153,3 +153,19 @@ def test_typographic_quotes_fold_to_ascii(tmp_path, shared_data):
     # low-9 quotes and primes too, before NFKC (which would make ″ two primes); guillemets stay
     assert _hash_groups(["„Ja“, sagte er.", '"Ja", sagte er.', "5′ 3″", "5' 3\"", "«Oui»", '"Oui"']) == [0, 0, 2, 2, 4, 5]
     assert _hash_groups(arts[:1] + plain[:1], Normalization(fold_quotes=False)) == [0, 1]
+
+
+def test_cluster_sizes_count_every_group_not_the_removed_sample(tmp_path):
+    """The report's duplicate clusters came from the removed sample (20 per reason): 30 groups
+    with 35 copies were reported as 20 clusters, 20 removed, largest 2. The stage now counts
+    every group's size, in-shard copies and copies across partitions alike."""
+    from pipeline.report.collect import clusters
+    texts = [f"text number {i}" for i in range(30)]
+    rows = [t for i, t in enumerate(texts) for _ in range(3 if i < 5 else 2)]        # 5 x3, 25 x2
+    half = len(rows) // 2
+    inp = write_input([_docs(rows[:half], prefix="a"), _docs(rows[half:], prefix="b")], tmp_path / "in")
+    run = run_global(ExactDedup(partitions=3), inp, tmp_path, removed_samples=20)
+    assert run.ctx.info["cluster_sizes"] == {"2": 25, "3": 5}
+    stats = {"stages": [{"id": "exact_dedup", "dir": str(run.out.path), "info": run.ctx.info,
+                         "removed": {"exact_duplicate": 35}}]}
+    assert clusters(stats) == {"exact_dedup": {"sizes": {2: 25, 3: 5}, "source": "the stage's count", "exact": True}}

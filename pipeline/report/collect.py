@@ -346,10 +346,16 @@ def _component_sizes(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
 
 
 def clusters(stats: dict) -> dict[str, dict]:
-    """Duplicate-cluster sizes per dedup stage: exact from candidate pairs when the stage wrote
-    them, else from the removed sample's `duplicate_of` column (a lower bound)."""
+    """Duplicate-cluster sizes per dedup stage: as the stage counted them (`cluster_sizes` in its
+    info: exact_dedup), else exact from candidate pairs when the stage wrote them, else from the
+    removed sample's `duplicate_of` column (a lower bound)."""
     out = {}
     for s in stats["stages"]:
+        counted = (s.get("info") or {}).get("cluster_sizes")
+        if counted is not None:
+            out[s["id"]] = {"sizes": {int(k): int(v) for k, v in counted.items()}, "source": "the stage's count",
+                            "exact": True}
+            continue
         pairs = storage.path(s["dir"]) / "output" / "candidate_pairs.parquet"
         if storage.exists(pairs):
             t = storage.read_parquet(pairs, columns=["key_a", "key_b", "accepted"])

@@ -93,9 +93,11 @@ def first_copies(keys: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.n
     return keys[dup], kept_for_row[dup]
 
 
-def partition_task(hashes: Spill, p: int, out_dir: str, n_shards: int) -> tuple[int, int]:
+def partition_task(hashes: Spill, p: int, out_dir: str, n_shards: int) -> tuple[int, int, dict[int, int]]:
     """Task: the duplicates of hash partition p (`hashes`: its part of every shard's spill file),
-    written sorted by the duplicate's shard; returns (duplicates, groups), in-shard copies included."""
+    written sorted by the duplicate's shard; returns (duplicates, groups, {group size: groups}),
+    in-shard copies included. A group lies in one partition (partitioned by hash), so the sizes
+    of all partitions add up to the run's."""
     rec = hashes.read(HASH_RECORD)
     rec = rec[np.argsort(rec["key"], kind="stable")]
     hashes = np.stack([rec["h0"], rec["h1"]], axis=1)
@@ -105,10 +107,11 @@ def partition_task(hashes: Spill, p: int, out_dir: str, n_shards: int) -> tuple[
     offsets = np.searchsorted(shard_of, np.arange(n_shards + 1))
     write_records(storage.join(out_dir, f"{p:06d}.pairs"), pairs, offsets)
     if not len(rec):
-        return 0, 0
+        return 0, 0, {}
     _, inverse = np.unique(hashes, axis=0, return_inverse=True)
-    copies = np.bincount(inverse.ravel(), weights=rec["copies"])
-    return int((copies - 1).sum()), int((copies > 1).sum())
+    copies = np.bincount(inverse.ravel(), weights=rec["copies"]).astype(np.int64)
+    sizes, groups = np.unique(copies[copies > 1], return_counts=True)
+    return int((copies - 1).sum()), int((copies > 1).sum()), dict(zip(sizes.tolist(), groups.tolist()))
 
 
 def apply_task(shard: str, shard_index: int, across: Spill, local: Spill, *, input_paths: list[str],
@@ -156,6 +159,12 @@ class ExactDedup(GlobalStage):
         storage.remove(spill)
         ctx.count("exact_duplicates", sum(c[0] for c in counts))
         ctx.count("exact_duplicate_groups", sum(c[1] for c in counts))
+        sizes: dict[int, int] = {}
+        for _, _, part in counts:
+            for size, n in part.items():
+                sizes[size] = sizes.get(size, 0) + n
+        # The report's cluster sizes: every group's, not only the removed sample's (20 per reason)
+        ctx.info["cluster_sizes"] = {str(k): v for k, v in sorted(sizes.items())}
         pending = set(ctx.out.pending(shards))
         across, local = Spill.of(pairs_dir, ".pairs"), Spill.of(local_dir, ".local")
         todo = [(s, i, across.part(i), local.named(f"{i:06d}.local").part(0))
