@@ -159,8 +159,10 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
     if "tokens" in per[-1]["counters"]:
         output["tokens"] = per[-1]["counters"]["tokens"]
         output["tokens_by_source"] = tokens
+    from pipeline.trial import trial_of
     return {
         "recipe": recipe.name, "recipe_path": recipe.path, "recipe_hash": recipe.hash(), "seed": recipe.seed,
+        **({"trial": trial} if (trial := trial_of(recipe)) else {}),
         "run_dir": storage.url(run_dir),
         "started": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(finished - started, 3),

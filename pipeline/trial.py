@@ -34,6 +34,7 @@ class TrialReader(Reader):
     per_file: dict[str, int] | None = Field(None, description="at most this many documents from each file")
     fraction: float | None = Field(None, gt=0, le=1, description="keep each document with this probability")
     seed: int = Field(0, description="seed of the sampling hash")
+    limit: int | None = Field(None, description="the --limit this reader was cut to (what the report says)")
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         left = None if self.per_file is None else self.per_file.get(path, 0)
@@ -69,6 +70,16 @@ def _first_n(src, files: list[str], limit: int) -> dict[str, int]:
     return take
 
 
+def trial_of(recipe: Recipe) -> str | None:
+    """What part of its input a trial recipe reads (for stats.json and the report), or None."""
+    for src in recipe.sources:
+        if isinstance(src.reader, TrialReader):
+            r = src.reader
+            return (f"--limit {r.limit}: the first {r.limit:,} documents of each source" if r.limit is not None
+                    else f"--sample {r.fraction:g}: each document kept with probability {r.fraction:g}")
+    return None
+
+
 def trial_output(output: str, tag: str) -> str:
     """Beside the real output. An output that is a bucket's root has no beside (`s3://b` plus the
     suffix names another bucket, and a folder in it would sit in the real output): refused."""
@@ -96,7 +107,7 @@ def trial_recipe(recipe: Recipe, files: dict[str, list[str]], limit: int | None 
         src = src.model_copy(update={"id_base": bases[src.name]})
         if limit is not None:
             take = _first_n(src, files[src.name], limit)
-            wrapped = TrialReader(inner=src.reader, per_file=take)
+            wrapped = TrialReader(inner=src.reader, per_file=take, limit=limit)
             sources.append(src.model_copy(update={"reader": wrapped, "paths": list(take)}))
         else:
             wrapped = TrialReader(inner=src.reader, fraction=sample, seed=recipe.seed)

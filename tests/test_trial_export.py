@@ -58,6 +58,12 @@ def test_limit_takes_the_first_documents_of_each_source_across_files(tmp_path, s
     assert kept_ids(stats, "cc") == kept_ids(full, "cc")
     assert Path(full["output"]["documents"]).exists()         # the real run is untouched
     assert not Path(trial.output).samefile(recipe.output)
+    # its stats and report say it read part of the input (they said "190 documents read", no more)
+    assert stats["trial"] == "--limit 170: the first 170 documents of each source" and "trial" not in full
+    from pipeline.report import write_report
+    write_report(trial.output, stats)
+    assert "**A trial run** (--limit 170: the first 170 documents of each source), not the whole input" in \
+        (Path(trial.output) / "report.md").read_text()
 
 
 def test_sample_is_seeded_and_independent_of_workers(tmp_path, shared_data, ray_local):
@@ -66,6 +72,7 @@ def test_sample_is_seeded_and_independent_of_workers(tmp_path, shared_data, ray_
     b = Runner(trial_recipe(recipe, list_inputs(recipe), sample=0.3), run_dir=tmp_path / "again", quiet=True).run()
     ids = kept_ids(a)
     assert ids == kept_ids(b)
+    assert a["trial"] == "--sample 0.3: each document kept with probability 0.3"
     assert 0.15 * 208 < len(ids) < 0.45 * 208
     assert a["stages"][0]["counters"].get("trial_sampled_out", 0) == 208 - len(ids)
 

@@ -264,6 +264,9 @@ FAILED_NOTE = ("The figures below are the work done until then (each stage's com
                "same recipe resumes from there and replaces this report.")
 
 
+TRIAL_NOTE = "every figure below is of that part only."
+
+
 def to_html(stats: dict, secs: list[Section]) -> str:
     h = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tokenmill run report: "
          f"{html.escape(str(stats.get('recipe')))}</title><style>{_CSS}</style></head><body>",
@@ -271,6 +274,9 @@ def to_html(stats: dict, secs: list[Section]) -> str:
          f"<p>Run directory <code>{html.escape(stats.get('run_dir', ''))}</code>, started {stats.get('started')}, "
          f"seed {stats.get('seed')}, recipe hash <code>{str(stats.get('recipe_hash'))[:12]}</code>. "
          f"Output: {_final_docs(stats):,} documents.</p>"]
+    if stats.get("trial"):
+        h.append(f"<p class='warning'><b>A trial run</b> ({html.escape(stats['trial'])}), not the whole input: "
+                 f"{html.escape(TRIAL_NOTE)}</p>")
     if stats.get("failed"):
         h.append(f"<p class='missing'><b>This run stopped with an error</b> ({html.escape(stats['failed']['at'])}): "
                  f"<code>{html.escape(stats['failed']['error'])}</code>. {html.escape(FAILED_NOTE)}</p>")
@@ -296,6 +302,8 @@ def to_markdown(stats: dict, secs: list[Section]) -> str:
     m = [f"# Run report: {stats.get('recipe')}", "",
          f"Run directory `{stats.get('run_dir')}`, started {stats.get('started')}, seed {stats.get('seed')}, "
          f"output {_final_docs(stats):,} documents. Charts are in `report.html`.", ""]
+    if stats.get("trial"):
+        m += [f"**A trial run** ({stats['trial']}), not the whole input: {TRIAL_NOTE}", ""]
     if stats.get("failed"):
         m += [f"**This run stopped with an error** ({stats['failed']['at']}): `{stats['failed']['error']}`. "
               f"{FAILED_NOTE}", ""]
