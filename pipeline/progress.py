@@ -53,7 +53,7 @@ class _Bar:
     def eta(self) -> float:
         """Seconds left at the average rate since the bar started (nan before the first item)."""
         done_here = self.n - self.start_n
-        return self.elapsed() / done_here * (self.total - self.n) if done_here > 0 else float("nan")
+        return self.elapsed() / done_here * max(self.total - self.n, 0) if done_here > 0 else float("nan")
 
     def project(self, seen: int, parts_done: int, parts_total: int, floor: int = 0) -> None:
         """Set the total from what is known so far (`projected_total`)."""

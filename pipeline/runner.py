@@ -545,6 +545,8 @@ class Runner:
             shards_of_read_files += len(rec["shards"])
             for shard in rec["shards"]:
                 release(shard, fresh=False)
+        if chain_bar is not None and done_records:     # resumed: its total before any line says "3/0"
+            chain_bar.project(shards_of_read_files, files_bar.n, total, floor=released)
         for (kind, _), res in pool.results():
             if kind == "file":
                 what, value = res

@@ -167,3 +167,16 @@ def test_any_stages_recorded_warnings_reach_the_summary():
     stats["stages"][0]["info"] = {"tokenize": {"warnings": ["tokenizer: vocab_size 70,000 requested, 323 trained"]},
                                   "other": "not a dict"}
     assert "warning: tokenizer: vocab_size 70,000 requested, 323 trained" in summary_table(stats).splitlines()
+
+
+def test_eta_is_never_negative_while_the_total_is_still_unknown(monkeypatch):
+    """A resumed chain skips its done shards before its total is projected: the log said
+    '3/0 shards, ETA -33s'."""
+    import pipeline.progress as progress
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "perf_counter", clock)
+    bar = Progress(quiet=True).bar("extract+language", 0)
+    bar.skip(3)
+    clock.now += 5.0
+    bar.update(1)
+    assert bar.eta() == 0.0
