@@ -164,7 +164,8 @@ def test_report_shows_what_ingest_skipped_and_flagged(run, tmp_path):
     run_dir, stats = run
     stats = copy.deepcopy(stats)
     stats["stages"][0]["counters"] = {"skipped_request": 608, "skipped_http_4xx": 474, "http_truncated": 6,
-                                      "duplicate_id_across_files": 0, "decoded_lossy": 1}
+                                      "duplicate_id_across_files": 0, "decoded_lossy": 1,
+                                      "latex_included_files_skipped": 30}
     out = tmp_path / "copy"
     shutil.copytree(run_dir, out)
     write_report(out, stats)
@@ -173,5 +174,6 @@ def test_report_shows_what_ingest_skipped_and_flagged(run, tmp_path):
     rows = [line for line in section.splitlines() if line.startswith("| ") and "counter" not in line]
     assert rows == ["| skipped_request | 608 | skipped, not a document |",
                     "| skipped_http_4xx | 474 | skipped, not a document |",
+                    "| latex_included_files_skipped | 30 | skipped, not a document |",
                     "| http_truncated | 6 | a flag or a note |", "| decoded_lossy | 1 | a flag or a note |"]
     assert "Input skipped and flagged at ingest" in (out / "report.html").read_text()

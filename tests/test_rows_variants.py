@@ -81,7 +81,7 @@ def test_sharegpt_conversations_value_and_messages_without_content(tmp_path):
         docs, q, counters = read(p, fmt, text_field="conversations.value")
         assert [d.text for d in docs] == ["Q?\nA.", "Weather?\nSunny."]
         assert [x.reason for x in q] == ["empty_document", "empty_document"]
-        assert counters["text_list_nulls_skipped"] == 3
+        assert counters["text_list_nulls_left_out"] == 3
 
 
 def test_a_path_through_lists_in_lists_is_flattened(tmp_path):

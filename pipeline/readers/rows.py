@@ -8,7 +8,7 @@ How these readers meet published corpora as they are, not as their names say:
   content of every message of a chat row (`messages: [{role, content}]`, Parquet
   `list<struct<role, content>>`; ShareGPT's `conversations.value`), joined as a list of strings
   is (with newlines); a message without it (null: a tool call) is left out, counted
-  (`text_list_nulls_skipped`); `text_field: messages` on such rows says which field to name.
+  (`text_list_nulls_left_out`); `text_field: messages` on such rows says which field to name.
   A `url_field`/`id_field` the recipe names that a row lacks is counted (`url_field_missing`,
   `id_field_missing`): a source none of whose documents had it stops the run (checks.py), a
   misspelt field must not quietly give url=None (a url_filter removing nothing);
@@ -364,7 +364,7 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
         if None in text:
             kept = [t for t in text if t is not None]
             if state is not None:
-                state.count("text_list_nulls_skipped", len(text) - len(kept))
+                state.count("text_list_nulls_left_out", len(text) - len(kept))
             text = kept
     if isinstance(text, list) and all(isinstance(t, str) for t in text):
         # A list of strings (paragraphs, a poem's lines; a Parquet list<string> column): joined,

@@ -92,7 +92,10 @@ def input_counts(stats: dict) -> list[dict]:
     """Ingest's counters: the records an input held that are no documents, by kind (`skipped_*`),
     then what it noticed on the documents it kept or on the files (flags and notes), most first."""
     counters = (stats["stages"][0].get("counters") or {}) if stats["stages"] else {}
-    rows = [{"counter": k, "records": v, "skipped": k.startswith("skipped_")} for k, v in counters.items() if v]
+    # `skipped_*`, and a reader's own `*_skipped` (latex_included_files_skipped, code_git_internal_skipped,
+    # stackexchange_other_files_skipped): input that is no document, as the accounting counts it
+    rows = [{"counter": k, "records": v, "skipped": k.startswith("skipped_") or k.endswith("_skipped")}
+            for k, v in counters.items() if v]
     return sorted(rows, key=lambda r: (not r["skipped"], -r["records"], r["counter"]))
 
 
