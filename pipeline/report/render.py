@@ -201,8 +201,9 @@ def breakdown_sections(d: ReportData) -> list[Section]:
                                 [[r["file"], r["reason"], _n(r["records"])] for r in d.quarantine_files[:50]]))
     out.append(sec)
     sec = Section("input_counts", "Input skipped and flagged at ingest",
-                  "Records the input held that are no documents, by kind (`skipped_*` and a reader's own `*_skipped`: a crawl's requests, "
-                  "metadata, redirects, images; a dataset's own description files), then what ingest noticed on "
+                  "Records the input held that are no documents, by kind (`skipped_*` and a reader's own "
+                  "`*_skipped`: a crawl's requests, metadata, redirects, images; a dataset's own description "
+                  "files; a paper's included files), then what ingest noticed on "
                   "the documents it kept or on the files (flags such as `http_truncated`, `length_mismatch`, "
                   "`decoded_lossy`; notes such as `duplicate_id`). Quarantined input is in the section above.",
                   missing=d.missing.get("input_counts", ""))
