@@ -169,6 +169,29 @@ def cluster_cpus() -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
+def check_fits(stages: Iterable[tuple[str, Any]]) -> None:
+    """Refuse, before any task, a (stage id, stage) whose task asks for more CPUs or memory than
+    any live node of the Ray cluster has: Ray would keep the task waiting forever (its autoscaler
+    only logs "No available node types can fulfill resource request" every half minute, and for
+    memory not even that)."""
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    if not nodes:
+        return
+    from pipeline.recipe import RecipeError
+    cpus = max(n.get("CPU", 0.0) for n in nodes)
+    memory = max(n.get("memory", 0.0) for n in nodes)
+    for sid, stage in stages:
+        want = Resources.of([stage])
+        if want.num_cpus > cpus:
+            raise RecipeError(f"stage {sid!r} asks for {want.num_cpus:g} CPUs a task (num_cpus) and the largest "
+                              f"node of this Ray cluster has {cpus:g}: its tasks would wait forever; lower "
+                              f"num_cpus, or run it where a node has that many (ray: num_cpus sets a local Ray's)")
+        if want.memory and want.memory > memory:
+            raise RecipeError(f"stage {sid!r} asks for {want.memory / 2**30:,.1f} GiB a task (memory) and the "
+                              f"largest node of this Ray cluster offers {memory / 2**30:,.1f} GiB to tasks: its "
+                              f"tasks would wait forever; lower memory, or run it where a node has that much")
+
+
 # -- what a task needs -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Resources:

@@ -27,7 +27,7 @@ import pyarrow as pa
 from pipeline import storage
 from pipeline.checks import check_ingest, id_bases, list_inputs  # noqa: F401  (list_inputs: re-exported)
 from pipeline.documents import DocColumns, content_bytes, quarantine_table
-from pipeline.executor import (Resources, Segment, cluster_cpus, local_ray_starting, make_executor,
+from pipeline.executor import (Resources, Segment, check_fits, cluster_cpus, local_ray_starting, make_executor,
                                runtime_env_for, start_ray, start_ray_soon, upload_runtime_env)
 from pipeline.fingerprint import code_fingerprint, stage_fingerprint
 from pipeline.global_context import GlobalContext
@@ -392,6 +392,7 @@ class Runner:
         first_chain = segments.pop(0).stages if segments and segments[0].kind == "map" else []
         read_ahead = self._read_ahead(first_chain)
         resources = start_ray(self.ray_address, self.recipe.ray.num_cpus)
+        check_fits((ps.id, ps.stage) for ps in self.stages if not ps.is_global)
         self.runtime_env = upload_runtime_env(self.runtime_env)
         self.executor = make_executor(self.recipe.ray.executor, cluster_cpus() * self.recipe.ray.tasks_per_cpu)
         self._begin()

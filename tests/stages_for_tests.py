@@ -64,6 +64,17 @@ class TwoCpus(Stage):
         return batch.append_column("task_cpus", pa.array([float(cpus)] * batch.num_rows, pa.float64()))
 
 
+class Greedy(TwoCpus):
+    """Asks for more CPUs a task than a test machine has."""
+    num_cpus: ClassVar[float] = 4096.0
+
+
+class Hungry(TwoCpus):
+    """Asks for more memory a task than a test machine has (1 PiB)."""
+    num_cpus: ClassVar[float] = 1.0
+    memory: ClassVar[int | None] = 1 << 50
+
+
 from pipeline.readers import Doc, Reader  # noqa: E402  (the reader below, written as a user would)
 
 

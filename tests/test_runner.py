@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.recipe import load_recipe
+from pipeline.recipe import RecipeError, load_recipe
 from pipeline import read_documents
 from pipeline.runner import Runner, stale_stage_folders
 
@@ -260,6 +261,18 @@ def test_stage_resources_reach_the_task(tmp_path, shared_data, ray_local):
     stats = Runner(load_recipe(p), quiet=True).run()
     out = read_documents(stats)
     assert set(out.column("task_cpus").to_pylist()) == {2.0}
+
+
+@pytest.mark.parametrize("stage, says", [("Greedy", "asks for 4096 CPUs a task (num_cpus) and the largest node"),
+                                         ("Hungry", "asks for 1,048,576.0 GiB a task (memory) and the largest node")])
+def test_a_stage_asking_more_than_any_node_has_is_refused_not_left_waiting(tmp_path, shared_data, ray_local,
+                                                                            stage, says):
+    """Ray kept such a task waiting forever (its autoscaler logging every half minute; for memory,
+    nothing): the run hung with no error."""
+    p = make_recipe(tmp_path, shared_data, tmp_path / "run", f"- stage: stages_for_tests:{stage}\n")
+    with pytest.raises(RecipeError, match=re.escape(f"stage '{stage}' {says}")) as e:
+        Runner(load_recipe(p), quiet=True).run()
+    assert "would wait forever" in str(e.value)
 
 
 @pytest.mark.long
