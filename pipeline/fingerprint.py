@@ -208,9 +208,43 @@ def project_modules(roots: Iterable[str]) -> tuple[dict[str, str], set[str], set
                 continue
             if attr is not None and attr != "*" and _in_project(mod.split(".")[0]) and _is_module(f"{mod}.{attr}"):
                 todo.append(f"{mod}.{attr}")
+            elif attr is not None and attr != "*" and _in_project(mod.split(".")[0]) and \
+                    (source := _reexported_from(mod, attr)) is not None:
+                # `from pipeline import Filter`: pipeline.stage, where Filter is defined, not the
+                # package's __init__ and all it imports (a custom stage's key covered the runner,
+                # the CLI and the report: every framework edit recomputed it; built-in stages,
+                # importing from pipeline.stage, were unaffected)
+                todo.append(source)
             else:
                 todo.append(mod)
     return files, libraries, data
+
+
+def _reexported_from(package: str, name: str) -> str | None:
+    """The module a package's __init__ takes `name` from at its top level (`from .stage import
+    Filter`), or None (defined there, or not a package)."""
+    spec = _find(package)
+    if spec is None or spec.submodule_search_locations is None or not spec.origin:
+        return None
+    try:
+        st = os.stat(spec.origin)
+    except OSError:
+        return None
+    key = (spec.origin, st.st_size, st.st_mtime_ns)
+    if key not in _exports:
+        found: dict[str, str] = {}
+        try:
+            for node in ast.parse(Path(spec.origin).read_bytes(), spec.origin).body:
+                if isinstance(node, ast.ImportFrom) and node.names[0].name != "*":
+                    base = import_base(node, package)
+                    found.update({a.asname or a.name: base for a in node.names})
+        except (OSError, SyntaxError, ValueError):
+            found = {}
+        _exports[key] = found
+    return _exports[key].get(name)
+
+
+_exports: dict[tuple, dict[str, str]] = {}
 
 
 @lru_cache(maxsize=None)

@@ -621,6 +621,37 @@ def test_editing_a_helper_module_or_data_file_changes_the_cache_key(tmp_path, da
     assert stage_fingerprint(recipe.stages[0].stage.model_copy(update={"factor": 2})) != f0
 
 
+def test_a_stage_written_as_the_readme_shows_is_keyed_by_what_it_uses_not_the_whole_framework(tmp_path):
+    """`from pipeline import Filter, register` took the package's __init__ and everything it
+    imports (runner, CLI, report: 36 modules) into the stage's key, so any framework edit
+    recomputed custom stages, though not built-in ones (which import from pipeline.stage)."""
+    import sys
+
+    from pipeline.fingerprint import fingerprint_parts
+    pkg = tmp_path / "readme_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "filters.py").write_text(textwrap.dedent("""
+        from pipeline import Filter, register
+        from pipeline.stage import Judgement
+
+
+        @register("readme_min_len")
+        class MinLen(Filter):
+            def judge(self, batch):
+                return Judgement([None] * batch.num_rows)
+        """))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import readme_pkg.filters
+        code = set(fingerprint_parts(readme_pkg.filters.MinLen())["code"])
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert code == {"readme_pkg.filters", "pipeline.stage", "pipeline.registry"} | \
+        (code & {"pipeline.documents", "pipeline.shards"})
+    assert not code & {"pipeline", "pipeline.runner", "pipeline.cli", "pipeline.stats"}
+
+
 def test_editing_a_readers_code_changes_the_ingest_key(tmp_path, data, monkeypatch):
     """A reader fixed in place reads its cached input again: ingest's key covers the reader's code
     (followed through its imports), as a stage's key covers the stage's."""
