@@ -12,7 +12,8 @@ from pipeline.shards import read_documents
 
 
 def run_recipe(recipe, output=None, ray_address=None, quiet=False) -> dict:
-    """Run a recipe (path or Recipe) on Ray and return its stats (see pipeline.runner)."""
+    """Run a recipe (a path, a dict as its YAML would give, or a Recipe) on Ray and return its
+    stats (see pipeline.runner)."""
     from pipeline.runner import run_recipe as _run
     return _run(recipe, output=output, ray_address=ray_address, quiet=quiet)
 

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -667,12 +668,17 @@ class Runner:
         write_json_atomic({"wall_seconds": wall, **extra}, ps.dir.success_path, compact=True)
 
 
-def run_recipe(recipe: Recipe | str | Path, output: str | Path | None = None, ray_address: str | None = None,
+def run_recipe(recipe: Recipe | str | Path | dict, output: str | Path | None = None, ray_address: str | None = None,
                quiet: bool = False) -> dict:
-    """Python entry point: run a recipe (a path or a loaded Recipe) and return its stats."""
-    from pipeline.recipe import load_recipe
-    if not isinstance(recipe, Recipe):
+    """Python entry point: run a recipe (a path, a loaded Recipe, or a dict as the YAML would
+    give, validated as a file's is) and return its stats."""
+    from pipeline.recipe import RecipeError, load_recipe, parse_recipe
+    if isinstance(recipe, dict):
+        recipe = parse_recipe(recipe, "<recipe dict>")
+    elif isinstance(recipe, (str, os.PathLike)):
         recipe = load_recipe(recipe)
+    elif not isinstance(recipe, Recipe):
+        raise RecipeError(f"run_recipe: expected a recipe path, dict or Recipe, got {type(recipe).__name__}")
     start_ray_soon(ray_address or recipe.ray.address, recipe.ray.num_cpus)     # while the run is planned
     runner = Runner(recipe, run_dir=output, ray_address=ray_address, quiet=quiet)
     stats = runner.run()

@@ -422,3 +422,19 @@ def test_cpu_seconds_count_a_stages_forked_children(tmp_path, ray_local):
     assert stats["stages"][2]["cpu_seconds"] < busy["cpu_seconds"]
     line = next(x for x in summary_table(stats).splitlines() if x.startswith("BusyChild") or x.startswith("busy"))
     assert float(line.split()[-2]) >= 0.5
+
+
+def test_run_recipe_takes_a_dict_as_its_yaml_would_give(tmp_path, shared_data, ray_local):
+    """It crashed in pathlib with a TypeError (no way to run a recipe built in code but a file)."""
+    from pipeline import run_recipe
+    data = {"name": "from-code", "seed": 1, "output": str(tmp_path / "run"),
+            "sources": [{"name": "cc", "format": "jsonl", "id_field": "id",
+                         "paths": [str(shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz")]}],
+            "stages": [{"stage": "gopher_quality", "min_words": 1}]}
+    stats = run_recipe(data, quiet=True)
+    assert stats["recipe"] == "from-code" and stats["stages"][0]["docs_out"] == 10
+    assert (tmp_path / "run" / "report.md").exists()
+    with pytest.raises(RecipeError, match=r"<recipe dict>: .*stages\[0\] \(gopher_quality\).min_words"):
+        run_recipe({**data, "stages": [{"stage": "gopher_quality", "min_words": "many"}]}, quiet=True)
+    with pytest.raises(RecipeError, match="expected a recipe path, dict or Recipe, got list"):
+        run_recipe([data], quiet=True)
