@@ -182,11 +182,25 @@ def _first_line(cls) -> str:
 
 
 def _cmd_stages(a) -> int:
-    from pipeline.readers import all_readers
-    from pipeline.recipe import SOURCE_KEYS, SourceConfig
-    from pipeline.registry import all_stages
+    from pipeline.readers import all_readers, resolve_reader
+    from pipeline.recipe import SOURCE_KEYS, RecipeError, SourceConfig
+    from pipeline.registry import all_stages, resolve_stage
+    named_stages, named_readers = {}, {}
+    for ref in a.refs:          # custom code: a module (its @register classes) or module:Class
+        try:
+            if ":" not in ref:
+                importlib.import_module(ref)
+                continue
+            try:
+                named_stages[ref] = resolve_stage(ref)
+            except ValueError as e:
+                if "not a Stage subclass" not in str(e):
+                    raise
+                named_readers[ref] = resolve_reader(ref)
+        except Exception as e:  # noqa: BLE001 - any import failure of user code, said in one line
+            raise RecipeError(f"stages {ref}: {type(e).__name__}: {' '.join(str(e).split())[:300]}") from None
     print("Stages (`stages:` entries):")
-    for name, cls in sorted(all_stages().items()):
+    for name, cls in sorted({**all_stages(), **named_stages}.items()):
         kind = "global" if cls.is_global else "map"
         print(f"{name}  [{kind}]  {_first_line(cls)}")
         _print_options(cls)
@@ -195,7 +209,7 @@ def _cmd_stages(a) -> int:
     _print_options(Recipe, seen=frozenset({SourceConfig, StageSpec}), skip=frozenset({"path"}))
     print("\nSource formats (`sources[].format`); every source also takes: "
           + ", ".join(k for k in SourceConfig.model_fields if k in SOURCE_KEYS))
-    for name, cls in sorted(all_readers().items()):
+    for name, cls in sorted({**all_readers(), **named_readers}.items()):
         print(f"{name}  [reader]  {_first_line(cls)}")
         _print_options(cls)
     return 0
@@ -241,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--output", default=None, help="run directory (overrides the recipe's output)")
     v.set_defaults(fn=_cmd_validate)
     s = sub.add_parser("stages", help="list registered stages and their options")
+    s.add_argument("refs", nargs="*", metavar="MODULE[:Class]",
+                   help="custom stages or readers to list too: a module to import (the classes it registers) "
+                        "or module:Class")
     s.set_defaults(fn=_cmd_stages)
     rp = sub.add_parser("report", help="rebuild report.html and report.md of a finished run")
     rp.add_argument("run_dir")

@@ -38,3 +38,40 @@ def test_recipe_keys_are_listed_with_descriptions():
                and not line.strip().endswith(":")]
     assert options and all(" — " in line for line in options), [o for o in options if " — " not in o]
     assert "path:" not in keys          # the recipe file's own path, set by the loader
+
+
+def test_custom_stages_and_readers_are_listed_when_named(tmp_path):
+    """The listing had no way to show a user's own stages (the README says it lists every stage):
+    a module named is imported (the stages it registers), module:Class lists that class."""
+    import os
+    import textwrap
+    pkg = tmp_path / "listpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mod.py").write_text(textwrap.dedent('''
+        from pydantic import Field
+        from pipeline import Filter, register
+        from pipeline.readers import Reader
+
+
+        @register("listed_min_len")
+        class MinLen(Filter):
+            """Removes short documents."""
+            min_chars: int = Field(5, description="fewest characters kept")
+
+
+        class Plain(Reader):
+            """One document per file."""
+            lowercase: bool = Field(False, description="lower-case the text")
+        '''))
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}
+    r = subprocess.run([sys.executable, "-m", "pipeline", "stages", "listpkg.mod", "listpkg.mod:Plain"], cwd=REPO,
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "listed_min_len  [map]  Removes short documents.\n" in r.stdout
+    assert "    min_chars: int = 5  — fewest characters kept" in r.stdout
+    assert "listpkg.mod:Plain  [reader]  One document per file.\n" in r.stdout
+    bad = subprocess.run([sys.executable, "-m", "pipeline", "stages", "listpkg.nosuch"], cwd=REPO,
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: stages listpkg.nosuch: "
+                                                                 "ModuleNotFoundError"), bad.stderr
