@@ -1,3 +1,4 @@
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -5,6 +6,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # CI clones the repo with shared/ beside it; this checkout lives at <work>/main.
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def user_package(tmp_path):
+    """`user_package(name, {module: source})`: a package of a user's own code under tmp_path (the
+    sources dedented); returns its folder (put tmp_path on the path to import it)."""
+    def write(name: str, modules: dict[str, str]) -> Path:
+        pkg = tmp_path / name
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text("")
+        for module, source in modules.items():
+            (pkg / f"{module}.py").write_text(textwrap.dedent(source))
+        return pkg
+    return write
 
 
 @pytest.fixture(scope="session")

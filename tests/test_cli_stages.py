@@ -40,15 +40,11 @@ def test_recipe_keys_are_listed_with_descriptions():
     assert "path:" not in keys          # the recipe file's own path, set by the loader
 
 
-def test_custom_stages_and_readers_are_listed_when_named(tmp_path):
+def test_custom_stages_and_readers_are_listed_when_named(tmp_path, user_package):
     """The listing had no way to show a user's own stages (the README says it lists every stage):
     a module named is imported (the stages it registers), module:Class lists that class."""
     import os
-    import textwrap
-    pkg = tmp_path / "listpkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "mod.py").write_text(textwrap.dedent('''
+    user_package("listpkg", {"mod": '''
         from pydantic import Field
         from pipeline import Filter, register
         from pipeline.readers import Reader
@@ -63,7 +59,7 @@ def test_custom_stages_and_readers_are_listed_when_named(tmp_path):
         class Plain(Reader):
             """One document per file."""
             lowercase: bool = Field(False, description="lower-case the text")
-        '''))
+        '''})
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}
     r = subprocess.run([sys.executable, "-m", "pipeline", "stages", "listpkg.mod", "listpkg.mod:Plain"], cwd=REPO,
                        capture_output=True, text=True, env=env)

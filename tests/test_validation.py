@@ -621,17 +621,15 @@ def test_editing_a_helper_module_or_data_file_changes_the_cache_key(tmp_path, da
     assert stage_fingerprint(recipe.stages[0].stage.model_copy(update={"factor": 2})) != f0
 
 
-def test_a_stage_written_as_the_readme_shows_is_keyed_by_what_it_uses_not_the_whole_framework(tmp_path):
+def test_a_stage_written_as_the_readme_shows_is_keyed_by_what_it_uses_not_the_whole_framework(tmp_path,
+                                                                                             user_package):
     """`from pipeline import Filter, register` took the package's __init__ and everything it
     imports (runner, CLI, report: 36 modules) into the stage's key, so any framework edit
     recomputed custom stages, though not built-in ones (which import from pipeline.stage)."""
     import sys
 
     from pipeline.fingerprint import fingerprint_parts
-    pkg = tmp_path / "readme_pkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "filters.py").write_text(textwrap.dedent("""
+    user_package("readme_pkg", {"filters": """
         from pipeline import Filter, register
         from pipeline.stage import Judgement
 
@@ -640,7 +638,7 @@ def test_a_stage_written_as_the_readme_shows_is_keyed_by_what_it_uses_not_the_wh
         class MinLen(Filter):
             def judge(self, batch):
                 return Judgement([None] * batch.num_rows)
-        """))
+        """})
     sys.path.insert(0, str(tmp_path))
     try:
         import readme_pkg.filters
