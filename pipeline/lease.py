@@ -191,6 +191,8 @@ def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
             check_config(recipe.export)        # refused after the whole run, before
         except ExportError as e:
             raise RecipeError(f"{recipe.path}: {e}") from None
+    if storage.is_file(out):
+        raise RecipeError(f"{where} is a file, not a folder; name a folder (new, empty, or an earlier run)")
     if not storage.is_empty_dir(out) and not (out / "plan.json").exists() and not (out / LEASE).exists():
         raise RecipeError(f"{where} is not empty and is not a tokenmill run (no plan.json); "
                           f"choose an empty or new output")

@@ -226,10 +226,28 @@ def _loc(parts: tuple) -> str:
     return out
 
 
+# What PyYAML (YAML 1.1) reads as text though it looks like a number: an exponent needs a dot and a sign
+_YAML_TEXT_NUMBER = re.compile(r"[+-]?(?:\d[\d_]*\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
 def _format_errors(where: str, e: ValidationError, prefix: str = "") -> str:
     """One line: the file, then each wrong key with what was expected and (briefly) what was given."""
     parts = []
-    for err in e.errors(include_url=False):
+    errors = e.errors(include_url=False)
+    # A union's members each fail on a value of the wrong kind (`1.5e5`, text to YAML): one
+    # statement of it, not one per member with pydantic's internal names (`constrained-int`)
+    seen_text: set[tuple] = set()
+    for err in errors:
+        if isinstance(err.get("input"), str) and _YAML_TEXT_NUMBER.fullmatch(err["input"]):
+            loc = tuple(err["loc"])
+            if len(loc) > 1 and _is_union_member(loc[-1]):
+                loc = loc[:-1]
+            if loc in seen_text:
+                continue
+            seen_text.add(loc)
+            err = {**err, "loc": loc, "type": "yaml_number_text",
+                   "msg": f"expected a number; YAML reads {err['input']} as text (an exponent needs a dot and a "
+                          f"sign: 1.5e+5), so write {_plain_number(err['input'])}"}
         loc = _loc(tuple(x for x in err["loc"] if x not in ("function-after",)))
         loc = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "(top level)")
         if loc == "(top level)" and re.match(r"(stages|sources)\[\d+\]", str(err["msg"]).removeprefix("Value error, ")):
@@ -244,6 +262,18 @@ def _format_errors(where: str, e: ValidationError, prefix: str = "") -> str:
             got_s += " - YAML reads unquoted yes/no/on/off/true/false as true or false: quote it ('no')"
         parts.append(f"{loc}: {msg}{got_s}" if loc else f"{msg}{got_s}")
     return f"{where}: " + "; ".join(parts)
+
+
+def _is_union_member(part: Any) -> bool:
+    """Is this part of an error's location pydantic's name of a union member (`constrained-int`,
+    `ChinchillaTarget`, `list[str]`), not a field?"""
+    return isinstance(part, str) and (part in ("int", "float", "str", "bool") or "-" in part or "[" in part
+                                      or part[:1].isupper())
+
+
+def _plain_number(text: str) -> str:
+    value = float(text.replace("_", ""))
+    return f"{int(value)}" if value.is_integer() else f"{value!r}"
 
 
 def _is_objects(value: Any) -> bool:

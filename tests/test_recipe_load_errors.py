@@ -156,3 +156,19 @@ def test_a_minimum_above_its_maximum_is_refused(tmp_path):
     message = load_error(recipe(tmp_path, "  - {stage: gopher_quality, min_avg_word_length: 10, "
                                           "max_avg_word_length: 3}\n"))
     assert message.endswith("min_avg_word_length 10 is above max_avg_word_length 3: every document would be removed")
+
+
+@pytest.mark.parametrize("value, plain", [("1.5e5", "150000"), ("1e3", "1000")])
+def test_a_number_yaml_reads_as_text_says_how_to_write_it(tmp_path, value, plain):
+    """`1.5e5` is text to YAML 1.1: mix's target_tokens said pydantic's union internals
+    ('target_tokens.constrained-int: ...; target_tokens.ChinchillaTarget: ...')."""
+    stages = (MIX % ("weight", "vocab_size")).replace("  - stage: mix\n", f"  - stage: mix\n    target_tokens: {value}\n")
+    message = load_error(recipe(tmp_path, stages))
+    assert message.endswith(f"stages[0] (mix).target_tokens: expected a number; YAML reads {value} as text (an "
+                            f"exponent needs a dot and a sign: 1.5e+5), so write {plain} (got '{value}')")
+
+
+def test_an_output_that_is_a_file_says_so(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine\n")
+    assert load_error(recipe(tmp_path, output=str(tmp_path / "notes.txt"))).endswith(
+        f"output '{tmp_path / 'notes.txt'}' is a file, not a folder; name a folder (new, empty, or an earlier run)")
