@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from pipeline.stage import Filter, Judgement, StageError, check_files_exist
+from stages.fasttext_file import file_problem
 from stages.scripts import category_counts, cjk_scripts_from_counts, scripts_from_counts
 
 _LABEL_PREFIX = "__label__"
@@ -33,8 +34,6 @@ def lid176_labels() -> frozenset[str]:
                      if line.strip() and not line.startswith("#"))
 _models: dict[str, object] = {}  # one loaded model per file and process, shared by stages
 _models_lock = threading.Lock()
-# The first four bytes of every model file fastText writes (FASTTEXT_FILEFORMAT_MAGIC_INT32).
-_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
 
 
 def bundled_lid176_path() -> Path:
@@ -138,11 +137,9 @@ class LanguageFilter(Filter):
         if self.model_path:
             check_files_exist("model_path", self.model_path)
             path = Path(self.model_path).expanduser()
-            if path.is_file():     # (not a URL)
-                with path.open("rb") as f:
-                    if f.read(4) != _FASTTEXT_MAGIC:
-                        raise ValueError(f"model_path: {self.model_path} is not a fastText model (a .bin or "
-                                         f".ftz file that fastText wrote, such as GlotLID's model.bin)")
+            if path.is_file() and (problem := file_problem(path)):     # (not a URL)
+                raise ValueError(f"model_path: {self.model_path} {problem} (a .bin or .ftz file that fastText "
+                                 f"wrote, such as GlotLID's model.bin)")
             return       # another model's labels (GlotLID: eng_Latn) are its own
         known = lid176_labels()
         for option, labels in (("languages", self.languages or []), ("thresholds", list(self.thresholds))):

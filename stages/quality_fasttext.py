@@ -18,10 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stages.fasttext_file import MAGIC, file_problem
+
 LABEL_PREFIX = "__label__"
 POSITIVE, NEGATIVE = "hq", "lq"
 EOS = "</s>"
-_MAGIC, _VERSION = 793712314, 12
+_MAGIC, _VERSION = MAGIC, 12
 _LOSS_SOFTMAX, _MODEL_SUPERVISED = 3, 3
 _NGRAM_MULT = 116049371
 # CJK ideographs, kana and Hangul syllables, in RE2 syntax (Arrow's regex engine).
@@ -167,6 +169,8 @@ def _model_header(path: str | Path) -> dict:
     if version not in (11, 12):
         raise ValueError(f"fastText model format {version}, expected 11 or 12")
     args = struct.unpack_from("<12id", head, 8)
+    if problem := file_problem(path):         # cut short: fastText would hang, raise, or load it
+        raise ValueError(problem)
     return dict(dim=args[0], word_ngrams=args[5], bucket=args[8], maxn=args[10])
 
 

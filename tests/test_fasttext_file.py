@@ -1,0 +1,48 @@
+"""A fastText model file cut short (an interrupted download) is refused at load. fastText itself
+hung on one cut in the dictionary, raised a C++ vector error on most others, and loaded one cut
+in its last matrix, then predicted with it (lid.176.ftz cut at 99%: English at 0.25 for "hello
+world")."""
+import pytest
+
+from pipeline.recipe import RecipeError, load_recipe
+from stages.fasttext_file import file_problem
+from stages.language import bundled_lid176_path
+from stages.quality_train import train_classifier
+
+
+@pytest.fixture(scope="module")
+def lid176() -> bytes:
+    return bundled_lid176_path().read_bytes()
+
+
+def test_a_whole_quantized_model_passes_and_every_cut_is_said(tmp_path, lid176):
+    assert file_problem(bundled_lid176_path()) is None
+    cut = tmp_path / "lid.176.ftz"
+    for share in (0.0001, 0.1, 0.5, 0.99, 0.99999):
+        cut.write_bytes(lid176[:int(len(lid176) * share)])
+        assert file_problem(cut).startswith("is cut short"), share
+    cut.write_bytes(b"<html>Not Found</html>")            # what a failed download may save
+    assert file_problem(cut) == "is not a fastText model"
+
+
+def test_a_whole_dense_model_passes_and_a_cut_one_is_said(tmp_path, shared_data):
+    """The dense matrices of a model train-classifier writes (as fastText's .bin files are)."""
+    text = (shared_data / "text" / "tinyshakespeare.txt").read_text().split("\n\n")
+    path = tmp_path / "m.bin"
+    train_classifier([t for t in text[:60] if t.strip()], [t for t in text[60:120] if t.strip()], path,
+                     epochs=1, dim=8, bucket=500, holdout=0)
+    assert file_problem(path) is None
+    data = path.read_bytes()
+    path.write_bytes(data[:-4])
+    assert file_problem(path) == f"is cut short: {len(data) - 4:,} bytes, and its header and dictionary make it " \
+                                 f"{len(data):,}"
+
+
+def test_a_language_model_path_cut_short_is_a_load_error(tmp_path, lid176):
+    cut = tmp_path / "glotlid.bin"
+    cut.write_bytes(lid176[:int(len(lid176) * 0.99)])
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: t\noutput: {tmp_path / 'run'}\nsources:\n  - {{name: a, format: text, paths: "
+                      f"[{bundled_lid176_path()}]}}\nstages:\n  - {{stage: language, model_path: {cut}}}\n")
+    with pytest.raises(RecipeError, match=f"model_path: {cut} is cut short: "):
+        load_recipe(recipe)
