@@ -182,23 +182,26 @@ def _first_line(cls) -> str:
 
 
 def _cmd_stages(a) -> int:
-    from pipeline.readers import all_readers, resolve_reader
+    from pipeline.readers import Reader, all_readers
     from pipeline.recipe import SOURCE_KEYS, RecipeError, SourceConfig
-    from pipeline.registry import all_stages, resolve_stage
+    from pipeline.registry import all_stages, split_class_path
+    from pipeline.stage import Stage
     named_stages, named_readers = {}, {}
     for ref in a.refs:          # custom code: a module (its @register classes) or module:Class
         try:
-            if ":" not in ref:
-                importlib.import_module(ref)
-                continue
-            try:
-                named_stages[ref] = resolve_stage(ref)
-            except ValueError as e:
-                if "not a Stage subclass" not in str(e):
-                    raise
-                named_readers[ref] = resolve_reader(ref)
+            module, attr = split_class_path(ref) if ":" in ref else (ref, None)
+            imported = importlib.import_module(module)
+            cls = getattr(imported, attr) if attr else None
         except Exception as e:  # noqa: BLE001 - any import failure of user code, said in one line
             raise RecipeError(f"stages {ref}: {type(e).__name__}: {' '.join(str(e).split())[:300]}") from None
+        if cls is None:
+            continue
+        if isinstance(cls, type) and issubclass(cls, Stage):
+            named_stages[ref] = cls
+        elif isinstance(cls, type) and issubclass(cls, Reader):
+            named_readers[ref] = cls
+        else:
+            raise RecipeError(f"stages {ref}: not a Stage or Reader subclass")
     print("Stages (`stages:` entries):")
     for name, cls in sorted({**all_stages(), **named_stages}.items()):
         kind = "global" if cls.is_global else "map"

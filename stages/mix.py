@@ -344,7 +344,8 @@ class Mix(GlobalStage):
             raise StageError(f"mix: input has sources the recipe does not list: {unlisted} "
                              f"(list them with weight 0 to drop them)")
         totals = {s: int(ntok[src_all == s].sum()) for s in self.sources}
-        self._check_sources_reached(ctx, {s: int(((src_all == s) & (ntok > 0)).sum()) for s in self.sources})
+        if stats is None:           # a tokenizer loaded from a file: checked now that tokens are counted
+            self._check_sources_reached(ctx, {s: int(((src_all == s) & (ntok > 0)).sum()) for s in self.sources})
         plan = self.plan(totals)
         per_phase = plan["planned"]
 

@@ -19,7 +19,7 @@ from fsspec.core import has_magic
 
 from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader
-from pipeline.readers.guarded import StorageFailed, open_input
+from pipeline.readers.guarded import StorageFailed, local_path, open_input
 
 __all__ = ["Doc", "DocBatch", "Quarantined", "ReadState", "Reader", "read_source_file", "expand_paths", "unique_files",
            "register_reader", "resolve_reader", "all_readers", "READERS"]
@@ -183,7 +183,7 @@ def unreadable_detail(path: str, e: BaseException) -> str:
     """Why a file of a source cannot be opened, for its `unreadable_file` quarantine item: a
     dangling symlink names what it points to, a symlink loop (ELOOP; RuntimeError from pathlib's
     resolve() in Python 3.11) says so, with its links."""
-    local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+    local = local_path(path)
     if local and os.path.islink(local):
         if isinstance(e, RuntimeError) or getattr(e, "errno", None) == errno.ELOOP:
             chain = symlink_loop(local)

@@ -77,11 +77,16 @@ class _Guarded(io.RawIOBase):
 BUFFER = 1 << 16
 
 
+def local_path(path: str) -> str | None:
+    """The OS path of a local input (a plain path or file://), or None for any other URL."""
+    return path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+
+
 def open_input(path: str, buffer: int = BUFFER) -> io.BufferedReader:
     """A buffered binary file of `path` (a local path or any fsspec URL) for a reader. An error
     opening it is raised as it is, unless it is the storage's (`storage.failing`)."""
     try:
-        local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+        local = local_path(path)
         raw = open(local, "rb", buffering=0) if local is not None else fsspec.open(path, "rb").open()
     except Exception as e:
         if storage.failing(e):

@@ -21,7 +21,7 @@ from typing import Iterator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState
 from pipeline.readers.decode import decode_text_bytes
-from pipeline.readers.guarded import open_input
+from pipeline.readers.guarded import local_path, open_input
 from pipeline.readers.rows import SAMPLE, _RowReader, _get, _row_doc, _row_id, _with, field_path
 
 
@@ -356,7 +356,7 @@ def _read_feather_v1(opts, src, path: str, f, state: ReadState) -> Iterator[Doc 
 
     import pyarrow.feather as feather
     state.count("feather_v1")
-    local = path.removeprefix("file://") if "://" not in path or path.startswith("file://") else None
+    local = local_path(path)
     try:
         with warnings.catch_warnings():    # pyarrow deprecates v1 (it still reads it): the count says it
             warnings.simplefilter("ignore", DeprecationWarning)

@@ -71,6 +71,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.arc import iter_arc, looks_like_arc
 from pipeline.readers.decompress import sniff_codec
+from pipeline.readers.guarded import local_path
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
@@ -88,9 +89,8 @@ LAST_RECORD_CHECK = 16 << 20
 
 def _local(path: str) -> str | None:
     """The OS path of a local file that is not zstd (opened without fsspec's overhead)."""
-    if ("://" in path and not path.startswith("file://")) or _zstd(path):
-        return None
-    return path.removeprefix("file://")
+    local = local_path(path)
+    return None if local is None or _zstd(path) else local
 
 
 # Compressions WARC tools do not write, said by name instead of read as "data outside any record".
