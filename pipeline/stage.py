@@ -95,12 +95,14 @@ class Stage(BaseModel):
     # Stages that only remove whole documents, never change one (exact and fuzzy dedup): their
     # output is stored as a view of their input minus the ids they removed (pipeline/shards.py).
     removes_only: ClassVar[bool] = False
-    # Content columns the stage reads (its `text_field` option, if it has one, counts too) and
-    # columns it adds to its documents. The recipe loader follows each source's content column
-    # (`text`, or `html` for web pages) through the stages, so a stage that reads `text` placed
-    # before `extract` on a web source is refused at load instead of judging empty documents.
+    # Content columns the stage reads (its `text_field` option, if it has one, counts too), columns
+    # it adds to its documents and columns it consumes (reads, then leaves out of its output). The
+    # recipe loader follows each source's content column (`text`, or `html` for web pages) through
+    # the stages, so a stage that reads `text` placed before `extract` on a web source, or a second
+    # stage consuming what the first consumed, is refused at load instead of failing mid-run.
     reads: ClassVar[frozenset[str]] = frozenset()
     adds: ClassVar[frozenset[str]] = frozenset()
+    drops: ClassVar[frozenset[str]] = frozenset()
 
     _ctx: StageContext = PrivateAttr(default_factory=StageContext)
     _ready: bool = PrivateAttr(default=False)

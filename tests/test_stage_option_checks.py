@@ -133,6 +133,35 @@ def test_extract_on_documents_without_html_is_one_line():
     assert "\n" not in str(e.value)
 
 
+def test_second_extract_is_refused_at_load(tmp_path):
+    """The runtime stop above, found when the recipe loads instead: also on the text source, which
+    the first extract passes through, and not when the two have separate sources."""
+    msg = _load_error(tmp_path, """\
+        - stage: extract
+        - stage: extract
+          id: extract_again
+        """)
+    assert "stages[1] (extract_again) reads `html`, which stages[0] (extract) already consumed for " \
+           "source 'zh_web'" in msg and "\n" not in msg
+    msg = _load_error(tmp_path, """\
+        - stage: extract
+          apply_to: [cc]
+        - stage: extract
+          id: extract_again
+          apply_to: [cc]
+        """)
+    assert "already consumed for source 'cc'" in msg
+    ok = load_recipe(_recipe(tmp_path, """\
+        - stage: extract
+          apply_to: [zh_web]
+        - stage: extract
+          id: extract_cc
+          apply_to: [cc]
+        - stage: gopher_quality
+        """))
+    assert [s.id for s in ok.stages] == ["extract", "extract_cc", "gopher_quality"]
+
+
 # -- language: model file and per-language thresholds -------------------------------------------
 
 def test_language_model_path_that_is_not_a_fasttext_model(tmp_path):

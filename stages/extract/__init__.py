@@ -57,6 +57,9 @@ class Extract(Stage):
     `html_lang` and `extract_engine` columns."""
     name: ClassVar[str] = "extract"
     adds: ClassVar[frozenset[str]] = frozenset({"text", "title", "date", "html_lang", "extract_engine"})
+    # Not in `reads`: a source of text passes through untouched. Consumed all the same, so a second
+    # extract on any source is refused at load.
+    drops: ClassVar[frozenset[str]] = frozenset({"html"})
     version: ClassVar[str] = "2"
 
     engine: Literal["trafilatura", "resiliparse", "auto"] = Field(
