@@ -55,7 +55,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline import storage
-from pipeline.stage import GlobalStage, Result, StageError
+from pipeline.stage import Filter, GlobalStage, Result, StageError
 from pipeline.shards import read_shard
 from pipeline.source_trace import removed_before
 from stages.tokenize import bpe
@@ -96,6 +96,14 @@ def _also(rest: list[str]) -> str:
 
 class MixShortfall(StageError):
     """The sources cannot supply the requested mix under their limits."""
+
+
+def _removes_documents(stage) -> bool:
+    """A stage that can take documents (or lines, hence tokens) away: a filter that is not only
+    annotating, a dedup stage."""
+    from stages.dedup.lines import LineDedup
+    return ((isinstance(stage, Filter) and not stage.annotate_only) or stage.removes_only
+            or isinstance(stage, LineDedup))
 
 
 class Mix(GlobalStage):
@@ -178,7 +186,8 @@ class Mix(GlobalStage):
         fail at run time blaming upstream stages), a shortfall that the limits alone prove
         (max_tokens below a fixed target's share) fails before any work, and a recipe has at most
         one mix (a second would mix mixed documents and add its mix_phase, mix_epoch and n_tokens
-        columns a second time: tokenize then failed mid-run on the duplicate column)."""
+        columns a second time: tokenize then failed mid-run on the duplicate column); no stage after
+        it removes documents or lines (the shares and the target would be missed, silently)."""
         ids = [s.id for s in recipe.stages]
         me = ids.index(stage_id)
         earlier = [i for i, s in enumerate(recipe.stages[:me]) if isinstance(s.stage, Mix)]
@@ -186,6 +195,12 @@ class Mix(GlobalStage):
             raise ValueError(f"a recipe has at most one mix stage, and {ids[earlier[0]]!r} (stages[{earlier[0]}]) "
                              f"comes before this one: a mix of mixed documents would add mix_phase, mix_epoch "
                              f"and n_tokens a second time; keep one mix (a curriculum is its `phases`)")
+        after = [(i, s) for i, s in enumerate(recipe.stages) if i > me and _removes_documents(s.stage)]
+        if after:
+            i, spec = after[0]
+            raise ValueError(f"{spec.id!r} (stages[{i}]) comes after mix and removes documents or lines: mix chose "
+                             f"documents to meet its token target and shares, which removals after it would "
+                             f"miss; put {spec.id!r} before mix")
         zero_cap = sorted(s for s, w in self.source_shares().items() if w > 0 and self.sources[s].max_tokens == 0)
         if zero_cap:
             s = zero_cap[0]

@@ -109,6 +109,35 @@ def test_a_second_mix_is_refused_at_load(tmp_path, data):
     assert "keep one mix" in msg
 
 
+# -- 3b: removals after the mix --------------------------------------------------------------------
+@pytest.mark.parametrize("after", [
+    "- stage: gopher_quality",
+    "- stage: exact_dedup",
+    "- stage: line_dedup",
+])
+def test_a_stage_removing_documents_after_the_mix_is_refused_at_load(tmp_path, data, after):
+    # Was: exit 0; the filter removed documents the mix had counted, so the token target and the
+    # shares were missed without a word.
+    msg = load_error(recipe(tmp_path, data, f"""
+        - stage: mix
+          sources: {{en: {{weight: 0.5}}, zh: {{weight: 0.5}}}}
+        {after}
+        """))
+    name = after.split(": ")[1]
+    assert (f"stages[0] (mix): '{name}' (stages[1]) comes after mix and removes documents or lines" in msg)
+    assert f"put '{name}' before mix" in msg
+
+
+def test_annotating_after_the_mix_is_accepted(tmp_path, data):
+    r = load_recipe(recipe(tmp_path, data, """
+        - stage: mix
+          sources: {en: {weight: 0.5}, zh: {weight: 0.5}}
+        - stage: gopher_quality
+          annotate_only: true
+        """))
+    assert [s.id for s in r.stages] == ["mix", "gopher_quality"]
+
+
 # -- 4: tokenize with another tokenizer than the mix's ---------------------------------------------
 def test_tokenize_with_its_own_tokenizer_after_a_mix_is_refused_at_load(tmp_path, data):
     # Was: exit 0, the mix planned 50/50 with its tokenizer, tokenize trained another and wrote
