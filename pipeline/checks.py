@@ -129,7 +129,23 @@ def list_inputs(recipe: "Recipe") -> dict[str, list[str]]:
             found.extend(matched)
         # Local paths absolute and normalised, each file once however often it is named.
         files[src.name] = unique_files(found)[:src.max_files]
+    _check_read_once(recipe, files)
     return files
+
+
+def _check_read_once(recipe: "Recipe", files: dict[str, list[str]]) -> None:
+    """Two sources that read one file with the same reader and options would give its documents
+    twice, under two names (a mix would count them twice); refused. Another format or other
+    options (one source reads a JSONL file's `question`, another its `answer`) are two readings."""
+    seen: dict[tuple[str, str], str] = {}
+    for src in recipe.sources:
+        reading = f"{src.format}:{src.reader.model_dump_json()}"
+        for f in files[src.name]:
+            first = seen.setdefault((reading, f), src.name)
+            if first != src.name:
+                raise RecipeError(f"{recipe.path}: sources {first!r} and {src.name!r} both read {f!r} as "
+                                  f"{src.format} with the same options: its documents would be read twice, under "
+                                  f"two names; let one source read it (narrow the other's paths)")
 
 
 def _start_folder(pattern: str, files: set[str]) -> str:

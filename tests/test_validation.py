@@ -175,6 +175,31 @@ def test_missing_source_file_fails_validate(tmp_path, data):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_two_sources_reading_one_file_alike_are_refused(tmp_path, data):
+    """Was: both read it, every document twice under two source names (a mix counts both)."""
+    from pipeline.checks import list_inputs
+    en, _ = data
+    twice = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources:
+          - {{name: all, format: jsonl, paths: ["{en.parent}/*.jsonl"]}}
+          - {{name: en, format: jsonl, paths: [{en}]}}
+        """)
+    with pytest.raises(RecipeError) as e:
+        list_inputs(load_recipe(twice))
+    assert f"sources 'all' and 'en' both read {str(en)!r} as jsonl with the same options" in str(e.value)
+    # Another reading of the file (its `url` field as the text) is a second source, not a copy.
+    other = write_recipe(tmp_path, f"""
+        name: t
+        output: {tmp_path / 'run'}
+        sources:
+          - {{name: all, format: jsonl, paths: ["{en.parent}/*.jsonl"]}}
+          - {{name: en, format: jsonl, paths: [{en}], text_field: url}}
+        """, name="other.yaml")
+    assert len(list_inputs(load_recipe(other))["en"]) == 1
+
+
 def test_an_empty_input_folder_is_said_to_be_one(tmp_path):
     """It said "file not found" of a folder that is there."""
     from pipeline.checks import list_inputs
