@@ -118,6 +118,33 @@ def test_extract_target_language_two_letters_loads(tmp_path):
     assert ok.stages[0].stage.target_language == "zh"
 
 
+@pytest.mark.parametrize("engine, option", [
+    ("resiliparse", "target_language: zh"),        # kept every language, silently
+    ("resiliparse", "favor_precision: true"),
+    ("trafilatura", "resiliparse_alt_texts: true"),
+    ("trafilatura", "fallback_min_units: 10"),
+])
+def test_an_option_of_an_engine_the_stage_does_not_run_is_refused(tmp_path, engine, option):
+    msg = _load_error(tmp_path, f"""\
+        - stage: extract
+          engine: {engine}
+          {option}
+        """)
+    key = option.split(":")[0]
+    assert f"stages[0] (extract): {key}: an option of engine " in msg and f"which engine: {engine} does not use" in msg
+
+
+def test_auto_reads_the_options_of_both_engines(tmp_path):
+    ok = load_recipe(_recipe(tmp_path, """\
+        - stage: extract
+          engine: auto
+          favor_precision: true
+          resiliparse_alt_texts: true
+          fallback_min_units: 10
+        """))
+    assert ok.stages[0].stage.fallback_min_units == 10
+
+
 def test_extract_on_documents_without_html_is_one_line():
     """x10: a second `extract` gets the first one's output, which has no `html` column."""
     page = ("<html><head><title>T</title></head><body><article><p>"

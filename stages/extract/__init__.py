@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from pipeline.stage import Result, Stage, StageError
 from stages.extract.boilerplate import CHROME_BLOCKS, COMMENT_SELECTOR, SKIPPED, clean, comment_share
@@ -50,6 +50,17 @@ __all__ = ["Extract", "ExtractionTimeout", "deadline", "looks_like_forum", "NO_T
            "TIMEOUT", "NOT_HTML", "EXTRACT_ERROR", "QUARANTINE_REASONS"]
 
 log = logging.getLogger("pipeline.extract")
+
+
+# The options each engine reads (auto reads trafilatura's for its fallback, resiliparse's for its
+# fast pass, and its own).
+_ENGINE_OPTIONS = {
+    "trafilatura": ("favor_precision", "favor_recall", "include_tables", "include_comments", "include_links",
+                    "include_formatting", "deduplicate", "target_language", "fast", "forum_recall"),
+    "resiliparse": ("resiliparse_alt_texts", "resiliparse_comments", "resiliparse_list_bullets"),
+    "auto": ("auto_drop_boilerplate", "auto_drop_post_meta", "fallback_min_units", "fallback_min_visible_share",
+             "fallback_max_short_lines", "fallback_max_comment_share"),
+}
 
 
 class Extract(Stage):
@@ -140,6 +151,20 @@ class Extract(Stage):
         if v is not None and not re.fullmatch(r"[a-z]{2}", v):
             raise ValueError("expected an ISO 639-1 code, two lower-case letters such as zh, en, de")
         return v
+
+    @model_validator(mode="after")
+    def _options_of_engines_not_run(self) -> "Extract":
+        # An option of an engine this stage does not run did nothing, silently (target_language
+        # with engine resiliparse kept every language).
+        for engine, runs_it in (("trafilatura", self.engine != "resiliparse"),
+                                ("resiliparse", self.engine != "trafilatura"), ("auto", self.engine == "auto")):
+            if runs_it:
+                continue
+            changed = [k for k in _ENGINE_OPTIONS[engine] if getattr(self, k) != type(self).model_fields[k].default]
+            if changed:
+                raise ValueError(f"{changed[0]}: an option of engine {engine}, which engine: {self.engine} does not "
+                                 f"use; remove it, or set the engine")
+        return self
 
     def setup(self) -> None:
         if self.engine in ("trafilatura", "auto"):
