@@ -298,9 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     except Exception as e:
-        # Storage failing under the run (its disk full, its object store gone): one line saying
-        # so and that a rerun resumes. Anything else is a bug, and its traceback says where.
-        if (line := storage.failure_line(e)) is None:
+        # Storage failing under the run (its disk full, its object store gone), or a worker
+        # killed under a task: one line saying so and that a rerun resumes. Anything else is a
+        # bug, and its traceback says where.
+        from pipeline.executor import WorkerLost      # Ray is imported by now, if a run started
+        line = str(e) if isinstance(e, WorkerLost) else storage.failure_line(e)
+        if line is None:
             raise
         print(f"error: {line}", file=sys.stderr)
         return 2

@@ -261,16 +261,44 @@ def upload_runtime_env(env: dict | None) -> dict | None:
     return upload_py_modules_if_needed(dict(env), include_gitignore=True, scratch_dir=scratch, logger=log)
 
 
-@ray.remote(max_retries=2)
+# Ray runs a task again when its worker dies (not when it raises): 1 + this many attempts.
+_RETRIES = 2
+
+
+@ray.remote(max_retries=_RETRIES)
 def _call(fn: Callable, args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
 
-@ray.remote(max_retries=2)
+@ray.remote(max_retries=_RETRIES)
 def _call_streaming(fn: Callable, args: tuple, kwargs: dict):
     # A generator task: each item reaches the driver as soon as it is yielded (Ray's
     # streaming generators), e.g. every shard of a file while the file is still being read.
     yield from fn(*args, **kwargs)
+
+
+class WorkerLost(RuntimeError):
+    """A task whose worker process (or node) died under it on every attempt: the kernel's OOM
+    killer, Ray's memory monitor, a crash in native code, a node gone. The CLI says it in one line
+    naming the work, instead of Ray's traceback that names neither the input nor what to do."""
+
+
+_LOST = (ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError, ray.exceptions.NodeDiedError,
+         ray.exceptions.LocalRayletDiedError, ray.exceptions.ObjectLostError)
+
+
+def worker_lost(what: str, e: BaseException) -> WorkerLost:
+    if isinstance(e, ray.exceptions.OutOfMemoryError):
+        why = "Ray's memory monitor killed its worker (the node's memory was nearly full)"
+    elif isinstance(e, (ray.exceptions.NodeDiedError, ray.exceptions.LocalRayletDiedError)):
+        why = "the node running it died"
+    elif isinstance(e, ray.exceptions.ObjectLostError):
+        why = "its result was lost with the process that held it"
+    else:
+        why = ("its worker process died (killed by the kernel's OOM killer or a signal, or a crash in native "
+               "code: `dmesg` and Ray's python-core-worker-*.log say which)")
+    return WorkerLost(f"{what}: {why}, on each of its {1 + _RETRIES} attempts; the work recorded so far is kept, "
+                      f"and running the same command again resumes from it")
 
 
 class TaskPool:
@@ -290,21 +318,23 @@ class TaskPool:
     def __init__(self, max_in_flight: int, runtime_env: dict | None = None):
         self.max_in_flight = max_in_flight
         self.runtime_env = runtime_env
-        self.queue: deque[tuple[Any, Any, tuple, dict, Resources, bool]] = deque()
+        self.queue: deque[tuple[Any, Any, tuple, dict, Resources, bool, str]] = deque()
         self.pending: dict[Any, Any] = {}
+        self._what: dict[Any, str] = {}         # task -> what it does, for WorkerLost's message
         self._fn_refs: dict[int, Any] = {}
 
     def submit(self, tag: Any, fn: Callable, /, *args, resources: Resources = Resources(),
-               streaming: bool = False, first: bool = False, **kwargs) -> None:
+               streaming: bool = False, first: bool = False, what: str | None = None, **kwargs) -> None:
+        """`what`: the work in a user's words ("reading FILE"), should the task's worker die."""
         ref = self._fn_refs.get(id(fn))
         if ref is None:
             ref = self._fn_refs[id(fn)] = ray.put(fn)
-        job = (tag, ref, args, kwargs, resources, streaming)
+        job = (tag, ref, args, kwargs, resources, streaming, what or f"a task of {getattr(fn, '__name__', fn)}")
         self.queue.appendleft(job) if first else self.queue.append(job)
 
     def _fill(self) -> None:
         while self.queue and len(self.pending) < self.max_in_flight:
-            tag, ref, args, kwargs, res, streaming = self.queue.popleft()
+            tag, ref, args, kwargs, res, streaming, what = self.queue.popleft()
             opts = res.ray_options()
             if self.runtime_env:
                 opts["runtime_env"] = self.runtime_env
@@ -313,6 +343,7 @@ class TaskPool:
             else:
                 task = _call.options(**opts).remote(ref, args, kwargs)
             self.pending[task] = tag
+            self._what[task] = what
 
     def cancel(self) -> None:
         # The run stops with the error that led here; what the tasks stopped now (or already
@@ -349,9 +380,14 @@ class TaskPool:
                     else:
                         del self.pending[r]
                         value = ray.get(r)
+                except _LOST as e:
+                    self.cancel()
+                    raise worker_lost(self._what[r], e) from None
                 except BaseException:
                     self.cancel()
                     raise
+                if r not in self.pending:
+                    self._what.pop(r, None)
                 yield tag, value
 
 
@@ -402,7 +438,8 @@ class RayTasks(Executor):
     def run(self, segment: Segment) -> Iterator[tuple[str, Any]]:
         pool = TaskPool(self.max_in_flight, segment.runtime_env)
         for s in segment.shards:
-            pool.submit(s, segment.fn, s, *segment.args, resources=segment.resources)
+            pool.submit(s, segment.fn, s, *segment.args, resources=segment.resources,
+                        what=f"{segment.name} on shard {s}")
         yield from pool.results()
 
 

@@ -425,6 +425,11 @@ class Runner:
         return stats
 
     # -- ingest ------------------------------------------------------------------------------
+    def _shard_file(self, shard: str) -> str:
+        """The input file a shard of ingest was read from (its name begins with the file's id)."""
+        si, fi = (int(x) for x in shard.split("-")[:2])
+        return self.files[self.recipe.sources[si].name][fi]
+
     def _ingest_jobs(self, chain: list[PlannedStage] = ()) -> tuple[list[dict], list[tuple]]:
         """Records of files already read, and (file id, source, indices, path) of those to read:
         unread files, and read files one of whose shards the chain still needs but whose raw
@@ -513,7 +518,7 @@ class Runner:
         total = len(done_records) + len(todo)
         for fid, src, si, fi, path in todo:
             pool.submit(("file", None), ingest_file_stream, src, si, fi, path, ps.dir, streaming=True,
-                        id_base=self.id_bases[src.name])
+                        id_base=self.id_bases[src.name], what=f"reading {path} (source {src.name!r})")
         ctxs = [self.ctx_for(c) for c in chain]
         names = "+".join(c.id for c in chain)
         chain_resources = Resources.of(c.stage for c in chain)
@@ -534,7 +539,8 @@ class Runner:
                 return
             if shard not in end_done:
                 pool.submit(("shard", shard), run_chain, chain, ctxs, shard, ps.dir,
-                            self.recipe.removed_samples, consume, resources=chain_resources, first=True)
+                            self.recipe.removed_samples, consume, resources=chain_resources, first=True,
+                            what=f"{names} on shard {shard} (of {self._shard_file(shard)})")
             else:
                 chain_bar.skip()
                 if consume and fresh:   # a file read again for another shard of it: this one is done

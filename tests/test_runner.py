@@ -438,3 +438,28 @@ def test_run_recipe_takes_a_dict_as_its_yaml_would_give(tmp_path, shared_data, r
         run_recipe({**data, "stages": [{"stage": "gopher_quality", "min_words": "many"}]}, quiet=True)
     with pytest.raises(RecipeError, match="expected a recipe path, dict or Recipe, got list"):
         run_recipe([data], quiet=True)
+
+
+def test_a_worker_killed_under_a_stage_is_one_line_naming_the_stage_and_the_file(tmp_path, shared_data):
+    """Was: Ray's WorkerCrashedError traceback, naming neither the stage nor the input."""
+    src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""\
+        name: killed
+        output: {tmp_path / 'run'}
+        ray: {{num_cpus: 1}}
+        sources: [{{name: cc, format: jsonl, paths: [{src}]}}]
+        stages:
+          - stage: stages_for_tests:KillsItsWorker
+            id: oom
+        """))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe)], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr[-3000:]
+    assert "Traceback" not in r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, r.stderr[-3000:]
+    assert errors[0].startswith(f"error: oom on shard 00-00000-0000 (of {src}): its worker process died")
+    assert "on each of its 3 attempts" in errors[0] and "running the same command again resumes" in errors[0]
+    assert (tmp_path / "run" / "failed.json").exists()
