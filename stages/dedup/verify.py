@@ -139,15 +139,19 @@ def verify_task(g: int, pairs: Spill, texts_dir: str, text_shards: list[int], me
     keys = table.column("key").to_numpy()
     ia, ib = np.searchsorted(keys, pairs["a"]), np.searchsorted(keys, pairs["b"])
     if method == "none":
-        sims = np.ones(len(pairs), np.float32)
+        sims = np.ones(len(pairs), np.float64)
     else:
         sims = similarities(table, ia, ib, method, threshold, shingling, ignore_paragraph_order,
                             max_levenshtein_chars)
-    accepted = sims > 0
+    accepted = sims >= threshold
     ids = table.column("id")
+    # The audit's similarity of a rejected pair: its exact Jaccard, or null where Levenshtein
+    # stopped once the pair could not reach the threshold (a 0 that is no measurement).
+    unmeasured = ~accepted & (sims == 0) if method == "levenshtein" else np.zeros(len(sims), bool)
+    audit_sims = pa.array(sims.astype(np.float32), mask=unmeasured)
     storage.write_parquet_atomic(pa.table({
         "id_a": ids.take(pa.array(ia)), "id_b": ids.take(pa.array(ib)),
-        "key_a": pairs["a"], "key_b": pairs["b"], "similarity": sims, "accepted": accepted}),
+        "key_a": pairs["a"], "key_b": pairs["b"], "similarity": audit_sims, "accepted": accepted}),
         storage.join(audit_dir, f"part-{g:06d}.parquet"))
     write_edges(storage.join(edges_dir, f"{g:06d}.edges"), pairs["a"][accepted], pairs["b"][accepted],
                 node_partitions)
@@ -164,7 +168,9 @@ def verify_task(g: int, pairs: Spill, texts_dir: str, text_shards: list[int], me
 def similarities(table: pa.Table, ia: np.ndarray, ib: np.ndarray, method: Method, threshold: float,
                  shingling: Shingling, ignore_paragraph_order: bool = True,
                  max_levenshtein_chars: int = 200_000) -> np.ndarray:
-    """Similarity of each pair of rows (ia[j], ib[j]) of `table`, 0 where below `threshold`.
+    """Similarity of each pair of rows (ia[j], ib[j]) of `table`; a pair is a duplicate when it is at
+    least `threshold`. Below it: the exact shingle Jaccard, or 0 for Levenshtein, whose comparison
+    stops as soon as a pair cannot reach the threshold (a full one is quadratic).
 
     Levenshtein compares the texts with all whitespace flattened (as exact dedup normalises
     them), so line wrapping does not count. It counts a moved paragraph as a deletion plus an
@@ -177,7 +183,7 @@ def similarities(table: pa.Table, ia: np.ndarray, ib: np.ndarray, method: Method
     hard-wrapped copy of a page with one paragraph per line, reordered. Levenshtein is quadratic
     in the worst case, so a pair with a text longer than `max_levenshtein_chars` is checked by
     exact shingle Jaccard instead."""
-    sims = np.zeros(len(ia), dtype=np.float32)
+    sims = np.zeros(len(ia), dtype=np.float64)
     by_jaccard = np.ones(len(ia), dtype=bool)
     if method == "levenshtein":
         lengths = table.column("length").to_numpy()
@@ -199,7 +205,7 @@ def _levenshtein(table: pa.Table, ia: np.ndarray, ib: np.ndarray, threshold: flo
 
     def compare(prepared: list[str], sel: np.ndarray) -> np.ndarray:
         return cpdist([prepared[i] for i in ra[sel]], [prepared[i] for i in rb[sel]],
-                      scorer=Levenshtein.normalized_similarity, score_cutoff=threshold, dtype=np.float32)
+                      scorer=Levenshtein.normalized_similarity, score_cutoff=threshold, dtype=np.float64)
 
     rows = np.unique(np.r_[ia, ib])
     ra, rb = np.searchsorted(rows, ia), np.searchsorted(rows, ib)
@@ -229,7 +235,8 @@ def _levenshtein(table: pa.Table, ia: np.ndarray, ib: np.ndarray, threshold: flo
 def _jaccard(table: pa.Table, ia: np.ndarray, ib: np.ndarray, threshold: float,
              shingling: Shingling) -> np.ndarray:
     """Exact Jaccard of the shingle sets, shingled exactly as the signatures were (in batches
-    of documents, so no Python word lists of the whole group are alive at once)."""
+    of documents, so no Python word lists of the whole group are alive at once). `threshold` is
+    not used: the value is computed whole either way."""
     needed = np.unique(np.concatenate([ia, ib]))
     sets: dict[int, np.ndarray] = {}
     for start in range(0, len(needed), SHINGLE_BATCH):
@@ -239,11 +246,10 @@ def _jaccard(table: pa.Table, ia: np.ndarray, ib: np.ndarray, threshold: float,
         scripts = sub.column("script").to_pylist() if "script" in sub.column_names else None
         items, sizes = item_lists(sub.column("text"), shingling, langs, scripts)
         sets.update(zip(rows.tolist(), (np.unique(h) for h in shingle_hash_arrays(items, sizes))))
-    out = np.zeros(len(ia), dtype=np.float32)
+    out = np.zeros(len(ia), dtype=np.float64)
     for j, (a, b) in enumerate(zip(ia.tolist(), ib.tolist())):
         sa, sb = sets[a], sets[b]
         inter = len(np.intersect1d(sa, sb, assume_unique=True))
         union = len(sa) + len(sb) - inter
-        sim = inter / union if union else 0.0
-        out[j] = sim if sim >= threshold else 0.0
+        out[j] = inter / union if union else 0.0
     return out
