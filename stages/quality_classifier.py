@@ -46,8 +46,9 @@ class QualityClassifier(Filter):
                             "lower-casing, CJK splitting; scoring repeats it), or a fastText .bin trained "
                             "elsewhere with foreign_model: true")
     foreign_model: bool = Field(False, description="The model was not trained by train-classifier (DCLM's or "
-                                "another fastText model): no <model_path>.json is needed and text is only made "
-                                "one line, not lower-cased or CJK-split. Off: a model without its .json is refused")
+                                "another fastText model): no <model_path>.json is needed and the whole text is only made "
+                                "one line, not cut, lower-cased or CJK-split. Off: a model without its .json is "
+                                "refused, and text is cut at 20,000 characters as in training")
     threshold: float = Field(0.5, ge=0.0, le=1.0, description="Documents scoring below are removed")
     positive_label: str = Field(default=LABEL_PREFIX + POSITIVE, description="The label whose probability is the score")
     text_field: str = Field(default="text", description="Column to score")
@@ -73,7 +74,9 @@ class QualityClassifier(Filter):
             if options is not None:
                 raise StageError(f"foreign_model is set, but {meta} shows train-classifier made {path} (text "
                                  f"prepared with {options['normalisation']}): remove foreign_model")
-            return Normalisation(lowercase=False, split_cjk=False), None
+            # As DCLM's scorer feeds it: the whole text on one line (ours cut at 20,000 characters
+            # for speed, and is trained on the same cut; a foreign model was not).
+            return Normalisation(lowercase=False, split_cjk=False, max_chars=0), None
         if not meta.is_file():
             raise StageError(f"{meta} not found: train-classifier writes it beside the model to record how text "
                              f"was prepared (lower-casing, CJK splitting), and scoring must do the same; copy it "

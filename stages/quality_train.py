@@ -10,6 +10,7 @@ import argparse
 import gzip
 import itertools
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -137,6 +138,7 @@ def read_labelled(paths: str | Path | Sequence[str | Path], label_field: str, po
     pos: list[str] = []
     neg: list[str] = []
     skipped = 0
+    seen: dict[str, int] = {}       # label -> rows, to say which labels there are when one is missing
     for p in [paths] if isinstance(paths, (str, Path)) else paths:
         path = Path(p)
         if not _is_json(path):
@@ -154,6 +156,7 @@ def read_labelled(paths: str | Path | Sequence[str | Path], label_field: str, po
                 if text is None:
                     continue
                 label = _label_text(row[label_field])
+                seen[label] = seen.get(label, 0) + 1
                 if label == positive_value:
                     pos.append(text)
                 elif negative_value is None or label == negative_value:
@@ -163,6 +166,12 @@ def read_labelled(paths: str | Path | Sequence[str | Path], label_field: str, po
             return n
         if not _read_file(path, read):
             raise TrainingError(f"{path}: no rows (an empty file)")
+    labels = ", ".join(f"{k!r} ({n:,} rows)" for k, n in sorted(seen.items(), key=lambda kv: -kv[1])[:10])
+    if not pos and seen:
+        raise TrainingError(f"no row has {label_field} = {positive_value!r}: the labels are {labels}; give one of "
+                            f"them as the positive value")
+    if negative_value is not None and not neg and seen:
+        raise TrainingError(f"no row has {label_field} = {negative_value!r}: the labels are {labels}")
     return pos, neg, skipped
 
 
@@ -180,14 +189,22 @@ def _files(sources) -> list[Path]:
     return [Path(s).resolve() for s in sources if isinstance(s, Path) or _is_file(s)]
 
 
+# A string that can only be a file's name: one word ending in a data file's extension, or a path
+# with a folder. Taken for a text when the file is missing, it trained on its own name.
+_LOOKS_LIKE_A_FILE = re.compile(r"\S*(/\S+|\.(jsonl|json|txt|parquet|csv|tsv|arrow)(\.(gz|zst|bz2|xz))?)")
+
+
 def _collect(sources: Iterable, text_field: str) -> list[str]:
-    """Paths (Path objects or strings naming existing files) are read; other strings are texts."""
+    """Paths (Path objects or strings naming existing files) are read; other strings are texts. A
+    string that can only name a file (`data/good.jsonl`) and names none is an error."""
     if isinstance(sources, (str, Path)):
         sources = [sources]
     texts: list[str] = []
     for s in sources:
         if isinstance(s, Path) or _is_file(s):
             texts.extend(_read_texts(s, text_field))
+        elif isinstance(s, str) and _LOOKS_LIKE_A_FILE.fullmatch(s):
+            raise TrainingError(f"{s}: no such file (a text would not look like a file name)")
         elif isinstance(s, str) and s.strip():
             texts.append(s)
     return texts

@@ -174,7 +174,7 @@ def test_model_without_its_json_is_refused_unless_declared_foreign(tiny, tmp_pat
     with pytest.raises(StageError, match=r"copied\.bin\.json not found.*foreign_model: true"):
         QualityClassifier(model_path=str(bare)).ensure_setup()
     foreign = QualityClassifier(model_path=str(bare), foreign_model=True).ensure_setup()
-    assert foreign._norm == qf.Normalisation(lowercase=False, split_cjk=False)
+    assert foreign._norm == qf.Normalisation(lowercase=False, split_cjk=False, max_chars=0)
     ours = QualityClassifier(model_path=str(tiny)).ensure_setup()
     assert ours._norm == qf.Normalisation()
     with pytest.raises(StageError, match="foreign_model is set, but"):
@@ -236,6 +236,36 @@ def test_one_class_and_same_inputs_are_refused(tiny_data, tmp_path, capsys):
     assert rc == 2 and out.err.endswith("\nerror: need texts of both classes, got 40 positive and 0 negative\n")
 
 
+def test_a_foreign_model_scores_the_whole_text(tiny, tiny_data, tmp_path):
+    """Was: cut at 20,000 characters, as our own models are trained; DCLM's scorer feeds the whole
+    line, so a page of 20k good characters and then spam scored as good."""
+    bare = tmp_path / "foreign.bin"
+    shutil.copy(tiny, bare)
+    pos, neg = tiny_data
+    good = " ".join(pos)
+    while len(good) < 20_000:
+        good += " " + good
+    page = good[:20_000] + " " + " ".join(neg * 20)
+    assert len(page) > 40_000
+    stage = QualityClassifier(model_path=str(bare), foreign_model=True).ensure_setup()
+    cut = QualityClassifier(model_path=str(tiny)).ensure_setup()
+    whole, = stage.scores(pa.array([page]))
+    first, = stage.scores(pa.array([good[:20_000]]))
+    assert abs(whole - first) > 0.01          # the spam after the cut counts
+    assert cut._norm.max_chars == 20_000      # ours: as trained
+
+
+def test_a_training_file_that_is_not_there_is_an_error_not_a_text(tiny_data, tmp_path):
+    """Was: the API took 'good_en_TYPO.jsonl' for a text and trained on its name."""
+    for missing in ("good_en_TYPO.jsonl", "data/good/", str(tmp_path / "nope.txt.gz")):
+        with pytest.raises(qt.TrainingError, match="no such file"):
+            train_classifier([missing], tiny_data[1], tmp_path / "m.bin", epochs=1, dim=4, bucket=100)
+    # one-word texts and sentences are still texts
+    stats = train_classifier(["excellent", "a fine essay on rivers."] + tiny_data[0], tiny_data[1],
+                             tmp_path / "ok.bin", epochs=1, dim=4, bucket=100, holdout=0)
+    assert stats["train_positive"] == len(tiny_data[0]) + 2
+
+
 def test_holdout_0_writes_null_metrics_not_nan(tiny_data, tmp_path):
     train_classifier(*tiny_data, tmp_path / "m.bin", holdout=0, epochs=2, dim=4, bucket=100)
     saved = json.loads((tmp_path / "m.bin.json").read_text(),
@@ -272,8 +302,13 @@ def test_labelled_jsonl_input(tiny_data, tmp_path, capsys):
                    "--out", tmp_path / "m.bin", "--dim", "4", "--bucket", "100")
     assert rc == 0 and "1 rows with other labels skipped" in out.err
     assert json.loads(out.out)["train_negative"] + json.loads(out.out)["holdout_negative"] == 60
-    pos, neg, skipped = qt.read_labelled(labelled, "label", "true")
-    assert (len(pos), len(neg), skipped) == (0, 101, 0)
+    # Was: (0, 101, 0), then "0 positive" and a refusal of one class that did not say which
+    # labels there were.
+    with pytest.raises(qt.TrainingError, match=r"no row has label = 'true': the labels are '0' \(60 rows\), "
+                                               r"'1' \(40 rows\), '2' \(1 rows\)"):
+        qt.read_labelled(labelled, "label", "true")
+    with pytest.raises(qt.TrainingError, match=r"no row has label = 'bad'"):
+        qt.read_labelled(labelled, "label", "1", negative_value="bad")
     with pytest.raises(SystemExit):
         cli_main(["--labelled", labelled, "--out", str(tmp_path / "m.bin")])  # no --positive-value
     assert "--labelled needs --positive-value" in capsys.readouterr().err
