@@ -41,11 +41,24 @@ def file_problem(path: str | Path) -> str | None:
     return None
 
 
+def labels_of(path: str | Path) -> list[str]:
+    """The model's labels (`__label__hq`, ...), read from its dictionary (they are its last
+    entries), without loading the model; [] for a file that is not a whole model."""
+    labels: list[str] = []
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        try:
+            _model_size(data, labels)
+        except (_Cut, struct.error, ValueError):
+            return []
+    return labels
+
+
 def _size(path: str | Path) -> int:
     return Path(path).stat().st_size
 
 
-def _model_size(data) -> int:
+def _model_size(data, labels: list[str] | None = None) -> int:
+    """The file's size from its layout; with `labels`, the dictionary's labels are added to it."""
     pos = 0
 
     def take(fmt: str) -> tuple:
@@ -59,12 +72,14 @@ def _model_size(data) -> int:
 
     take("<ii")                                   # magic, version
     take("<12id")                                 # dim, ws, epoch, ..., lrUpdateRate; t
-    size, _, _ = take("<iii")                     # entries, words, labels
+    size, _, nlabels = take("<iii")               # entries, words, labels
     _, pruneidx_size = take("<qq")                # tokens, pruning index entries
-    for _ in range(size):                         # word '\0', count int64, type int8
+    for i in range(size):                         # word '\0', count int64, type int8
         end = data.find(b"\0", pos)
         if end < 0:
             raise _Cut
+        if labels is not None and i >= size - nlabels:    # words first, then labels (Dictionary::threshold)
+            labels.append(bytes(data[pos:end]).decode("utf-8", "replace"))
         pos = end + 1 + 9
     pos += 8 * max(pruneidx_size, 0)
 

@@ -30,6 +30,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from pipeline.stage import Filter, Judgement, StageError
+from stages.fasttext_file import labels_of
 from stages.quality_fasttext import (LABEL_PREFIX, NEGATIVE, POSITIVE, Normalisation, _load_model, _model_header,
                                      _our_options)
 
@@ -74,6 +75,8 @@ class QualityClassifier(Filter):
             if options is not None:
                 raise StageError(f"foreign_model is set, but {meta} shows train-classifier made {path} (text "
                                  f"prepared with {options['normalisation']}): remove foreign_model")
+            # Its labels are in its dictionary: a wrong positive_label is found at load, not after ingest.
+            self._check_label(labels_of(path))
             # As DCLM's scorer feeds it: the whole text on one line (ours cut at 20,000 characters
             # for speed, and is trained on the same cut; a foreign model was not).
             return Normalisation(lowercase=False, split_cjk=False, max_chars=0), None
@@ -100,7 +103,8 @@ class QualityClassifier(Filter):
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         """At load: the model file exists and is a fastText model, its <model>.json is beside it
-        (unless foreign_model), and positive_label is one of its labels (known from the .json)."""
+        (unless foreign_model), and positive_label is one of its labels (from the .json, or the
+        model's dictionary)."""
         self._inspect()
 
     def data_files(self) -> list[str]:

@@ -5,7 +5,7 @@ world")."""
 import pytest
 
 from pipeline.recipe import RecipeError, load_recipe
-from stages.fasttext_file import file_problem
+from stages.fasttext_file import file_problem, labels_of
 from stages.language import bundled_lid176_path
 from stages.quality_train import train_classifier
 
@@ -46,3 +46,12 @@ def test_a_language_model_path_cut_short_is_a_load_error(tmp_path, lid176):
                       f"[{bundled_lid176_path()}]}}\nstages:\n  - {{stage: language, model_path: {cut}}}\n")
     with pytest.raises(RecipeError, match=f"model_path: {cut} is cut short: "):
         load_recipe(recipe)
+
+
+def test_labels_are_read_from_the_dictionary(tmp_path, lid176):
+    labels = labels_of(bundled_lid176_path())
+    assert len(labels) == 176 and {"__label__en", "__label__zh", "__label__ja"} <= set(labels)
+    assert all(label.startswith("__label__") for label in labels)
+    cut = tmp_path / "cut.ftz"
+    cut.write_bytes(lid176[: len(lid176) // 10])
+    assert labels_of(cut) == []

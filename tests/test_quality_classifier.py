@@ -347,6 +347,9 @@ def test_recipe_load_checks_the_model(tiny, tmp_path, shared_data):
     shutil.copy(tiny, bare)
     with pytest.raises(RecipeError, match=r"bare\.bin\.json not found"):
         load_recipe(_recipe(tmp_path, shared_data, f"model_path: {bare}"))
-    # a foreign model's labels are only known once fastText loads it: setup says it in one line
-    with pytest.raises(StageError, match="positive_label '__label__good' is not a label"):
-        QualityClassifier(model_path=str(bare), foreign_model=True, positive_label="__label__good").ensure_setup()
+    # a foreign model's labels are read from its dictionary: at load (was: after ingest, at setup)
+    with pytest.raises(RecipeError, match=r"positive_label '__label__good' is not a label .*"
+                                          r"\(its labels: __label__hq, __label__lq\)"):
+        load_recipe(_recipe(tmp_path, shared_data,
+                            f"model_path: {bare}\nforeign_model: true\npositive_label: __label__good"))
+    assert load_recipe(_recipe(tmp_path, shared_data, f"model_path: {bare}\nforeign_model: true"))
