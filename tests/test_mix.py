@@ -77,6 +77,20 @@ def test_curriculum_phases_in_order(tmp_path, mixed_input):
     order = [r["phase"] for r in man["shards"]]
     assert order == sorted(order) and order[-1] == 1
     assert set(man["shards"][-1]["sources"]) == {"ml"}
+    # the report shows each source's epochs and each phase's tokens (was: only in mix.json)
+    from pipeline.report.collect import collect
+    from pipeline.report.render import sections, to_markdown
+    stats = {"stages": [{"id": "mix", "stage": "mix", "dir": str(tmp_path / "c"), "docs_in": 1, "docs_out": 1,
+                         "removed": {}, "quarantined": {}, "bytes_in": 0, "bytes_out": 0, "info": {"mix": rep}}],
+             "output": {}, "removed": {}, "quarantined": {}}
+    md = to_markdown(stats, sections(collect(stats)))
+    tokens_md = md.split("## Tokens per source: requested vs realised", 1)[1].split("\n## ", 1)[0]
+    assert "| source | requested share | realised share | tokens | documents | epochs |" in tokens_md
+    ml = rep["sources"]["ml"]
+    assert f"{ml['epochs']:,.2f} |" in next(line for line in tokens_md.splitlines() if line.startswith("| ml |"))
+    assert "| source | phase 0 | phase 1 |" in tokens_md
+    ml_phases = next(line for line in tokens_md.splitlines() if line.startswith("| ml | 0 |"))
+    assert f"{ml['phases'][1]['tokens']:,}" in ml_phases
 
 
 def test_shortfall_is_reported_with_numbers_before_writing(tmp_path, mixed_input):

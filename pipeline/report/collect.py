@@ -395,7 +395,10 @@ def tokens(stats: dict) -> tuple[list[dict], str]:
         rows.append({"source": name, "requested_share": m.get("requested_share"),
                      "planned_tokens": m.get("tokens"), "tokens": realised,
                      "share": round(realised / total, 6) if total else 0.0,
-                     "documents": t.get("documents", m.get("documents"))})
+                     "documents": t.get("documents", m.get("documents")),
+                     # passes over the source's documents (2.5: every one twice, half a third time)
+                     "epochs": m.get("epochs"),
+                     "phase_tokens": [p.get("tokens", 0) for p in m.get("phases") or []]})
     note = ("requested shares from the mix stage; realised tokens from the tokenize manifest"
             if mix and manifest else
             "no mix stage: nothing was requested, realised tokens from the tokenize manifest" if manifest else

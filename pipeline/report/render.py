@@ -124,10 +124,16 @@ def sections(d: ReportData) -> list[Section]:
     sec = Section("tokens", "Tokens per source: requested vs realised", d.tokens_note,
                   missing=d.missing.get("tokens", ""), warnings=d.tokens_warnings)
     if d.tokens:
-        sec.tables.append(Table(["source", "requested share", "realised share", "tokens", "documents"],
+        # Epochs: a source repeated many times to meet its share is what a researcher must see.
+        sec.tables.append(Table(["source", "requested share", "realised share", "tokens", "documents", "epochs"],
                                 [[r["source"], "-" if r["requested_share"] is None else f"{r['requested_share']:.4f}",
-                                  f"{r['share']:.4f}", _n(r["tokens"]), _n(r["documents"]) if r["documents"] is not None else "-"]
+                                  f"{r['share']:.4f}", _n(r["tokens"]), _n(r["documents"]) if r["documents"] is not None else "-",
+                                  "-" if r.get("epochs") is None else f"{r['epochs']:,.2f}"]
                                  for r in d.tokens]))
+        phases = max((len(r.get("phase_tokens") or []) for r in d.tokens), default=0)
+        if phases > 1:      # a curriculum: each phase's tokens per source, in training order
+            sec.tables.append(Table(["source"] + [f"phase {i}" for i in range(phases)],
+                                    [[r["source"]] + [_n(n) for n in r["phase_tokens"]] for r in d.tokens]))
         _chart(sec, plots.tokens, d.tokens, alt="tokens per source chart")
     out.append(sec)
     out += breakdown_sections(d)
