@@ -4,8 +4,10 @@ read in the page's title, URL/host and text, and ads that send the reader to a W
 Why title and URL: Chinese gambling spam usually hijacks an ordinary site: the brand sits in the
 `<title>` (and the spammer's host) over an unrelated, harmless article body, so a rule that reads
 only the body and needs several matches sees nothing. A phrase in the title or the host is a
-much stronger signal than one in a long body (a news story about a gambling crackdown mentions
-the words in its text, rarely as a casino's brand in its title).
+much stronger signal than one in a long body. A news story about a gambling crackdown or a
+consumer warning does put the words in its headline (詐騙集團利用娛樂城吸金 警方逮12人, 警惕！"注册送
+彩金"是网络赌博陷阱, "Police shut down illegal online casino ring") and in its URL's slug, but its
+body reads as a report about the activity; a hijacked page's body is about something else.
 
 Lists are data files (stages/data/blocklists/<xx>_<category>.txt, plus any `extra_list_files`):
 one phrase per line, literal, case-insensitive, whole words where it starts or ends with a Latin
@@ -13,16 +15,27 @@ letter or digit (`cialis` is not found in "specialist"), `#` comments; an option
 1; 2 for brand names and sign-up offers that ordinary text does not use); a line `url: token`
 is matched only in the URL (pinyin or English tokens such as `xpj`, `casino` that are common
 words in text but tell in a host name); a line `contact: phrase` counts only for the contact rule
-below (words of what an ad sells that ordinary text uses too: 止损, 减肥, 课程). Besides the SEO
+below (words of what an ad sells that ordinary text uses too: 止损, 减肥, 课程); a line `topic: word`
+is no spam word but the plain name of the activity a report uses (赌博, 色情, gambling, カジノ), read
+only to tell whether a report is about the category (below). Besides the SEO
 families (gambling, lottery, porn, fake invoices, stock tips, private servers) the Chinese lists
 cover what WeChat-era ads sell: loans (zh_loans), health and beauty remedies (zh_health_scam),
 fortune-telling (zh_fortune), agent/MLM recruitment (zh_mlm) and ordinary advertising (zh_ads,
-nearly all contact-only).
+nearly all contact-only); the Japanese ones online-casino affiliates, counterfeit goods (スーパーコピー),
+sex-dating and adult video, and mail-order ED drugs (ja_gambling, ja_counterfeit, ja_porn, ja_pharma,
+merged into the categories of the same name).
 
 Per document and category: score = `title_weight` x (weights of distinct phrases in the title)
 + `url_weight` x (weights of distinct phrases in the URL) + (weights of distinct phrases in the
 text). A document is removed when
-- the title or URL has a hit and the score reaches `min_score` (a hijacked page), or
+- the title or URL has a hit and the score reaches `min_score` (a hijacked page), unless the text
+  reads as a report about the category: `report_title_min_distinct` (3) different report words
+  (below), and its topic words and phrases at least once per `TOPIC_CHARS` (1000) characters.
+  Then the headline and the URL's path are the story's own words and only a hit in the URL's
+  host (a spammer's domain) removes the page. A hijacked page's body, even a crime story full of
+  report words, names no gambling; a spam page's body has no report words, or one or two
+  (远离非法平台, 公安备案); a long article that mentions the activity once in passing does not
+  name it often enough. Or
 - the text alone is spam: at least `min_matches` matches of at least `min_distinct` phrases and
   `min_matches_per_1k_chars` per 1000 characters (so a long article with a few mentions stays),
   and the text does not read as a report about the activity: fewer than `report_min_distinct`
@@ -58,6 +71,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
@@ -70,14 +84,16 @@ LIST_DIR = Path(__file__).parent / "data" / "blocklists"
 DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips", "zh_private_server",
                  "zh_loans", "zh_health_scam", "zh_fortune", "zh_mlm", "zh_ads",
                  "en_gambling", "en_porn", "en_pharma", "en_loans", "en_investment_scam", "en_essay_mill",
-                 "en_counterfeit"]
+                 "en_counterfeit", "ja_gambling", "ja_porn", "ja_pharma", "ja_counterfeit"]
 REPORT_WORDS = Path(__file__).parent / "data" / "report_words.txt"
 
 
-def read_phrase_file(path: Path, contact: bool = False) -> list[tuple[str, float]]:
+def read_phrase_file(path: Path, contact: bool = False, topic: bool = False) -> list[tuple[str, float]]:
     """(phrase, weight) pairs of a list file; URL-only entries come back as ('url:token', weight).
     Contact-only entries (`contact: phrase`) are left out unless `contact`, then ('contact:phrase', weight):
-    they are not spam words on their own (a page built from a list's phrases has none of them)."""
+    they are not spam words on their own (a page built from a list's phrases has none of them).
+    Topic entries (`topic: word`, the plain name of the activity a report uses: 赌博, gambling) are
+    left out unless `topic`, then ('topic:word', weight): they are no spam words at all."""
     out = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -95,6 +111,10 @@ def read_phrase_file(path: Path, contact: bool = False) -> list[tuple[str, float
             if not contact:
                 continue
             phrase = "contact:" + phrase[8:].strip()
+        elif phrase.startswith("topic:"):
+            if not topic:
+                continue
+            phrase = "topic:" + phrase[6:].strip()
         out.append((phrase, w))
     return out
 
@@ -145,6 +165,16 @@ class _Category:
     url_re2: str | None               # the URL rule as a plain RE2 search on ASCII URLs (None: not exact)
     contact_weights: dict[str, float]  # text phrases and contact-only phrases: what an ad with a handle sells
     contact_re2: str                   # their case-insensitive RE2 alternation
+    topic_re: re.Pattern | None = None  # its topic words (`topic:` lines) and text phrases: what names it
+
+    def named_in(self, text: str) -> bool:
+        """Whether a text is about the category: its topic words and phrases occur at least once per
+        `TOPIC_CHARS` characters (a story about a crackdown names it throughout; a long article that
+        mentions it once in passing, or a hijacked page's unrelated body, does not)."""
+        if self.topic_re is None:
+            return False
+        need = max(1, int(len(text) / TOPIC_CHARS))
+        return any(k + 1 >= need for k, _ in enumerate(self.topic_re.finditer(text)))
 
     def distinct(self, pattern: re.Pattern, s: str | None, weights: dict[str, float]) -> dict[str, float]:
         """Phrases found in s with their weights. Overlapping phrases all count (新葡京 and
@@ -175,6 +205,11 @@ def _plain_on_ascii(phrases) -> bool:
     (Python's re.I matches "ı" and "i"; RE2's (?i) does not)."""
     return all((c.isascii() and not c.isupper()) or (not c.isascii() and c.lower() == c == c.upper())
                for p in phrases for c in p)
+
+
+# A report about the activity names it (a topic word or a list phrase) at least once per this many
+# characters of its text, for the title and URL rules to spare it (see SpamFilter.judge).
+TOPIC_CHARS = 1000
 
 
 # --- contact handles: how an ad tells the reader to get in touch --------------------------------
@@ -235,6 +270,16 @@ def contact_handles(text: str) -> list[str]:
     return out
 
 
+def _host(url: str | None) -> str | None:
+    """The host name of a URL ('www.xpj-casino888.example'), None without one."""
+    if not url:
+        return None
+    try:
+        return urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:
+        return None
+
+
 def _url_text(url: str | None) -> str | None:
     """URL lowercased with separators as spaces, so `online-casino` matches `online casino`."""
     if not url:
@@ -249,8 +294,9 @@ class SpamFilter(Filter):
     Adds `spam_matches` (int32: text matches of the most-matched category), `spam_score`
     (float32: the highest category score) and `spam_signal` (what matched where, or null)."""
     name: ClassVar[str] = "spam_filter"
-    # 3: Latin phrases match whole words; 4: the contact rule, zh_loans/health_scam/fortune/mlm/ads
-    version: ClassVar[str] = "4"
+    # 3: Latin phrases match whole words; 4: the contact rule, zh_loans/health_scam/fortune/mlm/ads;
+    # 5: reports about the category are spared by the title and URL rules (topic lines), ja_ lists
+    version: ClassVar[str] = "5"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
@@ -261,7 +307,8 @@ class SpamFilter(Filter):
         "`xx_` language prefix."))
     extra_list_files: list[str] = Field(default_factory=list, description=(
         "More list files (paths), same format: phrase[<TAB>weight] per line, `url: token` for URL-only "
-        "tokens, `contact: phrase` for phrases counted only by the contact rule, # comments. A file named "
+        "tokens, `contact: phrase` for phrases counted only by the contact rule, `topic: word` for the plain "
+        "names of the activity a report about it uses (no spam words), # comments. A file named "
         "xx_<category>.txt adds to that category."))
     title_field: str = Field("title", description=(
         "Column holding the page title (skipped if absent, unless set here: then the input must have it)."))
@@ -287,10 +334,17 @@ class SpamFilter(Filter):
     report_words_file: str = Field(str(REPORT_WORDS), description=(
         "Words of a report about the activity (police, courts, regulators, the press), one a line; a text "
         "with report_min_distinct different ones is not removed by the text-only rule (crackdown news) nor "
-        "by the contact rule (a news page that lists hotlines or gives its reporter's WeChat)."))
+        "by the contact rule (a news page that lists hotlines or gives its reporter's WeChat), nor by the "
+        "title and URL rules when it names the category throughout (report_title_min_distinct)."))
     report_min_distinct: int = Field(2, ge=1, description=(
         "Text-only and contact rules: this many different report words make a text a report, kept "
-        "(title and URL rules still apply); a large number turns the exception off."))
+        "(a large number turns the exception off)."))
+    report_title_min_distinct: int = Field(3, ge=1, description=(
+        "Title and URL rules: a text with this many different report words that names the category "
+        "throughout (its `topic:` words and phrases once per 1000 characters) is a story about it, and "
+        "its headline and URL path do not remove it (a hit in the URL's host still does). One more than "
+        "report_min_distinct: a promotion page may say 非法 and 公安 (\"远离非法平台\", \"公安备案\"), and "
+        "there a title hit is all that removes it; a large number turns the exception off."))
 
     def input_columns(self) -> set[str]:
         # A title or URL column the recipe names must be there, as url_filter's (a misspelt one
@@ -308,12 +362,12 @@ class SpamFilter(Filter):
 
     def setup(self) -> None:
         files = [LIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
-        merged: dict[str, tuple[dict[str, float], dict[str, float], dict[str, float]]] = {}
+        merged: dict[str, tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, float]]] = {}
         for f in files:
             if not f.is_file():
                 raise FileNotFoundError(f"spam_filter: block list {f} not found")
-            text_w, url_w, contact_w = merged.setdefault(category_of(f), ({}, {}, {}))
-            entries = read_phrase_file(f, contact=True)
+            text_w, url_w, contact_w, topic_w = merged.setdefault(category_of(f), ({}, {}, {}, {}))
+            entries = read_phrase_file(f, contact=True, topic=True)
             if self.traditional_variants and f.name.startswith("zh_"):
                 entries += _traditional(entries)
             for phrase, w in entries:
@@ -321,6 +375,8 @@ class SpamFilter(Filter):
                     url_w[phrase[4:]] = max(w, url_w.get(phrase[4:], 0.0))
                 elif phrase.startswith("contact:"):
                     contact_w[phrase[8:]] = max(w, contact_w.get(phrase[8:], 0.0))
+                elif phrase.startswith("topic:"):
+                    topic_w[phrase[6:]] = w
                 else:
                     text_w[phrase] = max(w, text_w.get(phrase, 0.0))
         words = [(w, 1.0) for w, _ in read_phrase_file(Path(self.report_words_file))]
@@ -329,7 +385,7 @@ class SpamFilter(Filter):
         self._report_re = re.compile("|".join(
             rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w, _ in words), re.I)
         self._categories: list[_Category] = []
-        for cat, (text_w, url_w, contact_w) in merged.items():
+        for cat, (text_w, url_w, contact_w, topic_w) in merged.items():
             if not text_w and not contact_w:
                 raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
             url_all = {**text_w, **url_w}
@@ -343,7 +399,8 @@ class SpamFilter(Filter):
                 cat, text_w, url_all, "(?i)" + _alternation(text_w, "re2") if text_w else None,
                 re.compile(_alternation(text_w), re.I) if text_w else None,
                 re.compile(url_pat, re.I) if url_all else None, url_re2 if url_all else None,
-                contact_all, "(?i)" + _alternation(contact_all, "re2")))
+                contact_all, "(?i)" + _alternation(contact_all, "re2"),
+                re.compile(_alternation({**text_w, **topic_w}), re.I) if text_w or topic_w else None))
 
     def _column(self, batch: pa.Table, name: str) -> pa.Array:
         if name in batch.column_names:
@@ -358,7 +415,8 @@ class SpamFilter(Filter):
         titles = title_col.to_pylist()
         url_col = self._column(batch, self.url_field)
         has_url = url_col.null_count < len(url_col)
-        urls = [_url_text(u) for u in url_col.to_pylist()] if has_url else [None] * n
+        raw_urls = url_col.to_pylist() if has_url else [None] * n
+        urls = [_url_text(u) for u in raw_urls]
         url_arr = pa.array(urls, pa.string())
         ascii_url = pc.fill_null(pc.string_is_ascii(url_arr), False).to_numpy(zero_copy_only=False)
         other_urls = np.flatnonzero(~ascii_url & pc.is_valid(url_arr).to_numpy(zero_copy_only=False))
@@ -368,6 +426,8 @@ class SpamFilter(Filter):
         texts_and_titles = pa.concat_arrays([text_arr, title_col.cast(text_arr.type)])
         best_matches = np.zeros(n, dtype=np.int64)
         best_score = np.zeros(n, dtype=np.float64)
+        removed_score = np.zeros(n, dtype=np.float64)
+        reports: dict[int, int] = {}             # row -> different report words in its text (asked lazily)
         reasons: list[str | None] = [None] * n
         signals: list[str | None] = [None] * n
         values = None
@@ -390,12 +450,20 @@ class SpamFilter(Filter):
                          "url": self.url_weight * sum(in_url.values()),
                          "text": float(sum(in_text.values()))}
                 score = sum(parts.values())
-                if score <= best_score[i]:
-                    continue
-                best_score[i] = score
-                text_spam = bool(dense[i]) and len(in_text) >= self.min_distinct and not self._is_report(values[i])
-                page_spam = (in_title or in_url) and score >= self.min_score
+                best_score[i] = max(best_score[i], score)
+                if reasons[i] is not None and score <= removed_score[i]:
+                    continue        # removed already, by a category that scored higher
+                text_spam = bool(dense[i]) and len(in_text) >= self.min_distinct and \
+                    not self._report(i, values, reports, self.report_min_distinct)
+                page_spam = bool(in_title or in_url) and score >= self.min_score
+                if page_spam and self._report(i, values, reports, self.report_title_min_distinct) \
+                        and cat.named_in(values[i]):
+                    # A report about the activity (its body names it): the headline and the URL's
+                    # slug are the story's own words; only the host (a spammer's) still counts.
+                    in_host = cat.distinct(cat.url_re, _url_text(_host(raw_urls[i])), cat.url_weights)
+                    page_spam = bool(in_host)
                 if text_spam or page_spam:
+                    removed_score[i] = score
                     where = max(("title", "url", "text"), key=lambda k: (parts[k], k == "title"))
                     if text_spam and not page_spam:
                         where = "text"
@@ -443,13 +511,24 @@ class SpamFilter(Filter):
             signals[i] = (f"{name}: contact[{','.join(handles[:3])}] text[{','.join(sorted(found))}] "
                           f"score={score:g}")
 
-    def _is_report(self, text: str) -> bool:
+    def _report(self, i: int, values: list, cache: dict[int, int], need: int) -> bool:
+        """Whether row i's text has `need` different report words (counted up to the larger bar)."""
+        if i not in cache:
+            cache[i] = self._report_words(values[i] or "",
+                                          max(self.report_min_distinct, self.report_title_min_distinct))
+        return cache[i] >= need
+
+    def _report_words(self, text: str, stop: int) -> int:
+        """Different report words in a text, counted up to `stop`."""
         found = set()
         for m in self._report_re.finditer(text):
             found.add(m.group().casefold())
-            if len(found) >= self.report_min_distinct:
-                return True
-        return False
+            if len(found) >= stop:
+                break
+        return len(found)
+
+    def _is_report(self, text: str) -> bool:
+        return self._report_words(text, self.report_min_distinct) >= self.report_min_distinct
 
     @staticmethod
     def _url_hits(cat: _Category, urls: list[str | None], url_arr: pa.Array, ascii_url: np.ndarray,

@@ -93,3 +93,34 @@ def test_dialogue_lines_ending_in_an_ellipsis_judged_as_c4_judges_english(column
     lines = [row[column] for row in DIALOGUE]
     out = run(C4Quality(min_sentences=None), ["\n".join(lines)], [language])
     assert out.kept.column("text")[0].as_py().split("\n") == [row[column] for row in DIALOGUE if row[2]]
+
+
+# Japanese dialogue closes a sentence with 」 alone (no 。 before it); English puts the full stop
+# inside the quotes, and C4 keeps a line ending in a quote mark either way (its `"`).
+JA_DIALOGUE = [
+    ("「おはよう」", "\"Morning\"", True),
+    ("「おはようございます、先生」", "\"Good morning, sir\"", True),
+    ("少女は小さく頭を下げた。", "The girl bowed her head slightly.", True),
+    ("『吾輩は猫である』を読んだ", "I read the novel I Am a Cat", False),   # no full stop after all
+    ("「はい、宿題を忘れてしまって……」", "\"Yes, I forgot my homework...\"", True),
+    ("先生は笑いながら言った：", "The teacher said, laughing:", False),
+]
+
+
+@pytest.mark.parametrize("column, language", [(0, "ja"), (1, "en")])
+def test_japanese_dialogue_ending_in_a_closing_quote_is_a_sentence(column, language):
+    """`「おはよう」` ends a line as `"Morning"` does: kept (fineweb.py's line ends count 」 』 too);
+    a line ending mid-sentence, in a colon, is dropped in both."""
+    lines = [row[column] for row in JA_DIALOGUE]
+    out = run(C4Quality(min_sentences=None, min_words_per_line=None), ["\n".join(lines)], [language])
+    assert out.kept.column("text")[0].as_py().split("\n") == [row[column] for row in JA_DIALOGUE if row[2]]
+
+
+def test_a_japanese_dialogue_scene_loses_no_line_to_terminal_punctuation():
+    """The probe's novel scene: every line ends in 」 or 。 (the short replies still go by C4's
+    three-word rule, as "Morning" would)."""
+    scene = ("「おはよう」\n「今日は早いね」\n少女は小さく頭を下げた。\n「はい、宿題を忘れてしまって」\n"
+             "先生は笑いながら窓を開けた。\n「じゃあ、一緒にやろうか」\n二人は並んで机に向かった。")
+    out = run(C4Quality(min_sentences=None), [scene], ["ja"])
+    assert out.counters["lines_removed_no_terminal_punct"] == 0
+    assert "「はい、宿題を忘れてしまって」" in out.kept.column("text")[0].as_py()

@@ -300,3 +300,107 @@ def test_contact_only_lines_in_list_files(tmp_path):
     res = stage(_table(texts))
     assert res.removed.column("id").to_pylist() == ["1"]
     assert res.removed.column("reason").to_pylist() == ["tutoring_contact"]
+
+
+# --- reports about the activity under a headline that names it ----------------------------------
+# (constructed like the probe's cases: real headline shapes over report bodies written for the tests)
+_TW_REPORT = ("刑事警察局今天召開記者會表示，近年來詐騙集團與非法賭博業者在社群平台大量投放廣告，以各種優惠吸引民眾加入，"
+              "許多民眾因此血本無歸。警方提醒，參與非法賭博可能觸犯刑法，相關案件已移送地檢署偵辦，法院將擇期審理。")
+_CN_REPORT = ("公安部今天召开新闻发布会表示，一些不法分子通过社交平台大量投放广告，以各种优惠吸引群众参与网络赌博。"
+              "警方提醒，参与网络赌博可能触犯刑法，记者了解到，相关案件已移送检察院审查起诉。")
+_EN_REPORT = ("Police said on Tuesday that they had arrested twelve people who ran an illegal online casino. "
+              "Prosecutors said the suspects advertised on social media. The court will hear the case next month.")
+
+
+def test_news_and_warnings_about_gambling_keep_their_headlines(clue):
+    """A crackdown story or a consumer warning names the casino offer in its headline and URL slug;
+    its body is a report (警方, 記者, 法院, police) that names gambling: kept. A spam title over an
+    unrelated article, even a report, still goes; so does one on a spammer's host, and one over a
+    long article that names the activity once in passing."""
+    hijack_body = clue[226]     # 甘肃三年内将新增幼儿入园学位... "记者从省教育厅获悉": a report, not about gambling
+    long_report = clue[2188]    # 4,800 characters on criminal procedure (法院, 公安, 犯罪), "xxx" once
+    titles = ["詐騙集團利用娛樂城吸金 警方逮12人", "警方破獲線上娛樂城賭博集團 查扣不法所得",
+              "警惕！“注册送彩金”是网络赌博陷阱", "Police shut down illegal online casino ring",
+              "詐騙集團利用娛樂城吸金 警方逮12人", "澳门新葡京娱乐场-官方网站",
+              "Police shut down illegal online casino ring", "午夜福利视频在线观看"]
+    texts = [_TW_REPORT, _TW_REPORT, _CN_REPORT, _EN_REPORT, hijack_body, hijack_body, _EN_REPORT, long_report]
+    urls = [None, None, None, "https://news.example.com/2024/05/police-shut-down-illegal-online-casino-ring",
+            None, None, "http://best-online-casino.example/news/1.html", None]
+    res = SpamFilter()(_table(texts, titles, urls))
+    reasons = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist()))
+    assert reasons == {"4": "gambling_title", "5": "gambling_title", "6": "gambling_url", "7": "porn_title"}
+    # the report words are what keeps them: with the exception off, every headline removes its page
+    off = SpamFilter(report_title_min_distinct=100)(_table(texts[:4], titles[:4], urls[:4]))
+    assert off.removed.num_rows == 4
+    # and the activity named in the text: the same reports about something else do not keep them
+    other = [t.replace("非法賭博", "非法吸金").replace("网络赌博", "网络传销").replace("online casino", "call centre")
+             for t in texts[:4]]
+    assert SpamFilter()(_table(other, titles[:4], urls[:4])).removed.num_rows == 4
+
+
+def test_a_spam_page_with_a_report_word_or_two_is_still_spam():
+    """A casino page whose body is the promotion names gambling and says 非法 and 公安 ("stay away
+    from illegal platforms", "registered with the police"): two report words spare it the text rule,
+    not the title rule (report_title_min_distinct 3). A `topic:` word is no spam word (a text of
+    topic words alone removes nothing)."""
+    promo = ("2024最新線上娛樂城推薦排名！註冊就送體驗金，首儲加碼100%，百家樂、老虎機、運彩、捕魚機通通有。"
+             "出金快速，遠離非法平台，本站已通過公安備案，新會員限時優惠，體驗金免費領。")
+    topics_only = "赌博、赌场、色情、gambling, casino, pornography: 这些词本身不是广告。" * 3
+    res = SpamFilter()(_table([promo, topics_only], titles=["2024娛樂城推薦｜註冊送體驗金", None]))
+    assert res.removed.column("id").to_pylist() == ["0"]
+    assert res.removed.column("reason").to_pylist() == ["gambling_title"]
+
+
+def test_topic_lines_are_read_only_when_asked(tmp_path):
+    extra = tmp_path / "xx_crypto.txt"
+    extra.write_text("moonshot coin\t2\ntopic: cryptocurrency\n", encoding="utf-8")
+    assert read_phrase_file(extra) == [("moonshot coin", 2.0)]
+    assert read_phrase_file(extra, topic=True) == [("moonshot coin", 2.0), ("topic:cryptocurrency", 1.0)]
+    stage = SpamFilter(lists=[], extra_list_files=[str(extra)])
+    report = ("Police arrested two men over a cryptocurrency fraud, prosecutors said. The cryptocurrency "
+              "was worthless, the court heard.")
+    res = stage(_table([report, "An ordinary story about the harbour, told by the police."],
+                       titles=["Moonshot coin founders arrested", "Moonshot coin presale"]))
+    assert res.removed.column("id").to_pylist() == ["1"]
+
+
+# --- Japanese and Taiwanese spam -----------------------------------------------------------------
+@pytest.mark.parametrize("title,text,reason", [
+    ("【2024年最新】オンラインカジノおすすめランキング｜入金不要ボーナスあり",
+     "オンラインカジノおすすめランキング2024年最新版。入金不要ボーナスで無料でプレイできるオンラインカジノを徹底比較。"
+     "初回入金ボーナス最大500ドル、フリースピン100回。登録するだけで30ドルの入金不要ボーナスがもらえます。", "gambling_title"),
+    ("ロレックス スーパーコピー 時計 N級品 激安通販専門店",
+     "ロレックススーパーコピー時計N級品激安通販専門店。スーパーコピー時計、ブランドコピー財布を激安価格で販売しております。"
+     "品質保証、全国送料無料、代引き対応。", "counterfeit_title"),
+    ("無料の出会い系サイト｜今すぐセフレが見つかる",
+     "完全無料の出会い系サイトで今すぐセフレを探そう！登録無料、サクラなしの優良出会い系サイトだけを厳選しました。", "porn_title"),
+    ("バイアグラ 通販 最安値｜シアリス レビトラ ジェネリック",
+     "バイアグラ通販の最安値はこちら。ジェネリックED治療薬を処方箋なしで即日発送。カマグラゴールド、タダリスも激安。", "pharma_title"),
+    ("運彩分析｜NBA運彩推薦｜百分百準確明牌",
+     "運彩分析師每日提供NBA、MLB運彩推薦明牌，勝率高達85%。加入VIP會員即可獲得獨家運彩明牌。", "gambling_title"),
+    ("股票代操｜保證獲利｜飆股推薦",
+     "專業股票代操團隊，保證月獲利20%以上，老師每日提供飆股名單。台股、美股、期貨代操，資金安全有保障。", "stock_tips_title"),
+], ids=["ja_casino", "ja_supercopy", "ja_deai", "ja_ed_drugs", "tw_sports_tips", "tw_stock_tips"])
+def test_japanese_and_taiwanese_spam(clue, title, text, reason):
+    """Japanese SEO spam (casino affiliates, スーパーコピー, 出会い系, ED drugs by mail order) and Taiwan's
+    sports-lottery and stock tip sellers: the page goes, by its title or its text alone; the same
+    title over an unrelated article goes too."""
+    res = SpamFilter()(_table([text, text, clue[226]], titles=[title, None, title]))
+    removed = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist()))
+    assert removed["0"] == reason and removed["2"].endswith("_title")
+    assert removed.get("1", reason).endswith("_text")
+
+
+def test_japanese_and_taiwanese_news_on_the_same_subjects_stay():
+    """Bare カジノ (the integrated-resort news), 出会い系 in crime news, バイアグラ in a clinic's
+    comparison, 飆股 in market news, 明牌 in lottery news: none is listed alone."""
+    texts = [("政府は14日、カジノを含む統合型リゾート施設（IR）について、大阪府と大阪市が申請していた整備計画を認定した。"
+              "一方で、ギャンブル依存症への懸念も根強い。"),
+             ("警察によると、容疑者は出会い系サイトで知り合った女性から現金をだまし取った疑いが持たれている。"
+              "容疑者は調べに対し容疑を認めている。"),
+             "バイアグラ、シアリス、レビトラはいずれもED治療薬で、医師の診察と処方が必要です。効果の持続時間に違いがあります。",
+             "台股今天大漲300點，半導體族群領軍，多檔飆股創下新高，分析師提醒投資人留意追高風險。",
+             "威力彩頭獎槓龜，下期頭獎上看10億元，不少民眾到廟裡求明牌，彩券公司提醒民眾理性購買。"]
+    titles = ["カジノ含むIR、大阪で開業へ 国が計画認定", "出会い系サイトで知り合った女性から詐取 容疑者逮捕",
+              "バイアグラ・シアリス・レビトラの違い", "台股大漲 飆股創新高", "威力彩頭獎槓龜 民眾求明牌"]
+    assert SpamFilter()(_table(texts, titles)).removed is None

@@ -17,13 +17,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 PROFILE_DIR = Path(__file__).resolve().parent
-PROFILE_NAMES = ("en", "de", "fr", "es", "ru", "zh-Hans", "zh-Hant", "ja", "default")
+PROFILE_NAMES = ("en", "de", "fr", "es", "ru", "zh-Hans", "zh-Hant", "ja", "default", "non-latin")
 DEFAULT = "default"
+# Documents in another script than Latin (Hangul, Thai, Devanagari, Arabic, Cyrillic, ...) whose
+# language has no profile: FineWeb-2's all-language values (no short-line rule, char_dup_ratio 0.1).
+NON_LATIN = "non-latin"
 
 # Languages with their own profile file (fastText lid.176 labels).
 _LANGUAGE_PROFILES = {"en", "de", "fr", "es", "ru", "ja"}
 _CHINESE = {"zh", "wuu", "yue", "gan"}
 _HAN_SCRIPTS = {"Hans", "Hant", "Hani"}
+# Scripts that keep the default profile: Latin, and none at all ("Zyyy": no letters, or only of
+# scripts stages.scripts does not list; None: unknown).
+_DEFAULT_SCRIPTS = {"Latn", "Zyyy", None, ""}
 
 # The thresholds that are shares of a document's lines, paragraphs, words or characters. Not
 # max_symbol_word_ratio nor new_line_ratio: those are counts per word (`###` is 3), which can pass 1.
@@ -91,14 +97,17 @@ def profile_name(language: str | None, script: str | None) -> str:
     """The profile for a document's fastText language label and script.
 
     A CJK script wins over a language label that is not Chinese or Japanese (a misdetected
-    language must not apply English stop words to Chinese text)."""
+    language must not apply English stop words to Chinese text). A language without a profile
+    of its own gets `non-latin` when its text is in another script than Latin (Korean, Thai,
+    Hindi, ...; labelled or not), else `default`: an unlabelled Latin-script document (a recipe
+    without a language stage) is judged as it always was."""
     if language in _CHINESE or (script in _HAN_SCRIPTS and language != "ja"):
         return "zh-Hant" if script == "Hant" else "zh-Hans"
     if language == "ja" or script == "Jpan":
         return "ja"
     if language in _LANGUAGE_PROFILES:
         return language
-    return DEFAULT
+    return DEFAULT if script in _DEFAULT_SCRIPTS else NON_LATIN
 
 
 @lru_cache(maxsize=None)
