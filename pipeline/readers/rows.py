@@ -9,6 +9,10 @@ How these readers meet published corpora as they are, not as their names say:
   `list<struct<role, content>>`; ShareGPT's `conversations.value`), joined as a list of strings
   is (with newlines); a message without it (null: a tool call) is left out, counted
   (`text_list_nulls_left_out`); `text_field: messages` on such rows says which field to name.
+  With `url_field` left at its default (`url`), a row without a `url` (absent or null) takes
+  `metadata.url` when that is a string (datatrove's and Dolma's layout: the CCNet/Dolma `cc` rows,
+  whose `id` is the URL too), moved out of the metadata as a named `url_field: metadata.url` is;
+  a `url_field` the recipe names (even `url`) is read alone, as before.
   A `url_field`/`id_field` the recipe names that a row lacks is counted (`url_field_missing`,
   `id_field_missing`): a source none of whose documents had it stops the run (checks.py), a
   misspelt field must not quietly give url=None (a url_filter removing nothing);
@@ -53,7 +57,8 @@ class _RowReader(Reader):
     # 3: dotted field paths; compression told from the bytes; a non-string url kept in metadata.
     # 4: Hive partition folders (key=value) into metadata.
     # 5: dotted paths reach into lists of objects (`messages.content`); Feather v1 files read.
-    version = "5"
+    # 6: the default url_field (`url`) falls back to `metadata.url` (datatrove, Dolma).
+    version = "6"
     marker_prefixes = (".", "_")
     hive_partitions = True
     text_field: str = Field(default="text", description="field holding the document's text; a dotted path "
@@ -66,8 +71,12 @@ class _RowReader(Reader):
                                                            "named below the source's id_base); "
                                                            "dotted paths reach into nested objects (and lists of "
                                                            "them, as text_field)")
-    url_field: str | None = Field(default="url", description="field holding the document URL, if any (datatrove, "
-                                                             "Dolma: `metadata.url`)")
+    url_field: str | None = Field(default="url", description="field holding the document URL, if any; a dotted path "
+                                                             "reaches into nested objects (datatrove, Dolma: "
+                                                             "`metadata.url`). Left at its default, a row with no "
+                                                             "`url` (absent or null) takes a string `metadata.url` "
+                                                             "(datatrove's and Dolma's layout); named, the field "
+                                                             "alone is read")
 
 
 class JsonlReader(_RowReader):
@@ -76,7 +85,8 @@ class JsonlReader(_RowReader):
     # 5: a JSON document (an array, indented objects) is read as JSON
     # 6: CR line ends are lines (lf_lines); a JSON document read as JsonReader 5 reads it
     # 7: dotted paths reach into lists of objects (`messages.content`)
-    version = "7"
+    # 8: the default url_field falls back to `metadata.url` (_RowReader 6)
+    version = "8"
     data_suffixes = _JSON_NAMES
 
     def read(self, path, src, state):
@@ -400,6 +410,12 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
         return
     url_at = field_path(row, opts.url_field) if opts.url_field else None
     url = _get(row, url_at)
+    null_url_at = None
+    if url is None and opts.url_field == _DEFAULT_URL_FIELD and "url_field" not in opts.model_fields_set \
+            and isinstance(_get(row, nested := field_path(row, _NESTED_URL_FIELD)), str):
+        # The default `url` not in the row: datatrove's and Dolma's rows hold it in `metadata.url`
+        # (a `url: null` beside it leaves the metadata too).
+        null_url_at, url_at, url = url_at, nested, _get(row, nested)
     if url is None and url_at is None and opts.url_field and state is not None \
             and "url_field" in opts.model_fields_set:
         # Named by the recipe (not the default `url`) and not in this row: counted, and a source
@@ -409,7 +425,7 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
     # The fields that became the document's text, id and url leave its metadata (where they were,
     # nested ones too); a url that is not a string (a number, an object) stays there, counted.
     meta = row
-    used = [text_at] + ([id_at] if id_at is not None else [])
+    used = [text_at] + ([id_at] if id_at is not None else []) + ([null_url_at] if null_url_at is not None else [])
     if url_at is not None:
         if url is None or isinstance(url, str):
             used.append(url_at)
@@ -419,6 +435,10 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
         if _has(meta, keys):
             meta = _with(meta, keys, drop=True)
     yield Doc(rid, url if isinstance(url, str) else None, text=text, metadata=meta)
+
+
+_DEFAULT_URL_FIELD = "url"
+_NESTED_URL_FIELD = "metadata.url"      # where datatrove and Dolma put it; the default url_field's fallback
 
 
 def _has(row: dict, keys: tuple) -> bool:
