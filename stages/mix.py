@@ -407,6 +407,8 @@ class Mix(GlobalStage):
         # `tokenize` inherits the tokenizer and must separate documents with this spec's eos.
         report["eos_token"] = self.tokenizer.eos_token
         report["tokenizer_turned_off_on_load"] = turned_off
+        # A trained tokenizer may stop short of its vocab_size: `tokenize` compares (warns, records).
+        report["tokenizer_vocab_size_requested"] = None if self.tokenizer.path else self.tokenizer.vocab_size
         storage.write_text_atomic(out / "tokenizer.json", bpe.tokenizer_json(tok))
         storage.write_json_atomic(report, out / "mix.json")
         for s, r in report_sources.items():

@@ -36,11 +36,23 @@ def test_core_imports_without_torch_or_ray():
 
 
 def test_ranks_partition_every_example(token_dir):
+    from collections import Counter
     from pipeline.loaders import ExampleOrder, TokenShards
     shards = TokenShards(token_dir, SEQ)
-    assert len(shards) > 100 and len(shards.tokens) > 2
-    seen = np.concatenate([ExampleOrder(shards, seed=1, rank=r, world_size=3).for_epoch(0) for r in range(3)])
-    assert sorted(seen.tolist()) == list(range(len(shards)))  # no overlap, no gaps
+    n = len(shards)
+    assert n > 100 and len(shards.tokens) > 2
+    seen = np.concatenate([ExampleOrder(shards, seed=1).for_epoch(0)])
+    assert sorted(seen.tolist()) == list(range(n))  # one rank: every example exactly once
+    ws = next(w for w in (3, 4, 5, 7) if n % w)     # a world size that does not divide the examples
+    ranks = [ExampleOrder(shards, seed=1, rank=r, world_size=ws).for_epoch(0) for r in range(ws)]
+    assert len({len(m) for m in ranks}) == 1        # same count on every rank (padded)
+    seen = Counter(np.concatenate(ranks).tolist())
+    assert set(seen) == set(range(n)) and set(seen.values()) == {1, 2}   # no gaps; at most twice
+    order = ExampleOrder(shards, seed=1).for_epoch(0)
+    assert sorted(k for k, c in seen.items() if c == 2) == sorted(order[:-n % ws].tolist())  # the first ones
+    cut = [ExampleOrder(shards, seed=1, rank=r, world_size=ws, drop_last=True).for_epoch(0) for r in range(ws)]
+    assert {len(m) for m in cut} == {n // ws}        # drop_last: no overlap, the last n % ws dropped
+    assert sorted(np.concatenate(cut).tolist()) == sorted(order[:n - n % ws].tolist())
     e0 = ExampleOrder(shards, seed=1).for_epoch(0)
     assert not np.array_equal(e0, ExampleOrder(shards, seed=1).for_epoch(1))
     assert np.array_equal(e0, ExampleOrder(shards, seed=1).for_epoch(0))
@@ -91,6 +103,33 @@ def test_torch_loaders_match_numpy_and_resume(token_dir):
     first = next(iter(DataLoader(mds, batch_size=4, shuffle=False)))
     assert torch.equal(first["input_ids"], torch.from_numpy(
         NumpyBatchIterator(token_dir, SEQ, batch_size=4, seed=9).__next__()["inputs"]).long())
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_every_rank_gets_the_same_number_of_batches(token_dir, drop_last):
+    """DDP hangs at the last collective when one rank has a batch more: with the default
+    drop_last=False the ranks differed by one example (so by a batch) when world_size did not
+    divide the examples; now the order is padded as torch's DistributedSampler pads it."""
+    from torch.utils.data import DataLoader, DistributedSampler
+    from pipeline.loaders import NumpyBatchIterator, TokenShards
+    from pipeline.loaders.torch import TokenIterableDataset, TokenMapDataset
+    n = len(TokenShards(token_dir, SEQ))
+    ws = next(w for w in (2, 3, 4, 5, 7) if n % w)
+    kw = dict(seed=4, world_size=ws, drop_last=drop_last)
+    for batch in (1, 3):
+        maps = [len(DataLoader(TokenMapDataset(token_dir, SEQ, rank=r, **kw), batch_size=batch)) for r in range(ws)]
+        its = [len(TokenIterableDataset(token_dir, SEQ, rank=r, batch_size=batch, **kw)) for r in range(ws)]
+        nps = [sum(1 for _ in NumpyBatchIterator(token_dir, SEQ, batch, rank=r, epochs=2, **kw)) for r in range(ws)]
+        assert len(set(maps)) == 1 and maps == its, (maps, its)
+        assert len(set(nps)) == 1, nps
+        if not drop_last:       # the same count as DistributedSampler's default (padding)
+            ref = [len(DataLoader(range(n), batch_size=batch, sampler=DistributedSampler(
+                range(n), num_replicas=ws, rank=r, shuffle=False))) for r in range(ws)]
+            assert maps == ref
+    # what the batches hold: iterated, not only counted
+    got = [sum(len(b["input_ids"]) for b in TokenIterableDataset(token_dir, SEQ, rank=r, batch_size=16, **kw).loader())
+           for r in range(ws)]
+    assert got == [-(-n // ws) if not drop_last else n // ws] * ws
 
 
 def test_tiny_torch_lm_loss_falls(token_dir):
@@ -155,11 +194,21 @@ def test_packed_rows_each_served_once_across_ranks_and_workers(packed_dir):
     assert shards.row_aligned and len(shards.tokens) > 2
     assert len(shards) == len(rows)           # the last row of each shard counts too
     served = []
-    for rank in range(2):
-        ds = TokenIterableDataset(packed_dir, SEQ, seed=3, rank=rank, world_size=2, batch_size=5)
-        for batch in ds.loader(num_workers=2):
-            served += _rows_of(batch)
-    assert Counter(served) == Counter(rows)
+    for workers in (0, 2):                    # one rank: every row exactly once
+        ds = TokenIterableDataset(packed_dir, SEQ, seed=3, batch_size=5)
+        served = [r for batch in ds.loader(num_workers=workers) for r in _rows_of(batch)]
+        assert Counter(served) == Counter(rows)
+    ws = next(w for w in (2, 3, 4, 7) if len(rows) % w)   # ranks: each row at least once, at most twice
+    served, batches = Counter(), []
+    for rank in range(ws):
+        ds = TokenIterableDataset(packed_dir, SEQ, seed=3, rank=rank, world_size=ws, batch_size=5)
+        got = [_rows_of(batch) for batch in ds.loader(num_workers=2)]
+        batches.append(len(got))
+        served.update(r for b in got for r in b)
+    assert len(set(batches)) == 1
+    want = Counter(rows)
+    assert set(served) == set(want) and all(want[r] <= served[r] <= 2 * want[r] for r in want)
+    assert sum(served.values()) - len(rows) == -len(rows) % ws
 
 
 def test_several_workers_keep_the_order_and_resume_exactly(packed_dir):

@@ -9,9 +9,14 @@ not used.
 
 Order and sharding: within each curriculum phase, the examples are permuted by (seed, epoch);
 phases stay in manifest order. The resulting global order is dealt out round-robin, example i
-to rank i % world_size, so ranks never overlap, every example goes to exactly one rank, and
-every rank moves through the curriculum at the same pace. State = (epoch, examples this rank
-has consumed in the epoch): restoring it resumes exactly where training stopped.
+to rank i % world_size, so every rank moves through the curriculum at the same pace. Every rank
+gets the same number of examples, hence of batches: a DDP job whose ranks differ by one batch
+hangs at the last collective. As torch's `DistributedSampler` does by default, the epoch's
+order is padded to a multiple of world_size by repeating its first examples (fewer than
+world_size of them: each served twice that epoch, every other example once); `drop_last=True`
+instead drops the order's last `len % world_size` examples (each served at most once). With
+world_size 1 neither changes anything: every example exactly once per epoch. State = (epoch,
+examples this rank has consumed in the epoch): restoring it resumes exactly where training stopped.
 """
 from __future__ import annotations
 
@@ -111,7 +116,8 @@ def _map_tokens(path: Path) -> np.ndarray:
 
 
 class ExampleOrder:
-    """Which examples a rank reads in an epoch, in order."""
+    """Which examples a rank reads in an epoch, in order: the same number on every rank
+    (padded by repeating the epoch's first examples, or with `drop_last` cut; module doc)."""
 
     def __init__(self, shards: TokenShards, seed: int = 0, rank: int = 0, world_size: int = 1,
                  shuffle: bool = True, drop_last: bool = False):
@@ -131,8 +137,12 @@ class ExampleOrder:
                 ids = np.random.default_rng([self.seed & 0xFFFFFFFF, epoch, ph]).permutation(ids)
             parts.append(ids)
         order = np.concatenate(parts) if parts else np.empty(0, np.int64)
-        if self.drop_last:  # equal length on every rank (what DDP needs); drops < world_size examples
+        # Equal length on every rank (what DDP needs): drop < world_size examples, or (default, as
+        # DistributedSampler) repeat the first ones, cyclically if there are fewer than world_size.
+        if self.drop_last:
             order = order[: len(order) // self.world_size * self.world_size]
+        elif len(order) % self.world_size:
+            order = np.concatenate([order, np.resize(order, -len(order) % self.world_size)])
         mine = order[self.rank::self.world_size]
         self._cache = (epoch, mine)
         return mine

@@ -4,7 +4,9 @@
 `set_epoch`), so a plain DataLoader with shuffle=False reads the seeded, curriculum-respecting
 order. `TokenIterableDataset`: yields this rank's examples (or, with `batch_size`, batches) from where it
 stopped and tracks its position: `state_dict()` / `load_state_dict()` resume exactly, also with
-several DataLoader workers through `ds.loader(num_workers=k)`.
+several DataLoader workers through `ds.loader(num_workers=k)`. Every rank gets the same number of
+examples, so the same number of batches (DDP needs it): like `DistributedSampler`, an epoch's order
+is padded by repeating its first examples unless `drop_last=True` (see `ExampleOrder`).
 
 Persistent workers (`persistent_workers=True`) keep the copy of the dataset they were started
 with, so a plain attribute set in the main process (the next epoch, a loaded state) never reaches

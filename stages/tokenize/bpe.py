@@ -19,11 +19,17 @@ Special tokens in document text are plain text: a document that contains the cha
 special id, so the only end-of-document id in the token stream is the one the pipeline appends
 (one per document). `Tokenizer.encode_special_tokens` does this; it is not saved in
 tokenizer.json, so every tokenizer the pipeline builds, loads or rebuilds from JSON goes through
-`text_only_specials`.
+`text_only_specials`. It covers special tokens only: a loaded file whose end-of-document token is
+an ordinary token (added with `"special": false`, or only a vocabulary entry) encodes that text
+in a document as the separator id, so `literal_becomes_token` refuses such a file at load.
 
 A loaded tokenizer.json may carry its own truncation and padding (GPT-2 copies ship
 `truncation.max_length`): both are turned off on load, or every document would be cut or padded
-silently; `load_tokenizer_noting` says which were on (mix.json / the manifest record it).
+silently; `load_tokenizer_noting` says which were on (mix.json / the manifest record it). Its
+post-processor (a `TemplateProcessing` "<s> $A </s>", Bert/Roberta processing) is not applied
+either: documents are encoded without special tokens and the stage appends the end-of-document
+id itself. `template_tokens` says what it would have added; loading warns and the manifest
+records it (`tokenizer.template_not_applied`); tokenize's `bos_token` puts a BOS id back.
 
 A loaded file is not necessarily byte-level: a BPE with an `[UNK]` token, a Whitespace
 pre-tokenizer or NFKC/lowercase normalisers loads and encodes without error, but the token
@@ -35,7 +41,11 @@ characters), encoded as the stage encodes a document (no special tokens added, s
 text as plain text; the stage appends the eos id itself) and decoded without special tokens.
 `roundtrip_loss` names the first character that comes back different and why (normaliser,
 unknown token, pre-tokenizer); the recipe is refused at load unless `allow_lossy: true`, and
-then the manifest records the loss. A byte-level BPE passes by construction.
+then the manifest records the loss. A byte-level BPE passes by construction. PROBE_TEXT starts
+with a letter, so `PROBE_EDGES` are probed too, each as a whole document: texts that begin or end
+with a space, spaces, a tab or newlines (a Mistral-v0.3-style file -- Metaspace pre-tokenizer
+with prepend_scheme "first" and a Strip decoder -- round-trips every piece mid-text but gives
+' leading space' back as 'leading space' and a code file's four leading spaces as three).
 
 Training can stop short of `vocab_size`: BPE only merges pairs that occur `min_frequency`
 times in the sample, so a small or repetitive sample gives a smaller vocabulary (asked 70,000,
@@ -150,11 +160,19 @@ def train_tokenizer(spec: TokenizerSpec, texts: Iterable[str], length: int | Non
 
 def vocab_shortfall(spec: TokenizerSpec, tok: Tokenizer) -> str | None:
     """Why a trained vocabulary is smaller than `spec.vocab_size`, or None (see the module doc)."""
+    return shortfall_message(spec.vocab_size, tok, spec.min_frequency)
+
+
+def shortfall_message(requested: int | None, tok: Tokenizer, min_frequency: int | None = None,
+                      trained_by: str = "") -> str | None:
+    """`vocab_shortfall` from the requested size alone (`min_frequency` None: not known here, e.g.
+    a tokenizer a mix stage trained; `trained_by` names that stage)."""
     got = tok.get_vocab_size(with_added_tokens=True)
-    if got >= spec.vocab_size:
+    if requested is None or got >= requested:
         return None
-    return (f"vocab_size {spec.vocab_size:,} requested, {got:,} trained: the training sample has no more "
-            f"pairs that occur at least min_frequency={spec.min_frequency} times (more or more varied "
+    freq = f"min_frequency={min_frequency}" if min_frequency is not None else "min_frequency"
+    return (f"vocab_size {requested:,} requested, {got:,} trained{trained_by}: the training sample has no more "
+            f"pairs that occur at least {freq} times (more or more varied "
             f"text, a larger sample_bytes, or a smaller vocab_size)")
 
 
@@ -187,6 +205,12 @@ def load_tokenizer_checked(path: str | Path, eos_token: str = EOS_TOKEN,
     if turned_off:
         log.warning("tokenizer %s: turned off its %s (documents are encoded whole)", path, " and ".join(turned_off))
     text_only_specials(tok)
+    literal = literal_becomes_token(tok, eos_token, "end-of-document token")
+    if literal:
+        raise ValueError(f"tokenizer {path}: {literal}")
+    note = (template := template_tokens(tok)) and template_note(template, eos_token)
+    if note:
+        log.warning("tokenizer %s: %s", path, note)
     loss = roundtrip_loss(tok)
     if loss:
         if allow_lossy is False:
@@ -195,6 +219,70 @@ def load_tokenizer_checked(path: str | Path, eos_token: str = EOS_TOKEN,
                              f"tokenizer.allow_lossy: true to accept the loss")
         log.warning("tokenizer %s is lossy, used anyway (allow_lossy): %s", path, loss)
     return tok, turned_off, loss
+
+
+def literal_becomes_token(tok: Tokenizer, token: str, role: str) -> str | None:
+    """None when a document containing the text `token` is encoded as text (a special token:
+    `text_only_specials`); else, in one line, why not and how to fix the file. A token added with
+    `"special": false` (`Tokenizer.add_tokens`), or only in the model's vocabulary, is matched in
+    a document's text: each literal occurrence becomes one more `role` id (for the end-of-document
+    token: a fake document boundary)."""
+    tid = tok.token_to_id(token)
+    if tid is None:
+        return None
+    text_only_specials(tok)
+    ids = tok.encode(f"a{token}b {token}\n{token}", add_special_tokens=False).ids
+    if tid not in ids:
+        return None
+    added = {t.content: t.special for t in tok.get_added_tokens_decoder().values()}
+    extra = (f"so a document containing the text {token!r} would get extra {token!r} ids"
+             + (" (fake document boundaries)" if role.startswith("end") else ""))
+    if added.get(token):    # special, yet the model itself matches the text (a Unigram vocabulary entry)
+        model = json.loads(tok.to_str()).get("model") or {}
+        return (f"its {role} {token!r} is special, but its model ({model.get('type')}) also matches that text "
+                f"as the token (a scored vocabulary entry), {extra}; give the entry a very low score in the "
+                f"file's model.vocab (e.g. -1e9), or use another token")
+    how = ("was added as a non-special token (\"special\": false in its added_tokens entry)" if token in added
+           else "is not one of its special tokens (only a vocabulary entry)")
+    return (f"its {role} {token!r} {how}, {extra}; mark it special in the file: \"special\": true in its "
+            f"added_tokens entry (or tok.add_special_tokens([{token!r}]) and save)")
+
+
+def template_tokens(tok: Tokenizer) -> dict | None:
+    """What the file's post-processor adds around a text when special tokens are added
+    (encode(x) = <s> x </s>), which the stage does not apply (it encodes without special tokens
+    and appends the end-of-document id): {"post_processor", "before", "after"} or None."""
+    if tok.post_processor is None:
+        return None
+    tok = Tokenizer.from_str(tok.to_str())
+    whole_documents(tok)
+    plain = tok.encode("a", add_special_tokens=False).ids
+    full = tok.encode("a", add_special_tokens=True).ids
+    if full == plain:
+        return None
+    k = next((k for k in range(len(full) - len(plain) + 1) if full[k:k + len(plain)] == plain), None)
+    if k is None:   # not a wrapper around the text: show all of it as "before"
+        k, plain = len(full), []
+    name = lambda ids: [tok.id_to_token(i) for i in ids]  # noqa: E731
+    return {"post_processor": _kinds(json.loads(tok.to_str()).get("post_processor")),
+            "before": name(full[:k]), "after": name(full[k + len(plain):])}
+
+
+def template_note(template: dict, eos_token: str | None = None, bos_token: str | None = None) -> str | None:
+    """One line on what a post-processor adds that the token dataset does not have (None when the
+    stage adds it anyway: `bos_token` for what comes before, `eos_token` for what comes after)."""
+    before, after = list(template["before"]), list(template["after"])
+    if bos_token is not None and before[:1] == [bos_token]:
+        before = before[1:]
+    if eos_token is not None and after[-1:] == [eos_token]:
+        after = after[:-1]
+    if not before and not after:
+        return None
+    adds = " and ".join(p for p in (before and f"{' '.join(before)} before", after and f"{' '.join(after)} after") if p)
+    return (f"its post-processor ({template['post_processor']}) adds {adds} each text, which the token dataset "
+            f"does not have: documents are encoded without special tokens, each ends in the end-of-document "
+            f"token only" + (f" (tokenize's bos_token: {before[0]!r} starts each document with it)"
+                             if len(before) == 1 else ""))
 
 
 def whole_documents(tok: Tokenizer) -> list[str]:
@@ -220,6 +308,43 @@ def eos_id(tok: Tokenizer, eos_token: str = EOS_TOKEN) -> int:
     if i is None:
         raise ValueError(f"tokenizer has no end-of-document token {eos_token!r}")
     return i
+
+
+def bos_id(tok: Tokenizer, bos_token: str, eos_token: str) -> int:
+    """The id tokenize's `bos_token` puts before every document: a special token of `tok` (its
+    text in a document stays text) other than the end-of-document token."""
+    if bos_token == eos_token:
+        raise ValueError(f"bos_token {bos_token!r} is the end-of-document token: every document already "
+                         f"ends with it, and a second one would count as another document")
+    i = tok.token_to_id(bos_token)
+    if i is None:
+        raise ValueError(f"bos_token {bos_token!r} is not a token of the tokenizer (give one of its special "
+                         f"tokens, e.g. the one its post-processor puts first)")
+    literal = literal_becomes_token(tok, bos_token, "bos_token")
+    if literal:
+        raise ValueError(literal)
+    return i
+
+
+def check_bos_token(spec: TokenizerSpec, bos_token: str) -> None:
+    """At recipe load: tokenize's `bos_token` is a special token of the tokenizer `spec` trains
+    (one of its special_tokens) or loads (a local file; a remote one is checked when loaded)."""
+    if spec.path is None:
+        if bos_token not in spec.special_tokens or bos_token == spec.eos_token:
+            raise ValueError(f"bos_token {bos_token!r} must be one of the trained tokenizer's special_tokens "
+                             f"{spec.special_tokens} other than its eos_token {spec.eos_token!r}")
+        return
+    if "://" in spec.path or not Path(spec.path).is_file():
+        return
+    from pipeline import storage
+    try:
+        tok = text_only_specials(Tokenizer.from_str(storage.read_text(spec.path)))
+    except Exception:   # the file's own check (check_tokenizer_file) says what is wrong with it
+        return
+    try:
+        bos_id(tok, bos_token, spec.eos_token)
+    except ValueError as e:
+        raise ValueError(f"tokenizer {spec.path}: {e}") from None
 
 
 # -- does a tokenizer give text back? ------------------------------------------------------------
@@ -248,6 +373,18 @@ PROBE_PIECES: tuple[tuple[str, str], ...] = (
     ("control characters", "a\x00b\x01\x07\x1b[0m\x7f\x85\xa0\u200b\u200c\u200e\u2028\u2029\ufeff\ufffd\x0b\x0cz"),
 )
 PROBE_TEXT = "\n".join(text for _, text in PROBE_PIECES)
+# (label, document): whitespace where a document begins or ends, each probed as a whole document
+# (PROBE_TEXT starts with a letter and its whitespace is mid-text, where a tokenizer that adds a
+# space in front and strips it again after decoding loses nothing: see the module doc).
+PROBE_EDGES: tuple[tuple[str, str], ...] = (
+    ("leading space", " leading space"),
+    ("leading spaces", "    indented code\n    return x"),
+    ("leading tab", "\tleading tab"),
+    ("leading newlines", "\n\nleading newlines"),
+    ("trailing space", "trailing space "),
+    ("trailing newline", "trailing newline\n"),
+    ("whitespace only", " \t\n "),
+)
 
 
 def roundtrip(tok: Tokenizer, text: str, skip_special_tokens: bool = True) -> str:
@@ -262,7 +399,8 @@ def roundtrip_loss(tok: Tokenizer) -> str | None:
     comes back different in each kind of probe text and why (one per cause)."""
     tok = Tokenizer.from_str(tok.to_str())   # a copy as the stage encodes: whole, specials as text
     whole_documents(tok)
-    if roundtrip(tok, PROBE_TEXT) == PROBE_TEXT:
+    whole_ok = roundtrip(tok, PROBE_TEXT) == PROBE_TEXT
+    if whole_ok and all(roundtrip(tok, doc) == doc for _, doc in PROBE_EDGES):
         return None
     found: dict[str, list[str]] = {}   # cause -> [first finding, labels of the other pieces it hits]
     for label, piece in PROBE_PIECES:
@@ -270,7 +408,12 @@ def roundtrip_loss(tok: Tokenizer) -> str | None:
         if got != piece:
             what, cause = _first_difference(tok, piece, got, label)
             found.setdefault(cause, [what]).append(label)
-    if not found:     # only the pieces together differ (e.g. at the joins)
+    for label, doc in PROBE_EDGES:
+        got = roundtrip(tok, doc)
+        if got != doc:
+            what, cause = _edge_difference(tok, doc, got, label)
+            found.setdefault(cause, [what]).append(label)
+    if not found and not whole_ok:     # only the pieces together differ (e.g. at the joins)
         what, cause = _first_difference(tok, PROBE_TEXT, roundtrip(tok, PROBE_TEXT), "probe")
         found[cause] = [what, "probe"]
     return "; ".join(f"{what}: {cause}" + (f" (also {', '.join(labels[1:])})" if labels[1:] else "")
@@ -297,12 +440,50 @@ def _first_difference(tok: Tokenizer, text: str, got: str, label: str) -> tuple[
     return f"{_show(c)} ({label}) decodes as {_show(alone)}", _cause(tok, c, alone)
 
 
+def _edge_difference(tok: Tokenizer, doc: str, got: str, label: str) -> tuple[str, str]:
+    """Like `_first_difference`, for a document that begins or ends with whitespace: the whole
+    document is shown (where the loss is, is the point), and a decoder that strips the first
+    character is named as the cause of a lost leading space."""
+    what = f"{_show(doc)} ({label}) decodes as {_show(got)}"
+    conf = json.loads(tok.to_str())
+    strips = [d for d in _flat(conf.get("decoder")) if d.get("type") == "Strip" and d.get("start") or
+              d.get("type") == "Metaspace" and (d.get("prepend_scheme") in ("always", "first")
+                                                or d.get("add_prefix_space"))]
+    if strips and doc.startswith(" ") and roundtrip(tok, " x") == "x":
+        put = ("pre-tokenizer", conf.get("pre_tokenizer")) if conf.get("pre_tokenizer") else (
+            "normalizer", conf.get("normalizer"))
+        return what, (f"its decoder ({_kinds(conf.get('decoder'))}) strips a leading space, which its "
+                      f"{put[0]} ({_kinds(put[1])}) does not add to a text that already starts with one, so "
+                      f"the text's own space is lost")
+    return what, _first_difference(tok, doc, got, label)[1]
+
+
+def _flat(part: dict | None) -> list[dict]:
+    """A normalizer/pre-tokenizer/decoder config as its list of parts (Sequences flattened)."""
+    if not part:
+        return []
+    inner = part.get("normalizers") or part.get("pretokenizers") or part.get("decoders")
+    return [q for p in inner for q in _flat(p)] if inner else [part]
+
+
+def _unk_token(model: dict) -> str | None:
+    """The model's unknown token: BPE, WordPiece and WordLevel name it (`unk_token`), Unigram
+    gives its index in the vocabulary (`unk_id`)."""
+    if model.get("unk_token"):
+        return model["unk_token"]
+    uid, vocab = model.get("unk_id"), model.get("vocab")
+    if uid is not None and isinstance(vocab, list) and 0 <= uid < len(vocab):
+        entry = vocab[uid]
+        return entry[0] if isinstance(entry, (list, tuple)) else None
+    return None
+
+
 def _cause(tok: Tokenizer, c: str, alone: str) -> str:
     conf = json.loads(tok.to_str())
-    unk = (conf.get("model") or {}).get("unk_token")
+    unk = _unk_token(conf.get("model") or {})
     enc = tok.encode(c, add_special_tokens=False)
     normalized = tok.normalizer.normalize_str(c) if tok.normalizer is not None else c
-    if unk and unk in enc.tokens:
+    if unk and (unk in enc.tokens or tok.token_to_id(unk) in enc.ids):  # Unigram shows the text, not unk
         return f"not in its vocabulary (unknown token {unk!r}, no byte fallback)"
     if alone == c:  # only decoding without special tokens loses it
         return "it is encoded as special tokens, which decoding (skip_special_tokens) drops"

@@ -17,7 +17,8 @@ byte-identical for any number of workers.
 Special tokens in a document's text (e.g. a literal `<|endoftext|>`) are encoded as plain text:
 only the end-of-document id this module appends is special, so every document ends in exactly
 one separator and the manifest's document counts (separators per shard) equal the documents
-encoded. See `bpe.text_only_specials`.
+encoded. See `bpe.text_only_specials`. With tokenize's `bos_token`, each document also starts
+with that id (a special token too, so its text in a document stays text).
 """
 from __future__ import annotations
 
@@ -48,20 +49,23 @@ def cached_tokenizer(tok_json: str, tok_hash: str):
     return tok
 
 
-def encode_texts(tok, texts: list[str], eos: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Flat token ids (each document followed by `eos`) and per-document lengths incl. eos.
+def encode_texts(tok, texts: list[str], eos: int, dtype: np.dtype,
+                 bos: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Flat token ids (each document followed by `eos`, and preceded by `bos` unless None) and
+    per-document lengths incl. eos (and bos).
 
     Special tokens in `texts` are encoded as plain text (sets it on `tok`, whatever built it):
     a literal separator in a document must not become a second, fake document boundary."""
     text_only_specials(tok)
     flat_parts, len_parts = [], []
     eos_tail = (eos,)
+    head = () if bos is None else (bos,)
     for i in range(0, len(texts), ENCODE_BATCH_DOCS):
         encs = tok.encode_batch_fast(texts[i:i + ENCODE_BATCH_DOCS], add_special_tokens=False)
         ids = [e.ids for e in encs]
-        lens = np.fromiter(map(len, ids), np.int64, len(ids)) + 1
+        lens = np.fromiter(map(len, ids), np.int64, len(ids)) + 1 + len(head)
         flat_parts.append(np.fromiter(
-            itertools.chain.from_iterable(x for doc in ids for x in (doc, eos_tail)),
+            itertools.chain.from_iterable(x for doc in ids for x in (head, doc, eos_tail)),
             dtype, int(lens.sum())))
         len_parts.append(lens)
     if not flat_parts:
@@ -96,7 +100,7 @@ def read_ipc(path) -> pa.Table:
 
 # -- encode ----------------------------------------------------------------------------------------
 def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str, eos: int,
-                 dtype: str, seed: int, n_buckets: int) -> dict:
+                 dtype: str, seed: int, n_buckets: int, bos: int | None = None) -> dict:
     """Encode one input shard into a spill file sorted by (phase, bucket)."""
     tok = cached_tokenizer(tok_json, tok_hash)
     names = shard_schema(path).names
@@ -108,7 +112,7 @@ def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str
     keep = pc.fill_null(pc.greater(pc.binary_length(text), 0), False)
     rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
     t = t.take(pa.array(rows))
-    flat, lens = encode_texts(tok, t.column("text").to_pylist(), eos, np.dtype(dtype))
+    flat, lens = encode_texts(tok, t.column("text").to_pylist(), eos, np.dtype(dtype), bos)
     phase = (t.column("mix_phase").to_numpy(zero_copy_only=False).astype(np.int64)
              if "mix_phase" in cols else np.zeros(t.num_rows, np.int64))
     bucket = (doc_keys(seed, shard, n_in, salt=2)[rows] % np.uint64(n_buckets)).astype(np.int64)

@@ -2,8 +2,10 @@
 
 The manifest is written last (temp file + rename): a directory without one is unfinished.
 It records what a trainer or an auditor needs: the tokenizer's hash (and, under `tokenizer`,
-the requested vs trained vocabulary size -- training can stop short -- and what a tokenizer
-accepted with allow_lossy loses: a reader decoding the tokens would not get the text back),
+the requested vs trained vocabulary size -- training can stop short, here or in the mix that
+trained it -- what a tokenizer accepted with allow_lossy loses: a reader decoding the tokens
+would not get the text back, what a loaded file's post-processor adds around a text that the
+documents do not get (`template_not_applied`), and the `bos_token` id every document starts with),
 token dtype, packing, per-shard counts and sha256 checksums in reading order (phase by phase),
 realised tokens per source, the mix report, and the versions of the packages that produced it.
 `validate` also flags a tokenizer.json that is lossy when the manifest does not say so.

@@ -49,6 +49,12 @@ class Tokenize(GlobalStage):
     shuffle: bool = Field(default=True, description="seeded global shuffle of documents within each phase")
     megatron: bool = Field(default=False, description="also write every shard as a Megatron-LM / NeMo indexed "
                            "dataset (<shard>.bin + .idx, listed in the manifest under `megatron`)")
+    bos_token: str | None = Field(default=None, description=(
+        "Start every document with this special token's id (e.g. '<s>' for a tokenizer whose "
+        "post-processor puts it first: that template is not applied, see the manifest's "
+        "tokenizer.template_not_applied); unset = documents start with their text. A trained tokenizer "
+        "needs it among its special_tokens. After a mix, each document is one token longer than the "
+        "mix counted."))
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         """At load: a tokenizer file that exists, holds its eos_token and gives text back exactly
@@ -66,6 +72,9 @@ class Tokenize(GlobalStage):
         from stages.mix import Mix
         me = ids.index(stage_id)
         mixes = [i for i, s in enumerate(recipe.stages[:me]) if isinstance(s.stage, Mix)]
+        if self.bos_token is not None:   # a special token of the tokenizer this stage will use
+            bpe.check_bos_token(self.tokenizer or (recipe.stages[mixes[-1]].stage.tokenizer if mixes
+                                                   else bpe.TokenizerSpec()), self.bos_token)
         if not mixes:
             return
         mix_id, mix_spec = ids[mixes[-1]], recipe.stages[mixes[-1]].stage.tokenizer
@@ -89,10 +98,23 @@ class Tokenize(GlobalStage):
         tok_hash = bpe.tokenizer_hash(tok)
         write_text_atomic(tok_json, out / "tokenizer.json")
         eos = bpe.eos_id(tok, eos_token)
+        try:
+            bos = bpe.bos_id(tok, self.bos_token, eos_token) if self.bos_token is not None else None
+        except ValueError as e:
+            raise StageError(f"tokenize: {e}") from None
         vocab = tok.get_vocab_size(with_added_tokens=True)
-        # Only a tokenizer trained here has a requested size; training may stop short of it
-        # (bpe.vocab_shortfall, logged when it trained): the manifest and counters show both.
-        vocab_requested = spec.vocab_size if origin == "trained" else None
+        # Only a trained tokenizer has a requested size (trained here, or by the mix: its mix.json
+        # records it); training may stop short of it (bpe.vocab_shortfall, logged when it trained):
+        # the manifest, the counters and a warning show both, whichever stage trained it.
+        mix_report = _read_mix_report(ctx)
+        if origin == "trained":
+            vocab_requested = spec.vocab_size
+            shortfall = bpe.vocab_shortfall(spec, tok)
+        else:
+            vocab_requested = (mix_report or {}).get("tokenizer_vocab_size_requested") if origin == "from_mix" else None
+            shortfall = bpe.shortfall_message(vocab_requested, tok, trained_by=" (by the mix stage)")
+        # What a loaded file's post-processor adds around a text (<s> $A </s>): not applied.
+        template = bpe.template_tokens(tok)
         dtype = "uint16" if vocab <= 1 << 16 else "uint32"
         itemsize = np.dtype(dtype).itemsize
 
@@ -101,7 +123,7 @@ class Tokenize(GlobalStage):
         scratch = ctx.scratch_dir
         enc = ctx.map(encode_shard, [
             (ctx.input_path(s), s, storage.url(scratch / f"enc-{s}.arrow"), tok_json, tok_hash, eos,
-             dtype, ctx.seed, n_buckets) for s in shards], phase="encode")
+             dtype, ctx.seed, n_buckets, bos) for s in shards], phase="encode")
         segments: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
         for s, r in zip(shards, enc):
             for phase, bucket, a, b in r["ranges"]:
@@ -125,13 +147,15 @@ class Tokenize(GlobalStage):
             from stages.tokenize.megatron import shard_to_megatron
             megatron = ctx.map(shard_to_megatron, [(job[0], dtype) for job in jobs], phase="megatron .bin/.idx")
 
-        mix_report = _read_mix_report(ctx)
         manifest = build_manifest(
             records=records, tokenizer_info={
                 "file": "tokenizer.json", "sha256": tok_hash, "vocab_size": vocab, "eos_id": eos,
                 "eos_token": eos_token, "origin": origin, "vocab_size_requested": vocab_requested,
                 "pretokenizer": spec.pretokenizer if origin == "trained" else None,
                 "turned_off_on_load": turned_off,
+                # What its post-processor adds around a text, which the documents do not get
+                # ({"post_processor", "before", "after"}; None = nothing), and the bos_token option.
+                "template_not_applied": template, "bos_token": self.bos_token, "bos_id": bos,
                 # What a file accepted with allow_lossy loses (bpe.roundtrip_loss); None = exact.
                 "lossy": lossy},
             dtype=dtype, seq_len=self.seq_len, shuffled=self.shuffle, seed=ctx.seed,
@@ -158,8 +182,10 @@ class Tokenize(GlobalStage):
             ctx.count(f"tokens/{src}", row["tokens"])
         totals = manifest["totals"]
         dropped = totals["documents_in"] - totals["empty_documents"] - totals["documents"]
-        warnings = [w for w in (bpe.vocab_shortfall(spec, tok) if origin == "trained" else None,
+        template_warning = template and bpe.template_note(template, eos_token, self.bos_token)
+        warnings = [w for w in (shortfall,
                                 lossy and f"lossy tokenizer: {lossy}",
+                                template_warning and f"tokenizer: {template_warning}",
                                 # packing keeps whole rows of seq_len+1 tokens: each phase's last,
                                 # partial row goes, and a document wholly in it with it
                                 self.seq_len and totals["tokens_dropped_packing"] and
