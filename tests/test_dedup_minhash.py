@@ -13,7 +13,8 @@ from pipeline.executor import start_ray
 from stages.dedup.fuzzy import MinHashDedup
 from stages.dedup.local import run_global, write_input
 from stages.dedup.minhash import (Shingling, char_shingle_hash, item_lists, permutations,
-                                  shingle_hash, shingle_hash_arrays, shingles_of, signatures)
+                                  shingle_hash, shingle_hash_arrays, shingles_of, signatures,
+                                  word_shingle_hash)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench package (corpus)
 from bench.corpus import Pools, generate, pair_accuracy, true_jaccard_pairs  # noqa: E402
@@ -28,21 +29,27 @@ def test_signatures_equal_datasketch(shared_data):
     en = [l for l in (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n") if len(l) > 300][:5]
     with gzip.open(shared_data / "zh" / "text" / "CLUECorpusSmall_sampled.txt.gz", "rt") as f:
         zh = [l for l in f.read().split("\n") if len(l) > 100][:5]
-    for cfg in (Shingling(), Shingling(cjk_shingles="words", ngram=3)):
+    assert any(c.isdigit() for t in zh for c in t)      # Chinese with numbers: items of both kinds
+    # chars: shingle_hash (a Han character hashed from its code point, a word by xxh3); words: every
+    # item, a one-character jieba word too, by xxh3 (word_shingle_hash)
+    for cfg, hashfunc in ((Shingling(), shingle_hash), (Shingling(ngram=3, cjk_ngram=4), shingle_hash),
+                          (Shingling(cjk_shingles="words", ngram=3), word_shingle_hash)):
         items, sizes = item_lists(pa.array(en + zh), cfg)
         for num_perm, seed in ((128, 1), (64, 7)):
             a, b = permutations(num_perm, seed)
             ours = signatures(shingle_hash_arrays(items, sizes), a, b)
             for i in range(len(items)):
-                chars = isinstance(items[i], str)
-                m = MinHash(num_perm=num_perm, seed=seed,
-                            hashfunc=char_shingle_hash if chars else shingle_hash)
+                m = MinHash(num_perm=num_perm, seed=seed, hashfunc=hashfunc)
                 m.update_batch(shingles_of(items[i], sizes[i]))
                 assert np.array_equal(m.hashvalues, ours[i])
-    # Chinese is shingled as characters by default, as words with cjk_shingles=words
+    # Chinese is shingled as characters (and the words between them) by default, as words with
+    # cjk_shingles=words
     chars, _ = item_lists(pa.array(zh[:1]), Shingling())
     words, _ = item_lists(pa.array(zh[:1]), Shingling(cjk_shingles="words"))
-    assert all(len(c) == 1 for c in chars[0]) and max(len(w) for w in words[0]) > 1
+    assert all(len(c) == 1 for c in chars[0] if not c.isascii()) and max(len(w) for w in words[0]) > 1
+    # a str of items is its characters, each hashed from its code point (char_shingle_hash)
+    assert shingle_hash_arrays(["今天上午"], [3])[0].tolist() == [char_shingle_hash("今天上"),
+                                                               char_shingle_hash("天上午")]
 
 
 def test_license_files(tmp_path, shared_data):

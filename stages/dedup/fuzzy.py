@@ -99,6 +99,8 @@ class _PhaseClock:
 class MinHashDedup(GlobalStage):
     """Remove near-duplicate documents (MinHash LSH candidates, verified, clustered)."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
+    # 2: cjk_shingles=chars shingles every document alike, Han/kana letters and words mixed (minhash.py)
+    version: ClassVar[str] = "2"
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
     threshold: float = Field(default=0.8, gt=0, lt=1, description=(
         "Jaccard similarity of shingle sets at which two documents are near-duplicates: tunes the "
