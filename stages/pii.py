@@ -11,14 +11,40 @@ Choices (documented because every peer differs a little):
 - Phones: international `+CC ...` numbers (8-15 digits), North-American numbers with
   separators and a valid NANP area/exchange code (`(415) 555-2671`, `415-555-2671`), Chinese
   mobiles (`13812345678`, `138 1234 5678`, optional +86), Chinese landlines with a trunk
-  prefix (`010-12345678`), Japanese and Korean national numbers in three hyphenated groups after
-  the trunk 0 (`03-1234-5678`, `010-1234-5678`: 10-11 digits, so `01-02-2024` is a date), and
-  Russian ones with the trunk 8 and the area code in brackets (`8 (495) 123-45-67`). Bare digit runs without separators are not phones (IDs, prices,
-  timestamps); neither are dates, times, ISBNs, year ranges or version numbers.
+  prefix (`010-12345678`), Russian ones with the trunk 8 and the area code in brackets
+  (`8 (495) 123-45-67`), and Japanese, Korean and Taiwanese national numbers after the trunk 0:
+  three hyphenated groups (`03-1234-5678`, `090-1234-5678`, `010-1234-5678`, `02-2345-6789`),
+  Korean dots (`010.1234.5678`, `02.123.4567`), the area code in brackets (`TEL(03)1234-5678`, `(090)1234-5678`,
+  Taiwan's `(02)2345-6789`), the Japanese local exchange in brackets (`03(1234)5678`). These have
+  10-11 digits (so `01-02-2024` is a date); 9 only in the Seoul / Taiwanese shape of a 2-digit
+  area code 02-08, a 3-digit exchange and 4 digits (`02-123-4567`, `(03)332-1234`); two 4-digit
+  years are a range, not a number (`(02) 2019-2020`); a check digit or X after the last group is
+  an ISBN's. Groups of 4-3-3 (or 4-6) are phones only under a prefix that is one: Japanese free-dial
+  `0120-123-456` and navi-dial `0570-123-456`, Taiwanese mobiles `0912-345-678` (also `0912 345 678`,
+  `0912-345678`), so a part number or ISBN group in the same shape with any other prefix is kept.
+  Bare digit runs without separators are not phones (IDs, prices, timestamps); neither are dates,
+  times, ISBNs, year ranges or version numbers, nor any number right after a part, model, serial
+  or order number label (型号, 品番, 序列号, 订单号, part no., SKU, model ...).
+- Full-width forms (U+FF01-FF5E: `＠ ． － ＋ ０-９ Ａ-Ｚ` ...) are matched as their ASCII letters,
+  one character for one, so `abc＠example.com`, `info＠sample．co．jp` and `03－1234－5678` are
+  found (the default chain's `chinese_clean` folds full-width letters and digits but leaves this
+  punctuation); the replacement is made in the original text, which stays exactly as written
+  outside the replaced spans. The sentence punctuation every CJK page has (，：；！？（）) is not
+  folded: no pattern needs it as ASCII, and folding it would mean translating nearly every page;
+  the patterns read the brackets around an area code (`（090）1234-5678`, `TEL（03）1234-5678`) and
+  the colon after a label in either width. The RE2 screens accept the same full-width spellings
+  (`_widen`), so such a row is not screened out before the patterns see it.
 - Chinese resident identity numbers (GB 11643-1999): 18 characters, a 6-digit area code
   starting 1-8, a real birth date (1900-2099), a 3-digit sequence and the ISO 7064 MOD 11-2
   check character (0-9 or X): an 18-digit order number passes the date and the checksum by
-  chance only rarely.
+  chance only rarely. The old 15-digit numbers (GB 11643-1989, issued until 2004: area code,
+  YYMMDD birth date in 19YY, 3-digit sequence, no check character) have nothing to check but the
+  area code and the date, so they need a real area code prefix, a province code that was issued
+  (11-15, 21-23, 31-37, 41-46, 50-54, 61-65; stricter than the 1-8 of the 18-character form), and
+  a real date; and they are kept right after an order, waybill, transaction, registration, IMEI
+  or card word (an order number, a business registration number, a handset serial, an Amex card)
+  and inside URLs: `110105491231002` is replaced, `773012345678901`, `201905201234567` or
+  `订单号：110105491231002` are not.
 - Bank card numbers: 13-19 digits passing the Luhn check, with the issuer prefix of a real
   scheme (UnionPay 62, Visa 4, Mastercard 51-55/2221-2720, Amex 34/37, JCB 35, Discover
   6011/65). Written in groups of four (`6222 0212 3456 7890 123`) that is enough; a bare digit
@@ -52,7 +78,7 @@ EMAIL = re.compile(
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 # A leading lookahead of the first character (IPV4, PHONE, the card patterns) lets Python's re
 # reject most positions at once instead of testing the look-behinds there: the same matches,
-# 1.6x faster on web pages, 8x for PHONE's five branches (each starts with a digit, "+", "(", "（").
+# 1.6x faster on web pages, 8x for PHONE's branches (each starts with a digit, "+", "(", "（").
 IPV4 = re.compile(rf"(?=\d)(?<![A-Za-z0-9_.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?\d)(?![A-Za-z0-9_])", re.ASCII)
 IPV6 = re.compile(r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
                   + _OCTET + r"(?:\." + _OCTET + r"){3})?(?![A-Za-z0-9_:])", re.ASCII)
@@ -67,32 +93,64 @@ _SECTION_AFTER = re.compile(r"[ \t\u3000]?(?:小节|节(?!点)|条|款|项|章|�
 _DATE_LIKE = re.compile(r"\+?\d{4}-[01]\d-[0-3]\d(?!\d)")
 _ISBN_BEFORE = re.compile(r"isbn(?:-1[03])?\s*[:：]?\s*$", re.I)
 _AREA = r"0(?:10|2\d|[3-9]\d\d)"   # Chinese area codes: Beijing 010, 02X, 0[3-9]XX
+# After the national numbers' last group: no word character, no further digit, no ISBN check X
+_NAT_END = r"(?![\w]|[.\-](?:\d|[Xx]\b))"
+# Each branch is named: `_phone_ok` checks what the branch needs (digit counts, dates, ranges).
 PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
     # international: +CC then groups, 8-15 digits in all (checked after matching)
-    r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,5}\)?){2,6}(?!\w)",
+    r"(?P<intl>(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,5}\)?){2,6}(?!\w))",
     # North American with separators: (415) 555-2671, 415-555-2671, 1-415-555-2671, 001-415-...,
     # an extension after it (x123, ext. 123) taken along
-    r"(?<![\w$€£¥.\-])(?:(?:00)?1[ .\-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .\-])[2-9]\d\d[ .\-]\d{4}"
-    r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w]|[.\-]\d)",
+    r"(?P<nanp>(?<![\w$€£¥.\-])(?:(?:00)?1[ .\-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .\-])[2-9]\d\d[ .\-]\d{4}"
+    r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w]|[.\-]\d))",
     # Chinese mobile, optionally +86 / 86 / 0086 / (+86), optionally split 3-4-4; not an amount (亿元)
-    r"(?<![\w.\-])(?:[(（]?(?:\+|00)?86[)）]?[ \-]?)?1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})"
-    r"(?![\w]|[.\-]\d|[元万亿千百股倍%％])",
+    r"(?P<cn_mobile>(?<![\w.\-])(?:[(（]?(?:\+|00)?86[)）]?[ \-]?)?1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})"
+    r"(?![\w]|[.\-]\d|[元万亿千百股倍%％]))",
     # Chinese landline with area code: 010-12345678, 0571-8888888, (0755)12345678, 0755 12345678,
     # an extension after it (-6738) taken along
-    r"(?<![\w.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?:-\d{1,4})?(?![\w]|[.\-]\d)",
+    r"(?P<cn_landline>(?<![\w.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?:-\d{1,4})?"
+    r"(?![\w]|[.\-]\d))",
     # Chinese nationwide service numbers 400 / 800 + 7 digits, grouped any way: 400-6060-995, 4008880810
-    r"(?<![\w.\-])[48]00(?:[ \-]?\d){7}(?![\w]|[.\-]\d)",
+    r"(?P<cn_service>(?<![\w.\-])[48]00(?:[ \-]?\d){7}(?![\w]|[.\-]\d))",
     # ... dialled from abroad: +86 10 12345678, +86-755-12345678
-    r"(?<![\w+])\+86[ \-]?(?:10|2\d|[3-9]\d\d)[ \-][1-9]\d{6,7}(?![\w]|[.\-]\d)",
-    # Japanese and Korean national numbers, trunk 0 and three hyphenated groups: 03-1234-5678,
-    # 090-1234-5678, 0467-12-3456, 010-1234-5678 (10-11 digits in all, checked after matching)
-    r"(?<![\w.\-])0\d{1,4}-\d{1,4}-\d{4}(?![\w]|[.\-]\d)",
+    r"(?P<cn_abroad>(?<![\w+])\+86[ \-]?(?:10|2\d|[3-9]\d\d)[ \-][1-9]\d{6,7}(?![\w]|[.\-]\d))",
+    # Japanese, Korean and Taiwanese national numbers after the trunk 0 (digit counts checked after
+    # matching; one branch with the alternatives after the 0, 10% faster than one branch each):
+    # three hyphenated groups, 03-1234-5678, 090-1234-5678, 0467-12-3456, 02-123-4567; Korean dots,
+    # 010.1234.5678, 02.123.4567; the Japanese local exchange in brackets, 03(1234)5678; and 4-3-3
+    # under a prefix that makes it a phone: Japanese free-dial 0120 and navi-dial 0570, Taiwanese
+    # mobiles 09XX (0912-345-678, 0912 345 678, 0912-345678)
+    r"(?P<national>(?<![\w.\-])0(?:\d{1,4}-\d{1,4}-\d{4}|\d{1,2}\.\d{3,4}\.\d{4}|\d{1,4}[(（]\d{1,4}[)）]\d{4}"
+    r"|(?:120|570|9\d\d)(?:-\d{3}-?| \d{3} )\d{3})" + _NAT_END + ")",
+    # ... the area code in brackets, TEL(03)1234-5678, (090) 1234-5678, Taiwan's (02)2345-6789 (a
+    # letter may come right before the bracket: TEL, Tel)
+    r"(?P<national_area>(?<![\d.\-])[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}" + _NAT_END + ")",
     # Russian national numbers, trunk 8 and the area code in brackets: 8 (495) 123-45-67
-    r"(?<![\w.\-])8 ?\(\d{3,5}\) ?\d{1,3}[ \-]?\d{2}[ \-]?\d{2}(?![\w]|[.\-]\d)",
+    r"(?P<ru>(?<![\w.\-])8 ?\(\d{3,5}\) ?\d{1,3}[ \-]?\d{2}[ \-]?\d{2}(?![\w]|[.\-]\d))",
 ]) + ")", re.ASCII)
-_NATIONAL_3_GROUPS = re.compile(r"0\d{1,4}-\d{1,4}-\d{4}", re.ASCII)  # ASCII: Chinese characters right before a number are not "word" characters here
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-8]\d{5}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-                       r"\d{3}[0-9Xx](?![0-9A-Za-z])", re.ASCII)
+_NATIONAL_BRANCHES = frozenset({"national", "national_area"})
+# 9 digits only as a 2-digit area code 02-08, a 3-digit exchange and 4 digits: Seoul 02-123-4567,
+# Taiwan (03)332-1234 (Japanese numbers have 10, Korean ones outside Seoul 10-11)
+_NINE_DIGITS = re.compile(r"[(（]?0[2-8][)）]?[\-. ]?\d{3}[\-.]\d{4}", re.ASCII)
+_YEAR_RANGE_END = re.compile(r"(?:19|20)\d\d[\-.](?:19|20)\d\d$", re.ASCII)   # (02) 2019-2020
+# A number right after one of these labels is a part, model, serial or order number, not a phone
+_PART_BEFORE = re.compile(
+    r"(?:型号|型號|型番|品番|品号|品號|料号|料號|货号|貨號|件号|零件号|部品番号|序列号|序列號|编号|編號|批号|批號"
+    r"|订单号|訂單號|单号|單號|품번|모델명|제품번호|part\s*(?:no\.?|number|#)|p/n|sku|model(?:\s*(?:no\.?|number|#))?"
+    r"|serial(?:\s*(?:no\.?|number|#))?|item\s*(?:no\.?|number|#))\s*[:：#]?\s*$", re.I)
+# GB 11643: 18 characters (1999, check character), or 15 digits (1989: YYMMDD, no check character)
+# under a province code that was issued before 2004
+_PROVINCE_1989 = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5])"
+ID_NUMBER = re.compile(r"(?=[1-8])(?<![0-9A-Za-z])(?:[1-8]\d{5}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+                       r"\d{3}[0-9Xx]|" + _PROVINCE_1989 + r"\d{6}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})"
+                       r"(?![0-9A-Za-z])", re.ASCII)
+# ... a 15-digit run right after these is an order, waybill or transaction number, a handset's IMEI,
+# a business or tax registration number (注册号, 15 digits under an area code too), or part of a URL
+# or file name (/, =, _, ., #, &, ?, - right before it)
+_NOT_ID_BEFORE = re.compile(
+    r"(?:(?:订单|訂單|单号|單號|运单|運單|快递|快遞|物流|流水|交易|发票|發票|票号|票號|IMEI|MEID|序列号|序列號"
+    r"|注册|註冊|登记|登記|执照|執照|税号|稅號|纳税|納稅|机构|機構|代码|代碼"
+    r"|order|tracking|invoice|serial|transaction|registration)[^\d\n]{0,8}|[/=_.#&?\-])$", re.I)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 CARD_GROUPED = re.compile(r"(?=\d)(?<![\d\-])\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?(?![\d]|[\-.]\d)", re.ASCII)
@@ -104,12 +162,16 @@ _CARD_WORD_BEFORE = re.compile(
 
 
 def valid_id_number(s: str) -> bool:
-    """GB 11643 check character (ISO 7064 MOD 11-2) and a real calendar date."""
+    """A real calendar date, and for the 18-character form the GB 11643 check character (ISO 7064
+    MOD 11-2); the 15-digit form (YYMMDD in 19YY) has no check character."""
     import datetime as _dt
+    year, date = (1900 + int(s[6:8]), s[8:12]) if len(s) == 15 else (int(s[6:10]), s[10:14])
     try:
-        _dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+        _dt.date(year, int(date[:2]), int(date[2:]))
     except ValueError:
         return False
+    if len(s) == 15:
+        return True
     total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS))
     return _ID_CHECK[total % 11] == s[17].upper()
 
@@ -124,20 +186,84 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Full-width forms U+FF01-FF5E (＠．－＋０-９Ａ-Ｚ...) read as their ASCII letters, one character for
+# one: a match's span in the folded text is its span in the original. Not the sentence punctuation
+# every CJK page has (，：；！？（）): folding it would mean translating nearly every page (~30 ns a
+# character), and no pattern needs it as ASCII: the brackets around an area code and the colon
+# after a label are matched in either width.
+_NOT_FOLDED = "！（），：；？"
+_WIDTH_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c) not in _NOT_FOLDED}
+_FULLWIDTH = re.compile("[" + "".join(map(chr, _WIDTH_FOLD)) + "]")
+
+
+def fold_width(text: str) -> str:
+    """`text` with full-width ASCII forms as ASCII (same length); `text` itself if it has none."""
+    return text.translate(_WIDTH_FOLD) if _FULLWIDTH.search(text) else text
+
+
+def _fw(c: str) -> str:
+    """The full-width form `fold_width` reads as `c`, or "" if none."""
+    return chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and ord(c) + 0xFEE0 in _WIDTH_FOLD else ""
+
+
+def _widen(pattern: str) -> str:
+    r"""An RE2 screen written for ASCII text, widened to the full-width spellings `fold_width` reads
+    as ASCII: every literal (outside groups' and quantifiers' syntax) and every class member or
+    range also accepts its full-width form, `\d` accepts ０-９. So the widened screen matches a
+    text wherever the ASCII screen matches the folded text. (Handles what the screens use:
+    literals, escapes, non-negated classes, `(?:`, `|`, `?`, `*`, `+` and `{m,n}`.)"""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            e, i = pattern[i:i + 2], i + 2
+            out.append("[0-9０-９]" if e == r"\d" else f"[{e}{_fw(e[1])}]" if _fw(e[1]) else e)
+        elif c == "[":
+            j = pattern.index("]", i + 1)
+            body, i, k, extra = pattern[i + 1:j], j + 1, 0, []
+            assert not body.startswith("^"), "negated classes cannot be widened"
+            while k < len(body):
+                if body[k] == "\\":
+                    e, k = body[k:k + 2], k + 2
+                    extra.append("０-９" if e == r"\d" else _fw(e[1]))
+                elif k + 2 < len(body) and body[k + 1] == "-":
+                    extra.append(f"{_fw(body[k])}-{_fw(body[k + 2])}" if _fw(body[k]) and _fw(body[k + 2]) else "")
+                    k += 3
+                else:
+                    extra.append(_fw(body[k]))
+                    k += 1
+            out.append(f"[{body}{''.join(extra)}]")
+        elif c == "{":
+            j = pattern.index("}", i)
+            out.append(pattern[i:j + 1])
+            i = j + 1
+        elif pattern.startswith("(?:", i):
+            out.append("(?:")
+            i += 3
+        else:
+            out.append(f"[{c}{_fw(c)}]" if c not in "()|?*+.^$" and _fw(c) else c)
+            i += 1
+    return "".join(out)
+
+
 # RE2 screens: the rows the Python patterns run on. Each is a superset of its kind's Python
 # patterns (every match contains a screen match): a row the screens miss is never looked at, so a
 # narrower screen loses PII ("john_@example.com", "(415)555-2671" once slipped through that way).
-_SCREEN = {
+# Written for ASCII, they are widened to the full-width spellings the Python patterns read (see
+# `fold_width`): `abc＠example.com` or `03－1234－5678` must get through as well.
+_SCREEN_ASCII = {
     "email": r"[A-Za-z0-9._%+\-]@[A-Za-z0-9]",
     "ip": r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]?:[0-9A-Fa-f]*:",
     "phone": r"\+\d|\d\d\d\)? ?[ .\-]?\d\d\d[ .\-]\d{4}|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[)）]? ?-?\d{7}"
-             r"|0\d{1,4}-\d{1,4}-\d{4}|8 ?\(\d{3,5}\)",
-    "id_number": r"\d{17}[0-9Xx]",
+             r"|0\d{1,4}[\-.]\d{1,4}[\-.]\d{4}|[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}|0\d{1,4}[(（]\d{1,4}[)）]\d{4}"
+             r"|0(?:120|570|9\d\d)[ \-]\d{3}[ \-]?\d{3}|8 ?\(\d{3,5}\)",
+    "id_number": r"\d{15}",
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
 }
+_SCREEN = {k: _widen(v) for k, v in _SCREEN_ASCII.items()}
 KINDS = ("email", "ip", "phone", "id_number", "bank_card")
 # Per kind, what a row must contain for the kind's Python patterns to run on it (see `redact`).
-_PRESENT = {**_SCREEN, "email": "@"}
+_PRESENT = {**_SCREEN, "email": _widen("@")}
 
 
 class _Found(dict):
@@ -159,16 +285,20 @@ class PIIRedactor(Stage):
     Counters: `redacted_email`, `redacted_ip`, `redacted_phone`, `redacted_id_number`,
     `redacted_bank_card`, `pii_documents`."""
     name: ClassVar[str] = "pii"
-    version: ClassVar[str] = "4"   # 4: a dotted number before a Chinese section unit (22.1.3.15小节) is kept
+    # 4: a dotted number before a Chinese section unit (22.1.3.15小节) is kept; 5: full-width forms
+    # (abc＠example.com), Japanese / Korean / Taiwanese formats ((03)1234-5678, 0120-123-456,
+    # 02-123-4567, 010.1234.5678, 0912-345-678), 15-digit ID numbers, no phone after a part-number label
+    version: ClassVar[str] = "5"
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
     ip: bool = Field(True, description=(
         "Redact IPv4 and IPv6 addresses (public ones unless redact_non_public_ips)."))
     phone: bool = Field(True, description=(
-        "Redact phone numbers (international, North American, Chinese, Japanese, Korean, Russian national)."))
+        "Redact phone numbers (international, North American, Chinese, Japanese, Korean, Taiwanese, "
+        "Russian national)."))
     id_number: bool = Field(True, description=(
-        "Redact Chinese resident ID numbers (18 characters, GB 11643 checksum)."))
+        "Redact Chinese resident ID numbers (18 characters with the GB 11643 checksum, or the old 15 digits)."))
     bank_card: bool = Field(True, description=(
         "Redact bank card numbers (Luhn, issuer prefix; bare runs need a card word before)."))
     redact_non_public_ips: bool = Field(False, description=(
@@ -215,65 +345,98 @@ class PIIRedactor(Stage):
         `present` (kind -> whether its `_PRESENT` pattern occurs in `text`) lets a kind be skipped
         while the text is unchanged: each full-text Python pass costs ~1 ms on a web page, and a
         kind cannot match where its `_PRESENT` does not. Once a placeholder went in (it could
-        form a new match with its neighbours), every later kind runs."""
+        form a new match with its neighbours), every later kind runs.
+
+        The patterns run on the width-folded text (`fold_width`: ＠ reads as @, － as -, one
+        character for one); an accepted match's span is replaced in the original text, so the
+        text outside the replaced spans stays exactly as written."""
         found = _Found(matches)
+        folded = fold_width(text)
 
         def run(kind: str) -> bool:
             return getattr(self, kind) and (present is None or present[kind] or any(found.values()))
+
+        def sub(kind: str, pattern: re.Pattern, accept, placeholder: str) -> None:
+            nonlocal text, folded
+            same = folded is text
+            out, out_folded, last = [], [], 0
+            for m in pattern.finditer(folded):
+                if accept(m):
+                    start, end = m.span()
+                    found.add(kind, text[start:end], placeholder)
+                    out += (text[last:start], placeholder)
+                    if not same:
+                        out_folded += (folded[last:start], placeholder)
+                    last = end
+            if out:
+                text = "".join(out) + text[last:]
+                # (the placeholders have nothing to fold: the folded new text is the new folded text)
+                folded = text if same else "".join(out_folded) + folded[last:]
+
         if run("email"):
-            text = EMAIL.sub(lambda m: found.add("email", m.group(), self.email_placeholder), text)
+            sub("email", EMAIL, lambda m: True, self.email_placeholder)
         if run("ip"):
-            text = IPV4.sub(lambda m: self._ip(m, found, text_is_v4=True), text)
-            text = IPV6.sub(lambda m: self._ip(m, found, text_is_v4=False), text)
+            sub("ip", IPV4, lambda m: self._ip_ok(m, text_is_v4=True), self.ip_placeholder)
+            sub("ip", IPV6, lambda m: self._ip_ok(m, text_is_v4=False), self.ip_placeholder)
         if run("id_number"):
-            text = ID_NUMBER.sub(lambda m: self._id_number(m, found), text)
+            sub("id_number", ID_NUMBER, self._id_number_ok, self.id_number_placeholder)
         if run("bank_card"):
-            text = CARD_GROUPED.sub(lambda m: self._card(m, found, grouped=True), text)
-            text = CARD_BARE.sub(lambda m: self._card(m, found, grouped=False), text)
+            sub("bank_card", CARD_GROUPED, lambda m: self._card_ok(m, grouped=True), self.bank_card_placeholder)
+            sub("bank_card", CARD_BARE, lambda m: self._card_ok(m, grouped=False), self.bank_card_placeholder)
         if run("phone"):
-            text = PHONE.sub(lambda m: self._phone(m, found), text)
+            sub("phone", PHONE, self._phone_ok, self.phone_placeholder)
         return text, dict(found)
 
-    def _ip(self, m: re.Match, found: _Found, text_is_v4: bool) -> str:
+    # The checks below see the match in the folded text (m.string), context included.
+    def _ip_ok(self, m: re.Match, text_is_v4: bool) -> bool:
         s = m.group()
         if text_is_v4 and (_VERSION_BEFORE.search(m.string, max(0, m.start() - 24), m.start())
                            or _SECTION_AFTER.match(m.string, m.end())):
-            return s
+            return False
         try:
             addr = ipaddress.ip_address(s)
         except ValueError:
-            return s
+            return False
         if not text_is_v4 and (s.count(":") < 2 or sum(1 for g in s.split(":") if g) < 3):
-            return s        # `x[::2]`, `to be::`, `a::b`: slices and markup; a routable address has 3+ groups
-        if not (self.redact_non_public_ips or addr.is_global):
-            return s
-        return found.add("ip", s, self.ip_placeholder)
+            return False    # `x[::2]`, `to be::`, `a::b`: slices and markup; a routable address has 3+ groups
+        return self.redact_non_public_ips or addr.is_global
 
-    def _phone(self, m: re.Match, found: _Found) -> str:
-        s = m.group()
-        if _ISBN_BEFORE.search(m.string, max(0, m.start() - 10), m.start()):
-            return s
+    def _phone_ok(self, m: re.Match) -> bool:
+        s, branch = m.group(), m.lastgroup
+        before = m.string[max(0, m.start() - 16):m.start()]
+        if _ISBN_BEFORE.search(before) or _PART_BEFORE.search(before):
+            return False
         digits = sum(c.isdigit() for c in s)
         if s.startswith("+") and not (self.min_international_digits <= digits <= 15):
-            return s
+            return False
         if _DATE_LIKE.match(s):        # '+1980-02-29 01:02:03': a signed ISO date
-            return s
-        if _NATIONAL_3_GROUPS.fullmatch(s) and not 10 <= digits <= 11:    # 01-02-2024: a date
-            return s
-        return found.add("phone", s, self.phone_placeholder)
+            return False
+        if branch in _NATIONAL_BRANCHES:
+            if _YEAR_RANGE_END.search(s):       # (02) 2019-2020: a year range
+                return False
+            if "." in s and _VERSION_BEFORE.search(before):     # version 010.1234.5678
+                return False
+            # 10-11 digits (01-02-2024 is a date); 9 only as Seoul / Taiwan 02-123-4567
+            return 10 <= digits <= 11 or (digits == 9 and _NINE_DIGITS.fullmatch(s) is not None)
+        return True
 
-    def _id_number(self, m: re.Match, found: _Found) -> str:
-        if not valid_id_number(m.group()):
-            return m.group()
-        return found.add("id_number", m.group(), self.id_number_placeholder)
+    def _id_number_ok(self, m: re.Match) -> bool:
+        s = m.group()
+        if not valid_id_number(s):
+            return False
+        if len(s) == 15:
+            before = m.string[max(0, m.start() - 16):m.start()]
+            if _NOT_ID_BEFORE.search(before):     # an order or waybill number, an IMEI
+                return False
+            if _CARD_WORD_BEFORE.search(before) and _CARD_PREFIX.match(s) and luhn_ok(s):
+                return False                     # a 15-digit card (Amex 34/37): the card pass takes it
+        return True
 
-    def _card(self, m: re.Match, found: _Found, grouped: bool) -> str:
+    def _card_ok(self, m: re.Match, grouped: bool) -> bool:
         s = m.group()
         digits = s.replace(" ", "").replace("-", "")
         if not (13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_ok(digits)):
-            return s
+            return False
         if not grouped and not _CARD_WORD_BEFORE.search(m.string, max(0, m.start() - 16), m.start()):
-            return s
-        if _ISBN_BEFORE.search(m.string, max(0, m.start() - 10), m.start()):
-            return s
-        return found.add("bank_card", s, self.bank_card_placeholder)
+            return False
+        return not _ISBN_BEFORE.search(m.string, max(0, m.start() - 10), m.start())
