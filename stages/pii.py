@@ -34,6 +34,10 @@ Choices (documented because every peer differs a little):
   the patterns read the brackets around an area code (`（090）1234-5678`, `TEL（03）1234-5678`) and
   the colon after a label in either width. The RE2 screens accept the same full-width spellings
   (`_widen`), so such a row is not screened out before the patterns see it.
+- US Social Security numbers: 123-45-6789 with the SSA's rules (area 001-899 but 666, group not
+  00, serial not 0000), not after ISBN or part-number labels; undashed (123456789, 123 45 6789), or
+  with an area beginning with 0, only after an SSN label (SSN, Social Security number, SS#).
+  Redacted as `<ID_NUMBER>`, counted with the Chinese ones (`redacted_id_number`).
 - Chinese resident identity numbers (GB 11643-1999): 18 characters, a 6-digit area code
   starting 1-8, a real birth date (1900-2099), a 3-digit sequence and the ISO 7064 MOD 11-2
   check character (0-9 or X): an 18-digit order number passes the date and the checksum by
@@ -151,6 +155,13 @@ _NOT_ID_BEFORE = re.compile(
     r"(?:(?:订单|訂單|单号|單號|运单|運單|快递|快遞|物流|流水|交易|发票|發票|票号|票號|IMEI|MEID|序列号|序列號"
     r"|注册|註冊|登记|登記|执照|執照|税号|稅號|纳税|納稅|机构|機構|代码|代碼"
     r"|order|tracking|invoice|serial|transaction|registration)[^\d\n]{0,8}|[/=_.#&?\-])$", re.I)
+# US Social Security numbers: area 001-899 but 666, group 01-99, serial 0001-9999 (the SSA's rules,
+# as Presidio's recognizer checks them). Written 123-45-6789 on its own; written without dashes
+# (123456789, 123 45 6789) only right after an SSN label, as nine digits are otherwise anything;
+# so is one whose area begins with 0 (021-12-3456 reads as a Shanghai number on a Chinese page).
+SSN = re.compile(r"(?<![\d\-])(?<!\d\.)(?!000|666|9)\d{3}-(?!00)\d\d-(?!0000)\d{4}(?![\d]|[\-.]\d)", re.ASCII)
+SSN_UNDASHED = re.compile(r"(?<![\d\-])(?!000|666|9)\d{3} ?(?!00)\d\d ?(?!0000)\d{4}(?![\d\-])", re.ASCII)
+_SSN_WORD_BEFORE = re.compile(r"(?:\bssn|social\s+security(?:\s+(?:no\.?|number|#))?|\bss#)\s*[:#]?\s*$", re.I)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 CARD_GROUPED = re.compile(r"(?=\d)(?<![\d\-])\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?(?![\d]|[\-.]\d)", re.ASCII)
@@ -257,7 +268,7 @@ _SCREEN_ASCII = {
     "phone": r"\+\d|\d\d\d\)? ?[ .\-]?\d\d\d[ .\-]\d{4}|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[)）]? ?-?\d{7}"
              r"|0\d{1,4}[\-.]\d{1,4}[\-.]\d{4}|[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}|0\d{1,4}[(（]\d{1,4}[)）]\d{4}"
              r"|0(?:120|570|9\d\d)[ \-]\d{3}[ \-]?\d{3}|8 ?\(\d{3,5}\)",
-    "id_number": r"\d{15}",
+    "id_number": r"\d{15}|\d{3}-\d\d-\d{4}|[sS][sS][nN#]|[sS][oO][cC][iI][aA][lL]\s+[sS][eE][cC][uU][rR]",
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
 }
 _SCREEN = {k: _widen(v) for k, v in _SCREEN_ASCII.items()}
@@ -288,7 +299,7 @@ class PIIRedactor(Stage):
     # 4: a dotted number before a Chinese section unit (22.1.3.15小节) is kept; 5: full-width forms
     # (abc＠example.com), Japanese / Korean / Taiwanese formats ((03)1234-5678, 0120-123-456,
     # 02-123-4567, 010.1234.5678, 0912-345-678), 15-digit ID numbers, no phone after a part-number label
-    version: ClassVar[str] = "5"
+    version: ClassVar[str] = "6"
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
@@ -298,7 +309,8 @@ class PIIRedactor(Stage):
         "Redact phone numbers (international, North American, Chinese, Japanese, Korean, Taiwanese, "
         "Russian national)."))
     id_number: bool = Field(True, description=(
-        "Redact Chinese resident ID numbers (18 characters with the GB 11643 checksum, or the old 15 digits)."))
+        "Redact national ID numbers: Chinese resident ID numbers (18 characters with the GB 11643 checksum, or "
+        "the old 15 digits) and US Social Security numbers (123-45-6789; undashed only after an SSN label)."))
     bank_card: bool = Field(True, description=(
         "Redact bank card numbers (Luhn, issuer prefix; bare runs need a card word before)."))
     redact_non_public_ips: bool = Field(False, description=(
@@ -306,7 +318,7 @@ class PIIRedactor(Stage):
     email_placeholder: str = Field("<EMAIL>", description="Replacement for an e-mail address.")
     ip_placeholder: str = Field("<IP_ADDRESS>", description="Replacement for an IP address.")
     phone_placeholder: str = Field("<PHONE>", description="Replacement for a phone number.")
-    id_number_placeholder: str = Field("<ID_NUMBER>", description="Replacement for a resident ID number.")
+    id_number_placeholder: str = Field("<ID_NUMBER>", description="Replacement for a national ID number.")
     bank_card_placeholder: str = Field("<BANK_CARD>", description="Replacement for a bank card number.")
     min_international_digits: int = Field(8, ge=5, le=15, description=(
         "International numbers must have at least this many digits (country code included)."))
@@ -380,6 +392,8 @@ class PIIRedactor(Stage):
             sub("ip", IPV6, lambda m: self._ip_ok(m, text_is_v4=False), self.ip_placeholder)
         if run("id_number"):
             sub("id_number", ID_NUMBER, self._id_number_ok, self.id_number_placeholder)
+            sub("id_number", SSN, self._ssn_ok, self.id_number_placeholder)
+            sub("id_number", SSN_UNDASHED, lambda m: self._ssn_ok(m, labelled=True), self.id_number_placeholder)
         if run("bank_card"):
             sub("bank_card", CARD_GROUPED, lambda m: self._card_ok(m, grouped=True), self.bank_card_placeholder)
             sub("bank_card", CARD_BARE, lambda m: self._card_ok(m, grouped=False), self.bank_card_placeholder)
@@ -431,6 +445,13 @@ class PIIRedactor(Stage):
             if _CARD_WORD_BEFORE.search(before) and _CARD_PREFIX.match(s) and luhn_ok(s):
                 return False                     # a 15-digit card (Amex 34/37): the card pass takes it
         return True
+
+    def _ssn_ok(self, m: re.Match, labelled: bool = False) -> bool:
+        before = m.string[max(0, m.start() - 24):m.start()]
+        # 0XX-XX-XXXX is also how a Chinese area code begins a (mistyped) landline: labelled only
+        if labelled or m.group().startswith("0"):
+            return _SSN_WORD_BEFORE.search(before) is not None
+        return not (_ISBN_BEFORE.search(before) or _PART_BEFORE.search(before))
 
     def _card_ok(self, m: re.Match, grouped: bool) -> bool:
         s = m.group()

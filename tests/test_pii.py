@@ -351,3 +351,34 @@ def test_widened_screens_read_full_width_as_the_patterns_do():
     for kind, screen in _SCREEN.items():
         got = pc.match_substring_regex(pa.array(samples), screen).to_pylist()
         assert got == [bool(re.search(screen, s)) for s in samples], kind
+
+
+# -- US Social Security numbers ---------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("My SSN is 123-45-6789, keep it safe.", "My SSN is <ID_NUMBER>, keep it safe."),
+    ("SSN: 123456789.", "SSN: <ID_NUMBER>."),
+    ("Social Security Number 078 05 1120", "Social Security Number <ID_NUMBER>"),
+    ("ss# 219-09-9999", "ss# <ID_NUMBER>"),
+    ("SSN 078-05-1120", "SSN <ID_NUMBER>"),
+    ("ＳＳＮ １２３－４５－６７８９", "ＳＳＮ <ID_NUMBER>"),
+])
+def test_us_social_security_numbers_are_redacted(text, expected):
+    new, found = PIIRedactor().redact(text)
+    assert new == expected and found["id_number"] == 1 and sum(found.values()) == 1
+
+
+@pytest.mark.parametrize("text", [
+    "000-12-3456", "666-12-3456", "923-45-6789", "123-00-4567", "123-45-0000",   # never issued
+    "order 123-45-6789-1", "ISBN 123-45-6789", "Part No. 123-45-6789", "v1.123-45-6789",
+    "random 123456789 digits", "123 45 6789 without a label", "2019-12-31",
+])
+def test_ssn_look_alikes_are_kept(text):
+    new, found = PIIRedactor().redact(text)
+    assert new == text and sum(found.values()) == 0
+
+
+def test_ssn_rows_pass_the_batch_screen():
+    texts = ["applicant 123-45-6789", "SSN 123456789", "nothing here"]
+    res = PIIRedactor()(documents_table([{"id": str(i), "source": "t", "text": t} for i, t in enumerate(texts)]))
+    assert res.kept.column("text").to_pylist() == ["applicant <ID_NUMBER>", "SSN <ID_NUMBER>", "nothing here"]
+    assert res.counters["redacted_id_number"] == 2
