@@ -128,7 +128,8 @@ def test_language_names_pygments_knows_beyond_the_extension():
 def test_a_symlink_inside_the_tree_is_read_once(tmp_path):
     """A link to a file of the same tree (vite's playground/preserve-symlinks/module-a/linked.js ->
     src/index.js) made a second document of the file: it is skipped and counted. A link out of
-    the tree is the tree's only copy and is read."""
+    the tree is skipped too (was: read, so `x -> /etc/passwd` or a link to a home directory's keys
+    put the machine's files in the corpus; The Stack has only a link's target path)."""
     root, outside = tmp_path / "repo", tmp_path / "elsewhere"
     (root / "src").mkdir(parents=True)
     outside.mkdir()
@@ -140,5 +141,7 @@ def test_a_symlink_inside_the_tree_is_read_once(tmp_path):
         src = SourceConfig(name="c", format="code", paths=[str(root)], **options)
         state = ReadState()
         docs = [i for p in expand_paths(str(root)) for i in src.reader.read(p, src, state)]
-        assert sorted(d.metadata["path"].rsplit("/", 1)[-1] for d in docs) == ["index.js", "shared.js"]
+        assert sorted(d.metadata["path"].rsplit("/", 1)[-1] for d in docs) == ["index.js"]
         assert state.counters["code_symlink_in_tree_skipped"] == 1
+        assert state.counters["code_symlink_out_of_tree_skipped"] == 1
+        assert not any("shared" in d.text for d in docs)

@@ -4,7 +4,10 @@
 `code_git_internal_skipped`): one under `.git/`, or the `.git` file of a submodule or linked worktree
 (`gitdir: ../.git/modules/sub/libfoo`; a directory's listing leaves both out already, `expand_paths`),
 and so is a file reached through a symbolic link that lies inside the same tree (`root`, else its
-checkout), which is read where it lies (`code_symlink_in_tree_skipped`). A binary file is
+checkout), which is read where it lies (`code_symlink_in_tree_skipped`), or outside the tree
+(`code_symlink_out_of_tree_skipped`: `src/x -> /etc/passwd` is no code of the repository, and a
+link to a home directory's keys must not put them in a corpus; The Stack, from git's blobs, has
+only the target's path for a link). A binary file is
 quarantined with its reason: a format its first bytes name (`SIGNATURES`: PDF, PNG, ZIP, ELF,
 gzip ...), a NUL byte in its first 8 KiB (git's own test) or further on, control bytes in windows
 sampled across it, one byte repeated (a flash image of 0xFF) (`decode.binary_bytes`). A
@@ -288,11 +291,14 @@ class CodeReader(Reader):
         top = _checkout_of(p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p))
         return self.repo or _repo_of_checkout(top), _below(p, top)
 
-    def _linked_in_tree(self, path: str, src) -> bool:
-        """Whether a local file is reached through a symbolic link (itself or a folder on its way)
-        and really lies inside the same tree (`root`, else the outermost of its checkout and the
-        listed directories holding it): it is read where it lies, so reading it here too would
-        make a second document. A link out of the tree is read (it is the tree's only copy)."""
+    def _symlink(self, path: str, src) -> str | None:
+        """For a local file reached through a symbolic link (itself or a folder on its way): "in"
+        when it really lies inside the same tree (`root`, else the outermost of its checkout and
+        the listed directories holding it), where it is read, so reading it here too would make a
+        second document; "out" when it lies outside the tree (`/etc/passwd`, a home directory's
+        keys, another project): not the repository's content, as The Stack, which reads git's
+        blobs, has only the link's target path for it. None: no link, or one within the tree's
+        own path (a listed folder that is itself a link)."""
         p = os.path.abspath(path)
         folder, name = os.path.split(p)
         real = os.path.realpath(p) if os.path.islink(p) else os.path.join(_realpath(folder), name)
@@ -304,15 +310,17 @@ class CodeReader(Reader):
         try:
             unlinked = os.path.join(_realpath(top), _below(p, top))     # where no link leads
         except ValueError:
-            return False
-        return real != unlinked and real.startswith(_realpath(top).rstrip(os.sep) + os.sep)
+            return None
+        if real == unlinked:
+            return None
+        return "in" if real.startswith(_realpath(top).rstrip(os.sep) + os.sep) else "out"
 
     def _read_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         if is_git_internal(path):
             state.count("code_git_internal_skipped")
             return
-        if "://" not in path and self._linked_in_tree(path, src):
-            state.count("code_symlink_in_tree_skipped")
+        if "://" not in path and (link := self._symlink(path, src)):
+            state.count(f"code_symlink_{link}_of_tree_skipped" if link == "out" else "code_symlink_in_tree_skipped")
             return
         compressed = path.endswith(COMPRESSED_SUFFIXES)
         if compressed and not self.decompress:
