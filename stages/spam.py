@@ -30,7 +30,9 @@ Per document and category: score = `title_weight` x (weights of distinct phrases
 text). A document is removed when
 - the title or URL has a hit and the score reaches `min_score` (a hijacked page), unless the text
   reads as a report about the category: `report_title_min_distinct` (3) different report words
-  (below), and its topic words and phrases at least once per `TOPIC_CHARS` (1000) characters.
+  (below), and its topic words (`topic:` lines: the plain names a report uses, 赌博, gambling; not
+  the spam phrases, which a hijacked page's stuffed keyword line has, nor product names such as
+  casino or pharmacy, which spam pages use of themselves) at least once per `TOPIC_CHARS` (1000) characters.
   Then the headline and the URL's path are the story's own words and only a hit in the URL's
   host (a spammer's domain) removes the page. A hijacked page's body, even a crime story full of
   report words, names no gambling; a spam page's body has no report words, or one or two
@@ -165,12 +167,13 @@ class _Category:
     url_re2: str | None               # the URL rule as a plain RE2 search on ASCII URLs (None: not exact)
     contact_weights: dict[str, float]  # text phrases and contact-only phrases: what an ad with a handle sells
     contact_re2: str                   # their case-insensitive RE2 alternation
-    topic_re: re.Pattern | None = None  # its topic words (`topic:` lines) and text phrases: what names it
+    topic_re: re.Pattern | None = None  # its topic words (`topic:` lines): what a report calls it
 
     def named_in(self, text: str) -> bool:
-        """Whether a text is about the category: its topic words and phrases occur at least once per
-        `TOPIC_CHARS` characters (a story about a crackdown names it throughout; a long article that
-        mentions it once in passing, or a hijacked page's unrelated body, does not)."""
+        """Whether a text is about the category: its topic words occur at least once per `TOPIC_CHARS`
+        characters (a story about a crackdown names it throughout; a long article that mentions it
+        once in passing, or a hijacked page's unrelated body, does not). Not its spam phrases: a
+        hijacked page's stuffed keyword line would name it so."""
         if self.topic_re is None:
             return False
         need = max(1, int(len(text) / TOPIC_CHARS))
@@ -270,12 +273,16 @@ def contact_handles(text: str) -> list[str]:
     return out
 
 
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
 def _host(url: str | None) -> str | None:
     """The host name of a URL ('www.xpj-casino888.example'), None without one."""
     if not url:
         return None
     try:
-        return urlsplit(url if "//" in url else "//" + url).hostname
+        # a URL without a scheme may hold "//" further on (a redirect's ?to=https://...)
+        return urlsplit(url if _HAS_SCHEME.match(url) or url.startswith("//") else "//" + url).hostname
     except ValueError:
         return None
 
@@ -400,7 +407,7 @@ class SpamFilter(Filter):
                 re.compile(_alternation(text_w), re.I) if text_w else None,
                 re.compile(url_pat, re.I) if url_all else None, url_re2 if url_all else None,
                 contact_all, "(?i)" + _alternation(contact_all, "re2"),
-                re.compile(_alternation({**text_w, **topic_w}), re.I) if text_w or topic_w else None))
+                re.compile(_alternation(topic_w), re.I) if topic_w else None))
 
     def _column(self, batch: pa.Table, name: str) -> pa.Array:
         if name in batch.column_names:

@@ -338,6 +338,31 @@ def test_news_and_warnings_about_gambling_keep_their_headlines(clue):
     assert SpamFilter()(_table(other, titles[:4], urls[:4])).removed.num_rows == 4
 
 
+def test_stuffed_phrases_and_product_names_do_not_make_a_report():
+    """Found in review of the first version, which counted the spam phrases as naming the topic: a
+    casino-affiliate page ("licensed, unlike illegal offshore sites; regulators and authorities
+    check each casino") and a hijacked page of scraped crime news plus one stuffed keyword line
+    were both kept. Neither names the activity as a report does (gambling, 赌博)."""
+    en = ("Welcome to the best online casino guide. Every online casino we list is licensed, so you never "
+          "have to worry about illegal offshore sites. Regulators and authorities check each casino "
+          "every year. Claim your casino bonus today and enjoy free spins on hundreds of games. ") * 2
+    zh = ("记者从市公安局获悉，警方近日破获一起盗窃案，抓获犯罪嫌疑人3名。据报道，嫌疑人多次在商场作案。"
+          "目前案件正在进一步审理中。" * 3 + "\n澳门新葡京 葡京娱乐 注册送彩金 真人百家乐")
+    res = SpamFilter()(_table([en, zh], ["Top Online Casinos 2024 – Claim Free Spins and Casino Bonus",
+                                         "澳门新葡京娱乐场_葡京娱乐官网_注册送彩金"],
+                              ["https://best-games-guide.example/online-casino-free-spins",
+                               "http://www.city-news.example.cn/2024/0512/123.html"]))
+    assert dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist())) == \
+        {"0": "gambling_url", "1": "gambling_title"}
+
+
+def test_the_host_of_a_url_without_a_scheme():
+    from stages.spam import _host
+    assert _host("casino-xpj.example/r?to=https://news.example/a") == "casino-xpj.example"
+    assert _host("https://news.example/a?x=//y") == "news.example"
+    assert _host("//cdn.example/x") == "cdn.example" and _host(None) is None
+
+
 def test_a_spam_page_with_a_report_word_or_two_is_still_spam():
     """A casino page whose body is the promotion names gambling and says 非法 and 公安 ("stay away
     from illegal platforms", "registered with the police"): two report words spare it the text rule,
