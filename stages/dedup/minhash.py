@@ -7,7 +7,9 @@ Items. A shingle is a window of n consecutive items of a document. With `cjk_shi
     stages.segmentation cuts into single characters (Lao, Khmer, Myanmar, Tibetan);
   - the words of the text between them, cut by the whitespace segmenter's word pattern
     (stages.segmentation), so "用Python读取2.0版" is 用 python 读 取 2.0 版.
-A document without such a character is cut into words exactly as before, by the segmenter its
+A Thai document (by its script or label) stays with Thai's dictionary segmenter even when it holds
+a Han or kana character (a brand name): cut at spaces, its copy without that character would share
+no shingle with it. A document without such a character is cut into words exactly as before, by the segmenter its
 language and script choose (only a Chinese/Japanese label on it, which gave it character shingles
 before, is not used). So wherever Chinese or Japanese is, the items follow from the text alone,
 not from the document's language label or majority script: before, an English page with one
@@ -303,10 +305,12 @@ class ItemLists(SequenceABC):
     with them, and `shingle_hash_arrays` uses those; their lists of str are built only when asked
     for (`mixed_items`), as only tests and debugging do."""
 
-    def __init__(self, docs: list, mixed_texts: list[str], hashes: np.ndarray, counts: np.ndarray):
+    def __init__(self, docs: list, mixed_texts: list[str], hashes: np.ndarray, counts: np.ndarray,
+                 charful: Sequence[int] = ()):
         self._docs = docs                # a list of words, or the index into mixed_texts
         self._mixed_texts = mixed_texts
         self._hashes, self._counts = hashes, counts
+        self._charful = charful          # word lists that may hold character items (Thai pages)
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -318,6 +322,13 @@ class ItemLists(SequenceABC):
         return doc if isinstance(doc, list) else mixed_items(self._mixed_texts[doc])
 
 
+def _scripts_of(norm: pa.Array, rows: np.ndarray, scripts, script_detect) -> list[str | None]:
+    """The scripts of `rows`: given, or detected on those texts."""
+    if scripts is not None:
+        return [scripts[i] for i in rows.tolist()]
+    return script_detect.scripts_batch(norm.take(pa.array(rows)))
+
+
 def item_lists(texts: pa.Array | pa.ChunkedArray, cfg: Shingling,
                languages: Sequence[str | None] | None = None,
                scripts: Sequence[str | None] | None = None) -> tuple[ItemLists, list[int]]:
@@ -326,14 +337,24 @@ def item_lists(texts: pa.Array | pa.ChunkedArray, cfg: Shingling,
     without character items, and of all with cjk_shingles=words; scripts are computed from the
     normalised text when None."""
     from stages import scripts as script_detect
-    from stages.segmentation import JIEBA, SUDACHI, segmentation_mode, words_batch
+    from stages.segmentation import JIEBA, SUDACHI, THAI, segmentation_mode, words_batch
 
     norm = normalize_texts(texts, cfg.normalization)
     values = norm.to_pylist()
     n = len(values)
     langs = list(languages) if languages is not None else [None] * n
+    charful: list[int] = []
     if cfg.cjk_shingles == "chars":
         has_chars = _has_char_items(norm)
+        # Thai is cut by its dictionary segmenter, which the mixed split (words at spaces) is not:
+        # a Thai page with a brand name in Han stays on the word path, as without it (else it and
+        # its copy without the Han character shared no shingle).
+        thai = np.flatnonzero(has_chars & pc.match_substring_regex(norm, "[\u0e00-\u0e7f]")
+                              .fill_null(False).to_numpy(zero_copy_only=False))
+        if len(thai):
+            thai_scripts = _scripts_of(norm, thai, scripts, script_detect)
+            charful = [i for i, sc in zip(thai.tolist(), thai_scripts) if segmentation_mode(langs[i], sc) == THAI]
+            has_chars[charful] = False
         mixed, word_rows = np.flatnonzero(has_chars).tolist(), np.flatnonzero(~has_chars).tolist()
     else:
         mixed, word_rows = [], list(range(n))
@@ -364,7 +385,7 @@ def item_lists(texts: pa.Array | pa.ChunkedArray, cfg: Shingling,
             docs[i] = j
             if big is not None and 2 * chars[j] > counts[j]:
                 sizes[i] = big
-    return ItemLists(docs, mixed_texts, hashes, counts), sizes
+    return ItemLists(docs, mixed_texts, hashes, counts, charful), sizes
 
 
 def _combine_batch(items: np.ndarray, counts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
@@ -401,6 +422,8 @@ def shingle_hash_arrays(items: Sequence[list[str] | str], sizes: list[int]) -> l
                              U64, int(counts.sum()))
         for i, a in zip(words, _combine_batch(hashes, counts, np.array([sizes[i] for i in words], np.int64))):
             out[i] = a
+        for i in items._charful:     # their character items hashed as characters, as shingle_hash does
+            out[i] = combine_items(_item_hashes(items._docs[i]), sizes[i])
     if len(words) < len(items):   # items._hashes holds the other documents' items, in row order
         mixed = [i for i, doc in enumerate(items._docs) if not isinstance(doc, list)]
         arrays = _combine_batch(items._hashes, items._counts, np.array([sizes[i] for i in mixed], np.int64))
