@@ -35,6 +35,13 @@ A `.zip` is opened as an archive and its .txt member read (`read_zip_book`): fss
 compression inferred from the name read the first member, the empty folder entry of a zip whose
 text lies in a folder (17491-8.zip).
 
+A folder in `paths` (a PG mirror) means its books, .txt (compressed or not, .txt.utf8) and .zip:
+its RDF, HTML, images, EPUB and HTML zips (-h.zip) are counted `skipped_not_gutenberg_file`, not
+quarantined. Editions of one eBook (17489-0.txt, 17489-8.txt, 17489-8.zip; cache/epub's pgN.txt)
+are each read; one with a preferred edition beside it (or in the mirror's other tree) is flagged
+`other_edition` and counted `gutenberg_other_edition_books` (gutenberg_editions.py: why the
+reader does not choose).
+
 Optionally a book is cut at its chapter headings and the chapters packed, in order, into
 documents of at most `max_chars` characters (a longer chapter is cut at paragraph breaks).
 """
@@ -49,7 +56,9 @@ from typing import Iterator
 from pydantic import Field
 
 from pipeline.readers.guarded import open_input
-from pipeline.readers.base import WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document
+from pipeline.readers.base import (WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document,
+                                   with_compression)
+from pipeline.readers.gutenberg_editions import preferred_edition
 from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, NEARLY, _MULTIBYTE as _DECODE_MULTIBYTE,
                                      _iso2022, _mess, _mixed_runs, bad_share, canonical, decode_html,
                                      iso2022_escapes, wide_unicode)
@@ -132,6 +141,10 @@ def first_line_match(text: str, pattern: re.Pattern, keywords: tuple[str, ...], 
 class GutenbergReader(Reader):
     """Project Gutenberg .txt eBooks (plain, compressed or zipped): the book without the PG header and licence."""
     name = "gutenberg"
+    version = "2"       # 2: a mirror folder's other files skipped; editions beside a preferred one flagged
+    # A folder (a mirror: cache/epub/N/ with pgN.rdf and images, 17489/ with 17489-h/*.htm) means its books.
+    data_suffixes = with_compression(".txt", ".txt.utf8") + (".txt.utf8.gzip", ".zip")
+    skip_suffixes = ("-h.zip",)
     drop_front_credits: bool = Field(default=True,
                                      description="drop the 'Produced by…' credits and PG notes after the START marker")
     drop_toc: bool = Field(default=True, description="drop the table of contents (a CONTENTS heading and its entries)")
@@ -562,13 +575,15 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
     books = joined_books(text)
     if len(books) > 1:
         state.count("gutenberg_joined_books", len(books))
+    preferred = preferred_edition(src, path)     # another edition of this eBook beside it (gutenberg_editions)
     for i, part in enumerate(books):
-        yield from _book(opts, src, path, state, part, encoding, lossy, f"#{i}" if len(books) > 1 else "")
+        yield from _book(opts, src, path, state, part, encoding, lossy, f"#{i}" if len(books) > 1 else "", preferred)
 
 
-def _book(opts, src, path: str, state: ReadState, text: str, encoding: str, lossy: bool, part: str
-          ) -> Iterator[Doc | Quarantined]:
-    """One book's text (LF line ends) as its document(s); `part`: its place among joined books."""
+def _book(opts, src, path: str, state: ReadState, text: str, encoding: str, lossy: bool, part: str,
+          preferred: str | None = None) -> Iterator[Doc | Quarantined]:
+    """One book's text (LF line ends) as its document(s); `part`: its place among joined books;
+    `preferred`: the better edition beside this file that the source reads too."""
     header, book, found = strip_boilerplate(text, opts.drop_front_credits)
     if not found["start_marker"] and not found["end_marker"] and len(text) <= ERROR_PAGE_MAX \
             and _ERROR_PAGE.match(text):
@@ -591,8 +606,13 @@ def _book(opts, src, path: str, state: ReadState, text: str, encoding: str, loss
     file_no = re.search(r"(?:pg)?(\d+)[^/]*$", path.rsplit("/", 1)[-1])
     ebook_id = meta.get("ebook_id") or (int(file_no.group(1)) if file_no else None)
     meta.update({"ebook_id": ebook_id, "encoding": encoding, "file": path})
-    if lossy:
-        meta["flags"] = ["decoded_lossy"]
+    flags = ["decoded_lossy"] * lossy
+    if preferred:
+        state.count("gutenberg_other_edition_books")
+        flags.append("other_edition")
+        meta["preferred_edition"] = preferred
+    if flags:
+        meta["flags"] = flags
     url = f"https://www.gutenberg.org/ebooks/{ebook_id}" if ebook_id else None
     book_id = f"gutenberg:{ebook_id}" if ebook_id else path + part
     if not opts.split_chapters:

@@ -10,6 +10,20 @@ one malformed page would end the file. `<page>` and `</page>` can only be elemen
 broken page is quarantined with its reason while the pages after it are read. A truncated or
 corrupt .bz2 keeps every page before the damage and quarantines the rest with the reason.
 
+A page of a history dump (pages-meta-history: every revision, oldest first) is read by its last
+revision, as mwxml and wikiextractor read it: the framing (mediawiki_frames.py) streams the page
+revision by revision and keeps its head (title, ns, id) and its newest revision only, so memory
+holds one revision however long the page's history is, and max_doc_bytes caps that revision (with
+the head), not the page: the most-edited articles, hundreds of MB per page, were lost whole as
+`too_large`. Every quarantine item of a page names its title and id in its detail, and its id is
+the one the page's document would have had (`enwiki:12`).
+
+A stub dump (stub-articles, stub-meta-*: pages and revisions without their text) gives no
+document; its pages are counted `skipped_stub_dump_page` (the pages-articles dump is the one to
+read). A folder in `paths` (a dump download) means its dumps: the multistream index, checksums,
+dumpstatus.json, SQL tables and other files beside them are counted `skipped_not_mediawiki_file`
+(data_suffixes, skip_suffixes, _NOT_A_DUMP), never quarantined.
+
 Kept: pages in the chosen namespaces (articles, ns=0; in dumps of export schema 0.5 and older,
 which have no <ns>, the title's prefix names it) whose content model is wikitext (a JSON, CSS,
 JavaScript, Lua or Wikidata page is skipped, counted by its model: `skipped_model_json`, ...);
@@ -30,15 +44,14 @@ from urllib.parse import quote
 from lxml import etree
 from pydantic import Field, field_validator
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
+from pipeline.readers import _from_directory
+from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, with_compression
 from pipeline.readers.wikitext import (CATEGORY_NAMESPACES, FILE_NAMESPACES, WikitextOptions, namespace_key,
                                        wikitext_to_text)
 from pipeline.readers import zh_variants
 from pipeline.readers.seven_zip import SEVEN_ZIP_MAGIC, seven_zip_members
+from pipeline.readers.mediawiki_frames import CHUNK, SAMPLE, frame_pages, page_names
 
-CHUNK = 1 << 20
-PAGE_OPEN, PAGE_CLOSE, ROOT_CLOSE = b"<page>", b"</page>", b"</mediawiki>"
-SITEINFO_CLOSE = b"</siteinfo>"
 # Disambiguation pages, by the template that marks them and the suffix of their title, in the
 # languages of the largest wikis (names checked against each wiki's dab pages: jawiki {{Aimai}},
 # elwiki {{Αποσαφήνιση}}, viwiki {{Trang định hướng}}, ...). Data, per wiki: add a wiki's names here.
@@ -99,6 +112,9 @@ DROP_SECTIONS = ["references", "external links", "see also", "further reading", 
                  "referenties", "externe links", "zie ook", "bronnen", "noten",
                  # ko
                  "각주", "외부 링크", "같이 보기", "참고 문헌", "참고 자료"]
+# Files of a dump folder that a name ending does not tell from a dump (see MediaWikiReader.data_suffixes).
+_NOT_A_DUMP = re.compile(r"-index\d*\.txt-p\d+p\d+\.bz2$"                  # a split part's multistream index
+                         r"|-(?:abstract|pages-logging)\d*\.xml(\.\w+)?$")   # XML of another kind
 _REDIRECT_TEXT = re.compile(r"^\s*#\s*(redirect|重定向|weiterleitung|redirection)\b", re.I)
 # Every wiki has its own redirect word (#転送, #ПЕРЕНАПРАВЛЕНИЕ, #REDIRECCIÓN, #넘겨주기, ...), and a dump
 # without <redirect> elements (export 0.4 and older, third-party exports) marks redirects only
@@ -153,11 +169,25 @@ class WikiOptions(Reader):
 class MediaWikiReader(WikiOptions):
     """MediaWiki XML dumps (.xml, .xml.bz2, multistream .bz2, .7z): one clean-text document per article."""
     name = "mediawiki"
+    # 2: a history dump's page is read by its last revision (no longer too_large as a whole);
+    #    a stub dump's pages are counted as such; a folder's non-dump files are skipped
+    version = "2"
+    # A folder (a download of dumps.wikimedia.org/<wiki>/<date>/) means its dumps: .xml, compressed
+    # or not, split parts (`-pages-articles1.xml-p1p41242.bz2`) and .7z archives. Beside them, the
+    # multistream index (`-index.txt.bz2`), md5sums.txt, dumpstatus.json, SQL tables, title lists
+    # and RSS feeds are no dumps: counted `skipped_not_mediawiki_file` (read_source_file), never
+    # quarantined. What a name ending cannot say (a split part's index, `-index1.txt-p1p41242.bz2`;
+    # abstracts and logging dumps, XML of another kind) is `_NOT_A_DUMP`, counted alike in `read`.
+    data_suffixes = with_compression(".xml") + (".bz2", ".7z")
+    skip_suffixes = with_compression(".txt", ".json", ".sql", ".html", ".csv", ".tsv") + ("-rss.xml",)
     namespaces: list[int] = Field(default=[0], description="page namespaces kept (0 = articles)")
     base_url: str | None = Field(default=None,
                                  description="page URL prefix; default from the dump's <siteinfo><base>")
 
     def read(self, path, src, state):
+        if _NOT_A_DUMP.search(path.rsplit("/", 1)[-1].lower()) and _from_directory(tuple(src.paths), path):
+            state.count(f"skipped_not_{self.name}_file")
+            return iter(())
         return _read_dump(self, src, path, state)
 
 
@@ -244,90 +274,6 @@ class _Site:
         return self.url_prefix + quote(title.replace(" ", "_"), safe="/:(),'!*-._~") if self.url_prefix else None
 
 
-def frame_pages(stream, max_page_bytes: int) -> Iterator[tuple[str, bytes, int]]:
-    """Split a dump stream into ("header", bytes, 0), ("page", bytes, offset) and the damaged
-    pieces ("too_large" | "unterminated" | "unopened" | "truncated", first bytes, offset), and ("unclosed", b"",
-    offset) when the stream ends outside a page without </mediawiki> after the last page (a dump cut
-    between two pages loses the rest silently otherwise); offsets are in the decompressed stream.
-    Read errors of the decompressor propagate to the caller."""
-    buf = b""
-    base = 0          # stream offset of buf[0]
-    start = 0         # first unconsumed byte in buf
-    searched = 0      # buf[start:searched] holds no marker we are looking for
-    in_page = skipping = False
-    header_done = closed = False
-    while True:
-        chunk = stream.read1(CHUNK)      # read1: what was decoded before damage is not dropped
-        buf, base = buf[start:] + chunk, base + start
-        searched -= start
-        start = 0
-        while True:
-            if not in_page:
-                i = buf.find(PAGE_OPEN, max(start, searched))
-                # A </page> between pages closes a page whose <page> tag was damaged: counted, not
-                # skipped with the whitespace between pages (before the first page, see the header).
-                lost = buf.find(PAGE_CLOSE, start, i if i >= 0 else len(buf)) if header_done else -1
-                if lost >= 0:
-                    end = lost + len(PAGE_CLOSE)
-                    yield "unopened", buf[start:end][:65536], base + start
-                    start, searched = end, max(searched, end)
-                    continue
-                if i < 0:
-                    closed = closed or buf.find(ROOT_CLOSE, start) >= 0
-                    if not header_done and len(buf) < 64 * CHUNK:
-                        searched = max(0, len(buf) - len(PAGE_OPEN))
-                    else:
-                        header_done = True     # keep enough to find a </mediawiki> cut by the chunk
-                        start = max(start, len(buf) - len(ROOT_CLOSE))
-                        searched = max(start, len(buf) - len(PAGE_OPEN))
-                    break
-                closed = False
-                if not header_done:
-                    header_done = True
-                    lost = buf.rfind(PAGE_CLOSE, 0, i)
-                    if lost < 0:
-                        yield "header", buf[:i], 0
-                    else:                   # the first page lost its <page>: it sits after <siteinfo>
-                        s = buf.rfind(SITEINFO_CLOSE, 0, lost)
-                        s = s + len(SITEINFO_CLOSE) if s >= 0 else 0
-                        yield "header", buf[:s], 0
-                        yield "unopened", buf[s:lost + len(PAGE_CLOSE)][:65536], s
-                in_page, start, searched = True, i, i + len(PAGE_OPEN)
-                continue
-            j = buf.find(PAGE_CLOSE, searched)
-            k = buf.find(PAGE_OPEN, searched)
-            if k >= 0 and (j < 0 or k < j):      # a new page starts before this one ended
-                if not skipping:
-                    yield "unterminated", buf[start:k], base + start
-                skipping, start, searched = False, k, k + len(PAGE_OPEN)
-                continue
-            if j < 0:
-                searched = max(searched, len(buf) - len(PAGE_CLOSE))
-                if not skipping and len(buf) - start > max_page_bytes:
-                    yield "too_large", buf[start:start + 65536], base + start
-                    skipping = True
-                if skipping:   # drop what we will not parse, keep the marker search window
-                    start = searched
-                break
-            end = j + len(PAGE_CLOSE)
-            if not skipping:
-                if end - start > max_page_bytes:
-                    yield "too_large", buf[start:start + 65536], base + start
-                else:
-                    yield "page", buf[start:end], base + start
-            in_page = skipping = False
-            start = searched = end
-        if not chunk:
-            if in_page and not skipping:
-                yield "truncated", buf[start:start + 65536], base + start
-            elif not in_page:
-                if not header_done:
-                    yield "header", buf, 0
-                if not closed:
-                    yield "unclosed", b"", base + len(buf)
-            return
-
-
 _READ_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
 
 
@@ -379,21 +325,35 @@ def _read_pages(opts: MediaWikiReader, src, path: str, stream, state: ReadState)
                 continue
             pages += 1
             if kind == "page":
-                yield from _page(opts, site, wt, disambig, src, data, offset, state)
-            elif kind == "too_large":
-                yield Quarantined("too_large", f"{path}: <page> over max_doc_bytes {src.max_doc_bytes}",
-                                  offset, size=src.max_doc_bytes, sample=data)
+                yield from _page(opts, site, wt, disambig, src, data, offset, state, path)
+                continue
+            title, page_id = page_names(data)
+            if kind == "too_large":
+                what = ("its last revision (the one read, with the page's title and id) is" if b"<revision>" in data
+                        else "<page> holds no <revision> within")
+                yield _page_item("too_large", f"{what} over max_doc_bytes {src.max_doc_bytes}",
+                                 site, src, path, title, page_id, data, offset, size=src.max_doc_bytes)
             elif kind == "unopened":
-                yield Quarantined("malformed_page", f"{path}: </page> without its <page> (a damaged tag)",
-                                  offset, size=len(data), sample=data)
+                yield _page_item("malformed_page", "</page> without its <page> (a damaged tag)",
+                                 site, src, path, title, page_id, data, offset)
             elif kind == "unterminated":
-                yield Quarantined("malformed_page", f"{path}: <page> without </page> before the next <page>",
-                                  offset, size=len(data), sample=data[:65536])
+                yield _page_item("malformed_page", "<page> without </page> before the next <page>",
+                                 site, src, path, title, page_id, data, offset)
             else:
-                yield Quarantined("truncated_dump", f"{path}: dump ends inside a <page> after {pages - 1} pages",
-                                  offset, size=len(data), sample=data)
+                yield _page_item("truncated_dump", f"dump ends inside this <page> after {pages - 1} pages",
+                                 site, src, path, title, page_id, data, offset)
     except _READ_ERRORS as e:
         yield _damaged(path, pages, last_offset, e)
+
+
+def _page_item(reason: str, what: str, site: _Site, src, path: str, title: str | None, page_id: str | None,
+               data: bytes, offset: int, size: int | None = None) -> Quarantined:
+    """The quarantine item of one page: its detail names the page's title and id (where its bytes
+    still hold them), its id is the one the page's document would have had (`enwiki:12`)."""
+    name = f"page {page_id or '(no id)'}" + (f' "{" ".join(title.split())[:200]}"' if title else "")
+    return Quarantined(reason, f"{path}: {name}: {what}", offset,
+                       f"{site.dbname or src.name}:{page_id}" if page_id else None,
+                       len(data) if size is None else size, data[:SAMPLE])
 
 
 def _read_seven_zip(opts: MediaWikiReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
@@ -424,12 +384,12 @@ def _read_seven_zip(opts: MediaWikiReader, src, path: str, state: ReadState) -> 
 
 
 def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, offset: int,
-          state: ReadState) -> Iterator[Doc | Quarantined]:
+          state: ReadState, path: str) -> Iterator[Doc | Quarantined]:
     try:
         page = etree.fromstring(data, _XML_PARSER)
     except etree.XMLSyntaxError as e:
-        yield Quarantined("malformed_page", f"<page> is not well-formed XML: {' '.join(str(e).split())}", offset,
-                          size=len(data), sample=data[:65536])
+        yield _page_item("malformed_page", f"<page> is not well-formed XML: {' '.join(str(e).split())}",
+                         site, src, path, *page_names(data), data, offset)
         return
     title, ns, page_id = page.findtext("title"), page.findtext("ns"), page.findtext("id")
     if ns is None and title:                                  # export schema <= 0.5: no <ns> element
@@ -438,8 +398,8 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
     if not title or ns is None or not (page_id or "").strip().isdigit() or not revisions \
             or not ns.strip().lstrip("-").isdigit():
         missing = [n for n, v in (("title", title), ("ns", ns), ("id", page_id), ("revision", revisions)) if not v]
-        yield Quarantined("malformed_page", f"<page> lacks or has an invalid {', '.join(missing) or 'ns/id'}",
-                          offset, page_id, len(data), data[:65536])
+        yield _page_item("malformed_page", f"<page> lacks or has an invalid {', '.join(missing) or 'ns/id'}",
+                         site, src, path, title, _digits(page_id), data, offset)
         return
     if int(ns) not in opts.namespaces:
         state.count(f"skipped_namespace_{int(ns)}")
@@ -450,9 +410,15 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         return
     text_el = rev.find("text")
     if text_el is None or text_el.get("deleted"):
-        # <text deleted="deleted"/>: the revision's text was suppressed; no <text>: a stub dump
-        # (stub-meta-*.xml holds no text: the pages-articles dump is the one to read)
+        # <text deleted="deleted"/>: the revision's text was suppressed; no <text> at all: an
+        # export that left it out
         state.count("skipped_no_text" if text_el is None else "skipped_deleted_text")
+        return
+    if not text_el.text and _stub_text(text_el):
+        # A stub dump (stub-articles, stub-meta-*) lists pages and revisions without their text:
+        # <text bytes="5230" id="1234" location="tt:1234"/> points at where it is stored. Its
+        # pages-articles dump is the one to read; said by its own counter, not as empty pages.
+        state.count("skipped_stub_dump_page")
         return
     wikitext = text_el.text or ""
     if skip := not_an_article(wikitext, title, disambig, page.find("redirect") is not None):
@@ -462,8 +428,8 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         variant = default_variant(opts.language_variant, site.dbname, site.language, wikitext)
         text = article_text(opts, wt, wikitext, variant)
     except Exception as e:  # mwparserfromhell raises its own ParserError and, on odd input, others
-        yield Quarantined("wikitext_parse_error", f"page {page_id}: {type(e).__name__}: {e}", offset,
-                          page_id, len(data), data[:65536])
+        yield _page_item("wikitext_parse_error", f"{type(e).__name__}: {' '.join(str(e).split())}",
+                         site, src, path, title, page_id.strip(), data, offset)
         return
     if not text.strip():
         state.count("skipped_empty_after_cleaning")
@@ -483,3 +449,15 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
 
 def _int(s: str | None) -> int | None:
     return int(s) if s and s.strip().isdigit() else None
+
+
+def _digits(s: str | None) -> str | None:
+    return s.strip() if s and s.strip().isdigit() else None
+
+
+def _stub_text(text_el) -> bool:
+    """Whether an empty <text> element is a stub dump's pointer to text stored elsewhere (its
+    `location`, or a size: `<text bytes="5230" id="1234" />`), not an empty revision
+    (`<text bytes="0" xml:space="preserve" />`)."""
+    size = (text_el.get("bytes") or "").strip()
+    return bool(text_el.get("location")) or (size.isdigit() and int(size) > 0)
