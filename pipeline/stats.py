@@ -239,6 +239,7 @@ def summary_table(stats: dict) -> str:
     if shared:
         # Kept (dedup removes real copies), but an id no longer names one document: said where seen.
         lines.append(f"note: {shared:,} documents have an id an earlier input file's document has (a file read "
-                     f"twice, or files that each number their rows from 0 under id_field): ids in the output "
-                     f"repeat (row sources: leave id_field out, ids then name file and row, or give distinct ids)")
+                     f"twice, editions of one book side by side (flagged other_edition), or files that each "
+                     f"number their rows from 0 under id_field): ids in the output repeat (row sources: leave "
+                     f"id_field out, ids then name file and row, or give distinct ids; books: read one edition)")
     return "\n".join(lines)

@@ -31,6 +31,7 @@ def test_summary_shows_each_stage_time_and_a_fused_wall_once():
     # ids shared across input files (each file numbering its rows from 0): said after the run
     stats["stages"][0]["counters"] = {"duplicate_id_across_files": 99}
     assert "note: 99 documents have an id an earlier input file's document has" in summary_table(stats)
+    assert "editions of one book side by side (flagged other_edition)" in summary_table(stats)
 
 
 class _Clock:
