@@ -319,8 +319,7 @@ class TaskPool:
         self.max_in_flight = max_in_flight
         self.runtime_env = runtime_env
         self.queue: deque[tuple[Any, Any, tuple, dict, Resources, bool, str]] = deque()
-        self.pending: dict[Any, Any] = {}
-        self._what: dict[Any, str] = {}         # task -> what it does, for WorkerLost's message
+        self.pending: dict[Any, tuple[Any, str]] = {}    # task -> (tag, what it does: WorkerLost's words)
         self._fn_refs: dict[int, Any] = {}
 
     def submit(self, tag: Any, fn: Callable, /, *args, resources: Resources = Resources(),
@@ -342,8 +341,7 @@ class TaskPool:
                 task = _call_streaming.options(num_returns="streaming", **opts).remote(ref, args, kwargs)
             else:
                 task = _call.options(**opts).remote(ref, args, kwargs)
-            self.pending[task] = tag
-            self._what[task] = what
+            self.pending[task] = (tag, what)
 
     def cancel(self) -> None:
         # The run stops with the error that led here; what the tasks stopped now (or already
@@ -369,7 +367,7 @@ class TaskPool:
                 more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
                 ready += more
             for r in ready:
-                tag = self.pending[r]
+                tag, what = self.pending[r]
                 try:
                     if isinstance(r, ray.ObjectRefGenerator):
                         try:
@@ -382,12 +380,10 @@ class TaskPool:
                         value = ray.get(r)
                 except _LOST as e:
                     self.cancel()
-                    raise worker_lost(self._what[r], e) from None
+                    raise worker_lost(what, e) from None
                 except BaseException:
                     self.cancel()
                     raise
-                if r not in self.pending:
-                    self._what.pop(r, None)
                 yield tag, value
 
 
