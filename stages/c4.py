@@ -48,21 +48,29 @@ CJK_POLICY_SUBSTRINGS = ["隐私政策", "隱私政策", "使用条款", "使用
 # closing quotes (also after an ellipsis: C4 keeps `wait..."`, so `等等……”` too); or a CJK full
 # stop and a short note in brackets, the source credit Chinese news ends with ("。（记者 张三）",
 # "。(毛毛)"), as fineweb.py's line ends allow.
+# A table row's cell (`| 帖子内容。 |`, as trafilatura writes forum posts and table cells) ends
+# where its text ends: the pipes after it are no part of the sentence, as fineweb.py's line ends read them.
 _TERMINAL = (r"""([.!?"'」』。！？．｡""" + NATIVE_SENTENCE_ENDS + r"""]|[.!?。！？．｡…⋯""" + NATIVE_SENTENCE_ENDS
-             + r"""]["'”’」』）)]+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])$""")
+             + r"""]["'”’」』）)]+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])(?:\s*\|)*$""")
 # C4: a line ending in "..." is not a sentence; nor in its CJK and full-width forms (… …… ⋯ 。。。 ．．．).
 _ELLIPSIS_END = rf"(?:\.\.\.|．．．|。。。|｡｡｡|…|⋯)$|{BRACKETED_ELLIPSIS}"
 _CITATION = r"\[\d*\]|\[edit\]|\[citation needed\]"
-# One sentence per run of terminal marks: CJK marks need no following space, Latin ones do.
-_SENTENCE_END = r"""[。！？．｡]+|[.!?""" + NATIVE_SENTENCE_ENDS + r"""]+["'”’)\]]*(\s|$)"""
+# One sentence per run of terminal marks: CJK marks need no following space; Latin ones need a
+# space or the line's end after them, or a Han or kana letter after them and no digit before:
+# Chinese and Japanese typed with half-width `. ? !` (forums, `chinese_clean`'s `punctuation:
+# halfwidth`) put no space between sentences (`今天天气很好.我们去公园.`), while `3.5`,
+# `example.com` and a numbered item `1.浏览器` stay one sentence.
+_SENTENCE_END = (r"""[。！？．｡]+|[.!?""" + NATIVE_SENTENCE_ENDS + r"""]+["'”’)\]]*(\s|$)"""
+                 r"""|[^0-9０-９\s.!?][.!?]+["'”’)\]]*[\p{Han}\p{Hiragana}\p{Katakana}]""")
 LINE_REASONS = ("too_long_word", "no_terminal_punct", "too_few_words", "javascript", "policy")
 
 
 class C4Quality(ProfiledFilter):
     """C4's line filtering and document rules."""
     # 2: CJK ellipses judged as C4 judges "..." (…” kept, a bare …… or 。。。 dropped);
-    # 3: a line ending in 」 or 』 without a full stop before it (Japanese 「おはよう」) is terminal
-    version: ClassVar[str] = "3"
+    # 3: a line ending in 」 or 』 without a full stop before it (Japanese 「おはよう」) is terminal;
+    # 4: a table cell's pipes after a terminal mark; `.!?` before a Han or kana letter ends a sentence
+    version: ClassVar[str] = "4"
     signal_thresholds: ClassVar[dict] = {"c4_sentences": ("min_sentences", "min")}
     remove_lines: bool = Field(True, description="C4: drop failing lines from the text.")
     remove_citations: bool = Field(True, description="C4 code: strip [1], [edit], [citation needed].")

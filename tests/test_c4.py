@@ -124,3 +124,34 @@ def test_a_japanese_dialogue_scene_loses_no_line_to_terminal_punctuation():
     out = run(C4Quality(min_sentences=None), [scene], ["ja"])
     assert out.counters["lines_removed_no_terminal_punct"] == 0
     assert "「はい、宿題を忘れてしまって」" in out.kept.column("text")[0].as_py()
+
+
+def test_half_width_marks_between_chinese_sentences_end_sentences():
+    # Chinese typed with half-width . ? ! (forums; chinese_clean's `punctuation: halfwidth`) puts no
+    # space after them: five sentences, not one. English without the space stays one sentence.
+    half = "今天天气很好.我们一起去公园散步.公园里的人很多?孩子们在草地上放风筝!我们玩得很开心."
+    glued = "The weather was fine today.We went for a walk.The park was crowded.Kids flew kites.It was fun."
+    out = C4Quality()(pa.table({"text": [half, glued], "language": ["zh", "en"]}))
+    assert out.kept.column("c4_sentences").to_pylist() == [5]
+    assert out.removed.column("reason").to_pylist() == ["too_few_sentences"]
+    assert out.removed.column("c4_sentences").to_pylist() == [1]
+
+
+def test_table_row_cells_are_judged_by_their_text_not_their_pipes():
+    # trafilatura writes a forum thread's posts as table cells: `| 帖子内容。 |` ends a sentence.
+    posts = ["建议对这件武器进行改版，现在的攻击范围太小了。普通攻击应该增加。",
+             "顶你，它真的是太弱了，攻击低，弹药太少。",
+             "能自动恢复就可以重新站起来了，强烈复议！",
+             "同意楼上的看法，希望官方能听到大家的声音。"]
+    rows = "\n".join(f"| {p} |" for p in posts) + "\n| 查看: 3481 | 回复: 3 |"
+    out = C4Quality()(pa.table({"text": [rows, "\n".join(posts)], "language": ["zh", "zh"]}))
+    assert out.removed is None
+    assert out.kept.column("text")[0].as_py().split("\n") == [f"| {p} |" for p in posts]
+    assert out.kept.column("c4_sentences").to_pylist() == [5, 5]
+
+
+def test_a_numbered_item_before_chinese_is_no_sentence():
+    text = "1.浏览器\n2.服务器\n3.数据库\n4.操作系统\n5.编译器"
+    out = C4Quality(remove_lines=False, filter_no_terminal_punct=False, min_words_per_line=0)(
+        pa.table({"text": [text], "language": ["zh"]}))
+    assert out.kept.column("c4_sentences").to_pylist() == [5]     # one a line, none from the numbers
