@@ -100,8 +100,34 @@ def test_quarantine_and_signals_by_language_with_each_languages_threshold(tmp_pa
     assert by_lang["zh"]["median"] == 20 and by_lang["en"]["documents"] == 1
     assert by_lang["zh"]["threshold"] == ">= 8, <= 100000" and by_lang["en"]["threshold"] == ">= 50, <= 100000"
     md = to_markdown(stats, sections(collect(stats)))
-    assert "| gopher | gopher_word_count | 3 | 30.000 | 0 | - | >= 8, <= 100000 |" in md
-    assert "| gopher | gopher_word_count | zh | 2 |" in md
+    assert "| gopher | gopher_word_count | gopher | 3 | 30.000 | 0 | - | >= 8, <= 100000 |" in md
+    assert "| gopher | gopher_word_count | gopher | zh | 2 |" in md
+
+
+def test_signals_of_an_inner_fused_stage_name_the_chain_end_they_are_read_from(tmp_path):
+    """Inside a write-once chain the inner stage keeps no documents: its kept values are those
+    that reached the chain's end, and the report says so instead of calling them its own."""
+    gopher, c4 = tmp_path / "01-gopher", tmp_path / "02-c4"
+    StageDir(gopher)                                   # records only: no documents of its own
+    (gopher / "removed").mkdir(parents=True)
+    pq.write_table(pa.table({"id": ["9"], "gopher_word_count": [3], "reason": ["gopher_quality/too_few_words"]}),
+                   gopher / "removed" / "00.parquet")
+    _stage(c4, {"s": pa.table({"id": ["1", "2"], "language": ["en", "en"],
+                               "gopher_word_count": [100, 120], "c4_sentences": [6, 9]})})
+    chain = ["gopher", "c4"]
+    stats = {"stages": [
+        {"id": "gopher", "stage": "gopher_quality", "dir": str(gopher), "fused_with": chain, "docs_in": 5,
+         "docs_out": 4, "removed": {"gopher/too_few_words": 1}, "quarantined": {}, "bytes_in": 0, "bytes_out": 0,
+         "shards": 1},
+        {"id": "c4", "stage": "c4_quality", "dir": str(c4), "fused_with": chain, "docs_in": 4, "docs_out": 2,
+         "removed": {"c4/too_few_sentences": 2}, "quarantined": {}, "bytes_in": 0, "bytes_out": 0, "shards": 1}],
+        "removed": {}, "quarantined": {}, "output": {}}
+    by_column = {d.column: d for d in signals(stats)}
+    assert (by_column["gopher_word_count"].stage, by_column["gopher_word_count"].kept_at) == ("gopher", "c4")
+    assert (by_column["c4_sentences"].stage, by_column["c4_sentences"].kept_at) == ("c4", "c4")
+    md = to_markdown(stats, sections(collect(stats)))
+    assert "| gopher | gopher_word_count | c4 | 2 |" in md and "| c4 | c4_sentences | c4 | 2 |" in md
+    assert "| gopher | gopher_word_count | c4 | en | 2 |" in md
 
 
 def test_pairs_and_funnels_from_stage_directories(tmp_path):

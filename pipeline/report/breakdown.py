@@ -140,7 +140,8 @@ def signals_by_language(dists: list[Distribution]) -> list[dict]:
         for lang, v in d.by_language.items():
             v = v[~np.isnan(v)]
             if len(v):
-                out.append({"stage": d.stage, "signal": d.column, "language": lang, "documents": int(len(v)),
+                out.append({"stage": d.stage, "kept_at": d.kept_at or d.stage, "signal": d.column, "language": lang,
+                            "documents": int(len(v)),
                             "median": float(np.median(v)), "p10": float(np.percentile(v, 10)),
                             "p90": float(np.percentile(v, 90)),
                             "threshold": threshold_text(d.threshold_values(lang))})

@@ -41,6 +41,10 @@ class Distribution:
     by_language: dict[str, np.ndarray] = field(default_factory=dict)
     profiles: dict[str, str] = field(default_factory=dict)
     profile: str = ""              # the most common profile of all kept documents sampled
+    # The stage whose stored documents the kept values are read from: the stage itself, or, inside
+    # a fused chain that stores only its end, the chain's last stage (what the stage kept and a
+    # later stage of the chain removed is not among them).
+    kept_at: str = ""
 
     def threshold_values(self, language: str | None = None) -> list[tuple[str, float]]:
         """(direction, value) of each rule for one language's documents (its profile's value), or
@@ -261,11 +265,13 @@ def signals(stats: dict) -> list[Distribution]:
         removed = side_files(s, "removed")
         declared = s.get("thresholds") or {}
         own = bool(shards)
+        kept_at = s["id"]
         if not shards and s.get("fused_with"):
             # Inside a fused chain only the last stage stores documents (write once); the columns a
             # stage added travel with them, and its removed sample (or its declared thresholds)
             # shows which columns it had.
-            shards = next((sh for sid in reversed(s["fused_with"]) if (sh := _shards(by_id.get(sid, {})))), [])
+            kept_at, shards = next(((sid, sh) for sid in reversed(s["fused_with"])
+                                    if (sh := _shards(by_id.get(sid, {})))), (kept_at, []))
             if not removed and not declared:
                 continue
         if not shards:
@@ -287,7 +293,7 @@ def signals(stats: dict) -> list[Distribution]:
         gone = _read_columns(removed, cols, cols) if removed else None
         for c in cols:
             d = Distribution(s["id"], c, np.zeros(0), _valid(gone, c), sampled_shards=len(use),
-                             total_shards=len(shards), thresholds=declared.get(c, []))
+                             total_shards=len(shards), thresholds=declared.get(c, []), kept_at=kept_at)
             _fill_kept(d, kept)
             out.append(d)
     return out

@@ -92,10 +92,13 @@ def sections(d: ReportData) -> list[Section]:
     if d.signals:
         sec.note = ("Each signal at the stage that computed it: kept documents (sampled shards) and the "
                     "stage's sample of removed documents; dashed lines are the stage's thresholds (for the "
-                    "documents' most common language profile; each language's are in the next section).")
-        sec.tables.append(Table(["stage", "signal", "kept sampled", "kept median", "removed sampled", "removed median",
-                                 "threshold"],
-                                [[x.stage, x.column, _n(len(x.kept)),
+                    "documents' most common language profile; each language's are in the next section). "
+                    "`kept at` is the stage whose documents the kept values are read from: inside a chain "
+                    "that stores only its end, the chain's end, so documents the stage kept and a later "
+                    "stage removed are not among them (`checkpoint: every_stage` stores each stage's).")
+        sec.tables.append(Table(["stage", "signal", "kept at", "kept sampled", "kept median", "removed sampled",
+                                 "removed median", "threshold"],
+                                [[x.stage, x.column, x.kept_at or x.stage, _n(len(x.kept)),
                                   _n(float(np.nanmedian(x.kept))) if len(x.kept) else "-", _n(len(x.removed)),
                                   _n(float(np.nanmedian(x.removed))) if len(x.removed) else "-",
                                   threshold_text(x.threshold_values())]
@@ -192,12 +195,14 @@ def breakdown_sections(d: ReportData) -> list[Section]:
                alt=f"tokens per {group} chart")
     out.append(sec)
     sec = Section("signals_by_language", "Quality signals per language",
-                  "Kept documents at the stage that computed each signal (sampled shards), the "
+                  "Kept documents at the stage that computed each signal (sampled shards; `kept at`: read "
+                  "from that stage's documents, or from its chain's end, as in the section above), the "
                   f"{TOP_LANGUAGES} largest languages; each language's threshold is the one its documents were "
                   "judged by (its language profile's value).", missing=d.missing.get("signals_by_language", ""))
     if d.signals_by_language:
-        sec.tables.append(Table(["stage", "signal", "language", "documents", "p10", "median", "p90", "threshold"],
-                                [[r["stage"], r["signal"], r["language"], _n(r["documents"]), _n(r["p10"]),
+        sec.tables.append(Table(["stage", "signal", "kept at", "language", "documents", "p10", "median", "p90",
+                                 "threshold"],
+                                [[r["stage"], r["signal"], r["kept_at"], r["language"], _n(r["documents"]), _n(r["p10"]),
                                   _n(r["median"]), _n(r["p90"]), r["threshold"]] for r in d.signals_by_language]))
         _chart(sec, plots.signals_by_language, d.signals, alt="quality signal histograms per language")
     out.append(sec)
