@@ -295,8 +295,9 @@ def test_parquet_text_column_stored_as_binary(tmp_path):
 
 
 def test_an_empty_file_in_a_tree_of_files_is_ordinary(tmp_path):
-    """An empty __init__.py in a checkout, or an unused empty .bib beside a paper, is counted as
-    skipped; in a format whose files hold records (JSONL, WARC, code rows) it stays bad input."""
+    """An empty __init__.py in a checkout, an unused empty .bib beside a paper, or an empty JSON
+    Lines shard (a writer's partition that kept no row, as a 0-row Parquet file) is counted as
+    skipped; in a format whose files hold records (WARC, code rows) it stays bad input."""
     from pipeline.readers import ReadState, read_source_file
     from pipeline.recipe import SourceConfig
     (tmp_path / "pkg").mkdir()
@@ -304,7 +305,7 @@ def test_an_empty_file_in_a_tree_of_files_is_ordinary(tmp_path):
     empty.write_bytes(b"")
     rows = tmp_path / "rows.jsonl"          # (a row format skips names starting with `_` as markers)
     rows.write_bytes(b"")
-    for fmt, extra, quarantined in (("code", {}, False), ("latex", {}, False), ("jsonl", {}, True),
+    for fmt, extra, quarantined in (("code", {}, False), ("latex", {}, False), ("jsonl", {}, False),
                                     ("code", {"layout": "rows"}, True)):
         # (code rows skip markers as the row formats do: `__init__.py` would be one)
         empty = rows if fmt == "jsonl" or extra else tmp_path / "pkg" / "__init__.py"
@@ -313,6 +314,31 @@ def test_an_empty_file_in_a_tree_of_files_is_ordinary(tmp_path):
         items = list(read_source_file(src, str(empty), state))
         assert [i.reason for i in items] == (["empty_file"] if quarantined else []), fmt
         assert state.counters.get("skipped_empty_file", 0) == (0 if quarantined else 1), fmt
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_json_shards_of_no_rows_are_skipped_and_do_not_count_as_files_lost(tmp_path, fmt):
+    """Sharded JSON Lines output where some partitions kept nothing (0 bytes, an empty gzip
+    stream, blank lines, `[]`): each empty shard is counted `skipped_empty_file`, and the source
+    is not stopped as "files lost whole"; a source of empty shards only still stops the run."""
+    import gzip
+    from pipeline.checks import quarantine_verdict
+    from pipeline.readers import Doc, ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    files = {"part-0.jsonl.gz": gzip.compress(b'{"text": "one row"}\n{"text": "two rows"}\n'),
+             "part-1.jsonl": b"", "part-2.jsonl.gz": gzip.compress(b""), "part-3.jsonl": b"\n \n",
+             "part-4.json": b"[]", "part-5.jsonl.gz": gzip.compress(b"\n")}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    src = SourceConfig(name="s", format=fmt, paths=[str(tmp_path)])
+    state, docs, items = ReadState(), 0, []
+    for name in files:
+        for item in read_source_file(src, str(tmp_path / name), state):
+            docs += isinstance(item, Doc)
+            items += [] if isinstance(item, Doc) else [item]
+    assert (docs, items, state.counters.get("skipped_empty_file")) == (2, [], 5)
+    assert quarantine_verdict("s", docs, {}, 0.5, state.counters, fmt, files=1, lost_files={}) is None
+    assert "no documents" in quarantine_verdict("s", 0, {}, 0.5, {"skipped_empty_file": 5}, fmt)
 
 
 def test_odd_json_values_cost_their_line_only(tmp_path):

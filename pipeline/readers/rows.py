@@ -86,8 +86,12 @@ class JsonlReader(_RowReader):
     # 6: CR line ends are lines (lf_lines); a JSON document read as JsonReader 5 reads it
     # 7: dotted paths reach into lists of objects (`messages.content`)
     # 8: the default url_field falls back to `metadata.url` (_RowReader 6)
-    version = "8"
+    # 9: a file of no rows (0 bytes, a compressed empty stream, blank lines only) is counted
+    # `skipped_empty_file`, as a 0-row Parquet file is: writers leave such shards (a filter that
+    # kept nothing, an empty partition), and quarantined they stopped runs as "files lost whole"
+    version = "9"
     data_suffixes = _JSON_NAMES
+    empty_files_are_ordinary = True
 
     def read(self, path, src, state):
         from pipeline.readers.rows_json import looks_like_json_document, read_json   # it imports this module
@@ -168,6 +172,7 @@ def lf_lines(f, state: ReadState):
 def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True) -> Iterator[Doc | Quarantined]:
     from pipeline.readers.rows_columnar import columnar_format      # it imports this module
     lineno = 0
+    rows = 0                    # non-blank lines: a file of none holds no rows (skipped_empty_file)
     # A row's JSON holds its text escaped (\uXXXX: up to 6 bytes a character) plus its other
     # fields: a longer line is over max_doc_bytes whatever it holds (skipped by capped_lines).
     limit = 6 * src.max_doc_bytes + (1 << 16)
@@ -188,6 +193,7 @@ def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True
                     return
                 if not raw.strip():
                     continue
+                rows += 1
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as e:
@@ -206,6 +212,9 @@ def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
         # A truncated or corrupt compressed stream: what was read so far stands.
         yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)
+        return
+    if not rows:
+        state.count("skipped_empty_file")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

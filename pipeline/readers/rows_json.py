@@ -68,7 +68,9 @@ class JsonReader(_RowReader):
     #    array lost every row after it); rows that fail after it are in its item
     # 7: a wrapper's rows (`records_field`) read one at a time as an array's: damage costs the rows
     #    it touches (the whole object before); valid files' rows unchanged
-    version = "7"
+    # 8: a file of no rows (0 bytes, blank, an empty array) is `skipped_empty_file` (JsonlReader 9)
+    version = "8"
+    empty_files_are_ordinary = True
     data_suffixes = _JSON_NAMES
     title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
                                                               "(a chapter's or a poem's title), if any")
@@ -98,8 +100,13 @@ def read_json(opts, src, path: str, state: ReadState, sniffed: bool = False) -> 
     except OSError as e:        # CorruptStream included
         yield Quarantined("corrupt_compression", f"{type(e).__name__}: {e}", 0, path)
         return
+    rows = 0
     with f:
-        yield from _json_values(opts, src, path, _JsonText(f, state), state)
+        for item in _json_values(opts, src, path, _JsonText(f, state), state):
+            rows += 1
+            yield item
+    if not rows:        # whitespace, `[]`, a wrapper of no rows: an empty shard, as a 0-row Parquet file
+        state.count("skipped_empty_file")
 
 
 def _json_values(opts, src, path: str, t: _JsonText, state: ReadState) -> Iterator[Doc | Quarantined]:
@@ -138,7 +145,7 @@ class _JsonValues:
 
     def read(self) -> Iterator[Doc | Quarantined]:
         """Value after value to the file's end, then what the end says: the stream broke after the
-        last complete value, or there was no value at all."""
+        last complete value (no value at all: nothing, read_json counts the file empty)."""
         t, pos = self.t, 0
         while (pos := _skip_ws(t, pos)) is not None:
             self.nth += 1
@@ -151,8 +158,6 @@ class _JsonValues:
                 break
         if t.error:
             yield self.ended("after its last complete value", len(t.text))
-        elif not self.nth:
-            yield Quarantined("bad_json", f"{self.path}: no JSON value, whitespace only", 0, self.path)
 
     def top_value(self, pos: int):
         """The rows of the top-level value at `pos`: an array's (or a wrapper's) read one at a time,
