@@ -55,12 +55,17 @@ _SCRIPT_MODES = {
 def segmentation_mode(language: str | None, script: str | None) -> str:
     """Which segmenter to use for a document.
 
-    The script is the stronger signal (it is counted, not guessed) except that kanji-heavy
-    Japanese can look like Han text, so a Han script with language 'ja' goes to Sudachi."""
+    The script is the stronger signal (it is counted, not guessed) except between Chinese and
+    Japanese, which share Han letters: kanji-heavy Japanese can look like Han text, so a Han
+    script with language 'ja' goes to Sudachi; a Chinese page that quotes kana (a Japanese
+    lesson, a 10% share makes the script Jpan) labelled Chinese goes to jieba. The language
+    decides there as it decides the document's filter profile (stages.profiles.profile_name)."""
     by_script = _SCRIPT_MODES.get(script or "")
     if by_script is not None:
         if by_script == JIEBA and language == "ja":
             return SUDACHI
+        if by_script == SUDACHI and _LANGUAGE_MODES.get(language or "") == JIEBA:
+            return JIEBA
         return by_script
     by_language = _LANGUAGE_MODES.get(language or "")
     # A Chinese/Japanese label on a document whose letters are mostly Latin: a tech post full of

@@ -20,6 +20,23 @@ def test_mode_follows_script_then_language():
     assert seg.segmentation_mode("km", "Khmr") == seg.CHARS
     assert seg.segmentation_mode("ko", "Hang") == seg.WHITESPACE
     assert seg.segmentation_mode("en", "Hans") == seg.JIEBA     # the script is counted, not guessed
+    # Chinese quoting kana (a Japanese lesson): the Chinese label decides, as it decides the profile
+    assert seg.segmentation_mode("zh", "Jpan") == seg.JIEBA
+
+
+def test_a_filter_segments_with_the_label_it_picks_the_profile_with():
+    """Profile and words from one decision: a label the language stage was unsure of (below
+    profile_min_language_score) picks neither; a zh label on a page whose kana make it Jpan picks
+    both (zh-Hans and jieba), not zh-Hans thresholds on Sudachi's pieces."""
+    import pyarrow as pa
+    from stages.gopher import GopherQuality
+    lesson = ("今天我们来学习几个日语问候语。早上见面时说おはようございます，意思是早上好。"
+              "白天说こんにちは，晚上说こんばんは。分别时可以说さようなら。")
+    hans = "委员会周二开会讨论预算问题。委员们对支出提出了若干担忧。主席承诺下周给出详细答复。"
+    batch = pa.table({"text": [lesson, hans], "language": ["zh", "ja"], "language_score": [0.99, 0.3]})
+    docs = GopherQuality().documents(batch)
+    assert docs.scripts == ["Jpan", "Hans"]
+    assert list(docs.profiles) == ["zh-Hans", "zh-Hans"] and docs.modes == [seg.JIEBA, seg.JIEBA]
 
 
 def test_words_drop_punctuation_and_keep_inner_marks():

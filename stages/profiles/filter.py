@@ -138,7 +138,7 @@ class ProfiledFilter(Filter):
     use_profiles: bool = Field(True, description=(
         "Pick thresholds per document from stages/profiles/<language>.yaml (off: stage options only)."))
     profile_min_language_score: float = Field(0.5, ge=0.0, le=1.0, description=(
-        "A document's language label picks its profile only when the language stage was at least this "
+        "A document's language label picks its profile (and its word segmenter) only when the language stage was at least this "
         "sure (language_score): lid.176 calls Xhosa, Zulu, Shona or Somali English at 0.1-0.2, and "
         "English stop words then removed them; below it the default profile (no stop words) judges, "
         "or the script's (Chinese, Japanese)."))
@@ -208,13 +208,14 @@ class ProfiledFilter(Filter):
             scripts = scripts_batch(text)
         scores = batch.column("language_score").to_pylist() if "language_score" in cols else [None] * n
         floor = self.profile_min_language_score
-        profiles = np.array([profile_name(lang if sc is None or sc >= floor else None, s)
-                             for lang, s, sc in zip(languages, scripts, scores)], dtype=object)
+        # A label below the floor is not trusted for the profile, nor for the words the profile's
+        # thresholds are applied to: both follow the script alone then.
+        trusted = [lang if sc is None or sc >= floor else None for lang, sc in zip(languages, scores)]
+        profiles = np.array([profile_name(lang, s) for lang, s in zip(trusted, scripts)], dtype=object)
         if self.needs_words:
-            words, modes = segmentation.words_batch(texts, languages, scripts, errors="mark")
+            words, modes = segmentation.words_batch(texts, trusted, scripts, errors="mark")
         else:
-            words, modes = None, [segmentation.segmentation_mode(lang, s)
-                                  for lang, s in zip(languages, scripts)]
+            words, modes = None, [segmentation.segmentation_mode(lang, s) for lang, s in zip(trusted, scripts)]
         return Docs(text, texts, languages, scripts, profiles, modes, words)
 
     def common_signals(self, docs: Docs) -> dict[str, pa.Array]:
