@@ -413,3 +413,24 @@ def test_files_cat_ed_together(tmp_path):
     p.write_bytes(part(0, 5) + part(5, 10))
     items = list(read_source_file(SourceConfig(name="s", format="jsonl", paths=[str(p)]), str(p), ReadState()))
     assert [i.text for i in items] == [f"row {i}" for i in range(10)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_an_object_or_list_id_is_its_json_and_counted(tmp_path, fmt):
+    """MongoDB exports keep `{"_id": {"$oid": ...}}`: the id is the value's JSON (the same from
+    JSONL and Parquet), not Python's repr, and counted as the field may not be the one meant."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pipeline.readers import ReadState, read_source_file
+    from pipeline.recipe import SourceConfig
+    rows = [{"_id": {"$oid": "65a1"}, "text": "one"}, {"_id": {"$oid": "65a2"}, "text": "two"}]
+    path = tmp_path / f"rows.{fmt}"
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    src = SourceConfig(name="s", format=fmt, paths=[str(path)], id_field="_id")
+    state = ReadState()
+    ids = [d.id for d in read_source_file(src, str(path), state)]
+    assert ids == ['s/{"$oid":"65a1"}', 's/{"$oid":"65a2"}']
+    assert state.counters["id_field_not_scalar"] == 2

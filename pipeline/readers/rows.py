@@ -465,6 +465,12 @@ def _row_id(opts, value, fallback_id: str, state: ReadState | None) -> str:
     recipe names is counted (`id_field_missing`): after ingest, a source none of whose rows had it
     stops the run (checks.py), a misspelt field must not quietly number the documents."""
     if opts.id_field:
+        if isinstance(value, (dict, list)):
+            # An object or list as id (a nested `{"$oid": ...}`, an id split in parts): its JSON,
+            # the same from every reader, not Python's repr; counted, as the field may be wrong.
+            if state is not None:
+                state.count("id_field_not_scalar")
+            return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
         if value is not None:
             return str(value)
         if state is not None:
