@@ -299,9 +299,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as e:
         # Storage failing under the run (its disk full, its object store gone), or a worker
-        # killed under a task: one line saying so and that a rerun resumes. Anything else is a
-        # bug, and its traceback says where.
-        from pipeline.executor import WorkerLost      # Ray is imported by now, if a run started
+        # killed under a task: one line saying so and that a rerun resumes. A stage's own code
+        # raising: one line saying where (stage, shard, input file), then the stage's frames (not
+        # the driver's and Ray's around them). Anything else is a bug, and its traceback says where.
+        from pipeline.executor import TaskFailed, WorkerLost      # Ray is imported by now, if a run started
+        if isinstance(e, TaskFailed):
+            print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+            if e.trace:
+                print(f"{e.trace}\nThe shards finished before it are kept: fix the cause and run the same "
+                      f"command again to resume.", file=sys.stderr)
+            return 1
         line = str(e) if isinstance(e, WorkerLost) else storage.failure_line(e)
         if line is None:
             raise

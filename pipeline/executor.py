@@ -283,6 +283,31 @@ class WorkerLost(RuntimeError):
     naming the work, instead of Ray's traceback that names neither the input nor what to do."""
 
 
+class TaskFailed(RuntimeError):
+    """A task's own code raised: which part of it (`part`, e.g. a stage of a fused chain), the
+    exception in one line, and the traceback of where it was raised (the task's frames, not
+    Ray's wrapper around them). The pool adds what the task was doing (`what`: the shard and the
+    input file it came from), so the CLI says in one line where the run stopped, then shows the
+    frames that name the line to fix (a custom stage's own code, most often)."""
+
+    def __init__(self, part: str, error: str, trace: str = "", what: str = ""):
+        super().__init__(part, error, trace, what)
+        self.part, self.error, self.trace, self.what = part, error, trace, what
+
+    @classmethod
+    def of(cls, part: str, e: BaseException) -> "TaskFailed":
+        import traceback
+        frames = traceback.extract_tb(e.__traceback__)[1:]     # from the part's call inward
+        return cls(part, f"{type(e).__name__}: {' '.join(str(e).split())[:1000]}",
+                   "".join(traceback.format_list(frames)).rstrip())
+
+    def within(self, what: str) -> "TaskFailed":
+        return TaskFailed(self.part, self.error, self.trace, what)
+
+    def __str__(self) -> str:
+        return f"{self.what + ': ' if self.what else ''}{self.part} raised {self.error}"
+
+
 _LOST = (ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError, ray.exceptions.NodeDiedError,
          ray.exceptions.LocalRayletDiedError, ray.exceptions.ObjectLostError)
 
@@ -381,8 +406,11 @@ class TaskPool:
                 except _LOST as e:
                     self.cancel()
                     raise worker_lost(what, e) from None
-                except BaseException:
+                except BaseException as e:
                     self.cancel()
+                    cause = getattr(e, "cause", None) or e     # (Ray's wrapper holds the task's error)
+                    if isinstance(cause, TaskFailed):
+                        raise cause.within(what) from None
                     raise
                 yield tag, value
 

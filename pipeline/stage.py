@@ -162,7 +162,13 @@ class Stage(BaseModel):
             # One line naming the column, not a KeyError from deep inside the stage.
             raise StageError(f"{self.name or type(self).__name__}: its input has no column "
                              f"{', '.join(map(repr, missing))} (it has: {', '.join(batch.column_names)})")
-        return self.process(batch)
+        out = self.process(batch)
+        if not isinstance(out, (pa.Table, Result)):
+            # A custom stage's slip (a dict, a RecordBatch, None): said here, not as an
+            # AttributeError where the runner first touches the value.
+            raise StageError(f"{self.name or type(self).__name__}.process returned {type(out).__name__}; "
+                             f"expected a pyarrow.Table or a Result")
+        return out
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

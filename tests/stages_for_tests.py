@@ -139,3 +139,20 @@ class KillsItsWorker(Stage):
         import signal
         os.kill(os.getpid(), signal.SIGKILL)
         return batch
+
+
+class RaisesOnAWord(Stage):
+    """A custom stage with a bug: raises on the first batch holding `word`."""
+    word: str = "the"
+
+    def process(self, batch: pa.Table) -> pa.Table:
+        if any(self.word in t for t in batch.column("text").to_pylist()):
+            raise KeyError(f"no entry for {self.word!r}")
+        return batch
+
+
+class ReturnsADict(Stage):
+    """A custom stage that returns columns as a dict instead of a table."""
+
+    def process(self, batch: pa.Table):
+        return {"text": batch.column("text").to_pylist()}

@@ -143,6 +143,40 @@ def test_stage_that_cannot_load_stops_the_run(tmp_path, shared_data, ray_local):
     assert not (tmp_path / "run" / "stats.json").exists()
 
 
+@pytest.mark.parametrize("stage, exit_code, says", [
+    ("RaisesOnAWord", 1, "stage 'bug' (RaisesOnAWord) raised KeyError: \"no entry for 'the'\""),
+    ("ReturnsADict", 2, "error: ReturnsADict.process returned dict; expected a pyarrow.Table or a Result"),
+])
+def test_a_stage_that_raises_is_one_line_naming_it_the_shard_and_the_file_then_its_frames(
+        tmp_path, shared_data, stage, exit_code, says):
+    """Was: the driver's and Ray's tracebacks (~50 lines) naming neither the stage nor the input;
+    a wrong return type was an AttributeError from the runner's own code."""
+    src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""\
+        name: buggy
+        output: {tmp_path / 'run'}
+        ray: {{num_cpus: 1}}
+        sources: [{{name: cc, format: jsonl, paths: [{src}]}}]
+        stages:
+          - stage: stages_for_tests:{stage}
+            id: bug
+        """))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe)], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == exit_code, r.stderr[-3000:]
+    assert "Traceback" not in r.stderr and "RayTaskError" not in r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and says in errors[0], r.stderr[-3000:]
+    if exit_code == 1:
+        assert errors[0].startswith(f"error: bug on shard 00-00000-0000 (of {src}): ")
+        after = r.stderr.split(errors[0], 1)[1]
+        assert "stages_for_tests.py" in after and "raise KeyError" in after     # the stage's own frame
+        assert "executor.py" not in after                                       # not Ray's nor the driver's
+    assert json.loads((tmp_path / "run" / "failed.json").read_text())["error"].endswith(errors[0].split(": ", 1)[1][-60:])
+
+
 def run_cli(recipe: Path, **kw) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO}"}
     return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(recipe), "--quiet"], cwd=REPO,
