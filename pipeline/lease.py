@@ -105,7 +105,14 @@ class Lease:
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             try:
-                current = storage.read_json(self.path)
+                try:
+                    current = storage.read_json(self.path)
+                except FileNotFoundError:
+                    # Removed by hand (or by a cleanup), taken by no run: this run still writes
+                    # here, so it holds the output again; without a record a second run would start.
+                    log.warning("%s: the output's lease record was removed while this run held it; written "
+                                "again", storage.url(self.path.parent))
+                    current = self.record
                 if current.get("token") != self.token:
                     self.lost = (f"{storage.url(self.path.parent)}: this run lost the output's lease to another "
                                  f"run (host {current.get('host')}, pid {current.get('pid')}): stopped, so that "

@@ -342,7 +342,8 @@ class Runner:
                 try:
                     stats = self._run()
                 except Exception as e:
-                    self._report_failure(e)
+                    if self._lease.lost is None:    # the folder is another run's now: nothing written into it
+                        self._report_failure(e)
                     raise
                 storage.remove_file(self.run_dir / FAILED)      # an earlier attempt's, now superseded
                 return stats

@@ -72,15 +72,35 @@ def test_a_run_whose_lease_another_run_took_stops(tmp_path, monkeypatch):
     out.mkdir()
     with pytest.raises(OutputBusy) as e:
         with Lease(out) as lease:
-            (out / LEASE).unlink()                          # as a person cleaning up might
-            other = Lease(out).acquire()                    # a second run takes the output
+            # A second run took the output (its record replaced ours between two heartbeats).
+            (out / LEASE).write_text(json.dumps({**lease.record, "token": "another run", "pid": 4242}))
             deadline = time.time() + 10
             while lease.lost is None and time.time() < deadline:
                 time.sleep(0.05)
             with pytest.raises(OutputBusy):
                 lease.held()                                # what the runner asks between segments
-            other.release()
-    assert "lost the output's lease" in str(e.value) and f"pid {os.getpid()}" in str(e.value)
+    assert "lost the output's lease" in str(e.value) and "pid 4242" in str(e.value)
+
+
+def test_a_lease_record_removed_by_hand_is_written_again(tmp_path, monkeypatch, caplog):
+    """Removed while the run holds it and taken by no run: the heartbeat only warned that the key
+    was missing, every beat, and a second run could start into the output. It writes it again."""
+    import pipeline.lease as lease_mod
+    monkeypatch.setattr(lease_mod, "HEARTBEAT_SECONDS", 0.05)
+    out = tmp_path / "run"
+    out.mkdir()
+    with caplog.at_level(logging.WARNING, logger="pipeline.lease"):
+        with Lease(out) as lease:
+            (out / LEASE).unlink()                          # as a person cleaning up might
+            deadline = time.time() + 10
+            while not (out / LEASE).exists() and time.time() < deadline:
+                time.sleep(0.05)
+            assert json.loads((out / LEASE).read_text())["token"] == lease.token
+            with pytest.raises(OutputBusy, match="another run is writing this output"):
+                Lease(out).acquire()                        # a second run is refused again
+            lease.held()                                    # and this one goes on
+    assert "lease record was removed while this run held it" in caplog.text
+    assert not (out / LEASE).exists()                       # released at the end as usual
 
 
 def test_output_onto_a_folder_that_is_not_a_run_is_refused(tmp_path, shared_data):
@@ -124,3 +144,22 @@ def test_memory_urls_are_refused_before_any_work(tmp_path, shared_data):
     r = subprocess.run([sys.executable, "-m", "pipeline", "validate", str(recipe(tmp_path, shared_data, tmp_path / "o")),
                         "--output", "memory://runs/y"], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert r.returncode == 2 and "Ray's worker processes cannot see" in r.stderr, r.stderr
+
+
+def test_a_run_that_lost_its_output_writes_nothing_more_into_it(tmp_path, shared_data, monkeypatch):
+    """The folder is the other run's once the lease is lost: no failed.json, no report, and the
+    other run's stats.json stays (it was removed as this run's failure report began)."""
+    out = tmp_path / "run"
+    r = load_recipe(recipe(tmp_path, shared_data, out))
+
+    def lose(self):
+        self._begin()
+        (out / "stats.json").write_text("{}")        # the run that took the output finished meanwhile
+        self._lease.lost = f"{out}: this run lost the output's lease to another run"
+        self._lease.held()
+
+    monkeypatch.setattr(Runner, "_run", lose)
+    with pytest.raises(OutputBusy, match="lost the output's lease"):
+        Runner(r, quiet=True).run()
+    assert (out / "stats.json").read_text() == "{}"
+    assert not (out / "failed.json").exists() and not (out / "report.md").exists()
