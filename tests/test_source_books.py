@@ -689,3 +689,21 @@ def test_an_error_page_saved_as_a_book_is_not_a_book(tmp_path, body):
     # a short text without markers that is no markup stays a document (a PG text cut by hand)
     (tmp_path / "pg1.txt").write_text("The Raven\n\nOnce upon a midnight dreary, while I pondered, weak and weary.\n")
     assert len(read(tmp_path / "pg1.txt")[0]) == 1
+
+
+def test_a_chinese_books_table_of_contents_ends_at_its_first_chapter(tmp_path):
+    """Chinese PG texts put each paragraph on one line: the prose rules (long lines, blocks of
+    three) saw no prose, and the TOC ran on into the book (28% of a sample book dropped as TOC
+    lines, chapter 1 with its heading). The TOC ends where its first entry comes again."""
+    entries = ["第一回　甄士隱夢幻識通靈　賈雨村風塵懷閨秀", "第二回　賈夫人仙逝揚州城　冷子興演說榮國府",
+               "第三回　托內兄如海酬訓教　接外孫賈母惜孤女"]
+    paragraph = "此開卷第一回也。作者自云：因曾歷過一番夢幻之後，故將真事隱去，而借通靈之說，撰此石頭記一書也。"
+    chapters = "\n\n".join(f"{e}\n\n" + "\n\n".join([paragraph] * 6) for e in entries)
+    body = "紅樓夢\n\n曹雪芹\n\n目錄\n\n" + "\n".join(entries) + "\n\n\n" + chapters
+    title = "Hung Lou Meng"
+    path = tmp_path / "24264.txt"
+    path.write_text(NEW_2020S.format(title=title, upper=title.upper(), body=body), encoding="utf-8")
+    (doc,), _, counters = read(path)
+    assert counters["gutenberg_toc_lines_dropped"] == 4                  # the heading and its 3 entries
+    assert doc.text == ("紅樓夢\n\n曹雪芹\n\n" + chapters).strip() or doc.text.endswith(chapters)
+    assert [ln for ln in doc.text.split("\n") if ln.startswith("第")] == entries

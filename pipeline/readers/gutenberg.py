@@ -402,11 +402,36 @@ def drop_toc(book: str) -> tuple[str, int]:
     return "".join(out), removed
 
 
+# Characters that take two columns (CJK, kana, Hangul, full-width forms): the TOC rules measure
+# lines in columns, so that a 40-character Chinese paragraph is as long as an 80-character English one.
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+                   "\U00020000-\U0003fffd]")
+# A chapter heading's label without its title ("CHAPTER IV", "第四回"): a TOC's first entry, met
+# again as a heading, is where the text begins.
+_CHAPTER_KEY = re.compile(
+    r"[ \t]*(?:(?:CHAPTER|CHAP\.|BOOK|PART|STAVE|LETTER|CANTO)[ \t]+(?:[0-9]+|[IVXLCDM]+|" + _NUMBER_WORDS
+    + r")\b|第[一二三四五六七八九十百千零〇0-9]+[章回卷节節])", re.I)
+
+
+def _columns(line: str) -> int:
+    return len(line) + len(_WIDE.findall(line))
+
+
+def _entry_key(line: str) -> str:
+    """A TOC line as its heading would repeat it: its chapter label, else the line itself."""
+    m = _CHAPTER_KEY.match(line)
+    return " ".join((m.group(0) if m else line).split()).upper()
+
+
 def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
     """(offset where the text resumes, non-blank entry lines) of the TOC whose heading ends at
-    after_heading, or None if what follows is not a list of entries."""
+    after_heading, or None if what follows is not a list of entries. The list ends where its
+    first entry comes again (the first chapter's heading: Chinese books, whose paragraphs are
+    one line each, give the prose rules below nothing to see), at three blank lines, or at prose:
+    a block of three long lines, or one very long line (lengths in columns: CJK counts double)."""
     lines = book[after_heading:].split("\n", _MAX_TOC_LINES + 1)[1:_MAX_TOC_LINES + 1]
     j, entries, blanks = 0, 0, 0
+    first = None
     while j < len(lines):
         if not lines[j].strip():
             blanks += 1
@@ -418,8 +443,16 @@ def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
         while block_end < len(lines) and lines[block_end].strip():
             block_end += 1
         block = [ln.strip() for ln in lines[j:block_end]]
-        prose = sum(len(b) >= 50 and not b[-1].isdigit() for b in block)
-        if prose >= 3 or any(len(b) > 120 for b in block):
+        if first is None:
+            first = _entry_key(block[0])
+        else:
+            again = next((i for i, b in enumerate(block) if _entry_key(b) == first), None)
+            if again is not None:
+                entries += again
+                j += again
+                break
+        prose = sum(_columns(b) >= 50 and not b[-1].isdigit() for b in block)
+        if prose >= 3 or any(_columns(b) > 120 for b in block):
             break
         entries += len(block)
         blanks = 0
