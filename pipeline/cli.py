@@ -53,7 +53,10 @@ def _cmd_run(a) -> int:
         print(f"report:    {path}")
     stopping.join()
     print(summary_table(stats))
-    print(f"\ndocuments: {stats['output']['documents']}  ({stats['output']['documents_count']:,})")
+    out = stats["output"]
+    print(f"\ndocuments: {out['documents']}  ({out['documents_count']:,}"
+          + ("; views of an earlier stage's shards: read them with pipeline.read_documents(RUN) or "
+             "`python -m pipeline export`)" if out.get("documents_are_views") else ")"))
     if "dataset" in stats["output"]:
         print(f"dataset:   {stats['output']['dataset']}")
     print(f"stats:     {runner.run_dir / 'stats.json'}")

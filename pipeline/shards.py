@@ -279,7 +279,8 @@ def _count_by_language(t: pa.Table | None) -> dict[str, int]:
 def final_stage(run) -> StageDir:
     """The stage holding a finished run's final documents (`run`: its folder or URL, or its stats)."""
     stats = run if isinstance(run, dict) else read_json(storage.path(run) / "stats.json")
-    return StageDir(storage.path(stats["output"]["documents"]).parent)
+    out = stats["output"]
+    return StageDir(storage.path(out["stage"]) if "stage" in out else storage.path(out["documents"]).parent)
 
 
 def read_documents(run, columns: list[str] | None = None) -> pa.Table:

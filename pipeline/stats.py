@@ -151,7 +151,12 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
             quarantined[k] = quarantined.get(k, 0) + v
     with_docs = [i for i, ps in enumerate(stages) if ps.dir.document_shards()]
     last_docs = with_docs[-1] if with_docs else 0
-    output = {"documents": storage.url(stages[last_docs].dir.shards), "documents_count": per[last_docs]["docs_out"]}
+    final = stages[last_docs].dir
+    # A removal-only stage (dedup) stores views (ids removed from an earlier stage's shards), no
+    # Parquet file: its shards/ folder does not exist, and its documents are read through it.
+    views = bool(final.view_shards())
+    output = {"stage": storage.url(final.path), "documents": storage.url(final.path if views else final.shards),
+              "documents_count": per[last_docs]["docs_out"], "documents_are_views": views}
     datasets = [ps for ps in stages if storage.is_file(ps.dir.path / "output" / "manifest.json")]
     if datasets:
         output["dataset"] = storage.url(datasets[-1].dir.path / "output")

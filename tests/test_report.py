@@ -177,3 +177,14 @@ def test_report_shows_what_ingest_skipped_and_flagged(run, tmp_path):
                     "| latex_included_files_skipped | 30 | skipped, not a document |",
                     "| http_truncated | 6 | a flag or a note |", "| decoded_lossy | 1 | a flag or a note |"]
     assert "Input skipped and flagged at ingest" in (out / "report.html").read_text()
+
+
+def test_the_output_documents_path_exists_when_the_last_stage_stores_views(run):
+    """The run ends in exact_dedup, which stores views: stats named its shards/ folder, which
+    does not exist (the README says never to glob it); it names the stage folder and says views."""
+    from pipeline import read_documents
+    run_dir, stats = run
+    out = stats["output"]
+    assert out["documents_are_views"] is True and "exact_dedup" in out["documents"]
+    assert Path(out["documents"]).is_dir() and Path(out["stage"]) == Path(out["documents"])
+    assert read_documents(stats).num_rows == out["documents_count"] > 0
