@@ -216,6 +216,18 @@ class Mix(GlobalStage):
             if unlisted:
                 raise ValueError(f"sources: recipe sources {unlisted} are not listed (list them with weight 0 "
                                  f"to drop them)")
+        if self.source_column == "language":
+            # Mixing by language after a language stage that keeps only some: a weighted language
+            # it removes would reach the mix empty, found only after the whole chain and dedup.
+            from stages.language import LanguageFilter
+            for i, spec in enumerate(recipe.stages[:me]):
+                kept = getattr(spec.stage, "languages", None)
+                if not isinstance(spec.stage, LanguageFilter) or kept is None or spec.apply_to:
+                    continue
+                gone = sorted(lang for lang, w in self.source_shares().items() if w > 0 and lang not in kept)
+                if gone:
+                    raise ValueError(f"sources: {gone} are weighted, but {spec.id!r} (stages[{i}]) keeps only "
+                                     f"languages {list(kept)}: the mix would find none of their documents")
         bpe.check_tokenizer_file(self.tokenizer)  # exists and holds its eos_token
         if self.target_tokens is None or self.allow_shortfall:
             return

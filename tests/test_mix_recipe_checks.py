@@ -216,3 +216,18 @@ def test_every_source_emptied_upstream_names_them_not_the_tokenizer(tmp_path, da
     # zh: the language stage may take a line or two first; gopher_quality then removes the last
     assert re.search(rf"zh: {n_zh} read, (language removed \d+, gopher_quality removed the last \d+|"
                      rf"gopher_quality removed {n_zh}) \(too_few_words \d+\)\); look at the options", msg), msg
+
+
+def test_mixing_by_language_a_language_the_language_stage_removes_is_refused_at_load(tmp_path, data):
+    """Was: found at the mix, after the whole chain and dedup ran."""
+    stages = """
+        - {stage: language, languages: [en]}
+        - stage: mix
+          source_column: language
+          sources: {en: {weight: 0.7}, zh: {weight: 0.3}, ja: {weight: 0}}
+        """
+    msg = load_error(recipe(tmp_path, data, stages))
+    assert "sources: ['zh'] are weighted, but 'language' (stages[0]) keeps only languages ['en']" in msg
+    # a language stage on some sources only (apply_to) may leave others' languages: no error
+    ok = stages.replace("{stage: language, languages: [en]}", "{stage: language, languages: [en], apply_to: [en]}")
+    load_recipe(recipe(tmp_path, data, ok, "ok.yaml"))
