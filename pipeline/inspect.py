@@ -5,6 +5,10 @@ run that has not finished), `removed/` samples with their reason, `removed_ids/`
 removed or quarantined id), the kept documents (through `StageDir`, which decides how a stage
 keeps them) and a dedup stage's candidate pairs. The run directory may be local or a URL
 (`s3://...`): everything is read through `pipeline.storage`.
+
+On a run stopped mid-way (killed, or stopped by an error: failed.json) a stage may have done some
+shards only: both say how far it got, and read only what its completion records vouch for (a kill
+can leave a shard's side files without its record; a rerun redoes that shard).
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import storage
+from pipeline.samples import SAMPLES_FILE
 from pipeline.shards import StageDir
 
 SHOWN_COLUMNS_SKIP = {"text", "html", "metadata"}   # printed separately (snippet) or too large
@@ -51,8 +56,8 @@ def run_stages(run_dir: str | Path) -> list[StageEntry]:
     return out
 
 
-def find_stage(run_dir: str | Path, stage: str) -> StageEntry:
-    stages = run_stages(run_dir)
+def find_stage(run_dir: str | Path, stage: str, stages: list[StageEntry] | None = None) -> StageEntry:
+    stages = stages if stages is not None else run_stages(run_dir)
     for s in stages:
         if stage in (s.id, s.dir.path.name, str(s.index)):
             return s
@@ -80,17 +85,60 @@ def _read_where(files: list, column: str, values: list[str], columns=None) -> pa
     return pa.concat_tables(parts, promote_options="permissive") if parts else None
 
 
-def _kept_where(sd: StageDir, column: str, values: list[str]) -> pa.Table | None:
-    """The stage's kept documents whose `column` is one of values (the column is read first; a
-    shard is read whole only when it has one)."""
-    parts = []
+def _kept_in(sd: StageDir, column: str, values: list[str], shards=None) -> dict[str, pa.Table]:
+    """The stage's kept documents whose `column` is one of values, by shard (of `shards` only, if
+    given); the column is read first, a shard is read whole only when it has one."""
+    out = {}
     for shard in sd.document_shards():
-        if column not in sd.schema(shard).names:
+        if (shards is not None and shard not in shards) or column not in sd.schema(shard).names:
             continue
         hit = _where(sd.read(shard, [column]), column, values)
         if hit.num_rows:
-            parts.append(_where(sd.read(shard), column, values))
+            out[shard] = _where(sd.read(shard), column, values)
+    return out
+
+
+def _kept_where(sd: StageDir, column: str, values: list[str], shards=None) -> pa.Table | None:
+    parts = list(_kept_in(sd, column, values, shards).values())
     return pa.concat_tables(parts, promote_options="permissive") if parts else None
+
+
+def _recorded(s: StageEntry, sub: str) -> list:
+    """A side folder's files (removed, removed_ids) of the shards the stage has a completion record
+    for: a kill between a shard's side files and its record leaves files a rerun rewrites."""
+    files = _files(s.dir.path / sub)
+    if s.index == 0 or s.dir.finished():
+        return files
+    # kept: the stage's end merges its per-shard samples into it (and deletes them) before _SUCCESS
+    done = set(s.dir.done_shards()) | {SAMPLES_FILE[: -len(".parquet")]}
+    return [f for f in files if f.name[: -len(".parquet")] in done]
+
+
+def _stop_reason(run_dir) -> str:
+    if storage.exists(storage.path(run_dir) / "failed.json"):
+        return "the run stopped: see failed.json"
+    return "the run was stopped, or is still running"
+
+
+def _progress(stages: list[StageEntry], s: StageEntry, run_dir) -> str | None:
+    """How far a stage the run has not finished got (None when it finished): its counts are
+    partial, or it has not run."""
+    if s.dir.finished():
+        return None
+    why = _stop_reason(run_dir)
+    if s.index == 0:
+        files = len(storage.names(s.dir.path / "files", ".done.json"))
+        return f"stage {s.id} has not finished ({why}): {files} input file(s) read so far; the counts are partial"
+    k = len(s.dir.done_shards())
+    if not k:
+        return f"stage {s.id} has not run yet ({why})"
+    # its shards come from the nearest earlier stage that finished (a global stage's input), or
+    # from ingest (a chain's stages write as ingest reads)
+    up = next(e.dir for e in reversed(stages[: s.index]) if e.index == 0 or e.dir.finished())
+    n = len(up.done_shards())
+    done = (f"{k} shards" if k > n else f"{k} of its {n} shards" if up.finished()
+            else f"{k} of the {n} shards read so far")
+    return f"stage {s.id} has finished {done} ({why}): the counts are partial"
 
 
 def _snippet(text: str | None, width: int = 100, chars: int = 400) -> str:
@@ -127,7 +175,15 @@ def format_doc(row: dict) -> str:
 def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, kept: bool = False,
                   n: int = 5) -> list[str]:
     """Up to n sample documents the stage kept, or removed (optionally for one reason)."""
-    s = find_stage(run_dir, stage)
+    stages = run_stages(run_dir)
+    s = find_stage(run_dir, stage, stages)
+    note = _progress(stages, s, run_dir)
+    if note and s.index and not s.dir.done_shards():
+        return [note]
+    return ([note] if note else []) + _inspect(s, reason, kept, n)
+
+
+def _inspect(s: StageEntry, reason: str | None, kept: bool, n: int) -> list[str]:
     if kept:
         rows: list[dict] = []
         for shard in sorted(s.dir.document_shards()):      # stored or a view (pipeline/shards.py)
@@ -151,17 +207,17 @@ def inspect_stage(run_dir: str | Path, stage: str, reason: str | None = None, ke
                 + ", ".join(f"{k} ({v:,})" for k, v in counts.items())]
     rows = []
     for sub in ("removed", "quarantine"):
-        for f in _files(s.dir.path / sub):
+        for f in _recorded(s, sub):
             t = storage.read_parquet(f)
             if want is not None:
                 t = t.filter(pc.equal(t.column("reason"), want))
             rows += t.slice(0, n - len(rows)).to_pylist()
             if len(rows) >= n:
                 break
-    verb = "removed" if _files(s.dir.path / "removed_ids") else "quarantined"
+    verb = "removed" if _recorded(s, "removed_ids") else "quarantined"
     lines = [f"stage {s.id}: {verb} " + ", ".join(f"{k} {v:,}" for k, v in counts.items())]
     if not rows:       # the run kept no samples (removed_samples: 0): the ids are still there
-        ids = _read_where(_files(s.dir.path / "removed_ids"), "reason", [want] if want else list(counts))
+        ids = _read_where(_recorded(s, "removed_ids"), "reason", [want] if want else list(counts))
         lines.append("no sample documents kept (removed_samples: 0); ids:")
         lines += [f"- {r['id']}  ({r['reason']})" for r in ids.slice(0, n).to_pylist()] if ids else []
         return lines
@@ -173,8 +229,8 @@ def _reason_counts(s: StageEntry) -> dict[str, int]:
     none (what it sets aside are input records, not documents), from its quarantine items, each
     counting the records it stands for."""
     counts: dict[str, int] = {}
-    ids = _files(s.dir.path / "removed_ids")
-    for f in ids or _files(s.dir.path / "quarantine"):
+    ids = _recorded(s, "removed_ids")
+    for f in ids or _recorded(s, "quarantine"):
         t = storage.read_parquet(f)
         weights = t.column("records").to_pylist() if not ids and "records" in t.column_names else None
         for i, r in enumerate(t.column("reason").to_pylist()):
@@ -194,13 +250,6 @@ def _pairs_note(s: StageEntry, doc_id: str) -> str | None:
     return f"{t.num_rows} candidate pair(s), {acc} verified as near-duplicate"
 
 
-def _inner_of_chain(s) -> bool:
-    """An inner stage of a fused chain (pipeline/runner.py, write once) keeps its removals and
-    counts but no copy of the documents it passed on."""
-    p = s.dir.success_path
-    return storage.exists(p) and storage.read_json(p).get("stored", True) is False
-
-
 def _later_fate(stages: list[StageEntry], index: int, copy: str) -> list[str]:
     """What became of the copy a duplicate was removed for: each stage's duplicate_of is its own
     (exact dedup keeps A, a later near-dedup removes A for B), so the chain is followed through
@@ -210,7 +259,7 @@ def _later_fate(stages: list[StageEntry], index: int, copy: str) -> list[str]:
     for s in stages:
         if s.index <= index:
             continue
-        gone = _read_where(_files(s.dir.path / "removed_ids"), "id", [copy])
+        gone = _read_where(_recorded(s, "removed_ids"), "id", [copy])
         if gone is None:
             continue
         r = gone.to_pylist()[0]
@@ -236,70 +285,107 @@ def _damage_in_its_file(run_dir, stages, doc_id: str) -> str:
             f"`python -m pipeline inspect {run_dir} --stage 0 --reason {items.column('reason')[0]}` shows them")
 
 
+def _of(names, shards: set[str]) -> set[str]:
+    """Those of a stage's shard names that hold documents of ingest's `shards` (a mix prefixes
+    its shards with the phase: `p000-<shard>`)."""
+    return {d for d in names if d in shards or d.startswith("p") and d.partition("-")[2] in shards}
+
+
+def _entry(stages: list[StageEntry], doc_id: str) -> tuple[pa.Table | None, int, set[str]]:
+    """(the document's raw rows if ingest still has them, how many input documents have its id,
+    the ingest shards it can be in). The first chain deletes a raw shard once its end has
+    recorded it, and ingest's ids/ are written per file once the file is read: in a run stopped
+    mid-chain a document is in a raw shard, or in ids/, or (its file still being read) only in
+    what the chain's stages recorded for shards of its file."""
+    ingest = stages[0].dir
+    raw = _kept_in(ingest, "id", [doc_id])
+    if raw:
+        t = pa.concat_tables(list(raw.values()), promote_options="permissive")
+        return t, t.num_rows, set(raw)
+    n, shards, read = 0, set(), set()
+    for f in _files(ingest.path / "ids"):
+        fid = f.name[: -len(".parquet")]
+        read.add(fid)
+        hit = _where(storage.read_parquet(f, ["id"]), "id", [doc_id]).num_rows
+        if hit:
+            n += hit
+            rec = ingest.path / "files" / f"{fid}.done.json"
+            shards |= set(storage.read_json(rec)["shards"]) if storage.exists(rec) else \
+                {d for d in ingest.done_shards() if d.rsplit("-", 1)[0] == fid}
+    if n:
+        return None, n, shards
+    unread = {d for d in ingest.done_shards() if d.rsplit("-", 1)[0] not in read}
+    for s in stages[1:] if unread else ():
+        hits = {f.name[: -len(".parquet")] for f in _recorded(s, "removed_ids")
+                if f.name[: -len(".parquet")] in unread and _read_where([f], "id", [doc_id], ["id"]) is not None}
+        hits |= set(_kept_in(s.dir, "id", [doc_id], unread))
+        if hits:
+            return None, 1, hits
+    return None, 0, set()
+
+
 def explain(run_dir: str | Path, doc_id: str) -> list[str]:
-    """What happened to one document at each stage, in order."""
+    """What happened to one document at each stage, in order; on a run stopped mid-way, up to the
+    first stage that has not done its shard."""
     stages = run_stages(run_dir)
     apply_to = storage.read_json(storage.path(run_dir) / "plan.json").get("apply_to", {})
     source = doc_id.split("/", 1)[0]       # ids are the source's name, "/", the reader's id
     lines = [f"document {doc_id}"]
-    last_row = None
-    for s in stages:
+    first = f"[{stages[0].index:02d} {stages[0].id}]"
+    q = _read_where(_files(stages[0].dir.path / "quarantine"), "id", [doc_id])
+    if q is not None:
+        return lines + [f"{first} quarantined: {q.column('reason')[0]}"]
+    raw, n, shards = _entry(stages, doc_id)
+    if not shards:
+        raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
+                           f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)"
+                           + _damage_in_its_file(run_dir, stages, doc_id))
+    lines.append(f"{first} kept")
+    if n > 1:                  # a file read twice: the id does not name one document
+        lines.append(_SHARED_ID.format(n=n))
+    last_row = raw.to_pylist()[0] if raw is not None else None
+    for s in stages[1:]:
         where = f"[{s.index:02d} {s.id}]"
+        done = _of(s.dir.done_shards(), shards)
+        if not done and not s.dir.finished():
+            shard = ", ".join(sorted(shards))
+            lines.append(f"{where} has not finished this document's shard {shard} ({_stop_reason(run_dir)})"
+                         if s.dir.done_shards() else f"{where} not run yet ({_stop_reason(run_dir)})")
+            break
         if s.id in apply_to and source not in apply_to[s.id]:
             lines.append(f"{where} passed through: the stage applies to {', '.join(apply_to[s.id])} only")
             continue
-        gone = _read_where(_files(s.dir.path / "removed_ids"), "id", [doc_id])
-        if s.index == 0:
-            gone = _read_where(_files(s.dir.path / "quarantine"), "id", [doc_id])
+        gone = _read_where(_recorded(s, "removed_ids"), "id", [doc_id])
         if gone is not None:
             r = gone.to_pylist()[0]
-            what = "quarantined" if r.get("quarantined", s.index == 0) else "removed"
-            lines.append(f"{where} {what}: {r['reason']}")
+            lines.append(f"{where} {'quarantined' if r.get('quarantined') else 'removed'}: {r['reason']}")
             links = {k: v for k, v in r.items() if k not in ("id", "reason", "quarantined") and v is not None}
-            if links and s.index > 0:   # a stage's linked columns (say, the kept copy of a duplicate)
+            if links:          # a stage's linked columns (say, the kept copy of a duplicate)
                 lines.append("    " + ", ".join(f"{k}: {v}" for k, v in links.items()))
             if links.get("duplicate_of"):
                 lines += _later_fate(stages, s.index, links["duplicate_of"])
-            sample = _read_where(_files(s.dir.path / "removed"), "id", [doc_id])
+            sample = _read_where(_recorded(s, "removed"), "id", [doc_id])
             if sample is not None:
                 last_row = sample.to_pylist()[0]      # with the signals of the stage that removed it
             note = _pairs_note(s, doc_id)
             if note:
                 lines.append(f"    {note}")
             break
-        if _inner_of_chain(s) or list((s.dir.path / "views").glob("*.json")):
-            # write once: an inner stage of a chain, or a view of its input, did not remove it
-            lines.append(f"{where} kept")
+        note = _pairs_note(s, doc_id)
+        stored = done & set(s.dir.document_shards())
+        if done and (not stored or stored <= s.dir.view_shards()):
+            # an inner stage of a chain (counts only), or a view of its input: it did not remove it
+            lines.append(f"{where} kept" + (f" ({note}; this copy is the one kept)" if note else ""))
             continue
-        if s.index == 0 and not s.dir.document_shards() and _files(s.dir.path / "ids"):
-            # raw documents consumed by the first chain: the ids of every input document are kept
-            seen = _read_where(_files(s.dir.path / "ids"), "id", [doc_id])
-            if seen is None:
-                lines.append(f"{where} not found in the input")
-                break
-            lines.append(f"{where} kept")
-            if seen.num_rows > 1:
-                lines.append(_SHARED_ID.format(n=seen.num_rows))
-            continue
-        if not s.dir.document_shards():
-            if not s.dir.finished() and not s.dir.done_shards():
-                lines.append(f"{where} not run yet")
-                break
+        if not done and not s.dir.document_shards():
             lines.append(f"{where} (writes no document shards: the documents went into its dataset)")
             continue
-        kept = _kept_where(s.dir, "id", [doc_id])
+        kept = _kept_where(s.dir, "id", [doc_id], stored or None)
         if kept is None:
-            lines.append(f"{where} not in this stage's output" if s.index else f"{where} not found in the input")
+            lines.append(f"{where} not in this stage's output")
             break
         last_row = kept.to_pylist()[0]
-        note = _pairs_note(s, doc_id)
         lines.append(f"{where} kept" + (f" ({note}; this copy is the one kept)" if note else ""))
-        if s.index == 0 and kept.num_rows > 1:   # a file read twice: the id does not name one document
-            lines.append(_SHARED_ID.format(n=kept.num_rows))
-    if len(lines) > 1 and lines[1].endswith("not found in the input"):
-        raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
-                           f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)"
-                           + _damage_in_its_file(run_dir, stages, doc_id))
     if last_row is not None:
         lines.append("last seen with: " + format_doc(last_row)[2:])
     return lines

@@ -114,6 +114,7 @@ def test_inspect_ingest_shows_its_quarantined_records(tmp_path):
              {"source": "web", "path": "/in/b.jsonl", "offset": 7, "id": "web/b#3", "reason": "bad_json",
               "detail": "line 3", "size": 5, "sample": b"{", "records": 1}]
     pq.write_table(quarantine_table(items), stage / "quarantine" / "00-00000.parquet")
+    (stage / "_SUCCESS.json").write_text("{}")      # a finished ingest: no note on partial counts
     out = inspect_stage(tmp_path, "ingest", n=5)
     assert out[0] == "stage ingest: quarantined corrupt_compression 20, bad_json 1"
     assert len(out) == 3 and "reason: corrupt_compression" in out[1] + out[2]
@@ -183,3 +184,100 @@ def test_explain_of_a_row_its_cut_file_lost_points_at_the_files_quarantine(tmp_p
     with pytest.raises(InspectError) as e:
         explain(tmp_path, "rows//in/other.json#2")
     assert "quarantined item" not in str(e.value)
+
+
+A, B = "00-00000-0000", "01-00000-0000"       # the shared run's ingest shards: cc, then cc_copy
+
+
+def _killed_copy(run, tmp_path, failed: bool = False) -> Path:
+    """The shared run as a kill -9 mid-chain leaves it: the chain took shard A through (its raw
+    shard consumed), not B (B's raw shard still there, no record of it in the chain's stages),
+    exact_dedup not started, no stage's _SUCCESS. `failed`: stopped by a stage's error instead."""
+    import json
+    import shutil
+    src, stats = run
+    k = tmp_path / "killed"
+    shutil.copytree(src, k)
+    (k / "stats.json").unlink(missing_ok=True)
+    dirs = {s["id"]: k / "stages" / Path(s["dir"]).name for s in stats["stages"]}
+    for d in dirs.values():
+        (d / "_SUCCESS.json").unlink(missing_ok=True)
+    for sid in ("CharCount", "test_drop_short", "GopherQuality"):
+        (dirs[sid] / "done" / f"{B}.json").unlink()
+        (dirs[sid] / "removed_ids" / f"{B}.parquet").unlink(missing_ok=True)
+    # B's raw shard as it was before the chain consumed it: only its ids matter here, and the
+    # chain end's documents of B have them
+    shutil.move(dirs["GopherQuality"] / "shards" / f"{B}.parquet", dirs["ingest"] / "shards" / f"{B}.parquet")
+    shutil.rmtree(dirs["exact_dedup"])
+    if failed:
+        (k / "failed.json").write_text(json.dumps({"error": "boom", "type": "RuntimeError"}))
+    return k
+
+
+def _first_id(path: Path, reason: str | None = None) -> str:
+    t = pq.read_table(path)
+    if reason:
+        t = t.filter(pc.equal(t.column("reason"), reason))
+    return t.column("id")[0].as_py()
+
+
+def test_explain_on_a_run_killed_mid_chain(run, tmp_path):
+    """Ingest still had a raw shard (B), so the ids/ fallback was skipped, while A, holding the
+    document, was consumed: `no document with id` (exit 2) for a document a stage removed."""
+    k = _killed_copy(run, tmp_path)
+    stage = {s.name.split("-")[1]: s for s in (k / "stages").iterdir()}
+    short = _first_id(stage["test_drop_short"] / "removed_ids" / f"{A}.parquet", "too_short")
+    assert explain(k, short)[1:4] == ["[00 ingest] kept", "[01 CharCount] kept",
+                                      "[02 test_drop_short] removed: too_short"]
+    r = subprocess.run([sys.executable, "-m", "pipeline", "explain", str(k), short], cwd=REPO, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and "[02 test_drop_short] removed: too_short" in r.stdout, r.stderr
+    through = _first_id(stage["GopherQuality"] / "shards" / f"{A}.parquet")
+    assert explain(k, through)[4:6] == ["[03 GopherQuality] kept",
+                                        "[04 exact_dedup] not run yet (the run was stopped, or is still running)"]
+    raw = _first_id(stage["ingest"] / "shards" / f"{B}.parquet")        # a shard the chain had not taken yet
+    assert explain(k, raw)[1:3] == ["[00 ingest] kept", f"[01 CharCount] has not finished this document's shard {B} "
+                                    "(the run was stopped, or is still running)"]
+    # A's file still being read at the kill: no ids/ for it yet, only what the chain recorded
+    (stage["ingest"] / "ids" / "00-00000.parquet").unlink()
+    (stage["ingest"] / "files" / "00-00000.done.json").unlink()
+    assert explain(k, short)[3] == "[02 test_drop_short] removed: too_short"
+    with pytest.raises(InspectError, match="no document with id 'no-such-doc'"):
+        explain(k, "no-such-doc")
+
+
+def test_explain_on_a_failed_run_says_the_stage_has_not_done_its_shard(run, tmp_path):
+    """A chain stopped by an error: its first stage has records of other shards only, and explain
+    said `(writes no document shards: the documents went into its dataset)`, tokenize's message."""
+    k = _killed_copy(run, tmp_path, failed=True)
+    raw = _first_id(next((k / "stages").glob("00-ingest-*")) / "shards" / f"{B}.parquet")
+    lines = explain(k, raw)
+    assert lines[2] == f"[01 CharCount] has not finished this document's shard {B} (the run stopped: see failed.json)"
+    assert len(lines) == 4 and lines[3].startswith(f"last seen with: {raw}")
+    assert not any("dataset" in line for line in lines)
+
+
+def test_inspect_says_a_stage_has_not_run_or_has_partial_counts(run, tmp_path):
+    """`removed nothing` for a stage that had not run, and counts of 1 shard of 2 with no note."""
+    import shutil
+    k = _killed_copy(run, tmp_path)
+    assert inspect_stage(k, "exact_dedup") == ["stage exact_dedup has not run yet (the run was stopped, or is still "
+                                               "running)"]
+    out = inspect_stage(k, "test_drop_short", n=1)
+    assert out[0] == ("stage test_drop_short has finished 1 of the 2 shards read so far (the run was stopped, or is "
+                      "still running): the counts are partial")
+    stage = next((k / "stages").glob("02-test_drop_short-*"))
+    n_a = pq.read_table(stage / "removed_ids" / f"{A}.parquet").num_rows
+    assert out[1] == f"stage test_drop_short: removed too_short {n_a:,}"
+    # a global stage killed half way, after a finished chain: of its input's shards; the removed
+    # ids it wrote for B, whose record it had not written, are not counted (a rerun redoes B)
+    src, stats = run
+    dedup = tmp_path / "dedup"
+    shutil.copytree(src, dedup)
+    d = dedup / "stages" / Path(_stage(stats, "exact_dedup")["dir"]).name
+    assert pq.read_table(d / "removed_ids" / f"{B}.parquet").num_rows      # the copies are all in B
+    for p in (d / "_SUCCESS.json", d / "done" / f"{B}.json", d / "views" / f"{B}.json"):
+        p.unlink()
+    assert inspect_stage(dedup, "exact_dedup", n=1) == [
+        "stage exact_dedup has finished 1 of its 2 shards (the run was stopped, or is still running): the counts "
+        "are partial", "stage exact_dedup: removed nothing"]
