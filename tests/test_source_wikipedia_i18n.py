@@ -163,3 +163,84 @@ def test_disambiguation_pages_of_other_wikis_are_skipped(tmp_path, dbname, pages
     docs = [d for d in src.reader.read(str(path), src, state) if isinstance(d, Doc)]
     assert [d.metadata["title"] for d in docs] == ["Article"]
     assert state.counters == {"skipped_disambiguation": len(pages)}
+
+
+# Repros of a probe of zhwiki and jawiki pages (the wikitext as those wikis write it).
+@pytest.mark.parametrize("language, wikitext, expected", [
+    # a title starting with two letters and a colon is no interlanguage link unless they are a wiki's code
+    ("ja", "『[[Re:ゼロから始める異世界生活]]』は[[長月達平]]によるライトノベル。",
+     "『Re:ゼロから始める異世界生活』は長月達平によるライトノベル。"),
+    ("zh", "改编自《[[Re:從零開始的異世界生活]]》。", "改编自《Re:從零開始的異世界生活》。"),
+    ("zh", "[[CSI: Miami|CSI迈阿密]]和[[TV: The Show]]", "CSI迈阿密和TV: The Show"),
+    (None, "He starred in [[CSI: Miami]] and [[Go: The Game]].", "He starred in CSI: Miami and Go: The Game."),
+    # interlanguage links still go, the Wikipedias whose codes are no two or three letters too
+    ("zh", "北京。[[en:Beijing]][[ja:北京市]][[zh-yue:北京]][[zh-classical:北京]][[simple:Beijing]]"
+           "[[be-tarask:Пекін]][[zh-min-nan:Pak-kiaⁿ]]", "北京。"),
+])
+def test_titles_with_a_colon_are_not_interlanguage_links(language, wikitext, expected):
+    assert text(wikitext, language) == expected
+
+
+@pytest.mark.parametrize("language, wikitext, expected", [
+    # enwiki {{zh}} / {{lang-zh}}: the characters and pinyin, labelled as the page shows them
+    ("en", "'''Beijing''' ({{zh|c=北京|p=Běijīng}}; {{IPA-cmn|pei˨˩ tɕiŋ˥|pron}}) is the capital.",
+     "Beijing (Chinese: 北京; pinyin: Běijīng) is the capital."),
+    ("en", "'''Confucius''' ({{lang-zh|c=孔子|p=Kǒngzǐ}}; 551–479 BCE) was a philosopher.",
+     "Confucius (Chinese: 孔子; pinyin: Kǒngzǐ; 551–479 BCE) was a philosopher."),
+    ("en", "'''Lu Xun''' ({{lang-zh|t=魯迅|s=鲁迅}}) and {{zh|labels=no|c=學而時習之}}.",
+     "Lu Xun (simplified Chinese: 鲁迅; traditional Chinese: 魯迅) and 學而時習之."),
+    # jawiki: font templates show their character; dates in Japanese
+    ("ja", "{{CP932フォント|髙}}島屋と{{JIS2004フォント|𠮷}}野家と{{補助漢字フォント|&#x5F45;}}", "髙島屋と𠮷野家と彅"),
+    ("ja", "江戸時代、{{和暦|1603}}に幕府が置かれた。", "江戸時代、1603年に幕府が置かれた。"),
+    ("ja", "'''山田太郎'''（やまだ たろう、{{生年月日と年齢|1950|1|2}} - ）は、日本の政治家。",
+     "山田太郎（やまだ たろう、1950年1月2日 - ）は、日本の政治家。"),
+    # zhwiki: lifespan, coloured text, a flag template by its country's name
+    ("zh", "'''鲁迅'''（{{lang-en|Lu Xun}}，{{bd|1881年|9月25日|1936年|10月19日}}），原名周树人。",
+     "鲁迅（Lu Xun，1881年9月25日—1936年10月19日），原名周树人。"),
+    ("zh", "这是{{color|red|红色文字}}。他出生于{{CHN}}，后移居{{USA}}。", "这是红色文字。他出生于中国，后移居美国。"),
+    ("ja", "{{JPN}}と{{HKG}}の選手。", "日本と香港の選手。"),
+    # a separator left before a closing bracket by a template that renders nothing
+    ("zh", "'''重庆'''（Chongqing，{{Audio|Zh-chongqing.ogg|重庆}}）是直辖市。", "重庆（Chongqing）是直辖市。"),
+    ("en", "Achilles (Ἀχιλλεύς, Akhilleus, {{IPAc-en|ə|ˈ|k|ɪ|l|iː|z}}) was a hero. Wink ;)",
+     "Achilles (Ἀχιλλεύς, Akhilleus) was a hero. Wink ;)"),
+])
+def test_templates_carrying_sentence_text_on_zh_and_ja_pages(language, wikitext, expected):
+    assert text(wikitext, language) == expected
+
+
+@pytest.mark.parametrize("heading", [
+    "参考", "參考", "来源", "資料來源", "资料来源", "参考资料与注释", "注释与参考资料", "參考文獻與註釋", "相关链接",
+    "相關連結", "引用", "注釈・出典", "出典・注釈", "脚注・注釈", "出典・参考文献", "関連文献", "関連項目・外部リンク",
+    # pairings no list names: the rule catches them
+    "參考資料及註釋", "脚注与参考资料", "外部連結與參考", "注釋與參考資料", "参考文献、外部链接"])
+def test_zh_and_ja_reference_headings_are_dropped(heading):
+    assert text(f"正文内容。\n\n== {heading} ==\n{{{{reflist}}}}\n* [http://x.com 网站]\n", "zh") == "正文内容。"
+
+
+@pytest.mark.parametrize("heading", ["历史来源", "来源与影响", "作品和注释", "引用与评价"])
+def test_article_sections_whose_names_hold_a_reference_word_stay(heading):
+    assert text(f"正文。\n\n== {heading} ==\n内容。", "zh") == f"正文。\n\n{heading}\n内容。"
+
+
+@pytest.mark.parametrize("wikitext, expected", [
+    ("{{基礎情報 会社\n|社名 = 髙島屋\n|画像 = [[ファイル:X.jpg|200px]]\n|設立 = 1831年\n}}\n本文。",
+     "社名: 髙島屋\n設立: 1831年\n\n本文。"),
+    ("{{城市信息框\n|名称 = 北京\n|图像 = X.jpg\n|人口 = 2189万\n}}\n正文。", "名称: 北京\n人口: 2189万\n\n正文。"),
+    ("{{公司資訊框|名稱 = 台積電}}\n正文。", "名稱: 台積電\n\n正文。"),
+    ("{{INFOBOX person|name = A}}\nText.", "name: A\n\nText."),
+])
+def test_zh_and_ja_infoboxes_are_kept_on_request(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions(keep_infobox=True, drop_sections=DROP)) == expected
+    assert wikitext_to_text(wikitext, WikitextOptions(drop_sections=DROP)) == expected.rsplit("\n", 1)[-1]
+
+
+NOTE_TA = ("{{NoteTA\n|G1=政治人物\n|1=zh-cn:贝拉克·奥巴马; zh-tw:巴拉克·歐巴馬; zh-hk:奧巴馬;\n}}\n"
+           "'''贝拉克·奥巴马'''是美国总统。")
+
+
+@pytest.mark.parametrize("variant, expected", [
+    ("zh-tw", "巴拉克·歐巴馬是美国总统。"), ("zh-hk", "奧巴馬是美国总统。"), ("zh-cn", "贝拉克·奥巴马是美国总统。"),
+    ("zh", "贝拉克·奥巴马是美国总统。"),         # the unconverted view applies no page rules
+])
+def test_note_ta_rules_apply_to_the_page(variant, expected):
+    assert finish(text(resolve(NOTE_TA, variant), "zh"), None) == expected

@@ -77,16 +77,20 @@ DISAMBIGUATION_TITLES = ("(disambiguation)", "(消歧义)", "(消歧義)", "(曖
                          "(Begriffsklärung)", "(homonymie)", "(desambiguación)", "(значения)", "(значення)",
                          "(disambigua)", "(desambiguação)", "(ujednoznacznienie)", "(doorverwijspagina)",
                          "(동음이의)", "(توضيح)")
-# Sections that are only references and link lists, by heading (compared lower-cased).
+# Sections that are only references and link lists, by heading (compared lower-cased). A heading made
+# of these names joined by 与/與/和/及/・/、 ("参考资料与注释", "出典・参考文献") is one too (wikitext.py,
+# dropped_heading), so the zh/ja names are listed one by one, not in each pairing.
 DROP_SECTIONS = ["references", "external links", "see also", "further reading", "notes", "footnotes",
                  "citations", "sources", "bibliography", "notes and references", "references and notes",
                  # zh (Simplified and Traditional)
                  "参考文献", "參考文獻", "参考资料", "參考資料", "参考来源", "參考來源", "参考书目", "參考書目",
                  "外部链接", "外部連結", "外部連接", "外部鏈接", "参见", "參見", "参看", "另见", "另見",
                  "相关条目", "相關條目", "相关词条", "相關詞條", "注释", "註釋", "注解", "註解", "脚注", "腳註",
-                 "延伸阅读", "延伸閱讀", "扩展阅读", "擴展閱讀",
+                 "延伸阅读", "延伸閱讀", "扩展阅读", "擴展閱讀", "参考", "參考", "来源", "來源", "资料来源", "資料來源",
+                 "相关链接", "相關連結", "相關鏈接", "参考链接", "參考連結", "註腳", "注脚", "注釋", "引用",
                  # ja
                  "外部リンク", "関連項目", "出典", "注釈", "脚注・出典", "出典・脚注", "脚注・参考文献", "参考資料",
+                 "注", "関連文献", "関連書籍", "引用文献",
                  # de
                  "einzelnachweise", "weblinks", "siehe auch", "literatur", "anmerkungen", "quellen", "fußnoten",
                  # fr

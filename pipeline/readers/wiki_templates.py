@@ -14,10 +14,13 @@ the enwiki sample: convert, lang, flag, transl, nihongo, chem, as of are the com
 """
 from __future__ import annotations
 
+import functools
+
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 DATE_TEMPLATES = {"birth date", "death date", "start date", "end date", "birth date and age", "death date and age",
-                  "dob", "start date and age", "end date and age", "film date", "release date"}
+                  "dob", "start date and age", "end date and age", "film date", "release date",
+                  "生年月日と年齢"}     # jawiki; its age, counted to the day the page is viewed, is left out
 YEAR_TEMPLATES = {"birth year and age", "death year and age", "year"}
 # Links to an article of another language's wiki, shown under the first argument or the display
 # name given third (zhwiki: {{Link-en|中文名|English|显示}} and its shortcut le; the interlanguage
@@ -43,6 +46,14 @@ LANGUAGE_CODE_WRAPPERS = {
 READING_TEMPLATES = {"読み仮名", "読み仮名 ruby不使用"}
 # List wrappers laid out in columns: their list (the last argument) is text of the page.
 LIST_TEMPLATES = {"col-list", "columns-list"}
+# Text in a colour ({{color|red|文字}}): the second argument.
+COLOR_TEMPLATES = {"color", "colour", "font color"}
+# enwiki's {{zh}} ({{lang-zh}} redirects there) with named arguments: the Chinese name and its pinyin,
+# labelled as the page shows them ("Chinese: 北京; pinyin: Běijīng"), s before t unless first=t. The other
+# romanisations (w, j, poj ...) and the literal meaning are left out: the characters are what a
+# sentence needs, and the label keeps "Beijing (Chinese: 北京; ...)" a readable sentence.
+CHINESE_TEMPLATES = {"zh", "lang-zh"}
+CHINESE_LABELS = {"c": "Chinese", "s": "simplified Chinese", "t": "traditional Chinese", "p": "pinyin"}
 FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", "ruby", "ruby-ja", "rubyh", "sup",
                "smallcaps", "small caps", "sc", "sc1", "sc2", "lang-ja-ruby", "sortname", "val"}
 
@@ -51,8 +62,8 @@ FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", 
 CONSTANT = {"'": "'", "'s": "'s", "!": "|", "nbsp": " ", "ndash": "–", "mdash": "—", "snd": " – ", "spaced ndash": " – ",
             "spnd": " – ", "pipe": "|", "=": "="}
 _NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | LINK_LABELLED | FIRST_SHOWN | SPAN_TEMPLATES \
-    | LIST_TEMPLATES | READING_TEMPLATES | set(CONSTANT) | {"nts", "ntsh"} | {
-    "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass", "e"}
+    | LIST_TEMPLATES | READING_TEMPLATES | set(CONSTANT) | {"nts", "ntsh"} | COLOR_TEMPLATES | CHINESE_TEMPLATES | {
+    "和暦", "bd", "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass", "e"}
 
 
 def _int(s: str) -> int | None:
@@ -82,6 +93,7 @@ def _age(born: tuple[int | None, ...], at: tuple[int | None, ...]) -> int | None
 def renders(name: str, language: str | None = None) -> bool:
     """Whether `inline_text` renders a template of this (lower-cased) name on this wiki."""
     return name in _NAMES or name.startswith(("link-", "internal link helper/", "formatnum:")) \
+        or name.endswith("フォント") \
         or name in LANGUAGE_CODE_WRAPPERS.get(language or "", ())
 
 
@@ -89,6 +101,15 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
     """The text a template in `name` renders in a sentence (args: its positional arguments as
     text; named: its named ones), or None where this module does not render it."""
     cjk = language in ("zh", "ja", "zh-yue", "wuu", "lzh")
+    if name in CHINESE_TEMPLATES and any(named.get(k) for k in "cst"):
+        order = "ctsp" if named.get("first", "").strip() == "t" else "cstp"
+        if named.get("s") and named.get("s") == named.get("t"):     # one spelling: shown once, as "Chinese"
+            named = {**named, "c": named["s"], "s": "", "t": ""}
+        if language in (None, "en") and named.get("labels", "").strip().lower() not in ("no", "n", "0"):
+            return "; ".join(f"{CHINESE_LABELS[k]}: {named[k]}" for k in order if named.get(k))
+        return ("；" if cjk else "; ").join(named[k] for k in order if named.get(k))
+    if name.endswith("フォント"):          # jawiki {{CP932フォント|髙}}: the character, in a font that has it
+        return args[0] if args else ""
     if name in LIST_TEMPLATES:                   # {{col-list|2|\n* a\n* b}}: the list, on its own lines
         return f"\n{args[-1]}\n" if args else ""
     if name in READING_TEMPLATES:
@@ -110,6 +131,13 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         if name == "death date and age" and text and (age := _age(tuple(nums[3:6]), tuple(nums[:3]))) is not None:
             text += f"（{age}歳）" if language == "ja" else f"（{age}岁）" if cjk else f" (aged {age})"
         return text
+    if name == "和暦":                      # {{和暦|1603}}: the year (the page adds the era, 慶長8年)
+        return f"{args[0]}年" if args and args[0].isdigit() else (args[0] if args else "")
+    if name == "bd":                      # zhwiki {{bd|1881年|9月25日|1936年|10月19日}}: born—died
+        born, died = "".join(args[:2]), "".join(args[2:4])
+        return f"{born}—{died}" if born or died else ""
+    if name in COLOR_TEMPLATES:
+        return args[1] if len(args) > 1 else ""
     if name in CONSTANT:
         return CONSTANT[name]
     if name in ("nts", "ntsh"):                    # a number written for table sorting
@@ -150,3 +178,28 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         return number if number and all(c.isdigit() or c in ",.-" for c in number) else ""
     return None
 
+
+# Flag templates of zhwiki and jawiki ({{CHN}}, {{JPN}}): a flag and the country's name. The name in
+# the wiki's language comes from CLDR's territory names (babel), by the
+# ISO alpha-3 code; where CLDR's name is not the one these wikis show, the wiki's. Codes that are no
+# ISO code (IOC's GER, NED ...) are dropped as before: their names are in the wiki's template data.
+FLAG_NAMES = {"zh": {"HK": "香港", "MO": "澳门"}, "ja": {"HK": "香港", "MO": "マカオ"}}
+
+
+def flag_country(name: str, language: str | None) -> str | None:
+    """The country a flag template ({{CHN}}: name as written) shows on this wiki, or None."""
+    if language not in FLAG_NAMES or len(name) != 3 or not (name.isascii() and name.isupper()):
+        return None
+    return _territory_names(language).get(name)
+
+
+@functools.lru_cache(maxsize=4)
+def _territory_names(language: str) -> dict[str, str]:
+    from babel import Locale
+    from babel.core import get_global
+    territories = Locale.parse(language).territories
+    out = {}
+    for alpha3, codes in get_global("territory_aliases").items():
+        if len(alpha3) == 3 and alpha3.isalpha() and len(codes) == 1 and codes[0] in territories:
+            out[alpha3] = FLAG_NAMES[language].get(codes[0], territories[codes[0]])
+    return out

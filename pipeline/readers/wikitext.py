@@ -133,8 +133,14 @@ VALUE_TEMPLATES = {"convert", "cvt", "as of", "nihongo"}
 # Inline templates that show their first argument (abbreviations; links to other wikis, which show
 # a label= when given, are in wiki_templates).
 FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "tooltip"}
-# Infobox fields that name files or layout, not facts.
-INFOBOX_MEDIA_KEYS = ("image", "logo", "map", "signature", "alt", "caption", "coordinates", "pushpin", "footnotes")
+# Infobox fields that name files or layout, not facts (jawiki and zhwiki name theirs in their language).
+INFOBOX_MEDIA_KEYS = ("image", "logo", "map", "signature", "alt", "caption", "coordinates", "pushpin", "footnotes",
+                      "画像", "署名", "地図", "图像", "圖像", "图片", "圖片", "签名", "簽名", "地图", "地圖")
+# Infoboxes by name: enwiki's "Infobox …" (any case, as other wikis copy it), jawiki's "基礎情報 …",
+# zhwiki's "…信息框" / "…資訊框". Infoboxes named otherwise (jawiki {{政治家}}, {{日本の市}}) are
+# dropped with the other templates: no naming tells them from the rest.
+INFOBOX_PREFIXES = ("infobox", "基礎情報")
+INFOBOX_WORDS = ("信息框", "資訊框", "资讯框")
 _MEDIA_FILE = re.compile(r"\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|ogg|ogv|oga|webm|mp3|wav|flac|mid|pdf|djvu)\s*$", re.I)
 # Private-use marks around literal spans (math, code) between rendering and tidy.
 LITERAL_OPEN, LITERAL_CLOSE = "\ue002", "\ue003"
@@ -147,7 +153,27 @@ _INDENT_RUN = re.compile("^\ue006+", re.M)
 _LIST_MARKS = ("*", "#", ":", ";")
 _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
-_INTERWIKI = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$|^wikt$|^wiktionary$|^commons$")
+# The prefixes of interlanguage links: the Wikipedias' language codes (open and closed editions, as
+# meta.wikimedia.org's List of Wikipedias had them in 2025: add a new edition here) and the aliases Wikimedia's interwiki map also reads as
+# languages (nb, dk, zh-cn, zh-tw, be-x-old; the ISO codes of wikis named otherwise: lzh, yue, nan, ...).
+# A list, not a pattern: "Re:ゼロから始める異世界生活" and "CSI: Miami" are titles, and MediaWiki
+# itself makes a link interlanguage by this list (case-insensitive, a space after the colon allowed),
+# which is why no article's title starts with one. Written out: no installed library ships it (lid.176's
+# labels are another set: no simple, zh-classical or be-tarask).
+WIKIPEDIA_LANGUAGES = frozenset("""
+aa ab ace ady af ak als alt am ami an ang ann anp ar arc ary arz as ast atj av avk awa ay az azb ba ban bar
+bat-smg bbc bcl bdr be be-tarask be-x-old bew bg bh bi bjn blk bm bn bo bpy br bs btm bug bxr ca cbk-zam
+cdo ce ceb ch cho chr chy ckb co cr crh cs csb cu cv cy da dag de dga din diq dk dsb dtp dty dv dz ee el
+eml en eo es et eu ext fa fat ff fi fiu-vro fj fo fon fr frp frr fur fy ga gag gan gcr gd gl glk gn gom gor
+got gpe gu guc gur guw gv ha hak haw he hi hif ho hr hsb ht hu hy hyw hz ia iba id ie ig igl ii ik ilo inh
+io is it iu ja jam jbo jv ka kaa kab kbd kbp kcg kg kge ki kj kk kl km kn knc ko koi kr krc ks ksh ku kus
+kv kw ky la lad lb lbe lez lfn lg li lij lld lmo ln lo lrc lt ltg lv lzh mad mai map-bms mdf mg mh mhr mi
+min mk ml mn mni mnw mo mos mr mrj ms mt mus mwl my myv mzn na nah nan nap nb nds nds-nl ne new ng nia nl
+nn no nov nqo nr nrm nso nup nv ny oc olo om or os pa pag pam pap pcd pcm pdc pfl pi pih pl pms pnb pnt ps
+pt pwn qu rm rmy rn ro roa-rup roa-tara rsk ru rue rup rw sa sah sat sc scn sco sd se sg sgs sh shi shn si
+simple sk skr sl sm smn sn so sq sr srn ss st stq su sv sw syl szl szy ta tay tcy tdd te tet tg th ti tig
+tk tl tly tn to tpi tr trv ts tt tum tw ty tyv udm ug uk ur uz ve vec vep vi vls vo vro wa war wo wuu xal
+xh xmf yi yo yue za zea zgh zh zh-classical zh-cn zh-min-nan zh-tw zh-yue zu""".split())
 # Links to sister projects are links in the sentence ([[wikt:аксіологічний|аксіологічним]]), unlike
 # interlanguage links ([[en:Foo]]), which MediaWiki moves out of the text into the sidebar.
 SISTER_PROJECTS = {"wikt", "wiktionary", "commons", "wikipedia", "wikisource", "wikiquote", "wikibooks",
@@ -155,6 +181,10 @@ SISTER_PROJECTS = {"wikt", "wiktionary", "commons", "wikipedia", "wikisource", "
                    "mw", "incubator"}
 _EMPTY_BRACKETS = re.compile(r"\(\s*[,;:]?\s*\)|（\s*[，；：,;:]?\s*）|\[\s*\]")
 _DANGLING_SEPARATOR = re.compile(r"([(（])\s*[,;:，；：]\s*")   # "(; Ἀριστοτέλης" after a removed template
+# "（Lu Xun，）", "(Lu Xun, )": a separator before a closing bracket, the item after it removed; an
+# ASCII one only right after a word ("wink ;)" is text)
+_DANGLING_BEFORE_CLOSE = re.compile(r"\s*[，；：、]\s*([)）])|(?<=[^\s(（])[,;]\s*([)）])")
+_HEADING_JOINER = re.compile(r"\s*[与與和及・、]\s*")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])(?=\s|$)")
 _MULTI_SPACE = re.compile(r"[ \t\u00a0]{2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -316,6 +346,7 @@ def tidy(text: str, final: bool = True) -> str:
         text = _QUOTE_RUN.sub(_unpaired_quotes, text)
     text = _EMPTY_BRACKETS.sub("", text)
     text = _DANGLING_SEPARATOR.sub(r"\1", text)
+    text = _DANGLING_BEFORE_CLOSE.sub(lambda m: m.group(1) or m.group(2), text)
     text = _MULTI_SPACE.sub(" ", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     lines = [ln.strip() for ln in text.split("\n")]
@@ -338,7 +369,7 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
             if skip_level and node.level > skip_level:
                 continue
             skip_level = 0
-            if top and title.strip().lower() in opts.drop_sections:
+            if top and dropped_heading(title, opts.drop_sections):
                 skip_level = node.level
                 continue
             out.add(f"\n\n{title}")
@@ -367,6 +398,17 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
             out.add(_plain_str(str(node)))
 
 
+def dropped_heading(title: str, drop_sections: frozenset[str]) -> bool:
+    """Whether a heading names a dropped section: one of `drop_sections`, or several of them joined
+    as zh/ja headings join them ("注释与参考资料", "注釈・出典"), so the pairings a list would miss
+    are caught. "历史来源" is no such heading: "历史" is not a dropped name."""
+    title = title.strip().lower()
+    if title in drop_sections:
+        return True
+    parts = _HEADING_JOINER.split(title)
+    return len(parts) > 1 and all(p in drop_sections for p in parts)
+
+
 def _plain(code, opts: WikitextOptions) -> str:
     out = _Out()
     _render(code.nodes, out, opts)
@@ -389,7 +431,7 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
             out.add(html.unescape(title.rsplit(":", 1)[-1].strip()))
         return
     if ns and not visible:
-        if ns in opts.file_namespaces or ns in opts.category_namespaces or _INTERWIKI.match(ns) \
+        if ns in opts.file_namespaces or ns in opts.category_namespaces or ns in WIKIPEDIA_LANGUAGES \
                 or _MEDIA_FILE.search(title.split("|")[0]):     # [[Lêer:x.jpg|…]]: a file in any language
             return
     if node.text is not None and str(node.text).strip():
@@ -452,7 +494,7 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
 
 def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
     name = template_name(node)
-    if name.startswith("infobox") and opts.keep_infobox:
+    if opts.keep_infobox and (name.startswith(INFOBOX_PREFIXES) or any(w in name for w in INFOBOX_WORDS)):
         lines = []
         for p in node.params:
             if not p.showkey:
@@ -490,3 +532,5 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         named = {str(p.name).strip().lower(): _plain(p.value, opts).strip() for p in node.params if p.showkey}
         out.add(wiki_templates.inline_text(name, [_plain(p.value, opts).strip() for p in positional[:6]], named,
                                            opts.language) or "")
+    elif not positional and (country := wiki_templates.flag_country(str(node.name).strip(), opts.language)):
+        out.add(country)

@@ -56,6 +56,11 @@ _LITERAL_TAG = re.compile(r"<(nowiki|pre|math|syntaxhighlight|source|chem|ce|sco
                           r"[^>]*?(?<!/)>.*?</\1\s*>", re.S | re.I)
 _VARIANT_CODE = re.compile(r"^\s*(zh(?:-[a-z]{2,4})?)\s*$")
 _FLAGS = set("AHRTD-")
+# zhwiki's {{NoteTA}}: its numbered arguments (1=zh-cn:贝拉克·奥巴马; zh-tw:巴拉克·歐巴馬;) are page
+# rules, as -{H|…}- is; it shows nothing on the page. Its G1=… arguments name shared rule groups
+# (Module:CGroup/…), whose rules live on the wiki, not in the page: they are not applied.
+_NOTE_TA = re.compile(r"\{\{\s*[Nn]oteTA\s*(\|[^{}]*)?\}\}")
+_NOTE_TA_RULE = re.compile(r"^\s*\d+\s*=(.*)$", re.S)
 
 
 def _parse_rules(body: str) -> tuple[dict[str, str], list[tuple[str, str, str]]] | None:
@@ -93,7 +98,8 @@ def _protect(s: str) -> str:
 
 def resolve(wikitext: str, variant: str) -> str:
     """Wikitext with every -{…}- block replaced by what `variant` shows, page rules applied."""
-    if "-{" not in wikitext:
+    note_ta = [] if variant == UNCONVERTED or "oteTA" not in wikitext else list(_NOTE_TA.finditer(wikitext))
+    if "-{" not in wikitext and not note_ta:
         return wikitext
     rules: dict[str, str] = {}          # text in another variant -> text in ours
 
@@ -114,6 +120,12 @@ def resolve(wikitext: str, variant: str) -> str:
                 rules[source] = target
         return chosen
 
+    for m in note_ta:
+        for arg in (m.group(1) or "").split("|"):
+            if (rule := _NOTE_TA_RULE.match(arg)) and (parsed := _parse_rules(rule.group(1).strip())):
+                add_rules(*parsed)
+    if note_ta:      # the template shows nothing; its rule text is not the page's to convert
+        wikitext = _NOTE_TA.sub("", wikitext)
     pieces: list[tuple[str, str]] = []   # ("text" | "keep" | "literal", content)
     pos = 0
     literal = [(m.start(), m.end()) for m in _LITERAL_TAG.finditer(wikitext)] if "<" in wikitext else []
