@@ -244,3 +244,10 @@ NOTE_TA = ("{{NoteTA\n|G1=政治人物\n|1=zh-cn:贝拉克·奥巴马; zh-tw:巴
 ])
 def test_note_ta_rules_apply_to_the_page(variant, expected):
     assert finish(text(resolve(NOTE_TA, variant), "zh"), None) == expected
+
+
+@pytest.mark.parametrize("wikitext", ["<ruby><rb>漢字</rb><rt>かんじ</rt></ruby>を読む",
+                                      "<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>を読む",
+                                      "{{ruby|漢字|かんじ}}を読む"])
+def test_ruby_markup_keeps_its_base_text_as_the_ruby_template_does(wikitext):
+    assert text(wikitext, "ja") == "漢字を読む"

@@ -117,10 +117,11 @@ def namespace_key(name: str) -> str:
 # Canonical names (Media: links to a file) and those above.
 FILE_NAMESPACES = {"file", "image", "media", "媒体", "媒體"} | {namespace_key(n) for v in FILE_NAMES.values() for n in v}
 CATEGORY_NAMESPACES = {"category"} | {namespace_key(n) for v in CATEGORY_NAMES.values() for n in v}
-# Tags whose content is not running text.
+# Tags whose content is not running text. A <ruby>'s reading (<rt>, and the <rp> brackets around it
+# for browsers without ruby) goes, as {{ruby}} shows its base text only: "漢字", not "漢字かんじ".
 DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "templatestyles",
              "graph", "mapframe", "maplink", "indicator", "categorytree", "noinclude", "section",
-             "table", "style", "script", "inputbox", "charinsert", "hiero"}
+             "table", "style", "script", "inputbox", "charinsert", "hiero", "rt", "rp"}
 # Inline templates whose last positional argument is the text itself ({{lang|fr|mot}}).
 TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big", "larger", "transl",
                   "transliteration", "lang-rtl", "script", "serif", "sans-serif",
