@@ -17,13 +17,17 @@ is matched only in the URL (pinyin or English tokens such as `xpj`, `casino` tha
 words in text but tell in a host name); a line `contact: phrase` counts only for the contact rule
 below (words of what an ad sells that ordinary text uses too: 止损, 减肥, 课程); a line `topic: word`
 is no spam word but the plain name of the activity a report uses (赌博, 色情, gambling, カジノ), read
-only to tell whether a report is about the category (below). Besides the SEO
+only to tell whether a report is about the category (below); a line `report: word` is a report word
+of this category only, the authority over its legal form (the tax office's 税务机关, 纳税人 for
+invoices: its FAQ on 代开增值税发票 is no seller's), counted with the report words and topic words
+when the category is judged. Besides the SEO
 families (gambling, lottery, porn, fake invoices, stock tips, private servers) the Chinese lists
 cover what WeChat-era ads sell: loans (zh_loans), health and beauty remedies (zh_health_scam),
 fortune-telling (zh_fortune), agent/MLM recruitment (zh_mlm) and ordinary advertising (zh_ads,
 nearly all contact-only); the Japanese ones online-casino affiliates, counterfeit goods (スーパーコピー),
 sex-dating and adult video, and mail-order ED drugs (ja_gambling, ja_counterfeit, ja_porn, ja_pharma,
-merged into the categories of the same name).
+merged into the categories of the same name), and side-job schemes (ja_side_job); surrogacy agencies
+(zh_surrogacy) and game-cheat shops (zh_game_cheat) in Chinese.
 
 Per document and category: score = `title_weight` x (weights of distinct phrases in the title)
 + `url_weight` x (weights of distinct phrases in the URL) + (weights of distinct phrases in the
@@ -32,7 +36,8 @@ text). A document is removed when
   reads as a report about the category: `report_title_min_distinct` (3) different report words
   (below), and its topic words (`topic:` lines: the plain names a report uses, 赌博, gambling; not
   the spam phrases, which a hijacked page's stuffed keyword line has, nor product names such as
-  casino or pharmacy, which spam pages use of themselves) at least once per `TOPIC_CHARS` (1000) characters.
+  casino or pharmacy, which spam pages use of themselves; nor a topic word inside a phrase found, 赌场
+  in 澳门赌场) at least once per `TOPIC_CHARS` (1000) characters.
   Then the headline and the URL's path are the story's own words and only a hit in the URL's
   host (a spammer's domain) removes the page. A hijacked page's body, even a crime story full of
   report words, names no gambling; a spam page's body has no report words, or one or two
@@ -43,10 +48,17 @@ text). A document is removed when
   and the text does not read as a report about the activity: fewer than `report_min_distinct`
   different words of police, courts, regulators or the press (stages/data/report_words.txt). A
   crackdown story names the gambling site, the drug or the fake invoices many times; promotion
-  never says 警方, 涉嫌 or "prosecutors".
+  never says 警方, 涉嫌 or "prosecutors". Or
+- one phrase alone is repeated through the text (`repeat_min_matches` 6 times and
+  `repeat_min_per_1k_chars` 4 per 1000 characters) and the text does not name the category by its
+  topic words (as above): a parasite page (寄生虫) glues one target phrase onto scraped sentences,
+  which min_distinct never sees. In the calibration's good documents (with all of CLUE and the stored
+  pages: 4,566) the densest repeat is 1.7 per 1000; a page about baccarat or Macau's casinos names
+  赌场 or 赌博 in its own words. Reason `<category>_repeat`.
 - the text asks the reader to get in touch (the contact rule): it gives a contact handle - a
   WeChat ID, a QQ number or a phone number after 微信/QQ/电话 and their evasive spellings (薇信,
-  威/信, V信, vx), a mobile or 400 number standing alone, or "加王老师微信" (a person's account) -
+  威/信, V信, vx), a LINE @id after LINE, a mobile (138-1688-9999 too) or 400 number standing
+  alone, or "加王老师微信" (a person's account) -
   and, in one category, the distinct phrases it holds weigh `contact_min_score` (2), counting the
   category's text phrases and its contact-only ones (`contact: phrase` lines); not a report (the
   report words as above, which include the newsroom's: 报道, 本报, 新闻线索). Why: real Chinese web
@@ -57,6 +69,8 @@ text). A document is removed when
   answers give WeChat IDs and numbers); ordinary words alone remove nothing; together they are an
   ad. Contact-only words are the generic vocabulary of what is sold (market terms, complaints,
   shop and course words), weighted 0.5 where job ads and shop reviews share them (咨询, 门店).
+The title: the `title_field` column, else (default) the metadata JSON's `title`, where JSONL and
+Parquet sources keep extra fields; a dotted `title_field` (metadata.title) is a key in a JSON column.
 The reason says the category and where it mattered most: `gambling_title`, `porn_url`,
 `fake_invoice_text`, `stock_tips_contact`; the `spam_signal` column lists what matched where
 (`contact[wechat:abc123]` for the handles; `spam_score` stays the title/URL/text score).
@@ -68,7 +82,10 @@ in Python. The contact rule likewise: an RE2 pre-filter for channel words and nu
 """
 from __future__ import annotations
 
+import bisect
+import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,18 +101,21 @@ from pipeline.stage import Filter, Judgement, check_files_exist
 
 LIST_DIR = Path(__file__).parent / "data" / "blocklists"
 DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips", "zh_private_server",
-                 "zh_loans", "zh_health_scam", "zh_fortune", "zh_mlm", "zh_ads",
+                 "zh_loans", "zh_health_scam", "zh_fortune", "zh_mlm", "zh_ads", "zh_surrogacy", "zh_game_cheat",
                  "en_gambling", "en_porn", "en_pharma", "en_loans", "en_investment_scam", "en_essay_mill",
-                 "en_counterfeit", "ja_gambling", "ja_porn", "ja_pharma", "ja_counterfeit"]
+                 "en_counterfeit", "ja_gambling", "ja_porn", "ja_pharma", "ja_counterfeit", "ja_side_job"]
 REPORT_WORDS = Path(__file__).parent / "data" / "report_words.txt"
 
 
-def read_phrase_file(path: Path, contact: bool = False, topic: bool = False) -> list[tuple[str, float]]:
+def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
+                     report: bool = False) -> list[tuple[str, float]]:
     """(phrase, weight) pairs of a list file; URL-only entries come back as ('url:token', weight).
     Contact-only entries (`contact: phrase`) are left out unless `contact`, then ('contact:phrase', weight):
     they are not spam words on their own (a page built from a list's phrases has none of them).
     Topic entries (`topic: word`, the plain name of the activity a report uses: 赌博, gambling) are
-    left out unless `topic`, then ('topic:word', weight): they are no spam words at all."""
+    left out unless `topic`, then ('topic:word', weight): they are no spam words at all. Report entries
+    (`report: word`, the words of the authority over the activity's legal form: 税务机关) likewise,
+    as ('report:word', weight)."""
     out = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -117,6 +137,10 @@ def read_phrase_file(path: Path, contact: bool = False, topic: bool = False) -> 
             if not topic:
                 continue
             phrase = "topic:" + phrase[6:].strip()
+        elif phrase.startswith("report:"):
+            if not report:
+                continue
+            phrase = "report:" + phrase[7:].strip()
         out.append((phrase, w))
     return out
 
@@ -168,16 +192,39 @@ class _Category:
     contact_weights: dict[str, float]  # text phrases and contact-only phrases: what an ad with a handle sells
     contact_re2: str                   # their case-insensitive RE2 alternation
     topic_re: re.Pattern | None = None  # its topic words (`topic:` lines): what a report calls it
+    report_re: re.Pattern | None = None  # its own report words (`report:` lines): the authority's
 
     def named_in(self, text: str) -> bool:
-        """Whether a text is about the category: its topic words occur at least once per `TOPIC_CHARS`
-        characters (a story about a crackdown names it throughout; a long article that mentions it
-        once in passing, or a hijacked page's unrelated body, does not). Not its spam phrases: a
-        hijacked page's stuffed keyword line would name it so."""
-        if self.topic_re is None:
+        """Whether a text is about the category: its topic words (and its own report words) occur at
+        least once per `TOPIC_CHARS` characters (a story about a crackdown names it throughout; a long
+        article that mentions it once in passing, or a hijacked page's unrelated body, does not). Not
+        its spam phrases, nor a topic word inside one (赌场 in 澳门赌场, 赌博 in 网上赌博): a hijacked
+        page's stuffed keyword line would name it so."""
+        words = [r for r in (self.topic_re, self.report_re) if r is not None]
+        if not words:
             return False
         need = max(1, int(len(text) / TOPIC_CHARS))
-        return any(k + 1 >= need for k, _ in enumerate(self.topic_re.finditer(text)))
+        spans = [m.span() for m in self.text_re.finditer(text)] if self.text_re is not None else []
+        k = 0
+        for r in words:
+            for m in r.finditer(text):
+                # a word inside a phrase does not count; one around it does ("illegal online casino")
+                j = bisect.bisect_left(spans, (m.end(),)) - 1       # spans: sorted and disjoint
+                inside = False
+                while j >= 0 and spans[j][1] > m.start():
+                    inside = inside or not (m.start() <= spans[j][0] and spans[j][1] <= m.end())
+                    j -= 1
+                if inside:
+                    continue
+                k += 1
+                if k >= need:
+                    return True
+        return False
+
+    def top_phrase(self, text: str) -> tuple[str, int]:
+        """The phrase found most often in a text and how often (non-overlapping matches)."""
+        counts = Counter(m.casefold() for m in self.text_re.findall(text))
+        return counts.most_common(1)[0] if counts else ("", 0)
 
     def distinct(self, pattern: re.Pattern, s: str | None, weights: dict[str, float]) -> dict[str, float]:
         """Phrases found in s with their weights. Overlapping phrases all count (新葡京 and
@@ -210,67 +257,18 @@ def _plain_on_ascii(phrases) -> bool:
                for p in phrases for c in p)
 
 
-# A report about the activity names it (a topic word or a list phrase) at least once per this many
+# A report about the activity names it (a topic word, outside its spam phrases) at least once per this many
 # characters of its text, for the title and URL rules to spare it (see SpamFilter.judge).
 TOPIC_CHARS = 1000
 
 
-# --- contact handles: how an ad tells the reader to get in touch --------------------------------
-# A channel word and the handle after it: a WeChat (or, in Taiwan, LINE) ID (6-20 letters, digits,
-# _ or -, or a number), a QQ number, a phone number; or a mobile / 400 number standing alone.
-# Simplified and Traditional spellings (電話, 手機, 老師). Why it generalises: an ad
-# exists to be answered, so whatever it sells (trading calls, remedies, courses, readings, loans)
-# it ends with the same few channels, and spammers' spellings of them (薇信, 威/信, V信, vx, 加V,
-# v：) are part of the pattern because they write them to dodge platform filters, not to be read.
-# Ordinary text names WeChat or a phone without giving a handle; where it gives one (a newsroom's
-# account, a job ad's number) nothing is sold, so a handle alone removes nothing (see SpamFilter).
-_WX = (r"(?:微信[号號]?|薇信|威\W?信|徽信|[vV]信|(?<![A-Za-z])(?:[vVwW][xX]|weixin|wechat|加[vV]|(?-i:LINE)(?:\s?ID)?)"
-       r"|加\s?line)")
-_ID = r"[A-Za-z][-_A-Za-z0-9]{5,19}(?![-_A-Za-z0-9])|\d{6,11}(?!\d)"
-_ID_WITH_DIGIT = r"(?=[-_A-Za-z0-9]{6,20}(?![-_A-Za-z0-9]))[A-Za-z][-_A-Za-z]*\d[-_A-Za-z0-9]*|\d{6,11}(?!\d)"
-_PHONE = (r"\+?86-?1[3-9]\d{9}|1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|0\d{1,3}[- ]?\d{3,4}[- ]?\d{4}|09\d{2}-?\d{3}-?\d{3}"
-          r"|400-?\d{3}-?\d{4}")
-CONTACT_RE = re.compile(
-    # WeChat: letters-only IDs only after a colon ("微信：abcdef"), else the ID holds a digit, so
-    # "微信Android版" is no handle
-    rf"{_WX}(?:号码|號碼|号|號|ID)?\s?[:：]\s?(?P<wx>{_ID})"
-    rf"|{_WX}(?:号码|號碼|号|號|ID)?[\s/（(]{{0,2}}(?P<wx2>{_ID_WITH_DIGIT})"
-    rf"|(?:^|(?<=[^\x00-\x7f])|(?<=[^\x00-\x7f] ))[vV]\s?[:：]\s?(?P<v>{_ID_WITH_DIGIT})"
-    rf"|(?<![A-Za-z])(?:QQ群?|qq群?|Q群|扣扣|企鹅号|企鵝號)(?:号码|號碼|群号|群號|号|號)?\s?[:：]?\s?(?P<qq>[1-9]\d{{4,10}})(?!\d)"
-    rf"|(?:电话|電話|手机|手機|热线|熱線|联系方式|聯繫方式|聯絡方式|致电|致電|拨打|撥打"
-    rf"|(?<![A-Za-z])(?:tel|phone|whatsapp|telegram))(?:号码|號碼|号|號)?"
-    rf"\s?[:：]?\s?(?P<phone>{_PHONE}|\+\d[\d -]{{7,15}}\d)(?!\d)"
-    rf"|(?<![\d.])(?P<mobile>1[3-9]\d{{9}}|400-?\d{{3}}-?\d{{4}})(?!\d)"
-    # no handle, but the reader is sent to a person's account: "加王老师微信", "添加助理好友"
-    # (scam funnels hand readers to a "teacher" or "assistant"; an account to follow is not this)
-    rf"|(?P<person>(?:加|添加)[^\s，。！？,.!?]{{0,6}}(?:老师|老師|助理|助教|客服|顾问|顧問)[^\s，。！？,.!?]{{0,3}}"
-    rf"(?:微信|好友|[Qq]{{2}}|(?-i:LINE)))",
-    re.I)
-# Arrow pre-filter (RE2, no look-around): rows that may hold a handle
-_CONTACT_PREFILTER = (r"(?i)(?:微信|薇信|威\W?信|徽信|v信|扣扣|企鹅号|企鵝號|电话|電話|手机|手機|热线|熱線|联系方式|"
-                      r"聯繫方式|聯絡方式|致电|致電|拨打|撥打|q群|"
-                      r"\b(?:vx|wx|weixin|wechat|qq)|(?-i:LINE))\D{0,8}[a-z0-9+]|v\s?[:：]|"
-                      # English words only with the number CONTACT_RE needs after them ("phone" and
-                      # "line" are in a third of English pages)
-                      r"\b(?:tel|phone|whatsapp|telegram)(?:号码|號碼|号|號)?\s?[:：]?\s?[+\d]|加\s?line|"
-                      r"1[3-9]\d{9}|400-?\d{3}-?\d{4}|加.{0,8}(?:老师|老師|助理|助教|客服|顾问|顧問)")
+# The footer line of Chinese sites (the regulator's reporting centre, 违法和不良信息举报中心/电话),
+# Simplified and Traditional: boilerplate, not a report's words (SpamFilter._report_words).
+_FOOTER_REPORT_LINE = re.compile("[违違]法[和與与及]?不良[信資][息訊][举舉]报|[违違]法[和與与及]?不良[信資][息訊][举舉]報"
+                                 "|不良[信資][息訊][举舉][报報]")
 
-
-def contact_handles(text: str) -> list[str]:
-    """Distinct contact handles in a text, as 'wechat:abc123', 'line:abc123', 'qq:12345',
-    'phone:13800000000', or 'ask:加王老师微信' (a person's account, no handle)."""
-    out = []
-    for m in CONTACT_RE.finditer(text):
-        kind = m.lastgroup
-        handle = re.sub(r"[\s-]", "", m.group(kind)).casefold()
-        channel = {"wx": "wechat", "wx2": "wechat", "v": "wechat", "qq": "qq", "phone": "phone",
-                   "mobile": "phone", "person": "ask"}[kind]
-        if channel == "wechat" and "line" in m.group(0).casefold():
-            channel = "line"
-        label = channel + ":" + handle
-        if label not in out:
-            out.append(label)
-    return out
+# The contact rule's handles (CONTACT_RE, contact_handles) live in stages/spam_rules.py.
+from stages.spam_rules import _CONTACT_PREFILTER, CONTACT_RE, contact_handles  # noqa: E402,F401
 
 
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -302,8 +300,9 @@ class SpamFilter(Filter):
     (float32: the highest category score) and `spam_signal` (what matched where, or null)."""
     name: ClassVar[str] = "spam_filter"
     # 3: Latin phrases match whole words; 4: the contact rule, zh_loans/health_scam/fortune/mlm/ads;
-    # 5: reports about the category are spared by the title and URL rules (topic lines), ja_ lists
-    version: ClassVar[str] = "5"
+    # 5: reports about the category are spared by the title and URL rules (topic lines), ja_ lists;
+    # 6: the repetition rule, report: lines, grouped mobile numbers and LINE @ids, titles in metadata
+    version: ClassVar[str] = "6"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
@@ -318,7 +317,9 @@ class SpamFilter(Filter):
         "names of the activity a report about it uses (no spam words), # comments. A file named "
         "xx_<category>.txt adds to that category."))
     title_field: str = Field("title", description=(
-        "Column holding the page title (skipped if absent, unless set here: then the input must have it)."))
+        "Column holding the page title (skipped if absent, unless set here: then the input must have it). "
+        "A dotted name (metadata.title) with no such column is a key in that JSON column; at the default, "
+        "a batch without a `title` column takes the metadata's `title` (JSONL/Parquet sources, CCNet)."))
     url_field: str = Field("url", description=(
         "Column holding the page URL (skipped if absent, unless set here: then the input must have it)."))
     text_field: str = Field("text", description="Column holding the text.")
@@ -334,6 +335,12 @@ class SpamFilter(Filter):
     min_distinct: int = Field(2, ge=1, description="Text-only rule: minimum different phrases among them.")
     min_matches_per_1k_chars: float = Field(2.0, ge=0.0, description=(
         "Text-only rule: minimum matches per 1000 characters, so long articles with a few mentions stay."))
+    repeat_min_matches: int | None = Field(6, ge=2, description=(
+        "Repetition rule: remove a text in which one phrase of a category occurs this often (and "
+        "repeat_min_per_1k_chars) and that does not name the category by its topic words once per 1000 "
+        "characters: a parasite page glues one target phrase onto scraped sentences; null: off."))
+    repeat_min_per_1k_chars: float = Field(4.0, ge=0.0, description=(
+        "Repetition rule: that phrase's minimum occurrences per 1000 characters."))
     contact_min_score: float | None = Field(2.0, gt=0.0, description=(
         "Contact rule: remove a text that gives a contact handle (a WeChat ID, QQ or phone number after "
         "微信/QQ/电话..., a mobile or 400 number) when one category's phrases found in it (its text "
@@ -357,6 +364,9 @@ class SpamFilter(Filter):
         # A title or URL column the recipe names must be there, as url_filter's (a misspelt one
         # would quietly turn its rule off); left at its default, absent is a source without titles.
         named = {getattr(self, f) for f in ("title_field", "url_field") if f in self.model_fields_set}
+        # a dotted title (metadata.title) is read from its JSON column when no column has that name;
+        # the column must be there, the key need not be (a row without it has no title)
+        named = {c.partition(".")[0] if c == self.title_field and "." in c else c for c in named}
         return super().input_columns() | named
 
     def check_recipe(self, recipe, stage_id: str) -> None:
@@ -369,12 +379,12 @@ class SpamFilter(Filter):
 
     def setup(self) -> None:
         files = [LIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
-        merged: dict[str, tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, float]]] = {}
+        merged: dict[str, tuple[dict[str, float], ...]] = {}
         for f in files:
             if not f.is_file():
                 raise FileNotFoundError(f"spam_filter: block list {f} not found")
-            text_w, url_w, contact_w, topic_w = merged.setdefault(category_of(f), ({}, {}, {}, {}))
-            entries = read_phrase_file(f, contact=True, topic=True)
+            text_w, url_w, contact_w, topic_w, report_w = merged.setdefault(category_of(f), ({}, {}, {}, {}, {}))
+            entries = read_phrase_file(f, contact=True, topic=True, report=True)
             if self.traditional_variants and f.name.startswith("zh_"):
                 entries += _traditional(entries)
             for phrase, w in entries:
@@ -384,6 +394,8 @@ class SpamFilter(Filter):
                     contact_w[phrase[8:]] = max(w, contact_w.get(phrase[8:], 0.0))
                 elif phrase.startswith("topic:"):
                     topic_w[phrase[6:]] = w
+                elif phrase.startswith("report:"):
+                    report_w[phrase[7:]] = w
                 else:
                     text_w[phrase] = max(w, text_w.get(phrase, 0.0))
         words = [(w, 1.0) for w, _ in read_phrase_file(Path(self.report_words_file))]
@@ -392,7 +404,7 @@ class SpamFilter(Filter):
         self._report_re = re.compile("|".join(
             rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w, _ in words), re.I)
         self._categories: list[_Category] = []
-        for cat, (text_w, url_w, contact_w, topic_w) in merged.items():
+        for cat, (text_w, url_w, contact_w, topic_w, report_w) in merged.items():
             if not text_w and not contact_w:
                 raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
             url_all = {**text_w, **url_w}
@@ -407,18 +419,47 @@ class SpamFilter(Filter):
                 re.compile(_alternation(text_w), re.I) if text_w else None,
                 re.compile(url_pat, re.I) if url_all else None, url_re2 if url_all else None,
                 contact_all, "(?i)" + _alternation(contact_all, "re2"),
-                re.compile(_alternation(topic_w), re.I) if topic_w else None))
+                re.compile(_alternation(topic_w), re.I) if topic_w else None,
+                re.compile(_alternation(report_w), re.I) if report_w else None))
+        self._by_name = {c.name: c for c in self._categories}
 
     def _column(self, batch: pa.Table, name: str) -> pa.Array:
         if name in batch.column_names:
             return batch.column(name).combine_chunks().cast(pa.string())
         return pa.nulls(batch.num_rows, pa.string())
 
+    def _title_column(self, batch: pa.Table) -> pa.Array:
+        """The title column; else a dotted name's key in a JSON column (`metadata.title`), or, left
+        at the default, the metadata's `title`: JSONL and Parquet readers keep a source's fields
+        other than the core ones in the metadata JSON (pipeline/documents.py), CCNet rows' title too."""
+        name = self.title_field
+        if name in batch.column_names:
+            return self._column(batch, name)
+        column, _, path = name.partition(".")
+        if not path and "title_field" not in self.model_fields_set:
+            column, path = "metadata", name
+        if not path or column not in batch.column_names:
+            return pa.nulls(batch.num_rows, pa.string())
+        raw = batch.column(column).combine_chunks().cast(pa.string())
+        keys = path.split(".")
+        # only rows whose JSON names the last key are parsed
+        maybe = pc.fill_null(pc.match_substring(raw, f'"{keys[-1]}"'), False).to_numpy(zero_copy_only=False)
+        out: list[str | None] = [None] * batch.num_rows
+        for i in np.flatnonzero(maybe):
+            try:
+                value = json.loads(raw[int(i)].as_py())
+            except ValueError:
+                continue
+            for k in keys:
+                value = value.get(k) if isinstance(value, dict) else None
+            out[i] = value if isinstance(value, str) else None
+        return pa.array(out, pa.string())
+
     def judge(self, batch: pa.Table) -> Judgement:
         n = batch.num_rows
         texts = batch.column(self.text_field)
         length = pc.utf8_length(texts).fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
-        title_col = self._column(batch, self.title_field)
+        title_col = self._title_column(batch)
         titles = title_col.to_pylist()
         url_col = self._column(batch, self.url_field)
         has_url = url_col.null_count < len(url_col)
@@ -446,8 +487,12 @@ class SpamFilter(Filter):
             best_matches = np.maximum(best_matches, hits)
             dense = (hits >= self.min_matches) & (
                 hits * 1000.0 >= self.min_matches_per_1k_chars * np.maximum(length, 1))
+            # one phrase this often needs this many matches of the category in all (cheap pre-check)
+            repeated = (hits >= self.repeat_min_matches) & (
+                hits * 1000.0 >= self.repeat_min_per_1k_chars * np.maximum(length, 1)) \
+                if self.repeat_min_matches is not None else np.zeros(n, bool)
             url_hit = self._url_hits(cat, urls, url_arr, ascii_url, other_urls) if has_url else np.zeros(n, bool)
-            for i in np.flatnonzero(dense | title_hit | url_hit):
+            for i in np.flatnonzero(dense | repeated | title_hit | url_hit):
                 if values is None:
                     values = texts.to_pylist()
                 in_title = cat.distinct(cat.text_re, titles[i], cat.weights)
@@ -461,22 +506,34 @@ class SpamFilter(Filter):
                 if reasons[i] is not None and score <= removed_score[i]:
                     continue        # removed already, by a category that scored higher
                 text_spam = bool(dense[i]) and len(in_text) >= self.min_distinct and \
-                    not self._report(i, values, reports, self.report_min_distinct)
+                    not self._report(i, values, reports, self.report_min_distinct, cat)
                 page_spam = bool(in_title or in_url) and score >= self.min_score
-                if page_spam and self._report(i, values, reports, self.report_title_min_distinct) \
+                if page_spam and self._report(i, values, reports, self.report_title_min_distinct, cat) \
                         and cat.named_in(values[i]):
                     # A report about the activity (its body names it): the headline and the URL's
                     # slug are the story's own words; only the host (a spammer's) still counts.
                     in_host = cat.distinct(cat.url_re, _url_text(_host(raw_urls[i])), cat.url_weights)
                     page_spam = bool(in_host)
-                if text_spam or page_spam:
+                repeat_spam = False
+                if repeated[i] and not (text_spam or page_spam):
+                    # a parasite page: one target phrase glued onto scraped sentences
+                    top, k = cat.top_phrase(values[i])
+                    # kept when the text names the activity in its own words (a page about
+                    # baccarat or Macau's casinos does; scraped sentences do not)
+                    repeat_spam = k >= self.repeat_min_matches and \
+                        k * 1000.0 >= self.repeat_min_per_1k_chars * max(length[i], 1) and not cat.named_in(values[i])
+                if text_spam or page_spam or repeat_spam:
                     removed_score[i] = score
                     where = max(("title", "url", "text"), key=lambda k: (parts[k], k == "title"))
                     if text_spam and not page_spam:
                         where = "text"
+                    elif repeat_spam:
+                        where = "repeat"
                     reasons[i] = f"{cat.name}_{where}"
                     found = [f"{k}[{','.join(sorted(v))}]" for k, v in
                              (("title", in_title), ("url", in_url), ("text", in_text)) if v]
+                    if repeat_spam:
+                        found.append(f"repeat[{top}x{k}]")
                     signals[i] = f"{cat.name}: {' '.join(found)} text_matches={int(hits[i])} score={score:g}"
         if self.contact_min_score is not None:
             self._contact_rule(text_arr, reasons, signals)
@@ -511,22 +568,29 @@ class SpamFilter(Filter):
                     best[k] = (cat.name, score, found)
         for k, (name, score, found) in best.items():
             text = texts[int(k)].as_py()
-            if not (handles := contact_handles(text)) or self._is_report(text):
+            if not (handles := contact_handles(text)) or self._is_report(text, self._by_name[name]):
                 continue
             i = rows[int(k)]
             reasons[i] = f"{name}_contact"
             signals[i] = (f"{name}: contact[{','.join(handles[:3])}] text[{','.join(sorted(found))}] "
                           f"score={score:g}")
 
-    def _report(self, i: int, values: list, cache: dict[int, int], need: int) -> bool:
-        """Whether row i's text has `need` different report words (counted up to the larger bar)."""
+    def _report(self, i: int, values: list, cache: dict[int, int], need: int, cat: _Category) -> bool:
+        """Whether row i's text has `need` different report words (counted up to the larger bar),
+        the category's own (`report:` lines) counting too."""
         if i not in cache:
             cache[i] = self._report_words(values[i] or "",
                                           max(self.report_min_distinct, self.report_title_min_distinct))
-        return cache[i] >= need
+        if cache[i] >= need or cat.report_re is None:
+            return cache[i] >= need
+        own = {m.casefold() for m in cat.report_re.findall(values[i] or "")}
+        return cache[i] + len(own) >= need
 
     def _report_words(self, text: str, stop: int) -> int:
-        """Different report words in a text, counted up to `stop`."""
+        """Different report words in a text, counted up to `stop`. Not in the line every Chinese
+        site's footer carries (违法和不良信息举报: 违法 and 举报, two report words by themselves)."""
+        if "不良" in text:
+            text = _FOOTER_REPORT_LINE.sub(" ", text)
         found = set()
         for m in self._report_re.finditer(text):
             found.add(m.group().casefold())
@@ -534,8 +598,9 @@ class SpamFilter(Filter):
                 break
         return len(found)
 
-    def _is_report(self, text: str) -> bool:
-        return self._report_words(text, self.report_min_distinct) >= self.report_min_distinct
+    def _is_report(self, text: str, cat: _Category) -> bool:
+        own = len({m.casefold() for m in cat.report_re.findall(text)}) if cat.report_re is not None else 0
+        return self._report_words(text, self.report_min_distinct) + own >= self.report_min_distinct
 
     @staticmethod
     def _url_hits(cat: _Category, urls: list[str | None], url_arr: pa.Array, ascii_url: np.ndarray,

@@ -78,7 +78,8 @@ def test_hijacked_pages_are_caught_by_title_or_host(clue):
     reasons = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist()))
     assert reasons == {"0": "gambling_title", "1": "gambling_url", "3": "porn_title"}
     signal = res.removed.column("spam_signal").to_pylist()[0]
-    assert "title[新葡京,葡京娱乐]" in signal and "score=9" in signal
+    # the resort's bare name (新葡京) is no spam phrase, its casino-site form (葡京娱乐) is
+    assert "title[葡京娱乐]" in signal and "score=6" in signal
     # one URL token alone (weight 1 x url_weight 3 < min_score 6) is not enough
     assert res.kept.column("id").to_pylist() == ["2", "4"]
 
@@ -429,3 +430,137 @@ def test_japanese_and_taiwanese_news_on_the_same_subjects_stay():
     titles = ["カジノ含むIR、大阪で開業へ 国が計画認定", "出会い系サイトで知り合った女性から詐取 容疑者逮捕",
               "バイアグラ・シアリス・レビトラの違い", "台股大漲 飆股創新高", "威力彩頭獎槓龜 民眾求明牌"]
     assert SpamFilter()(_table(texts, titles)).removed is None
+
+
+# --- Chinese/Japanese spam the first lists missed (spam_filter version 6) ------------------------
+_WEIFA_REPORT = ("男子沉迷网上赌博输光积蓄 家人报警求助\n近日，市民王先生的妻子向派出所求助，称丈夫沉迷一个所谓的“百家乐”"
+                 "网站，半年内输掉了家里的六十万元积蓄。民警了解到，王先生最初是在短视频平台上看到广告，称“注册即送彩金”"
+                 "“首存翻倍”，抱着试一试的心态下载了APP。起初小赢了几千元，之后越陷越深，最后连房贷都还不上了。\n"
+                 "民警提醒，网络赌博是违法行为，所谓的“稳赚不赔”都是骗局，赌博平台可以随意操控输赢。市民如发现相关线索，请及时举报。")
+
+
+def test_topic_words_inside_a_spam_phrase_do_not_name_the_category(clue):
+    """赌场 in 澳门赌场, 赌博 in 网上赌博 are the spam phrase, not a report naming the activity: a spam
+    title over a news body (记者, 警方, 涉嫌) whose one stuffed line holds them still goes."""
+    s = SpamFilter()
+    s.setup()
+    gambling = next(c for c in s._categories if c.name == "gambling")
+    assert not gambling.named_in("澳门赌场网上赌博" + "记者从省教育厅获悉。" * 30)
+    assert gambling.named_in("警方破获一起赌博案，" + "记者从省教育厅获悉。" * 30)
+    english = next(c for c in s._categories if c.name == "gambling" and "online casino" in c.weights)
+    assert english.named_in("Police arrested twelve people who ran an illegal online casino.")   # a word around one
+    body = "澳门赌场 网上赌博 澳门赌场\n" + "警方通报，一男子涉嫌盗窃被刑事拘留。" + clue[226]
+    res = SpamFilter()(_table([body], titles=["真人百家乐官网_首存优惠"]))
+    assert res.removed.column("reason").to_pylist() == ["gambling_title"]
+
+
+def test_crackdown_words_every_report_uses():
+    """违法, 举报, 派出所, 报警 (違法, 舉報, 報警): a family's call to the police about online gambling
+    names the site and its offers as densely as a keyword farm; it is a report, kept."""
+    from stages.chinese import opencc_converter
+    hant = opencc_converter("s2t").convert(_WEIFA_REPORT)
+    assert SpamFilter()(_table([_WEIFA_REPORT, hant])).removed is None
+
+
+def test_grouped_mobile_numbers_and_line_ids_are_handles():
+    from stages.spam import contact_handles
+    assert contact_handles("咨询电话：138-1688-9999 微信同号") == ["phone:13816889999"]
+    assert contact_handles("联系电话：139 1234 5678") == ["phone:13912345678"]
+    assert contact_handles("欢迎来电 138-1688-9999") == ["phone:13816889999"]
+    # a group of a longer number is none; a bare @name is a Weibo or Twitter mention
+    assert contact_handles("ISBN 978-7-138-1688-9999，2139 1234 5678") == []
+    assert contact_handles("官方LINE：@jz888") == ["line:jz888"]
+    assert contact_handles("加LINE @jz888 領體驗金") == ["line:jz888"]
+    assert contact_handles("转发微博 @jz888 抽奖") == []
+    ad = "本公司长期办理各类证件，刻章，信誉第一。联系电话：139 1234 5678"
+    assert SpamFilter()(_table([ad])).removed.column("reason").to_pylist() == ["fake_invoice_contact"]
+
+
+def _parasite(clue, phrase: str, n: int = 13) -> str:
+    """A 寄生虫 page: one target phrase glued onto scraped sentences, its title the phrase three times."""
+    sents = [x for t in clue[:400] for x in t.split("。") if 15 <= len(x) <= 60 and "赌" not in x][:n * 2]
+    return f"{phrase}_{phrase}官网_{phrase}最新网址\n" + "".join(
+        (phrase if k % 2 == 0 else "") + x + "。" for k, x in enumerate(sents))
+
+
+def test_one_phrase_repeated_through_scraped_text(clue):
+    """One phrase 16 times in ~1,300 characters of unrelated sentences: min_distinct (2) never sees it,
+    the repetition rule does (6 times and 4 per 1000 characters; of the calibration's good documents
+    the densest repeat is 1.7 per 1000). A text about the activity (赌场, 赌博 in its own words) stays."""
+    pages = [_parasite(clue, "澳门赌场"), _parasite(clue, "六合彩")]
+    res = SpamFilter()(_table(pages))
+    assert res.removed.column("reason").to_pylist() == ["gambling_repeat", "lottery_repeat"]
+    assert "repeat[澳门赌场x16]" in res.removed.column("spam_signal").to_pylist()[0]
+    assert SpamFilter(repeat_min_matches=None)(_table(pages)).removed is None
+    about = "澳门赌场的历史。" + "".join(f"第{k}家澳门赌场开业后，赌场的赌客增加，赌博收入上升。" for k in range(8))
+    assert SpamFilter()(_table([about])).removed is None
+
+
+_SURROGACY_AD = ("上海代孕中心 专业代孕服务十五年\n我们是一家专业从事代孕、试管婴儿、供卵服务的机构。二、可选性别：采用第三代"
+                 "试管婴儿技术，可以选择宝宝性别，包生男孩。三、爱心妈妈资源丰富。四、代孕套餐价格从38万到88万不等。")
+_SURROGACY_LAW = ("代孕在我国为何被禁止？专家解读相关法律法规\n根据《人类辅助生殖技术管理办法》，医疗机构和医务人员不得实施任何形式的"
+                  "代孕技术。禁止代孕主要基于以下考虑：一是代孕可能导致对女性身体的商品化；二是代孕容易引发亲子关系认定纠纷。"
+                  "近年来，网络上出现不少所谓“代孕机构”，以“包成功、包性别”为噱头招揽客户。卫生健康部门多次开展专项整治，"
+                  "查处非法代孕机构。专家提醒，切勿轻信非法中介。非法代孕机构往往缺乏必要的医疗条件。")
+_CHEAT_AD = ("绝地求生辅助官网 - 稳定不封号的吃鸡辅助\n透视功能、自瞄功能、无后座。防封说明：我们采用驱动级防护技术，至今零封号。"
+             "价格：天卡15元，周卡68元，永久卡888元。购买后自动发卡。售后客服QQ：2233445566")
+_CHEAT_FORUM = ("【官方公告】关于本周封禁外挂账号的公告\n本周共封禁使用外挂、脚本等第三方辅助程序的账号12,873个。如果发现可疑玩家，"
+                "请通过游戏内举报功能进行举报。回复：我朋友被误封了，申诉了三天还没结果。回复：封号力度比以前大多了，外挂作者被判了三年。")
+_SIDE_JOB_AD = ("【スマホだけで月収100万円】誰でも簡単に稼げる副業を紹介します\n1日5分のスマホ作業だけで毎月安定した収入が得られます。"
+                "知識や経験は一切不要です。私もこの方法で会社を辞めることができました。LINE登録で特典動画を受け取ってください。")
+_SIDE_JOB_GOV = ("副業・兼業の促進に関するガイドライン\n厚生労働省では、働き方改革の一環として、副業・兼業の普及促進を図っています。"
+                 "なお、「簡単に稼げる副業」をうたう情報商材の購入をめぐるトラブルも増えており、消費者庁が注意を呼びかけています。")
+
+
+def test_surrogacy_game_cheat_and_side_job_spam():
+    """Surrogacy agencies, game-cheat shops and Japanese side-job schemes go; a regulator's page on
+    surrogacy, a publisher's ban notice and the labour ministry's guideline, which name the same
+    subjects in their own words (代孕, 外挂, 封号, 情報商材), stay."""
+    res = SpamFilter()(_table([_SURROGACY_AD, _CHEAT_AD, _SIDE_JOB_AD, _SURROGACY_LAW, _CHEAT_FORUM, _SIDE_JOB_GOV],
+                              urls=[None, None, None, "https://www.health.gov.cn/article/2023/daiyun.html", None, None]))
+    assert res.removed.column("reason").to_pylist() == ["surrogacy_text", "game_cheat_text", "side_job_text"]
+
+
+_TAX_FAQ = ("问：小规模纳税人能否向税务机关申请代开增值税专用发票？\n答：已办理税务登记的小规模纳税人发生增值税应税行为，需要开具"
+            "增值税专用发票的，可以向主管税务机关申请代开。\n问：自然人出租不动产，能否申请代开发票？\n答：可以，向不动产所在地主管"
+            "税务机关申请代开增值税普通发票。\n问：代开发票需要哪些资料？\n答：纳税人申请代开发票，需要提供《代开增值税发票缴纳税款申报"
+            "单》、身份证件。目前多地已开通网上代开服务，纳税人可以通过电子税务局在线申请。")
+
+
+def test_resort_names_and_the_tax_office_are_not_spam():
+    """Macau's resorts by name (澳门威尼斯人, 澳门银河, 新葡京) in a travel note, and the tax office's FAQ on
+    代开增值税发票 (its own `report:` words: 税务机关, 纳税人), stay; an invoice seller that says the
+    tax bureau can verify its invoices still goes."""
+    travel = ("澳门三日游：入住澳门威尼斯人酒店，可以坐贡多拉船。晚上去澳门银河看免费的钻石表演。第三天逛新葡京一带，"
+              "看看澳门的夜景。入住澳门威尼斯人，对面是澳门银河，新葡京附近吃葡国菜。")
+    seller = "代开增值税专用发票，各类发票，可上国家税务总局网站查验，税务局可查，点数优惠。"
+    res = SpamFilter()(_table([travel, _TAX_FAQ, _TAX_FAQ, seller],
+                              titles=[None, None, "如何申请代开增值税发票？", "代开增值税发票"],
+                              urls=[None, None, "https://www.chinatax.gov.cn/chinatax/n810356/c5171234/content.html", None]))
+    assert res.removed.column("id").to_pylist() == ["3"]
+
+
+def test_a_title_kept_in_the_metadata_json():
+    """JSONL and Parquet sources keep a `title` field in the metadata JSON: read by default when
+    there is no title column, and by a dotted title_field; the recipe then needs only `metadata`."""
+    import json as _json
+    body = "甘肃三年内将新增幼儿入园学位。记者从省教育厅获悉，全省将新建、改扩建一批幼儿园。"
+    table = pa.table({"id": ["0", "1", "2"], "text": [body] * 3,
+                      "metadata": [_json.dumps({"title": "澳门新葡京娱乐场-官方网站"}, ensure_ascii=False),
+                                   _json.dumps({"page": {"title": "澳门新葡京娱乐场-官方网站"}}, ensure_ascii=False),
+                                   None]})
+    assert SpamFilter()(table).removed.column("id").to_pylist() == ["0"]
+    dotted = SpamFilter(title_field="metadata.page.title")
+    assert dotted.input_columns() == {"text", "metadata"}
+    assert dotted(table).removed.column("id").to_pylist() == ["1"]
+
+
+def test_the_regulators_footer_line_is_no_report():
+    """违法和不良信息举报 is in every Chinese site's footer: its 违法 and 举报 (report words since
+    crackdown stories use them) must not spare a gambling page that carries it."""
+    spam = ("澳门赌场官网，网上赌场注册送彩金，百家乐真人荷官在线发牌，时时彩稳赚不赔。"
+            "澳门赌场最新网址，网上赌场首存优惠，百家乐技巧。\n违法和不良信息举报电话：12377")
+    f = SpamFilter()
+    out = f(pa.table({"text": [spam]}))
+    assert out.removed is not None and out.removed.column("reason")[0].as_py().startswith("gambling_")
+    assert f._report_words("民警提醒，发现违法线索请及时举报。", 5) == 3       # 民警, 违法, 举报 in a story
