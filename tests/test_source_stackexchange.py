@@ -404,3 +404,10 @@ def test_comments_wait_on_disk_not_in_memory_and_keep_their_order(tmp_path):
     assert "question\n\nComments:\n- earlier\n- later" in docs[0].text and "answer\n\nComments:\n- on the answer" in docs[0].text
     assert peak < 8 << 20, f"{peak >> 20} MiB held"                  # dicts of 30k rows: ~26 MiB
     assert set(glob.glob(tempfile.gettempdir() + "/stackexchange-comments-*")) == before
+
+
+def test_a_line_break_inside_a_chinese_or_japanese_paragraph_is_no_space():
+    """Posts written in an editor wrap lines: between two CJK characters the break is dropped (CSS
+    Text 3), between Latin words it stays one space."""
+    html = "<p>リストを\n並べ替える方法。\n中文也是\n一样。Sort the\nlist first.</p>"
+    assert html_to_text(html) == "リストを並べ替える方法。中文也是一样。Sort the list first."

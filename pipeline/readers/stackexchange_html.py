@@ -16,6 +16,10 @@ import re
 from lxml import html as lxml_html
 
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
+# A line break between two Chinese or Japanese characters is no space (CSS Text 3's segment break
+# rule, as Firefox renders it): "リストを\n並べ替える" is one phrase, not "リストを 並べ替える".
+_WIDE = "\u2e80-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_WIDE_BREAK = re.compile(f"(?<=[{_WIDE}])[ \t]*[\r\n]+[ \t]*(?=[{_WIDE}])")
 # Elements that start and end a block of their own; the rest are inline (a, em, code, sup, …).
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "hr", "pre",
            "h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd", "details", "summary", "figure", "figcaption",
@@ -50,6 +54,8 @@ class _Flow:
         if not s:
             return
         if "  " in s or "\n" in s or "\t" in s or "\r" in s or "\f" in s or "\v" in s:
+            if "\n" in s or "\r" in s:
+                s = _WIDE_BREAK.sub("", s)
             s = _SPACE.sub(" ", s)
         if self.at_space and s[0] == " ":
             s = s[1:]
