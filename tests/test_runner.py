@@ -143,6 +143,25 @@ def test_stage_that_cannot_load_stops_the_run(tmp_path, shared_data, ray_local):
     assert not (tmp_path / "run" / "stats.json").exists()
 
 
+def run_one_test_stage(tmp_path, shared_data, stage: str, stage_id: str):
+    """`python -m pipeline run` of one stage of tests/stages_for_tests.py over real CCNet rows, on
+    one CPU: (the input file, the finished process)."""
+    src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""\
+        name: one-stage
+        output: {tmp_path / 'run'}
+        ray: {{num_cpus: 1}}
+        sources: [{{name: cc, format: jsonl, paths: [{src}]}}]
+        stages:
+          - stage: stages_for_tests:{stage}
+            id: {stage_id}
+        """))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    return src, subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe)], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=300)
+
+
 @pytest.mark.parametrize("stage, exit_code, says", [
     ("RaisesOnAWord", 1, "stage 'bug' (RaisesOnAWord) raised KeyError: \"no entry for 'the'\""),
     ("ReturnsADict", 2, "error: ReturnsADict.process returned dict; expected a pyarrow.Table or a Result"),
@@ -151,20 +170,7 @@ def test_a_stage_that_raises_is_one_line_naming_it_the_shard_and_the_file_then_i
         tmp_path, shared_data, stage, exit_code, says):
     """Was: the driver's and Ray's tracebacks (~50 lines) naming neither the stage nor the input;
     a wrong return type was an AttributeError from the runner's own code."""
-    src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text(textwrap.dedent(f"""\
-        name: buggy
-        output: {tmp_path / 'run'}
-        ray: {{num_cpus: 1}}
-        sources: [{{name: cc, format: jsonl, paths: [{src}]}}]
-        stages:
-          - stage: stages_for_tests:{stage}
-            id: bug
-        """))
-    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
-    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe)], cwd=REPO, env=env,
-                       capture_output=True, text=True, timeout=300)
+    src, r = run_one_test_stage(tmp_path, shared_data, stage, "bug")
     assert r.returncode == exit_code, r.stderr[-3000:]
     assert "Traceback" not in r.stderr and "RayTaskError" not in r.stderr
     errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
@@ -476,20 +482,7 @@ def test_run_recipe_takes_a_dict_as_its_yaml_would_give(tmp_path, shared_data, r
 
 def test_a_worker_killed_under_a_stage_is_one_line_naming_the_stage_and_the_file(tmp_path, shared_data):
     """Was: Ray's WorkerCrashedError traceback, naming neither the stage nor the input."""
-    src = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
-    recipe = tmp_path / "r.yaml"
-    recipe.write_text(textwrap.dedent(f"""\
-        name: killed
-        output: {tmp_path / 'run'}
-        ray: {{num_cpus: 1}}
-        sources: [{{name: cc, format: jsonl, paths: [{src}]}}]
-        stages:
-          - stage: stages_for_tests:KillsItsWorker
-            id: oom
-        """))
-    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
-    r = subprocess.run([sys.executable, "-m", "pipeline", "run", str(recipe)], cwd=REPO, env=env,
-                       capture_output=True, text=True, timeout=300)
+    src, r = run_one_test_stage(tmp_path, shared_data, "KillsItsWorker", "oom")
     assert r.returncode == 2, r.stderr[-3000:]
     assert "Traceback" not in r.stderr
     errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
