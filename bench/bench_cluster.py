@@ -72,9 +72,9 @@ def build_warc(work: Path, pages: int, unique: bool = False) -> dict:
 def folder_parts(work: Path, run_dir: Path, name: str) -> dict[str, int]:
     """Bytes of the run folder by kind, and of the final documents exported as Parquet."""
     from pipeline.export import export_stage
-    from pipeline.shards import StageDir
+    from pipeline.shards import final_stage
     stats = json.loads((run_dir / "stats.json").read_text())
-    export_stage(StageDir(Path(stats["output"]["documents"]).parent), str(work / name), "parquet")
+    export_stage(final_stage(stats), str(work / name), "parquet")
     parts = {"folder": tree_bytes(run_dir), "final_documents": tree_bytes(work / name / "data"),
              "report": sum(p.stat().st_size for p in run_dir.glob("report.*")) + (run_dir / "stats.json").stat().st_size,
              "stored_documents": sum(p.stat().st_size for p in run_dir.glob("stages/*/shards/*.parquet")),
