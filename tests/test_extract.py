@@ -177,3 +177,21 @@ sys.exit(1)
 """
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert p.returncode == 0 and "RAISED extract: cannot import trafilatura" in p.stdout, p.stdout + p.stderr
+
+
+@pytest.mark.parametrize("tag", ["div class=row", "FONT face=Arial"])
+def test_a_page_past_the_parsers_depth_limit_is_counted_not_silently_cut(tag):
+    """libxml2 stops nesting at 256 levels: a page that never closes its containers keeps only
+    its first ~250 paragraphs, in trafilatura as here (the text stays trafilatura's), but the cut
+    is counted (`html_depth_limit`); a page of the same size that closes them is not counted."""
+    import trafilatura
+    name = tag.split()[0]
+    body = "".join(f"<{tag}><p>Paragraph {i} of the story, with a few words in it.</p>" for i in range(400))
+    cut = f"<html><body>{body}</body></html>"
+    closed = cut.replace("</p>", f"</p></{name}>")
+    out = Extract(isolation="signal")(pa.table({"id": ["cut", "closed"], "html": [cut, closed],
+                                                 "url": [None, None]}))
+    texts = out.kept.column("text").to_pylist()
+    assert texts[0] == trafilatura.extract(cut) and texts[0].count("Paragraph") < 300
+    assert texts[1].count("Paragraph") == 400
+    assert out.counters["html_depth_limit"] == 1

@@ -235,7 +235,8 @@ class Extract(Stage):
         slow_text, forum = self._trafilatura.text(html, url)
         if not slow_text:  # trafilatura finds nothing either: the fast text beats none
             return fast.page(tree, html, text)._replace(fallback=why) if text else Page(NO_TEXT, fallback=why)
-        return fast.page(tree, html, slow_text, engine="trafilatura")._replace(forum_recall=forum, fallback=why)
+        return fast.page(tree, html, slow_text, engine="trafilatura")._replace(
+            forum_recall=forum, fallback=why, depth_cut=self._trafilatura._depth_cut(html))
 
     def _page_or_error(self, job: tuple[str, str | None]) -> Page:
         try:
@@ -306,6 +307,8 @@ class Extract(Stage):
             if page.fallback:
                 counters[f"fallback_{page.fallback}"] = counters.get(f"fallback_{page.fallback}", 0) + 1
             counters["forum_recall"] = counters.get("forum_recall", 0) + page.forum_recall
+            if page.reason is None and page.depth_cut:
+                counters["html_depth_limit"] = counters.get("html_depth_limit", 0) + 1
         reasons = [p.reason for p in pages]
         out = table
         for col, values in (("text", [p.text for p in pages]), ("title", [p.title for p in pages]),

@@ -46,6 +46,7 @@ class Page(NamedTuple):
     engine: str | None = None  # which engine produced `text`
     forum_recall: bool = False  # trafilatura ran in recall mode because the page is a forum
     fallback: str | None = None  # auto: the signal that sent the page to trafilatura
+    depth_cut: bool = False  # the HTML parser stopped at its depth limit: the text may lack the rest
 
 
 def clean_lang(lang: str | None) -> str | None:
