@@ -185,3 +185,25 @@ def test_resiliparse_metadata_reads_each_kind_of_meta_tag():
     assert fast.metadata(fast.parse(html), html) == ("Rivers rise", "de-AT", "2021-06-07")
     bare = "<html lang='fr'><head><title>Fallback  title</title></head><body><time datetime='2019-02-03'>x</time></body></html>"
     assert fast.metadata(fast.parse(bare), bare) == ("Fallback title", "fr", "2019-02-03")
+
+
+def test_auto_gives_the_default_engines_verdict_on_feeds_and_deep_pages():
+    """Was: auto kept an RSS feed's items run together and raw JSON as text (the default engine
+    quarantines them not_html), and sent a page of thousands of unclosed rows to resiliparse, whose
+    main-content pass ran past the page's time limit (quarantined `timeout`)."""
+    import pyarrow as pa
+    from stages.extract import Extract
+    rss = ('<?xml version="1.0"?><rss version="2.0"><channel><title>City News</title>'
+           + "".join(f"<item><title>Story {i}</title><link>http://x.test/{i}</link><description>The committee "
+                     f"met on day {i} to discuss the budget and the schools.</description></item>" for i in range(5))
+           + "</channel></rss>")
+    data = '{"items": [{"title": "Story", "body": "The committee met on Tuesday to discuss the budget."}]}'
+    deep = "<html><body>" + "".join(f"<div class=row><p>Paragraph {i} of the story, with a few words.</p>"
+                                    for i in range(3000)) + "</body></html>"
+    table = pa.table({"id": ["rss", "json", "deep"], "html": [rss, data, deep], "url": [None] * 3})
+    default = Extract(isolation="signal")(table)
+    auto = Extract(engine="auto", isolation="signal", timeout_seconds=20)(table)
+    assert sorted(auto.quarantined.column("reason").to_pylist()) == ["not_html", "not_html"]
+    assert sorted(default.quarantined.column("reason").to_pylist()) == ["not_html", "not_html"]
+    assert auto.kept.column("text").to_pylist() == default.kept.column("text").to_pylist()
+    assert auto.counters["fallback_deep_nesting"] == 1 and auto.counters["html_depth_limit"] == 1

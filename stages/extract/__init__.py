@@ -44,7 +44,7 @@ from stages.extract.page import (EXTRACT_ERROR, NO_TEXT, NOT_HTML, QUARANTINE_RE
                                  TOO_LARGE, Page)
 from stages.extract.resiliparse_engine import ResiliparseEngine
 from stages.extract.sandbox import CRASHED, TIMED_OUT, Sandbox
-from stages.extract.trafilatura_engine import TrafilaturaEngine, looks_like_forum
+from stages.extract.trafilatura_engine import TrafilaturaEngine, looks_like_forum, unclosed_containers
 
 __all__ = ["Extract", "ExtractionTimeout", "deadline", "looks_like_forum", "NO_TEXT", "TOO_LARGE",
            "TIMEOUT", "NOT_HTML", "EXTRACT_ERROR", "QUARANTINE_REASONS"]
@@ -61,6 +61,10 @@ _ENGINE_OPTIONS = {
     "auto": ("auto_drop_boilerplate", "auto_drop_post_meta", "fallback_min_units", "fallback_min_visible_share",
              "fallback_max_short_lines", "fallback_max_comment_share"),
 }
+
+
+# Tags of an HTML page that feeds, JSON and plain text do not have (auto's not-HTML test).
+_PAGE_TAGS = ("<body", "<BODY", "<div", "<DIV", "<p>", "<p ", "<P>", "<P ")
 
 
 class Extract(Stage):
@@ -224,6 +228,18 @@ class Extract(Stage):
 
     def _auto(self, html: str, url: str | None) -> Page:
         fast = self._resiliparse
+        if "html" not in html[:50].lower() and not any(t in html for t in _PAGE_TAGS) \
+                and self._trafilatura.failure(html) == NOT_HTML:
+            # An RSS feed, JSON or plain text served as a page: lexbor makes a body of anything,
+            # and its text (a feed's items run together, raw JSON) would be kept. The default
+            # engine's verdict, trafilatura's own test, costs a parse: asked only of a page that
+            # neither starts as HTML nor holds a body, div or paragraph tag.
+            return Page(NOT_HTML)
+        if unclosed_containers(html):
+            # Thousands of unclosed containers: resiliparse's main-content pass grows with the square
+            # of the nesting (6,000 unclosed rows: 19 s, past the page's time limit; trafilatura 0.1 s)
+            page = self._trafilatura(html, url)
+            return page._replace(fallback="deep_nesting") if page.reason is None else page
         tree = fast.parse(html)
         if tree is None:
             return self._trafilatura(html, url)
