@@ -126,3 +126,17 @@ def test_post_meta_rule_that_takes_a_whole_blog_is_undone(english):
     tree = HTMLTree.parse(page["html"])
     fast = Extract(engine="auto").ensure_setup()._resiliparse
     assert len(fast.markup(tree, post_meta=False)) < len(fast.markup(tree)) / 10  # the rule this undoes
+
+
+def test_code_in_pre_keeps_its_short_lines_and_indentation():
+    """auto's line rules dropped `return n` and a shell session (short lines without punctuation)
+    and stripped every code line's indentation; lines in <pre> are the text as written."""
+    from stages.extract.boilerplate import clean
+    markup = ("<p>Use this function to compute the numbers you need in your own program today.</p>\n\n"
+              "<pre>def fib(n):\n    if n &lt; 2:\n        return n\n    return fib(n - 1)</pre>\n\n"
+              "<pre>$ pip install mylib</pre>\n\n<p>Home</p>")
+    text, units = clean(markup)
+    assert text.split("\n") == ["Use this function to compute the numbers you need in your own program today.",
+                                "def fib(n):", "    if n < 2:", "        return n", "    return fib(n - 1)",
+                                "$ pip install mylib"]
+    assert len(units) == 6

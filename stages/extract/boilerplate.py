@@ -107,6 +107,24 @@ class Line(NamedTuple):
     units: int
     link_units: int
     punctuated: bool  # holds a punctuation mark (a sentence or clause end)
+    code: bool = False  # inside <pre>: kept as written (its indentation), no line rule applies
+
+
+_PRE_OPEN, _PRE_CLOSE = re.compile(r"<pre\b", re.I), re.compile(r"</pre\s*>", re.I)
+
+
+def _pre_lines(markup: str) -> list[bool]:
+    """Per line of the markup: whether it lies in a <pre> block (code, a shell session), whose
+    short lines (`return n`, `$ make`) are no chrome and whose indentation is part of the text."""
+    out, inside = [], False
+    for line in markup.split("\n"):
+        opens = _PRE_OPEN.search(line) is not None
+        out.append(inside or opens)
+        if opens:
+            inside = True
+        if inside and _PRE_CLOSE.search(line):
+            inside = False
+    return out
 
 
 _NO_TEXT = Line("", 0, 0, False)  # a line of image links only
@@ -122,36 +140,39 @@ def lines_of(markup: str) -> list[Line]:
     marked = _ANCHOR.sub(_IMAGE, _LINK.sub(_marked_link, markup))  # what is left: anchors left open
     bare = html_lib.unescape(_TAG.sub("", marked))
     plain = bare.replace(_OPEN, "").replace(_CLOSE, "").replace(_IMAGE, "")
+    pre = _pre_lines(markup) if _PRE_OPEN.search(markup) else None   # (tags go, line breaks stay)
     if plain.isascii() or not CJK_CHAR.search(plain):
-        return _spaced_lines(bare, plain)
+        return _spaced_lines(bare, plain, pre)
     cjk_as_space, without_cjk = CJK_CHAR.sub(" ", plain), CJK_CHAR.sub("", plain)
     out = []
-    for raw, text, spaced, rest in zip(bare.split("\n"), plain.split("\n"), cjk_as_space.split("\n"),
-                                       without_cjk.split("\n")):
+    for i, (raw, text, spaced, rest) in enumerate(zip(bare.split("\n"), plain.split("\n"),
+                                                      cjk_as_space.split("\n"), without_cjk.split("\n"))):
         units = len(spaced.split()) + len(text) - len(rest)  # words + CJK characters
-        text = text.strip()
-        if not text:
+        code = pre is not None and pre[i]
+        text = text.rstrip() if code else text.strip()
+        if not text.strip():
             if _IMAGE in raw:
                 out.append(_NO_TEXT)
             continue
         link = text_units(" ".join(_LINK_TEXT.findall(raw))) if _OPEN in raw else 0
-        out.append(Line(text, units, min(link, units), _SENTENCE_MARK.search(text) is not None))
+        out.append(Line(text, units, min(link, units), _SENTENCE_MARK.search(text) is not None, code))
     return out
 
 
-def _spaced_lines(bare: str, plain: str) -> list[Line]:
+def _spaced_lines(bare: str, plain: str, pre: list[bool] | None) -> list[Line]:
     """lines_of for a text without CJK characters, where units are words (the common case, kept
     apart: it needs none of the per-character counting)."""
     out = []
-    for raw, text in zip(bare.split("\n"), plain.split("\n")):
+    for i, (raw, text) in enumerate(zip(bare.split("\n"), plain.split("\n"))):
         units = len(text.split())
         if not units:
             if _IMAGE in raw:
                 out.append(_NO_TEXT)
             continue
         link = len(" ".join(_LINK_TEXT.findall(raw)).split()) if _OPEN in raw else 0
-        text = text.strip()
-        out.append(Line(text, units, min(link, units), _SENTENCE_MARK.search(text) is not None))
+        code = pre is not None and pre[i]
+        text = text.rstrip() if code else text.strip()
+        out.append(Line(text, units, min(link, units), _SENTENCE_MARK.search(text) is not None, code))
     return out
 
 
@@ -174,7 +195,7 @@ def boilerplate(lines: list[Line]) -> list[bool]:
     for i, chrome in zip(texts, _text_boilerplate([lines[i] for i in texts])):
         # a teaser: a short line alone between two image links (a thumbnail grid of other pages)
         bad[i] = chrome or (0 < i < len(lines) - 1 and not lines[i - 1].units and not lines[i + 1].units
-                            and lines[i].units < BETWEEN_UNITS)
+                            and lines[i].units < BETWEEN_UNITS and not lines[i].code)
     return bad
 
 
@@ -184,11 +205,15 @@ def _text_boilerplate(lines: list[Line]) -> list[bool]:
     seen: set[str] = set()
     bad = []
     for line in lines:
+        if line.code:       # a block of code or a shell session: its short lines are its text
+            bad.append(False)
+            continue
         bad.append(line.link_units >= LINK_SHARE * line.units
                    or (line.units < SHORT_UNITS and not line.punctuated)
                    or (line.units < REPEAT_UNITS and line.text in seen))
         seen.add(line.text)
-    return [b or (0 < i < len(lines) - 1 and bad[i - 1] and bad[i + 1] and lines[i].units < BETWEEN_UNITS)
+    return [b or (0 < i < len(lines) - 1 and bad[i - 1] and bad[i + 1] and lines[i].units < BETWEEN_UNITS
+                  and not lines[i].code)
             for i, b in enumerate(bad)]
 
 
