@@ -24,7 +24,15 @@ Choices (documented because every peer differs a little):
   `0912-345678`), so a part number or ISBN group in the same shape with any other prefix is kept.
   Bare digit runs without separators are not phones (IDs, prices, timestamps); neither are dates,
   times, ISBNs, year ranges or version numbers, nor any number right after a part, model, serial
-  or order number label (型号, 品番, 序列号, 订单号, part no., SKU, model ...).
+  or order number label (型号, 品番, 序列号, 订单号, part no., SKU, model ...). Nor a number in a URL or a
+  file name (after = ? & # %, in a token that begins as a URL, before `.jpg`: photo and item IDs),
+  a mobile or 400 number before an amount or a count (13500000000元, `13912345678 万元`, `13912345678 人`),
+  a 3-3-4 or 400 number in a longer run of numbers with its separator (`ISO 100 200 400 800 1600 3200`,
+  a table row) or of round groups only (`250 500 1000`), or a signed decimal (`+40.7127837`). A local
+  number without its area code (`58036000`, Hong Kong's `2345 6789`) is a phone only right after a
+  phone label and a colon (电话：, 熱線：, Tel:). Latin letters may touch a Chinese number only as a
+  phone word before it (`TEL0755-12345678`) or, after it, under a phone label or an area-code dash
+  (`电话:0731-88151902E-mail`, `手机13812345678QQ`): elsewhere the digits are part of a code.
 - Full-width forms (U+FF01-FF5E: `＠ ． － ＋ ０-９ Ａ-Ｚ` ...) are matched as their ASCII letters,
   one character for one, so `abc＠example.com`, `info＠sample．co．jp` and `03－1234－5678` are
   found (the default chain's `chinese_clean` folds full-width letters and digits but leaves this
@@ -35,7 +43,8 @@ Choices (documented because every peer differs a little):
   the colon after a label in either width. The RE2 screens accept the same full-width spellings
   (`_widen`), so such a row is not screened out before the patterns see it.
 - US Social Security numbers: 123-45-6789 with the SSA's rules (area 001-899 but 666, group not
-  00, serial not 0000), not after ISBN or part-number labels; undashed (123456789, 123 45 6789), or
+  00, serial not 0000), not after ISBN, part-number or reference labels (Case No., Docket, Nr.,
+  Invoice: a case or document number); undashed (123456789, 123 45 6789), or
   with an area beginning with 0, only after an SSN label (SSN, Social Security number, SS#).
   Redacted as `<ID_NUMBER>`, counted with the Chinese ones (`redacted_id_number`).
 - Chinese resident identity numbers (GB 11643-1999): 18 characters, a 6-digit area code
@@ -51,7 +60,8 @@ Choices (documented because every peer differs a little):
   `订单号：110105491231002` are not.
 - Bank card numbers: 13-19 digits passing the Luhn check, with the issuer prefix of a real
   scheme (UnionPay 62, Visa 4, Mastercard 51-55/2221-2720, Amex 34/37, JCB 35, Discover
-  6011/65). Written in groups of four (`6222 0212 3456 7890 123`) that is enough; a bare digit
+  6011/65). Written in groups of four (`6222 0212 3456 7890 123`) that is enough, but not after an
+  order, licence or part-number label (订单号, License key: those are keys in a card's shape); a bare digit
   run also needs a card word just before it (卡号, 银行卡, 信用卡, card, account ...), because one
   in ten order numbers passes Luhn by chance.
 - Chinese landlines: area code 010, 02X or 0[3-9]XX, then a 7-8 digit number, written
@@ -110,12 +120,14 @@ PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
     r"(?P<nanp>(?<![\w$€£¥.\-])(?:(?:00)?1[ .\-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .\-])[2-9]\d\d[ .\-]\d{4}"
     r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w]|[.\-]\d))",
     # Chinese mobile, optionally +86 / 86 / 0086 / (+86), optionally split 3-4-4; not an amount (亿元)
-    r"(?P<cn_mobile>(?<![\w.\-])(?:[(（]?(?:\+|00)?86[)）]?[ \-]?)?1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})"
-    r"(?![\w]|[.\-]\d|[元万亿千百股倍%％]))",
+    # (Latin letters may touch it on either side, TEL13812345678, 13812345678QQ: `_phone_ok` lets
+    # them only with a phone label; an amount, 13500000000元, `_AMOUNT_AFTER`, is no phone either)
+    r"(?P<cn_mobile>(?<![\d_.\-])(?:[(（]?(?:\+|00)?86[)）]?[ \-]?)?1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})"
+    r"(?![\d_]|[.\-]\d))",
     # Chinese landline with area code: 010-12345678, 0571-8888888, (0755)12345678, 0755 12345678,
-    # an extension after it (-6738) taken along
-    r"(?P<cn_landline>(?<![\w.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?:-\d{1,4})?"
-    r"(?![\w]|[.\-]\d))",
+    # an extension after it (-6738) taken along; letters touching it as for cn_mobile (TEL0755-...)
+    r"(?P<cn_landline>(?<![\d_.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?:-\d{1,4})?"
+    r"(?![\d_]|[.\-]\d))",
     # Chinese nationwide service numbers 400 / 800 + 7 digits, grouped any way: 400-6060-995, 4008880810
     r"(?P<cn_service>(?<![\w.\-])[48]00(?:[ \-]?\d){7}(?![\w]|[.\-]\d))",
     # ... dialled from abroad: +86 10 12345678, +86-755-12345678
@@ -133,6 +145,9 @@ PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
     r"(?P<national_area>(?<![\d.\-])[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}" + _NAT_END + ")",
     # Russian national numbers, trunk 8 and the area code in brackets: 8 (495) 123-45-67
     r"(?P<ru>(?<![\w.\-])8 ?\(\d{3,5}\) ?\d{1,3}[ \-]?\d{2}[ \-]?\d{2}(?![\w]|[.\-]\d))",
+    # a local number without its area code, 58036000, 2345 6789 (Hong Kong): a phone only right after
+    # a phone label (`_LOCAL_LABEL_BEFORE`). Last, so a rejected one hides no other branch's match.
+    r"(?P<local>(?<![\w.\-])[2-9]\d{3}(?:\d{3,4}| \d{4})(?:-\d{1,4})?(?![\w]|[.\-]\d))",
 ]) + ")", re.ASCII)
 _NATIONAL_BRANCHES = frozenset({"national", "national_area"})
 # 9 digits only as a 2-digit area code 02-08, a 3-digit exchange and 4 digits: Seoul 02-123-4567,
@@ -144,6 +159,28 @@ _PART_BEFORE = re.compile(
     r"(?:型号|型號|型番|品番|品号|品號|料号|料號|货号|貨號|件号|零件号|部品番号|序列号|序列號|编号|編號|批号|批號"
     r"|订单号|訂單號|单号|單號|품번|모델명|제품번호|part\s*(?:no\.?|number|#)|p/n|sku|model(?:\s*(?:no\.?|number|#))?"
     r"|serial(?:\s*(?:no\.?|number|#))?|item\s*(?:no\.?|number|#))\s*[:：#]?\s*$", re.I)
+# ... and a reference label: a case, docket, ticket or invoice number in an SSN's shape
+# (`Case No. 123-45-6789`, `STC: Nr. 219-05-2006`) or a key in a card's groups (`License key 5123 ...`)
+_REF_BEFORE = re.compile(
+    r"(?:(?<![A-Za-z])(?:nr|no|num|case|docket|ref|reference|ticket|order|invoice|receipt|licen[cs]e|key"
+    r"|activation)\.?|#|许可证|授权码|激活码|注册码|密钥)\s*[:：#]?\s*$", re.I)
+# A number in a URL or a file name is an ID (flickr.com/photos/x/16511337801/, item.htm?id=15623456789,
+# (16511337801).jpg): right after = ? & # %, or in a token that begins as a URL, or before a file suffix
+_URL_BEFORE = re.compile(r"(?:[=?&#%]|(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.|[A-Za-z0-9\-]+\.[A-Za-z]{2,}/)"
+                         r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]*)$")
+_FILE_AFTER = re.compile(r"\)?\." + _FILE_SUFFIXES)
+# After a bare mobile or service number, an amount or a count: 13500000000元, GDP 13912345678 万元,
+# 用户数 13912345678 人 (the words a unit begins - 人民路, 个人, 台湾, 万先生 - are no unit)
+_AMOUNT_AFTER = re.compile(r"[ \u3000]?(?:[元亿股倍%％份次件]|万(?![先女小])|人(?!民)|个(?!人)|台(?![湾灣州北中南东西]))"
+                           r"|[千百]")
+# A local number without an area code is a phone only right after one of these and a colon
+_LOCAL_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone)\.?\s*[:：]|(?:电话|電話|热线|熱線)(?:号码|號碼)?\s*[:：为為是])\s*$",
+                                 re.I)
+# Latin letters touching a Chinese number (TEL0755-12345678, 手机13812345678QQ12345): before it only a
+# phone word, after it only under a phone label or after an area-code dash
+_WORD_LABEL_BEFORE = re.compile(r"(?<![A-Za-z])(?:tel|phone|mobile|mob|cell|fax)\.?$", re.I)
+_PHONE_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone|mobile|mob|cell|fax)\.?|电话|電話|手机|手機|热线|熱線"
+                                 r"|联系方式|傳真|传真)\s*[:：]?\s*$", re.I)
 # GB 11643: 18 characters (1999, check character), or 15 digits (1989: YYMMDD, no check character)
 # under a province code that was issued before 2004
 _PROVINCE_1989 = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5])"
@@ -163,7 +200,8 @@ _NOT_ID_BEFORE = re.compile(
 # so is one whose area begins with 0 (021-12-3456 reads as a Shanghai number on a Chinese page).
 SSN = re.compile(r"(?<![\d\-])(?<!\d\.)(?!000|666|9)\d{3}-(?!00)\d\d-(?!0000)\d{4}(?![\d]|[\-.]\d)", re.ASCII)
 SSN_UNDASHED = re.compile(r"(?<![\d\-])(?!000|666|9)\d{3} ?(?!00)\d\d ?(?!0000)\d{4}(?![\d\-])", re.ASCII)
-_SSN_WORD_BEFORE = re.compile(r"(?:\bssn|social\s+security(?:\s+(?:no\.?|number|#))?|\bss#)\s*[:#]?\s*$", re.I)
+_SSN_WORD_BEFORE = re.compile(r"(?:(?:\bssn|social\s+security)(?:\s*(?:no\.?|nr\.?|number|#))?|\bss#)\s*[:#]?\s*$",
+                              re.I)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 CARD_GROUPED = re.compile(r"(?=\d)(?<![\d\-])\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?(?![\d]|[\-.]\d)", re.ASCII)
@@ -269,7 +307,8 @@ _SCREEN_ASCII = {
     "ip": r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]?:[0-9A-Fa-f]*:",
     "phone": r"\+\d|\d\d\d\)? ?[ .\-]?\d\d\d[ .\-]\d{4}|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[)）]? ?-?\d{7}"
              r"|0\d{1,4}[\-.]\d{1,4}[\-.]\d{4}|[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}|0\d{1,4}[(（]\d{1,4}[)）]\d{4}"
-             r"|0(?:120|570|9\d\d)[ \-]\d{3}[ \-]?\d{3}|8 ?\(\d{3,5}\)|[48]00(?:[ \-]?\d){7}",
+             r"|0(?:120|570|9\d\d)[ \-]\d{3}[ \-]?\d{3}|8 ?\(\d{3,5}\)|[48]00(?:[ \-]?\d){7}"
+             r"|(?:电话|電話|热线|熱線|[Tt][Ee][Ll]|[Pp][Hh][Oo][Nn][Ee])\.?(?:号码|號碼)?\s*[:：为為是]\s*\d\d\d\d",
     "id_number": r"\d{15}|\d{3}-\d\d-\d{4}|[sS][sS][nN#]|[sS][oO][cC][iI][aA][lL]\s+[sS][eE][cC][uU][rR]",
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
 }
@@ -300,8 +339,10 @@ class PIIRedactor(Stage):
     name: ClassVar[str] = "pii"
     # 4: a dotted number before a Chinese section unit (22.1.3.15小节) is kept; 5: full-width forms
     # (abc＠example.com), Japanese / Korean / Taiwanese formats ((03)1234-5678, 0120-123-456,
-    # 02-123-4567, 010.1234.5678, 0912-345-678), 15-digit ID numbers, no phone after a part-number label
-    version: ClassVar[str] = "6"
+    # 02-123-4567, 010.1234.5678, 0912-345-678), 15-digit ID numbers, no phone after a part-number label;
+    # 7: no phone in URLs, amounts or runs of numbers, labelled local numbers (电话：58036000), no SSN or
+    # card after a reference or licence label
+    version: ClassVar[str] = "7"
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
@@ -418,12 +459,30 @@ class PIIRedactor(Stage):
         return self.redact_non_public_ips or addr.is_global
 
     def _phone_ok(self, m: re.Match) -> bool:
-        s, branch = m.group(), m.lastgroup
-        before = m.string[max(0, m.start() - 16):m.start()]
+        s, branch, text = m.group(), m.lastgroup, m.string
+        before = text[max(0, m.start() - 16):m.start()]
         if _ISBN_BEFORE.search(before) or _PART_BEFORE.search(before):
+            return False
+        if _URL_BEFORE.search(text, max(0, m.start() - 200), m.start()) or _FILE_AFTER.match(text, m.end()):
+            return False
+        if branch == "local":
+            return _LOCAL_LABEL_BEFORE.search(before) is not None
+        if branch in ("cn_mobile", "cn_landline"):
+            # (the pattern lets Latin letters touch the number, for these cases only)
+            if before[-1:].isascii() and before[-1:].isalpha() and not _WORD_LABEL_BEFORE.search(before):
+                return False
+            after = text[m.end():m.end() + 1]
+            if after.isascii() and after.isalpha() and not (
+                    _PHONE_LABEL_BEFORE.search(before) or (branch == "cn_landline" and "-" in s[:6])):
+                return False
+        if branch in ("cn_mobile", "cn_service") and _AMOUNT_AFTER.match(text, m.end()):
+            return False
+        if branch in ("nanp", "cn_service") and self._in_number_run(m):
             return False
         digits = sum(c.isdigit() for c in s)
         if s.startswith("+") and not (self.min_international_digits <= digits <= 15):
+            return False
+        if branch == "intl" and re.fullmatch(r"\+\d+\.\d+", s):     # +40.7127837: a signed decimal
             return False
         if _DATE_LIKE.match(s):        # '+1980-02-29 01:02:03': a signed ISO date
             return False
@@ -435,6 +494,30 @@ class PIIRedactor(Stage):
             # 10-11 digits (01-02-2024 is a date); 9 only as Seoul / Taiwan 02-123-4567
             return 10 <= digits <= 11 or (digits == 9 and _NINE_DIGITS.fullmatch(s) is not None)
         return True
+
+    @staticmethod
+    def _in_number_run(m: re.Match) -> bool:
+        """A 3-3-4 or 400 number that is a piece of a longer run of numbers written with its own
+        separator (ISO 100 200 400 800 1600 3200, v0.16.1 40094 32075 8019; a comma counts as a
+        space), or whose groups are all round (250 500 1000, 300-500-1000: a list of sizes). A
+        neighbour with another separator is kept out of it: the ZIP code in `NY 10001 212-555-1234`."""
+        s, text = m.group(), m.string
+        groups = re.findall(r"\d+", re.split(r"[xe]", s)[0])     # (not the extension's)
+        if m.lastgroup == "nanp" and all(g.endswith("0") for g in groups[-3:]) and groups[-1].endswith("00"):
+            return True
+        if "(" in s:
+            return False
+        seps = [r"\s?,\s?|\s" if c == " " else re.escape(c) for c in sorted(set(s) & set(" -."))]
+        if not seps:            # 4008880810 15、上海... : an ungrouped number has no run to be part of
+            return False
+        sep = "(?:" + "|".join(seps) + ")"
+        # (a neighbour that is a phone itself is no run: 415 555 2671 415 555 2672)
+        after = re.match(sep + r"(?=\d)", text[m.end():m.end() + 3])
+        if after and not PHONE.match(text, m.end() + after.end()):
+            return True
+        before = re.search(r"\d" + sep + "$", text[max(0, m.start() - 3):m.start()])
+        window = text[max(0, m.start() - 24):m.start() - len(before.group()) + 1] if before else ""
+        return bool(before) and not any(p.end() == len(window) for p in PHONE.finditer(window))
 
     def _id_number_ok(self, m: re.Match) -> bool:
         s = m.group()
@@ -453,13 +536,19 @@ class PIIRedactor(Stage):
         # 0XX-XX-XXXX is also how a Chinese area code begins a (mistyped) landline: labelled only
         if labelled or m.group().startswith("0"):
             return _SSN_WORD_BEFORE.search(before) is not None
-        return not (_ISBN_BEFORE.search(before) or _PART_BEFORE.search(before))
+        if _SSN_WORD_BEFORE.search(before):             # SSN No. 123-45-6789: "No." is the SSN's
+            return True
+        return not (_ISBN_BEFORE.search(before) or _PART_BEFORE.search(before) or _REF_BEFORE.search(before))
 
     def _card_ok(self, m: re.Match, grouped: bool) -> bool:
         s = m.group()
         digits = s.replace(" ", "").replace("-", "")
         if not (13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_ok(digits)):
             return False
-        if not grouped and not _CARD_WORD_BEFORE.search(m.string, max(0, m.start() - 16), m.start()):
-            return False
-        return not _ISBN_BEFORE.search(m.string, max(0, m.start() - 10), m.start())
+        before = m.string[max(0, m.start() - 16):m.start()]
+        if _CARD_WORD_BEFORE.search(before):
+            return True
+        # grouped in fours that is enough, but not after an order, licence or part-number label
+        # (订单号：6222 0212 3456 7890 128, License key 5123 4567 8901 2346)
+        return grouped and not (_ISBN_BEFORE.search(before[-10:]) or _PART_BEFORE.search(before)
+                                or _REF_BEFORE.search(before))
