@@ -22,6 +22,7 @@ need not share the driver's files or paths (`runtime_env_for`).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 import ray
+
+from pipeline import storage
 
 log = logging.getLogger("pipeline")
 
@@ -297,7 +300,8 @@ class TaskFailed(RuntimeError):
     @classmethod
     def of(cls, part: str, e: BaseException) -> "TaskFailed":
         import traceback
-        frames = traceback.extract_tb(e.__traceback__)[1:]     # from the part's call inward
+        # from the part's call inward: not raised_in's frame nor the wrapper's that holds it
+        frames = traceback.extract_tb(e.__traceback__)[2:]
         return cls(part, f"{type(e).__name__}: {' '.join(str(e).split())[:1000]}",
                    "".join(traceback.format_list(frames)).rstrip())
 
@@ -306,6 +310,20 @@ class TaskFailed(RuntimeError):
 
     def __str__(self) -> str:
         return f"{self.what + ': ' if self.what else ''}{self.part} raised {self.error}"
+
+
+@contextlib.contextmanager
+def raised_in(part: str):
+    """Around a stage's own code in a task (a chain's stage, a global stage's phase function): an
+    exception from it becomes TaskFailed naming `part`, with its frames. Exceptions of the project
+    itself (a StageError, a damaged file, the input unreadable) are one-line messages already and
+    pass as they are, and so does storage failing under the task (the CLI's own line)."""
+    try:
+        yield
+    except Exception as e:
+        if type(e).__module__.split(".")[0] in ("pipeline", "stages") or storage.failure_line(e) is not None:
+            raise
+        raise TaskFailed.of(part, e) from e
 
 
 _LOST = (ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError, ray.exceptions.NodeDiedError,
@@ -417,11 +435,14 @@ class TaskPool:
 
 def run_tasks(fn: Callable, jobs: Iterable[tuple], max_in_flight: int,
               num_cpus: float = 1, kwargs: dict | None = None,
-              runtime_env: dict | None = None) -> Iterator[tuple[int, Any]]:
-    """Run fn(*job) for each job as a Ray task; yield (job index, result) as they finish."""
+              runtime_env: dict | None = None, what: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Run fn(*job) for each job as a Ray task; yield (job index, result) as they finish. `what`:
+    the work in a user's words, numbered per task in a failure's message."""
     pool = TaskPool(max_in_flight, runtime_env)
+    jobs = list(jobs)
     for i, job in enumerate(jobs):
-        pool.submit(i, fn, *job, resources=Resources(num_cpus), **(kwargs or {}))
+        pool.submit(i, fn, *job, resources=Resources(num_cpus), **(kwargs or {}),
+                    what=None if what is None else f"{what} (task {i + 1} of {len(jobs)})")
     yield from pool.results()
 
 

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 import pyarrow as pa
 
 from pipeline import storage
-from pipeline.executor import cluster_cpus, run_tasks
+from pipeline.executor import cluster_cpus, raised_in, run_tasks
 from pipeline.progress import Progress
 from pipeline.shards import ShardRecord, StageDir, cpu_clock, timer
 from pipeline.stage import Result
@@ -85,7 +85,7 @@ class GlobalContext:
         t0, task_s, cpu_s = timer(), 0.0, 0.0
         for i, (seconds, cpu, r) in run_tasks(functools.partial(_timed, func), jobs,
                                               self.num_cpus * self.tasks_per_cpu, num_cpus, kwargs,
-                                              runtime_env=self.runtime_env):
+                                              runtime_env=self.runtime_env, what=f"{self.stage_id}: {phase}"):
             out[i] = r
             task_s += seconds
             cpu_s += cpu
@@ -134,5 +134,6 @@ def _phase_name(func: Callable) -> str:
 def _timed(func: Callable, *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
     """Runs in the worker: the task's own wall and CPU seconds travel back with its result."""
     t0, c0 = timer(), cpu_clock()
-    result = func(*args, **kwargs)
+    with raised_in(getattr(func, "__qualname__", None) or repr(func)):    # a custom GlobalStage's bug: its frames
+        result = func(*args, **kwargs)
     return timer() - t0, cpu_clock() - c0, result

@@ -28,8 +28,9 @@ import pyarrow as pa
 from pipeline import storage
 from pipeline.checks import check_ingest, id_bases, list_inputs  # noqa: F401  (list_inputs: re-exported)
 from pipeline.documents import DocColumns, content_bytes, quarantine_table
-from pipeline.executor import (Resources, Segment, TaskFailed, check_fits, cluster_cpus, local_ray_starting,
-                               make_executor, runtime_env_for, start_ray, start_ray_soon, upload_runtime_env)
+from pipeline.executor import (Resources, Segment, check_fits, cluster_cpus, local_ray_starting,
+                               make_executor, raised_in, runtime_env_for, start_ray, start_ray_soon,
+                               upload_runtime_env)
 from pipeline.fingerprint import code_fingerprint, stage_fingerprint
 from pipeline.global_context import GlobalContext
 from pipeline.lease import Lease, check_output
@@ -217,15 +218,9 @@ def run_chain(chain: list[PlannedStage], ctxs: list[StageContext], shard: str, i
     records: list[ShardRecord] = []
     for ps, ctx in zip(chain[start:], ctxs[start:]):
         t0, c0 = timer(), cpu_clock()
-        try:
+        kind = type(ps.stage).__name__
+        with raised_in(f"stage {ps.id!r}" + (f" ({kind})" if kind != ps.id else "")):   # its setup, its process
             result = _ready_stage(ps, ctx)(table)
-        except StageError:
-            raise                   # already one line naming the stage and what is wrong
-        except Exception as e:      # the stage's own code (its setup or its process): where, and its frames
-            if storage.failure_line(e) is not None:
-                raise               # storage failing under the stage: the CLI's own line for it
-            kind = type(ps.stage).__name__
-            raise TaskFailed.of(f"stage {ps.id!r}" + (f" ({kind})" if kind != ps.id else ""), e) from e
         # A stage's input is the previous stage's output: its size is already measured.
         bytes_in = records[-1].bytes_out if records else None
         rec = ps.dir.write_shard(shard, table, result, timer() - t0, removed_samples, bytes_in=bytes_in,

@@ -156,3 +156,19 @@ class ReturnsADict(Stage):
 
     def process(self, batch: pa.Table):
         return {"text": batch.column("text").to_pylist()}
+
+
+def _count_words_with_a_bug(path: str) -> int:
+    from pipeline.shards import read_shard
+    texts = read_shard(path, columns=["text"]).column("text").to_pylist()
+    return sum(len(t.split()) for t in texts) // {}["no such key"]     # the bug
+
+
+from pipeline.stage import GlobalStage  # noqa: E402
+
+
+class GlobalWithABug(GlobalStage):
+    """A custom global stage whose phase function raises in its Ray tasks."""
+
+    def run(self, ctx) -> None:
+        ctx.map(_count_words_with_a_bug, [(ctx.input_path(s),) for s in ctx.input_shards], phase="count")

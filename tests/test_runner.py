@@ -164,6 +164,7 @@ def run_one_test_stage(tmp_path, shared_data, stage: str, stage_id: str):
 
 @pytest.mark.parametrize("stage, exit_code, says", [
     ("RaisesOnAWord", 1, "stage 'bug' (RaisesOnAWord) raised KeyError: \"no entry for 'the'\""),
+    ("GlobalWithABug", 1, "error: bug: count (task 1 of 1): _count_words_with_a_bug raised KeyError: 'no such key'"),
     ("ReturnsADict", 2, "error: ReturnsADict.process returned dict; expected a pyarrow.Table or a Result"),
 ])
 def test_a_stage_that_raises_is_one_line_naming_it_the_shard_and_the_file_then_its_frames(
@@ -176,10 +177,12 @@ def test_a_stage_that_raises_is_one_line_naming_it_the_shard_and_the_file_then_i
     errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and says in errors[0], r.stderr[-3000:]
     if exit_code == 1:
-        assert errors[0].startswith(f"error: bug on shard 00-00000-0000 (of {src}): ")
+        if stage != "GlobalWithABug":       # a chain's stage: its shard and the file it came from
+            assert errors[0].startswith(f"error: bug on shard 00-00000-0000 (of {src}): ")
         after = r.stderr.split(errors[0], 1)[1]
-        assert "stages_for_tests.py" in after and "raise KeyError" in after     # the stage's own frame
-        assert "executor.py" not in after                                       # not Ray's nor the driver's
+        assert "stages_for_tests.py" in after                                   # the stage's own frame
+        assert "raise KeyError" in after or '{}["no such key"]' in after        # with its source line
+        assert "executor.py" not in after and "runner.py" not in after and "global_context.py" not in after
     assert json.loads((tmp_path / "run" / "failed.json").read_text())["error"].endswith(errors[0].split(": ", 1)[1][-60:])
 
 
