@@ -98,6 +98,8 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from pipeline.stage import Filter, Judgement, check_files_exist
+# The contact rule's handles live in stages/spam_rules.py (CONTACT_RE: imported from here too).
+from stages.spam_rules import _CONTACT_PREFILTER, CONTACT_RE, contact_handles  # noqa: F401
 
 LIST_DIR = Path(__file__).parent / "data" / "blocklists"
 DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips", "zh_private_server",
@@ -264,11 +266,7 @@ TOPIC_CHARS = 1000
 
 # The footer line of Chinese sites (the regulator's reporting centre, 违法和不良信息举报中心/电话),
 # Simplified and Traditional: boilerplate, not a report's words (SpamFilter._report_words).
-_FOOTER_REPORT_LINE = re.compile("[违違]法[和與与及]?不良[信資][息訊][举舉]报|[违違]法[和與与及]?不良[信資][息訊][举舉]報"
-                                 "|不良[信資][息訊][举舉][报報]")
-
-# The contact rule's handles (CONTACT_RE, contact_handles) live in stages/spam_rules.py.
-from stages.spam_rules import _CONTACT_PREFILTER, CONTACT_RE, contact_handles  # noqa: E402,F401
+_FOOTER_REPORT_LINE = re.compile("(?:[违違]法[和與与及]?)?不良[信資][息訊][举舉][报報]")
 
 
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")

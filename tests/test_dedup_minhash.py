@@ -25,6 +25,18 @@ def ray_started():
     start_ray(num_cpus=2)
 
 
+def assert_signatures_equal_datasketch(texts: list[str], cfg: Shingling, hashfunc) -> None:
+    """Our signatures of `texts` are datasketch's MinHash of the same shingles, for two permutation sets."""
+    items, sizes = item_lists(pa.array(texts), cfg)
+    for num_perm, seed in ((128, 1), (64, 7)):
+        a, b = permutations(num_perm, seed)
+        ours = signatures(shingle_hash_arrays(items, sizes), a, b)
+        for i in range(len(items)):
+            m = MinHash(num_perm=num_perm, seed=seed, hashfunc=hashfunc)
+            m.update_batch(shingles_of(items[i], sizes[i]))
+            assert np.array_equal(m.hashvalues, ours[i])
+
+
 def test_signatures_equal_datasketch(shared_data):
     en = [l for l in (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n") if len(l) > 300][:5]
     with gzip.open(shared_data / "zh" / "text" / "CLUECorpusSmall_sampled.txt.gz", "rt") as f:
@@ -34,14 +46,7 @@ def test_signatures_equal_datasketch(shared_data):
     # item, a one-character jieba word too, by xxh3 (word_shingle_hash)
     for cfg, hashfunc in ((Shingling(), shingle_hash), (Shingling(ngram=3, cjk_ngram=4), shingle_hash),
                           (Shingling(cjk_shingles="words", ngram=3), word_shingle_hash)):
-        items, sizes = item_lists(pa.array(en + zh), cfg)
-        for num_perm, seed in ((128, 1), (64, 7)):
-            a, b = permutations(num_perm, seed)
-            ours = signatures(shingle_hash_arrays(items, sizes), a, b)
-            for i in range(len(items)):
-                m = MinHash(num_perm=num_perm, seed=seed, hashfunc=hashfunc)
-                m.update_batch(shingles_of(items[i], sizes[i]))
-                assert np.array_equal(m.hashvalues, ours[i])
+        assert_signatures_equal_datasketch(en + zh, cfg, hashfunc)
     # Chinese is shingled as characters (and the words between them) by default, as words with
     # cjk_shingles=words
     chars, _ = item_lists(pa.array(zh[:1]), Shingling())

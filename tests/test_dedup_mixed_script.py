@@ -7,10 +7,8 @@ document's items are its Han/kana characters and the words between them."""
 import gzip
 import random
 
-import numpy as np
 import pyarrow as pa
 import pytest
-from datasketch import MinHash
 
 from pipeline.documents import documents_table
 from pipeline.executor import start_ray
@@ -20,6 +18,7 @@ from stages.dedup.minhash import (Shingling, is_char_item, item_lists, mixed_ite
                                   shingle_hash_arrays, shingles_of, signatures, word_shingle_hash)
 from stages.dedup.normalize import normalize_texts
 from stages.segmentation import words_batch
+from test_dedup_minhash import assert_signatures_equal_datasketch
 
 EN = ["This morning the city government held a press conference on the latest progress of urban "
       "transport construction this year.",
@@ -175,14 +174,7 @@ def test_signatures_of_mixed_text_equal_datasketch(shared_data):
         zh = [line.strip() for line in f if any(c.isascii() and c.isalnum() for c in line)][:20]
     texts = [t for pair in probe_pairs() for t in pair] + zh + ["コーヒーを飲む。Coffee time!", "Only English."]
     for cfg in (Shingling(), Shingling(ngram=3, cjk_ngram=6)):
-        items, sizes = item_lists(pa.array(texts), cfg)
-        for num_perm, seed in ((128, 1), (64, 7)):
-            a, b = permutations(num_perm, seed)
-            ours = signatures(shingle_hash_arrays(items, sizes), a, b)
-            for i in range(len(texts)):
-                m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
-                m.update_batch(shingles_of(items[i], sizes[i]))
-                assert np.array_equal(m.hashvalues, ours[i])
+        assert_signatures_equal_datasketch(texts, cfg, shingle_hash)
 
 
 def test_shingles_are_deterministic_and_independent_of_the_batch(shared_data):
