@@ -707,3 +707,56 @@ def test_a_chinese_books_table_of_contents_ends_at_its_first_chapter(tmp_path):
     assert counters["gutenberg_toc_lines_dropped"] == 4                  # the heading and its 3 entries
     assert doc.text == ("紅樓夢\n\n曹雪芹\n\n" + chapters).strip() or doc.text.endswith(chapters)
     assert [ln for ln in doc.text.split("\n") if ln.startswith("第")] == entries
+
+
+def _short_book(tmp_path, body: str, name: str = "70001.txt"):
+    path = tmp_path / name
+    title = "Verses"
+    path.write_text(NEW_2020S.format(title=title, upper=title.upper(), body=body), encoding="utf-8")
+    return read(path)
+
+
+POEMS = [("Song of the Sea", "The sea is calling, calling me,\nAcross the sand and over the lee;"),
+         ("The Lamp", "A lamp is lit at the window pane,\nAnd burns all night in the wind and rain."),
+         ("Evening", "The evening falls on field and fold,\nThe sky is red and the air is cold.")]
+
+
+def test_a_toc_with_page_numbers_ends_at_its_first_poem(tmp_path):
+    """A book of short poems lists its entries with page numbers ("Song of the Sea      1"); the
+    first entry's heading ("SONG OF THE SEA") never equalled it, short verse lines are no prose, and
+    the TOC ran to the book's end: the book came out as its title, the poems counted as TOC lines."""
+    toc = "\n".join(f"  {title:<20} {2 * i + 1}" for i, (title, _) in enumerate(POEMS))
+    poems = "\n\n".join(f"{title.upper()}\n\n{verse}" for title, verse in POEMS)
+    (doc,), _, counters = _short_book(tmp_path, f"VERSES\n\nBY MARY GREEN\n\n\nCONTENTS\n\n{toc}\n\n{poems}")
+    assert counters["gutenberg_toc_lines_dropped"] == 1 + len(POEMS)         # the heading and its entries
+    assert doc.text == f"VERSES\n\nBY MARY GREEN\n\n\n{poems}"
+
+
+def test_a_toc_that_would_run_to_the_books_end_is_no_toc(tmp_path):
+    """When the TOC's end is not found (entries never repeated as headings, all lines short), a
+    list running to the end of a short book is the book: nothing is dropped."""
+    body = "THE PLAY\n\nCONTENTS\n\nAct I\nAct II\n\nHAMLET. Who is there?\nOPHELIA. It is I, my lord.\n\n" \
+           "HAMLET. Come in, then.\nOPHELIA. I will."
+    (doc,), _, counters = _short_book(tmp_path, body)
+    assert "gutenberg_toc_lines_dropped" not in counters
+    assert doc.text == body
+
+
+def test_a_toc_at_the_end_of_a_long_book_is_still_dropped(tmp_path):
+    chapters = "\n\n".join(f"CHAPTER {n}\n\n" + ("This is a sentence of the story that goes on and on. " * 40)
+                           for n in ("I", "II", "III"))
+    body = f"THE STORY\n\n{chapters}\n\n\nCONTENTS\n\n   CHAPTER I\n   CHAPTER II\n   CHAPTER III\n"
+    (doc,), _, counters = _short_book(tmp_path, body)
+    assert counters["gutenberg_toc_lines_dropped"] == 4
+    assert doc.text == f"THE STORY\n\n{chapters}".rstrip()
+
+
+def test_produced_or_prepared_by_inside_the_books_first_sentence_is_no_credit(tmp_path):
+    """The credits rule matched "prepared by" anywhere in the paragraphs after the START line: a
+    book whose first paragraph says it was "prepared by the Author for the Historical Society" lost
+    it. A credit line opens with the words (or names the e-text)."""
+    first = "A SKETCH OF THE TOWN OF HOLLIS,\nprepared by the Author for the Historical Society."
+    rest = "The town lies on the river. " * 20
+    (doc,), _, _ = _short_book(tmp_path, f"Produced by Jane Doe and the Online Distributed\nProofreading Team\n\n\n"
+                                         f"{first}\n\n{rest}")
+    assert doc.text.startswith(first)

@@ -81,10 +81,13 @@ _START_WORDS = _cases("gutenberg", "copyrighted", "small print")
 _END_WORDS = _cases("gutenberg", "copyrighted")
 # Paragraphs right after the START marker that are about the e-text, not the book.
 _CREDITS = re.compile(
-    r"produced[ \t]+by|prepared[ \t]+by|credit[ \t]+for[ \t]+e-?text|transcribed[ \t]+(?:by|from)|digiti[sz]ed[ \t]+by"
-    r"|(?:e-?text|e-?book|file)\s+(?:was\s+|is\s+)?(?:produced|prepared)\s+from"   # "This etext was produced from…"
+    # "Produced by" opens a credit line, capitalised; inside a sentence it is the book's own, even
+    # where the text wraps before it ("a sketch,\nprepared by the Author", "islands produced by insects")
+    r"(?-i:^[ \t]*(?:Credits:[ \t]*)?(?:Produced|Prepared|PRODUCED|PREPARED)[ \t]+(?:by|BY))|credit[ \t]+for[ \t]+e-?text"
+    r"|transcribed[ \t]+(?:by|from)|digiti[sz]ed[ \t]+by"
+    r"|(?:e-?text|e-?book|file)\s+(?:was\s+|is\s+)?(?:produced|prepared)\s+(?:from|by)"   # "This etext was produced from…"
     r"|project[ \t]+gutenberg|pgdp\.net|distributed[ \t]+proofread|internet[ \t]+archive|archive\.org"
-    r"|google[ \t]+print|gallica|hathitrust|html[ \t]+version|ibiblio\.org", re.I)
+    r"|google[ \t]+print|gallica|hathitrust|html[ \t]+version|ibiblio\.org", re.I | re.M)
 _MAX_CREDIT_PARAGRAPHS = 6
 _TOC_HEADING = re.compile(r"^[ \t]*(?:table[ \t]+of[ \t]+)?contents[.:]?[ \t]*$|^[ \t]*(?:inhalt|inhaltsverzeichnis"
                           r"|table[ \t]+des[ \t]+mati[eè]res|目[录錄])[.:]?[ \t]*$", re.I | re.M)
@@ -419,10 +422,19 @@ def _columns(line: str) -> int:
     return len(line) + sum(unicodedata.east_asian_width(c) in "WF" for c in line)
 
 
-def _entry_key(line: str) -> str:
-    """A TOC line as its heading would repeat it: its chapter label, else the line itself."""
+# A TOC line's page reference: a number after spaces or dot leaders, or a lower-case Roman number
+# after a gap or leaders (front matter's pages: "Preface ..... xi").
+_PAGE_REF = re.compile(r"(?:\s*[.·…_]{2,}\s*|\s+)\d{1,4}$|(?:\s*[.·…_]{2,}\s*|\s{2,})[ivxlc]{1,6}$")
+
+
+def _entry_keys(line: str) -> set[str]:
+    """A TOC line as its heading would repeat it: its chapter label, else the line itself, with and
+    without a page reference ("Song of the Sea      12" is headed "SONG OF THE SEA"; "Psalm 23"
+    keeps its number either way)."""
     m = _CHAPTER_KEY.match(line)
-    return " ".join((m.group(0) if m else line).split()).upper()
+    if m:
+        return {" ".join(m.group(0).split()).upper()}
+    return {" ".join(key.split()).upper() for key in (line, _PAGE_REF.sub("", line))}
 
 
 def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
@@ -446,9 +458,9 @@ def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
             block_end += 1
         block = [ln.strip() for ln in lines[j:block_end]]
         if first is None:
-            first = _entry_key(block[0])
+            first = _entry_keys(block[0])
         else:
-            again = next((i for i, b in enumerate(block) if _entry_key(b) == first), None)
+            again = next((i for i, b in enumerate(block) if _entry_keys(b) & first), None)
             if again is not None:
                 entries += again
                 j += again
@@ -459,9 +471,12 @@ def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
         entries += len(block)
         blanks = 0
         j = block_end
-    if entries < 2 or (j >= len(lines) and after_heading + sum(map(len, lines)) + len(lines) < len(book)):
-        return None          # too few entries, or still going after _MAX_TOC_LINES: not a TOC
     resume = after_heading + 1 + sum(len(ln) + 1 for ln in lines[:j])
+    if entries < 2 or (j >= len(lines) and (resume < len(book) or 4 * (resume - after_heading) > len(book))):
+        # Too few entries, or still going after _MAX_TOC_LINES: not a TOC. One that runs to the
+        # book's end is the book's last page only if the book lies before it: a short book of verse
+        # or a play, all short lines, went whole as "TOC lines".
+        return None
     return min(resume, len(book)), entries
 
 
