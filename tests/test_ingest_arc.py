@@ -157,6 +157,55 @@ def test_header_lines():
     assert parse_header(b"http://a.org/ 1.2.3.4 yesterday text/html 680", 5) is None
     v2 = b"http://a.org/ 1.2.3.4 20001102 text/html 200 abc http://b/ 4096 IA-1.arc 512"
     assert parse_header(v2, 10).length == 512 and parse_header(v2, 10).url == "http://a.org/"
+
+
+@pytest.mark.parametrize("line, fields, url, mime", [
+    (b"http://a.org/x 1.2.3.4 20080430204825 text/html; charset=iso-8859-1 680", 5,
+     "http://a.org/x", "text/html; charset=iso-8859-1"),
+    (b"http://a.org/x y 1.2.3.4 20080430204825 text/html ; charset=UTF-8 680", 5,
+     "http://a.org/x y", "text/html ; charset=utf-8"),
+    (b"http://a.org/x 1.2.3.4 20080430204825 text/html;charset=utf-8; q=1 680", 5,
+     "http://a.org/x", "text/html;charset=utf-8; q=1"),
+    (b"http://a.org/x 1.2.3.4 20001102 text/html; charset=utf-8 200 abc http://b/ 4096 IA-1.arc 680", 10,
+     "http://a.org/x", "text/html; charset=utf-8"),
+])
+def test_header_lines_whose_content_type_holds_spaces(line, fields, url, mime):
+    """`text/html; charset=...` in the content type field: the header was not one (its date
+    field was `text/html;`), so its intact page was `garbage_between_records`."""
+    h = parse_header(line, fields)
+    assert (h.url, h.ip, h.mime, h.length) == (url, "1.2.3.4", mime, 680)
+
+
+def test_a_version_2_header_is_no_version_1_header_with_a_long_content_type():
+    """The content type takes more words only when they are parameters: the fields of version 2
+    after it are not (a v2 line read as v1 would give them all to the type)."""
+    v2 = b"http://a.org/ 1.2.3.4 20001102 text/html;charset=utf-8 200 abc http://b/ 4096 IA-1.arc 512"
+    assert parse_header(v2, 5) is None and parse_header(v2, 10).mime == "text/html;charset=utf-8"
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("version", [V1, V2], ids=["v1", "v2"])
+def test_content_types_with_spaces_and_indented_status_lines(pages, tmp_path, gz, version):
+    """Every record keeps its page: a content type holding a space (record 1; record 3 with a
+    space in its URL too), and a block whose status line is indented (record 5), which was read
+    as a resource whose page began with the HTTP head."""
+    caps = [(url + b"?q=a b" if i == 3 else url, mime + b"; charset=utf-8" if i in (1, 3) else mime,
+             b" " + block if i == 5 else block) for i, (url, mime, block) in enumerate(pages)]
+    assert pages[5][2].startswith(b"HTTP/")
+    docs, q, counters = read(write_arc(tmp_path, arc_records(caps, version=version), gz))
+    good, _, _ = read(write_arc(tmp_path, arc_records(pages), gz, "good"))
+    assert not q and counters == {"skipped_warcinfo": 1}
+    assert html_of(docs) == html_of(good) and docs[3].url.endswith("?q=a b")
+
+
+def test_a_page_with_no_http_head_is_read_by_its_arc_content_type_and_charset(tmp_path):
+    """A record holding a page without its HTTP head is read by the header's type, charset too."""
+    page = "<html><body><p>Déjà vu au château, près de la forêt.</p></body></html>".encode("latin-1")
+    caps = [(b"http://a.org/fr", b"text/html; charset=iso-8859-1", page),
+            (b"http://a.org/2", b"text/html", b"<html><body><p>Second.</p></body></html>")]
+    docs, q, counters = read(write_arc(tmp_path, arc_records(caps), False))
+    assert not q and counters == {"skipped_warcinfo": 1} and [d.url for d in docs] == ["http://a.org/fr", "http://a.org/2"]
+    assert "Déjà vu au château" in docs[0].html_str and docs[0].metadata["content_type"] == "text/html"
 def test_arc_file_built_from_real_records(records, intact, tmp_path):
     """ARC (pre-WARC Internet Archive format), one gzip member per record."""
     version = b"1 0 tokenmill\nURL IP-address Archive-date Content-type Archive-length\n"

@@ -216,8 +216,13 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8"
     b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n\r\n",
     b"\r\n",
     b"\n\r\n",
-], ids=["100", "103", "100-102", "crlf", "lf-crlf"])
-def test_the_final_response_after_interim_heads_and_blank_lines(tmp_path, before):
+    b" ",
+    b"\r\n \t",
+    b"HTTP/1.1 100 Continue\r\n\r\n ",
+], ids=["100", "103", "100-102", "crlf", "lf-crlf", "space", "crlf-indent", "100-space"])
+def test_the_final_response_after_interim_heads_blank_lines_and_indentation(tmp_path, before):
+    """An indented status line (" HTTP/1.1 200 OK") was no status line: the page was quarantined
+    `malformed_http`."""
     html = page(3000)
     block = before + HEAD + b"\r\n\r\n" + html
     resp, n = parse_http_stream(io.BytesIO(block))

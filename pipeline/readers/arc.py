@@ -5,8 +5,8 @@ Why not a library: FastWARC does not read ARC, and warcio stops at the first rec
 frame. A record not followed by its newline (Heritrix 1.x wrote such files), a wrong length, or a
 length that is no number makes it give up, and every record after that is lost.
 An ARC record is one header line (`URL IP-address Archive-date Content-type Archive-length`, or
-the ten fields of version 2) followed by `length` bytes, so framing it is short. The care goes
-into where a record really ends:
+the ten fields of version 2; URL and content type may hold spaces) followed by `length` bytes,
+so framing it is short. The care goes into where a record really ends:
 - where declared, when only a newline and then the next header line (or the end) follow;
 - where declared too when its newline follows but no header: what comes next is garbage (the
   WARC scanner trusts CRLF CRLF the same way);
@@ -37,6 +37,8 @@ _CANDIDATE = re.compile(rb"(?m)^[A-Za-z][A-Za-z0-9+.\-]{0,31}:[^\n]*? \d{8,18} [
 _GLUED = re.compile(rb"(?:https?|ftp|dns|filedesc|whois):[^\s]* [^\n]*? \d{8,18} [^\n]*")
 _SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]{0,31}:")
 V1_FIELDS, V2_FIELDS = 5, 10    # URL ... Archive-length, in versions 1 and 2
+# A block that begins as http.parse_http_stream reads a status line (after blank lines, spaces, any case).
+_STATUS_LINE = re.compile(rb"[ \t\r\n]*+HTTP/", re.IGNORECASE)
 
 
 class ArcHeader(NamedTuple):
@@ -48,18 +50,28 @@ class ArcHeader(NamedTuple):
 
 
 def parse_header(line: bytes, fields: int) -> ArcHeader | None:
-    """The header of a record, or None when `line` is not one. The URL takes whatever fields are
-    left over on the left: real ARCs hold URLs with spaces."""
+    """The header of a record, or None when `line` is not one. Fields are told by place and
+    shape, not by counting spaces, as real ARCs hold spaces in two of them: the URL (first) takes
+    whatever is left over on the left, and the content type may hold spaces before its
+    parameters (`text/html; charset=iso-8859-1`: each further word a `name=value` or `;`). The
+    date is the stamp of 8-18 digits after the IP, the length the last field; version 2's result
+    code, checksum, location, offset and filename come between type and length. Of the places
+    where the date fits, the URL gets the longest. (warcio splits from the right: a type with a
+    space shifts every field, the IP going into the URL.)"""
     parts = line.split()
     if len(parts) < fields or not _SCHEME.match(parts[0]):
         return None
-    k = len(parts) - fields + 1                   # the URL's parts
-    url, ip, date, mime, size = b" ".join(parts[:k]), parts[k], parts[k + 1], parts[k + 2], parts[-1]
-    if not (date.isdigit() and 8 <= len(date) <= 18):
+    after = len(parts) - (fields - 4)             # where the fields after the content type begin
+    for k in range(len(parts) - fields + 1, 0, -1):   # parts[:k]: the URL
+        date, mime = parts[k + 1], parts[k + 2:after]
+        if date.isdigit() and 8 <= len(date) <= 18 and all(b"=" in w or not w.strip(b";") for w in mime[1:]):
+            break
+    else:
         return None
+    size = parts[-1]
     length = int(size) if size.isdigit() else None
-    return ArcHeader(url.decode("utf-8", "replace"), ip.decode("latin-1"), date.decode("ascii"),
-                     mime.decode("latin-1").lower(), length)
+    return ArcHeader(b" ".join(parts[:k]).decode("utf-8", "replace"), parts[k].decode("latin-1"),
+                     date.decode("ascii"), b" ".join(mime).decode("latin-1").lower(), length)
 
 
 def warc_date(date: str) -> str:
@@ -210,7 +222,7 @@ class ArcScanner(Scanner):
                 self.fields = len(names[0].split())
         elif scheme == "dns":
             wtype, ctype = "response", "text/dns"
-        elif scheme in ("http", "https") and body.startswith(b"HTTP/"):
+        elif scheme in ("http", "https") and _STATUS_LINE.match(body):
             wtype, ctype = "response", "application/http; msgtype=response"
         else:
             wtype, ctype = "resource", hd.mime

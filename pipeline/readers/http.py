@@ -7,7 +7,9 @@ header block one line at a time until the first empty line, whichever line endin
 
 A record may hold interim (1xx) heads before the response (`100 Continue`, `103 Early Hints`,
 RFC 9110 15.2): they are skipped and the final response read, as a client reads them; a 1xx head
-followed by no response is that 1xx. Blank lines before a status line are skipped (RFC 9112 2.2).
+followed by no response is that 1xx. Blank lines before a status line are skipped (RFC 9112 2.2),
+and spaces or tabs before its `HTTP/`: not counted, as they cost the page nothing (warcio, which
+does not check the line, reads such a head too, with `HTTP/1.1` as its status code).
 
 Bodies: `Transfer-Encoding: chunked` is undone when the body really is chunked; a
 `Content-Encoding` (gzip, deflate, br, zstd) is undone when the body really is encoded. Crawlers
@@ -82,8 +84,9 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
         status = None
         headers: dict[str, str] = {}
         last = None
-        if line[:5].upper() == b"HTTP/":
-            parts = line.split(None, 2)
+        status_line = line.lstrip(b" \t")   # " HTTP/1.1 200 OK" (not for headers: " Name: v" is no header)
+        if status_line[:5].upper() == b"HTTP/":
+            parts = status_line.split(None, 2)
             if len(parts) > 1 and parts[1][:3].isdigit():
                 status = int(parts[1][:3])
         elif interim is None and _header_like(line):
