@@ -39,7 +39,8 @@ source and phase, which is nothing at a real budget but a lot when the target is
 document sizes (2,000 tokens asked, 2,771 written: one document held 1,793). The realised total
 more than `TOTAL_TOLERANCE` (5 %) off the plan, or a source's realised share more than
 `SHARE_TOLERANCE` (0.05) or `SHARE_TOLERANCE_REL` (a quarter of it) off its planned share, adds a
-warning naming the cause (whole documents, with the largest picked document per source off).
+warning naming the cause (whole documents: the largest picked document per source off, or the
+largest one left out when taking it would miss the plan by more).
 
 Output: document shards `p<phase>-<input shard>` (phase-major, so readers in shard order see
 the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` columns;
@@ -389,6 +390,12 @@ class Mix(GlobalStage):
             rep = {"available_tokens": totals[s], "documents_available": int(len(idx)),
                    "requested_tokens": int(sum(asked)), "planned_tokens": int(sum(wants)),
                    "largest_document_tokens": int(ntok[idx][seq].max()) if len(seq) else 0, "phases": []}
+            left = np.ones(len(idx), bool)
+            left[seq] = False
+            # The largest document no epoch took: a source short of its plan by less than it could
+            # not take it without overshooting further (a dump whose tokens sit in one document).
+            rep["largest_document_left_tokens"] = int(ntok[idx][left].max()) if left.any() else 0
+            rep["median_document_tokens"] = int(np.median(ntok[idx])) if len(idx) else 0
             for ph, (a, b) in enumerate(cuts):
                 sel, ep = idx[seq[a:b]], epoch[a:b]
                 rep["phases"].append({"tokens": int(ntok[sel].sum()), "documents": int(b - a),
@@ -526,14 +533,29 @@ def mix_warnings(report: dict) -> list[str]:
         if off:
             what.append("shares " + ", ".join(f"{s} {g:.3f} for {w:.3f}" for s, (g, w) in off.items()))
         if what:
+            head = (f"mix: realised mix off the plan by more than the tolerance ({100 * TOTAL_TOLERANCE:.0f}% of "
+                    f"the total; {SHARE_TOLERANCE} or {100 * SHARE_TOLERANCE_REL:.0f}% of a share): "
+                    + "; ".join(what) + "; cause: whole documents (each is taken or left whole")
+            missing = {s: r.get("planned_tokens", 0) - r["tokens"] for s, r in srcs.items()}
+            # A source short by more than the tolerance although its plan is many documents' worth,
+            # because a document left out is larger than what it misses (a dump whose tokens sit in
+            # one document): no target fixes that, the document is the cause. (A plan of a few
+            # documents' worth is the target's: close to the document sizes.)
+            stuck = {s: r["largest_document_left_tokens"] for s, r in srcs.items()
+                     if missing[s] > TOTAL_TOLERANCE * r.get("planned_tokens", 0)
+                     and r.get("planned_tokens", 0) >= 4 * r.get("median_document_tokens", 0)
+                     and r.get("largest_document_left_tokens", 0) > missing[s]}
+            if stuck:
+                out.append(head + "; " + ", ".join(
+                    f"{s} is {missing[s]:,} tokens short and its largest document left out has {big:,}, so "
+                    f"taking it would miss by more" for s, big in stuck.items())
+                    + "): split long documents upstream (e.g. a reader's max_chars) or change the source's weight")
+                return out
             worst = sorted(srcs.items(), key=lambda kv: -abs(kv[1]["tokens"] - kv[1].get("planned_tokens", 0)))
             big = ", ".join(f"{s} {r.get('largest_document_tokens', 0):,} tokens"
                             for s, r in (worst[:2] if not off else [(s, srcs[s]) for s in off])
                             if r.get("largest_document_tokens"))
-            out.append(f"mix: realised mix off the plan by more than the tolerance ({100 * TOTAL_TOLERANCE:.0f}% of "
-                       f"the total; {SHARE_TOLERANCE} or {100 * SHARE_TOLERANCE_REL:.0f}% of a share): "
-                       + "; ".join(what) + "; cause: whole documents (each is taken or left whole"
-                       + (f"; largest picked: {big}" if big else "") + "): a target this close to the "
+            out.append(head + (f"; largest picked: {big}" if big else "") + "): a target this close to the "
                        "document sizes cannot be met closer; raise target_tokens")
     return out
 

@@ -179,6 +179,25 @@ def test_a_small_target_overshoot_is_warned_with_its_cause(tmp_path, mixed_input
     assert "1,200 tokens for a target of 1,000 (+20.0%)" in w and "shares a 0.583 for 0.500" in w
 
 
+def test_a_source_short_because_of_one_long_document_is_warned_with_that_document(shared_data, tmp_path):
+    """A source whose tokens sit mostly in one long document (a book, a dump) got a third of its
+    share, and the warning blamed the target ("largest picked: … raise target_tokens"): the cause
+    is the document left out, larger than what the source misses."""
+    start_ray(num_cpus=2)
+    en = english(shared_data, 60)
+    docs = ([dict(id=f"a{i}", source="a", text=t) for i, t in enumerate(en[:30])]
+            + [dict(id=f"b{i}", source="b", text=t) for i, t in enumerate(en[30:40])]
+            + [dict(id="b-long", source="b", text=" ".join(en[40:60] * 6))])
+    inp = write_input(tmp_path / "in", docs, 2)
+    _, rep = run_mix(tmp_path / "m", inp, target_tokens=None, sources={"a": {"weight": 0.5}, "b": {"weight": 0.5}})
+    b = rep["sources"]["b"]
+    assert b["tokens"] < 0.75 * b["planned_tokens"] and b["largest_document_left_tokens"] > b["planned_tokens"] - b["tokens"]
+    (w,) = rep["warnings"]
+    assert f"b is {b['planned_tokens'] - b['tokens']:,} tokens short and its largest document left out has " \
+           f"{b['largest_document_left_tokens']:,}" in w
+    assert "split long documents upstream" in w and "raise target_tokens" not in w
+
+
 def test_unlisted_source_is_an_error(tmp_path, mixed_input):
     with pytest.raises(ValueError, match="does not list"):
         run_mix(tmp_path / "u", mixed_input, sources={"zh": {"weight": 1}, "en": {"weight": 1}})
