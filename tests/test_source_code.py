@@ -213,6 +213,46 @@ def test_stack_rows_jsonl_and_parquet(tmp_path, shared_data):
         assert d["language"] == "Go" and d["license"] == "BSD-3-Clause" and d["repo"] == "google/uuid"
 
 
+def test_rows_keep_their_language_label_and_read_notebooks_as_scripts(tmp_path):
+    """A row's own language was overwritten by the guess from its name (bin/run labelled Python
+    became None, include/a.h labelled C++ became C), and a notebook row stayed raw JSON, which
+    code_filter removed for its base64 plot's line."""
+    nb = json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Title"]},
+                               {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": ["print(1)"],
+                                "outputs": [{"output_type": "display_data", "metadata": {},
+                                             "data": {"image/png": "iVBOR" + "A" * 5000}}]}],
+                     "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
+                     "nbformat": 4, "nbformat_minor": 5})
+    rows = [
+        {"content": "#!/usr/bin/env python\nprint('x')\n", "path": "bin/run", "repo": "a/b", "language": "Python"},
+        {"content": "class A { int v; };\n", "path": "include/a.h", "repo": "a/b", "language": "C++"},
+        {"content": "#!/bin/bash\necho hi\n", "path": "scripts/deploy", "repo": "a/b"},       # no label: shebang
+        {"content": "x = 1\n", "path": "src/x.py", "repo": "a/b", "language": ""},             # no label: name
+        {"content": nb, "path": "analysis.ipynb", "repo": "a/b", "language": "Jupyter Notebook"},
+        {"content": "{not json", "path": "broken.ipynb", "repo": "a/b"},
+    ]
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
+    for name in ("rows.jsonl", "rows.parquet"):
+        src = SourceConfig(name="stack", format="code", layout="rows", paths=[str(tmp_path / name)])
+        docs, quarantined, state = _read(src, [str(tmp_path / name)])
+        md = {d.id: d.metadata for d in docs}
+        assert {k: m["language"] for k, m in md.items()} == {
+            "a/b/bin/run": "Python", "a/b/include/a.h": "C++", "a/b/scripts/deploy": "Bash",
+            "a/b/src/x.py": "Python", "a/b/analysis.ipynb": "Python"}, name
+        notebook = next(d for d in docs if d.id == "a/b/analysis.ipynb")
+        assert notebook.text == "# # Title\n\nprint(1)\n" and md["a/b/analysis.ipynb"]["size"] == len(nb)
+        assert md["a/b/analysis.ipynb"]["notebook_cells"] == {"code": 1, "markdown": 1}
+        assert [(q.reason, q.id) for q in quarantined] == [("bad_notebook", "a/b/broken.ipynb")]
+        assert state.counters["code_notebook"] == 1
+    # The Stack v1 names the column `lang`
+    (tmp_path / "v1.jsonl").write_text(json.dumps({"content": "x\n", "path": "a.h", "repo": "r", "lang": "C++"}))
+    src = SourceConfig(name="v1", format="code", layout="rows", paths=[str(tmp_path / "v1.jsonl")],
+                       language_field="lang")
+    (doc,), _, _ = _read(src, [str(tmp_path / "v1.jsonl")])
+    assert doc.metadata["language"] == "C++" and "lang" not in doc.metadata
+
+
 def test_runner_filters_and_catches_the_vendored_copy(tmp_path, shared_data, ray_local):
     from pipeline.runner import Runner
     root = _code_tree(tmp_path, shared_data)

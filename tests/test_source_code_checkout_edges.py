@@ -281,3 +281,18 @@ def test_a_notebook_over_the_cap_for_its_plots_is_read_by_its_cells(tmp_path):
     (repo / "big.ipynb").write_text(json.dumps(big))
     (item,) = read_source_file(src, str(repo / "big.ipynb"), ReadState())
     assert item.reason == "too_large" and "cells hold more than" in item.detail
+
+
+def test_a_file_whose_name_says_nothing_gets_the_language_of_its_shebang(tmp_path):
+    """bin/run, a hook, a tool without an extension: no language from its name, so none at all."""
+    root = tmp_path / "repo"
+    (root / "bin").mkdir(parents=True)
+    scripts = {"bin/run": "#!/usr/bin/env python3\nprint(1)\n", "bin/deploy": "#!/bin/bash\nset -e\n",
+               "bin/report": "#!/usr/bin/perl -w\nprint 1;\n", "bin/serve": "#!/usr/bin/env -S node --harmony\nx()\n",
+               "bin/notes": "just some notes\n", "bin/tool.rb": "#!/usr/bin/env python3\nputs 1\n"}
+    for name, text in scripts.items():
+        (root / name).write_text(text)
+    docs, _, _ = read([root], root=str(root))
+    assert {d.metadata["path"]: d.metadata["language"] for d in docs} == {
+        "bin/run": "Python", "bin/deploy": "Bash", "bin/report": "Perl", "bin/serve": "JavaScript",
+        "bin/notes": None, "bin/tool.rb": "Ruby"}                   # the name, when it says, goes first

@@ -23,14 +23,16 @@ checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: 
 Stack's row format (content, path, repo, licence) through the Parquet/Arrow/JSONL readers (the
 format its first bytes name, else its name: `.parquet`, `.pq`, `.arrow`, ...; markers such as
 `_SUCCESS` and what a directory holds besides row files, a README.md, skipped as those readers
-skip them) and adds the language.
+skip them); a row's own language label (`language_field`) is kept, a row without one gets
+its language as a file does, and a notebook row is read as a notebook file is.
 
 The language comes from the file name through Pygments' lexer registry (maintained upstream with
 every language it highlights), cached per extension so a large tree costs one lookup per
 extension, except names that a Pygments pattern matches beyond their extension (Makefile.am,
 Kconfig.debug, page.html.j2), looked up whole. A small table (`LANGUAGE_OVERRIDES`) goes first
 where Pygments guesses wrong from a name alone (`.S` assembly, `.pl` Perl, go.mod) or has no
-lexer (`.ipynb`: "Jupyter Notebook").
+lexer (`.ipynb`: "Jupyter Notebook"). A file whose name says nothing (`bin/run`, a hook) gets the
+language of its shebang line's interpreter (`#!/usr/bin/env python3`: Python; `SHEBANG_INTERPRETERS`).
 
 A Jupyter notebook (`.ipynb`, nbformat 4, and 3's worksheets) is read as the script its cells make
 (`notebooks: script`), as The Stack's jupyter-scripts and StarCoder's notebook data turned notebooks
@@ -58,7 +60,7 @@ from pydantic import Field
 from pipeline import storage
 from pipeline.readers import is_git_internal
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
-from pipeline.readers.code_notebooks import notebook_script
+from pipeline.readers.code_notebooks import language_named, notebook_script
 from pipeline.readers.decode import decode_text_bytes
 from pipeline.readers.guarded import open_input
 from pipeline.readers.rows import JsonlReader
@@ -151,6 +153,29 @@ def language_of(path: str) -> str | None:
     # matches beyond their extension: those are looked up whole (one lookup per name).
     key = base if not (dot and stem) or _name_patterns().match(base) else f"x.{ext}"
     return _language_for_pattern(key)
+
+
+# Interpreters of shebang lines that Pygments has no alias for (GitHub linguist's `interpreters`).
+SHEBANG_INTERPRETERS = {"node": "javascript", "nodejs": "javascript", "deno": "typescript", "ts-node": "typescript",
+                        "rscript": "r", "tclsh": "tcl", "wish": "tcl", "dash": "bash", "ash": "bash", "mksh": "bash",
+                        "runhaskell": "haskell", "runghc": "haskell", "escript": "erlang",
+                        "osascript": "applescript", "sbcl": "common-lisp", "clisp": "common-lisp", "guile": "scheme"}
+
+
+def shebang_language(text: str) -> str | None:
+    """Language of a script from its shebang line (`#!/bin/bash`, `#!/usr/bin/perl -w`,
+    `#!/usr/bin/env -S python3 -u`), for a file whose name says nothing (`bin/run`); None when
+    it has none or names no interpreter Pygments knows."""
+    if not text.lstrip("\ufeff").startswith("#!"):
+        return None
+    words = text.lstrip("\ufeff")[2:].split("\n", 1)[0].split()
+    if words and posixpath.basename(words[0]) == "env":
+        # env's options (-S, -i) and variable settings (LC_ALL=C) come before the program
+        words = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
+    if not words:
+        return None
+    program = posixpath.basename(words[0]).lower()
+    return language_named(SHEBANG_INTERPRETERS.get(program, program))
 
 
 # A checkout read from an object store (s3://bucket/repos/x/...) is walked with the storage layer:
@@ -264,13 +289,16 @@ class CodeReader(Reader):
         True, description="files: read a file that is not UTF-8 in the charset detection names (GBK, Latin-1, ...) "
                           "instead of quarantining it")
     notebooks: Literal["script", "raw"] = Field(
-        "script", description="files: a Jupyter notebook (.ipynb) as the script its cells make (code cells as code, "
-                              "markdown cells as comments in the kernel's language, outputs dropped; a file that is "
-                              "no notebook is quarantined bad_notebook); raw: its JSON as stored")
+        "script", description="a Jupyter notebook (a file or a row named .ipynb) as the script its cells make (code "
+                              "cells as code, markdown cells as comments in the kernel's language, outputs dropped; "
+                              "one that is no notebook is quarantined bad_notebook); raw: its JSON as stored")
     content_field: str = Field("content", description="rows: field holding the file content")
     path_field: str = Field("path", description="rows: field holding the file path in its repository")
     repo_field: str = Field("repo", description="rows: field holding the repository name")
     license_field: str = Field("license", description="rows: field holding the repository licence(s)")
+    language_field: str = Field(
+        "language", description="rows: field holding the file's language label (The Stack v1: lang), kept as it is; "
+                                "a row without one gets the language of its file name, else of its shebang line")
 
     def read(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         if self.layout == "rows":
@@ -358,7 +386,7 @@ class CodeReader(Reader):
             return
         if compressed:
             rel = rel.rsplit(".", 1)[0]
-        language = language_of(rel)
+        language = language_of(rel) or shebang_language(text)
         notebook = None
         if self.notebooks == "script" and rel.lower().endswith(".ipynb"):
             try:
@@ -385,18 +413,40 @@ class CodeReader(Reader):
 
     # -- Stack-style rows ------------------------------------------------------------------
     def _read_rows(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+        """A row's own language label is kept (`include/a.h` labelled C++ stays C++); the file name,
+        else its shebang, names the language of a row without one. A notebook row is read as the
+        script its cells make, as a checkout's notebook file is."""
         row_reader = _rows_reader_for(path)(text_field=self.content_field, id_field=None, url_field=None)
         for item in row_reader.read(path, src, state):
-            if isinstance(item, Doc):
-                md = item.metadata
-                rel, repo = md.pop(self.path_field, None), md.pop(self.repo_field, None)
-                if not isinstance(rel, str) or not rel:
-                    yield Quarantined("missing_path", f"{item.id}: field {self.path_field!r} missing", -1, item.id)
+            if not isinstance(item, Doc):
+                yield item
+                continue
+            md = item.metadata
+            rel, repo = md.pop(self.path_field, None), md.pop(self.repo_field, None)
+            if not isinstance(rel, str) or not rel:
+                yield Quarantined("missing_path", f"{item.id}: field {self.path_field!r} missing", -1, item.id)
+                continue
+            doc_id = f"{repo}/{rel}" if repo else item.id
+            lic, label = md.pop(self.license_field, None), md.pop(self.language_field, None)
+            label = label.strip() if isinstance(label, str) and label.strip() else None
+            size = len(item.text.encode("utf-8"))
+            language = label
+            if self.notebooks == "script" and rel.lower().endswith(".ipynb"):
+                try:
+                    notebook = notebook_script(item.text)
+                except ValueError as e:
+                    yield Quarantined("bad_notebook", f"{doc_id}: {e}", -1, doc_id, size,
+                                      item.text[:4096].encode("utf-8"))
                     continue
-                lic = md.pop(self.license_field, None)
-                md.update(repo=repo, path=rel, language=language_of(rel),
-                          size=len(item.text.encode("utf-8")), license=lic)
-                item.id = f"{repo}/{rel}" if repo else item.id
+                state.count("code_notebook")
+                if not notebook.text.strip():
+                    yield Quarantined("empty_document", f"{doc_id}: a notebook whose cells hold no source", -1, doc_id)
+                    continue
+                item.text, language = notebook.text, notebook.language or label
+                md["notebook_cells"] = {"code": notebook.code_cells, "markdown": notebook.markdown_cells}
+            md.update(repo=repo, path=rel, language=language or language_of(rel) or shebang_language(item.text),
+                      size=size, license=lic)
+            item.id = doc_id
             yield item
 
 

@@ -39,9 +39,9 @@ class NotebookScript:
 
 
 @functools.lru_cache(maxsize=256)
-def _kernel_language_name(name: str) -> str | None:
-    """The language Pygments knows by this kernel language or kernel name (`python3`, `julia-1.9`,
-    `ir`), by its display name (R, not S); None when it knows none."""
+def language_named(name: str) -> str | None:
+    """The language Pygments knows by this kernel language, kernel name or interpreter (`python3`,
+    `julia-1.9`, `ir`, `ruby2.7`), by its display name (R, not S); None when it knows none."""
     from pygments.lexers import get_lexer_by_name
 
     from pipeline.readers.code import _RENAMED      # code.py imports this module
@@ -103,7 +103,7 @@ def notebook_script(text: str) -> NotebookScript:
     language = None
     v3_cell = next((c.get("language") for c in cells if isinstance(c, dict) and c.get("language")), None)
     for cand in (kernelspec.get("language"), info.get("name"), meta.get("language"), kernelspec.get("name"), v3_cell):
-        if isinstance(cand, str) and cand.strip() and (language := _kernel_language_name(cand)):
+        if isinstance(cand, str) and cand.strip() and (language := language_named(cand)):
             break
     leader = NOTEBOOK_COMMENTS.get((language or "").lower(), "#")
     parts, n_code, n_md = [], 0, 0
