@@ -611,3 +611,103 @@ def test_a_second_archive_after_the_first_ones_end_is_not_dropped_unseen(tmp_pat
     (tmp_path / "junk.tar").write_bytes(plain_a + b"<html>404</html>")
     docs, quarantined, state = _read(tmp_path / "junk.tar")
     assert len(docs) == 1 and not quarantined and state.counters["latex_junk_after_archive"] == 1
+
+
+_JA_TITLE, _JA_INTRO = "深層学習の研究", "\\section{はじめに}\n本研究では新しい手法を提案する。表を示す。\n"
+_ZH_TITLE, _ZH_INTRO = "深度学习的研究", "\\section{引言}\n本文提出了一种新的方法，实验结果表明该方法有效。\n"
+
+
+@pytest.mark.parametrize("docclass, codec, expected, title, intro", [
+    ("\\documentclass[GBK,12pt]{ctexart}", "gbk", "gb18030", _ZH_TITLE, _ZH_INTRO),     # declared by ctex
+    ("\\documentclass[a4j]{jarticle}", "cp932", "cp932", _JA_TITLE, _JA_INTRO),        # pLaTeX: detected
+    ("\\documentclass{jsarticle}", "euc_jp", "euc_jp", _JA_TITLE, _JA_INTRO)])
+def test_cjk_papers_in_legacy_encodings_are_read_in_them_not_as_mojibake(tmp_path, docclass, codec, expected,
+                                                                          title, intro):
+    """GBK, Shift-JIS and EUC-JP pairs form valid UTF-8 sequences by chance: such a paper was taken for
+    UTF-8 with stray bytes and came out as cp1252 mojibake, unflagged. ctex names its encoding in its
+    class options; pLaTeX papers name none, and detection finds it (for the included section too)."""
+    def paper(folder, enc, cls):
+        _project(folder, {"main.tex": (f"{cls}\n\\title{{{title}}}\n\\begin{{document}}\n\\maketitle\n"
+                                       "\\input{intro}\n\\end{document}\n").encode(enc),
+                          "intro.tex": intro.encode(enc)})
+        return _read(folder)
+    docs, quarantined, state = paper(tmp_path / "legacy", codec, docclass)
+    assert not quarantined and len(docs) == 1
+    assert intro.strip() in docs[0].text and docs[0].metadata["title"] == title
+    assert set(docs[0].metadata["encodings"].values()) == {expected} and "flags" not in docs[0].metadata
+    # the same paper in UTF-8 reads the same, with no encoding recorded
+    utf8, _, _ = paper(tmp_path / "utf8", "utf-8", docclass.replace("GBK", "UTF8"))
+    assert utf8[0].text == docs[0].text and "encodings" not in utf8[0].metadata
+
+
+def test_a_file_its_encoding_cannot_read_whole_flags_the_document_decoded_lossy(tmp_path):
+    body = "\\documentclass[GBK]{ctexart}\n\\begin{document}\n" + _ZH_INTRO + "\\end{document}\n"
+    _project(tmp_path / "p", {"main.tex": body.encode("gbk").replace("新的".encode("gbk"), b"\xff")})
+    docs, _, state = _read(tmp_path / "p")
+    assert "\ufffd" in docs[0].text and "实验结果" in docs[0].text
+    assert docs[0].metadata["flags"] == ["decoded_lossy"] and state.counters["latex_decoded_lossy_files"] == 1
+
+
+def test_a_second_complete_paper_in_an_archive_is_counted_as_in_a_folder(tmp_path):
+    """arXiv tarballs may hold a standalone supplementary.tex beside the paper: one is the paper (the
+    same choice in both), the other counted, not silently lost."""
+    doc = "\\documentclass{article}\n\\begin{document}\n%s\n\\end{document}\n"
+    folder = _project(tmp_path / "p", {"paper.tex": doc % "The paper.",
+                                       "supplementary.tex": doc % ("Supplementary proofs, longer. " * 5)})
+    direct, _, dstate = _read(folder)
+    packed, _, pstate = _read(_tar_gz(folder, tmp_path / "2303.00001.tar.gz"))
+    assert [d.metadata["main_file"] for d in packed] == [d.metadata["main_file"] for d in direct]
+    assert dict(pstate.counters) == dict(dstate.counters) == {"latex_other_main_files_skipped": 1}
+    # a complete document the paper includes is part of it, in an archive as in a folder
+    (folder / "paper.tex").write_text(doc % "The paper.\n\\input{supplementary}")
+    direct, _, dstate = _read(folder)
+    packed, _, pstate = _read(_tar_gz(folder, tmp_path / "2303.00002.tar.gz"))
+    assert "Supplementary proofs" in packed[0].text and packed[0].text == direct[0].text
+    assert "latex_other_main_files_skipped" not in pstate.counters | dstate.counters
+
+
+def test_the_last_definition_of_the_papers_own_macro_holds():
+    """\\renewcommand{\\todo}[1]{} after the paper's own \\newcommand{\\todo} silences its notes, as in
+    TeX; \\renewcommand of LaTeX's own commands stays as written; \\providecommand defines nothing new."""
+    from pipeline.readers.latex_text import expand_macros, simple_macros
+    tex = ("\\newcommand{\\todo}[1]{\\textcolor{red}{TODO: #1}}\n\\renewcommand{\\todo}[1]{}\n"
+           "\\renewcommand{\\section}[1]{\\textbf{#1}}\n\\def\\x{a}\n\\def\\x{b}\n\\providecommand{\\x}{c}\n"
+           "Text \\todo{ask Bob} continues, \\x.\n")
+    macros, rest, _ = simple_macros(tex)
+    text = expand_macros(rest, macros)[0]
+    assert "Text  continues, b." in text and "TODO" not in text
+    assert "\\renewcommand{\\section}[1]{\\textbf{#1}}" in text      # LaTeX's own command: as written
+
+
+def test_false_conditionals_are_dropped_their_else_part_kept():
+    """\\if0 blocks go as \\iffalse ones; a \\newif flag the paper sets false drops its blocks (their
+    \\else part kept); one it may set true, or never sets, keeps them."""
+    from pipeline.readers.latex_text import strip_false_flags
+    assert strip_comments("A\n\\if0\nHidden \\ifx\\a\\b x\\fi.\n\\fi\nB \\if00 kept\\fi\n") == \
+        "A\n\nB \\if00 kept\\fi\n"
+    flags = ("\\newif\\ifdraft\n\\draftfalse\n\\newif\\iffull\n\\fulltrue\n\\fullfalse\n\\newif\\ifnever\n"
+             "\\ifdraft Draft notes.\\else Final text.\\fi\n\\iffull Full.\\fi\n\\ifnever Never.\\fi\n")
+    out = strip_false_flags(flags)
+    assert "Draft notes" not in out and "Final text." in out and "\\iffull Full.\\fi" in out
+    assert "\\ifnever Never.\\fi" in out and "\\newif\\ifdraft" in out
+    assert strip_comments("\\iffalse old\\else new\\fi") == " new"
+
+
+def test_a_comment_after_a_line_break_goes_and_url_percents_stay(tmp_path):
+    folder = _project(tmp_path / "p", {"ms.tex": (
+        "\\documentclass{article}\n\\begin{document}\na & b \\\\% first row comment\nc & d \\\\\n"
+        "Download \\url{http://host/x%20y.tar} now. % a comment\n"
+        "See \\href{http://host/a%20b}{the 50\\% data}.\nThree \\\\\\% kept % gone\n\\end{document}\n")})
+    text = _read(folder)[0][0].text
+    assert "comment" not in text and "gone" not in text and "a & b \\\\\nc & d \\\\" in text
+    assert "\\url{http://host/x%20y.tar} now." in text and "\\href{http://host/a%20b}{the 50\\% data}." in text
+    assert "Three \\\\\\% kept" in text
+
+
+def test_a_bom_in_an_included_file_and_title_notes_are_dropped(tmp_path):
+    folder = _project(tmp_path / "p", {
+        "main.tex": "\ufeff\\documentclass{article}\n\\title{Fast Things\\thanks{Funded by NSF.}\\footnote[1]{Note.}}\n"
+                    "\\begin{document}\n\\input{sec}\n\\end{document}\n",
+        "sec.tex": "\ufeff\\section{Intro}\nText here.\n"})
+    docs, _, _ = _read(folder)
+    assert docs[0].text == "\\section{Intro}\nText here." and docs[0].metadata["title"] == "Fast Things"

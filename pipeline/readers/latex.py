@@ -19,15 +19,19 @@ is; among several, the one no other main file includes, then the one including m
 AMS-TeX paper (ending with `\\bye`, `\\end` or `\\enddocument`, with prose) is the main file: having
 no preamble marked, its body is all of it up to that end, and a macro file it includes
 (harvmac.tex shipped along) is left out and counted (`latex_macro_files_skipped`). Other files are
-counted: read through the main file, wrappers, other main files, non-`.tex` files.
+counted: read through the main file, wrappers, other main files (a second paper beside the main
+one, a standalone supplementary.tex: `latex_other_main_files_skipped`, in a folder and in an
+archive alike), non-`.tex` files.
 From it: verbatim text kept as written (`verbatim`, `lstlisting`, `minted`, fancyvrb's `Verbatim`,
 the environments the paper defines with \\lstnewenvironment, \\DefineVerbatimEnvironment,
-\\newminted, and `\\verb|..|`: a `%` in code is no comment), comments (and `\\iffalse` blocks)
-removed, `\\input`, `\\include`, `\\subfile` and the
+\\newminted, `\\verb|..|`, and the address of `\\url`/`\\href`: a `%` in code or in `x%20y` is no
+comment), comments (and `\\iffalse`/`\\if0` blocks, and those of a `\\newif` flag the paper sets
+false only) removed, `\\input`, `\\include`, `\\subfile` and the
 import package's `\\import`/`\\subimport` resolved recursively (a missing file or an include cycle
 is dropped and counted; a subfile's or a standalone figure's own `\\documentclass` makes no paper),
-simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only)
-expanded, but not package code (a macro using `@` internals or referring to itself: counted as
+simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only;
+the last definition, a `\\renewcommand` of the paper's own macro among them) expanded, but not
+package code (a macro using `@` internals or referring to itself: counted as
 `latex_macros_not_expanded`), and not past a growth bound (`latex_macro_expansion_stopped`), the
 preamble cut (the document is the body of `document`), the bibliography (kept: `<main>.bbl`,
 which BibTeX writes, or `<name>.bbl` inlined for `\\bibliography{name}`) and figure/table floats
@@ -41,17 +45,25 @@ of regular expressions with a brace matcher.
 Every file read is cut at a line starting with `\\endinput`, as TeX stops reading it there, and
 its CRLF or lone-CR line ends become LF before any rule runs (latex_text.py says why).
 
-Encoding: UTF-8; a file that is not UTF-8 (arXiv has many latin-1 sources) is decoded with the
-encoding its `\\usepackage[...]{inputenc}` or its CJK environment (`\\begin{CJK*}{GBK}{song}`)
-declares, else the one the main file declares (under a CJK encoding before the mostly-UTF-8 test
-below, whose valid sequences GBK forms by chance), else
-`fallback_encoding` (cp1252: latin-1 plus the Windows punctuation, the commonest legacy encoding
-of Western sources); a file without its own declaration that is UTF-8 but for a few stray bytes
-(a latin-1 line pasted in) keeps its UTF-8 and only the stray bytes are read as cp1252
-("utf-8+cp1252"); the encoding used is recorded in `metadata.encodings`. Statistical detectors
-(charset-normalizer) misjudge short LaTeX files, whose bytes are mostly ASCII markup. A file with
-NUL bytes or many control characters is binary: quarantined as `bad_encoding` (the main file: no
-document; an included file: left out, the paper goes on).
+Encoding: UTF-8 (a BOM dropped); a file that is not UTF-8 (arXiv has many latin-1 sources) is
+decoded with the encoding its `\\usepackage[...]{inputenc}`, its ctex class or package options
+(`\\documentclass[GBK]{ctexart}`) or its CJK environment (`\\begin{CJK*}{GBK}{song}`) declares,
+else the one the main file declares (under a CJK encoding before the mostly-UTF-8 test below,
+whose valid sequences GBK forms by chance). A file without its own declaration that is mostly
+UTF-8 (the Gutenberg reader's `_mostly_utf8`: GBK and Shift-JIS pairs form valid UTF-8 by
+chance, beside stray bytes in the same run) but for a few stray bytes (a latin-1 line pasted in)
+keeps its UTF-8 and only the stray bytes are read as cp1252 ("utf-8+cp1252"). Otherwise, when the
+code reader's detection (decode.decode_unlabelled) names a multi-byte charset, that one (pLaTeX
+papers, `jarticle`, `jsbook`, in Shift-JIS or EUC-JP, declare none; counted
+`latex_charset_detected_files`; it then holds for the files after it, as a declaration would),
+else `fallback_encoding` (cp1252: latin-1 plus the Windows punctuation, the commonest legacy
+encoding of Western sources): statistical detectors misjudge short LaTeX files, whose bytes are
+mostly ASCII markup, among single-byte charsets. The encoding used is recorded in
+`metadata.encodings`; a file its encoding cannot read whole has U+FFFD for those bytes and the
+document is flagged `decoded_lossy` (`metadata.flags`, counted `latex_decoded_lossy_files`), as
+the web and Gutenberg readers flag theirs. A file with NUL bytes or many control characters is
+binary: quarantined as `bad_encoding` (the main file: no document; an included file: left out,
+the paper goes on).
 """
 from __future__ import annotations
 
@@ -72,6 +84,8 @@ import fsspec
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
+from pipeline.readers.decode import _MULTIBYTE, decode_unlabelled
+from pipeline.readers.gutenberg import _mostly_utf8 as mostly_utf8
 from pipeline.readers.decompress import looks_like_tar, sniff_codec
 from pipeline.readers.guarded import open_input, reading
 # The main-file choice and the text rules (comments, verbatim, macros) live beside this module;
@@ -80,8 +94,8 @@ from pipeline.readers.latex_files import (  # noqa: F401
     BEGIN_DOC, END_DOC, IMPORT, INPUT, MIN_PLAIN_WORDS, PLAIN_END, Project, candidates, choose_main, is_tex,
     macro_file)
 from pipeline.readers.latex_text import (  # noqa: F401
-    VERBATIM_ENVS, braced, cut_endinput, expand_macros, newlines, protect_verbatim, restore_verbatim,
-    simple_macros, strip_comments, tidy_lines, verbatim_definitions)
+    VERBATIM_ENVS, braced, cut_endinput, drop_notes, expand_macros, newlines, protect_verbatim, restore_verbatim,
+    simple_macros, strip_comments, strip_false_flags, tidy_lines, verbatim_definitions)
 
 _FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable"
 _FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
@@ -99,7 +113,10 @@ INPUTENC_CODECS = {"latin1": "latin-1", "latin9": "iso8859-15", "latin2": "iso88
 _CJK_ENV = re.compile(rb"\\begin\s*\{CJK\*?\}\s*(?:\[[^\]]*\]\s*)?\{([A-Za-z0-9-]+)\}")
 CJK_CODECS = {"gbk": "gb18030", "gb": "gb18030", "bg5": "big5hkscs", "big5": "big5hkscs", "utf8": "utf-8",
               "sjis": "cp932", "jis": "iso2022_jp", "ks": "cp949", "euc-kr": "cp949"}
-_CJK_MULTIBYTE = frozenset(CJK_CODECS.values()) - {"utf-8"}
+# ctex's classes and package name the file's encoding in their options (\documentclass[GBK]{ctexart}):
+# GBK before ctex 2.0 made UTF8 the default
+_CTEX = re.compile(rb"\\(?:documentclass|usepackage)\s*\[([^\]]*)\]\s*\{\s*ctex(?:art|rep|book|beamer|cap)?\s*\}")
+CTEX_CODECS = {"gbk": "gb18030", "utf8": "utf-8"}
 MAX_INCLUDE_DEPTH = 32
 MAX_ZIP_MEMBER = 256 << 20      # bytes a zip member may declare; zipfile reads no more than declared
 _TITLE = re.compile(r"\\title\s*(\[[^\]]*\])?\s*(?=\{)")
@@ -123,15 +140,25 @@ def _captions(body: str) -> str:
 
 
 def inputenc_codec(data: bytes) -> str | None:
-    """The Python codec of the encoding a file declares with inputenc, or with the CJK package's
-    environment (`\\begin{CJK*}{GBK}{song}`: Chinese papers before UTF-8), if it declares a known one."""
-    m = _INPUTENC.search(data)
-    if m:
-        for opt in m.group(1).decode("ascii", "replace").split(","):
-            if opt.strip().lower() in INPUTENC_CODECS:
-                return INPUTENC_CODECS[opt.strip().lower()]
+    """The Python codec of the encoding a file declares with inputenc, with ctex's class or package
+    options (`\\documentclass[GBK]{ctexart}`) or with the CJK package's environment
+    (`\\begin{CJK*}{GBK}{song}`: Chinese papers before UTF-8), if it declares a known one."""
+    for pattern, known in ((_INPUTENC, INPUTENC_CODECS), (_CTEX, CTEX_CODECS)):
+        if m := pattern.search(data):
+            for opt in m.group(1).decode("ascii", "replace").split(","):
+                if opt.strip().lower() in known:
+                    return known[opt.strip().lower()]
     m = _CJK_ENV.search(data)
     return CJK_CODECS.get(m.group(1).decode("ascii").lower()) if m else None
+
+
+def detected_multibyte(data: bytes) -> str | None:
+    """The multi-byte (CJK) charset the code reader's detection (decode.decode_unlabelled) names for
+    a file that is neither UTF-8 nor mostly so, or None: pLaTeX papers (jarticle, jsbook) in
+    Shift-JIS or EUC-JP declare no encoding. A single-byte answer is not taken: detectors misjudge
+    short, mostly-ASCII LaTeX files, and `fallback_encoding` says what such a file is."""
+    enc = decode_unlabelled(data)[1].removesuffix("+lossy")
+    return enc if enc in _MULTIBYTE else None
 
 
 def looks_binary(data: bytes) -> bool:
@@ -221,8 +248,10 @@ class LatexReader(Reader):
         if project.wraps(name):      # options, then \input{main}: the paper is read from main
             state.count("latex_wrapper_files_skipped")
             return
-        if project.main([posixpath.relpath(o, folder) for o in listing(folder)]) != name:
-            state.count("latex_other_main_files_skipped")   # the folder's paper has another main file
+        main = project.main([posixpath.relpath(o, folder) for o in listing(folder)])
+        if main != name:       # the folder's paper has another main file: this one is a paper, or read in it
+            state.count("latex_other_main_files_skipped" if project.other_mains([name], main)
+                        else "latex_included_files_skipped")
             return
         yield from self._paper(name, project, path, src, state)
 
@@ -298,11 +327,17 @@ class LatexReader(Reader):
         yield from self._paper_of(files, path, src, state)
 
     def _paper_of(self, files: dict[str, bytes], path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        """The paper among an archive's files (its main .tex, includes from its folder)."""
-        main = choose_main(files)
+        """The paper among an archive's files (its main .tex, includes from its folder); the files
+        that would be papers too (a standalone supplementary.tex) are counted as a folder counts
+        them, by the same rule (latex_files.Project)."""
+        project = Project(files.get)          # the callers' paths are normalized
+        names = sorted(n for n in files if is_tex(n))
+        main = project.main(names)
         if main is None:
             yield Quarantined("no_main_tex", f"{path}: {_NO_MAIN}", 0, path)
             return
+        if others := project.other_mains(names, main):
+            state.count("latex_other_main_files_skipped", len(others))
         folder = posixpath.dirname(main)
         yield from self._paper(main, Project(lambda rel: files.get(posixpath.normpath(posixpath.join(folder, rel)))),
                                path, src, state, main_rel=posixpath.basename(main))
@@ -344,10 +379,12 @@ class LatexReader(Reader):
         main_rel = main_rel or main
 
         declared: list[str] = []        # the main file's inputenc encoding, for files that declare none
+        lossy: list[str] = []           # files read with U+FFFD for bytes their encoding lacks
 
         def decode(rel: str, data: bytes) -> str | None:
             text = _decode(rel, data)
-            return newlines(text) if text is not None else None
+            # a BOM (an editor's) would stay in the text of an included file
+            return newlines(text).removeprefix("\ufeff") if text is not None else None
 
         def _decode(rel: str, data: bytes) -> str | None:
             try:
@@ -364,15 +401,25 @@ class LatexReader(Reader):
                 declared.append(own)
             state.count("latex_non_utf8_files")
             # Under a CJK encoding the paper declared, a file is read in it: GBK or Big5 bytes form
-            # valid UTF-8 sequences by chance, which the mostly-UTF-8 test would take for UTF-8.
-            cjk = bool(declared) and declared[0] in _CJK_MULTIBYTE
-            mixed = None if own or cjk else decode_mixed_utf8(data)
+            # valid UTF-8 sequences by chance, which decode_mixed_utf8's test would take for UTF-8;
+            # undeclared, only a file that is mostly UTF-8 (the Gutenberg reader's test) is.
+            cjk = bool(declared) and declared[0] in _MULTIBYTE
+            mixed = None if own or cjk or not mostly_utf8(data) else decode_mixed_utf8(data)
             if mixed is not None:       # UTF-8 but for stray bytes: the rest must not become mojibake
                 encodings[rel] = "utf-8+cp1252"
                 return mixed[0]
-            enc = own or (declared[0] if declared else self.fallback_encoding)
+            enc = own or (declared[0] if declared else None)
+            if enc is None and (enc := detected_multibyte(data)) is not None:
+                state.count("latex_charset_detected_files")
+                declared.append(enc)        # the paper's encoding, as if declared, for the files after it
+            enc = enc or self.fallback_encoding
             encodings[rel] = enc
-            return data.decode(enc, errors="replace")
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError:
+                lossy.append(rel)
+                state.count("latex_decoded_lossy_files")
+                return data.decode(enc, errors="replace")
 
         # Verbatim environments, the paper's own among them (defined in a style file it includes):
         # known before the first file loses its comments.
@@ -415,6 +462,7 @@ class LatexReader(Reader):
         if not text:
             yield from problems or [Quarantined("empty_document", f"{path}: {main} is empty", 0, path)]
             return
+        text = strip_false_flags(text)      # \ifdraft blocks of a flag the paper sets false
         if self.expand_macros:
             macros, text, unsafe = simple_macros(text)
             if unsafe:
@@ -437,7 +485,7 @@ class LatexReader(Reader):
                 text = text[:e.start()]
         text = self._floats_and_bibliography(text, load, decode, posixpath.splitext(main_rel)[0])
         text = tidy_lines(restore_verbatim(text, verbatim))
-        title = restore_verbatim(title, verbatim) if title else title
+        title = (drop_notes(restore_verbatim(title, verbatim)) or None) if title else title
         yield from problems
         if not text:
             yield Quarantined("empty_document", f"{path}: no text in the document body", 0, path)
@@ -446,7 +494,7 @@ class LatexReader(Reader):
             yield Quarantined("too_large", f"{path}: {len(text)} chars > max_doc_bytes", 0, path, len(text))
             return
         meta = {"main_file": main, "title": title, "missing_inputs": missing or None,
-                "encodings": encodings or None}
+                "encodings": encodings or None, "flags": ["decoded_lossy"] if lossy else None}
         yield Doc(f"{path}#{main}" if not path.endswith(main) else path, None, text=text,
                   metadata={k: v for k, v in meta.items() if v is not None})
 

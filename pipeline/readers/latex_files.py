@@ -190,6 +190,14 @@ class Project:
         ranked = sorted(tops, key=lambda n: (-len(set(self.included(n)) - {n}), -len(self.data(n) or b""), n))
         return ranked[0] if ranked else None
 
+    def other_mains(self, names: list[str], main: str | None) -> list[str]:
+        """The files of `names` that would be papers of their own beside the chosen `main` (a
+        standalone supplementary.tex): each carries a paper or is a plain-TeX one, wraps none, and
+        is not read as part of `main`. The reader counts them, in a folder and in an archive alike."""
+        read = set(self.closure(main)) if main else set()
+        return [n for n in map(posixpath.normpath, names)
+                if n not in read and (self.carries(n) or self.plain(n)) and not self.wraps(n)]
+
 
 def choose_main(files: dict[str, bytes]) -> str | None:
     """The main file of a paper's files (an archive's: {path: bytes}), as the module says."""

@@ -17,10 +17,19 @@ from __future__ import annotations
 
 import re
 
-_COMMENT = re.compile(r"%(?<!\\%).*")     # '%' first: the engine's literal scan finds candidates fast
+# A '%' after an even number of backslashes (none, or `\\\\` ending a table row) starts a comment;
+# after an odd number it is escaped (`\\%`). '%' first: the engine's literal scan finds candidates
+# fast (a pattern counting the backslashes before it was 15 times slower); one after a single
+# backslash is never matched, one after two or more is judged by _uncomment (_escaped counts them).
+_COMMENT = re.compile(r"%(?:(?<!\\%)|(?<=\\\\%)).*")
 _COMMENT_LINE = re.compile(r"^[ \t]*%.*\n", re.M)
 _COMMENT_ENV = re.compile(r"\\begin\s*\{comment\}.*?\\end\s*\{comment\}\n?", re.S)
-_IF_TOKEN = re.compile(r"\\(if[A-Za-z@]*|fi)(?![A-Za-z@])")
+# Conditionals as TeX nests them; `\newif\ifdraft` defines a conditional, opens none. `\if0` (or
+# `\if 0`, then a space: 0 and a space differ) is false as `\iffalse` is, `\if00` true.
+_IF_TOKEN = re.compile(r"(?<!\\newif)(?<!\\newif )"
+                       r"\\(?:(?P<zero>if\s*0(?=\s))|(if[A-Za-z@]*|fi|else)(?![A-Za-z@]))")
+_FALSE_OPENER = re.compile(r"\\(?:iffalse(?![A-Za-z@])|if\s*0\s)")
+_NEWIF = re.compile(r"\\newif\s*\\if([A-Za-z@]+)")
 
 _ENDINPUT = re.compile(r"^[ \t]*\\endinput(?![A-Za-z@])[^\n]*", re.M)
 
@@ -62,17 +71,20 @@ def verbatim_definitions(tex: str) -> set[str]:
 
 def protect_verbatim(tex: str, envs: frozenset[str] | set[str], store: list[str]) -> str:
     """Each verbatim environment of `envs` and each `\\verb|..|`, `\\lstinline|..|`,
-    `\\mintinline{lang}|..|` replaced by a placeholder, its text appended to `store`: comment
+    `\\mintinline{lang}|..|`, and the address of `\\url{..}` and `\\href{..}{text}` (url and hyperref
+    read it verbatim: `x%20y` is no comment) replaced by a placeholder, its text appended to `store`: comment
     stripping, includes, macros then never touch code. A start after a `%` on its line is in a
     comment (a commented-out `\\begin{verbatim}` protects nothing); an environment without its
     `\\end` is left to the comment rules."""
-    if "\\begin" not in tex and "\\verb" not in tex and "inline" not in tex:
+    if "\\begin" not in tex and "\\verb" not in tex and "inline" not in tex and "\\url" not in tex and \
+            "\\href" not in tex:
         return tex
     alternatives = "|".join(re.escape(e) for e in sorted(envs, key=len, reverse=True))
-    pattern = re.compile(r"\\begin\s*\{(" + alternatives + r")\}|\\(?:verb\*?|lstinline|mintinline)(?![A-Za-z@])")
+    pattern = re.compile(r"\\begin\s*\{(" + alternatives + r")\}"
+                         r"|\\(?:verb\*?|lstinline|mintinline|url|href)(?![A-Za-z@])")
     out, pos, i = [], 0, 0
     while (m := pattern.search(tex, i)) is not None:
-        if _COMMENT.search(tex, max(pos, tex.rfind("\n", 0, m.start()) + 1), m.start()):
+        if _commented(tex, max(pos, tex.rfind("\n", 0, m.start()) + 1), m.start()):
             i = m.end()                          # in a comment: the comment rules drop it
             continue
         if m.group(1):
@@ -93,7 +105,10 @@ def protect_verbatim(tex: str, envs: frozenset[str] | set[str], store: list[str]
 
 def _inline_end(tex: str, j: int, cmd: str) -> int | None:
     """End of an inline verbatim argument starting at `j`: `|..|` with any delimiter, or (listings,
-    minted) `{..}`, on one line; None when malformed."""
+    minted, an address) `{..}`, on one line; None when malformed."""
+    if cmd in ("\\url", "\\href"):
+        k = tex.find("}", j)
+        return k + 1 if tex.startswith("{", j) and k >= 0 and "\n" not in tex[j:k] else None
     if not cmd.startswith("\\verb"):
         if tex.startswith("[", j):
             k = tex.find("]", j)
@@ -121,29 +136,68 @@ def restore_verbatim(tex: str, store: list[str]) -> str:
 
 # -- comments -------------------------------------------------------------------------------------
 def strip_comments(tex: str) -> str:
-    """Remove `%` comments (not `\\%`), a line that was only a comment entirely, the blocks of the
-    comment package (`\\begin{comment}...\\end{comment}`) and `\\iffalse ... \\fi` blocks (the
-    commonest way arXiv sources hide draft text). Verbatim text must be protected first
-    (protect_verbatim): here every '%' is a comment."""
-    tex = _COMMENT.sub("", _COMMENT_LINE.sub("", tex))
+    """Remove `%` comments (not `\\%`; `\\\\%` is a line break, then one), a line that was only a
+    comment entirely, the blocks of the comment package (`\\begin{comment}...\\end{comment}`) and
+    `\\iffalse ... \\fi` and `\\if0 ... \\fi` blocks (the commonest ways arXiv sources hide draft
+    text; an `\\else` part is kept). Verbatim text must be protected first (protect_verbatim):
+    here every '%' is a comment."""
+    tex = _COMMENT.sub(_uncomment, _COMMENT_LINE.sub("", tex))
     if "{comment}" in tex:
         tex = _COMMENT_ENV.sub("", tex)
-    return _strip_iffalse(tex) if "\\iffalse" in tex else tex
+    return _strip_false(tex, frozenset({"iffalse"})) if _FALSE_OPENER.search(tex) else tex
 
 
-def _strip_iffalse(tex: str) -> str:
-    """Every `\\iffalse` block up to its own `\\fi` (conditionals inside it counted); a block
-    without its `\\fi` is left as written."""
-    out, pos, depth, start = [], 0, 0, 0
+def strip_false_flags(tex: str) -> str:
+    """The blocks of the paper's own conditionals it sets false (`\\newif\\ifdraft`, `\\draftfalse`,
+    then `\\ifdraft .. \\else .. \\fi`: the `\\else` part kept), in the comment-free text of the whole
+    paper (the flag may be set in a style file). Unsure, the blocks stay as written: a flag also set
+    true anywhere (`\\drafttrue`, maybe in a branch), redefined (`\\let\\ifdraft\\iftrue`), or never set
+    (a build may set it on the command line)."""
+    false = set()
+    for name in set(_NEWIF.findall(tex)) if "\\newif" in tex else ():
+        n = re.escape(name)
+        if re.search(rf"\\{n}false(?![A-Za-z@])", tex) and not re.search(
+                rf"\\{n}true(?![A-Za-z@])|\\(?:let|[egx]?def)\s*\\if{n}(?![A-Za-z@])", tex):
+            false.add("if" + name)
+    return _strip_false(tex, frozenset(false)) if false else tex
+
+
+def _uncomment(m: re.Match) -> str:
+    """Nothing for a comment; an escaped '%' (`\\\\\\%`) kept, the rest of its line searched again."""
+    if not _escaped(m.string, m.start()):
+        return ""
+    return "%" + _COMMENT.sub(_uncomment, m.group()[1:])
+
+
+def _commented(tex: str, start: int, end: int) -> bool:
+    """Whether a comment starts in tex[start:end]."""
+    while (m := _COMMENT.search(tex, start, end)) is not None:
+        if not _escaped(tex, m.start()):
+            return True
+        start = m.start() + 1
+    return False
+
+
+def _strip_false(tex: str, false: frozenset[str]) -> str:
+    """Every block of a false conditional (`\\if0`, or one of the words `false`) up to its own `\\fi`,
+    conditionals inside it counted; its `\\else` part kept (itself stripped so). A block without its
+    `\\fi` is left as written."""
+    out, pos, depth, start, other = [], 0, 0, 0, None
     for m in _IF_TOKEN.finditer(tex):
-        word = m.group(1)
+        word = "if0" if m.group("zero") else m.group(2)
         if depth == 0:
-            if word == "iffalse":
-                depth, start = 1, m.start()
+            if word == "if0" or word in false:
+                depth, start, other = 1, m.start(), None
+            continue
+        if word == "else":
+            if depth == 1 and other is None:
+                other = m.end()
             continue
         depth += 1 if word != "fi" else -1
         if depth == 0:
             out.append(tex[pos:start])
+            if other is not None:
+                out.append(_strip_false(tex[other:m.start()], false))
             pos = m.end()
     out.append(tex[pos:])
     return "".join(out)
@@ -167,6 +221,18 @@ def braced(tex: str, start: int) -> tuple[str, int] | None:
     return None
 
 
+def drop_notes(tex: str) -> str:
+    """`tex` without `\\thanks{..}` and `\\footnote[..]{..}` (a title's funding and affiliation notes)."""
+    out, pos = [], 0
+    for m in re.finditer(r"\\(?:thanks|footnote)\s*(?:\[[^\]]*\]\s*)?(?=\{)", tex):
+        if m.start() < pos or (group := braced(tex, m.end())) is None:
+            continue
+        out.append(tex[pos:m.start()])
+        pos = group[1]
+    out.append(tex[pos:])
+    return "".join(out).strip()
+
+
 def tidy_lines(text: str) -> str:
     """Trailing blanks cut, runs of empty lines reduced to one (one pass; faster than two regexes)."""
     out: list[str] = []
@@ -178,9 +244,13 @@ def tidy_lines(text: str) -> str:
 
 
 # -- macros ---------------------------------------------------------------------------------------
-# \renewcommand is left alone: it redefines LaTeX's own commands (\section, \paragraph, ...), whose
-# uses this corpus keeps as written.
-_NEWCOMMAND = re.compile(r"\\(?:new|provide)command\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*(?:\[(?P<n>[0-9])\]\s*)?(?=\{)")
+# \renewcommand is left alone where it redefines LaTeX's own commands (\section, \paragraph, ...),
+# whose uses this corpus keeps as written; of a command the paper defined itself, it is the last
+# definition, as in TeX (\renewcommand{\todo}[1]{} silencing the paper's own notes).
+_NEWCOMMAND = re.compile(r"\\(?P<kind>new|provide|renew)command\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?\s*"
+                         r"(?:\[(?P<n>[0-9])\]\s*)?(?=\{)")
+# Any definition of a command by the paper (optional arguments too): whether a \renewcommand is of its own
+_OWN_DEFINITION = re.compile(r"\\(?:(?:new|provide)command\*?\s*\{?|[egx]?def)\s*(\\[A-Za-z@]+)")
 _DEF = re.compile(r"\\def\s*(\\[A-Za-z@]+)(?P<params>(?:#[1-9])*)\s*(?=\{)")
 _CONTROL_WORD = re.compile(r"\\[A-Za-z@]+")
 # Structure and references: never expanded, even when a paper \def's them.
@@ -204,24 +274,34 @@ def simple_macros(tex: str) -> tuple[dict[str, tuple[int, str]], str, int]:
     through others (each pass would copy it again)."""
     found: dict[str, tuple[int, str]] = {}
     spans: list[tuple[int, int, str]] = []
-    for pattern in (_NEWCOMMAND, _DEF):
-        for m in pattern.finditer(tex):
-            nargs = int(m.group("n") or 0) if pattern is _NEWCOMMAND else len(m.group("params") or "") // 2
-            body = braced(tex, m.end())
-            if body is None or re.search(r"#(?![1-9])", body[0]) or \
-                    any(int(k) > nargs for k in re.findall(r"#([1-9])", body[0])):
-                continue        # unbalanced, or '#' used otherwise: left as written
-            if m.group(1) in KEPT_COMMANDS:
-                continue
-            found[m.group(1)] = (nargs, body[0])         # a name defined again: the last definition
-            spans.append((m.start(), body[1], m.group(1)))
+    first = {}         # where the paper first defines each command, in any form
+    for m in _OWN_DEFINITION.finditer(tex):
+        first.setdefault(m.group(1), m.start())
+    # in the order TeX reads them: a name defined again has its last definition
+    for m in sorted((*_NEWCOMMAND.finditer(tex), *_DEF.finditer(tex)), key=lambda m: m.start()):
+        name, kind = m.group(1 if m.re is _DEF else 2), m.group("kind") if m.re is _NEWCOMMAND else "def"
+        defined = first.get(name, m.start()) < m.start()       # by the paper, before this
+        if kind == "renew" and not defined:
+            continue            # LaTeX's or a package's command: left as written
+        if name in KEPT_COMMANDS:
+            continue
+        nargs = int(m.group("n") or 0) if m.re is _NEWCOMMAND else len(m.group("params") or "") // 2
+        body = braced(tex, m.end())
+        if body is None or re.search(r"#(?![1-9])", body[0]) or \
+                any(int(k) > nargs for k in re.findall(r"#([1-9])", body[0])):
+            found.pop(name, None)   # unbalanced, or '#' used otherwise: left as written, and the
+            continue                # definition before it no longer holds
+        spans.append((m.start(), body[1], name))
+        if kind == "provide" and defined:
+            continue                # \providecommand defines only what is not defined yet
+        found[name] = (nargs, body[0])
     uses = {n: set(_CONTROL_WORD.findall(body)) for n, (_, body) in found.items()}
     unsafe = {n for n in found if "@" in n or any("@" in u for u in uses[n])} | _recursive(
         {n: u & found.keys() for n, u in uses.items()})
     macros = {n: v for n, v in found.items() if n not in unsafe}
     out, last = [], 0
     for s, e, n in sorted(spans):
-        if n in unsafe:
+        if n not in macros:
             continue
         if s >= last:
             out.append(tex[last:s])
@@ -252,8 +332,8 @@ _TAIL = 64          # characters of the text so far kept to tell whether it ends
 
 
 def _escaped(tex: str, at: int) -> bool:
-    """Whether the backslash at `at` is escaped by the one before it: `\\\\sys` is a line break,
-    then the letters `sys`, not a use of the macro `\\sys`."""
+    """Whether the character at `at` is escaped by the backslash before it (an odd number of them):
+    `\\\\sys` is a line break, then the letters `sys`, not a use of the macro `\\sys`."""
     i = at
     while i and tex[i - 1] == "\\":
         i -= 1
