@@ -58,9 +58,9 @@ def test_giant_cluster_keeps_first_copy_and_stays_linear(corpora, stage):
     assert _removed(run) == expected
     assert run.kept.num_rows == len(ids) - len(expected)
     if isinstance(stage, MinHashDedup):
-        # a star per bucket: COPIES - 1 distinct candidate pairs for the page, not COPIES^2 / 2
+        # two anchors per bucket: 2 * COPIES - 3 distinct candidate pairs for the page, not COPIES^2 / 2
         extra = run.counters["minhash_candidate_pairs"] - base.counters["minhash_candidate_pairs"]
-        assert extra == COPIES - 1
+        assert extra == 2 * COPIES - 3
         assert run.counters["near_duplicate_clusters"] == base.counters["near_duplicate_clusters"] + 1
     else:
         assert run.counters["exact_duplicates"] == base.counters.get("exact_duplicates", 0) + COPIES - 1
@@ -131,7 +131,7 @@ def test_streaming_steps_agree_whatever_the_file_size(tmp_path, monkeypatch):
     assert {k for _, _, k in dec} == {int(longest)} and {cl for _, cl, _ in dec} == {int(hub.min())}
 
 
-def test_bucket_pairs_are_stars_to_the_first_member_in_bounded_files(tmp_path, monkeypatch):
+def test_bucket_pairs_go_to_two_anchors_in_bounded_files(tmp_path, monkeypatch):
     import numpy as np
 
     from stages.dedup import lsh
@@ -145,7 +145,7 @@ def test_bucket_pairs_are_stars_to_the_first_member_in_bounded_files(tmp_path, m
         h[::50, 1] = 777     # a smaller bucket across shards
         lsh.write_spill(tmp_path / "spill" / f"{shard:06d}.bands", h, keys, 1)
         if shard == 0:
-            first = int(keys[0])
+            anchors = {int(keys[0]), int(keys[1]), int(keys[50])}   # the giant bucket's two, the small one's second
     got = {}
     for limit in (None, 100):
         if limit:
@@ -156,6 +156,7 @@ def test_bucket_pairs_are_stars_to_the_first_member_in_bounded_files(tmp_path, m
         got[limit] = (total, sorted(map(tuple, rec.tolist())), len(list(out.glob("*.pairs"))))
     (total, pairs, files), (total_small, pairs_small, files_small) = got[None], got[100]
     assert files == 1 and files_small == 3 and pairs_small == pairs and total == total_small == len(pairs)
-    # 1,499 pairs for the giant bucket (not 1,500 * 1,499 / 2), each with the first document;
-    # the small bucket's star is inside it, so the repeats leave 1,499 distinct pairs in all
-    assert len(set(pairs)) == 1_499 and {a for a, _ in pairs} == {first}
+    # 2 * 1,500 - 3 = 2,997 pairs for the giant bucket (not 1,500 * 1,499 / 2), each with one of its
+    # two anchors; of the small bucket's 57, those to its first anchor (the giant's too) are repeats,
+    # and its second anchor adds 28
+    assert len(set(pairs)) == 2_997 + 28 and {a for a, _ in pairs} == anchors

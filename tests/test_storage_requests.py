@@ -194,7 +194,7 @@ def test_files_are_removed_without_listings(s3, tmp_path, calls):
 def test_a_dedup_partition_task_lists_nothing_and_reads_no_offsets(s3, tmp_path, calls):
     """The driver lists a spill folder once and reads each offsets file once (lsh.Spill); a
     partition task then makes only ranged reads of its records: none for a file with nothing in
-    its partition, two for one with something (bucket_firsts, then the pairs), no listing and no
+    its partition, two for one with something (bucket_anchors, then the pairs), no listing and no
     offsets read. The pairs are those of the same spill on local disk."""
     from stages.dedup import lsh
     rng = np.random.default_rng(6)

@@ -5,14 +5,20 @@ bucket partition, with the partition offsets beside it. One task per partition t
 byte range of every shard's file (a ranged read, locally or on an object store), sorts by band
 hash and spills candidate pairs, sorted by a hash of the pair into `pair_slots` slots, so that a
 pair found in several bands always lands in the same slot (verify.py groups slots into tasks and
-removes the repeats there). A bucket with k documents yields k-1 pairs, each member paired with
-the bucket's first document (star, not all k^2 pairs): a huge bucket of boilerplate clones stays
-linear, and the connected components (clusters.py) join what the star connected.
+removes the repeats there). A bucket's two smallest document keys are its anchors: every other
+member is paired with both, and the anchors with each other, so k documents yield 2k-3 pairs (all
+of them for k <= 3), not k^2/2: a huge bucket of boilerplate clones stays linear, and the connected
+components (clusters.py) join what the pairs connect. One anchor (a star to the first member)
+was not enough: in a bucket X, Y, Z with Y and Z near-duplicates of each other but each a little
+further from X, verification rejects both star pairs (X, Y) and (X, Z), and Y and Z were never
+compared (datasketch's MinHashLSH with the same check removes one of them). Two anchors follow
+NeMo Curator's fuzzy dedup (its Jaccard step compares each member with two anchor documents).
 
-A partition task reads its records twice, one spill file at a time: first each bucket's first
-document (one record per bucket and file survives), then the pairs, written in files of at most
-`RECORDS_PER_FILE`. A bucket of a million copies therefore costs the task one record per shard it
-spans, not one per copy; all of a document's band records are in its shard's file, so each file's
+A partition task reads its records twice, one spill file at a time: first each bucket's anchors
+(at most two records per bucket and file survive, then the two smallest of those), then the
+pairs, written in files of at most `RECORDS_PER_FILE`. A bucket of a million copies therefore
+costs the task two records per shard it spans, not one per copy; a pair is written by the file
+of its larger key (all of a document's band records are in its shard's file), so each file's
 pairs are distinct from every other file's.
 
 Readers never list a spill folder or read an offsets file themselves: the driver does both once per
@@ -146,32 +152,51 @@ class Spill:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def bucket_firsts(bands: Spill) -> tuple[np.ndarray, np.ndarray]:
-    """(band hash, first document key) of every bucket of a partition of `bands`, sorted by band
-    hash; each file is reduced to one record per bucket before the files are combined."""
-    parts = [_as_records(*_bucket_min(rec)) for rec in bands.each(RECORD)]
-    return _bucket_min(np.concatenate(parts) if parts else np.zeros(0, RECORD))
+ANCHORS = 2       # anchors per bucket (see the module docstring)
+NO_KEY = -1       # a bucket with one document has no second anchor (document keys are >= 0)
 
 
-def _as_records(h: np.ndarray, k: np.ndarray) -> np.ndarray:
-    rec = np.empty(len(h), RECORD)
-    rec["band_hash"], rec["key"] = h, k
-    return rec
+def bucket_anchors(bands: Spill) -> tuple[np.ndarray, np.ndarray]:
+    """(band hashes, anchors) of the buckets of a partition of `bands`: the band hashes sorted,
+    anchors[i] the two smallest document keys of bucket i in ascending order (the second NO_KEY
+    when the bucket has one document). Each file is reduced to two records per bucket before
+    the files are combined; the result does not depend on how the records are split into files."""
+    parts = [_smallest_per_bucket(rec) for rec in bands.each(RECORD)]
+    both = _smallest_per_bucket(np.concatenate(parts) if parts else np.zeros(0, RECORD))
+    h, k = both["band_hash"], both["key"]
+    head = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, np.int64)
+    anchors = np.full((len(head), ANCHORS), NO_KEY, np.int64)
+    anchors[:, 0] = k[head]
+    second = head + 1
+    has_second = second < np.r_[head[1:], len(h)]
+    anchors[has_second, 1] = k[second[has_second]]
+    return h[head], anchors
 
 
-def _bucket_min(records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _smallest_per_bucket(records: np.ndarray) -> np.ndarray:
+    """The ANCHORS smallest distinct keys of each bucket of `records`, sorted by (hash, key)."""
     order = np.lexsort((records["key"], records["band_hash"]))
-    h, k = records["band_hash"][order], records["key"][order]
-    head = np.r_[True, h[1:] != h[:-1]] if len(h) else np.zeros(0, bool)
-    return h[head], k[head]
+    rec = records[order]
+    if not len(rec):
+        return rec
+    h, k = rec["band_hash"], rec["key"]
+    rec = rec[np.r_[True, (h[1:] != h[:-1]) | (k[1:] != k[:-1])]]     # a key twice in a bucket once
+    h = rec["band_hash"]
+    start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    rank = np.arange(len(rec)) - np.repeat(start, np.diff(np.r_[start, len(rec)]))
+    return rec[rank < ANCHORS]
 
 
-def bucket_pairs(records: np.ndarray, first_hash: np.ndarray, first_key: np.ndarray) -> np.ndarray:
-    """Candidate pairs (bucket's first key, other key) of `records`, whose buckets' first
-    documents are (`first_hash`, `first_key`), without repeats."""
-    first = first_key[np.searchsorted(first_hash, records["band_hash"])]
-    member = first != records["key"]
-    pairs = np.stack([first[member], records["key"][member]], axis=1)
+def bucket_pairs(records: np.ndarray, anchor_hash: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """Candidate pairs (anchor key, other key), a < b, of `records`, whose buckets' anchors are
+    (`anchor_hash`, `anchors`, from bucket_anchors), without repeats: each member with both
+    anchors of its bucket, the second anchor with the first."""
+    bucket = anchors[np.searchsorted(anchor_hash, records["band_hash"])]
+    first, second, key = bucket[:, 0], bucket[:, 1], records["key"]
+    with_first = key != first
+    with_second = with_first & (key != second) & (second != NO_KEY)
+    pairs = np.concatenate([np.stack([first[with_first], key[with_first]], axis=1),
+                            np.stack([second[with_second], key[with_second]], axis=1)])
     return np.unique(pairs, axis=0) if len(pairs) else pairs
 
 
@@ -207,11 +232,11 @@ def partition_pairs(bands: Spill, p: int, pairs_dir: str, slots: int) -> int:
     """Ray task: candidate pairs of bucket partition p (`bands`: its part of every shard's spill
     file), spilled to `pairs_dir` sorted by pair slot (in files of about RECORDS_PER_FILE pairs);
     returns the number of pairs."""
-    first_hash, first_key = bucket_firsts(bands)
+    anchor_hash, anchors = bucket_anchors(bands)
     out = Chunks(lambda n, rec: write_partitioned(storage.join(pairs_dir, f"{p:06d}-{n:05d}.pairs"), rec,
                                                   pair_slot(rec["a"], rec["b"], slots), slots), PAIR)
     for records in bands.each(RECORD):
-        pairs = bucket_pairs(records, first_hash, first_key)
+        pairs = bucket_pairs(records, anchor_hash, anchors)
         rec = np.empty(len(pairs), PAIR)
         rec["a"], rec["b"] = pairs[:, 0], pairs[:, 1]
         out.add(rec)
