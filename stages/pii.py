@@ -482,7 +482,9 @@ class PIIRedactor(Stage):
         digits = sum(c.isdigit() for c in s)
         if s.startswith("+") and not (self.min_international_digits <= digits <= 15):
             return False
-        if branch == "intl" and re.fullmatch(r"\+\d+\.\d+", s):     # +40.7127837: a signed decimal
+        # +40.7127837: a signed decimal; +5.789 2 20 3 2: one, then a table row's numbers (a gap in a
+        # race's results, cells joined by spaces): a phone keeps one separator after its country code
+        if branch == "intl" and re.match(r"\+\d+\.\d+(?:$| )", s):
             return False
         if _DATE_LIKE.match(s):        # '+1980-02-29 01:02:03': a signed ISO date
             return False

@@ -418,6 +418,8 @@ def test_international_numbers_split_into_groups_one_way():
     "v0.16.1 40094 32075 8019", "1, 200 400 8000, 2",
     # signed decimals
     "Location +40.7127837, -74.0059413", "x = +3.14159265", "+12.345678 C",
+    # ... and a race's results table flattened to text: gap, then position, points, grid, laps
+    "Rossi Yamaha +5.789 2 20 3 2 Stoner Ducati +8.347 9 16 4 5", "Lorenzo +12.678 5 13",
     # reference labels before an SSN's shape, order and licence labels before a card's groups
     "STC: Nr. 219-05-2006", "Case No. 123-45-6789", "Docket 512-34-5678", "Invoice #123-45-6789",
     "订单号：6222 0212 3456 7890 128", "License key 5123 4567 8901 2346",
