@@ -14,7 +14,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
-from pipeline.readers.decode import MAX_BAD_SHARE, _tld, bad_share, decode_html, decode_html_utf8, is_utf8
+from pipeline.readers.decode import MAX_BAD_SHARE, _tld, bad_share, canonical, decode_html, decode_html_utf8, is_utf8
 from pipeline.recipe import SourceConfig
 
 
@@ -341,3 +341,102 @@ def test_a_legacy_page_with_a_piece_in_utf8_is_read_in_its_charset_not_as_other_
     page = b"<html><head><title>t</title></head><body>" + body + b"</body></html>"
     got, how, _ = decode_html(page)
     assert got is not None and text in got, (how, got[:80])
+
+
+@pytest.fixture(scope="module")
+def sentences(shared_data) -> dict[str, list[str]]:
+    by: dict[str, list[str]] = {}
+    with open(shared_data / "text/multilingual_sentences.tsv", encoding="utf-8") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            by.setdefault(r["lang_iso639_1"], []).append(r["text"])
+    return by
+
+
+def fitting(sentences, lang: str, charset: str, n: int) -> list[str]:
+    """The language's first n sentences with a letter beyond ASCII that the charset holds."""
+    out = [s for s in sentences[lang] if not s.isascii() and s.encode(charset, "ignore").decode(charset) == s][:n]
+    assert len(out) == n, (lang, charset)
+    return out
+
+
+def html_page(text: str, meta: str | None = None) -> str:
+    head = f'<meta http-equiv="Content-Type" content="text/html; charset={meta}">' if meta else ""
+    return f"<html><head>{head}<title>t</title></head><body><p>{text}</p></body></html>"
+
+
+# (language, real charset, a wrong label naming a charset of the same script)
+SIBLINGS = [("ru", "cp1251", "koi8-r"), ("ru", "koi8-r", "windows-1251"), ("bg", "cp1251", "koi8-r"),
+            ("uk", "cp1251", "koi8-u"), ("pl", "iso8859-2", "windows-1250"), ("pl", "cp1250", "iso-8859-2"),
+            ("cs", "iso8859-2", "windows-1250"), ("cs", "cp1250", "iso-8859-2"), ("tr", "cp1254", "iso-8859-2"),
+            ("tr", "cp1254", "windows-1250"), ("ko", "euc-kr", "gb2312"), ("ko", "euc-kr", "euc-jp")]
+
+
+@pytest.mark.parametrize("lang,charset,wrong", SIBLINGS, ids=[f"{c[0]}-{c[1]}-as-{c[2]}" for c in SIBLINGS])
+def test_a_wrong_label_naming_a_sibling_charset_is_overruled(sentences, lang, charset, wrong):
+    """A specific label (not windows-1252) naming another charset of the page's script reads strictly
+    and plausibly as mojibake ("Так" as "рЮЙ", Korean as other hanzi under gb2312), and was kept,
+    unflagged, whether the header or the <meta> said it: chardetng, sure of the page's own charset,
+    now overrules it where that reading is clearly less messy or uchardet reads the page the same."""
+    text = " ".join(fitting(sentences, lang, charset, 8))
+    for declared, meta in ((wrong, None), (None, wrong)):
+        body = html_page(text, meta).encode(charset)
+        mojibake = body.decode(canonical(wrong))          # the trap: the wrong label reads strictly
+        assert text not in mojibake
+        got, how, lossy = decode_html(body, declared, url="http://www.example.com/")
+        assert text in got and not lossy, (declared, meta, how, got[60:140])
+
+
+@pytest.mark.parametrize("lang,charset,wrong", [("ru", "cp1251", "koi8-r"), ("cs", "iso8859-2", "windows-1250"),
+                                                ("ko", "euc-kr", "gb2312")])
+def test_a_header_and_meta_that_disagree_give_the_right_reading_either_way(sentences, lang, charset, wrong):
+    """A server's header and the page's <meta> naming different charsets: one is wrong. A wrong header
+    over a right <meta> was taken as it stood (the <meta> was read only when the header's reading
+    failed); a right header over a wrong <meta> must stay."""
+    right = {"cp1251": "windows-1251", "iso8859-2": "iso-8859-2", "euc-kr": "euc-kr"}[charset]
+    text = " ".join(fitting(sentences, lang, charset, 8))
+    for header, meta in ((wrong, right), (right, wrong)):
+        got, how, lossy = decode_html(html_page(text, meta).encode(charset), header)
+        assert text in got and not lossy, (header, meta, how, got[100:160])
+
+
+def test_the_less_messy_of_two_disagreeing_labels_wins_without_the_detector(sentences, monkeypatch):
+    """The rule of the conflict on its own (chardetng made unsure): the <meta> reading that is
+    clearly less messy than the header's wins over it, and the header's wins over the <meta>."""
+    from pipeline.readers import decode
+    monkeypatch.setattr(decode.EncodingDetector, "guess_assess", lambda self, tld, allow_utf8: ("windows-1252", False))
+    for lang, charset, right, wrong in (("ru", "cp1251", "windows-1251", "koi8-r"),
+                                        ("ko", "euc-kr", "euc-kr", "gb2312")):
+        text = " ".join(fitting(sentences, lang, charset, 8))
+        for header, meta in ((wrong, right), (right, wrong)):
+            got, how, _ = decode_html(html_page(text, meta).encode(charset), header)
+            assert (how, text in got) == (canonical(right), True), (header, meta)
+
+
+# (language, charset, its label): charsets that detectors confuse with a sibling
+RIGHT = [("ru", "cp1251", "windows-1251"), ("ru", "koi8-r", "koi8-r"), ("uk", "koi8-u", "koi8-u"),
+         ("bg", "cp1251", "windows-1251"), ("pl", "cp1250", "windows-1250"), ("pl", "iso8859-2", "iso-8859-2"),
+         ("cs", "iso8859-2", "iso-8859-2"), ("hu", "cp1250", "windows-1250"), ("lt", "cp1257", "windows-1257"),
+         ("sk", "cp1250", "windows-1250"), ("el", "iso8859-7", "iso-8859-7"), ("tr", "cp1254", "windows-1254"),
+         ("zh-Hant", "big5", "big5"), ("zh-Hans", "gbk", "gbk"), ("ja", "shift_jis", "shift_jis"),
+         ("ja", "euc_jp", "euc-jp"), ("ko", "euc-kr", "euc-kr")]
+
+
+@pytest.mark.parametrize("lang,charset,label", RIGHT, ids=[c[1] for c in RIGHT])
+def test_a_right_label_is_never_moved_to_another_charset(sentences, gold_texts, lang, charset, label):
+    """The other side: under its right label a page keeps it, long or short, with many letters or
+    a few (single sentences, a few words amid English), where chardetng, given little, is sure of
+    a sibling (it takes short Polish windows-1250 pages for ISO-8859-2, Hungarian ones for
+    windows-1252), in the header and in the <meta>."""
+    if lang in gold_texts and lang in ("zh-Hant", "zh-Hans", "ja"):
+        whole = gold_texts[lang].encode(charset, "ignore").decode(charset).replace("\n", " ")
+        texts_ = [whole[i:i + n] for n in (8, 30, 150, 2500) for i in range(0, 6 * n, n)]
+    else:
+        some = fitting(sentences, lang, charset, 40)
+        en = "".join(c for c in gold_texts["en"][:800] if c.isascii())
+        texts_ = [*some, " ".join(some), *(f"{en} {' '.join(s.split()[:3])}." for s in some[:15])]
+    texts_ = [t for t in texts_ if not t.isascii()]
+    assert len(texts_) >= 15
+    for text in texts_:
+        for header, meta in ((label, None), (None, label)):
+            got, how, lossy = decode_html(html_page(text, meta).encode(charset), header, url="http://www.example.com/")
+            assert text in got and not lossy, (text, header, meta, how)
