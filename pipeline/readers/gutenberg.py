@@ -61,7 +61,8 @@ from pipeline.readers.base import (WIDE_BOMS, Doc, Quarantined, ReadState, Reade
                                    with_compression)
 from pipeline.readers.gutenberg_editions import preferred_edition
 from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, NEARLY, _MULTIBYTE as _DECODE_MULTIBYTE,
-                                     _iso2022, _mess, _mixed_runs, bad_share, canonical, decode_html,
+                                     _iso2022, _mess, bad_share, canonical, decode_html,
+                                     may_be_utf8_with_strays,
                                      iso2022_escapes, wide_unicode)
 
 def _cases(*words: str) -> tuple[str, ...]:
@@ -117,7 +118,6 @@ _LABEL_FORMS = [
 ]
 _BLANK = re.compile(r"\n[ \t]*\n")
 _HEADER_CHARS = 8192             # a PG header's length, at most, when no START marker ends it
-_HIGH_BYTES = bytes(range(0x80, 0x100))
 
 
 def first_line_match(text: str, pattern: re.Pattern, keywords: tuple[str, ...], start: int = 0):
@@ -204,24 +204,6 @@ _MULTIBYTE = frozenset(enc for enc in _DECODE_MULTIBYTE if not enc.startswith("u
 _SUPERSETS = {"big5hkscs": ("cp950",)}
 
 
-def _mostly_utf8(body: bytes) -> bool:
-    """Whether a book that is not strict UTF-8 may be UTF-8 with stray bytes (decode_mixed_utf8
-    then decides): its stray bytes are fewer than its valid multi-byte characters, or none of
-    them lies in a run of non-ASCII bytes that also holds a valid sequence (Latin-1 pasted among
-    ASCII: decode._mixed_runs). Text in a legacy multi-byte charset forms valid sequences by
-    chance, one valid character to every 4 to 9 stray bytes in real GBK, Big5, EUC-JP,
-    Shift_JIS and EUC-KR text, each beside stray bytes in its run; decode_mixed_utf8's own test
-    (more valid characters than lines with stray bytes) took such a book, labelled or not, for
-    UTF-8, and it came out as cp1252 mojibake. A UTF-8 book with Latin-1 pasted in, a stray
-    byte or a cut character passes one test or the other (of 2,549 such books built from 74
-    languages' sentences, none that decode_mixed_utf8 took was read otherwise than before)."""
-    kept = body.decode("utf-8", "ignore")
-    strays = len(body) - len(kept.encode("utf-8"))
-    # non-ASCII characters kept, not U+FFFD (EF BF BD: damage done before, no evidence either way)
-    valid = len(kept) - len(body.translate(None, _HIGH_BYTES)) - kept.count("\ufffd")
-    return strays < valid or not _mixed_runs(body)
-
-
 def _label_reading(body: bytes, labels: list[str], nearly: bool = False) -> tuple[str, str, bool] | None:
     """(text, charset, lossy) of the least messy plausible reading in one of `labels` (decode.py's
     mess ratio over the book's non-ASCII lines): a strict reading, or with `nearly` one with
@@ -256,7 +238,7 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
        decodes strictly with it and the text is plausible (`_label_reading`): CJK pairs form
        valid UTF-8 sequences by chance, so the UTF-8 reading with stray bytes is no evidence
        against it (latex.py reads a file under a CJK inputenc so).
-    4. A book that is UTF-8 but for stray bytes, rare beside its valid UTF-8 (`_mostly_utf8`), is
+    4. A book that is UTF-8 but for stray bytes, rare beside its valid UTF-8 (`decode.may_be_utf8_with_strays`), is
        UTF-8 with those bytes as cp1252 ("utf-8+cp1252", decode_mixed_utf8).
     5. The other declared charsets, only when the book decodes strictly with one and the text is
        plausible (decode.py's mess ratio): of several readings of one label, the least messy;
@@ -294,7 +276,7 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
     # by chance (latex.py reads a file under a CJK inputenc so, too).
     if (found := _label_reading(body, multibyte)) is not None:
         return *found, "label"
-    if _mostly_utf8(body) and (mixed := decode_mixed_utf8(body.removeprefix(b"\xef\xbb\xbf"))) is not None:
+    if may_be_utf8_with_strays(body) and (mixed := decode_mixed_utf8(body.removeprefix(b"\xef\xbb\xbf"))) is not None:
         return mixed[0], "utf-8+cp1252", False, "utf-8"
     if (found := _label_reading(body, [enc for enc in labels if enc not in _MULTIBYTE])) is not None:
         return *found, "label"

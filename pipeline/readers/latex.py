@@ -50,7 +50,7 @@ decoded with the encoding its `\\usepackage[...]{inputenc}`, its ctex class or p
 (`\\documentclass[GBK]{ctexart}`) or its CJK environment (`\\begin{CJK*}{GBK}{song}`) declares,
 else the one the main file declares (under a CJK encoding before the mostly-UTF-8 test below,
 whose valid sequences GBK forms by chance). A file without its own declaration that is mostly
-UTF-8 (the Gutenberg reader's `_mostly_utf8`: GBK and Shift-JIS pairs form valid UTF-8 by
+UTF-8 (decode.may_be_utf8_with_strays, as the Gutenberg reader asks: GBK and Shift-JIS pairs form valid UTF-8 by
 chance, beside stray bytes in the same run) but for a few stray bytes (a latin-1 line pasted in)
 keeps its UTF-8 and only the stray bytes are read as cp1252 ("utf-8+cp1252"). Otherwise, when the
 code reader's detection (decode.decode_unlabelled) names a multi-byte charset, that one (pLaTeX
@@ -84,8 +84,7 @@ import fsspec
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
-from pipeline.readers.decode import _MULTIBYTE, decode_unlabelled
-from pipeline.readers.gutenberg import _mostly_utf8 as mostly_utf8
+from pipeline.readers.decode import _MULTIBYTE, decode_unlabelled, may_be_utf8_with_strays
 from pipeline.readers.decompress import looks_like_tar, sniff_codec
 from pipeline.readers.guarded import open_input, reading
 # The main-file choice and the text rules (comments, verbatim, macros) live beside this module;
@@ -404,7 +403,7 @@ class LatexReader(Reader):
             # valid UTF-8 sequences by chance, which decode_mixed_utf8's test would take for UTF-8;
             # undeclared, only a file that is mostly UTF-8 (the Gutenberg reader's test) is.
             cjk = bool(declared) and declared[0] in _MULTIBYTE
-            mixed = None if own or cjk or not mostly_utf8(data) else decode_mixed_utf8(data)
+            mixed = None if own or cjk or not may_be_utf8_with_strays(data) else decode_mixed_utf8(data)
             if mixed is not None:       # UTF-8 but for stray bytes: the rest must not become mojibake
                 encodings[rel] = "utf-8+cp1252"
                 return mixed[0]
