@@ -69,6 +69,14 @@ text). A document is removed when
   answers give WeChat IDs and numbers); ordinary words alone remove nothing; together they are an
   ad. Contact-only words are the generic vocabulary of what is sold (market terms, complaints,
   shop and course words), weighted 0.5 where job ads and shop reviews share them (咨询, 门店).
+What is not evidence: a URL path that repeats the title (/wiki/Super_Bowl_XXX, /what-is-a-payday-loan)
+adds nothing to the title's phrases (the host, the site's own name, still counts); a title that asks or
+defines (What is a cash advance?, How to spot a replica Rolex) without a word of selling weighs as text
+and is no title hit; a list's `not:` phrases (pussy willow, Pussy Riot), X placeholders of number
+masks ((XXX) XXX-XXXX) and an upper-case Roman numeral in a name (Super Bowl XXX, XXX Corps) where it
+is the field's only phrase are blanked before matching. Report words come from report_words_file and
+more_report_words_files (English regulators' words, German, French, Spanish) and the lists' `report:`
+lines (a health service's, a gambling helpline's, consumer credit's, a university's words).
 The title: the `title_field` column, else (default) the metadata JSON's `title`, where JSONL and
 Parquet sources keep extra fields; a dotted `title_field` (metadata.title) is a key in a JSON column.
 The reason says the category and where it mattered most: `gambling_title`, `porn_url`,
@@ -110,14 +118,15 @@ REPORT_WORDS = Path(__file__).parent / "data" / "report_words.txt"
 
 
 def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
-                     report: bool = False) -> list[tuple[str, float]]:
+                     report: bool = False, innocent: bool = False) -> list[tuple[str, float]]:
     """(phrase, weight) pairs of a list file; URL-only entries come back as ('url:token', weight).
     Contact-only entries (`contact: phrase`) are left out unless `contact`, then ('contact:phrase', weight):
     they are not spam words on their own (a page built from a list's phrases has none of them).
     Topic entries (`topic: word`, the plain name of the activity a report uses: 赌博, gambling) are
     left out unless `topic`, then ('topic:word', weight): they are no spam words at all. Report entries
     (`report: word`, the words of the authority over the activity's legal form: 税务机关) likewise,
-    as ('report:word', weight)."""
+    as ('report:word', weight). Innocent entries (`not: phrase`, a name or a word of ordinary text
+    that holds a spam phrase: pussy willow) likewise, as ('not:phrase', weight)."""
     out = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -143,6 +152,10 @@ def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
             if not report:
                 continue
             phrase = "report:" + phrase[7:].strip()
+        elif phrase.startswith("not:"):
+            if not innocent:
+                continue
+            phrase = "not:" + phrase[4:].strip()
         out.append((phrase, w))
     return out
 
@@ -195,6 +208,33 @@ class _Category:
     contact_re2: str                   # their case-insensitive RE2 alternation
     topic_re: re.Pattern | None = None  # its topic words (`topic:` lines): what a report calls it
     report_re: re.Pattern | None = None  # its own report words (`report:` lines): the authority's
+    innocent_re: re.Pattern | None = None  # names and plain words that hold a phrase (`not:` lines)
+
+    def clean(self, s: str | None) -> str | None:
+        """s with what only looks like a phrase blanked (same length): the category's innocent
+        phrases (`not:` lines: pussy willow, Pussy Riot), a run of X's in a number mask ((XXX)
+        XXX-XXXX), and an upper-case Roman numeral named like one (Super Bowl XXX, XXX Corps) in a
+        field where it is the only phrase: a porn title or page has others next to it (XXX Sex
+        Tube). Titles and texts only: a URL is lowercased. The same object when nothing is blanked."""
+        if not s or self.text_re is None:
+            return s
+        spans = [m.span() for m in self.innocent_re.finditer(s)] if self.innocent_re is not None else []
+        kept = []
+        for m in self.text_re.finditer(s):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
+            if _x_mask(s, m.start(), m.end()):
+                spans.append(m.span())
+            else:
+                kept.append(m)
+        if kept and all(_roman_numeral(s, m.start(), m.end()) for m in kept):
+            spans += [m.span() for m in kept]
+        if not spans:
+            return s
+        chars = list(s)
+        for a, b in spans:
+            chars[a:b] = " " * (b - a)
+        return "".join(chars)
 
     def named_in(self, text: str) -> bool:
         """Whether a text is about the category: its topic words (and its own report words) occur at
@@ -259,6 +299,38 @@ def _plain_on_ascii(phrases) -> bool:
                for p in phrases for c in p)
 
 
+# Roman numerals (upper case, two letters or more) and their look: after a capitalised word or a
+# number (Super Bowl XXX, Rocky II), or before a capitalised word (XXX Corps, XXX Olympiad).
+_ROMAN = re.compile(r"(?=[IVXLCDM]{2})M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_NAME_BEFORE = re.compile(r"(?:\b[A-Z][\w'’]*|\d)[ \t]+$")
+_NAME_AFTER = re.compile(r"[ \t]+(?:[A-Z][a-z]|\d)")
+_MASK_CHARS = frozenset("xX0123456789().- ")
+
+
+def _roman_numeral(s: str, a: int, b: int) -> bool:
+    """Whether s[a:b] is an upper-case Roman numeral standing in a name (Super Bowl XXX, XXX Corps)."""
+    return _ROMAN.fullmatch(s[a:b]) is not None and bool(
+        _NAME_BEFORE.search(s[max(0, a - 40):a]) or _NAME_AFTER.match(s, b))
+
+
+def _x_mask(s: str, a: int, b: int) -> bool:
+    """Whether s[a:b], a run of X's, is a placeholder in a number mask: (XXX) XXX-XXXX, XXX.XXX.XXXX,
+    555-XXX-1234 - punctuated groups of X's and digits, another X group among them or a digit
+    right next to it ("XXX (2019)" is a title and a year, no mask)."""
+    if s[a:b].strip("xX"):
+        return False
+    left, right = a, b
+    while left > 0 and s[left - 1] in _MASK_CHARS:
+        left -= 1
+    while right < len(s) and s[right] in _MASK_CHARS:
+        right += 1
+    span = s[left:a] + " " + s[b:right]
+    if not any(c in span for c in "-.()"):
+        return False
+    return re.search(r"[xX]{3,}", span) is not None or \
+        re.match(r"[-.]\d", s[b:b + 2]) is not None or re.search(r"\d[-.]$", s[max(0, a - 2):a]) is not None
+
+
 # A report about the activity names it (a topic word, outside its spam phrases) at least once per this many
 # characters of its text, for the title and URL rules to spare it (see SpamFilter.judge).
 TOPIC_CHARS = 1000
@@ -267,6 +339,20 @@ TOPIC_CHARS = 1000
 # The footer line of Chinese sites (the regulator's reporting centre, 违法和不良信息举报中心/电话),
 # Simplified and Traditional: boilerplate, not a report's words (SpamFilter._report_words).
 _FOOTER_REPORT_LINE = re.compile("(?:[违違]法[和與与及]?)?不良[信資][息訊][举舉][报報]")
+
+
+# A title that asks or defines (What is a payday loan?, How to spot a replica Rolex, How should I
+# write my essay introduction?) names what the page explains, unless a word of selling is in it too
+# (Where to buy Viagra online, Who can write my essay cheap?, What is the best online casino?).
+# English only: the question words of other languages are not read.
+_ASKS = re.compile(r"^\W*(?:what|how|why|when|where|which|who|whose|is|are|can|could|should|do|does|did|will)\b", re.I)
+_SELLS = re.compile(r"\b(?:buy|buying|order|ordering|cheap|cheaper|cheapest|price|prices|discount|sale|deals?|free|"
+                    r"now|today|apply|get|fast|instant|guaranteed|best|top|no prescription|without prescription)\b"
+                    r"|[$€£]\s?\d|\d\s?%", re.I)
+
+
+def _asks(title: str | None) -> bool:
+    return bool(title) and _ASKS.match(title) is not None and _SELLS.search(title) is None
 
 
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -300,7 +386,9 @@ class SpamFilter(Filter):
     # 3: Latin phrases match whole words; 4: the contact rule, zh_loans/health_scam/fortune/mlm/ads;
     # 5: reports about the category are spared by the title and URL rules (topic lines), ja_ lists;
     # 6: the repetition rule, report: lines, grouped mobile numbers and LINE @ids, titles in metadata
-    version: ClassVar[str] = "6"
+    # 7: a URL path repeating the title counts once, question titles weigh as text, not: lines, Roman
+    #    numerals and X masks, more report words (English regulators, German, French, Spanish)
+    version: ClassVar[str] = "7"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
@@ -312,7 +400,8 @@ class SpamFilter(Filter):
     extra_list_files: list[str] = Field(default_factory=list, description=(
         "More list files (paths), same format: phrase[<TAB>weight] per line, `url: token` for URL-only "
         "tokens, `contact: phrase` for phrases counted only by the contact rule, `topic: word` for the plain "
-        "names of the activity a report about it uses (no spam words), # comments. A file named "
+        "names of the activity a report about it uses (no spam words), `report: word` for its report words, "
+        "`not: phrase` for names and plain words holding a phrase (pussy willow: its matches do not count), # comments. A file named "
         "xx_<category>.txt adds to that category."))
     title_field: str = Field("title", description=(
         "Column holding the page title (skipped if absent, unless set here: then the input must have it). "
@@ -348,6 +437,12 @@ class SpamFilter(Filter):
         "with report_min_distinct different ones is not removed by the text-only rule (crackdown news) nor "
         "by the contact rule (a news page that lists hotlines or gives its reporter's WeChat), nor by the "
         "title and URL rules when it names the category throughout (report_title_min_distinct)."))
+    more_report_words_files: list[str] = Field(
+        default_factory=lambda: [str(LIST_DIR / f"{xx}_report_words.txt") for xx in ("en", "de", "fr", "es")],
+        description=(
+            "More files of report words, same format, read with report_words_file: the built-in ones hold "
+            "the words of regulators' fines and investigations in English and the police, court and "
+            "regulator words of German, French and Spanish pages."))
     report_min_distinct: int = Field(2, ge=1, description=(
         "Text-only and contact rules: this many different report words make a text a report, kept "
         "(a large number turns the exception off)."))
@@ -370,10 +465,11 @@ class SpamFilter(Filter):
     def check_recipe(self, recipe, stage_id: str) -> None:
         unknown = [n for n in self.lists if not (LIST_DIR / f"{n}.txt").is_file()]
         if unknown:
-            known = sorted(p.stem for p in LIST_DIR.glob("*.txt"))
+            known = sorted(p.stem for p in LIST_DIR.glob("*.txt") if not p.stem.endswith("_report_words"))
             raise ValueError(f"lists: no built-in list {', '.join(map(repr, unknown))}; built-in: {', '.join(known)}")
         check_files_exist("extra_list_files", self.extra_list_files)
         check_files_exist("report_words_file", self.report_words_file)
+        check_files_exist("more_report_words_files", self.more_report_words_files)
 
     def setup(self) -> None:
         files = [LIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
@@ -381,8 +477,9 @@ class SpamFilter(Filter):
         for f in files:
             if not f.is_file():
                 raise FileNotFoundError(f"spam_filter: block list {f} not found")
-            text_w, url_w, contact_w, topic_w, report_w = merged.setdefault(category_of(f), ({}, {}, {}, {}, {}))
-            entries = read_phrase_file(f, contact=True, topic=True, report=True)
+            text_w, url_w, contact_w, topic_w, report_w, innocent_w = merged.setdefault(
+                category_of(f), ({}, {}, {}, {}, {}, {}))
+            entries = read_phrase_file(f, contact=True, topic=True, report=True, innocent=True)
             if self.traditional_variants and f.name.startswith("zh_"):
                 entries += _traditional(entries)
             for phrase, w in entries:
@@ -394,15 +491,18 @@ class SpamFilter(Filter):
                     topic_w[phrase[6:]] = w
                 elif phrase.startswith("report:"):
                     report_w[phrase[7:]] = w
+                elif phrase.startswith("not:"):
+                    innocent_w[phrase[4:]] = w
                 else:
                     text_w[phrase] = max(w, text_w.get(phrase, 0.0))
-        words = [(w, 1.0) for w, _ in read_phrase_file(Path(self.report_words_file))]
+        words = [(w, 1.0) for f in [self.report_words_file, *self.more_report_words_files]
+                 for w, _ in read_phrase_file(Path(f))]
         if self.traditional_variants:
             words += _traditional([(w, 1.0) for w, _ in words if not w.isascii()])
         self._report_re = re.compile("|".join(
             rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w, _ in words), re.I)
         self._categories: list[_Category] = []
-        for cat, (text_w, url_w, contact_w, topic_w, report_w) in merged.items():
+        for cat, (text_w, url_w, contact_w, topic_w, report_w, innocent_w) in merged.items():
             if not text_w and not contact_w:
                 raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
             url_all = {**text_w, **url_w}
@@ -418,7 +518,8 @@ class SpamFilter(Filter):
                 re.compile(url_pat, re.I) if url_all else None, url_re2 if url_all else None,
                 contact_all, "(?i)" + _alternation(contact_all, "re2"),
                 re.compile(_alternation(topic_w), re.I) if topic_w else None,
-                re.compile(_alternation(report_w), re.I) if report_w else None))
+                re.compile(_alternation(report_w), re.I) if report_w else None,
+                re.compile(_alternation(innocent_w), re.I) if innocent_w else None))
         self._by_name = {c.name: c for c in self._categories}
 
     def _column(self, batch: pa.Table, name: str) -> pa.Array:
@@ -493,33 +594,49 @@ class SpamFilter(Filter):
             for i in np.flatnonzero(dense | repeated | title_hit | url_hit):
                 if values is None:
                     values = texts.to_pylist()
-                in_title = cat.distinct(cat.text_re, titles[i], cat.weights)
+                text = cat.clean(values[i])
+                is_dense, is_repeated, n_hits = bool(dense[i]), bool(repeated[i]), int(hits[i])
+                if text is not values[i]:       # numerals, masks, innocent names blanked: count again
+                    n_hits = len(cat.text_re.findall(text))
+                    rate = n_hits * 1000.0 / max(length[i], 1)
+                    is_dense = n_hits >= self.min_matches and rate >= self.min_matches_per_1k_chars
+                    is_repeated = is_repeated and n_hits >= self.repeat_min_matches and \
+                        rate >= self.repeat_min_per_1k_chars
+                in_title = cat.distinct(cat.text_re, cat.clean(titles[i]), cat.weights)
                 in_url = cat.distinct(cat.url_re, urls[i], cat.url_weights)
-                in_text = cat.distinct(cat.text_re, values[i], cat.weights) if hits[i] else {}
-                parts = {"title": self.title_weight * sum(in_title.values()),
+                in_host = cat.distinct(cat.url_re, _url_text(_host(raw_urls[i])), cat.url_weights) \
+                    if in_url else {}
+                if in_url and titles[i]:
+                    # A site's URL path repeats its title (/wiki/Super_Bowl_XXX, /what-is-a-payday-loan):
+                    # one piece of evidence, counted in the title. The host is the site's own name.
+                    heading = _url_text(titles[i])
+                    in_url = {p: w for p, w in in_url.items() if p in in_host or not _contains(heading, p)}
+                in_text = cat.distinct(cat.text_re, text, cat.weights) if n_hits else {}
+                # a title that asks or defines names what the page explains: its phrases weigh as the text's
+                asks = bool(in_title) and _asks(titles[i])
+                parts = {"title": (1.0 if asks else self.title_weight) * sum(in_title.values()),
                          "url": self.url_weight * sum(in_url.values()),
                          "text": float(sum(in_text.values()))}
                 score = sum(parts.values())
                 best_score[i] = max(best_score[i], score)
                 if reasons[i] is not None and score <= removed_score[i]:
                     continue        # removed already, by a category that scored higher
-                text_spam = bool(dense[i]) and len(in_text) >= self.min_distinct and \
+                text_spam = is_dense and len(in_text) >= self.min_distinct and \
                     not self._report(i, values, reports, self.report_min_distinct, cat)
-                page_spam = bool(in_title or in_url) and score >= self.min_score
+                page_spam = bool((in_title and not asks) or in_url) and score >= self.min_score
                 if page_spam and self._report(i, values, reports, self.report_title_min_distinct, cat) \
-                        and cat.named_in(values[i]):
+                        and cat.named_in(text):
                     # A report about the activity (its body names it): the headline and the URL's
                     # slug are the story's own words; only the host (a spammer's) still counts.
-                    in_host = cat.distinct(cat.url_re, _url_text(_host(raw_urls[i])), cat.url_weights)
                     page_spam = bool(in_host)
                 repeat_spam = False
-                if repeated[i] and not (text_spam or page_spam):
+                if is_repeated and not (text_spam or page_spam):
                     # a parasite page: one target phrase glued onto scraped sentences
-                    top, k = cat.top_phrase(values[i])
+                    top, k = cat.top_phrase(text)
                     # kept when the text names the activity in its own words (a page about
                     # baccarat or Macau's casinos does; scraped sentences do not)
                     repeat_spam = k >= self.repeat_min_matches and \
-                        k * 1000.0 >= self.repeat_min_per_1k_chars * max(length[i], 1) and not cat.named_in(values[i])
+                        k * 1000.0 >= self.repeat_min_per_1k_chars * max(length[i], 1) and not cat.named_in(text)
                 if text_spam or page_spam or repeat_spam:
                     removed_score[i] = score
                     where = max(("title", "url", "text"), key=lambda k: (parts[k], k == "title"))
@@ -532,7 +649,7 @@ class SpamFilter(Filter):
                              (("title", in_title), ("url", in_url), ("text", in_text)) if v]
                     if repeat_spam:
                         found.append(f"repeat[{top}x{k}]")
-                    signals[i] = f"{cat.name}: {' '.join(found)} text_matches={int(hits[i])} score={score:g}"
+                    signals[i] = f"{cat.name}: {' '.join(found)} text_matches={n_hits} score={score:g}"
         if self.contact_min_score is not None:
             self._contact_rule(text_arr, reasons, signals)
         return Judgement(reasons, {"spam_matches": pa.array(best_matches, pa.int32()),

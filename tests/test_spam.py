@@ -353,8 +353,9 @@ def test_stuffed_phrases_and_product_names_do_not_make_a_report():
                                          "澳门新葡京娱乐场_葡京娱乐官网_注册送彩金"],
                               ["https://best-games-guide.example/online-casino-free-spins",
                                "http://www.city-news.example.cn/2024/0512/123.html"]))
+    # (the URL's path repeats the title's phrases: counted once, in the title)
     assert dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist())) == \
-        {"0": "gambling_url", "1": "gambling_title"}
+        {"0": "gambling_title", "1": "gambling_title"}
 
 
 def test_the_host_of_a_url_without_a_scheme():
@@ -564,3 +565,130 @@ def test_the_regulators_footer_line_is_no_report():
     out = f(pa.table({"text": [spam]}))
     assert out.removed is not None and out.removed.column("reason")[0].as_py().startswith("gambling_")
     assert f._report_words("民警提醒，发现违法线索请及时举报。", 5) == 3       # 民警, 违法, 举报 in a story
+
+
+def _reasons(rows) -> dict[str, str | None]:
+    """title -> reason (None: kept) for (url, title, text) rows."""
+    res = SpamFilter()(_table([r[2] for r in rows], [r[1] for r in rows], [r[0] for r in rows]))
+    removed = dict(zip(res.removed.column("id").to_pylist(), res.removed.column("reason").to_pylist()))
+    return {r[1]: removed.get(str(i)) for i, r in enumerate(rows)}
+
+
+def test_roman_numerals_and_number_masks_are_not_porn():
+    """Found on encyclopedia, sports and programming pages: XXX is a numeral in "Super Bowl XXX" and
+    "XXX Corps", and a placeholder in "(XXX) XXX-XXXX"; the URL's path repeats the title. Where
+    XXX stands with other porn words (a tube site's title, a porn host) it still counts."""
+    rows = [
+        ("https://en.wikipedia.org/wiki/XXX_Corps_(United_Kingdom)", "XXX Corps (United Kingdom)",
+         "XXX Corps was a British Army corps of the Second World War, formed in the Western Desert in 1941. "
+         "It fought at El Alamein and later took part in the Normandy landings and Operation Market Garden."),
+        ("https://www.sports.example.com/2024/01/super-bowl-xxx-rematch", "Cowboys and Steelers recall Super Bowl XXX",
+         "Twenty-eight years after Super Bowl XXX, players from both teams met in Tempe to remember the game. "
+         "Larry Brown, who intercepted Neil O'Donnell twice, said he still watches the tape every January."),
+        ("https://regex.example.dev/phone-number-format", "Validating US phone numbers with a regular expression",
+         "US phone numbers are usually written as (XXX) XXX-XXXX or XXX-XXX-XXXX. A pattern that accepts both "
+         "is shown below. The area code XXX must not start with 0 or 1, and neither may the exchange XXX. "
+         "To accept XXX.XXX.XXXX as well, add the dot to the separator class."),
+        ("https://www.tube.example.com/", "Free Videos - XXX Sex Tube", "Welcome! New videos every day."),
+        ("https://hot-xxx-sex.example.com/latest", "Latest updates", "New videos every day, updated hourly."),
+    ]
+    assert _reasons(rows) == {"XXX Corps (United Kingdom)": None, "Cowboys and Steelers recall Super Bowl XXX": None,
+                              "Validating US phone numbers with a regular expression": None,
+                              "Free Videos - XXX Sex Tube": "porn_title", "Latest updates": "porn_url"}
+
+
+def test_innocent_names_and_a_path_that_repeats_the_title():
+    """`not:` lines (pussy willow, Pussy Riot) and a URL path that repeats the title: one piece of
+    evidence (an NHS page on weight loss pills scored title 3 + URL 3 + text 1 before). A spam host
+    over the same title still adds its own."""
+    nhs = ("Weight loss medicines are not the first treatment for obesity. Orlistat is a medicine that can help "
+           "you lose weight. Be careful if you buy weight loss pills online: many products sold online are "
+           "unlicensed and may contain dangerous ingredients. Speak to a GP or pharmacist first.")
+    rows = [
+        ("https://en.wikipedia.org/wiki/Salix_discolor", "Salix discolor - pussy willow",
+         "Salix discolor, the American pussy willow, is a species of willow native to northern North America. "
+         "It is one of the first plants to flower in spring; its catkins are sold as cut branches."),
+        ("https://www.news.example.com/world/2024/pussy-riot-member-sentenced",
+         "Pussy Riot member sentenced in absentia by Moscow court",
+         "A Moscow court sentenced a member of the punk band Pussy Riot in absentia to six years in prison "
+         "for spreading false information about the army, her lawyer said on Tuesday."),
+        ("https://www.nhs.uk/live-well/healthy-weight/managing-your-weight/weight-loss-pills/",
+         "Weight loss pills - NHS", nhs),
+        ("https://cheap-pills-rx.example.com/weight-loss-pills/", "Weight loss pills - Fast Delivery", nhs),
+    ]
+    assert _reasons(rows) == {"Salix discolor - pussy willow": None,
+                              "Pussy Riot member sentenced in absentia by Moscow court": None,
+                              "Weight loss pills - NHS": None, "Weight loss pills - Fast Delivery": "pharma_url"}
+
+
+def test_a_title_that_asks_names_what_the_page_explains():
+    """Q&A and explainer titles (What is a cash advance?, How can I ... do my homework?, How to spot a
+    replica Rolex) weigh as text, not as a title; with a word of selling (buy, cheap) they are titles."""
+    rows = [
+        ("https://www.bank.example.com/help/credit-cards/what-is-a-cash-advance", "What is a cash advance?",
+         "A cash advance lets you use your credit card to get cash from an ATM. A cash advance fee is 5% of "
+         "the amount. Cash advance APR is higher than your purchase APR, and interest starts the same day."),
+        ("https://parenting.stackexchange.example.com/questions/4410/how-can-i-motivate-myself-to-do-my-homework",
+         "How can I motivate myself to do my homework?",
+         "I'm 15 and I always leave my homework until late at night. How do other people find motivation?"),
+        ("https://www.watch-blog.example.com/guides/how-to-spot-a-replica-rolex", "How to spot a replica Rolex",
+         "Counterfeit watches have become much better. Check the weight, the cyclops lens and the movement."),
+        ("https://www.health.example.com/where-to-buy-viagra", "Where to buy Viagra online without prescription",
+         "Viagra is sold by pharmacies in most countries."),
+        ("https://www.essays.example.com/", "Who can write my essay cheap?", "Our writers are ready."),
+    ]
+    assert _reasons(rows) == {"What is a cash advance?": None, "How can I motivate myself to do my homework?": None,
+                              "How to spot a replica Rolex": None, "Where to buy Viagra online without prescription": "pharma_title",
+                              "Who can write my essay cheap?": "essay_mill_title"}
+
+
+def test_regulators_help_pages_and_european_medicine_pages_are_reports():
+    """Report words of regulators (fined, investigation), of problem-gambling help, consumer credit,
+    savings, universities and health services, in English, German, French and Spanish: such pages name
+    online casinos, payday loans or Viagra throughout. Shop pages on the same subjects still go."""
+    rows = [
+        ("https://www.news.example.co.uk/business/2024/mar/online-casino-operator-fined",
+         "Online casino operator fined £6m for failing to protect problem gamblers",
+         "An online casino operator has been fined £6m by the Gambling Commission after failing to stop "
+         "customers who showed signs of problem gambling from losing thousands. The regulator said the company "
+         "sent free spins to a customer who was struggling with his gambling. The company said it had "
+         "cooperated fully with the investigation."),
+        ("https://www.gambling-support.example.org/advice/online-gambling", "Recognising the warning signs",
+         "Many of the people who call our helpline tell us it started with a welcome bonus or a few free spins "
+         "from an online casino. A deposit bonus usually has to be wagered 35 times. Sign up to a self-exclusion "
+         "scheme that covers every licensed online casino at once."),
+        ("https://de.wikipedia.org/wiki/PDE-5-Hemmer", "PDE-5-Hemmer",
+         "PDE-5-Hemmer sind Arzneistoffe zur Behandlung der erektilen Dysfunktion. Der erste war Sildenafil "
+         "(Viagra); es folgten Vardenafil (Levitra) und Tadalafil (Cialis). Generika von Viagra und Cialis "
+         "sind erhältlich. Die Einnahme mit Nitraten ist kontraindiziert."),
+        ("https://www.sante.example.fr/medicaments/dysfonction-erectile", "Dysfonction érectile : les traitements",
+         "Les médicaments les plus prescrits sont le sildénafil (Viagra), le tadalafil (Cialis) et le vardénafil "
+         "(Levitra). Ils ne sont délivrés que sur ordonnance. Méfiez-vous des sites qui vendent du Viagra : "
+         "les produits sont souvent contrefaits."),
+        ("https://www.university.example.ac.uk/students/academic-integrity/essay-mills", "Essay mills",
+         "Essay mills write assignments for payment; it is illegal to advertise them to students. They may "
+         "offer a custom essay, an essay writing service or plagiarism free work. Using one breaches the "
+         "academic integrity regulations; penalties range from a mark of zero to expulsion."),
+        ("https://www.money.example.co.uk/savings/best-easy-access", "Best easy access savings accounts",
+         "All accounts below are protected by the FSCS. Chip - 5.01% AER. Minimum deposit £1, maximum deposit "
+         "£250,000. Instant withdrawal. Zopa - 4.90% AER. Minimum deposit £1, maximum deposit £85,000. "
+         "Instant withdrawal. A fixed-rate bond gives guaranteed returns for the term."),
+        ("http://pharmacie-discount.example.fr/", "Acheter Viagra en ligne - Cialis pas cher",
+         "Achetez du Viagra générique au meilleur prix. Cialis 20mg pas cher, Levitra, Kamagra livraison "
+         "rapide et discrète. Pharmacie en ligne de confiance."),
+    ]
+    assert _reasons(rows) == {r[1]: None for r in rows[:-1]} | {"Acheter Viagra en ligne - Cialis pas cher": "pharma_title"}
+
+
+def test_report_word_files_are_read_with_the_main_one(tmp_path):
+    """more_report_words_files add to report_words_file (the built-in ones: English regulators,
+    German, French, Spanish); a missing one is a clear error."""
+    f = SpamFilter()
+    f.setup()
+    assert f._report_words("Die Polizei hat zwei Männer festgenommen; das Gericht verhandelt im Mai.", 5) == 3
+    assert f._report_words("La policía detuvo a dos hombres; el tribunal impuso una multa.", 5) == 3
+    g = SpamFilter(more_report_words_files=[])
+    g.setup()
+    assert g._report_words("Die Polizei hat zwei Männer festgenommen.", 5) == 0
+    with pytest.raises(Exception, match="nope.txt"):
+        SpamFilter(more_report_words_files=[str(tmp_path / "nope.txt")]).check_recipe(None, "s")
