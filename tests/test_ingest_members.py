@@ -218,3 +218,16 @@ def test_plain_http_heads_read_at_once_as_line_by_line(shared_data):
                      "Content-Type", "type", ""]:
             assert (got[1].get(name), name in got[1]) == (resp.headers.get(name), name in resp.headers), name
     assert len(heads) > 300 and taken[False] > 0.9 * len(heads) and 0 < taken[True] < 3000
+
+
+@pytest.mark.parametrize("blank", [b"\r\n", b"\x00" * 4])
+def test_blanks_after_each_member_keep_the_fast_path(records, tmp_path, monkeypatch, blank):
+    """A line end (or NUL padding) after every member is no junk: the members are still read one
+    by one, as from the file without them."""
+    clean, p = tmp_path / "clean.warc.gz", tmp_path / "blanks.warc.gz"
+    clean.write_bytes(b"".join(gzip.compress(r) for r in records))
+    p.write_bytes(b"".join(gzip.compress(r) + blank for r in records))
+    seen = counting(monkeypatch)
+    got = read(p)
+    assert seen == {"plain": len(records), "fastwarc": 0}
+    assert [g[1:] for g in got] == [g[1:] for g in read(clean)]

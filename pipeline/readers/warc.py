@@ -17,16 +17,20 @@ of damage, and for the last record of a file unless it is plainly all that is le
 (`_ends_file`), reading goes on with our scanner from the start of the last unconfirmed record; once the scanner has read past the damage, FastWARC takes over
 again at the first intact record that begins a gzip member (or, uncompressed, at its first byte),
 so one bad member does not put the rest of a large file on the slow path. (A file whose every
-header FastWARC rejects stays with the scanner after MAX_IDLE_RESTARTS fruitless restarts.) Where
-FastWARC's offsets are not record starts (one gzip member for many records), the scanner starts at
-the top of the run and skips the records already passed on.
+header FastWARC rejects stays with the scanner after MAX_IDLE_RESTARTS fruitless restarts.)
 
 FastWARC's stream_pos is a record's offset only where the record begins its gzip member: with
-several records to a member it may point inside the member or past it, so the scanner resumes
-at a stream_pos only once that record's header is seen there (`_starts_at`), and FastWARC's
-quiet end of such a file is trusted only when the file ends in whole members (`_tail_whole`). A
-FastWARC record whose header lacks Content-Length, holds mandatory names twice or a damaged line
+several records to a member it may point inside the member or past it. So the scanner resumes
+at a stream_pos only once that record's header is seen there (`_starts_at`), and where
+stream_pos repeats (records sharing a member, a whole-file gzip) the scanner, which knows the
+members, reads the rest of the file from the top of the run, skipping the records already passed
+on (a record is passed on only once the next has a greater stream_pos: none with a wrong offset).
+A FastWARC record whose header lacks Content-Length, holds mandatory names twice or a damaged line
 as a name, is damage for the scanner too.
+
+A file may mix gzip members and plain records (`cat a.warc.gz b.warc`): FastWARC tells the
+compression where it starts, and stops where it changes; the scanner reads on across the change
+(`warc_stream.WarcStream`), and FastWARC takes over again at the next record start.
 
 A Content-Length that runs over the whole next record (or several), ending in or right at the
 CRLF CRLF after it, gives FastWARC no error: it frames by length and skips any CR/LF before a
@@ -75,9 +79,9 @@ from pipeline.readers.guarded import local_path
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
-                                        ends_with_records, find_header, header_end)
-from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, gzip_stream, plain_stream
-from pipeline.readers.warc_zstd import WarcZstdStream
+                                        ends_with_records, find_header, header_end, starts_record)
+from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, WarcStream
+from pipeline.readers.warc_zstd import FrameTable, WarcZstdStream
 
 __all__ = ["WarcRecord", "WarcDamage", "iter_warc", "open_warc"]
 # After this many FastWARC restarts in a row that pass on no record (a file whose every header
@@ -124,9 +128,10 @@ def _zstd_head(path: str, version) -> bool:
     return path.endswith(".zst") and not (head.startswith(GZIP_MAGIC[:2]) or head.startswith(b"WARC"))
 
 
-def open_warc(path: str):
+def open_warc(path: str, frames: FrameTable | None = None):
     """A binary file of `path`: a local path, an fsspec URL, or `zip://member::archive`, a WARC
-    inside a WACZ or zip (opened here: fsspec's chained zip file closes the archive under it)."""
+    inside a WACZ or zip (opened here: fsspec's chained zip file closes the archive under it).
+    A zstd file comes decompressed; `frames` then learns where its frames begin."""
     local = _local(path)
     if local is not None:
         return open(local, "rb")
@@ -142,7 +147,7 @@ def open_warc(path: str):
     else:
         raw = fsspec.open(path, "rb").open()
     if _zstd(path):
-        return io.BufferedReader(WarcZstdStream(raw, path), 1 << 16)
+        return io.BufferedReader(WarcZstdStream(raw, path, frames), 1 << 16)
     return raw
 
 
@@ -153,7 +158,24 @@ def iter_warc(path: str, max_record_bytes: int,
     they are framed and checked, not copied; on the per-member fast path their headers hold only
     `warc-type` and `content-length` (all a reader needs to count them). `fast`: a reader's own
     handling of whole plain gzip members (warc_members.member_phase); what it returns for the
-    members it takes comes in their place."""
+    members it takes comes in their place.
+
+    Offsets are where a reader can seek to read the record back, as a CDX index gives them: the
+    record's own (uncompressed), else the gzip member (or zstd frame) in which the record
+    begins. Several records that begin in one member (a whole-file gzip) share its offset; their
+    `index` tells them apart (0 for the first record read from the member, 1 for the next, ...)."""
+    frames = FrameTable() if _zstd(path) else None
+    last, index = None, 0
+    for item in _iter_warc(path, max_record_bytes, types, fast, frames):
+        if frames is not None and isinstance(item, (WarcRecord, WarcDamage)):
+            item.offset = frames.file_offset(item.offset)     # readers count decompressed bytes
+        if isinstance(item, WarcRecord):
+            index = index + 1 if item.offset == last else 0
+            last, item.index = item.offset, index
+        yield item
+
+
+def _iter_warc(path: str, max_record_bytes: int, types, fast, frames) -> Iterator[WarcRecord | WarcDamage]:
     def wanted(h: dict[str, str]) -> bool:
         return types is None or (h.get("warc-type") or "").lower() in types
     with open_warc(path) as f:
@@ -190,15 +212,27 @@ def iter_warc(path: str, max_record_bytes: int,
         if start is None:
             return
     while True:
-        resume, emitted = yield from _fast_phase(path, local, start, max_record_bytes, wanted, gz)
+        # A file may mix gzip members and plain records: FastWARC's checks follow what is at `start`.
+        here = gz if not start or frames is not None else _gzip_at(path, start)
+        resume, emitted, shared = yield from _fast_phase(path, local, start, max_record_bytes, wanted, here,
+                                                         frames)
         if resume is None:
             return
-        # FastWARC again after the damage, unless restarting it keeps finding nothing to read.
+        # FastWARC again after the damage, unless restarting it keeps finding nothing to read, or
+        # records share gzip members (FastWARC gives no member offsets then: the scanner does).
         idle = 0 if emitted else idle + 1
-        start = yield from _scan_phase(path, gz, resume, max_record_bytes, wanted,
-                                       restart_after=max(start, resume[0]) if idle < MAX_IDLE_RESTARTS else None)
+        start = yield from _scan_phase(path, gz, resume, max_record_bytes, wanted, frames,
+                                       restart_after=max(start, resume[0]) if idle < MAX_IDLE_RESTARTS
+                                       and not shared else None)
         if start is None:
             return
+
+
+def _gzip_at(path: str, offset: int) -> bool:
+    """Does a gzip member begin at `offset`?"""
+    with open_warc(path) as f:
+        _skip_to(f, offset)
+        return f.read(3) == GZIP_MAGIC
 
 
 ZIP_MAGIC, ZIP_PREFIX = b"PK\x03\x04", "zip://"
@@ -226,19 +260,19 @@ def _iter_zip(path: str, max_record_bytes: int, types, fast) -> Iterator[WarcRec
         yield from iter_warc(f"{ZIP_PREFIX}{name}::{path}", max_record_bytes, types, fast)
 
 
-def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int, wanted, gz: bool = False):
+def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int, wanted, gz: bool = False,
+                frames: FrameTable | None = None):
     """FastWARC from `start` (a record start) on; yields the records it confirms and returns
-    (where the scanner must take over, records to skip there) or None at a clean end, and how
-    many records it passed on."""
+    (where the scanner must take over, records to skip there) or None at a clean end, how
+    many records it passed on, and whether it stopped at records sharing a gzip member."""
     resume: tuple[int, int] | None = None     # (offset to rescan from, records to skip there)
     resume_id: tuple | None = None            # (WARC-Record-ID, Target-URI) of the record said to start there
     pending: WarcRecord | None = None
-    emitted, seekable, last_pos = 0, True, -1
-    starts: list[int] = []                    # the distinct stream_pos seen, in order
+    emitted, shared, last_pos = 0, False, -1
     if local and not start:
         f = contextlib.nullcontext()              # FastWARC's own I/O (faster than calls back into Python)
     else:
-        f = open_warc(path)
+        f = open_warc(path, frames)
         _skip_to(f, start)
     # The file's bytes at FastWARC's offsets, to check where each record ends (_RecordEnds); where
     # there are none (a stream), or offsets may not be record starts (gzip), the blocks' ends are.
@@ -251,12 +285,10 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
             try:
                 r = next(it)
             except StopIteration:
-                # A last record that is exactly the rest of the file needs no second look; nor,
-                # with several records to a member, one after which the file holds only whole
-                # members (FastWARC ends quietly at a member cut off by the end of the file).
-                if pending is not None and (_tail_whole(path, starts) if not seekable else _ends_file(local, pending)):
+                # A last record that is exactly the rest of the file needs no second look.
+                if pending is not None and _ends_file(local, pending):
                     yield pending
-                    return None, emitted + 1
+                    return None, emitted + 1, False
                 resume = (pending.offset, 0) if pending else (start, 0)
                 resume_id = _header_key(pending.headers) if pending else None
                 break
@@ -265,12 +297,13 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
                 resume_id = _header_key(pending.headers) if pending else None
                 break
             if r.stream_pos <= last_pos:
-                seekable = False                  # several records per gzip member: offsets repeat
-            else:
-                starts.append(r.stream_pos)
+                # Several records to a gzip member: offsets repeat, and the one of a record that
+                # does not begin its member (the pending one, at least) is no offset of it.
+                shared = True
+                break
             last_pos = r.stream_pos
             if pending is not None:
-                if ends is not None and seekable and ends.swallows(pending, r.stream_pos):
+                if ends is not None and ends.swallows(pending, r.stream_pos):
                     resume = (pending.offset, 0)      # its length runs over the next record(s)
                     resume_id = _header_key(pending.headers)
                     break
@@ -293,9 +326,9 @@ def _fast_phase(path: str, local: str | None, start: int, max_record_bytes: int,
     # the record's gzip member only when the record begins its member. Elsewhere (a member holding
     # several records) it may be inside a member, past its end or at the next one, so the scanner
     # starts there only once the record is seen to start there; else it rereads from `start`.
-    if not seekable or (resume[0] != start and not _starts_at(path, resume[0], resume_id, gz)):
+    if shared or (resume[0] != start and not _starts_at(path, resume[0], resume_id, gz)):
         resume = (start, emitted)
-    return resume, emitted
+    return resume, emitted, shared
 
 
 def _record_id(r) -> tuple[str | None, str | None]:
@@ -408,44 +441,6 @@ def _starts_at(path: str, offset: int, key: tuple | None, gz: bool) -> bool:
     return bool(headers) and _header_key(headers) == (rid.strip(), uri)
 
 
-def _tail_whole(path: str, starts: list[int]) -> bool:
-    """Does the file hold only whole gzip members from the last member start among `starts`
-    (stream_pos values, some of them inside members; the first is where FastWARC began) to its
-    end? FastWARC ends quietly where a member is cut off; a record cut short it reports (`_take`),
-    but not a cut at a record's end or before a member's first record. Checked by inflating the
-    tail once more, up to LAST_RECORD_CHECK compressed bytes; a longer tail is trusted."""
-    with open_warc(path) as f:
-        for pos in list(reversed(starts[-8:])) + starts[:1]:
-            try:
-                f.seek(pos)
-            except (OSError, ValueError):
-                return False
-            if f.read(3) == GZIP_MAGIC:
-                size = f.seek(0, 2)
-                if size - pos > LAST_RECORD_CHECK:
-                    return True
-                f.seek(pos)
-                return _whole_members(f)
-    return False
-
-
-def _whole_members(f) -> bool:
-    """Is the rest of `f` whole gzip members and nothing else? (Decompressed and dropped.)"""
-    d, data = zlib.decompressobj(31), b""
-    while True:
-        if not data:
-            data = f.read(CHUNK)
-            if not data:
-                return d.eof
-        if d.eof:
-            d = zlib.decompressobj(31)            # the next member begins `data`
-        try:
-            d.decompress(data)
-        except zlib.error:
-            return False
-        data = d.unused_data if d.eof else b""
-
-
 def _ends_file(local: str | None, rec: WarcRecord) -> bool:
     """Is `rec`, the last record FastWARC framed in a local file, all that is left of it: its gzip
     member (or, uncompressed, the rest of the file) holds its header, exactly Content-Length bytes
@@ -470,19 +465,17 @@ def _ends_file(local: str | None, rec: WarcRecord) -> bool:
 
 
 def _scan_phase(path: str, gz: bool, resume: tuple[int, int], max_record_bytes: int, wanted,
-                restart_after: int | None):
+                frames: FrameTable | None, restart_after: int | None):
     """Our scanner from `resume` on; yields records and damage, and returns the offset of the first
     intact record after `restart_after` that starts where a gzip member (or, uncompressed, nothing
     but the record) starts, for FastWARC to take over there; None when it read to the end."""
     start, skip = resume
-    with open_warc(path) as f:
+    with open_warc(path, frames) as f:
         if gz:
             f.seek(start)
-            events = gzip_stream(f, start)
         else:
             _skip_to(f, start)
-            events = plain_stream(f, start)
-        scanner = Scanner(events, gz, max_record_bytes)
+        scanner = Scanner(WarcStream(f, start, gz, starts_record), gz, max_record_bytes)
         for item in scanner.items():
             if isinstance(item, WarcDamage) and skip:
                 # Damage among the records FastWARC passed on: the scanner lost those after it

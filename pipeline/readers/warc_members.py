@@ -16,7 +16,8 @@ Everything else goes to the readers that know it, so nothing here decides about 
   with FastWARC and the scanner, as for any file.
 Gzip members carry no length, so a member ends where the next gzip magic begins and the bytes
 before it inflate to the size stored in their last 4 bytes; a magic inside compressed
-data (a few per 10 MB) fails that test and the next one is tried.
+data (a few per 10 MB) fails that test and the next one is tried. Blanks between members (a
+CRLF after each, NUL padding at the end) are no junk: zlib finds the member's end before them.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, WarcRecord, content_length, find_header, header_end,
                                         _version_line, parse_headers, separator_before)
-from pipeline.readers.warc_stream import GZIP_MAGIC
+from pipeline.readers.warc_stream import BLANK, GZIP_MAGIC
 
 # Compressed bytes held at once; a member longer than this (or than the size cap) goes to FastWARC.
 WINDOW = 32 << 20
@@ -186,6 +187,7 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
                 return _MORE
             c = len(buf)
         size = _SIZE.unpack_from(buf, c - 4)[0] if c - a >= 18 else cap + 1   # shorter: no member
+        content = None
         if size <= cap:
             tries += 1
             try:
@@ -196,8 +198,9 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
             # after it, so the size in the last 4 bytes before `c` must be the inflated size:
             # then nothing follows the member. Garbage whose last 4 bytes spell the size exactly
             # does not occur: text has no NUL byte (any size under 16 MB has one), zero padding
-            # spells 0 (no record is empty), and binary junk matches by chance 1 in 2^32.
-            if content is not None and len(content) == size:
+            # spells 0 (no record is empty; libdeflate then gives b"": it sizes its output by
+            # those 4 bytes), and binary junk matches by chance 1 in 2^32.
+            if content is not None and len(content) == size and size:
                 # Past a magic that was no end (junk after this member, or a magic inside its
                 # compressed data), a later member's size matches by chance whenever its record
                 # is as long as this one (requests, revisits; a copy of this member): the members
@@ -206,10 +209,28 @@ def _next_member(buf: bytes, a: int, eof: bool, cap: int):
                 if skipped and not _ends_at(view[a:c]):
                     return None
                 return c, content
+        if c - a >= 18 and buf[c - 1] in BLANK:
+            tries += 1
+            content = _before_blanks(view[a:c], cap)
+            if content is not None:
+                return c, content
         skipped = True
         if c == len(buf):
             return None
     return None
+
+
+def _before_blanks(member, cap: int) -> bytearray | None:
+    """The content of a gzip member followed by blanks only (a line end, NUL padding: no junk,
+    see warc_stream), else None. zlib says where the member ends."""
+    d = zlib.decompressobj(31)
+    try:
+        content = d.decompress(member, cap + 1)
+    except zlib.error:
+        return None
+    if not d.eof or d.unused_data.strip(BLANK):
+        return None
+    return bytearray(content)
 
 
 def _ends_at(member) -> bool:

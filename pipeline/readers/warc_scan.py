@@ -22,6 +22,10 @@ mid-line after a record cut off), and decides where each record ends:
   searching every block there would cost twice FastWARC's reading). Limit: an uncompressed
   record whose wrong length is also over the size cap, with its neighbour further away than the
   cap, is skipped to its declared end.
+Gzip members and plain records may alternate in one file (`cat a.warc.gz b.warc`): the stream
+hands on plain records after a member (`warc_stream`), and where a gzip member begins at the
+boundary of plain records, the scanner has the stream inflate it (a gzip magic inside a record
+is page bytes). Blanks (line ends, spaces, NUL padding) between records are not junk.
 Damage becomes a `WarcDamage` with the byte offset (gzip member offset when compressed):
 `corrupt_gzip`, `truncated_gzip`, `garbage_between_records`, `malformed_record`, `truncated_record`.
 """
@@ -29,11 +33,12 @@ from __future__ import annotations
 
 import bisect
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Iterator
 
 from pipeline.readers.http import HttpResponse
-from pipeline.readers.warc_stream import CHUNK
+from pipeline.readers.warc_stream import BLANK, CHUNK, GZIP_MAGIC
 
 SAMPLE = 65536
 # The record types of WARC 1.0/1.1 (plus ARC's, read as responses). A reader counts a record it does
@@ -68,6 +73,7 @@ class WarcRecord:
     length_mismatch: bool = False    # the record really ends elsewhere than Content-Length says
     http: HttpResponse | None = None  # the block's HTTP response when already parsed (block is b"")
     by_scanner: bool = False         # framed by this scanner (the slow path), not by FastWARC
+    index: int = 0                   # records before it that begin in the same member (iter_warc counts)
 
 
 @dataclass
@@ -137,20 +143,26 @@ class Scanner:
         self.member_starts: list[int] = []  # stream offsets where members start ...
         self.member_raw: list[int] = []     # ... and their raw offsets
         self.member_ends: list[int] = []
-        self.raw_base = None              # raw offset of stream offset 0 (uncompressed)
+        self.plain_starts: list[int] = []   # stream offsets where runs of plain bytes start ...
+        self.plain_raw: list[int] = []      # ... and their raw offsets
         self.eof = False
         self.in_garbage = False           # inside a garbage region already reported
 
     # stream bookkeeping
     def _pull(self) -> None:
         for kind, off, data in self.events:
-            if kind == "data":
+            if kind == "data":                    # a gzip member's content
                 total = self.pos0 + len(self.buf)
-                if self.raw_base is None:
-                    self.raw_base = off
-                if self.gz and (not self.member_raw or self.member_raw[-1] != off):
+                if not self.member_raw or self.member_raw[-1] != off:
                     self.member_starts.append(total)
                     self.member_raw.append(off)
+                self.buf += data
+                return
+            if kind == "plain":                   # the file's own bytes at `off`
+                total = self.pos0 + len(self.buf)
+                if not self._plain_at(total) or self.plain_raw[-1] + total - self.plain_starts[-1] != off:
+                    self.plain_starts.append(total)
+                    self.plain_raw.append(off)
                 self.buf += data
                 return
             if kind == "end":
@@ -162,25 +174,50 @@ class Scanner:
     def at_record_start(self) -> bool:
         """Does the record just yielded start where its offset points (a gzip member that begins
         with it, or uncompressed)? Then a reader can restart there."""
-        if not self.gz:
+        if self._plain_at(self.pos0):
             return True
         i = bisect.bisect_left(self.member_starts, self.pos0)
         return i < len(self.member_starts) and self.member_starts[i] == self.pos0
 
-    def _raw_offset(self, stream_pos: int) -> int:
-        if not self.gz:
-            return (self.raw_base or 0) + stream_pos
+    def _plain_at(self, stream_pos: int) -> bool:
+        """Is the byte at this stream offset a plain byte of the file (not inflated)?"""
+        j = bisect.bisect_right(self.plain_starts, stream_pos) - 1
+        return j >= 0 and self.plain_starts[j] > self._member_at(stream_pos)
+
+    def _member_at(self, stream_pos: int) -> int:
+        """Stream offset where the last member that starts at or before `stream_pos` starts, or -1."""
         i = bisect.bisect_right(self.member_starts, stream_pos) - 1
+        return self.member_starts[i] if i >= 0 else -1
+
+    def _raw_offset(self, stream_pos: int) -> int:
+        """The file offset to read the byte at `stream_pos` back from: its own (plain), or its
+        gzip member's."""
+        j = bisect.bisect_right(self.plain_starts, stream_pos) - 1
+        i = bisect.bisect_right(self.member_starts, stream_pos) - 1
+        if j >= 0 and (i < 0 or self.plain_starts[j] > self.member_starts[i]):
+            return self.plain_raw[j] + stream_pos - self.plain_starts[j]
         return self.member_raw[i] if i >= 0 else 0
+
+    def _inflate_here(self) -> bool:
+        """buf[0], at a plain record boundary, begins a gzip member: read on from there by
+        inflating (the plain bytes held after it are its compressed data)."""
+        inflate = getattr(self.events, "inflate_at", None)
+        if inflate is None or not inflate(self._raw_offset(self.pos0)):
+            return False
+        self.buf.clear()
+        self.eof = False
+        return True
 
     def _drop(self, n: int) -> None:
         del self.buf[:n]
         self.pos0 += n
 
     def _skip_line_breaks(self) -> bool:
-        """Drop the line breaks before the next record; False when nothing is left."""
-        i = 0
-        while i < len(self.buf) and self.buf[i] in b"\r\n":
+        """Drop the line breaks (and other blanks: spaces, NUL padding) before the next record;
+        False when nothing is left. (At the file's start only line breaks: NULs there may be all
+        that is left of a first record.)"""
+        i, blank = 0, BLANK if self.pos0 or self._raw_offset(0) else b"\r\n"
+        while i < len(self.buf) and self.buf[i] in blank:
             i += 1
         if i:
             self._drop(i)
@@ -232,21 +269,31 @@ class Scanner:
         while True:
             if not self._skip_line_breaks():
                 return
+            if len(buf) >= 5 and self._member_follows(0) and self._inflate_here():
+                return
             if not buf.startswith(b"WARC/"):
                 q = self._find_header(0, len(buf))
+                member = self._member_in_plain(1, len(buf) if q < 0 else q)
+                q = q if member < 0 else member
                 if q < 0:
                     if not self.in_garbage:
                         yield WarcDamage(self._raw_offset(self.pos0), "garbage_between_records",
                                          "data outside any record", bytes(buf[:4096]))
                     self.in_garbage = not final
-                    yield from self._broken_headers(len(buf) if final else max(0, len(buf) - 16))
-                    self._drop(max(0, len(buf) - 16) if not final else len(buf))
+                    keep = len(buf) if final else max(0, len(buf) - 16)
+                    if not final and (m := buf.rfind(GZIP_MAGIC, max(0, len(buf) - 4096))) > 0:
+                        keep = min(keep, m)       # a member's start, not whole yet: looked at again
+                    yield from self._broken_headers(keep)
+                    self._drop(keep)
                     return
                 if not self.in_garbage:
                     yield WarcDamage(self._raw_offset(self.pos0), "garbage_between_records",
                                      "data outside any record", bytes(buf[:min(q, 4096)]))
                 yield from self._broken_headers(q)
                 self._drop(q)
+                if member >= 0:
+                    self.in_garbage = False
+                    continue
             self.in_garbage = False
             h = header_end(buf, 0, MAX_HEADER)
             if h < 0:
@@ -312,8 +359,6 @@ class Scanner:
 
     def _member_end(self) -> int | None:
         """End (buffer index) of the gzip member that starts at buf[0], if it starts one and has ended."""
-        if not self.gz:
-            return None
         i = bisect.bisect_left(self.member_starts, self.pos0)
         if i >= len(self.member_starts) or self.member_starts[i] != self.pos0:
             return None
@@ -329,7 +374,22 @@ class Scanner:
             return True if (final or stop < len(buf) or self._at_member_end(stop)) else None
         if len(buf) - p < 5:
             return None if not final else False
-        return buf.startswith(b"WARC/", p)
+        return buf.startswith(b"WARC/", p) or self._member_follows(p)
+
+    def _member_follows(self, p: int) -> bool:
+        """Does a gzip member that begins a WARC record begin at buf[p], in plain bytes?"""
+        return self.buf.startswith(GZIP_MAGIC, p) and self._plain_at(self.pos0 + p) and \
+            member_begins_record(self.buf, p)
+
+    def _member_in_plain(self, start: int, stop: int) -> int:
+        """Index of the first gzip member in buf[start:stop] that begins a WARC record in plain
+        bytes (junk before it), or -1."""
+        p = start
+        while (p := self.buf.find(GZIP_MAGIC, p, stop)) >= 0:
+            if self._member_follows(p):
+                return p
+            p += 1
+        return -1
 
     def _inner_record(self, h: int, e: int) -> int:
         return inner_record(self.buf, h, e)
@@ -353,8 +413,6 @@ class Scanner:
 
     def _opens_open_member(self) -> bool:
         """Does the record at buf[0] begin a gzip member that has not ended yet?"""
-        if not self.gz:
-            return False
         i = bisect.bisect_left(self.member_starts, self.pos0)
         return i < len(self.member_starts) and self.member_starts[i] == self.pos0 and self._member_end() is None
 
@@ -424,7 +482,7 @@ class Scanner:
             i += 1
         if len(buf) - i < 5:
             return True if final else None
-        return buf.startswith(b"WARC/", i)
+        return buf.startswith(b"WARC/", i) or self._member_follows(i)
 
     def _find_header(self, start: int, stop: int) -> int:
         return find_header(self.buf, start, stop)
@@ -432,12 +490,15 @@ class Scanner:
     def _find_next(self, start: int, stop: int) -> int:
         """Where a record whose length is wrong ends: the next valid header, or an earlier WARC
         version line at a line start even when the header it begins is broken (that record is
-        then counted as malformed instead of swallowed unseen)."""
+        then counted as malformed instead of swallowed unseen), or, in plain bytes, an earlier
+        gzip member that begins a record."""
         q = find_header(self.buf, start, stop)
         p = _version_line(self.buf, start, q if q >= 0 else stop)
         if p < 0:
             p = _glued_header(self.buf, start, q if q >= 0 else stop)
-        return p if p >= 0 else q
+        found = p if p >= 0 else q
+        member = self._member_in_plain(start + 1, found if found >= 0 else stop)   # in plain bytes
+        return member if member >= 0 else found
 
 
 def separator_before(tail: bytes) -> int:
@@ -506,6 +567,19 @@ def ends_with_records(buf, h: int, e: int) -> bool:
         s = end + len(tail) - len(tail.lstrip(b"\r\n"))
         p = s if s - end <= 4 and find_header(buf, s - 1, min(e, s + 16)) == s else -1
     return False
+
+
+def member_begins_record(buf, p: int) -> bool:
+    """Does the gzip member at buf[p] inflate to a WARC header's start?"""
+    try:
+        return zlib.decompressobj(31).decompress(bytes(buf[p:p + 4096]), 5) == b"WARC/"
+    except zlib.error:
+        return False
+
+
+def starts_record(buf) -> bool:
+    """Does buf begin with a whole, valid WARC header (a plain record)?"""
+    return find_header(buf, 0, 16) == 0
 
 
 def find_header(buf, start: int, stop: int) -> int:

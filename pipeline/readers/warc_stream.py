@@ -4,21 +4,37 @@ Hand-written because Python's gzip module (and every WARC library) stops at the 
 cut-off member; here decompression resyncs at the next gzip magic, looking again from just after
 the damaged member's start (a damaged deflate stream runs on into the members after it), and
 keeps what a member decompresses to before the damage (in a member of many records, the whole
-records before it, as warcio gives them). Junk between members is reported where it begins.
+records before it, as warcio gives them). Junk between members is reported where it begins;
+line ends, spaces and NUL padding between or after members are not junk (writers and copies
+leave them), and are passed over silently (before the first member they are).
+
+A file may mix the two framings (`cat a.warc.gz b.warc > c.warc.gz`, or a plain file with gzip
+members appended): with `plain_records`, bytes after a member that begin (after blanks) with a
+whole WARC header are plain records, handed on as `plain` events to the end of the file, unless the
+scanner, at a record boundary where a gzip member begins, asks `WarcStream.inflate_at` to inflate
+from there. Only the scanner knows where a plain record ends: a gzip magic inside a plain record
+(a gzip-encoded page) is no member.
 """
 from __future__ import annotations
 
 import zlib
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 20
+# Bytes between records that are no junk: line ends, spaces, form feeds, NUL padding.
+BLANK = b" \t\r\n\x0b\x0c\x00"
+# Bytes looked at, at most, to tell whether plain records follow a member (a whole WARC header).
+PEEK = 1 << 16
 
 
-def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]]:
+def gzip_stream(raw: BinaryIO, base: int = 0, plain_records: Callable[[bytes], bool] | None = None
+                ) -> Iterator[tuple[str, int, bytes]]:
     """Decompress concatenated gzip members. Yields ('data', member_offset, bytes), ('end',
     member_offset, b'') after each member, ('corrupt_gzip' | 'truncated_gzip' |
-    'garbage_between_records', offset, detail) on damage, then resumes at the next gzip magic."""
+    'garbage_between_records', offset, detail) on damage, then resumes at the next gzip magic.
+    `plain_records(buf)`, given, says whether buf begins with a plain record (a whole WARC
+    header): then the file is read on as `plain_stream` from there (see the module docstring)."""
     pos = base              # offset in the raw file of buf[0]
     buf = b""
     eof = False
@@ -33,6 +49,23 @@ def gzip_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]
             buf += more
             continue
         if not buf.startswith(GZIP_MAGIC):
+            if not resyncing and junk_at is None:
+                blank = len(buf) - len(buf.lstrip(BLANK)) if pos else 0
+                if blank:                         # between members, or padding at the end: no junk
+                    # (before the first record, NULs may be all that is left of it: junk)
+                    pos += blank
+                    buf = buf[blank:]
+                    continue
+                if plain_records is not None:
+                    if len(buf) < PEEK and not eof:
+                        more = raw.read(CHUNK)
+                        eof = not more
+                        buf += more
+                        continue
+                    if plain_records(buf):
+                        yield "plain", pos, buf
+                        yield from plain_stream(raw, pos + len(buf))
+                        return
             i = buf.find(GZIP_MAGIC, 1)
             if i < 0:
                 if eof:
@@ -118,7 +151,35 @@ def _until_error(d, data: bytes, step: int = 4096) -> bytes:
 
 
 def plain_stream(raw: BinaryIO, base: int = 0) -> Iterator[tuple[str, int, bytes]]:
+    """The bytes of an uncompressed file as ('plain', raw_offset, bytes) events."""
     pos = base
     while chunk := raw.read(CHUNK):
-        yield "data", pos, chunk
+        yield "plain", pos, chunk
         pos += len(chunk)
+
+
+class WarcStream:
+    """The events of a WARC file that may mix gzip members and plain records, from `base` on:
+    `gz`, the file began as gzip (bytes up to the next member are junk unless a plain record
+    begins them: `starts_record(buf)`); else plain. The scanner calls `inflate_at(offset)` where
+    a gzip member begins at a plain record boundary."""
+
+    def __init__(self, raw: BinaryIO, base: int, gz: bool, starts_record: Callable[[bytes], bool]):
+        self.raw, self.starts_record = raw, starts_record
+        self._events = gzip_stream(raw, base, starts_record) if gz else plain_stream(raw, base)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[str, int, bytes]:
+        return next(self._events)
+
+    def inflate_at(self, offset: int) -> bool:
+        """Read on from the gzip member at file offset `offset` (a plain stream read past it);
+        False when the file cannot go back there."""
+        try:
+            self.raw.seek(offset)
+        except (OSError, ValueError, AttributeError):
+            return False
+        self._events = gzip_stream(self.raw, offset, self.starts_record)
+        return True

@@ -14,9 +14,13 @@ frame) reading goes on at the next frame magic, and the gap is marked in the dec
 by one line, `[WARC-zstd damage …]` between blank lines, where the lost bytes were: the WARC
 scanner then reports the record that was cut, or the marker itself, as damage with its reason
 (data outside any record), so nothing is lost uncounted and every intact record frame is read.
+
+Readers see decompressed offsets; a `FrameTable` given to the stream maps them back to the file
+offset of the frame each byte came out of (where a reader can seek to, as a CDX index gives it).
 """
 from __future__ import annotations
 
+import bisect
 import io
 
 import zstandard
@@ -31,11 +35,36 @@ MAX_DICTIONARY = 64 << 20
 KEEP = 8 << 20                          # a frame's bytes kept to go back to its start after damage
 
 
-class WarcZstdStream(io.RawIOBase):
-    """The decompressed WARC of a `.warc.zst` file object `raw` (see the module docstring)."""
+class FrameTable:
+    """Where each frame's output begins in the decompressed WARC, and where the frame begins in
+    the file. Filled as streams decompress; every stream of one file decompresses alike, so one
+    table serves several (one that starts over adds nothing new until it passes the others)."""
 
-    def __init__(self, raw, name: str = ""):
-        self._raw, self._name = raw, name
+    def __init__(self):
+        self._out: list[int] = []                 # decompressed offsets, increasing ...
+        self._at: list[int] = []                  # ... and the file offsets of their frames
+
+    def add(self, out: int, at: int) -> None:
+        if self._out and out < self._out[-1]:
+            return                                # known already
+        if self._out and out == self._out[-1]:
+            self._at[-1] = at                     # the frame before gave nothing (skippable, empty)
+        else:
+            self._out.append(out)
+            self._at.append(at)
+
+    def file_offset(self, out: int) -> int:
+        """File offset of the frame holding decompressed offset `out` (`out` itself before any)."""
+        i = bisect.bisect_right(self._out, out) - 1
+        return self._at[i] if i >= 0 else out
+
+
+class WarcZstdStream(io.RawIOBase):
+    """The decompressed WARC of a `.warc.zst` file object `raw` (see the module docstring);
+    `frames`, given, learns where each frame's output begins."""
+
+    def __init__(self, raw, name: str = "", frames: FrameTable | None = None):
+        self._raw, self._name, self._frames = raw, name, frames
         self._start()
 
     def _start(self) -> None:
@@ -114,6 +143,8 @@ class WarcZstdStream(io.RawIOBase):
             if not (buf.startswith(FRAME, i) or _skippable(buf, i)):
                 return self._resync(self._base + i, "bytes that start no zstd frame")
             self._dec, self._frame = self._dctx.decompressobj(), self._base + i
+            if self._frames is not None:
+                self._frames.add(self._pos, self._frame)
             self._fill(18)                        # the longest frame header
             first = zstd_first_block(self._buf, self._i)
             self._block = None if first is None else self._base + first
@@ -178,6 +209,8 @@ class WarcZstdStream(io.RawIOBase):
 
     def _mark(self, offset: int, why: str) -> bytes:
         what = f"[WARC-zstd damage at compressed offset {offset} of {self._name or 'the file'}: {why}]"
+        if self._frames is not None:
+            self._frames.add(self._pos, offset)
         return b"\r\n\r\n" + what.encode("utf-8", "replace") + b"\r\n\r\n"
 
     def close(self) -> None:

@@ -143,7 +143,10 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
         if wtype not in kinds:
             state.count(skip_counter(wtype))
             continue
-        rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:") or f"{path}@{rec.offset}"
+        # Without a record id: where the record is (`warc_offset`, see below), and, for the
+        # records after the first that begin in one gzip member, how many came before it there.
+        rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:") or \
+            (f"{path}@{rec.offset}+{rec.index}" if rec.index else f"{path}@{rec.offset}")
         url = h.get("warc-target-uri", "").strip("<>") or None
         flags = ["length_mismatch"] if rec.length_mismatch else []
         if h.get("warc-truncated"):               # the crawler cut the payload (Common Crawl: at 1 MiB)
@@ -154,6 +157,9 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             yield Quarantined("segmented_record", f"segment {h['warc-segment-number'].strip()} of a segmented "
                               f"record (continuations not joined)", rec.offset, rid, rec.length, rec.block[:4096])
             continue
+        # warc_offset: where a reader can seek to read the record back (a CDX index's offset): the
+        # record's own in an uncompressed file, else the gzip member's (or zstd frame's) in which
+        # the record begins, which records sharing a member (a whole-file gzip) share.
         meta = {"warc_date": h.get("warc-date"), "warc_file": warc_file, "warc_offset": rec.offset}
         if languages := cc_languages(h.get("warc-identified-content-language")):
             meta["cc_languages"] = languages          # the batch path leaves such records to this one
