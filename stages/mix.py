@@ -221,14 +221,25 @@ class Mix(GlobalStage):
             # Mixing by language after a language stage that keeps only some: a weighted language
             # it removes would reach the mix empty, found only after the whole chain and dedup.
             from stages.language import LanguageFilter
+            # One that keeps languages the mix does not list, or every language (no `languages`, or
+            # annotate_only), stopped the run at the mix, after the chain and dedup, on the first
+            # label it did not list.
             for i, spec in enumerate(recipe.stages[:me]):
-                kept = getattr(spec.stage, "languages", None)
-                if not isinstance(spec.stage, LanguageFilter) or kept is None or spec.apply_to:
+                if not isinstance(spec.stage, LanguageFilter) or spec.apply_to:
                     continue
+                kept = spec.stage.languages
+                if kept is None or getattr(spec.stage, "annotate_only", False):
+                    raise ValueError(f"sources are languages, but {spec.id!r} (stages[{i}]) keeps every language "
+                                     f"(it lists no `languages`{' or only annotates' if kept else ''}): the mix "
+                                     f"would meet labels it does not list; let it keep {sorted(self.sources)}")
                 gone = sorted(lang for lang, w in self.source_shares().items() if w > 0 and lang not in kept)
                 if gone:
                     raise ValueError(f"sources: {gone} are weighted, but {spec.id!r} (stages[{i}]) keeps only "
                                      f"languages {list(kept)}: the mix would find none of their documents")
+                extra = sorted(set(kept) - set(self.sources))
+                if extra:
+                    raise ValueError(f"sources: {spec.id!r} (stages[{i}]) keeps languages {extra} that mix does not "
+                                     f"list (list them, with weight 0 to drop them)")
         bpe.check_tokenizer_file(self.tokenizer)  # exists and holds its eos_token
         if self.target_tokens is None or self.allow_shortfall:
             return

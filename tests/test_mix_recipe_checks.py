@@ -231,3 +231,24 @@ def test_mixing_by_language_a_language_the_language_stage_removes_is_refused_at_
     # a language stage on some sources only (apply_to) may leave others' languages: no error
     ok = stages.replace("{stage: language, languages: [en]}", "{stage: language, languages: [en], apply_to: [en]}")
     load_recipe(recipe(tmp_path, data, ok, "ok.yaml"))
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("{stage: language}", "keeps every language (it lists no `languages`)"),
+    ("{stage: language, languages: [en, zh], annotate_only: true}", "keeps every language (it lists no "
+                                                                     "`languages` or only annotates)"),
+    ("{stage: language, languages: [en, zh, ja]}", "keeps languages ['ja'] that mix does not list"),
+])
+def test_mixing_by_language_needs_the_language_stage_to_keep_the_listed_ones_only(tmp_path, data, language,
+                                                                                   expected):
+    """An annotating language stage (or one keeping a language the mix does not list) passed
+    validate; the run stopped at the mix, after the chain and dedup, on the first unlisted label
+    ('input has sources the recipe does not list: ['de', 'fr', 'it', 'ja']')."""
+    stages = f"""
+        - {language}
+        - stage: mix
+          source_column: language
+          sources: {{en: {{weight: 0.7}}, zh: {{weight: 0.3}}}}
+        """
+    assert expected in load_error(recipe(tmp_path, data, stages))
+    load_recipe(recipe(tmp_path, data, stages.replace(language, "{stage: language, languages: [zh, en]}"), "ok.yaml"))
