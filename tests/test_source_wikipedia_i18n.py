@@ -184,7 +184,7 @@ def test_titles_with_a_colon_are_not_interlanguage_links(language, wikitext, exp
 @pytest.mark.parametrize("language, wikitext, expected", [
     # enwiki {{zh}} / {{lang-zh}}: the characters and pinyin, labelled as the page shows them
     ("en", "'''Beijing''' ({{zh|c=北京|p=Běijīng}}; {{IPA-cmn|pei˨˩ tɕiŋ˥|pron}}) is the capital.",
-     "Beijing (Chinese: 北京; pinyin: Běijīng) is the capital."),
+     "Beijing (Chinese: 北京; pinyin: Běijīng; [pei˨˩ tɕiŋ˥]) is the capital."),
     ("en", "'''Confucius''' ({{lang-zh|c=孔子|p=Kǒngzǐ}}; 551–479 BCE) was a philosopher.",
      "Confucius (Chinese: 孔子; pinyin: Kǒngzǐ; 551–479 BCE) was a philosopher."),
     ("en", "'''Lu Xun''' ({{lang-zh|t=魯迅|s=鲁迅}}) and {{zh|labels=no|c=學而時習之}}.",

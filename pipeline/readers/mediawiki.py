@@ -38,7 +38,8 @@ import html
 import lzma
 import re
 import zlib
-from typing import Iterator, Literal
+from dataclasses import replace
+from typing import Callable, Iterator, Literal
 from urllib.parse import quote
 
 from lxml import etree
@@ -55,9 +56,11 @@ from pipeline.readers.mediawiki_frames import CHUNK, SAMPLE, frame_pages, page_n
 # Disambiguation pages, by the template that marks them and the suffix of their title, in the
 # languages of the largest wikis (names checked against each wiki's dab pages: jawiki {{Aimai}},
 # elwiki {{Αποσαφήνιση}}, viwiki {{Trang định hướng}}, ...). Data, per wiki: add a wiki's names here.
-DISAMBIGUATION_TEMPLATES = ["disambiguation", "disambig", "dab", "disamb", "hndis", "geodis", "numberdis",
-                            "letter disambiguation", "school disambiguation", "hospital disambiguation",
-                            "roaddis", "disambiguation cleanup",
+# A name starting with "*" is a family by its ending, as enwiki names the message boxes of
+# Category:Disambiguation pages ({{Human name disambiguation}}, {{Letter-NumberCombDisambig}},
+# {{Mil-unit-dis}}); the short forms that end otherwise are listed.
+DISAMBIGUATION_TEMPLATES = ["*disambiguation", "*disambig", "*-dis", "dab", "disamb", "hndis", "geodis", "numberdis",
+                            "roaddis", "shipindex", "disambiguation cleanup",
                             "消歧义", "消歧義",                                   # zh
                             "aimai", "曖昧さ回避", "人名の曖昧さ回避", "地名の曖昧さ回避",   # ja
                             "αποσαφήνιση",                                       # el
@@ -119,15 +122,25 @@ DROP_SECTIONS = ["references", "external links", "see also", "further reading", 
 # Files of a dump folder that a name ending does not tell from a dump (see MediaWikiReader.data_suffixes).
 _NOT_A_DUMP = re.compile(r"-index\d*\.txt-p\d+p\d+\.bz2$"                  # a split part's multistream index
                          r"|-(?:abstract|pages-logging)\d*\.xml(\.\w+)?$")   # XML of another kind
-_REDIRECT_TEXT = re.compile(r"^\s*#\s*(redirect|重定向|weiterleitung|redirection)\b", re.I)
-# Every wiki has its own redirect word (#転送, #ПЕРЕНАПРАВЛЕНИЕ, #REDIRECCIÓN, #넘겨주기, ...), and a dump
-# without <redirect> elements (export 0.4 and older, third-party exports) marks redirects only
-# so: `#`, one word, then the target link, on a short page. A numbered list is `# item`, with a space.
-_REDIRECT_ANY = re.compile(r"^\s*#[^\s\[\]#:|{}<>]+\s*:?\s*\[\[[^\]\n]+\]\]")
-REDIRECT_MAX_CHARS = 2000
+# The redirect magic word of the largest wikis (MediaWiki's languages/messages/Messages*.php,
+# 'redirect'; #REDIRECT works on every wiki). A dump without <redirect> elements (export 0.4 and
+# older, third-party exports) and a wikitext file mark redirects only by it. A word, not the shape
+# `#word [[link]]`: a numbered list written without a space (`#Tokyo [[Japan]]`) has that shape too.
+# Data: add a wiki's word here.
+REDIRECT_WORDS = ("redirect", "weiterleitung", "redirection", "redirección", "redireccion", "rinvia", "rinvio",
+                  "redirecionamento", "redireciona", "redireccionamento", "redirecciona", "redirecció",
+                  "перенаправление", "перенапр", "перенаправлення", "patrz", "przekieruj",
+                  "doorverwijzing", "omdirigering", "videresend", "ohjaus", "uudelleenohjaus", "átirányítás",
+                  "přesměruj", "presmeruj", "preusmeri", "преусмери", "пренасочване", "ανακατευθυνση",
+                  "ανακατεύθυνση", "yönlendirme", "yönlendir", "alih", "đổi", "เปลี่ยนทาง",
+                  "重定向", "転送", "リダイレクト", "넘겨주기", "تحويل", "تغییرمسیر", "تغییر_مسیر", "הפניה",
+                  "पुनर्निर्देशन", "redirecteaza", "redirectează", "suuna", "preusmjeri", "preusmeritev")
+# As MediaWiki reads one (WikitextContentHandler): the word, an optional colon, then the target link.
+_REDIRECT_TEXT = re.compile(r"^\s*#\s*(?:" + "|".join(map(re.escape, REDIRECT_WORDS)) + r")\s*:?\s*\[\[", re.I)
 _DB_LANGUAGE = re.compile(r"([a-z_]+?)(?:wiki|wiktionary|wikisource|wikibooks|wikinews|wikiquote|wikivoyage"
                           r"|wikiversity)$")
 _DBNAME = re.compile(r"[a-z0-9_-]{1,64}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SITE_NS = re.compile(rb'<namespace key="(-?\d+)"[^>]*>([^<]*)</namespace>')
 _SITE_TAG = re.compile(rb"<(base|dbname)>([^<]*)</\1>")
 _XML_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
@@ -196,16 +209,18 @@ class MediaWikiReader(WikiOptions):
 
 
 def disambiguation_pattern(templates: list[str]) -> re.Pattern | None:
-    """A template call naming one of `templates` ({{Disambiguation}}, {{dab|...}})."""
+    """A template call naming one of `templates` ({{Disambiguation}}, {{dab|...}}); a name
+    starting with "*" stands for every name ending so ("*disambiguation": {{Human name disambiguation}})."""
     # a template's name may be written with "_" for " " ({{Trang_định_hướng}})
-    return re.compile(r"\{\{\s*(?:" + "|".join(re.escape(t).replace(r"\ ", "[ _]") for t in templates)
-                      + r")\s*[|}]", re.I) if templates else None
+    def name(t: str) -> str:
+        rule = re.escape(t.lstrip("*")).replace(r"\ ", "[ _]")
+        return r"[^{}|\n]*?" + rule if t.startswith("*") else rule
+    return re.compile(r"\{\{\s*(?:" + "|".join(name(t) for t in templates) + r")\s*[|}]", re.I) if templates else None
 
 
 def not_an_article(wikitext: str, title: str, disambig: re.Pattern | None, redirect_element: bool = False) -> str | None:
     """The counter of a page that is no article (`skipped_redirect`, `skipped_disambiguation`), or None."""
-    if redirect_element or _REDIRECT_TEXT.match(wikitext) or \
-            (len(wikitext) < REDIRECT_MAX_CHARS and _REDIRECT_ANY.match(wikitext)):
+    if redirect_element or _REDIRECT_TEXT.match(wikitext):
         return "skipped_redirect"
     if (disambig is not None and disambig.search(wikitext)) or "__DISAMBIG__" in wikitext \
             or title.endswith(DISAMBIGUATION_TITLES):
@@ -241,11 +256,13 @@ def skipped_model(model: str | None) -> str | None:
     return "skipped_model_" + (re.sub(r"[^a-z0-9]", "_", low) if low in OTHER_MODELS else "other")
 
 
-def article_text(opts: WikiOptions, wt: WikitextOptions, wikitext: str, variant: str | None) -> str:
-    """An article's clean text: -{…}- variant markup resolved, wikitext to text, OpenCC applied."""
+def article_text(opts: WikiOptions, wt: WikitextOptions, wikitext: str, variant: str | None,
+                 count: Callable[[str, int], None] | None = None) -> str:
+    """An article's clean text: -{…}- variant markup resolved, wikitext to text, OpenCC applied;
+    `count` (ReadState.count) is told of markup damage that cost text."""
     if variant:
         wikitext = zh_variants.resolve(wikitext, variant)
-    return zh_variants.finish(wikitext_to_text(wikitext, wt), opts.opencc)
+    return zh_variants.finish(wikitext_to_text(wikitext, wt, count), opts.opencc)
 
 
 class _Site:
@@ -430,7 +447,9 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
         return
     try:
         variant = default_variant(opts.language_variant, site.dbname, site.language, wikitext)
-        text = article_text(opts, wt, wikitext, variant)
+        timestamp = (rev.findtext("timestamp") or "").strip()
+        page_wt = replace(wt, as_of=timestamp[:10]) if _DATE.match(timestamp) else wt
+        text = article_text(opts, page_wt, wikitext, variant, state.count)
     except Exception as e:  # mwparserfromhell raises its own ParserError and, on odd input, others
         yield _page_item("wikitext_parse_error", f"{type(e).__name__}: {' '.join(str(e).split())}",
                          site, src, path, title, page_id.strip(), data, offset)

@@ -45,7 +45,7 @@ LANGUAGE_CODE_WRAPPERS = {
 # A word and its reading, as jawiki's lead sentences give them: 地理学（ちりがく、geography）.
 READING_TEMPLATES = {"読み仮名", "読み仮名 ruby不使用"}
 # List wrappers laid out in columns: their list (the last argument) is text of the page.
-LIST_TEMPLATES = {"col-list", "columns-list"}
+LIST_TEMPLATES = {"col-list", "columns-list", "plainlist", "plain list", "flatlist", "flat list"}
 # Text in a colour ({{color|red|文字}}): the second argument.
 COLOR_TEMPLATES = {"color", "colour", "font color"}
 # enwiki's {{zh}} ({{lang-zh}} redirects there) with named arguments: the Chinese name and its pinyin,
@@ -55,15 +55,33 @@ COLOR_TEMPLATES = {"color", "colour", "font color"}
 CHINESE_TEMPLATES = {"zh", "lang-zh"}
 CHINESE_LABELS = {"c": "Chinese", "s": "simplified Chinese", "t": "traditional Chinese", "p": "pinyin"}
 FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", "ruby", "ruby-ja", "rubyh", "sup",
-               "smallcaps", "small caps", "sc", "sc1", "sc2", "lang-ja-ruby", "sortname", "val"}
+               "smallcaps", "small caps", "sc", "sc1", "sc2", "lang-ja-ruby", "sortname", "val",
+               "sub", "em", "strong", "mono", "samp"}
+# Text around the first argument: {{angbr|a}} "⟨a⟩", {{US$|2 billion}} "US$2 billion", {{sqrt|2}} "√2",
+# {{IPA-de|ˈbɛʁlɪn}} "[ˈbɛʁlɪn]" (every IPA-xx: see renders).
+AFFIXED = {"angbr": ("⟨", "⟩"), "angle bracket": ("⟨", "⟩"), "sqrt": ("√", ""), "radic": ("√", ""),
+           "us$": ("US$", ""), "a$": ("A$", ""), "ca$": ("CA$", ""), "nz$": ("NZ$", ""), "hk$": ("HK$", ""),
+           "s$": ("S$", ""), "r$": ("R$", ""), "gbp": ("£", ""), "£": ("£", ""), "€": ("€", ""), "euro": ("€", ""),
+           "jpy": ("¥", ""), "yen": ("¥", ""), "inr": ("₹", ""), "₹": ("₹", ""), "decade": ("", "s")}
+# Items given as arguments, shown joined: {{hlist|a|b}} "a · b", {{ubl|a|b}} one a line, {{gaps|1|234}} "1 234".
+JOINED = {"hlist": " · ", "ubl": "\n", "unbulleted list": "\n", "gaps": " "}
+# Ships: {{ship|HMS|Dreadnought|1906}} and the prefix's own template {{HMS|Dreadnought|1906}}, both
+# "HMS Dreadnought (1906)" (enwiki; elsewhere these names are other templates).
+SHIP_PREFIXES = {"hms", "uss", "ss", "rms", "hmas", "hmcs", "hmnzs", "usns", "uscgc", "sms", "ins", "mv", "hmy",
+                 "hnlms", "hdms", "hswms", "hnoms", "usat", "jds", "frs", "rfa"}
+# A date or an age: {{dts|2010|5|6}} (a date written for table sorting), {{as of|2015|6|30}},
+# {{age|1950|1|2}} (counted to the revision's date, as the page read when it was saved; without one,
+# dropped), {{height|ft=6|in=2}}.
+MEASURE_TEMPLATES = {"dts", "date table sorting", "as of", "age", "age in years", "height"}
 
 
 # Templates that stand for punctuation inside a word or a sentence ("Tom{{'s}} house").
 CONSTANT = {"'": "'", "'s": "'s", "!": "|", "nbsp": " ", "ndash": "–", "mdash": "—", "snd": " – ", "spaced ndash": " – ",
-            "spnd": " – ", "pipe": "|", "=": "="}
+            "spnd": " – ", "pipe": "|", "=": "=", "spaces": " ", "space": " ", "thinsp": " ", "pi": "π"}
 _NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | LINK_LABELLED | FIRST_SHOWN | SPAN_TEMPLATES \
     | LIST_TEMPLATES | READING_TEMPLATES | set(CONSTANT) | {"nts", "ntsh"} | COLOR_TEMPLATES | CHINESE_TEMPLATES | {
-    "和暦", "bd", "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass", "e"}
+    "和暦", "bd", "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass", "e", "us patent",
+    "ship"} | set(AFFIXED) | set(JOINED) | MEASURE_TEMPLATES
 
 
 def _int(s: str) -> int | None:
@@ -92,15 +110,37 @@ def _age(born: tuple[int | None, ...], at: tuple[int | None, ...]) -> int | None
 
 def renders(name: str, language: str | None = None) -> bool:
     """Whether `inline_text` renders a template of this (lower-cased) name on this wiki."""
-    return name in _NAMES or name.startswith(("link-", "internal link helper/", "formatnum:")) \
+    return name in _NAMES or name.startswith(("link-", "internal link helper/", "formatnum:", "ipa-")) \
         or name.endswith("フォント") \
-        or name in LANGUAGE_CODE_WRAPPERS.get(language or "", ())
+        or name in LANGUAGE_CODE_WRAPPERS.get(language or "", ()) \
+        or (name in SHIP_PREFIXES and language in (None, "en"))
 
 
-def inline_text(name: str, args: list[str], named: dict[str, str], language: str | None) -> str | None:
+def inline_text(name: str, args: list[str], named: dict[str, str], language: str | None,
+                as_of: str | None = None) -> str | None:
     """The text a template in `name` renders in a sentence (args: its positional arguments as
-    text; named: its named ones), or None where this module does not render it."""
+    text; named: its named ones; as_of: the revision's date, YYYY-MM-DD), or None where this
+    module does not render it."""
     cjk = language in ("zh", "ja", "zh-yue", "wuu", "lzh")
+    if name in MEASURE_TEMPLATES:
+        return _measure(name, args, named, cjk, as_of)
+    if name in AFFIXED:
+        before, after = AFFIXED[name]
+        if name == "decade":                     # {{decade|1994}}: "1990s"
+            return f"{_int(args[0]) // 10 * 10}s" if args and _int(args[0]) is not None else ""
+        return f"{before}{args[0]}{after}" if args else ""
+    if name in JOINED:
+        items = [a for a in args if a]
+        return ("\n" + "\n".join(items) + "\n") if JOINED[name] == "\n" and items else JOINED[name].join(items)
+    if name.startswith("ipa-"):                 # {{IPA-de|ˈbɛʁlɪn}}: shown in brackets
+        return f"[{args[0]}]" if args else ""
+    if name == "us patent":                     # {{US patent|1781541}}: "U.S. patent 1,781,541"
+        return ("U.S. patent " + (f"{int(args[0]):,}" if args[0].isdigit() else args[0])) if args else ""
+    if name == "ship" or name in SHIP_PREFIXES:
+        prefix, rest = (args[0], args[1:]) if name == "ship" and args else (name.upper(), args)
+        if not rest:
+            return prefix if name == "ship" else ""
+        return f"{prefix} {rest[0]}" + (f" ({rest[1]})" if len(rest) > 1 and rest[1] else "")
     if name in CHINESE_TEMPLATES and any(named.get(k) for k in "cst"):
         order = "ctsp" if named.get("first", "").strip() == "t" else "cstp"
         if named.get("s") and named.get("s") == named.get("t"):     # one spelling: shown once, as "Chinese"
@@ -177,6 +217,87 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         number = name.split(":", 1)[1].strip()
         return number if number and all(c.isdigit() or c in ",.-" for c in number) else ""
     return None
+
+
+def _month(s: str) -> int | None:
+    """A month as a number or an English name ("5", "May", "Sept")."""
+    s = s.strip()
+    if s.isdigit():
+        return int(s)
+    return next((i for i, m in enumerate(MONTHS, 1) if len(s) >= 3 and m.lower().startswith(s.lower())), None)
+
+
+def _measure(name: str, args: list[str], named: dict[str, str], cjk: bool, as_of: str | None) -> str:
+    day_first = named.get("df", "").strip().lower() in ("y", "yes", "1")
+    if name in ("dts", "date table sorting"):
+        if len(args) == 1 and len(parts := args[0].split("-")) == 3 and all(p.isdigit() for p in parts):
+            args = parts                       # {{dts|2010-05-06}}
+        year = _int(args[0]) if args else None
+        if year is None:                       # {{dts|1 May 2010}}: as written
+            return " ".join(a for a in args if a)
+        month, day = (_month(args[1]) if len(args) > 1 else None), (_int(args[2]) if len(args) > 2 else None)
+        return format_date(year, month, day, cjk=cjk, day_first=day_first)
+    if name == "as of":
+        if named.get("alt"):
+            return named["alt"]
+        date = format_date(_int(args[0]) if args else None, _month(args[1]) if len(args) > 1 else None,
+                           _int(args[2]) if len(args) > 2 else None, cjk=cjk, day_first=day_first)
+        lower = named.get("lc", "").strip().lower() in ("y", "yes", "1")
+        return f"{'as of' if lower else 'As of'} {date}".strip()
+    if name in ("age", "age in years"):       # {{age|1950|1|2}}, {{age|1950|1|2|2010|5|6}}
+        nums = [_int(a) for a in args[:6]] + [None] * 6
+        end = tuple(nums[3:6]) if nums[3] is not None else \
+            tuple(_int(p) for p in as_of.split("-")[:3]) if as_of else (None, None, None)
+        age = _age(tuple(nums[:3]), end)
+        return "" if age is None else str(age)
+    parts = [f"{named[u]} {u}" for u in ("ft", "in", "m", "cm") if named.get(u)]      # height
+    return " ".join(parts)
+
+
+# The units of {{convert}} by their codes, as the page shows them (enwiki's Module:Convert/data);
+# a code not named here is shown as written ("km", "mph"). Multiples: e3/e6/e9/e12 before a code
+# ("e6acre") read "thousand"/"million"/"billion"/"trillion" and the unit's name in the plural.
+CONVERT_UNITS = {"sqmi": "sq mi", "sqft": "sq ft", "sqyd": "sq yd", "sqin": "sq in", "sqkm": "km²",
+                 "km2": "km²", "m2": "m²", "cm2": "cm²", "mm2": "mm²", "mi2": "sq mi", "ft2": "sq ft",
+                 "km3": "km³", "m3": "m³", "cm3": "cm³", "cuft": "cu ft", "cuyd": "cu yd", "cuin": "cu in",
+                 "cumi": "cu mi", "ft3": "cu ft", "acre": "acres", "acre.ft": "acre-feet", "acre-ft": "acre-feet",
+                 "Tcuft": "trillion cubic feet", "Gcuft": "billion cubic feet", "C": "°C", "F": "°F", "K": "K",
+                 "impgal": "imperial gallons", "USgal": "US gallons", "usgal": "US gallons", "LT": "long tons",
+                 "ST": "short tons", "kph": "km/h", "kmh": "km/h", "ftin": "ft in", "nmi": "nmi"}
+_PLURAL_NAMES = {"acre": "acres", "cuft": "cubic feet", "ft3": "cubic feet", "m3": "cubic metres", "km2": "km²",
+                 "sqmi": "square miles", "sqkm": "km²", "ha": "hectares", "t": "tonnes", "bbl": "barrels",
+                 "acre.ft": "acre-feet", "acre-ft": "acre-feet", "km": "km", "mi": "miles", "USgal": "US gallons",
+                 "impgal": "imperial gallons", "L": "litres", "l": "litres"}
+_SINGULAR = {"acre": "acre", "acre.ft": "acre-foot", "acre-ft": "acre-foot"}
+_MULTIPLES = {"e3": "thousand", "e6": "million", "e9": "billion", "e12": "trillion"}
+# Words between the values of a range ({{convert|3|-|5|m}}, {{convert|10|by|20|m}}).
+CONVERT_RANGES = {"-": "–", "–": "–", "to": " to ", "to(-)": " to ", "and": " and ", "and(-)": " and ", "or": " or ",
+                  "by": " by ", "x": " × ", "×": " × ", "+": " + ", "+/-": " ± ", "±": " ± ", "-to-": " to "}
+
+
+def convert_unit(code: str) -> str:
+    """A {{convert}} unit code as the page shows it: "sqmi" "sq mi", "e6acre" "million acres"."""
+    code = code.strip()
+    for prefix, word in _MULTIPLES.items():
+        if code.startswith(prefix) and len(code) > len(prefix) and not code[len(prefix)].isdigit():
+            base = code[len(prefix):]
+            return f"{word} {_PLURAL_NAMES.get(base, CONVERT_UNITS.get(base, base))}"
+    return CONVERT_UNITS.get(code, code)
+
+
+def convert_text(args: list[str]) -> str:
+    """{{convert}}'s input as the page shows it, without the conversion: {{convert|14|km|mi}}
+    "14 km", {{convert|3|-|5|m}} "3–5 m", {{convert|6|ft|2|in|m}} (a value in two units) "6 ft 2 in"."""
+    value, rest = args[0], args[1:]
+    while len(rest) >= 2 and rest[0] in CONVERT_RANGES:
+        value, rest = value + CONVERT_RANGES[rest[0]] + rest[1], rest[2:]
+    if not rest or not rest[0]:
+        return value
+    unit = rest[0].strip()
+    text = f"{value} {_SINGULAR[unit] if value == '1' and unit in _SINGULAR else convert_unit(unit)}"
+    if len(rest) >= 3 and rest[2] and rest[1].replace(".", "", 1).isdigit():     # ft|in, st|lb: a second part
+        text += f" {rest[1]} {convert_unit(rest[2])}"
+    return text
 
 
 # Flag templates of zhwiki and jawiki ({{CHN}}, {{JPN}}): a flag and the country's name. The name in

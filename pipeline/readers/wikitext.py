@@ -4,7 +4,8 @@ mwparserfromhell parses the markup (templates, links, tags, tables, headings, li
 it does not decide is what a pretraining corpus keeps. `strip_code()` keeps table cells, image
 captions and category names and drops headings' line structure, so we walk the tree ourselves:
 templates, `<ref>`, tables, files/images, categories, interlanguage links, comments and navboxes
-go; headings become their own line, list items a line starting with "- "; the infobox is kept as
+go; headings become their own line, list items (wikitext's and HTML's <li>) a line starting with
+"- "; HTML tags the parser leaves as text (unclosed ones) go; the infobox is kept as
 "key: value" lines or dropped (option); a handful of inline templates whose argument is running
 text ({{lang|de|Wort}}, {{nowrap|...}}) keep that text so sentences stay whole. Sections that are
 only references and link lists ("References", "External links", ...) are dropped by name.
@@ -12,7 +13,8 @@ only references and link lists ("References", "External links", ...) are dropped
 Before parsing, comments, `<ref>` citations and `{| … |}` tables are cut with a regex and a line
 scan: they are dropped anyway, they are about half of an article's wikitext (the parser's time
 grows with the markup it tokenizes: 2x faster on the enwiki sample), and a citation with broken
-markup inside is otherwise left by the parser as literal text. Two more things are settled before
+markup inside is otherwise left by the parser as literal text. A table never closed ends at the
+next section heading, as MediaWiki shows it, and is counted. Two more things are settled before
 the parse because mwparserfromhell decides them differently from MediaWiki and then gives up on
 the template around them: bold/italic quote runs are balanced line by line (MediaWiki closes `''`
 and `'''` at the end of each line; the parser pairs a stray `''` inside an infobox with one lines
@@ -26,6 +28,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Callable
 
 import mwparserfromhell
 from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template,
@@ -124,13 +127,15 @@ DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "t
              "table", "style", "script", "inputbox", "charinsert", "hiero", "rt", "rp"}
 # Inline templates whose last positional argument is the text itself ({{lang|fr|mot}}).
 TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big", "larger", "transl",
-                  "transliteration", "lang-rtl", "script", "serif", "sans-serif",
+                  "transliteration", "lang-rtl", "rtl-lang", "wikt-lang", "script", "serif", "sans-serif",
                   "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var"}
 # Block quotations: their text (the first positional argument or text=/quote=) is running text.
 QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote",
                    "pull quote", "squote", "цитата"}
 # Inline templates whose arguments are a value in the sentence ({{convert|14|km|mi}} -> "14 km").
-VALUE_TEMPLATES = {"convert", "cvt", "as of", "nihongo"}
+VALUE_TEMPLATES = {"convert", "cvt", "nihongo"}
+# Inline templates whose first argument is code or TeX, kept as written like <code> and <math>.
+LITERAL_TEMPLATES = {"code", "tmath"}
 # Inline templates that show their first argument (abbreviations; links to other wikis, which show
 # a label= when given, are in wiki_templates).
 FIRST_ARG_TEMPLATES = {"abbr", "abbrlink", "tooltip"}
@@ -200,6 +205,21 @@ _LITERAL_TAG = re.compile(r"<(nowiki|pre|math|syntaxhighlight|source|chem|ce|sco
 _PARKED_TAG = re.compile("\ue004(\\d+)\ue005")
 _QUOTE_SCOPE = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")     # where a template's or a link's argument starts or ends
 _PARSER_FUNCTION = re.compile(r"(\{\{\s*#[a-z]+):", re.I)
+# A section heading line: it ends a table left unclosed, as MediaWiki shows the sections after one.
+_HEADING_LINE = re.compile(r"^=+[^=\n].*=\s*$")
+# Templates that stand for a table's closing `|}` ({{end}}, enwiki's and its copies').
+_TABLE_END_TEMPLATE = re.compile(r"^\{\{\s*end\s*\}\}", re.I)
+# HTML tags the parser left as text (unclosed, or their partner cut with a table): never text.
+# Names listed so that "a <b" or "x<y>z" in prose is left alone; an <li>, <dt> or <dd> is an item.
+HTML_TAG_NAMES = {"div", "span", "p", "br", "hr", "center", "font", "small", "big", "b", "i", "u", "s", "strike",
+                  "sub", "sup", "tt", "code", "kbd", "samp", "var", "em", "strong", "abbr", "cite", "q", "mark",
+                  "ins", "del", "bdi", "bdo", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr",
+                  "td", "th", "caption", "tbody", "thead", "poem", "ruby", "rb", "wbr", "time", "data", "section",
+                  "includeonly", "onlyinclude", "noinclude", "nowiki", "gallery", "references", "ref", "pre",
+                  "syntaxhighlight", "source", "math", "chem", "ce", "templatestyles", "score", "timeline"}
+_STRAY_TAG = re.compile(r"<(/?)([a-zA-Z]+)\b[^<>\n]*?/?>")
+_BLOCK_TAGS = {"p", "div", "blockquote", "poem", "center", "pre", "ul", "ol", "dl", "li", "dt", "dd",
+               "syntaxhighlight", "source", "table", "tr", "caption", "br", "hr"}
 
 
 def _unpaired_quotes(m: re.Match) -> str:
@@ -220,24 +240,32 @@ class WikitextOptions:
     file_namespaces: frozenset[str] = frozenset(FILE_NAMESPACES)
     category_namespaces: frozenset[str] = frozenset(CATEGORY_NAMESPACES)
     language: str | None = None       # the wiki's language (zh, ja: dates as 1950年1月2日; see wiki_templates)
+    as_of: str | None = None          # the revision's date (YYYY-MM-DD): {{age|1950|1|2}} is counted to it
 
 
 @dataclass
 class _Out:
     parts: list[str] = field(default_factory=list)
+    list_depth: int = 0          # <ul>/<ol> levels open: an <li>'s indentation
 
     def add(self, s: str) -> None:
         if s:
             self.parts.append(s)
+
+    def line_break(self) -> None:
+        """A new line, unless the text so far ends with one."""
+        if self.parts and not self.parts[-1].endswith("\n"):
+            self.parts.append("\n")
 
 
 def template_name(t: Template) -> str:
     return str(t.name).strip().replace("_", " ").lower()
 
 
-def wikitext_to_text(wikitext: str, opts: WikitextOptions) -> str:
-    """Clean text of one page's wikitext."""
-    wikitext = balance_quotes(strip_dropped_blocks(wikitext))
+def wikitext_to_text(wikitext: str, opts: WikitextOptions, count: Callable[[str], None] | None = None) -> str:
+    """Clean text of one page's wikitext; `count` (a reader's ReadState.count) is told of the
+    markup damage that cost text (`wikitext_unclosed_tables`)."""
+    wikitext = balance_quotes(strip_dropped_blocks(wikitext, count))
     if "#" in wikitext:
         # {{ #expr: a\n+ b}}: the parser reads a template's name up to "|", and a name may not
         # span lines; a parser function's name ends at its colon (they are dropped either way)
@@ -248,21 +276,33 @@ def wikitext_to_text(wikitext: str, opts: WikitextOptions) -> str:
     return tidy("".join(out.parts))
 
 
-def strip_dropped_blocks(wikitext: str) -> str:
-    """Comments, citations and tables removed (nested tables included) before the parse."""
+def strip_dropped_blocks(wikitext: str, count: Callable[[str], None] | None = None) -> str:
+    """Comments, citations and tables removed (nested tables included) before the parse. A table
+    ends at its `|}` (or {{end}}, which stands for it), keeping what follows on that line (the
+    `</div>` of a box around it); one left unclosed ends at the next section heading, as MediaWiki
+    shows the sections after it, or at the page's end, and is counted `wikitext_unclosed_tables`."""
     wikitext = _PRE_STRIP.sub("", wikitext)
     if "{|" not in wikitext:
         return wikitext
-    kept, depth = [], 0
+    kept, depth, unclosed = [], 0, 0
     for line in wikitext.split("\n"):
         head = line.lstrip().lstrip(":").lstrip()    # ":{|": a table indented, as MediaWiki allows
         if head.startswith("{|"):
             depth += 1
-        elif depth and head.startswith("|}"):
+        elif depth and (head.startswith("|}") or (end := _TABLE_END_TEMPLATE.match(head))):
             depth -= 1
+            rest = head[2:] if head.startswith("|}") else head[end.end():]
+            if not depth and rest.strip():
+                kept.append(rest)
             continue
+        elif depth and _HEADING_LINE.match(line):
+            unclosed += depth
+            depth = 0
         if not depth:
             kept.append(line)
+    unclosed += depth
+    if unclosed and count is not None:
+        count("wikitext_unclosed_tables", unclosed)
     return "\n".join(kept)
 
 
@@ -378,7 +418,8 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
         if skip_level:
             continue
         if isinstance(node, Text):
-            out.add(str(node.value))
+            value = str(node.value)
+            out.add(_stray_tags(value, out) if "<" in value else value)
         elif isinstance(node, Wikilink):
             _link(node, out, opts)
         elif isinstance(node, Tag):
@@ -464,6 +505,23 @@ def _list_item(nodes, i: int, out: _Out) -> None:
     out.add(INDENT * (depth - 1) + "- ")
 
 
+def _stray_tags(text: str, out: _Out) -> str:
+    """HTML tags left as text: an item's start as a list item's (see _list_item), a block's a line
+    break, the others nothing."""
+    def tag(m: re.Match) -> str:
+        name = m.group(2).lower()
+        if name not in HTML_TAG_NAMES:
+            return m.group(0)
+        if name == "li" and not m.group(1):
+            return "\n" + _item_mark(out)      # an unclosed <li> inside a list: the parser's text
+        return "\n" if name in _BLOCK_TAGS else ""
+    return _STRAY_TAG.sub(tag, text)
+
+
+def _item_mark(out: _Out) -> str:
+    return INDENT * max(out.list_depth - 1, 0) + "- "
+
+
 def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
     name = str(node.tag).strip().lower()
     if name in DROP_TAGS:
@@ -472,6 +530,20 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
         out.add("\n")
         return
     if name in ("li", "dd", "dt"):
+        # an HTML list's item, shown as a wikitext list's: "- " (a number too), a definition list's
+        # term and definition on their own lines without one; `<li>` unclosed is an item all the same
+        out.line_break()
+        out.add(_item_mark(out) if name == "li" else "")
+        if not node.self_closing and node.contents is not None:
+            _render(node.contents.nodes, out, opts)
+        return
+    if name in ("ul", "ol", "dl") and node.contents is not None:
+        # items a line each, as a wikitext list's: the whitespace between them is no text
+        nested = name != "dl"
+        out.list_depth += nested
+        _render([n for n in node.contents.nodes if not (isinstance(n, Text) and not n.value.strip())], out, opts)
+        out.list_depth -= nested
+        out.line_break()
         return
     if name == "hr":
         out.add("\n")
@@ -514,15 +586,13 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         if body is not None:
             out.add("\n" + _plain(body, opts) + "\n")
         return
-    args = [_plain(p.value, opts).strip() for p in positional[:4]] if name in VALUE_TEMPLATES else []
-    if name in ("convert", "cvt") and len(args) >= 2:       # {{convert|14|km|mi}}: the value as written
-        if args[1] in ("-", "–", "to", "and", "or") and len(args) >= 4:      # {{convert|3|-|5|m}}: a range
-            sep = "–" if args[1] in ("-", "–") else f" {args[1]} "
-            out.add(f"{args[0]}{sep}{args[2]} {args[3]}")
-        else:
-            out.add(f"{args[0]} {args[1]}")
-    elif name == "as of" and args:
-        out.add("As of " + " ".join(a for a in args if a))
+    args = [_plain(p.value, opts).strip() for p in positional[:8]] if name in VALUE_TEMPLATES else []
+    if name in ("convert", "cvt") and args:       # {{convert|14|km|mi}}: the value as written
+        out.add(wiki_templates.convert_text(args))
+    elif name in LITERAL_TEMPLATES and (first := next((p for p in node.params if str(p.name).strip() == "1"), None)):
+        value = first.value
+        literal = _plain(value, opts) if name == "code" else html.unescape(str(value))
+        out.add(f"{LITERAL_OPEN}{literal.strip()}{LITERAL_CLOSE}")
     elif name == "nihongo" and args:                        # {{nihongo|English|日本語|romaji}}
         out.add(args[0] + (f" ({args[1]})" if len(args) > 1 and args[1] else ""))
     elif name in FIRST_ARG_TEMPLATES and positional:
@@ -531,7 +601,7 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         out.add(_plain(positional[-1].value, opts))
     elif wiki_templates.renders(name, opts.language):
         named = {str(p.name).strip().lower(): _plain(p.value, opts).strip() for p in node.params if p.showkey}
-        out.add(wiki_templates.inline_text(name, [_plain(p.value, opts).strip() for p in positional[:6]], named,
-                                           opts.language) or "")
+        out.add(wiki_templates.inline_text(name, [_plain(p.value, opts).strip() for p in positional[:12]], named,
+                                           opts.language, opts.as_of) or "")
     elif not positional and (country := wiki_templates.flag_country(str(node.name).strip(), opts.language)):
         out.add(country)
