@@ -95,6 +95,10 @@ class Stage(BaseModel):
     # Stages that only remove whole documents, never change one (exact and fuzzy dedup): their
     # output is stored as a view of their input minus the ids they removed (pipeline/shards.py).
     removes_only: ClassVar[bool] = False
+    # Counters that, when they count every document the stage was given, mean it judged nothing (a
+    # URL filter over documents without a URL: a field named otherwise passed as "no spam"): the
+    # run's summary and report then warn with the message (pipeline/stats.py).
+    idle_counters: ClassVar[dict[str, str]] = {}
     # Content columns the stage reads (its `text_field` option, if it has one, counts too), columns
     # it adds to its documents and columns it consumes (reads, then leaves out of its output). The
     # recipe loader follows each source's content column (`text`, or `html` for web pages) through
@@ -275,8 +279,12 @@ class Filter(Stage):
                 batch = batch.append_column(col, arr)
         if self.annotate_only:
             col = f"{sid or self.name or type(self).__name__}_reason"
-            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())),
-                          counters=dict(verdict.counters))
+            # what removing would have removed, by reason: the numbers a threshold is tuned by
+            counters = dict(verdict.counters)
+            for reason in verdict.reasons:
+                if reason is not None:
+                    counters[f"would_remove/{reason}"] = counters.get(f"would_remove/{reason}", 0) + 1
+            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())), counters=counters)
         return Result.split(batch, verdict.reasons, quarantine=verdict.quarantine, counters=verdict.counters)
 
 

@@ -75,6 +75,13 @@ def stage_stats(ps) -> dict:
                 s["cpu_seconds"] = round(sum(p.get("cpu_seconds", 0.0) for p in done["info"]["phases"]), 3)
     if ps.stage is not None and (thresholds := ps.stage.declared_thresholds()):   # drawn on the report's histograms
         s["thresholds"] = thresholds
+    if ps.stage is not None and ps.stage.resamples:     # its documents out count repeats
+        s["resamples"] = True
+    idle = [f"{ps.id}: every one of the {s['docs_in']:,} documents it was given counted {k}: {why}"
+            for k, why in (getattr(ps.stage, "idle_counters", None) or {}).items()
+            if s["docs_in"] and s["counters"].get(k) == s["docs_in"]]
+    if idle:
+        s.setdefault("info", {})["idle"] = {"warnings": idle}
     return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": storage.url(d.path), **s}
 
 
@@ -183,12 +190,13 @@ def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: f
 
 
 def stage_warnings(stats: dict) -> list[dict]:
-    """{"stage", "message"} of what a stage recorded as a warning in its info (`info.<key>.warnings`):
-    a mix's shortfall or a realised mix off its plan (stages/mix.py `mix_warnings`), a tokenizer
-    trained short of its vocab_size or taken lossy. Read from the stages, so an older stats.json
+    """{"stage", "message", "kind"} of what a stage recorded as a warning in its info
+    (`info.<kind>.warnings`): a mix's shortfall or a realised mix off its plan (stages/mix.py
+    `mix_warnings`), a tokenizer trained short of its vocab_size or taken lossy, a stage that judged
+    nothing (`idle`: Stage.idle_counters). Read from the stages, so an older stats.json
     gets them too."""
-    return [{"stage": s["id"], "message": w} for s in stats.get("stages", [])
-            for part in (s.get("info") or {}).values() if isinstance(part, dict)
+    return [{"stage": s["id"], "message": w, "kind": kind} for s in stats.get("stages", [])
+            for kind, part in (s.get("info") or {}).items() if isinstance(part, dict)
             for w in part.get("warnings") or []]
 
 

@@ -252,6 +252,9 @@ class URLFilter(Filter):
     # 2: www.X is an exact host, URLs without a path are hosts, scheme-less host/path entries are
     # prefixes, `.x`/`*.x`/`||x^`/`x:443` entries, every host of a hosts line, word rules.
     version: ClassVar[str] = "2"
+    idle_counters: ClassVar[dict[str, str]] = {"no_url": (
+        "no document had a URL, so none was judged (is it in another field? a JSONL or Parquet source's "
+        "`url_field` names it; or scope the stage with apply_to)")}
 
     blocklist_files: list[str] = Field(default_factory=list, description=(
         "Block-list files: one entry a line, # comments; compressed (.gz, .bz2, .xz, .zst) read as they are; "

@@ -65,6 +65,29 @@ def test_annotate_only_keeps_everything():
     res = URLFilter(blocked=["example.com"], annotate_only=True)(_docs(["https://example.com/", "https://x.org/"]))
     assert res.removed is None and res.kept.num_rows == 2
     assert res.kept.column(res.kept.column_names[-1]).to_pylist() == ["blocked_domain", None]
+    # what removing would have removed, counted by reason (they were in the column only)
+    assert res.counters.get("would_remove/blocked_domain") == 1 and "would_remove/None" not in str(res.counters)
+
+
+def test_a_run_where_no_document_has_a_url_warns(tmp_path: Path, ray_local):
+    """The URL in a field the source does not name (`link`): every document counted no_url, none
+    judged, and the run said nothing (casino URLs kept, exit 0); now the summary and report warn."""
+    import json
+
+    from pipeline import run_recipe
+    rows = [{"id": f"d{i}", "link": f"https://online-casino{i}.example/", "text": "Some text here. " * 20}
+            for i in range(3)]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: t\noutput: {tmp_path / 'out'}\nsources:\n  - {{name: s, format: jsonl, paths: [{data}]}}\n"
+                      f"stages:\n  - {{stage: url_filter, banned_substrings: [casino]}}\n")
+    stats = run_recipe(str(recipe), output=str(tmp_path / "out"), quiet=True)
+    (w,) = [w for w in stats["warnings"] if w["stage"] == "url_filter"]
+    assert w["message"].startswith("url_filter: every one of the 3 documents it was given counted no_url: ")
+    assert "url_field" in w["message"]
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "every one of the 3 documents it was given counted no_url" in report
 
 
 # -- helpers for the cases below ------------------------------------------------------------------

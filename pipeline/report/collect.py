@@ -74,6 +74,7 @@ class ReportData:
     tokens: list[dict]                       # source, requested_share, share, tokens, documents
     tokens_note: str = ""
     tokens_warnings: list[str] = field(default_factory=list)   # the mix's: shortfall, off the plan
+    stage_warnings: list[str] = field(default_factory=list)    # a stage that judged nothing (idle)
     missing: dict[str, str] = field(default_factory=dict)   # section -> why it has no data
     # breakdowns (pipeline/report/breakdown.py)
     by_source: tuple[list[str], list[dict]] = ([], [])      # funnel per source: keys, per-stage counts
@@ -150,11 +151,28 @@ def side_files(stage: dict, sub: str) -> list[Part]:
 
 
 def _spread(items: list, k: int) -> list:
-    """k items evenly spread over the list (deterministic: first, last and between)."""
+    """k items evenly spread over the list (deterministic: first, last and between), each source's
+    shards among them while there are fewer sources than k: shards are named by source and file
+    (`<source>-<file>-<part>`, after a mix `p<phase>-<source>-…`), and an even spread over 9 shards
+    of which one held a whole source left it out of every sampled section."""
     if len(items) <= k:
         return items
-    idx = np.unique(np.linspace(0, len(items) - 1, k).round().astype(int))
-    return [items[i] for i in idx]
+    groups: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(str(getattr(item, "name", item)).rsplit("-", 2)[0], []).append(i)
+    if len(groups) == 1 or len(groups) >= k:
+        idx = np.unique(np.linspace(0, len(items) - 1, k).round().astype(int))
+        return [items[i] for i in idx]
+    # one shard per source, the others shared by size (largest remainders), spread within each
+    extra = k - len(groups)
+    share = {g: extra * len(ix) / len(items) for g, ix in groups.items()}
+    quota = {g: 1 + int(share[g]) for g in groups}
+    for g in sorted(groups, key=lambda g: -(share[g] - int(share[g])))[:k - sum(quota.values())]:
+        quota[g] += 1
+    chosen = sorted(i for g, ix in groups.items()
+                    for i in (ix[j] for j in np.unique(np.linspace(0, len(ix) - 1, min(quota[g], len(ix)))
+                                                       .round().astype(int))))
+    return [items[i] for i in chosen]
 
 
 def _read_columns(parts: list[Part], columns: list[str], need: str | list[str]) -> pa.Table | None:
@@ -188,7 +206,8 @@ def funnel(stats: dict) -> list[dict]:
     return [{"id": s["id"], "stage": s["stage"], "docs_in": s["docs_in"], "docs_out": s["docs_out"],
              "removed": sum(s["removed"].values()), "quarantined": sum(s["quarantined"].values()),
              "bytes_in": s["bytes_in"], "bytes_out": s["bytes_out"],
-             "global": s.get("shards", 0) == 0 and s["stage"] != "ingest" and s["docs_out"] == 0}
+             "global": s.get("shards", 0) == 0 and s["stage"] != "ingest" and s["docs_out"] == 0,
+             "resamples": bool(s.get("resamples"))}
             for s in stats["stages"]]
 
 
@@ -437,7 +456,9 @@ def _collect(stats: dict) -> ReportData:
                       tokens=[])
     data.tokens, data.tokens_note = attempt("tokens", tokens, ([], ""))
     from pipeline.stats import stage_warnings
-    data.tokens_warnings = [w["message"] for w in stage_warnings(stats)]
+    warned = stage_warnings(stats)
+    data.tokens_warnings = [w["message"] for w in warned if w["kind"] != "idle"]
+    data.stage_warnings = [w["message"] for w in warned if w["kind"] == "idle"]
     from pipeline.report import breakdown as b
     data.by_source = attempt("by_source", lambda st: b.funnel_by(st, "source"), ([], []))
     data.by_language = attempt("by_language", lambda st: b.funnel_by(st, "language"), ([], []))

@@ -52,7 +52,9 @@ def sections(d: ReportData) -> list[Section]:
     # input records quarantined at ingest are input too: the share kept counts them (it said 100%)
     first = read + lost
     sec = Section("funnel", "Document funnel", f"{read:,} documents read" + (
-        f", {lost:,} input records quarantined" if lost else "") + "; each stage's documents in and out.")
+        f", {lost:,} input records quarantined" if lost else "") + "; each stage's documents in and out"
+        + ("; a mix's documents out count its repeats (epochs)" if any(r.get("resamples") for r in d.funnel) else "")
+        + ".", warnings=d.stage_warnings)
     sec.tables.append(Table(["stage", "docs in", "docs out", "removed", "quarantined", "kept of input", "MB in", "MB out"],
                             [[r["id"], _n(r["docs_in"]), _n(r["docs_out"]), _n(r["removed"]), _n(r["quarantined"]),
                               _pct(r["docs_out"], first) if not r["global"] else "(not documents)",
