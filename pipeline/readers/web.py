@@ -206,6 +206,12 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             elif resp.status != 200:
                 state.count(f"skipped_http_{resp.status // 100}xx")
                 continue
+            if not resp.body:
+                # Nothing after the head: a HEAD request's capture, or a server that sent none. No
+                # page was there to lose (a body of whitespace, or one that decodes to nothing, is
+                # still an empty document).
+                state.count("skipped_empty_body")
+                continue
             ctype = resp.headers.get("content-type", "")
             decoded = None
             if not ctype:
