@@ -187,6 +187,11 @@ class Stage(BaseModel):
         """The name the column has in this stage's output."""
         return column
 
+    def run_warnings(self) -> list[str]:
+        """Warnings about how this stage is set up that the run's summary and report should carry
+        (a model trained on too little data); a map stage has no info of its own to put them in."""
+        return []
+
     def declared_thresholds(self) -> dict[str, list[dict]]:
         """{output column: [{"option", "direction", "value"}]} for every declared threshold that is on."""
         out: dict[str, list[dict]] = {}

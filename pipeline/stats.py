@@ -82,6 +82,8 @@ def stage_stats(ps) -> dict:
             if s["docs_in"] and s["counters"].get(k) == s["docs_in"]]
     if idle:
         s.setdefault("info", {})["idle"] = {"warnings": idle}
+    if ps.stage is not None and (setup := ps.stage.run_warnings()):
+        s.setdefault("info", {})["setup"] = {"warnings": [f"{ps.id}: {w}" for w in setup]}
     return {"id": ps.id, "stage": ps.ref, "key": ps.key[:12], "dir": storage.url(d.path), **s}
 
 
@@ -193,7 +195,7 @@ def stage_warnings(stats: dict) -> list[dict]:
     """{"stage", "message", "kind"} of what a stage recorded as a warning in its info
     (`info.<kind>.warnings`): a mix's shortfall or a realised mix off its plan (stages/mix.py
     `mix_warnings`), a tokenizer trained short of its vocab_size or taken lossy, a stage that judged
-    nothing (`idle`: Stage.idle_counters). Read from the stages, so an older stats.json
+    nothing (`idle`: Stage.idle_counters), a stage's set-up (`setup`: Stage.run_warnings). Read from the stages, so an older stats.json
     gets them too."""
     return [{"stage": s["id"], "message": w, "kind": kind} for s in stats.get("stages", [])
             for kind, part in (s.get("info") or {}).items() if isinstance(part, dict)

@@ -9,7 +9,9 @@ predict (lid.176.ftz cut at 99% gave English at 0.25 for "hello world"). The lay
 arguments, the dictionary (entries of word, count, type; a pruning index), then the input and
 output matrices, each dense (rows x columns float32) or product-quantized (codes, and 256
 centroids per sub-quantizer). Only headers are read: the dictionary's words are skipped over in
-the memory map, the matrices by their sizes.
+the memory map, the matrices by their sizes. What the format constrains is checked on the way (an
+entry is a word or a label, the counts add up, sizes are not negative, a matrix is as wide as the
+model's dim), so a damaged file is said to be one instead of failing with an unpacking error.
 """
 from __future__ import annotations
 
@@ -25,8 +27,13 @@ class _Cut(Exception):
     pass
 
 
+class _Malformed(Exception):
+    """What in the file's layout cannot be (the message), found before its end."""
+
+
 def file_problem(path: str | Path) -> str | None:
-    """Why `path` is not a whole fastText model ("not a fastText model", "cut short ..."), or None."""
+    """Why `path` is not a whole fastText model ("not a fastText model", "cut short ...", "is
+    damaged: ..."), or None."""
     with open(path, "rb") as f:
         if f.read(4) != MAGIC.to_bytes(4, "little"):
             return "is not a fastText model"
@@ -35,6 +42,8 @@ def file_problem(path: str | Path) -> str | None:
                 need = _model_size(data)
         except _Cut:
             return f"is cut short ({_size(path):,} bytes end inside its dictionary or a matrix header)"
+        except _Malformed as e:
+            return f"is damaged: {e}"
     have = _size(path)
     if have < need:
         return f"is cut short: {have:,} bytes, and its header and dictionary make it {need:,}"
@@ -48,7 +57,7 @@ def labels_of(path: str | Path) -> list[str]:
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         try:
             _model_size(data, labels)
-        except (_Cut, struct.error, ValueError):
+        except (_Cut, _Malformed):
             return []
     return labels
 
@@ -70,40 +79,67 @@ def _model_size(data, labels: list[str] | None = None) -> int:
         pos += n
         return value
 
+    def flag(what: str) -> bool:
+        (value,) = take("<B")
+        if value > 1:
+            raise _Malformed(f"its {what} flag at byte {pos - 1:,} is {value}, not 0 or 1")
+        return bool(value)
+
     take("<ii")                                   # magic, version
-    take("<12id")                                 # dim, ws, epoch, ..., lrUpdateRate; t
-    size, _, nlabels = take("<iii")               # entries, words, labels
-    _, pruneidx_size = take("<qq")                # tokens, pruning index entries
+    (dim,) = take("<i")                           # dim, then ws, epoch, ..., lrUpdateRate; t
+    take("<11id")
+    if dim < 1:
+        raise _Malformed(f"its header gives dim {dim}")
+    size, nwords, nlabels = take("<iii")          # entries, words, labels
+    if min(size, nwords, nlabels) < 0 or nwords + nlabels != size:
+        raise _Malformed(f"its dictionary header gives {size:,} entries of {nwords:,} words and {nlabels:,} labels")
+    _, pruneidx_size = take("<qq")                # tokens, pruning index entries (-1: not pruned)
+    if pruneidx_size < -1:
+        raise _Malformed(f"its dictionary header gives a pruning index of {pruneidx_size:,} entries")
     for i in range(size):                         # word '\0', count int64, type int8
         end = data.find(b"\0", pos)
         if end < 0:
             raise _Cut
-        if labels is not None and i >= size - nlabels:    # words first, then labels (Dictionary::threshold)
+        if end + 10 > len(data):
+            raise _Cut
+        # entry_type: word 0, label 1; Dictionary::threshold puts the words first, then the labels.
+        # (Read as one byte, not unpacked: GlotLID's dictionary has millions of entries.)
+        kind = data[end + 9]
+        if kind != (i >= nwords):
+            what = ("a word", "a label")[kind] if kind < 2 else f"of type {kind}, neither a word (0) nor a label (1)"
+            raise _Malformed(f"its dictionary's entry {i:,} (byte {pos:,}) is {what}; its header gives "
+                             f"{nwords:,} words, then {nlabels:,} labels")
+        if labels is not None and kind == 1:
             labels.append(bytes(data[pos:end]).decode("utf-8", "replace"))
         pos = end + 1 + 9
     pos += 8 * max(pruneidx_size, 0)
 
-    def quantizer() -> None:
+    def quantizer(which: str) -> None:
         nonlocal pos
-        dim, _, _, _ = take("<iiii")
-        pos += 4 * dim * _KSUB
+        qdim, _, _, _ = take("<iiii")
+        if qdim < 0:
+            raise _Malformed(f"its {which} matrix's quantizer has dim {qdim}")
+        pos += 4 * qdim * _KSUB
 
-    def matrix() -> None:
+    def matrix(which: str) -> None:
         nonlocal pos
-        (quantized,) = take("<?")
+        quantized = flag(f"{which} matrix's quantized")
+        qnorm = quantized and flag(f"{which} matrix's qnorm")
+        m, n = take("<qq")
+        if m < 0 or n != dim:
+            raise _Malformed(f"its {which} matrix is {m:,} x {n:,}; the header's dim is {dim}")
         if not quantized:
-            m, n = take("<qq")
             pos += 4 * m * n
             return
-        (qnorm,) = take("<?")
-        m, _ = take("<qq")
         (codesize,) = take("<i")
+        if codesize < 0:
+            raise _Malformed(f"its {which} matrix has {codesize:,} bytes of codes")
         pos += codesize
-        quantizer()
+        quantizer(which)
         if qnorm:
             pos += m
-            quantizer()
+            quantizer(which)
 
-    matrix()                                      # input (quant_), then output (qout)
-    matrix()
+    matrix("input")                               # input (quant_), then output (qout)
+    matrix("output")
     return pos

@@ -22,6 +22,8 @@ without its `<model>.json` (copy the two together); a model trained elsewhere is
 """
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 from typing import ClassVar
 
@@ -33,6 +35,9 @@ from pipeline.stage import Filter, Judgement, StageError
 from stages.fasttext_file import labels_of
 from stages.quality_fasttext import (LABEL_PREFIX, NEGATIVE, POSITIVE, Normalisation, _load_model, _model_header,
                                      _our_options)
+from stages.quality_train import MIN_TEXTS_PER_CLASS
+
+log = logging.getLogger("pipeline")
 
 
 class QualityClassifier(Filter):
@@ -41,6 +46,7 @@ class QualityClassifier(Filter):
     Removal reason: `low_quality_score`."""
     name: ClassVar[str] = "quality_classifier"
     version: ClassVar[str] = "1"
+    signal_thresholds: ClassVar[dict] = {"quality_score": ("threshold", "min")}
 
     model_path: str = Field(description="A model written by `python -m pipeline train-classifier`, with the "
                             "<model_path>.json it writes beside it (how text was prepared for training: "
@@ -101,11 +107,45 @@ class QualityClassifier(Filter):
             raise StageError(f"positive_label {self.positive_label!r} is not a label of {self.model_path} "
                              f"(its labels: {', '.join(sorted(labels))})")
 
+    def declared_thresholds(self) -> dict[str, list[dict]]:
+        out = super().declared_thresholds()      # the score's column is an option: the line goes on it
+        rules = out.pop(self.signal_column("quality_score"), None)
+        return {**out, self.signal_column(self.score_field): rules} if rules else out
+
+    def training_warnings(self) -> list[str]:
+        """What train-classifier warned of when it made the model (saved in <model>.json), and a
+        training set below today's minimum (a model made before training refused one)."""
+        try:
+            meta = json.loads(Path(f"{self.model_path}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        if not isinstance(meta, dict):
+            return []
+        saved = meta.get("warnings")
+        warnings = [w for w in saved if isinstance(w, str)] if isinstance(saved, list) else []
+        counts = [meta.get(f"{part}_{cls}") for cls in ("positive", "negative") for part in ("train", "holdout")]
+        if all(isinstance(n, int) for n in counts):
+            pos, neg = counts[0] + counts[1], counts[2] + counts[3]
+            if min(pos, neg) < MIN_TEXTS_PER_CLASS:
+                warnings.insert(0, f"trained on {pos} positive and {neg} negative texts; train-classifier now "
+                                   f"refuses fewer than {MIN_TEXTS_PER_CLASS} of a class")
+        return warnings
+
     def check_recipe(self, recipe, stage_id: str) -> None:
         """At load: the model file exists and is a fastText model, its <model>.json is beside it
         (unless foreign_model), and positive_label is one of its labels (from the .json, or the
-        model's dictionary)."""
+        model's dictionary). What training warned of is logged here, once per run: a map stage has
+        no place of its own in the run's summary."""
         self._inspect()
+        if not self.foreign_model and (warnings := self.training_warnings()):
+            log.warning("warning: %s: model %s was trained with warnings (see %s.json); its scores may not "
+                        "mean much: %s", stage_id, self.model_path, self.model_path, "; ".join(warnings))
+
+    def run_warnings(self) -> list[str]:
+        if self.foreign_model or not (warnings := self.training_warnings()):
+            return []
+        return [f"model {self.model_path} was trained with warnings (see its .json), its scores may not mean "
+                f"much: {'; '.join(warnings)}"]
 
     def data_files(self) -> list[str]:
         meta = f"{self.model_path}.json"  # the text preparation: part of what the scores depend on

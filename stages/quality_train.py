@@ -33,7 +33,7 @@ class TrainingStats:
     train_negative: int
     holdout_positive: int
     holdout_negative: int
-    precision: float | None     # None: no holdout (holdout=0), nothing measured
+    precision: float | None     # None: no holdout (holdout=0) or one without a class, nothing measured
     recall: float | None
     f1: float | None
     accuracy: float | None
@@ -50,6 +50,16 @@ class TrainingStats:
 # within 0.499-0.510 at 5 epochs; 0.89 and 0.00-0.99 at 25). So: enough passes for about this many
 # document updates, at least 5 and at most 25.
 AUTO_EPOCH_UPDATES, AUTO_EPOCHS_MIN, AUTO_EPOCHS_MAX = 10_000, 5, 25
+
+# Fewest distinct texts of each class training accepts. DCLM and FineWeb-Edu train on hundreds of
+# thousands; below a few dozen, a model learns the handful of words its texts happen to hold, and a
+# 10% holdout measures it on one or two texts (1 positive and 1 negative trained "successfully",
+# every score 0.500, and a recipe then removed a fifth of its documents by those scores). A floor,
+# not a target: thousands per class are what the papers use.
+MIN_TEXTS_PER_CLASS = 20
+# More of one class than this many times the other: the model mostly learns the prior (312
+# positives against 3 negatives gave a holdout without negatives, and metrics of 1.0).
+MAX_CLASS_RATIO = 10
 
 
 def auto_epochs(n_train: int) -> int:
@@ -238,8 +248,11 @@ def train_classifier(positive, negative, out_path: str | Path, epochs: int | Non
 
     `positive`/`negative` are lists of texts or of paths (.txt one text per line, .jsonl[.gz]).
     Precision/recall/F1 of the positive label are measured on a seeded `holdout` share of each class.
-    `epochs=None` picks `auto_epochs(training documents)`. Returned `warnings` say when the model
-    looks undertrained (no better than the majority class on the holdout, or scores all alike).
+    `epochs=None` picks `auto_epochs(training documents)`. Fewer than MIN_TEXTS_PER_CLASS distinct
+    texts of a class is a TrainingError. Returned `warnings` (saved in the .json too, and repeated by
+    the stage when it loads the model) say when the model looks undertrained (no better than the
+    majority class on the holdout, or scores all alike), when one class outnumbers the other more than
+    MAX_CLASS_RATIO to 1, and when the holdout lacks a class (its metrics are then None).
     """
     _check_options(epochs, lr, ngrams, dim, holdout, bucket, min_count, batch_size)
     same = sorted(set(_files(positive)) & set(_files(negative)))
@@ -250,13 +263,7 @@ def train_classifier(positive, negative, out_path: str | Path, epochs: int | Non
     pos, neg = _collect(positive, text_field), _collect(negative, text_field)
     if not pos or not neg:
         raise TrainingError(f"need texts of both classes, got {len(pos)} positive and {len(neg)} negative")
-    warnings: list[str] = []
-    both = set(pos) & set(neg)
-    if both == set(pos) or both == set(neg):
-        raise TrainingError(f"the {'positive' if both == set(pos) else 'negative'} texts all appear in the other "
-                            f"class too: nothing to learn (are positive and negative the same data?)")
-    if both:
-        warnings.append(f"{len(both)} texts are in both classes")
+    warnings = _check_classes(pos, neg)
     texts = norm.batch(pa.array(pos + neg, pa.string()))
     labels = np.array([1] * len(pos) + [0] * len(neg), dtype=np.int64)  # 1 = positive
     test = np.zeros(len(texts), dtype=bool)
@@ -264,6 +271,12 @@ def train_classifier(positive, negative, out_path: str | Path, epochs: int | Non
         idx = np.flatnonzero(labels == cls)
         n_test = min(int(round(len(idx) * holdout)), len(idx) - 1)
         test[rng.permutation(idx)[:n_test]] = True
+    # A holdout of one class scores precision 1.0 or recall 0.0 whatever the model: measure nothing.
+    empty = [f"no {name} texts (round({n} x {holdout}) = 0)" for cls, name, n in ((1, "positive", len(pos)),
+             (0, "negative", len(neg))) if holdout and not (test & (labels == cls)).any()]
+    if empty:
+        warnings.append(f"the holdout has {' and '.join(empty)}: precision, recall, F1, accuracy and AUC are not "
+                        f"measured; give more texts of that class or a larger --holdout")
     tokens = [norm.tokens(t) for t in texts]
     train_idx = np.flatnonzero(~test)
     epochs = auto_epochs(len(train_idx)) if epochs is None else epochs
@@ -277,11 +290,13 @@ def train_classifier(positive, negative, out_path: str | Path, epochs: int | Non
     _sgd(emb, out_w, [ids[i] for i in train_idx], labels[train_idx], epochs, lr, batch_size, rng)
 
     _write_fasttext_bin(Path(out_path), vocab, emb, out_w, dim, epochs, ngrams, bucket, min_count)
-    measured = np.flatnonzero(test) if test.any() else train_idx
+    measurable = bool(test.any()) and not empty
+    measured = np.flatnonzero(test) if measurable else train_idx
     scores = np.array([_forward(emb, out_w, ids[i]) for i in measured])
-    stats = _holdout_stats(scores, labels[measured]) if test.any() else dict(
+    stats = _holdout_stats(scores, labels[measured]) if measurable else dict(
         precision=None, recall=None, f1=None, accuracy=None, auc=None, baseline_accuracy=None)
-    warnings += _undertrained(stats, scores, bool(test.any()))
+    warnings += _undertrained(stats, scores, "holdout" if measurable else
+                              "training (no holdout)" if not test.any() else "training (the holdout lacks a class)")
     result = TrainingStats(
         train_positive=int(((labels == 1) & ~test).sum()), train_negative=int(((labels == 0) & ~test).sum()),
         holdout_positive=int(((labels == 1) & test).sum()), holdout_negative=int(((labels == 0) & test).sum()),
@@ -294,15 +309,36 @@ def train_classifier(positive, negative, out_path: str | Path, epochs: int | Non
     return asdict(result)
 
 
-def _undertrained(stats: dict, scores: np.ndarray, holdout: bool) -> list[str]:
-    """Warnings when the model has learnt (next to) nothing: every score alike, or no better on the
-    holdout than always answering the majority class."""
+def _check_classes(pos: list[str], neg: list[str]) -> list[str]:
+    """TrainingError below MIN_TEXTS_PER_CLASS distinct texts of a class; warnings for classes
+    more than MAX_CLASS_RATIO to 1, or sharing texts."""
+    both = set(pos) & set(neg)
+    if both == set(pos) or both == set(neg):
+        raise TrainingError(f"the {'positive' if both == set(pos) else 'negative'} texts all appear in the other "
+                            f"class too: nothing to learn (are positive and negative the same data?)")
+    n_pos, n_neg = len(set(pos)), len(set(neg))
+    if min(n_pos, n_neg) < MIN_TEXTS_PER_CLASS:
+        raise TrainingError(f"too few texts to learn from: {n_pos} distinct positive and {n_neg} distinct "
+                            f"negative; each class needs at least {MIN_TEXTS_PER_CLASS} (quality classifiers "
+                            f"are trained on thousands)")
+    warnings = [f"{len(both)} texts are in both classes"] if both else []
+    big, small = max(len(pos), len(neg)), min(len(pos), len(neg))
+    if big > MAX_CLASS_RATIO * small:
+        many, few = ("positive", "negative") if len(pos) > len(neg) else ("negative", "positive")
+        warnings.append(f"the classes are {big / small:.0f} to 1 ({len(pos)} positive, {len(neg)} negative): the "
+                        f"model mostly learns that most texts are {many}, and its scores lean that way; give "
+                        f"more {few} texts or fewer {many} ones (DCLM trains on equal shares)")
+    return warnings
+
+
+def _undertrained(stats: dict, scores: np.ndarray, where: str) -> list[str]:
+    """Warnings when the model has learnt (next to) nothing: every score (of the texts `where`
+    says) alike, or no better on the holdout than always answering the majority class."""
     advice = "the model looks undertrained: train more epochs (--epochs) or on more data"
     spread = float(scores.max() - scores.min()) if len(scores) else 0.0
-    where = "holdout" if holdout else "training (no holdout)"
     if spread < 0.1:
         return [f"every {where} score is within {scores.min():.3f}-{scores.max():.3f}; {advice}"]
-    if holdout and stats["accuracy"] <= stats["baseline_accuracy"]:
+    if stats["accuracy"] is not None and stats["accuracy"] <= stats["baseline_accuracy"]:
         return [f"holdout accuracy {stats['accuracy']:.3f} is no better than always answering the majority "
                 f"class ({stats['baseline_accuracy']:.3f}); {advice}"]
     return []
@@ -386,7 +422,9 @@ def cli_main(argv: list[str]) -> int:
         description="Train a fastText quality classifier (positive vs negative). Writes OUT, a fastText "
                     "model, and OUT.json: how the training text was prepared (lower-casing, CJK splitting), "
                     "which the quality_classifier stage repeats when scoring, plus the holdout metrics. "
-                    "Keep OUT.json beside OUT: the stage refuses a model without it.")
+                    "Keep OUT.json beside OUT: the stage refuses a model without it. Each class needs at "
+                    f"least {MIN_TEXTS_PER_CLASS} distinct texts (thousands make a useful model); classes more "
+                    f"than {MAX_CLASS_RATIO} to 1 are warned about.")
     data = p.add_argument_group("training data: --positive and --negative, or --labelled")
     data.add_argument("--positive", nargs="+", metavar="FILE",
                       help=".txt (one text a line), .jsonl[.gz] or .json (an array of objects) files")

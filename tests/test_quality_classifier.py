@@ -353,3 +353,80 @@ def test_recipe_load_checks_the_model(tiny, tmp_path, shared_data):
         load_recipe(_recipe(tmp_path, shared_data,
                             f"model_path: {bare}\nforeign_model: true\npositive_label: __label__good"))
     assert load_recipe(_recipe(tmp_path, shared_data, f"model_path: {bare}\nforeign_model: true"))
+
+
+# -- too little or lopsided training data, and what the stage says of it ------------------------
+def test_too_few_texts_of_a_class_are_refused(tiny_data, tmp_path, capsys):
+    """Was: 1 positive and 1 negative trained, warned "train more epochs", and a recipe then
+    removed a fifth of its documents by scores all within 0.500-0.501."""
+    pos, neg = tiny_data
+    rc, out = _cli(capsys, "--positive", _lines(tmp_path, "p.txt", pos[:1]), "--negative",
+                   _lines(tmp_path, "n.txt", neg[:1]), "--out", tmp_path / "m.bin")
+    assert rc == 2 and out.err.count("\n") == 1 and not (tmp_path / "m.bin").exists(), out.err
+    assert out.err.startswith(f"error: too few texts to learn from: 1 distinct positive and 1 distinct negative; "
+                              f"each class needs at least {qt.MIN_TEXTS_PER_CLASS}")
+    few = qt.MIN_TEXTS_PER_CLASS - 1
+    with pytest.raises(qt.TrainingError, match=f"{few} distinct negative"):
+        train_classifier(pos, neg[:few], tmp_path / "m.bin", epochs=1, dim=4, bucket=100)
+    with pytest.raises(qt.TrainingError, match="1 distinct positive"):      # one text, many copies
+        train_classifier(pos[:1] * 50, neg, tmp_path / "m.bin", epochs=1, dim=4, bucket=100)
+    stats = train_classifier(pos[:qt.MIN_TEXTS_PER_CLASS], neg, tmp_path / "m.bin", epochs=1, dim=4, bucket=100)
+    assert stats["train_positive"] + stats["holdout_positive"] == qt.MIN_TEXTS_PER_CLASS
+
+
+def test_lopsided_classes_warn(shared_data, tiny_data, tmp_path):
+    """Was: 312 positives against 3 negatives, no word of it."""
+    neg = _negatives(shared_data)
+    pos = tiny_data[0][:30]
+    stats = train_classifier(pos, neg[:400], tmp_path / "m.bin", epochs=2, dim=4, bucket=100)
+    assert [w for w in stats["warnings"] if w.startswith("the classes are 13 to 1 (30 positive, 400 negative)")]
+    balanced = train_classifier(pos, neg[:300], tmp_path / "b.bin", epochs=2, dim=4, bucket=100)
+    assert not [w for w in balanced["warnings"] if "classes are" in w]
+
+
+def test_a_holdout_without_a_class_measures_nothing(shared_data, tiny_data, tmp_path):
+    """Was: a holdout of 0 negatives (round(3 x 0.1) = 0) and precision, recall, F1 and accuracy 1.0."""
+    pos, neg = tiny_data[0][:30], _negatives(shared_data)[:200]
+    stats = train_classifier(pos, neg, tmp_path / "m.bin", holdout=0.015, epochs=2, dim=4, bucket=100)
+    assert (stats["holdout_positive"], stats["holdout_negative"]) == (0, 3)
+    assert {stats[k] for k in ("precision", "recall", "f1", "accuracy", "auc", "baseline_accuracy")} == {None}
+    assert "the holdout has no positive texts (round(30 x 0.015) = 0): precision, recall, F1, accuracy and AUC " \
+           "are not measured" in " ".join(stats["warnings"])
+    saved = json.loads((tmp_path / "m.bin.json").read_text())
+    assert saved["precision"] is None and saved["warnings"] == stats["warnings"]
+
+
+def test_the_stage_says_at_load_that_its_model_was_trained_with_warnings(tiny_data, tiny, tmp_path,
+                                                                         shared_data, caplog):
+    """Was: the warnings stayed in <model>.json; `validate` and `run` used the model without a word."""
+    path = tmp_path / "lopsided.bin"
+    stats = train_classifier(tiny_data[0][:20], _negatives(shared_data)[:300], path, epochs=2, dim=4, bucket=100)
+    assert stats["warnings"]
+    with caplog.at_level("WARNING", logger="pipeline"):
+        load_recipe(_recipe(tmp_path, shared_data, f"model_path: {path}"))
+    said = [r.getMessage() for r in caplog.records if "trained with warnings" in r.getMessage()]
+    assert len(said) == 1 and str(path) in said[0] and stats["warnings"][0] in said[0]
+    # ... and the run's summary and report carry them (stats.json `warnings`, kind `setup`)
+    (w,) = QualityClassifier(model_path=str(path)).run_warnings()
+    assert str(path) in w and stats["warnings"][0] in w
+    assert QualityClassifier(model_path=str(tiny)).run_warnings() == []
+    # a model made before training refused so few texts: its counts say so
+    old = tmp_path / "old.bin"
+    shutil.copy(tiny, old)
+    meta = json.loads((tiny.parent / "t.bin.json").read_text())
+    (tmp_path / "old.bin.json").write_text(json.dumps({**meta, "train_positive": 1, "train_negative": 1,
+                                                       "holdout_positive": 0, "holdout_negative": 0}))
+    assert QualityClassifier(model_path=str(old)).training_warnings() == [
+        f"trained on 1 positive and 1 negative texts; train-classifier now refuses fewer than "
+        f"{qt.MIN_TEXTS_PER_CLASS} of a class"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="pipeline"):
+        load_recipe(_recipe(tmp_path, shared_data, f"model_path: {tiny}"))     # trained without warnings
+    assert not [r for r in caplog.records if "trained with warnings" in r.getMessage()]
+
+
+def test_the_threshold_is_declared_for_the_report(tiny):
+    """Was: the report's threshold column showed "-" for quality_score."""
+    assert QualityClassifier(model_path=str(tiny), threshold=0.7).declared_thresholds() == {
+        "quality_score": [{"option": "threshold", "direction": "min", "value": 0.7}]}
+    assert list(QualityClassifier(model_path=str(tiny), score_field="qs").declared_thresholds()) == ["qs"]

@@ -74,7 +74,7 @@ class ReportData:
     tokens: list[dict]                       # source, requested_share, share, tokens, documents
     tokens_note: str = ""
     tokens_warnings: list[str] = field(default_factory=list)   # the mix's: shortfall, off the plan
-    stage_warnings: list[str] = field(default_factory=list)    # a stage that judged nothing (idle)
+    stage_warnings: list[str] = field(default_factory=list)    # a stage that judged nothing, its set-up
     missing: dict[str, str] = field(default_factory=dict)   # section -> why it has no data
     # breakdowns (pipeline/report/breakdown.py)
     by_source: tuple[list[str], list[dict]] = ([], [])      # funnel per source: keys, per-stage counts
@@ -457,8 +457,8 @@ def _collect(stats: dict) -> ReportData:
     data.tokens, data.tokens_note = attempt("tokens", tokens, ([], ""))
     from pipeline.stats import stage_warnings
     warned = stage_warnings(stats)
-    data.tokens_warnings = [w["message"] for w in warned if w["kind"] != "idle"]
-    data.stage_warnings = [w["message"] for w in warned if w["kind"] == "idle"]
+    data.tokens_warnings = [w["message"] for w in warned if w["kind"] not in ("idle", "setup")]
+    data.stage_warnings = [w["message"] for w in warned if w["kind"] in ("idle", "setup")]
     from pipeline.report import breakdown as b
     data.by_source = attempt("by_source", lambda st: b.funnel_by(st, "source"), ([], []))
     data.by_language = attempt("by_language", lambda st: b.funnel_by(st, "language"), ([], []))
