@@ -24,12 +24,17 @@ an ordinary token (added with `"special": false`, or only a vocabulary entry) en
 in a document as the separator id, so `literal_becomes_token` refuses such a file at load.
 
 A loaded tokenizer.json may carry its own truncation and padding (GPT-2 copies ship
-`truncation.max_length`): both are turned off on load, or every document would be cut or padded
-silently; `load_tokenizer_noting` says which were on (mix.json / the manifest record it). Its
+`truncation.max_length`) and BPE dropout (`model.dropout`, a training-time regulariser that skips
+merges at random: two runs with one seed wrote different shards and the mix's counts were not
+the tokens written): all are turned off on load, or every document would be cut, padded or
+encoded differently each time, silently; `load_tokenizer_noting` says which were on (mix.json /
+the manifest record it). Ids may have gaps (8,000 tokens, one of them id 70,000): the token dtype
+comes from the largest id (`token_id_limit`), not from the number of tokens. Its
 post-processor (a `TemplateProcessing` "<s> $A </s>", Bert/Roberta processing) is not applied
 either: documents are encoded without special tokens and the stage appends the end-of-document
-id itself. `template_tokens` says what it would have added; loading warns and the manifest
-records it (`tokenizer.template_not_applied`); tokenize's `bos_token` puts a BOS id back.
+id itself. `template_tokens` says what it would have added; the stage warns once (not when its
+bos_token adds it) and the manifest records it (`tokenizer.template_not_applied`); tokenize's
+`bos_token` puts a BOS id back.
 
 A loaded file is not necessarily byte-level: a BPE with an `[UNK]` token, a Whitespace
 pre-tokenizer or NFKC/lowercase normalisers loads and encodes without error, but the token
@@ -37,14 +42,17 @@ dataset then holds '[UNK]' for emoji and rare scripts and has lost case and spac
 downstream can tell. So a loaded file must round-trip `PROBE_TEXT` (every script and kind of
 character a corpus has: case, runs of whitespace, composed and decomposed accents, CJK up to
 Extension B, kana, Hangul, RTL scripts, Devanagari, ZWJ emoji, control and compatibility
-characters), encoded as the stage encodes a document (no special tokens added, special-token
-text as plain text; the stage appends the eos id itself) and decoded without special tokens.
+characters, and the markers tokenizers write for a space or a byte -- SentencePiece's U+2581,
+which a Llama-2 or Gemma file's decoder turns into a space), encoded as the stage encodes a
+document (no special tokens added, special-token text as plain text; the stage appends the eos
+id itself) and decoded without special tokens.
 `roundtrip_loss` names the first character that comes back different and why (normaliser,
 unknown token, pre-tokenizer); the recipe is refused at load unless `allow_lossy: true`, and
-then the manifest records the loss. A byte-level BPE passes by construction. PROBE_TEXT starts
-with a letter, so `PROBE_EDGES` are probed too, each as a whole document: texts that begin or end
-with a space, spaces, a tab or newlines (a Mistral-v0.3-style file -- Metaspace pre-tokenizer
-with prepend_scheme "first" and a Strip decoder -- round-trips every piece mid-text but gives
+then the manifest records the loss, and the stage counts the ids of its unknown token per
+source. A byte-level BPE passes by construction. PROBE_TEXT starts with a letter, so
+`PROBE_EDGES` are probed too, each as a whole document: texts that begin or end with a space,
+spaces, a tab or newlines (a Mistral-v0.3-style file -- Metaspace pre-tokenizer with
+prepend_scheme "first" and a Strip decoder -- round-trips every piece mid-text but gives
 ' leading space' back as 'leading space' and a code file's four leading spaces as three).
 
 Training can stop short of `vocab_size`: BPE only merges pairs that occur `min_frequency`
@@ -63,6 +71,8 @@ from typing import Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from stages.tokenize import tokenizer_file
 
 EOS_TOKEN = "<|endoftext|>"
 # Han ideographs (incl. extension A and compatibility), hiragana, katakana and the long-vowel mark.
@@ -115,8 +125,9 @@ def check_tokenizer_file(spec: TokenizerSpec) -> None:
     `allow_lossy` (remote paths are checked when the stage loads them)."""
     if not spec.path or "://" in spec.path:
         return
-    if not Path(spec.path).is_file():
-        raise ValueError(f"tokenizer.path: file not found: {spec.path!r}")
+    problem = tokenizer_file.path_problem(spec.path)
+    if problem:
+        raise ValueError(f"tokenizer.path: {problem}")
     load_tokenizer_checked(spec.path, spec.eos_token, allow_lossy=spec.allow_lossy)
 
 
@@ -192,25 +203,32 @@ def load_tokenizer_checked(path: str | Path, eos_token: str = EOS_TOKEN,
                            allow_lossy: bool | None = None) -> tuple[Tokenizer, list[str], str | None]:
     """(tokenizer, settings turned off, what it loses or None). A file that does not round-trip
     text raises ValueError when `allow_lossy` is False; True or None (the caller checked the
-    recipe's allow_lossy at load, e.g. an inherited tokenizer) log a warning and use it."""
+    recipe's allow_lossy at load, e.g. an inherited tokenizer) log a warning and use it. A file
+    that is no tokenizer.json (a folder, a Git LFS pointer, a tokenizer_config.json) or lacks
+    `eos_token` is a one-line ValueError (tokenizer_file.py). What its post-processor adds is
+    not logged here: the stage knows its bos_token and says it once (`template_note`)."""
+    from pipeline import storage
+    problem = tokenizer_file.path_problem(path)
+    if problem:
+        raise ValueError(f"cannot load tokenizer: {problem}")
     try:
-        from pipeline import storage
-        tok = Tokenizer.from_str(storage.read_text(path))
-    except Exception as e:  # tokenizers raises a bare Exception on a bad file
+        data = storage.read_bytes(path)
+    except Exception as e:
         raise ValueError(f"cannot load tokenizer {path}: {e}") from e
+    try:
+        tok = Tokenizer.from_str(data.decode("utf-8"))
+    except Exception as e:  # tokenizers raises a bare Exception on a bad file
+        raise ValueError(f"cannot load tokenizer {path}: {tokenizer_file.content_problem(path, data) or e}") from e
     if tok.token_to_id(eos_token) is None:
-        raise ValueError(f"tokenizer {path} has no end-of-document token {eos_token!r} "
-                         f"(set tokenizer.eos_token to one of its special tokens)")
+        raise ValueError(tokenizer_file.missing_eos(tok, path, eos_token))
     turned_off = whole_documents(tok)
     if turned_off:
-        log.warning("tokenizer %s: turned off its %s (documents are encoded whole)", path, " and ".join(turned_off))
+        log.warning("tokenizer %s: turned off its %s (documents are encoded whole, the same way every time)",
+                    path, " and ".join(turned_off))
     text_only_specials(tok)
     literal = literal_becomes_token(tok, eos_token, "end-of-document token")
     if literal:
         raise ValueError(f"tokenizer {path}: {literal}")
-    note = (template := template_tokens(tok)) and template_note(template, eos_token)
-    if note:
-        log.warning("tokenizer %s: %s", path, note)
     loss = roundtrip_loss(tok)
     if loss:
         if allow_lossy is False:
@@ -286,12 +304,46 @@ def template_note(template: dict, eos_token: str | None = None, bos_token: str |
 
 
 def whole_documents(tok: Tokenizer) -> list[str]:
-    """Turn off truncation and padding: a document must become all of its tokens, no more.
-    Returns which were on."""
-    turned_off = [name for name, on in (("truncation", tok.truncation), ("padding", tok.padding)) if on]
+    """Turn off truncation, padding and BPE dropout: a document must become all of its tokens, no
+    more, and the same tokens every time (dropout skips merges at random: two runs with one seed
+    wrote different shards, and the mix's counts were not the tokens written). Returns which were on."""
+    dropout = getattr(tok.model, "dropout", None)   # BPE only
+    turned_off = [name for name, on in (("truncation", tok.truncation), ("padding", tok.padding),
+                                        ("dropout", dropout)) if on]
     tok.no_truncation()
     tok.no_padding()
+    if dropout is not None:
+        tok.model.dropout = None
     return turned_off
+
+
+def token_id_limit(tok: Tokenizer) -> int:
+    """1 + the largest id the tokenizer can give (its vocabulary and added tokens): what the
+    token dtype and an embedding table must hold. Not `get_vocab_size`, which counts entries: a
+    file whose ids have gaps (8,000 entries, one of them id 70,000) gives ids beyond it."""
+    return 1 + max(tok.get_vocab(with_added_tokens=True).values(), default=-1)
+
+
+def token_dtype(tok: Tokenizer) -> str:
+    return "uint16" if token_id_limit(tok) <= 1 << 16 else "uint32"
+
+
+def id_gap_note(tok: Tokenizer) -> str | None:
+    """One line when the ids have gaps (the largest id is beyond the number of tokens), else None."""
+    n, limit = tok.get_vocab_size(with_added_tokens=True), token_id_limit(tok)
+    if limit <= n:
+        return None
+    return (f"its {n:,} tokens have ids up to {limit - 1:,} (ids with gaps): ids are stored as {token_dtype(tok)} and "
+            f"a model needs an embedding table of {limit:,} rows (the manifest's tokenizer.max_id + 1), not "
+            f"vocab_size")
+
+
+def unknown_token(tok: Tokenizer) -> tuple[str, int] | None:
+    """(token, id) of the model's unknown token, which stands for text it cannot represent; None
+    when it has none (a byte-level BPE)."""
+    unk = _unk_token(json.loads(tok.to_str()).get("model") or {})
+    i = tok.token_to_id(unk) if unk is not None else None
+    return None if i is None else (unk, i)
 
 
 def tokenizer_json(tok: Tokenizer) -> str:
@@ -371,6 +423,10 @@ PROBE_PIECES: tuple[tuple[str, str], ...] = (
     ("emoji", "😀 👍🏽 👨\u200d👩\u200d👧\u200d👦 🏳\ufe0f\u200d🌈 ❤\ufe0f 1\ufe0f\u20e3"),
     ("compatibility characters", "ﬁ x² Ａ ① ㎏ … ½"),
     ("control characters", "a\x00b\x01\x07\x1b[0m\x7f\x85\xa0\u200b\u200c\u200e\u2028\u2029\ufeff\ufffd\x0b\x0cz"),
+    # The characters and strings tokenizers use as markers, in text: SentencePiece's space
+    # U+2581 (a Replace/Metaspace decoder turns it into a space), byte-level symbols for space and
+    # newline, a byte-fallback token's name, WordPiece's continuation prefix, an end-of-word suffix.
+    ("tokenizer marker characters", "x\u2581y \u2581\u2581 a\u0120b \u010a <0x41> ##c d</w>"),
 )
 PROBE_TEXT = "\n".join(text for _, text in PROBE_PIECES)
 # (label, document): whitespace where a document begins or ends, each probed as a whole document
@@ -485,6 +541,10 @@ def _cause(tok: Tokenizer, c: str, alone: str) -> str:
     normalized = tok.normalizer.normalize_str(c) if tok.normalizer is not None else c
     if unk and (unk in enc.tokens or tok.token_to_id(unk) in enc.ids):  # Unigram shows the text, not unk
         return f"not in its vocabulary (unknown token {unk!r}, no byte fallback)"
+    marker = next((m for m in _decoder_markers(conf.get("decoder")) if m in c), None)
+    if marker is not None and alone != c:
+        return (f"its decoder ({_kinds(conf.get('decoder'))}) turns {_show(marker)} into text of its own (the "
+                f"marker it writes for a space), so the character in a text does not come back")
     if alone == c:  # only decoding without special tokens loses it
         return "it is encoded as special tokens, which decoding (skip_special_tokens) drops"
     if normalized != c and alone == normalized:
@@ -499,6 +559,17 @@ def _cause(tok: Tokenizer, c: str, alone: str) -> str:
     if normalized != c:
         return f"its normalizer ({_kinds(conf.get('normalizer'))})"
     return f"its decoder ({_kinds(conf.get('decoder'))})"
+
+
+def _decoder_markers(decoder: dict | None) -> list[str]:
+    """What a decoder replaces: a Replace's pattern string, a Metaspace's replacement character."""
+    out = []
+    for d in _flat(decoder):
+        if d.get("type") == "Replace" and isinstance(d.get("pattern"), dict) and d["pattern"].get("String"):
+            out.append(d["pattern"]["String"])
+        elif d.get("type") == "Metaspace" and d.get("replacement"):
+            out.append(d["replacement"])
+    return out
 
 
 def _kinds(part: dict | None) -> str:

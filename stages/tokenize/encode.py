@@ -100,8 +100,10 @@ def read_ipc(path) -> pa.Table:
 
 # -- encode ----------------------------------------------------------------------------------------
 def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str, eos: int,
-                 dtype: str, seed: int, n_buckets: int, bos: int | None = None) -> dict:
-    """Encode one input shard into a spill file sorted by (phase, bucket)."""
+                 dtype: str, seed: int, n_buckets: int, bos: int | None = None, unk: int | None = None) -> dict:
+    """Encode one input shard into a spill file sorted by (phase, bucket). `unk`: the model's
+    unknown-token id, counted per source (`unknown`: {source: [tokens, unknown ids]}): text a
+    tokenizer accepted with allow_lossy cannot represent, which nothing else measures."""
     tok = cached_tokenizer(tok_json, tok_hash)
     names = shard_schema(path).names
     cols = ["text", "source"] + (["mix_phase"] if "mix_phase" in names else [])
@@ -129,7 +131,18 @@ def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str
     ranges = [(int(k // n_buckets), int(k % n_buckets), int(s), int(e))
               for k, s, e in zip(uniq, starts, ends)]
     return {"ranges": ranges, "docs_in": n_in, "docs": int(len(lens)), "empty": int(n_in - len(lens)),
-            "tokens": int(lens.sum())}
+            "tokens": int(lens.sum()), "unknown": unknown_by_source(flat, lens, t.column("source"), unk)}
+
+
+def unknown_by_source(flat: np.ndarray, lens: np.ndarray, source: pa.ChunkedArray, unk: int | None) -> dict:
+    """{source: [tokens, ids equal to `unk`]} of the encoded documents; {} when `unk` is None."""
+    if unk is None or not len(lens):
+        return {}
+    names, of_doc = np.unique(np.asarray(source.to_pylist(), dtype=object).astype(str), return_inverse=True)
+    doc_of_token = np.repeat(of_doc, lens)
+    tokens = np.bincount(of_doc, weights=lens, minlength=len(names))
+    unknown = np.bincount(doc_of_token[flat == unk], minlength=len(names))
+    return {str(n): [int(t), int(u)] for n, t, u in zip(names, tokens, unknown)}
 
 
 # -- shuffle ---------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ It records what a trainer or an auditor needs: the tokenizer's hash (and, under 
 the requested vs trained vocabulary size -- training can stop short, here or in the mix that
 trained it -- what a tokenizer accepted with allow_lossy loses: a reader decoding the tokens
 would not get the text back, what a loaded file's post-processor adds around a text that the
-documents do not get (`template_not_applied`), and the `bos_token` id every document starts with),
+documents do not get (`template_not_applied`), the `bos_token` id every document starts with, and
+`max_id`, the largest id it can give: ids may have gaps, so an embedding table needs max_id + 1
+rows, which may be more than vocab_size), the ids of its unknown token among the tokens encoded,
+per source (`unknown_tokens`: text the tokenizer could not represent; null when it has none),
 token dtype, packing, per-shard counts and sha256 checksums in reading order (phase by phase),
 realised tokens per source, the mix report, and the versions of the packages that produced it.
 `validate` also flags a tokenizer.json that is lossy when the manifest does not say so.
@@ -43,7 +46,8 @@ def package_versions() -> dict[str, str]:
 
 def build_manifest(records: list[dict], tokenizer_info: dict, dtype: str, seq_len: int | None,
                    shuffled: bool, seed: int, recipe_hash: str | None, mix: dict | None,
-                   documents_in: int, empty_documents: int, tokens_encoded: int) -> dict:
+                   documents_in: int, empty_documents: int, tokens_encoded: int,
+                   unknown_tokens: dict | None = None) -> dict:
     sources: dict[str, dict[str, int]] = {}
     phases: dict[int, dict[str, int]] = {}
     for r in records:
@@ -72,6 +76,7 @@ def build_manifest(records: list[dict], tokenizer_info: dict, dtype: str, seq_le
         "phases": [phases[k] for k in sorted(phases)],
         "sources": dict(sorted(sources.items())),
         "mix": mix,
+        "unknown_tokens": unknown_tokens,
         "totals": {
             "tokens": total,
             "documents": sum(r["documents"] for r in records),
@@ -116,7 +121,9 @@ def validate(directory: str | Path, deep: bool = True) -> list[str]:
                             f"say so (tokenizer.lossy): {lossy}")
     except ValueError as e:
         problems.append(str(e))
-    eos, vocab, dtype = tinfo["eos_id"], tinfo["vocab_size"], np.dtype(m["dtype"])
+    eos, dtype = tinfo["eos_id"], np.dtype(m["dtype"])
+    # Ids may have gaps (max_id >= vocab_size); a manifest written before max_id has vocab_size only.
+    vocab = max(tinfo["vocab_size"], tinfo.get("max_id", -1) + 1)
     for rec in m["shards"]:
         path = d / rec["file"]
         if not path.exists():

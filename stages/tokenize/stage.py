@@ -10,6 +10,7 @@ schedule. The shuffle is global within a phase (across all input shards), in bou
 """
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import ClassVar
@@ -27,6 +28,11 @@ from stages.tokenize.sample import sample_texts
 
 # Inherited from a preceding `mix` stage: the tokenizer it counted tokens with.
 MIX_TOKENIZER = "tokenizer.json"
+# A source whose encoded tokens are more than this share of unknown-token ids is warned about:
+# text the tokenizer could not represent (emoji, a script it lacks) is gone from the dataset.
+UNKNOWN_WARN_SHARE = 0.001
+
+log = logging.getLogger("pipeline")
 
 
 class Tokenize(GlobalStage):
@@ -115,7 +121,13 @@ class Tokenize(GlobalStage):
             shortfall = bpe.shortfall_message(vocab_requested, tok, trained_by=" (by the mix stage)")
         # What a loaded file's post-processor adds around a text (<s> $A </s>): not applied.
         template = bpe.template_tokens(tok)
-        dtype = "uint16" if vocab <= 1 << 16 else "uint32"
+        template_warning = template and bpe.template_note(template, eos_token, self.bos_token)
+        if template_warning:    # said here, once, knowing bos_token (not at each load of the file)
+            log.warning("tokenizer: %s", template_warning)
+        # From the largest id, not the number of tokens: a file's ids may have gaps.
+        dtype = bpe.token_dtype(tok)
+        max_id = bpe.token_id_limit(tok) - 1
+        unk = bpe.unknown_token(tok)
         itemsize = np.dtype(dtype).itemsize
 
         shards = ctx.input_shards
@@ -123,7 +135,8 @@ class Tokenize(GlobalStage):
         scratch = ctx.scratch_dir
         enc = ctx.map(encode_shard, [
             (ctx.input_path(s), s, storage.url(scratch / f"enc-{s}.arrow"), tok_json, tok_hash, eos,
-             dtype, ctx.seed, n_buckets, bos) for s in shards], phase="encode")
+             dtype, ctx.seed, n_buckets, bos, unk and unk[1]) for s in shards], phase="encode")
+        unknown = unknown_tokens(enc, unk)
         segments: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
         for s, r in zip(shards, enc):
             for phase, bucket, a, b in r["ranges"]:
@@ -149,7 +162,7 @@ class Tokenize(GlobalStage):
 
         manifest = build_manifest(
             records=records, tokenizer_info={
-                "file": "tokenizer.json", "sha256": tok_hash, "vocab_size": vocab, "eos_id": eos,
+                "file": "tokenizer.json", "sha256": tok_hash, "vocab_size": vocab, "max_id": max_id, "eos_id": eos,
                 "eos_token": eos_token, "origin": origin, "vocab_size_requested": vocab_requested,
                 "pretokenizer": spec.pretokenizer if origin == "trained" else None,
                 "turned_off_on_load": turned_off,
@@ -157,11 +170,11 @@ class Tokenize(GlobalStage):
                 # ({"post_processor", "before", "after"}; None = nothing), and the bos_token option.
                 "template_not_applied": template, "bos_token": self.bos_token, "bos_id": bos,
                 # What a file accepted with allow_lossy loses (bpe.roundtrip_loss); None = exact.
-                "lossy": lossy},
+                "lossy": lossy, "unknown_token": unk and unk[0]},
             dtype=dtype, seq_len=self.seq_len, shuffled=self.shuffle, seed=ctx.seed,
             recipe_hash=ctx.recipe_hash or None, mix=mix_report,
             documents_in=sum(r["docs_in"] for r in enc), empty_documents=sum(r["empty"] for r in enc),
-            tokens_encoded=int(sum(int(l.sum()) for l in lens)))
+            tokens_encoded=int(sum(int(l.sum()) for l in lens)), unknown_tokens=unknown)
         if ctx.recipe_path and Path(ctx.recipe_path).is_file():
             # The recipe itself, not only its hash: the dataset documents how it was made.
             manifest["recipe"] = {"path": ctx.recipe_path, "text": Path(ctx.recipe_path).read_text()}
@@ -180,11 +193,17 @@ class Tokenize(GlobalStage):
             ctx.count("tokens_dropped_packing", manifest["totals"]["tokens_dropped_packing"])
         for src, row in manifest["sources"].items():
             ctx.count(f"tokens/{src}", row["tokens"])
+        if unknown is not None:
+            ctx.count("unknown_tokens", unknown["unknown"])
+            for src, row in unknown["sources"].items():
+                ctx.count(f"unknown_tokens/{src}", row["unknown"])
         totals = manifest["totals"]
         dropped = totals["documents_in"] - totals["empty_documents"] - totals["documents"]
-        template_warning = template and bpe.template_note(template, eos_token, self.bos_token)
+        gaps = bpe.id_gap_note(tok)
         warnings = [w for w in (shortfall,
+                                gaps and f"tokenizer: {gaps}",
                                 lossy and f"lossy tokenizer: {lossy}",
+                                unknown_warning(unknown),
                                 template_warning and f"tokenizer: {template_warning}",
                                 # packing keeps whole rows of seq_len+1 tokens: each phase's last,
                                 # partial row goes, and a document wholly in it with it
@@ -215,7 +234,9 @@ class Tokenize(GlobalStage):
             # The mix's spec names the separator (its eos_token), not our default.
             eos_token = _mix_eos_token(ctx)
             tok, turned_off, lossy = bpe.load_tokenizer_checked(inherited, eos_token, allow_lossy=None)
-            return tok, "from_mix", eos_token, turned_off, lossy
+            # The mix saved the file with them off: what it turned off is in its report.
+            from_mix = (_read_mix_report(ctx) or {}).get("tokenizer_turned_off_on_load") or []
+            return tok, "from_mix", eos_token, list(dict.fromkeys([*from_mix, *turned_off])), lossy
         spec = spec or bpe.TokenizerSpec()
         texts = sample_texts(ctx, ctx.seed, spec.sample_bytes)
         if not texts:
@@ -275,6 +296,35 @@ def plan_shards(runs: list[tuple[str, np.ndarray]], shard_tokens: int, seq_len: 
         d0 = int(np.searchsorted(ends, t0, side="right"))
         d1 = int(np.searchsorted(ends, t1 - 1, side="right")) + 1
         yield pieces(d0, d1), int(t0 - starts[d0]), int(t1 - t0)
+
+
+def unknown_tokens(enc: list[dict], unk: tuple[str, int] | None) -> dict | None:
+    """The manifest's `unknown_tokens`: ids of the model's unknown token among the encoded tokens
+    (eos and bos included), in all and per source; None when the model has no unknown token."""
+    if unk is None:
+        return None
+    sources: dict[str, dict] = {}
+    for r in enc:
+        for src, (n, u) in r["unknown"].items():
+            row = sources.setdefault(src, {"tokens": 0, "unknown": 0})
+            row["tokens"] += n
+            row["unknown"] += u
+    for row in sources.values():
+        row["share"] = round(row["unknown"] / row["tokens"], 6) if row["tokens"] else 0.0
+    tokens, unknown = sum(r["tokens"] for r in sources.values()), sum(r["unknown"] for r in sources.values())
+    return {"token": unk[0], "id": unk[1], "unknown": unknown, "tokens": tokens,
+            "share": round(unknown / tokens, 6) if tokens else 0.0, "sources": dict(sorted(sources.items()))}
+
+
+def unknown_warning(unknown: dict | None) -> str | None:
+    """One line naming the sources whose tokens are more than UNKNOWN_WARN_SHARE unknown ids."""
+    over = {s: r for s, r in (unknown or {}).get("sources", {}).items() if r["share"] > UNKNOWN_WARN_SHARE}
+    if not over:
+        return None
+    return (f"tokenizer: {unknown['share']:.2%} of the tokens are its unknown token {unknown['token']!r} "
+            f"({unknown['unknown']:,} ids: text it cannot represent, lost from the dataset); by source: "
+            + ", ".join(f"{s} {r['share']:.2%}" for s, r in sorted(over.items(), key=lambda kv: -kv[1]["share"]))
+            + f" (over {UNKNOWN_WARN_SHARE:.1%}; manifest unknown_tokens)")
 
 
 def write_text_atomic(text: str, path) -> None:
