@@ -45,13 +45,13 @@ CJK_POLICY_SUBSTRINGS = ["隐私政策", "隱私政策", "使用条款", "使用
 # items such as 专题：“一带一路”; counting ” and ’ kept 26 more lines of the zh-Hans page boilerplate
 # of the calibration sets, one page fewer removed, and 20 more lines of the English), or a
 # CJK/full-width full stop, optionally followed by
-# closing quotes (also after an ellipsis: C4 keeps `wait..."`, so `等等……”` too); or a CJK full
+# closing quotes (German .“ and .«, French . » with its space or no-break space too) (also after an ellipsis: C4 keeps `wait..."`, so `等等……”` too); or a CJK full
 # stop and a short note in brackets, the source credit Chinese news ends with ("。（记者 张三）",
 # "。(毛毛)"), as fineweb.py's line ends allow.
 # A table row's cell (`| 帖子内容。 |`, as trafilatura writes forum posts and table cells) ends
 # where its text ends: the pipes after it are no part of the sentence, as fineweb.py's line ends read them.
 _TERMINAL = (r"""([.!?"'」』。！？．｡""" + NATIVE_SENTENCE_ENDS + r"""]|[.!?。！？．｡…⋯""" + NATIVE_SENTENCE_ENDS
-             + r"""]["'”’」』）)]+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])(?:\s*\|)*$""")
+             + r"""](?:["'”’“‘«‹」』）)]|[ \x{00a0}\x{202f}]?[»›])+|[。！？．｡] ?[(（【][^()（）【】\n]{1,24}[)）】])(?:\s*\|)*$""")
 # C4: a line ending in "..." is not a sentence; nor in its CJK and full-width forms (… …… ⋯ 。。。 ．．．).
 _ELLIPSIS_END = rf"(?:\.\.\.|．．．|。。。|｡｡｡|…|⋯)$|{BRACKETED_ELLIPSIS}"
 _CITATION = r"\[\d*\]|\[edit\]|\[citation needed\]"
@@ -60,7 +60,7 @@ _CITATION = r"\[\d*\]|\[edit\]|\[citation needed\]"
 # Chinese and Japanese typed with half-width `. ? !` (forums, `chinese_clean`'s `punctuation:
 # halfwidth`) put no space between sentences (`今天天气很好.我们去公园.`), while `3.5`,
 # `example.com` and a numbered item `1.浏览器` stay one sentence.
-_SENTENCE_END = (r"""[。！？．｡]+|[.!?""" + NATIVE_SENTENCE_ENDS + r"""]+["'”’)\]]*(\s|$)"""
+_SENTENCE_END = (r"""[。！？．｡]+|[.!?""" + NATIVE_SENTENCE_ENDS + r"""]+(?:["'”’“‘«‹)\]]|[\x{00a0}\x{202f}]?[»›])*(\s|$)"""
                  r"""|[^0-9０-９\s.!?][.!?]+["'”’)\]]*[\p{Han}\p{Hiragana}\p{Katakana}]""")
 LINE_REASONS = ("too_long_word", "no_terminal_punct", "too_few_words", "javascript", "policy")
 
@@ -70,7 +70,8 @@ class C4Quality(ProfiledFilter):
     # 2: CJK ellipses judged as C4 judges "..." (…” kept, a bare …… or 。。。 dropped);
     # 3: a line ending in 」 or 』 without a full stop before it (Japanese 「おはよう」) is terminal;
     # 4: a table cell's pipes after a terminal mark; `.!?` before a Han or kana letter ends a sentence
-    version: ClassVar[str] = "4"
+    # 5: German and French closing quotes after a terminal mark (.“ .« . »)
+    version: ClassVar[str] = "5"
     signal_thresholds: ClassVar[dict] = {"c4_sentences": ("min_sentences", "min")}
     remove_lines: bool = Field(True, description="C4: drop failing lines from the text.")
     remove_citations: bool = Field(True, description="C4 code: strip [1], [edit], [citation needed].")

@@ -34,12 +34,13 @@ from stages.profiles.filter import (BRACKETED_ELLIPSIS, NATIVE_SENTENCE_ENDS, NO
                                     ProfiledFilter, duplicate_mask, has_letter_or_digit, ratio, split_lines, to_bool)
 
 # FineWeb's stop characters . ' " ! ? plus CJK / full-width full stops, ellipses (… ……, ⋯) and the
-# closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .]), and a trailing
+# closing quotes and brackets that may follow a sentence's end (。」 ！） ?" .], German .“ and .«,
+# French . » with its space or no-break space), and a trailing
 # citation mark ([1], [注 2]) after them, as Wikipedia paragraphs end; a numbered one may follow a
 # space, as Baidu Baike writes them ("。 [2]"); or a short note in brackets after the full stop,
 # the source credit Chinese news puts there ("。（德清县发改局）", "。(记者 张三)", "。【新华社】").
 _LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯""" + NATIVE_SENTENCE_ENDS + r"""]|[.!?。！？．｡…"""
-             + NATIVE_SENTENCE_ENDS + r"""][)\]）】」』"'”’]+)"""
+             + NATIVE_SENTENCE_ENDS + r"""](?:[)\]）】」』"'”’“‘«‹]|[ \x{00a0}\x{202f}]?[»›])+)"""
              r"""(?:\[[^\]]{1,8}\]| \[\d[\d,\-–]{0,6}\]| ?[(（【][^()（）【】\n]{1,24}[)）】])*(?:\s*\|)*\s*$""")
 
 

@@ -155,3 +155,17 @@ def test_a_numbered_item_before_chinese_is_no_sentence():
     out = C4Quality(remove_lines=False, filter_no_terminal_punct=False, min_words_per_line=0)(
         pa.table({"text": [text], "language": ["zh"]}))
     assert out.kept.column("c4_sentences").to_pylist() == [5]     # one a line, none from the numbers
+
+
+@pytest.mark.parametrize("language, lines", [
+    ("de", ["„Kommst du morgen mit?“, fragte sie leise.", "Er antwortete ihr: „Ich weiß es noch nicht.“",
+            "»Dann rufe ich dich heute Abend an.«", "„Gut, bis später dann.“", "„Und vergiss das Buch nicht.“"]),
+    ("fr", ["« Tu viens demain avec nous ? » demanda-t-elle.", "Il répondit\u00a0: « Je ne sais pas encore. »",
+            "« Alors je t'appelle ce soir. »", "« Bien, à plus tard alors. »", "« Et n'oublie pas le livre. »"]),
+])
+def test_german_and_french_dialogue_keeps_its_lines_and_sentences(language, lines):
+    """Lines ending in .“ or . » were no sentence ends: C4 cut 8 of 12 lines of a German dialogue and
+    removed the rest as too_few_sentences, where the same text with ASCII quotes kept every line."""
+    out = C4Quality()(pa.table({"text": ["\n".join(lines)], "language": [language]}))
+    assert out.removed is None or out.removed.num_rows == 0
+    assert out.kept.column("text").to_pylist() == ["\n".join(lines)]

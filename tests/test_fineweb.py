@@ -213,3 +213,13 @@ def test_japanese_list_ratio_is_the_chinese_value_scaled_by_words_per_line(share
     # Clean Japanese text is far below it.
     for kind in ("articles (gold)", "sentences x10"):
         assert max(derived["ja_ratios"][kind]) < 0.1, kind
+
+
+def test_german_and_french_closing_quotes_end_a_line():
+    """Dialogue in German („…“, »…«) and French (« … » with its space) lines ended in a quote after
+    the full stop and counted as unpunctuated: an all-dialogue page went as line_punct_ratio 0.0."""
+    lines = ["„Kommst du morgen mit?“, fragte sie.", "Er antwortete: „Ich weiß es noch nicht.“",
+             "»Dann rufe ich dich an.«", "« Je viens demain. »", "Il répondit\u00a0: « Je ne sais pas.\u00a0»",
+             "Eine Überschrift ohne Punkt"]
+    out = FineWebQuality(annotate_only=True)(pa.table({"text": ["\n".join(lines)], "language": ["de"]})).kept
+    assert out.column("fineweb_line_punct_ratio").to_pylist() == [pytest.approx(5 / 6)]
