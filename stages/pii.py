@@ -1,4 +1,4 @@
-"""Redact personal data: e-mail addresses, IP addresses and phone numbers, with typed placeholders.
+"""Redact personal data: e-mail addresses, IP addresses, phone, ID and card numbers, IBANs, with typed placeholders.
 
 Choices (documented because every peer differs a little):
 - IP addresses: only globally routable ones are redacted by default (`ipaddress`'s `is_global`);
@@ -8,7 +8,17 @@ Choices (documented because every peer differs a little):
   number, not an address, and is kept; so is one after "section", "§" or "第", or right before a
   Chinese section unit (节, 小节, 条, 款, 项, 章, 段, 版), where Chinese puts it: "规格的22.1.3.15小节",
   "GB/T 7714 的 4.2.1.3 条" are section numbers ("节点", node, is no unit: "8.8.8.8节点" is redacted).
-- Phones: international `+CC ...` numbers (8-15 digits), North-American numbers with
+- E-mail addresses may hold accented Latin, Greek and Cyrillic letters and `'` (RFC 6531, IDN domains:
+  `jörg.müller@firma.de`, `anna@bäckerei.de`, `jane.o'connor@...`); CJK text may touch an address.
+- Version, figure, table, chapter and section numbers in English, German and French (`Firmware
+  4.1.2.10`, `Update to 5.4.3.2`, `Tab. 2.1.3.1`, `Kapitel 3.2.1.4`, `nginx/1.2.3.4`, a changelog's
+  `- 1.2.3.4: fixed crash`) are kept as the version numbers above.
+- IBANs (ISO 13616, the country's length, mod-97 checked) are `<IBAN>`, found before cards; no card
+  is read into an IBAN's digits.
+- Phones: international `+CC ...` or `00CC ...` numbers (8-15 digits; not a signed amount: before a
+  currency or unit, in thousands groups `+12.345.678`, or round numbers `+20 30 40 50`), national
+  numbers of any country right after a phone word (`Tel. 089 12345678`, `Phone: 536-22-1234`),
+  extensions (`x 22`, `, Ext. 123`, `Durchwahl -12`) taken along, North-American numbers with
   separators and a valid NANP area/exchange code (`(415) 555-2671`, `415-555-2671`), Chinese
   mobiles (`13812345678`, `138 1234 5678`, optional +86), Chinese landlines with a trunk
   prefix (`010-12345678`), Russian ones with the trunk 8 and the area code in brackets
@@ -86,9 +96,14 @@ from pydantic import Field
 from pipeline.stage import Result, Stage
 
 _FILE_SUFFIXES = r"(?:png|jpe?g|gif|svg|webp|bmp|ico|css|js|pdf)\b"
+# The letters of an address (RFC 6531 local parts, IDN domains: jörg.müller@firma.de, anna@bäckerei.de):
+# Latin with its diacritics (combining ones too), Greek, Cyrillic. Not the unspaced scripts (CJK, kana,
+# Hangul): Chinese and Japanese pages glue the address to the words around it (邮箱abc123@qq.com联系).
+_ADDR_LETTERS = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0300-\u036f\u0370-\u03ff\u0400-\u04ff"
+_AL = "A-Za-z0-9" + _ADDR_LETTERS
 EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63})@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62})\.)+(?!" + _FILE_SUFFIXES + r")[A-Za-z]{2,24}(?![A-Za-z0-9\-])")
+    rf"(?<![{_AL}._%+\-])[{_AL}](?:[{_AL}._%+\-']{{0,63}})@"
+    rf"(?:[{_AL}](?:[{_AL}\-]{{0,62}})\.)+(?!" + _FILE_SUFFIXES + rf")[A-Za-z{_ADDR_LETTERS}]{{2,24}}(?![{_AL}\-])")
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 # A leading lookahead of the first character (IPV4, PHONE, the card patterns) lets Python's re
 # reject most positions at once instead of testing the look-behinds there: the same matches,
@@ -97,10 +112,22 @@ IPV4 = re.compile(rf"(?=\d)(?<![A-Za-z0-9_.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?!\.?
 IPV6 = re.compile(r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|"
                   + _OCTET + r"(?:\." + _OCTET + r"){3})?(?![A-Za-z0-9_:])", re.ASCII)
 # Dotted numbers that are versions or section numbers, not addresses: `version 1.2.3.4`,
-# `__version__ = "3.5.0.1"`, `pkg>=1.2.0.0`, `RFC 9110 section 8.4.1.3`, `§ 4.2.1.1`.
+# `__version__ = "3.5.0.1"`, `pkg>=1.2.0.0`, `RFC 9110 section 8.4.1.3`, `§ 4.2.1.1`; a software word
+# (`Firmware 4.1.2.10`, `Update to 5.4.3.2`, `the changelog for 2.0.0.1`); a document part in English,
+# German or French (`Figure 3.2.1.4`, `Tab. 2.1.3.1`, `Kapitel`, `Abschnitt`, `Art.`, `Schema 1.2.3.4`);
+# a product token (`nginx/1.2.3.4`, `Apache/2.4.41.1`: a word and a slash, not a URL's path).
 _VERSION_BEFORE = re.compile(
-    r"(?:(?:(?<![A-Za-z])(?:version|ver\.?|v\.?|build|release|section|sect\.|clause|chapter|paragraph|rule)"
-    r"|版本|版本号|第|§)[_\s]*[:=：]?\s*[\"']?\s*|[<>=~!]=\s*)$", re.I)
+    r"(?:(?:(?<![^\W\d_])(?:version|ver\.?|v\.?|build|release|section|sect\.|sec\.|clause|chapter|chap\.|paragraph"
+    r"|para\.|rule|firmware|fw|update|upgrade|patch|hotfix|changelog|change\s+log|revision|rev\.?|kernel|driver"
+    r"|figure|fig\.|table|tab\.|appendix|annex|article|art\.|item|step|schema|part|abbildung|abb\.|tabelle|kapitel"
+    r"|kap\.|abschnitt|abs\.|absatz|artikel|anhang|anlage|ziffer|tableau|chapitre|annexe|paragraphe|partie)"
+    r"(?:\s+(?:to|for|of|zu|auf|für|vers|de|du|à))?"
+    r"|版本|版本号|第|§)[_\s]*[:=：]?\s*[\"']?\s*|[<>=~!]=\s*|(?<![\w./:\-])[A-Za-z][A-Za-z0-9_\-]*/)$", re.I)
+# ... and a changelog's list item: a dotted quad right after a bullet or heading mark at the start of a
+# line, then a colon or a word (`- 1.2.3.4: fixed crash`, `* 4.0.0.12 hotfix`, `## 2.0.0.1 - notes`);
+# a bare `- 8.8.8.8` (a YAML list of resolvers) or `- 8.8.8.8  # google` stays an address.
+_CHANGELOG_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:[-*•+]|#{1,6})[ \t]+$")
+_CHANGELOG_AFTER = re.compile(r":\s|[ \t]+[-–][ \t]|[ \t]+[A-Za-z]")
 # ... and the same after the number, as Chinese writes the unit: `22.1.3.15小节`, `4.2.1.3 条`,
 # `3.1.2.1款`, `1.2.3.4 版` (an optional space; "节点", a network node, is not a section).
 _SECTION_AFTER = re.compile(r"[ \t\u3000]?(?:小节|节(?!点)|条|款|项|章|段|版)")
@@ -109,25 +136,33 @@ _ISBN_BEFORE = re.compile(r"isbn(?:-1[03])?\s*[:：]?\s*$", re.I)
 _AREA = r"0(?:10|2\d|[3-9]\d\d)"   # Chinese area codes: Beijing 010, 02X, 0[3-9]XX
 # After the national numbers' last group: no word character, no further digit, no ISBN check X
 _NAT_END = r"(?![\w]|[.\-](?:\d|[Xx]\b))"
+# An extension after a number, taken along with it (x123, ext. 123, `, Ext. 123`, `Durchwahl -12`, `poste 201`)
+_EXT_WORDS = r"(?:x|ext\.?|extension|durchwahl|poste)"
+_EXT = r"(?:,?[ ]?(?i:" + _EXT_WORDS + r")[ ]?[:.]?[ ]?-?\d{1,5})?"
+_EXT_TAIL = re.compile(r",?[ ]?" + _EXT_WORDS + r"[ ]?[:.]?[ ]?-?\d{1,5}$", re.I)
 # Each branch is named: `_phone_ok` checks what the branch needs (digit counts, dates, ranges).
 PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
-    # international: +CC then groups, 8-15 digits in all (checked after matching)
+    # international: +CC (or 00CC, the CC then a separator: 0049 30 12345678, 00800 400 200 00), an
+    # area code or trunk in brackets right after it (+55 (11), +44 (0)20, +49 (0) 89), then groups,
+    # the one after the area code may follow a slash (+49 221 / 98765-0): 8-15 digits in all
+    # (checked after matching)
     # (each group's digits possessive: a long digit run after "+" is split one way, not tried in
-    # every way: 60 KB of "+1" and 30 digits took 5 s)
-    r"(?P<intl>(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(?\d{1,5}+\)?){2,6}(?!\w))",
-    # North American with separators: (415) 555-2671, 415-555-2671, 1-415-555-2671, 001-415-...,
-    # an extension after it (x123, ext. 123) taken along
+    # every way: 60 KB of "+1" and 30 digits took 5 s; a bracket only before the plain groups, so
+    # a year range after a number, `+2 345 678 (2010-2020)`, is not read as its last groups)
+    r"(?P<intl>(?:(?<![\w+(])\(?\+[1-9]\d{0,2}\)?|(?<![\w+.,/\-])00[1-9]\d{0,2}(?!\d))(?:[ .\-]?\(\d{1,5}\)){0,2}"
+    r"(?:[ .\-]?\d{1,5}+)?(?:[ ]?/[ ]?\d{1,5}+)?(?:[ .\-]?\d{1,5}+){0,5}" + _EXT + r"(?!\w))",
+    # North American with separators: (415) 555-2671, 415-555-2671, 1-415-555-2671, 001-415-...
     r"(?P<nanp>(?<![\w$€£¥.\-])(?:(?:00)?1[ .\-])?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .\-])[2-9]\d\d[ .\-]\d{4}"
-    r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w]|[.\-]\d))",
+    + _EXT + r"(?![\w]|[.\-]\d))",
     # Chinese mobile, optionally +86 / 86 / 0086 / (+86), optionally split 3-4-4; not an amount (亿元)
     # (Latin letters may touch it on either side, TEL13812345678, 13812345678QQ: `_phone_ok` lets
     # them only with a phone label; an amount, 13500000000元, `_AMOUNT_AFTER`, is no phone either)
     r"(?P<cn_mobile>(?<![\d_.\-])(?:[(（]?(?:\+|00)?86[)）]?[ \-]?)?1[3-9]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})"
-    r"(?![\d_]|[.\-]\d))",
+    + _EXT + r"(?![\d_]|[.\-]\d))",
     # Chinese landline with area code: 010-12345678, 0571-8888888, (0755)12345678, 0755 12345678,
     # an extension after it (-6738) taken along; letters touching it as for cn_mobile (TEL0755-...)
     r"(?P<cn_landline>(?<![\d_.\-])(?:" + _AREA + r"[ \-]|[(（]" + _AREA + r"[)）] ?)[1-9]\d{6,7}(?:-\d{1,4})?"
-    r"(?![\d_]|[.\-]\d))",
+    + _EXT + r"(?![\d_]|[.\-]\d))",
     # Chinese nationwide service numbers 400 / 800 + 7 digits, grouped any way: 400-6060-995, 4008880810
     r"(?P<cn_service>(?<![\w.\-])[48]00(?:[ \-]?\d){7}(?![\w]|[.\-]\d))",
     # ... dialled from abroad: +86 10 12345678, +86-755-12345678
@@ -139,12 +174,12 @@ PHONE = re.compile("(?=[0-9+(（])(?:" + "|".join([
     # under a prefix that makes it a phone: Japanese free-dial 0120 and navi-dial 0570, Taiwanese
     # mobiles 09XX (0912-345-678, 0912 345 678, 0912-345678)
     r"(?P<national>(?<![\w.\-])0(?:\d{1,4}-\d{1,4}-\d{4}|\d{1,2}\.\d{3,4}\.\d{4}|\d{1,4}[(（]\d{1,4}[)）]\d{4}"
-    r"|(?:120|570|9\d\d)(?:-\d{3}-?| \d{3} )\d{3})" + _NAT_END + ")",
+    r"|(?:120|570|9\d\d)(?:-\d{3}-?| \d{3} )\d{3})" + _EXT + _NAT_END + ")",
     # ... the area code in brackets, TEL(03)1234-5678, (090) 1234-5678, Taiwan's (02)2345-6789 (a
     # letter may come right before the bracket: TEL, Tel)
-    r"(?P<national_area>(?<![\d.\-])[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}" + _NAT_END + ")",
+    r"(?P<national_area>(?<![\d.\-])[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}" + _EXT + _NAT_END + ")",
     # Russian national numbers, trunk 8 and the area code in brackets: 8 (495) 123-45-67
-    r"(?P<ru>(?<![\w.\-])8 ?\(\d{3,5}\) ?\d{1,3}[ \-]?\d{2}[ \-]?\d{2}(?![\w]|[.\-]\d))",
+    r"(?P<ru>(?<![\w.\-])8 ?\(\d{3,5}\) ?\d{1,3}[ \-]?\d{2}[ \-]?\d{2}" + _EXT + r"(?![\w]|[.\-]\d))",
     # a local number without its area code, 58036000, 2345 6789 (Hong Kong): a phone only right after
     # a phone label (`_LOCAL_LABEL_BEFORE`). Last, so a rejected one hides no other branch's match.
     r"(?P<local>(?<![\w.\-])[2-9]\d{3}(?:\d{3,4}| \d{4})(?:-\d{1,4})?(?![\w]|[.\-]\d))",
@@ -154,16 +189,103 @@ _NATIONAL_BRANCHES = frozenset({"national", "national_area"})
 # Taiwan (03)332-1234 (Japanese numbers have 10, Korean ones outside Seoul 10-11)
 _NINE_DIGITS = re.compile(r"[(（]?0[2-8][)）]?[\-. ]?\d{3}[\-.]\d{4}", re.ASCII)
 _YEAR_RANGE_END = re.compile(r"(?:19|20)\d\d[\-.](?:19|20)\d\d$", re.ASCII)   # (02) 2019-2020
-# A number right after one of these labels is a part, model, serial or order number, not a phone
-_PART_BEFORE = re.compile(
-    r"(?:型号|型號|型番|品番|品号|品號|料号|料號|货号|貨號|件号|零件号|部品番号|序列号|序列號|编号|編號|批号|批號"
-    r"|订单号|訂單號|单号|單號|품번|모델명|제품번호|part\s*(?:no\.?|number|#)|p/n|sku|model(?:\s*(?:no\.?|number|#))?"
-    r"|serial(?:\s*(?:no\.?|number|#))?|item\s*(?:no\.?|number|#))\s*[:：#]?\s*$", re.I)
-# ... and a reference label: a case, docket, ticket or invoice number in an SSN's shape
-# (`Case No. 123-45-6789`, `STC: Nr. 219-05-2006`) or a key in a card's groups (`License key 5123 ...`)
+# A number right after one of these labels is a part, model, serial, order, invoice, case or tracking
+# number, a customer number or a key, whatever its shape: the one label rule of every kind (phones,
+# SSNs, cards). Chinese, Japanese, Korean part and order labels; English, German and French
+# reference words, alone (`Invoice 345-678-9012`, `Tracking: ...`, `Case No.`, `Rechnungsnummer`,
+# `Kundennummer`, `N° de commande`, `Réf.`) or, for words that are no label alone (order, item,
+# customer), with a number word (`Order number`, `Order #:`, `Item No.`); and a bare number word
+# (`No.`, `Nr.`, `#`, `N°`, group "numero") unless a phone word is right before it (`Tel. Nr.`).
+_NUMERO = r"(?:no\.?|nr\.?|n°|nº|num(?:ber|éro|ero|\.)?|nummer|#|id)"
 _REF_BEFORE = re.compile(
-    r"(?:(?<![A-Za-z])(?:nr|no|num|case|docket|ref|reference|ticket|order|invoice|receipt|licen[cs]e|key"
-    r"|activation)\.?|#|许可证|授权码|激活码|注册码|密钥)\s*[:：#]?\s*$", re.I)
+    r"(?:(?:型号|型號|型番|品番|品号|品號|料号|料號|货号|貨號|件号|零件号|部品番号|序列号|序列號|编号|編號|批号|批號"
+    r"|订单号|訂單號|单号|單號|품번|모델명|제품번호|许可证|授权码|激活码|注册码|密钥)"
+    r"|(?<![^\W\d_])(?:"
+    r"(?:p/n|sku|model|serial|part|invoice|receipt|case|docket|ticket|tracking|reference|ref|licen[cs]e(?:\s*key)?|key"
+    r"|activation(?:\s*code)?|aktenzeichen|az|référence|réf|facture|commande)\.?(?:[ \-]?" + _NUMERO + r")?"
+    r"|(?:order|item|customer|booking|confirmation|transaction|shipment|article|contract|policy|account)"
+    r"[ \-]?" + _NUMERO +
+    r"|(?:bestell|rechnungs|kunden|auftrags|artikel|vorgangs|sendungs|referenz|beleg|vertrags|mitglieds|buchungs"
+    r"|teile|serien|lieferschein|kassen|versicherungs|steuer)[ \-]?(?:nummer|nr\.?)"
+    r"|" + _NUMERO + r"\s*(?:de\s+|d['’]\s*)?(?:commande|facture|client|suivi|dossier|contrat|série|colis|article"
+    r"|pièce|transaction|référence)"
+    r"|(?P<numero>no\.?|nr\.?|n°|nº|num\.?|#)))\s*[:：#]?\s*$", re.I)
+# Phone words of the languages with Latin letters (a label before a number)
+_PHONE_WORD = (r"(?<![^\W\d_])(?:tel|tél|telefon|telephone|téléphone|telefono|teléfono|telefoon|phone|fon|fax"
+               r"|telefax|mobile?|mobiel|handy|cell|cellulare|portable|gsm|m[óo]vil|whatsapp|rufnummer|telefonnummer"
+               r"|handynummer|faxnummer)(?:\.?[ \-]?(?:nr|no|num(?:ber|éro|ero)?|nummer|#)\b)?\.?")
+_PHONE_WORD_END = re.compile(_PHONE_WORD + r"[\s.\-]*$", re.I)
+_PHONE_LABEL_END = re.compile(_PHONE_WORD + r"\s*(?P<colon>[:：])?[ \t]*$", re.I)
+
+
+def _reference_before(text: str, start: int) -> bool:
+    """Whether a reference label (`_REF_BEFORE`) ends right before `start`."""
+    before = text[max(0, start - 32):start]
+    m = _REF_BEFORE.search(before)
+    if m is None:
+        return False
+    return m.group("numero") is None or not _PHONE_WORD_END.search(before, 0, m.start())
+
+
+# A national number without a country code (0221 / 123 45 67, 089 12345678, 01 23 45 67 89, 06-12345678:
+# European, Australian, Indian formats, grouped any way) is a phone only right after a phone word:
+# with a colon after it any 7-13 digits (`Phone: 536-22-1234`, `Tel: 555-1234`), without one only
+# 8-13 digits after the trunk 0 (`Tel. 089 12345678`, `Mobil 0171 1234567`). A pass of its own after
+# PHONE's, over grouped numbers (`_labelled_ok` reads the label before one: starting the pattern at
+# the label words made the stage 1.8x slower), so a rejected candidate hides no other pattern's match.
+LABELLED_PHONE = re.compile(r"(?=[0-9(])(?<![\w.\-+/])(?:\(0\d{1,4}\)|\d{1,8}+)(?:(?:[ .\-]|[ ]?/[ ]?)\d{1,8}+){1,5}"
+                            + _EXT + r"(?![\w]|[.\-/]\d)", re.ASCII)
+_DATE_SHAPE = re.compile(r"\d{1,2}([./\-])\d{1,2}\1(?:\d\d){1,2}|\d{4}([./\-])\d{1,2}\2\d{1,2}")  # 12.03.2024, 2024-03-12
+# After a signed number, a currency or a unit: +12 345 678 €, +12.345.678 EUR, +123 456 789 bytes
+_UNIT_AFTER = re.compile(r"[ \u00a0\u202f]?(?:[€$£¥%‰°]|(?:EUR|USD|GBP|CHF|JPY|CNY|RMB|Euro|euros?|dollars?|francs?"
+                         r"|bytes?|[kMGT]i?B|km²?|m²|kg|ha|inhabitants|residents|people|Einwohner|Menschen|Personen"
+                         r"|habitants|points?|Punkte|votes|Stimmen|voix)(?![^\W\d_]))")
+# +12 345 678, +12.345.678: a signed number in thousands groups (the 1-3 digits, then 3-digit groups
+# with one separator). A phone is written that way too after a country code (+34 912 345 678,
+# +48 123 456 789, +61 412 345 678: 9 national digits in three groups), never with dots, and rarely
+# with only two groups (+376 123 456, Andorra's 6 digits)
+_THOUSANDS = re.compile(r"\+\d{1,3}(?P<sep>[ .])\d{3}(?:(?P=sep)\d{3})*")
+# Country codes (ITU-T E.164 assignments) a 00 prefix must be followed by: 0049, 0033, 00800
+_COUNTRY_CODE = re.compile(r"(?:1|7|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|2[1-69]\d|3[578]\d|42\d"
+                           r"|5[09]\d|6[789]\d|80[08]|8[5-8]\d|9[679]\d)")
+# IBAN (ISO 13616): the country code, 2 check digits and the BBAN of the country's length, written
+# in groups of 4 or not at all; precise through the mod-97 check (`valid_iban`). Lengths from the
+# SWIFT IBAN registry. Hand-written: python-stdnum / schwifty validate IBANs but find none in text,
+# and neither is a dependency of the project.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20,
+    "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25,
+    "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
+    "SO": 23, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}
+
+
+def _iban_pattern() -> re.Pattern:
+    by_bban: dict[int, list[str]] = {}
+    for cc, n in _IBAN_LENGTHS.items():
+        by_bban.setdefault(n - 4, []).append(cc)
+    alts = []
+    for n, ccs in sorted(by_bban.items()):
+        q, r = divmod(n, 4)
+        grouped = f"(?: [A-Z0-9]{{4}}){{{q}}}" + (f" [A-Z0-9]{{{r}}}" if r else "")
+        alts.append(f"(?:{'|'.join(sorted(ccs))})\\d\\d(?:[A-Z0-9]{{{n}}}|{grouped})")
+    return re.compile(r"(?=[A-Z])(?<![A-Za-z0-9])(?:" + "|".join(alts) + r")(?![A-Za-z0-9])", re.ASCII)
+
+
+IBAN = _iban_pattern()
+
+
+def valid_iban(s: str) -> bool:
+    """The ISO 7064 MOD 97-10 check of ISO 13616: the first four characters moved to the end, letters
+    as 10-35, the number modulo 97 is 1."""
+    s = s.replace(" ", "")
+    return int("".join(str(int(c, 36)) for c in s[4:] + s[:4])) % 97 == 1
+
+
 # A number in a URL or a file name is an ID (flickr.com/photos/x/16511337801/, item.htm?id=15623456789,
 # (16511337801).jpg): right after = ? & # %, or in a token that begins as a URL, or before a file suffix
 _URL_BEFORE = re.compile(r"(?:[=?&#%]|(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.|[A-Za-z0-9\-]+\.[A-Za-z]{2,}/)"
@@ -262,13 +384,14 @@ def _widen(pattern: str) -> str:
     as ASCII: every literal (outside groups' and quantifiers' syntax) and every class member or
     range also accepts its full-width form, `\d` accepts ０-９. So the widened screen matches a
     text wherever the ASCII screen matches the folded text. (Handles what the screens use:
-    literals, escapes, non-negated classes, `(?:`, `|`, `?`, `*`, `+` and `{m,n}`.)"""
+    literals, escapes, `\b` (kept: Python's Unicode `\b` reads a full-width digit as its ASCII one),
+    non-negated classes, `(?:`, `|`, `?`, `*`, `+` and `{m,n}`.)"""
     out, i = [], 0
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
             e, i = pattern[i:i + 2], i + 2
-            out.append("[0-9０-９]" if e == r"\d" else f"[{e}{_fw(e[1])}]" if _fw(e[1]) else e)
+            out.append("[0-9０-９]" if e == r"\d" else e if e == r"\b" else f"[{e}{_fw(e[1])}]" if _fw(e[1]) else e)
         elif c == "[":
             j = pattern.index("]", i + 1)
             body, i, k, extra = pattern[i + 1:j], j + 1, 0, []
@@ -302,18 +425,24 @@ def _widen(pattern: str) -> str:
 # narrower screen loses PII ("john_@example.com", "(415)555-2671" once slipped through that way).
 # Written for ASCII, they are widened to the full-width spellings the Python patterns read (see
 # `fold_width`): `abc＠example.com` or `03－1234－5678` must get through as well.
+# (Latin phone words for `LABELLED_PHONE`, spelt case by case: `_widen` reads no inline flags)
+_LABEL_SCREEN = "|".join("".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in w)
+                         for w in ("tel", "tél", "phone", "fon", "fax", "mob", "handy", "cell", "portable", "gsm",
+                                   "móvil", "movil", "rufnummer"))
 _SCREEN_ASCII = {
-    "email": r"[A-Za-z0-9._%+\-]@[A-Za-z0-9]",
+    "email": "[A-Za-z0-9._%+\\-'" + _ADDR_LETTERS + "]@[A-Za-z0-9" + _ADDR_LETTERS + "]",
     "ip": r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]?:[0-9A-Fa-f]*:",
     "phone": r"\+\d|\d\d\d\)? ?[ .\-]?\d\d\d[ .\-]\d{4}|1[3-9]\d[ \-]?\d{4}[ \-]?\d{4}|0\d{2,3}[)）]? ?-?\d{7}"
              r"|0\d{1,4}[\-.]\d{1,4}[\-.]\d{4}|[(（]0\d{1,4}[)）] ?\d{1,4}-\d{4}|0\d{1,4}[(（]\d{1,4}[)）]\d{4}"
              r"|0(?:120|570|9\d\d)[ \-]\d{3}[ \-]?\d{3}|8 ?\(\d{3,5}\)|[48]00(?:[ \-]?\d){7}"
-             r"|(?:电话|電話|热线|熱線|[Tt][Ee][Ll]|[Pp][Hh][Oo][Nn][Ee])\.?(?:号码|號碼)?\s*[:：为為是]\s*\d\d\d\d",
+             r"|(?:电话|電話|热线|熱線|[Tt][Ee][Ll]|[Pp][Hh][Oo][Nn][Ee])\.?(?:号码|號碼)?\s*[:：为為是]\s*\d\d\d\d"
+             r"|\b00[1-9]\d{0,2}[ .\-/(]|\b(?:" + _LABEL_SCREEN + r")[A-Za-zéÉ.\- ]{0,14}[:：]?\s*\(?\d[\d)]*[ .\-/]{1,3}\d",
     "id_number": r"\d{15}|\d{3}-\d\d-\d{4}|[sS][sS][nN#]|[sS][oO][cC][iI][aA][lL]\s+[sS][eE][cC][uU][rR]",
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
+    "iban": r"[A-Z][A-Z]\d\d ?[A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9]",
 }
 _SCREEN = {k: _widen(v) for k, v in _SCREEN_ASCII.items()}
-KINDS = ("email", "ip", "phone", "id_number", "bank_card")
+KINDS = ("email", "ip", "phone", "id_number", "bank_card", "iban")
 # Per kind, what a row must contain for the kind's Python patterns to run on it (see `redact`).
 _PRESENT = {**_SCREEN, "email": _widen("@")}
 
@@ -332,30 +461,35 @@ class _Found(dict):
 
 
 class PIIRedactor(Stage):
-    """Replaces e-mails, IP addresses, phone numbers, Chinese ID numbers and bank card numbers; counts each kind.
+    """Replaces e-mails, IP addresses, phone numbers, ID numbers, bank card numbers and IBANs; counts each kind.
 
     Counters: `redacted_email`, `redacted_ip`, `redacted_phone`, `redacted_id_number`,
-    `redacted_bank_card`, `pii_documents`."""
+    `redacted_bank_card`, `redacted_iban`, `pii_documents`."""
     name: ClassVar[str] = "pii"
     # 4: a dotted number before a Chinese section unit (22.1.3.15小节) is kept; 5: full-width forms
     # (abc＠example.com), Japanese / Korean / Taiwanese formats ((03)1234-5678, 0120-123-456,
     # 02-123-4567, 010.1234.5678, 0912-345-678), 15-digit ID numbers, no phone after a part-number label;
     # 7: no phone in URLs, amounts or runs of numbers, labelled local numbers (电话：58036000), no SSN or
-    # card after a reference or licence label
-    version: ClassVar[str] = "7"
+    # card after a reference or licence label; 8: IBANs, Unicode e-mail addresses, no phone in signed
+    # amounts or after an order / invoice / case label, extensions taken along, 00 prefixes, labelled
+    # national numbers (Tel. 089 12345678), no address in figure / table / changelog numbers
+    version: ClassVar[str] = "8"
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
     ip: bool = Field(True, description=(
         "Redact IPv4 and IPv6 addresses (public ones unless redact_non_public_ips)."))
     phone: bool = Field(True, description=(
-        "Redact phone numbers (international, North American, Chinese, Japanese, Korean, Taiwanese, "
-        "Russian national)."))
+        "Redact phone numbers (international with + or 00, North American, Chinese, Japanese, Korean, "
+        "Taiwanese, Russian national; other national numbers right after a phone word)."))
     id_number: bool = Field(True, description=(
         "Redact national ID numbers: Chinese resident ID numbers (18 characters with the GB 11643 checksum, or "
         "the old 15 digits) and US Social Security numbers (123-45-6789; undashed only after an SSN label)."))
     bank_card: bool = Field(True, description=(
         "Redact bank card numbers (Luhn, issuer prefix; bare runs need a card word before)."))
+    iban: bool = Field(True, description=(
+        "Redact IBANs (ISO 13616: country code, check digits, the country's BBAN length, grouped in fours or "
+        "not; mod-97 checked)."))
     redact_non_public_ips: bool = Field(False, description=(
         "Also redact private, loopback, link-local, reserved and documentation IP addresses."))
     email_placeholder: str = Field("<EMAIL>", description="Replacement for an e-mail address.")
@@ -363,6 +497,7 @@ class PIIRedactor(Stage):
     phone_placeholder: str = Field("<PHONE>", description="Replacement for a phone number.")
     id_number_placeholder: str = Field("<ID_NUMBER>", description="Replacement for a national ID number.")
     bank_card_placeholder: str = Field("<BANK_CARD>", description="Replacement for a bank card number.")
+    iban_placeholder: str = Field("<IBAN>", description="Replacement for an IBAN.")
     min_international_digits: int = Field(8, ge=5, le=15, description=(
         "International numbers must have at least this many digits (country code included)."))
 
@@ -433,6 +568,8 @@ class PIIRedactor(Stage):
         if run("ip"):
             sub("ip", IPV4, lambda m: self._ip_ok(m, text_is_v4=True), self.ip_placeholder)
             sub("ip", IPV6, lambda m: self._ip_ok(m, text_is_v4=False), self.ip_placeholder)
+        if run("iban"):
+            sub("iban", IBAN, lambda m: valid_iban(m.group()), self.iban_placeholder)
         if run("id_number"):
             sub("id_number", ID_NUMBER, self._id_number_ok, self.id_number_placeholder)
             sub("id_number", SSN, self._ssn_ok, self.id_number_placeholder)
@@ -442,13 +579,16 @@ class PIIRedactor(Stage):
             sub("bank_card", CARD_BARE, lambda m: self._card_ok(m, grouped=False), self.bank_card_placeholder)
         if run("phone"):
             sub("phone", PHONE, self._phone_ok, self.phone_placeholder)
+            sub("phone", LABELLED_PHONE, self._labelled_ok, self.phone_placeholder)
         return text, dict(found)
 
     # The checks below see the match in the folded text (m.string), context included.
     def _ip_ok(self, m: re.Match, text_is_v4: bool) -> bool:
         s = m.group()
-        if text_is_v4 and (_VERSION_BEFORE.search(m.string, max(0, m.start() - 24), m.start())
-                           or _SECTION_AFTER.match(m.string, m.end())):
+        if text_is_v4 and (_VERSION_BEFORE.search(m.string, max(0, m.start() - 32), m.start())
+                           or _SECTION_AFTER.match(m.string, m.end())
+                           or (_CHANGELOG_ITEM.search(m.string, max(0, m.start() - 12), m.start())
+                               and _CHANGELOG_AFTER.match(m.string, m.end()))):
             return False
         try:
             addr = ipaddress.ip_address(s)
@@ -460,8 +600,9 @@ class PIIRedactor(Stage):
 
     def _phone_ok(self, m: re.Match) -> bool:
         s, branch, text = m.group(), m.lastgroup, m.string
+        s = _EXT_TAIL.sub("", s)        # (the extension's digits are no part of the number's count)
         before = text[max(0, m.start() - 16):m.start()]
-        if _ISBN_BEFORE.search(before) or _PART_BEFORE.search(before):
+        if _ISBN_BEFORE.search(before) or _reference_before(text, m.start()):
             return False
         if _URL_BEFORE.search(text, max(0, m.start() - 200), m.start()) or _FILE_AFTER.match(text, m.end()):
             return False
@@ -480,7 +621,7 @@ class PIIRedactor(Stage):
         if branch in ("nanp", "cn_service") and self._in_number_run(m):
             return False
         digits = sum(c.isdigit() for c in s)
-        if s.startswith("+") and not (self.min_international_digits <= digits <= 15):
+        if branch == "intl" and not self._international_ok(m, s, digits):
             return False
         # +40.7127837: a signed decimal; +5.789 2 20 3 2: one, then a table row's numbers (a gap in a
         # race's results, cells joined by spaces): a phone keeps one separator after its country code
@@ -497,6 +638,38 @@ class PIIRedactor(Stage):
             return 10 <= digits <= 11 or (digits == 9 and _NINE_DIGITS.fullmatch(s) is not None)
         return True
 
+    def _international_ok(self, m: re.Match, s: str, digits: int) -> bool:
+        """+CC or 00CC and 8-15 digits, and no signed number: not before a currency or a unit (+12 345 678 €),
+        not in thousands groups (+12 345 678, +12.345.678), not a run of round numbers (+20 30 40 50)."""
+        if s.startswith("00"):
+            digits -= 2
+            if not _COUNTRY_CODE.fullmatch(re.match(r"00(\d+)", s).group(1)):
+                return False
+        if not (self.min_international_digits <= digits <= 15) or s.count("/") > 1:
+            return False
+        if s.startswith("+") and _UNIT_AFTER.match(m.string, m.end()):
+            return False
+        t = _THOUSANDS.fullmatch(s)
+        if t and (t.group("sep") == "." or s.count(t.group("sep")) <= 2):
+            return False
+        groups = re.findall(r"\d+", s)
+        return not (len(groups) >= 3 and all(re.fullmatch(r"[1-9]\d*0", g) for g in groups))
+
+    def _labelled_ok(self, m: re.Match) -> bool:
+        """A number right after a phone word (`LABELLED_PHONE`): 7-13 digits after a colon, 8-13 after the
+        trunk 0 without one; not a date, a year range or a reference."""
+        label = _PHONE_LABEL_END.search(m.string, max(0, m.start() - 40), m.start())
+        if label is None:
+            return False
+        s = _EXT_TAIL.sub("", m.group())
+        digits = sum(c.isdigit() for c in s)
+        trunk = s.startswith(("0", "(0"))
+        if not ((label.group("colon") and 7 <= digits <= 13) or (trunk and 8 <= digits <= 13)):
+            return False
+        if _DATE_SHAPE.fullmatch(s) or re.fullmatch(r"(?:19|20)\d\d[ ./\-]+(?:19|20)\d\d", s) or _DATE_LIKE.match(s):
+            return False
+        return not (_URL_BEFORE.search(m.string, max(0, m.start() - 200), m.start()) or _FILE_AFTER.match(m.string, m.end()))
+
     @staticmethod
     def _in_number_run(m: re.Match) -> bool:
         """A 3-3-4 or 400 number that is a piece of a longer run of numbers written with its own
@@ -504,7 +677,7 @@ class PIIRedactor(Stage):
         space), or whose groups are all round (250 500 1000, 300-500-1000: a list of sizes). A
         neighbour with another separator is kept out of it: the ZIP code in `NY 10001 212-555-1234`."""
         s, text = m.group(), m.string
-        groups = re.findall(r"\d+", re.split(r"[xe]", s)[0])     # (not the extension's)
+        groups = re.findall(r"\d+", _EXT_TAIL.sub("", s))     # (not the extension's)
         if m.lastgroup == "nanp" and all(g.endswith("0") for g in groups[-3:]) and groups[-1].endswith("00"):
             return True
         if "(" in s:
@@ -540,17 +713,23 @@ class PIIRedactor(Stage):
             return _SSN_WORD_BEFORE.search(before) is not None
         if _SSN_WORD_BEFORE.search(before):             # SSN No. 123-45-6789: "No." is the SSN's
             return True
-        return not (_ISBN_BEFORE.search(before) or _PART_BEFORE.search(before) or _REF_BEFORE.search(before))
+        if _PHONE_LABEL_END.search(before):           # Phone: 536-22-1234 (the phone pass takes it)
+            return False
+        return not (_ISBN_BEFORE.search(before) or _reference_before(m.string, m.start()))
 
     def _card_ok(self, m: re.Match, grouped: bool) -> bool:
         s = m.group()
         digits = s.replace(" ", "").replace("-", "")
         if not (13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_ok(digits)):
             return False
+        # the digits of an IBAN (DE59 2345 0076 2791 2560 97, FR11 4759 9812 9025 4R1O ...: the iban kind off,
+        # or a check digit mistyped): a card number never follows a country code and two digits
+        if any(i.start() < m.end() and m.start() < i.end()
+               for i in IBAN.finditer(m.string, max(0, m.start() - 40), m.end() + 40)):
+            return False
         before = m.string[max(0, m.start() - 16):m.start()]
         if _CARD_WORD_BEFORE.search(before):
             return True
         # grouped in fours that is enough, but not after an order, licence or part-number label
         # (订单号：6222 0212 3456 7890 128, License key 5123 4567 8901 2346)
-        return grouped and not (_ISBN_BEFORE.search(before[-10:]) or _PART_BEFORE.search(before)
-                                or _REF_BEFORE.search(before))
+        return grouped and not (_ISBN_BEFORE.search(before[-10:]) or _reference_before(m.string, m.start()))

@@ -70,7 +70,7 @@ def test_measure_on_real_samples(small_samples):
     assert any(r.startswith("spam_filter/") and r.endswith("_title") for r, _ in hijacked["top"])
     rule = next(r for r in m["rules"] if r["profile"] == "zh-Hans" and r["rule"] == "gopher_quality/too_few_words")
     assert rule["threshold"] == 50 and rule["op"] == "<" and rule["keep95"] is not None
-    assert {p["kind"] for p in m["pii"]} == {"email", "ip", "phone", "id_number", "bank_card"}
+    assert {p["kind"] for p in m["pii"]} == {"email", "ip", "phone", "id_number", "bank_card", "iban"}
 
 
 def test_command_writes_the_report(small_samples, tmp_path):
