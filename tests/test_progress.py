@@ -159,7 +159,8 @@ def test_profile_names_the_resampling_stage_and_the_language_funnel_stops_there(
     langs = language_funnel(per, profile)
     assert langs["zh"] == {"kept": 2, "removed": {"dedup/exact_duplicate": 2}, "keep_rate": 0.5}
     assert langs["en"] == {"kept": 1, "removed": {}, "keep_rate": 1.0}
-    assert stage_warnings(_mix_stats()) == [{"stage": "mix", "message": _mix_stats()["stages"][2]["info"]["mix"]["warnings"][0]}]
+    assert stage_warnings(_mix_stats()) == [{"stage": "mix", "message": _mix_stats()["stages"][2]["info"]["mix"]["warnings"][0],
+                                             "kind": "mix"}]
 
 
 def test_any_stages_recorded_warnings_reach_the_summary():
