@@ -331,7 +331,7 @@ def test_full_width_text_outside_the_match_is_kept_exactly():
 def test_widened_screens_read_full_width_as_the_patterns_do():
     """`_widen(S)` must match a text exactly when the ASCII screen S matches the folded text (else
     a full-width row is screened out, or the screen lets most rows through)."""
-    from stages.pii import _SCREEN, _SCREEN_ASCII, fold_width
+    from stages.pii_patterns import _SCREEN, _SCREEN_ASCII, fold_width
     rng = random.Random(0)
     shapes = ["a.b@c.de", "8.8.4.4", "2001:db8::1", "+44 20 7946 0958", "(415) 555-2671", "138 1234 5678",
               "(0755)12345678", "03-1234-5678", "010.1234.5678", "(03)1234-5678", "03(1234)5678", "0120-123-456",
