@@ -31,6 +31,8 @@ from stages.language import LID176_LABELS, LanguageFilter, lid176_labels
 from stages.scripts import LETTER_SCRIPTS, SPACE, category_counts, cjk_ratio_from_counts, scripts_from_counts
 
 CHINESE_SCRIPTS = frozenset({"Hans", "Hant", "Hani"})
+# lid.176's labels of the Chinese languages OpenCC's conversions are for
+CHINESE_LANGUAGES = frozenset({"zh", "yue", "wuu", "gan"})
 # Every name `scripts_from_counts` gives a document: `scripts` can only match these.
 SCRIPT_NAMES = (*LETTER_SCRIPTS, "Hani", "Hans", "Hant", "Jpan", "Zyyy")
 
@@ -129,7 +131,8 @@ class ChineseClean(Stage):
     punctuation: Literal["keep", "fullwidth", "halfwidth"] = Field("keep", description=(
         "Keep: leave punctuation; fullwidth: ASCII ,;:?!() next to CJK become ，；：？！（）; halfwidth: the reverse."))
     convert: Literal["none", "t2s", "s2t"] = Field("none", description=(
-        "OpenCC conversion of the cleaned documents: t2s (Traditional->Simplified), s2t, or none."))
+        "OpenCC conversion of the cleaned Chinese documents (labelled zh, yue, wuu, gan, or unlabelled in a "
+        "Chinese script; never Japanese): t2s (Traditional->Simplified), s2t, or none."))
     min_cjk_ratio: float = Field(0.0, ge=0.0, le=1.0, description=(
         "Remove Chinese documents whose share of CJK characters is below this (0 = off)."))
     mojibake_ratio_threshold: float = Field(0.01, gt=0.0, le=1.0, description=(
@@ -182,7 +185,7 @@ class ChineseClean(Stage):
         no_lang = pc.is_null(lang).to_numpy(zero_copy_only=False)
         return by_lang.to_numpy(zero_copy_only=False) | (no_lang & by_script)
 
-    def _clean(self, text: str, wide: bool = True) -> str:
+    def _clean(self, text: str, wide: bool = True, convert: bool = True) -> str:
         if self._width_table and wide:
             text = text.translate(self._width_table)
         if self.fullwidth_katakana:
@@ -191,7 +194,7 @@ class ChineseClean(Stage):
             text = _ASCII_PUNCT_NEAR_CJK.sub(lambda m: _TO_FULLWIDTH_PUNCT[m.group()], text)
         elif self.punctuation == "halfwidth":
             text = text.translate(_TO_HALFWIDTH_PUNCT)
-        if self.convert != "none":
+        if self.convert != "none" and convert:
             text = opencc_converter(self.convert).convert(text)
         return text
 
@@ -212,6 +215,14 @@ class ChineseClean(Stage):
         judged = np.ones(len(holes), dtype=bool) if self.mojibake_all_documents else selected
         is_mojibake &= judged
 
+        # OpenCC converts Chinese only: run over Japanese it wrote 東京駅 as 东京駅 and 紹介 as 绍介
+        # (`languages` selects ja for the width rules). Chinese: labelled a Chinese language, or,
+        # unlabelled, in a Chinese script.
+        if "language" in batch.column_names:
+            convertible = pc.fill_null(pc.is_in(batch.column("language"), value_set=pa.array(
+                sorted(CHINESE_LANGUAGES), pa.string())), False).to_numpy(zero_copy_only=False)
+        else:
+            convertible = np.isin(np.array(scripts, dtype=object), list(CHINESE_SCRIPTS))
         values = texts.to_pylist()
         wide = pc.fill_null(pc.match_substring_regex(texts, self._width_chars), False).to_numpy(
             zero_copy_only=False) if self._width_chars else np.zeros(len(values), dtype=bool)
@@ -220,7 +231,7 @@ class ChineseClean(Stage):
             if values[i]:
                 new = values[i].replace("\ufffd", "") if holes[i] else values[i]
                 if selected[i]:
-                    new = self._clean(new, wide=bool(wide[i]))
+                    new = self._clean(new, wide=bool(wide[i]), convert=bool(convertible[i]))
                 if new != values[i]:
                     values[i] = new
                     changed_rows.append(i)

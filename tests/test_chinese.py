@@ -52,6 +52,21 @@ def test_punctuation_modes_and_opencc():
     assert s2t == "這是簡體中文"
 
 
+def test_opencc_conversion_leaves_japanese_alone():
+    """convert: t2s ran over every selected document, Japanese (selected for its width rules) too:
+    予算案を閣議決定した came out as 予算案を阁议决定した, 東京駅 as 东京駅, 紹介 as 绍介."""
+    ja = ["東京駅の近くで新しい電池の紹介がありました。", "政府は予算案を閣議決定した。一般会計の総額は過去最大。"]
+    zh = "這是一個繁體中文的句子，說明台灣的天氣。"
+    out = ChineseClean(convert="t2s")(_docs([*ja, zh], language=["ja", "ja", "zh"])).kept.column("text").to_pylist()
+    assert out == [*ja, "这是一个繁体中文的句子，说明台湾的天气。"]
+    # without a language column: Japanese (its kana: script Jpan) left, Chinese by its script converted
+    out = ChineseClean(convert="t2s")(_docs([*ja, zh])).kept.column("text").to_pylist()
+    assert out == [*ja, "这是一个繁体中文的句子，说明台湾的天气。"]
+    # Cantonese, when the stage selects it, is Chinese to OpenCC
+    assert ChineseClean(convert="t2s", languages=["zh", "yue"])(_docs(["佢哋喺度講緊嘢。"], language=["yue"])).kept.column(
+        "text").to_pylist() == ["佢哋喺度讲紧嘢。"]
+
+
 def test_real_text_has_no_mojibake_but_garbled_copies_do(clue):
     res = ChineseClean()(_docs(clue))
     assert res.removed is None and res.kept.num_rows == len(clue)

@@ -692,3 +692,19 @@ def test_report_word_files_are_read_with_the_main_one(tmp_path):
     assert g._report_words("Die Polizei hat zwei Männer festgenommen.", 5) == 0
     with pytest.raises(Exception, match="nope.txt"):
         SpamFilter(more_report_words_files=[str(tmp_path / "nope.txt")]).check_recipe(None, "s")
+
+
+def test_japanese_consumer_warnings_and_police_news_keep_their_report_words():
+    """A consumer agency's warning quotes the side-job scam's slogans, a police story names the
+    online casino: both were removed by the text rule (side_job_text, gambling_text), as the
+    Japanese report words were five (警察, 容疑者, 摘発, 違法, 裁判所) and these stories use others."""
+    warning = ("国民生活センターは、SNSの広告をきっかけとした副業に関するトラブルが急増しているとして、注意を呼びかけています。"
+               "相談の多くは、「スマホ1台で稼げる」「誰でも簡単に稼げる」「1日5分の作業で月収100万円」といった広告を見て、"
+               "LINEで友だち追加をしたところ、高額なサポート契約を勧められたというものです。"
+               "なかには「知識や経験は一切不要」と説明されたのに、実際には数十万円の情報商材を購入させられたケースもありました。")
+    casino = ("警視庁は12日、海外のオンラインカジノで賭博をしたとして、会社員の男性を書類送検した。"
+              "捜査関係者によると、男性はスマートフォンからオンラインカジノのサイトに接続し、バカラなどで約300万円を賭けていた疑いがある。"
+              "オンラインカジノは海外で合法的に運営されていても、日本国内から接続して賭けると賭博罪にあたる。"
+              "入金不要ボーナスなどをうたう広告も多く、政府は注意を呼びかけている。")
+    res = SpamFilter()(_table([warning, casino]))
+    assert res.removed is None or res.removed.num_rows == 0
