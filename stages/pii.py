@@ -17,7 +17,10 @@ Choices (documented because every peer differs a little):
   is read into an IBAN's digits.
 - Phones: international `+CC ...` or `00CC ...` numbers (8-15 digits; not a signed amount: before a
   currency or unit, in thousands groups `+12.345.678`, or round numbers `+20 30 40 50`), national
-  numbers of any country right after a phone word (`Tel. 089 12345678`, `Phone: 536-22-1234`),
+  numbers of any country right after a phone word (`Tel. 089 12345678`, `Phone: 536-22-1234`; the
+  Japanese ones too, 電話, 電話番号, 携帯(電話|番号), お問い合わせ先, 連絡先, ファックス, `電話 03 1234 5678`;
+  ungrouped only the 10-11 digits of a trunk-0 number, which may touch the label: `TEL 0312345678`,
+  `携帯番号09012345678`, `TEL.0120123456`),
   extensions (`x 22`, `, Ext. 123`, `Durchwahl -12`) taken along, North-American numbers with
   separators and a valid NANP area/exchange code (`(415) 555-2671`, `415-555-2671`), Chinese
   mobiles (`13812345678`, `138 1234 5678`, optional +86), Chinese landlines with a trunk
@@ -32,10 +35,12 @@ Choices (documented because every peer differs a little):
   an ISBN's. Groups of 4-3-3 (or 4-6) are phones only under a prefix that is one: Japanese free-dial
   `0120-123-456` and navi-dial `0570-123-456`, Taiwanese mobiles `0912-345-678` (also `0912 345 678`,
   `0912-345678`), so a part number or ISBN group in the same shape with any other prefix is kept.
-  Bare digit runs without separators are not phones (IDs, prices, timestamps); neither are dates,
+  Japanese mobiles 070 / 080 / 090 with 4 + 4 digits are phones spaced or not (`090 1234 5678`,
+  `09012345678`). Other bare digit runs without separators are not phones (IDs, prices, timestamps),
+  unless labelled (above); neither are dates,
   times, ISBNs, year ranges or version numbers, nor any number right after a part, model, serial
-  or order number label (型号, 品番, 序列号, 订单号, part no., SKU, model ...). Nor a number in a URL or a
-  file name (after = ? & # %, in a token that begins as a URL, before `.jpg`: photo and item IDs),
+  or order number label (型号, 品番, 序列号, 订单号, 注文番号, 会員番号, part no., SKU, model ...). Nor a number
+  in a URL or a file name (after = ? & # %, in a token that begins as a URL, before `.jpg`: photo and item IDs),
   a mobile or 400 number before an amount or a count (13500000000元, `13912345678 万元`, `13912345678 人`),
   a 3-3-4 or 400 number in a longer run of numbers with its separator (`ISO 100 200 400 800 1600 3200`,
   a table row) or of round groups only (`250 500 1000`), or a signed decimal (`+40.7127837`). A local
@@ -50,13 +55,17 @@ Choices (documented because every peer differs a little):
   outside the replaced spans. The sentence punctuation every CJK page has (，：；！？（）) is not
   folded: no pattern needs it as ASCII, and folding it would mean translating nearly every page;
   the patterns read the brackets around an area code (`（090）1234-5678`, `TEL（03）1234-5678`) and
-  the colon after a label in either width. The RE2 screens accept the same full-width spellings
-  (`_widen`), so such a row is not screened out before the patterns see it.
+  the colon after a label in either width. The dashes Japanese keyboards and pages write between a
+  number's digits (ー U+30FC and ｰ U+FF70, − U+2212, ‐ ‑ ‒ – U+2010-2013: `090ー1234ー5678`,
+  `03‐1234‐5678`) read as `-` too, only between two digits (ー is a letter in katakana words). The
+  RE2 screens accept the same spellings (`_widen`), so such a row is not screened out before the
+  patterns see it.
 - US Social Security numbers: 123-45-6789 with the SSA's rules (area 001-899 but 666, group not
   00, serial not 0000), not after ISBN, part-number or reference labels (Case No., Docket, Nr.,
   Invoice: a case or document number); undashed (123456789, 123 45 6789), or
   with an area beginning with 0, only after an SSN label (SSN, Social Security number, SS#).
-  Redacted as `<ID_NUMBER>`, counted with the Chinese ones (`redacted_id_number`).
+  Redacted as `<ID_NUMBER>`, counted with the Chinese ones (`redacted_id_number`); so is a Japanese
+  My Number (12 digits, whole or in fours, with its check digit) right after マイナンバー or 個人番号.
 - Chinese resident identity numbers (GB 11643-1999): 18 characters, a 6-digit area code
   starting 1-8, a real birth date (1900-2099), a 3-digit sequence and the ISO 7064 MOD 11-2
   check character (0-9 or X): an 18-digit order number passes the date and the checksum by
@@ -96,11 +105,12 @@ from pydantic import Field
 from pipeline.stage import Result, Stage
 from stages.pii_patterns import (
     CARD_BARE, CARD_GROUPED, EMAIL, fold_width, IBAN, ID_NUMBER, IPV4, IPV6, KINDS, LABELLED_PHONE, luhn_ok,
-    PHONE, SSN, SSN_UNDASHED, valid_iban, valid_id_number, _AMOUNT_AFTER, _CARD_PREFIX, _CARD_WORD_BEFORE,
-    _CHANGELOG_AFTER, _CHANGELOG_ITEM, _COUNTRY_CODE, _DATE_LIKE, _DATE_SHAPE, _EXT_TAIL, _FILE_AFTER,
-    _ISBN_BEFORE, _LOCAL_LABEL_BEFORE, _NATIONAL_BRANCHES, _NINE_DIGITS, _NOT_ID_BEFORE, _PHONE_LABEL_BEFORE,
-    _PHONE_LABEL_END, _PRESENT, _reference_before, _SCREEN, _SECTION_AFTER, _SSN_WORD_BEFORE,
-    _THOUSANDS, _UNIT_AFTER, _URL_BEFORE, _VERSION_BEFORE, _WORD_LABEL_BEFORE, _YEAR_RANGE_END)
+    MY_NUMBER, MY_NUMBER_WORDS, PHONE, SSN, SSN_UNDASHED, valid_iban, valid_id_number, valid_my_number,
+    _AMOUNT_AFTER, _CARD_PREFIX, _CARD_WORD_BEFORE, _CHANGELOG_AFTER, _CHANGELOG_ITEM, _COUNTRY_CODE, _DATE_LIKE,
+    _DATE_SHAPE, _EXT_TAIL, _FILE_AFTER, _ISBN_BEFORE, _LOCAL_LABEL_BEFORE, _MY_NUMBER_LABEL, _NATIONAL_BRANCHES,
+    _NINE_DIGITS, _NOT_ID_BEFORE, _PHONE_LABEL_BEFORE, _PHONE_LABEL_END, _PRESENT, _reference_before, _SCREEN,
+    _SECTION_AFTER, _SSN_WORD_BEFORE, _THOUSANDS, _UNIT_AFTER, _URL_BEFORE, _VERSION_BEFORE, _WORD_LABEL_BEFORE,
+    _YEAR_RANGE_END)
 
 
 class _Found(dict):
@@ -140,7 +150,8 @@ class PIIRedactor(Stage):
         "Taiwanese, Russian national; other national numbers right after a phone word)."))
     id_number: bool = Field(True, description=(
         "Redact national ID numbers: Chinese resident ID numbers (18 characters with the GB 11643 checksum, or "
-        "the old 15 digits) and US Social Security numbers (123-45-6789; undashed only after an SSN label)."))
+        "the old 15 digits), US Social Security numbers (123-45-6789; undashed only after an SSN label) and "
+        "Japanese My Numbers (12 digits with their check digit, right after マイナンバー or 個人番号)."))
     bank_card: bool = Field(True, description=(
         "Redact bank card numbers (Luhn, issuer prefix; bare runs need a card word before)."))
     iban: bool = Field(True, description=(
@@ -193,9 +204,9 @@ class PIIRedactor(Stage):
         kind cannot match where its `_PRESENT` does not. Once a placeholder went in (it could
         form a new match with its neighbours), every later kind runs.
 
-        The patterns run on the width-folded text (`fold_width`: ＠ reads as @, － as -, one
-        character for one); an accepted match's span is replaced in the original text, so the
-        text outside the replaced spans stays exactly as written."""
+        The patterns run on the width-folded text (`fold_width`: ＠ reads as @, － as -, ー between
+        digits as -, one character for one); an accepted match's span is replaced in the original
+        text, so the text outside the replaced spans stays exactly as written."""
         found = _Found(matches)
         folded = fold_width(text)
 
@@ -230,6 +241,9 @@ class PIIRedactor(Stage):
             sub("id_number", ID_NUMBER, self._id_number_ok, self.id_number_placeholder)
             sub("id_number", SSN, self._ssn_ok, self.id_number_placeholder)
             sub("id_number", SSN_UNDASHED, lambda m: self._ssn_ok(m, labelled=True), self.id_number_placeholder)
+            if any(w in folded for w in MY_NUMBER_WORDS):
+                sub("id_number", MY_NUMBER, lambda m: valid_my_number(re.sub(r"\D", "", m.group())) and bool(
+                    _MY_NUMBER_LABEL.search(m.string, max(0, m.start() - 16), m.start())), self.id_number_placeholder)
         if run("bank_card"):
             sub("bank_card", CARD_GROUPED, lambda m: self._card_ok(m, grouped=True), self.bank_card_placeholder)
             sub("bank_card", CARD_BARE, lambda m: self._card_ok(m, grouped=False), self.bank_card_placeholder)

@@ -337,22 +337,26 @@ def test_widened_screens_read_full_width_as_the_patterns_do():
               "(0755)12345678", "03-1234-5678", "010.1234.5678", "(03)1234-5678", "03(1234)5678", "0120-123-456",
               "0912 345 678", "8 (495) 123-45-67", "110105491231002", "11010519491231002X", "4242 4242 4242 4242",
               "DE89 3704 0044 0532 0130 00", "NL91ABNA0417164300", "Tel. 089 12345678", "0049 30 12345678",
-              "jörg@bäckerei.de"]
+              "jörg@bäckerei.de", "090 1234 5678", "電話 03 1234 5678", "携帯番号：0467-12-3456"]
     noise = "0123456789-.()+@: aZx"
 
     def widen_some(t: str) -> str:   # each character full-width or not, at random
         return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and rng.random() < 0.4 else c for c in t)
+
+    def dash_some(t: str) -> str:    # a "-" between two digits as one of the dashes Japanese pages write
+        return re.sub(r"(?<=\d)-(?=\d)", lambda m: rng.choice("-ー−‐‑‒–ｰ"), t)
     hits = dict.fromkeys(_SCREEN, 0)
     for _ in range(4000):
         t = rng.choice(shapes) if rng.random() < 0.7 else "".join(rng.choice(noise) for _ in range(rng.randint(5, 24)))
-        t = widen_some(t[:rng.randint(len(t) // 2, len(t))] + rng.choice(["", "中", "，", "）", "（"]))
+        t = widen_some(dash_some(t[:rng.randint(len(t) // 2, len(t))] + rng.choice(["", "中", "，", "）", "（"])))
         for kind, screen in _SCREEN.items():
             wide = bool(re.search(screen, t))
             assert wide == bool(re.search(_SCREEN_ASCII[kind], fold_width(t))), (kind, t)
             hits[kind] += wide
     assert min(hits.values()) > 50, hits         # every screen was exercised
     # and RE2 (Arrow) reads the widened screens as Python does
-    samples = ["abc＠example．com", "03－1234－5678", "０３－１２３４－５６７８", "（090）1234-5678", "１１０１０５４９１２３１００２"]
+    samples = ["abc＠example．com", "03－1234－5678", "０３－１２３４－５６７８", "（090）1234-5678", "１１０１０５４９１２３１００２",
+               "090ー1234ー5678", "03‐1234‐5678", "電話 03 1234 5678", "090 1234 5678"]
     for kind, screen in _SCREEN.items():
         got = pc.match_substring_regex(pa.array(samples), screen).to_pylist()
         assert got == [bool(re.search(screen, s)) for s in samples], kind
@@ -587,3 +591,82 @@ def test_iban_kind_option_placeholder_and_counter():
                                          {"id": "2", "source": "t", "text": "NL91ABNA0417164300 und GB29NWBK60161331926819"}]))
     assert res.kept.column("text").to_pylist() == ["Konto <IBAN>", "<IBAN> und <IBAN>"]
     assert res.counters["redacted_iban"] == 3 and res.counters["redacted_bank_card"] == 0
+
+
+# -- Japanese phone spellings (a probe of Japanese pages, /tmp/s23/ja/pii2.py): numbers without
+# hyphens after a label, mobiles spaced, the dashes Japanese keyboards and pages write --------------
+JA_PHONES = [
+    # a trunk-0 number of 10-11 digits right after a phone label, colon or not, touching it or not
+    ("電話：09012345678", "電話：<PHONE>"), ("TEL 0312345678", "TEL <PHONE>"), ("TEL.0120123456", "TEL.<PHONE>"),
+    ("携帯番号09012345678までご連絡ください。", "携帯番号<PHONE>までご連絡ください。"), ("TEL0312345678", "TEL<PHONE>"),
+    ("電話番号：0312345678", "電話番号：<PHONE>"), ("携帯電話 08012345678", "携帯電話 <PHONE>"),
+    ("お問い合わせ先：0312345678（平日）", "お問い合わせ先：<PHONE>（平日）"), ("FAX：0312345679", "FAX：<PHONE>"),
+    ("ファックス 0312345679", "ファックス <PHONE>"), ("ＴＥＬ：０３１２３４５６７８", "ＴＥＬ：<PHONE>"),
+    ("Tel: 08912345678", "Tel: <PHONE>"),             # (any phone word: the same rule)
+    # mobiles 070 / 080 / 090 + 4 + 4 spaced or not; other numbers spaced after a label
+    ("090 1234 5678 までお電話ください", "<PHONE> までお電話ください"), ("携帯 080 1234 5678", "携帯 <PHONE>"),
+    ("07012345678に連絡", "<PHONE>に連絡"), ("電話 03 1234 5678", "電話 <PHONE>"), ("電話：0467 12 3456", "電話：<PHONE>"),
+    # dashes between the digits: ー − ‐ ‑ ‒ – ｰ, with full-width digits too
+    ("電話：090ー1234ー5678", "電話：<PHONE>"), ("携帯：090−1234−5678", "携帯：<PHONE>"),
+    ("電話：03‐1234‐5678", "電話：<PHONE>"), ("03‑1234‑5678まで", "<PHONE>まで"), ("03‒1234‒5678", "<PHONE>"),
+    ("03–1234–5678", "<PHONE>"), ("090ｰ1234ｰ5678", "<PHONE>"), ("０９０ー１２３４ー５６７８へ", "<PHONE>へ"),
+    ("フリーダイヤル0120ー123ー456", "フリーダイヤル<PHONE>"),
+]
+
+
+@pytest.mark.parametrize("text, expected", JA_PHONES)
+def test_japanese_phone_spellings_are_redacted(text, expected):
+    matches: list = []
+    new, found = PIIRedactor().redact(text, matches)
+    assert new == expected and found == {**ZERO, "phone": 1}
+    (_, original), = matches            # recorded as written, dashes and all
+    assert text.replace(original, "<PHONE>", 1) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # postal codes, dates and times in any dash, a score
+    "〒100-0001 東京都千代田区", "〒100ー0001 東京都", "2024ー01ー01に開催", "2024−01−01", "01ー02ー2024", "電話：2024ー01ー01",
+    "営業時間 9:00ー18:00", "受付 10:00−17:00", "試合は3ー0で勝利",
+    # JAN codes, order, member and other reference numbers in a phone's shape
+    "JANコード：4901234567894", "JAN 4901234567894", "注文番号：09012345678", "会員番号 0312345678",
+    "注文番号：090 1234 5678", "会員番号：090ー1234ー5678", "予約番号 08012345678",
+    # no label (a landline spaced or not), a label not right before, a letter word ending in "tel",
+    # and the wrong digit counts
+    "商品コード 0312345678", "03 1234 5678 番地", "携帯ショップ 0312345678", "hotel0312345678",
+    "TEL 031234567890", "TEL 031234567", "090123456789", "v1.0312345678",
+])
+def test_japanese_phone_look_alikes_are_kept(text):
+    assert PIIRedactor().redact(text) == (text, ZERO)
+
+
+def test_japanese_phones_pass_the_batch_screen():
+    texts = [t for t, _ in JA_PHONES] + ["会員番号：090ー1234ー5678", "〒100ー0001 東京都"]
+    res = PIIRedactor()(documents_table([{"id": str(i), "source": "t", "text": t} for i, t in enumerate(texts)]))
+    assert res.kept.column("text").to_pylist() == [e for _, e in JA_PHONES] + texts[-2:]
+    assert res.counters["redacted_phone"] == len(JA_PHONES)
+
+
+def test_dashes_are_folded_only_between_digits():
+    from stages.pii_patterns import fold_width
+    text = "データ 090ー1234ー5678、ー1 2ー 3–4 x−5"
+    assert fold_width(text) == "データ 090-1234-5678、ー1 2ー 3-4 x−5"
+    assert fold_width("ＴＥＬ０３ｰ１２") == "TEL03-12" and fold_width("データ") == "データ"
+
+
+# 621498320257 is python-stdnum's example of a valid My Number; 123456789018 has the check digit too
+@pytest.mark.parametrize("text, expected", [
+    ("マイナンバー：621498320257", "マイナンバー：<ID_NUMBER>"), ("個人番号：1234 5678 9018", "個人番号：<ID_NUMBER>"),
+    ("マイナンバーは 6214-9832-0257 です", "マイナンバーは <ID_NUMBER> です"), ("個人番号１２３４５６７８９０１８", "個人番号<ID_NUMBER>"),
+])
+def test_japanese_my_numbers_are_redacted(text, expected):
+    assert PIIRedactor().redact(text) == (expected, {**ZERO, "id_number": 1})
+    res = PIIRedactor()(documents_table([{"id": "1", "source": "t", "text": text}]))
+    assert res.kept.column("text").to_pylist() == [expected] and res.counters["redacted_id_number"] == 1
+
+
+@pytest.mark.parametrize("text", [
+    "マイナンバー：621498320258", "個人番号：1234 5678 9019",        # a wrong check digit
+    "621498320257", "注文番号 1234 5678 9018", "マイナンバー：6214 98320257", "個人番号 1234567890180",
+])
+def test_my_number_look_alikes_are_kept(text):
+    assert PIIRedactor().redact(text) == (text, ZERO)
