@@ -102,7 +102,7 @@ def test_parser_function_over_several_lines_is_a_template():
     parser, and its "+" lines came out as text (the sum itself needs the wiki's data: dropped)."""
     wt = ("[[面積]]：{{formatnum:{{ #expr: {{自治体面積/鳥取県|鳥取市}}\n + {{自治体面積/鳥取県|岩美町}}\n"
           " + {{自治体面積/鳥取県|若桜町}}\n }}}}[[平方キロメートル|km<sup>2</sup>]]、")
-    assert text(wt, "ja") == "面積：km2、"
+    assert text(wt, "ja") == "面積：km²、"
 
 
 @pytest.mark.parametrize("wikitext, expected", [

@@ -135,3 +135,16 @@ def test_a_numbered_list_without_a_space_is_no_redirect(tmp_path):
     docs, counters = read(tmp_path / "d.xml")
     assert [d.text for d in docs] == ["- Tokyo Japan\n- Osaka Japan\n- Nagoya Japan"] and counters == {"skipped_redirect": 2}
     assert not_an_article("#転送 [[東京都]]", "トウキョウ", None) == "skipped_redirect"
+
+
+@pytest.mark.parametrize("wikitext, expected", [
+    ("2<sup>7</sup> = 128", "2⁷ = 128"),                      # was "27 = 128"
+    ("an area of 52 km<sup>2</sup>", "an area of 52 km²"),
+    ("{{math|''a''<sup>''p'' − 1</sup> − 1}}", "a^(p − 1) − 1"),  # was "ap − 1 − 1"
+    ("10<sup>−6</sup> m", "10⁻⁶ m"),
+    ("1<sup>st</sup> place", "1st place"),                   # ordinals and marks stay flat
+    ("claim<sup>[1]</sup> here", "claim[1] here"),
+    ("H<sub>2</sub>O", "H2O"),
+])
+def test_an_exponent_in_a_superscript_keeps_its_meaning(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions()) == expected

@@ -159,6 +159,13 @@ _INDENT_RUN = re.compile("^\ue006+", re.M)
 _LIST_MARKS = ("*", "#", ":", ";")
 _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
+# A superscript that is an exponent: a number, or an expression with an operator (2<sup>7</sup>,
+# 10<sup>−6</sup>, a<sup>p − 1</sup>); flattened they read as other numbers ("27 = 128"). A number
+# is written in superscript digits, as the page shows it (2⁷, km², 10⁻⁶), an expression after a
+# caret (a^(p − 1)). Letters alone are ordinals and marks (1<sup>st</sup>, 2<sup>e</sup>, and
+# x<sup>n</sup> too), a bracket a note: flattened as before.
+_EXPONENT = re.compile(r"[−\-+]?\d+|[^\[\]()]*\w\s*[−\-+=×/*]\s*\w[^\[\]]*")
+_SUPERSCRIPT = str.maketrans("0123456789−-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
 # The prefixes of interlanguage links: the Wikipedias' language codes (open and closed editions, as
 # meta.wikimedia.org's List of Wikipedias had them in 2025: add a new edition here) and the aliases Wikimedia's interwiki map also reads as
 # languages (nb, dk, zh-cn, zh-tw, be-x-old; the ISO codes of wikis named otherwise: lzh, yue, nan, ...).
@@ -554,6 +561,9 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
                      "source")
     if block:
         out.add("\n")
+    if name == "sup" and _EXPONENT.fullmatch(exponent := _plain(node.contents, opts).strip()):
+        out.add(exponent.translate(_SUPERSCRIPT) if exponent.lstrip("−-+").isdigit() else f"^({exponent})")
+        return
     if name in ("pre", "nowiki", "syntaxhighlight", "source", "code", "math", "chem", "ce"):
         # literal content, not wikitext: kept as written (see tidy); <code> holds wikitext
         # (<code>''x''</code> shows an italic x), its rendering is kept as it comes out
