@@ -112,6 +112,10 @@ from stages.pii_patterns import (
     _SECTION_AFTER, _SSN_WORD_BEFORE, _THOUSANDS, _UNIT_AFTER, _URL_BEFORE, _VERSION_BEFORE, _WORD_LABEL_BEFORE,
     _YEAR_RANGE_END)
 
+# After an address: a colon and a path (scp/SSH syntax); a no-reply sender's local part.
+_SCP_PATH_AFTER = re.compile(r":[~\w./-]")
+_NO_REPLY = re.compile(r"no-?reply|do-?not-?reply|donotreply", re.I)
+
 
 class _Found(dict):
     """Replacements per kind; optionally records what was replaced."""
@@ -231,7 +235,7 @@ class PIIRedactor(Stage):
                 folded = text if same else "".join(out_folded) + folded[last:]
 
         if run("email"):
-            sub("email", EMAIL, lambda m: True, self.email_placeholder)
+            sub("email", EMAIL, self._email_ok, self.email_placeholder)
         if run("ip"):
             sub("ip", IPV4, lambda m: self._ip_ok(m, text_is_v4=True), self.ip_placeholder)
             sub("ip", IPV6, lambda m: self._ip_ok(m, text_is_v4=False), self.ip_placeholder)
@@ -253,6 +257,15 @@ class PIIRedactor(Stage):
         return text, dict(found)
 
     # The checks below see the match in the folded text (m.string), context included.
+    @staticmethod
+    def _email_ok(m: re.Match) -> bool:
+        """An address is a person's unless it is an scp/SSH target (`git@github.com:acme/repo.git`:
+        a path right after a colon) or a service's no-reply sender (`noreply@github.com`), both all
+        over Q&A and code; redacted they broke the commands around them."""
+        if _SCP_PATH_AFTER.match(m.string, m.end()):
+            return False
+        return not _NO_REPLY.fullmatch(m.group().split("@", 1)[0])
+
     def _ip_ok(self, m: re.Match, text_is_v4: bool) -> bool:
         s = m.group()
         if text_is_v4 and (_VERSION_BEFORE.search(m.string, max(0, m.start() - 32), m.start())

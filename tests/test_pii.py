@@ -670,3 +670,18 @@ def test_japanese_my_numbers_are_redacted(text, expected):
 ])
 def test_my_number_look_alikes_are_kept(text):
     assert PIIRedactor().redact(text) == (text, ZERO)
+
+
+@pytest.mark.parametrize("text", [
+    "git clone git@github.com:acme/tinyparse.git", "git remote add origin git@gitlab.com:group/proj.git",
+    "scp build.tar.gz deploy@ci.example.org:/srv/releases/", "rsync -a ./site user@host.net:~/www/",
+    "Co-authored-by: Dependabot <noreply@github.com>", "From: do-not-reply@bank.example.co.uk",
+])
+def test_scp_targets_and_no_reply_senders_are_no_personal_addresses(text):
+    """Stack Exchange and code are full of `git@github.com:owner/repo.git`: it became
+    `<EMAIL>:owner/repo.git`, breaking the command; a service's no-reply sender is nobody's."""
+    assert PIIRedactor().redact(text)[0] == text
+
+
+def test_an_address_followed_by_a_colon_and_a_space_is_still_one():
+    assert PIIRedactor().redact("Write to jane.roe@mail.de: she answers.")[0] == "Write to <EMAIL>: she answers."
