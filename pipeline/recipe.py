@@ -457,7 +457,7 @@ def check_content_order(recipe: Recipe) -> None:
     filter, or dedup, before `extract`) would judge empty documents, and one reading what an earlier
     stage consumed (a second `extract`) would stop the run mid-way; both refused here, at load."""
     for src in recipe.sources:
-        have = {type(src.reader).content_column}
+        have = {src.reader.content_column}      # an option may say (a row format's `html_field`)
         dropped_by: dict[str, str] = {}
         for i, spec in enumerate(recipe.stages):
             if spec.apply_to and src.name not in spec.apply_to:

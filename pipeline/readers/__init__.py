@@ -99,16 +99,38 @@ def expand_paths(pattern: str) -> list[str]:
     A local path named on its own (no glob) that is no regular file (a named pipe, a socket, a
     device) is a ValueError saying what it is: opening a FIFO waits for a writer forever. One that
     a directory or glob turns up is listed, and skipped and counted when read (`read_source_file`)."""
-    fs, _, paths = fsspec.get_fs_token_paths(pattern)
+    from fsspec.core import url_to_fs
+    fs, root = url_to_fs(pattern)
     proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
     local = proto in ("file", "local")
+    tree = _LocalTree() if local else None
+    if local and "**" in pattern:
+        # fsspec's glob, with the folders it matched: `**` means their files, and fsspec left out
+        # without a word those of a folder it could not enter and of a symlink to a folder.
+        matched = sorted(fs.glob(root))
+        paths = [m for m in matched if not os.path.isdir(m)]
+        tree.roots.append(os.path.realpath(static_prefix(root)))
+        for d in matched:
+            if os.path.islink(d) and os.path.isdir(d):
+                tree.links.append(d)
+            elif os.path.isdir(d) and not os.access(d, os.R_OK | os.X_OK):
+                tree.files.append(d)
+    else:
+        fs, _, paths = fsspec.get_fs_token_paths(pattern)
     if "*" not in pattern and is_glob(pattern) and not any(fs.exists(p) for p in paths):
         # fsspec globs a pattern only for `*`: `part-?.jsonl.gz` and `part-[01]` were taken as one
         # file's name, which did not exist (a file whose name holds them is still read as named).
         paths = sorted(fs.glob(paths[0]))
     out = []
     for p in paths:
-        if fs.isdir(p):
+        if tree is not None and os.path.isdir(p):
+            # A directory means its files (_LocalTree: git's own left out, as below); a glob's
+            # match that links to a folder is followed as a link inside a tree is.
+            if is_glob(pattern) and os.path.islink(p):
+                tree.links.append(p)
+            else:
+                tree.walk(p, os.path.realpath(p), named=not is_glob(pattern))
+        elif fs.isdir(p):
             # A directory means its files; a git checkout's own database is not input: its `.git/`
             # folder, or the `.git` file a submodule or linked worktree holds in its place
             # (`gitdir: ../.git/modules/sub/libfoo`).
@@ -121,7 +143,76 @@ def expand_paths(pattern: str) -> list[str]:
             out.append(p)
     if not local:
         return sorted({p if "://" in p else f"{proto}://{p}" for p in out})
-    return unique_files(out)
+    return unique_files(out + tree.listed())
+
+
+class _LocalTree:
+    """A local directory's files, listed with os.scandir where fsspec's walk dropped two kinds
+    without a word: a folder it could not enter (no permission: `on_error="omit"`) and a symlink
+    to a folder (neither followed nor counted). Here such a folder is listed itself, for its read
+    to quarantine it `unlisted_folder` naming it (`read_source_file`); the folder a path names is
+    refused instead (PermissionError: a recipe error). A symlink to a folder is followed once the
+    tree itself is listed, unless its target is a folder already listed (the files are there under
+    their own names), one holding a listed tree (`loop -> ..`: a loop) or inside one: then the link
+    is listed itself, and its read counts it `skipped_symlinked_folder`. A link out of the tree is
+    followed, as `find -L` does: a data folder put together from links to other disks
+    (`2024 -> /mnt/disk2/crawl-2024`) is read; its files are named through the link."""
+
+    def __init__(self):
+        self.files: list[str] = []
+        self.links: list[str] = []
+        self.visited: set[str] = set()      # the real paths of the folders listed
+        self.roots: list[str] = []          # the real paths of the trees listed (a glob's: where it starts)
+
+    def walk(self, top: str, real: str, named: bool = False) -> None:
+        self.roots.append(real)
+        stack = [(top, real)]
+        while stack:
+            folder, real = stack.pop()
+            if real in self.visited:
+                continue
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError:
+                if named and folder == top:
+                    raise               # the folder the recipe names: its listing's own error
+                self.files.append(folder)
+                continue
+            self.visited.add(real)
+            for e in entries:
+                path = f"{folder.rstrip('/')}/{e.name}"
+                if e.name == ".git":            # git's own (see is_git_internal)
+                    continue
+                if e.is_symlink():
+                    (self.links if _is_dir(e) else self.files).append(path)
+                elif e.is_dir(follow_symlinks=False):
+                    stack.append((path, f"{real.rstrip('/')}/{e.name}"))
+                else:
+                    self.files.append(path)
+
+    def listed(self) -> list[str]:
+        """The files, after the links to folders are followed (or listed themselves)."""
+        while self.links:
+            link = self.links.pop(0)
+            try:
+                real = os.path.realpath(link, strict=True)
+            except (OSError, RuntimeError):       # a loop of links: its read says so
+                self.files.append(link)
+                continue
+            if any(r == real or r.startswith(real.rstrip("/") + "/") or real.startswith(r.rstrip("/") + "/")
+                   for r in self.roots):
+                self.files.append(link)
+                continue
+            self.walk(link, real)
+        return self.files
+
+
+def _is_dir(entry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _is_object(fs, key: str) -> bool:
@@ -264,6 +355,15 @@ def relabel(rid: str, path: str, label: str) -> str:
     return label + rid[len(path):] if label != path and rid.startswith(path) else rid
 
 
+def _unlistable(folder: str) -> str | None:
+    """Why a local folder cannot be listed, or None."""
+    try:
+        with os.scandir(folder):
+            return None
+    except OSError as e:
+        return e.strerror or f"{type(e).__name__}: {e}"
+
+
 def read_source_file(src, path: str, state: ReadState, batches: bool = False, id_base: str | None = None
                      ) -> Iterator[Doc | DocBatch | Quarantined]:
     """Read one file of a source (a recipe SourceConfig) with the source's reader.
@@ -285,20 +385,33 @@ def read_source_file(src, path: str, state: ReadState, batches: bool = False, id
     file (a named pipe, a socket, a device: `special_file_kind`) is never opened: counted
     `skipped_not_regular_file` when a directory or glob turned it up, quarantined
     `not_regular_file` when `paths` names it. A Git LFS pointer is quarantined `lfs_pointer`
-    (Reader.lfs_pointers_are_documents)."""
+    (Reader.lfs_pointers_are_documents). A folder in the listing is one it could not enter
+    (quarantined `unlisted_folder`, naming it) or a symlink to a folder it did not follow
+    (counted `skipped_symlinked_folder`): see _LocalTree."""
     # a wrapping reader (a trial's `inner`) answers for the reader it wraps
     reader = inner if isinstance(inner := getattr(src.reader, "inner", None), Reader) else src.reader
+    if (local := local_path(path)) and os.path.isdir(local):
+        # What the listing could not enter, or a link it did not follow (_LocalTree): never silent.
+        # (A folder listed now is no file: `unreadable_file` below says so.)
+        if os.path.islink(local):
+            state.count("skipped_symlinked_folder")
+            return
+        if (why := _unlistable(local)) is not None:
+            yield Quarantined("unlisted_folder", f"{path}: a folder whose files could not be listed ({why}): "
+                              f"none of them read", 0, path)
+            return
     name = path.rstrip("/").rsplit("/", 1)[-1]
+    low = name.lower()
+    if reader.skip_suffixes and low.endswith(reader.skip_suffixes) and _from_directory(tuple(src.paths), path):
+        state.count(f"skipped_not_{reader.name or 'data'}_file")    # (a saved page's .css; .DS_Store)
+        return
     if (reader.marker_prefixes and name.startswith(reader.marker_prefixes)) or name.endswith("_$folder$"):
         state.count("skipped_marker_file")      # (Hadoop's and EMR's folder keys: `logs_$folder$`)
         return
-    low = name.lower()
     if reader.data_suffixes and low in DATASETS_METADATA and _from_directory(tuple(src.paths), path):
         state.count("skipped_dataset_metadata")         # a JSON file, but no rows
         return
-    if ((reader.data_suffixes and not low.endswith(reader.data_suffixes))
-            or (reader.skip_suffixes and low.endswith(reader.skip_suffixes))) \
-            and _from_directory(tuple(src.paths), path):
+    if reader.data_suffixes and not low.endswith(reader.data_suffixes) and _from_directory(tuple(src.paths), path):
         state.count(f"skipped_not_{reader.name or 'data'}_file")
         return
     if kind := special_file_kind(path):

@@ -16,6 +16,9 @@ How these readers meet published corpora as they are, not as their names say:
   A `url_field`/`id_field` the recipe names that a row lacks is counted (`url_field_missing`,
   `id_field_missing`): a source none of whose documents had it stops the run (checks.py), a
   misspelt field must not quietly give url=None (a url_filter removing nothing);
+- `html_field` reads rows that hold a page's HTML (Common Crawl-derived datasets) as web pages
+  (`Doc.html`, the reader's content column `html`), for `extract`; a text that is a whole page is
+  counted `text_looks_like_html`;
 - a file is decompressed by what its first bytes say (base.open_decompressed `sniff`): plain JSON
   Lines named .jsonl.gz, zstd named .jsonl.zstd, gzip named .json are read, counted;
 - a row whose text is unusable says what it held (absent, null, a number, an object and its keys);
@@ -39,7 +42,7 @@ import re
 import zlib
 from typing import Iterator, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole, with_compression
 from pipeline.readers.decode import binary_bytes, decode_text_bytes
@@ -58,7 +61,8 @@ class _RowReader(Reader):
     # 4: Hive partition folders (key=value) into metadata.
     # 5: dotted paths reach into lists of objects (`messages.content`); Feather v1 files read.
     # 6: the default url_field (`url`) falls back to `metadata.url` (datatrove, Dolma).
-    version = "6"
+    # 7: `html_field`: rows as web pages; a text that is a whole HTML page counted (text_looks_like_html)
+    version = "7"
     marker_prefixes = (".", "_")
     hive_partitions = True
     text_field: str = Field(default="text", description="field holding the document's text; a dotted path "
@@ -77,6 +81,29 @@ class _RowReader(Reader):
                                                              "`url` (absent or null) takes a string `metadata.url` "
                                                              "(datatrove's and Dolma's layout); named, the field "
                                                              "alone is read")
+    html_field: str | None = Field(default=None, description="field holding a page's HTML (Common Crawl-derived "
+                                                             "rows: `html`, `content`): each row becomes a web page "
+                                                             "whose `html` is that field, as a WARC record's is, for "
+                                                             "`extract` to turn into text (a stage reading `text` "
+                                                             "must come after it); `text_field` is then not read. "
+                                                             "A dotted path as text_field's; a binary column is "
+                                                             "decoded as a page (its <meta charset>, detection)")
+
+    @model_validator(mode="after")
+    def _one_content_field(self):
+        if self.html_field and "text_field" in self.model_fields_set:
+            raise ValueError(f"text_field {self.text_field!r} and html_field {self.html_field!r}: a row is read "
+                             f"either as text or as a page to extract; name one of them")
+        return self
+
+    @property
+    def content_field(self) -> str:
+        """The field a row's document is made of: `html_field`, else `text_field`."""
+        return self.html_field or self.text_field
+
+    @property
+    def content_column(self) -> str:        # (a class's `text`; rows of pages give `html`, as WARC pages)
+        return "html" if self.html_field else "text"
 
 
 class JsonlReader(_RowReader):
@@ -375,7 +402,9 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
     if not isinstance(row, dict):
         yield Quarantined("bad_row", "row is not an object", offset, fallback_id)
         return
-    text_at = field_path(row, opts.text_field)
+    field = opts.content_field
+    as_html = bool(getattr(opts, "html_field", None))
+    text_at = field_path(row, field)
     text = _get(row, text_at)
     if isinstance(text, list) and EACH in text_at:
         # Gathered from a list of objects (`messages.content`): an item without it, or null there
@@ -389,20 +418,24 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
         # A list of strings (paragraphs, a poem's lines; a Parquet list<string> column): joined,
         # in every row format alike.
         text = "\n".join(text)
-    title_field = getattr(opts, "title_field", None)
+    title_field = None if as_html else getattr(opts, "title_field", None)
     if title_field and isinstance(text, str) and isinstance(title := _get(row, field_path(row, title_field)), str) \
             and title.strip():
         text = f"{title.strip()}\n{text}"
     id_at = field_path(row, opts.id_field) if opts.id_field else None
     rid = _row_id(opts, _get(row, id_at), fallback_id, state)
     if not isinstance(text, str):
-        yield Quarantined("missing_text", f"field {opts.text_field!r} is "
-                          f"{_describe(text, text_at, row, opts.text_field)}", offset,
+        yield Quarantined("missing_text", f"field {field!r} is "
+                          f"{_describe(text, text_at, row, field)}", offset,
                           rid, sample=(raw or "").encode()[:4096] if isinstance(raw, str) else b"")
         return
     if not text.strip():
-        yield Quarantined("empty_document", "empty text", offset, rid)
+        yield Quarantined("empty_document", "empty html" if as_html else "empty text", offset, rid)
         return
+    if not as_html and state is not None and text[:1] in _SPACE_OR_LT and _HTML_PAGE.match(text[:512]):
+        # A whole page read as text (`text_field: html` on Common Crawl-derived rows): its markup
+        # would be the document's words; `html_field` reads it as a page for `extract`.
+        state.count("text_looks_like_html")
     if "\0" in text and ((nul := text.count("\0")) * 100 >= len(text) or "\0" * 8 in text):
         # Zeroed data (a block of a Parquet or Arrow file overwritten with zeros reads as rows of
         # NUL characters) or binary, not text; a stray NUL in a long text is left as it is.
@@ -443,7 +476,14 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
     for keys in sorted(used, key=len, reverse=True):
         if _has(meta, keys):
             meta = _with(meta, keys, drop=True)
-    yield Doc(rid, url if isinstance(url, str) else None, text=text, metadata=meta)
+    if as_html:
+        yield Doc(rid, url if isinstance(url, str) else None, html=text, metadata=meta)
+    else:
+        yield Doc(rid, url if isinstance(url, str) else None, text=text, metadata=meta)
+
+
+_SPACE_OR_LT = frozenset("< \t\r\n\ufeff")
+_HTML_PAGE = re.compile(r"[\s\ufeff]*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
 
 
 _DEFAULT_URL_FIELD = "url"

@@ -20,7 +20,7 @@ import io
 from typing import Iterator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState
-from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.decode import decode_html_utf8, decode_text_bytes
 from pipeline.readers.guarded import local_path, open_input
 from pipeline.readers.rows import SAMPLE, _RowReader, _get, _row_doc, _row_id, _with, field_path
 
@@ -70,7 +70,7 @@ def _read_parquet(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quar
             if rows == 0:
                 state.count("skipped_empty_file")
                 return
-            if not _has_column(pf.schema_arrow, opts.text_field):
+            if not _has_column(pf.schema_arrow, opts.content_field):
                 yield _no_text_column(opts, path, pf.schema_arrow, rows)
                 return
             for g in range(pf.num_row_groups):
@@ -218,7 +218,7 @@ def _no_text_column(opts, path: str, schema, rows: int) -> Quarantined:
     """One item for a file without the text column, standing for all its rows."""
     names = schema.names
     shown = ", ".join(names[:30]) + (f", ... ({len(names)} columns)" if len(names) > 30 else "")
-    return Quarantined("missing_text", f"{path}: no column {opts.text_field!r}, its {rows:,} rows lost; "
+    return Quarantined("missing_text", f"{path}: no column {opts.content_field!r}, its {rows:,} rows lost; "
                        f"its columns: {shown}", 0, path, records=rows)
 
 
@@ -229,7 +229,7 @@ def _batch_rows(opts, src, path: str, batch, n: int, state: ReadState, corrupt: 
         if isinstance(row, Exception):    # a value that does not decode (bytes flipped)
             yield Quarantined(corrupt, f"{path}: row {n}: {type(row).__name__}: "
                               f"{' '.join(str(row).split())}", n, path)
-        elif isinstance(raw := _get(row, keys := field_path(row, opts.text_field)), bytes):
+        elif isinstance(raw := _get(row, keys := field_path(row, opts.content_field)), bytes):
             yield from _binary_text_row(opts, src, row, keys, raw, f"{path}#{n}", n, state)
         else:
             yield from _row_doc(opts, src, row, f"{path}#{n}", n, state=state)
@@ -295,7 +295,7 @@ def _read_arrow(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quaran
                             return
                         yield i, batch
                         i += 1
-            if not _has_column(reader.schema, opts.text_field):
+            if not _has_column(reader.schema, opts.content_field):
                 rows = 0
                 for _, batch in batches():
                     if isinstance(batch, Exception):
@@ -369,7 +369,7 @@ def _read_feather_v1(opts, src, path: str, f, state: ReadState) -> Iterator[Doc 
         yield Quarantined("corrupt_arrow", f"{path}: a Feather v1 file (pandas before 1.1) that does not read: "
                           f"{type(e).__name__}: {' '.join(str(e).split())}", 0, path)
         return
-    if not _has_column(table.schema, opts.text_field):
+    if not _has_column(table.schema, opts.content_field):
         if table.num_rows:
             yield _no_text_column(opts, path, table.schema, table.num_rows)
         else:
@@ -389,10 +389,15 @@ def _read_feather_v1(opts, src, path: str, f, state: ReadState) -> Iterator[Doc 
 def _binary_text_row(opts, src, row: dict, keys: tuple[str, ...], raw: bytes, fallback_id: str, offset: int,
                      state: ReadState) -> Iterator[Doc | Quarantined]:
     """A row whose text column is binary (Parquet written without the UTF-8 annotation: Hive,
-    Impala, some Spark jobs): read as a text file is (`decode_text_bytes`, counted as there);
-    bytes no charset reads are quarantined."""
+    Impala, some Spark jobs): read as a text file is (`decode_text_bytes`, counted as there), or
+    with `html_field` as a page is (`decode_html_utf8`: a crawl's raw bytes); bytes no charset
+    reads are quarantined."""
     state.count("binary_text_column")
-    text, charset, kind = decode_text_bytes(raw)
+    if opts.html_field:             # a page's bytes: its own <meta charset>, as a WARC record's (decode.py)
+        page, charset, lossy = decode_html_utf8(raw)
+        text, kind = (None if page is None else page.decode("utf-8")), ("html_lossy" if lossy else None)
+    else:
+        text, charset, kind = decode_text_bytes(raw)
     if text is None:
         rid = _row_id(opts, _get(row, field_path(row, opts.id_field)) if opts.id_field else None,
                       fallback_id, state)

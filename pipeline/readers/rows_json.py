@@ -578,11 +578,11 @@ def _rows_of_object(opts, path: str, value: dict):
                               f"{_describe(held, at, value)}, not a list of rows", 0, path)
             return None
         return held
-    if _get(value, field_path(value, opts.text_field)) is None and \
+    if _get(value, field_path(value, opts.content_field)) is None and \
             (lists := [k for k, v in value.items() if isinstance(v, list) and v and isinstance(v[0], dict)]):
         # One object wrapping the rows (`{"version": 1, "data": [...]}`): the row count it stands
         # for is lost unless the reader is told where they are; said with the field to name.
-        yield Quarantined("missing_text", f"{path}: one object without {opts.text_field!r} whose field "
+        yield Quarantined("missing_text", f"{path}: one object without {opts.content_field!r} whose field "
                           f"{lists[0]!r} holds {len(value[lists[0]]):,} objects: set records_field: {lists[0]} "
                           f"to read them as rows", 0, path, records=len(value[lists[0]]))
         return None

@@ -27,14 +27,16 @@ a README) is counted `skipped_not_<format>_file`, not read as a damaged WARC. A 
 its own or matched by a glob is read whatever its name. Likewise `format: html` reads the pages
 of a directory (.html, .htm, .xhtml, .xht, .shtml, plain or compressed) and counts the rest
 (`skipped_not_html_file`: a saved page's `_files/` folder of .css, .js and images, Thumbs.db,
-notes): a mirror whose pages have no such ending (`wget -r` without `--adjust-extension`) is read
-with a glob (`site/**`) instead.
+notes). A file whose first bytes say it is no page (an image, a PDF, a font under a page-like name:
+`not_a_page`) is counted likewise, dot files as `skipped_marker_file`; a saved page's address is
+found in it or its mirror folder (`_page_url`); MHTML files give their HTML part (`_mhtml_page`).
 
 Pages are handed on as UTF-8 bytes (`Doc.html`, `Doc.text` for WET), validated or transcoded by
 `decode.decode_html_utf8`: no Python str is made of a page that is already UTF-8.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from pydantic import Field
@@ -87,10 +89,19 @@ class WetReader(WarcReader):
 
 
 class HtmlReader(Reader):
-    """One HTML page per file (optionally compressed); the file path is its id."""
+    """One HTML page per file (optionally compressed); the file path is its id. A saved page's own
+    address becomes its `url` (`_page_url`); an MHTML file (`.mht`, `.mhtml`: a page saved with its
+    resources as one MIME message) gives its HTML part (`_mhtml_page`)."""
     name = "html"
     content_column = "html"
-    version = "4"           # 4: a directory's assets are skipped, counted
+    # 4: a directory's assets are skipped, counted
+    # 5: binary files by their first bytes, marker files (`.htaccess`, `._x`) skipped, counted; the
+    #    page's url from its saved-from mark, canonical link or mirror folder; MHTML read
+    version = "5"
+    # Dot files are no pages: `.htaccess`, `.DS_Store`, macOS's AppleDouble `._index.html` beside
+    # each page copied from a Mac (binary: quarantined bad_encoding, and so counted as lost). Not
+    # `_` as the row formats: `wget -r` saves a URL path `/_search` as a file named `_search`.
+    marker_prefixes = (".",)
     # A directory means its pages, whatever their names: a mirror's `about` or `index.php?id=3`
     # (`wget -r` without --adjust-extension) is a page. A saved page's `_files/` assets (style
     # sheets, scripts, images, fonts, media), Thumbs.db, .DS_Store and notes beside them are
@@ -101,6 +112,13 @@ class HtmlReader(Reader):
         ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".m4a", ".webm", ".ogg", ".wav",
         ".avi", ".mov", ".swf", ".zip", ".tar", ".7z", ".rar", ".exe", ".dmg", ".db", ".ds_store",
         ".ini", ".log", ".cdx", ".cdxj")
+    url_from_path: bool = Field(
+        default=True,
+        description="a page without a saved-from mark or canonical link takes its url from a mirror's folders "
+                    "when the first folder below the source's folder (or that folder itself) is named like a "
+                    "host, as `wget -r` writes them (`www.example.com/about/index.html` -> "
+                    "http://www.example.com/about/; the scheme is not recorded: http, or the `http`/`https` "
+                    "folder of --protocol-directories); false: such pages keep url null")
 
     def read(self, path, src, state):
         return _read_html(self, src, path, state)
@@ -342,4 +360,197 @@ def _read_html(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     if isinstance(body, Quarantined):
         yield body
         return
-    yield from _page(src, state, path, None, body, None, {"file": path})
+    if not_a_page(body):
+        # A mirror's images, PDFs and fonts saved under page-like names (`thumb.php?img=3`,
+        # `logo?size=2`, `download?file=report`): no page, as a `.png` of the folder is not.
+        state.count("skipped_not_html_file")
+        return
+    meta, declared = {"file": path}, None
+    if _is_mhtml(path, body):
+        part = _mhtml_page(body)
+        if isinstance(part, str):
+            yield Quarantined("mhtml_without_html", f"{path}: an MHTML file (a saved web page) {part}", 0, path,
+                              len(body), body[:4096])
+            return
+        body, declared, url = part
+        state.count("mhtml_page")
+        meta["saved_as"] = "mhtml"
+        if url:
+            meta["url_from"] = "content_location"
+    else:
+        url = None
+    if url is None:
+        url, how = _page_url(opts, src, path, body)
+        if url:
+            meta["url_from"] = how
+    yield from _page(src, state, path, url, body, declared, meta)
+
+
+# -- what is no page --------------------------------------------------------------------------
+# Hand-written: no file-type library is a dependency (`filetype`, `puremagic`, libmagic's
+# bindings), and a mirror's binary files are a few kinds whose magic bytes are fixed. Each entry:
+# (offset, bytes). Only signatures no page can begin with: `BM` (BMP) and `OTTO` (OpenType) are
+# left out, words a text page may start with.
+_BINARY_MAGIC = (
+    (0, b"\x89PNG\r\n\x1a\n"), (0, b"\xff\xd8\xff"), (0, b"GIF87a"), (0, b"GIF89a"),
+    (0, b"%PDF-"), (0, b"\x00\x00\x01\x00"), (0, b"\x00\x00\x02\x00"),          # ICO, CUR
+    (0, b"wOFF"), (0, b"wOF2"), (0, b"\x00\x01\x00\x00\x00"),                  # WOFF, WOFF2, TrueType
+    (0, b"PK\x03\x04"), (0, b"PK\x05\x06"), (0, b"7z\xbc\xaf\x27\x1c"), (0, b"Rar!\x1a\x07"),
+    (0, b"\x1f\x8b"), (0, b"BZh"), (0, b"\xfd7zXZ\x00"), (0, b"\x28\xb5\x2f\xfd"),  # still compressed inside
+    (4, b"ftyp"),                                                             # MP4, MOV, M4A, AVIF, HEIC
+    (0, b"\x1a\x45\xdf\xa3"), (0, b"OggS"), (0, b"ID3"), (0, b"fLaC"),         # WebM/MKV, Ogg, MP3, FLAC
+    (0, b"II*\x00"), (0, b"MM\x00*"), (0, b"\x00asm"), (0, b"\x7fELF"), (0, b"MZ\x90\x00"),
+    (0, b"\x00\x00\x00\x01Bud1"), (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),     # .DS_Store; OLE2: Thumbs.db, .doc
+)
+_RIFF_KINDS = (b"WEBP", b"WAVE", b"AVI ")
+# XML that is no page: a mirror's `logo?format=svg`, `feed`, `sitemap` without their endings.
+# Extract read an SVG's <text>/<title> labels as if a page's words, a feed's items as one page.
+_XML_ROOT = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<(\w+)",
+                       re.S | re.I)
+_NOT_PAGE_ROOTS = frozenset({b"svg", b"rss", b"feed", b"urlset", b"sitemapindex", b"opml"})
+
+
+def not_a_page(body: bytes) -> bool:
+    """Whether a file's (decompressed) first bytes say it is no page: an image, a PDF, a font, an
+    archive, media (`_BINARY_MAGIC`), or XML whose root is an SVG image, a feed or a sitemap."""
+    head = bytes(body[:64])
+    if any(head.startswith(magic, at) for at, magic in _BINARY_MAGIC):
+        return True
+    if head.startswith(b"RIFF") and head[8:12] in _RIFF_KINDS:
+        return True
+    root = _XML_ROOT.match(bytes(body[:4096]))
+    return root is not None and root.group(1).lower() in _NOT_PAGE_ROOTS
+
+
+# -- MHTML ------------------------------------------------------------------------------------
+_MHTML_SUFFIXES = with_compression(".mht", ".mhtml")
+_MULTIPART = re.compile(rb"^content-type:\s*multipart/related", re.I | re.M)
+
+
+def _is_mhtml(path: str, body: bytes) -> bool:
+    """An MHTML file: named so, or a MIME message of related parts (a browser's "save as single
+    file" under another name); a page never begins with mail headers."""
+    if path.lower().endswith(_MHTML_SUFFIXES):
+        return True
+    head = bytes(body[:2048])
+    return not head.lstrip().startswith(b"<") and _MULTIPART.search(head.split(b"\n\n", 1)[0].replace(b"\r", b"")) \
+        is not None
+
+
+def _mhtml_page(body: bytes) -> tuple[bytes, str | None, str | None] | str:
+    """The page of an MHTML file (RFC 2557, as Chrome, Edge and IE save one): the part its
+    `start` parameter names, else its first text/html part, with its transfer encoding
+    (quoted-printable, base64) undone by the stdlib's `email`: (body, declared charset, its
+    Content-Location or the file's Snapshot-Content-Location). Else why not (a str)."""
+    import email
+    import email.policy
+    msg = email.message_from_bytes(bytes(body), policy=email.policy.compat32)
+    if not msg.is_multipart():
+        return "that is no multipart MIME message: its HTML could not be found"
+    start = (msg.get_param("start") or "").strip("<>")
+    pages = [p for p in msg.walk() if p.get_content_type() in ("text/html", "application/xhtml+xml")]
+    if not pages:
+        kinds = sorted({p.get_content_type() for p in msg.walk() if not p.is_multipart()})
+        return f"without a text/html part (its parts: {', '.join(kinds[:8]) or 'none'})"
+    page = next((p for p in pages if start and (p.get("Content-ID") or "").strip("<>") == start), pages[0])
+    payload = page.get_payload(decode=True) or b""
+    url = next((u.strip() for u in (page.get("Content-Location"), msg.get("Snapshot-Content-Location"))
+                if u and u.strip().lower().startswith(("http://", "https://"))), None)
+    return payload, page.get_content_charset(), url
+
+
+# -- the page's own url -----------------------------------------------------------------------
+URL_HEAD = 1 << 15      # bytes of a page searched for its saved-from mark and canonical link (its head)
+_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.I)
+_TAG = re.compile(rb"<(link|base)\b([^>]*)>", re.I)
+_ATTR = re.compile(rb"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+([a-z][a-z0-9-]*[a-z0-9])(?:[:+]\d{1,5})?", re.I)
+# Endings a folder may have that are no top-level domain (`dir.html/`, `page.php/`, `a.d/`)
+_NOT_TLDS = frozenset({"html", "htm", "xhtml", "shtml", "php", "asp", "aspx", "jsp", "cgi", "pl", "txt", "json",
+                       "xml", "bak", "old", "orig", "tmp", "files", "d", "git", "svn"})
+
+
+def _page_url(opts, src, path: str, body: bytes) -> tuple[str | None, str | None]:
+    """(url, where it came from) of a saved page: the browser's `<!-- saved from url=(N)... -->`
+    mark (where it was saved from: `saved_from`), else its `<link rel=canonical>` (made absolute
+    by its `<base href>` or the mirror's url: `canonical`), else the mirror folder it lies in
+    (`path`, `url_from_path`), else (None, None). Only http(s) URLs: a page saved from a local
+    file says `saved from url=(0014)about:internet`. `<base href>` alone is not the page's url
+    (mostly the site's root)."""
+    from urllib.parse import urljoin
+    head = bytes(body[:URL_HEAD])
+    if (m := _SAVED_FROM.search(head)) and (url := _web_url(m.group(1))):
+        return url, "saved_from"
+    canonical = base = None
+    for m in _TAG.finditer(head):
+        attrs = {a.group(1).lower(): next(v for v in a.groups()[1:] if v is not None) for a in _ATTR.finditer(m.group(2))}
+        href = attrs.get(b"href")
+        if href is None:
+            continue
+        if m.group(1).lower() == b"base":
+            base = base or href
+        elif canonical is None and b"canonical" in attrs.get(b"rel", b"").lower().split():
+            canonical = href
+    from_path = _mirror_url(src, path) if opts.url_from_path else None
+    if canonical is not None:
+        ref = _web_url(base) or from_path          # what a relative canonical link is relative to
+        if url := _web_url(urljoin(ref, _text(canonical)).encode() if ref else canonical):
+            return url, "canonical"
+    return (from_path, "path") if from_path else (None, None)
+
+
+def _text(raw: bytes) -> str:
+    import html
+    return html.unescape(raw.decode("utf-8", "replace")).strip()
+
+
+def _web_url(raw: bytes | None) -> str | None:
+    url = _text(raw) if raw is not None else ""
+    return url if url.lower().startswith(("http://", "https://")) and len(url) > 8 and " " not in url else None
+
+
+def _mirror_url(src, path: str) -> str | None:
+    """The url a mirror's folders give a page: below the folder the source lists (its id_base, or
+    the directory or glob of `paths` holding the file, or a named file's own folder), the first
+    folder named like a host, or that folder itself (`paths: [mirror/www.example.com]`); with
+    --protocol-directories an `http`/`https` folder before it. `index.html` (wget's name for a
+    folder's page) is the folder; the scheme is http where no folder says it."""
+    from urllib.parse import quote
+
+    from pipeline.readers import _pattern_kinds, static_prefix
+    if "://" in path and not path.startswith("file://"):
+        return None
+    path = path.removeprefix("file://")
+    root = src.id_base
+    if not root:
+        dirs, named, globs = _pattern_kinds(tuple(getattr(src, "paths", None) or ()))
+        root = next((d.rstrip("/") for d in dirs if path.startswith(d)), None) or \
+            next((static_prefix(g) for g in globs if path.startswith(static_prefix(g) + "/")), None) or \
+            (path.rpartition("/")[0] if path in named else None)
+    if not root or not path.startswith(root.rstrip("/") + "/"):
+        return None
+    parts = path[len(root.rstrip("/")) + 1:].split("/")
+    scheme = "http"
+    if len(parts) > 2 and parts[0] in ("http", "https") and _is_host(parts[1]):
+        scheme, host, rest = parts[0], parts[1], parts[2:]
+    elif len(parts) > 1 and _is_host(parts[0]):
+        host, rest = parts[0], parts[1:]
+    elif _is_host(root.rstrip("/").rsplit("/", 1)[-1]):
+        host, rest = root.rstrip("/").rsplit("/", 1)[-1], parts
+    else:
+        return None
+    name = rest[-1]
+    low = name.lower()
+    if low.endswith(_CODEC_SUFFIXES):       # the page is what the file decompresses to
+        cut = low.rindex(".")
+        name, low = name[:cut], low[:cut]
+    where = "/".join(rest[:-1] + ["" if low == "index.html" else name])      # about/index.html: about/
+    return f"{scheme}://{host.lower().replace('+', ':')}/" + quote(where, safe="/?=&;:@%+,~!$'()*")
+
+
+_CODEC_SUFFIXES = (".gz", ".bz2", ".xz", ".lzma", ".zst", ".zstd")
+
+
+def _is_host(name: str) -> bool:
+    m = _HOST.fullmatch(name)
+    return m is not None and m.group(1).lower() not in _NOT_TLDS
