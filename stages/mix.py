@@ -407,6 +407,8 @@ class Mix(GlobalStage):
             # not take it without overshooting further (a dump whose tokens sit in one document).
             rep["largest_document_left_tokens"] = int(ntok[idx][left].max()) if left.any() else 0
             rep["median_document_tokens"] = int(np.median(ntok[idx])) if len(idx) else 0
+            # its limit (documents x max_epochs, or max_tokens): a source planned at it bounds the mix
+            rep["limit_tokens"] = self.available(s, totals[s])
             for ph, (a, b) in enumerate(cuts):
                 sel, ep = idx[seq[a:b]], epoch[a:b]
                 rep["phases"].append({"tokens": int(ntok[sel].sum()), "documents": int(b - a),
@@ -566,8 +568,16 @@ def mix_warnings(report: dict) -> list[str]:
             big = ", ".join(f"{s} {r.get('largest_document_tokens', 0):,} tokens"
                             for s, r in (worst[:2] if not off else [(s, srcs[s]) for s in off])
                             if r.get("largest_document_tokens"))
+            # Raising the target cannot help when a source already plans all its limit allows:
+            # the run then fails for that source (a multisource mix whose Wikipedia was at max_epochs).
+            bound = [s for s, r in srcs.items() if r.get("limit_tokens") and r.get("planned_tokens", 0) > 0
+                     and r["planned_tokens"] >= r["limit_tokens"] * (1 - TOTAL_TOLERANCE)]
+            advice = ("raise target_tokens" if not bound else
+                      f"raising target_tokens would fail, as {', '.join(bound)} already give{'s' if len(bound) == 1 else ''} "
+                      f"all that max_epochs/max_tokens allow: split long documents upstream (a reader's "
+                      f"max_chars) or give {', '.join(bound)} more data or epochs")
             out.append(head + (f"; largest picked: {big}" if big else "") + "): a target this close to the "
-                       "document sizes cannot be met closer; raise target_tokens")
+                       "document sizes cannot be met closer; " + advice)
     return out
 
 

@@ -177,6 +177,12 @@ def test_a_small_target_overshoot_is_warned_with_its_cause(tmp_path, mixed_input
     ok["tokens"] = 1_200
     (w,) = mix_warnings(ok)
     assert "1,200 tokens for a target of 1,000 (+20.0%)" in w and "shares a 0.583 for 0.500" in w
+    assert w.endswith("raise target_tokens")
+    # b already plans all its limit allows: a larger target would fail for b (a multisource mix whose
+    # Wikipedia was at max_epochs was told to raise target_tokens, and then stopped)
+    ok["sources"]["b"]["limit_tokens"] = 500
+    (w,) = mix_warnings(ok)
+    assert "raising target_tokens would fail, as b already gives all that max_epochs/max_tokens allow" in w
 
 
 def test_a_source_short_because_of_one_long_document_is_warned_with_that_document(shared_data, tmp_path):
