@@ -12,10 +12,9 @@ from collections import Counter
 import pytest
 import zstandard
 
-from pipeline.readers import Doc, DocBatch, Quarantined, ReadState, read_source_file
 from pipeline.readers.warc import WarcRecord, iter_warc
-from pipeline.recipe import SourceConfig
 from tests.test_ingest_fuzz import batch_path_differs
+from tests.test_ingest_http_bodies import read as read_warc
 from tests.test_ingest_zoo import gzip_members
 
 
@@ -27,16 +26,8 @@ def records(shared_data):
 
 def read(path):
     """(documents, quarantine reasons, counters) as ingest reads the file."""
-    src = SourceConfig(name="s", format="warc", paths=[str(path)])
-    state, docs, q = ReadState(), [], []
-    for item in read_source_file(src, str(path), state):
-        if isinstance(item, Quarantined):
-            q.append(item.reason)
-        elif isinstance(item, DocBatch):
-            docs.extend(item.docs())
-        elif isinstance(item, Doc):
-            docs.append(item)
-    return docs, Counter(q), dict(state.counters)
+    docs, counters, q = read_warc(path, check_batch=False)
+    return docs, Counter(q), counters
 
 
 def pages(docs) -> dict:
