@@ -324,6 +324,20 @@ def _entry(stages: list[StageEntry], doc_id: str) -> tuple[pa.Table | None, int,
     return None, 0, set()
 
 
+def _skipped_at_ingest(run_dir) -> str:
+    """What ingest skipped without making a document (a redirect, a disambiguation page, an empty
+    file, a request record): such an item has no id to explain, so the message says how many."""
+    try:
+        counters = storage.read_json(storage.path(run_dir) / "stats.json")["stages"][0].get("counters") or {}
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return ""
+    skipped = sorted(((k, v) for k, v in counters.items() if k.startswith("skipped_") and v), key=lambda kv: -kv[1])
+    if not skipped:
+        return ""
+    return ("; it may be an item ingest skipped, which makes no document: "
+            + ", ".join(f"{k} {v:,}" for k, v in skipped[:6]))
+
+
 def explain(run_dir: str | Path, doc_id: str) -> list[str]:
     """What happened to one document at each stage, in order; on a run stopped mid-way, up to the
     first stage that has not done its shard."""
@@ -339,7 +353,7 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
     if not shards:
         raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
                            f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)"
-                           + _damage_in_its_file(run_dir, stages, doc_id))
+                           + _skipped_at_ingest(run_dir) + _damage_in_its_file(run_dir, stages, doc_id))
     lines.append(f"{first} kept")
     if n > 1:                  # a file read twice: the id does not name one document
         lines.append(_SHARED_ID.format(n=n))

@@ -281,3 +281,17 @@ def test_inspect_says_a_stage_has_not_run_or_has_partial_counts(run, tmp_path):
     assert inspect_stage(dedup, "exact_dedup", n=1) == [
         "stage exact_dedup has finished 1 of its 2 shards (the run was stopped, or is still running): the counts "
         "are partial", "stage exact_dedup: removed nothing"]
+
+
+def test_an_id_not_found_names_what_ingest_skipped(tmp_path):
+    """A redirect, a disambiguation page or an empty file makes no document: explain said only "ids
+    look like 'source/...'", as if the id were malformed."""
+    import json
+
+    from pipeline.inspect import _skipped_at_ingest
+    (tmp_path / "stats.json").write_text(json.dumps({"stages": [{"id": "ingest", "counters": {
+        "skipped_redirect": 3, "skipped_disambiguation": 1, "decoded_lossy": 2, "skipped_request": 0}}]}))
+    said = _skipped_at_ingest(tmp_path)
+    assert said == "; it may be an item ingest skipped, which makes no document: skipped_redirect 3, " \
+                   "skipped_disambiguation 1"
+    assert _skipped_at_ingest(tmp_path / "nowhere") == ""
