@@ -81,7 +81,8 @@ The title: the `title_field` column, else (default) the metadata JSON's `title`,
 Parquet sources keep extra fields; a dotted `title_field` (metadata.title) is a key in a JSON column.
 The reason says the category and where it mattered most: `gambling_title`, `porn_url`,
 `fake_invoice_text`, `stock_tips_contact`; the `spam_signal` column lists what matched where
-(`contact[wechat:abc123]` for the handles; `spam_score` stays the title/URL/text score).
+(`contact[wechat:abc123]` for the handles; `spam_score` stays the title/URL/text score, and
+`spam_contact_score` holds the contact rule's weight of the rows it removed).
 
 Text and title matching is one RE2 alternation per category over the whole batch (Arrow), and
 so is the URL rule where RE2's search is the same as Python's; only the candidates are looked at
@@ -388,11 +389,13 @@ class SpamFilter(Filter):
     # 6: the repetition rule, report: lines, grouped mobile numbers and LINE @ids, titles in metadata
     # 7: a URL path repeating the title counts once, question titles weigh as text, not: lines, Roman
     #    numerals and X masks, more report words (English regulators, German, French, Spanish)
-    version: ClassVar[str] = "7"
+    # 8: spam_contact_score, the contact rule's weight of what it removed
+    version: ClassVar[str] = "8"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
-                                         "spam_matches": ("min_matches", "below")}
+                                         "spam_matches": ("min_matches", "below"),
+                                         "spam_contact_score": ("contact_min_score", "below")}
 
     lists: list[str] = Field(default_factory=lambda: list(DEFAULT_LISTS), description=(
         "Built-in lists to use (stages/data/blocklists/<name>.txt); the category is the name minus its "
@@ -650,15 +653,19 @@ class SpamFilter(Filter):
                     if repeat_spam:
                         found.append(f"repeat[{top}x{k}]")
                     signals[i] = f"{cat.name}: {' '.join(found)} text_matches={n_hits} score={score:g}"
+        contact_score = np.zeros(len(reasons), dtype=np.float32)
         if self.contact_min_score is not None:
-            self._contact_rule(text_arr, reasons, signals)
+            self._contact_rule(text_arr, reasons, signals, contact_score)
         return Judgement(reasons, {"spam_matches": pa.array(best_matches, pa.int32()),
                                    "spam_score": pa.array(best_score, pa.float32()),
+                                   "spam_contact_score": pa.array(contact_score, pa.float32()),
                                    "spam_signal": pa.array(signals, pa.string())})
 
-    def _contact_rule(self, text_arr: pa.Array, reasons: list, signals: list) -> None:
+    def _contact_rule(self, text_arr: pa.Array, reasons: list, signals: list, contact_score: np.ndarray) -> None:
         """Rows not yet removed whose text gives a contact handle and, in one category, phrases
-        (its text phrases and its contact-only ones) weighing `contact_min_score`; not reports."""
+        (its text phrases and its contact-only ones) weighing `contact_min_score`; not reports.
+        `contact_score` gets the weight of the rows it removes (the report's histogram of
+        `spam_contact_score` then shows why they went: their `spam_score` is the other rules')."""
         maybe = pc.fill_null(pc.match_substring_regex(text_arr, _CONTACT_PREFILTER), False).to_numpy(
             zero_copy_only=False)
         rows = [int(i) for i in np.flatnonzero(maybe) if reasons[i] is None]
@@ -687,6 +694,7 @@ class SpamFilter(Filter):
                 continue
             i = rows[int(k)]
             reasons[i] = f"{name}_contact"
+            contact_score[i] = score
             signals[i] = (f"{name}: contact[{','.join(handles[:3])}] text[{','.join(sorted(found))}] "
                           f"score={score:g}")
 

@@ -129,7 +129,8 @@ def test_declared_thresholds_are_the_options_on_real_signal_columns():
     follow the options, name columns the filter writes, and removals lie on the removed side."""
     assert SpamFilter().declared_thresholds() == {
         "spam_score": [{"option": "min_score", "direction": "below", "value": 6.0}],
-        "spam_matches": [{"option": "min_matches", "direction": "below", "value": 3.0}]}
+        "spam_matches": [{"option": "min_matches", "direction": "below", "value": 3.0}],
+        "spam_contact_score": [{"option": "contact_min_score", "direction": "below", "value": 2.0}]}
     f = SpamFilter(min_score=4.5, min_matches=5)
     declared = f.declared_thresholds()
     assert declared["spam_score"][0]["value"] == 4.5 and declared["spam_matches"][0]["value"] == 5.0
@@ -233,6 +234,10 @@ def test_a_stock_tip_ad_with_a_wechat_goes_and_market_news_with_a_reporters_wech
     assert res.removed.column("reason").to_pylist() == ["stock_tips_contact"]
     signal = res.removed.column("spam_signal")[0].as_py()
     assert "contact[wechat:jn88998]" in signal and "止损" in signal
+    # its weight is its own signal, over contact_min_score (spam_score, the other rules', says 0: the
+    # report's histogram showed the removals below min_score, as if wrongly removed)
+    assert res.removed.column("spam_contact_score")[0].as_py() >= 2.0
+    assert res.kept.column("spam_contact_score").to_pylist() == [0.0, 0.0]
     # the newsroom's words are what keeps the news story
     off = SpamFilter(report_min_distinct=100)(_table([MARKET_NEWS, ZHIHU_WECHAT]))
     assert off.removed.column("reason").to_pylist() == ["stock_tips_contact"]
