@@ -118,6 +118,10 @@ DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_
 REPORT_WORDS = Path(__file__).parent / "data" / "report_words.txt"
 
 
+# A list line's kind before its colon (`contact: 止损`); a plain line is a spam phrase.
+_LINE_KINDS = frozenset({"url", "contact", "topic", "report", "not"})
+
+
 def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
                      report: bool = False, innocent: bool = False) -> list[tuple[str, float]]:
     """(phrase, weight) pairs of a list file; URL-only entries come back as ('url:token', weight).
@@ -128,6 +132,7 @@ def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
     (`report: word`, the words of the authority over the activity's legal form: 税务机关) likewise,
     as ('report:word', weight). Innocent entries (`not: phrase`, a name or a word of ordinary text
     that holds a spam phrase: pussy willow) likewise, as ('not:phrase', weight)."""
+    wanted = {"url": True, "contact": contact, "topic": topic, "report": report, "not": innocent}
     out = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -139,24 +144,11 @@ def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
         except ValueError:
             raise ValueError(f"{path}:{n}: weight {weight!r} is not a number") from None
         phrase = phrase.strip().casefold()
-        if phrase.startswith("url:"):
-            phrase = "url:" + phrase[4:].strip()
-        elif phrase.startswith("contact:"):
-            if not contact:
+        kind, colon, rest = phrase.partition(":")
+        if colon and kind in _LINE_KINDS:
+            if not wanted[kind]:
                 continue
-            phrase = "contact:" + phrase[8:].strip()
-        elif phrase.startswith("topic:"):
-            if not topic:
-                continue
-            phrase = "topic:" + phrase[6:].strip()
-        elif phrase.startswith("report:"):
-            if not report:
-                continue
-            phrase = "report:" + phrase[7:].strip()
-        elif phrase.startswith("not:"):
-            if not innocent:
-                continue
-            phrase = "not:" + phrase[4:].strip()
+            phrase = f"{kind}:{rest.strip()}"
         out.append((phrase, w))
     return out
 
