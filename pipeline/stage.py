@@ -285,11 +285,11 @@ class Filter(Stage):
         if self.annotate_only:
             col = f"{sid or self.name or type(self).__name__}_reason"
             # what removing would have removed, by reason: the numbers a threshold is tuned by
+            reasons = pa.array(verdict.reasons, pa.string())
             counters = dict(verdict.counters)
-            for reason in verdict.reasons:
-                if reason is not None:
-                    counters[f"would_remove/{reason}"] = counters.get(f"would_remove/{reason}", 0) + 1
-            return Result(batch.append_column(col, pa.array(verdict.reasons, pa.string())), counters=counters)
+            for vc in pc.value_counts(reasons.drop_null()).to_pylist():
+                counters[f"would_remove/{vc['values']}"] = vc["counts"]
+            return Result(batch.append_column(col, reasons), counters=counters)
         return Result.split(batch, verdict.reasons, quarantine=verdict.quarantine, counters=verdict.counters)
 
 
