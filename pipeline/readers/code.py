@@ -389,12 +389,10 @@ class CodeReader(Reader):
         language = language_of(rel) or shebang_language(text)
         notebook = None
         if self.notebooks == "script" and rel.lower().endswith(".ipynb"):
-            try:
-                notebook = notebook_script(text)
-            except ValueError as e:
-                yield Quarantined("bad_notebook", f"{path}: {e}", 0, path, len(body), body[:4096])
+            notebook = _notebook(text, state, path, 0, len(body), body[:4096])
+            if isinstance(notebook, Quarantined):
+                yield notebook
                 return
-            state.count("code_notebook")
             text, language = notebook.text, notebook.language or language
             if len(text.encode("utf-8")) > src.max_doc_bytes:
                 yield Quarantined("too_large", f"{path}: a notebook whose cells hold more than {src.max_doc_bytes} "
@@ -406,7 +404,7 @@ class CodeReader(Reader):
             return
         meta = {"repo": repo, "path": rel, "language": language, "size": len(body)}
         if notebook:
-            meta["notebook_cells"] = {"code": notebook.code_cells, "markdown": notebook.markdown_cells}
+            meta["notebook_cells"] = _cells(notebook)
         if charset:
             meta["charset"] = charset
         yield Doc(f"{repo}/{rel}", None, text=text, metadata=meta)
@@ -432,22 +430,34 @@ class CodeReader(Reader):
             size = len(item.text.encode("utf-8"))
             language = label
             if self.notebooks == "script" and rel.lower().endswith(".ipynb"):
-                try:
-                    notebook = notebook_script(item.text)
-                except ValueError as e:
-                    yield Quarantined("bad_notebook", f"{doc_id}: {e}", -1, doc_id, size,
-                                      item.text[:4096].encode("utf-8"))
+                notebook = _notebook(item.text, state, doc_id, -1, size, item.text[:4096].encode("utf-8"))
+                if isinstance(notebook, Quarantined):
+                    yield notebook
                     continue
-                state.count("code_notebook")
                 if not notebook.text.strip():
                     yield Quarantined("empty_document", f"{doc_id}: a notebook whose cells hold no source", -1, doc_id)
                     continue
                 item.text, language = notebook.text, notebook.language or label
-                md["notebook_cells"] = {"code": notebook.code_cells, "markdown": notebook.markdown_cells}
+                md["notebook_cells"] = _cells(notebook)
             md.update(repo=repo, path=rel, language=language or language_of(rel) or shebang_language(item.text),
                       size=size, license=lic)
             item.id = doc_id
             yield item
+
+
+def _notebook(text: str, state: ReadState, where: str, offset: int, size: int, sample: bytes):
+    """The script a notebook's cells make (counted `code_notebook`), or the quarantine item of one
+    that is no notebook: the same for a checkout's file and a Stack-style row."""
+    try:
+        notebook = notebook_script(text)
+    except ValueError as e:
+        return Quarantined("bad_notebook", f"{where}: {e}", offset, where, size, sample)
+    state.count("code_notebook")
+    return notebook
+
+
+def _cells(notebook) -> dict[str, int]:
+    return {"code": notebook.code_cells, "markdown": notebook.markdown_cells}
 
 
 _ROW_READERS = (ParquetReader, ArrowReader, JsonlReader)
