@@ -8,7 +8,7 @@ checkout), which is read where it lies (`code_symlink_in_tree_skipped`), or outs
 (`code_symlink_out_of_tree_skipped`: `src/x -> /etc/passwd` is no code of the repository, and a
 link to a home directory's keys must not put them in a corpus; The Stack, from git's blobs, has
 only the target's path for a link). A binary file is
-quarantined with its reason: a format its first bytes name (`SIGNATURES`: PDF, PNG, ZIP, ELF,
+quarantined with its reason: a format its first bytes name (`magic.SIGNATURES`: PDF, PNG, ZIP, ELF,
 gzip ...), a NUL byte in its first 8 KiB (git's own test) or further on, control bytes in windows
 sampled across it, one byte repeated (a flash image of 0xFF) (`decode.binary_bytes`). A
 file that is not UTF-8 is read (`legacy_charsets`) as UTF-8 with its stray bytes as cp1252 when
@@ -62,6 +62,7 @@ from pipeline.readers import is_git_internal
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.code_notebooks import language_named, notebook_script
 from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.magic import binary_format
 from pipeline.readers.guarded import open_input
 from pipeline.readers.rows import JsonlReader
 from pipeline.readers.rows_columnar import ArrowReader, ParquetReader, sniff_columnar
@@ -73,37 +74,6 @@ BINARY_PROBE_BYTES = 8000
 # dropped, and the script its cells make is held to max_doc_bytes (a notebook with a few plots
 # over 10 MB was quarantined too_large before its cells were read)
 NOTEBOOK_OUTPUTS = 10
-# Formats known by their first bytes, as file(1) knows them: a PDF's first NUL can lie 200 KB in
-# and its text streams pass as UTF-8 lines. (offset, signature, format); no magic library is in
-# the environment, and these few are stable for decades.
-SIGNATURES = [
-    (0, b"%PDF-", "PDF document"), (0, b"\x89PNG\r\n\x1a\n", "PNG image"), (0, b"GIF87a", "GIF image"),
-    (0, b"GIF89a", "GIF image"), (0, b"\xff\xd8\xff", "JPEG image"), (0, b"PK\x03\x04", "ZIP archive (jar, docx, ...)"),
-    (0, b"PK\x05\x06", "ZIP archive (empty)"), (0, b"\x7fELF", "ELF executable"), (0, b"\x1f\x8b", "gzip data"),
-    (0, b"\xfd7zXZ\x00", "xz data"), (0, b"\x28\xb5\x2f\xfd", "zstd data"), (0, b"7z\xbc\xaf\x27\x1c", "7-zip archive"),
-    (0, b"Rar!\x1a\x07", "RAR archive"), (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE document (doc, xls, msi)"),
-    (0, b"\xca\xfe\xba\xbe", "Java class / Mach-O"), (0, b"\xcf\xfa\xed\xfe", "Mach-O executable"),
-    (0, b"\xce\xfa\xed\xfe", "Mach-O executable"), (0, b"\x00asm", "WebAssembly module"),
-    (0, b"SQLite format 3\x00", "SQLite database"), (0, b"OggS", "Ogg media"), (0, b"fLaC", "FLAC audio"),
-    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM media"), (0, b"wOFF", "WOFF font"), (0, b"wOF2", "WOFF2 font"),
-    (0, b"\x89HDF\r\n\x1a\n", "HDF5 data"), (0, b"\x93NUMPY", "NumPy array"), (0, b"!<arch>\n", "ar archive (.a, .deb)"),
-    (4, b"ftyp", "MP4/QuickTime/HEIF media"), (257, b"ustar", "tar archive"),
-]
-
-
-def binary_format(body: bytes) -> str | None:
-    """The binary format a file's first bytes name (SIGNATURES, plus bzip2 and RIFF by their
-    longer headers), or None."""
-    for offset, magic, what in SIGNATURES:
-        if body.startswith(magic, offset):
-            return what
-    if body.startswith(b"BZh") and body[4:10] == b"1AY&SY":
-        return "bzip2 data"
-    if body.startswith(b"RIFF") and body[8:12] in (b"WAVE", b"AVI ", b"WEBP"):
-        return "RIFF media"
-    return None
-
-
 # Where Pygments' name-only guess is wrong for the files of real repositories, or it has no lexer:
 # names from GitHub linguist's. `.S` is assembly run through the C preprocessor (Pygments: S, the
 # R language's ancestor), `.pl`/`.pm` Perl (Prolog, Promela), `.r` R (REBOL), go.mod a Go module

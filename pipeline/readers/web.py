@@ -45,6 +45,7 @@ from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole, with_compression
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
+from pipeline.readers.magic import binary_format
 from pipeline.readers.warc import WarcDamage, iter_warc
 from pipeline.readers.warc_batch import CaptureBatcher, TEXT_TYPES, identified_mime
 from pipeline.readers.warc_scan import skip_counter
@@ -387,22 +388,6 @@ def _read_html(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
 
 
 # -- what is no page --------------------------------------------------------------------------
-# Hand-written: no file-type library is a dependency (`filetype`, `puremagic`, libmagic's
-# bindings), and a mirror's binary files are a few kinds whose magic bytes are fixed. Each entry:
-# (offset, bytes). Only signatures no page can begin with: `BM` (BMP) and `OTTO` (OpenType) are
-# left out, words a text page may start with.
-_BINARY_MAGIC = (
-    (0, b"\x89PNG\r\n\x1a\n"), (0, b"\xff\xd8\xff"), (0, b"GIF87a"), (0, b"GIF89a"),
-    (0, b"%PDF-"), (0, b"\x00\x00\x01\x00"), (0, b"\x00\x00\x02\x00"),          # ICO, CUR
-    (0, b"wOFF"), (0, b"wOF2"), (0, b"\x00\x01\x00\x00\x00"),                  # WOFF, WOFF2, TrueType
-    (0, b"PK\x03\x04"), (0, b"PK\x05\x06"), (0, b"7z\xbc\xaf\x27\x1c"), (0, b"Rar!\x1a\x07"),
-    (0, b"\x1f\x8b"), (0, b"BZh"), (0, b"\xfd7zXZ\x00"), (0, b"\x28\xb5\x2f\xfd"),  # still compressed inside
-    (4, b"ftyp"),                                                             # MP4, MOV, M4A, AVIF, HEIC
-    (0, b"\x1a\x45\xdf\xa3"), (0, b"OggS"), (0, b"ID3"), (0, b"fLaC"),         # WebM/MKV, Ogg, MP3, FLAC
-    (0, b"II*\x00"), (0, b"MM\x00*"), (0, b"\x00asm"), (0, b"\x7fELF"), (0, b"MZ\x90\x00"),
-    (0, b"\x00\x00\x00\x01Bud1"), (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),     # .DS_Store; OLE2: Thumbs.db, .doc
-)
-_RIFF_KINDS = (b"WEBP", b"WAVE", b"AVI ")
 # XML that is no page: a mirror's `logo?format=svg`, `feed`, `sitemap` without their endings.
 # Extract read an SVG's <text>/<title> labels as if a page's words, a feed's items as one page.
 _XML_ROOT = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<(\w+)",
@@ -412,11 +397,8 @@ _NOT_PAGE_ROOTS = frozenset({b"svg", b"rss", b"feed", b"urlset", b"sitemapindex"
 
 def not_a_page(body: bytes) -> bool:
     """Whether a file's (decompressed) first bytes say it is no page: an image, a PDF, a font, an
-    archive, media (`_BINARY_MAGIC`), or XML whose root is an SVG image, a feed or a sitemap."""
-    head = bytes(body[:64])
-    if any(head.startswith(magic, at) for at, magic in _BINARY_MAGIC):
-        return True
-    if head.startswith(b"RIFF") and head[8:12] in _RIFF_KINDS:
+    archive, media (magic.binary_format), or XML whose root is an SVG image, a feed or a sitemap."""
+    if binary_format(bytes(body[:512])) is not None:
         return True
     root = _XML_ROOT.match(bytes(body[:4096]))
     return root is not None and root.group(1).lower() in _NOT_PAGE_ROOTS
