@@ -31,6 +31,24 @@ def _sum(records: list[ShardRecord], stage_id: str) -> dict:
     return out
 
 
+def _ingest_by_source(records: list[ShardRecord], source_names: list[str]) -> dict[str, dict]:
+    """Ingest's files, documents, quarantined records and counters per source: a run-wide
+    `skipped_not_html` does not say which of five sources held the images. A file's record is
+    named `<source index>-<file index>`."""
+    out: dict[str, dict] = {}
+    for r in records:
+        name = source_names[int(r.shard.split("-")[0])]
+        row = out.setdefault(name, {"files": 0, "docs_in": 0, "docs_out": 0, "quarantined": {}, "counters": {}})
+        row["files"] += 1
+        row["docs_in"] += r.docs_in
+        row["docs_out"] += r.docs_out
+        for field in ("quarantined", "counters"):
+            for k, v in getattr(r, field).items():
+                row[field][k] = row[field].get(k, 0) + v
+    return {k: {**v, "quarantined": dict(sorted(v["quarantined"].items())),
+                "counters": dict(sorted(v["counters"].items()))} for k, v in sorted(out.items())}
+
+
 def _kept_by(records: list[ShardRecord]) -> dict[str, dict[str, int]]:
     """Kept documents per value of each group column some shard had; a shard without the column
     (a stage scoped with `apply_to` never labelled it) counts as "(none)"."""
@@ -47,7 +65,7 @@ def _kept_by(records: list[ShardRecord]) -> dict[str, dict[str, int]]:
     return out
 
 
-def stage_stats(ps) -> dict:
+def stage_stats(ps, source_names: list[str] | None = None) -> dict:
     d = ps.dir
     if ps.stage is None:                       # ingest: one record per input file
         recs = []
@@ -59,6 +77,8 @@ def stage_stats(ps) -> dict:
         s = _sum(recs, ps.id)
         s["files"] = s.pop("shards")
         s["shards"] = len(d.done_shards())
+        if source_names and len(source_names) > 1:
+            s["by_source"] = _ingest_by_source(recs, source_names)
     else:
         s = _sum(d.records(), ps.id)
     if d.finished():
@@ -146,7 +166,7 @@ def language_funnel(per: list[dict], profile: dict) -> dict:
 
 def build_stats(recipe, run_dir, stages, walls: dict, ray_info: dict, started: float,
                 finished: float) -> dict:
-    per = [stage_stats(ps) for ps in stages]
+    per = [stage_stats(ps, [src.name for src in recipe.sources]) for ps in stages]
     for prev, ps, s in zip(per, stages[1:], per[1:]):
         if ps.is_global:            # a global stage consumes all of its input
             s["docs_in"], s["bytes_in"] = prev["docs_out"], prev["bytes_out"]

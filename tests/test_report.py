@@ -166,6 +166,7 @@ def test_report_shows_what_ingest_skipped_and_flagged(run, tmp_path):
     stats["stages"][0]["counters"] = {"skipped_request": 608, "skipped_http_4xx": 474, "http_truncated": 6,
                                       "duplicate_id_across_files": 0, "decoded_lossy": 1,
                                       "latex_included_files_skipped": 30}
+    stats["stages"][0].pop("by_source", None)     # the run-wide counts (a one-source run, an older stats.json)
     out = tmp_path / "copy"
     shutil.copytree(run_dir, out)
     write_report(out, stats)
@@ -203,3 +204,39 @@ def test_sampled_shards_include_every_source_while_there_are_fewer_than_the_samp
     one = [f"00-00000-{i:04d}" for i in range(20)]
     assert _spread(one, 8) == [one[i] for i in (0, 3, 5, 8, 11, 14, 16, 19)]
     assert len(_spread([f"{s:02d}-00000-0000" for s in range(12)], 8)) == 8
+
+
+def test_ingest_counts_are_told_per_source_when_a_run_has_several(tmp_path, shared_data, ray_local):
+    """Two sources, a crawl (requests, revisits and images skipped) and a JSONL dump: stats.json
+    and the report gave the skip counters for the run as a whole, so a researcher could not tell
+    which source held the skipped records."""
+    from pipeline.report import write_report
+    warc = shared_data / "warc" / "pywb_iana.warc.gz"
+    jsonl = shared_data / "text" / "ccnet_cc_en_head-0091.jsonl.gz"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(textwrap.dedent(f"""
+        name: per-source
+        output: {tmp_path / 'run'}
+        sources:
+          - {{name: crawl, format: warc, paths: [{warc}]}}
+          - {{name: dump, format: jsonl, paths: [{jsonl}], id_field: id}}
+        stages:
+          - stage: stages_for_tests:CharCount
+        """))
+    stats = Runner(load_recipe(recipe), quiet=True).run()
+    ingest = stats["stages"][0]
+    by_source = ingest["by_source"]
+    assert set(by_source) == {"crawl", "dump"}
+    assert by_source["dump"]["counters"] == {} or not any(k.startswith("skipped_") for k in by_source["dump"]["counters"])
+    skipped = {k: v for k, v in by_source["crawl"]["counters"].items() if k.startswith("skipped_")}
+    assert skipped.get("skipped_request", 0) > 0
+    for field in ("docs_in", "docs_out", "files"):
+        assert sum(row[field] for row in by_source.values()) == ingest[field]
+    for k, v in ingest["counters"].items():
+        assert sum(row["counters"].get(k, 0) for row in by_source.values()) == v
+    write_report(tmp_path / "run", stats)
+    md = (tmp_path / "run" / "report.md").read_text()
+    section = md.split("## Input skipped and flagged at ingest", 1)[1].split("\n## ", 1)[0]
+    assert "| source | counter | records | kind |" in section
+    assert f"| crawl | skipped_request | {skipped['skipped_request']:,} | skipped, not a document |" in section
+    assert "| dump |" not in section

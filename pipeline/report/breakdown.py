@@ -91,12 +91,15 @@ def quarantine_by_file(stats: dict) -> list[dict]:
 def input_counts(stats: dict) -> list[dict]:
     """Ingest's counters: the records an input held that are no documents, by kind (`skipped_*`),
     then what it noticed on the documents it kept or on the files (flags and notes), most first."""
-    counters = (stats["stages"][0].get("counters") or {}) if stats["stages"] else {}
+    ingest = stats["stages"][0] if stats["stages"] else {}
+    # per source when the run had several (stats.json's `by_source`), else the run's
+    by_source = {name: row["counters"] for name, row in (ingest.get("by_source") or {}).items()} or \
+        {None: ingest.get("counters") or {}}
     # `skipped_*`, and a reader's own `*_skipped` (latex_included_files_skipped, code_git_internal_skipped,
     # stackexchange_other_files_skipped): input that is no document, as the accounting counts it
-    rows = [{"counter": k, "records": v, "skipped": k.startswith("skipped_") or k.endswith("_skipped")}
-            for k, v in counters.items() if v]
-    return sorted(rows, key=lambda r: (not r["skipped"], -r["records"], r["counter"]))
+    rows = [{"counter": k, "records": v, "skipped": k.startswith("skipped_") or k.endswith("_skipped"),
+             "source": source} for source, counters in by_source.items() for k, v in counters.items() if v]
+    return sorted(rows, key=lambda r: (not r["skipped"], r["source"] or "", -r["records"], r["counter"]))
 
 
 def token_groups(stats: dict) -> dict[str, list[dict]]:

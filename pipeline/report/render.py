@@ -221,8 +221,10 @@ def breakdown_sections(d: ReportData) -> list[Section]:
                   "`decoded_lossy`; notes such as `duplicate_id`). Quarantined input is in the section above.",
                   missing=d.missing.get("input_counts", ""))
     if d.input_counts:
-        sec.tables.append(Table(["counter", "records", "kind"],
-                                [[r["counter"], _n(r["records"]), "skipped, not a document" if r["skipped"]
+        per_source = any(r.get("source") for r in d.input_counts)
+        sec.tables.append(Table((["source"] if per_source else []) + ["counter", "records", "kind"],
+                                [([r["source"]] if per_source else []) +
+                                 [r["counter"], _n(r["records"]), "skipped, not a document" if r["skipped"]
                                   else "a flag or a note"] for r in d.input_counts]))
     out.append(sec)
     sec = Section("duplicate_pairs", "Example near-duplicates", "A removed document beside the one it duplicates "
