@@ -59,14 +59,19 @@ def _first_n(src, files: list[str], limit: int) -> dict[str, int]:
     for path in files:
         if left <= 0:
             break
-        n = 0
+        n, items = 0, 0
         for item in read_source_file(src, path, ReadState()):
+            items += 1
             if isinstance(item, Doc):
                 n += 1
                 if n >= left:
                     break
-        take[path] = n
-        left -= n
+        # A file the listing passes over (a dataset snapshot's README.md, LICENSE) gives no item at
+        # all: left out, since the trial names its files one by one and a named file is always read
+        # (a README as Parquet: corrupt_parquet). A damaged file gives quarantine items: kept.
+        if items:
+            take[path] = n
+            left -= n
     return take
 
 

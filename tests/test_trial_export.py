@@ -66,6 +66,34 @@ def test_limit_takes_the_first_documents_of_each_source_across_files(tmp_path, s
         (Path(trial.output) / "report.md").read_text()
 
 
+def test_limit_on_a_dataset_snapshot_leaves_its_readme_and_licence_unread(tmp_path, ray_local):
+    """A hub snapshot (README.md, LICENSE, .gitattributes beside data/*.parquet): the full run
+    passes over the side files, but `--limit` named every listed file in the trial recipe, and a
+    named file is read: README.md and LICENSE became corrupt_parquet and the trial stopped on
+    max_quarantine_share."""
+    import pyarrow as pa
+    snap = tmp_path / "snapshot"
+    (snap / "data").mkdir(parents=True)
+    (snap / "README.md").write_text("---\nlicense: odc-by\n---\n# A dataset\n")
+    (snap / "LICENSE").write_text("ODC-By 1.0\n")
+    (snap / ".gitattributes").write_text("*.parquet filter=lfs\n")
+    pq.write_table(pa.table({"id": [f"d{i}" for i in range(30)], "text": [f"document number {i}" for i in range(30)]}),
+                   snap / "data" / "train-00000-of-00001.parquet")
+    p = tmp_path / "r.yaml"
+    p.write_text(textwrap.dedent(f"""
+        name: snapshot-trial
+        output: {tmp_path / "run"}
+        sources:
+          - {{name: edu, format: parquet, paths: {snap}, id_field: id}}
+        stages: []
+        """))
+    recipe = load_recipe(p)
+    trial = trial_recipe(recipe, list_inputs(recipe), limit=10)
+    assert [Path(x).name for x in trial.sources[0].paths] == ["train-00000-of-00001.parquet"]
+    stats = Runner(trial, quiet=True).run()
+    assert stats["stages"][0]["docs_out"] == 10 and not stats["quarantined"]
+
+
 def test_sample_is_seeded_and_independent_of_workers(tmp_path, shared_data, ray_local):
     recipe = load_recipe(recipe_file(tmp_path, shared_data))
     a = Runner(trial_recipe(recipe, list_inputs(recipe), sample=0.3), quiet=True).run()
