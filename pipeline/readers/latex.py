@@ -10,7 +10,10 @@ A lone gzipped file is a paper when its content is TeX (looks_tex: text with con
 PostScript, PDF or BibTeX): one that then has no paper in it is quarantined `no_main_tex`, not
 counted with figure.eps.gz, so that a form of paper the reader misses shows up in the quarantine.
 
-One document per paper (per folder of `.tex` files, per archive). The main file has
+One document per paper (per archive; per folder of `.tex` files, with its subfolders where its
+paper reads files from them or it holds arXiv's 00README, as in its archive: latex_files.py says
+when a folder's paper spans its subfolders; a file below such a folder is chosen or counted among
+all of them). arXiv's 00README names the main file and the files never read. The main file has
 `\\documentclass` (or LaTeX 2.09's `\\documentstyle`) and `\\begin{document}`, itself or through a
 file it includes (a thesis template's `\\input{style}` may hold the class); a wrapper that only
 sets options and `\\input{main}`s (the HoTT book's `hott-ebook.tex`) is no paper, the file it wraps
@@ -25,8 +28,9 @@ archive alike), non-`.tex` files.
 From it: verbatim text kept as written (`verbatim`, `lstlisting`, `minted`, fancyvrb's `Verbatim`,
 the environments the paper defines with \\lstnewenvironment, \\DefineVerbatimEnvironment,
 \\newminted, `\\verb|..|`, and the address of `\\url`/`\\href`: a `%` in code or in `x%20y` is no
-comment), comments (and `\\iffalse`/`\\if0` blocks, and those of a `\\newif` flag the paper sets
-false only) removed, `\\input`, `\\include`, `\\subfile` and the
+comment), comments (and `\\iffalse`/`\\if0` blocks, the environments the comment package's
+`\\excludecomment{name}` declares, and the branch TeX skips of a `\\newif` flag the paper sets one
+way only, true or false) removed, `\\input`, `\\include`, `\\subfile` and the
 import package's `\\import`/`\\subimport` resolved recursively (a missing file or an include cycle
 is dropped and counted; a subfile's or a standalone figure's own `\\documentclass` makes no paper),
 simple user macros (`\\newcommand{\\x}[1]{...#1...}`, `\\def\\x{...}`; mandatory arguments only;
@@ -93,8 +97,8 @@ from pipeline.readers.latex_files import (  # noqa: F401
     BEGIN_DOC, END_DOC, IMPORT, INPUT, MIN_PLAIN_WORDS, PLAIN_END, Project, candidates, choose_main, is_tex,
     macro_file)
 from pipeline.readers.latex_text import (  # noqa: F401
-    VERBATIM_ENVS, braced, cut_endinput, drop_notes, expand_macros, newlines, protect_verbatim, restore_verbatim,
-    simple_macros, strip_comments, strip_false_flags, tidy_lines, verbatim_definitions)
+    VERBATIM_ENVS, braced, comment_environments, cut_endinput, drop_notes, expand_macros, newlines, protect_verbatim,
+    restore_verbatim, simple_macros, strip_comments, strip_false_flags, tidy_lines, verbatim_definitions)
 
 _FLOATS = r"figure\*?|table\*?|wrapfigure|wraptable|sidewaysfigure|sidewaystable"
 _FLOAT_ENV = re.compile(rf"\\begin\s*\{{({_FLOATS})\}}(.*?)\\end\s*\{{\1\}}", re.S)
@@ -117,6 +121,9 @@ CJK_CODECS = {"gbk": "gb18030", "gb": "gb18030", "bg5": "big5hkscs", "big5": "bi
 _CTEX = re.compile(rb"\\(?:documentclass|usepackage)\s*\[([^\]]*)\]\s*\{\s*ctex(?:art|rep|book|beamer|cap)?\s*\}")
 CTEX_CODECS = {"gbk": "gb18030", "utf8": "utf-8"}
 MAX_INCLUDE_DEPTH = 32
+MAX_ROOT_LEVELS = 8             # folders above a .tex file looked at for the root of its paper
+_TEX_GLOB = "*.[tT][eE][xX]"
+_README_GLOB = "00[rR][eE][aA][dD][mM][eE].*"
 MAX_ZIP_MEMBER = 256 << 20      # bytes a zip member may declare; zipfile reads no more than declared
 _TITLE = re.compile(r"\\title\s*(\[[^\]]*\])?\s*(?=\{)")
 _CONTROL_WORD = re.compile(rb"\\([A-Za-z]{2,})")
@@ -227,31 +234,66 @@ class LatexReader(Reader):
         if "://" in path:
             fs, local = fsspec.core.url_to_fs(path)      # a listed file: its key may hold `*`
             cat, isfile = fs.cat_file, fs.isfile
-            listing = lambda f: fs.glob(posixpath.join(f, "*.[tT][eE][xX]"))   # noqa: E731
+            listing = lambda f, below=False: sorted(  # noqa: E731
+                fs.glob(posixpath.join(f, "**" if below else "", _TEX_GLOB)))
+            readmes = lambda f: fs.glob(posixpath.join(f, _README_GLOB))   # noqa: E731
         else:            # local files without fsspec's per-call overhead (a paper opens dozens)
             local = os.path.abspath(path)
             cat, isfile = (lambda p: Path(p).read_bytes()), os.path.isfile
-            listing = lambda f: sorted(glob.glob(os.path.join(glob.escape(f), "*.[tT][eE][xX]")))   # noqa: E731
+            listing = lambda f, below=False: sorted(glob.glob(os.path.join(  # noqa: E731
+                glob.escape(f), "**" if below else "", _TEX_GLOB), recursive=below))
+            readmes = lambda f: glob.glob(os.path.join(glob.escape(f), _README_GLOB))   # noqa: E731
         folder, name = posixpath.dirname(local), posixpath.basename(local)
 
-        def load(rel: str) -> bytes | None:
-            p = posixpath.normpath(posixpath.join(folder, rel))
-            if not isfile(p):
-                return None
-            with reading():
-                return cat(p)
-        project = Project(load)       # each file read once, for the choice and for the paper
-        if not project.carries(name) and not project.plain(name):
-            state.count("latex_included_files_skipped")   # a section file: read through its main file
+        def at(root: str) -> Project:       # the files from folder `root`, its 00README followed
+            def load(rel: str) -> bytes | None:
+                p = posixpath.normpath(posixpath.join(root, rel))
+                if not isfile(p):
+                    return None
+                with reading():
+                    return cat(p)
+            return Project(load, [posixpath.basename(r) for r in readmes(root)])
+
+        def tex_files(root: str, below: bool = False) -> list[str]:
+            return [posixpath.relpath(o, root) for o in listing(root, below)]
+        project = at(folder)       # each file read once, for the choice and for the paper
+        if project.ignored(name):
+            state.count("latex_ignored_files_skipped")      # the 00README says so
             return
-        if project.wraps(name):      # options, then \input{main}: the paper is read from main
-            state.count("latex_wrapper_files_skipped")
-            return
-        main = project.main([posixpath.relpath(o, folder) for o in listing(folder)])
-        if main != name:       # the folder's paper has another main file: this one is a paper, or read in it
-            state.count("latex_other_main_files_skipped" if project.other_mains([name], main)
+        if not project.toplevel(name):
+            if not project.carries(name) and not project.plain(name):
+                state.count("latex_included_files_skipped")   # a section file: read through its main file
+                return
+            if project.wraps(name):      # options, then \input{main}: the paper is read from main
+                state.count("latex_wrapper_files_skipped")
+                return
+        # The choice is made where the paper's root is, among all its .tex files, as in its archive:
+        # this folder, or the nearest folder above it (while they hold .tex files) whose paper spans
+        # its subfolders (latex_files.py).
+        here = tex_files(folder)
+        root, names, chooser, up = folder, here, project, folder
+        for _ in range(MAX_ROOT_LEVELS):
+            own = here if up == folder else tex_files(up)
+            if not own:
+                break
+            above = project if up == folder else at(up)
+            if above.spans(own):
+                root, names, chooser = up, tex_files(up, below=True), above
+                break
+            if posixpath.dirname(up) == up:
+                break
+            up = posixpath.dirname(up)
+        mine = posixpath.relpath(local, root)
+        main = chooser.main(names)
+        if main != mine:       # the paper has another main file: this one is a paper, or read in it
+            state.count("latex_ignored_files_skipped" if chooser.ignored(mine) else
+                        "latex_other_main_files_skipped" if chooser.other_mains([mine], main)
                         else "latex_included_files_skipped")
             return
+        _count_readme(chooser, [], state)     # the files it ignores are counted as each is read
+        if root != folder:     # read from its own folder, with what the root's 00README ignores left out
+            sub = posixpath.dirname(mine)
+            project = Project(lambda rel: chooser.data(posixpath.join(sub, rel)))
         yield from self._paper(name, project, path, src, state)
 
     def _read_eprint(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
@@ -329,8 +371,9 @@ class LatexReader(Reader):
         """The paper among an archive's files (its main .tex, includes from its folder); the files
         that would be papers too (a standalone supplementary.tex) are counted as a folder counts
         them, by the same rule (latex_files.Project)."""
-        project = Project(files.get)          # the callers' paths are normalized
+        project = Project(files.get, files)          # the callers' paths are normalized
         names = sorted(n for n in files if is_tex(n))
+        _count_readme(project, names, state)
         main = project.main(names)
         if main is None:
             yield Quarantined("no_main_tex", f"{path}: {_NO_MAIN}", 0, path)
@@ -338,7 +381,7 @@ class LatexReader(Reader):
         if others := project.other_mains(names, main):
             state.count("latex_other_main_files_skipped", len(others))
         folder = posixpath.dirname(main)
-        yield from self._paper(main, Project(lambda rel: files.get(posixpath.normpath(posixpath.join(folder, rel)))),
+        yield from self._paper(main, Project(lambda rel: project.data(posixpath.join(folder, rel))),
                                path, src, state, main_rel=posixpath.basename(main))
 
     def _read_bulk(self, tar: tarfile.TarFile, members: list[tarfile.TarInfo], path: str, src,
@@ -461,7 +504,8 @@ class LatexReader(Reader):
         if not text:
             yield from problems or [Quarantined("empty_document", f"{path}: {main} is empty", 0, path)]
             return
-        text = strip_false_flags(text)      # \ifdraft blocks of a flag the paper sets false
+        text = strip_false_flags(text)      # \ifdraft blocks of a flag the paper sets one way
+        text = comment_environments(text)   # \excludecomment{longversion}, declared anywhere in the paper
         if self.expand_macros:
             macros, text, unsafe = simple_macros(text)
             if unsafe:
@@ -519,6 +563,15 @@ class LatexReader(Reader):
 
             return m.group(0)
         return _BIB_CMDS.sub(bbl, text)
+
+
+def _count_readme(project: Project, names: list[str], state: ReadState) -> None:
+    """The paper's .tex files its 00README ignores, and a 00README that could not be parsed (not
+    followed), counted once per paper."""
+    if ignored := sum(project.ignored(n) for n in names):
+        state.count("latex_ignored_files_skipped", ignored)
+    if project.readme_problem:
+        state.count("latex_unreadable_00readme")
 
 
 def _after_archive(data: bytes, end: int, path: str, state: ReadState) -> Iterator[Quarantined]:

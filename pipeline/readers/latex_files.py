@@ -18,12 +18,27 @@ and it and its includes hold at least MIN_PLAIN_WORDS words of prose (outside co
 `$..$` math): a section file or a macro file (harvmac.tex, which a paper may ship) ends otherwise
 or holds next to no prose. Among several, the same ranking as for LaTeX main files. Extensions
 are matched in any case (`Main.TEX`, written on case-insensitive file systems).
+
+arXiv's 00README at the project's root says it outright, and arXiv's AutoTeX follows it: the files
+it marks `toplevelfile` (00README.XXX's lines `name directive`; `"usage": "toplevel"` of the JSON,
+YAML or TOML 00README arXiv now writes, which wins over the .XXX) are the main files, ranked as
+above; the ones it marks `ignore` are never read, so never main and never included. Names are
+from the root; a 00README that cannot be parsed is reported (`readme_problem`) and not followed.
+
+A folder's paper may span its subfolders, as an archive's does: it does when the folder holds a
+00README, or when its main file reads a file below it (`\\input{sections/intro}`): `spans`. A
+folder whose paper reads nothing below it (a collection's loose paper beside paper folders) does
+not: the papers of its subfolders are their own.
 """
 from __future__ import annotations
 
+import json
 import posixpath
 import re
-from typing import Callable, NamedTuple
+import tomllib
+from typing import Callable, Iterable, NamedTuple
+
+import yaml
 
 from pipeline.readers.latex_text import newlines, strip_comments
 
@@ -44,6 +59,37 @@ PLAIN_END = re.compile(r"\\(?:bye|end|enddocument)(?![A-Za-z@])\s*\Z")
 MIN_PLAIN_WORDS = 20
 _WORD = re.compile(r"\\[A-Za-z@]+|\$\$.*?\$\$|\$[^$]*\$|([^\W\d_]{2,})", re.S)
 _DEFINITION = re.compile(r"\\(?:[egx]?def|let|font|catcode|(?:math)?chardef|new[a-z]+)(?![A-Za-z@])")
+
+
+# arXiv's 00README (info.arxiv.org/help/00README.html): .XXX is the classic line format, the others
+# the structured one arXiv writes now and prefers where both are there.
+_README = re.compile(r"00readme\.(xxx|json|jsn|ndjson|ya?ml|toml)", re.I)
+_README_LINE_USAGE = {"toplevelfile": "toplevel", "ignore": "ignore", "include": "include", "append": "append"}
+
+
+def readme_directives(name: str, data: bytes) -> dict[str, str]:
+    """{path from the root: usage} ('toplevel', 'ignore', 'include', 'append') of the 00README `name`;
+    an entry of the structured format with no usage and nothing else is a top-level file, as arXiv
+    reads it. Lines or entries about other things (landscape, fontmaps) are not kept. ValueError
+    when the file cannot be parsed."""
+    text = data.decode("utf-8", "replace")
+    if name.lower().endswith(".xxx"):
+        pairs = [line.split() for line in text.splitlines()]
+        out = {p[0]: _README_LINE_USAGE[p[1]] for p in pairs if len(p) == 2 and p[1] in _README_LINE_USAGE}
+    else:
+        try:
+            ext = name.lower().rsplit(".", 1)[1]
+            spec = tomllib.loads(text) if ext == "toml" else yaml.safe_load(text) if ext in ("yml", "yaml") \
+                else json.loads(text)
+        except (ValueError, yaml.YAMLError) as e:      # JSONDecodeError, TOMLDecodeError are ValueErrors
+            raise ValueError(f"{name}: {type(e).__name__}: {e}") from None
+        sources = spec.get("sources") if isinstance(spec, dict) else None
+        if not isinstance(sources, list) or not all(isinstance(e, dict) and e.get("filename") for e in sources):
+            raise ValueError(f"{name}: no list of sources with filenames")
+        out = {str(e["filename"]): str(e.get("usage") or ("" if any(v is not None for k, v in e.items()
+                                                                   if k != "filename") else "toplevel"))
+               for e in sources}
+    return {posixpath.normpath(k): v for k, v in out.items() if v}
 
 
 def is_tex(name: str) -> bool:
@@ -109,17 +155,34 @@ def _own(name: str, data: bytes) -> _Own:
 
 class Project:
     """A paper's files as `load(path)` gives them (paths from the project's root, bytes or None),
-    each file read and parsed once."""
+    each file read and parsed once. `root_files`: names of files at the root, among which arXiv's
+    00README is looked for (the structured one first); a file it marks `ignore` loads as None."""
 
-    def __init__(self, load: Load):
+    def __init__(self, load: Load, root_files: Iterable[str] = ()):
         self._load = load
         self._data: dict[str, bytes | None] = {}
         self._own: dict[str, _Own] = {}
+        self.usage: dict[str, str] = {}        # the 00README's directives, {path: usage}
+        self.readme: str | None = None
+        self.readme_problem: str | None = None
+        readmes = sorted((n for n in root_files if _README.fullmatch(n)), key=lambda n: (n.lower().endswith(".xxx"), n))
+        for name in readmes[:1]:
+            try:
+                self.usage = readme_directives(name, load(name) or b"")
+                self.readme = name
+            except ValueError as e:
+                self.readme_problem = str(e)
+
+    def ignored(self, name: str) -> bool:
+        return self.usage.get(posixpath.normpath(name)) == "ignore"
+
+    def toplevel(self, name: str) -> bool:
+        return self.usage.get(posixpath.normpath(name)) == "toplevel"
 
     def data(self, name: str) -> bytes | None:
         name = posixpath.normpath(name)
         if name not in self._data:
-            self._data[name] = self._load(name)
+            self._data[name] = None if self.ignored(name) else self._load(name)
         return self._data[name]
 
     def find(self, rel: str, here: str = "") -> str | None:
@@ -181,10 +244,11 @@ class Project:
         return self.carries(name) and not self.wraps(name)
 
     def main(self, names: list[str]) -> str | None:
-        """The main file among `names` (the .tex files of a folder or an archive): a LaTeX paper's,
-        else a plain-TeX paper's."""
-        mains = [posixpath.normpath(n) for n in names if self.is_main(n)] or \
-            [posixpath.normpath(n) for n in names if self.plain(n)]
+        """The main file among `names` (the .tex files of a folder or an archive): the 00README's
+        top-level file, else a LaTeX paper's, else a plain-TeX paper's; never one it ignores."""
+        names = [n for n in map(posixpath.normpath, names) if not self.ignored(n)]
+        mains = [n for n in names if self.toplevel(n)] or [n for n in names if self.is_main(n)] or \
+            [n for n in names if self.plain(n)]
         inside = {f for m in mains for f in self.closure(m)[1:]}
         tops = [m for m in mains if m not in inside] or mains       # a cycle of mains: rank them all
         ranked = sorted(tops, key=lambda n: (-len(set(self.included(n)) - {n}), -len(self.data(n) or b""), n))
@@ -195,13 +259,21 @@ class Project:
         standalone supplementary.tex): each carries a paper or is a plain-TeX one, wraps none, and
         is not read as part of `main`. The reader counts them, in a folder and in an archive alike."""
         read = set(self.closure(main)) if main else set()
-        return [n for n in map(posixpath.normpath, names)
-                if n not in read and (self.carries(n) or self.plain(n)) and not self.wraps(n)]
+        return [n for n in map(posixpath.normpath, names) if n not in read and not self.ignored(n)
+                and (self.carries(n) or self.plain(n)) and not self.wraps(n)]
+
+    def spans(self, names: list[str]) -> bool:
+        """Whether the paper of this project's root folder (`names`: its own .tex files) spans its
+        subfolders, as the module says: a 00README there, or a main file reading a file below it."""
+        if self.readme or self.readme_problem:
+            return True
+        main = self.main(names)
+        return main is not None and any("/" in f and not f.startswith("../") for f in self.closure(main)[1:])
 
 
 def choose_main(files: dict[str, bytes]) -> str | None:
     """The main file of a paper's files (an archive's: {path: bytes}), as the module says."""
-    project = Project(lambda n: files.get(n))
+    project = Project(lambda n: files.get(n), files)
     found = project.main(sorted(n for n in files if is_tex(n)))
     # the caller's spelling of the path
     return next((n for n in files if posixpath.normpath(n) == found), found) if found else None

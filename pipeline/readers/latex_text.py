@@ -148,18 +148,45 @@ def strip_comments(tex: str) -> str:
 
 
 def strip_false_flags(tex: str) -> str:
-    """The blocks of the paper's own conditionals it sets false (`\\newif\\ifdraft`, `\\draftfalse`,
-    then `\\ifdraft .. \\else .. \\fi`: the `\\else` part kept), in the comment-free text of the whole
-    paper (the flag may be set in a style file). Unsure, the blocks stay as written: a flag also set
-    true anywhere (`\\drafttrue`, maybe in a branch), redefined (`\\let\\ifdraft\\iftrue`), or never set
-    (a build may set it on the command line)."""
-    false = set()
+    """The blocks of the paper's own conditionals resolved, in the comment-free text of the whole
+    paper (the flag may be set in a style file): a `\\newif\\ifdraft` flag the paper sets one way
+    only (every setting `\\draftfalse`, or every one `\\drafttrue`) has that value at every use, as
+    a flag set once in the preamble has: `\\ifdraft .. \\else .. \\fi` keeps the branch TeX typesets
+    (`\\ifarxiv` set true: the journal version in its `\\else` part goes). Unsure, the blocks stay as
+    written: a flag set both ways (maybe in a branch), redefined (`\\let\\ifdraft\\iftrue`), or never
+    set (a build may set it on the command line)."""
+    false, true = set(), set()
     for name in set(_NEWIF.findall(tex)) if "\\newif" in tex else ():
         n = re.escape(name)
-        if re.search(rf"\\{n}false(?![A-Za-z@])", tex) and not re.search(
-                rf"\\{n}true(?![A-Za-z@])|\\(?:let|[egx]?def)\s*\\if{n}(?![A-Za-z@])", tex):
-            false.add("if" + name)
-    return _strip_false(tex, frozenset(false)) if false else tex
+        if re.search(rf"\\(?:let|[egx]?def)\s*\\if{n}(?![A-Za-z@])", tex):
+            continue
+        sets_false = re.search(rf"\\{n}false(?![A-Za-z@])", tex) is not None
+        sets_true = re.search(rf"\\{n}true(?![A-Za-z@])", tex) is not None
+        if sets_false != sets_true:
+            (false if sets_false else true).add("if" + name)
+    return _strip_false(tex, frozenset(false), frozenset(true)) if false or true else tex
+
+
+_COMMENT_DECL = re.compile(r"\\(exclude|include)comment\s*\{\s*([^{}\s]+)\s*\}")
+
+
+def comment_environments(tex: str) -> str:
+    """The comment package's own environments in the comment-free text of the whole paper (declared
+    in its preamble or a style file, used in any file): one `\\excludecomment{name}` declares dropped
+    as `comment` is (strip_comments), one `\\includecomment{name}` declares kept without its
+    `\\begin`/`\\end` lines (a paper's long and short versions). A name declared again has its last
+    declaration, as in TeX."""
+    if "comment" not in tex:
+        return tex
+    kinds = {m.group(2): m.group(1) for m in _COMMENT_DECL.finditer(tex)}
+    for name, kind in kinds.items():
+        n = re.escape(name)
+        if kind == "exclude":
+            tex = re.sub(rf"\\begin\s*\{{{n}\}}.*?\\end\s*\{{{n}\}}\n?", "", tex, flags=re.S)
+        else:
+            tex = re.sub(rf"^[ \t]*\\(?:begin|end)\s*\{{{n}\}}[ \t]*\n?|\\(?:begin|end)\s*\{{{n}\}}", "",
+                         tex, flags=re.M)
+    return tex
 
 
 def _uncomment(m: re.Match) -> str:
@@ -178,26 +205,29 @@ def _commented(tex: str, start: int, end: int) -> bool:
     return False
 
 
-def _strip_false(tex: str, false: frozenset[str]) -> str:
+def _strip_false(tex: str, false: frozenset[str], true: frozenset[str] = frozenset()) -> str:
     """Every block of a false conditional (`\\if0`, or one of the words `false`) up to its own `\\fi`,
-    conditionals inside it counted; its `\\else` part kept (itself stripped so). A block without its
-    `\\fi` is left as written."""
-    out, pos, depth, start, other = [], 0, 0, 0, None
+    conditionals inside it counted; its `\\else` part kept (itself stripped so). A block of a true one
+    (the words `true`) keeps its first part only. A block without its `\\fi` is left as written."""
+    out, pos, depth, opening, other, opener = [], 0, 0, None, None, ""
     for m in _IF_TOKEN.finditer(tex):
         word = "if0" if m.group("zero") else m.group(2)
         if depth == 0:
-            if word == "if0" or word in false:
-                depth, start, other = 1, m.start(), None
+            if word == "if0" or word in false or word in true:
+                depth, opening, other, opener = 1, m, None, word
             continue
         if word == "else":
             if depth == 1 and other is None:
-                other = m.end()
+                other = m
             continue
         depth += 1 if word != "fi" else -1
         if depth == 0:
-            out.append(tex[pos:start])
-            if other is not None:
-                out.append(_strip_false(tex[other:m.start()], false))
+            out.append(tex[pos:opening.start()])
+            if opener in true:
+                kept = tex[opening.end():other.start() if other else m.start()]
+            else:
+                kept = tex[other.end():m.start()] if other else ""
+            out.append(_strip_false(kept, false, true))
             pos = m.end()
     out.append(tex[pos:])
     return "".join(out)
