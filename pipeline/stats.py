@@ -254,7 +254,8 @@ def summary_table(stats: dict) -> str:
     when = f" (before {before})" if before else ""
     for col, counts in profile.items():
         if col not in ("stage", "before"):
-            lines.append(f"kept by {col}{when}: " + ", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:8]))
+            more = f", {len(counts) - 8} more in stats.json" if len(counts) > 8 else ""
+            lines.append(f"kept by {col}{when}: " + ", ".join(f"{k} {v:,}" for k, v in list(counts.items())[:8]) + more)
     for s in stats["stages"]:
         mix = (s.get("info") or {}).get("mix") or {}
         if mix.get("sources"):

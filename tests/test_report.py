@@ -240,3 +240,21 @@ def test_ingest_counts_are_told_per_source_when_a_run_has_several(tmp_path, shar
     assert "| source | counter | records | kind |" in section
     assert f"| crawl | skipped_request | {skipped['skipped_request']:,} | skipped, not a document |" in section
     assert "| dump |" not in section
+
+
+def test_a_funnel_of_many_sources_sums_the_ones_past_its_columns_and_the_summary_says_how_many_more(run):
+    """15 sources: the report's funnel showed the 12 largest and dropped three without a word, and
+    the run's summary line named 8 sources of 15 as if they were all."""
+    import copy
+    from pipeline.report.render import FUNNEL_COLUMNS, _funnel_table
+    from pipeline.stats import summary_table
+    keys = [f"s{i:02d}" for i in range(15)]
+    rows = [{"stage": "ingest", "counts": {k: 10 + i for i, k in enumerate(keys)}}]
+    table = _funnel_table(keys, rows, "by_source")
+    assert len(table.header) == FUNNEL_COLUMNS + 1 and table.header[-1] == "4 others"
+    assert table.rows[0][-1] == f"{sum(10 + i for i in range(11, 15)):,}"
+    _, stats = run
+    stats = copy.deepcopy(stats)
+    stats["kept_documents"] = {"stage": stats["stages"][-1]["id"], "source": {k: 5 for k in keys}}
+    line = next(x for x in summary_table(stats).splitlines() if x.startswith("kept by source"))
+    assert line.endswith(", 7 more in stats.json")

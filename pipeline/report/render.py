@@ -170,9 +170,18 @@ def sections(d: ReportData) -> list[Section]:
     return out
 
 
+FUNNEL_COLUMNS = 12
+
+
 def _funnel_table(keys: list[str], rows: list[dict], what: str) -> Table:
-    keys = keys[:12]             # the largest groups; the rest are in stats.json
-    return Table(["stage", *keys], [[r["stage"], *[_n(r["counts"].get(k, 0)) for k in keys]] for r in rows])
+    """The largest groups a column each; past FUNNEL_COLUMNS, the rest summed in one column that
+    says how many it holds (15 sources lost three without a word)."""
+    if len(keys) <= FUNNEL_COLUMNS:
+        return Table(["stage", *keys], [[r["stage"], *[_n(r["counts"].get(k, 0)) for k in keys]] for r in rows])
+    shown, rest = keys[:FUNNEL_COLUMNS - 1], keys[FUNNEL_COLUMNS - 1:]
+    return Table(["stage", *shown, f"{len(rest)} others"],
+                 [[r["stage"], *[_n(r["counts"].get(k, 0)) for k in shown],
+                   _n(sum(r["counts"].get(k, 0) for k in rest))] for r in rows])
 
 
 def breakdown_sections(d: ReportData) -> list[Section]:
