@@ -12,7 +12,9 @@ production credits and PG notes that directly follow the START marker ("Produced
 "This etext was produced from …", "Note: … Internet Archive …"), and optionally the table of
 contents. A START match that lies in the footer (after the END marker, with none after it: the
 old small print at the end closes with the 1990s START wording) is no START: the book is kept
-whole, counted as having none. A file holding several books one after another keeps the first.
+whole, counted as having none; a PG header block at the top of a book without START line (PG's
+title line, licence blurb and fields: `header_block_end`) is cut. A file holding several books one
+after another keeps the first.
 No maintained library does this (gutenbergpy and c-w/gutenberg are prefix lists tied to their
 downloaders), so it is hand-written; the samples' expected texts (c-w's output) are the check.
 
@@ -41,6 +43,11 @@ quarantined. Editions of one eBook (17489-0.txt, 17489-8.txt, 17489-8.zip; cache
 are each read; one with a preferred edition beside it (or in the mirror's other tree) is flagged
 `other_edition` and counted `gutenberg_other_edition_books` (gutenberg_editions.py: why the
 reader does not choose).
+
+An HTML or XML document (named, or matched by a glob) is quarantined at any size: PG's HTML
+edition `html_edition`, any other `not_a_book`. A book's id is `gutenberg:<n>`, n from the
+header's [EBook #n], else from a PG text's PG file name (123-8.txt, pg123.txt); any other file's
+id is its path, without a URL.
 
 Optionally a book is cut at its chapter headings and the chapters packed, in order, into
 documents of at most `max_chars` characters (a longer chapter is cut at paragraph breaks).
@@ -118,6 +125,27 @@ _LABEL_FORMS = [
 ]
 _BLANK = re.compile(r"\n[ \t]*\n")
 _HEADER_CHARS = 8192             # a PG header's length, at most, when no START marker ends it
+# PG's header paragraphs, for a book whose START line is missing: the title line ("The Project
+# Gutenberg EBook of X, by Y", "Project Gutenberg's X"), the licence blurb ("This eBook is for the
+# use of anyone anywhere…"), then paragraphs of fields ("Title:", "Release Date: … [EBook #5001]",
+# an indented "Most recently updated:") and bracketed notes ("[This file was first posted on …]").
+_HEADER_OPENER = re.compile(r"(?:The[ \t]+)?Project[ \t]+Gutenberg(?:(?:'s|’s)[ \t]|[ \t]+(?:e-?book|e-?text)\b)",
+                            re.I)
+_HEADER_LICENCE = re.compile(r"This[ \t]+(?:e-?book|e-?text|etext|file)[ \t]+is[ \t]+for[ \t]+the[ \t]+use[ \t]+of"
+                             r"[ \t]+anyone[ \t]+anywhere", re.I)
+_HEADER_LINE = re.compile(
+    r"(?:Title|Sub-?title|Author|Authors|Editor|Editors|Translator|Translators|Illustrator|Illustrators"
+    r"|Contributor|Release[ \t]+Date|Posting[ \t]+Date|Last[ \t]+Updated|Most[ \t]+recently[ \t]+updated"
+    r"|First[ \t]+Posted|Original[ \t]+publication|Language|Cha[a-z]*ter[ \t]+set[ \t]+encoding|Credits|Series)"
+    r"[ \t]*:"
+    r"|\[[ \t]*(?:E-?Book|E-?Text|This[ \t]+file|Most[ \t]+recently|Last[ \t]+updated|Date[ \t]+last)[^\]\n]*\]$",
+    re.I)
+_HEADER_PARAGRAPH_LINES = 12     # the licence blurb's 7 lines, a long Credits: field
+_MARKUP_DOC = re.compile(r"\ufeff?\s*(?:<\?xml\b|<!DOCTYPE\b|<html\b|<rdf:RDF\b)", re.I)
+_MARKUP_HTML = re.compile(r"<!DOCTYPE[ \t\r\n]+html\b|<html\b", re.I)
+# An HTML edition carries the text edition's markers (in a <span>, a <pre>), where this reader's
+# line patterns do not see them.
+_PG_MARKER_PHRASE = re.compile(r"\*{3}\s*(?:START|END)\s+OF\s+(?:THE\s+|THIS\s+)?PROJECT\s+GUTENBERG", re.I)
 
 
 def first_line_match(text: str, pattern: re.Pattern, keywords: tuple[str, ...], start: int = 0):
@@ -322,11 +350,42 @@ def strip_boilerplate(text: str, drop_front_credits: bool = True) -> tuple[str, 
         found["end_marker"] = True
         body_end = e.start()
     book = text[body_start:body_end]
+    found["header_block"] = False
     if not m:        # no START marker: the header fields (Title:, [EBook #…]) are read from the top
         header = text[:min(body_end, _HEADER_CHARS)]
+        cut = header_block_end(text[:body_end])
+        if cut:
+            found["header_block"] = True
+            book = text[cut:body_end]
     if drop_front_credits:
         book = _drop_credits(book)
     return header, book.strip("\n").rstrip(), found
+
+
+def header_block_end(text: str) -> int:
+    """Where the book begins after a PG header at the top of a text that has no START line (0: no
+    such header), the header's lines having been kept as the book's first page. Only PG's own
+    paragraphs, from the first line on: the title line, the licence blurb, field paragraphs
+    (`_HEADER_LINE`, a wrapped value indented) and bracketed notes; it ends at the
+    first other paragraph, the production credits included (_drop_credits' part). c-w/gutenberg's
+    strip_headers cuts after any of ~80 marker lines in the first 600; a block of known paragraphs
+    from the top, one of them PG's title line or licence blurb, cannot cut into a book that only
+    quotes one."""
+    pos, end, pg = 0, 0, False
+    while True:
+        while pos < len(text) and text[pos] in "\n \t":
+            pos += 1
+        m = _BLANK.search(text, pos)
+        para_end = m.start() if m else len(text)
+        lines = text[pos:para_end].split("\n")
+        if pos >= len(text) or len(lines) > _HEADER_PARAGRAPH_LINES:
+            break
+        if _HEADER_OPENER.match(lines[0]) and len(lines) <= 3 or _HEADER_LICENCE.match(lines[0]):
+            pg = True
+        elif not _HEADER_LINE.match(lines[0]) or not all(_HEADER_LINE.match(ln) or ln[:1] in " \t" for ln in lines):
+            break
+        end = pos = para_end
+    return end if pg else 0
 
 
 def _end_marker(text: str, start: int):
@@ -412,18 +471,35 @@ _PAGE_REF = re.compile(r"(?:\s*[.·…_]{2,}\s*|\s+)\d{1,4}$|(?:\s*[.·…_]{2,}
 def _entry_keys(line: str) -> set[str]:
     """A TOC line as its heading would repeat it: its chapter label, else the line itself, with and
     without a page reference ("Song of the Sea      12" is headed "SONG OF THE SEA"; "Psalm 23"
-    keeps its number either way)."""
+    keeps its number either way), in any case and without closing punctuation (the contents'
+    "The Tyger" is headed "THE TYGER.": the TOC ran on through the first poem)."""
     m = _CHAPTER_KEY.match(line)
     if m:
-        return {" ".join(m.group(0).split()).upper()}
-    return {" ".join(key.split()).upper() for key in (line, _PAGE_REF.sub("", line))}
+        return {_key(m.group(0))}
+    return {_key(key) for key in (line, _PAGE_REF.sub("", line))}
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).rstrip(_KEY_PUNCTUATION).casefold()
+
+
+_KEY_PUNCTUATION = " .,:;!?-–—。："
+# A play's list of persons, which may follow its contents after blank lines alone: it ran into the
+# TOC (its lines are as short as entries) until the first act's heading repeated the first entry.
+_CAST_HEADING = re.compile(
+    r"(?:dramatis[ \t]+person(?:ae|æ|e)|persons[ \t]+represented|(?:the[ \t]+)?persons[ \t]+of[ \t]+the[ \t]+"
+    r"(?:drama|play|dialogue|comedy|tragedy)|(?:the[ \t]+)?characters(?:[ \t]+(?:represented|of[ \t]+the[ \t]+play))?"
+    r"|cast(?:[ \t]+of[ \t]+characters)?|personen(?:[ \t]+der[ \t]+handlung)?|personnages|interlocutors)"
+    r"[ \t]*[.:]?[ \t]*$",
+    re.I)
 
 
 def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
     """(offset where the text resumes, non-blank entry lines) of the TOC whose heading ends at
     after_heading, or None if what follows is not a list of entries. The list ends where its
     first entry comes again (the first chapter's heading: Chinese books, whose paragraphs are
-    one line each, give the prose rules below nothing to see), at three blank lines, or at prose:
+    one line each, give the prose rules below nothing to see), at a play's list of persons
+    (`_CAST_HEADING` opening a later block), at three blank lines, or at prose:
     a block of three long lines, or one very long line (lengths in columns: CJK counts double)."""
     lines = book[after_heading:].split("\n", _MAX_TOC_LINES + 1)[1:_MAX_TOC_LINES + 1]
     j, entries, blanks = 0, 0, 0
@@ -441,6 +517,8 @@ def _toc_extent(book: str, after_heading: int) -> tuple[int, int] | None:
         block = [ln.strip() for ln in lines[j:block_end]]
         if first is None:
             first = _entry_keys(block[0])
+        elif _CAST_HEADING.match(block[0]):
+            break
         else:
             again = next((i for i, b in enumerate(block) if _entry_keys(b) & first), None)
             if again is not None:
@@ -575,8 +653,24 @@ def joined_books(text: str) -> list[str]:
     return parts + [text[start:]]
 
 
+# A PG file name's number: PG's names (gutenberg_editions.edition's), and copies named after them
+# (123-variant.txt); not "Volume 1.txt".
+_NAME_NUMBER = re.compile(r"(?:pg)?(\d+)(?=[-_.]|$)", re.I)
 _ERROR_PAGE = re.compile(r"\s*(?:<|\{)")
 ERROR_PAGE_MAX = 16384           # an error page (HTML, an S3 XML error, JSON) is short; an HTML edition is long
+
+
+def markup_document(path: str, text: str) -> Quarantined:
+    """An HTML or XML document in a book's place, at any size: `html_edition` for PG's HTML edition
+    (named by a glob or a path: pg2701-images.html was read as a book of <p> markup, and one
+    without blank lines came out empty), as the zip path and a mirror folder leave HTML editions
+    out; any other (an RDF record, an error page) `not_a_book`."""
+    html = _MARKUP_HTML.search(text, 0, 4096) is not None
+    if html and _PG_MARKER_PHRASE.search(text):
+        return Quarantined("html_edition", f"{path}: a Project Gutenberg HTML edition, which this reader does not "
+                           f"read (read the eBook's .txt edition)", 0, path, len(text), text[:4096].encode())
+    return Quarantined("not_a_book", f"{path}: an {'HTML' if html else 'XML'} document without Gutenberg markers, "
+                       f"not a text eBook", 0, path, len(text), text[:4096].encode())
 
 
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
@@ -601,6 +695,9 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
         state.count("gutenberg_stray_non_utf8_books")
     if lossy:
         state.count("gutenberg_decoded_lossy_books")
+    if _MARKUP_DOC.match(text):
+        yield markup_document(path, text)
+        return
     text = text.replace("\r\n", "\n")
     if "\r" in text:                     # old Mac line ends
         text = text.replace("\r", "\n")
@@ -635,10 +732,18 @@ def _book(opts, src, path: str, state: ReadState, text: str, encoding: str, loss
         yield Quarantined("empty_document", f"{path}: no text between the Gutenberg markers", 0, path)
         return
     meta = header_fields(header)
-    file_no = re.search(r"(?:pg)?(\d+)[^/]*$", path.rsplit("/", 1)[-1])
+    # The header's eBook number, else the file name's, only for a PG text (a marker, PG's header)
+    # named as PG names its files (gutenberg_editions.edition: 123-8.txt, pg123.txt; or a copy's
+    # 123-variant.txt): any name with a digit gave one ("Volume 1.txt" in two folders both became
+    # gutenberg:1, with that eBook's URL; a 1984.txt eBook 1984). Else the path is the id.
+    base = posixpath.basename(path)
+    is_pg = found["start_marker"] or found["end_marker"] or found["header_block"]
+    file_no = _NAME_NUMBER.match(base) if is_pg else None
     ebook_id = meta.get("ebook_id") or (int(file_no.group(1)) if file_no else None)
     meta.update({"ebook_id": ebook_id, "encoding": encoding, "file": path})
     flags = ["decoded_lossy"] * lossy
+    if preferred and not is_pg:
+        preferred = None        # no PG text: not an edition of the eBook its name's number is
     if preferred:
         state.count("gutenberg_other_edition_books")
         flags.append("other_edition")
