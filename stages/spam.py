@@ -12,7 +12,9 @@ body reads as a report about the activity; a hijacked page's body is about somet
 Lists are data files (stages/data/blocklists/<xx>_<category>.txt, plus any `extra_list_files`):
 one phrase per line, literal, case-insensitive, whole words where it starts or ends with a Latin
 letter or digit (`cialis` is not found in "specialist"), `#` comments; an optional tab and weight (default
-1; 2 for brand names and sign-up offers that ordinary text does not use); a line `url: token`
+1; 2 for brand names and sign-up offers that ordinary text does not use; 0.5 for what ordinary pages
+say too, a bank's "minimum deposit", a sports desk's "betting odds", which counts half a phrase in the
+text rule's different phrases); a line `url: token`
 is matched only in the URL (pinyin or English tokens such as `xpj`, `casino` that are common
 words in text but tell in a host name); a line `contact: phrase` counts only for the contact rule
 below (words of what an ad sells that ordinary text uses too: 止损, 减肥, 课程); a line `topic: word`
@@ -27,7 +29,9 @@ fortune-telling (zh_fortune), agent/MLM recruitment (zh_mlm) and ordinary advert
 nearly all contact-only); the Japanese ones online-casino affiliates, counterfeit goods (スーパーコピー),
 sex-dating and adult video, and mail-order ED drugs (ja_gambling, ja_counterfeit, ja_porn, ja_pharma,
 merged into the categories of the same name), and side-job schemes (ja_side_job); surrogacy agencies
-(zh_surrogacy) and game-cheat shops (zh_game_cheat) in Chinese.
+(zh_surrogacy), game-cheat shops (zh_game_cheat) and counterfeit goods (zh_counterfeit) in Chinese.
+Recall lists for other trades (essay-mill word orders, escort ads, game gold, spell casters, fake
+passports, task scams) were tried and left out: each removed news and guides about its trade.
 
 Per document and category: score = `title_weight` x (weights of distinct phrases in the title)
 + `url_weight` x (weights of distinct phrases in the URL) + (weights of distinct phrases in the
@@ -43,22 +47,27 @@ text). A document is removed when
   report words, names no gambling; a spam page's body has no report words, or one or two
   (远离非法平台, 公安备案); a long article that mentions the activity once in passing does not
   name it often enough. Or
-- the text alone is spam: at least `min_matches` matches of at least `min_distinct` phrases and
+- the text alone is spam: at least `min_matches` matches of at least `min_distinct` phrases (one
+  weighing under 1 counts as its weight) and
   `min_matches_per_1k_chars` per 1000 characters (so a long article with a few mentions stays),
   and the text does not read as a report about the activity: fewer than `report_min_distinct`
   different words of police, courts, regulators or the press (stages/data/report_words.txt). A
   crackdown story names the gambling site, the drug or the fake invoices many times; promotion
   never says 警方, 涉嫌 or "prosecutors". Or
 - one phrase alone is repeated through the text (`repeat_min_matches` 6 times and
-  `repeat_min_per_1k_chars` 4 per 1000 characters) and the text does not name the category by its
-  topic words (as above): a parasite page (寄生虫) glues one target phrase onto scraped sentences,
-  which min_distinct never sees. In the calibration's good documents (with all of CLUE and the stored
+  `repeat_min_per_1k_chars` 4 per 1000 characters), the text does not name the category by its
+  topic words (as above), and the phrase was put in: the title names it twice or more (X_X官网_X最新网址;
+  without a title, a short first line), a Chinese or Japanese phrase stands apart by spaces 3 times
+  (`。办证 市场监管`: CJK prose puts no spaces around words), or the URL's host has a phrase: a
+  parasite page (寄生虫) glues one target phrase onto scraped sentences, which min_distinct never
+  sees. One phrase however often is also what any page about the thing looks like (Hardcore punk,
+  an RV park's full hookups, a city's 出入境办证大厅, a Cialis monograph), so repetition alone is no evidence. In the calibration's good documents (with all of CLUE and the stored
   pages: 4,566) the densest repeat is 1.7 per 1000; a page about baccarat or Macau's casinos names
   赌场 or 赌博 in its own words. Reason `<category>_repeat`.
 - the text asks the reader to get in touch (the contact rule): it gives a contact handle - a
   WeChat ID, a QQ number or a phone number after 微信/QQ/电话 and their evasive spellings (薇信,
-  威/信, V信, vx), a LINE @id after LINE, a mobile (138-1688-9999 too) or 400 number standing
-  alone, or "加王老师微信" (a person's account) -
+  威/信, V信, vx), a LINE @id after LINE, a Telegram @name after Telegram/TG, a mobile (138-1688-9999
+  too), 400 or North American number ((201) 555-0188, 1-888-555-0142) standing alone, or "加王老师微信" (a person's account) -
   and, in one category, the distinct phrases it holds weigh `contact_min_score` (2), counting the
   category's text phrases and its contact-only ones (`contact: phrase` lines); not a report (the
   report words as above, which include the newsroom's: 报道, 本报, 新闻线索). Why: real Chinese web
@@ -71,8 +80,8 @@ text). A document is removed when
   shop and course words), weighted 0.5 where job ads and shop reviews share them (咨询, 门店).
 What is not evidence: a URL path that repeats the title (/wiki/Super_Bowl_XXX, /what-is-a-payday-loan)
 adds nothing to the title's phrases (the host, the site's own name, still counts); a title that asks or
-defines (What is a cash advance?, How to spot a replica Rolex) without a word of selling weighs as text
-and is no title hit; a list's `not:` phrases (pussy willow, Pussy Riot), X placeholders of number
+defines (What is a cash advance?, How to spot a replica Rolex; 延时喷剂有用吗？, 代孕为什么违法, 〜とは)
+without a word of selling (buy, cheap; 哪里买, 价格, 靠谱, 通販) weighs as text and is no title hit; a list's `not:` phrases (pussy willow, Pussy Riot), X placeholders of number
 masks ((XXX) XXX-XXXX) and an upper-case Roman numeral in a name (Super Bowl XXX, XXX Corps) where it
 is the field's only phrase are blanked before matching. Report words come from report_words_file and
 more_report_words_files (English regulators' words, German, French, Spanish) and the lists' `report:`
@@ -113,6 +122,7 @@ from stages.spam_rules import _CONTACT_PREFILTER, CONTACT_RE, contact_handles  #
 LIST_DIR = Path(__file__).parent / "data" / "blocklists"
 DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips", "zh_private_server",
                  "zh_loans", "zh_health_scam", "zh_fortune", "zh_mlm", "zh_ads", "zh_surrogacy", "zh_game_cheat",
+                 "zh_counterfeit",
                  "en_gambling", "en_porn", "en_pharma", "en_loans", "en_investment_scam", "en_essay_mill",
                  "en_counterfeit", "ja_gambling", "ja_porn", "ja_pharma", "ja_counterfeit", "ja_side_job"]
 REPORT_WORDS = Path(__file__).parent / "data" / "report_words.txt"
@@ -256,6 +266,32 @@ class _Category:
                     return True
         return False
 
+    def put_in(self, phrase: str, title: str | None, text: str) -> bool:
+        """Whether a phrase repeated through a text was put in rather than written: the title names it
+        twice or more (深圳刻章-深圳刻章店-龙岗刻章, X_X官网_X最新网址; without a title, a short first line
+        of the text stands for it), or, a Chinese or Japanese phrase, it stands apart by a space
+        `PUT_IN_SPACED` times (`。办证 市场监管`, `福田刻章 福田刻章店`): CJK prose does not put spaces
+        around its words, keyword lines and phrases glued onto scraped sentences do. A page about
+        the thing (Hardcore punk, a list of 办证大厅, a monograph on Cialis, an RV park's full hookups)
+        names it once in its title and writes it into its sentences, however often."""
+        pattern = _word_pattern(phrase)
+        if not title and text:
+            first = text.lstrip().partition("\n")[0]
+            title = first if len(first) <= FIRST_LINE_TITLE_CHARS else None
+        if title and len(pattern.findall(title.casefold())) >= 2:
+            return True
+        head, tail = not phrase[0].isascii(), not phrase[-1].isascii()
+        if not (head or tail):
+            return False
+        spaced, folded = 0, text.casefold()
+        for m in pattern.finditer(folded):
+            a, b = m.span()
+            if (head and a > 0 and folded[a - 1] in _SPACES) or (tail and b < len(folded) and folded[b] in _SPACES):
+                spaced += 1
+                if spaced >= PUT_IN_SPACED:
+                    return True
+        return False
+
     def top_phrase(self, text: str) -> tuple[str, int]:
         """The phrase found most often in a text and how often (non-overlapping matches)."""
         counts = Counter(m.casefold() for m in self.text_re.findall(text))
@@ -329,6 +365,13 @@ def _x_mask(s: str, a: int, b: int) -> bool:
 TOPIC_CHARS = 1000
 
 
+# The repetition rule's evidence that a phrase was put in (_Category.put_in): a CJK phrase set apart by
+# a space this many times; a text's first line this short stands for a missing title.
+PUT_IN_SPACED = 3
+FIRST_LINE_TITLE_CHARS = 100
+_SPACES = frozenset(" \t\u3000\xa0")
+
+
 # The footer line of Chinese sites (the regulator's reporting centre, 违法和不良信息举报中心/电话),
 # Simplified and Traditional: boilerplate, not a report's words (SpamFilter._report_words).
 _FOOTER_REPORT_LINE = re.compile("(?:[违違]法[和與与及]?)?不良[信資][息訊][举舉][报報]")
@@ -337,15 +380,28 @@ _FOOTER_REPORT_LINE = re.compile("(?:[违違]法[和與与及]?)?不良[信資][
 # A title that asks or defines (What is a payday loan?, How to spot a replica Rolex, How should I
 # write my essay introduction?) names what the page explains, unless a word of selling is in it too
 # (Where to buy Viagra online, Who can write my essay cheap?, What is the best online casino?).
-# English only: the question words of other languages are not read.
+# English asks with its first word.
+# Chinese and Japanese ask anywhere in the title, not with a first word: a question mark (full-width ？
+# anywhere, ? where the question ends), the particles 吗/嗎 (呢 ending a question), the question words
+# 什么, 怎么, 如何, 为什么, 是否 (延时喷剂有用吗？会有副作用吗？, 代孕为什么违法), か？ and 〜とは (what is);
+# their words of selling (哪里买, 价格, 正品, 官网, 哪家好, 靠谱: 哪个平台靠谱？ asks for a seller) likewise.
 _ASKS = re.compile(r"^\W*(?:what|how|why|when|where|which|who|whose|is|are|can|could|should|do|does|did|will)\b", re.I)
 _SELLS = re.compile(r"\b(?:buy|buying|order|ordering|cheap|cheaper|cheapest|price|prices|discount|sale|deals?|free|"
                     r"now|today|apply|get|fast|instant|guaranteed|best|top|no prescription|without prescription)\b"
                     r"|[$€£]\s?\d|\d\s?%", re.I)
+_ASKS_CJK = re.compile(r"？|(?<=[^\x00-\x7f])\?(?:\s|$|[-|｜_–—])|[吗嗎]|呢(?:[？?\s]|$)|什[么麼]|怎[么麼样樣]|如何"
+                       r"|[为為]什[么麼]|[为為]何|是否|か[？?]|とは(?:[\s|｜_\-－–—:：]|$)")
+_SELLS_CJK = re.compile(r"[买買购購]|[价價][格钱錢]|多少[钱錢]|优惠|優惠|免[费費]|包[邮郵]|[货貨]到付款|正品|官[网網]|[网網]址"
+                        r"|下[载載]|[注註]册|批[发發]|加盟|代理|哪家|靠[谱譜]|最好|推[荐薦]|排[行名]|正[规規]|[联聯][系繫]"
+                        r"|微信|[电電][话話]|購入|通販|最安|激安|価格|値段|無料|おすすめ|ランキング|買")
 
 
 def _asks(title: str | None) -> bool:
-    return bool(title) and _ASKS.match(title) is not None and _SELLS.search(title) is None
+    if not title:
+        return False
+    if _ASKS.match(title) is not None:
+        return _SELLS.search(title) is None
+    return _ASKS_CJK.search(title) is not None and _SELLS_CJK.search(title) is None and _SELLS.search(title) is None
 
 
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -382,7 +438,9 @@ class SpamFilter(Filter):
     # 7: a URL path repeating the title counts once, question titles weigh as text, not: lines, Roman
     #    numerals and X masks, more report words (English regulators, German, French, Spanish)
     # 8: spam_contact_score, the contact rule's weight of what it removed
-    version: ClassVar[str] = "8"
+    # 9: the repetition rule needs the phrase put in; Chinese/Japanese question titles; weights under 1
+    #    count so in the text rule; North American numbers and Telegram names; zh_counterfeit
+    version: ClassVar[str] = "9"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
@@ -414,13 +472,16 @@ class SpamFilter(Filter):
         "Also match the Traditional-character form (OpenCC s2t and s2tw) of every phrase in a zh_ list, "
         "so 娛樂城 and 百家樂 count like 娱乐城 and 百家乐."))
     min_matches: int = Field(3, ge=1, description="Text-only rule: minimum matches of one category.")
-    min_distinct: int = Field(2, ge=1, description="Text-only rule: minimum different phrases among them.")
+    min_distinct: int = Field(2, ge=1, description=(
+        "Text-only rule: minimum different phrases among them; a phrase weighing under 1 (words that "
+        "ordinary pages use too: a bank's 'minimum deposit') counts as its weight."))
     min_matches_per_1k_chars: float = Field(2.0, ge=0.0, description=(
         "Text-only rule: minimum matches per 1000 characters, so long articles with a few mentions stay."))
     repeat_min_matches: int | None = Field(6, ge=2, description=(
         "Repetition rule: remove a text in which one phrase of a category occurs this often (and "
-        "repeat_min_per_1k_chars) and that does not name the category by its topic words once per 1000 "
-        "characters: a parasite page glues one target phrase onto scraped sentences; null: off."))
+        "repeat_min_per_1k_chars), that does not name the category by its topic words once per 1000 "
+        "characters, and where the phrase was put in (twice in the title, set apart by spaces in CJK text, "
+        "or in the URL's host): a parasite page glues one target phrase onto scraped sentences; null: off."))
     repeat_min_per_1k_chars: float = Field(4.0, ge=0.0, description=(
         "Repetition rule: that phrase's minimum occurrences per 1000 characters."))
     contact_min_score: float | None = Field(2.0, gt=0.0, description=(
@@ -616,7 +677,9 @@ class SpamFilter(Filter):
                 best_score[i] = max(best_score[i], score)
                 if reasons[i] is not None and score <= removed_score[i]:
                     continue        # removed already, by a category that scored higher
-                text_spam = is_dense and len(in_text) >= self.min_distinct and \
+                # a phrase weighing under 1 (a word of ordinary pages too: a bank's "minimum deposit",
+                # a sports desk's "betting odds") counts that much of a different phrase
+                text_spam = is_dense and sum(min(w, 1.0) for w in in_text.values()) >= self.min_distinct and \
                     not self._report(i, values, reports, self.report_min_distinct, cat)
                 page_spam = bool((in_title and not asks) or in_url) and score >= self.min_score
                 if page_spam and self._report(i, values, reports, self.report_title_min_distinct, cat) \
@@ -629,9 +692,13 @@ class SpamFilter(Filter):
                     # a parasite page: one target phrase glued onto scraped sentences
                     top, k = cat.top_phrase(text)
                     # kept when the text names the activity in its own words (a page about
-                    # baccarat or Macau's casinos does; scraped sentences do not)
+                    # baccarat or Macau's casinos does; scraped sentences do not); and one phrase
+                    # however often is what any page about the thing (Hardcore punk, 出入境办证大厅)
+                    # looks like: it goes with evidence that it was put in (a stuffed title, spaced-out
+                    # keywords) or a spammer's host
                     repeat_spam = k >= self.repeat_min_matches and \
-                        k * 1000.0 >= self.repeat_min_per_1k_chars * max(length[i], 1) and not cat.named_in(text)
+                        k * 1000.0 >= self.repeat_min_per_1k_chars * max(length[i], 1) and \
+                        not cat.named_in(text) and (bool(in_host) or cat.put_in(top, titles[i], text))
                 if text_spam or page_spam or repeat_spam:
                     removed_score[i] = score
                     where = max(("title", "url", "text"), key=lambda k: (parts[k], k == "title"))

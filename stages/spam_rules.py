@@ -6,7 +6,8 @@ import re
 
 # --- contact handles: how an ad tells the reader to get in touch --------------------------------
 # A channel word and the handle after it: a WeChat (or, in Taiwan, LINE) ID (6-20 letters, digits,
-# _ or -, or a number), a QQ number, a phone number; or a mobile / 400 number standing alone.
+# _ or -, or a number), a QQ number, a phone number, a Telegram @name; or a mobile / 400 number or a
+# North American one written as such ((201) 555-0188, 1-888-555-0142) standing alone.
 # Simplified and Traditional spellings (電話, 手機, 老師). Why it generalises: an ad
 # exists to be answered, so whatever it sells (trading calls, remedies, courses, readings, loans)
 # it ends with the same few channels, and spammers' spellings of them (薇信, 威/信, V信, vx, 加V,
@@ -18,8 +19,11 @@ _WX = (r"(?:微信[号號]?|薇信|威\W?信|徽信|[vV]信|(?<![A-Za-z])(?:[vVw
 _ID = r"[A-Za-z][-_A-Za-z0-9]{5,19}(?![-_A-Za-z0-9])|\d{6,11}(?!\d)"
 _ID_WITH_DIGIT = r"(?=[-_A-Za-z0-9]{6,20}(?![-_A-Za-z0-9]))[A-Za-z][-_A-Za-z]*\d[-_A-Za-z0-9]*|\d{6,11}(?!\d)"
 _MOBILE = r"1[3-9]\d[- ]?\d{4}[- ]?\d{4}"    # 13816889999, 138-1688-9999, 139 1234 5678
+# A North American number as people write it: (201) 555-0188, +1 (505) 555-0177, 1-888-555-0142,
+# 505-555-0177 (area code and exchange start 2-9); unlike a bare run of ten digits, no id or price.
+_NANP = r"(?:\+?1[-. ]?)?\([2-9]\d{2}\)[ .-]?[2-9]\d{2}[-.]\d{4}|(?:\+?1[-.])?[2-9]\d{2}-[2-9]\d{2}-\d{4}"
 _PHONE = (r"\+?86-?1[3-9]\d{9}|" + _MOBILE + r"|0\d{2,3}-?\d{7,8}|0\d{1,3}[- ]?\d{3,4}[- ]?\d{4}|09\d{2}-?\d{3}-?\d{3}"
-          r"|400-?\d{3}-?\d{4}")
+          r"|400-?\d{3}-?\d{4}|" + _NANP)
 CONTACT_RE = re.compile(
     # WeChat: letters-only IDs only after a colon ("微信：abcdef"), else the ID holds a digit, so
     # "微信Android版" is no handle
@@ -32,6 +36,10 @@ CONTACT_RE = re.compile(
     rf"\s?[:：]?\s?(?P<phone>{_PHONE}|\+\d[\d -]{{7,15}}\d)(?!\d)"
     # (a group of a longer hyphenated number, 978-7-138-1688-9999, is none)
     rf"|(?<![\d.])(?<!\d-)(?P<mobile>{_MOBILE}|400-?\d{{3}}-?\d{{4}})(?!-?\d)"
+    # a North American number standing alone ("Call or text 24/7: (201) 555-0188"), as a mobile does
+    rf"|(?<![\d.+])(?<!\d-)(?P<nanp>{_NANP})(?![-.]?\d)"
+    # a Telegram username (5-32 letters, digits, _) after the channel word: Telegram @name, TG: @name
+    rf"|(?<![A-Za-z])(?:telegram|tg)\s?[:：]?\s?@(?P<tg>[A-Za-z][A-Za-z0-9_]{{4,31}})(?![A-Za-z0-9_])"
     # a LINE official account is written @id (@jz888), after the channel word only: a bare @name is
     # a Weibo or Twitter mention
     rf"|(?:(?-i:LINE)(?:\s?ID)?|加\s?line)\s?[:：]?\s?@(?P<line>[A-Za-z0-9][-_.A-Za-z0-9]{{2,19}})(?![-_.A-Za-z0-9])"
@@ -46,19 +54,20 @@ _CONTACT_PREFILTER = (r"(?i)(?:微信|薇信|威\W?信|徽信|v信|扣扣|企鹅
                       r"\b(?:vx|wx|weixin|wechat|qq)|(?-i:LINE))\D{0,8}[a-z0-9+]|v\s?[:：]|"
                       # English words only with the number CONTACT_RE needs after them ("phone" and
                       # "line" are in a third of English pages)
-                      r"\b(?:tel|phone|whatsapp|telegram)(?:号码|號碼|号|號)?\s?[:：]?\s?[+\d]|加\s?line|"
+                      r"\b(?:tel|phone|whatsapp|telegram)(?:号码|號碼|号|號)?\s?[:：]?\s?[+\d(@]|\btg\s?[:：]?\s?@|加\s?line|"
+                      r"\(\d{3}\)[ .-]?\d{3}[-.]\d{4}|\b\d{3}-\d{3}-\d{4}|"
                       r"1[3-9]\d[- ]?\d{4}[- ]?\d{4}|400-?\d{3}-?\d{4}|加.{0,8}(?:老师|老師|助理|助教|客服|顾问|顧問)")
 
 
 def contact_handles(text: str) -> list[str]:
     """Distinct contact handles in a text, as 'wechat:abc123', 'line:abc123', 'qq:12345',
-    'phone:13800000000', or 'ask:加王老师微信' (a person's account, no handle)."""
+    'phone:13800000000', 'telegram:abc_123', or 'ask:加王老师微信' (a person's account, no handle)."""
     out = []
     for m in CONTACT_RE.finditer(text):
         kind = m.lastgroup
-        handle = re.sub(r"[\s-]", "", m.group(kind)).casefold()
+        handle = re.sub(r"[\s().-]" if kind in ("phone", "nanp") else r"[\s-]", "", m.group(kind)).casefold()
         channel = {"wx": "wechat", "wx2": "wechat", "v": "wechat", "qq": "qq", "phone": "phone",
-                   "mobile": "phone", "person": "ask", "line": "line"}[kind]
+                   "mobile": "phone", "nanp": "phone", "person": "ask", "line": "line", "tg": "telegram"}[kind]
         if channel == "wechat" and "line" in m.group(0).casefold():
             channel = "line"
         label = channel + ":" + handle
