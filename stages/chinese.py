@@ -115,11 +115,12 @@ class ChineseClean(Stage):
     signal_thresholds: ClassVar[dict] = {"cjk_ratio": ("min_cjk_ratio", "min"),
                                          "mojibake_ratio": ("mojibake_ratio_threshold", "max"),
                                          "replacement_ratio": ("max_replacement_ratio", "max")}
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"   # 3: yue and wuu selected by default; `script` of converted text
 
     text_field: str = Field("text", description="Column holding the text.")
-    languages: list[str] = Field(default_factory=lambda: ["zh", "ja"], description=(
-        "Clean documents whose `language` column is one of these (when that column exists)."))
+    languages: list[str] = Field(default_factory=lambda: ["zh", "yue", "wuu", "ja"], description=(
+        "Clean documents whose `language` column is one of these (when that column exists); by default "
+        "the Chinese languages lid.176 names (zh, yue, wuu) and Japanese. `convert` acts on these only."))
     scripts: list[str] = Field(default_factory=lambda: ["Hans", "Hant", "Hani", "Jpan"], description=(
         "... or, without a `language` column (or where it is null), whose dominant script is one of these."))
     halfwidth_alnum: bool = Field(True, description=(
@@ -131,8 +132,10 @@ class ChineseClean(Stage):
     punctuation: Literal["keep", "fullwidth", "halfwidth"] = Field("keep", description=(
         "Keep: leave punctuation; fullwidth: ASCII ,;:?!() next to CJK become ，；：？！（）; halfwidth: the reverse."))
     convert: Literal["none", "t2s", "s2t"] = Field("none", description=(
-        "OpenCC conversion of the cleaned Chinese documents (labelled zh, yue, wuu, gan, or unlabelled in a "
-        "Chinese script; never Japanese): t2s (Traditional->Simplified), s2t, or none."))
+        "OpenCC conversion of the cleaned Chinese documents (those `languages` selects that are labelled "
+        "zh, yue, wuu or gan, or unlabelled in a Chinese script; never Japanese): t2s "
+        "(Traditional->Simplified), s2t, or none. A converted document's `script` column is computed "
+        "again from the converted text."))
     min_cjk_ratio: float = Field(0.0, ge=0.0, le=1.0, description=(
         "Remove Chinese documents whose share of CJK characters is below this (0 = off)."))
     mojibake_ratio_threshold: float = Field(0.01, gt=0.0, le=1.0, description=(
@@ -227,6 +230,7 @@ class ChineseClean(Stage):
         wide = pc.fill_null(pc.match_substring_regex(texts, self._width_chars), False).to_numpy(
             zero_copy_only=False) if self._width_chars else np.zeros(len(values), dtype=bool)
         changed_rows = []
+        converts = self.convert != "none"
         for i in np.flatnonzero((selected | (judged & (holes > 0))) & ~is_mojibake):
             if values[i]:
                 new = values[i].replace("\ufffd", "") if holes[i] else values[i]
@@ -253,6 +257,14 @@ class ChineseClean(Stage):
         reasons[low_cjk] = "low_cjk_ratio"
         reasons[is_mojibake] = "mojibake"
         out = batch.set_column(batch.column_names.index(col), col, cleaned)
+        # t2s turns a Hant text Hans: the `script` the language stage wrote would still say Hant, and
+        # the zh-Hant profile (its stop words) would judge Simplified text downstream.
+        converted = [i for i in changed_rows if selected[i] and convertible[i]] if converts else []
+        if converted and "script" in out.column_names:
+            script = out.column("script").to_pylist()
+            for i, name in zip(converted, scripts_from_counts(new_counts[converted])):
+                script[i] = name
+            out = _put(out, "script", pa.array(script, out.schema.field("script").type))
         out = _put(out, "cjk_ratio", pa.array(ratio, pa.float32()))
         out = _put(out, "mojibake_ratio", pa.array(moj_ratio, pa.float32()))
         out = _put(out, "replacement_ratio", pa.array(rep_ratio, pa.float32()))

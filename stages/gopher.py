@@ -44,12 +44,15 @@ GOPHER_STOP_WORDS = ["the", "be", "to", "of", "and", "that", "have", "with"]
 _BULLET_LINE = r"^\s*[•‣⁃◦∙●○■□▪▫◆◇►▶*·-]"
 _ELLIPSIS_LINE = r"(\.\.\.|…)\s*$"   # as Gopher and datatrove: not "[...]", whose lines stay
 _HAS_ALPHA = regex.compile(r"\p{L}").search
-_CJK_LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]").search
+_CJK_LETTER = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Bopomofo}]").search
 # Profiles whose words are CJK words (jieba, Sudachi), with CJK mean word length limits.
 CJK_PROFILES = frozenset({"zh-Hans", "zh-Hant", "ja"})
 # A word of another script in CJK text: a letter that is not Han or kana, and no Han or kana (RE2, run
 # over the batch; U+30FC, the katakana length mark, is kana here though Unicode gives it no script).
-_CJK_RE2 = r"\p{Han}\p{Hiragana}\p{Katakana}\x{30FC}"
+# Zhuyin (Bopomofo ㄅㄆㄇ, U+3100-312F and U+31A0-31BF, with its tone marks ˊ ˇ ˋ ˙) is Chinese too: the
+# reading written beside the characters in Taiwanese children's and teaching texts, as kana annotate
+# Japanese; as foreign one-letter words each symbol pulled a story's mean from 1.0 to 0.15.
+_CJK_RE2 = r"\p{Han}\p{Hiragana}\p{Katakana}\x{30FC}\p{Bopomofo}\x{02C7}\x{02CA}\x{02CB}\x{02D9}"
 _OTHER_LETTER_RE2 = rf"[^\P{{L}}{_CJK_RE2}]"
 _FOREIGN_WORD_RE2 = rf"^[^{_CJK_RE2}]*{_OTHER_LETTER_RE2}[^{_CJK_RE2}]*$"
 # One ellipsis: "..." (as Gopher counts it) or a run of "…" (the Chinese "……" is one mark, two U+2026).
@@ -131,7 +134,9 @@ def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], mode
 
 class GopherQuality(ProfiledFilter):
     """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
-    version: ClassVar[str] = "2"   # 2: foreign words in CJK text on the English scale; "……" one ellipsis
+    # 2: foreign words in CJK text on the English scale; "……" one ellipsis; 3: none below the CJK minimum,
+    # Zhuyin is CJK
+    version: ClassVar[str] = "3"
     signal_thresholds: ClassVar[dict] = {
         "gopher_word_count": [("min_words", "min"), ("max_words", "max")],
         "gopher_mean_word_length": [("min_avg_word_length", "min"), ("max_avg_word_length", "max")],
@@ -247,7 +252,11 @@ class GopherQuality(ProfiledFilter):
         4.9, max 6.2) pass under 10. So in a document of a CJK profile, each word of another script
         (a letter, no Han or kana) is judged on the English scale: its length is mapped linearly
         from the English profile's [min, max] onto the CJK profile's (3 -> 1, 10 -> 5 by default),
-        and the mean is taken over CJK words as they are and the mapped foreign words. The rule
+        and the mean is taken over CJK words as they are and the mapped foreign words. A word shorter
+        than the English minimum counts as the CJK minimum, not less, in a text with CJK words: there
+        a one-letter word is a variable, a unit or an initial, the size of a character, and the line
+        extended below 3 made `x` -0.14 characters (`設 x 與 y 為實數`: Chinese algebra, plain mean 1.28
+        as datatrove takes it, mapped 0.89, was removed). The rule
         then holds exactly when the words' excesses over their own script's limit, the foreign ones
         counted in CJK units, sum to more than zero; a text of foreign words only is judged as the
         English profile would judge it. Words without a letter (numbers, symbols) count as before.
@@ -278,7 +287,14 @@ class GopherQuality(ProfiledFilter):
         p_min = self.per_doc(profiles[rows], "min_avg_word_length")
         p_max = self.per_doc(profiles[rows], "max_avg_word_length")
         scale = (p_max - p_min) / (e_max - e_min)     # NaN where a CJK limit is off
-        mapped_chars = n_foreign * p_min + scale * (foreign_chars - n_foreign * e_min)
+        # (the floor only beside CJK words: a text of foreign words only keeps the English verdict)
+        cjk_owner = np.repeat(np.arange(len(rows)), n_words[rows])[to_bool(pc.match_substring_regex(
+            flat, f"[{_CJK_RE2}]"))]
+        beside_cjk = np.bincount(cjk_owner, minlength=len(rows))[owner] > 0
+        with np.errstate(invalid="ignore"):
+            mapped = p_min[owner] + scale[owner] * (lengths - e_min)
+            mapped = np.where(beside_cjk, np.maximum(mapped, p_min[owner]), mapped)
+        mapped_chars = np.bincount(owner, weights=mapped, minlength=len(rows))
         mixed = (n_foreign > 0) & np.isfinite(scale) & (scale > 0) & ((p_min != e_min) | (p_max != e_max))
         out = mean_len.copy()
         i = rows[mixed]

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from pipeline.stage import Filter, Judgement, StageError, check_files_exist
 from stages.fasttext_file import file_problem
-from stages.scripts import (HAN, HAN_SIMPLIFIED, HAN_TRADITIONAL, OTHER, SPACE, category_counts,
+from stages.scripts import (HAN, HAN_SIMPLIFIED, HAN_TRADITIONAL, KANA, OTHER, SPACE, category_counts,
                             cjk_scripts_from_counts, scripts_from_counts)
 
 _LABEL_PREFIX = "__label__"
@@ -105,6 +105,15 @@ _CHINESE_CLAUSE = r"\p{Han}{8}"
 # never saw them (English in full-width came out kn/pt/ru). They are read as ASCII; full-width
 # punctuation (，！？), normal in Chinese text, is left as the model knows it.
 _FULL_WIDTH_ALNUM = "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
+# Japanese prose writes its particles and endings in kana: kana are at least a third of the Han+kana
+# characters of every Japanese text in the shared data (16 texts; their lines of 20+ such characters
+# 0.30-0.65), where a Chinese page carries kana only in a quoted name or a site's banner (CNA's
+# Japanese language-switch line, 20 kana, made 7 of 49 Chinese pages ja, with kana 10-19 %). Below
+# this share a ja label is lid.176 weighing a few kana over the Han text, and the Chinese reading is
+# taken. Only in texts of `_KANA_TEST_MIN_CJK` Han and kana: kanji-only Japanese titles and names
+# (東京都知事選, 石丸伸二, 元兵庫県明石市長の: up to 9 such characters) are Japanese all the same.
+_KANA_SHARE_OF_JAPANESE = 0.2
+_KANA_TEST_MIN_CJK = 40
 _TO_ASCII = {c: c - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
              for c in range(first, last + 1)}
 
@@ -112,6 +121,30 @@ _TO_ASCII = {c: c - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A
 def _fold_full_width(lines: pa.Array | pa.ChunkedArray) -> list[str | None]:
     rows = pc.fill_null(pc.match_substring_regex(lines, _FULL_WIDTH_ALNUM), False).to_pylist()
     return [t.translate(_TO_ASCII) if fold else t for t, fold in zip(lines.to_pylist(), rows)]
+
+
+def _too_few_kana_for_japanese(counts: np.ndarray) -> np.ndarray:
+    """Per row of `category_counts`: a text long enough in Han and kana to show Japanese grammar, whose
+    kana are below the share every Japanese text has (`_KANA_SHARE_OF_JAPANESE`)."""
+    if len(counts) == 0:
+        return np.zeros(0, dtype=bool)
+    cjk = counts[:, HAN] + counts[:, HAN_SIMPLIFIED] + counts[:, HAN_TRADITIONAL] + counts[:, KANA]
+    return (cjk >= _KANA_TEST_MIN_CJK) & (counts[:, KANA] < _KANA_SHARE_OF_JAPANESE * cjk)
+
+
+def _chinese_reading(model, lines: list[str]) -> tuple[list[str], list[float]]:
+    """The likelier Chinese language of each single-line text and its probability: zh as the unspaced
+    or spaced reading gives it (the higher), or yue as the unspaced one does (spacing hides it)."""
+    spaced = pc.replace_substring_regex(pa.array(lines, pa.string()), r"(\p{Han})", r"\1 ").to_pylist()
+    labels, scores = [], []
+    for plain, sp in zip(lines, spaced):
+        p = {lab[len(_LABEL_PREFIX):]: prob for prob, lab in model.f.predict(plain + "\n", -1, 0.0, "replace")}
+        q = {lab[len(_LABEL_PREFIX):]: prob for prob, lab in model.f.predict(sp + "\n", -1, 0.0, "replace")}
+        label, score = max((("zh", max(p.get("zh", 0.0), q.get("zh", 0.0))), ("yue", p.get("yue", 0.0))),
+                           key=lambda x: x[1])
+        labels.append(label)
+        scores.append(score)
+    return labels, scores
 
 
 def _spaced_reading_wins(plain: str, plain_score: float, spaced: str, spaced_score: float,
@@ -144,8 +177,9 @@ class LanguageFilter(Filter):
     Removal reasons: `language_not_kept`, `low_language_score`, `no_text` (empty documents,
     when a language list is given)."""
     name: ClassVar[str] = "language"
-    # 3: full-width Latin read as ASCII; 4: Chinese inside Latin text spaced; 5: spaced and unspaced readings
-    version: ClassVar[str] = "5"
+    # 3: full-width Latin read as ASCII; 4: Chinese inside Latin text spaced; 5: spaced and unspaced readings;
+    # 6: no ja where kana are too few for Japanese
+    version: ClassVar[str] = "6"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
@@ -161,7 +195,8 @@ class LanguageFilter(Filter):
         "Chinese text got labels such as ko, sr or es (held-out headlines and posts: 17-31% dropped). "
         "Read both ways: a text in a Chinese script (Hans/Hant/Hani), and a text in another script (a "
         "Chinese post full of code is Latn) whose CJK letters read as Chinese (not Japanese by their kana, "
-        "not Korean) and hold a Chinese clause (8 Han characters in a row). The unspaced label stays when "
+        "not Korean) and hold a Chinese clause (8 Han characters in a row); a text 'Jpan' by a few kana but with too "
+        "few for Japanese (< 20 % of 40+ Han and kana) is read both ways too. The unspaced label stays when "
         "it is confident (>= 0.5) and is another script's language in a text mostly of other letters "
         "(English with a Chinese name, bilingual pages) or Cantonese, or is zh at >= 0.9; otherwise the "
         "more confident reading"))
@@ -216,8 +251,9 @@ class LanguageFilter(Filter):
         lines = _fold_full_width(one_line)
         has_text = [bool(t) and not t.isspace() for t in lines]
         labels, scores = predict_languages(model, [t if ok else "" for t, ok in zip(lines, has_text)])
+        few_kana = _too_few_kana_for_japanese(counts)
         if self.space_han:
-            rows = np.flatnonzero(self._han_to_space(texts, counts, scripts))
+            rows = np.flatnonzero(self._han_to_space(texts, counts, scripts, few_kana))
             if len(rows):
                 spaced = pc.replace_substring_regex(one_line.take(pa.array(rows)), r"(\p{Han})", r"\1 ")
                 spaced_labels, spaced_scores = predict_languages(model, _fold_full_width(spaced))
@@ -225,6 +261,12 @@ class LanguageFilter(Filter):
                     if _spaced_reading_wins(labels[i], float(scores[i]), spaced_labels[j],
                                             float(spaced_scores[j]), counts[i]):
                         labels[i], scores[i] = spaced_labels[j], spaced_scores[j]
+        # A ja label the text's own kana contradict (`_KANA_SHARE_OF_JAPANESE`): its Chinese reading.
+        rows = [i for i in np.flatnonzero(few_kana).tolist() if labels[i] == "ja"]
+        if rows:
+            chinese, chinese_scores = _chinese_reading(model, [lines[i] for i in rows])
+            for i, label, score in zip(rows, chinese, chinese_scores):
+                labels[i], scores[i] = label, score
         language = [lab if ok else None for lab, ok in zip(labels, has_text)]
         scores[~np.array(has_text, dtype=bool)] = 0.0
         reasons = self._reasons(language, scores)
@@ -236,7 +278,8 @@ class LanguageFilter(Filter):
         return Judgement(reasons, signals)
 
     @staticmethod
-    def _han_to_space(texts: pa.Array | pa.ChunkedArray, counts: np.ndarray, scripts: list[str]) -> np.ndarray:
+    def _han_to_space(texts: pa.Array | pa.ChunkedArray, counts: np.ndarray, scripts: list[str],
+                      few_kana: np.ndarray) -> np.ndarray:
         """Which texts lid.176 also reads with a space after each Han character: those in a Chinese script,
         and those in another script whose CJK letters alone read as Chinese (kana below the Japanese
         share, fewer Hangul than Han and kana) and hold a Chinese clause.
@@ -246,9 +289,13 @@ class LanguageFilter(Filter):
         But spacing the few Chinese words quoted in another language's sentence makes 2-4 strong "zh"
         tokens of each: with one Chinese word in parentheses, 6 of 110 English and 94 of 1,562 other
         languages' real sentences changed label. Quoted words and names are rarely 8 Han characters
-        long; Chinese prose nearly always holds such a run. Japanese (kana) is left as it was read."""
-        space = np.array([sc in _HAN_SCRIPTS for sc in scripts], dtype=bool)
-        inner = np.array([sc in _HAN_SCRIPTS for sc in cjk_scripts_from_counts(counts)], dtype=bool) & ~space
+        long; Chinese prose nearly always holds such a run. Japanese (kana) is left as it was read, unless
+        its kana are too few for Japanese (`few_kana`: a Chinese page with a Japanese banner line is "Jpan"
+        by the 10 % of `stages.scripts`, and unspaced lid.176 gave such pages ja, es)."""
+        han_like = lambda sc, few: sc in _HAN_SCRIPTS or (sc == "Jpan" and few)  # noqa: E731
+        space = np.array([han_like(sc, f) for sc, f in zip(scripts, few_kana)], dtype=bool)
+        inner = np.array([han_like(sc, f) for sc, f in zip(cjk_scripts_from_counts(counts), few_kana)],
+                         dtype=bool) & ~space
         if inner.any():
             rows = np.flatnonzero(inner)
             clause = pc.match_substring_regex(texts.take(pa.array(rows)), _CHINESE_CLAUSE)

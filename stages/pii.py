@@ -65,7 +65,9 @@ Choices (documented because every peer differs a little):
   Invoice: a case or document number); undashed (123456789, 123 45 6789), or
   with an area beginning with 0, only after an SSN label (SSN, Social Security number, SS#).
   Redacted as `<ID_NUMBER>`, counted with the Chinese ones (`redacted_id_number`); so is a Japanese
-  My Number (12 digits, whole or in fours, with its check digit) right after マイナンバー or 個人番号.
+  My Number (12 digits, whole or in fours, with its check digit) right after マイナンバー or 個人番号,
+  a Taiwan identity card number (a letter, 1 or 2, 8 digits; its check digit) and a Hong Kong one
+  (one or two letters, 6 digits, the check digit in brackets: unbracketed is too like a code).
 - Chinese resident identity numbers (GB 11643-1999): 18 characters, a 6-digit area code
   starting 1-8, a real birth date (1900-2099), a 3-digit sequence and the ISO 7064 MOD 11-2
   check character (0-9 or X): an 18-digit order number passes the date and the checksum by
@@ -142,8 +144,9 @@ class PIIRedactor(Stage):
     # 7: no phone in URLs, amounts or runs of numbers, labelled local numbers (电话：58036000), no SSN or
     # card after a reference or licence label; 8: IBANs, Unicode e-mail addresses, no phone in signed
     # amounts or after an order / invoice / case label, extensions taken along, 00 prefixes, labelled
-    # national numbers (Tel. 089 12345678), no address in figure / table / changelog numbers
-    version: ClassVar[str] = "8"
+    # national numbers (Tel. 089 12345678), no address in figure / table / changelog numbers;
+    # 9: Taiwan and Hong Kong identity card numbers, WhatsApp / Signal / Telegram as phone words
+    version: ClassVar[str] = "9"
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
@@ -155,7 +158,9 @@ class PIIRedactor(Stage):
     id_number: bool = Field(True, description=(
         "Redact national ID numbers: Chinese resident ID numbers (18 characters with the GB 11643 checksum, or "
         "the old 15 digits), US Social Security numbers (123-45-6789; undashed only after an SSN label) and "
-        "Japanese My Numbers (12 digits with their check digit, right after マイナンバー or 個人番号)."))
+        "Japanese My Numbers (12 digits with their check digit, right after マイナンバー or 個人番号), Taiwan "
+        "identity card numbers (A123456789, with their check digit) and Hong Kong ones (A123456(3), bracketed "
+        "check digit)."))
     bank_card: bool = Field(True, description=(
         "Redact bank card numbers (Luhn, issuer prefix; bare runs need a card word before)."))
     iban: bool = Field(True, description=(
@@ -381,6 +386,8 @@ class PIIRedactor(Stage):
         s = m.group()
         if not valid_id_number(s):
             return False
+        if s[0].isalpha():                      # Taiwan / Hong Kong: not a reference's code either
+            return not _NOT_ID_BEFORE.search(m.string[max(0, m.start() - 16):m.start()])
         if len(s) == 15:
             before = m.string[max(0, m.start() - 16):m.start()]
             if _NOT_ID_BEFORE.search(before):     # an order or waybill number, an IMEI

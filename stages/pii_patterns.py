@@ -130,7 +130,8 @@ _REF_BEFORE = re.compile(
     r"|(?P<numero>no\.?|nr\.?|n°|nº|num\.?|#)))\s*[:：#]?\s*$", re.I)
 # Phone words of the languages with Latin letters (a label before a number)
 _PHONE_WORD = (r"(?<![^\W\d_])(?:tel|tél|telefon|telephone|téléphone|telefono|teléfono|telefoon|phone|fon|fax"
-               r"|telefax|mobile?|mobiel|handy|cell|cellulare|portable|gsm|m[óo]vil|whatsapp|rufnummer|telefonnummer"
+               r"|telefax|mobile?|mobiel|handy|cell|cellulare|portable|gsm|m[óo]vil|whatsapp|signal|telegram|rufnummer"
+               r"|telefonnummer"
                r"|handynummer|faxnummer)(?:\.?[ \-]?(?:nr|no|num(?:ber|éro|ero)?|nummer|#)\b)?\.?")
 _PHONE_WORD_END = re.compile(_PHONE_WORD + r"[\s.\-]*$", re.I)
 # ... and the Japanese ones (TEL, FAX are the Latin ones above). No letter check before them: Japanese
@@ -219,9 +220,11 @@ _FILE_AFTER = re.compile(r"\)?\." + _FILE_SUFFIXES)
 # 用户数 13912345678 人 (the words a unit begins - 人民路, 个人, 台湾, 万先生 - are no unit)
 _AMOUNT_AFTER = re.compile(r"[ \u3000]?(?:[元亿股倍%％份次件]|万(?![先女小])|人(?!民)|个(?!人)|台(?![湾灣州北中南东西]))"
                            r"|[千百]")
-# A local number without an area code is a phone only right after one of these and a colon
-_LOCAL_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone)\.?\s*[:：]|(?:电话|電話|热线|熱線)(?:号码|號碼)?\s*[:：为為是])\s*$",
-                                 re.I)
+# A local number without an area code is a phone only right after one of these and a colon; a messenger
+# app's name is a phone label too, with "me" after it as ads write it (WhatsApp我：6123 4567)
+_MESSENGERS = r"(?:whatsapp|signal|telegram)"
+_LOCAL_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone|" + _MESSENGERS + r"(?:\s*(?:我|me))?)\.?\s*[:：]"
+                                 r"|(?:电话|電話|热线|熱線)(?:号码|號碼)?\s*[:：为為是])\s*$", re.I)
 # Latin letters touching a Chinese number (TEL0755-12345678, 手机13812345678QQ12345): before it only a
 # phone word, after it only under a phone label or after an area-code dash
 _WORD_LABEL_BEFORE = re.compile(r"(?<![A-Za-z])(?:tel|phone|mobile|mob|cell|fax)\.?$", re.I)
@@ -230,9 +233,15 @@ _PHONE_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone|mobile|mob|cell|
 # GB 11643: 18 characters (1999, check character), or 15 digits (1989: YYMMDD, no check character)
 # under a province code that was issued before 2004
 _PROVINCE_1989 = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5])"
-ID_NUMBER = re.compile(r"(?=[1-8])(?<![0-9A-Za-z])(?:[1-8]\d{5}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-                       r"\d{3}[0-9Xx]|" + _PROVINCE_1989 + r"\d{6}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})"
-                       r"(?![0-9A-Za-z])", re.ASCII)
+# ... and, checked by `valid_id_number` too, a Taiwanese national ID (國民身分證統一編號: a capital letter,
+# 1 or 2, 8 digits, the last a check digit) and a Hong Kong identity card number (香港身份證: one or two
+# capital letters, 6 digits, the check digit 0-9 or A in brackets, as the card prints it; unbracketed,
+# 7 digits after a letter are any code)
+_TW_ID = r"[A-Z][12]\d{8}"
+_HKID = r"[A-Z]{1,2}\d{6}[(（][0-9A][)）]"
+ID_NUMBER = re.compile(r"(?=[1-8A-Z])(?<![0-9A-Za-z])(?:[1-8]\d{5}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+                       r"\d{3}[0-9Xx]|" + _PROVINCE_1989 + r"\d{6}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
+                       r"|" + _TW_ID + "|" + _HKID + r")(?![0-9A-Za-z])", re.ASCII)
 # ... a 15-digit run right after these is an order, waybill or transaction number, a handset's IMEI,
 # a business or tax registration number (注册号, 15 digits under an area code too), or part of a URL
 # or file name (/, =, _, ., #, &, ?, - right before it)
@@ -266,7 +275,10 @@ _CARD_WORD_BEFORE = re.compile(
 
 def valid_id_number(s: str) -> bool:
     """A real calendar date, and for the 18-character form the GB 11643 check character (ISO 7064
-    MOD 11-2); the 15-digit form (YYMMDD in 19YY) has no check character."""
+    MOD 11-2); the 15-digit form (YYMMDD in 19YY) has no check character. A Taiwanese or Hong Kong
+    number (a letter first): its check digit (`valid_tw_id`, `valid_hkid`)."""
+    if s[0].isalpha():
+        return valid_hkid(s) if s[-1] in ")）" else valid_tw_id(s)
     import datetime as _dt
     year, date = (1900 + int(s[6:8]), s[8:12]) if len(s) == 15 else (int(s[6:10]), s[10:14])
     try:
@@ -277,6 +289,31 @@ def valid_id_number(s: str) -> bool:
         return True
     total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS))
     return _ID_CHECK[total % 11] == s[17].upper()
+
+
+# The two-digit number each letter of a Taiwanese ID stands for (the letters in the order of their
+# numbers 10-35: I, O, W, Z were added after the others)
+_TW_LETTER = {c: 10 + i for i, c in enumerate("ABCDEFGHJKLMNPQRSTUVXYWZIO")}
+
+
+def valid_tw_id(s: str) -> bool:
+    """The check digit of a Taiwanese national ID (A123456789): the letter's number's two digits weighted
+    1 and 9, the next eight digits 8 to 1, the check digit 1; the sum is a multiple of 10. (python-stdnum
+    has no Taiwanese ID, and is no dependency.)"""
+    n = _TW_LETTER[s[0]]
+    total = n // 10 + 9 * (n % 10) + sum(int(c) * w for c, w in zip(s[1:9], range(8, 0, -1))) + int(s[9])
+    return total % 10 == 0
+
+
+def valid_hkid(s: str) -> bool:
+    """The check digit of a Hong Kong identity card number (A123456(3), AB987654(A)): the letters as
+    10-35 (a single letter after a space worth 36), weighted 9 and 8, the six digits 7 to 2; the check
+    digit (A for 10) makes the sum a multiple of 11."""
+    letters, digits, check = s[:-9], s[-9:-3], s[-2]
+    values = [36 if len(letters) == 1 else None] + [ord(c) - 55 for c in letters]
+    values = [v for v in values if v is not None] + [int(c) for c in digits]
+    total = sum(v * w for v, w in zip(values, range(9, 1, -1)))
+    return (total + (10 if check == "A" else int(check))) % 11 == 0
 
 
 def valid_my_number(digits: str) -> bool:
@@ -386,6 +423,7 @@ def _widen(pattern: str) -> str:
 _LABEL_SCREEN = "|".join("".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in w)
                          for w in ("tel", "tél", "phone", "fon", "fax", "mob", "handy", "cell", "portable", "gsm",
                                    "móvil", "movil", "rufnummer"))
+_MESSENGER_SCREEN = "|".join("".join(f"[{c.upper()}{c}]" for c in w) for w in ("whatsapp", "signal", "telegram"))
 _SCREEN_ASCII = {
     "email": "[A-Za-z0-9._%+\\-'" + _ADDR_LETTERS + "]@[A-Za-z0-9" + _ADDR_LETTERS + "]",
     "ip": r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]?:[0-9A-Fa-f]*:",
@@ -394,8 +432,10 @@ _SCREEN_ASCII = {
              r"|0(?:120|570|9\d\d)[ \-]\d{3}[ \-]?\d{3}|8 ?\(\d{3,5}\)|[48]00(?:[ \-]?\d){7}"
              r"|(?:电话|電話|热线|熱線|[Tt][Ee][Ll]|[Pp][Hh][Oo][Nn][Ee])\.?(?:号码|號碼)?\s*[:：为為是]\s*\d\d\d\d"
              r"|\b00[1-9]\d{0,2}[ .\-/(]|\b(?:" + _LABEL_SCREEN + r")[A-Za-zéÉ.\- ]{0,14}[:：]?\s*\(?\d[\d)]*[ .\-/]{1,3}\d"
-             r"|0[789]0 \d{4} \d{4}|(?:電話|携帯|ファッ?クス|合わ?せ先|連絡先)[番号電話]{0,4}[:：]?\s*\(?\d[\d)]*[ .\-/]{1,3}\d",
-    "id_number": r"\d{15}|\d{3}-\d\d-\d{4}|[sS][sS][nN#]|[sS][oO][cC][iI][aA][lL]\s+[sS][eE][cC][uU][rR]|マイナンバー|個人番号",
+             r"|0[789]0 \d{4} \d{4}|(?:電話|携帯|ファッ?クス|合わ?せ先|連絡先)[番号電話]{0,4}[:：]?\s*\(?\d[\d)]*[ .\-/]{1,3}\d"
+             r"|(?:" + _MESSENGER_SCREEN + r").{0,6}\d\d\d\d",
+    "id_number": r"\d{15}|\d{3}-\d\d-\d{4}|[sS][sS][nN#]|[sS][oO][cC][iI][aA][lL]\s+[sS][eE][cC][uU][rR]|マイナンバー|個人番号"
+                 r"|[A-Z][12]\d{8}|[A-Z]\d{6}[(（][0-9A]",
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
     "iban": r"[A-Z][A-Z]\d\d ?[A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9]",
 }
