@@ -196,7 +196,7 @@ def test_titles_with_a_colon_are_not_interlanguage_links(language, wikitext, exp
      "山田太郎（やまだ たろう、1950年1月2日 - ）は、日本の政治家。"),
     # zhwiki: lifespan, coloured text, a flag template by its country's name
     ("zh", "'''鲁迅'''（{{lang-en|Lu Xun}}，{{bd|1881年|9月25日|1936年|10月19日}}），原名周树人。",
-     "鲁迅（Lu Xun，1881年9月25日—1936年10月19日），原名周树人。"),
+     "鲁迅（英语：Lu Xun，1881年9月25日—1936年10月19日），原名周树人。"),   # as zhwiki shows {{lang-en}}
     ("zh", "这是{{color|red|红色文字}}。他出生于{{CHN}}，后移居{{USA}}。", "这是红色文字。他出生于中国，后移居美国。"),
     ("ja", "{{JPN}}と{{HKG}}の選手。", "日本と香港の選手。"),
     # a separator left before a closing bracket by a template that renders nothing

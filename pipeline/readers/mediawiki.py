@@ -43,7 +43,7 @@ from typing import Callable, Iterator, Literal
 from urllib.parse import quote
 
 from lxml import etree
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.readers import _from_directory
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, with_compression
@@ -58,15 +58,18 @@ from pipeline.readers.mediawiki_frames import CHUNK, SAMPLE, frame_pages, page_n
 # elwiki {{Αποσαφήνιση}}, viwiki {{Trang định hướng}}, ...). Data, per wiki: add a wiki's names here.
 # A name starting with "*" is a family by its ending, as enwiki names the message boxes of
 # Category:Disambiguation pages ({{Human name disambiguation}}, {{Letter-NumberCombDisambig}},
-# {{Mil-unit-dis}}); the short forms that end otherwise are listed.
+# {{Mil-unit-dis}}); the short forms that end otherwise are listed. One ending with "*" is a family
+# by its beginning: frwiki's {{Homonymie de personnes}}, {{Homonymie de lieux}} ... ("homonymie*").
+# jawiki's family is named by its ending ({{山の曖昧さ回避}}, {{地名の曖昧さ回避}}): "*の曖昧さ回避",
+# which leaves out {{要曖昧さ回避}}, the tag of an article with a link to fix.
 DISAMBIGUATION_TEMPLATES = ["*disambiguation", "*disambig", "*-dis", "dab", "disamb", "hndis", "geodis", "numberdis",
                             "roaddis", "shipindex", "disambiguation cleanup",
                             "消歧义", "消歧義",                                   # zh
-                            "aimai", "曖昧さ回避", "人名の曖昧さ回避", "地名の曖昧さ回避",   # ja
+                            "aimai", "曖昧さ回避", "*の曖昧さ回避",                # ja
                             "αποσαφήνιση",                                       # el
                             "trang định hướng",                                  # vi
                             "begriffsklärung",                                   # de
-                            "homonymie",                                         # fr
+                            "homonymie*", "patronymie",                          # fr
                             "desambiguación",                                    # es
                             "неоднозначность", "многозначность",                 # ru
                             "неоднозначність",                                   # uk
@@ -154,6 +157,10 @@ OTHER_MODELS = {"json", "css", "sanitized-css", "javascript", "scribunto", "text
                 "wikibase-property", "wikibase-lexeme", "entityschema", "flow-board", "massmessagelistcontent",
                 "proofread-index", "tabular.jsonconfig", "map.jsonconfig", "chart.jsonconfig", "gadgetdefinition",
                 "newslettercontent", "translate-messagebundle", "unknown"}
+# Wikisource's transclusion of scanned pages (ProofreadPage): an ns-0 text made of {{header}} and
+# <pages index="Book.djvu" from=1 to=9 /> has its text in the Page: namespace (104), which the dump
+# holds as pages of their own; such a page is counted `skipped_transclusion_only`, not as empty.
+_TRANSCLUSION = re.compile(r"<pages\b[^>]*\bindex\s*=", re.I)
 # -{…}- language-converter markup, and a rule naming a variant other than Chinese (sr-ec:, kk-cyrl:)
 _CONVERTER_BLOCK = re.compile(r"-\{(?!\{)(.*?)\}-", re.S)
 _OTHER_VARIANT = re.compile(r"(?:^|[;|])\s*(?!zh-)[a-z]{2,3}-[a-z]{2,4}\s*:")
@@ -168,9 +175,20 @@ class WikiOptions(Reader):
         default=DISAMBIGUATION_TEMPLATES, description="a page using one of these templates is skipped as disambiguation")
     language_variant: Literal[zh_variants.VARIANTS] | None = Field(  # type: ignore[valid-type]
         default=None, description="resolve -{…}- language-converter markup to this variant (zh-hans, zh-hant, "
-                                  "zh-tw, ...; zh: each block's own text, the page unconverted: zhwiki's default)")
+                                  "zh-tw, ...; zh: each block's own text, the page unconverted: zhwiki's default; "
+                                  "with opencc, the variant its target writes: s2t zh-hant, s2tw zh-tw, t2s zh-hans)")
     opencc: str | None = Field(default=None,
                                description="OpenCC config applied to the text, e.g. t2s (to Simplified), tw2sp")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _variant_of_opencc(cls, data):
+        # OpenCC's target decides the view the -{…}- blocks are read in: under the default "zh" view
+        # a block's Simplified text, protected from OpenCC, stayed Simplified in s2t's Traditional text
+        if isinstance(data, dict) and data.get("opencc") and not data.get("language_variant") \
+                and isinstance(data["opencc"], str) and (variant := zh_variants.opencc_variant(data["opencc"])):
+            data = {**data, "language_variant": variant}
+        return data
 
     @field_validator("opencc")
     @classmethod
@@ -188,7 +206,9 @@ class MediaWikiReader(WikiOptions):
     name = "mediawiki"
     # 2: a history dump's page is read by its last revision (no longer too_large as a whole);
     #    a stub dump's pages are counted as such; a folder's non-dump files are skipped
-    version = "2"
+    # 3: fr/de/zh inline templates render; ambiguous section names (Literatur, 来源) kept as content;
+    #    nested -{…}-; opencc picks the variant; Wikisource transclusion pages counted as such
+    version = "3"
     # A folder (a download of dumps.wikimedia.org/<wiki>/<date>/) means its dumps: .xml, compressed
     # or not, split parts (`-pages-articles1.xml-p1p41242.bz2`) and .7z archives. Beside them, the
     # multistream index (`-index.txt.bz2`), md5sums.txt, dumpstatus.json, SQL tables, title lists
@@ -210,11 +230,12 @@ class MediaWikiReader(WikiOptions):
 
 def disambiguation_pattern(templates: list[str]) -> re.Pattern | None:
     """A template call naming one of `templates` ({{Disambiguation}}, {{dab|...}}); a name
-    starting with "*" stands for every name ending so ("*disambiguation": {{Human name disambiguation}})."""
+    starting with "*" stands for every name ending so ("*disambiguation": {{Human name disambiguation}}),
+    one ending with "*" for every name starting so ("homonymie*": {{Homonymie de lieux}})."""
     # a template's name may be written with "_" for " " ({{Trang_định_hướng}})
     def name(t: str) -> str:
-        rule = re.escape(t.lstrip("*")).replace(r"\ ", "[ _]")
-        return r"[^{}|\n]*?" + rule if t.startswith("*") else rule
+        rule = re.escape(t.strip("*")).replace(r"\ ", "[ _]")
+        return (r"[^{}|\n]*?" if t.startswith("*") else "") + rule + (r"[^{}|\n]*?" if t.endswith("*") else "")
     return re.compile(r"\{\{\s*(?:" + "|".join(name(t) for t in templates) + r")\s*[|}]", re.I) if templates else None
 
 
@@ -455,7 +476,7 @@ def _page(opts, site: _Site, wt: WikitextOptions, disambig, src, data: bytes, of
                          site, src, path, title, page_id.strip(), data, offset)
         return
     if not text.strip():
-        state.count("skipped_empty_after_cleaning")
+        state.count("skipped_transclusion_only" if _TRANSCLUSION.search(wikitext) else "skipped_empty_after_cleaning")
         return
     page_id = page_id.strip()
     meta = {"title": title, "page_id": int(page_id), "revision_id": _int(rev.findtext("id")),

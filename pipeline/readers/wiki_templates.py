@@ -15,6 +15,7 @@ the enwiki sample: convert, lang, flag, transl, nihongo, chem, as of are the com
 from __future__ import annotations
 
 import functools
+import re
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -56,7 +57,7 @@ CHINESE_TEMPLATES = {"zh", "lang-zh"}
 CHINESE_LABELS = {"c": "Chinese", "s": "simplified Chinese", "t": "traditional Chinese", "p": "pinyin"}
 FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", "ruby", "ruby-ja", "rubyh", "sup",
                "smallcaps", "small caps", "sc", "sc1", "sc2", "lang-ja-ruby", "sortname", "val",
-               "sub", "em", "strong", "mono", "samp"}
+               "sub", "em", "strong", "mono", "samp", "黑幕"}
 # Text around the first argument: {{angbr|a}} "⟨a⟩", {{US$|2 billion}} "US$2 billion", {{sqrt|2}} "√2",
 # {{IPA-de|ˈbɛʁlɪn}} "[ˈbɛʁlɪn]" (every IPA-xx: see renders).
 AFFIXED = {"angbr": ("⟨", "⟩"), "angle bracket": ("⟨", "⟩"), "sqrt": ("√", ""), "radic": ("√", ""),
@@ -73,6 +74,33 @@ SHIP_PREFIXES = {"hms", "uss", "ss", "rms", "hmas", "hmcs", "hmnzs", "usns", "us
 # {{age|1950|1|2}} (counted to the revision's date, as the page read when it was saved; without one,
 # dropped), {{height|ft=6|in=2}}.
 MEASURE_TEMPLATES = {"dts", "date table sorting", "as of", "age", "age in years", "height"}
+
+
+# frwiki and dewiki. Dates ({{date de naissance|26|février|1802}} "26 février 1802", {{date de décès|…}}
+# with the age the page adds, "(à 83 ans)"), centuries ({{s|XIX}} "XIXe siècle", {{-s|III}} "IIIe siècle
+# av. J.-C.", {{sp|XV|e|et|XVI|e}} "XVe et XVIe siècles"), numbers with a unit ({{unité|10|km|2}}
+# "10 km²", {{nombre|19|ans}}; formatted as frwiki's formatnum writes them: "1 234,5", a no-break space
+# between groups), {{Lien|fr=…}} by its French title (or texte=), {{citation|…}} « … » and
+# {{API|…}} (IPA) as written. Ordinals are templates named by themselves ({{1er}}, {{IIe|Empire}},
+# {{XIXe siècle}}: see _FR_ORDINAL). dewiki: {{FormatZahl|90000}} "90.000", {{Höhe|2962|DE-NHN}}
+# "2962 m ü. NHN", {{Alter|28|8|1749|22|3|1832}} (day, month, year) the age in years,
+# {{"|Mehr Licht!}} „Mehr Licht!“. Names other wikis use otherwise ({{citation}}: enwiki's
+# citation, {{e}}: its ×10^n; {{API}}, {{date}}, {{s}}) render so on frwiki only (or with no
+# language known); the others are frwiki's or dewiki's alone.
+FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+FR_DATES = {"date de naissance", "date de décès", "date", "date-"}
+FR_CENTURIES = {"s": "", "siècle": "", "-s": " av. J.-C.", "s-": None, "-s-": None, "sp": "", "-sp": " av. J.-C."}
+FR_ONLY = FR_DATES | set(FR_CENTURIES) | {"citation", "api", "e"}
+FR_DE_TEMPLATES = {"unité", "nombre", "lien", "formatzahl", "höhe", "alter", '"'}
+# The reference system {{Höhe}} names second, as the page writes it after the metres.
+HEIGHT_DATUMS = {"de-nn": "m ü. NN", "de-nhn": "m ü. NHN", "dehn": "m ü. NHN", "de": "m ü. NHN",
+                 "at": "m ü. A.", "ch": "m ü. M.", "it": "m s.l.m.", "fr": "m", "nl": "m NAP"}
+# {{1er}}, {{1re}}, {{2e}}; {{Ier}}, {{IIe|Empire}}, {{XIXe siècle}}, {{IIIe siècle av. J.-C.}}: the
+# name is the text ({{Ie}} is no French ordinal: enwiki's {{ie}} is "i.e.").
+_FR_ORDINAL = re.compile(r"(?:\d+|(?=[ivx])(?!i(?:e|es)\b)x{0,3}(?:ix|iv|v?i{0,3}))(?:er|re|ers|res|e|es)"
+                         r"(?P<rest> siècles?| millénaires?)?(?P<bc> av\. j\.-c\.)?")
+_ROMAN = re.compile(r"[IVXLC]+", re.I)
 
 
 # Templates that stand for punctuation inside a word or a sentence ("Tom{{'s}} house").
@@ -110,7 +138,10 @@ def _age(born: tuple[int | None, ...], at: tuple[int | None, ...]) -> int | None
 
 def renders(name: str, language: str | None = None) -> bool:
     """Whether `inline_text` renders a template of this (lower-cased) name on this wiki."""
-    return name in _NAMES or name.startswith(("link-", "internal link helper/", "formatnum:", "ipa-")) \
+    if name in FR_ONLY and language in (None, "fr"):
+        return True
+    return name in _NAMES or name in FR_DE_TEMPLATES or _FR_ORDINAL.fullmatch(name) is not None \
+        or name.startswith(("link-", "internal link helper/", "formatnum:", "ipa-")) \
         or name.endswith("フォント") \
         or name in LANGUAGE_CODE_WRAPPERS.get(language or "", ()) \
         or (name in SHIP_PREFIXES and language in (None, "en"))
@@ -122,6 +153,9 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
     text; named: its named ones; as_of: the revision's date, YYYY-MM-DD), or None where this
     module does not render it."""
     cjk = language in ("zh", "ja", "zh-yue", "wuu", "lzh")
+    if (name in FR_ONLY and language in (None, "fr") and not (name == "e" and args)) or name in FR_DE_TEMPLATES \
+            or (name not in _NAMES and _FR_ORDINAL.fullmatch(name)):
+        return _french_or_german(name, args, named, as_of)
     if name in MEASURE_TEMPLATES:
         return _measure(name, args, named, cjk, as_of)
     if name in AFFIXED:
@@ -217,6 +251,121 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         number = name.split(":", 1)[1].strip()
         return number if number and all(c.isdigit() or c in ",.-" for c in number) else ""
     return None
+
+
+def format_number(value: str, group: str, decimal: str) -> str:
+    """A number as formatnum writes it in a language ("1234.5" -> "1 234,5" in French, "1.234,5" in
+    German); anything else (a number already formatted, words) as written."""
+    value = value.strip()
+    sign, digits = (value[0], value[1:]) if value[:1] in "-−+" else ("", value)
+    whole, dot, frac = digits.partition(".")
+    if not whole.isdigit() or (dot and not frac.isdigit()):
+        return value
+    grouped = f"{int(whole):,}".replace(",", group) if len(whole) > 3 else whole
+    return sign.replace("-", "−") + grouped + (decimal + frac if dot else "")
+
+
+def _fr_number(value: str) -> str:
+    return format_number(value, "\u00a0", ",")
+
+
+def _fr_date(args: list[str]) -> tuple[str, tuple[int | None, int | None, int | None]]:
+    """{{date|14|juillet|1870}} as the page writes it ("1er" for the first day) and as numbers
+    (year, month, day) for an age."""
+    if len(args) == 1 and " " in args[0].strip():          # {{date-|1 janvier 2021}}
+        args = args[0].split()
+    day, month, year = (args + ["", "", ""])[:3]
+    m = _int(month) if month.strip().isdigit() else next(
+        (i for i, n in enumerate(FR_MONTHS, 1) if n == month.strip().lower()), None)
+    if month.strip().isdigit() and m and 1 <= m <= 12:
+        month = FR_MONTHS[m - 1]
+    d = _int(day.removesuffix("er"))
+    shown = " ".join(p for p in ("1er" if d == 1 else day, month, year) if p)
+    return shown, (_int(year), m, d)
+
+
+def _century(numeral: str, suffix: str | None) -> str:
+    numeral = numeral.strip()
+    if _ROMAN.fullmatch(numeral):
+        numeral = numeral.upper() + (suffix or ("er" if numeral.upper() == "I" else "e"))
+    return numeral
+
+
+def _french_or_german(name: str, args: list[str], named: dict[str, str], as_of: str | None) -> str:
+    if m := _FR_ORDINAL.fullmatch(name):           # the name is the text: {{IIe|Empire}} "IIe Empire"
+        head = name[:len(name) - len(m.group("rest") or "") - len(m.group("bc") or "")]
+        stem = head.rstrip("ers")
+        text = (stem.upper() if _ROMAN.fullmatch(stem) else stem) + head[len(stem):] + (m.group("rest") or "") \
+            + (" av. J.-C." if m.group("bc") else "")
+        return f"{text} {args[0]}" if args else text
+    if name == "e":
+        return "e"
+    if name in FR_DATES:
+        shown, born = _fr_date(args)
+        if name == "date de décès" and len(args) >= 6:       # the age at death the page adds
+            age = _age(_fr_date(args[3:6])[1], born)
+            if age is not None:
+                shown += f" (à {age} an{'s' if age > 1 else ''})"
+        return shown
+    if name in FR_CENTURIES:
+        if not args:
+            return ""
+        if name in ("sp", "-sp"):                          # {{sp|XV|e|et|XVI|e}}: "XVe et XVIe siècles"
+            words, rest = [], list(args)
+            while rest:
+                word = rest.pop(0)
+                suffix = rest.pop(0) if rest and rest[0] in ("e", "er", "re") and _ROMAN.fullmatch(word) else None
+                words.append(_century(word, suffix) if _ROMAN.fullmatch(word) else word)
+            return " ".join(words) + " siècles" + FR_CENTURIES[name]
+        suffix = args[1] if len(args) > 1 and args[1] in ("e", "er", "re") else None
+        after = FR_CENTURIES[name]
+        return _century(args[0], suffix) + ("" if after is None else " siècle" + after)
+    if name in ("unité", "nombre"):              # {{unité|10|km|2|h|-1}}: "10 km² h⁻¹"; {{nombre|19|ans}}
+        if not args:
+            return ""
+        text = _fr_number(args[0]) + ("×10" + named["e"].translate(_SUPERSCRIPT) if named.get("e") else "")
+        previous_unit = False
+        for unit in filter(None, args[1:]):
+            if name == "unité" and previous_unit and unit.lstrip("-−").isdigit():
+                text, previous_unit = text + unit.translate(_SUPERSCRIPT), False
+            else:
+                text, previous_unit = text + " " + unit, True
+        return text
+    if name == "lien":
+        return named.get("texte") or named.get("fr") or (args[0] if args else "") or named.get("trad", "")
+    if name == "citation":
+        return f"« {args[0]} »" if args else ""
+    if name == "api":
+        return args[0] if args else ""
+    if name == "formatzahl":
+        return format_number(args[0], ".", ",") if args else ""
+    if name == "höhe":                                     # {{Höhe|2962|DE-NHN}}: "2962 m ü. NHN"
+        if not args:
+            return ""
+        return f"{args[0]} {HEIGHT_DATUMS.get(args[1].strip().lower(), 'm') if len(args) > 1 else 'm'}"
+    if name == "alter":                                    # {{Alter|T|M|J|T|M|J}}: the age in years
+        nums = [_int(a) for a in args[:6]] + [None] * 6
+        born = (nums[2], nums[1], nums[0])
+        at = (nums[5], nums[4], nums[3]) if nums[5] is not None else \
+            tuple(_int(p) for p in as_of.split("-")[:3]) if as_of else (None, None, None)
+        age = _age(born, at)
+        return "" if age is None else str(age)
+    if name == '"':                                        # {{"|Mehr Licht!}}: „Mehr Licht!“
+        return f"„{args[0]}“" if args else '"'
+    return ""
+
+
+_SUPERSCRIPT = str.maketrans("0123456789−-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
+
+
+def language_label(code: str, language: str | None) -> str:
+    """What zhwiki's {{lang-en|x}} shows before the text: the language's name and a colon ("英语："),
+    from CLDR's language names (babel); other wikis' lang-xx show the text alone."""
+    if language != "zh":
+        return ""
+    from babel import Locale
+    name = Locale.parse("zh").languages.get(code.strip().lower().replace("-", "_"))
+    return f"{name}：" if name else ""
 
 
 def _month(s: str) -> int | None:

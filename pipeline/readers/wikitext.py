@@ -8,7 +8,9 @@ go; headings become their own line, list items (wikitext's and HTML's <li>) a li
 "- "; HTML tags the parser leaves as text (unclosed ones) go; the infobox is kept as
 "key: value" lines or dropped (option); a handful of inline templates whose argument is running
 text ({{lang|de|Wort}}, {{nowrap|...}}) keep that text so sentences stay whole. Sections that are
-only references and link lists ("References", "External links", ...) are dropped by name.
+only references and link lists ("References", "External links", ...) are dropped by name (a
+name that is content on some pages, "Literatur", "来源", only when its section reads as back matter:
+AMBIGUOUS_SECTIONS).
 
 Before parsing, comments, `<ref>` citations and `{| … |}` tables are cut with a regex and a line
 scan: they are dropped anyway, they are about half of an article's wikitext (the parser's time
@@ -24,6 +26,7 @@ later, and the infobox comes out as text), and a parser function's name ends at 
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 import unicodedata
@@ -34,7 +37,8 @@ import mwparserfromhell
 from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template,
                                     Text, Wikilink)
 
-from pipeline.readers import wiki_templates
+from pipeline.readers import wiki_templates, zh_variants
+from pipeline.readers.zh_variants import PROTECT_END, PROTECT_START
 
 # The local names and aliases of the Category and File namespaces on the largest Wikipedias (by
 # language code; as each wiki's API lists them: siteinfo namespaces and namespacealiases), written
@@ -128,10 +132,11 @@ DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "t
 # Inline templates whose last positional argument is the text itself ({{lang|fr|mot}}).
 TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big", "larger", "transl",
                   "transliteration", "lang-rtl", "rtl-lang", "wikt-lang", "script", "serif", "sans-serif",
-                  "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var"}
+                  "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var",
+                  "polytonisch"}
 # Block quotations: their text (the first positional argument or text=/quote=) is running text.
 QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote",
-                   "pull quote", "squote", "цитата"}
+                   "pull quote", "squote", "цитата", "zitat", "citation bloc"}
 # Inline templates whose arguments are a value in the sentence ({{convert|14|km|mi}} -> "14 km").
 VALUE_TEMPLATES = {"convert", "cvt", "nihongo"}
 # Inline templates whose first argument is code or TeX, kept as written like <code> and <math>.
@@ -198,7 +203,15 @@ _DANGLING_SEPARATOR = re.compile(r"([(（])\s*[,;:，；：]\s*")   # "(; Ἀρ�
 # ASCII one only right after a word ("wink ;)" is text)
 _DANGLING_BEFORE_CLOSE = re.compile(r"\s*[，；：、]\s*([)）])|(?<=[^\s(（])[,;]\s*([)）])")
 _HEADING_JOINER = re.compile(r"\s*[与與和及・、]\s*")
-_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])(?=\s|$)")
+# A space before , or . is no language's: the gap a removed template or citation left. Before ; : ! ?
+# French puts one ("Pourquoi ? Il dit : « bonjour » ;"), so there only the gap a removal left is
+# mended ("word {{cn}}; more", "word <ref>…</ref> : more"), and on a French wiki not even that
+# (MediaWiki's French typography spaces them). REMOVED marks where something was removed after a
+# space, until tidy has used it.
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.])(?=\s|$)")
+REMOVED = "\ue007"
+_GAP_BEFORE_PUNCT = re.compile(r"[ \t]+\ue007[ \t\ue007]*([;:!?])(?=\s|$)")
+SPACED_PUNCTUATION_LANGUAGES = {"fr"}
 _MULTI_SPACE = re.compile(r"[ \t\u00a0]{2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # What mwparserfromhell leaves as text when markup is broken (unclosed {{, stray [[).
@@ -280,7 +293,7 @@ def wikitext_to_text(wikitext: str, opts: WikitextOptions, count: Callable[[str]
     code = mwparserfromhell.parse(wikitext)
     out = _Out()
     _render(code.nodes, out, opts, top=True)
-    return tidy("".join(out.parts))
+    return tidy("".join(out.parts), spaced_punctuation=opts.language in SPACED_PUNCTUATION_LANGUAGES)
 
 
 def strip_dropped_blocks(wikitext: str, count: Callable[[str], None] | None = None) -> str:
@@ -288,7 +301,7 @@ def strip_dropped_blocks(wikitext: str, count: Callable[[str], None] | None = No
     ends at its `|}` (or {{end}}, which stands for it), keeping what follows on that line (the
     `</div>` of a box around it); one left unclosed ends at the next section heading, as MediaWiki
     shows the sections after it, or at the page's end, and is counted `wikitext_unclosed_tables`."""
-    wikitext = _PRE_STRIP.sub("", wikitext)
+    wikitext = _PRE_STRIP.sub(_removed_block, wikitext)
     if "{|" not in wikitext:
         return wikitext
     kept, depth, unclosed = [], 0, 0
@@ -311,6 +324,12 @@ def strip_dropped_blocks(wikitext: str, count: Callable[[str], None] | None = No
     if unclosed and count is not None:
         count("wikitext_unclosed_tables", unclosed)
     return "\n".join(kept)
+
+
+def _removed_block(m: re.Match) -> str:
+    """A comment goes without a trace; a citation after a space leaves REMOVED (see tidy)."""
+    i = m.start()
+    return REMOVED if i and m.string[i - 1] in " \t" and m.group(0)[:4].lower() == "<ref" else ""
 
 
 def balance_quotes(wikitext: str) -> str:
@@ -378,16 +397,21 @@ def _balance_line(line: str) -> str:
     return "".join(out) + line[pos:]
 
 
-def tidy(text: str, final: bool = True) -> str:
-    """Whitespace and the leftovers of removed markup: empty brackets, spaces before punctuation.
+def tidy(text: str, final: bool = True, spaced_punctuation: bool = False) -> str:
+    """Whitespace and the leftovers of removed markup: empty brackets, spaces before punctuation
+    (before ; : ! ? only where a removal left them, and never with `spaced_punctuation`, French).
     Literal spans (math, code) are set aside first, so `\\frac{a}{b^{2}}` keeps its braces and
     code its indentation; `final=False` leaves them marked for an enclosing tidy."""
     literals: list[str] = []
     if LITERAL_OPEN in text:
         def park(m):
-            literals.append(m.group(1))
+            literals.append(m.group(1).replace(REMOVED, ""))
             return f"{LITERAL_OPEN}{len(literals) - 1}{LITERAL_CLOSE}"
         text = _LITERAL.sub(park, text)
+    if REMOVED in text:
+        if not spaced_punctuation:
+            text = _GAP_BEFORE_PUNCT.sub(r"\1", text)
+        text = text.replace(REMOVED, "")
     text = _MAGIC_WORD.sub("", text)
     text = _LEFTOVER.sub("", text)
     if "''" in text:
@@ -411,15 +435,22 @@ def tidy(text: str, final: bool = True) -> str:
 
 def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
     skip_level = 0   # inside a dropped section: heading level that opened it
+    headings: list[tuple[int, int] | None] = []     # (part index, level) of a heading shown; None: one dropped
+    top_dropped = False      # the last level-2 section was dropped: what follows may be back matter
     for i, node in enumerate(nodes):
         if isinstance(node, Heading):
             title = _plain(node.title, opts).strip()
             if skip_level and node.level > skip_level:
                 continue
             skip_level = 0
-            if top and dropped_heading(title, opts.drop_sections):
+            if top and dropped_heading(title, opts.drop_sections) \
+                    and not _content_section(nodes, i, title, opts, after_dropped=top_dropped):
                 skip_level = node.level
+                headings.append(None)
+                top_dropped = top_dropped or node.level <= 2
                 continue
+            top_dropped = top_dropped and node.level > 2
+            headings.append((len(out.parts), node.level))
             out.add(f"\n\n{title}")
             continue
         if skip_level:
@@ -435,7 +466,10 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
             else:
                 _tag(node, out, opts)
         elif isinstance(node, Template):
+            before = len(out.parts)
             _template(node, out, opts)
+            if len(out.parts) == before:
+                _mark_removed(out)
         elif isinstance(node, HTMLEntity):
             out.add(node.normalize())
         elif isinstance(node, ExternalLink):
@@ -445,23 +479,122 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
             continue
         else:  # parser nodes added in later versions: keep their text, never their markup
             out.add(_plain_str(str(node)))
+    if top and None in headings:
+        _drop_emptied_headings(out, headings)
+
+
+# Section names that are back matter on most pages and content on some: dewiki's "Literatur" (a
+# reading list, or a country's literature), "Quellen" (sources, or springs), ruwiki's
+# "Литература", zhwiki's "来源" (sources, or a name's origin), "引用" and "参考". Such a section is
+# dropped only inside the page's back matter (a level-2 section after a dropped one, with only
+# dropped ones after it) or when it is mostly lists, citations and templates (see _content_section).
+# Being last is not enough: 北京市's "来源", the name's origin, is its last section before the references.
+AMBIGUOUS_SECTIONS = frozenset({"literatur", "quellen", "литература", "література", "источники", "джерела",
+                                "fuentes", "bronnen", "πηγές", "sources", "bibliographie", "bibliografía",
+                                "bibliografia", "βιβλιογραφία", "来源", "來源", "引用", "参考", "參考"})
+
+
+def _content_section(nodes, i: int, title: str, opts: WikitextOptions, after_dropped: bool) -> bool:
+    """Whether the section at nodes[i], named by an ambiguous back-matter name, is content to keep:
+    not inside the back matter (`after_dropped`: the level-2 section before it was dropped), and more
+    prose than list items, its subsections' included (its templates and citations render to nothing,
+    so a section of them is no prose either)."""
+    if _heading_key(title) not in AMBIGUOUS_SECTIONS:
+        return False
+    level = nodes[i].level
+    if level <= 2 and after_dropped and all(dropped_heading(_plain(h.title, opts), opts.drop_sections)
+                                            for h in nodes[i + 1:] if isinstance(h, Heading) and h.level <= 2):
+        return False
+    end = next((j for j in range(i + 1, len(nodes)) if isinstance(nodes[j], Heading) and nodes[j].level <= level),
+               len(nodes))
+    body = _Out()
+    _render([n for n in nodes[i + 1:end] if not isinstance(n, Heading)], body, opts)
+    prose = items = 0
+    for line in tidy("".join(body.parts)).split("\n"):
+        if line.startswith(("- ", " ")):
+            items += len(line)
+        else:
+            prose += len(line)
+    return prose > items
+
+
+def _drop_emptied_headings(out: _Out, headings: list[tuple[int, int] | None]) -> None:
+    """A heading whose sections were all dropped (frwiki's "Annexes" above "Notes et références",
+    "Bibliographie", "Liens externes") goes too: nothing but whitespace up to the next heading at
+    its level or above (or the page's end), and a dropped one among its subsections. A heading
+    its author left empty stays. Last first, so a heading emptied by another's removal goes too."""
+    next_shown: tuple[int, int] | None = None       # the nearest heading below still shown
+    dropped_since = False
+    for k in range(len(headings) - 1, -1, -1):
+        h = headings[k]
+        if h is None:
+            dropped_since = True
+            continue
+        part, level = h
+        end = next_shown[0] if next_shown else len(out.parts)
+        empty = not "".join(out.parts[part + 1:end]).replace(REMOVED, "").strip()
+        if empty and dropped_since and (next_shown is None or next_shown[1] <= level):
+            out.parts[part] = ""
+            continue
+        next_shown, dropped_since = h, False
+
+
+def _mark_removed(out: _Out) -> None:
+    """REMOVED after a space: a gap the removal may have left before ; : ! ? (see tidy)."""
+    if out.parts and out.parts[-1][-1:] in (" ", "\t"):
+        out.add(REMOVED)
 
 
 def dropped_heading(title: str, drop_sections: frozenset[str]) -> bool:
     """Whether a heading names a dropped section: one of `drop_sections`, or several of them joined
     as zh/ja headings join them ("注释与参考资料", "注釈・出典"), so the pairings a list would miss
-    are caught. "历史来源" is no such heading: "历史" is not a dropped name."""
-    title = title.strip().lower()
+    are caught. "历史来源" is no such heading: "历史" is not a dropped name. A Chinese title is also
+    compared in Simplified script (OpenCC t2s): a page rule ({{NoteTA}}) converts words of a title, not
+    the whole of it ("參考资料" under zh-tw)."""
+    title = _heading_key(title)
+    if _names_dropped(title, drop_sections):
+        return True
+    if title.isascii() or not _CJK.search(title):
+        return False
+    t2s = zh_variants.opencc_converter("t2s").convert
+    return _names_dropped(t2s(title), _simplified(drop_sections))
+
+
+def _names_dropped(title: str, drop_sections: frozenset[str]) -> bool:
     if title in drop_sections:
         return True
     parts = _HEADING_JOINER.split(title)
     return len(parts) > 1 and all(p in drop_sections for p in parts)
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@functools.lru_cache(maxsize=8)
+def _simplified(drop_sections: frozenset[str]) -> frozenset[str]:
+    t2s = zh_variants.opencc_converter("t2s").convert
+    return frozenset(t2s(n) for n in drop_sections)
+
+
+def _heading_key(title: str) -> str:
+    """A heading's title as compared with section names: without the marks of text a zh page
+    protects from conversion (`== -{zh-hans:参考资料;zh-hant:參考資料}- ==`, a NoteTA rule's output)
+    or of removed markup, lower-cased."""
+    return title.translate(_HEADING_MARKS).strip().lower()
+
+
+_HEADING_MARKS = str.maketrans("", "", PROTECT_START + PROTECT_END + REMOVED)
+
+
 def _plain(code, opts: WikitextOptions) -> str:
     out = _Out()
     _render(code.nodes, out, opts)
     return "".join(out.parts)
+
+
+def _arg(code, opts: WikitextOptions) -> str:
+    """A template argument's text, as a value: without REMOVED ({{birth date|1950 <ref>…</ref>|1|2}})."""
+    return _plain(code, opts).replace(REMOVED, "").strip()
 
 
 def _plain_str(s: str) -> str:
@@ -532,6 +665,7 @@ def _item_mark(out: _Out) -> str:
 def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
     name = str(node.tag).strip().lower()
     if name in DROP_TAGS:
+        _mark_removed(out)
         return
     if name == "br":
         out.add("\n")
@@ -561,7 +695,7 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
                      "source")
     if block:
         out.add("\n")
-    if name == "sup" and _EXPONENT.fullmatch(exponent := _plain(node.contents, opts).strip()):
+    if name == "sup" and _EXPONENT.fullmatch(exponent := _plain(node.contents, opts).replace(REMOVED, "").strip()):
         out.add(exponent.translate(_SUPERSCRIPT) if exponent.lstrip("−-+").isdigit() else f"^({exponent})")
         return
     if name in ("pre", "nowiki", "syntaxhighlight", "source", "code", "math", "chem", "ce"):
@@ -582,7 +716,8 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         for p in node.params:
             if not p.showkey:
                 continue
-            value = tidy(_plain(p.value, opts), final=False).replace("\n", " ")
+            value = tidy(_plain(p.value, opts), final=False,
+                         spaced_punctuation=opts.language in SPACED_PUNCTUATION_LANGUAGES).replace("\n", " ")
             key = str(p.name).strip().replace("_", " ")
             if value and not any(w in key.lower() for w in INFOBOX_MEDIA_KEYS):
                 lines.append(f"{key}: {value}")
@@ -596,7 +731,7 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         if body is not None:
             out.add("\n" + _plain(body, opts) + "\n")
         return
-    args = [_plain(p.value, opts).strip() for p in positional[:8]] if name in VALUE_TEMPLATES else []
+    args = [_arg(p.value, opts) for p in positional[:8]] if name in VALUE_TEMPLATES else []
     if name in ("convert", "cvt") and args:       # {{convert|14|km|mi}}: the value as written
         out.add(wiki_templates.convert_text(args))
     elif name in LITERAL_TEMPLATES and (first := next((p for p in node.params if str(p.name).strip() == "1"), None)):
@@ -608,10 +743,12 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
     elif name in FIRST_ARG_TEMPLATES and positional:
         out.add(_plain(positional[0].value, opts))
     elif (name in TEXT_TEMPLATES or name.startswith("lang-")) and positional:
-        out.add(_plain(positional[-1].value, opts))
+        # zhwiki's {{lang-en|x}} names the language first, "英语：x"
+        label = wiki_templates.language_label(name[5:], opts.language) if name.startswith("lang-") else ""
+        out.add(label + _plain(positional[-1].value, opts))
     elif wiki_templates.renders(name, opts.language):
-        named = {str(p.name).strip().lower(): _plain(p.value, opts).strip() for p in node.params if p.showkey}
-        out.add(wiki_templates.inline_text(name, [_plain(p.value, opts).strip() for p in positional[:12]], named,
+        named = {str(p.name).strip().lower(): _arg(p.value, opts) for p in node.params if p.showkey}
+        out.add(wiki_templates.inline_text(name, [_arg(p.value, opts) for p in positional[:12]], named,
                                            opts.language, opts.as_of) or "")
     elif not positional and (country := wiki_templates.flag_country(str(node.name).strip(), opts.language)):
         out.add(country)

@@ -26,6 +26,8 @@ from pipeline.readers.wikitext import WikitextOptions
 class WikitextReader(WikiOptions):
     """Files of raw wikitext, one article each: one clean-text document per article."""
     name = "wikitext"
+    # 2: the mediawiki reader's 3 (fr/de/zh inline templates, ambiguous section names, nested -{…}-)
+    version = "2"
     data_suffixes = with_compression(".wiki", ".wikitext", ".mediawiki", ".txt")
     language: str | None = Field(default=None, description="the wiki's language (zh, ja: dates as "
                                                            "1950年1月2日 in date templates); default: none")

@@ -18,6 +18,7 @@ that OpenCC, applied to the finished plain text, leaves it alone; `finish` remov
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 
@@ -45,9 +46,21 @@ def default_variant(dbname: str | None) -> str | None:
     """The variant a dump is read in when none is asked for: the unconverted view on the Chinese
     wikis that run the language converter (zhwiki, zhwikisource ...), else none."""
     return UNCONVERTED if dbname and _CONVERTING_WIKI.fullmatch(dbname) else None
+# The variant an OpenCC config's target script is (s2t: Traditional, s2tw: Taiwan's, t2s: Simplified).
+_OPENCC_TARGETS = {"t": "zh-hant", "tw": "zh-tw", "twp": "zh-tw", "hk": "zh-hk", "s": "zh-hans", "sp": "zh-hans"}
+
+
+def opencc_variant(config: str) -> str | None:
+    """The variant whose text an OpenCC config writes ("s2tw" -> zh-tw), None for one that writes
+    no Chinese variant (t2jp: Japanese shinjitai)."""
+    name = config.strip().lower().removesuffix(".json").rsplit("/", 1)[-1]
+    return _OPENCC_TARGETS.get(name.partition("2")[2]) if "2" in name else None
+
+
 # "-{" not followed by "{": in 北京-{{le|上海|Shanghai}}-南京 the braces are a template's, which
-# MediaWiki expands before it looks for conversion markup.
-_BLOCK = re.compile(r"-\{(?!\{)(.*?)\}-", re.S)
+# MediaWiki expands before it looks for conversion markup. Blocks nest (-{zh-hans:-{R|乙}-的公司;…}-):
+# "}-" closes the innermost one open; a "-{" still open at a paragraph's end (a blank line) is text.
+_BLOCK_TOKEN = re.compile(r"-\{(?!\{)|\}-|\n[ \t]*\n")
 # A rule list is split at a ";" followed by a variant code and ":" (or "source=>code:"), as in
 # LanguageConverter's getVarSeparatorPattern: the ";" of "&nbsp;" is the text's own.
 _RULE_SEPARATOR = re.compile(r";\s*(?=(?:[^;]*?=>\s*)?zh(?:-[a-z]{2,4})?\s*:|\s*$)")
@@ -129,38 +142,104 @@ def resolve(wikitext: str, variant: str) -> str:
     pieces: list[tuple[str, str]] = []   # ("text" | "keep" | "literal", content)
     pos = 0
     literal = [(m.start(), m.end()) for m in _LITERAL_TAG.finditer(wikitext)] if "<" in wikitext else []
-    while m := _BLOCK.search(wikitext, pos):
-        inside = next(((a, b) for a, b in literal if a <= m.start() < b), None)
-        if inside:                       # a "-{" in <math>: the tag is kept as written
-            pieces.append(("text", wikitext[pos:inside[0]]))
-            pieces.append(("literal", wikitext[inside[0]:inside[1]]))
-            pos = inside[1]
-            continue
-        pieces.append(("text", wikitext[pos:m.start()]))
-        pos = m.end()
-        body = m.group(1)
-        flags, bar, rest = body.partition("|")
-        flag_set = set(flags.replace(";", "").replace(" ", "")) if bar else set()
-        if bar and flag_set and flag_set <= _FLAGS:
-            parsed = _parse_rules(rest)
-            if flag_set & {"H", "-", "T"}:
-                if parsed and "H" in flag_set:
-                    add_rules(*parsed)
-                continue
-            if "R" in flag_set or parsed is None:
-                pieces.append(("keep", rest))
-                continue
-            chosen = add_rules(*parsed) if "A" in flag_set else _pick(parsed[0], variant)
-            pieces.append(("keep", chosen or ""))
-            continue
-        parsed = _parse_rules(body)
-        if parsed is None:
-            pieces.append(("keep", body))          # -{text}-: no conversion
-        else:
-            pieces.append(("keep", _pick(parsed[0], variant) or ""))
+    kept = [(a, b) for a, b in literal if "-{" in wikitext[a:b]]    # a "-{" in <math>: kept as written
+    blocks, unclosed = _blocks(wikitext, literal)
+    if unclosed:                         # an unclosed "-{" is markup all the same: it goes
+        wikitext, blocks, kept = _cut_openers(wikitext, unclosed, blocks, kept)
+    for start, end, inner in blocks:
+        for a, b in [(a, b) for a, b in kept if pos <= a and b <= start]:
+            pieces.append(("text", wikitext[pos:a]))
+            pieces.append(("literal", wikitext[a:b]))
+            pos = b
+        pieces.append(("text", wikitext[pos:start]))
+        pos = end
+        shown = _block(_nested(wikitext, start + 2, end - 2, inner, variant, add_rules), variant, add_rules)
+        if shown is not None:
+            pieces.append(("keep", shown))
+    for a, b in kept:
+        if a >= pos:
+            pieces.append(("text", wikitext[pos:a]))
+            pieces.append(("literal", wikitext[a:b]))
+            pos = b
     pieces.append(("text", wikitext[pos:]))
     apply = _rule_applier(tuple(sorted(rules.items())))
     return "".join(apply(s) if kind == "text" else s if kind == "literal" else _protect(s) for kind, s in pieces)
+
+
+def _blocks(text: str, literal: list[tuple[int, int]]) -> tuple[list[tuple[int, int, list]], list[int]]:
+    """The outermost -{…}- blocks of `text` as (start, end, the blocks nested in it), and where the
+    unclosed "-{" stand: a "}-" closes the innermost block open; "-{" in a literal tag (<math>,
+    <nowiki>) is none; one left open at a blank line, or at the end, is unclosed. Hand-written: a
+    regex pairs a stray "-{" with the next "}-", lines or blocks later."""
+    top: list[tuple[int, int, list]] = []
+    stack: list[tuple[int, list]] = []
+    unclosed: list[int] = []
+    for m in _BLOCK_TOKEN.finditer(text):
+        if any(a <= m.start() < b for a, b in literal):
+            continue
+        token = m.group()
+        if token == "-{":
+            stack.append((m.start(), []))
+        elif token == "}-":
+            if stack:
+                start, inner = stack.pop()
+                (stack[-1][1] if stack else top).append((start, m.end(), inner))
+        else:                            # a blank line: what is still open there is text, and
+            for start, inner in stack:   # the blocks closed inside it are blocks of their own
+                top.extend(inner)
+                unclosed.append(start)
+            stack.clear()
+    for start, inner in stack:
+        top.extend(inner)
+        unclosed.append(start)
+    return sorted(top), sorted(unclosed)
+
+
+def _cut_openers(text: str, unclosed: list[int], blocks: list, kept: list[tuple[int, int]]):
+    """`text` without its unclosed "-{" (two characters each), the blocks' and literal tags' places moved to match."""
+    def moved(i: int) -> int:
+        return i - 2 * bisect.bisect_right(unclosed, i - 1)
+
+    def block(b):
+        return (moved(b[0]), moved(b[1]), [block(x) for x in b[2]])
+    parts, pos = [], 0
+    for i in unclosed:
+        parts.append(text[pos:i])
+        pos = i + 2
+    parts.append(text[pos:])
+    return "".join(parts), [block(b) for b in blocks], [(moved(a), moved(b)) for a, b in kept]
+
+
+def _nested(text: str, start: int, end: int, inner: list, variant: str, add_rules) -> str:
+    """A block's body with the blocks nested in it resolved to what they show (protected), innermost first."""
+    out, pos = [], start
+    for a, b, deeper in sorted(inner):
+        out.append(text[pos:a])
+        shown = _block(_nested(text, a + 2, b - 2, deeper, variant, add_rules), variant, add_rules)
+        out.append(_protect(shown) if shown else "")
+        pos = b
+    out.append(text[pos:end])
+    return "".join(out)
+
+
+def _block(body: str, variant: str, add_rules) -> str | None:
+    """What one -{…}- block shows in `variant` (None: nothing, a rule), its rules added to the page's."""
+    flags, bar, rest = body.partition("|")
+    flag_set = set(flags.replace(";", "").replace(" ", "")) if bar else set()
+    if bar and flag_set and flag_set <= _FLAGS:
+        parsed = _parse_rules(rest)
+        if flag_set & {"H", "-", "T"}:
+            if parsed and "H" in flag_set:
+                add_rules(*parsed)
+            return None
+        if "R" in flag_set or parsed is None:
+            return rest
+        chosen = add_rules(*parsed) if "A" in flag_set else _pick(parsed[0], variant)
+        return chosen or ""
+    parsed = _parse_rules(body)
+    if parsed is None:
+        return body                      # -{text}-: no conversion
+    return _pick(parsed[0], variant) or ""
 
 
 @functools.lru_cache(maxsize=256)
