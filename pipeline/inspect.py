@@ -37,10 +37,11 @@ class StageEntry:
     dir: StageDir
 
 
-# An id several input documents share (a file read twice, or files that each number their rows
-# from 0 under `id_field`): a stage's record for the id may be any one of them.
-_SHARED_ID = ("    {n} input documents have this id (a file read twice, or files that each number their rows "
-              "from 0?): what follows may be about any of them; give them distinct ids (id_field) to tell them apart")
+# An id several input documents of one file share (a file read twice): a stage's record for the
+# id may be any one of them. Ids shared across files (each numbering its rows from 0 under
+# `id_field`) are told apart by file (_by_file).
+_SHARED_ID = ("    {n} input documents have this id (a file read twice?): what follows may be about any of them; "
+              "give them distinct ids (id_field) to tell them apart")
 
 
 def run_stages(run_dir: str | Path) -> list[StageEntry]:
@@ -255,21 +256,75 @@ def _later_fate(stages: list[StageEntry], index: int, copy: str) -> list[str]:
     (exact dedup keeps A, a later near-dedup removes A for B), so the chain is followed through
     the stages after `index` to the copy that reaches the output, or to one removed for another
     reason."""
-    out = []
-    for s in stages:
-        if s.index <= index:
+    return _fate(stages, index, copy)[0]
+
+
+def _fate(stages: list[StageEntry], index: int, copy: str) -> tuple[list[str], bool]:
+    """(_later_fate's lines, whether a copy reaches the output). An id several input files share
+    (each numbering its rows from 0 under `id_field`) does not say which of them duplicate_of
+    means: each is followed, and none reaching the output is said only when all were removed."""
+    _, n, shards = _entry(stages, copy)
+    by_file = _by_file(stages, shards) if n > 1 else {}
+    if len(by_file) > 1:
+        return _shared_fate(stages, index, copy, n, by_file)
+    for s in stages[1:]:
+        if s.index <= index or (r := _removal(s, copy)) is None:
             continue
-        gone = _read_where(_recorded(s, "removed_ids"), "id", [copy])
-        if gone is None:
-            continue
-        r = gone.to_pylist()[0]
         nxt = r.get("duplicate_of")
-        out.append(f"    {copy} was removed later: [{s.index:02d} {s.id}] {r['reason']}"
-                   + (f", duplicate_of: {nxt}" if nxt else ""))
+        out = [f"    {copy} was removed later: [{s.index:02d} {s.id}] {r['reason']}"
+               + (f", duplicate_of: {nxt}" if nxt else "")]
         if not nxt:
-            return out + ["    no copy of it reaches the output"]
-        copy = nxt
-    return out + [f"    the copy that reaches the output: {copy}"] if out else out
+            return out + ["    no copy of it reaches the output"], False
+        more, reaches = _fate(stages, s.index, nxt)
+        return out + (more or [f"    the copy that reaches the output: {nxt}"]), reaches
+    return [], True
+
+
+def _shared_fate(stages: list[StageEntry], index: int, copy: str, n: int,
+                 by_file: dict[str, set[str]]) -> tuple[list[str], bool]:
+    out = [f"    {copy} is the id of {n} input documents, in {len(by_file)} files; which one is meant "
+           f"is not recorded:"]
+    reached = False
+    for path, shards in by_file.items():
+        hit = next(((s, r) for s in stages[1:] if (r := _removal(s, copy, shards)) is not None), None)
+        if hit is None:
+            out.append(f"    the one in {path} is not removed by any stage: it reaches the output")
+            reached = True
+            continue
+        s, r = hit
+        nxt = r.get("duplicate_of")
+        what = f"[{s.index:02d} {s.id}] {r['reason']}" + (f", duplicate_of: {nxt}" if nxt else "")
+        if s.index <= index:        # gone by then: not the copy kept for the duplicate
+            out.append(f"    the one in {path} was removed by {what}: not the kept copy")
+            continue
+        out.append(f"    the one in {path} was removed later: {what}")
+        if nxt:
+            more, reaches = _fate(stages, s.index, nxt)
+            out += more or [f"    the copy that reaches the output: {nxt}"]
+            reached |= reaches
+    return out + ([] if reached else ["    no copy of it reaches the output"]), reached
+
+
+def _removal(s: StageEntry, doc_id: str, shards: set[str] | None = None) -> dict | None:
+    """The stage's removed_ids record of doc_id (of ingest's `shards` only, if given: removed_ids/
+    is written per shard), or None."""
+    files = _recorded(s, "removed_ids")
+    if shards is not None:
+        files = [f for f in files if _of({f.name[: -len(".parquet")]}, shards)]
+    gone = _read_where(files, "id", [doc_id])
+    return gone.to_pylist()[0] if gone is not None else None
+
+
+def _by_file(stages: list[StageEntry], shards: set[str]) -> dict[str, set[str]]:
+    """Ingest's shards by the input file they were read from (a shard is `<file>-<n>`; the file's
+    record names its path)."""
+    out: dict[str, set[str]] = {}
+    for shard in sorted(shards):
+        fid = shard.rsplit("-", 1)[0]
+        rec = stages[0].dir.path / "files" / f"{fid}.done.json"
+        path = storage.read_json(rec).get("path") if storage.exists(rec) else None
+        out.setdefault(path or f"input file {fid}", set()).add(shard)
+    return out
 
 
 def _damage_in_its_file(run_dir, stages, doc_id: str) -> str:
@@ -338,26 +393,13 @@ def _skipped_at_ingest(run_dir) -> str:
             + ", ".join(f"{k} {v:,}" for k, v in skipped[:6]))
 
 
-def explain(run_dir: str | Path, doc_id: str) -> list[str]:
-    """What happened to one document at each stage, in order; on a run stopped mid-way, up to the
-    first stage that has not done its shard."""
-    stages = run_stages(run_dir)
-    apply_to = storage.read_json(storage.path(run_dir) / "plan.json").get("apply_to", {})
+def _follow(run_dir, stages: list[StageEntry], apply_to: dict, doc_id: str, shards: set[str],
+            last_row: dict | None, scoped: bool = False) -> tuple[list[str], dict | None]:
+    """explain's lines for the stages after ingest, and the document's last row seen; `scoped`:
+    the id is shared by other files' documents, so only `shards`' records are read (removed
+    samples, which do not say their shard, are left out)."""
     source = doc_id.split("/", 1)[0]       # ids are the source's name, "/", the reader's id
-    lines = [f"document {doc_id}"]
-    first = f"[{stages[0].index:02d} {stages[0].id}]"
-    q = _read_where(_files(stages[0].dir.path / "quarantine"), "id", [doc_id])
-    if q is not None:
-        return lines + [f"{first} quarantined: {q.column('reason')[0]}"]
-    raw, n, shards = _entry(stages, doc_id)
-    if not shards:
-        raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
-                           f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)"
-                           + _skipped_at_ingest(run_dir) + _damage_in_its_file(run_dir, stages, doc_id))
-    lines.append(f"{first} kept")
-    if n > 1:                  # a file read twice: the id does not name one document
-        lines.append(_SHARED_ID.format(n=n))
-    last_row = raw.to_pylist()[0] if raw is not None else None
+    lines: list[str] = []
     for s in stages[1:]:
         where = f"[{s.index:02d} {s.id}]"
         done = _of(s.dir.done_shards(), shards)
@@ -369,23 +411,22 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
         if s.id in apply_to and source not in apply_to[s.id]:
             lines.append(f"{where} passed through: the stage applies to {', '.join(apply_to[s.id])} only")
             continue
-        gone = _read_where(_recorded(s, "removed_ids"), "id", [doc_id])
-        if gone is not None:
-            r = gone.to_pylist()[0]
+        r = _removal(s, doc_id, shards if scoped else None)
+        if r is not None:
             lines.append(f"{where} {'quarantined' if r.get('quarantined') else 'removed'}: {r['reason']}")
             links = {k: v for k, v in r.items() if k not in ("id", "reason", "quarantined") and v is not None}
             if links:          # a stage's linked columns (say, the kept copy of a duplicate)
                 lines.append("    " + ", ".join(f"{k}: {v}" for k, v in links.items()))
             if links.get("duplicate_of"):
                 lines += _later_fate(stages, s.index, links["duplicate_of"])
-            sample = _read_where(_recorded(s, "removed"), "id", [doc_id])
+            sample = None if scoped else _read_where(_recorded(s, "removed"), "id", [doc_id])
             if sample is not None:
                 last_row = sample.to_pylist()[0]      # with the signals of the stage that removed it
             note = _pairs_note(s, doc_id)
-            if note:
-                lines.append(f"    {note}")
+            if note:       # pairs name ids: scoped, they may be another file's document's
+                lines.append(f"    {note}" + (" (of any document with this id)" if scoped else ""))
             break
-        note = _pairs_note(s, doc_id)
+        note = None if scoped else _pairs_note(s, doc_id)
         stored = done & set(s.dir.document_shards())
         if done and (not stored or stored <= s.dir.view_shards()):
             # an inner stage of a chain (counts only), or a view of its input: it did not remove it
@@ -400,6 +441,41 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             break
         last_row = kept.to_pylist()[0]
         lines.append(f"{where} kept" + (f" ({note}; this copy is the one kept)" if note else ""))
+    return lines, last_row
+
+
+def explain(run_dir: str | Path, doc_id: str) -> list[str]:
+    """What happened to one document at each stage, in order; on a run stopped mid-way, up to the
+    first stage that has not done its shard."""
+    stages = run_stages(run_dir)
+    apply_to = storage.read_json(storage.path(run_dir) / "plan.json").get("apply_to", {})
+    lines = [f"document {doc_id}"]
+    first = f"[{stages[0].index:02d} {stages[0].id}]"
+    q = _read_where(_files(stages[0].dir.path / "quarantine"), "id", [doc_id])
+    if q is not None:
+        return lines + [f"{first} quarantined: {q.column('reason')[0]}"]
+    raw, n, shards = _entry(stages, doc_id)
+    if not shards:
+        raise InspectError(f"no document with id {doc_id!r} in {run_dir} (ids look like 'source/...'; "
+                           f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)"
+                           + _skipped_at_ingest(run_dir) + _damage_in_its_file(run_dir, stages, doc_id))
+    lines.append(f"{first} kept")
+    by_file = _by_file(stages, shards) if n > 1 else {}
+    if len(by_file) > 1:
+        # files that each number their rows from 0: each document is followed in its own file
+        lines.append(f"    {n} input documents have this id, in {len(by_file)} files; each is followed on its own")
+        for path, its_shards in by_file.items():
+            raw = _kept_where(stages[0].dir, "id", [doc_id], its_shards)
+            more, last_row = _follow(run_dir, stages, apply_to, doc_id, its_shards,
+                                     raw.to_pylist()[0] if raw is not None else None, scoped=True)
+            lines += [f"  the one in {path}:"] + ["  " + line for line in more]
+            if last_row is not None:
+                lines.append("    last seen with: " + format_doc(last_row)[2:].replace("\n", "\n    "))
+        return lines
+    if n > 1:                  # a file read twice: the id does not name one document
+        lines.append(_SHARED_ID.format(n=n))
+    more, last_row = _follow(run_dir, stages, apply_to, doc_id, shards, raw.to_pylist()[0] if raw is not None else None)
+    lines += more
     if last_row is not None:
         lines.append("last seen with: " + format_doc(last_row)[2:])
     return lines

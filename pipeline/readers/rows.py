@@ -116,7 +116,9 @@ class JsonlReader(_RowReader):
     # 9: a file of no rows (0 bytes, a compressed empty stream, blank lines only) is counted
     # `skipped_empty_file`, as a 0-row Parquet file is: writers leave such shards (a filter that
     # kept nothing, an empty partition), and quarantined they stopped runs as "files lost whole"
-    version = "9"
+    # 10: a first row that is an array (`["a","b"]`) with rows one a line after it is one bad_row
+    # (JsonReader 9): read as a JSON document, it was a bad_row per element and every id shifted
+    version = "10"
     data_suffixes = _JSON_NAMES
     empty_files_are_ordinary = True
 
@@ -443,11 +445,15 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
                           offset, rid, len(text), text[:4096].encode("utf-8", "replace"))
         return
     # Bytes of UTF-8, as every reader counts them (a character is 1 to 4 of them: encoded only
-    # when the count of characters leaves it open).
-    size = len(text) if len(text) > src.max_doc_bytes or 4 * len(text) <= src.max_doc_bytes or text.isascii() \
+    # when the count of characters leaves it open). More characters than max_doc_bytes are over
+    # it whatever their bytes: not encoded (a text of 60M CJK characters is 180 MB more), the
+    # detail says characters and the size is that lower bound of its bytes.
+    chars = len(text)
+    size = chars if chars > src.max_doc_bytes or 4 * chars <= src.max_doc_bytes or text.isascii() \
         else len(text.encode("utf-8", "surrogatepass"))
     if size > src.max_doc_bytes:
-        yield Quarantined("too_large", f"{size} bytes > max_doc_bytes {src.max_doc_bytes}", offset, rid, size,
+        what = f"{size} bytes" if size != chars or text.isascii() else f"{chars} characters (as many bytes or more)"
+        yield Quarantined("too_large", f"{what} > max_doc_bytes {src.max_doc_bytes}", offset, rid, size,
                           text[:65536].encode("utf-8", "replace"))
         return
     url_at = field_path(row, opts.url_field) if opts.url_field else None

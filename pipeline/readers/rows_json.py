@@ -69,7 +69,9 @@ class JsonReader(_RowReader):
     # 7: a wrapper's rows (`records_field`) read one at a time as an array's: damage costs the rows
     #    it touches (the whole object before); valid files' rows unchanged
     # 8: a file of no rows (0 bytes, blank, an empty array) is `skipped_empty_file` (JsonlReader 9)
-    version = "8"
+    # 9: a first line that is an array whole, with objects one a line after it, is JSON Lines
+    # (that row one bad_row, the others numbered by line), not the array's elements as rows
+    version = "9"
     empty_files_are_ordinary = True
     data_suffixes = _JSON_NAMES
     title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
@@ -597,17 +599,18 @@ def _looks_like_json_lines(src, path: str) -> bool:
     """Whether a .json file is JSON Lines, from its first non-empty lines (two, and more within
     JSON_HEAD bytes; each up to the JSONL reader's line limit): the first is an object on a line
     of its own and another line follows, or the first does not parse (a damaged row) and every
-    line after it in the head is an object. A JSON document (an array, an object over several
-    lines, minified on one line) is never that: its first line is `[`, or an object's opening that
-    does not parse alone, and its inner lines end in commas. Unreadable or undecidable: False (the
-    whole-file path says why)."""
+    line after it in the head is an object, or the first is an array whole on its line (a bad row:
+    `["not","an","object"]`) and every line after it is an object. A JSON document (an array, an
+    object over several lines, minified on one line) is never that: its first line is `[` or an
+    object's opening that does not parse alone, or it has one line, and its inner lines end in
+    commas. Unreadable or undecidable: False (the whole-file path says why)."""
     limit = 6 * src.max_doc_bytes + (1 << 16)
     lines: list[bytes] = []
     try:
         with open_utf8(path, sniff=True) as f:
             head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
-            if head[:1] != b"{":
-                return False            # an array, a bare value, nothing: a JSON document
+            if head[:1] not in (b"{", b"["):
+                return False            # a bare value, nothing: a JSON document
             if not _second_line(f, limit):
                 return False            # one line (a wrapper json.dump wrote): not held to be told so
         with open_utf8(path, sniff=True) as f:
@@ -625,12 +628,16 @@ def _looks_like_json_lines(src, path: str) -> bool:
     if len(lines) < 2:
         return False                # one line: one object, the same documents either way
 
-    def is_object(raw: bytes) -> bool:
+    def parsed(raw: bytes, kind: type) -> bool:
         try:
-            return isinstance(json.loads(raw.lstrip(b"\xef\xbb\xbf").decode("utf-8")), dict)
+            return isinstance(json.loads(raw.lstrip(b"\xef\xbb\xbf").decode("utf-8")), kind)
         except (ValueError, RecursionError):
             return False
-    return is_object(lines[0]) or all(is_object(line) for line in lines[1:])
+    rows_follow = all(parsed(line, dict) for line in lines[1:])
+    if lines[0].lstrip(b"\xef\xbb\xbf" + _SPACE)[:1] == b"[":
+        # arrays one a line (`jq -c` output) stay a JSON document: their elements are its rows
+        return rows_follow and parsed(lines[0], list)
+    return parsed(lines[0], dict) or rows_follow
 
 
 _SPACE = b" \t\r\n\x0b\x0c"
@@ -663,14 +670,15 @@ def _second_line(f, limit: int) -> bool:
 
 def looks_like_json_document(src, path: str) -> bool:
     """Whether a file named as JSON Lines holds a JSON document instead: it begins with `[` (an
-    array, pretty-printed or on one line), or with a line that is only `{` (objects dumped with
-    indent) and is not JSON Lines by `_looks_like_json_lines`. A damaged first row followed by
-    rows one a line stays JSON Lines; unreadable: False (the JSONL path says why)."""
+    array, pretty-printed or on one line) or with a line that is only `{` (objects dumped with
+    indent), and is not JSON Lines by `_looks_like_json_lines`. A damaged first row, or a first
+    row that is an array, followed by rows one a line stays JSON Lines; unreadable: False (the
+    JSONL path says why)."""
     try:
         with open_utf8(path, sniff=True) as f:
             head = f.peek(1 << 12).lstrip(b"\xef\xbb\xbf \t\r\n")
     except Exception:  # noqa: BLE001 - damage is the JSONL path's to name
         return False
-    if head[:1] == b"[":
-        return True
+    if head[:1] == b"[":        # an array; or JSON Lines whose first row is one (a bad row)
+        return not _looks_like_json_lines(src, path)
     return head[:1] == b"{" and head[1:].lstrip(b" \t\r")[:1] == b"\n" and not _looks_like_json_lines(src, path)

@@ -125,7 +125,10 @@ class MinHashDedup(GlobalStage):
         "Which document of a cluster stays: the first in input order, the longest, or the one with "
         "the highest score_column; ties go to the first."))
     score_column: str = Field(default="quality_score", description=(
-        "keep=highest_score: column ranking documents (it must exist); a null score ranks last."))
+        "keep=highest_score: column ranking documents (it must exist); a null score ranks last. A "
+        "dotted name with no such column (metadata.score) is a key in that JSON column, where row "
+        "readers keep a source's other fields (FineWeb-Edu's score): a number or numeric string; a "
+        "row without one ranks last (counted minhash_candidates_without_score)."))
     scope: Literal["global", "per_source"] = Field(default="global", description=(
         "global: near-duplicates across all sources; per_source: only within each source."))
     bucket_partitions: int = Field(default=0, ge=0, description=(
@@ -145,8 +148,12 @@ class MinHashDedup(GlobalStage):
         return self
 
     def input_columns(self) -> set[str]:
-        # keep=highest_score without its column ranked every document equal: the first stayed, silently
-        return super().input_columns() | ({self.score_column} if self.keep == "highest_score" else set())
+        # keep=highest_score without its column ranked every document equal: the first stayed, silently.
+        # A dotted name is read from its JSON column (verify.score_source): that column must be there,
+        # the key need not be (a row without it ranks last, counted)
+        if self.keep != "highest_score":
+            return super().input_columns()
+        return super().input_columns() | {self.score_column.partition(".")[0]}
 
     @cached_property
     def band_rows(self) -> tuple[int, int]:
@@ -205,8 +212,11 @@ class MinHashDedup(GlobalStage):
         score_col = self.score_column if self.keep == "highest_score" else None
         needs = lsh.Spill.of(storage.join(gather_dir, "needs"), ".needs")
         if groups:
-            ctx.map(export_task, [(p, i, needs.part(i), texts_dir, self.shingling, score_col,
-                                   self.verify != "none") for i, p in enumerate(paths)], phase="export candidates")
+            exported = ctx.map(export_task, [(p, i, needs.part(i), texts_dir, self.shingling, score_col,
+                                              self.verify != "none") for i, p in enumerate(paths)],
+                               phase="export candidates")
+            if score_col:       # they rank last: said, as a misnamed key would rank every document equal
+                ctx.count("minhash_candidates_without_score", sum(e[1] for e in exported))
         edges_dir, attrs_dir = scratch / "edges-0", storage.url(scratch / "attrs")
         audit_dir = ctx.output_dir / "candidate_pairs.parquet"
         storage.remove(audit_dir)

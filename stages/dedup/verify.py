@@ -18,6 +18,7 @@ A task's memory is bounded by `pairs_per_task` (at most twice as many documents'
 """
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 import numpy as np
@@ -71,9 +72,9 @@ def text_shards(needs: Spill, g: int) -> list[int]:
 
 
 def export_task(path: str, shard_index: int, needs: Spill, texts_dir: str, shingling: Shingling,
-                score_column: str | None, need_text: bool) -> int:
+                score_column: str | None, need_text: bool) -> tuple[int, int]:
     """Ray task: write this shard's candidate documents for every group that needs them (`needs`:
-    this shard's part of every group's needed keys).
+    this shard's part of every group's needed keys); (candidates, those without a score).
 
     Each group's file holds key, id, length and score (to choose the kept document and name
     pairs), and the normalised text (lines kept: Levenshtein can compare paragraphs regardless of
@@ -81,19 +82,23 @@ def export_task(path: str, shard_index: int, needs: Spill, texts_dir: str, shing
     groups = [int(name.split(".")[0]) for name in needs.file_names()]
     needs = [rec["key"] for rec in needs.each(KEY)]
     if not any(len(n) for n in needs):
-        return 0
+        return 0, 0
     _, rows = split_keys(np.unique(np.concatenate(needs)))
     table = read_shard(path)     # whole shard: which optional columns it has is known only then
     cols = ["id", "text"] + [c for c in ("language", "script") if c in table.column_names]
-    has_score = bool(score_column) and score_column in table.column_names
-    table = table.select(cols + ([score_column] if has_score else [])).take(pa.array(rows))
+    score_from = score_source(score_column, table.column_names) if score_column else None
+    table = table.select(cols + ([score_from] if score_from else [])).take(pa.array(rows))
     keys = (np.int64(shard_index) << 32) | rows
     text = table.column("text")
+    if score_from is None:
+        score = np.full(len(rows), np.nan)
+    elif score_from == score_column:
+        score = table.column(score_column).cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    else:
+        score = json_key_numbers(table.column(score_from), score_column.split(".")[1:])
     out = pa.table({
         "key": keys, "id": table.column("id"),
-        "length": pc.fill_null(pc.utf8_length(text), 0).cast(pa.int64()),
-        "score": (table.column(score_column).cast(pa.float64()).fill_null(np.nan) if has_score
-                  else pa.array(np.full(len(rows), np.nan)))})
+        "length": pc.fill_null(pc.utf8_length(text), 0).cast(pa.int64()), "score": score})
     if need_text:
         out = out.append_column("text", normalize_texts(text, shingling.normalization, keep_lines=True))
         for c in ("language", "script"):
@@ -104,7 +109,33 @@ def export_task(path: str, shard_index: int, needs: Spill, texts_dir: str, shing
             sel = np.searchsorted(keys, need)
             storage.write_parquet_atomic(out.take(pa.array(sel)),
                                          storage.join(texts_dir, f"{g:06d}", f"{shard_index:06d}.parquet"))
-    return len(rows)
+    return len(rows), int(np.isnan(score).sum())
+
+
+def score_source(score_column: str, columns: list[str]) -> str | None:
+    """The column keep=highest_score reads: `score_column` itself, else for a dotted name
+    (`metadata.score`) the JSON column before the dot, as spam_filter's `title_field`: JSONL and
+    Parquet readers keep a row's other fields (FineWeb-Edu's `score`) in the metadata JSON."""
+    if score_column in columns:
+        return score_column
+    column, dot, _ = score_column.partition(".")
+    return column if dot and column in columns else None
+
+
+def json_key_numbers(column, keys: list[str]) -> np.ndarray:
+    """Each row's number at `keys` in its JSON text (a number, or a string holding one); NaN (the
+    lowest rank) where the JSON is bad or null, the key is missing or the value is no number."""
+    out = np.full(len(column), np.nan)
+    for i, raw in enumerate(column.cast(pa.string()).to_pylist()):
+        try:
+            value = json.loads(raw) if raw else None
+            for k in keys:
+                value = value.get(k) if isinstance(value, dict) else None
+            if value is not None and not isinstance(value, bool):
+                out[i] = float(value)
+        except (ValueError, TypeError, RecursionError):
+            continue
+    return out
 
 
 def sorted_blocks(texts: list[str], blank_line_blocks: bool) -> list[str]:
