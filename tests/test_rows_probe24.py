@@ -3,7 +3,6 @@ WuDao files that each number `id` from 0, FineWeb-Edu's score inside the metadat
 of more characters than max_doc_bytes, a JSON Lines file whose first row is an array."""
 import json
 
-import pyarrow as pa
 
 from pipeline.documents import documents_table
 from pipeline.readers import ReadState, read_source_file
