@@ -4,6 +4,8 @@ Hand-written because the libraries disagree with real crawls in ways that lose p
 HTTP parser looks for CRLF CRLF first, so a page whose headers end in LF only while its HTML holds
 a CRLF CRLF further in (ClueWeb) gets kilobytes of HTML as "headers". Like warcio, we read the
 header block one line at a time until the first empty line, whichever line ending it uses.
+A name's last line wins, but the lines of a list header (Content-Encoding, Transfer-Encoding)
+combine in order (RFC 9110 5.3: `br` then `gzip` is `br, gzip`).
 
 A record may hold interim (1xx) heads before the response (`100 Continue`, `103 Early Hints`,
 RFC 9110 15.2): they are skipped and the final response read, as a client reads them; a 1xx head
@@ -42,6 +44,12 @@ from pipeline.readers.decompress import sniff_codec
 MAX_HEADER_LINES = 4096
 MAX_LINE = 1 << 16
 NOT_HTTP = -1                           # status of a block that is neither HTTP nor a bare page
+# Headers whose repeated lines are one list, combined in order (RFC 9110 5.3): `Content-Encoding:
+# br` then `Content-Encoding: gzip` is `br, gzip`, both undone. Other names: the last line wins.
+LIST_HEADERS = frozenset(("content-encoding", "transfer-encoding"))
+# Longest chunk-size line read (RFC 9112 7.1.1: the size, then extensions such as a signature or
+# name=value pairs, which have no limit of their own). More is no chunked body.
+MAX_CHUNK_LINE = 4096
 
 
 @dataclass
@@ -92,7 +100,7 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
         elif interim is None and _header_like(line):
             k, _, v = line.partition(b":")
             last = k.strip().lower().decode("latin-1")
-            headers[last] = v.strip().decode("latin-1")
+            _put(headers, last, v.strip().decode("latin-1"))
         else:
             rest = f.read()
             n += len(rest)
@@ -114,7 +122,11 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
             n += len(plain)
             pairs = _PLAIN_PAIR.findall(plain.decode("latin-1"))
             if pairs:
-                headers.update({k.lower(): v.strip(" \t") for k, v in pairs})
+                found = {k.lower(): v.strip(" \t") for k, v in pairs}
+                for name in LIST_HEADERS.intersection(found):     # rare: only then a loop over the lines
+                    found[name] = _list_value([headers.get(name, "")] + [
+                        v.strip(" \t") for k, v in pairs if k.lower() == name])
+                headers.update(found)
                 last = pairs[-1][0].lower()
         else:
             for line in lines:                        # _head_line inlined: each begins with a letter,
@@ -122,7 +134,7 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
                 k, sep, v = line.rstrip(b"\r\n").partition(b":")
                 if sep and len(k) < 80 and b" " not in (k := k.strip()):
                     last = k.lower().decode("latin-1")
-                    headers[last] = v.strip().decode("latin-1")
+                    _put(headers, last, v.strip().decode("latin-1"))
         body_prefix = b""
         left = MAX_HEADER_LINES - len(lines)          # lines the head may still have, `raw` the first
         while raw:
@@ -170,7 +182,8 @@ class PlainHeaders(Mapping):
     """The headers of a head checked plain (`Name: value` CRLF lines), looked up where they lie:
     Common Crawl's heads hold ~30 headers (1.7 KB) of which a reader asks for three; splitting
     them all into a dict cost ~25 us a page. Equal to the dict parse_http_stream builds (names
-    lower-cased, values stripped of spaces and tabs, the last line of a name wins); iterating
+    lower-cased, values stripped of spaces and tabs, the last line of a name wins but a list
+    header's lines combine); iterating
     builds that dict. `lines`: the CRLF before the first header line, then the lines, each with
     its CRLF, so every name follows a CRLF (values hold none)."""
     __slots__ = ("_lines", "_low", "_dict")
@@ -182,8 +195,20 @@ class PlainHeaders(Mapping):
         i = self._low.rfind(f"\r\n{name}:")
         if i < 0:
             return default
-        i += len(name) + 3
+        if name in LIST_HEADERS:
+            return self._list(name)
+        return self._value(i + len(name) + 3)
+
+    def _value(self, i: int) -> str:
         return self._lines[i:self._lines.index("\r\n", i)].strip(" \t")
+
+    def _list(self, name: str) -> str:
+        """Every line of a list header, combined in order (LIST_HEADERS)."""
+        key, values, i = f"\r\n{name}:", [], self._low.find(f"\r\n{name}:")
+        while i >= 0:
+            values.append(self._value(i + len(key)))
+            i = self._low.find(key, i + len(key))
+        return _list_value(values)
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)
@@ -199,6 +224,8 @@ class PlainHeaders(Mapping):
             pairs = [line.partition(":") for line in self._lines[2:].split("\r\n")]
             pairs.pop()                                # after the last CRLF
             self._dict = {k.lower(): v.strip(" \t") for k, _, v in pairs}
+            for name in LIST_HEADERS.intersection(self._dict):
+                self._dict[name] = self._list(name)
         return self._dict
 
     def __iter__(self):
@@ -229,7 +256,7 @@ def _head_line(line: bytes, headers: dict[str, str], last):
     k, sep, v = line.partition(b":")
     if sep and k[:1].isalpha() and len(k) < 80 and b" " not in (k := k.strip()):   # _header_like
         last = k.lower().decode("latin-1")
-        headers[last] = v.strip().decode("latin-1")
+        _put(headers, last, v.strip().decode("latin-1"))
     elif line[:1] in (b" ", b"\t") and last:
         headers[last] += " " + line.strip().decode("latin-1")
     elif line.lstrip()[:1] == b"<":
@@ -237,16 +264,30 @@ def _head_line(line: bytes, headers: dict[str, str], last):
     return last
 
 
+def _put(headers: dict[str, str], name: str, value: str) -> None:
+    """A header line's value: the last of a name wins, but a list header's lines combine (LIST_HEADERS)."""
+    if name in LIST_HEADERS and name in headers:
+        value = _list_value([headers[name], value])
+    headers[name] = value
+
+
+def _list_value(values: list[str]) -> str:
+    """A list header's lines as one value, in order; empty ones are no elements (RFC 9110 5.6.1)."""
+    return ", ".join(v for v in values if v)
+
+
 def dechunk(body: bytes) -> tuple[bytes, bool] | None:
     """The payload of a chunked body and whether it ended with its last (zero-size) chunk, or None
-    when the body is not chunked. A body cut mid-chunk, or after a chunk without the last one (the
-    connection closed mid-page), gives what its chunks hold and False."""
+    when the body is not chunked (or a size line, extensions and all, is over MAX_CHUNK_LINE). A
+    body cut mid-chunk, or after a chunk without the last one (the connection closed mid-page),
+    gives what its chunks hold and False."""
     out = bytearray()
     pos = 0
     while True:
-        nl = body.find(b"\n", pos)
-        if nl < 0 or nl - pos > 64:
-            return (bytes(out), False) if out and (nl < 0 or pos >= len(body)) else None
+        nl = body.find(b"\n", pos, pos + MAX_CHUNK_LINE + 1)
+        if nl < 0:
+            # No size line ends within reach: a body cut inside one after its chunks, or no chunks.
+            return (bytes(out), False) if out and len(body) - pos <= MAX_CHUNK_LINE else None
         try:
             size = int(body[pos:nl].split(b";")[0].strip(), 16)
         except ValueError:

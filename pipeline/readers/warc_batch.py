@@ -11,11 +11,12 @@ with the same primitives as the per-record path (warc_members' head regex and `_
 - a 200 response whose page is already UTF-8, needs no transfer or content encoding undone, is
   neither empty nor too large and was not cut by the crawler (WARC-Truncated) becomes a row of a
   DocBatch.
-Left to the per-record path as well: a response of a plain-text type (a `text` document there,
-not `html`), one of a generic HTTP type (application/octet-stream, ...) that carries a
-WARC-Identified-Payload-Type (the per-record path reads it by that type when wanted), and one carrying Common Crawl's
-WARC-Identified-Content-Language (kept in the metadata there; Common Crawl puts it in WET
-conversions and metadata records, not in responses).
+Left to the per-record path as well: a 203; a response of a plain-text type (a `text` document
+there, or a page sent as text), of a generic HTTP type (application/octet-stream, ...: sniffed
+there), or whose WARC-Identified-Payload-Type differs from its HTTP type (the per-record path
+decides which is read, `web._read_as`); a body whose first bytes name a binary format (counted
+there); and one carrying Common Crawl's WARC-Identified-Content-Language (kept in the metadata
+there; Common Crawl puts it in WET conversions and metadata records, not in responses).
 Anything else is left to the per-record path (`member` returns None) before anything is cut out
 of the member, so that path sees it exactly as it does without batches; a page that needs the
 charset step (not UTF-8, a byte-order mark, control characters) goes through the reader's own
@@ -43,6 +44,7 @@ import pyarrow as pa
 from pipeline.readers.base import Doc, DocBatch
 from pipeline.readers.decode import _BOM_STARTS, _utf8_garbage, charset_from_content_type, iso2022_escapes
 from pipeline.readers.http import parse_plain_response
+from pipeline.readers.magic import binary_format
 from pipeline.readers.warc_members import _PLAIN_WARC_HEAD, _first
 from pipeline.readers.warc_scan import skip_counter
 
@@ -57,21 +59,17 @@ BLOCK = 4 << 20                 # bytes of pages a block of Arrow memory holds (
 # Wanted types whose pages are text, not markup: the per-record path makes them documents with
 # `text` set (extract passes those through), so the batch path, which fills `html`, leaves them.
 TEXT_TYPES = frozenset(("text/plain", "text/markdown", "text/x-markdown"))
+# Statuses whose body is the page its URL names: 200, and 203, the 200's copy as a transforming
+# proxy passed it on (RFC 9110 15.3.4). Not 206 (a piece of one), nor 3xx, 4xx and 5xx: a
+# redirect's stub, a "404 Not Found" or "500" error page (datatrove keeps them; their words are
+# the server's boilerplate, said again for every missing URL of a site).
+KEPT_STATUSES = frozenset((200, 203))
 # HTTP types that say nothing about the payload (a server's default, a forced download): where
 # one is given, or none, WARC-Identified-Payload-Type (Common Crawl's sniffed type) decides.
 GENERIC_TYPES = frozenset(("", "application/octet-stream", "binary/octet-stream", "application/unknown",
                            "unknown/unknown", "application/x-unknown", "application/x-unknown-content-type",
                            "application/binary", "application/download", "application/x-download",
                            "application/force-download"))
-
-
-def identified_mime(mime: str, identified: str | None, want: tuple[str, ...]) -> str | None:
-    """The media type of `identified` (a record's WARC-Identified-Payload-Type) when the HTTP
-    type `mime` (lower case, no parameters) is missing or generic and it is a wanted one; else None."""
-    if mime not in GENERIC_TYPES or not identified:
-        return None
-    found = identified.split(";")[0].strip().lower()
-    return found if found and found.startswith(want) else None
 
 
 class _Redo:
@@ -219,6 +217,8 @@ class CaptureBatcher:
             return None
         status, http, body_at = plain
         if status != 200:
+            if status in KEPT_STATUSES:
+                return None                 # a 203: a page, read as the per-record path reads it
             self.state.count(f"skipped_http_{status // 100}xx")
             return ()
         ctype = http.get("content-type", "")
@@ -228,13 +228,19 @@ class CaptureBatcher:
         if declared.isdigit() and int(declared) > start + length - body_at:
             return None                     # cut short (web._cut_short): the per-record path flags it
         mime = ctype.split(";")[0].strip().lower()
+        # What the payload is read as is the per-record path's to decide (web._read_as) where the
+        # HTTP type alone does not say: a generic type (sniffed), Common Crawl's identified type
+        # other than the HTTP one, a text type (a text document, or a page sent as text).
+        if mime in GENERIC_TYPES or mime in TEXT_TYPES:
+            return None
+        identified = _first(lines, low, b"warc-identified-payload-type:")
+        if identified and identified.split(b";")[0].strip().lower().decode("latin-1") != mime:
+            return None
         if not mime.startswith(self.want):
-            if mime in GENERIC_TYPES and b"warc-identified-payload-type:" in low:
-                return None                 # its identified type may be wanted: the per-record path decides
             self.state.count("skipped_not_html")
             return ()
-        if mime in TEXT_TYPES:
-            return None                     # a text document: the per-record path
+        if content[body_at:body_at + 1] not in b"<\t\n\r " and binary_format(bytes(content[body_at:body_at + 512])):
+            return None                     # a JPEG or a PDF labelled text/html: counted there
         rid = (_first(lines, low, b"warc-record-id:") or b"").decode("ascii").strip("<>").removeprefix("urn:uuid:") \
             or f"{self.path}@{offset}"
         url = (_first(lines, low, b"warc-target-uri:") or b"").decode("ascii").strip("<>") or None

@@ -10,11 +10,20 @@ despite a defect carry it in `metadata["flags"]` and a counter of the same name:
 `http_missing_status`. `content_encoding_truncated` is counted also when the page is then
 quarantined (cut to nothing, say): the counter says how many bodies were cut, kept or not.
 
-A response whose HTTP type says nothing (none, or a generic one: application/octet-stream, ...)
-is read by the type Common Crawl's own sniffer put in `WARC-Identified-Payload-Type` when that
-is a wanted one (counted `content_type_identified`). A wanted plain-text type (`text/plain`,
-`text/markdown`) gives a document with its `text` set, as a WET record does, which `extract`
-passes through; markup types give `html`. Common Crawl's language labels
+Pages are 200 and 203 responses (KEPT_STATUSES). What a payload is read as (`_read_as`): its
+HTTP (or resource) type, but Common Crawl's `WARC-Identified-Payload-Type` (its sniffer's reading
+of the bytes) wins where it differs and the HTTP type is missing, generic (application/octet-
+stream, ...), textual (text/plain, text/xml, application/xml) or a page's: a page so identified is
+read (counted `content_type_identified`), a PDF, image or JSON under text/html is skipped
+(`skipped_identified_not_html`). With no type, a generic one or parameters only (`;charset=utf-8`)
+and nothing identified, a body that begins with `<` is a page. Whatever the labels, a body whose
+first bytes name a binary format (magic.binary_format) is `skipped_binary_payload`. A wanted
+plain-text type (`text/plain`, `text/markdown`) gives a document with its `text` set, as a WET
+record does, which `extract` passes through, unless the text is a whole HTML page (a doctype or
+`<html>`: `text_looks_like_html`, read as HTML); markup types give `html`. Crawlers' own resource
+records are counted, not read: Browsertrix's page text (`urn:text:`, `urn:textFinal:`:
+`skipped_page_text`) and page lists (`urn:pageinfo:`: `skipped_page_info`), wget's log and
+manifest (`metadata://`: `skipped_crawler_metadata`). Common Crawl's language labels
 (`WARC-Identified-Content-Language`: CLD2's ISO-639-3 codes, most likely first) are kept as the
 list `metadata["cc_languages"]` where a record carries them (WET conversions; a WARC response
 that has the header), and a WET record's `WARC-Refers-To` (the response it was converted from)
@@ -36,6 +45,7 @@ Pages are handed on as UTF-8 bytes (`Doc.html`, `Doc.text` for WET), validated o
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator
 
@@ -46,11 +56,20 @@ from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader,
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
 from pipeline.readers.magic import binary_format
+from pipeline.readers.rows import _HTML_PAGE
 from pipeline.readers.warc import WarcDamage, iter_warc
-from pipeline.readers.warc_batch import CaptureBatcher, TEXT_TYPES, identified_mime
+from pipeline.readers.warc_batch import GENERIC_TYPES, KEPT_STATUSES, CaptureBatcher, TEXT_TYPES
 from pipeline.readers.warc_scan import skip_counter
 
 HTML_TYPES = ["text/html", "application/xhtml+xml"]
+# Types a server labels a page with when it sends it as text (a misconfigured `text/plain`, XHTML
+# as `text/xml`): Common Crawl's identified type, when it is a wanted one, says what it is.
+_TEXTUAL = ("text/", "application/xml")
+# Crawlers' own `resource` records beside the pages, by their URI: Browsertrix's text of a page
+# as the browser extracted it (urn:text:, urn:textFinal:: a copy of a page we read), its page
+# list (urn:pageinfo:), wget's log, manifest and arguments (metadata://gnu.org/software/wget/...).
+_CRAWLER_RESOURCES = (("urn:text:", "skipped_page_text"), ("urn:textfinal:", "skipped_page_text"),
+                      ("urn:pageinfo:", "skipped_page_info"), ("metadata:", "skipped_crawler_metadata"))
 
 # What iter_warc reads (plain, gzip, zstd; bzip2 and xz are named as unsupported, so read to say
 # so), of every WARC-family name, with the `.open` of a file a crawler is still writing.
@@ -64,7 +83,9 @@ class WarcReader(Reader):
     content_column = "html"
     # 3: pages as UTF-8 bytes (the runner's shard_bytes now counts bytes, not characters)
     # 4: generic HTTP types read by WARC-Identified-Payload-Type; text/plain as text; cc_languages
-    version = "4"
+    # 5: the identified type wins over a textual or page type; binary payloads, crawlers' own
+    #    resources skipped; HTML sent as text read as HTML; 203 kept; list headers combined
+    version = "5"
     # A directory's files of other names (CDX indexes, warc.paths.gz, READMEs) are skipped, counted.
     data_suffixes = _WARC_SUFFIXES
     content_types: list[str] = Field(
@@ -72,7 +93,8 @@ class WarcReader(Reader):
         description="HTTP content types that count as pages (a media type starting with one of them, any case). "
                     "HTML and XML types are kept as `html` for `extract`; `text/plain` (and `text/markdown`) "
                     "responses become documents with their `text` set, which `extract` passes through as it "
-                    "does a WET record's. A response whose HTTP type is missing or generic "
+                    "does a WET record's (a text that is a whole HTML page is read as HTML, counted "
+                    "text_looks_like_html). A response whose HTTP type is missing or generic "
                     "(application/octet-stream, ...) is read by its WARC-Identified-Payload-Type when that is "
                     "one of these")
 
@@ -134,10 +156,11 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
     kinds = ("conversion",) if wet else ("response", "resource")
     # `batched`: plain per-record gzip members are read by the batch path (warc_batch), the rest here.
     batcher = CaptureBatcher(src, state, path, want, kinds, _page) if batched and not wet else None
+    fast = None if batcher is None else batcher.member
     seen = False                                      # a record read (the file is a WARC)
     head_junk = None
     for rec in iter_warc(path, max_record_bytes=src.max_doc_bytes, types=kinds,
-                         fast=None if batcher is None else batcher.member):
+                         fast=fast):
         if batcher is not None:
             if isinstance(rec, (DocBatch, Quarantined)):
                 if isinstance(rec, DocBatch) and not seen:
@@ -167,6 +190,9 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
         rid = h.get("warc-record-id", "").strip("<>").removeprefix("urn:uuid:") or \
             (f"{path}@{rec.offset}+{rec.index}" if rec.index else f"{path}@{rec.offset}")
         url = h.get("warc-target-uri", "").strip("<>") or None
+        if wtype == "resource" and (kind := _crawler_resource(url)):
+            state.count(kind)
+            continue
         flags = ["length_mismatch"] if rec.length_mismatch else []
         if h.get("warc-truncated"):               # the crawler cut the payload (Common Crawl: at 1 MiB)
             flags.append("warc_truncated")
@@ -204,12 +230,11 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
             # Only a page is too large: a crawl's videos, archives, PDFs and large error pages are
             # what they would be at any size (their head is in the record's first 64 KiB, kept).
             head = parse_http(rec.block) if http else None
-            if head is not None and head.status is not None and head.status != 200:
+            if head is not None and head.status is not None and head.status not in KEPT_STATUSES:
                 state.count(f"skipped_http_{head.status // 100}xx")
                 continue
             ctype = head.headers.get("content-type", "") if head is not None else h.get("content-type", "")
-            if ctype and _wanted_mime(ctype, h, want, state) is None:
-                state.count("skipped_not_html")
+            if ctype and _read_as(ctype, h, want, state, None) is None:   # by its types: its bytes are cut
                 continue
             yield Quarantined("too_large", f"record of {rec.length} bytes", rec.offset, rid,
                               rec.length, rec.block)
@@ -222,7 +247,7 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                 continue
             if resp.status is None:
                 flags.append("http_missing_status")
-            elif resp.status != 200:
+            elif resp.status not in KEPT_STATUSES:
                 state.count(f"skipped_http_{resp.status // 100}xx")
                 continue
             if not resp.body:
@@ -232,17 +257,13 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                 state.count("skipped_empty_body")
                 continue
             ctype = resp.headers.get("content-type", "")
-            decoded = None
-            if not ctype:
-                # No type given: a page that looks like one, once chunks and gzip/br are undone.
-                decoded = decode_body(resp, src.max_doc_bytes)
-                if looks_like_page(decoded[0]):
-                    ctype = "text/html"
-            mime = _wanted_mime(ctype, h, want, state)
+            # (payload, problems): chunks and gzip/br undone, once, and only for a wanted page
+            # unless the types leave it to the bytes
+            decoded = functools.cache(functools.partial(decode_body, resp, src.max_doc_bytes))
+            mime = _read_as(ctype, h, want, state, lambda: decoded()[0])
             if mime is None:
-                state.count("skipped_not_html")
                 continue
-            body, problems = decoded or decode_body(resp, src.max_doc_bytes)
+            body, problems = decoded()
             flags += problems
             if "http_truncated" not in flags and _cut_short(resp):
                 flags.append("http_truncated")
@@ -250,11 +271,8 @@ def _read_warc(opts, src, path: str, state: ReadState, batched: bool = False
                 flags.remove("http_truncated")              # the crawler's own cut, said so
         else:
             ctype, body = h.get("content-type", ""), rec.block
-            if not ctype and looks_like_page(body):
-                ctype = "text/html"                         # as for a response given no type
-            mime = _wanted_mime(ctype, h, want, state)
+            mime = _read_as(ctype, h, want, state, lambda body=body: body)
             if mime is None:
-                state.count("skipped_not_html")
                 continue
         meta["content_type"] = mime
         # A plain-text type: the text itself (extract passes it through), as a WET record's.
@@ -291,17 +309,51 @@ def _not_warc(path: str, damage) -> Quarantined:
                        f"file saved under this name?); {damage.detail}", 0, sample=head)
 
 
-def _wanted_mime(ctype: str, h, want: tuple[str, ...], state: ReadState) -> str | None:
-    """The media type a record's page is read as, or None when it is not wanted: the HTTP (or
-    resource) type's, or, where that is missing or generic, the WARC-Identified-Payload-Type's
-    (counted `content_type_identified`)."""
-    mime = ctype.split(";")[0].strip().lower()
-    if mime.startswith(want):
-        return mime
-    found = identified_mime(mime, h.get("warc-identified-payload-type"), want)
-    if found is not None:
-        state.count("content_type_identified")
-    return found
+def _crawler_resource(url: str | None) -> str | None:
+    """The skip counter of a crawler's own resource record (_CRAWLER_RESOURCES), else None."""
+    low = (url or "")[:16].lower()
+    return next((counter for prefix, counter in _CRAWLER_RESOURCES if low.startswith(prefix)), None)
+
+
+def _read_as(ctype: str, h, want: tuple[str, ...], state: ReadState, payload) -> str | None:
+    """The media type a record's payload is read as, or None when it is no wanted page (counted).
+    The HTTP (or resource) type says it, but Common Crawl's WARC-Identified-Payload-Type (Apache
+    Tika's reading of the bytes) wins where it differs and the server's type is missing, generic,
+    textual or a page type: a PDF, an image or JSON sent as text/html is skipped
+    (`skipped_identified_not_html`: unless the bytes open as a whole HTML page), a page sent as
+    text/plain or text/xml is read as one (`content_type_identified`). Where nothing names a type
+    (none, a generic one, parameters only) the bytes decide (`looks_like_page`).
+    `payload()`: the decoded body, asked only when the types leave it to the bytes; None where
+    the bytes are not at hand (a truncated record): then a generic type is no page."""
+    declared = ctype.split(";")[0].strip().lower()
+    identified = h.get("warc-identified-payload-type", "").split(";")[0].strip().lower()
+    wanted = declared.startswith(want)
+    if identified and identified != declared and \
+            (wanted or declared in GENERIC_TYPES or declared.startswith(_TEXTUAL)):
+        if identified.startswith(want):
+            if wanted and (declared in TEXT_TYPES) == (identified in TEXT_TYPES):
+                return declared                     # both pages (text/html, XHTML): the server's word
+            state.count("content_type_identified")
+            return identified
+        if wanted and payload is not None and _whole_page(payload()):
+            return declared                         # Tika was wrong: the bytes are a page
+        state.count("skipped_identified_not_html" if wanted else "skipped_not_html")
+        return None
+    if wanted:
+        return declared
+    if declared in GENERIC_TYPES and payload is not None and looks_like_page(payload()):
+        return "text/html"
+    state.count("skipped_not_html")
+    return None
+
+
+def _whole_page(body: bytes) -> bool:
+    """Whether a payload opens as a whole HTML page (a doctype or <html>), as rows.py tells a row's
+    text that is a page: stricter than looks_like_page, as text may begin with `<` (an address)."""
+    head = bytes(body[:512])
+    text = head.decode("utf-16", "replace") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+        head.decode("utf-8", "replace")
+    return _HTML_PAGE.match(text) is not None
 
 
 def cc_languages(value: str | None) -> list[str] | None:
@@ -318,11 +370,23 @@ def _page(src, state, rid, url, body: bytes, declared, meta, offset=-1, flags=()
     if not body or body.isspace():
         yield _quarantined(state, flags, "empty_document", "no content", offset, rid)
         return
-    inflated = undeclared_gzip(body, src.max_doc_bytes + 1) if (not as_text if inflate is None else inflate) else None
+    crawled = not as_text if inflate is None else inflate     # a crawl's payload, not WET's text
+    inflated = undeclared_gzip(body, src.max_doc_bytes + 1) if crawled else None
     if inflated:
         body, cut = inflated
         flags = [*flags, "undeclared_gzip"] + (["content_encoding_truncated"] if cut and
                                                "content_encoding_truncated" not in flags else [])
+    if crawled:
+        # A crawl's payload under a page's or text's type whose first bytes name a binary format
+        # (a PDF, an image, an archive as text/html): no page, of any size, and no damage to
+        # quarantine. Not gzip that would not inflate: a compressed page damaged (bad_encoding).
+        if not body.startswith(b"\x1f\x8b") and binary_format(bytes(body[:512])) is not None:
+            state.count("skipped_binary_payload")
+            return
+        if as_text and _whole_page(body):
+            # An HTML page sent as text/plain: its markup would be the document's words.
+            state.count("text_looks_like_html")
+            as_text, meta["content_type"] = False, "text/html"
     if len(body) > src.max_doc_bytes:
         yield _quarantined(state, flags, "too_large", f"{len(body)} bytes > max_doc_bytes {src.max_doc_bytes}",
                            offset, rid, len(body), body[:65536])
