@@ -1,9 +1,17 @@
-"""Binary formats known by their first bytes, for the readers that must not take a file for text:
-a checkout's source file (code.py quarantines it `binary_file`) and a mirror's page (web.py skips
-it as `skipped_not_html_file`). Hand-written: no file-type library (`filetype`, `puremagic`,
-libmagic's bindings) is a dependency, and these signatures are fixed by their formats.
+"""What a payload is by its first bytes: binary formats, for the readers that must not take a file
+for text (a checkout's source file: code.py quarantines it `binary_file`; a mirror's page or a
+crawl's payload labelled text/html: web.py skips it), and a whole HTML page, for the readers that
+must not take a page for text (a row's text, a crawl's text/plain body). Hand-written: no
+file-type library (`filetype`, `puremagic`, libmagic's bindings) is a dependency, and these
+signatures are fixed by their formats.
 """
 from __future__ import annotations
+
+import re
+
+# A whole page opens with a doctype or <html> (after blanks, a byte-order mark, comments): stricter
+# than "begins with <", which text may (an address, a quoted tag).
+HTML_PAGE = re.compile(r"[\s\ufeff]*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
 
 # (offset, signature, format), as file(1) knows them: a PDF's first NUL can lie 200 KB in and its
 # text streams pass as UTF-8 lines; only signatures no text file begins with.

@@ -46,6 +46,7 @@ from pydantic import Field, model_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole, with_compression
 from pipeline.readers.decode import binary_bytes, decode_text_bytes
+from pipeline.readers.magic import HTML_PAGE
 
 
 SAMPLE = 65536     # bytes of a quarantined line kept as its sample (a broken line can be huge)
@@ -434,7 +435,7 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
     if not text.strip():
         yield Quarantined("empty_document", "empty html" if as_html else "empty text", offset, rid)
         return
-    if not as_html and state is not None and text[:1] in _SPACE_OR_LT and _HTML_PAGE.match(text[:512]):
+    if not as_html and state is not None and text[:1] in _SPACE_OR_LT and HTML_PAGE.match(text[:512]):
         # A whole page read as text (`text_field: html` on Common Crawl-derived rows): its markup
         # would be the document's words; `html_field` reads it as a page for `extract`.
         state.count("text_looks_like_html")
@@ -489,7 +490,6 @@ def _row_doc(opts, src, row, fallback_id: str, offset: int, raw=None, state: Rea
 
 
 _SPACE_OR_LT = frozenset("< \t\r\n\ufeff")
-_HTML_PAGE = re.compile(r"[\s\ufeff]*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
 
 
 _DEFAULT_URL_FIELD = "url"

@@ -55,8 +55,7 @@ from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole, with_compression
 from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
 from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
-from pipeline.readers.magic import binary_format
-from pipeline.readers.rows import _HTML_PAGE
+from pipeline.readers.magic import HTML_PAGE, binary_format
 from pipeline.readers.warc import WarcDamage, iter_warc
 from pipeline.readers.warc_batch import GENERIC_TYPES, KEPT_STATUSES, CaptureBatcher, TEXT_TYPES
 from pipeline.readers.warc_scan import skip_counter
@@ -353,7 +352,7 @@ def _whole_page(body: bytes) -> bool:
     head = bytes(body[:512])
     text = head.decode("utf-16", "replace") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else \
         head.decode("utf-8", "replace")
-    return _HTML_PAGE.match(text) is not None
+    return HTML_PAGE.match(text) is not None
 
 
 def cc_languages(value: str | None) -> list[str] | None:
