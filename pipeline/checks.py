@@ -272,14 +272,17 @@ def ingest_counts(ingest_dir: str | Path, n_sources: int) -> list[SourceCounts]:
             for k, n in (part or {}).items():
                 into[k] = into.get(k, 0) + n
         q = rec.get("quarantined") or {}
-        if sum(q.values()) and rec.get("path"):
-            c.worst_files = sorted(c.worst_files + [(sum(q.values()), rec["path"])], key=lambda t: (-t[0], t[1]))[:3]
-        if int(rec.get("docs_out", 0)) or sum(q.values()):
-            c.files += 1          # empty and skipped-only files would dilute the share of files lost
-        if not int(rec.get("docs_out", 0)) and sum(q.values()) \
-                and not (rec.get("counters") or {}).get("trial_sampled_out"):
-            main = min(q.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            c.lost_files[main] = c.lost_files.get(main, 0) + 1
+        sampled_out = (rec.get("counters") or {}).get("trial_sampled_out")
+        # A group of small files read together records [path, documents, quarantined] of each;
+        # its quarantine reasons are the group's: a file lost whole is counted by the group's main one.
+        main = min(q.items(), key=lambda kv: (-kv[1], kv[0]))[0] if q else None
+        for path, docs, lost in rec.get("group") or [[rec.get("path"), int(rec.get("docs_out", 0)), sum(q.values())]]:
+            if lost and path:
+                c.worst_files = sorted(c.worst_files + [(lost, path)], key=lambda t: (-t[0], t[1]))[:3]
+            if docs or lost:
+                c.files += 1          # empty and skipped-only files would dilute the share of files lost
+            if not docs and lost and not sampled_out:
+                c.lost_files[main] = c.lost_files.get(main, 0) + 1
     return out
 
 

@@ -129,7 +129,8 @@ def _progress(stages: list[StageEntry], s: StageEntry, run_dir) -> str | None:
     why = _stop_reason(run_dir)
     if s.index == 0:
         files = len(storage.names(s.dir.path / "files", ".done.json"))
-        return f"stage {s.id} has not finished ({why}): {files} input file(s) read so far; the counts are partial"
+        return f"stage {s.id} has not finished ({why}): {files} input file(s) or groups of small files read so " \
+               f"far; the counts are partial"
     k = len(s.dir.done_shards())
     if not k:
         return f"stage {s.id} has not run yet ({why})"
@@ -322,7 +323,10 @@ def _by_file(stages: list[StageEntry], shards: set[str]) -> dict[str, set[str]]:
     for shard in sorted(shards):
         fid = shard.rsplit("-", 1)[0]
         rec = stages[0].dir.path / "files" / f"{fid}.done.json"
-        path = storage.read_json(rec).get("path") if storage.exists(rec) else None
+        rec = storage.read_json(rec) if storage.exists(rec) else {}
+        path = rec.get("path")
+        if path and rec.get("group"):        # small files read together into shared shards
+            path = f"{path} and the {len(rec['group']) - 1} files read with it"
         out.setdefault(path or f"input file {fid}", set()).add(shard)
     return out
 

@@ -83,13 +83,41 @@ def _fingerprint(path: str) -> dict:
         raise storage.input_unreadable(path, e, "asking its size and version for the resume key") from e
 
 
-def plan(recipe: Recipe, run_dir, files: dict[str, list[str]]) -> list[PlannedStage]:
+def input_fingerprints(files: dict[str, list[str]]) -> dict[str, list[tuple[str, dict]]]:
+    """Per source, (path, fingerprint) of every input file, in listing order."""
     sized = {}
     for name, paths in files.items():
         # One request per object on a store (a Common Crawl paths_file names ~90,000): many at once.
         remote = sum("://" in p and not p.startswith("file://") for p in paths)
         with ThreadPoolExecutor(min(32, max(1, remote))) as pool:
             sized[name] = list(zip(paths, pool.map(_fingerprint, paths)))
+    return sized
+
+
+MAX_GROUP_FILES = 1024
+
+
+def file_groups(sized: list[tuple[str, dict]], group_bytes: int) -> list[list[int]]:
+    """The indexes of a source's files read together (SourceConfig.group_bytes): runs of
+    consecutive files whose sizes add up to at most `group_bytes`; a larger file alone. From the
+    listing alone, so the shards are the same whatever the workers."""
+    if group_bytes <= 0:
+        return [[i] for i in range(len(sized))]
+    groups: list[list[int]] = []
+    total = 0
+    for i, (_, fingerprint) in enumerate(sized):
+        size = fingerprint.get("size") or 0
+        if not groups or total + size > group_bytes or len(groups[-1]) >= MAX_GROUP_FILES:
+            groups.append([])
+            total = 0
+        groups[-1].append(i)
+        total += size
+    return groups
+
+
+def plan(recipe: Recipe, run_dir, files: dict[str, list[str]],
+         sized: dict[str, list[tuple[str, dict]]] | None = None) -> list[PlannedStage]:
+    sized = input_fingerprints(files) if sized is None else sized
     key = _hash({"reader": READER_VERSION, "sources": [s.model_dump(mode="json") for s in recipe.sources],
                  "reader_versions": [type(s.reader).version for s in recipe.sources],
                  "reader_code": [code_fingerprint(type(s.reader)) for s in recipe.sources],
@@ -122,12 +150,21 @@ def _ready_stage(ps: PlannedStage, ctx: StageContext) -> Stage:
 
 def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir,
                        clock=cpu_clock, id_base: str | None = None) -> Iterator[tuple]:
-    """Read one input file into ingest shards: yields ("shard", name) as soon as each shard is
-    written (the chain can start on it while the rest of the file is read), then ("file", record)
-    once the file's completion record is written. `clock` counts the reading's CPU seconds: a
-    task's process and its children by default; the driver's reading thread alone when it reads
-    ahead (its other threads and children start Ray meanwhile). `id_base`: see read_source_file."""
+    """One input file read alone: `ingest_group_stream` of a group of one."""
+    return ingest_group_stream(src, src_idx, [(file_idx, path)], out, clock, id_base)
+
+
+def ingest_group_stream(src: SourceConfig, src_idx: int, files: list[tuple[int, str]], out: StageDir,
+                        clock=cpu_clock, id_base: str | None = None) -> Iterator[tuple]:
+    """Read a group of input files ((index, path), in order; `file_groups`) into ingest shards,
+    named after the group's first file: yields ("shard", name) as soon as each shard is written
+    (the chain can start on it while the rest is read), then ("file", record) once the group's
+    completion record is written (the unit a rerun skips or reads again whole). `clock` counts the
+    reading's CPU seconds: a task's process and its children by default; the driver's reading
+    thread alone when it reads ahead (its other threads and children start Ray meanwhile).
+    `id_base`: see read_source_file."""
     t0, c0 = timer(), clock()
+    group_id = f"{src_idx:02d}-{files[0][0]:05d}"
     state = ReadState()
     cols = DocColumns(src.name)
     quarantine: list[dict] = []
@@ -135,10 +172,11 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
     n_docs = 0
     total_bytes = 0
     ids: list[str] = []
+    per_file: list[list] = []          # [path, documents, quarantined records] of each file of a group
 
     def flush():
         nonlocal cols, total_bytes
-        sid = f"{src_idx:02d}-{file_idx:05d}-{len(shard_ids):04d}"
+        sid = f"{group_id}-{len(shard_ids):04d}"
         table = cols.table()
         total_bytes += content_bytes(table)
         out.write_shard(sid, None, Result(table), 0.0, 0, docs_in=len(cols), bytes_in=0)
@@ -146,55 +184,65 @@ def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str
         cols = DocColumns(src.name)
         return sid
 
-    # Batches (runs of plain pages, see Reader.read_batches) go into the shard as columns; a shard
-    # ends after the same document as it would one document at a time.
-    for item in read_source_file(src, path, state, batches=True, id_base=id_base):
-        if isinstance(item, DocBatch):
-            ids += item.ids
-            n_docs += len(item)
-            i = 0
-            while i < len(item):
-                i = cols.extend(item, i, src.shard_docs, src.shard_bytes)
+    for _, path in files:
+        docs_before, quarantined_before = n_docs, sum(q["records"] for q in quarantine)
+        # Batches (runs of plain pages, see Reader.read_batches) go into the shard as columns; a
+        # shard ends after the same document as it would one document at a time.
+        for item in read_source_file(src, path, state, batches=True, id_base=id_base):
+            if isinstance(item, DocBatch):
+                ids += item.ids
+                n_docs += len(item)
+                i = 0
+                while i < len(item):
+                    i = cols.extend(item, i, src.shard_docs, src.shard_bytes)
+                    if len(cols) >= src.shard_docs or cols.size >= src.shard_bytes:
+                        yield "shard", flush()
+            elif isinstance(item, Doc):
+                ids.append(item.id)
+                cols.add(item)
+                n_docs += 1
                 if len(cols) >= src.shard_docs or cols.size >= src.shard_bytes:
                     yield "shard", flush()
-        elif isinstance(item, Doc):
-            ids.append(item.id)
-            cols.add(item)
-            n_docs += 1
-            if len(cols) >= src.shard_docs or cols.size >= src.shard_bytes:
-                yield "shard", flush()
-        else:
-            quarantine.append({"source": src.name, "path": path, "offset": item.offset, "id": item.id,
-                               "reason": item.reason, "detail": item.detail, "size": item.size,
-                               "sample": item.sample, "records": getattr(item, "records", 1)})
+            else:
+                quarantine.append({"source": src.name, "path": path, "offset": item.offset, "id": item.id,
+                                   "reason": item.reason, "detail": item.detail, "size": item.size,
+                                   "sample": item.sample, "records": getattr(item, "records", 1)})
+        per_file.append([path, n_docs - docs_before, sum(q["records"] for q in quarantine) - quarantined_before])
     if len(cols):
         yield "shard", flush()
     if ids:
         # The ids alone, kept when the documents are not (`count_duplicate_ids` reads these).
-        write_parquet_atomic(pa.table({"id": pa.array(ids, pa.string())}), out.path / "ids" / f"{src_idx:02d}-{file_idx:05d}.parquet")
+        write_parquet_atomic(pa.table({"id": pa.array(ids, pa.string())}), out.path / "ids" / f"{group_id}.parquet")
     qcounts: dict[str, int] = {}
     for q in quarantine:
         qcounts[q["reason"]] = qcounts.get(q["reason"], 0) + q["records"]
     if quarantine:
-        write_parquet_atomic(quarantine_table(quarantine), out.path / "quarantine" / f"{src_idx:02d}-{file_idx:05d}.parquet",
+        write_parquet_atomic(quarantine_table(quarantine), out.path / "quarantine" / f"{group_id}.parquet",
                              storage.QUARANTINE_LEVEL)
-    rec = ShardRecord(shard=f"{src_idx:02d}-{file_idx:05d}", docs_in=n_docs + sum(q["records"] for q in quarantine),
+    rec = ShardRecord(shard=group_id, docs_in=n_docs + sum(q["records"] for q in quarantine),
                       docs_out=n_docs,
                       bytes_in=total_bytes + sum(q["size"] or 0 for q in quarantine), bytes_out=total_bytes,
                       quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4),
                       cpu_seconds=round(clock() - c0, 4))
-    record = {**asdict(rec), "path": path, "shards": shard_ids}
-    write_json_atomic(record, out.path / "files" / f"{src_idx:02d}-{file_idx:05d}.done.json", compact=True)
+    record = {**asdict(rec), "path": files[0][1], "shards": shard_ids}
+    if len(files) > 1:
+        record["group"] = per_file
+    write_json_atomic(record, out.path / "files" / f"{group_id}.done.json", compact=True)
     yield "file", record
 
 
-def ingest_file(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir,
-                id_base: str | None = None) -> dict:
-    """Read one input file whole; returns its completion record (`ingest_file_stream`)."""
-    for kind, value in ingest_file_stream(src, src_idx, file_idx, path, out, id_base=id_base):
+def ingest_group(src: SourceConfig, src_idx: int, files: list[tuple[int, str]], out: StageDir,
+                 id_base: str | None = None) -> dict:
+    """Read a group of input files whole; returns its completion record (`ingest_group_stream`)."""
+    for kind, value in ingest_group_stream(src, src_idx, files, out, id_base=id_base):
         if kind == "file":
             return value
-    raise AssertionError("ingest_file_stream ended without a file record")
+    raise AssertionError("ingest_group_stream ended without a file record")
+
+
+def group_paths(record: dict) -> list[str]:
+    """The input files an ingest completion record covers (a group's, or its one file)."""
+    return [f[0] for f in record["group"]] if record.get("group") else [record["path"]]
 
 
 def resume_point(chain: list[PlannedStage], shard: str, input_dir: StageDir) -> tuple[int, StageDir]:
@@ -238,9 +286,9 @@ def _run_chain_on(shard: str, chain, ctxs, input_dir: StageDir, removed_samples:
     return run_chain(chain, ctxs, shard, input_dir, removed_samples, consume_input)
 
 
-def _ingest_by_id(file_id: str, jobs: dict, out: StageDir, bases: dict[str, str]) -> dict:
-    src, si, fi, path = jobs[file_id]
-    return ingest_file(src, si, fi, path, out, bases[src.name])
+def _ingest_by_id(group_id: str, jobs: dict, out: StageDir, bases: dict[str, str]) -> dict:
+    src, si, files = jobs[group_id]
+    return ingest_group(src, si, files, out, bases[src.name])
 
 
 # -- the plan: segments --------------------------------------------------------------------------
@@ -318,7 +366,9 @@ class Runner:
         self._read_ahead_files: set[str] = set()    # ingest's files this run read while Ray started
         self._began = False                         # whether this run has begun changing its folder
         check_output(self.run_dir, recipe, self.files)       # before any work: a safe place to write
-        self.stages = plan(recipe, self.run_dir, self.files)
+        sized = input_fingerprints(self.files)
+        self.stages = plan(recipe, self.run_dir, self.files, sized)
+        self.groups = {src.name: file_groups(sized[src.name], src.group_bytes) for src in recipe.sources}
         self.segments = compile_segments(self.stages, recipe.checkpoint,
                                          {s.id: s.checkpoint for s in recipe.stages})
         # The user's own modules (custom stages and readers) travel to the workers with the tasks.
@@ -430,14 +480,19 @@ class Runner:
 
     # -- ingest ------------------------------------------------------------------------------
     def _shard_file(self, shard: str) -> str:
-        """The input file a shard of ingest was read from (its name begins with the file's id)."""
+        """The input file(s) a shard of ingest was read from (its name begins with the id of the
+        first file of its group)."""
         si, fi = (int(x) for x in shard.split("-")[:2])
-        return self.files[self.recipe.sources[si].name][fi]
+        name = self.recipe.sources[si].name
+        group = next((g for g in self.groups[name] if g[0] == fi), [fi])
+        first = self.files[name][fi]
+        return first if len(group) == 1 else f"{first} and the {len(group) - 1} files read with it"
 
     def _ingest_jobs(self, chain: list[PlannedStage] = ()) -> tuple[list[dict], list[tuple]]:
-        """Records of files already read, and (file id, source, indices, path) of those to read:
-        unread files, and read files one of whose shards the chain still needs but whose raw
-        documents were consumed by an earlier run (its chain then had other options)."""
+        """Records of file groups already read, and (group id, source, source index, [(file index,
+        path)]) of those to read: unread groups, and read ones one of whose shards the chain still
+        needs but whose raw documents were consumed by an earlier run (its chain then had other
+        options)."""
         ps = self.stages[0]
         done, todo = [], []
         recorded = set(storage.names(ps.dir.path / "files", ".done.json"))   # listed once, not probed
@@ -451,13 +506,14 @@ class Runner:
                 for shard in sorted(end_done & raw):
                     storage.remove_file(ps.dir.shard_path(shard))
         for si, src in enumerate(self.recipe.sources):
-            for fi, path in enumerate(self.files[src.name]):
-                fid = f"{si:02d}-{fi:05d}"
+            paths = self.files[src.name]
+            for group in self.groups[src.name]:
+                fid = f"{si:02d}-{group[0]:05d}"
                 rec = read_json(ps.dir.path / "files" / f"{fid}.done.json") if f"{fid}.done.json" in recorded else None
                 if rec is not None and (usable is None or usable.issuperset(rec["shards"])):
                     done.append(rec)
                 else:
-                    todo.append((fid, src, si, fi, path))
+                    todo.append((fid, src, si, [(fi, paths[fi]) for fi in group]))
         return done, todo
 
     def _read_ahead(self, chain: list[PlannedStage]) -> float:
@@ -480,9 +536,9 @@ class Runner:
         previous = sys.getswitchinterval()
         sys.setswitchinterval(READ_AHEAD_SWITCH_INTERVAL)
         try:
-            for fid, src, si, fi, path in todo:
-                stream = ingest_file_stream(src, si, fi, path, ingest.dir, clock=time.thread_time,
-                                            id_base=self.id_bases[src.name])
+            for fid, src, si, files in todo:
+                stream = ingest_group_stream(src, si, files, ingest.dir, clock=time.thread_time,
+                                             id_base=self.id_bases[src.name])
                 for kind, _ in stream:
                     if kind == "shard" and not local_ray_starting():
                         stream.close()      # no completion record: a task reads this file
@@ -519,10 +575,11 @@ class Runner:
         t0 = timer() - read_ahead          # the driver's reading while Ray started counts as ingest
         pool = self.executor.pool(self.runtime_env)
         consume = bool(chain) and self._consume_ingest
-        total = len(done_records) + len(todo)
-        for fid, src, si, fi, path in todo:
-            pool.submit(("file", None), ingest_file_stream, src, si, fi, path, ps.dir, streaming=True,
-                        id_base=self.id_bases[src.name], what=f"reading {path} (source {src.name!r})")
+        total = sum(len(group_paths(r)) for r in done_records) + sum(len(files) for *_, files in todo)
+        for fid, src, si, files in todo:
+            what = files[0][1] if len(files) == 1 else f"{files[0][1]} and the {len(files) - 1} files after it"
+            pool.submit(("file", None), ingest_group_stream, src, si, files, ps.dir, streaming=True,
+                        id_base=self.id_bases[src.name], what=f"reading {what} (source {src.name!r})")
         ctxs = [self.ctx_for(c) for c in chain]
         names = "+".join(c.id for c in chain)
         chain_resources = Resources.of(c.stage for c in chain)
@@ -550,8 +607,9 @@ class Runner:
                 if consume and fresh:   # a file read again for another shard of it: this one is done
                     storage.remove_file(ps.dir.shard_path(shard))
 
-        files_bar = self.progress.bar("ingest", total, unit="files", done=len(done_records),
-                                      ahead=sum(r["shard"] in self._read_ahead_files for r in done_records))
+        files_bar = self.progress.bar("ingest", total, unit="files", done=sum(len(group_paths(r)) for r in done_records),
+                                      ahead=sum(len(group_paths(r)) for r in done_records
+                                                if r["shard"] in self._read_ahead_files))
         chain_bar = self.progress.bar(names, 0, unit="shards") if chain else None
         for rec in done_records:
             shards_of_read_files += len(rec["shards"])
@@ -569,7 +627,7 @@ class Runner:
                 if consume:
                     self._drop_rewritten_raw(record["shards"], ps, chain[-1])
                 shards_of_read_files += len(record["shards"])
-                files_bar.update(1, docs=record["docs_out"], bytes=record["bytes_in"])
+                files_bar.update(len(group_paths(record)), docs=record["docs_out"], bytes=record["bytes_in"])
                 if files_bar.n == total:
                     files_bar.close()
                     self._finish(ps, walls, timer() - t0)
@@ -598,12 +656,12 @@ class Runner:
         ps = self.stages[0]
         t0 = timer()
         _, todo = self._ingest_jobs(chain)
-        by_id = {fid: (src, si, fi, path) for fid, src, si, fi, path in todo}
-        bar = self.progress.bar("ingest", len(todo), unit="files")
+        by_id = {fid: (src, si, files) for fid, src, si, files in todo}
+        bar = self.progress.bar("ingest", sum(len(files) for *_, files in todo), unit="files")
         segment = Segment("ingest", sorted(by_id), _ingest_by_id, (by_id, ps.dir, self.id_bases),
                           runtime_env=self.runtime_env)
         for _, res in self.executor.run(segment):
-            bar.update(1, docs=res["docs_out"], bytes=res["bytes_in"])
+            bar.update(len(group_paths(res)), docs=res["docs_out"], bytes=res["bytes_in"])
         bar.close()
         self._finish(ps, walls, timer() - t0)
         if chain:

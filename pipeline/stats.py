@@ -31,15 +31,15 @@ def _sum(records: list[ShardRecord], stage_id: str) -> dict:
     return out
 
 
-def _ingest_by_source(records: list[ShardRecord], source_names: list[str]) -> dict[str, dict]:
+def _ingest_by_source(records: list[ShardRecord], n_files: list[int], source_names: list[str]) -> dict[str, dict]:
     """Ingest's files, documents, quarantined records and counters per source: a run-wide
-    `skipped_not_html` does not say which of five sources held the images. A file's record is
-    named `<source index>-<file index>`."""
+    `skipped_not_html` does not say which of five sources held the images. A record (one file's, or
+    a group of small files') is named `<source index>-<file index>`."""
     out: dict[str, dict] = {}
-    for r in records:
+    for r, files in zip(records, n_files):
         name = source_names[int(r.shard.split("-")[0])]
         row = out.setdefault(name, {"files": 0, "docs_in": 0, "docs_out": 0, "quarantined": {}, "counters": {}})
-        row["files"] += 1
+        row["files"] += files
         row["docs_in"] += r.docs_in
         row["docs_out"] += r.docs_out
         for field in ("quarantined", "counters"):
@@ -68,17 +68,19 @@ def _kept_by(records: list[ShardRecord]) -> dict[str, dict[str, int]]:
 def stage_stats(ps, source_names: list[str] | None = None) -> dict:
     d = ps.dir
     if ps.stage is None:                       # ingest: one record per input file
-        recs = []
+        recs, n_files = [], []
         for name in storage.names(d.path / "files", ".done.json"):
             j = read_json(d.path / "files" / name)
             j.pop("path", None)
             j.pop("shards", None)
+            n_files.append(len(j.pop("group", None) or [None]))     # a group of small files, or one file
             recs.append(ShardRecord(**j))
         s = _sum(recs, ps.id)
-        s["files"] = s.pop("shards")
+        s.pop("shards")
+        s["files"] = sum(n_files)
         s["shards"] = len(d.done_shards())
         if source_names and len(source_names) > 1:
-            s["by_source"] = _ingest_by_source(recs, source_names)
+            s["by_source"] = _ingest_by_source(recs, n_files, source_names)
     else:
         s = _sum(d.records(), ps.id)
     if d.finished():
