@@ -270,9 +270,10 @@ def test_bad_input_is_quarantined_under_the_run_and_the_run_goes_on(tmp_path, sh
     bad[len(bad) // 2: len(bad) // 2 + 64] = b"\x00" * 64
     (inputs / "a.warc.gz").write_bytes(b"".join(m[:3]) + bytes(bad) + b"".join(m[4:8]))
     (inputs / "b.warc.gz").write_bytes(b"")
-    # A page whose bytes decode to garbage (binary: image bytes) is quarantined as bad_encoding. (A
-    # gzip member would be inflated now: a body gzipped with no Content-Encoding, undeclared_gzip.)
-    (inputs / "c.warc.gz").write_bytes(warc_record("http://x.example/enc", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
+    # A page whose bytes decode to garbage (binary of no known format) is quarantined as bad_encoding. (A
+    # gzip member would be inflated now: a body gzipped with no Content-Encoding, undeclared_gzip; a
+    # known binary format, a PNG labelled text/html, is skipped_binary_payload.)
+    (inputs / "c.warc.gz").write_bytes(warc_record("http://x.example/enc", bytes(range(256)) * 16)
                                        + warc_record("http://x.example/ok", b"<p>fine page</p>"))
     (inputs / "d.warc.gz").write_bytes(b"".join(m[8:12])[:-100])
     p = tmp_path / "r.yaml"
