@@ -220,7 +220,9 @@ def test_several_workers_keep_the_order_and_resume_exactly(packed_dir):
     got = [_rows_of(next(it)) for _ in range(7)]
     assert got == ref[:7]                      # workers take turns: the single-process order
     state = ds.state_dict()
-    assert state == {"epoch": 0, "position": 28, "seed": 8, "rank": 0, "world_size": 1}
+    assert {k: state[k] for k in ("epoch", "position", "seed", "rank", "world_size")} == \
+        {"epoch": 0, "position": 28, "seed": 8, "rank": 0, "world_size": 1}
+    assert state["seq_len"] == 32 and state["dataset"]        # a state fits only the dataset it came from
     del it
     again = TokenIterableDataset(packed_dir, SEQ, seed=8, batch_size=4)
     again.load_state_dict(state)

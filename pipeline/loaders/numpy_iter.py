@@ -17,10 +17,20 @@ world_size of them: each served twice that epoch, every other example once); `dr
 instead drops the order's last `len % world_size` examples (each served at most once). With
 world_size 1 neither changes anything: every example exactly once per epoch. State = (epoch,
 examples this rank has consumed in the epoch): restoring it resumes exactly where training stopped.
+The state also records seq_len and the dataset (`dataset_id`, of the shards' checksums): a state
+saved over other examples is refused, not silently resumed at a meaningless position.
+
+Opening checks each shard against the manifest cheaply (token and row counts, row width, dtype:
+what the Arrow metadata says, no pass over the tokens), so a shard cut short or a manifest of
+another run is a one-line error naming the file; `python -m pipeline validate-shards` re-checks
+checksums and ids in depth. The shards are memory-mapped, so the directory must be local: an
+object-store URL is refused with what to do instead.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -32,6 +42,7 @@ class TokenShards:
     """The shards of a token dataset, memory-mapped (zero copy) as flat NumPy token arrays."""
 
     def __init__(self, directory: str | Path, seq_len: int):
+        _refuse_url(directory)
         self.directory = Path(directory)
         self.manifest = json.loads((self.directory / "manifest.json").read_text())
         self.seq_len = int(seq_len)
@@ -40,10 +51,16 @@ class TokenShards:
         packed_rows = self.manifest.get("seq_len")
         self.row_aligned = bool(self.manifest.get("packed")) and packed_rows == self.seq_len
         self.stride = self.seq_len + 1 if self.row_aligned else self.seq_len
+        tok = self.manifest.get("tokenizer") or {}
+        # Ids may have gaps: the largest id, not vocab_size - 1 (a manifest before max_id has vocab_size only).
+        self.max_id = max(int(tok.get("max_id", -1)), int(tok.get("vocab_size", 0)) - 1)
+        self.dataset_id = hashlib.sha256("".join(r.get("sha256", r["file"]) for r in self.manifest["shards"])
+                                         .encode()).hexdigest()[:16]
         self.tokens: list[np.ndarray] = []
+        self._dtypes_checked: set[np.dtype] = set()
         counts, phases = [], []
         for rec in self.manifest["shards"]:
-            flat = _map_tokens(self.directory / rec["file"])
+            flat = _map_checked(self.directory / rec["file"], rec, self.manifest)
             self.tokens.append(flat)
             counts.append(examples_in(len(flat), self.seq_len, self.row_aligned))
             phases.append(int(rec.get("phase", 0)))
@@ -81,8 +98,19 @@ class TokenShards:
         shard, start = self.locate(i)
         return self.tokens[shard][start:start + self.seq_len + 1]
 
+    def check_dtype(self, dtype) -> None:
+        """Refuse an integer type that cannot hold every id (uint16 wraps 70000 to 4464, silently)."""
+        dtype = np.dtype(dtype)
+        if dtype in self._dtypes_checked:
+            return
+        if dtype.kind not in "iu" or np.iinfo(dtype).max < self.max_id:
+            raise ValueError(f"dtype {dtype} cannot hold this dataset's token ids (up to {self.max_id:,}, "
+                             f"manifest tokenizer.max_id): use int32 or int64")
+        self._dtypes_checked.add(dtype)
+
     def gather(self, examples: np.ndarray, dtype=np.int64) -> np.ndarray:
         """(len(examples), seq_len + 1) array of those examples' tokens."""
+        self.check_dtype(dtype)
         out = np.empty((len(examples), self.seq_len + 1), dtype)
         shards = np.searchsorted(self.first_example, examples, side="right") - 1
         starts = (examples - self.first_example[shards]) * self.stride
@@ -103,16 +131,54 @@ def examples_in(n_tokens: int, seq_len: int, row_aligned: bool) -> int:
     return max(0, (n_tokens - 1) // seq_len)
 
 
-def _map_tokens(path: Path) -> np.ndarray:
-    """The shard's token ids as one zero-copy array over the memory-mapped file."""
+def _refuse_url(directory) -> None:
+    """An object-store URL (or one pathlib already mangled to `s3:/bucket`): the shards are
+    memory-mapped, which needs local files; say so instead of a FileNotFoundError on a mangled path."""
+    text = str(directory)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", text):
+        url = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]+):/+", r"\1://", text)
+        raise ValueError(f"{url}: the loaders memory-map local shards and cannot read an object store; copy "
+                         f"the folder first (e.g. `aws s3 sync {url} ./tokens`, or fsspec's get(..., "
+                         f"recursive=True)) and pass the local folder")
+
+
+def _map_checked(path: Path, rec: dict, manifest: dict) -> np.ndarray:
+    """The shard's tokens, after a check against its manifest record that reads no token: a shard
+    cut short or a manifest of another run fails here, naming the file."""
+    try:
+        flat, rows, row_width = _map_tokens(path)
+    except (OSError, pa.ArrowException) as e:
+        raise type(e)(f"{path}: cannot read the Arrow shard ({e}); `python -m pipeline validate-shards "
+                      f"{path.parent}` checks every shard against the manifest") from e
+    want_width = manifest["seq_len"] + 1 if manifest.get("packed") else None
+    problems = [f"{what} {got:,}, manifest says {want:,}" for what, got, want in (
+        ("tokens", len(flat), rec["tokens"]), ("rows", rows, rec["sequences"])) if got != want]
+    if row_width != want_width:
+        layout = {w: f"rows of {w} tokens" if w else "a row per document" for w in (row_width, want_width)}
+        problems.append(f"{layout[row_width]}, manifest says {layout[want_width]}")
+    if len(flat) and flat.dtype != np.dtype(manifest["dtype"]):
+        problems.append(f"ids are {flat.dtype}, manifest says {manifest['dtype']}")
+    if problems:
+        raise ValueError(f"{path}: {'; '.join(problems)} (a shard cut short, or a manifest of another run?); "
+                         f"`python -m pipeline validate-shards {path.parent}` checks every shard in depth")
+    return flat
+
+
+def _map_tokens(path: Path) -> tuple[np.ndarray, int, int | None]:
+    """The shard's token ids as one zero-copy array over the memory-mapped file, its number of
+    rows, and its row width (None: rows of any length)."""
     reader = pa.ipc.open_stream(pa.memory_map(str(path), "r"))
-    parts = []
+    col_type = reader.schema.field("input_ids").type
+    width = col_type.list_size if isinstance(col_type, pa.FixedSizeListType) else None
+    parts, rows = [], 0
     for batch in reader:
         col = batch.column(batch.schema.get_field_index("input_ids"))
+        rows += len(col)
         parts.append(col.flatten().to_numpy(zero_copy_only=True))
     if len(parts) == 1:
-        return parts[0]
-    return np.concatenate(parts) if parts else np.empty(0, np.uint16)
+        return parts[0], rows, width
+    flat = np.concatenate(parts) if parts else np.empty(0, col_type.value_type.to_pandas_dtype())
+    return flat, rows, width
 
 
 class ExampleOrder:
@@ -154,15 +220,19 @@ class ResumableOrder:
     epoch: int = 0
     position: int = 0
 
+    def _identity(self) -> dict:
+        """What a state is only valid for: the same examples (seq_len, dataset) in the same order."""
+        return {"seed": self.order.seed, "rank": self.order.rank, "world_size": self.order.world_size,
+                "seq_len": self.order.shards.seq_len, "dataset": self.order.shards.dataset_id}
+
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "position": self.position, "seed": self.order.seed,
-                "rank": self.order.rank, "world_size": self.order.world_size}
+        return {"epoch": self.epoch, "position": self.position, **self._identity()}
 
     def load_state_dict(self, state: dict) -> None:
-        for k in ("seed", "rank", "world_size"):
-            if state[k] != getattr(self.order, k):
-                raise ValueError(f"state was saved with {k}={state[k]}, this loader has "
-                                 f"{getattr(self.order, k)}")
+        # seq_len and dataset are absent from a state saved before they were recorded: not checked.
+        for k, mine in self._identity().items():
+            if k in state and state[k] != mine:
+                raise ValueError(f"state was saved with {k}={state[k]}, this loader has {mine}")
         self.epoch, self.position = int(state["epoch"]), int(state["position"])
 
 
@@ -176,6 +246,7 @@ class NumpyBatchIterator(ResumableOrder):
                  rank: int = 0, world_size: int = 1, shuffle: bool = True, drop_last: bool = False,
                  epochs: int | None = None, dtype=np.int32):
         self.shards = TokenShards(directory, seq_len)
+        self.shards.check_dtype(dtype)
         self.order = ExampleOrder(self.shards, seed, rank, world_size, shuffle, drop_last)
         self.batch_size, self.epochs, self.dtype = batch_size, epochs, dtype
         self.epoch, self.position = 0, 0

@@ -17,7 +17,8 @@ byte-identical for any number of workers.
 Special tokens in a document's text (e.g. a literal `<|endoftext|>`) are encoded as plain text:
 only the end-of-document id this module appends is special, so every document ends in exactly
 one separator and the manifest's document counts (separators per shard) equal the documents
-encoded. See `bpe.text_only_specials`. With tokenize's `bos_token`, each document also starts
+encoded, less those whose end packing dropped with a phase's last partial row (counted apart:
+`documents_cut`, see write_token_shard). See `bpe.text_only_specials`. With tokenize's `bos_token`, each document also starts
 with that id (a special token too, so its text in a document stays text).
 """
 from __future__ import annotations
@@ -162,11 +163,16 @@ def shuffle_bucket(phase: int, bucket: int, segments: list[tuple[str, int, int]]
 
 # -- write -----------------------------------------------------------------------------------------
 def write_token_shard(out: str, pieces: list[tuple[str, int, int]], head_skip: int, n_tokens: int,
-                      packed_len: int | None, eos: int, dtype: str) -> dict:
+                      packed_len: int | None, eos: int, dtype: str, phase_end: bool = False) -> dict:
     """Write one output shard from document runs of shuffled bucket files.
 
     Unpacked: one row per document. Packed: the run's tokens [head_skip, head_skip + n_tokens)
-    cut into rows of `packed_len` tokens (documents joined by their separators)."""
+    cut into rows of `packed_len` tokens (documents joined by their separators).
+
+    `documents` counts the separators in the shard (documents that end here: what validate-shards
+    re-counts from the tokens). In a phase's last packed shard (`phase_end`), a document that
+    starts in it but runs past its end was cut by dropping the phase's partial last row: it is in
+    the data without its end, counted as `documents_cut` (not as a lost document)."""
     tabs = [read_ipc(p).slice(s, e - s) for p, s, e in pieces]
     t = pa.concat_tables(tabs).combine_chunks()
     tokens = t.column("tokens").chunk(0) if t.num_rows else pa.array([], pa.list_(pa.from_numpy_dtype(np.dtype(dtype))))
@@ -179,12 +185,15 @@ def write_token_shard(out: str, pieces: list[tuple[str, int, int]], head_skip: i
     lo, hi = head_skip, head_skip + n_tokens
     overlap = np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0, None)
     ends_here = (ends > lo) & (ends <= hi)  # a document counts where its separator lands
+    cut_here = (starts < hi) & (ends > hi) & bool(phase_end and packed_len)
     by_source: dict[str, dict[str, int]] = {}
-    for s, n, d in zip(sources, overlap.tolist(), ends_here.tolist()):
+    for s, n, d, c in zip(sources, overlap.tolist(), ends_here.tolist(), cut_here.tolist()):
         if n:
-            row = by_source.setdefault(s, {"tokens": 0, "documents": 0})
+            row = by_source.setdefault(s, {"tokens": 0, "documents": 0, **({"documents_cut": 0} if packed_len else {})})
             row["tokens"] += n
             row["documents"] += int(d)
+            if c:
+                row["documents_cut"] += 1
     if packed_len:
         body = flat[lo:hi]
         rows = len(body) // packed_len
@@ -197,5 +206,5 @@ def write_token_shard(out: str, pieces: list[tuple[str, int, int]], head_skip: i
         sequences = t.num_rows
     nbytes, digest = write_ipc_atomic(table, out, stream=True)
     return {"file": storage.path(out).name, "tokens": int(len(body)), "documents": int((body == eos).sum()),
-            "sequences": int(sequences), "bytes": nbytes, "sha256": digest,
+            "documents_cut": int(cut_here.sum()), "sequences": int(sequences), "bytes": nbytes, "sha256": digest,
             "sources": dict(sorted(by_source.items()))}

@@ -148,9 +148,10 @@ class Tokenize(GlobalStage):
         jobs, job_phase = [], []
         for phase in sorted({k[0] for k in keys}):
             runs = [(bucket_files[k], l) for k, l in zip(keys, lens) if k[0] == phase and len(l)]
-            for i, job in enumerate(plan_shards(runs, self.shard_bytes // itemsize, self.seq_len)):
+            planned = list(plan_shards(runs, self.shard_bytes // itemsize, self.seq_len))
+            for i, job in enumerate(planned):
                 jobs.append((storage.url(out / f"tokens-p{phase:03d}-{i:05d}.arrow"), *job,
-                             self.seq_len + 1 if self.seq_len else None, eos, dtype))
+                             self.seq_len + 1 if self.seq_len else None, eos, dtype, i == len(planned) - 1))
                 job_phase.append(phase)
         records = ctx.map(write_token_shard, jobs, phase="write token shards")
         for rec, phase in zip(records, job_phase):
@@ -175,6 +176,7 @@ class Tokenize(GlobalStage):
             recipe_hash=ctx.recipe_hash or None, mix=mix_report,
             documents_in=sum(r["docs_in"] for r in enc), empty_documents=sum(r["empty"] for r in enc),
             tokens_encoded=int(sum(int(l.sum()) for l in lens)), unknown_tokens=unknown)
+        packing_counts(manifest, records)
         if ctx.recipe_path and Path(ctx.recipe_path).is_file():
             # The recipe itself, not only its hash: the dataset documents how it was made.
             manifest["recipe"] = {"path": ctx.recipe_path, "text": Path(ctx.recipe_path).read_text()}
@@ -191,6 +193,7 @@ class Tokenize(GlobalStage):
             ctx.count("vocab_size_requested", vocab_requested)
         if self.seq_len:
             ctx.count("tokens_dropped_packing", manifest["totals"]["tokens_dropped_packing"])
+            ctx.count("documents_cut_packing", manifest["totals"]["documents_cut_packing"])
         for src, row in manifest["sources"].items():
             ctx.count(f"tokens/{src}", row["tokens"])
         if unknown is not None:
@@ -198,19 +201,13 @@ class Tokenize(GlobalStage):
             for src, row in unknown["sources"].items():
                 ctx.count(f"unknown_tokens/{src}", row["unknown"])
         totals = manifest["totals"]
-        dropped = totals["documents_in"] - totals["empty_documents"] - totals["documents"]
         gaps = bpe.id_gap_note(tok)
         warnings = [w for w in (shortfall,
                                 gaps and f"tokenizer: {gaps}",
                                 lossy and f"lossy tokenizer: {lossy}",
                                 unknown_warning(unknown),
                                 template_warning and f"tokenizer: {template_warning}",
-                                # packing keeps whole rows of seq_len+1 tokens: each phase's last,
-                                # partial row goes, and a document wholly in it with it
-                                self.seq_len and totals["tokens_dropped_packing"] and
-                                f"tokenize: packing dropped the last partial row of each phase: "
-                                f"{totals['tokens_dropped_packing']:,} tokens"
-                                + (f", {dropped:,} document(s) wholly in it" if dropped > 0 else "")) if w]
+                                self.seq_len and packing_warning(totals)) if w]
         ctx.info["tokenize"] = {"manifest": storage.url(out / MANIFEST), "tokenizer_sha256": tok_hash,
                                 "vocab_size": vocab, "vocab_size_requested": vocab_requested,
                                 "lossy": lossy, "warnings": warnings}
@@ -296,6 +293,34 @@ def plan_shards(runs: list[tuple[str, np.ndarray]], shard_tokens: int, seq_len: 
         d0 = int(np.searchsorted(ends, t0, side="right"))
         d1 = int(np.searchsorted(ends, t1 - 1, side="right")) + 1
         yield pieces(d0, d1), int(t0 - starts[d0]), int(t1 - t0)
+
+
+def packing_counts(manifest: dict, records: list[dict]) -> None:
+    """Add to the manifest what packing's dropped rows did to documents: `documents` counts
+    separators (documents whose end is in the data), so a document cut by the dropped last row of
+    its phase is not among them though it is in the data (its start, without its end). Per source:
+    `documents_cut` beside `documents` (the tokens already include the cut documents' kept part).
+    totals: documents_in = documents + documents_cut_packing + documents_dropped_packing (wholly in
+    a dropped row) + empty_documents."""
+    totals = manifest["totals"]
+    totals["documents_cut_packing"] = sum(r.get("documents_cut", 0) for r in records)
+    totals["documents_dropped_packing"] = (totals["documents_in"] - totals["empty_documents"]
+                                           - totals["documents"] - totals["documents_cut_packing"])
+    if manifest["packed"]:
+        for src, row in manifest["sources"].items():
+            row["documents_cut"] = sum(r["sources"].get(src, {}).get("documents_cut", 0) for r in records)
+
+
+def packing_warning(totals: dict) -> str | None:
+    """Packing keeps whole rows of seq_len+1 tokens: each phase's last, partial row goes. What
+    that did to documents: one running into it is cut (kept without its end), one wholly in it lost."""
+    if not totals["tokens_dropped_packing"]:
+        return None
+    cut, lost = totals["documents_cut_packing"], totals["documents_dropped_packing"]
+    return (f"tokenize: packing dropped the last partial row of each phase: "
+            f"{totals['tokens_dropped_packing']:,} tokens; {cut:,} document(s) cut there (kept without their end)"
+            + (f", {lost:,} document(s) wholly in it dropped" if lost else "")
+            + " (manifest totals documents_cut_packing, documents_dropped_packing)")
 
 
 def unknown_tokens(enc: list[dict], unk: tuple[str, int] | None) -> dict | None:
