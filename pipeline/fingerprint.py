@@ -7,14 +7,25 @@ A cached stage output is reused only while everything that could change it is un
   - the data files those modules name next to themselves (`Path(__file__).parent / "data" / ...`
     chains of string constants, and the non-Python files in a package's own directory, such as
     `stages/profiles/*.yaml`; only paths inside the module's own directory), files or directories
-    the stage declares in `data_files()`, and files its options name (a model, a tokenizer), each
-    by content hash;
+    the stage declares in `data_files()`, and the files and directories its options name (a model,
+    a tokenizer; see `_option_files`), each by content hash, but for the limits below;
   - its options, its class and version;
   - the versions of the installed distributions those modules import (tokenizers, datasketch,
     ...), and the Python version.
 The input's key and the seed are added by the planner. Imports are found by parsing the source
 (`ast`), not by running it, so a fingerprint never executes stage code. A source's reader gets the
 same treatment of its code and libraries (`code_fingerprint`), in ingest's key.
+
+Limits, so that planning stays cheap whatever an option names:
+  - a directory is keyed by its files' contents while they total at most DIR_CONTENT_BYTES, else
+    (a model's weights) by their names, sizes and modification times, as local inputs are; past
+    MAX_DIR_FILES files (an option naming a whole dataset) by the names, sizes and times of the
+    first MAX_DIR_FILES only, with a warning that edits to the others are not seen;
+  - a remote file (a URL an option names, see `_option_files`) is keyed as ingest keys a remote
+    input (`readers.fingerprint.file_fingerprint`: size and ETag, generation or checksum), but one
+    the store gives no such sign for (a plain HTTP server) by its content when it is at most
+    REMOTE_CONTENT_BYTES (one read a plan), else by its size, last-modified time and first and
+    last 64 KiB. A URL that cannot be read stops planning with one line naming the option.
 """
 from __future__ import annotations
 
@@ -23,19 +34,34 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import os
+import re
+import stat
 import sys
 import sysconfig
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from pipeline.registry import import_base
 
 # Files hashed once per (path, size, mtime): a model is read once per process, an edit is seen.
 _file_hashes: dict[tuple[str, int, int], str] = {}
-# Directories an option names are hashed whole up to this many files (a model directory, not a dataset).
+# Directories are listed up to this many files (a model directory, not a dataset; see the module doc).
 MAX_DIR_FILES = 10_000
+# A directory whose files total more is keyed by names, sizes and mtimes, not contents (model weights
+# would be read whole at every plan).
+DIR_CONTENT_BYTES = 64 << 20
+# A remote option file with no ETag (or generation, checksum) is read whole up to this size.
+REMOTE_CONTENT_BYTES = 8 << 20
+# The last word of an option's name that makes its URL a file (`tokenizer.path`, `model_path`,
+# `blocklist_files`, `words_dir`): a URL under another name may be data (url_filter's `blocked`,
+# `allowlist`), never to be fetched at planning.
+FILE_OPTION_WORDS = frozenset({"path", "paths", "file", "files", "dir", "dirs", "directory", "model", "tokenizer"})
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
+_capped_warned: set[str] = set()
+log = logging.getLogger("pipeline")
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -51,16 +77,51 @@ def file_digest(path: str | os.PathLike) -> str:
     return _file_hashes[key]
 
 
-def _tree_digest(path: Path) -> str:
-    """A file's hash, or a directory's: names and hashes of its files (Python sources aside)."""
+def _tree_digest(path: Path, skip_python: bool = True) -> str:
+    """A file's hash, or a directory's: names and hashes of its files (Python sources aside, which
+    the code part covers, unless `skip_python` is off), or their names, sizes and mtimes past
+    DIR_CONTENT_BYTES or MAX_DIR_FILES (see the module doc)."""
     if path.is_file():
         return file_digest(path)
+    files, more = _dir_files(path, skip_python)
     h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc"))
-    for p in files[:MAX_DIR_FILES]:
-        h.update(f"{p.relative_to(path)}\0{file_digest(p)}\n".encode())
+    if more:
+        if str(path) not in _capped_warned:
+            _capped_warned.add(str(path))
+            log.warning(f"cache key: {path} holds more than {MAX_DIR_FILES:,} files; its key covers the names, "
+                        f"sizes and modification times of the first {MAX_DIR_FILES:,} only (an edit to another "
+                        f"file is not seen)")
+        h.update(f"more than {MAX_DIR_FILES} files\n".encode())
+    if more or sum(st.st_size for _, st in files) > DIR_CONTENT_BYTES:
+        for rel, st in files:
+            h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        h.update(b"by=stat")
+    else:
+        for rel, _ in files:
+            h.update(f"{rel}\0{file_digest(path / rel)}\n".encode())
     h.update(f"files={len(files)}".encode())
     return h.hexdigest()
+
+
+def _dir_files(path: Path, skip_python: bool) -> tuple[list[tuple[Path, os.stat_result]], bool]:
+    """The regular files under `path` (relative, stat'ed, sorted), at most MAX_DIR_FILES of them
+    (those an ordered walk meets first), and whether there are more: the walk stops there."""
+    found: list[tuple[Path, os.stat_result]] = []
+    for root, dirs, names in os.walk(path):
+        dirs.sort()
+        for name in sorted(names):
+            if skip_python and name.endswith((".py", ".pyc")):
+                continue
+            try:
+                st = os.stat(os.path.join(root, name))
+            except OSError:          # a dangling link: nothing a stage can read
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if len(found) == MAX_DIR_FILES:
+                return sorted(found, key=lambda f: f[0]), True
+            found.append((Path(root, name).relative_to(path), st))
+    return sorted(found, key=lambda f: f[0]), False
 
 
 @lru_cache(maxsize=1)
@@ -307,20 +368,54 @@ def library_versions(tops: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _option_paths(value: Any) -> Iterable[Path]:
+def _option_files(value: Any, name: str = "") -> Iterator[tuple[str, Path | str]]:
+    """(option, local path or URL) for what the options name: every string naming an existing
+    local file; a local directory when spelled as a path (with a `/`, or `~`), as a bare name may
+    be a directory that happens to sit in the working directory (code_filter's `vendored_dirs`
+    holds `.venv`); a URL when the option's name says it holds files (FILE_OPTION_WORDS)."""
     if isinstance(value, dict):
-        for v in value.values():
-            yield from _option_paths(v)
+        for k, v in value.items():
+            yield from _option_files(v, f"{name}.{k}" if name else str(k))
     elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _option_paths(v)
-    elif isinstance(value, str) and value and "://" not in value and len(value) < 4096 and "\0" not in value:
+        for i, v in enumerate(value):
+            yield from _option_files(v, f"{name}[{i}]")
+    elif isinstance(value, str) and value and len(value) < 4096 and "\0" not in value:
+        if "://" in value and not value.startswith("file://"):
+            if _URL.fullmatch(value) and _names_files(name):
+                yield name, value
+            return
+        spelled = value.removeprefix("file://")
         try:
-            p = Path(value).expanduser()
-            if p.is_file():     # files only: an option naming a directory may be a whole dataset
-                yield p
+            p = Path(spelled).expanduser()
+            if p.is_file() or (p.is_dir() and (os.sep in spelled or spelled.startswith("~"))):
+                yield name, p
         except OSError:
             return
+
+
+def _names_files(option: str) -> bool:
+    last = re.sub(r"(\[\d+\])+$", "", option).rpartition(".")[2]
+    return last.lower().rpartition("_")[2] in FILE_OPTION_WORDS
+
+
+def remote_fingerprint(url: str) -> dict:
+    """What identifies a remote file's (or directory's) content, as the module doc says."""
+    from pipeline import storage
+    from pipeline.readers.fingerprint import ETAG_KEYS, file_fingerprint   # ingest's rule, kept in one place
+    p = storage.path(url)
+    fs = p.fs
+    info = fs.info(p.path)
+    if info.get("type") == "directory":
+        listing = sorted(fs.find(p.path, detail=True).items())
+        if len(listing) > MAX_DIR_FILES:
+            log.warning(f"cache key: {url} holds more than {MAX_DIR_FILES:,} files; its key covers the first "
+                        f"{MAX_DIR_FILES:,} only (an edit to another file is not seen)")
+        # each file as the store describes it: name, size, ETag or time (a listing costs no read)
+        return {"files": len(listing), "listing": json.dumps(listing[:MAX_DIR_FILES], default=str)}
+    size = info.get("size")
+    if size is not None and size <= REMOTE_CONTENT_BYTES and not any(info.get(k) for k in ETAG_KEYS):
+        return {"size": size, "sha256": hashlib.sha256(fs.cat_file(p.path)).hexdigest()}
+    return file_fingerprint(fs, p.path)
 
 
 def _class_code(cls: type) -> tuple[dict[str, str], dict[str, str], set[Path]]:
@@ -337,12 +432,25 @@ def fingerprint_parts(stage) -> dict[str, Any]:
     code, libraries, data = _class_code(cls)
     options = stage.options()
     declared = [Path(p) for p in stage.data_files()]
-    data_hashes = {}
-    for p in sorted({*data, *declared, *_option_paths(options)}, key=str):
+    from pipeline.stage import StageError
+    data_hashes: dict[str, Any] = {}
+    for p in sorted({*data, *declared}, key=str):
         if not p.exists():
-            from pipeline.stage import StageError
             raise StageError(f"{cls.__name__}: data file {p} (from data_files()) does not exist")
         data_hashes[str(p.resolve())] = _tree_digest(p)
+    for option, target in _option_files(options):
+        if isinstance(target, Path):
+            data_hashes[str(target.resolve())] = _tree_digest(target, skip_python=False)
+            continue
+        try:
+            data_hashes[target] = remote_fingerprint(target)
+        except Exception as e:  # noqa: BLE001 - whatever the store's client raises, said in one line
+            # fsspec's HTTP says FileNotFoundError for a refused connection too: its cause says which
+            cause = e.__cause__ or e
+            why = "not found" if isinstance(cause, FileNotFoundError) else \
+                f"{type(cause).__name__}: {' '.join(str(cause).split())[:200]}"
+            raise StageError(f"{cls.__name__}: option {option}: cannot read {target} to key the stage's "
+                             f"cache ({why})") from None
     return {
         "class": f"{cls.__module__}.{cls.__qualname__}",
         "version": getattr(cls, "version", ""),

@@ -13,7 +13,7 @@ import hashlib
 import os
 
 EDGE = 64 * 1024
-_ETAG_KEYS = ("ETag", "etag", "generation", "md5Hash", "crc32c", "checksum", "md5")
+ETAG_KEYS = ("ETag", "etag", "generation", "md5Hash", "crc32c", "checksum", "md5")
 _MTIME_KEYS = ("LastModified", "last_modified", "mtime", "updated", "modified", "created")
 
 
@@ -34,7 +34,7 @@ def file_fingerprint(fs, path: str) -> dict:
         return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
     info = fs.info(path)
     out: dict = {"size": info.get("size")}
-    for k in _ETAG_KEYS:
+    for k in ETAG_KEYS:
         if info.get(k):
             out["etag"] = str(info[k]).strip('"')
             return out          # the content's own sign: the same bytes uploaded again are the same input
