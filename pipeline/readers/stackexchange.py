@@ -7,7 +7,9 @@ the dump). The dump's own packaging, a `.7z` a site (or a table, for Stack Overf
 Posts.xml is unpacked (py7zr) into a scratch folder first. The cut is exact: a literal `<` cannot
 occur inside an attribute value, so each `<` starts the next piece; junk between rows, a row cut
 off, or a dump without its closing tag are quarantined, and a row repeated in an open thread is
-counted and read once. Answers join their question by `ParentId`. A dump is too large to hold
+counted and read once. A row whose only fault is a reference (`&#x8;`, a bare `&`) is repaired
+(`_repaired`, counted); a question row beyond repair is `bad_row` and its answers are counted
+with it, not called orphans. Answers join their question by `ParentId`. A dump is too large to hold
 (Stack Overflow's Posts.xml: ~100 GB), so a thread is written once it is complete by its
 question's `AnswerCount`, and memory holds the threads still open. The count is trusted, but
 not blindly, as edited dumps and third-party exports get it wrong:
@@ -42,6 +44,8 @@ version Stack Exchange states for its creation date (2.5 before 2011-04-08, 3.0 
 """
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import posixpath
 import re
@@ -51,10 +55,13 @@ from typing import Iterator
 from lxml import etree
 from pydantic import Field
 
+from pipeline import storage
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
-from pipeline.readers.guarded import open_input
+from pipeline.readers.guarded import StorageFailed, open_input
 from pipeline.readers.stackexchange_comments import CommentStore
 from pipeline.readers.stackexchange_html import html_to_text  # noqa: F401 - re-exported
+
+log = logging.getLogger(__name__)
 
 QUESTION, ANSWER = "1", "2"
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
@@ -70,6 +77,17 @@ _PROLOGUE = re.compile(rb"<\?xml[^<>]*\?>|<!DOCTYPE[^<>]*>|<!--[^<]*-->|<[A-Za-z
 _COMMENT = re.compile(rb"<!--[^<]*-->", re.S)
 _CLOSE = re.compile(rb"</[A-Za-z]+\s*>")
 _ROW_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+# What real dumps get wrong inside a row (openzim/sotoki#311): a reference to a character XML
+# forbids (`&#x8;`, `&#x0E;`: control characters pasted into a post), the raw control character,
+# an `&` that starts no reference. Each costs the row's well-formedness, not its data.
+_REFERENCE = re.compile(rb"&(?:#[0-9]+;|#x[0-9A-Fa-f]+;|[A-Za-z][A-Za-z0-9]*;)?")
+_XML_ENTITIES = {b"&lt;", b"&gt;", b"&amp;", b"&quot;", b"&apos;"}
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A damaged row's post id and whether it is a question, for the items about it and its answers
+_ROW_ID = re.compile(rb"\sId=[\"'](\d+)[\"']")
+_ROW_KIND = re.compile(rb"\sPostTypeId=[\"']1[\"']")
+# The machine's own failures besides storage.STORAGE_ERRNOS: no file handles or memory left
+_MACHINE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM})
 
 
 def cc_by_sa_version(created: str) -> str:
@@ -140,7 +158,7 @@ class StackExchangeReader(Reader):
 
     site: str | None = Field(
         None, description="site host, e.g. coffee.stackexchange.com (default: the dump's directory name, "
-                          "or the .7z archive's name)")
+                          "or the .7z archive's name, without a table suffix such as -Posts)")
     min_question_score: int | None = Field(None, description="questions scoring lower are skipped (counted); null: all")
     min_answer_score: int | None = Field(None, description="answers scoring lower are dropped (counted); null: all")
     keep_accepted_answer: bool = Field(True, description="keep the accepted answer whatever its score")
@@ -160,8 +178,22 @@ class StackExchangeReader(Reader):
             if self.include_comments:
                 found, looked_for = _comments_beside(path)
                 yield from _load_comments(found, looked_for, comments, path)
-            yield from self._read_posts(path, src, state, self.site or posixpath.basename(posixpath.dirname(path)),
-                                        comments)
+            site = self._site(posixpath.basename(posixpath.dirname(path)), path, state)
+            yield from self._read_posts(path, src, state, site, comments)
+
+    def _site(self, name: str, path: str, state: ReadState) -> str:
+        """The site's host: the `site` option, else the dump's folder or archive name without a
+        table suffix (`stackoverflow.com-Posts`: stackoverflow.com). A name that is no host name
+        (`extracted/Posts.xml`) is kept for the ids, counted and warned about, and gives no link."""
+        if self.site:
+            return self.site
+        table = _TABLE_ARCHIVE.fullmatch(name)
+        site = table.group(1) if table else name
+        if not _HOSTNAME.match(site):
+            state.count("stackexchange_site_unknown")
+            log.warning("%s: %r names no Stack Exchange site: its documents get no link (set the source's "
+                        "`site`, e.g. coffee.stackexchange.com)", path, site)
+        return site
 
     def _read_archive(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         """A dump as the Internet Archive distributes it: one .7z a site (`coffee.stackexchange.com.7z`)
@@ -175,7 +207,7 @@ class StackExchangeReader(Reader):
             if table.group(2).lower() != "posts":
                 state.count("stackexchange_other_files_skipped")  # stackoverflow.com-Users.7z, ...
                 return
-            site = table.group(1)
+        site = self._site(site, path, state)
         with tempfile.TemporaryDirectory(prefix="stackexchange-") as scratch, CommentStore() as comments:
             wanted = ["posts.xml"] + (["comments.xml"] if self.include_comments and not table else [])
             found, items, listed = _unpack(path, wanted, os.path.join(scratch, "posts"))
@@ -195,20 +227,28 @@ class StackExchangeReader(Reader):
                     cfound = got.get("comments.xml")
                     looked_for = (f"{sibling}: no Comments.xml in the archive"
                                   if listed is not None and "comments.xml" not in listed else None)
-                yield from _load_comments(cfound, looked_for, comments, path)
+                yield from _load_comments(cfound, looked_for, comments, path, _member_label(sibling, cfound))
             elif self.include_comments:
                 missing = None if items else f"{path}: no Comments.xml in the archive"
-                yield from _load_comments(found.get("comments.xml"), missing, comments, path)
-            yield from self._read_posts(found["posts.xml"], src, state, self.site or site, comments)
+                cfound = found.get("comments.xml")
+                yield from _load_comments(cfound, missing, comments, path, _member_label(path, cfound))
+            # Items name the user's archive and its member, not the scratch file (gone after the read).
+            yield from self._read_posts(found["posts.xml"], src, state, site, comments,
+                                        _member_label(path, found["posts.xml"]))
 
-    def _read_posts(self, path: str, src, state: ReadState, site: str,
-                    comments: CommentStore) -> Iterator[Doc | Quarantined]:
+    def _read_posts(self, path: str, src, state: ReadState, site: str, comments: CommentStore,
+                    label: str | None = None) -> Iterator[Doc | Quarantined]:
+        """The threads of a Posts.xml; `label`: what items call the file (default: its path)."""
+        label = label or path
         threads: dict[str, _Thread] = {}            # question or declared answers still to come
         held: dict[str, tuple[_Thread, int]] = {}   # complete: kept _GRACE_ROWS rows for answers past the count
         written = _Written()
+        unreadable: set[str] = set()                # questions whose row is quarantined bad_row
         rows = 0
-        for row in _rows(path, src, "row", state):
+        for row in _rows(path, src, "row", state, label):
             if isinstance(row, Quarantined):
+                if row.reason == "bad_row" and row.id and _ROW_KIND.search(row.sample[:4096]):
+                    unreadable.add(row.id)
                 yield row
                 continue
             rows += 1
@@ -220,10 +260,10 @@ class StackExchangeReader(Reader):
                 if pid and kind:
                     state.count("stackexchange_other_posts")   # tag wikis, moderator nominations, ...
                 else:
-                    yield Quarantined("bad_post", f"{path}: row {rows}: no Id or PostTypeId", offset, pid)
+                    yield Quarantined("bad_post", f"{label}: row {rows}: no Id or PostTypeId", offset, pid)
                 continue
             if kind == ANSWER and not row.get("ParentId"):
-                yield Quarantined("bad_post", f"{path}: answer {pid} has no ParentId", offset, pid)
+                yield Quarantined("bad_post", f"{label}: answer {pid} has no ParentId", offset, pid)
                 continue
             key = pid if kind == QUESTION else row["ParentId"]
             if key in held:
@@ -237,7 +277,7 @@ class StackExchangeReader(Reader):
                 declared = written.recent.get(key, "")
                 said = f"AnswerCount={declared}" if declared != "" else "its AnswerCount"
                 yield Quarantined(
-                    "late_answer", f"{path}: answer {pid} to question {key} came after that thread was written: "
+                    "late_answer", f"{label}: answer {pid} to question {key} came after that thread was written: "
                     f"the question declares {said}, that many answers came first, and this one more than "
                     f"{_GRACE_ROWS} rows later (a stale AnswerCount)", offset, pid,
                     sample=(row.get("Body") or "").encode()[:4096])
@@ -261,6 +301,11 @@ class StackExchangeReader(Reader):
             yield from self._write(held.pop(key)[0], site, comments, state, written)
         for key in list(threads):          # questions without AnswerCount, or counting answers not in the dump
             t = threads.pop(key)
+            if t.question is None and key in unreadable:
+                # Its question is in the file, but its row is quarantined (bad_row): the answers
+                # are counted with it, not called answers to a question missing from the file.
+                state.count("stackexchange_unreadable_question_answers", len(t.answers))
+                continue
             if t.question is None:
                 state.count("stackexchange_orphan_answers", len(t.answers))
                 yield Quarantined("orphan_answer", f"answers to question {key} not in this file", -1, key)
@@ -377,7 +422,41 @@ def frame_rows(stream, max_bytes: int) -> Iterator[tuple[str, bytes, int]]:
             pos = len(buf)
 
 
-def _parse_row(text: bytes) -> tuple[dict, bytes] | None:
+def _parse_row(text: bytes) -> tuple[dict, bytes, bool] | None:
+    """A `<row …/>` piece's attributes, any junk after its end and whether its references had to
+    be repaired (`_repaired`), or None if it does not parse even so."""
+    parsed = _parse_strict(text)
+    if parsed is not None:
+        return *parsed, False
+    fixed = _repaired(text)
+    parsed = _parse_strict(fixed) if fixed != text else None
+    return None if parsed is None else (*parsed, True)
+
+
+def _xml_char(code: int) -> bool:
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _reference(m: re.Match) -> bytes:
+    ref = m.group()
+    if ref[:2] == b"&#":
+        code = int(ref[3:-1], 16) if ref[2:3] in b"xX" else int(ref[2:-1])
+        return ref if _xml_char(code) else b""      # a control character: no text lost
+    if ref in _XML_ENTITIES:
+        return ref
+    return b"&amp;" + ref[1:]     # `&` as text, or an HTML entity (`&nbsp;`) the body's HTML parser reads
+
+
+def _repaired(text: bytes) -> bytes:
+    """The row with its references made well-formed: invalid character references and control
+    characters dropped, a bare `&` (or an entity XML does not define) escaped. Hand-written rather
+    than lxml's recovering parser (`recover=True`): that one also "recovers" a row cut short or
+    one with an unclosed quote, silently dropping the attributes after it, where this changes
+    nothing but references, so a row damaged otherwise is still `bad_row`."""
+    return _REFERENCE.sub(_reference, _CONTROL.sub(b"", text))
+
+
+def _parse_strict(text: bytes) -> tuple[dict, bytes] | None:
     """A `<row …/>` piece's attributes and any junk after its end, or None if it does not parse."""
     try:
         return dict(etree.fromstring(text, _ROW_PARSER).attrib), b""
@@ -395,9 +474,12 @@ def _parse_row(text: bytes) -> tuple[dict, bytes] | None:
     return None
 
 
-def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quarantined]:
+def _rows(path: str, src, what: str, state: ReadState, label: str | None = None) -> Iterator[dict | Quarantined]:
     """The rows of a dump file as attribute dicts (with their offset under "\0offset"), and a
-    quarantine item for each damaged piece."""
+    quarantine item for each damaged piece (`label`: what the items call the file, default its
+    path). A row whose only fault is its references is repaired (`_repaired`) and counted as
+    `stackexchange_rows_recovered`."""
+    label = label or path
     max_bytes = src.max_doc_bytes if src is not None else 64 << 20
     closed = started = False
     offset = 0
@@ -405,7 +487,7 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
         with open_utf8(path, state, sniff=True) as f:     # compression by content, counted
             for kind, data, offset in frame_rows(f, max_bytes):
                 if kind == "too_large":
-                    yield Quarantined("too_large", f"{path}: a {what} over {max_bytes} bytes", offset,
+                    yield Quarantined("too_large", f"{label}: a {what} over {max_bytes} bytes", offset,
                                       size=max_bytes, sample=data)
                     continue
                 text = data.strip() if offset else data.removeprefix(b"\xef\xbb\xbf").strip()   # a BOM
@@ -417,10 +499,14 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
                 if text[:4] == b"<row" and text[4:5] in b" \t\r\n/":
                     parsed = _parse_row(text)
                     if parsed is None:
-                        yield Quarantined("bad_row", f"{path}: a <row> that is not well-formed XML", offset,
-                                          size=len(data), sample=data[:4096])
+                        pid = _ROW_ID.search(text[:4096])
+                        yield Quarantined("bad_row", f"{label}: a <row> that is not well-formed XML", offset,
+                                          pid.group(1).decode() if pid else None, size=len(data),
+                                          sample=data[:4096])
                         continue
-                    row, junk = parsed
+                    row, junk, recovered = parsed
+                    if recovered:
+                        state.count("stackexchange_rows_recovered")
                     row["\0offset"] = offset
                     yield row
                     if not junk.strip():
@@ -429,15 +515,15 @@ def _rows(path: str, src, what: str, state: ReadState) -> Iterator[dict | Quaran
                 elif _CLOSE.fullmatch(text):
                     closed = True
                     continue
-                yield Quarantined("junk", f"{path}: bytes that are not a <row> between rows", offset,
+                yield Quarantined("junk", f"{label}: bytes that are not a <row> between rows", offset,
                                   size=len(data), sample=data[:4096])
     except (OSError, EOFError, ValueError) as e:       # CorruptStream: every row before it was read
-        yield Quarantined("corrupt_compression", f"{path}: after offset {offset}: {type(e).__name__}: {e}",
-                          offset, path)
+        yield Quarantined("corrupt_compression", f"{label}: after offset {offset}: {type(e).__name__}: {e}",
+                          offset, label)
         return
     if not closed:
-        yield Quarantined("truncated", f"{path}: no closing tag: the file ends after offset {offset}",
-                          offset, path)
+        yield Quarantined("truncated", f"{label}: no closing tag: the file ends after offset {offset}",
+                          offset, label)
 
 
 def _comments_beside(posts: str) -> tuple[str | None, str]:
@@ -482,19 +568,29 @@ def _unpack(archive: str, wanted: list[str], scratch: str) -> tuple[dict[str, st
     """The members of a .7z named (lower case, any folder) in `wanted`, unpacked into scratch.
     Returns {name: unpacked file}, a `corrupt_archive` item if unpacking failed (what was unpacked
     before the damage is still returned, if not empty), and the archive's member names (None if it
-    could not be listed)."""
+    could not be listed). The machine failing under the scratch folder while unpacking (a full disk
+    or quota, an I/O error, no file handles left) is no damage of the archive: StorageFailed, which
+    stops the run naming both (the half-written member was read as a cut archive before)."""
     import py7zr
     targets: dict[str, str] = {}
     listed = None
     items: list[Quarantined] = []
+    unpacking = False
     try:
         with open_input(archive) as f, py7zr.SevenZipFile(f) as z:
             names = {posixpath.basename(n).lower(): n for n in z.getnames()}
             listed = set(names)
             targets = {w: names[w] for w in wanted if w in names}
             if targets:
+                unpacking = True
                 z.extract(scratch, targets=list(targets.values()))
     except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
+        if unpacking and isinstance(e, OSError) and (storage.failing(e) or e.errno in _MACHINE_ERRNOS):
+            import tempfile
+            cause = OSError(e.errno, f"{e.strerror or e}, unpacking {', '.join(targets.values())} of {archive} "
+                                     f"into the scratch folder {scratch} (TMPDIR: {tempfile.gettempdir()})")
+            cause.__cause__ = e
+            raise StorageFailed(cause) from cause
         # py7zr's words for a cut archive ("next header size 24 exceeds the archive size") do not
         # say what is wrong with the file: said first, unless it is no damage (an unsupported
         # method, a password, a system error with its errno)
@@ -512,25 +608,31 @@ def _unpack(archive: str, wanted: list[str], scratch: str) -> tuple[dict[str, st
     return found, items, listed
 
 
+def _member_label(archive: str, unpacked: str | None) -> str | None:
+    """What items call a file unpacked from an archive: the archive and the member's name."""
+    return None if unpacked is None else f"{archive} ({os.path.basename(unpacked)})"
+
+
 def _load_comments(path: str | None, looked_for: str | None, into: CommentStore,
-                   posts: str) -> Iterator[Quarantined]:
+                   posts: str, label: str | None = None) -> Iterator[Quarantined]:
     """The comments of `path` into `into` (by post id); without a file, one `missing_comments`
-    item saying what was looked for (None: the reason is already reported)."""
+    item saying what was looked for (None: the reason is already reported). `label`: what items
+    call the file (default: its path)."""
     if path is None:
         if looked_for:
             yield Quarantined("missing_comments", f"{looked_for} (include_comments)", -1, posts)
         return
-    q = _read_comments(path, into)
+    q = _read_comments(path, into, label)
     if q is not None:
         yield q
 
 
-def _read_comments(path: str, into: CommentStore) -> Quarantined | None:
+def _read_comments(path: str, into: CommentStore, label: str | None = None) -> Quarantined | None:
     import fsspec
     if not fsspec.core.url_to_fs(path)[0].exists(path):
-        return Quarantined("missing_comments", f"{path} not found (include_comments)", -1, path)
+        return Quarantined("missing_comments", f"{label or path} not found (include_comments)", -1, label or path)
     problem = None
-    for row in _rows(path, None, "comment", ReadState()):
+    for row in _rows(path, None, "comment", ReadState(), label):
         if isinstance(row, Quarantined):
             problem = problem or row        # a damaged comment: the others are still attached
         elif row.get("PostId"):

@@ -3,7 +3,10 @@ reads as that Markdown did: paragraphs apart, list items as `- ` or `1. ` (an `<
 numbering kept) with their text on the same line, nested lists and an item's further paragraphs
 indented under it, quotations prefixed `> `, `<pre>` blocks verbatim inside ``` fences, inline
 `<code>` in backticks, table cells apart (` | `), and an image by its alt text (not SE's default
-"enter image description here").
+"enter image description here"). Math (MathJax on math, physics, stats, ...: a
+`<span class="math-container">`, and in older posts bare `$$…$$` or `\\begin{env}…\\end{env}` text)
+keeps its line breaks as written: a `%` comment in TeX runs to the end of its line, so a display
+block squeezed to one line lost everything after its first comment (`\\end{align}$$` included).
 
 lxml parses; the walk below only lays the blocks out. Each block is a list of lines, and a line
 knows whether it is code: code lines are never re-indented, stripped or squeezed (trailing spaces
@@ -20,6 +23,9 @@ _SPACE = re.compile(r"[ \t\r\n\f\v]+")
 # rule, as Firefox renders it): "リストを\n並べ替える" is one phrase, not "リストを 並べ替える".
 _WIDE = "\u2e80-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _WIDE_BREAK = re.compile(f"(?<=[{_WIDE}])[ \t]*[\r\n]+[ \t]*(?=[{_WIDE}])")
+# Display math written as text (posts from before SE wrapped math in a span): kept as written.
+_MATH_BLOCK = re.compile(r"\$\$.+?\$\$|\\begin\{([A-Za-z]+\*?)\}.*?\\end\{\1\}", re.S)
+_MATH_CLASS = "math-container"
 # Elements that start and end a block of their own; the rest are inline (a, em, code, sup, …).
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "hr", "pre",
            "h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd", "details", "summary", "figure", "figcaption",
@@ -50,7 +56,19 @@ class _Flow:
         self.after_alt = False        # an image's alt text was the last thing written
 
     def text(self, s: str) -> None:
-        """Inline text, its whitespace rendered as HTML does (runs to one space)."""
+        """Inline text, its whitespace rendered as HTML does (runs to one space), display math
+        (`$$…$$`, `\\begin{…}…\\end{…}`) excepted."""
+        if ("$$" in s or "\\begin{" in s) and (blocks := list(_MATH_BLOCK.finditer(s))):
+            at = 0
+            for m in blocks:
+                self._squeezed(s[at:m.start()])
+                self.math(m.group())
+                at = m.end()
+            self._squeezed(s[at:])
+            return
+        self._squeezed(s)
+
+    def _squeezed(self, s: str) -> None:
         if not s:
             return
         if "  " in s or "\n" in s or "\t" in s or "\r" in s or "\f" in s or "\v" in s:
@@ -65,6 +83,17 @@ class _Flow:
             s = " " + s                # "alt-text" + "word" would be one word
         self.inline.append(s)
         self.at_space, self.after_alt = s[-1] == " ", False
+
+    def math(self, s: str) -> None:
+        """TeX kept as written: its line breaks end `%` comments. Only the ends of its lines are
+        trimmed (when the paragraph closes), which TeX does not see."""
+        if not s:
+            return
+        if self.after_alt:
+            self.inline.append(" ")
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+        self.inline.append(s)
+        self.at_space, self.after_alt = s[-1] in " \t\n", False
 
     def raw(self, s: str) -> None:
         """Inline text kept as written (inline code)."""
@@ -135,6 +164,8 @@ def _walk(el, flow: _Flow) -> None:
             flow.alt(alt)
     elif tag == "code":
         flow.raw(f"`{el.text_content()}`")
+    elif tag == "span" and _MATH_CLASS in (el.get("class") or "").split():
+        flow.math(el.text_content())
     else:
         block = tag in _BLOCKS
         if block:

@@ -16,6 +16,13 @@ compares it with `trafilatura.extract` in a process that never loaded this modul
 On pages made by forum software (when `forum_recall` is on) the posts are the content, and
 trafilatura's recall mode keeps them (Discuz boards go from F1 0.05-0.33 to 0.65-0.78 on the
 magic-html benchmark).
+
+An HTML fragment (a Q&A row's body: `<p>为什么 <code>[] == ![]</code> 是 true？</p>`) is no page to
+trafilatura's `load_html` when it has no "html" in its first 50 characters and fewer than two
+top-level elements: it returned nothing and the row was quarantined `not_html` (61 of 376
+coffee.stackexchange bodies). When trafilatura finds nothing in a fragment, it is asked again with
+the fragment wrapped in `<html><body>…</body></html>` (counted: `fallback_fragment_wrapped`); a
+page's text stays exactly `trafilatura.extract`'s, and a feed or JSON stays `not_html`.
 """
 from __future__ import annotations
 
@@ -34,6 +41,18 @@ _FORUM_URL = re.compile(r"(?:viewthread|showthread|viewtopic|showtopic|/forum\.p
 _HEAD_CHARS = 65536  # the generator tag lives in <head>; do not scan whole pages
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 _HEAD_MAX_CHARS = 512 * 1024
+# A fragment: no <html> or <body> tag, not a feed or JSON (those stay not_html), and some element
+# of a page's body in it.
+_DOCUMENT_TAG = re.compile(r"<(?:html|body)[\s/>]", re.I)
+_NOT_A_FRAGMENT = re.compile(r"\s*(?:[{\[]|<\?xml|<rss[\s>]|<feed[\s>]|<rdf:rdf[\s>])", re.I)
+_BODY_ELEMENT = re.compile(r"<(?:p|div|span|a|code|pre|ul|ol|li|dl|br|hr|em|strong|b|i|u|s|sup|sub|blockquote|"
+                           r"h[1-6]|table|img|section|article|figure)[\s/>]", re.I)
+
+
+def html_fragment(html: str) -> bool:
+    """Markup of a page's body without the page around it (see the module docstring)."""
+    return (not _DOCUMENT_TAG.search(html) and not _NOT_A_FRAGMENT.match(html)
+            and bool(_BODY_ELEMENT.search(html)))
 
 
 # libxml2's HTML parser stops nesting at 256 levels (without XML_PARSE_HUGE): a page that never closes
@@ -121,6 +140,10 @@ class TrafilaturaEngine:
 
     def __call__(self, html: str, url: str | None) -> Page:
         text, forum = self.text(html, url)
+        wrapped = False
+        if not text and html_fragment(html):
+            text, forum = self.text(f"<html><body>{html}</body></html>", url)
+            wrapped = bool(text)
         if not text:
             return Page(self.failure(html))
         title = lang = date = None
@@ -133,7 +156,9 @@ class TrafilaturaEngine:
                 date = self._find_date(head, url=url, extensive_search=False, original_date=True)
             if date is None:
                 date = body_date(html)
-        return Page(None, text, title, date, lang, self.name, forum, depth_cut=self._depth_cut(html))
+        # `fallback` is auto's signal for a second engine; here it says the second try was the wrapped fragment
+        return Page(None, text, title, date, lang, self.name, forum, "fragment_wrapped" if wrapped else None,
+                    depth_cut=self._depth_cut(html))
 
     def _depth_cut(self, html: str) -> bool:
         """Did the parser stop at its depth limit on this page (counted: `html_depth_limit`)? The
