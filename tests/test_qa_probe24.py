@@ -149,3 +149,34 @@ def test_html_fragments_are_extracted_by_the_default_engine():
     assert kept["page"] == trafilatura.extract(page)
     assert sorted(out.quarantined.column("id").to_pylist()) == ["rss", "text"]
     assert out.counters["fallback_fragment_wrapped"] == 2
+
+
+def test_a_full_disk_under_the_comments_scratch_database_stops_the_read(monkeypatch):
+    """SQLite's "database or disk is full" was no OSError: the dump was quarantined reader_error and
+    the run went on without its comments."""
+    import sqlite3
+
+    from pipeline.readers import stackexchange_comments as sc
+    from pipeline.readers.guarded import StorageFailed
+
+    class FullDisk:
+        def execute(self, *a):
+            return self
+
+        def executemany(self, *a):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self):
+            pass
+
+    store = sc.CommentStore()
+    monkeypatch.setattr(sc.sqlite3, "connect", lambda path: FullDisk())
+    store.add({"PostId": "1", "Text": "a comment"})
+    try:
+        store.finish()
+    except StorageFailed as e:
+        assert "database or disk is full" in str(e.__cause__) and "scratch database" in str(e.__cause__)
+    else:
+        raise AssertionError("a full disk under the scratch database must stop the read")
+    finally:
+        store.close()

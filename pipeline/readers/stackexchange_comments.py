@@ -9,10 +9,14 @@ one indexed query. Nothing is created for a read without comments.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import sqlite3
 import tempfile
+
+from pipeline.readers.guarded import StorageFailed
 
 BATCH = 10_000                          # comments inserted a statement
 
@@ -42,8 +46,9 @@ class CommentStore:
         """All comments are in: index them by post (an index built once is faster than one kept)."""
         self._flush()
         if self._db is not None:
-            self._db.execute("CREATE INDEX by_post ON comments (post, created, id)")
-            self._db.commit()
+            with _scratch_failing(self._dir):
+                self._db.execute("CREATE INDEX by_post ON comments (post, created, id)")
+                self._db.commit()
 
     def texts(self, post_id: str) -> list[str]:
         """The post's comment texts, by creation date then id (as strings, as the dump writes them)."""
@@ -63,6 +68,10 @@ class CommentStore:
     def _flush(self) -> None:
         if not self._pending:
             return
+        with _scratch_failing(self._dir):
+            self._insert()
+
+    def _insert(self) -> None:
         if self._db is None:
             self._dir = tempfile.mkdtemp(prefix="stackexchange-comments-")
             self._db = sqlite3.connect(os.path.join(self._dir, "comments.sqlite"))
@@ -72,3 +81,22 @@ class CommentStore:
             self._db.execute("CREATE TABLE comments (post TEXT, created TEXT, id TEXT, text TEXT)")
         self._db.executemany("INSERT INTO comments VALUES (?, ?, ?, ?)", self._pending)
         self._pending = []
+
+
+# SQLite's words for the machine failing under its file (not the dump's damage): the run must stop,
+# as when storage fails under an input, not quarantine the dump as `reader_error` and go on.
+_MACHINE_FAILURES = ("database or disk is full", "disk i/o error", "unable to open database file")
+
+
+@contextlib.contextmanager
+def _scratch_failing(folder: str | None):
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if not any(m in str(e).lower() for m in _MACHINE_FAILURES):
+            raise
+        cause = OSError(errno.ENOSPC if "full" in str(e).lower() else errno.EIO,
+                        f"{e}, writing the comments' scratch database in {folder or tempfile.gettempdir()} "
+                        f"(TMPDIR: {tempfile.gettempdir()})")
+        cause.__cause__ = e
+        raise StorageFailed(cause) from cause
