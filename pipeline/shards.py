@@ -270,10 +270,14 @@ def _count_groups(t: pa.Table) -> dict[str, dict[str, int]]:
 
 
 def _count_by_language(t: pa.Table | None) -> dict[str, int]:
-    if t is None or not t.num_rows or "language" not in t.column_names:
+    """"<language>/<reason>" counts of removed documents; a document without a language (a null, or
+    a shard of a source a language stage scoped with `apply_to` never labelled, which has no column)
+    is "unknown", as the kept documents are counted (`stats.document_profile`)."""
+    if t is None or not t.num_rows:
         return {}
-    return _value_counts(pc.binary_join_element_wise(pc.fill_null(t.column("language"), "unknown"),
-                                                     t.column("reason"), "/"))
+    language = (pc.fill_null(pc.cast(t.column("language"), pa.string()), "unknown") if "language" in t.column_names
+                else pa.array(["unknown"] * t.num_rows, pa.string()))
+    return _value_counts(pc.binary_join_element_wise(language, t.column("reason"), "/"))
 
 
 def final_stage(run) -> StageDir:

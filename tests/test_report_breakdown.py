@@ -52,7 +52,7 @@ def test_example_duplicate_pairs_show_both_texts(run):
     plain = lambda i: i.split("/", 1)[1].removeprefix("copy-")  # noqa: E731  (ids are source-prefixed)
     assert all(plain(p["removed_id"]) == plain(p["kept_id"]) for p in pairs)
     titles = [s.title for s in sections(collect(stats))]
-    assert "Example near-duplicates" in titles and "Funnel per source" in titles
+    assert "Example duplicates" in titles and "Funnel per source" in titles
 
 
 def test_token_groups_sum_to_one_each(tmp_path):

@@ -77,7 +77,7 @@ def test_report_inspect_and_explain_on_an_s3_run(tmp_path, s3_server, shared_dat
         assert f"| {s['id']} | {s['docs_in']:,} | {s['docs_out']:,} |" in md
     # read from the stage documents on S3: signals with the stage's thresholds, kept texts of pairs
     assert "| gopher_quality | gopher_word_count |" in md and ">= 300, <= 100000 |" in md   # the recipe's value
-    assert "## Example near-duplicates\n\nA removed document" in md
+    assert "## Example duplicates\n\nA removed document" in md
     assert "## Document length\n\nCharacters per document" in md
     assert "could not be read" not in md
 

@@ -1,5 +1,5 @@
 """Report sections that break the run down: by source and by language (funnels, tokens, signal
-medians), quarantined input by file, and example near-duplicate pairs.
+medians), quarantined input by file, and example duplicate pairs (exact and near).
 
 Counts per source and language come from the stages' completion records (counted as each shard
 was written; runs from before that read the columns from the shards); signal medians per
@@ -21,11 +21,12 @@ EXAMPLE_PAIRS = 5
 PAIR_CHARS = 300
 
 
-def _counts(parts: list[Part], column: str) -> dict[str, int]:
+def _counts(parts: list[Part], column: str) -> dict[str, int] | None:
+    """Documents per value of `column` (None: no part has the column)."""
     out: dict[str, int] = {}
     have = [column in p.names() for p in parts]
     if not any(have):
-        return {}
+        return None
     for p, ok in zip(parts, have):
         if not ok:   # a stage scoped with `apply_to` never labelled this shard's documents
             out["(none)"] = out.get("(none)", 0) + p.rows()
@@ -52,18 +53,19 @@ def _tokens_by(parts: list[Part], column: str) -> dict[str, int]:
 
 
 def funnel_by(stats: dict, column: str) -> tuple[list[str], list[dict]]:
-    """Documents out of every stage that writes documents, per value of `column`
-    (stages before the column exists are left out)."""
+    """Documents out of every stage that writes documents, per value of `column` (stages before
+    the column exists are left out; a stage that kept none is a row of zeros: the stage that
+    emptied a run was missing from it)."""
     rows, keys = [], set()
     for s in stats["stages"]:
         if "kept_by" in s:           # counted as the shards were written (pipeline/shards.py)
-            c = s["kept_by"].get(column, {})
+            c = s["kept_by"].get(column)
         else:                        # an older run, or ingest: read the column from the shards
             shards = _shards(s)
             if not shards:
                 continue
             c = _counts(shards, column)
-        if not c:
+        if c is None:
             continue
         keys |= set(c)
         rows.append({"stage": s["id"], "counts": c})
@@ -152,8 +154,8 @@ def signals_by_language(dists: list[Distribution]) -> list[dict]:
 
 
 def near_duplicate_pairs(stats: dict, n: int = EXAMPLE_PAIRS) -> list[dict]:
-    """A few removed near-duplicates beside the document they duplicate (from the dedup stage's
-    removed sample and its kept shards)."""
+    """A few removed duplicates (exact or near) beside the document they duplicate (from the dedup
+    stage's removed sample and its kept shards)."""
     out = []
     for s in stats["stages"]:
         removed = side_files(s, "removed")

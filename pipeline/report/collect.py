@@ -1,8 +1,11 @@
 """What the run report shows, read from stats.json and (sparingly) from the stage directories.
 
-Shard contents are sampled: at most `MAX_SHARDS` shards per stage, spread evenly over the
-stage's shard list, and only the columns a section needs. Every section is computed on its own
-and becomes "no data" (with the reason) rather than failing the report.
+Counts come from the completion records where a stage has them (languages: `kept_by`). Values
+(lengths, quality signals) are read from the documents: all of a stage's documents while they are
+few (`ALL_DOCS`), else a sample of `SAMPLE_DOCS` drawn from every source in proportion to its
+documents (a sample of shards spread over the list had left whole sources out and skewed every
+median); each distribution says which. Only the columns a section needs are read. Every section is
+computed on its own and becomes "no data" (with the reason) rather than failing the report.
 
 The run folder may be local or on an object store (`s3://...`): a stage's documents are read
 through `StageDir` (`done_shards`, `read`, `schema`: the stage folder decides how they are kept),
@@ -19,8 +22,9 @@ import pyarrow.compute as pc
 from pipeline import storage
 from pipeline.shards import StageDir
 
-MAX_SHARDS = 8                 # shards read per stage for sampled distributions
-MAX_ROWS = 20_000              # rows per stage and column kept for a distribution
+MAX_SHARDS = 8                 # shards probed per stage where one look at a few is enough
+ALL_DOCS = 200_000             # up to this many documents a stage's values are all read
+SAMPLE_DOCS = 20_000           # past it, documents sampled (in proportion to each source's documents)
 MAX_REASONS = 25               # removal reasons drawn in the chart (all of them go in the table)
 SIGNAL_PREFIXES = ("gopher_", "c4_", "fineweb_", "quality_", "language_score", "spam_")
 TOP_LANGUAGES = 4              # languages drawn per signal in the per-language histograms
@@ -28,13 +32,16 @@ TOP_LANGUAGES = 4              # languages drawn per signal in the per-language 
 
 @dataclass
 class Distribution:
-    """Sampled values of one numeric column at one stage: kept docs and removed samples."""
+    """Values of one numeric column at one stage: kept docs (all, or a sample: `sampled` of
+    `total`) and the stage's removed samples."""
     stage: str
     column: str
     kept: np.ndarray
     removed: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    sampled_shards: int = 0
     total_shards: int = 0
+    # documents the kept values were read from, of the documents that have the column
+    sampled: int = 0
+    total: int = 0
     # the stage's thresholds on this column: [{"option", "direction", "value", "by_profile"?}]
     thresholds: list[dict] = field(default_factory=list)
     # kept values per language (when the documents have one) and each language's profile
@@ -68,7 +75,7 @@ class ReportData:
     reasons: list[tuple[str, int]]           # "<stage>/<reason>", count (removed + quarantined)
     walls: list[dict]                        # id, wall_seconds, task_seconds, cpu_seconds, fused_with
     lengths: list[Distribution]              # chars per document at the first text stage and the end
-    languages: tuple[str, dict[str, int], int] | None   # (stage, counts, rows sampled)
+    languages: tuple[str, dict[str, int], int, int] | None   # (stage, counts, documents counted, of all)
     signals: list[Distribution]
     clusters: dict[str, dict]                # stage -> {"sizes": {size: n}, "source": ..., "exact": bool}
     tokens: list[dict]                       # source, requested_share, share, tokens, documents
@@ -91,7 +98,7 @@ class Part:
     file (removed sample, quarantine) by its path. The schema is read once (a footer read)."""
 
     def __init__(self, sd: StageDir | None, name):
-        self.sd, self.name, self._schema = sd, name, None
+        self.sd, self.name, self._schema, self._rows = sd, name, None, None
 
     def schema(self) -> pa.Schema:
         if self._schema is None:
@@ -108,9 +115,10 @@ class Part:
         return storage.read_parquet(self.name, columns)
 
     def rows(self) -> int:
-        if self.sd is not None:         # from the completion record: no data read
-            return int(storage.read_json(self.sd.done_path(self.name))["docs_out"])
-        return storage.parquet_metadata(self.name).num_rows
+        if self._rows is None:
+            self._rows = (int(storage.read_json(self.sd.done_path(self.name))["docs_out"]) if self.sd is not None
+                          else storage.parquet_metadata(self.name).num_rows)   # a record: no data read
+        return self._rows
 
 
 def stage_dir(stage: dict) -> StageDir:
@@ -175,20 +183,68 @@ def _spread(items: list, k: int) -> list:
     return [items[i] for i in chosen]
 
 
-def _read_columns(parts: list[Part], columns: list[str], need: str | list[str]) -> pa.Table | None:
-    """Up to MAX_ROWS rows of `columns` (those a part has; `need`, or one of a list, must be there)."""
-    needs = [need] if isinstance(need, str) else need
-    tables, n = [], 0
+def _source_key(part) -> str:
+    """The source a shard is of, by its name (`<source>-<file>-<part>`, after a mix `p<phase>-<source>-…`)."""
+    return str(getattr(part, "name", part)).rsplit("-", 2)[0]
+
+
+def _by_source(parts: list[Part]) -> dict[str, list[Part]]:
+    groups: dict[str, list[Part]] = {}
     for p in parts:
-        if not any(x in p.names() for x in needs):
-            continue
-        tables.append(p.read([c for c in columns if c in p.names()]))
-        n += tables[-1].num_rows
-        if n >= MAX_ROWS:
-            break
+        groups.setdefault(_source_key(p), []).append(p)
+    return groups
+
+
+def _columns_of(parts: list[Part]) -> dict[str, pa.Field]:
+    """The columns of the parts, from one shard of each source: a stage scoped with `apply_to`
+    added its columns to some sources' shards only (the first shard's columns were taken for all),
+    and the shards of one source went through the same stages."""
+    fields: dict[str, pa.Field] = {}
+    for ps in _by_source(parts).values():
+        for f in ps[0].schema():
+            fields.setdefault(f.name, f)
+    return fields
+
+
+def _having(parts: list[Part], columns: list[str]) -> list[Part]:
+    """The shards of the sources whose documents have one of `columns`."""
+    return [p for ps in _by_source(parts).values() if any(c in ps[0].names() for c in columns) for p in ps]
+
+
+def _sample(parts: list[Part], columns: list[str], per_part=None) -> tuple[pa.Table | None, int, int]:
+    """(rows of `columns` the parts have, documents read, documents in the parts): every document
+    while there are at most ALL_DOCS, else SAMPLE_DOCS of them, each source's part of the sample
+    its part of the documents (its shards spread over its list, rows drawn from them, seeded).
+    `per_part` reduces a part's table as it is read (lengths from texts: texts are not kept)."""
+    total = sum(p.rows() for p in parts)
+
+    def read(p: Part) -> pa.Table:
+        t = p.read([c for c in columns if c in p.names()])
+        return per_part(t) if per_part else t
+
+    if total <= ALL_DOCS:
+        tables = [read(p) for p in parts]
+    else:
+        rng, tables = np.random.default_rng(0), []
+        for ps in _by_source(parts).values():
+            docs = sum(p.rows() for p in ps)
+            want = round(SAMPLE_DOCS * docs / total)
+            if not want:
+                continue
+            k = min(len(ps), max(1, -(-len(ps) * want // docs)))    # shards of the source's mean size
+            first = np.unique(np.linspace(0, len(ps) - 1, k).round().astype(int)).tolist()
+            chosen, got = [], 0
+            for i in first + sorted(set(range(len(ps))) - set(first)):   # more if those were small
+                if got >= want:
+                    break
+                chosen.append(read(ps[i]))
+                got += chosen[-1].num_rows
+            t = pa.concat_tables(chosen, promote_options="permissive")
+            tables.append(t.take(np.sort(rng.choice(t.num_rows, want, replace=False))) if t.num_rows > want else t)
     if not tables:
-        return None
-    return pa.concat_tables(tables, promote_options="permissive").slice(0, MAX_ROWS)
+        return None, 0, total
+    t = pa.concat_tables(tables, promote_options="permissive")
+    return t, t.num_rows, total
 
 
 def _numeric(col: pa.ChunkedArray) -> np.ndarray:
@@ -197,9 +253,14 @@ def _numeric(col: pa.ChunkedArray) -> np.ndarray:
     return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
 
 
-def _text_lengths(parts: list[Part]) -> np.ndarray:
-    t = _read_columns(parts, ["text"], "text")
-    return np.zeros(0) if t is None else pc.fill_null(pc.utf8_length(t.column("text")), 0).to_numpy().astype(np.float64)
+def _lengths_of(t: pa.Table) -> pa.Table:
+    return pa.table({"characters": pc.fill_null(pc.utf8_length(t.column("text")), 0)})
+
+
+def _text_lengths(parts: list[Part]) -> tuple[np.ndarray, int, int]:
+    """Characters per document (read, of all), `_sample`'s documents."""
+    t, n, total = _sample(parts, ["text"], _lengths_of)
+    return (np.zeros(0) if t is None else _numeric(t.column("characters"))), n, total
 
 
 def funnel(stats: dict) -> list[dict]:
@@ -231,7 +292,7 @@ def lengths(stats: dict) -> list[Distribution]:
     nonempty = []
     for s in with_text:
         shards = _shards(s)
-        sample = _text_lengths(_spread(shards, 2))
+        sample = _text_lengths(_spread(shards, 2))[0]
         # WARC ingest has HTML and empty text: "before filters" means after extraction.
         if len(sample) and np.median(sample) > 0:
             nonempty.append(s)
@@ -239,33 +300,34 @@ def lengths(stats: dict) -> list[Distribution]:
     picks = nonempty + ([with_text[-1]] if with_text and (not nonempty or with_text[-1] is not nonempty[0]) else [])
     out = []
     for s in picks:
-        shards = _shards(s)
-        use = _spread(shards, MAX_SHARDS)
-        out.append(Distribution(s["id"], "characters", _text_lengths(use), sampled_shards=len(use),
-                                total_shards=len(shards)))
+        shards = _having(_shards(s), ["text"])
+        kept, n, total = _text_lengths(shards)
+        out.append(Distribution(s["id"], "characters", kept, total_shards=len(shards), sampled=n, total=total))
     return [d for d in out if len(d.kept)]
 
 
-def languages(stats: dict) -> tuple[str, dict[str, int], int] | None:
-    """Language counts of the final documents (the last stage that has a `language` column)."""
+def languages(stats: dict) -> tuple[str, dict[str, int], int, int] | None:
+    """Language counts of the final documents (the last stage that has a `language` column): as
+    the stage counted them when it wrote its shards (`kept_by`), else read from its documents."""
     for s in reversed(stats["stages"]):
-        shards = _shards(s)
-        # Shards differ in columns when a language stage saw only some sources (`apply_to`).
-        if not any("language" in p.names() for p in shards):
-            continue
-        counts: dict[str, int] = {}
-        rows = 0
-        for p in _spread(shards, MAX_SHARDS):
-            if "language" not in p.names():
-                n = p.rows()
-                rows += n
-                counts["(none)"] = counts.get("(none)", 0) + n
+        if s.get("kept_by") is not None:
+            if "language" not in s["kept_by"]:
                 continue
-            col = p.read(["language"]).column("language")
-            rows += len(col)
-            for v in pc.value_counts(pc.fill_null(col, "(none)").combine_chunks()).to_pylist():
-                counts[v["values"]] = counts.get(v["values"], 0) + v["counts"]
-        return s["id"], dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))), rows
+            counts = s["kept_by"]["language"]
+            n = total = sum(counts.values())
+        else:                           # a run from before the counts: read the column
+            # Shards differ in columns when a language stage saw only some sources (`apply_to`);
+            # the others' documents count as "(none)", as `kept_by` counts them.
+            shards = _shards(s)
+            if "language" not in _columns_of(shards):
+                continue
+            t, n, total = _sample(shards, ["language"])
+            counts = {}
+            if t is not None:
+                col = t.column("language") if "language" in t.column_names else pa.nulls(t.num_rows, pa.string())
+                counts = {v["values"]: v["counts"] for v in pc.value_counts(
+                    pc.fill_null(pc.cast(col, pa.string()), "(none)").combine_chunks()).to_pylist()}
+        return s["id"], dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))), n, total
     return None
 
 
@@ -295,24 +357,27 @@ def signals(stats: dict) -> list[Distribution]:
                 continue
         if not shards:
             continue
-        kept_names = shards[0].names()
-        schema = shards[0].schema() if own or not removed else removed[0].schema()
-        names = schema.names if own or removed else [c for c in declared if c in kept_names]
-        new = [c for c in names if c not in seen and c in kept_names]
+        # The columns of every source's shards: the first shard may be of a source the stage
+        # never saw (`apply_to`), which showed no signal at all.
+        kept_fields = _columns_of(shards)
+        names = (list(kept_fields) if own else list(dict.fromkeys(c for r in removed for c in r.names())) if removed
+                 else [c for c in declared if c in kept_fields])
+        new = [c for c in names if c not in seen and c in kept_fields]
         seen.update(names)
-        kept_schema = shards[0].schema()
         cols = [c for c in new if (c.startswith(SIGNAL_PREFIXES) or c in declared)
-                and _is_number(kept_schema.field(c).type)]
+                and _is_number(kept_fields[c].type)]
         if not cols:
             continue
-        use = _spread(shards, MAX_SHARDS)
+        use = _having(shards, cols)
         # One read of each part for all of the stage's columns (a read per column and part was
         # most of the report's time on an object store).
-        kept = _read_columns(use, [*cols, "language", "quality_profile"], cols)
-        gone = _read_columns(removed, cols, cols) if removed else None
+        kept, n, total = _sample(use, [*cols, "language", "quality_profile"])
+        gone_parts = [p for p in removed if any(c in p.names() for c in cols)]
+        gone = pa.concat_tables([p.read([c for c in cols if c in p.names()]) for p in gone_parts],
+                                promote_options="permissive") if gone_parts else None
         for c in cols:
-            d = Distribution(s["id"], c, np.zeros(0), _valid(gone, c), sampled_shards=len(use),
-                             total_shards=len(shards), thresholds=declared.get(c, []), kept_at=kept_at)
+            d = Distribution(s["id"], c, np.zeros(0), _valid(gone, c), total_shards=len(use), sampled=n,
+                             total=total, thresholds=declared.get(c, []), kept_at=kept_at)
             _fill_kept(d, kept)
             out.append(d)
     return out
@@ -480,7 +545,7 @@ def _collect(stats: dict) -> ReportData:
         "signals_by_language": (not data.signals_by_language, "no quality signals on documents with a language"),
         "quarantine_files": (not data.quarantine_files, "nothing was quarantined"),
         "input_counts": (not data.input_counts, "ingest skipped no record and flagged no document"),
-        "duplicate_pairs": (not data.duplicate_pairs, "no dedup stage removed a near-duplicate with `duplicate_of`"),
+        "duplicate_pairs": (not data.duplicate_pairs, "no dedup stage removed a duplicate with `duplicate_of`"),
     }
     for name, (empty, why) in defaults.items():
         if empty:

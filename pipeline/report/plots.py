@@ -47,7 +47,7 @@ def lengths(dists: list[Distribution]) -> bytes:
 def languages(stage: str, counts: dict[str, int], top: int = 20) -> bytes:
     items = list(counts.items())[:top]
     return svgchart.hbars(f"Languages of the documents after {stage}", [k for k, _ in items],
-                          [svgchart.Series("", [n for _, n in items], KEPT)], xlabel="documents (sampled)", row=20)
+                          [svgchart.Series("", [n for _, n in items], KEPT)], xlabel="documents", row=20)
 
 
 def signals(dists: list[Distribution], per_row: int = 3) -> bytes:

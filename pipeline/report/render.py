@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.report import plots
 from pipeline.report.breakdown import threshold_text
-from pipeline.report.collect import TOP_LANGUAGES, ReportData
+from pipeline.report.collect import ALL_DOCS, TOP_LANGUAGES, ReportData
 
 
 @dataclass
@@ -37,6 +37,11 @@ def _pct(a: int, b: int) -> str:
     return f"{100 * a / b:.1f}%" if b else "-"
 
 
+def _read(n: int, total: int) -> str:
+    """Which documents a distribution is of: all of them, or a sample of some."""
+    return f"all {total:,}" if n == total else f"a sample of {n:,} of {total:,}"
+
+
 def _chart(sec: Section, fn, *args, alt: str) -> None:
     try:
         sec.images.append((fn(*args), alt))
@@ -57,7 +62,10 @@ def sections(d: ReportData) -> list[Section]:
         + ".", warnings=d.stage_warnings)
     sec.tables.append(Table(["stage", "docs in", "docs out", "removed", "quarantined", "kept of input", "MB in", "MB out"],
                             [[r["id"], _n(r["docs_in"]), _n(r["docs_out"]), _n(r["removed"]), _n(r["quarantined"]),
-                              _pct(r["docs_out"], first) if not r["global"] else "(not documents)",
+                              "(not documents)" if r["global"] else
+                              # a mix repeats documents (epochs): its share counts each repeat again
+                              f"{_pct(r['docs_out'], first)} (repeats counted)" if r.get("resamples")
+                              else _pct(r["docs_out"], first),
                               f"{r['bytes_in'] / 1e6:,.2f}", f"{r['bytes_out'] / 1e6:,.2f}"] for r in d.funnel]))
     _chart(sec, plots.funnel, d, alt="document funnel chart")
     out.append(sec)
@@ -73,9 +81,10 @@ def sections(d: ReportData) -> list[Section]:
 
     sec = Section("lengths", "Document length", missing=d.missing.get("lengths", ""))
     if d.lengths:
-        sec.note = "Characters per document, sampled (shards read / shards in the stage)."
-        sec.tables.append(Table(["stage", "docs sampled", "shards", "p10", "median", "p90", "max"],
-                                [[x.stage, _n(len(x.kept)), f"{x.sampled_shards}/{x.total_shards}",
+        sec.note = ("Characters per document: all of a stage's documents, or (past "
+                    f"{ALL_DOCS:,}) a sample drawn from every source in proportion to its documents.")
+        sec.tables.append(Table(["stage", "documents read", "p10", "median", "p90", "max"],
+                                [[x.stage, _read(x.sampled, x.total),
                                   *[_n(int(np.percentile(x.kept, q))) for q in (10, 50, 90)], _n(int(x.kept.max()))]
                                  for x in d.lengths]))
         _chart(sec, plots.lengths, d.lengths, alt="document length histogram")
@@ -83,8 +92,9 @@ def sections(d: ReportData) -> list[Section]:
 
     sec = Section("languages", "Languages", missing=d.missing.get("languages", ""))
     if d.languages:
-        stage, counts, rows = d.languages
-        sec.note = f"`language` column of the documents after stage {stage} ({rows:,} documents sampled)."
+        stage, counts, rows, total = d.languages
+        sec.note = (f"`language` column of the documents after stage {stage} ({_read(rows, total)} documents)."
+                    if total else f"No documents are left after stage {stage}.")
         sec.tables.append(Table(["language", "documents", "share"],
                                 [[k, _n(v), _pct(v, rows)] for k, v in counts.items()]))
         _chart(sec, plots.languages, stage, counts, alt="language histogram")
@@ -92,13 +102,17 @@ def sections(d: ReportData) -> list[Section]:
 
     sec = Section("signals", "Quality signals", missing=d.missing.get("signals", ""))
     if d.signals:
-        sec.note = ("Each signal at the stage that computed it: kept documents (sampled shards) and the "
+        part = {f"{x.kept_at or x.stage} ({_read(x.sampled, x.total)})" for x in d.signals if x.sampled < x.total}
+        sec.note = ("Each signal at the stage that computed it: kept documents (`kept read`: every kept document "
+                    "with the signal" + (", except where there were too many: a sample drawn from every source in "
+                                         "proportion to its documents, of " + ", ".join(sorted(part)) if part else "")
+                    + ") and the "
                     "stage's sample of removed documents; dashed lines are the stage's thresholds (for the "
                     "documents' most common language profile; each language's are in the next section). "
                     "`kept at` is the stage whose documents the kept values are read from: inside a chain "
                     "that stores only its end, the chain's end, so documents the stage kept and a later "
                     "stage removed are not among them (`checkpoint: every_stage` stores each stage's).")
-        sec.tables.append(Table(["stage", "signal", "kept at", "kept sampled", "kept median", "removed sampled",
+        sec.tables.append(Table(["stage", "signal", "kept at", "kept read", "kept median", "removed sampled",
                                  "removed median", "threshold"],
                                 [[x.stage, x.column, x.kept_at or x.stage, _n(len(x.kept)),
                                   _n(float(np.nanmedian(x.kept))) if len(x.kept) else "-", _n(len(x.removed)),
@@ -186,7 +200,7 @@ def _funnel_table(keys: list[str], rows: list[dict], what: str) -> Table:
 
 def breakdown_sections(d: ReportData) -> list[Section]:
     """Per source / per language funnels, token shares per grouping, signals per language,
-    quarantine by file, example near-duplicate pairs."""
+    quarantine by file, example duplicate pairs."""
     out = []
     for key, title, (keys, rows) in (("by_source", "Funnel per source", d.by_source),
                                      ("by_language", "Funnel per language", d.by_language)):
@@ -206,7 +220,7 @@ def breakdown_sections(d: ReportData) -> list[Section]:
                alt=f"tokens per {group} chart")
     out.append(sec)
     sec = Section("signals_by_language", "Quality signals per language",
-                  "Kept documents at the stage that computed each signal (sampled shards; `kept at`: read "
+                  "Kept documents at the stage that computed each signal (all, or a sample, as above; `kept at`: read "
                   "from that stage's documents, or from its chain's end, as in the section above), the "
                   f"{TOP_LANGUAGES} largest languages; each language's threshold is the one its documents were "
                   "judged by (its language profile's value).", missing=d.missing.get("signals_by_language", ""))
@@ -236,8 +250,16 @@ def breakdown_sections(d: ReportData) -> list[Section]:
                                  [r["counter"], _n(r["records"]), "skipped, not a document" if r["skipped"]
                                   else "a flag or a note"] for r in d.input_counts]))
     out.append(sec)
-    sec = Section("duplicate_pairs", "Example near-duplicates", "A removed document beside the one it duplicates "
-                  "(first characters of each).", missing=d.missing.get("duplicate_pairs", ""))
+    # Exact and near-duplicates alike (the stage says which), and how many of each stage's are shown:
+    # the removed count of the stage (all of a dedup stage's removals are duplicates)
+    shown: dict[str, int] = {}
+    for r in d.duplicate_pairs:
+        shown[r["stage"]] = shown.get(r["stage"], 0) + 1
+    removed = {s["id"]: sum((s.get("removed") or {}).values()) for s in d.stats.get("stages", [])}
+    sec = Section("duplicate_pairs", "Example duplicates", "A removed document beside the one it duplicates "
+                  "(first characters of each); shown: " + "; ".join(
+                      f"{stage} {n:,} of {max(n, removed.get(stage, 0)):,}" for stage, n in shown.items()) + ".",
+                  missing=d.missing.get("duplicate_pairs", ""))
     if d.duplicate_pairs:
         sec.tables.append(Table(["stage", "removed", "kept"],
                                 [[r["stage"], f"{r['removed_id']}: {r['removed_text']}", f"{r['kept_id']}: {r['kept_text']}"]
