@@ -116,13 +116,16 @@ class SourceConfig(_Strict):
 def _expand_home(p: Any) -> Any:
     """`~` is the home directory, as in a shell. `$HOME` is refused rather than taken literally
     (`output: $HOME/runs` wrote to a folder named '$HOME' under the current one): a recipe is data
-    in git, the same on every machine, so the environment does not expand into it."""
+    in git, the same on every machine, so the environment does not expand into it. An unset one is
+    refused too: `${RUNROOT}/run` wrote into a folder literally named '${RUNROOT}'."""
     if not isinstance(p, str):
         return p
-    for m in re.finditer(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", p):
-        if m.group(1) in os.environ:
-            raise ValueError(f"{p!r}: environment variables are not expanded in a recipe (${m.group(1)} is "
-                             f"{os.environ[m.group(1)]!r} here); write the path itself (~ is the home directory)")
+    m = re.search(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", p)
+    if m:
+        name = m.group(1)
+        here = f"is {os.environ[name]!r} here" if name in os.environ else "is not set here"
+        raise ValueError(f"{p!r}: environment variables are not expanded in a recipe (${name} {here}); write "
+                         f"the path itself (~ is the home directory)")
     return os.path.expanduser(p) if p.startswith("~") else p
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+import types
+import typing
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 # Columns a stage may rewrite in place (they are the document, not a signal about it).
 DOCUMENT_COLUMNS = frozenset({"id", "source", "url", "text", "html", "metadata"})
@@ -25,6 +27,11 @@ if TYPE_CHECKING:
 class StageError(ValueError):
     """A stage cannot do what the recipe asks with this input (a mix shortfall, no text to train
     on): the run stops with this one-line message, exit code 2, and no traceback."""
+
+
+class SplitError(StageError):
+    """Reasons `Result.split` cannot take (one per row, None to keep): the stage that called it
+    prefixes its name (Stage._process_checked)."""
 
 
 @dataclass
@@ -58,7 +65,8 @@ class Result:
         """Split `table` by a per-row reason (None keeps the row)."""
         reasons = reasons if isinstance(reasons, pa.Array) else pa.array(reasons, pa.string())
         if len(reasons) != table.num_rows:
-            raise ValueError(f"{len(reasons)} reasons for {table.num_rows} rows")
+            raise SplitError(f"{len(reasons)} reasons for {table.num_rows} rows")
+        _refuse_empty_reasons(reasons)
         keep = pc.is_null(reasons)
         kept = table.filter(keep)
         gone = pc.invert(keep)
@@ -73,6 +81,14 @@ class Result:
                 quarantined = quarantined if quarantined.num_rows else None
             removed = dropped if dropped.num_rows else None
         return cls(kept, removed, quarantined, dict(counters or {}))
+
+
+def _refuse_empty_reasons(reasons: pa.Array) -> None:
+    # "" reads as "no reason" but is one: every such document would be removed.
+    empty = pc.sum(pc.equal(reasons, "")).as_py() or 0
+    if empty:
+        raise SplitError(f"{empty:,} of {len(reasons):,} reasons are the empty string, which removes the "
+                         f"document; use None to keep a document")
 
 
 class Stage(BaseModel):
@@ -116,6 +132,19 @@ class Stage(BaseModel):
     # instance's signal columns are prefixed with `<its id>.` so they never overwrite each other.
     _signal_prefix: str = PrivateAttr(default="")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, data: Any) -> Any:
+        """pydantic takes `true` for 1 in a number option (`min_words: true` ran with 1): refused,
+        here for every stage, rather than a strict type on each option (strict would refuse the
+        lists YAML gives for tuple options too)."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                f = cls.model_fields.get(name)
+                if isinstance(value, bool) and f is not None and _is_number(f.annotation):
+                    raise ValueError(f"{name}: a number, not {str(value).lower()}")
+        return data
+
     # -- lifecycle -------------------------------------------------------------------------
     def bind(self, ctx: StageContext) -> "Stage":
         self._ctx = ctx
@@ -144,35 +173,65 @@ class Stage(BaseModel):
     def __call__(self, batch: pa.Table) -> Result:
         self.ensure_setup()
         if self._apply_to is None or "source" not in batch.column_names:
-            out = self._process_checked(batch)
-            return out if isinstance(out, Result) else Result(out)
+            return self._process_checked(batch)
         mine = pc.fill_null(pc.is_in(batch.column("source"), value_set=pa.array(self._apply_to, pa.string())), False)
         n_mine = pc.sum(mine).as_py() or 0
         if n_mine == 0:
             return Result(batch)
         if n_mine == batch.num_rows:
-            out = self._process_checked(batch)
-            return out if isinstance(out, Result) else Result(out)
+            return self._process_checked(batch)
         out = self._process_checked(batch.filter(mine))
-        out = out if isinstance(out, Result) else Result(out)
         # Other sources' documents pass through untouched, after this stage's own (a fixed order:
         # the output stays independent of the number of workers); columns the stage added are null.
         out.kept = pa.concat_tables([out.kept, batch.filter(pc.invert(mine))], promote_options="default")
         return out
 
-    def _process_checked(self, batch: pa.Table) -> pa.Table | Result:
+    def _process_checked(self, batch: pa.Table) -> Result:
         missing = sorted(self.input_columns() - set(batch.column_names))
         if missing and batch.num_rows:
             # One line naming the column, not a KeyError from deep inside the stage.
             raise StageError(f"{self.name or type(self).__name__}: its input has no column "
                              f"{', '.join(map(repr, missing))} (it has: {', '.join(batch.column_names)})")
-        out = self.process(batch)
+        label = self.name or type(self).__name__
+        try:
+            out = self.process(batch)
+        except SplitError as e:
+            raise StageError(f"{label}: {e}") from None
         if not isinstance(out, (pa.Table, Result)):
             # A custom stage's slip (a dict, a RecordBatch, None): said here, not as an
             # AttributeError where the runner first touches the value.
-            raise StageError(f"{self.name or type(self).__name__}.process returned {type(out).__name__}; "
+            raise StageError(f"{label}.process returned {type(out).__name__}; "
                              f"expected a pyarrow.Table or a Result")
+        out = out if isinstance(out, Result) else Result(out)
+        self._check_output(batch, out, label)
         return out
+
+    def _check_output(self, batch: pa.Table, out: Result, label: str) -> None:
+        """Refuse output that loses documents silently: a document column the input had and the
+        stage does not declare it drops (`drops`), and input ids that are in none of kept, removed
+        and quarantined (rows sliced away instead of removed with a reason). More rows than came
+        in are fine (a chunker re-using its document's id)."""
+        gone = [c for c in ("id", "source", "text", "html")
+                if c in batch.column_names and c not in out.kept.column_names and c not in self.drops]
+        if gone:
+            raise StageError(f"{label} returned documents without column(s) {', '.join(map(repr, gone))} that its "
+                             f"input had (it returned: {', '.join(out.kept.column_names) or 'no columns'}); "
+                             f"keep the input's columns and add or replace others")
+        if "id" not in batch.column_names or not batch.num_rows:
+            return
+        parts = [t.column("id") for t in (out.kept, out.removed, out.quarantined)
+                 if t is not None and "id" in t.column_names]
+        ids = batch.column("id")
+        try:
+            seen = pa.chunked_array([c for p in parts for c in p.cast(ids.type).chunks], ids.type)
+            vanished = batch.num_rows - (pc.sum(pc.is_in(ids, value_set=seen.combine_chunks())).as_py() or 0)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):   # ids of another type
+            vanished = batch.num_rows
+        if vanished:
+            raise StageError(f"{label}: {vanished:,} of the {batch.num_rows:,} input document ids are in none of "
+                             f"its kept, removed or quarantined rows (documents lost without a reason, or ids "
+                             f"rewritten); remove documents with Result.split(table, reasons) or Result(kept, "
+                             f"removed=...) so each is counted with its reason")
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -224,6 +283,16 @@ class Stage(BaseModel):
         lists, profiles): hashed into its cache key. Options naming an existing file and data
         files next to the stage's modules are found without being declared."""
         return []
+
+
+def _is_number(annotation: Any) -> bool:
+    """int, float, or either with None, and no bool among them."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and bool not in args and all(_is_number(a) for a in args)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_number(typing.get_args(annotation)[0])
+    return annotation in (int, float)
 
 
 def check_files_exist(option: str, paths: Iterable[str]) -> None:
@@ -286,6 +355,7 @@ class Filter(Stage):
             col = f"{sid or self.name or type(self).__name__}_reason"
             # what removing would have removed, by reason: the numbers a threshold is tuned by
             reasons = pa.array(verdict.reasons, pa.string())
+            _refuse_empty_reasons(reasons)
             counters = dict(verdict.counters)
             for vc in pc.value_counts(reasons.drop_null()).to_pylist():
                 counters[f"would_remove/{vc['values']}"] = vc["counts"]

@@ -152,7 +152,13 @@ def language_funnel(per: list[dict], profile: dict) -> dict:
     out: dict[str, dict] = {}
     ids = [s["id"] for s in per]
     end = ids.index(profile["before"]) if profile.get("before") in ids else len(per)
-    for s in per[:end]:
+    # from the first stage whose documents have a language (a stage's removals before it have none:
+    # they would all count as "unknown"); a run without a language stage has no such funnel
+    if not profile.get("language"):
+        return {}
+    start = next((i for i, s in enumerate(per) if "language" in (s.get("kept_by") or {})
+                  or any(not k.startswith("unknown/") for k in s.get("removed_by_language", {}))), 0)
+    for s in per[start:end]:
         for key, n in s.get("removed_by_language", {}).items():
             lang, reason = key.split("/", 1)
             row = out.setdefault(lang, {"kept": 0, "removed": {}})
@@ -217,11 +223,39 @@ def stage_warnings(stats: dict) -> list[dict]:
     """{"stage", "message", "kind"} of what a stage recorded as a warning in its info
     (`info.<kind>.warnings`): a mix's shortfall or a realised mix off its plan (stages/mix.py
     `mix_warnings`), a tokenizer trained short of its vocab_size or taken lossy, a stage that judged
-    nothing (`idle`: Stage.idle_counters), a stage's set-up (`setup`: Stage.run_warnings). Read from the stages, so an older stats.json
+    nothing (`idle`: Stage.idle_counters), a stage's set-up (`setup`: Stage.run_warnings), and a
+    run that delivers nothing (`empty`: `empty_output`). Read from the stages, so an older stats.json
     gets them too."""
     return [{"stage": s["id"], "message": w, "kind": kind} for s in stats.get("stages", [])
             for kind, part in (s.get("info") or {}).items() if isinstance(part, dict)
-            for w in part.get("warnings") or []]
+            for w in part.get("warnings") or []] + empty_output(stats.get("stages", []))
+
+
+def empty_output(stages: list[dict]) -> list[dict]:
+    """A run that ends with no documents, or with 0 tokens from a mix or tokenize, exits 0 like a
+    run that delivered: warned, naming the stage that removed the last documents (the first of the
+    stages at the end that all output none) with its top reasons."""
+    if not stages:
+        return []
+    if (stages[-1].get("counters") or {}).get("tokens", 0) > 0:
+        return []                       # tokenize: its output is tokens, not documents
+    if stages[-1]["docs_out"] > 0:
+        zero = [s for s in stages if (s.get("counters") or {}).get("tokens", 1) == 0]
+        return [{"stage": zero[0]["id"], "kind": "empty", "message": (
+            f"{zero[0]['id']}: 0 tokens realised from its {zero[0]['docs_in']:,} documents in: the run delivers "
+            f"no tokens")}] if zero else []
+    k = len(stages)
+    while k > 0 and stages[k - 1]["docs_out"] == 0:
+        k -= 1
+    if k == 0:
+        s = stages[0]
+        return [{"stage": s["id"], "kind": "empty",
+                 "message": f"{s['id']}: no documents read: the run delivers nothing"}]
+    s = stages[k]
+    top = sorted({**s["removed"], **s["quarantined"]}.items(), key=lambda kv: -kv[1])[:3]
+    why = f" (top reasons: {', '.join(f'{r} {n:,}' for r, n in top)})" if top else ""
+    return [{"stage": s["id"], "kind": "empty", "message": (
+        f"{s['id']}: removed the last {s['docs_in']:,} documents{why}: the run delivers no documents")}]
 
 
 def summary_table(stats: dict) -> str:

@@ -83,7 +83,8 @@ class SourceMix(_Opts):
 
 class Phase(_Opts):
     share: float = Field(gt=0, description="Fraction of all output tokens in this phase (normalised)")
-    weights: dict[str, float] = Field(description="Source -> share of this phase's tokens (normalised)")
+    weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        description="Source -> share of this phase's tokens (normalised; 0 leaves the source out of the phase)")
 
 
 class ChinchillaTarget(_Opts):
@@ -421,6 +422,15 @@ class Mix(GlobalStage):
             rep["epochs"] = round(rep["tokens"] / totals[s], 4) if totals[s] else 0.0
             rep["max_epoch_index"] = int(epoch.max()) if len(epoch) else 0
             report_sources[s] = rep
+
+        if plan["target_tokens"] > 0 and not any(r["tokens"] for r in report_sources.values()):
+            # Whole documents: a target smaller than every document is met by none (README: the mix
+            # fails instead of mixing 0 tokens).
+            smallest = {s: int(ntok[(src_all == s) & (ntok > 0)].min()) for s, r in report_sources.items()
+                        if r["planned_tokens"] > 0 and r["documents_available"]}
+            raise StageError(f"mix: a target of {plan['target_tokens']:,} tokens is smaller than one document ("
+                             + ", ".join(f"{s}'s smallest has {n:,} tokens" for s, n in smallest.items())
+                             + "): documents are taken whole, so it would mix 0 tokens; raise target_tokens")
 
         jobs = []
         for i, shard in enumerate(shards):
