@@ -20,6 +20,7 @@ from pipeline.stage import StageError
 
 def _cmd_run(a) -> int:
     recipe = load_recipe(a.recipe, {"output": a.output})
+    a.writes = storage.url(recipe.output)       # named by main's one line if storage fails
     if a.limit is None and a.sample is None:
         from pipeline.lease import Lease
         Lease(recipe.output).check()        # a busy output is refused before Ray starts
@@ -117,6 +118,7 @@ def _cmd_validate(a) -> int:
     from pipeline.checks import list_inputs
     from pipeline.lease import check_output
     recipe = load_recipe(a.recipe, {"output": a.output})
+    a.writes = storage.url(recipe.output)
     files = list_inputs(recipe)
     check_output(recipe.output, recipe, files)      # the same check `run` makes before any work
     print(f"{a.recipe}: OK — {len(recipe.sources)} source(s), {sum(map(len, files.values()))} file(s), "
@@ -235,12 +237,41 @@ def _positive(text: str) -> int:
     return n
 
 
+def _export_places(argv: list[str]) -> tuple[str | None, str | None]:
+    """The run folder and `--to` of `export`'s arguments, which pipeline/export.py parses (its
+    other options are named here only so that their values are not taken for the run folder)."""
+    p = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    p.add_argument("run_dir", nargs="?")
+    for option in ("--to", "--stage", "--format", "--rows-per-file", "--columns"):
+        p.add_argument(option)
+    try:
+        a, _ = p.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):     # export's own parser says what is wrong
+        return None, None
+    return a.run_dir, a.to
+
+
+def _export(argv: list[str]) -> int:
+    from pipeline.export import main as export_main
+    run_dir, to = _export_places(argv)
+    if to is not None and to.startswith("memory://"):
+        print(f"error: export --to {to!r} is in memory://, this process's memory, gone when the command ends; "
+              f"use a local path, s3:// or gs://", file=sys.stderr)
+        return 2
+    try:
+        return export_main(argv)
+    except Exception as e:
+        if (line := storage.failure_line(e, "export", run_dir, to)) is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = _stage_commands()
     if argv and argv[0] == "export":                    # pipeline/export.py parses its own options
-        from pipeline.export import main as export_main
-        return export_main(argv[1:])
+        return _export(argv[1:])
     if argv and argv[0] in extra:
         module, _, fn = extra[argv[0]].partition(":")
         return int(getattr(importlib.import_module(module), fn)(argv[1:]) or 0)
@@ -305,14 +336,17 @@ def main(argv: list[str] | None = None) -> int:
         # killed under a task: one line saying so and that a rerun resumes. A stage's own code
         # raising: one line saying where (stage, shard, input file), then the stage's frames (not
         # the driver's and Ray's around them). Anything else is a bug, and its traceback says where.
-        from pipeline.executor import TaskFailed, WorkerLost      # Ray is imported by now, if a run started
+        from pipeline.executor import RayStartFailed, TaskFailed, WorkerLost   # Ray is imported by now, if a run started
         if isinstance(e, TaskFailed):
             print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
             if e.trace:
                 print(f"{e.trace}\nThe shards finished before it are kept: fix the cause and run the same "
                       f"command again to resume.", file=sys.stderr)
             return 1
-        line = str(e) if isinstance(e, WorkerLost) else storage.failure_line(e)
+        if isinstance(e, (WorkerLost, RayStartFailed)):
+            line = str(e)
+        else:       # a storage failure names what the command reads (a run folder) or writes (an output)
+            line = storage.failure_line(e, a.cmd, getattr(a, "run_dir", None), getattr(a, "writes", None))
         if line is None:
             raise
         print(f"error: {line}", file=sys.stderr)

@@ -138,6 +138,13 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> dict:
     return _start_ray(address, num_cpus)
 
 
+class RayStartFailed(RuntimeError):
+    """Ray did not start (or the cluster could not be joined) for a reason of the machine, not of
+    the recipe: Ray raises a bare Exception ("The current node timed out during startup" when its
+    daemons come up too slowly on a loaded machine), a TimeoutError or a RuntimeError. The CLI says
+    it in one line with what to do, instead of Ray's traceback."""
+
+
 def _start_ray(address: str | None, num_cpus: int | None) -> dict:
     address = address or os.environ.get("RAY_ADDRESS") or None
     if ray.is_initialized():
@@ -153,6 +160,11 @@ def _start_ray(address: str | None, num_cpus: int | None) -> dict:
             raise RecipeError(f"Ray cluster at {address!r}: cannot join it ({' '.join(str(e).split())[:300]}); a "
                               f"cluster started with `ray start --head` needs RAY_AUTH_MODE=token in this process's "
                               f"environment, and its token (~/.ray/auth_token, or RAY_AUTH_TOKEN)") from None
+        except Exception as e:
+            _stop_half_started()
+            raise RayStartFailed(f"Ray cluster at {address!r}: joining it failed ({_said(e)}); check that the "
+                                 f"cluster is up and that --ray-address or RAY_ADDRESS names its head, then run "
+                                 f"the command again") from e
     else:
         # Ray starts its workers at nice 15 (so its own daemons stay responsive); then any ordinary
         # process on the machine (another job, a CPU hog) takes nearly all the CPU from them: nice 0
@@ -164,8 +176,25 @@ def _start_ray(address: str | None, num_cpus: int | None) -> dict:
         # Ray 2.60 turns token authentication on for a new local cluster (good) and logs a warning
         # saying so at every start: a line of noise before every run's own output.
         logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(_AuthNotice())
-        ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, **kwargs)
+        try:
+            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, **kwargs)
+        except Exception as e:
+            _stop_half_started()
+            raise RayStartFailed(f"Ray did not start on this machine ({_said(e)}); most often the machine is too "
+                                 f"busy for Ray's daemons to come up in time: run the command again (a run resumes "
+                                 f"where it stopped) once the load is lower, or join a running cluster with "
+                                 f"--ray-address or RAY_ADDRESS") from e
     return ray.cluster_resources()
+
+
+def _said(e: BaseException) -> str:
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:300] or 'no message'}"
+
+
+def _stop_half_started() -> None:
+    """Stop what a failed ray.init started (daemons of a half-started node), so none outlive the error."""
+    with contextlib.suppress(Exception):
+        ray.shutdown()
 
 
 def cluster_cpus() -> int:

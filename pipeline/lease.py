@@ -6,8 +6,11 @@ stops. A second run into the same output finds a live lease and is refused with 
 is stale (taken over, with a message saying whose it was) when its process is gone (same host) or
 its heartbeat is older than `STALE_SECONDS` (another host: a crashed node, a killed job).
 
-Object stores have no exclusive create, so two runs starting in the same second could both write
-a lease; each re-reads the record after writing and only the run whose token is there goes on.
+A new lease is created only where none is (a hard link locally; a conditional PUT, `If-None-Match: *`,
+on S3; a generation match on GCS), so of two runs starting together one gets it and the other is
+refused. Taking over a stale lease overwrites it: each run doing so re-reads the record after
+writing, and only the run whose token is there goes on (so does a store that ignores conditional
+writes).
 
 Before any work the output is also checked: a non-empty folder that is not a run (no `plan.json`)
 is refused (a typo'd `--output` must not overwrite someone's files), and so is an output that a
@@ -18,6 +21,7 @@ An output beside the inputs a glob names (`data/*.warc.gz`, output `data/run`) i
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 import os
 import socket
@@ -94,10 +98,19 @@ class Lease:
                         why, other.get("host"), other.get("pid"))
         self.record = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token,
                        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "heartbeat": now}
-        storage.write_json_atomic(self.record, self.path)
-        time.sleep(0.05)          # object stores: let a racing writer land, then see who won
+        taken = f"{storage.url(self.path.parent)}: another run took this output's lease just now"
+        if stale is None:
+            # No lease: created only if still absent, so of two runs that both found none, one gets
+            # it (a write then a read back let both win when they started 0.3 s apart on S3).
+            if not storage.create_file(self.path, json.dumps(self.record, sort_keys=True, indent=1).encode()):
+                raise OutputBusy(taken)
+        else:
+            storage.write_json_atomic(self.record, self.path)
+        # A takeover overwrites, and so does a store that ignores conditional writes: let a racing
+        # writer land, then see who won.
+        time.sleep(0.05)
         if storage.read_json(self.path).get("token") != self.token:
-            raise OutputBusy(f"{storage.url(self.path.parent)}: another run took this output's lease just now")
+            raise OutputBusy(taken)
         self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
         self._thread.start()
         return self
@@ -173,11 +186,14 @@ def check_output(run_dir, recipe, files: dict[str, list[str]]) -> None:
     where = f"{recipe.path}: output {storage.url(out)!r}"
     # fsspec's memory:// is one process's memory: Ray's workers would each write to their own and
     # read nothing, and the run would blame its inputs ("no records at all").
-    for what, place in [("output", storage.url(out))] + [(f"source {s.name!r}", p) for s in recipe.sources
-                                                         for p in s.paths]:
+    # An export there would vanish with the driver: the run would say "exported" and leave nothing.
+    places = ([("output", storage.url(out))] + [(f"source {s.name!r}", p) for s in recipe.sources for p in s.paths]
+              + ([("export.to", recipe.export.to)] if recipe.export is not None else []))
+    for what, place in places:
         if place.startswith("memory://"):
             raise RecipeError(f"{recipe.path}: {what} {place!r} is in memory://, one process's memory that "
-                              f"Ray's worker processes cannot see; use a local path, s3:// or gs://")
+                              f"Ray's worker processes cannot see and that is gone when the command ends; use a "
+                              f"local path, s3:// or gs://")
     if not storage.is_local(out) and (problem := storage.bucket_problem(out.fs, out.path.split("/", 1)[0])):
         raise RecipeError(f"{where}: {problem}")      # a run would fail at its first write, after Ray and the plan
     exported = storage.path(recipe.export.to) if recipe.export is not None else None
