@@ -78,6 +78,8 @@ def _fingerprint(path: str) -> dict:
     try:
         return file_fingerprint(fs, pp)
     except (FileNotFoundError, PermissionError) as e:
+        if storage.credentials_problem(e):     # a bucket that refuses these credentials: every file of it
+            raise storage.input_unreadable(path, e, "asking its size and version for the resume key") from e
         return {"unreadable": type(e).__name__}
     except storage.storage_errors() as e:
         raise storage.input_unreadable(path, e, "asking its size and version for the resume key") from e

@@ -136,3 +136,26 @@ def test_memory_is_refused_as_an_export_target(tmp_path, shared_data):
     recipe = _local_recipe(tmp_path, shared_data, str(tmp_path / "run2"), "export:\n  to: memory://exp2\n")
     last = _one_line_error(_pipeline(["validate", recipe], dict(os.environ), tmp_path))
     assert "export.to 'memory://exp2' is in memory://" in last, last
+
+
+def test_an_input_bucket_that_refuses_the_credentials_stops_planning(monkeypatch):
+    """The resume key asks every input's size: a 403 there was taken for one unreadable file and
+    each file of the bucket was quarantined `unreadable_file`; it is the credentials, for all of them."""
+    from botocore.exceptions import ClientError
+    from s3fs.errors import translate_boto_error
+
+    import pipeline.runner as runner_mod
+    refused = translate_boto_error(ClientError({"Error": {"Code": "InvalidAccessKeyId", "Message": "no"}}, "HeadObject"))
+
+    def head(fs, path):
+        raise refused
+    monkeypatch.setattr(runner_mod, "file_fingerprint", head)
+    with pytest.raises(storage.InputUnreadable) as e:
+        runner_mod._fingerprint("s3://bucket/in/a.jsonl")
+    assert "s3://bucket/in/a.jsonl" in str(e.value)
+    gone = FileNotFoundError(2, "No such file")
+
+    def missing(fs, path):
+        raise gone
+    monkeypatch.setattr(runner_mod, "file_fingerprint", missing)
+    assert runner_mod._fingerprint("s3://bucket/in/b.jsonl") == {"unreadable": "FileNotFoundError"}
