@@ -281,3 +281,18 @@ def test_keep_highest_score_needs_its_score_column(tmp_path, ray_local):
     assert "quality_score" not in MinHashDedup().input_columns()      # keep=first needs no score
     with pytest.raises(ValueError, match="verify_threshold"):
         MinHashDedup(verify_threshold=1.5)
+
+
+def test_a_long_documents_signature_is_computed_in_slices_with_the_same_result():
+    """A 9 MB Chinese page (a shingle per character) made a shingles x permutations matrix of
+    2.9 GB in one worker; the signature is now the minimum over slices, which is the same."""
+    import numpy as np
+
+    from stages.dedup.minhash import SIGNATURE_CHUNK, _fmix32, signature
+    rng = np.random.default_rng(0)
+    a = rng.integers(1, 2**32, 128, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    b = rng.integers(0, 2**32, 128, dtype=np.uint64).astype(np.uint32)
+    hashes = rng.integers(0, 2**32, 3 * SIGNATURE_CHUNK + 17, dtype=np.uint64).astype(np.uint32)
+    whole = (_fmix32(hashes)[:, None] * a + b).min(axis=0)
+    assert np.array_equal(signature(hashes, a, b), whole)
+    assert np.array_equal(signature(hashes[:100], a, b), (_fmix32(hashes[:100])[:, None] * a + b).min(axis=0))

@@ -463,14 +463,26 @@ def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+SIGNATURE_CHUNK = 1 << 15         # shingles a slice: 16 MB of products at 128 permutations
+
+
 def signature(hashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """MinHash of one document's 32-bit shingle hashes (max value everywhere if none).
 
     Repeated shingles need no np.unique: min() does not care, and sorting costs more."""
     if len(hashes) == 0:
         return np.full(len(a), np.iinfo(U32).max, dtype=U32)
-    hv = _fmix32(hashes)[:, None]
-    return (hv * a + b).min(axis=0)
+    if len(hashes) <= SIGNATURE_CHUNK:
+        hv = _fmix32(hashes)[:, None]
+        return (hv * a + b).min(axis=0)
+    # A long document (a Chinese page's every character is a shingle) in slices: the whole matrix is
+    # shingles x num_perm (512 bytes a shingle), and a 9 MB page took a 2.9 GB worker. The minimum
+    # over slices is the minimum over all: the same signature.
+    out = np.full(len(a), np.iinfo(U32).max, dtype=U32)
+    for start in range(0, len(hashes), SIGNATURE_CHUNK):
+        hv = _fmix32(hashes[start:start + SIGNATURE_CHUNK])[:, None]
+        np.minimum(out, (hv * a + b).min(axis=0), out=out)
+    return out
 
 
 def signatures(hash_arrays: list[np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
