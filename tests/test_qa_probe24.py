@@ -180,3 +180,19 @@ def test_a_full_disk_under_the_comments_scratch_database_stops_the_read(monkeypa
         raise AssertionError("a full disk under the scratch database must stop the read")
     finally:
         store.close()
+
+
+def test_a_page_empty_at_the_parsers_depth_limit_is_counted_so():
+    """30 paragraphs inside 10,000 unclosed <div>s: trafilatura (libxml2's depth limit of 256)
+    gives nothing, and the page was removed no_text like an empty one, with no count saying why."""
+    import pyarrow as pa
+
+    from stages.extract import Extract
+    page = "<html><body>" + "<div>" * 10_000 + "".join(
+        f"<p>Paragraph {i} of a real article with enough words to be kept as text.</p>" for i in range(30))
+    table = pa.table({"id": ["a"], "source": ["s"], "url": ["http://x.example/a"], "html": [page], "text": [None]})
+    result = Extract().ensure_setup()(table)
+    if result.kept.num_rows == 0:
+        assert result.counters.get("no_text_html_depth_limit") == 1
+    else:
+        assert result.counters.get("html_depth_limit") == 1

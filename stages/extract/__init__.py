@@ -323,8 +323,9 @@ class Extract(Stage):
             if page.fallback:
                 counters[f"fallback_{page.fallback}"] = counters.get(f"fallback_{page.fallback}", 0) + 1
             counters["forum_recall"] = counters.get("forum_recall", 0) + page.forum_recall
-            if page.reason is None and page.depth_cut:
-                counters["html_depth_limit"] = counters.get("html_depth_limit", 0) + 1
+            if page.depth_cut:           # kept with what lies above the limit, or removed no_text
+                key = "html_depth_limit" if page.reason is None else "no_text_html_depth_limit"
+                counters[key] = counters.get(key, 0) + 1
         reasons = [p.reason for p in pages]
         out = table
         for col, values in (("text", [p.text for p in pages]), ("title", [p.title for p in pages]),

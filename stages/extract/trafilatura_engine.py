@@ -145,7 +145,10 @@ class TrafilaturaEngine:
             text, forum = self.text(f"<html><body>{html}</body></html>", url)
             wrapped = bool(text)
         if not text:
-            return Page(self.failure(html))
+            reason = self.failure(html)
+            # a page that never closes its containers can come out empty at the parser's depth
+            # limit (10,000 <div>s around 30 paragraphs): counted, not told apart from an empty page
+            return Page(reason, depth_cut=reason == NO_TEXT and self._depth_cut(html))
         title = lang = date = None
         head = self._head_tree(html)
         if head is not None:
