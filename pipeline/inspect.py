@@ -268,6 +268,11 @@ def _fate(stages: list[StageEntry], index: int, copy: str) -> tuple[list[str], b
     by_file = _by_file(stages, shards) if n > 1 else {}
     if len(by_file) > 1:
         return _shared_fate(stages, index, copy, n, by_file)
+    if n > 1 and _read_together(stages, shards):
+        # small files read into shared shards (group_bytes): their documents are not told apart by
+        # shard, so which of them duplicate_of means, and whether it reaches the output, is not known
+        return [f"    {copy} is the id of {n} input documents read together from small files (group_bytes); "
+                f"which one is meant is not recorded, nor whether it reaches the output"], True
     for s in stages[1:]:
         if s.index <= index or (r := _removal(s, copy)) is None:
             continue
@@ -314,6 +319,15 @@ def _removal(s: StageEntry, doc_id: str, shards: set[str] | None = None) -> dict
         files = [f for f in files if _of({f.name[: -len(".parquet")]}, shards)]
     gone = _read_where(files, "id", [doc_id])
     return gone.to_pylist()[0] if gone is not None else None
+
+
+def _read_together(stages: list[StageEntry], shards: set[str]) -> bool:
+    """Whether some of ingest's `shards` hold documents of several small files read as a group."""
+    for fid in {shard.rsplit("-", 1)[0] for shard in shards}:
+        rec = stages[0].dir.path / "files" / f"{fid}.done.json"
+        if storage.exists(rec) and storage.read_json(rec).get("group"):
+            return True
+    return False
 
 
 def _by_file(stages: list[StageEntry], shards: set[str]) -> dict[str, set[str]]:

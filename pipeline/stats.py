@@ -235,7 +235,7 @@ def empty_output(stages: list[dict]) -> list[dict]:
     """A run that ends with no documents, or with 0 tokens from a mix or tokenize, exits 0 like a
     run that delivered: warned, naming the stage that removed the last documents (the first of the
     stages at the end that all output none) with its top reasons."""
-    if not stages:
+    if not stages or any("docs_out" not in s for s in stages):       # not a run's stats (a stage's own)
         return []
     if (stages[-1].get("counters") or {}).get("tokens", 0) > 0:
         return []                       # tokenize: its output is tokens, not documents

@@ -36,7 +36,7 @@ def test_explain_of_an_id_two_files_share_follows_each_and_finds_the_copy_that_r
 name: shared-ids
 output: {tmp_path / 'run'}
 sources:
-  - {{name: w, format: json, paths: [{folder}], text_field: content, id_field: id}}
+  - {{name: w, format: json, paths: [{folder}], text_field: content, id_field: id, group_bytes: 0}}
 stages:
   - stage: stages_for_tests:CharCount
   - stage: exact_dedup
@@ -102,3 +102,35 @@ def test_a_json_lines_file_whose_first_row_is_an_array_stays_line_by_line(tmp_pa
     (tmp_path / "arrays.json").write_text("".join(json.dumps([{"text": f"row {i}"}]) + "\n" for i in range(3)))
     docs, q, _ = read(tmp_path / "arrays.json", "json")
     assert [d.text for d in docs] == [f"row {i}" for i in range(3)] and not q
+
+
+def test_explain_does_not_claim_no_copy_reaches_the_output_for_an_id_small_grouped_files_share(tmp_path, ray_local):
+    """Two small files numbering their rows from 0, read together into shared shards (group_bytes):
+    w/2 is removed as a duplicate of w/9, and of the two w/9 one is kept and the other removed
+    later; which one duplicate_of means is not recorded, so explain must not say that no copy
+    reaches the output."""
+    import json as _json
+    import textwrap
+
+    from pipeline.inspect import explain
+    from pipeline.recipe import load_recipe
+    from pipeline.runner import Runner
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = "A document long enough to be kept by the length filter, and copied once in its own file. " * 5
+    (folder / "part-0.json").write_text(_json.dumps([{"id": 9, "content": text}, {"id": 2, "content": text}]))
+    (folder / "part-1.json").write_text(_json.dumps([{"id": 9, "content": "short"}]))
+    p = tmp_path / "r.yaml"
+    p.write_text(textwrap.dedent(f"""
+        name: grouped-ids
+        output: {tmp_path / 'run'}
+        sources:
+          - {{name: w, format: json, paths: [{folder}], text_field: content, id_field: id}}
+        stages:
+          - stage: exact_dedup
+          - stage: stages_for_tests:CharCount
+          - {{stage: "stages_for_tests:DropShort", min_chars: 100}}
+        """))
+    Runner(load_recipe(p), quiet=True).run()
+    out = "\n".join(explain(tmp_path / "run", "w/2"))
+    assert "duplicate_of: w/9" in out and "no copy of it reaches the output" not in out, out
