@@ -297,7 +297,9 @@ def _is_number(annotation: Any) -> bool:
 
 def check_files_exist(option: str, paths: Iterable[str]) -> None:
     """For `check_recipe`: raise ValueError naming the first local file of an option that does not
-    exist (remote URLs are opened, and checked, by the stage's setup)."""
+    exist. Remote URLs are not checked here (loading a recipe makes no request): the plan reads
+    those under file-like option names for the cache key and stops on one it cannot read
+    (pipeline/fingerprint.py), and the stage's setup opens them."""
     one = isinstance(paths, str)
     for i, p in enumerate([paths] if one else paths):
         if p and "://" not in p and not Path(p).expanduser().is_file():
