@@ -1,8 +1,9 @@
 """The Gutenberg reader on what a probe of its inputs found: HTML editions named by a glob, file
 names with a digit that are no PG names, tables of contents before a poem or a cast list, and a
 PG header left at the top of a book whose START line is missing."""
-from pipeline.readers import Doc, Quarantined, ReadState, expand_paths, read_source_file
+from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
 from pipeline.recipe import SourceConfig
+from test_source_books import read  # its tests' reader helper
 
 LICENCE = """\
 This ebook is for the use of anyone anywhere in the United States and
@@ -15,14 +16,6 @@ FOOTER = """
 Updated editions will replace the previous one—the old editions will
 be renamed.
 """
-
-
-def read(path, **kw):
-    src = SourceConfig(name="books", format="gutenberg", paths=[str(path)], **kw)
-    state = ReadState()
-    items = list(src.reader.read(str(path), src, state))
-    return ([i for i in items if isinstance(i, Doc)], [i for i in items if isinstance(i, Quarantined)],
-            state.counters)
 
 
 def read_source(root):
@@ -169,11 +162,8 @@ Character set encoding: ISO-8859-1
 [This file was first posted on August 1, 2005]
 
 
-
 Produced by Jana Srna, Norbert H. Langkau and the Online
 Distributed Proofreading Team at http://www.pgdp.net
-
-
 
 
 {body}

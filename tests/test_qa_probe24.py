@@ -5,17 +5,10 @@ import os
 
 import pytest
 
-from pipeline.readers import Doc, ReadState
+from pipeline.readers import ReadState
 from pipeline.readers.stackexchange import html_to_text
 from pipeline.recipe import SourceConfig
-
-
-def _read(path, **opts):
-    src = SourceConfig(name="qa", format="stackexchange", paths=[str(path)], **opts)
-    docs, quarantined, state = [], [], ReadState()
-    for item in src.reader.read(str(path), src, state):
-        (docs if isinstance(item, Doc) else quarantined).append(item)
-    return docs, quarantined, state
+from test_source_stackexchange import _read  # its tests' reader helper
 
 
 def _row(**attrs) -> str:

@@ -5,17 +5,7 @@ import json
 
 
 from pipeline.documents import documents_table
-from pipeline.readers import ReadState, read_source_file
-from pipeline.readers.base import Doc, Quarantined
-from pipeline.recipe import SourceConfig
-
-
-def read(path, fmt, **kw):
-    src = SourceConfig(name="s", format=fmt, paths=[str(path)], **kw)
-    state = ReadState()
-    items = list(read_source_file(src, str(path), state))
-    return ([i for i in items if isinstance(i, Doc)], [i for i in items if isinstance(i, Quarantined)],
-            state.counters)
+from test_rows_layouts import read  # the row-layout tests' reader helper
 
 
 def test_explain_of_an_id_two_files_share_follows_each_and_finds_the_copy_that_reaches_the_output(
