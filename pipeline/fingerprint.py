@@ -415,7 +415,7 @@ def remote_fingerprint(url: str) -> dict:
     size = info.get("size")
     if size is not None and size <= REMOTE_CONTENT_BYTES and not any(info.get(k) for k in ETAG_KEYS):
         return {"size": size, "sha256": hashlib.sha256(fs.cat_file(p.path)).hexdigest()}
-    return file_fingerprint(fs, p.path)
+    return file_fingerprint(fs, p.path, info)
 
 
 def _class_code(cls: type) -> tuple[dict[str, str], dict[str, str], set[Path]]:

@@ -40,7 +40,7 @@ class StageEntry:
 # An id several input documents of one file share (a file read twice): a stage's record for the
 # id may be any one of them. Ids shared across files (each numbering its rows from 0 under
 # `id_field`) are told apart by file (_by_file).
-_SHARED_ID = ("    {n} input documents have this id (a file read twice?): what follows may be about any of them; "
+_SHARED_ID = ("    {n} input documents have this id ({where}): what follows may be about any of them; "
               "give them distinct ids (id_field) to tell them apart")
 
 
@@ -265,10 +265,11 @@ def _fate(stages: list[StageEntry], index: int, copy: str) -> tuple[list[str], b
     (each numbering its rows from 0 under `id_field`) does not say which of them duplicate_of
     means: each is followed, and none reaching the output is said only when all were removed."""
     _, n, shards = _entry(stages, copy)
-    by_file = _by_file(stages, shards) if n > 1 else {}
+    records = _ingest_records(stages, shards) if n > 1 else {}
+    by_file = _by_file(shards, records) if n > 1 else {}
     if len(by_file) > 1:
         return _shared_fate(stages, index, copy, n, by_file)
-    if n > 1 and _read_together(stages, shards):
+    if n > 1 and _read_together(records):
         # small files read into shared shards (group_bytes): their documents are not told apart by
         # shard, so which of them duplicate_of means, and whether it reaches the output, is not known
         return [f"    {copy} is the id of {n} input documents read together from small files (group_bytes); "
@@ -321,23 +322,30 @@ def _removal(s: StageEntry, doc_id: str, shards: set[str] | None = None) -> dict
     return gone.to_pylist()[0] if gone is not None else None
 
 
-def _read_together(stages: list[StageEntry], shards: set[str]) -> bool:
-    """Whether some of ingest's `shards` hold documents of several small files read as a group."""
-    for fid in {shard.rsplit("-", 1)[0] for shard in shards}:
-        rec = stages[0].dir.path / "files" / f"{fid}.done.json"
-        if storage.exists(rec) and storage.read_json(rec).get("group"):
-            return True
-    return False
+def _ingest_records(stages: list[StageEntry], shards: set[str]) -> dict[str, dict]:
+    """Ingest's completion record of each file (or group of small files) `shards` came from, read
+    once each; {} for one that is not there."""
+    out = {}
+    for fid in sorted({shard.rsplit("-", 1)[0] for shard in shards}):
+        try:
+            out[fid] = storage.read_json(stages[0].dir.path / "files" / f"{fid}.done.json")
+        except FileNotFoundError:
+            out[fid] = {}
+    return out
 
 
-def _by_file(stages: list[StageEntry], shards: set[str]) -> dict[str, set[str]]:
+def _read_together(records: dict[str, dict]) -> bool:
+    """Whether some of these ingest records are of small files read as a group into shared shards."""
+    return any(rec.get("group") for rec in records.values())
+
+
+def _by_file(shards: set[str], records: dict[str, dict]) -> dict[str, set[str]]:
     """Ingest's shards by the input file they were read from (a shard is `<file>-<n>`; the file's
     record names its path)."""
     out: dict[str, set[str]] = {}
     for shard in sorted(shards):
         fid = shard.rsplit("-", 1)[0]
-        rec = stages[0].dir.path / "files" / f"{fid}.done.json"
-        rec = storage.read_json(rec) if storage.exists(rec) else {}
+        rec = records.get(fid) or {}
         path = rec.get("path")
         if path and rec.get("group"):        # small files read together into shared shards
             path = f"{path} and the {len(rec['group']) - 1} files read with it"
@@ -478,7 +486,8 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
                            f"`python -m pipeline inspect {run_dir} --stage 0 --kept` shows some)"
                            + _skipped_at_ingest(run_dir) + _damage_in_its_file(run_dir, stages, doc_id))
     lines.append(f"{first} kept")
-    by_file = _by_file(stages, shards) if n > 1 else {}
+    records = _ingest_records(stages, shards) if n > 1 else {}
+    by_file = _by_file(shards, records) if n > 1 else {}
     if len(by_file) > 1:
         # files that each number their rows from 0: each document is followed in its own file
         lines.append(f"    {n} input documents have this id, in {len(by_file)} files; each is followed on its own")
@@ -490,8 +499,9 @@ def explain(run_dir: str | Path, doc_id: str) -> list[str]:
             if last_row is not None:
                 lines.append("    last seen with: " + format_doc(last_row)[2:].replace("\n", "\n    "))
         return lines
-    if n > 1:                  # a file read twice: the id does not name one document
-        lines.append(_SHARED_ID.format(n=n))
+    if n > 1:                  # a file read twice, or small files read together: the id names no one document
+        lines.append(_SHARED_ID.format(n=n, where="small files read together (group_bytes)"
+                                       if _read_together(records) else "a file read twice?"))
     more, last_row = _follow(run_dir, stages, apply_to, doc_id, shards, raw.to_pylist()[0] if raw is not None else None)
     lines += more
     if last_row is not None:

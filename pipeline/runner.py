@@ -370,7 +370,9 @@ class Runner:
         check_output(self.run_dir, recipe, self.files)       # before any work: a safe place to write
         sized = input_fingerprints(self.files)
         self.stages = plan(recipe, self.run_dir, self.files, sized)
-        self.groups = {src.name: file_groups(sized[src.name], src.group_bytes) for src in recipe.sources}
+        # per source, each group of files read together by the index of its first file (in order)
+        self.groups = {src.name: {g[0]: g for g in file_groups(sized[src.name], src.group_bytes)}
+                       for src in recipe.sources}
         self.segments = compile_segments(self.stages, recipe.checkpoint,
                                          {s.id: s.checkpoint for s in recipe.stages})
         # The user's own modules (custom stages and readers) travel to the workers with the tasks.
@@ -486,7 +488,7 @@ class Runner:
         first file of its group)."""
         si, fi = (int(x) for x in shard.split("-")[:2])
         name = self.recipe.sources[si].name
-        group = next((g for g in self.groups[name] if g[0] == fi), [fi])
+        group = self.groups[name].get(fi, [fi])
         first = self.files[name][fi]
         return first if len(group) == 1 else f"{first} and the {len(group) - 1} files read with it"
 
@@ -509,7 +511,7 @@ class Runner:
                     storage.remove_file(ps.dir.shard_path(shard))
         for si, src in enumerate(self.recipe.sources):
             paths = self.files[src.name]
-            for group in self.groups[src.name]:
+            for group in self.groups[src.name].values():
                 fid = f"{si:02d}-{group[0]:05d}"
                 rec = read_json(ps.dir.path / "files" / f"{fid}.done.json") if f"{fid}.done.json" in recorded else None
                 if rec is not None and (usable is None or usable.issuperset(rec["shards"])):

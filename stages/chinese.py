@@ -179,12 +179,15 @@ class ChineseClean(Stage):
         # (~0.1 ms on a Chinese page, and most pages have no full-width letters or digits).
         self._width_chars = "[" + "".join(f"\\x{{{c:x}}}" for c in sorted(table)) + "]" if table else None
 
-    def _selected(self, batch: pa.Table, scripts: list[str]) -> np.ndarray:
-        by_script = np.isin(np.array(scripts, dtype=object), list(self.scripts))
+    def _selected(self, batch: pa.Table, scripts: list[str], languages=None, script_set=None) -> np.ndarray:
+        """Rows labelled one of `languages`, or unlabelled in one of `script_set` (default: the
+        stage's options)."""
+        by_script = np.isin(np.array(scripts, dtype=object), list(script_set or self.scripts))
         if "language" not in batch.column_names:
             return by_script
         lang = batch.column("language")
-        by_lang = pc.fill_null(pc.is_in(lang, value_set=pa.array(self.languages, pa.string())), False)
+        by_lang = pc.fill_null(pc.is_in(lang, value_set=pa.array(list(languages or self.languages), pa.string())),
+                               False)
         no_lang = pc.is_null(lang).to_numpy(zero_copy_only=False)
         return by_lang.to_numpy(zero_copy_only=False) | (no_lang & by_script)
 
@@ -221,11 +224,7 @@ class ChineseClean(Stage):
         # OpenCC converts Chinese only: run over Japanese it wrote 東京駅 as 东京駅 and 紹介 as 绍介
         # (`languages` selects ja for the width rules). Chinese: labelled a Chinese language, or,
         # unlabelled, in a Chinese script.
-        if "language" in batch.column_names:
-            convertible = pc.fill_null(pc.is_in(batch.column("language"), value_set=pa.array(
-                sorted(CHINESE_LANGUAGES), pa.string())), False).to_numpy(zero_copy_only=False)
-        else:
-            convertible = np.isin(np.array(scripts, dtype=object), list(CHINESE_SCRIPTS))
+        convertible = self._selected(batch, scripts, sorted(CHINESE_LANGUAGES), CHINESE_SCRIPTS)
         values = texts.to_pylist()
         wide = pc.fill_null(pc.match_substring_regex(texts, self._width_chars), False).to_numpy(
             zero_copy_only=False) if self._width_chars else np.zeros(len(values), dtype=bool)

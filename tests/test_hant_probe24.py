@@ -145,3 +145,10 @@ def test_a_messenger_app_is_a_phone_label():
     assert _redact(["有意請WhatsApp我：6123 4567", "Telegram: 9123 4567", "Signal：5123 4567"]) == [
         "有意請WhatsApp我：<PHONE>", "Telegram: <PHONE>", "Signal：<PHONE>"]
     assert _redact(["signal strength 5123 4567"]) == ["signal strength 5123 4567"]
+
+
+def test_an_unlabelled_row_in_a_chinese_script_is_converted_too():
+    """The selection's rule (labelled a Chinese language, or unlabelled in a Chinese script) held
+    for the width rules but not for t2s: a Hant row with a null language was left Traditional."""
+    out = ChineseClean(convert="t2s").ensure_setup()(_docs(["這個問題很簡單，請參考說明。"], [None], ["Hant"]))
+    assert out.kept.column("text").to_pylist() == ["这个问题很简单，请参考说明。"]

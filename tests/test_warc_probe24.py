@@ -171,3 +171,13 @@ def test_status_203_is_a_page_other_statuses_as_before(tmp_path):
     docs, q, counters = read_both(path)
     assert not q and [d.url for d in docs] == ["http://b.example/203"]
     assert (counters["skipped_http_2xx"], counters["skipped_http_4xx"], counters["skipped_http_5xx"]) == (1, 1, 1)
+
+
+def test_xhtml_with_its_xml_declaration_opens_a_whole_page_and_a_gzipped_page_is_no_binary_file():
+    from pipeline.readers.magic import HTML_PAGE
+    from pipeline.readers.web import not_a_page
+    xhtml = '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" ' \
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml">'
+    assert HTML_PAGE.match(xhtml) and not HTML_PAGE.match('<?xml version="1.0"?><rss version="2.0">')
+    assert not not_a_page(gzip.compress(b"<html><body><p>a page saved content-encoded</p></body></html>"))
+    assert not_a_page(b"\x89PNG\r\n\x1a\n" + bytes(64))

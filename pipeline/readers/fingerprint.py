@@ -22,8 +22,9 @@ def _is_local(fs) -> bool:
     return bool({"file", "local"} & set(proto))
 
 
-def file_fingerprint(fs, path: str) -> dict:
-    """Size plus the cheapest reliable sign of the content (see the module docstring)."""
+def file_fingerprint(fs, path: str, info: dict | None = None) -> dict:
+    """Size plus the cheapest reliable sign of the content (see the module docstring); `info`: the
+    store's description of the file when the caller has already asked for it."""
     if _is_local(fs):
         local = fs._strip_protocol(path)
         try:
@@ -32,7 +33,7 @@ def file_fingerprint(fs, path: str) -> dict:
             st = os.lstat(local)
             return {"size": None, "link": os.readlink(local), "mtime_ns": st.st_mtime_ns}
         return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    info = fs.info(path)
+    info = info or fs.info(path)
     out: dict = {"size": info.get("size")}
     for k in ETAG_KEYS:
         if info.get(k):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
-# A whole page opens with a doctype or <html> (after blanks, a byte-order mark, comments): stricter
+# A whole page opens with a doctype or <html> (after blanks, a byte-order mark, XHTML's XML
+# declaration, comments): stricter
 # than "begins with <", which text may (an address, a quoted tag).
-HTML_PAGE = re.compile(r"[\s\ufeff]*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+HTML_PAGE = re.compile(r"[\s\ufeff]*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])",
+                       re.I | re.S)
 
 # (offset, signature, format), as file(1) knows them: a PDF's first NUL can lie 200 KB in and its
 # text streams pass as UTF-8 lines; only signatures no text file begins with.

@@ -229,13 +229,17 @@ class CaptureBatcher:
             return None                     # cut short (web._cut_short): the per-record path flags it
         mime = ctype.split(";")[0].strip().lower()
         # What the payload is read as is the per-record path's to decide (web._read_as) where the
-        # HTTP type alone does not say: a generic type (sniffed), Common Crawl's identified type
-        # other than the HTTP one, a text type (a text document, or a page sent as text).
+        # HTTP type alone does not say: a generic type (sniffed), a text type (a text document, or a
+        # page sent as text), Common Crawl's identified type other than the HTTP one - unless both
+        # are page types (text/html identified application/xhtml+xml, common: read as the HTTP type).
         if mime in GENERIC_TYPES or mime in TEXT_TYPES:
             return None
         identified = _first(lines, low, b"warc-identified-payload-type:")
-        if identified and identified.split(b";")[0].strip().lower().decode("latin-1") != mime:
-            return None
+        if identified:
+            found = identified.split(b";")[0].strip().lower().decode("latin-1")
+            if found != mime and not (mime.startswith(self.want) and found.startswith(self.want)
+                                      and found not in TEXT_TYPES):
+                return None
         if not mime.startswith(self.want):
             self.state.count("skipped_not_html")
             return ()

@@ -461,8 +461,8 @@ _NOT_PAGE_ROOTS = frozenset({b"svg", b"rss", b"feed", b"urlset", b"sitemapindex"
 def not_a_page(body: bytes) -> bool:
     """Whether a file's (decompressed) first bytes say it is no page: an image, a PDF, a font, an
     archive, media (magic.binary_format), or XML whose root is an SVG image, a feed or a sitemap."""
-    if binary_format(bytes(body[:512])) is not None:
-        return True
+    if not body.startswith(b"\x1f\x8b") and binary_format(bytes(body[:512])) is not None:
+        return True                 # (gzip: a page still content-encoded, which _page inflates)
     root = _XML_ROOT.match(bytes(body[:4096]))
     return root is not None and root.group(1).lower() in _NOT_PAGE_ROOTS
 

@@ -323,11 +323,11 @@ def _french_or_german(name: str, args: list[str], named: dict[str, str], as_of: 
     if name in ("unité", "nombre"):              # {{unité|10|km|2|h|-1}}: "10 km² h⁻¹"; {{nombre|19|ans}}
         if not args:
             return ""
-        text = _fr_number(args[0]) + ("×10" + named["e"].translate(_SUPERSCRIPT) if named.get("e") else "")
+        text = _fr_number(args[0]) + ("×10" + named["e"].translate(SUPERSCRIPT) if named.get("e") else "")
         previous_unit = False
         for unit in filter(None, args[1:]):
             if name == "unité" and previous_unit and unit.lstrip("-−").isdigit():
-                text, previous_unit = text + unit.translate(_SUPERSCRIPT), False
+                text, previous_unit = text + unit.translate(SUPERSCRIPT), False
             else:
                 text, previous_unit = text + " " + unit, True
         return text
@@ -355,7 +355,7 @@ def _french_or_german(name: str, args: list[str], named: dict[str, str], as_of: 
     return ""
 
 
-_SUPERSCRIPT = str.maketrans("0123456789−-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
+SUPERSCRIPT = str.maketrans("0123456789−-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
 
 
 def language_label(code: str, language: str | None) -> str:
@@ -363,9 +363,14 @@ def language_label(code: str, language: str | None) -> str:
     from CLDR's language names (babel); other wikis' lang-xx show the text alone."""
     if language != "zh":
         return ""
-    from babel import Locale
-    name = Locale.parse("zh").languages.get(code.strip().lower().replace("-", "_"))
+    name = _zh_language_names().get(code.strip().lower().replace("-", "_"))
     return f"{name}：" if name else ""
+
+
+@functools.lru_cache(maxsize=1)
+def _zh_language_names() -> dict[str, str]:
+    from babel import Locale
+    return dict(Locale.parse("zh").languages)
 
 
 def _month(s: str) -> int | None:

@@ -74,7 +74,6 @@ _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 # caret (a^(p − 1)). Letters alone are ordinals and marks (1<sup>st</sup>, 2<sup>e</sup>, and
 # x<sup>n</sup> too), a bracket a note: flattened as before.
 _EXPONENT = re.compile(r"[−\-+]?\d+|[^\[\]()]*\w\s*[−\-+=×/*]\s*\w[^\[\]]*")
-_SUPERSCRIPT = str.maketrans("0123456789−-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
 _PARSER_FUNCTION = re.compile(r"(\{\{\s*#[a-z]+):", re.I)
 # HTML tags the parser left as text (unclosed, or their partner cut with a table): never text.
 # Names listed so that "a <b" or "x<y>z" in prose is left alone; an <li>, <dt> or <dd> is an item.
@@ -343,7 +342,7 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
     if block:
         out.add("\n")
     if name == "sup" and _EXPONENT.fullmatch(exponent := _plain(node.contents, opts).replace(REMOVED, "").strip()):
-        out.add(exponent.translate(_SUPERSCRIPT) if exponent.lstrip("−-+").isdigit() else f"^({exponent})")
+        out.add(exponent.translate(wiki_templates.SUPERSCRIPT) if exponent.lstrip("−-+").isdigit() else f"^({exponent})")
         return
     if name in ("pre", "nowiki", "syntaxhighlight", "source", "code", "math", "chem", "ce"):
         # literal content, not wikitext: kept as written (see tidy); <code> holds wikitext

@@ -13,6 +13,7 @@ its side files (removed samples, quarantine, candidate pairs) through `pipeline.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,6 @@ import pyarrow.compute as pc
 from pipeline import storage
 from pipeline.shards import StageDir
 
-MAX_SHARDS = 8                 # shards probed per stage where one look at a few is enough
 ALL_DOCS = 200_000             # up to this many documents a stage's values are all read
 SAMPLE_DOCS = 20_000           # past it, documents sampled (in proportion to each source's documents)
 MAX_REASONS = 25               # removal reasons drawn in the chart (all of them go in the table)
@@ -38,7 +38,6 @@ class Distribution:
     column: str
     kept: np.ndarray
     removed: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    total_shards: int = 0
     # documents the kept values were read from, of the documents that have the column
     sampled: int = 0
     total: int = 0
@@ -167,7 +166,7 @@ def _spread(items: list, k: int) -> list:
         return items
     groups: dict[str, list[int]] = {}
     for i, item in enumerate(items):
-        groups.setdefault(str(getattr(item, "name", item)).rsplit("-", 2)[0], []).append(i)
+        groups.setdefault(_source_key(item), []).append(i)
     if len(groups) == 1 or len(groups) >= k:
         idx = np.unique(np.linspace(0, len(items) - 1, k).round().astype(int))
         return [items[i] for i in idx]
@@ -216,7 +215,10 @@ def _sample(parts: list[Part], columns: list[str], per_part=None) -> tuple[pa.Ta
     while there are at most ALL_DOCS, else SAMPLE_DOCS of them, each source's part of the sample
     its part of the documents (its shards spread over its list, rows drawn from them, seeded).
     `per_part` reduces a part's table as it is read (lengths from texts: texts are not kept)."""
-    total = sum(p.rows() for p in parts)
+    # each part's count is its shard's completion record: fetched together (a stage of thousands
+    # of shards on S3 is thousands of requests), then cached on the part
+    with ThreadPoolExecutor(min(32, max(1, len(parts)))) as pool:
+        total = sum(pool.map(Part.rows, parts))
 
     def read(p: Part) -> pa.Table:
         t = p.read([c for c in columns if c in p.names()])
@@ -302,7 +304,7 @@ def lengths(stats: dict) -> list[Distribution]:
     for s in picks:
         shards = _having(_shards(s), ["text"])
         kept, n, total = _text_lengths(shards)
-        out.append(Distribution(s["id"], "characters", kept, total_shards=len(shards), sampled=n, total=total))
+        out.append(Distribution(s["id"], "characters", kept, sampled=n, total=total))
     return [d for d in out if len(d.kept)]
 
 
@@ -376,7 +378,7 @@ def signals(stats: dict) -> list[Distribution]:
         gone = pa.concat_tables([p.read([c for c in cols if c in p.names()]) for p in gone_parts],
                                 promote_options="permissive") if gone_parts else None
         for c in cols:
-            d = Distribution(s["id"], c, np.zeros(0), _valid(gone, c), total_shards=len(use), sampled=n,
+            d = Distribution(s["id"], c, np.zeros(0), _valid(gone, c), sampled=n,
                              total=total, thresholds=declared.get(c, []), kept_at=kept_at)
             _fill_kept(d, kept)
             out.append(d)
