@@ -280,7 +280,8 @@ class GopherQuality(ProfiledFilter):
         foreign = to_bool(pc.match_substring_regex(flat, _FOREIGN_WORD_RE2))
         if not foreign.any():
             return mean_len
-        owner = np.repeat(np.arange(len(rows)), n_words[rows])[foreign]
+        word_doc = np.repeat(np.arange(len(rows)), n_words[rows])       # each word's document
+        owner = word_doc[foreign]
         lengths = pc.utf8_length(flat).to_numpy(zero_copy_only=False)[foreign].astype(np.float64)
         n_foreign = np.bincount(owner, minlength=len(rows)).astype(np.float64)
         foreign_chars = np.bincount(owner, weights=lengths, minlength=len(rows))
@@ -288,8 +289,7 @@ class GopherQuality(ProfiledFilter):
         p_max = self.per_doc(profiles[rows], "max_avg_word_length")
         scale = (p_max - p_min) / (e_max - e_min)     # NaN where a CJK limit is off
         # (the floor only beside CJK words: a text of foreign words only keeps the English verdict)
-        cjk_owner = np.repeat(np.arange(len(rows)), n_words[rows])[to_bool(pc.match_substring_regex(
-            flat, f"[{_CJK_RE2}]"))]
+        cjk_owner = word_doc[to_bool(pc.match_substring_regex(flat, f"[{_CJK_RE2}]"))]
         beside_cjk = np.bincount(cjk_owner, minlength=len(rows))[owner] > 0
         with np.errstate(invalid="ignore"):
             mapped = p_min[owner] + scale[owner] * (lengths - e_min)

@@ -98,7 +98,8 @@ class Tokenize(GlobalStage):
 
     def run(self, ctx) -> None:
         out = ctx.output_dir
-        tok, origin, eos_token, turned_off, lossy = self._resolve_tokenizer(ctx)
+        mix_report = _read_mix_report(ctx)             # read once: the tokenizer and the manifest use it
+        tok, origin, eos_token, turned_off, lossy = self._resolve_tokenizer(ctx, mix_report)
         spec = self.tokenizer or bpe.TokenizerSpec()
         tok_json = bpe.tokenizer_json(tok)
         tok_hash = bpe.tokenizer_hash(tok)
@@ -112,7 +113,6 @@ class Tokenize(GlobalStage):
         # Only a trained tokenizer has a requested size (trained here, or by the mix: its mix.json
         # records it); training may stop short of it (bpe.vocab_shortfall, logged when it trained):
         # the manifest, the counters and a warning show both, whichever stage trained it.
-        mix_report = _read_mix_report(ctx)
         if origin == "trained":
             vocab_requested = spec.vocab_size
             shortfall = bpe.vocab_shortfall(spec, tok)
@@ -213,7 +213,7 @@ class Tokenize(GlobalStage):
                                 "lossy": lossy, "warnings": warnings}
 
     # -- helpers ---------------------------------------------------------------------------
-    def _resolve_tokenizer(self, ctx):
+    def _resolve_tokenizer(self, ctx, mix_report: dict | None):
         """(tokenizer, origin, eos_token, settings of a loaded file that were turned off, what it
         loses or None). A loaded file that does not give text back exactly fails here too (a
         remote path is first read here, and a local file may have changed since recipe load)
@@ -229,10 +229,10 @@ class Tokenize(GlobalStage):
         inherited = ctx.input.path / "output" / MIX_TOKENIZER
         if spec is None and inherited.exists():
             # The mix's spec names the separator (its eos_token), not our default.
-            eos_token = _mix_eos_token(ctx)
+            eos_token = (mix_report or {}).get("eos_token", bpe.EOS_TOKEN)   # before it recorded one: the default
             tok, turned_off, lossy = bpe.load_tokenizer_checked(inherited, eos_token, allow_lossy=None)
             # The mix saved the file with them off: what it turned off is in its report.
-            from_mix = (_read_mix_report(ctx) or {}).get("tokenizer_turned_off_on_load") or []
+            from_mix = (mix_report or {}).get("tokenizer_turned_off_on_load") or []
             return tok, "from_mix", eos_token, list(dict.fromkeys([*from_mix, *turned_off])), lossy
         spec = spec or bpe.TokenizerSpec()
         texts = sample_texts(ctx, ctx.seed, spec.sample_bytes)
@@ -357,10 +357,8 @@ def write_text_atomic(text: str, path) -> None:
 
 
 def _read_mix_report(ctx) -> dict | None:
-    p = ctx.input.path / "output" / "mix.json"
-    return storage.read_json(p) if p.exists() else None
+    try:
+        return storage.read_json(ctx.input.path / "output" / "mix.json")
+    except FileNotFoundError:               # no mix before this stage
+        return None
 
-
-def _mix_eos_token(ctx) -> str:
-    # A mix.json written before the mix recorded its eos_token used the default one.
-    return (_read_mix_report(ctx) or {}).get("eos_token", bpe.EOS_TOKEN)
