@@ -160,6 +160,16 @@ class Stage(BaseModel):
         Raise here when something cannot load: the run stops with that error instead of
         quietly producing empty output."""
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Options are frozen (they make the stage's cache key); pydantic's refusal of
+        # `self.model = load(...)` in a custom setup() reads "Instance is frozen" with no hint.
+        if not name.startswith("_"):
+            raise AttributeError(
+                f"{type(self).__name__}.{name}: a stage's options are frozen once validated (they are its cache "
+                f"key); keep what setup() loads or a batch computes in an attribute whose name starts with "
+                f"'_' (self._{name} = ...)")
+        super().__setattr__(name, value)
+
     def ensure_setup(self) -> "Stage":
         if not self._ready:
             self.setup()

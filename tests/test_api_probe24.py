@@ -134,3 +134,26 @@ def test_a_run_ending_in_tokenize_delivers_tokens_not_documents():
     assert empty_output([mix, tokenize]) == []
     none = {**tokenize, "counters": {"tokens": 0}, "docs_in": 0}
     assert empty_output([{**mix, "docs_out": 0}, none])          # nothing mixed: still warned
+
+
+class LoadsIntoAnOption(Filter):
+    def setup(self):
+        self.model = {"threshold": 3}
+
+    def judge(self, batch):
+        return Judgement([None] * batch.num_rows)
+
+
+class LoadsIntoPrivate(Filter):
+    def setup(self):
+        self._model = {"threshold": 3}
+
+    def judge(self, batch):
+        return Judgement([None if self._model["threshold"] else "x"] * batch.num_rows)
+
+
+def test_setup_storing_state_in_a_public_attribute_gets_a_hint_not_pydantics_frozen_error():
+    with pytest.raises(AttributeError, match=r"LoadsIntoAnOption\.model: a stage's options are frozen.*self\._model"):
+        LoadsIntoAnOption().ensure_setup()
+    stage = LoadsIntoPrivate().ensure_setup()
+    assert stage.process(docs(3)).kept.num_rows == 3
