@@ -106,17 +106,18 @@ def _unlistable(monkeypatch, folder):
                         and real_access(p, mode, **kw))
 
 
-@pytest.mark.parametrize("glob", [False, True])
+@pytest.mark.parametrize("glob", ["", "/**", "/**/*.html", "/*/*.html", "/*/*", "/[lo]*/*.html"])
 def test_a_folder_the_listing_cannot_enter_is_quarantined_naming_it(tmp_path, monkeypatch, glob):
-    """fsspec's walk omits a folder it cannot list (on_error="omit"): its pages were lost without a
-    word. Now one `unlisted_folder` item names it; the other pages are read."""
+    """fsspec's walk and glob omit a folder they cannot list (on_error="omit"): its pages were lost
+    without a word (`site/**/*.html` too). Now one `unlisted_folder` item names it; the other pages
+    are read."""
     site = tmp_path / "site"
     (site / "locked").mkdir(parents=True)
     (site / "open").mkdir()
     (site / "open" / "a.html").write_bytes(PAGE)
     (site / "locked" / "b.html").write_bytes(PAGE)
     _unlistable(monkeypatch, site / "locked")
-    docs, quarantined, _ = read([f"{site}/**" if glob else site])
+    docs, quarantined, _ = read([f"{site}{glob}"])
     assert sorted(docs) == ["a.html"]
     assert [q.reason for q in quarantined] == ["unlisted_folder"]
     assert str(site / "locked") in quarantined[0].detail and "Permission denied" in quarantined[0].detail
@@ -157,6 +158,75 @@ def test_symlinked_folders_are_followed_once_and_loops_counted(tmp_path, glob):
     docs, quarantined, counters = read([f"{site}/**" if glob else site])
     assert sorted(docs) == ["a.html", "b.html", "c.html"] and not quarantined
     assert counters["skipped_symlinked_folder"] == 3
+
+
+@pytest.mark.parametrize("glob, listed", [
+    ("/**/*.html", ["a.html", "alias", "loop", "more/c.html", "more/deep/d.html", "self", "sub/b.html"]),
+    ("/*/*.html", ["alias", "loop", "more/c.html", "self", "sub/b.html"]),
+    ("/m*/**/*.html", ["more/c.html", "more/deep/d.html"]),
+    ("/*/deep/?.html", ["alias", "loop", "more/deep/d.html", "self"]),
+])
+def test_a_glob_follows_symlinked_folders_as_a_folder_does(tmp_path, glob, listed):
+    """A glob with a file pattern after its folders (`site/**/*.html`) went through fsspec's glob,
+    which does not follow a symlink to a folder: `more -> ../elsewhere` (another disk) was lost with
+    exit 0. The link is followed once, as for `site/**`, and only what the pattern matches below it
+    is listed; a link back up or to a folder already listed is counted `skipped_symlinked_folder`."""
+    site = _linked_tree(tmp_path)
+    (tmp_path / "elsewhere" / "deep").mkdir()
+    (tmp_path / "elsewhere" / "deep" / "d.html").write_bytes(PAGE)
+    (tmp_path / "elsewhere" / "style.css").write_bytes(b"p {}")
+    files = expand_paths(f"{site}{glob}")
+    assert [f[len(str(site)) + 1:] for f in files] == listed
+    docs, quarantined, counters = read([f"{site}{glob}"])
+    assert sorted(docs) == sorted(f.rsplit("/", 1)[-1] for f in listed if f.endswith(".html")) and not quarantined
+    assert counters["skipped_symlinked_folder"] == len([f for f in listed if "." not in f])
+
+
+def test_a_glob_enters_only_the_folders_its_pattern_can_match(tmp_path, monkeypatch):
+    """The walk of `site/o*/*.html` does not enter `locked/` (no match can lie there: nothing to
+    quarantine), nor `open/deeper/` below the pattern's depth; a link to a folder the glob lists
+    itself (`oalias -> other`, both matching) gives no page twice: it is listed, to be counted."""
+    site = tmp_path / "site"
+    for d in ("locked", "open/deeper", "other"):
+        (site / d).mkdir(parents=True)
+    (site / "open" / "a.html").write_bytes(PAGE)
+    (site / "open" / "deeper" / "z.html").write_bytes(PAGE)
+    (site / "other" / "b.html").write_bytes(PAGE)
+    os.symlink("other", site / "oalias")
+    _unlistable(monkeypatch, site / "locked")
+    entered, scandir = [], os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": entered.append(os.fspath(path)) or scandir(path))
+    assert [f[len(str(site)) + 1:] for f in expand_paths(f"{site}/o*/*.html")] == ["oalias", "open/a.html",
+                                                                                    "other/b.html"]
+    assert entered == [str(site), str(site / "other"), str(site / "open")]
+    assert expand_paths(f"{site}/nowhere/**/*.html") == []
+
+
+def test_a_glob_leaves_git_out_as_a_folder_listing_does_unless_it_names_it(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / ".git" / "objects").mkdir(parents=True)
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (repo / ".git" / "objects" / "ab.html").write_bytes(PAGE)
+    (repo / "src").mkdir()
+    (repo / "src" / "a.html").write_bytes(PAGE)
+    rel = lambda pattern: [f[len(str(repo)) + 1:] for f in expand_paths(pattern)]  # noqa: E731
+    assert rel(f"{repo}/**") == rel(f"{repo}/**/*.html") == rel(str(repo)) == ["src/a.html"]
+    assert rel(f"{repo}/.git/*") == [".git/HEAD"]
+
+
+def test_an_object_store_glob_is_listed_by_fsspec_as_before():
+    """Only local globs are walked here: an object store's (no folders to enter, no links) is fsspec's."""
+    import fsspec
+    fs = fsspec.filesystem("memory")
+    for key in ("site/a.html", "site/sub/b.html", "site/sub/c.css", "site/sub/deep/d.html"):
+        fs.pipe(f"/globs-h2/{key}", PAGE)
+    try:
+        assert expand_paths("memory://globs-h2/site/**/*.html") == [
+            "memory:///globs-h2/site/a.html", "memory:///globs-h2/site/sub/b.html",
+            "memory:///globs-h2/site/sub/deep/d.html"]
+        assert expand_paths("memory://globs-h2/site/*/*.css") == ["memory:///globs-h2/site/sub/c.css"]
+    finally:
+        fs.rm("/globs-h2", recursive=True)
 
 
 def test_links_between_followed_trees_end(tmp_path):

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import fsspec
 from fsspec.core import has_magic
+from fsspec.utils import glob_translate
 
 from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader
@@ -98,25 +99,25 @@ def expand_paths(pattern: str) -> list[str]:
     listing leaves git's own files out: a checkout's `.git/` folder and a submodule's `.git` file.
     A local path named on its own (no glob) that is no regular file (a named pipe, a socket, a
     device) is a ValueError saying what it is: opening a FIFO waits for a writer forever. One that
-    a directory or glob turns up is listed, and skipped and counted when read (`read_source_file`)."""
+    a directory or glob turns up is listed, and skipped and counted when read (`read_source_file`).
+    A local glob of any shape (`site/**`, `site/**/*.html`, `data/*/x.json`) lists what fsspec's
+    glob matches, plus what that dropped without a word: the matches below a symlinked folder (the
+    link followed once) and each folder it would have entered but could not (_LocalTree)."""
     from fsspec.core import url_to_fs
     fs, root = url_to_fs(pattern)
     proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
     local = proto in ("file", "local")
+    if local and is_glob(root) and not ("*" not in root and fs.exists(root)):
+        # Walked here, not by fsspec's glob, which left out without a word the folders it could not
+        # enter and the symlinks to folders (_LocalTree); matched as fsspec matches (_Glob).
+        top = static_prefix(root) or "/"
+        if not os.path.isdir(top):
+            return []                   # as fsspec's glob: no match (checks: "no file matches")
+        tree = _LocalTree(_Glob(root))
+        tree.walk(top, os.path.realpath(top), state=tree.glob.start)
+        return unique_files(tree.listed())
     tree = _LocalTree() if local else None
-    if local and "**" in pattern:
-        # fsspec's glob, with the folders it matched: `**` means their files, and fsspec left out
-        # without a word those of a folder it could not enter and of a symlink to a folder.
-        matched = sorted(fs.glob(root))
-        paths = [m for m in matched if not os.path.isdir(m)]
-        tree.roots.append(os.path.realpath(static_prefix(root)))
-        for d in matched:
-            if os.path.islink(d) and os.path.isdir(d):
-                tree.links.append(d)
-            elif os.path.isdir(d) and not os.access(d, os.R_OK | os.X_OK):
-                tree.files.append(d)
-    else:
-        fs, _, paths = fsspec.get_fs_token_paths(pattern)
+    fs, _, paths = fsspec.get_fs_token_paths(pattern)
     if "*" not in pattern and is_glob(pattern) and not any(fs.exists(p) for p in paths):
         # fsspec globs a pattern only for `*`: `part-?.jsonl.gz` and `part-[01]` were taken as one
         # file's name, which did not exist (a file whose name holds them is still read as named).
@@ -124,10 +125,10 @@ def expand_paths(pattern: str) -> list[str]:
     out = []
     for p in paths:
         if tree is not None and os.path.isdir(p):
-            # A directory means its files (_LocalTree: git's own left out, as below); a glob's
-            # match that links to a folder is followed as a link inside a tree is.
+            # A directory means its files (_LocalTree: git's own left out, as below); a path with
+            # glob characters in its name that links to a folder is followed as a link in a tree is.
             if is_glob(pattern) and os.path.islink(p):
-                tree.links.append(p)
+                tree.links.append((p, None))
             else:
                 tree.walk(p, os.path.realpath(p), named=not is_glob(pattern))
         elif fs.isdir(p):
@@ -147,29 +148,33 @@ def expand_paths(pattern: str) -> list[str]:
 
 
 class _LocalTree:
-    """A local directory's files, listed with os.scandir where fsspec's walk dropped two kinds
-    without a word: a folder it could not enter (no permission: `on_error="omit"`) and a symlink
-    to a folder (neither followed nor counted). Here such a folder is listed itself, for its read
-    to quarantine it `unlisted_folder` naming it (`read_source_file`); the folder a path names is
-    refused instead (PermissionError: a recipe error). A symlink to a folder is followed once the
-    tree itself is listed, unless its target is a folder already listed (the files are there under
-    their own names), one holding a listed tree (`loop -> ..`: a loop) or inside one: then the link
-    is listed itself, and its read counts it `skipped_symlinked_folder`. A link out of the tree is
-    followed, as `find -L` does: a data folder put together from links to other disks
-    (`2024 -> /mnt/disk2/crawl-2024`) is read; its files are named through the link."""
+    """A local directory's files, or a local glob's, listed with os.scandir where fsspec's walk and
+    glob dropped two kinds without a word: a folder they could not enter (no permission:
+    `on_error="omit"`) and a symlink to a folder (neither followed nor counted). Here such a folder
+    is listed itself, for its read to quarantine it `unlisted_folder` naming it (`read_source_file`);
+    the folder a path names is refused instead (PermissionError: a recipe error). A symlink to a
+    folder is followed once the tree itself is listed, unless its target is a folder already listed
+    (the files are there under their own names), one holding a listed tree (`loop -> ..`: a loop)
+    or inside a directory listed whole: then the link is listed itself, and its read counts it
+    `skipped_symlinked_folder`. A link out of the tree is followed, as `find -L` does: a data folder
+    put together from links to other disks (`2024 -> /mnt/disk2/crawl-2024`) is read; its files are
+    named through the link. A glob's walk (`glob`) enters only the folders its pattern can match
+    below, links included, and lists the files it matches; a state says where in the pattern a
+    folder is (_Glob; None: a directory, all of it, git's own left out)."""
 
-    def __init__(self):
+    def __init__(self, glob: _Glob | None = None):
+        self.glob = glob
         self.files: list[str] = []
-        self.links: list[str] = []
-        self.visited: set[str] = set()      # the real paths of the folders listed
-        self.roots: list[str] = []          # the real paths of the trees listed (a glob's: where it starts)
+        self.links: list[tuple[str, int | None]] = []       # (link, the state its folder is walked in)
+        self.visited: set[tuple[str, int | None]] = set()   # (real path, state) of the folders listed
+        self.roots: list[tuple[str, bool]] = []     # (real path, listed whole) of each tree walked
 
-    def walk(self, top: str, real: str, named: bool = False) -> None:
-        self.roots.append(real)
-        stack = [(top, real)]
+    def walk(self, top: str, real: str, named: bool = False, state: int | None = None) -> None:
+        self.roots.append((real, state is None))
+        stack = [(top, real, state)]
         while stack:
-            folder, real = stack.pop()
-            if real in self.visited:
+            folder, real, state = stack.pop()
+            if (real, state) in self.visited:
                 continue
             try:
                 with os.scandir(folder) as it:
@@ -179,33 +184,81 @@ class _LocalTree:
                     raise               # the folder the recipe names: its listing's own error
                 self.files.append(folder)
                 continue
-            self.visited.add(real)
+            self.visited.add((real, state))
             for e in entries:
                 path = f"{folder.rstrip('/')}/{e.name}"
-                if e.name == ".git":            # git's own (see is_git_internal)
-                    continue
+                if state is None:
+                    if e.name == ".git":            # git's own (see is_git_internal)
+                        continue
+                    wanted, into = True, None
+                elif e.name == ".git" and not self.glob.names_git:
+                    continue                        # git's own, unless the pattern names it
+                else:                               # a glob's: what it matches decides, as fsspec's
+                    wanted, into = self.glob.step(state, e.name, path)
                 if e.is_symlink():
-                    (self.links if _is_dir(e) else self.files).append(path)
+                    if _is_dir(e):
+                        if into != _Glob.OUT:
+                            self.links.append((path, into))
+                    elif wanted:
+                        self.files.append(path)
                 elif e.is_dir(follow_symlinks=False):
-                    stack.append((path, f"{real.rstrip('/')}/{e.name}"))
-                else:
+                    if into != _Glob.OUT:
+                        stack.append((path, f"{real.rstrip('/')}/{e.name}", into))
+                elif wanted:
                     self.files.append(path)
 
     def listed(self) -> list[str]:
         """The files, after the links to folders are followed (or listed themselves)."""
         while self.links:
-            link = self.links.pop(0)
+            link, state = self.links.pop(0)
             try:
                 real = os.path.realpath(link, strict=True)
             except (OSError, RuntimeError):       # a loop of links: its read says so
                 self.files.append(link)
                 continue
-            if any(r == real or r.startswith(real.rstrip("/") + "/") or real.startswith(r.rstrip("/") + "/")
-                   for r in self.roots):
+            below_target = real.rstrip("/") + "/"
+            if (real, state) in self.visited or any(
+                    r == real or r.startswith(below_target) or (whole and real.startswith(r.rstrip("/") + "/"))
+                    for r, whole in self.roots):
                 self.files.append(link)
                 continue
-            self.walk(link, real)
+            self.walk(link, real, state=state)
         return self.files
+
+
+class _Glob:
+    """A local glob's pattern, matched as fsspec's glob matches (fsspec.utils.glob_translate: `*`
+    and `?` within a name, hidden names included, `**` any folders) while _LocalTree walks from
+    where it starts: part by part up to its first `**` (a folder no part matches is not entered),
+    then as a whole on each file's path. A state is the index of the part a folder's entries are
+    matched with, FREE below a `**`. A folder a pattern without `*` matches (`data/202?`) means all
+    its files, as fsspec's glob of it did; one a `*` pattern matches is none (fsspec lists files).
+    git's own `.git` is left out as a directory's listing leaves it, unless a part of the pattern
+    is `.git`. Hand-written rather than fsspec's glob, which stats every entry and drops what
+    _LocalTree keeps."""
+    FREE, OUT = -1, -2
+
+    def __init__(self, pattern: str):
+        self.matches = re.compile(glob_translate(pattern)).match
+        rest = pattern[len(static_prefix(pattern).rstrip("/")) + 1:]
+        self.parts = [None if part == "**" else re.compile(glob_translate(part)).match for part in rest.split("/")]
+        self.matched_folder_is_its_files = "*" not in pattern
+        self.names_git = ".git" in pattern.split("/")
+        self.start = self._state(0)
+
+    def _state(self, k: int) -> int:
+        return self.FREE if self.parts[k] is None else k
+
+    def step(self, state: int, name: str, path: str) -> tuple[bool, int | None]:
+        """For an entry of a folder in `state`: whether it is a match (a file there is listed) and
+        the state a folder there is walked in (OUT: not entered; None: all its files)."""
+        if state == self.FREE:
+            return bool(self.matches(path)), self.FREE
+        if not self.parts[state](name):
+            return False, self.OUT
+        if state == len(self.parts) - 1:
+            return True, None if self.matched_folder_is_its_files else self.OUT
+        return False, self._state(state + 1)
 
 
 def _is_dir(entry) -> bool:
