@@ -88,7 +88,7 @@ Choices (documented because every peer differs a little):
 - Chinese landlines: area code 010, 02X or 0[3-9]XX, then a 7-8 digit number, written
   `010-12345678`, `(0755)12345678`, `（0755）1234567`, `0755 12345678` or `+86 10 12345678`.
 - The batch is first screened with RE2 patterns by Arrow; only rows that may contain PII run
-  through the (more exact) Python patterns.
+  through the (more exact) Python patterns, and the labelled phone pass only rows with a phone word.
 
 Hand-written: the peers' PII steps are English-centred regex sets (datatrove's PIIFormatter:
 e-mail and IP) or need a model (Presidio with spaCy); none knows GB 11643 or Chinese formats.
@@ -107,7 +107,8 @@ from pydantic import Field
 from pipeline.stage import Result, Stage
 from stages.pii_patterns import (
     CARD_BARE, CARD_GROUPED, EMAIL, fold_width, IBAN, ID_NUMBER, IPV4, IPV6, KINDS, LABELLED_PHONE, luhn_ok,
-    MY_NUMBER, MY_NUMBER_WORDS, PHONE, SSN, SSN_UNDASHED, valid_iban, valid_id_number, valid_my_number,
+    MY_NUMBER, MY_NUMBER_WORDS, PHONE, PHONE_LABEL_SCREEN, PHONE_LABEL_WORDS, SSN, SSN_UNDASHED, valid_iban,
+    valid_id_number, valid_my_number,
     _AMOUNT_AFTER, _CARD_PREFIX, _CARD_WORD_BEFORE, _CHANGELOG_AFTER, _CHANGELOG_ITEM, _COUNTRY_CODE, _DATE_LIKE,
     _DATE_SHAPE, _EXT_TAIL, _FILE_AFTER, _ISBN_BEFORE, _LOCAL_LABEL_BEFORE, _MY_NUMBER_LABEL, _NATIONAL_BRANCHES,
     _NINE_DIGITS, _NOT_ID_BEFORE, _PHONE_LABEL_BEFORE, _PHONE_LABEL_END, _PRESENT, _reference_before, _SCREEN,
@@ -191,6 +192,9 @@ class PIIRedactor(Stage):
         picked = texts.take(pa.array(rows))
         present = {k: pc.fill_null(pc.match_substring_regex(picked, _PRESENT[k]), False).to_numpy(zero_copy_only=False)
                    for k in kinds}
+        if self.phone:
+            present["phone_label"] = pc.fill_null(pc.match_substring_regex(picked, PHONE_LABEL_SCREEN), False) \
+                .to_numpy(zero_copy_only=False)
         values = texts.to_pylist()
         touched = 0
         for j, i in enumerate(rows):
@@ -208,10 +212,11 @@ class PIIRedactor(Stage):
         """The text with PII replaced, and how many of each kind were replaced; `matches`, if given,
         receives (kind, original string) for every replacement (used to measure false positives).
 
-        `present` (kind -> whether its `_PRESENT` pattern occurs in `text`) lets a kind be skipped
-        while the text is unchanged: each full-text Python pass costs ~1 ms on a web page, and a
-        kind cannot match where its `_PRESENT` does not. Once a placeholder went in (it could
-        form a new match with its neighbours), every later kind runs.
+        `present` (kind -> whether its `_PRESENT` pattern occurs in `text`; "phone_label" -> whether
+        `PHONE_LABEL_SCREEN` does) lets a kind be skipped while the text is unchanged: each full-text
+        Python pass costs ~1 ms on a web page, and a kind cannot match where its `_PRESENT` does not.
+        Once a placeholder went in (it could form a new match with its neighbours), every later kind
+        runs, and the labelled phone pass where the text now holds a phone word (`PHONE_LABEL_WORDS`).
 
         The patterns run on the width-folded text (`fold_width`: ＠ reads as @, － as -, ー between
         digits as -, one character for one); an accepted match's span is replaced in the original
@@ -221,6 +226,11 @@ class PIIRedactor(Stage):
 
         def run(kind: str) -> bool:
             return getattr(self, kind) and (present is None or present[kind] or any(found.values()))
+
+        def phone_word() -> bool:
+            if present is not None and not any(found.values()):
+                return present["phone_label"]
+            return PHONE_LABEL_WORDS.search(folded) is not None
 
         def sub(kind: str, pattern: re.Pattern, accept, placeholder: str) -> None:
             nonlocal text, folded
@@ -258,7 +268,8 @@ class PIIRedactor(Stage):
             sub("bank_card", CARD_BARE, lambda m: self._card_ok(m, grouped=False), self.bank_card_placeholder)
         if run("phone"):
             sub("phone", PHONE, self._phone_ok, self.phone_placeholder)
-            sub("phone", LABELLED_PHONE, self._labelled_ok, self.phone_placeholder)
+            if phone_word():        # (a labelled number needs a phone word before it: `_labelled_ok`)
+                sub("phone", LABELLED_PHONE, self._labelled_ok, self.phone_placeholder)
         return text, dict(found)
 
     # The checks below see the match in the folded text (m.string), context included.

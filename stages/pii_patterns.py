@@ -128,11 +128,13 @@ _REF_BEFORE = re.compile(
     r"|" + _NUMERO + r"\s*(?:de\s+|d['’]\s*)?(?:commande|facture|client|suivi|dossier|contrat|série|colis|article"
     r"|pièce|transaction|référence)"
     r"|(?P<numero>no\.?|nr\.?|n°|nº|num\.?|#)))\s*[:：#]?\s*$", re.I)
-# Phone words of the languages with Latin letters (a label before a number)
-_PHONE_WORD = (r"(?<![^\W\d_])(?:tel|tél|telefon|telephone|téléphone|telefono|teléfono|telefoon|phone|fon|fax"
-               r"|telefax|mobile?|mobiel|handy|cell|cellulare|portable|gsm|m[óo]vil|whatsapp|signal|telegram|rufnummer"
-               r"|telefonnummer"
-               r"|handynummer|faxnummer)(?:\.?[ \-]?(?:nr|no|num(?:ber|éro|ero)?|nummer|#)\b)?\.?")
+# Phone words of the languages with Latin letters (a label before a number); also read by the
+# labelled pass's screen (`PHONE_LABEL_SCREEN`)
+_PHONE_WORDS = ("tel", "tél", "telefon", "telephone", "téléphone", "telefono", "teléfono", "telefoon", "phone", "fon",
+                "fax", "telefax", "mobile?", "mobiel", "handy", "cell", "cellulare", "portable", "gsm", "m[óo]vil",
+                "whatsapp", "signal", "telegram", "rufnummer", "telefonnummer", "handynummer", "faxnummer")
+_PHONE_WORD = (r"(?<![^\W\d_])(?:" + "|".join(_PHONE_WORDS) + r")"
+               r"(?:\.?[ \-]?(?:nr|no|num(?:ber|éro|ero)?|nummer|#)\b)?\.?")
 _PHONE_WORD_END = re.compile(_PHONE_WORD + r"[\s.\-]*$", re.I)
 # ... and the Japanese ones (TEL, FAX are the Latin ones above). No letter check before them: Japanese
 # writes no space, a word may run into the label (お客様電話番号, 緊急連絡先).
@@ -440,6 +442,16 @@ _SCREEN_ASCII = {
     "iban": r"[A-Z][A-Z]\d\d ?[A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9]",
 }
 _SCREEN = {k: _widen(v) for k, v in _SCREEN_ASCII.items()}
+# The labelled pass (`LABELLED_PHONE`) tries every grouped number of a text, but takes one only right
+# after a phone word (`_labelled_ok` reads `_PHONE_LABEL_END`): on pages of figures (price lists, results
+# tables) it took 60% of the stage's time. So it runs only on a text holding a phone word: the words
+# of `_PHONE_LABEL_END` without their look-behind and endings (every label contains one), read without
+# case as the pass reads them. PHONE_LABEL_SCREEN is the RE2 screen over the original text: widened to
+# the full-width letters, and "i" spelt out with İ and ı, which Python's re.I reads as i and RE2's (?i)
+# does not. PHONE_LABEL_WORDS is the same for Python on the folded text (once a placeholder went in).
+_LABEL_WORDS = "|".join(_PHONE_WORDS) + "|" + _JA_PHONE_WORD
+PHONE_LABEL_SCREEN = "(?i)(?:" + _widen(_LABEL_WORDS.replace("i", "[iİı]")) + ")"
+PHONE_LABEL_WORDS = re.compile(_LABEL_WORDS, re.I)
 KINDS = ("email", "ip", "phone", "id_number", "bank_card", "iban")
 # Per kind, what a row must contain for the kind's Python patterns to run on it (see `redact`).
 _PRESENT = {**_SCREEN, "email": _widen("@")}

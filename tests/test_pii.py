@@ -685,3 +685,35 @@ def test_scp_targets_and_no_reply_senders_are_no_personal_addresses(text):
 
 def test_an_address_followed_by_a_colon_and_a_space_is_still_one():
     assert PIIRedactor().redact("Write to jane.roe@mail.de: she answers.")[0] == "Write to <EMAIL>: she answers."
+
+
+def _spellings(word: str) -> list[str]:
+    """Each text a phone word of `_PHONE_WORDS` stands for: `e?` with and without the letter, `[óo]` each letter."""
+    m = re.search(r"\[(\w+)\]|(\w)\?", word)
+    if m is None:
+        return [word]
+    options = list(m.group(1)) if m.group(1) else [m.group(2), ""]
+    return [s for o in options for s in _spellings(word[:m.start()] + o + word[m.end():])]
+
+
+def test_labelled_phone_screen_lets_every_phone_word_through():
+    """The labelled pass runs only on rows in which `PHONE_LABEL_SCREEN` finds a phone word: every
+    word the pass reads as a label, in every case and width it reads (re.I: İ and ı are i), must get
+    through it, or the number after it is left in place. "+5 points" lets the row through the phone
+    kind's screen with nothing for the other passes to replace, so only the label screen decides."""
+    from stages.pii_patterns import _PHONE_LABEL_END, _PHONE_WORDS, PHONE_LABEL_SCREEN
+    words = [s for w in _PHONE_WORDS for s in _spellings(w)] + [
+        "電話", "携帯", "携帯電話", "ファックス", "ファクス", "お問い合わせ先", "問合せ先", "問い合せ先", "連絡先", "電話番号", "携帯番号"]
+    labels = []
+    for w in words:
+        assert _PHONE_LABEL_END.search(w + " "), w         # (a label of the pass)
+        labels += [w, w.upper(), w.title(), "".join(chr(ord(c) + 0xFEE0) if c.isascii() else c for c in w)]
+        if "i" in w:
+            labels += [w.replace("i", "ı"), w.upper().replace("I", "İ")]
+    texts = [f"+5 points; {label} 089 12345678" for label in labels]
+    res = PIIRedactor()(documents_table([{"id": str(i), "source": "t", "text": t} for i, t in enumerate(texts)]))
+    assert res.kept.column("text").to_pylist() == [f"+5 points; {label} <PHONE>" for label in labels]
+    assert res.counters["redacted_phone"] == len(labels)
+    # and it is a screen: rows of figures without a phone word are kept from the pass
+    figures = pa.array(["Table 3: 089 12345678", "hotel 2019 12 345 678", "Preis 1.234,56 € 0171 1234567"])
+    assert pc.match_substring_regex(figures, PHONE_LABEL_SCREEN).to_pylist() == [False, True, False]
