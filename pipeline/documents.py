@@ -114,6 +114,37 @@ def _metadata_json(md) -> str:
         return _encode(_finite(md))
 
 
+def json_path_values(column: pa.Array | pa.ChunkedArray, keys: list[str]) -> list:
+    r"""Each row's value at the key path `keys` (["a", "b"]: `{"a": {"b": value}}`) of its JSON text, as
+    `json.loads` reads it; None where the text is null or no JSON (bad, or nested too deep to parse),
+    a key is missing or a step is no object. How a source's extra fields are read back out of the
+    metadata JSON (`metadata.title`, `metadata.score`).
+
+    Only rows that could name the last key are parsed: those holding its JSON spelling (`"title"`),
+    or an escape that could spell it otherwise (`\u0074itle`; `\/` for a slash). A row naming it
+    only in a value (`{"kind": "title"}`) is parsed and has no value there."""
+    raw = column.cast(pa.string())
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    out: list = [None] * len(raw)
+    maybe = pc.is_valid(raw)
+    if keys:
+        needles = [json.dumps(keys[-1], ensure_ascii=False), "\\u"] + (["\\/"] if "/" in keys[-1] else [])
+        maybe = pc.fill_null(pc.match_substring(raw, needles[0]), False)
+        for needle in needles[1:]:
+            maybe = pc.or_(maybe, pc.fill_null(pc.match_substring(raw, needle), False))
+    rows = pc.indices_nonzero(maybe)
+    for i, text in zip(rows.to_pylist(), raw.take(rows).to_pylist()):
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        for k in keys:
+            value = value.get(k) if isinstance(value, dict) else None
+        out[i] = value
+    return out
+
+
 _BYTES = (bytes, bytearray)   # a page as UTF-8 bytes; bytearray: cut out of its gzip member in place
 
 

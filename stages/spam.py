@@ -101,7 +101,6 @@ in Python. The contact rule likewise: an RE2 pre-filter for channel words and nu
 from __future__ import annotations
 
 import bisect
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -115,6 +114,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from pipeline.documents import json_path_values
 from pipeline.stage import Filter, Judgement, check_files_exist
 # The contact rule's handles live in stages/spam_rules.py (CONTACT_RE: imported from here too).
 from stages.spam_rules import _CONTACT_PREFILTER, CONTACT_RE, contact_handles  # noqa: F401
@@ -595,20 +595,8 @@ class SpamFilter(Filter):
             column, path = "metadata", name
         if not path or column not in batch.column_names:
             return pa.nulls(batch.num_rows, pa.string())
-        raw = batch.column(column).combine_chunks().cast(pa.string())
-        keys = path.split(".")
-        # only rows whose JSON names the last key are parsed
-        maybe = pc.fill_null(pc.match_substring(raw, f'"{keys[-1]}"'), False).to_numpy(zero_copy_only=False)
-        out: list[str | None] = [None] * batch.num_rows
-        for i in np.flatnonzero(maybe):
-            try:
-                value = json.loads(raw[int(i)].as_py())
-            except ValueError:
-                continue
-            for k in keys:
-                value = value.get(k) if isinstance(value, dict) else None
-            out[i] = value if isinstance(value, str) else None
-        return pa.array(out, pa.string())
+        values = json_path_values(batch.column(column), path.split("."))
+        return pa.array([v if isinstance(v, str) else None for v in values], pa.string())
 
     def judge(self, batch: pa.Table) -> Judgement:
         n = batch.num_rows

@@ -101,6 +101,20 @@ def test_keep_longest_and_per_source(tmp_path, shared_data):
     assert scoped.kept.num_rows == 2 and scoped.removed is None
 
 
+def test_a_score_read_from_a_json_column_is_a_number_or_nan():
+    """keep=highest_score's `metadata.score`: a number or a string holding one; NaN (the lowest rank)
+    for a boolean, an object, a string of no number, an integer too large for a float, bad or too
+    deeply nested JSON, a missing key, or the key named only in a string value."""
+    from stages.dedup.verify import json_key_numbers
+    cases = [('{"m": {"score": 0.5}}', 0.5), ('{"m": {"score": "0.7"}}', 0.7), ('{"m": {"score": -3}}', -3.0),
+             ('{"m": {"score": true}}', None), ('{"m": {"score": "abc"}}', None), ('{"m": {"score": [1]}}', None),
+             ('{"m": {"score": 1' + "0" * 400 + "}}", None), ('{"m": {"score": ', None), ('{"score": 1}', None),
+             ('{"m": "score"}', None), (None, None), ("", None),
+             ('{"m": {"score": ' + "[" * 100_000 + "]" * 100_000 + "}}", None), ('{"m": {"sc\\u006fre": 9}}', 9.0)]
+    got = json_key_numbers(pa.chunked_array([pa.array([t for t, _ in cases], pa.string())]), ["m", "score"])
+    assert [None if np.isnan(v) else v for v in got] == [v for _, v in cases]
+
+
 def test_keep_highest_score_and_cluster_ids(tmp_path, shared_data):
     paras = [l for l in (shared_data / "text" / "wikitext-2_valid.txt").read_text().split("\n") if len(l) > 1500]
     a, b = paras[0], paras[1]

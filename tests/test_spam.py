@@ -115,6 +115,35 @@ def test_without_title_and_url_columns():
     assert res.removed.column("reason").to_pylist() == ["fake_invoice_text"]
 
 
+# (a JSON text's value at the path a.b, as json.loads reads it; the cases of the shared helper)
+JSON_PATH_CASES = [
+    ('{"a": {"b": "x"}}', "x"), ('{"a": {"b": {"c": 1}}, "z": 0}', {"c": 1}), ('{"a": {"b": 3}}', 3),
+    ('{"a": {"b": true}}', True), ('{"a": {"b": "1.5"}}', "1.5"),
+    ('{"a": {"c": "b"}}', None), ('{"b": "x"}', None), ('{"a": 1, "b": "x"}', None),     # missing, or no object
+    ('{"a": "b"}', None), ('{"kind": "b", "a": {"\\"b\\"": 2}}', None),   # "b" named only in a string value
+    ('{"a": {"b": "x"', None), ("", None), (None, None), ("[1, 2]", None), ('"b"', None),    # bad JSON, no object
+    ('{"\\u0061": {"\\u0062": "esc"}}', "esc"),        # a key spelt with escapes: no "b" for the prefilter
+    ('{"b": "x", "a": ' + "[" * 100_000 + "]" * 100_000 + "}", None),     # nested too deep to parse
+]
+
+
+def test_json_path_values_reads_a_dotted_key_of_a_json_column():
+    """The walk spam_filter's `metadata.title` and minhash_dedup's `metadata.score` share: the value at
+    a key path, None where the text is null or bad, a key is missing or a step is no object; the
+    prefilter on the last key's name must neither invent a value (the name in a string value) nor
+    lose one (an escaped key)."""
+    from pipeline.documents import json_path_values
+    texts = [t for t, _ in JSON_PATH_CASES]
+    column = pa.chunked_array([pa.array(texts[:5], pa.string()), pa.array(texts[5:], pa.string())])
+    assert json_path_values(column, ["a", "b"]) == [v for _, v in JSON_PATH_CASES]
+    assert json_path_values(pa.array(['{"t": 1}', '{"t": 1, "u": 2}', None]), ["u"]) == [None, 2, None]
+    assert json_path_values(pa.array(['{"t": 1}', "no", None]), []) == [{"t": 1}, None, None]
+    # spam_filter's title: strings only, the same walk
+    table = pa.table({"text": ["x"] * len(texts), "metadata": column})
+    assert SpamFilter(title_field="metadata.a.b")._title_column(table).to_pylist() == [
+        v if isinstance(v, str) else None for _, v in JSON_PATH_CASES]
+
+
 def test_traditional_chinese_spam_titles(clue):
     """Lists are written in Simplified characters; their Traditional forms count too."""
     body = next(t for t in clue if t.startswith("甘肃三年内将新增幼儿入园学位"))

@@ -18,7 +18,6 @@ A task's memory is bounded by `pairs_per_task` (at most twice as many documents'
 """
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 import numpy as np
@@ -26,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import storage
+from pipeline.documents import json_path_values
 from pipeline.shards import read_shard
 from stages.dedup.clusters import ATTR, node_partition, write_edges
 from stages.dedup.common import split_keys
@@ -124,16 +124,15 @@ def score_source(score_column: str, columns: list[str]) -> str | None:
 
 def json_key_numbers(column, keys: list[str]) -> np.ndarray:
     """Each row's number at `keys` in its JSON text (a number, or a string holding one); NaN (the
-    lowest rank) where the JSON is bad or null, the key is missing or the value is no number."""
+    lowest rank) where the JSON is bad or null, the key is missing or the value is no number (a
+    boolean, an object, a string of no number, an integer too large for a float)."""
     out = np.full(len(column), np.nan)
-    for i, raw in enumerate(column.cast(pa.string()).to_pylist()):
+    for i, value in enumerate(json_path_values(column, keys)):
+        if value is None or isinstance(value, bool):
+            continue
         try:
-            value = json.loads(raw) if raw else None
-            for k in keys:
-                value = value.get(k) if isinstance(value, dict) else None
-            if value is not None and not isinstance(value, bool):
-                out[i] = float(value)
-        except (ValueError, TypeError, RecursionError):
+            out[i] = float(value)
+        except (ValueError, TypeError, OverflowError):
             continue
     return out
 
