@@ -171,9 +171,10 @@ def parse_plain_response(buf, start: int, end: int) -> tuple[int, Mapping[str, s
     if status < 200:                                    # an interim head: the response follows it
         return None
     lines = buf[m.start(2) - 2:m.end(2)]
-    # The regex reads a value as any bytes up to LF (~3x faster than a class of allowed bytes):
-    # the lines are plain when each CR and LF in them is part of a CRLF and none is VT or FF.
-    if len(lines) - len(lines.translate(None, b"\r\n\x0b\x0c")) != 2 * lines.count(b"\r\n"):
+    # The regex reads a value as any bytes up to an LF after a CR (~3x faster than a class of
+    # allowed bytes): the lines are plain when no other CR is in them and no VT or FF (two counts
+    # and two memchr: half the time of a translate).
+    if lines.count(b"\r") != lines.count(b"\n") or b"\x0b" in lines or b"\x0c" in lines:
         return None
     return status, PlainHeaders(lines.decode("latin-1")), m.end()
 
@@ -244,9 +245,9 @@ _PLAIN_HEAD = re.compile(rb"(?:[A-Za-z][!-9;-~]{0,78}:[^\r\n\x0b\x0c]*\r\n)*")
 # Name and value; the value holds no whitespace that bytes.strip() removes but spaces and tabs.
 _PLAIN_PAIR = re.compile(r"([A-Za-z][!-9;-~]{0,78}):([^\r\n\x0b\x0c]*)\r\n")
 # Possessive: no class holds what follows it, so nothing to backtrack into (~20% faster).
-# A header line's value is any bytes up to LF here; parse_plain_response checks the rest.
+# A header line's value is any bytes up to an LF after a CR here; parse_plain_response checks the rest.
 _PLAIN_RESPONSE = re.compile(rb"HTTP/1\.[01] (\d{3})(?:[ \t][^\r\n]*+)?\r\n("
-                             rb"(?:[A-Za-z][!-9;-~]{0,78}+:.*+\n)*+)\r\n")
+                             rb"(?:[A-Za-z][!-9;-~]{0,78}+:.*+(?<=\r)\n)*+)\r\n")
 _BODY = object()
 
 

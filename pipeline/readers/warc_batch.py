@@ -4,7 +4,7 @@ In Common Crawl's layout (one gzip member per record: request, response, metadat
 per-record layers - a WarcRecord with a dict of every header, the HTTP response object, the
 reader's checks, a Doc, the runner's dict a row - cost about as much as FastWARC's whole
 iteration over the file. Here a member that is exactly one plain record is read in one pass,
-with the same primitives as the per-record path (warc_members' head regex and `_first`, http's
+with the same primitives as the per-record path (warc_members' head regex and `field`, http's
 `parse_plain_response`, decode's checks):
 - a record of a type the reader only counts is counted (`skipped_<type>`);
 - a plain HTTP response with another status than 200, or of another content type, is counted;
@@ -45,7 +45,7 @@ from pipeline.readers.base import Doc, DocBatch
 from pipeline.readers.decode import _BOM_STARTS, _utf8_garbage, charset_from_content_type, iso2022_escapes
 from pipeline.readers.http import parse_plain_response
 from pipeline.readers.magic import binary_format
-from pipeline.readers.warc_members import _PLAIN_WARC_HEAD, _first
+from pipeline.readers.warc_members import PLAIN_WARC_HEAD_CRLF, field
 from pipeline.readers.warc_scan import skip_counter
 
 # A batch is handed on at this many documents or bytes of pages (the runner cuts shards where it
@@ -87,12 +87,14 @@ class CaptureBatcher:
         self.src, self.state, self.path, self.want, self.kinds, self.page = src, state, path, want, kinds, page
         self.warc_file = path.rsplit("/", 1)[-1]
         self.counters = state.counters
+        self.max_bytes = src.max_doc_bytes
         self.skips: dict[bytes, str] = {}       # a WARC-Type as written -> its counter ("": wanted)
         # The metadata's JSON as pipeline.documents writes a page's dict (keys sorted, ", " and ": "),
         # put together here: no dict a page, nor an encoder call a row.
         self.meta_json = ('{"charset": "utf-8", "content_type": %s, "warc_date": %s, "warc_file": '
                           + encode_basestring(self.warc_file).replace("%", "%%") + ', "warc_offset": %d}')
-        self.block, self.view, self.pos = None, None, 0
+        self.block, self.view, self.pos, self.room = None, None, 0, -1     # room: the block's size
+        self.mime_json: dict[str, str] = {}     # a page type -> its JSON string
         self._new()
 
     def _new(self) -> None:
@@ -121,18 +123,21 @@ class CaptureBatcher:
     def _put(self, body: bytearray, args: tuple) -> None:
         """A page that is UTF-8 if valid: copied into the block, validated with its group (`_seal`)."""
         n = len(body)
-        if self.block is None or self.pos + n > self.block.size:
+        pos = self.pos
+        if pos + n > self.room:
             self._seal()
             self.block = pa.allocate_buffer(max(BLOCK, n))
-            self.view, self.pos = memoryview(self.block).cast("B"), 0
-        self.view[self.pos:self.pos + n] = body
-        self.pos += n
+            self.view, self.room, pos = memoryview(self.block).cast("B"), self.block.size, 0
+        self.view[pos:pos + n] = body
+        self.pos = pos + n
         self.group.append((len(self.ids), n, args))
         if self.group_ascii:
             self.group_ascii = body.isascii()
-        date = args[4]
-        self._add(args[0], args[1], None, self.meta_json % (
-            encode_basestring(args[3]), "null" if date is None else encode_basestring(date), args[5]), n)
+        rid, url, _, mime, date, offset = args
+        if (mime_json := self.mime_json.get(mime)) is None:
+            mime_json = self.mime_json[mime] = encode_basestring(mime)
+        self._add(rid, url, None, self.meta_json % (
+            mime_json, "null" if date is None else encode_basestring(date), offset), n)
 
     def _seal(self) -> None:
         """The group's pages as one string array over the block, validated in one call (~5 us a
@@ -188,14 +193,14 @@ class CaptureBatcher:
         return tuple(out)
 
     def member(self, content: bytearray, offset: int) -> tuple | None:
-        m = _PLAIN_WARC_HEAD.match(content)
+        m = PLAIN_WARC_HEAD_CRLF.match(content)
         if m is None:
             return None
-        lines = m.group(1)
-        if not lines.isascii():
+        head = m.group(1)
+        if not head.isascii():
             return None
-        low = lines.lower()
-        wtype, length = _first(lines, low, b"warc-type:"), _first(lines, low, b"content-length:")
+        low = head.lower()
+        wtype, length = field(head, low, b"\r\nwarc-type:"), field(head, low, b"\r\ncontent-length:")
         if not wtype or length is None or not length.isdigit():
             return None
         start, length = m.end(), int(length)
@@ -208,8 +213,9 @@ class CaptureBatcher:
         if skip:
             self.counters[skip] = self.counters.get(skip, 0) + 1
             return ()
-        if wtype.lower() != b"response" or length > self.src.max_doc_bytes or b"warc-truncated:" in low or b"warc-segment-number:" in low or \
-                b"application/http" not in (_first(lines, low, b"content-type:") or b"").lower() or \
+        if (wtype != b"response" and wtype.lower() != b"response") or length > self.max_bytes or \
+                b"warc-truncated:" in low or b"warc-segment-number:" in low or \
+                b"application/http" not in (field(head, low, b"\r\ncontent-type:") or b"").lower() or \
                 b"warc-identified-content-language:" in low:
             return None
         plain = parse_plain_response(content, start, start + length)
@@ -234,7 +240,7 @@ class CaptureBatcher:
         # are page types (text/html identified application/xhtml+xml, common: read as the HTTP type).
         if mime in GENERIC_TYPES or mime in TEXT_TYPES:
             return None
-        identified = _first(lines, low, b"warc-identified-payload-type:")
+        identified = field(head, low, b"\r\nwarc-identified-payload-type:")
         if identified:
             found = identified.split(b";")[0].strip().lower().decode("latin-1")
             if found != mime and not (mime.startswith(self.want) and found.startswith(self.want)
@@ -245,16 +251,16 @@ class CaptureBatcher:
             return ()
         if content[body_at:body_at + 1] not in b"<\t\n\r " and binary_format(bytes(content[body_at:body_at + 512])):
             return None                     # a JPEG or a PDF labelled text/html: counted there
-        rid = (_first(lines, low, b"warc-record-id:") or b"").decode("ascii").strip("<>").removeprefix("urn:uuid:") \
-            or f"{self.path}@{offset}"
-        url = (_first(lines, low, b"warc-target-uri:") or b"").decode("ascii").strip("<>") or None
-        date = _first(lines, low, b"warc-date:")
+        rid = (field(head, low, b"\r\nwarc-record-id:") or b"").decode("ascii").strip("<>") \
+            .removeprefix("urn:uuid:") or f"{self.path}@{offset}"
+        url = (field(head, low, b"\r\nwarc-target-uri:") or b"").decode("ascii").strip("<>") or None
+        date = field(head, low, b"\r\nwarc-date:")
         args = (rid, url, ctype, mime, None if date is None else date.decode("ascii"), offset)
         # The page cut out of its member where it lies (as warc_members.BlockReader.take).
         del content[start + length:]
         del content[:body_at]
         out = ()
-        if content.isspace() or len(content) > self.src.max_doc_bytes or len(content) >= 1 << 31 or \
+        if content.isspace() or len(content) > self.max_bytes or len(content) >= 1 << 31 or \
                 content.startswith(_BOM_STARTS) or _utf8_garbage(content) is not None or iso2022_escapes(content):
             # `page` as the per-record path calls it: it decides what the check here cannot.
             for item in self.page(self.src, self.state, rid, url, content, charset_from_content_type(ctype),

@@ -43,8 +43,11 @@ _SIZE = struct.Struct("<I")             # the gzip trailer's last field: the con
 # A plain WARC head: the version line, `Name: value` CRLF lines with names FastWARC keeps as they
 # are and values of printable characters (UTF-8 beyond ASCII: IRIs), then CRLF.
 # FastWARC strips spaces and tabs around values. Possessive: no class holds what follows it (~20% faster).
-_PLAIN_WARC_HEAD = re.compile(
-    rb"WARC/(?:1\.[01]|0\.1[78])\r\n((?:[A-Za-z][!-9;-~]{0,78}+:[\t -~\x80-\xff]*+\r\n)*+)\r\n")
+_HEAD_LINES = rb"(?:[A-Za-z][!-9;-~]{0,78}+:[\t -~\x80-\xff]*+\r\n)*+"
+_PLAIN_WARC_HEAD = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\r\n(" + _HEAD_LINES + rb")\r\n")
+# The same match, its group with the version line's CRLF: every name then follows a CRLF, and
+# the first line of a name is one find of CRLF, name and colon in the lower-cased head.
+PLAIN_WARC_HEAD_CRLF = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])(\r\n" + _HEAD_LINES + rb")\r\n")
 _GZIP_MAGIC = re.compile(re.escape(GZIP_MAGIC))       # re finds it ~2x faster than bytes.find
 
 
@@ -304,6 +307,16 @@ def _first(lines: bytes, low: bytes, name: bytes) -> bytes | None:
             return None
         i += 2 + len(name)
     return lines[i:lines.index(b"\r\n", i)].strip(b" \t")
+
+
+def field(head: bytes, low: bytes, key: bytes) -> bytes | None:
+    """`_first` on a head from PLAIN_WARC_HEAD_CRLF (`low` lower-cased), `key` CRLF, the
+    lower-cased name and its colon: one find, no prefix test and no key built a call."""
+    i = low.find(key)
+    if i < 0:
+        return None
+    i += len(key)
+    return head[i:head.index(b"\r\n", i)].strip(b" \t")
 
 
 def record_from_fastwarc(member: bytes, content: bytes, offset: int, take: TakeFn) -> WarcRecord | None:
