@@ -108,3 +108,37 @@ def test_a_paper_folder_and_its_archive_choose_the_same_main_file(tmp_path):
     _project(tmp_path / "c", {"single.tex": DOC % ("", "A loose paper."), "p3/paper.tex": DOC % ("", "Flat paper.")})
     docs, _ = _read(tmp_path / "c")
     assert sorted(d.id.split("/c/")[1] for d in docs) == ["p3/paper.tex", "p5/ms.tex", "single.tex"]
+
+
+def test_a_folders_main_file_is_chosen_once_per_reading_and_whatever_the_order(tmp_path, monkeypatch):
+    """Sections that compile on their own (docmute's: each has \\documentclass and \\begin{document})
+    may each be a paper, so each climbed the tree and chose its folder's main file again. The choice
+    is now made once per folder per reading, and the documents and counts are those of any order and
+    of each file read with a state of its own (a worker reading it alone)."""
+    from pipeline.readers.latex_files import Project
+    section = "\\documentclass{article}\n\\usepackage{docmute}\n\\begin{document}\nSection %d text.\n\\end{document}\n"
+    for paper in ("p1", "p2"):
+        _project(tmp_path / "c" / paper, {
+            "main.tex": DOC % ("\\usepackage{docmute}", "".join(f"\\input{{s{i}}}\n" for i in range(6))),
+            **{f"s{i}.tex": section % i for i in range(6)}})
+    chosen = []
+    main = Project.main
+    monkeypatch.setattr(Project, "main", lambda self, names: chosen.append(names) or main(self, names))
+    src = SourceConfig(name="papers", format="latex", paths=[str(tmp_path / "c")])
+    files = expand_paths(str(tmp_path / "c"))
+
+    def read(order, one_state=True):
+        out, counters, state = [], {}, ReadState()
+        for p in order:
+            state = state if one_state else ReadState()
+            out += [(d.id, d.text) for d in read_source_file(src, p, state)]
+            if not one_state:
+                counters = {k: counters.get(k, 0) + state.counters.get(k, 0) for k in {*counters, *state.counters}}
+        return sorted(out), state.counters if one_state else counters
+
+    forward = read(files)
+    # twice per paper folder (whether its paper spans its subfolders, then which file is its main),
+    # not twice per section
+    assert len(chosen) == 4 and len(forward[0]) == 2
+    assert forward[1] == {"latex_included_files_skipped": 12}
+    assert read(files[::-1]) == read(files, one_state=False) == forward

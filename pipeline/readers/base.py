@@ -96,6 +96,10 @@ class Quarantined:
 @dataclass
 class ReadState:
     counters: dict[str, int] = field(default_factory=dict)
+    # What a reader may keep between the files of one reading (a task's group of files), by its
+    # own key: a pure speed-up (the LaTeX reader's per-folder choice of a paper's main file), never
+    # something that changes the documents a file gives when read alone or by another worker.
+    memo: dict[str, object] = field(default_factory=dict)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counters[key] = self.counters.get(key, 0) + n

@@ -122,6 +122,7 @@ _CTEX = re.compile(rb"\\(?:documentclass|usepackage)\s*\[([^\]]*)\]\s*\{\s*ctex(
 CTEX_CODECS = {"gbk": "gb18030", "utf8": "utf-8"}
 MAX_INCLUDE_DEPTH = 32
 MAX_ROOT_LEVELS = 8             # folders above a .tex file looked at for the root of its paper
+MAX_CACHED_FOLDERS = 16         # folders whose files and main-file choice a reading keeps (_Folders)
 _TEX_GLOB = "*.[tT][eE][xX]"
 _README_GLOB = "00[rR][eE][aA][dD][mM][eE].*"
 MAX_ZIP_MEMBER = 256 << 20      # bytes a zip member may declare; zipfile reads no more than declared
@@ -244,6 +245,8 @@ class LatexReader(Reader):
                 glob.escape(f), "**" if below else "", _TEX_GLOB), recursive=below))
             readmes = lambda f: glob.glob(os.path.join(glob.escape(f), _README_GLOB))   # noqa: E731
         folder, name = posixpath.dirname(local), posixpath.basename(local)
+        scheme = path.split("://", 1)[0] if "://" in path else ""
+        seen = _Folders.of(state)
 
         def at(root: str) -> Project:       # the files from folder `root`, its 00README followed
             def load(rel: str) -> bytes | None:
@@ -252,10 +255,30 @@ class LatexReader(Reader):
                     return None
                 with reading():
                     return cat(p)
-            return Project(load, [posixpath.basename(r) for r in readmes(root)])
+            return seen.get(seen.projects, (scheme, root),
+                            lambda: Project(load, [posixpath.basename(r) for r in readmes(root)]))
 
         def tex_files(root: str, below: bool = False) -> list[str]:
             return [posixpath.relpath(o, root) for o in listing(root, below)]
+
+        def paper() -> tuple[str, list[str], Project, str | None]:
+            # The choice is made where the paper's root is, among all its .tex files, as in its
+            # archive: this folder, or the nearest folder above it (while they hold .tex files)
+            # whose paper spans its subfolders (latex_files.py).
+            here = tex_files(folder)
+            root, names, chooser, up = folder, here, project, folder
+            for _ in range(MAX_ROOT_LEVELS):
+                own = here if up == folder else tex_files(up)
+                if not own:
+                    break
+                above = at(up)
+                if above.spans(own):
+                    root, names, chooser = up, tex_files(up, below=True), above
+                    break
+                if posixpath.dirname(up) == up:
+                    break
+                up = posixpath.dirname(up)
+            return root, names, chooser, chooser.main(names)
         project = at(folder)       # each file read once, for the choice and for the paper
         if project.ignored(name):
             state.count("latex_ignored_files_skipped")      # the 00README says so
@@ -267,24 +290,8 @@ class LatexReader(Reader):
             if project.wraps(name):      # options, then \input{main}: the paper is read from main
                 state.count("latex_wrapper_files_skipped")
                 return
-        # The choice is made where the paper's root is, among all its .tex files, as in its archive:
-        # this folder, or the nearest folder above it (while they hold .tex files) whose paper spans
-        # its subfolders (latex_files.py).
-        here = tex_files(folder)
-        root, names, chooser, up = folder, here, project, folder
-        for _ in range(MAX_ROOT_LEVELS):
-            own = here if up == folder else tex_files(up)
-            if not own:
-                break
-            above = project if up == folder else at(up)
-            if above.spans(own):
-                root, names, chooser = up, tex_files(up, below=True), above
-                break
-            if posixpath.dirname(up) == up:
-                break
-            up = posixpath.dirname(up)
+        root, names, chooser, main = seen.get(seen.papers, (scheme, folder), paper)
         mine = posixpath.relpath(local, root)
-        main = chooser.main(names)
         if main != mine:       # the paper has another main file: this one is a paper, or read in it
             state.count("latex_ignored_files_skipped" if chooser.ignored(mine) else
                         "latex_other_main_files_skipped" if chooser.other_mains([mine], main)
@@ -563,6 +570,33 @@ class LatexReader(Reader):
 
             return m.group(0)
         return _BIB_CMDS.sub(bbl, text)
+
+
+class _Folders:
+    """The folders one ReadState's reading (a task's group of files) has looked at: each folder's
+    Project (its files, each read once) and, for a file that may be a paper, the root, .tex files
+    and main file of the paper of its folder, chosen once per folder, not once per such file (a
+    project of standalone-compilable sections, docmute's, has one per section). A pure speed-up:
+    all of it is what the folder's files say, so a file read alone, in another order or by another
+    worker gives the same documents and counts. Kept on the ReadState, so it ends with the task's
+    reading (ReadState.memo); the last MAX_CACHED_FOLDERS folders only (a listing is sorted: a project's files come
+    together), as their Projects hold the files' bytes."""
+
+    def __init__(self) -> None:
+        self.projects: dict[tuple[str, str], Project] = {}
+        self.papers: dict[tuple[str, str], tuple[str, list[str], Project, str | None]] = {}
+
+    @staticmethod
+    def of(state: ReadState) -> "_Folders":
+        return state.memo.setdefault("latex_folders", _Folders())
+
+    @staticmethod
+    def get(cache: dict, key, make):
+        if key not in cache:
+            if len(cache) >= MAX_CACHED_FOLDERS:
+                del cache[next(iter(cache))]
+            cache[key] = make()
+        return cache[key]
 
 
 def _count_readme(project: Project, names: list[str], state: ReadState) -> None:
