@@ -179,3 +179,17 @@ def test_wikisource_transclusion_pages_have_their_own_counter(tmp_path):
     assert counters.get("skipped_transclusion_only") == 1 and counters.get("skipped_empty_after_cleaning") == 1
     docs, _ = _read(path, namespaces=[0, 104])
     assert [d.metadata["title"] for d in docs] == ["Page:The Raven (1884).djvu/5"]
+
+
+def test_a_kept_ambiguous_section_is_rendered_once(monkeypatch):
+    """A "Literatur" section with prose was rendered to decide it is content, then again to keep it;
+    its body is now rendered once, and the text is what it was."""
+    import pipeline.readers.wikitext as wikitext
+    links = []
+    link = wikitext._link
+    monkeypatch.setattr(wikitext, "_link", lambda node, out, opts: links.append(str(node.title)) or link(node, out, opts))
+    out = text("'''Österreich''' ist ein Staat.\n\n== Literatur ==\n<div>Die österreichische Literatur umfasst "
+               "Werke von [[Stefan Zweig]] und anderen Autoren.</div>\n\n== Einzelnachweise ==\n<references />\n", "de")
+    assert out == "Österreich ist ein Staat.\n\nLiteratur\n\nDie österreichische Literatur umfasst Werke von " \
+                  "Stefan Zweig und anderen Autoren."
+    assert links == ["Stefan Zweig"]

@@ -135,21 +135,29 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
     skip_level = 0   # inside a dropped section: heading level that opened it
     headings: list[tuple[int, int] | None] = []     # (part index, level) of a heading shown; None: one dropped
     top_dropped = False      # the last level-2 section was dropped: what follows may be back matter
+    rendered_to = 0          # nodes before this index are in `out` already (a kept section's body)
     for i, node in enumerate(nodes):
+        if i < rendered_to:
+            continue
         if isinstance(node, Heading):
             title = _plain(node.title, opts).strip()
             if skip_level and node.level > skip_level:
                 continue
             skip_level = 0
-            if top and dropped_heading(title, opts.drop_sections) \
-                    and not _content_section(nodes, i, title, opts, after_dropped=top_dropped):
-                skip_level = node.level
-                headings.append(None)
-                top_dropped = top_dropped or node.level <= 2
-                continue
+            kept = None
+            if top and dropped_heading(title, opts.drop_sections):
+                kept = _content_section(nodes, i, title, opts, after_dropped=top_dropped)
+                if kept is None:
+                    skip_level = node.level
+                    headings.append(None)
+                    top_dropped = top_dropped or node.level <= 2
+                    continue
             top_dropped = top_dropped and node.level > 2
             headings.append((len(out.parts), node.level))
             out.add(f"\n\n{title}")
+            if kept:
+                rendered_to, body = kept
+                out.parts += body
             continue
         if skip_level:
             continue
@@ -181,28 +189,39 @@ def _render(nodes, out: _Out, opts: WikitextOptions, top: bool = False) -> None:
         _drop_emptied_headings(out, headings)
 
 
-def _content_section(nodes, i: int, title: str, opts: WikitextOptions, after_dropped: bool) -> bool:
+def _content_section(nodes, i: int, title: str, opts: WikitextOptions,
+                     after_dropped: bool) -> tuple[int, list[str]] | None:
     """Whether the section at nodes[i], named by an ambiguous back-matter name, is content to keep:
     not inside the back matter (`after_dropped`: the level-2 section before it was dropped), and more
     prose than list items, its subsections' included (its templates and citations render to nothing,
-    so a section of them is no prose either)."""
+    so a section of them is no prose either). None when it is not; when it is, (the index of the
+    node after its body, its body's rendered parts) to go after its heading, so that it is rendered
+    once: a body without subsections, rendered after the heading as the page's walk renders it,
+    else (0, []) and the walk renders it again, its subsections each shown or dropped by name."""
     if _heading_key(title) not in AMBIGUOUS_SECTIONS:
-        return False
+        return None
     level = nodes[i].level
     if level <= 2 and after_dropped and all(dropped_heading(_plain(h.title, opts), opts.drop_sections)
                                             for h in nodes[i + 1:] if isinstance(h, Heading) and h.level <= 2):
-        return False
+        return None
     end = next((j for j in range(i + 1, len(nodes)) if isinstance(nodes[j], Heading) and nodes[j].level <= level),
                len(nodes))
-    body = _Out()
-    _render([n for n in nodes[i + 1:end] if not isinstance(n, Heading)], body, opts)
+    section = nodes[i + 1:end]
+    flat = not any(isinstance(n, Heading) for n in section)
+    # After the heading's own part, as in the page's walk: what a node renders may depend on the
+    # part before it (a line break, a gap mark); the measure below reads the same lines either way.
+    body = _Out([f"\n\n{title}"] if flat else [])
+    _render(section if flat else [n for n in section if not isinstance(n, Heading)], body, opts)
+    parts = body.parts[1:] if flat else body.parts
     prose = items = 0
-    for line in tidy("".join(body.parts)).split("\n"):
+    for line in tidy("".join(parts)).split("\n"):
         if line.startswith(("- ", " ")):
             items += len(line)
         else:
             prose += len(line)
-    return prose > items
+    if prose <= items:
+        return None
+    return (end, parts) if flat else (0, [])
 
 
 def _drop_emptied_headings(out: _Out, headings: list[tuple[int, int] | None]) -> None:
