@@ -200,3 +200,25 @@ def test_a_pg_header_without_a_start_line_is_stripped(tmp_path):
     notes.write_text(f"Title: Some notes of mine\n\nAuthor: Me\n\n{BODY}\n")
     (doc,), _, _ = read(notes)
     assert doc.text.startswith("Title: Some notes of mine\n\nAuthor: Me\n\nDie Verwandlung")
+
+
+def test_one_markup_check_gives_every_verdict_on_markup_in_a_books_place():
+    """markup_document is the reader's one check that a file is markup, not a book: an HTML or XML
+    document at any size, and a short text opening with a tag or a brace without Gutenberg markers
+    (what an older check in the book's reading caught); a book, even one opening with a tag, is None."""
+    from pipeline.readers.gutenberg import markup_document
+    marker = "*** START OF THE PROJECT GUTENBERG EBOOK X ***"
+
+    def verdict(text):
+        q = markup_document("f.txt", text)
+        return q and (q.reason, q.detail.split(": ", 1)[1][:12], q.size)
+
+    assert verdict(f"<!DOCTYPE html>\n<html><body><span>{marker}</span>" + "<p>x</p>\n" * 4000) == \
+        ("html_edition", "a Project Gu", 36087)
+    assert verdict("<?xml version='1.0'?>\n<rdf:RDF>" + "<x/>\n" * 4000) == ("not_a_book", "an XML docum", 20031)
+    assert verdict("<Error>\r\n<Code>NoSuchKey</Code>\r\n</Error>\r\n") == ("not_a_book", "a short HTML", 40)
+    assert verdict('  {"error": "not found"}') == ("not_a_book", "a short HTML", 24)
+    assert verdict("<p>x</p>\r\n" * 1700) == ("not_a_book", "a short HTML", 15300)    # short once its CRs go
+    assert verdict("<p>x</p>\n" * 1900) is None             # longer than an error page
+    assert verdict(f"<p>A preface</p>\n{marker}\nThe book.\n") is None
+    assert verdict("CHAPTER I\n\nThe book.") is None

@@ -337,17 +337,36 @@ _ERROR_PAGE = re.compile(r"\s*(?:<|\{)")
 ERROR_PAGE_MAX = 16384           # an error page (HTML, an S3 XML error, JSON) is short; an HTML edition is long
 
 
-def markup_document(path: str, text: str) -> Quarantined:
-    """An HTML or XML document in a book's place, at any size: `html_edition` for PG's HTML edition
-    (named by a glob or a path: pg2701-images.html was read as a book of <p> markup, and one
-    without blank lines came out empty), as the zip path and a mirror folder leave HTML editions
-    out; any other (an RDF record, an error page) `not_a_book`."""
-    html = _MARKUP_HTML.search(text, 0, 4096) is not None
-    if html and _PG_MARKER_PHRASE.search(text):
-        return Quarantined("html_edition", f"{path}: a Project Gutenberg HTML edition, which this reader does not "
-                           f"read (read the eBook's .txt edition)", 0, path, len(text), text[:4096].encode())
-    return Quarantined("not_a_book", f"{path}: an {'HTML' if html else 'XML'} document without Gutenberg markers, "
-                       f"not a text eBook", 0, path, len(text), text[:4096].encode())
+def markup_document(path: str, text: str) -> Quarantined | None:
+    """The verdict on markup in a book's place, None for a text. An HTML or XML document (a
+    declaration or root element first), at any size: `html_edition` for PG's HTML edition (named by
+    a glob or a path: pg2701-images.html was read as a book of <p> markup, and one without blank
+    lines came out empty), as the zip path and a mirror folder leave HTML editions out; any other
+    (an RDF record, an error page) `not_a_book`. Else a short text that opens with a tag or a brace
+    and has no Gutenberg marker (an S3 error's <Error>, a JSON error, a <p> page saved in the
+    book's place) `not_a_book`: measured with LF line ends, as the book is read."""
+    if _MARKUP_DOC.match(text):
+        html = _MARKUP_HTML.search(text, 0, 4096) is not None
+        if html and _PG_MARKER_PHRASE.search(text):
+            return Quarantined("html_edition", f"{path}: a Project Gutenberg HTML edition, which this reader does "
+                               f"not read (read the eBook's .txt edition)", 0, path, len(text), text[:4096].encode())
+        return Quarantined("not_a_book", f"{path}: an {'HTML' if html else 'XML'} document without Gutenberg "
+                           f"markers, not a text eBook", 0, path, len(text), text[:4096].encode())
+    if not _ERROR_PAGE.match(text):
+        return None
+    text = _lf(text)
+    if len(text) > ERROR_PAGE_MAX:
+        return None
+    found = strip_boilerplate(text, drop_front_credits=False)[2]
+    if found["start_marker"] or found["end_marker"]:
+        return None
+    return Quarantined("not_a_book", f"{path}: a short HTML/XML/JSON text without Gutenberg markers (an error "
+                       f"page saved in the book's place?)", 0, path, len(text), text[:4096].encode())
+
+
+def _lf(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    return text.replace("\r", "\n") if "\r" in text else text       # old Mac line ends
 
 
 def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Iterator[Doc | Quarantined]:
@@ -372,13 +391,10 @@ def _read_book(opts: GutenbergReader, src, path: str, state: ReadState) -> Itera
         state.count("gutenberg_stray_non_utf8_books")
     if lossy:
         state.count("gutenberg_decoded_lossy_books")
-    if _MARKUP_DOC.match(text):
-        yield markup_document(path, text)
+    if markup := markup_document(path, text):
+        yield markup
         return
-    text = text.replace("\r\n", "\n")
-    if "\r" in text:                     # old Mac line ends
-        text = text.replace("\r", "\n")
-    books = joined_books(text)
+    books = joined_books(_lf(text))
     if len(books) > 1:
         state.count("gutenberg_joined_books", len(books))
     preferred = preferred_edition(src, path)     # another edition of this eBook beside it (gutenberg_editions)
@@ -391,11 +407,6 @@ def _book(opts, src, path: str, state: ReadState, text: str, encoding: str, loss
     """One book's text (LF line ends) as its document(s); `part`: its place among joined books;
     `preferred`: the better edition beside this file that the source reads too."""
     header, book, found = strip_boilerplate(text, opts.drop_front_credits)
-    if not found["start_marker"] and not found["end_marker"] and len(text) <= ERROR_PAGE_MAX \
-            and _ERROR_PAGE.match(text):
-        yield Quarantined("not_a_book", f"{path}: a short HTML/XML/JSON text without Gutenberg markers (an error "
-                          f"page saved in the book's place?)", 0, path, len(text), text[:4096].encode())
-        return
     if not found["start_marker"]:
         state.count("gutenberg_no_start_marker")
     if not found["end_marker"]:
