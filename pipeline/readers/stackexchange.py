@@ -57,8 +57,8 @@ from pydantic import Field
 
 from pipeline import storage
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8
-from pipeline.readers.guarded import StorageFailed, open_input
-from pipeline.readers.stackexchange_comments import CommentStore
+from pipeline.readers.guarded import open_input
+from pipeline.readers.stackexchange_comments import CommentStore, scratch_failed
 from pipeline.readers.stackexchange_html import html_to_text  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
@@ -586,11 +586,8 @@ def _unpack(archive: str, wanted: list[str], scratch: str) -> tuple[dict[str, st
                 z.extract(scratch, targets=list(targets.values()))
     except Exception as e:  # noqa: BLE001 - py7zr raises its own, lzma's, zlib's, bcj's errors
         if unpacking and isinstance(e, OSError) and (storage.failing(e) or e.errno in _MACHINE_ERRNOS):
-            import tempfile
-            cause = OSError(e.errno, f"{e.strerror or e}, unpacking {', '.join(targets.values())} of {archive} "
-                                     f"into the scratch folder {scratch} (TMPDIR: {tempfile.gettempdir()})")
-            cause.__cause__ = e
-            raise StorageFailed(cause) from cause
+            scratch_failed(e, e.errno, str(e.strerror or e),
+                           f"unpacking {', '.join(targets.values())} of {archive} into the scratch folder {scratch}")
         # py7zr's words for a cut archive ("next header size 24 exceeds the archive size") do not
         # say what is wrong with the file: said first, unless it is no damage (an unsupported
         # method, a password, a system error with its errno)

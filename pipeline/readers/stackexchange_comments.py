@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from typing import NoReturn
 
 from pipeline.readers.guarded import StorageFailed
 
@@ -95,8 +96,16 @@ def _scratch_failing(folder: str | None):
     except sqlite3.OperationalError as e:
         if not any(m in str(e).lower() for m in _MACHINE_FAILURES):
             raise
-        cause = OSError(errno.ENOSPC if "full" in str(e).lower() else errno.EIO,
-                        f"{e}, writing the comments' scratch database in {folder or tempfile.gettempdir()} "
-                        f"(TMPDIR: {tempfile.gettempdir()})")
-        cause.__cause__ = e
-        raise StorageFailed(cause) from cause
+        scratch_failed(e, errno.ENOSPC if "full" in str(e).lower() else errno.EIO, str(e),
+                       f"writing the comments' scratch database in {folder or tempfile.gettempdir()}")
+
+
+def scratch_failed(error: BaseException, code: int | None, said: str, doing: str) -> NoReturn:
+    """Raise StorageFailed for the machine failing under a scratch folder (a full disk or quota, an
+    I/O error, no file handles left) while the reader writes there: no damage of the input, so the
+    run stops, as when storage fails under an input. Its cause: an OSError `code` reading "`said`,
+    `doing` (TMPDIR: ...)" (`doing` names the folder), caused by `error`. Called while handling
+    `error`; the dump reader's unpacking and this module's database both say their failures so."""
+    cause = OSError(code, f"{said}, {doing} (TMPDIR: {tempfile.gettempdir()})")
+    cause.__cause__ = error
+    raise StorageFailed(cause) from cause
