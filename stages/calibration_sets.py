@@ -282,7 +282,8 @@ def low_quality_cc(shared: Path) -> list[Sample]:
 
 
 def _phrases(list_name: str) -> list[str]:
-    from stages.spam import read_phrase_file, LIST_DIR
+    from stages.spam import LIST_DIR
+    from stages.spam_phrases import read_phrase_file
     return [p for p, _ in read_phrase_file(LIST_DIR / f"{list_name}.txt") if not p.startswith("url:")]
 
 

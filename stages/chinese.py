@@ -279,4 +279,5 @@ def _put(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
 
 
 # `spam_filter` lives in stages/spam.py; the old names stay importable from here.
-from stages.spam import SpamFilter as SpamBlocklistFilter, category_of, read_phrase_file  # noqa: E402,F401
+from stages.spam import SpamFilter as SpamBlocklistFilter  # noqa: E402,F401
+from stages.spam_phrases import category_of, read_phrase_file  # noqa: E402,F401

@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 
 from bench.gold import cjk_articles, english_articles
-from stages.spam import SpamFilter, read_phrase_file
+from stages.spam import SpamFilter
+from stages.spam_phrases import read_phrase_file
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +293,7 @@ def test_ads_that_give_a_contact_handle(text, reason):
     """Remedies (sent to a 'teacher's' WeChat), readings, courses, loans, agent recruitment, essay
     mills: ordinary words of the trade plus a handle. The same words without the handle stay."""
     assert SpamFilter()(_table([text])).removed.column("reason").to_pylist() == [reason]
-    from stages.spam import CONTACT_RE
+    from stages.spam_rules import CONTACT_RE
     assert SpamFilter()(_table([CONTACT_RE.sub("", text)])).removed is None
 
 
@@ -306,7 +307,7 @@ def test_a_handle_with_few_shop_words_or_in_a_news_page_stays():
 
 
 def test_contact_handles_and_the_spellings_that_dodge_filters():
-    from stages.spam import contact_handles
+    from stages.spam_rules import contact_handles
     # an account to follow (公众号) is not a person to contact
     assert contact_handles("添加微信：ZDLJ028，微信公众号：abc_news") == ["wechat:zdlj028"]
     assert contact_handles("更多行情可与笔者薇信1771443606交流") == ["wechat:1771443606"]
@@ -393,7 +394,7 @@ def test_stuffed_phrases_and_product_names_do_not_make_a_report():
 
 
 def test_the_host_of_a_url_without_a_scheme():
-    from stages.spam import _host
+    from stages.spam_phrases import _host
     assert _host("casino-xpj.example/r?to=https://news.example/a") == "casino-xpj.example"
     assert _host("https://news.example/a?x=//y") == "news.example"
     assert _host("//cdn.example/x") == "cdn.example" and _host(None) is None
@@ -498,7 +499,7 @@ def test_crackdown_words_every_report_uses():
 
 
 def test_grouped_mobile_numbers_and_line_ids_are_handles():
-    from stages.spam import contact_handles
+    from stages.spam_rules import contact_handles
     assert contact_handles("咨询电话：138-1688-9999 微信同号") == ["phone:13816889999"]
     assert contact_handles("联系电话：139 1234 5678") == ["phone:13912345678"]
     assert contact_handles("欢迎来电 138-1688-9999") == ["phone:13816889999"]

@@ -3,7 +3,8 @@ neutral words of banks and sports desks, North American numbers and Telegram nam
 Chinese counterfeit goods."""
 import pyarrow as pa
 
-from stages.spam import SpamFilter, contact_handles
+from stages.spam import SpamFilter
+from stages.spam_rules import contact_handles
 
 
 def _reasons(rows) -> list[str | None]:
