@@ -167,7 +167,8 @@ def speed_rows(quick: bool) -> list[dict]:
 
     from pipeline.readers import Doc, DocBatch, ReadState, read_source_file
     import pipeline.readers.web as web
-    from pipeline.readers.decode import decode_html, decode_html_utf8, is_utf8
+    from pipeline.readers.charsets import is_utf8
+    from pipeline.readers.decode import decode_html, decode_html_utf8
     from pipeline.readers.warc import iter_warc
     from pipeline.recipe import SourceConfig
 

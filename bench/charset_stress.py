@@ -81,7 +81,8 @@ def rows(quick: bool = False) -> list[dict]:
     from charset_normalizer import from_bytes
     from resiliparse.parse.encoding import detect_encoding
 
-    from pipeline.readers.decode import canonical, decode_html
+    from pipeline.readers.charsets import canonical
+    from pipeline.readers.decode import decode_html
 
     def chardetng(body: bytes) -> str | None:
         d = EncodingDetector()

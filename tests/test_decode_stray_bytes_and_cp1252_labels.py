@@ -10,7 +10,8 @@ from collections import defaultdict
 import pytest
 
 from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
-from pipeline.readers.decode import WEAK_LABELS, decode_html, decode_html_utf8
+from pipeline.readers.charsets import WEAK_LABELS
+from pipeline.readers.decode import decode_html, decode_html_utf8
 from pipeline.recipe import SourceConfig
 
 
@@ -193,7 +194,7 @@ def test_a_text_file_whose_utf8_lines_each_hold_a_stray_byte_stays_utf8(sentence
     """A text file (source, plain text) with no line of its own in UTF-8, as each holds a pasted
     windows-1252 dash, went to detection and came out as windows-1258 ("GrĂ¼ĂŸe"): it is UTF-8 with
     its stray bytes read as cp1252, as a file whose UTF-8 lines outnumber its stray ones is."""
-    from pipeline.readers.decode import decode_unlabelled
+    from pipeline.readers.decode_files import decode_unlabelled
     lines = [s for s in sentences["de"] if sum(c in "üöäßÜÖÄ" for c in s) >= 2][:3]
     assert len(lines) == 3
     body = b"\n".join(s.encode() + b" \x96" for s in lines)

@@ -14,7 +14,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.readers import Doc, Quarantined, ReadState, read_source_file
-from pipeline.readers.decode import MAX_BAD_SHARE, _tld, bad_share, canonical, decode_html, decode_html_utf8, is_utf8
+from pipeline.readers.charsets import MAX_BAD_SHARE, _tld, bad_share, canonical, is_utf8
+from pipeline.readers.decode import decode_html, decode_html_utf8
 from pipeline.recipe import SourceConfig
 
 
@@ -288,7 +289,8 @@ def test_a_few_gbk_symbols_in_an_unlabelled_page_are_chinese_and_cp1252_symbols_
 def test_a_damaged_charset_label_is_unknown_not_a_crash():
     """A flipped byte made an HTTP charset label hold a NUL: codecs.lookup raised ValueError and
     the WARC reader stopped there (ingest fuzz seed 554660); a lone surrogate does the same."""
-    from pipeline.readers.decode import canonical, decode_html_utf8
+    from pipeline.readers.charsets import canonical
+    from pipeline.readers.decode import decode_html_utf8
     assert canonical("utf\x00-8") is None and canonical("\ud800") is None and canonical("UTF-8") == "utf-8"
     for body in (b"<html><body>caf\xc3\xa9</body></html>", b"<html><body>caf\xe9</body></html>"):
         page, how, lossy = decode_html_utf8(body, "utf\x00-8")     # the page as UTF-8 bytes

@@ -9,7 +9,8 @@ from chardetng_py import EncodingDetector
 
 from pipeline.readers import Doc, ReadState, expand_paths
 from pipeline.readers.code import language_of
-from pipeline.readers.decode import decode_unlabelled, detector_sample
+from pipeline.readers.decode import detector_sample
+from pipeline.readers.decode_files import decode_unlabelled
 from pipeline.recipe import SourceConfig
 
 HEADER = "".join(f"#define DEF_USB_EP{i}_SIZE  0x{i * 64:04X}\n" for i in range(40))

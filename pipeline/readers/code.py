@@ -61,7 +61,7 @@ from pipeline import storage
 from pipeline.readers import is_git_internal
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
 from pipeline.readers.code_notebooks import language_named, notebook_script
-from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.decode_files import decode_text_bytes
 from pipeline.readers.magic import binary_format
 from pipeline.readers.guarded import open_input
 from pipeline.readers.rows import JsonlReader

@@ -71,11 +71,10 @@ Arrow's UTF-8 validation over the bytes, no copy) instead of being copied into a
 the Arrow column would copy back; only pages in other charsets are decoded and re-encoded. Making
 a str of every page cost more than FastWARC's whole iteration over the file (bench/bench_ingest.py).
 
-Garbage rule (the only reason to quarantine a page as `bad_encoding`): in the decoded text, more
-than MAX_BAD_SHARE of the characters are U+FFFD or control characters (C0 other than whitespace,
-DEL, C1). Real pages have next to none (0 of the gold pages in shared/data, see
-bench/bench_ingest.py); binary payloads decoded as text have 10-15 % (a random byte is a C0/C1
-control with probability ~0.24 in windows-1252, more when replaced).
+Garbage rule (the only reason to quarantine a page as `bad_encoding`): more than MAX_BAD_SHARE of
+the decoded characters are U+FFFD or control characters (pipeline.readers.charsets, which holds the
+charset labels and the measures of a reading; bytes that name no charset, such as source and text
+files, are decoded by pipeline.readers.decode_files).
 """
 from __future__ import annotations
 
@@ -83,18 +82,15 @@ import codecs
 import re
 import unicodedata
 from itertools import islice
-from urllib.parse import urlsplit
 
-import pyarrow as pa
 from chardetng_py import EncodingDetector
 from charset_normalizer import from_bytes
-from charset_normalizer.md import mess_ratio
 from resiliparse.parse.encoding import detect_encoding
 
-from pipeline.documents import string_over
 from pipeline.readers import base  # also registers the tokenmill.cp1252 error handler
+from pipeline.readers.charsets import (MAX_BAD_SHARE, MAX_MESS, WEB_CHARSETS, _MULTIBYTE, _meta_charset, _mess,
+                                       _plausible, _strict, _tld, _utf8_garbage, _weak, bad_share, canonical, is_utf8)
 
-MAX_MESS = 0.2
 # How much less messy another reading must be than a specific label's to overrule it (labelled in
 # decode_html). Same-script mojibake of a wrong sibling label (cp1251 read as KOI8-R, EUC-KR as GBK)
 # scores 0.04-0.2, the right reading ~0-0.005. On ~1,500 pages of real sentences (47 language and
@@ -106,7 +102,6 @@ LABEL_MARGIN = 0.01
 # not enough: both detectors took an English page in windows-1250 with one Hungarian word for
 # windows-1252 ("követően" as "követõen"), a Finnish ISO-8859-15 page for windows-1252.
 MIN_DIFFERING = 3
-MAX_BAD_SHARE = 0.05
 # A multi-byte reading may hold one undecodable sequence per this many non-ASCII characters (decode_html);
 # per NEARLY_SURE when chardetng is confident of that charset: a piece in another encoding (a footer or
 # an ad in UTF-8 pasted into a Big5 page) fails the strict reading over dozens of characters, and the
@@ -114,112 +109,13 @@ MAX_BAD_SHARE = 0.05
 # (chardetng is shown the first DETECTOR_SAMPLE bytes of non-ASCII text: a piece in them rules Big5 out).
 NEARLY = 100
 NEARLY_SURE = 10
-MESS_SAMPLE = 8000
 
-_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
-# Tags, entities, scripts and styles (each script/style to its first end tag). The script and style
-# loops are unrolled (`[^<]*` runs instead of a lazy `.*?`): same matches, ~4x faster.
-_TAGS = re.compile(r"<script[^<]*(?:<(?!/script>)[^<]*)*</script>|<style[^<]*(?:<(?!/style>)[^<]*)*</style>"
-                   r"|<[^>]*>|&[#\w]+;", re.I)
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
-# WHATWG: these labels mean the superset browsers actually decode with.
-_ALIASES = {
-    "iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252",
-    "us-ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252", "iso-8859-9": "cp1254", "iso8859-9": "cp1254",
-    "latin5": "cp1254", "tis-620": "cp874", "iso-8859-11": "cp874", "iso8859-11": "cp874", "windows-874": "cp874",
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-    "chinese": "gb18030", "euc-cn": "gb18030", "hz-gb-2312": "hz",
-    "shift_jis": "cp932", "shift-jis": "cp932", "x-sjis": "cp932", "sjis": "cp932", "ms_kanji": "cp932",
-    "windows-31j": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "korean": "cp949",
-    "big5": "big5hkscs", "x-x-big5": "big5hkscs", "x-euc-jp": "euc_jp", "euc_jis_2004": "euc_jp",
-    "euc_jisx0213": "euc_jp", "shift_jis_2004": "cp932", "shift_jisx0213": "cp932",
-    "utf8": "utf-8", "unicode": "utf-8", "unicode-1-1-utf-8": "utf-8",
-    "iso-8859-8-i": "iso8859-8", "x-mac-cyrillic": "mac-cyrillic",
-}
-# Labels written by default whatever the page held (see 3. above): detection may overrule them. The
-# WHATWG labels of windows-1252 (browsers read them all as one charset), and Python's spellings.
-WEAK_LABELS = {"ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1", "iso-ir-100",
-               "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1", "latin-1", "us-ascii",
-               "windows-1252", "x-cp1252"}
-_TLD = re.compile(r"[a-z0-9-]*[a-z][a-z0-9-]*")
 # Bytes over 0x7f that windows-1252 reads as no letter (quotes, dashes, (c), (R), degrees, NBSP...).
 _ASCII = bytes(range(0x80))
 _CP1252_NO_LETTER = bytes(b for b in range(0x80, 0x100) if (c := bytes([b]).decode("cp1252", "ignore"))
                           and not unicodedata.category(c).startswith("L"))
-# What detection may answer: the charsets of the WHATWG encoding standard (what browsers decode).
-# Detectors also name DOS and other code pages (cp865, cp1125 ...) that web pages do not use.
-WEB_CHARSETS = {"utf-8", "cp866", *(f"iso8859-{i}" for i in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
-                "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", *(f"cp{i}" for i in range(1250, 1259)),
-                "gb18030", "big5hkscs", "euc_jp", "iso2022_jp", "cp932", "cp949", "utf-16-be", "utf-16-le"}
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), *base.WIDE_BOMS]
 _BOM_STARTS = tuple(bom for bom, _ in _BOMS)
-
-
-def canonical(label: str | None) -> str | None:
-    """A charset label (any spelling) -> the Python codec browsers would use, or None if unknown."""
-    if not label:
-        return None
-    label = label.strip().strip("\"'").lower()
-    label = _ALIASES.get(label, label)
-    try:
-        name = codecs.lookup(label).name
-    except (LookupError, ValueError):    # ValueError: a NUL or a lone surrogate in a damaged label
-        return None
-    return _ALIASES.get(name, name)
-
-
-def charset_from_content_type(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    m = _CT_CHARSET.search(content_type)
-    return m.group(1) if m else None
-
-
-_BAD_CHARS = dict.fromkeys([*range(0x00, 0x09), 0x0b, *range(0x0e, 0x20), *range(0x7f, 0xa0), 0xfffd])
-_BAD_BYTES = bytes([*range(0x00, 0x09), 0x0b, *range(0x0e, 0x20), 0x7f])
-SAMPLE = 2048
-
-
-_BAD_CHAR_RE = re.compile("[%s]" % "".join(re.escape(chr(c)) for c in _BAD_CHARS))
-
-
-def bad_share(text: str) -> float:
-    """Share of the characters that are U+FFFD or control characters (the garbage measure).
-    str.translate is fast on ASCII text only (~300 ns a character otherwise); a regex counts the rest."""
-    bad = len(text) - len(text.translate(_BAD_CHARS)) if text.isascii() else len(_BAD_CHAR_RE.findall(text))
-    return bad / max(1, len(text))
-
-
-def _bad_share_utf8(body: bytes) -> float:
-    """bad_share of a strict UTF-8 decode, counted on bytes: C0 controls in three 2 KiB samples
-    (head, middle, tail; binary junk is junk throughout). Share of bytes, a little below the share
-    of characters for non-Latin text; C1 controls (rare in real UTF-8) are not counted."""
-    if len(body) > 3 * SAMPLE:
-        mid = len(body) // 2
-        body = body[:SAMPLE] + body[mid:mid + SAMPLE] + body[-SAMPLE:]
-    return (len(body) - len(body.translate(None, _BAD_BYTES))) / max(1, len(body))
-
-
-def _utf8_garbage(body: bytes) -> str | None:
-    """Why a strict UTF-8 page is garbage (too many control characters), or None."""
-    share = _bad_share_utf8(body)
-    return None if share <= MAX_BAD_SHARE else f"{share:.0%} control characters in UTF-8"
-
-
-def _mess(text: str) -> float:
-    """charset-normalizer's mess ratio of the visible text where it is not ASCII (1.0: garbage)."""
-    visible = " ".join(_TAGS.sub(" ", text[:100_000]).split())
-    if visible.isascii():
-        return 0.0
-    # Sample where the non-ASCII text is, not the ASCII boilerplate around it.
-    first = _NON_ASCII.search(visible).start()
-    sample = visible[max(0, first - 200):first + MESS_SAMPLE]
-    return 1.0 if bad_share(sample) > MAX_BAD_SHARE else mess_ratio(sample, maximum_threshold=1.0)
-
-
-def _plausible(text: str) -> bool:
-    return _mess(text) < MAX_MESS
 
 
 def _differ(a: str, b: str, n: int) -> bool:
@@ -228,25 +124,6 @@ def _differ(a: str, b: str, n: int) -> bool:
     if len(a) != len(b):
         return True
     return len(list(islice((i for i, (x, y) in enumerate(zip(a, b)) if x != y), n))) == n
-
-
-def _strict(body: bytes, enc: str) -> str | None:
-    try:
-        return body.decode(enc)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-def is_utf8(data: bytes) -> bool:
-    """Is `data` strict UTF-8 (what `data.decode("utf-8")` accepts)? Checked in place: ASCII by
-    `bytes.isascii`, the rest by Arrow's validator over a one-value string array on the same memory."""
-    if data.isascii():
-        return True
-    try:
-        string_over(data, large=True).validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
 
 
 def decode_html_utf8(body: bytes, declared: str | None = None, url: str | None = None
@@ -504,66 +381,6 @@ def _wide_unicode(body: bytes, declared: str | None) -> tuple[str, str] | None:
     return None
 
 
-def wide_unicode(body: bytes) -> tuple[str, str] | None:
-    """(text, charset) of a file in UTF-16 or UTF-32, with a byte-order mark or without one
-    (`_wide_unicode`), or None: for readers whose binary test is a NUL byte (source code, plain
-    text), which UTF-16 holds for every ASCII character (Windows tools wrote it: PowerShell 5's
-    Out-File, resource files)."""
-    for bom, enc in _BOMS:
-        if enc != "utf-8-sig" and body.startswith(bom):
-            text = _strict(body, enc)
-            return None if text is None or bad_share(text) > MAX_BAD_SHARE else (text, enc)
-    return _wide_unicode(body, None) if _has_nul(body) else None
-
-
-def decode_text_bytes(body: bytes, legacy: bool = True, binary_probe: int = 0
-                      ) -> tuple[str | None, str | None, str | None]:
-    """(text, charset, kind) of bytes that name no charset: a text or source file, a text cell
-    stored as binary. kind None: UTF-8 (charset None, a BOM dropped); "wide_unicode": UTF-16 or
-    UTF-32 (`wide_unicode`); "legacy_charset": another charset (`decode_unlabelled`, only with
-    `legacy`). (None, why, "binary") when what is not UTF-16/32 looks binary (`binary_bytes`,
-    asked when `binary_probe` is set: git's test over that many bytes, and more), (None, why,
-    "bad_encoding") when no charset reads it."""
-    wide = wide_unicode(body)
-    if wide is not None:
-        return wide[0], wide[1], "wide_unicode"
-    if binary_probe and (why := binary_bytes(body, binary_probe)) is not None:
-        return None, why, "binary"
-    try:
-        return body.decode("utf-8-sig"), None, None
-    except UnicodeDecodeError as e:
-        text, how = decode_unlabelled(body) if legacy else (None, "legacy_charsets is off")
-        if text is None:
-            return None, f"not UTF-8 ({e}), nor text in another charset: {how}", "bad_encoding"
-        return text, how, "legacy_charset"
-
-
-# Control bytes no text holds (C0 but for whitespace, form feed and ESC, which terminal logs and
-# ANSI-coloured output carry; DEL): a share over MAX_BAD_SHARE in a file's sampled windows is
-# binary (random bytes hold ~11 %; no text file of ~48,000 in real checkouts and site-packages
-# held 1 %).
-_CONTROL_BYTES = bytes(b for b in _BAD_BYTES if b != 0x1b)
-_WINDOWS, _WINDOW = 16, 4096
-
-
-def binary_bytes(body: bytes, probe: int = 8000) -> str | None:
-    """Why bytes with no charset of their own are binary, or None: git's test (a NUL byte in the
-    first `probe` bytes), then what it misses, seen in real checkouts: a NUL byte further on (a
-    PDF's first NUL lay at byte 228,271: memchr over the whole file, cheap), control bytes in
-    windows sampled across the file, and a file of one byte repeated (flash images of 0xFF, which
-    read as 'ÿÿÿ' in windows-1252)."""
-    if body.find(b"\0", 0, probe) >= 0:
-        return f"NUL byte in the first {probe} bytes"
-    if (i := body.find(b"\0")) >= 0:
-        return f"NUL byte at offset {i}"
-    if len(body) >= 64 and body[0] >= 0x80 and body.count(body[:1]) == len(body):
-        return f"one byte repeated ({body[0]:#04x} x {len(body)})"
-    step = max(_WINDOW, len(body) // _WINDOWS)
-    sample = b"".join(body[i:i + _WINDOW] for i in range(0, len(body), step))
-    share = (len(sample) - len(sample.translate(None, _CONTROL_BYTES))) / max(1, len(sample))
-    return f"{share:.0%} control bytes" if share > MAX_BAD_SHARE else None
-
-
 DETECTOR_SAMPLE = 4096
 _CHUNK = 128
 
@@ -607,83 +424,6 @@ def detector_sample(body: bytes, cap: int | None = None) -> bytes:
 
 # The last byte below 0x30 in a sample: no multi-byte character of the web's charsets holds one.
 _LAST_BOUNDARY = re.compile(rb"[\x00-\x2f](?=[^\x00-\x2f]*\Z)")
-
-
-def _weak(label: str | None) -> bool:
-    return bool(label) and label.strip().strip("\"'").lower() in WEAK_LABELS
-
-
-def _tld(url: str | None) -> bytes | None:
-    """The last DNS label of the URL's host, as chardetng takes it (lower-case ASCII letters,
-    digits and hyphens, not all digits), or None."""
-    if not url:
-        return None
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    label = (host or "").rstrip(".").rsplit(".", 1)[-1]
-    return label.encode("ascii") if _TLD.fullmatch(label) else None
-
-
-def decode_unlabelled(body: bytes) -> tuple[str | None, str]:
-    """(text, charset) of a file that is not UTF-8 and names no charset (source code, plain text),
-    or (None, why). Lines decide, not bytes: a file where the lines that are UTF-8 on their own
-    (beyond ASCII) are at least as many as the lines with stray bytes is UTF-8, its stray bytes
-    read as cp1252 (Latin-1 pasted in, damage), so that no intact line changes; otherwise it is
-    read in the charset `decode_html` finds for an unlabelled page (a GBK novel, a Shift-JIS
-    source file; UTF-8 but for a few stray bytes: those are cp1252 as above), if that charset
-    makes sense of its lines with stray bytes, and if it is a multi-byte charset wherever the file
-    has lines of its own in UTF-8 (no single-byte text forms whole lines of UTF-8 sequences). GBK bytes do form valid UTF-8 by chance (half the bytes of a
-    GBK comment in cJSON.h; a two-character heading such as 目录), but rarely in many whole lines."""
-    body = body.removeprefix(codecs.BOM_UTF8)
-    lines = [line for line in body.split(b"\n") if not line.isascii()]
-    strays = [line for line in lines if not is_utf8(line)]
-    own = len(lines) - len(strays)                  # lines that are UTF-8 on their own
-
-    def mixed() -> tuple[str | None, str]:
-        # The garbage rule holds here too: binary junk forms "UTF-8 lines" by chance (a PDF's
-        # streams did, and came out as a document of control characters).
-        text = body.decode("utf-8", "tokenmill.cp1252")
-        share = bad_share(text)
-        return (text, "utf-8+cp1252") if share <= MAX_BAD_SHARE else \
-            (None, f"{share:.0%} replacement/control characters read as utf-8+cp1252")
-
-    if own and own >= len(strays):
-        return mixed()
-    text, how, lossy = decode_html(body)
-    if text is None:
-        return None, how
-    if how == "utf-8":
-        # UTF-8 but for a few stray bytes (decode_html's `_mostly_utf8`), with no line of its own in
-        # UTF-8 (each holds a stray byte): its stray bytes are cp1252 too, not U+FFFD.
-        return mixed()
-    if own and how not in _MULTIBYTE:
-        # A single-byte charset never makes a whole line of valid UTF-8 sequences by chance (a
-        # windows-1252 line would need "Ã" before "©" at every non-ASCII byte): the UTF-8 lines
-        # are what they seem, and the stray lines (junk inserted, Latin-1 pasted in) get cp1252.
-        return mixed()
-    if own:
-        # Lines of its own in UTF-8: the other reading must make sense of the lines with stray
-        # bytes, or they are junk (binary bytes inserted) and the UTF-8 lines stay as they are.
-        try:
-            other = b"\n".join(strays).decode(how)
-        except (UnicodeDecodeError, LookupError):
-            other = None
-        if other is None or bad_share(other) > MAX_BAD_SHARE or not _plausible(other):
-            return mixed()
-        # ... and read the UTF-8 lines no worse than UTF-8 does: GBK lines that form UTF-8 by chance
-        # read as symbols ("目录" as "Ŀ¼") and win; a UTF-8 line ("The Pylon – 1939") that GB18030
-        # turns into hanzi amid English, or cannot read, stays UTF-8 (junk inserted into a text file
-        # had outnumbered its UTF-8 lines and re-read them).
-        own_lines = b"\n".join(line for line in lines if is_utf8(line))
-        try:
-            as_other = own_lines.decode(how)
-        except (UnicodeDecodeError, LookupError):
-            return mixed()
-        if _mess(as_other) > _mess(own_lines.decode("utf-8")):
-            return mixed()
-    return text, how + ("+lossy" if lossy else "")
 
 
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
@@ -742,12 +482,6 @@ def _no_word(chars: str) -> bool:
     return len(scripts) > 1
 
 
-# Charsets with multi-byte characters: their text does form valid UTF-8 sequences by chance.
-_MULTIBYTE = frozenset({"gb18030", "big5hkscs", "cp932", "euc_jp", "cp949", "iso2022_jp", "iso2022_jp_ext",
-                        "iso2022_jp_2", "iso2022_kr", "hz", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
-                        "utf-32-le", "utf-32-be"})
-
-
 def _mostly_utf8(body: bytes, labelled: bool = False) -> str | None:
     """The page as UTF-8 with U+FFFD for its broken bytes, if it is UTF-8 with a few stray bytes (a
     windows-1252 byte pasted in, a cut sequence), else None (see "Before 3" above). `labelled`: a
@@ -769,27 +503,6 @@ def _mostly_utf8(body: bytes, labelled: bool = False) -> str | None:
     return text if bad_share(text) <= MAX_BAD_SHARE else None
 
 
-def may_be_utf8_with_strays(body: bytes) -> bool:
-    """Whether a book that is not strict UTF-8 may be UTF-8 with stray bytes (decode_mixed_utf8
-    then decides): its stray bytes are fewer than its valid multi-byte characters, or none of
-    them lies in a run of non-ASCII bytes that also holds a valid sequence (Latin-1 pasted among
-    ASCII: _mixed_runs). Text in a legacy multi-byte charset forms valid sequences by
-    chance, one valid character to every 4 to 9 stray bytes in real GBK, Big5, EUC-JP,
-    Shift_JIS and EUC-KR text, each beside stray bytes in its run; decode_mixed_utf8's own test
-    (more valid characters than lines with stray bytes) took such a book, labelled or not, for
-    UTF-8, and it came out as cp1252 mojibake. A UTF-8 book with Latin-1 pasted in, a stray
-    byte or a cut character passes one test or the other (of 2,549 such books built from 74
-    languages' sentences, none that decode_mixed_utf8 took was read otherwise than before)."""
-    kept = body.decode("utf-8", "ignore")
-    strays = len(body) - len(kept.encode("utf-8"))
-    # non-ASCII characters kept, not U+FFFD (EF BF BD: damage done before, no evidence either way)
-    valid = len(kept) - len(body.translate(None, _HIGH_BYTES)) - kept.count("\ufffd")
-    return strays < valid or not _mixed_runs(body)
-
-
-_HIGH_BYTES = bytes(range(0x80, 0x100))
-
-
 def _mixed_runs(body: bytes) -> bool:
     """Whether a run of non-ASCII bytes holds both valid UTF-8 multi-byte sequences and broken bytes:
     where legacy multi-byte text (GBK, EUC-JP) or Thai forms valid sequences by chance, the bytes
@@ -801,6 +514,3 @@ def _mixed_runs(body: bytes) -> bool:
     return False
 
 
-def _meta_charset(body: bytes) -> str | None:
-    m = _META.search(body[:8192])
-    return m.group(1).decode("ascii", "replace") if m else None

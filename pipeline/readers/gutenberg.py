@@ -53,10 +53,10 @@ from pipeline.readers.guarded import open_input
 from pipeline.readers.base import (WIDE_BOMS, Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_document,
                                    with_compression)
 from pipeline.readers.gutenberg_editions import preferred_edition
-from pipeline.readers.decode import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, NEARLY, _MULTIBYTE as _DECODE_MULTIBYTE,
-                                     _iso2022, _mess, bad_share, canonical, decode_html,
-                                     may_be_utf8_with_strays,
-                                     iso2022_escapes, wide_unicode)
+from pipeline.readers.charsets import (MAX_BAD_SHARE, MAX_MESS, MESS_SAMPLE, _MULTIBYTE as _DECODE_MULTIBYTE, _mess,
+                                       bad_share, canonical)
+from pipeline.readers.decode import NEARLY, _iso2022, decode_html, iso2022_escapes
+from pipeline.readers.decode_files import may_be_utf8_with_strays, wide_unicode
 # The text rules (markers, credits, contents) live beside this module; strip_boilerplate, drop_toc
 # and joined_books stay importable from here.
 from pipeline.readers.gutenberg_text import _NUMBER_WORDS, drop_toc, joined_books, strip_boilerplate

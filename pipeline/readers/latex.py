@@ -88,7 +88,8 @@ import fsspec
 from pydantic import Field, field_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
-from pipeline.readers.decode import _MULTIBYTE, decode_unlabelled, may_be_utf8_with_strays
+from pipeline.readers.charsets import _MULTIBYTE
+from pipeline.readers.decode_files import decode_unlabelled, may_be_utf8_with_strays
 from pipeline.readers.decompress import looks_like_tar, sniff_codec
 from pipeline.readers.guarded import open_input, reading
 # The main-file choice and the text rules (comments, verbatim, macros) live beside this module;

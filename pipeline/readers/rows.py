@@ -45,7 +45,7 @@ from typing import Iterator, Literal
 from pydantic import Field, model_validator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, open_utf8, read_whole, with_compression
-from pipeline.readers.decode import binary_bytes, decode_text_bytes
+from pipeline.readers.decode_files import binary_bytes, decode_text_bytes
 from pipeline.readers.magic import HTML_PAGE
 
 

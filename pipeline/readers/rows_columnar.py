@@ -20,7 +20,8 @@ import io
 from typing import Iterator
 
 from pipeline.readers.base import Doc, Quarantined, ReadState
-from pipeline.readers.decode import decode_html_utf8, decode_text_bytes
+from pipeline.readers.decode import decode_html_utf8
+from pipeline.readers.decode_files import decode_text_bytes
 from pipeline.readers.guarded import local_path, open_input
 from pipeline.readers.rows import SAMPLE, _RowReader, _get, _row_doc, _row_id, _with, field_path
 

@@ -42,7 +42,8 @@ from json.encoder import encode_basestring
 import pyarrow as pa
 
 from pipeline.readers.base import Doc, DocBatch
-from pipeline.readers.decode import _BOM_STARTS, _utf8_garbage, charset_from_content_type, iso2022_escapes
+from pipeline.readers.charsets import _utf8_garbage, charset_from_content_type
+from pipeline.readers.decode import _BOM_STARTS, iso2022_escapes
 from pipeline.readers.http import parse_plain_response
 from pipeline.readers.magic import binary_format
 from pipeline.readers.warc_members import PLAIN_WARC_HEAD_CRLF, field

@@ -53,7 +53,8 @@ from pydantic import Field
 
 from pipeline import storage
 from pipeline.readers.base import Doc, DocBatch, Quarantined, ReadState, Reader, read_whole, with_compression
-from pipeline.readers.decode import charset_from_content_type, decode_html_utf8
+from pipeline.readers.charsets import charset_from_content_type
+from pipeline.readers.decode import decode_html_utf8
 from pipeline.readers.http import decode_body, looks_like_page, parse_http, undeclared_gzip
 from pipeline.readers.magic import HTML_PAGE, binary_format
 from pipeline.readers.warc import WarcDamage, iter_warc

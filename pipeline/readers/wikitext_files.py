@@ -17,7 +17,7 @@ from typing import Iterator
 from pydantic import Field
 
 from pipeline.readers.base import Doc, Quarantined, ReadState, read_document, with_compression
-from pipeline.readers.decode import decode_text_bytes
+from pipeline.readers.decode_files import decode_text_bytes
 from pipeline.readers.mediawiki import (WikiOptions, article_text, default_variant, disambiguation_pattern,
                                         not_an_article)
 from pipeline.readers.wikitext import WikitextOptions
