@@ -143,7 +143,7 @@ class RayConfig(_Strict):
         "how segments run (pipeline/executor.py): plain Ray tasks, or Ray Data map_batches"))
 
 
-# Which map stages store their surviving documents (pipeline/runner.py): by default only the last
+# Which map stages store their surviving documents (pipeline/plan.py): by default only the last
 # stage of a fused chain ("chain_end"); "every_stage" stores each stage's output as well.
 Checkpoint = Literal["chain_end", "every_stage"]
 

@@ -1,139 +1,45 @@
 """Run a recipe: plan stage directories, ingest sources, stream shards through the stages.
 
-The plan compiles the recipe into segments (`compile_segments`): consecutive map stages are fused
-into one chain that one task runs per shard, writing each stage's output as it goes, so a crash
+The plan (pipeline/plan.py) groups the stages into segments; ingest (pipeline/ingest.py) reads
+the input files into shards, each of which starts through the first chain of map stages as soon
+as it is written. A chain's task (`run_chain`) writes each stage's output as it goes, so a crash
 loses at most the shards in flight and a rerun starts each shard at the first stage that has no
 output for it; a global stage waits for all its input. Segments are handed to an executor
 (pipeline/executor.py); all reads and writes go through pipeline/storage.py (local or s3://...).
 
-Where other concerns plug in: cache keys are made in `plan` (stage key = options, code, input);
-which input files a run reads is decided in `list_inputs`; progress bars are `self.progress`.
+Where other concerns plug in: cache keys are made in `plan` (pipeline/plan.py); which input files
+a run reads is decided in `list_inputs`; progress bars are `self.progress`.
 """
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
-
-import pyarrow as pa
 
 from pipeline import storage
 from pipeline.checks import check_ingest, id_bases, list_inputs  # noqa: F401  (list_inputs: re-exported)
-from pipeline.documents import DocColumns, content_bytes, quarantine_table
 from pipeline.executor import (Resources, Segment, check_fits, cluster_cpus, local_ray_starting,
                                make_executor, raised_in, runtime_env_for, start_ray, start_ray_soon,
                                upload_runtime_env)
-from pipeline.fingerprint import code_fingerprint, stage_fingerprint
 from pipeline.global_context import GlobalContext
+from pipeline.ingest import file_groups, group_paths, ingest_group, ingest_group_stream, input_fingerprints
 from pipeline.lease import Lease, check_output
+from pipeline.plan import PlannedStage, compile_segments, plan, stale_stage_folders
 from pipeline.progress import Progress
-from pipeline.readers import Doc, DocBatch, ReadState, read_source_file
-from pipeline.readers.fingerprint import file_fingerprint
-from pipeline.recipe import Recipe, SourceConfig
+from pipeline.recipe import Recipe
 from pipeline.samples import merge_samples
-from pipeline.shards import (ShardRecord, StageDir, cpu_clock, read_json, shard_schema, timer,
-                             write_json_atomic, write_parquet_atomic)
-from pipeline.stage import Result, Stage, StageContext, StageError
+from pipeline.shards import ShardRecord, StageDir, cpu_clock, read_json, shard_schema, timer, write_json_atomic
+from pipeline.stage import Stage, StageContext, StageError
 from pipeline.stats import build_stats
 
 log = logging.getLogger("pipeline")
 # While the driver reads ahead, Ray's start (a thread of this process) needs the GIL for many short
 # steps; at Python's default 5 ms hand-over it took 9 s instead of 4 s here, at 0.5 ms no longer.
 READ_AHEAD_SWITCH_INTERVAL = 0.0005
-READER_VERSION = "3"  # 2: ids are source-prefixed and unique (#18); 3: file paths in ids below id_base
-
-
-@dataclass
-class PlannedStage:
-    index: int
-    id: str
-    ref: str
-    stage: Stage | None          # None for ingest
-    key: str
-    dir: StageDir
-    store: bool = True           # keeps its output documents (see `compile_segments`)
-
-    @property
-    def is_global(self) -> bool:
-        return self.stage is not None and self.stage.is_global
-
-
-def _hash(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _fingerprint(path: str) -> dict:
-    """A file's fingerprint for the cache key; a listed object that is gone (a line of a crawl's
-    paths_file) gets a mark instead, and is quarantined `unreadable_file` when ingest reads it."""
-    import fsspec
-    fs, pp = fsspec.core.url_to_fs(path)       # the listed file itself: a key may hold `*` (not a glob here)
-    try:
-        return file_fingerprint(fs, pp)
-    except (FileNotFoundError, PermissionError) as e:
-        if storage.credentials_problem(e):     # a bucket that refuses these credentials: every file of it
-            raise storage.input_unreadable(path, e, "asking its size and version for the resume key") from e
-        return {"unreadable": type(e).__name__}
-    except storage.storage_errors() as e:
-        raise storage.input_unreadable(path, e, "asking its size and version for the resume key") from e
-
-
-def input_fingerprints(files: dict[str, list[str]]) -> dict[str, list[tuple[str, dict]]]:
-    """Per source, (path, fingerprint) of every input file, in listing order."""
-    sized = {}
-    for name, paths in files.items():
-        # One request per object on a store (a Common Crawl paths_file names ~90,000): many at once.
-        remote = sum("://" in p and not p.startswith("file://") for p in paths)
-        with ThreadPoolExecutor(min(32, max(1, remote))) as pool:
-            sized[name] = list(zip(paths, pool.map(_fingerprint, paths)))
-    return sized
-
-
-MAX_GROUP_FILES = 1024
-
-
-def file_groups(sized: list[tuple[str, dict]], group_bytes: int) -> list[list[int]]:
-    """The indexes of a source's files read together (SourceConfig.group_bytes): runs of
-    consecutive files whose sizes add up to at most `group_bytes`; a larger file alone. From the
-    listing alone, so the shards are the same whatever the workers."""
-    if group_bytes <= 0:
-        return [[i] for i in range(len(sized))]
-    groups: list[list[int]] = []
-    total = 0
-    for i, (_, fingerprint) in enumerate(sized):
-        size = fingerprint.get("size") or 0
-        if not groups or total + size > group_bytes or len(groups[-1]) >= MAX_GROUP_FILES:
-            groups.append([])
-            total = 0
-        groups[-1].append(i)
-        total += size
-    return groups
-
-
-def plan(recipe: Recipe, run_dir, files: dict[str, list[str]],
-         sized: dict[str, list[tuple[str, dict]]] | None = None) -> list[PlannedStage]:
-    sized = input_fingerprints(files) if sized is None else sized
-    key = _hash({"reader": READER_VERSION, "sources": [s.model_dump(mode="json") for s in recipe.sources],
-                 "reader_versions": [type(s.reader).version for s in recipe.sources],
-                 "reader_code": [code_fingerprint(type(s.reader)) for s in recipe.sources],
-                 "files": sized})
-    root = run_dir / "stages"
-    out = [PlannedStage(0, "ingest", "ingest", None, key, StageDir(root / f"00-ingest-{key[:12]}"))]
-    for i, spec in enumerate(recipe.stages, 1):
-        st = spec.stage
-        key = _hash({"input": key, "stage": spec.ref, "version": st.version, "code": stage_fingerprint(st),
-                     "options": st.options(), "apply_to": spec.apply_to,
-                     "signal_prefix": st._signal_prefix,
-                     "seed": recipe.seed if st.uses_seed else None})
-        out.append(PlannedStage(i, spec.id, spec.ref, st, key, StageDir(root / f"{i:02d}-{spec.id}-{key[:12]}")))
-    return out
 
 
 # -- tasks (run in Ray workers) ---------------------------------------------------------------
@@ -148,103 +54,6 @@ def _ready_stage(ps: PlannedStage, ctx: StageContext) -> Stage:
         st.bind(ctx).ensure_setup()
         _WORKER_STAGES[ps.key] = st
     return st
-
-
-def ingest_file_stream(src: SourceConfig, src_idx: int, file_idx: int, path: str, out: StageDir,
-                       clock=cpu_clock, id_base: str | None = None) -> Iterator[tuple]:
-    """One input file read alone: `ingest_group_stream` of a group of one."""
-    return ingest_group_stream(src, src_idx, [(file_idx, path)], out, clock, id_base)
-
-
-def ingest_group_stream(src: SourceConfig, src_idx: int, files: list[tuple[int, str]], out: StageDir,
-                        clock=cpu_clock, id_base: str | None = None) -> Iterator[tuple]:
-    """Read a group of input files ((index, path), in order; `file_groups`) into ingest shards,
-    named after the group's first file: yields ("shard", name) as soon as each shard is written
-    (the chain can start on it while the rest is read), then ("file", record) once the group's
-    completion record is written (the unit a rerun skips or reads again whole). `clock` counts the
-    reading's CPU seconds: a task's process and its children by default; the driver's reading
-    thread alone when it reads ahead (its other threads and children start Ray meanwhile).
-    `id_base`: see read_source_file."""
-    t0, c0 = timer(), clock()
-    group_id = f"{src_idx:02d}-{files[0][0]:05d}"
-    state = ReadState()
-    cols = DocColumns(src.name)
-    quarantine: list[dict] = []
-    shard_ids: list[str] = []
-    n_docs = 0
-    total_bytes = 0
-    ids: list[str] = []
-    per_file: list[list] = []          # [path, documents, quarantined records] of each file of a group
-
-    def flush():
-        nonlocal cols, total_bytes
-        sid = f"{group_id}-{len(shard_ids):04d}"
-        table = cols.table()
-        total_bytes += content_bytes(table)
-        out.write_shard(sid, None, Result(table), 0.0, 0, docs_in=len(cols), bytes_in=0)
-        shard_ids.append(sid)
-        cols = DocColumns(src.name)
-        return sid
-
-    for _, path in files:
-        docs_before, quarantined_before = n_docs, sum(q["records"] for q in quarantine)
-        # Batches (runs of plain pages, see Reader.read_batches) go into the shard as columns; a
-        # shard ends after the same document as it would one document at a time.
-        for item in read_source_file(src, path, state, batches=True, id_base=id_base):
-            if isinstance(item, DocBatch):
-                ids += item.ids
-                n_docs += len(item)
-                i = 0
-                while i < len(item):
-                    i = cols.extend(item, i, src.shard_docs, src.shard_bytes)
-                    if len(cols) >= src.shard_docs or cols.size >= src.shard_bytes:
-                        yield "shard", flush()
-            elif isinstance(item, Doc):
-                ids.append(item.id)
-                cols.add(item)
-                n_docs += 1
-                if len(cols) >= src.shard_docs or cols.size >= src.shard_bytes:
-                    yield "shard", flush()
-            else:
-                quarantine.append({"source": src.name, "path": path, "offset": item.offset, "id": item.id,
-                                   "reason": item.reason, "detail": item.detail, "size": item.size,
-                                   "sample": item.sample, "records": getattr(item, "records", 1)})
-        per_file.append([path, n_docs - docs_before, sum(q["records"] for q in quarantine) - quarantined_before])
-    if len(cols):
-        yield "shard", flush()
-    if ids:
-        # The ids alone, kept when the documents are not (`count_duplicate_ids` reads these).
-        write_parquet_atomic(pa.table({"id": pa.array(ids, pa.string())}), out.path / "ids" / f"{group_id}.parquet")
-    qcounts: dict[str, int] = {}
-    for q in quarantine:
-        qcounts[q["reason"]] = qcounts.get(q["reason"], 0) + q["records"]
-    if quarantine:
-        write_parquet_atomic(quarantine_table(quarantine), out.path / "quarantine" / f"{group_id}.parquet",
-                             storage.QUARANTINE_LEVEL)
-    rec = ShardRecord(shard=group_id, docs_in=n_docs + sum(q["records"] for q in quarantine),
-                      docs_out=n_docs,
-                      bytes_in=total_bytes + sum(q["size"] or 0 for q in quarantine), bytes_out=total_bytes,
-                      quarantined=qcounts, counters=state.counters, seconds=round(timer() - t0, 4),
-                      cpu_seconds=round(clock() - c0, 4))
-    record = {**asdict(rec), "path": files[0][1], "shards": shard_ids}
-    if len(files) > 1:
-        record["group"] = per_file
-    write_json_atomic(record, out.path / "files" / f"{group_id}.done.json", compact=True)
-    yield "file", record
-
-
-def ingest_group(src: SourceConfig, src_idx: int, files: list[tuple[int, str]], out: StageDir,
-                 id_base: str | None = None) -> dict:
-    """Read a group of input files whole; returns its completion record (`ingest_group_stream`)."""
-    for kind, value in ingest_group_stream(src, src_idx, files, out, id_base=id_base):
-        if kind == "file":
-            return value
-    raise AssertionError("ingest_group_stream ended without a file record")
-
-
-def group_paths(record: dict) -> list[str]:
-    """The input files an ingest completion record covers (a group's, or its one file)."""
-    return [f[0] for f in record["group"]] if record.get("group") else [record["path"]]
 
 
 def resume_point(chain: list[PlannedStage], shard: str, input_dir: StageDir) -> tuple[int, StageDir]:
@@ -293,47 +102,6 @@ def _ingest_by_id(group_id: str, jobs: dict, out: StageDir, bases: dict[str, str
     return ingest_group(src, si, files, out, bases[src.name])
 
 
-# -- the plan: segments --------------------------------------------------------------------------
-@dataclass
-class PlanSegment:
-    """A piece of the run handed to the executor: a global stage, or a chain of consecutive map
-    stages fused into one task per shard (reader: `upstream`'s shards; writer: each stage's dir)."""
-    kind: str                         # "map" | "global"
-    stages: list[PlannedStage]
-    upstream: PlannedStage
-
-    @property
-    def name(self) -> str:
-        return "+".join(ps.id for ps in self.stages)
-
-
-def compile_segments(stages: list[PlannedStage], checkpoint: str = "chain_end",
-                     per_stage: dict[str, str | None] | None = None) -> list[PlanSegment]:
-    """Group the planned stages after ingest into fused map chains and global stages.
-
-    Write once: a chain stores the documents of its last stage only (plus each stage's removals,
-    quarantine and counts), unless `checkpoint` (the recipe's, or a stage's own) is every_stage."""
-    out: list[PlanSegment] = []
-    i = 1
-    while i < len(stages):
-        if stages[i].is_global:
-            ps = stages[i]
-            if ps.stage.removes_only and ((per_stage or {}).get(ps.id) or checkpoint) != "every_stage":
-                ps.dir.views_of = stages[i - 1].dir      # stores the ids it removes, not a copy
-            out.append(PlanSegment("global", [ps], stages[i - 1]))
-            i += 1
-            continue
-        j = i
-        while j < len(stages) and not stages[j].is_global:
-            j += 1
-        chain = stages[i:j]
-        for ps in chain[:-1]:
-            ps.store = ((per_stage or {}).get(ps.id) or checkpoint) == "every_stage"
-        out.append(PlanSegment("map", chain, stages[i - 1]))
-        i = j
-    return out
-
-
 def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
     """A global stage's input columns, checked on its first input shard's schema (a map stage's
     are checked on every batch): one line, not an Arrow error from a task."""
@@ -345,12 +113,6 @@ def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
     if missing:
         raise StageError(f"{stage.name}: its input has no column {', '.join(map(repr, missing))} "
                          f"(it has: {', '.join(have)})")
-
-
-def stale_stage_folders(run_dir, stages: list[PlannedStage]) -> list[str]:
-    """Folders under RUN/stages that the plan does not use: a rerun with other options (or
-    another recipe) computes into new folders and leaves the old ones, which nothing reads."""
-    return sorted(set(storage.names(storage.path(run_dir) / "stages")) - {ps.dir.path.name for ps in stages})
 
 
 # -- driver ------------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.ingest import ingest_file_stream
 from pipeline.readers.web import WarcReader
 from pipeline.recipe import SourceConfig
-from pipeline.runner import ingest_file_stream
 from pipeline.shards import StageDir
 from tests.test_ingest_fuzz import batch_path_differs, read_both
 

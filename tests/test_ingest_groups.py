@@ -8,8 +8,9 @@ import pyarrow.parquet as pq
 
 from pipeline import read_documents
 from pipeline.checks import ingest_counts
+from pipeline.ingest import MAX_GROUP_FILES, file_groups
 from pipeline.recipe import load_recipe
-from pipeline.runner import MAX_GROUP_FILES, Runner, file_groups
+from pipeline.runner import Runner
 
 
 def test_groups_are_runs_of_consecutive_files_up_to_the_byte_budget():

@@ -314,7 +314,7 @@ def test_question_mark_and_bracket_globs_are_expanded_and_a_star_in_a_name_is_a_
     that did not exist (validate said 1 file, the run quarantined it unreadable); a listed file whose
     name holds `*` (an S3 key) crashed the resume key's fingerprint (a glob of two matches)."""
     from pipeline.readers import expand_paths
-    from pipeline.runner import _fingerprint
+    from pipeline.ingest import _fingerprint
     for name in ("part-0.jsonl", "part-1.jsonl", "part-2.jsonl", "lit[1].jsonl", "star*.jsonl", "star-2.jsonl"):
         (tmp_path / name).write_text('{"text": "a row"}\n')
     assert expand_paths(str(tmp_path / "part-?.jsonl")) == [str(tmp_path / f"part-{i}.jsonl") for i in range(3)]

@@ -16,7 +16,8 @@ import pytest
 
 from pipeline.recipe import RecipeError, load_recipe
 from pipeline import read_documents
-from pipeline.runner import Runner, stale_stage_folders
+from pipeline.plan import stale_stage_folders
+from pipeline.runner import Runner
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -240,7 +240,7 @@ def test_missing_objects_are_a_load_error_or_a_quarantined_line(tmp_path, s3_ser
     from pipeline.checks import list_inputs
     from pipeline.readers import ReadState, read_source_file
     from pipeline.recipe import RecipeError, load_recipe
-    from pipeline.runner import plan
+    from pipeline.plan import plan
     fs = s3fs_for(s3_server)
     bucket = "tokenmill-missing"
     upload_sample(fs, bucket, pages=3)

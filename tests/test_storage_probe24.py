@@ -144,18 +144,18 @@ def test_an_input_bucket_that_refuses_the_credentials_stops_planning(monkeypatch
     from botocore.exceptions import ClientError
     from s3fs.errors import translate_boto_error
 
-    import pipeline.runner as runner_mod
+    import pipeline.ingest as ingest_mod
     refused = translate_boto_error(ClientError({"Error": {"Code": "InvalidAccessKeyId", "Message": "no"}}, "HeadObject"))
 
     def head(fs, path):
         raise refused
-    monkeypatch.setattr(runner_mod, "file_fingerprint", head)
+    monkeypatch.setattr(ingest_mod, "file_fingerprint", head)
     with pytest.raises(storage.InputUnreadable) as e:
-        runner_mod._fingerprint("s3://bucket/in/a.jsonl")
+        ingest_mod._fingerprint("s3://bucket/in/a.jsonl")
     assert "s3://bucket/in/a.jsonl" in str(e.value)
     gone = FileNotFoundError(2, "No such file")
 
     def missing(fs, path):
         raise gone
-    monkeypatch.setattr(runner_mod, "file_fingerprint", missing)
-    assert runner_mod._fingerprint("s3://bucket/in/b.jsonl") == {"unreadable": "FileNotFoundError"}
+    monkeypatch.setattr(ingest_mod, "file_fingerprint", missing)
+    assert ingest_mod._fingerprint("s3://bucket/in/b.jsonl") == {"unreadable": "FileNotFoundError"}

@@ -620,7 +620,7 @@ def _user_package(root: Path) -> Path:
 def test_editing_a_helper_module_or_data_file_changes_the_cache_key(tmp_path, data, monkeypatch):
     from pipeline.checks import list_inputs
     from pipeline.fingerprint import fingerprint_parts, stage_fingerprint
-    from pipeline.runner import plan
+    from pipeline.plan import plan
     pkg = _user_package(tmp_path / "lib")
     monkeypatch.syspath_prepend(str(tmp_path / "lib"))
     recipe = load_recipe(two_sources(tmp_path, data, "- stage: custompkg.stage:Scored\n"))
@@ -679,7 +679,7 @@ def test_editing_a_readers_code_changes_the_ingest_key(tmp_path, data, monkeypat
     """A reader fixed in place reads its cached input again: ingest's key covers the reader's code
     (followed through its imports), as a stage's key covers the stage's."""
     from pipeline.checks import list_inputs
-    from pipeline.runner import plan
+    from pipeline.plan import plan
     pkg = tmp_path / "lib" / "readerpkg"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
