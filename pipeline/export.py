@@ -8,7 +8,9 @@ PATH is a local directory or an fsspec URL (s3://..., anything fsspec opens). Th
 `PATH/data/train-00000-of-000NN.parquet` (or `.jsonl.gz`), the layout `datasets.load_dataset(PATH)`
 and `load_dataset("parquet", data_dir=PATH + "/data")` open; `PATH/tokenmill_export.json` says where
 they came from. Documents keep the order of the stage's shards, so the same run exports the same
-bytes. The files are written under a temporary name and renamed into place; a previous export's
+bytes. The columns are those of every shard together (a stage scoped with `apply_to` added its
+columns to some sources' shards only): a document of a shard without a column has it null. The
+files are written under a temporary name and renamed into place; a previous export's
 `data/` files are replaced, never mixed with the new ones; a `data/` that holds anything else, or a
 bucket that does not exist, is refused before anything is written.
 
@@ -21,6 +23,7 @@ import io
 import json
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -83,12 +86,56 @@ def _columns(schema: pa.Schema, wanted: list[str] | None, where: str) -> list[st
     return list(wanted)
 
 
-def _batches(src: StageDir, shards: list[str], columns: list[str], rows: int):
-    """Tables of `rows` documents (the last may be shorter), in shard order."""
+def _shard_schemas(src: StageDir, shards: list[str]) -> list[pa.Schema]:
+    """Each shard's columns (a Parquet footer, through its view for a view shard), fetched
+    together: on an object store each is a request, and a stage has thousands of shards."""
+    views = src.view_shards()
+    with ThreadPoolExecutor(min(32, len(shards))) as pool:
+        return list(pool.map(lambda s: src.schema(s, s in views), shards))
+
+
+def _union(src: StageDir, shards: list[str], schemas: list[pa.Schema]) -> pa.Schema:
+    """The columns of all the shards: in order of first appearance in shard order, each of the
+    type Arrow's permissive promotion gives it, the unification `read_documents` makes when it
+    concatenates the shards (concat_tables(promote_options="permissive") unifies with it)."""
+    union = schemas[0]
+    for shard, schema in zip(shards[1:], schemas[1:]):
+        try:
+            union = pa.unify_schemas([union, schema], promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            name, was, now = next((f.name, union.field(f.name).type, f.type) for f in schema
+                                  if f.name in union.names and not _unifies(union.field(f.name), f))
+            raise ExportError(f"{storage.url(src.path)}: shard {shard}: column {name!r} is {now}, where earlier "
+                              f"shards have {was}: the shards cannot be exported as one table") from None
+    return union
+
+
+def _unifies(a: pa.Field, b: pa.Field) -> bool:
+    try:
+        pa.unify_schemas([pa.schema([a]), pa.schema([b])], promote_options="permissive")
+        return True
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+
+
+def _read(src: StageDir, shard: str, have: pa.Schema, schema: pa.Schema) -> pa.Table:
+    """The shard's documents in the export's columns: one the shard lacks is null, the others
+    cast to the union's type (what concat_tables(promote_options="permissive") does)."""
+    try:
+        t = src.read(shard, columns=[c for c in schema.names if c in have.names])
+        return pa.Table.from_arrays([t.column(f.name) if f.name in t.column_names else pa.nulls(t.num_rows, f.type)
+                                     for f in schema], names=schema.names).cast(schema)
+    # not OSError (ArrowIOError is one): a storage failure is the CLI's one line about storage
+    except (pa.ArrowInvalid, pa.ArrowTypeError, storage.DamagedFile) as e:
+        raise ExportError(f"shard {shard}: {' '.join(str(e).split())}") from e
+
+
+def _batches(src: StageDir, shards: list[str], schemas: list[pa.Schema], schema: pa.Schema, rows: int):
+    """Tables of `rows` documents (the last may be shorter) with the columns of `schema`, in shard order."""
     pending: list[pa.Table] = []
     n = 0
-    for shard in shards:
-        t = src.read(shard, columns=columns)
+    for shard, have in zip(shards, schemas):
+        t = _read(src, shard, have, schema)
         pending.append(t)
         n += t.num_rows
         while n >= rows:
@@ -124,8 +171,10 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     if len(src.document_shards()) < len(shards):
         raise ExportError(f"{src.path}: the stage kept counts only, not its documents (an inner stage of a fused "
                           f"chain; rerun with `checkpoint: every_stage` to keep them)")
-    schema = src.schema(shards[0])
-    cols = _columns(schema, columns, str(src.path))
+    schemas = _shard_schemas(src, shards)
+    union = _union(src, shards, schemas)
+    cols = _columns(union, columns, str(src.path))
+    schema = pa.schema([union.field(c) for c in cols])
     total = sum(int(read_json(src.done_path(s))["docs_out"]) for s in shards)
     n_files = max(1, math.ceil(total / rows_per_file))
     fs, root = fsspec.core.url_to_fs(to, **(storage_options or {}))
@@ -135,19 +184,27 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     fs.makedirs(staging, exist_ok=True)
     ext = "parquet" if fmt == "parquet" else "jsonl.gz"
     names = []
-    batches = _batches(src, shards, cols, rows_per_file) if total else iter([pa.table(
-        {c: pa.array([], schema.field(c).type) for c in cols})])
-    for i, table in enumerate(batches):
-        name = f"train-{i:05d}-of-{n_files:05d}.{ext}"
-        with fs.open(f"{staging}/{name}", "wb") as f:
-            f.write(_encode(table, fmt))
-        names.append(name)
+    batches = _batches(src, shards, schemas, schema, rows_per_file) if total else iter([schema.empty_table()])
+    try:
+        for i, table in enumerate(batches):
+            name = f"train-{i:05d}-of-{n_files:05d}.{ext}"
+            with fs.open(f"{staging}/{name}", "wb") as f:
+                f.write(_encode(table, fmt))
+            names.append(name)
+    except BaseException as e:      # the files of an export cut short are no export: none is kept
+        _discard(fs, staging, to, e)
+        raise
     # Swap in: the old data/ goes only once every new file is complete.
-    if fs.exists(f"{root}/data"):
-        fs.rm(f"{root}/data", recursive=True)
-    fs.makedirs(f"{root}/data", exist_ok=True)
-    for name in names:
-        fs.mv(f"{staging}/{name}", f"{root}/data/{name}")
+    try:
+        if fs.exists(f"{root}/data"):
+            fs.rm(f"{root}/data", recursive=True)
+        fs.makedirs(f"{root}/data", exist_ok=True)
+        for name in names:
+            fs.mv(f"{staging}/{name}", f"{root}/data/{name}")
+    except BaseException as e:
+        e.add_note(f"export to {to}: data/ may be incomplete; the new files not yet moved into it are in "
+                   f"{_url(to, staging)}: export again")
+        raise
     if fs.exists(staging):          # object stores have no empty directories left to remove
         fs.rm(staging, recursive=True)
     info = {"to": to, "format": fmt, "files": [f"data/{n}" for n in names], "documents": total,
@@ -155,6 +212,21 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     with fs.open(f"{root}/tokenmill_export.json", "w") as f:
         f.write(json.dumps(info, indent=1))
     return info
+
+
+def _discard(fs, staging: str, to: str, e: BaseException) -> None:
+    """Remove the staging folder of a failed export; if that fails too, `e` says where it is."""
+    try:
+        if fs.exists(staging):
+            fs.rm(staging, recursive=True)
+    except Exception as gone:
+        e.add_note(f"export to {to}: its partial files are left in {_url(to, staging)} "
+                   f"(removing them failed: {type(gone).__name__}: {gone}): remove it")
+
+
+def _url(to: str, staging: str) -> str:
+    """The staging folder as the user named the target (fsspec's path has no s3:// in front)."""
+    return f"{to.rstrip('/')}/{staging.rsplit('/', 1)[1]}"
 
 
 BUCKET_STORES = ("s3", "s3a", "gs", "gcs")     # whose first path part is a bucket fsspec may create
@@ -202,8 +274,8 @@ def main(argv: list[str]) -> int:
         src = find_stage(a.run_dir, a.stage) if a.stage is not None else final_stage(a.run_dir)
         info = export_stage(src, a.to, a.format, a.rows_per_file,
                             a.columns.split(",") if a.columns else None, {"run_dir": storage.url(storage.path(a.run_dir))})
-    except ExportError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (ExportError, storage.DamagedFile) as e:        # a shard of the run cut short: one line too
+        print(" ".join([f"error: {e}", *getattr(e, "__notes__", [])]), file=sys.stderr)
         return 2
     print(f"exported {info['documents']:,} documents to {a.to.rstrip('/')}/data/ ({len(info['files'])} "
           f"{a.format} file(s))")
