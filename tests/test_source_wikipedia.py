@@ -194,6 +194,42 @@ def test_templates_that_render_words_of_the_sentence(language, wikitext, expecte
     assert wikitext_to_text(wikitext, WikitextOptions(language=language)) == expected
 
 
+@pytest.mark.parametrize("wikitext, expected", [
+    # a date in both calendars: the lead of Ayn Rand lost her birth date
+    ("Rand ({{lang-ru|Али́са}}; {{OldStyleDate|February 2|1905|January 20}}&nbsp;– March 6, 1982) was",
+     "Rand (Али́са; February 2 [O.S. January 20] 1905\u00a0– March 6, 1982) was"),
+    ("Born {{OS2NS|January 20|1905|February 2}} and active {{floruit|1230}}.",
+     "Born January 20 [February 2 N.S.] 1905 and active fl. 1230."),
+    # a text template's text given by number (the text holds "="), or inside another text template
+    ("His formula {{nowrap|1=''E'' = ''mc''<sup>2</sup>}} (the Greek {{lang|grc|{{linktext|λόγος}}}}).",
+     "His formula E = mc² (the Greek λόγος)."),
+    ("Khan ({{lang-ur|{{Nastaliq|انور کمال}}}}; 1946) and {{script/Arabic|ﷲ}}.", "Khan (انور کمال; 1946) and ﷲ."),
+    ("HA {{eqm}} H+ + A−, notes A{{Music|flat}} and B{{music|sharp}}; state{{mdashb}}the Republic.",
+     "HA ⇌ H+ + A−, notes A♭ and B♯; state — the Republic."),
+])
+def test_date_and_text_templates_that_were_dropped(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions()) == expected
+
+
+@pytest.mark.parametrize("wikitext, expected", [
+    # a bracket the dropped pronunciation templates emptied, or left starting with a separator
+    ("'''Albania''' ({{IPAc-en|æ|l|ˈ|b|eɪ|n|i|ə}}, {{respell|a(w)l|BAY|nee-ə}}; Albanian: ''Shqipëri'') "
+     "is a country.",
+     "Albania (Albanian: Shqipëri) is a country."),
+    ("'''Asphalt''' ({{IPAc-en|US|ˈ|æ|s|f|ɔː|l|t}}, {{IPAc-en|UK|ˈ|æ|s|f|æ|l|t}},<ref>x</ref> occasionally "
+     "{{IPAc-en|ˈ|æ|ʃ|f|ɔː|l|t}}), also known as bitumen.", "Asphalt (occasionally), also known as bitumen."),
+    ("'''Aardvark''' ({{IPAc-en|ˈ|ɑːr|d|v|ɑːr|k}} {{respell|ARD|vark}}) is a mammal.", "Aardvark is a mammal."),
+    ("Born ({{IPAc-en|x}}, 1950; {{audio|a.ogg|listen}}) in Ohio, (a, {{respell|B}}, c) too.",
+     "Born (1950) in Ohio, (a, c) too."),
+    ("'''Adobe''' ([[File:En-us-adobe.ogg]]) is a material.", "Adobe is a material."),
+    # brackets the author wrote empty or starting with a separator stay: no template was dropped there
+    ("Call f() or g(, x) in prose, <code>main()</code> in code and <math>f()</math>.",
+     "Call f() or g(, x) in prose, main() in code and f()."),
+])
+def test_brackets_emptied_by_dropped_templates(wikitext, expected):
+    assert wikitext_to_text(wikitext, WikitextOptions()) == expected
+
+
 def test_the_dump_names_its_wikis_language(tmp_path):
     """A dump's <dbname> gives the language dates are written in (zhwiki: 1950年1月2日)."""
     bold = "'" * 3

@@ -108,3 +108,37 @@ def test_chinese_conversion_markup_is_resolved_by_default(tmp_path):
         '</page></mediawiki>', encoding="utf-8")
     docs, _, _ = read([tmp_path / "d.xml"], "mediawiki")
     assert [(d.text, d.metadata["language_variant"]) for d in docs] == [("计算机是一种机器。", "zh")]
+
+
+def test_wikitext_copied_out_of_a_dump_still_escaped_is_unescaped_once(tmp_path):
+    """Wikitext taken from a dump's <text> keeps the XML escaping (wtf_wikipedia's anarchism.txt):
+    read as it is, its citations, comments and &nbsp; were text. Unescaped once and counted, it
+    reads as the same wikitext unescaped; the wikitext's own entities (&amp;nbsp; in the dump)
+    stay entities of the wikitext."""
+    raw = ("'''X''' is a thing.<ref>{{cite web|url=http://a|title=T}}</ref> More text&nbsp;here, "
+           "and <!-- hidden --> a \"quote\" & more.<br />\n\n== References ==\n<references />\n")
+    escaped = raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    (tmp_path / "X.txt").write_text(escaped)
+    (tmp_path / "Y.wiki").write_text(raw)
+    docs, other, counters = read([tmp_path])
+    texts = {d.metadata["title"]: d.text for d in docs}
+    assert texts["X"] == texts["Y"] == "X is a thing. More text\u00a0here, and a \"quote\" & more."
+    assert counters == {"wikitext_unescaped": 1} and not other
+
+
+def test_escaped_markup_beside_raw_tags_is_text_in_files_and_dumps(tmp_path):
+    """An article about HTML shows `&lt;div&gt;` as text beside its raw <ref> tags: not unescaped,
+    and a dump's page of the same wikitext (its XML parser unescapes once) reads the same."""
+    wikitext = "A &lt;div&gt; element groups content.<ref>W3C</ref> Its end tag is &lt;/div&gt;.\n"
+    (tmp_path / "HTML element.wiki").write_text(wikitext)
+    docs, _, counters = read([tmp_path / "HTML element.wiki"])
+    esc = wikitext.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    (tmp_path / "d.xml").write_text(
+        '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/"><siteinfo><dbname>enwiki</dbname>'
+        '<base>https://en.wikipedia.org/wiki/Main_Page</base></siteinfo><page><title>HTML element</title>'
+        f'<ns>0</ns><id>7</id><revision><id>1</id><text xml:space="preserve">{esc}</text></revision></page>'
+        '</mediawiki>')
+    dumped, _, _ = read([tmp_path / "d.xml"], "mediawiki")
+    expected = "A <div> element groups content. Its end tag is </div>."
+    assert [d.text for d in docs] == [d.text for d in dumped] == [expected]
+    assert "wikitext_unescaped" not in counters

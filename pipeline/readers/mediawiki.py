@@ -208,7 +208,9 @@ class MediaWikiReader(WikiOptions):
     #    a stub dump's pages are counted as such; a folder's non-dump files are skipped
     # 3: fr/de/zh inline templates render; ambiguous section names (Literatur, 来源) kept as content;
     #    nested -{…}-; opencc picks the variant; Wikisource transclusion pages counted as such
-    version = "3"
+    # 4: date and text templates (OldStyleDate, floruit, nowrap|1=, lang inside a text template) render;
+    #    a bracket that dropped templates emptied is removed, one they left starting with ; or , mended
+    version = "4"
     # A folder (a download of dumps.wikimedia.org/<wiki>/<date>/) means its dumps: .xml, compressed
     # or not, split parts (`-pages-articles1.xml-p1p41242.bz2`) and .7z archives. Beside them, the
     # multistream index (`-index.txt.bz2`), md5sums.txt, dumpstatus.json, SQL tables, title lists

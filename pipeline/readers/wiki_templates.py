@@ -23,6 +23,15 @@ DATE_TEMPLATES = {"birth date", "death date", "start date", "end date", "birth d
                   "dob", "start date and age", "end date and age", "film date", "release date",
                   "生年月日と年齢"}     # jawiki; its age, counted to the day the page is viewed, is left out
 YEAR_TEMPLATES = {"birth year and age", "death year and age", "year"}
+# Dates given in both calendars, as the page shows them: {{OldStyleDate|February 2|1905|January 20}}
+# "February 2 [O.S. January 20] 1905" (the New Style date first); {{Old Style to New Style|January
+# 20|1905|February 2}} (shortcut OS2NS) "January 20 [February 2 N.S.] 1905" (the Old Style first).
+OLD_STYLE_DATES = {"oldstyledate": "[O.S. {2}]", "old style to new style": "[{2} N.S.]", "os2ns": "[{2} N.S.]"}
+# {{floruit|1200}}, {{fl.|1200}}: "fl. 1200", when a person is known to have been active.
+FLOURISHED = {"floruit", "fl."}
+# {{music|flat}}: the sign; a symbol not named here is dropped as before.
+MUSIC_SIGNS = {"flat": "♭", "b": "♭", "sharp": "♯", "#": "♯", "natural": "♮", "doubleflat": "𝄫", "bb": "𝄫",
+               "doublesharp": "𝄪", "x": "𝄪"}
 # Links to an article of another language's wiki, shown under the first argument or the display
 # name given third (zhwiki: {{Link-en|中文名|English|显示}} and its shortcut le; the interlanguage
 # link templates of enwiki are in wikitext.py).
@@ -64,8 +73,9 @@ AFFIXED = {"angbr": ("⟨", "⟩"), "angle bracket": ("⟨", "⟩"), "sqrt": ("�
            "us$": ("US$", ""), "a$": ("A$", ""), "ca$": ("CA$", ""), "nz$": ("NZ$", ""), "hk$": ("HK$", ""),
            "s$": ("S$", ""), "r$": ("R$", ""), "gbp": ("£", ""), "£": ("£", ""), "€": ("€", ""), "euro": ("€", ""),
            "jpy": ("¥", ""), "yen": ("¥", ""), "inr": ("₹", ""), "₹": ("₹", ""), "decade": ("", "s")}
-# Items given as arguments, shown joined: {{hlist|a|b}} "a · b", {{ubl|a|b}} one a line, {{gaps|1|234}} "1 234".
-JOINED = {"hlist": " · ", "ubl": "\n", "unbulleted list": "\n", "gaps": " "}
+# Items given as arguments, shown joined: {{hlist|a|b}} "a · b", {{ubl|a|b}} one a line, {{gaps|1|234}} "1 234",
+# {{linktext|ἄνθρωπος}} (words linked to Wiktionary a part each) as written.
+JOINED = {"hlist": " · ", "ubl": "\n", "unbulleted list": "\n", "gaps": " ", "linktext": ""}
 # Ships: {{ship|HMS|Dreadnought|1906}} and the prefix's own template {{HMS|Dreadnought|1906}}, both
 # "HMS Dreadnought (1906)" (enwiki; elsewhere these names are other templates).
 SHIP_PREFIXES = {"hms", "uss", "ss", "rms", "hmas", "hmcs", "hmnzs", "usns", "uscgc", "sms", "ins", "mv", "hmy",
@@ -105,11 +115,12 @@ _ROMAN = re.compile(r"[IVXLC]+", re.I)
 
 # Templates that stand for punctuation inside a word or a sentence ("Tom{{'s}} house").
 CONSTANT = {"'": "'", "'s": "'s", "!": "|", "nbsp": " ", "ndash": "–", "mdash": "—", "snd": " – ", "spaced ndash": " – ",
-            "spnd": " – ", "pipe": "|", "=": "=", "spaces": " ", "space": " ", "thinsp": " ", "pi": "π"}
+            "spnd": " – ", "pipe": "|", "=": "=", "spaces": " ", "space": " ", "thinsp": " ", "pi": "π",
+            "emdash": "—", "mdashb": " — ", "eqm": "⇌"}
 _NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | LINK_LABELLED | FIRST_SHOWN | SPAN_TEMPLATES \
     | LIST_TEMPLATES | READING_TEMPLATES | set(CONSTANT) | {"nts", "ntsh"} | COLOR_TEMPLATES | CHINESE_TEMPLATES | {
     "和暦", "bd", "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass", "e", "us patent",
-    "ship"} | set(AFFIXED) | set(JOINED) | MEASURE_TEMPLATES
+    "ship", "music"} | set(AFFIXED) | set(JOINED) | MEASURE_TEMPLATES | set(OLD_STYLE_DATES) | FLOURISHED
 
 
 def _int(s: str) -> int | None:
@@ -205,6 +216,14 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         if name == "death date and age" and text and (age := _age(tuple(nums[3:6]), tuple(nums[:3]))) is not None:
             text += f"（{age}歳）" if language == "ja" else f"（{age}岁）" if cjk else f" (aged {age})"
         return text
+    if name in OLD_STYLE_DATES:
+        date, year, other = (args + ["", "", ""])[:3]
+        shown = f"{date} {OLD_STYLE_DATES[name].format(*args[:3])}" if other else date
+        return " ".join(p for p in (shown, year) if p)
+    if name in FLOURISHED:
+        return f"fl. {args[0]}" if args else "fl."
+    if name == "music":
+        return MUSIC_SIGNS.get(args[0].strip().lower(), "") if args else ""
     if name == "和暦":                      # {{和暦|1603}}: the year (the page adds the era, 慶長8年)
         return f"{args[0]}年" if args and args[0].isdigit() else (args[0] if args else "")
     if name == "bd":                      # zhwiki {{bd|1881年|9月25日|1936年|10月19日}}: born—died

@@ -32,7 +32,8 @@ from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HT
 
 from pipeline.readers import wiki_templates
 from pipeline.readers.wikitext_rules import (AMBIGUOUS_SECTIONS, CATEGORY_NAMESPACES, FILE_NAMESPACES, INDENT,
-                                             LITERAL_CLOSE, LITERAL_OPEN, REMOVED, SISTER_PROJECTS,
+                                             LITERAL_CLOSE, LITERAL_OPEN, REMOVAL_MARKED_AFTER, REMOVED,
+                                             SISTER_PROJECTS,
                                              SPACED_PUNCTUATION_LANGUAGES, WIKIPEDIA_LANGUAGES, _heading_key,
                                              balance_quotes, dropped_heading, namespace_key, strip_dropped_blocks,
                                              tidy)
@@ -46,7 +47,7 @@ DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "t
 TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big", "larger", "transl",
                   "transliteration", "lang-rtl", "rtl-lang", "wikt-lang", "script", "serif", "sans-serif",
                   "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var",
-                  "polytonisch"}
+                  "polytonisch", "large", "midsize", "huge", "nastaliq", "nq"}
 # Block quotations: their text (the first positional argument or text=/quote=) is running text.
 QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote",
                    "pull quote", "squote", "цитата", "zitat", "citation bloc"}
@@ -246,8 +247,9 @@ def _drop_emptied_headings(out: _Out, headings: list[tuple[int, int] | None]) ->
 
 
 def _mark_removed(out: _Out) -> None:
-    """REMOVED after a space: a gap the removal may have left before ; : ! ? (see tidy)."""
-    if out.parts and out.parts[-1][-1:] in (" ", "\t"):
+    """REMOVED after a space, an opening bracket or a separator: a gap the removal may have left
+    before ; : ! ?, or a bracket it left empty or starting with a separator (see tidy)."""
+    if out.parts and out.parts[-1][-1:] in REMOVAL_MARKED_AFTER:
         out.add(REMOVED)
 
 
@@ -280,6 +282,7 @@ def _link(node: Wikilink, out: _Out, opts: WikitextOptions) -> None:
     if ns and not visible:
         if ns in opts.file_namespaces or ns in opts.category_namespaces or ns in WIKIPEDIA_LANGUAGES \
                 or _MEDIA_FILE.search(title.split("|")[0]):     # [[Lêer:x.jpg|…]]: a file in any language
+            _mark_removed(out)
             return
     if node.text is not None and str(node.text).strip():
         _render(node.text.nodes, out, opts)
@@ -374,6 +377,20 @@ def _tag(node: Tag, out: _Out, opts: WikitextOptions) -> None:
         out.add("\n")
 
 
+def _positional(node: Template) -> list:
+    """A template's positional arguments in order, those given by number too: {{nowrap|1=E = mc}}
+    (written so when the text holds "=") is {{nowrap|E = mc}}; a number given twice, the last."""
+    by_number: dict[int, object] = {}
+    unnamed = 0
+    for p in node.params:
+        if not p.showkey:
+            unnamed += 1
+            by_number[unnamed] = p
+        elif (key := str(p.name).strip()).isdigit():
+            by_number[int(key)] = p
+    return [by_number[k] for k in sorted(by_number)]
+
+
 def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
     name = template_name(node)
     if opts.keep_infobox and (name.startswith(INFOBOX_PREFIXES) or any(w in name for w in INFOBOX_WORDS)):
@@ -388,7 +405,7 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
                 lines.append(f"{key}: {value}")
         out.add("\n" + "\n".join(lines) + "\n\n")
         return
-    positional = [p for p in node.params if not p.showkey]
+    positional = _positional(node)
     if name in QUOTE_TEMPLATES:
         body = next((p.value for p in node.params if str(p.name).strip() in ("text", "quote")), None)
         if body is None and positional:
@@ -407,7 +424,7 @@ def _template(node: Template, out: _Out, opts: WikitextOptions) -> None:
         out.add(args[0] + (f" ({args[1]})" if len(args) > 1 and args[1] else ""))
     elif name in FIRST_ARG_TEMPLATES and positional:
         out.add(_plain(positional[0].value, opts))
-    elif (name in TEXT_TEMPLATES or name.startswith("lang-")) and positional:
+    elif (name in TEXT_TEMPLATES or name.startswith(("lang-", "script/"))) and positional:
         # zhwiki's {{lang-en|x}} names the language first, "英语：x"
         label = wiki_templates.language_label(name[5:], opts.language) if name.startswith("lang-") else ""
         out.add(label + _plain(positional[-1].value, opts))

@@ -8,11 +8,20 @@ dump's is, to each block's own text (MediaWiki's unconverted "zh" view) if `lang
 with no `language`, if the file holds -{…}- markup that names no other language's variants
 (`mediawiki.default_variant`). The title is the file's name without its extensions, underscores
 read as spaces; the id is the file's path.
+
+Wikitext copied out of an XML dump's <text> element keeps the dump's escaping (`&lt;ref&gt;`,
+`&lt;!-- … --&gt;`, `&amp;nbsp;`; wtf_wikipedia's test articles are written so): parsed as it is, its
+citations and comments would be text. A file whose markup is all escaped (tags written `&lt;ref`,
+`&lt;/`, `&lt;!--` and none written `<ref`) is unescaped once, as the dump reader's XML parser
+does, and counted `wikitext_unescaped`; a file with a raw tag keeps its `&lt;div&gt;` as text (an
+article about HTML showing markup).
 """
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Iterator
+from xml.sax.saxutils import unescape
 
 from pydantic import Field
 
@@ -20,14 +29,24 @@ from pipeline.readers.base import Doc, Quarantined, ReadState, read_document, wi
 from pipeline.readers.decode_files import decode_text_bytes
 from pipeline.readers.mediawiki import (WikiOptions, article_text, default_variant, disambiguation_pattern,
                                         not_an_article)
-from pipeline.readers.wikitext import WikitextOptions
+from pipeline.readers.wikitext import HTML_TAG_NAMES, WikitextOptions
+
+# A tag as wikitext writes it (a comment's start, or an HTML or extension tag by name), raw or
+# escaped as an XML dump escapes it. By name, so that "a <b" or "x &lt; y" in prose is no tag.
+_TAG_NAMES = "|".join(sorted(HTML_TAG_NAMES, key=len, reverse=True))
+_RAW_TAG = re.compile(rf"<(?:!--|/?(?:{_TAG_NAMES})(?=[\s/>]))", re.I)
+_ESCAPED_TAG = re.compile(rf"&lt;(?:!--|/?(?:{_TAG_NAMES})(?=[\s/]|&gt;))", re.I)
+# The five entities XML escapes (a dump escapes & < > and "): unescaped once, so that the
+# wikitext's own `&nbsp;` (`&amp;nbsp;` in the dump) stays an entity of the wikitext.
+_XML_ENTITIES = {"&quot;": '"', "&apos;": "'"}
 
 
 class WikitextReader(WikiOptions):
     """Files of raw wikitext, one article each: one clean-text document per article."""
     name = "wikitext"
     # 2: the mediawiki reader's 3 (fr/de/zh inline templates, ambiguous section names, nested -{…}-)
-    version = "2"
+    # 3: files of dump-escaped wikitext unescaped; old-style dates and text templates rendered
+    version = "3"
     data_suffixes = with_compression(".wiki", ".wikitext", ".mediawiki", ".txt")
     language: str | None = Field(default=None, description="the wiki's language (zh, ja: dates as "
                                                            "1950年1月2日 in date templates); default: none")
@@ -51,6 +70,9 @@ def _read_article(opts: WikitextReader, src, path: str, state: ReadState) -> Ite
     if wikitext is None:
         yield Quarantined("bad_encoding", f"{path}: {charset}", 0, path, len(body), body[:65536])
         return
+    if _escaped_markup(wikitext):
+        wikitext = unescape(wikitext, _XML_ENTITIES)
+        state.count("wikitext_unescaped")
     title = _title(path)
     if skip := not_an_article(wikitext, title, disambiguation_pattern(opts.disambiguation_templates)):
         state.count(skip)
@@ -71,3 +93,8 @@ def _read_article(opts: WikitextReader, src, path: str, state: ReadState) -> Ite
     if variant:
         meta["language_variant"] = variant
     yield Doc(path, None, text=text, metadata=meta)
+
+
+def _escaped_markup(wikitext: str) -> bool:
+    """Whether the file's markup is XML-escaped throughout: escaped tags and no raw one."""
+    return "&lt;" in wikitext and _ESCAPED_TAG.search(wikitext) is not None and _RAW_TAG.search(wikitext) is None

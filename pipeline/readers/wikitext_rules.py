@@ -156,16 +156,27 @@ _INDENT_RUN = re.compile("^\ue006+", re.M)
 # French puts one ("Pourquoi ? Il dit : « bonjour » ;"), so there only the gap a removal left is
 # mended ("word {{cn}}; more", "word <ref>…</ref> : more"), and on a French wiki not even that
 # (MediaWiki's French typography spaces them). REMOVED marks where something was removed after a
-# space, until tidy has used it.
+# space, an opening bracket or a separator, until tidy has used it.
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.])(?=\s|$)")
 REMOVED = "\ue007"
+REMOVAL_MARKED_AFTER = frozenset(" \t(（,;:，；：、")
+# A bracket with a removal inside (templates, citations and files dropped): "Albania ({{IPAc-en|…}};
+# Albanian: …)" read "Albania (; Albanian: …)", "Asphalt ({{IPAc-en|…}}, {{IPAc-en|…}}, occasionally
+# {{IPAc-en|…}})" "Asphalt (, , occasionally )". The separators and spaces around the removals at its
+# ends go, and the bracket with them when nothing else is left; a bracket without a removal inside
+# (one the author wrote empty, "f()") is left as written.
+_BRACKET_WITH_REMOVAL = re.compile("([(（])([^()（）\n]*\ue007[^()（）\n]*)([)）])")
+_REMOVAL_EDGE = "[ \t\ue007,;:，；：、]*"
+_REMOVAL_HEAD = re.compile(f"^[ \t]*\ue007{_REMOVAL_EDGE}|^[ \t]*[,;:，；：、]{_REMOVAL_EDGE}\ue007{_REMOVAL_EDGE}")
+_REMOVAL_TAIL = re.compile(f"{_REMOVAL_EDGE}\ue007[ \t\ue007]*$|[,;:，；：、]{_REMOVAL_EDGE}\ue007[ \t\ue007]*$")
+# "(US: …, {{IPAc-en|…}}, occasionally …)": the separator before a removal between two items.
+_REMOVAL_BETWEEN = re.compile("[,;，；、][ \t\ue007]*\ue007[ \t\ue007]*(?=[,;，；、])")
 _GAP_BEFORE_PUNCT = re.compile(r"[ \t]+\ue007[ \t\ue007]*([;:!?])(?=\s|$)")
 SPACED_PUNCTUATION_LANGUAGES = {"fr"}
 _MULTI_SPACE = re.compile(r"[ \t\u00a0]{2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _MAGIC_WORD = re.compile(r"__[A-Z]+__")
-_EMPTY_BRACKETS = re.compile(r"\(\s*[,;:]?\s*\)|（\s*[，；：,;:]?\s*）|\[\s*\]")
-_DANGLING_SEPARATOR = re.compile(r"([(（])\s*[,;:，；：]\s*")   # "(; Ἀριστοτέλης" after a removed template
+_EMPTY_BRACKETS = re.compile(r"\[\s*\]")
 # "（Lu Xun，）", "(Lu Xun, )": a separator before a closing bracket, the item after it removed; an
 # ASCII one only right after a word ("wink ;)" is text)
 _DANGLING_BEFORE_CLOSE = re.compile(r"\s*[，；：、]\s*([)）])|(?<=[^\s(（])[,;]\s*([)）])")
@@ -216,9 +227,10 @@ def strip_dropped_blocks(wikitext: str, count: Callable[[str], None] | None = No
 
 
 def _removed_block(m: re.Match) -> str:
-    """A comment goes without a trace; a citation after a space leaves REMOVED (see tidy)."""
+    """A comment goes without a trace; a citation after a space, a bracket or a separator leaves
+    REMOVED (see tidy)."""
     i = m.start()
-    return REMOVED if i and m.string[i - 1] in " \t" and m.group(0)[:4].lower() == "<ref" else ""
+    return REMOVED if i and m.string[i - 1] in REMOVAL_MARKED_AFTER and m.group(0)[:4].lower() == "<ref" else ""
 
 
 def balance_quotes(wikitext: str) -> str:
@@ -298,6 +310,7 @@ def tidy(text: str, final: bool = True, spaced_punctuation: bool = False) -> str
             return f"{LITERAL_OPEN}{len(literals) - 1}{LITERAL_CLOSE}"
         text = _LITERAL.sub(park, text)
     if REMOVED in text:
+        text = _BRACKET_WITH_REMOVAL.sub(_bracket_after_removal, text)
         if not spaced_punctuation:
             text = _GAP_BEFORE_PUNCT.sub(r"\1", text)
         text = text.replace(REMOVED, "")
@@ -306,7 +319,6 @@ def tidy(text: str, final: bool = True, spaced_punctuation: bool = False) -> str
     if "''" in text:
         text = _QUOTE_RUN.sub(_unpaired_quotes, text)
     text = _EMPTY_BRACKETS.sub("", text)
-    text = _DANGLING_SEPARATOR.sub(r"\1", text)
     text = _DANGLING_BEFORE_CLOSE.sub(lambda m: m.group(1) or m.group(2), text)
     text = _MULTI_SPACE.sub(" ", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
@@ -320,6 +332,17 @@ def tidy(text: str, final: bool = True, spaced_punctuation: bool = False) -> str
         wrap = (lambda s: s) if final else (lambda s: f"{LITERAL_OPEN}{s}{LITERAL_CLOSE}")
         text = _PARKED.sub(lambda m: wrap(literals[int(m.group(1))]), text)
     return text
+
+
+def _bracket_after_removal(m: re.Match) -> str:
+    """A bracket with REMOVED inside, without what the removal left at its ends (see
+    _BRACKET_WITH_REMOVAL); nothing when that is all it held."""
+    inner = _REMOVAL_BETWEEN.sub("", m.group(2))
+    inner = _REMOVAL_TAIL.sub("", _REMOVAL_HEAD.sub("", inner))
+    if not inner.replace(REMOVED, "").strip(" \t,;:，；：、"):
+        return REMOVED
+    return m.group(1) + inner + m.group(3)
+
 
 def _unpaired_quotes(m: re.Match) -> str:
     """Bold/italic markup the parser left unpaired, as MediaWiki's doQuotes shows it: 2, 3 or 5
