@@ -31,8 +31,13 @@ Licence detection is hand-written: the full detectors (ScanCode) need hundreds o
 seconds per file, and the SPDX expression grammar (ids, AND, OR, WITH, parentheses) is a few lines
 where nexB's license-expression would bring boolean.py and a licence database; an SPDX tag or one
 of the few standard header sentences identifies the licences that matter for a permissive
-keep-list, and a file whose header says nothing falls back to its repository's licence. Line
-statistics, markers and headers are Arrow compute over the whole batch.
+keep-list, and a file whose header says nothing falls back to its repository's licence (a Stack
+row's `license`; for a checkout, the licence of its repository's LICENSE file, which the code
+reader attaches as `license`). A licence file itself (LICENSE, COPYING, ...) is judged by its
+whole text (pipeline.readers.code_licences: full texts such as Apache-2.0's hold no header
+sentence in their first pages), else its SPDX tag, else its metadata; never by a header sentence,
+which in a file listing bundled libraries' licences names one of them. Line statistics, markers
+and headers are Arrow compute over the whole batch.
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from pipeline.readers.code_licences import is_licence_file, licence_of_text
 from pipeline.stage import Filter, Judgement
 
 # Phrases that name a generated file, searched in the first lines (codeparrot's three, Dolma's two
@@ -100,8 +106,9 @@ _SPDX = r"SPDX-License-Identifier:[ \t]*(?P<spdx>[A-Za-z0-9.+:()\- ]+)"
 # An SPDX expression's tokens; operators are all upper or all lower case (SPDX 2.3, annex D).
 _TOKEN = re.compile(r"[()]|[A-Za-z0-9.+:-]+")
 _OPERATORS = {"AND": "AND", "and": "AND", "OR": "OR", "or": "OR", "WITH": "WITH", "with": "WITH"}
-# Non-permissive licence ids recognised in free-text metadata (with the keep-list's ids).
-_OTHER_ID = re.compile(r"^((A|L)?GPL|MPL|EPL|EUPL|CDDL|OSL|SSPL|CC-BY|BUSL|Elastic|Proprietary)", re.I)
+# Non-permissive licence ids recognised in free-text metadata (with the keep-list's ids); BSD-: the
+# variants off the keep-list (BSD-4-Clause, BSD-3-Clause-Clear).
+_OTHER_ID = re.compile(r"^((A|L)?GPL|MPL|EPL|EUPL|CDDL|OSL|SSPL|CC-BY|BUSL|Elastic|Proprietary|BSD-)", re.I)
 
 
 def _re2_literal(s: str) -> str:
@@ -207,6 +214,7 @@ class CodeFilter(Filter):
     """The Stack / StarCoder filters for code files: generated, minified, data, lock files, licences."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
     name: ClassVar[str] = "code_filter"
+    version: ClassVar[str] = "2"   # 2: a licence file's licence from its whole text (Apache-2.0's was unknown)
 
     lock_files: list[str] = Field(default_factory=lambda: list(LOCK_FILES),
                                   description="file names of dependency lock files (removed as lock_file)")
@@ -272,7 +280,7 @@ class CodeFilter(Filter):
         for banner in self.generated_banners:
             generated |= _mask(pc.match_substring_regex(banner_head, banner))
 
-        licenses = self._licenses(text, metas)
+        licenses = self._licenses(text, metas, names)
         keep = frozenset(_id_key(k) for k in self.permissive_licenses)
         unknown_lang = np.array([not m.get("language") for m in metas], bool)
         lock_names, data_exts = set(self.lock_files), set(self.data_extensions)
@@ -308,8 +316,10 @@ class CodeFilter(Filter):
                    "code_license": pa.array([_license_str(x) for x in licenses], pa.string())}
         return Judgement(reasons.tolist(), signals)
 
-    def _licenses(self, text: pa.Array, metas: list[dict]) -> list:
-        """Per file: its SPDX expression, else the licence its header states, else its metadata's."""
+    def _licenses(self, text: pa.Array, metas: list[dict], names: list[str]) -> list:
+        """Per file: its SPDX expression, else the licence its header states, else its metadata's.
+        A licence file (LICENSE, COPYING, ...) is judged by its whole text (code_licences), else
+        its SPDX tag or metadata: its header sentences may be any one of the licences it lists."""
         head = pc.utf8_slice_codeunits(text, 0, self.license_scan_chars)
         tagged = pc.extract_regex(head, _SPDX)      # null where a file has no SPDX tag
         spdx = [s if ok else None for s, ok in zip(tagged.field("spdx").to_pylist(), tagged.is_valid().to_pylist())]
@@ -335,6 +345,11 @@ class CodeFilter(Filter):
             tree = parse_license(value, known) if isinstance(value, str) else None
             return None if tree is None else _render(_canonical(tree, canonical))
 
+        own = {i: licence_of_text(text[i].as_py()) for i, name in enumerate(names) if is_licence_file(name)}
+        for i, licence in own.items():
+            found[i] = None
+            if licence:                                 # the whole text says, whatever a tag says
+                spdx[i], found[i] = None, licence
         out = []
         for s, h, m in zip(spdx, found, metas):
             if s and s.strip():

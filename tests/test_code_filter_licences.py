@@ -1,6 +1,15 @@
-"""code_filter: licences as SPDX expressions, generated-file markers, files of no known language."""
+"""code_filter: licences as SPDX expressions, licence files' full texts, generated-file markers,
+files of no known language."""
+import gzip
+from pathlib import Path
+
+import pytest
+
 from pipeline.documents import documents_table
+from pipeline.readers.code_licences import is_licence_file, licence_of_text
 from stages.code_filter import CodeFilter, is_permissive, parse_license, PERMISSIVE
+
+LICENCES = Path(__file__).parent / "data" / "licences"     # real licence files: see its README.md
 
 CODE = "int f(void) { return 1; }\n"
 
@@ -109,3 +118,68 @@ def test_files_of_no_known_language_are_removed_by_option():
     assert [r for r, _ in _judge(files).values()] == [None, None, None]
     strict = _judge(files, unknown_language="remove")
     assert [r for r, _ in strict.values()] == ["unknown_language", "unknown_language", None]
+
+
+def licence_file(name: str) -> str:
+    data = (LICENCES / name).read_bytes()
+    return (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
+
+
+# The texts GitHub's licence picker writes (choosealicense.com), each named by its SPDX id, and
+# real repositories' licence files.
+REAL_FILES = {"c-w__gutenberg__LICENSE.txt": "Apache-2.0", "google__gson__gson__LICENSE": "Apache-2.0",
+              "google__uuid__LICENSE": "BSD-3-Clause", "scipy__scipy-articles__LICENSE": "BSD-3-Clause",
+              "spencermountain__wtf_wikipedia__LICENSE.md": "MIT",
+              "DaveGamble__cJSON__tests__unity__docs__license.txt": "MIT",
+              "piskvorky__gensim__COPYING.gz": "LGPL-2.1",
+              "lodash__lodash__LICENSE": "MIT",                       # names CC0 for its samples by URL only
+              "Stuk__jszip__LICENSE.markdown.gz": "MIT OR GPL-3.0"}   # "dual licensed. At your choice ..."
+NOT_KNOWN = {"PostgreSQL"}                                         # texts the identifier does not know: None
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in LICENCES.glob("choosealicense__*")))
+def test_each_licence_pickers_text_is_its_licence(name):
+    spdx = name.split("__", 1)[1].removesuffix(".txt.gz")
+    assert licence_of_text(licence_file(name)) == (None if spdx in NOT_KNOWN else spdx)
+
+
+def test_real_licence_files_are_their_licences():
+    """gutenberg's LICENSE.txt and gson's gson/LICENSE (Apache-2.0's full text, whose header
+    sentence only comes in its appendix, past license_scan_chars) were no licence at all."""
+    assert {n: licence_of_text(licence_file(n)) for n in REAL_FILES} == REAL_FILES
+
+
+def test_near_misses_are_no_licence():
+    mit, apache, bsd3 = (licence_file(f"choosealicense__{i}.txt.gz") for i in ("MIT", "Apache-2.0", "BSD-3-Clause"))
+    readme = "# tool\n\nReleased under the MIT License; see LICENSE. Licenses: MIT, BSD-3-Clause.\n"
+    bundled = (apache + "\n---\nThis product bundles lib/x, which is available under the MIT license:\n\n" + mit
+               + "\n---\nand lib/y under a BSD 3-clause license:\n\n" + bsd3)
+    two = mit + "\n\nPortions copyright Google, under this licence:\n\n" + bsd3
+    gpl = licence_file("choosealicense__GPL-3.0.txt.gz")     # "(at your option) any later version" is no dual offer
+    assert licence_of_text(readme) is None and licence_of_text(bundled) is None and licence_of_text(two) is None
+    assert licence_of_text(gpl + "\n" + mit) is None
+    assert licence_of_text("This project is dual licensed: at your option\n\n" + apache + "\n\n" + mit) \
+        == "Apache-2.0 OR MIT"
+    # wrapping, comment leaders and Markdown emphasis are no words
+    assert licence_of_text("/*\n * " + mit.replace("\n", "\n * ").replace("Software", "*Software*") + "\n */") == "MIT"
+
+
+def test_licence_files_by_name():
+    assert all(map(is_licence_file, ["LICENSE", "LICENCE.md", "license", "COPYING", "UNLICENSE", "License.rst",
+                                     "LICENSE.txt"]))
+    assert not any(map(is_licence_file, ["README.md", "license.js", "LICENSE-MIT", "licenses", "COPYING.LESSER"]))
+
+
+def test_a_licence_file_is_judged_by_its_whole_text():
+    """The full Apache-2.0 text gave code_license None (license_unknown under remove); a LICENSE of
+    bundled notices took a header sentence's licence (the first family listed), now its repository's."""
+    apache, mit, gpl = (licence_file(f"choosealicense__{i}.txt.gz") for i in ("Apache-2.0", "MIT", "GPL-3.0"))
+    notices = mit + "\n\nbundled: src/gnu.c, under this licence:\n\n" + gpl
+    got = _judge({"LICENSE": (apache, {}), "gson/LICENSE": (licence_file("google__gson__gson__LICENSE"), {}),
+                  "NOTICES/LICENSE.txt": (notices, {}), "third/LICENSE.txt": (notices, {"license": "MIT"}),
+                  "COPYING": (gpl, {"license": "MIT"}),
+                  "README.md": ("Licensed under the Apache License, Version 2.0 (see LICENSE)\n", {})},
+                 unknown_license="remove")
+    assert got == {"LICENSE": (None, "Apache-2.0"), "gson/LICENSE": (None, "Apache-2.0"),
+                   "NOTICES/LICENSE.txt": ("license_unknown", None), "third/LICENSE.txt": (None, "MIT"),
+                   "COPYING": ("license_not_permissive", "GPL-3.0"), "README.md": (None, "Apache-2.0")}

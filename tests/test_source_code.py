@@ -65,10 +65,16 @@ def test_reader_on_a_tree_of_checkouts(tmp_path, shared_data):
     assert meta["google__gson/gson/src/main/java/com/google/gson/JsonParser.java"]["language"] == "Java"
     assert meta["google__uuid/LICENSE"]["language"] is None
     assert len(docs) == 17 and n_samples > len(docs)
+    # each file carries the licence of its repository's LICENSE (as a Stack row's `license`); a
+    # repository without one, none
+    assert meta["DaveGamble__cJSON/cJSON.c"]["license"] == "MIT" and meta["google__uuid/time.go"]["license"] == \
+        "BSD-3-Clause"
+    assert "license" not in meta["RT-Thread-packages__cJSON/cJSON.c"]
     # a single checkout: the repository is named by its git remote
     one = SourceConfig(name="uuid", format="code", paths=[str(root / "google__uuid")])
     docs, _, _ = _read(one, [str(root / "google__uuid" / "uuid.go")])
     assert docs[0].metadata["repo"] == "google/uuid" and docs[0].metadata["path"] == "uuid.go"
+    assert docs[0].metadata["license"] == "BSD-3-Clause"
 
 
 def test_files_in_legacy_charsets_are_read_and_utf8_lines_never_change(tmp_path, shared_data):

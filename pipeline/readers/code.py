@@ -10,13 +10,13 @@ link to a home directory's keys must not put them in a corpus; The Stack, from g
 only the target's path for a link). A binary file is
 quarantined with its reason: a format its first bytes name (`magic.SIGNATURES`: PDF, PNG, ZIP, ELF,
 gzip ...), a NUL byte in its first 8 KiB (git's own test) or further on, control bytes in windows
-sampled across it, one byte repeated (a flash image of 0xFF) (`decode.binary_bytes`). A
+sampled across it, one byte repeated (a flash image of 0xFF) (`decode_files.binary_bytes`). A
 file that is not UTF-8 is read (`legacy_charsets`) as UTF-8 with its stray bytes as cp1252 when
 its own UTF-8 lines outweigh them (see `decode_unlabelled`), else in the charset that detection names
 for an unlabelled page (pipeline.readers.decode: GBK comments in Chinese embedded projects,
 Latin-1 in old European code); counted (`code_legacy_charset`) and named in the metadata
 (`charset`). A file in UTF-16 or UTF-32 (with a byte-order mark, or NUL bytes where its ASCII
-characters are: `decode.wide_unicode`) is text, not binary (`code_wide_unicode`). A file no
+characters are: `decode_files.wide_unicode`) is text, not binary (`code_wide_unicode`). A file no
 charset reads as text is quarantined (`bad_encoding`). The repository
 is named by the checkout's git remote (or its directory name) or, for a directory holding many
 checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: rows` reads The
@@ -25,6 +25,13 @@ format its first bytes name, else its name: `.parquet`, `.pq`, `.arrow`, ...; ma
 `_SUCCESS` and what a directory holds besides row files, a README.md, skipped as those readers
 skip them); a row's own language label (`language_field`) is kept, a row without one gets
 its language as a file does, and a notebook row is read as a notebook file is.
+
+A checkout's file carries its repository's licence in its metadata (`license`, the field a
+Stack-style row has): that of the licence file (LICENSE, COPYING, ... : code_licences) of the
+nearest folder from the file's own up to its repository's (`root`, or its `repo_depth` components,
+or the checkout's; with neither, the listed directory), each folder looked at once per reading;
+none when no such folder has one, or its licence files name no licence code_licences knows.
+code_filter reads it as the file's licence where the file's own header names none.
 
 The language comes from the file name through Pygments' lexer registry (maintained upstream with
 every language it highlights), cached per extension so a large tree costs one lookup per
@@ -60,6 +67,7 @@ from pydantic import Field
 from pipeline import storage
 from pipeline.readers import is_git_internal
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
+from pipeline.readers.code_licences import folder_licence
 from pipeline.readers.code_notebooks import language_named, notebook_script
 from pipeline.readers.decode_files import decode_text_bytes
 from pipeline.readers.magic import binary_format
@@ -215,6 +223,7 @@ def _git_above(folder: str) -> str | None:
 class CodeReader(Reader):
     """Source files of a directory/git checkout (`layout: files`) or Stack-style rows (`layout: rows`)."""
     name = "code"
+    version = "2"      # 2: a checkout's file carries its repository's licence file's licence (`license`)
 
     @property
     def empty_files_are_ordinary(self) -> bool:
@@ -313,6 +322,20 @@ class CodeReader(Reader):
             return None
         return "in" if real.startswith(_realpath(top).rstrip(os.sep) + os.sep) else "out"
 
+    def _licence_folders(self, path: str, rel: str, src) -> tuple[str, str]:
+        """(the file's folder, the folder up to which its licence file is looked for): its
+        repository's folder as _locate found it (`root`, root's first `repo_depth` components, the
+        checkout), as a licence file above a repository is not its licence; for a file of no
+        checkout and no `root` (_locate's repository is then its own folder), the outermost listed
+        directory holding it."""
+        p = _abs(path)
+        top = p[:len(p) - len(rel) - 1]
+        if self.root is None and "://" not in p and not _has_git(top):
+            listed = [d for d in _listed_dirs(tuple(getattr(src, "paths", ())))
+                      if p.startswith(d.rstrip(os.sep) + os.sep)]
+            top = min(listed, key=len, default=top)
+        return (p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p)), top
+
     def _read_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         if is_git_internal(path):
             state.count("code_git_internal_skipped")
@@ -354,6 +377,7 @@ class CodeReader(Reader):
         except ValueError:
             yield Quarantined("outside_root", f"{path} is not under root {self.root}", 0, path)
             return
+        licence = folder_licence(*self._licence_folders(path, rel, src), state.memo)
         if compressed:
             rel = rel.rsplit(".", 1)[0]
         language = language_of(rel) or shebang_language(text)
@@ -373,6 +397,8 @@ class CodeReader(Reader):
             yield Quarantined("empty_document", f"{path}: {what}", 0, path)
             return
         meta = {"repo": repo, "path": rel, "language": language, "size": len(body)}
+        if licence:
+            meta["license"] = licence             # the repository's, as a Stack row's `license` is
         if notebook:
             meta["notebook_cells"] = _cells(notebook)
         if charset:

@@ -1,0 +1,187 @@
+"""The licence a repository's licence file (LICENSE, COPYING, ...) states, as an SPDX id.
+
+A licence text is known by sentences only it has (its title with its date, its grant, the notice
+its appendix tells users to copy), searched in the file's words: lower case, every run of other
+characters one space, so line wrapping, comment leaders, Markdown emphasis and quotes do not matter.
+A file holding several licences is one licence only when it says it is dual ("dual licensed",
+"licensed under either of"): "MIT OR GPL-3.0" for two, None otherwise (a LICENSE
+with its bundled libraries' notices is not one licence). A variant that adds to a text (BSD's third
+and fourth clause, X11's clause on MIT) is named as the variant, not as both. None when unsure: a
+README's "released under the MIT License" names a licence without being its text. Ids are GitHub's
+licence API's (GPL-3.0, not GPL-3.0-only: the text does not say whether "or later" applies).
+
+Hand-written: ScanCode's detector is hundreds of MB of rules and seconds a file; askalono (Rust)
+and licensee (Ruby) are not Python; the licences that decide a permissive keep-list are a few
+dozen sentences.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from pipeline import storage
+
+# A licence file's name: LICENSE, LICENCE, COPYING, UNLICENSE, with a text extension or none,
+# in any case (`license`, `LICENSE.txt`, `COPYING.md`, `LICENSE.markdown`).
+LICENCE_FILE = re.compile(r"(?i)^(licen[cs]e|copying|unlicen[cs]e)(\.(txt|md|markdown|rst))?$")
+# Longer than any licence text with its copyright lines (GPL-3.0: 35 KB): a bundle of notices.
+MAX_LICENCE_CHARS = 200_000
+
+_BSD = r"redistribution and use in source and binary forms with or without modification are permitted"
+_ISC = (r"permission to use copy modify and( or)? distribute this software for any purpose with or without fee is "
+        r"hereby granted")
+# (SPDX id, sentences that must all be there); an id may have several rules (its text, its notice).
+_RULES: list[tuple[str, tuple[str, ...]]] = [
+    ("Apache-2.0", (r"apache license version 2 0 january 2004",)),
+    ("Apache-2.0", (r"licensed under the apache license version 2 0",)),
+    ("MIT", (r"permission is hereby granted free of charge to any person obtaining a copy of this software",
+             r"the above copyright notice and this permission notice( including the next paragraph)? shall be "
+             r"included in all copies or substantial portions of the software")),
+    ("MIT-0", (r"permission is hereby granted free of charge to any person obtaining a copy of this software",
+               r"to permit persons to whom the software is furnished to do so the software is provided as is")),
+    ("X11", (r"except as contained in this notice the name of the x consortium shall not be used",)),
+    ("NCSA", (r"to deal with the software without restriction",
+              r"this list of conditions and the following disclaimers")),
+    ("BSD-2-Clause", (_BSD,)),
+    ("BSD-3-Clause", (_BSD, r"may (not )?be used to endorse or promote products derived from this software")),
+    ("BSD-4-Clause", (_BSD, r"all advertising materials mentioning features or use of this software must display")),
+    ("BSD-3-Clause-Clear", (_BSD, r"no express or implied licenses to any party s patent rights are granted")),
+    ("BSD-2-Clause-Patent", (_BSD, r"hereby grants to those receiving rights under this license a perpetual")),
+    ("ISC", (_ISC + r" provided that the above copyright notice and this permission notice appear in all copies",)),
+    ("0BSD", (_ISC + r" the software is provided as is",)),
+    ("MPL-2.0", (r"mozilla public license version 2 0",)),
+    ("MPL-2.0", (r"subject to the terms of the mozilla public license v 2 0",)),
+    ("EPL-1.0", (r"eclipse public license v(ersion)? 1 0",)),
+    ("EPL-2.0", (r"eclipse public license v(ersion)? 2 0",)),
+    ("Unlicense", (r"this is free and unencumbered software released into the public domain",)),
+    ("CC0-1.0", (r"cc0 1 0 universal", r"statement of purpose")),
+    ("CC0-1.0", (r"has waived all copyright and related or neighboring rights to",)),
+    ("CC-BY-4.0", (r"creative commons attribution 4 0 international public license",)),
+    ("CC-BY-SA-4.0", (r"creative commons attribution sharealike 4 0 international public license",)),
+    ("Zlib", (r"permission is granted to anyone to use this software for any purpose including commercial "
+              r"applications and to alter it and redistribute it freely",)),
+    ("BSL-1.0", (r"boost software license version 1 0 august 17th 2003",)),
+    ("BSL-1.0", (r"permission is hereby granted free of charge to any person or organization obtaining a copy of the "
+                 r"software and accompanying documentation covered by this license",)),
+    ("WTFPL", (r"do what the fuck you want to public license",)),
+    ("ECL-2.0", (r"educational community license version 2 0 april 2007",)),
+    ("UPL-1.0", (r"the universal permissive license upl version 1 0",)),
+    ("MS-PL", (r"microsoft public license ms pl",)),
+    ("EUPL-1.1", (r"european union public licence v 1 1",)),
+    ("EUPL-1.2", (r"european union public licence v 1 2",)),
+]
+# A variant names its base's text too: the variant is the licence.
+_REFINES = {"X11": {"MIT"}, "BSD-3-Clause": {"BSD-2-Clause"}, "BSD-4-Clause": {"BSD-2-Clause", "BSD-3-Clause"},
+            "BSD-3-Clause-Clear": {"BSD-2-Clause", "BSD-3-Clause"}, "BSD-2-Clause-Patent": {"BSD-2-Clause"}}
+# The GNU licences by their titles (with the date: a title the text of another one cites has none)
+# and by the notice their appendix gives ("under the terms of the GNU General Public License as
+# published by the Free Software Foundation; either version 2 of the License").
+_GNU = {("general", "2"): "GPL-2.0", ("general", "3"): "GPL-3.0", ("library general", "2"): "LGPL-2.0",
+        ("lesser general", "2 1"): "LGPL-2.1", ("lesser general", "3"): "LGPL-3.0",
+        ("affero general", "3"): "AGPL-3.0"}
+_FAMILY = r"(?P<family>general|lesser general|library general|affero general)"
+_GNU_TITLE = re.compile(rf"\bgnu {_FAMILY} public license version (?P<version>\d( \d)?) "
+                        r"(june 1991|february 1999|29 june 2007|19 november 2007)\b")
+_GNU_NOTICE = re.compile(rf"\bunder the terms of the gnu {_FAMILY} public license (version (?P<only>\d( \d)?) )?"
+                         r"as published by the free software foundation (either )?(version (?P<version>\d( \d)?) )?")
+# What a file holding two licences says when either may be chosen ("dual licensed", "licensed
+# under either of", "you may choose either"); never "at your option" alone, which GPL-3.0 says of
+# later versions and of removing additional permissions.
+_DUAL = re.compile(r"\bdual licen[cs](ed|ing)\b|\b(licen[cs]ed|available|use it|distributed) under (the terms of )?"
+                   r"either\b|\bchoose (to use it under )?either\b")
+_COMPILED = [(spdx, tuple(re.compile(rf"\b{s}\b") for s in sentences)) for spdx, sentences in _RULES]
+
+
+def is_licence_file(name: str) -> bool:
+    """A licence file by its name (no folder): LICENSE, LICENCE, COPYING, UNLICENSE (.txt/.md/.rst)."""
+    return bool(LICENCE_FILE.match(name))
+
+
+def words(text: str) -> str:
+    """The text's words, lower case, one space apart."""
+    return " ".join(re.findall(r"[0-9a-z]+", text.lower()))
+
+
+def licence_of_text(text: str) -> str | None:
+    """The SPDX id of the licence a licence file's text is ("MIT", "Apache-2.0", "MIT OR GPL-3.0"
+    for a file saying it is dual), None when it is none of the known texts, or several not offered
+    as a choice, or longer than any licence text (MAX_LICENCE_CHARS)."""
+    if len(text) > MAX_LICENCE_CHARS:
+        return None
+    w = words(text)
+    found: dict[str, int] = {}                # id -> where its first sentence is, for the order of a dual
+    for spdx, sentences in _COMPILED:
+        hits = [s.search(w) for s in sentences]
+        if all(hits):
+            found.setdefault(spdx, min(h.start() for h in hits))
+    for pattern in (_GNU_TITLE, _GNU_NOTICE):
+        for m in pattern.finditer(w):
+            spdx = _GNU.get((m.group("family"), m.group("version") or m.groupdict().get("only") or ""))
+            if spdx:
+                found.setdefault(spdx, m.start())
+    for variant, bases in _REFINES.items():
+        if variant in found:
+            for base in bases:
+                found.pop(base, None)
+    ids = sorted(found, key=found.get)
+    if len(ids) == 1:
+        return ids[0]
+    if len(ids) == 2 and _DUAL.search(w):
+        return " OR ".join(ids)
+    return None
+
+
+# Folders whose licence a reading keeps (ReadState.memo): a listing is sorted, a folder's files come together.
+MAX_CACHED_FOLDERS = 4096
+_NO_FILE = object()                      # a folder without a licence file: its parent decides
+
+
+def folder_licence(folder: str, top: str, memo: dict) -> str | None:
+    """The licence of the files of `folder` (local and absolute, or a URL): that of the nearest
+    folder from it up to `top` (the repository's or the listed tree's folder, at or above it) which
+    holds a licence file; None when none does, or the nearest one's files name no licence or
+    disagree (LICENSE MIT beside COPYING GPL-3.0). Each folder is looked at once per reading,
+    kept in `memo` (ReadState.memo): the answer depends only on the folders' files, never on what
+    else the reading read."""
+    cache: dict = memo.setdefault("code_licences", {})
+    walked, at, found = [], folder, None
+    while True:
+        if (top, at) in cache:
+            found = cache[(top, at)]
+            break
+        walked.append(at)
+        own = _own_licence(at)
+        if own is not _NO_FILE:
+            found = own
+            break
+        parent = at.rsplit("/", 1)[0] if "://" in at else os.path.dirname(at)
+        if at == top or parent == at or len(parent) < len(top):
+            break
+        at = parent
+    for f in walked:
+        if len(cache) >= MAX_CACHED_FOLDERS:
+            del cache[next(iter(cache))]
+        cache[(top, f)] = found
+    return found
+
+
+def _own_licence(folder: str):
+    """The licence the licence files at the top of `folder` agree on, None when they do not or name
+    none, _NO_FILE when it has none. An unreadable one (a folder named LICENSE, a permission error)
+    names none."""
+    try:
+        names = [n for n in storage.names(folder) if is_licence_file(n)]
+    except OSError:
+        return _NO_FILE
+    if not names:
+        return _NO_FILE
+    ids = set()
+    for name in names:
+        try:
+            data = storage.read_bytes(f"{folder}/{name}" if "://" in folder else os.path.join(folder, name),
+                                      0, MAX_LICENCE_CHARS * 4 + 1)
+        except OSError:
+            ids.add(None)
+            continue
+        ids.add(licence_of_text(data.decode("utf-8", "replace")))
+    return ids.pop() if len(ids) == 1 else None
