@@ -279,7 +279,7 @@ WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 def wide_encoding(head: bytes) -> str | None:
     """UTF-16 or UTF-32 by a stream's first 4 bytes: a BOM, or (as XML's autodetection reads
     `<?xml`) ASCII interleaved with NULs. Plain text never starts with NUL bytes, so this is safe
-    on any text format; None for everything else. (decode.wide_unicode judges a whole body.)"""
+    on any text format; None for everything else. (decode_files.wide_unicode judges a whole body.)"""
     for bom, enc in WIDE_BOMS:
         if head.startswith(bom):
             return enc

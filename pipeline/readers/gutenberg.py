@@ -14,7 +14,7 @@ labelled or not, passed as UTF-8 and came out as cp1252 mojibake, unflagged); th
 "windows 1252", "Codepage 850", "MAC": only its first word was looked up, and a book whose label
 did not parse, or had none, came out as cp1252 mojibake, unflagged), used only when the book
 decodes strictly in it (a multi-byte one: all but a few bytes, lossy) and reads plausibly
-(decode.py's mess ratio over its non-ASCII lines); otherwise the web reader's detection
+(charsets.py's mess ratio over its non-ASCII lines); otherwise the web reader's detection
 (decode.decode_html), and when nothing fits, U+FFFD for what does not decode, flagged
 `decoded_lossy`. A label that reads plausibly is trusted over detection: detectors read Mac and
 DOS code pages as windows-1252. Header field names match in any case (the current header's
@@ -106,7 +106,7 @@ class GutenbergReader(Reader):
 
 
 def declared_charsets(head: str) -> list[str]:
-    """The codecs a "Character set encoding:" label names (decode.canonical's, as browsers decode:
+    """The codecs a "Character set encoding:" label names (charsets.canonical's, as browsers decode:
     a Latin-1 or ASCII label is windows-1252, which reads the same bytes but for 0x80-0x9F, where
     it has quotes and dashes instead of control characters), in the label's order: the label, then
     what it says in parentheses ("ISO Latin-7 (Greek)": Latin-7 is ISO-8859-13, Greek ISO-8859-7);
@@ -131,7 +131,7 @@ def declared_charsets(head: str) -> list[str]:
 
 def _non_ascii_lines(text: str, size: int = MESS_SAMPLE) -> str:
     """The lines that hold non-ASCII characters, evenly spread over the book, about `size`
-    characters: what a reading is judged by. decode.py's mess ratio looks at the first 100,000
+    characters: what a reading is judged by. charsets.py's mess ratio looks at the first 100,000
     characters only, and a book's letters outside ASCII may all come later (an English header,
     a long English text, then a chapter in Russian), so that any reading of them scored 0."""
     lines = [line for line in text.split("\n") if not line.isascii()]
@@ -174,7 +174,7 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
     """(text, charset, lossy, what decided: "bom", "utf-8", "label" or "detection"), or (None, why,
     False, "binary" or "garbage") when the bytes are no text in any charset.
 
-    1. UTF-16/32 with a byte-order mark (or without one, by its NUL bytes: decode.wide_unicode);
+    1. UTF-16/32 with a byte-order mark (or without one, by its NUL bytes: decode_files.wide_unicode);
        with a BOM but damaged, decoded with U+FFFD (lossy). Any other file with a NUL byte in its
        first 64 KiB is binary.
     2. UTF-8, but for a 7-bit book in ISO-2022-JP (escape sequences: decode.iso2022_escapes),
@@ -183,10 +183,10 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
        decodes strictly with it and the text is plausible (`_label_reading`): CJK pairs form
        valid UTF-8 sequences by chance, so the UTF-8 reading with stray bytes is no evidence
        against it (latex.py reads a file under a CJK inputenc so).
-    4. A book that is UTF-8 but for stray bytes, rare beside its valid UTF-8 (`decode.may_be_utf8_with_strays`), is
-       UTF-8 with those bytes as cp1252 ("utf-8+cp1252", decode_mixed_utf8).
+    4. A book that is UTF-8 but for stray bytes, rare beside its valid UTF-8
+       (`decode_files.may_be_utf8_with_strays`), is UTF-8 with those bytes as cp1252 ("utf-8+cp1252", decode_mixed_utf8).
     5. The other declared charsets, only when the book decodes strictly with one and the text is
-       plausible (decode.py's mess ratio): of several readings of one label, the least messy;
+       plausible (charsets.py's mess ratio): of several readings of one label, the least messy;
        then a multi-byte label that reads all but one sequence in NEARLY non-ASCII characters,
        with U+FFFD (lossy). A label is trusted over detection when both read plausibly:
        chardetng reads DOS and Mac code pages (MAC, Codepage 850) and Estonian windows-1257 as

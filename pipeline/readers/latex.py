@@ -54,10 +54,10 @@ decoded with the encoding its `\\usepackage[...]{inputenc}`, its ctex class or p
 (`\\documentclass[GBK]{ctexart}`) or its CJK environment (`\\begin{CJK*}{GBK}{song}`) declares,
 else the one the main file declares (under a CJK encoding before the mostly-UTF-8 test below,
 whose valid sequences GBK forms by chance). A file without its own declaration that is mostly
-UTF-8 (decode.may_be_utf8_with_strays, as the Gutenberg reader asks: GBK and Shift-JIS pairs form valid UTF-8 by
+UTF-8 (decode_files.may_be_utf8_with_strays, as the Gutenberg reader asks: GBK and Shift-JIS pairs form valid UTF-8 by
 chance, beside stray bytes in the same run) but for a few stray bytes (a latin-1 line pasted in)
 keeps its UTF-8 and only the stray bytes are read as cp1252 ("utf-8+cp1252"). Otherwise, when the
-code reader's detection (decode.decode_unlabelled) names a multi-byte charset, that one (pLaTeX
+code reader's detection (decode_files.decode_unlabelled) names a multi-byte charset, that one (pLaTeX
 papers, `jarticle`, `jsbook`, in Shift-JIS or EUC-JP, declare none; counted
 `latex_charset_detected_files`; it then holds for the files after it, as a declaration would),
 else `fallback_encoding` (cp1252: latin-1 plus the Windows punctuation, the commonest legacy
@@ -161,7 +161,7 @@ def inputenc_codec(data: bytes) -> str | None:
 
 
 def detected_multibyte(data: bytes) -> str | None:
-    """The multi-byte (CJK) charset the code reader's detection (decode.decode_unlabelled) names for
+    """The multi-byte (CJK) charset the code reader's detection (decode_files.decode_unlabelled) names for
     a file that is neither UTF-8 nor mostly so, or None: pLaTeX papers (jarticle, jsbook) in
     Shift-JIS or EUC-JP declare no encoding. A single-byte answer is not taken: detectors misjudge
     short, mostly-ASCII LaTeX files, and `fallback_encoding` says what such a file is."""

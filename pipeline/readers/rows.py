@@ -555,7 +555,7 @@ def _read_text_lines(opts, src, path: str, state: ReadState) -> Iterator[Doc | Q
     """`documents: line`: each non-empty line a document, id `path#line` (1-based), the file read
     line by line. A line over max_doc_bytes is quarantined `too_large` without being held whole; a
     line that is not UTF-8 is read as a text file is (`decode_text_bytes`, counted), else
-    quarantined `bad_encoding`; a line with NUL bytes or control bytes throughout (decode.binary_bytes)
+    quarantined `bad_encoding`; a line with NUL bytes or control bytes throughout (decode_files.binary_bytes)
     is `binary_line`, a file whose first lines are mostly such lines `binary_file` (random bytes
     split at their 0x0A bytes made documents). UTF-16/32 files are transcoded as they are read
     (open_utf8); CR line ends are lines too (lf_lines)."""
@@ -613,7 +613,7 @@ def _read_text_lines(opts, src, path: str, state: ReadState) -> Iterator[Doc | Q
         yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno, path)
 
 
-# The bytes decode.binary_bytes counts as binary (C0 controls but whitespace, form feed and ESC;
+# The bytes decode_files.binary_bytes counts as binary (C0 controls but whitespace, form feed and ESC;
 # DEL): a line without them (nearly all) is not binary unless it is one byte repeated, which is
 # what binary_bytes is then asked about (its price on every line doubled the reading time;
 # bytes.translate finds them 5x faster than a regex).
@@ -623,7 +623,7 @@ _HEAD_LINES_TEXT = 64      # lines of a text file read a line a document that de
 
 def _binary_head(head: list[tuple[bytes, int | None]]) -> str | None:
     """Why a file read a line a document is binary, from its first lines (capped_lines' items):
-    most of those not blank are binary (decode.binary_bytes). A NUL run or a binary line in a text
+    most of those not blank are binary (decode_files.binary_bytes). A NUL run or a binary line in a text
     file costs that line only (`binary_line`)."""
     found = [binary_bytes(raw[:1 << 16]) for raw, _ in head if raw.strip()]
     binary = [why for why in found if why is not None]
