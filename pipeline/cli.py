@@ -86,9 +86,20 @@ def _cmd_report(a) -> int:
                      else "no report of it could be written")
             print(f"error: {a.run_dir}: the run stopped with an error ({error}); {where}", file=sys.stderr)
             return 2
-        print(f"error: {a.run_dir}: no stats.json (not a run directory, or the run has not finished)",
-              file=sys.stderr)
-        return 2
+        # killed (or still running): a partial report from what the stages recorded
+        from pipeline.report import NotARun
+        try:
+            paths = write_report(a.run_dir)
+        except NotARun as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except RecipeError as e:
+            print(f"error: {a.run_dir}: the run did not finish (no stats.json), and the recipe its stages are "
+                  f"planned from could not be loaded: {e}", file=sys.stderr)
+            return 2
+        for path in paths:
+            print(f"report:    {path} (partial: the run did not finish)")
+        return 0
     for path in write_report(a.run_dir):
         print(f"report:    {path}")
     return 0
@@ -296,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="custom stages or readers to list too: a module to import (the classes it registers) "
                         "or module:Class")
     s.set_defaults(fn=_cmd_stages)
-    rp = sub.add_parser("report", help="rebuild report.html and report.md of a finished run")
+    rp = sub.add_parser("report", help="rebuild report.html and report.md of a run (of a stopped one: the work done until then)")
     rp.add_argument("run_dir")
     rp.set_defaults(fn=_cmd_report)
     ip = sub.add_parser("inspect", help="print sample documents a stage removed (or kept)")

@@ -143,6 +143,23 @@ def test_report_of_an_unfinished_run_is_an_error(tmp_path):
         write_report(tmp_path)
 
 
+def test_report_of_a_killed_run_is_the_work_done_until_then_marked_unfinished(run, tmp_path):
+    """kill -9: no stats.json, no failed.json, the last stage without its _SUCCESS record."""
+    from pipeline.report import write_report
+    run_dir, stats = run
+    killed = tmp_path / "killed"
+    shutil.copytree(run_dir, killed)
+    (killed / "stats.json").unlink()
+    for name in ("report.html", "report.md"):
+        (killed / name).unlink(missing_ok=True)
+    last = sorted((killed / "stages").iterdir())[-1]
+    (last / "_SUCCESS.json").unlink()
+    write_report(killed)
+    md = (killed / "report.md").read_text()
+    assert f"This run did not finish: {len(stats['stages']) - 1} of its {len(stats['stages'])} stages finished" in md
+    assert f"| exact_dedup | {stats['stages'][-1]['docs_in']:,} | {stats['stages'][-1]['docs_out']:,} |" in md
+
+
 def test_a_resumed_run_marks_the_stages_an_earlier_run_finished(tmp_path, shared_data, ray_local):
     # The rerun's wall time is its own; a finished stage's time is the earlier run's, said so.
     from pipeline.report import write_report

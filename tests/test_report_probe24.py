@@ -119,3 +119,37 @@ def test_the_language_funnel_starts_at_the_language_stage_and_needs_one():
     assert langs["unknown"] == {"kept": 1, "removed": {"code_filter/minified": 1}, "keep_rate": 0.5}
     assert langs["fr"]["removed"] == {"language/language_not_kept": 2}
     assert language_funnel(per[:1], {"source": {"a": 3}}) == {}
+
+
+def test_signals_are_found_when_a_sources_first_shard_was_emptied_earlier(tmp_path):
+    """A crawl's first file all in a dropped language: its emptied shard, passed on untouched by
+    the stage scoped to the source, lacks the signal columns its other shards have."""
+    _stage(tmp_path / "end", {"00-00000-0000": _docs(0, "en", "web"),
+                              "00-00001-0000": _docs(3, "en", "web", fineweb_lines=[1, 2, 3])})
+    dists = {d.column: d for d in c.signals(_stats(tmp_path / "end", "end"))}
+    assert sorted(dists["fineweb_lines"].kept.tolist()) == [1, 2, 3]
+
+
+def _chain(tmp_path, columns: dict) -> dict:
+    """A fused chain: an annotate-only fineweb_quality that stores nothing and removed nothing,
+    then a custom stage that stores the chain's documents."""
+    _stage(tmp_path / "end", {"00-00000-0000": _docs(3, "en", "web", **columns)})
+    fused = {"fused_with": ["fineweb_quality", "addscore"]}
+    stats = _stats(tmp_path / "end", "addscore", stage="p2stages:AddScore", **fused)
+    inner = {**stats["stages"][0], "id": "fineweb_quality", "stage": "fineweb_quality", "dir": str(tmp_path / "fq"),
+             "thresholds": {"fineweb_newline_ratio": [{"option": "new_line_ratio", "direction": "max", "value": 0.3}]}}
+    stats["stages"].insert(0, inner)
+    return stats
+
+
+def test_a_signal_of_a_chain_stage_that_stored_nothing_is_credited_to_it_not_to_the_chains_end(tmp_path):
+    stats = _chain(tmp_path, {"fineweb_newline_ratio": [0.1] * 3, "fineweb_lines": [1, 2, 3]})
+    by = {d.column: (d.stage, d.kept_at) for d in c.signals(stats)}
+    assert by == {"fineweb_newline_ratio": ("fineweb_quality", "addscore"),
+                  "fineweb_lines": ("fineweb_quality", "addscore")}
+
+
+def test_a_signal_no_stage_of_the_chain_is_known_for_says_it_is_from_the_chain(tmp_path):
+    stats = _chain(tmp_path, {"quality_score": [0.5] * 3})
+    (d,) = c.signals(stats)
+    assert d.stage == "from the chain fineweb_quality…addscore" and d.kept_at == "addscore"

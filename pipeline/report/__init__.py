@@ -14,6 +14,44 @@ def _write_atomic(path, text: str) -> None:
 REPORT_FILES = ("report.html", "report.md")
 
 
+class NotARun(FileNotFoundError):
+    """The folder holds no run the report can be made of (one line, for the CLI)."""
+
+
+def stopped_run_stats(run_dir) -> dict:
+    """stats.json's figures for a run stopped without one (killed: no stats.json, no failed.json),
+    made as a run stopped by an error makes them: from the completion records in the stage folders
+    plan.json names, each stage's options (thresholds drawn, whether it resamples) from the recipe
+    plan.json names. Marked `stopped`, so the report says the run did not finish. Refused when the
+    recipe asks for other stages than the run did (its hash changed)."""
+    run_dir = storage.path(run_dir)
+    if not storage.exists(run_dir / "plan.json"):
+        raise NotARun(f"{storage.url(run_dir)}: no stats.json and no plan.json (not a run directory)")
+    import dataclasses
+    import time
+
+    from pipeline.checks import list_inputs
+    from pipeline.plan import plan
+    from pipeline.recipe import load_recipe
+    from pipeline.shards import StageDir
+    from pipeline.stats import build_stats
+    planned = storage.read_json(run_dir / "plan.json")
+    recipe = load_recipe(planned["recipe"], {"output": storage.url(run_dir)})
+    if recipe.hash() != planned.get("recipe_hash"):
+        raise NotARun(f"{storage.url(run_dir)}: the run did not finish (no stats.json), and its recipe "
+                      f"{planned['recipe']} changed since it started: no report can be made of it from that recipe")
+    # The folders the run wrote, not those planned now: a key also hashes the code and the inputs'
+    # fingerprints, which may have changed since (the stages and their options have not: same hash).
+    stages = [dataclasses.replace(ps, key=name.rsplit("-", 1)[-1], dir=StageDir(run_dir / "stages" / name))
+              for ps, name in zip(plan(recipe, run_dir, list_inputs(recipe)), planned["stages"], strict=True)]
+    now = time.time()
+    stats = build_stats(recipe, run_dir, stages, {}, {}, started=now, finished=now)
+    # when it started and how long it ran are not recorded anywhere but in stats.json
+    stats["started"], stats["wall_seconds"] = "unknown", None
+    stats["stopped"] = {"finished_stages": sum(ps.dir.finished() for ps in stages), "stages": len(stages)}
+    return stats
+
+
 def write_report(run_dir: str | Path, stats: dict | None = None) -> list[Path]:
     """Write report.html and report.md into run_dir (stats.json is read when stats is None)."""
     from pipeline.report.collect import collect
@@ -21,9 +59,7 @@ def write_report(run_dir: str | Path, stats: dict | None = None) -> list[Path]:
     run_dir = storage.path(run_dir)
     if stats is None:
         path = run_dir / "stats.json"
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no stats.json (the run has not finished?)")
-        stats = storage.read_json(path)
+        stats = storage.read_json(path) if storage.exists(path) else stopped_run_stats(run_dir)
     with storage.frozen(run_dir / "stages"):     # a finished run: each folder is listed once
         secs = sections(collect(stats))
     html_path, md_path = run_dir / "report.html", run_dir / "report.md"

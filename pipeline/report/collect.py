@@ -194,20 +194,52 @@ def _by_source(parts: list[Part]) -> dict[str, list[Part]]:
     return groups
 
 
+SCHEMA_SHARDS = 4   # per source, shards whose columns are read (spread over its non-empty shards)
+
+
+def _count(parts: list[Part]) -> int:
+    """Documents in the parts: each part's count is its shard's completion record, fetched together
+    (a stage of thousands of shards on S3 is thousands of requests), then cached on the part."""
+    with ThreadPoolExecutor(min(32, max(1, len(parts)))) as pool:
+        return sum(pool.map(Part.rows, parts))
+
+
+def _source_columns(parts: list[Part]) -> dict[str, dict[str, pa.Field]]:
+    """Per source, the columns of its shards that hold documents: the union over a few of them
+    (SCHEMA_SHARDS, spread over the list), read together. A shard emptied earlier in the run (a
+    crawl's first file all in a language the recipe drops) is passed on untouched by a stage
+    scoped with `apply_to` and lacks that stage's columns: taken alone, it hid the signals of a
+    whole source. Shards with documents of one source went through the same stages, so a few of
+    them stand for all without reading every footer."""
+    _count(parts)
+    picks = {k: _spread([p for p in ps if p.rows()], SCHEMA_SHARDS) for k, ps in _by_source(parts).items()}
+    flat = [p for ps in picks.values() for p in ps]
+    with ThreadPoolExecutor(min(32, max(1, len(flat)))) as pool:
+        list(pool.map(Part.schema, flat))
+    out: dict[str, dict[str, pa.Field]] = {}
+    for k, ps in picks.items():
+        fields = out.setdefault(k, {})
+        for p in ps:
+            for f in p.schema():
+                fields.setdefault(f.name, f)
+    return out
+
+
 def _columns_of(parts: list[Part]) -> dict[str, pa.Field]:
-    """The columns of the parts, from one shard of each source: a stage scoped with `apply_to`
-    added its columns to some sources' shards only (the first shard's columns were taken for all),
-    and the shards of one source went through the same stages."""
+    """The columns of the parts' documents, over every source: a stage scoped with `apply_to`
+    added its columns to some sources' shards only (`_source_columns`)."""
     fields: dict[str, pa.Field] = {}
-    for ps in _by_source(parts).values():
-        for f in ps[0].schema():
-            fields.setdefault(f.name, f)
+    for cols in _source_columns(parts).values():
+        for name, f in cols.items():
+            fields.setdefault(name, f)
     return fields
 
 
 def _having(parts: list[Part], columns: list[str]) -> list[Part]:
-    """The shards of the sources whose documents have one of `columns`."""
-    return [p for ps in _by_source(parts).values() if any(c in ps[0].names() for c in columns) for p in ps]
+    """The shards with documents of the sources whose documents have one of `columns`."""
+    have = _source_columns(parts)
+    return [p for k, ps in _by_source(parts).items() if any(c in have[k] for c in columns)
+            for p in ps if p.rows()]
 
 
 def _sample(parts: list[Part], columns: list[str], per_part=None) -> tuple[pa.Table | None, int, int]:
@@ -215,10 +247,8 @@ def _sample(parts: list[Part], columns: list[str], per_part=None) -> tuple[pa.Ta
     while there are at most ALL_DOCS, else SAMPLE_DOCS of them, each source's part of the sample
     its part of the documents (its shards spread over its list, rows drawn from them, seeded).
     `per_part` reduces a part's table as it is read (lengths from texts: texts are not kept)."""
-    # each part's count is its shard's completion record: fetched together (a stage of thousands
-    # of shards on S3 is thousands of requests), then cached on the part
-    with ThreadPoolExecutor(min(32, max(1, len(parts)))) as pool:
-        total = sum(pool.map(Part.rows, parts))
+    total = _count(parts)
+    parts = [p for p in parts if p.rows()]       # an emptied shard has nothing to read
 
     def read(p: Part) -> pa.Table:
         t = p.read([c for c in columns if c in p.names()])
@@ -338,12 +368,14 @@ def _is_number(t: pa.DataType) -> bool:
 
 
 def signals(stats: dict) -> list[Distribution]:
-    """Each numeric quality signal at the stage that added it: kept docs, plus the removed sample,
-    with the stage's thresholds on it and the kept values per language."""
+    """Each numeric quality signal at the stage that added it (`_credit`): kept docs, plus the
+    removed sample, with the stage's thresholds on it and the kept values per language."""
     out = []
     seen: set[str] = set()
     by_id = {s["id"]: s for s in stats["stages"]}
+    since: list[dict] = []        # the stages since the last one that stored documents, this one included
     for s in stats["stages"]:
+        since.append(s)
         shards = _shards(s)
         removed = side_files(s, "removed")
         declared = s.get("thresholds") or {}
@@ -368,6 +400,9 @@ def signals(stats: dict) -> list[Distribution]:
         seen.update(names)
         cols = [c for c in new if (c.startswith(SIGNAL_PREFIXES) or c in declared)
                 and _is_number(kept_fields[c].type)]
+        credit = {c: _credit(c, since) for c in cols}
+        if own:
+            since = []
         if not cols:
             continue
         use = _having(shards, cols)
@@ -378,11 +413,42 @@ def signals(stats: dict) -> list[Distribution]:
         gone = pa.concat_tables([p.read([c for c in cols if c in p.names()]) for p in gone_parts],
                                 promote_options="permissive") if gone_parts else None
         for c in cols:
-            d = Distribution(s["id"], c, np.zeros(0), _valid(gone, c), sampled=n,
-                             total=total, thresholds=declared.get(c, []), kept_at=kept_at)
+            by = by_id.get(credit[c], s)
+            # another stage's signal: this stage's removed documents are not the ones it judged
+            d = Distribution(credit[c], c, np.zeros(0), _valid(gone, c) if by is s else np.zeros(0),
+                             sampled=n, total=total, thresholds=(by.get("thresholds") or {}).get(c, []),
+                             kept_at=kept_at)
             _fill_kept(d, kept)
             out.append(d)
     return out
+
+
+FROM_CHAIN = "from the chain {}"
+
+
+def _credit(column: str, since: list[dict]) -> str:
+    """The stage that added a signal column first seen at the last of `since` (the stages after the
+    last one that stored documents, where the column was not yet): that stage when it is the only
+    one, or when it declares a threshold on the column. Else one of them stored nothing and left no
+    sample showing its columns (a fused chain's annotate-only filter): the stage the column is
+    named after (`gopher_*`: gopher_quality; `<id>.`: a second instance), or, when none or several
+    are, "from the chain <first>…<last>" rather than the stage the column was first seen at."""
+    last = since[-1]
+    if len(since) == 1 or column in (last.get("thresholds") or {}):
+        return last["id"]
+    named = [s["id"] for s in since if _named_after(column, s)]
+    return named[0] if len(named) == 1 else FROM_CHAIN.format(f"{since[0]['id']}…{last['id']}")
+
+
+def _named_after(column: str, stage: dict) -> bool:
+    """Whether a signal column has the name a stage gives its own: a second instance prefixes
+    them with `<id>.`; the project's filters begin them with the first word of their name
+    (gopher_quality's `gopher_word_count`, language's `language_score`)."""
+    if "." in column:
+        return column.split(".", 1)[0] == stage["id"]
+    ref = str(stage.get("stage") or "")
+    words = {stage["id"], ref.rsplit(":", 1)[-1], ref.split(":", 1)[0].rsplit(".", 1)[-1]}
+    return column.split("_", 1)[0].lower() in {w.lower().split("_", 1)[0] for w in words if w}
 
 
 def _valid(t: pa.Table | None, column: str) -> np.ndarray:

@@ -158,8 +158,9 @@ def sections(d: ReportData) -> list[Section]:
     out += breakdown_sections(d)
 
     sec = Section("walls", "Wall time per stage",
-                  f"Run wall time {s.get('wall_seconds', 0):,.1f} s on {s.get('ray', {}).get('cpus')} CPUs. "
-                  "Fused map stages run in one task per shard, so they share one wall time; "
+                  (f"Run wall time {s.get('wall_seconds', 0):,.1f} s on {s.get('ray', {}).get('cpus')} CPUs. "
+                   if s.get("wall_seconds") is not None else "Run wall time unknown (the run did not finish). ")
+                  + "Fused map stages run in one task per shard, so they share one wall time; "
                   "task time is the sum over shards of the time in that stage, CPU time the CPU "
                   "seconds of its tasks (with their forked helpers)."
                   + (" Stages marked (cached) were finished by an earlier run into this folder: their "
@@ -311,6 +312,17 @@ FAILED_NOTE = ("The figures below are the work done until then (each stage's com
                "same recipe resumes from there and replaces this report.")
 
 
+STOPPED_NOTE = ("(killed, or still running: no stats.json and no failed.json). The figures below are the work "
+                "done until then (each stage's completed shards); a stage that had not finished counts only "
+                "those. A rerun of the same recipe resumes from there and replaces this report.")
+
+
+def stopped_text(stats: dict) -> str:
+    st = stats["stopped"]
+    return (f"This run did not finish: {st['finished_stages']} of its {st['stages']} stages finished "
+            f"{STOPPED_NOTE}")
+
+
 TRIAL_NOTE = "every figure below is of that part only."
 
 
@@ -327,6 +339,8 @@ def to_html(stats: dict, secs: list[Section]) -> str:
     if stats.get("failed"):
         h.append(f"<p class='missing'><b>This run stopped with an error</b> ({html.escape(stats['failed']['at'])}): "
                  f"<code>{html.escape(stats['failed']['error'])}</code>. {html.escape(FAILED_NOTE)}</p>")
+    if stats.get("stopped"):
+        h.append(f"<p class='missing'><b>{html.escape(stopped_text(stats))}</b></p>")
     for sec in secs:
         h.append(f"<h2 id='{sec.key}'>{html.escape(sec.title)}</h2>")
         if sec.missing:
@@ -354,6 +368,8 @@ def to_markdown(stats: dict, secs: list[Section]) -> str:
     if stats.get("failed"):
         m += [f"**This run stopped with an error** ({stats['failed']['at']}): `{stats['failed']['error']}`. "
               f"{FAILED_NOTE}", ""]
+    if stats.get("stopped"):
+        m += [f"**{stopped_text(stats)}**", ""]
     for sec in secs:
         m += [f"## {sec.title}", ""]
         if sec.missing:
