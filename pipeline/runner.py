@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pipeline import storage
 from pipeline.checks import check_ingest, id_bases, list_inputs  # noqa: F401  (list_inputs: re-exported)
+from pipeline.documents import DOC_SCHEMA
 from pipeline.executor import (Resources, Segment, check_fits, cluster_cpus, local_ray_starting,
                                make_executor, raised_in, runtime_env_for, start_ray, start_ray_soon,
                                upload_runtime_env)
@@ -103,16 +104,41 @@ def _ingest_by_id(group_id: str, jobs: dict, out: StageDir, bases: dict[str, str
 
 
 def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
-    """A global stage's input columns, checked on its first input shard's schema (a map stage's
-    are checked on every batch): one line, not an Arrow error from a task."""
+    """A global stage's input columns, from its input shards' schemas (a map stage's are checked
+    on every batch): one line, not an Arrow error from a task.
+
+    A run's shards differ in columns: a stage with `apply_to` adds its columns to its sources'
+    shards only, and returns a shard with no rows of its sources (emptied by an earlier filter)
+    untouched. So a column passes when some shard has it, and the stage reads it where it is
+    (minhash's score: null, ranked last). Footers are read until every column is found, the first
+    shard alone in the common case, then twice as many each round (each a request on an object
+    store, 32 at once); all of them only for a column no shard has. A core document column (DOC_SCHEMA: `text`) is one
+    every shard has by construction (ingest writes them, a map stage may not drop one it does not
+    declare, and the recipe loader refuses reading a declared drop), so a shard read here without
+    one is an error of its own; shards not read are not fetched to prove it."""
+    need = stage.input_columns()
     shards = ctx.input_shards
-    if not shards:
+    if not need or not shards:
         return
-    have = shard_schema(ctx.input_path(shards[0])).names
-    missing = sorted(stage.input_columns() - set(have))
+    core = need & set(DOC_SCHEMA.names)
+    have: dict[str, None] = {}              # the union, in order of first appearance
+    done, step = 0, 1
+    # 32 footers at once, as the report and export fetch them; its threads start with the first read
+    with ThreadPoolExecutor(32) as pool:
+        while done < len(shards) and not need <= have.keys():
+            part = shards[done:done + step]
+            paths = [ctx.input_path(s) for s in part]   # here: the first call lists the views once
+            for shard, names in zip(part, pool.map(lambda p: shard_schema(p).names, paths)):
+                lost = sorted(core - set(names))
+                if lost:
+                    raise StageError(f"{stage.name}: its input shard {shard} has no column "
+                                     f"{', '.join(map(repr, lost))} (it has: {', '.join(names)})")
+                have.update(dict.fromkeys(names))
+            done, step = done + len(part), min(2 * step, 256)
+    missing = sorted(need - have.keys())
     if missing:
-        raise StageError(f"{stage.name}: its input has no column {', '.join(map(repr, missing))} "
-                         f"(it has: {', '.join(have)})")
+        raise StageError(f"{stage.name}: its input has no column {', '.join(map(repr, missing))} in any of its "
+                         f"{len(shards):,} shards (they have: {', '.join(have)})")
 
 
 # -- driver ------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
@@ -289,10 +290,29 @@ def final_stage(run) -> StageDir:
 
 def read_documents(run, columns: list[str] | None = None) -> pa.Table:
     """The final documents of a run (`run`: its folder or URL, or the stats `run` returned), in
-    shard order: the last stage that keeps documents, read through its views if it has any."""
+    shard order: the last stage that keeps documents, read through its views if it has any.
+    Shards may differ in columns (a stage with `apply_to` adds its own to its sources' shards): a
+    document of a shard without a column has a null there, asked for by `columns` or not, of the
+    type the other shards give it; a column of `columns` that no shard has is an error."""
     stage = final_stage(run)
-    parts = [stage.read(s, columns) for s in sorted(stage.document_shards())]
-    return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+    shards = sorted(stage.document_shards())
+    if columns is None:
+        parts = [stage.read(s) for s in shards]
+    else:
+        views = stage.view_shards()
+        # each shard's columns (a footer: a request on an object store), fetched together
+        with ThreadPoolExecutor(min(32, max(1, len(shards)))) as pool:
+            names = list(pool.map(lambda s: stage.schema(s, s in views).names, shards))
+        have = dict.fromkeys(c for n in names for c in n)
+        missing = [c for c in columns if c not in have]
+        if missing and shards:
+            raise ValueError(f"{storage.url(stage.path)}: no shard of the run's final documents has column "
+                             f"{', '.join(map(repr, missing))} (they have: {', '.join(have)})")
+        parts = [stage.read(s, [c for c in columns if c in n], s in views) for s, n in zip(shards, names)]
+    if not parts:
+        return pa.table({})
+    table = pa.concat_tables(parts, promote_options="permissive")
+    return table if columns is None else table.select(columns)
 
 
 def _locate(url) -> tuple[StageDir, str, bool]:

@@ -130,3 +130,90 @@ def test_a_failure_mid_export_names_the_shard_and_leaves_no_partial_export(tmp_p
     with pytest.raises(ExportError, match=r"^shard 01-00000-0000: .*cut short"):
         export_stage(sd, str(tmp_path / "out"), "jsonl", rows_per_file=1)
     assert (tmp_path / "out").is_dir() and not list((tmp_path / "out").glob(".export-*"))
+
+
+def _words(seed: int, n: int = 60) -> list[str]:
+    import random
+    rng = random.Random(seed)
+    return [rng.choice("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+                       "sigma tau upsilon phi chi psi omega".split()) + str(rng.randrange(50)) for _ in range(n)]
+
+
+def scored_second_run(tmp_path, keep: str = "highest_score") -> Path:
+    """Sources `code` then `prose` (two documents a shard). exact_dedup removes both documents of
+    prose's first shard (copies of code's), so CharCount (apply_to prose) gets that shard empty and
+    returns it without `n_chars`: the input shards of minhash_dedup lacking the score column are
+    code's and prose's first. prose/2 is a near-duplicate of code/2: the scored copy stays."""
+    t = [" ".join(_words(i)) for i in range(4)]
+    near = _words(2)
+    near[30] = "changed"
+    texts = {"code": [t[0], t[1], t[2]], "prose": [t[0], t[1], " ".join(near), t[3]]}
+    for name, ts in texts.items():
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"id": str(i), "text": s}) + "\n"
+                                                        for i, s in enumerate(ts)))
+    run = tmp_path / "run"
+    Runner(parse_recipe({"name": "scored", "output": str(run), "stages": [
+        {"stage": "exact_dedup"}, {"stage": "stages_for_tests:CharCount", "apply_to": ["prose"]},
+        {"stage": "minhash_dedup", "keep": keep, "score_column": "n_chars"}],
+        "sources": [{"name": n, "format": "jsonl", "paths": [str(tmp_path / f"{n}.jsonl")], "id_field": "id",
+                     "shard_docs": 2} for n in ("code", "prose")]}), quiet=True).run()
+    return run
+
+
+def test_a_score_column_some_shards_lack_ranks_their_documents_last(tmp_path, ray_local):
+    """The column check took the first input shard for all (code's, without n_chars): the run
+    stopped. A null score ranks last, so code/2 goes and its scored near-duplicate stays."""
+    run = scored_second_run(tmp_path)
+    chars = find_stage(run, "CharCount")
+    empty = [s for s in chars.done_shards() if not chars.read(s).num_rows]
+    assert len(empty) == 1 and "n_chars" not in chars.schema(empty[0]).names   # prose's emptied shard
+    got = read_documents(run, columns=["id", "n_chars"])
+    assert got.column_names == ["id", "n_chars"] and got.schema.field("n_chars").type == pa.int32()
+    scores = dict(zip(got.column("id").to_pylist(), got.column("n_chars").to_pylist()))
+    assert set(scores) == {"code/0", "code/1", "prose/2", "prose/3"}       # code/2 removed, not prose/2
+    assert [k for k, v in scores.items() if v is None] == ["code/0", "code/1"]
+    assert got.equals(read_documents(run).select(["id", "n_chars"]))    # as the whole read unifies them
+
+
+def test_read_documents_names_a_column_no_shard_has(tmp_path, ray_local):
+    run = scoped_run(tmp_path, ["code", "prose"])
+    with pytest.raises(ValueError, match=r"no shard of .* has column 'nope' \(they have: id, source, url, text, "
+                                         r"html, metadata, n_chars\)"):
+        read_documents(run, columns=["id", "nope"])
+
+
+def test_the_column_check_reads_footers_only_until_each_column_is_found(tmp_path, monkeypatch):
+    """A global stage's columns are checked on the union of its input shards, reading their schemas
+    only until every column is found (each a request on an object store); a core document column is
+    still needed in every shard read."""
+    from types import SimpleNamespace
+
+    import pipeline.runner as runner
+    from stages.dedup.fuzzy import MinHashDedup
+    sd = StageDir(tmp_path / "stage")
+    score = pa.array([0.5])
+    _shards(sd, [_docs(["a"], score=score)] + [_docs([str(k)]) for k in range(40)] + [_docs(["z"], score=score)])
+    ctx = SimpleNamespace(input_shards=sorted(sd.done_shards()), input_path=sd.shard_url)
+    read, real = [], runner.shard_schema
+    monkeypatch.setattr(runner, "shard_schema", lambda url: read.append(url) or real(url))
+    runner._check_columns(MinHashDedup(keep="highest_score", score_column="score"), ctx)
+    assert len(read) == 1                       # the first shard has it: no other footer read
+    read.clear()
+    ctx.input_shards = ctx.input_shards[1:]     # only the last shard has it: found, not an error
+    runner._check_columns(MinHashDedup(keep="highest_score", score_column="score"), ctx)
+    assert len(read) == 41
+    read.clear()
+    _shards(sd, [_docs(["a"])] * 3 + [_docs(["c"], score=score)])     # the third of them has it too
+    runner._check_columns(MinHashDedup(keep="highest_score", score_column="score"), ctx)
+    assert len(read) == 3                       # one footer, then two: not the other 38
+    read.clear()
+    with pytest.raises(runner.StageError, match=r"its input has no column 'quality' in any of its "
+                                                r"41 shards \(they have: id, source, url, text, html, metadata, "
+                                                r"score\)$"):
+        runner._check_columns(MinHashDedup(keep="highest_score", score_column="quality"), ctx)
+    assert len(read) == 41                      # in none: every footer read
+    ctx.input_shards = ["00-00000-0000", *ctx.input_shards]
+    _shards(sd, [_docs(["a"], score=score).drop_columns(["text"])])      # a shard without text
+    with pytest.raises(runner.StageError, match=r"its input shard 00-00000-0000 has no column "
+                                                r"'text' \(it has: id, source, url, html, metadata, score\)$"):
+        runner._check_columns(MinHashDedup(keep="highest_score", score_column="score"), ctx)
