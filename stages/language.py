@@ -127,6 +127,7 @@ _KANA_TEST_MIN_CJK = 40
 # lines, kanji-only runs and headings): 145 of the 213 ja labels of Chinese with 8+ Han became zh (the rest
 # show neither sign), no Japanese label changed.
 _SHORT_CHINESE_MIN_HAN = 8
+_SHORT_CHINESE_MIN_SCORE = 0.5
 _CHINESE_ONLY_MIN = 2
 _CHINESE_COMMA_BETWEEN_HAN = r"\p{Han}[，；]\s*\p{Han}"
 _TO_ASCII = {c: c - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
@@ -162,15 +163,16 @@ def _chinese_only_characters() -> frozenset[str]:
 
 
 def _short_chinese(texts: pa.Array | pa.ChunkedArray, counts: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """Per row (of those `among` marks): a text of `_SHORT_CHINESE_MIN_HAN` or more Han characters, kana
-    below the Japanese share, and Chinese punctuation or characters (`_CHINESE_COMMA_BETWEEN_HAN`,
+    """Per row (of those `among` marks): a text of `_SHORT_CHINESE_MIN_HAN` or more Han characters, no
+    kana (Japanese of that length with a few kana wrote 東芝，三菱電機の決算: its ， is no sign), and Chinese
+    punctuation or characters (`_CHINESE_COMMA_BETWEEN_HAN`,
     `_CHINESE_ONLY_MIN`)."""
     short = np.zeros(len(counts), dtype=bool)
     if len(counts) == 0:
         return short
     han = counts[:, HAN] + counts[:, HAN_SIMPLIFIED] + counts[:, HAN_TRADITIONAL]
     rows = np.flatnonzero(among & (han >= _SHORT_CHINESE_MIN_HAN)
-                          & (counts[:, KANA] < _KANA_SHARE_OF_JAPANESE * (han + counts[:, KANA])))
+                          & (counts[:, KANA] == 0))
     if len(rows):
         taken = texts.take(pa.array(rows))
         comma = pc.match_substring_regex(taken, _CHINESE_COMMA_BETWEEN_HAN).fill_null(False).to_pylist()
@@ -226,8 +228,9 @@ class LanguageFilter(Filter):
     when a language list is given)."""
     name: ClassVar[str] = "language"
     # 3: full-width Latin read as ASCII; 4: Chinese inside Latin text spaced; 5: spaced and unspaced readings;
-    # 6: no ja where kana are too few for Japanese; 7: nor in short texts with Chinese punctuation or characters
-    version: ClassVar[str] = "7"
+    # 6: no ja where kana are too few for Japanese; 7: nor in short texts with Chinese punctuation or characters;
+    # 8: those short texts without any kana, and only for a confident Chinese reading
+    version: ClassVar[str] = "8"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
@@ -309,14 +312,18 @@ class LanguageFilter(Filter):
                     if _spaced_reading_wins(labels[i], float(scores[i]), spaced_labels[j],
                                             float(spaced_scores[j]), counts[i]):
                         labels[i], scores[i] = spaced_labels[j], spaced_scores[j]
-        # A ja label the text's own kana contradict (`_KANA_SHARE_OF_JAPANESE`), or a short text's few kana
-        # and Chinese punctuation or characters (`_SHORT_CHINESE_MIN_HAN`): its Chinese reading.
+        # A ja label the text's own kana contradict (`_KANA_SHARE_OF_JAPANESE`), or a short text's lack of
+        # kana and its Chinese punctuation or characters (`_SHORT_CHINESE_MIN_HAN`): its Chinese reading -
+        # for a short text only when that reading is confident (`_SHORT_CHINESE_MIN_SCORE`): a weak one is
+        # no better evidence than the ja label, and it would drop the text under a score threshold.
         ja = np.array([lab == "ja" for lab in labels], dtype=bool)
-        rows = np.flatnonzero(ja & (few_kana | _short_chinese(texts, counts, ja & ~few_kana))).tolist()
+        short = _short_chinese(texts, counts, ja & ~few_kana)
+        rows = np.flatnonzero(ja & (few_kana | short)).tolist()
         if rows:
             chinese, chinese_scores = _chinese_reading(model, [lines[i] for i in rows])
             for i, label, score in zip(rows, chinese, chinese_scores):
-                labels[i], scores[i] = label, score
+                if few_kana[i] or score >= _SHORT_CHINESE_MIN_SCORE:
+                    labels[i], scores[i] = label, score
         language = [lab if ok else None for lab, ok in zip(labels, has_text)]
         scores[~np.array(has_text, dtype=bool)] = 0.0
         reasons = self._reasons(language, scores)

@@ -391,3 +391,12 @@ def test_kanji_only_japanese_without_chinese_evidence_stays_japanese():
     assert not {"国", "会", "学", "時", "間", "書", "県", "駅"} & _chinese_only_characters()
     labels = LanguageFilter()(_docs(KANJI_ONLY_JAPANESE)).kept.column("language").to_pylist()
     assert labels == ["ja"] * len(KANJI_ONLY_JAPANESE)
+
+
+def test_short_japanese_with_a_few_kana_keeps_ja_whatever_its_commas_and_old_forms():
+    """Japanese of official and academic style writes ， and place names keep old forms (廣島, 中區): with
+    any kana the short-text rule does not apply, and lid.176's confident ja stands."""
+    texts = ["株式会社日立製作所，東芝，三菱電機の決算発表", "広島県廣島市中區の歴史的町並み"]
+    out = LanguageFilter()(_docs(texts)).kept
+    assert out.column("language").to_pylist() == ["ja", "ja"]
+    assert min(out.column("language_score").to_pylist()) > 0.9
