@@ -160,6 +160,27 @@ def test_report_of_a_killed_run_is_the_work_done_until_then_marked_unfinished(ru
     assert f"| exact_dedup | {stats['stages'][-1]['docs_in']:,} | {stats['stages'][-1]['docs_out']:,} |" in md
 
 
+def test_no_partial_report_is_written_into_a_run_that_is_still_going(run, tmp_path):
+    """A live lease (a fresh heartbeat): the run's own report comes at its end; one made now would
+    replace it, or be replaced."""
+    import json
+    import time
+
+    from pipeline.lease import LEASE
+    from pipeline.report import NotARun, write_report
+    run_dir, _ = run
+    live = tmp_path / "live"
+    shutil.copytree(run_dir, live)
+    (live / "stats.json").unlink()
+    for name in ("report.html", "report.md"):
+        (live / name).unlink(missing_ok=True)
+    (live / LEASE).write_text(json.dumps({"host": "node-7", "pid": 4242, "token": "t", "started": "now",
+                                          "heartbeat": time.time()}))
+    with pytest.raises(NotARun, match="another run is writing this output .*node-7.*inspect and explain work"):
+        write_report(live)
+    assert not (live / "report.md").exists()
+
+
 def test_a_resumed_run_marks_the_stages_an_earlier_run_finished(tmp_path, shared_data, ray_local):
     # The rerun's wall time is its own; a finished stage's time is the earlier run's, said so.
     from pipeline.report import write_report

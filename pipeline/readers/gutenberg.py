@@ -150,7 +150,7 @@ _SUPERSETS = {"big5hkscs": ("cp950",)}
 
 
 def _label_reading(body: bytes, labels: list[str], nearly: bool = False) -> tuple[str, str, bool] | None:
-    """(text, charset, lossy) of the least messy plausible reading in one of `labels` (decode.py's
+    """(text, charset, lossy) of the least messy plausible reading in one of `labels` (charsets.py's
     mess ratio over the book's non-ASCII lines): a strict reading, or with `nearly` one with
     U+FFFD for at most one undecodable sequence in NEARLY non-ASCII characters (a damaged byte,
     a character the codec lacks)."""

@@ -30,11 +30,17 @@ def stopped_run_stats(run_dir) -> dict:
     import dataclasses
     import time
 
-    from pipeline.checks import list_inputs
-    from pipeline.plan import plan
+    from pipeline.lease import Lease, OutputBusy
+    from pipeline.plan import compile_segments, plan
     from pipeline.recipe import load_recipe
     from pipeline.shards import StageDir
     from pipeline.stats import build_stats
+    # A run still going: its own report comes at its end; one written now would be replaced by it, or
+    # replace it.
+    try:
+        Lease(run_dir).check()
+    except OutputBusy as e:
+        raise NotARun(f"{e}; its report is written when it ends (inspect and explain work meanwhile)") from None
     planned = storage.read_json(run_dir / "plan.json")
     recipe = load_recipe(planned["recipe"], {"output": storage.url(run_dir)})
     if recipe.hash() != planned.get("recipe_hash"):
@@ -42,8 +48,11 @@ def stopped_run_stats(run_dir) -> dict:
                       f"{planned['recipe']} changed since it started: no report can be made of it from that recipe")
     # The folders the run wrote, not those planned now: a key also hashes the code and the inputs'
     # fingerprints, which may have changed since (the stages and their options have not: same hash).
+    # No input is listed or fingerprinted (a crawl's 90,000 files; moved since): the keys are replaced.
     stages = [dataclasses.replace(ps, key=name.rsplit("-", 1)[-1], dir=StageDir(run_dir / "stages" / name))
-              for ps, name in zip(plan(recipe, run_dir, list_inputs(recipe)), planned["stages"], strict=True)]
+              for ps, name in zip(plan(recipe, run_dir, {}, {s.name: [] for s in recipe.sources}),
+                                  planned["stages"], strict=True)]
+    compile_segments(stages, recipe.checkpoint, {s.id: s.checkpoint for s in recipe.stages})   # stores, views
     now = time.time()
     stats = build_stats(recipe, run_dir, stages, {}, {}, started=now, finished=now)
     # when it started and how long it ran are not recorded anywhere but in stats.json
@@ -62,6 +71,10 @@ def write_report(run_dir: str | Path, stats: dict | None = None) -> list[Path]:
         stats = storage.read_json(path) if storage.exists(path) else stopped_run_stats(run_dir)
     with storage.frozen(run_dir / "stages"):     # a finished run: each folder is listed once
         secs = sections(collect(stats))
+    if "stopped" in stats and storage.exists(run_dir / "stats.json"):
+        # the run was not dead after all (taken over after a stale heartbeat) and has finished since
+        raise NotARun(f"{storage.url(run_dir)}: the run finished while its partial report was being made; "
+                      f"its own report is in place")
     html_path, md_path = run_dir / "report.html", run_dir / "report.md"
     _write_atomic(html_path, to_html(stats, secs))
     _write_atomic(md_path, to_markdown(stats, secs))
