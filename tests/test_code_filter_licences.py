@@ -133,7 +133,9 @@ REAL_FILES = {"c-w__gutenberg__LICENSE.txt": "Apache-2.0", "google__gson__gson__
               "DaveGamble__cJSON__tests__unity__docs__license.txt": "MIT",
               "piskvorky__gensim__COPYING.gz": "LGPL-2.1",
               "lodash__lodash__LICENSE": "MIT",                       # names CC0 for its samples by URL only
-              "Stuk__jszip__LICENSE.markdown.gz": "MIT OR GPL-3.0"}   # "dual licensed. At your choice ..."
+              "Stuk__jszip__LICENSE.markdown.gz": "MIT OR GPL-3.0",   # "dual licensed. At your choice ..."
+              # Apache-2.0 with its bundled code's notices (BSD, MIT, BSL, Zlib, "dual licensed" WTFPL/MIT)
+              "apache__arrow__LICENSE.txt.gz": "Apache-2.0"}
 NOT_KNOWN = {"PostgreSQL"}                                         # texts the identifier does not know: None
 
 
@@ -150,31 +152,61 @@ def test_real_licence_files_are_their_licences():
 
 
 def test_near_misses_are_no_licence():
-    mit, apache, bsd3 = (licence_file(f"choosealicense__{i}.txt.gz") for i in ("MIT", "Apache-2.0", "BSD-3-Clause"))
+    mit, bsd3 = (licence_file(f"choosealicense__{i}.txt.gz") for i in ("MIT", "BSD-3-Clause"))
     readme = "# tool\n\nReleased under the MIT License; see LICENSE. Licenses: MIT, BSD-3-Clause.\n"
-    bundled = (apache + "\n---\nThis product bundles lib/x, which is available under the MIT license:\n\n" + mit
-               + "\n---\nand lib/y under a BSD 3-clause license:\n\n" + bsd3)
-    two = mit + "\n\nPortions copyright Google, under this licence:\n\n" + bsd3
-    gpl = licence_file("choosealicense__GPL-3.0.txt.gz")     # "(at your option) any later version" is no dual offer
-    assert licence_of_text(readme) is None and licence_of_text(bundled) is None and licence_of_text(two) is None
-    assert licence_of_text(gpl + "\n" + mit) is None
-    assert licence_of_text("This project is dual licensed: at your option\n\n" + apache + "\n\n" + mit) \
-        == "Apache-2.0 OR MIT"
+    # a list of bundled components before their texts: no licence starts the file
+    components = "".join(f"src/vendor/lib{i}: see below for its licence\n" for i in range(60))
+    assert licence_of_text(readme) is None and licence_of_text(components + mit + "\n" + bsd3) is None
     # wrapping, comment leaders and Markdown emphasis are no words
     assert licence_of_text("/*\n * " + mit.replace("\n", "\n * ").replace("Software", "*Software*") + "\n */") == "MIT"
 
 
+def test_a_file_is_the_licence_whose_text_starts_it_unless_it_offers_a_choice():
+    """An Apache LICENSE with its bundled code's notices appended (Arrow's, Spark's, Kafka's) was
+    no licence: the notices are the bundled code's, the text that starts the file is the project's."""
+    mit, apache, bsd3, gpl, lgpl = (licence_file(f"choosealicense__{i}.txt.gz")
+                                    for i in ("MIT", "Apache-2.0", "BSD-3-Clause", "GPL-3.0", "LGPL-3.0"))
+    bundled = (apache + "\n---\nThis product bundles lib/x, which is available under the MIT license:\n\n" + mit
+               + "\n---\nand lib/y under a BSD 3-clause license:\n\n" + bsd3)
+    two = mit + "\n\nPortions copyright Google, under this licence:\n\n" + bsd3
+    assert licence_of_text(bundled) == "Apache-2.0" and licence_of_text(two) == "MIT"
+    assert licence_of_text(gpl + "\n" + mit) == "GPL-3.0"  # "(at your option) any later version" is no dual offer
+    # a bundled library said to be dual licensed, after the second text, offers no choice of the project's
+    later = apache + "\n\nlib/y:\n\n" + bsd3 + "\n\nlib/w is dual licensed under the MIT and WTFPL licenses:\n\n" + mit
+    assert licence_of_text(later) == "Apache-2.0"
+    assert licence_of_text("This project is dual licensed: at your option\n\n" + apache + "\n\n" + mit) \
+        == "Apache-2.0 OR MIT"
+    assert licence_of_text("Dual licensed, at your choice:\n\n" + apache + "\n" + mit + "\n" + bsd3) is None
+    # the LGPL-3.0 is the GPL-3.0's text with additional permissions: both texts are the LGPL-3.0
+    assert licence_of_text(gpl + "\n" + lgpl) == "LGPL-3.0"
+
+
+def test_a_gnu_notice_may_end_the_text_with_its_version():
+    """"... Foundation, version 3." at a text's end was no licence (the version needed a space after it)."""
+    notice = ("This program is free software: you can redistribute it and/or modify it under the terms of the "
+              "GNU General Public License as published by the Free Software Foundation, version {}")
+    assert licence_of_text(notice.format("3.")) == "GPL-3.0" and licence_of_text(notice.format("3")) == "GPL-3.0"
+    assert licence_of_text(notice.format("2.1").replace("General", "Lesser General")) == "LGPL-2.1"
+
+
 def test_licence_files_by_name():
+    """Rust's LICENSE-MIT/LICENSE-APACHE, Rails' MIT-LICENSE, GNU's COPYING.LESSER/COPYING.LIB and
+    LICENSE.APACHE2 were no licence files."""
     assert all(map(is_licence_file, ["LICENSE", "LICENCE.md", "license", "COPYING", "UNLICENSE", "License.rst",
-                                     "LICENSE.txt"]))
-    assert not any(map(is_licence_file, ["README.md", "license.js", "LICENSE-MIT", "licenses", "COPYING.LESSER"]))
+                                     "LICENSE.txt", "LICENSE-MIT", "LICENSE-APACHE", "LICENSE_MIT.txt", "MIT-LICENSE",
+                                     "COPYING.LESSER", "COPYING.LIB", "LICENSE.APACHE2", "BSD-LICENSE.md"]))
+    # code and data named for licences, other code's and the documentation's licences
+    assert not any(map(is_licence_file, ["README.md", "license.js", "license.json", "licenses", "licensing.md",
+                                         "check-license", "update_license.py", "LICENSE-THIRD-PARTY",
+                                         "THIRD_PARTY_LICENSE", "LICENSE-docs", "LICENSE.documentation"]))
 
 
 def test_a_licence_file_is_judged_by_its_whole_text():
     """The full Apache-2.0 text gave code_license None (license_unknown under remove); a LICENSE of
     bundled notices took a header sentence's licence (the first family listed), now its repository's."""
     apache, mit, gpl = (licence_file(f"choosealicense__{i}.txt.gz") for i in ("Apache-2.0", "MIT", "GPL-3.0"))
-    notices = mit + "\n\nbundled: src/gnu.c, under this licence:\n\n" + gpl
+    components = "".join(f"src/vendor/lib{i}: see below for its licence\n" for i in range(60))
+    notices = components + mit + "\n\nbundled: src/gnu.c, under this licence:\n\n" + gpl
     got = _judge({"LICENSE": (apache, {}), "gson/LICENSE": (licence_file("google__gson__gson__LICENSE"), {}),
                   "NOTICES/LICENSE.txt": (notices, {}), "third/LICENSE.txt": (notices, {"license": "MIT"}),
                   "COPYING": (gpl, {"license": "MIT"}),

@@ -349,3 +349,26 @@ def test_a_licence_is_looked_for_up_to_the_checkout_or_the_listed_directory(tmp_
     docs, _, _ = read([tmp_path / "tree"])
     assert {d.metadata["path"]: d.metadata.get("license") for d in docs} == {
         "LICENSE": "MIT", "run.py": "MIT", "src/lib.py": None}
+
+
+def test_licence_files_of_other_names_and_layouts(tmp_path):
+    """Rust's LICENSE-MIT + LICENSE-APACHE, Rails' MIT-LICENSE, GNU's COPYING + COPYING.LESSER /
+    COPYING.LIB gave no licence (names not known, or files that disagree); so did a license.md
+    beside a folder named LICENSE (counted as a licence file naming none)."""
+    mit, apache = _licence("choosealicense__MIT.txt.gz"), _licence("choosealicense__Apache-2.0.txt.gz")
+    gpl3, lgpl3 = _licence("choosealicense__GPL-3.0.txt.gz"), _licence("choosealicense__LGPL-3.0.txt.gz")
+    gpl2, lgpl21 = _licence("choosealicense__GPL-2.0.txt.gz"), _licence("choosealicense__LGPL-2.1.txt.gz")
+    root = tmp_path / "repos"
+    _write(root, {"a__rust/LICENSE-MIT": mit, "a__rust/LICENSE-APACHE": apache, "a__rust/src/lib.rs": "fn f() {}\n",
+                  "b__rails/MIT-LICENSE": mit, "b__rails/lib/a.rb": "a = 1\n",
+                  "c__lgpl/COPYING": gpl3, "c__lgpl/COPYING.LESSER": lgpl3, "c__lgpl/a.c": "int a;\n",
+                  "d__lib/COPYING": gpl2, "d__lib/COPYING.LIB": lgpl21, "d__lib/b.c": "int b;\n",
+                  "e__dir/LICENSE/NOTES.txt": "notes\n", "e__dir/license.md": mit, "e__dir/e.py": "e = 1\n",
+                  # a name naming another licence than its text's: no dual offer
+                  "f__odd/LICENSE-APACHE": gpl3, "f__odd/LICENSE-MIT": mit, "f__odd/f.py": "f = 1\n",
+                  "g__apache2/LICENSE.APACHE2": apache, "g__apache2/g.py": "g = 1\n"})
+    docs, _, _ = read([root], root=str(root), repo_depth=1)
+    got = {f"{d.metadata['repo']}/{d.metadata['path']}": d.metadata.get("license") for d in docs
+           if d.metadata["path"].endswith((".rs", ".rb", ".c", ".py"))}
+    assert got == {"a__rust/src/lib.rs": "Apache-2.0 OR MIT", "b__rails/lib/a.rb": "MIT", "c__lgpl/a.c": "LGPL-3.0",
+                   "d__lib/b.c": "LGPL-2.1", "e__dir/e.py": "MIT", "f__odd/f.py": None, "g__apache2/g.py": "Apache-2.0"}

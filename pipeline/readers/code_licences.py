@@ -3,10 +3,12 @@
 A licence text is known by sentences only it has (its title with its date, its grant, the notice
 its appendix tells users to copy), searched in the file's words: lower case, every run of other
 characters one space, so line wrapping, comment leaders, Markdown emphasis and quotes do not matter.
-A file holding several licences is one licence only when it says it is dual ("dual licensed",
-"licensed under either of"): "MIT OR GPL-3.0" for two, None otherwise (a LICENSE
-with its bundled libraries' notices is not one licence). A variant that adds to a text (BSD's third
-and fourth clause, X11's clause on MIT) is named as the variant, not as both. None when unsure: a
+A file holding several licences is "MIT OR GPL-3.0" when it offers two as a choice ("dual
+licensed", "licensed under either of", before the second text); otherwise it is the licence whose
+text starts it (an Apache LICENSE with its bundled libraries' notices appended, as Arrow's, is
+Apache-2.0: the notices are the bundled code's), None when none does. A variant that adds to a
+text (BSD's third and fourth clause, X11's clause on MIT, the LGPL-3.0's permissions on the
+GPL-3.0) is named as the variant, not as both. None when unsure: a
 README's "released under the MIT License" names a licence without being its text. Ids are GitHub's
 licence API's (GPL-3.0, not GPL-3.0-only: the text does not say whether "or later" applies).
 
@@ -16,14 +18,30 @@ dozen sentences.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 
 from pipeline import storage
 
-# A licence file's name: LICENSE, LICENCE, COPYING, UNLICENSE, with a text extension or none,
-# in any case (`license`, `LICENSE.txt`, `COPYING.md`, `LICENSE.markdown`).
-LICENCE_FILE = re.compile(r"(?i)^(licen[cs]e|copying|unlicen[cs]e)(\.(txt|md|markdown|rst))?$")
+# A licence file's name, in any case: LICENSE, LICENCE, COPYING, UNLICENSE, alone or with a
+# suffix (`LICENSE.txt`, `LICENSE-MIT`, `COPYING.LESSER`, `LICENSE.APACHE2`); `licenses`,
+# `licensing.md`, README are not.
+LICENCE_FILE = re.compile(r"(?i)^((un)?licen[cs]e|copying)([-._].+)?$")
+# After a licence's name (`MIT-LICENSE`, Rails'); the name is checked (`check-license` is a script).
+_AFTER_NAME = re.compile(r"(?i)^(?P<x>.+?)[-_]licen[cs]e(\.\w+)?$")
+# The licence the name names, one per licence of a dual licence (the Rust API guidelines' layout:
+# `LICENSE-MIT` and `LICENSE-APACHE`): `LICENSE-MIT`, `LICENSE.APACHE2`, `LICENSE-MIT.txt`.
+_SUFFIX_NAME = re.compile(r"(?i)^licen[cs]e[-._](?P<x>.+?)(\.(txt|md|markdown|rst))?$")
+# COPYING.LESSER / COPYING.LIB beside COPYING (GNU's layout): the LGPL, which adds permissions to
+# the GPL that COPYING holds.
+_LESSER = re.compile(r"(?i)^(copying|licen[cs]e)[-._](lesser|lib|lgpl)")
+# Other code's or the documentation's licences, not the folder's: LICENSE-THIRD-PARTY,
+# THIRD_PARTY_LICENSE, LICENSE-3rdparty, LICENSE-docs.
+_OTHERS = re.compile(r"(?i)third|3rd|doc")
+_TEXT_SUFFIXES = {"txt", "md", "markdown", "rst"}
+# Where the text of the licence a file is starts (normalised characters: a title, copyright lines).
+HEAD_CHARS = 1500
 # Longer than any licence text with its copyright lines (GPL-3.0: 35 KB): a bundle of notices.
 MAX_LICENCE_CHARS = 200_000
 
@@ -72,7 +90,8 @@ _RULES: list[tuple[str, tuple[str, ...]]] = [
 ]
 # A variant names its base's text too: the variant is the licence.
 _REFINES = {"X11": {"MIT"}, "BSD-3-Clause": {"BSD-2-Clause"}, "BSD-4-Clause": {"BSD-2-Clause", "BSD-3-Clause"},
-            "BSD-3-Clause-Clear": {"BSD-2-Clause", "BSD-3-Clause"}, "BSD-2-Clause-Patent": {"BSD-2-Clause"}}
+            "BSD-3-Clause-Clear": {"BSD-2-Clause", "BSD-3-Clause"}, "BSD-2-Clause-Patent": {"BSD-2-Clause"},
+            "LGPL-3.0": {"GPL-3.0"}}          # LGPL-3.0 is additional permissions on GPL-3.0's text
 # The GNU licences by their titles (with the date: a title the text of another one cites has none)
 # and by the notice their appendix gives ("under the terms of the GNU General Public License as
 # published by the Free Software Foundation; either version 2 of the License").
@@ -83,7 +102,7 @@ _FAMILY = r"(?P<family>general|lesser general|library general|affero general)"
 _GNU_TITLE = re.compile(rf"\bgnu {_FAMILY} public license version (?P<version>\d( \d)?) "
                         r"(june 1991|february 1999|29 june 2007|19 november 2007)\b")
 _GNU_NOTICE = re.compile(rf"\bunder the terms of the gnu {_FAMILY} public license (version (?P<only>\d( \d)?) )?"
-                         r"as published by the free software foundation (either )?(version (?P<version>\d( \d)?) )?")
+                         r"as published by the free software foundation( either)?( version (?P<version>\d( \d)?)\b)?")
 # What a file holding two licences says when either may be chosen ("dual licensed", "licensed
 # under either of", "you may choose either"); never "at your option" alone, which GPL-3.0 says of
 # later versions and of removing additional permissions.
@@ -92,9 +111,38 @@ _DUAL = re.compile(r"\bdual licen[cs](ed|ing)\b|\b(licen[cs]ed|available|use it|
 _COMPILED = [(spdx, tuple(re.compile(rf"\b{s}\b") for s in sentences)) for spdx, sentences in _RULES]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_licence_file(name: str) -> bool:
-    """A licence file by its name (no folder): LICENSE, LICENCE, COPYING, UNLICENSE (.txt/.md/.rst)."""
-    return bool(LICENCE_FILE.match(name))
+    """A licence file by its name (no folder): LICENSE, LICENCE, COPYING, UNLICENSE, alone, with a
+    suffix or after a licence's name (LICENSE.txt, LICENSE-MIT, COPYING.LESSER, MIT-LICENSE); not
+    one of other code's or the documentation's licences (LICENSE-THIRD-PARTY, LICENSE-docs), nor
+    code or data (`license.js`, `license.json`: an extension other than .txt, .md, .markdown, .rst
+    that Pygments names a language for)."""
+    after = _AFTER_NAME.match(name)
+    if _OTHERS.search(name) or not (LICENCE_FILE.match(name) or after and _family(after["x"]) in _FAMILIES):
+        return False
+    ext = name.rsplit(".", 1)[1].lower() if "." in name else ""
+    if not ext or ext in _TEXT_SUFFIXES:
+        return True
+    from pygments.lexers import find_lexer_class_for_filename
+    return find_lexer_class_for_filename(name) is None
+
+
+def _family(name: str) -> str:
+    """A licence's name's first letters, as a file name writes it (`APACHE2`, `GPLv3`) and as its
+    SPDX id does (`Apache-2.0`, `GPL-3.0`): `apache`, `gpl`."""
+    m = re.search(r"[a-z]+", name.lower())
+    return m.group().removesuffix("v") if m else ""
+
+
+_FAMILIES = {_family(spdx) for spdx, _ in _RULES} | {_family(spdx) for spdx in _GNU.values()}
+
+
+def named_licence(name: str) -> str | None:
+    """The licence a licence file's name names (`LICENSE-MIT`, `MIT-LICENSE`: `MIT`), None when
+    it names none (LICENSE, LICENSE.txt, COPYING.LESSER)."""
+    m = _SUFFIX_NAME.match(name) or _AFTER_NAME.match(name)
+    return m["x"] if m and m["x"].lower() not in _TEXT_SUFFIXES and not _LESSER.match(name) else None
 
 
 def words(text: str) -> str:
@@ -126,9 +174,13 @@ def licence_of_text(text: str) -> str | None:
     ids = sorted(found, key=found.get)
     if len(ids) == 1:
         return ids[0]
-    if len(ids) == 2 and _DUAL.search(w):
-        return " OR ".join(ids)
-    return None
+    if not ids:
+        return None
+    # a choice is offered before the texts it offers; "dual licensed" further down is a bundled
+    # library's (Arrow's LICENSE.txt names one 95,000 characters in)
+    if (dual := _DUAL.search(w)) and dual.start() < found[ids[1]]:
+        return " OR ".join(ids) if len(ids) == 2 else None
+    return ids[0] if found[ids[0]] < HEAD_CHARS else None
 
 
 # Folders whose licence a reading keeps (ReadState.memo): a listing is sorted, a folder's files come together.
@@ -136,52 +188,67 @@ MAX_CACHED_FOLDERS = 4096
 _NO_FILE = object()                      # a folder without a licence file: its parent decides
 
 
+def _cached(cache: dict, key, make):
+    """cache[key], made once; the oldest of MAX_CACHED_FOLDERS goes first (latex's _Folders.get)."""
+    if key not in cache:
+        if len(cache) >= MAX_CACHED_FOLDERS:
+            del cache[next(iter(cache))]
+        cache[key] = make()
+    return cache[key]
+
+
 def folder_licence(folder: str, top: str, memo: dict) -> str | None:
     """The licence of the files of `folder` (local and absolute, or a URL): that of the nearest
     folder from it up to `top` (the repository's or the listed tree's folder, at or above it) which
     holds a licence file; None when none does, or the nearest one's files name no licence or
-    disagree (LICENSE MIT beside COPYING GPL-3.0). Each folder is looked at once per reading,
-    kept in `memo` (ReadState.memo): the answer depends only on the folders' files, never on what
-    else the reading read."""
+    disagree (LICENSE MIT beside COPYING GPL-3.0; see _own_licence). Each folder is looked at once
+    per reading, kept in `memo` (ReadState.memo): the answer depends only on the folders' files,
+    never on what else the reading read."""
     cache: dict = memo.setdefault("code_licences", {})
-    walked, at, found = [], folder, None
-    while True:
-        if (top, at) in cache:
-            found = cache[(top, at)]
-            break
-        walked.append(at)
+
+    def of(at: str) -> str | None:
         own = _own_licence(at)
         if own is not _NO_FILE:
-            found = own
-            break
+            return own
         parent = at.rsplit("/", 1)[0] if "://" in at else os.path.dirname(at)
         if at == top or parent == at or len(parent) < len(top):
-            break
-        at = parent
-    for f in walked:
-        if len(cache) >= MAX_CACHED_FOLDERS:
-            del cache[next(iter(cache))]
-        cache[(top, f)] = found
-    return found
+            return None
+        return _cached(cache, (top, parent), lambda: of(parent))
+
+    return _cached(cache, (top, folder), lambda: of(folder))
 
 
 def _own_licence(folder: str):
-    """The licence the licence files at the top of `folder` agree on, None when they do not or name
-    none, _NO_FILE when it has none. An unreadable one (a folder named LICENSE, a permission error)
-    names none."""
+    """The licence the licence files at the top of `folder` agree on, _NO_FILE when it has none.
+    Files that disagree are one licence in two layouts: one file per licence of a dual licence,
+    each named by its licence (`LICENSE-MIT`, `LICENSE-APACHE`: "Apache-2.0 OR MIT"), and GNU's
+    COPYING (GPL) with COPYING.LESSER or COPYING.LIB (the LGPL: that one's licence); None
+    otherwise, or when one names none (an unreadable one too). A folder named LICENSE is no file."""
     try:
         names = [n for n in storage.names(folder) if is_licence_file(n)]
     except OSError:
         return _NO_FILE
-    if not names:
-        return _NO_FILE
-    ids = set()
+    licences: dict[str, str | None] = {}
     for name in names:
+        p = f"{folder}/{name}" if "://" in folder else os.path.join(folder, name)
         try:
-            data = storage.read_bytes(f"{folder}/{name}" if "://" in folder else os.path.join(folder, name),
-                                      0, MAX_LICENCE_CHARS * 4 + 1)
+            if not storage.is_file(p):
+                continue
+            data = storage.read_bytes(p, 0, MAX_LICENCE_CHARS * 4 + 1)
         except OSError:
-            ids.add(None)
+            licences[name] = None
             continue
-        ids.add(licence_of_text(data.decode("utf-8", "replace")))
-    return ids.pop() if len(ids) == 1 else None
+        licences[name] = licence_of_text(data.decode("utf-8", "replace"))
+    if not licences:
+        return _NO_FILE
+    ids = list(dict.fromkeys(licences.values()))
+    if len(ids) == 1 or None in ids:
+        return ids[0] if len(ids) == 1 else None
+    if all((x := named_licence(n)) and _family(x) in {_family(i) for i in lic.split(" OR ")}
+           for n, lic in licences.items()):
+        return " OR ".join(ids)
+    lesser = {lic for n, lic in licences.items() if _LESSER.match(n)}
+    rest = {lic for n, lic in licences.items() if not _LESSER.match(n)}
+    if len(lesser) == 1 and (lgpl := lesser.pop()).startswith("LGPL") and all(i.startswith("GPL") for i in rest):
+        return lgpl
+    return None
