@@ -105,6 +105,16 @@ class ReadState:
         self.counters[key] = self.counters.get(key, 0) + n
 
 
+def memoized(cache: dict, key, make, limit: int):
+    """cache[key], made once; when the cache holds `limit` entries the oldest goes first (a listing
+    is sorted: a folder's files come together, so a small cache of a reading's folders serves)."""
+    if key not in cache:
+        if len(cache) >= limit:
+            del cache[next(iter(cache))]
+        cache[key] = make()
+    return cache[key]
+
+
 class Reader(BaseModel):
     """Base of every source format. Subclasses declare the format's options as pydantic fields."""
     model_config = ConfigDict(extra="forbid", frozen=True)

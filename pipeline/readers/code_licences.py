@@ -23,6 +23,7 @@ import os
 import re
 
 from pipeline import storage
+from pipeline.readers.base import memoized
 
 # A licence file's name, in any case: LICENSE, LICENCE, COPYING, UNLICENSE, alone or with a
 # suffix (`LICENSE.txt`, `LICENSE-MIT`, `COPYING.LESSER`, `LICENSE.APACHE2`); `licenses`,
@@ -189,12 +190,7 @@ _NO_FILE = object()                      # a folder without a licence file: its 
 
 
 def _cached(cache: dict, key, make):
-    """cache[key], made once; the oldest of MAX_CACHED_FOLDERS goes first (latex's _Folders.get)."""
-    if key not in cache:
-        if len(cache) >= MAX_CACHED_FOLDERS:
-            del cache[next(iter(cache))]
-        cache[key] = make()
-    return cache[key]
+    return memoized(cache, key, make, MAX_CACHED_FOLDERS)
 
 
 def folder_licence(folder: str, top: str, memo: dict) -> str | None:

@@ -87,7 +87,8 @@ from typing import Iterator, Literal
 import fsspec
 from pydantic import Field, field_validator
 
-from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, read_whole
+from pipeline.readers.base import (Doc, Quarantined, ReadState, Reader, decode_mixed_utf8, memoized,
+                                    read_whole)
 from pipeline.readers.charsets import _MULTIBYTE
 from pipeline.readers.decode_files import decode_unlabelled, may_be_utf8_with_strays
 from pipeline.readers.decompress import looks_like_tar, sniff_codec
@@ -593,11 +594,7 @@ class _Folders:
 
     @staticmethod
     def get(cache: dict, key, make):
-        if key not in cache:
-            if len(cache) >= MAX_CACHED_FOLDERS:
-                del cache[next(iter(cache))]
-            cache[key] = make()
-        return cache[key]
+        return memoized(cache, key, make, MAX_CACHED_FOLDERS)
 
 
 def _count_readme(project: Project, names: list[str], state: ReadState) -> None:
