@@ -157,6 +157,7 @@ def test_report_of_a_killed_run_is_the_work_done_until_then_marked_unfinished(ru
     write_report(killed)
     md = (killed / "report.md").read_text()
     assert f"This run did not finish: {len(stats['stages']) - 1} of its {len(stats['stages'])} stages finished" in md
+    assert "no output yet: the run did not finish" in md and f"output {stats['stages'][-1]['docs_out']:,}" not in md
     assert f"| exact_dedup | {stats['stages'][-1]['docs_in']:,} | {stats['stages'][-1]['docs_out']:,} |" in md
 
 

@@ -308,6 +308,15 @@ def _final_docs(stats: dict) -> int:
     return docs[-1]["docs_out"] if docs else 0
 
 
+def _output(stats: dict) -> str:
+    """What the run delivered; of a run that did not finish, what its last stage with shards holds so far
+    (not the recipe's output: its later stages have not run)."""
+    if stats.get("stopped") or stats.get("failed"):
+        return (f"no output yet: the run did not finish (its last stage with shards holds "
+                f"{_final_docs(stats):,} documents)")
+    return f"output {_final_docs(stats):,} documents"
+
+
 FAILED_NOTE = ("The figures below are the work done until then (each stage's completed shards); a rerun of the "
                "same recipe resumes from there and replaces this report.")
 
@@ -332,7 +341,7 @@ def to_html(stats: dict, secs: list[Section]) -> str:
          f"<h1>Run report: {html.escape(str(stats.get('recipe')))}</h1>",
          f"<p>Run directory <code>{html.escape(stats.get('run_dir', ''))}</code>, started {stats.get('started')}, "
          f"seed {stats.get('seed')}, recipe hash <code>{str(stats.get('recipe_hash'))[:12]}</code>. "
-         f"Output: {_final_docs(stats):,} documents.</p>"]
+         f"{_output(stats)[0].upper()}{_output(stats)[1:]}.</p>"]
     if stats.get("trial"):
         h.append(f"<p class='warning'><b>A trial run</b> ({html.escape(stats['trial'])}), not the whole input: "
                  f"{html.escape(TRIAL_NOTE)}</p>")
@@ -362,7 +371,7 @@ def to_html(stats: dict, secs: list[Section]) -> str:
 def to_markdown(stats: dict, secs: list[Section]) -> str:
     m = [f"# Run report: {stats.get('recipe')}", "",
          f"Run directory `{stats.get('run_dir')}`, started {stats.get('started')}, seed {stats.get('seed')}, "
-         f"output {_final_docs(stats):,} documents. Charts are in `report.html`.", ""]
+         f"{_output(stats)}. Charts are in `report.html`.", ""]
     if stats.get("trial"):
         m += [f"**A trial run** ({stats['trial']}), not the whole input: {TRIAL_NOTE}", ""]
     if stats.get("failed"):
