@@ -24,6 +24,7 @@ import re
 
 from pipeline import storage
 from pipeline.readers.base import memoized
+from pipeline.readers.guarded import open_input
 
 # A licence file's name, in any case: LICENSE, LICENCE, COPYING, UNLICENSE, alone or with a
 # suffix (`LICENSE.txt`, `LICENSE-MIT`, `COPYING.LESSER`, `LICENSE.APACHE2`); `licenses`,
@@ -228,9 +229,10 @@ def _own_licence(folder: str):
     for name in names:
         p = f"{folder}/{name}" if "://" in folder else os.path.join(folder, name)
         try:
-            if not storage.is_file(p):
-                continue
-            data = storage.read_bytes(p, 0, MAX_LICENCE_CHARS * 4 + 1)
+            with open_input(p) as f:            # the readers' guard: a failing store stops the read
+                data = f.read(MAX_LICENCE_CHARS * 4 + 1)
+        except (IsADirectoryError, FileNotFoundError):
+            continue                            # a folder named LICENSE (an object store lists no such file)
         except OSError:
             licences[name] = None
             continue
