@@ -23,7 +23,6 @@ import io
 import json
 import math
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -84,14 +83,6 @@ def _columns(schema: pa.Schema, wanted: list[str] | None, where: str) -> list[st
     if missing:
         raise ExportError(f"{where}: no column(s) {missing}; have: {', '.join(schema.names)}")
     return list(wanted)
-
-
-def _shard_schemas(src: StageDir, shards: list[str]) -> list[pa.Schema]:
-    """Each shard's columns (a Parquet footer, through its view for a view shard), fetched
-    together: on an object store each is a request, and a stage has thousands of shards."""
-    views = src.view_shards()
-    with ThreadPoolExecutor(min(32, len(shards))) as pool:
-        return list(pool.map(lambda s: src.schema(s, s in views), shards))
 
 
 def _union(src: StageDir, shards: list[str], schemas: list[pa.Schema]) -> pa.Schema:
@@ -171,7 +162,7 @@ def export_stage(src: StageDir, to: str, fmt: str = "parquet", rows_per_file: in
     if len(src.document_shards()) < len(shards):
         raise ExportError(f"{src.path}: the stage kept counts only, not its documents (an inner stage of a fused "
                           f"chain; rerun with `checkpoint: every_stage` to keep them)")
-    schemas = _shard_schemas(src, shards)
+    schemas = src.schemas(shards)
     union = _union(src, shards, schemas)
     cols = _columns(union, columns, str(src.path))
     schema = pa.schema([union.field(c) for c in cols])

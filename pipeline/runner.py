@@ -112,10 +112,11 @@ def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
     untouched. So a column passes when some shard has it, and the stage reads it where it is
     (minhash's score: null, ranked last). Footers are read until every column is found, the first
     shard alone in the common case, then twice as many each round (each a request on an object
-    store, 32 at once); all of them only for a column no shard has. A core document column (DOC_SCHEMA: `text`) is one
-    every shard has by construction (ingest writes them, a map stage may not drop one it does not
-    declare, and the recipe loader refuses reading a declared drop), so a shard read here without
-    one is an error of its own; shards not read are not fetched to prove it."""
+    store, 32 at once); all of them only for a column no shard has. A core document column
+    (DOC_SCHEMA: `text`) is one every shard has by construction (ingest writes them, a map stage
+    may not drop one it does not declare, and the recipe loader refuses reading a declared drop),
+    so a shard read here without one is an error of its own; shards not read are not fetched to
+    prove it."""
     need = stage.input_columns()
     shards = ctx.input_shards
     if not need or not shards:

@@ -172,6 +172,13 @@ class StageDir:
                 pass
         return self._upstream(shard).schema(shard)
 
+    def schemas(self, shards: list[str]) -> list[pa.Schema]:
+        """Each shard's schema (a Parquet footer, through its view for a view shard), fetched
+        together: on an object store each is a request, and a stage has thousands of shards."""
+        views = self.view_shards()
+        with ThreadPoolExecutor(min(32, max(1, len(shards)))) as pool:
+            return list(pool.map(lambda s: self.schema(s, s in views), shards))
+
     def document_shards(self) -> list[str]:
         """Done shards whose documents can be read (stored, or a view); an inner stage of a fused
         chain keeps only counts. Listed, not probed: an unrecorded file of a killed run is ignored."""
@@ -300,9 +307,7 @@ def read_documents(run, columns: list[str] | None = None) -> pa.Table:
         parts = [stage.read(s) for s in shards]
     else:
         views = stage.view_shards()
-        # each shard's columns (a footer: a request on an object store), fetched together
-        with ThreadPoolExecutor(min(32, max(1, len(shards)))) as pool:
-            names = list(pool.map(lambda s: stage.schema(s, s in views).names, shards))
+        names = [schema.names for schema in stage.schemas(shards)]
         have = dict.fromkeys(c for n in names for c in n)
         missing = [c for c in columns if c not in have]
         if missing and shards:

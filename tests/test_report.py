@@ -143,15 +143,20 @@ def test_report_of_an_unfinished_run_is_an_error(tmp_path):
         write_report(tmp_path)
 
 
+def unfinished_copy(run_dir, to):
+    """A copy of a finished run as the run left it before its end: no stats.json, no report."""
+    shutil.copytree(run_dir, to)
+    (to / "stats.json").unlink()
+    for name in ("report.html", "report.md"):
+        (to / name).unlink(missing_ok=True)
+    return to
+
+
 def test_report_of_a_killed_run_is_the_work_done_until_then_marked_unfinished(run, tmp_path):
     """kill -9: no stats.json, no failed.json, the last stage without its _SUCCESS record."""
     from pipeline.report import write_report
     run_dir, stats = run
-    killed = tmp_path / "killed"
-    shutil.copytree(run_dir, killed)
-    (killed / "stats.json").unlink()
-    for name in ("report.html", "report.md"):
-        (killed / name).unlink(missing_ok=True)
+    killed = unfinished_copy(run_dir, tmp_path / "killed")
     last = sorted((killed / "stages").iterdir())[-1]
     (last / "_SUCCESS.json").unlink()
     write_report(killed)
@@ -169,12 +174,7 @@ def test_no_partial_report_is_written_into_a_run_that_is_still_going(run, tmp_pa
 
     from pipeline.lease import LEASE
     from pipeline.report import NotARun, write_report
-    run_dir, _ = run
-    live = tmp_path / "live"
-    shutil.copytree(run_dir, live)
-    (live / "stats.json").unlink()
-    for name in ("report.html", "report.md"):
-        (live / name).unlink(missing_ok=True)
+    live = unfinished_copy(run[0], tmp_path / "live")
     (live / LEASE).write_text(json.dumps({"host": "node-7", "pid": 4242, "token": "t", "started": "now",
                                           "heartbeat": time.time()}))
     with pytest.raises(NotARun, match="another run is writing this output .*node-7.*inspect and explain work"):

@@ -14,6 +14,17 @@ def read(paths, fmt="wikitext", **opts):
     return docs, other, state.counters
 
 
+
+def dump_page(path, title: str, wikitext: str):
+    """`wikitext` as the one page of an enwiki XML dump (escaped as a dump escapes it) at `path`."""
+    esc = wikitext.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    path.write_text(
+        '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/"><siteinfo><dbname>enwiki</dbname>'
+        f'<base>https://en.wikipedia.org/wiki/Main_Page</base></siteinfo><page><title>{title}</title>'
+        f'<ns>0</ns><id>7</id><revision><id>1</id><text xml:space="preserve">{esc}</text></revision></page>'
+        '</mediawiki>')
+    return path
+
 def test_the_shared_wikitext_articles_read_as_the_dump_reader_reads_them(shared_data, tmp_path):
     folder = shared_data / "sources" / "wiki" / "wikitext"
     docs, other, counters = read([folder])
@@ -24,13 +35,7 @@ def test_the_shared_wikitext_articles_read_as_the_dump_reader_reads_them(shared_
     assert doc.metadata["title"] == "Alexander-Y-Type"
     # the same wikitext inside a dump page: the same text
     wikitext = gzip.decompress(one.read_bytes()).decode()
-    esc = wikitext.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    (tmp_path / "d.xml").write_text(
-        '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/"><siteinfo><dbname>enwiki</dbname>'
-        '<base>https://en.wikipedia.org/wiki/Main_Page</base></siteinfo><page><title>Alexander Y-type</title>'
-        f'<ns>0</ns><id>7</id><revision><id>1</id><text xml:space="preserve">{esc}</text></revision></page>'
-        '</mediawiki>')
-    dumped, _, _ = read([tmp_path / "d.xml"], "mediawiki")
+    dumped, _, _ = read([dump_page(tmp_path / "d.xml", "Alexander Y-type", wikitext)], "mediawiki")
     assert [d.text for d in dumped] == [doc.text]
 
 
@@ -132,13 +137,7 @@ def test_escaped_markup_beside_raw_tags_is_text_in_files_and_dumps(tmp_path):
     wikitext = "A &lt;div&gt; element groups content.<ref>W3C</ref> Its end tag is &lt;/div&gt;.\n"
     (tmp_path / "HTML element.wiki").write_text(wikitext)
     docs, _, counters = read([tmp_path / "HTML element.wiki"])
-    esc = wikitext.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    (tmp_path / "d.xml").write_text(
-        '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/"><siteinfo><dbname>enwiki</dbname>'
-        '<base>https://en.wikipedia.org/wiki/Main_Page</base></siteinfo><page><title>HTML element</title>'
-        f'<ns>0</ns><id>7</id><revision><id>1</id><text xml:space="preserve">{esc}</text></revision></page>'
-        '</mediawiki>')
-    dumped, _, _ = read([tmp_path / "d.xml"], "mediawiki")
+    dumped, _, _ = read([dump_page(tmp_path / "d.xml", "HTML element", wikitext)], "mediawiki")
     expected = "A <div> element groups content. Its end tag is </div>."
     assert [d.text for d in docs] == [d.text for d in dumped] == [expected]
     assert "wikitext_unescaped" not in counters
