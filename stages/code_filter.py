@@ -78,7 +78,7 @@ DATA_EXTENSIONS = [".json", ".jsonl", ".ndjson", ".geojson", ".csv", ".tsv", ".y
 # The Stack's permissive licences (SPDX ids); public-domain dedications included.
 PERMISSIVE = ["MIT", "MIT-0", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "0BSD", "ISC", "Zlib",
               "BSL-1.0", "Unlicense", "CC0-1.0", "PSF-2.0", "Python-2.0", "X11", "NCSA", "WTFPL", "UPL-1.0",
-              "Artistic-2.0", "MS-PL", "AFL-3.0", "ECL-2.0"]
+              "Artistic-2.0", "MS-PL", "AFL-3.0", "ECL-2.0", "curl", "MIT-Khronos-old"]
 # Standard header sentences (after comment leaders and line breaks are folded to single spaces).
 HEADER_LICENSES = [
     ("Apache-2.0", r"licensed under the apache license,? version 2\.0"),

@@ -137,6 +137,24 @@ REAL_FILES = {"c-w__gutenberg__LICENSE.txt": "Apache-2.0", "google__gson__gson__
               # Apache-2.0 with its bundled code's notices (BSD, MIT, BSL, Zlib, "dual licensed" WTFPL/MIT)
               "apache__arrow__LICENSE.txt.gz": "Apache-2.0"}
 NOT_KNOWN = {"PostgreSQL"}                                         # texts the identifier does not know: None
+# Well-known repositories' licence files (see tests/data/licences/README.md), as GitHub's licence
+# API names them, or by their SPDX id where its list has none (PSF-2.0, Python-2.0, curl,
+# MIT-Khronos-old); None where the file is no one licence's text.
+WELL_KNOWN = {"python__typing_extensions__LICENSE.gz": "Python-2.0",    # CPython's LICENSE, vendored
+              "tiran__defusedxml__LICENSE.gz": "PSF-2.0",
+              "python__mypy__LICENSE.gz": "MIT",             # MIT, then CPython's LICENSE for code it copied
+              "KhronosGroup__SPIRV-Headers__LICENSE.gz": "MIT-Khronos-old",  # then jsoncpp's MIT, CC-BY-4.0
+              "KhronosGroup__OpenCL-Headers__LICENSE.gz": "Apache-2.0",
+              "curl__curl__COPYING": "curl", "libexpat__libexpat__COPYING": "MIT",
+              "madler__zlib__LICENSE": "Zlib", "boostorg__boost__LICENSE_1_0.txt": "BSL-1.0",
+              "numpy__numpy__LICENSE.txt": "BSD-3-Clause", "pallets__flask__LICENSE.txt": "BSD-3-Clause",
+              "django__django__LICENSE": "BSD-3-Clause", "psf__requests__LICENSE.gz": "Apache-2.0",
+              "git__git__COPYING.gz": "GPL-2.0",             # Linus' note on the GPL-2.0's text above it
+              "serde-rs__serde__LICENSE-MIT": "MIT", "serde-rs__serde__LICENSE-APACHE.gz": "Apache-2.0",
+              "rust-lang__cargo__LICENSE-MIT": "MIT", "rust-lang__cargo__LICENSE-APACHE.gz": "Apache-2.0",
+              "jquery__jquery__LICENSE.txt": "MIT",
+              "sqlite__sqlite__LICENSE.md.gz": None,         # says the code is public domain: no licence's text
+              "scolobb__sympy-paper__LICENSE.gz": None}      # CC-BY-4.0 for the paper, MIT for the code: both
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in LICENCES.glob("choosealicense__*")))
@@ -215,3 +233,67 @@ def test_a_licence_file_is_judged_by_its_whole_text():
     assert got == {"LICENSE": (None, "Apache-2.0"), "gson/LICENSE": (None, "Apache-2.0"),
                    "NOTICES/LICENSE.txt": ("license_unknown", None), "third/LICENSE.txt": (None, "MIT"),
                    "COPYING": ("license_not_permissive", "GPL-3.0"), "README.md": (None, "Apache-2.0")}
+
+
+def test_well_known_repositories_licence_files_are_their_licences():
+    """curl's COPYING was ISC (its clause on the holders' names makes it curl's licence), CPython's
+    LICENSE vendored by typing_extensions was 0BSD (its documentation's licence, at its end),
+    defusedxml's PSF licence None, SPIRV-Headers' Khronos text MIT."""
+    assert {n: licence_of_text(licence_file(n)) for n in WELL_KNOWN} == WELL_KNOWN
+
+
+def test_every_permissive_licence_the_licence_files_name_is_on_the_keep_list():
+    """curl's and Khronos' licences, once known, were not on the keep-list: curl's code (read as ISC
+    before) became `license_not_permissive` by default."""
+    ids = {licence_of_text(licence_file(n)) for n in WELL_KNOWN} - {None}
+    assert {"curl", "MIT-Khronos-old", "PSF-2.0", "Python-2.0"} <= ids
+    copyleft = ("GPL", "LGPL", "AGPL", "CC-BY")
+    assert [x for x in sorted(ids) if not x.startswith(copyleft) and not is_permissive(x, PERMISSIVE)] == []
+
+
+def test_the_psf_licence_alone_or_in_cpythons_stack():
+    """The PSF's agreement alone is PSF-2.0; CPython's LICENSE (history, then the PSF's, BeOpen's,
+    CNRI's and CWI's agreements and a 0BSD for the code in its documentation) is Python-2.0 as a
+    whole; after a project's own licence it is the code that project copied from CPython."""
+    stack, psf = licence_file("python__typing_extensions__LICENSE.gz"), licence_file("tiran__defusedxml__LICENSE.gz")
+    assert licence_of_text(stack) == "Python-2.0" and licence_of_text(psf) == "PSF-2.0"
+    assert licence_of_text(licence_file("choosealicense__MIT.txt.gz") + "\n\n" + stack) == "MIT"
+    # a licence written on the PSF's (matplotlib's: "between the Matplotlib Development Team") is its own
+    custom = psf.replace("the Python Software Foundation\n(\"PSF\")", "the Example Team\n(\"ET\")")
+    assert custom != psf and licence_of_text(custom) is None
+
+
+def test_mit_whatever_it_calls_the_licensed_thing():
+    """Khronos' MIT ("this software and/or associated documentation files (the "Materials")", "all
+    copies or substantial portions of the Materials") was no licence; with its note on Khronos
+    standards it is SPDX's MIT-Khronos-old (SPIRV-Headers' LICENSE: that text, then the same
+    without the note for spir-v.xml, then jsoncpp's MIT and CC-BY-4.0)."""
+    blocks = licence_file("KhronosGroup__SPIRV-Headers__LICENSE.gz").split("\n---\n")
+    assert licence_of_text(blocks[0]) == "MIT-Khronos-old" and licence_of_text(blocks[1]) == "MIT"
+    # a grant for personal, non-commercial use is no MIT licence (VHDL sources' header)
+    assert licence_of_text("Permission is hereby granted to any person obtaining a copy of these VHDL source "
+                           "files and\nother language source files and associated documentation files (\"the "
+                           "materials\") to use\nthese materials solely for personal, non-commercial purposes.") is None
+
+
+def test_gnu_notices_in_their_usual_wordings():
+    """A COPYING holding only the GNU notice, reworded, was no licence: "under the terms of version 2
+    of the GNU General Public License" (yast/yast-storage-ng's files), "the GNU General Public
+    License, version 2.0, as published by" (MySQL's), "the GNU General Public Licence, either version
+    2" (gitk's, in git/git)."""
+    yast = ("This program is free software; you can redistribute it and/or modify it\n"
+            "under the terms of version 2 of the GNU General Public License as published\n"
+            "by the Free Software Foundation.\n")
+    mysql = ("This program is free software; you can redistribute it and/or modify\n"
+             "it under the terms of the GNU General Public License, version 2.0,\n"
+             "as published by the Free Software Foundation.\n")
+    gitk = ("This program is free software; it may be used, copied, modified\n"
+            "and distributed under the terms of the GNU General Public Licence,\n"
+            "either version 2, or (at your option) any later version.\n")
+    assert [licence_of_text(t) for t in (yast, mysql, gitk)] == ["GPL-2.0"] * 3
+    assert licence_of_text(yast.replace("version 2 of the GNU General", "version 2.1 of the GNU Lesser General")) \
+        == "LGPL-2.1"
+    assert licence_of_text(mysql.replace("General Public License, version 2.0", "Affero General Public License, "
+                                         "version 3")) == "AGPL-3.0"
+    # naming a licence is not its notice (git's contrib/completion/git-prompt.sh)
+    assert licence_of_text("Distributed under the GNU General Public License, version 2.0.\n") is None

@@ -223,7 +223,8 @@ def _git_above(folder: str) -> str | None:
 class CodeReader(Reader):
     """Source files of a directory/git checkout (`layout: files`) or Stack-style rows (`layout: rows`)."""
     name = "code"
-    version = "3"      # 2: a checkout's file carries its repository's licence (`license`); 3: more licence-file layouts
+    version = "4"      # 2: a checkout's file carries its repository's licence (`license`); 3: more licence-file layouts;
+    # 4: PSF, Python, curl, Khronos MIT and reworded GNU notices known
 
     @property
     def empty_files_are_ordinary(self) -> bool:

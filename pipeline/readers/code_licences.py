@@ -4,13 +4,15 @@ A licence text is known by sentences only it has (its title with its date, its g
 its appendix tells users to copy), searched in the file's words: lower case, every run of other
 characters one space, so line wrapping, comment leaders, Markdown emphasis and quotes do not matter.
 A file holding several licences is "MIT OR GPL-3.0" when it offers two as a choice ("dual
-licensed", "licensed under either of", before the second text); otherwise it is the licence whose
+licensed", "licensed under either of", before the texts); otherwise it is the licence whose
 text starts it (an Apache LICENSE with its bundled libraries' notices appended, as Arrow's, is
 Apache-2.0: the notices are the bundled code's), None when none does. A variant that adds to a
-text (BSD's third and fourth clause, X11's clause on MIT, the LGPL-3.0's permissions on the
-GPL-3.0) is named as the variant, not as both. None when unsure: a
+text (BSD's third and fourth clause, X11's and Khronos' clauses on MIT, curl's on ISC, the
+LGPL-3.0's permissions on the GPL-3.0) is named as the variant, not as both. None when unsure: a
 README's "released under the MIT License" names a licence without being its text. Ids are GitHub's
-licence API's (GPL-3.0, not GPL-3.0-only: the text does not say whether "or later" applies).
+licence API's (GPL-3.0, not GPL-3.0-only: the text does not say whether "or later" applies), SPDX's
+for licences that API does not name (PSF-2.0, Python-2.0 for CPython's whole LICENSE, curl,
+MIT-Khronos-old).
 
 Hand-written: ScanCode's detector is hundreds of MB of rules and seconds a file; askalono (Rust)
 and licensee (Ruby) are not Python; the licences that decide a permissive keep-list are a few
@@ -50,13 +52,21 @@ MAX_LICENCE_CHARS = 200_000
 _BSD = r"redistribution and use in source and binary forms with or without modification are permitted"
 _ISC = (r"permission to use copy modify and( or)? distribute this software for any purpose with or without fee is "
         r"hereby granted")
+# MIT's grant and its one condition, whatever the licensed thing is called: "this software and
+# associated documentation files (the "Software")", Khronos' "this software and/or associated
+# documentation files (the "Materials")", "the above copyright notice(s)".
+_MIT_GRANT = (r"permission is hereby granted free of charge to any person obtaining a copy of( \w+){1,16}? to deal "
+              r"in the \w+ without restriction")
+_MIT_CONDITION = (r"the above copyright notices?( s)? and this permission notice( including the next paragraph)? shall "
+                  r"be included in all copies or substantial portions of the \w+")
+_PSF = r"this license agreement is between the python software foundation psf and the individual or organization"
 # (SPDX id, sentences that must all be there); an id may have several rules (its text, its notice).
 _RULES: list[tuple[str, tuple[str, ...]]] = [
     ("Apache-2.0", (r"apache license version 2 0 january 2004",)),
     ("Apache-2.0", (r"licensed under the apache license version 2 0",)),
-    ("MIT", (r"permission is hereby granted free of charge to any person obtaining a copy of this software",
-             r"the above copyright notice and this permission notice( including the next paragraph)? shall be "
-             r"included in all copies or substantial portions of the software")),
+    ("MIT", (_MIT_GRANT, _MIT_CONDITION)),
+    ("MIT-Khronos-old", (_MIT_GRANT, _MIT_CONDITION,
+                         r"modifications to this file may mean it no longer accurately reflects khronos standards")),
     ("MIT-0", (r"permission is hereby granted free of charge to any person obtaining a copy of this software",
                r"to permit persons to whom the software is furnished to do so the software is provided as is")),
     ("X11", (r"except as contained in this notice the name of the x consortium shall not be used",)),
@@ -68,6 +78,8 @@ _RULES: list[tuple[str, tuple[str, ...]]] = [
     ("BSD-3-Clause-Clear", (_BSD, r"no express or implied licenses to any party s patent rights are granted")),
     ("BSD-2-Clause-Patent", (_BSD, r"hereby grants to those receiving rights under this license a perpetual")),
     ("ISC", (_ISC + r" provided that the above copyright notice and this permission notice appear in all copies",)),
+    ("curl", (_ISC + r" provided that the above copyright notice and this permission notice appear in all copies",
+              r"except as contained in this notice the name of a copyright holder shall not be used in advertising")),
     ("0BSD", (_ISC + r" the software is provided as is",)),
     ("MPL-2.0", (r"mozilla public license version 2 0",)),
     ("MPL-2.0", (r"subject to the terms of the mozilla public license v 2 0",)),
@@ -89,22 +101,36 @@ _RULES: list[tuple[str, tuple[str, ...]]] = [
     ("MS-PL", (r"microsoft public license ms pl",)),
     ("EUPL-1.1", (r"european union public licence v 1 1",)),
     ("EUPL-1.2", (r"european union public licence v 1 2",)),
+    ("PSF-2.0", (_PSF,)),
+    # CPython's LICENSE: the PSF's agreement above BeOpen's, CNRI's and CWI's (and a 0BSD for the
+    # code in its documentation), after a history of the software
+    ("Python-2.0", (_PSF, r"this license agreement is between beopen com beopen",
+                    r"this license agreement is between the corporation for national research initiatives")),
 ]
 # A variant names its base's text too: the variant is the licence.
 _REFINES = {"X11": {"MIT"}, "BSD-3-Clause": {"BSD-2-Clause"}, "BSD-4-Clause": {"BSD-2-Clause", "BSD-3-Clause"},
             "BSD-3-Clause-Clear": {"BSD-2-Clause", "BSD-3-Clause"}, "BSD-2-Clause-Patent": {"BSD-2-Clause"},
-            "LGPL-3.0": {"GPL-3.0"}}          # LGPL-3.0 is additional permissions on GPL-3.0's text
+            "LGPL-3.0": {"GPL-3.0"},          # LGPL-3.0 is additional permissions on GPL-3.0's text
+            "MIT-Khronos-old": {"MIT"}, "curl": {"ISC"}, "Python-2.0": {"PSF-2.0", "0BSD"}}
 # The GNU licences by their titles (with the date: a title the text of another one cites has none)
 # and by the notice their appendix gives ("under the terms of the GNU General Public License as
-# published by the Free Software Foundation; either version 2 of the License").
+# published by the Free Software Foundation; either version 2 of the License"), in its usual
+# rewordings: "under the terms of version 2 of the GNU General Public License as published by ...",
+# "the GNU General Public License, version 2.0, as published by ...", "the GNU General Public
+# Licence, either version 2, or ..." after "This program is free software". A notice without "as
+# published by the Free Software Foundation" counts only after "is free software": "Distributed under
+# the GNU General Public License, version 2.0." names a licence, as a README does.
 _GNU = {("general", "2"): "GPL-2.0", ("general", "3"): "GPL-3.0", ("library general", "2"): "LGPL-2.0",
         ("lesser general", "2 1"): "LGPL-2.1", ("lesser general", "3"): "LGPL-3.0",
         ("affero general", "3"): "AGPL-3.0"}
 _FAMILY = r"(?P<family>general|lesser general|library general|affero general)"
 _GNU_TITLE = re.compile(rf"\bgnu {_FAMILY} public license version (?P<version>\d( \d)?) "
                         r"(june 1991|february 1999|29 june 2007|19 november 2007)\b")
-_GNU_NOTICE = re.compile(rf"\bunder the terms of the gnu {_FAMILY} public license (version (?P<only>\d( \d)?) )?"
-                         r"as published by the free software foundation( either)?( version (?P<version>\d( \d)?)\b)?")
+_VERSION = r"(version |v)(?P<{}>\d( \d)?)"
+_GNU_NOTICE = re.compile(rf"\bunder the terms of ({_VERSION.format('before')} of )?the gnu {_FAMILY} public licen[cs]e "
+                         rf"({_VERSION.format('only')} )?(?P<fsf>as published by the free software foundation )?"
+                         rf"(either )?({_VERSION.format('version')}\b)?")
+_FREE_SOFTWARE = re.compile(r"\bis free software\b")
 # What a file holding two licences says when either may be chosen ("dual licensed", "licensed
 # under either of", "you may choose either"); never "at your option" alone, which GPL-3.0 says of
 # later versions and of removing additional permissions.
@@ -166,7 +192,11 @@ def licence_of_text(text: str) -> str | None:
             found.setdefault(spdx, min(h.start() for h in hits))
     for pattern in (_GNU_TITLE, _GNU_NOTICE):
         for m in pattern.finditer(w):
-            spdx = _GNU.get((m.group("family"), m.group("version") or m.groupdict().get("only") or ""))
+            if pattern is _GNU_NOTICE and not (m["fsf"] or _FREE_SOFTWARE.search(w, max(0, m.start() - 200),
+                                                                               m.start())):
+                continue
+            version = next((v for k in ("before", "only", "version") if (v := m.groupdict().get(k))), "")
+            spdx = _GNU.get((m["family"], version.removesuffix(" 0")))     # "version 2.0" is version 2
             if spdx:
                 found.setdefault(spdx, m.start())
     for variant, bases in _REFINES.items():
@@ -179,8 +209,9 @@ def licence_of_text(text: str) -> str | None:
     if not ids:
         return None
     # a choice is offered before the texts it offers; "dual licensed" further down is a bundled
-    # library's (Arrow's LICENSE.txt names one 95,000 characters in)
-    if (dual := _DUAL.search(w)) and dual.start() < found[ids[1]]:
+    # library's (Arrow's LICENSE.txt names one 95,000 characters in) or a copied text's (CPython's
+    # LICENSE, after a project's own, says its documentation's code is dual licensed)
+    if (dual := _DUAL.search(w)) and dual.start() < found[ids[0]]:
         return " OR ".join(ids) if len(ids) == 2 else None
     return ids[0] if found[ids[0]] < HEAD_CHARS else None
 
