@@ -4,18 +4,15 @@ import io
 import json
 import tarfile
 
-from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
+from pipeline.readers import ReadState, expand_paths, read_source_file
 from pipeline.recipe import SourceConfig
+from tests.test_latex_layouts import _read as read_all
 
 DOC = "\\documentclass{article}\n%s\n\\begin{document}\n%s\n\\end{document}\n"
 
 
 def _read(path):
-    src = SourceConfig(name="papers", format="latex", paths=[str(path)])
-    docs, quarantined, state = [], [], ReadState()
-    for p in expand_paths(str(path)):
-        for item in read_source_file(src, p, state):
-            (docs if isinstance(item, Doc) else quarantined).append(item)
+    docs, quarantined, state = read_all(path)
     assert not quarantined
     return docs, state
 

@@ -1,14 +1,27 @@
 """LaTeX paper sources: a paper's directory, its `.tar.gz` or one gzipped `.tex` (arXiv's source forms),
 or arXiv's bulk source tars (`arXiv_src_2301_001.tar`: one gzipped tarball or .tex per paper, PDFs
-where no source was given, counted as `latex_pdf_only_skipped`), or a project `.zip` (Overleaf's
+where no source was given, counted as `latex_pdf_only_skipped`, and the PostScript of papers
+submitted as PostScript, `latex_postscript_only_skipped`), or a project `.zip` (Overleaf's
 download; zipfile reads it as cheaply as tarfile a tar, and counting it skipped lost it silently).
 A file named as arXiv's `/e-print/<id>` downloads are, without an extension (`2301.00004`,
-`9901001`), is read by its content (gzip, tar, PDF counted as `latex_pdf_only_skipped`, or TeX
-that holds a paper): those were all counted as other files and lost.
+`9901001`), is read by its content (gzip, tar, PDF or PostScript counted so, or TeX that holds a
+paper): those were all counted as other files and lost. An archive that holds no files, or no
+.tex file, is quarantined `no_main_tex` saying so.
+
+An archive (or compressed file) that holds a paper is read as one wherever it is. One that holds
+none, beside a paper (in a paper's folder, or below it: the nearest folder above it that holds
+.tex files has a paper), is that paper's data (`data.tar.xz`, `figures.zip` in a paper's checkout):
+counted `latex_data_archives_skipped`, not quarantined as a paper that failed; anywhere else (a
+folder of e-prints, a bulk tar) it stays `no_main_tex`. The content decides first, so a paper's
+archive is never lost for where it sits, and a damaged archive is `corrupt_archive` wherever it
+is; the folder decides only for an intact archive without a paper, which beside a paper is far
+likelier its data than a failed paper (a folder mixing loose papers and failed paper archives is
+the case this counts rather than quarantines).
 
 A lone gzipped file is a paper when its content is TeX (looks_tex: text with control words, not
-PostScript, PDF or BibTeX): one that then has no paper in it is quarantined `no_main_tex`, not
-counted with figure.eps.gz, so that a form of paper the reader misses shows up in the quarantine.
+PostScript, PDF or BibTeX): one that then has no paper in it is quarantined `no_main_tex` (beside a
+paper: its data, above), not counted with figure.eps.gz, so that a form of paper the reader misses
+shows up in the quarantine.
 
 One document per paper (per archive; per folder of `.tex` files, with its subfolders where its
 paper reads files from them or it holds arXiv's 00README, as in its archive: latex_files.py says
@@ -17,8 +30,9 @@ all of them). arXiv's 00README names the main file and the files never read. The
 `\\documentclass` (or LaTeX 2.09's `\\documentstyle`) and `\\begin{document}`, itself or through a
 file it includes (a thesis template's `\\input{style}` may hold the class); a wrapper that only
 sets options and `\\input{main}`s (the HoTT book's `hott-ebook.tex`) is no paper, the file it wraps
-is; among several, the one no other main file includes, then the one including most of the other
-`.tex` files, then the largest (latex_files.py has the rule). Where no file has, a plain-TeX or
+is; among several, the one no other main file includes, then one not named as a companion
+(a supplement, a reply to the referees), then the one including most of the other `.tex` files,
+then the largest (latex_files.py has the rule). Where no file has, a plain-TeX or
 AMS-TeX paper (ending with `\\bye`, `\\end` or `\\enddocument`, with prose) is the main file: having
 no preamble marked, its body is all of it up to that end, and a macro file it includes
 (harvmac.tex shipped along) is left out and counted (`latex_macro_files_skipped`). Other files are
@@ -139,6 +153,28 @@ _NO_MAIN = ("no LaTeX paper (\\documentclass or \\documentstyle, and \\begin{doc
             f"paper (ending with \\bye, \\end or \\enddocument, {MIN_PLAIN_WORDS}+ words of prose)")
 
 
+def _no_source(data: bytes) -> str | None:
+    """The counter of a submission without source, by its first bytes: arXiv serves a PDF where
+    none was given, and a PostScript document (gzipped) for the 1990s papers submitted as one; an
+    EPS file (`%!PS-Adobe-3.0 EPSF-3.0`) is a figure, not a paper."""
+    if data.startswith(b"%PDF"):
+        return "latex_pdf_only_skipped"
+    if data.startswith(b"%!PS") and b"EPSF" not in data[:256].split(b"\n", 1)[0]:
+        return "latex_postscript_only_skipped"
+    return None
+
+
+def _no_main(files: dict[str, bytes], names: list[str]) -> str:
+    """Why an archive's files hold no paper: none (an empty archive), no .tex file, or .tex files
+    that are no paper."""
+    if not files:
+        return "the archive holds no files"
+    if not names:
+        shown = ", ".join(sorted(files)[:5]) + (", ..." if len(files) > 5 else "")
+        return f"no .tex file among its {len(files)} files ({shown})"
+    return _NO_MAIN
+
+
 def _captions(body: str) -> str:
     out = []
     for m in re.finditer(r"\\caption\s*(\[[^\]]*\])?\s*(?=\{)", body):
@@ -196,7 +232,9 @@ class LatexReader(Reader):
     """LaTeX sources of a paper (directory or .tar.gz): includes resolved, preamble and comments removed."""
     name = "latex"
     empty_files_are_ordinary = True        # an empty __init__.py, .gitkeep or .bib in a tree
-    version = "2"    # 2: main files through included preambles and wrappers, verbatim kept, no package-code macros
+    # 2: main files through included preambles and wrappers, verbatim kept, no package-code macros;
+    # 3: a paper's companion (supplement, reply to referees) not taken for it, a paper's data archives counted
+    version = "3"
 
     floats: Literal["keep", "drop", "captions"] = Field(
         "captions", description="figure/table environments: keep as written, drop, or keep only their captions")
@@ -234,54 +272,9 @@ class LatexReader(Reader):
 
     # -- where the files come from -------------------------------------------------------------
     def _read_dir_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
-        if "://" in path:
-            fs, local = fsspec.core.url_to_fs(path)      # a listed file: its key may hold `*`
-            cat, isfile = fs.cat_file, fs.isfile
-            listing = lambda f, below=False: sorted(  # noqa: E731
-                fs.glob(posixpath.join(f, "**" if below else "", _TEX_GLOB)))
-            readmes = lambda f: fs.glob(posixpath.join(f, _README_GLOB))   # noqa: E731
-        else:            # local files without fsspec's per-call overhead (a paper opens dozens)
-            local = os.path.abspath(path)
-            cat, isfile = (lambda p: Path(p).read_bytes()), os.path.isfile
-            listing = lambda f, below=False: sorted(glob.glob(os.path.join(  # noqa: E731
-                glob.escape(f), "**" if below else "", _TEX_GLOB), recursive=below))
-            readmes = lambda f: glob.glob(os.path.join(glob.escape(f), _README_GLOB))   # noqa: E731
-        folder, name = posixpath.dirname(local), posixpath.basename(local)
-        scheme = path.split("://", 1)[0] if "://" in path else ""
-        seen = _Folders.of(state)
-
-        def at(root: str) -> Project:       # the files from folder `root`, its 00README followed
-            def load(rel: str) -> bytes | None:
-                p = posixpath.normpath(posixpath.join(root, rel))
-                if not isfile(p):
-                    return None
-                with reading():
-                    return cat(p)
-            return seen.get(seen.projects, (scheme, root),
-                            lambda: Project(load, [posixpath.basename(r) for r in readmes(root)]))
-
-        def tex_files(root: str, below: bool = False) -> list[str]:
-            return [posixpath.relpath(o, root) for o in listing(root, below)]
-
-        def paper() -> tuple[str, list[str], Project, str | None]:
-            # The choice is made where the paper's root is, among all its .tex files, as in its
-            # archive: this folder, or the nearest folder above it (while they hold .tex files)
-            # whose paper spans its subfolders (latex_files.py).
-            here = tex_files(folder)
-            root, names, chooser, up = folder, here, project, folder
-            for _ in range(MAX_ROOT_LEVELS):
-                own = here if up == folder else tex_files(up)
-                if not own:
-                    break
-                above = at(up)
-                if above.spans(own):
-                    root, names, chooser = up, tex_files(up, below=True), above
-                    break
-                if posixpath.dirname(up) == up:
-                    break
-                up = posixpath.dirname(up)
-            return root, names, chooser, chooser.main(names)
-        project = at(folder)       # each file read once, for the choice and for the paper
+        tree = _Tree(path, state)
+        folder, name = posixpath.dirname(tree.local), posixpath.basename(tree.local)
+        project = tree.at(folder)       # each file read once, for the choice and for the paper
         if project.ignored(name):
             state.count("latex_ignored_files_skipped")      # the 00README says so
             return
@@ -292,8 +285,8 @@ class LatexReader(Reader):
             if project.wraps(name):      # options, then \input{main}: the paper is read from main
                 state.count("latex_wrapper_files_skipped")
                 return
-        root, names, chooser, main = seen.get(seen.papers, (scheme, folder), paper)
-        mine = posixpath.relpath(local, root)
+        root, names, chooser, main = tree.paper(folder)
+        mine = posixpath.relpath(tree.local, root)
         if main != mine:       # the paper has another main file: this one is a paper, or read in it
             state.count("latex_ignored_files_skipped" if chooser.ignored(mine) else
                         "latex_other_main_files_skipped" if chooser.other_mains([mine], main)
@@ -308,15 +301,15 @@ class LatexReader(Reader):
     def _read_eprint(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         """A file without an extension, as arXiv's /e-print/<id> downloads (and mirrors) name a
         paper's source, read by what its first bytes are: compressed (a gzipped tarball or .tex)
-        or a tar, as an archive; a PDF (no source submitted), counted `latex_pdf_only_skipped`;
+        or a tar, as an archive; a PDF or PostScript document (no source submitted), counted;
         TeX text that holds a paper, as that one-file paper. Anything else (a README, a Makefile,
         an included file without extension) is counted as an other file, as before."""
         with open_input(path) as f:
             head = f.read(EPRINT_SNIFF)
         if sniff_codec(head) or looks_like_tar(head):
             yield from self._read_archive(path, src, state, eprint=True)
-        elif head.startswith(b"%PDF"):
-            state.count("latex_pdf_only_skipped")
+        elif no_source := _no_source(head):
+            state.count(no_source)
         elif looks_tex(head):
             data = head if len(head) < EPRINT_SNIFF else read_whole(src, path, state, unbounded=True)
             if isinstance(data, Quarantined):
@@ -346,8 +339,8 @@ class LatexReader(Reader):
         except tarfile.TarError as e:
             if looks_tex(data):
                 files = {"main.tex": data}        # a single compressed .tex: a paper, or quarantined
-            elif eprint and data.startswith(b"%PDF"):
-                state.count("latex_pdf_only_skipped")
+            elif eprint and (no_source := _no_source(data)):
+                state.count(no_source)
                 return
             elif path.endswith((".tar", ".tgz")) or ".tar." in posixpath.basename(path) or \
                     (eprint and looks_like_tar(data[:512])):
@@ -356,7 +349,7 @@ class LatexReader(Reader):
             else:                                  # figure.eps.gz and the like, beside a paper's .tex files
                 state.count("latex_other_files_skipped")
                 return
-        yield from self._paper_of(files, path, src, state)
+        yield from self._paper_of(files, path, src, state, loose=True)
 
     def _read_zip(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         """A project as a .zip (Overleaf's download): its files, as a tarball's. Read as bytes:
@@ -374,18 +367,24 @@ class LatexReader(Reader):
             yield Quarantined("corrupt_archive", f"{path}: not a readable zip archive: {type(e).__name__}: {e}",
                               0, path)
             return
-        yield from self._paper_of(files, path, src, state)
+        yield from self._paper_of(files, path, src, state, loose=True)
 
-    def _paper_of(self, files: dict[str, bytes], path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
+    def _paper_of(self, files: dict[str, bytes], path: str, src, state: ReadState,
+                  loose: bool = False) -> Iterator[Doc | Quarantined]:
         """The paper among an archive's files (its main .tex, includes from its folder); the files
         that would be papers too (a standalone supplementary.tex) are counted as a folder counts
-        them, by the same rule (latex_files.Project)."""
+        them, by the same rule (latex_files.Project). An archive that is a file of its own
+        (`loose`, not a bulk tar's member) and holds no paper is a paper's data when a paper is
+        beside it (_Tree.beside_a_paper): counted `latex_data_archives_skipped`, not quarantined."""
         project = Project(files.get, files)          # the callers' paths are normalized
         names = sorted(n for n in files if is_tex(n))
         _count_readme(project, names, state)
         main = project.main(names)
         if main is None:
-            yield Quarantined("no_main_tex", f"{path}: {_NO_MAIN}", 0, path)
+            if loose and _Tree(path, state).beside_a_paper():
+                state.count("latex_data_archives_skipped")     # the paper's data, not a paper that failed
+                return
+            yield Quarantined("no_main_tex", f"{path}: {_no_main(files, names)}", 0, path)
             return
         if others := project.other_mains(names, main):
             state.count("latex_other_main_files_skipped", len(others))
@@ -408,8 +407,8 @@ class LatexReader(Reader):
                 except (OSError, EOFError, zlib.error) as e:
                     yield Quarantined("corrupt_archive", f"{paper}: {type(e).__name__}: {e}", 0, paper)
                     continue
-            if raw.startswith(b"%PDF"):
-                state.count("latex_pdf_only_skipped")
+            if no_source := _no_source(raw):
+                state.count(no_source)
                 continue
             try:
                 with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as inner:
@@ -595,6 +594,76 @@ class _Folders:
     @staticmethod
     def get(cache: dict, key, make):
         return memoized(cache, key, make, MAX_CACHED_FOLDERS)
+
+
+class _Tree:
+    """The folders around one input file, local or through fsspec: their .tex files, their
+    Projects and the paper of each (memoized on the reading's _Folders)."""
+
+    def __init__(self, path: str, state: ReadState) -> None:
+        self.seen = _Folders.of(state)
+        self.scheme = path.split("://", 1)[0] if "://" in path else ""
+        if "://" in path:
+            fs, self.local = fsspec.core.url_to_fs(path)      # a listed file: its key may hold `*`
+            self._cat, self._isfile = fs.cat_file, fs.isfile
+            self._glob = lambda pattern, below: sorted(fs.glob(pattern))
+        else:            # local files without fsspec's per-call overhead (a paper opens dozens)
+            self.local = os.path.abspath(path)
+            self._cat, self._isfile = (lambda p: Path(p).read_bytes()), os.path.isfile
+            self._glob = lambda pattern, below: sorted(glob.glob(pattern, recursive=below))
+
+    def _escaped(self, folder: str) -> str:
+        return folder if self.scheme else glob.escape(folder)
+
+    def at(self, root: str) -> Project:
+        """The files from folder `root`, its 00README followed."""
+        def load(rel: str) -> bytes | None:
+            p = posixpath.normpath(posixpath.join(root, rel))
+            if not self._isfile(p):
+                return None
+            with reading():
+                return self._cat(p)
+        readmes = lambda: [posixpath.basename(r) for r in   # noqa: E731
+                           self._glob(posixpath.join(self._escaped(root), _README_GLOB), False)]
+        return self.seen.get(self.seen.projects, (self.scheme, root), lambda: Project(load, readmes()))
+
+    def tex_files(self, root: str, below: bool = False) -> list[str]:
+        pattern = posixpath.join(self._escaped(root), "**" if below else "", _TEX_GLOB)
+        return [posixpath.relpath(o, root) for o in self._glob(pattern, below)]
+
+    def paper(self, folder: str) -> tuple[str, list[str], Project, str | None]:
+        """The root, .tex files, Project and main file of the paper of `folder`'s .tex files. The
+        choice is made where the paper's root is, among all its .tex files, as in its archive: this
+        folder, or the nearest folder above it (while they hold .tex files) whose paper spans its
+        subfolders (latex_files.py)."""
+        def choose() -> tuple[str, list[str], Project, str | None]:
+            here = self.tex_files(folder)
+            root, names, chooser, up = folder, here, self.at(folder), folder
+            for _ in range(MAX_ROOT_LEVELS):
+                own = here if up == folder else self.tex_files(up)
+                if not own:
+                    break
+                above = self.at(up)
+                if above.spans(own):
+                    root, names, chooser = up, self.tex_files(up, below=True), above
+                    break
+                if posixpath.dirname(up) == up:
+                    break
+                up = posixpath.dirname(up)
+            return root, names, chooser, chooser.main(names)
+        return self.seen.get(self.seen.papers, (self.scheme, folder), choose)
+
+    def beside_a_paper(self) -> bool:
+        """Whether the nearest folder holding .tex files, the input's own or one up to MAX_ROOT_LEVELS
+        above it (a checkout's `data/`), has a paper."""
+        up = posixpath.dirname(self.local)
+        for _ in range(MAX_ROOT_LEVELS):
+            if self.tex_files(up):
+                return self.paper(up)[3] is not None
+            if posixpath.dirname(up) == up:
+                return False
+            up = posixpath.dirname(up)
+        return False
 
 
 def _count_readme(project: Project, names: list[str], state: ReadState) -> None:

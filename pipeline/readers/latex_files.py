@@ -7,9 +7,12 @@ itself, and opens no document of its own: the HoTT book's `hott-ebook.tex` sets 
 `\\input{main}`s. The paper is then the wrapped file, once, not one copy per wrapper. A main file
 is a carrier that is no wrapper and that no other main file includes (a standalone figure
 `\\input` into the paper is part of it); among several, the one including most of the other
-files, then the largest, then by name. Files of class `subfiles` or `standalone` are parts of a
-paper, never the paper. LaTeX 2.09's `\\documentstyle` is a `\\documentclass`: most arXiv papers of
-the 1990s have it.
+files, then the largest, then by name; but a file named as a paper's companion (`supplement.tex`,
+`ms_SI.tex`, `appendix.tex`, `response_to_reviewers.tex`, `cover_letter.tex`: `companion`) ranks
+after all others: arXiv sources ship a self-contained supplement or reply to the referees beside
+the paper, often larger than it or including more files. Files of class `subfiles` or
+`standalone` are parts of a paper, never the paper. LaTeX 2.09's `\\documentstyle` is a
+`\\documentclass`: most arXiv papers of the 1990s have it.
 
 Plain TeX (harvmac, `\\magnification`) and AMS-TeX papers have no `\\begin{document}`: nothing
 but their end marks them. Only when no file carries a LaTeX paper, a file is a plain-TeX paper
@@ -90,6 +93,21 @@ def readme_directives(name: str, data: bytes) -> dict[str, str]:
                                                                    if k != "filename") else "toplevel"))
                for e in sources}
     return {posixpath.normpath(k): v for k, v in out.items() if v}
+
+
+# Names of the papers that come with a paper: its supplement (`supp.tex`, `ms_SI.tex`, `ESM.tex`),
+# appendix, or the letters of its review (`response_to_reviewers.tex`, `rebuttal.tex`, `cover_letter.tex`);
+# not `letter` alone, which names many Physical Review Letters papers
+_COMPANION_WORD = re.compile(r"(?:supp|suppl|supplement(?:s|al|ary)?|suppmat|si|sm|esm|appendix|appendices|"
+                             r"response|responses|reply|replies|rebuttal|cover|coverletter|referees?|reviewers?)")
+
+
+def companion(name: str) -> bool:
+    """Whether the file's name says it is a paper's companion (supplement, appendix, letter to the
+    referees), not the paper: a word of its name (split at non-letters and camel case) is one."""
+    stem = posixpath.splitext(posixpath.basename(name))[0]
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", stem)
+    return any(_COMPANION_WORD.fullmatch(w.lower()) for w in words)
 
 
 def is_tex(name: str) -> bool:
@@ -251,7 +269,8 @@ class Project:
             [n for n in names if self.plain(n)]
         inside = {f for m in mains for f in self.closure(m)[1:]}
         tops = [m for m in mains if m not in inside] or mains       # a cycle of mains: rank them all
-        ranked = sorted(tops, key=lambda n: (-len(set(self.included(n)) - {n}), -len(self.data(n) or b""), n))
+        ranked = sorted(tops, key=lambda n: (companion(n), -len(set(self.included(n)) - {n}),
+                                             -len(self.data(n) or b""), n))
         return ranked[0] if ranked else None
 
     def other_mains(self, names: list[str], main: str | None) -> list[str]:
