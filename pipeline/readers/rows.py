@@ -107,6 +107,18 @@ class _RowReader(Reader):
         return "html" if self.html_field else "text"
 
 
+NESTED_COLLECTIONS = (
+    "read collections nested in levels (a book holding parts holding chapters: chinese-poetry's 蒙学 files "
+    "`{\"title\": …, \"content\": [{\"title\": …, \"content\": [{\"chapter\": …, \"paragraphs\": [...]}]}]}`): "
+    "an object without the text field is a level, and each object under it (in its lists or objects, at any "
+    "depth) that holds the text field is a document, numbered in file order (`file#n`; in JSON Lines "
+    "`file#line.n`). The levels' own fields (titles, authors, an abstract; not what was entered) are the "
+    "document's metadata `collection_levels`, outermost first, kept there rather than as heading lines of its "
+    "text (`title_field` names its own title line), and where it was its `collection_pointer` (a JSON Pointer: "
+    "`/content/0/content/3`). An object with nothing holding the text field under it is quarantined "
+    "`missing_text`, as a row without it is. Files of any depth read alike: one source reads a folder of them")
+
+
 class JsonlReader(_RowReader):
     """JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst, ...): one object per line."""
     name = "jsonl"
@@ -119,9 +131,11 @@ class JsonlReader(_RowReader):
     # kept nothing, an empty partition), and quarantined they stopped runs as "files lost whole"
     # 10: a first row that is an array (`["a","b"]`) with rows one a line after it is one bad_row
     # (JsonReader 9): read as a JSON document, it was a bad_row per element and every id shifted
-    version = "10"
+    # 11: `nested_collections` (JsonReader 10)
+    version = "11"
     data_suffixes = _JSON_NAMES
     empty_files_are_ordinary = True
+    nested_collections: bool = Field(default=False, description=NESTED_COLLECTIONS)
 
     def read(self, path, src, state):
         from pipeline.readers.rows_json import looks_like_json_document, read_json   # it imports this module
@@ -200,7 +214,9 @@ def lf_lines(f, state: ReadState):
 
 
 def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True) -> Iterator[Doc | Quarantined]:
-    from pipeline.readers.rows_columnar import columnar_format      # it imports this module
+    from pipeline.readers.rows_columnar import columnar_format      # they import this module
+    from pipeline.readers.rows_nested import collection_rows, said_nested
+    nested = getattr(opts, "nested_collections", False)
     lineno = 0
     rows = 0                    # non-blank lines: a file of none holds no rows (skipped_empty_file)
     # A row's JSON holds its text escaped (\uXXXX: up to 6 bytes a character) plus its other
@@ -238,7 +254,13 @@ def _read_jsonl(opts, src, path: str, state: ReadState, count_codec: bool = True
                     continue
                 if "\\ud" in line or "\\uD" in line:
                     row = without_lone_surrogates(row, state)
-                yield from _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line, state)
+                if not nested:
+                    yield from said_nested(opts, row, _row_doc(opts, src, row, f"{path}#{lineno}", lineno, line, state))
+                    continue
+                for n, (at, leaf) in enumerate(collection_rows(opts, row, state), 1):
+                    # a line that is a collection: its documents numbered within it
+                    yield from _row_doc(opts, src, leaf, f"{path}#{lineno}" if at is None else f"{path}#{lineno}.{n}",
+                                        lineno, line, state)
     except (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
         # A truncated or corrupt compressed stream: what was read so far stands.
         yield Quarantined("corrupt_compression", f"after line {lineno}: {type(e).__name__}: {e}", lineno)

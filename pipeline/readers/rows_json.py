@@ -28,7 +28,10 @@ a 600 MB value of a 600 KB .json.gz in 1.9 GB). Here:
 - UTF-16/32 files are transcoded (base.open_utf8); an object parsed whole is capped
   (`max_object_bytes`);
 - a `.json` file whose first lines are one object each is JSON Lines (`json_read_as_jsonl`), and
-  a file given as `format: jsonl` that is a JSON document is read here (`jsonl_read_as_json`).
+  a file given as `format: jsonl` that is a JSON document is read here (`jsonl_read_as_json`);
+- collections nested in levels (`nested_collections`: a book of parts of chapters, chinese-poetry's
+  蒙学 files) give one document per object holding the text field, at whatever depth
+  (`collection_rows`).
 """
 from __future__ import annotations
 
@@ -41,8 +44,9 @@ from pipeline.readers.base import Doc, Quarantined, ReadState, open_utf8
 from pipeline.readers.json_text import (_DAMAGE_REACH, _FIRST_KEY, _Held, _JsonText, _KEY_REACH, _LINE_OBJECT, _LOST,
                                         _peek, _RESYNC_TAIL, _ROW_KEYS, _row_start, _skip_value, _skip_ws, _STOP,
                                         _value_at, _value_in_windows, _WS)
-from pipeline.readers.rows import (_JSON_NAMES, _SURROGATE, SAMPLE, _RowReader, _describe, _get, _read_jsonl,
-                                   _row_doc, field_path, without_lone_surrogates)
+from pipeline.readers.rows import (_JSON_NAMES, _SURROGATE, NESTED_COLLECTIONS, SAMPLE, _RowReader, _describe, _get,
+                                   _read_jsonl, _row_doc, field_path, without_lone_surrogates)
+from pipeline.readers.rows_nested import _is_document, _reaches_text, collection_rows, said_nested
 
 
 MAX_OBJECT_BYTES = 1 << 30      # JsonReader.max_object_bytes' default: 1 GiB of JSON text
@@ -58,7 +62,9 @@ class JsonReader(_RowReader):
     Several JSON values one after another (`jq .` output, objects dumped with indent one by one)
     are read value by value (`json_concatenated_values`). An array is read one element at a time,
     whatever its size, and so are a wrapper's rows (`records_field`); damage costs the rows it
-    touches (`_json_values`)."""
+    touches (`_json_values`). A collection nested in levels (a book's parts holding its chapters)
+    is read with `nested_collections` (`collection_rows`): a document per object holding the text
+    field, the levels above it in its metadata."""
     name = "json"
     # 3: JSON Lines told from the file's first lines (a bad first line lost the file)
     # 4: concatenated values; dotted field paths; compression told from the bytes
@@ -71,7 +77,8 @@ class JsonReader(_RowReader):
     # 8: a file of no rows (0 bytes, blank, an empty array) is `skipped_empty_file` (JsonlReader 9)
     # 9: a first line that is an array whole, with objects one a line after it, is JSON Lines
     # (that row one bad_row, the others numbered by line), not the array's elements as rows
-    version = "9"
+    # 10: `nested_collections`; an object without the text field that holds it deeper says so
+    version = "10"
     empty_files_are_ordinary = True
     data_suffixes = _JSON_NAMES
     title_field: str | None = Field(default=None, description="field whose value becomes the text's first line "
@@ -80,6 +87,7 @@ class JsonReader(_RowReader):
         "field (dotted path) of the file's one object that holds the rows, for files that wrap them: "
         "`data` for `{\"version\": ..., \"data\": [...]}`, read a row at a time; unset: the file is the rows "
         "(an array, or one object)"))
+    nested_collections: bool = Field(default=False, description=NESTED_COLLECTIONS)
     max_object_bytes: int = Field(default=MAX_OBJECT_BYTES, gt=0, description=(
         "largest JSON object parsed whole, in characters (a file that is one object, a `records_field` "
         "wrapper whose rows are not an array at that field; it takes about twice that in memory): more is "
@@ -398,8 +406,10 @@ class _JsonValues:
             value = without_lone_surrogates(value, self.state)
         out = []
         for row in value:
-            self.i += 1
-            out.extend(_row_doc(self.opts, self.src, row, f"{path}#{self.i}", self.i, state=self.state))
+            for _, leaf in collection_rows(self.opts, row, self.state):
+                self.i += 1
+                out.extend(said_nested(self.opts, leaf, _row_doc(self.opts, self.src, leaf, f"{path}#{self.i}",
+                                                                self.i, state=self.state)))
         return out
 
     def array_rows(self, pos: int):
@@ -580,13 +590,21 @@ def _rows_of_object(opts, path: str, value: dict):
                               f"{_describe(held, at, value)}, not a list of rows", 0, path)
             return None
         return held
-    if _get(value, field_path(value, opts.content_field)) is None and \
+    if getattr(opts, "nested_collections", False):
+        return [value]          # its levels are entered (collection_rows)
+    field = opts.content_field
+    if _get(value, field_path(value, field)) is None and \
             (lists := [k for k, v in value.items() if isinstance(v, list) and v and isinstance(v[0], dict)]):
         # One object wrapping the rows (`{"version": 1, "data": [...]}`): the row count it stands
-        # for is lost unless the reader is told where they are; said with the field to name.
-        yield Quarantined("missing_text", f"{path}: one object without {opts.content_field!r} whose field "
-                          f"{lists[0]!r} holds {len(value[lists[0]]):,} objects: set records_field: {lists[0]} "
-                          f"to read them as rows", 0, path, records=len(value[lists[0]]))
+        # for is lost unless the reader is told where they are; said with the field to name. Its
+        # objects without the field, holding it deeper (a book's parts of chapters), are levels.
+        rows = value[lists[0]]
+        if any(isinstance(r, dict) and not _is_document(r, field) and _reaches_text(r, field, 0) for r in rows):
+            todo = f"its objects hold {field!r} deeper, in levels: set nested_collections: true to read them"
+        else:
+            todo = f"set records_field: {lists[0]} to read them as rows"
+        yield Quarantined("missing_text", f"{path}: one object without {field!r} whose field "
+                          f"{lists[0]!r} holds {len(rows):,} objects: {todo}", 0, path, records=len(rows))
         return None
     return [value]
 
