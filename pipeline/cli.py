@@ -222,6 +222,8 @@ def _cmd_stages(a) -> int:
     for name, cls in sorted({**all_stages(), **named_stages}.items()):
         kind = "global" if cls.is_global else "map"
         print(f"{name}  [{kind}]  {_first_line(cls)}")
+        if cls.adds:      # what a later stage (mix.source_column, a dedup's score_column) may read
+            print(f"    adds columns: {', '.join(sorted(cls.adds))}")
         _print_options(cls)
     from pipeline.recipe import Recipe, StageSpec
     print("\nRecipe keys:")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationErr
 
 from pipeline.export import ExportConfig
 from pipeline.readers import Reader, resolve_reader
+from pipeline.recipe_columns import check_columns
 from pipeline.registry import looks_like_path, resolve_stage, split_class_path
 from pipeline.stage import Stage
 
@@ -457,36 +458,7 @@ def check_whole_recipe(recipe: Recipe) -> None:
         except (ValueError, TypeError, LookupError) as e:
             msg = " ".join(str(e).split())
             raise RecipeError(f"{recipe.path}: stages[{i}] ({spec.id}): {msg}") from None
-    check_content_order(recipe)
-
-
-def check_content_order(recipe: Recipe) -> None:
-    """Each source's content column (`text`, or `html` for web pages) followed through the stages
-    that apply to it: a stage reading `text` where the source still has only `html` (a quality
-    filter, or dedup, before `extract`) would judge empty documents, and one reading what an earlier
-    stage consumed (a second `extract`) would stop the run mid-way; both refused here, at load."""
-    for src in recipe.sources:
-        have = {src.reader.content_column}      # an option may say (a row format's `html_field`)
-        dropped_by: dict[str, str] = {}
-        for i, spec in enumerate(recipe.stages):
-            if spec.apply_to and src.name not in spec.apply_to:
-                continue
-            needs = spec.stage.input_columns() | spec.stage.drops
-            gone = sorted(needs & dropped_by.keys())
-            if gone:
-                raise RecipeError(
-                    f"{recipe.path}: stages[{i}] ({spec.id}) reads `{gone[0]}`, which {dropped_by[gone[0]]} "
-                    f"already consumed for source {src.name!r}: remove one of them, or give them `apply_to` "
-                    f"different sources")
-            missing = {"text", "html"} & spec.stage.input_columns() - have
-            if missing:
-                raise RecipeError(
-                    f"{recipe.path}: stages[{i}] ({spec.id}) reads `{sorted(missing)[0]}`, which source "
-                    f"{src.name!r} ({src.format}: web pages) has only after `extract`: put `extract` before it, "
-                    f"or give the stage `apply_to` the sources that have text")
-            have |= spec.stage.adds
-            have -= spec.stage.drops
-            dropped_by.update((c, f"stages[{i}] ({spec.id})") for c in spec.stage.drops)
+    check_columns(recipe)
 
 
 # -- YAML ---------------------------------------------------------------------------------------

@@ -108,8 +108,9 @@ def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
     on every batch): one line, not an Arrow error from a task.
 
     A run's shards differ in columns: a stage with `apply_to` adds its columns to its sources'
-    shards only, and returns a shard with no rows of its sources (emptied by an earlier filter)
-    untouched. So a column passes when some shard has it, and the stage reads it where it is
+    shards only. Whether every source a stage applies to has a column it needs the recipe loader
+    checks, where the stages before declare what they add (pipeline/recipe_columns.py); here a
+    column passes when some shard has it, and a stage reading an optional one reads it where it is
     (minhash's score: null, ranked last). Footers are read until every column is found, the first
     shard alone in the common case, then twice as many each round (each a request on an object
     store, 32 at once); all of them only for a column no shard has. A core document column
@@ -117,7 +118,7 @@ def _check_columns(stage: Stage, ctx: GlobalContext) -> None:
     may not drop one it does not declare, and the recipe loader refuses reading a declared drop),
     so a shard read here without one is an error of its own; shards not read are not fetched to
     prove it."""
-    need = stage.input_columns()
+    need = stage.input_columns() | stage.optional_columns()
     shards = ctx.input_shards
     if not need or not shards:
         return

@@ -117,11 +117,14 @@ class Stage(BaseModel):
     idle_counters: ClassVar[dict[str, str]] = {}
     # Content columns the stage reads (its `text_field` option, if it has one, counts too), columns
     # it adds to its documents and columns it consumes (reads, then leaves out of its output). The
-    # recipe loader follows each source's content column (`text`, or `html` for web pages) through
-    # the stages, so a stage that reads `text` placed before `extract` on a web source, or a second
-    # stage consuming what the first consumed, is refused at load instead of failing mid-run.
+    # recipe loader follows each source's columns through the stages, so a stage that reads `text`
+    # placed before `extract` on a web source, a second stage consuming what the first consumed, or a
+    # column no earlier stage adds (a misspelt `source_column`) is refused at load, not mid-run.
+    # `adds` names every column the stage adds, or a pattern of them (`gopher_*`), before a second
+    # instance's `<id>.` prefix; None (the default) says nothing of them: a custom stage that does not
+    # declare its columns lets any column read after it pass the load check.
     reads: ClassVar[frozenset[str]] = frozenset()
-    adds: ClassVar[frozenset[str]] = frozenset()
+    adds: ClassVar[frozenset[str] | None] = None
     drops: ClassVar[frozenset[str]] = frozenset()
 
     _ctx: StageContext = PrivateAttr(default_factory=StageContext)
@@ -186,8 +189,10 @@ class Stage(BaseModel):
             return self._process_checked(batch)
         mine = pc.fill_null(pc.is_in(batch.column("source"), value_set=pa.array(self._apply_to, pa.string())), False)
         n_mine = pc.sum(mine).as_py() or 0
-        if n_mine == 0:
+        if n_mine == 0 and batch.num_rows:
             return Result(batch)
+        # (an empty batch goes through: an emptied shard then has the columns the stage adds, as
+        # the shards of later stages that read them by name expect)
         if n_mine == batch.num_rows:
             return self._process_checked(batch)
         out = self._process_checked(batch.filter(mine))
@@ -288,6 +293,18 @@ class Stage(BaseModel):
         text_field = getattr(self, "text_field", None)
         return set(self.reads) | ({text_field} if isinstance(text_field, str) else set())
 
+    def optional_columns(self) -> set[str]:
+        """Columns the stage reads where a document has them and takes as null elsewhere (a dedup's
+        score from a stage that scores some sources only): some source must have each."""
+        return set()
+
+    def output_columns(self, stage_id: str) -> frozenset[str] | None:
+        """The columns (or patterns of them) this instance adds, as named in its output; None when
+        its class does not declare them (`adds`)."""
+        if self.adds is None:
+            return None
+        return frozenset(self.signal_column(c) for c in self.adds)
+
     def data_files(self) -> list[str]:
         """Files this stage's output depends on besides its code and options (models, block
         lists, profiles): hashed into its cache key. Options naming an existing file and data
@@ -349,6 +366,12 @@ class Filter(Stage):
     def signal_column(self, column: str) -> str:
         keeps_name = column in DOCUMENT_COLUMNS or column in self.attribute_columns
         return column if keeps_name else self._signal_prefix + column
+
+    def output_columns(self, stage_id: str) -> frozenset[str] | None:
+        cols = super().output_columns(stage_id)
+        if cols is not None and self.annotate_only:
+            cols |= {f"{stage_id or self.name or type(self).__name__}_reason"}
+        return cols
 
     def process(self, batch: pa.Table) -> Result:
         return self.apply(batch, self.judge(batch))

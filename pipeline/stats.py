@@ -97,6 +97,8 @@ def stage_stats(ps, source_names: list[str] | None = None) -> dict:
                 s["cpu_seconds"] = round(sum(p.get("cpu_seconds", 0.0) for p in done["info"]["phases"]), 3)
     if ps.stage is not None and (thresholds := ps.stage.declared_thresholds()):   # drawn on the report's histograms
         s["thresholds"] = thresholds
+    if ps.stage is not None and (adds := ps.stage.output_columns(ps.id)) is not None:   # the report credits by them
+        s["adds"] = sorted(adds)
     if ps.stage is not None and ps.stage.resamples:     # its documents out count repeats
         s["resamples"] = True
     idle = [f"{ps.id}: every one of the {s['docs_in']:,} documents it was given counted {k}: {why}"

@@ -67,6 +67,7 @@ LINE_REASONS = ("too_long_word", "no_terminal_punct", "too_few_words", "javascri
 
 class C4Quality(ProfiledFilter):
     """C4's line filtering and document rules."""
+    adds: ClassVar[frozenset[str]] = frozenset({"c4_*", "quality_profile", "segmentation"})
     # 2: CJK ellipses judged as C4 judges "..." (…” kept, a bare …… or 。。。 dropped);
     # 3: a line ending in 」 or 』 without a full stop before it (Japanese 「おはよう」) is terminal;
     # 4: a table cell's pipes after a terminal mark; `.!?` before a Han or kana letter ends a sentence

@@ -112,6 +112,7 @@ class ChineseClean(Stage):
     `mojibake`, `low_cjk_ratio`.
     """
     name: ClassVar[str] = "chinese_clean"
+    adds: ClassVar[frozenset[str]] = frozenset({"cjk_ratio", "mojibake_ratio", "replacement_ratio"})
     signal_thresholds: ClassVar[dict] = {"cjk_ratio": ("min_cjk_ratio", "min"),
                                          "mojibake_ratio": ("mojibake_ratio_threshold", "max"),
                                          "replacement_ratio": ("max_replacement_ratio", "max")}

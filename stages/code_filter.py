@@ -214,6 +214,7 @@ class CodeFilter(Filter):
     """The Stack / StarCoder filters for code files: generated, minified, data, lock files, licences."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
     name: ClassVar[str] = "code_filter"
+    adds: ClassVar[frozenset[str]] = frozenset({"code_*"})
     version: ClassVar[str] = "2"   # 2: a licence file's licence from its whole text (Apache-2.0's was unknown)
 
     lock_files: list[str] = Field(default_factory=lambda: list(LOCK_FILES),

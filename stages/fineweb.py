@@ -67,6 +67,7 @@ _LINE_END = (r"""(?:[.'"!?。！？．｡”’」』…⋯""" + NATIVE_SENTENCE
 
 class FineWebQuality(ProfiledFilter):
     """FineWeb's line-punctuation, short-line, duplicated-line-chars and list-likeness rules."""
+    adds: ClassVar[frozenset[str]] = frozenset({"fineweb_*", "quality_profile", "segmentation"})
     signal_thresholds: ClassVar[dict] = {
         "fineweb_line_punct_ratio": ("line_punct_thr", "min"), "fineweb_short_line_ratio": ("short_line_thr", "max"),
         "fineweb_char_dup_ratio": ("char_dup_ratio", "max"), "fineweb_newline_ratio": ("new_line_ratio", "max"),

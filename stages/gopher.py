@@ -134,6 +134,10 @@ def alpha_token_counts(texts: pa.Array | list[str], words: list[list[str]], mode
 
 class GopherQuality(ProfiledFilter):
     """Gopher's document quality rules: length, word length, symbols, bullets, alpha, stop words."""
+    adds: ClassVar[frozenset[str]] = frozenset({
+        "gopher_word_count", "gopher_mean_word_length", "gopher_symbol_ratio", "gopher_bullet_lines_ratio",
+        "gopher_ellipsis_lines_ratio", "gopher_alpha_words_ratio", "gopher_stop_words", "gopher_lines",
+        "quality_profile", "segmentation"})
     # 2: foreign words in CJK text on the English scale; "……" one ellipsis; 3: none below the CJK minimum,
     # Zhuyin is CJK
     version: ClassVar[str] = "3"
@@ -408,6 +412,7 @@ def _all_ngram_sizes(stage: "GopherRepetition", key: str) -> list[int]:
 
 class GopherRepetition(ProfiledFilter):
     """Gopher's repetition rules: duplicate lines/paragraphs, top n-grams, duplicated n-grams."""
+    adds: ClassVar[frozenset[str]] = frozenset({"gopher_dup_*", "gopher_top_*", "quality_profile", "segmentation"})
     signal_thresholds: ClassVar[dict] = {
         **{f"gopher_{k}": (k, "max") for k in ("dup_line_frac", "dup_para_frac", "dup_line_char_frac",
                                                "dup_para_char_frac")},

@@ -276,6 +276,7 @@ class LanguageFilter(Filter):
                 raise ValueError(f"{option}: {', '.join(map(repr, wrong))} not a lid.176 label (lower-case ISO "
                                  f"codes such as en, zh, ja, de; all in {LID176_LABELS})")
 
+    adds: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     def declared_thresholds(self) -> dict[str, list[dict]]:
         out = super().declared_thresholds()       # per-language minimums, keyed by language
         for rule in out.get(self.signal_column("language_score"), []):

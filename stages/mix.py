@@ -111,6 +111,7 @@ def _removes_documents(stage) -> bool:
 class Mix(GlobalStage):
     """Choose whole documents per source toward a token budget with per-source shares and limits."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
+    adds: ClassVar[frozenset[str]] = frozenset({"mix_phase", "mix_epoch", "n_tokens"})
     uses_seed = True
     resamples = True
 

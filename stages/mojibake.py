@@ -37,6 +37,7 @@ class FixMojibake(Stage):
 
     Counter `mojibake_repaired`: documents whose text changed."""
     name: ClassVar[str] = "fix_mojibake"
+    adds: ClassVar[frozenset[str]] = frozenset()
     version: ClassVar[str] = "1"
 
     text_field: str = Field("text", description="Column holding the text.")

@@ -147,6 +147,7 @@ class PIIRedactor(Stage):
     # amounts or after an order / invoice / case label, extensions taken along, 00 prefixes, labelled
     # national numbers (Tel. 089 12345678), no address in figure / table / changelog numbers;
     # 9: Taiwan and Hong Kong identity card numbers, WhatsApp / Signal / Telegram as phone words
+    adds: ClassVar[frozenset[str]] = frozenset()
     version: ClassVar[str] = "9"
 
     text_field: str = Field("text", description="Column holding the text.")

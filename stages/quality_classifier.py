@@ -45,6 +45,7 @@ class QualityClassifier(Filter):
 
     Removal reason: `low_quality_score`."""
     name: ClassVar[str] = "quality_classifier"
+    adds: ClassVar[frozenset[str]] = frozenset({"quality_score"})   # under its `score_field` (output_columns)
     version: ClassVar[str] = "1"
     signal_thresholds: ClassVar[dict] = {"quality_score": ("threshold", "min")}
 
@@ -111,6 +112,10 @@ class QualityClassifier(Filter):
         out = super().declared_thresholds()      # the score's column is an option: the line goes on it
         rules = out.pop(self.signal_column("quality_score"), None)
         return {**out, self.signal_column(self.score_field): rules} if rules else out
+
+    def output_columns(self, stage_id: str) -> frozenset[str] | None:
+        cols = super().output_columns(stage_id)
+        return cols - {self.signal_column("quality_score")} | {self.signal_column(self.score_field)}
 
     def training_warnings(self) -> list[str]:
         """What train-classifier warned of when it made the model (saved in <model>.json), and a

@@ -136,6 +136,7 @@ class SpamFilter(Filter):
     # 9: the repetition rule needs the phrase put in; Chinese/Japanese question titles; weights under 1
     #    count so in the text rule; North American numbers and Telegram names; zh_counterfeit
     version: ClassVar[str] = "9"
+    adds: ClassVar[frozenset[str]] = frozenset({"spam_*"})
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),

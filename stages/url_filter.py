@@ -249,6 +249,7 @@ class URLFilter(Filter):
     URL are kept, counted (`no_url`); a URL with no host is judged by the word rules alone, counted
     (`url_without_host`)."""
     name: ClassVar[str] = "url_filter"
+    adds: ClassVar[frozenset[str]] = frozenset()
     # 2: www.X is an exact host, URLs without a path are hosts, scheme-less host/path entries are
     # prefixes, `.x`/`*.x`/`||x^`/`x:443` entries, every host of a hosts line, word rules.
     version: ClassVar[str] = "2"

@@ -282,17 +282,23 @@ def test_keep_highest_score_needs_its_score_column(tmp_path, ray_local):
     """Without the column every score was equal and the first document stayed, silently."""
     import json
 
-    from pipeline.recipe import parse_recipe
+    from pipeline.recipe import RecipeError, parse_recipe
     from pipeline.runner import Runner
     from pipeline.stage import StageError
     (tmp_path / "d.jsonl").write_text("".join(json.dumps({"text": f"document number {i} " * 30}) + "\n"
                                               for i in range(3)))
-    recipe = parse_recipe({"name": "t", "output": str(tmp_path / "run"),
-                           "sources": [{"name": "s", "format": "jsonl", "paths": [str(tmp_path / "d.jsonl")]}],
-                           "stages": [{"stage": "minhash_dedup", "keep": "highest_score"}]})
+    data = {"name": "t", "output": str(tmp_path / "run"),
+            "sources": [{"name": "s", "format": "jsonl", "paths": [str(tmp_path / "d.jsonl")]}],
+            "stages": [{"stage": "minhash_dedup", "keep": "highest_score"}]}
+    # no stage adds it: refused at load, before any work
+    with pytest.raises(RecipeError, match="stages.0. .minhash_dedup. reads column `quality_score`, which none of "
+                                          "its sources .s. has there"):
+        parse_recipe(data)
+    # after a custom stage that does not say what it adds, the loader cannot tell: the run finds it
+    data["stages"].insert(0, {"stage": "stages_for_tests:CharCount"})
     with pytest.raises(StageError, match="its input has no column 'quality_score'"):
-        Runner(recipe, quiet=True).run()
-    assert "quality_score" not in MinHashDedup().input_columns()      # keep=first needs no score
+        Runner(parse_recipe(data), quiet=True).run()
+    assert not MinHashDedup().optional_columns()      # keep=first needs no score
     with pytest.raises(ValueError, match="verify_threshold"):
         MinHashDedup(verify_threshold=1.5)
 

@@ -430,3 +430,12 @@ def test_the_threshold_is_declared_for_the_report(tiny):
     assert QualityClassifier(model_path=str(tiny), threshold=0.7).declared_thresholds() == {
         "quality_score": [{"option": "threshold", "direction": "min", "value": 0.7}]}
     assert list(QualityClassifier(model_path=str(tiny), score_field="qs").declared_thresholds()) == ["qs"]
+
+
+def test_the_columns_it_adds_are_declared_under_its_score_field(model):
+    """The recipe loader follows them (a dedup's `score_column` is checked against them at load)."""
+    stage = QualityClassifier(model_path=str(model[0]), score_field="edu_score", annotate_only=True)
+    stage._ctx.stage_id = "qc"
+    table = documents_table([dict(id="a", source="t", text="a few words of text")])
+    added = set(stage(table).kept.column_names) - set(table.column_names)
+    assert added == stage.output_columns("qc") == {"edu_score", "qc_reason"}

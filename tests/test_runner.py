@@ -195,8 +195,10 @@ def run_cli(recipe: Path, **kw) -> subprocess.Popen:
 
 def test_a_missing_column_in_a_worker_is_one_line_from_the_cli(tmp_path, shared_data):
     # Raised in a Ray task, the StageError reaches the driver inside Ray's wrapper, whose text is
-    # the task's traceback; the command line prints the stage's own line.
-    recipe = make_recipe(tmp_path, shared_data, tmp_path / "run", "- stage: url_filter\n  url_field: link\n")
+    # the task's traceback; the command line prints the stage's own line. (A custom stage that does
+    # not declare the columns it adds comes first: else the recipe loader refuses the missing column.)
+    recipe = make_recipe(tmp_path, shared_data, tmp_path / "run",
+                         "- stage: stages_for_tests:CharCount\n- stage: url_filter\n  url_field: link\n")
     out, _ = run_cli(recipe).communicate(timeout=300)
     last = out.decode().strip().splitlines()[-1]
     assert last.startswith("error: url_filter: its input has no column 'link' (it has: id, source,"), last

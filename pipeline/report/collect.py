@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 import numpy as np
 import pyarrow as pa
@@ -430,13 +431,18 @@ def _credit(column: str, since: list[dict]) -> str:
     """The stage that added a signal column first seen at the last of `since` (the stages after the
     last one that stored documents, where the column was not yet): that stage when it is the only
     one, or when it declares a threshold on the column. Else one of them stored nothing and left no
-    sample showing its columns (a fused chain's annotate-only filter): the stage the column is
-    named after (`gopher_*`: gopher_quality; `<id>.`: a second instance), or, when none or several
-    are, "from the chain <first>…<last>" rather than the stage the column was first seen at."""
+    sample showing its columns (a fused chain's annotate-only filter): the last stage that declares
+    it adds the column (`Stage.adds`), else, among stages that declare nothing (custom ones), the
+    one the column is named after (`<id>.`: a second instance; a custom stage's name), or, when
+    none or several are, "from the chain <first>…<last>" rather than the stage the column was first
+    seen at."""
     last = since[-1]
     if len(since) == 1 or column in (last.get("thresholds") or {}):
         return last["id"]
-    named = [s["id"] for s in since if _named_after(column, s)]
+    declared = [s["id"] for s in since if any(fnmatchcase(column, p) for p in s.get("adds") or ())]
+    if declared:
+        return declared[-1]
+    named = [s["id"] for s in since if "adds" not in s and _named_after(column, s)]
     return named[0] if len(named) == 1 else FROM_CHAIN.format(f"{since[0]['id']}…{last['id']}")
 
 

@@ -134,6 +134,7 @@ def apply_task(shard: str, shard_index: int, across: Spill, local: Spill, *, inp
 class ExactDedup(GlobalStage):
     """Remove documents whose normalised text is identical to an earlier one."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
+    adds: ClassVar[frozenset[str]] = frozenset()
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
     normalization: Normalization = Field(default=Normalization(), description=(
         "What two texts may differ in and still count as identical."))

@@ -99,6 +99,7 @@ class _PhaseClock:
 class MinHashDedup(GlobalStage):
     """Remove near-duplicate documents (MinHash LSH candidates, verified, clustered)."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
+    adds: ClassVar[frozenset[str]] = frozenset()
     # 2: cjk_shingles=chars shingles every document alike, Han/kana letters and words mixed (minhash.py)
     version: ClassVar[str] = "2"
     removes_only = True     # stored as a view of its input (pipeline/shards.py)
@@ -147,13 +148,14 @@ class MinHashDedup(GlobalStage):
             raise ValueError(f"bands*rows = {p.bands * p.rows} exceeds num_perm = {p.num_perm}")
         return self
 
-    def input_columns(self) -> set[str]:
+    def optional_columns(self) -> set[str]:
         # keep=highest_score without its column ranked every document equal: the first stayed, silently.
-        # A dotted name is read from its JSON column (verify.score_source): that column must be there,
-        # the key need not be (a row without it ranks last, counted)
+        # Some source must have it; a source without it (a score an `apply_to` stage adds to others)
+        # ranks last, as a row without the key of a dotted name (read from its JSON column,
+        # verify.score_source) does, counted.
         if self.keep != "highest_score":
-            return super().input_columns()
-        return super().input_columns() | {self.score_column.partition(".")[0]}
+            return set()
+        return {self.score_column.partition(".")[0]}
 
     @cached_property
     def band_rows(self) -> tuple[int, int]:

@@ -193,6 +193,7 @@ def drop_frequent(table: pa.Table, frequent: np.ndarray, cand: Candidates, min_c
 class LineDedup(GlobalStage):
     """Remove lines (or paragraphs) that occur in more than `min_docs` documents."""
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
+    adds: ClassVar[frozenset[str]] = frozenset()
     unit: Literal["lines", "paragraphs"] = Field(default="lines", description=(
         "What is counted and removed: single lines, or paragraphs (blocks separated by a blank "
         "line). CCNet's and Dolma's \"paragraphs\" are lines (`lines` here): extracted web text "

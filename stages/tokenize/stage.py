@@ -43,6 +43,7 @@ class Tokenize(GlobalStage):
     input has none, train one with the default `TokenizerSpec` on a seeded sample of the input.
     """
     reads: ClassVar[frozenset[str]] = frozenset({"text"})
+    adds: ClassVar[frozenset[str]] = frozenset()
     uses_seed = True
 
     tokenizer: bpe.TokenizerSpec | None = Field(
