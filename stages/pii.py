@@ -17,8 +17,10 @@ Choices (documented because every peer differs a little):
   is read into an IBAN's digits.
 - Phones: international `+CC ...` or `00CC ...` numbers (8-15 digits; not a signed amount: before a
   currency or unit, in thousands groups `+12.345.678`, or round numbers `+20 30 40 50`), national
-  numbers of any country right after a phone word (`Tel. 089 12345678`, `Phone: 536-22-1234`; the
-  Japanese ones too, 電話, 電話番号, 携帯(電話|番号), お問い合わせ先, 連絡先, ファックス, `電話 03 1234 5678`;
+  numbers of any country right after a phone word (`Tel. 089 12345678`, `Phone: 536-22-1234`, `Mob: 0412
+  345 678`; the Japanese ones too, 電話, 電話番号, 携帯(電話|番号), お問い合わせ先, 連絡先, ファックス,
+  `電話 03 1234 5678`; the Chinese ones, 电话, 手机, 手機, 热线, 传真, 座机 (+号码): `电话：0571 8723 6100`,
+  `手機：0912345678`;
   ungrouped only the 10-11 digits of a trunk-0 number, which may touch the label: `TEL 0312345678`,
   `携帯番号09012345678`, `TEL.0120123456`),
   extensions (`x 22`, `, Ext. 123`, `Durchwahl -12`) taken along, North-American numbers with
@@ -39,9 +41,13 @@ Choices (documented because every peer differs a little):
   `09012345678`). Other bare digit runs without separators are not phones (IDs, prices, timestamps),
   unless labelled (above); neither are dates,
   times, ISBNs, year ranges or version numbers, nor any number right after a part, model, serial
-  or order number label (型号, 品番, 序列号, 订单号, 注文番号, 会員番号, part no., SKU, model ...). Nor a number
+  or order number label (型号, 品番, 序列号, 订单号, 注文番号, 会員番号, part no., SKU, model ...), nor a video
+  meeting's number (`腾讯会议号：138 1234 5678`, `Meeting ID: ...`). Nor a number
   in a URL or a file name (after = ? & # %, in a token that begins as a URL, before `.jpg`: photo and item IDs),
-  a mobile or 400 number before an amount or a count (13500000000元, `13912345678 万元`, `13912345678 人`),
+  a mobile or 400 number before an amount or a count (13500000000元, `13912345678 万元`, `13912345678 人`,
+  `8000000000人民币`) unless a phone label is right before it (`联系电话：13812345678元旦期间照常营业`); a
+  unit's character that begins another word is no unit (元旦, 元宵, 人工, 人在, 次日, 份额, 倍感, 股东; 百 and
+  千 only as a unit's first character, 千瓦, 百万元, not 百度, 千万不要),
   a 3-3-4 or 400 number in a longer run of numbers with its separator (`ISO 100 200 400 800 1600 3200`,
   a table row) or of round groups only (`250 500 1000`), or a signed decimal (`+40.7127837`). A local
   number without its area code (`58036000`, Hong Kong's `2345 6789`) is a phone only right after a
@@ -57,7 +63,8 @@ Choices (documented because every peer differs a little):
   the patterns read the brackets around an area code (`（090）1234-5678`, `TEL（03）1234-5678`) and
   the colon after a label in either width. The dashes Japanese keyboards and pages write between a
   number's digits (ー U+30FC and ｰ U+FF70, − U+2212, ‐ ‑ ‒ – U+2010-2013: `090ー1234ー5678`,
-  `03‐1234‐5678`) read as `-` too, only between two digits (ー is a letter in katakana words). The
+  `03‐1234‐5678`), and the em dash and bar Chinese input methods give (— ― U+2014-2015: `010—65881234`)
+  read as `-` too, only between two digits (ー is a letter in katakana words). The
   RE2 screens accept the same spellings (`_widen`), so such a row is not screened out before the
   patterns see it.
 - US Social Security numbers: 123-45-6789 with the SSA's rules (area 001-899 but 666, group not
@@ -71,14 +78,15 @@ Choices (documented because every peer differs a little):
 - Chinese resident identity numbers (GB 11643-1999): 18 characters, a 6-digit area code
   starting 1-8, a real birth date (1900-2099), a 3-digit sequence and the ISO 7064 MOD 11-2
   check character (0-9 or X): an 18-digit order number passes the date and the checksum by
-  chance only rarely. The old 15-digit numbers (GB 11643-1989, issued until 2004: area code,
-  YYMMDD birth date in 19YY, 3-digit sequence, no check character) have nothing to check but the
-  area code and the date, so they need a real area code prefix, a province code that was issued
-  (11-15, 21-23, 31-37, 41-46, 50-54, 61-65; stricter than the 1-8 of the 18-character form), and
-  a real date; and they are kept right after an order, waybill, transaction, registration, IMEI
-  or card word (an order number, a business registration number, a handset serial, an Amex card)
-  and inside URLs: `110105491231002` is replaced, `773012345678901`, `201905201234567` or
-  `订单号：110105491231002` are not.
+  chance only rarely. Grouped 6-8-4 (`110105 19491231 002X`, `110105-19491231-002X`) only right after
+  an ID label (身份证, 身份證, 身分證, 证件 (号码)): a table row may hold a postcode, a date and a number so.
+  The old 15-digit numbers (GB 11643-1989, issued until 2004: area code, YYMMDD birth date in 19YY,
+  3-digit sequence, no check character) have nothing to check but the area code and the date, so
+  they need a real area code prefix, a province code that was issued (11-15, 21-23, 31-37, 41-46,
+  50-54, 61-65; stricter than the 1-8 of the 18-character form), and a real date; and they are kept
+  right after an order, waybill, transaction, registration, IMEI or card word (an order number, a
+  business registration number, a handset serial, an Amex card) and inside URLs: `110105491231002`
+  is replaced, `773012345678901`, `201905201234567` or `订单号：110105491231002` are not.
 - Bank card numbers: 13-19 digits passing the Luhn check, with the issuer prefix of a real
   scheme (UnionPay 62, Visa 4, Mastercard 51-55/2221-2720, Amex 34/37, JCB 35, Discover
   6011/65). Written in groups of four (`6222 0212 3456 7890 123`) that is enough, but not after an
@@ -106,14 +114,14 @@ from pydantic import Field
 
 from pipeline.stage import Result, Stage
 from stages.pii_patterns import (
-    CARD_BARE, CARD_GROUPED, EMAIL, fold_width, IBAN, ID_NUMBER, IPV4, IPV6, KINDS, LABELLED_PHONE, luhn_ok,
-    MY_NUMBER, MY_NUMBER_WORDS, PHONE, PHONE_LABEL_SCREEN, PHONE_LABEL_WORDS, SSN, SSN_UNDASHED, valid_iban,
+    CARD_BARE, CARD_GROUPED, EMAIL, fold_width, IBAN, ID_NUMBER, ID_NUMBER_GROUPED, IPV4, IPV6, KINDS, LABELLED_PHONE,
+    luhn_ok, MY_NUMBER, MY_NUMBER_WORDS, PHONE, PHONE_LABEL_SCREEN, PHONE_LABEL_WORDS, SSN, SSN_UNDASHED, valid_iban,
     valid_id_number, valid_my_number,
     _AMOUNT_AFTER, _CARD_PREFIX, _CARD_WORD_BEFORE, _CHANGELOG_AFTER, _CHANGELOG_ITEM, _COUNTRY_CODE, _DATE_LIKE,
-    _DATE_SHAPE, _EXT_TAIL, _FILE_AFTER, _ISBN_BEFORE, _LOCAL_LABEL_BEFORE, _MY_NUMBER_LABEL, _NATIONAL_BRANCHES,
-    _NINE_DIGITS, _NOT_ID_BEFORE, _PHONE_LABEL_BEFORE, _PHONE_LABEL_END, _PRESENT, _reference_before, _SCREEN,
-    _SECTION_AFTER, _SSN_WORD_BEFORE, _THOUSANDS, _UNIT_AFTER, _URL_BEFORE, _VERSION_BEFORE, _WORD_LABEL_BEFORE,
-    _YEAR_RANGE_END)
+    _DATE_SHAPE, _EXT_TAIL, _FILE_AFTER, _ID_LABEL_BEFORE, _ISBN_BEFORE, _LOCAL_LABEL_BEFORE, _MY_NUMBER_LABEL,
+    _NATIONAL_BRANCHES, _NINE_DIGITS, _NOT_ID_BEFORE, _PHONE_LABEL_BEFORE, _PHONE_LABEL_END, _PRESENT,
+    _reference_before, _SCREEN, _SECTION_AFTER, _SSN_WORD_BEFORE, _THOUSANDS, _UNIT_AFTER, _URL_BEFORE,
+    _VERSION_BEFORE, _WORD_LABEL_BEFORE, _YEAR_RANGE_END)
 
 # After an address: a colon and a path (scp/SSH syntax); a no-reply sender's local part.
 _SCP_PATH_AFTER = re.compile(r":[~\w./-]")
@@ -139,6 +147,7 @@ class PIIRedactor(Stage):
     Counters: `redacted_email`, `redacted_ip`, `redacted_phone`, `redacted_id_number`,
     `redacted_bank_card`, `redacted_iban`, `pii_documents`."""
     name: ClassVar[str] = "pii"
+    adds: ClassVar[frozenset[str]] = frozenset()
     # 4: a dotted number before a Chinese section unit (22.1.3.15小节) is kept; 5: full-width forms
     # (abc＠example.com), Japanese / Korean / Taiwanese formats ((03)1234-5678, 0120-123-456,
     # 02-123-4567, 010.1234.5678, 0912-345-678), 15-digit ID numbers, no phone after a part-number label;
@@ -146,9 +155,11 @@ class PIIRedactor(Stage):
     # card after a reference or licence label; 8: IBANs, Unicode e-mail addresses, no phone in signed
     # amounts or after an order / invoice / case label, extensions taken along, 00 prefixes, labelled
     # national numbers (Tel. 089 12345678), no address in figure / table / changelog numbers;
-    # 9: Taiwan and Hong Kong identity card numbers, WhatsApp / Signal / Telegram as phone words
-    adds: ClassVar[frozenset[str]] = frozenset()
-    version: ClassVar[str] = "9"
+    # 9: Taiwan and Hong Kong identity card numbers, WhatsApp / Signal / Telegram as phone words;
+    # 10: a phone label wins over an amount unit (联系电话：13812345678元旦), unit words (元旦, 人工, 百度) no
+    # unit, em dashes, Chinese phone labels for labelled national numbers, Mob, grouped 6-8-4 resident
+    # IDs after an ID label, no phone after a meeting-number label (腾讯会议号)
+    version: ClassVar[str] = "10"
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
@@ -159,7 +170,8 @@ class PIIRedactor(Stage):
         "Taiwanese, Russian national; other national numbers right after a phone word)."))
     id_number: bool = Field(True, description=(
         "Redact national ID numbers: Chinese resident ID numbers (18 characters with the GB 11643 checksum, or "
-        "the old 15 digits), US Social Security numbers (123-45-6789; undashed only after an SSN label) and "
+        "the old 15 digits; grouped 6-8-4 only after an ID label), US Social Security numbers (123-45-6789; "
+        "undashed only after an SSN label) and "
         "Japanese My Numbers (12 digits with their check digit, right after マイナンバー or 個人番号), Taiwan "
         "identity card numbers (A123456789, with their check digit) and Hong Kong ones (A123456(3), bracketed "
         "check digit)."))
@@ -259,6 +271,8 @@ class PIIRedactor(Stage):
             sub("iban", IBAN, lambda m: valid_iban(m.group()), self.iban_placeholder)
         if run("id_number"):
             sub("id_number", ID_NUMBER, self._id_number_ok, self.id_number_placeholder)
+            sub("id_number", ID_NUMBER_GROUPED, lambda m: valid_id_number(re.sub(r"[ \-]", "", m.group())) and bool(
+                _ID_LABEL_BEFORE.search(m.string, max(0, m.start() - 12), m.start())), self.id_number_placeholder)
             sub("id_number", SSN, self._ssn_ok, self.id_number_placeholder)
             sub("id_number", SSN_UNDASHED, lambda m: self._ssn_ok(m, labelled=True), self.id_number_placeholder)
             if any(w in folded for w in MY_NUMBER_WORDS):
@@ -316,7 +330,9 @@ class PIIRedactor(Stage):
             if after.isascii() and after.isalpha() and not (
                     _PHONE_LABEL_BEFORE.search(before) or (branch == "cn_landline" and "-" in s[:6])):
                 return False
-        if branch in ("cn_mobile", "cn_service") and _AMOUNT_AFTER.match(text, m.end()):
+        # (a phone label before it says what the number is: 联系电话：13812345678元旦期间照常营业)
+        if branch in ("cn_mobile", "cn_service") and _AMOUNT_AFTER.match(text, m.end()) \
+                and not _PHONE_LABEL_BEFORE.search(before):
             return False
         if branch in ("nanp", "cn_service") and self._in_number_run(m):
             return False

@@ -107,7 +107,8 @@ _YEAR_RANGE_END = re.compile(r"(?:19|20)\d\d[\-.](?:19|20)\d\d$", re.ASCII)   # 
 # A number right after one of these labels is a part, model, serial, order, invoice, case or tracking
 # number, a customer number or a key, whatever its shape: the one label rule of every kind (phones,
 # SSNs, cards). Chinese, Japanese, Korean part and order labels (Japanese order, member, booking,
-# slip and inquiry numbers too: 注文番号, 会員番号, 問い合わせ番号); English, German and French
+# slip and inquiry numbers too: 注文番号, 会員番号, 問い合わせ番号); a video meeting's number (腾讯会议号：
+# 138 1234 5678, Meeting ID: ..., 11 digits in a mobile's shape) and a parcel's; English, German and French
 # reference words, alone (`Invoice 345-678-9012`, `Tracking: ...`, `Case No.`, `Rechnungsnummer`,
 # `Kundennummer`, `N° de commande`, `Réf.`) or, for words that are no label alone (order, item,
 # customer), with a number word (`Order number`, `Order #:`, `Item No.`); and a bare number word
@@ -116,12 +117,14 @@ _NUMERO = r"(?:no\.?|nr\.?|n°|nº|num(?:ber|éro|ero|\.)?|nummer|#|id)"
 _REF_BEFORE = re.compile(
     r"(?:(?:型号|型號|型番|品番|品号|品號|料号|料號|货号|貨號|件号|零件号|部品番号|序列号|序列號|编号|編號|批号|批號"
     r"|订单号|訂單號|单号|單號|품번|모델명|제품번호|许可证|授权码|激活码|注册码|密钥"
+    r"|(?:会议|會議)(?:号码|號碼|号|號|ID|室号|室號)|腾讯会议|騰訊會議|追踪号|跟踪号|追蹤號|跟蹤號|快递号|快遞號|取件码|取件碼"
     r"|注文番号|会員番号|受付番号|予約番号|顧客番号|お客様番号|管理番号|伝票番号|商品番号|製品番号|整理番号|登録番号"
     r"|問い合わせ番号|問合せ番号)"
     r"|(?<![^\W\d_])(?:"
     r"(?:p/n|sku|model|serial|part|invoice|receipt|case|docket|ticket|tracking|reference|ref|licen[cs]e(?:\s*key)?|key"
     r"|activation(?:\s*code)?|aktenzeichen|az|référence|réf|facture|commande)\.?(?:[ \-]?" + _NUMERO + r")?"
-    r"|(?:order|item|customer|booking|confirmation|transaction|shipment|article|contract|policy|account)"
+    r"|(?:order|item|customer|booking|confirmation|transaction|shipment|article|contract|policy|account|meeting"
+    r"|webinar)"
     r"[ \-]?" + _NUMERO +
     r"|(?:bestell|rechnungs|kunden|auftrags|artikel|vorgangs|sendungs|referenz|beleg|vertrags|mitglieds|buchungs"
     r"|teile|serien|lieferschein|kassen|versicherungs|steuer)[ \-]?(?:nummer|nr\.?)"
@@ -131,16 +134,18 @@ _REF_BEFORE = re.compile(
 # Phone words of the languages with Latin letters (a label before a number); also read by the
 # labelled pass's screen (`PHONE_LABEL_SCREEN`)
 _PHONE_WORDS = ("tel", "tél", "telefon", "telephone", "téléphone", "telefono", "teléfono", "telefoon", "phone", "fon",
-                "fax", "telefax", "mobile?", "mobiel", "handy", "cell", "cellulare", "portable", "gsm", "m[óo]vil",
-                "whatsapp", "signal", "telegram", "rufnummer", "telefonnummer", "handynummer", "faxnummer")
+                "fax", "telefax", "mobile?", "mob", "mobiel", "handy", "cell", "cellulare", "portable", "gsm",
+                "m[óo]vil", "whatsapp", "signal", "telegram", "rufnummer", "telefonnummer", "handynummer", "faxnummer")
 _PHONE_WORD = (r"(?<![^\W\d_])(?:" + "|".join(_PHONE_WORDS) + r")"
                r"(?:\.?[ \-]?(?:nr|no|num(?:ber|éro|ero)?|nummer|#)\b)?\.?")
 _PHONE_WORD_END = re.compile(_PHONE_WORD + r"[\s.\-]*$", re.I)
 # ... and the Japanese ones (TEL, FAX are the Latin ones above). No letter check before them: Japanese
 # writes no space, a word may run into the label (お客様電話番号, 緊急連絡先).
 _JA_PHONE_WORD = r"(?:電話|携帯(?:電話)?|ファッ?クス|お?問い?合わ?せ先|連絡先)(?:番号)?"
-_PHONE_LABEL_END = re.compile(r"(?:" + _PHONE_WORD + "|" + _JA_PHONE_WORD + r")\s*(?P<colon>[:：])?[ \t\u3000]*$",
-                              re.I)
+# ... and the Chinese ones, simplified and traditional (联系电话, 手机号码, 手機, 服务热线, 传真)
+_ZH_PHONE_WORD = r"(?:电话|手机|手機|热线|熱線|传真|傳真|座机|座機)(?:号码|號碼|号|號)?"
+_PHONE_LABEL_END = re.compile(r"(?:" + _PHONE_WORD + "|" + _JA_PHONE_WORD + "|" + _ZH_PHONE_WORD
+                              + r")\s*(?P<colon>[:：])?[ \t\u3000]*$", re.I)
 
 
 def _reference_before(text: str, start: int) -> bool:
@@ -219,9 +224,14 @@ _URL_BEFORE = re.compile(r"(?:[=?&#%]|(?:[A-Za-z][A-Za-z0-9+.\-]*://|www\.|[A-Za
                          r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]*)$")
 _FILE_AFTER = re.compile(r"\)?\." + _FILE_SUFFIXES)
 # After a bare mobile or service number, an amount or a count: 13500000000元, GDP 13912345678 万元,
-# 用户数 13912345678 人 (the words a unit begins - 人民路, 个人, 台湾, 万先生 - are no unit)
-_AMOUNT_AFTER = re.compile(r"[ \u3000]?(?:[元亿股倍%％份次件]|万(?![先女小])|人(?!民)|个(?!人)|台(?![湾灣州北中南东西]))"
-                           r"|[千百]")
+# 用户数 13912345678 人, 8000000000人民币. What follows the unit's character decides: the words it begins
+# that are no unit (元旦, 元宵, 人工, 人在, 次日, 份额, 倍感, 个人, 台湾, 万先生, 股东) make the number a phone
+# again (a page writes 手机13812345678元旦照常营业 without a space); 百 and 千 only as a unit's first
+# character (千瓦, 千克, 百万元; not 百度, 千万不要). Under a phone label no unit counts (`_phone_ok`).
+_UNIT = (r"[亿%％件]|人民币|元(?![旦宵素月代朝帅首老件器气音])|股(?![东票市价权民评])|倍(?![感受加觉儿])|份(?![额子])"
+         r"|次(?![日年月晨要序之子女])|万(?![先女小一事物岁家达科象能不别要记])|人(?![民工在们物类才力事士生性家气寿保])"
+         r"|个(?![人性体别股案税贷展])|台(?![湾灣州北中南东西])")
+_AMOUNT_AFTER = re.compile(r"[ \u3000]?(?:" + _UNIT + r")|[千百](?:[瓦克米卡伏吨分]|" + _UNIT + r"|(?![^\W\d_]))")
 # A local number without an area code is a phone only right after one of these and a colon; a messenger
 # app's name is a phone label too, with "me" after it as ads write it (WhatsApp我：6123 4567)
 _MESSENGERS = r"(?:whatsapp|signal|telegram)"
@@ -230,8 +240,8 @@ _LOCAL_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone|" + _MESSENGERS 
 # Latin letters touching a Chinese number (TEL0755-12345678, 手机13812345678QQ12345): before it only a
 # phone word, after it only under a phone label or after an area-code dash
 _WORD_LABEL_BEFORE = re.compile(r"(?<![A-Za-z])(?:tel|phone|mobile|mob|cell|fax)\.?$", re.I)
-_PHONE_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone|mobile|mob|cell|fax)\.?|电话|電話|手机|手機|热线|熱線"
-                                 r"|联系方式|傳真|传真)\s*[:：]?\s*$", re.I)
+_PHONE_LABEL_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:tel|phone|mobile|mob|cell|fax)\.?|(?:电话|電話|手机|手機|热线|熱線"
+                                 r"|傳真|传真|座机|座機)(?:号码|號碼|号|號)?|联系方式|聯繫方式|客服)\s*[:：为為是]?\s*$", re.I)
 # GB 11643: 18 characters (1999, check character), or 15 digits (1989: YYMMDD, no check character)
 # under a province code that was issued before 2004
 _PROVINCE_1989 = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5])"
@@ -244,6 +254,12 @@ _HKID = r"[A-Z]{1,2}\d{6}[(（][0-9A][)）]"
 ID_NUMBER = re.compile(r"(?=[1-8A-Z])(?<![0-9A-Za-z])(?:[1-8]\d{5}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
                        r"\d{3}[0-9Xx]|" + _PROVINCE_1989 + r"\d{6}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
                        r"|" + _TW_ID + "|" + _HKID + r")(?![0-9A-Za-z])", re.ASCII)
+# ... and the 18 characters grouped 6-8-4 for reading (area code, birth date, sequence and check:
+# 110105 19491231 002X, 110105-19491231-002X), one separator throughout: only right after an ID
+# label (`_ID_LABEL_BEFORE`), as a table row may hold a postcode, a date and a number in that shape
+ID_NUMBER_GROUPED = re.compile(r"(?=[1-8])(?<![\d\-])[1-8]\d{5}(?P<sep>[ \-])(?:19|20)\d\d(?:0[1-9]|1[0-2])"
+                               r"(?:0[1-9]|[12]\d|3[01])(?P=sep)\d{3}[0-9Xx](?![0-9A-Za-z]|[\-.]\d)", re.ASCII)
+_ID_LABEL_BEFORE = re.compile(r"(?:身份证|身份證|身分證|证件|證件)(?:号码|號碼|号|號|字号|字號)?\s*[:：为為是]?\s*$")
 # ... a 15-digit run right after these is an order, waybill or transaction number, a handset's IMEI,
 # a business or tax registration number (注册号, 15 digits under an area code too), or part of a URL
 # or file name (/, =, _, ., #, &, ?, - right before it)
@@ -348,9 +364,11 @@ _WIDTH_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c) not in _NO
 _FULLWIDTH = re.compile("[" + "".join(map(chr, _WIDTH_FOLD)) + "]")
 # The dashes Japanese keyboards and pages put between a number's digits (090ー1234ー5678, 03‐1234‐5678):
 # hyphen, non-breaking hyphen, figure dash, en dash, minus sign, the katakana prolonged sound mark
-# in full and half width. Read as "-" only between two digits: ー is a letter in katakana words
-# (データ), – a range dash in prose; between digits (1990–2000) every pattern already reads "-".
-_DASHES = "\u2010\u2011\u2012\u2013\u2212\u30fc\uff70"
+# in full and half width; and the em dash and horizontal bar Chinese input methods give for "-"
+# (电话：010—65881234, 138—1234—5678). Read as "-" only between two digits: ー is a letter in katakana
+# words (データ), – and — range dashes in prose; between digits (1990–2000) every pattern already
+# reads "-" (a doubled dash, 2000——2010, has no digit on one side of each and stays as written).
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70"
 # (the dash first, the digits looked at around it: Python's re then skips to the dashes at C speed,
 # 4x faster than the digit first on web pages)
 _DASH_BETWEEN_DIGITS = re.compile(f"[{_DASHES}](?<=[0-9].)(?=[0-9])")
@@ -434,9 +452,11 @@ _SCREEN_ASCII = {
              r"|0(?:120|570|9\d\d)[ \-]\d{3}[ \-]?\d{3}|8 ?\(\d{3,5}\)|[48]00(?:[ \-]?\d){7}"
              r"|(?:电话|電話|热线|熱線|[Tt][Ee][Ll]|[Pp][Hh][Oo][Nn][Ee])\.?(?:号码|號碼)?\s*[:：为為是]\s*\d\d\d\d"
              r"|\b00[1-9]\d{0,2}[ .\-/(]|\b(?:" + _LABEL_SCREEN + r")[A-Za-zéÉ.\- ]{0,14}[:：]?\s*\(?\d[\d)]*[ .\-/]{1,3}\d"
-             r"|0[789]0 \d{4} \d{4}|(?:電話|携帯|ファッ?クス|合わ?せ先|連絡先)[番号電話]{0,4}[:：]?\s*\(?\d[\d)]*[ .\-/]{1,3}\d"
+             r"|0[789]0 \d{4} \d{4}|(?:電話|携帯|ファッ?クス|合わ?せ先|連絡先|电话|手机|手機|热线|熱線|传真|傳真|座机|座機)"
+             r"[番号電話码號碼]{0,4}[:：]?\s*\(?\d[\d)]*[ .\-/]{1,3}\d"
              r"|(?:" + _MESSENGER_SCREEN + r").{0,6}\d\d\d\d",
-    "id_number": r"\d{15}|\d{3}-\d\d-\d{4}|[sS][sS][nN#]|[sS][oO][cC][iI][aA][lL]\s+[sS][eE][cC][uU][rR]|マイナンバー|個人番号"
+    "id_number": r"\d{15}|\d{6}[ \-]\d{8}[ \-]\d{3}"
+                 r"|\d{3}-\d\d-\d{4}|[sS][sS][nN#]|[sS][oO][cC][iI][aA][lL]\s+[sS][eE][cC][uU][rR]|マイナンバー|個人番号"
                  r"|[A-Z][12]\d{8}|[A-Z]\d{6}[(（][0-9A]",
     "bank_card": r"\d{13}|\d{4}[ \-]\d{4}[ \-]\d{4}",
     "iban": r"[A-Z][A-Z]\d\d ?[A-Z0-9][A-Z0-9][A-Z0-9][A-Z0-9]",
@@ -449,7 +469,7 @@ _SCREEN = {k: _widen(v) for k, v in _SCREEN_ASCII.items()}
 # case as the pass reads them. PHONE_LABEL_SCREEN is the RE2 screen over the original text: widened to
 # the full-width letters, and "i" spelt out with İ and ı, which Python's re.I reads as i and RE2's (?i)
 # does not. PHONE_LABEL_WORDS is the same for Python on the folded text (once a placeholder went in).
-_LABEL_WORDS = "|".join(_PHONE_WORDS) + "|" + _JA_PHONE_WORD
+_LABEL_WORDS = "|".join(_PHONE_WORDS) + "|" + _JA_PHONE_WORD + "|" + _ZH_PHONE_WORD
 PHONE_LABEL_SCREEN = "(?i)(?:" + _widen(_LABEL_WORDS.replace("i", "[iİı]")) + ")"
 PHONE_LABEL_WORDS = re.compile(_LABEL_WORDS, re.I)
 KINDS = ("email", "ip", "phone", "id_number", "bank_card", "iban")
