@@ -58,23 +58,32 @@ text). A document is removed when
   威/信, V信, vx), a LINE @id after LINE, a Telegram @name after Telegram/TG, a mobile (138-1688-9999
   too), 400 or North American number ((201) 555-0188, 1-888-555-0142) standing alone, or "加王老师微信" (a person's account) -
   and, in one category, the distinct phrases it holds weigh `contact_min_score` (2), counting the
-  category's text phrases and its contact-only ones (`contact: phrase` lines); not a report (the
-  report words as above, which include the newsroom's: 报道, 本报, 新闻线索). Why: real Chinese web
+  category's text phrases, its contact-only ones (`contact: phrase` lines) and its trade's words
+  (`field: phrase` lines), with at least one that is not a trade's word; not a report (the report
+  words as above, which include the newsroom's: 报道, 本报, 新闻线索). Why: real Chinese web
   spam is mostly not keyword farms but one post - a trading "analyst"'s calls, a remedy, a course,
   a fortune reading, an agent recruitment - that ends by sending the reader to a WeChat or a phone;
   a long article with one such ad is far below the text rule's density, and its words (止损, 减肥,
   课程, 运势) are ordinary ones. A handle alone removes nothing (newsrooms, job ads and Zhihu
   answers give WeChat IDs and numbers); ordinary words alone remove nothing; together they are an
   ad. Contact-only words are the generic vocabulary of what is sold (market terms, complaints,
-  shop and course words), weighted 0.5 where job ads and shop reviews share them (咨询, 门店).
+  shop and course words), weighted 0.5 where job ads and shop reviews share them (咨询, 门店). A
+  trade's own words are no ad at all: a hospital department's page (患者, 症状, 中药, 妇科) or a
+  pharmacy's (Viagra, Cialis), a law firm's (网贷, 信用卡) print them beside a booking number, so
+  `field:` words (0.5 each) count only beside a word of the ad's own: a cure, a refund, a quick
+  result, an urging (根治, 无效退款, 见效, 不反弹, 急用钱, no prescription).
 What is not evidence: a URL path that repeats the title (/wiki/Super_Bowl_XXX, /what-is-a-payday-loan)
 adds nothing to the title's phrases (the host, the site's own name, still counts); a title that asks or
 defines (What is a cash advance?, How to spot a replica Rolex; 延时喷剂有用吗？, 代孕为什么违法, 〜とは)
-without a word of selling (buy, cheap; 哪里买, 价格, 靠谱, 通販) weighs as text and is no title hit; a list's `not:` phrases (pussy willow, Pussy Riot), X placeholders of number
+without a word of selling (buy, cheap; 哪里买, 价格, 靠谱, 通販) weighs as text and is no title hit, and so
+does an encyclopedia entry's (百家乐 - 维基百科, Online casino - Wikipedia); a list's `not:` phrases (pussy willow, Pussy Riot), X placeholders of number
 masks ((XXX) XXX-XXXX) and an upper-case Roman numeral in a name (Super Bowl XXX, XXX Corps) where it
 is the field's only phrase are blanked before matching. Report words come from report_words_file and
 more_report_words_files (English regulators' words, German, French, Spanish) and the lists' `report:`
-lines (a health service's, a gambling helpline's, consumer credit's, a university's words).
+lines (a health service's, a gambling helpline's, consumer credit's, a university's words; for
+gambling also the words of industry news, statistics, regulation and reference writing, as Macau's
+press words them: 博彩监察协调局, 毛收入, 按年, 白皮书, 起源于, gross gaming revenue, year-on-year, with
+its topic lines 博彩业, 幸运博彩: a revenue story names no police and says 博彩, not 赌博).
 The title: the `title_field` column, else (default) the metadata JSON's `title`, where JSONL and
 Parquet sources keep extra fields; a dotted `title_field` (metadata.title) is a key in a JSON column.
 The reason says the category and where it mattered most: `gambling_title`, `porn_url`,
@@ -127,6 +136,7 @@ class SpamFilter(Filter):
     Adds `spam_matches` (int32: text matches of the most-matched category), `spam_score`
     (float32: the highest category score) and `spam_signal` (what matched where, or null)."""
     name: ClassVar[str] = "spam_filter"
+    adds: ClassVar[frozenset[str]] = frozenset({"spam_*"})
     # 3: Latin phrases match whole words; 4: the contact rule, zh_loans/health_scam/fortune/mlm/ads;
     # 5: reports about the category are spared by the title and URL rules (topic lines), ja_ lists;
     # 6: the repetition rule, report: lines, grouped mobile numbers and LINE @ids, titles in metadata
@@ -135,8 +145,9 @@ class SpamFilter(Filter):
     # 8: spam_contact_score, the contact rule's weight of what it removed
     # 9: the repetition rule needs the phrase put in; Chinese/Japanese question titles; weights under 1
     #    count so in the text rule; North American numbers and Telegram names; zh_counterfeit
-    version: ClassVar[str] = "9"
-    adds: ClassVar[frozenset[str]] = frozenset({"spam_*"})
+    # 10: field: lines (a trade's words count in the contact rule only beside an ad's), not: lines in the
+    #     contact rule, encyclopedia titles define, gambling industry-news report words
+    version: ClassVar[str] = "10"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
@@ -150,7 +161,9 @@ class SpamFilter(Filter):
         "More list files (paths), same format: phrase[<TAB>weight] per line, `url: token` for URL-only "
         "tokens, `contact: phrase` for phrases counted only by the contact rule, `topic: word` for the plain "
         "names of the activity a report about it uses (no spam words), `report: word` for its report words, "
-        "`not: phrase` for names and plain words holding a phrase (pussy willow: its matches do not count), # comments. A file named "
+        "`not: phrase` for names and plain words holding a phrase (pussy willow: its matches do not count), "
+        "`field: phrase` for the lawful trade's words (患者, viagra: the contact rule counts them only beside "
+        "another of the list's phrases), # comments. A file named "
         "xx_<category>.txt adds to that category."))
     title_field: str = Field("title", description=(
         "Column holding the page title (skipped if absent, unless set here: then the input must have it). "
@@ -183,7 +196,8 @@ class SpamFilter(Filter):
     contact_min_score: float | None = Field(2.0, gt=0.0, description=(
         "Contact rule: remove a text that gives a contact handle (a WeChat ID, QQ or phone number after "
         "微信/QQ/电话..., a mobile or 400 number) when one category's phrases found in it (its text "
-        "phrases and its `contact:` ones) weigh this much, and it does not read as a report; null: off."))
+        "phrases, its `contact:` ones and its `field:` ones, not these alone) weigh this much, and it does "
+        "not read as a report; null: off."))
     report_words_file: str = Field(str(REPORT_WORDS), description=(
         "Words of a report about the activity (police, courts, regulators, the press), one a line; a text "
         "with report_min_distinct different ones is not removed by the text-only rule (crackdown news) nor "
@@ -229,9 +243,9 @@ class SpamFilter(Filter):
         for f in files:
             if not f.is_file():
                 raise FileNotFoundError(f"spam_filter: block list {f} not found")
-            text_w, url_w, contact_w, topic_w, report_w, innocent_w = merged.setdefault(
-                category_of(f), ({}, {}, {}, {}, {}, {}))
-            entries = read_phrase_file(f, contact=True, topic=True, report=True, innocent=True)
+            text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w = merged.setdefault(
+                category_of(f), ({}, {}, {}, {}, {}, {}, {}))
+            entries = read_phrase_file(f, contact=True, topic=True, report=True, innocent=True, field=True)
             if self.traditional_variants and f.name.startswith("zh_"):
                 entries += _traditional(entries)
             for phrase, w in entries:
@@ -245,6 +259,8 @@ class SpamFilter(Filter):
                     report_w[phrase[7:]] = w
                 elif phrase.startswith("not:"):
                     innocent_w[phrase[4:]] = w
+                elif phrase.startswith("field:"):
+                    field_w[phrase[6:]] = max(w, field_w.get(phrase[6:], 0.0))
                 else:
                     text_w[phrase] = max(w, text_w.get(phrase, 0.0))
         words = [(w, 1.0) for f in [self.report_words_file, *self.more_report_words_files]
@@ -254,11 +270,12 @@ class SpamFilter(Filter):
         self._report_re = re.compile("|".join(
             rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w, _ in words), re.I)
         self._categories: list[_Category] = []
-        for cat, (text_w, url_w, contact_w, topic_w, report_w, innocent_w) in merged.items():
+        for cat, (text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w) in merged.items():
             if not text_w and not contact_w:
                 raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
             url_all = {**text_w, **url_w}
-            contact_all = {**contact_w, **text_w}
+            # a trade's word (患者, viagra) weighs as its field line says, a text phrase too
+            contact_all = {**contact_w, **text_w, **field_w}
             # URL tokens match whole between separators; text phrases anywhere.
             url_pat = "|".join([_alternation(text_w, None)] + [rf"(?<= ){re.escape(t)}(?= )" for t in url_w])
             # On an ASCII URL (lowercased) the same search is a plain RE2 one: " token " for a token.
@@ -271,7 +288,7 @@ class SpamFilter(Filter):
                 contact_all, "(?i)" + _alternation(contact_all, "re2"),
                 re.compile(_alternation(topic_w), re.I) if topic_w else None,
                 re.compile(_alternation(report_w), re.I) if report_w else None,
-                re.compile(_alternation(innocent_w), re.I) if innocent_w else None))
+                re.compile(_alternation(innocent_w), re.I) if innocent_w else None, frozenset(field_w)))
         self._by_name = {c.name: c for c in self._categories}
 
     def _column(self, batch: pa.Table, name: str) -> pa.Array:
@@ -406,7 +423,8 @@ class SpamFilter(Filter):
 
     def _contact_rule(self, text_arr: pa.Array, reasons: list, signals: list, contact_score: np.ndarray) -> None:
         """Rows not yet removed whose text gives a contact handle and, in one category, phrases
-        (its text phrases and its contact-only ones) weighing `contact_min_score`; not reports.
+        (its text phrases, its contact-only ones and its trade's `field:` words, not these alone; its
+        `not:` phrases blanked) weighing `contact_min_score`; not reports.
         `contact_score` gets the weight of the rows it removes (the report's histogram of
         `spam_contact_score` then shows why they went: their `spam_score` is the other rules')."""
         maybe = pc.fill_null(pc.match_substring_regex(text_arr, _CONTACT_PREFILTER), False).to_numpy(
@@ -427,9 +445,13 @@ class SpamFilter(Filter):
             for k in np.flatnonzero(hit):
                 if k not in folded:
                     folded[k] = texts[int(k)].as_py().casefold()
-                found = {p: w for p, w in cat.contact_weights.items() if _contains(folded[k], p)}
+                text = cat.without_innocent(folded[k])
+                found = {p: w for p, w in cat.contact_weights.items() if _contains(text, p)}
                 score = sum(found.values())
-                if score >= self.contact_min_score and (k not in best or score > best[k][1]):
+                # the trade's own words (a hospital's 患者, a pharmacy's viagra) make no ad by themselves:
+                # a clinic, a pharmacy, a law firm print them beside their phone number
+                ad = any(p not in cat.field_words for p in found)
+                if ad and score >= self.contact_min_score and (k not in best or score > best[k][1]):
                     best[k] = (cat.name, score, found)
         for k, (name, score, found) in best.items():
             text = texts[int(k)].as_py()

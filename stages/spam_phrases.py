@@ -16,7 +16,10 @@ is no spam word but the plain name of the activity a report uses (赌博, 色情
 only to tell whether a report is about the category (stages/spam.py); a line `report: word` is a report word
 of this category only, the authority over its legal form (the tax office's 税务机关, 纳税人 for
 invoices: its FAQ on 代开增值税发票 is no seller's), counted with the report words and topic words
-when the category is judged (stages/spam.py).
+when the category is judged (stages/spam.py); a line `field: phrase` is a word of the lawful trade
+the category preys on (a hospital's 患者, 症状, a pharmacy's viagra, a law firm's 网贷), which its
+pages print next to a phone number: the contact rule counts it only beside a word of the ad's own
+(a cure promised, a refund, an urging; stages/spam.py), and no other rule reads it.
 """
 from __future__ import annotations
 
@@ -30,11 +33,11 @@ from urllib.parse import urlsplit
 
 
 # A list line's kind before its colon (`contact: 止损`); a plain line is a spam phrase.
-_LINE_KINDS = frozenset({"url", "contact", "topic", "report", "not"})
+_LINE_KINDS = frozenset({"url", "contact", "topic", "report", "not", "field"})
 
 
 def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
-                     report: bool = False, innocent: bool = False) -> list[tuple[str, float]]:
+                     report: bool = False, innocent: bool = False, field: bool = False) -> list[tuple[str, float]]:
     """(phrase, weight) pairs of a list file; URL-only entries come back as ('url:token', weight).
     Contact-only entries (`contact: phrase`) are left out unless `contact`, then ('contact:phrase', weight):
     they are not spam words on their own (a page built from a list's phrases has none of them).
@@ -42,8 +45,9 @@ def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
     left out unless `topic`, then ('topic:word', weight): they are no spam words at all. Report entries
     (`report: word`, the words of the authority over the activity's legal form: 税务机关) likewise,
     as ('report:word', weight). Innocent entries (`not: phrase`, a name or a word of ordinary text
-    that holds a spam phrase: pussy willow) likewise, as ('not:phrase', weight)."""
-    wanted = {"url": True, "contact": contact, "topic": topic, "report": report, "not": innocent}
+    that holds a spam phrase: pussy willow) likewise, as ('not:phrase', weight). Field entries (`field:
+    phrase`, the lawful trade's own words: 患者, viagra) likewise, as ('field:phrase', weight)."""
+    wanted = {"url": True, "contact": contact, "topic": topic, "report": report, "not": innocent, "field": field}
     out = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -113,6 +117,7 @@ class _Category:
     topic_re: re.Pattern | None = None  # its topic words (`topic:` lines): what a report calls it
     report_re: re.Pattern | None = None  # its own report words (`report:` lines): the authority's
     innocent_re: re.Pattern | None = None  # names and plain words that hold a phrase (`not:` lines)
+    field_words: frozenset[str] = frozenset()  # contact_weights' words of the lawful trade (`field:` lines)
 
     def clean(self, s: str | None) -> str | None:
         """s with what only looks like a phrase blanked (same length): the category's innocent
@@ -139,6 +144,13 @@ class _Category:
         for a, b in spans:
             chars[a:b] = " " * (b - a)
         return "".join(chars)
+
+    def without_innocent(self, s: str) -> str:
+        """s with the category's innocent phrases (`not:` lines) blanked, same length: the contact rule's
+        reading of a text (乳腺癌根治术 is a surgeon's word, no cure promised)."""
+        if self.innocent_re is None:
+            return s
+        return self.innocent_re.sub(lambda m: " " * len(m.group()), s)
 
     def named_in(self, text: str) -> bool:
         """Whether a text is about the category: its topic words (and its own report words) occur at
@@ -292,9 +304,17 @@ _SELLS_CJK = re.compile(r"[买買购購]|[价價][格钱錢]|多少[钱錢]|优�
                         r"|微信|[电電][话話]|購入|通販|最安|激安|価格|値段|無料|おすすめ|ランキング|買")
 
 
+# An encyclopedia's or dictionary's entry (百家乐 - 维基百科, Online casino - Wikipedia) names what it
+# defines, as 〜とは does: its title weighs as text unless it sells.
+_ENCYCLOPEDIA = re.compile(r"wikipedia|wiktionary|encyclop(?:a)?edia|britannica|[维維]基百科|百度百科|互[动動]百科"
+                           r"|百科全[书書]|ウィキペディア|大百科", re.I)
+
+
 def _asks(title: str | None) -> bool:
     if not title:
         return False
+    if _ENCYCLOPEDIA.search(title) is not None:
+        return _SELLS.search(title) is None and _SELLS_CJK.search(title) is None
     if _ASKS.match(title) is not None:
         return _SELLS.search(title) is None
     return _ASKS_CJK.search(title) is not None and _SELLS_CJK.search(title) is None and _SELLS.search(title) is None
