@@ -110,9 +110,11 @@ _FULL_WIDTH_ALNUM = "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]"
 # characters of every Japanese text in the shared data (16 texts; their lines of 20+ such characters
 # 0.30-0.65), where a Chinese page carries kana only in a quoted name or a site's banner (CNA's
 # Japanese language-switch line, 20 kana, made 7 of 49 Chinese pages ja, with kana 10-19 %). Below
-# this share a ja label is lid.176 weighing a few kana over the Han text, and the Chinese reading is
-# taken. Only in texts of `_KANA_TEST_MIN_CJK` Han and kana: kanji-only Japanese titles and names
-# (東京都知事選, 石丸伸二, 元兵庫県明石市長の: up to 9 such characters) are Japanese all the same.
+# this share a ja label may be lid.176 weighing a few kana over the Han text, and the text's Han forms
+# and its Chinese reading decide (`_chinese_reading_replaces_ja`): Japanese list pages (station lists,
+# rosters, 一覧 articles: kanji names and a heading) have as few kana and are Japanese. Only in texts of
+# `_KANA_TEST_MIN_CJK` Han and kana: kanji-only Japanese titles and names (東京都知事選, 石丸伸二,
+# 元兵庫県明石市長の: up to 9 such characters) are Japanese all the same.
 _KANA_SHARE_OF_JAPANESE = 0.2
 _KANA_TEST_MIN_CJK = 40
 # Shorter texts with too few kana are read as Chinese when they also show Chinese: lid.176 gave ja up to
@@ -127,7 +129,6 @@ _KANA_TEST_MIN_CJK = 40
 # lines, kanji-only runs and headings): 145 of the 213 ja labels of Chinese with 8+ Han became zh (the rest
 # show neither sign), no Japanese label changed.
 _SHORT_CHINESE_MIN_HAN = 8
-_SHORT_CHINESE_MIN_SCORE = 0.5
 _CHINESE_ONLY_MIN = 2
 _CHINESE_COMMA_BETWEEN_HAN = r"\p{Han}[，；]\s*\p{Han}"
 _TO_ASCII = {c: c - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
@@ -160,6 +161,54 @@ def _chinese_only_characters() -> frozenset[str]:
     return frozenset(c for chars, japanese in ((_TRADITIONAL_ONLY, traditional_in_japanese),
                                                 (_SIMPLIFIED_ONLY, simplified_in_japanese))
                      for c, j in zip(chars, japanese, strict=True) if c != j)
+
+
+@functools.cache
+def _japanese_only_characters() -> frozenset[str]:
+    """Japanese forms (shinjitai) that Chinese writes otherwise in both standards: 駅 (驛, 驿), 県, 沢, 広,
+    読, 鉄, 関. Derived with OpenCC (jp2t, then t2s) over the CJK block, not listed by hand. OpenCC's jp2t
+    also maps common Chinese characters to rare variants (研→硏, 郎→郞, 予→豫), so characters Chinese
+    writes are taken out: those of jieba's dictionary (Simplified) and their Traditional forms (s2t), and
+    the two standards' lists of `stages.scripts` (Taiwanese pages write 説 too)."""
+    import importlib.resources
+
+    import opencc
+
+    def convert(config: str, chars: list[str]) -> list[str]:      # one character a line: no phrase matches
+        return opencc.OpenCC(config).convert("\n".join(chars)).split("\n")
+    han = [chr(c) for c in range(0x4E00, 0xA000)]
+    shinjitai = [c for c, t in zip(han, convert("jp2t", han), strict=True) if c != t]
+    other_forms = convert("t2s", convert("jp2t", shinjitai))
+    simplified = convert("t2s", shinjitai)
+    traditional = convert("s2t", simplified)
+    words = importlib.resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
+    listed = _SIMPLIFIED_ONLY + _TRADITIONAL_ONLY
+
+    def chinese(c: str) -> bool:
+        return c in listed or c in words
+    return frozenset(c for c, other, s, t in zip(shinjitai, other_forms, simplified, traditional, strict=True)
+                     if other != c and not chinese(c) and not (t == c and chinese(s)))
+
+
+def _chinese_reading_replaces_ja(text: str, chinese_score: float, few_kana: bool) -> bool:
+    """Whether a text that lid.176 labelled ja (with too few kana for Japanese, or short and showing
+    Chinese: `_short_chinese`) takes its Chinese reading instead.
+
+    Its Han forms weigh first. Japanese-only forms (`_japanese_only_characters`: 駅 県 沢) at least as many
+    as the characters Japanese writes otherwise (`_chinese_only_characters`: 國 說, 们 这; Japanese names keep
+    a few old forms, 龍 廣 澤) make it Japanese: a station list, a roster. More Chinese-only characters make
+    a text short of kana Chinese whatever its Chinese reading scores: a CNA page with a Japanese banner line
+    read zh 0.38 only. Without either sign the Chinese reading must be confident itself: Japanese list pages
+    (kanji names between ・ or newlines, a heading and a sentence) read ja 0.89-1.0 and zh 0.00001-0.52,
+    and replacing that confident ja by so weak a zh removed them as low_language_score."""
+    chinese_only, japanese_only = _chinese_only_characters(), _japanese_only_characters()
+    chinese = sum(c in chinese_only for c in text)
+    japanese = sum(c in japanese_only for c in text)
+    if japanese and japanese >= chinese:
+        return False
+    if few_kana and chinese >= _CHINESE_ONLY_MIN:
+        return True
+    return chinese_score >= _CONFIDENT
 
 
 def _short_chinese(texts: pa.Array | pa.ChunkedArray, counts: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -229,8 +278,10 @@ class LanguageFilter(Filter):
     name: ClassVar[str] = "language"
     # 3: full-width Latin read as ASCII; 4: Chinese inside Latin text spaced; 5: spaced and unspaced readings;
     # 6: no ja where kana are too few for Japanese; 7: nor in short texts with Chinese punctuation or characters;
-    # 8: those short texts without any kana, and only for a confident Chinese reading
-    version: ClassVar[str] = "8"
+    # 8: those short texts without any kana, and only for a confident Chinese reading; 9: a text with too few
+    # kana takes a weak Chinese reading only if Chinese-only forms outnumber Japanese-only ones, none where
+    # Japanese-only forms are as many (list pages); scores clipped to 1.0
+    version: ClassVar[str] = "9"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
@@ -313,18 +364,20 @@ class LanguageFilter(Filter):
                     if _spaced_reading_wins(labels[i], float(scores[i]), spaced_labels[j],
                                             float(spaced_scores[j]), counts[i]):
                         labels[i], scores[i] = spaced_labels[j], spaced_scores[j]
-        # A ja label the text's own kana contradict (`_KANA_SHARE_OF_JAPANESE`), or a short text's lack of
-        # kana and its Chinese punctuation or characters (`_SHORT_CHINESE_MIN_HAN`): its Chinese reading -
-        # for a short text only when that reading is confident (`_SHORT_CHINESE_MIN_SCORE`): a weak one is
-        # no better evidence than the ja label, and it would drop the text under a score threshold.
+        # A ja label the text's own kana put in doubt (`_KANA_SHARE_OF_JAPANESE`), or a short text's lack of
+        # kana and its Chinese punctuation or characters (`_SHORT_CHINESE_MIN_HAN`): its Chinese reading where
+        # the text's Han forms or that reading's confidence say so (`_chinese_reading_replaces_ja`); a weak
+        # reading is no better evidence than the ja label, and it would drop the text under a score threshold.
         ja = np.array([lab == "ja" for lab in labels], dtype=bool)
         short = _short_chinese(texts, counts, ja & ~few_kana)
         rows = np.flatnonzero(ja & (few_kana | short)).tolist()
         if rows:
             chinese, chinese_scores = _chinese_reading(model, [lines[i] for i in rows])
             for i, label, score in zip(rows, chinese, chinese_scores):
-                if few_kana[i] or score >= _SHORT_CHINESE_MIN_SCORE:
+                if _chinese_reading_replaces_ja(lines[i], score, bool(few_kana[i])):
                     labels[i], scores[i] = label, score
+        # fastText's smoothed probabilities reach 1.00007 for a near-certain label: a probability is <= 1
+        np.minimum(scores, 1.0, out=scores)
         language = [lab if ok else None for lab, ok in zip(labels, has_text)]
         scores[~np.array(has_text, dtype=bool)] = 0.0
         reasons = self._reasons(language, scores)

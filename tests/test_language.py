@@ -87,7 +87,7 @@ def test_language_labels_match_raw_fasttext(sentences):
                                  out.column("language_score").to_pylist()):
         labels, probs = model.predict(text.replace("\n", " "))
         assert labels[0] == "__label__" + lang
-        assert score == pytest.approx(probs[0], rel=1e-5)
+        assert score == pytest.approx(min(probs[0], 1.0), rel=1e-5)   # smoothing reaches 1.00007: clipped
 
 
 @pytest.mark.parametrize("lang", ["en", "de", "fr", "zh", "ru"])
