@@ -41,7 +41,7 @@ def text(wikitext, language=None):
     ("ja", "[[無声歯茎側面摩擦音]]を示す[[発音記号]]「{{IPA|ɬ}}」のようなもの", "無声歯茎側面摩擦音を示す発音記号「ɬ」のようなもの"),
     # jawiki 地理学: the lead's word and its reading
     ("ja", "{{読み仮名_ruby不使用|'''地理学'''|ちりがく|{{Lang-en-short|geography}}、{{lang|de|Erdkunde}}}}は、",
-     "地理学（ちりがく、geography、Erdkunde）は、"),
+     "地理学（ちりがく、英: geography、Erdkunde）は、"),      # jawiki's Lang-en-short shows 英:
     # jawiki パリ: a list laid out in columns keeps its items
     ("ja", ";劇場・劇団・コンサートホール・楽団\n{{Columns-list|2|\n* [[オデオン座]]\n* [[オペラ＝コミック座]]\n}}\n次。",
      "劇場・劇団・コンサートホール・楽団\n\n- オデオン座\n- オペラ＝コミック座\n\n次。"),

@@ -84,7 +84,7 @@ DISAMBIGUATION_TITLES = ("(disambiguation)", "(消歧义)", "(消歧義)", "(曖
                          "(disambigua)", "(desambiguação)", "(ujednoznacznienie)", "(doorverwijspagina)",
                          "(동음이의)", "(توضيح)")
 # Sections that are only references and link lists, by heading (compared lower-cased). A heading made
-# of these names joined by 与/與/和/及/・/、 ("参考资料与注释", "出典・参考文献") is one too (wikitext.py,
+# of these names joined by 与/與/和/及/と/及び/および/並びに/・/、 ("参考资料与注释", "出典・参考文献", "脚注と出典") is one too (wikitext.py,
 # dropped_heading), so the zh/ja names are listed one by one, not in each pairing.
 DROP_SECTIONS = ["references", "external links", "see also", "further reading", "notes", "footnotes",
                  "citations", "sources", "bibliography", "notes and references", "references and notes",
@@ -210,7 +210,10 @@ class MediaWikiReader(WikiOptions):
     #    nested -{…}-; opencc picks the variant; Wikisource transclusion pages counted as such
     # 4: date and text templates (OldStyleDate, floruit, nowrap|1=, lang inside a text template) render;
     #    a bracket that dropped templates emptied is removed, one they left starting with ; or , mended
-    version = "4"
+    # 5: {{coord}}, {{RailGauge}}, {{sic}} and {{bibleref}} in a sentence render; zh/ja {{by}}, {{flag|JPN}},
+    #    jawiki lang-xx labels; -{…}- across a blank line; NoteTA with nested templates; no rule inside <code>/<pre>;
+    #    ja headings joined by と
+    version = "5"
     # A folder (a download of dumps.wikimedia.org/<wiki>/<date>/) means its dumps: .xml, compressed
     # or not, split parts (`-pages-articles1.xml-p1p41242.bz2`) and .7z archives. Beside them, the
     # multistream index (`-index.txt.bz2`), md5sums.txt, dumpstatus.json, SQL tables, title lists

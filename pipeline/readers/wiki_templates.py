@@ -22,7 +22,9 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 DATE_TEMPLATES = {"birth date", "death date", "start date", "end date", "birth date and age", "death date and age",
                   "dob", "start date and age", "end date and age", "film date", "release date",
                   "生年月日と年齢"}     # jawiki; its age, counted to the day the page is viewed, is left out
-YEAR_TEMPLATES = {"birth year and age", "death year and age", "year"}
+# A year shown as written, linked to its article: enwiki {{by|1998}} (a baseball season) "1998", jawiki
+# {{by|1950年}} (1950年の野球) "1950年".
+YEAR_TEMPLATES = {"birth year and age", "death year and age", "year", "by"}
 # Dates given in both calendars, as the page shows them: {{OldStyleDate|February 2|1905|January 20}}
 # "February 2 [O.S. January 20] 1905" (the New Style date first); {{Old Style to New Style|January
 # 20|1905|February 2}} (shortcut OS2NS) "January 20 [February 2 N.S.] 1905" (the Old Style first).
@@ -67,6 +69,8 @@ CHINESE_LABELS = {"c": "Chinese", "s": "simplified Chinese", "t": "traditional C
 FIRST_SHOWN = {"flag", "flagcountry", "flag country", "flagu", "flagdeco+name", "ruby", "ruby-ja", "rubyh", "sup",
                "smallcaps", "small caps", "sc", "sc1", "sc2", "lang-ja-ruby", "sortname", "val",
                "sub", "em", "strong", "mono", "samp", "黑幕"}
+# Flags named by a country's code ({{flag|JPN}}, {{flagcountry|CHN}}) show the country's name, as {{JPN}} does.
+FLAG_TEMPLATES = {"flag", "flagcountry", "flag country", "flagu"}
 # Text around the first argument: {{angbr|a}} "⟨a⟩", {{US$|2 billion}} "US$2 billion", {{sqrt|2}} "√2",
 # {{IPA-de|ˈbɛʁlɪn}} "[ˈbɛʁlɪn]" (every IPA-xx: see renders).
 AFFIXED = {"angbr": ("⟨", "⟩"), "angle bracket": ("⟨", "⟩"), "sqrt": ("√", ""), "radic": ("√", ""),
@@ -84,6 +88,17 @@ SHIP_PREFIXES = {"hms", "uss", "ss", "rms", "hmas", "hmcs", "hmnzs", "usns", "us
 # {{age|1950|1|2}} (counted to the revision's date, as the page read when it was saved; without one,
 # dropped), {{height|ft=6|in=2}}.
 MEASURE_TEMPLATES = {"dts", "date table sorting", "as of", "age", "age in years", "height"}
+# Geographic coordinates shown in the sentence ({{coord|12|19|N|70|1|W}} "12°19′N 70°1′W"); one shown
+# only beside the page's title (display=title) is no text of the sentence.
+COORD_TEMPLATES = {"coord"}
+# A railway's track gauge ({{RailGauge|1676mm}}, {{Track gauge|sg}}), by the unit it is given in: the
+# page adds the other unit's conversion, left out as {{convert}}'s is.
+GAUGE_TEMPLATES = {"railgauge", "track gauge", "rail gauge"}
+# A quotation's error marked as the original's: {{sic}} "[sic]", {{sic|Conneticut}} "Conneticut [sic]",
+# the word split so that bots leave it alone ({{sic|Connet|icut}}), hide=y the word alone.
+SIC_TEMPLATES = {"sic"}
+# A Bible verse, {{bibleref|Mark|3:25|9}} "Mark 3:25" (the version, third, is the link's), or the text given fourth.
+BIBLE_TEMPLATES = {"bibleref", "bibleref2", "bibleverse", "bible verse"}
 
 
 # frwiki and dewiki. Dates ({{date de naissance|26|février|1802}} "26 février 1802", {{date de décès|…}}
@@ -120,7 +135,8 @@ CONSTANT = {"'": "'", "'s": "'s", "!": "|", "nbsp": " ", "ndash": "–", "mdash"
 _NAMES = DATE_TEMPLATES | YEAR_TEMPLATES | LINK_SHOWS_FIRST | LINK_LABELLED | FIRST_SHOWN | SPAN_TEMPLATES \
     | LIST_TEMPLATES | READING_TEMPLATES | set(CONSTANT) | {"nts", "ntsh"} | COLOR_TEMPLATES | CHINESE_TEMPLATES | {
     "和暦", "bd", "tsl", "chem", "frac", "fraction", "sfrac", "circa", "c.", "ordinal", "sclass", "e", "us patent",
-    "ship", "music"} | set(AFFIXED) | set(JOINED) | MEASURE_TEMPLATES | set(OLD_STYLE_DATES) | FLOURISHED
+    "ship", "music"} | set(AFFIXED) | set(JOINED) | MEASURE_TEMPLATES | set(OLD_STYLE_DATES) | FLOURISHED \
+    | COORD_TEMPLATES | GAUGE_TEMPLATES | SIC_TEMPLATES | BIBLE_TEMPLATES
 
 
 def _int(s: str) -> int | None:
@@ -169,6 +185,18 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         return _french_or_german(name, args, named, as_of)
     if name in MEASURE_TEMPLATES:
         return _measure(name, args, named, cjk, as_of)
+    if name in COORD_TEMPLATES:
+        return coord_text(args, named)
+    if name in GAUGE_TEMPLATES:
+        return gauge_text(args[0]) if args else ""
+    if name in SIC_TEMPLATES:
+        marker, words = ("[sic?]", args[1:]) if args[:1] == ["?"] else ("[sic]", args)
+        word = "".join(words)
+        if named.get("hide", "").strip().lower() in ("y", "yes", "1", "true") and word:
+            return word
+        return f"{word} {marker}" if word else marker
+    if name in BIBLE_TEMPLATES:
+        return args[3] if len(args) > 3 and args[3] else " ".join(a for a in args[:2] if a)
     if name in AFFIXED:
         before, after = AFFIXED[name]
         if name == "decade":                     # {{decade|1994}}: "1990s"
@@ -252,6 +280,8 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
         unit = named.get("u") or named.get("ul") or ""
         return args[0] + exp + (f" {unit}" if unit else "")
     if name in FIRST_SHOWN:
+        if name in FLAG_TEMPLATES and args and (country := flag_country(args[0], language)):
+            return country
         return args[0] if args else ""
     if name == "chem":
         return "".join(args)
@@ -377,19 +407,32 @@ def _french_or_german(name: str, args: list[str], named: dict[str, str], as_of: 
 SUPERSCRIPT = str.maketrans("0123456789−-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
 
 
+# jawiki's names where CLDR's are not the ones its lang-xx templates show ({{lang-ko}} "朝鮮語", {{lang-el}}
+# "ギリシア語"), and the one-character names its lang-xx-short show ({{lang-en-short|peer to peer}} "英: peer
+# to peer"); a lang-xx-short not named here shows its text alone, as before.
+LANGUAGE_NAMES = {"ja": {"ko": "朝鮮語", "el": "ギリシア語"}, "zh": {}}
+JA_SHORT_NAMES = {"en": "英", "de": "独", "fr": "仏", "it": "伊", "es": "西", "ru": "露", "la": "羅", "nl": "蘭",
+                  "pt": "葡"}
+
+
 def language_label(code: str, language: str | None) -> str:
-    """What zhwiki's {{lang-en|x}} shows before the text: the language's name and a colon ("英语："),
-    from CLDR's language names (babel); other wikis' lang-xx show the text alone."""
-    if language != "zh":
+    """What zhwiki's and jawiki's {{lang-en|x}} show before the text: the language's name and a colon
+    (zhwiki "英语：", jawiki "英語: ", its {{lang-en-short}} "英: "), from CLDR's language names (babel);
+    other wikis' lang-xx show the text alone."""
+    if language not in LANGUAGE_NAMES:
         return ""
-    name = _zh_language_names().get(code.strip().lower().replace("-", "_"))
-    return f"{name}：" if name else ""
+    code = code.strip().lower()
+    if language == "ja" and code.endswith("-short"):
+        name = JA_SHORT_NAMES.get(code.removesuffix("-short"))
+    else:
+        name = LANGUAGE_NAMES[language].get(code) or _language_names(language).get(code.replace("-", "_"))
+    return (f"{name}：" if language == "zh" else f"{name}: ") if name else ""
 
 
-@functools.lru_cache(maxsize=1)
-def _zh_language_names() -> dict[str, str]:
+@functools.lru_cache(maxsize=2)
+def _language_names(language: str) -> dict[str, str]:
     from babel import Locale
-    return dict(Locale.parse("zh").languages)
+    return dict(Locale.parse(language).languages)
 
 
 def _month(s: str) -> int | None:
@@ -497,3 +540,78 @@ def _territory_names(language: str) -> dict[str, str]:
         if len(alpha3) == 3 and alpha3.isalpha() and len(codes) == 1 and codes[0] in territories:
             out[alpha3] = FLAG_NAMES[language].get(codes[0], territories[codes[0]])
     return out
+
+
+_HEMISPHERES = {"N", "S", "E", "W"}
+_COORD_NUMBER = re.compile(r"[-−+]?\d+(?:\.\d+)?")
+
+
+def coord_text(args: list[str], named: dict[str, str]) -> str:
+    """{{coord}} as the sentence shows it: degrees, minutes and seconds with their hemisphere as given
+    ({{coord|12|19|N|70|1|W}} "12°19′N 70°1′W"), a signed decimal pair with its hemisphere
+    ({{coord|51.507|-0.128}} "51.507°N 0.128°W"). Shown beside the title only (display=title), or
+    not read as coordinates: nothing, as before. The geo parameters after them (type:city) are not shown."""
+    display = named.get("display", "inline").replace(" ", "").lower()
+    if not any(d in ("inline", "i", "it", "ti") for d in display.split(",")):
+        return ""
+    values = [a.strip() for a in args if a.strip()]
+    groups, numbers = [], []
+    for value in values:
+        if value.upper() in _HEMISPHERES and numbers:
+            groups.append((numbers, value.upper()))
+            numbers = []
+        elif _COORD_NUMBER.fullmatch(value):
+            numbers.append(value.replace("−", "-"))
+        else:                          # the geo parameters (type:city, region:US) end the coordinates
+            break
+    if not groups and len(numbers) == 2:       # signed decimal degrees
+        groups = [([numbers[0].lstrip("-+")], "S" if numbers[0].startswith("-") else "N"),
+                  ([numbers[1].lstrip("-+")], "W" if numbers[1].startswith("-") else "E")]
+    elif len(groups) != 2 or numbers or not all(1 <= len(n) <= 3 for n, _ in groups):
+        return ""
+    return " ".join("".join(n + unit for n, unit in zip(nums, "°′″")) + hemisphere for nums, hemisphere in groups)
+
+
+# Gauges {{Track gauge}} knows by a name, as the page shows them (Module:Track gauge/data): the unit
+# the gauge is defined in first.
+GAUGE_NAMES = {"sg": "1,435 mm", "standard": "1,435 mm", "ussg": "4 ft 8½ in", "metre": "1,000 mm",
+               "meter": "1,000 mm", "mg": "1,000 mm", "cape": "3 ft 6 in", "irish": "5 ft 3 in",
+               "russian": "1,520 mm", "indian": "5 ft 6 in", "iberian": "1,668 mm", "brunel": "7 ft ¼ in"}
+_GAUGE_MM = re.compile(r"(\d+(?:\.\d+)?)\s*(?:mm)?")
+_GAUGE_IMPERIAL = re.compile(r"(?:(\d+)\s*ft)?\s*(?:(\d+)?\s*(?:(\.\d+)|\+?\s*(\d+)/(\d+)|(½|¼|¾))?\s*in)?")
+_FRACTIONS = {".5": "½", ".25": "¼", ".75": "¾", "1/2": "½", "1/4": "¼", "3/4": "¾"}
+
+
+def gauge_text(gauge: str) -> str:
+    """{{RailGauge|1676mm}} "1,676 mm", {{RailGauge|3ft6in}} "3 ft 6 in", {{RailGauge|sg}} "1,435 mm":
+    the gauge in the unit it is given in. A name not known here: nothing, as before."""
+    key = gauge.strip().lower().replace(" ", "")
+    if key in GAUGE_NAMES:
+        return GAUGE_NAMES[key]
+    if m := _GAUGE_MM.fullmatch(key):
+        if not key.endswith("mm") and float(m.group(1)) < 100:     # {{RailGauge|56.5}}: inches, no gauge is
+            return _inches(m.group(1))                                # under 100 mm
+        whole, _, frac = m.group(1).partition(".")
+        return f"{int(whole):,}" + (f".{frac}" if frac else "") + " mm"
+    m = _GAUGE_IMPERIAL.fullmatch(key)
+    if not m or not (m.group(1) or m.group(2) or m.group(6)):
+        return ""
+    feet, inches, decimal, num, den, sign = m.groups()
+    inches = None if inches == "0" else inches          # 7ft0.25in: "7 ft ¼ in"
+    fraction = _FRACTIONS.get(decimal or (f"{num}/{den}" if num else ""), sign or "")
+    if (decimal or num) and not fraction:           # a fraction written otherwise: as written
+        fraction = (decimal or f" {num}⁄{den}")
+    parts = [f"{feet} ft"] if feet else []
+    if inches or fraction:
+        parts.append(f"{inches or ''}{fraction} in")
+    return " ".join(parts)
+
+
+def _inches(value: str) -> str:
+    """A gauge given in inches as the page shows it: from 2 ft in feet and inches ("56.5" "4 ft 8½ in"),
+    below in inches ("15" "15 in")."""
+    whole, _, frac = value.partition(".")
+    fraction = _FRACTIONS.get(f".{frac}", f".{frac}") if frac else ""
+    feet, inches = divmod(int(whole), 12) if int(whole) >= 24 else (0, int(whole))
+    shown = f"{inches or ''}{fraction}" if feet else f"{inches}{fraction}"
+    return " ".join(p for p in (f"{feet} ft" if feet else "", f"{shown} in" if shown else "") if p)

@@ -46,7 +46,7 @@ DROP_TAGS = {"ref", "references", "gallery", "imagemap", "timeline", "score", "t
 # Inline templates whose last positional argument is the text itself ({{lang|fr|mot}}).
 TEXT_TEMPLATES = {"lang", "nowrap", "nobr", "nobreak", "small", "smaller", "big", "larger", "transl",
                   "transliteration", "lang-rtl", "rtl-lang", "wikt-lang", "script", "serif", "sans-serif",
-                  "noitalic", "not a typo", "sic", "as written", "keypress", "mvar", "math", "var",
+                  "noitalic", "not a typo", "as written", "keypress", "mvar", "math", "var",
                   "polytonisch", "large", "midsize", "huge", "nastaliq", "nq"}
 # Block quotations: their text (the first positional argument or text=/quote=) is running text.
 QUOTE_TEMPLATES = {"quote", "blockquote", "quotation", "cquote", "quote box", "quotebox", "poem quote", "bquote",

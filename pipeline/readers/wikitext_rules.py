@@ -365,12 +365,13 @@ def _unpaired_quotes(m: re.Match) -> str:
 AMBIGUOUS_SECTIONS = frozenset({"literatur", "quellen", "литература", "література", "источники", "джерела",
                                 "fuentes", "bronnen", "πηγές", "sources", "bibliographie", "bibliografía",
                                 "bibliografia", "βιβλιογραφία", "来源", "來源", "引用", "参考", "參考"})
-_HEADING_JOINER = re.compile(r"\s*[与與和及・、]\s*")
+# What joins section names in a zh/ja heading: 与/與/和/及 (zh), ・/、 and と/及び/および/並びに (ja: "脚注と出典").
+_HEADING_JOINER = re.compile(r"\s*(?:及び|および|並びに|[与與和及・、と])\s*")
 
 
 def dropped_heading(title: str, drop_sections: frozenset[str]) -> bool:
     """Whether a heading names a dropped section: one of `drop_sections`, or several of them joined
-    as zh/ja headings join them ("注释与参考资料", "注釈・出典"), so the pairings a list would miss
+    as zh/ja headings join them ("注释与参考资料", "注釈・出典", "脚注と出典"), so the pairings a list would miss
     are caught. "历史来源" is no such heading: "历史" is not a dropped name. A Chinese title is also
     compared in Simplified script (OpenCC t2s): a page rule ({{NoteTA}}) converts words of a title, not
     the whole of it ("參考资料" under zh-tw)."""

@@ -59,21 +59,30 @@ def opencc_variant(config: str) -> str | None:
 
 # "-{" not followed by "{": in 北京-{{le|上海|Shanghai}}-南京 the braces are a template's, which
 # MediaWiki expands before it looks for conversion markup. Blocks nest (-{zh-hans:-{R|乙}-的公司;…}-):
-# "}-" closes the innermost one open; a "-{" still open at a paragraph's end (a blank line) is text.
+# "}-" closes the innermost one open; a "-{" still open at a paragraph's end (a blank line) is text,
+# unless its block starts as a rule list does (-{zh-hans:…\n\n…;zh-hant:…}-): MediaWiki's converter
+# reads a block up to its "}-" across paragraphs, and a stray "-{" in prose starts no rule list.
 _BLOCK_TOKEN = re.compile(r"-\{(?!\{)|\}-|\n[ \t]*\n")
+_RULE_LIST_START = re.compile(r"\s*(?:[AHRTD;\- ]+\|\s*)?(?:[^;|{}\n]*?=>\s*)?zh(?:-[a-z]{2,4})?\s*:")
 # A rule list is split at a ";" followed by a variant code and ":" (or "source=>code:"), as in
 # LanguageConverter's getVarSeparatorPattern: the ";" of "&nbsp;" is the text's own.
 _RULE_SEPARATOR = re.compile(r";\s*(?=(?:[^;]*?=>\s*)?zh(?:-[a-z]{2,4})?\s*:|\s*$)")
 # Tags whose content is not wikitext (MediaWiki takes it out before conversion): <math>x^{-{1}}-y</math>
 _LITERAL_TAG = re.compile(r"<(nowiki|pre|math|syntaxhighlight|source|chem|ce|score|timeline|graph|hiero)\b"
                           r"[^>]*?(?<!/)>.*?</\1\s*>", re.S | re.I)
+# Tags whose text the page's rules leave alone: MediaWiki's converter skips <code> and <pre> (what
+# <syntaxhighlight> and <source> render to) and math; <nowiki> text is converted as any.
+_UNCONVERTED_TAG = re.compile(r"<(code|pre|syntaxhighlight|source|math|chem|ce)\b[^>]*?(?<!/)>.*?</\1\s*>",
+                              re.S | re.I)
 _VARIANT_CODE = re.compile(r"^\s*(zh(?:-[a-z]{2,4})?)\s*$")
 _FLAGS = set("AHRTD-")
 # zhwiki's {{NoteTA}}: its numbered arguments (1=zh-cn:贝拉克·奥巴马; zh-tw:巴拉克·歐巴馬;) are page
 # rules, as -{H|…}- is; it shows nothing on the page. Its G1=… arguments name shared rule groups
 # (Module:CGroup/…), whose rules live on the wiki, not in the page: they are not applied.
-_NOTE_TA = re.compile(r"\{\{\s*[Nn]oteTA\s*(\|[^{}]*)?\}\}")
+_NOTE_TA = re.compile(r"\{\{\s*[Nn]oteTA\s*(?=[|}])")
 _NOTE_TA_RULE = re.compile(r"^\s*\d+\s*=(.*)$", re.S)
+_TEMPLATE_BRACES = re.compile(r"\{\{|\}\}")
+_ARGUMENT_TOKEN = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")
 
 
 def _parse_rules(body: str) -> tuple[dict[str, str], list[tuple[str, str, str]]] | None:
@@ -111,7 +120,7 @@ def _protect(s: str) -> str:
 
 def resolve(wikitext: str, variant: str) -> str:
     """Wikitext with every -{…}- block replaced by what `variant` shows, page rules applied."""
-    note_ta = [] if variant == UNCONVERTED or "oteTA" not in wikitext else list(_NOTE_TA.finditer(wikitext))
+    note_ta = [] if variant == UNCONVERTED or "oteTA" not in wikitext else _note_ta_calls(wikitext)
     if "-{" not in wikitext and not note_ta:
         return wikitext
     rules: dict[str, str] = {}          # text in another variant -> text in ours
@@ -133,12 +142,13 @@ def resolve(wikitext: str, variant: str) -> str:
                 rules[source] = target
         return chosen
 
-    for m in note_ta:
-        for arg in (m.group(1) or "").split("|"):
+    for _start, _end, args in note_ta:
+        for arg in args:
             if (rule := _NOTE_TA_RULE.match(arg)) and (parsed := _parse_rules(rule.group(1).strip())):
                 add_rules(*parsed)
     if note_ta:      # the template shows nothing; its rule text is not the page's to convert
-        wikitext = _NOTE_TA.sub("", wikitext)
+        wikitext = "".join(wikitext[a:b] for a, b in zip([0] + [e for _, e, _ in note_ta],
+                                                          [s for s, _, _ in note_ta] + [len(wikitext)]))
     pieces: list[tuple[str, str]] = []   # ("text" | "keep" | "literal", content)
     pos = 0
     literal = [(m.start(), m.end()) for m in _LITERAL_TAG.finditer(wikitext)] if "<" in wikitext else []
@@ -163,14 +173,63 @@ def resolve(wikitext: str, variant: str) -> str:
             pos = b
     pieces.append(("text", wikitext[pos:]))
     apply = _rule_applier(tuple(sorted(rules.items())))
+    if rules and "<" in wikitext:
+        apply = functools.partial(_outside_unconverted_tags, apply=apply)
     return "".join(apply(s) if kind == "text" else s if kind == "literal" else _protect(s) for kind, s in pieces)
+
+
+def _outside_unconverted_tags(text: str, apply) -> str:
+    """`apply` (the page's rules) on `text` except inside <code>, <pre>, <syntaxhighlight> and math."""
+    out, pos = [], 0
+    for m in _UNCONVERTED_TAG.finditer(text):
+        out += [apply(text[pos:m.start()]), m.group()]
+        pos = m.end()
+    out.append(apply(text[pos:]))
+    return "".join(out)
+
+
+def _note_ta_calls(wikitext: str) -> list[tuple[int, int, list[str]]]:
+    """Each {{NoteTA}} as (start, end, its arguments): its braces matched and its arguments split at its
+    own "|", since a rule may hold a template ({{lang|en|x}}) or a link whose braces and "|" a regex
+    would take for the call's. Hand-written: the call is read before the page is parsed. An unclosed
+    one is no call."""
+    calls, pos = [], 0
+    while m := _NOTE_TA.search(wikitext, pos):
+        depth, end = 0, None
+        for brace in _TEMPLATE_BRACES.finditer(wikitext, m.start()):
+            depth += 1 if brace.group() == "{{" else -1
+            if depth == 0:
+                end = brace.end()
+                break
+        if end is None:
+            break
+        calls.append((m.start(), end, _arguments(wikitext[m.end():end - 2])))
+        pos = end
+    return calls
+
+
+def _arguments(body: str) -> list[str]:
+    """A template call's text after its name, split at the "|" outside nested templates and links."""
+    args, depth, start = [], 0, 0
+    for token in _ARGUMENT_TOKEN.finditer(body):
+        t = token.group()
+        if t in ("{{", "[["):
+            depth += 1
+        elif t in ("}}", "]]"):
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            args.append(body[start:token.start()])
+            start = token.end()
+    args.append(body[start:])
+    return args
 
 
 def _blocks(text: str, literal: list[tuple[int, int]]) -> tuple[list[tuple[int, int, list]], list[int]]:
     """The outermost -{…}- blocks of `text` as (start, end, the blocks nested in it), and where the
     unclosed "-{" stand: a "}-" closes the innermost block open; "-{" in a literal tag (<math>,
-    <nowiki>) is none; one left open at a blank line, or at the end, is unclosed. Hand-written: a
-    regex pairs a stray "-{" with the next "}-", lines or blocks later."""
+    <nowiki>) is none; one left open at a blank line (but a rule list's, see _RULE_LIST_START), or at
+    the end, is unclosed. Hand-written: a regex pairs a stray "-{" with the next "}-", lines or
+    blocks later."""
     top: list[tuple[int, int, list]] = []
     stack: list[tuple[int, list]] = []
     unclosed: list[int] = []
@@ -185,10 +244,14 @@ def _blocks(text: str, literal: list[tuple[int, int]]) -> tuple[list[tuple[int, 
                 start, inner = stack.pop()
                 (stack[-1][1] if stack else top).append((start, m.end(), inner))
         else:                            # a blank line: what is still open there is text, and
-            for start, inner in stack:   # the blocks closed inside it are blocks of their own
-                top.extend(inner)
-                unclosed.append(start)
-            stack.clear()
+            still_open = []              # the blocks closed inside it are blocks of the one around
+            for start, inner in stack:   # it (or of their own); a rule list's block stays open
+                if _RULE_LIST_START.match(text, start + 2):
+                    still_open.append((start, inner))
+                else:
+                    (still_open[-1][1] if still_open else top).extend(inner)
+                    unclosed.append(start)
+            stack = still_open
     for start, inner in stack:
         top.extend(inner)
         unclosed.append(start)
