@@ -79,7 +79,7 @@ from pipeline.readers.guarded import local_path
 from pipeline.readers.http import NOT_HTTP, HttpResponse, parse_http_stream, parse_plain_response
 from pipeline.readers.warc_members import BlockReader, member_phase
 from pipeline.readers.warc_scan import (MAX_HEADER, SAMPLE, Scanner, WarcDamage, WarcRecord, parse_headers,
-                                        ends_with_records, find_header, header_end, starts_record)
+                                        ends_with_records, find_header, header_end, header_text, starts_record)
 from pipeline.readers.warc_stream import CHUNK, GZIP_MAGIC, WarcStream
 from pipeline.readers.warc_zstd import FrameTable, WarcZstdStream
 
@@ -125,7 +125,7 @@ def _zstd_head(path: str, version) -> bool:
         return path.endswith(".zst")
     if sniff_codec(head) == "zstd":            # a frame, or a skippable one (the dictionary)
         return True
-    return path.endswith(".zst") and not (head.startswith(GZIP_MAGIC[:2]) or head.startswith(b"WARC"))
+    return path.endswith(".zst") and not (head.startswith(GZIP_MAGIC[:2]) or head[:4].upper() == b"WARC")
 
 
 def open_warc(path: str, frames: FrameTable | None = None):
@@ -339,6 +339,8 @@ def _record_id(r) -> tuple[str | None, str | None]:
 
     def field(name: str) -> str | None:
         value = r.headers.get(name)
+        if value and "\ufffd" in value and (raw := r.headers.get_bytes(name.encode())) is not None:
+            value = header_text(raw)              # as _take and the scanner decode it
         if value:
             return value.strip()
         m = re.search(rf"(?im)^{name}:[ \t]*(\S+)", text)
@@ -516,12 +518,15 @@ def _take(r, max_record_bytes: int, wanted, inspect: bool = False) -> WarcRecord
     headers = {k.lower(): v for k, v in reversed(items)}
     if "content-length" not in headers or "warc-record-id" not in headers or \
             len(headers) < len(items) and _merged(items) or \
-            not (names := ":".join(headers)).isprintable() or "  " in names or "\x00" in "".join(headers.values()):
+            not (names := ":".join(headers)).isprintable() or "  " in names or \
+            "\x00" in (values := "".join(headers.values())):
         # A header cut off by the end of a gzip stream (no Content-Length or WARC-Record-ID, both
         # mandatory), run into the next record's, or overwritten: a "name" that is a damaged line
         # (FastWARC takes whatever comes before a colon: NULs, line breaks, runs of spaces; real
         # names are printable words, `X Odd` too), NULs in a value. ~3 us a record.
         return None
+    if "\ufffd" in values:
+        _undo_replacement(r.headers, items, headers)
     return _record(r.stream_pos, headers, r.content_length, r.reader, max_record_bytes, wanted, inspect)
 
 
@@ -563,6 +568,16 @@ def _http(reader) -> tuple[HttpResponse, int]:
             n = reader.end - reader.pos
             return HttpResponse(status, headers, reader.take(body)), n
     return parse_http_stream(reader)
+
+
+def _undo_replacement(fields, items, headers: dict[str, str]) -> None:
+    """FastWARC decodes header values as UTF-8 with U+FFFD for what is not: such values of
+    `headers` are decoded again from their bytes as warcio (and our scanner) decode them,
+    UTF-8 else Latin-1 (a URL in a page's 8-bit charset keeps its letters)."""
+    for name, value in items:
+        low = name.lower()
+        if "\ufffd" in value and headers[low] is value and (raw := fields.get_bytes(name.encode("utf-8"))) is not None:
+            headers[low] = header_text(raw.strip(b" \t"))
 
 
 def _merged(items) -> bool:

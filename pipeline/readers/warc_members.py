@@ -148,7 +148,7 @@ def _next_begins_record(buf: bytes, c: int, eof: bool) -> bool | None:
         head = zlib.decompressobj(31).decompress(buf[c:c + 1024], 5)
     except zlib.error:
         return False
-    return head == b"WARC/" if len(head) == 5 or eof or c + 1024 <= len(buf) else None
+    return head.upper() == b"WARC/" if len(head) == 5 or eof or c + 1024 <= len(buf) else None
 
 
 def _record_cut_by_member(content: bytearray, offset: int, types: frozenset[str] | None,

@@ -2,8 +2,10 @@
 
 The scanner is hand-written because no WARC library recovers from damage: warcio and FastWARC both
 stop at the first bad member or header. It reads the decompressed bytes and member ends of
-`warc_stream` (which resyncs after a corrupt or cut-off gzip member), reads headers line by line (LF-only headers, any `WARC/x.y` version, a header that begins
-mid-line after a record cut off), and decides where each record ends:
+`warc_stream` (which resyncs after a corrupt or cut-off gzip member), reads headers line by line
+(LF-only headers, any `WARC/x.y` version in any case - warcio reads `warc/1.0`, FastWARC refuses
+it -, a header that begins mid-line after a record cut off; values UTF-8, else Latin-1, as warcio
+decodes them), and decides where each record ends:
 
 - one gzip member per record: a record ends where its member ends. If its Content-Length says
   otherwise (too long by 200 bytes or by 10^12, too short), the record's block is the member's
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from pipeline.readers.http import HttpResponse
-from pipeline.readers.warc_stream import BLANK, CHUNK, GZIP_MAGIC
+from pipeline.readers.warc_stream import BLANK, CHUNK, GZIP_MAGIC, version_lines
 
 SAMPLE = 65536
 # The record types of WARC 1.0/1.1 (plus ARC's, read as responses). A reader counts a record it does
@@ -55,12 +57,10 @@ MAX_HEADER = 1 << 20
 # How much of a gzip member's output is held, at most, waiting for the member to end or fail when
 # what follows a record's declared end in it is no next record (see Scanner._record_end).
 MEMBER_WAIT = 64 << 20
-# Not only at a line start: a record cut off mid-line (a writer that crashed, then appended) is
-# followed at once by the next record's header.
+# Version lines (`version_lines`) are looked for not only at a line start: a record cut off
+# mid-line (a writer that crashed, then appended) is followed at once by the next record's header.
 # Any version: WARC/0.17 (Heritrix 1.x, 2008) is still in real archives.
-_HEADER_START = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
 _WARC_FIELD = re.compile(rb"\nWARC-[A-Za-z-]+:")
-_VERSION = re.compile(rb"WARC/\d\.\d{1,2}\r?\n")
 
 
 @dataclass
@@ -84,9 +84,21 @@ class WarcDamage:
     sample: bytes = b""
 
 
+def header_text(raw: bytes) -> str:
+    """A WARC header line or value as text: UTF-8, else Latin-1, as warcio decodes them (a URL
+    written in a page's 8-bit charset keeps its letters: `stra\xdfe` is `straße`, not U+FFFD)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def parse_headers(head: bytes) -> dict[str, str] | None:
-    lines = head.decode("utf-8", "replace").split("\n")
-    if not lines[0].strip().startswith("WARC/"):
+    try:
+        lines = head.decode("utf-8").split("\n")
+    except UnicodeDecodeError:                    # line by line: the UTF-8 lines stay UTF-8
+        lines = [header_text(line) for line in head.split(b"\n")]
+    if lines[0].strip()[:5].upper() != "WARC/":
         return None
     headers: dict[str, str] = {}
     last = None
@@ -271,7 +283,7 @@ class Scanner:
                 return
             if len(buf) >= 5 and self._member_follows(0) and self._inflate_here():
                 return
-            if not buf.startswith(b"WARC/"):
+            if not is_version(buf, 0):
                 q = self._find_header(0, len(buf))
                 member = self._member_in_plain(1, len(buf) if q < 0 else q)
                 q = q if member < 0 else member
@@ -374,7 +386,7 @@ class Scanner:
             return True if (final or stop < len(buf) or self._at_member_end(stop)) else None
         if len(buf) - p < 5:
             return None if not final else False
-        return buf.startswith(b"WARC/", p) or self._member_follows(p)
+        return is_version(buf, p) or self._member_follows(p)
 
     def _member_follows(self, p: int) -> bool:
         """Does a gzip member that begins a WARC record begin at buf[p], in plain bytes?"""
@@ -405,7 +417,7 @@ class Scanner:
             return False
         head = bytes(buf[p:p + 4096])
         first = head[:head.find(b"\n") + 1]
-        version = first.startswith(b"WARC") and not first.startswith(b"WARC-")
+        version = first[:4].upper() == b"WARC" and first[4:5] != b"-"
         if not (version or 0 < len(first) <= 16 and b":" not in first):    # not a (damaged) version line
             return False
         end = header_end(head)
@@ -482,7 +494,7 @@ class Scanner:
             i += 1
         if len(buf) - i < 5:
             return True if final else None
-        return buf.startswith(b"WARC/", i) or self._member_follows(i)
+        return is_version(buf, i) or self._member_follows(i)
 
     def _find_header(self, start: int, stop: int) -> int:
         return find_header(self.buf, start, stop)
@@ -508,12 +520,13 @@ def separator_before(tail: bytes) -> int:
 
 
 def _version_line(buf, start: int, stop: int) -> int:
-    """Index of the first `WARC/x.y` line at a line start in buf[start:stop] (after its "\n"), or -1."""
-    p = start
-    while (p := buf.find(b"\nWARC/", p, stop)) >= 0:
-        if _VERSION.match(buf, p + 1):
-            return p + 1
-        p += 1
+    """Index of the first `WARC/x.y` line (any case) at a line start in buf[start:stop] (after its
+    "\n", which lies in it; the line may end past `stop`), or -1."""
+    for p in version_lines(buf, start + 1, min(len(buf), stop + 8)):
+        if p + 5 > stop:
+            break
+        if buf[p - 1] == 10:                      # "\n"
+            return p
     return -1
 
 
@@ -521,11 +534,11 @@ def _glued_header(buf, start: int, stop: int) -> int:
     """Index of a WARC header that does not parse and whose version line is not at a line start
     (the end of the record before it, separator included, overwritten), or -1. Its `WARC-` fields
     tell it from a body that quotes a version line."""
-    for m in _HEADER_START.finditer(buf, start, stop):
-        head = bytes(buf[m.start():m.start() + 4096])
+    for p in version_lines(buf, start, stop):
+        head = bytes(buf[p:p + 4096])
         end = header_end(head)
         if len(_WARC_FIELD.findall(head, 0, end if end > 0 else len(head))) >= 2:
-            return m.start()
+            return p
     return -1
 
 
@@ -533,8 +546,7 @@ def inner_record(buf, h: int, e: int) -> int:
     """Index of a valid WARC header right after a record separator inside buf[h:e], or -1: a
     wrong length that lands by chance on a separator further on (the end of the next header
     or HTTP head) would make this record swallow the next. (`buf`: bytes, a bytearray or an mmap.)"""
-    p = h
-    while (p := buf.find(b"WARC/", p + 1, e)) > 0:   # find: a regex led by \r?\n is 10x slower
+    for p in version_lines(buf, h + 1, e):
         if bytes(buf[max(h, p - 4):p]).endswith((b"\n\n", b"\n\r\n")) and \
                 find_header(buf, p - 1, min(e, p + 16)) == p:
             return p
@@ -572,9 +584,14 @@ def ends_with_records(buf, h: int, e: int) -> bool:
 def member_begins_record(buf, p: int) -> bool:
     """Does the gzip member at buf[p] inflate to a WARC header's start?"""
     try:
-        return zlib.decompressobj(31).decompress(bytes(buf[p:p + 4096]), 5) == b"WARC/"
+        return zlib.decompressobj(31).decompress(bytes(buf[p:p + 4096]), 5).upper() == b"WARC/"
     except zlib.error:
         return False
+
+
+def is_version(buf, p: int) -> bool:
+    """Does a WARC version line (`WARC/`, any case) begin at buf[p]?"""
+    return buf[p:p + 5].upper() == b"WARC/"
 
 
 def starts_record(buf) -> bool:
@@ -584,8 +601,7 @@ def starts_record(buf) -> bool:
 
 def find_header(buf, start: int, stop: int) -> int:
     """Index of the first valid WARC header (one with a Content-Length) in buf[start:stop], or -1."""
-    for m in _HEADER_START.finditer(buf, start, stop):
-        p = m.start()
+    for p in version_lines(buf, start, stop):
         if p <= start and start > 0:
             continue
         h = header_end(buf, p, min(len(buf), p + 65536))

@@ -85,7 +85,8 @@ class WarcReader(Reader):
     # 4: generic HTTP types read by WARC-Identified-Payload-Type; text/plain as text; cc_languages
     # 5: the identified type wins over a textual or page type; binary payloads, crawlers' own
     #    resources skipped; HTML sent as text read as HTML; 203 kept; list headers combined
-    version = "5"
+    # 6: plain records after junk that follows gzip members; lower-case version lines; Latin-1 header values
+    version = "6"
     # A directory's files of other names (CDX indexes, warc.paths.gz, READMEs) are skipped, counted.
     data_suffixes = _WARC_SUFFIXES
     content_types: list[str] = Field(
