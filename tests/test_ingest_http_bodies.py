@@ -17,7 +17,7 @@ import pytest
 import zstandard
 
 from pipeline.readers import Doc, DocBatch, Quarantined, ReadState, read_source_file
-from pipeline.readers.http import HttpResponse, decode_body, parse_http_stream, parse_plain_response
+from pipeline.readers.http import MAX_LINE, HttpResponse, decode_body, parse_http_stream, parse_plain_response
 from pipeline.recipe import SourceConfig
 from tests.test_ingest_fuzz import batch_path_differs
 
@@ -336,3 +336,57 @@ def test_a_long_head_reads_alike_in_a_plain_and_a_gzip_warc(tmp_path):
     for path in (plain, write(tmp_path, "long", [record])):
         docs, counters, q = read(path)
         assert [d.html for d in docs] == [html] and not q, path.name
+
+
+@pytest.mark.parametrize("extra", [-2, 0, 1, 6, 70_000])
+def test_a_head_line_over_the_line_limit_is_read_to_its_end_and_dropped(tmp_path, extra):
+    """Head lines are read with readline(MAX_LINE): the rest of a longer line was read as lines of
+    its own. A Set-Cookie line of exactly 64 KiB left its CRLF, read as the blank line that ends
+    the head: the Content-Type after it became body and the page was skipped_not_html; a rest
+    beginning with `<` was taken for the page. Such a line is read to its end and dropped
+    (counted `http_header_too_long`), the headers after it kept; a line that fits is kept."""
+    html = page(3000)
+    cookie = b"Set-Cookie: " + b"a" * (MAX_LINE - 12 + extra)      # MAX_LINE + extra bytes before CRLF
+    head = b"HTTP/1.1 200 OK\r\n" + cookie + b"\r\nContent-Type: text/html; charset=utf-8\r\nContent-Encoding: gzip"
+    resp, n = parse_http_stream(io.BytesIO(head + b"\r\n\r\n" + compress(html, "gzip")))
+    assert n == len(head) + 4 + len(compress(html, "gzip"))
+    assert resp.headers.get("content-type") == "text/html; charset=utf-8" and resp.long_lines == (extra > -2)
+    assert ("set-cookie" in resp.headers) == (extra <= -2)
+    plain = tmp_path / "long_line.warc"
+    plain.write_bytes(response(compress(html, "gzip"), head))
+    for path in (plain, write(tmp_path, "long_line", [response(compress(html, "gzip"), head)])):
+        docs, counters, q = read(path)
+        assert [d.html for d in docs] == [html] and not q, path.name
+        assert counters == ({"http_header_too_long": 1} if extra > -2 else {}), path.name
+
+
+def test_the_rest_of_a_long_head_line_is_never_the_page(tmp_path):
+    """A rest beginning with `<` (a header value cut at MAX_LINE) was read as the page's first
+    line, and the headers after it as its text; a status line's long reason phrase likewise."""
+    html = page(3000)
+    junk = b"X-Junk: " + b"a" * (MAX_LINE - 8) + b"<b>not the page</b>"
+    reason = b"HTTP/1.1 200 " + b"O" * (MAX_LINE + 10)
+    for head in (b"HTTP/1.1 200 OK\r\n" + junk + b"\r\nContent-Type: text/html; charset=utf-8",
+                 reason + b"\r\nContent-Type: text/html; charset=utf-8"):
+        resp, _ = parse_http_stream(io.BytesIO(head + b"\r\n\r\n" + html))
+        assert (resp.status, resp.body, resp.long_lines) == (200, html, 1)
+        assert dict(resp.headers) == {"content-type": "text/html; charset=utf-8"}
+        docs, counters, q = read(write(tmp_path, "rest", [response(html, head)]))
+        assert [d.html for d in docs] == [html] and counters == {"http_header_too_long": 1}
+
+
+@pytest.mark.parametrize("te", ["gzip, chunked", "gzip", "x-gzip,chunked"])
+def test_a_transfer_coding_besides_chunked_is_undone_as_declared(tmp_path, te):
+    """`Transfer-Encoding: gzip, chunked` (RFC 9112 6.1: the transfer codings in the order applied)
+    declares the gzip: the page was read through the undeclared-gzip fallback and counted
+    `undeclared_gzip`. A stale one over a body stored plain is a mismatch, as a Content-Encoding's."""
+    html = page(3000)
+    body = compress(html, "gzip")
+    if "chunked" in te:
+        body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (body[:500], body[500:])) + b"0\r\n\r\n"
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: " + te.encode()
+    stale = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nTransfer-Encoding: gzip"
+    docs, counters, q = read(write(tmp_path, "te", [response(body, head), response(html, stale)]))
+    assert [d.html for d in docs] == [html, html] and not q
+    assert [d.metadata.get("flags") for d in docs] == [None, ["content_encoding_mismatch"]]
+    assert counters == {"content_encoding_mismatch": 1}

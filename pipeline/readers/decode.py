@@ -74,7 +74,9 @@ a str of every page cost more than FastWARC's whole iteration over the file (ben
 Garbage rule (the only reason to quarantine a page as `bad_encoding`): more than MAX_BAD_SHARE of
 the decoded characters are U+FFFD or control characters (pipeline.readers.charsets, which holds the
 charset labels and the measures of a reading; bytes that name no charset, such as source and text
-files, are decoded by pipeline.readers.decode_files).
+files, are decoded by pipeline.readers.decode_files). NUL bytes at a page's ends are padding, not
+text: the page is read and judged without them, and flagged `decoded_lossy` (not when other NULs lie
+near its start: UTF-16/32 text has them, and its last character may end in one).
 """
 from __future__ import annotations
 
@@ -89,7 +91,8 @@ from resiliparse.parse.encoding import detect_encoding
 
 from pipeline.readers import base  # also registers the tokenmill.cp1252 error handler
 from pipeline.readers.charsets import (MAX_BAD_SHARE, MAX_MESS, WEB_CHARSETS, _MULTIBYTE, _meta_charset, _mess,
-                                       _plausible, _strict, _tld, _utf8_garbage, _weak, bad_share, canonical, is_utf8)
+                                       _plausible, _strict, _tld, _utf8_controls, _utf8_garbage, _weak, bad_share,
+                                       canonical, is_utf8, nul_padded)
 
 # How much less messy another reading must be than a specific label's to overrule it (labelled in
 # decode_html). Same-script mojibake of a wrong sibling label (cp1251 read as KOI8-R, EUC-KR as GBK)
@@ -137,8 +140,8 @@ def decode_html_utf8(body: bytes, declared: str | None = None, url: str | None =
         garbage = _utf8_garbage(body)
         if garbage is None:
             return body, "utf-8", False
-        if not _has_nul(body):                 # NUL bytes: UTF-16 or UTF-32 without a BOM? (decode_html)
-            return None, garbage, False
+        if not _has_nul(body) and not nul_padded(body):    # NUL bytes: UTF-16 or UTF-32 without a
+            return None, garbage, False                       # BOM, or padding? (decode_html)
     text, how, lossy = decode_html(body, declared, _not_utf8=not bom and not utf8, url=url)
     return (None if text is None else text.encode("utf-8")), how, lossy
 
@@ -157,11 +160,20 @@ def decode_html(body: bytes, declared: str | None = None, _not_utf8: bool = Fals
             break
     if _has_nul(body) and (wide := _wide_unicode(body, declared)) is not None:
         return wide[0], wide[1], False
+    if nul_padded(body) and (page := body.strip(b"\0")) and not _has_nul(page):
+        # NUL padding at an end: the page is read without it, flagged lossy as not all its bytes
+        # are in the text. Read with it, 400 NULs after a 57 KB UTF-8 page made it garbage, and
+        # 1,000 after a windows-1252 page made every reading implausible (they filled its mess
+        # sample). Not when NULs remain near the start: UTF-16/32 that _wide_unicode did not take
+        # (CJK text, where its NUL counts fall short), ending in its last character's NUL byte, is
+        # found by detection, and a byte cut off would leave no reading.
+        text, how, _ = decode_html(page, declared, _not_utf8, url)
+        return text, how, text is not None
     if iso2022_escapes(body) and (seven := _iso2022(body)) is not None:
         return seven[0], seven[1], False
     text = None if _not_utf8 else _strict(body, "utf-8")
     if text is not None:
-        garbage = _utf8_garbage(body)
+        garbage = _utf8_controls(body)
         return (text, "utf-8", False) if garbage is None else (None, garbage, False)
     tried: list[str] = ["utf-8"]
     mostly = _mostly_utf8(body, labelled=canonical(declared) == "utf-8" or canonical(_meta_charset(body)) == "utf-8")

@@ -5,7 +5,9 @@ HTTP parser looks for CRLF CRLF first, so a page whose headers end in LF only wh
 a CRLF CRLF further in (ClueWeb) gets kilobytes of HTML as "headers". Like warcio, we read the
 header block one line at a time until the first empty line, whichever line ending it uses.
 A name's last line wins, but the lines of a list header (Content-Encoding, Transfer-Encoding)
-combine in order (RFC 9110 5.3: `br` then `gzip` is `br, gzip`).
+combine in order (RFC 9110 5.3: `br` then `gzip` is `br, gzip`). A line longer than MAX_LINE is
+read to its end and dropped, counted `http_header_too_long` (its rest, read as lines of its own,
+ended the head early or was taken for the page).
 
 A record may hold interim (1xx) heads before the response (`100 Continue`, `103 Early Hints`,
 RFC 9110 15.2): they are skipped and the final response read, as a client reads them; a 1xx head
@@ -14,7 +16,8 @@ and spaces or tabs before its `HTTP/`: not counted, as they cost the page nothin
 does not check the line, reads such a head too, with `HTTP/1.1` as its status code).
 
 Bodies: `Transfer-Encoding: chunked` is undone when the body really is chunked; a
-`Content-Encoding` (gzip, deflate, br, zstd) is undone when the body really is encoded. Crawlers
+`Content-Encoding` (gzip, deflate, br, zstd), or a transfer coding besides chunked (`gzip,
+chunked`), is undone when the body really is encoded. Crawlers
 often store the body already decoded but keep the header (ClueWeb); then the raw body is used, as
 warcio does, and the caller counts `content_encoding_mismatch` / `chunked_mismatch`.
 Every codec decodes incrementally and stops just past the caller's limit (max_doc_bytes + 1, so
@@ -50,6 +53,9 @@ LIST_HEADERS = frozenset(("content-encoding", "transfer-encoding"))
 # Longest chunk-size line read (RFC 9112 7.1.1: the size, then extensions such as a signature or
 # name=value pairs, which have no limit of their own). More is no chunked body.
 MAX_CHUNK_LINE = 4096
+# Transfer codings undone besides `chunked` (RFC 9112 7: gzip, deflate, compress; br and zstd as some
+# servers send them). Other values (`binary`, `identity`) were never codings of the body: ignored.
+TRANSFER_CODECS = frozenset(("gzip", "x-gzip", "deflate", "br", "zstd"))
 
 
 @dataclass
@@ -57,6 +63,7 @@ class HttpResponse:
     status: int | None                  # None: no status line, or one without a code
     headers: Mapping[str, str] = field(default_factory=dict)   # a dict, or PlainHeaders
     body: bytes = b""
+    long_lines: int = 0                 # head lines over MAX_LINE bytes, read to their end and dropped
 
 
 def _header_like(line: bytes) -> bool:
@@ -80,6 +87,7 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
     ~2 us a line, about half of FastWARC's whole time for a 35 KB page)."""
     readline = f.readline
     n = 0
+    long_lines = 0                      # lines over MAX_LINE bytes, read to their end and dropped
     interim = None                      # (status, headers) of the 1xx head just read
     while True:
         first = readline(MAX_LINE)
@@ -97,26 +105,39 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
             parts = status_line.split(None, 2)
             if len(parts) > 1 and parts[1][:3].isdigit():
                 status = int(parts[1][:3])
+            if _cut(first):
+                n += _to_line_end(readline)         # a status line's reason phrase of 64 KiB and more
+                long_lines += 1
         elif interim is None and _header_like(line):
-            k, _, v = line.partition(b":")
-            last = k.strip().lower().decode("latin-1")
-            _put(headers, last, v.strip().decode("latin-1"))
+            if _cut(first):
+                n += _to_line_end(readline)
+                long_lines += 1
+            else:
+                k, _, v = line.partition(b":")
+                last = k.strip().lower().decode("latin-1")
+                _put(headers, last, v.strip().decode("latin-1"))
         else:
             rest = f.read()
             n += len(rest)
             block = skipped + first + rest if skipped else first + rest
             if interim is not None:     # a 1xx head not followed by a response: that 1xx is all there is
-                return HttpResponse(interim[0], interim[1], block), n
+                return HttpResponse(interim[0], interim[1], block, long_lines), n
             # No HTTP head at all: a bare page is still a page, binary or empty junk is not.
-            return HttpResponse(None if looks_like_page(block) else NOT_HTTP, {}, block), n
+            return HttpResponse(None if looks_like_page(block) else NOT_HTTP, {}, block, long_lines), n
         lines = []
+        dropped = 0
         for _ in range(MAX_HEADER_LINES):
             raw = readline(MAX_LINE)
             if not raw[:1].isalpha():
                 break
+            if len(raw) == MAX_LINE and _cut(raw):    # (len first: one compare a line on the hot path)
+                n += len(raw) + _to_line_end(readline)
+                dropped += 1
+                continue
             lines.append(raw)
         else:
             raw = b""                                 # the line limit: what follows is body
+        long_lines += dropped
         plain = b"".join(lines) if len(lines) >= PLAIN_RUN else None
         if plain is not None and _PLAIN_HEAD.fullmatch(plain):
             n += len(plain)
@@ -136,16 +157,20 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
                     last = k.lower().decode("latin-1")
                     _put(headers, last, v.strip().decode("latin-1"))
         body_prefix = b""
-        left = MAX_HEADER_LINES - len(lines)          # lines the head may still have, `raw` the first
+        left = MAX_HEADER_LINES - len(lines) - dropped    # lines the head may still have, `raw` the first
         while raw:
             n += len(raw)
             line = raw.rstrip(b"\r\n")
             if not line:
                 break
-            last = _head_line(line, headers, last)
-            if last is _BODY:
-                body_prefix = raw           # the page began without an empty line before it
-                break
+            if _cut(raw) and line.lstrip()[:1] != b"<":
+                n += _to_line_end(readline)  # a header (or a folded line) of 64 KiB and more: dropped
+                long_lines += 1
+            else:
+                last = _head_line(line, headers, last)
+                if last is _BODY:
+                    body_prefix = raw       # the page began without an empty line before it
+                    break
             left -= 1
             if not left:
                 break
@@ -155,7 +180,25 @@ def parse_http_stream(f) -> tuple[HttpResponse | None, int]:
             continue
         rest = f.read()
         n += len(rest)
-        return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest), n
+        return HttpResponse(status, headers, body_prefix + rest if body_prefix else rest, long_lines), n
+
+
+def _cut(raw: bytes) -> bool:
+    """Whether a line read with readline(MAX_LINE) is only the first MAX_LINE bytes of a longer one.
+    Its rest must be read too (`_to_line_end`): read as lines of its own, a rest that was the line's
+    CRLF alone ended the head there (the headers after it became the body, and a page of no type was
+    skipped), and a rest beginning with `<` was taken for the page."""
+    return len(raw) == MAX_LINE and raw[-1:] != b"\n"
+
+
+def _to_line_end(readline) -> int:
+    """Reads the rest of a line cut by `_cut`, however long; the bytes read."""
+    n = 0
+    while True:
+        piece = readline(MAX_LINE)
+        n += len(piece)
+        if not piece or piece[-1:] == b"\n":
+            return n
 
 
 def parse_plain_response(buf, start: int, end: int) -> tuple[int, Mapping[str, str], int] | None:
@@ -456,11 +499,16 @@ _CR_LF = (b"\r", b"\n")
 
 def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
     """The response payload with transfer and content encodings undone where they apply, and the
-    names of the mismatches met (each a counter for the caller)."""
+    names of the mismatches met (each a counter for the caller; `http_header_too_long`: head lines
+    over MAX_LINE bytes were dropped). A Transfer-Encoding's compressions (`gzip, chunked`: RFC 9112
+    6.1; TRANSFER_CODECS) are undone as content codings are, after the chunks and before the
+    Content-Encoding's (a mismatch is counted as theirs): such bodies were counted `undeclared_gzip`."""
+    head = ["http_header_too_long"] if resp.long_lines else []
     if "transfer-encoding" not in resp.headers and "content-encoding" not in resp.headers:
-        return resp.body, []                        # most pages: nothing to undo
-    body, problems, cut = resp.body, [], False
-    if "chunked" in resp.headers.get("transfer-encoding", "").lower():
+        return resp.body, head                      # most pages: nothing to undo
+    body, problems, cut = resp.body, head, False
+    transfer = [e.strip().lower() for e in resp.headers.get("transfer-encoding", "").split(",")]
+    if "chunked" in transfer:
         plain = dechunk(body)
         if plain is None:
             problems.append("chunked_mismatch")
@@ -468,7 +516,9 @@ def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, list[str]]:
             body, ended = plain
             if not ended:
                 problems.append("http_truncated")
-    for enc in reversed([e.strip().lower() for e in resp.headers.get("content-encoding", "").split(",")]):
+    codings = [e.strip().lower() for e in resp.headers.get("content-encoding", "").split(",")] + \
+        [e for e in transfer if e in TRANSFER_CODECS]
+    for enc in reversed(codings):               # applied in order: the last one is undone first
         if enc in ("", "identity", "none", "utf-8", "utf8"):
             continue
         got = _decompress(enc, body, limit + 1)

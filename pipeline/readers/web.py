@@ -6,8 +6,8 @@ exactly one of: a document, a `skipped_<kind>` counter (warcinfo, request, revis
 conversion, dns, non_http, not_html, http_3xx ...), or a quarantine item with its reason. Pages kept
 despite a defect carry it in `metadata["flags"]` and a counter of the same name:
 `length_mismatch` (see warc.py), `decoded_lossy` (see decode.py), `content_encoding_mismatch`,
-`content_encoding_truncated`, `chunked_mismatch`, `undeclared_gzip` (see http.py) and
-`http_missing_status`. `content_encoding_truncated` is counted also when the page is then
+`content_encoding_truncated`, `chunked_mismatch`, `undeclared_gzip`, `http_header_too_long` (see
+http.py) and `http_missing_status`. `content_encoding_truncated` is counted also when the page is then
 quarantined (cut to nothing, say): the counter says how many bodies were cut, kept or not.
 
 Pages are 200 and 203 responses (KEPT_STATUSES). What a payload is read as (`_read_as`): its
@@ -86,7 +86,8 @@ class WarcReader(Reader):
     # 5: the identified type wins over a textual or page type; binary payloads, crawlers' own
     #    resources skipped; HTML sent as text read as HTML; 203 kept; list headers combined
     # 6: plain records after junk that follows gzip members; lower-case version lines; Latin-1 header values
-    version = "6"
+    # 7: NUL padding stripped, control bytes judged over the whole page; long head lines; transfer codings
+    version = "7"
     # A directory's files of other names (CDX indexes, warc.paths.gz, READMEs) are skipped, counted.
     data_suffixes = _WARC_SUFFIXES
     content_types: list[str] = Field(
@@ -121,7 +122,8 @@ class HtmlReader(Reader):
     # 4: a directory's assets are skipped, counted
     # 5: binary files by their first bytes, marker files (`.htaccess`, `._x`) skipped, counted; the
     #    page's url from its saved-from mark, canonical link or mirror folder; MHTML read
-    version = "5"
+    # 6: NUL padding stripped, control bytes judged over the whole page (decode.py)
+    version = "6"
     # Dot files are no pages: `.htaccess`, `.DS_Store`, macOS's AppleDouble `._index.html` beside
     # each page copied from a Mac (binary: quarantined bad_encoding, and so counted as lost). Not
     # `_` as the row formats: `wget -r` saves a URL path `/_search` as a file named `_search`.
