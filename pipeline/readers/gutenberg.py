@@ -79,6 +79,7 @@ _LABEL_FORMS = [
     (re.compile(r"\blatin[ _-]+(\d+)\b"), r"latin\1"),
     (re.compile(r"\biso[ _-]*(8859|646)[ _-]*"), r"iso-\1-"),                                      # ISO 8859 1
     (re.compile(r"^(?:mac|mac[ _-]*os|apple)(?:[ _-]*roman)?$"), "mac_roman"),                   # MAC
+    (re.compile(r"^big[ _-]?5(?=[ _.,;:-]*$)"), "cp950"),                                        # Big5 (see _FALLBACKS)
 ]
 _MARKUP_DOC = re.compile(r"\ufeff?\s*(?:<\?xml\b|<!DOCTYPE\b|<html\b|<rdf:RDF\b)", re.I)
 _MARKUP_HTML = re.compile(r"<!DOCTYPE[ \t\r\n]+html\b|<html\b", re.I)
@@ -90,7 +91,9 @@ _PG_MARKER_PHRASE = re.compile(r"\*{3}\s*(?:START|END)\s+OF\s+(?:THE\s+|THIS\s+)
 class GutenbergReader(Reader):
     """Project Gutenberg .txt eBooks (plain, compressed or zipped): the book without the PG header and licence."""
     name = "gutenberg"
-    version = "2"       # 2: a mirror folder's other files skipped; editions beside a preferred one flagged
+    # 2: a mirror folder's other files skipped; editions beside a preferred one flagged
+    # 3: a Big5 label read as cp950, Big5-HKSCS only where cp950 does not read the book
+    version = "3"
     # A folder (a mirror: cache/epub/N/ with pgN.rdf and images, 17489/ with 17489-h/*.htm) means its books.
     data_suffixes = with_compression(".txt", ".txt.utf8") + (".txt.utf8.gzip", ".zip")
     skip_suffixes = ("-h.zip",)
@@ -142,18 +145,36 @@ def _non_ascii_lines(text: str, size: int = MESS_SAMPLE) -> str:
 
 # Multi-byte charsets (CJK) whose text forms valid UTF-8 sequences by chance; not UTF-16/32 (a
 # book in those is transcoded before, by its byte-order mark or NUL bytes).
-_MULTIBYTE = frozenset(enc for enc in _DECODE_MULTIBYTE if not enc.startswith("utf"))
-# Supersets a label's text may be in: Big5 as Windows wrote it (cp950: the euro sign, the box
-# drawing row) has pairs Big5-HKSCS lacks. (GB2312 and GBK are read as GB18030, Shift_JIS as
-# cp932, EUC-KR as cp949: supersets already.)
-_SUPERSETS = {"big5hkscs": ("cp950",)}
+_MULTIBYTE = frozenset(enc for enc in _DECODE_MULTIBYTE if not enc.startswith("utf")) | {"cp950"}
+# The other reading of a Big5 label, tried only when the label's own does not read the book (or,
+# with U+FFFD, reads fewer of its bytes). A "Big5" label is Big5 as Windows wrote it, cp950 (its
+# euro sign and box-drawing row, its ETEN kana and Cyrillic); Big5-HKSCS, what charsets.canonical
+# (and a browser) reads "big5" as, puts other characters on some of the same pairs (cp950's `ы` at
+# C7E4 is HKSCS's `ヨ`), and where both decoded a book strictly, the mess ratio tied and the first
+# label, HKSCS, won. HKSCS is read when its extra characters are needed (pairs cp950 cannot
+# decode) or when the label names it; cp950 then is its fallback. (GB2312 and GBK are read as
+# GB18030, Shift_JIS as cp932, EUC-KR as cp949: supersets already.)
+_FALLBACKS = {"cp950": ("big5hkscs",), "big5hkscs": ("cp950",)}
 
 
-def _label_reading(body: bytes, labels: list[str], nearly: bool = False) -> tuple[str, str, bool] | None:
+def _label_reading(body: bytes, labels: list[str], nearly: bool = False,
+                   fallbacks: tuple[str, ...] = ()) -> tuple[str, str, bool] | None:
     """(text, charset, lossy) of the least messy plausible reading in one of `labels` (charsets.py's
     mess ratio over the book's non-ASCII lines): a strict reading, or with `nearly` one with
     U+FFFD for at most one undecodable sequence in NEARLY non-ASCII characters (a damaged byte,
-    a character the codec lacks)."""
+    a character the codec lacks). A reading in one of `fallbacks` (_FALLBACKS) only when no label
+    gives one, or (`nearly`) when it has fewer U+FFFD than the labels' best."""
+    best = _least_messy(body, labels, nearly)
+    if fallbacks and (best is None or best[2]):
+        other = _least_messy(body, [enc for enc in fallbacks if enc not in labels], nearly)
+        if other is not None and (best is None or other[2] < best[2]):
+            best = other
+    return None if best is None else (best[0], best[1], best[2] > 0)
+
+
+def _least_messy(body: bytes, labels: list[str], nearly: bool) -> tuple[str, str, int] | None:
+    """(text, charset, its U+FFFD count) of the least messy plausible reading in one of `labels`
+    (`_label_reading`); a tie goes to the first label."""
     readings = []
     for enc in labels:
         try:
@@ -164,7 +185,7 @@ def _label_reading(body: bytes, labels: list[str], nearly: bool = False) -> tupl
         if bad * NEARLY > len(text) - len(text.encode("ascii", "ignore")):
             continue
         if (mess := _mess(_non_ascii_lines(text))) < MAX_MESS:
-            readings.append((mess, len(readings), text, enc, bad > 0))
+            readings.append((mess, len(readings), text, enc, bad))
     if not readings:
         return None
     return min(readings)[2:]
@@ -179,10 +200,11 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
        first 64 KiB is binary.
     2. UTF-8, but for a 7-bit book in ISO-2022-JP (escape sequences: decode.iso2022_escapes),
        which is read in it.
-    3. A declared multi-byte charset (`declared_charsets`; Big5 also as cp950), when the book
-       decodes strictly with it and the text is plausible (`_label_reading`): CJK pairs form
-       valid UTF-8 sequences by chance, so the UTF-8 reading with stray bytes is no evidence
-       against it (latex.py reads a file under a CJK inputenc so).
+    3. A declared multi-byte charset (`declared_charsets`; Big5 as cp950, and as Big5-HKSCS only
+       where cp950 does not read it: _FALLBACKS), when the book decodes strictly with it and the
+       text is plausible (`_label_reading`): CJK pairs form valid UTF-8 sequences by chance, so
+       the UTF-8 reading with stray bytes is no evidence against it (latex.py reads a file under
+       a CJK inputenc so).
     4. A book that is UTF-8 but for stray bytes, rare beside its valid UTF-8
        (`decode_files.may_be_utf8_with_strays`), is UTF-8 with those bytes as cp1252 ("utf-8+cp1252", decode_mixed_utf8).
     5. The other declared charsets, only when the book decodes strictly with one and the text is
@@ -216,10 +238,10 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
         pass
     labels = declared_charsets(body[:8192].decode("latin-1"))
     multibyte = [enc for enc in labels if enc in _MULTIBYTE]
-    multibyte += [alt for enc in multibyte for alt in _SUPERSETS.get(enc, ()) if alt not in multibyte]
+    fallbacks = tuple(dict.fromkeys(alt for enc in multibyte for alt in _FALLBACKS.get(enc, ())))
     # A declared multi-byte charset that reads the book first: its pairs form valid UTF-8 sequences
     # by chance (latex.py reads a file under a CJK inputenc so, too).
-    if (found := _label_reading(body, multibyte)) is not None:
+    if (found := _label_reading(body, multibyte, fallbacks=fallbacks)) is not None:
         return *found, "label"
     if may_be_utf8_with_strays(body) and (mixed := decode_mixed_utf8(body.removeprefix(b"\xef\xbb\xbf"))) is not None:
         return mixed[0], "utf-8+cp1252", False, "utf-8"
@@ -227,7 +249,7 @@ def decode_book(body: bytes) -> tuple[str | None, str, bool, str]:
         return *found, "label"
     # A multi-byte label that reads all but a few bytes: detection read a Big5 book with one damaged
     # byte as windows-1252 (which decodes it strictly, into mojibake the mess ratio let pass).
-    if (found := _label_reading(body, multibyte, nearly=True)) is not None:
+    if (found := _label_reading(body, multibyte, nearly=True, fallbacks=fallbacks)) is not None:
         return *found, "label"
     # Not the label: decode_html judges a reading by the first 100,000 characters, which may all be
     # ASCII (see _non_ascii_lines); it would take back the label rejected here.

@@ -151,11 +151,14 @@ class TextReader(Reader):
     """One text document per file; the file path is its id. A file that is not UTF-8 is read in the
     charset detection names (a GBK novel; `text_legacy_charset`, `charset` in the metadata), or as
     UTF-8 with its stray bytes as cp1252 when it has lines of its own in UTF-8 (decode_unlabelled).
+    Line ends are LF, CRLF and lone CR converted (as the gutenberg and latex readers do): the same
+    novel saved on Windows was another document byte for byte, and CRs in the text.
     With `documents: line`, each non-empty line is a document (`path#line`), the file streamed."""
     name = "text"
     # 2: marker files (`_SUCCESS`, `.part-0.crc`) skipped; 3: compression told from the bytes
     # 4: binary files and lines quarantined (`binary_file`, `binary_line`); CR line ends are lines
-    version = "4"
+    # 5: `documents: file` text has LF line ends (CRLF and lone CR converted)
+    version = "5"
     marker_prefixes = (".", "_")
     documents: Literal["file", "line"] = Field(
         default="file", description="`file`: one document per file; `line`: one per non-empty line (a corpus "
@@ -570,6 +573,8 @@ def _read_text(opts, src, path: str, state: ReadState) -> Iterator[Doc | Quarant
     if not text.strip():
         yield Quarantined("empty_document", "empty text", 0, path)
         return
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     yield Doc(path, None, text=text, metadata=meta)
 
 

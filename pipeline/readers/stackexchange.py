@@ -26,14 +26,17 @@ not blindly, as edited dumps and third-party exports get it wrong:
 Answers are ordered accepted first, then by score (ties by id). Every answer row is accounted for:
 in a document, or counted with why it is not (its score, its question's score, its thread
 quarantined, its question missing, `late_answer`). Bodies are HTML, turned back into Markdown-like
-text by `stackexchange_html` (paragraphs, lists, quotations, code verbatim). The dump's file names are
-matched whatever their case (`posts.xml` too). With `include_comments`, the comments table is read
-first and each post's comments follow it: the `Comments.xml` beside Posts.xml (same case and
-compression, else any case or compression), the one in the site's `.7z`, or, for Stack Overflow's
-one-archive-a-table layout, the `Comments.xml` of `<site>-Comments.7z` beside `<site>-Posts.7z`.
+text by `stackexchange_html` (paragraphs, lists, quotations, code verbatim, `<sup>`/`<sub>` kept).
+The dump's file names are matched whatever their case (`posts.xml` too). With `include_comments`,
+the comments table is read first and each post's comments follow it: the `Comments.xml` beside
+Posts.xml (same case and compression, else any case or compression), the one in the site's `.7z`,
+or, for Stack Overflow's one-archive-a-table layout, the `Comments.xml` of `<site>-Comments.7z`
+beside `<site>-Posts.7z`.
 When there is none, one `missing_comments` item names what was looked for (the user's paths, not
-the scratch folder) and the posts are read without comments. The comments wait in a temporary SQLite file while the posts
-are read (stackexchange_comments: Stack Overflow's ~90 million do not fit in a worker's memory).
+the scratch folder) and the posts are read without comments; the item is a note about the dump and
+stands for no input record (`records=0`: counted as one, it was a document read, `814 docs in` for
+813 threads). The comments wait in a temporary SQLite file while the posts are read
+(stackexchange_comments: Stack Overflow's ~90 million do not fit in a worker's memory).
 
 Attribution travels in the metadata: site, question id, link, the author of every post (user id
 or display name) and the licences of the posts: each post's `ContentLicense` where the dump has it
@@ -155,6 +158,9 @@ class _Written:
 class StackExchangeReader(Reader):
     """Stack Exchange dump XML: one document per question with its answers (CC BY-SA, attributed)."""
     name = "stackexchange"
+    # 2: <sup>, <sub> and the strike tags kept as written (stackexchange_html); `missing_comments`
+    # counts no input record
+    version = "2"
 
     site: str | None = Field(
         None, description="site host, e.g. coffee.stackexchange.com (default: the dump's directory name, "
@@ -617,7 +623,7 @@ def _load_comments(path: str | None, looked_for: str | None, into: CommentStore,
     call the file (default: its path)."""
     if path is None:
         if looked_for:
-            yield Quarantined("missing_comments", f"{looked_for} (include_comments)", -1, posts)
+            yield Quarantined("missing_comments", f"{looked_for} (include_comments)", -1, posts, records=0)
         return
     q = _read_comments(path, into, label)
     if q is not None:
@@ -627,7 +633,8 @@ def _load_comments(path: str | None, looked_for: str | None, into: CommentStore,
 def _read_comments(path: str, into: CommentStore, label: str | None = None) -> Quarantined | None:
     import fsspec
     if not fsspec.core.url_to_fs(path)[0].exists(path):
-        return Quarantined("missing_comments", f"{label or path} not found (include_comments)", -1, label or path)
+        return Quarantined("missing_comments", f"{label or path} not found (include_comments)", -1, label or path,
+                           records=0)
     problem = None
     for row in _rows(path, None, "comment", ReadState(), label):
         if isinstance(row, Quarantined):

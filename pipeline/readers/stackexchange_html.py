@@ -3,10 +3,18 @@ reads as that Markdown did: paragraphs apart, list items as `- ` or `1. ` (an `<
 numbering kept) with their text on the same line, nested lists and an item's further paragraphs
 indented under it, quotations prefixed `> `, `<pre>` blocks verbatim inside ``` fences, inline
 `<code>` in backticks, table cells apart (` | `), and an image by its alt text (not SE's default
-"enter image description here"). Math (MathJax on math, physics, stats, ...: a
-`<span class="math-container">`, and in older posts bare `$$…$$` or `\\begin{env}…\\end{env}` text)
-keeps its line breaks as written: a `%` comment in TeX runs to the end of its line, so a display
-block squeezed to one line lost everything after its first comment (`\\end{align}$$` included).
+"enter image description here"). `<sup>`, `<sub>` and the strike tags (`<strike>`, `<del>`, `<s>`)
+are kept as written: SE's Markdown has no syntax for superscripts and subscripts, so its authors
+write these tags inline in the Markdown itself (`2<sup>10</sup>`, `CO<sub>2</sub>`, a footnote's
+`camping<sup>1</sup>`, a retracted `<strike>claim</strike>`), and without them the text reads
+otherwise (`210`, `CO2`, `camping1`, the retracted claim as a claim). Not `^`/`_`/`~~`: `^` and
+`_` mean no such thing in SE's Markdown (`_` is emphasis), a whole paragraph of `<sub>` fine print
+has no such spelling, and the tags are what the author wrote (strike tags too, `~~` being newer).
+A pair around no text (`<sup></sup>`, `<sub><br></sub>`) is left out. Math (MathJax on math,
+physics, stats, ...: a `<span class="math-container">`, and in older posts bare `$$…$$` or
+`\\begin{env}…\\end{env}` text) keeps its line breaks as written: a `%` comment in TeX runs to the
+end of its line, so a display block squeezed to one line lost everything after its first comment
+(`\\end{align}$$` included).
 
 lxml parses; the walk below only lays the blocks out. Each block is a list of lines, and a line
 knows whether it is code: code lines are never re-indented, stripped or squeezed (trailing spaces
@@ -26,10 +34,12 @@ _WIDE_BREAK = re.compile(f"(?<=[{_WIDE}])[ \t]*[\r\n]+[ \t]*(?=[{_WIDE}])")
 # Display math written as text (posts from before SE wrapped math in a span): kept as written.
 _MATH_BLOCK = re.compile(r"\$\$.+?\$\$|\\begin\{([A-Za-z]+\*?)\}.*?\\end\{\1\}", re.S)
 _MATH_CLASS = "math-container"
-# Elements that start and end a block of their own; the rest are inline (a, em, code, sup, …).
+# Elements that start and end a block of their own; the rest are inline (a, em, code, …).
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "hr", "pre",
            "h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd", "details", "summary", "figure", "figcaption",
            "section", "article", "aside", "header", "footer", "center", "address"}
+# Inline tags SE's Markdown takes as written (it has no syntax of its own for them): kept as tags.
+_KEPT_TAGS = {"sup", "sub", "strike", "del", "s"}
 # SE's image dialog fills the alt text with this unless the author writes one: it says nothing.
 DEFAULT_ALT = "enter image description here"
 
@@ -102,6 +112,27 @@ class _Flow:
         self.inline.append(s)
         self.at_space, self.after_alt = False, False
 
+    def open_tag(self, s: str) -> None:
+        """A kept tag (`<sup>`): no text of its own, so the whitespace around it collapses as if it
+        were not there (`<sub> Note` at a paragraph's start is `<sub>Note`)."""
+        if self.after_alt:
+            self.inline.append(" ")
+        self.inline.append(s)
+        self.after_alt = False
+
+    def close_tag(self, s: str) -> None:
+        """A kept tag's end, written against the text it closes: a space or `<br>` before it goes
+        after it (`here. </sub>` is `here.</sub> `, trimmed at the end of a line)."""
+        breaks = 0
+        while self.inline and self.inline[-1] == "\n":
+            self.inline.pop()
+            breaks += 1
+        space = self.at_space and not breaks and self.inline and self.inline[-1].endswith(" ")
+        if space:
+            self.inline[-1] = self.inline[-1][:-1]
+        self.inline.append(s + " " * space + "\n" * breaks)
+        self.at_space = bool(space or breaks)
+
     def alt(self, s: str) -> None:
         """An image's alt text, set apart from the words and images around it."""
         if not self.at_space:
@@ -166,6 +197,10 @@ def _walk(el, flow: _Flow) -> None:
         flow.raw(f"`{el.text_content()}`")
     elif tag == "span" and _MATH_CLASS in (el.get("class") or "").split():
         flow.math(el.text_content())
+    elif tag in _KEPT_TAGS and _holds_text(el):
+        flow.open_tag(f"<{tag}>")
+        _children(el, flow)
+        flow.close_tag(f"</{tag}>")
     else:
         block = tag in _BLOCKS
         if block:
@@ -173,6 +208,11 @@ def _walk(el, flow: _Flow) -> None:
         _children(el, flow)
         if block:
             flow.close()
+
+
+def _holds_text(el) -> bool:
+    """The element has text or an image's alt text in it (a `<sup></sup>` left by an edit has none)."""
+    return bool(el.text_content().strip()) or any((img.get("alt") or "").strip() for img in el.iter("img"))
 
 
 def _table(el) -> list[Line]:
