@@ -145,8 +145,8 @@ def test_a_submodules_git_file_is_no_document(tmp_path):
     assert str(sub / ".git") not in listed and str(sub / "foo.c") in listed and str(root / "tool.git") in listed
     docs, _, _ = read([root])
     assert not any(d.metadata["path"].endswith("/.git") or d.metadata["path"] == ".git" for d in docs)
-    foo = next(d for d in docs if d.metadata["path"] == "foo.c")
-    assert foo.metadata["repo"] == "libfoo"                       # the submodule is its own checkout
+    # the submodule is another repository: its files are skipped (test_source_code_layouts)
+    assert not any(d.metadata["path"].endswith("foo.c") for d in docs)
     for named in ([sub / ".git"], [root / ".git" / "HEAD"]):
         docs, quarantined, counters = read(named)
         assert docs == [] and quarantined == [] and counters == {"code_git_internal_skipped": 1}, named
@@ -342,13 +342,13 @@ def test_a_checkouts_files_carry_their_repositorys_licence(tmp_path):
 
 def test_a_licence_is_looked_for_up_to_the_checkout_or_the_listed_directory(tmp_path):
     """Without `root`: up to the checkout (a .git), not the folder holding it; with no checkout,
-    up to the listed directory."""
+    up to the listed directory (the repository, its paths relative to it)."""
     mit = _licence("choosealicense__MIT.txt.gz")
     _write(tmp_path / "tree", {"LICENSE": mit, "app/src/run.py": "run = 1\n", "repo/src/lib.py": "lib = 1\n"})
     (tmp_path / "tree" / "repo" / ".git").mkdir()
     docs, _, _ = read([tmp_path / "tree"])
     assert {d.metadata["path"]: d.metadata.get("license") for d in docs} == {
-        "LICENSE": "MIT", "run.py": "MIT", "src/lib.py": None}
+        "LICENSE": "MIT", "app/src/run.py": "MIT", "src/lib.py": None}
 
 
 def test_licence_files_of_other_names_and_layouts(tmp_path):

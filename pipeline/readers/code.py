@@ -3,8 +3,10 @@
 `layout: files` reads each listed file as one document: a file of git's own is skipped (counted
 `code_git_internal_skipped`): one under `.git/`, or the `.git` file of a submodule or linked worktree
 (`gitdir: ../.git/modules/sub/libfoo`; a directory's listing leaves both out already, `expand_paths`),
-and so is a file reached through a symbolic link that lies inside the same tree (`root`, else its
-checkout), which is read where it lies (`code_symlink_in_tree_skipped`), or outside the tree
+and so are a submodule's files below the tree read (`code_submodule_files_skipped`: another
+repository, which a clone leaves out and The Stack has no content of; listed itself, a submodule is
+read as its own repository), and so is a file reached through a symbolic link that lies inside
+the same tree (`root`, else its checkout), which is read where it lies (`code_symlink_in_tree_skipped`), or outside the tree
 (`code_symlink_out_of_tree_skipped`: `src/x -> /etc/passwd` is no code of the repository, and a
 link to a home directory's keys must not put them in a corpus; The Stack, from git's blobs, has
 only the target's path for a link). A binary file is
@@ -19,7 +21,9 @@ Latin-1 in old European code); counted (`code_legacy_charset`) and named in the 
 characters are: `decode_files.wide_unicode`) is text, not binary (`code_wide_unicode`). A file no
 charset reads as text is quarantined (`bad_encoding`). The repository
 is named by the checkout's git remote (or its directory name) or, for a directory holding many
-checkouts (`repo_depth: 1`), by the first path component under `root`. `layout: rows` reads The
+checkouts (`repo_depth: 1`), by the first path component under `root`; without `root`, a tree
+with no `.git` (an unpacked GitHub zip, `git archive`, a dataset's snapshot) is the repository of
+the listed directory, its files' paths relative to it (`vendor/...`, which code_filter reads). `layout: rows` reads The
 Stack's row format (content, path, repo, licence) through the Parquet/Arrow/JSONL readers (the
 format its first bytes name, else its name: `.parquet`, `.pq`, `.arrow`, ...; markers such as
 `_SUCCESS` and what a directory holds besides row files, a README.md, skipped as those readers
@@ -33,12 +37,15 @@ or the checkout's; with neither, the listed directory), each folder looked at on
 none when no such folder has one, or its licence files name no licence code_licences knows.
 code_filter reads it as the file's licence where the file's own header names none.
 
-The language comes from the file name through Pygments' lexer registry (maintained upstream with
+The language (`code_languages.py`) comes from the file name through Pygments' lexer registry (maintained upstream with
 every language it highlights), cached per extension so a large tree costs one lookup per
 extension, except names that a Pygments pattern matches beyond their extension (Makefile.am,
 Kconfig.debug, page.html.j2), looked up whole. A small table (`LANGUAGE_OVERRIDES`) goes first
-where Pygments guesses wrong from a name alone (`.S` assembly, `.pl` Perl, go.mod) or has no
-lexer (`.ipynb`: "Jupyter Notebook"). A file whose name says nothing (`bin/run`, a hook) gets the
+where Pygments guesses wrong from a name alone (`.S` assembly, go.mod) or has no lexer (`.ipynb`:
+"Jupyter Notebook", `.Rmd`, configure.ac, Jenkinsfile). An extension several languages share
+(`.h` C/C++/Objective-C, `.m` Objective-C/MATLAB/Mathematica, `.t` Perl/Raku, `.pl`, `.inc`,
+`.pro`, `.def`, `.cls`, `.ts`, `.v`, `.m4`) is told by its file's first 16 KB, by GitHub linguist's
+heuristics (`CONTENT_RULES`), per file. A file whose name says nothing (`bin/run`, a hook) gets the
 language of its shebang line's interpreter (`#!/usr/bin/env python3`: Python; `SHEBANG_INTERPRETERS`).
 
 A Jupyter notebook (`.ipynb`, nbformat 4, and 3's worksheets) is read as the script its cells make
@@ -58,7 +65,6 @@ from __future__ import annotations
 import configparser
 import functools
 import os
-import posixpath
 import re
 from typing import Iterator, Literal
 
@@ -67,8 +73,9 @@ from pydantic import Field
 from pipeline import storage
 from pipeline.readers import is_git_internal
 from pipeline.readers.base import Doc, Quarantined, ReadState, Reader, read_whole
+from pipeline.readers.code_languages import language_of, shebang_language  # noqa: F401 (language_of: the API)
 from pipeline.readers.code_licences import folder_licence
-from pipeline.readers.code_notebooks import language_named, notebook_script
+from pipeline.readers.code_notebooks import notebook_script
 from pipeline.readers.decode_files import decode_text_bytes
 from pipeline.readers.magic import binary_format
 from pipeline.readers.guarded import open_input
@@ -82,80 +89,6 @@ BINARY_PROBE_BYTES = 8000
 # dropped, and the script its cells make is held to max_doc_bytes (a notebook with a few plots
 # over 10 MB was quarantined too_large before its cells were read)
 NOTEBOOK_OUTPUTS = 10
-# Where Pygments' name-only guess is wrong for the files of real repositories, or it has no lexer:
-# names from GitHub linguist's. `.S` is assembly run through the C preprocessor (Pygments: S, the
-# R language's ancestor), `.pl`/`.pm` Perl (Prolog, Promela), `.r` R (REBOL), go.mod a Go module
-# file (Modula-2), a notebook a Jupyter Notebook (Pygments has no lexer for its JSON), `.fs` F#
-# (Forth), `.sql` SQL (Transact-SQL, one dialect), `.cl` Common Lisp (Visual Prolog); and the
-# extensions of languages Pygments has no lexer for (Svelte, Astro, JSON with comments, GLSL
-# sources named .glsl, sbt builds).
-LANGUAGE_OVERRIDES = {".S": "GAS", ".pl": "Perl", ".pm": "Perl", ".r": "R", ".R": "R", ".ipynb": "Jupyter Notebook",
-                      "go.mod": "Go Module", "go.sum": "Go Checksums", ".fs": "F#", ".sql": "SQL",
-                      ".cl": "Common Lisp", ".svelte": "Svelte", ".astro": "Astro", ".jsonc": "JSON with Comments",
-                      ".glsl": "GLSL", ".sbt": "Scala", ".for": "Fortran"}
-# Pygments' S lexer is R's, its Nimrod is Nim: named as the languages are known today.
-_RENAMED = {"S": "R", "Nimrod": "Nim"}
-
-
-@functools.lru_cache(maxsize=4096)
-def _language_for_pattern(name: str) -> str | None:
-    from pygments.lexers import find_lexer_class_for_filename
-    from pygments.util import ClassNotFound
-    try:
-        cls = find_lexer_class_for_filename(name)
-    except ClassNotFound:
-        return None
-    return _RENAMED.get(cls.name, cls.name) if cls else None
-
-
-@functools.lru_cache(maxsize=1)
-def _name_patterns() -> re.Pattern:
-    """Pygments' file name patterns that look at more than the extension: whole names (Makefile,
-    CMakeLists.txt), prefixes (Makefile.*, Kconfig*), double extensions (*.html.j2, *.rs.in)."""
-    import fnmatch
-
-    from pygments.lexers import get_all_lexers
-    patterns = {p for _, _, ps, _ in get_all_lexers() for p in ps
-                if not (p.startswith("*.") and not set(p[2:]) & set("*."))}
-    return re.compile("|".join(fnmatch.translate(p) for p in sorted(patterns)))
-
-
-def language_of(path: str) -> str | None:
-    """Language of a file from its name (Pygments' registry, LANGUAGE_OVERRIDES first); None when
-    no lexer claims it."""
-    base = posixpath.basename(path.replace("\\", "/"))
-    stem, dot, ext = base.rpartition(".")
-    if (lang := LANGUAGE_OVERRIDES.get(base) or LANGUAGE_OVERRIDES.get(dot + ext if stem else "")) is not None:
-        return lang
-    # One lookup per extension (a tree has few), except for the names a pattern of Pygments
-    # matches beyond their extension: those are looked up whole (one lookup per name).
-    key = base if not (dot and stem) or _name_patterns().match(base) else f"x.{ext}"
-    return _language_for_pattern(key)
-
-
-# Interpreters of shebang lines that Pygments has no alias for (GitHub linguist's `interpreters`).
-SHEBANG_INTERPRETERS = {"node": "javascript", "nodejs": "javascript", "deno": "typescript", "ts-node": "typescript",
-                        "rscript": "r", "tclsh": "tcl", "wish": "tcl", "dash": "bash", "ash": "bash", "mksh": "bash",
-                        "runhaskell": "haskell", "runghc": "haskell", "escript": "erlang",
-                        "osascript": "applescript", "sbcl": "common-lisp", "clisp": "common-lisp", "guile": "scheme"}
-
-
-def shebang_language(text: str) -> str | None:
-    """Language of a script from its shebang line (`#!/bin/bash`, `#!/usr/bin/perl -w`,
-    `#!/usr/bin/env -S python3 -u`), for a file whose name says nothing (`bin/run`); None when
-    it has none or names no interpreter Pygments knows."""
-    if not text.lstrip("\ufeff").startswith("#!"):
-        return None
-    words = text.lstrip("\ufeff")[2:].split("\n", 1)[0].split()
-    if words and posixpath.basename(words[0]) == "env":
-        # env's options (-S, -i) and variable settings (LC_ALL=C) come before the program
-        words = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
-    if not words:
-        return None
-    program = posixpath.basename(words[0]).lower()
-    return language_named(SHEBANG_INTERPRETERS.get(program, program))
-
-
 # A checkout read from an object store (s3://bucket/repos/x/...) is walked with the storage layer:
 # its folders are key prefixes, its `.git` a prefix holding `config`.
 def _git_remote_name(git_dir: str) -> str | None:
@@ -198,8 +131,35 @@ def _realpath(folder: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _listed_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
-    """The local directories among a source's paths, absolute."""
-    return tuple(os.path.abspath(p) for p in paths if "://" not in p and os.path.isdir(p))
+    """The directories among a source's paths, absolute: local ones, and every URL (a store's
+    folder is a key prefix, which only the files below it start with)."""
+    return tuple(_abs(p) for p in paths if "://" in p or os.path.isdir(p))
+
+
+def _outermost_listed(path: str, src) -> str | None:
+    """The outermost of the source's listed directories holding `path` (absolute, or a URL)."""
+    sep = "/" if "://" in path else os.sep
+    held = [d for d in _listed_dirs(tuple(getattr(src, "paths", ()))) if path.startswith(d.rstrip(sep) + sep)]
+    return min(held, key=len, default=None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_submodule(folder: str) -> bool:
+    """Whether the folder's `.git` is a file pointing into a superproject's git directory
+    (`gitdir: ../../.git/modules/libs/sub`), as a submodule's is (a linked worktree's points into
+    `.git/worktrees/`)."""
+    try:
+        if "://" in folder:
+            head = storage.read_text(f"{folder}/.git")[:4096]
+        elif os.path.isfile(os.path.join(folder, ".git")):
+            with open(os.path.join(folder, ".git"), encoding="utf-8", errors="replace") as f:
+                head = f.read(4096)
+        else:
+            return False
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    m = re.match(r"gitdir:\s*(\S.*)", head)
+    return bool(m and re.search(r"\.git[/\\]modules[/\\]", m.group(1)))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -223,8 +183,9 @@ def _git_above(folder: str) -> str | None:
 class CodeReader(Reader):
     """Source files of a directory/git checkout (`layout: files`) or Stack-style rows (`layout: rows`)."""
     name = "code"
-    version = "4"      # 2: a checkout's file carries its repository's licence (`license`); 3: more licence-file layouts;
-    # 4: PSF, Python, curl, Khronos MIT and reworded GNU notices known
+    version = "5"      # 2: a checkout's file carries its repository's licence (`license`); 3: more licence-file layouts;
+    # 4: PSF, Python, curl, Khronos MIT and reworded GNU notices known; 5: a tree without .git is the listed
+    # directory's repository, languages of shared extensions told by content, submodules' files skipped
 
     @property
     def empty_files_are_ordinary(self) -> bool:
@@ -286,9 +247,12 @@ class CodeReader(Reader):
         return self._read_file(path, src, state)
 
     # -- files of a checkout ---------------------------------------------------------------
-    def _locate(self, path: str) -> tuple[str, str]:
+    def _locate(self, path: str, src) -> tuple[str, str]:
         """(repository, path inside it) of a file (local or on a store); ValueError if it is not
-        under `root`."""
+        under `root`. Without `root`: its git checkout (the nearest folder above with a `.git`), else
+        the outermost listed directory holding it (an unpacked GitHub zip, a `git archive`, a
+        dataset's snapshot: `paths: repos/go-tail/` is one repository, `go-tail`, whose
+        `vendor/...` paths code_filter's `vendored` rule sees), else its own folder."""
         p = _abs(path)
         if self.root is not None:
             rel = _below(p, _abs(self.root))
@@ -296,8 +260,23 @@ class CodeReader(Reader):
             if self.repo_depth and len(parts) > self.repo_depth:
                 return self.repo or "/".join(parts[:self.repo_depth]), "/".join(parts[self.repo_depth:])
             return self.repo or _repo_of_checkout(_abs(self.root)), rel
-        top = _checkout_of(p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p))
+        folder = p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p)
+        top = _git_above(folder) or _outermost_listed(p, src) or folder
         return self.repo or _repo_of_checkout(top), _below(p, top)
+
+    def _in_submodule(self, path: str, src) -> bool:
+        """Whether a file lies in a submodule (`libs/sub/`, whose `.git` file points into the
+        superproject's `.git/modules/`) below the tree read (`root`, else the outermost listed
+        directory, else the superproject's checkout): another repository, which a clone leaves
+        out (The Stack has no submodule content) and which is read as its own when listed."""
+        p = _abs(path)
+        sub = _git_above(p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p))
+        if sub is None or not _is_submodule(sub):
+            return False
+        sep = "/" if "://" in p else os.sep
+        above = sub.rsplit("/", 1)[0] if "://" in sub else os.path.dirname(sub)
+        top = _abs(self.root) if self.root is not None else _outermost_listed(p, src) or _git_above(above)
+        return top is not None and sub.startswith(top.rstrip(sep) + sep)
 
     def _symlink(self, path: str, src) -> str | None:
         """For a local file reached through a symbolic link (itself or a folder on its way): "in"
@@ -323,19 +302,13 @@ class CodeReader(Reader):
             return None
         return "in" if real.startswith(_realpath(top).rstrip(os.sep) + os.sep) else "out"
 
-    def _licence_folders(self, path: str, rel: str, src) -> tuple[str, str]:
+    @staticmethod
+    def _licence_folders(path: str, rel: str) -> tuple[str, str]:
         """(the file's folder, the folder up to which its licence file is looked for): its
         repository's folder as _locate found it (`root`, root's first `repo_depth` components, the
-        checkout), as a licence file above a repository is not its licence; for a file of no
-        checkout and no `root` (_locate's repository is then its own folder), the outermost listed
-        directory holding it."""
+        checkout, the listed directory), as a licence file above a repository is not its licence."""
         p = _abs(path)
-        top = p[:len(p) - len(rel) - 1]
-        if self.root is None and "://" not in p and not _has_git(top):
-            listed = [d for d in _listed_dirs(tuple(getattr(src, "paths", ())))
-                      if p.startswith(d.rstrip(os.sep) + os.sep)]
-            top = min(listed, key=len, default=top)
-        return (p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p)), top
+        return (p.rsplit("/", 1)[0] if "://" in p else os.path.dirname(p)), p[:len(p) - len(rel) - 1]
 
     def _read_file(self, path: str, src, state: ReadState) -> Iterator[Doc | Quarantined]:
         if is_git_internal(path):
@@ -343,6 +316,9 @@ class CodeReader(Reader):
             return
         if "://" not in path and (link := self._symlink(path, src)):
             state.count(f"code_symlink_{link}_of_tree_skipped" if link == "out" else "code_symlink_in_tree_skipped")
+            return
+        if self._in_submodule(path, src):
+            state.count("code_submodule_files_skipped")
             return
         compressed = path.endswith(COMPRESSED_SUFFIXES)
         if compressed and not self.decompress:
@@ -374,14 +350,14 @@ class CodeReader(Reader):
         if kind:
             state.count(f"code_{kind}")         # code_wide_unicode, code_legacy_charset
         try:
-            repo, rel = self._locate(path)
+            repo, rel = self._locate(path, src)
         except ValueError:
             yield Quarantined("outside_root", f"{path} is not under root {self.root}", 0, path)
             return
-        licence = folder_licence(*self._licence_folders(path, rel, src), state.memo)
+        licence = folder_licence(*self._licence_folders(path, rel), state.memo)
         if compressed:
             rel = rel.rsplit(".", 1)[0]
-        language = language_of(rel) or shebang_language(text)
+        language = language_of(rel, text) or shebang_language(text)
         notebook = None
         if self.notebooks == "script" and rel.lower().endswith(".ipynb"):
             notebook = _notebook(text, state, path, 0, len(body), body[:4096])
@@ -436,8 +412,8 @@ class CodeReader(Reader):
                     continue
                 item.text, language = notebook.text, notebook.language or label
                 md["notebook_cells"] = _cells(notebook)
-            md.update(repo=repo, path=rel, language=language or language_of(rel) or shebang_language(item.text),
-                      size=size, license=lic)
+            language = language or language_of(rel, item.text) or shebang_language(item.text)
+            md.update(repo=repo, path=rel, language=language, size=size, license=lic)
             item.id = doc_id
             yield item
 

@@ -14,9 +14,20 @@ licence API's (GPL-3.0, not GPL-3.0-only: the text does not say whether "or late
 for licences that API does not name (PSF-2.0, Python-2.0 for CPython's whole LICENSE, curl,
 MIT-Khronos-old).
 
+A licence file that names no licence and points elsewhere ("See the LICENSE file in the repository
+root", Sphinx's `.. literalinclude:: ../LICENSE.txt` in docs/license.rst) is no licence of its
+folder: the lookup goes on up the tree, as for a folder without one. Only a short pointer: any
+other text naming no licence (a custom licence, "All rights reserved") stays the folder's, None,
+never replaced by its parent's.
+
+`licence_id_of_name` gives the SPDX id of a licence's name as rows carry it: GitHub's licence
+API's names ("GNU General Public License v3.0", 'BSD 3-Clause "New" or "Revised" License') and
+ScanCode's keys (`bsd-new`, `proprietary-license`, as The Stack v2's detected licences).
+
 Hand-written: ScanCode's detector is hundreds of MB of rules and seconds a file; askalono (Rust)
 and licensee (Ruby) are not Python; the licences that decide a permissive keep-list are a few
-dozen sentences.
+dozen sentences, and the names rows give them a table of a few dozen (license-expression's
+ScanCode database would be a dependency of its own for it).
 """
 from __future__ import annotations
 
@@ -137,6 +148,14 @@ _FREE_SOFTWARE = re.compile(r"\bis free software\b")
 _DUAL = re.compile(r"\bdual licen[cs](ed|ing)\b|\b(licen[cs]ed|available|use it|distributed) under (the terms of )?"
                    r"either\b|\bchoose (to use it under )?either\b")
 _COMPILED = [(spdx, tuple(re.compile(rf"\b{s}\b") for s in sentences)) for spdx, sentences in _RULES]
+# A licence file that only points at another one: short, and naming a licence file to see or
+# include ("see the LICENSE file in the repository root", ".. literalinclude:: ../LICENSE.txt",
+# "[LICENSE](../LICENSE)"). Longer texts are licences of their own, known or not.
+POINTER_MAX_CHARS = 1000
+# "the terms in the LICENSE agreement" names no file: the name is followed by "file", a
+# punctuation mark or the line's end.
+_POINTER = re.compile(r"(?im)\.\./|\binclude::|\b(see|refer to|found in|given in|in)\s+(the\s+)?([\w'-]+\s+){0,3}"
+                      r"[\"'`\[]?(licen[cs]e|copying)([-._]\w+)*[\"'`\]]?(\s+file\b|\s*[.,;:()]|\s*$)")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,6 +195,12 @@ def named_licence(name: str) -> str | None:
 def words(text: str) -> str:
     """The text's words, lower case, one space apart."""
     return " ".join(re.findall(r"[0-9a-z]+", text.lower()))
+
+
+def is_pointer(text: str) -> bool:
+    """A licence file's text that names no licence but refers to another licence file: the
+    lookup goes on to the parent folder (see the module's docstring)."""
+    return len(text.strip()) <= POINTER_MAX_CHARS and bool(_POINTER.search(text))
 
 
 def licence_of_text(text: str) -> str | None:
@@ -247,7 +272,8 @@ def folder_licence(folder: str, top: str, memo: dict) -> str | None:
 
 
 def _own_licence(folder: str):
-    """The licence the licence files at the top of `folder` agree on, _NO_FILE when it has none.
+    """The licence the licence files at the top of `folder` agree on, _NO_FILE when it has none
+    but pointers to another licence file (is_pointer).
     Files that disagree are one licence in two layouts: one file per licence of a dual licence,
     each named by its licence (`LICENSE-MIT`, `LICENSE-APACHE`: "Apache-2.0 OR MIT"), and GNU's
     COPYING (GPL) with COPYING.LESSER or COPYING.LIB (the LGPL: that one's licence); None
@@ -267,7 +293,11 @@ def _own_licence(folder: str):
         except OSError:
             licences[name] = None
             continue
-        licences[name] = licence_of_text(data.decode("utf-8", "replace"))
+        text = data.decode("utf-8", "replace")
+        licence = licence_of_text(text)
+        if licence is None and is_pointer(text):
+            continue                            # "see the LICENSE file in the repository root": the parent's
+        licences[name] = licence
     if not licences:
         return _NO_FILE
     ids = list(dict.fromkeys(licences.values()))
@@ -281,3 +311,58 @@ def _own_licence(folder: str):
     if len(lesser) == 1 and (lgpl := lesser.pop()).startswith("LGPL") and all(i.startswith("GPL") for i in rest):
         return lgpl
     return None
+
+
+# GitHub's licence API names (choosealicense.com's titles, SPDX's full names) and ScanCode's keys,
+# by their words (`words`), against their SPDX ids; the GNU licences' names are made below.
+_NAMES = {
+    "MIT": ["MIT License", "Expat License"], "MIT-0": ["MIT No Attribution"],
+    "Apache-2.0": ["Apache License 2.0", "Apache License, Version 2.0", "Apache Software License 2.0"],
+    "BSD-1-Clause": ["BSD 1-Clause License"],
+    "BSD-2-Clause": ['BSD 2-Clause "Simplified" License', "BSD 2-Clause License", "Simplified BSD License",
+                     "bsd-simplified"],
+    "BSD-3-Clause": ['BSD 3-Clause "New" or "Revised" License', "BSD 3-Clause License", "New BSD License",
+                     "Modified BSD License", "bsd-new"],
+    "BSD-3-Clause-Clear": ["BSD 3-Clause Clear License", "bsd-3-clause-clear"],
+    "BSD-4-Clause": ['BSD 4-Clause "Original" or "Old" License', "bsd-original"],
+    "BSD-2-Clause-Patent": ["BSD 2-Clause Plus Patent License", "BSD-2-Clause Plus Patent License"],
+    "0BSD": ["BSD Zero Clause License", "Zero-Clause BSD", "bsd-zero"],
+    "BSL-1.0": ["Boost Software License 1.0", "boost-1.0"], "ISC": ["ISC License"], "Zlib": ["zlib License"],
+    "CC0-1.0": ["Creative Commons Zero v1.0 Universal", "Creative Commons Zero 1.0"],
+    "CC-BY-4.0": ["Creative Commons Attribution 4.0 International", "cc-by-4.0"],
+    "CC-BY-SA-4.0": ["Creative Commons Attribution Share Alike 4.0 International", "cc-by-sa-4.0"],
+    "Unlicense": ["The Unlicense"], "WTFPL": ["Do What The F*ck You Want To Public License", "wtfpl-2.0"],
+    "MPL-2.0": ["Mozilla Public License 2.0"], "EPL-1.0": ["Eclipse Public License 1.0"],
+    "EPL-2.0": ["Eclipse Public License 2.0"], "EUPL-1.1": ["European Union Public License 1.1"],
+    "EUPL-1.2": ["European Union Public License 1.2"], "ECL-2.0": ["Educational Community License v2.0"],
+    "AFL-3.0": ["Academic Free License v3.0"], "Artistic-2.0": ["Artistic License 2.0"],
+    "OSL-3.0": ["Open Software License 3.0"], "MS-PL": ["Microsoft Public License"],
+    "MS-RL": ["Microsoft Reciprocal License"], "UPL-1.0": ["Universal Permissive License v1.0"],
+    "NCSA": ["University of Illinois/NCSA Open Source License", "uoi-ncsa"],
+    "PostgreSQL": ["PostgreSQL License"], "OFL-1.1": ["SIL Open Font License 1.1"],
+    "LPPL-1.3c": ["LaTeX Project Public License v1.3c"], "Vim": ["Vim License"],
+    "BlueOak-1.0.0": ["Blue Oak Model License 1.0.0"], "PSF-2.0": ["Python Software Foundation License 2.0"],
+    "Python-2.0": ["Python License 2.0", "python"],
+    # ScanCode's keys of licences SPDX has no id for: its LicenseRef ids
+    "LicenseRef-scancode-proprietary-license": ["proprietary-license"],
+    "LicenseRef-scancode-commercial-license": ["commercial-license"],
+    "LicenseRef-scancode-public-domain": ["public-domain"],
+}
+_GNU_NAMES = {"GPL": ("GNU General Public License", ["2.0", "3.0"]),
+              "LGPL": ("GNU Lesser General Public License", ["2.1", "3.0"]),
+              "LGPL-2.0": ("GNU Library General Public License", ["2"]),
+              "AGPL": ("GNU Affero General Public License", ["3.0"])}
+_NAME_IDS = {words(name): spdx for spdx, names in _NAMES.items() for name in names}
+for _id, (_title, _versions) in _GNU_NAMES.items():
+    for _v in _versions:
+        _base = _id if "-" in _id else f"{_id}-{_v}"
+        _NAME_IDS.update({words(f"{_title} v{_v}"): _base, words(f"{_title} v{_v} only"): f"{_base}-only",
+                          words(f"{_title} v{_v} or later"): f"{_base}-or-later",
+                          words(f"{_base}-plus"): f"{_base}-or-later"})          # ScanCode's `gpl-2.0-plus`
+
+
+def licence_id_of_name(name: str) -> str | None:
+    """The SPDX id of a licence's name as GitHub's licence API ("GNU General Public License v3.0",
+    'BSD 3-Clause "New" or "Revised" License') or ScanCode (`bsd-new`, `gpl-2.0-plus`,
+    `proprietary-license`) write it, in any case; None for any other string (an SPDX id is none)."""
+    return _NAME_IDS.get(words(name))

@@ -44,7 +44,7 @@ def language_named(name: str) -> str | None:
     `julia-1.9`, `ir`, `ruby2.7`), by its display name (R, not S); None when it knows none."""
     from pygments.lexers import get_lexer_by_name
 
-    from pipeline.readers.code import _RENAMED      # code.py imports this module
+    from pipeline.readers.code_languages import _RENAMED      # code_languages.py imports this module
     from pygments.util import ClassNotFound
     name = name.strip().lower()
     for cand in dict.fromkeys([name, _KERNEL_LANGUAGES.get(name, name),
