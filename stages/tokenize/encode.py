@@ -8,6 +8,8 @@ Data flow (all files Arrow IPC, memory-mapped when read back):
   shuffle  one task per (phase, bucket): gather that bucket's slices from every spill file (in
            shard order), permute them with a seed of (seed, phase, bucket), write one file.
            A bucket holds about `bucket_bytes` of tokens: this is the shuffle's memory bound.
+           Unshuffled, the buckets are consecutive runs of the phase's documents in input order,
+           at most `bucket_bytes` each (plan.ordered_buckets), written as they are.
   write    one task per output shard: concatenate a planned run of shuffled documents (or, when
            packing, a token range of the phase's stream) and write the final shard atomically.
 
@@ -36,6 +38,7 @@ from stages.tokenize.bpe import text_only_specials
 from stages.tokenize.sample import doc_keys
 
 ENCODE_BATCH_DOCS = 1024  # documents per encode_batch call: enough to keep every core busy
+INT32_MAX = np.iinfo(np.int32).max   # the most values a `list` (int32 offsets) holds
 
 _TOKENIZERS: dict[str, object] = {}
 
@@ -74,10 +77,36 @@ def encode_texts(tok, texts: list[str], eos: int, dtype: np.dtype,
     return np.concatenate(flat_parts), np.concatenate(len_parts)
 
 
-def list_array(flat: np.ndarray, lens: np.ndarray) -> pa.Array:
-    offsets = np.zeros(len(lens) + 1, np.int32)
+def list_offsets(lens: np.ndarray) -> np.ndarray:
+    """Arrow list offsets of lists `lens` long: int32 (a `list`, the shard format) while they fit,
+    int64 (a `large_list`) past 2**31 - 1 values, where int32 offsets would wrap to negatives."""
+    offsets = np.zeros(len(lens) + 1, np.int64)
     np.cumsum(lens, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
+    return offsets.astype(np.int32) if offsets[-1] <= INT32_MAX else offsets
+
+
+def list_array(flat: np.ndarray, lens: np.ndarray) -> pa.Array:
+    offsets = list_offsets(lens)
+    kind = pa.ListArray if offsets.dtype == np.int32 else pa.LargeListArray
+    return kind.from_arrays(pa.array(offsets), pa.array(flat))
+
+
+def concat_tokens(parts: list[pa.Table]) -> pa.Table:
+    """Slices of spill or bucket files as one table of one chunk. Their `tokens` are a `list`, or a
+    `large_list` where a spill file held more than 2**31 - 1 tokens (list_array): the result is a
+    `list` while its tokens fit one, else a `large_list` (Arrow's concatenation of `list`s fails
+    past 2**31 - 1 values)."""
+    n_tokens = sum(_value_count(t.column("tokens")) for t in parts)
+    value_type = parts[0].schema.field("tokens").type.value_type
+    kind = pa.list_(value_type) if n_tokens <= INT32_MAX else pa.large_list(value_type)
+    parts = [t.set_column(t.schema.get_field_index("tokens"), "tokens", t.column("tokens").cast(kind))
+             for t in parts]
+    return pa.concat_tables(parts).combine_chunks()
+
+
+def _value_count(column: pa.ChunkedArray) -> int:
+    """Values inside a list column's (sliced) chunks: the span of their offsets, none read."""
+    return sum(int(c.offsets[-1].as_py() - c.offsets[0].as_py()) for c in column.chunks if len(c))
 
 
 def write_ipc_atomic(table: pa.Table, path, stream: bool) -> tuple[int, str]:
@@ -101,10 +130,13 @@ def read_ipc(path) -> pa.Table:
 
 # -- encode ----------------------------------------------------------------------------------------
 def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str, eos: int,
-                 dtype: str, seed: int, n_buckets: int, bos: int | None = None, unk: int | None = None) -> dict:
+                 dtype: str, seed: int, n_buckets: int, bos: int | None = None, unk: int | None = None,
+                 doc_lengths: bool = False) -> dict:
     """Encode one input shard into a spill file sorted by (phase, bucket). `unk`: the model's
     unknown-token id, counted per source (`unknown`: {source: [tokens, unknown ids]}): text a
-    tokenizer accepted with allow_lossy cannot represent, which nothing else measures."""
+    tokenizer accepted with allow_lossy cannot represent, which nothing else measures.
+    `doc_lengths`: also return each spilled document's tokens (`lens`, in spill-file order), which
+    cutting unshuffled buckets needs (plan.ordered_buckets)."""
     tok = cached_tokenizer(tok_json, tok_hash)
     names = shard_schema(path).names
     cols = ["text", "source"] + (["mix_phase"] if "mix_phase" in names else [])
@@ -120,8 +152,6 @@ def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str
              if "mix_phase" in cols else np.zeros(t.num_rows, np.int64))
     bucket = (doc_keys(seed, shard, n_in, salt=2)[rows] % np.uint64(n_buckets)).astype(np.int64)
     order = np.lexsort((bucket, phase))  # stable: input order inside a (phase, bucket)
-    offsets = np.zeros(len(lens) + 1, np.int64)
-    np.cumsum(lens, out=offsets[1:])
     tokens = list_array(flat, lens).take(pa.array(order))
     spill_t = pa.table({"tokens": tokens, "source": t.column("source").take(pa.array(order))})
     write_ipc_atomic(spill_t, spill, stream=False)
@@ -132,7 +162,8 @@ def encode_shard(path: str, shard: str, spill: str, tok_json: str, tok_hash: str
     ranges = [(int(k // n_buckets), int(k % n_buckets), int(s), int(e))
               for k, s, e in zip(uniq, starts, ends)]
     return {"ranges": ranges, "docs_in": n_in, "docs": int(len(lens)), "empty": int(n_in - len(lens)),
-            "tokens": int(lens.sum()), "unknown": unknown_by_source(flat, lens, t.column("source"), unk)}
+            "tokens": int(lens.sum()), "unknown": unknown_by_source(flat, lens, t.column("source"), unk),
+            **({"lens": lens[order]} if doc_lengths else {})}
 
 
 def unknown_by_source(flat: np.ndarray, lens: np.ndarray, source: pa.ChunkedArray, unk: int | None) -> dict:
@@ -151,7 +182,7 @@ def shuffle_bucket(phase: int, bucket: int, segments: list[tuple[str, int, int]]
                    seed: int, shuffle: bool) -> np.ndarray:
     """Gather one bucket from the spill files, permute it, write it; return its doc lengths."""
     parts = [read_ipc(p).slice(s, e - s) for p, s, e in segments]
-    t = pa.concat_tables(parts).combine_chunks() if parts else None
+    t = concat_tokens(parts) if parts else None
     if t is None or not t.num_rows:
         return np.empty(0, np.int64)
     if shuffle:
@@ -174,7 +205,7 @@ def write_token_shard(out: str, pieces: list[tuple[str, int, int]], head_skip: i
     starts in it but runs past its end was cut by dropping the phase's partial last row: it is in
     the data without its end, counted as `documents_cut` (not as a lost document)."""
     tabs = [read_ipc(p).slice(s, e - s) for p, s, e in pieces]
-    t = pa.concat_tables(tabs).combine_chunks()
+    t = concat_tokens(tabs)
     tokens = t.column("tokens").chunk(0) if t.num_rows else pa.array([], pa.list_(pa.from_numpy_dtype(np.dtype(dtype))))
     flat = tokens.flatten().to_numpy(zero_copy_only=False)
     lens = pc.list_value_length(tokens).to_numpy(zero_copy_only=False).astype(np.int64)

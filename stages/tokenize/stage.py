@@ -6,7 +6,8 @@ stream format, one record batch each: `datasets.Dataset.from_file` opens one dir
 
 Curriculum: documents carry the `mix_phase` the mix stage gave them; phases are shuffled and
 written separately and listed in order, so a reader that goes in manifest order sees the
-schedule. The shuffle is global within a phase (across all input shards), in bounded memory.
+schedule. The shuffle is global within a phase (across all input shards), in bounded memory;
+with `shuffle: false` the documents keep their input order, in tasks of the same bounded size.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pipeline.stage import GlobalStage, StageError
 from stages.tokenize import bpe
 from stages.tokenize.encode import encode_shard, shuffle_bucket, write_token_shard
 from stages.tokenize.manifest import MANIFEST, build_manifest, write_json_atomic
+from stages.tokenize.plan import ordered_buckets, plan_shards, shuffled_buckets
 from stages.tokenize.sample import sample_texts
 
 # Inherited from a preceding `mix` stage: the tokenizer it counted tokens with.
@@ -51,8 +53,9 @@ class Tokenize(GlobalStage):
     seq_len: int | None = Field(default=None, gt=0, description="pack into rows of seq_len+1 tokens; "
                                 "unset = one row per document")
     shard_bytes: int = Field(default=256 << 20, gt=0, le=1 << 31, description="max token bytes per output shard")
-    bucket_bytes: int = Field(default=128 << 20, gt=0,
-                              description="tokens one shuffle task holds (bounds its memory)")
+    bucket_bytes: int = Field(default=128 << 20, gt=0, description=(
+        "tokens (in bytes) one shuffle task holds (bounds its memory); with shuffle off, the tasks "
+        "take a phase's documents in consecutive runs of at most this size (one document at least)"))
     shuffle: bool = Field(default=True, description="seeded global shuffle of documents within each phase")
     megatron: bool = Field(default=False, description="also write every shard as a Megatron-LM / NeMo indexed "
                            "dataset (<shard>.bin + .idx, listed in the manifest under `megatron`)")
@@ -132,16 +135,17 @@ class Tokenize(GlobalStage):
         itemsize = np.dtype(dtype).itemsize
 
         shards = ctx.input_shards
+        # Unshuffled, encode puts every document in bucket 0; the buckets are then cut from
+        # the phase's documents in order (plan.ordered_buckets), which needs their lengths.
         n_buckets = self._bucket_count(ctx, shards, itemsize) if self.shuffle else 1
         scratch = ctx.scratch_dir
+        spills = [storage.url(scratch / f"enc-{s}.arrow") for s in shards]
         enc = ctx.map(encode_shard, [
-            (ctx.input_path(s), s, storage.url(scratch / f"enc-{s}.arrow"), tok_json, tok_hash, eos,
-             dtype, ctx.seed, n_buckets, bos, unk and unk[1]) for s in shards], phase="encode")
+            (ctx.input_path(s), s, spill, tok_json, tok_hash, eos, dtype, ctx.seed, n_buckets, bos,
+             unk and unk[1], not self.shuffle) for s, spill in zip(shards, spills)], phase="encode")
         unknown = unknown_tokens(enc, unk)
-        segments: dict[tuple[int, int], list[tuple[str, int, int]]] = {}
-        for s, r in zip(shards, enc):
-            for phase, bucket, a, b in r["ranges"]:
-                segments.setdefault((phase, bucket), []).append((storage.url(scratch / f"enc-{s}.arrow"), a, b))
+        segments = (shuffled_buckets(spills, enc) if self.shuffle
+                    else ordered_buckets(spills, enc, max(1, self.bucket_bytes // itemsize)))
         keys = sorted(segments)
         bucket_files = {k: storage.url(scratch / f"bucket-p{k[0]:03d}-{k[1]:05d}.arrow") for k in keys}
         lens = ctx.map(shuffle_bucket, [(k[0], k[1], segments[k], bucket_files[k], ctx.seed, self.shuffle)
@@ -251,49 +255,6 @@ class Tokenize(GlobalStage):
             total += sum(md.row_group(g).column(col).total_uncompressed_size
                          for g in range(md.num_row_groups))
         return max(1, math.ceil(total * itemsize / self.bucket_bytes))
-
-
-def plan_shards(runs: list[tuple[str, np.ndarray]], shard_tokens: int, seq_len: int | None):
-    """Cut a phase's shuffled documents into output shards of at most `shard_tokens` tokens.
-
-    `runs` = (bucket file, per-document token counts) in order. Yields (pieces, head_skip,
-    n_tokens) where pieces = [(file, first doc, end doc)]. Unpacked shards end on document
-    boundaries; packed shards hold whole rows of seq_len+1 tokens, and the phase's last partial
-    row is dropped (counted in the manifest)."""
-    files = [f for f, _ in runs]
-    if not runs:
-        return
-    lens = np.concatenate([l for _, l in runs])
-    run_of = np.concatenate([np.full(len(l), i) for i, (_, l) in enumerate(runs)])
-    first_doc = np.concatenate([[0], np.cumsum([len(l) for _, l in runs])])
-    ends = np.cumsum(lens)
-    starts = ends - lens
-
-    def pieces(d0: int, d1: int):  # documents [d0, d1) as per-file row ranges
-        out = []
-        for r in range(run_of[d0], run_of[d1 - 1] + 1):
-            a = max(d0, first_doc[r]) - first_doc[r]
-            b = min(d1, first_doc[r + 1]) - first_doc[r]
-            out.append((files[r], int(a), int(b)))
-        return out
-
-    if seq_len is None:
-        d0 = 0
-        while d0 < len(lens):
-            # Largest d1 with tokens(d0..d1) <= shard_tokens, at least one document.
-            d1 = int(np.searchsorted(ends, starts[d0] + shard_tokens, side="right"))
-            d1 = max(d1, d0 + 1)
-            yield pieces(d0, d1), 0, int(ends[d1 - 1] - starts[d0])
-            d0 = d1
-        return
-    row = seq_len + 1
-    rows_total = int(ends[-1]) // row
-    rows_per_shard = max(1, shard_tokens // row)
-    for r0 in range(0, rows_total, rows_per_shard):
-        t0, t1 = r0 * row, min(rows_total, r0 + rows_per_shard) * row
-        d0 = int(np.searchsorted(ends, t0, side="right"))
-        d1 = int(np.searchsorted(ends, t1 - 1, side="right")) + 1
-        yield pieces(d0, d1), int(t0 - starts[d0]), int(t1 - t0)
 
 
 def packing_counts(manifest: dict, records: list[dict]) -> None:
