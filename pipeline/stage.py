@@ -261,6 +261,13 @@ class Stage(BaseModel):
         """The name the column has in this stage's output."""
         return column
 
+    def for_trial(self, trial: str) -> "Stage":
+        """This stage in a trial run (`--limit`/`--sample`: pipeline/trial.py), which reads only
+        part of the input (`trial` says which, for the stage's messages). A stage whose request
+        is sized to the whole input (a fixed token budget) returns a copy that takes the part and
+        says so in what it records; the default is the stage itself."""
+        return self
+
     def run_warnings(self) -> list[str]:
         """Warnings about how this stage is set up that the run's summary and report should carry
         (a model trained on too little data); a map stage has no info of its own to put them in."""

@@ -9,7 +9,9 @@ bucket's root is refused: it has no beside).
 Both are a reader wrapped around the source's own reader: quarantined items pass through (bad
 input still shows), documents are cut or sampled. For `--limit`, the driver first reads each
 source's files in order just far enough to know how many documents to take from each file (N
-documents, so seconds), and the trial source lists only those files.
+documents, so seconds), and the trial source lists only those files. Each stage is replaced by
+its `for_trial` copy: one sized to the whole input (a mix's fixed token target) takes the part and
+records that it did, instead of failing with advice for the full run.
 """
 from __future__ import annotations
 
@@ -119,5 +121,10 @@ def trial_recipe(recipe: Recipe, files: dict[str, list[str]], limit: int | None 
             sources.append(src.model_copy(update={"reader": wrapped}))
     tag = f"limit{limit}" if limit is not None else f"sample{sample:g}"
     # a trial never writes to the recipe's export place
-    return recipe.model_copy(update={"sources": sources, "output": trial_output(recipe.output, tag),
-                                     "export": None})
+    trial = recipe.model_copy(update={"sources": sources, "output": trial_output(recipe.output, tag),
+                                      "export": None})
+    # Stages sized to the whole input (a fixed token budget) take the part instead of failing for
+    # the trial's sake, and say so (Stage.for_trial).
+    what = trial_of(trial)
+    return trial.model_copy(update={"stages": [spec.model_copy(update={"stage": spec.stage.for_trial(what)})
+                                               for spec in recipe.stages]})

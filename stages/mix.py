@@ -44,7 +44,13 @@ largest one left out when taking it would miss the plan by more).
 
 Output: document shards `p<phase>-<input shard>` (phase-major, so readers in shard order see
 the curriculum), with `mix_phase`, `mix_epoch` (0 = first copy) and `n_tokens` columns;
-`output/mix.json` holds the plan and the realised mix.
+`output/mix.json` holds the plan and the realised mix. Repeated copies do not grow a shard: a
+phase's picks of an input shard that hold more rows or text bytes than the largest input shard
+continue in `p<phase>-<input shard>_0001`, `_0002`, ... (names that sort in the mixed order).
+
+Trial runs (`--limit` / `--sample`) read part of each source, so a fixed target would fail
+there for the trial's sake: `for_trial` turns `allow_shortfall` on, and the shortfall is
+recorded and warned as the trial's (the full run is still held to the target).
 """
 from __future__ import annotations
 
@@ -53,7 +59,8 @@ from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from pipeline import storage
 from pipeline.stage import Filter, GlobalStage, Result, StageError
@@ -61,12 +68,8 @@ from pipeline.shards import read_shard
 from pipeline.source_trace import removed_before
 from stages.tokenize import bpe
 from stages.tokenize.encode import cached_tokenizer
+from stages.mix_warnings import SHARE_TOLERANCE, SHARE_TOLERANCE_REL, TOTAL_TOLERANCE, mix_warnings
 from stages.tokenize.sample import documents_with_text, sample_texts, shard_stats
-
-
-TOTAL_TOLERANCE = 0.05      # realised total vs the planned total, as a fraction of the plan
-SHARE_TOLERANCE = 0.05      # a source's realised share vs its planned share, absolute ...
-SHARE_TOLERANCE_REL = 0.25  # ... or as a fraction of the planned share (a small source's share)
 
 
 class _Opts(BaseModel):
@@ -114,6 +117,7 @@ class Mix(GlobalStage):
     adds: ClassVar[frozenset[str]] = frozenset({"mix_phase", "mix_epoch", "n_tokens"})
     uses_seed = True
     resamples = True
+    version: ClassVar[str] = "2"    # 2: repeated picks split across output shards
 
     sources: dict[str, SourceMix] = Field(description="Every source in the input must be listed (weight 0 drops it)")
     phases: list[Phase] = Field(default=[], description="Curriculum, in order; empty = one phase with the sources' weights")
@@ -126,6 +130,20 @@ class Mix(GlobalStage):
                                       "sources (the others keep their tokens, so their shares grow)")
     tokenizer: bpe.TokenizerSpec = Field(default=bpe.TokenizerSpec(), description="Counts tokens; inherited by `tokenize`")
     source_column: str = Field(default="source", description="Which column names a document's source")
+
+    # What part of the input a trial run reads (`for_trial`); None in a full run.
+    _trial: str | None = PrivateAttr(default=None)
+
+    def for_trial(self, trial: str) -> "Mix":
+        """A trial reads `trial` (say, the first 200 documents of each source), so a fixed target
+        or a source's share meets a shortfall that says nothing of the full run (whose target is
+        checked at load against the caps, and after ingest against its bytes): the trial's mix
+        allows it, keeping the recipe's `shortfall_keeps`, and records and warns it as the
+        trial's. Scaling the target by the share read instead needs the full input's size, which
+        a `--limit` trial does not know."""
+        trial_mix = self.model_copy(update={"allow_shortfall": True})
+        trial_mix._trial = trial
+        return trial_mix
 
     @model_validator(mode="after")
     def _check(self) -> "Mix":
@@ -353,6 +371,7 @@ class Mix(GlobalStage):
                             p[s] = int(p[s] * a / n)
             shortfall = {"target_tokens": target, "planned_tokens": sum(sum(p.values()) for p in per_phase),
                          "keeps": self.shortfall_keeps,
+                         **({"trial": self._trial} if self._trial else {}),
                          "scale": None if factor is None else round(factor, 6),
                          "sources": {s: {"requested_tokens": n, "available_tokens": a,
                                          "document_tokens": totals.get(s, 0),
@@ -433,15 +452,17 @@ class Mix(GlobalStage):
                              + ", ".join(f"{s}'s smallest has {n:,} tokens" for s, n in smallest.items())
                              + "): documents are taken whole, so it would mix 0 tokens; raise target_tokens")
 
-        jobs = []
-        for i, shard in enumerate(shards):
-            jobs.append((ctx.input_path(shard), shard, picks.get(i, []), len(per_phase), ctx.out))
-        ctx.map(_write_mixed, jobs, phase="write mixed shards")
+        row_bytes = [c[2] for c in counted]
+        jobs = _write_jobs(shards, picks, row_bytes, len(per_phase), set(ctx.out.done_shards()))
+        ctx.map(_write_mixed, [(ctx.input_path(shards[i]), parts, picked, ctx.out) for i, parts, picked in jobs],
+                phase="write mixed shards")
 
         report = self._report(per_phase, report_sources, tok_hash)
         report["target_tokens"] = plan["target_tokens"]
         report["planned_tokens"] = sum(r["planned_tokens"] for r in report_sources.values())
         report["shortfall"] = plan["shortfall"]
+        if self._trial:
+            report["trial"] = self._trial
         if plan["shortfall"]:
             plan["shortfall"]["tokens"] = report["tokens"]
         report["tolerance"] = {"total": TOTAL_TOLERANCE, "share": SHARE_TOLERANCE,
@@ -511,87 +532,6 @@ class Mix(GlobalStage):
                 "tokens_include_separator": True}
 
 
-def _off(got: float, want: float) -> bool:
-    return abs(got - want) > SHARE_TOLERANCE or (want > 0 and abs(got - want) > SHARE_TOLERANCE_REL * want)
-
-
-def mix_warnings(report: dict) -> list[str]:
-    """One-line warnings about a mix report (mix.json): an allowed shortfall, and a realised mix
-    off its plan by more than the tolerance (whole documents). Shown by the end-of-run summary and
-    the report, so a mix that is not what was asked never passes silently."""
-    out = []
-    srcs = report.get("sources", {})
-    total = report.get("tokens", 0)
-    sf = report.get("shortfall")
-    if sf:
-        target = sf["target_tokens"]
-        def limit(r):   # the limit that binds: the cap, or the documents times max_epochs
-            capped = r.get("max_tokens") is not None and r["available_tokens"] == r["max_tokens"]
-            return (f"max_tokens={r['max_tokens']}" if capped else
-                    f"documents hold {r.get('document_tokens', 0):,}, max_epochs={r['max_epochs']}")
-        short = ", ".join(f"{s} has {r['available_tokens']:,} of {r['requested_tokens']:,} ({limit(r)})"
-                          for s, r in sf["sources"].items())
-        empty = [s for s, r in sf["sources"].items() if r["available_tokens"] <= 0]
-        if sf["keeps"] == "shares":
-            how = "; ".join(
-                ([f"every source scaled by the same factor ({sf['scale']:.4g}), so the requested shares hold "
-                  f"and the total shrinks"] if sf["scale"] is not None and sf["scale"] < 1 else [])
-                + ([f"{', '.join(empty)} had no tokens and {'is' if len(empty) == 1 else 'are'} left out "
-                    f"(the others keep their proportions to each other)"] if empty else []))
-        else:
-            moved = [f"{s} {r['share']:.3f} for {r['requested_share']:.3f}" for s, r in srcs.items()
-                     if _off(r.get("share", 0.0), r.get("requested_share", 0.0))]
-            how = ("only the short sources shrank, so the other sources' shares grew"
-                   + (f": {', '.join(moved)}" if moved else ""))
-        out.append(f"mix: shortfall (allow_shortfall): {total:,} of the {target:,} tokens asked "
-                   f"({100 * total / target:.1f}%); short: {short}; {how}" if target else
-                   f"mix: shortfall (allow_shortfall): short: {short}; {how}")
-    planned = report.get("planned_tokens", sum(r.get("planned_tokens", 0) for r in srcs.values()))
-    if planned > 0 and total > 0:
-        what = []
-        if abs(total - planned) > TOTAL_TOLERANCE * planned:
-            what.append(f"{total:,} tokens for {'the shortfall-scaled plan of' if sf else 'a target of'} "
-                        f"{planned:,} ({100 * (total - planned) / planned:+.1f}%)")
-        off = {s: (r["tokens"] / total, r.get("planned_tokens", 0) / planned) for s, r in srcs.items()}
-        off = {s: v for s, v in off.items() if _off(*v)}
-        if off:
-            what.append("shares " + ", ".join(f"{s} {g:.3f} for {w:.3f}" for s, (g, w) in off.items()))
-        if what:
-            head = (f"mix: realised mix off the plan by more than the tolerance ({100 * TOTAL_TOLERANCE:.0f}% of "
-                    f"the total; {SHARE_TOLERANCE} or {100 * SHARE_TOLERANCE_REL:.0f}% of a share): "
-                    + "; ".join(what) + "; cause: whole documents (each is taken or left whole")
-            missing = {s: r.get("planned_tokens", 0) - r["tokens"] for s, r in srcs.items()}
-            # A source short by more than the tolerance although its plan is many documents' worth,
-            # because a document left out is larger than what it misses (a dump whose tokens sit in
-            # one document): no target fixes that, the document is the cause. (A plan of a few
-            # documents' worth is the target's: close to the document sizes.)
-            stuck = {s: r["largest_document_left_tokens"] for s, r in srcs.items()
-                     if missing[s] > TOTAL_TOLERANCE * r.get("planned_tokens", 0)
-                     and r.get("planned_tokens", 0) >= 4 * r.get("median_document_tokens", 0)
-                     and r.get("largest_document_left_tokens", 0) > missing[s]}
-            if stuck:
-                out.append(head + "; " + ", ".join(
-                    f"{s} is {missing[s]:,} tokens short and its largest document left out has {big:,}, so "
-                    f"taking it would miss by more" for s, big in stuck.items())
-                    + "): split long documents upstream (e.g. a reader's max_chars) or change the source's weight")
-                return out
-            worst = sorted(srcs.items(), key=lambda kv: -abs(kv[1]["tokens"] - kv[1].get("planned_tokens", 0)))
-            big = ", ".join(f"{s} {r.get('largest_document_tokens', 0):,} tokens"
-                            for s, r in (worst[:2] if not off else [(s, srcs[s]) for s in off])
-                            if r.get("largest_document_tokens"))
-            # Raising the target cannot help when a source already plans all its limit allows:
-            # the run then fails for that source (a multisource mix whose Wikipedia was at max_epochs).
-            bound = [s for s, r in srcs.items() if r.get("limit_tokens") and r.get("planned_tokens", 0) > 0
-                     and r["planned_tokens"] >= r["limit_tokens"] * (1 - TOTAL_TOLERANCE)]
-            advice = ("raise target_tokens" if not bound else
-                      f"raising target_tokens would fail, as {', '.join(bound)} already give{'s' if len(bound) == 1 else ''} "
-                      f"all that max_epochs/max_tokens allow: split long documents upstream (a reader's "
-                      f"max_chars) or give {', '.join(bound)} more data or epochs")
-            out.append(head + (f"; largest picked: {big}" if big else "") + "): a target this close to the "
-                       "document sizes cannot be met closer; " + advice)
-    return out
-
-
 def plan_source(ntok: np.ndarray, want: int, seed: int, salt: int) -> tuple[np.ndarray, np.ndarray]:
     """Document order for one source: (positions into ntok, epoch of each copy), ~`want` tokens."""
     total = int(ntok.sum())
@@ -658,34 +598,87 @@ def _count_shard(path: str, tok_json: str, tok_hash: str, source_column: str):
         n[i:i + len(encs)] = [len(e.ids) for e in encs]
     n += 1  # the end-of-document separator the tokenize stage appends
     n[[not s for s in texts]] = 0  # empty documents are not written by tokenize
-    return t.column(source_column).to_pylist(), n
+    nbytes = pc.fill_null(pc.binary_length(t.column("text")), 0).to_numpy().astype(np.int64)
+    return t.column(source_column).to_pylist(), n, nbytes
 
 
-def _write_mixed(path: str, shard: str, picks, n_phases: int, out_dir) -> None:
-    """One input shard's picks, a shard per phase. The first phase's record also accounts for the
-    rest of the input: documents no phase picked are removed as `not_selected` (so `explain` and
-    the funnel say where they went), and copies beyond a document's first are counted
-    (`repeated_copies`): documents in = picked once + not selected; out = picked + repeats."""
+def output_parts(row_bytes: np.ndarray, max_rows: int, max_bytes: int) -> list[tuple[int, int]]:
+    """Consecutive runs [a, b) of an output sequence (`row_bytes`: each row's text bytes, in
+    output order), each of at most `max_rows` rows and `max_bytes` bytes (a row larger than that
+    alone): how one input shard's picks of a phase are cut into output shards."""
+    cum = np.concatenate([[0], np.cumsum(row_bytes, dtype=np.int64)])
+    parts, a, n = [], 0, len(row_bytes)
+    while a < n:
+        by_bytes = int(np.searchsorted(cum, cum[a] + max_bytes, side="right")) - 1
+        b = max(a + 1, min(a + max_rows, by_bytes, n))
+        parts.append((a, b))
+        a = b
+    return parts or [(0, 0)]
+
+
+def _write_jobs(shards: list[str], picks: dict, row_bytes: list[np.ndarray], n_phases: int,
+                done: set[str]) -> list[tuple[int, list, np.ndarray | None]]:
+    """[(input shard index, [(output shard, phase, rows, epochs, n_tokens, accounts)] not yet
+    done, the shard's picked rows with repeats (for the accounting record) or None)].
+
+    Why split: every copy of an input shard's picks in one output shard made it grow with the
+    epochs (a 4-row shard became 563 rows at 140 epochs; a 256 MB shard at 8 epochs a 2 GB write
+    and tokenize task). A phase's picks of a shard, in their order (input order, later epochs
+    after earlier ones), are cut into runs no larger in rows or text bytes than the largest input
+    shard. The first keeps the name `p<phase>-<shard>`, the others add `_<k>` (zero-padded to one
+    width over the stage), so the names sort in the mixed order. Decided here from the input only,
+    so the same whatever the number of workers; each output shard has its own completion record,
+    and a rerun writes only those without one. `p000-<shard>` (written even when empty) records
+    the input shard: documents in, `not_selected`, `repeated_copies`."""
+    max_rows = max((len(b) for b in row_bytes), default=1) or 1
+    max_bytes = max((int(b.sum()) for b in row_bytes), default=1) or 1
+    planned = []
+    for i, shard in enumerate(shards):
+        mine = picks.get(i, [])
+        for ph in range(n_phases):
+            got = [(r, e, n) for p, r, e, n in mine if p == ph]
+            rows = np.concatenate([r for r, _, _ in got]) if got else np.empty(0, np.int64)
+            eps = np.concatenate([e for _, e, _ in got]) if got else np.empty(0, np.int64)
+            ntok = np.concatenate([n for _, _, n in got]) if got else np.empty(0, np.int64)
+            order = np.lexsort((rows, eps))  # input order, copies of later epochs after earlier ones
+            rows, eps, ntok = rows[order], eps[order], ntok[order]
+            planned.append((i, shard, ph, rows, eps, ntok, output_parts(row_bytes[i][rows], max_rows, max_bytes)))
+    width = max(4, len(str(max((len(p[-1]) for p in planned), default=1) - 1)))
+    jobs: dict[int, tuple[list, np.ndarray | None]] = {}
+    for i, shard, ph, rows, eps, ntok, parts in planned:
+        for k, (a, b) in enumerate(parts):
+            name = f"p{ph:03d}-{shard}" + (f"_{k:0{width}d}" if k else "")
+            if name in done:
+                continue
+            accounts = ph == 0 and k == 0
+            todo, _ = jobs.setdefault(i, ([], None))
+            todo.append((name, ph, rows[a:b], eps[a:b], ntok[a:b], accounts))
+            if accounts:
+                picked = [r for _, r, _, _ in picks.get(i, [])]
+                jobs[i] = (todo, np.concatenate(picked) if picked else np.empty(0, np.int64))
+    return [(i, todo, picked) for i, (todo, picked) in sorted(jobs.items())]
+
+
+def _write_mixed(path: str, parts: list, picked: np.ndarray | None, out_dir) -> None:
+    """One input shard's output shards (`_write_jobs`), one at a time (a task holds the input
+    shard and one output shard). The accounting one also records the rest of the input:
+    documents no phase picked are removed as `not_selected` (so `explain` and the funnel say
+    where they went), and copies beyond a document's first are counted (`repeated_copies`):
+    documents in = picked once + not selected; out = picked + repeats."""
     t = read_shard(path)
-    picked = np.concatenate([r for _, r, _, _ in picks]) if picks else np.empty(0, np.int64)
-    chosen = np.zeros(t.num_rows, dtype=bool)
-    chosen[picked] = True
-    unpicked = t.filter(pa.array(~chosen))
-    unpicked = unpicked.append_column("reason", pa.array(["not_selected"] * unpicked.num_rows, pa.string()))
-    repeats = int(len(picked) - chosen.sum())
-    for ph in range(n_phases):
-        mine = [(r, e, n) for p, r, e, n in picks if p == ph]
-        rows = np.concatenate([r for r, _, _ in mine]) if mine else np.empty(0, np.int64)
-        eps = np.concatenate([e for _, e, _ in mine]) if mine else np.empty(0, np.int64)
-        ntok = np.concatenate([n for _, _, n in mine]) if mine else np.empty(0, np.int64)
-        order = np.lexsort((rows, eps))  # input order, copies of later epochs after earlier ones
-        rows, eps, ntok = rows[order], eps[order], ntok[order]
+    for name, ph, rows, eps, ntok, accounts in parts:
         sel = t.take(pa.array(rows, pa.int64()))
         sel = sel.append_column("mix_phase", pa.array(np.full(len(rows), ph, np.int32)))
         sel = sel.append_column("mix_epoch", pa.array(eps.astype(np.int32)))
         sel = sel.append_column("n_tokens", pa.array(ntok.astype(np.int32)))
-        first = ph == 0
-        result = Result(sel, unpicked if first and unpicked.num_rows else None,
-                        counters={"repeated_copies": repeats} if first and repeats else {})
-        out_dir.write_shard(f"p{ph:03d}-{shard}", None, result, 0.0, 0, docs_in=t.num_rows if first else 0)
-
+        result, docs_in = Result(sel), 0
+        if accounts:
+            chosen = np.zeros(t.num_rows, dtype=bool)
+            chosen[picked] = True
+            unpicked = t.filter(pa.array(~chosen))
+            unpicked = unpicked.append_column("reason", pa.array(["not_selected"] * unpicked.num_rows, pa.string()))
+            repeats = int(len(picked) - chosen.sum())
+            result = Result(sel, unpicked if unpicked.num_rows else None,
+                            counters={"repeated_copies": repeats} if repeats else {})
+            docs_in = t.num_rows
+        out_dir.write_shard(name, None, result, 0.0, 0, docs_in=docs_in)

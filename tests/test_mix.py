@@ -151,7 +151,9 @@ def test_shortfall_keeps_tokens_scales_only_the_short_sources_and_says_shares_gr
                        "en": {"tokens": 100, "planned_tokens": 100, "share": 0.25, "requested_share": 0.7}}}
     (w,) = mix_warnings(rep)
     assert "400 of the 1,000 tokens asked (40.0%)" in w
-    assert "the other sources' shares grew: zh 0.750 for 0.300, en 0.250 for 0.700" in w
+    # en is the short source: its share shrank, zh's grew (not "the other sources' shares grew: ... en")
+    assert ("only the short sources shrank, to what each has (the others kept their tokens), so the shares "
+            "moved: grew zh 0.750 for 0.300; shrank en 0.250 for 0.700") in w
 
 
 def test_a_small_target_overshoot_is_warned_with_its_cause(tmp_path, mixed_input):
