@@ -181,11 +181,11 @@ def _japanese_only_characters() -> frozenset[str]:
     other_forms = convert("t2s", convert("jp2t", shinjitai))
     simplified = convert("t2s", shinjitai)
     traditional = convert("s2t", simplified)
-    words = importlib.resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
-    listed = _SIMPLIFIED_ONLY + _TRADITIONAL_ONLY
+    written = set(importlib.resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8"))
+    written.update(_SIMPLIFIED_ONLY + _TRADITIONAL_ONLY)
 
     def chinese(c: str) -> bool:
-        return c in listed or c in words
+        return c in written
     return frozenset(c for c, other, s, t in zip(shinjitai, other_forms, simplified, traditional, strict=True)
                      if other != c and not chinese(c) and not (t == c and chinese(s)))
 
