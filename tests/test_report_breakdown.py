@@ -191,3 +191,18 @@ def test_the_funnel_counts_input_records_quarantined_at_ingest_as_input():
     funnel = sections(d)[0]
     assert funnel.note.startswith("378 documents read, 7 input records quarantined;")
     assert [r[5] for r in funnel.tables[0].rows] == ["98.2%", "49.1%"]
+
+
+def test_quarantine_by_file_counts_the_records_an_item_stands_for(tmp_path):
+    """An item of a cut-off file stands for all the records it held, a note about a dump (no
+    Comments.xml) for none: each counted 1 before."""
+    d = tmp_path / "ingest"
+    (d / "quarantine").mkdir(parents=True)
+    pq.write_table(pa.table({"source": ["a", "a", "a"], "path": ["/x/1.parquet", "/x/2.xml", "/x/3.warc"],
+                             "reason": ["truncated_file", "missing_comments", "bad_gzip"],
+                             "records": pa.array([40, 0, None], pa.int64())}), d / "quarantine" / "00.parquet")
+    stats = {"stages": [{"id": "ingest", "stage": "ingest", "dir": str(d)}]}
+    assert breakdown.quarantine_by_file(stats) == [
+        {"file": "/x/1.parquet", "reason": "truncated_file", "records": 40},
+        {"file": "/x/3.warc", "reason": "bad_gzip", "records": 1},
+        {"file": "/x/2.xml", "reason": "missing_comments", "records": 0}]

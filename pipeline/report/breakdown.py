@@ -75,17 +75,20 @@ def funnel_by(stats: dict, column: str) -> tuple[list[str], list[dict]]:
 
 
 def quarantine_by_file(stats: dict) -> list[dict]:
-    """Quarantined input records per file and reason (ingest writes the file path with each)."""
+    """Quarantined input records per file and reason (ingest writes the file path with each): an
+    item counts the records it stands for (`records`: a cut-off file all it held, a note about a
+    dump none; null: one)."""
     out: dict[tuple[str, str], int] = {}
     for s in stats["stages"]:
         for p in side_files(s, "quarantine"):
             names = p.names()
             if "reason" not in names:
                 continue
-            cols = [c for c in ("path", "source", "reason") if c in names]
+            cols = [c for c in ("path", "source", "reason", "records") if c in names]
             for r in p.read(cols).to_pylist():
                 key = (r.get("path") or f"({s['id']}, {r.get('source') or 'no path'})", r["reason"])
-                out[key] = out.get(key, 0) + 1
+                n = r.get("records")
+                out[key] = out.get(key, 0) + (1 if n is None else n)
     return [{"file": f, "reason": why, "records": n}
             for (f, why), n in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))]
 
