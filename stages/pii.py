@@ -158,8 +158,9 @@ class PIIRedactor(Stage):
     # 9: Taiwan and Hong Kong identity card numbers, WhatsApp / Signal / Telegram as phone words;
     # 10: a phone label wins over an amount unit (联系电话：13812345678元旦), unit words (元旦, 人工, 百度) no
     # unit, em dashes, Chinese phone labels for labelled national numbers, Mob, grouped 6-8-4 resident
-    # IDs after an ID label, no phone after a meeting-number label (腾讯会议号)
-    version: ClassVar[str] = "10"
+    # IDs after an ID label, no phone after a meeting-number label (腾讯会议号); 11: a Chinese phone
+    # word without its colon labels only a number grouped as a phone is
+    version: ClassVar[str] = "11"
 
     text_field: str = Field("text", description="Column holding the text.")
     email: bool = Field(True, description="Redact e-mail addresses.")
@@ -378,6 +379,10 @@ class PIIRedactor(Stage):
         if label is None:
             return False
         s = _EXT_TAIL.sub("", m.group())
+        if label.group("zh") and not label.group("colon") and min(map(len, re.findall(r"\d+", s))) < 3:
+            # without its colon a Chinese word may be a noun of a flattened table or a count (共有手机
+            # 0 1234 5678 部, 热线 0 8 15 30 60): the number must be grouped as a phone is (传真 0571 8723 6101)
+            return False
         digits = sum(c.isdigit() for c in s)
         trunk = s.startswith(("0", "(0"))
         if not ((label.group("colon") and 7 <= digits <= 13) or (trunk and 8 <= digits <= 13)):

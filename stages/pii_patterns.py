@@ -144,8 +144,8 @@ _PHONE_WORD_END = re.compile(_PHONE_WORD + r"[\s.\-]*$", re.I)
 _JA_PHONE_WORD = r"(?:電話|携帯(?:電話)?|ファッ?クス|お?問い?合わ?せ先|連絡先)(?:番号)?"
 # ... and the Chinese ones, simplified and traditional (联系电话, 手机号码, 手機, 服务热线, 传真)
 _ZH_PHONE_WORD = r"(?:电话|手机|手機|热线|熱線|传真|傳真|座机|座機)(?:号码|號碼|号|號)?"
-_PHONE_LABEL_END = re.compile(r"(?:" + _PHONE_WORD + "|" + _JA_PHONE_WORD + "|" + _ZH_PHONE_WORD
-                              + r")\s*(?P<colon>[:：])?[ \t\u3000]*$", re.I)
+_PHONE_LABEL_END = re.compile(r"(?:" + _PHONE_WORD + "|" + _JA_PHONE_WORD + "|(?P<zh>" + _ZH_PHONE_WORD
+                              + r"))\s*(?P<colon>[:：])?[ \t\u3000]*$", re.I)
 
 
 def _reference_before(text: str, start: int) -> bool:
