@@ -189,10 +189,11 @@ class Stage(BaseModel):
             return self._process_checked(batch)
         mine = pc.fill_null(pc.is_in(batch.column("source"), value_set=pa.array(self._apply_to, pa.string())), False)
         n_mine = pc.sum(mine).as_py() or 0
-        if n_mine == 0 and batch.num_rows:
+        if n_mine == 0 and (batch.num_rows or not self.input_columns() <= set(batch.column_names)):
             return Result(batch)
-        # (an empty batch goes through: an emptied shard then has the columns the stage adds, as
-        # the shards of later stages that read them by name expect)
+        # (an empty batch with the columns the stage reads goes through: an emptied shard then has
+        # the columns the stage adds, as later stages reading them by name expect; one without them,
+        # another source's, passes untouched as that source's documents do)
         if n_mine == batch.num_rows:
             return self._process_checked(batch)
         out = self._process_checked(batch.filter(mine))

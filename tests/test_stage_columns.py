@@ -126,3 +126,17 @@ def test_the_report_credits_a_signal_to_the_stage_that_declares_it():
               {"id": "pii", "adds": []}]
     assert _credit("mine_score", custom) == "mine"
     assert _credit("score", custom) == FROM_CHAIN.format("mine…pii")
+
+
+@pytest.mark.parametrize("name, options", [("url_filter", {"url_field": "link"}), ("pii", {"text_field": "title"}),
+                                           ("language", {"text_field": "title"}), ("language", {})])
+def test_an_emptied_shard_of_another_source_passes_a_stage_it_cannot_feed(name, options):
+    """An empty batch goes through an `apply_to` stage so that the shard gets its columns; one of
+    another source without the column the stage reads stopped the run with a KeyError."""
+    from pipeline.documents import DOC_SCHEMA
+    module, _, cls = REGISTRY[name].partition(":")
+    stage = getattr(importlib.import_module(module), cls)(**options)
+    stage._apply_to = ("other",)
+    out = stage(DOC_SCHEMA.empty_table())
+    added = set(out.kept.column_names) - set(DOC_SCHEMA.names)
+    assert out.kept.num_rows == 0 and (added == {"language", "language_score", "script"} if not options else not added)
