@@ -202,8 +202,11 @@ def _chinese_reading_replaces_ja(text: str, chinese_score: float, few_kana: bool
     (kanji names between ・ or newlines, a heading and a sentence) read ja 0.89-1.0 and zh 0.00001-0.52,
     and replacing that confident ja by so weak a zh removed them as low_language_score."""
     chinese_only, japanese_only = _chinese_only_characters(), _japanese_only_characters()
-    chinese = sum(c in chinese_only for c in text)
-    japanese = sum(c in japanese_only for c in text)
+    # distinct characters: a Chinese post about Japan repeats one station's 駅 as often as its
+    # Japanese list repeats it, but writes many Chinese-only characters (關 從 發 鐵) besides
+    written = set(text)
+    chinese = len(written & chinese_only)
+    japanese = len(written & japanese_only)
     if japanese and japanese >= chinese:
         return False
     if few_kana and chinese >= _CHINESE_ONLY_MIN:
@@ -280,8 +283,8 @@ class LanguageFilter(Filter):
     # 6: no ja where kana are too few for Japanese; 7: nor in short texts with Chinese punctuation or characters;
     # 8: those short texts without any kana, and only for a confident Chinese reading; 9: a text with too few
     # kana takes a weak Chinese reading only if Chinese-only forms outnumber Japanese-only ones, none where
-    # Japanese-only forms are as many (list pages); scores clipped to 1.0
-    version: ClassVar[str] = "9"
+    # Japanese-only forms are as many (list pages); scores clipped to 1.0; 10: forms counted distinct
+    version: ClassVar[str] = "10"
     attribute_columns: ClassVar[frozenset[str]] = frozenset({"language", "language_score", "script"})
     signal_thresholds: ClassVar[dict] = {"language_score": ("min_score", "min")}
 
@@ -336,6 +339,12 @@ class LanguageFilter(Filter):
 
     def _model_file(self) -> Path:
         return Path(self.model_path) if self.model_path else bundled_lid176_path()
+
+    def data_files(self) -> list[str]:
+        # jieba's dictionary decides which characters are Japanese-only (_japanese_only_characters):
+        # another jieba release may change labels, so its dictionary is part of the cache key
+        import importlib.resources
+        return [str(importlib.resources.files("jieba").joinpath("dict.txt"))]
 
     def setup(self) -> None:
         # The model lives in the per-process cache, not on the stage, so a set-up stage still
