@@ -84,3 +84,13 @@ def test_language_score_is_a_probability(shared_data: Path):
         texts = [r["text"] for r in csv.DictReader(f, delimiter="\t")]
     scores = LanguageFilter()(_docs(texts)).kept.column("language_score").to_numpy()
     assert scores.max() == pytest.approx(1.0) and scores.max() <= 1.0
+
+
+def test_a_chinese_post_repeating_a_japanese_station_name_is_not_japanese():
+    """Japanese-only forms were counted by occurrence: a Traditional Chinese travel post naming 京都駅
+    and 奈良駅 (駅 six times, 県 once, one ラーメン) against 關 從 發 鐵 came out ja 0.749 (a review
+    of language 9). Distinct characters: 2 Japanese-only forms against 4 Chinese-only ones."""
+    post = ("【關西自由行】京都駅→奈良駅一日遊\n早上從京都駅出發，搭近鐵到奈良駅，步行到奈良公園餵鹿。中午在駅前的ラーメン店吃午餐，"
+            "下午去東大寺和春日大社。晚上回到大阪，在梅田駅附近逛街。奈良県的鹿真的很可愛，推薦大家一定要去！")
+    out = LanguageFilter(annotate_only=True)(documents_table([{"id": "0", "source": "t", "text": post}]))
+    assert out.kept.column("language").to_pylist() != ["ja"]
