@@ -12,8 +12,6 @@ can leave a shard's side files without its record; a rerun redoes that shard).
 """
 from __future__ import annotations
 
-import re
-
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ import pyarrow.compute as pc
 
 from pipeline import storage
 from pipeline.samples import SAMPLES_FILE
-from pipeline.shards import StageDir
+from pipeline.shards import StageDir, source_shard
 
 SHOWN_COLUMNS_SKIP = {"text", "html", "metadata"}   # printed separately (snippet) or too large
 
@@ -368,14 +366,10 @@ def _damage_in_its_file(run_dir, stages, doc_id: str) -> str:
             f"`python -m pipeline inspect {run_dir} --stage 0 --reason {items.column('reason')[0]}` shows them")
 
 
-_CONTINUED = re.compile(r"_\d+$")
-
-
 def _of(names, shards: set[str]) -> set[str]:
-    """Those of a stage's shard names that hold documents of ingest's `shards` (a mix prefixes
-    its shards with the phase, `p000-<shard>`, and continues a shard's later copies in
-    `p000-<shard>_0001`, ...)."""
-    return {d for d in names if d in shards or d.startswith("p") and _CONTINUED.sub("", d.partition("-")[2]) in shards}
+    """Those of a stage's shard names that hold documents of ingest's `shards` (a global stage may
+    name its shards after its input's: `shards.derived_shard`)."""
+    return {d for d in names if d in shards or source_shard(d) in shards}
 
 
 def _entry(stages: list[StageEntry], doc_id: str) -> tuple[pa.Table | None, int, set[str]]:

@@ -27,6 +27,7 @@ options with its input's key, so changed options land in a new directory.
 from __future__ import annotations
 
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -286,6 +287,23 @@ def _count_by_language(t: pa.Table | None) -> dict[str, int]:
     language = (pc.fill_null(pc.cast(t.column("language"), pa.string()), "unknown") if "language" in t.column_names
                 else pa.array(["unknown"] * t.num_rows, pa.string()))
     return _value_counts(pc.binary_join_element_wise(language, t.column("reason"), "/"))
+
+
+def derived_shard(group: int, shard: str, part: int = 0, width: int = 4) -> str:
+    """The name of a global stage's output shard made from its input shard `shard`, in a group
+    of its output (a mix's phase): `p<group>-<shard>`, its further parts `..._0001` (read in name
+    order, they follow it). `source_shard` reads a name back, so that `explain` follows a document
+    through any stage that names its shards so."""
+    return f"p{group:03d}-{shard}" + (f"_{part:0{width}d}" if part else "")
+
+
+_DERIVED = re.compile(r"p\d{3,}-(?P<shard>.+?)(?:_\d+)?")
+
+
+def source_shard(name: str) -> str:
+    """The input shard a shard name was made from (`derived_shard`), else the name itself."""
+    m = _DERIVED.fullmatch(name)
+    return m.group("shard") if m else name
 
 
 def final_stage(run) -> StageDir:

@@ -64,7 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from pipeline import storage
 from pipeline.stage import Filter, GlobalStage, Result, StageError
-from pipeline.shards import read_shard
+from pipeline.shards import derived_shard, read_shard
 from pipeline.source_trace import removed_before
 from stages.tokenize import bpe
 from stages.tokenize.encode import cached_tokenizer
@@ -647,7 +647,7 @@ def _write_jobs(shards: list[str], picks: dict, row_bytes: list[np.ndarray], n_p
     jobs: dict[int, tuple[list, np.ndarray | None]] = {}
     for i, shard, ph, rows, eps, ntok, parts in planned:
         for k, (a, b) in enumerate(parts):
-            name = f"p{ph:03d}-{shard}" + (f"_{k:0{width}d}" if k else "")
+            name = derived_shard(ph, shard, k, width)
             if name in done:
                 continue
             accounts = ph == 0 and k == 0
