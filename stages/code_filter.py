@@ -286,8 +286,9 @@ class CodeFilter(Filter):
     adds: ClassVar[frozenset[str]] = frozenset({"code_*"})
     # 2: a licence file's licence from its whole text (Apache-2.0's was unknown); 3: an SPDX tag ends where its
     # expression does (`<!-- SPDX-License-Identifier: MIT -->` was "MIT --"), licence names in rows, BSD-1-Clause,
-    # linguist's dist/, extern(al)/ and vendored files, Autoconf's, Automake's and webpack's banners
-    version: ClassVar[str] = "3"
+    # linguist's dist/, extern(al)/ and vendored files, Autoconf's, Automake's and webpack's banners;
+    # 4: a dual offer after a GNU or Apache notice line counts (code_licences)
+    version: ClassVar[str] = "4"
 
     lock_files: list[str] = Field(default_factory=lambda: list(LOCK_FILES),
                                   description="file names of dependency lock files (removed as lock_file)")

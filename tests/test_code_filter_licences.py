@@ -199,6 +199,26 @@ def test_a_file_is_the_licence_whose_text_starts_it_unless_it_offers_a_choice():
     assert licence_of_text(gpl + "\n" + lgpl) == "LGPL-3.0"
 
 
+def test_a_dual_offer_after_a_notice_counts_one_inside_a_copied_text_does_not():
+    """A GNU notice, "This program is dual licensed: you may instead use it under ... the MIT
+    license below", then the MIT text was GPL-2.0: the offer was measured against the notice, as if
+    it were a text. CPython's LICENSE (its terms say the documentation's code is dual licensed)
+    before another text was "Python-2.0 OR MIT"; after a project's MIT text (mypy's) it is MIT."""
+    mit = licence_file("choosealicense__MIT.txt.gz")
+    cpython = licence_file("python__typing_extensions__LICENSE.gz")
+    gnu = ("Copyright (C) 2020 Jane Doe\n\nThis program is free software; you can redistribute it and/or modify it "
+           "under the terms of the GNU General Public License as published by the Free Software Foundation; either "
+           "version 2 of the License, or (at your option) any later version.\n\n")
+    dual = "This program is dual licensed: you may instead use it under the terms of the MIT license below.\n\n"
+    assert licence_of_text(gnu + dual + mit) == "GPL-2.0 OR MIT"
+    assert licence_of_text("Licensed under the Apache License, Version 2.0.\n" + dual + mit) == "Apache-2.0 OR MIT"
+    assert licence_of_text(gnu + mit) == "GPL-2.0"                 # no offer: the first licence named
+    assert licence_of_text(cpython + "\n\n" + mit) == "Python-2.0"
+    mypy = licence_file("python__mypy__LICENSE.gz")
+    own = mypy[:mypy.index("PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2")]
+    assert licence_of_text(own + cpython) == "MIT"
+
+
 def test_a_gnu_notice_may_end_the_text_with_its_version():
     """"... Foundation, version 3." at a text's end was no licence (the version needed a space after it)."""
     notice = ("This program is free software: you can redistribute it and/or modify it under the terms of the "

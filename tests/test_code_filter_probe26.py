@@ -137,3 +137,25 @@ def test_licence_names_in_rows():
                    "pd.c": (None, "LicenseRef-scancode-public-domain"), "bsd1.c": (None, "BSD-1-Clause"),
                    "other.c": ("license_unknown", None), "list.c": (None, "GPL-2.0 OR MIT")}
     assert licence_id_of_name("mit license") == "MIT" and licence_id_of_name("MIT") is None
+
+
+def test_a_proprietary_notice_is_no_pointer_to_the_parents_licence(tmp_path):
+    """A short notice naming its own licence ("... except as permitted in the Acme Commercial
+    License.", "... in your license.") or another project's file was taken for a pointer: the
+    vendored folder got the repository's BSD-3-Clause (it was None before pointers were followed)."""
+    bsd3 = (LICENCES / "pallets__flask__LICENSE.txt").read_text()
+    notices = {
+        "acme": "Copyright 2019 Acme Corp. All rights reserved.\n"
+                "Redistribution and use are prohibited, except as permitted in the Acme Commercial License.\n",
+        "yours": "Copyright 2021 Initech.\nUse of this software is governed by the terms set out in your license.\n",
+        "sdk": "This SDK is NOT covered by the project licence; see the LICENSE file of the upstream SDK.\n",
+        "secret": "Confidential. See the LICENSE file.\n",
+    }
+    _tree(tmp_path, {"LICENSE": bsd3, **{f"third_party/{d}/LICENSE": t for d, t in notices.items()}})
+    got = {d: folder_licence(str(tmp_path / "third_party" / d), str(tmp_path), {}) for d in notices}
+    assert got == dict.fromkeys(notices)
+    # pointers name a file: a path, an include, a licence file's name with "file" or an extension
+    pointers = [".. literalinclude:: ../LICENSE.txt\n", "See the LICENSE file in the repository root.\n",
+                "See the file COPYING in the top-level directory.\n", "Licensed as described in LICENSE.md.\n",
+                "The licence is at the root of this repository.\n", "See LICENSE for details.\n"]
+    assert [is_pointer(t) for t in pointers] == [True] * len(pointers)

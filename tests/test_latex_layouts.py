@@ -12,6 +12,7 @@ import zipfile
 import pytest
 
 from pipeline.readers import Doc, ReadState, expand_paths, read_source_file
+from pipeline.readers.latex_files import companion
 from pipeline.recipe import SourceConfig
 
 
@@ -109,6 +110,30 @@ def test_a_supplement_or_a_reply_to_the_referees_is_not_taken_for_the_paper(tmp_
             docs, quarantined, state = _read(path)
             assert not quarantined and [d.metadata["main_file"] for d in docs] == [main], path
             assert state.counters["latex_other_main_files_skipped"] == 1
+
+
+def test_a_papers_subject_in_its_name_is_no_companion(tmp_path):
+    """Names split at camel case matched si/sm in any case: `SiNW_paper.tex` (silicon), `SM_EFT.tex`
+    (the Standard Model) ranked last as companions, and a beamer talk beside it became the paper."""
+    paper = (b"\\documentclass{revtex4}\n\\begin{document}\n\\title{Silicon nanowires}\n\\input{intro}\n"
+             b"\\input{results}\n\\end{document}\n")
+    talk = _standalone(b"\\begin{frame}Slides of the talk about the nanowires. " + b"Summary. " * 300
+                       + b"\\end{frame}")
+    for name in ("SiNW_paper.tex", "SiGe_growth.tex", "DMRG_Si.tex", "SM_EFT.tex", "SI.tex", "Sm_magnets.tex"):
+        folder = tmp_path / name.removesuffix(".tex")
+        folder.mkdir()
+        for rel, data in {name: paper, "intro.tex": b"We grow silicon nanowires by a new method. " * 40,
+                          "results.tex": b"The wires conduct well and we measured them. " * 60,
+                          "talk.tex": talk}.items():
+            (folder / rel).write_bytes(data)
+        docs, quarantined, state = _read(folder)
+        assert not quarantined and [d.metadata["main_file"] for d in docs] == [name]
+        assert state.counters["latex_other_main_files_skipped"] == 1
+    # the abbreviations name a companion as a word after another, in capitals or lower case
+    assert [companion(n) for n in ("ms_SI.tex", "main-sm.tex", "paper_supp.tex", "PaperESM.tex", "paper2_si.tex",
+                                   "supplement.tex", "Supplementary_Material.tex", "cover_letter.tex")] == [True] * 8
+    assert [companion(n) for n in ("Si_nanowires.tex", "DMRG_Si.tex", "SI.tex", "ESM.tex", "NiSi.tex",
+                                   "paper_Sm.tex")] == [False] * 6
 
 
 def test_an_empty_archive_is_quarantined_saying_it_is_empty(tmp_path):

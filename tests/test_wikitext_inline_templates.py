@@ -62,6 +62,21 @@ def test_bible_verse_in_a_sentence():
                               '"A house divided against itself cannot stand."')
 
 
+@pytest.mark.parametrize("wikitext, expected", [
+    # enwiki's legacy {{bibleverse|<book no.>|<book>|<ch:v>|<version>}}: "Jesus said KJV on the mount." before
+    ("Jesus said {{bibleverse||Matthew|5:3-12|KJV}} on the mount.", "Jesus said Matthew 5:3-12 on the mount."),
+    ("Paul wrote {{bibleverse|1|Corinthians|13:4|NIV}} about love.", "Paul wrote 1 Corinthians 13:4 about love."),
+    ("as described in {{bibleverse||John|19:13|}}.", "as described in John 19:13."),
+    ("See {{Bible verse|John|3:16|KJV}} here.", "See John 3:16 here."),
+    ("See {{Bible verse|1 Corinthians|13:4|NIV}} here.", "See 1 Corinthians 13:4 here."),
+    # {{bibleref2}}'s fourth argument is the text it shows
+    ("See {{bibleref2|John|3:16}} and {{bibleref2|John|3:16|NIV|John three sixteen}}.",
+     "See John 3:16 and John three sixteen."),
+])
+def test_bible_verse_templates_by_their_forms(wikitext, expected):
+    assert text(wikitext) == expected
+
+
 def test_the_dump_reader_renders_them(tmp_path):
     page = "[[Oranjestad]], the capital, is located at {{Coord|12|19|N|70|1|W|}}."
     body = (f"<page><title>Aruba</title><ns>0</ns><id>1</id><revision><id>2</id><timestamp>2024-01-01T00:00:00Z"

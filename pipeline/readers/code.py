@@ -183,9 +183,10 @@ def _git_above(folder: str) -> str | None:
 class CodeReader(Reader):
     """Source files of a directory/git checkout (`layout: files`) or Stack-style rows (`layout: rows`)."""
     name = "code"
-    version = "5"      # 2: a checkout's file carries its repository's licence (`license`); 3: more licence-file layouts;
+    version = "6"      # 2: a checkout's file carries its repository's licence (`license`); 3: more licence-file layouts;
     # 4: PSF, Python, curl, Khronos MIT and reworded GNU notices known; 5: a tree without .git is the listed
-    # directory's repository, languages of shared extensions told by content, submodules' files skipped
+    # directory's repository, languages of shared extensions told by content, submodules' files skipped;
+    # 6: a proprietary notice is no pointer to the parent's licence, a dual offer after a GNU notice counts
 
     @property
     def empty_files_are_ordinary(self) -> bool:

@@ -4,9 +4,10 @@ A licence text is known by sentences only it has (its title with its date, its g
 its appendix tells users to copy), searched in the file's words: lower case, every run of other
 characters one space, so line wrapping, comment leaders, Markdown emphasis and quotes do not matter.
 A file holding several licences is "MIT OR GPL-3.0" when it offers two as a choice ("dual
-licensed", "licensed under either of", before the texts); otherwise it is the licence whose
-text starts it (an Apache LICENSE with its bundled libraries' notices appended, as Arrow's, is
-Apache-2.0: the notices are the bundled code's), None when none does. A variant that adds to a
+licensed", "licensed under either of", before the second licence text and inside none: a GNU
+notice or Apache's "Licensed under ..." line is a statement, not a text); otherwise it is the
+licence whose text starts it (an Apache LICENSE with its bundled libraries' notices appended, as
+Arrow's, is Apache-2.0: the notices are the bundled code's), None when none does. A variant that adds to a
 text (BSD's third and fourth clause, X11's and Khronos' clauses on MIT, curl's on ISC, the
 LGPL-3.0's permissions on the GPL-3.0) is named as the variant, not as both. None when unsure: a
 README's "released under the MIT License" names a licence without being its text. Ids are GitHub's
@@ -14,11 +15,13 @@ licence API's (GPL-3.0, not GPL-3.0-only: the text does not say whether "or late
 for licences that API does not name (PSF-2.0, Python-2.0 for CPython's whole LICENSE, curl,
 MIT-Khronos-old).
 
-A licence file that names no licence and points elsewhere ("See the LICENSE file in the repository
-root", Sphinx's `.. literalinclude:: ../LICENSE.txt` in docs/license.rst) is no licence of its
-folder: the lookup goes on up the tree, as for a folder without one. Only a short pointer: any
-other text naming no licence (a custom licence, "All rights reserved") stays the folder's, None,
-never replaced by its parent's.
+A licence file that names no licence and points at another licence file ("See the LICENSE file
+in the repository root", Sphinx's `.. literalinclude:: ../LICENSE.txt` in docs/license.rst) is no
+licence of its folder: the lookup goes on up the tree, as for a folder without one. Only a short
+pointer that names a file: any other text naming no licence stays the folder's, None, never
+replaced by its parent's: a custom licence, a proprietary notice ("All rights reserved ... except
+as permitted in the Acme Commercial License", "under the terms set out in your license", "not
+covered by the project licence; see the LICENSE file of the upstream SDK").
 
 `licence_id_of_name` gives the SPDX id of a licence's name as rows carry it: GitHub's licence
 API's names ("GNU General Public License v3.0", 'BSD 3-Clause "New" or "Revised" License') and
@@ -71,10 +74,9 @@ _MIT_GRANT = (r"permission is hereby granted free of charge to any person obtain
 _MIT_CONDITION = (r"the above copyright notices?( s)? and this permission notice( including the next paragraph)? shall "
                   r"be included in all copies or substantial portions of the \w+")
 _PSF = r"this license agreement is between the python software foundation psf and the individual or organization"
-# (SPDX id, sentences that must all be there); an id may have several rules (its text, its notice).
+# Licence texts: (SPDX id, sentences that must all be there); an id may have several rules.
 _RULES: list[tuple[str, tuple[str, ...]]] = [
     ("Apache-2.0", (r"apache license version 2 0 january 2004",)),
-    ("Apache-2.0", (r"licensed under the apache license version 2 0",)),
     ("MIT", (_MIT_GRANT, _MIT_CONDITION)),
     ("MIT-Khronos-old", (_MIT_GRANT, _MIT_CONDITION,
                          r"modifications to this file may mean it no longer accurately reflects khronos standards")),
@@ -93,12 +95,10 @@ _RULES: list[tuple[str, tuple[str, ...]]] = [
               r"except as contained in this notice the name of a copyright holder shall not be used in advertising")),
     ("0BSD", (_ISC + r" the software is provided as is",)),
     ("MPL-2.0", (r"mozilla public license version 2 0",)),
-    ("MPL-2.0", (r"subject to the terms of the mozilla public license v 2 0",)),
     ("EPL-1.0", (r"eclipse public license v(ersion)? 1 0",)),
     ("EPL-2.0", (r"eclipse public license v(ersion)? 2 0",)),
     ("Unlicense", (r"this is free and unencumbered software released into the public domain",)),
     ("CC0-1.0", (r"cc0 1 0 universal", r"statement of purpose")),
-    ("CC0-1.0", (r"has waived all copyright and related or neighboring rights to",)),
     ("CC-BY-4.0", (r"creative commons attribution 4 0 international public license",)),
     ("CC-BY-SA-4.0", (r"creative commons attribution sharealike 4 0 international public license",)),
     ("Zlib", (r"permission is granted to anyone to use this software for any purpose including commercial "
@@ -118,6 +118,17 @@ _RULES: list[tuple[str, tuple[str, ...]]] = [
     ("Python-2.0", (_PSF, r"this license agreement is between beopen com beopen",
                     r"this license agreement is between the corporation for national research initiatives")),
 ]
+# Notices: the line a licensed file or README carries, a statement that a licence applies, not its
+# text (as the GNU notices below); they name the licence of a file that has no text.
+_NOTICES = [("Apache-2.0", r"licensed under the apache license version 2 0"),
+            ("MPL-2.0", r"subject to the terms of the mozilla public license v 2 0"),
+            ("CC0-1.0", r"has waived all copyright and related or neighboring rights to")]
+# Headings a text's first sentence comes after, part of the text: CPython's LICENSE opens with the
+# software's history and its terms, which say its documentation's code is "dual licensed" under the
+# PSF's licence and the 0BSD, before the PSF's agreement.
+_OPENINGS = {"Python-2.0": r"a history of the software python was created|terms and conditions for accessing or "
+                           r"otherwise using python"}
+OPENING_CHARS = 4000
 # A variant names its base's text too: the variant is the licence.
 _REFINES = {"X11": {"MIT"}, "BSD-3-Clause": {"BSD-2-Clause"}, "BSD-4-Clause": {"BSD-2-Clause", "BSD-3-Clause"},
             "BSD-3-Clause-Clear": {"BSD-2-Clause", "BSD-3-Clause"}, "BSD-2-Clause-Patent": {"BSD-2-Clause"},
@@ -148,14 +159,23 @@ _FREE_SOFTWARE = re.compile(r"\bis free software\b")
 _DUAL = re.compile(r"\bdual licen[cs](ed|ing)\b|\b(licen[cs]ed|available|use it|distributed) under (the terms of )?"
                    r"either\b|\bchoose (to use it under )?either\b")
 _COMPILED = [(spdx, tuple(re.compile(rf"\b{s}\b") for s in sentences)) for spdx, sentences in _RULES]
-# A licence file that only points at another one: short, and naming a licence file to see or
-# include ("see the LICENSE file in the repository root", ".. literalinclude:: ../LICENSE.txt",
+_COMPILED_NOTICES = [(spdx, re.compile(rf"\b{s}\b")) for spdx, s in _NOTICES]
+_COMPILED_OPENINGS = {spdx: re.compile(rf"\b({s})\b") for spdx, s in _OPENINGS.items()}
+# A licence file that only points at another one: short, and naming a file to see or include
+# ("see the LICENSE file in the repository root", ".. literalinclude:: ../LICENSE.txt",
 # "[LICENSE](../LICENSE)"). Longer texts are licences of their own, known or not.
 POINTER_MAX_CHARS = 1000
-# "the terms in the LICENSE agreement" names no file: the name is followed by "file", a
-# punctuation mark or the line's end.
-_POINTER = re.compile(r"(?im)\.\./|\binclude::|\b(see|refer to|found in|given in|in)\s+(the\s+)?([\w'-]+\s+){0,3}"
-                      r"[\"'`\[]?(licen[cs]e|copying)([-._]\w+)*[\"'`\]]?(\s+file\b|\s*[.,;:()]|\s*$)")
+# A file is named by a path up the tree, an include directive, a licence file's name with "file"
+# or an extension ("the LICENSE file", "the file COPYING", "LICENSE.txt"), an all-capitals one
+# after "see" ("See LICENSE."), or the repository's root; "the Acme Commercial License." or "your
+# license." names a licence, not a file, and "the terms in the LICENSE agreement" no file either.
+_LICENCE_NAME = r"(licen[cs]e|copying)([-_]\w+)*"
+_POINTER = re.compile(rf"(?i)\.\./|\binclude::|\bliteralinclude\b|\b{_LICENCE_NAME}[\"'`\]]?\s+file\b"
+                      rf"|\bfile\s+[\"'`]?{_LICENCE_NAME}\b|\b{_LICENCE_NAME}\.(txt|md|markdown|rst|html?)\b"
+                      r"|\bsee\s+[\"'`\[]?(?-i:LICEN[CS]E|COPYING)\b"
+                      r"|\broot of (this|the) (repository|repo|project)\b")
+# Words of a text that restricts use, whatever file it names: never a pointer to a parent's licence.
+_RESTRICTIVE = re.compile(r"\b(all rights reserved|proprietary|prohibited|not covered|commercial|confidential)\b")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -199,8 +219,11 @@ def words(text: str) -> str:
 
 def is_pointer(text: str) -> bool:
     """A licence file's text that names no licence but refers to another licence file: the
-    lookup goes on to the parent folder (see the module's docstring)."""
-    return len(text.strip()) <= POINTER_MAX_CHARS and bool(_POINTER.search(text))
+    lookup goes on to the parent folder (see the module's docstring). A text that reserves rights
+    ("all rights reserved", "proprietary", "prohibited", "not covered", "commercial",
+    "confidential") is none: its folder's files are not the parent's licence's."""
+    return len(text.strip()) <= POINTER_MAX_CHARS and bool(_POINTER.search(text)) \
+        and not _RESTRICTIVE.search(words(text))
 
 
 def licence_of_text(text: str) -> str | None:
@@ -210,11 +233,20 @@ def licence_of_text(text: str) -> str | None:
     if len(text) > MAX_LICENCE_CHARS:
         return None
     w = words(text)
-    found: dict[str, int] = {}                # id -> where its first sentence is, for the order of a dual
+    found: dict[str, int] = {}                # id -> where it is first named, for the order of a dual
+    spans: dict[str, tuple[int, int]] = {}    # id -> where its text is (a notice has none)
     for spdx, sentences in _COMPILED:
         hits = [s.search(w) for s in sentences]
-        if all(hits):
-            found.setdefault(spdx, min(h.start() for h in hits))
+        if all(hits) and spdx not in spans:
+            start = min(h.start() for h in hits)
+            if (opening := _COMPILED_OPENINGS.get(spdx)) and (o := opening.search(w, max(0, start - OPENING_CHARS),
+                                                                                  start)):
+                start = o.start()
+            spans[spdx] = (start, max(h.end() for h in hits))
+            found.setdefault(spdx, start)
+    for spdx, notice in _COMPILED_NOTICES:
+        if m := notice.search(w):
+            found.setdefault(spdx, m.start())
     for pattern in (_GNU_TITLE, _GNU_NOTICE):
         for m in pattern.finditer(w):
             if pattern is _GNU_NOTICE and not (m["fsf"] or _FREE_SOFTWARE.search(w, max(0, m.start() - 200),
@@ -224,19 +256,29 @@ def licence_of_text(text: str) -> str | None:
             spdx = _GNU.get((m["family"], version.removesuffix(" 0")))     # "version 2.0" is version 2
             if spdx:
                 found.setdefault(spdx, m.start())
+                if pattern is _GNU_TITLE:
+                    spans.setdefault(spdx, m.span())
     for variant, bases in _REFINES.items():
         if variant in found:
             for base in bases:
                 found.pop(base, None)
+                if base in spans and variant in spans:  # one text: the variant's spans its base's
+                    base_span, own = spans.pop(base), spans[variant]
+                    spans[variant] = (min(base_span[0], own[0]), max(base_span[1], own[1]))
     ids = sorted(found, key=found.get)
     if len(ids) == 1:
         return ids[0]
     if not ids:
         return None
-    # a choice is offered before the texts it offers; "dual licensed" further down is a bundled
-    # library's (Arrow's LICENSE.txt names one 95,000 characters in) or a copied text's (CPython's
-    # LICENSE, after a project's own, says its documentation's code is dual licensed)
-    if (dual := _DUAL.search(w)) and dual.start() < found[ids[0]]:
+    # a choice is offered before the texts it offers, as a statement of its own: "dual licensed"
+    # after the second text is a bundled library's (Arrow's LICENSE.txt names one 95,000 characters
+    # in), and inside a text a copied text's (CPython's LICENSE, after a project's own, says its
+    # documentation's code is dual licensed). A notice ("This program is free software ... GNU
+    # General Public License ...", "Licensed under the Apache License, Version 2.0") is no text:
+    # "dual licensed: you may instead use it under the MIT license below" after a GNU notice offers both.
+    texts = sorted(spans[i] for i in ids if i in spans)
+    second = texts[1][0] if len(texts) > 1 else len(w)
+    if any(dual.start() < second and not any(a <= dual.start() < b for a, b in texts) for dual in _DUAL.finditer(w)):
         return " OR ".join(ids) if len(ids) == 2 else None
     return ids[0] if found[ids[0]] < HEAD_CHARS else None
 

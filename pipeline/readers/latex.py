@@ -233,8 +233,9 @@ class LatexReader(Reader):
     name = "latex"
     empty_files_are_ordinary = True        # an empty __init__.py, .gitkeep or .bib in a tree
     # 2: main files through included preambles and wrappers, verbatim kept, no package-code macros;
-    # 3: a paper's companion (supplement, reply to referees) not taken for it, a paper's data archives counted
-    version = "3"
+    # 3: a paper's companion (supplement, reply to referees) not taken for it, a paper's data archives counted;
+    # 4: si/sm/esm/supp name a companion only after another word (Si_nanowires.tex, SM_EFT.tex are papers)
+    version = "4"
 
     floats: Literal["keep", "drop", "captions"] = Field(
         "captions", description="figure/table environments: keep as written, drop, or keep only their captions")

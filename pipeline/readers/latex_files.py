@@ -95,19 +95,26 @@ def readme_directives(name: str, data: bytes) -> dict[str, str]:
     return {posixpath.normpath(k): v for k, v in out.items() if v}
 
 
-# Names of the papers that come with a paper: its supplement (`supp.tex`, `ms_SI.tex`, `ESM.tex`),
+# Names of the papers that come with a paper: its supplement (`supplement.tex`, `suppmat.tex`),
 # appendix, or the letters of its review (`response_to_reviewers.tex`, `rebuttal.tex`, `cover_letter.tex`);
 # not `letter` alone, which names many Physical Review Letters papers
-_COMPANION_WORD = re.compile(r"(?:supp|suppl|supplement(?:s|al|ary)?|suppmat|si|sm|esm|appendix|appendices|"
+_COMPANION_WORD = re.compile(r"(?:suppl|supplement(?:s|al|ary)?|suppmat|appendix|appendices|"
                              r"response|responses|reply|replies|rebuttal|cover|coverletter|referees?|reviewers?)")
+# Abbreviations that are companions only as a word after another (`ms_SI`, `main-sm`, `paper_supp`,
+# `PaperESM`), all capitals or all lower case: alone or first they name the paper's subject as often
+# (`SI.tex`, `SM_EFT.tex`: the International System, the Standard Model), and Si and Sm are silicon
+# and samarium (`Si_nanowires.tex`, `DMRG_Si.tex`).
+_COMPANION_ABBREVIATION = {"si", "sm", "esm", "supp"}
 
 
 def companion(name: str) -> bool:
     """Whether the file's name says it is a paper's companion (supplement, appendix, letter to the
-    referees), not the paper: a word of its name (split at non-letters and camel case) is one."""
+    referees), not the paper: a word of its name (split at non-letters and camel case) is one, or
+    an abbreviation of one (_COMPANION_ABBREVIATION) is a word after the first."""
     stem = posixpath.splitext(posixpath.basename(name))[0]
     words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", stem)
-    return any(_COMPANION_WORD.fullmatch(w.lower()) for w in words)
+    return any(_COMPANION_WORD.fullmatch(w.lower()) for w in words) or \
+        any(w.lower() in _COMPANION_ABBREVIATION and (w.isupper() or w.islower()) for w in words[1:])
 
 
 def is_tex(name: str) -> bool:

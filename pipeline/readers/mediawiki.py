@@ -213,7 +213,8 @@ class MediaWikiReader(WikiOptions):
     # 5: {{coord}}, {{RailGauge}}, {{sic}} and {{bibleref}} in a sentence render; zh/ja {{by}}, {{flag|JPN}},
     #    jawiki lang-xx labels; -{…}- across a blank line; NoteTA with nested templates; no rule inside <code>/<pre>;
     #    ja headings joined by と
-    version = "5"
+    # 6: the legacy {{bibleverse|<book no.>|<book>|<ch:v>|<version>}} renders "[number ]book ch:v", not the version
+    version = "6"
     # A folder (a download of dumps.wikimedia.org/<wiki>/<date>/) means its dumps: .xml, compressed
     # or not, split parts (`-pages-articles1.xml-p1p41242.bz2`) and .7z archives. Beside them, the
     # multistream index (`-index.txt.bz2`), md5sums.txt, dumpstatus.json, SQL tables, title lists

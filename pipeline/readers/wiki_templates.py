@@ -97,8 +97,12 @@ GAUGE_TEMPLATES = {"railgauge", "track gauge", "rail gauge"}
 # A quotation's error marked as the original's: {{sic}} "[sic]", {{sic|Conneticut}} "Conneticut [sic]",
 # the word split so that bots leave it alone ({{sic|Connet|icut}}), hide=y the word alone.
 SIC_TEMPLATES = {"sic"}
-# A Bible verse, {{bibleref|Mark|3:25|9}} "Mark 3:25" (the version, third, is the link's), or the text given fourth.
+# A Bible verse, {{bibleref|Mark|3:25|9}} "Mark 3:25" (the version, third, is the link's), or the text
+# {{bibleref2|Book|ch:v|version|text}} gives fourth. {{bible verse}} (its redirect {{bibleverse}}) shows no
+# text argument: "Book ch:v" ({{Bible verse|John|3:16|KJV}}), or in its legacy form the book's number
+# first ({{bibleverse|1|Corinthians|13:4|NIV}} "1 Corinthians 13:4", {{bibleverse||Matthew|5:3-12|KJV}}).
 BIBLE_TEMPLATES = {"bibleref", "bibleref2", "bibleverse", "bible verse"}
+_BIBLE_REF_TEXT = {"bibleref", "bibleref2"}
 
 
 # frwiki and dewiki. Dates ({{date de naissance|26|février|1802}} "26 février 1802", {{date de décès|…}}
@@ -196,7 +200,10 @@ def inline_text(name: str, args: list[str], named: dict[str, str], language: str
             return word
         return f"{word} {marker}" if word else marker
     if name in BIBLE_TEMPLATES:
-        return args[3] if len(args) > 3 and args[3] else " ".join(a for a in args[:2] if a)
+        if name in _BIBLE_REF_TEXT:
+            return args[3] if len(args) > 3 and args[3] else " ".join(a for a in args[:2] if a)
+        legacy = len(args) > 2 and (args[0].isdigit() or not args[0])      # a book's number, or none
+        return " ".join(a for a in (args[:3] if legacy else args[:2]) if a)
     if name in AFFIXED:
         before, after = AFFIXED[name]
         if name == "decade":                     # {{decade|1994}}: "1990s"

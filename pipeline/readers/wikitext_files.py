@@ -69,7 +69,8 @@ class WikitextReader(WikiOptions):
     # 3: files of dump-escaped wikitext unescaped; old-style dates and text templates rendered
     # 4: the mediawiki reader's 5 (coord, RailGauge, sic, bibleref; zh/ja templates, -{…}- across a
     #    blank line, NoteTA); without `language`, zh or ja from the article's script
-    version = "4"
+    # 5: the mediawiki reader's 6 (the legacy {{bibleverse}} form)
+    version = "5"
     data_suffixes = with_compression(".wiki", ".wikitext", ".mediawiki", ".txt")
     language: str | None = Field(default=None, description="the wiki's language (zh, ja: dates as "
                                                            "1950年1月2日 in date templates); default: zh or ja "
