@@ -10,8 +10,8 @@ consumer warning does put the words in its headline (詐騙集團利用娛樂城
 body reads as a report about the activity; a hijacked page's body is about something else.
 
 Lists are data files (stages/data/blocklists/<xx>_<category>.txt, plus any `extra_list_files`) of
-phrases with weights, and `url:`, `contact:`, `topic:`, `report:` and `not:` lines (their format is
-in stages/spam_phrases.py). Besides the SEO
+phrases with weights, and `url:`, `contact:`, `topic:`, `report:`, `not:`, `field:` and `sells:` lines
+(their format is in stages/spam_phrases.py). Besides the SEO
 families (gambling, lottery, porn, fake invoices, stock tips, private servers) the Chinese lists
 cover what WeChat-era ads sell: loans (zh_loans), health and beauty remedies (zh_health_scam),
 fortune-telling (zh_fortune), agent/MLM recruitment (zh_mlm) and ordinary advertising (zh_ads,
@@ -71,7 +71,13 @@ text). A document is removed when
   trade's own words are no ad at all: a hospital department's page (患者, 症状, 中药, 妇科) or a
   pharmacy's (Viagra, Cialis), a law firm's (网贷, 信用卡) print them beside a booking number, so
   `field:` words (0.5 each) count only beside a word of the ad's own: a cure, a refund, a quick
-  result, an urging (根治, 无效退款, 见效, 不反弹, 急用钱, no prescription).
+  result, an urging (根治, 无效退款, 见效, 不反弹, 急用钱, no prescription); or beside a person's handle
+  (a WeChat, QQ, LINE or Telegram account, a WhatsApp number, 加王老师微信, a mobile with no hospital,
+  clinic, pharmacy or law firm named near it: stages/spam_rules.py) where they weigh
+  `contact_min_score` in every `TRADE_AD_CHARS` (80) characters: an ad lists what it sells
+  (小额贷款、信用贷款、房屋抵押贷款，审批简单，利息低…微信：dk88888), an article on the subject that ends
+  with its author's WeChat names a few of them in a longer text. A landline, a 400 or a North
+  American number is an institution's desk.
 What is not evidence: a URL path that repeats the title (/wiki/Super_Bowl_XXX, /what-is-a-payday-loan)
 adds nothing to the title's phrases (the host, the site's own name, still counts); a title that asks or
 defines (What is a cash advance?, How to spot a replica Rolex; 延时喷剂有用吗？, 代孕为什么违法, 〜とは)
@@ -83,7 +89,11 @@ more_report_words_files (English regulators' words, German, French, Spanish) and
 lines (a health service's, a gambling helpline's, consumer credit's, a university's words; for
 gambling also the words of industry news, statistics, regulation and reference writing, as Macau's
 press words them: 博彩监察协调局, 毛收入, 按年, 白皮书, 起源于, gross gaming revenue, year-on-year, with
-its topic lines 博彩业, 幸运博彩: a revenue story names no police and says 博彩, not 赌博).
+its topic lines 博彩业, 幸运博彩: a revenue story names no police and says 博彩, not 赌博). A text that
+sells (a `sells:` line: 注册送, 立即注册, 首存送, sign up now, claim your) is no report by a category's
+own `report:` words: casino and tipster pages open with an encyclopedia's or a revenue story's words
+too (百家乐起源于意大利，庄家优势仅1.06%; 资深分析师…业绩连红; "Baccarat originated in Italy… lowest
+house edge"), then urge the reader to sign up.
 The title: the `title_field` column, else (default) the metadata JSON's `title`, where JSONL and
 Parquet sources keep extra fields; a dotted `title_field` (metadata.title) is a key in a JSON column.
 The reason says the category and where it mattered most: `gambling_title`, `porn_url`,
@@ -113,7 +123,7 @@ from pipeline.stage import Filter, Judgement, check_files_exist
 # handles in stages/spam_rules.py.
 from stages.spam_phrases import (_Category, _alternation, _asks, _contains, _host, _plain_on_ascii, _traditional,
                                  _url_text, category_of, read_phrase_file)
-from stages.spam_rules import _CONTACT_PREFILTER, contact_handles
+from stages.spam_rules import _CONTACT_PREFILTER, contact_handles, personal_handles
 
 LIST_DIR = Path(__file__).parent / "data" / "blocklists"
 DEFAULT_LISTS = ["zh_gambling", "zh_lottery", "zh_porn", "zh_fake_invoice", "zh_stock_tips", "zh_private_server",
@@ -127,6 +137,13 @@ REPORT_WORDS = Path(__file__).parent / "data" / "report_words.txt"
 # The footer line of Chinese sites (the regulator's reporting centre, 违法和不良信息举报中心/电话),
 # Simplified and Traditional: boilerplate, not a report's words (SpamFilter._report_words).
 _FOOTER_REPORT_LINE = re.compile("(?:[违違]法[和與与及]?)?不良[信資][息訊][举舉][报報]")
+
+
+# Beside a person's handle the trade's words alone (`field:` lines) are an ad where they weigh
+# contact_min_score in every this many characters: an ad lists what it sells (小额贷款、信用贷款、房屋抵押
+# 贷款…微信：dk88888, 30 to 80 characters), an article on the subject that ends with its author's
+# WeChat (科学减肥… 不要相信所谓的减肥药和燃脂神器… 加我微信交流) names a few of them in a longer text.
+TRADE_AD_CHARS = 80
 
 
 class SpamFilter(Filter):
@@ -147,7 +164,9 @@ class SpamFilter(Filter):
     #    count so in the text rule; North American numbers and Telegram names; zh_counterfeit
     # 10: field: lines (a trade's words count in the contact rule only beside an ad's), not: lines in the
     #     contact rule, encyclopedia titles define, gambling industry-news report words
-    version: ClassVar[str] = "10"
+    # 11: sells: lines (a text that sells is no report by its category's own report: words); a trade's
+    #     words alone are an ad beside a person's handle where they are dense
+    version: ClassVar[str] = "11"
     # Drawn on the report's histograms. Both rules are conditional (a score counts only with a title
     # or URL hit; text matches only when dense and distinct enough): the lines mark where removal begins.
     signal_thresholds: ClassVar[dict] = {"spam_score": ("min_score", "below"),
@@ -163,7 +182,9 @@ class SpamFilter(Filter):
         "names of the activity a report about it uses (no spam words), `report: word` for its report words, "
         "`not: phrase` for names and plain words holding a phrase (pussy willow: its matches do not count), "
         "`field: phrase` for the lawful trade's words (患者, viagra: the contact rule counts them only beside "
-        "another of the list's phrases), # comments. A file named "
+        "another of the list's phrases or a person's handle), `sells: phrase` for the promotion's offers and "
+        "urgings (注册送, sign up now: a text holding one is no report by the `report:` words), # comments. "
+        "A file named "
         "xx_<category>.txt adds to that category."))
     title_field: str = Field("title", description=(
         "Column holding the page title (skipped if absent, unless set here: then the input must have it). "
@@ -196,8 +217,9 @@ class SpamFilter(Filter):
     contact_min_score: float | None = Field(2.0, gt=0.0, description=(
         "Contact rule: remove a text that gives a contact handle (a WeChat ID, QQ or phone number after "
         "微信/QQ/电话..., a mobile or 400 number) when one category's phrases found in it (its text "
-        "phrases, its `contact:` ones and its `field:` ones, not these alone) weigh this much, and it does "
-        "not read as a report; null: off."))
+        "phrases, its `contact:` ones and its `field:` ones; these alone only beside a person's handle, a "
+        "WeChat or a mobile, and this much per 80 characters) weigh this much, and it does not read as a "
+        "report; null: off."))
     report_words_file: str = Field(str(REPORT_WORDS), description=(
         "Words of a report about the activity (police, courts, regulators, the press), one a line; a text "
         "with report_min_distinct different ones is not removed by the text-only rule (crackdown news) nor "
@@ -243,9 +265,9 @@ class SpamFilter(Filter):
         for f in files:
             if not f.is_file():
                 raise FileNotFoundError(f"spam_filter: block list {f} not found")
-            text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w = merged.setdefault(
-                category_of(f), ({}, {}, {}, {}, {}, {}, {}))
-            entries = read_phrase_file(f, contact=True, topic=True, report=True, innocent=True, field=True)
+            text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w, sells_w = merged.setdefault(
+                category_of(f), ({}, {}, {}, {}, {}, {}, {}, {}))
+            entries = read_phrase_file(f, contact=True, topic=True, report=True, innocent=True, field=True, sells=True)
             if self.traditional_variants and f.name.startswith("zh_"):
                 entries += _traditional(entries)
             for phrase, w in entries:
@@ -261,6 +283,8 @@ class SpamFilter(Filter):
                     innocent_w[phrase[4:]] = w
                 elif phrase.startswith("field:"):
                     field_w[phrase[6:]] = max(w, field_w.get(phrase[6:], 0.0))
+                elif phrase.startswith("sells:"):
+                    sells_w[phrase[6:]] = w
                 else:
                     text_w[phrase] = max(w, text_w.get(phrase, 0.0))
         words = [(w, 1.0) for f in [self.report_words_file, *self.more_report_words_files]
@@ -270,7 +294,7 @@ class SpamFilter(Filter):
         self._report_re = re.compile("|".join(
             rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w, _ in words), re.I)
         self._categories: list[_Category] = []
-        for cat, (text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w) in merged.items():
+        for cat, (text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w, sells_w) in merged.items():
             if not text_w and not contact_w:
                 raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
             url_all = {**text_w, **url_w}
@@ -288,7 +312,8 @@ class SpamFilter(Filter):
                 contact_all, "(?i)" + _alternation(contact_all, "re2"),
                 re.compile(_alternation(topic_w), re.I) if topic_w else None,
                 re.compile(_alternation(report_w), re.I) if report_w else None,
-                re.compile(_alternation(innocent_w), re.I) if innocent_w else None, frozenset(field_w)))
+                re.compile(_alternation(innocent_w), re.I) if innocent_w else None, frozenset(field_w),
+                re.compile(_alternation(sells_w), re.I) if sells_w else None))
         self._by_name = {c.name: c for c in self._categories}
 
     def _column(self, batch: pa.Table, name: str) -> pa.Array:
@@ -423,8 +448,9 @@ class SpamFilter(Filter):
 
     def _contact_rule(self, text_arr: pa.Array, reasons: list, signals: list, contact_score: np.ndarray) -> None:
         """Rows not yet removed whose text gives a contact handle and, in one category, phrases
-        (its text phrases, its contact-only ones and its trade's `field:` words, not these alone; its
-        `not:` phrases blanked) weighing `contact_min_score`; not reports.
+        (its text phrases, its contact-only ones and its trade's `field:` words; these alone only
+        beside a person's handle and dense; its `not:` phrases blanked) weighing `contact_min_score`;
+        not reports.
         `contact_score` gets the weight of the rows it removes (the report's histogram of
         `spam_contact_score` then shows why they went: their `spam_score` is the other rules')."""
         maybe = pc.fill_null(pc.match_substring_regex(text_arr, _CONTACT_PREFILTER), False).to_numpy(
@@ -437,6 +463,7 @@ class SpamFilter(Filter):
         # where that reaches the score: Python's CONTACT_RE costs ~2 ms a 5 KB page, and a third of
         # English pages pass the pre-filter ("phone", "line").
         best: dict[int, tuple[str, float, dict]] = {}
+        trade_only: dict[int, tuple[str, float, dict]] = {}    # the weight held by a trade's words alone
         folded: dict[int, str] = {}                # a row's text, casefolded once for every category
         for cat in self._categories:
             # RE2 says which texts hold any of the category's phrases; Python lists which ones (every
@@ -448,11 +475,22 @@ class SpamFilter(Filter):
                 text = cat.without_innocent(folded[k])
                 found = {p: w for p, w in cat.contact_weights.items() if _contains(text, p)}
                 score = sum(found.values())
-                # the trade's own words (a hospital's 患者, a pharmacy's viagra) make no ad by themselves:
-                # a clinic, a pharmacy, a law firm print them beside their phone number
-                ad = any(p not in cat.field_words for p in found)
-                if ad and score >= self.contact_min_score and (k not in best or score > best[k][1]):
-                    best[k] = (cat.name, score, found)
+                if score < self.contact_min_score:
+                    continue
+                # the trade's own words (a hospital's 患者, a pharmacy's viagra) are an ad beside a word of
+                # the ad's own, else only beside a person's handle (below)
+                into = best if any(p not in cat.field_words for p in found) else trade_only
+                if k not in into or score > into[k][1]:
+                    into[k] = (cat.name, score, found)
+        for k, (name, score, found) in trade_only.items():
+            # a hospital, a pharmacy, a law firm print them beside their landline or 400 number (a
+            # lawyer's mobile too); a WeChat, a QQ or a mobile with no institution named is a person
+            # selling what they list (小额贷款、信用贷款…微信：dk88888; 祛斑美白，中药调理…加微信)
+            if k in best:
+                continue
+            text = texts[int(k)].as_py()
+            if score * TRADE_AD_CHARS >= self.contact_min_score * len(text) and personal_handles(text):
+                best[k] = (name, score, found)
         for k, (name, score, found) in best.items():
             text = texts[int(k)].as_py()
             if not (handles := contact_handles(text)) or self._is_report(text, self._by_name[name]):
@@ -469,7 +507,7 @@ class SpamFilter(Filter):
         if i not in cache:
             cache[i] = self._report_words(values[i] or "",
                                           max(self.report_min_distinct, self.report_title_min_distinct))
-        if cache[i] >= need or cat.report_re is None:
+        if cache[i] >= need or cat.report_re is None or cat.sells(values[i]):
             return cache[i] >= need
         own = {m.casefold() for m in cat.report_re.findall(values[i] or "")}
         return cache[i] + len(own) >= need
@@ -487,7 +525,8 @@ class SpamFilter(Filter):
         return len(found)
 
     def _is_report(self, text: str, cat: _Category) -> bool:
-        own = len({m.casefold() for m in cat.report_re.findall(text)}) if cat.report_re is not None else 0
+        own = len({m.casefold() for m in cat.report_re.findall(text)}) \
+            if cat.report_re is not None and not cat.sells(text) else 0
         return self._report_words(text, self.report_min_distinct) + own >= self.report_min_distinct
 
     @staticmethod

@@ -19,7 +19,10 @@ invoices: its FAQ on 代开增值税发票 is no seller's), counted with the rep
 when the category is judged (stages/spam.py); a line `field: phrase` is a word of the lawful trade
 the category preys on (a hospital's 患者, 症状, a pharmacy's viagra, a law firm's 网贷), which its
 pages print next to a phone number: the contact rule counts it only beside a word of the ad's own
-(a cure promised, a refund, an urging; stages/spam.py), and no other rule reads it.
+(a cure promised, a refund, an urging) or a personal handle (stages/spam.py), and no other rule reads it;
+a line `sells: phrase` is an offer or an urging of the category's promotion (注册送, 立即注册, sign up
+now, claim your): a text holding one sells, and the category's own `report:` words (which an
+affiliate's page uses too: house edge, 起源于, 分析师) do not make it a report (stages/spam.py).
 """
 from __future__ import annotations
 
@@ -33,11 +36,12 @@ from urllib.parse import urlsplit
 
 
 # A list line's kind before its colon (`contact: 止损`); a plain line is a spam phrase.
-_LINE_KINDS = frozenset({"url", "contact", "topic", "report", "not", "field"})
+_LINE_KINDS = frozenset({"url", "contact", "topic", "report", "not", "field", "sells"})
 
 
 def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
-                     report: bool = False, innocent: bool = False, field: bool = False) -> list[tuple[str, float]]:
+                     report: bool = False, innocent: bool = False, field: bool = False,
+                     sells: bool = False) -> list[tuple[str, float]]:
     """(phrase, weight) pairs of a list file; URL-only entries come back as ('url:token', weight).
     Contact-only entries (`contact: phrase`) are left out unless `contact`, then ('contact:phrase', weight):
     they are not spam words on their own (a page built from a list's phrases has none of them).
@@ -46,8 +50,10 @@ def read_phrase_file(path: Path, contact: bool = False, topic: bool = False,
     (`report: word`, the words of the authority over the activity's legal form: 税务机关) likewise,
     as ('report:word', weight). Innocent entries (`not: phrase`, a name or a word of ordinary text
     that holds a spam phrase: pussy willow) likewise, as ('not:phrase', weight). Field entries (`field:
-    phrase`, the lawful trade's own words: 患者, viagra) likewise, as ('field:phrase', weight)."""
-    wanted = {"url": True, "contact": contact, "topic": topic, "report": report, "not": innocent, "field": field}
+    phrase`, the lawful trade's own words: 患者, viagra) likewise, as ('field:phrase', weight), and selling
+    entries (`sells: phrase`, the promotion's offers and urgings: 注册送, sign up now) as ('sells:phrase', weight)."""
+    wanted = {"url": True, "contact": contact, "topic": topic, "report": report, "not": innocent, "field": field,
+              "sells": sells}
     out = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
@@ -118,6 +124,7 @@ class _Category:
     report_re: re.Pattern | None = None  # its own report words (`report:` lines): the authority's
     innocent_re: re.Pattern | None = None  # names and plain words that hold a phrase (`not:` lines)
     field_words: frozenset[str] = frozenset()  # contact_weights' words of the lawful trade (`field:` lines)
+    sells_re: re.Pattern | None = None  # the promotion's offers and urgings (`sells:` lines)
 
     def clean(self, s: str | None) -> str | None:
         """s with what only looks like a phrase blanked (same length): the category's innocent
@@ -151,6 +158,12 @@ class _Category:
         if self.innocent_re is None:
             return s
         return self.innocent_re.sub(lambda m: " " * len(m.group()), s)
+
+    def sells(self, text: str | None) -> bool:
+        """Whether a text holds an offer or an urging of the category's promotion (`sells:` lines:
+        注册送, 首存送, sign up now, claim your): then it is no report by the category's own `report:`
+        words, which an affiliate's page uses too (起源于, 庄家优势, 分析师, house edge, also known as)."""
+        return bool(text) and self.sells_re is not None and self.sells_re.search(text) is not None
 
     def named_in(self, text: str) -> bool:
         """Whether a text is about the category: its topic words (and its own report words) occur at

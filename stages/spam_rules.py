@@ -1,5 +1,6 @@
 """The contact rule's handles for `spam_filter` (stages/spam.py): how an ad tells the reader to get
-in touch - a WeChat, LINE or QQ id, a phone number, or a person's account to add."""
+in touch - a WeChat, LINE or QQ id, a phone number, or a person's account to add - and which of them
+reach a person rather than an institution's desk."""
 from __future__ import annotations
 
 import re
@@ -64,13 +65,51 @@ def contact_handles(text: str) -> list[str]:
     'phone:13800000000', 'telegram:abc_123', or 'ask:加王老师微信' (a person's account, no handle)."""
     out = []
     for m in CONTACT_RE.finditer(text):
-        kind = m.lastgroup
-        handle = re.sub(r"[\s().-]" if kind in ("phone", "nanp") else r"[\s-]", "", m.group(kind)).casefold()
-        channel = {"wx": "wechat", "wx2": "wechat", "v": "wechat", "qq": "qq", "phone": "phone",
-                   "mobile": "phone", "nanp": "phone", "person": "ask", "line": "line", "tg": "telegram"}[kind]
-        if channel == "wechat" and "line" in m.group(0).casefold():
-            channel = "line"
-        label = channel + ":" + handle
+        label = _label(m)
+        if label not in out:
+            out.append(label)
+    return out
+
+
+def _label(m: re.Match) -> str:
+    """A CONTACT_RE match as 'channel:handle'."""
+    kind = m.lastgroup
+    handle = re.sub(r"[\s().-]" if kind in ("phone", "nanp") else r"[\s-]", "", m.group(kind)).casefold()
+    channel = {"wx": "wechat", "wx2": "wechat", "v": "wechat", "qq": "qq", "phone": "phone",
+               "mobile": "phone", "nanp": "phone", "person": "ask", "line": "line", "tg": "telegram"}[kind]
+    if channel == "wechat" and "line" in m.group(0).casefold():
+        channel = "line"
+    return channel + ":" + handle
+
+
+# --- whose number: a person's or an institution's ------------------------------------------------
+# A hospital, clinic, pharmacy, law firm or legal-aid office names itself (Simplified, Traditional,
+# English); its number beside its trade's words (患者, 贷款, viagra) is no ad (SpamFilter's field: lines).
+_INSTITUTION = re.compile(r"医院|醫院|诊所|診所|门诊|門診|卫生院|衛生院|药房|藥房|药店|藥店|律师|律師|律所|法律援助"
+                          r"|(?<![A-Za-z])(?:hospital|clinic|pharmacy|law firm|attorneys?|lawyers?|solicitors?)(?![A-Za-z])",
+                          re.I)
+# How near a mobile number an institution is named for the number to be its (a lawyer's or a
+# doctor's mobile after the page's account of the practice).
+INSTITUTION_CHARS = 120
+_MOBILE_ONLY = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+
+
+def personal_handles(text: str) -> list[str]:
+    """The contact handles of a text that reach a person rather than an institution's desk, as
+    contact_handles gives them: a messenger account (WeChat, QQ, LINE, Telegram, a number after
+    WhatsApp or Telegram), a person to add (加王老师微信), or a mobile with no hospital, clinic,
+    pharmacy or law firm named within INSTITUTION_CHARS characters of it. A landline, a 400 number
+    and a North American number (which a reader cannot tell from a landline) are an office's."""
+    out = []
+    for m in CONTACT_RE.finditer(text):
+        label = _label(m)
+        channel, _, number = label.partition(":")
+        said = m.group(0)[:m.start(m.lastgroup) - m.start()].casefold()     # the channel word before it
+        if channel == "phone" and "whatsapp" not in said and "telegram" not in said:
+            if _MOBILE_ONLY.fullmatch(number) is None:
+                continue        # a landline, a 400 or North American number
+            if _INSTITUTION.search(text, max(0, m.start() - INSTITUTION_CHARS), m.end() + INSTITUTION_CHARS):
+                continue        # a lawyer's, a clinic's mobile
         if label not in out:
             out.append(label)
     return out
