@@ -121,8 +121,8 @@ from pipeline.documents import json_path_values
 from pipeline.stage import Filter, Judgement, check_files_exist
 # The lists' phrases and how one is found live in stages/spam_phrases.py, the contact rule's
 # handles in stages/spam_rules.py.
-from stages.spam_phrases import (_Category, _alternation, _asks, _contains, _host, _plain_on_ascii, _traditional,
-                                 _url_text, category_of, read_phrase_file)
+from stages.spam_phrases import (_LINE_KINDS, _Category, _alternation, _asks, _contains, _host, _plain_on_ascii,
+                                 _traditional, _url_text, category_of, read_phrase_file)
 from stages.spam_rules import _CONTACT_PREFILTER, contact_handles, personal_handles
 
 LIST_DIR = Path(__file__).parent / "data" / "blocklists"
@@ -261,32 +261,21 @@ class SpamFilter(Filter):
 
     def setup(self) -> None:
         files = [LIST_DIR / f"{n}.txt" for n in self.lists] + [Path(p) for p in self.extra_list_files]
-        merged: dict[str, tuple[dict[str, float], ...]] = {}
+        # per category, each kind of line's phrases with their weights ("text": a plain spam phrase);
+        # a phrase listed twice keeps its larger weight (only text, url, contact and field lines weigh)
+        merged: dict[str, dict[str, dict[str, float]]] = {}
         for f in files:
             if not f.is_file():
                 raise FileNotFoundError(f"spam_filter: block list {f} not found")
-            text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w, sells_w = merged.setdefault(
-                category_of(f), ({}, {}, {}, {}, {}, {}, {}, {}))
+            kinds = merged.setdefault(category_of(f), {k: {} for k in ("text", *_LINE_KINDS)})
             entries = read_phrase_file(f, contact=True, topic=True, report=True, innocent=True, field=True, sells=True)
             if self.traditional_variants and f.name.startswith("zh_"):
                 entries += _traditional(entries)
             for phrase, w in entries:
-                if phrase.startswith("url:"):
-                    url_w[phrase[4:]] = max(w, url_w.get(phrase[4:], 0.0))
-                elif phrase.startswith("contact:"):
-                    contact_w[phrase[8:]] = max(w, contact_w.get(phrase[8:], 0.0))
-                elif phrase.startswith("topic:"):
-                    topic_w[phrase[6:]] = w
-                elif phrase.startswith("report:"):
-                    report_w[phrase[7:]] = w
-                elif phrase.startswith("not:"):
-                    innocent_w[phrase[4:]] = w
-                elif phrase.startswith("field:"):
-                    field_w[phrase[6:]] = max(w, field_w.get(phrase[6:], 0.0))
-                elif phrase.startswith("sells:"):
-                    sells_w[phrase[6:]] = w
-                else:
-                    text_w[phrase] = max(w, text_w.get(phrase, 0.0))
+                kind, colon, rest = phrase.partition(":")
+                if not (colon and kind in _LINE_KINDS):
+                    kind, rest = "text", phrase
+                kinds[kind][rest] = max(w, kinds[kind].get(rest, 0.0))
         words = [(w, 1.0) for f in [self.report_words_file, *self.more_report_words_files]
                  for w, _ in read_phrase_file(Path(f))]
         if self.traditional_variants:
@@ -294,7 +283,9 @@ class SpamFilter(Filter):
         self._report_re = re.compile("|".join(
             rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w, _ in words), re.I)
         self._categories: list[_Category] = []
-        for cat, (text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w, sells_w) in merged.items():
+        for cat, kinds in merged.items():
+            text_w, url_w, contact_w, topic_w, report_w, innocent_w, field_w, sells_w = (
+                kinds[k] for k in ("text", "url", "contact", "topic", "report", "not", "field", "sells"))
             if not text_w and not contact_w:
                 raise ValueError(f"spam_filter: category {cat!r} has no text phrases")
             url_all = {**text_w, **url_w}
