@@ -15,6 +15,7 @@ exist, and later reads of non-document columns are not checked.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
@@ -24,18 +25,26 @@ if TYPE_CHECKING:
     from pipeline.recipe import Recipe
 
 
-class _Columns:
-    """What one source has before a stage: the content columns, and the other columns (names and
-    patterns) earlier stages added; `unknown` after a stage that does not say."""
+_CONTENT = frozenset({"text", "html"})
 
-    def __init__(self, content: str):
-        self.content = {content}
-        self.added: set[str] = set()
-        self.unknown = False
+
+@dataclass(frozen=True)
+class _Columns:
+    """What one source has before a stage: its content columns, and the other columns (names and
+    patterns) earlier stages added; `unknown` after a stage that does not say."""
+    content: frozenset[str]
+    added: frozenset[str] = frozenset()
+    unknown: bool = False
 
     def has(self, column: str) -> bool:
-        return (column in DOCUMENT_COLUMNS - {"text", "html"} or column in self.content or self.unknown
+        return (column in DOCUMENT_COLUMNS - _CONTENT or column in self.content or self.unknown
                 or any(fnmatchcase(column, p) for p in self.added))
+
+    def after(self, stage, stage_id: str) -> "_Columns":
+        added = stage.output_columns(stage_id)
+        return _Columns(content=(self.content | (stage.adds or set()) & _CONTENT) - stage.drops,
+                        added=(self.added | set(added or ())) - _CONTENT - stage.drops,
+                        unknown=self.unknown or added is None)
 
 
 def check_columns(recipe: "Recipe") -> None:
@@ -43,7 +52,7 @@ def check_columns(recipe: "Recipe") -> None:
 
     at_stage: dict[int, dict[str, _Columns]] = {}
     for src in recipe.sources:
-        have = _Columns(src.reader.content_column)      # an option may say (a row format's `html_field`)
+        have = _Columns(frozenset({src.reader.content_column}))      # an option may say (a row format's `html_field`)
         dropped_by: dict[str, str] = {}
         for i, spec in enumerate(recipe.stages):
             if spec.apply_to and src.name not in spec.apply_to:
@@ -56,18 +65,18 @@ def check_columns(recipe: "Recipe") -> None:
                 raise RecipeError(
                     f"{where} reads `{gone[0]}`, which {dropped_by[gone[0]]} already consumed for source "
                     f"{src.name!r}: remove one of them, or give them `apply_to` different sources")
-            missing = {"text", "html"} & reads - have.content
+            missing = _CONTENT & reads - have.content
             if missing:
                 raise RecipeError(
                     f"{where} reads `{sorted(missing)[0]}`, which source {src.name!r} ({src.format}: web pages) "
                     f"has only after `extract`: put `extract` before it, or give the stage `apply_to` the "
                     f"sources that have text")
-            absent = sorted(c for c in reads - {"text", "html"} if not have.has(c))
+            absent = sorted(c for c in reads - _CONTENT if not have.has(c))
             if absent:
                 raise RecipeError(f"{where} reads column `{absent[0]}`, which source {src.name!r} does not have "
                                   f"there: {_no_stage_adds(absent[0], have)}")
             at_stage.setdefault(i, {})[src.name] = have
-            have = _after(have, stage, spec.id)
+            have = have.after(stage, spec.id)
             dropped_by.update((c, f"stages[{i}] ({spec.id})") for c in stage.drops)
     # A column read where present (a dedup's score): some source it applies to must have it.
     for i, spec in enumerate(recipe.stages):
@@ -77,15 +86,6 @@ def check_columns(recipe: "Recipe") -> None:
                 some = next(iter(seen.values()))
                 raise RecipeError(f"{recipe.path}: stages[{i}] ({spec.id}) reads column `{c}`, which none of its "
                                   f"sources ({', '.join(seen)}) has there: {_no_stage_adds(c, some)}")
-
-
-def _after(have: _Columns, stage, stage_id: str) -> _Columns:
-    out = _Columns("")
-    out.content = (have.content | (stage.adds or set()) & {"text", "html"}) - stage.drops
-    added = stage.output_columns(stage_id)
-    out.unknown = have.unknown or added is None
-    out.added = (have.added | set(added or ())) - {"text", "html"} - stage.drops
-    return out
 
 
 def _no_stage_adds(column: str, have: _Columns) -> str:
